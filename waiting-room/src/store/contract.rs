@@ -1,0 +1,422 @@
+//! One contract suite for every [`QueueStore`] adapter. Each test gets a fresh event
+//! (and, for Redis, a fresh key prefix). Time moves through [`Harness::advance`]: the
+//! memory store's manual clock jumps; against Redis (whose clock we cannot move) the
+//! test sleeps, so Redis-side durations are kept short.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::memory::MemoryStore;
+use super::{Change, Cursor, QueueStore, StoreError, TicketState};
+use crate::clock::{now_ms, ManualClock};
+use crate::position::PositionView;
+use crate::{AdmissionSettings, EventId, QueueConfig, TicketId, UserId};
+
+pub(crate) struct Harness {
+    pub store: Arc<dyn QueueStore>,
+    clock: Option<ManualClock>,
+}
+
+impl Harness {
+    pub fn memory() -> Self {
+        let clock = ManualClock::new(now_ms());
+        Self {
+            store: Arc::new(MemoryStore::new(Arc::new(clock.clone()))),
+            clock: Some(clock),
+        }
+    }
+
+    /// The Redis harness, or `None` when no test Redis is configured. With
+    /// `FLOODGATE_TEST_REQUIRE_SERVICES=1` (set by scripts/test.sh) a missing Redis is
+    /// a failure, not a skip.
+    pub async fn redis() -> Option<Self> {
+        let Ok(url) = std::env::var("FLOODGATE_TEST_REDIS_URL") else {
+            assert!(
+                std::env::var("FLOODGATE_TEST_REQUIRE_SERVICES").as_deref() != Ok("1"),
+                "FLOODGATE_TEST_REDIS_URL is required"
+            );
+            eprintln!("skipping: FLOODGATE_TEST_REDIS_URL not set");
+            return None;
+        };
+        let prefix = format!("test-{}", TicketId::new());
+        #[allow(unreachable_code)]
+        let store: super::memory::MemoryStore = todo!("redis {url} {prefix}");
+        let _ = super::redis::RedisStore::connect(&url, &prefix)
+            .await
+            .expect("connect to test redis");
+        Some(Self {
+            store: Arc::new(store),
+            clock: None,
+        })
+    }
+
+    pub async fn advance(&self, ms: i64) {
+        match &self.clock {
+            Some(c) => c.advance(ms),
+            None => tokio::time::sleep(Duration::from_millis(ms as u64)).await,
+        }
+    }
+
+    /// A configured event, opened `open_offset_ms` from now (negative: already due).
+    pub async fn event(&self, open_offset_ms: i64, admission: AdmissionSettings) -> EventId {
+        self.event_with_grace(open_offset_ms, admission, 60_000)
+            .await
+    }
+
+    pub async fn event_with_grace(
+        &self,
+        open_offset_ms: i64,
+        admission: AdmissionSettings,
+        grace_ms: u64,
+    ) -> EventId {
+        let event = EventId::new();
+        let now = self.store.now_ms().await.unwrap();
+        let config = QueueConfig {
+            starts_at_ms: now + open_offset_ms,
+            grace_ms,
+            admission,
+        };
+        self.store.configure(event, &config, false).await.unwrap();
+        event
+    }
+
+    pub async fn open_event(&self, admission: AdmissionSettings) -> EventId {
+        self.open_event_with_grace(admission, 60_000).await
+    }
+
+    pub async fn open_event_with_grace(&self, admission: AdmissionSettings, grace: u64) -> EventId {
+        let event = self.event_with_grace(-1_000, admission, grace).await;
+        assert!(self.store.open(event, 7).await.unwrap());
+        event
+    }
+}
+
+pub(crate) fn settings(rate_per_minute: u32, max_active: u32) -> AdmissionSettings {
+    AdmissionSettings {
+        rate_per_minute,
+        max_active,
+        session_ttl_secs: 600,
+        paused: false,
+    }
+}
+
+fn seq_of(state: &TicketState) -> u64 {
+    match state {
+        TicketState::Queued { seq, .. } | TicketState::Admitted { seq, .. } => *seq,
+        other => panic!("no sequence number in {other:?}"),
+    }
+}
+
+async fn join(h: &Harness, event: EventId, user: UserId) -> super::TicketStatus {
+    h.store.join(event, user, &TicketId::new()).await.unwrap()
+}
+
+pub(crate) async fn join_is_idempotent_and_fifo(h: Harness) {
+    let event = h.open_event(settings(60, 10)).await;
+    let (a, b) = (UserId::new(), UserId::new());
+    let first = join(&h, event, a).await;
+    let again = join(&h, event, a).await;
+    assert_eq!(
+        first.ticket, again.ticket,
+        "a second tab gets the same ticket"
+    );
+    assert_eq!(first.state, TicketState::Queued { seq: 1, ahead: 0 });
+    let second = join(&h, event, b).await;
+    assert_eq!(second.state, TicketState::Queued { seq: 2, ahead: 1 });
+    assert_eq!(h.store.status(event, b).await.unwrap(), Some(second));
+    assert_eq!(h.store.status(event, UserId::new()).await.unwrap(), None);
+}
+
+pub(crate) async fn unknown_event_is_an_error(h: Harness) {
+    let err = h
+        .store
+        .join(EventId::new(), UserId::new(), &TicketId::new())
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::UnknownEvent), "{err:?}");
+    assert!(h.store.config(EventId::new()).await.unwrap().is_none());
+}
+
+pub(crate) async fn prequeue_is_shuffled_exactly_once_at_the_opening(h: Harness) {
+    let event = h.event(300, settings(60, 10)).await;
+    let users: Vec<UserId> = (0..40).map(|_| UserId::new()).collect();
+    for u in &users {
+        assert_eq!(join(&h, event, *u).await.state, TicketState::Prequeue);
+    }
+    assert!(!h.store.open(event, 1).await.unwrap(), "too early to open");
+    assert_eq!(h.store.stats(event).await.unwrap().prequeue, 40);
+    h.advance(400).await;
+    assert!(h.store.open(event, 99).await.unwrap());
+    assert!(!h.store.open(event, 5).await.unwrap(), "opens exactly once");
+
+    let statuses = h.store.statuses(event, &users).await.unwrap();
+    let seqs: Vec<u64> = statuses
+        .iter()
+        .map(|s| seq_of(&s.as_ref().unwrap().state))
+        .collect();
+    let mut sorted = seqs.clone();
+    sorted.sort_unstable();
+    assert_eq!(sorted, (1..=40).collect::<Vec<_>>(), "each gets one place");
+    assert_ne!(seqs, sorted, "the pre-queue was shuffled");
+
+    let late = join(&h, event, UserId::new()).await;
+    assert_eq!(late.state, TicketState::Queued { seq: 41, ahead: 40 });
+    let stats = h.store.stats(event).await.unwrap();
+    assert_eq!((stats.waiting, stats.prequeue, stats.opened), (41, 0, true));
+}
+
+pub(crate) async fn admission_follows_the_rate_and_fifo(h: Harness) {
+    // 600/min: 10 per second, burst 10.
+    let event = h.open_event(settings(600, 1_000)).await;
+    let users: Vec<UserId> = (0..100).map(|_| UserId::new()).collect();
+    for u in &users {
+        join(&h, event, *u).await;
+    }
+    let started = h.store.now_ms().await.unwrap();
+    let mut order = Vec::new();
+    for _ in 0..8 {
+        h.advance(250).await;
+        let out = h.store.admit(event).await.unwrap();
+        order.extend(out.admitted.iter().map(|(seq, _)| *seq));
+        for (seq, user) in &out.admitted {
+            assert_eq!(users[*seq as usize - 1], *user);
+        }
+    }
+    let elapsed = h.store.now_ms().await.unwrap() - started;
+    let bound = 10 + (elapsed as u64 * 10).div_ceil(1000);
+    assert!(order.len() as u64 <= bound, "{} > {bound}", order.len());
+    assert!(
+        order.len() >= 15,
+        "only {} admitted in {elapsed} ms",
+        order.len()
+    );
+    assert_eq!(order, (1..=order.len() as u64).collect::<Vec<_>>(), "FIFO");
+    let stats = h.store.stats(event).await.unwrap();
+    assert_eq!(stats.admitted_total, order.len() as u64);
+    assert_eq!(stats.admitted_last_minute, order.len() as u64);
+    assert_eq!(stats.waiting, 100 - order.len() as u64);
+}
+
+pub(crate) async fn active_cap_and_release(h: Harness) {
+    let event = h.open_event(settings(60_000, 3)).await;
+    let users: Vec<UserId> = (0..6).map(|_| UserId::new()).collect();
+    for u in &users {
+        join(&h, event, *u).await;
+    }
+    h.advance(200).await;
+    let out = h.store.admit(event).await.unwrap();
+    assert_eq!(out.admitted.len(), 3);
+    assert_eq!(out.active, 3);
+    h.advance(200).await;
+    assert!(h.store.admit(event).await.unwrap().admitted.is_empty());
+    assert!(h.store.release(event, users[0]).await.unwrap());
+    assert!(
+        !h.store.release(event, users[0]).await.unwrap(),
+        "released once"
+    );
+    assert!(
+        !h.store.release(event, users[5]).await.unwrap(),
+        "not admitted"
+    );
+    let out = h.store.admit(event).await.unwrap();
+    assert_eq!(out.admitted, vec![(4, users[3])]);
+    assert_eq!(h.store.stats(event).await.unwrap().active, 3);
+    let status = h.store.status(event, users[3]).await.unwrap().unwrap();
+    let TicketState::Admitted {
+        admitted_at_ms,
+        expires_at_ms,
+        ..
+    } = status.state
+    else {
+        panic!("{status:?}")
+    };
+    assert_eq!(expires_at_ms - admitted_at_ms, 600_000);
+}
+
+pub(crate) async fn sessions_expire_and_free_slots(h: Harness) {
+    let mut s = settings(60_000, 1);
+    s.session_ttl_secs = 1;
+    let event = h.open_event(s).await;
+    let (a, b) = (UserId::new(), UserId::new());
+    join(&h, event, a).await;
+    join(&h, event, b).await;
+    h.advance(100).await;
+    assert_eq!(h.store.admit(event).await.unwrap().admitted, vec![(1, a)]);
+    assert!(h.store.admit(event).await.unwrap().admitted.is_empty());
+    h.advance(1_050).await;
+    assert_eq!(h.store.admit(event).await.unwrap().admitted, vec![(2, b)]);
+}
+
+pub(crate) async fn leave_and_rejoin_at_the_back(h: Harness) {
+    let event = h.open_event(settings(60, 10)).await;
+    let users: Vec<UserId> = (0..3).map(|_| UserId::new()).collect();
+    let mut tickets = Vec::new();
+    for u in &users {
+        tickets.push(join(&h, event, *u).await.ticket);
+    }
+    assert!(h.store.leave(event, users[0]).await.unwrap());
+    assert!(!h.store.leave(event, users[0]).await.unwrap());
+    let s = h.store.status(event, users[2]).await.unwrap().unwrap();
+    assert_eq!(s.state, TicketState::Queued { seq: 3, ahead: 1 });
+    let gone = h.store.status(event, users[0]).await.unwrap().unwrap();
+    assert_eq!(gone.state, TicketState::Left);
+    let back = join(&h, event, users[0]).await;
+    assert_ne!(back.ticket, tickets[0], "a new ticket");
+    assert_eq!(back.state, TicketState::Queued { seq: 4, ahead: 2 });
+}
+
+pub(crate) async fn absent_fans_are_skipped_without_wasting_a_slot(h: Harness) {
+    let event = h.open_event_with_grace(settings(60_000, 1), 400).await;
+    let (gone, stays) = (UserId::new(), UserId::new());
+    join(&h, event, gone).await;
+    join(&h, event, stays).await;
+    // `stays` keeps a socket open (heartbeats); `gone` does not.
+    for _ in 0..3 {
+        h.advance(200).await;
+        h.store.touch(event, &[stays]).await.unwrap();
+    }
+    let out = h.store.admit(event).await.unwrap();
+    assert_eq!(out.dropped, 1);
+    assert_eq!(
+        out.admitted,
+        vec![(2, stays)],
+        "the slot went to the next fan"
+    );
+    let s = h.store.status(event, gone).await.unwrap().unwrap();
+    assert_eq!(s.state, TicketState::Left);
+}
+
+pub(crate) async fn reconnect_within_grace_keeps_the_place(h: Harness) {
+    let event = h.open_event_with_grace(settings(60, 10), 400).await;
+    let (a, b) = (UserId::new(), UserId::new());
+    let first = join(&h, event, a).await;
+    join(&h, event, b).await;
+    h.advance(300).await;
+    let again = join(&h, event, a).await; // reconnect re-joins: same ticket, fresh grace
+    assert_eq!(again.ticket, first.ticket);
+    h.advance(300).await;
+    h.store.admit(event).await.unwrap();
+    let s = h.store.status(event, a).await.unwrap().unwrap();
+    assert_eq!(s.state, TicketState::Queued { seq: 1, ahead: 0 });
+    let s = h.store.status(event, b).await.unwrap().unwrap();
+    assert_eq!(s.state, TicketState::Left, "b's grace ran out");
+}
+
+pub(crate) async fn pause_stops_admission(h: Harness) {
+    let mut s = settings(60_000, 100);
+    s.paused = true;
+    let event = h.open_event(s).await;
+    for _ in 0..5 {
+        join(&h, event, UserId::new()).await;
+    }
+    h.advance(200).await;
+    assert!(h.store.admit(event).await.unwrap().admitted.is_empty());
+    s.paused = false;
+    h.store.update_admission(event, &s).await.unwrap();
+    assert_eq!(h.store.config(event).await.unwrap().unwrap().admission, s);
+    h.advance(200).await;
+    assert_eq!(h.store.admit(event).await.unwrap().admitted.len(), 5);
+}
+
+pub(crate) async fn change_log_replays_into_the_same_view(h: Harness) {
+    let event = h.event(100, settings(60_000, 2)).await;
+    let early: Vec<UserId> = (0..5).map(|_| UserId::new()).collect();
+    for u in &early {
+        join(&h, event, *u).await;
+    }
+    h.advance(150).await;
+    h.store.open(event, 3).await.unwrap();
+    let late: Vec<UserId> = (0..5).map(|_| UserId::new()).collect();
+    for u in &late {
+        join(&h, event, *u).await;
+    }
+    h.store.leave(event, late[1]).await.unwrap();
+    h.advance(100).await;
+    h.store.admit(event).await.unwrap();
+
+    let mut view = PositionView::new();
+    let mut cursor = Cursor::default();
+    let mut kinds = Vec::new();
+    loop {
+        let batch = h.store.changes(event, &cursor, 3).await.unwrap();
+        assert!(!batch.lagged);
+        if batch.changes.is_empty() {
+            assert_eq!(batch.cursor, cursor, "an empty read keeps the cursor");
+            break;
+        }
+        cursor = batch.cursor;
+        for c in batch.changes {
+            match &c {
+                Change::Joined { seq } => {
+                    view.insert(*seq);
+                }
+                Change::Opened { first, count } => view.insert_range(*first, *count),
+                Change::Admitted { seqs, .. } | Change::Left { seqs } => {
+                    seqs.iter().for_each(|s| {
+                        view.remove(*s);
+                    });
+                }
+                Change::Settings => {}
+            }
+            kinds.push(std::mem::discriminant(&c));
+        }
+    }
+    let snap = h.store.snapshot(event).await.unwrap();
+    assert!(snap.opened);
+    assert_eq!(snap.cursor, cursor);
+    assert_eq!(snap.seqs, vec![3, 4, 5, 6, 8, 9, 10]);
+    assert_eq!(view.len(), 7);
+    for seq in &snap.seqs {
+        assert!(view.contains(*seq));
+    }
+    assert!(kinds.contains(&std::mem::discriminant(&Change::Settings)));
+}
+
+pub(crate) async fn configure_if_missing_keeps_the_queue(h: Harness) {
+    let event = h.open_event(settings(60, 10)).await;
+    join(&h, event, UserId::new()).await;
+    let other = QueueConfig {
+        starts_at_ms: 0,
+        grace_ms: 1,
+        admission: settings(1, 1),
+    };
+    h.store.configure(event, &other, true).await.unwrap();
+    let kept = h.store.config(event).await.unwrap().unwrap();
+    assert_eq!(kept.admission, settings(60, 10));
+    assert_eq!(h.store.stats(event).await.unwrap().waiting, 1);
+}
+
+macro_rules! contract_suite {
+    ($backend:ident, $make:expr) => {
+        mod $backend {
+            use super::*;
+            contract_suite!(@tests $make;
+                join_is_idempotent_and_fifo,
+                unknown_event_is_an_error,
+                prequeue_is_shuffled_exactly_once_at_the_opening,
+                admission_follows_the_rate_and_fifo,
+                active_cap_and_release,
+                sessions_expire_and_free_slots,
+                leave_and_rejoin_at_the_back,
+                absent_fans_are_skipped_without_wasting_a_slot,
+                reconnect_within_grace_keeps_the_place,
+                pause_stops_admission,
+                change_log_replays_into_the_same_view,
+                configure_if_missing_keeps_the_queue,
+            );
+        }
+    };
+    (@tests $make:expr; $($name:ident),* $(,)?) => {
+        $(
+            #[tokio::test]
+            async fn $name() {
+                if let Some(h) = $make.await {
+                    super::$name(h).await;
+                }
+            }
+        )*
+    };
+}
+
+contract_suite!(memory, async { Some(Harness::memory()) });
+contract_suite!(redis, Harness::redis());

@@ -1,0 +1,497 @@
+//! The embedded store: every event's queue in this process, behind one mutex.
+//!
+//! The lock is a `std::sync::Mutex`, not a Tokio one: every critical section is a few
+//! map operations with no `.await` inside, so a blocking lock is cheaper and cannot be
+//! held across a suspension point. State is lost when the process stops — the embedded
+//! mode keeps confirmed orders in SQLite, and a restarted process re-seeds each event's
+//! configuration from the database (queues start empty again).
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use async_trait::async_trait;
+use rand::rngs::StdRng;
+use rand::seq::SliceRandom;
+use rand::SeedableRng;
+
+use super::{
+    AdmitOutcome, Change, ChangeBatch, Cursor, QueueSnapshot, QueueStats, QueueStore, StoreError,
+    TicketState, TicketStatus,
+};
+use crate::admission::TokenBucket;
+use crate::clock::{Clock, SystemClock};
+use crate::position::PositionView;
+use crate::{AdmissionSettings, EventId, QueueConfig, TicketId, UserId};
+
+/// Change-log entries kept per event; a reader further behind reloads a snapshot.
+const LOG_CAPACITY: usize = 1 << 20;
+
+/// The in-memory [`QueueStore`].
+#[derive(Clone)]
+pub struct MemoryStore {
+    clock: Arc<dyn Clock>,
+    events: Arc<Mutex<HashMap<EventId, EventQueue>>>,
+}
+
+impl Default for MemoryStore {
+    fn default() -> Self {
+        Self::new(Arc::new(SystemClock))
+    }
+}
+
+impl MemoryStore {
+    pub fn new(clock: Arc<dyn Clock>) -> Self {
+        Self {
+            clock,
+            events: Arc::default(),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, HashMap<EventId, EventQueue>> {
+        // A panic while holding the lock leaves consistent-enough maps (every mutation
+        // is a few inserts); keep serving rather than poison every later call.
+        self.events.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn with_event<T>(
+        &self,
+        event: EventId,
+        f: impl FnOnce(&mut EventQueue, i64) -> T,
+    ) -> Result<T, StoreError> {
+        let now = self.clock.now_ms();
+        let mut events = self.lock();
+        let q = events.get_mut(&event).ok_or(StoreError::UnknownEvent)?;
+        Ok(f(q, now))
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Place {
+    Prequeue(u64),
+    Queued(u64),
+    Admitted {
+        seq: u64,
+        admitted_at_ms: i64,
+        expires_at_ms: i64,
+    },
+    Left,
+}
+
+struct Ticket {
+    id: TicketId,
+    place: Place,
+}
+
+struct EventQueue {
+    config: QueueConfig,
+    opened: bool,
+    next_seq: u64,
+    next_arrival: u64,
+    prequeue: BTreeMap<u64, UserId>,
+    queue: BTreeMap<u64, UserId>,
+    view: PositionView,
+    tickets: HashMap<UserId, Ticket>,
+    /// Presence deadlines of waiting fans: (deadline, user), and the reverse index.
+    presence: BTreeSet<(i64, UserId)>,
+    presence_of: HashMap<UserId, i64>,
+    /// Running sessions: (deadline, user).
+    active: BTreeSet<(i64, UserId)>,
+    bucket: TokenBucket,
+    admitted_total: u64,
+    /// (time, admitted) per admission step within the last minute.
+    recent: VecDeque<(i64, u64)>,
+    log: VecDeque<Change>,
+    log_base: u64,
+}
+
+impl EventQueue {
+    fn new(config: QueueConfig, now: i64) -> Self {
+        Self {
+            config,
+            opened: false,
+            next_seq: 1,
+            next_arrival: 1,
+            prequeue: BTreeMap::new(),
+            queue: BTreeMap::new(),
+            view: PositionView::new(),
+            tickets: HashMap::new(),
+            presence: BTreeSet::new(),
+            presence_of: HashMap::new(),
+            active: BTreeSet::new(),
+            bucket: TokenBucket::new(now),
+            admitted_total: 0,
+            recent: VecDeque::new(),
+            log: VecDeque::new(),
+            log_base: 0,
+        }
+    }
+
+    fn append(&mut self, change: Change) {
+        self.log.push_back(change);
+        if self.log.len() > LOG_CAPACITY {
+            self.log.pop_front();
+            self.log_base += 1;
+        }
+    }
+
+    fn status(&self, user: UserId) -> Option<TicketStatus> {
+        let t = self.tickets.get(&user)?;
+        let state = match t.place {
+            Place::Prequeue(_) => TicketState::Prequeue,
+            Place::Queued(seq) => TicketState::Queued {
+                seq,
+                ahead: self.view.ahead(seq),
+            },
+            Place::Admitted {
+                seq,
+                admitted_at_ms,
+                expires_at_ms,
+            } => TicketState::Admitted {
+                seq,
+                admitted_at_ms,
+                expires_at_ms,
+            },
+            Place::Left => TicketState::Left,
+        };
+        Some(TicketStatus {
+            ticket: t.id.clone(),
+            state,
+        })
+    }
+
+    fn set_presence(&mut self, user: UserId, deadline: i64) {
+        if let Some(old) = self.presence_of.insert(user, deadline) {
+            self.presence.remove(&(old, user));
+        }
+        self.presence.insert((deadline, user));
+    }
+
+    fn clear_presence(&mut self, user: UserId) {
+        if let Some(old) = self.presence_of.remove(&user) {
+            self.presence.remove(&(old, user));
+        }
+    }
+
+    /// Removes a waiting or pre-queued ticket; returns its sequence number if it was
+    /// in the queue proper.
+    fn remove_waiting(&mut self, user: UserId) -> Option<Option<u64>> {
+        let ticket = self.tickets.get_mut(&user)?;
+        let removed = match ticket.place {
+            Place::Prequeue(arrival) => {
+                self.prequeue.remove(&arrival);
+                None
+            }
+            Place::Queued(seq) => {
+                self.queue.remove(&seq);
+                self.view.remove(seq);
+                Some(seq)
+            }
+            Place::Admitted { .. } | Place::Left => return None,
+        };
+        ticket.place = Place::Left;
+        self.clear_presence(user);
+        Some(removed)
+    }
+
+    fn drop_absent(&mut self, now: i64) -> u64 {
+        let gone: Vec<UserId> = self
+            .presence
+            .iter()
+            .take_while(|(deadline, _)| *deadline < now)
+            .map(|(_, user)| *user)
+            .collect();
+        let mut seqs = Vec::new();
+        for user in &gone {
+            if let Some(Some(seq)) = self.remove_waiting(*user) {
+                seqs.push(seq);
+            }
+            self.clear_presence(*user);
+        }
+        if !seqs.is_empty() {
+            self.append(Change::Left { seqs });
+        }
+        gone.len() as u64
+    }
+
+    fn active_count(&mut self, now: i64) -> u64 {
+        while let Some(&(deadline, user)) = self.active.first() {
+            if deadline > now {
+                break;
+            }
+            self.active.remove(&(deadline, user));
+        }
+        self.active.len() as u64
+    }
+
+    fn admitted_last_minute(&mut self, now: i64) -> u64 {
+        while self.recent.front().is_some_and(|(t, _)| *t <= now - 60_000) {
+            self.recent.pop_front();
+        }
+        self.recent.iter().map(|(_, n)| n).sum()
+    }
+}
+
+#[async_trait]
+impl QueueStore for MemoryStore {
+    async fn configure(
+        &self,
+        event: EventId,
+        config: &QueueConfig,
+        only_if_missing: bool,
+    ) -> Result<(), StoreError> {
+        let now = self.clock.now_ms();
+        let mut events = self.lock();
+        match events.get_mut(&event) {
+            Some(_) if only_if_missing => {}
+            Some(q) => {
+                q.config = *config;
+                q.append(Change::Settings);
+            }
+            None => {
+                let mut q = EventQueue::new(*config, now);
+                q.append(Change::Settings);
+                events.insert(event, q);
+            }
+        }
+        Ok(())
+    }
+
+    async fn config(&self, event: EventId) -> Result<Option<QueueConfig>, StoreError> {
+        Ok(self.lock().get(&event).map(|q| q.config))
+    }
+
+    async fn update_admission(
+        &self,
+        event: EventId,
+        settings: &AdmissionSettings,
+    ) -> Result<(), StoreError> {
+        self.with_event(event, |q, _| {
+            q.config.admission = *settings;
+            q.append(Change::Settings);
+        })
+    }
+
+    async fn join(
+        &self,
+        event: EventId,
+        user: UserId,
+        ticket: &TicketId,
+    ) -> Result<TicketStatus, StoreError> {
+        self.with_event(event, |q, now| {
+            let deadline = now + q.config.grace_ms as i64;
+            let existing = q.tickets.get(&user).map(|t| t.place);
+            match existing {
+                Some(Place::Left) | None => {
+                    let place = if q.opened {
+                        let seq = q.next_seq;
+                        q.next_seq += 1;
+                        q.queue.insert(seq, user);
+                        q.view.insert(seq);
+                        q.append(Change::Joined { seq });
+                        Place::Queued(seq)
+                    } else {
+                        let arrival = q.next_arrival;
+                        q.next_arrival += 1;
+                        q.prequeue.insert(arrival, user);
+                        Place::Prequeue(arrival)
+                    };
+                    q.tickets.insert(
+                        user,
+                        Ticket {
+                            id: ticket.clone(),
+                            place,
+                        },
+                    );
+                    q.set_presence(user, deadline);
+                }
+                Some(Place::Prequeue(_) | Place::Queued(_)) => q.set_presence(user, deadline),
+                Some(Place::Admitted { .. }) => {}
+            }
+            q.status(user).expect("ticket just ensured")
+        })
+    }
+
+    async fn status(
+        &self,
+        event: EventId,
+        user: UserId,
+    ) -> Result<Option<TicketStatus>, StoreError> {
+        self.with_event(event, |q, _| q.status(user))
+    }
+
+    async fn statuses(
+        &self,
+        event: EventId,
+        users: &[UserId],
+    ) -> Result<Vec<Option<TicketStatus>>, StoreError> {
+        self.with_event(event, |q, _| users.iter().map(|u| q.status(*u)).collect())
+    }
+
+    async fn leave(&self, event: EventId, user: UserId) -> Result<bool, StoreError> {
+        self.with_event(event, |q, _| match q.remove_waiting(user) {
+            Some(Some(seq)) => {
+                q.append(Change::Left { seqs: vec![seq] });
+                true
+            }
+            Some(None) => true,
+            None => false,
+        })
+    }
+
+    async fn touch(&self, event: EventId, users: &[UserId]) -> Result<(), StoreError> {
+        self.with_event(event, |q, now| {
+            let deadline = now + q.config.grace_ms as i64;
+            for user in users {
+                if q.presence_of.contains_key(user) {
+                    q.set_presence(*user, deadline);
+                }
+            }
+        })
+    }
+
+    async fn open(&self, event: EventId, seed: u64) -> Result<bool, StoreError> {
+        self.with_event(event, |q, now| {
+            if q.opened || now < q.config.starts_at_ms {
+                return false;
+            }
+            let mut users: Vec<UserId> = std::mem::take(&mut q.prequeue).into_values().collect();
+            users.shuffle(&mut StdRng::seed_from_u64(seed));
+            let first = q.next_seq;
+            for user in &users {
+                let seq = q.next_seq;
+                q.next_seq += 1;
+                q.queue.insert(seq, *user);
+                q.view.insert(seq);
+                if let Some(t) = q.tickets.get_mut(user) {
+                    t.place = Place::Queued(seq);
+                }
+            }
+            q.opened = true;
+            q.append(Change::Opened {
+                first,
+                count: users.len() as u64,
+            });
+            true
+        })
+    }
+
+    async fn admit(&self, event: EventId) -> Result<AdmitOutcome, StoreError> {
+        self.with_event(event, |q, now| {
+            let dropped = q.drop_absent(now);
+            let active = q.active_count(now);
+            let settings = q.config.admission;
+            if !q.opened || settings.paused {
+                return AdmitOutcome {
+                    admitted: Vec::new(),
+                    dropped,
+                    active,
+                };
+            }
+            q.bucket.refill(now, settings.rate_per_minute);
+            let free = u64::from(settings.max_active).saturating_sub(active);
+            let n = q.bucket.grant(free, q.queue.len() as u64);
+            let expires_at_ms = now + i64::from(settings.session_ttl_secs) * 1000;
+            let mut admitted = Vec::with_capacity(n as usize);
+            for _ in 0..n {
+                let Some((seq, user)) = q.queue.pop_first() else {
+                    break;
+                };
+                q.view.remove(seq);
+                q.clear_presence(user);
+                q.active.insert((expires_at_ms, user));
+                if let Some(t) = q.tickets.get_mut(&user) {
+                    t.place = Place::Admitted {
+                        seq,
+                        admitted_at_ms: now,
+                        expires_at_ms,
+                    };
+                }
+                admitted.push((seq, user));
+            }
+            if !admitted.is_empty() {
+                q.admitted_total += admitted.len() as u64;
+                q.recent.push_back((now, admitted.len() as u64));
+                q.append(Change::Admitted {
+                    seqs: admitted.iter().map(|(s, _)| *s).collect(),
+                    admitted_at_ms: now,
+                    expires_at_ms,
+                });
+            }
+            AdmitOutcome {
+                active: q.active.len() as u64,
+                admitted,
+                dropped,
+            }
+        })
+    }
+
+    async fn release(&self, event: EventId, user: UserId) -> Result<bool, StoreError> {
+        self.with_event(event, |q, _| {
+            let Some(Place::Admitted { expires_at_ms, .. }) = q.tickets.get(&user).map(|t| t.place)
+            else {
+                return false;
+            };
+            q.active.remove(&(expires_at_ms, user))
+        })
+    }
+
+    async fn changes(
+        &self,
+        event: EventId,
+        after: &Cursor,
+        max: usize,
+    ) -> Result<ChangeBatch, StoreError> {
+        let from: u64 = if after.0.is_empty() {
+            0
+        } else {
+            after
+                .0
+                .parse()
+                .map_err(|_| StoreError::Backend(format!("bad cursor {:?}", after.0)))?
+        };
+        self.with_event(event, |q, _| {
+            let end = q.log_base + q.log.len() as u64;
+            if from < q.log_base {
+                return ChangeBatch {
+                    changes: Vec::new(),
+                    cursor: Cursor(end.to_string()),
+                    lagged: true,
+                };
+            }
+            let start = (from - q.log_base) as usize;
+            let changes: Vec<Change> = q.log.iter().skip(start).take(max).cloned().collect();
+            ChangeBatch {
+                cursor: Cursor((from + changes.len() as u64).to_string()),
+                changes,
+                lagged: false,
+            }
+        })
+    }
+
+    async fn snapshot(&self, event: EventId) -> Result<QueueSnapshot, StoreError> {
+        self.with_event(event, |q, _| QueueSnapshot {
+            cursor: Cursor((q.log_base + q.log.len() as u64).to_string()),
+            opened: q.opened,
+            seqs: q.queue.keys().copied().collect(),
+        })
+    }
+
+    async fn stats(&self, event: EventId) -> Result<QueueStats, StoreError> {
+        self.with_event(event, |q, now| QueueStats {
+            waiting: q.queue.len() as u64,
+            prequeue: q.prequeue.len() as u64,
+            admitted_total: q.admitted_total,
+            active: q.active_count(now),
+            admitted_last_minute: q.admitted_last_minute(now),
+            opened: q.opened,
+        })
+    }
+
+    async fn now_ms(&self) -> Result<i64, StoreError> {
+        Ok(self.clock.now_ms())
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        Ok(())
+    }
+}

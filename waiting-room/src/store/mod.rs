@@ -1,0 +1,209 @@
+//! The storage port: everything the waiting room needs from shared state, as one
+//! object-safe trait with two adapters — [`memory::MemoryStore`] (embedded default,
+//! one process) and [`redis::RedisStore`] (production, any number of replicas).
+//!
+//! Every mutation is atomic in the store and is appended to the event's change log in
+//! the same step, so the log order is the mutation order. Replicas tail the log
+//! ([`QueueStore::changes`]) to keep their local [`crate::position::PositionView`].
+//!
+//! Time-dependent decisions (opening, token bucket, session and grace deadlines) use
+//! the store's clock: Redis' `TIME` for the Redis store, so every replica agrees.
+
+pub mod memory;
+pub mod redis;
+
+#[cfg(test)]
+mod contract;
+
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+
+use crate::{AdmissionSettings, EventId, QueueConfig, TicketId, UserId};
+
+/// Errors from a store: the backend failed, or the event has no queue configured.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("event has no queue configured")]
+    UnknownEvent,
+    #[error("store backend error: {0}")]
+    Backend(String),
+}
+
+/// Where a fan's ticket stands.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum TicketState {
+    /// Joined before the opening; no sequence number yet.
+    Prequeue,
+    /// In line with sequence number `seq`; `ahead` waiting tickets are in front.
+    Queued { seq: u64, ahead: u64 },
+    /// Admitted; the shopping session runs until `expires_at_ms`.
+    Admitted {
+        seq: u64,
+        admitted_at_ms: i64,
+        expires_at_ms: i64,
+    },
+    /// Left on request, or gone after the reconnect grace period.
+    Left,
+}
+
+/// A fan's ticket and its state.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TicketStatus {
+    pub ticket: TicketId,
+    #[serde(flatten)]
+    pub state: TicketState,
+}
+
+/// One entry of an event's change log.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Change {
+    /// A ticket joined the queue (after the opening) with this sequence number.
+    Joined { seq: u64 },
+    /// The pre-queue was shuffled into sequence numbers `first..first + count`.
+    Opened { first: u64, count: u64 },
+    /// These tickets were admitted at `admitted_at_ms`, sessions ending at `expires_at_ms`.
+    Admitted {
+        seqs: Vec<u64>,
+        admitted_at_ms: i64,
+        expires_at_ms: i64,
+    },
+    /// These tickets left the queue (on request or after the grace period).
+    Left { seqs: Vec<u64> },
+    /// Admission settings changed; re-read them.
+    Settings,
+}
+
+/// An opaque position in the change log.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Cursor(pub String);
+
+/// Changes after a cursor.
+#[derive(Clone, Debug, Default)]
+pub struct ChangeBatch {
+    pub changes: Vec<Change>,
+    /// Where to read from next.
+    pub cursor: Cursor,
+    /// The log was trimmed past the cursor: the reader missed entries and must reload a
+    /// [`QueueSnapshot`].
+    pub lagged: bool,
+}
+
+/// The waiting queue as of a log cursor.
+#[derive(Clone, Debug, Default)]
+pub struct QueueSnapshot {
+    pub cursor: Cursor,
+    pub opened: bool,
+    /// Sequence numbers of waiting tickets, ascending.
+    pub seqs: Vec<u64>,
+}
+
+/// What one admission step did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct AdmitOutcome {
+    /// Sequence numbers and accounts admitted, in admission order.
+    pub admitted: Vec<(u64, UserId)>,
+    /// Tickets dropped because their grace period passed with no socket.
+    pub dropped: u64,
+    /// Active shoppers after the step.
+    pub active: u64,
+}
+
+/// Counters for the admin console.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QueueStats {
+    pub waiting: u64,
+    pub prequeue: u64,
+    pub admitted_total: u64,
+    pub active: u64,
+    pub admitted_last_minute: u64,
+    pub opened: bool,
+}
+
+/// The queue state of all events, shared by every replica.
+#[async_trait]
+pub trait QueueStore: Send + Sync + 'static {
+    /// Sets an event's configuration, keeping its queue. With `only_if_missing`, an
+    /// existing configuration is left alone (a replica re-seeding after a flush).
+    /// Appends [`Change::Settings`] when something was written.
+    async fn configure(
+        &self,
+        event: EventId,
+        config: &QueueConfig,
+        only_if_missing: bool,
+    ) -> Result<(), StoreError>;
+
+    /// The event's current configuration, if any.
+    async fn config(&self, event: EventId) -> Result<Option<QueueConfig>, StoreError>;
+
+    /// Changes the admission settings (not the schedule) and appends [`Change::Settings`].
+    async fn update_admission(
+        &self,
+        event: EventId,
+        settings: &AdmissionSettings,
+    ) -> Result<(), StoreError>;
+
+    /// Joins the queue, idempotently: an account that already holds a ticket (waiting,
+    /// pre-queued or admitted) gets it back unchanged; one that left gets a new ticket
+    /// `ticket` at the back. Marks the fan present for the grace period.
+    async fn join(
+        &self,
+        event: EventId,
+        user: UserId,
+        ticket: &TicketId,
+    ) -> Result<TicketStatus, StoreError>;
+
+    /// The account's ticket, if it ever joined.
+    async fn status(
+        &self,
+        event: EventId,
+        user: UserId,
+    ) -> Result<Option<TicketStatus>, StoreError>;
+
+    /// Several accounts' tickets in one round-trip, in the order asked.
+    async fn statuses(
+        &self,
+        event: EventId,
+        users: &[UserId],
+    ) -> Result<Vec<Option<TicketStatus>>, StoreError>;
+
+    /// Leaves the queue (or pre-queue). Returns false if there was nothing to leave.
+    async fn leave(&self, event: EventId, user: UserId) -> Result<bool, StoreError>;
+
+    /// Presence heartbeat: these fans have a socket open, so their places are kept for
+    /// another grace period from now.
+    async fn touch(&self, event: EventId, users: &[UserId]) -> Result<(), StoreError>;
+
+    /// Opens the sale if its time has come and it is not open yet: shuffles the
+    /// pre-queue (with `seed`) into sequence numbers. Exactly one call ever opens an
+    /// event, whichever replica makes it; returns whether this call did.
+    async fn open(&self, event: EventId, seed: u64) -> Result<bool, StoreError>;
+
+    /// One admission step: drops tickets whose grace ran out, expires finished sessions,
+    /// refills the token bucket and admits from the head of the queue. Any replica may
+    /// call it at any time; the bucket lives in the store.
+    async fn admit(&self, event: EventId) -> Result<AdmitOutcome, StoreError>;
+
+    /// Ends an admitted fan's shopping session early, freeing its active slot.
+    async fn release(&self, event: EventId, user: UserId) -> Result<bool, StoreError>;
+
+    /// Change-log entries after `after` (from the start for the default cursor).
+    async fn changes(
+        &self,
+        event: EventId,
+        after: &Cursor,
+        max: usize,
+    ) -> Result<ChangeBatch, StoreError>;
+
+    /// The waiting queue and the log cursor it corresponds to.
+    async fn snapshot(&self, event: EventId) -> Result<QueueSnapshot, StoreError>;
+
+    /// Counters for the admin console.
+    async fn stats(&self, event: EventId) -> Result<QueueStats, StoreError>;
+
+    /// The store's clock, in Unix milliseconds.
+    async fn now_ms(&self) -> Result<i64, StoreError>;
+
+    /// Whether the store answers (readiness).
+    async fn ping(&self) -> Result<(), StoreError>;
+}

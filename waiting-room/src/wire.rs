@@ -1,0 +1,102 @@
+//! The queue WebSocket protocol: JSON text frames, tagged by `type`. Shared by the
+//! server and `loadgen` so both sides speak exactly the same messages.
+
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+use crate::TicketId;
+
+/// Fan → server.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ClientMessage {
+    Join,
+    Leave,
+}
+
+/// Server → fan.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ServerMessage {
+    /// Joined before the opening; shuffled into the queue at `starts_at`.
+    Prequeue {
+        ticket: TicketId,
+        #[serde(with = "time::serde::rfc3339")]
+        starts_at: OffsetDateTime,
+    },
+    /// In line: `ahead` people in front, about `eta_secs` to wait.
+    Queued {
+        ticket: TicketId,
+        ahead: u64,
+        eta_secs: u64,
+    },
+    /// A position update (at most once a second, only on change).
+    Position {
+        ahead: u64,
+        eta_secs: u64,
+    },
+    /// Admitted: present `purchase_token` to the checkout before `expires_at`.
+    Admitted {
+        purchase_token: String,
+        #[serde(with = "time::serde::rfc3339")]
+        expires_at: OffsetDateTime,
+    },
+    /// The fan's shopping session ended (extension to the v1 contract).
+    Expired,
+    /// The fan's ticket left the queue (extension to the v1 contract).
+    Left,
+    Paused,
+    Resumed,
+    SoldOut,
+    Error {
+        code: String,
+        message: String,
+    },
+}
+
+impl ServerMessage {
+    pub fn error(code: &str, message: impl Into<String>) -> Self {
+        Self::Error {
+            code: code.to_owned(),
+            message: message.into(),
+        }
+    }
+}
+
+/// Unix milliseconds as a UTC date-time (saturating at the representable range).
+pub fn datetime_ms(ms: i64) -> OffsetDateTime {
+    OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
+        .unwrap_or(OffsetDateTime::UNIX_EPOCH)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_match_the_contract() {
+        let join: ClientMessage = serde_json::from_str(r#"{"type":"join"}"#).unwrap();
+        assert_eq!(join, ClientMessage::Join);
+        assert!(serde_json::from_str::<ClientMessage>(r#"{"type":"dance"}"#).is_err());
+        let msg = ServerMessage::Position {
+            ahead: 3,
+            eta_secs: 9,
+        };
+        assert_eq!(
+            serde_json::to_string(&msg).unwrap(),
+            r#"{"type":"position","ahead":3,"eta_secs":9}"#
+        );
+        let adm = ServerMessage::Admitted {
+            purchase_token: "t".into(),
+            expires_at: datetime_ms(1_700_000_000_000),
+        };
+        assert_eq!(
+            serde_json::to_string(&adm).unwrap(),
+            r#"{"type":"admitted","purchase_token":"t","expires_at":"2023-11-14T22:13:20Z"}"#
+        );
+        assert_eq!(
+            serde_json::to_string(&ServerMessage::SoldOut).unwrap(),
+            r#"{"type":"sold_out"}"#
+        );
+    }
+}
