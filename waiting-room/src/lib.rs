@@ -17,9 +17,12 @@
 
 pub mod admission;
 pub mod clock;
+pub mod fan;
 pub mod hub;
 pub mod ids;
+pub mod pace;
 pub mod position;
+pub mod room;
 pub mod settings;
 pub mod store;
 pub mod token;

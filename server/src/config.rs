@@ -1,0 +1,162 @@
+//! Configuration: command-line flags, each also read from the environment. Secrets are
+//! redacted from `Debug` so the config can be logged at start-up.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Parser, ValueEnum};
+
+/// Which parts of the API this process serves.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Role {
+    /// Everything (the default, and the only sensible choice for one process).
+    All,
+    /// Queue tier: accounts, events, queue sockets and admission.
+    Queue,
+    /// Checkout tier: events, holds and orders (no queue sockets).
+    Checkout,
+}
+
+#[derive(Clone, Parser)]
+#[command(
+    name = "floodgate",
+    version,
+    about = "A fair virtual waiting room and seat checkout for flash sales."
+)]
+pub struct Config {
+    /// Address to listen on.
+    #[arg(long, env = "FLOODGATE_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+
+    /// Directory for the embedded SQLite database and the generated signing key.
+    #[arg(long, env = "FLOODGATE_DATA_DIR", default_value = "./data")]
+    pub data_dir: PathBuf,
+
+    /// PostgreSQL (postgres://…) or SQLite (sqlite://…) URL; default: SQLite in the data dir.
+    #[arg(long, env = "DATABASE_URL")]
+    pub database_url: Option<String>,
+
+    /// Redis URL; default: the in-memory store (one process only).
+    #[arg(long, env = "REDIS_URL")]
+    pub redis_url: Option<String>,
+
+    /// Prefix of every Redis key (several deployments can share one Redis).
+    #[arg(long, env = "FLOODGATE_REDIS_PREFIX", default_value = "fg")]
+    pub redis_prefix: String,
+
+    #[arg(long, env = "FLOODGATE_ROLE", value_enum, default_value = "all")]
+    pub role: Role,
+
+    /// Ed25519 PKCS#8 PEM that signs tokens; default: generated once in the data dir.
+    /// Every replica of a deployment must use the same key.
+    #[arg(long, env = "FLOODGATE_SIGNING_KEY")]
+    pub signing_key: Option<PathBuf>,
+
+    /// Bootstrap admin account, created (or promoted) at start.
+    #[arg(long, env = "FLOODGATE_ADMIN_EMAIL")]
+    pub admin_email: Option<String>,
+
+    #[arg(long, env = "FLOODGATE_ADMIN_PASSWORD", hide_env_values = true)]
+    pub admin_password: Option<String>,
+
+    /// Create a demo event that opens a minute after start.
+    #[arg(long)]
+    pub demo: bool,
+
+    /// Session token lifetime, seconds.
+    #[arg(long, env = "FLOODGATE_SESSION_TTL_SECS", default_value_t = 24 * 3600)]
+    pub session_ttl_secs: u64,
+
+    /// Seconds a ticket keeps its place with no socket open.
+    #[arg(long, env = "FLOODGATE_RECONNECT_GRACE_SECS", default_value_t = 60)]
+    pub reconnect_grace_secs: u64,
+
+    /// Per-IP limit on register/login requests per second (burst 4× this).
+    #[arg(long, env = "FLOODGATE_AUTH_RATE_PER_SEC", default_value_t = 5)]
+    pub auth_rate_per_sec: u32,
+
+    /// Per-IP limit on queue socket connections per second (burst 4× this).
+    #[arg(long, env = "FLOODGATE_JOIN_RATE_PER_SEC", default_value_t = 10)]
+    pub join_rate_per_sec: u32,
+
+    /// Most queue sockets this process holds at once; beyond, upgrades get 503.
+    #[arg(long, env = "FLOODGATE_MAX_SOCKETS", default_value_t = 50_000)]
+    pub max_sockets: usize,
+
+    /// Argon2id memory cost in KiB (OWASP's minimum is 19456).
+    #[arg(long, env = "FLOODGATE_ARGON2_MEMORY_KIB", default_value_t = 19_456)]
+    pub argon2_memory_kib: u32,
+
+    /// Seconds to let sockets drain on shutdown before closing them.
+    #[arg(long, env = "FLOODGATE_SHUTDOWN_GRACE_SECS", default_value_t = 10)]
+    pub shutdown_grace_secs: u64,
+}
+
+impl Config {
+    /// Defaults for tests and embedding: loopback on a random port, no secrets.
+    pub fn for_tests(data_dir: PathBuf) -> Self {
+        let mut c = Self::parse_from(["floodgate"]);
+        c.listen = "127.0.0.1:0".parse().expect("valid address");
+        c.data_dir = data_dir;
+        c.database_url = None;
+        c.redis_url = None;
+        c.signing_key = None;
+        c.admin_email = None;
+        c.admin_password = None;
+        c
+    }
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("listen", &self.listen)
+            .field("data_dir", &self.data_dir)
+            .field(
+                "database_url",
+                &self.database_url.as_deref().map(redact_url),
+            )
+            .field("redis_url", &self.redis_url.as_deref().map(redact_url))
+            .field("role", &self.role)
+            .field("signing_key", &self.signing_key)
+            .field("admin_email", &self.admin_email)
+            .field(
+                "admin_password",
+                &self.admin_password.as_ref().map(|_| "<redacted>"),
+            )
+            .field("demo", &self.demo)
+            .finish_non_exhaustive()
+    }
+}
+
+/// `scheme://user:secret@host/db` → `scheme://user:***@host/db`.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let creds = &url[s + 3..at];
+            let user = creds.split(':').next().unwrap_or("");
+            format!("{}://{user}:***@{}", &url[..s], &url[at + 1..])
+        }
+        _ => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_are_redacted() {
+        assert_eq!(
+            redact_url("postgres://fg:hunter2@db/fg"),
+            "postgres://fg:***@db/fg"
+        );
+        assert_eq!(
+            redact_url("redis://127.0.0.1:6379"),
+            "redis://127.0.0.1:6379"
+        );
+        let mut c = Config::for_tests("/tmp".into());
+        c.admin_password = Some("hunter2".into());
+        assert!(!format!("{c:?}").contains("hunter2"));
+    }
+}

@@ -1,0 +1,169 @@
+//! Events and their sections.
+
+use std::collections::HashMap;
+
+use sqlx::any::AnyRow;
+use sqlx::Row;
+use waiting_room::{AdmissionSettings, EventId};
+
+use super::Db;
+use crate::event::{Event, Section};
+
+/// The stored event (an alias: events have no storage-only fields).
+pub type EventRow = Event;
+
+const EVENT_COLUMNS: &str = "id, name, starts_at_ms, closed, max_seats_per_order, hold_ttl_secs, \
+     rate_per_minute, max_active, session_ttl_secs, paused, grace_secs";
+
+impl Db {
+    /// Stores an event and its sections in one transaction.
+    pub async fn insert_event(&self, e: &Event, now_ms: i64) -> Result<(), sqlx::Error> {
+        let mut tx = self.pool().begin().await?;
+        sqlx::query(&format!(
+            "INSERT INTO events ({EVENT_COLUMNS}, created_at_ms) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
+        ))
+        .bind(e.id.to_string())
+        .bind(&e.name)
+        .bind(e.starts_at_ms)
+        .bind(i64::from(e.closed))
+        .bind(i64::from(e.max_seats_per_order))
+        .bind(i64::from(e.hold_ttl_secs))
+        .bind(i64::from(e.admission.rate_per_minute))
+        .bind(i64::from(e.admission.max_active))
+        .bind(i64::from(e.admission.session_ttl_secs))
+        .bind(i64::from(e.admission.paused))
+        .bind(i64::from(e.grace_secs))
+        .bind(now_ms)
+        .execute(&mut *tx)
+        .await?;
+        for (position, s) in e.sections.iter().enumerate() {
+            sqlx::query(
+                "INSERT INTO event_sections (event_id, position, name, rows_count, seats_per_row, price_cents) \
+                 VALUES ($1, $2, $3, $4, $5, $6)",
+            )
+            .bind(e.id.to_string())
+            .bind(position as i64)
+            .bind(&s.name)
+            .bind(i64::from(s.rows))
+            .bind(i64::from(s.seats_per_row))
+            .bind(s.price_cents)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await
+    }
+
+    /// Every event, soonest first.
+    pub async fn events(&self) -> Result<Vec<Event>, sqlx::Error> {
+        let rows = sqlx::query(&format!(
+            "SELECT {EVENT_COLUMNS} FROM events ORDER BY starts_at_ms, id"
+        ))
+        .fetch_all(self.pool())
+        .await?;
+        let mut sections = self.sections(None).await?;
+        rows.iter()
+            .map(|r| {
+                let mut e = event_from_row(r)?;
+                e.sections = sections.remove(&e.id).unwrap_or_default();
+                Ok(e)
+            })
+            .collect()
+    }
+
+    pub async fn event(&self, id: EventId) -> Result<Option<Event>, sqlx::Error> {
+        let row = sqlx::query(&format!("SELECT {EVENT_COLUMNS} FROM events WHERE id = $1"))
+            .bind(id.to_string())
+            .fetch_optional(self.pool())
+            .await?;
+        let Some(row) = row else { return Ok(None) };
+        let mut e = event_from_row(&row)?;
+        e.sections = self
+            .sections(Some(id))
+            .await?
+            .remove(&id)
+            .unwrap_or_default();
+        Ok(Some(e))
+    }
+
+    /// Stores new admission settings; false when the event does not exist.
+    pub async fn update_admission(
+        &self,
+        id: EventId,
+        s: &AdmissionSettings,
+    ) -> Result<bool, sqlx::Error> {
+        let done = sqlx::query(
+            "UPDATE events SET rate_per_minute = $1, max_active = $2, session_ttl_secs = $3, paused = $4 \
+             WHERE id = $5",
+        )
+        .bind(i64::from(s.rate_per_minute))
+        .bind(i64::from(s.max_active))
+        .bind(i64::from(s.session_ttl_secs))
+        .bind(i64::from(s.paused))
+        .bind(id.to_string())
+        .execute(self.pool())
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn sections(
+        &self,
+        only: Option<EventId>,
+    ) -> Result<HashMap<EventId, Vec<Section>>, sqlx::Error> {
+        let sql =
+            "SELECT event_id, name, rows_count, seats_per_row, price_cents FROM event_sections";
+        let rows = match only {
+            Some(id) => {
+                sqlx::query(&format!("{sql} WHERE event_id = $1 ORDER BY position"))
+                    .bind(id.to_string())
+                    .fetch_all(self.pool())
+                    .await?
+            }
+            None => {
+                sqlx::query(&format!("{sql} ORDER BY event_id, position"))
+                    .fetch_all(self.pool())
+                    .await?
+            }
+        };
+        let mut out: HashMap<EventId, Vec<Section>> = HashMap::new();
+        for r in rows {
+            let id = parse_id(&r, "event_id")?;
+            out.entry(id).or_default().push(Section {
+                name: r.try_get("name")?,
+                rows: int(&r, "rows_count")?,
+                seats_per_row: int(&r, "seats_per_row")?,
+                price_cents: r.try_get("price_cents")?,
+            });
+        }
+        Ok(out)
+    }
+}
+
+fn event_from_row(r: &AnyRow) -> Result<Event, sqlx::Error> {
+    Ok(Event {
+        id: parse_id(r, "id")?,
+        name: r.try_get("name")?,
+        starts_at_ms: r.try_get("starts_at_ms")?,
+        closed: r.try_get::<i64, _>("closed")? != 0,
+        max_seats_per_order: int(r, "max_seats_per_order")?,
+        hold_ttl_secs: int(r, "hold_ttl_secs")?,
+        admission: AdmissionSettings {
+            rate_per_minute: int(r, "rate_per_minute")?,
+            max_active: int(r, "max_active")?,
+            session_ttl_secs: int(r, "session_ttl_secs")?,
+            paused: r.try_get::<i64, _>("paused")? != 0,
+        },
+        grace_secs: int(r, "grace_secs")?,
+        sections: Vec::new(),
+    })
+}
+
+fn parse_id(r: &AnyRow, column: &str) -> Result<EventId, sqlx::Error> {
+    let s: String = r.try_get(column)?;
+    s.parse().map_err(|e| sqlx::Error::Decode(Box::new(e)))
+}
+
+fn int(r: &AnyRow, column: &str) -> Result<u32, sqlx::Error> {
+    let v: i64 = r.try_get(column)?;
+    u32::try_from(v).map_err(|e| sqlx::Error::Decode(Box::new(e)))
+}

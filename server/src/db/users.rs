@@ -1,0 +1,91 @@
+//! Accounts.
+
+use sqlx::Row;
+use waiting_room::UserId;
+
+use super::Db;
+
+/// An account as stored.
+#[derive(Clone, Debug)]
+pub struct UserRow {
+    pub id: UserId,
+    pub email: String,
+    pub password_hash: String,
+    pub is_admin: bool,
+}
+
+/// Outcome of creating an account.
+#[derive(Debug)]
+pub enum Created {
+    Ok(UserId),
+    EmailTaken,
+}
+
+impl Db {
+    /// Creates an account; the unique email constraint decides races.
+    pub async fn create_user(
+        &self,
+        email: &str,
+        password_hash: &str,
+        is_admin: bool,
+        now_ms: i64,
+    ) -> Result<Created, sqlx::Error> {
+        let id = UserId::new();
+        let result = sqlx::query(
+            "INSERT INTO users (id, email, password_hash, is_admin, created_at_ms) \
+             VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(id.to_string())
+        .bind(email)
+        .bind(password_hash)
+        .bind(i64::from(is_admin))
+        .bind(now_ms)
+        .execute(self.pool())
+        .await;
+        match result {
+            Ok(_) => Ok(Created::Ok(id)),
+            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => Ok(Created::EmailTaken),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Creates the bootstrap admin, or makes the existing account an admin with the
+    /// configured password.
+    pub async fn ensure_admin(
+        &self,
+        email: &str,
+        password_hash: &str,
+        now_ms: i64,
+    ) -> Result<(), sqlx::Error> {
+        sqlx::query(
+            "INSERT INTO users (id, email, password_hash, is_admin, created_at_ms) \
+             VALUES ($1, $2, $3, 1, $4) \
+             ON CONFLICT (email) DO UPDATE SET is_admin = 1, password_hash = excluded.password_hash",
+        )
+        .bind(UserId::new().to_string())
+        .bind(email)
+        .bind(password_hash)
+        .bind(now_ms)
+        .execute(self.pool())
+        .await
+        .map(|_| ())
+    }
+
+    pub async fn user_by_email(&self, email: &str) -> Result<Option<UserRow>, sqlx::Error> {
+        let row =
+            sqlx::query("SELECT id, email, password_hash, is_admin FROM users WHERE email = $1")
+                .bind(email)
+                .fetch_optional(self.pool())
+                .await?;
+        row.map(|r| {
+            let id: String = r.try_get("id")?;
+            Ok(UserRow {
+                id: id.parse().map_err(|e| sqlx::Error::Decode(Box::new(e)))?,
+                email: r.try_get("email")?,
+                password_hash: r.try_get("password_hash")?,
+                is_admin: r.try_get::<i64, _>("is_admin")? != 0,
+            })
+        })
+        .transpose()
+    }
+}

@@ -1,0 +1,251 @@
+//! Events: the request to create one (parsed and validated here, once), the stored
+//! event, its public view and its sale state.
+
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use waiting_room::room::RoomInfo;
+use waiting_room::wire::datetime_ms;
+use waiting_room::{AdmissionSettings, EventId, QueueConfig};
+
+use crate::error::ApiError;
+
+/// A block of seats: `rows` × `seats_per_row`, one price. Seat ids are
+/// `<section>-<row>-<seat>`, counted from 1.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Section {
+    pub name: String,
+    pub rows: u32,
+    pub seats_per_row: u32,
+    pub price_cents: i64,
+}
+
+/// The most seats one event may have.
+pub const MAX_CAPACITY: u64 = 1_000_000;
+
+/// A stored event.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Event {
+    pub id: EventId,
+    pub name: String,
+    pub starts_at_ms: i64,
+    pub closed: bool,
+    pub max_seats_per_order: u32,
+    pub hold_ttl_secs: u32,
+    pub admission: AdmissionSettings,
+    pub grace_secs: u32,
+    pub sections: Vec<Section>,
+}
+
+/// Where a sale stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SaleState {
+    Scheduled,
+    OnSale,
+    SoldOut,
+    Closed,
+}
+
+impl Event {
+    pub fn capacity(&self) -> u64 {
+        self.sections
+            .iter()
+            .map(|s| u64::from(s.rows) * u64::from(s.seats_per_row))
+            .sum()
+    }
+
+    pub fn state(&self, now_ms: i64) -> SaleState {
+        if self.closed {
+            SaleState::Closed
+        } else if now_ms < self.starts_at_ms {
+            SaleState::Scheduled
+        } else {
+            SaleState::OnSale
+        }
+    }
+
+    pub fn queue_config(&self) -> QueueConfig {
+        QueueConfig {
+            starts_at_ms: self.starts_at_ms,
+            grace_ms: u64::from(self.grace_secs) * 1000,
+            admission: self.admission,
+        }
+    }
+
+    pub fn room_info(&self) -> RoomInfo {
+        RoomInfo {
+            event: self.id,
+            max_seats: self.max_seats_per_order,
+        }
+    }
+
+    /// The public view of the contract.
+    pub fn public(&self, now_ms: i64) -> PublicEvent<'_> {
+        PublicEvent {
+            id: self.id,
+            name: &self.name,
+            starts_at: datetime_ms(self.starts_at_ms),
+            state: self.state(now_ms),
+            capacity: self.capacity(),
+            available: self.capacity(),
+            max_seats_per_order: self.max_seats_per_order,
+            hold_ttl_secs: self.hold_ttl_secs,
+            sections: &self.sections,
+            admission: self.admission,
+        }
+    }
+}
+
+#[derive(Serialize)]
+pub struct PublicEvent<'a> {
+    pub id: EventId,
+    pub name: &'a str,
+    #[serde(with = "time::serde::rfc3339")]
+    pub starts_at: OffsetDateTime,
+    pub state: SaleState,
+    pub capacity: u64,
+    pub available: u64,
+    pub max_seats_per_order: u32,
+    pub hold_ttl_secs: u32,
+    pub sections: &'a [Section],
+    pub admission: AdmissionSettings,
+}
+
+/// `POST /api/v1/admin/events`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewEvent {
+    pub name: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub starts_at: OffsetDateTime,
+    pub sections: Vec<Section>,
+    #[serde(default = "default_max_seats")]
+    pub max_seats_per_order: u32,
+    #[serde(default = "default_hold_ttl")]
+    pub hold_ttl_secs: u32,
+    pub admission: NewAdmission,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewAdmission {
+    pub rate_per_minute: u32,
+    pub max_active: u32,
+    #[serde(default = "default_session_ttl")]
+    pub session_ttl_secs: u32,
+    #[serde(default)]
+    pub paused: bool,
+}
+
+fn default_max_seats() -> u32 {
+    4
+}
+fn default_hold_ttl() -> u32 {
+    300
+}
+fn default_session_ttl() -> u32 {
+    600
+}
+
+/// `PATCH /api/v1/admin/events/{id}/admission`: any subset of the settings.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AdmissionPatch {
+    pub rate_per_minute: Option<u32>,
+    pub max_active: Option<u32>,
+    pub session_ttl_secs: Option<u32>,
+    pub paused: Option<bool>,
+}
+
+impl AdmissionPatch {
+    pub fn apply(&self, mut s: AdmissionSettings) -> Result<AdmissionSettings, ApiError> {
+        if let Some(v) = self.rate_per_minute {
+            s.rate_per_minute = v;
+        }
+        if let Some(v) = self.max_active {
+            s.max_active = v;
+        }
+        if let Some(v) = self.session_ttl_secs {
+            s.session_ttl_secs = v;
+        }
+        if let Some(v) = self.paused {
+            s.paused = v;
+        }
+        s.validate().map_err(invalid_setting)?;
+        Ok(s)
+    }
+}
+
+fn invalid_setting(field: &str) -> ApiError {
+    ApiError::bad_request("invalid_field", format!("{field} is out of range"))
+}
+
+impl NewEvent {
+    /// Validates the request into an event (with a fresh id).
+    pub fn into_event(self, grace_secs: u32) -> Result<Event, ApiError> {
+        let bad = |msg: String| ApiError::bad_request("invalid_field", msg);
+        let name = self.name.trim().to_owned();
+        if name.is_empty() || name.chars().count() > 200 {
+            return Err(bad("name must be 1 to 200 characters".into()));
+        }
+        if self.sections.is_empty() || self.sections.len() > 100 {
+            return Err(bad("sections: 1 to 100 sections".into()));
+        }
+        let mut names = std::collections::HashSet::new();
+        for s in &self.sections {
+            if s.name.is_empty()
+                || s.name.len() > 16
+                || !s.name.chars().all(|c| c.is_ascii_alphanumeric())
+            {
+                return Err(bad(format!(
+                    "section name {:?}: 1 to 16 letters or digits",
+                    s.name
+                )));
+            }
+            if !names.insert(s.name.as_str()) {
+                return Err(bad(format!("section name {:?} is used twice", s.name)));
+            }
+            if !(1..=1000).contains(&s.rows) || !(1..=1000).contains(&s.seats_per_row) {
+                return Err(bad(format!(
+                    "section {}: rows and seats_per_row must be 1 to 1000",
+                    s.name
+                )));
+            }
+            if s.price_cents < 0 {
+                return Err(bad(format!(
+                    "section {}: price_cents must not be negative",
+                    s.name
+                )));
+            }
+        }
+        if !(1..=50).contains(&self.max_seats_per_order) {
+            return Err(bad("max_seats_per_order must be 1 to 50".into()));
+        }
+        if !(30..=3600).contains(&self.hold_ttl_secs) {
+            return Err(bad("hold_ttl_secs must be 30 to 3600".into()));
+        }
+        let admission = AdmissionSettings {
+            rate_per_minute: self.admission.rate_per_minute,
+            max_active: self.admission.max_active,
+            session_ttl_secs: self.admission.session_ttl_secs,
+            paused: self.admission.paused,
+        };
+        admission.validate().map_err(invalid_setting)?;
+        let event = Event {
+            id: EventId::new(),
+            name,
+            starts_at_ms: (self.starts_at.unix_timestamp_nanos() / 1_000_000) as i64,
+            closed: false,
+            max_seats_per_order: self.max_seats_per_order,
+            hold_ttl_secs: self.hold_ttl_secs,
+            admission,
+            grace_secs,
+            sections: self.sections,
+        };
+        if event.capacity() > MAX_CAPACITY {
+            return Err(bad(format!("an event holds at most {MAX_CAPACITY} seats")));
+        }
+        Ok(event)
+    }
+}

@@ -1,0 +1,105 @@
+//! Extractors that speak the contract's error shape: JSON bodies, sessions (Bearer
+//! header, or `?access_token=` for browser WebSockets) and admin sessions.
+
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{FromRef, FromRequest, FromRequestParts, Request};
+use axum::http::header::AUTHORIZATION;
+use axum::http::request::Parts;
+use serde::de::DeserializeOwned;
+use waiting_room::UserId;
+
+use crate::auth::verify_session;
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// `Json<T>` whose rejections are contract errors (`invalid_json`).
+pub struct AppJson<T>(pub T);
+
+impl<T, S> FromRequest<S> for AppJson<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::Json::<T>::from_request(req, state).await {
+            Ok(axum::Json(value)) => Ok(Self(value)),
+            Err(rejection) => Err(json_error(rejection)),
+        }
+    }
+}
+
+fn json_error(rejection: JsonRejection) -> ApiError {
+    match rejection {
+        JsonRejection::MissingJsonContentType(_) => {
+            ApiError::bad_request("invalid_json", "expected Content-Type: application/json")
+        }
+        JsonRejection::JsonSyntaxError(e) => ApiError::bad_request("invalid_json", e.body_text()),
+        JsonRejection::JsonDataError(e) => ApiError::bad_request("invalid_body", e.body_text()),
+        other => ApiError::bad_request("invalid_json", other.body_text()),
+    }
+}
+
+/// A signed-in account.
+#[derive(Clone, Copy, Debug)]
+pub struct Session {
+    pub user: UserId,
+    pub admin: bool,
+}
+
+impl<S> FromRequestParts<S> for Session
+where
+    S: Send + Sync,
+    AppState: FromRef<S>,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let state = AppState::from_ref(state);
+        let token = bearer(parts)
+            .or_else(|| query_token(parts))
+            .ok_or(ApiError::Unauthorized)?;
+        let claims = verify_session(&state.keys, &token).map_err(|_| ApiError::Unauthorized)?;
+        Ok(Self {
+            user: claims.sub,
+            admin: claims.adm,
+        })
+    }
+}
+
+/// A signed-in admin; anyone else gets 403 (or 401 without a session).
+#[derive(Clone, Copy, Debug)]
+pub struct Admin(pub Session);
+
+impl<S> FromRequestParts<S> for Admin
+where
+    S: Send + Sync,
+    AppState: FromRef<S>,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let session = Session::from_request_parts(parts, state).await?;
+        if !session.admin {
+            return Err(ApiError::Forbidden);
+        }
+        Ok(Self(session))
+    }
+}
+
+/// The token of `Authorization: Bearer <token>`.
+pub fn bearer(parts: &Parts) -> Option<String> {
+    let value = parts.headers.get(AUTHORIZATION)?.to_str().ok()?;
+    let token = value
+        .strip_prefix("Bearer ")
+        .or_else(|| value.strip_prefix("bearer "))?;
+    Some(token.trim().to_owned())
+}
+
+fn query_token(parts: &Parts) -> Option<String> {
+    parts.uri.query()?.split('&').find_map(|pair| {
+        let (k, v) = pair.split_once('=')?;
+        (k == "access_token").then(|| v.to_owned())
+    })
+}

@@ -1,0 +1,188 @@
+//! floodgate, the server: HTTP + WebSocket API over the waiting-room domain.
+//!
+//! [`Application::build`] wires configuration to a bound listener and the shared
+//! state; [`Application::run_until_stopped`] serves until the shutdown future
+//! resolves, then closes every queue socket with a reason and drains them with a
+//! deadline (axum does not wait for upgraded WebSockets).
+
+pub mod auth;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod event;
+pub mod extract;
+pub mod limits;
+pub mod metrics;
+pub mod queue_session;
+pub mod routes;
+pub mod state;
+
+mod bootstrap;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use axum::Router;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::timeout::TimeoutLayer;
+use waiting_room::clock::SystemClock;
+use waiting_room::hub::Hub;
+use waiting_room::room::Cadence;
+use waiting_room::store::memory::MemoryStore;
+use waiting_room::store::redis::RedisStore;
+use waiting_room::store::QueueStore;
+use waiting_room::token::SigningKeys;
+
+use crate::config::{Config, Role};
+use crate::db::Db;
+use crate::state::{AppState, Shared};
+
+/// How often each replica re-reads the events table.
+const EVENT_REFRESH: Duration = Duration::from_secs(2);
+
+/// A built, bound, not yet serving application.
+pub struct Application {
+    listener: TcpListener,
+    state: AppState,
+}
+
+impl Application {
+    /// Opens the database (running migrations), the store and the signing key, binds
+    /// the listener and bootstraps the admin (and the demo event, if asked).
+    pub async fn build(config: Config) -> anyhow::Result<Self> {
+        std::fs::create_dir_all(&config.data_dir)
+            .with_context(|| format!("creating data dir {}", config.data_dir.display()))?;
+        let db_url = config
+            .database_url
+            .clone()
+            .unwrap_or_else(|| Db::sqlite_url(&config.data_dir));
+        let db = Db::connect(&db_url).await?;
+        let store: Arc<dyn QueueStore> = match &config.redis_url {
+            Some(url) => {
+                let _ = RedisStore::connect(url, &config.redis_prefix).await; // MERGE-PENDING
+                anyhow::bail!("redis store pending");
+            }
+            None => Arc::new(MemoryStore::default()),
+        };
+        let keys = match &config.signing_key {
+            Some(path) => SigningKeys::load_or_create(path, false)?,
+            None => SigningKeys::load_or_create(&config.data_dir.join("signing-key.pem"), true)?,
+        };
+        let hub = Hub::new(
+            store,
+            keys.clone(),
+            Arc::new(SystemClock),
+            Cadence::default(),
+        );
+        let listener = TcpListener::bind(config.listen)
+            .await
+            .with_context(|| format!("binding {}", config.listen))?;
+        let state = AppState::new(Shared {
+            passwords: auth::Passwords::new(config.argon2_memory_kib)?,
+            auth_limit: limits::IpLimiter::new(config.auth_rate_per_sec),
+            join_limit: limits::IpLimiter::new(config.join_rate_per_sec),
+            sockets: limits::SocketGate::new(config.max_sockets),
+            metrics: Default::default(),
+            events: Default::default(),
+            sessions: TaskTracker::new(),
+            shutdown: CancellationToken::new(),
+            config,
+            db,
+            hub,
+            keys,
+        });
+        bootstrap::run(&state).await?;
+        Ok(Self { listener, state })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.listener.local_addr().map(|a| a.port()).unwrap_or(0)
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves until `shutdown` resolves, then drains.
+    pub async fn run_until_stopped(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        let Self { listener, state } = self;
+        let background = spawn_background(&state);
+        let app = app(state.clone());
+        let token = state.shutdown.clone();
+        let signal = async move {
+            shutdown.await;
+            token.cancel();
+        };
+        tracing::info!(addr = %listener.local_addr()?, role = ?state.config.role, "floodgate listening");
+        axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(signal)
+        .await
+        .context("serving")?;
+        // Sessions saw the cancellation and are closing their sockets; wait for them.
+        state.sessions.close();
+        let grace = Duration::from_secs(state.config.shutdown_grace_secs);
+        if tokio::time::timeout(grace, state.sessions.wait())
+            .await
+            .is_err()
+        {
+            tracing::warn!(
+                open = state.sessions.len(),
+                "sockets still open at the shutdown deadline"
+            );
+        }
+        background.cancel();
+        state.hub.shutdown();
+        tracing::info!("floodgate stopped");
+        Ok(())
+    }
+}
+
+/// The router with its middleware: body size limit and request timeout.
+pub fn app(state: AppState) -> Router {
+    routes::router(state)
+        .layer(RequestBodyLimitLayer::new(64 * 1024))
+        .layer(TimeoutLayer::with_status_code(
+            axum::http::StatusCode::REQUEST_TIMEOUT,
+            Duration::from_secs(30),
+        ))
+}
+
+/// The event poller and the limiter pruner; cancelled on shutdown.
+fn spawn_background(state: &AppState) -> CancellationToken {
+    let stop = CancellationToken::new();
+    let runs_rooms = state.config.role != Role::Checkout;
+    let (s, token) = (state.clone(), stop.clone());
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(EVENT_REFRESH);
+        let mut prune = 0u32;
+        loop {
+            tokio::select! {
+                _ = token.cancelled() => return,
+                _ = tick.tick() => {}
+            }
+            if runs_rooms {
+                if let Err(error) = s.refresh_events().await {
+                    tracing::warn!(error = %format!("{error:#}"), "refreshing events failed");
+                }
+            }
+            prune += 1;
+            if prune % 30 == 0 {
+                s.auth_limit.prune();
+                s.join_limit.prune();
+            }
+        }
+    });
+    stop
+}

@@ -1,0 +1,205 @@
+//! One fan's queue socket. Generic over `Sink`/`Stream` so it can be driven by
+//! channels in tests. One task per socket: it forwards the fan's latest view (a
+//! `watch`, so a slow socket only ever skips to the newest state) and answers the
+//! fan's frames. Bad frames get an `error` message; the socket and the place stay.
+
+use std::time::{Duration, Instant};
+
+use axum::extract::ws::{Message, WebSocket};
+use futures_util::{Sink, SinkExt, Stream, StreamExt};
+use waiting_room::fan::{messages, FanView};
+use waiting_room::room::Room;
+use waiting_room::wire::{ClientMessage, ServerMessage};
+use waiting_room::UserId;
+
+use crate::metrics::Metrics;
+use crate::state::AppState;
+
+/// Largest frame a fan may send; bigger ones are answered with `frame_too_large`.
+/// (Beyond 16× this, the WebSocket layer closes the connection with 1009.)
+pub const MAX_FRAME_BYTES: usize = 1024;
+/// Frames per second a socket may send before being told `rate_limited`.
+const MAX_FRAMES_PER_SEC: u32 = 20;
+/// A ping this often detects half-open connections.
+const PING_EVERY: Duration = Duration::from_secs(20);
+
+pub async fn run(state: AppState, room: std::sync::Arc<Room>, user: UserId, socket: WebSocket) {
+    let (sink, stream) = socket.split();
+    serve(state, room, user, sink, stream).await;
+}
+
+/// Drives one socket until either side closes or the server shuts down.
+pub async fn serve<S, R>(
+    state: AppState,
+    room: std::sync::Arc<Room>,
+    user: UserId,
+    mut sink: S,
+    mut stream: R,
+) where
+    S: Sink<Message> + Unpin,
+    R: Stream<Item = Result<Message, axum::Error>> + Unpin,
+{
+    let handle = match room.connect(user).await {
+        Ok(h) => h,
+        Err(error) => {
+            tracing::warn!(%error, event_id = %room.event(), "queue connect failed");
+            let _ = send(
+                &mut sink,
+                &ServerMessage::error("unavailable", "the queue is unavailable; retry shortly"),
+            )
+            .await;
+            return;
+        }
+    };
+    let mut views = handle.views();
+    let mut sent = FanView::default();
+    let mut budget = FrameBudget::default();
+    let mut ping = tokio::time::interval_at(tokio::time::Instant::now() + PING_EVERY, PING_EVERY);
+    views.mark_changed();
+    loop {
+        tokio::select! {
+            _ = state.shutdown.cancelled() => {
+                let _ = sink.send(Message::Close(Some(crate::routes::restart_frame()))).await;
+                break;
+            }
+            changed = views.changed() => {
+                if changed.is_err() {
+                    break;
+                }
+                let next = views.borrow_and_update().clone();
+                for m in messages(&sent, &next) {
+                    if send(&mut sink, &m).await.is_err() {
+                        return;
+                    }
+                }
+                sent = next;
+            }
+            incoming = stream.next() => {
+                let reply = match incoming {
+                    Some(Ok(Message::Text(text))) => {
+                        Metrics::inc(&state.metrics.queue_messages_in);
+                        if !budget.take() {
+                            Some(ServerMessage::error("rate_limited", "too many messages; slow down"))
+                        } else {
+                            handle_text(&state, &room, user, text.as_str()).await
+                        }
+                    }
+                    Some(Ok(Message::Binary(_))) => {
+                        Some(ServerMessage::error("invalid_message", "send JSON text frames"))
+                    }
+                    Some(Ok(Message::Ping(_) | Message::Pong(_))) => None,
+                    Some(Ok(Message::Close(_))) | Some(Err(_)) | None => break,
+                };
+                if let Some(reply) = reply {
+                    if matches!(reply, ServerMessage::Error { .. }) {
+                        Metrics::inc(&state.metrics.queue_bad_messages);
+                    }
+                    if send(&mut sink, &reply).await.is_err() {
+                        break;
+                    }
+                }
+            }
+            _ = ping.tick() => {
+                if sink.send(Message::Ping(Default::default())).await.is_err() {
+                    break;
+                }
+            }
+        }
+    }
+    drop(handle);
+}
+
+/// Handles one text frame; returns an error message to send back, if any.
+async fn handle_text(
+    state: &AppState,
+    room: &Room,
+    user: UserId,
+    text: &str,
+) -> Option<ServerMessage> {
+    if text.len() > MAX_FRAME_BYTES {
+        return Some(ServerMessage::error(
+            "frame_too_large",
+            format!("messages are at most {MAX_FRAME_BYTES} bytes"),
+        ));
+    }
+    let message = match parse(text) {
+        Ok(m) => m,
+        Err(e) => return Some(e),
+    };
+    let result = match message {
+        ClientMessage::Join => {
+            Metrics::inc(&state.metrics.queue_joins);
+            room.join(user).await
+        }
+        ClientMessage::Leave => room.leave(user).await,
+    };
+    result.err().map(|error| {
+        tracing::warn!(%error, event_id = %room.event(), "queue operation failed");
+        ServerMessage::error("unavailable", "the queue is unavailable; retry shortly")
+    })
+}
+
+/// Parses a fan's frame, telling malformed JSON from an unknown message type.
+pub fn parse(text: &str) -> Result<ClientMessage, ServerMessage> {
+    let value: serde_json::Value = serde_json::from_str(text)
+        .map_err(|e| ServerMessage::error("invalid_json", format!("malformed JSON: {e}")))?;
+    let kind = value
+        .get("type")
+        .and_then(|t| t.as_str())
+        .map(str::to_owned);
+    serde_json::from_value(value).map_err(|_| match kind {
+        Some(kind) => {
+            ServerMessage::error("unknown_type", format!("unknown message type {kind:?}"))
+        }
+        None => ServerMessage::error("invalid_message", "a message needs a \"type\""),
+    })
+}
+
+async fn send<S: Sink<Message> + Unpin>(sink: &mut S, message: &ServerMessage) -> Result<(), ()> {
+    let text = serde_json::to_string(message).expect("server messages serialise");
+    sink.send(Message::Text(text.into())).await.map_err(|_| ())
+}
+
+/// A fixed one-second window of frames.
+struct FrameBudget {
+    window: Instant,
+    used: u32,
+}
+
+impl Default for FrameBudget {
+    fn default() -> Self {
+        Self {
+            window: Instant::now(),
+            used: 0,
+        }
+    }
+}
+
+impl FrameBudget {
+    fn take(&mut self) -> bool {
+        if self.window.elapsed() >= Duration::from_secs(1) {
+            self.window = Instant::now();
+            self.used = 0;
+        }
+        self.used += 1;
+        self.used <= MAX_FRAMES_PER_SEC
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parse_tells_errors_apart() {
+        assert_eq!(parse(r#"{"type":"join"}"#).unwrap(), ClientMessage::Join);
+        let code = |r: Result<ClientMessage, ServerMessage>| match r {
+            Err(ServerMessage::Error { code, .. }) => code,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(code(parse("{nope")), "invalid_json");
+        assert_eq!(code(parse(r#"{"type":"dance"}"#)), "unknown_type");
+        assert_eq!(code(parse(r#"{"kind":"join"}"#)), "invalid_message");
+        assert_eq!(code(parse("[]")), "invalid_message");
+    }
+}

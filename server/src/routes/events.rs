@@ -1,0 +1,41 @@
+//! `GET /events`, `GET /events/{id}`, `GET /time`.
+
+use axum::extract::{Path, State};
+use axum::routing::get;
+use axum::{Json, Router};
+use serde_json::{json, Value};
+use waiting_room::clock::now_ms;
+
+use crate::error::ApiError;
+use crate::state::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/time", get(time))
+        .route("/events", get(list))
+        .route("/events/{id}", get(one))
+}
+
+async fn time() -> Json<Value> {
+    Json(json!({ "now_ms": now_ms() }))
+}
+
+async fn list(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
+    let now = now_ms();
+    let events = state.db.events().await?;
+    let public: Vec<_> = events.iter().map(|e| e.public(now)).collect();
+    Ok(Json(
+        serde_json::to_value(public).map_err(|e| ApiError::Internal(e.into()))?,
+    ))
+}
+
+async fn one(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let id = super::queue::parse_event_id(&id)?;
+    let event = state.event(id).await?;
+    Ok(Json(
+        serde_json::to_value(event.public(now_ms())).map_err(|e| ApiError::Internal(e.into()))?,
+    ))
+}

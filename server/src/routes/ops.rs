@@ -1,0 +1,74 @@
+//! Operations: health, readiness, metrics, the JWKS and the OpenAPI document.
+
+use axum::extract::State;
+use axum::http::{header, StatusCode};
+use axum::response::IntoResponse;
+use axum::routing::get;
+use axum::{Json, Router};
+use serde_json::{json, Value};
+
+use crate::state::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(ready))
+        .route("/metrics", get(metrics))
+        .route("/.well-known/jwks.json", get(jwks))
+        .route("/api/v1/openapi.json", get(openapi))
+}
+
+async fn ready(State(state): State<AppState>) -> impl IntoResponse {
+    if state.shutdown.is_cancelled() {
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(json!({"status": "shutting_down"})),
+        );
+    }
+    let db = state.db.ping().await.map_err(|e| e.to_string());
+    let store = state.hub.store().ping().await.map_err(|e| e.to_string());
+    let body = json!({
+        "database": db.as_ref().err().map_or("ok", |e| e.as_str()),
+        "store": store.as_ref().err().map_or("ok", |e| e.as_str()),
+    });
+    if db.is_ok() && store.is_ok() {
+        (StatusCode::OK, Json(body))
+    } else {
+        tracing::warn!(%body, "not ready");
+        (StatusCode::SERVICE_UNAVAILABLE, Json(body))
+    }
+}
+
+async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
+    let text = state.metrics.render(&[(
+        "floodgate_queue_sockets",
+        "Queue sockets open on this process.",
+        state.sockets.open() as f64,
+    )]);
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text)
+}
+
+async fn jwks(State(state): State<AppState>) -> impl IntoResponse {
+    (
+        [(header::CACHE_CONTROL, "public, max-age=300")],
+        Json(state.keys.jwks()),
+    )
+}
+
+async fn openapi() -> Json<Value> {
+    Json(
+        serde_json::from_str(include_str!("../../openapi.json"))
+            .expect("openapi.json is valid JSON (tested)"),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn openapi_document_parses() {
+        let doc: serde_json::Value =
+            serde_json::from_str(include_str!("../../openapi.json")).unwrap();
+        assert_eq!(doc["openapi"].as_str().map(|v| &v[..2]), Some("3."));
+        assert!(doc["paths"]["/api/v1/events/{id}/queue/ws"].is_object());
+    }
+}

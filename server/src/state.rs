@@ -1,0 +1,105 @@
+//! The application state handed to every handler: a cheap clone of an `Arc`.
+
+use std::collections::HashMap;
+use std::ops::Deref;
+use std::sync::{Arc, RwLock};
+
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+use waiting_room::hub::Hub;
+use waiting_room::room::Room;
+use waiting_room::token::SigningKeys;
+use waiting_room::EventId;
+
+use crate::auth::Passwords;
+use crate::config::Config;
+use crate::db::Db;
+use crate::error::ApiError;
+use crate::event::Event;
+use crate::limits::{IpLimiter, SocketGate};
+use crate::metrics::Metrics;
+
+#[derive(Clone)]
+pub struct AppState(Arc<Shared>);
+
+pub struct Shared {
+    pub config: Config,
+    pub db: Db,
+    pub hub: Hub,
+    pub keys: SigningKeys,
+    pub passwords: Passwords,
+    pub auth_limit: IpLimiter,
+    pub join_limit: IpLimiter,
+    pub sockets: SocketGate,
+    pub metrics: Metrics,
+    /// Events by id, refreshed from the database every few seconds and on every admin
+    /// change. A `std` RwLock: read on every socket connect, never held across `.await`.
+    pub events: RwLock<HashMap<EventId, Event>>,
+    /// Upgraded WebSocket sessions, which axum's graceful shutdown does not wait for.
+    pub sessions: TaskTracker,
+    pub shutdown: CancellationToken,
+}
+
+impl Deref for AppState {
+    type Target = Shared;
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+impl AppState {
+    pub fn new(shared: Shared) -> Self {
+        Self(Arc::new(shared))
+    }
+
+    /// An event by id: from the cache, else from the database.
+    pub async fn event(&self, id: EventId) -> Result<Event, ApiError> {
+        if let Some(e) = self
+            .events
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&id)
+        {
+            return Ok(e.clone());
+        }
+        let event = self
+            .db
+            .event(id)
+            .await?
+            .ok_or(ApiError::NotFound("event"))?;
+        self.cache_event(event.clone());
+        Ok(event)
+    }
+
+    pub fn cache_event(&self, event: Event) {
+        self.events
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(event.id, event);
+    }
+
+    /// The event's room on this replica, started if needed.
+    pub async fn room(&self, event: &Event) -> Result<Arc<Room>, ApiError> {
+        if let Some(room) = self.hub.room(event.id) {
+            return Ok(room);
+        }
+        Ok(self
+            .hub
+            .ensure(event.room_info(), &event.queue_config())
+            .await?)
+    }
+
+    /// Re-reads all events and brings the rooms in line (the poller calls this).
+    pub async fn refresh_events(&self) -> anyhow::Result<()> {
+        let events = self.db.events().await?;
+        let live: Vec<_> = events
+            .iter()
+            .filter(|e| !e.closed)
+            .map(|e| (e.room_info(), e.queue_config()))
+            .collect();
+        *self.events.write().unwrap_or_else(|e| e.into_inner()) =
+            events.into_iter().map(|e| (e.id, e)).collect();
+        self.hub.sync_events(&live).await?;
+        Ok(())
+    }
+}

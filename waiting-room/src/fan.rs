@@ -1,0 +1,159 @@
+//! What one fan sees, as a value: the room updates a fan's [`FanView`] through a
+//! `tokio::sync::watch` channel, and each socket turns the difference between the view
+//! it last sent and the latest one into protocol messages ([`messages`]). A slow
+//! socket therefore never slows the room: it skips straight to the latest view.
+
+use crate::wire::{datetime_ms, ServerMessage};
+use crate::TicketId;
+
+/// Where the fan stands.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum FanPhase {
+    /// Connected, not (yet) in the queue.
+    #[default]
+    Idle,
+    Prequeue {
+        ticket: TicketId,
+        starts_at_ms: i64,
+    },
+    Queued {
+        ticket: TicketId,
+        ahead: u64,
+        eta_secs: u64,
+    },
+    Admitted {
+        purchase_token: String,
+        expires_at_ms: i64,
+    },
+    Expired,
+    Left,
+}
+
+/// A fan's phase plus the event-wide flags every waiting fan is told about.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct FanView {
+    pub phase: FanPhase,
+    pub paused: bool,
+}
+
+/// The messages that take a fan's screen from `prev` to `next`.
+pub fn messages(prev: &FanView, next: &FanView) -> Vec<ServerMessage> {
+    let mut out = Vec::new();
+    match (&prev.phase, &next.phase) {
+        (a, b) if a == b => {}
+        (
+            FanPhase::Queued {
+                ticket: t0,
+                ahead: a0,
+                eta_secs: e0,
+            },
+            FanPhase::Queued {
+                ticket,
+                ahead,
+                eta_secs,
+            },
+        ) if t0 == ticket => {
+            if (a0, e0) != (ahead, eta_secs) {
+                out.push(ServerMessage::Position {
+                    ahead: *ahead,
+                    eta_secs: *eta_secs,
+                });
+            }
+        }
+        (_, FanPhase::Idle) => {}
+        (
+            _,
+            FanPhase::Prequeue {
+                ticket,
+                starts_at_ms,
+            },
+        ) => out.push(ServerMessage::Prequeue {
+            ticket: ticket.clone(),
+            starts_at: datetime_ms(*starts_at_ms),
+        }),
+        (
+            _,
+            FanPhase::Queued {
+                ticket,
+                ahead,
+                eta_secs,
+            },
+        ) => out.push(ServerMessage::Queued {
+            ticket: ticket.clone(),
+            ahead: *ahead,
+            eta_secs: *eta_secs,
+        }),
+        (
+            _,
+            FanPhase::Admitted {
+                purchase_token,
+                expires_at_ms,
+            },
+        ) => out.push(ServerMessage::Admitted {
+            purchase_token: purchase_token.clone(),
+            expires_at: datetime_ms(*expires_at_ms),
+        }),
+        (_, FanPhase::Expired) => out.push(ServerMessage::Expired),
+        (_, FanPhase::Left) => out.push(ServerMessage::Left),
+    }
+    let waiting = matches!(
+        next.phase,
+        FanPhase::Idle | FanPhase::Prequeue { .. } | FanPhase::Queued { .. }
+    );
+    if prev.paused != next.paused && waiting {
+        out.push(if next.paused {
+            ServerMessage::Paused
+        } else {
+            ServerMessage::Resumed
+        });
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn queued(ahead: u64) -> FanView {
+        FanView {
+            phase: FanPhase::Queued {
+                ticket: TicketId("t".into()),
+                ahead,
+                eta_secs: ahead * 2,
+            },
+            paused: false,
+        }
+    }
+
+    #[test]
+    fn first_view_is_queued_then_positions() {
+        let m = messages(&FanView::default(), &queued(5));
+        assert!(matches!(m[..], [ServerMessage::Queued { ahead: 5, .. }]));
+        let m = messages(&queued(5), &queued(3));
+        assert_eq!(
+            m,
+            vec![ServerMessage::Position {
+                ahead: 3,
+                eta_secs: 6
+            }]
+        );
+        assert!(messages(&queued(3), &queued(3)).is_empty());
+    }
+
+    #[test]
+    fn pause_and_resume_reach_waiting_fans_only() {
+        let mut paused = queued(3);
+        paused.paused = true;
+        assert_eq!(messages(&queued(3), &paused), vec![ServerMessage::Paused]);
+        assert_eq!(messages(&paused, &queued(3)), vec![ServerMessage::Resumed]);
+        let admitted = FanView {
+            phase: FanPhase::Admitted {
+                purchase_token: "x".into(),
+                expires_at_ms: 0,
+            },
+            paused: true,
+        };
+        let m = messages(&queued(0), &admitted);
+        assert!(matches!(m[..], [ServerMessage::Admitted { .. }]));
+    }
+}
