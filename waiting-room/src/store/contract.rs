@@ -39,9 +39,7 @@ impl Harness {
             return None;
         };
         let prefix = format!("test-{}", TicketId::new());
-        #[allow(unreachable_code)]
-        let store: super::memory::MemoryStore = todo!("redis {url} {prefix}");
-        let _ = super::redis::RedisStore::connect(&url, &prefix)
+        let store = super::redis::RedisStore::connect(&url, &prefix)
             .await
             .expect("connect to test redis");
         Some(Self {

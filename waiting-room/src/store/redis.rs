@@ -1,11 +1,355 @@
-//! The Redis store (production). Placeholder until the adapter lands.
+//! The Redis store (production): every event's queue in Redis, shared by any number of
+//! replicas.
+//!
+//! Each operation is one Lua script (`store/lua/*.lua`, with `lua/lib.lua` prepended),
+//! so it is atomic, and every mutation appends its change-log entry (XADD to the
+//! event's stream) in the same script: the log order is the mutation order. All time
+//! decisions use Redis' `TIME` inside the scripts, never the caller's clock.
+//!
+//! Every key of an event shares the hash tag `{<prefix>:ev:<event>}` (`redis/keys.rs`) and
+//! every script declares the keys it touches, so an event lives on one cluster slot.
+//!
+//! The change log is a stream per event whose entry ids are `0-<n>`, n the entry's
+//! ordinal (`XADD … 0-*`), trimmed with `XADD … MAXLEN ~ <capacity>`. The cursor is the
+//! id of the last entry read. A reader at ordinal c lagged (missed trimmed entries)
+//! iff the oldest retained entry's ordinal exceeds c + 1, which `lua/changes.lua`
+//! checks with one O(1) `XRANGE … COUNT 1` per read; Redis 7.0's `XINFO STREAM`
+//! cannot tell (its `max-deleted-entry-id` ignores trimming).
 
-use super::*;
+mod decode;
+mod keys;
+#[cfg(test)]
+mod tests;
 
-pub struct RedisStore;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use redis::aio::ConnectionManager;
+use redis::{FromRedisValue, Script, ScriptInvocation, Value};
+
+use super::{
+    AdmitOutcome, ChangeBatch, Cursor, QueueSnapshot, QueueStats, QueueStore, StoreError,
+    TicketStatus,
+};
+use crate::{AdmissionSettings, EventId, QueueConfig, TicketId, UserId};
+use decode::store_err;
+use keys::EventKeys;
+
+/// Change-log entries kept per event (approximately: Redis trims whole stream nodes).
+pub const DEFAULT_LOG_CAPACITY: usize = 1_000_000;
+
+/// The Redis [`QueueStore`]. Cheap to clone: clones share the connection.
+#[derive(Clone)]
+pub struct RedisStore {
+    conn: ConnectionManager,
+    prefix: Arc<str>,
+    scripts: Arc<Scripts>,
+    log_capacity: usize,
+}
 
 impl RedisStore {
-    pub async fn connect(_url: &str, _prefix: &str) -> Result<Self, StoreError> {
-        Err(StoreError::Backend("not yet".into()))
+    /// Connects to `url` (`redis://…`) and loads the scripts. `prefix` starts every
+    /// key (e.g. `fg`); it must not contain braces, which would break the hash tags.
+    pub async fn connect(url: &str, prefix: &str) -> Result<Self, StoreError> {
+        if !keys::valid_prefix(prefix) {
+            return Err(StoreError::Backend(format!(
+                "invalid redis key prefix {prefix:?}"
+            )));
+        }
+        let client = redis::Client::open(url).map_err(store_err)?;
+        let mut conn = ConnectionManager::new(client).await.map_err(store_err)?;
+        let scripts = Scripts::new();
+        // Fails fast on a broken script; later calls use EVALSHA (reloading if needed).
+        for script in scripts.all() {
+            script
+                .prepare_invoke()
+                .load_async(&mut conn)
+                .await
+                .map_err(store_err)?;
+        }
+        Ok(Self {
+            conn,
+            prefix: prefix.into(),
+            scripts: Arc::new(scripts),
+            log_capacity: DEFAULT_LOG_CAPACITY,
+        })
+    }
+
+    /// Keeps about `entries` change-log entries per event instead of the default.
+    pub fn with_log_capacity(mut self, entries: usize) -> Self {
+        self.log_capacity = entries.max(1);
+        self
+    }
+}
+
+#[async_trait]
+impl QueueStore for RedisStore {
+    async fn configure(
+        &self,
+        event: EventId,
+        config: &QueueConfig,
+        only_if_missing: bool,
+    ) -> Result<(), StoreError> {
+        let k = self.keys(event);
+        let a = &config.admission;
+        let mut inv = self.scripts.configure.prepare_invoke();
+        inv.key(&k.cfg).key(&k.bkt).key(&k.log);
+        inv.arg(config.starts_at_ms).arg(config.grace_ms);
+        settings_args(&mut inv, a);
+        inv.arg(u8::from(only_if_missing)).arg(self.log_capacity);
+        self.run::<i64>(&inv).await.map(drop)
+    }
+
+    async fn config(&self, event: EventId) -> Result<Option<QueueConfig>, StoreError> {
+        let k = self.keys(event);
+        let map: HashMap<String, String> = redis::cmd("HGETALL")
+            .arg(&k.cfg)
+            .query_async(&mut self.conn.clone())
+            .await
+            .map_err(store_err)?;
+        decode::config(&map)
+    }
+
+    async fn update_admission(
+        &self,
+        event: EventId,
+        settings: &AdmissionSettings,
+    ) -> Result<(), StoreError> {
+        let k = self.keys(event);
+        let mut inv = self.scripts.update_admission.prepare_invoke();
+        inv.key(&k.cfg).key(&k.log);
+        settings_args(&mut inv, settings);
+        inv.arg(self.log_capacity);
+        self.run::<i64>(&inv).await.map(drop)
+    }
+
+    async fn join(
+        &self,
+        event: EventId,
+        user: UserId,
+        ticket: &TicketId,
+    ) -> Result<TicketStatus, StoreError> {
+        let k = self.keys(event);
+        let mut inv = self.scripts.join.prepare_invoke();
+        inv.key(&k.cfg).key(&k.st).key(&k.q).key(&k.pre);
+        inv.key(&k.tk).key(&k.pres).key(&k.log);
+        inv.arg(user.to_string())
+            .arg(&ticket.0)
+            .arg(self.log_capacity);
+        let reply: Vec<Value> = self.run(&inv).await?;
+        decode::statuses(&reply)?
+            .pop()
+            .flatten()
+            .ok_or_else(|| StoreError::Backend("join returned no ticket".into()))
+    }
+
+    async fn status(
+        &self,
+        event: EventId,
+        user: UserId,
+    ) -> Result<Option<TicketStatus>, StoreError> {
+        Ok(self.statuses(event, &[user]).await?.pop().flatten())
+    }
+
+    async fn statuses(
+        &self,
+        event: EventId,
+        users: &[UserId],
+    ) -> Result<Vec<Option<TicketStatus>>, StoreError> {
+        let k = self.keys(event);
+        let mut inv = self.scripts.statuses.prepare_invoke();
+        inv.key(&k.cfg).key(&k.tk).key(&k.q);
+        for user in users {
+            inv.arg(user.to_string());
+        }
+        let reply: Vec<Value> = self.run(&inv).await?;
+        decode::statuses(&reply)
+    }
+
+    async fn leave(&self, event: EventId, user: UserId) -> Result<bool, StoreError> {
+        let k = self.keys(event);
+        let mut inv = self.scripts.leave.prepare_invoke();
+        inv.key(&k.cfg)
+            .key(&k.q)
+            .key(&k.pre)
+            .key(&k.tk)
+            .key(&k.pres);
+        inv.key(&k.log).arg(user.to_string()).arg(self.log_capacity);
+        Ok(self.run::<i64>(&inv).await? == 1)
+    }
+
+    async fn touch(&self, event: EventId, users: &[UserId]) -> Result<(), StoreError> {
+        let k = self.keys(event);
+        let mut inv = self.scripts.touch.prepare_invoke();
+        inv.key(&k.cfg).key(&k.pres);
+        for user in users {
+            inv.arg(user.to_string());
+        }
+        self.run::<i64>(&inv).await.map(drop)
+    }
+
+    async fn open(&self, event: EventId, seed: u64) -> Result<bool, StoreError> {
+        let k = self.keys(event);
+        // Redis' math.randomseed takes a 32-bit int: fold the seed into 31 bits.
+        let seed = (seed ^ (seed >> 31) ^ (seed >> 62)) & 0x7fff_ffff;
+        let mut inv = self.scripts.open.prepare_invoke();
+        inv.key(&k.cfg).key(&k.st).key(&k.q).key(&k.pre).key(&k.log);
+        inv.arg(seed).arg(self.log_capacity);
+        Ok(self.run::<i64>(&inv).await? == 1)
+    }
+
+    async fn admit(&self, event: EventId) -> Result<AdmitOutcome, StoreError> {
+        let k = self.keys(event);
+        let mut inv = self.scripts.admit.prepare_invoke();
+        inv.key(&k.cfg).key(&k.st).key(&k.q).key(&k.pre).key(&k.tk);
+        inv.key(&k.act)
+            .key(&k.pres)
+            .key(&k.bkt)
+            .key(&k.rec)
+            .key(&k.log);
+        inv.arg(self.log_capacity);
+        let reply: Vec<Value> = self.run(&inv).await?;
+        decode::admit(&reply)
+    }
+
+    async fn release(&self, event: EventId, user: UserId) -> Result<bool, StoreError> {
+        let k = self.keys(event);
+        let mut inv = self.scripts.release.prepare_invoke();
+        inv.key(&k.cfg).key(&k.act).arg(user.to_string());
+        Ok(self.run::<i64>(&inv).await? == 1)
+    }
+
+    async fn changes(
+        &self,
+        event: EventId,
+        after: &Cursor,
+        max: usize,
+    ) -> Result<ChangeBatch, StoreError> {
+        if !decode::valid_cursor(after) {
+            return Err(StoreError::Backend(format!("bad cursor {:?}", after.0)));
+        }
+        let k = self.keys(event);
+        let mut inv = self.scripts.changes.prepare_invoke();
+        inv.key(&k.cfg).key(&k.log).arg(&after.0).arg(max);
+        let reply: Vec<Value> = self.run(&inv).await?;
+        decode::changes(&reply)
+    }
+
+    async fn snapshot(&self, event: EventId) -> Result<QueueSnapshot, StoreError> {
+        let k = self.keys(event);
+        let mut inv = self.scripts.snapshot.prepare_invoke();
+        inv.key(&k.cfg).key(&k.st).key(&k.q).key(&k.log);
+        let reply: Vec<Value> = self.run(&inv).await?;
+        decode::snapshot(&reply)
+    }
+
+    async fn stats(&self, event: EventId) -> Result<QueueStats, StoreError> {
+        let k = self.keys(event);
+        let mut inv = self.scripts.stats.prepare_invoke();
+        inv.key(&k.cfg).key(&k.st).key(&k.q).key(&k.pre).key(&k.act);
+        inv.key(&k.rec);
+        let reply: Vec<Value> = self.run(&inv).await?;
+        decode::stats(&reply)
+    }
+
+    async fn now_ms(&self) -> Result<i64, StoreError> {
+        let (secs, micros): (i64, i64) = redis::cmd("TIME")
+            .query_async(&mut self.conn.clone())
+            .await
+            .map_err(store_err)?;
+        Ok(secs * 1000 + micros / 1000)
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        redis::cmd("PING")
+            .query_async::<String>(&mut self.conn.clone())
+            .await
+            .map(drop)
+            .map_err(store_err)
+    }
+}
+
+impl RedisStore {
+    fn keys(&self, event: EventId) -> EventKeys {
+        EventKeys::new(&self.prefix, event)
+    }
+
+    async fn run<T: FromRedisValue>(&self, inv: &ScriptInvocation<'_>) -> Result<T, StoreError> {
+        inv.invoke_async(&mut self.conn.clone())
+            .await
+            .map_err(store_err)
+    }
+}
+
+/// rate_per_minute, max_active, session_ttl_secs, paused (0/1).
+fn settings_args(inv: &mut ScriptInvocation<'_>, s: &AdmissionSettings) {
+    inv.arg(s.rate_per_minute)
+        .arg(s.max_active)
+        .arg(s.session_ttl_secs)
+        .arg(u8::from(s.paused));
+}
+
+/// One script per atomic operation, each with `lua/lib.lua` prepended.
+struct Scripts {
+    configure: Script,
+    update_admission: Script,
+    join: Script,
+    statuses: Script,
+    leave: Script,
+    touch: Script,
+    open: Script,
+    admit: Script,
+    release: Script,
+    changes: Script,
+    snapshot: Script,
+    stats: Script,
+}
+
+macro_rules! lua {
+    ($name:literal) => {
+        Script::new(
+            &[
+                include_str!("lua/lib.lua"),
+                include_str!(concat!("lua/", $name, ".lua")),
+            ]
+            .concat(),
+        )
+    };
+}
+
+impl Scripts {
+    fn new() -> Self {
+        Self {
+            configure: lua!("configure"),
+            update_admission: lua!("update_admission"),
+            join: lua!("join"),
+            statuses: lua!("statuses"),
+            leave: lua!("leave"),
+            touch: lua!("touch"),
+            open: lua!("open"),
+            admit: lua!("admit"),
+            release: lua!("release"),
+            changes: lua!("changes"),
+            snapshot: lua!("snapshot"),
+            stats: lua!("stats"),
+        }
+    }
+
+    fn all(&self) -> [&Script; 12] {
+        [
+            &self.configure,
+            &self.update_admission,
+            &self.join,
+            &self.statuses,
+            &self.leave,
+            &self.touch,
+            &self.open,
+            &self.admit,
+            &self.release,
+            &self.changes,
+            &self.snapshot,
+            &self.stats,
+        ]
     }
 }

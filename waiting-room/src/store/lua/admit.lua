@@ -1,0 +1,85 @@
+-- admit.lua: one admission step, on Redis' clock.
+--   1. drops tickets whose presence deadline passed (one L entry with their seqs);
+--   2. expires finished sessions;
+--   3. unless unopened or paused: refills the token bucket (admission.rs arithmetic)
+--      and admits floor(tokens), capped by free active slots and waiting fans, from
+--      the head of the queue (one A entry).
+-- KEYS[1] cfg  KEYS[2] st  KEYS[3] q  KEYS[4] pre  KEYS[5] tk  KEYS[6] act
+-- KEYS[7] pres  KEYS[8] bkt  KEYS[9] rec  KEYS[10] log
+-- ARGV[1] log capacity
+-- Returns {dropped, active, seq1, user1, seq2, user2, ...} in admission order.
+if redis.call('EXISTS', KEYS[1]) == 0 then
+  return redis.error_reply('FGUNKNOWN event has no queue configured')
+end
+local now = now_ms()
+
+-- 1. Fans whose grace ran out (deadline < now), by (deadline, user) like the memory store.
+local gone = redis.call('ZRANGEBYSCORE', KEYS[7], '-inf', '(' .. int(now))
+local left = {}
+for _, user in ipairs(gone) do
+  local seq = redis.call('ZSCORE', KEYS[3], user)
+  if seq then
+    redis.call('ZREM', KEYS[3], user)
+    left[#left + 1] = tonumber(seq)
+  else
+    redis.call('ZREM', KEYS[4], user)
+  end
+  mark_left(KEYS[5], user)
+end
+if #gone > 0 then
+  redis.call('ZREMRANGEBYSCORE', KEYS[7], '-inf', '(' .. int(now))
+end
+if #left > 0 then
+  append(KEYS[10], ARGV[1], 'L', ints(left))
+end
+
+-- 2. Sessions ending at or before now.
+redis.call('ZREMRANGEBYSCORE', KEYS[6], '-inf', int(now))
+local active = redis.call('ZCARD', KEYS[6])
+
+local cfg = redis.call('HMGET', KEYS[1], 'rate', 'max_active', 'ttl', 'paused')
+if redis.call('HGET', KEYS[2], 'opened') ~= '1' or cfg[4] == '1' then
+  return { #gone, active }
+end
+
+-- 3. Token bucket: burst = max(1, rate / 60), refill rate * elapsed / 60000.
+local rate = tonumber(cfg[1])
+local bucket = redis.call('HMGET', KEYS[8], 'tokens', 'at')
+local tokens = tonumber(bucket[1] or '0')
+local at = tonumber(bucket[2] or int(now))
+local elapsed = math.max(now - at, 0)
+tokens = math.min(tokens + elapsed * rate / 60000, math.max(rate / 60, 1))
+at = math.max(at, now)
+local free = math.max(tonumber(cfg[2]) - active, 0)
+local n = math.min(math.floor(tokens), free, redis.call('ZCARD', KEYS[3]))
+tokens = tokens - n
+redis.call('HSET', KEYS[8], 'tokens', string.format('%.17g', tokens), 'at', int(at))
+
+local out = { #gone, active }
+if n <= 0 then
+  return out
+end
+local expires = now + tonumber(cfg[3]) * 1000
+local popped = redis.call('ZPOPMIN', KEYS[3], n)
+local seqs = {}
+local sessions = {}
+for i = 1, #popped, 2 do
+  local user, seq = popped[i], tonumber(popped[i + 1])
+  local ticket = cjson.decode(redis.call('HGET', KEYS[5], user)).t
+  redis.call('HSET', KEYS[5], user,
+    cjson.encode({ t = ticket, s = 'A', q = seq, a = now, e = expires }))
+  redis.call('ZREM', KEYS[7], user)
+  sessions[#sessions + 1] = int(expires)
+  sessions[#sessions + 1] = user
+  seqs[#seqs + 1] = seq
+  out[#out + 1] = seq
+  out[#out + 1] = user
+end
+chunked('ZADD', KEYS[6], {}, sessions)
+out[2] = redis.call('ZCARD', KEYS[6])
+redis.call('HINCRBY', KEYS[2], 'admitted', #seqs)
+-- Admissions per step for admitted_last_minute: member "<first seq>:<count>" is unique.
+redis.call('ZADD', KEYS[9], int(now), int(seqs[1]) .. ':' .. int(#seqs))
+redis.call('ZREMRANGEBYSCORE', KEYS[9], '-inf', int(now - 60000))
+append(KEYS[10], ARGV[1], 'A', int(now) .. ',' .. int(expires) .. ',' .. ints(seqs))
+return out

@@ -1,0 +1,27 @@
+-- join.lua: joins the queue idempotently and marks the fan present.
+-- KEYS[1] cfg  KEYS[2] st  KEYS[3] q  KEYS[4] pre  KEYS[5] tk  KEYS[6] pres  KEYS[7] log
+-- ARGV[1] user  ARGV[2] ticket id for a new ticket  ARGV[3] log capacity
+-- Returns {record, seq, ahead} as in ticket_status (lib.lua).
+if redis.call('EXISTS', KEYS[1]) == 0 then
+  return redis.error_reply('FGUNKNOWN event has no queue configured')
+end
+local user = ARGV[1]
+local deadline = now_ms() + tonumber(redis.call('HGET', KEYS[1], 'grace'))
+local rec = redis.call('HGET', KEYS[5], user)
+local state = rec and cjson.decode(rec).s
+if not rec or state == 'L' then
+  if redis.call('HGET', KEYS[2], 'opened') == '1' then
+    local seq = redis.call('HINCRBY', KEYS[2], 'seq', 1)
+    redis.call('ZADD', KEYS[3], seq, user)
+    append(KEYS[7], ARGV[3], 'J', int(seq))
+  else
+    local arrival = redis.call('HINCRBY', KEYS[2], 'arrival', 1)
+    redis.call('ZADD', KEYS[4], arrival, user)
+  end
+  rec = cjson.encode({ t = ARGV[2], s = 'W' })
+  redis.call('HSET', KEYS[5], user, rec)
+  redis.call('ZADD', KEYS[6], deadline, user)
+elseif state == 'W' then
+  redis.call('ZADD', KEYS[6], deadline, user)
+end
+return { ticket_status(KEYS[3], user, rec) }

@@ -1,0 +1,73 @@
+-- lib.lua: helpers prepended to every script by the Rust side (store/redis.rs).
+-- No KEYS or ARGV of its own. Conventions shared by all scripts:
+--   * KEYS[1] is always the event's `cfg` hash; a missing one means the event has no
+--     queue (error reply `FGUNKNOWN`).
+--   * Times are Unix milliseconds by Redis' own clock (TIME), never the caller's.
+--   * Ticket records in the `tk` hash are JSON: {t = ticket id, s = state} with
+--     s = 'W' (waiting: pre-queued, or queued when the user is in the `q` zset),
+--     'A' (admitted; q = seq, a = admitted_at, e = expires_at) or 'L' (left).
+--   * Change-log entries have two fields: k (kind) and v (comma-separated integers):
+--     J seq | O first,count | A admitted_at,expires_at,seq... | L seq... | S ''.
+
+local function now_ms()
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+
+-- An integer as a decimal string (Lua's own tostring switches to exponents).
+local function int(x)
+  return string.format('%d', x)
+end
+
+-- Appends one change-log entry, trimming the stream to about `cap` entries. Entry ids
+-- are `0-<n>` (XADD 0-*) with n = 1, 2, 3... the entry's ordinal, so a gap between a
+-- reader's cursor and the oldest retained entry shows that entries were trimmed.
+local function append(log, cap, kind, value)
+  return redis.call('XADD', log, 'MAXLEN', '~', cap, '0-*', 'k', kind, 'v', value)
+end
+
+-- Comma-separated integers.
+local function ints(list)
+  local out = {}
+  for i, x in ipairs(list) do
+    out[i] = int(x)
+  end
+  return table.concat(out, ',')
+end
+
+-- A user's ticket as three values: the record ('' if none), and the queue sequence
+-- number and rank (-1, -1 unless the user is waiting in the queue proper).
+local function ticket_status(q, user, rec)
+  if not rec then
+    return '', -1, -1
+  end
+  local seq = redis.call('ZSCORE', q, user)
+  if not seq then
+    return rec, -1, -1
+  end
+  return rec, tonumber(seq), redis.call('ZRANK', q, user)
+end
+
+-- Marks a ticket left, keeping its id.
+local function mark_left(tk, user)
+  local rec = redis.call('HGET', tk, user)
+  if rec then
+    redis.call('HSET', tk, user, cjson.encode({ t = cjson.decode(rec).t, s = 'L' }))
+  end
+end
+
+-- Runs `cmd key <prefix args> <items...>` in chunks (Lua's unpack has a stack limit).
+local function chunked(cmd, key, prefix, items)
+  local step = 2000
+  for i = 1, #items, step do
+    local args = { cmd, key }
+    for _, a in ipairs(prefix) do
+      args[#args + 1] = a
+    end
+    for j = i, math.min(i + step - 1, #items) do
+      args[#args + 1] = items[j]
+    end
+    redis.call(unpack(args))
+  end
+end
+

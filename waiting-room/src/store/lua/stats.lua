@@ -1,0 +1,20 @@
+-- stats.lua: counters for the admin console (read-only).
+-- KEYS[1] cfg  KEYS[2] st  KEYS[3] q  KEYS[4] pre  KEYS[5] act  KEYS[6] rec
+-- Returns {waiting, prequeue, admitted_total, active, admitted_last_minute, opened}.
+if redis.call('EXISTS', KEYS[1]) == 0 then
+  return redis.error_reply('FGUNKNOWN event has no queue configured')
+end
+local now = now_ms()
+local st = redis.call('HMGET', KEYS[2], 'admitted', 'opened')
+local recent = 0
+for _, member in ipairs(redis.call('ZRANGEBYSCORE', KEYS[6], '(' .. int(now - 60000), '+inf')) do
+  recent = recent + tonumber(string.match(member, ':(%d+)$'))
+end
+return {
+  redis.call('ZCARD', KEYS[3]),
+  redis.call('ZCARD', KEYS[4]),
+  tonumber(st[1] or '0'),
+  redis.call('ZCOUNT', KEYS[5], '(' .. int(now), '+inf'),
+  recent,
+  st[2] == '1' and 1 or 0,
+}

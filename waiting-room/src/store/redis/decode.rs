@@ -1,0 +1,284 @@
+//! Decoding script replies and stored records into domain types. Formats are
+//! documented in `lua/lib.lua`.
+
+use std::collections::HashMap;
+
+use redis::{FromRedisValue, RedisError, Value};
+use serde::Deserialize;
+
+use super::super::{
+    AdmitOutcome, Change, ChangeBatch, Cursor, QueueSnapshot, QueueStats, StoreError, TicketState,
+    TicketStatus,
+};
+use crate::{AdmissionSettings, QueueConfig, TicketId, UserId};
+
+/// The error code our scripts reply with for an event that has no queue.
+const UNKNOWN_EVENT: &str = "FGUNKNOWN";
+
+/// Maps a Redis error to a store error.
+pub(super) fn store_err(err: RedisError) -> StoreError {
+    if err.code() == Some(UNKNOWN_EVENT) {
+        StoreError::UnknownEvent
+    } else {
+        StoreError::Backend(err.to_string())
+    }
+}
+
+fn bad(what: impl std::fmt::Display) -> StoreError {
+    StoreError::Backend(format!("unexpected reply from redis: {what}"))
+}
+
+fn get<T: FromRedisValue>(v: &Value) -> Result<T, StoreError> {
+    redis::from_redis_value(v).map_err(bad)
+}
+
+fn num<T: std::str::FromStr>(s: &str) -> Result<T, StoreError> {
+    s.parse().map_err(|_| bad(format!("not a number: {s:?}")))
+}
+
+/// The `cfg` hash as a configuration (`None` when the event has none).
+pub(super) fn config(map: &HashMap<String, String>) -> Result<Option<QueueConfig>, StoreError> {
+    if map.is_empty() {
+        return Ok(None);
+    }
+    let field = |name: &str| {
+        map.get(name)
+            .map(String::as_str)
+            .ok_or_else(|| bad(format!("config without {name}")))
+    };
+    Ok(Some(QueueConfig {
+        starts_at_ms: num(field("starts_at")?)?,
+        grace_ms: num(field("grace")?)?,
+        admission: AdmissionSettings {
+            rate_per_minute: num(field("rate")?)?,
+            max_active: num(field("max_active")?)?,
+            session_ttl_secs: num(field("ttl")?)?,
+            paused: field("paused")? == "1",
+        },
+    }))
+}
+
+/// A ticket record in the `tk` hash.
+#[derive(Deserialize)]
+struct Record {
+    t: String,
+    s: String,
+    #[serde(default)]
+    q: u64,
+    #[serde(default)]
+    a: i64,
+    #[serde(default)]
+    e: i64,
+}
+
+/// Tickets from flattened `{record, seq, ahead}` triples.
+pub(super) fn statuses(values: &[Value]) -> Result<Vec<Option<TicketStatus>>, StoreError> {
+    let triples = values.chunks_exact(3);
+    if !triples.remainder().is_empty() {
+        return Err(bad("status triples"));
+    }
+    triples
+        .map(|t| status(get(&t[0])?, get(&t[1])?, get(&t[2])?))
+        .collect()
+}
+
+fn status(record: String, seq: i64, ahead: i64) -> Result<Option<TicketStatus>, StoreError> {
+    if record.is_empty() {
+        return Ok(None);
+    }
+    let r: Record = serde_json::from_str(&record).map_err(|e| bad(format!("{e}: {record}")))?;
+    let state = match r.s.as_str() {
+        "W" if seq >= 0 => TicketState::Queued {
+            seq: seq as u64,
+            ahead: ahead.max(0) as u64,
+        },
+        "W" => TicketState::Prequeue,
+        "A" => TicketState::Admitted {
+            seq: r.q,
+            admitted_at_ms: r.a,
+            expires_at_ms: r.e,
+        },
+        "L" => TicketState::Left,
+        other => return Err(bad(format!("ticket state {other:?}"))),
+    };
+    Ok(Some(TicketStatus {
+        ticket: TicketId(r.t),
+        state,
+    }))
+}
+
+/// `{dropped, active, seq1, user1, ...}`.
+pub(super) fn admit(values: &[Value]) -> Result<AdmitOutcome, StoreError> {
+    let [dropped, active, rest @ ..] = values else {
+        return Err(bad("admit outcome"));
+    };
+    let pairs = rest.chunks_exact(2);
+    if !pairs.remainder().is_empty() {
+        return Err(bad("admitted pairs"));
+    }
+    let admitted = pairs
+        .map(|p| {
+            let user: String = get(&p[1])?;
+            let user: UserId = user.parse().map_err(|_| bad(format!("user {user:?}")))?;
+            Ok((get(&p[0])?, user))
+        })
+        .collect::<Result<_, StoreError>>()?;
+    Ok(AdmitOutcome {
+        admitted,
+        dropped: get(dropped)?,
+        active: get(active)?,
+    })
+}
+
+/// Whether a cursor is one this store hands out: empty or a log entry id `0-<n>`.
+pub(super) fn valid_cursor(cursor: &Cursor) -> bool {
+    let c = &cursor.0;
+    c.is_empty()
+        || c.strip_prefix("0-").is_some_and(|n| {
+            !n.is_empty() && n.len() <= 15 && n.bytes().all(|b| b.is_ascii_digit())
+        })
+}
+
+/// `{lagged, cursor, kind1, value1, ...}`.
+pub(super) fn changes(values: &[Value]) -> Result<ChangeBatch, StoreError> {
+    let [lagged, cursor, rest @ ..] = values else {
+        return Err(bad("change batch"));
+    };
+    let pairs = rest.chunks_exact(2);
+    if !pairs.remainder().is_empty() {
+        return Err(bad("change pairs"));
+    }
+    let changes = pairs
+        .map(|p| change(&get::<String>(&p[0])?, &get::<String>(&p[1])?))
+        .collect::<Result<_, _>>()?;
+    Ok(ChangeBatch {
+        changes,
+        cursor: Cursor(get(cursor)?),
+        lagged: get::<i64>(lagged)? == 1,
+    })
+}
+
+/// One log entry: kind `k` and comma-separated integers `v`.
+fn change(kind: &str, value: &str) -> Result<Change, StoreError> {
+    let mut nums = value.split(',').filter(|s| !s.is_empty());
+    let mut next = || -> Result<i64, StoreError> {
+        num(nums
+            .next()
+            .ok_or_else(|| bad(format!("short log entry {kind} {value:?}")))?)
+    };
+    Ok(match kind {
+        "J" => Change::Joined {
+            seq: next()? as u64,
+        },
+        "O" => Change::Opened {
+            first: next()? as u64,
+            count: next()? as u64,
+        },
+        "A" => Change::Admitted {
+            admitted_at_ms: next()?,
+            expires_at_ms: next()?,
+            seqs: seqs(value.split(',').skip(2))?,
+        },
+        "L" => Change::Left {
+            seqs: seqs(value.split(','))?,
+        },
+        "S" => Change::Settings,
+        other => return Err(bad(format!("log entry kind {other:?}"))),
+    })
+}
+
+fn seqs<'a>(parts: impl Iterator<Item = &'a str>) -> Result<Vec<u64>, StoreError> {
+    parts.filter(|s| !s.is_empty()).map(num).collect()
+}
+
+/// `{opened, cursor, seq1, seq2, ...}`.
+pub(super) fn snapshot(values: &[Value]) -> Result<QueueSnapshot, StoreError> {
+    let [opened, cursor, seqs @ ..] = values else {
+        return Err(bad("snapshot"));
+    };
+    Ok(QueueSnapshot {
+        cursor: Cursor(get(cursor)?),
+        opened: get::<i64>(opened)? == 1,
+        seqs: seqs.iter().map(get).collect::<Result<_, _>>()?,
+    })
+}
+
+/// `{waiting, prequeue, admitted_total, active, admitted_last_minute, opened}`.
+pub(super) fn stats(values: &[Value]) -> Result<QueueStats, StoreError> {
+    let [waiting, prequeue, admitted_total, active, last_minute, opened] = values else {
+        return Err(bad("stats"));
+    };
+    Ok(QueueStats {
+        waiting: get(waiting)?,
+        prequeue: get(prequeue)?,
+        admitted_total: get(admitted_total)?,
+        active: get(active)?,
+        admitted_last_minute: get(last_minute)?,
+        opened: get::<i64>(opened)? == 1,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn log_entries_decode() {
+        assert_eq!(change("J", "7").unwrap(), Change::Joined { seq: 7 });
+        assert_eq!(
+            change("O", "1,40").unwrap(),
+            Change::Opened {
+                first: 1,
+                count: 40
+            }
+        );
+        assert_eq!(
+            change("A", "1700000000000,1700000600000,3,4").unwrap(),
+            Change::Admitted {
+                seqs: vec![3, 4],
+                admitted_at_ms: 1_700_000_000_000,
+                expires_at_ms: 1_700_000_600_000,
+            }
+        );
+        assert_eq!(change("L", "5").unwrap(), Change::Left { seqs: vec![5] });
+        assert_eq!(change("S", "").unwrap(), Change::Settings);
+        assert!(change("X", "").is_err());
+        assert!(change("O", "1").is_err());
+    }
+
+    #[test]
+    fn cursors_are_stream_ids() {
+        for ok in ["", "0-0", "0-12"] {
+            assert!(valid_cursor(&Cursor(ok.into())), "{ok}");
+        }
+        for bad in ["12", "-1", "0-", "a-b", "+", "0-2-3", "1700000000000-12"] {
+            assert!(!valid_cursor(&Cursor(bad.into())), "{bad}");
+        }
+    }
+
+    #[test]
+    fn ticket_records_decode() {
+        let rec = |s: &str| s.to_string();
+        let w = rec(r#"{"t":"abc","s":"W"}"#);
+        assert_eq!(
+            status(w.clone(), -1, -1).unwrap().unwrap().state,
+            TicketState::Prequeue
+        );
+        assert_eq!(
+            status(w, 4, 2).unwrap().unwrap().state,
+            TicketState::Queued { seq: 4, ahead: 2 }
+        );
+        let a = rec(r#"{"t":"a\/b","s":"A","q":3,"a":1700000000000,"e":1700000600000}"#);
+        let a = status(a, -1, -1).unwrap().unwrap();
+        assert_eq!(a.ticket, TicketId("a/b".into()));
+        assert_eq!(
+            a.state,
+            TicketState::Admitted {
+                seq: 3,
+                admitted_at_ms: 1_700_000_000_000,
+                expires_at_ms: 1_700_000_600_000
+            }
+        );
+        assert_eq!(status(String::new(), -1, -1).unwrap(), None);
+    }
+}

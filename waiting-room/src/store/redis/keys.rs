@@ -1,0 +1,99 @@
+//! Key naming. Every key of one event carries the hash tag `{<prefix>:ev:<event>}`, so
+//! an event lives on one Redis Cluster slot and its scripts are cluster-safe.
+
+use crate::EventId;
+
+/// The keys of one event.
+pub(super) struct EventKeys {
+    /// Hash: the configuration (starts_at, grace, rate, max_active, ttl, paused).
+    pub cfg: String,
+    /// Hash: counters (seq = last sequence number, arrival, admitted, opened).
+    pub st: String,
+    /// Zset user → sequence number: the waiting queue.
+    pub q: String,
+    /// Zset user → arrival number: the pre-queue.
+    pub pre: String,
+    /// Hash user → ticket record (JSON, see lua/lib.lua).
+    pub tk: String,
+    /// Zset user → session deadline: running shopping sessions.
+    pub act: String,
+    /// Zset user → presence deadline: waiting and pre-queued fans.
+    pub pres: String,
+    /// Hash: the token bucket (tokens, at).
+    pub bkt: String,
+    /// Zset "<first seq>:<count>" → time: admission steps, for admitted_last_minute.
+    pub rec: String,
+    /// Stream: the change log.
+    pub log: String,
+}
+
+impl EventKeys {
+    pub fn new(prefix: &str, event: EventId) -> Self {
+        let tag = format!("{{{prefix}:ev:{event}}}");
+        let key = |suffix: &str| format!("{tag}:{suffix}");
+        Self {
+            cfg: key("cfg"),
+            st: key("st"),
+            q: key("q"),
+            pre: key("pre"),
+            tk: key("tk"),
+            act: key("act"),
+            pres: key("pres"),
+            bkt: key("bkt"),
+            rec: key("rec"),
+            log: key("log"),
+        }
+    }
+
+    #[cfg(test)]
+    fn all(&self) -> [&str; 10] {
+        [
+            &self.cfg, &self.st, &self.q, &self.pre, &self.tk, &self.act, &self.pres, &self.bkt,
+            &self.rec, &self.log,
+        ]
+    }
+}
+
+/// Whether `prefix` can sit inside a hash tag (no braces).
+pub(super) fn valid_prefix(prefix: &str) -> bool {
+    !prefix.is_empty() && !prefix.contains(['{', '}'])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Redis Cluster hashes only what is between the first `{` and the next `}`.
+    fn hash_tag(key: &str) -> &str {
+        let open = key.find('{').expect("a hash tag");
+        let close = open + key[open..].find('}').expect("a closed hash tag");
+        &key[open + 1..close]
+    }
+
+    #[test]
+    fn every_key_of_an_event_shares_one_hash_tag() {
+        let event = EventId::new();
+        let keys = EventKeys::new("fg", event);
+        let expected = format!("fg:ev:{event}");
+        let all = keys.all();
+        for key in all {
+            assert_eq!(hash_tag(key), expected, "{key}");
+        }
+        let mut distinct = all.to_vec();
+        distinct.sort_unstable();
+        distinct.dedup();
+        assert_eq!(distinct.len(), all.len(), "keys are distinct");
+        assert_eq!(keys.q, format!("{{fg:ev:{event}}}:q"));
+        let other = EventKeys::new("fg", EventId::new());
+        assert_ne!(hash_tag(&other.q), expected);
+    }
+
+    #[test]
+    fn prefixes_with_braces_are_rejected() {
+        assert!(valid_prefix("fg"));
+        assert!(valid_prefix("test-1:a"));
+        assert!(!valid_prefix(""));
+        assert!(!valid_prefix("f{g"));
+        assert!(!valid_prefix("fg}"));
+    }
+}

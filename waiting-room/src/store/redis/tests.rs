@@ -1,0 +1,286 @@
+//! Redis-specific tests beyond the contract suite: log trimming and `lagged`, and the
+//! cluster-safe key layout. Like the contract suite they need `FLOODGATE_TEST_REDIS_URL`.
+
+use redis::AsyncCommands;
+
+use super::keys::EventKeys;
+use super::*;
+use crate::store::Change;
+
+async fn connect() -> Option<(RedisStore, redis::Client)> {
+    let Ok(url) = std::env::var("FLOODGATE_TEST_REDIS_URL") else {
+        assert!(
+            std::env::var("FLOODGATE_TEST_REQUIRE_SERVICES").as_deref() != Ok("1"),
+            "FLOODGATE_TEST_REDIS_URL is required"
+        );
+        eprintln!("skipping: FLOODGATE_TEST_REDIS_URL not set");
+        return None;
+    };
+    let prefix = format!("test-{}", TicketId::new());
+    let store = RedisStore::connect(&url, &prefix)
+        .await
+        .expect("connect to test redis");
+    Some((store, redis::Client::open(url).unwrap()))
+}
+
+async fn open_event(store: &RedisStore) -> EventId {
+    let event = EventId::new();
+    let config = QueueConfig {
+        starts_at_ms: store.now_ms().await.unwrap() - 1_000,
+        grace_ms: 60_000,
+        admission: AdmissionSettings {
+            rate_per_minute: 60,
+            max_active: 10,
+            session_ttl_secs: 600,
+            paused: false,
+        },
+    };
+    store.configure(event, &config, false).await.unwrap();
+    assert!(store.open(event, 1).await.unwrap());
+    event
+}
+
+/// Reads the log one entry at a time, returning each entry's cursor.
+async fn cursors(store: &RedisStore, event: EventId) -> Vec<Cursor> {
+    let mut out = Vec::new();
+    let mut cursor = Cursor::default();
+    loop {
+        let batch = store.changes(event, &cursor, 1).await.unwrap();
+        assert!(!batch.lagged);
+        if batch.changes.is_empty() {
+            return out;
+        }
+        cursor = batch.cursor;
+        out.push(cursor.clone());
+    }
+}
+
+#[tokio::test]
+async fn lagged_only_when_unread_entries_were_trimmed() {
+    let Some((store, client)) = connect().await else {
+        return;
+    };
+    let event = open_event(&store).await;
+    for _ in 0..3 {
+        store
+            .join(event, UserId::new(), &TicketId::new())
+            .await
+            .unwrap();
+    }
+    // Settings, Opened, 3 × Joined.
+    let ids = cursors(&store, event).await;
+    assert_eq!(ids.len(), 5);
+
+    // Trim the two oldest entries exactly (MINID keeps ids >= the third).
+    let log = EventKeys::new(&store.prefix, event).log;
+    let mut conn = client.get_multiplexed_async_connection().await.unwrap();
+    let trimmed: i64 = redis::cmd("XTRIM")
+        .arg(&log)
+        .arg("MINID")
+        .arg(&ids[2].0)
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(trimmed, 2);
+
+    // The reader at the second entry had read everything trimmed: not lagged.
+    let batch = store.changes(event, &ids[1], 10).await.unwrap();
+    assert!(!batch.lagged);
+    assert_eq!(batch.changes.len(), 3);
+    assert_eq!(batch.cursor, ids[4]);
+
+    // The reader at the first entry missed the second one.
+    let batch = store.changes(event, &ids[0], 10).await.unwrap();
+    assert!(batch.lagged);
+    assert!(batch.changes.is_empty());
+    let snap = store.snapshot(event).await.unwrap();
+    assert_eq!(batch.cursor, snap.cursor, "a lagged read points at the end");
+
+    // So did a reader replaying from the start (as with the memory store).
+    let batch = store.changes(event, &Cursor::default(), 10).await.unwrap();
+    assert!(batch.lagged);
+    assert_eq!(batch.cursor, snap.cursor);
+
+    // Even a log trimmed empty still tells lagged readers from current ones.
+    let _: i64 = redis::cmd("XTRIM")
+        .arg(&log)
+        .arg("MAXLEN")
+        .arg(0)
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    assert!(store.changes(event, &ids[3], 10).await.unwrap().lagged);
+    let snap = store.snapshot(event).await.unwrap();
+    assert_eq!(snap.cursor, ids[4]);
+    let batch = store.changes(event, &snap.cursor, 10).await.unwrap();
+    assert!(!batch.lagged && batch.changes.is_empty());
+    assert_eq!(batch.cursor, snap.cursor);
+}
+
+#[tokio::test]
+async fn approximate_trimming_reports_lagged_readers() {
+    let Some((store, _)) = connect().await else {
+        return;
+    };
+    let store = store.with_log_capacity(10);
+    let event = open_event(&store).await;
+    let first = store.changes(event, &Cursor::default(), 1).await.unwrap();
+    assert_eq!(first.changes, vec![Change::Settings]);
+    // Well past one stream node (100 entries), so MAXLEN ~ trims whole nodes.
+    for _ in 0..350 {
+        store
+            .join(event, UserId::new(), &TicketId::new())
+            .await
+            .unwrap();
+    }
+    let batch = store.changes(event, &first.cursor, 100).await.unwrap();
+    assert!(batch.lagged);
+    let snap = store.snapshot(event).await.unwrap();
+    assert_eq!(batch.cursor, snap.cursor);
+    assert_eq!(snap.seqs.len(), 350);
+
+    // A reader that reloads the snapshot continues without lag.
+    store
+        .join(event, UserId::new(), &TicketId::new())
+        .await
+        .unwrap();
+    let batch = store.changes(event, &snap.cursor, 100).await.unwrap();
+    assert!(!batch.lagged);
+    assert_eq!(batch.changes, vec![Change::Joined { seq: 351 }]);
+}
+
+#[tokio::test]
+async fn every_key_written_carries_the_event_hash_tag() {
+    let Some((store, client)) = connect().await else {
+        return;
+    };
+    let event = open_event(&store).await;
+    let (a, b) = (UserId::new(), UserId::new());
+    store.join(event, a, &TicketId::new()).await.unwrap();
+    store.join(event, b, &TicketId::new()).await.unwrap();
+    store.touch(event, &[a, b]).await.unwrap();
+    store.admit(event).await.unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(1_100)).await;
+    assert_eq!(store.admit(event).await.unwrap().admitted, vec![(1, a)]);
+    store.leave(event, b).await.unwrap();
+    store.stats(event).await.unwrap();
+
+    let mut conn = client.get_multiplexed_async_connection().await.unwrap();
+    let pattern = format!("*{}*", store.prefix);
+    let keys: Vec<String> = redis::cmd("KEYS")
+        .arg(&pattern)
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    let tag = format!("{{{}:ev:{event}}}:", store.prefix);
+    assert!(keys.len() >= 5, "{keys:?}");
+    for key in &keys {
+        assert!(key.starts_with(&tag), "{key} lacks {tag}");
+    }
+}
+
+#[tokio::test]
+async fn every_operation_on_an_unknown_event_is_an_error() {
+    let Some((store, _)) = connect().await else {
+        return;
+    };
+    let (event, user) = (EventId::new(), UserId::new());
+    let unknown = |r: Result<(), StoreError>| {
+        assert!(matches!(r, Err(StoreError::UnknownEvent)), "{r:?}");
+    };
+    let settings = AdmissionSettings {
+        rate_per_minute: 60,
+        max_active: 1,
+        session_ttl_secs: 60,
+        paused: false,
+    };
+    unknown(store.update_admission(event, &settings).await);
+    unknown(store.join(event, user, &TicketId::new()).await.map(drop));
+    unknown(store.statuses(event, &[user]).await.map(drop));
+    unknown(store.leave(event, user).await.map(drop));
+    unknown(store.touch(event, &[user]).await);
+    unknown(store.open(event, 1).await.map(drop));
+    unknown(store.admit(event).await.map(drop));
+    unknown(store.release(event, user).await.map(drop));
+    unknown(store.changes(event, &Cursor::default(), 10).await.map(drop));
+    unknown(store.snapshot(event).await.map(drop));
+    unknown(store.stats(event).await.map(drop));
+    assert!(store.config(event).await.unwrap().is_none());
+    store.ping().await.unwrap();
+}
+
+#[tokio::test]
+async fn bad_and_foreign_cursors() {
+    let Some((store, _)) = connect().await else {
+        return;
+    };
+    let event = open_event(&store).await;
+    let err = store
+        .changes(event, &Cursor("42".into()), 10)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Backend(_)), "{err:?}");
+    // A cursor beyond the log's end (the log was reset under the reader) is lagged.
+    let batch = store
+        .changes(event, &Cursor("0-999".into()), 10)
+        .await
+        .unwrap();
+    assert!(batch.lagged);
+    assert_eq!(batch.cursor, store.snapshot(event).await.unwrap().cursor);
+}
+
+#[tokio::test]
+async fn large_batches_stay_within_lua_stack_limits() {
+    let Some((store, client)) = connect().await else {
+        return;
+    };
+    let event = EventId::new();
+    let now = store.now_ms().await.unwrap();
+    let mut config = QueueConfig {
+        starts_at_ms: now + 60_000, // not open yet
+        grace_ms: 60_000,
+        admission: AdmissionSettings {
+            rate_per_minute: 60,
+            max_active: 10,
+            session_ttl_secs: 600,
+            paused: false,
+        },
+    };
+    store.configure(event, &config, false).await.unwrap();
+    // Seed a large pre-queue directly (joining one by one would be slow).
+    let users: Vec<UserId> = (0..6_000).map(|_| UserId::new()).collect();
+    let k = EventKeys::new(&store.prefix, event);
+    let mut pipe = redis::pipe();
+    for (i, u) in users.iter().enumerate() {
+        let rec = format!(r#"{{"t":"t{i}","s":"W"}}"#);
+        pipe.zadd(&k.pre, u.to_string(), i + 1).ignore();
+        pipe.hset(&k.tk, u.to_string(), rec).ignore();
+        pipe.zadd(&k.pres, u.to_string(), i64::MAX / 2).ignore();
+    }
+    let mut conn = client.get_multiplexed_async_connection().await.unwrap();
+    pipe.query_async::<()>(&mut conn).await.unwrap();
+
+    store.touch(event, &users).await.unwrap();
+    let deadline: i64 = conn
+        .zscore(&k.pres, users[5_999].to_string())
+        .await
+        .unwrap();
+    assert!(deadline < now + 120_000, "touched: {deadline}");
+    config.starts_at_ms = now - 1_000;
+    store.configure(event, &config, false).await.unwrap();
+    assert!(store.open(event, 42).await.unwrap());
+    let statuses = store.statuses(event, &users).await.unwrap();
+    let mut seqs: Vec<u64> = statuses
+        .iter()
+        .map(|s| match s.as_ref().unwrap().state {
+            crate::store::TicketState::Queued { seq, ahead } => {
+                assert_eq!(ahead, seq - 1);
+                seq
+            }
+            ref other => panic!("{other:?}"),
+        })
+        .collect();
+    seqs.sort_unstable();
+    assert_eq!(seqs, (1..=6_000).collect::<Vec<_>>());
+    assert_eq!(store.snapshot(event).await.unwrap().seqs.len(), 6_000);
+}
