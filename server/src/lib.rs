@@ -64,10 +64,11 @@ impl Application {
             .unwrap_or_else(|| Db::sqlite_url(&config.data_dir));
         let db = Db::connect(&db_url).await?;
         let store: Arc<dyn QueueStore> = match &config.redis_url {
-            Some(url) => {
-                let _ = RedisStore::connect(url, &config.redis_prefix).await; // MERGE-PENDING
-                anyhow::bail!("redis store pending");
-            }
+            Some(url) => Arc::new(
+                RedisStore::connect(url, &config.redis_prefix)
+                    .await
+                    .context("connecting to Redis")?,
+            ),
             None => Arc::new(MemoryStore::default()),
         };
         let keys = match &config.signing_key {
@@ -178,7 +179,7 @@ fn spawn_background(state: &AppState) -> CancellationToken {
                 }
             }
             prune += 1;
-            if prune % 30 == 0 {
+            if prune.is_multiple_of(30) {
                 s.auth_limit.prune();
                 s.join_limit.prune();
             }

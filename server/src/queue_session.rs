@@ -81,7 +81,16 @@ pub async fn serve<S, R>(
                         if !budget.take() {
                             Some(ServerMessage::error("rate_limited", "too many messages; slow down"))
                         } else {
-                            handle_text(&state, &room, user, text.as_str()).await
+                            match handle_text(&state, &room, user, text.as_str()).await {
+                                Ok(()) => {
+                                    // Answer every request with the fan's current state,
+                                    // even when it did not change (a repeated join).
+                                    sent.phase = Default::default();
+                                    views.mark_changed();
+                                    None
+                                }
+                                Err(reply) => Some(reply),
+                            }
                         }
                     }
                     Some(Ok(Message::Binary(_))) => {
@@ -109,23 +118,20 @@ pub async fn serve<S, R>(
     drop(handle);
 }
 
-/// Handles one text frame; returns an error message to send back, if any.
+/// Handles one text frame; an error is the message to send back.
 async fn handle_text(
     state: &AppState,
     room: &Room,
     user: UserId,
     text: &str,
-) -> Option<ServerMessage> {
+) -> Result<(), ServerMessage> {
     if text.len() > MAX_FRAME_BYTES {
-        return Some(ServerMessage::error(
+        return Err(ServerMessage::error(
             "frame_too_large",
             format!("messages are at most {MAX_FRAME_BYTES} bytes"),
         ));
     }
-    let message = match parse(text) {
-        Ok(m) => m,
-        Err(e) => return Some(e),
-    };
+    let message = parse(text)?;
     let result = match message {
         ClientMessage::Join => {
             Metrics::inc(&state.metrics.queue_joins);
@@ -133,7 +139,7 @@ async fn handle_text(
         }
         ClientMessage::Leave => room.leave(user).await,
     };
-    result.err().map(|error| {
+    result.map_err(|error| {
         tracing::warn!(%error, event_id = %room.event(), "queue operation failed");
         ServerMessage::error("unavailable", "the queue is unavailable; retry shortly")
     })

@@ -54,6 +54,9 @@ struct RoomState {
     pace: PaceMeter,
     fans: HashMap<UserId, LocalFan>,
     by_seq: HashMap<u64, UserId>,
+    /// Fans whose status may have moved on before we registered them (a join that
+    /// raced the opening or its own admission): re-read on the next sync.
+    recheck: Vec<UserId>,
 }
 
 struct LocalFan {
@@ -247,13 +250,21 @@ impl Room {
         }
         fan.ticket = Some(status.ticket.clone());
         let phase = match status.state {
-            TicketState::Prequeue => FanPhase::Prequeue {
-                ticket: status.ticket,
-                starts_at_ms,
-            },
+            TicketState::Prequeue => {
+                if st.opened {
+                    st.recheck.push(user); // the opening's follow-up did not include us
+                }
+                FanPhase::Prequeue {
+                    ticket: status.ticket,
+                    starts_at_ms,
+                }
+            }
             TicketState::Queued { seq, ahead } => {
                 fan.seq = Some(seq);
                 st.by_seq.insert(seq, user);
+                if st.view.max_seq() >= seq && !st.view.contains(seq) {
+                    st.recheck.push(user); // admitted or gone before we registered
+                }
                 let ahead = if st.view.max_seq() >= seq {
                     ahead.min(st.view.ahead(seq))
                 } else {
@@ -384,6 +395,7 @@ impl Room {
             let mut followups = Followups::default();
             {
                 let mut st = self.lock();
+                followups.statuses = std::mem::take(&mut st.recheck);
                 st.cursor = batch.cursor;
                 for change in batch.changes {
                     self.apply(&mut st, change, &mut followups);
@@ -542,10 +554,9 @@ impl Room {
         let Some(starts_at) = starts_at else {
             return Ok(());
         };
-        if !opened && self.clock.now_ms() >= starts_at {
-            if self.store.open(self.event, rand::random()).await? {
-                tracing::info!(event = %self.event, "sale opened; pre-queue shuffled");
-            }
+        let due = !opened && self.clock.now_ms() >= starts_at;
+        if due && self.store.open(self.event, rand::random()).await? {
+            tracing::info!(event = %self.event, "sale opened; pre-queue shuffled");
         }
         self.store.admit(self.event).await?;
         Ok(())

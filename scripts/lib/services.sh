@@ -1,0 +1,90 @@
+# Throwaway Redis and PostgreSQL servers on free loopback ports in a temporary
+# directory, for tests and benchmarks. Source this file, call `services_start`, and the
+# EXIT trap stops both servers and removes the directory on every exit path.
+#
+# Exports FLOODGATE_TEST_REDIS_URL and FLOODGATE_TEST_DATABASE_URL.
+
+SERVICES_DIR=""
+REDIS_PORT=""
+PG_PORT=""
+PG_BIN=""
+
+as_postgres() {
+    if [ "$(id -u)" = 0 ]; then
+        runuser -u postgres -- "$@"
+    else
+        "$@"
+    fi
+}
+
+apt_install() {
+    local sudo=""
+    [ "$(id -u)" = 0 ] || sudo="sudo"
+    echo "installing $* with apt-get" >&2
+    $sudo apt-get update -qq >/dev/null
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "$@" >/dev/null
+}
+
+free_port() {
+    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])' 2>/dev/null \
+        || echo $((20000 + RANDOM % 30000))
+}
+
+services_install() {
+    command -v redis-server >/dev/null && command -v redis-cli >/dev/null || apt_install redis-server redis-tools
+    PG_BIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
+    if [ -z "$PG_BIN" ] || [ ! -x "$PG_BIN/initdb" ]; then
+        apt_install postgresql
+        PG_BIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
+    fi
+    id postgres >/dev/null 2>&1 || { echo "no postgres system user after install" >&2; return 1; }
+}
+
+services_stop() {
+    local status=$?
+    if [ -n "$REDIS_PORT" ]; then
+        redis-cli -p "$REDIS_PORT" shutdown nosave >/dev/null 2>&1 || true
+    fi
+    if [ -n "$PG_PORT" ] && [ -d "$SERVICES_DIR/pg/data" ]; then
+        as_postgres "$PG_BIN/pg_ctl" -D "$SERVICES_DIR/pg/data" -m immediate -w stop >/dev/null 2>&1 || true
+    fi
+    if [ -n "$SERVICES_DIR" ]; then
+        rm -rf "$SERVICES_DIR"
+    fi
+    return $status
+}
+
+# services_start [postgres settings...]: extra `-c name=value` pairs go to PostgreSQL.
+services_start() {
+    services_install
+    SERVICES_DIR=$(mktemp -d /tmp/floodgate-services.XXXXXX)
+    chmod 755 "$SERVICES_DIR"
+    trap services_stop EXIT
+    trap 'exit 130' INT TERM
+
+    REDIS_PORT=$(free_port)
+    mkdir -p "$SERVICES_DIR/redis"
+    redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save '' --appendonly no \
+        --dir "$SERVICES_DIR/redis" --daemonize yes --logfile "$SERVICES_DIR/redis/log" >/dev/null
+    for _ in $(seq 50); do
+        redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1 && break
+        sleep 0.1
+    done
+    redis-cli -p "$REDIS_PORT" ping >/dev/null || { cat "$SERVICES_DIR/redis/log" >&2; return 1; }
+
+    PG_PORT=$(free_port)
+    mkdir -p "$SERVICES_DIR/pg"
+    [ "$(id -u)" = 0 ] && chown postgres "$SERVICES_DIR/pg"
+    as_postgres "$PG_BIN/initdb" -D "$SERVICES_DIR/pg/data" -A trust -U postgres --no-sync >"$SERVICES_DIR/pg/initdb.log" 2>&1 \
+        || { cat "$SERVICES_DIR/pg/initdb.log" >&2; return 1; }
+    local opts="-p $PG_PORT -k $SERVICES_DIR/pg -c listen_addresses=127.0.0.1 -c max_connections=300"
+    for setting in "$@"; do
+        opts="$opts -c $setting"
+    done
+    as_postgres "$PG_BIN/pg_ctl" -D "$SERVICES_DIR/pg/data" -o "$opts" -l "$SERVICES_DIR/pg/log" -w -t 60 start >/dev/null \
+        || { cat "$SERVICES_DIR/pg/log" >&2; return 1; }
+
+    export FLOODGATE_TEST_REDIS_URL="redis://127.0.0.1:$REDIS_PORT"
+    export FLOODGATE_TEST_DATABASE_URL="postgres://postgres@127.0.0.1:$PG_PORT/postgres"
+    echo "services: redis on $REDIS_PORT, postgresql on $PG_PORT (in $SERVICES_DIR)" >&2
+}

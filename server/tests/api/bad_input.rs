@@ -1,0 +1,283 @@
+//! Bad input gets the contract's error and changes nothing.
+
+use std::time::Duration;
+
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+use tokio_tungstenite::tungstenite::Message;
+
+use crate::helpers::{spawn_app, spawn_with, Backend, Options};
+use futures_util::SinkExt;
+
+crate::both_backends!(
+    bad_queue_frames_get_errors_and_keep_the_place,
+    bad_http_input_gets_contract_errors
+);
+
+fn code(body: &Value) -> &str {
+    body["error"]["code"]
+        .as_str()
+        .unwrap_or_else(|| panic!("not a contract error: {body}"))
+}
+
+async fn bad_queue_frames_get_errors_and_keep_the_place(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    let tokens = app.fans(2).await;
+    let event = app
+        .open_event(json!({"rate_per_minute": 60, "max_active": 10, "session_ttl_secs": 600, "paused": true}))
+        .await;
+    let mut first = app.connect(&event, &tokens[0]).await;
+    first.join().await;
+    let mut fan = app.connect(&event, &tokens[1]).await;
+    let joined = fan.join().await;
+    let before = app.stats(&event).await;
+
+    let cases: [(String, &str); 5] = [
+        ("{not json".into(), "invalid_json"),
+        (r#"{"type":"dance"}"#.into(), "unknown_type"),
+        (r#"{"kind":"join"}"#.into(), "invalid_message"),
+        (
+            format!(r#"{{"type":"join","pad":"{}"}}"#, "x".repeat(2_000)),
+            "frame_too_large",
+        ),
+        ("[1,2,3]".into(), "invalid_message"),
+    ];
+    for (frame, expected) in cases {
+        fan.send_raw(frame).await;
+        let m = fan.expect("error", Duration::from_secs(5)).await;
+        assert_eq!(m["code"], expected, "{m}");
+        assert!(m["message"].as_str().is_some_and(|s| !s.is_empty()));
+    }
+    fan.ws
+        .send(Message::Binary(vec![1, 2, 3].into()))
+        .await
+        .unwrap();
+    assert_eq!(
+        fan.expect("error", Duration::from_secs(5)).await["code"],
+        "invalid_message"
+    );
+
+    // The socket still works and the place is unchanged.
+    let again = fan.join().await;
+    assert_eq!(again["ticket"], joined["ticket"]);
+    assert_eq!(again["ahead"], joined["ahead"]);
+    let after = app.stats(&event).await;
+    assert_eq!(after["waiting"], before["waiting"]);
+
+    // A flood of frames is throttled, not obeyed.
+    for _ in 0..40 {
+        fan.send(json!({"type": "join"})).await;
+    }
+    let mut limited = false;
+    while let Some(m) = fan.next_within(Duration::from_millis(500)).await {
+        limited |= m["type"] == "error" && m["code"] == "rate_limited";
+    }
+    assert!(limited, "a flood of frames was not throttled");
+
+    // A frame beyond the protocol limit closes the socket; the place survives.
+    fan.send_raw("y".repeat(64 * 1024)).await;
+    assert!(
+        fan.next_within(Duration::from_secs(5)).await.is_none(),
+        "socket closed"
+    );
+    let mut back = app.connect(&event, &tokens[1]).await;
+    let resumed = back.expect("queued", Duration::from_secs(5)).await;
+    assert_eq!(resumed["ticket"], joined["ticket"]);
+    assert_eq!(app.stats(&event).await["waiting"], before["waiting"]);
+
+    // No session, or a bad one: the upgrade is refused with 401.
+    for url in [
+        format!("ws://127.0.0.1:{}/api/v1/events/{event}/queue/ws", app.port),
+        app.queue_url(&event, "not-a-token"),
+        app.queue_url(&event, &tokens[1][..tokens[1].len() - 2]),
+    ] {
+        match tokio_tungstenite::connect_async(url).await {
+            Err(tokio_tungstenite::tungstenite::Error::Http(resp)) => {
+                assert_eq!(resp.status(), 401);
+            }
+            other => panic!("expected 401, got {other:?}"),
+        }
+    }
+    // Unknown event: 404.
+    match tokio_tungstenite::connect_async(
+        app.queue_url(&waiting_room::EventId::new().to_string(), &tokens[1]),
+    )
+    .await
+    {
+        Err(tokio_tungstenite::tungstenite::Error::Http(resp)) => assert_eq!(resp.status(), 404),
+        other => panic!("expected 404, got {other:?}"),
+    }
+    app.stop().await;
+}
+
+async fn bad_http_input_gets_contract_errors(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    let fan = app.fan().await;
+
+    // Malformed and ill-typed bodies.
+    let resp = app
+        .http
+        .post(app.url("/api/v1/auth/register"))
+        .header("content-type", "application/json")
+        .body("{\"email\": ")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(code(&resp.json().await.unwrap()), "invalid_json");
+    let (status, body) = app
+        .post("/api/v1/auth/register", None, &json!({"email": 5}))
+        .await;
+    assert_eq!(
+        (status, code(&body)),
+        (StatusCode::BAD_REQUEST, "invalid_body")
+    );
+    let (status, body) = app.register("not-an-email", "long-enough-pw").await;
+    assert_eq!(
+        (status, code(&body)),
+        (StatusCode::BAD_REQUEST, "invalid_email")
+    );
+    let (status, body) = app.register("short@floodgate.test", "short").await;
+    assert_eq!(
+        (status, code(&body)),
+        (StatusCode::BAD_REQUEST, "weak_password")
+    );
+
+    // Admin routes: 401 without a session, 403 for a fan.
+    let event_body = json!({
+        "name": "x", "starts_at": "2030-01-01T00:00:00Z",
+        "sections": [{"name": "A", "rows": 1, "seats_per_row": 1, "price_cents": 1}],
+        "admission": {"rate_per_minute": 60, "max_active": 10}
+    });
+    let (status, body) = app.post("/api/v1/admin/events", None, &event_body).await;
+    assert_eq!(
+        (status, code(&body)),
+        (StatusCode::UNAUTHORIZED, "unauthorized")
+    );
+    let (status, body) = app
+        .post("/api/v1/admin/events", Some(&fan), &event_body)
+        .await;
+    assert_eq!((status, code(&body)), (StatusCode::FORBIDDEN, "forbidden"));
+
+    // Invalid events are refused and nothing is stored.
+    let (_, listed) = app.get("/api/v1/events", None).await;
+    let count = listed.as_array().unwrap().len();
+    let admin = Some(app.admin_token.as_str());
+    let mut bad_rows = event_body.clone();
+    bad_rows["sections"][0]["rows"] = json!(0);
+    let mut dup = event_body.clone();
+    dup["sections"] = json!([event_body["sections"][0], event_body["sections"][0]]);
+    let mut bad_rate = event_body.clone();
+    bad_rate["admission"]["rate_per_minute"] = json!(0);
+    let mut dash = event_body.clone();
+    dash["sections"][0]["name"] = json!("A-1");
+    let mut unknown_field = event_body.clone();
+    unknown_field["surprise"] = json!(true);
+    for bad in [bad_rows, dup, bad_rate, dash] {
+        let (status, body) = app.post("/api/v1/admin/events", admin, &bad).await;
+        assert_eq!(
+            (status, code(&body)),
+            (StatusCode::BAD_REQUEST, "invalid_field"),
+            "{bad}"
+        );
+    }
+    let (status, body) = app
+        .post("/api/v1/admin/events", admin, &unknown_field)
+        .await;
+    assert_eq!(
+        (status, code(&body)),
+        (StatusCode::BAD_REQUEST, "invalid_body")
+    );
+    let (_, listed) = app.get("/api/v1/events", None).await;
+    assert_eq!(listed.as_array().unwrap().len(), count);
+
+    // A bad PATCH changes nothing.
+    let event = app
+        .create_event(60_000, json!({"rate_per_minute": 60, "max_active": 10}))
+        .await;
+    let path = format!("/api/v1/admin/events/{event}/admission");
+    for bad in [
+        json!({"rate_per_minute": 0}),
+        json!({"max_active": -1}),
+        json!({"paused": "yes"}),
+        json!({"speed": 1}),
+    ] {
+        let (status, body) = app.patch(&path, admin, &bad).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{bad} → {body}");
+        code(&body);
+    }
+    let stats = app.stats(&event).await;
+    assert_eq!(
+        (stats["rate_per_minute"].clone(), stats["paused"].clone()),
+        (json!(60), json!(false))
+    );
+
+    // Unknown things are 404 with the contract's shape.
+    let (status, body) = app
+        .get(
+            &format!("/api/v1/events/{}", waiting_room::EventId::new()),
+            None,
+        )
+        .await;
+    assert_eq!((status, code(&body)), (StatusCode::NOT_FOUND, "not_found"));
+    let (status, body) = app.get("/api/v1/events/not-a-uuid", None).await;
+    assert_eq!((status, code(&body)), (StatusCode::NOT_FOUND, "not_found"));
+    let (status, body) = app.get("/api/v1/nope", None).await;
+    assert_eq!((status, code(&body)), (StatusCode::NOT_FOUND, "not_found"));
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn per_ip_limits_answer_429_with_retry_after() {
+    let options = Options {
+        auth_rate_per_sec: 1,
+        join_rate_per_sec: 1,
+        ..Options::default()
+    };
+    let app = spawn_with(Backend::Embedded, options).await.unwrap();
+    // spawn_with logged the admin in: one of the 4-request burst is spent.
+    let mut statuses = Vec::new();
+    let mut retry_after = None;
+    for i in 0..4 {
+        let resp = app
+            .http
+            .post(app.url("/api/v1/auth/login"))
+            .json(&json!({"email": format!("nobody{i}@floodgate.test"), "password": "whatever-pw"}))
+            .send()
+            .await
+            .unwrap();
+        statuses.push(resp.status());
+        if resp.status() == StatusCode::TOO_MANY_REQUESTS {
+            retry_after = resp
+                .headers()
+                .get("retry-after")
+                .map(|v| v.to_str().unwrap().to_owned());
+            assert_eq!(code(&resp.json().await.unwrap()), "rate_limited");
+        }
+    }
+    assert_eq!(&statuses[..3], &[StatusCode::UNAUTHORIZED; 3]);
+    assert_eq!(statuses[3], StatusCode::TOO_MANY_REQUESTS);
+    assert!(retry_after.is_some_and(|s| s.parse::<u64>().unwrap() >= 1));
+
+    // Queue sockets: a burst of 4, then 429.
+    let event = app
+        .create_event(60_000, json!({"rate_per_minute": 60, "max_active": 10}))
+        .await;
+    let mut refused = None;
+    for _ in 0..6 {
+        match tokio_tungstenite::connect_async(app.queue_url(&event, &app.admin_token)).await {
+            Ok(_) => {}
+            Err(tokio_tungstenite::tungstenite::Error::Http(resp)) => {
+                refused = Some((resp.status(), resp.headers().get("retry-after").is_some()));
+                break;
+            }
+            Err(e) => panic!("{e}"),
+        }
+    }
+    assert_eq!(refused, Some((StatusCode::TOO_MANY_REQUESTS, true)));
+    app.stop().await;
+}

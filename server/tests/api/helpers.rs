@@ -1,0 +1,436 @@
+//! `spawn_app` and one helper per endpoint. Each app gets a fresh data dir; on the
+//! Redis + PostgreSQL backend also a fresh key prefix and a fresh database.
+//!
+//! Backends: `Embedded` always runs. `Scaled` needs `FLOODGATE_TEST_REDIS_URL` and
+//! `FLOODGATE_TEST_DATABASE_URL` (a PostgreSQL URL whose user may create databases);
+//! without them the test is skipped, unless `FLOODGATE_TEST_REQUIRE_SERVICES=1`
+//! (scripts/test.sh sets it), which makes their absence a failure.
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use futures_util::{SinkExt, StreamExt};
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+use server::config::Config;
+use server::state::AppState;
+use server::Application;
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+use tokio_util::sync::CancellationToken;
+
+pub const ADMIN_EMAIL: &str = "admin@floodgate.test";
+pub const ADMIN_PASSWORD: &str = "admin-password";
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    /// In-memory store + SQLite file.
+    Embedded,
+    /// Redis store + PostgreSQL.
+    Scaled,
+}
+
+/// Where a scaled app keeps shared state, so several instances can share it.
+#[derive(Clone, Debug)]
+pub struct Shared {
+    pub redis_url: String,
+    pub redis_prefix: String,
+    pub database_url: String,
+    pub signing_key: PathBuf,
+}
+
+impl Shared {
+    /// Fresh shared state for a scaled deployment, or `None` when skipping.
+    pub async fn fresh() -> Option<Self> {
+        let (Ok(redis_url), Ok(pg)) = (
+            std::env::var("FLOODGATE_TEST_REDIS_URL"),
+            std::env::var("FLOODGATE_TEST_DATABASE_URL"),
+        ) else {
+            assert!(
+                std::env::var("FLOODGATE_TEST_REQUIRE_SERVICES").as_deref() != Ok("1"),
+                "FLOODGATE_TEST_REDIS_URL and FLOODGATE_TEST_DATABASE_URL are required"
+            );
+            eprintln!("skipping: no test Redis/PostgreSQL configured");
+            return None;
+        };
+        let name = format!("fg_test_{}", uuid_simple());
+        let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(&pg)
+            .await
+            .expect("connect to test PostgreSQL");
+        sqlx::Executor::execute(&mut conn, format!("CREATE DATABASE {name}").as_str())
+            .await
+            .expect("create test database");
+        let base = pg.rsplit_once('/').expect("database URL has a path").0;
+        let dir = temp_dir("shared");
+        let key = dir.join("signing.pem");
+        let (_, pem) = waiting_room::token::SigningKeys::generate();
+        std::fs::write(&key, pem).unwrap();
+        Some(Self {
+            redis_url,
+            redis_prefix: format!("t{}", uuid_simple()),
+            database_url: format!("{base}/{name}"),
+            signing_key: key,
+        })
+    }
+}
+
+/// Knobs a test may turn before the app starts.
+#[derive(Clone, Debug)]
+pub struct Options {
+    pub grace_secs: u64,
+    pub auth_rate_per_sec: u32,
+    pub join_rate_per_sec: u32,
+    pub shared: Option<Shared>,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            grace_secs: 60,
+            auth_rate_per_sec: 100_000,
+            join_rate_per_sec: 100_000,
+            shared: None,
+        }
+    }
+}
+
+pub struct TestApp {
+    pub base: String,
+    pub port: u16,
+    pub http: reqwest::Client,
+    pub state: AppState,
+    pub admin_token: String,
+    stop: CancellationToken,
+    server: tokio::task::JoinHandle<()>,
+}
+
+/// An app on `backend`, or `None` when that backend is not available here.
+pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
+    spawn_with(backend, Options::default()).await
+}
+
+pub async fn spawn_with(backend: Backend, mut options: Options) -> Option<TestApp> {
+    if backend == Backend::Scaled && options.shared.is_none() {
+        options.shared = Some(Shared::fresh().await?);
+    }
+    Some(start(options).await)
+}
+
+/// Starts one instance with `options` (a second instance passes the same `shared`).
+pub async fn start(options: Options) -> TestApp {
+    let _ = rlimit::increase_nofile_limit(u64::MAX);
+    let mut config = Config::for_tests(temp_dir("app"));
+    config.reconnect_grace_secs = options.grace_secs;
+    config.auth_rate_per_sec = options.auth_rate_per_sec;
+    config.join_rate_per_sec = options.join_rate_per_sec;
+    config.argon2_memory_kib = 1024; // keep 1,000 registrations quick in debug builds
+    config.admin_email = Some(ADMIN_EMAIL.into());
+    config.admin_password = Some(ADMIN_PASSWORD.into());
+    config.shutdown_grace_secs = 2;
+    if let Some(s) = &options.shared {
+        config.redis_url = Some(s.redis_url.clone());
+        config.redis_prefix = s.redis_prefix.clone();
+        config.database_url = Some(s.database_url.clone());
+        config.signing_key = Some(s.signing_key.clone());
+    }
+    let app = Application::build(config).await.expect("app builds");
+    let port = app.port();
+    let state = app.state().clone();
+    let stop = CancellationToken::new();
+    let token = stop.clone();
+    let server = tokio::spawn(async move {
+        app.run_until_stopped(async move { token.cancelled().await })
+            .await
+            .expect("app runs");
+    });
+    let http = reqwest::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .build()
+        .unwrap();
+    let mut app = TestApp {
+        base: format!("http://127.0.0.1:{port}"),
+        port,
+        http,
+        state,
+        admin_token: String::new(),
+        stop,
+        server,
+    };
+    app.admin_token = app.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    app
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub async fn stop(self) {
+        self.stop.cancel();
+        let _ = self.server.await;
+    }
+
+    pub async fn post(&self, path: &str, token: Option<&str>, body: &Value) -> (StatusCode, Value) {
+        let mut req = self.http.post(self.url(path)).json(body);
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        read(req.send().await.expect("request sent")).await
+    }
+
+    pub async fn patch(
+        &self,
+        path: &str,
+        token: Option<&str>,
+        body: &Value,
+    ) -> (StatusCode, Value) {
+        let mut req = self.http.patch(self.url(path)).json(body);
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        read(req.send().await.expect("request sent")).await
+    }
+
+    pub async fn get(&self, path: &str, token: Option<&str>) -> (StatusCode, Value) {
+        let mut req = self.http.get(self.url(path));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        read(req.send().await.expect("request sent")).await
+    }
+
+    pub async fn register(&self, email: &str, password: &str) -> (StatusCode, Value) {
+        self.post(
+            "/api/v1/auth/register",
+            None,
+            &json!({"email": email, "password": password}),
+        )
+        .await
+    }
+
+    pub async fn login(&self, email: &str, password: &str) -> String {
+        let (status, body) = self
+            .post(
+                "/api/v1/auth/login",
+                None,
+                &json!({"email": email, "password": password}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        body["token"].as_str().unwrap().to_owned()
+    }
+
+    /// A new fan account, signed in: its session token.
+    pub async fn fan(&self) -> String {
+        let email = format!("fan-{}@floodgate.test", uuid_simple());
+        let (status, body) = self.register(&email, "fan-password").await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        self.login(&email, "fan-password").await
+    }
+
+    /// `n` signed-in fans, registered concurrently.
+    pub async fn fans(&self, n: usize) -> Vec<String> {
+        futures_util::stream::iter(0..n)
+            .map(|_| self.fan())
+            .buffered(32)
+            .collect()
+            .await
+    }
+
+    /// Creates an event opening `opens_in_ms` from now (negative: already open).
+    pub async fn create_event(&self, opens_in_ms: i64, admission: Value) -> String {
+        let starts_at = time::OffsetDateTime::now_utc() + time::Duration::milliseconds(opens_in_ms);
+        let body = json!({
+            "name": "Test sale",
+            "starts_at": starts_at.format(&time::format_description::well_known::Rfc3339).unwrap(),
+            "sections": [{"name": "A", "rows": 10, "seats_per_row": 10, "price_cents": 5000}],
+            "max_seats_per_order": 4,
+            "hold_ttl_secs": 300,
+            "admission": admission,
+        });
+        let (status, event) = self
+            .post("/api/v1/admin/events", Some(&self.admin_token), &body)
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{event}");
+        event["id"].as_str().unwrap().to_owned()
+    }
+
+    /// Creates an already-due event and waits until the sale is open.
+    pub async fn open_event(&self, admission: Value) -> String {
+        let id = self.create_event(-1_000, admission).await;
+        self.wait_until("sale opens", Duration::from_secs(10), || async {
+            self.stats(&id).await["opened"] == json!(true)
+        })
+        .await;
+        id
+    }
+
+    pub async fn stats(&self, event: &str) -> Value {
+        let (status, body) = self
+            .get(
+                &format!("/api/v1/admin/events/{event}/stats"),
+                Some(&self.admin_token),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        body
+    }
+
+    pub async fn patch_admission(&self, event: &str, body: Value) -> Value {
+        let (status, out) = self
+            .patch(
+                &format!("/api/v1/admin/events/{event}/admission"),
+                Some(&self.admin_token),
+                &body,
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{out}");
+        out
+    }
+
+    pub fn queue_url(&self, event: &str, token: &str) -> String {
+        format!(
+            "ws://127.0.0.1:{}/api/v1/events/{event}/queue/ws?access_token={token}",
+            self.port
+        )
+    }
+
+    /// Opens a queue socket for the fan with session `token`.
+    pub async fn connect(&self, event: &str, token: &str) -> Fan {
+        let (ws, _) = tokio_tungstenite::connect_async(self.queue_url(event, token))
+            .await
+            .expect("queue socket opens");
+        Fan { ws }
+    }
+
+    /// Polls `check` every 50 ms until it holds; panics after `limit`.
+    pub async fn wait_until<F, Fut>(&self, what: &str, limit: Duration, mut check: F)
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = bool>,
+    {
+        let start = Instant::now();
+        while !check().await {
+            assert!(start.elapsed() < limit, "timed out waiting for: {what}");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+}
+
+async fn read(resp: reqwest::Response) -> (StatusCode, Value) {
+    let status = resp.status();
+    let text = resp.text().await.unwrap_or_default();
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(Value::String(text)),
+    )
+}
+
+/// One fan's queue socket.
+pub struct Fan {
+    pub ws: WebSocketStream<MaybeTlsStream<TcpStream>>,
+}
+
+impl Fan {
+    pub async fn send(&mut self, value: Value) {
+        self.ws
+            .send(Message::Text(value.to_string().into()))
+            .await
+            .unwrap();
+    }
+
+    pub async fn send_raw(&mut self, text: String) {
+        self.ws.send(Message::Text(text.into())).await.unwrap();
+    }
+
+    /// The next JSON message, or `None` if none arrives within `limit`.
+    pub async fn next_within(&mut self, limit: Duration) -> Option<Value> {
+        let deadline = tokio::time::Instant::now() + limit;
+        loop {
+            let msg = tokio::time::timeout_at(deadline, self.ws.next())
+                .await
+                .ok()??
+                .ok()?;
+            match msg {
+                Message::Text(t) => return Some(serde_json::from_str(t.as_str()).unwrap()),
+                Message::Close(_) => return None,
+                _ => continue,
+            }
+        }
+    }
+
+    /// Reads until a message of type `kind`; panics after `limit`.
+    pub async fn expect(&mut self, kind: &str, limit: Duration) -> Value {
+        let deadline = Instant::now() + limit;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.next_within(left).await {
+                Some(m) if m["type"] == kind => return m,
+                Some(_) => continue,
+                None => panic!("no {kind:?} message within {limit:?}"),
+            }
+        }
+    }
+
+    /// Joins and returns the first answer (`queued` or `prequeue`).
+    pub async fn join(&mut self) -> Value {
+        self.send(json!({"type": "join"})).await;
+        loop {
+            let m = self
+                .next_within(Duration::from_secs(10))
+                .await
+                .expect("an answer to join");
+            if m["type"] == "queued" || m["type"] == "prequeue" || m["type"] == "admitted" {
+                return m;
+            }
+        }
+    }
+
+    pub async fn close(mut self) {
+        let _ = self.ws.close(None).await;
+    }
+}
+
+pub fn uuid_simple() -> String {
+    waiting_room::TicketId::new().0
+}
+
+pub fn temp_dir(kind: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("floodgate-test-{kind}-{}", uuid_simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// Milliseconds since the epoch of an RFC 3339 timestamp.
+pub fn ms(rfc3339: &Value) -> i64 {
+    let t = time::OffsetDateTime::parse(
+        rfc3339.as_str().expect("a timestamp"),
+        &time::format_description::well_known::Rfc3339,
+    )
+    .unwrap();
+    (t.unix_timestamp_nanos() / 1_000_000) as i64
+}
+
+/// Declares one test per backend from an `async fn(Backend)`.
+#[macro_export]
+macro_rules! both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod embedded {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name($crate::helpers::Backend::Embedded).await;
+                }
+            )*
+        }
+        mod scaled {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name($crate::helpers::Backend::Scaled).await;
+                }
+            )*
+        }
+    };
+}

@@ -1,0 +1,12 @@
+//! End-to-end tests through the real stack: a real server on a random port, real HTTP
+//! and WebSocket clients, the embedded store + SQLite and Redis + PostgreSQL.
+
+mod helpers;
+
+mod accounts;
+mod admission;
+mod bad_input;
+mod prequeue;
+mod reconnect;
+mod replicas;
+mod tokens;
