@@ -1,0 +1,240 @@
+//! A room on the memory store, driven tick by tick: store calls per tick do not grow
+//! with the number of local fans, positions are right and never rise, admissions
+//! reach the right fans with verifiable tokens.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use waiting_room::clock::{Clock, ManualClock};
+use waiting_room::fan::FanPhase;
+use waiting_room::room::{FanHandle, Room, RoomInfo};
+use waiting_room::store::memory::MemoryStore;
+use waiting_room::store::*;
+use waiting_room::token::SigningKeys;
+use waiting_room::{AdmissionSettings, EventId, QueueConfig, TicketId, UserId};
+
+/// Delegates to a memory store and counts every call.
+struct Counting {
+    inner: MemoryStore,
+    calls: AtomicUsize,
+}
+
+impl Counting {
+    fn hit(&self) {
+        self.calls.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+#[async_trait]
+impl QueueStore for Counting {
+    async fn configure(&self, e: EventId, c: &QueueConfig, m: bool) -> Result<(), StoreError> {
+        self.hit();
+        self.inner.configure(e, c, m).await
+    }
+    async fn config(&self, e: EventId) -> Result<Option<QueueConfig>, StoreError> {
+        self.hit();
+        self.inner.config(e).await
+    }
+    async fn update_admission(&self, e: EventId, s: &AdmissionSettings) -> Result<(), StoreError> {
+        self.hit();
+        self.inner.update_admission(e, s).await
+    }
+    async fn join(&self, e: EventId, u: UserId, t: &TicketId) -> Result<TicketStatus, StoreError> {
+        self.hit();
+        self.inner.join(e, u, t).await
+    }
+    async fn status(&self, e: EventId, u: UserId) -> Result<Option<TicketStatus>, StoreError> {
+        self.hit();
+        self.inner.status(e, u).await
+    }
+    async fn statuses(
+        &self,
+        e: EventId,
+        u: &[UserId],
+    ) -> Result<Vec<Option<TicketStatus>>, StoreError> {
+        self.hit();
+        self.inner.statuses(e, u).await
+    }
+    async fn leave(&self, e: EventId, u: UserId) -> Result<bool, StoreError> {
+        self.hit();
+        self.inner.leave(e, u).await
+    }
+    async fn touch(&self, e: EventId, u: &[UserId]) -> Result<(), StoreError> {
+        self.hit();
+        self.inner.touch(e, u).await
+    }
+    async fn open(&self, e: EventId, seed: u64) -> Result<bool, StoreError> {
+        self.hit();
+        self.inner.open(e, seed).await
+    }
+    async fn admit(&self, e: EventId) -> Result<AdmitOutcome, StoreError> {
+        self.hit();
+        self.inner.admit(e).await
+    }
+    async fn release(&self, e: EventId, u: UserId) -> Result<bool, StoreError> {
+        self.hit();
+        self.inner.release(e, u).await
+    }
+    async fn changes(&self, e: EventId, c: &Cursor, max: usize) -> Result<ChangeBatch, StoreError> {
+        self.hit();
+        self.inner.changes(e, c, max).await
+    }
+    async fn snapshot(&self, e: EventId) -> Result<QueueSnapshot, StoreError> {
+        self.hit();
+        self.inner.snapshot(e).await
+    }
+    async fn stats(&self, e: EventId) -> Result<QueueStats, StoreError> {
+        self.hit();
+        self.inner.stats(e).await
+    }
+    async fn now_ms(&self) -> Result<i64, StoreError> {
+        self.inner.now_ms().await
+    }
+    async fn ping(&self) -> Result<(), StoreError> {
+        self.inner.ping().await
+    }
+}
+
+struct Setup {
+    clock: ManualClock,
+    store: Arc<Counting>,
+    room: Arc<Room>,
+    keys: SigningKeys,
+    event: EventId,
+}
+
+async fn setup(rate_per_minute: u32, max_active: u32) -> Setup {
+    let clock = ManualClock::new(waiting_room::clock::now_ms());
+    let store = Arc::new(Counting {
+        inner: MemoryStore::new(Arc::new(clock.clone())),
+        calls: AtomicUsize::new(0),
+    });
+    let event = EventId::new();
+    let config = QueueConfig {
+        starts_at_ms: clock.now_ms() - 1,
+        grace_ms: 60_000,
+        admission: AdmissionSettings {
+            rate_per_minute,
+            max_active,
+            session_ttl_secs: 600,
+            paused: false,
+        },
+    };
+    store.configure(event, &config, false).await.unwrap();
+    let (keys, _) = SigningKeys::generate();
+    let room = Arc::new(Room::new(
+        RoomInfo {
+            event,
+            max_seats: 4,
+        },
+        store.clone(),
+        keys.clone(),
+        Arc::new(clock.clone()),
+    ));
+    room.sync().await.unwrap();
+    room.step().await.unwrap(); // opens the sale
+    room.sync().await.unwrap();
+    Setup {
+        clock,
+        store,
+        room,
+        keys,
+        event,
+    }
+}
+
+async fn join_fans(s: &Setup, n: usize) -> Vec<FanHandle> {
+    let mut fans = Vec::new();
+    for _ in 0..n {
+        let fan = s.room.connect(UserId::new()).await.unwrap();
+        s.room.join(fan.user()).await.unwrap();
+        fans.push(fan);
+    }
+    fans
+}
+
+/// One tick of a room's loop; returns the store calls it made.
+async fn tick(s: &Setup) -> usize {
+    let before = s.store.calls.load(Ordering::SeqCst);
+    s.room.sync().await.unwrap();
+    s.room.step().await.unwrap();
+    s.room.sync().await.unwrap();
+    s.room.push_positions();
+    s.room.heartbeat().await.unwrap();
+    s.store.calls.load(Ordering::SeqCst) - before
+}
+
+fn ahead(fan: &FanHandle) -> Option<u64> {
+    match &fan.views().borrow().phase {
+        FanPhase::Queued { ahead, .. } => Some(*ahead),
+        _ => None,
+    }
+}
+
+#[tokio::test]
+async fn store_calls_per_tick_do_not_grow_with_local_fans() {
+    let mut per_tick = Vec::new();
+    for n in [10, 2_000] {
+        // 60/min: fans remain waiting in both cases, so every part of the tick runs.
+        let s = setup(60, 1_000_000).await;
+        let _fans = join_fans(&s, n).await;
+        tick(&s).await; // settle the joins into the view
+        s.clock.advance(1_000);
+        per_tick.push(tick(&s).await);
+    }
+    assert_eq!(
+        per_tick[0], per_tick[1],
+        "store calls per tick grew with fans: {per_tick:?}"
+    );
+    assert!(per_tick[0] <= 6, "{per_tick:?}");
+}
+
+#[tokio::test]
+async fn positions_fall_and_admissions_reach_their_fans() {
+    // 60/s, burst 60.
+    let s = setup(3_600, 1_000_000).await;
+    let fans = join_fans(&s, 200).await;
+    tick(&s).await;
+    let first: Vec<u64> = fans.iter().map(|f| ahead(f).unwrap_or(0)).collect();
+    assert_eq!(first, (0..200).collect::<Vec<_>>());
+    let mut last = first;
+    for _ in 0..4 {
+        s.clock.advance(1_000);
+        tick(&s).await;
+        let admitted: Vec<bool> = fans
+            .iter()
+            .map(|f| matches!(f.views().borrow().phase, FanPhase::Admitted { .. }))
+            .collect();
+        let k = admitted.iter().filter(|a| **a).count();
+        // FIFO: exactly the first k fans are admitted.
+        assert!(admitted[..k].iter().all(|a| *a) && admitted[k..].iter().all(|a| !*a));
+        for (i, fan) in fans.iter().enumerate().skip(k) {
+            let now = ahead(fan).unwrap();
+            assert_eq!(now, (i - k) as u64);
+            assert!(now <= last[i], "ahead rose");
+            last[i] = now;
+        }
+    }
+    let FanPhase::Admitted { purchase_token, .. } = fans[0].views().borrow().phase.clone() else {
+        panic!("fan 0 admitted");
+    };
+    let claims = s.keys.verify_purchase(&purchase_token, s.event).unwrap();
+    assert_eq!(claims.sub, fans[0].user());
+    assert_eq!(claims.max_seats, 4);
+}
+
+#[tokio::test]
+async fn a_second_socket_shares_the_ticket_and_the_last_one_out_starts_the_grace() {
+    let s = setup(60, 10).await;
+    let user = UserId::new();
+    let tab1 = s.room.connect(user).await.unwrap();
+    s.room.join(user).await.unwrap();
+    let tab2 = s.room.connect(user).await.unwrap();
+    assert_eq!(*tab1.views().borrow(), *tab2.views().borrow());
+    assert_eq!(s.room.local_fans(), 1);
+    drop(tab1);
+    assert_eq!(s.room.local_fans(), 1, "one tab still open");
+    drop(tab2);
+    assert_eq!(s.room.local_fans(), 0);
+}
