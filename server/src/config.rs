@@ -79,6 +79,11 @@ pub struct Config {
     #[arg(long, env = "FLOODGATE_JOIN_RATE_PER_SEC", default_value_t = 10)]
     pub join_rate_per_sec: u32,
 
+    /// Proxies in front of floodgate that append the client's address to
+    /// X-Forwarded-For; the client is that many entries from the right. 0: the peer.
+    #[arg(long, env = "FLOODGATE_TRUSTED_PROXY_HOPS", default_value_t = 0)]
+    pub trusted_proxy_hops: usize,
+
     /// Most queue sockets this process holds at once; beyond, upgrades get 503.
     #[arg(long, env = "FLOODGATE_MAX_SOCKETS", default_value_t = 50_000)]
     pub max_sockets: usize,

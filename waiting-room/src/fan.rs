@@ -39,6 +39,11 @@ pub struct FanView {
 /// The messages that take a fan's screen from `prev` to `next`.
 pub fn messages(prev: &FanView, next: &FanView) -> Vec<ServerMessage> {
     let mut out = Vec::new();
+    // A fan who was told `paused` always hears `resumed`, before anything else (an
+    // admission may land in the same update as the resume).
+    if prev.paused && !next.paused && prev.phase.is_waiting() {
+        out.push(ServerMessage::Resumed);
+    }
     match (&prev.phase, &next.phase) {
         (a, b) if a == b => {}
         (
@@ -96,18 +101,21 @@ pub fn messages(prev: &FanView, next: &FanView) -> Vec<ServerMessage> {
         (_, FanPhase::Expired) => out.push(ServerMessage::Expired),
         (_, FanPhase::Left) => out.push(ServerMessage::Left),
     }
-    let waiting = matches!(
-        next.phase,
-        FanPhase::Idle | FanPhase::Prequeue { .. } | FanPhase::Queued { .. }
-    );
-    if prev.paused != next.paused && waiting {
-        out.push(if next.paused {
-            ServerMessage::Paused
-        } else {
-            ServerMessage::Resumed
-        });
+    // `paused` goes to fans still waiting after the update, after their phase message.
+    if next.paused && !prev.paused && next.phase.is_waiting() {
+        out.push(ServerMessage::Paused);
     }
     out
+}
+
+impl FanPhase {
+    /// Not (yet) admitted, expired or gone.
+    pub fn is_waiting(&self) -> bool {
+        matches!(
+            self,
+            Self::Idle | Self::Prequeue { .. } | Self::Queued { .. }
+        )
+    }
 }
 
 #[cfg(test)]
@@ -155,5 +163,21 @@ mod tests {
         };
         let m = messages(&queued(0), &admitted);
         assert!(matches!(m[..], [ServerMessage::Admitted { .. }]));
+        // Resumed and admitted in one update: resumed first.
+        let mut admitted_now = admitted.clone();
+        admitted_now.paused = false;
+        let m = messages(&paused, &admitted_now);
+        assert!(matches!(
+            m[..],
+            [ServerMessage::Resumed, ServerMessage::Admitted { .. }]
+        ));
+        // Joining while paused: queued, then paused.
+        let mut joined_paused = queued(7);
+        joined_paused.paused = true;
+        let m = messages(&FanView::default(), &joined_paused);
+        assert!(matches!(
+            m[..],
+            [ServerMessage::Queued { .. }, ServerMessage::Paused]
+        ));
     }
 }

@@ -380,6 +380,16 @@ impl Room {
 
     /// Reads the change log up to its end and applies it to the local view.
     pub async fn sync(&self) -> Result<(), StoreError> {
+        let result = self.sync_inner().await;
+        if let Err(StoreError::UnknownEvent) = result {
+            // The store lost the event (a Redis flush): its log restarts, so our view
+            // and cursor are stale. Reload once the hub has re-seeded the config.
+            self.lock().synced = false;
+        }
+        result
+    }
+
+    async fn sync_inner(&self) -> Result<(), StoreError> {
         if !self.lock().synced {
             self.reload().await?;
         }

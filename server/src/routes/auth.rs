@@ -64,7 +64,7 @@ fn check_password(password: &str) -> Result<(), ApiError> {
 fn rate_limit(state: &AppState, parts: &Parts) -> Result<(), ApiError> {
     state
         .auth_limit
-        .check(super::client_ip(parts))
+        .check(super::client_ip(parts, state.config.trusted_proxy_hops))
         .inspect_err(|_| {
             Metrics::inc(&state.metrics.rate_limited);
         })

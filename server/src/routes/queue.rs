@@ -8,7 +8,7 @@ use axum::response::Response;
 use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::Value;
-use waiting_room::fan::{messages, FanView};
+use waiting_room::fan::{messages, FanPhase, FanView};
 use waiting_room::EventId;
 
 use crate::error::ApiError;
@@ -45,7 +45,7 @@ async fn queue_ws(
 ) -> Result<Response, ApiError> {
     state
         .join_limit
-        .check(super::client_ip(&parts))
+        .check(super::client_ip(&parts, state.config.trusted_proxy_hops))
         .inspect_err(|_| Metrics::inc(&state.metrics.rate_limited))?;
     let session = session?;
     let event = state.event(parse_event_id(&id)?).await?;
@@ -79,6 +79,10 @@ async fn queue_me(
     let event = state.event(parse_event_id(&id)?).await?;
     let room = state.room(&event).await?;
     let phase = room.describe(session.user).await?;
+    if matches!(phase, FanPhase::Prequeue { .. } | FanPhase::Queued { .. }) {
+        // Polling counts as presence: a fan without a socket keeps the place.
+        state.hub.store().touch(event.id, &[session.user]).await?;
+    }
     let paused = room.config().is_some_and(|c| c.admission.paused);
     let view = FanView { phase, paused };
     let message = messages(&FanView::default(), &view).into_iter().next();

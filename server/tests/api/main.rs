@@ -9,4 +9,5 @@ mod bad_input;
 mod prequeue;
 mod reconnect;
 mod replicas;
+mod shutdown;
 mod tokens;

@@ -411,6 +411,7 @@ impl QueueStore for MemoryStore {
             if !admitted.is_empty() {
                 q.admitted_total += admitted.len() as u64;
                 q.recent.push_back((now, admitted.len() as u64));
+                q.admitted_last_minute(now); // prunes samples older than a minute
                 q.append(Change::Admitted {
                     seqs: admitted.iter().map(|(s, _)| *s).collect(),
                     admitted_at_ms: now,
