@@ -44,8 +44,7 @@ async fn demo_event(state: &AppState) -> anyhow::Result<()> {
         tracing::info!(event_id = %e.id, "demo event already scheduled");
         return Ok(());
     }
-    let grace = u32::try_from(state.config.reconnect_grace_secs).unwrap_or(u32::MAX);
-    let event = NewEvent {
+    let request = NewEvent {
         name: NAME.into(),
         starts_at: OffsetDateTime::now_utc() + Duration::seconds(60),
         sections: vec![
@@ -70,15 +69,11 @@ async fn demo_event(state: &AppState) -> anyhow::Result<()> {
             session_ttl_secs: 600,
             paused: false,
         },
-    }
-    .into_event(grace)
-    .map_err(|e| anyhow::anyhow!("demo event: {e}"))?;
-    state.db.insert_event(&event, now).await?;
-    state
-        .hub
-        .store()
-        .configure(event.id, &event.queue_config(), false)
-        .await?;
+    };
+    let event = state
+        .create_event(request)
+        .await
+        .map_err(|e| anyhow::anyhow!("demo event: {e}"))?;
     tracing::info!(event_id = %event.id, "demo event created; the sale opens in 60 s");
     Ok(())
 }

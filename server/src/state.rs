@@ -6,6 +6,7 @@ use std::sync::{Arc, RwLock};
 
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
+use waiting_room::clock::now_ms;
 use waiting_room::hub::Hub;
 use waiting_room::room::Room;
 use waiting_room::token::SigningKeys;
@@ -13,9 +14,10 @@ use waiting_room::EventId;
 
 use crate::auth::Passwords;
 use crate::config::Config;
+use crate::config::Role;
 use crate::db::Db;
 use crate::error::ApiError;
-use crate::event::Event;
+use crate::event::{Event, NewEvent};
 use crate::limits::{IpLimiter, SocketGate};
 use crate::metrics::Metrics;
 
@@ -76,6 +78,24 @@ impl AppState {
             .write()
             .unwrap_or_else(|e| e.into_inner())
             .insert(event.id, event);
+    }
+
+    /// Validates and stores a new event, seeds its queue in the store and starts its
+    /// room here (queue tier). The one path for admin-created and demo events.
+    pub async fn create_event(&self, request: NewEvent) -> Result<Event, ApiError> {
+        let grace = u32::try_from(self.config.reconnect_grace_secs).unwrap_or(u32::MAX);
+        let event = request.into_event(grace)?;
+        self.db.insert_event(&event, now_ms()).await?;
+        self.hub
+            .store()
+            .configure(event.id, &event.queue_config(), false)
+            .await?;
+        if self.config.role != Role::Checkout {
+            self.room(&event).await?;
+        }
+        tracing::info!(event_id = %event.id, name = %event.name, capacity = event.capacity(), "event created");
+        self.cache_event(event.clone());
+        Ok(event)
     }
 
     /// The event's room on this replica, started if needed.

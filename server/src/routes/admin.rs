@@ -31,21 +31,9 @@ async fn create_event(
     _admin: Admin,
     AppJson(body): AppJson<NewEvent>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let grace = u32::try_from(state.config.reconnect_grace_secs).unwrap_or(u32::MAX);
-    let event = body.into_event(grace)?;
-    let now = now_ms();
-    state.db.insert_event(&event, now).await?;
-    state
-        .hub
-        .store()
-        .configure(event.id, &event.queue_config(), false)
-        .await?;
-    if state.config.role != crate::config::Role::Checkout {
-        state.room(&event).await?;
-    }
-    tracing::info!(event_id = %event.id, name = %event.name, capacity = event.capacity(), "event created");
-    let body = serde_json::to_value(event.public(now)).map_err(|e| ApiError::Internal(e.into()))?;
-    state.cache_event(event);
+    let event = state.create_event(body).await?;
+    let body =
+        serde_json::to_value(event.public(now_ms())).map_err(|e| ApiError::Internal(e.into()))?;
     Ok((StatusCode::CREATED, Json(body)))
 }
 
