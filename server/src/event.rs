@@ -4,6 +4,8 @@
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use waiting_room::room::RoomInfo;
+use waiting_room::seats::layout::SectionLayout;
+use waiting_room::seats::SeatLayout;
 use waiting_room::wire::datetime_ms;
 use waiting_room::{AdmissionSettings, EventId, QueueConfig};
 
@@ -63,6 +65,21 @@ impl Event {
         } else {
             SaleState::OnSale
         }
+    }
+
+    /// The seat map (the sections were validated at creation).
+    pub fn layout(&self) -> SeatLayout {
+        SeatLayout::new(
+            self.sections
+                .iter()
+                .map(|s| SectionLayout {
+                    name: s.name.clone(),
+                    rows: s.rows,
+                    seats_per_row: s.seats_per_row,
+                    price_cents: s.price_cents,
+                })
+                .collect(),
+        )
     }
 
     pub fn queue_config(&self) -> QueueConfig {
@@ -222,8 +239,8 @@ impl NewEvent {
         if !(1..=50).contains(&self.max_seats_per_order) {
             return Err(bad("max_seats_per_order must be 1 to 50".into()));
         }
-        if !(30..=3600).contains(&self.hold_ttl_secs) {
-            return Err(bad("hold_ttl_secs must be 30 to 3600".into()));
+        if !(1..=3600).contains(&self.hold_ttl_secs) {
+            return Err(bad("hold_ttl_secs must be 1 to 3600".into()));
         }
         let admission = AdmissionSettings {
             rate_per_minute: self.admission.rate_per_minute,

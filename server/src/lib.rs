@@ -77,6 +77,7 @@ impl Application {
         };
         let hub = Hub::new(
             store,
+            None,
             keys.clone(),
             Arc::new(SystemClock),
             Cadence::default(),

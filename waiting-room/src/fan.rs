@@ -34,14 +34,23 @@ pub enum FanPhase {
 pub struct FanView {
     pub phase: FanPhase,
     pub paused: bool,
+    /// No seat is free (all held or sold); admission waits for holds to lapse.
+    pub sold_out: bool,
+}
+
+impl FanView {
+    /// Admission is stopped for this fan's event.
+    pub fn halted(&self) -> bool {
+        self.paused || self.sold_out
+    }
 }
 
 /// The messages that take a fan's screen from `prev` to `next`.
 pub fn messages(prev: &FanView, next: &FanView) -> Vec<ServerMessage> {
     let mut out = Vec::new();
-    // A fan who was told `paused` always hears `resumed`, before anything else (an
-    // admission may land in the same update as the resume).
-    if prev.paused && !next.paused && prev.phase.is_waiting() {
+    // A fan who was told `paused` or `sold_out` always hears `resumed` when admission
+    // continues, before anything else (an admission may land in the same update).
+    if prev.halted() && !next.halted() && prev.phase.is_waiting() {
         out.push(ServerMessage::Resumed);
     }
     match (&prev.phase, &next.phase) {
@@ -105,6 +114,9 @@ pub fn messages(prev: &FanView, next: &FanView) -> Vec<ServerMessage> {
     if next.paused && !prev.paused && next.phase.is_waiting() {
         out.push(ServerMessage::Paused);
     }
+    if next.sold_out && !prev.sold_out && next.phase.is_waiting() {
+        out.push(ServerMessage::SoldOut);
+    }
     out
 }
 
@@ -130,7 +142,22 @@ mod tests {
                 eta_secs: ahead * 2,
             },
             paused: false,
+            sold_out: false,
         }
+    }
+
+    #[test]
+    fn sold_out_then_reopened() {
+        let mut gone = queued(3);
+        gone.sold_out = true;
+        assert_eq!(messages(&queued(3), &gone), vec![ServerMessage::SoldOut]);
+        assert_eq!(messages(&gone, &queued(3)), vec![ServerMessage::Resumed]);
+        let mut both = gone.clone();
+        both.paused = true;
+        assert!(
+            messages(&both, &gone).is_empty(),
+            "still sold out: no resume"
+        );
     }
 
     #[test]
@@ -160,6 +187,7 @@ mod tests {
                 expires_at_ms: 0,
             },
             paused: true,
+            sold_out: false,
         };
         let m = messages(&queued(0), &admitted);
         assert!(matches!(m[..], [ServerMessage::Admitted { .. }]));

@@ -10,6 +10,7 @@ use tokio::task::JoinHandle;
 
 use crate::clock::Clock;
 use crate::room::{Cadence, Room, RoomInfo};
+use crate::seats::SeatStore;
 use crate::store::{QueueStore, StoreError};
 use crate::token::SigningKeys;
 use crate::{EventId, QueueConfig};
@@ -17,6 +18,7 @@ use crate::{EventId, QueueConfig};
 /// The rooms of this replica.
 pub struct Hub {
     store: Arc<dyn QueueStore>,
+    seats: Option<Arc<dyn SeatStore>>,
     keys: SigningKeys,
     clock: Arc<dyn Clock>,
     cadence: Cadence,
@@ -33,12 +35,14 @@ struct RoomEntry {
 impl Hub {
     pub fn new(
         store: Arc<dyn QueueStore>,
+        seats: Option<Arc<dyn SeatStore>>,
         keys: SigningKeys,
         clock: Arc<dyn Clock>,
         cadence: Cadence,
     ) -> Self {
         Self {
             store,
+            seats,
             keys,
             clock,
             cadence,
@@ -77,6 +81,7 @@ impl Hub {
         let room = Arc::new(Room::new(
             info,
             Arc::clone(&self.store),
+            self.seats.clone(),
             self.keys.clone(),
             Arc::clone(&self.clock),
         ));

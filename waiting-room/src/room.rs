@@ -19,6 +19,7 @@ use crate::clock::Clock;
 use crate::fan::{FanPhase, FanView};
 use crate::pace::{eta_secs, PaceMeter};
 use crate::position::PositionView;
+use crate::seats::SeatStore;
 use crate::store::{Change, Cursor, QueueStore, StoreError, TicketState, TicketStatus};
 use crate::token::{PurchaseClaims, SigningKeys};
 use crate::{EventId, QueueConfig, TicketId, UserId};
@@ -40,6 +41,8 @@ pub struct Room {
     store: Arc<dyn QueueStore>,
     keys: SigningKeys,
     clock: Arc<dyn Clock>,
+    /// Seat counts decide whether the event is sold out (no seat free).
+    seats: Option<Arc<dyn SeatStore>>,
     max_seats: AtomicU32,
     state: Mutex<RoomState>,
 }
@@ -50,6 +53,7 @@ struct RoomState {
     cursor: Cursor,
     synced: bool,
     opened: bool,
+    sold_out: bool,
     config: Option<QueueConfig>,
     pace: PaceMeter,
     fans: HashMap<UserId, LocalFan>,
@@ -101,12 +105,14 @@ impl Room {
     pub fn new(
         info: RoomInfo,
         store: Arc<dyn QueueStore>,
+        seats: Option<Arc<dyn SeatStore>>,
         keys: SigningKeys,
         clock: Arc<dyn Clock>,
     ) -> Self {
         Self {
             event: info.event,
             store,
+            seats,
             keys,
             clock,
             max_seats: AtomicU32::new(info.max_seats),
@@ -144,10 +150,7 @@ impl Room {
                 seq: None,
                 ahead: u64::MAX,
                 admitted_until: None,
-                tx: watch::Sender::new(FanView {
-                    phase: FanPhase::Idle,
-                    paused: false,
-                }),
+                tx: watch::Sender::new(FanView::default()),
             });
             fan.sockets += 1;
             (fan.tx.subscribe(), fan.sockets == 1)
@@ -157,7 +160,7 @@ impl Room {
             user,
             rx,
         };
-        self.refresh_paused(&mut self.lock());
+        self.refresh_flags(&mut self.lock());
         if first {
             match self.store.status(self.event, user).await? {
                 Some(TicketStatus {
@@ -367,15 +370,22 @@ impl Room {
         })
     }
 
-    fn refresh_paused(&self, st: &mut RoomState) {
+    /// Puts the event-wide flags (paused, sold out) into every local fan's view.
+    fn refresh_flags(&self, st: &mut RoomState) {
         let paused = st.config.is_some_and(|c| c.admission.paused);
+        let sold_out = st.sold_out;
         for fan in st.fans.values() {
             fan.tx.send_if_modified(|v| {
-                let changed = v.paused != paused;
-                v.paused = paused;
+                let changed = (v.paused, v.sold_out) != (paused, sold_out);
+                (v.paused, v.sold_out) = (paused, sold_out);
                 changed
             });
         }
+    }
+
+    /// Whether the event has no free seat, as of the last admission step.
+    pub fn sold_out(&self) -> bool {
+        self.lock().sold_out
     }
 
     /// Reads the change log up to its end and applies it to the local view.
@@ -430,7 +440,7 @@ impl Room {
         st.opened = snap.opened;
         st.config = config;
         st.synced = true;
-        self.refresh_paused(&mut st);
+        self.refresh_flags(&mut st);
         Ok(())
     }
 
@@ -488,7 +498,7 @@ impl Room {
             let config = self.store.config(self.event).await?;
             let mut st = self.lock();
             st.config = config;
-            self.refresh_paused(&mut st);
+            self.refresh_flags(&mut st);
         }
         if !f.statuses.is_empty() {
             let statuses = self.store.statuses(self.event, &f.statuses).await?;
@@ -568,7 +578,24 @@ impl Room {
         if due && self.store.open(self.event, rand::random()).await? {
             tracing::info!(event = %self.event, "sale opened; pre-queue shuffled");
         }
-        self.store.admit(self.event).await?;
+        let sold_out = match &self.seats {
+            Some(seats) => match seats.seat_counts(self.event).await {
+                Ok(c) => c.capacity > 0 && c.free() == 0,
+                Err(StoreError::UnknownEvent) => false, // seats not loaded yet
+                Err(e) => return Err(e),
+            },
+            None => false,
+        };
+        {
+            let mut st = self.lock();
+            if st.sold_out != sold_out {
+                tracing::info!(event = %self.event, sold_out, "availability changed");
+                st.sold_out = sold_out;
+                self.refresh_flags(&mut st);
+            }
+        }
+        // Sold out: keep the housekeeping, admit nobody until holds lapse.
+        self.store.admit(self.event, sold_out.then_some(0)).await?;
         Ok(())
     }
 

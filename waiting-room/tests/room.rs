@@ -68,9 +68,9 @@ impl QueueStore for Counting {
         self.hit();
         self.inner.open(e, seed).await
     }
-    async fn admit(&self, e: EventId) -> Result<AdmitOutcome, StoreError> {
+    async fn admit(&self, e: EventId, l: Option<u64>) -> Result<AdmitOutcome, StoreError> {
         self.hit();
-        self.inner.admit(e).await
+        self.inner.admit(e, l).await
     }
     async fn release(&self, e: EventId, u: UserId) -> Result<bool, StoreError> {
         self.hit();
@@ -129,6 +129,7 @@ async fn setup(rate_per_minute: u32, max_active: u32) -> Setup {
             max_seats: 4,
         },
         store.clone(),
+        None,
         keys.clone(),
         Arc::new(clock.clone()),
     ));

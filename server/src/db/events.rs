@@ -16,7 +16,8 @@ const EVENT_COLUMNS: &str = "id, name, starts_at_ms, closed, max_seats_per_order
      rate_per_minute, max_active, session_ttl_secs, paused, grace_secs";
 
 impl Db {
-    /// Stores an event and its sections in one transaction.
+    /// Stores an event, its sections and every seat in one transaction (seats in
+    /// multi-row INSERTs, so a 50,000-seat venue takes 50 statements).
     pub async fn insert_event(&self, e: &Event, now_ms: i64) -> Result<(), sqlx::Error> {
         let mut tx = self.pool().begin().await?;
         sqlx::query(&format!(
@@ -50,6 +51,35 @@ impl Db {
             .bind(s.price_cents)
             .execute(&mut *tx)
             .await?;
+        }
+        let layout = e.layout();
+        let seats: Vec<u32> = (0..layout.capacity()).collect();
+        let id = e.id.to_string();
+        for chunk in seats.chunks(super::orders::BATCH_ROWS) {
+            let values: Vec<String> = (0..chunk.len())
+                .map(|i| {
+                    format!(
+                        "(${}, ${}, ${}, ${})",
+                        4 * i + 1,
+                        4 * i + 2,
+                        4 * i + 3,
+                        4 * i + 4
+                    )
+                })
+                .collect();
+            let sql = format!(
+                "INSERT INTO seats (event_id, seat_index, label, price_cents) VALUES {}",
+                values.join(", ")
+            );
+            let mut q = sqlx::query(&sql);
+            for seat in chunk {
+                q = q
+                    .bind(id.clone())
+                    .bind(i64::from(*seat))
+                    .bind(layout.name(*seat))
+                    .bind(layout.price(*seat));
+            }
+            q.execute(&mut *tx).await?;
         }
         tx.commit().await
     }
@@ -163,7 +193,7 @@ fn parse_id(r: &AnyRow, column: &str) -> Result<EventId, sqlx::Error> {
     s.parse().map_err(|e| sqlx::Error::Decode(Box::new(e)))
 }
 
-fn int(r: &AnyRow, column: &str) -> Result<u32, sqlx::Error> {
+pub(super) fn int(r: &AnyRow, column: &str) -> Result<u32, sqlx::Error> {
     let v: i64 = r.try_get(column)?;
     u32::try_from(v).map_err(|e| sqlx::Error::Decode(Box::new(e)))
 }

@@ -1,11 +1,13 @@
-//! The system of record: accounts and events (orders come with the checkout), through
+//! The system of record: accounts, events with their seats, and orders, through
 //! sqlx's Any driver so one set of queries serves the embedded SQLite file and
 //! PostgreSQL. Queries use `$n` placeholders, which both backends accept.
 
 mod events;
+mod orders;
 mod users;
 
 pub use events::EventRow;
+pub use orders::{Order, Written};
 pub use users::{Created, UserRow};
 
 use std::path::Path;

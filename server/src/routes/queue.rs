@@ -84,7 +84,11 @@ async fn queue_me(
         state.hub.store().touch(event.id, &[session.user]).await?;
     }
     let paused = room.config().is_some_and(|c| c.admission.paused);
-    let view = FanView { phase, paused };
+    let view = FanView {
+        phase,
+        paused,
+        sold_out: room.sold_out(),
+    };
     let message = messages(&FanView::default(), &view).into_iter().next();
     let message = message.unwrap_or_else(|| {
         waiting_room::wire::ServerMessage::error("not_in_queue", "join the queue first")

@@ -174,7 +174,7 @@ pub(crate) async fn admission_follows_the_rate_and_fifo(h: Harness) {
     let mut order = Vec::new();
     for _ in 0..8 {
         h.advance(250).await;
-        let out = h.store.admit(event).await.unwrap();
+        let out = h.store.admit(event, None).await.unwrap();
         order.extend(out.admitted.iter().map(|(seq, _)| *seq));
         for (seq, user) in &out.admitted {
             assert_eq!(users[*seq as usize - 1], *user);
@@ -202,11 +202,17 @@ pub(crate) async fn active_cap_and_release(h: Harness) {
         join(&h, event, *u).await;
     }
     h.advance(200).await;
-    let out = h.store.admit(event).await.unwrap();
+    let out = h.store.admit(event, None).await.unwrap();
     assert_eq!(out.admitted.len(), 3);
     assert_eq!(out.active, 3);
     h.advance(200).await;
-    assert!(h.store.admit(event).await.unwrap().admitted.is_empty());
+    assert!(h
+        .store
+        .admit(event, None)
+        .await
+        .unwrap()
+        .admitted
+        .is_empty());
     assert!(h.store.release(event, users[0]).await.unwrap());
     assert!(
         !h.store.release(event, users[0]).await.unwrap(),
@@ -216,7 +222,7 @@ pub(crate) async fn active_cap_and_release(h: Harness) {
         !h.store.release(event, users[5]).await.unwrap(),
         "not admitted"
     );
-    let out = h.store.admit(event).await.unwrap();
+    let out = h.store.admit(event, None).await.unwrap();
     assert_eq!(out.admitted, vec![(4, users[3])]);
     assert_eq!(h.store.stats(event).await.unwrap().active, 3);
     let status = h.store.status(event, users[3]).await.unwrap().unwrap();
@@ -239,10 +245,22 @@ pub(crate) async fn sessions_expire_and_free_slots(h: Harness) {
     join(&h, event, a).await;
     join(&h, event, b).await;
     h.advance(100).await;
-    assert_eq!(h.store.admit(event).await.unwrap().admitted, vec![(1, a)]);
-    assert!(h.store.admit(event).await.unwrap().admitted.is_empty());
+    assert_eq!(
+        h.store.admit(event, None).await.unwrap().admitted,
+        vec![(1, a)]
+    );
+    assert!(h
+        .store
+        .admit(event, None)
+        .await
+        .unwrap()
+        .admitted
+        .is_empty());
     h.advance(1_050).await;
-    assert_eq!(h.store.admit(event).await.unwrap().admitted, vec![(2, b)]);
+    assert_eq!(
+        h.store.admit(event, None).await.unwrap().admitted,
+        vec![(2, b)]
+    );
 }
 
 pub(crate) async fn leave_and_rejoin_at_the_back(h: Harness) {
@@ -273,7 +291,7 @@ pub(crate) async fn absent_fans_are_skipped_without_wasting_a_slot(h: Harness) {
         h.advance(200).await;
         h.store.touch(event, &[stays]).await.unwrap();
     }
-    let out = h.store.admit(event).await.unwrap();
+    let out = h.store.admit(event, None).await.unwrap();
     assert_eq!(out.dropped, 1);
     assert_eq!(
         out.admitted,
@@ -293,11 +311,31 @@ pub(crate) async fn reconnect_within_grace_keeps_the_place(h: Harness) {
     let again = join(&h, event, a).await; // reconnect re-joins: same ticket, fresh grace
     assert_eq!(again.ticket, first.ticket);
     h.advance(300).await;
-    h.store.admit(event).await.unwrap();
+    h.store.admit(event, None).await.unwrap();
     let s = h.store.status(event, a).await.unwrap().unwrap();
     assert_eq!(s.state, TicketState::Queued { seq: 1, ahead: 0 });
     let s = h.store.status(event, b).await.unwrap().unwrap();
     assert_eq!(s.state, TicketState::Left, "b's grace ran out");
+}
+
+pub(crate) async fn admission_limit_caps_a_step(h: Harness) {
+    let event = h.open_event(settings(60_000, 100)).await;
+    for _ in 0..5 {
+        join(&h, event, UserId::new()).await;
+    }
+    h.advance(200).await;
+    assert!(h
+        .store
+        .admit(event, Some(0))
+        .await
+        .unwrap()
+        .admitted
+        .is_empty());
+    assert_eq!(
+        h.store.admit(event, Some(2)).await.unwrap().admitted.len(),
+        2
+    );
+    assert_eq!(h.store.admit(event, None).await.unwrap().admitted.len(), 3);
 }
 
 pub(crate) async fn pause_stops_admission(h: Harness) {
@@ -308,12 +346,18 @@ pub(crate) async fn pause_stops_admission(h: Harness) {
         join(&h, event, UserId::new()).await;
     }
     h.advance(200).await;
-    assert!(h.store.admit(event).await.unwrap().admitted.is_empty());
+    assert!(h
+        .store
+        .admit(event, None)
+        .await
+        .unwrap()
+        .admitted
+        .is_empty());
     s.paused = false;
     h.store.update_admission(event, &s).await.unwrap();
     assert_eq!(h.store.config(event).await.unwrap().unwrap().admission, s);
     h.advance(200).await;
-    assert_eq!(h.store.admit(event).await.unwrap().admitted.len(), 5);
+    assert_eq!(h.store.admit(event, None).await.unwrap().admitted.len(), 5);
 }
 
 pub(crate) async fn change_log_replays_into_the_same_view(h: Harness) {
@@ -330,7 +374,7 @@ pub(crate) async fn change_log_replays_into_the_same_view(h: Harness) {
     }
     h.store.leave(event, late[1]).await.unwrap();
     h.advance(100).await;
-    h.store.admit(event).await.unwrap();
+    h.store.admit(event, None).await.unwrap();
 
     let mut view = PositionView::new();
     let mut cursor = Cursor::default();
@@ -399,6 +443,7 @@ macro_rules! contract_suite {
                 absent_fans_are_skipped_without_wasting_a_slot,
                 reconnect_within_grace_keeps_the_place,
                 pause_stops_admission,
+                admission_limit_caps_a_step,
                 change_log_replays_into_the_same_view,
                 configure_if_missing_keeps_the_queue,
             );

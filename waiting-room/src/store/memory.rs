@@ -375,7 +375,7 @@ impl QueueStore for MemoryStore {
         })
     }
 
-    async fn admit(&self, event: EventId) -> Result<AdmitOutcome, StoreError> {
+    async fn admit(&self, event: EventId, limit: Option<u64>) -> Result<AdmitOutcome, StoreError> {
         self.with_event(event, |q, now| {
             let dropped = q.drop_absent(now);
             let active = q.active_count(now);
@@ -388,7 +388,9 @@ impl QueueStore for MemoryStore {
                 };
             }
             q.bucket.refill(now, settings.rate_per_minute);
-            let free = u64::from(settings.max_active).saturating_sub(active);
+            let free = u64::from(settings.max_active)
+                .saturating_sub(active)
+                .min(limit.unwrap_or(u64::MAX));
             let n = q.bucket.grant(free, q.queue.len() as u64);
             let expires_at_ms = now + i64::from(settings.session_ttl_secs) * 1000;
             let mut admitted = Vec::with_capacity(n as usize);

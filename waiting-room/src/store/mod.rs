@@ -180,9 +180,10 @@ pub trait QueueStore: Send + Sync + 'static {
     async fn open(&self, event: EventId, seed: u64) -> Result<bool, StoreError>;
 
     /// One admission step: drops tickets whose grace ran out, expires finished sessions,
-    /// refills the token bucket and admits from the head of the queue. Any replica may
-    /// call it at any time; the bucket lives in the store.
-    async fn admit(&self, event: EventId) -> Result<AdmitOutcome, StoreError>;
+    /// refills the token bucket and admits from the head of the queue — at most `limit`
+    /// fans when given (0 while the event has no free seat). Any replica may call it at
+    /// any time; the bucket lives in the store.
+    async fn admit(&self, event: EventId, limit: Option<u64>) -> Result<AdmitOutcome, StoreError>;
 
     /// Ends an admitted fan's shopping session early, freeing its active slot.
     async fn release(&self, event: EventId, user: UserId) -> Result<bool, StoreError>;

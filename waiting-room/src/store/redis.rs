@@ -199,7 +199,7 @@ impl QueueStore for RedisStore {
         Ok(self.run::<i64>(&inv).await? == 1)
     }
 
-    async fn admit(&self, event: EventId) -> Result<AdmitOutcome, StoreError> {
+    async fn admit(&self, event: EventId, limit: Option<u64>) -> Result<AdmitOutcome, StoreError> {
         let k = self.keys(event);
         let mut inv = self.scripts.admit.prepare_invoke();
         inv.key(&k.cfg).key(&k.st).key(&k.q).key(&k.pre).key(&k.tk);
@@ -208,7 +208,8 @@ impl QueueStore for RedisStore {
             .key(&k.bkt)
             .key(&k.rec)
             .key(&k.log);
-        inv.arg(self.log_capacity);
+        inv.arg(self.log_capacity)
+            .arg(limit.map_or(-1, |l| i64::try_from(l).unwrap_or(i64::MAX)));
         let reply: Vec<Value> = self.run(&inv).await?;
         decode::admit(&reply)
     }

@@ -6,7 +6,7 @@
 --      the head of the queue (one A entry).
 -- KEYS[1] cfg  KEYS[2] st  KEYS[3] q  KEYS[4] pre  KEYS[5] tk  KEYS[6] act
 -- KEYS[7] pres  KEYS[8] bkt  KEYS[9] rec  KEYS[10] log
--- ARGV[1] log capacity
+-- ARGV[1] log capacity  ARGV[2] most fans to admit this step (-1: no limit)
 -- Returns {dropped, active, seq1, user1, seq2, user2, ...} in admission order.
 if redis.call('EXISTS', KEYS[1]) == 0 then
   return redis.error_reply('FGUNKNOWN event has no queue configured')
@@ -51,6 +51,10 @@ local elapsed = math.max(now - at, 0)
 tokens = math.min(tokens + elapsed * rate / 60000, math.max(rate / 60, 1))
 at = math.max(at, now)
 local free = math.max(tonumber(cfg[2]) - active, 0)
+local limit = tonumber(ARGV[2])
+if limit >= 0 then
+  free = math.min(free, limit)
+end
 local n = math.min(math.floor(tokens), free, redis.call('ZCARD', KEYS[3]))
 tokens = tokens - n
 redis.call('HSET', KEYS[8], 'tokens', string.format('%.17g', tokens), 'at', int(at))

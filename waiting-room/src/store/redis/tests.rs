@@ -159,9 +159,12 @@ async fn every_key_written_carries_the_event_hash_tag() {
     store.join(event, a, &TicketId::new()).await.unwrap();
     store.join(event, b, &TicketId::new()).await.unwrap();
     store.touch(event, &[a, b]).await.unwrap();
-    store.admit(event).await.unwrap();
+    store.admit(event, None).await.unwrap();
     tokio::time::sleep(std::time::Duration::from_millis(1_100)).await;
-    assert_eq!(store.admit(event).await.unwrap().admitted, vec![(1, a)]);
+    assert_eq!(
+        store.admit(event, None).await.unwrap().admitted,
+        vec![(1, a)]
+    );
     store.leave(event, b).await.unwrap();
     store.stats(event).await.unwrap();
 
@@ -200,7 +203,7 @@ async fn every_operation_on_an_unknown_event_is_an_error() {
     unknown(store.leave(event, user).await.map(drop));
     unknown(store.touch(event, &[user]).await);
     unknown(store.open(event, 1).await.map(drop));
-    unknown(store.admit(event).await.map(drop));
+    unknown(store.admit(event, None).await.map(drop));
     unknown(store.release(event, user).await.map(drop));
     unknown(store.changes(event, &Cursor::default(), 10).await.map(drop));
     unknown(store.snapshot(event).await.map(drop));

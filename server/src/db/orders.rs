@@ -1,0 +1,159 @@
+//! Orders: written in one transaction with their seats; the primary key on
+//! (event_id, seat_index) refuses a second sale of a seat, and the unique hold id
+//! makes a retried confirm find the order it already wrote.
+
+use std::collections::HashMap;
+
+use sqlx::any::AnyRow;
+use sqlx::Row;
+use waiting_room::{EventId, UserId};
+
+use super::Db;
+
+/// A confirmed order.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Order {
+    pub id: String,
+    pub event: EventId,
+    pub user: UserId,
+    pub hold_id: String,
+    pub total_cents: i64,
+    /// Seat indexes, ascending.
+    pub seats: Vec<u32>,
+    pub created_at_ms: i64,
+}
+
+/// What writing an order did.
+#[derive(Debug)]
+pub enum Written {
+    /// Committed now.
+    Created(Order),
+    /// This hold was confirmed before: the order written then.
+    Existing(Order),
+    /// A seat is already in another order; nothing was written.
+    SeatTaken,
+}
+
+/// Rows per multi-row INSERT (SQLite allows 32,766 bound values per statement).
+pub(super) const BATCH_ROWS: usize = 1_000;
+
+impl Db {
+    /// Writes the order and its seats in one transaction and commits before returning.
+    pub async fn write_order(&self, order: &Order) -> Result<Written, sqlx::Error> {
+        let mut tx = self.pool().begin().await?;
+        let inserted = sqlx::query(
+            "INSERT INTO orders (id, event_id, user_id, hold_id, total_cents, created_at_ms) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(&order.id)
+        .bind(order.event.to_string())
+        .bind(order.user.to_string())
+        .bind(&order.hold_id)
+        .bind(order.total_cents)
+        .bind(order.created_at_ms)
+        .execute(&mut *tx)
+        .await;
+        match inserted {
+            Ok(_) => {}
+            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
+                tx.rollback().await?;
+                return match self.order_by_hold(&order.hold_id).await? {
+                    Some(existing) => Ok(Written::Existing(existing)),
+                    None => Err(sqlx::Error::Database(e)),
+                };
+            }
+            Err(e) => return Err(e),
+        }
+        let event = order.event.to_string();
+        for chunk in order.seats.chunks(BATCH_ROWS) {
+            let values: Vec<String> = (0..chunk.len())
+                .map(|i| format!("(${}, ${}, ${})", 3 * i + 1, 3 * i + 2, 3 * i + 3))
+                .collect();
+            let sql = format!(
+                "INSERT INTO order_seats (event_id, seat_index, order_id) VALUES {}",
+                values.join(", ")
+            );
+            let mut q = sqlx::query(&sql);
+            for seat in chunk {
+                q = q.bind(event.clone()).bind(i64::from(*seat)).bind(&order.id);
+            }
+            match q.execute(&mut *tx).await {
+                Ok(_) => {}
+                Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
+                    tx.rollback().await?;
+                    return Ok(Written::SeatTaken);
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        tx.commit().await?;
+        Ok(Written::Created(order.clone()))
+    }
+
+    pub async fn order_by_hold(&self, hold_id: &str) -> Result<Option<Order>, sqlx::Error> {
+        let rows = sqlx::query(&format!(
+            "{ORDER_SELECT} WHERE o.hold_id = $1 ORDER BY s.seat_index"
+        ))
+        .bind(hold_id)
+        .fetch_all(self.pool())
+        .await?;
+        Ok(group(&rows)?.into_iter().next())
+    }
+
+    /// The account's orders, newest first.
+    pub async fn orders_of(&self, user: UserId) -> Result<Vec<Order>, sqlx::Error> {
+        let rows = sqlx::query(&format!(
+            "{ORDER_SELECT} WHERE o.user_id = $1 ORDER BY o.created_at_ms DESC, o.id, s.seat_index"
+        ))
+        .bind(user.to_string())
+        .fetch_all(self.pool())
+        .await?;
+        group(&rows)
+    }
+
+    /// Every sold seat of an event (to rebuild the store's seat state).
+    pub async fn sold_seats(&self, event: EventId) -> Result<Vec<u32>, sqlx::Error> {
+        let rows = sqlx::query(
+            "SELECT seat_index FROM order_seats WHERE event_id = $1 ORDER BY seat_index",
+        )
+        .bind(event.to_string())
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|r| super::events::int(r, "seat_index"))
+            .collect()
+    }
+}
+
+const ORDER_SELECT: &str =
+    "SELECT o.id, o.event_id, o.user_id, o.hold_id, o.total_cents, o.created_at_ms, \
+     s.seat_index FROM orders o JOIN order_seats s ON s.order_id = o.id";
+
+/// Folds (order × seat) rows into orders, keeping the rows' order of first appearance.
+fn group(rows: &[AnyRow]) -> Result<Vec<Order>, sqlx::Error> {
+    let mut orders: Vec<Order> = Vec::new();
+    let mut at: HashMap<String, usize> = HashMap::new();
+    for r in rows {
+        let id: String = r.try_get("id")?;
+        let seat = super::events::int(r, "seat_index")?;
+        if let Some(i) = at.get(&id) {
+            orders[*i].seats.push(seat);
+            continue;
+        }
+        let event: String = r.try_get("event_id")?;
+        let user: String = r.try_get("user_id")?;
+        at.insert(id.clone(), orders.len());
+        orders.push(Order {
+            id,
+            event: event
+                .parse()
+                .map_err(|e| sqlx::Error::Decode(Box::new(e)))?,
+            user: user.parse().map_err(|e| sqlx::Error::Decode(Box::new(e)))?,
+            hold_id: r.try_get("hold_id")?,
+            total_cents: r.try_get("total_cents")?,
+            seats: vec![seat],
+            created_at_ms: r.try_get("created_at_ms")?,
+        });
+    }
+    Ok(orders)
+}
