@@ -27,6 +27,16 @@ pub enum ApiError {
     Overloaded,
     #[error("this endpoint is not served by this replica's role")]
     WrongRole,
+    #[error("{0}")]
+    InvalidToken(String),
+    #[error("{message}")]
+    Refused { code: &'static str, message: String },
+    #[error("these seats are not available")]
+    SeatsUnavailable { seats: Vec<String> },
+    #[error("{message}")]
+    Gone { code: &'static str, message: String },
+    #[error("temporarily unavailable; retry shortly")]
+    Unavailable,
     #[error("internal error")]
     Internal(#[source] anyhow::Error),
 }
@@ -47,14 +57,24 @@ impl ApiError {
             Self::NotFound(_) | Self::WrongRole => StatusCode::NOT_FOUND,
             Self::Conflict { .. } => StatusCode::CONFLICT,
             Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
-            Self::Overloaded => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Overloaded | Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Self::InvalidToken(_) => StatusCode::UNAUTHORIZED,
+            Self::Refused { .. } => StatusCode::FORBIDDEN,
+            Self::SeatsUnavailable { .. } => StatusCode::CONFLICT,
+            Self::Gone { .. } => StatusCode::GONE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
     pub fn code(&self) -> &'static str {
         match self {
-            Self::BadRequest { code, .. } | Self::Conflict { code, .. } => code,
+            Self::BadRequest { code, .. }
+            | Self::Conflict { code, .. }
+            | Self::Refused { code, .. }
+            | Self::Gone { code, .. } => code,
+            Self::InvalidToken(_) => "invalid_token",
+            Self::SeatsUnavailable { .. } => "seats_unavailable",
+            Self::Unavailable => "unavailable",
             Self::Unauthorized => "unauthorized",
             Self::InvalidCredentials => "invalid_credentials",
             Self::Forbidden => "forbidden",
@@ -72,7 +92,10 @@ impl IntoResponse for ApiError {
         if let Self::Internal(cause) = &self {
             tracing::error!(error = ?cause, "request failed");
         }
-        let body = json!({"error": {"code": self.code(), "message": self.to_string()}});
+        let mut body = json!({"error": {"code": self.code(), "message": self.to_string()}});
+        if let Self::SeatsUnavailable { seats } = &self {
+            body["error"]["seats"] = json!(seats);
+        }
         let mut response = (self.status(), Json(body)).into_response();
         if let Self::RateLimited { retry_after_secs } = self {
             response

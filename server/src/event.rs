@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use waiting_room::room::RoomInfo;
 use waiting_room::seats::layout::SectionLayout;
+use waiting_room::seats::store::SeatCounts;
 use waiting_room::seats::SeatLayout;
 use waiting_room::wire::datetime_ms;
 use waiting_room::{AdmissionSettings, EventId, QueueConfig};
@@ -57,11 +58,14 @@ impl Event {
             .sum()
     }
 
-    pub fn state(&self, now_ms: i64) -> SaleState {
+    /// The sale state; `counts` (from the seat store) decide `sold_out`: no seat free.
+    pub fn state(&self, now_ms: i64, counts: Option<SeatCounts>) -> SaleState {
         if self.closed {
             SaleState::Closed
         } else if now_ms < self.starts_at_ms {
             SaleState::Scheduled
+        } else if counts.is_some_and(|c| c.capacity > 0 && c.free() == 0) {
+            SaleState::SoldOut
         } else {
             SaleState::OnSale
         }
@@ -97,15 +101,15 @@ impl Event {
         }
     }
 
-    /// The public view of the contract.
-    pub fn public(&self, now_ms: i64) -> PublicEvent<'_> {
+    /// The public view of the contract; `available` counts free seats.
+    pub fn public(&self, now_ms: i64, counts: Option<SeatCounts>) -> PublicEvent<'_> {
         PublicEvent {
             id: self.id,
             name: &self.name,
             starts_at: datetime_ms(self.starts_at_ms),
-            state: self.state(now_ms),
+            state: self.state(now_ms, counts),
             capacity: self.capacity(),
-            available: self.capacity(),
+            available: counts.map_or(self.capacity(), |c| u64::from(c.free())),
             max_seats_per_order: self.max_seats_per_order,
             hold_ttl_secs: self.hold_ttl_secs,
             sections: &self.sections,

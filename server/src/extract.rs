@@ -6,6 +6,7 @@ use axum::extract::{FromRef, FromRequest, FromRequestParts, Request};
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 use serde::de::DeserializeOwned;
+use waiting_room::token::{PurchaseClaims, TokenError, PURCHASE_AUDIENCE};
 use waiting_room::UserId;
 
 use crate::auth::verify_session;
@@ -85,6 +86,30 @@ where
             return Err(ApiError::Forbidden);
         }
         Ok(Self(session))
+    }
+}
+
+/// A verified purchase token (signature with EdDSA pinned, issuer, audience
+/// `checkout`, `nbf`/`exp`). The event and single use of `jti` are checked by the
+/// operation against the store.
+#[derive(Clone, Debug)]
+pub struct PurchaseToken(pub PurchaseClaims);
+
+impl<S> FromRequestParts<S> for PurchaseToken
+where
+    S: Send + Sync,
+    AppState: FromRef<S>,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let state = AppState::from_ref(state);
+        let token = bearer(parts).ok_or_else(|| ApiError::InvalidToken("a purchase token is required".into()))?;
+        match state.keys.verify::<PurchaseClaims>(&token, PURCHASE_AUDIENCE) {
+            Ok(claims) => Ok(Self(claims)),
+            Err(TokenError::Expired) => Err(ApiError::InvalidToken("the purchase token expired".into())),
+            Err(_) => Err(ApiError::InvalidToken("the purchase token is not valid".into())),
+        }
     }
 }
 

@@ -6,6 +6,7 @@
 //! deadline (axum does not wait for upgraded WebSockets).
 
 pub mod auth;
+pub mod checkout;
 pub mod config;
 pub mod db;
 pub mod error;
@@ -146,6 +147,7 @@ impl Application {
         }
         background.cancel();
         state.hub.shutdown();
+        state.checkout.shutdown();
         tracing::info!("floodgate stopped");
         Ok(())
     }
@@ -164,7 +166,6 @@ pub fn app(state: AppState) -> Router {
 /// The event poller and the limiter pruner; cancelled on shutdown.
 fn spawn_background(state: &AppState) -> CancellationToken {
     let stop = CancellationToken::new();
-    let runs_rooms = state.config.role != Role::Checkout;
     let (s, token) = (state.clone(), stop.clone());
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(EVENT_REFRESH);
@@ -174,10 +175,8 @@ fn spawn_background(state: &AppState) -> CancellationToken {
                 _ = token.cancelled() => return,
                 _ = tick.tick() => {}
             }
-            if runs_rooms {
-                if let Err(error) = s.refresh_events().await {
-                    tracing::warn!(error = %format!("{error:#}"), "refreshing events failed");
-                }
+            if let Err(error) = s.refresh_events().await {
+                tracing::warn!(error = %format!("{error:#}"), "refreshing events failed");
             }
             prune += 1;
             if prune.is_multiple_of(30) {

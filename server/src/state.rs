@@ -9,10 +9,12 @@ use tokio_util::task::TaskTracker;
 use waiting_room::clock::now_ms;
 use waiting_room::hub::Hub;
 use waiting_room::room::Room;
+use waiting_room::seats::store::SeatCounts;
 use waiting_room::token::SigningKeys;
 use waiting_room::EventId;
 
 use crate::auth::Passwords;
+use crate::checkout::Checkout;
 use crate::config::Config;
 use crate::config::Role;
 use crate::db::Db;
@@ -28,6 +30,7 @@ pub struct Shared {
     pub config: Config,
     pub db: Db,
     pub hub: Hub,
+    pub checkout: Checkout,
     pub keys: SigningKeys,
     pub passwords: Passwords,
     pub auth_limit: IpLimiter,
@@ -93,9 +96,21 @@ impl AppState {
         if self.config.role != Role::Checkout {
             self.room(&event).await?;
         }
+        if self.config.role != Role::Queue {
+            self.checkout.room(&event).await?;
+        }
         tracing::info!(event_id = %event.id, name = %event.name, capacity = event.capacity(), "event created");
         self.cache_event(event.clone());
         Ok(event)
+    }
+
+    /// Seat counts from the store (`None` if the store has no seats for the event yet).
+    pub async fn seat_counts(&self, event: EventId) -> Result<Option<SeatCounts>, ApiError> {
+        match self.checkout.seats().seat_counts(event).await {
+            Ok(c) => Ok(Some(c)),
+            Err(waiting_room::store::StoreError::UnknownEvent) => Ok(None),
+            Err(e) => Err(e.into()),
+        }
     }
 
     /// The event's room on this replica, started if needed.
@@ -112,14 +127,16 @@ impl AppState {
     /// Re-reads all events and brings the rooms in line (the poller calls this).
     pub async fn refresh_events(&self) -> anyhow::Result<()> {
         let events = self.db.events().await?;
-        let live: Vec<_> = events
-            .iter()
-            .filter(|e| !e.closed)
-            .map(|e| (e.room_info(), e.queue_config()))
-            .collect();
+        let open: Vec<Event> = events.iter().filter(|e| !e.closed).cloned().collect();
         *self.events.write().unwrap_or_else(|e| e.into_inner()) =
             events.into_iter().map(|e| (e.id, e)).collect();
-        self.hub.sync_events(&live).await?;
+        if self.config.role != Role::Checkout {
+            let rooms: Vec<_> = open.iter().map(|e| (e.room_info(), e.queue_config())).collect();
+            self.hub.sync_events(&rooms).await?;
+        }
+        if self.config.role != Role::Queue {
+            self.checkout.sync_events(&open).await?;
+        }
         Ok(())
     }
 }

@@ -32,8 +32,9 @@ async fn create_event(
     AppJson(body): AppJson<NewEvent>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let event = state.create_event(body).await?;
-    let body =
-        serde_json::to_value(event.public(now_ms())).map_err(|e| ApiError::Internal(e.into()))?;
+    let counts = state.seat_counts(event.id).await?;
+    let body = serde_json::to_value(event.public(now_ms(), counts))
+        .map_err(|e| ApiError::Internal(e.into()))?;
     Ok((StatusCode::CREATED, Json(body)))
 }
 
@@ -81,6 +82,7 @@ async fn stats_value(state: &AppState, id: EventId) -> Result<Value, ApiError> {
         Err(waiting_room::store::StoreError::UnknownEvent) => Default::default(),
         other => other?,
     };
+    let seats = state.seat_counts(id).await?;
     let settings = state
         .hub
         .store()
@@ -92,8 +94,8 @@ async fn stats_value(state: &AppState, id: EventId) -> Result<Value, ApiError> {
         "prequeue": s.prequeue,
         "admitted_total": s.admitted_total,
         "active": s.active,
-        "held": 0,
-        "sold": 0,
+        "held": seats.map_or(0, |c| c.held),
+        "sold": seats.map_or(0, |c| c.sold),
         "capacity": event.capacity(),
         "rate_per_minute": settings.rate_per_minute,
         "max_active": settings.max_active,

@@ -23,7 +23,10 @@ async fn time() -> Json<Value> {
 async fn list(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
     let now = now_ms();
     let events = state.db.events().await?;
-    let public: Vec<_> = events.iter().map(|e| e.public(now)).collect();
+    let mut public = Vec::with_capacity(events.len());
+    for e in &events {
+        public.push(e.public(now, state.seat_counts(e.id).await?));
+    }
     Ok(Json(
         serde_json::to_value(public).map_err(|e| ApiError::Internal(e.into()))?,
     ))

@@ -3,6 +3,7 @@
 
 mod admin;
 pub mod auth;
+mod checkout;
 mod events;
 mod ops;
 mod queue;
@@ -25,6 +26,9 @@ pub fn router(state: AppState) -> Router {
         .merge(admin::router());
     if state.config.role != Role::Checkout {
         api = api.merge(queue::router());
+    }
+    if state.config.role != Role::Queue {
+        api = api.merge(checkout::router());
     }
     Router::new()
         .nest("/api/v1", api)

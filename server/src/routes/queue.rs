@@ -12,7 +12,6 @@ use waiting_room::fan::{messages, FanPhase, FanView};
 use waiting_room::EventId;
 
 use crate::error::ApiError;
-use crate::event::SaleState;
 use crate::extract::Session;
 use crate::metrics::Metrics;
 use crate::queue_session::{self, MAX_FRAME_BYTES};
@@ -49,7 +48,7 @@ async fn queue_ws(
         .inspect_err(|_| Metrics::inc(&state.metrics.rate_limited))?;
     let session = session?;
     let event = state.event(parse_event_id(&id)?).await?;
-    if event.state(waiting_room::clock::now_ms()) == SaleState::Closed {
+    if event.closed {
         return Err(ApiError::Conflict {
             code: "event_closed",
             message: "this sale is closed".into(),

@@ -6,6 +6,7 @@ mod helpers;
 mod accounts;
 mod admission;
 mod bad_input;
+mod checkout;
 mod prequeue;
 mod reconnect;
 mod replicas;

@@ -1,0 +1,310 @@
+//! Holding seats with a purchase token, confirming a hold into an order, releasing it.
+//!
+//! The store's hold step is the gate (all or nothing, `jti` counted in the same atomic
+//! step); only confirms reach the database, whose unique (event, seat) key is the last
+//! line of defence. A confirm answers 200 only after the order committed.
+
+use std::collections::HashSet;
+
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use waiting_room::clock::now_ms;
+use waiting_room::seats::store::{ConfirmStart, HoldId, HoldOutcome, HoldRequest};
+use waiting_room::store::StoreError;
+use waiting_room::token::PurchaseClaims;
+use waiting_room::wire::datetime_ms;
+
+use crate::db::{Order, Written};
+use crate::error::ApiError;
+use crate::event::Event;
+use crate::state::AppState;
+
+/// How long a confirm may take before the sweeper asks the database about it.
+const CONFIRM_LEASE_MS: i64 = 30_000;
+/// Best-available: rounds of candidates, and candidates tried per round.
+const BEST_ROUNDS: usize = 4;
+const BEST_PER_ROUND: usize = 4;
+
+/// `POST /events/{id}/holds`: specific seats, or `quantity` adjacent best-available
+/// seats (optionally within `section`).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HoldBody {
+    pub seats: Option<Vec<String>>,
+    pub quantity: Option<u32>,
+    pub section: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct HoldAnswer {
+    pub hold_id: HoldId,
+    pub seats: Vec<String>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub expires_at: OffsetDateTime,
+    pub total_cents: i64,
+}
+
+#[derive(Debug, Serialize)]
+pub struct OrderAnswer {
+    pub order_id: String,
+    pub event_id: String,
+    pub seats: Vec<String>,
+    pub total_cents: i64,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+}
+
+impl OrderAnswer {
+    pub fn new(order: &Order, event: &Event) -> Self {
+        let layout = event.layout();
+        Self {
+            order_id: order.id.clone(),
+            event_id: order.event.to_string(),
+            seats: order.seats.iter().map(|s| layout.name(*s)).collect(),
+            total_cents: order.total_cents,
+            created_at: datetime_ms(order.created_at_ms),
+        }
+    }
+}
+
+/// What the request asked for, parsed against the seat map.
+enum Wanted {
+    Seats(Vec<u32>),
+    Best { quantity: u32, section: Option<usize> },
+}
+
+fn parse_body(body: HoldBody, event: &Event, max_seats: u32) -> Result<Wanted, ApiError> {
+    let layout = event.layout();
+    let too_many = |n: usize| {
+        ApiError::bad_request(
+            "too_many_seats",
+            format!("{n} seats requested; this token allows at most {max_seats}"),
+        )
+    };
+    match (body.seats, body.quantity) {
+        (Some(ids), None) => {
+            if body.section.is_some() {
+                return Err(ApiError::bad_request("invalid_body", "section goes with quantity, not seats"));
+            }
+            if ids.is_empty() {
+                return Err(ApiError::bad_request("invalid_body", "seats must not be empty"));
+            }
+            if ids.len() > max_seats as usize {
+                return Err(too_many(ids.len()));
+            }
+            let unknown: Vec<&String> = ids.iter().filter(|id| layout.parse(id).is_none()).collect();
+            if !unknown.is_empty() {
+                return Err(ApiError::bad_request("unknown_seat", format!("no such seats: {unknown:?}")));
+            }
+            let seats: Vec<u32> = ids.iter().filter_map(|id| layout.parse(id)).collect();
+            let distinct: HashSet<u32> = seats.iter().copied().collect();
+            if distinct.len() != seats.len() {
+                return Err(ApiError::bad_request("duplicate_seat", "a seat is listed twice"));
+            }
+            Ok(Wanted::Seats(seats))
+        }
+        (None, Some(quantity)) => {
+            if quantity == 0 {
+                return Err(ApiError::bad_request("invalid_quantity", "quantity must be at least 1"));
+            }
+            if quantity > max_seats {
+                return Err(too_many(quantity as usize));
+            }
+            let section = match &body.section {
+                Some(name) => Some(
+                    layout
+                        .section(name)
+                        .ok_or_else(|| ApiError::bad_request("unknown_section", format!("no section {name:?}")))?,
+                ),
+                None => None,
+            };
+            Ok(Wanted::Best { quantity, section })
+        }
+        _ => Err(ApiError::bad_request("invalid_body", "send either seats or quantity")),
+    }
+}
+
+/// Store errors on the checkout path: a store that lost the event (a flush) is
+/// rebuilding; tell the client to retry rather than that the event does not exist.
+fn store_error(e: StoreError) -> ApiError {
+    match e {
+        StoreError::UnknownEvent => ApiError::Unavailable,
+        other => other.into(),
+    }
+}
+
+pub async fn place_hold(
+    state: &AppState,
+    event: &Event,
+    claims: &PurchaseClaims,
+    body: HoldBody,
+) -> Result<HoldAnswer, ApiError> {
+    if claims.evt != event.id {
+        return Err(ApiError::Refused {
+            code: "wrong_event",
+            message: "this purchase token is for another event".into(),
+        });
+    }
+    let wanted = parse_body(body, event, claims.max_seats)?;
+    let now = now_ms();
+    let ttl_ms = (i64::from(event.hold_ttl_secs) * 1000).min(claims.exp * 1000 - now);
+    if ttl_ms <= 0 {
+        return Err(ApiError::InvalidToken("the purchase token expired".into()));
+    }
+    let room = state.checkout.room(event).await.map_err(store_error)?;
+    let store = state.checkout.seats();
+    let mut request = HoldRequest {
+        hold: HoldId::new(),
+        user: claims.sub,
+        jti: claims.jti.clone(),
+        max_seats: claims.max_seats,
+        seats: Vec::new(),
+        ttl_ms,
+    };
+    let mut conflicts = Vec::new();
+    match wanted {
+        Wanted::Seats(seats) => {
+            request.seats = seats;
+            match store.hold(event.id, &request).await.map_err(store_error)? {
+                HoldOutcome::Held { expires_at_ms } => return Ok(answer(event, request, expires_at_ms)),
+                HoldOutcome::TokenExhausted { used } => return Err(exhausted(used, claims.max_seats)),
+                HoldOutcome::Unavailable { seats } => conflicts = seats,
+            }
+        }
+        // Candidates come from this replica's (slightly stale) view; the store
+        // decides, and seats found taken are excluded from the next round.
+        Wanted::Best { quantity, section } => {
+            let mut exclude = HashSet::new();
+            for _ in 0..BEST_ROUNDS {
+                let candidates = room.candidates(quantity, section, BEST_PER_ROUND, &exclude);
+                if candidates.is_empty() {
+                    break;
+                }
+                for seats in candidates {
+                    request.seats = seats;
+                    match store.hold(event.id, &request).await.map_err(store_error)? {
+                        HoldOutcome::Held { expires_at_ms } => return Ok(answer(event, request, expires_at_ms)),
+                        HoldOutcome::TokenExhausted { used } => return Err(exhausted(used, claims.max_seats)),
+                        HoldOutcome::Unavailable { seats } => exclude.extend(seats),
+                    }
+                }
+            }
+        }
+    }
+    let counts = store.seat_counts(event.id).await.map_err(store_error)?;
+    if counts.free() == 0 {
+        return Err(ApiError::Gone {
+            code: "sold_out",
+            message: "every seat is sold or held".into(),
+        });
+    }
+    let layout = event.layout();
+    Err(ApiError::SeatsUnavailable {
+        seats: conflicts.iter().map(|s| layout.name(*s)).collect(),
+    })
+}
+
+fn exhausted(used: u32, max: u32) -> ApiError {
+    ApiError::Refused {
+        code: "token_exhausted",
+        message: format!("this purchase token already held {used} of its {max} seats"),
+    }
+}
+
+fn answer(event: &Event, request: HoldRequest, expires_at_ms: i64) -> HoldAnswer {
+    let layout = event.layout();
+    HoldAnswer {
+        total_cents: request.seats.iter().map(|s| layout.price(*s)).sum(),
+        seats: request.seats.iter().map(|s| layout.name(*s)).collect(),
+        hold_id: request.hold,
+        expires_at: datetime_ms(expires_at_ms),
+    }
+}
+
+/// Confirms a hold: the order and its seats commit in one transaction before the
+/// answer; then the seats are marked sold and the fan's shopping slot is freed.
+/// Confirming the same hold again returns the same order.
+pub async fn confirm(state: &AppState, claims: &PurchaseClaims, hold: &HoldId) -> Result<OrderAnswer, ApiError> {
+    let event = state.event(claims.evt).await?;
+    if let Some(order) = state.db.order_by_hold(&hold.0).await? {
+        return if order.user == claims.sub {
+            Ok(OrderAnswer::new(&order, &event))
+        } else {
+            Err(not_yours())
+        };
+    }
+    let store = state.checkout.seats();
+    let leased = match store
+        .begin_confirm(event.id, hold, &claims.jti, CONFIRM_LEASE_MS)
+        .await
+        .map_err(store_error)?
+    {
+        ConfirmStart::Leased(h) => h,
+        ConfirmStart::NotYours => return Err(not_yours()),
+        ConfirmStart::Expired | ConfirmStart::NotFound => {
+            return Err(ApiError::Gone {
+                code: "hold_expired",
+                message: "this hold expired or was released".into(),
+            })
+        }
+    };
+    let layout = event.layout();
+    let mut seats = leased.seats.clone();
+    seats.sort_unstable();
+    let order = Order {
+        id: uuid::Uuid::now_v7().to_string(),
+        event: event.id,
+        user: claims.sub,
+        hold_id: hold.0.clone(),
+        total_cents: seats.iter().map(|s| layout.price(*s)).sum(),
+        seats,
+        created_at_ms: now_ms(),
+    };
+    let order = match state.db.write_order(&order).await? {
+        Written::Created(o) | Written::Existing(o) => o,
+        Written::SeatTaken => {
+            // The store and the database disagree (e.g. after a store flush): trust
+            // the database, drop the hold, and refuse.
+            tracing::error!(event_id = %event.id, hold = %hold, "seat already sold in the database; resyncing the store");
+            let sold = state.db.sold_seats(event.id).await?;
+            store.mark_sold(event.id, &sold).await.map_err(store_error)?;
+            store.release(event.id, hold, None).await.map_err(store_error)?;
+            return Err(ApiError::SeatsUnavailable {
+                seats: leased.seats.iter().map(|s| layout.name(*s)).collect(),
+            });
+        }
+    };
+    // The order is durable; the rest is bookkeeping the sweeper would also repair.
+    if let Err(error) = store.mark_sold(event.id, &order.seats).await {
+        tracing::warn!(%error, order_id = %order.id, "marking confirmed seats sold failed; the sweeper will");
+    }
+    free_slot(state, claims).await;
+    Ok(OrderAnswer::new(&order, &event))
+}
+
+/// Releases a hold at once, freeing its seats and the fan's shopping slot.
+pub async fn release(state: &AppState, claims: &PurchaseClaims, hold: &HoldId) -> Result<(), ApiError> {
+    let store = state.checkout.seats();
+    if store
+        .release(claims.evt, hold, Some(&claims.jti))
+        .await
+        .map_err(store_error)?
+    {
+        free_slot(state, claims).await;
+        return Ok(());
+    }
+    Err(ApiError::NotFound("hold"))
+}
+
+async fn free_slot(state: &AppState, claims: &PurchaseClaims) {
+    if let Err(error) = state.hub.store().release(claims.evt, claims.sub).await {
+        tracing::warn!(%error, event_id = %claims.evt, "freeing the shopping slot failed");
+    }
+}
+
+fn not_yours() -> ApiError {
+    ApiError::Refused {
+        code: "not_your_hold",
+        message: "this hold belongs to another purchase token".into(),
+    }
+}

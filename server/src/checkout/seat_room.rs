@@ -1,0 +1,213 @@
+//! One event's seats on this replica: a local [`SeatView`] tailing the seat log every
+//! 100 ms, each batch of changes broadcast once as a delta to every seat-stream
+//! subscriber, and a sweeper that releases expired holds every second.
+//!
+//! The store may lose its seat state (a Redis flush): the room notices (the event is
+//! unknown to the store) and rebuilds it from the database, where every confirmed
+//! order's seats are sold. Holds are lost; orders never are.
+
+use std::collections::{BTreeMap, HashSet};
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use tokio::sync::broadcast;
+use tokio_util::sync::CancellationToken;
+use waiting_room::seats::store::{SeatCounts, SeatState};
+use waiting_room::seats::view::SeatView;
+use waiting_room::seats::{SeatLayout, SeatStore};
+use waiting_room::store::StoreError;
+use waiting_room::EventId;
+
+use super::render;
+use crate::db::Db;
+use crate::event::Event;
+
+/// Seat-log entries read per store call.
+const READ_BATCH: usize = 10_000;
+/// Expired holds released per sweep.
+const SWEEP_BATCH: usize = 256;
+
+pub struct SeatRoom {
+    event: EventId,
+    layout: SeatLayout,
+    seats: Arc<dyn SeatStore>,
+    db: Db,
+    /// A `std` RwLock: read by every snapshot and best-available search, written by
+    /// the tail loop; never held across `.await`.
+    view: RwLock<SeatView>,
+    /// Serialised deltas (and, after a reload, snapshots), shared by all subscribers.
+    deltas: broadcast::Sender<Arc<str>>,
+}
+
+impl SeatRoom {
+    /// Loads the room, rebuilding the store's seat state from the database if missing.
+    pub async fn load(event: &Event, seats: Arc<dyn SeatStore>, db: Db) -> Result<Arc<Self>, StoreError> {
+        let room = Self {
+            event: event.id,
+            layout: event.layout(),
+            seats,
+            db,
+            view: RwLock::default(),
+            deltas: broadcast::channel(256).0,
+        };
+        room.ensure_store().await?;
+        room.reload().await?;
+        Ok(Arc::new(room))
+    }
+
+    pub fn layout(&self) -> &SeatLayout {
+        &self.layout
+    }
+
+    /// Seat states as this replica last saw them (within ~100 ms of the store).
+    pub fn states(&self) -> Vec<u8> {
+        self.read().states().to_vec()
+    }
+
+    pub fn counts(&self) -> SeatCounts {
+        let v = self.read();
+        SeatCounts {
+            capacity: v.capacity(),
+            held: v.held(),
+            sold: v.sold(),
+        }
+    }
+
+    /// Deltas from now on (subscribe before taking a snapshot: deltas carry absolute
+    /// states, so one already in the snapshot is harmless to apply again).
+    pub fn subscribe(&self) -> broadcast::Receiver<Arc<str>> {
+        self.deltas.subscribe()
+    }
+
+    /// Up to `limit` best-available blocks that look free here and avoid `exclude`.
+    pub fn candidates(&self, quantity: u32, section: Option<usize>, limit: usize, exclude: &HashSet<u32>) -> Vec<Vec<u32>> {
+        let v = self.read();
+        self.layout.best_available(quantity, section, limit, |i| {
+            v.state(i) == SeatState::Free && !exclude.contains(&i)
+        })
+    }
+
+    /// Creates the store's seat state from the database (sold = seats in orders) if
+    /// the store has none.
+    pub async fn ensure_store(&self) -> Result<(), StoreError> {
+        let sold = self.db.sold_seats(self.event).await.map_err(db_error)?;
+        if self.seats.init_seats(self.event, self.layout.capacity(), &sold).await? {
+            tracing::info!(event_id = %self.event, sold = sold.len(), "seat state built from the database");
+        }
+        Ok(())
+    }
+
+    async fn reload(&self) -> Result<(), StoreError> {
+        let snapshot = self.seats.seat_snapshot(self.event).await?;
+        *self.view.write().unwrap_or_else(|e| e.into_inner()) = SeatView::from_snapshot(snapshot);
+        Ok(())
+    }
+
+    /// Reads the seat log to its end, applies it, and broadcasts one delta.
+    pub async fn sync(&self) -> Result<(), StoreError> {
+        let mut touched = BTreeMap::new();
+        loop {
+            let cursor = self.read().cursor().clone();
+            let batch = match self.seats.seat_changes(self.event, &cursor, READ_BATCH).await {
+                Err(StoreError::UnknownEvent) => {
+                    tracing::warn!(event_id = %self.event, "the store lost this event's seats; rebuilding");
+                    self.ensure_store().await?;
+                    return self.reload_and_announce().await;
+                }
+                other => other?,
+            };
+            if batch.lagged {
+                return self.reload_and_announce().await;
+            }
+            let n = batch.changes.len();
+            {
+                let mut v = self.view.write().unwrap_or_else(|e| e.into_inner());
+                for (seat, state) in batch.changes {
+                    if v.apply(seat, state) {
+                        touched.insert(seat, state);
+                    }
+                }
+                v.set_cursor(batch.cursor);
+            }
+            if n < READ_BATCH {
+                break;
+            }
+        }
+        if !touched.is_empty() && self.deltas.receiver_count() > 0 {
+            let v = self.read();
+            let changes: Vec<(u32, SeatState)> = touched.keys().map(|s| (*s, v.state(*s))).collect();
+            drop(v);
+            let _ = self.deltas.send(render::delta_message(&self.layout, &changes).into());
+        }
+        Ok(())
+    }
+
+    async fn reload_and_announce(&self) -> Result<(), StoreError> {
+        self.reload().await?;
+        if self.deltas.receiver_count() > 0 {
+            let message = render::snapshot_message(&self.layout, self.read().states());
+            let _ = self.deltas.send(message.into());
+        }
+        Ok(())
+    }
+
+    /// Releases expired holds. A hold caught mid-confirm (its lease ran out) is sold if
+    /// the database has its order, released if not, and left alone if the database
+    /// cannot be asked.
+    pub async fn sweep(&self) -> Result<usize, StoreError> {
+        let expired = self.seats.expired_holds(self.event, SWEEP_BATCH).await?;
+        let mut released = 0;
+        for hold in expired {
+            if hold.confirming {
+                match self.db.order_by_hold(&hold.id.0).await {
+                    Ok(Some(order)) => {
+                        self.seats.mark_sold(self.event, &order.seats).await?;
+                        continue;
+                    }
+                    Ok(None) => {}
+                    Err(error) => {
+                        tracing::warn!(%error, hold = %hold.id, "cannot tell whether a lapsed confirm committed; keeping the hold");
+                        continue;
+                    }
+                }
+            }
+            if self.seats.release(self.event, &hold.id, None).await? {
+                released += 1;
+            }
+        }
+        Ok(released)
+    }
+
+    /// Tails the seat log every 100 ms and sweeps every second, until `stop`.
+    pub async fn run(self: Arc<Self>, stop: CancellationToken) {
+        let mut tick = tokio::time::interval(Duration::from_millis(100));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut n = 0u64;
+        loop {
+            tokio::select! {
+                _ = stop.cancelled() => return,
+                _ = tick.tick() => {}
+            }
+            if let Err(error) = self.sync().await {
+                tracing::warn!(%error, event_id = %self.event, "seat log read failed");
+                continue;
+            }
+            n += 1;
+            if n.is_multiple_of(10) {
+                match self.sweep().await {
+                    Ok(0) => {}
+                    Ok(released) => tracing::debug!(event_id = %self.event, released, "expired holds released"),
+                    Err(error) => tracing::warn!(%error, event_id = %self.event, "hold sweep failed"),
+                }
+            }
+        }
+    }
+
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, SeatView> {
+        self.view.read().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+fn db_error(e: sqlx::Error) -> StoreError {
+    StoreError::Backend(format!("database: {e}"))
+}

@@ -1,0 +1,179 @@
+//! Checkout API: holds with the purchase token, confirm, release, the fan's orders,
+//! and live seat availability (snapshot and WebSocket stream of batched deltas).
+
+use std::collections::HashMap;
+
+use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::extract::{Path, Query, State};
+use axum::http::request::Parts;
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{delete, get, post};
+use axum::{Json, Router};
+use tokio::sync::broadcast::error::RecvError;
+use waiting_room::seats::store::HoldId;
+use waiting_room::EventId;
+
+use super::queue::{parse_event_id, restart_frame};
+use crate::checkout::holds::{self, HoldAnswer, HoldBody, OrderAnswer};
+use crate::checkout::{render, SeatRoom};
+use crate::error::ApiError;
+use crate::extract::{AppJson, PurchaseToken, Session};
+use crate::metrics::Metrics;
+use crate::state::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/events/{id}/holds", post(hold))
+        .route("/holds/{hold_id}/confirm", post(confirm))
+        .route("/holds/{hold_id}", delete(release))
+        .route("/orders", get(orders))
+        .route("/events/{id}/seats", get(seats))
+        .route("/events/{id}/seats/ws", get(seats_ws))
+}
+
+fn parse_hold_id(raw: &str) -> Result<HoldId, ApiError> {
+    let ok = raw.len() == 32 && raw.bytes().all(|b| b.is_ascii_hexdigit());
+    if !ok {
+        return Err(ApiError::NotFound("hold"));
+    }
+    Ok(HoldId(raw.to_owned()))
+}
+
+async fn hold(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    PurchaseToken(claims): PurchaseToken,
+    AppJson(body): AppJson<HoldBody>,
+) -> Result<(StatusCode, Json<HoldAnswer>), ApiError> {
+    let event = state.event(parse_event_id(&id)?).await?;
+    let answer = holds::place_hold(&state, &event, &claims, body).await?;
+    Ok((StatusCode::CREATED, Json(answer)))
+}
+
+async fn confirm(
+    State(state): State<AppState>,
+    Path(hold_id): Path<String>,
+    PurchaseToken(claims): PurchaseToken,
+) -> Result<Json<OrderAnswer>, ApiError> {
+    let hold = parse_hold_id(&hold_id)?;
+    Ok(Json(holds::confirm(&state, &claims, &hold).await?))
+}
+
+async fn release(
+    State(state): State<AppState>,
+    Path(hold_id): Path<String>,
+    PurchaseToken(claims): PurchaseToken,
+) -> Result<StatusCode, ApiError> {
+    let hold = parse_hold_id(&hold_id)?;
+    holds::release(&state, &claims, &hold).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn orders(State(state): State<AppState>, session: Session) -> Result<Json<Vec<OrderAnswer>>, ApiError> {
+    let orders = state.db.orders_of(session.user).await?;
+    let mut events = HashMap::new();
+    let mut out = Vec::with_capacity(orders.len());
+    for order in &orders {
+        if !events.contains_key(&order.event) {
+            events.insert(order.event, state.event(order.event).await?);
+        }
+        out.push(OrderAnswer::new(order, &events[&order.event]));
+    }
+    Ok(Json(out))
+}
+
+async fn seat_room(state: &AppState, id: &str) -> Result<std::sync::Arc<SeatRoom>, ApiError> {
+    let event = state.event(parse_event_id(id)?).await?;
+    state.checkout.room(&event).await.map_err(|e| match e {
+        waiting_room::store::StoreError::UnknownEvent => ApiError::Unavailable,
+        other => other.into(),
+    })
+}
+
+/// `?format=compact` asks for one character per seat instead of the full map.
+fn compact(query: &HashMap<String, String>) -> bool {
+    query.get("format").is_some_and(|f| f == "compact")
+}
+
+async fn seats(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Query(query): Query<HashMap<String, String>>,
+) -> Result<Response, ApiError> {
+    let room = seat_room(&state, &id).await?;
+    let states = room.states();
+    let body = if compact(&query) {
+        render::compact_snapshot(room.layout(), &states, false)
+    } else {
+        render::seats_body(room.layout(), &states)
+    };
+    Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
+}
+
+async fn seats_ws(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Query(query): Query<HashMap<String, String>>,
+    parts: Parts,
+    ws: WebSocketUpgrade,
+) -> Result<Response, ApiError> {
+    state
+        .join_limit
+        .check(super::client_ip(&parts, state.config.trusted_proxy_hops))
+        .inspect_err(|_| Metrics::inc(&state.metrics.rate_limited))?;
+    let room = seat_room(&state, &id).await?;
+    let slot = state.sockets.acquire()?;
+    let tracker = state.sessions.clone();
+    let compact = compact(&query);
+    let event: EventId = parse_event_id(&id)?;
+    Ok(ws
+        .read_buffer_size(4096)
+        .max_message_size(4096)
+        .on_upgrade(move |socket| {
+            tracker.track_future(async move {
+                let _slot = slot;
+                stream_seats(state, room, compact, socket).await;
+                tracing::debug!(event_id = %event, "seat stream closed");
+            })
+        }))
+}
+
+/// Snapshot, then every delta as the room broadcasts it (at most every 100 ms). A
+/// subscriber too slow to keep up gets a fresh snapshot instead of the missed deltas.
+async fn stream_seats(state: AppState, room: std::sync::Arc<SeatRoom>, compact: bool, mut socket: WebSocket) {
+    let mut deltas = room.subscribe();
+    let snapshot = |room: &SeatRoom| {
+        let states = room.states();
+        if compact {
+            render::compact_snapshot(room.layout(), &states, true)
+        } else {
+            render::snapshot_message(room.layout(), &states)
+        }
+    };
+    if socket.send(Message::Text(snapshot(&room).into())).await.is_err() {
+        return;
+    }
+    loop {
+        tokio::select! {
+            _ = state.shutdown.cancelled() => {
+                let _ = socket.send(Message::Close(Some(restart_frame()))).await;
+                return;
+            }
+            delta = deltas.recv() => {
+                let text: String = match delta {
+                    Ok(text) => text.to_string(),
+                    Err(RecvError::Lagged(_)) => snapshot(&room),
+                    Err(RecvError::Closed) => return,
+                };
+                if socket.send(Message::Text(text.into())).await.is_err() {
+                    return;
+                }
+            }
+            incoming = socket.recv() => match incoming {
+                Some(Ok(Message::Close(_))) | None | Some(Err(_)) => return,
+                Some(Ok(_)) => {}
+            },
+        }
+    }
+}
