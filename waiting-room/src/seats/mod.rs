@@ -12,8 +12,13 @@
 //! (event, seat) constraint is the last line of defence behind it.
 
 pub mod layout;
+pub mod memory;
 pub mod store;
 pub mod view;
 
+#[cfg(test)]
+mod contract;
+
 pub use layout::SeatLayout;
+pub use memory::MemorySeatStore;
 pub use store::SeatStore;

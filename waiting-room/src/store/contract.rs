@@ -12,40 +12,46 @@ use crate::clock::{now_ms, ManualClock};
 use crate::position::PositionView;
 use crate::{AdmissionSettings, EventId, QueueConfig, TicketId, UserId};
 
-pub(crate) struct Harness {
-    pub store: Arc<dyn QueueStore>,
+/// A store under test and the way its time moves. Generic over the port: the seat
+/// contract suite (`seats/contract.rs`) uses `Harness<dyn SeatStore>`.
+pub(crate) struct Harness<S: ?Sized = dyn QueueStore> {
+    pub store: Arc<S>,
     clock: Option<ManualClock>,
 }
 
-impl Harness {
-    pub fn memory() -> Self {
+/// The test Redis' URL, or `None` when none is configured. With
+/// `FLOODGATE_TEST_REQUIRE_SERVICES=1` (set by scripts/test.sh) a missing Redis is a
+/// failure, not a skip.
+pub(crate) fn test_redis_url() -> Option<String> {
+    let Ok(url) = std::env::var("FLOODGATE_TEST_REDIS_URL") else {
+        assert!(
+            std::env::var("FLOODGATE_TEST_REQUIRE_SERVICES").as_deref() != Ok("1"),
+            "FLOODGATE_TEST_REDIS_URL is required"
+        );
+        eprintln!("skipping: FLOODGATE_TEST_REDIS_URL not set");
+        return None;
+    };
+    Some(url)
+}
+
+/// A key prefix of its own for one Redis test.
+pub(crate) fn test_prefix() -> String {
+    format!("test-{}", TicketId::new())
+}
+
+impl<S: ?Sized> Harness<S> {
+    /// A store on a manual clock (the in-memory adapters): `make` builds it on it.
+    pub fn manual(make: impl FnOnce(Arc<ManualClock>) -> Arc<S>) -> Self {
         let clock = ManualClock::new(now_ms());
         Self {
-            store: Arc::new(MemoryStore::new(Arc::new(clock.clone()))),
+            store: make(Arc::new(clock.clone())),
             clock: Some(clock),
         }
     }
 
-    /// The Redis harness, or `None` when no test Redis is configured. With
-    /// `FLOODGATE_TEST_REQUIRE_SERVICES=1` (set by scripts/test.sh) a missing Redis is
-    /// a failure, not a skip.
-    pub async fn redis() -> Option<Self> {
-        let Ok(url) = std::env::var("FLOODGATE_TEST_REDIS_URL") else {
-            assert!(
-                std::env::var("FLOODGATE_TEST_REQUIRE_SERVICES").as_deref() != Ok("1"),
-                "FLOODGATE_TEST_REDIS_URL is required"
-            );
-            eprintln!("skipping: FLOODGATE_TEST_REDIS_URL not set");
-            return None;
-        };
-        let prefix = format!("test-{}", TicketId::new());
-        let store = super::redis::RedisStore::connect(&url, &prefix)
-            .await
-            .expect("connect to test redis");
-        Some(Self {
-            store: Arc::new(store),
-            clock: None,
-        })
+    /// A store on its own clock (Redis): [`Self::advance`] sleeps.
+    pub fn real_time(store: Arc<S>) -> Self {
+        Self { store, clock: None }
     }
 
     pub async fn advance(&self, ms: i64) {
@@ -53,6 +59,21 @@ impl Harness {
             Some(c) => c.advance(ms),
             None => tokio::time::sleep(Duration::from_millis(ms as u64)).await,
         }
+    }
+}
+
+impl Harness {
+    pub fn memory() -> Self {
+        Self::manual(|clock| Arc::new(MemoryStore::new(clock)))
+    }
+
+    /// The Redis harness, or `None` when no test Redis is configured.
+    pub async fn redis() -> Option<Self> {
+        let url = test_redis_url()?;
+        let store = super::redis::RedisStore::connect(&url, &test_prefix())
+            .await
+            .expect("connect to test redis");
+        Some(Self::real_time(Arc::new(store)))
     }
 
     /// A configured event, opened `open_offset_ms` from now (negative: already due).

@@ -6,6 +6,8 @@
 //! mode keeps confirmed orders in SQLite, and a restarted process re-seeds each event's
 //! configuration from the database (queues start empty again).
 
+mod log;
+
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -22,9 +24,10 @@ use crate::admission::TokenBucket;
 use crate::clock::{Clock, SystemClock};
 use crate::position::PositionView;
 use crate::{AdmissionSettings, EventId, QueueConfig, TicketId, UserId};
+pub(crate) use log::MemoryLog;
 
 /// Change-log entries kept per event; a reader further behind reloads a snapshot.
-const LOG_CAPACITY: usize = 1 << 20;
+pub(crate) const LOG_CAPACITY: usize = 1 << 20;
 
 /// The in-memory [`QueueStore`].
 #[derive(Clone)]
@@ -100,8 +103,7 @@ struct EventQueue {
     admitted_total: u64,
     /// (time, admitted) per admission step within the last minute.
     recent: VecDeque<(i64, u64)>,
-    log: VecDeque<Change>,
-    log_base: u64,
+    log: MemoryLog<Change>,
 }
 
 impl EventQueue {
@@ -121,17 +123,12 @@ impl EventQueue {
             bucket: TokenBucket::new(now),
             admitted_total: 0,
             recent: VecDeque::new(),
-            log: VecDeque::new(),
-            log_base: 0,
+            log: MemoryLog::new(LOG_CAPACITY),
         }
     }
 
     fn append(&mut self, change: Change) {
-        self.log.push_back(change);
-        if self.log.len() > LOG_CAPACITY {
-            self.log.pop_front();
-            self.log_base += 1;
-        }
+        self.log.push(change);
     }
 
     fn status(&self, user: UserId) -> Option<TicketStatus> {
@@ -444,36 +441,20 @@ impl QueueStore for MemoryStore {
         after: &Cursor,
         max: usize,
     ) -> Result<ChangeBatch, StoreError> {
-        let from: u64 = if after.0.is_empty() {
-            0
-        } else {
-            after
-                .0
-                .parse()
-                .map_err(|_| StoreError::Backend(format!("bad cursor {:?}", after.0)))?
-        };
+        let from = MemoryLog::<Change>::position(after)?;
         self.with_event(event, |q, _| {
-            let end = q.log_base + q.log.len() as u64;
-            if from < q.log_base {
-                return ChangeBatch {
-                    changes: Vec::new(),
-                    cursor: Cursor(end.to_string()),
-                    lagged: true,
-                };
-            }
-            let start = (from - q.log_base) as usize;
-            let changes: Vec<Change> = q.log.iter().skip(start).take(max).cloned().collect();
+            let read = q.log.read(from, max);
             ChangeBatch {
-                cursor: Cursor((from + changes.len() as u64).to_string()),
-                changes,
-                lagged: false,
+                changes: read.entries,
+                cursor: read.cursor,
+                lagged: read.lagged,
             }
         })
     }
 
     async fn snapshot(&self, event: EventId) -> Result<QueueSnapshot, StoreError> {
         self.with_event(event, |q, _| QueueSnapshot {
-            cursor: Cursor((q.log_base + q.log.len() as u64).to_string()),
+            cursor: q.log.end(),
             opened: q.opened,
             seqs: q.queue.keys().copied().collect(),
         })

@@ -13,7 +13,7 @@ pub mod memory;
 pub mod redis;
 
 #[cfg(test)]
-mod contract;
+pub(crate) mod contract;
 
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};

@@ -5,19 +5,12 @@ use redis::AsyncCommands;
 
 use super::keys::EventKeys;
 use super::*;
+use crate::store::contract::{test_prefix, test_redis_url};
 use crate::store::Change;
 
 async fn connect() -> Option<(RedisStore, redis::Client)> {
-    let Ok(url) = std::env::var("FLOODGATE_TEST_REDIS_URL") else {
-        assert!(
-            std::env::var("FLOODGATE_TEST_REQUIRE_SERVICES").as_deref() != Ok("1"),
-            "FLOODGATE_TEST_REDIS_URL is required"
-        );
-        eprintln!("skipping: FLOODGATE_TEST_REDIS_URL not set");
-        return None;
-    };
-    let prefix = format!("test-{}", TicketId::new());
-    let store = RedisStore::connect(&url, &prefix)
+    let url = test_redis_url()?;
+    let store = RedisStore::connect(&url, &test_prefix())
         .await
         .expect("connect to test redis");
     Some((store, redis::Client::open(url).unwrap()))

@@ -1,0 +1,362 @@
+//! The embedded seat store: every event's seat states in this process, behind one
+//! mutex (a `std::sync::Mutex`, as in [`crate::store::memory`]: critical sections are
+//! a few map operations with no `.await`). Time comes from the injected [`Clock`].
+//!
+//! Per event: one [`SeatState`] byte per seat, the holds, which hold owns each held
+//! seat, the seats each purchase token (`jti`) has held so far, the held/sold counts
+//! and the seat log (one entry per operation: the seats it changed, all to one state).
+//!
+//! Taking over an expired hold: when a hold request meets a seat held by a hold whose
+//! deadline passed and that is not being confirmed, and every requested seat is
+//! available, that whole expired hold is released first (all its seats logged free, the
+//! hold forgotten, as the sweeper would have done), then the new hold is made. So a
+//! hold never loses some of its seats to another; only [`SeatStore::mark_sold`] can.
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use async_trait::async_trait;
+
+use super::store::{
+    ConfirmStart, Hold, HoldId, HoldOutcome, HoldRequest, SeatBatch, SeatCounts, SeatSnapshot,
+    SeatState, SeatStore,
+};
+use crate::clock::{Clock, SystemClock};
+use crate::store::memory::{MemoryLog, LOG_CAPACITY};
+use crate::store::{Cursor, StoreError};
+use crate::EventId;
+
+/// The in-memory [`SeatStore`].
+#[derive(Clone)]
+pub struct MemorySeatStore {
+    clock: Arc<dyn Clock>,
+    events: Arc<Mutex<HashMap<EventId, EventSeats>>>,
+}
+
+impl Default for MemorySeatStore {
+    fn default() -> Self {
+        Self::new(Arc::new(SystemClock))
+    }
+}
+
+impl MemorySeatStore {
+    pub fn new(clock: Arc<dyn Clock>) -> Self {
+        Self {
+            clock,
+            events: Arc::default(),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, HashMap<EventId, EventSeats>> {
+        // Every mutation checks before it writes, so a panic leaves consistent state.
+        self.events.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn with_event<T>(
+        &self,
+        event: EventId,
+        f: impl FnOnce(&mut EventSeats, i64) -> T,
+    ) -> Result<T, StoreError> {
+        let now = self.clock.now_ms();
+        let mut events = self.lock();
+        let e = events.get_mut(&event).ok_or(StoreError::UnknownEvent)?;
+        Ok(f(e, now))
+    }
+}
+
+#[async_trait]
+impl SeatStore for MemorySeatStore {
+    async fn init_seats(
+        &self,
+        event: EventId,
+        capacity: u32,
+        sold: &[u32],
+    ) -> Result<bool, StoreError> {
+        let mut events = self.lock();
+        if events.contains_key(&event) {
+            return Ok(false);
+        }
+        let mut seats = EventSeats::new(capacity);
+        seats.check_range(sold)?;
+        seats.mark_sold(sold);
+        events.insert(event, seats);
+        Ok(true)
+    }
+
+    async fn hold(&self, event: EventId, request: &HoldRequest) -> Result<HoldOutcome, StoreError> {
+        self.with_event(event, |e, now| e.hold(request, now))?
+    }
+
+    async fn hold_info(&self, event: EventId, hold: &HoldId) -> Result<Option<Hold>, StoreError> {
+        self.with_event(event, |e, _| e.holds.get(hold).cloned())
+    }
+
+    async fn begin_confirm(
+        &self,
+        event: EventId,
+        hold: &HoldId,
+        jti: &str,
+        lease_ms: i64,
+    ) -> Result<ConfirmStart, StoreError> {
+        self.with_event(event, |e, now| {
+            let Some(h) = e.holds.get_mut(hold) else {
+                return ConfirmStart::NotFound;
+            };
+            if h.jti != jti {
+                return ConfirmStart::NotYours;
+            }
+            if !h.confirming && h.expires_at_ms <= now {
+                return ConfirmStart::Expired;
+            }
+            let deadline = h.expires_at_ms.max(now + lease_ms);
+            e.deadlines.remove(&(h.expires_at_ms, hold.clone()));
+            e.deadlines.insert((deadline, hold.clone()));
+            h.expires_at_ms = deadline;
+            h.confirming = true;
+            ConfirmStart::Leased(h.clone())
+        })
+    }
+
+    async fn finish_confirm(&self, event: EventId, hold: &HoldId) -> Result<(), StoreError> {
+        self.with_event(event, |e, _| {
+            e.settle(hold, SeatState::Sold);
+        })
+    }
+
+    async fn release(
+        &self,
+        event: EventId,
+        hold: &HoldId,
+        jti: Option<&str>,
+    ) -> Result<bool, StoreError> {
+        self.with_event(event, |e, _| match e.holds.get(hold) {
+            Some(h) if jti.is_none() || jti == Some(h.jti.as_str()) => {
+                e.settle(hold, SeatState::Free)
+            }
+            _ => false,
+        })
+    }
+
+    async fn expired_holds(&self, event: EventId, limit: usize) -> Result<Vec<Hold>, StoreError> {
+        self.with_event(event, |e, now| {
+            e.deadlines
+                .iter()
+                .take_while(|(deadline, _)| *deadline <= now)
+                .take(limit)
+                .filter_map(|(_, id)| e.holds.get(id).cloned())
+                .collect()
+        })
+    }
+
+    async fn mark_sold(&self, event: EventId, seats: &[u32]) -> Result<(), StoreError> {
+        self.with_event(event, |e, _| {
+            e.check_range(seats)?;
+            e.mark_sold(seats);
+            Ok(())
+        })?
+    }
+
+    async fn seat_counts(&self, event: EventId) -> Result<SeatCounts, StoreError> {
+        self.with_event(event, |e, _| SeatCounts {
+            capacity: e.states.len() as u32,
+            held: e.held,
+            sold: e.sold,
+        })
+    }
+
+    async fn seat_changes(
+        &self,
+        event: EventId,
+        after: &Cursor,
+        max: usize,
+    ) -> Result<SeatBatch, StoreError> {
+        let from = MemoryLog::<LogEntry>::position(after)?;
+        self.with_event(event, |e, _| {
+            let read = e.log.read(from, max);
+            SeatBatch {
+                changes: read
+                    .entries
+                    .into_iter()
+                    .flat_map(|(state, seats)| seats.into_iter().map(move |s| (s, state)))
+                    .collect(),
+                cursor: read.cursor,
+                lagged: read.lagged,
+            }
+        })
+    }
+
+    async fn seat_snapshot(&self, event: EventId) -> Result<SeatSnapshot, StoreError> {
+        self.with_event(event, |e, _| SeatSnapshot {
+            cursor: e.log.end(),
+            states: e.states.clone(),
+        })
+    }
+}
+
+/// One seat-log entry: the seats one operation changed, all to this state.
+type LogEntry = (SeatState, Vec<u32>);
+
+struct EventSeats {
+    states: Vec<u8>,
+    holds: HashMap<HoldId, Hold>,
+    /// The hold owning each held seat.
+    owner: HashMap<u32, HoldId>,
+    /// (deadline, hold) for every hold: expired holds, oldest deadline first.
+    deadlines: BTreeSet<(i64, HoldId)>,
+    /// Seats held so far per purchase token; never refunded.
+    used: HashMap<String, u32>,
+    held: u32,
+    sold: u32,
+    log: MemoryLog<LogEntry>,
+}
+
+impl EventSeats {
+    fn new(capacity: u32) -> Self {
+        Self {
+            states: vec![SeatState::Free as u8; capacity as usize],
+            holds: HashMap::new(),
+            owner: HashMap::new(),
+            deadlines: BTreeSet::new(),
+            used: HashMap::new(),
+            held: 0,
+            sold: 0,
+            log: MemoryLog::new(LOG_CAPACITY),
+        }
+    }
+
+    fn state(&self, seat: u32) -> SeatState {
+        SeatState::from_u8(self.states[seat as usize])
+    }
+
+    /// Sets a seat's state, keeping the counts; returns whether it changed.
+    fn set(&mut self, seat: u32, state: SeatState) -> bool {
+        let old = self.state(seat);
+        if old == state {
+            return false;
+        }
+        match old {
+            SeatState::Held => self.held -= 1,
+            SeatState::Sold => self.sold -= 1,
+            SeatState::Free => {}
+        }
+        match state {
+            SeatState::Held => self.held += 1,
+            SeatState::Sold => self.sold += 1,
+            SeatState::Free => {}
+        }
+        self.states[seat as usize] = state as u8;
+        true
+    }
+
+    fn append(&mut self, state: SeatState, seats: Vec<u32>) {
+        if !seats.is_empty() {
+            self.log.push((state, seats));
+        }
+    }
+
+    fn check_range(&self, seats: &[u32]) -> Result<(), StoreError> {
+        match seats.iter().find(|s| **s as usize >= self.states.len()) {
+            Some(seat) => Err(invalid(format!("seat {seat} is out of range"))),
+            None => Ok(()),
+        }
+    }
+
+    fn hold(&mut self, r: &HoldRequest, now: i64) -> Result<HoldOutcome, StoreError> {
+        self.check_range(&r.seats)?;
+        let distinct: HashSet<u32> = r.seats.iter().copied().collect();
+        if r.seats.is_empty() || distinct.len() != r.seats.len() {
+            return Err(invalid("a hold needs distinct seats".into()));
+        }
+        if self.holds.contains_key(&r.hold) {
+            return Err(invalid(format!("hold {} exists already", r.hold)));
+        }
+        let used = self.used.get(&r.jti).copied().unwrap_or(0);
+        if u64::from(used) + r.seats.len() as u64 > u64::from(r.max_seats) {
+            return Ok(HoldOutcome::TokenExhausted { used });
+        }
+        let mut busy = Vec::new();
+        let mut stale: Vec<HoldId> = Vec::new();
+        for &seat in &r.seats {
+            match self.state(seat) {
+                SeatState::Free => {}
+                SeatState::Sold => busy.push(seat),
+                SeatState::Held => match self.owner.get(&seat).and_then(|id| self.holds.get(id)) {
+                    Some(h) if !h.confirming && h.expires_at_ms <= now => {
+                        if !stale.contains(&h.id) {
+                            stale.push(h.id.clone());
+                        }
+                    }
+                    _ => busy.push(seat),
+                },
+            }
+        }
+        if !busy.is_empty() {
+            return Ok(HoldOutcome::Unavailable { seats: busy });
+        }
+        for id in &stale {
+            self.settle(id, SeatState::Free);
+        }
+        let expires_at_ms = now + r.ttl_ms;
+        for &seat in &r.seats {
+            self.set(seat, SeatState::Held);
+            self.owner.insert(seat, r.hold.clone());
+        }
+        self.holds.insert(
+            r.hold.clone(),
+            Hold {
+                id: r.hold.clone(),
+                user: r.user,
+                jti: r.jti.clone(),
+                seats: r.seats.clone(),
+                expires_at_ms,
+                confirming: false,
+            },
+        );
+        self.deadlines.insert((expires_at_ms, r.hold.clone()));
+        *self.used.entry(r.jti.clone()).or_default() += r.seats.len() as u32;
+        self.append(SeatState::Held, r.seats.clone());
+        Ok(HoldOutcome::Held { expires_at_ms })
+    }
+
+    /// Forgets a hold, moving its seats to `state` (free or sold) in one log entry.
+    /// Returns false if there was no such hold.
+    fn settle(&mut self, id: &HoldId, state: SeatState) -> bool {
+        let Some(hold) = self.holds.remove(id) else {
+            return false;
+        };
+        self.deadlines
+            .remove(&(hold.expires_at_ms, hold.id.clone()));
+        for &seat in &hold.seats {
+            self.owner.remove(&seat);
+            self.set(seat, state);
+        }
+        self.append(state, hold.seats);
+        true
+    }
+
+    /// Marks seats sold whatever they were; a hold loses those seats (and is forgotten
+    /// when none are left).
+    fn mark_sold(&mut self, seats: &[u32]) {
+        let mut changed = Vec::new();
+        for &seat in seats {
+            if let Some(id) = self.owner.remove(&seat) {
+                if let Some(h) = self.holds.get_mut(&id) {
+                    h.seats.retain(|s| *s != seat);
+                    if h.seats.is_empty() {
+                        self.deadlines.remove(&(h.expires_at_ms, id.clone()));
+                        self.holds.remove(&id);
+                    }
+                }
+            }
+            if self.set(seat, SeatState::Sold) {
+                changed.push(seat);
+            }
+        }
+        self.append(SeatState::Sold, changed);
+    }
+}
+
+/// A request the store refuses (the caller should have checked it).
+fn invalid(msg: String) -> StoreError {
+    StoreError::Backend(format!("invalid seat request: {msg}"))
+}
