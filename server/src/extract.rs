@@ -104,11 +104,19 @@ where
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let state = AppState::from_ref(state);
-        let token = bearer(parts).ok_or_else(|| ApiError::InvalidToken("a purchase token is required".into()))?;
-        match state.keys.verify::<PurchaseClaims>(&token, PURCHASE_AUDIENCE) {
+        let token = bearer(parts)
+            .ok_or_else(|| ApiError::InvalidToken("a purchase token is required".into()))?;
+        match state
+            .keys
+            .verify::<PurchaseClaims>(&token, PURCHASE_AUDIENCE)
+        {
             Ok(claims) => Ok(Self(claims)),
-            Err(TokenError::Expired) => Err(ApiError::InvalidToken("the purchase token expired".into())),
-            Err(_) => Err(ApiError::InvalidToken("the purchase token is not valid".into())),
+            Err(TokenError::Expired) => {
+                Err(ApiError::InvalidToken("the purchase token expired".into()))
+            }
+            Err(_) => Err(ApiError::InvalidToken(
+                "the purchase token is not valid".into(),
+            )),
         }
     }
 }

@@ -35,12 +35,14 @@ use tower_http::timeout::TimeoutLayer;
 use waiting_room::clock::SystemClock;
 use waiting_room::hub::Hub;
 use waiting_room::room::Cadence;
+use waiting_room::seats::{MemorySeatStore, SeatStore};
 use waiting_room::store::memory::MemoryStore;
 use waiting_room::store::redis::RedisStore;
 use waiting_room::store::QueueStore;
 use waiting_room::token::SigningKeys;
 
-use crate::config::{Config, Role};
+use crate::checkout::Checkout;
+use crate::config::Config;
 use crate::db::Db;
 use crate::state::{AppState, Shared};
 
@@ -64,21 +66,28 @@ impl Application {
             .clone()
             .unwrap_or_else(|| Db::sqlite_url(&config.data_dir));
         let db = Db::connect(&db_url).await?;
-        let store: Arc<dyn QueueStore> = match &config.redis_url {
-            Some(url) => Arc::new(
-                RedisStore::connect(url, &config.redis_prefix)
-                    .await
-                    .context("connecting to Redis")?,
+        let (store, seats): (Arc<dyn QueueStore>, Arc<dyn SeatStore>) = match &config.redis_url {
+            Some(url) => (
+                Arc::new(
+                    RedisStore::connect(url, &config.redis_prefix)
+                        .await
+                        .context("connecting to Redis")?,
+                ),
+                anyhow::bail!("redis seat store pending {url}"), // MERGE-PENDING
             ),
-            None => Arc::new(MemoryStore::default()),
+            None => (
+                Arc::new(MemoryStore::default()),
+                Arc::new(MemorySeatStore::default()),
+            ),
         };
         let keys = match &config.signing_key {
             Some(path) => SigningKeys::load_or_create(path, false)?,
             None => SigningKeys::load_or_create(&config.data_dir.join("signing-key.pem"), true)?,
         };
+        let checkout = Checkout::new(Arc::clone(&seats), db.clone());
         let hub = Hub::new(
             store,
-            None,
+            Some(seats),
             keys.clone(),
             Arc::new(SystemClock),
             Cadence::default(),
@@ -98,6 +107,7 @@ impl Application {
             config,
             db,
             hub,
+            checkout,
             keys,
         });
         bootstrap::run(&state).await?;

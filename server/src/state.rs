@@ -131,7 +131,10 @@ impl AppState {
         *self.events.write().unwrap_or_else(|e| e.into_inner()) =
             events.into_iter().map(|e| (e.id, e)).collect();
         if self.config.role != Role::Checkout {
-            let rooms: Vec<_> = open.iter().map(|e| (e.room_info(), e.queue_config())).collect();
+            let rooms: Vec<_> = open
+                .iter()
+                .map(|e| (e.room_info(), e.queue_config()))
+                .collect();
             self.hub.sync_events(&rooms).await?;
         }
         if self.config.role != Role::Queue {

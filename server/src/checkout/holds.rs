@@ -70,7 +70,10 @@ impl OrderAnswer {
 /// What the request asked for, parsed against the seat map.
 enum Wanted {
     Seats(Vec<u32>),
-    Best { quantity: u32, section: Option<usize> },
+    Best {
+        quantity: u32,
+        section: Option<usize>,
+    },
 }
 
 fn parse_body(body: HoldBody, event: &Event, max_seats: u32) -> Result<Wanted, ApiError> {
@@ -84,43 +87,60 @@ fn parse_body(body: HoldBody, event: &Event, max_seats: u32) -> Result<Wanted, A
     match (body.seats, body.quantity) {
         (Some(ids), None) => {
             if body.section.is_some() {
-                return Err(ApiError::bad_request("invalid_body", "section goes with quantity, not seats"));
+                return Err(ApiError::bad_request(
+                    "invalid_body",
+                    "section goes with quantity, not seats",
+                ));
             }
             if ids.is_empty() {
-                return Err(ApiError::bad_request("invalid_body", "seats must not be empty"));
+                return Err(ApiError::bad_request(
+                    "invalid_body",
+                    "seats must not be empty",
+                ));
             }
             if ids.len() > max_seats as usize {
                 return Err(too_many(ids.len()));
             }
-            let unknown: Vec<&String> = ids.iter().filter(|id| layout.parse(id).is_none()).collect();
+            let unknown: Vec<&String> =
+                ids.iter().filter(|id| layout.parse(id).is_none()).collect();
             if !unknown.is_empty() {
-                return Err(ApiError::bad_request("unknown_seat", format!("no such seats: {unknown:?}")));
+                return Err(ApiError::bad_request(
+                    "unknown_seat",
+                    format!("no such seats: {unknown:?}"),
+                ));
             }
             let seats: Vec<u32> = ids.iter().filter_map(|id| layout.parse(id)).collect();
             let distinct: HashSet<u32> = seats.iter().copied().collect();
             if distinct.len() != seats.len() {
-                return Err(ApiError::bad_request("duplicate_seat", "a seat is listed twice"));
+                return Err(ApiError::bad_request(
+                    "duplicate_seat",
+                    "a seat is listed twice",
+                ));
             }
             Ok(Wanted::Seats(seats))
         }
         (None, Some(quantity)) => {
             if quantity == 0 {
-                return Err(ApiError::bad_request("invalid_quantity", "quantity must be at least 1"));
+                return Err(ApiError::bad_request(
+                    "invalid_quantity",
+                    "quantity must be at least 1",
+                ));
             }
             if quantity > max_seats {
                 return Err(too_many(quantity as usize));
             }
             let section = match &body.section {
-                Some(name) => Some(
-                    layout
-                        .section(name)
-                        .ok_or_else(|| ApiError::bad_request("unknown_section", format!("no section {name:?}")))?,
-                ),
+                Some(name) => Some(layout.section(name).ok_or_else(|| {
+                    ApiError::bad_request("unknown_section", format!("no section {name:?}"))
+                })?),
                 None => None,
             };
             Ok(Wanted::Best { quantity, section })
         }
-        _ => Err(ApiError::bad_request("invalid_body", "send either seats or quantity")),
+        _ => Err(ApiError::bad_request(
+            "invalid_body",
+            "send either seats or quantity",
+        )),
     }
 }
 
@@ -166,8 +186,12 @@ pub async fn place_hold(
         Wanted::Seats(seats) => {
             request.seats = seats;
             match store.hold(event.id, &request).await.map_err(store_error)? {
-                HoldOutcome::Held { expires_at_ms } => return Ok(answer(event, request, expires_at_ms)),
-                HoldOutcome::TokenExhausted { used } => return Err(exhausted(used, claims.max_seats)),
+                HoldOutcome::Held { expires_at_ms } => {
+                    return Ok(answer(event, request, expires_at_ms))
+                }
+                HoldOutcome::TokenExhausted { used } => {
+                    return Err(exhausted(used, claims.max_seats))
+                }
                 HoldOutcome::Unavailable { seats } => conflicts = seats,
             }
         }
@@ -183,8 +207,12 @@ pub async fn place_hold(
                 for seats in candidates {
                     request.seats = seats;
                     match store.hold(event.id, &request).await.map_err(store_error)? {
-                        HoldOutcome::Held { expires_at_ms } => return Ok(answer(event, request, expires_at_ms)),
-                        HoldOutcome::TokenExhausted { used } => return Err(exhausted(used, claims.max_seats)),
+                        HoldOutcome::Held { expires_at_ms } => {
+                            return Ok(answer(event, request, expires_at_ms))
+                        }
+                        HoldOutcome::TokenExhausted { used } => {
+                            return Err(exhausted(used, claims.max_seats))
+                        }
                         HoldOutcome::Unavailable { seats } => exclude.extend(seats),
                     }
                 }
@@ -224,7 +252,11 @@ fn answer(event: &Event, request: HoldRequest, expires_at_ms: i64) -> HoldAnswer
 /// Confirms a hold: the order and its seats commit in one transaction before the
 /// answer; then the seats are marked sold and the fan's shopping slot is freed.
 /// Confirming the same hold again returns the same order.
-pub async fn confirm(state: &AppState, claims: &PurchaseClaims, hold: &HoldId) -> Result<OrderAnswer, ApiError> {
+pub async fn confirm(
+    state: &AppState,
+    claims: &PurchaseClaims,
+    hold: &HoldId,
+) -> Result<OrderAnswer, ApiError> {
     let event = state.event(claims.evt).await?;
     if let Some(order) = state.db.order_by_hold(&hold.0).await? {
         return if order.user == claims.sub {
@@ -267,8 +299,14 @@ pub async fn confirm(state: &AppState, claims: &PurchaseClaims, hold: &HoldId) -
             // the database, drop the hold, and refuse.
             tracing::error!(event_id = %event.id, hold = %hold, "seat already sold in the database; resyncing the store");
             let sold = state.db.sold_seats(event.id).await?;
-            store.mark_sold(event.id, &sold).await.map_err(store_error)?;
-            store.release(event.id, hold, None).await.map_err(store_error)?;
+            store
+                .mark_sold(event.id, &sold)
+                .await
+                .map_err(store_error)?;
+            store
+                .release(event.id, hold, None)
+                .await
+                .map_err(store_error)?;
             return Err(ApiError::SeatsUnavailable {
                 seats: leased.seats.iter().map(|s| layout.name(*s)).collect(),
             });
@@ -283,7 +321,11 @@ pub async fn confirm(state: &AppState, claims: &PurchaseClaims, hold: &HoldId) -
 }
 
 /// Releases a hold at once, freeing its seats and the fan's shopping slot.
-pub async fn release(state: &AppState, claims: &PurchaseClaims, hold: &HoldId) -> Result<(), ApiError> {
+pub async fn release(
+    state: &AppState,
+    claims: &PurchaseClaims,
+    hold: &HoldId,
+) -> Result<(), ApiError> {
     let store = state.checkout.seats();
     if store
         .release(claims.evt, hold, Some(&claims.jti))

@@ -89,7 +89,12 @@ pub fn delta_message(layout: &SeatLayout, changes: &[(u32, SeatState)]) -> Strin
         if i > 0 {
             out.push(',');
         }
-        let _ = write!(out, "{{\"seat\":\"{}\",\"state\":\"{}\"}}", layout.name(*seat), state_name(*state));
+        let _ = write!(
+            out,
+            "{{\"seat\":\"{}\",\"state\":\"{}\"}}",
+            layout.name(*seat),
+            state_name(*state)
+        );
     }
     out.push_str("]}");
     out
@@ -117,10 +122,14 @@ mod tests {
         assert_eq!(v["seats"].as_object().unwrap().len(), 3);
         let v: serde_json::Value = serde_json::from_str(&seats_body(&l, &[0, 1, 2])).unwrap();
         assert_eq!(v["seats"]["A-1-3"], "sold");
-        let d: serde_json::Value =
-            serde_json::from_str(&delta_message(&l, &[(0, SeatState::Sold), (2, SeatState::Free)])).unwrap();
+        let d: serde_json::Value = serde_json::from_str(&delta_message(
+            &l,
+            &[(0, SeatState::Sold), (2, SeatState::Free)],
+        ))
+        .unwrap();
         assert_eq!(d["changes"][1]["seat"], "A-1-3");
-        let c: serde_json::Value = serde_json::from_str(&compact_snapshot(&l, &[0, 1, 2], true)).unwrap();
+        let c: serde_json::Value =
+            serde_json::from_str(&compact_snapshot(&l, &[0, 1, 2], true)).unwrap();
         assert_eq!(c["states"], "fhs");
     }
 }

@@ -41,7 +41,11 @@ pub struct SeatRoom {
 
 impl SeatRoom {
     /// Loads the room, rebuilding the store's seat state from the database if missing.
-    pub async fn load(event: &Event, seats: Arc<dyn SeatStore>, db: Db) -> Result<Arc<Self>, StoreError> {
+    pub async fn load(
+        event: &Event,
+        seats: Arc<dyn SeatStore>,
+        db: Db,
+    ) -> Result<Arc<Self>, StoreError> {
         let room = Self {
             event: event.id,
             layout: event.layout(),
@@ -80,7 +84,13 @@ impl SeatRoom {
     }
 
     /// Up to `limit` best-available blocks that look free here and avoid `exclude`.
-    pub fn candidates(&self, quantity: u32, section: Option<usize>, limit: usize, exclude: &HashSet<u32>) -> Vec<Vec<u32>> {
+    pub fn candidates(
+        &self,
+        quantity: u32,
+        section: Option<usize>,
+        limit: usize,
+        exclude: &HashSet<u32>,
+    ) -> Vec<Vec<u32>> {
         let v = self.read();
         self.layout.best_available(quantity, section, limit, |i| {
             v.state(i) == SeatState::Free && !exclude.contains(&i)
@@ -91,7 +101,11 @@ impl SeatRoom {
     /// the store has none.
     pub async fn ensure_store(&self) -> Result<(), StoreError> {
         let sold = self.db.sold_seats(self.event).await.map_err(db_error)?;
-        if self.seats.init_seats(self.event, self.layout.capacity(), &sold).await? {
+        if self
+            .seats
+            .init_seats(self.event, self.layout.capacity(), &sold)
+            .await?
+        {
             tracing::info!(event_id = %self.event, sold = sold.len(), "seat state built from the database");
         }
         Ok(())
@@ -108,7 +122,11 @@ impl SeatRoom {
         let mut touched = BTreeMap::new();
         loop {
             let cursor = self.read().cursor().clone();
-            let batch = match self.seats.seat_changes(self.event, &cursor, READ_BATCH).await {
+            let batch = match self
+                .seats
+                .seat_changes(self.event, &cursor, READ_BATCH)
+                .await
+            {
                 Err(StoreError::UnknownEvent) => {
                     tracing::warn!(event_id = %self.event, "the store lost this event's seats; rebuilding");
                     self.ensure_store().await?;
@@ -135,9 +153,12 @@ impl SeatRoom {
         }
         if !touched.is_empty() && self.deltas.receiver_count() > 0 {
             let v = self.read();
-            let changes: Vec<(u32, SeatState)> = touched.keys().map(|s| (*s, v.state(*s))).collect();
+            let changes: Vec<(u32, SeatState)> =
+                touched.keys().map(|s| (*s, v.state(*s))).collect();
             drop(v);
-            let _ = self.deltas.send(render::delta_message(&self.layout, &changes).into());
+            let _ = self
+                .deltas
+                .send(render::delta_message(&self.layout, &changes).into());
         }
         Ok(())
     }
@@ -196,8 +217,12 @@ impl SeatRoom {
             if n.is_multiple_of(10) {
                 match self.sweep().await {
                     Ok(0) => {}
-                    Ok(released) => tracing::debug!(event_id = %self.event, released, "expired holds released"),
-                    Err(error) => tracing::warn!(%error, event_id = %self.event, "hold sweep failed"),
+                    Ok(released) => {
+                        tracing::debug!(event_id = %self.event, released, "expired holds released")
+                    }
+                    Err(error) => {
+                        tracing::warn!(%error, event_id = %self.event, "hold sweep failed")
+                    }
                 }
             }
         }

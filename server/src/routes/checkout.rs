@@ -70,7 +70,10 @@ async fn release(
     Ok(StatusCode::NO_CONTENT)
 }
 
-async fn orders(State(state): State<AppState>, session: Session) -> Result<Json<Vec<OrderAnswer>>, ApiError> {
+async fn orders(
+    State(state): State<AppState>,
+    session: Session,
+) -> Result<Json<Vec<OrderAnswer>>, ApiError> {
     let orders = state.db.orders_of(session.user).await?;
     let mut events = HashMap::new();
     let mut out = Vec::with_capacity(orders.len());
@@ -141,7 +144,12 @@ async fn seats_ws(
 
 /// Snapshot, then every delta as the room broadcasts it (at most every 100 ms). A
 /// subscriber too slow to keep up gets a fresh snapshot instead of the missed deltas.
-async fn stream_seats(state: AppState, room: std::sync::Arc<SeatRoom>, compact: bool, mut socket: WebSocket) {
+async fn stream_seats(
+    state: AppState,
+    room: std::sync::Arc<SeatRoom>,
+    compact: bool,
+    mut socket: WebSocket,
+) {
     let mut deltas = room.subscribe();
     let snapshot = |room: &SeatRoom| {
         let states = room.states();
@@ -151,7 +159,11 @@ async fn stream_seats(state: AppState, room: std::sync::Arc<SeatRoom>, compact: 
             render::snapshot_message(room.layout(), &states)
         }
     };
-    if socket.send(Message::Text(snapshot(&room).into())).await.is_err() {
+    if socket
+        .send(Message::Text(snapshot(&room).into()))
+        .await
+        .is_err()
+    {
         return;
     }
     loop {

@@ -38,7 +38,9 @@ async fn one(
 ) -> Result<Json<Value>, ApiError> {
     let id = super::queue::parse_event_id(&id)?;
     let event = state.event(id).await?;
+    let counts = state.seat_counts(id).await?;
+    let public = event.public(now_ms(), counts);
     Ok(Json(
-        serde_json::to_value(event.public(now_ms())).map_err(|e| ApiError::Internal(e.into()))?,
+        serde_json::to_value(public).map_err(|e| ApiError::Internal(e.into()))?,
     ))
 }

@@ -32,7 +32,9 @@ async fn race(apps: &[&TestApp]) {
     for _ in 0..BUYERS {
         buyers.push(buyer(app, &event, 2, 600_000).await);
     }
-    let seat_ids: Vec<String> = (1..=10).flat_map(|r| (1..=10).map(move |s| format!("A-{r}-{s}"))).collect();
+    let seat_ids: Vec<String> = (1..=10)
+        .flat_map(|r| (1..=10).map(move |s| format!("A-{r}-{s}")))
+        .collect();
     let tasks = buyers.into_iter().enumerate().map(|(i, (_, token))| {
         let app = apps[i % apps.len()];
         let event = event.clone();
@@ -52,8 +54,10 @@ async fn race(apps: &[&TestApp]) {
             (status, order.clone(), Some(order))
         }
     });
-    let results: Vec<(StatusCode, Value, Option<Value>)> =
-        futures_util::stream::iter(tasks).buffer_unordered(BUYERS).collect().await;
+    let results: Vec<(StatusCode, Value, Option<Value>)> = futures_util::stream::iter(tasks)
+        .buffer_unordered(BUYERS)
+        .collect()
+        .await;
 
     let mut confirmed: Vec<String> = Vec::new();
     let mut outcomes: HashMap<u16, usize> = HashMap::new();
@@ -61,12 +65,19 @@ async fn race(apps: &[&TestApp]) {
         *outcomes.entry(status.as_u16()).or_default() += 1;
         assert!(!status.is_server_error(), "{status}: {body}");
         match (status.as_u16(), order) {
-            (200, Some(order)) => {
-                confirmed.extend(order["seats"].as_array().unwrap().iter().map(|s| s.as_str().unwrap().to_owned()))
-            }
+            (200, Some(order)) => confirmed.extend(
+                order["seats"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|s| s.as_str().unwrap().to_owned()),
+            ),
             (409 | 410, _) => {
                 let code = body["error"]["code"].as_str().unwrap();
-                assert!(["seats_unavailable", "sold_out", "hold_expired"].contains(&code), "{body}");
+                assert!(
+                    ["seats_unavailable", "sold_out", "hold_expired"].contains(&code),
+                    "{body}"
+                );
             }
             other => panic!("unexpected outcome {other:?}: {body}"),
         }
@@ -78,20 +89,37 @@ async fn race(apps: &[&TestApp]) {
     // The database, the store and every replica's seat snapshot agree.
     let id = event.parse().unwrap();
     let layout_names = |seats: Vec<u32>| -> HashSet<String> {
-        seats.into_iter().map(|s| format!("A-{}-{}", s / 10 + 1, s % 10 + 1)).collect()
+        seats
+            .into_iter()
+            .map(|s| format!("A-{}-{}", s / 10 + 1, s % 10 + 1))
+            .collect()
     };
     let in_db = layout_names(app.state.db.sold_seats(id).await.unwrap());
-    assert_eq!(in_db, distinct.iter().map(|s| (*s).clone()).collect::<HashSet<_>>());
+    assert_eq!(
+        in_db,
+        distinct
+            .iter()
+            .map(|s| (*s).clone())
+            .collect::<HashSet<_>>()
+    );
     let counts = app.state.checkout.seats().seat_counts(id).await.unwrap();
     assert_eq!((counts.sold, counts.held), (100, 0));
     for app in apps {
-        app.wait_until("seat snapshot catches up", Duration::from_secs(5), || async {
-            app.seat_map(&event).await.values().all(|s| s == "sold")
-        })
+        app.wait_until(
+            "seat snapshot catches up",
+            Duration::from_secs(5),
+            || async { app.seat_map(&event).await.values().all(|s| s == "sold") },
+        )
         .await;
     }
     let (_, event_body) = app.get(&format!("/api/v1/events/{event}"), None).await;
-    assert_eq!((event_body["state"].as_str(), event_body["available"].as_u64()), (Some("sold_out"), Some(0)));
+    assert_eq!(
+        (
+            event_body["state"].as_str(),
+            event_body["available"].as_u64()
+        ),
+        (Some("sold_out"), Some(0))
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -103,8 +131,13 @@ async fn two_thousand_buyers_race_for_a_hundred_seats_embedded() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_thousand_buyers_race_for_a_hundred_seats_on_two_redis_replicas() {
-    let Some(shared) = Shared::fresh().await else { return };
-    let options = Options { shared: Some(shared), ..Options::default() };
+    let Some(shared) = Shared::fresh().await else {
+        return;
+    };
+    let options = Options {
+        shared: Some(shared),
+        ..Options::default()
+    };
     let one = start(options.clone()).await;
     let two = start(options).await;
     race(&[&one, &two]).await;
@@ -113,7 +146,9 @@ async fn two_thousand_buyers_race_for_a_hundred_seats_on_two_redis_replicas() {
 }
 
 async fn holds_expire_and_the_stream_shows_it(backend: Backend) {
-    let Some(app) = spawn_app(backend).await else { return };
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
     let event = app.seated_event(hundred_seats(), 1, 4).await;
     let url = format!("ws://127.0.0.1:{}/api/v1/events/{event}/seats/ws", app.port);
     let (mut stream, _) = tokio_tungstenite::connect_async(url).await.unwrap();
@@ -123,7 +158,9 @@ async fn holds_expire_and_the_stream_shows_it(backend: Backend) {
     assert_eq!(first["seats"].as_object().unwrap().len(), 100);
 
     let (_, token) = buyer(&app, &event, 4, 600_000).await;
-    let (status, held) = app.hold(&event, &token, json!({"seats": ["A-1-1", "A-1-2"]})).await;
+    let (status, held) = app
+        .hold(&event, &token, json!({"seats": ["A-1-1", "A-1-2"]}))
+        .await;
     assert_eq!(status, StatusCode::CREATED, "{held}");
     assert_eq!(held["total_cents"], json!(5000));
     let changes = seat_states_until(&mut stream, "A-1-1", "held").await;
@@ -131,7 +168,10 @@ async fn holds_expire_and_the_stream_shows_it(backend: Backend) {
     // The TTL (1 s) passes: the sweeper releases the hold and the stream says so.
     seat_states_until(&mut stream, "A-1-1", "free").await;
     let (status, body) = app.confirm(held["hold_id"].as_str().unwrap(), &token).await;
-    assert_eq!((status, body["error"]["code"].as_str()), (StatusCode::GONE, Some("hold_expired")));
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (StatusCode::GONE, Some("hold_expired"))
+    );
     // The seat can be held again, by someone else.
     let (_, other) = buyer(&app, &event, 4, 600_000).await;
     let (status, again) = app.hold(&event, &other, json!({"seats": ["A-1-1"]})).await;
@@ -139,7 +179,8 @@ async fn holds_expire_and_the_stream_shows_it(backend: Backend) {
     app.stop().await;
 }
 
-type Ws = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+type Ws =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 async fn next_json(stream: &mut Ws) -> Value {
     loop {
@@ -161,7 +202,10 @@ async fn seat_states_until(stream: &mut Ws, seat: &str, state: &str) -> HashMap<
         let m = next_json(stream).await;
         assert_eq!(m["type"], "delta", "{m}");
         for c in m["changes"].as_array().unwrap() {
-            seen.insert(c["seat"].as_str().unwrap().to_owned(), c["state"].as_str().unwrap().to_owned());
+            seen.insert(
+                c["seat"].as_str().unwrap().to_owned(),
+                c["state"].as_str().unwrap().to_owned(),
+            );
         }
         if seen.get(seat).map(String::as_str) == Some(state) {
             return seen;
@@ -170,11 +214,18 @@ async fn seat_states_until(stream: &mut Ws, seat: &str, state: &str) -> HashMap<
 }
 
 async fn token_misuse_gets_4xx_and_holds_nothing(backend: Backend) {
-    let Some(app) = spawn_app(backend).await else { return };
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
     let event = app.seated_event(hundred_seats(), 300, 2).await;
     let other_event = app.seated_event(hundred_seats(), 300, 2).await;
     let (user, token) = buyer(&app, &event, 2, 600_000).await;
-    let code = |(status, body): (StatusCode, Value)| (status.as_u16(), body["error"]["code"].as_str().unwrap_or("").to_owned());
+    let code = |(status, body): (StatusCode, Value)| {
+        (
+            status.as_u16(),
+            body["error"]["code"].as_str().unwrap_or("").to_owned(),
+        )
+    };
     let seats = |ids: &[&str]| json!({"seats": ids});
 
     let parts: Vec<&str> = token.split('.').collect();
@@ -192,7 +243,13 @@ async fn token_misuse_gets_4xx_and_holds_nothing(backend: Backend) {
         let got = code(app.hold(&event, bad, seats(&["A-1-1"])).await);
         assert_eq!((got.0, got.1.as_str()), expected, "{bad}");
     }
-    let no_token = app.post(&format!("/api/v1/events/{event}/holds"), None, &seats(&["A-1-1"])).await;
+    let no_token = app
+        .post(
+            &format!("/api/v1/events/{event}/holds"),
+            None,
+            &seats(&["A-1-1"]),
+        )
+        .await;
     assert_eq!(code(no_token), (401, "invalid_token".into()));
 
     for (body, expected) in [
@@ -203,8 +260,14 @@ async fn token_misuse_gets_4xx_and_holds_nothing(backend: Backend) {
         (seats(&["Z-1-1"]), (400, "unknown_seat")),
         (seats(&["A-11-1"]), (400, "unknown_seat")),
         (seats(&[]), (400, "invalid_body")),
-        (json!({"seats": ["A-1-1"], "quantity": 1}), (400, "invalid_body")),
-        (json!({"quantity": 1, "section": "Q"}), (400, "unknown_section")),
+        (
+            json!({"seats": ["A-1-1"], "quantity": 1}),
+            (400, "invalid_body"),
+        ),
+        (
+            json!({"quantity": 1, "section": "Q"}),
+            (400, "unknown_section"),
+        ),
         (json!({"seats": "A-1-1"}), (400, "invalid_body")),
     ] {
         let got = code(app.hold(&event, &token, body.clone()).await);
@@ -220,8 +283,14 @@ async fn token_misuse_gets_4xx_and_holds_nothing(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(malformed.status(), StatusCode::BAD_REQUEST);
-    assert_eq!(code((StatusCode::BAD_REQUEST, malformed.json().await.unwrap())).1, "invalid_json");
-    assert!(app.seat_map(&event).await.values().all(|s| s == "free"), "bad requests held nothing");
+    assert_eq!(
+        code((StatusCode::BAD_REQUEST, malformed.json().await.unwrap())).1,
+        "invalid_json"
+    );
+    assert!(
+        app.seat_map(&event).await.values().all(|s| s == "free"),
+        "bad requests held nothing"
+    );
 
     // The token's two seats: one hold of one seat, then another; a third is refused,
     // and so is reuse after the seats are bought.
@@ -229,28 +298,49 @@ async fn token_misuse_gets_4xx_and_holds_nothing(backend: Backend) {
     assert_eq!(status, StatusCode::CREATED);
     let (status, _) = app.hold(&event, &token, seats(&["A-1-2"])).await;
     assert_eq!(status, StatusCode::CREATED);
-    assert_eq!(code(app.hold(&event, &token, seats(&["A-1-3"])).await), (403, "token_exhausted".into()));
-    let (status, _) = app.confirm(first["hold_id"].as_str().unwrap(), &token).await;
+    assert_eq!(
+        code(app.hold(&event, &token, seats(&["A-1-3"])).await),
+        (403, "token_exhausted".into())
+    );
+    let (status, _) = app
+        .confirm(first["hold_id"].as_str().unwrap(), &token)
+        .await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(code(app.hold(&event, &token, json!({"quantity": 1})).await), (403, "token_exhausted".into()));
+    assert_eq!(
+        code(app.hold(&event, &token, json!({"quantity": 1})).await),
+        (403, "token_exhausted".into())
+    );
     // Another buyer cannot confirm or release this token's hold, nor a made-up one.
     let (_, thief) = buyer(&app, &event, 2, 600_000).await;
     let (status, body) = app.hold(&event, &thief, seats(&["A-1-2"])).await;
-    assert_eq!((status.as_u16(), body["error"]["code"].as_str()), (409, Some("seats_unavailable")));
+    assert_eq!(
+        (status.as_u16(), body["error"]["code"].as_str()),
+        (409, Some("seats_unavailable"))
+    );
     assert_eq!(body["error"]["seats"], json!(["A-1-2"]));
     let made_up = "0123456789abcdef0123456789abcdef";
-    assert_eq!(code(app.confirm(made_up, &thief).await), (410, "hold_expired".into()));
-    assert_eq!(code(app.confirm("not-a-hold", &thief).await), (404, "not_found".into()));
+    assert_eq!(
+        code(app.confirm(made_up, &thief).await),
+        (410, "hold_expired".into())
+    );
+    assert_eq!(
+        code(app.confirm("not-a-hold", &thief).await),
+        (404, "not_found".into())
+    );
     app.wait_until("seat view settles", Duration::from_secs(5), || async {
         let m = app.seat_map(&event).await;
-        m["A-1-1"] == "sold" && m["A-1-2"] == "held" && m.values().filter(|s| *s != "free").count() == 2
+        m["A-1-1"] == "sold"
+            && m["A-1-2"] == "held"
+            && m.values().filter(|s| *s != "free").count() == 2
     })
     .await;
     app.stop().await;
 }
 
 async fn confirm_is_idempotent_and_release_frees_at_once(backend: Backend) {
-    let Some(app) = spawn_app(backend).await else { return };
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
     let event = app.seated_event(hundred_seats(), 300, 4).await;
     let (user, token) = buyer(&app, &event, 4, 600_000).await;
     let (_, held) = app.hold(&event, &token, json!({"quantity": 2})).await;
@@ -265,7 +355,10 @@ async fn confirm_is_idempotent_and_release_frees_at_once(backend: Backend) {
     let (_, another) = app.hold(&event, &token, json!({"seats": ["A-10-1"]})).await;
     let resp = app
         .http
-        .delete(app.url(&format!("/api/v1/holds/{}", another["hold_id"].as_str().unwrap())))
+        .delete(app.url(&format!(
+            "/api/v1/holds/{}",
+            another["hold_id"].as_str().unwrap()
+        )))
         .bearer_auth(&token)
         .send()
         .await
@@ -281,9 +374,15 @@ async fn confirm_is_idempotent_and_release_frees_at_once(backend: Backend) {
 }
 
 async fn sold_out_stops_admission_and_lapsed_holds_reopen_it(backend: Backend) {
-    let Some(app) = spawn_app(backend).await else { return };
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
     let event = app
-        .seated_event(json!([{"name": "A", "rows": 1, "seats_per_row": 2, "price_cents": 100}]), 2, 2)
+        .seated_event(
+            json!([{"name": "A", "rows": 1, "seats_per_row": 2, "price_cents": 100}]),
+            2,
+            2,
+        )
         .await;
     app.patch_admission(&event, json!({"paused": true})).await;
     let tokens = app.fans(3).await;
@@ -304,8 +403,15 @@ async fn sold_out_stops_admission_and_lapsed_holds_reopen_it(backend: Backend) {
     assert_eq!(body["state"], "sold_out");
     let (_, late) = buyer(&app, &event, 2, 600_000).await;
     let (status, body) = app.hold(&event, &late, json!({"quantity": 1})).await;
-    assert_eq!((status, body["error"]["code"].as_str()), (StatusCode::GONE, Some("sold_out")));
-    assert_eq!(app.stats(&event).await["admitted_total"], json!(0), "nobody admitted while sold out");
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (StatusCode::GONE, Some("sold_out"))
+    );
+    assert_eq!(
+        app.stats(&event).await["admitted_total"],
+        json!(0),
+        "nobody admitted while sold out"
+    );
     // The hold lapses (2 s): the sale reopens, fans hear it and are admitted.
     for fan in &mut fans {
         fan.expect("resumed", Duration::from_secs(6)).await;

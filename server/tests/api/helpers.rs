@@ -438,16 +438,33 @@ macro_rules! both_backends {
 /// A buyer: an account in the database and a purchase token for `event`, as an
 /// admitted fan would hold (minted with the app's key; the tests of the queue show
 /// the real path to it).
-pub async fn buyer(app: &TestApp, event: &str, max_seats: u32, ttl_ms: i64) -> (waiting_room::UserId, String) {
+pub async fn buyer(
+    app: &TestApp,
+    event: &str,
+    max_seats: u32,
+    ttl_ms: i64,
+) -> (waiting_room::UserId, String) {
     let email = format!("buyer-{}@floodgate.test", uuid_simple());
-    let user = match app.state.db.create_user(&email, "not-a-hash", false, 0).await.unwrap() {
+    let user = match app
+        .state
+        .db
+        .create_user(&email, "not-a-hash", false, 0)
+        .await
+        .unwrap()
+    {
         server::db::Created::Ok(id) => id,
         server::db::Created::EmailTaken => unreachable!("fresh email"),
     };
     (user, purchase_token(app, event, user, max_seats, ttl_ms))
 }
 
-pub fn purchase_token(app: &TestApp, event: &str, user: waiting_room::UserId, max_seats: u32, ttl_ms: i64) -> String {
+pub fn purchase_token(
+    app: &TestApp,
+    event: &str,
+    user: waiting_room::UserId,
+    max_seats: u32,
+    ttl_ms: i64,
+) -> String {
     let now = waiting_room::clock::now_ms();
     let claims = waiting_room::token::PurchaseClaims::new(
         user,
@@ -462,7 +479,12 @@ pub fn purchase_token(app: &TestApp, event: &str, user: waiting_room::UserId, ma
 
 impl TestApp {
     /// Creates an open event with `sections` and hold TTL, admission wide open.
-    pub async fn seated_event(&self, sections: Value, hold_ttl_secs: u32, max_seats: u32) -> String {
+    pub async fn seated_event(
+        &self,
+        sections: Value,
+        hold_ttl_secs: u32,
+        max_seats: u32,
+    ) -> String {
         let starts_at = time::OffsetDateTime::now_utc() - time::Duration::seconds(1);
         let body = json!({
             "name": "Checkout sale",
@@ -472,22 +494,32 @@ impl TestApp {
             "hold_ttl_secs": hold_ttl_secs,
             "admission": {"rate_per_minute": 60_000, "max_active": 100_000, "session_ttl_secs": 600},
         });
-        let (status, event) = self.post("/api/v1/admin/events", Some(&self.admin_token), &body).await;
+        let (status, event) = self
+            .post("/api/v1/admin/events", Some(&self.admin_token), &body)
+            .await;
         assert_eq!(status, StatusCode::CREATED, "{event}");
         event["id"].as_str().unwrap().to_owned()
     }
 
     pub async fn hold(&self, event: &str, token: &str, body: Value) -> (StatusCode, Value) {
-        self.post(&format!("/api/v1/events/{event}/holds"), Some(token), &body).await
+        self.post(&format!("/api/v1/events/{event}/holds"), Some(token), &body)
+            .await
     }
 
     pub async fn confirm(&self, hold_id: &str, token: &str) -> (StatusCode, Value) {
-        self.post(&format!("/api/v1/holds/{hold_id}/confirm"), Some(token), &json!({})).await
+        self.post(
+            &format!("/api/v1/holds/{hold_id}/confirm"),
+            Some(token),
+            &json!({}),
+        )
+        .await
     }
 
     /// The seat map as `seat id → state`.
     pub async fn seat_map(&self, event: &str) -> serde_json::Map<String, Value> {
-        let (status, body) = self.get(&format!("/api/v1/events/{event}/seats"), None).await;
+        let (status, body) = self
+            .get(&format!("/api/v1/events/{event}/seats"), None)
+            .await;
         assert_eq!(status, StatusCode::OK, "{body}");
         body["seats"].as_object().unwrap().clone()
     }

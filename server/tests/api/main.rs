@@ -7,6 +7,7 @@ mod accounts;
 mod admission;
 mod bad_input;
 mod checkout;
+mod durability;
 mod prequeue;
 mod reconnect;
 mod replicas;
