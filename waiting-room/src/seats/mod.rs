@@ -13,6 +13,7 @@
 
 pub mod layout;
 pub mod memory;
+pub mod redis;
 pub mod store;
 pub mod view;
 
@@ -21,4 +22,5 @@ mod contract;
 
 pub use layout::SeatLayout;
 pub use memory::MemorySeatStore;
+pub use redis::RedisSeatStore;
 pub use store::SeatStore;

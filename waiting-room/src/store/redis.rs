@@ -15,6 +15,9 @@
 //! iff the oldest retained entry's ordinal exceeds c + 1, which `lua/changes.lua`
 //! checks with one O(1) `XRANGE … COUNT 1` per read; Redis 7.0's `XINFO STREAM`
 //! cannot tell (its `max-deleted-entry-id` ignores trimming).
+//!
+//! The seat store ([`crate::seats::redis`]) shares this module's connection setup,
+//! script loading, key tag, reply helpers, `lua/lib.lua` and `lua/changes.lua`.
 
 mod decode;
 mod keys;
@@ -33,7 +36,8 @@ use super::{
     TicketStatus,
 };
 use crate::{AdmissionSettings, EventId, QueueConfig, TicketId, UserId};
-use decode::store_err;
+pub(crate) use decode::{bad, get, store_err, valid_cursor};
+pub(crate) use keys::event_tag;
 use keys::EventKeys;
 
 /// Change-log entries kept per event (approximately: Redis trims whole stream nodes).
@@ -52,22 +56,9 @@ impl RedisStore {
     /// Connects to `url` (`redis://…`) and loads the scripts. `prefix` starts every
     /// key (e.g. `fg`); it must not contain braces, which would break the hash tags.
     pub async fn connect(url: &str, prefix: &str) -> Result<Self, StoreError> {
-        if !keys::valid_prefix(prefix) {
-            return Err(StoreError::Backend(format!(
-                "invalid redis key prefix {prefix:?}"
-            )));
-        }
-        let client = redis::Client::open(url).map_err(store_err)?;
-        let mut conn = ConnectionManager::new(client).await.map_err(store_err)?;
+        let mut conn = open_connection(url, prefix).await?;
         let scripts = Scripts::new();
-        // Fails fast on a broken script; later calls use EVALSHA (reloading if needed).
-        for script in scripts.all() {
-            script
-                .prepare_invoke()
-                .load_async(&mut conn)
-                .await
-                .map_err(store_err)?;
-        }
+        load_scripts(&mut conn, &scripts.all()).await?;
         Ok(Self {
             conn,
             prefix: prefix.into(),
@@ -277,10 +268,56 @@ impl RedisStore {
     }
 
     async fn run<T: FromRedisValue>(&self, inv: &ScriptInvocation<'_>) -> Result<T, StoreError> {
-        inv.invoke_async(&mut self.conn.clone())
-            .await
-            .map_err(store_err)
+        run_script(&self.conn, inv).await
     }
+
+    /// The managed connection, for another adapter to share (the seat store).
+    pub(crate) fn connection(&self) -> ConnectionManager {
+        self.conn.clone()
+    }
+
+    pub(crate) fn prefix(&self) -> &str {
+        &self.prefix
+    }
+}
+
+/// Opens a managed (auto-reconnecting) connection to `url` for keys starting with
+/// `prefix`, which must not contain braces (they would break the hash tags).
+pub(crate) async fn open_connection(
+    url: &str,
+    prefix: &str,
+) -> Result<ConnectionManager, StoreError> {
+    if !keys::valid_prefix(prefix) {
+        return Err(StoreError::Backend(format!(
+            "invalid redis key prefix {prefix:?}"
+        )));
+    }
+    let client = redis::Client::open(url).map_err(store_err)?;
+    ConnectionManager::new(client).await.map_err(store_err)
+}
+
+/// Loads scripts up front so a broken one fails fast; later calls use EVALSHA
+/// (reloading a script the server forgot).
+pub(crate) async fn load_scripts(
+    conn: &mut ConnectionManager,
+    scripts: &[&Script],
+) -> Result<(), StoreError> {
+    for script in scripts {
+        script
+            .prepare_invoke()
+            .load_async(conn)
+            .await
+            .map_err(store_err)?;
+    }
+    Ok(())
+}
+
+/// Runs one script invocation.
+pub(crate) async fn run_script<T: FromRedisValue>(
+    conn: &ConnectionManager,
+    inv: &ScriptInvocation<'_>,
+) -> Result<T, StoreError> {
+    inv.invoke_async(&mut conn.clone()).await.map_err(store_err)
 }
 
 /// rate_per_minute, max_active, session_ttl_secs, paused (0/1).

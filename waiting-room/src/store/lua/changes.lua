@@ -1,5 +1,6 @@
 -- changes.lua: change-log entries after a cursor (a stream id; '' = from the start).
--- KEYS[1] cfg  KEYS[2] log
+-- Shared with the seat store, whose log entries have the same k/v fields.
+-- KEYS[1] cfg (the seat store: its seat meta hash; missing = unknown event)  KEYS[2] log
 -- ARGV[1] cursor ('' or '0-<n>')  ARGV[2] max entries
 -- Returns {lagged (0/1), next cursor, kind1, value1, kind2, value2, ...}.
 --
@@ -10,7 +11,7 @@
 -- last entry) besides the read itself; XINFO only for a log trimmed to nothing. A
 -- lagged read returns no entries and the newest id (as snapshot.lua does).
 if redis.call('EXISTS', KEYS[1]) == 0 then
-  return redis.error_reply('FGUNKNOWN event has no queue configured')
+  return redis.error_reply('FGUNKNOWN unknown event')
 end
 local cursor = ARGV[1]
 
@@ -26,12 +27,7 @@ if first then
   lagged = ordinal(first[1]) > from + 1 or from > ordinal(newest)
 elseif redis.call('EXISTS', KEYS[2]) == 1 then
   -- Trimmed empty: only a reader at the newest id ever generated is up to date.
-  local info = redis.call('XINFO', 'STREAM', KEYS[2])
-  for i = 1, #info, 2 do
-    if info[i] == 'last-generated-id' then
-      newest = info[i + 1]
-    end
-  end
+  newest = last_id(KEYS[2])
   lagged = from ~= ordinal(newest)
 else
   newest, lagged = '', from > 0

@@ -1,5 +1,6 @@
--- lib.lua: helpers prepended to every script by the Rust side (store/redis.rs).
--- No KEYS or ARGV of its own. Conventions shared by all scripts:
+-- lib.lua: helpers prepended to every script by the Rust side (store/redis.rs; the seat
+-- store's scripts too, seats/redis.rs). No KEYS or ARGV of its own. Conventions shared
+-- by the queue scripts:
 --   * KEYS[1] is always the event's `cfg` hash; a missing one means the event has no
 --     queue (error reply `FGUNKNOWN`).
 --   * Times are Unix milliseconds by Redis' own clock (TIME), never the caller's.
@@ -24,6 +25,27 @@ end
 -- reader's cursor and the oldest retained entry shows that entries were trimmed.
 local function append(log, cap, kind, value)
   return redis.call('XADD', log, 'MAXLEN', '~', cap, '0-*', 'k', kind, 'v', value)
+end
+
+-- The newest id a stream ever had (even when trimmed empty), or '' if there is none.
+local function last_id(log)
+  if redis.call('EXISTS', log) == 0 then
+    return ''
+  end
+  local info = redis.call('XINFO', 'STREAM', log)
+  for i = 1, #info, 2 do
+    if info[i] == 'last-generated-id' then
+      return info[i + 1]
+    end
+  end
+  return ''
+end
+
+-- A log's cursor for a snapshot: the newest entry's id (one O(1) read; XINFO only for
+-- a log trimmed empty), '' if there is no log.
+local function log_cursor(log)
+  local newest = redis.call('XREVRANGE', log, '+', '-', 'COUNT', 1)[1]
+  return newest and newest[1] or last_id(log)
 end
 
 -- Comma-separated integers.

@@ -4,18 +4,7 @@
 if redis.call('EXISTS', KEYS[1]) == 0 then
   return redis.error_reply('FGUNKNOWN event has no queue configured')
 end
--- The cursor is the newest entry's id; should the log have been trimmed empty, the
--- newest id it ever had (XINFO is only needed then).
-local last = redis.call('XREVRANGE', KEYS[4], '+', '-', 'COUNT', 1)[1]
-local cursor = last and last[1] or ''
-if not last and redis.call('EXISTS', KEYS[4]) == 1 then
-  local info = redis.call('XINFO', 'STREAM', KEYS[4])
-  for i = 1, #info, 2 do
-    if info[i] == 'last-generated-id' then
-      cursor = info[i + 1]
-    end
-  end
-end
+local cursor = log_cursor(KEYS[4])
 local opened = redis.call('HGET', KEYS[2], 'opened') == '1' and 1 or 0
 local out = { opened, cursor }
 local flat = redis.call('ZRANGE', KEYS[3], 0, -1, 'WITHSCORES')

@@ -16,7 +16,7 @@ use crate::{AdmissionSettings, QueueConfig, TicketId, UserId};
 const UNKNOWN_EVENT: &str = "FGUNKNOWN";
 
 /// Maps a Redis error to a store error.
-pub(super) fn store_err(err: RedisError) -> StoreError {
+pub(crate) fn store_err(err: RedisError) -> StoreError {
     if err.code() == Some(UNKNOWN_EVENT) {
         StoreError::UnknownEvent
     } else {
@@ -24,11 +24,13 @@ pub(super) fn store_err(err: RedisError) -> StoreError {
     }
 }
 
-fn bad(what: impl std::fmt::Display) -> StoreError {
+/// A reply we did not expect.
+pub(crate) fn bad(what: impl std::fmt::Display) -> StoreError {
     StoreError::Backend(format!("unexpected reply from redis: {what}"))
 }
 
-fn get<T: FromRedisValue>(v: &Value) -> Result<T, StoreError> {
+/// One reply value as `T`.
+pub(crate) fn get<T: FromRedisValue>(v: &Value) -> Result<T, StoreError> {
     redis::from_redis_value(v).map_err(bad)
 }
 
@@ -131,7 +133,7 @@ pub(super) fn admit(values: &[Value]) -> Result<AdmitOutcome, StoreError> {
 }
 
 /// Whether a cursor is one this store hands out: empty or a log entry id `0-<n>`.
-pub(super) fn valid_cursor(cursor: &Cursor) -> bool {
+pub(crate) fn valid_cursor(cursor: &Cursor) -> bool {
     let c = &cursor.0;
     c.is_empty()
         || c.strip_prefix("0-").is_some_and(|n| {

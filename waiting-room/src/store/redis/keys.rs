@@ -29,7 +29,7 @@ pub(super) struct EventKeys {
 
 impl EventKeys {
     pub fn new(prefix: &str, event: EventId) -> Self {
-        let tag = format!("{{{prefix}:ev:{event}}}");
+        let tag = event_tag(prefix, event);
         let key = |suffix: &str| format!("{tag}:{suffix}");
         Self {
             cfg: key("cfg"),
@@ -52,6 +52,12 @@ impl EventKeys {
             &self.rec, &self.log,
         ]
     }
+}
+
+/// The hash tag `{<prefix>:ev:<event>}` every key of the event starts with (the seat
+/// store's keys too).
+pub(crate) fn event_tag(prefix: &str, event: EventId) -> String {
+    format!("{{{prefix}:ev:{event}}}")
 }
 
 /// Whether `prefix` can sit inside a hash tag (no braces).

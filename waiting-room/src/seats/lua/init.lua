@@ -1,0 +1,40 @@
+-- init.lua: creates the event's seat state unless it exists: `capacity` free seats,
+-- then the given seats sold (logged, so the log replays from the start).
+-- KEYS: the seat keys (seats.lua)
+-- ARGV[1] log capacity  ARGV[2] capacity  ARGV[3..] sold seats (below capacity)
+-- Returns 1 if created, 0 if the event had seats already (nothing changed).
+--
+-- Leftovers of a partly lost state are dropped. A log that survived is trimmed empty
+-- after burning one entry id, so every cursor into the old log reads as lagged.
+if redis.call('EXISTS', META) == 1 then
+  return 0
+end
+local cap = tonumber(ARGV[2])
+local sold, why = seat_args(3, cap)
+if not sold then
+  return bad_request(why)
+end
+redis.call('DEL', STATES, OWNER, HOLDS, DEADLINES, JTI)
+if redis.call('EXISTS', LOG) == 1 then
+  append(LOG, ARGV[1], '', '')
+  redis.call('XTRIM', LOG, 'MAXLEN', 0)
+end
+local distinct = {}
+if #sold == 0 then
+  redis.call('SET', STATES, string.rep(FREE, cap))
+else
+  local bytes = {}
+  for i = 1, cap do
+    bytes[i] = FREE
+  end
+  for _, seat in ipairs(sold) do
+    if bytes[seat + 1] == FREE then
+      bytes[seat + 1] = SOLD
+      distinct[#distinct + 1] = seat
+    end
+  end
+  redis.call('SET', STATES, table.concat(bytes))
+end
+redis.call('HSET', META, 'cap', int(cap), 'held', '0', 'sold', int(#distinct))
+log_seats(ARGV[1], SOLD, distinct)
+return 1

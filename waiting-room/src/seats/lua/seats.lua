@@ -1,0 +1,84 @@
+-- seats.lua: helpers for the seat scripts, prepended after store/lua/lib.lua by the
+-- Rust side (seats/redis.rs). No KEYS or ARGV of its own. Conventions:
+--   * Every seat script gets the event's seven seat keys, in this order:
+--     KEYS[1] meta       hash: cap, held, sold. Missing = unknown event (FGUNKNOWN).
+--     KEYS[2] states     string, one byte per seat: \0 free, \1 held, \2 sold.
+--     KEYS[3] owner      hash: seat index -> id of the hold holding it.
+--     KEYS[4] holds      hash: hold id -> record, JSON {u = user, j = jti,
+--                        s = [seat...], e = expires_at_ms, c = confirming}.
+--     KEYS[5] deadlines  zset: hold id -> expires_at_ms.
+--     KEYS[6] jti        hash: purchase token jti -> seats held so far (no refunds).
+--     KEYS[7] log        stream: the seat log; entry fields k = the state the seats
+--                        moved to ('0' free, '1' held, '2' sold), v = the seats,
+--                        comma-separated. Ids `0-<n>` as in lib.lua.
+--   * ARGV[1] is the seat log's capacity in every script that writes the log.
+--   * Times are Redis' own (now_ms in lib.lua).
+--   * A malformed request (seat out of range, repeated, none) is refused with an
+--     FGBADREQ error before anything is written.
+local META, STATES, OWNER, HOLDS, DEADLINES, JTI, LOG =
+  KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7]
+local FREE, HELD, SOLD = '\0', '\1', '\2'
+local KIND = { [FREE] = '0', [HELD] = '1', [SOLD] = '2' }
+
+local function unknown_event()
+  return redis.error_reply('FGUNKNOWN event has no seats')
+end
+
+local function bad_request(why)
+  return redis.error_reply('FGBADREQ ' .. why)
+end
+
+local function capacity()
+  return tonumber(redis.call('HGET', META, 'cap'))
+end
+
+-- ARGV[first..] as seat indexes below `cap`, or nil and the reason.
+local function seat_args(first, cap)
+  local seats = {}
+  for i = first, #ARGV do
+    local seat = tonumber(ARGV[i])
+    if not seat or seat < 0 or seat >= cap or seat % 1 ~= 0 then
+      return nil, 'seat ' .. ARGV[i] .. ' is out of range'
+    end
+    seats[#seats + 1] = seat
+  end
+  return seats
+end
+
+local function state(seat)
+  return redis.call('GETRANGE', STATES, seat, seat)
+end
+
+-- A hold's record (decoded), or nil.
+local function hold_record(id)
+  local raw = redis.call('HGET', HOLDS, id)
+  return raw and cjson.decode(raw)
+end
+
+-- Logs that `seats` moved to state `to`, in entries of at most 4096 seats (only
+-- init_seats and mark_sold can move more at once).
+local function log_seats(cap, to, seats)
+  local step = 4096
+  for i = 1, #seats, step do
+    append(LOG, cap, KIND[to], ints({ unpack(seats, i, math.min(i + step - 1, #seats)) }))
+  end
+end
+
+-- Forgets hold `id` (record `rec`) and moves its seats to `to` (FREE or SOLD), logged
+-- as one entry. Every seat in a record is held by that hold (mark_sold keeps it so).
+local function settle(cap, id, rec, to)
+  local seats = rec.s
+  local fields = {}
+  for i, seat in ipairs(seats) do
+    redis.call('SETRANGE', STATES, seat, to)
+    fields[i] = int(seat)
+  end
+  chunked('HDEL', OWNER, {}, fields)
+  redis.call('HINCRBY', META, 'held', int(-#seats))
+  if to == SOLD then
+    redis.call('HINCRBY', META, 'sold', #seats)
+  end
+  redis.call('HDEL', HOLDS, id)
+  redis.call('ZREM', DEADLINES, id)
+  log_seats(cap, to, seats)
+end
