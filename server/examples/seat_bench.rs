@@ -33,14 +33,20 @@ async fn main() -> anyhow::Result<()> {
         config.redis_prefix = format!("bench{}", TicketId::new());
         config.database_url = Some(pg.clone());
     }
-    let backend = if config.redis_url.is_some() { "redis+postgres" } else { "memory+sqlite" };
+    let backend = if config.redis_url.is_some() {
+        "redis+postgres"
+    } else {
+        "memory+sqlite"
+    };
     let app = Application::build(config).await?;
     let base = format!("http://127.0.0.1:{}", app.port());
     let keys = app.state().keys.clone();
     let stop = tokio_util::sync::CancellationToken::new();
     let token = stop.clone();
     let server = tokio::spawn(app.run_until_stopped(async move { token.cancelled().await }));
-    let http = reqwest::Client::builder().pool_max_idle_per_host(IN_FLIGHT).build()?;
+    let http = reqwest::Client::builder()
+        .pool_max_idle_per_host(IN_FLIGHT)
+        .build()?;
 
     let login: Value = http
         .post(format!("{base}/api/v1/auth/login"))
@@ -50,7 +56,8 @@ async fn main() -> anyhow::Result<()> {
         .json()
         .await?;
     let admin = login["token"].as_str().unwrap_or_default().to_owned();
-    let starts_at = time::OffsetDateTime::now_utc().format(&time::format_description::well_known::Rfc3339)?;
+    let starts_at =
+        time::OffsetDateTime::now_utc().format(&time::format_description::well_known::Rfc3339)?;
     // 50,000 seats: 10 sections × 100 rows × 50 seats.
     let sections: Vec<Value> = (0..10)
         .map(|i| json!({"name": format!("S{i}"), "rows": 100, "seats_per_row": 50, "price_cents": 5_000 + i * 100}))
@@ -67,10 +74,18 @@ async fn main() -> anyhow::Result<()> {
         .await?;
     let create_ms = started.elapsed().as_secs_f64() * 1e3;
     let id = event["id"].as_str().unwrap_or_default().to_owned();
-    anyhow::ensure!(event["capacity"] == json!(50_000), "event not created: {event}");
+    anyhow::ensure!(
+        event["capacity"] == json!(50_000),
+        "event not created: {event}"
+    );
 
     let started = Instant::now();
-    let full = http.get(format!("{base}/api/v1/events/{id}/seats")).send().await?.bytes().await?;
+    let full = http
+        .get(format!("{base}/api/v1/events/{id}/seats"))
+        .send()
+        .await?
+        .bytes()
+        .await?;
     let full_ms = started.elapsed().as_secs_f64() * 1e3;
     let compact = http
         .get(format!("{base}/api/v1/events/{id}/seats?format=compact"))
@@ -82,7 +97,14 @@ async fn main() -> anyhow::Result<()> {
     let now = waiting_room::clock::now_ms();
     let tokens: Vec<String> = (0..2 * HOLDS)
         .map(|_| {
-            let claims = PurchaseClaims::new(UserId::new(), id.parse().unwrap(), &TicketId::new(), now, now + 3_600_000, 4);
+            let claims = PurchaseClaims::new(
+                UserId::new(),
+                id.parse().unwrap(),
+                &TicketId::new(),
+                now,
+                now + 3_600_000,
+                4,
+            );
             keys.sign(&claims)
         })
         .collect();
@@ -106,10 +128,11 @@ async fn main() -> anyhow::Result<()> {
         sequential.push(hold(token).await);
     }
     let started = Instant::now();
-    let concurrent: Vec<(u16, Duration)> = futures_util::stream::iter(tokens[HOLDS..].iter().cloned().map(hold))
-        .buffer_unordered(IN_FLIGHT)
-        .collect()
-        .await;
+    let concurrent: Vec<(u16, Duration)> =
+        futures_util::stream::iter(tokens[HOLDS..].iter().cloned().map(hold))
+            .buffer_unordered(IN_FLIGHT)
+            .collect()
+            .await;
     let concurrent_secs = started.elapsed().as_secs_f64();
     let ok = |v: &[(u16, Duration)]| v.iter().filter(|(s, _)| *s == 201).count();
 

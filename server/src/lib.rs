@@ -35,6 +35,7 @@ use tower_http::timeout::TimeoutLayer;
 use waiting_room::clock::SystemClock;
 use waiting_room::hub::Hub;
 use waiting_room::room::Cadence;
+use waiting_room::seats::redis::RedisSeatStore;
 use waiting_room::seats::{MemorySeatStore, SeatStore};
 use waiting_room::store::memory::MemoryStore;
 use waiting_room::store::redis::RedisStore;
@@ -67,14 +68,15 @@ impl Application {
             .unwrap_or_else(|| Db::sqlite_url(&config.data_dir));
         let db = Db::connect(&db_url).await?;
         let (store, seats): (Arc<dyn QueueStore>, Arc<dyn SeatStore>) = match &config.redis_url {
-            Some(url) => (
-                Arc::new(
-                    RedisStore::connect(url, &config.redis_prefix)
-                        .await
-                        .context("connecting to Redis")?,
-                ),
-                anyhow::bail!("redis seat store pending {url}"), // MERGE-PENDING
-            ),
+            Some(url) => {
+                let queue = RedisStore::connect(url, &config.redis_prefix)
+                    .await
+                    .context("connecting to Redis")?;
+                let seats = RedisSeatStore::sharing(&queue)
+                    .await
+                    .context("loading the seat scripts")?;
+                (Arc::new(queue), Arc::new(seats))
+            }
             None => (
                 Arc::new(MemoryStore::default()),
                 Arc::new(MemorySeatStore::default()),

@@ -20,12 +20,15 @@ use waiting_room::EventId;
 use crate::db::Db;
 use crate::event::Event;
 
+/// A running room and its loop.
+type Running = (Arc<SeatRoom>, JoinHandle<()>);
+
 /// The seat rooms of this replica.
 pub struct Checkout {
     seats: Arc<dyn SeatStore>,
     db: Db,
     /// A `std` mutex: held to look up or insert a room, never across `.await`.
-    rooms: Mutex<HashMap<EventId, (Arc<SeatRoom>, JoinHandle<()>)>>,
+    rooms: Mutex<HashMap<EventId, Running>>,
     stop: CancellationToken,
 }
 
@@ -82,7 +85,7 @@ impl Checkout {
         }
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<EventId, (Arc<SeatRoom>, JoinHandle<()>)>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<EventId, Running>> {
         self.rooms.lock().unwrap_or_else(|e| e.into_inner())
     }
 }

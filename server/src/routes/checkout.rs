@@ -78,8 +78,8 @@ async fn orders(
     let mut events = HashMap::new();
     let mut out = Vec::with_capacity(orders.len());
     for order in &orders {
-        if !events.contains_key(&order.event) {
-            events.insert(order.event, state.event(order.event).await?);
+        if let std::collections::hash_map::Entry::Vacant(slot) = events.entry(order.event) {
+            slot.insert(state.event(order.event).await?);
         }
         out.push(OrderAnswer::new(order, &events[&order.event]));
     }
