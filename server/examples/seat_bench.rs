@@ -22,6 +22,12 @@ const IN_FLIGHT: usize = 64;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
     let args: Vec<String> = std::env::args().skip(1).collect();
     let dir = std::env::temp_dir().join(format!("floodgate-seat-bench-{}", TicketId::new()));
     let mut config = Config::for_tests(dir.clone());
@@ -135,6 +141,13 @@ async fn main() -> anyhow::Result<()> {
             .await;
     let concurrent_secs = started.elapsed().as_secs_f64();
     let ok = |v: &[(u16, Duration)]| v.iter().filter(|(s, _)| *s == 201).count();
+    let statuses = |v: &[(u16, Duration)]| {
+        let mut m = std::collections::BTreeMap::new();
+        for (s, _) in v {
+            *m.entry(s.to_string()).or_insert(0u32) += 1;
+        }
+        m
+    };
 
     let report = json!({
         "backend": backend,
@@ -143,8 +156,8 @@ async fn main() -> anyhow::Result<()> {
         "snapshot_bytes": full.len(),
         "snapshot_ms": round(full_ms),
         "compact_snapshot_bytes": compact.len(),
-        "holds_sequential": {"n": HOLDS, "created": ok(&sequential), "latency_ms": percentiles(&sequential)},
-        "holds_concurrent": {"n": HOLDS, "in_flight": IN_FLIGHT, "created": ok(&concurrent),
+        "holds_sequential": {"n": HOLDS, "created": ok(&sequential), "statuses": statuses(&sequential), "latency_ms": percentiles(&sequential)},
+        "holds_concurrent": {"n": HOLDS, "in_flight": IN_FLIGHT, "created": ok(&concurrent), "statuses": statuses(&concurrent),
                              "per_sec": round(HOLDS as f64 / concurrent_secs), "latency_ms": percentiles(&concurrent)},
     });
     println!("{}", serde_json::to_string_pretty(&report)?);

@@ -23,7 +23,7 @@ use crate::state::AppState;
 const CONFIRM_LEASE_MS: i64 = 30_000;
 /// Best-available: rounds of candidates, and candidates tried per round.
 const BEST_ROUNDS: usize = 4;
-const BEST_PER_ROUND: usize = 4;
+const BEST_PER_ROUND: usize = 8;
 
 /// `POST /events/{id}/holds`: specific seats, or `quantity` adjacent best-available
 /// seats (optionally within `section`).
@@ -187,33 +187,45 @@ pub async fn place_hold(
             request.seats = seats;
             match store.hold(event.id, &request).await.map_err(store_error)? {
                 HoldOutcome::Held { expires_at_ms } => {
-                    return Ok(answer(event, request, expires_at_ms))
+                    room.note_taken(&request.seats);
+                    return Ok(answer(event, request, expires_at_ms));
                 }
                 HoldOutcome::TokenExhausted { used } => {
                     return Err(exhausted(used, claims.max_seats))
                 }
-                HoldOutcome::Unavailable { seats } => conflicts = seats,
+                HoldOutcome::Unavailable { seats } => {
+                    room.note_taken(&seats);
+                    conflicts = seats;
+                }
             }
         }
-        // Candidates come from this replica's (slightly stale) view; the store
-        // decides, and seats found taken are excluded from the next round.
+        // Candidates come from this replica's view, up to 100 ms behind the store,
+        // minus seats it has seen taken since; the store decides. Seats found taken
+        // are excluded from the next round, and concurrent requests start at
+        // different ones of the best few blocks.
         Wanted::Best { quantity, section } => {
             let mut exclude = HashSet::new();
             for _ in 0..BEST_ROUNDS {
-                let candidates = room.candidates(quantity, section, BEST_PER_ROUND, &exclude);
+                let mut candidates = room.candidates(quantity, section, BEST_PER_ROUND, &exclude);
                 if candidates.is_empty() {
                     break;
                 }
+                let spread = rand::random::<usize>() % candidates.len().min(4);
+                candidates.rotate_left(spread);
                 for seats in candidates {
                     request.seats = seats;
                     match store.hold(event.id, &request).await.map_err(store_error)? {
                         HoldOutcome::Held { expires_at_ms } => {
-                            return Ok(answer(event, request, expires_at_ms))
+                            room.note_taken(&request.seats);
+                            return Ok(answer(event, request, expires_at_ms));
                         }
                         HoldOutcome::TokenExhausted { used } => {
                             return Err(exhausted(used, claims.max_seats))
                         }
-                        HoldOutcome::Unavailable { seats } => exclude.extend(seats),
+                        HoldOutcome::Unavailable { seats } => {
+                            room.note_taken(&seats);
+                            exclude.extend(seats);
+                        }
                     }
                 }
             }

@@ -37,6 +37,11 @@ pub struct SeatRoom {
     view: RwLock<SeatView>,
     /// Serialised deltas (and, after a reload, snapshots), shared by all subscribers.
     deltas: broadcast::Sender<Arc<str>>,
+    /// Seats this replica saw taken (its own holds, and conflicts the store reported)
+    /// since the view last caught up with the log: best-available skips them, so
+    /// requests arriving faster than the log is tailed do not all chase the same seats.
+    /// Only candidate selection reads it; snapshots come from the view alone.
+    taken: std::sync::Mutex<HashSet<u32>>,
 }
 
 impl SeatRoom {
@@ -53,6 +58,7 @@ impl SeatRoom {
             db,
             view: RwLock::default(),
             deltas: broadcast::channel(256).0,
+            taken: std::sync::Mutex::default(),
         };
         room.ensure_store().await?;
         room.reload().await?;
@@ -83,7 +89,8 @@ impl SeatRoom {
         self.deltas.subscribe()
     }
 
-    /// Up to `limit` best-available blocks that look free here and avoid `exclude`.
+    /// Up to `limit` best-available blocks that look free here: free in the view, not
+    /// recently seen taken, not in `exclude`.
     pub fn candidates(
         &self,
         quantity: u32,
@@ -91,10 +98,19 @@ impl SeatRoom {
         limit: usize,
         exclude: &HashSet<u32>,
     ) -> Vec<Vec<u32>> {
+        let taken = self.taken.lock().unwrap_or_else(|e| e.into_inner()).clone();
         let v = self.read();
         self.layout.best_available(quantity, section, limit, |i| {
-            v.state(i) == SeatState::Free && !exclude.contains(&i)
+            v.state(i) == SeatState::Free && !exclude.contains(&i) && !taken.contains(&i)
         })
+    }
+
+    /// Records seats seen taken (held by us, or reported unavailable by the store).
+    pub fn note_taken(&self, seats: &[u32]) {
+        self.taken
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .extend(seats);
     }
 
     /// Creates the store's seat state from the database (sold = seats in orders) if
@@ -119,6 +135,16 @@ impl SeatRoom {
 
     /// Reads the seat log to its end, applies it, and broadcasts one delta.
     pub async fn sync(&self) -> Result<(), StoreError> {
+        // What we noted as taken before this read is in the log we are about to read.
+        let noted = std::mem::take(&mut *self.taken.lock().unwrap_or_else(|e| e.into_inner()));
+        let result = self.sync_log().await;
+        if result.is_err() {
+            self.note_taken(&noted.into_iter().collect::<Vec<_>>());
+        }
+        result
+    }
+
+    async fn sync_log(&self) -> Result<(), StoreError> {
         let mut touched = BTreeMap::new();
         loop {
             let cursor = self.read().cursor().clone();

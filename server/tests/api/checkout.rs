@@ -17,7 +17,49 @@ crate::both_backends!(
     token_misuse_gets_4xx_and_holds_nothing,
     confirm_is_idempotent_and_release_frees_at_once,
     sold_out_stops_admission_and_lapsed_holds_reopen_it,
+    back_to_back_best_available_holds_all_succeed,
 );
+
+/// Requests arriving faster than a replica tails the seat log must not chase the
+/// same "best" seats: while seats are free, best-available finds one.
+async fn back_to_back_best_available_holds_all_succeed(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    let event = app
+        .seated_event(
+            json!([{"name": "A", "rows": 20, "seats_per_row": 50, "price_cents": 100}]),
+            300,
+            4,
+        )
+        .await;
+    let tokens: Vec<String> = (0..400)
+        .map(|_| purchase_token(&app, &event, waiting_room::UserId::new(), 4, 600_000))
+        .collect();
+    let results: Vec<(StatusCode, Value)> = futures_util::stream::iter(tokens.iter())
+        .map(|token| app.hold(&event, token, json!({"quantity": 1})))
+        .buffer_unordered(8)
+        .collect()
+        .await;
+    let mut held = HashSet::new();
+    for (status, body) in &results {
+        assert_eq!(
+            *status,
+            StatusCode::CREATED,
+            "after {} holds: {body}",
+            held.len()
+        );
+        assert!(
+            held.insert(body["seats"][0].as_str().unwrap().to_owned()),
+            "seat held twice"
+        );
+    }
+    assert!(
+        held.contains("A-1-25") && held.contains("A-1-26"),
+        "front centre first"
+    );
+    app.stop().await;
+}
 
 fn hundred_seats() -> Value {
     json!([{"name": "A", "rows": 10, "seats_per_row": 10, "price_cents": 2500}])

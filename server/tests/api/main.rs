@@ -10,6 +10,7 @@ mod checkout;
 mod durability;
 mod prequeue;
 mod reconnect;
+mod recovery;
 mod replicas;
 mod shutdown;
 mod tokens;
