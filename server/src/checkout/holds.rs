@@ -14,6 +14,7 @@ use waiting_room::store::StoreError;
 use waiting_room::token::PurchaseClaims;
 use waiting_room::wire::datetime_ms;
 
+use super::SeatRoom;
 use crate::db::{Order, Written};
 use crate::error::ApiError;
 use crate::event::Event;
@@ -185,18 +186,9 @@ pub async fn place_hold(
     match wanted {
         Wanted::Seats(seats) => {
             request.seats = seats;
-            match store.hold(event.id, &request).await.map_err(store_error)? {
-                HoldOutcome::Held { expires_at_ms } => {
-                    room.note_taken(&request.seats);
-                    return Ok(answer(event, request, expires_at_ms));
-                }
-                HoldOutcome::TokenExhausted { used } => {
-                    return Err(exhausted(used, claims.max_seats))
-                }
-                HoldOutcome::Unavailable { seats } => {
-                    room.note_taken(&seats);
-                    conflicts = seats;
-                }
+            match attempt(state, &room, event, &mut request).await? {
+                Some(held) => return Ok(held),
+                None => conflicts = request.seats,
             }
         }
         // Candidates come from this replica's view, up to 100 ms behind the store,
@@ -214,19 +206,10 @@ pub async fn place_hold(
                 candidates.rotate_left(spread);
                 for seats in candidates {
                     request.seats = seats;
-                    match store.hold(event.id, &request).await.map_err(store_error)? {
-                        HoldOutcome::Held { expires_at_ms } => {
-                            room.note_taken(&request.seats);
-                            return Ok(answer(event, request, expires_at_ms));
-                        }
-                        HoldOutcome::TokenExhausted { used } => {
-                            return Err(exhausted(used, claims.max_seats))
-                        }
-                        HoldOutcome::Unavailable { seats } => {
-                            room.note_taken(&seats);
-                            exclude.extend(seats);
-                        }
+                    if let Some(held) = attempt(state, &room, event, &mut request).await? {
+                        return Ok(held);
                     }
+                    exclude.extend(request.seats.iter().copied());
                 }
             }
         }
@@ -242,6 +225,34 @@ pub async fn place_hold(
     Err(ApiError::SeatsUnavailable {
         seats: conflicts.iter().map(|s| layout.name(*s)).collect(),
     })
+}
+
+/// One hold attempt of `request.seats`: the answer when held; `None` when some seats
+/// were taken (then `request.seats` holds the taken ones, also noted in the room).
+async fn attempt(
+    state: &AppState,
+    room: &SeatRoom,
+    event: &Event,
+    request: &mut HoldRequest,
+) -> Result<Option<HoldAnswer>, ApiError> {
+    match state
+        .checkout
+        .seats()
+        .hold(event.id, request)
+        .await
+        .map_err(store_error)?
+    {
+        HoldOutcome::Held { expires_at_ms } => {
+            room.note_taken(&request.seats);
+            Ok(Some(answer(event, request.clone(), expires_at_ms)))
+        }
+        HoldOutcome::TokenExhausted { used } => Err(exhausted(used, request.max_seats)),
+        HoldOutcome::Unavailable { seats } => {
+            room.note_taken(&seats);
+            request.seats = seats;
+            Ok(None)
+        }
+    }
 }
 
 fn exhausted(used: u32, max: u32) -> ApiError {
