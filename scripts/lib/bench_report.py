@@ -22,7 +22,7 @@ cpu = sh("grep -m1 'model name' /proc/cpuinfo | cut -d: -f2").strip()
 cores = os.cpu_count()
 mem_gib = int(sh("awk '/MemTotal/ {print $2}' /proc/meminfo") or 0) / 1024 / 1024
 redis_v = sh("redis-server --version | awk '{print $3}'").replace("v=", "")
-pg_v = sh("ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n1 | xargs -I{} {}/postgres --version")
+pg_v = sh("$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n1)/postgres --version")
 
 
 def lat(d):

@@ -22,9 +22,8 @@ use crate::state::AppState;
 
 /// How long a confirm may take before the sweeper asks the database about it.
 const CONFIRM_LEASE_MS: i64 = 30_000;
-/// Best-available: rounds of candidates, and candidates tried per round.
-const BEST_ROUNDS: usize = 4;
-const BEST_PER_ROUND: usize = 8;
+/// Best-available: blocks tried before answering that none is available.
+const BEST_ATTEMPTS: usize = 32;
 
 /// `POST /events/{id}/holds`: specific seats, or `quantity` adjacent best-available
 /// seats (optionally within `section`).
@@ -191,25 +190,26 @@ pub async fn place_hold(
                 None => conflicts = request.seats,
             }
         }
-        // Candidates come from this replica's view, up to 100 ms behind the store,
-        // minus seats it has seen taken since; the store decides. Seats found taken
-        // are excluded from the next round, and concurrent requests start at
-        // different ones of the best few blocks.
+        // Blocks come from this replica's view, up to 100 ms behind the store, minus
+        // seats seen taken or claimed by concurrent requests here; the store decides.
         Wanted::Best { quantity, section } => {
             let mut exclude = HashSet::new();
-            for _ in 0..BEST_ROUNDS {
-                let mut candidates = room.candidates(quantity, section, BEST_PER_ROUND, &exclude);
-                if candidates.is_empty() {
+            for _ in 0..BEST_ATTEMPTS {
+                let Some(block) = room.claim(quantity, section, &exclude) else {
                     break;
-                }
-                let spread = rand::random::<usize>() % candidates.len().min(4);
-                candidates.rotate_left(spread);
-                for seats in candidates {
-                    request.seats = seats;
-                    if let Some(held) = attempt(state, &room, event, &mut request).await? {
-                        return Ok(held);
+                };
+                request.seats = block.clone();
+                match attempt(state, &room, event, &mut request).await {
+                    Ok(Some(held)) => return Ok(held),
+                    Ok(None) => {
+                        let lost: HashSet<u32> = request.seats.iter().copied().collect();
+                        room.unclaim(block.iter().copied().filter(|s| !lost.contains(s)));
+                        exclude.extend(lost);
                     }
-                    exclude.extend(request.seats.iter().copied());
+                    Err(e) => {
+                        room.unclaim(block);
+                        return Err(e);
+                    }
                 }
             }
         }

@@ -6,7 +6,7 @@ pub mod holds;
 pub mod render;
 mod seat_room;
 
-pub use seat_room::SeatRoom;
+pub use seat_room::{SeatEvent, SeatRoom};
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};

@@ -27,6 +27,15 @@ const READ_BATCH: usize = 10_000;
 /// Expired holds released per sweep.
 const SWEEP_BATCH: usize = 256;
 
+/// What the seat stream's subscribers receive.
+#[derive(Clone, Debug)]
+pub enum SeatEvent {
+    /// A serialised `{"type":"delta",…}` message, the same for every format.
+    Delta(Arc<str>),
+    /// The view was reloaded: send a fresh snapshot (in the subscriber's format).
+    Reset,
+}
+
 pub struct SeatRoom {
     event: EventId,
     layout: SeatLayout,
@@ -35,12 +44,13 @@ pub struct SeatRoom {
     /// A `std` RwLock: read by every snapshot and best-available search, written by
     /// the tail loop; never held across `.await`.
     view: RwLock<SeatView>,
-    /// Serialised deltas (and, after a reload, snapshots), shared by all subscribers.
-    deltas: broadcast::Sender<Arc<str>>,
-    /// Seats this replica saw taken (its own holds, and conflicts the store reported)
-    /// since the view last caught up with the log: best-available skips them, so
-    /// requests arriving faster than the log is tailed do not all chase the same seats.
-    /// Only candidate selection reads it; snapshots come from the view alone.
+    /// Serialised deltas shared by all subscribers, or a reset after a reload.
+    deltas: broadcast::Sender<SeatEvent>,
+    /// Seats this replica saw taken (its own holds, conflicts the store reported, and
+    /// blocks claimed by requests in flight) since the view last caught up with the
+    /// log: best-available skips them, so requests arriving faster than the log is
+    /// tailed do not all chase the same seats. Snapshots come from the view alone.
+    /// Lock order: this before the view.
     taken: std::sync::Mutex<HashSet<u32>>,
 }
 
@@ -85,24 +95,39 @@ impl SeatRoom {
 
     /// Deltas from now on (subscribe before taking a snapshot: deltas carry absolute
     /// states, so one already in the snapshot is harmless to apply again).
-    pub fn subscribe(&self) -> broadcast::Receiver<Arc<str>> {
+    pub fn subscribe(&self) -> broadcast::Receiver<SeatEvent> {
         self.deltas.subscribe()
     }
 
-    /// Up to `limit` best-available blocks that look free here: free in the view, not
-    /// recently seen taken, not in `exclude`.
-    pub fn candidates(
+    /// Claims the best block of `quantity` adjacent seats that looks free here (free
+    /// in the view, not seen taken or claimed by another request on this replica, not
+    /// in `exclude`), so concurrent requests on this replica never try the same seats.
+    /// The store still decides; give back what a failed attempt did not lose with
+    /// [`Self::unclaim`].
+    pub fn claim(
         &self,
         quantity: u32,
         section: Option<usize>,
-        limit: usize,
         exclude: &HashSet<u32>,
-    ) -> Vec<Vec<u32>> {
-        let taken = self.taken.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    ) -> Option<Vec<u32>> {
+        let mut taken = self.taken.lock().unwrap_or_else(|e| e.into_inner());
         let v = self.read();
-        self.layout.best_available(quantity, section, limit, |i| {
-            v.state(i) == SeatState::Free && !exclude.contains(&i) && !taken.contains(&i)
-        })
+        let block = self
+            .layout
+            .best_available(quantity, section, 1, |i| {
+                v.state(i) == SeatState::Free && !exclude.contains(&i) && !taken.contains(&i)
+            })
+            .pop()?;
+        taken.extend(&block);
+        Some(block)
+    }
+
+    /// Returns claimed seats that turned out not to be taken.
+    pub fn unclaim(&self, seats: impl IntoIterator<Item = u32>) {
+        let mut taken = self.taken.lock().unwrap_or_else(|e| e.into_inner());
+        for seat in seats {
+            taken.remove(&seat);
+        }
     }
 
     /// Records seats seen taken (held by us, or reported unavailable by the store).
@@ -182,9 +207,9 @@ impl SeatRoom {
             let changes: Vec<(u32, SeatState)> =
                 touched.keys().map(|s| (*s, v.state(*s))).collect();
             drop(v);
-            let _ = self
-                .deltas
-                .send(render::delta_message(&self.layout, &changes).into());
+            let _ = self.deltas.send(SeatEvent::Delta(
+                render::delta_message(&self.layout, &changes).into(),
+            ));
         }
         Ok(())
     }
@@ -192,8 +217,7 @@ impl SeatRoom {
     async fn reload_and_announce(&self) -> Result<(), StoreError> {
         self.reload().await?;
         if self.deltas.receiver_count() > 0 {
-            let message = render::snapshot_message(&self.layout, self.read().states());
-            let _ = self.deltas.send(message.into());
+            let _ = self.deltas.send(SeatEvent::Reset);
         }
         Ok(())
     }

@@ -8,7 +8,7 @@ mod users;
 
 pub use events::EventRow;
 pub use orders::{Order, Written};
-pub use users::{Created, UserRow};
+pub use users::{Created, UserRow, NO_PASSWORD};
 
 use std::path::Path;
 use std::time::Duration;

@@ -5,6 +5,10 @@ use waiting_room::UserId;
 
 use super::Db;
 
+/// The stored hash of accounts without a password: no argon2 hash parses as it, so
+/// password sign-in always fails for them.
+pub const NO_PASSWORD: &str = "!no-password";
+
 /// An account as stored.
 #[derive(Clone, Debug)]
 pub struct UserRow {
@@ -69,6 +73,40 @@ impl Db {
         .execute(self.pool())
         .await
         .map(|_| ())
+    }
+
+    /// Creates `emails.len()` accounts that cannot sign in with a password (load-test
+    /// fans), in multi-row INSERTs; returns their ids in order.
+    pub async fn create_passwordless_users(
+        &self,
+        emails: &[String],
+        now_ms: i64,
+    ) -> Result<Vec<UserId>, sqlx::Error> {
+        let ids: Vec<UserId> = emails.iter().map(|_| UserId::new()).collect();
+        let mut tx = self.pool().begin().await?;
+        for (chunk_ids, chunk_emails) in ids.chunks(1_000).zip(emails.chunks(1_000)) {
+            let values: Vec<String> = (0..chunk_ids.len())
+                .map(|i| {
+                    format!(
+                        "(${}, ${}, '{NO_PASSWORD}', 0, ${})",
+                        3 * i + 1,
+                        3 * i + 2,
+                        3 * i + 3
+                    )
+                })
+                .collect();
+            let sql = format!(
+                "INSERT INTO users (id, email, password_hash, is_admin, created_at_ms) VALUES {}",
+                values.join(", ")
+            );
+            let mut q = sqlx::query(&sql);
+            for (id, email) in chunk_ids.iter().zip(chunk_emails) {
+                q = q.bind(id.to_string()).bind(email.as_str()).bind(now_ms);
+            }
+            q.execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+        Ok(ids)
     }
 
     pub async fn user_by_email(&self, email: &str) -> Result<Option<UserRow>, sqlx::Error> {

@@ -16,7 +16,7 @@ use waiting_room::EventId;
 
 use super::queue::{parse_event_id, restart_frame};
 use crate::checkout::holds::{self, HoldAnswer, HoldBody, OrderAnswer};
-use crate::checkout::{render, SeatRoom};
+use crate::checkout::{render, SeatEvent, SeatRoom};
 use crate::error::ApiError;
 use crate::extract::{AppJson, PurchaseToken, Session};
 use crate::metrics::Metrics;
@@ -174,8 +174,8 @@ async fn stream_seats(
             }
             delta = deltas.recv() => {
                 let text: String = match delta {
-                    Ok(text) => text.to_string(),
-                    Err(RecvError::Lagged(_)) => snapshot(&room),
+                    Ok(SeatEvent::Delta(text)) => text.to_string(),
+                    Ok(SeatEvent::Reset) | Err(RecvError::Lagged(_)) => snapshot(&room),
                     Err(RecvError::Closed) => return,
                 };
                 if socket.send(Message::Text(text.into())).await.is_err() {

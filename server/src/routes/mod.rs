@@ -5,6 +5,7 @@ mod admin;
 pub mod auth;
 mod checkout;
 mod events;
+mod loadtest;
 mod ops;
 mod queue;
 
@@ -23,7 +24,8 @@ pub fn router(state: AppState) -> Router {
     let mut api = Router::new()
         .merge(auth::router())
         .merge(events::router())
-        .merge(admin::router());
+        .merge(admin::router())
+        .merge(loadtest::router());
     if state.config.role != Role::Checkout {
         api = api.merge(queue::router());
     }

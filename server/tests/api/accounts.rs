@@ -5,7 +5,77 @@ use serde_json::json;
 
 use crate::helpers::{spawn_app, Backend, ADMIN_EMAIL};
 
-crate::both_backends!(register_login_and_roles);
+crate::both_backends!(register_login_and_roles, bulk_load_test_fans);
+
+async fn bulk_load_test_fans(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    let admin = Some(app.admin_token.as_str());
+    let (status, fans) = app
+        .post(
+            "/api/v1/admin/fans",
+            admin,
+            &json!({"count": 2500, "tag": "run-1"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{fans}");
+    let fans = fans.as_array().unwrap();
+    assert_eq!(fans.len(), 2500);
+    // Their sessions work: a fan joins the queue with one.
+    let event = app
+        .open_event(json!({"rate_per_minute": 60, "max_active": 10}))
+        .await;
+    let mut fan = app
+        .connect(&event, fans[7]["token"].as_str().unwrap())
+        .await;
+    assert_eq!(fan.join().await["type"], "queued");
+    // They have no password: signing in fails whatever is tried.
+    for password in ["", "!no-password", "fan-password"] {
+        let (status, _) = app
+            .post(
+                "/api/v1/auth/login",
+                None,
+                &json!({"email": fans[0]["email"], "password": password}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+    }
+    // Bad input and non-admins are refused; a tag is used once.
+    let fan_token = app.fan().await;
+    let (status, _) = app
+        .post(
+            "/api/v1/admin/fans",
+            Some(&fan_token),
+            &json!({"count": 1, "tag": "x"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    for bad in [
+        json!({"count": 0, "tag": "x"}),
+        json!({"count": 10_001, "tag": "x"}),
+        json!({"count": 1, "tag": "a b"}),
+    ] {
+        let (status, body) = app.post("/api/v1/admin/fans", admin, &bad).await;
+        assert_eq!(
+            (status, body["error"]["code"].as_str()),
+            (StatusCode::BAD_REQUEST, Some("invalid_field")),
+            "{bad}"
+        );
+    }
+    let (status, body) = app
+        .post(
+            "/api/v1/admin/fans",
+            admin,
+            &json!({"count": 3, "tag": "run-1"}),
+        )
+        .await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (StatusCode::CONFLICT, Some("email_taken"))
+    );
+    app.stop().await;
+}
 
 async fn register_login_and_roles(backend: Backend) {
     let Some(app) = spawn_app(backend).await else {

@@ -33,12 +33,12 @@ async fn back_to_back_best_available_holds_all_succeed(backend: Backend) {
             4,
         )
         .await;
-    let tokens: Vec<String> = (0..400)
+    let tokens: Vec<String> = (0..800)
         .map(|_| purchase_token(&app, &event, waiting_room::UserId::new(), 4, 600_000))
         .collect();
     let results: Vec<(StatusCode, Value)> = futures_util::stream::iter(tokens.iter())
         .map(|token| app.hold(&event, token, json!({"quantity": 1})))
-        .buffer_unordered(8)
+        .buffer_unordered(32)
         .collect()
         .await;
     let mut held = HashSet::new();
@@ -200,6 +200,17 @@ async fn holds_expire_and_the_stream_shows_it(backend: Backend) {
     assert_eq!(first["type"], "snapshot");
     assert_eq!(first["seats"]["A-1-1"], "free");
     assert_eq!(first["seats"].as_object().unwrap().len(), 100);
+    let compact_url = format!(
+        "ws://127.0.0.1:{}/api/v1/events/{event}/seats/ws?format=compact",
+        app.port
+    );
+    let (mut compact, _) = tokio_tungstenite::connect_async(compact_url).await.unwrap();
+    let first = next_json(&mut compact).await;
+    assert_eq!(
+        (first["type"].as_str(), first["format"].as_str()),
+        (Some("snapshot"), Some("compact"))
+    );
+    assert_eq!(first["states"], "f".repeat(100));
 
     let (_, token) = buyer(&app, &event, 4, 600_000).await;
     let (status, held) = app
@@ -209,7 +220,8 @@ async fn holds_expire_and_the_stream_shows_it(backend: Backend) {
     assert_eq!(held["total_cents"], json!(5000));
     let changes = seat_states_until(&mut stream, "A-1-1", "held").await;
     assert_eq!(changes.get("A-1-2").map(String::as_str), Some("held"));
-    // The TTL passes: the sweeper releases the hold and the stream says so.
+    seat_states_until(&mut compact, "A-1-2", "held").await; // deltas: the same in both formats
+                                                            // The TTL passes: the sweeper releases the hold and the stream says so.
     seat_states_until(&mut stream, "A-1-1", "free").await;
     let (status, body) = app.confirm(held["hold_id"].as_str().unwrap(), &token).await;
     assert_eq!(

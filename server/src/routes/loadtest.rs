@@ -1,0 +1,91 @@
+//! `POST /admin/fans`: the bulk path for load tests. Creates up to 10,000 accounts per
+//! call in a few multi-row INSERTs and answers with a session token for each, so a
+//! load generator can field 100,000 fans without 100,000 argon2 hashes and without
+//! tripping the per-IP sign-in limit. The accounts have no password (they cannot sign
+//! in any other way) and their emails carry the caller's tag.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::routing::post;
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+use waiting_room::clock::now_ms;
+use waiting_room::UserId;
+
+use crate::auth::issue_session;
+use crate::error::ApiError;
+use crate::extract::{Admin, AppJson};
+use crate::state::AppState;
+
+/// Most accounts per call.
+pub const MAX_FANS_PER_CALL: u32 = 10_000;
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/admin/fans", post(create_fans))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FansRequest {
+    count: u32,
+    /// Letters, digits and dashes; emails are `<tag>-<n>@loadtest.invalid`.
+    tag: String,
+}
+
+#[derive(Serialize)]
+struct Fan {
+    user_id: UserId,
+    email: String,
+    token: String,
+}
+
+async fn create_fans(
+    State(state): State<AppState>,
+    Admin(admin): Admin,
+    AppJson(body): AppJson<FansRequest>,
+) -> Result<(StatusCode, Json<Vec<Fan>>), ApiError> {
+    if body.count == 0 || body.count > MAX_FANS_PER_CALL {
+        return Err(ApiError::bad_request(
+            "invalid_field",
+            format!("count must be 1 to {MAX_FANS_PER_CALL}"),
+        ));
+    }
+    let tag_ok = !body.tag.is_empty()
+        && body.tag.len() <= 64
+        && body
+            .tag
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-');
+    if !tag_ok {
+        return Err(ApiError::bad_request(
+            "invalid_field",
+            "tag: 1 to 64 letters, digits or dashes",
+        ));
+    }
+    let emails: Vec<String> = (0..body.count)
+        .map(|n| format!("{}-{n}@loadtest.invalid", body.tag.to_lowercase()))
+        .collect();
+    let now = now_ms();
+    let ids = match state.db.create_passwordless_users(&emails, now).await {
+        Ok(ids) => ids,
+        Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
+            return Err(ApiError::Conflict {
+                code: "email_taken",
+                message: "accounts with this tag exist; use a new tag".into(),
+            })
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let ttl = state.config.session_ttl_secs as i64;
+    let fans = ids
+        .into_iter()
+        .zip(emails)
+        .map(|(user_id, email)| Fan {
+            token: issue_session(&state.keys, user_id, false, now / 1000, ttl).0,
+            user_id,
+            email,
+        })
+        .collect();
+    tracing::info!(admin = %admin.user, count = body.count, tag = %body.tag, "load-test fans created");
+    Ok((StatusCode::CREATED, Json(fans)))
+}
