@@ -13,4 +13,5 @@ mod reconnect;
 mod recovery;
 mod replicas;
 mod shutdown;
+mod slots;
 mod tokens;
