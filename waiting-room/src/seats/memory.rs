@@ -21,6 +21,7 @@ use super::store::{
     ConfirmStart, Hold, HoldId, HoldOutcome, HoldRequest, SeatBatch, SeatCounts, SeatSnapshot,
     SeatState, SeatStore,
 };
+use super::view::SeatView;
 use crate::clock::{Clock, SystemClock};
 use crate::store::memory::{MemoryLog, LOG_CAPACITY};
 use crate::store::{Cursor, StoreError};
@@ -158,9 +159,9 @@ impl SeatStore for MemorySeatStore {
 
     async fn seat_counts(&self, event: EventId) -> Result<SeatCounts, StoreError> {
         self.with_event(event, |e, _| SeatCounts {
-            capacity: e.states.len() as u32,
-            held: e.held,
-            sold: e.sold,
+            capacity: e.seats.capacity(),
+            held: e.seats.held(),
+            sold: e.seats.sold(),
         })
     }
 
@@ -188,7 +189,7 @@ impl SeatStore for MemorySeatStore {
     async fn seat_snapshot(&self, event: EventId) -> Result<SeatSnapshot, StoreError> {
         self.with_event(event, |e, _| SeatSnapshot {
             cursor: e.log.end(),
-            states: e.states.clone(),
+            states: e.seats.states().to_vec(),
         })
     }
 }
@@ -197,7 +198,8 @@ impl SeatStore for MemorySeatStore {
 type LogEntry = (SeatState, Vec<u32>);
 
 struct EventSeats {
-    states: Vec<u8>,
+    /// Seat states and their counts (the same bookkeeping replicas keep locally).
+    seats: SeatView,
     holds: HashMap<HoldId, Hold>,
     /// The hold owning each held seat.
     owner: HashMap<u32, HoldId>,
@@ -205,47 +207,28 @@ struct EventSeats {
     deadlines: BTreeSet<(i64, HoldId)>,
     /// Seats held so far per purchase token; never refunded.
     used: HashMap<String, u32>,
-    held: u32,
-    sold: u32,
     log: MemoryLog<LogEntry>,
 }
 
 impl EventSeats {
     fn new(capacity: u32) -> Self {
         Self {
-            states: vec![SeatState::Free as u8; capacity as usize],
+            seats: SeatView::new(capacity),
             holds: HashMap::new(),
             owner: HashMap::new(),
             deadlines: BTreeSet::new(),
             used: HashMap::new(),
-            held: 0,
-            sold: 0,
             log: MemoryLog::new(LOG_CAPACITY),
         }
     }
 
     fn state(&self, seat: u32) -> SeatState {
-        SeatState::from_u8(self.states[seat as usize])
+        self.seats.state(seat)
     }
 
     /// Sets a seat's state, keeping the counts; returns whether it changed.
     fn set(&mut self, seat: u32, state: SeatState) -> bool {
-        let old = self.state(seat);
-        if old == state {
-            return false;
-        }
-        match old {
-            SeatState::Held => self.held -= 1,
-            SeatState::Sold => self.sold -= 1,
-            SeatState::Free => {}
-        }
-        match state {
-            SeatState::Held => self.held += 1,
-            SeatState::Sold => self.sold += 1,
-            SeatState::Free => {}
-        }
-        self.states[seat as usize] = state as u8;
-        true
+        self.seats.apply(seat, state)
     }
 
     fn append(&mut self, state: SeatState, seats: Vec<u32>) {
@@ -255,7 +238,7 @@ impl EventSeats {
     }
 
     fn check_range(&self, seats: &[u32]) -> Result<(), StoreError> {
-        match seats.iter().find(|s| **s as usize >= self.states.len()) {
+        match seats.iter().find(|s| **s >= self.seats.capacity()) {
             Some(seat) => Err(invalid(format!("seat {seat} is out of range"))),
             None => Ok(()),
         }

@@ -13,6 +13,14 @@ pub struct SeatView {
 }
 
 impl SeatView {
+    /// `capacity` free seats.
+    pub fn new(capacity: u32) -> Self {
+        Self {
+            states: vec![SeatState::Free as u8; capacity as usize],
+            ..Self::default()
+        }
+    }
+
     pub fn from_snapshot(snapshot: SeatSnapshot) -> Self {
         let held = snapshot
             .states
