@@ -100,7 +100,10 @@ impl Hub {
     /// listed (closed or deleted).
     pub async fn sync_events(&self, events: &[(RoomInfo, QueueConfig)]) -> Result<(), StoreError> {
         for (info, config) in events {
-            self.ensure(*info, config).await?;
+            // One event failing must not keep the others from running.
+            if let Err(error) = self.ensure(*info, config).await {
+                tracing::warn!(%error, event = %info.event, "room did not start; retrying next refresh");
+            }
         }
         let keep: HashSet<EventId> = events.iter().map(|(i, _)| i.event).collect();
         self.lock().retain(|event, entry| {

@@ -65,7 +65,10 @@ impl Checkout {
     /// Runs rooms for `events` and stops the others.
     pub async fn sync_events(&self, events: &[Event]) -> Result<(), StoreError> {
         for event in events {
-            self.room(event).await?;
+            // One event failing to load must not keep the others from running.
+            if let Err(error) = self.room(event).await {
+                tracing::warn!(%error, event_id = %event.id, "seat room did not load; retrying next refresh");
+            }
         }
         let keep: HashSet<EventId> = events.iter().map(|e| e.id).collect();
         self.lock().retain(|id, (_, task)| {
