@@ -36,6 +36,8 @@ pub struct FanView {
     pub paused: bool,
     /// No seat is free (all held or sold); admission waits for holds to lapse.
     pub sold_out: bool,
+    /// Seats free, as of the room's last look (once a second).
+    pub available: Option<u32>,
 }
 
 impl FanView {
@@ -117,7 +119,24 @@ pub fn messages(prev: &FanView, next: &FanView) -> Vec<ServerMessage> {
     if next.sold_out && !prev.sold_out && next.phase.is_waiting() {
         out.push(ServerMessage::SoldOut);
     }
+    if let Some(available) = next.available {
+        let in_line = matches!(
+            next.phase,
+            FanPhase::Prequeue { .. } | FanPhase::Queued { .. }
+        );
+        if in_line && (prev.available != next.available || out.iter().any(is_place)) {
+            out.push(ServerMessage::Availability { available });
+        }
+    }
     out
+}
+
+/// A message that (re)states the fan's place, after which availability is repeated.
+fn is_place(m: &ServerMessage) -> bool {
+    matches!(
+        m,
+        ServerMessage::Prequeue { .. } | ServerMessage::Queued { .. }
+    )
 }
 
 impl FanPhase {
@@ -143,7 +162,29 @@ mod tests {
             },
             paused: false,
             sold_out: false,
+            available: None,
         }
+    }
+
+    #[test]
+    fn availability_reaches_fans_in_line_on_change() {
+        let mut a = queued(3);
+        a.available = Some(40);
+        let m = messages(&FanView::default(), &a);
+        assert!(matches!(
+            m[..],
+            [
+                ServerMessage::Queued { .. },
+                ServerMessage::Availability { available: 40 }
+            ]
+        ));
+        assert!(messages(&a, &a).is_empty());
+        let mut b = a.clone();
+        b.available = Some(38);
+        assert_eq!(
+            messages(&a, &b),
+            vec![ServerMessage::Availability { available: 38 }]
+        );
     }
 
     #[test]
@@ -188,6 +229,7 @@ mod tests {
             },
             paused: true,
             sold_out: false,
+            available: None,
         };
         let m = messages(&queued(0), &admitted);
         assert!(matches!(m[..], [ServerMessage::Admitted { .. }]));

@@ -54,6 +54,8 @@ struct RoomState {
     synced: bool,
     opened: bool,
     sold_out: bool,
+    /// Free seats as of the last admission step (None: no seat store, or unknown yet).
+    available: Option<u32>,
     config: Option<QueueConfig>,
     pace: PaceMeter,
     fans: HashMap<UserId, LocalFan>,
@@ -519,7 +521,13 @@ impl Room {
         let st = &mut *st;
         let rate = st.config.map_or(60, |c| c.admission.rate_per_minute);
         let pace = st.pace.per_sec(Instant::now());
+        let available = st.available;
         for fan in st.fans.values_mut() {
+            fan.tx.send_if_modified(|v| {
+                let changed = v.available != available;
+                v.available = available;
+                changed
+            });
             if let Some(seq) = fan.seq {
                 if st.view.max_seq() < seq {
                     continue; // our view has not caught up with this join yet
@@ -578,16 +586,18 @@ impl Room {
         if due && self.store.open(self.event, rand::random()).await? {
             tracing::info!(event = %self.event, "sale opened; pre-queue shuffled");
         }
-        let sold_out = match &self.seats {
+        let counts = match &self.seats {
             Some(seats) => match seats.seat_counts(self.event).await {
-                Ok(c) => c.capacity > 0 && c.free() == 0,
-                Err(StoreError::UnknownEvent) => false, // seats not loaded yet
+                Ok(c) => Some(c),
+                Err(StoreError::UnknownEvent) => None, // seats not loaded yet
                 Err(e) => return Err(e),
             },
-            None => false,
+            None => None,
         };
+        let sold_out = counts.is_some_and(|c| c.capacity > 0 && c.free() == 0);
         {
             let mut st = self.lock();
+            st.available = counts.map(|c| c.free());
             if st.sold_out != sold_out {
                 tracing::info!(event = %self.event, sold_out, "availability changed");
                 st.sold_out = sold_out;

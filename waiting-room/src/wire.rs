@@ -45,6 +45,11 @@ pub enum ServerMessage {
     Expired,
     /// The fan's ticket left the queue (extension to the v1 contract).
     Left,
+    /// Seats still free, for waiting fans (at most once a second, on change; an
+    /// extension to the v1 contract).
+    Availability {
+        available: u32,
+    },
     Paused,
     Resumed,
     SoldOut,

@@ -87,6 +87,7 @@ async fn queue_me(
         phase,
         paused,
         sold_out: room.sold_out(),
+        available: None,
     };
     let message = messages(&FanView::default(), &view).into_iter().next();
     let message = message.unwrap_or_else(|| {

@@ -1,4 +1,4 @@
-//! Admitted while away, and slots freed by checkout.
+//! Admitted while away, slots freed by checkout, and seats-left on the queue socket.
 
 use std::time::Duration;
 
@@ -10,7 +10,33 @@ use crate::helpers::{spawn_app, Backend};
 crate::both_backends!(
     a_fan_admitted_while_disconnected_gets_the_token_on_reconnect,
     confirming_frees_the_shopping_slot_for_the_next_fan,
+    waiting_fans_see_seats_left_fall,
 );
+
+async fn waiting_fans_see_seats_left_fall(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    let token = app.fan().await;
+    let event = app
+        .seated_event(
+            json!([{"name": "A", "rows": 2, "seats_per_row": 10, "price_cents": 100}]),
+            300,
+            4,
+        )
+        .await;
+    app.patch_admission(&event, json!({"paused": true})).await;
+    let mut fan = app.connect(&event, &token).await;
+    fan.join().await;
+    let first = fan.expect("availability", Duration::from_secs(5)).await;
+    assert_eq!(first["available"], json!(20));
+    let (_, buyer_token) = crate::helpers::buyer(&app, &event, 4, 600_000).await;
+    let (status, _) = app.hold(&event, &buyer_token, json!({"quantity": 3})).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let next = fan.expect("availability", Duration::from_secs(5)).await;
+    assert_eq!(next["available"], json!(17));
+    app.stop().await;
+}
 
 async fn a_fan_admitted_while_disconnected_gets_the_token_on_reconnect(backend: Backend) {
     let Some(app) = spawn_app(backend).await else {
