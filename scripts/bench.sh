@@ -3,7 +3,8 @@
 # Builds release binaries and starts its own Redis and PostgreSQL (durable settings:
 # fsync and synchronous_commit on) on loopback, like scripts/test.sh.
 #
-# Today: the 50,000-seat checkout benchmark on both backends (server/examples/seat_bench.rs).
+# Scenarios so far: Depth (criterion, waiting-room/benches/position.rs) and the
+# 50,000-seat checkout benchmark on both backends (server/examples/seat_bench.rs).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/floodgate/target}"
@@ -18,6 +19,21 @@ source scripts/lib/services.sh
 services_start synchronous_commit=on
 
 out=$(mktemp -d)
+echo "==> depth: position updates at 1k / 100k / 1M deep (criterion)"
+cargo bench --locked -p waiting-room --bench position -- --warm-up-time 1 --measurement-time 5 >/dev/null
+python3 - "$CARGO_TARGET_DIR/criterion/position" >"$out/depth.json" <<'PY'
+import json, os, sys
+root = sys.argv[1]
+out = {}
+for bench in sorted(os.listdir(root)):
+    if bench == "report":
+        continue
+    for n in sorted(os.listdir(os.path.join(root, bench)), key=lambda x: int(x) if x.isdigit() else 0):
+        path = os.path.join(root, bench, n, "new", "estimates.json")
+        if os.path.exists(path):
+            out.setdefault(bench, {})[n] = json.load(open(path))["median"]["point_estimate"]
+print(json.dumps(out))
+PY
 echo "==> seat_bench: embedded (memory + SQLite)"
 "$BENCH" >"$out/embedded.json"
 echo "==> seat_bench: Redis + PostgreSQL"

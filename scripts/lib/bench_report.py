@@ -9,6 +9,7 @@ from datetime import datetime, timezone
 out = sys.argv[1]
 embedded = json.load(open(os.path.join(out, "embedded.json")))
 scaled = json.load(open(os.path.join(out, "scaled.json")))
+depth = json.load(open(os.path.join(out, "depth.json")))
 
 
 def sh(cmd):
@@ -38,12 +39,34 @@ for r in (embedded, scaled):
         f"| {con['per_sec']:,.0f}/s, {lat(con['latency_ms'])} ({con['created']}/{con['n']} held) |"
     )
 
+depth_rows = []
+for bench, label in (("ahead", "people-ahead lookup"), ("update", "whole position update (lookup + JSON message)"), ("admit_then_ahead", "admission at the head + lookup")):
+    d = depth.get(bench, {})
+    cells = " | ".join(f"{d.get(n, float('nan')):.1f} ns" for n in ("1000", "100000", "1000000"))
+    ratio = d.get("1000000", 0) / d.get("1000", 1) if d.get("1000") else float("nan")
+    depth_rows.append(f"| {label} | {cells} | {ratio:.2f}× |")
+
 print(f"""# Benchmarks
 
 Measured by `scripts/bench.sh` on {datetime.now(timezone.utc).strftime('%Y-%m-%d %H:%M UTC')}.
 Machine: {cores} cores ({cpu}), {mem_gib:.0f} GiB RAM, shared and noisy; Redis {redis_v}, {pg_v}
 (fsync and `synchronous_commit` on), all on loopback, client and server on the same machine.
 Release builds. Figures are single runs: re-run and compare medians before drawing conclusions.
+
+## Depth: position updates do not grow with the queue
+
+Command: `cargo bench -p waiting-room --bench position` (criterion, medians; run by
+`scripts/bench.sh`). Each replica keeps a Fenwick tree over the sequence numbers of
+waiting tickets, so people-ahead is O(log n). A fan's position update is the lookup
+plus serialising `{{"type":"position",…}}`; the lookup grows from cache-resident at
+1,000 to a 4 MB tree at 1,000,000, the update as a whole barely.
+
+| operation | 1,000 deep | 100,000 deep | 1,000,000 deep | 1M ÷ 1k |
+|---|---|---|---|---|
+{chr(10).join(depth_rows)}
+
+For scale: a peer's linear scan fell from about 17,000 to under 100 lookups/s at
+200,000 deep; here one core does tens of millions of lookups per second at 1,000,000.
 
 ## Checkout: a 50,000-seat event
 
