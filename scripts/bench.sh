@@ -11,12 +11,18 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/floodgate/target}"
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 
 echo "==> building release binaries"
-cargo build --release --locked -p server --bin floodgate --example seat_bench
+cargo build --release --locked -p server --bin floodgate --example seat_bench --example bench_tool
 BENCH="$CARGO_TARGET_DIR/release/examples/seat_bench"
+TOOL="$CARGO_TARGET_DIR/release/examples/bench_tool"
+FLOODGATE="$CARGO_TARGET_DIR/release/floodgate"
 
 # shellcheck source=scripts/lib/services.sh
 source scripts/lib/services.sh
 services_start synchronous_commit=on
+command -v wrk >/dev/null || apt_install wrk
+command -v curl >/dev/null || apt_install curl
+# shellcheck source=scripts/lib/bench_checkout.sh
+source scripts/lib/bench_checkout.sh
 
 out=$(mktemp -d)
 echo "==> depth: position updates at 1k / 100k / 1M deep (criterion)"
@@ -38,6 +44,9 @@ echo "==> seat_bench: embedded (memory + SQLite)"
 "$BENCH" >"$out/embedded.json"
 echo "==> seat_bench: Redis + PostgreSQL"
 "$BENCH" "$FLOODGATE_TEST_REDIS_URL" "$FLOODGATE_TEST_DATABASE_URL" >"$out/scaled.json"
+
+echo "==> checkout: wrk on holds and confirms, floodgate on Redis + PostgreSQL"
+checkout_bench "$out"
 
 python3 scripts/lib/bench_report.py "$out" >BENCHMARKS.md
 rm -rf "$out"

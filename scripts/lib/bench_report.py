@@ -7,9 +7,41 @@ import sys
 from datetime import datetime, timezone
 
 out = sys.argv[1]
+HOLD_SEATS = 300_000
+CONFIRMS = 60_000
 embedded = json.load(open(os.path.join(out, "embedded.json")))
 scaled = json.load(open(os.path.join(out, "scaled.json")))
 depth = json.load(open(os.path.join(out, "depth.json")))
+
+
+def wrk(name):
+    """Requests/sec, latency percentiles and statuses from a wrk run's output."""
+    text = open(os.path.join(out, name)).read()
+    import re
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))
+    lat = {}
+    for q in ("50", "90", "99"):
+        m = re.search(rf"^\s+{q}%\s+([\d.]+)(us|ms|s)", text, re.M)
+        if m:
+            v = float(m.group(1)) * {"us": 0.001, "ms": 1, "s": 1000}[m.group(2)]
+            lat[q] = round(v, 2)
+    statuses = dict(re.findall(r"status (\d+): (\d+)", text))
+    return rps, lat, statuses
+
+
+def redis_rps(name):
+    import csv
+    rows = list(csv.reader(open(os.path.join(out, name))))
+    return float(rows[1][1]) if len(rows) > 1 else float("nan")
+
+
+hold_rps, hold_lat, hold_statuses = wrk("wrk_hold.txt")
+confirm_rps, confirm_lat, confirm_statuses = wrk("wrk_confirm.txt")
+health_rps, health_lat, _ = wrk("wrk_healthz.txt")
+script_rps = redis_rps("redis_hold.csv")
+orders = int(open(os.path.join(out, "orders.txt")).read().strip() or 0)
+w0, w1 = map(float, open(os.path.join(out, "confirm_window.txt")).read().split())
+orders_per_sec = orders / (w1 - w0)
 
 
 def sh(cmd):
@@ -67,6 +99,26 @@ plus serialising `{{"type":"position",…}}`; the lookup grows from cache-reside
 
 For scale: a peer's linear scan fell from about 17,000 to under 100 lookups/s at
 200,000 deep; here one core does tens of millions of lookups per second at 1,000,000.
+
+## Checkout: holds and confirms under wrk, on Redis + PostgreSQL
+
+Command: `scripts/bench.sh` (see `scripts/lib/bench_checkout.sh`). One `floodgate`
+release process on Redis + PostgreSQL (`synchronous_commit=on`); wrk 2 threads, 64
+connections, on the same 2 cores, with a Lua body script that sends each request with
+the next purchase token (tokens of real bulk-created accounts, minted with the server's
+key by `server/examples/bench_tool.rs`).
+
+| measurement | result | latency p50 / p90 / p99 (ms) | statuses |
+|---|---|---|---|
+| holds, `POST …/holds {{"quantity":1}}` (best-available, {HOLD_SEATS:,}-seat event) | {hold_rps:,.0f} req/s | {hold_lat.get('50')} / {hold_lat.get('90')} / {hold_lat.get('99')} | {hold_statuses} |
+| confirms, `POST /holds/{{id}}/confirm` | {confirm_rps:,.0f} req/s; {orders_per_sec:,.0f} orders/s written ({orders:,} orders) | {confirm_lat.get('50')} / {confirm_lat.get('90')} / {confirm_lat.get('99')} | {confirm_statuses} |
+| bare HTTP: wrk on `/healthz` | {health_rps:,.0f} req/s | {health_lat.get('50')} / {health_lat.get('90')} / {health_lat.get('99')} | |
+| bare Redis: `redis-benchmark` EVALSHA of `hold.lua` (50 clients) | {script_rps:,.0f} calls/s | | |
+
+Ratios: holds reach {hold_rps / health_rps:.0%} of the bare HTTP rate and {hold_rps / script_rps:.0%} of
+the hold script's own rate on this Redis. Targets (issue 4): holds ≥ 25,000/s with p99 ≤ 25 ms;
+confirms ≥ 5,000/s. Confirms beyond the {CONFIRMS:,} prepared holds re-confirm (idempotent reads), so
+"orders/s written" — orders in the database over the run's wall time — is the figure for writes.
 
 ## Checkout: a 50,000-seat event
 

@@ -70,6 +70,34 @@ impl RedisSeatStore {
         self
     }
 
+    /// The words of an `EVALSHA` of the hold script for `event`, for measuring the
+    /// script alone with `redis-benchmark` (scripts/bench.sh): `__rand_int__` stands for
+    /// the hold id and the seat, so each call is a fresh hold of one random seat.
+    #[doc(hidden)]
+    pub fn hold_benchmark_command(&self, event: EventId) -> Vec<String> {
+        let seat_keys = SeatKeys::new(&self.prefix, event);
+        let keys = seat_keys.all();
+        let mut words = vec![
+            "EVALSHA".to_owned(),
+            self.scripts.hold.get_hash().to_owned(),
+            keys.len().to_string(),
+        ];
+        words.extend(keys.iter().map(|k| k.to_string()));
+        words.extend(
+            [
+                self.log_capacity.to_string().as_str(),
+                "h__rand_int__",
+                "00000000-0000-0000-0000-000000000000",
+                "bench",
+                "1000000000",
+                "600000",
+                "__rand_int__",
+            ]
+            .map(str::to_owned),
+        );
+        words
+    }
+
     async fn on(mut conn: ConnectionManager, prefix: &str) -> Result<Self, StoreError> {
         let scripts = Scripts::new();
         load_scripts(&mut conn, &scripts.all()).await?;

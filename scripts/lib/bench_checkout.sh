@@ -1,0 +1,58 @@
+# The Checkout scenario of scripts/bench.sh (sourced; needs services_start, $TOOL,
+# $FLOODGATE): one floodgate release binary on Redis + PostgreSQL, wrk with a Lua body
+# script on the hold endpoint and on confirm, and the bare limits beside them
+# (wrk on /healthz, redis-benchmark EVALSHA of the hold script).
+
+export FLOODGATE_ADMIN_EMAIL=bench@floodgate.test FLOODGATE_ADMIN_PASSWORD=bench-password
+BENCH_SECONDS="${BENCH_SECONDS:-10}"
+HOLD_SEATS=300000
+CONFIRMS=60000
+
+checkout_bench() {
+    local out=$1 port data url pid
+    port=$(free_port)
+    data="$out/floodgate"
+    url="http://127.0.0.1:$port"
+    as_postgres "$PG_BIN/psql" -h 127.0.0.1 -p "$PG_PORT" -U postgres -qc "CREATE DATABASE bench_checkout" postgres
+    FLOODGATE_DATA_DIR="$data" FLOODGATE_LISTEN="127.0.0.1:$port" \
+        REDIS_URL="$FLOODGATE_TEST_REDIS_URL" FLOODGATE_REDIS_PREFIX=bench \
+        DATABASE_URL="postgres://postgres@127.0.0.1:$PG_PORT/bench_checkout" \
+        FLOODGATE_AUTH_RATE_PER_SEC=100000 RUST_LOG=warn "$FLOODGATE" >"$out/floodgate.log" 2>&1 &
+    pid=$!
+    for _ in $(seq 100); do
+        curl -fs "$url/readyz" >/dev/null && break
+        sleep 0.2
+    done
+
+    local holds_event confirm_event script_event
+    holds_event=$("$TOOL" event "$url" "$HOLD_SEATS")
+    "$TOOL" tokens "$url" "$data/signing-key.pem" "$holds_event" "$HOLD_SEATS" "$out/tokens.txt"
+    echo "    wrk: holds for ${BENCH_SECONDS}s" >&2
+    TOKENS="$out/tokens.txt" WRK_THREADS=2 wrk -t2 -c64 -d"${BENCH_SECONDS}s" --latency \
+        -s scripts/lib/wrk_hold.lua "$url/api/v1/events/$holds_event/holds" >"$out/wrk_hold.txt"
+
+    confirm_event=$("$TOOL" event "$url" "$CONFIRMS")
+    "$TOOL" tokens "$url" "$data/signing-key.pem" "$confirm_event" "$CONFIRMS" "$out/confirm_tokens.txt"
+    "$TOOL" holds "$url" "$confirm_event" "$out/confirm_tokens.txt" "$CONFIRMS" "$out/holds.txt"
+    local started ended
+    started=$(date +%s.%N)
+    echo "    wrk: confirms for ${BENCH_SECONDS}s" >&2
+    TOKENS="$out/holds.txt" WRK_THREADS=2 wrk -t2 -c64 -d"${BENCH_SECONDS}s" --latency \
+        -s scripts/lib/wrk_confirm.lua "$url" >"$out/wrk_confirm.txt"
+    ended=$(date +%s.%N)
+    # First-time confirms (orders written) per second, from the database itself.
+    as_postgres "$PG_BIN/psql" -h 127.0.0.1 -p "$PG_PORT" -U postgres -Atc \
+        "SELECT count(*) FROM orders WHERE event_id = '$confirm_event'" bench_checkout >"$out/orders.txt"
+    echo "$started $ended" >"$out/confirm_window.txt"
+
+    echo "    bare limits: wrk /healthz, redis-benchmark EVALSHA hold.lua" >&2
+    wrk -t2 -c64 -d"${BENCH_SECONDS}s" --latency "$url/healthz" >"$out/wrk_healthz.txt"
+    # 1,000,000 seats: __rand_int__ (0..999,999) picks the seat and the hold id; about
+    # one call in eleven repeats a hold id and is refused early.
+    script_event=$("$TOOL" event "$url" 1000000)
+    # shellcheck disable=SC2046
+    redis-benchmark -p "$REDIS_PORT" -c 50 -n 200000 -r 1000000 --csv \
+        $("$TOOL" hold-command "$FLOODGATE_TEST_REDIS_URL" bench "$script_event") >"$out/redis_hold.csv"
+
+    kill "$pid" && wait "$pid" || true
+}
