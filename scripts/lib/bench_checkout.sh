@@ -47,8 +47,8 @@ checkout_bench() {
 
     echo "    bare limits: wrk /healthz, redis-benchmark EVALSHA hold.lua" >&2
     wrk -t2 -c64 -d"${BENCH_SECONDS}s" --latency "$url/healthz" >"$out/wrk_healthz.txt"
-    # 1,000,000 seats: __rand_int__ (0..999,999) picks the seat and the hold id; about
-    # one call in eleven repeats a hold id and is refused early.
+    # 1,000,000 seats: __rand_int__ (0..999,999) picks the seat (a seat already held
+    # is refused, as in a real rush) and, three times over, the hold id.
     script_event=$("$TOOL" event "$url" 1000000)
     # shellcheck disable=SC2046
     redis-benchmark -p "$REDIS_PORT" -c 50 -n 200000 -r 1000000 --csv \

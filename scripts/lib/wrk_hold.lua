@@ -30,7 +30,11 @@ end
 
 function request()
   next_token = next_token % #tokens + 1
-  return wrk.format(nil, nil, { ["Authorization"] = "Bearer " .. tokens[next_token] })
+  -- A headers table given to wrk.format replaces wrk.headers: repeat Content-Type.
+  return wrk.format(nil, nil, {
+    ["Content-Type"] = "application/json",
+    ["Authorization"] = "Bearer " .. tokens[next_token],
+  })
 end
 
 function response(status, headers, body)

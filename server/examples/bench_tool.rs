@@ -27,7 +27,9 @@ async fn main() -> anyhow::Result<()> {
     let words: Vec<&str> = args.iter().map(String::as_str).collect();
     match words[..] {
         ["event", url, seats] => event(url, seats.parse()?).await,
-        ["tokens", url, key, event, count, file] => tokens(url, key, event, count.parse()?, file).await,
+        ["tokens", url, key, event, count, file] => {
+            tokens(url, key, event, count.parse()?, file).await
+        }
         ["holds", url, event, tokens, n, file] => holds(url, event, tokens, n.parse()?, file).await,
         ["hold-command", redis, prefix, event] => {
             let store = RedisSeatStore::connect(redis, prefix).await?;
@@ -59,7 +61,8 @@ async fn event(url: &str, seats: u32) -> anyhow::Result<()> {
     let sections: Vec<Value> = (0..seats.div_ceil(per_section))
         .map(|i| json!({"name": format!("S{i}"), "rows": 1000, "seats_per_row": 20, "price_cents": 4_000}))
         .collect();
-    let starts_at = time::OffsetDateTime::now_utc().format(&time::format_description::well_known::Rfc3339)?;
+    let starts_at =
+        time::OffsetDateTime::now_utc().format(&time::format_description::well_known::Rfc3339)?;
     let event: Value = http
         .post(format!("{url}/api/v1/admin/events"))
         .bearer_auth(&token)
@@ -69,7 +72,12 @@ async fn event(url: &str, seats: u32) -> anyhow::Result<()> {
         .await?
         .json()
         .await?;
-    println!("{}", event["id"].as_str().with_context(|| format!("event not created: {event}"))?);
+    println!(
+        "{}",
+        event["id"]
+            .as_str()
+            .with_context(|| format!("event not created: {event}"))?
+    );
     Ok(())
 }
 
@@ -94,7 +102,8 @@ async fn tokens(url: &str, key: &str, event: &str, count: usize, file: &str) -> 
             .await?;
         for fan in fans.as_array().context("bulk fans")? {
             let user: UserId = fan["user_id"].as_str().context("user_id")?.parse()?;
-            let claims = PurchaseClaims::new(user, event, &TicketId::new(), now, now + 3_600_000, 4);
+            let claims =
+                PurchaseClaims::new(user, event, &TicketId::new(), now, now + 3_600_000, 4);
             writeln!(out, "{}", keys.sign(&claims))?;
         }
         made += n;
@@ -104,13 +113,25 @@ async fn tokens(url: &str, key: &str, event: &str, count: usize, file: &str) -> 
 }
 
 async fn holds(url: &str, event: &str, tokens: &str, n: usize, file: &str) -> anyhow::Result<()> {
-    let http = reqwest::Client::builder().pool_max_idle_per_host(64).build()?;
-    let tokens: Vec<String> = std::fs::read_to_string(tokens)?.lines().take(n).map(str::to_owned).collect();
+    let http = reqwest::Client::builder()
+        .pool_max_idle_per_host(64)
+        .build()?;
+    let tokens: Vec<String> = std::fs::read_to_string(tokens)?
+        .lines()
+        .take(n)
+        .map(str::to_owned)
+        .collect();
     let made: Vec<Option<(String, String)>> = futures_util::stream::iter(tokens)
         .map(|token| {
             let (http, url) = (http.clone(), format!("{url}/api/v1/events/{event}/holds"));
             async move {
-                let resp = http.post(url).bearer_auth(&token).json(&json!({"quantity": 1})).send().await.ok()?;
+                let resp = http
+                    .post(url)
+                    .bearer_auth(&token)
+                    .json(&json!({"quantity": 1}))
+                    .send()
+                    .await
+                    .ok()?;
                 let body: Value = resp.json().await.ok()?;
                 Some((token, body["hold_id"].as_str()?.to_owned()))
             }

@@ -281,13 +281,6 @@ pub async fn confirm(
     hold: &HoldId,
 ) -> Result<OrderAnswer, ApiError> {
     let event = state.event(claims.evt).await?;
-    if let Some(order) = state.db.order_by_hold(&hold.0).await? {
-        return if order.user == claims.sub {
-            Ok(OrderAnswer::new(&order, &event))
-        } else {
-            Err(not_yours())
-        };
-    }
     let store = state.checkout.seats();
     let leased = match store
         .begin_confirm(event.id, hold, &claims.jti, CONFIRM_LEASE_MS)
@@ -295,12 +288,22 @@ pub async fn confirm(
         .map_err(store_error)?
     {
         ConfirmStart::Leased(h) => h,
-        ConfirmStart::NotYours => return Err(not_yours()),
-        ConfirmStart::Expired | ConfirmStart::NotFound => {
-            return Err(ApiError::Gone {
-                code: "hold_expired",
-                message: "this hold expired or was released".into(),
-            })
+        // No live hold: maybe it was confirmed already (a retry gets the same order).
+        refused => {
+            if let Some(order) = state.db.order_by_hold(&hold.0).await? {
+                return if order.user == claims.sub {
+                    Ok(OrderAnswer::new(&order, &event))
+                } else {
+                    Err(not_yours())
+                };
+            }
+            return Err(match refused {
+                ConfirmStart::NotYours => not_yours(),
+                _ => ApiError::Gone {
+                    code: "hold_expired",
+                    message: "this hold expired or was released".into(),
+                },
+            });
         }
     };
     let layout = event.layout();

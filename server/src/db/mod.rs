@@ -56,7 +56,7 @@ impl Db {
         };
         let options: AnyConnectOptions = url.parse().context("parsing DATABASE_URL")?;
         let pool = AnyPoolOptions::new()
-            .max_connections(if backend == Backend::Sqlite { 4 } else { 16 })
+            .max_connections(if backend == Backend::Sqlite { 4 } else { 32 })
             .acquire_timeout(Duration::from_secs(10))
             .after_connect(move |conn, _meta| {
                 Box::pin(async move {

@@ -38,8 +38,13 @@ pub enum Written {
 pub(super) const BATCH_ROWS: usize = 1_000;
 
 impl Db {
-    /// Writes the order and its seats in one transaction and commits before returning.
+    /// Writes the order and its seats atomically and commits before returning. On
+    /// PostgreSQL one statement does it (a data-modifying CTE: one round trip, one
+    /// commit); SQLite takes a transaction of two statements.
     pub async fn write_order(&self, order: &Order) -> Result<Written, sqlx::Error> {
+        if self.backend() == super::Backend::Postgres && order.seats.len() <= BATCH_ROWS {
+            return self.write_order_in_one_statement(order).await;
+        }
         let mut tx = self.pool().begin().await?;
         let inserted = sqlx::query(
             "INSERT INTO orders (id, event_id, user_id, hold_id, total_cents, created_at_ms) \
@@ -88,6 +93,39 @@ impl Db {
         }
         tx.commit().await?;
         Ok(Written::Created(order.clone()))
+    }
+
+    async fn write_order_in_one_statement(&self, order: &Order) -> Result<Written, sqlx::Error> {
+        let values: Vec<String> = (0..order.seats.len())
+            .map(|i| format!("($2, ${}, $1)", i + 7))
+            .collect();
+        let sql = format!(
+            "WITH o AS (INSERT INTO orders (id, event_id, user_id, hold_id, total_cents, created_at_ms) \
+             VALUES ($1, $2, $3, $4, $5, $6)) \
+             INSERT INTO order_seats (event_id, seat_index, order_id) VALUES {}",
+            values.join(", ")
+        );
+        let mut q = sqlx::query(&sql)
+            .bind(&order.id)
+            .bind(order.event.to_string())
+            .bind(order.user.to_string())
+            .bind(&order.hold_id)
+            .bind(order.total_cents)
+            .bind(order.created_at_ms);
+        for seat in &order.seats {
+            q = q.bind(i64::from(*seat));
+        }
+        match q.execute(self.pool()).await {
+            Ok(_) => Ok(Written::Created(order.clone())),
+            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
+                // Either this hold was confirmed already, or a seat is sold.
+                match self.order_by_hold(&order.hold_id).await? {
+                    Some(existing) => Ok(Written::Existing(existing)),
+                    None => Ok(Written::SeatTaken),
+                }
+            }
+            Err(e) => Err(e),
+        }
     }
 
     pub async fn order_by_hold(&self, hold_id: &str) -> Result<Option<Order>, sqlx::Error> {

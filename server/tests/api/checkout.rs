@@ -18,7 +18,37 @@ crate::both_backends!(
     confirm_is_idempotent_and_release_frees_at_once,
     sold_out_stops_admission_and_lapsed_holds_reopen_it,
     back_to_back_best_available_holds_all_succeed,
+    the_database_refuses_a_seat_in_two_orders,
 );
+
+/// The last line of defence, whatever the store says: the (event, seat) key.
+async fn the_database_refuses_a_seat_in_two_orders(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else { return };
+    let event = app.seated_event(hundred_seats(), 300, 4).await;
+    let (user, _) = buyer(&app, &event, 4, 600_000).await;
+    let order = |hold: &str, seats: Vec<u32>| server::db::Order {
+        id: uuid::Uuid::now_v7().to_string(),
+        event: event.parse().unwrap(),
+        user,
+        hold_id: hold.to_owned(),
+        total_cents: 100,
+        seats,
+        created_at_ms: 0,
+    };
+    let db = &app.state.db;
+    let first = order("hold-a", vec![3, 4]);
+    assert!(matches!(db.write_order(&first).await.unwrap(), server::db::Written::Created(_)));
+    // Another hold with one of those seats: refused, nothing written.
+    assert!(matches!(db.write_order(&order("hold-b", vec![5, 4])).await.unwrap(), server::db::Written::SeatTaken));
+    assert!(db.order_by_hold("hold-b").await.unwrap().is_none());
+    // The same hold again: the order written the first time.
+    match db.write_order(&order("hold-a", vec![3, 4])).await.unwrap() {
+        server::db::Written::Existing(o) => assert_eq!(o.id, first.id),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(db.sold_seats(event.parse().unwrap()).await.unwrap(), vec![3, 4]);
+    app.stop().await;
+}
 
 /// Requests arriving faster than a replica tails the seat log must not chase the
 /// same "best" seats: while seats are free, best-available finds one.

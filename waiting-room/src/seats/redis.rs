@@ -71,8 +71,9 @@ impl RedisSeatStore {
     }
 
     /// The words of an `EVALSHA` of the hold script for `event`, for measuring the
-    /// script alone with `redis-benchmark` (scripts/bench.sh): `__rand_int__` stands for
-    /// the hold id and the seat, so each call is a fresh hold of one random seat.
+    /// script alone with `redis-benchmark` (scripts/bench.sh): each `__rand_int__` is
+    /// drawn anew, three of them making the hold id (repeats would be refused and stop
+    /// redis-benchmark) and one the seat, so each call is a fresh hold of a random seat.
     #[doc(hidden)]
     pub fn hold_benchmark_command(&self, event: EventId) -> Vec<String> {
         let seat_keys = SeatKeys::new(&self.prefix, event);
@@ -86,7 +87,7 @@ impl RedisSeatStore {
         words.extend(
             [
                 self.log_capacity.to_string().as_str(),
-                "h__rand_int__",
+                "h__rand_int__-__rand_int__-__rand_int__",
                 "00000000-0000-0000-0000-000000000000",
                 "bench",
                 "1000000000",
