@@ -108,7 +108,16 @@ impl IntoResponse for ApiError {
 
 impl From<sqlx::Error> for ApiError {
     fn from(e: sqlx::Error) -> Self {
-        Self::Internal(anyhow::Error::new(e).context("database"))
+        match e {
+            // Every connection busy for the whole acquire timeout: overload, not a
+            // bug. The operation did nothing; the client may retry (confirm is
+            // idempotent).
+            sqlx::Error::PoolTimedOut => {
+                tracing::warn!("database pool exhausted; answering 503");
+                Self::Unavailable
+            }
+            e => Self::Internal(anyhow::Error::new(e).context("database")),
+        }
     }
 }
 
@@ -124,4 +133,17 @@ impl From<waiting_room::store::StoreError> for ApiError {
 /// A response for a route the router does not know.
 pub async fn not_found() -> ApiError {
     ApiError::NotFound("route")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_exhausted_pool_is_a_503_to_retry() {
+        let e = ApiError::from(sqlx::Error::PoolTimedOut);
+        assert_eq!((e.status(), e.code()), (StatusCode::SERVICE_UNAVAILABLE, "unavailable"));
+        let e = ApiError::from(sqlx::Error::RowNotFound);
+        assert_eq!(e.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    }
 }

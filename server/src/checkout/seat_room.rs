@@ -51,7 +51,15 @@ pub struct SeatRoom {
     /// log: best-available skips them, so requests arriving faster than the log is
     /// tailed do not all chase the same seats. Snapshots come from the view alone.
     /// Lock order: this before the view.
-    taken: std::sync::Mutex<HashSet<u32>>,
+    claims: std::sync::Mutex<Claims>,
+}
+
+/// Seats seen taken, and per section the first row that may have a free seat (rows in
+/// front of it were full, so best-available does not rescan them on every request).
+#[derive(Default)]
+struct Claims {
+    taken: HashSet<u32>,
+    row_hint: Vec<u32>,
 }
 
 impl SeatRoom {
@@ -68,7 +76,10 @@ impl SeatRoom {
             db,
             view: RwLock::default(),
             deltas: broadcast::channel(256).0,
-            taken: std::sync::Mutex::default(),
+            claims: std::sync::Mutex::new(Claims {
+                taken: HashSet::new(),
+                row_hint: vec![1; event.sections.len()],
+            }),
         };
         room.ensure_store().await?;
         room.reload().await?;
@@ -110,13 +121,21 @@ impl SeatRoom {
         section: Option<usize>,
         exclude: &HashSet<u32>,
     ) -> Option<Vec<u32>> {
-        let mut taken = self.taken.lock().unwrap_or_else(|e| e.into_inner());
+        let mut guard = self.lock_claims();
+        let Claims { taken, row_hint } = &mut *guard;
         let v = self.read();
+        let open = |i: u32| v.state(i) == SeatState::Free && !taken.contains(&i);
+        // Move each hint past rows that have no free seat at all (amortised: a row is
+        // skipped once until a seat in front of the hint frees up again).
+        for (si, s) in self.layout.sections().iter().enumerate() {
+            while row_hint[si] <= s.rows && !self.layout.row_seats(si, row_hint[si]).any(open) {
+                row_hint[si] += 1;
+            }
+        }
+        let usable = |i: u32| open(i) && !exclude.contains(&i);
         let block = self
             .layout
-            .best_available(quantity, section, 1, |i| {
-                v.state(i) == SeatState::Free && !exclude.contains(&i) && !taken.contains(&i)
-            })
+            .best_available_from(quantity, section, 1, |si| row_hint[si], usable)
             .pop()?;
         taken.extend(&block);
         Some(block)
@@ -124,18 +143,26 @@ impl SeatRoom {
 
     /// Returns claimed seats that turned out not to be taken.
     pub fn unclaim(&self, seats: impl IntoIterator<Item = u32>) {
-        let mut taken = self.taken.lock().unwrap_or_else(|e| e.into_inner());
+        let mut guard = self.lock_claims();
         for seat in seats {
-            taken.remove(&seat);
+            guard.taken.remove(&seat);
+            self.lower_hint(&mut guard, seat);
         }
     }
 
     /// Records seats seen taken (held by us, or reported unavailable by the store).
     pub fn note_taken(&self, seats: &[u32]) {
-        self.taken
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .extend(seats);
+        self.lock_claims().taken.extend(seats);
+    }
+
+    fn lock_claims(&self) -> std::sync::MutexGuard<'_, Claims> {
+        self.claims.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// A seat is free again: best-available must look at its row.
+    fn lower_hint(&self, claims: &mut Claims, seat: u32) {
+        let p = self.layout.position(seat);
+        claims.row_hint[p.section] = claims.row_hint[p.section].min(p.row);
     }
 
     /// Creates the store's seat state from the database (sold = seats in orders) if
@@ -154,6 +181,7 @@ impl SeatRoom {
 
     async fn reload(&self) -> Result<(), StoreError> {
         let snapshot = self.seats.seat_snapshot(self.event).await?;
+        self.lock_claims().row_hint.fill(1); // seats anywhere may be free again
         *self.view.write().unwrap_or_else(|e| e.into_inner()) = SeatView::from_snapshot(snapshot);
         Ok(())
     }
@@ -161,7 +189,7 @@ impl SeatRoom {
     /// Reads the seat log to its end, applies it, and broadcasts one delta.
     pub async fn sync(&self) -> Result<(), StoreError> {
         // What we noted as taken before this read is in the log we are about to read.
-        let noted = std::mem::take(&mut *self.taken.lock().unwrap_or_else(|e| e.into_inner()));
+        let noted = std::mem::take(&mut self.lock_claims().taken);
         let result = self.sync_log().await;
         if result.is_err() {
             self.note_taken(&noted.into_iter().collect::<Vec<_>>());
@@ -190,10 +218,14 @@ impl SeatRoom {
             }
             let n = batch.changes.len();
             {
+                let mut claims = self.lock_claims();
                 let mut v = self.view.write().unwrap_or_else(|e| e.into_inner());
                 for (seat, state) in batch.changes {
                     if v.apply(seat, state) {
                         touched.insert(seat, state);
+                        if state == SeatState::Free {
+                            self.lower_hint(&mut claims, seat);
+                        }
                     }
                 }
                 v.set_cursor(batch.cursor);

@@ -23,7 +23,9 @@ crate::both_backends!(
 
 /// The last line of defence, whatever the store says: the (event, seat) key.
 async fn the_database_refuses_a_seat_in_two_orders(backend: Backend) {
-    let Some(app) = spawn_app(backend).await else { return };
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
     let event = app.seated_event(hundred_seats(), 300, 4).await;
     let (user, _) = buyer(&app, &event, 4, 600_000).await;
     let order = |hold: &str, seats: Vec<u32>| server::db::Order {
@@ -37,16 +39,25 @@ async fn the_database_refuses_a_seat_in_two_orders(backend: Backend) {
     };
     let db = &app.state.db;
     let first = order("hold-a", vec![3, 4]);
-    assert!(matches!(db.write_order(&first).await.unwrap(), server::db::Written::Created(_)));
+    assert!(matches!(
+        db.write_order(&first).await.unwrap(),
+        server::db::Written::Created(_)
+    ));
     // Another hold with one of those seats: refused, nothing written.
-    assert!(matches!(db.write_order(&order("hold-b", vec![5, 4])).await.unwrap(), server::db::Written::SeatTaken));
+    assert!(matches!(
+        db.write_order(&order("hold-b", vec![5, 4])).await.unwrap(),
+        server::db::Written::SeatTaken
+    ));
     assert!(db.order_by_hold("hold-b").await.unwrap().is_none());
     // The same hold again: the order written the first time.
     match db.write_order(&order("hold-a", vec![3, 4])).await.unwrap() {
         server::db::Written::Existing(o) => assert_eq!(o.id, first.id),
         other => panic!("{other:?}"),
     }
-    assert_eq!(db.sold_seats(event.parse().unwrap()).await.unwrap(), vec![3, 4]);
+    assert_eq!(
+        db.sold_seats(event.parse().unwrap()).await.unwrap(),
+        vec![3, 4]
+    );
     app.stop().await;
 }
 

@@ -103,6 +103,13 @@ impl SeatLayout {
         self.sections[self.position(index).section].price_cents
     }
 
+    /// The seat indexes of one row (`row` 1-based).
+    pub fn row_seats(&self, section: usize, row: u32) -> std::ops::Range<u32> {
+        let s = &self.sections[section];
+        let start = self.first[section] + (row - 1) * s.seats_per_row;
+        start..start + s.seats_per_row
+    }
+
     /// Section index by name.
     pub fn section(&self, name: &str) -> Option<usize> {
         self.sections.iter().position(|s| s.name == name)
@@ -119,6 +126,19 @@ impl SeatLayout {
         limit: usize,
         free: impl Fn(u32) -> bool,
     ) -> Vec<Vec<u32>> {
+        self.best_available_from(quantity, section, limit, |_| 1, free)
+    }
+
+    /// As [`Self::best_available`], starting each section at `first_row(section)`
+    /// (1-based): callers that know the rows in front are full skip scanning them.
+    pub fn best_available_from(
+        &self,
+        quantity: u32,
+        section: Option<usize>,
+        limit: usize,
+        first_row: impl Fn(usize) -> u32,
+        free: impl Fn(u32) -> bool,
+    ) -> Vec<Vec<u32>> {
         let mut out = Vec::new();
         if quantity == 0 {
             return out;
@@ -132,7 +152,7 @@ impl SeatLayout {
             if quantity > s.seats_per_row {
                 continue;
             }
-            for row in 1..=s.rows {
+            for row in first_row(si).max(1)..=s.rows {
                 let row_start = self.first[si] + (row - 1) * s.seats_per_row;
                 let mut blocks = Vec::new();
                 let mut run = 0u32;
@@ -215,5 +235,9 @@ mod tests {
         );
         assert!(l.best_available(5, Some(1), 5, |_| true).is_empty());
         assert!(l.best_available(2, None, 5, |_| false).is_empty());
+        // Starting at row 2 of section A skips row 1 however free it is.
+        let from = l.best_available_from(2, Some(0), 1, |_| 2, |_| true);
+        assert_eq!(from, vec![vec![14, 15]]);
+        assert_eq!(l.row_seats(1, 2), 24..28);
     }
 }
