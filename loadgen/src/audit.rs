@@ -192,9 +192,7 @@ mod tests {
     #[test]
     fn admission_rate_counts_after_the_first_batch() {
         // Batches of 10 every 250 ms for 2 s: 80 after the first over 2 s = 2,400/min.
-        let times: Vec<i64> = (0..=8)
-            .flat_map(|b| std::iter::repeat(b * 250).take(10))
-            .collect();
+        let times: Vec<i64> = (0..=8).flat_map(|b| vec![b * 250; 10]).collect();
         assert!((admission_rate_per_min(&times) - 2_400.0).abs() < 1e-9);
         assert_eq!(admission_rate_per_min(&[5, 5, 5]), 0.0);
         assert_eq!(admission_rate_per_min(&[]), 0.0);

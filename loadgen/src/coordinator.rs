@@ -277,8 +277,13 @@ pub async fn run(mut config: Config) -> anyhow::Result<Report> {
                     break;
                 }
                 if !stopped {
+                    // Over for good: no hold can lapse, and too few seats are free
+                    // for one more order.
                     let sold_out = match api::stats(&http, &base, &admin, &event_id).await {
-                        Ok(s) => s["sold"].as_u64().unwrap_or(0) >= capacity && capacity > 0,
+                        Ok(s) => {
+                            let (sold, held) = (s["sold"].as_u64().unwrap_or(0), s["held"].as_u64().unwrap_or(0));
+                            held == 0 && capacity.saturating_sub(sold) < u64::from(config.quantity)
+                        }
                         Err(_) => false,
                     };
                     if sold_out || now > stop_at {
