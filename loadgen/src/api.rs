@@ -127,13 +127,22 @@ fn failure(e: reqwest::Error) -> Failure {
 /// Signs in; returns the session token.
 pub async fn login(http: &Http, base: &str, email: &str, password: &str) -> anyhow::Result<String> {
     let body = json!({"email": email, "password": password});
+    let url = format!("{base}/api/v1/auth/login");
+    // A server that is still starting refuses connections: retry for a while.
+    for _ in 0..30 {
+        let timeout = Duration::from_secs(30);
+        match http
+            .send(Method::POST, &url, None, Some(&body), timeout)
+            .await
+        {
+            Err(Failure::Transport(_)) => {}
+            Ok(reply) if reply.status == 429 || reply.status == 503 => {}
+            _ => break,
+        }
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
     let answer = http
-        .admin(
-            Method::POST,
-            &format!("{base}/api/v1/auth/login"),
-            None,
-            Some(&body),
-        )
+        .admin(Method::POST, &url, None, Some(&body))
         .await
         .context("admin login (set FLOODGATE_ADMIN_EMAIL / FLOODGATE_ADMIN_PASSWORD)")?;
     answer["token"]
