@@ -137,6 +137,12 @@ pub async fn login(http: &Http, base: &str, email: &str, password: &str) -> anyh
         {
             Err(Failure::Transport(_)) => {}
             Ok(reply) if reply.status == 429 || reply.status == 503 => {}
+            Ok(reply) if reply.ok() => {
+                if let Some(token) = reply.body["token"].as_str() {
+                    return Ok(token.to_owned());
+                }
+                break;
+            }
             _ => break,
         }
         tokio::time::sleep(Duration::from_secs(1)).await;
