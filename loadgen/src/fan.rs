@@ -94,11 +94,14 @@ impl Seen {
             }
             ServerMessage::Left => return Step::Left,
             ServerMessage::Expired => return Step::Expired,
-            ServerMessage::Paused | ServerMessage::Resumed | ServerMessage::SoldOut => {}
             ServerMessage::Error { code, .. } => {
                 let expected = flooding && FLOOD_CODES.contains(&code.as_str());
                 ctx.tally.error(&code, expected);
             }
+            // `paused`, `resumed`, `sold_out` and any newer informational message: the
+            // fan keeps waiting.
+            #[allow(unreachable_patterns)]
+            _ => {}
         }
         Step::Wait
     }
@@ -160,7 +163,7 @@ async fn play(
                 Step::Wait => {}
                 other => break other,
             },
-            Incoming::Garbage(_) => ctx.tally.error("bad_frame", false),
+            Incoming::Garbage(text) => ctx.tally.garbage(&text),
             Incoming::Closed(_) => {
                 ctx.tally.error("ws_closed", false);
                 return Err(Outcome::Failed);
@@ -309,7 +312,7 @@ async fn wait(
                     return step;
                 }
             },
-            Incoming::Garbage(_) => ctx.tally.error("bad_frame", false),
+            Incoming::Garbage(text) => ctx.tally.garbage(&text),
             Incoming::Closed(code) => {
                 if ctx.stop.is_cancelled() {
                     return Step::Wait;
@@ -372,7 +375,7 @@ impl Tab {
                     Step::Wait => {}
                     _ => break,
                 },
-                Incoming::Garbage(_) => ctx.tally.error("bad_frame", false),
+                Incoming::Garbage(text) => ctx.tally.garbage(&text),
                 Incoming::Closed(_) => {
                     if !done.is_cancelled() {
                         ctx.tally.error("tab_closed", false);

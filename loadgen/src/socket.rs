@@ -83,6 +83,18 @@ pub async fn open(ctx: &Arc<Ctx>, url: usize, token: &str) -> Option<Sock> {
     }
 }
 
+/// A JSON object whose `type` is none of the protocol's (a message a newer server added).
+fn unknown_type(text: &str) -> bool {
+    const KNOWN: [&str; 10] = [
+        "prequeue", "queued", "position", "admitted", "expired", "left", "paused", "resumed",
+        "sold_out", "error",
+    ];
+    serde_json::from_str::<serde_json::Value>(text)
+        .ok()
+        .and_then(|v| v.get("type")?.as_str().map(|t| !KNOWN.contains(&t)))
+        .unwrap_or(false)
+}
+
 impl Sock {
     pub async fn send(&mut self, message: &ClientMessage) -> bool {
         let text = serde_json::to_string(message).expect("client messages serialise");
@@ -98,9 +110,11 @@ impl Sock {
         loop {
             match self.ws.next().await {
                 Some(Ok(Message::Text(text))) => {
-                    return match serde_json::from_str(text.as_str()) {
-                        Ok(m) => Incoming::Message(m),
-                        Err(_) => Incoming::Garbage(text.as_str().to_owned()),
+                    match serde_json::from_str(text.as_str()) {
+                        Ok(m) => return Incoming::Message(m),
+                        // A newer server's message type: skipped (the protocol grows).
+                        Err(_) if unknown_type(text.as_str()) => continue,
+                        Err(_) => return Incoming::Garbage(text.as_str().to_owned()),
                     }
                 }
                 Some(Ok(Message::Close(frame))) => {
@@ -116,5 +130,18 @@ impl Sock {
     /// Closes politely (bounded: a peer that does not answer is dropped).
     pub async fn close(mut self) {
         let _ = tokio::time::timeout(Duration::from_secs(2), self.ws.close(None)).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn newer_message_types_are_skipped_but_broken_known_ones_are_not() {
+        assert!(super::unknown_type(
+            r#"{"type":"availability","available":3}"#
+        ));
+        assert!(!super::unknown_type(r#"{"type":"queued","ahead":"x"}"#));
+        assert!(!super::unknown_type("[1]"));
+        assert!(!super::unknown_type("{nope"));
     }
 }

@@ -164,6 +164,21 @@ impl Tally {
         self.error(code, expected && status < 500);
     }
 
+    /// A frame that is not a protocol message: counted, and the first few shown.
+    pub fn garbage(&self, text: &str) {
+        let seen = self
+            .errors
+            .lock()
+            .expect("not poisoned")
+            .get("bad_frame")
+            .map_or(0, |c| c.unexpected);
+        if seen < 3 {
+            let sample: String = text.chars().take(300).collect();
+            eprintln!("loadgen: unexpected frame: {sample}");
+        }
+        self.error("bad_frame", false);
+    }
+
     pub fn socket_opened(&self) {
         let now = self.counters.connected.fetch_add(1, Ordering::Relaxed) + 1;
         self.counters.peak.fetch_max(now, Ordering::Relaxed);
