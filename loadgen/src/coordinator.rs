@@ -200,7 +200,12 @@ pub async fn run(mut config: Config) -> anyhow::Result<Report> {
             seed,
             tag: tag.clone(),
             admin_token: admin.clone(),
-            config: config.clone(),
+            // Workers use the admin session, never the password.
+            config: Config {
+                admin_email: None,
+                admin_password: None,
+                ..config.clone()
+            },
         };
         if workers == 1 {
             fleet.in_process(spec);
