@@ -129,7 +129,9 @@ async fn confirm(ctx: &Arc<Ctx>, url: &str, token: &str) -> Option<Value> {
 /// be refused.
 async fn replay(ctx: &Arc<Ctx>, holds: &str, confirm_url: &str, token: &str, order: &Value) {
     if let Some(reply) = call(ctx, Method::POST, confirm_url, token, None).await {
-        if reply.status != 200 || reply.body["order_id"] != order["order_id"] {
+        if reply.status != 200 {
+            ctx.tally.http_error(reply.status, &reply.code(), false);
+        } else if reply.body["order_id"] != order["order_id"] {
             ctx.tally.error("confirm_not_idempotent", false);
         }
     }
