@@ -8,6 +8,7 @@ mod admission;
 mod bad_input;
 mod checkout;
 mod durability;
+mod loadgen;
 mod prequeue;
 mod reconnect;
 mod recovery;

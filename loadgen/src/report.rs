@@ -1,0 +1,259 @@
+//! The report: HDR histograms (recorded per worker, shipped as (value, count) pairs and
+//! merged by the coordinator), the JSON report and the table for people.
+
+use std::collections::BTreeMap;
+use std::fmt::Write;
+
+use hdrhistogram::Histogram;
+use serde::{Deserialize, Serialize};
+
+/// A latency histogram in microseconds (or any unit), 3 significant digits.
+#[derive(Clone, Debug)]
+pub struct Hist(Histogram<u64>);
+
+impl Default for Hist {
+    fn default() -> Self {
+        Self(Histogram::new(3).expect("3 significant digits are valid"))
+    }
+}
+
+impl Hist {
+    pub fn record(&mut self, value: u64) {
+        // Auto-resizing: recording cannot fail for any u64 below the top bucket.
+        let _ = self.0.record(value.max(1));
+    }
+
+    pub fn merge(&mut self, other: &Hist) {
+        let _ = self.0.add(&other.0);
+    }
+
+    pub fn len(&self) -> u64 {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// (value, count) of every recorded bucket: enough to rebuild the histogram.
+    pub fn to_pairs(&self) -> Vec<(u64, u64)> {
+        self.0
+            .iter_recorded()
+            .map(|v| (v.value_iterated_to(), v.count_at_value()))
+            .collect()
+    }
+
+    pub fn from_pairs(pairs: &[(u64, u64)]) -> Self {
+        let mut h = Self::default();
+        for (value, count) in pairs {
+            let _ = h.0.record_n(*value, *count);
+        }
+        h
+    }
+
+    /// Percentiles divided by `scale` (e.g. 1000 for µs → ms).
+    pub fn summary(&self, scale: f64) -> Percentiles {
+        let q = |q: f64| {
+            if self.0.is_empty() {
+                0.0
+            } else {
+                round3(self.0.value_at_quantile(q) as f64 / scale)
+            }
+        };
+        Percentiles {
+            p50: q(0.5),
+            p90: q(0.9),
+            p99: q(0.99),
+            p999: q(0.999),
+            max: if self.0.is_empty() {
+                0.0
+            } else {
+                round3(self.0.max() as f64 / scale)
+            },
+            count: self.0.len(),
+        }
+    }
+}
+
+impl Serialize for Hist {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.to_pairs().serialize(s)
+    }
+}
+
+impl<'de> Deserialize<'de> for Hist {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Ok(Self::from_pairs(&Vec::<(u64, u64)>::deserialize(d)?))
+    }
+}
+
+pub fn round3(v: f64) -> f64 {
+    (v * 1000.0).round() / 1000.0
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Percentiles {
+    pub p50: f64,
+    pub p90: f64,
+    pub p99: f64,
+    pub p999: f64,
+    pub max: f64,
+    pub count: u64,
+}
+
+/// What the server said at the end.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct ServerView {
+    pub sold: u64,
+    pub held: u64,
+    pub admitted_total: u64,
+    pub snapshot_sold: u64,
+    pub snapshot_held: u64,
+}
+
+/// The outcome of a run.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct Report {
+    pub passed: bool,
+    pub failures: Vec<String>,
+    pub event_id: String,
+    pub urls: Vec<String>,
+    pub seed: u64,
+    pub workers: u32,
+    pub fans: u64,
+    pub behaviours: BTreeMap<String, u64>,
+    pub outcomes: BTreeMap<String, u64>,
+    pub duration_secs: f64,
+    pub connections_peak: u64,
+    pub joins_per_sec: f64,
+    pub prequeued: u64,
+    pub admitted: u64,
+    pub sold: u64,
+    pub capacity: u64,
+    pub oversold_seats: u64,
+    pub duplicate_seats: u64,
+    pub confirmed_not_sold: u64,
+    pub counts_agree: bool,
+    pub fifo_inversions: u64,
+    pub fifo_pairs_checked: u64,
+    pub prequeue_violations: u64,
+    pub positions_rose: u64,
+    pub admission_rate_achieved_per_min: f64,
+    pub admission_rate_configured_per_min: f64,
+    pub time_to_admission_ms: Percentiles,
+    pub hold_latency_ms: Percentiles,
+    pub confirm_latency_ms: Percentiles,
+    pub holds: u64,
+    pub holds_per_sec: f64,
+    pub server_5xx: u64,
+    pub errors: BTreeMap<String, u64>,
+    pub expected_errors: BTreeMap<String, u64>,
+    pub unexpected_errors: BTreeMap<String, u64>,
+    pub server: ServerView,
+}
+
+impl Report {
+    /// The table for people.
+    pub fn table(&self) -> String {
+        let mut t = String::new();
+        let mut row = |k: &str, v: String| {
+            let _ = writeln!(t, "  {k:<34} {v}");
+        };
+        row(
+            "result",
+            if self.passed {
+                "PASS".into()
+            } else {
+                format!("FAIL: {}", self.failures.join("; "))
+            },
+        );
+        row("event", self.event_id.clone());
+        row(
+            "fans / workers",
+            format!("{} / {}", self.fans, self.workers),
+        );
+        row("duration", format!("{:.1} s", self.duration_secs));
+        row("connections peak", self.connections_peak.to_string());
+        row("joins per second", format!("{:.0}", self.joins_per_sec));
+        row(
+            "pre-queued / admitted",
+            format!("{} / {}", self.prequeued, self.admitted),
+        );
+        row(
+            "admission rate (achieved / set)",
+            format!(
+                "{:.0} / {:.0} per min",
+                self.admission_rate_achieved_per_min, self.admission_rate_configured_per_min
+            ),
+        );
+        row(
+            "sold / capacity",
+            format!(
+                "{} / {} (server {})",
+                self.sold, self.capacity, self.server.sold
+            ),
+        );
+        row("oversold seats", self.oversold_seats.to_string());
+        row(
+            "FIFO inversions (pairs checked)",
+            format!("{} ({})", self.fifo_inversions, self.fifo_pairs_checked),
+        );
+        row("pre-queue violations", self.prequeue_violations.to_string());
+        row("positions that rose", self.positions_rose.to_string());
+        let p = |p: &Percentiles| {
+            format!(
+                "p50 {} p90 {} p99 {} p99.9 {} max {} ms (n={})",
+                p.p50, p.p90, p.p99, p.p999, p.max, p.count
+            )
+        };
+        row("time to admission", p(&self.time_to_admission_ms));
+        row("hold latency", p(&self.hold_latency_ms));
+        row("confirm latency", p(&self.confirm_latency_ms));
+        row("holds per second", format!("{:.1}", self.holds_per_sec));
+        row("server 5xx", self.server_5xx.to_string());
+        let map = |m: &BTreeMap<String, u64>| {
+            if m.is_empty() {
+                "none".to_owned()
+            } else {
+                m.iter()
+                    .map(|(k, v)| format!("{k}={v}"))
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            }
+        };
+        row("expected errors", map(&self.expected_errors));
+        row("unexpected errors", map(&self.unexpected_errors));
+        row("behaviours", map(&self.behaviours));
+        row("outcomes", map(&self.outcomes));
+        t
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn histograms_merge_across_the_wire() {
+        let mut a = Hist::default();
+        let mut b = Hist::default();
+        for v in 1..=1000 {
+            a.record(v * 1000);
+        }
+        for _ in 0..1000 {
+            b.record(2_000_000);
+        }
+        let wire = serde_json::to_string(&b).unwrap();
+        let b2: Hist = serde_json::from_str(&wire).unwrap();
+        assert_eq!(b2.len(), 1000);
+        let mut merged = Hist::default();
+        merged.merge(&a);
+        merged.merge(&b2);
+        let s = merged.summary(1000.0);
+        assert_eq!(s.count, 2000);
+        assert!((s.p50 - 1000.0).abs() <= 1.0, "{s:?}");
+        assert!((s.max - 2000.0).abs() <= 2.0, "{s:?}");
+        assert!((s.p90 - 2000.0).abs() <= 2.0, "{s:?}");
+        assert_eq!(Hist::default().summary(1.0), Percentiles::default());
+    }
+}

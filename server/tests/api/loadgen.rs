@@ -1,0 +1,88 @@
+//! Smoke test of `loadgen`: a small sale played in-process against a real server,
+//! with every kind of fan (misbehaving ones too) and a pre-queue. Asserts the audit's
+//! verdicts and the report's shape, not speed.
+
+use serde_json::json;
+
+use crate::helpers::{spawn_app, Backend, ADMIN_EMAIL, ADMIN_PASSWORD};
+
+crate::both_backends!(loadgen_plays_a_small_sale_and_audits_it);
+
+async fn loadgen_plays_a_small_sale_and_audits_it(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    let mut config = loadgen::Config::new(app.base.clone());
+    config.admin_email = Some(ADMIN_EMAIL.into());
+    config.admin_password = Some(ADMIN_PASSWORD.into());
+    config.fans = 300;
+    config.seats = Some(200);
+    config.quantity = 2;
+    config.workers = 1;
+    config.quiet = true;
+    config.seed = 42;
+    config.prequeue = 0.2;
+    config.opens_in_secs = Some(3.0);
+    config.ramp_secs = 3.0;
+    config.rate_per_minute = Some(6_000);
+    config.patient = 40.0;
+    config.abandon = 15.0;
+    config.reconnect = 15.0;
+    config.tabs = 10.0;
+    config.misbehave = 20.0;
+    config.abandon_after_secs = 3.0;
+    config.reconnect_after_secs = 1.5;
+    config.storm_at_secs = Some(1.0);
+    config.duration_secs = 40.0;
+
+    let report = loadgen::run(config).await.expect("the run completes");
+    let text = serde_json::to_string_pretty(&report).unwrap();
+    eprintln!("{}", report.table());
+    assert!(report.passed, "{text}");
+    assert_eq!(report.oversold_seats, 0, "{text}");
+    assert_eq!(report.fifo_inversions, 0, "{text}");
+    assert_eq!(report.prequeue_violations, 0, "{text}");
+    assert_eq!(report.server_5xx, 0, "{text}");
+    assert!(report.admitted > 0, "{text}");
+    assert!(report.prequeued > 0, "{text}");
+    assert!(report.fifo_pairs_checked > 0, "{text}");
+
+    let stats = app.stats(&report.event_id).await;
+    assert_eq!(json!(report.sold), stats["sold"], "{text}");
+    assert!(report.sold > 0 && report.sold <= report.capacity, "{text}");
+    assert!(report.capacity < 300);
+
+    // Misbehaving fans were refused with the codes they provoke, and counted apart.
+    for code in ["invalid_token", "wrong_event"] {
+        assert!(report.expected_errors.contains_key(code), "{code}: {text}");
+    }
+
+    let value = serde_json::to_value(&report).unwrap();
+    for field in [
+        "fans",
+        "connections_peak",
+        "joins_per_sec",
+        "admitted",
+        "sold",
+        "capacity",
+        "oversold_seats",
+        "fifo_inversions",
+        "admission_rate_achieved_per_min",
+        "admission_rate_configured_per_min",
+        "holds_per_sec",
+        "errors",
+        "unexpected_errors",
+    ] {
+        assert!(value.get(field).is_some(), "no {field}: {text}");
+    }
+    for hist in [
+        "time_to_admission_ms",
+        "hold_latency_ms",
+        "confirm_latency_ms",
+    ] {
+        for p in ["p50", "p90", "p99", "p999", "max"] {
+            assert!(value[hist][p].is_number(), "no {hist}.{p}: {text}");
+        }
+    }
+    app.stop().await;
+}
