@@ -142,7 +142,10 @@ mod tests {
     #[test]
     fn an_exhausted_pool_is_a_503_to_retry() {
         let e = ApiError::from(sqlx::Error::PoolTimedOut);
-        assert_eq!((e.status(), e.code()), (StatusCode::SERVICE_UNAVAILABLE, "unavailable"));
+        assert_eq!(
+            (e.status(), e.code()),
+            (StatusCode::SERVICE_UNAVAILABLE, "unavailable")
+        );
         let e = ApiError::from(sqlx::Error::RowNotFound);
         assert_eq!(e.status(), StatusCode::INTERNAL_SERVER_ERROR);
     }
