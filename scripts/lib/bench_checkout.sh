@@ -5,8 +5,8 @@
 
 export FLOODGATE_ADMIN_EMAIL=bench@floodgate.test FLOODGATE_ADMIN_PASSWORD=bench-password
 BENCH_SECONDS="${BENCH_SECONDS:-10}"
-HOLD_SEATS=300000
-CONFIRMS=60000
+HOLD_SEATS="${HOLD_SEATS:-300000}"
+CONFIRMS="${CONFIRMS:-60000}"
 
 checkout_bench() {
     local out=$1 port data url pid
@@ -28,8 +28,8 @@ checkout_bench() {
     holds_event=$("$TOOL" event "$url" "$HOLD_SEATS")
     "$TOOL" tokens "$url" "$data/signing-key.pem" "$holds_event" "$HOLD_SEATS" "$out/tokens.txt"
     echo "    wrk: holds for ${BENCH_SECONDS}s" >&2
-    TOKENS="$out/tokens.txt" WRK_THREADS=2 wrk -t2 -c64 -d"${BENCH_SECONDS}s" --latency \
-        -s scripts/lib/wrk_hold.lua "$url/api/v1/events/$holds_event/holds" >"$out/wrk_hold.txt"
+    WRK_MODE=hold TOKENS="$out/tokens.txt" WRK_THREADS=2 wrk -t2 -c64 -d"${BENCH_SECONDS}s" --latency \
+        -s scripts/lib/wrk_checkout.lua "$url/api/v1/events/$holds_event/holds" >"$out/wrk_hold.txt"
 
     confirm_event=$("$TOOL" event "$url" "$CONFIRMS")
     "$TOOL" tokens "$url" "$data/signing-key.pem" "$confirm_event" "$CONFIRMS" "$out/confirm_tokens.txt"
@@ -37,8 +37,8 @@ checkout_bench() {
     local started ended
     started=$(date +%s.%N)
     echo "    wrk: confirms for ${BENCH_SECONDS}s" >&2
-    TOKENS="$out/holds.txt" WRK_THREADS=2 wrk -t2 -c64 -d"${BENCH_SECONDS}s" --latency \
-        -s scripts/lib/wrk_confirm.lua "$url" >"$out/wrk_confirm.txt"
+    WRK_MODE=confirm TOKENS="$out/holds.txt" WRK_THREADS=2 wrk -t2 -c64 -d"${BENCH_SECONDS}s" --latency \
+        -s scripts/lib/wrk_checkout.lua "$url" >"$out/wrk_confirm.txt"
     ended=$(date +%s.%N)
     # First-time confirms (orders written) per second, from the database itself.
     as_postgres "$PG_BIN/psql" -h 127.0.0.1 -p "$PG_PORT" -U postgres -Atc \
