@@ -80,6 +80,7 @@ impl Hub {
         }
         let room = Arc::new(Room::new(
             info,
+            Some(*config),
             Arc::clone(&self.store),
             self.seats.clone(),
             self.keys.clone(),

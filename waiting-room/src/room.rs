@@ -104,8 +104,11 @@ impl Drop for FanHandle {
 }
 
 impl Room {
+    /// A room for `info`, knowing the event's configuration from the start (the store's
+    /// copy replaces it at the first sync).
     pub fn new(
         info: RoomInfo,
+        config: Option<QueueConfig>,
         store: Arc<dyn QueueStore>,
         seats: Option<Arc<dyn SeatStore>>,
         keys: SigningKeys,
@@ -118,7 +121,10 @@ impl Room {
             keys,
             clock,
             max_seats: AtomicU32::new(info.max_seats),
-            state: Mutex::default(),
+            state: Mutex::new(RoomState {
+                config,
+                ..RoomState::default()
+            }),
         }
     }
 
@@ -181,6 +187,7 @@ impl Room {
     /// Joins the queue (idempotent: a second tab or a reconnect gets the same ticket).
     pub async fn join(&self, user: UserId) -> Result<(), StoreError> {
         let status = self.store.join(self.event, user, &TicketId::new()).await?;
+        tracing::debug!(event = %self.event, %user, ?status, "joined");
         self.apply_status(user, status);
         Ok(())
     }
@@ -431,8 +438,14 @@ impl Room {
     }
 
     async fn reload(&self) -> Result<(), StoreError> {
-        let config = self.store.config(self.event).await?;
+        // Read the config before the snapshot: a store being re-seeded after a flush
+        // may have one without the other; retry rather than run without a config
+        // (the re-seed's Settings entry would then lie behind our cursor).
+        let Some(config) = self.store.config(self.event).await? else {
+            return Err(StoreError::UnknownEvent);
+        };
         let snap = self.store.snapshot(self.event).await?;
+        tracing::debug!(event = %self.event, opened = snap.opened, waiting = snap.seqs.len(), "reloaded");
         let mut st = self.lock();
         st.view.clear();
         for seq in snap.seqs {
@@ -440,7 +453,7 @@ impl Room {
         }
         st.cursor = snap.cursor;
         st.opened = snap.opened;
-        st.config = config;
+        st.config = Some(config);
         st.synced = true;
         self.refresh_flags(&mut st);
         Ok(())

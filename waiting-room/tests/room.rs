@@ -128,6 +128,7 @@ async fn setup(rate_per_minute: u32, max_active: u32) -> Setup {
             event,
             max_seats: 4,
         },
+        Some(config),
         store.clone(),
         None,
         keys.clone(),

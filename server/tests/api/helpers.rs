@@ -120,6 +120,13 @@ pub async fn spawn_with(backend: Backend, mut options: Options) -> Option<TestAp
 /// Starts one instance with `options` (a second instance passes the same `shared`).
 pub async fn start(options: Options) -> TestApp {
     let _ = rlimit::increase_nofile_limit(u64::MAX);
+    // Logs only when asked for (RUST_LOG=…), captured per test.
+    if std::env::var_os("RUST_LOG").is_some() {
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+            .with_test_writer()
+            .try_init();
+    }
     let mut config = Config::for_tests(temp_dir("app"));
     config.reconnect_grace_secs = options.grace_secs;
     config.auth_rate_per_sec = options.auth_rate_per_sec;
