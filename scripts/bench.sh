@@ -3,8 +3,9 @@
 # Builds release binaries and starts its own Redis and PostgreSQL (durable settings:
 # fsync and synchronous_commit on) on loopback, like scripts/test.sh.
 #
-# Scenarios so far: Depth (criterion, waiting-room/benches/position.rs) and the
-# 50,000-seat checkout benchmark on both backends (server/examples/seat_bench.rs).
+# Scenarios so far: Depth (criterion, waiting-room/benches/position.rs), Checkout (wrk
+# and the bare limits), Rush and Pace (loadgen), and the 50,000-seat event on both
+# backends (server/examples/seat_bench.rs). Crowd is still to come.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/floodgate/target}"
@@ -12,6 +13,8 @@ ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 
 echo "==> building release binaries"
 cargo build --release --locked -p server --bin floodgate --example seat_bench --example bench_tool
+cargo build --release --locked -p loadgen
+LOADGEN="$CARGO_TARGET_DIR/release/loadgen"
 BENCH="$CARGO_TARGET_DIR/release/examples/seat_bench"
 TOOL="$CARGO_TARGET_DIR/release/examples/bench_tool"
 FLOODGATE="$CARGO_TARGET_DIR/release/floodgate"
@@ -23,6 +26,8 @@ command -v wrk >/dev/null || apt_install wrk
 command -v curl >/dev/null || apt_install curl
 # shellcheck source=scripts/lib/bench_checkout.sh
 source scripts/lib/bench_checkout.sh
+# shellcheck source=scripts/lib/bench_rush.sh
+source scripts/lib/bench_rush.sh
 
 out=$(mktemp -d)
 echo "==> depth: position updates at 1k / 100k / 1M deep (criterion)"
@@ -47,6 +52,9 @@ echo "==> seat_bench: Redis + PostgreSQL"
 
 echo "==> checkout: wrk on holds and confirms, floodgate on Redis + PostgreSQL"
 checkout_bench "$out"
+
+echo "==> rush and pace: loadgen against floodgate on Redis + PostgreSQL"
+rush_bench "$out"
 
 python3 scripts/lib/bench_report.py "$out" >BENCHMARKS.md
 rm -rf "$out"

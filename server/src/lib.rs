@@ -94,9 +94,7 @@ impl Application {
             Arc::new(SystemClock),
             Cadence::default(),
         );
-        let listener = TcpListener::bind(config.listen)
-            .await
-            .with_context(|| format!("binding {}", config.listen))?;
+        let listener = bind(config.listen).with_context(|| format!("binding {}", config.listen))?;
         let state = AppState::new(Shared {
             passwords: auth::Passwords::new(config.argon2_memory_kib)?,
             auth_limit: limits::IpLimiter::new(config.auth_rate_per_sec),
@@ -163,6 +161,23 @@ impl Application {
         tracing::info!("floodgate stopped");
         Ok(())
     }
+}
+
+/// Connections the kernel may queue for us before we accept them. A flash sale opens
+/// with thousands of fans connecting in the same second; with the usual 1,024 the
+/// rest see their SYNs dropped and retry after 1 s, 3 s, 7 s. (The kernel caps it at
+/// `net.core.somaxconn`.)
+const ACCEPT_BACKLOG: u32 = 16_384;
+
+fn bind(addr: SocketAddr) -> std::io::Result<TcpListener> {
+    let socket = if addr.is_ipv4() {
+        tokio::net::TcpSocket::new_v4()?
+    } else {
+        tokio::net::TcpSocket::new_v6()?
+    };
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(ACCEPT_BACKLOG)
 }
 
 /// The router with its middleware: body size limit and request timeout.
