@@ -24,6 +24,8 @@ source scripts/lib/services.sh
 services_start synchronous_commit=on
 command -v wrk >/dev/null || apt_install wrk
 command -v curl >/dev/null || apt_install curl
+# shellcheck source=scripts/lib/bench_server.sh
+source scripts/lib/bench_server.sh
 # shellcheck source=scripts/lib/bench_checkout.sh
 source scripts/lib/bench_checkout.sh
 # shellcheck source=scripts/lib/bench_rush.sh

@@ -1,5 +1,5 @@
 # The Checkout scenario of scripts/bench.sh (sourced; needs services_start, $TOOL,
-# $FLOODGATE): one floodgate release binary on Redis + PostgreSQL, wrk with a Lua body
+# start_floodgate): one floodgate release binary on Redis + PostgreSQL, wrk with a Lua body
 # script on the hold endpoint and on confirm, and the bare limits beside them
 # (wrk on /healthz, redis-benchmark EVALSHA of the hold script).
 
@@ -9,20 +9,9 @@ HOLD_SEATS="${HOLD_SEATS:-300000}"
 CONFIRMS="${CONFIRMS:-60000}"
 
 checkout_bench() {
-    local out=$1 port data url pid
-    port=$(free_port)
-    data="$out/floodgate"
-    url="http://127.0.0.1:$port"
-    as_postgres "$PG_BIN/psql" -h 127.0.0.1 -p "$PG_PORT" -U postgres -qc "CREATE DATABASE bench_checkout" postgres
-    FLOODGATE_DATA_DIR="$data" FLOODGATE_LISTEN="127.0.0.1:$port" \
-        REDIS_URL="$FLOODGATE_TEST_REDIS_URL" FLOODGATE_REDIS_PREFIX=bench \
-        DATABASE_URL="postgres://postgres@127.0.0.1:$PG_PORT/bench_checkout" \
-        FLOODGATE_AUTH_RATE_PER_SEC=100000 RUST_LOG=warn "$FLOODGATE" >"$out/floodgate.log" 2>&1 &
-    pid=$!
-    for _ in $(seq 100); do
-        curl -fs "$url/readyz" >/dev/null && break
-        sleep 0.2
-    done
+    local out=$1 data url pid
+    start_floodgate checkout "$out"
+    data=$FG_DATA url=$FG_URL pid=$FG_PID
 
     local holds_event confirm_event script_event
     holds_event=$("$TOOL" event "$url" "$HOLD_SEATS")
@@ -52,7 +41,7 @@ checkout_bench() {
     script_event=$("$TOOL" event "$url" 1000000)
     # shellcheck disable=SC2046
     redis-benchmark -p "$REDIS_PORT" -c 50 -n 200000 -r 1000000 --csv \
-        $("$TOOL" hold-command "$FLOODGATE_TEST_REDIS_URL" bench "$script_event") >"$out/redis_hold.csv"
+        $("$TOOL" hold-command "$FLOODGATE_TEST_REDIS_URL" checkout "$script_event") >"$out/redis_hold.csv"
 
     kill "$pid" && wait "$pid" || true
 }
