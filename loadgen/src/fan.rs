@@ -66,7 +66,7 @@ impl Seen {
         if self.ack_us == 0 && self.sent_us != 0 {
             self.ack_us = now_us();
             self.prequeue = prequeue;
-            ctx.tally.joined(self.sent_us, self.ack_us);
+            ctx.tally.joined();
         }
     }
 
@@ -110,6 +110,7 @@ impl Seen {
 /// Plays one fan; `session` is its session token.
 pub async fn run(ctx: Arc<Ctx>, plan: Plan, session: String) -> FanRecord {
     let url = plan.index as usize % ctx.targets.len();
+    let arrived_us = now_us();
     let mut seen = Seen::default();
     let outcome = play(&ctx, &plan, &session, url, &mut seen).await;
     ctx.tally.counters.done.fetch_add(1, Ordering::Relaxed);
@@ -120,6 +121,7 @@ pub async fn run(ctx: Arc<Ctx>, plan: Plan, session: String) -> FanRecord {
     FanRecord {
         behaviour: plan.behaviour,
         prequeue: seen.prequeue,
+        arrived_us,
         sent_us: seen.sent_us,
         ack_us: seen.ack_us,
         admitted_ms,

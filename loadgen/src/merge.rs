@@ -66,7 +66,16 @@ pub fn assemble(
     let records = results.iter().flat_map(|w| w.records.iter());
     let (mut post, mut pre_adm, mut post_adm, mut all_adm) =
         (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let (mut connect, mut join) = (Hist::default(), Hist::default());
+    let mut bursts = [JoinSpan::default(), JoinSpan::default()];
     for f in records {
+        if f.arrived_us != 0 && f.sent_us != 0 {
+            connect.record((f.sent_us - f.arrived_us).max(0) as u64);
+        }
+        if f.sent_us != 0 && f.ack_us != 0 {
+            join.record((f.ack_us - f.sent_us).max(0) as u64);
+            bursts[usize::from(f.prequeue)].add(f.arrived_us, f.ack_us);
+        }
         *r.behaviours
             .entry(f.behaviour.name().to_owned())
             .or_default() += 1;
@@ -94,19 +103,14 @@ pub fn assemble(
     r.admission_rate_achieved_per_min = round3(audit::admission_rate_per_min(&all_adm));
 
     let (mut adm, mut hold, mut confirm) = (Hist::default(), Hist::default(), Hist::default());
-    let mut joined = 0;
-    let (mut join_lo, mut join_hi, mut hold_lo, mut hold_hi) =
-        (i64::MAX, i64::MIN, i64::MAX, i64::MIN);
+    let (mut hold_lo, mut hold_hi) = (i64::MAX, i64::MIN);
     for w in results {
         adm.merge(&w.hists.admission_ms);
         hold.merge(&w.hists.hold_us);
         confirm.merge(&w.hists.confirm_us);
         r.server_5xx += w.server_5xx;
         r.holds += w.holds;
-        joined += w.progress.joined;
         r.connections_peak = r.connections_peak.max(w.progress.peak);
-        join_lo = join_lo.min(w.join_span_us.0);
-        join_hi = join_hi.max(w.join_span_us.1);
         hold_lo = hold_lo.min(w.hold_span_us.0);
         hold_hi = hold_hi.max(w.hold_span_us.1);
         for (code, n) in &w.errors {
@@ -117,7 +121,11 @@ pub fn assemble(
         r.sold += w.confirmed.len() as u64;
     }
     r.connections_peak = r.connections_peak.max(peak_sum);
-    r.joins_per_sec = per_sec(joined, join_lo, join_hi);
+    let [after, before] = bursts;
+    let burst = if after.n > 0 { after } else { before };
+    r.joins_per_sec = per_sec(burst.n, burst.lo, burst.hi);
+    r.connect_latency_ms = connect.summary(1000.0);
+    r.join_latency_ms = join.summary(1000.0);
     r.holds_per_sec = per_sec(r.holds, hold_lo, hold_hi);
     r.time_to_admission_ms = adm.summary(1.0);
     r.hold_latency_ms = hold.summary(1000.0);
@@ -167,6 +175,32 @@ pub fn assemble(
 fn add(map: &mut BTreeMap<String, u64>, code: &str, n: u64) {
     if n > 0 {
         *map.entry(code.to_owned()).or_default() += n;
+    }
+}
+
+/// Joins of one kind (pre-queue or not): how many, first arrival, last answer.
+#[derive(Clone, Copy)]
+struct JoinSpan {
+    n: u64,
+    lo: i64,
+    hi: i64,
+}
+
+impl Default for JoinSpan {
+    fn default() -> Self {
+        Self {
+            n: 0,
+            lo: i64::MAX,
+            hi: i64::MIN,
+        }
+    }
+}
+
+impl JoinSpan {
+    fn add(&mut self, arrived_us: i64, ack_us: i64) {
+        self.n += 1;
+        self.lo = self.lo.min(arrived_us);
+        self.hi = self.hi.max(ack_us);
     }
 }
 

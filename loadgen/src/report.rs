@@ -125,7 +125,13 @@ pub struct Report {
     pub outcomes: BTreeMap<String, u64>,
     pub duration_secs: f64,
     pub connections_peak: u64,
+    /// Fans who joined after the opening, over the span from the first one's arrival
+    /// to the last one's `queued` (all fans when every one pre-queued): the rate at
+    /// which the server takes an arriving crowd, socket opening included.
     pub joins_per_sec: f64,
+    /// Per fan: opening the socket (TCP + upgrade), and `join` to its answer.
+    pub connect_latency_ms: Percentiles,
+    pub join_latency_ms: Percentiles,
     pub prequeued: u64,
     pub admitted: u64,
     pub sold: u64,
@@ -206,6 +212,8 @@ impl Report {
                 p.p50, p.p90, p.p99, p.p999, p.max, p.count
             )
         };
+        row("connect latency", p(&self.connect_latency_ms));
+        row("join latency", p(&self.join_latency_ms));
         row("time to admission", p(&self.time_to_admission_ms));
         row("hold latency", p(&self.hold_latency_ms));
         row("confirm latency", p(&self.confirm_latency_ms));

@@ -51,6 +51,8 @@ pub struct FanRecord {
     pub behaviour: Behaviour,
     /// The first answer to `join` was `prequeue`.
     pub prequeue: bool,
+    /// Unix µs when the fan arrived (began opening its socket; 0: never).
+    pub arrived_us: i64,
     /// Unix µs when the first `join` left, and when its answer arrived (0: never).
     pub sent_us: i64,
     pub ack_us: i64,
@@ -113,9 +115,7 @@ pub struct Tally {
     server_5xx: AtomicU64,
     pub hists: Mutex<Hists>,
     confirmed: Mutex<Vec<String>>,
-    /// Unix µs spans: first join sent .. last answer; first hold sent .. last held.
-    first_join: AtomicI64,
-    last_ack: AtomicI64,
+    /// Unix µs span: first hold sent .. last held.
     first_hold: AtomicI64,
     last_hold: AtomicI64,
 }
@@ -128,8 +128,6 @@ impl Default for Tally {
             server_5xx: AtomicU64::new(0),
             hists: Mutex::default(),
             confirmed: Mutex::default(),
-            first_join: AtomicI64::new(i64::MAX),
-            last_ack: AtomicI64::new(i64::MIN),
             first_hold: AtomicI64::new(i64::MAX),
             last_hold: AtomicI64::new(i64::MIN),
         }
@@ -188,9 +186,7 @@ impl Tally {
         self.counters.connected.fetch_sub(1, Ordering::Relaxed);
     }
 
-    pub fn joined(&self, sent_us: i64, ack_us: i64) {
-        self.first_join.fetch_min(sent_us, Ordering::Relaxed);
-        self.last_ack.fetch_max(ack_us, Ordering::Relaxed);
+    pub fn joined(&self) {
         self.counters.joined.fetch_add(1, Ordering::Relaxed);
     }
 
@@ -233,7 +229,6 @@ impl Tally {
             server_5xx: self.server_5xx.load(Ordering::Relaxed),
             hists: std::mem::take(&mut *self.hists.lock().expect("not poisoned")),
             confirmed: std::mem::take(&mut *self.confirmed.lock().expect("not poisoned")),
-            join_span_us: (l(&self.first_join), l(&self.last_ack)),
             hold_span_us: (l(&self.first_hold), l(&self.last_hold)),
             holds: self.counters.holds.load(Ordering::Relaxed),
         }
@@ -249,7 +244,6 @@ pub struct WorkerResult {
     pub server_5xx: u64,
     pub hists: Hists,
     pub confirmed: Vec<String>,
-    pub join_span_us: (i64, i64),
     pub hold_span_us: (i64, i64),
     pub holds: u64,
 }
