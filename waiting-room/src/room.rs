@@ -152,13 +152,20 @@ impl Room {
     pub async fn connect(self: &Arc<Self>, user: UserId) -> Result<FanHandle, StoreError> {
         let (rx, first) = {
             let mut st = self.lock();
+            // Only this fan's view takes the event's flags: a connect stays O(1) in
+            // the number of fans here (refreshing every view made a crowd O(n²)).
+            let (paused, sold_out) = flags(&st);
             let fan = st.fans.entry(user).or_insert_with(|| LocalFan {
                 sockets: 0,
                 ticket: None,
                 seq: None,
                 ahead: u64::MAX,
                 admitted_until: None,
-                tx: watch::Sender::new(FanView::default()),
+                tx: watch::Sender::new(FanView {
+                    paused,
+                    sold_out,
+                    ..FanView::default()
+                }),
             });
             fan.sockets += 1;
             (fan.tx.subscribe(), fan.sockets == 1)
@@ -168,7 +175,6 @@ impl Room {
             user,
             rx,
         };
-        self.refresh_flags(&mut self.lock());
         if first {
             match self.store.status(self.event, user).await? {
                 Some(TicketStatus {
@@ -381,8 +387,7 @@ impl Room {
 
     /// Puts the event-wide flags (paused, sold out) into every local fan's view.
     fn refresh_flags(&self, st: &mut RoomState) {
-        let paused = st.config.is_some_and(|c| c.admission.paused);
-        let sold_out = st.sold_out;
+        let (paused, sold_out) = flags(st);
         for fan in st.fans.values() {
             fan.tx.send_if_modified(|v| {
                 let changed = (v.paused, v.sold_out) != (paused, sold_out);
@@ -693,4 +698,8 @@ impl Default for Cadence {
 struct Followups {
     reload_config: bool,
     statuses: Vec<UserId>,
+}
+/// The event-wide flags of every fan's view: paused, sold out.
+fn flags(st: &RoomState) -> (bool, bool) {
+    (st.config.is_some_and(|c| c.admission.paused), st.sold_out)
 }
