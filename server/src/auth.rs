@@ -1,6 +1,8 @@
-//! Accounts' secrets: argon2id password hashes and session tokens (EdDSA JWTs with
-//! audience `session`, signed by the same key as purchase tokens; the pinned audience
-//! keeps one kind from being accepted as the other).
+//! Accounts' secrets: argon2id password hashes and session tokens (HS256 JWTs with
+//! audience `session`, under the HMAC key every replica derives from the signing key;
+//! only Floodgate reads them, and a rush verifies one per queue socket, so they skip
+//! Ed25519's cost. The pinned algorithm and audience keep one kind of token from
+//! passing for the other).
 
 use argon2::password_hash::rand_core::OsRng;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
@@ -39,11 +41,11 @@ pub fn issue_session(
         iat: now_secs,
         exp: now_secs + ttl_secs,
     };
-    (keys.sign(&claims), claims.exp)
+    (keys.sign_local(&claims), claims.exp)
 }
 
 pub fn verify_session(keys: &SigningKeys, token: &str) -> Result<SessionClaims, TokenError> {
-    keys.verify(token, SESSION_AUDIENCE)
+    keys.verify_local(token, SESSION_AUDIENCE)
 }
 
 /// Argon2id with a configurable memory cost; hashing runs on the blocking pool.

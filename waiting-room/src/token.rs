@@ -2,6 +2,10 @@
 //! to the checkout. The signer and the verifier share [`SigningKeys`]; the public half
 //! is published as a JWKS so other services can verify too.
 //!
+//! Tokens only Floodgate itself reads (sessions) are HS256 instead, under a key derived
+//! from the same private key with HKDF: verifying one costs about a microsecond where
+//! Ed25519 costs about fifty, and every queue socket of a rush presents one.
+//!
 //! Verification pins the algorithm (no `alg: none`, no HMAC confusion), and checks
 //! issuer, audience, `nbf`/`exp` and the event. Single use of `jti` up to `max_seats`
 //! is the checkout's job, counted atomically with the hold.
@@ -89,13 +93,16 @@ pub enum KeyError {
     Format(String),
 }
 
-/// The Ed25519 key pair that signs purchase (and session) tokens.
+/// The Ed25519 key pair that signs purchase tokens, and the HMAC key derived from it
+/// that signs the tokens only Floodgate reads (sessions).
 #[derive(Clone)]
 pub struct SigningKeys {
     kid: String,
     public: Vec<u8>,
     encoding: EncodingKey,
     decoding: DecodingKey,
+    local_encoding: EncodingKey,
+    local_decoding: DecodingKey,
 }
 
 impl std::fmt::Debug for SigningKeys {
@@ -156,10 +163,13 @@ impl SigningKeys {
         let public = pair.public_key().as_ref().to_vec();
         let digest = ring::digest::digest(&ring::digest::SHA256, &public);
         let kid = URL_SAFE_NO_PAD.encode(&digest.as_ref()[..12]);
+        let local = local_key(der);
         Some(Self {
             kid,
             encoding: EncodingKey::from_ed_der(der),
             decoding: DecodingKey::from_ed_der(&public),
+            local_encoding: EncodingKey::from_secret(&local),
+            local_decoding: DecodingKey::from_secret(&local),
             public,
         })
     }
@@ -197,18 +207,25 @@ impl SigningKeys {
         token: &str,
         audience: &str,
     ) -> Result<C, TokenError> {
-        let mut validation = Validation::new(Algorithm::EdDSA);
-        validation.set_audience(&[audience]);
-        validation.set_issuer(&[ISSUER]);
-        validation.set_required_spec_claims(&["exp", "aud", "iss", "sub"]);
-        validation.validate_nbf = true;
-        validation.leeway = LEEWAY_SECS;
-        jsonwebtoken::decode::<C>(token, &self.decoding, &validation)
-            .map(|data| data.claims)
-            .map_err(|e| match e.kind() {
-                jsonwebtoken::errors::ErrorKind::ExpiredSignature => TokenError::Expired,
-                _ => TokenError::Invalid(e.to_string()),
-            })
+        verify_with(token, audience, Algorithm::EdDSA, &self.decoding)
+    }
+
+    /// Signs claims only Floodgate replicas will verify (HS256 under the derived key,
+    /// `kid` in the header).
+    pub fn sign_local<C: Serialize>(&self, claims: &C) -> String {
+        let mut header = Header::new(Algorithm::HS256);
+        header.kid = Some(self.kid.clone());
+        jsonwebtoken::encode(&header, claims, &self.local_encoding)
+            .expect("HMAC signing of serialisable claims cannot fail")
+    }
+
+    /// Verifies a token of [`Self::sign_local`]: HS256 only, issuer, audience, times.
+    pub fn verify_local<C: DeserializeOwned>(
+        &self,
+        token: &str,
+        audience: &str,
+    ) -> Result<C, TokenError> {
+        verify_with(token, audience, Algorithm::HS256, &self.local_decoding)
     }
 
     /// Verifies a purchase token for `event`.
@@ -223,6 +240,45 @@ impl SigningKeys {
         }
         Ok(claims)
     }
+}
+
+/// Verifies signature (`alg` pinned), issuer, audience, `exp` and `nbf`.
+fn verify_with<C: DeserializeOwned>(
+    token: &str,
+    audience: &str,
+    alg: Algorithm,
+    key: &DecodingKey,
+) -> Result<C, TokenError> {
+    let mut validation = Validation::new(alg);
+    validation.set_audience(&[audience]);
+    validation.set_issuer(&[ISSUER]);
+    validation.set_required_spec_claims(&["exp", "aud", "iss", "sub"]);
+    validation.validate_nbf = true;
+    validation.leeway = LEEWAY_SECS;
+    jsonwebtoken::decode::<C>(token, key, &validation)
+        .map(|data| data.claims)
+        .map_err(|e| match e.kind() {
+            jsonwebtoken::errors::ErrorKind::ExpiredSignature => TokenError::Expired,
+            _ => TokenError::Invalid(e.to_string()),
+        })
+}
+
+/// The HMAC key for local tokens: HKDF-SHA256 of the private key's PKCS#8 bytes, so
+/// every replica sharing the signing key derives the same one, and it reveals nothing
+/// about the Ed25519 key.
+fn local_key(der: &[u8]) -> [u8; 32] {
+    struct Len;
+    impl ring::hkdf::KeyType for Len {
+        fn len(&self) -> usize {
+            32
+        }
+    }
+    let prk = ring::hkdf::Salt::new(ring::hkdf::HKDF_SHA256, b"floodgate").extract(der);
+    let mut key = [0u8; 32];
+    prk.expand(&[b"local-token-hs256-v1"], Len)
+        .and_then(|okm| okm.fill(&mut key))
+        .expect("32 bytes is a valid HKDF-SHA256 output length");
+    key
 }
 
 fn to_pem(der: &[u8]) -> String {
@@ -299,6 +355,51 @@ mod tests {
         ));
         let (other, _) = SigningKeys::generate();
         assert!(other.verify_purchase(&good, event).is_err());
+    }
+
+    #[test]
+    fn local_tokens_are_hs256_under_a_key_only_the_signer_derives() {
+        let (keys, pem) = SigningKeys::generate();
+        let event = EventId::new();
+        let c = claims(event, now_ms(), 60_000);
+        let local = keys.sign_local(&c);
+        assert_eq!(
+            jsonwebtoken::decode_header(&local).unwrap().alg,
+            Algorithm::HS256
+        );
+        let back: PurchaseClaims = keys.verify_local(&local, PURCHASE_AUDIENCE).unwrap();
+        assert_eq!(back, c);
+        // A replica loading the same PEM derives the same key.
+        let twin = SigningKeys::from_pem(&pem).unwrap();
+        assert!(twin
+            .verify_local::<PurchaseClaims>(&local, PURCHASE_AUDIENCE)
+            .is_ok());
+        // Neither kind passes for the other: the algorithm is pinned both ways.
+        assert!(keys.verify_purchase(&local, event).is_err());
+        let signed = keys.sign(&c);
+        assert!(keys
+            .verify_local::<PurchaseClaims>(&signed, PURCHASE_AUDIENCE)
+            .is_err());
+        // Another key, a tampered payload, the wrong audience, an expired token.
+        let (other, _) = SigningKeys::generate();
+        assert!(other
+            .verify_local::<PurchaseClaims>(&local, PURCHASE_AUDIENCE)
+            .is_err());
+        let mut parts: Vec<String> = local.split('.').map(str::to_owned).collect();
+        let mut forged = c.clone();
+        forged.max_seats = 40;
+        parts[1] = URL_SAFE_NO_PAD.encode(serde_json::to_vec(&forged).unwrap());
+        assert!(keys
+            .verify_local::<PurchaseClaims>(&parts.join("."), PURCHASE_AUDIENCE)
+            .is_err());
+        assert!(keys
+            .verify_local::<PurchaseClaims>(&local, "session")
+            .is_err());
+        let old = claims(event, now_ms() - 600_000, 60_000);
+        assert!(matches!(
+            keys.verify_local::<PurchaseClaims>(&keys.sign_local(&old), PURCHASE_AUDIENCE),
+            Err(TokenError::Expired)
+        ));
     }
 
     #[test]
