@@ -35,6 +35,7 @@ struct Seen {
     prequeue: bool,
     sent_us: i64,
     ack_us: i64,
+    last_position_us: i64,
 }
 
 /// What a message means for the waiting loop.
@@ -81,7 +82,14 @@ impl Seen {
                 self.ack(ctx, false);
                 self.ahead(ahead);
             }
-            ServerMessage::Position { ahead, .. } => self.ahead(ahead),
+            ServerMessage::Position { ahead, .. } => {
+                let now = now_us();
+                if self.last_position_us != 0 {
+                    ctx.tally.position_gap(now - self.last_position_us);
+                }
+                self.last_position_us = now;
+                self.ahead(ahead);
+            }
             ServerMessage::Admitted {
                 purchase_token,
                 expires_at,

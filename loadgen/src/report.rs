@@ -132,6 +132,10 @@ pub struct Report {
     /// Per fan: opening the socket (TCP + upgrade), and `join` to its answer.
     pub connect_latency_ms: Percentiles,
     pub join_latency_ms: Percentiles,
+    /// Between one waiting fan's successive `position` messages (the server pushes
+    /// once a second while the queue moves): count is the updates received after each
+    /// fan's first.
+    pub position_gap_ms: Percentiles,
     pub prequeued: u64,
     pub admitted: u64,
     pub sold: u64,
@@ -214,6 +218,7 @@ impl Report {
         };
         row("connect latency", p(&self.connect_latency_ms));
         row("join latency", p(&self.join_latency_ms));
+        row("position update gap", p(&self.position_gap_ms));
         row("time to admission", p(&self.time_to_admission_ms));
         row("hold latency", p(&self.hold_latency_ms));
         row("confirm latency", p(&self.confirm_latency_ms));

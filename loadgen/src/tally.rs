@@ -106,6 +106,8 @@ pub struct Hists {
     /// Holds and confirms, µs.
     pub hold_us: Hist,
     pub confirm_us: Hist,
+    /// Between one fan's successive `position` messages, ms.
+    pub position_gap_ms: Hist,
 }
 
 #[derive(Debug)]
@@ -184,6 +186,16 @@ impl Tally {
 
     pub fn socket_closed(&self) {
         self.counters.connected.fetch_sub(1, Ordering::Relaxed);
+    }
+
+    /// A `position` message `gap_us` after the fan's previous one.
+    pub fn position_gap(&self, gap_us: i64) {
+        let ms = u64::try_from(gap_us / 1000).unwrap_or(0);
+        self.hists
+            .lock()
+            .expect("not poisoned")
+            .position_gap_ms
+            .record(ms);
     }
 
     pub fn joined(&self) {

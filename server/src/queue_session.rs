@@ -67,10 +67,15 @@ pub async fn serve<S, R>(
                     break;
                 }
                 let next = views.borrow_and_update().clone();
+                let mut position = false;
                 for m in messages(&sent, &next) {
+                    position |= matches!(m, ServerMessage::Position { .. });
                     if send(&mut sink, &m).await.is_err() {
                         return;
                     }
+                }
+                if let Some(took) = room.since_push().filter(|_| position) {
+                    state.metrics.position_fanout.observe(took);
                 }
                 sent = next;
             }

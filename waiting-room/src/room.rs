@@ -9,7 +9,7 @@
 //! operations with no `.await` inside; every store call happens with the lock released.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -45,6 +45,10 @@ pub struct Room {
     seats: Option<Arc<dyn SeatStore>>,
     max_seats: AtomicU32,
     state: Mutex<RoomState>,
+    /// When the last position push began (µs after `epoch`; 0: never), so sockets can
+    /// tell how long a tick took to reach them.
+    epoch: Instant,
+    pushed_at_us: AtomicU64,
 }
 
 #[derive(Default)]
@@ -125,7 +129,21 @@ impl Room {
                 config,
                 ..RoomState::default()
             }),
+            epoch: Instant::now(),
+            pushed_at_us: AtomicU64::new(0),
         }
+    }
+
+    /// Time since the last position push began (`None` before the first): a socket
+    /// that has just written its `position` message learns how long the tick took to
+    /// reach it.
+    pub fn since_push(&self) -> Option<Duration> {
+        let at = self.pushed_at_us.load(Ordering::Relaxed);
+        (at != 0).then(|| {
+            self.epoch
+                .elapsed()
+                .saturating_sub(Duration::from_micros(at))
+        })
     }
 
     pub fn event(&self) -> EventId {
@@ -534,6 +552,8 @@ impl Room {
     /// Recomputes people-ahead and the estimated wait of every local waiting fan and
     /// pushes the ones that changed; ends sessions whose time ran out.
     pub fn push_positions(&self) {
+        let began = u64::try_from(self.epoch.elapsed().as_micros()).unwrap_or(u64::MAX);
+        self.pushed_at_us.store(began.max(1), Ordering::Relaxed);
         let now = self.clock.now_ms();
         let mut st = self.lock();
         let st = &mut *st;

@@ -131,7 +131,7 @@ async fn seats_ws(
     let compact = compact(&query);
     let event: EventId = parse_event_id(&id)?;
     Ok(ws
-        .read_buffer_size(4096)
+        .read_buffer_size(super::queue::READ_BUFFER_BYTES)
         .max_message_size(4096)
         .on_upgrade(move |socket| {
             tracker.track_future(async move {

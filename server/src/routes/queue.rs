@@ -17,6 +17,9 @@ use crate::metrics::Metrics;
 use crate::queue_session::{self, MAX_FRAME_BYTES};
 use crate::state::AppState;
 
+/// Read buffer of each queue (and seat stream) socket.
+pub const READ_BUFFER_BYTES: usize = 1024;
+
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/events/{id}/queue/ws", get(queue_ws))
@@ -57,8 +60,11 @@ async fn queue_ws(
     let slot = state.sockets.acquire()?;
     let room = state.room(&event).await?;
     let tracker = state.sessions.clone();
+    // Fans send a few tiny frames; tungstenite keeps its read buffer for the socket's
+    // life (and zeroes it on every read), so 1 KiB instead of 128 KiB (its default) or
+    // 4 KiB is most of what a waiting socket costs. Longer frames still arrive whole.
     Ok(ws
-        .read_buffer_size(4096)
+        .read_buffer_size(READ_BUFFER_BYTES)
         .write_buffer_size(0)
         .max_frame_size(MAX_FRAME_BYTES * 16)
         .max_message_size(MAX_FRAME_BYTES * 16)
