@@ -3,9 +3,15 @@
 # Builds release binaries and starts its own Redis and PostgreSQL (durable settings:
 # fsync and synchronous_commit on) on loopback, like scripts/test.sh.
 #
-# Scenarios so far: Depth (criterion, waiting-room/benches/position.rs), Checkout (wrk
-# and the bare limits), Rush and Pace (loadgen), and the 50,000-seat event on both
-# backends (server/examples/seat_bench.rs). Crowd is still to come.
+#   scripts/bench.sh                 every scenario
+#   scripts/bench.sh crowd rush      only these (the others keep their last results)
+#
+# Scenarios: depth (criterion, waiting-room/benches/position.rs), seats (the
+# 50,000-seat event on both backends, server/examples/seat_bench.rs), checkout (wrk
+# and the bare limits), rush (Rush and Pace, loadgen) and crowd (100,000 sockets over
+# six replicas, and the largest crowd of one embedded process). Results are kept in
+# $BENCH_OUT (default ~/.cache/floodgate/bench), one folder per scenario, and
+# BENCHMARKS.md is rendered from all of them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/floodgate/target}"
@@ -24,17 +30,32 @@ source scripts/lib/services.sh
 services_start synchronous_commit=on
 command -v wrk >/dev/null || apt_install wrk
 command -v curl >/dev/null || apt_install curl
+command -v openssl >/dev/null || apt_install openssl
 # shellcheck source=scripts/lib/bench_server.sh
 source scripts/lib/bench_server.sh
 # shellcheck source=scripts/lib/bench_checkout.sh
 source scripts/lib/bench_checkout.sh
 # shellcheck source=scripts/lib/bench_rush.sh
 source scripts/lib/bench_rush.sh
+# shellcheck source=scripts/lib/bench_crowd.sh
+source scripts/lib/bench_crowd.sh
 
-out=$(mktemp -d)
-echo "==> depth: position updates at 1k / 100k / 1M deep (criterion)"
-cargo bench --locked -p waiting-room --bench position -- --warm-up-time 1 --measurement-time 5 >/dev/null
-python3 - "$CARGO_TARGET_DIR/criterion/position" >"$out/depth.json" <<'PY'
+ALL=(depth seats checkout rush crowd)
+SECTIONS=("$@")
+[ ${#SECTIONS[@]} -gt 0 ] || SECTIONS=("${ALL[@]}")
+for section in "${SECTIONS[@]}"; do
+    [[ " ${ALL[*]} " == *" $section "* ]] || { echo "unknown scenario: $section (one of: ${ALL[*]})" >&2; exit 2; }
+done
+BENCH_OUT="${BENCH_OUT:-$HOME/.cache/floodgate/bench}"
+
+for section in "${SECTIONS[@]}"; do
+    out="$BENCH_OUT/$section"
+    rm -rf "$out" && mkdir -p "$out"
+    case $section in
+    depth)
+        echo "==> depth: position updates at 1k / 100k / 1M deep (criterion)"
+        cargo bench --locked -p waiting-room --bench position -- --warm-up-time 1 --measurement-time 5 >/dev/null
+        python3 - "$CARGO_TARGET_DIR/criterion/position" >"$out/depth.json" <<'PY'
 import json, os, sys
 root = sys.argv[1]
 out = {}
@@ -47,17 +68,28 @@ for bench in sorted(os.listdir(root)):
             out.setdefault(bench, {})[n] = json.load(open(path))["median"]["point_estimate"]
 print(json.dumps(out))
 PY
-echo "==> seat_bench: embedded (memory + SQLite)"
-"$BENCH" >"$out/embedded.json"
-echo "==> seat_bench: Redis + PostgreSQL"
-"$BENCH" "$FLOODGATE_TEST_REDIS_URL" "$FLOODGATE_TEST_DATABASE_URL" >"$out/scaled.json"
+        ;;
+    seats)
+        echo "==> seat_bench: embedded (memory + SQLite)"
+        "$BENCH" >"$out/embedded.json"
+        echo "==> seat_bench: Redis + PostgreSQL"
+        "$BENCH" "$FLOODGATE_TEST_REDIS_URL" "$FLOODGATE_TEST_DATABASE_URL" >"$out/scaled.json"
+        ;;
+    checkout)
+        echo "==> checkout: wrk on holds and confirms, floodgate on Redis + PostgreSQL"
+        checkout_bench "$out"
+        ;;
+    rush)
+        echo "==> rush and pace: loadgen against floodgate on Redis + PostgreSQL"
+        rush_bench "$out"
+        ;;
+    crowd)
+        echo "==> crowd: $CROWD_FANS sockets over $CROWD_REPLICAS replicas, then one embedded process"
+        crowd_bench "$out"
+        ;;
+    esac
+    date -u '+%Y-%m-%d %H:%M UTC' >"$out/when.txt"
+done
 
-echo "==> checkout: wrk on holds and confirms, floodgate on Redis + PostgreSQL"
-checkout_bench "$out"
-
-echo "==> rush and pace: loadgen against floodgate on Redis + PostgreSQL"
-rush_bench "$out"
-
-python3 scripts/lib/bench_report.py "$out" >BENCHMARKS.md
-rm -rf "$out"
+python3 scripts/lib/bench_report.py "$BENCH_OUT" >BENCHMARKS.md
 echo "==> wrote BENCHMARKS.md"

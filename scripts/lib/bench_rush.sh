@@ -11,7 +11,7 @@ rush_bench() {
     url=$FG_URL pid=$FG_PID
     echo "    loadgen: $RUSH_FANS fans at once, admission $PACE_RATE/min" >&2
     "$LOADGEN" --url "$url" --fans "$RUSH_FANS" --rate-per-minute "$PACE_RATE" \
-        --arrival burst --connect-rate 100000 --patient 1 --abandon 0 --reconnect 0 --tabs 0 --misbehave 0 \
+        --prequeue 0 --arrival burst --connect-rate 100000 --patient 1 --abandon 0 --reconnect 0 --tabs 0 --misbehave 0 \
         --json --quiet >"$out/rush.json" 2>"$out/loadgen-rush.log" || {
         echo "loadgen exited with $? (see its report)" >&2
     }

@@ -1,16 +1,42 @@
 # Starts one floodgate release process for a benchmark section (sourced; needs
-# services_start and $FLOODGATE): a fresh PostgreSQL database and Redis prefix named
-# NAME, data in OUT/floodgate-NAME, log in OUT/floodgate-NAME.log, limits lifted for
-# load. Sets FG_URL, FG_PID and FG_DATA, and returns once /readyz answers.
+# services_start and $FLOODGATE): on the PostgreSQL database and Redis prefix named
+# SHARED (default NAME; created when missing, so replicas pass one SHARED name), data
+# in OUT/floodgate-NAME, log in OUT/floodgate-NAME.log, limits lifted for load. Extra
+# settings come from the environment (e.g. FLOODGATE_SIGNING_KEY for replicas). Sets
+# FG_URL, FG_PID and FG_DATA, and returns once /readyz answers.
 start_floodgate() {
+    local name=$1 out=$2 shared=${3:-$1} port
+    port=$(free_port)
+    FG_URL="http://127.0.0.1:$port"
+    FG_DATA="$out/floodgate-$name"
+    rm -rf "$FG_DATA"
+    if [ -z "$(as_postgres "$PG_BIN/psql" -h 127.0.0.1 -p "$PG_PORT" -U postgres -Atc \
+        "SELECT 1 FROM pg_database WHERE datname = 'bench_$shared'" postgres)" ]; then
+        as_postgres "$PG_BIN/psql" -h 127.0.0.1 -p "$PG_PORT" -U postgres -qc "CREATE DATABASE bench_$shared" postgres
+    fi
+    FLOODGATE_DATA_DIR="$FG_DATA" FLOODGATE_LISTEN="127.0.0.1:$port" \
+        REDIS_URL="$FLOODGATE_TEST_REDIS_URL" FLOODGATE_REDIS_PREFIX="$shared" \
+        DATABASE_URL="postgres://postgres@127.0.0.1:$PG_PORT/bench_$shared" \
+        FLOODGATE_AUTH_RATE_PER_SEC=100000 FLOODGATE_JOIN_RATE_PER_SEC=1000000 \
+        RUST_LOG=warn "$FLOODGATE" >"$FG_DATA.log" 2>&1 &
+    FG_PID=$!
+    for _ in $(seq 100); do
+        curl -fs "$FG_URL/readyz" >/dev/null && return 0
+        sleep 0.2
+    done
+    echo "floodgate ($name) did not become ready; see $FG_DATA.log" >&2
+    return 1
+}
+
+# Starts one floodgate release process on the embedded default (memory store +
+# SQLite in OUT/floodgate-NAME), limits lifted for load; sets FG_URL, FG_PID, FG_DATA.
+start_floodgate_embedded() {
     local name=$1 out=$2 port
     port=$(free_port)
     FG_URL="http://127.0.0.1:$port"
     FG_DATA="$out/floodgate-$name"
-    as_postgres "$PG_BIN/psql" -h 127.0.0.1 -p "$PG_PORT" -U postgres -qc "CREATE DATABASE bench_$name" postgres
-    FLOODGATE_DATA_DIR="$FG_DATA" FLOODGATE_LISTEN="127.0.0.1:$port" \
-        REDIS_URL="$FLOODGATE_TEST_REDIS_URL" FLOODGATE_REDIS_PREFIX="$name" \
-        DATABASE_URL="postgres://postgres@127.0.0.1:$PG_PORT/bench_$name" \
+    rm -rf "$FG_DATA"
+    env -u REDIS_URL -u DATABASE_URL FLOODGATE_DATA_DIR="$FG_DATA" FLOODGATE_LISTEN="127.0.0.1:$port" \
         FLOODGATE_AUTH_RATE_PER_SEC=100000 FLOODGATE_JOIN_RATE_PER_SEC=1000000 \
         RUST_LOG=warn "$FLOODGATE" >"$FG_DATA.log" 2>&1 &
     FG_PID=$!
