@@ -213,3 +213,19 @@ fn per_sec(n: u64, lo_us: i64, hi_us: i64) -> f64 {
     }
     round3(n as f64 * 1e6 / (hi_us - lo_us) as f64)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn join_rate_spans_first_arrival_to_last_answer() {
+        let mut burst = JoinSpan::default();
+        // Two fans: arrived at 1.0 s and 1.1 s, answered at 1.2 s and 1.5 s.
+        burst.add(1_000_000, 1_200_000);
+        burst.add(1_100_000, 1_500_000);
+        assert_eq!(per_sec(burst.n, burst.lo, burst.hi), 4.0);
+        let empty = JoinSpan::default();
+        assert_eq!(per_sec(empty.n, empty.lo, empty.hi), 0.0);
+    }
+}

@@ -24,6 +24,7 @@ struct Seen {
     token: String,
     ahead_rose: bool,
     admitted_messages: usize,
+    positions: u64,
 }
 
 /// Reads a fan's socket until admitted, then for `linger` more (to catch duplicates).
@@ -37,6 +38,7 @@ async fn watch_until_admitted(
     let mut ahead_rose = false;
     let mut admitted = None;
     let mut admitted_messages = 0;
+    let mut positions = 0;
     loop {
         let limit = if admitted.is_some() {
             linger
@@ -51,6 +53,7 @@ async fn watch_until_admitted(
                 let ahead = m["ahead"].as_u64().unwrap();
                 ahead_rose |= ahead > last_ahead;
                 last_ahead = ahead;
+                positions += 1;
             }
             "admitted" => {
                 admitted_messages += 1;
@@ -72,6 +75,7 @@ async fn watch_until_admitted(
         token,
         ahead_rose,
         admitted_messages,
+        positions,
     }
 }
 
@@ -195,6 +199,24 @@ async fn thousand_fans_fifo_within_rate_and_cap(backend: Backend) {
     let stats = app.stats(&event).await;
     assert_eq!(stats["admitted_total"], json!(FANS));
     assert_eq!(stats["waiting"], json!(0));
+    // Every position update a fan read was timed on its way out (tick fan-out metric).
+    let received: u64 = seen.iter().map(|s| s.positions).sum();
+    assert!(received > 0, "no fan saw its position move");
+    let metrics = app
+        .http
+        .get(format!("{}/metrics", app.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let timed: u64 = metrics
+        .lines()
+        .find_map(|l| l.strip_prefix("floodgate_position_fanout_seconds_count "))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("no fan-out count in {metrics}"));
+    assert!(timed >= received, "{timed} timed < {received} received");
     app.stop().await;
 }
 

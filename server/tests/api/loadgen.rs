@@ -57,6 +57,15 @@ async fn loadgen_plays_a_small_sale_and_audits_it(backend: Backend) {
         assert!(report.expected_errors.contains_key(code), "{code}: {text}");
     }
 
+    // Every admitted fan joined first, over a socket it opened. (This sale admits too
+    // fast for position gaps; the Crowd benchmark reports them.)
+    assert!(report.joins_per_sec > 0.0, "{text}");
+    assert!(report.join_latency_ms.count >= report.admitted, "{text}");
+    assert!(
+        report.connect_latency_ms.count >= report.join_latency_ms.count,
+        "{text}"
+    );
+
     let value = serde_json::to_value(&report).unwrap();
     for field in [
         "fans",
@@ -70,6 +79,9 @@ async fn loadgen_plays_a_small_sale_and_audits_it(backend: Backend) {
         "admission_rate_achieved_per_min",
         "admission_rate_configured_per_min",
         "holds_per_sec",
+        "connect_latency_ms",
+        "join_latency_ms",
+        "position_gap_ms",
         "errors",
         "unexpected_errors",
     ] {
