@@ -62,6 +62,7 @@ crowd_bench() {
     local out=$1 i entries=()
     : >"$out/crowd-samples.txt"
     openssl genpkey -algorithm ed25519 -out "$out/crowd-key.pem" 2>/dev/null
+    echo "$CROWD_SERVER_THREADS" >"$out/threads.txt"
     for i in $(seq "$CROWD_REPLICAS"); do
         TOKIO_WORKER_THREADS="$CROWD_SERVER_THREADS" \
             FLOODGATE_SIGNING_KEY="$out/crowd-key.pem" FLOODGATE_MAX_SOCKETS=19500 \

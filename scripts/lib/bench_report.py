@@ -165,8 +165,9 @@ def crowd():
     fo = fanout("crowd", "crowd")
     replicas = len(glob.glob(path("crowd", "crowd-metrics-*.txt")))
     gap = r["position_gap_ms"]
+    threads = open(path("crowd", "threads.txt")).read().strip() if have("crowd", "threads.txt") else "?"
     text = f"""_Measured {when('crowd')}._ Command: `scripts/bench.sh crowd` (see
-`scripts/lib/bench_crowd.sh`): {replicas} `floodgate` processes (one worker thread each)
+`scripts/lib/bench_crowd.sh`): {replicas} `floodgate` processes ({threads} worker threads each)
 sharing one Redis and one PostgreSQL, and `loadgen --url … ×{replicas} --fans {r['fans']:,}
 --prequeue 0 --arrival ramp --rate-per-minute {r['admission_rate_configured_per_min']:.0f} …`
 ({r['workers']} worker processes). The queue moves every second, so every waiting fan
@@ -209,8 +210,9 @@ profile is flat and mostly the kernel's loopback TCP path (send, and the receive
 softirq that runs on the sender's core); the user-space part is tokio wake-ups of each
 socket's task, the watch channel, and the WebSocket frame write. That is about 12 µs
 of CPU per `position` message, so ~100,000 messages a second take a core and a quarter
-of this machine's two. Earlier runs with two worker threads per replica (twelve
-threads on two cores) spread ticks further, so each replica runs one. What would meet
+of this machine's two. One worker thread per replica instead of two (six runtimes on
+two cores) did not help: in one run each, 46% against 51% of messages went out within
+0.5 s. What would meet
 the 1 s target for every socket: the load generator on other cores (here it takes over
 a quarter of the machine) or more cores for the replicas — fan-out is independent per
 replica, so it scales out.
@@ -286,20 +288,23 @@ every fan patient, all arriving at once, admission paced for over a minute.
 
 
 RUSH_NOTES = """
-How the join rate went from 839/s to this (each step found by measuring, kept in git):
+How the join rate went from 839/s to this, each step found by measuring and kept in git
+(probe runs: `loadgen --fans 15000 --prequeue 0 --arrival burst` against one embedded
+floodgate, joins/s as defined above):
 1. loadgen started every fan with its own `sleep_until`, and tokio's timer wheel has
    1 ms granularity, so arrivals were capped near 1,000/s whatever the server did
-   (server at 0.2 of a core). Fans due within a millisecond now start without a timer:
-   6,100 joins/s.
-2. `perf record` on the server during a 15,000-fan burst: 37% of its CPU in
+   (the server used 0.2 of a core). Fans due within a millisecond now start without a
+   timer: 6,100 joins/s (5,000 fans).
+2. `perf record` on the server during the burst: 37% of its CPU in
    `Room::refresh_flags`, which every connect ran over every local fan (O(n²) for a
    crowd). A connect now sets only its own fan's flags: 12,100/s.
 3. The next 40% was Ed25519 verification of each socket's session token. Sessions
    are now HS256 under a key derived from the signing key (only Floodgate reads
-   them; purchase tokens stay EdDSA): 18,400/s.
+   them; purchase tokens stay EdDSA): 19,600 and 17,900/s in two runs.
 What is left is the kernel's TCP accept/connect path and allocation (`_int_malloc` is
-the top user-space symbol), with loadgen opening the sockets on the same two cores; a
-burst of 15,000 above the SYN backlog also costs retransmits (connect p99).
+the top user-space symbol), with loadgen opening 15,000 sockets on the same two cores;
+a burst beyond the listen queue (`net.core.somaxconn` is 4096 here) also costs SYN
+retransmits, visible in the connect p99.
 """
 
 
