@@ -6,7 +6,7 @@
 export FLOODGATE_ADMIN_EMAIL=bench@floodgate.test FLOODGATE_ADMIN_PASSWORD=bench-password
 BENCH_SECONDS="${BENCH_SECONDS:-10}"
 HOLD_SEATS="${HOLD_SEATS:-300000}"
-CONFIRMS="${CONFIRMS:-60000}"
+CONFIRMS="${CONFIRMS:-90000}"
 
 checkout_bench() {
     local out=$1 data url pid

@@ -250,7 +250,7 @@ bulk-created accounts, minted with the server's key by `server/examples/bench_to
 
 Ratios: holds reach {hold_rps / health_rps:.0%} of the bare HTTP rate and {hold_rps / script_rps:.0%} of
 the hold script's own rate on this Redis. Targets (issue 4): holds ≥ 25,000/s with p99 ≤
-25 ms; confirms ≥ 5,000/s. Confirms beyond the 60,000 prepared holds re-confirm
+25 ms; confirms ≥ 5,000/s. Confirms beyond the 90,000 prepared holds re-confirm
 (idempotent reads), so "orders/s written" — orders in the database over the run's wall
 time — is the figure for writes.
 {CHECKOUT_NOTES}"""

@@ -3,6 +3,7 @@
 //! PostgreSQL. Queries use `$n` placeholders, which both backends accept.
 
 mod events;
+mod order_batch;
 mod orders;
 mod users;
 
@@ -32,6 +33,8 @@ pub enum Backend {
 #[derive(Clone, Debug)]
 pub struct Db {
     pool: AnyPool,
+    /// Group commit of orders (PostgreSQL only).
+    batcher: Option<std::sync::Arc<order_batch::OrderBatcher>>,
     backend: Backend,
 }
 
@@ -80,7 +83,14 @@ impl Db {
             Backend::Postgres => &POSTGRES_MIGRATIONS,
         };
         migrator.run(&pool).await.context("running migrations")?;
-        Ok(Self { pool, backend })
+        let direct = Self {
+            pool,
+            backend,
+            batcher: None,
+        };
+        let batcher = (backend == Backend::Postgres)
+            .then(|| std::sync::Arc::new(order_batch::OrderBatcher::start(direct.clone())));
+        Ok(Self { batcher, ..direct })
     }
 
     pub fn backend(&self) -> Backend {

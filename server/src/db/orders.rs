@@ -39,9 +39,19 @@ pub(super) const BATCH_ROWS: usize = 1_000;
 
 impl Db {
     /// Writes the order and its seats atomically and commits before returning. On
-    /// PostgreSQL one statement does it (a data-modifying CTE: one round trip, one
-    /// commit); SQLite takes a transaction of two statements.
+    /// PostgreSQL it goes through the group commit (`order_batch`): orders confirmed
+    /// together share a transaction.
     pub async fn write_order(&self, order: &Order) -> Result<Written, sqlx::Error> {
+        match &self.batcher {
+            Some(batcher) => batcher.write(order.clone()).await,
+            None => self.write_order_direct(order).await,
+        }
+    }
+
+    /// Writes one order on its own. On PostgreSQL one statement does it (a
+    /// data-modifying CTE: one round trip, one commit); SQLite takes a transaction of
+    /// two statements.
+    pub(super) async fn write_order_direct(&self, order: &Order) -> Result<Written, sqlx::Error> {
         if self.backend() == super::Backend::Postgres && order.seats.len() <= BATCH_ROWS {
             return self.write_order_in_one_statement(order).await;
         }

@@ -19,6 +19,7 @@ crate::both_backends!(
     sold_out_stops_admission_and_lapsed_holds_reopen_it,
     back_to_back_best_available_holds_all_succeed,
     the_database_refuses_a_seat_in_two_orders,
+    orders_written_together_each_get_their_own_outcome,
 );
 
 /// The last line of defence, whatever the store says: the (event, seat) key.
@@ -58,6 +59,101 @@ async fn the_database_refuses_a_seat_in_two_orders(backend: Backend) {
         db.sold_seats(event.parse().unwrap()).await.unwrap(),
         vec![3, 4]
     );
+    app.stop().await;
+}
+
+/// Confirms that arrive together share a transaction on PostgreSQL (group commit);
+/// each still gets its own outcome: created, the order its hold already has, or
+/// refused for a seat another order took — and no seat is sold twice.
+async fn orders_written_together_each_get_their_own_outcome(backend: Backend) {
+    use server::db::Written;
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    let event = app.seated_event(hundred_seats(), 300, 4).await;
+    let (user, _) = buyer(&app, &event, 4, 600_000).await;
+    let order = |hold: String, seats: Vec<u32>| server::db::Order {
+        id: uuid::Uuid::now_v7().to_string(),
+        event: event.parse().unwrap(),
+        user,
+        hold_id: hold,
+        total_cents: 100,
+        seats,
+        created_at_ms: 0,
+    };
+    let mut orders = Vec::new();
+    for i in 0..40 {
+        orders.push(order(format!("h{i}"), vec![2 * i, 2 * i + 1]));
+    }
+    for i in 0..5 {
+        // The same hold confirmed twice, and another hold wanting one of its seats.
+        orders.push(order(format!("h{i}"), vec![2 * i, 2 * i + 1]));
+        orders.push(order(format!("x{i}"), vec![2 * i + 1, 80 + i]));
+    }
+    let db = &app.state.db;
+    let results = futures_util::future::join_all(orders.iter().map(|o| db.write_order(o))).await;
+    let mut created: HashMap<String, (String, Vec<u32>)> = HashMap::new();
+    let mut existing: Vec<(String, String)> = Vec::new();
+    let mut refused: HashSet<String> = HashSet::new();
+    for (o, result) in orders.iter().zip(results) {
+        match result.unwrap() {
+            Written::Created(w) => {
+                assert_eq!(w.id, o.id);
+                let before = created.insert(o.hold_id.clone(), (w.id, w.seats));
+                assert!(before.is_none(), "{} created twice", o.hold_id);
+            }
+            Written::Existing(w) => existing.push((o.hold_id.clone(), w.id)),
+            Written::SeatTaken => {
+                refused.insert(o.hold_id.clone());
+            }
+        }
+    }
+    for (hold, id) in &existing {
+        assert_eq!(created.get(hold).map(|c| &c.0), Some(id), "{hold}");
+    }
+    for i in 0..40 {
+        let hold = format!("h{i}");
+        let rival = format!("x{i}");
+        if i >= 5 {
+            assert!(created.contains_key(&hold), "{hold} had no rival");
+            continue;
+        }
+        // Exactly one of the two rivals for seat 2i+1 won; the other got nothing.
+        assert_ne!(created.contains_key(&hold), created.contains_key(&rival));
+        let loser = if created.contains_key(&hold) {
+            rival
+        } else {
+            hold
+        };
+        assert!(
+            refused.contains(&loser),
+            "{loser} neither won nor was refused"
+        );
+    }
+    // Together again, with no seat conflict: new holds, and holds confirmed above.
+    let mut again = Vec::new();
+    for i in 0..10 {
+        again.push(order(format!("y{i}"), vec![85 + i]));
+    }
+    for i in 10..15 {
+        again.push(order(format!("h{i}"), vec![2 * i, 2 * i + 1]));
+    }
+    let results = futures_util::future::join_all(again.iter().map(|o| db.write_order(o))).await;
+    for (o, result) in again.iter().zip(results) {
+        match (o.hold_id.starts_with('y'), result.unwrap()) {
+            (true, Written::Created(w)) => {
+                assert_eq!(w.id, o.id);
+                created.insert(o.hold_id.clone(), (w.id, w.seats));
+            }
+            (false, Written::Existing(w)) => assert_eq!(w.id, created[&o.hold_id].0),
+            (_, other) => panic!("{}: {other:?}", o.hold_id),
+        }
+    }
+    let mut sold: Vec<u32> = created.values().flat_map(|c| c.1.clone()).collect();
+    sold.sort_unstable();
+    let distinct: HashSet<u32> = sold.iter().copied().collect();
+    assert_eq!(distinct.len(), sold.len(), "a seat in two orders");
+    assert_eq!(db.sold_seats(event.parse().unwrap()).await.unwrap(), sold);
     app.stop().await;
 }
 
