@@ -7,6 +7,7 @@ export FLOODGATE_ADMIN_EMAIL=bench@floodgate.test FLOODGATE_ADMIN_PASSWORD=bench
 BENCH_SECONDS="${BENCH_SECONDS:-10}"
 HOLD_SEATS="${HOLD_SEATS:-300000}"
 CONFIRMS="${CONFIRMS:-90000}"
+CHECKOUT_FANS="${CHECKOUT_FANS:-20000}"
 
 checkout_bench() {
     local out=$1 data url pid
@@ -42,6 +43,16 @@ checkout_bench() {
     # shellcheck disable=SC2046
     redis-benchmark -p "$REDIS_PORT" -c 50 -n 200000 -r 1000000 --csv \
         $("$TOOL" hold-command "$FLOODGATE_TEST_REDIS_URL" checkout "$script_event") >"$out/redis_hold.csv"
+
+    # loadgen on the same endpoints, beside wrk: every fan pre-queued, all admitted at
+    # the opening at once, each holding one best-available seat and confirming.
+    echo "    loadgen: $CHECKOUT_FANS fans admitted at once, holding and confirming" >&2
+    "$LOADGEN" --url "$url" --fans "$CHECKOUT_FANS" --prequeue 1 --seats $((2 * CHECKOUT_FANS)) \
+        --quantity 1 --hold-mode best --rate-per-minute $((60 * CHECKOUT_FANS)) \
+        --patient 1 --abandon 0 --reconnect 0 --tabs 0 --misbehave 0 \
+        --json --quiet >"$out/loadgen_checkout.json" 2>"$out/loadgen-checkout.log" || {
+        echo "loadgen exited with $? (see its report)" >&2
+    }
 
     kill "$pid" && wait "$pid" || true
 }

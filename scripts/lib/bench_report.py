@@ -253,11 +253,28 @@ the hold script's own rate on this Redis. Targets (issue 4): holds ≥ 25,000/s 
 25 ms; confirms ≥ 5,000/s. Confirms beyond the 90,000 prepared holds re-confirm
 (idempotent reads), so "orders/s written" — orders in the database over the run's wall
 time — is the figure for writes.
-{CHECKOUT_NOTES}"""
+{loadgen_checkout()}{CHECKOUT_NOTES}"""
 
 
 CHECKOUT_NOTES = """
 Where the time goes is written in the profile notes below (section "Profiles").
+"""
+
+
+def loadgen_checkout():
+    if not have("checkout", "loadgen_checkout.json"):
+        return ""
+    r = load("checkout", "loadgen_checkout.json")
+    h, c = r["hold_latency_ms"], r["confirm_latency_ms"]
+    return f"""
+**loadgen on the same server, beside wrk**: `loadgen --fans {r['fans']:,} --prequeue 1
+--seats {r['capacity']:,} --quantity 1 --hold-mode best …`: every fan pre-queued and
+admitted at the opening at once, then each holds one best-available seat and confirms,
+over its own HTTP connection pool (one tokio task per fan rather than wrk's 64 looping
+connections). Holds: {r['holds_per_sec']:,.0f}/s from the first sent to the last held
+({r['holds']:,} holds), latency p50 / p90 / p99 / max {h['p50']} / {h['p90']} / {h['p99']} / {h['max']} ms;
+confirms p50 / p99 {c['p50']} / {c['p99']} ms; sold {r['sold']:,}, oversold {r['oversold_seats']},
+5xx {r['server_5xx']}; audit {'passed' if r['passed'] else 'FAILED: ' + '; '.join(r['failures'])}.
 """
 
 
