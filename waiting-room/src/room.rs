@@ -168,6 +168,17 @@ impl Room {
     /// waiting ticket resumes it (same ticket, same place, fresh grace); an admitted
     /// fan gets the purchase token again.
     pub async fn connect(self: &Arc<Self>, user: UserId) -> Result<FanHandle, StoreError> {
+        let (handle, first) = self.attach(user);
+        if first {
+            self.resume(user).await?;
+        }
+        Ok(handle)
+    }
+
+    /// Registers a socket for `user` without reading the store; `true` when it is the
+    /// fan's only socket here, which should then either [`Self::resume`] or
+    /// [`Self::join`] (a join answers everything a resume would, in one store call).
+    pub fn attach(self: &Arc<Self>, user: UserId) -> (FanHandle, bool) {
         let (rx, first) = {
             let mut st = self.lock();
             // Only this fan's view takes the event's flags: a connect stays O(1) in
@@ -193,19 +204,23 @@ impl Room {
             user,
             rx,
         };
-        if first {
-            match self.store.status(self.event, user).await? {
-                Some(TicketStatus {
-                    state: TicketState::Prequeue | TicketState::Queued { .. },
-                    ..
-                }) => self.join(user).await?,
-                Some(status) if status.state != TicketState::Left => {
-                    self.apply_status(user, status)
-                }
-                _ => {}
+        (handle, first)
+    }
+
+    /// Picks up the ticket `user` may already hold: a waiting one is resumed (same
+    /// ticket, same place, fresh grace), an admitted fan gets its purchase token again.
+    pub async fn resume(&self, user: UserId) -> Result<(), StoreError> {
+        match self.store.status(self.event, user).await? {
+            Some(TicketStatus {
+                state: TicketState::Prequeue | TicketState::Queued { .. },
+                ..
+            }) => self.join(user).await,
+            Some(status) if status.state != TicketState::Left => {
+                self.apply_status(user, status);
+                Ok(())
             }
+            _ => Ok(()),
         }
-        Ok(handle)
     }
 
     /// Joins the queue (idempotent: a second tab or a reconnect gets the same ticket).

@@ -240,3 +240,39 @@ async fn a_second_socket_shares_the_ticket_and_the_last_one_out_starts_the_grace
     drop(tab2);
     assert_eq!(s.room.local_fans(), 0);
 }
+
+#[tokio::test]
+async fn a_first_socket_that_joins_at_once_costs_one_store_call() {
+    let s = setup(60, 10).await;
+    let user = UserId::new();
+    let calls = || s.store.calls.load(Ordering::SeqCst);
+    let before = calls();
+    let (fan, first) = s.room.attach(user);
+    assert!(first);
+    assert_eq!(calls(), before, "attaching reads nothing");
+    s.room.join(user).await.unwrap();
+    assert_eq!(calls(), before + 1, "the join is the only store call");
+    let ticket = match &fan.views().borrow().phase {
+        FanPhase::Queued { ticket, .. } => ticket.clone(),
+        other => panic!("{other:?}"),
+    };
+    // Reconnecting and joining again: the same ticket, still one call.
+    drop(fan);
+    let (again, first) = s.room.attach(user);
+    assert!(first);
+    let before = calls();
+    s.room.join(user).await.unwrap();
+    assert_eq!(calls(), before + 1);
+    assert!(matches!(
+        &again.views().borrow().phase,
+        FanPhase::Queued { ticket: t, .. } if *t == ticket
+    ));
+    // Without a join, resuming reads the status and refreshes the ticket's grace.
+    drop(again);
+    let (back, _) = s.room.attach(user);
+    s.room.resume(user).await.unwrap();
+    assert!(matches!(
+        &back.views().borrow().phase,
+        FanPhase::Queued { ticket: t, .. } if *t == ticket
+    ));
+}

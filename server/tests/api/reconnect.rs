@@ -28,7 +28,8 @@ async fn reconnect_keeps_the_place_until_the_grace_runs_out(backend: Backend) {
     let mut fan_b = app.connect(&event, b).await;
     let ticket_b = fan_b.join().await;
     let mut fan_c = app.connect(&event, c).await;
-    assert_eq!(fan_c.join().await["ahead"], json!(2));
+    let ticket_c = fan_c.join().await;
+    assert_eq!(ticket_c["ahead"], json!(2));
 
     // A drops and comes back quickly: the same ticket and place, without re-joining.
     fan_a.close().await;
@@ -37,6 +38,14 @@ async fn reconnect_keeps_the_place_until_the_grace_runs_out(backend: Backend) {
     let resumed = fan_a.expect("queued", Duration::from_secs(5)).await;
     assert_eq!(resumed["ticket"], ticket_a["ticket"]);
     assert_eq!(resumed["ahead"], json!(0));
+
+    // C drops and comes back joining at once (the join answers for the resume): the
+    // same ticket and place too.
+    fan_c.close().await;
+    let mut fan_c = app.connect(&event, c).await;
+    let rejoined = fan_c.join().await;
+    assert_eq!(rejoined["ticket"], ticket_c["ticket"]);
+    assert_eq!(rejoined["ahead"], json!(2));
 
     // B drops for longer than the grace period: its ticket leaves the queue.
     fan_b.close().await;
