@@ -149,6 +149,20 @@ async fn orders_written_together_each_get_their_own_outcome(backend: Backend) {
             (_, other) => panic!("{}: {other:?}", o.hold_id),
         }
     }
+    // A new hold confirmed twice at once: one order, and the repeat finds it.
+    let twice = [order("z0".into(), vec![95]), order("z0".into(), vec![95])];
+    let results = futures_util::future::join_all(twice.iter().map(|o| db.write_order(o))).await;
+    let (mut new, mut found) = (Vec::new(), Vec::new());
+    for result in results {
+        match result.unwrap() {
+            Written::Created(w) => new.push(w),
+            Written::Existing(w) => found.push(w),
+            Written::SeatTaken => panic!("a repeat of a hold refused"),
+        }
+    }
+    assert_eq!((new.len(), found.len()), (1, 1));
+    assert_eq!(new[0].id, found[0].id);
+    created.insert("z0".into(), (new[0].id.clone(), new[0].seats.clone()));
     let mut sold: Vec<u32> = created.values().flat_map(|c| c.1.clone()).collect();
     sold.sort_unstable();
     let distinct: HashSet<u32> = sold.iter().copied().collect();
