@@ -275,6 +275,12 @@ connections). Holds: {r['holds_per_sec']:,.0f}/s from the first sent to the last
 ({r['holds']:,} holds), latency p50 / p90 / p99 / max {h['p50']} / {h['p90']} / {h['p99']} / {h['max']} ms;
 confirms p50 / p99 {c['p50']} / {c['p99']} ms; sold {r['sold']:,}, oversold {r['oversold_seats']},
 5xx {r['server_5xx']}; audit {'passed' if r['passed'] else 'FAILED: ' + '; '.join(r['failures'])}.
+The hold tail (p99 about 2 s in every run) is the server's run queue, not the network:
+admitting all {r['fans']:,} fans in one step puts their `admitted` messages, token signing and
+holds in the same second. A `curl /healthz` probe every 30 ms during such a burst (on the
+embedded server) connected in 0.1 ms but waited up to 1–5 s for some answers, with no SYN
+retransmits or listen overflows (`nstat`). A sale's admission rate exists to prevent such
+a burst.
 """
 
 
