@@ -14,6 +14,7 @@ pub mod event;
 pub mod extract;
 pub mod limits;
 pub mod metrics;
+pub mod observe;
 pub mod queue_session;
 pub mod routes;
 pub mod state;

@@ -1,7 +1,9 @@
 //! Process counters and histograms, rendered as Prometheus text at `/metrics`.
 
+use std::collections::HashMap;
 use std::fmt::Write;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 #[derive(Default)]
@@ -13,16 +15,18 @@ pub struct Metrics {
     pub rate_limited: AtomicU64,
     /// From a room's position push to the `position` message written on a socket.
     pub position_fanout: Histogram,
+    /// Time to answer HTTP requests, per route template.
+    pub http: RouteTimes,
 }
 
-/// Upper bounds (seconds) of the fan-out histogram's buckets.
-const FANOUT_BUCKETS: [f64; 14] = [
+/// Upper bounds (seconds) of every histogram's buckets.
+const BUCKETS: [f64; 14] = [
     0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 0.75, 1.0, 1.5, 2.5, 5.0,
 ];
 
 /// A Prometheus histogram with fixed buckets, lock-free, plus the largest value seen.
 pub struct Histogram {
-    buckets: [AtomicU64; FANOUT_BUCKETS.len()],
+    buckets: [AtomicU64; BUCKETS.len()],
     count: AtomicU64,
     sum_us: AtomicU64,
     max_us: AtomicU64,
@@ -43,7 +47,7 @@ impl Histogram {
     pub fn observe(&self, value: Duration) {
         let secs = value.as_secs_f64();
         // Counts per bucket are not cumulative here; rendering accumulates them.
-        if let Some(i) = FANOUT_BUCKETS.iter().position(|b| secs <= *b) {
+        if let Some(i) = BUCKETS.iter().position(|b| secs <= *b) {
             self.buckets[i].fetch_add(1, Ordering::Relaxed);
         }
         let us = u64::try_from(value.as_micros()).unwrap_or(u64::MAX);
@@ -54,20 +58,70 @@ impl Histogram {
 
     fn render(&self, out: &mut String, name: &str, help: &str) {
         let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} histogram");
-        let mut cumulative = 0;
-        for (bound, n) in FANOUT_BUCKETS.iter().zip(&self.buckets) {
-            cumulative += n.load(Ordering::Relaxed);
-            let _ = writeln!(out, "{name}_bucket{{le=\"{bound}\"}} {cumulative}");
-        }
-        let count = self.count.load(Ordering::Relaxed);
-        let sum = self.sum_us.load(Ordering::Relaxed) as f64 / 1e6;
-        let _ = writeln!(out, "{name}_bucket{{le=\"+Inf\"}} {count}");
-        let _ = writeln!(out, "{name}_sum {sum}\n{name}_count {count}");
+        self.render_series(out, name, "");
         let max = self.max_us.load(Ordering::Relaxed) as f64 / 1e6;
         let _ = writeln!(
             out,
             "# HELP {name}_max Largest value observed.\n# TYPE {name}_max gauge\n{name}_max {max}"
         );
+    }
+}
+
+impl Histogram {
+    /// One series' buckets, sum and count; `labels` is empty or `key="value",` pairs.
+    fn render_series(&self, out: &mut String, name: &str, labels: &str) {
+        let mut cumulative = 0;
+        for (bound, n) in BUCKETS.iter().zip(&self.buckets) {
+            cumulative += n.load(Ordering::Relaxed);
+            let _ = writeln!(out, "{name}_bucket{{{labels}le=\"{bound}\"}} {cumulative}");
+        }
+        let count = self.count.load(Ordering::Relaxed);
+        let sum = self.sum_us.load(Ordering::Relaxed) as f64 / 1e6;
+        let _ = writeln!(out, "{name}_bucket{{{labels}le=\"+Inf\"}} {count}");
+        let set = labels.trim_end_matches(',');
+        let set = if set.is_empty() {
+            String::new()
+        } else {
+            format!("{{{set}}}")
+        };
+        let _ = writeln!(out, "{name}_sum{set} {sum}\n{name}_count{set} {count}");
+    }
+}
+
+/// A histogram per route template (a bounded set: the router's own paths).
+#[derive(Default)]
+pub struct RouteTimes {
+    routes: RwLock<HashMap<String, Arc<Histogram>>>,
+}
+
+impl RouteTimes {
+    pub fn observe(&self, route: &str, took: Duration) {
+        let known = self
+            .routes
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(route)
+            .cloned();
+        let histogram = known.unwrap_or_else(|| {
+            self.routes
+                .write()
+                .unwrap_or_else(|e| e.into_inner())
+                .entry(route.to_owned())
+                .or_default()
+                .clone()
+        });
+        histogram.observe(took);
+    }
+
+    fn render(&self, out: &mut String, name: &str, help: &str) {
+        let routes = self.routes.read().unwrap_or_else(|e| e.into_inner());
+        let mut names: Vec<&String> = routes.keys().collect();
+        names.sort();
+        let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} histogram");
+        for route in names {
+            let labels = format!("route=\"{}\",", route.replace('"', "'"));
+            routes[route].render_series(out, name, &labels);
+        }
     }
 }
 
@@ -120,6 +174,11 @@ impl Metrics {
             &mut out,
             "floodgate_position_fanout_seconds",
             "From a room's position push to its position message written on a socket.",
+        );
+        self.http.render(
+            &mut out,
+            "floodgate_http_request_seconds",
+            "Time to answer an HTTP request (WebSockets: the upgrade), by route.",
         );
         out
     }

@@ -36,7 +36,7 @@ pub struct Shared {
     pub auth_limit: IpLimiter,
     pub join_limit: IpLimiter,
     pub sockets: SocketGate,
-    pub metrics: Metrics,
+    pub metrics: Arc<Metrics>,
     /// Events by id, refreshed from the database every few seconds and on every admin
     /// change. A `std` RwLock: read on every socket connect, never held across `.await`.
     pub events: RwLock<HashMap<EventId, Event>>,

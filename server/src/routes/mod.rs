@@ -32,9 +32,14 @@ pub fn router(state: AppState) -> Router {
     if state.config.role != Role::Queue {
         api = api.merge(checkout::router());
     }
+    let metrics = state.metrics.clone();
     Router::new()
         .nest("/api/v1", api)
         .merge(ops::router())
+        .route_layer(axum::middleware::from_fn_with_state(
+            metrics,
+            crate::observe::observe,
+        ))
         .fallback(crate::error::not_found)
         .with_state(state)
 }

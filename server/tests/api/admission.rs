@@ -217,6 +217,11 @@ async fn thousand_fans_fifo_within_rate_and_cap(backend: Backend) {
         .and_then(|v| v.parse().ok())
         .unwrap_or_else(|| panic!("no fan-out count in {metrics}"));
     assert!(timed >= received, "{timed} timed < {received} received");
+    // Requests are timed by route template (the stats calls above among them).
+    assert!(
+        metrics.contains("floodgate_http_request_seconds_count{route=\"/api/v1/"),
+        "{metrics}"
+    );
     app.stop().await;
 }
 
