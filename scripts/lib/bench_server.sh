@@ -20,12 +20,7 @@ start_floodgate() {
         FLOODGATE_AUTH_RATE_PER_SEC=100000 FLOODGATE_JOIN_RATE_PER_SEC=1000000 \
         RUST_LOG=warn "$FLOODGATE" >"$FG_DATA.log" 2>&1 &
     FG_PID=$!
-    for _ in $(seq 100); do
-        curl -fs "$FG_URL/readyz" >/dev/null && return 0
-        sleep 0.2
-    done
-    echo "floodgate ($name) did not become ready; see $FG_DATA.log" >&2
-    return 1
+    wait_ready "$name"
 }
 
 # Starts one floodgate release process on the embedded default (memory store +
@@ -40,10 +35,15 @@ start_floodgate_embedded() {
         FLOODGATE_AUTH_RATE_PER_SEC=100000 FLOODGATE_JOIN_RATE_PER_SEC=1000000 \
         RUST_LOG=warn "$FLOODGATE" >"$FG_DATA.log" 2>&1 &
     FG_PID=$!
+    wait_ready "$name"
+}
+
+# Returns once $FG_URL/readyz answers (20 s at most).
+wait_ready() {
     for _ in $(seq 100); do
         curl -fs "$FG_URL/readyz" >/dev/null && return 0
         sleep 0.2
     done
-    echo "floodgate ($name) did not become ready; see $FG_DATA.log" >&2
+    echo "floodgate ($1) did not become ready; see $FG_DATA.log" >&2
     return 1
 }

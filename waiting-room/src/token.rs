@@ -195,10 +195,7 @@ impl SigningKeys {
 
     /// Signs any claims with this key, `kid` in the header.
     pub fn sign<C: Serialize>(&self, claims: &C) -> String {
-        let mut header = Header::new(Algorithm::EdDSA);
-        header.kid = Some(self.kid.clone());
-        jsonwebtoken::encode(&header, claims, &self.encoding)
-            .expect("Ed25519 signing of serialisable claims cannot fail")
+        self.sign_with(Algorithm::EdDSA, &self.encoding, claims)
     }
 
     /// Verifies signature (EdDSA only), issuer, audience, `exp` and `nbf`.
@@ -213,10 +210,14 @@ impl SigningKeys {
     /// Signs claims only Floodgate replicas will verify (HS256 under the derived key,
     /// `kid` in the header).
     pub fn sign_local<C: Serialize>(&self, claims: &C) -> String {
-        let mut header = Header::new(Algorithm::HS256);
+        self.sign_with(Algorithm::HS256, &self.local_encoding, claims)
+    }
+
+    fn sign_with<C: Serialize>(&self, alg: Algorithm, key: &EncodingKey, claims: &C) -> String {
+        let mut header = Header::new(alg);
         header.kid = Some(self.kid.clone());
-        jsonwebtoken::encode(&header, claims, &self.local_encoding)
-            .expect("HMAC signing of serialisable claims cannot fail")
+        jsonwebtoken::encode(&header, claims, key)
+            .expect("signing serialisable claims with a valid key cannot fail")
     }
 
     /// Verifies a token of [`Self::sign_local`]: HS256 only, issuer, audience, times.

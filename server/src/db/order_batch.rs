@@ -15,7 +15,7 @@ use std::sync::Arc;
 
 use tokio::sync::{mpsc, oneshot, Mutex};
 
-use super::orders::{Order, Written};
+use super::orders::{insert_order_seats, Order, SeatRow, Written};
 use super::Db;
 
 /// Batches in flight at once (each holds one pooled connection while it writes).
@@ -162,30 +162,18 @@ impl Db {
             .iter()
             .map(|r| r.try_get::<String, _>("id"))
             .collect::<Result<_, _>>()?;
-        let seats: Vec<(String, i64, &str)> = orders
+        let events: Vec<String> = orders.iter().map(|o| o.event.to_string()).collect();
+        let rows: Vec<SeatRow> = orders
             .iter()
-            .filter(|o| created.contains(&o.id))
-            .flat_map(|o| {
-                let event = o.event.to_string();
+            .zip(&events)
+            .filter(|(o, _)| created.contains(&o.id))
+            .flat_map(|(o, event)| {
                 o.seats
                     .iter()
-                    .map(move |s| (event.clone(), i64::from(*s), o.id.as_str()))
+                    .map(move |s| (event.as_str(), i64::from(*s), o.id.as_str()))
             })
             .collect();
-        for chunk in seats.chunks(super::orders::BATCH_ROWS) {
-            let values: Vec<String> = (0..chunk.len())
-                .map(|i| format!("(${}, ${}, ${})", 3 * i + 1, 3 * i + 2, 3 * i + 3))
-                .collect();
-            let sql = format!(
-                "INSERT INTO order_seats (event_id, seat_index, order_id) VALUES {}",
-                values.join(", ")
-            );
-            let mut q = sqlx::query(&sql);
-            for (event, seat, order) in chunk {
-                q = q.bind(event.as_str()).bind(*seat).bind(*order);
-            }
-            q.execute(&mut *tx).await?;
-        }
+        insert_order_seats(&mut tx, &rows).await?;
         tx.commit().await?;
         Ok(created)
     }

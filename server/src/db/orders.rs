@@ -80,26 +80,18 @@ impl Db {
             Err(e) => return Err(e),
         }
         let event = order.event.to_string();
-        for chunk in order.seats.chunks(BATCH_ROWS) {
-            let values: Vec<String> = (0..chunk.len())
-                .map(|i| format!("(${}, ${}, ${})", 3 * i + 1, 3 * i + 2, 3 * i + 3))
-                .collect();
-            let sql = format!(
-                "INSERT INTO order_seats (event_id, seat_index, order_id) VALUES {}",
-                values.join(", ")
-            );
-            let mut q = sqlx::query(&sql);
-            for seat in chunk {
-                q = q.bind(event.clone()).bind(i64::from(*seat)).bind(&order.id);
+        let rows: Vec<SeatRow> = order
+            .seats
+            .iter()
+            .map(|s| (event.as_str(), i64::from(*s), order.id.as_str()))
+            .collect();
+        match insert_order_seats(&mut tx, &rows).await {
+            Ok(()) => {}
+            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
+                tx.rollback().await?;
+                return Ok(Written::SeatTaken);
             }
-            match q.execute(&mut *tx).await {
-                Ok(_) => {}
-                Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
-                    tx.rollback().await?;
-                    return Ok(Written::SeatTaken);
-                }
-                Err(e) => return Err(e),
-            }
+            Err(e) => return Err(e),
         }
         tx.commit().await?;
         Ok(Written::Created(order.clone()))
@@ -171,6 +163,32 @@ impl Db {
             .map(|r| super::events::int(r, "seat_index"))
             .collect()
     }
+}
+
+/// One row of `order_seats`: event id, seat index, order id.
+pub(super) type SeatRow<'a> = (&'a str, i64, &'a str);
+
+/// Inserts seat rows in multi-row statements of [`BATCH_ROWS`] (a taken seat fails
+/// with the primary key's unique violation).
+pub(super) async fn insert_order_seats(
+    conn: &mut sqlx::AnyConnection,
+    rows: &[SeatRow<'_>],
+) -> Result<(), sqlx::Error> {
+    for chunk in rows.chunks(BATCH_ROWS) {
+        let values: Vec<String> = (0..chunk.len())
+            .map(|i| format!("(${}, ${}, ${})", 3 * i + 1, 3 * i + 2, 3 * i + 3))
+            .collect();
+        let sql = format!(
+            "INSERT INTO order_seats (event_id, seat_index, order_id) VALUES {}",
+            values.join(", ")
+        );
+        let mut q = sqlx::query(&sql);
+        for (event, seat, order) in chunk {
+            q = q.bind(*event).bind(*seat).bind(*order);
+        }
+        q.execute(&mut *conn).await?;
+    }
+    Ok(())
 }
 
 const ORDER_SELECT: &str =
