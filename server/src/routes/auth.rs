@@ -14,7 +14,6 @@ use crate::auth::issue_session;
 use crate::db::Created;
 use crate::error::ApiError;
 use crate::extract::AppJson;
-use crate::metrics::Metrics;
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
@@ -62,12 +61,7 @@ fn check_password(password: &str) -> Result<(), ApiError> {
 }
 
 fn rate_limit(state: &AppState, parts: &Parts) -> Result<(), ApiError> {
-    state
-        .auth_limit
-        .check(super::client_ip(parts, state.config.trusted_proxy_hops))
-        .inspect_err(|_| {
-            Metrics::inc(&state.metrics.rate_limited);
-        })
+    super::rate_limit(state, &state.auth_limit, parts)
 }
 
 async fn register(

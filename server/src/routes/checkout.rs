@@ -19,7 +19,6 @@ use crate::checkout::holds::{self, HoldAnswer, HoldBody, OrderAnswer};
 use crate::checkout::{render, SeatEvent, SeatRoom};
 use crate::error::ApiError;
 use crate::extract::{AppJson, PurchaseToken, Session};
-use crate::metrics::Metrics;
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
@@ -121,10 +120,7 @@ async fn seats_ws(
     parts: Parts,
     ws: WebSocketUpgrade,
 ) -> Result<Response, ApiError> {
-    state
-        .join_limit
-        .check(super::client_ip(&parts, state.config.trusted_proxy_hops))
-        .inspect_err(|_| Metrics::inc(&state.metrics.rate_limited))?;
+    super::rate_limit(&state, &state.join_limit, &parts)?;
     let room = seat_room(&state, &id).await?;
     let slot = state.sockets.acquire()?;
     let tracker = state.sessions.clone();

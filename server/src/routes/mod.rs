@@ -44,6 +44,17 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
+/// Takes one request from the client's budget in `limiter` (counting refusals).
+pub(crate) fn rate_limit(
+    state: &AppState,
+    limiter: &crate::limits::IpLimiter,
+    parts: &Parts,
+) -> Result<(), crate::error::ApiError> {
+    limiter
+        .check(client_ip(parts, state.config.trusted_proxy_hops))
+        .inspect_err(|_| crate::metrics::Metrics::inc(&state.metrics.rate_limited))
+}
+
 /// The client's address for rate limiting: with `hops` trusted proxies in front, the
 /// X-Forwarded-For entry that many places from the right (the address the outermost
 /// trusted proxy saw); otherwise, or when the header is short or malformed, the peer.

@@ -13,7 +13,6 @@ use waiting_room::EventId;
 
 use crate::error::ApiError;
 use crate::extract::Session;
-use crate::metrics::Metrics;
 use crate::queue_session::{self, MAX_FRAME_BYTES};
 use crate::state::AppState;
 
@@ -45,10 +44,7 @@ async fn queue_ws(
     session: Result<Session, ApiError>,
     ws: WebSocketUpgrade,
 ) -> Result<Response, ApiError> {
-    state
-        .join_limit
-        .check(super::client_ip(&parts, state.config.trusted_proxy_hops))
-        .inspect_err(|_| Metrics::inc(&state.metrics.rate_limited))?;
+    super::rate_limit(&state, &state.join_limit, &parts)?;
     let session = session?;
     let event = state.event(parse_event_id(&id)?).await?;
     if event.closed {
