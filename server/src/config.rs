@@ -92,6 +92,17 @@ pub struct Config {
     #[arg(long, env = "FLOODGATE_ARGON2_MEMORY_KIB", default_value_t = 19_456)]
     pub argon2_memory_kib: u32,
 
+    /// Serve the web pages from this folder (a `web/` build) instead of the copy
+    /// embedded in the binary; for working on the pages.
+    #[arg(long, env = "FLOODGATE_WEB_DIR")]
+    pub web_dir: Option<PathBuf>,
+
+    /// Mark the browser session cookie `Secure` on every response. Without it, the
+    /// cookie is `Secure` when the request came over HTTPS (its `Origin`, or
+    /// `X-Forwarded-Proto` from a trusted proxy, says so).
+    #[arg(long, env = "FLOODGATE_SECURE_COOKIES")]
+    pub secure_cookies: bool,
+
     /// Seconds to let sockets drain on shutdown before closing them.
     #[arg(long, env = "FLOODGATE_SHUTDOWN_GRACE_SECS", default_value_t = 10)]
     pub shutdown_grace_secs: u64,
@@ -108,6 +119,7 @@ impl Config {
         c.signing_key = None;
         c.admin_email = None;
         c.admin_password = None;
+        c.web_dir = None;
         c
     }
 }

@@ -130,11 +130,6 @@ impl From<waiting_room::store::StoreError> for ApiError {
     }
 }
 
-/// A response for a route the router does not know.
-pub async fn not_found() -> ApiError {
-    ApiError::NotFound("route")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

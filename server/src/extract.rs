@@ -1,5 +1,6 @@
 //! Extractors that speak the contract's error shape: JSON bodies, sessions (Bearer
-//! header, or `?access_token=` for browser WebSockets) and admin sessions.
+//! header, `?access_token=` for WebSockets, or the browser's session cookie, held to
+//! the origin rule of [`crate::cookie`]) and admin sessions.
 
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{FromRef, FromRequest, FromRequestParts, Request};
@@ -10,6 +11,7 @@ use waiting_room::token::{PurchaseClaims, TokenError, PURCHASE_AUDIENCE};
 use waiting_room::UserId;
 
 use crate::auth::verify_session;
+use crate::cookie;
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -47,6 +49,8 @@ fn json_error(rejection: JsonRejection) -> ApiError {
 pub struct Session {
     pub user: UserId,
     pub admin: bool,
+    /// When the session token expires, Unix seconds.
+    pub expires_at: i64,
 }
 
 impl<S> FromRequestParts<S> for Session
@@ -58,13 +62,21 @@ where
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let state = AppState::from_ref(state);
-        let token = bearer(parts)
-            .or_else(|| query_token(parts))
-            .ok_or(ApiError::Unauthorized)?;
+        let token = match bearer(parts).or_else(|| query_token(parts)) {
+            Some(token) => token,
+            None => {
+                let token = cookie::session_token(&parts.headers).ok_or(ApiError::Unauthorized)?;
+                if cookie::needs_origin_check(parts) {
+                    cookie::check_origin(parts, true)?;
+                }
+                token
+            }
+        };
         let claims = verify_session(&state.keys, &token).map_err(|_| ApiError::Unauthorized)?;
         Ok(Self {
             user: claims.sub,
             admin: claims.adm,
+            expires_at: claims.exp,
         })
     }
 }
@@ -121,13 +133,16 @@ where
     }
 }
 
-/// The token of `Authorization: Bearer <token>`.
+/// The token of `Authorization: Bearer <token>` (the scheme is case-insensitive, as
+/// RFC 9110 says).
 pub fn bearer(parts: &Parts) -> Option<String> {
     let value = parts.headers.get(AUTHORIZATION)?.to_str().ok()?;
-    let token = value
-        .strip_prefix("Bearer ")
-        .or_else(|| value.strip_prefix("bearer "))?;
-    Some(token.trim().to_owned())
+    let (scheme, token) = value.trim_start().split_once(' ')?;
+    if !scheme.eq_ignore_ascii_case("bearer") {
+        return None;
+    }
+    let token = token.trim();
+    (!token.is_empty()).then(|| token.to_owned())
 }
 
 fn query_token(parts: &Parts) -> Option<String> {

@@ -8,6 +8,7 @@
 pub mod auth;
 pub mod checkout;
 pub mod config;
+pub mod cookie;
 pub mod db;
 pub mod error;
 pub mod event;
@@ -31,6 +32,7 @@ use axum::Router;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
+use tower_http::compression::CompressionLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
 use waiting_room::clock::SystemClock;
@@ -181,14 +183,28 @@ fn bind(addr: SocketAddr) -> std::io::Result<TcpListener> {
     socket.listen(ACCEPT_BACKLOG)
 }
 
-/// The router with its middleware: body size limit and request timeout.
+/// The router with its middleware: body size limit, request timeout, compression
+/// (for clients that ask for it) and the security headers on every response.
 pub fn app(state: AppState) -> Router {
+    use axum::http::{header, HeaderName, HeaderValue};
+    use tower_http::set_header::SetResponseHeaderLayer;
+    let secure = |name: HeaderName, value: &'static str| {
+        SetResponseHeaderLayer::if_not_present(name, HeaderValue::from_static(value))
+    };
     routes::router(state)
         .layer(RequestBodyLimitLayer::new(64 * 1024))
         .layer(TimeoutLayer::with_status_code(
             axum::http::StatusCode::REQUEST_TIMEOUT,
             Duration::from_secs(30),
         ))
+        .layer(CompressionLayer::new())
+        .layer(secure(
+            header::CONTENT_SECURITY_POLICY,
+            routes::CONTENT_SECURITY_POLICY,
+        ))
+        .layer(secure(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .layer(secure(header::REFERRER_POLICY, "same-origin"))
+        .layer(secure(header::X_FRAME_OPTIONS, "DENY"))
 }
 
 /// The event poller and the limiter pruner; cancelled on shutdown.

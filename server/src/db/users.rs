@@ -110,20 +110,30 @@ impl Db {
     }
 
     pub async fn user_by_email(&self, email: &str) -> Result<Option<UserRow>, sqlx::Error> {
-        let row =
-            sqlx::query("SELECT id, email, password_hash, is_admin FROM users WHERE email = $1")
-                .bind(email)
-                .fetch_optional(self.pool())
-                .await?;
-        row.map(|r| {
-            let id: String = r.try_get("id")?;
-            Ok(UserRow {
-                id: id.parse().map_err(|e| sqlx::Error::Decode(Box::new(e)))?,
-                email: r.try_get("email")?,
-                password_hash: r.try_get("password_hash")?,
-                is_admin: r.try_get::<i64, _>("is_admin")? != 0,
-            })
-        })
-        .transpose()
+        sqlx::query("SELECT id, email, password_hash, is_admin FROM users WHERE email = $1")
+            .bind(email)
+            .fetch_optional(self.pool())
+            .await?
+            .map(|r| user_row(&r))
+            .transpose()
     }
+
+    pub async fn user_by_id(&self, id: UserId) -> Result<Option<UserRow>, sqlx::Error> {
+        sqlx::query("SELECT id, email, password_hash, is_admin FROM users WHERE id = $1")
+            .bind(id.to_string())
+            .fetch_optional(self.pool())
+            .await?
+            .map(|r| user_row(&r))
+            .transpose()
+    }
+}
+
+fn user_row(r: &sqlx::any::AnyRow) -> Result<UserRow, sqlx::Error> {
+    let id: String = r.try_get("id")?;
+    Ok(UserRow {
+        id: id.parse().map_err(|e| sqlx::Error::Decode(Box::new(e)))?,
+        email: r.try_get("email")?,
+        password_hash: r.try_get("password_hash")?,
+        is_admin: r.try_get::<i64, _>("is_admin")? != 0,
+    })
 }

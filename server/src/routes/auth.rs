@@ -1,8 +1,11 @@
-//! `POST /auth/register`, `POST /auth/login`.
+//! `POST /auth/register`, `POST /auth/login` (a bearer token for API clients), and
+//! the browser's cookie session: `POST /auth/session` (sign in), `GET /auth/session`
+//! (who is signed in), `DELETE /auth/session` (sign out).
 
 use axum::extract::State;
 use axum::http::request::Parts;
-use axum::http::StatusCode;
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
 use serde::Deserialize;
@@ -11,15 +14,20 @@ use waiting_room::clock::now_ms;
 use waiting_room::wire::datetime_ms;
 
 use crate::auth::issue_session;
-use crate::db::Created;
+use crate::cookie;
+use crate::db::{Created, UserRow};
 use crate::error::ApiError;
-use crate::extract::AppJson;
+use crate::extract::{AppJson, Session};
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/auth/register", post(register))
         .route("/auth/login", post(login))
+        .route(
+            "/auth/session",
+            post(sign_in).get(who_am_i).delete(sign_out),
+        )
 }
 
 #[derive(Deserialize)]
@@ -91,7 +99,70 @@ async fn login(
     parts: Parts,
     AppJson(body): AppJson<Credentials>,
 ) -> Result<Json<Value>, ApiError> {
-    rate_limit(&state, &parts)?;
+    let user = authenticate(&state, &parts, body).await?;
+    let (token, exp) = session_for(&state, &user);
+    Ok(Json(
+        json!({ "token": token, "expires_at": rfc3339(exp)?, "user_id": user.id }),
+    ))
+}
+
+/// Signs a browser in: the session token goes into an HttpOnly cookie, never into
+/// the body, so page scripts cannot read it.
+async fn sign_in(
+    State(state): State<AppState>,
+    parts: Parts,
+    AppJson(body): AppJson<Credentials>,
+) -> Result<Response, ApiError> {
+    // A foreign page must not sign a visitor into an account of its choosing.
+    cookie::check_origin(&parts, false)?;
+    let user = authenticate(&state, &parts, body).await?;
+    let (token, exp) = session_for(&state, &user);
+    let secure =
+        state.config.secure_cookies || cookie::over_https(&parts, state.config.trusted_proxy_hops);
+    let max_age = exp - now_ms() / 1000;
+    let body = account(&user, exp)?;
+    Ok((
+        [(
+            header::SET_COOKIE,
+            cookie::set_session(&token, max_age, secure),
+        )],
+        Json(body),
+    )
+        .into_response())
+}
+
+async fn who_am_i(
+    State(state): State<AppState>,
+    session: Session,
+) -> Result<Json<Value>, ApiError> {
+    let user = state
+        .db
+        .user_by_id(session.user)
+        .await?
+        .ok_or(ApiError::Unauthorized)?;
+    Ok(Json(account(&user, session.expires_at)?))
+}
+
+/// Removes the cookie. Answers 204 whether or not a session was there.
+async fn sign_out(State(state): State<AppState>, parts: Parts) -> Result<Response, ApiError> {
+    cookie::check_origin(&parts, false)?;
+    let secure =
+        state.config.secure_cookies || cookie::over_https(&parts, state.config.trusted_proxy_hops);
+    Ok((
+        StatusCode::NO_CONTENT,
+        [(header::SET_COOKIE, cookie::clear_session(secure))],
+    )
+        .into_response())
+}
+
+/// The account behind valid credentials; argon2 runs once whether or not the email
+/// is known, so the answer's timing does not tell.
+async fn authenticate(
+    state: &AppState,
+    parts: &Parts,
+    body: Credentials,
+) -> Result<UserRow, ApiError> {
+    rate_limit(state, parts)?;
     let user = match parse_email(&body.email) {
         Ok(email) => state.db.user_by_email(&email).await?,
         Err(_) => None,
@@ -111,22 +182,33 @@ async fn login(
         .verify(body.password, hash)
         .await
         .map_err(ApiError::Internal)?;
-    let Some(user) = user.filter(|_| ok) else {
-        return Err(ApiError::InvalidCredentials);
-    };
-    let (token, exp) = issue_session(
+    user.filter(|_| ok).ok_or(ApiError::InvalidCredentials)
+}
+
+fn session_for(state: &AppState, user: &UserRow) -> (String, i64) {
+    issue_session(
         &state.keys,
         user.id,
         user.is_admin,
         now_ms() / 1000,
         state.config.session_ttl_secs as i64,
-    );
-    let expires_at = datetime_ms(exp * 1000)
+    )
+}
+
+/// What the browser learns of its session: `{user_id, email, admin, expires_at}`.
+fn account(user: &UserRow, exp_secs: i64) -> Result<Value, ApiError> {
+    Ok(json!({
+        "user_id": user.id,
+        "email": user.email,
+        "admin": user.is_admin,
+        "expires_at": rfc3339(exp_secs)?,
+    }))
+}
+
+fn rfc3339(secs: i64) -> Result<String, ApiError> {
+    datetime_ms(secs * 1000)
         .format(&time::format_description::well_known::Rfc3339)
-        .map_err(|e| ApiError::Internal(e.into()))?;
-    Ok(Json(
-        json!({ "token": token, "expires_at": expires_at, "user_id": user.id }),
-    ))
+        .map_err(|e| ApiError::Internal(e.into()))
 }
 
 #[cfg(test)]

@@ -8,14 +8,18 @@ mod events;
 mod loadtest;
 mod ops;
 mod queue;
+mod web;
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
-use axum::extract::ConnectInfo;
+use axum::extract::{ConnectInfo, State};
 use axum::http::request::Parts;
+use axum::http::{HeaderMap, Uri};
+use axum::response::{IntoResponse, Response};
 use axum::Router;
 
 pub use queue::restart_frame;
+pub use web::CONTENT_SECURITY_POLICY;
 
 use crate::config::Role;
 use crate::state::AppState;
@@ -36,12 +40,19 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .nest("/api/v1", api)
         .merge(ops::router())
+        .merge(web::router())
         .route_layer(axum::middleware::from_fn_with_state(
             metrics,
             crate::observe::observe,
         ))
-        .fallback(crate::error::not_found)
+        .fallback(not_found)
         .with_state(state)
+}
+
+/// A path no route knows: the fan page's "not found" for a browser, else the JSON error.
+async fn not_found(State(state): State<AppState>, uri: Uri, headers: HeaderMap) -> Response {
+    web::not_found_page(&state, &headers, uri.path())
+        .unwrap_or_else(|| crate::error::ApiError::NotFound("route").into_response())
 }
 
 /// Takes one request from the client's budget in `limiter` (counting refusals).

@@ -16,3 +16,4 @@ mod replicas;
 mod shutdown;
 mod slots;
 mod tokens;
+mod web;
