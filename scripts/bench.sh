@@ -9,13 +9,19 @@
 # Scenarios: depth (criterion, waiting-room/benches/position.rs), seats (the
 # 50,000-seat event on both backends, server/examples/seat_bench.rs), checkout (wrk
 # and the bare limits), rush (Rush and Pace, loadgen) and crowd (100,000 sockets over
-# six replicas, and the largest crowd of one embedded process). Results are kept in
+# six replicas, and the largest crowd of one embedded process) and web (the fan page
+# in Chromium: bytes, first position, the 50,000-seat map, memory after ten minutes
+# in a queue; web/bench/fan.mjs). Results are kept in
 # $BENCH_OUT (default ~/.cache/floodgate/bench), one folder per scenario, and
 # BENCHMARKS.md is rendered from all of them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/floodgate/target}"
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+
+# shellcheck source=scripts/lib/web.sh
+source scripts/lib/web.sh
+web_install_build
 
 echo "==> building release binaries"
 cargo build --release --locked -p server --bin floodgate --example seat_bench --example bench_tool
@@ -40,7 +46,7 @@ source scripts/lib/bench_rush.sh
 # shellcheck source=scripts/lib/bench_crowd.sh
 source scripts/lib/bench_crowd.sh
 
-ALL=(depth seats checkout rush crowd)
+ALL=(depth seats checkout rush crowd web)
 SECTIONS=("$@")
 [ ${#SECTIONS[@]} -gt 0 ] || SECTIONS=("${ALL[@]}")
 for section in "${SECTIONS[@]}"; do
@@ -86,6 +92,11 @@ PY
     crowd)
         echo "==> crowd: $CROWD_FANS sockets over $CROWD_REPLICAS replicas, then one embedded process"
         crowd_bench "$out"
+        ;;
+    web)
+        echo "==> web: the fan page in Chromium (transfer, first position, 50,000-seat map, memory over ${WEB_BENCH_QUEUE_SECS:-600} s in a queue)"
+        web_install_browser
+        (cd web && FLOODGATE_BIN="$FLOODGATE" node --experimental-websocket bench/fan.mjs >"$out/web.json")
         ;;
     esac
     date -u '+%Y-%m-%d %H:%M UTC' >"$out/when.txt"

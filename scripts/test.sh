@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
 # Every check and test of Floodgate, the one command CI runs (.ci/run):
-#   cargo fmt --check, cargo clippy -D warnings, and the workspace tests against both
-#   queue stores (in-memory, Redis) and both databases (SQLite, PostgreSQL).
+#   cargo fmt --check, cargo clippy -D warnings, the workspace tests against both
+#   queue stores (in-memory, Redis) and both databases (SQLite, PostgreSQL), and the
+#   browser tests of the web pages (Playwright driving Debian's Chromium against the
+#   real floodgate binary).
 # Redis and PostgreSQL are started here, on free loopback ports in a temporary
 # directory (installed with apt-get where missing), and stopped on every exit path.
-# Extra arguments go to `cargo test` (e.g. scripts/test.sh -p waiting-room).
+# Node.js/npm (the web build) and Chromium are installed with apt-get where missing.
+# Extra arguments go to `cargo test` (e.g. scripts/test.sh -p waiting-room); with
+# FLOODGATE_SKIP_WEB_TESTS=1, or with arguments, the browser tests are skipped.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -21,6 +25,10 @@ for component in rustfmt clippy; do
     fi
 done
 
+# shellcheck source=scripts/lib/web.sh
+source scripts/lib/web.sh
+web_install_build
+
 echo "==> cargo fmt --check"
 cargo fmt --all -- --check
 
@@ -36,4 +44,11 @@ export FLOODGATE_TEST_REQUIRE_SERVICES=1
 
 echo "==> cargo test"
 cargo test --workspace --locked "$@"
+
+if [ "${FLOODGATE_SKIP_WEB_TESTS:-0}" != 1 ] && [ $# -eq 0 ]; then
+    echo "==> browser tests (Playwright + Chromium)"
+    web_install_browser
+    cargo build -p server --bin floodgate --locked
+    (cd web && FLOODGATE_BIN="$CARGO_TARGET_DIR/debug/floodgate" npx --no-install playwright test)
+fi
 echo "==> all tests passed"

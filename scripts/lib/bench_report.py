@@ -1,5 +1,5 @@
 """Renders BENCHMARKS.md from the results scripts/bench.sh keeps, one folder per
-scenario (depth, seats, checkout, rush, crowd). A scenario not measured yet says so."""
+scenario (depth, seats, checkout, rush, crowd, web). A scenario not measured yet says so."""
 import glob
 import json
 import os
@@ -364,11 +364,39 @@ drives it over HTTP on loopback).
 """
 
 
+def web():
+    out = "## The fan page in a browser\n\n"
+    if not have("web", "web.json"):
+        return out + not_yet("web")
+    r = load("web", "web.json")
+    t, fp, sm, qm = r["transfer"], r["first_position_ms"], r["seat_map_render_ms"], r["queue_memory"]
+    kib = lambda b: f"{b / 1024:.1f} KiB"
+    mib = lambda b: f"{b / 1024 / 1024:.1f} MiB"
+    runs = lambda xs: ", ".join(f"{x:.0f}" for x in xs)
+    return out + f"""_Measured {when('web')}._ Command: `scripts/bench.sh web` (runs
+`web/bench/fan.mjs`: Debian's Chromium {r['chromium']}, headless, driven by Playwright,
+against the release floodgate on the embedded store, all on loopback).
+
+| figure | value |
+|---|---|
+| fan page JS + CSS transferred (gzip), cold load | {kib(t['js_gzip_bytes'] + t['css_gzip_bytes'])} (JS {kib(t['js_gzip_bytes'])}, CSS {kib(t['css_gzip_bytes'])}; uncompressed {kib(t['js_bytes'] + t['css_bytes'])}; {t['requests']} requests) |
+| page load → first people-ahead shown, one click on "Join the queue" | median {fp['join_median']:.0f} ms (runs: {runs(fp['join_runs'])}) |
+| reload while waiting → people-ahead shown again (resume) | median {fp['reload_median']:.0f} ms (runs: {runs(fp['reload_runs'])}) |
+| first draw of the {sm['seats']:,}-seat map | median {sm['median']:.0f} ms (runs: {runs(sm['runs'])}) |
+| JS heap after GC, start of waiting → after {qm['secs'] // 60} min in a queue moving every second | {mib(qm['start']['js_heap_used_bytes'])} → {mib(qm['end']['js_heap_used_bytes'])} |
+| DOM nodes, same two moments | {qm['start']['dom_nodes']:.0f} → {qm['end']['dom_nodes']:.0f} |
+
+Page load → first position includes the click (Playwright clicks as soon as the
+button is there), the socket's opening and the join. The time is read from the page's
+own `window.__floodgateMetrics` (from navigation start).
+"""
+
+
 def profiles():
     p = os.path.join(os.path.dirname(os.path.abspath(__file__)), "bench_profiles.md")
     return open(p).read() if os.path.exists(p) else ""
 
 
 print(header())
-for part in (depth(), crowd(), rush(), checkout(), seats(), profiles()):
+for part in (depth(), crowd(), rush(), checkout(), seats(), web(), profiles()):
     print(part)
