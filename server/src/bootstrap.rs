@@ -71,7 +71,7 @@ async fn demo_event(state: &AppState) -> anyhow::Result<()> {
         },
     };
     let event = state
-        .create_event(request)
+        .create_event(request, None)
         .await
         .map_err(|e| anyhow::anyhow!("demo event: {e}"))?;
     tracing::info!(event_id = %event.id, "demo event created; the sale opens in 60 s");

@@ -18,6 +18,7 @@ pub mod observe;
 pub mod queue_session;
 pub mod routes;
 pub mod state;
+pub mod stats;
 
 mod bootstrap;
 
@@ -103,6 +104,7 @@ impl Application {
             sockets: limits::SocketGate::new(config.max_sockets),
             metrics: Default::default(),
             events: Default::default(),
+            history: Default::default(),
             sessions: TaskTracker::new(),
             shutdown: CancellationToken::new(),
             config,
@@ -191,9 +193,10 @@ pub fn app(state: AppState) -> Router {
         ))
 }
 
-/// The event poller and the limiter pruner; cancelled on shutdown.
+/// The event poller, the limiter pruner and the stats sampler; cancelled on shutdown.
 fn spawn_background(state: &AppState) -> CancellationToken {
     let stop = CancellationToken::new();
+    stats::spawn_sampler(state, stop.clone());
     let (s, token) = (state.clone(), stop.clone());
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(EVENT_REFRESH);

@@ -1,5 +1,6 @@
 //! Accounts.
 
+use sqlx::any::AnyRow;
 use sqlx::Row;
 use waiting_room::UserId;
 
@@ -115,15 +116,24 @@ impl Db {
                 .bind(email)
                 .fetch_optional(self.pool())
                 .await?;
-        row.map(|r| {
-            let id: String = r.try_get("id")?;
-            Ok(UserRow {
-                id: id.parse().map_err(|e| sqlx::Error::Decode(Box::new(e)))?,
-                email: r.try_get("email")?,
-                password_hash: r.try_get("password_hash")?,
-                is_admin: r.try_get::<i64, _>("is_admin")? != 0,
-            })
-        })
-        .transpose()
+        row.as_ref().map(user_from_row).transpose()
     }
+
+    pub async fn user_by_id(&self, id: UserId) -> Result<Option<UserRow>, sqlx::Error> {
+        let row = sqlx::query("SELECT id, email, password_hash, is_admin FROM users WHERE id = $1")
+            .bind(id.to_string())
+            .fetch_optional(self.pool())
+            .await?;
+        row.as_ref().map(user_from_row).transpose()
+    }
+}
+
+fn user_from_row(r: &AnyRow) -> Result<UserRow, sqlx::Error> {
+    let id: String = r.try_get("id")?;
+    Ok(UserRow {
+        id: id.parse().map_err(|e| sqlx::Error::Decode(Box::new(e)))?,
+        email: r.try_get("email")?,
+        password_hash: r.try_get("password_hash")?,
+        is_admin: r.try_get::<i64, _>("is_admin")? != 0,
+    })
 }
