@@ -271,10 +271,11 @@ mod tests {
 
     #[test]
     fn eta_uses_the_achieved_pace_then_the_configured_rate() {
-        // 300 waiting at 120 admitted in the last minute: 150 s.
+        // 300 waiting at 120 admitted in the last minute: 150 s; 301 rounds up.
         assert_eq!(eta_clear_secs(300, 120, 60, false), Some(150));
-        // Nobody admitted yet: the configured rate (60/min), rounded up.
-        assert_eq!(eta_clear_secs(301, 0, 60, false), Some(302));
+        assert_eq!(eta_clear_secs(301, 120, 60, false), Some(151));
+        // Nobody admitted yet: the configured rate (60/min).
+        assert_eq!(eta_clear_secs(301, 0, 60, false), Some(301));
         // Nobody waits: done, even when paused.
         assert_eq!(eta_clear_secs(0, 0, 60, true), Some(0));
         // Paused, or no pace at all: unknown.
