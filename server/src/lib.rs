@@ -56,6 +56,7 @@ const EVENT_REFRESH: Duration = Duration::from_secs(2);
 pub struct Application {
     listener: TcpListener,
     state: AppState,
+    demo: Option<bootstrap::Demo>,
 }
 
 impl Application {
@@ -113,8 +114,12 @@ impl Application {
             checkout,
             keys,
         });
-        bootstrap::run(&state).await?;
-        Ok(Self { listener, state })
+        let demo = bootstrap::run(&state).await?;
+        Ok(Self {
+            listener,
+            state,
+            demo,
+        })
     }
 
     pub fn port(&self) -> u16 {
@@ -125,12 +130,20 @@ impl Application {
         &self.state
     }
 
+    /// With `--demo`: what to print once bound (see [`bootstrap::banner`]).
+    pub fn demo_banner(&self) -> Option<String> {
+        let addr = self.listener.local_addr().ok()?;
+        Some(bootstrap::banner(addr, self.demo.as_ref()?))
+    }
+
     /// Serves until `shutdown` resolves, then drains.
     pub async fn run_until_stopped(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
-        let Self { listener, state } = self;
+        let Self {
+            listener, state, ..
+        } = self;
         let background = spawn_background(&state);
         let app = app(state.clone());
         let token = state.shutdown.clone();
