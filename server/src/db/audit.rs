@@ -71,16 +71,24 @@ impl Db {
     /// locked from the read on, so concurrent changes apply one after the other and
     /// each entry's `before` is the previous entry's `after`. A change to the same
     /// settings writes no entry. `Ok(None)`: no such event.
-    /// An error from `apply` rolls back and is returned as is.
-    pub async fn change_admission<E>(
+    ///
+    /// `publish` runs after the writes, before the commit, still under the lock: what
+    /// it publishes (the queue store's copy) is then ordered like the changes. An
+    /// error from `apply` or `publish` rolls back and is returned as is. (Should the
+    /// commit itself fail after `publish`, the store runs settings the database does
+    /// not record until the next change; the caller answers an error either way.)
+    pub async fn change_admission<E, F, Fut>(
         &self,
         event: EventId,
         actor: &Actor,
         at_ms: i64,
         apply: impl FnOnce(AdmissionSettings) -> Result<AdmissionSettings, E>,
+        publish: F,
     ) -> Result<Option<AdmissionChange>, E>
     where
         E: From<sqlx::Error>,
+        F: FnOnce(AdmissionSettings) -> Fut,
+        Fut: std::future::Future<Output = Result<(), E>>,
     {
         let mut tx = self.pool().begin().await?;
         // A write that changes nothing takes the lock a read would not: the row lock
@@ -118,6 +126,7 @@ impl Db {
             };
             insert_audit(&mut tx, &entry).await?;
         }
+        publish(after).await?;
         tx.commit().await?;
         Ok(Some(AdmissionChange { before, after }))
     }

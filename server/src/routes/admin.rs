@@ -61,23 +61,28 @@ async fn patch_admission(
 ) -> Result<Json<Value>, ApiError> {
     let id = parse_event_id(&id)?;
     let actor = state.actor(session.user).await?;
-    // The database first (the record, with its audit entry), then the store (what
-    // admission reads).
-    let change = state
-        .db
-        .change_admission(id, &actor, now_ms(), |s| patch.apply(s))
-        .await?
-        .ok_or(ApiError::NotFound("event"))?;
-    let settings = change.after;
+    // Read before the transaction: publishing must not wait for a second connection.
     let mut event = state.event(id).await?;
-    state
-        .hub
-        .store()
-        .configure(id, &event.queue_config(), true)
-        .await?;
-    state.hub.store().update_admission(id, &settings).await?;
-    event.admission = settings;
-    state.cache_event(event);
+    // The database first (the record, with its audit entry), then, under the same
+    // row lock, the store (what admission reads), so that concurrent changes reach
+    // the store in the order the database applied them.
+    let publish = |settings| {
+        let state = state.clone();
+        async move {
+            let store = state.hub.store();
+            store.configure(id, &event.queue_config(), true).await?;
+            store.update_admission(id, &settings).await?;
+            event.admission = settings;
+            state.cache_event(event);
+            Ok::<_, ApiError>(())
+        }
+    };
+    let settings = state
+        .db
+        .change_admission(id, &actor, now_ms(), |s| patch.apply(s), publish)
+        .await?
+        .ok_or(ApiError::NotFound("event"))?
+        .after;
     tracing::info!(event_id = %id, ?settings, "admission settings changed");
     Ok(Json(settings_json(&settings)))
 }

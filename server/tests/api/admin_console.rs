@@ -14,6 +14,7 @@ use crate::helpers::{buyer, ms, spawn_app, Backend, TestApp, ADMIN_EMAIL};
 crate::both_backends!(
     the_audit_log_records_creation_and_admission_changes_newest_first,
     the_audit_log_refuses_bad_input_and_records_no_refused_change,
+    concurrent_admission_changes_leave_an_unbroken_chain,
     stats_carry_server_time_revenue_sockets_and_eta,
     the_stats_socket_sends_the_richer_object,
     the_stats_history_fills_every_five_seconds,
@@ -184,6 +185,29 @@ async fn the_audit_log_refuses_bad_input_and_records_no_refused_change(backend: 
         .collect();
     assert_eq!(actions, ["event_created"]);
     assert_eq!(app.stats(&event).await["rate_per_minute"], 60);
+    app.stop().await;
+}
+
+/// Changes made at once apply one after the other: each entry's `before` is the
+/// previous entry's `after`, and the last `after` is what is in force.
+async fn concurrent_admission_changes_leave_an_unbroken_chain(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    let event = app.create_event(60_000, admission()).await;
+    let patches = (1..=12u32)
+        .map(|i| app.patch_admission(&event, json!({"rate_per_minute": 100 + i, "max_active": i})));
+    futures_util::future::join_all(patches).await;
+    let (_, log) = app.audit(&event, None).await;
+    let log = log.as_array().unwrap();
+    assert_eq!(log.len(), 13, "12 changes and the creation");
+    for pair in log[..12].windows(2) {
+        assert_eq!(pair[0]["before"], pair[1]["after"], "{pair:?}");
+    }
+    assert_eq!(log[11]["before"], log[12]["after"]["admission"]);
+    let stats = app.stats(&event).await;
+    assert_eq!(log[0]["after"]["rate_per_minute"], stats["rate_per_minute"]);
+    assert_eq!(log[0]["after"]["max_active"], stats["max_active"]);
     app.stop().await;
 }
 
