@@ -116,6 +116,25 @@ impl Event {
             admission: self.admission,
         }
     }
+
+    /// What the admin audit log records of a new event.
+    pub fn audit_summary(&self) -> Result<serde_json::Value, serde_json::Error> {
+        serde_json::to_value(AuditSummary {
+            name: &self.name,
+            starts_at: datetime_ms(self.starts_at_ms),
+            capacity: self.capacity(),
+            admission: self.admission,
+        })
+    }
+}
+
+#[derive(Serialize)]
+struct AuditSummary<'a> {
+    name: &'a str,
+    #[serde(with = "time::serde::rfc3339")]
+    starts_at: OffsetDateTime,
+    capacity: u64,
+    admission: AdmissionSettings,
 }
 
 #[derive(Serialize)]

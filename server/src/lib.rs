@@ -19,6 +19,7 @@ pub mod observe;
 pub mod queue_session;
 pub mod routes;
 pub mod state;
+pub mod stats;
 
 mod bootstrap;
 
@@ -57,6 +58,7 @@ const EVENT_REFRESH: Duration = Duration::from_secs(2);
 pub struct Application {
     listener: TcpListener,
     state: AppState,
+    demo: Option<bootstrap::Demo>,
 }
 
 impl Application {
@@ -105,6 +107,7 @@ impl Application {
             sockets: limits::SocketGate::new(config.max_sockets),
             metrics: Default::default(),
             events: Default::default(),
+            history: Default::default(),
             sessions: TaskTracker::new(),
             shutdown: CancellationToken::new(),
             config,
@@ -113,8 +116,12 @@ impl Application {
             checkout,
             keys,
         });
-        bootstrap::run(&state).await?;
-        Ok(Self { listener, state })
+        let demo = bootstrap::run(&state).await?;
+        Ok(Self {
+            listener,
+            state,
+            demo,
+        })
     }
 
     pub fn port(&self) -> u16 {
@@ -125,12 +132,20 @@ impl Application {
         &self.state
     }
 
+    /// With `--demo`: what to print once bound (see [`bootstrap::banner`]).
+    pub fn demo_banner(&self) -> Option<String> {
+        let addr = self.listener.local_addr().ok()?;
+        Some(bootstrap::banner(addr, self.demo.as_ref()?))
+    }
+
     /// Serves until `shutdown` resolves, then drains.
     pub async fn run_until_stopped(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
-        let Self { listener, state } = self;
+        let Self {
+            listener, state, ..
+        } = self;
         let background = spawn_background(&state);
         let app = app(state.clone());
         let token = state.shutdown.clone();
@@ -207,9 +222,10 @@ pub fn app(state: AppState) -> Router {
         .layer(secure(header::X_FRAME_OPTIONS, "DENY"))
 }
 
-/// The event poller and the limiter pruner; cancelled on shutdown.
+/// The event poller, the limiter pruner and the stats sampler; cancelled on shutdown.
 fn spawn_background(state: &AppState) -> CancellationToken {
     let stop = CancellationToken::new();
+    stats::spawn_sampler(state, stop.clone());
     let (s, token) = (state.clone(), stop.clone());
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(EVENT_REFRESH);

@@ -15,6 +15,9 @@ async fn main() -> anyhow::Result<()> {
     let config = Config::parse();
     tracing::info!(?config, "starting");
     let app = Application::build(config).await?;
+    if let Some(banner) = app.demo_banner() {
+        print!("{banner}");
+    }
     app.run_until_stopped(shutdown_signal()).await
 }
 

@@ -11,13 +11,13 @@ use waiting_room::hub::Hub;
 use waiting_room::room::Room;
 use waiting_room::seats::store::SeatCounts;
 use waiting_room::token::SigningKeys;
-use waiting_room::EventId;
+use waiting_room::{EventId, UserId};
 
 use crate::auth::Passwords;
 use crate::checkout::Checkout;
 use crate::config::Config;
 use crate::config::Role;
-use crate::db::Db;
+use crate::db::{Actor, AuditAction, Db, NewAudit};
 use crate::error::ApiError;
 use crate::event::{Event, NewEvent};
 use crate::limits::{IpLimiter, SocketGate};
@@ -40,6 +40,8 @@ pub struct Shared {
     /// Events by id, refreshed from the database every few seconds and on every admin
     /// change. A `std` RwLock: read on every socket connect, never held across `.await`.
     pub events: RwLock<HashMap<EventId, Event>>,
+    /// The last 15 minutes of each open event's stats, for the admin console's charts.
+    pub history: crate::stats::History,
     /// Upgraded WebSocket sessions, which axum's graceful shutdown does not wait for.
     pub sessions: TaskTracker,
     pub shutdown: CancellationToken,
@@ -83,12 +85,33 @@ impl AppState {
             .insert(event.id, event);
     }
 
-    /// Validates and stores a new event, seeds its queue in the store and starts its
-    /// room here (queue tier). The one path for admin-created and demo events.
-    pub async fn create_event(&self, request: NewEvent) -> Result<Event, ApiError> {
+    /// Validates and stores a new event (with an audit entry naming `actor`, if
+    /// given), seeds its queue in the store and starts its room here (queue tier). The
+    /// one path for admin-created and demo events.
+    pub async fn create_event(
+        &self,
+        request: NewEvent,
+        actor: Option<&Actor>,
+    ) -> Result<Event, ApiError> {
         let grace = u32::try_from(self.config.reconnect_grace_secs).unwrap_or(u32::MAX);
         let event = request.into_event(grace)?;
-        self.db.insert_event(&event, now_ms()).await?;
+        let now = now_ms();
+        let audit = match actor {
+            Some(actor) => Some(NewAudit {
+                at_ms: now,
+                actor,
+                event: event.id,
+                action: AuditAction::EventCreated,
+                before: None,
+                after: Some(
+                    event
+                        .audit_summary()
+                        .map_err(|e| ApiError::Internal(e.into()))?,
+                ),
+            }),
+            None => None,
+        };
+        self.db.insert_event(&event, now, audit.as_ref()).await?;
         self.hub
             .store()
             .configure(event.id, &event.queue_config(), false)
@@ -102,6 +125,12 @@ impl AppState {
         tracing::info!(event_id = %event.id, name = %event.name, capacity = event.capacity(), "event created");
         self.cache_event(event.clone());
         Ok(event)
+    }
+
+    /// The admin `user` as the audit log names them (email looked up now).
+    pub async fn actor(&self, user: UserId) -> Result<Actor, ApiError> {
+        let email = self.db.user_by_id(user).await?.map(|u| u.email);
+        Ok(Actor { id: user, email })
     }
 
     /// Seat counts from the store (`None` if the store has no seats for the event yet).

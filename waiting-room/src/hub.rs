@@ -59,6 +59,11 @@ impl Hub {
         &self.keys
     }
 
+    /// The clock rooms read (server time for stats and samples).
+    pub fn clock(&self) -> &Arc<dyn Clock> {
+        &self.clock
+    }
+
     /// The running room of `event`, if any.
     pub fn room(&self, event: EventId) -> Option<Arc<Room>> {
         self.lock().get(&event).map(|e| Arc::clone(&e.room))

@@ -9,7 +9,7 @@
 //! operations with no `.await` inside; every store call happens with the lock released.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -49,6 +49,8 @@ pub struct Room {
     /// tell how long a tick took to reach them.
     epoch: Instant,
     pushed_at_us: AtomicU64,
+    /// Sockets open here (a fan may have several): one per live [`FanHandle`].
+    sockets: AtomicUsize,
 }
 
 #[derive(Default)]
@@ -131,6 +133,7 @@ impl Room {
             }),
             epoch: Instant::now(),
             pushed_at_us: AtomicU64::new(0),
+            sockets: AtomicUsize::new(0),
         }
     }
 
@@ -162,6 +165,12 @@ impl Room {
     /// Number of fans with a socket on this replica.
     pub fn local_fans(&self) -> usize {
         self.lock().fans.len()
+    }
+
+    /// Number of queue sockets open on this replica (a fan with two tabs counts
+    /// twice). Lock-free: admin stats read it every second.
+    pub fn local_sockets(&self) -> usize {
+        self.sockets.load(Ordering::Relaxed)
     }
 
     /// Registers a socket for `user`. The first socket of a fan who already holds a
@@ -199,6 +208,7 @@ impl Room {
             fan.sockets += 1;
             (fan.tx.subscribe(), fan.sockets == 1)
         };
+        self.sockets.fetch_add(1, Ordering::Relaxed);
         let handle = FanHandle {
             room: Arc::clone(self),
             user,
@@ -246,6 +256,7 @@ impl Room {
     }
 
     fn disconnect(&self, user: UserId) {
+        self.sockets.fetch_sub(1, Ordering::Relaxed);
         let waiting = {
             let mut st = self.lock();
             let Some(fan) = st.fans.get_mut(&user) else {

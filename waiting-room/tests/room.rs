@@ -234,11 +234,15 @@ async fn a_second_socket_shares_the_ticket_and_the_last_one_out_starts_the_grace
     s.room.join(user).await.unwrap();
     let tab2 = s.room.connect(user).await.unwrap();
     assert_eq!(*tab1.views().borrow(), *tab2.views().borrow());
-    assert_eq!(s.room.local_fans(), 1);
+    assert_eq!((s.room.local_fans(), s.room.local_sockets()), (1, 2));
     drop(tab1);
-    assert_eq!(s.room.local_fans(), 1, "one tab still open");
+    assert_eq!(
+        (s.room.local_fans(), s.room.local_sockets()),
+        (1, 1),
+        "one tab still open"
+    );
     drop(tab2);
-    assert_eq!(s.room.local_fans(), 0);
+    assert_eq!((s.room.local_fans(), s.room.local_sockets()), (0, 0));
 }
 
 #[tokio::test]

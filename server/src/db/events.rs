@@ -3,9 +3,10 @@
 use std::collections::HashMap;
 
 use sqlx::any::AnyRow;
-use sqlx::Row;
+use sqlx::{AnyConnection, Row};
 use waiting_room::{AdmissionSettings, EventId};
 
+use super::audit::{insert_audit, NewAudit};
 use super::Db;
 use crate::event::{Event, Section};
 
@@ -17,8 +18,14 @@ const EVENT_COLUMNS: &str = "id, name, starts_at_ms, closed, max_seats_per_order
 
 impl Db {
     /// Stores an event, its sections and every seat in one transaction (seats in
-    /// multi-row INSERTs, so a 50,000-seat venue takes 50 statements).
-    pub async fn insert_event(&self, e: &Event, now_ms: i64) -> Result<(), sqlx::Error> {
+    /// multi-row INSERTs, so a 50,000-seat venue takes 50 statements), with its audit
+    /// entry if given.
+    pub async fn insert_event(
+        &self,
+        e: &Event,
+        now_ms: i64,
+        audit: Option<&NewAudit<'_>>,
+    ) -> Result<(), sqlx::Error> {
         let mut tx = self.pool().begin().await?;
         sqlx::query(&format!(
             "INSERT INTO events ({EVENT_COLUMNS}, created_at_ms) \
@@ -81,6 +88,9 @@ impl Db {
             }
             q.execute(&mut *tx).await?;
         }
+        if let Some(entry) = audit {
+            insert_audit(&mut tx, entry).await?;
+        }
         tx.commit().await
     }
 
@@ -116,24 +126,17 @@ impl Db {
         Ok(Some(e))
     }
 
-    /// Stores new admission settings; false when the event does not exist.
-    pub async fn update_admission(
+    /// The event's admission settings as `conn` (a transaction) sees them.
+    pub(super) async fn admission_in(
         &self,
+        conn: &mut AnyConnection,
         id: EventId,
-        s: &AdmissionSettings,
-    ) -> Result<bool, sqlx::Error> {
-        let done = sqlx::query(
-            "UPDATE events SET rate_per_minute = $1, max_active = $2, session_ttl_secs = $3, paused = $4 \
-             WHERE id = $5",
-        )
-        .bind(i64::from(s.rate_per_minute))
-        .bind(i64::from(s.max_active))
-        .bind(i64::from(s.session_ttl_secs))
-        .bind(i64::from(s.paused))
-        .bind(id.to_string())
-        .execute(self.pool())
-        .await?;
-        Ok(done.rows_affected() == 1)
+    ) -> Result<AdmissionSettings, sqlx::Error> {
+        let row = sqlx::query(&format!("SELECT {EVENT_COLUMNS} FROM events WHERE id = $1"))
+            .bind(id.to_string())
+            .fetch_one(conn)
+            .await?;
+        Ok(event_from_row(&row)?.admission)
     }
 
     async fn sections(

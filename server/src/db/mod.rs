@@ -2,11 +2,13 @@
 //! sqlx's Any driver so one set of queries serves the embedded SQLite file and
 //! PostgreSQL. Queries use `$n` placeholders, which both backends accept.
 
+mod audit;
 mod events;
 mod order_batch;
 mod orders;
 mod users;
 
+pub use audit::{settings_json, Actor, AdmissionChange, AuditAction, AuditEntry, NewAudit};
 pub use events::EventRow;
 pub use orders::{Order, Written};
 pub use users::{Created, UserRow, NO_PASSWORD};

@@ -151,6 +151,18 @@ impl Db {
         group(&rows)
     }
 
+    /// The sum of the event's confirmed orders' totals (every stored order is
+    /// confirmed). One aggregate over the `orders_by_event` index.
+    pub async fn revenue_cents(&self, event: EventId) -> Result<i64, sqlx::Error> {
+        // PostgreSQL's SUM(bigint) is NUMERIC, which the Any driver cannot decode.
+        sqlx::query_scalar(
+            "SELECT CAST(COALESCE(SUM(total_cents), 0) AS BIGINT) FROM orders WHERE event_id = $1",
+        )
+        .bind(event.to_string())
+        .fetch_one(self.pool())
+        .await
+    }
+
     /// Every sold seat of an event (to rebuild the store's seat state).
     pub async fn sold_seats(&self, event: EventId) -> Result<Vec<u32>, sqlx::Error> {
         let rows = sqlx::query(

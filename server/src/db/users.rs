@@ -1,5 +1,6 @@
 //! Accounts.
 
+use sqlx::any::AnyRow;
 use sqlx::Row;
 use waiting_room::UserId;
 
@@ -110,25 +111,24 @@ impl Db {
     }
 
     pub async fn user_by_email(&self, email: &str) -> Result<Option<UserRow>, sqlx::Error> {
-        sqlx::query("SELECT id, email, password_hash, is_admin FROM users WHERE email = $1")
-            .bind(email)
-            .fetch_optional(self.pool())
-            .await?
-            .map(|r| user_row(&r))
-            .transpose()
+        let row =
+            sqlx::query("SELECT id, email, password_hash, is_admin FROM users WHERE email = $1")
+                .bind(email)
+                .fetch_optional(self.pool())
+                .await?;
+        row.as_ref().map(user_from_row).transpose()
     }
 
     pub async fn user_by_id(&self, id: UserId) -> Result<Option<UserRow>, sqlx::Error> {
-        sqlx::query("SELECT id, email, password_hash, is_admin FROM users WHERE id = $1")
+        let row = sqlx::query("SELECT id, email, password_hash, is_admin FROM users WHERE id = $1")
             .bind(id.to_string())
             .fetch_optional(self.pool())
-            .await?
-            .map(|r| user_row(&r))
-            .transpose()
+            .await?;
+        row.as_ref().map(user_from_row).transpose()
     }
 }
 
-fn user_row(r: &sqlx::any::AnyRow) -> Result<UserRow, sqlx::Error> {
+fn user_from_row(r: &AnyRow) -> Result<UserRow, sqlx::Error> {
     let id: String = r.try_get("id")?;
     Ok(UserRow {
         id: id.parse().map_err(|e| sqlx::Error::Decode(Box::new(e)))?,

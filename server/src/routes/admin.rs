@@ -1,37 +1,52 @@
-//! Admin API: create events, tune admission live, watch the counters.
+//! Admin API: create events, tune admission live, watch the counters and their
+//! recent history, read the audit log of changes. A thin HTTP layer: the counters
+//! are `crate::stats`, the audit log `crate::db::audit`.
 
+use std::collections::HashMap;
 use std::time::Duration;
 
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{get, patch, post};
 use axum::{Json, Router};
+use serde::Serialize;
 use serde_json::{json, Value};
+use time::OffsetDateTime;
 use waiting_room::clock::now_ms;
-use waiting_room::EventId;
+use waiting_room::wire::datetime_ms;
+use waiting_room::{EventId, UserId};
 
 use super::queue::parse_event_id;
+use crate::db::{settings_json, AuditEntry};
 use crate::error::ApiError;
 use crate::event::{AdmissionPatch, NewEvent};
 use crate::extract::{Admin, AppJson};
 use crate::state::AppState;
+use crate::stats::{stats_value, SAMPLE_INTERVAL};
 
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/admin/events", post(create_event))
         .route("/admin/events/{id}/admission", patch(patch_admission))
+        .route("/admin/events/{id}/audit", get(audit))
         .route("/admin/events/{id}/stats", get(stats))
+        .route("/admin/events/{id}/stats/history", get(stats_history))
         .route("/admin/events/{id}/stats/ws", get(stats_ws))
 }
 
+/// Audit entries answered when `?limit=` is not given, and the most it may ask for.
+const AUDIT_DEFAULT_LIMIT: u32 = 100;
+const AUDIT_MAX_LIMIT: u32 = 500;
+
 async fn create_event(
     State(state): State<AppState>,
-    _admin: Admin,
+    Admin(session): Admin,
     AppJson(body): AppJson<NewEvent>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let event = state.create_event(body).await?;
+    let actor = state.actor(session.user).await?;
+    let event = state.create_event(body, Some(&actor)).await?;
     let counts = state.seat_counts(event.id).await?;
     let body = serde_json::to_value(event.public(now_ms(), counts))
         .map_err(|e| ApiError::Internal(e.into()))?;
@@ -40,31 +55,95 @@ async fn create_event(
 
 async fn patch_admission(
     State(state): State<AppState>,
-    _admin: Admin,
+    Admin(session): Admin,
     Path(id): Path<String>,
     AppJson(patch): AppJson<AdmissionPatch>,
 ) -> Result<Json<Value>, ApiError> {
     let id = parse_event_id(&id)?;
-    let mut event = state
+    let actor = state.actor(session.user).await?;
+    // Read before the transaction: publishing must not wait for a second connection.
+    let mut event = state.event(id).await?;
+    // The database first (the record, with its audit entry), then, under the same
+    // row lock, the store (what admission reads), so that concurrent changes reach
+    // the store in the order the database applied them.
+    let publish = |settings| {
+        let state = state.clone();
+        async move {
+            let store = state.hub.store();
+            store.configure(id, &event.queue_config(), true).await?;
+            store.update_admission(id, &settings).await?;
+            event.admission = settings;
+            state.cache_event(event);
+            Ok::<_, ApiError>(())
+        }
+    };
+    let settings = state
         .db
-        .event(id)
+        .change_admission(id, &actor, now_ms(), |s| patch.apply(s), publish)
         .await?
-        .ok_or(ApiError::NotFound("event"))?;
-    let settings = patch.apply(event.admission)?;
-    // The database first (the record), then the store (what admission reads).
-    state.db.update_admission(id, &settings).await?;
-    state
-        .hub
-        .store()
-        .configure(id, &event.queue_config(), true)
-        .await?;
-    state.hub.store().update_admission(id, &settings).await?;
-    event.admission = settings;
-    state.cache_event(event);
+        .ok_or(ApiError::NotFound("event"))?
+        .after;
     tracing::info!(event_id = %id, ?settings, "admission settings changed");
-    Ok(Json(
-        serde_json::to_value(settings).map_err(|e| ApiError::Internal(e.into()))?,
-    ))
+    Ok(Json(settings_json(&settings)))
+}
+
+async fn audit(
+    State(state): State<AppState>,
+    _admin: Admin,
+    Path(id): Path<String>,
+    Query(query): Query<HashMap<String, String>>,
+) -> Result<Json<Vec<AuditView>>, ApiError> {
+    let id = parse_event_id(&id)?;
+    let limit = match query.get("limit") {
+        None => AUDIT_DEFAULT_LIMIT,
+        Some(raw) => raw
+            .parse()
+            .ok()
+            .filter(|n| (1..=AUDIT_MAX_LIMIT).contains(n))
+            .ok_or_else(|| {
+                ApiError::bad_request(
+                    "invalid_field",
+                    format!("limit must be a whole number from 1 to {AUDIT_MAX_LIMIT}"),
+                )
+            })?,
+    };
+    state.event(id).await?;
+    let entries = state.db.audit_log(id, limit).await?;
+    Ok(Json(entries.into_iter().map(AuditView::from).collect()))
+}
+
+/// An audit entry as the API answers it.
+#[derive(Serialize)]
+struct AuditView {
+    id: i64,
+    #[serde(with = "time::serde::rfc3339")]
+    at: OffsetDateTime,
+    actor: ActorView,
+    action: String,
+    before: Option<Value>,
+    after: Option<Value>,
+}
+
+#[derive(Serialize)]
+struct ActorView {
+    id: UserId,
+    email: Option<String>,
+}
+
+impl From<AuditEntry> for AuditView {
+    fn from(e: AuditEntry) -> Self {
+        Self {
+            id: e.id,
+            at: datetime_ms(e.at_ms),
+            actor: ActorView {
+                id: e.actor.id,
+                email: e.actor.email,
+            },
+            action: e.action,
+            before: e.before,
+            after: e.after,
+        }
+    }
 }
 
 async fn stats(
@@ -76,33 +155,17 @@ async fn stats(
     Ok(Json(stats_value(&state, id).await?))
 }
 
-async fn stats_value(state: &AppState, id: EventId) -> Result<Value, ApiError> {
-    let event = state.event(id).await?;
-    let s = match state.hub.store().stats(id).await {
-        Err(waiting_room::store::StoreError::UnknownEvent) => Default::default(),
-        other => other?,
-    };
-    let seats = state.seat_counts(id).await?;
-    let settings = state
-        .hub
-        .store()
-        .config(id)
-        .await?
-        .map_or(event.admission, |c| c.admission);
-    Ok(json!({
-        "waiting": s.waiting,
-        "prequeue": s.prequeue,
-        "admitted_total": s.admitted_total,
-        "active": s.active,
-        "held": seats.map_or(0, |c| c.held),
-        "sold": seats.map_or(0, |c| c.sold),
-        "capacity": event.capacity(),
-        "rate_per_minute": settings.rate_per_minute,
-        "max_active": settings.max_active,
-        "admitted_last_minute": s.admitted_last_minute,
-        "paused": settings.paused,
-        "opened": s.opened,
-    }))
+async fn stats_history(
+    State(state): State<AppState>,
+    _admin: Admin,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let id = parse_event_id(&id)?;
+    state.event(id).await?;
+    Ok(Json(json!({
+        "interval_secs": SAMPLE_INTERVAL.as_secs(),
+        "samples": state.history.samples(id),
+    })))
 }
 
 async fn stats_ws(

@@ -70,5 +70,13 @@ mod tests {
             serde_json::from_str(include_str!("../../openapi.json")).unwrap();
         assert_eq!(doc["openapi"].as_str().map(|v| &v[..2]), Some("3."));
         assert!(doc["paths"]["/api/v1/events/{id}/queue/ws"].is_object());
+        for path in ["audit", "stats/history"] {
+            let path = format!("/api/v1/admin/events/{{id}}/{path}");
+            assert!(doc["paths"][&path]["get"].is_object(), "{path}");
+        }
+        let stats = &doc["components"]["schemas"]["Stats"]["required"];
+        for field in ["at_ms", "revenue_cents", "connected", "eta_clear_secs"] {
+            assert!(stats.as_array().unwrap().contains(&field.into()), "{field}");
+        }
     }
 }

@@ -4,6 +4,7 @@
 mod helpers;
 
 mod accounts;
+mod admin_console;
 mod admission;
 mod bad_input;
 mod checkout;

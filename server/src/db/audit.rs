@@ -1,0 +1,228 @@
+//! The admin audit log: who changed what about an event, and when, with the value
+//! before and after as JSON. Entries are written in the transaction of the change they
+//! record (see [`Db::change_admission`] and [`Db::insert_event`]), so the log never
+//! shows a change that did not happen, nor misses one that did.
+
+use serde_json::Value;
+use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, Row};
+use waiting_room::{AdmissionSettings, EventId, UserId};
+
+use super::Db;
+
+/// The admin who made a change. The email is looked up when the change is made and
+/// kept with the entry (`None` if the account has gone).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Actor {
+    pub id: UserId,
+    pub email: Option<String>,
+}
+
+/// What an entry records.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AuditAction {
+    EventCreated,
+    AdmissionChanged,
+}
+
+impl AuditAction {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::EventCreated => "event_created",
+            Self::AdmissionChanged => "admission_changed",
+        }
+    }
+}
+
+/// An entry to write; the database numbers it.
+#[derive(Clone, Debug)]
+pub struct NewAudit<'a> {
+    pub at_ms: i64,
+    pub actor: &'a Actor,
+    pub event: EventId,
+    pub action: AuditAction,
+    pub before: Option<Value>,
+    pub after: Option<Value>,
+}
+
+/// A stored entry. `action` stays a string so entries written by a newer version
+/// still read.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AuditEntry {
+    pub id: i64,
+    pub at_ms: i64,
+    pub actor: Actor,
+    pub event: EventId,
+    pub action: String,
+    pub before: Option<Value>,
+    pub after: Option<Value>,
+}
+
+/// An admission change as made: the settings before and after.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AdmissionChange {
+    pub before: AdmissionSettings,
+    pub after: AdmissionSettings,
+}
+
+impl Db {
+    /// Reads the event's admission settings, applies `apply` to them, stores the
+    /// result and records the change — all in one transaction, with the event's row
+    /// locked from the read on, so concurrent changes apply one after the other and
+    /// each entry's `before` is the previous entry's `after`. A change to the same
+    /// settings writes no entry. `Ok(None)`: no such event.
+    ///
+    /// `publish` runs after the writes, before the commit, still under the lock: what
+    /// it publishes (the queue store's copy) is then ordered like the changes. An
+    /// error from `apply` or `publish` rolls back and is returned as is. (Should the
+    /// commit itself fail after `publish`, the store runs settings the database does
+    /// not record until the next change; the caller answers an error either way.)
+    pub async fn change_admission<E, F, Fut>(
+        &self,
+        event: EventId,
+        actor: &Actor,
+        at_ms: i64,
+        apply: impl FnOnce(AdmissionSettings) -> Result<AdmissionSettings, E>,
+        publish: F,
+    ) -> Result<Option<AdmissionChange>, E>
+    where
+        E: From<sqlx::Error>,
+        F: FnOnce(AdmissionSettings) -> Fut,
+        Fut: std::future::Future<Output = Result<(), E>>,
+    {
+        let mut tx = self.pool().begin().await?;
+        // A write that changes nothing takes the lock a read would not: the row lock
+        // on PostgreSQL (like SELECT … FOR UPDATE), the database write lock on SQLite
+        // (whose deferred transactions would otherwise fail to upgrade after a read).
+        let locked = sqlx::query("UPDATE events SET paused = paused WHERE id = $1")
+            .bind(event.to_string())
+            .execute(&mut *tx)
+            .await?;
+        if locked.rows_affected() == 0 {
+            return Ok(None);
+        }
+        let before = self.admission_in(&mut tx, event).await?;
+        let after = apply(before)?;
+        sqlx::query(
+            "UPDATE events SET rate_per_minute = $1, max_active = $2, session_ttl_secs = $3, \
+             paused = $4 WHERE id = $5",
+        )
+        .bind(i64::from(after.rate_per_minute))
+        .bind(i64::from(after.max_active))
+        .bind(i64::from(after.session_ttl_secs))
+        .bind(i64::from(after.paused))
+        .bind(event.to_string())
+        .execute(&mut *tx)
+        .await?;
+        // A PATCH that changes nothing (pausing a paused sale) is not a change.
+        if after != before {
+            let entry = NewAudit {
+                at_ms,
+                actor,
+                event,
+                action: AuditAction::AdmissionChanged,
+                before: Some(settings_json(&before)),
+                after: Some(settings_json(&after)),
+            };
+            insert_audit(&mut tx, &entry).await?;
+        }
+        publish(after).await?;
+        tx.commit().await?;
+        Ok(Some(AdmissionChange { before, after }))
+    }
+
+    /// The event's entries, newest first, at most `limit`.
+    pub async fn audit_log(
+        &self,
+        event: EventId,
+        limit: u32,
+    ) -> Result<Vec<AuditEntry>, sqlx::Error> {
+        let rows = sqlx::query(
+            "SELECT id, at_ms, actor_id, actor_email, event_id, action, before_json, after_json \
+             FROM admin_audit WHERE event_id = $1 ORDER BY id DESC LIMIT $2",
+        )
+        .bind(event.to_string())
+        .bind(i64::from(limit))
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter().map(entry_from_row).collect()
+    }
+}
+
+/// Writes one entry on `conn` (the caller's transaction).
+pub(super) async fn insert_audit(
+    conn: &mut AnyConnection,
+    entry: &NewAudit<'_>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO admin_audit (at_ms, actor_id, actor_email, event_id, action, before_json, after_json) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(entry.at_ms)
+    .bind(entry.actor.id.to_string())
+    .bind(entry.actor.email.clone())
+    .bind(entry.event.to_string())
+    .bind(entry.action.as_str())
+    .bind(entry.before.as_ref().map(Value::to_string))
+    .bind(entry.after.as_ref().map(Value::to_string))
+    .execute(conn)
+    .await
+    .map(|_| ())
+}
+
+/// The settings as the admission PATCH answers them.
+pub fn settings_json(s: &AdmissionSettings) -> Value {
+    serde_json::json!({
+        "rate_per_minute": s.rate_per_minute,
+        "max_active": s.max_active,
+        "session_ttl_secs": s.session_ttl_secs,
+        "paused": s.paused,
+    })
+}
+
+fn entry_from_row(r: &AnyRow) -> Result<AuditEntry, sqlx::Error> {
+    Ok(AuditEntry {
+        id: r.try_get("id")?,
+        at_ms: r.try_get("at_ms")?,
+        actor: Actor {
+            id: parse(r, "actor_id")?,
+            email: r.try_get("actor_email")?,
+        },
+        event: parse(r, "event_id")?,
+        action: r.try_get("action")?,
+        before: json_column(r, "before_json")?,
+        after: json_column(r, "after_json")?,
+    })
+}
+
+fn parse<T>(r: &AnyRow, column: &str) -> Result<T, sqlx::Error>
+where
+    T: std::str::FromStr,
+    T::Err: std::error::Error + Send + Sync + 'static,
+{
+    let s: String = r.try_get(column)?;
+    s.parse().map_err(|e| sqlx::Error::Decode(Box::new(e)))
+}
+
+fn json_column(r: &AnyRow, column: &str) -> Result<Option<Value>, sqlx::Error> {
+    let text: Option<String> = r.try_get(column)?;
+    text.map(|t| serde_json::from_str(&t).map_err(|e| sqlx::Error::Decode(Box::new(e))))
+        .transpose()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn settings_json_is_the_patch_answer() {
+        let s = AdmissionSettings {
+            rate_per_minute: 120,
+            max_active: 50,
+            session_ttl_secs: 600,
+            paused: true,
+        };
+        // The PATCH answers the settings serialized; the audit must show the same.
+        assert_eq!(settings_json(&s), serde_json::to_value(s).unwrap());
+    }
+}

@@ -1,0 +1,285 @@
+//! Admin stats: an event's counters as of now (from the queue and seat stores), the
+//! live object the console reads every second (plus revenue, sockets on this replica
+//! and the time to clear the queue), and the sampler that keeps the last 15 minutes
+//! per event on each replica so a console opened mid-sale can draw history.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::Mutex;
+use std::time::Duration;
+
+use serde::Serialize;
+use serde_json::{json, Value};
+use tokio::time::MissedTickBehavior;
+use tokio_util::sync::CancellationToken;
+use waiting_room::store::{QueueStats, StoreError};
+use waiting_room::EventId;
+
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// How often the sampler takes each open event's counters.
+pub const SAMPLE_INTERVAL: Duration = Duration::from_secs(5);
+
+/// Samples kept per event: 15 minutes at [`SAMPLE_INTERVAL`].
+pub const HISTORY_LEN: usize = 180;
+
+/// An event's counters at one moment (one store read of each kind, no database).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Snapshot {
+    pub at_ms: i64,
+    pub queue: QueueStats,
+    pub held: u32,
+    pub sold: u32,
+    pub capacity: u64,
+    pub rate_per_minute: u32,
+    pub max_active: u32,
+    pub paused: bool,
+}
+
+/// One point of the history: what the console charts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct Sample {
+    pub at_ms: i64,
+    pub waiting: u64,
+    pub prequeue: u64,
+    pub admitted_last_minute: u64,
+    pub active: u64,
+    pub held: u32,
+    pub sold: u32,
+    pub rate_per_minute: u32,
+    pub max_active: u32,
+    pub paused: bool,
+}
+
+impl Snapshot {
+    pub fn sample(&self) -> Sample {
+        Sample {
+            at_ms: self.at_ms,
+            waiting: self.queue.waiting,
+            prequeue: self.queue.prequeue,
+            admitted_last_minute: self.queue.admitted_last_minute,
+            active: self.queue.active,
+            held: self.held,
+            sold: self.sold,
+            rate_per_minute: self.rate_per_minute,
+            max_active: self.max_active,
+            paused: self.paused,
+        }
+    }
+}
+
+/// The event's counters now. Settings come from the store (what admission runs on),
+/// falling back to the database's while the store has none.
+pub async fn snapshot(state: &AppState, id: EventId) -> Result<Snapshot, ApiError> {
+    let event = state.event(id).await?;
+    let queue = match state.hub.store().stats(id).await {
+        Err(StoreError::UnknownEvent) => QueueStats::default(),
+        other => other?,
+    };
+    let seats = state.seat_counts(id).await?.unwrap_or_default();
+    let settings = state
+        .hub
+        .store()
+        .config(id)
+        .await?
+        .map_or(event.admission, |c| c.admission);
+    Ok(Snapshot {
+        at_ms: state.hub.clock().now_ms(),
+        queue,
+        held: seats.held,
+        sold: seats.sold,
+        capacity: event.capacity(),
+        rate_per_minute: settings.rate_per_minute,
+        max_active: settings.max_active,
+        paused: settings.paused,
+    })
+}
+
+/// The object of `GET …/stats` and of each `…/stats/ws` frame.
+pub async fn stats_value(state: &AppState, id: EventId) -> Result<Value, ApiError> {
+    let s = snapshot(state, id).await?;
+    let revenue_cents = state.db.revenue_cents(id).await?;
+    let connected = state.hub.room(id).map_or(0, |r| r.local_sockets());
+    Ok(json!({
+        "waiting": s.queue.waiting,
+        "prequeue": s.queue.prequeue,
+        "admitted_total": s.queue.admitted_total,
+        "active": s.queue.active,
+        "held": s.held,
+        "sold": s.sold,
+        "capacity": s.capacity,
+        "rate_per_minute": s.rate_per_minute,
+        "max_active": s.max_active,
+        "admitted_last_minute": s.queue.admitted_last_minute,
+        "paused": s.paused,
+        "opened": s.queue.opened,
+        "at_ms": s.at_ms,
+        "revenue_cents": revenue_cents,
+        "connected": connected,
+        "eta_clear_secs": eta_clear_secs(
+            s.queue.waiting,
+            s.queue.admitted_last_minute,
+            s.rate_per_minute,
+            s.paused
+        ),
+    }))
+}
+
+/// Seconds to admit the `waiting` fans at the pace achieved over the last minute, or
+/// at the configured rate when nobody was admitted in it. `None` when no pace can be
+/// told (paused, or both are 0); 0 when nobody waits.
+pub fn eta_clear_secs(
+    waiting: u64,
+    admitted_last_minute: u64,
+    rate_per_minute: u32,
+    paused: bool,
+) -> Option<u64> {
+    if waiting == 0 {
+        return Some(0);
+    }
+    if paused {
+        return None;
+    }
+    let per_minute = match admitted_last_minute {
+        0 => u64::from(rate_per_minute),
+        n => n,
+    };
+    if per_minute == 0 {
+        return None;
+    }
+    Some((waiting.saturating_mul(60)).div_ceil(per_minute))
+}
+
+/// The last [`HISTORY_LEN`] samples of each open event, on this replica.
+#[derive(Debug, Default)]
+pub struct History {
+    /// A `std` mutex: held to push one sample or copy one event's samples, never
+    /// across `.await`, so an async lock would only add cost.
+    events: Mutex<HashMap<EventId, VecDeque<Sample>>>,
+}
+
+impl History {
+    /// Appends a sample, dropping the oldest beyond [`HISTORY_LEN`].
+    pub fn record(&self, event: EventId, sample: Sample) {
+        let mut events = self.lock();
+        let samples = events
+            .entry(event)
+            .or_insert_with(|| VecDeque::with_capacity(HISTORY_LEN));
+        if samples.len() == HISTORY_LEN {
+            samples.pop_front();
+        }
+        samples.push_back(sample);
+    }
+
+    /// The event's samples, oldest first.
+    pub fn samples(&self, event: EventId) -> Vec<Sample> {
+        self.lock()
+            .get(&event)
+            .map(|s| s.iter().copied().collect())
+            .unwrap_or_default()
+    }
+
+    /// Forgets the events `keep` refuses (closed or gone).
+    pub fn retain(&self, keep: impl Fn(&EventId) -> bool) {
+        self.lock().retain(|id, _| keep(id));
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<EventId, VecDeque<Sample>>> {
+        self.events.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// Samples every open event into `state.history` every [`SAMPLE_INTERVAL`] until
+/// `stop` is cancelled. Each replica keeps its own history (the counters are the
+/// shared store's, so any replica's history is the same but for when it started).
+pub fn spawn_sampler(state: &AppState, stop: CancellationToken) {
+    let state = state.clone();
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(SAMPLE_INTERVAL);
+        tick.set_missed_tick_behavior(MissedTickBehavior::Skip);
+        loop {
+            tokio::select! {
+                _ = stop.cancelled() => return,
+                _ = tick.tick() => {}
+            }
+            sample_open_events(&state).await;
+        }
+    });
+}
+
+async fn sample_open_events(state: &AppState) {
+    let open: Vec<EventId> = state
+        .events
+        .read()
+        .unwrap_or_else(|e| e.into_inner())
+        .values()
+        .filter(|e| !e.closed)
+        .map(|e| e.id)
+        .collect();
+    state.history.retain(|id| open.contains(id));
+    for id in open {
+        match snapshot(state, id).await {
+            Ok(s) => state.history.record(id, s.sample()),
+            Err(error) => tracing::warn!(%error, event_id = %id, "stats sample failed"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample(at_ms: i64) -> Sample {
+        Sample {
+            at_ms,
+            waiting: 0,
+            prequeue: 0,
+            admitted_last_minute: 0,
+            active: 0,
+            held: 0,
+            sold: 0,
+            rate_per_minute: 60,
+            max_active: 10,
+            paused: false,
+        }
+    }
+
+    #[test]
+    fn history_keeps_the_last_180_samples_oldest_first() {
+        let history = History::default();
+        let (a, b) = (EventId::new(), EventId::new());
+        for at in 0..200 {
+            history.record(a, sample(at));
+        }
+        history.record(b, sample(7));
+        let kept: Vec<i64> = history.samples(a).iter().map(|s| s.at_ms).collect();
+        assert_eq!(kept, (20..200).collect::<Vec<_>>());
+        assert_eq!(history.samples(b), vec![sample(7)]);
+        assert!(history.samples(EventId::new()).is_empty());
+    }
+
+    #[test]
+    fn history_forgets_events_not_kept() {
+        let history = History::default();
+        let (a, b) = (EventId::new(), EventId::new());
+        history.record(a, sample(1));
+        history.record(b, sample(2));
+        history.retain(|id| *id == b);
+        assert!(history.samples(a).is_empty());
+        assert_eq!(history.samples(b).len(), 1);
+    }
+
+    #[test]
+    fn eta_uses_the_achieved_pace_then_the_configured_rate() {
+        // 300 waiting at 120 admitted in the last minute: 150 s; 301 rounds up.
+        assert_eq!(eta_clear_secs(300, 120, 60, false), Some(150));
+        assert_eq!(eta_clear_secs(301, 120, 60, false), Some(151));
+        // Nobody admitted yet: the configured rate (60/min).
+        assert_eq!(eta_clear_secs(301, 0, 60, false), Some(301));
+        // Nobody waits: done, even when paused.
+        assert_eq!(eta_clear_secs(0, 0, 60, true), Some(0));
+        // Paused, or no pace at all: unknown.
+        assert_eq!(eta_clear_secs(10, 120, 60, true), None);
+        assert_eq!(eta_clear_secs(10, 0, 0, false), None);
+    }
+}
