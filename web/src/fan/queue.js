@@ -1,0 +1,208 @@
+// The fan's place in line for each event: one resilient queue socket per event the
+// fan is in line for, its messages folded into the store. A reload or a reconnect
+// resumes the same ticket (the server sends the current state on connect), so the
+// socket never re-sends `join` on its own: a fan who lost the place is told `left`.
+import { events as eventsApi, request, socketUrl } from '../shared/api.js';
+import { ResilientSocket } from './socket.js';
+import { session, store, updateQueue } from './store.js';
+
+/** @type {Map<string, {sock: ResilientSocket|null, wantJoin: boolean, polls: number}>} */
+const clients = new Map();
+
+const firstKey = (eventId, ticket) => `floodgate.first.${eventId}.${ticket}`;
+const waiting = (phase) => phase === 'prequeue' || phase === 'queued';
+
+/**
+ * Looks up the signed-in fan's place for `eventId` (after a reload, or a visit in
+ * another tab) and resumes the live connection if the fan holds a ticket.
+ */
+export async function attachQueue(eventId) {
+  if (clients.has(eventId)) return;
+  const client = { sock: null, wantJoin: false, polls: 0 };
+  clients.set(eventId, client);
+  let msg;
+  try {
+    msg = await request(`/api/v1/events/${eventId}/queue/me`);
+  } catch (e) {
+    if (e.status === 401) {
+      clients.delete(eventId);
+      store.set({ user: null });
+      return;
+    }
+    // Unknown (offline?): connect; the socket tells the state when it can.
+    msg = null;
+  }
+  if (clients.get(eventId) !== client) return;
+  if (msg) handle(eventId, msg);
+  const phase = store.get().queues[eventId]?.phase;
+  if (!msg || waiting(phase) || phase === 'admitted' || client.wantJoin) connect(eventId, client);
+}
+
+/** One click: joins the line (or the pre-queue before the opening). */
+export function joinQueue(eventId) {
+  let client = clients.get(eventId);
+  if (!client) {
+    client = { sock: null, wantJoin: false, polls: 0 };
+    clients.set(eventId, client);
+  }
+  client.wantJoin = true;
+  updateQueue(eventId, { phase: 'joining', error: null, notice: null });
+  if (client.sock) {
+    if (!client.sock.send({ type: 'join' })) client.sock.connectNow();
+  } else {
+    connect(eventId, client);
+  }
+}
+
+/** Gives up the place. Answers false when there is no connection to say so. */
+export function leaveQueue(eventId) {
+  const client = clients.get(eventId);
+  const sent = !!client?.sock?.send({ type: 'leave' });
+  if (!sent) updateQueue(eventId, { error: 'leave_offline' });
+  return sent;
+}
+
+/** Closes the connection (the place is kept for the server's grace period). */
+export function detachQueue(eventId) {
+  const client = clients.get(eventId);
+  client?.sock?.stop();
+  clients.delete(eventId);
+}
+
+/** Closes every queue connection (signing out). */
+export function detachAll() {
+  for (const id of [...clients.keys()]) detachQueue(id);
+}
+
+function connect(eventId, client) {
+  if (client.sock) return;
+  client.sock = new ResilientSocket({
+    url: socketUrl(`/api/v1/events/${eventId}/queue/ws`),
+    onMessage: (msg) => handle(eventId, msg),
+    onStatus: (conn) => updateQueue(eventId, { conn }),
+    onOpen: (sock) => {
+      if (client.wantJoin) sock.send({ type: 'join' });
+    },
+    poll: () => poll(eventId, client),
+    pollMs: 3000,
+    ping: () => {
+      const phase = store.get().queues[eventId]?.phase;
+      return waiting(phase) || phase === 'admitted' ? { type: 'join' } : null;
+    },
+  }).start();
+}
+
+/** The polling fallback: the fan's latest message, and every other time the event
+ *  (which carries what the socket would push: paused, sold out, seats left). */
+async function poll(eventId, client) {
+  client.polls += 1;
+  const [msg, event] = await Promise.all([
+    request(`/api/v1/events/${eventId}/queue/me`).catch((e) => {
+      // The session ended: there is no place to follow any more.
+      if (e.status === 401) {
+        detachAll();
+        store.set({ user: null });
+        return null;
+      }
+      throw e;
+    }),
+    client.polls % 2 === 1 ? eventsApi.get(eventId).catch(() => null) : null,
+  ]);
+  if (event) {
+    store.set((s) => ({ events: { ...s.events, [eventId]: event } }));
+    updateQueue(eventId, (q) => {
+      const paused = !!event.admission?.paused;
+      const soldOut = event.state === 'sold_out';
+      const resumed = (q.paused && !paused) || (q.soldOut && !soldOut);
+      return { paused, soldOut, available: event.available, notice: resumed ? 'resumed' : q.notice };
+    });
+  }
+  return msg;
+}
+
+/** Folds one server message into the store. */
+export function handle(eventId, msg) {
+  const client = clients.get(eventId);
+  switch (msg.type) {
+    case 'prequeue':
+      if (client) client.wantJoin = false;
+      updateQueue(eventId, {
+        phase: 'prequeue',
+        ticket: msg.ticket,
+        startsAt: Date.parse(msg.starts_at),
+        error: null,
+      });
+      break;
+    case 'queued': {
+      if (client) client.wantJoin = false;
+      const key = firstKey(eventId, msg.ticket);
+      let first = session.get(key);
+      if (typeof first !== 'number' || first < msg.ahead) {
+        first = msg.ahead;
+        session.set(key, first);
+      }
+      updateQueue(eventId, (q) => ({
+        phase: 'queued',
+        ticket: msg.ticket,
+        ahead: msg.ahead,
+        eta: msg.eta_secs,
+        first,
+        error: null,
+        notice: q.phase === 'queued' ? q.notice : null,
+      }));
+      break;
+    }
+    case 'position':
+      updateQueue(eventId, (q) => {
+        let first = q.first;
+        if (typeof first !== 'number' || first < msg.ahead) {
+          first = msg.ahead;
+          if (q.ticket) session.set(firstKey(eventId, q.ticket), first);
+        }
+        return { phase: q.phase === 'prequeue' || q.phase === 'joining' ? 'queued' : q.phase, ahead: msg.ahead, eta: msg.eta_secs, first };
+      });
+      break;
+    case 'admitted':
+      if (client) client.wantJoin = false;
+      updateQueue(eventId, {
+        phase: 'admitted',
+        token: msg.purchase_token,
+        expiresAt: Date.parse(msg.expires_at),
+        paused: false,
+        soldOut: false,
+        notice: null,
+        error: null,
+      });
+      break;
+    case 'paused':
+      updateQueue(eventId, { paused: true, notice: null });
+      break;
+    case 'resumed':
+      updateQueue(eventId, { paused: false, soldOut: false, notice: 'resumed' });
+      break;
+    case 'sold_out':
+      updateQueue(eventId, { soldOut: true, notice: null });
+      break;
+    case 'availability':
+      updateQueue(eventId, { available: msg.available });
+      break;
+    case 'left':
+    case 'expired': {
+      const q = store.get().queues[eventId];
+      if (q?.ticket) session.set(firstKey(eventId, q.ticket), null);
+      updateQueue(eventId, { phase: msg.type, token: undefined, paused: false, soldOut: false, notice: null, error: null });
+      detachQueue(eventId);
+      break;
+    }
+    case 'error':
+      if (msg.code === 'not_in_queue') {
+        // Polling answered "no ticket": joining needs the socket, which keeps trying.
+        updateQueue(eventId, (q) => ({ phase: client?.wantJoin ? 'joining' : 'idle', error: client?.wantJoin ? 'join_needs_socket' : q.error }));
+      } else {
+        updateQueue(eventId, { error: msg.code });
+      }
+      break;
+    default:
+      break;
+  }
+}

@@ -1,0 +1,126 @@
+// `/events/{id}`: the sale (sections, prices, seats left, the countdown to the opening
+// on the server's clock) and, below the title, the fan's place: join, the line, or
+// the checkout once admitted.
+import { html } from 'htm/preact';
+import { useEffect, useRef, useState } from 'preact/hooks';
+import { events as eventsApi } from '../../shared/api.js';
+import { attachQueue } from '../queue.js';
+import { initialQueue, store, useNow } from '../store.js';
+import { Checkout } from './checkout.js';
+import { StateBadge } from './events.js';
+import { NotFound } from './notfound.js';
+import { QueuePanel } from './queue.js';
+import { ErrorMessage, saleState, Title } from './util.js';
+
+/** While waiting, the queue socket tells seats left (`availability`). */
+const WAITING = new Set(['joining', 'prequeue', 'queued']);
+
+export function EventPage({ state }) {
+  const { i18n, user, route } = state;
+  const id = route.params.id;
+  const event = state.events[id];
+  const q = state.queues[id] || initialQueue();
+  const [loadError, setLoadError] = useState(null);
+  const now = useNow();
+  const inLine = WAITING.has(q.phase);
+
+  const load = async () => {
+    try {
+      const ev = await eventsApi.get(id);
+      setLoadError(null);
+      store.set((s) => ({ events: { ...s.events, [id]: ev } }));
+    } catch (e) {
+      setLoadError(e);
+    }
+  };
+
+  // Seats left stay live: while not in line, refresh every ~10 s with jitter (in
+  // line, the queue socket's `availability` messages do it).
+  useEffect(() => {
+    let timer;
+    let alive = true;
+    const tick = async () => {
+      await load();
+      if (alive) timer = setTimeout(tick, 8_000 + Math.random() * 4_000);
+    };
+    if (!inLine || !store.get().events[id]) tick();
+    else timer = setTimeout(tick, 8_000 + Math.random() * 4_000);
+    return () => {
+      alive = false;
+      clearTimeout(timer);
+    };
+  }, [id, inLine]);
+
+  useEffect(() => {
+    if (user) attachQueue(id);
+  }, [id, !!user]);
+
+  useEffect(() => {
+    if (event) document.title = i18n.t('title.event', { name: event.name });
+  }, [event && event.name, i18n]);
+
+  // At the opening (server clock), every fan's page flips at the same moment; the
+  // event itself is fetched again a moment later, spread over two seconds.
+  const st = event ? saleState(event, now) : null;
+  const prevState = useRef(st);
+  const [opened, setOpened] = useState(false);
+  useEffect(() => {
+    if (prevState.current === 'scheduled' && st === 'on_sale') {
+      setOpened(true);
+      const t = setTimeout(load, Math.random() * 2000);
+      prevState.current = st;
+      return () => clearTimeout(t);
+    }
+    prevState.current = st;
+  }, [st]);
+
+  if (!event) {
+    if (loadError && loadError.status === 404) return html`<${NotFound} state=${state} />`;
+    return html`
+      <${Title}>${i18n.t('event.loading')}<//>
+      <${ErrorMessage} i18n=${i18n} error=${loadError} />
+    `;
+  }
+
+  const starts = Date.parse(event.starts_at);
+  const available = inLine && typeof q.available === 'number' ? q.available : event.available;
+  // A fan who bought keeps seeing the order after the shopping session ends.
+  const order = state.checkouts[id]?.order;
+  const admitted = q.phase === 'admitted' || (q.phase === 'expired' && order && order.event_id === id);
+  return html`
+    <${Title}>${event.name}<//>
+    <p class="meta"><${StateBadge} i18n=${i18n} state=${st} /> <span>${i18n.dateTime(starts)}</span></p>
+    <p role="status" class="visually-hidden">${opened ? i18n.t('event.nowOpen') : ''}</p>
+    ${st === 'scheduled' && q.phase !== 'prequeue' &&
+    html`<p class="countdown">
+      <span class="countdown-label">${i18n.t('event.opensIn')}</span>
+      <span class="clock num">${i18n.clock((starts - now) / 1000)}</span>
+    </p>`}
+    ${admitted
+      ? html`<${Checkout} state=${state} event=${event} queue=${q} />`
+      : html`<${QueuePanel} state=${state} event=${event} queue=${q} saleState=${st} available=${available} />`}
+    <section class="panel" aria-labelledby="tickets-h">
+      <h2 id="tickets-h">${i18n.t('event.tickets')}</h2>
+      <p class="seats-left">
+        <span>${i18n.t('event.seatsLeft')}</span>
+        <strong class="num">${i18n.t('event.seatsOf', { available, capacity: event.capacity })}</strong>
+      </p>
+      <div class="table-wrap">
+        <table>
+          <caption class="visually-hidden">${i18n.t('event.sectionsCaption')}</caption>
+          <thead><tr><th scope="col">${i18n.t('event.section')}</th><th scope="col">${i18n.t('event.price')}</th><th scope="col">${i18n.t('event.seats')}</th></tr></thead>
+          <tbody>
+            ${event.sections.map(
+              (s) => html`<tr key=${s.name}>
+                <th scope="row">${s.name}</th>
+                <td class="num">${i18n.money(s.price_cents)}</td>
+                <td class="num">${i18n.t('event.rowsBySeats', { rows: s.rows, seats: s.seats_per_row, count: s.rows * s.seats_per_row })}</td>
+              </tr>`,
+            )}
+          </tbody>
+        </table>
+      </div>
+      <p class="hint">${i18n.t('event.rules', { max: event.max_seats_per_order, count: event.max_seats_per_order, hold: i18n.duration(event.hold_ttl_secs) })}</p>
+    </section>
+  `;
+}

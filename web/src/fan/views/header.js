@@ -1,0 +1,49 @@
+// The banner on every page: the skip link, the site name, navigation, the account and
+// the language switch.
+import { html } from 'htm/preact';
+import { session as sessionApi } from '../../shared/api.js';
+import { detachAll } from '../queue.js';
+import { navigate, withNext } from '../router.js';
+import { store } from '../store.js';
+import { setLocale } from '../locale.js';
+
+export function Header({ state }) {
+  const { i18n, user, route } = state;
+  const current = (name) => (route.name === name ? 'page' : undefined);
+  const signOut = async () => {
+    try {
+      await sessionApi.logout();
+    } catch {
+      /* the cookie may already be gone; sign out locally anyway */
+    }
+    detachAll();
+    store.set({ user: null, queues: {}, checkouts: {} });
+    navigate('/');
+  };
+  return html`
+    <a class="skip-link" href="#main">${i18n.t('nav.skip')}</a>
+    <header class="site-header">
+      <div class="bar">
+        <a class="brand" href="/">Floodgate</a>
+        <nav aria-label=${i18n.t('nav.label')}>
+          <ul>
+            <li><a href="/" aria-current=${current('events')}>${i18n.t('nav.events')}</a></li>
+            ${user && html`<li><a href="/orders" aria-current=${current('orders')}>${i18n.t('nav.orders')}</a></li>`}
+            ${user === null &&
+            html`<li><a href=${route.name === 'signin' || route.name === 'signup' ? '/signin' : withNext('/signin')} aria-current=${current('signin')}>${i18n.t('nav.signIn')}</a></li>
+              <li><a href="/signup" aria-current=${current('signup')}>${i18n.t('nav.signUp')}</a></li>`}
+            ${user && html`<li><button type="button" class="link-button" onClick=${signOut}>${i18n.t('nav.signOut')}</button></li>`}
+          </ul>
+        </nav>
+        <div class="lang">
+          <label for="lang-select">${i18n.t('nav.language')}</label>
+          <select id="lang-select" value=${i18n.locale} onChange=${(e) => setLocale(e.currentTarget.value)}>
+            <option value="en" lang="en">English</option>
+            <option value="zh-TW" lang="zh-TW">繁體中文</option>
+          </select>
+        </div>
+      </div>
+      ${user && html`<p class="account">${i18n.t('nav.signedInAs', { email: user.email })}</p>`}
+    </header>
+  `;
+}

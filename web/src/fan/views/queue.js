@@ -1,0 +1,200 @@
+// The fan's place before admission: the join button, the pre-queue, the line (people
+// ahead, a wait range, progress from where the fan started), paused / sold out /
+// resumed, and the ends (left with a way back, expired). The per-second figures are
+// plain text; one polite status region speaks only when something meaningful changed.
+import { html } from 'htm/preact';
+import { useEffect, useRef, useState } from 'preact/hooks';
+import { metrics } from '../metrics.js';
+import { joinQueue, leaveQueue } from '../queue.js';
+import { withNext } from '../router.js';
+import { useNow } from '../store.js';
+import { errorText, etaText } from './util.js';
+
+export function QueuePanel({ state, event, queue: q, saleState, available }) {
+  const { i18n, user } = state;
+  let body;
+  if (user === undefined) body = html`<p class="muted">${i18n.t('common.loading')}</p>`;
+  else if (!user) body = html`<${SignedOut} i18n=${i18n} />`;
+  else if (saleState === 'closed' && !['prequeue', 'queued'].includes(q.phase)) body = html`<p>${i18n.t('queue.closed')}</p>`;
+  else if (q.phase === 'prequeue') body = html`<${PreQueue} i18n=${i18n} event=${event} q=${q} />`;
+  else if (q.phase === 'queued') body = html`<${InLine} i18n=${i18n} event=${event} q=${q} available=${available} />`;
+  else if (q.phase === 'left') body = html`<${Left} i18n=${i18n} event=${event} />`;
+  else if (q.phase === 'expired') body = html`<${Expired} i18n=${i18n} state=${state} event=${event} />`;
+  else body = html`<${JoinBox} i18n=${i18n} event=${event} q=${q} saleState=${saleState} />`;
+  return html`
+    <section class="panel queue" aria-labelledby="queue-h">
+      ${body}
+      ${user && q.conn !== 'idle' && ['joining', 'prequeue', 'queued'].includes(q.phase) && html`<${Connection} i18n=${i18n} conn=${q.conn} />`}
+      ${q.error && q.error !== 'join_needs_socket' && html`<p class="error" role="alert">${errorText(i18n, { code: q.error })}</p>`}
+    </section>
+  `;
+}
+
+function SignedOut({ i18n }) {
+  return html`
+    <h2 id="queue-h">${i18n.t('queue.joinTitle')}</h2>
+    <p>${i18n.t('queue.signInFirst')}</p>
+    <p class="actions">
+      <a class="button" href=${withNext('/signin')}>${i18n.t('nav.signIn')}</a>
+      <a class="button secondary" href=${withNext('/signup')}>${i18n.t('nav.signUp')}</a>
+    </p>
+  `;
+}
+
+function JoinBox({ i18n, event, q, saleState }) {
+  const joining = q.phase === 'joining';
+  return html`
+    <h2 id="queue-h">${i18n.t('queue.joinTitle')}</h2>
+    <p>${saleState === 'scheduled' ? i18n.t('queue.joinEarly') : i18n.t('queue.joinNow')}</p>
+    ${saleState === 'sold_out' && html`<p class="notice">${i18n.t('queue.soldOutJoin')}</p>`}
+    <p class="actions">
+      <button type="button" class="primary big" disabled=${joining} onClick=${() => joinQueue(event.id)}>
+        ${joining ? i18n.t('queue.joining') : i18n.t('queue.join')}
+      </button>
+    </p>
+    ${q.error === 'join_needs_socket' && html`<p class="notice">${i18n.t('error.join_needs_socket')}</p>`}
+  `;
+}
+
+function PreQueue({ i18n, event, q }) {
+  const now = useNow();
+  const startsAt = q.startsAt || Date.parse(event.starts_at);
+  const announce = useAnnouncer(i18n, q);
+  return html`
+    <h2 id="queue-h">${i18n.t('queue.prequeueTitle')}</h2>
+    <p class="rule"><strong>${i18n.t('queue.prequeueRule')}</strong></p>
+    <p class="countdown">
+      <span class="countdown-label">${i18n.t('queue.lineOpensIn')}</span>
+      <span class="clock num">${i18n.clock((startsAt - now) / 1000)}</span>
+    </p>
+    <p>${i18n.t('queue.keepOpen')}</p>
+    ${announce}
+    <${LeaveButton} i18n=${i18n} event=${event} />
+  `;
+}
+
+function InLine({ i18n, event, q, available }) {
+  const announce = useAnnouncer(i18n, q);
+  const ahead = q.ahead ?? 0;
+  const first = Math.max(q.first ?? ahead, ahead);
+  useEffect(() => {
+    const m = metrics();
+    if (m.firstPositionMs === null && typeof q.ahead === 'number') m.firstPositionMs = Math.round(performance.now());
+  }, [q.ahead]);
+  const done = first === 0 ? 1 : (first - ahead) / first;
+  const halted = q.paused || q.soldOut;
+  return html`
+    <h2 id="queue-h">${i18n.t('queue.inLineTitle')}</h2>
+    ${q.paused && html`<p class="notice warn"><strong>${i18n.t('queue.pausedTitle')}</strong> ${i18n.t('queue.pausedText')}</p>`}
+    ${q.soldOut && html`<p class="notice warn"><strong>${i18n.t('queue.soldOutTitle')}</strong> ${i18n.t('queue.soldOutText')}</p>`}
+    ${!halted && q.notice === 'resumed' && html`<p class="notice ok"><strong>${i18n.t('queue.resumedTitle')}</strong> ${i18n.t('queue.resumedText')}</p>`}
+    <div class="ahead">
+      <span class="ahead-number num">${i18n.number(ahead)}</span>
+      <span class="ahead-label">${i18n.t('queue.peopleAhead', { count: ahead })}</span>
+    </div>
+    <dl class="facts">
+      <div><dt>${i18n.t('queue.estimatedWait')}</dt><dd>${halted ? i18n.t('queue.waitOnHold') : etaText(i18n, q.eta)}</dd></div>
+      ${typeof available === 'number' && html`<div><dt>${i18n.t('event.seatsLeft')}</dt><dd class="num">${i18n.number(available)}</dd></div>`}
+    </dl>
+    <div class="progress">
+      <label for="queue-progress">${i18n.t('queue.progress')}</label>
+      <progress id="queue-progress" max=${Math.max(1, first)} value=${first === 0 ? 1 : first - ahead}></progress>
+      <span class="hint">${i18n.t('queue.progressText', { percent: i18n.percent(done), first })}</span>
+    </div>
+    ${typeof available === 'number' && !q.soldOut && ahead > 0 && ahead >= available && html`<p class="hint">${i18n.t('queue.moreAheadThanSeats')}</p>`}
+    <p>${i18n.t('queue.keepOpenLine')}</p>
+    ${announce}
+    <${LeaveButton} i18n=${i18n} event=${event} />
+  `;
+}
+
+function Left({ i18n, event }) {
+  return html`
+    <h2 id="queue-h">${i18n.t('queue.leftTitle')}</h2>
+    <p>${i18n.t('queue.leftText')}</p>
+    <p class="actions"><button type="button" class="primary" onClick=${() => joinQueue(event.id)}>${i18n.t('queue.rejoin')}</button></p>
+  `;
+}
+
+function Expired({ i18n, state, event }) {
+  const order = state.checkouts[event.id]?.order;
+  return html`
+    <h2 id="queue-h">${i18n.t('queue.expiredTitle')}</h2>
+    <p>${order ? i18n.t('queue.expiredWithOrder') : i18n.t('queue.expiredText')}</p>
+    <p class="actions"><a href="/orders">${i18n.t('nav.orders')}</a> <a href="/">${i18n.t('common.backToEvents')}</a></p>
+  `;
+}
+
+/** Leaving loses the place: a second, explicit step. */
+function LeaveButton({ i18n, event }) {
+  const [asking, setAsking] = useState(false);
+  const yes = useRef(null);
+  useEffect(() => {
+    if (asking) yes.current?.focus();
+  }, [asking]);
+  if (!asking) {
+    return html`<p class="actions"><button type="button" class="secondary" onClick=${() => setAsking(true)}>${i18n.t('queue.leave')}</button></p>`;
+  }
+  return html`
+    <div class="confirm" role="group" aria-labelledby="leave-q">
+      <p id="leave-q">${i18n.t('queue.leaveConfirm')}</p>
+      <p class="actions">
+        <button type="button" class="danger" ref=${yes} onClick=${() => { leaveQueue(event.id); setAsking(false); }}>${i18n.t('queue.leaveYes')}</button>
+        <button type="button" class="secondary" onClick=${() => setAsking(false)}>${i18n.t('queue.leaveNo')}</button>
+      </p>
+    </div>
+  `;
+}
+
+function Connection({ i18n, conn }) {
+  const key = { connecting: 'connecting', open: 'live', reconnecting: 'reconnecting', offline: 'offline', polling: 'polling' }[conn] || 'connecting';
+  return html`<p class=${`conn conn-${key}`} role="status"><span class="dot" aria-hidden="true"></span>${i18n.t(`conn.${key}`)}</p>`;
+}
+
+const THRESHOLDS = [1, 2, 3, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000, 20000, 50000, 100000];
+
+/** Whether going from `before` to `after` people ahead is worth saying out loud. */
+export function meaningful(before, after) {
+  if (before === null || before === undefined) return true;
+  if (after === before) return false;
+  if (after === 0) return true;
+  if (THRESHOLDS.some((t) => (before >= t) !== (after >= t))) return true;
+  return Math.abs(after - before) >= 0.1 * before;
+}
+
+/**
+ * The polite status region of the line: says the state when it changes, and
+ * people-ahead only when `meaningful` (and at most every 5 s).
+ */
+function useAnnouncer(i18n, q) {
+  const [text, setText] = useState('');
+  const [retry, setRetry] = useState(0);
+  const last = useRef({ kind: null, ahead: null, at: 0 });
+  const kind = `${q.phase}|${q.paused}|${q.soldOut}|${q.notice}`;
+  useEffect(() => {
+    const l = last.current;
+    const now = Date.now();
+    let timer;
+    const aheadText = typeof q.ahead === 'number' ? i18n.t('queue.peopleAheadSentence', { count: q.ahead }) : '';
+    if (kind !== l.kind) {
+      let msg;
+      if (q.phase === 'prequeue') msg = i18n.t('queue.prequeueTitle');
+      else if (q.paused) msg = `${i18n.t('queue.pausedTitle')} ${aheadText}`;
+      else if (q.soldOut) msg = `${i18n.t('queue.soldOutTitle')} ${aheadText}`;
+      else if (q.notice === 'resumed') msg = `${i18n.t('queue.resumedTitle')} ${aheadText}`;
+      else msg = aheadText || i18n.t('queue.inLineTitle');
+      setText(msg);
+      last.current = { kind, ahead: q.ahead, at: now };
+    } else if (q.phase === 'queued' && meaningful(l.ahead, q.ahead)) {
+      if (now - l.at >= 5000) {
+        setText(aheadText);
+        last.current = { kind, ahead: q.ahead, at: now };
+      } else {
+        // Too soon after the last announcement: look again when it is not.
+        timer = setTimeout(() => setRetry((r) => r + 1), 5000 - (now - l.at));
+      }
+    }
+    return () => clearTimeout(timer);
+  }, [kind, q.ahead, i18n, retry]);
+  return html`<p role="status" class="visually-hidden">${text}</p>`;
+}

@@ -1,0 +1,66 @@
+// Small pieces several views share: error messages by code, the wait range, the
+// event's state on the server's clock, headings that take focus.
+import { html } from 'htm/preact';
+
+/** Message keys for the API's error codes; anything else falls back to a generic one. */
+const ERRORS = new Set([
+  'invalid_credentials', 'email_taken', 'invalid_email', 'weak_password', 'rate_limited', 'network',
+  'seats_unavailable', 'token_exhausted', 'wrong_event', 'too_many_seats', 'invalid_token', 'sold_out',
+  'unknown_seat', 'duplicate_seat', 'invalid_quantity', 'unknown_section', 'hold_expired', 'not_your_hold',
+  'not_found', 'unavailable', 'overloaded', 'event_closed', 'unauthorized', 'pick_limit', 'leave_offline',
+  'join_needs_socket', 'seats_taken_live', 'invalid_field', 'invalid_body', 'invalid_json', 'frame_too_large',
+]);
+
+/** A sentence for an error (an ApiError, or `{code, seats, max}`), in the fan's language. */
+export function errorText(i18n, err) {
+  if (!err) return '';
+  const code = err.code || 'unknown';
+  const params = { seats: (err.seats || []).join(', '), max: err.max ?? '', code };
+  if (code === 'rate_limited' && err.retryAfter) params.secs = err.retryAfter;
+  return ERRORS.has(code) ? i18n.t(`error.${code}`, params) : i18n.t('error.generic', params);
+}
+
+/**
+ * The estimated wait as a range, 80%–130% of `eta` seconds, rounded to a step that
+ * suits its size; null when it is about to happen.
+ */
+export function etaRange(eta) {
+  if (!(eta > 0)) return null;
+  const lo = eta * 0.8;
+  const hi = eta * 1.3;
+  if (hi < 60) return { under: 60 };
+  // Whole minutes up to half an hour, then 5 minutes, then quarter hours.
+  const step = (v) => (v < 1800 ? 60 : v < 3 * 3600 ? 300 : 900);
+  const low = Math.max(60, Math.floor(lo / step(lo)) * step(lo));
+  const high = Math.max(low + step(low), Math.ceil(hi / step(hi)) * step(hi));
+  return { low, high };
+}
+
+export function etaText(i18n, eta) {
+  const r = etaRange(eta);
+  if (!r) return i18n.t('queue.etaSoon');
+  if (r.under) return i18n.t('queue.etaUnderMinute');
+  return i18n.t('queue.etaRange', { low: i18n.duration(r.low), high: i18n.duration(r.high) });
+}
+
+/** The sale's state on the server's clock: a scheduled sale is on sale from its start. */
+export function saleState(event, now) {
+  if (event.state === 'scheduled' && now >= Date.parse(event.starts_at)) return 'on_sale';
+  return event.state;
+}
+
+/** The main heading of a view; the app moves focus to it after navigation. */
+export function Title({ children, id }) {
+  return html`<h1 id=${id} tabindex="-1">${children}</h1>`;
+}
+
+/** An error paragraph announced at once (role="alert"), or nothing. */
+export function ErrorMessage({ i18n, error, id }) {
+  if (!error) return null;
+  return html`<p class="error" role="alert" id=${id}>${errorText(i18n, error)}</p>`;
+}
+
+/** Lowest section price, for "from $25.00". */
+export function fromPrice(event) {
+  return Math.min(...event.sections.map((s) => s.price_cents));
+}
