@@ -160,10 +160,6 @@ test('pausing asks for confirmation; Cancel and Escape do nothing', async ({ pag
 
 test('the audit log lists changes, newest first', async ({ page, context }) => {
   const event = await fg.createEvent({ name: 'Audit sale' });
-  const probe = await fetch(`${fg.url}/api/v1/admin/events/${event.id}/audit?limit=1`, {
-    headers: { authorization: `Bearer ${await fg.admin()}` },
-  });
-  test.skip(probe.status === 404, 'the audit endpoint is not on this server yet (lead: remove this skip when it lands)');
   await signInContext(context, fg.url, ADMIN);
   await page.goto(`${fg.url}/admin/events/${event.id}`);
   const audit = page.getByRole('region', { name: 'Audit log' });
