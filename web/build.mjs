@@ -20,6 +20,18 @@ const pages = [
   { entry: 'admin', source: 'src/admin/main.js', template: 'src/admin/index.html', html: 'admin.html' },
 ];
 
+// Catalogues are imported for their default export only; esbuild's JSON loader would
+// also emit one named export per key, storing each catalogue twice.
+const jsonDefaultOnly = {
+  name: 'json-default-only',
+  setup(build) {
+    build.onLoad({ filter: /\.json$/ }, async (args) => {
+      const text = JSON.stringify(JSON.parse(await readFile(args.path, 'utf8')));
+      return { contents: `export default JSON.parse(${JSON.stringify(text)});`, loader: 'js' };
+    });
+  },
+};
+
 await rm(outdir, { recursive: true, force: true });
 await mkdir(outdir, { recursive: true });
 
@@ -36,7 +48,8 @@ const result = await esbuild.build({
   entryNames: 'assets/[name]-[hash]',
   chunkNames: 'assets/chunk-[hash]',
   assetNames: 'assets/[name]-[hash]',
-  loader: { '.json': 'json', '.svg': 'file', '.woff2': 'file' },
+  loader: { '.svg': 'file', '.woff2': 'file' },
+  plugins: [jsonDefaultOnly],
   metafile: true,
   legalComments: 'linked',
   logLevel: 'warning',

@@ -16,7 +16,8 @@ async fn main() -> anyhow::Result<()> {
     tracing::info!(?config, "starting");
     let app = Application::build(config).await?;
     if let Some(banner) = app.demo_banner() {
-        print!("{banner}");
+        // Blank lines around it so it stands out among the log lines.
+        print!("\n{banner}\n");
     }
     app.run_until_stopped(shutdown_signal()).await
 }

@@ -108,6 +108,25 @@ test('with WebSockets blocked, polling still shows the place and its changes', a
   await context.close();
 });
 
+test('with WebSockets blocked from the start, a new fan joins over HTTP and leaves again', async ({ browser }) => {
+  const event = await fg.createEvent({ opensInSecs: -1, admission: paused });
+  const others = await crowd(browser, fg, event.id, 2);
+  const { page, context } = await fanPage(browser, fg, '/');
+  await context.routeWebSocket(/queue\/ws/, (ws) => ws.close());
+  await page.goto(`${fg.url}/events/${event.id}`);
+  await joinFromPage(page);
+  await expect(inLine(page)).toBeVisible({ timeout: 20_000 });
+  await expect.poll(() => peopleAhead(page)).toBe(2);
+  await expect(page.getByText('Live updates unavailable, refreshing every few seconds.')).toBeVisible();
+  const ticket = await ticketOf(context, event.id);
+  expect(ticket).toBeTruthy();
+  await page.getByRole('button', { name: 'Leave the queue' }).click();
+  await page.getByRole('button', { name: 'Yes, leave' }).click();
+  await expect(page.getByRole('heading', { name: 'You left the queue' })).toBeVisible({ timeout: 10_000 });
+  await others.close();
+  await context.close();
+});
+
 test('the admin pauses and resumes: the fan sees both', async ({ browser }) => {
   const { page, context, event, others } = await lineOf(browser, 3);
   // The line starts paused; let it run slowly (nobody is admitted at 1 a minute

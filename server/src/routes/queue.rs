@@ -1,11 +1,13 @@
-//! The queue socket (`GET /events/{id}/queue/ws`) and its polling fallback
-//! (`GET /events/{id}/queue/me`).
+//! The queue socket (`GET /events/{id}/queue/ws`) and its fallback for browsers whose
+//! WebSockets are blocked: `GET /events/{id}/queue/me` (poll the fan's latest message;
+//! counts as presence), `POST …/queue/join` and `POST …/queue/leave` (the socket's
+//! `join` and `leave`, answered with the fan's message).
 
 use axum::extract::ws::{CloseFrame, WebSocketUpgrade};
 use axum::extract::{Path, State};
 use axum::http::request::Parts;
 use axum::response::Response;
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde_json::Value;
 use waiting_room::fan::{messages, FanPhase, FanView};
@@ -23,6 +25,8 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/events/{id}/queue/ws", get(queue_ws))
         .route("/events/{id}/queue/me", get(queue_me))
+        .route("/events/{id}/queue/join", post(queue_join))
+        .route("/events/{id}/queue/leave", post(queue_leave))
 }
 
 pub fn parse_event_id(raw: &str) -> Result<EventId, ApiError> {
@@ -79,10 +83,53 @@ async fn queue_me(
 ) -> Result<Json<Value>, ApiError> {
     let event = state.event(parse_event_id(&id)?).await?;
     let room = state.room(&event).await?;
-    let phase = room.describe(session.user).await?;
+    fan_message(&state, &room, session.user).await
+}
+
+/// The socket's `join` over HTTP: same ticket rules (idempotent, pre-queue before the
+/// opening), same per-IP limit as opening a socket.
+async fn queue_join(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    parts: Parts,
+    session: Session,
+) -> Result<Json<Value>, ApiError> {
+    super::rate_limit(&state, &state.join_limit, &parts)?;
+    let event = state.event(parse_event_id(&id)?).await?;
+    if event.closed {
+        return Err(ApiError::Conflict {
+            code: "event_closed",
+            message: "this sale is closed".into(),
+        });
+    }
+    let room = state.room(&event).await?;
+    crate::metrics::Metrics::inc(&state.metrics.queue_joins);
+    room.join(session.user).await?;
+    fan_message(&state, &room, session.user).await
+}
+
+/// The socket's `leave` over HTTP; an admitted fan is not affected.
+async fn queue_leave(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    session: Session,
+) -> Result<Json<Value>, ApiError> {
+    let event = state.event(parse_event_id(&id)?).await?;
+    let room = state.room(&event).await?;
+    room.leave(session.user).await?;
+    fan_message(&state, &room, session.user).await
+}
+
+/// What a fresh socket would be told first about `user`. Asking counts as presence:
+/// a fan without a socket keeps the place while it polls.
+async fn fan_message(
+    state: &AppState,
+    room: &waiting_room::room::Room,
+    user: waiting_room::UserId,
+) -> Result<Json<Value>, ApiError> {
+    let phase = room.describe(user).await?;
     if matches!(phase, FanPhase::Prequeue { .. } | FanPhase::Queued { .. }) {
-        // Polling counts as presence: a fan without a socket keeps the place.
-        state.hub.store().touch(event.id, &[session.user]).await?;
+        state.hub.store().touch(room.event(), &[user]).await?;
     }
     let paused = room.config().is_some_and(|c| c.admission.paused);
     let view = FanView {

@@ -292,3 +292,70 @@ async fn the_bearer_scheme_is_case_insensitive() {
     }
     app.stop().await;
 }
+
+#[tokio::test]
+async fn fans_whose_websockets_are_blocked_join_and_leave_over_http() {
+    let app = spawn_app(Backend::Embedded).await.unwrap();
+    let event = app
+        .open_event(json!({"rate_per_minute": 1, "max_active": 1}))
+        .await;
+    // Someone ahead, on a socket, takes the one slot.
+    let first = app.fan().await;
+    let mut ahead = app.connect(&event, &first).await;
+    ahead.join().await;
+    let fan = app.fan().await;
+    let join = format!("/api/v1/events/{event}/queue/join");
+    let (status, body) = app
+        .get(&format!("/api/v1/events/{event}/queue/me"), Some(&fan))
+        .await;
+    assert_eq!(
+        (status, &body["code"]),
+        (StatusCode::OK, &json!("not_in_queue"))
+    );
+    let (status, queued) = app.post(&join, Some(&fan), &json!({})).await;
+    assert_eq!(status, StatusCode::OK, "{queued}");
+    assert_eq!(queued["type"], "queued", "{queued}");
+    // Idempotent, like the socket's join: the same ticket.
+    let (_, again) = app.post(&join, Some(&fan), &json!({})).await;
+    assert_eq!(again["ticket"], queued["ticket"]);
+    let (_, me) = app
+        .get(&format!("/api/v1/events/{event}/queue/me"), Some(&fan))
+        .await;
+    assert_eq!(me["type"], "queued");
+
+    let (status, left) = app
+        .post(
+            &format!("/api/v1/events/{event}/queue/leave"),
+            Some(&fan),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(
+        (status, &left["type"]),
+        (StatusCode::OK, &json!("left")),
+        "{left}"
+    );
+    let (_, back) = app.post(&join, Some(&fan), &json!({})).await;
+    assert_eq!(back["type"], "queued");
+    assert_ne!(
+        back["ticket"], queued["ticket"],
+        "a new join starts at the back"
+    );
+
+    // Bad input: no session, unknown event.
+    let (status, _) = app.post(&join, None, &json!({})).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let (status, body) = app
+        .post(
+            "/api/v1/events/not-an-event/queue/join",
+            Some(&fan),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(
+        (status, &body["error"]["code"]),
+        (StatusCode::NOT_FOUND, &json!("not_found"))
+    );
+    ahead.close().await;
+    app.stop().await;
+}

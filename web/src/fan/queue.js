@@ -54,12 +54,16 @@ export function joinQueue(eventId) {
   }
 }
 
-/** Gives up the place. Answers false when there is no connection to say so. */
+/** Gives up the place: over the socket, or over HTTP when the socket is down (blocked
+ *  WebSockets). Answers false when neither could say so. */
 export function leaveQueue(eventId) {
   const client = clients.get(eventId);
-  const sent = !!client?.sock?.send({ type: 'leave' });
-  if (!sent) updateQueue(eventId, { error: 'leave_offline' });
-  return sent;
+  if (client?.sock?.send({ type: 'leave' })) return true;
+  request(`/api/v1/events/${eventId}/queue/leave`, { method: 'POST' }).then(
+    (msg) => handle(eventId, msg),
+    () => updateQueue(eventId, { error: 'leave_offline' }),
+  );
+  return true;
 }
 
 /** Closes the connection (the place is kept for the server's grace period). */
@@ -92,12 +96,16 @@ function connect(eventId, client) {
   }).start();
 }
 
-/** The polling fallback: the fan's latest message, and every other time the event
- *  (which carries what the socket would push: paused, sold out, seats left). */
+/** The polling fallback: the fan's latest message (joining over HTTP first when the
+ *  fan asked to join), and every other time the event (which carries what the socket
+ *  would push: paused, sold out, seats left). */
 async function poll(eventId, client) {
   client.polls += 1;
+  const ask = client.wantJoin
+    ? request(`/api/v1/events/${eventId}/queue/join`, { method: 'POST' })
+    : request(`/api/v1/events/${eventId}/queue/me`);
   const [msg, event] = await Promise.all([
-    request(`/api/v1/events/${eventId}/queue/me`).catch((e) => {
+    ask.catch((e) => {
       // The session ended: there is no place to follow any more.
       if (e.status === 401) {
         detachAll();
