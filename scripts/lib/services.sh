@@ -17,13 +17,8 @@ as_postgres() {
     fi
 }
 
-apt_install() {
-    local sudo=""
-    [ "$(id -u)" = 0 ] || sudo="sudo"
-    echo "installing $* with apt-get" >&2
-    $sudo apt-get update -qq >/dev/null
-    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "$@" >/dev/null
-}
+# shellcheck source=scripts/lib/apt.sh
+source "$(dirname "${BASH_SOURCE[0]}")/apt.sh"
 
 free_port() {
     python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])' 2>/dev/null \

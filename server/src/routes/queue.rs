@@ -3,6 +3,8 @@
 //! counts as presence), `POST …/queue/join` and `POST …/queue/leave` (the socket's
 //! `join` and `leave`, answered with the fan's message).
 
+use std::sync::Arc;
+
 use axum::extract::ws::{CloseFrame, WebSocketUpgrade};
 use axum::extract::{Path, State};
 use axum::http::request::Parts;
@@ -11,6 +13,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde_json::Value;
 use waiting_room::fan::{messages, FanPhase, FanView};
+use waiting_room::room::Room;
 use waiting_room::EventId;
 
 use crate::error::ApiError;
@@ -50,15 +53,8 @@ async fn queue_ws(
 ) -> Result<Response, ApiError> {
     super::rate_limit(&state, &state.join_limit, &parts)?;
     let session = session?;
-    let event = state.event(parse_event_id(&id)?).await?;
-    if event.closed {
-        return Err(ApiError::Conflict {
-            code: "event_closed",
-            message: "this sale is closed".into(),
-        });
-    }
+    let room = room_for(&state, &id, true).await?;
     let slot = state.sockets.acquire()?;
-    let room = state.room(&event).await?;
     let tracker = state.sessions.clone();
     // Fans send a few tiny frames; tungstenite keeps its read buffer for the socket's
     // life (and zeroes it on every read), so 1 KiB instead of 128 KiB (its default) or
@@ -81,8 +77,7 @@ async fn queue_me(
     Path(id): Path<String>,
     session: Session,
 ) -> Result<Json<Value>, ApiError> {
-    let event = state.event(parse_event_id(&id)?).await?;
-    let room = state.room(&event).await?;
+    let room = room_for(&state, &id, false).await?;
     fan_message(&state, &room, session.user).await
 }
 
@@ -95,14 +90,7 @@ async fn queue_join(
     session: Session,
 ) -> Result<Json<Value>, ApiError> {
     super::rate_limit(&state, &state.join_limit, &parts)?;
-    let event = state.event(parse_event_id(&id)?).await?;
-    if event.closed {
-        return Err(ApiError::Conflict {
-            code: "event_closed",
-            message: "this sale is closed".into(),
-        });
-    }
-    let room = state.room(&event).await?;
+    let room = room_for(&state, &id, true).await?;
     crate::metrics::Metrics::inc(&state.metrics.queue_joins);
     room.join(session.user).await?;
     fan_message(&state, &room, session.user).await
@@ -114,17 +102,29 @@ async fn queue_leave(
     Path(id): Path<String>,
     session: Session,
 ) -> Result<Json<Value>, ApiError> {
-    let event = state.event(parse_event_id(&id)?).await?;
-    let room = state.room(&event).await?;
+    let room = room_for(&state, &id, false).await?;
     room.leave(session.user).await?;
     fan_message(&state, &room, session.user).await
+}
+
+/// The event's room on this replica; with `open`, a closed sale is refused (409
+/// `event_closed`).
+async fn room_for(state: &AppState, id: &str, open: bool) -> Result<Arc<Room>, ApiError> {
+    let event = state.event(parse_event_id(id)?).await?;
+    if open && event.closed {
+        return Err(ApiError::Conflict {
+            code: "event_closed",
+            message: "this sale is closed".into(),
+        });
+    }
+    state.room(&event).await
 }
 
 /// What a fresh socket would be told first about `user`. Asking counts as presence:
 /// a fan without a socket keeps the place while it polls.
 async fn fan_message(
     state: &AppState,
-    room: &waiting_room::room::Room,
+    room: &Room,
     user: waiting_room::UserId,
 ) -> Result<Json<Value>, ApiError> {
     let phase = room.describe(user).await?;
