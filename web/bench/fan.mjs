@@ -145,7 +145,7 @@ async function queueMemory() {
     await cdp.send('HeapProfiler.collectGarbage');
     const { metrics } = await cdp.send('Performance.getMetrics');
     const m = Object.fromEntries(metrics.map((x) => [x.name, x.value]));
-    const ahead = await page.evaluate(() => document.body.innerText.match(/(\d[\d,]*) (?:people|person) ahead/)?.[1] ?? null);
+    const ahead = await page.evaluate(() => document.body.innerText.match(/(\d[\d,]*)\s+(?:people|person) ahead/)?.[1] ?? null);
     return { js_heap_used_bytes: m.JSHeapUsedSize, dom_nodes: m.Nodes, listeners: m.JSEventListeners, ahead };
   };
   await page.goto(`${fg.url}/events/${event.id}`);

@@ -54,7 +54,7 @@ export function Figures({ stats }) {
     ${card('active', n(stats.active), t('fig.active_note', { max: stats.max_active }), stats.active >= stats.max_active ? 'warn' : null)}
     ${card('held', n(stats.held), t('fig.held_note'))}
     ${card('sold', n(stats.sold), t('fig.sold_note', { capacity: stats.capacity, share: soldShare ?? '—' }))}
-    ${card('revenue', hasRevenue ? i18n.money(stats.revenue_cents) : '—', hasRevenue ? t('fig.revenue_note') : t('fig.not_reported'))}
+    ${card('revenue', hasRevenue ? i18n.money(stats.revenue_cents, { whole: stats.revenue_cents >= 100_000 }) : '—', hasRevenue ? t('fig.revenue_note') : t('fig.not_reported'))}
     ${card('connected', hasConnected ? n(stats.connected) : '—', hasConnected ? t('fig.connected_note') : t('fig.not_reported'))}
     ${card('eta', etaText, etaNote)}
   </div>`;

@@ -69,9 +69,10 @@ export class I18n {
     return this.percentFormat.format(fraction);
   }
 
-  /** Prices are in cents of US dollars. */
-  money(cents, currency = 'USD') {
-    return new Intl.NumberFormat(this.locale, { style: 'currency', currency }).format(cents / 100);
+  /** Prices are in cents of US dollars; `whole` drops the cents (large totals). */
+  money(cents, { currency = 'USD', whole = false } = {}) {
+    const digits = whole ? { minimumFractionDigits: 0, maximumFractionDigits: 0 } : {};
+    return new Intl.NumberFormat(this.locale, { style: 'currency', currency, ...digits }).format(cents / 100);
   }
 
   time(ms) {
