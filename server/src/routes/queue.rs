@@ -13,7 +13,7 @@ use waiting_room::EventId;
 
 use crate::error::ApiError;
 use crate::extract::Session;
-use crate::queue_session::{self, MAX_FRAME_BYTES};
+use crate::queue_session::{self, WS_LIMIT_BYTES};
 use crate::state::AppState;
 
 /// Read buffer of each queue (and seat stream) socket.
@@ -62,8 +62,8 @@ async fn queue_ws(
     Ok(ws
         .read_buffer_size(READ_BUFFER_BYTES)
         .write_buffer_size(0)
-        .max_frame_size(MAX_FRAME_BYTES * 16)
-        .max_message_size(MAX_FRAME_BYTES * 16)
+        .max_frame_size(WS_LIMIT_BYTES)
+        .max_message_size(WS_LIMIT_BYTES)
         .on_upgrade(move |socket| {
             tracker.track_future(async move {
                 let _slot = slot;
