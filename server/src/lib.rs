@@ -99,9 +99,12 @@ impl Application {
             Arc::new(SystemClock),
             Cadence::default(),
         );
+        let passwords = auth::Passwords::new(config.argon2_memory_kib)?;
+        // Made now, so that no login pays for it (see `Passwords::dummy_hash`).
+        passwords.dummy_hash().await?;
         let listener = bind(config.listen).with_context(|| format!("binding {}", config.listen))?;
         let state = AppState::new(Shared {
-            passwords: auth::Passwords::new(config.argon2_memory_kib)?,
+            passwords,
             auth_limit: limits::IpLimiter::new(config.auth_rate_per_sec),
             join_limit: limits::IpLimiter::new(config.join_rate_per_sec),
             sockets: limits::SocketGate::new(config.max_sockets),

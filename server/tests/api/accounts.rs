@@ -5,7 +5,11 @@ use serde_json::json;
 
 use crate::helpers::{spawn_app, Backend, ADMIN_EMAIL};
 
-crate::both_backends!(register_login_and_roles, bulk_load_test_fans);
+crate::both_backends!(
+    register_login_and_roles,
+    bulk_load_test_fans,
+    login_runs_argon2_once_whether_or_not_the_email_exists
+);
 
 async fn bulk_load_test_fans(backend: Backend) {
     let Some(app) = spawn_app(backend).await else {
@@ -128,5 +132,48 @@ async fn register_login_and_roles(backend: Backend) {
     assert_eq!(status, StatusCode::OK);
     assert!(body["now_ms"].as_i64().unwrap() > 1_700_000_000_000);
     let _ = ADMIN_EMAIL;
+    app.stop().await;
+}
+
+async fn login_runs_argon2_once_whether_or_not_the_email_exists(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    let (status, _) = app.register("known@floodgate.test", "fan-password").await;
+    assert_eq!(status, StatusCode::CREATED);
+    let cases = [
+        ("known@floodgate.test", "fan-password", StatusCode::OK),
+        (
+            "known@floodgate.test",
+            "wrong-password",
+            StatusCode::UNAUTHORIZED,
+        ),
+        (
+            "nobody@floodgate.test",
+            "fan-password",
+            StatusCode::UNAUTHORIZED,
+        ),
+        ("not an email", "fan-password", StatusCode::UNAUTHORIZED),
+    ];
+    for (email, password, expected) in cases {
+        let before = app.state.passwords.runs();
+        let (status, body) = app
+            .post(
+                "/api/v1/auth/login",
+                None,
+                &json!({"email": email, "password": password}),
+            )
+            .await;
+        assert_eq!(status, expected, "{email}: {body}");
+        let after = app.state.passwords.runs();
+        assert_eq!(
+            (
+                after.hashes - before.hashes,
+                after.verifies - before.verifies
+            ),
+            (0, 1),
+            "argon2 runs (hashes, verifies) for a login as {email:?}"
+        );
+    }
     app.stop().await;
 }
