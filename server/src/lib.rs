@@ -10,6 +10,7 @@ pub mod checkout;
 pub mod config;
 pub mod cookie;
 pub mod db;
+pub mod email;
 pub mod error;
 pub mod event;
 pub mod extract;

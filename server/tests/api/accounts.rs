@@ -8,7 +8,8 @@ use crate::helpers::{spawn_app, Backend, ADMIN_EMAIL};
 crate::both_backends!(
     register_login_and_roles,
     bulk_load_test_fans,
-    login_runs_argon2_once_whether_or_not_the_email_exists
+    login_runs_argon2_once_whether_or_not_the_email_exists,
+    look_alike_and_invisible_emails_are_refused
 );
 
 async fn bulk_load_test_fans(backend: Backend) {
@@ -175,5 +176,51 @@ async fn login_runs_argon2_once_whether_or_not_the_email_exists(backend: Backend
             "argon2 runs (hashes, verifies) for a login as {email:?}"
         );
     }
+    app.stop().await;
+}
+
+async fn look_alike_and_invisible_emails_are_refused(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    for email in [
+        "nul\u{0}@floodgate.test",
+        "c1\u{85}@floodgate.test",
+        "evil\u{202E}moc.x@floodgate.test",
+        "lrm\u{200E}@floodgate.test",
+        "iso\u{2066}@floodgate.test",
+        "zero\u{200B}width@floodgate.test",
+        "bom\u{FEFF}@floodgate.test",
+        "fan@p\u{0430}ypal.com",       // Cyrillic а in a Latin label
+        "\u{0430}dmin@floodgate.test", // Cyrillic а in a Latin local part
+        "fan@\u{03BF}penai.com",       // Greek ο
+    ] {
+        let (status, body) = app.register(email, "fan-password").await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{email:?}: {body}");
+        assert_eq!(body["error"]["code"], "invalid_email", "{email:?}: {body}");
+        let stored = app
+            .state
+            .db
+            .user_by_email(&email.to_lowercase())
+            .await
+            .unwrap();
+        assert!(stored.is_none(), "{email:?} was stored");
+    }
+    // One script per label is fine, and composed and decomposed forms are one account.
+    let (status, body) = app
+        .register(
+            "jos\u{E9}@\u{043F}\u{0440}\u{0438}\u{043C}\u{0435}\u{0440}.\u{0440}\u{0444}",
+            "fan-password",
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let (status, body) = app
+        .register(
+            "JOSE\u{301}@\u{043F}\u{0440}\u{0438}\u{043C}\u{0435}\u{0440}.\u{0440}\u{0444}",
+            "fan-password",
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    assert_eq!(body["error"]["code"], "email_taken");
     app.stop().await;
 }
