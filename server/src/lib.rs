@@ -55,6 +55,12 @@ use crate::state::{AppState, Shared};
 /// How often each replica re-reads the events table.
 const EVENT_REFRESH: Duration = Duration::from_secs(2);
 
+/// The shared state an application runs on: the queue store and the seat store.
+pub struct Stores {
+    pub queue: Arc<dyn QueueStore>,
+    pub seats: Arc<dyn SeatStore>,
+}
+
 /// A built, bound, not yet serving application.
 pub struct Application {
     listener: TcpListener,
@@ -66,6 +72,15 @@ impl Application {
     /// Opens the database (running migrations), the store and the signing key, binds
     /// the listener and bootstraps the admin (and the demo event, if asked).
     pub async fn build(config: Config) -> anyhow::Result<Self> {
+        Self::build_with_stores(config, |stores| stores).await
+    }
+
+    /// [`Application::build`], with the stores the configuration names passed
+    /// through `wrap` first: tests wrap them in decorators that count or fail.
+    pub async fn build_with_stores(
+        config: Config,
+        wrap: impl FnOnce(Stores) -> Stores,
+    ) -> anyhow::Result<Self> {
         std::fs::create_dir_all(&config.data_dir)
             .with_context(|| format!("creating data dir {}", config.data_dir.display()))?;
         let db_url = config
@@ -88,6 +103,13 @@ impl Application {
                 Arc::new(MemorySeatStore::default()),
             ),
         };
+        let Stores {
+            queue: store,
+            seats,
+        } = wrap(Stores {
+            queue: store,
+            seats,
+        });
         let keys = match &config.signing_key {
             Some(path) => SigningKeys::load_or_create(path, false)?,
             None => SigningKeys::load_or_create(&config.data_dir.join("signing-key.pem"), true)?,

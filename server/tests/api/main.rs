@@ -1,6 +1,7 @@
 //! End-to-end tests through the real stack: a real server on a random port, real HTTP
 //! and WebSocket clients, the embedded store + SQLite and Redis + PostgreSQL.
 
+mod faulty;
 mod helpers;
 
 mod accounts;
@@ -16,5 +17,6 @@ mod recovery;
 mod replicas;
 mod shutdown;
 mod slots;
+mod store_failures;
 mod tokens;
 mod web;
