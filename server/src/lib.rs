@@ -8,6 +8,7 @@
 pub mod auth;
 pub mod checkout;
 pub mod config;
+pub mod contract_errors;
 pub mod cookie;
 pub mod db;
 pub mod email;
@@ -224,19 +225,25 @@ fn bind(addr: SocketAddr) -> std::io::Result<TcpListener> {
     socket.listen(ACCEPT_BACKLOG)
 }
 
-/// The router with its middleware: body size limit, request timeout, compression
-/// (for clients that ask for it) and the security headers on every response.
+/// The router with its middleware: header and body size limits, request timeout,
+/// every error in the contract's JSON shape, compression (for clients that ask for
+/// it) and the security headers on every response.
 pub fn app(state: AppState) -> Router {
     use axum::http::{header, HeaderName, HeaderValue};
     use tower_http::set_header::SetResponseHeaderLayer;
     let secure = |name: HeaderName, value: &'static str| {
         SetResponseHeaderLayer::if_not_present(name, HeaderValue::from_static(value))
     };
+    let timeout = Duration::from_secs(state.config.request_timeout_secs);
     routes::router(state)
+        .layer(axum::middleware::from_fn(limits::header_limit))
         .layer(RequestBodyLimitLayer::new(64 * 1024))
         .layer(TimeoutLayer::with_status_code(
             axum::http::StatusCode::REQUEST_TIMEOUT,
-            Duration::from_secs(30),
+            timeout,
+        ))
+        .layer(axum::middleware::map_response(
+            contract_errors::contract_errors,
         ))
         .layer(CompressionLayer::new())
         .layer(secure(

@@ -1,13 +1,14 @@
 //! `GET /events`, `GET /events/{id}`, `GET /time`. The list answers even when the
 //! seat store fails for some events: those are listed with `available: null`.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::{json, Value};
 use waiting_room::clock::now_ms;
 
 use crate::error::ApiError;
+use crate::extract::AppPath;
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
@@ -42,7 +43,7 @@ async fn list(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
 
 async fn one(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    AppPath(id): AppPath<String>,
 ) -> Result<Json<Value>, ApiError> {
     let id = super::queue::parse_event_id(&id)?;
     let event = state.event(id).await?;

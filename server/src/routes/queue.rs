@@ -1,8 +1,8 @@
 //! The queue socket (`GET /events/{id}/queue/ws`) and its polling fallback
 //! (`GET /events/{id}/queue/me`).
 
-use axum::extract::ws::{CloseFrame, WebSocketUpgrade};
-use axum::extract::{Path, State};
+use axum::extract::ws::CloseFrame;
+use axum::extract::State;
 use axum::http::request::Parts;
 use axum::response::Response;
 use axum::routing::get;
@@ -12,7 +12,7 @@ use waiting_room::fan::{messages, FanPhase, FanView};
 use waiting_room::EventId;
 
 use crate::error::ApiError;
-use crate::extract::Session;
+use crate::extract::{AppPath, Session, WsUpgrade};
 use crate::queue_session::{self, WS_LIMIT_BYTES};
 use crate::state::AppState;
 
@@ -39,10 +39,10 @@ pub fn restart_frame() -> CloseFrame {
 
 async fn queue_ws(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    AppPath(id): AppPath<String>,
     parts: Parts,
     session: Result<Session, ApiError>,
-    ws: WebSocketUpgrade,
+    WsUpgrade(ws): WsUpgrade,
 ) -> Result<Response, ApiError> {
     super::rate_limit(&state, &state.join_limit, &parts)?;
     let session = session?;
@@ -74,7 +74,7 @@ async fn queue_ws(
 
 async fn queue_me(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    AppPath(id): AppPath<String>,
     session: Session,
 ) -> Result<Json<Value>, ApiError> {
     let event = state.event(parse_event_id(&id)?).await?;

@@ -82,6 +82,7 @@ pub struct Options {
     pub auth_rate_per_sec: u32,
     pub join_rate_per_sec: u32,
     pub shared: Option<Shared>,
+    pub request_timeout_secs: u64,
     /// Wraps the app's stores (e.g. in [`crate::faulty::Faulty`]).
     pub wrap_stores: Option<StoreWrap>,
 }
@@ -103,6 +104,7 @@ impl Default for Options {
             auth_rate_per_sec: 100_000,
             join_rate_per_sec: 100_000,
             shared: None,
+            request_timeout_secs: 30,
             wrap_stores: None,
         }
     }
@@ -148,6 +150,7 @@ pub async fn start(options: Options) -> TestApp {
     config.admin_email = Some(ADMIN_EMAIL.into());
     config.admin_password = Some(ADMIN_PASSWORD.into());
     config.shutdown_grace_secs = 2;
+    config.request_timeout_secs = options.request_timeout_secs;
     if let Some(s) = &options.shared {
         config.redis_url = Some(s.redis_url.clone());
         config.redis_prefix = s.redis_prefix.clone();

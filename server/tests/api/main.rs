@@ -10,6 +10,7 @@ mod admission;
 mod bad_input;
 mod checkout;
 mod durability;
+mod error_shape;
 mod loadgen;
 mod prequeue;
 mod reconnect;
