@@ -198,6 +198,9 @@ async fn look_alike_and_invisible_emails_are_refused(backend: Backend) {
         let (status, body) = app.register(email, "fan-password").await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{email:?}: {body}");
         assert_eq!(body["error"]["code"], "invalid_email", "{email:?}: {body}");
+        if email.contains('\0') {
+            continue; // PostgreSQL cannot even hold one, so there is nothing to look up
+        }
         let stored = app
             .state
             .db
