@@ -4,10 +4,14 @@
 //! Ed25519's cost. The pinned algorithm and audience keep one kind of token from
 //! passing for the other).
 
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
 use argon2::password_hash::rand_core::OsRng;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
 use serde::{Deserialize, Serialize};
+use tokio::sync::OnceCell;
 use waiting_room::token::{SigningKeys, TokenError, ISSUER};
 use waiting_room::UserId;
 
@@ -52,13 +56,42 @@ pub fn verify_session(keys: &SigningKeys, token: &str) -> Result<SessionClaims, 
 #[derive(Clone)]
 pub struct Passwords {
     params: Params,
+    runs: Arc<RunCounters>,
+    /// A hash of no one's password, made once with the same parameters as real ones.
+    dummy: Arc<OnceCell<String>>,
+}
+
+/// How many times argon2 ran, by kind (see [`Passwords::runs`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ArgonRuns {
+    pub hashes: u64,
+    pub verifies: u64,
+}
+
+#[derive(Default)]
+struct RunCounters {
+    hashes: AtomicU64,
+    verifies: AtomicU64,
 }
 
 impl Passwords {
     pub fn new(memory_kib: u32) -> anyhow::Result<Self> {
         let params = Params::new(memory_kib, 2, 1, None)
             .map_err(|e| anyhow::anyhow!("argon2 parameters: {e}"))?;
-        Ok(Self { params })
+        Ok(Self {
+            params,
+            runs: Arc::default(),
+            dummy: Arc::default(),
+        })
+    }
+
+    /// Argon2 runs so far: a login must cost the same whether or not the email is
+    /// known, and tests hold it to that by counting.
+    pub fn runs(&self) -> ArgonRuns {
+        ArgonRuns {
+            hashes: self.runs.hashes.load(Ordering::Relaxed),
+            verifies: self.runs.verifies.load(Ordering::Relaxed),
+        }
     }
 
     fn argon(&self) -> Argon2<'static> {
@@ -67,6 +100,7 @@ impl Passwords {
 
     pub async fn hash(&self, password: String) -> anyhow::Result<String> {
         let argon = self.argon();
+        self.runs.hashes.fetch_add(1, Ordering::Relaxed);
         tokio::task::spawn_blocking(move || {
             let salt = SaltString::generate(&mut OsRng);
             argon
@@ -80,6 +114,7 @@ impl Passwords {
     /// Whether `password` matches `hash` (parameters are read from the hash itself).
     pub async fn verify(&self, password: String, hash: String) -> anyhow::Result<bool> {
         let argon = self.argon();
+        self.runs.verifies.fetch_add(1, Ordering::Relaxed);
         tokio::task::spawn_blocking(move || {
             let parsed =
                 PasswordHash::new(&hash).map_err(|e| anyhow::anyhow!("stored hash: {e}"))?;
@@ -89,9 +124,15 @@ impl Passwords {
     }
 
     /// A hash to verify against when the account does not exist, so a login for an
-    /// unknown email costs the same time as a wrong password.
+    /// unknown email costs what a wrong password costs: one argon2 verification. Made
+    /// on the first call (start-up makes it, see [`crate::Application::build`]) and
+    /// kept: making it per login would run argon2 twice for unknown emails.
     pub async fn dummy_hash(&self) -> anyhow::Result<String> {
-        self.hash("not a real password".to_owned()).await
+        let hash = self
+            .dummy
+            .get_or_try_init(|| self.hash("not a real password".to_owned()))
+            .await?;
+        Ok(hash.clone())
     }
 }
 
@@ -106,6 +147,21 @@ mod tests {
         assert!(h.starts_with("$argon2id$"));
         assert!(p.verify("correct horse".into(), h.clone()).await.unwrap());
         assert!(!p.verify("wrong".into(), h).await.unwrap());
+    }
+
+    #[tokio::test]
+    async fn the_dummy_hash_is_made_once() {
+        let p = Passwords::new(1024).unwrap();
+        let first = p.dummy_hash().await.unwrap();
+        assert!(first.starts_with("$argon2id$"));
+        assert_eq!(p.dummy_hash().await.unwrap(), first);
+        assert_eq!(
+            p.runs(),
+            ArgonRuns {
+                hashes: 1,
+                verifies: 0
+            }
+        );
     }
 
     #[test]

@@ -8,8 +8,8 @@ use time::{Duration, OffsetDateTime};
 use waiting_room::clock::now_ms;
 use waiting_room::EventId;
 
+use crate::email::Email;
 use crate::event::{NewAdmission, NewEvent, Section};
-use crate::routes::auth::parse_email;
 use crate::state::AppState;
 
 /// The demo admin's account when no bootstrap admin is configured.
@@ -63,13 +63,16 @@ pub async fn run(state: &AppState) -> anyhow::Result<Option<Demo>> {
     match (&c.admin_email, &c.admin_password) {
         (Some(email), Some(password)) => {
             let email =
-                parse_email(email).map_err(|e| anyhow::anyhow!("FLOODGATE_ADMIN_EMAIL: {e}"))?;
+                Email::parse(email).map_err(|e| anyhow::anyhow!("FLOODGATE_ADMIN_EMAIL: {e}"))?;
             anyhow::ensure!(
                 password.len() >= 8,
                 "FLOODGATE_ADMIN_PASSWORD must be at least 8 characters"
             );
             let hash = state.passwords.hash(password.clone()).await?;
-            state.db.ensure_admin(&email, &hash, now_ms()).await?;
+            state
+                .db
+                .ensure_admin(email.as_str(), &hash, now_ms())
+                .await?;
             tracing::info!(%email, "bootstrap admin ready");
         }
         (None, None) => {}
@@ -83,7 +86,9 @@ pub async fn run(state: &AppState) -> anyhow::Result<Option<Demo>> {
     let event = demo_event(state).await?;
     let admin = match &c.admin_email {
         Some(email) => DemoAdmin::Configured {
-            email: parse_email(email).map_err(|e| anyhow::anyhow!("FLOODGATE_ADMIN_EMAIL: {e}"))?,
+            email: Email::parse(email)
+                .map_err(|e| anyhow::anyhow!("FLOODGATE_ADMIN_EMAIL: {e}"))?
+                .to_string(),
         },
         None => demo_admin(state).await?,
     };
@@ -92,7 +97,9 @@ pub async fn run(state: &AppState) -> anyhow::Result<Option<Demo>> {
 
 /// Creates the demo admin, or resets its password, to a fresh random one.
 async fn demo_admin(state: &AppState) -> anyhow::Result<DemoAdmin> {
-    let email = parse_email(DEMO_ADMIN_EMAIL).map_err(|e| anyhow::anyhow!("demo admin: {e}"))?;
+    let email = Email::parse(DEMO_ADMIN_EMAIL)
+        .map_err(|e| anyhow::anyhow!("demo admin: {e}"))?
+        .to_string();
     let password = Alphanumeric.sample_string(&mut rand::thread_rng(), 16);
     let hash = state.passwords.hash(password.clone()).await?;
     state.db.ensure_admin(&email, &hash, now_ms()).await?;
@@ -198,6 +205,9 @@ mod tests {
 
     #[test]
     fn the_demo_admin_email_passes_the_email_parser() {
-        assert_eq!(parse_email(DEMO_ADMIN_EMAIL).unwrap(), DEMO_ADMIN_EMAIL);
+        assert_eq!(
+            Email::parse(DEMO_ADMIN_EMAIL).unwrap().as_str(),
+            DEMO_ADMIN_EMAIL
+        );
     }
 }

@@ -103,6 +103,10 @@ pub struct Config {
     #[arg(long, env = "FLOODGATE_SECURE_COOKIES")]
     pub secure_cookies: bool,
 
+    /// Seconds a request (reading its body included) may take before 408 `timeout`.
+    #[arg(long, env = "FLOODGATE_REQUEST_TIMEOUT_SECS", default_value_t = 30)]
+    pub request_timeout_secs: u64,
+
     /// Seconds to let sockets drain on shutdown before closing them.
     #[arg(long, env = "FLOODGATE_SHUTDOWN_GRACE_SECS", default_value_t = 10)]
     pub shutdown_grace_secs: u64,

@@ -37,6 +37,10 @@ pub enum ApiError {
     Gone { code: &'static str, message: String },
     #[error("temporarily unavailable; retry shortly")]
     Unavailable,
+    #[error("the request body is too large")]
+    PayloadTooLarge,
+    #[error("the request headers are too large")]
+    HeadersTooLarge,
     #[error("internal error")]
     Internal(#[source] anyhow::Error),
 }
@@ -62,6 +66,8 @@ impl ApiError {
             Self::Refused { .. } => StatusCode::FORBIDDEN,
             Self::SeatsUnavailable { .. } => StatusCode::CONFLICT,
             Self::Gone { .. } => StatusCode::GONE,
+            Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::HeadersTooLarge => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -82,6 +88,8 @@ impl ApiError {
             Self::RateLimited { .. } => "rate_limited",
             Self::Overloaded => "overloaded",
             Self::WrongRole => "not_served_here",
+            Self::PayloadTooLarge => "payload_too_large",
+            Self::HeadersTooLarge => "headers_too_large",
             Self::Internal(_) => "internal",
         }
     }

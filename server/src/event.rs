@@ -109,11 +109,20 @@ impl Event {
             starts_at: datetime_ms(self.starts_at_ms),
             state: self.state(now_ms, counts),
             capacity: self.capacity(),
-            available: counts.map_or(self.capacity(), |c| u64::from(c.free())),
+            available: Some(counts.map_or(self.capacity(), |c| u64::from(c.free()))),
             max_seats_per_order: self.max_seats_per_order,
             hold_ttl_secs: self.hold_ttl_secs,
             sections: &self.sections,
             admission: self.admission,
+        }
+    }
+
+    /// The public view when the seat store failed to answer: availability unknown
+    /// (`null`), the state from the schedule alone.
+    pub fn public_without_counts(&self, now_ms: i64) -> PublicEvent<'_> {
+        PublicEvent {
+            available: None,
+            ..self.public(now_ms, None)
         }
     }
 
@@ -145,7 +154,8 @@ pub struct PublicEvent<'a> {
     pub starts_at: OffsetDateTime,
     pub state: SaleState,
     pub capacity: u64,
-    pub available: u64,
+    /// Free seats; `None` (JSON `null`) when the seat store could not be read.
+    pub available: Option<u64>,
     pub max_seats_per_order: u32,
     pub hold_ttl_secs: u32,
     pub sections: &'a [Section],

@@ -1,11 +1,15 @@
-//! Extractors that speak the contract's error shape: JSON bodies, sessions (Bearer
-//! header, `?access_token=` for WebSockets, or the browser's session cookie, held to
-//! the origin rule of [`crate::cookie`]) and admin sessions.
+//! Extractors that speak the contract's error shape: JSON bodies, path parameters,
+//! query strings, WebSocket upgrades, sessions (Bearer header, `?access_token=` for
+//! WebSockets, or the browser's session cookie, held to the origin rule of
+//! [`crate::cookie`]) and admin sessions.
 
-use axum::extract::rejection::JsonRejection;
+use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
+use axum::extract::ws::rejection::WebSocketUpgradeRejection;
+use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::{FromRef, FromRequest, FromRequestParts, Request};
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
+use axum::http::StatusCode;
 use serde::de::DeserializeOwned;
 use waiting_room::token::{PurchaseClaims, TokenError, PURCHASE_AUDIENCE};
 use waiting_room::UserId;
@@ -34,6 +38,10 @@ where
 }
 
 fn json_error(rejection: JsonRejection) -> ApiError {
+    if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        // A body without Content-Length that outgrew the limit while being read.
+        return ApiError::PayloadTooLarge;
+    }
     match rejection {
         JsonRejection::MissingJsonContentType(_) => {
             ApiError::bad_request("invalid_json", "expected Content-Type: application/json")
@@ -42,6 +50,83 @@ fn json_error(rejection: JsonRejection) -> ApiError {
         JsonRejection::JsonDataError(e) => ApiError::bad_request("invalid_body", e.body_text()),
         other => ApiError::bad_request("invalid_json", other.body_text()),
     }
+}
+
+/// `Path<T>` whose rejections are contract errors: 400 `invalid_path` (a parameter
+/// that does not decode, such as invalid UTF-8).
+pub struct AppPath<T>(pub T);
+
+impl<T, S> FromRequestParts<S> for AppPath<T>
+where
+    T: DeserializeOwned + Send,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::extract::Path::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Path(value)) => Ok(Self(value)),
+            Err(rejection) => Err(path_error(rejection)),
+        }
+    }
+}
+
+fn path_error(rejection: PathRejection) -> ApiError {
+    if rejection.status().is_server_error() {
+        // A route declared without the parameter: our bug, not the client's.
+        return ApiError::Internal(anyhow::anyhow!(rejection.body_text()));
+    }
+    ApiError::bad_request("invalid_path", rejection.body_text())
+}
+
+/// `Query<T>` whose rejections are contract errors: 400 `invalid_query`.
+pub struct AppQuery<T>(pub T);
+
+impl<T, S> FromRequestParts<S> for AppQuery<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::extract::Query::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Query(value)) => Ok(Self(value)),
+            Err(rejection) => Err(query_error(rejection)),
+        }
+    }
+}
+
+fn query_error(rejection: QueryRejection) -> ApiError {
+    ApiError::bad_request("invalid_query", rejection.body_text())
+}
+
+/// `WebSocketUpgrade` whose rejections are contract errors: a request that is not a
+/// WebSocket handshake (a plain GET, say) gets 400 `websocket_required`.
+pub struct WsUpgrade(pub WebSocketUpgrade);
+
+impl<S> FromRequestParts<S> for WsUpgrade
+where
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        WebSocketUpgrade::from_request_parts(parts, state)
+            .await
+            .map(Self)
+            .map_err(ws_error)
+    }
+}
+
+fn ws_error(rejection: WebSocketUpgradeRejection) -> ApiError {
+    ApiError::bad_request(
+        "websocket_required",
+        format!(
+            "this endpoint speaks WebSocket only: {}",
+            rejection.body_text()
+        ),
+    )
 }
 
 /// A signed-in account.
@@ -150,4 +235,54 @@ fn query_token(parts: &Parts) -> Option<String> {
         let (k, v) = pair.split_once('=')?;
         (k == "access_token").then(|| v.to_owned())
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::body::Body;
+    use axum::routing::get;
+    use axum::Router;
+    use serde::Deserialize;
+    use tower::ServiceExt;
+
+    use super::*;
+
+    #[derive(Deserialize)]
+    struct Limit {
+        #[allow(dead_code)]
+        limit: u32,
+    }
+
+    async fn code_of(router: Router, uri: &str) -> (StatusCode, String) {
+        let response = router
+            .oneshot(Request::builder().uri(uri).body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        let status = response.status();
+        let bytes = axum::body::to_bytes(response.into_body(), 4096)
+            .await
+            .unwrap();
+        let body: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+        (status, body["error"]["code"].as_str().unwrap().to_owned())
+    }
+
+    #[tokio::test]
+    async fn rejections_are_contract_errors() {
+        let router = Router::new()
+            .route("/q", get(|AppQuery(_): AppQuery<Limit>| async { "ok" }))
+            .route("/p/{id}", get(|AppPath(_): AppPath<String>| async { "ok" }))
+            .route("/ws", get(|WsUpgrade(_): WsUpgrade| async { "ok" }));
+        assert_eq!(
+            code_of(router.clone(), "/q?limit=many").await,
+            (StatusCode::BAD_REQUEST, "invalid_query".into())
+        );
+        assert_eq!(
+            code_of(router.clone(), "/p/%FF").await,
+            (StatusCode::BAD_REQUEST, "invalid_path".into())
+        );
+        assert_eq!(
+            code_of(router, "/ws").await,
+            (StatusCode::BAD_REQUEST, "websocket_required".into())
+        );
+    }
 }

@@ -8,8 +8,10 @@
 pub mod auth;
 pub mod checkout;
 pub mod config;
+pub mod contract_errors;
 pub mod cookie;
 pub mod db;
+pub mod email;
 pub mod error;
 pub mod event;
 pub mod extract;
@@ -54,6 +56,12 @@ use crate::state::{AppState, Shared};
 /// How often each replica re-reads the events table.
 const EVENT_REFRESH: Duration = Duration::from_secs(2);
 
+/// The shared state an application runs on: the queue store and the seat store.
+pub struct Stores {
+    pub queue: Arc<dyn QueueStore>,
+    pub seats: Arc<dyn SeatStore>,
+}
+
 /// A built, bound, not yet serving application.
 pub struct Application {
     listener: TcpListener,
@@ -65,6 +73,15 @@ impl Application {
     /// Opens the database (running migrations), the store and the signing key, binds
     /// the listener and bootstraps the admin (and the demo event, if asked).
     pub async fn build(config: Config) -> anyhow::Result<Self> {
+        Self::build_with_stores(config, |stores| stores).await
+    }
+
+    /// [`Application::build`], with the stores the configuration names passed
+    /// through `wrap` first: tests wrap them in decorators that count or fail.
+    pub async fn build_with_stores(
+        config: Config,
+        wrap: impl FnOnce(Stores) -> Stores,
+    ) -> anyhow::Result<Self> {
         std::fs::create_dir_all(&config.data_dir)
             .with_context(|| format!("creating data dir {}", config.data_dir.display()))?;
         let db_url = config
@@ -87,6 +104,13 @@ impl Application {
                 Arc::new(MemorySeatStore::default()),
             ),
         };
+        let Stores {
+            queue: store,
+            seats,
+        } = wrap(Stores {
+            queue: store,
+            seats,
+        });
         let keys = match &config.signing_key {
             Some(path) => SigningKeys::load_or_create(path, false)?,
             None => SigningKeys::load_or_create(&config.data_dir.join("signing-key.pem"), true)?,
@@ -99,9 +123,12 @@ impl Application {
             Arc::new(SystemClock),
             Cadence::default(),
         );
+        let passwords = auth::Passwords::new(config.argon2_memory_kib)?;
+        // Made now, so that no login pays for it (see `Passwords::dummy_hash`).
+        passwords.dummy_hash().await?;
         let listener = bind(config.listen).with_context(|| format!("binding {}", config.listen))?;
         let state = AppState::new(Shared {
-            passwords: auth::Passwords::new(config.argon2_memory_kib)?,
+            passwords,
             auth_limit: limits::IpLimiter::new(config.auth_rate_per_sec),
             join_limit: limits::IpLimiter::new(config.join_rate_per_sec),
             sockets: limits::SocketGate::new(config.max_sockets),
@@ -198,19 +225,25 @@ fn bind(addr: SocketAddr) -> std::io::Result<TcpListener> {
     socket.listen(ACCEPT_BACKLOG)
 }
 
-/// The router with its middleware: body size limit, request timeout, compression
-/// (for clients that ask for it) and the security headers on every response.
+/// The router with its middleware: header and body size limits, request timeout,
+/// every error in the contract's JSON shape, compression (for clients that ask for
+/// it) and the security headers on every response.
 pub fn app(state: AppState) -> Router {
     use axum::http::{header, HeaderName, HeaderValue};
     use tower_http::set_header::SetResponseHeaderLayer;
     let secure = |name: HeaderName, value: &'static str| {
         SetResponseHeaderLayer::if_not_present(name, HeaderValue::from_static(value))
     };
+    let timeout = Duration::from_secs(state.config.request_timeout_secs);
     routes::router(state)
+        .layer(axum::middleware::from_fn(limits::header_limit))
         .layer(RequestBodyLimitLayer::new(64 * 1024))
         .layer(TimeoutLayer::with_status_code(
             axum::http::StatusCode::REQUEST_TIMEOUT,
-            Duration::from_secs(30),
+            timeout,
+        ))
+        .layer(axum::middleware::map_response(
+            contract_errors::contract_errors,
         ))
         .layer(CompressionLayer::new())
         .layer(secure(

@@ -1,11 +1,15 @@
 //! Edge protection: per-IP rate limits (governor's keyed GCRA) on authentication and
-//! on entering the queue, and a cap on concurrently open queue sockets.
+//! on entering the queue, a cap on concurrently open queue sockets, and a cap on the
+//! size of request headers.
 
 use std::net::IpAddr;
 use std::num::NonZeroU32;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
+use axum::extract::Request;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
 use governor::clock::{Clock, DefaultClock};
 use governor::state::keyed::DefaultKeyedStateStore;
 use governor::{Quota, RateLimiter};
@@ -83,6 +87,26 @@ impl SocketGate {
         }
         Ok(slot)
     }
+}
+
+/// Most bytes of request headers (names, values and line framing) we serve: far
+/// above what browsers send (a few KiB, cookies included), and below hyper's own
+/// limit (about 400 KiB, or more than 100 header lines), past which hyper answers 431
+/// itself, with an empty body, before any of our code runs.
+pub const MAX_HEADER_BYTES: usize = 64 * 1024;
+
+/// Middleware: 431 `headers_too_large` for requests whose headers exceed
+/// [`MAX_HEADER_BYTES`].
+pub async fn header_limit(request: Request, next: Next) -> Response {
+    let size: usize = request
+        .headers()
+        .iter()
+        .map(|(name, value)| name.as_str().len() + value.len() + 4)
+        .sum();
+    if size > MAX_HEADER_BYTES {
+        return ApiError::HeadersTooLarge.into_response();
+    }
+    next.run(request).await
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@
 
 use std::time::{Duration, Instant};
 
-use axum::extract::ws::{Message, WebSocket};
+use axum::extract::ws::{close_code, CloseFrame, Message, WebSocket};
 use futures_util::{Sink, SinkExt, Stream, StreamExt};
 use waiting_room::fan::{messages, FanView};
 use waiting_room::room::Room;
@@ -16,8 +16,15 @@ use crate::metrics::Metrics;
 use crate::state::AppState;
 
 /// Largest frame a fan may send; bigger ones are answered with `frame_too_large`.
-/// (Beyond 16× this, the WebSocket layer closes the connection with 1009.)
 pub const MAX_FRAME_BYTES: usize = 1024;
+/// Beyond this a frame is abuse, not a mistake: the socket is closed with 1009
+/// (message too big) and a reason; the place is kept for the grace period.
+pub const CLOSE_FRAME_BYTES: usize = MAX_FRAME_BYTES * 16;
+/// What the WebSocket layer itself reads at most, a little above
+/// [`CLOSE_FRAME_BYTES`]: frames up to it arrive whole and are answered here with a
+/// close frame. Larger ones make tungstenite fail the read; those are answered with
+/// the same close frame (see [`too_big`]).
+pub const WS_LIMIT_BYTES: usize = CLOSE_FRAME_BYTES * 4;
 /// Frames per second a socket may send before being told `rate_limited`.
 const MAX_FRAMES_PER_SEC: u32 = 20;
 /// A ping this often detects half-open connections.
@@ -146,6 +153,13 @@ async fn on_frame<S: Sink<Message> + Unpin>(
     incoming: Option<Result<Message, axum::Error>>,
 ) -> Option<Flow> {
     let reply = match incoming {
+        Some(Ok(Message::Text(text))) if text.len() > CLOSE_FRAME_BYTES => {
+            return Some(close_too_big(state, sink).await);
+        }
+        Some(Ok(Message::Binary(data))) if data.len() > CLOSE_FRAME_BYTES => {
+            return Some(close_too_big(state, sink).await);
+        }
+        Some(Err(error)) if too_big(&error) => return Some(close_too_big(state, sink).await),
         Some(Ok(Message::Text(text))) => {
             Metrics::inc(&state.metrics.queue_messages_in);
             if !budget.take() {
@@ -176,6 +190,35 @@ async fn on_frame<S: Sink<Message> + Unpin>(
         }
     }
     Some(Flow::Continue)
+}
+
+/// Says why the socket closes (1009, message too big) and stops it. The WebSocket
+/// layer can still send after it refused to read a frame.
+async fn close_too_big<S: Sink<Message> + Unpin>(state: &AppState, sink: &mut S) -> Flow {
+    Metrics::inc(&state.metrics.queue_bad_messages);
+    let frame = CloseFrame {
+        code: close_code::SIZE,
+        reason: format!(
+            "frames are at most {CLOSE_FRAME_BYTES} bytes; reconnect to keep your place"
+        )
+        .into(),
+    };
+    let _ = sink.send(Message::Close(Some(frame))).await;
+    Flow::Stop
+}
+
+/// Whether tungstenite refused to read a frame or message over its size limit.
+fn too_big(error: &axum::Error) -> bool {
+    std::error::Error::source(error)
+        .and_then(|e| e.downcast_ref::<tungstenite::Error>())
+        .is_some_and(|e| {
+            matches!(
+                e,
+                tungstenite::Error::Capacity(
+                    tungstenite::error::CapacityError::MessageTooLong { .. }
+                )
+            )
+        })
 }
 
 /// Handles one text frame; an error is the message to send back.

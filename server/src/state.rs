@@ -112,19 +112,34 @@ impl AppState {
             None => None,
         };
         self.db.insert_event(&event, now, audit.as_ref()).await?;
+        // All or nothing: an event the stores refused is deleted again, so the 500
+        // leaves no row behind for the list and the rooms to stumble on. (Rooms
+        // already started for it here or elsewhere stop at their next refresh, when
+        // the event is no longer in the database.)
+        if let Err(error) = self.start_event(&event).await {
+            if let Err(cleanup) = self.db.delete_event(event.id).await {
+                tracing::error!(error = %cleanup, event_id = %event.id, "could not delete an event whose creation failed");
+            }
+            return Err(error);
+        }
+        tracing::info!(event_id = %event.id, name = %event.name, capacity = event.capacity(), "event created");
+        self.cache_event(event.clone());
+        Ok(event)
+    }
+
+    /// Seeds a new event's queue in the store and starts its rooms here.
+    async fn start_event(&self, event: &Event) -> Result<(), ApiError> {
         self.hub
             .store()
             .configure(event.id, &event.queue_config(), false)
             .await?;
         if self.config.role != Role::Checkout {
-            self.room(&event).await?;
+            self.room(event).await?;
         }
         if self.config.role != Role::Queue {
-            self.checkout.room(&event).await?;
+            self.checkout.room(event).await?;
         }
-        tracing::info!(event_id = %event.id, name = %event.name, capacity = event.capacity(), "event created");
-        self.cache_event(event.clone());
-        Ok(event)
+        Ok(())
     }
 
     /// The admin `user` as the audit log names them (email looked up now).

@@ -94,6 +94,16 @@ impl Db {
         tx.commit().await
     }
 
+    /// Deletes an event that has no orders: its sections, seats and audit entries go
+    /// with it (`ON DELETE CASCADE`). For undoing a creation the stores refused.
+    pub async fn delete_event(&self, id: EventId) -> Result<(), sqlx::Error> {
+        sqlx::query("DELETE FROM events WHERE id = $1")
+            .bind(id.to_string())
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+
     /// Every event, soonest first.
     pub async fn events(&self) -> Result<Vec<Event>, sqlx::Error> {
         let rows = sqlx::query(&format!(

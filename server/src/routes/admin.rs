@@ -5,8 +5,8 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
-use axum::extract::{Path, Query, State};
+use axum::extract::ws::{Message, WebSocket};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{get, patch, post};
@@ -22,7 +22,7 @@ use super::queue::parse_event_id;
 use crate::db::{settings_json, AuditEntry};
 use crate::error::ApiError;
 use crate::event::{AdmissionPatch, NewEvent};
-use crate::extract::{Admin, AppJson};
+use crate::extract::{Admin, AppJson, AppPath, AppQuery, WsUpgrade};
 use crate::state::AppState;
 use crate::stats::{stats_value, SAMPLE_INTERVAL};
 
@@ -56,7 +56,7 @@ async fn create_event(
 async fn patch_admission(
     State(state): State<AppState>,
     Admin(session): Admin,
-    Path(id): Path<String>,
+    AppPath(id): AppPath<String>,
     AppJson(patch): AppJson<AdmissionPatch>,
 ) -> Result<Json<Value>, ApiError> {
     let id = parse_event_id(&id)?;
@@ -90,8 +90,8 @@ async fn patch_admission(
 async fn audit(
     State(state): State<AppState>,
     _admin: Admin,
-    Path(id): Path<String>,
-    Query(query): Query<HashMap<String, String>>,
+    AppPath(id): AppPath<String>,
+    AppQuery(query): AppQuery<HashMap<String, String>>,
 ) -> Result<Json<Vec<AuditView>>, ApiError> {
     let id = parse_event_id(&id)?;
     let limit = match query.get("limit") {
@@ -149,7 +149,7 @@ impl From<AuditEntry> for AuditView {
 async fn stats(
     State(state): State<AppState>,
     _admin: Admin,
-    Path(id): Path<String>,
+    AppPath(id): AppPath<String>,
 ) -> Result<Json<Value>, ApiError> {
     let id = parse_event_id(&id)?;
     Ok(Json(stats_value(&state, id).await?))
@@ -158,7 +158,7 @@ async fn stats(
 async fn stats_history(
     State(state): State<AppState>,
     _admin: Admin,
-    Path(id): Path<String>,
+    AppPath(id): AppPath<String>,
 ) -> Result<Json<Value>, ApiError> {
     let id = parse_event_id(&id)?;
     state.event(id).await?;
@@ -171,8 +171,8 @@ async fn stats_history(
 async fn stats_ws(
     State(state): State<AppState>,
     _admin: Admin,
-    Path(id): Path<String>,
-    ws: WebSocketUpgrade,
+    AppPath(id): AppPath<String>,
+    WsUpgrade(ws): WsUpgrade,
 ) -> Result<Response, ApiError> {
     let id = parse_event_id(&id)?;
     state.event(id).await?;

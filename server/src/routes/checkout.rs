@@ -3,8 +3,8 @@
 
 use std::collections::HashMap;
 
-use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
-use axum::extract::{Path, Query, State};
+use axum::extract::ws::{Message, WebSocket};
+use axum::extract::State;
 use axum::http::request::Parts;
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -18,7 +18,7 @@ use super::queue::{parse_event_id, restart_frame};
 use crate::checkout::holds::{self, HoldAnswer, HoldBody, OrderAnswer};
 use crate::checkout::{render, SeatEvent, SeatRoom};
 use crate::error::ApiError;
-use crate::extract::{AppJson, PurchaseToken, Session};
+use crate::extract::{AppJson, AppPath, AppQuery, PurchaseToken, Session, WsUpgrade};
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
@@ -41,7 +41,7 @@ fn parse_hold_id(raw: &str) -> Result<HoldId, ApiError> {
 
 async fn hold(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    AppPath(id): AppPath<String>,
     PurchaseToken(claims): PurchaseToken,
     AppJson(body): AppJson<HoldBody>,
 ) -> Result<(StatusCode, Json<HoldAnswer>), ApiError> {
@@ -52,7 +52,7 @@ async fn hold(
 
 async fn confirm(
     State(state): State<AppState>,
-    Path(hold_id): Path<String>,
+    AppPath(hold_id): AppPath<String>,
     PurchaseToken(claims): PurchaseToken,
 ) -> Result<Json<OrderAnswer>, ApiError> {
     let hold = parse_hold_id(&hold_id)?;
@@ -61,7 +61,7 @@ async fn confirm(
 
 async fn release(
     State(state): State<AppState>,
-    Path(hold_id): Path<String>,
+    AppPath(hold_id): AppPath<String>,
     PurchaseToken(claims): PurchaseToken,
 ) -> Result<StatusCode, ApiError> {
     let hold = parse_hold_id(&hold_id)?;
@@ -100,8 +100,8 @@ fn compact(query: &HashMap<String, String>) -> bool {
 
 async fn seats(
     State(state): State<AppState>,
-    Path(id): Path<String>,
-    Query(query): Query<HashMap<String, String>>,
+    AppPath(id): AppPath<String>,
+    AppQuery(query): AppQuery<HashMap<String, String>>,
 ) -> Result<Response, ApiError> {
     let room = seat_room(&state, &id).await?;
     let states = room.states();
@@ -115,10 +115,10 @@ async fn seats(
 
 async fn seats_ws(
     State(state): State<AppState>,
-    Path(id): Path<String>,
-    Query(query): Query<HashMap<String, String>>,
+    AppPath(id): AppPath<String>,
+    AppQuery(query): AppQuery<HashMap<String, String>>,
     parts: Parts,
-    ws: WebSocketUpgrade,
+    WsUpgrade(ws): WsUpgrade,
 ) -> Result<Response, ApiError> {
     super::rate_limit(&state, &state.join_limit, &parts)?;
     let room = seat_room(&state, &id).await?;

@@ -79,4 +79,50 @@ mod tests {
             assert!(stats.as_array().unwrap().contains(&field.into()), "{field}");
         }
     }
+
+    /// The document says what the code does: session tokens are HS256 (not EdDSA),
+    /// and every error code the server can answer is in `Error`'s list.
+    #[test]
+    fn openapi_document_matches_the_code() {
+        let doc: serde_json::Value =
+            serde_json::from_str(include_str!("../../openapi.json")).unwrap();
+        let schemes = &doc["components"]["securitySchemes"];
+        let bearer = schemes["bearer"]["description"].as_str().unwrap();
+        assert!(
+            bearer.contains("HS256") && !bearer.contains("EdDSA"),
+            "{bearer}"
+        );
+        let purchase = schemes["purchaseToken"]["description"].as_str().unwrap();
+        assert!(
+            !purchase.contains("same key as session tokens"),
+            "{purchase}"
+        );
+        let codes = doc["components"]["schemas"]["Error"]["properties"]["error"]["properties"]
+            ["code"]["enum"]
+            .as_array()
+            .unwrap();
+        let listed = |code: &str| codes.iter().any(|c| c == code);
+        for status in 400..600 {
+            let Ok(status) = axum::http::StatusCode::from_u16(status) else {
+                continue;
+            };
+            let (code, _) = crate::contract_errors::describe(status);
+            assert!(
+                listed(code),
+                "{code} (for {status}) is not in Error's codes"
+            );
+        }
+        for code in [
+            "invalid_path",
+            "invalid_query",
+            "websocket_required",
+            "payload_too_large",
+            "headers_too_large",
+            "method_not_allowed",
+            "timeout",
+            "bad_origin",
+        ] {
+            assert!(listed(code), "{code} is not in Error's codes");
+        }
+    }
 }

@@ -5,8 +5,8 @@
 
 use std::sync::Arc;
 
-use axum::extract::ws::{CloseFrame, WebSocketUpgrade};
-use axum::extract::{Path, State};
+use axum::extract::ws::CloseFrame;
+use axum::extract::State;
 use axum::http::request::Parts;
 use axum::response::Response;
 use axum::routing::{get, post};
@@ -17,8 +17,8 @@ use waiting_room::room::Room;
 use waiting_room::EventId;
 
 use crate::error::ApiError;
-use crate::extract::Session;
-use crate::queue_session::{self, MAX_FRAME_BYTES};
+use crate::extract::{AppPath, Session, WsUpgrade};
+use crate::queue_session::{self, WS_LIMIT_BYTES};
 use crate::state::AppState;
 
 /// Read buffer of each queue (and seat stream) socket.
@@ -46,10 +46,10 @@ pub fn restart_frame() -> CloseFrame {
 
 async fn queue_ws(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    AppPath(id): AppPath<String>,
     parts: Parts,
     session: Result<Session, ApiError>,
-    ws: WebSocketUpgrade,
+    WsUpgrade(ws): WsUpgrade,
 ) -> Result<Response, ApiError> {
     super::rate_limit(&state, &state.join_limit, &parts)?;
     let session = session?;
@@ -62,8 +62,8 @@ async fn queue_ws(
     Ok(ws
         .read_buffer_size(READ_BUFFER_BYTES)
         .write_buffer_size(0)
-        .max_frame_size(MAX_FRAME_BYTES * 16)
-        .max_message_size(MAX_FRAME_BYTES * 16)
+        .max_frame_size(WS_LIMIT_BYTES)
+        .max_message_size(WS_LIMIT_BYTES)
         .on_upgrade(move |socket| {
             tracker.track_future(async move {
                 let _slot = slot;
@@ -74,7 +74,7 @@ async fn queue_ws(
 
 async fn queue_me(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    AppPath(id): AppPath<String>,
     session: Session,
 ) -> Result<Json<Value>, ApiError> {
     let room = room_for(&state, &id, false).await?;
@@ -85,7 +85,7 @@ async fn queue_me(
 /// opening), same per-IP limit as opening a socket.
 async fn queue_join(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    AppPath(id): AppPath<String>,
     parts: Parts,
     session: Session,
 ) -> Result<Json<Value>, ApiError> {
@@ -99,7 +99,7 @@ async fn queue_join(
 /// The socket's `leave` over HTTP; an admitted fan is not affected.
 async fn queue_leave(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    AppPath(id): AppPath<String>,
     session: Session,
 ) -> Result<Json<Value>, ApiError> {
     let room = room_for(&state, &id, false).await?;

@@ -7,11 +7,13 @@ use serde_json::{json, Value};
 use tokio_tungstenite::tungstenite::Message;
 
 use crate::helpers::{spawn_app, spawn_with, Backend, Options};
-use futures_util::SinkExt;
+use futures_util::{SinkExt, StreamExt};
+use tokio::io::AsyncWriteExt;
 
 crate::both_backends!(
     bad_queue_frames_get_errors_and_keep_the_place,
-    bad_http_input_gets_contract_errors
+    bad_http_input_gets_contract_errors,
+    an_oversized_frame_is_closed_with_1009_and_keeps_the_place
 );
 
 fn code(body: &Value) -> &str {
@@ -279,5 +281,66 @@ async fn per_ip_limits_answer_429_with_retry_after() {
         }
     }
     assert_eq!(refused, Some((StatusCode::TOO_MANY_REQUESTS, true)));
+    app.stop().await;
+}
+
+/// The close frame, skipping other messages; `None` if the socket ends without one
+/// in time.
+async fn close_frame(fan: &mut crate::helpers::Fan) -> Option<Message> {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    loop {
+        match tokio::time::timeout_at(deadline, fan.ws.next()).await {
+            Ok(Some(Ok(m @ Message::Close(_)))) => return Some(m),
+            Ok(Some(Ok(_))) => continue,
+            Ok(Some(Err(e))) => panic!("the socket failed without a close frame: {e}"),
+            _ => return None,
+        }
+    }
+}
+
+fn close_code(frame: Option<Message>) -> Option<u16> {
+    match frame {
+        Some(Message::Close(Some(close))) => {
+            assert!(!close.reason.is_empty(), "a close frame without a reason");
+            Some(close.code.into())
+        }
+        other => panic!("expected a close frame, got {other:?}"),
+    }
+}
+
+async fn an_oversized_frame_is_closed_with_1009_and_keeps_the_place(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    let token = app.fan().await;
+    let event = app
+        .open_event(json!({"rate_per_minute": 60, "max_active": 10, "session_ttl_secs": 600, "paused": true}))
+        .await;
+    let mut fan = app.connect(&event, &token).await;
+    let joined = fan.join().await;
+
+    // A masked text frame declaring 17,408 bytes, written byte by byte on the wire:
+    // 81 FE 44 00, a 4-byte mask, the masked payload.
+    let mask = [0x37u8, 0xfa, 0x21, 0x3d];
+    let mut frame = vec![0x81, 0xFE, 0x44, 0x00];
+    frame.extend_from_slice(&mask);
+    frame.extend((0..17_408).map(|i| b'x' ^ mask[i % 4]));
+    let tcp = match fan.ws.get_mut() {
+        tokio_tungstenite::MaybeTlsStream::Plain(tcp) => tcp,
+        _ => unreachable!("the test server speaks plain TCP"),
+    };
+    tcp.write_all(&frame).await.unwrap();
+    assert_eq!(close_code(close_frame(&mut fan).await), Some(1009));
+
+    // Far beyond the limit (64 KiB + 1) the same.
+    let mut fan = app.connect(&event, &token).await;
+    fan.expect("queued", Duration::from_secs(5)).await;
+    fan.send_raw("y".repeat(64 * 1024 + 1)).await;
+    assert_eq!(close_code(close_frame(&mut fan).await), Some(1009));
+
+    // The place was kept.
+    let mut back = app.connect(&event, &token).await;
+    let resumed = back.expect("queued", Duration::from_secs(5)).await;
+    assert_eq!(resumed["ticket"], joined["ticket"]);
     app.stop().await;
 }

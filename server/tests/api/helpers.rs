@@ -14,7 +14,7 @@ use reqwest::StatusCode;
 use serde_json::{json, Value};
 use server::config::Config;
 use server::state::AppState;
-use server::Application;
+use server::{Application, Stores};
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
@@ -82,6 +82,19 @@ pub struct Options {
     pub auth_rate_per_sec: u32,
     pub join_rate_per_sec: u32,
     pub shared: Option<Shared>,
+    pub request_timeout_secs: u64,
+    /// Wraps the app's stores (e.g. in [`crate::faulty::Faulty`]).
+    pub wrap_stores: Option<StoreWrap>,
+}
+
+/// A decorator for the app's stores.
+#[derive(Clone)]
+pub struct StoreWrap(pub std::sync::Arc<dyn Fn(Stores) -> Stores + Send + Sync>);
+
+impl std::fmt::Debug for StoreWrap {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("StoreWrap")
+    }
 }
 
 impl Default for Options {
@@ -91,6 +104,8 @@ impl Default for Options {
             auth_rate_per_sec: 100_000,
             join_rate_per_sec: 100_000,
             shared: None,
+            request_timeout_secs: 30,
+            wrap_stores: None,
         }
     }
 }
@@ -135,13 +150,20 @@ pub async fn start(options: Options) -> TestApp {
     config.admin_email = Some(ADMIN_EMAIL.into());
     config.admin_password = Some(ADMIN_PASSWORD.into());
     config.shutdown_grace_secs = 2;
+    config.request_timeout_secs = options.request_timeout_secs;
     if let Some(s) = &options.shared {
         config.redis_url = Some(s.redis_url.clone());
         config.redis_prefix = s.redis_prefix.clone();
         config.database_url = Some(s.database_url.clone());
         config.signing_key = Some(s.signing_key.clone());
     }
-    let app = Application::build(config).await.expect("app builds");
+    let wrap = options.wrap_stores.clone();
+    let app = Application::build_with_stores(config, |stores| match wrap {
+        Some(wrap) => (wrap.0)(stores),
+        None => stores,
+    })
+    .await
+    .expect("app builds");
     let port = app.port();
     let state = app.state().clone();
     let stop = CancellationToken::new();

@@ -1,6 +1,7 @@
 //! End-to-end tests through the real stack: a real server on a random port, real HTTP
 //! and WebSocket clients, the embedded store + SQLite and Redis + PostgreSQL.
 
+mod faulty;
 mod helpers;
 
 mod accounts;
@@ -9,6 +10,7 @@ mod admission;
 mod bad_input;
 mod checkout;
 mod durability;
+mod error_shape;
 mod loadgen;
 mod prequeue;
 mod reconnect;
@@ -16,5 +18,6 @@ mod recovery;
 mod replicas;
 mod shutdown;
 mod slots;
+mod store_failures;
 mod tokens;
 mod web;

@@ -1,0 +1,168 @@
+//! A decorator over the app's stores that fails on demand, as a Redis Cluster
+//! answering MOVED would: `configure` for every event while `fail_configure` is set,
+//! `seat_counts` for the events in `broken_counts`. Everything else delegates.
+
+use std::collections::HashSet;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use server::Stores;
+use waiting_room::seats::store::*;
+use waiting_room::seats::SeatStore;
+use waiting_room::store::*;
+use waiting_room::{AdmissionSettings, EventId, QueueConfig, TicketId, UserId};
+
+use crate::helpers::StoreWrap;
+
+/// Which calls fail; shared between the test and the app's stores.
+#[derive(Default)]
+pub struct Faults {
+    pub fail_configure: AtomicBool,
+    pub broken_counts: Mutex<HashSet<EventId>>,
+}
+
+impl Faults {
+    /// A [`StoreWrap`] that puts both of an app's stores behind these faults.
+    pub fn wrap(self: &Arc<Self>) -> StoreWrap {
+        let faults = Arc::clone(self);
+        StoreWrap(Arc::new(move |stores: Stores| Stores {
+            queue: Arc::new(Faulty {
+                inner: stores.queue,
+                faults: Arc::clone(&faults),
+            }),
+            seats: Arc::new(Faulty {
+                inner: stores.seats,
+                faults: Arc::clone(&faults),
+            }),
+        }))
+    }
+
+    pub fn break_counts(&self, event: EventId) {
+        self.broken_counts.lock().unwrap().insert(event);
+    }
+}
+
+fn moved() -> StoreError {
+    StoreError::Backend("MOVED 3999 127.0.0.1:6381".into())
+}
+
+pub struct Faulty<S: ?Sized> {
+    inner: Arc<S>,
+    faults: Arc<Faults>,
+}
+
+#[async_trait]
+impl QueueStore for Faulty<dyn QueueStore> {
+    async fn configure(&self, e: EventId, c: &QueueConfig, m: bool) -> Result<(), StoreError> {
+        if self.faults.fail_configure.load(Ordering::SeqCst) {
+            return Err(moved());
+        }
+        self.inner.configure(e, c, m).await
+    }
+    async fn config(&self, e: EventId) -> Result<Option<QueueConfig>, StoreError> {
+        self.inner.config(e).await
+    }
+    async fn update_admission(&self, e: EventId, s: &AdmissionSettings) -> Result<(), StoreError> {
+        self.inner.update_admission(e, s).await
+    }
+    async fn join(&self, e: EventId, u: UserId, t: &TicketId) -> Result<TicketStatus, StoreError> {
+        self.inner.join(e, u, t).await
+    }
+    async fn status(&self, e: EventId, u: UserId) -> Result<Option<TicketStatus>, StoreError> {
+        self.inner.status(e, u).await
+    }
+    async fn statuses(
+        &self,
+        e: EventId,
+        u: &[UserId],
+    ) -> Result<Vec<Option<TicketStatus>>, StoreError> {
+        self.inner.statuses(e, u).await
+    }
+    async fn leave(&self, e: EventId, u: UserId) -> Result<bool, StoreError> {
+        self.inner.leave(e, u).await
+    }
+    async fn touch(&self, e: EventId, u: &[UserId]) -> Result<(), StoreError> {
+        self.inner.touch(e, u).await
+    }
+    async fn open(&self, e: EventId, seed: u64) -> Result<bool, StoreError> {
+        self.inner.open(e, seed).await
+    }
+    async fn admit(&self, e: EventId, limit: Option<u64>) -> Result<AdmitOutcome, StoreError> {
+        self.inner.admit(e, limit).await
+    }
+    async fn release(&self, e: EventId, u: UserId) -> Result<bool, StoreError> {
+        QueueStore::release(&*self.inner, e, u).await
+    }
+    async fn changes(&self, e: EventId, a: &Cursor, max: usize) -> Result<ChangeBatch, StoreError> {
+        self.inner.changes(e, a, max).await
+    }
+    async fn snapshot(&self, e: EventId) -> Result<QueueSnapshot, StoreError> {
+        self.inner.snapshot(e).await
+    }
+    async fn stats(&self, e: EventId) -> Result<QueueStats, StoreError> {
+        self.inner.stats(e).await
+    }
+    async fn now_ms(&self) -> Result<i64, StoreError> {
+        self.inner.now_ms().await
+    }
+    async fn ping(&self) -> Result<(), StoreError> {
+        self.inner.ping().await
+    }
+}
+
+#[async_trait]
+impl SeatStore for Faulty<dyn SeatStore> {
+    async fn init_seats(
+        &self,
+        e: EventId,
+        capacity: u32,
+        sold: &[u32],
+    ) -> Result<bool, StoreError> {
+        self.inner.init_seats(e, capacity, sold).await
+    }
+    async fn hold(&self, e: EventId, r: &HoldRequest) -> Result<HoldOutcome, StoreError> {
+        self.inner.hold(e, r).await
+    }
+    async fn hold_info(&self, e: EventId, h: &HoldId) -> Result<Option<Hold>, StoreError> {
+        self.inner.hold_info(e, h).await
+    }
+    async fn begin_confirm(
+        &self,
+        e: EventId,
+        h: &HoldId,
+        jti: &str,
+        lease_ms: i64,
+    ) -> Result<ConfirmStart, StoreError> {
+        self.inner.begin_confirm(e, h, jti, lease_ms).await
+    }
+    async fn finish_confirm(&self, e: EventId, h: &HoldId) -> Result<(), StoreError> {
+        self.inner.finish_confirm(e, h).await
+    }
+    async fn release(&self, e: EventId, h: &HoldId, jti: Option<&str>) -> Result<bool, StoreError> {
+        SeatStore::release(&*self.inner, e, h, jti).await
+    }
+    async fn expired_holds(&self, e: EventId, limit: usize) -> Result<Vec<Hold>, StoreError> {
+        self.inner.expired_holds(e, limit).await
+    }
+    async fn mark_sold(&self, e: EventId, seats: &[u32]) -> Result<(), StoreError> {
+        self.inner.mark_sold(e, seats).await
+    }
+    async fn seat_counts(&self, e: EventId) -> Result<SeatCounts, StoreError> {
+        if self.faults.broken_counts.lock().unwrap().contains(&e) {
+            return Err(moved());
+        }
+        self.inner.seat_counts(e).await
+    }
+    async fn seat_changes(
+        &self,
+        e: EventId,
+        a: &Cursor,
+        max: usize,
+    ) -> Result<SeatBatch, StoreError> {
+        self.inner.seat_changes(e, a, max).await
+    }
+    async fn seat_snapshot(&self, e: EventId) -> Result<SeatSnapshot, StoreError> {
+        self.inner.seat_snapshot(e).await
+    }
+}

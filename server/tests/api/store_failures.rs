@@ -1,0 +1,90 @@
+//! A store that fails (a Redis Cluster answering MOVED) never leaves half an event
+//! behind, and one event whose seat counts fail does not break the list.
+
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+use crate::faulty::Faults;
+use crate::helpers::{spawn_with, Backend, Options};
+
+crate::both_backends!(
+    a_failed_event_creation_leaves_nothing_behind,
+    one_broken_event_does_not_break_the_list
+);
+
+fn event_body() -> Value {
+    json!({
+        "name": "Doomed sale",
+        "starts_at": "2030-01-01T00:00:00Z",
+        "sections": [{"name": "A", "rows": 2, "seats_per_row": 5, "price_cents": 100}],
+        "admission": {"rate_per_minute": 60, "max_active": 10}
+    })
+}
+
+async fn a_failed_event_creation_leaves_nothing_behind(backend: Backend) {
+    let faults = Arc::new(Faults::default());
+    let options = Options {
+        wrap_stores: Some(faults.wrap()),
+        ..Options::default()
+    };
+    let Some(app) = spawn_with(backend, options).await else {
+        return;
+    };
+    let admin = Some(app.admin_token.as_str());
+    app.create_event(60_000, json!({"rate_per_minute": 60, "max_active": 10}))
+        .await;
+    let (status, before) = app.get("/api/v1/events", None).await;
+    assert_eq!(status, StatusCode::OK, "{before}");
+
+    faults.fail_configure.store(true, Ordering::SeqCst);
+    let (status, body) = app.post("/api/v1/admin/events", admin, &event_body()).await;
+    assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR, "{body}");
+    assert_eq!(body["error"]["code"], "internal", "{body}");
+    faults.fail_configure.store(false, Ordering::SeqCst);
+
+    // Nothing of it is left: not in the list, not in the database.
+    let (status, after) = app.get("/api/v1/events", None).await;
+    assert_eq!(status, StatusCode::OK, "{after}");
+    assert_eq!(after, before);
+    let stored = app.state.db.events().await.unwrap();
+    assert_eq!(stored.len(), before.as_array().unwrap().len());
+    assert!(stored.iter().all(|e| e.name != "Doomed sale"));
+    // And creation works again once the store does.
+    let (status, body) = app.post("/api/v1/admin/events", admin, &event_body()).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    app.stop().await;
+}
+
+async fn one_broken_event_does_not_break_the_list(backend: Backend) {
+    let faults = Arc::new(Faults::default());
+    let options = Options {
+        wrap_stores: Some(faults.wrap()),
+        ..Options::default()
+    };
+    let Some(app) = spawn_with(backend, options).await else {
+        return;
+    };
+    let admission = json!({"rate_per_minute": 60, "max_active": 10});
+    let healthy = app.create_event(60_000, admission.clone()).await;
+    let broken = app.create_event(60_000, admission).await;
+    faults.break_counts(broken.parse().unwrap());
+
+    let (status, list) = app.get("/api/v1/events", None).await;
+    assert_eq!(status, StatusCode::OK, "{list}");
+    let find = |id: &str| {
+        list.as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["id"] == id)
+            .cloned()
+            .unwrap_or_else(|| panic!("{id} missing from {list}"))
+    };
+    assert_eq!(find(&healthy)["available"], 100);
+    let listed = find(&broken);
+    assert_eq!(listed["available"], Value::Null, "{listed}");
+    assert_eq!(listed["capacity"], 100);
+    app.stop().await;
+}
