@@ -52,7 +52,7 @@ export function EventsList({ onAuthError }) {
             <th scope="row"><${Link} href=${`/admin/events/${encodeURIComponent(ev.id)}`}>${ev.name}</${Link}></th>
             <td><time datetime=${ev.starts_at}>${i18n.dateTime(Date.parse(ev.starts_at))}</time></td>
             <td><${StateBadge} state=${ev.state} /></td>
-            <td class="num">${t('events.taken_of', { taken: ev.capacity - ev.available, capacity: ev.capacity })}</td>
+            <td class="num">${typeof ev.available === 'number' ? t('events.taken_of', { taken: ev.capacity - ev.available, capacity: ev.capacity }) : '—'}</td>
           </tr>`)}
         </tbody>
       </table>

@@ -38,7 +38,9 @@ function AccountForm({ state, mode }) {
       if (signup) await sessionApi.register(email.trim(), password);
       const account = await sessionApi.login(email.trim(), password);
       store.set({ user: account });
-      navigate(next, { replace: true });
+      // Only if the fan is still on this form: one who already moved on (clicked a
+      // link while the request was in flight) is not pulled back.
+      if (store.get().route.name === route.name) navigate(next, { replace: true });
     } catch (err) {
       setError(err);
       setBusy(false);

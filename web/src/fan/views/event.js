@@ -103,7 +103,7 @@ export function EventPage({ state }) {
       <h2 id="tickets-h">${i18n.t('event.tickets')}</h2>
       <p class="seats-left">
         <span>${i18n.t('event.seatsLeft')}</span>
-        <strong class="num">${i18n.t('event.seatsOf', { available, capacity: event.capacity })}</strong>
+        <strong class="num">${i18n.t('event.seatsOf', { available: available ?? '—', capacity: event.capacity })}</strong>
       </p>
       <div class="table-wrap">
         <table>

@@ -65,7 +65,7 @@ function EventCard({ i18n, event, now }) {
       <p class="meta"><${StateBadge} i18n=${i18n} state=${st} /> <span>${i18n.dateTime(starts)}</span></p>
       <dl class="facts">
         ${st === 'scheduled' && html`<div><dt>${i18n.t('event.opensIn')}</dt><dd class="num">${i18n.duration((starts - now) / 1000)}</dd></div>`}
-        <div><dt>${i18n.t('event.seatsLeft')}</dt><dd class="num">${i18n.t('event.seatsOf', { available: event.available, capacity: event.capacity })}</dd></div>
+        <div><dt>${i18n.t('event.seatsLeft')}</dt><dd class="num">${i18n.t('event.seatsOf', { available: event.available ?? '—', capacity: event.capacity })}</dd></div>
         <div><dt>${i18n.t('event.from')}</dt><dd class="num">${i18n.money(fromPrice(event))}</dd></div>
       </dl>
     </article>
