@@ -383,8 +383,9 @@ against the release floodgate on the embedded store, all on loopback).
 | page load → first people-ahead shown, one click on "Join the queue" | median {fp['join_median']:.0f} ms (runs: {runs(fp['join_runs'])}) |
 | reload while waiting → people-ahead shown again (resume) | median {fp['reload_median']:.0f} ms (runs: {runs(fp['reload_runs'])}) |
 | first draw of the {sm['seats']:,}-seat map | median {sm['median']:.0f} ms (runs: {runs(sm['runs'])}) |
-| JS heap after GC, start of waiting → after {qm['secs'] // 60} min in a queue moving every second | {mib(qm['start']['js_heap_used_bytes'])} → {mib(qm['end']['js_heap_used_bytes'])} |
+| JS heap after GC, start of waiting → after {qm['secs'] // 60} min in a moving queue (admission at 60 a minute) | {mib(qm['start']['js_heap_used_bytes'])} → {mib(qm['end']['js_heap_used_bytes'])} |
 | DOM nodes, same two moments | {qm['start']['dom_nodes']:.0f} → {qm['end']['dom_nodes']:.0f} |
+| people ahead, same two moments | {qm['start'].get('ahead')} → {qm['end'].get('ahead')} |
 
 Page load → first position includes the click (Playwright clicks as soon as the
 button is there), the socket's opening and the join. The time is read from the page's
