@@ -7,6 +7,7 @@ mod accounts;
 mod admin_console;
 mod admission;
 mod bad_input;
+mod big_events;
 mod checkout;
 mod durability;
 mod loadgen;
