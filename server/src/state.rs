@@ -59,6 +59,11 @@ impl AppState {
         Self(Arc::new(shared))
     }
 
+    /// How long a socket may take to take in one message (`FLOODGATE_SLOW_SOCKET_SECS`).
+    pub fn slow_socket(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(self.config.slow_socket_secs.max(1))
+    }
+
     /// An event by id: from the cache, else from the database.
     pub async fn event(&self, id: EventId) -> Result<Event, ApiError> {
         if let Some(e) = self

@@ -53,7 +53,7 @@ async fn queue_ws(
             message: "this sale is closed".into(),
         });
     }
-    let slot = state.sockets.acquire()?;
+    let slot = super::socket_slot(&state, &parts)?;
     let room = state.room(&event).await?;
     let tracker = state.sessions.clone();
     // Fans send a few tiny frames; tungstenite keeps its read buffer for the socket's
@@ -62,6 +62,7 @@ async fn queue_ws(
     Ok(ws
         .read_buffer_size(READ_BUFFER_BYTES)
         .write_buffer_size(0)
+        .max_write_buffer_size(crate::slow_socket::MAX_QUEUED_BYTES)
         .max_frame_size(MAX_FRAME_BYTES * 16)
         .max_message_size(MAX_FRAME_BYTES * 16)
         .on_upgrade(move |socket| {

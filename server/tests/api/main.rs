@@ -17,5 +17,6 @@ mod recovery;
 mod replicas;
 mod shutdown;
 mod slots;
+mod slow_readers;
 mod tokens;
 mod web;
