@@ -50,6 +50,37 @@ where
     let _ = tokio::time::timeout(CLOSE_GRACE, sink.send(close)).await;
 }
 
+/// Sends `close`, then reads (and drops) what the client still sends until its own
+/// close frame, the end, or the grace runs out: dropping the connection straight away
+/// would answer a late pong with a TCP reset, which discards the close frame unread
+/// at the client.
+pub async fn close_and_drain<S, R, M, T, E>(
+    sink: &mut S,
+    stream: &mut R,
+    close: M,
+    is_close: fn(&T) -> bool,
+) where
+    S: Sink<M> + Unpin,
+    R: futures_util::Stream<Item = Result<T, E>> + Unpin,
+{
+    use futures_util::StreamExt;
+    let deadline = tokio::time::Instant::now() + CLOSE_GRACE;
+    if tokio::time::timeout_at(deadline, sink.send(close))
+        .await
+        .is_err()
+    {
+        return;
+    }
+    let _ = tokio::time::timeout_at(deadline, async {
+        while let Some(Ok(m)) = stream.next().await {
+            if is_close(&m) {
+                break;
+            }
+        }
+    })
+    .await;
+}
+
 /// axum's close frame for a too-slow socket.
 pub fn too_slow_frame() -> axum::extract::ws::CloseFrame {
     axum::extract::ws::CloseFrame {

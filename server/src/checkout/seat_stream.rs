@@ -4,9 +4,10 @@
 //!   [`FRAME_BYTES`] goes out as several frames sliced from that buffer, each sent
 //!   only once the last one was taken, so a socket has at most one frame queued (a
 //!   whole snapshot of a million-seat venue is 1 to 18 MB; a frame is 16 KiB);
-//! - every frame must be taken within the slow-socket time, and a ping sent every
-//!   slow-socket time must be answered by the next one; otherwise the socket is
-//!   closed with 1013 and its client resyncs from a fresh snapshot on reconnect;
+//! - every frame must be taken within the slow-socket time, and of the pings sent
+//!   every slow-socket time at most two may go unanswered (the client sent nothing
+//!   since); otherwise the socket is closed with 1013 and its client resyncs from a
+//!   fresh snapshot on reconnect;
 //! - a subscriber that lags behind the broadcast gets a fresh (shared) snapshot.
 
 use std::sync::Arc;
@@ -20,7 +21,9 @@ use ws_protocol::tungstenite::protocol::frame::{CloseFrame, Frame};
 use ws_protocol::tungstenite::{Message, Utf8Bytes};
 
 use super::{SeatEvent, SeatRoom};
-use crate::slow_socket::{close_too_slow, send_within, SendError, TOO_SLOW, TOO_SLOW_REASON};
+use crate::slow_socket::{
+    close_and_drain, close_too_slow, send_within, SendError, TOO_SLOW, TOO_SLOW_REASON,
+};
 use crate::state::AppState;
 
 /// Largest frame the stream sends; longer messages are fragmented.
@@ -28,6 +31,9 @@ pub const FRAME_BYTES: usize = 16 * 1024;
 /// Cap on the socket's write buffer: one frame and a few control frames. Past it a
 /// send fails instead of growing the buffer.
 pub const MAX_QUEUED_BYTES: usize = 4 * FRAME_BYTES;
+/// Pings (one every slow-socket time) a client may leave unanswered before it is
+/// closed as too slow.
+const UNANSWERED_PINGS: u32 = 2;
 
 /// Streams `room`'s seats to `socket` until either side closes, the socket is too
 /// slow, or the server shuts down.
@@ -40,10 +46,13 @@ where
     let mut deltas = room.subscribe();
     let first = room.snapshot_message(compact).await;
     if let Err(e) = send_text(&mut sink, first, slow).await {
-        return end(&mut sink, e).await;
+        return end(&mut sink, &mut stream, e).await;
     }
     let mut ping = tokio::time::interval_at(tokio::time::Instant::now() + slow, slow);
-    let mut unanswered = false;
+    // After a long send, tick once, not once per missed period.
+    ping.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    // Pings sent since the client last sent anything.
+    let mut unanswered = 0u32;
     loop {
         tokio::select! {
             _ = state.shutdown.cancelled() => {
@@ -61,21 +70,23 @@ where
                     Err(RecvError::Closed) => return,
                 };
                 if let Err(e) = sent {
-                    return end(&mut sink, e).await;
+                    return end(&mut sink, &mut stream, e).await;
                 }
             }
             incoming = stream.next() => match incoming {
                 Some(Ok(Message::Close(_))) | None | Some(Err(_)) => return,
                 // Any frame (a pong, or anything else) shows the client reads.
-                Some(Ok(_)) => unanswered = false,
+                Some(Ok(_)) => unanswered = 0,
             },
             _ = ping.tick() => {
-                if unanswered {
-                    return end(&mut sink, SendError::TooSlow).await;
+                // A pong may queue behind what the client has still to read: it has
+                // two periods to answer.
+                if unanswered >= UNANSWERED_PINGS {
+                    return end(&mut sink, &mut stream, SendError::TooSlow).await;
                 }
-                unanswered = true;
+                unanswered += 1;
                 if let Err(e) = send_within(&mut sink, Message::Ping(Bytes::new()), slow).await {
-                    return end(&mut sink, e).await;
+                    return end(&mut sink, &mut stream, e).await;
                 }
             }
         }
@@ -108,13 +119,20 @@ pub async fn send_text<S: Sink<Message> + Unpin>(
     Ok(())
 }
 
-async fn end<S: Sink<Message> + Unpin>(sink: &mut S, why: SendError) {
+async fn end<S, R, E>(sink: &mut S, stream: &mut R, why: SendError)
+where
+    S: Sink<Message> + Unpin,
+    R: Stream<Item = Result<Message, E>> + Unpin,
+{
     if why == SendError::TooSlow {
         let frame = CloseFrame {
             code: TOO_SLOW.into(),
             reason: TOO_SLOW_REASON.into(),
         };
-        close_too_slow(sink, Message::Close(Some(frame))).await;
+        close_and_drain(sink, stream, Message::Close(Some(frame)), |m: &Message| {
+            matches!(m, Message::Close(_))
+        })
+        .await;
     }
 }
 
