@@ -3,11 +3,11 @@
 //! SQLite has one writer at a time. A 1,000,000-seat venue written in one transaction
 //! held that lock for 20 s, and every confirm behind it waited its whole 10 s busy
 //! timeout and failed. Here each transaction writes at most [`SEATS_PER_TX`] rows
-//! (a fraction of a second), and on SQLite the writer then pauses for half as long
-//! as the transaction took (10 to 100 ms): long enough for a writer waiting in
-//! SQLite's busy handler, which polls at most every 100 ms, to get the lock. So a
-//! confirm waits at most about one transaction, and creation takes up to half as
-//! long again. PostgreSQL needs no pause (row locks, not a database lock).
+//! (a fraction of a second), and on SQLite the writer then pauses for a quarter of
+//! the time the transaction took (10 to 100 ms): long enough for a writer that
+//! started waiting in SQLite's busy handler during that transaction to poll again
+//! (its backoff is under a quarter of the time it has waited). So a confirm waits
+//! about one transaction, and creation takes about a quarter longer. PostgreSQL needs no pause (row locks, not a database lock).
 
 use std::time::{Duration, Instant};
 
@@ -61,7 +61,7 @@ impl Db {
             tx.commit().await?;
             first = end;
             if self.backend() == Backend::Sqlite && first < capacity {
-                tokio::time::sleep((started.elapsed() / 2).clamp(MIN_PAUSE, MAX_PAUSE)).await;
+                tokio::time::sleep((started.elapsed() / 4).clamp(MIN_PAUSE, MAX_PAUSE)).await;
             } else {
                 tokio::task::yield_now().await;
             }
