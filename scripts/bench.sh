@@ -11,7 +11,9 @@
 # and the bare limits), rush (Rush and Pace, loadgen) and crowd (100,000 sockets over
 # six replicas, and the largest crowd of one embedded process) and web (the fan page
 # in Chromium: bytes, first position, the 50,000-seat map, memory after ten minutes
-# in a queue; web/bench/fan.mjs). Results are kept in
+# in a queue; web/bench/fan.mjs) and slow_readers (1,000 seat sockets that never read
+# on a 1,000,000-seat event: the server's RSS; scripts/lib/bench_slow_readers.sh).
+# Results are kept in
 # $BENCH_OUT (default ~/.cache/floodgate/bench), one folder per scenario, and
 # BENCHMARKS.md is rendered from all of them.
 set -euo pipefail
@@ -45,8 +47,10 @@ source scripts/lib/bench_checkout.sh
 source scripts/lib/bench_rush.sh
 # shellcheck source=scripts/lib/bench_crowd.sh
 source scripts/lib/bench_crowd.sh
+# shellcheck source=scripts/lib/bench_slow_readers.sh
+source scripts/lib/bench_slow_readers.sh
 
-ALL=(depth seats checkout rush crowd web)
+ALL=(depth seats checkout rush crowd web slow_readers)
 SECTIONS=("$@")
 [ ${#SECTIONS[@]} -gt 0 ] || SECTIONS=("${ALL[@]}")
 for section in "${SECTIONS[@]}"; do
@@ -92,6 +96,10 @@ PY
     crowd)
         echo "==> crowd: $CROWD_FANS sockets over $CROWD_REPLICAS replicas, then one embedded process"
         crowd_bench "$out"
+        ;;
+    slow_readers)
+        echo "==> slow_readers: $SLOW_SOCKETS never-reading seat sockets on a $SLOW_SEATS-seat event (embedded)"
+        slow_readers_bench "$out"
         ;;
     web)
         echo "==> web: the fan page in Chromium (transfer, first position, 50,000-seat map, memory over ${WEB_BENCH_QUEUE_SECS:-600} s in a queue)"

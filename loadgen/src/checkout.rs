@@ -142,7 +142,12 @@ async fn replay(ctx: &Arc<Ctx>, holds: &str, confirm_url: &str, token: &str, ord
         holds,
         token,
         &body,
-        &["token_exhausted", "sold_out", "seats_unavailable"],
+        &[
+            "token_exhausted",
+            "session_ended",
+            "sold_out",
+            "seats_unavailable",
+        ],
     )
     .await;
 }

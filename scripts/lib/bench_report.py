@@ -1,5 +1,5 @@
 """Renders BENCHMARKS.md from the results scripts/bench.sh keeps, one folder per
-scenario (depth, seats, checkout, rush, crowd, web). A scenario not measured yet says so."""
+scenario (depth, seats, checkout, rush, crowd, web, slow_readers). A scenario not measured yet says so."""
 import glob
 import json
 import os
@@ -393,11 +393,44 @@ own `window.__floodgateMetrics` (from navigation start).
 """
 
 
+def slow_readers():
+    out = "## Slow readers: seat sockets that never read\n\n"
+    if not have("slow_readers", "slow_readers.json", "create.json"):
+        return out + not_yet("slow_readers")
+    r, c = load("slow_readers", "slow_readers.json"), load("slow_readers", "create.json")
+    timeout = ("; the `POST` answered 408 at the 30 s request timeout and the event "
+               "appeared once written") if c.get("post_status") == 408 else ""
+    mib = lambda kib: f"{kib / 1024:.0f} MiB"
+    grow = lambda kib: f"+{kib / 1024:.0f} MiB"
+    return out + f"""_Measured {when('slow_readers')}._ Command: `scripts/bench.sh slow_readers`
+(`scripts/lib/bench_slow_readers.sh`): one embedded floodgate release process, a
+1,000,000-seat event (50 sections × 1,000 rows × 20 seats; created in {c['create_secs']:.0f} s
+on SQLite, in bounded transactions{timeout}), then {r['sockets']:,} seat sockets in the
+full format (a snapshot of about 21 MB) that finish the handshake with a 4 KiB receive
+buffer and never read again, while 2,000 fans hold a seat each. RSS is the server's
+VmRSS, sampled every 250 ms for {r['wait_secs']:.0f} s; the growth includes the one
+shared snapshot (and the allocator keeps what it freed, so RSS does not fall back).
+
+| figure | value |
+|---|---|
+| RSS before the sockets | {mib(r['rss_before_kib'])} |
+| RSS peak with {r['sockets']:,} never-reading sockets | {mib(r['rss_peak_kib'])} ({grow(r['rss_peak_kib'] - r['rss_before_kib'])}, {(r['rss_peak_kib'] - r['rss_before_kib']) / r['sockets']:.0f} KiB a socket) |
+| RSS after {r['wait_secs']:.0f} s | {mib(r['rss_after_kib'])} ({grow(r['rss_after_kib'] - r['rss_before_kib'])}) |
+| sockets the server closed (1013) | {r['closed_by_server']:,} of {r['sockets']:,} |
+
+Each socket shares the room's one encoded snapshot and has at most one 16 KiB frame of
+it queued; it is closed with 1013 when a frame is not taken within
+`FLOODGATE_SLOW_SOCKET_SECS` (10 s). Before this (issue 9), each such socket queued its
+own whole snapshot: 40 of them on an 871,000-seat event took the server from 306 MiB to
+1,015 MiB.
+"""
+
+
 def profiles():
     p = os.path.join(os.path.dirname(os.path.abspath(__file__)), "bench_profiles.md")
     return open(p).read() if os.path.exists(p) else ""
 
 
 print(header())
-for part in (depth(), crowd(), rush(), checkout(), seats(), web(), profiles()):
+for part in (depth(), crowd(), rush(), checkout(), seats(), web(), slow_readers(), profiles()):
     print(part)

@@ -88,6 +88,18 @@ pub struct Config {
     #[arg(long, env = "FLOODGATE_MAX_SOCKETS", default_value_t = 50_000)]
     pub max_sockets: usize,
 
+    /// Most sockets (queue, seat and stats together) one client address holds at once;
+    /// beyond, upgrades get 429 `rate_limited`. Behind proxies, set
+    /// FLOODGATE_TRUSTED_PROXY_HOPS so the client, not the proxy, is counted.
+    #[arg(long, env = "FLOODGATE_MAX_SOCKETS_PER_IP", default_value_t = 200)]
+    pub max_sockets_per_ip: usize,
+
+    /// Seconds a socket may take to take in one message (or one frame of a seat
+    /// snapshot), and to answer a ping on the seat stream; a slower one is closed
+    /// with 1013 ("try again later") and resyncs from a fresh snapshot on reconnect.
+    #[arg(long, env = "FLOODGATE_SLOW_SOCKET_SECS", default_value_t = 10)]
+    pub slow_socket_secs: u64,
+
     /// Argon2id memory cost in KiB (OWASP's minimum is 19456).
     #[arg(long, env = "FLOODGATE_ARGON2_MEMORY_KIB", default_value_t = 19_456)]
     pub argon2_memory_kib: u32,

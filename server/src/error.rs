@@ -124,9 +124,28 @@ impl From<sqlx::Error> for ApiError {
                 tracing::warn!("database pool exhausted; answering 503");
                 Self::Unavailable
             }
+            // A database too busy to take the write in time: the transaction did not
+            // commit, so the same answer applies.
+            sqlx::Error::Database(db) if is_busy(db.as_ref()) => {
+                tracing::warn!(error = %db, "database busy; answering 503");
+                Self::Unavailable
+            }
             e => Self::Internal(anyhow::Error::new(e).context("database")),
         }
     }
+}
+
+/// Whether a database error means "busy, retry": SQLite's SQLITE_BUSY (5) and
+/// SQLITE_LOCKED (6), with any extended code (the primary code is the low byte);
+/// PostgreSQL's serialization failure, deadlock and lock timeout.
+fn is_busy(e: &dyn sqlx::error::DatabaseError) -> bool {
+    let Some(code) = e.code() else {
+        return false;
+    };
+    if let Ok(n) = code.parse::<i32>() {
+        return matches!(n & 0xff, 5 | 6);
+    }
+    matches!(code.as_ref(), "40001" | "40P01" | "55P03")
 }
 
 impl From<waiting_room::store::StoreError> for ApiError {
@@ -151,5 +170,30 @@ mod tests {
         );
         let e = ApiError::from(sqlx::Error::RowNotFound);
         assert_eq!(e.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    }
+
+    #[tokio::test]
+    async fn a_locked_sqlite_database_is_a_503_to_retry() {
+        use sqlx::{Connection, Executor};
+        let dir = std::env::temp_dir().join(format!("fg-busy-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let url = format!("sqlite://{}?mode=rwc", dir.join("db").display());
+        let mut holder = sqlx::SqliteConnection::connect(&url).await.unwrap();
+        let mut waiter = sqlx::SqliteConnection::connect(&url).await.unwrap();
+        holder
+            .execute("CREATE TABLE t (x INTEGER); BEGIN IMMEDIATE; INSERT INTO t VALUES (1);")
+            .await
+            .unwrap();
+        waiter.execute("PRAGMA busy_timeout = 0").await.unwrap();
+        let busy = waiter
+            .execute("INSERT INTO t VALUES (2)")
+            .await
+            .unwrap_err();
+        let e = ApiError::from(busy);
+        assert_eq!(
+            (e.status(), e.code()),
+            (StatusCode::SERVICE_UNAVAILABLE, "unavailable")
+        );
+        let _ = std::fs::remove_dir_all(dir);
     }
 }

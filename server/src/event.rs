@@ -294,7 +294,10 @@ impl NewEvent {
             sections: self.sections,
         };
         if event.capacity() > MAX_CAPACITY {
-            return Err(bad(format!("an event holds at most {MAX_CAPACITY} seats")));
+            return Err(bad(format!(
+                "an event holds at most {MAX_CAPACITY} seats; these sections have {}",
+                event.capacity()
+            )));
         }
         Ok(event)
     }

@@ -19,7 +19,9 @@ pub mod limits;
 pub mod metrics;
 pub mod observe;
 pub mod queue_session;
+pub mod raw_ws;
 pub mod routes;
+pub mod slow_socket;
 pub mod state;
 pub mod stats;
 
@@ -131,7 +133,7 @@ impl Application {
             passwords,
             auth_limit: limits::IpLimiter::new(config.auth_rate_per_sec),
             join_limit: limits::IpLimiter::new(config.join_rate_per_sec),
-            sockets: limits::SocketGate::new(config.max_sockets),
+            sockets: limits::SocketGate::new(config.max_sockets, config.max_sockets_per_ip),
             metrics: Default::default(),
             events: Default::default(),
             history: Default::default(),

@@ -1,11 +1,12 @@
 //! Edge protection: per-IP rate limits (governor's keyed GCRA) on authentication and
-//! on entering the queue, a cap on concurrently open queue sockets, and a cap on the
-//! size of request headers.
+//! on entering the queue, caps on concurrently open sockets (per process and per client
+//! address), and a cap on the size of request headers.
 
+use std::collections::HashMap;
 use std::net::IpAddr;
 use std::num::NonZeroU32;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use axum::extract::Request;
 use axum::middleware::Next;
@@ -51,27 +52,62 @@ impl IpLimiter {
     }
 }
 
-/// Counts open queue sockets against a cap.
+/// Counts open sockets (queue, seat and stats) against a cap for the process and a
+/// cap per client address.
 #[derive(Clone)]
 pub struct SocketGate {
     open: Arc<AtomicUsize>,
     max: usize,
+    per_ip: Arc<PerIp>,
 }
 
-/// One open socket; dropping it frees the slot.
-pub struct SocketSlot(Arc<AtomicUsize>);
+/// Open sockets per address. A `std` mutex: held for one map update, never across
+/// `.await`; entries are removed when their count reaches zero, so the map holds only
+/// addresses with a socket open.
+struct PerIp {
+    max: usize,
+    open: Mutex<HashMap<IpAddr, usize>>,
+}
 
-impl Drop for SocketSlot {
-    fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::Relaxed);
+impl PerIp {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<IpAddr, usize>> {
+        self.open.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
 
+/// One open socket; dropping it frees its slots.
+pub struct SocketSlot {
+    open: Arc<AtomicUsize>,
+    ip: Option<(Arc<PerIp>, IpAddr)>,
+}
+
+impl Drop for SocketSlot {
+    fn drop(&mut self) {
+        self.open.fetch_sub(1, Ordering::Relaxed);
+        if let Some((per_ip, ip)) = &self.ip {
+            let mut open = per_ip.lock();
+            if let Some(n) = open.get_mut(ip) {
+                *n -= 1;
+                if *n == 0 {
+                    open.remove(ip);
+                }
+            }
+        }
+    }
+}
+
+/// How long a client at its per-address cap is told to wait.
+const PER_IP_RETRY_SECS: u64 = 5;
+
 impl SocketGate {
-    pub fn new(max: usize) -> Self {
+    pub fn new(max: usize, max_per_ip: usize) -> Self {
         Self {
             open: Arc::default(),
             max,
+            per_ip: Arc::new(PerIp {
+                max: max_per_ip,
+                open: Mutex::default(),
+            }),
         }
     }
 
@@ -79,13 +115,36 @@ impl SocketGate {
         self.open.load(Ordering::Relaxed)
     }
 
-    pub fn acquire(&self) -> Result<SocketSlot, ApiError> {
+    /// A slot for a socket from `ip`: 503 `overloaded` at the process's cap, 429
+    /// `rate_limited` at the address's.
+    pub fn acquire(&self, ip: IpAddr) -> Result<SocketSlot, ApiError> {
         let before = self.open.fetch_add(1, Ordering::Relaxed);
-        let slot = SocketSlot(Arc::clone(&self.open));
+        let mut slot = SocketSlot {
+            open: Arc::clone(&self.open),
+            ip: None,
+        };
         if before >= self.max {
             return Err(ApiError::Overloaded); // `slot` drops and gives the count back
         }
+        let mut open = self.per_ip.lock();
+        let n = open.entry(ip).or_default();
+        if *n >= self.per_ip.max {
+            if *n == 0 {
+                open.remove(&ip);
+            }
+            return Err(ApiError::RateLimited {
+                retry_after_secs: PER_IP_RETRY_SECS,
+            });
+        }
+        *n += 1;
+        drop(open);
+        slot.ip = Some((Arc::clone(&self.per_ip), ip));
         Ok(slot)
+    }
+
+    /// Addresses with a socket open (for tests and metrics).
+    pub fn addresses(&self) -> usize {
+        self.per_ip.lock().len()
     }
 }
 
@@ -130,11 +189,36 @@ mod tests {
 
     #[test]
     fn socket_gate_caps_and_frees() {
-        let gate = SocketGate::new(1);
-        let slot = gate.acquire().unwrap();
-        assert!(gate.acquire().is_err());
+        let ip: IpAddr = "127.0.0.1".parse().unwrap();
+        let gate = SocketGate::new(1, 10);
+        let slot = gate.acquire(ip).unwrap();
+        assert!(matches!(gate.acquire(ip), Err(ApiError::Overloaded)));
         assert_eq!(gate.open(), 1);
         drop(slot);
-        assert!(gate.acquire().is_ok());
+        assert!(gate.acquire(ip).is_ok());
+    }
+
+    #[test]
+    fn socket_gate_caps_each_address_and_forgets_idle_ones() {
+        let (a, b): (IpAddr, IpAddr) = ("10.0.0.1".parse().unwrap(), "10.0.0.2".parse().unwrap());
+        let gate = SocketGate::new(100, 2);
+        let first = gate.acquire(a).unwrap();
+        let _second = gate.acquire(a).unwrap();
+        match gate.acquire(a) {
+            Err(e @ ApiError::RateLimited { .. }) => assert_eq!(e.code(), "rate_limited"),
+            Err(other) => panic!("{other:?}"),
+            Ok(_) => panic!("a third socket from one address"),
+        }
+        assert_eq!(gate.open(), 2, "a refused socket gives its count back");
+        let other = gate.acquire(b).unwrap();
+        assert_eq!(gate.addresses(), 2);
+        drop(first);
+        let _third = gate.acquire(a).unwrap();
+        drop(other);
+        assert_eq!(
+            gate.addresses(),
+            1,
+            "an address with no socket is forgotten"
+        );
     }
 }

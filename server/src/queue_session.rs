@@ -13,6 +13,7 @@ use waiting_room::wire::{ClientMessage, ServerMessage};
 use waiting_room::UserId;
 
 use crate::metrics::Metrics;
+use crate::slow_socket::{close_too_slow, send_within, too_slow_frame, SendError};
 use crate::state::AppState;
 
 /// Largest frame a fan may send; bigger ones are answered with `frame_too_large`.
@@ -57,6 +58,7 @@ pub async fn serve<S, R>(
     S: Sink<Message> + Unpin,
     R: Stream<Item = Result<Message, axum::Error>> + Unpin,
 {
+    let slow = state.slow_socket();
     let (handle, first) = room.attach(user);
     let mut views = handle.views();
     let mut sent = FanView::default();
@@ -76,6 +78,7 @@ pub async fn serve<S, R>(
                 tracing::warn!(%error, event_id = %room.event(), "queue connect failed");
                 let _ = send(
                     &mut sink,
+                    slow,
                     &ServerMessage::error("unavailable", "the queue is unavailable; retry shortly"),
                 )
                 .await;
@@ -111,8 +114,10 @@ pub async fn serve<S, R>(
                 let mut position = false;
                 for m in messages(&sent, &next) {
                     position |= matches!(m, ServerMessage::Position { .. });
-                    if send(&mut sink, &m).await.is_err() {
-                        return;
+                    match send(&mut sink, slow, &m).await {
+                        Ok(()) => {}
+                        Err(SendError::TooSlow) => return too_slow(&mut sink).await,
+                        Err(SendError::Closed) => return,
                     }
                 }
                 if let Some(took) = room.since_push().filter(|_| position) {
@@ -133,8 +138,10 @@ pub async fn serve<S, R>(
                 }
             }
             _ = ping.tick() => {
-                if sink.send(Message::Ping(Default::default())).await.is_err() {
-                    break;
+                match send_within(&mut sink, Message::Ping(Default::default()), slow).await {
+                    Ok(()) => {}
+                    Err(SendError::TooSlow) => return too_slow(&mut sink).await,
+                    Err(SendError::Closed) => break,
                 }
             }
         }
@@ -185,8 +192,14 @@ async fn on_frame<S: Sink<Message> + Unpin>(
         if matches!(reply, ServerMessage::Error { .. }) {
             Metrics::inc(&state.metrics.queue_bad_messages);
         }
-        if send(sink, &reply).await.is_err() {
-            return Some(Flow::Stop);
+        let slow = state.slow_socket();
+        match send(sink, slow, &reply).await {
+            Ok(()) => {}
+            Err(SendError::TooSlow) => {
+                too_slow(sink).await;
+                return Some(Flow::Stop);
+            }
+            Err(SendError::Closed) => return Some(Flow::Stop),
         }
     }
     Some(Flow::Continue)
@@ -264,9 +277,18 @@ pub fn parse(text: &str) -> Result<ClientMessage, ServerMessage> {
     })
 }
 
-async fn send<S: Sink<Message> + Unpin>(sink: &mut S, message: &ServerMessage) -> Result<(), ()> {
+async fn send<S: Sink<Message> + Unpin>(
+    sink: &mut S,
+    limit: Duration,
+    message: &ServerMessage,
+) -> Result<(), SendError> {
     let text = serde_json::to_string(message).expect("server messages serialise");
-    sink.send(Message::Text(text.into())).await.map_err(|_| ())
+    send_within(sink, Message::Text(text.into()), limit).await
+}
+
+/// Closes a socket that did not take its messages in time (1013).
+async fn too_slow<S: Sink<Message> + Unpin>(sink: &mut S) {
+    close_too_slow(sink, Message::Close(Some(too_slow_frame()))).await;
 }
 
 /// A fixed one-second window of frames.

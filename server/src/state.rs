@@ -59,6 +59,11 @@ impl AppState {
         Self(Arc::new(shared))
     }
 
+    /// How long a socket may take to take in one message (`FLOODGATE_SLOW_SOCKET_SECS`).
+    pub fn slow_socket(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(self.config.slow_socket_secs.max(1))
+    }
+
     /// An event by id: from the cache, else from the database.
     pub async fn event(&self, id: EventId) -> Result<Event, ApiError> {
         if let Some(e) = self
@@ -96,22 +101,26 @@ impl AppState {
         let grace = u32::try_from(self.config.reconnect_grace_secs).unwrap_or(u32::MAX);
         let event = request.into_event(grace)?;
         let now = now_ms();
-        let audit = match actor {
-            Some(actor) => Some(NewAudit {
+        let summary = event
+            .audit_summary()
+            .map_err(|e| ApiError::Internal(e.into()))?;
+        // Its own task: a big venue's seat rows take a while, and a request that times
+        // out or is dropped must not stop the writing halfway (the event would stay
+        // invisible, `preparing`, for good).
+        let (db, stored, actor) = (self.db.clone(), event.clone(), actor.cloned());
+        tokio::spawn(async move {
+            let audit = actor.as_ref().map(|actor| NewAudit {
                 at_ms: now,
                 actor,
-                event: event.id,
+                event: stored.id,
                 action: AuditAction::EventCreated,
                 before: None,
-                after: Some(
-                    event
-                        .audit_summary()
-                        .map_err(|e| ApiError::Internal(e.into()))?,
-                ),
-            }),
-            None => None,
-        };
-        self.db.insert_event(&event, now, audit.as_ref()).await?;
+                after: Some(summary),
+            });
+            db.insert_event(&stored, now, audit.as_ref()).await
+        })
+        .await
+        .map_err(|e| ApiError::Internal(e.into()))??;
         // All or nothing: an event the stores refused is deleted again, so the 500
         // leaves no row behind for the list and the rooms to stumble on. (Rooms
         // already started for it here or elsewhere stop at their next refresh, when

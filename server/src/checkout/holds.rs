@@ -247,11 +247,19 @@ async fn attempt(
             Ok(Some(answer(event, request.clone(), expires_at_ms)))
         }
         HoldOutcome::TokenExhausted { used } => Err(exhausted(used, request.max_seats)),
+        HoldOutcome::SessionEnded => Err(session_ended()),
         HoldOutcome::Unavailable { seats } => {
             room.note_taken(&seats);
             request.seats = seats;
             Ok(None)
         }
+    }
+}
+
+fn session_ended() -> ApiError {
+    ApiError::Refused {
+        code: "session_ended",
+        message: "this purchase token's shopping session ended with a confirmed order".into(),
     }
 }
 
@@ -273,8 +281,10 @@ fn answer(event: &Event, request: HoldRequest, expires_at_ms: i64) -> HoldAnswer
 }
 
 /// Confirms a hold: the order and its seats commit in one transaction before the
-/// answer; then the seats are marked sold and the fan's shopping slot is freed.
-/// Confirming the same hold again returns the same order.
+/// answer; then the seats are marked sold, and the shopping session ends: the token's
+/// rights first, then the fan's active-shopper slot, so the next fan admitted into the
+/// slot never shops beside this one. Confirming the same hold again returns the same
+/// order.
 pub async fn confirm(
     state: &AppState,
     claims: &PurchaseClaims,
@@ -299,6 +309,7 @@ pub async fn confirm(
             }
             return Err(match refused {
                 ConfirmStart::NotYours => not_yours(),
+                ConfirmStart::SessionEnded => session_ended(),
                 _ => ApiError::Gone {
                     code: "hold_expired",
                     message: "this hold expired or was released".into(),
@@ -342,11 +353,12 @@ pub async fn confirm(
     if let Err(error) = store.mark_sold(event.id, &order.seats).await {
         tracing::warn!(%error, order_id = %order.id, "marking confirmed seats sold failed; the sweeper will");
     }
-    free_slot(state, claims).await;
+    end_session(state, claims).await;
     Ok(OrderAnswer::new(&order, &event))
 }
 
-/// Releases a hold at once, freeing its seats and the fan's shopping slot.
+/// Releases a hold at once, freeing its seats. The fan keeps shopping (slot and token)
+/// and may pick other seats within the token's `max_seats`.
 pub async fn release(
     state: &AppState,
     claims: &PurchaseClaims,
@@ -358,13 +370,23 @@ pub async fn release(
         .await
         .map_err(store_error)?
     {
-        free_slot(state, claims).await;
         return Ok(());
     }
     Err(ApiError::NotFound("hold"))
 }
 
-async fn free_slot(state: &AppState, claims: &PurchaseClaims) {
+/// Ends the token's rights, then frees the slot. If the token cannot be ended, the
+/// slot stays taken until the session expires (flow control before speed).
+async fn end_session(state: &AppState, claims: &PurchaseClaims) {
+    if let Err(error) = state
+        .checkout
+        .seats()
+        .end_token(claims.evt, &claims.jti)
+        .await
+    {
+        tracing::warn!(%error, event_id = %claims.evt, "ending the purchase token failed; the shopping slot stays taken until the session expires");
+        return;
+    }
     if let Err(error) = state.hub.store().release(claims.evt, claims.sub).await {
         tracing::warn!(%error, event_id = %claims.evt, "freeing the shopping slot failed");
     }

@@ -5,6 +5,7 @@
 pub mod holds;
 pub mod render;
 mod seat_room;
+pub mod seat_stream;
 
 pub use seat_room::{SeatEvent, SeatRoom};
 

@@ -7,6 +7,7 @@
 //! order's seats are sold. Holds are lost; orders never are.
 
 use std::collections::{BTreeMap, HashSet};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
@@ -17,6 +18,7 @@ use waiting_room::seats::view::SeatView;
 use waiting_room::seats::{SeatLayout, SeatStore};
 use waiting_room::store::StoreError;
 use waiting_room::EventId;
+use ws_protocol::tungstenite::Utf8Bytes;
 
 use super::render;
 use crate::db::Db;
@@ -30,8 +32,9 @@ const SWEEP_BATCH: usize = 256;
 /// What the seat stream's subscribers receive.
 #[derive(Clone, Debug)]
 pub enum SeatEvent {
-    /// A serialised `{"type":"delta",…}` message, the same for every format.
-    Delta(Arc<str>),
+    /// A serialised `{"type":"delta",…}` message, the same for every format, shared
+    /// by every socket (a cheap clone of one buffer).
+    Delta(Utf8Bytes),
     /// The view was reloaded: send a fresh snapshot (in the subscriber's format).
     Reset,
 }
@@ -52,6 +55,14 @@ pub struct SeatRoom {
     /// tailed do not all chase the same seats. Snapshots come from the view alone.
     /// Lock order: this before the view.
     claims: std::sync::Mutex<Claims>,
+    /// Bumped whenever the view changes (written under the view's write lock).
+    generation: AtomicU64,
+    /// The latest snapshot message per format (full, compact), encoded once and
+    /// shared by every socket, with the view generation it shows. A `tokio` mutex:
+    /// held while a stale one is rebuilt, so a crowd connecting at once builds it
+    /// once, not once each. The view changes at most every 100 ms, so neither is
+    /// rebuilt more often.
+    snapshots: [tokio::sync::Mutex<Option<(u64, Utf8Bytes)>>; 2],
 }
 
 /// Seats seen taken, and per section the first row that may have a free seat (rows in
@@ -80,6 +91,8 @@ impl SeatRoom {
                 taken: HashSet::new(),
                 row_hint: vec![1; event.sections.len()],
             }),
+            generation: AtomicU64::new(0),
+            snapshots: Default::default(),
         };
         room.ensure_store().await?;
         room.reload().await?;
@@ -102,6 +115,30 @@ impl SeatRoom {
             held: v.held(),
             sold: v.sold(),
         }
+    }
+
+    /// The snapshot message in the given format, as of now: the shared copy if the
+    /// view has not changed since it was built.
+    pub async fn snapshot_message(&self, compact: bool) -> Utf8Bytes {
+        let mut cached = self.snapshots[usize::from(compact)].lock().await;
+        let current = self.generation.load(Ordering::Acquire);
+        if let Some((generation, text)) = &*cached {
+            if *generation == current {
+                return text.clone();
+            }
+        }
+        let (generation, states) = {
+            let v = self.read();
+            (self.generation.load(Ordering::Acquire), v.states().to_vec())
+        };
+        let text: Utf8Bytes = if compact {
+            render::compact_snapshot(&self.layout, &states, true)
+        } else {
+            render::snapshot_message(&self.layout, &states)
+        }
+        .into();
+        *cached = Some((generation, text.clone()));
+        text
     }
 
     /// Deltas from now on (subscribe before taking a snapshot: deltas carry absolute
@@ -182,7 +219,9 @@ impl SeatRoom {
     async fn reload(&self) -> Result<(), StoreError> {
         let snapshot = self.seats.seat_snapshot(self.event).await?;
         self.lock_claims().row_hint.fill(1); // seats anywhere may be free again
-        *self.view.write().unwrap_or_else(|e| e.into_inner()) = SeatView::from_snapshot(snapshot);
+        let mut view = self.view.write().unwrap_or_else(|e| e.into_inner());
+        *view = SeatView::from_snapshot(snapshot);
+        self.generation.fetch_add(1, Ordering::AcqRel);
         Ok(())
     }
 
@@ -220,13 +259,18 @@ impl SeatRoom {
             {
                 let mut claims = self.lock_claims();
                 let mut v = self.view.write().unwrap_or_else(|e| e.into_inner());
+                let mut changed = false;
                 for (seat, state) in batch.changes {
                     if v.apply(seat, state) {
+                        changed = true;
                         touched.insert(seat, state);
                         if state == SeatState::Free {
                             self.lower_hint(&mut claims, seat);
                         }
                     }
+                }
+                if changed {
+                    self.generation.fetch_add(1, Ordering::AcqRel);
                 }
                 v.set_cursor(batch.cursor);
             }

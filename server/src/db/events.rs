@@ -17,9 +17,13 @@ const EVENT_COLUMNS: &str = "id, name, starts_at_ms, closed, max_seats_per_order
      rate_per_minute, max_active, session_ttl_secs, paused, grace_secs";
 
 impl Db {
-    /// Stores an event, its sections and every seat in one transaction (seats in
-    /// multi-row INSERTs, so a 50,000-seat venue takes 50 statements), with its audit
-    /// entry if given.
+    /// Stores an event, its sections and every seat, with its audit entry if given.
+    ///
+    /// The seat rows are written in bounded transactions ([`super::seat_rows`]) so a
+    /// big venue never holds SQLite's single write lock for long: confirms and
+    /// registrations get in between. Until the last transaction commits, the event is
+    /// `preparing` and no reader sees it (not listed, 404 by id, no rooms). If writing
+    /// fails, the partial event is removed (best effort; a leftover stays invisible).
     pub async fn insert_event(
         &self,
         e: &Event,
@@ -28,8 +32,8 @@ impl Db {
     ) -> Result<(), sqlx::Error> {
         let mut tx = self.pool().begin().await?;
         sqlx::query(&format!(
-            "INSERT INTO events ({EVENT_COLUMNS}, created_at_ms) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
+            "INSERT INTO events ({EVENT_COLUMNS}, created_at_ms, preparing) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 1)"
         ))
         .bind(e.id.to_string())
         .bind(&e.name)
@@ -59,35 +63,32 @@ impl Db {
             .execute(&mut *tx)
             .await?;
         }
-        let layout = e.layout();
-        let seats: Vec<u32> = (0..layout.capacity()).collect();
-        let id = e.id.to_string();
-        for chunk in seats.chunks(super::orders::BATCH_ROWS) {
-            let values: Vec<String> = (0..chunk.len())
-                .map(|i| {
-                    format!(
-                        "(${}, ${}, ${}, ${})",
-                        4 * i + 1,
-                        4 * i + 2,
-                        4 * i + 3,
-                        4 * i + 4
-                    )
-                })
-                .collect();
-            let sql = format!(
-                "INSERT INTO seats (event_id, seat_index, label, price_cents) VALUES {}",
-                values.join(", ")
-            );
-            let mut q = sqlx::query(&sql);
-            for seat in chunk {
-                q = q
-                    .bind(id.clone())
-                    .bind(i64::from(*seat))
-                    .bind(layout.name(*seat))
-                    .bind(layout.price(*seat));
+        tx.commit().await?;
+        let written = self.write_seat_rows(e).await;
+        let ready = match written {
+            Ok(()) => self.finish_event(e, audit).await,
+            Err(error) => Err(error),
+        };
+        if let Err(error) = ready {
+            if let Err(cleanup) = self.remove_unfinished_event(e).await {
+                tracing::warn!(error = %cleanup, event_id = %e.id, "removing a half-written event failed; it stays invisible");
             }
-            q.execute(&mut *tx).await?;
+            return Err(error);
         }
+        Ok(())
+    }
+
+    /// Makes a `preparing` event visible, with its audit entry, in one transaction.
+    async fn finish_event(
+        &self,
+        e: &Event,
+        audit: Option<&NewAudit<'_>>,
+    ) -> Result<(), sqlx::Error> {
+        let mut tx = self.pool().begin().await?;
+        sqlx::query("UPDATE events SET preparing = 0 WHERE id = $1")
+            .bind(e.id.to_string())
+            .execute(&mut *tx)
+            .await?;
         if let Some(entry) = audit {
             insert_audit(&mut tx, entry).await?;
         }
@@ -107,7 +108,7 @@ impl Db {
     /// Every event, soonest first.
     pub async fn events(&self) -> Result<Vec<Event>, sqlx::Error> {
         let rows = sqlx::query(&format!(
-            "SELECT {EVENT_COLUMNS} FROM events ORDER BY starts_at_ms, id"
+            "SELECT {EVENT_COLUMNS} FROM events WHERE preparing = 0 ORDER BY starts_at_ms, id"
         ))
         .fetch_all(self.pool())
         .await?;
@@ -122,10 +123,12 @@ impl Db {
     }
 
     pub async fn event(&self, id: EventId) -> Result<Option<Event>, sqlx::Error> {
-        let row = sqlx::query(&format!("SELECT {EVENT_COLUMNS} FROM events WHERE id = $1"))
-            .bind(id.to_string())
-            .fetch_optional(self.pool())
-            .await?;
+        let row = sqlx::query(&format!(
+            "SELECT {EVENT_COLUMNS} FROM events WHERE id = $1 AND preparing = 0"
+        ))
+        .bind(id.to_string())
+        .fetch_optional(self.pool())
+        .await?;
         let Some(row) = row else { return Ok(None) };
         let mut e = event_from_row(&row)?;
         e.sections = self

@@ -6,6 +6,7 @@ mod audit;
 mod events;
 mod order_batch;
 mod orders;
+mod seat_rows;
 mod users;
 
 pub use audit::{settings_json, Actor, AdmissionChange, AuditAction, AuditEntry, NewAudit};

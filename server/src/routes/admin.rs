@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use axum::extract::ws::{Message, WebSocket};
 use axum::extract::State;
+use axum::http::request::Parts;
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{get, patch, post};
@@ -23,6 +24,7 @@ use crate::db::{settings_json, AuditEntry};
 use crate::error::ApiError;
 use crate::event::{AdmissionPatch, NewEvent};
 use crate::extract::{Admin, AppJson, AppPath, AppQuery, WsUpgrade};
+use crate::slow_socket::{close_too_slow, send_within, too_slow_frame, SendError};
 use crate::state::AppState;
 use crate::stats::{stats_value, SAMPLE_INTERVAL};
 
@@ -172,14 +174,23 @@ async fn stats_ws(
     State(state): State<AppState>,
     _admin: Admin,
     AppPath(id): AppPath<String>,
+    parts: Parts,
     WsUpgrade(ws): WsUpgrade,
 ) -> Result<Response, ApiError> {
     let id = parse_event_id(&id)?;
     state.event(id).await?;
+    let slot = super::socket_slot(&state, &parts)?;
     let tracker = state.sessions.clone();
     Ok(ws
         .max_message_size(4096)
-        .on_upgrade(move |socket| tracker.track_future(stream_stats(state, id, socket))))
+        .write_buffer_size(0)
+        .max_write_buffer_size(crate::slow_socket::MAX_QUEUED_BYTES)
+        .on_upgrade(move |socket| {
+            tracker.track_future(async move {
+                let _slot = slot;
+                stream_stats(state, id, socket).await;
+            })
+        }))
 }
 
 async fn stream_stats(state: AppState, id: EventId, mut socket: WebSocket) {
@@ -192,8 +203,13 @@ async fn stream_stats(state: AppState, id: EventId, mut socket: WebSocket) {
                     Ok(v) => v.to_string(),
                     Err(e) => json!({"type": "error", "code": e.code(), "message": e.to_string()}).to_string(),
                 };
-                if socket.send(Message::Text(text.into())).await.is_err() {
-                    return;
+                match send_within(&mut socket, Message::Text(text.into()), state.slow_socket()).await {
+                    Ok(()) => {}
+                    Err(SendError::TooSlow) => {
+                        close_too_slow(&mut socket, Message::Close(Some(too_slow_frame()))).await;
+                        return;
+                    }
+                    Err(SendError::Closed) => return,
                 }
             }
             incoming = socket.recv() => match incoming {

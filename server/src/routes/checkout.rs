@@ -3,22 +3,23 @@
 
 use std::collections::HashMap;
 
-use axum::extract::ws::{Message, WebSocket};
 use axum::extract::State;
 use axum::http::request::Parts;
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
 use axum::{Json, Router};
-use tokio::sync::broadcast::error::RecvError;
 use waiting_room::seats::store::HoldId;
 use waiting_room::EventId;
 
-use super::queue::{parse_event_id, restart_frame};
+use ws_protocol::tungstenite::protocol::WebSocketConfig;
+
+use super::queue::parse_event_id;
 use crate::checkout::holds::{self, HoldAnswer, HoldBody, OrderAnswer};
-use crate::checkout::{render, SeatEvent, SeatRoom};
+use crate::checkout::{render, seat_stream, SeatRoom};
 use crate::error::ApiError;
-use crate::extract::{AppJson, AppPath, AppQuery, PurchaseToken, Session, WsUpgrade};
+use crate::extract::{AppJson, AppPath, AppQuery, PurchaseToken, Session};
+use crate::raw_ws::RawUpgrade;
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
@@ -118,70 +119,25 @@ async fn seats_ws(
     AppPath(id): AppPath<String>,
     AppQuery(query): AppQuery<HashMap<String, String>>,
     parts: Parts,
-    WsUpgrade(ws): WsUpgrade,
+    ws: RawUpgrade,
 ) -> Result<Response, ApiError> {
     super::rate_limit(&state, &state.join_limit, &parts)?;
     let room = seat_room(&state, &id).await?;
-    let slot = state.sockets.acquire()?;
+    let slot = super::socket_slot(&state, &parts)?;
     let tracker = state.sessions.clone();
     let compact = compact(&query);
     let event: EventId = parse_event_id(&id)?;
-    Ok(ws
+    let config = WebSocketConfig::default()
         .read_buffer_size(super::queue::READ_BUFFER_BYTES)
-        .max_message_size(4096)
-        .on_upgrade(move |socket| {
-            tracker.track_future(async move {
-                let _slot = slot;
-                stream_seats(state, room, compact, socket).await;
-                tracing::debug!(event_id = %event, "seat stream closed");
-            })
-        }))
-}
-
-/// Snapshot, then every delta as the room broadcasts it (at most every 100 ms). A
-/// subscriber too slow to keep up gets a fresh snapshot instead of the missed deltas.
-async fn stream_seats(
-    state: AppState,
-    room: std::sync::Arc<SeatRoom>,
-    compact: bool,
-    mut socket: WebSocket,
-) {
-    let mut deltas = room.subscribe();
-    let snapshot = |room: &SeatRoom| {
-        let states = room.states();
-        if compact {
-            render::compact_snapshot(room.layout(), &states, true)
-        } else {
-            render::snapshot_message(room.layout(), &states)
-        }
-    };
-    if socket
-        .send(Message::Text(snapshot(&room).into()))
-        .await
-        .is_err()
-    {
-        return;
-    }
-    loop {
-        tokio::select! {
-            _ = state.shutdown.cancelled() => {
-                let _ = socket.send(Message::Close(Some(restart_frame()))).await;
-                return;
-            }
-            delta = deltas.recv() => {
-                let text: String = match delta {
-                    Ok(SeatEvent::Delta(text)) => text.to_string(),
-                    Ok(SeatEvent::Reset) | Err(RecvError::Lagged(_)) => snapshot(&room),
-                    Err(RecvError::Closed) => return,
-                };
-                if socket.send(Message::Text(text.into())).await.is_err() {
-                    return;
-                }
-            }
-            incoming = socket.recv() => match incoming {
-                Some(Ok(Message::Close(_))) | None | Some(Err(_)) => return,
-                Some(Ok(_)) => {}
-            },
-        }
-    }
+        .write_buffer_size(0)
+        .max_write_buffer_size(seat_stream::MAX_QUEUED_BYTES)
+        .max_frame_size(Some(4096))
+        .max_message_size(Some(4096));
+    Ok(ws.on_upgrade(config, move |socket| {
+        tracker.track_future(async move {
+            let _slot = slot;
+            seat_stream::run(state, room, compact, socket).await;
+            tracing::debug!(event_id = %event, "seat stream closed");
+        })
+    }))
 }

@@ -66,6 +66,22 @@ pub(crate) fn rate_limit(
         .inspect_err(|_| crate::metrics::Metrics::inc(&state.metrics.rate_limited))
 }
 
+/// A slot for one more socket from this client (503 `overloaded` at the process's
+/// cap, 429 `rate_limited` at the client address's).
+pub(crate) fn socket_slot(
+    state: &AppState,
+    parts: &Parts,
+) -> Result<crate::limits::SocketSlot, crate::error::ApiError> {
+    state
+        .sockets
+        .acquire(client_ip(parts, state.config.trusted_proxy_hops))
+        .inspect_err(|e| {
+            if matches!(e, crate::error::ApiError::RateLimited { .. }) {
+                crate::metrics::Metrics::inc(&state.metrics.rate_limited);
+            }
+        })
+}
+
 /// The client's address for rate limiting: with `hops` trusted proxies in front, the
 /// X-Forwarded-For entry that many places from the right (the address the outermost
 /// trusted proxy saw); otherwise, or when the header is short or malformed, the peer.

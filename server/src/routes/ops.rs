@@ -42,7 +42,7 @@ async fn ready(State(state): State<AppState>) -> impl IntoResponse {
 async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
     let text = state.metrics.render(&[(
         "floodgate_queue_sockets",
-        "Queue sockets open on this process.",
+        "Sockets (queue, seat stream and stats) open on this process.",
         state.sockets.open() as f64,
     )]);
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text)

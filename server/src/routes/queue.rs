@@ -54,7 +54,7 @@ async fn queue_ws(
     super::rate_limit(&state, &state.join_limit, &parts)?;
     let session = session?;
     let room = room_for(&state, &id, true).await?;
-    let slot = state.sockets.acquire()?;
+    let slot = super::socket_slot(&state, &parts)?;
     let tracker = state.sessions.clone();
     // Fans send a few tiny frames; tungstenite keeps its read buffer for the socket's
     // life (and zeroes it on every read), so 1 KiB instead of 128 KiB (its default) or
@@ -62,6 +62,7 @@ async fn queue_ws(
     Ok(ws
         .read_buffer_size(READ_BUFFER_BYTES)
         .write_buffer_size(0)
+        .max_write_buffer_size(crate::slow_socket::MAX_QUEUED_BYTES)
         .max_frame_size(WS_LIMIT_BYTES)
         .max_message_size(WS_LIMIT_BYTES)
         .on_upgrade(move |socket| {

@@ -500,7 +500,7 @@ async fn token_misuse_gets_4xx_and_holds_nothing(backend: Backend) {
     );
 
     // The token's two seats: one hold of one seat, then another; a third is refused,
-    // and so is reuse after the seats are bought.
+    // and so is reuse after a confirm (the shopping session ended).
     let (status, first) = app.hold(&event, &token, seats(&["A-1-1"])).await;
     assert_eq!(status, StatusCode::CREATED);
     let (status, _) = app.hold(&event, &token, seats(&["A-1-2"])).await;
@@ -515,7 +515,7 @@ async fn token_misuse_gets_4xx_and_holds_nothing(backend: Backend) {
     assert_eq!(status, StatusCode::OK);
     assert_eq!(
         code(app.hold(&event, &token, json!({"quantity": 1})).await),
-        (403, "token_exhausted".into())
+        (403, "session_ended".into())
     );
     // Another buyer cannot confirm or release this token's hold, nor a made-up one.
     let (_, thief) = buyer(&app, &event, 2, 600_000).await;
@@ -559,14 +559,16 @@ async fn confirm_is_idempotent_and_release_frees_at_once(backend: Backend) {
     assert_eq!(first["order_id"], second["order_id"]);
     assert_eq!(first["seats"], held["seats"]);
     assert_eq!(first["total_cents"], json!(5000));
-    let (_, another) = app.hold(&event, &token, json!({"seats": ["A-10-1"]})).await;
+    // Releasing (by a fan still shopping) frees the seats at once.
+    let (_, other) = buyer(&app, &event, 4, 600_000).await;
+    let (_, another) = app.hold(&event, &other, json!({"seats": ["A-10-1"]})).await;
     let resp = app
         .http
         .delete(app.url(&format!(
             "/api/v1/holds/{}",
             another["hold_id"].as_str().unwrap()
         )))
-        .bearer_auth(&token)
+        .bearer_auth(&other)
         .send()
         .await
         .unwrap();

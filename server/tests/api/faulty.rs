@@ -124,6 +124,9 @@ impl SeatStore for Faulty<dyn SeatStore> {
     async fn hold(&self, e: EventId, r: &HoldRequest) -> Result<HoldOutcome, StoreError> {
         self.inner.hold(e, r).await
     }
+    async fn end_token(&self, e: EventId, jti: &str) -> Result<(), StoreError> {
+        self.inner.end_token(e, jti).await
+    }
     async fn hold_info(&self, e: EventId, h: &HoldId) -> Result<Option<Hold>, StoreError> {
         self.inner.hold_info(e, h).await
     }

@@ -81,6 +81,8 @@ pub struct Options {
     pub grace_secs: u64,
     pub auth_rate_per_sec: u32,
     pub join_rate_per_sec: u32,
+    pub slow_socket_secs: u64,
+    pub max_sockets_per_ip: usize,
     pub shared: Option<Shared>,
     pub request_timeout_secs: u64,
     /// Wraps the app's stores (e.g. in [`crate::faulty::Faulty`]).
@@ -103,6 +105,8 @@ impl Default for Options {
             grace_secs: 60,
             auth_rate_per_sec: 100_000,
             join_rate_per_sec: 100_000,
+            slow_socket_secs: 10,
+            max_sockets_per_ip: 100_000,
             shared: None,
             request_timeout_secs: 30,
             wrap_stores: None,
@@ -146,6 +150,8 @@ pub async fn start(options: Options) -> TestApp {
     config.reconnect_grace_secs = options.grace_secs;
     config.auth_rate_per_sec = options.auth_rate_per_sec;
     config.join_rate_per_sec = options.join_rate_per_sec;
+    config.slow_socket_secs = options.slow_socket_secs;
+    config.max_sockets_per_ip = options.max_sockets_per_ip;
     config.argon2_memory_kib = 1024; // keep 1,000 registrations quick in debug builds
     config.admin_email = Some(ADMIN_EMAIL.into());
     config.admin_password = Some(ADMIN_PASSWORD.into());

@@ -33,7 +33,9 @@ async fn a_redis_flush_loses_holds_but_never_orders() {
         .await;
     let (status, order) = app.confirm(sold["hold_id"].as_str().unwrap(), &token).await;
     assert_eq!(status, StatusCode::OK, "{order}");
-    let (status, held) = app.hold(&event, &token, json!({"seats": ["A-2-5"]})).await;
+    // (Another fan's hold: a confirm ends the token's shopping session.)
+    let (_, other) = buyer(&app, &event, 4, 600_000).await;
+    let (status, held) = app.hold(&event, &other, json!({"seats": ["A-2-5"]})).await;
     assert_eq!(status, StatusCode::CREATED, "{held}");
 
     // Lose this deployment's keys (as a FLUSHALL would, without disturbing other tests).

@@ -10,6 +10,8 @@ use crate::helpers::{spawn_app, Backend};
 crate::both_backends!(
     a_fan_admitted_while_disconnected_gets_the_token_on_reconnect,
     confirming_frees_the_shopping_slot_for_the_next_fan,
+    a_fan_who_confirmed_cannot_hold_once_the_next_is_admitted,
+    releasing_keeps_the_session_and_its_slot,
     waiting_fans_see_seats_left_fall,
 );
 
@@ -102,5 +104,106 @@ async fn confirming_frees_the_shopping_slot_for_the_next_fan(backend: Backend) {
     let (status, orders) = app.get("/api/v1/orders", Some(&tokens[0])).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(orders[0]["order_id"], order["order_id"]);
+    app.stop().await;
+}
+
+/// Issue 9: with `max_active = 1`, the fan whose confirm freed the slot must not keep
+/// shopping beside the fan admitted into it.
+async fn a_fan_who_confirmed_cannot_hold_once_the_next_is_admitted(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    let tokens = app.fans(2).await;
+    let event = app
+        .open_event(json!({"rate_per_minute": 6_000, "max_active": 1, "session_ttl_secs": 600}))
+        .await;
+    let mut a = app.connect(&event, &tokens[0]).await;
+    a.join().await;
+    let a_token = a.expect("admitted", Duration::from_secs(5)).await["purchase_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let mut b = app.connect(&event, &tokens[1]).await;
+    assert_eq!(b.join().await["type"], "queued");
+    let (status, held) = app.hold(&event, &a_token, json!({"quantity": 1})).await;
+    assert_eq!(status, StatusCode::CREATED, "{held}");
+    let (status, other) = app.hold(&event, &a_token, json!({"quantity": 1})).await;
+    assert_eq!(status, StatusCode::CREATED, "{other}");
+    let (status, order) = app
+        .confirm(held["hold_id"].as_str().unwrap(), &a_token)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{order}");
+    let b_token = b.expect("admitted", Duration::from_secs(5)).await["purchase_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (status, body) = app.hold(&event, &a_token, json!({"quantity": 1})).await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (StatusCode::FORBIDDEN, Some("session_ended")),
+        "{body}"
+    );
+    let (status, body) = app.hold(&event, &b_token, json!({"quantity": 1})).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    assert_eq!(app.stats(&event).await["active"], json!(1));
+    // The session's other hold cannot be bought any more (it lapses, or is released).
+    let (status, body) = app
+        .confirm(other["hold_id"].as_str().unwrap(), &a_token)
+        .await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (StatusCode::FORBIDDEN, Some("session_ended")),
+        "{body}"
+    );
+    // A retried confirm still answers the same order.
+    let (status, again) = app
+        .confirm(held["hold_id"].as_str().unwrap(), &a_token)
+        .await;
+    assert_eq!(
+        (status, &again["order_id"]),
+        (StatusCode::OK, &order["order_id"])
+    );
+    app.stop().await;
+}
+
+/// A release gives the seats back but not the slot: the fan may pick again, and the
+/// next fan waits (the slot and the token's rights end together, at a confirm or the
+/// session's end).
+async fn releasing_keeps_the_session_and_its_slot(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    let tokens = app.fans(2).await;
+    let event = app
+        .open_event(json!({"rate_per_minute": 6_000, "max_active": 1, "session_ttl_secs": 600}))
+        .await;
+    let mut a = app.connect(&event, &tokens[0]).await;
+    a.join().await;
+    let a_token = a.expect("admitted", Duration::from_secs(5)).await["purchase_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let mut b = app.connect(&event, &tokens[1]).await;
+    assert_eq!(b.join().await["type"], "queued");
+    let (status, held) = app.hold(&event, &a_token, json!({"quantity": 1})).await;
+    assert_eq!(status, StatusCode::CREATED, "{held}");
+    let resp = app
+        .http
+        .delete(app.url(&format!(
+            "/api/v1/holds/{}",
+            held["hold_id"].as_str().unwrap()
+        )))
+        .bearer_auth(&a_token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::NO_CONTENT);
+    assert!(b
+        .next_within(Duration::from_millis(1_200))
+        .await
+        .is_none_or(|m| m["type"] != "admitted"));
+    let (status, body) = app.hold(&event, &a_token, json!({"quantity": 1})).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    assert_eq!(app.stats(&event).await["active"], json!(1));
     app.stop().await;
 }

@@ -263,7 +263,9 @@ pub(crate) async fn concurrent_holds_never_share_a_seat(h: H) {
             HoldOutcome::Unavailable { seats } => {
                 assert!(!seats.is_empty() && seats.iter().all(|s| r.seats.contains(s)));
             }
-            other @ HoldOutcome::TokenExhausted { .. } => panic!("{other:?}"),
+            other @ (HoldOutcome::TokenExhausted { .. } | HoldOutcome::SessionEnded) => {
+                panic!("{other:?}")
+            }
         }
     }
     assert!(held >= 12, "only {held} holds");
@@ -286,6 +288,7 @@ macro_rules! seat_contract {
                 a_new_hold_takes_over_an_expired_hold,
                 confirming_holds_are_never_taken,
                 begin_confirm_outcomes,
+                ended_tokens_neither_hold_nor_confirm,
                 finish_confirm_sells_and_is_idempotent,
                 release_checks_the_token,
                 mark_sold_takes_seats_from_holds,

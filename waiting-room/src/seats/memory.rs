@@ -88,6 +88,12 @@ impl SeatStore for MemorySeatStore {
         self.with_event(event, |e, now| e.hold(request, now))?
     }
 
+    async fn end_token(&self, event: EventId, jti: &str) -> Result<(), StoreError> {
+        self.with_event(event, |e, _| {
+            e.ended.insert(jti.to_owned());
+        })
+    }
+
     async fn hold_info(&self, event: EventId, hold: &HoldId) -> Result<Option<Hold>, StoreError> {
         self.with_event(event, |e, _| e.holds.get(hold).cloned())
     }
@@ -108,6 +114,9 @@ impl SeatStore for MemorySeatStore {
             }
             if !h.confirming && h.expires_at_ms <= now {
                 return ConfirmStart::Expired;
+            }
+            if !h.confirming && e.ended.contains(jti) {
+                return ConfirmStart::SessionEnded;
             }
             let deadline = h.expires_at_ms.max(now + lease_ms);
             e.deadlines.remove(&(h.expires_at_ms, hold.clone()));
@@ -207,6 +216,8 @@ struct EventSeats {
     deadlines: BTreeSet<(i64, HoldId)>,
     /// Seats held so far per purchase token; never refunded.
     used: HashMap<String, u32>,
+    /// Purchase tokens whose shopping session ended (confirmed).
+    ended: HashSet<String>,
     log: MemoryLog<LogEntry>,
 }
 
@@ -218,6 +229,7 @@ impl EventSeats {
             owner: HashMap::new(),
             deadlines: BTreeSet::new(),
             used: HashMap::new(),
+            ended: HashSet::new(),
             log: MemoryLog::new(LOG_CAPACITY),
         }
     }
@@ -252,6 +264,9 @@ impl EventSeats {
         }
         if self.holds.contains_key(&r.hold) {
             return Err(invalid(format!("hold {} exists already", r.hold)));
+        }
+        if self.ended.contains(&r.jti) {
+            return Ok(HoldOutcome::SessionEnded);
         }
         let used = self.used.get(&r.jti).copied().unwrap_or(0);
         if u64::from(used) + r.seats.len() as u64 > u64::from(r.max_seats) {

@@ -135,6 +135,12 @@ impl SeatStore for RedisSeatStore {
         decode::hold_outcome(&self.run::<Vec<Value>>(&inv).await?)
     }
 
+    async fn end_token(&self, event: EventId, jti: &str) -> Result<(), StoreError> {
+        let mut inv = self.invocation(&self.scripts.end_token, event);
+        inv.arg(jti);
+        self.run::<i64>(&inv).await.map(drop)
+    }
+
     async fn hold_info(&self, event: EventId, hold: &HoldId) -> Result<Option<Hold>, StoreError> {
         let mut inv = self.invocation(&self.scripts.hold_info, event);
         inv.arg(&hold.0);
@@ -288,6 +294,7 @@ struct Scripts {
     hold_info: Script,
     begin_confirm: Script,
     finish_confirm: Script,
+    end_token: Script,
     release: Script,
     expired: Script,
     mark_sold: Script,
@@ -320,6 +327,7 @@ impl Scripts {
             hold_info: seat_lua!("hold_info"),
             begin_confirm: seat_lua!("begin_confirm"),
             finish_confirm: seat_lua!("finish_confirm"),
+            end_token: seat_lua!("end_token"),
             release: seat_lua!("release"),
             expired: seat_lua!("expired"),
             mark_sold: seat_lua!("mark_sold"),
@@ -329,13 +337,14 @@ impl Scripts {
         }
     }
 
-    fn all(&self) -> [&Script; 11] {
+    fn all(&self) -> [&Script; 12] {
         [
             &self.init,
             &self.hold,
             &self.hold_info,
             &self.begin_confirm,
             &self.finish_confirm,
+            &self.end_token,
             &self.release,
             &self.expired,
             &self.mark_sold,

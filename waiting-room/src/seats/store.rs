@@ -80,6 +80,8 @@ pub enum HoldOutcome {
     /// Nothing held: the token already held `used` seats; `used + requested` would
     /// exceed its `max_seats`.
     TokenExhausted { used: u32 },
+    /// Nothing held: the token's shopping session ended ([`SeatStore::end_token`]).
+    SessionEnded,
 }
 
 /// A live hold.
@@ -105,6 +107,9 @@ pub enum ConfirmStart {
     Expired,
     /// The hold belongs to another token.
     NotYours,
+    /// The hold's token ended its session ([`SeatStore::end_token`]) before this
+    /// confirm started; the hold is left to lapse or be released.
+    SessionEnded,
 }
 
 /// Counts for stats and availability.
@@ -156,10 +161,18 @@ pub trait SeatStore: Send + Sync + 'static {
     /// `max_seats`. On success counts the seats against the `jti`.
     async fn hold(&self, event: EventId, request: &HoldRequest) -> Result<HoldOutcome, StoreError>;
 
+    /// Ends the purchase token's shopping session: from now on its holds are refused
+    /// ([`HoldOutcome::SessionEnded`]) and its holds not already confirming cannot be
+    /// confirmed ([`ConfirmStart::SessionEnded`]). Called before the fan's
+    /// active-shopper slot is freed, so the slot and the token's rights end together.
+    /// Idempotent.
+    async fn end_token(&self, event: EventId, jti: &str) -> Result<(), StoreError>;
+
     async fn hold_info(&self, event: EventId, hold: &HoldId) -> Result<Option<Hold>, StoreError>;
 
-    /// Leases the hold for a confirm by `jti`: checks it exists, is the token's and
-    /// has not expired, then extends its deadline by `lease_ms` and marks it confirming
+    /// Leases the hold for a confirm by `jti`: checks it exists, is the token's, has
+    /// not expired and (unless already confirming) that the token's session has not
+    /// ended, then extends its deadline by `lease_ms` and marks it confirming
     /// so the sweeper leaves it alone while the order is written.
     async fn begin_confirm(
         &self,

@@ -58,6 +58,44 @@ pub(super) async fn begin_confirm_outcomes(h: H) {
     assert!(!kept.confirming, "an expired hold is left to the sweeper");
 }
 
+pub(super) async fn ended_tokens_neither_hold_nor_confirm(h: H) {
+    let event = h.seats(6).await;
+    let store = &h.store;
+    let (confirming, other) = (req("t", &[0]), req("t", &[1]));
+    assert!(is_held(&h.hold(event, &confirming).await));
+    assert!(is_held(&h.hold(event, &other).await));
+    leased(
+        store
+            .begin_confirm(event, &confirming.hold, "t", 1_000)
+            .await
+            .unwrap(),
+    );
+    store.end_token(event, "t").await.unwrap();
+    store.end_token(event, "t").await.unwrap(); // idempotent
+    assert_eq!(
+        h.hold(event, &req("t", &[2])).await,
+        HoldOutcome::SessionEnded
+    );
+    // A confirm already under way is leased again (a retry); a new one is refused.
+    leased(
+        store
+            .begin_confirm(event, &confirming.hold, "t", 1_000)
+            .await
+            .unwrap(),
+    );
+    let late = store.begin_confirm(event, &other.hold, "t", 1_000).await;
+    assert_eq!(late.unwrap(), ConfirmStart::SessionEnded);
+    // Other tokens are untouched, and the ended token may still give seats back.
+    assert!(is_held(&h.hold(event, &req("u", &[2])).await));
+    assert!(store.release(event, &other.hold, Some("t")).await.unwrap());
+    assert_eq!(h.states(event).await, vec![HD, F, HD, F, F, F]);
+    let unknown = store.end_token(EventId::new(), "t").await;
+    assert!(
+        matches!(unknown, Err(StoreError::UnknownEvent)),
+        "{unknown:?}"
+    );
+}
+
 pub(super) async fn finish_confirm_sells_and_is_idempotent(h: H) {
     let event = h.seats(5).await;
     let a = req("a", &[1, 3]);

@@ -2,7 +2,8 @@
 -- KEYS: the seat keys (seats.lua)
 -- ARGV[1] hold id  ARGV[2] jti  ARGV[3] lease_ms
 -- Returns {'L', record} (leased until max(deadline, now + lease)) | {'N'} (no such
--- hold) | {'Y'} (another token's) | {'E'} (deadline passed and not confirming yet).
+-- hold) | {'Y'} (another token's) | {'E'} (deadline passed and not confirming yet) |
+-- {'X'} (the token's session ended, end_token.lua, and the hold is not confirming).
 -- A hold already confirming is leased again (a retried confirm), even past its lease.
 if redis.call('EXISTS', META) == 0 then
   return unknown_event()
@@ -18,6 +19,9 @@ end
 local now = now_ms()
 if not rec.c and rec.e <= now then
   return { 'E' }
+end
+if not rec.c and redis.call('HGET', JTI, rec.j) == ENDED then
+  return { 'X' }
 end
 rec.c = true
 rec.e = math.max(rec.e, now + tonumber(ARGV[3]))

@@ -3,7 +3,8 @@
 -- ARGV[1] log capacity  ARGV[2] hold id  ARGV[3] user  ARGV[4] jti  ARGV[5] max_seats
 -- ARGV[6] ttl_ms  ARGV[7..] seats (distinct, below capacity, at least one)
 -- Returns {'H', expires_at} | {'U', seat...} (unavailable, in request order) |
--- {'T', used} (the token has no room: checked first, whatever the seats).
+-- {'T', used} (the token has no room: checked first, whatever the seats) |
+-- {'X'} (the token's session ended: end_token.lua; checked before the count).
 -- Cost: O(requested seats), plus O(seats) of each expired hold taken over: a seat
 -- held by a hold whose deadline passed and that is not confirming is available; the
 -- whole expired hold is then released (its seats logged free) before the new hold.
@@ -29,7 +30,11 @@ if redis.call('HEXISTS', HOLDS, id) == 1 then
   return bad_request('hold ' .. id .. ' exists already')
 end
 
-local used = tonumber(redis.call('HGET', JTI, jti) or '0')
+local counted = redis.call('HGET', JTI, jti)
+if counted == ENDED then
+  return { 'X' }
+end
+local used = tonumber(counted or '0')
 if used + #seats > tonumber(ARGV[5]) then
   return { 'T', used }
 end

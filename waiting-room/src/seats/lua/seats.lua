@@ -7,7 +7,8 @@
 --     KEYS[4] holds      hash: hold id -> record, JSON {u = user, j = jti,
 --                        s = [seat...], e = expires_at_ms, c = confirming}.
 --     KEYS[5] deadlines  zset: hold id -> expires_at_ms.
---     KEYS[6] jti        hash: purchase token jti -> seats held so far (no refunds).
+--     KEYS[6] jti        hash: purchase token jti -> seats held so far (no refunds),
+--                        or ENDED ('x') once the token's session ended.
 --     KEYS[7] log        stream: the seat log; entry fields k = the state the seats
 --                        moved to ('0' free, '1' held, '2' sold), v = the seats,
 --                        comma-separated. Ids `0-<n>` as in lib.lua.
@@ -19,6 +20,7 @@ local META, STATES, OWNER, HOLDS, DEADLINES, JTI, LOG =
   KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7]
 local FREE, HELD, SOLD = '\0', '\1', '\2'
 local KIND = { [FREE] = '0', [HELD] = '1', [SOLD] = '2' }
+local ENDED = 'x'
 
 local function unknown_event()
   return redis.error_reply('FGUNKNOWN event has no seats')

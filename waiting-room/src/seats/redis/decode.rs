@@ -35,7 +35,7 @@ pub(super) fn hold(id: String, raw: &str) -> Result<Hold, StoreError> {
     })
 }
 
-/// `{'H', expires_at}` | `{'U', seat...}` | `{'T', used}`.
+/// `{'H', expires_at}` | `{'U', seat...}` | `{'T', used}` | `{'X'}`.
 pub(super) fn hold_outcome(values: &[Value]) -> Result<HoldOutcome, StoreError> {
     let [tag, rest @ ..] = values else {
         return Err(bad("hold outcome"));
@@ -45,6 +45,7 @@ pub(super) fn hold_outcome(values: &[Value]) -> Result<HoldOutcome, StoreError> 
             expires_at_ms: get(expires)?,
         },
         ("T", [used]) => HoldOutcome::TokenExhausted { used: get(used)? },
+        ("X", []) => HoldOutcome::SessionEnded,
         ("U", seats) if !seats.is_empty() => HoldOutcome::Unavailable {
             seats: seats.iter().map(get).collect::<Result<_, _>>()?,
         },
@@ -62,6 +63,7 @@ pub(super) fn confirm_start(id: &HoldId, values: &[Value]) -> Result<ConfirmStar
         ("N", []) => ConfirmStart::NotFound,
         ("Y", []) => ConfirmStart::NotYours,
         ("E", []) => ConfirmStart::Expired,
+        ("X", []) => ConfirmStart::SessionEnded,
         (other, _) => return Err(bad(format!("confirm start {other:?}"))),
     })
 }

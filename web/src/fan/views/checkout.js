@@ -198,6 +198,7 @@ function Confirmation({ i18n, order }) {
     <div class="done">
       <h2 id="done-h" tabindex="-1" ref=${heading}>${i18n.t('order.confirmedTitle')}</h2>
       <p>${i18n.t('order.confirmedText')}</p>
+      <p class="hint">${i18n.t('order.sessionEnded')}</p>
       <dl class="facts">
         <div><dt>${i18n.t('order.number')}</dt><dd class="mono">${order.order_id}</dd></div>
         <div><dt>${i18n.t('hold.seats')}</dt><dd>${order.seats.join(', ')}</dd></div>
