@@ -54,7 +54,9 @@ test('people ahead falls as fans are admitted, and the progress bar follows', as
   await expect(progress).toHaveAttribute('value', '0');
   await expect(page.getByText(/Estimated wait/)).toBeVisible();
   await screenshot(page, 'fan-queue-queued');
-  await fg.patchAdmission(event.id, { paused: false, rate_per_minute: 120 });
+  // 30 a minute: one fan every two seconds, so each place lasts past a position push
+  // (at 120 a minute the whole line could be admitted between two looks).
+  await fg.patchAdmission(event.id, { paused: false, rate_per_minute: 30 });
   await expect.poll(() => peopleAhead(page), { timeout: 10_000 }).toBeLessThan(4);
   await expect.poll(async () => Number(await progress.getAttribute('value')), { timeout: 10_000 }).toBeGreaterThan(0);
   await screenshot(page, 'fan-queue-moving');
