@@ -27,6 +27,10 @@ pub enum StoreError {
     UnknownEvent,
     #[error("store backend error: {0}")]
     Backend(String),
+    /// The backend cannot be reached or did not answer in time (Redis down or
+    /// restarting): retry later. Callers answer 503, not 500.
+    #[error("store unavailable: {0}")]
+    Unavailable(String),
 }
 
 /// Where a fan's ticket stands.
