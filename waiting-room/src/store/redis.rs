@@ -34,7 +34,7 @@ use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::{FromRedisValue, Script, ScriptInvocation, Value};
 
 use super::{
-    AdmitOutcome, ChangeBatch, Cursor, QueueSnapshot, QueueStats, QueueStore, StoreError,
+    AdmitOutcome, ChangeBatch, Cursor, QueueSnapshot, QueueStats, QueueStore, Restore, StoreError,
     TicketStatus,
 };
 use crate::{AdmissionSettings, EventId, QueueConfig, TicketId, UserId};
@@ -44,6 +44,10 @@ use keys::EventKeys;
 
 /// Change-log entries kept per event (approximately: Redis trims whole stream nodes).
 pub const DEFAULT_LOG_CAPACITY: usize = 1_000_000;
+
+/// How far beyond a replica's cursor a re-seeded event's change log starts: further
+/// than any replica's cursor can be ahead of another's, so every reader sees a gap.
+const RESTORED_LOG_JUMP: u64 = 1_000_000_000;
 
 /// The Redis [`QueueStore`]. Cheap to clone: clones share the connection.
 #[derive(Clone)]
@@ -92,6 +96,27 @@ impl QueueStore for RedisStore {
         settings_args(&mut inv, a);
         inv.arg(u8::from(only_if_missing)).arg(self.log_capacity);
         self.run::<i64>(&inv).await.map(drop)
+    }
+
+    async fn restore(&self, event: EventId, r: &Restore<'_>) -> Result<u64, StoreError> {
+        let k = self.keys(event);
+        let a = &r.config.admission;
+        let mut inv = self.scripts.restore.prepare_invoke();
+        inv.key(&k.cfg).key(&k.st).key(&k.q).key(&k.pre);
+        inv.key(&k.tk).key(&k.pres).key(&k.bkt).key(&k.log);
+        inv.arg(r.config.starts_at_ms).arg(r.config.grace_ms);
+        settings_args(&mut inv, a);
+        inv.arg(u8::from(r.opened))
+            .arg(r.seq_floor)
+            .arg(r.log_ordinal.saturating_add(RESTORED_LOG_JUMP))
+            .arg(self.log_capacity);
+        for fan in r.fans {
+            inv.arg(fan.user.to_string())
+                .arg(&fan.ticket.0)
+                .arg(fan.seq.unwrap_or(0));
+        }
+        let (_, restored): (i64, u64) = self.run(&inv).await?;
+        Ok(restored)
     }
 
     async fn config(&self, event: EventId) -> Result<Option<QueueConfig>, StoreError> {
@@ -378,6 +403,7 @@ struct Scripts {
     changes: Script,
     snapshot: Script,
     stats: Script,
+    restore: Script,
 }
 
 macro_rules! lua {
@@ -407,10 +433,11 @@ impl Scripts {
             changes: lua!("changes"),
             snapshot: lua!("snapshot"),
             stats: lua!("stats"),
+            restore: lua!("restore"),
         }
     }
 
-    fn all(&self) -> [&Script; 12] {
+    fn all(&self) -> [&Script; 13] {
         [
             &self.configure,
             &self.update_admission,
@@ -424,6 +451,7 @@ impl Scripts {
             &self.changes,
             &self.snapshot,
             &self.stats,
+            &self.restore,
         ]
     }
 }
