@@ -182,6 +182,7 @@ async fn a_redis_restart_keeps_replicas_responsive_and_fans_in_line() {
             (StatusCode::SERVICE_UNAVAILABLE, Some("unavailable")),
             "replica {i}: {body}"
         );
+        eprintln!("while down: join 503 on replica {i} in {:?}", t.elapsed());
         assert!(
             t.elapsed() < Duration::from_secs(3),
             "join took {:?}",
@@ -200,6 +201,7 @@ async fn a_redis_restart_keeps_replicas_responsive_and_fans_in_line() {
         (StatusCode::SERVICE_UNAVAILABLE, Some("unavailable")),
         "{body}"
     );
+    eprintln!("while down: confirm 503 in {:?}", t.elapsed());
     assert!(
         t.elapsed() < Duration::from_secs(3),
         "confirm took {:?}",
