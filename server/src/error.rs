@@ -152,6 +152,10 @@ impl From<waiting_room::store::StoreError> for ApiError {
     fn from(e: waiting_room::store::StoreError) -> Self {
         match e {
             waiting_room::store::StoreError::UnknownEvent => Self::NotFound("event"),
+            waiting_room::store::StoreError::Unavailable(error) => {
+                tracing::warn!(%error, "store unavailable; answering 503");
+                Self::Unavailable
+            }
             other => Self::Internal(anyhow::Error::new(other).context("queue store")),
         }
     }

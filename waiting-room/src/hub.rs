@@ -77,6 +77,13 @@ impl Hub {
         info: RoomInfo,
         config: &QueueConfig,
     ) -> Result<Arc<Room>, StoreError> {
+        // A running room re-seeds its event itself if the store loses it (with its
+        // view of the queue and its fans' places, `Room::restore`); re-seeding it
+        // here from the bare configuration could open an empty queue first.
+        if let Some(entry) = self.lock().get(&info.event) {
+            entry.room.set_max_seats(info.max_seats);
+            return Ok(Arc::clone(&entry.room));
+        }
         self.store.configure(info.event, config, true).await?;
         let mut rooms = self.lock();
         if let Some(entry) = rooms.get(&info.event) {

@@ -20,12 +20,19 @@ use crate::fan::{FanPhase, FanView};
 use crate::pace::{eta_secs, PaceMeter};
 use crate::position::PositionView;
 use crate::seats::SeatStore;
-use crate::store::{Change, Cursor, QueueStore, StoreError, TicketState, TicketStatus};
+use crate::store::{
+    Change, Cursor, QueueStore, Restore, RestoredFan, StoreError, TicketState, TicketStatus,
+};
 use crate::token::{PurchaseClaims, SigningKeys};
 use crate::{EventId, QueueConfig, TicketId, UserId};
 
 /// Change-log entries read per store call.
 const READ_BATCH: usize = 10_000;
+
+/// When the store lost the event, new joins are numbered from this far above the
+/// highest sequence number this replica saw: other replicas may have seen a few more
+/// joins (their views lag by up to a poll), and those fans must stay in front.
+const RESTORE_SEQ_MARGIN: u64 = 10_000;
 
 /// What the room needs to know about its event besides the store's configuration.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -69,6 +76,9 @@ struct RoomState {
     /// Fans whose status may have moved on before we registered them (a join that
     /// raced the opening or its own admission): re-read on the next sync.
     recheck: Vec<UserId>,
+    /// The store lost the event (it answered "unknown event" after we had read it):
+    /// the next reload re-seeds it and puts our waiting fans back.
+    lost: bool,
 }
 
 struct LocalFan {
@@ -235,7 +245,18 @@ impl Room {
 
     /// Joins the queue (idempotent: a second tab or a reconnect gets the same ticket).
     pub async fn join(&self, user: UserId) -> Result<(), StoreError> {
-        let status = self.store.join(self.event, user, &TicketId::new()).await?;
+        let ticket = TicketId::new();
+        let status = match self.store.join(self.event, user, &ticket).await {
+            Err(StoreError::UnknownEvent) => {
+                // The store lost the event (Redis restarted empty): put it and our
+                // waiting fans back before this fan joins behind them.
+                self.lock().lost = true;
+                self.restore().await?;
+                self.lock().synced = false;
+                self.store.join(self.event, user, &ticket).await?
+            }
+            other => other?,
+        };
         tracing::debug!(event = %self.event, %user, ?status, "joined");
         self.apply_status(user, status);
         Ok(())
@@ -450,11 +471,79 @@ impl Room {
     pub async fn sync(&self) -> Result<(), StoreError> {
         let result = self.sync_inner().await;
         if let Err(StoreError::UnknownEvent) = result {
-            // The store lost the event (a Redis flush): its log restarts, so our view
-            // and cursor are stale. Reload once the hub has re-seeded the config.
-            self.lock().synced = false;
+            // The store lost the event (a Redis flush or restart): its log restarts, so
+            // our view and cursor are stale. The reload re-seeds the event and puts
+            // our waiting fans back in their places.
+            let mut st = self.lock();
+            st.synced = false;
+            st.lost = true;
         }
         result
+    }
+
+    /// Re-seeds the event if the store lost it and puts this replica's waiting fans
+    /// back with their tickets and sequence numbers ([`QueueStore::restore`]); the
+    /// store skips fans it still knows, so this is safe after any reload.
+    async fn restore(&self) -> Result<(), StoreError> {
+        let (config, opened, seq_floor, log_ordinal, fans) = {
+            let st = self.lock();
+            let Some(config) = st.config else {
+                return Err(StoreError::UnknownEvent);
+            };
+            let fans: Vec<RestoredFan> = st
+                .fans
+                .iter()
+                .filter_map(|(user, fan)| {
+                    let ticket = fan.ticket.clone()?;
+                    let waiting = match &fan.tx.borrow().phase {
+                        FanPhase::Queued { .. } => fan.seq.is_some(),
+                        FanPhase::Prequeue { .. } => true,
+                        _ => false,
+                    };
+                    waiting.then_some(RestoredFan {
+                        user: *user,
+                        ticket,
+                        seq: fan.seq,
+                    })
+                })
+                .collect();
+            let seen = fans
+                .iter()
+                .filter_map(|f| f.seq)
+                .max()
+                .unwrap_or(0)
+                .max(st.view.max_seq());
+            let floor = if st.lost && seen > 0 {
+                seen + RESTORE_SEQ_MARGIN
+            } else {
+                seen
+            };
+            let ordinal = st
+                .cursor
+                .0
+                .strip_prefix("0-")
+                .and_then(|n| n.parse().ok())
+                .unwrap_or(0);
+            (config, st.opened, floor, ordinal, fans)
+        };
+        let restored = self
+            .store
+            .restore(
+                self.event,
+                &Restore {
+                    config: &config,
+                    opened,
+                    seq_floor,
+                    log_ordinal,
+                    fans: &fans,
+                },
+            )
+            .await?;
+        if restored > 0 {
+            tracing::warn!(event = %self.event, restored, "store had lost waiting fans; put them back in their places");
+        }
+        self.lock().lost = false;
+        Ok(())
     }
 
     async fn sync_inner(&self) -> Result<(), StoreError> {
@@ -487,11 +576,28 @@ impl Room {
     }
 
     async fn reload(&self) -> Result<(), StoreError> {
+        // A reload after we had read the log (a loss, or a gap: another replica may
+        // have re-seeded a lost event) first puts our waiting fans back if the store
+        // forgot them.
+        let (read_before, lost) = {
+            let st = self.lock();
+            (!st.cursor.0.is_empty(), st.lost)
+        };
+        if read_before || lost {
+            self.restore().await?;
+        }
         // Read the config before the snapshot: a store being re-seeded after a flush
-        // may have one without the other; retry rather than run without a config
-        // (the re-seed's Settings entry would then lie behind our cursor).
-        let Some(config) = self.store.config(self.event).await? else {
-            return Err(StoreError::UnknownEvent);
+        // may have one without the other.
+        let config = match self.store.config(self.event).await? {
+            Some(config) => config,
+            None => {
+                self.lock().lost = true;
+                self.restore().await?;
+                self.store
+                    .config(self.event)
+                    .await?
+                    .ok_or(StoreError::UnknownEvent)?
+            }
         };
         let snap = self.store.snapshot(self.event).await?;
         tracing::debug!(event = %self.event, opened = snap.opened, waiting = snap.seqs.len(), "reloaded");

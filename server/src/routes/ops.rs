@@ -18,6 +18,9 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/openapi.json", get(openapi))
 }
 
+/// How long `/readyz` waits for the database and the store.
+const READY_TIMEOUT_MS: u64 = 800;
+
 async fn ready(State(state): State<AppState>) -> impl IntoResponse {
     if state.shutdown.is_cancelled() {
         return (
@@ -25,8 +28,20 @@ async fn ready(State(state): State<AppState>) -> impl IntoResponse {
             Json(json!({"status": "shutting_down"})),
         );
     }
-    let db = state.db.ping().await.map_err(|e| e.to_string());
-    let store = state.hub.store().ping().await.map_err(|e| e.to_string());
+    // Both checks at once, each bounded: a load balancer probing readiness wants an
+    // answer well within its own timeout, above all while a dependency is down.
+    let bound = std::time::Duration::from_millis(READY_TIMEOUT_MS);
+    let (db, store) = tokio::join!(
+        tokio::time::timeout(bound, state.db.ping()),
+        tokio::time::timeout(bound, state.hub.store().ping()),
+    );
+    let timed_out = || format!("no answer within {READY_TIMEOUT_MS} ms");
+    let db = db
+        .map_err(|_| timed_out())
+        .and_then(|r| r.map_err(|e| e.to_string()));
+    let store = store
+        .map_err(|_| timed_out())
+        .and_then(|r| r.map_err(|e| e.to_string()));
     let body = json!({
         "database": db.as_ref().err().map_or("ok", |e| e.as_str()),
         "store": store.as_ref().err().map_or("ok", |e| e.as_str()),

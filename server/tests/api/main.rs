@@ -16,6 +16,7 @@ mod loadgen;
 mod prequeue;
 mod reconnect;
 mod recovery;
+mod redis_restart;
 mod replicas;
 mod shutdown;
 mod slots;

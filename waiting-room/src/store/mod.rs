@@ -27,6 +27,10 @@ pub enum StoreError {
     UnknownEvent,
     #[error("store backend error: {0}")]
     Backend(String),
+    /// The backend cannot be reached or did not answer in time (Redis down or
+    /// restarting): retry later. Callers answer 503, not 500.
+    #[error("store unavailable: {0}")]
+    Unavailable(String),
 }
 
 /// Where a fan's ticket stands.
@@ -120,9 +124,43 @@ pub struct QueueStats {
     pub opened: bool,
 }
 
+/// A waiting fan as one replica knows it, to put back into a store that lost the
+/// event ([`QueueStore::restore`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RestoredFan {
+    pub user: UserId,
+    pub ticket: TicketId,
+    /// The fan's sequence number; `None` while pre-queued.
+    pub seq: Option<u64>,
+}
+
+/// What a replica knows of an event it must re-seed into a store that lost it.
+#[derive(Clone, Debug)]
+pub struct Restore<'a> {
+    pub config: &'a QueueConfig,
+    /// The sale was open: the re-seeded queue is open too (no second shuffle).
+    pub opened: bool,
+    /// New joins get sequence numbers above this one, behind every restored fan.
+    pub seq_floor: u64,
+    /// The replica's change-log position (an ordinal; 0: none); a new log starts
+    /// beyond it so every replica notices the loss.
+    pub log_ordinal: u64,
+    pub fans: &'a [RestoredFan],
+}
+
 /// The queue state of all events, shared by every replica.
 #[async_trait]
 pub trait QueueStore: Send + Sync + 'static {
+    /// Re-seeds an event the store lost (Redis restarted without persistence) and
+    /// puts `restore.fans` back in line with their tickets and sequence numbers;
+    /// fans the store still knows are left alone, so every replica may run it for its
+    /// own fans. Returns how many fans were put back. A store that cannot lose an
+    /// event only makes sure it is configured.
+    async fn restore(&self, event: EventId, restore: &Restore<'_>) -> Result<u64, StoreError> {
+        self.configure(event, restore.config, true).await?;
+        Ok(0)
+    }
+
     /// Sets an event's configuration, keeping its queue. With `only_if_missing`, an
     /// existing configuration is left alone (a replica re-seeding after a flush).
     /// Appends [`Change::Settings`] when something was written.

@@ -25,14 +25,16 @@ mod keys;
 mod tests;
 
 use std::collections::HashMap;
+use std::future::Future;
 use std::sync::Arc;
+use std::time::Duration;
 
 use async_trait::async_trait;
-use redis::aio::ConnectionManager;
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::{FromRedisValue, Script, ScriptInvocation, Value};
 
 use super::{
-    AdmitOutcome, ChangeBatch, Cursor, QueueSnapshot, QueueStats, QueueStore, StoreError,
+    AdmitOutcome, ChangeBatch, Cursor, QueueSnapshot, QueueStats, QueueStore, Restore, StoreError,
     TicketStatus,
 };
 use crate::{AdmissionSettings, EventId, QueueConfig, TicketId, UserId};
@@ -42,6 +44,10 @@ use keys::EventKeys;
 
 /// Change-log entries kept per event (approximately: Redis trims whole stream nodes).
 pub const DEFAULT_LOG_CAPACITY: usize = 1_000_000;
+
+/// How far beyond a replica's cursor a re-seeded event's change log starts: further
+/// than any replica's cursor can be ahead of another's, so every reader sees a gap.
+const RESTORED_LOG_JUMP: u64 = 1_000_000_000;
 
 /// The Redis [`QueueStore`]. Cheap to clone: clones share the connection.
 #[derive(Clone)]
@@ -92,13 +98,35 @@ impl QueueStore for RedisStore {
         self.run::<i64>(&inv).await.map(drop)
     }
 
+    async fn restore(&self, event: EventId, r: &Restore<'_>) -> Result<u64, StoreError> {
+        let k = self.keys(event);
+        let a = &r.config.admission;
+        let mut inv = self.scripts.restore.prepare_invoke();
+        inv.key(&k.cfg).key(&k.st).key(&k.q).key(&k.pre);
+        inv.key(&k.tk).key(&k.pres).key(&k.bkt).key(&k.log);
+        inv.arg(r.config.starts_at_ms).arg(r.config.grace_ms);
+        settings_args(&mut inv, a);
+        inv.arg(u8::from(r.opened))
+            .arg(r.seq_floor)
+            .arg(r.log_ordinal.saturating_add(RESTORED_LOG_JUMP))
+            .arg(self.log_capacity);
+        for fan in r.fans {
+            inv.arg(fan.user.to_string())
+                .arg(&fan.ticket.0)
+                .arg(fan.seq.unwrap_or(0));
+        }
+        let (_, restored): (i64, u64) = self.run(&inv).await?;
+        Ok(restored)
+    }
+
     async fn config(&self, event: EventId) -> Result<Option<QueueConfig>, StoreError> {
         let k = self.keys(event);
-        let map: HashMap<String, String> = redis::cmd("HGETALL")
-            .arg(&k.cfg)
-            .query_async(&mut self.conn.clone())
-            .await
-            .map_err(store_err)?;
+        let map: HashMap<String, String> = bounded(
+            redis::cmd("HGETALL")
+                .arg(&k.cfg)
+                .query_async(&mut self.conn.clone()),
+        )
+        .await?;
         decode::config(&map)
     }
 
@@ -246,19 +274,15 @@ impl QueueStore for RedisStore {
     }
 
     async fn now_ms(&self) -> Result<i64, StoreError> {
-        let (secs, micros): (i64, i64) = redis::cmd("TIME")
-            .query_async(&mut self.conn.clone())
-            .await
-            .map_err(store_err)?;
+        let (secs, micros): (i64, i64) =
+            bounded(redis::cmd("TIME").query_async(&mut self.conn.clone())).await?;
         Ok(secs * 1000 + micros / 1000)
     }
 
     async fn ping(&self) -> Result<(), StoreError> {
-        redis::cmd("PING")
-            .query_async::<String>(&mut self.conn.clone())
+        bounded(redis::cmd("PING").query_async::<String>(&mut self.conn.clone()))
             .await
             .map(drop)
-            .map_err(store_err)
     }
 }
 
@@ -293,7 +317,48 @@ pub(crate) async fn open_connection(
         )));
     }
     let client = redis::Client::open(url).map_err(store_err)?;
-    ConnectionManager::new(client).await.map_err(store_err)
+    ConnectionManager::new_with_config(client, connection_config())
+        .await
+        .map_err(store_err)
+}
+
+/// How long connecting to Redis may take.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_millis(500);
+/// How long Redis may take to answer one command (or script).
+pub const RESPONSE_TIMEOUT: Duration = Duration::from_millis(1000);
+/// The bound on a whole store call, whatever the connection manager does: a call
+/// that waits on a reconnect plus its own command fails by then.
+pub const CALL_TIMEOUT: Duration = Duration::from_millis(1500);
+
+/// The connection manager's settings. redis-rs' defaults retry a reconnect with a
+/// backoff of 1 s, then `factor` (100) times that, capped at 60 s: every call waiting
+/// on the reconnect stalled for one to two minutes after a Redis restart, and with
+/// no response timeout a call could wait forever. Instead a reconnect is one attempt
+/// (no retries, bounded by [`CONNECT_TIMEOUT`]): when it fails, the calls waiting on
+/// it fail at once (503 to clients) and the next call starts a fresh attempt. The
+/// rooms call the store every 100 ms, so a replica reconnects within about that long
+/// of Redis coming back.
+fn connection_config() -> ConnectionManagerConfig {
+    ConnectionManagerConfig::new()
+        .set_number_of_retries(0)
+        .set_exponent_base(2)
+        .set_factor(2)
+        .set_max_delay(200)
+        .set_connection_timeout(CONNECT_TIMEOUT)
+        .set_response_timeout(RESPONSE_TIMEOUT)
+}
+
+/// Runs one Redis call within [`CALL_TIMEOUT`]; a timeout or a lost connection is
+/// [`StoreError::Unavailable`].
+pub(crate) async fn bounded<T>(
+    call: impl Future<Output = redis::RedisResult<T>>,
+) -> Result<T, StoreError> {
+    match tokio::time::timeout(CALL_TIMEOUT, call).await {
+        Ok(result) => result.map_err(store_err),
+        Err(_) => Err(StoreError::Unavailable(format!(
+            "no answer from redis within {CALL_TIMEOUT:?}"
+        ))),
+    }
 }
 
 /// Loads scripts up front so a broken one fails fast; later calls use EVALSHA
@@ -303,11 +368,7 @@ pub(crate) async fn load_scripts(
     scripts: &[&Script],
 ) -> Result<(), StoreError> {
     for script in scripts {
-        script
-            .prepare_invoke()
-            .load_async(conn)
-            .await
-            .map_err(store_err)?;
+        bounded(script.prepare_invoke().load_async(conn)).await?;
     }
     Ok(())
 }
@@ -317,7 +378,7 @@ pub(crate) async fn run_script<T: FromRedisValue>(
     conn: &ConnectionManager,
     inv: &ScriptInvocation<'_>,
 ) -> Result<T, StoreError> {
-    inv.invoke_async(&mut conn.clone()).await.map_err(store_err)
+    bounded(inv.invoke_async(&mut conn.clone())).await
 }
 
 /// rate_per_minute, max_active, session_ttl_secs, paused (0/1).
@@ -342,6 +403,7 @@ struct Scripts {
     changes: Script,
     snapshot: Script,
     stats: Script,
+    restore: Script,
 }
 
 macro_rules! lua {
@@ -371,10 +433,11 @@ impl Scripts {
             changes: lua!("changes"),
             snapshot: lua!("snapshot"),
             stats: lua!("stats"),
+            restore: lua!("restore"),
         }
     }
 
-    fn all(&self) -> [&Script; 12] {
+    fn all(&self) -> [&Script; 13] {
         [
             &self.configure,
             &self.update_admission,
@@ -388,6 +451,7 @@ impl Scripts {
             &self.changes,
             &self.snapshot,
             &self.stats,
+            &self.restore,
         ]
     }
 }

@@ -19,6 +19,16 @@ const UNKNOWN_EVENT: &str = "FGUNKNOWN";
 pub(crate) fn store_err(err: RedisError) -> StoreError {
     if err.code() == Some(UNKNOWN_EVENT) {
         StoreError::UnknownEvent
+    } else if err.is_timeout()
+        || err.is_io_error()
+        || err.is_connection_dropped()
+        || err.is_connection_refusal()
+        || err.kind() == redis::ErrorKind::BusyLoadingError
+        || err.kind() == redis::ErrorKind::TryAgain
+        || err.kind() == redis::ErrorKind::ClusterDown
+        || err.kind() == redis::ErrorKind::MasterDown
+    {
+        StoreError::Unavailable(err.to_string())
     } else {
         StoreError::Backend(err.to_string())
     }

@@ -46,7 +46,7 @@ impl EventKeys {
     }
 
     #[cfg(test)]
-    fn all(&self) -> [&str; 10] {
+    pub(super) fn all(&self) -> [&str; 10] {
         [
             &self.cfg, &self.st, &self.q, &self.pre, &self.tk, &self.act, &self.pres, &self.bkt,
             &self.rec, &self.log,

@@ -6,7 +6,7 @@ use redis::AsyncCommands;
 use super::keys::EventKeys;
 use super::*;
 use crate::store::contract::{test_prefix, test_redis_url};
-use crate::store::Change;
+use crate::store::{Change, TicketState};
 
 async fn connect() -> Option<(RedisStore, redis::Client)> {
     let url = test_redis_url()?;
@@ -279,4 +279,89 @@ async fn large_batches_stay_within_lua_stack_limits() {
     seqs.sort_unstable();
     assert_eq!(seqs, (1..=6_000).collect::<Vec<_>>());
     assert_eq!(store.snapshot(event).await.unwrap().seqs.len(), 6_000);
+}
+
+/// A lost event comes back from what the replicas know: fans keep tickets and
+/// sequence numbers, new joins line up behind them, fans the store knows are left
+/// alone, and readers of the old log see a gap.
+#[tokio::test]
+async fn restore_puts_fans_back_in_their_places() {
+    let Some((store, client)) = connect().await else {
+        return;
+    };
+    let event = open_event(&store).await;
+    let users: Vec<UserId> = (0..3).map(|_| UserId::new()).collect();
+    let mut fans = Vec::new();
+    for user in &users {
+        let ticket = TicketId::new();
+        let status = store.join(event, *user, &ticket).await.unwrap();
+        let TicketState::Queued { seq, .. } = status.state else {
+            panic!("{status:?}");
+        };
+        fans.push(crate::store::RestoredFan {
+            user: *user,
+            ticket,
+            seq: Some(seq),
+        });
+    }
+    let config = store.config(event).await.unwrap().unwrap();
+    let old_cursor = store.snapshot(event).await.unwrap().cursor;
+    let ordinal: u64 = old_cursor.0.strip_prefix("0-").unwrap().parse().unwrap();
+
+    // Redis restarts empty.
+    let keys = EventKeys::new(&store.prefix, event);
+    let mut conn = client.get_multiplexed_async_connection().await.unwrap();
+    let _: () = conn.del(&keys.all()[..]).await.unwrap();
+
+    // Two replicas restore (the second one's fans include one already back).
+    let restore = |fans| crate::store::Restore {
+        config: &config,
+        opened: true,
+        seq_floor: 100,
+        log_ordinal: ordinal,
+        fans,
+    };
+    assert_eq!(store.restore(event, &restore(&fans[1..])).await.unwrap(), 2);
+    assert_eq!(store.restore(event, &restore(&fans[..2])).await.unwrap(), 1);
+    let late = UserId::new();
+    let status = store.join(event, late, &TicketId::new()).await.unwrap();
+    assert!(
+        matches!(status.state, TicketState::Queued { seq: 101, ahead: 3 }),
+        "{status:?}"
+    );
+    for (i, fan) in fans.iter().enumerate() {
+        let status = store.status(event, fan.user).await.unwrap().unwrap();
+        assert_eq!(status.ticket, fan.ticket);
+        assert_eq!(
+            status.state,
+            TicketState::Queued {
+                seq: fan.seq.unwrap(),
+                ahead: i as u64
+            }
+        );
+    }
+    let snap = store.snapshot(event).await.unwrap();
+    assert!(snap.opened);
+    assert_eq!(snap.seqs.len(), 4);
+    let batch = store.changes(event, &old_cursor, 10).await.unwrap();
+    assert!(batch.lagged, "a reader of the old log sees the gap");
+}
+
+/// With Redis gone, calls fail quickly as `Unavailable` (503), not after minutes.
+#[tokio::test]
+async fn calls_to_a_dead_redis_fail_fast_as_unavailable() {
+    // Nothing listens on a port we just bound and released.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let url = format!("redis://127.0.0.1:{port}");
+    let started = std::time::Instant::now();
+    let err = RedisStore::connect(&url, "fg")
+        .await
+        .err()
+        .expect("no redis");
+    assert!(matches!(err, StoreError::Unavailable(_)), "{err:?}");
+    assert!(started.elapsed() < CALL_TIMEOUT, "{:?}", started.elapsed());
 }

@@ -1,0 +1,60 @@
+-- restore.lua: re-seeds an event the store lost (Redis restarted empty) from what one
+-- replica knows, and puts that replica's waiting fans back with their own tickets and
+-- sequence numbers. Idempotent, so every replica runs it for its own fans.
+-- KEYS[1] cfg  KEYS[2] st  KEYS[3] q  KEYS[4] pre  KEYS[5] tk  KEYS[6] pres  KEYS[7] bkt
+-- KEYS[8] log
+-- ARGV[1] starts_at_ms  ARGV[2] grace_ms  ARGV[3] rate_per_minute  ARGV[4] max_active
+-- ARGV[5] session_ttl_secs  ARGV[6] paused (0/1)  ARGV[7] opened (0/1)
+-- ARGV[8] seq floor: the first new join gets a higher sequence number
+-- ARGV[9] first log ordinal for a new log  ARGV[10] log capacity
+-- ARGV[11..] triples: user, ticket id, seq (0: pre-queued)
+-- Returns {created (0/1), fans put back}.
+local created = 0
+local cap = ARGV[10]
+if redis.call('EXISTS', KEYS[1]) == 0 then
+  redis.call('HSET', KEYS[1], 'starts_at', ARGV[1], 'grace', ARGV[2], 'rate', ARGV[3],
+    'max_active', ARGV[4], 'ttl', ARGV[5], 'paused', ARGV[6])
+  redis.call('HSET', KEYS[7], 'tokens', '0', 'at', int(now_ms()))
+  if redis.call('EXISTS', KEYS[8]) == 0 then
+    -- A new log starts far beyond every reader's cursor, so each of them sees a gap
+    -- (lagged), reloads, and runs this script for its own fans.
+    redis.call('XADD', KEYS[8], 'MAXLEN', '~', cap, '0-' .. ARGV[9], 'k', 'S', 'v', '')
+  else
+    append(KEYS[8], cap, 'S', '')
+  end
+  created = 1
+end
+if ARGV[7] == '1' then
+  redis.call('HSET', KEYS[2], 'opened', '1')
+end
+local function raise_seq(to)
+  local seq = tonumber(redis.call('HGET', KEYS[2], 'seq') or '0')
+  if to > seq then
+    redis.call('HSET', KEYS[2], 'seq', int(to))
+  end
+end
+raise_seq(tonumber(ARGV[8]))
+local deadline = now_ms() + tonumber(redis.call('HGET', KEYS[1], 'grace'))
+local opened = redis.call('HGET', KEYS[2], 'opened') == '1'
+local restored = 0
+for i = 11, #ARGV, 3 do
+  local user, ticket, seq = ARGV[i], ARGV[i + 1], tonumber(ARGV[i + 2])
+  if redis.call('HEXISTS', KEYS[5], user) == 0 then
+    if seq > 0 and opened then
+      redis.call('ZADD', KEYS[3], seq, user)
+      raise_seq(seq)
+      append(KEYS[8], cap, 'J', int(seq))
+    elseif opened then
+      seq = redis.call('HINCRBY', KEYS[2], 'seq', 1)
+      redis.call('ZADD', KEYS[3], seq, user)
+      append(KEYS[8], cap, 'J', int(seq))
+    else
+      local arrival = redis.call('HINCRBY', KEYS[2], 'arrival', 1)
+      redis.call('ZADD', KEYS[4], arrival, user)
+    end
+    redis.call('HSET', KEYS[5], user, cjson.encode({ t = ticket, s = 'W' }))
+    redis.call('ZADD', KEYS[6], deadline, user)
+    restored = restored + 1
+  end
+end
+return { created, restored }
