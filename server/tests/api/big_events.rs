@@ -12,8 +12,6 @@ use crate::helpers::{buyer, spawn_app, spawn_with, Backend, Options};
 /// build (one transaction of them made a confirm wait for all of it; 400,000 made it
 /// fail with 500).
 const BIG_SECTIONS: usize = 2;
-/// The longest a confirm may wait behind the creation.
-const CONFIRM_LIMIT: Duration = Duration::from_millis(2_500);
 
 fn big_event() -> Value {
     let sections: Vec<Value> = (0..BIG_SECTIONS)
@@ -114,9 +112,11 @@ async fn confirms_during_a_big_event_creation_answer_promptly_and_never_500() {
         during >= 2,
         "the creation was too quick to overlap confirms ({took:?})"
     );
+    // Relative to the creation, not a fixed time: a loaded machine stretches both, and
+    // what must not come back is a confirm that waits for the whole creation.
     let slowest = answers.iter().map(|(_, t)| *t).max().unwrap();
     assert!(
-        slowest <= CONFIRM_LIMIT,
+        slowest < took / 2,
         "a confirm waited {slowest:?} behind the creation ({took:?}): {answers:?}"
     );
     assert!(

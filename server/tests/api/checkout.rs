@@ -606,7 +606,7 @@ async fn sold_out_stops_admission_and_lapsed_holds_reopen_it(backend: Backend) {
     assert_eq!(status, StatusCode::CREATED);
     app.patch_admission(&event, json!({"paused": false})).await;
     for fan in &mut fans {
-        fan.expect("sold_out", Duration::from_secs(5)).await;
+        fan.expect("sold_out", Duration::from_secs(15)).await;
     }
     let (_, body) = app.get(&format!("/api/v1/events/{event}"), None).await;
     assert_eq!(body["state"], "sold_out");

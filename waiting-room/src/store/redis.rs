@@ -325,10 +325,10 @@ pub(crate) async fn open_connection(
 /// How long connecting to Redis may take.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_millis(500);
 /// How long Redis may take to answer one command (or script).
-pub const RESPONSE_TIMEOUT: Duration = Duration::from_millis(1000);
+pub const RESPONSE_TIMEOUT: Duration = Duration::from_millis(3000);
 /// The bound on a whole store call, whatever the connection manager does: a call
 /// that waits on a reconnect plus its own command fails by then.
-pub const CALL_TIMEOUT: Duration = Duration::from_millis(1500);
+pub const CALL_TIMEOUT: Duration = Duration::from_millis(4000);
 
 /// The connection manager's settings. redis-rs' defaults retry a reconnect with a
 /// backoff of 1 s, then `factor` (100) times that, capped at 60 s: every call waiting

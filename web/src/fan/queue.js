@@ -58,6 +58,7 @@ export function joinQueue(eventId) {
  *  WebSockets). Answers false when neither could say so. */
 export function leaveQueue(eventId) {
   const client = clients.get(eventId);
+  if (client) client.leaving = true;
   if (client?.sock?.send({ type: 'leave' })) return true;
   request(`/api/v1/events/${eventId}/queue/leave`, { method: 'POST' }).then(
     (msg) => handle(eventId, msg),
@@ -85,7 +86,15 @@ function connect(eventId, client) {
     onMessage: (msg) => handle(eventId, msg),
     onStatus: (conn) => updateQueue(eventId, { conn }),
     onOpen: (sock) => {
-      if (client.wantJoin) sock.send({ type: 'join' });
+      if (client.wantJoin) {
+        sock.send({ type: 'join' });
+        return;
+      }
+      // A reconnect: the server sends a waiting ticket's state by itself, but says
+      // nothing of a ticket that lapsed meanwhile, so ask (a lost place is told).
+      if (waiting(store.get().queues[eventId]?.phase)) {
+        request(`/api/v1/events/${eventId}/queue/me`).then((msg) => handle(eventId, msg), () => {});
+      }
     },
     poll: () => poll(eventId, client),
     pollMs: 3000,
@@ -156,7 +165,12 @@ export function handle(eventId, msg) {
         eta: msg.eta_secs,
         first,
         error: null,
-        notice: q.phase === 'queued' ? q.notice : null,
+        // A new ticket for a fan who was already waiting and did not ask to rejoin:
+        // the place could not be kept (the service lost it); say so.
+        notice:
+          q.ticket && q.ticket !== msg.ticket && waiting(q.phase)
+            ? 'place_lost'
+            : q.phase === 'queued' ? q.notice : null,
       }));
       break;
     }
@@ -198,14 +212,21 @@ export function handle(eventId, msg) {
     case 'expired': {
       const q = store.get().queues[eventId];
       if (q?.ticket) session.set(firstKey(eventId, q.ticket), null);
-      updateQueue(eventId, { phase: msg.type, token: undefined, paused: false, soldOut: false, notice: null, error: null });
+      // `left` that the fan did not ask for: the place lapsed or was lost; say so.
+      const lost = msg.type === 'left' && !client?.leaving && waiting(q?.phase);
+      updateQueue(eventId, { phase: msg.type, token: undefined, paused: false, soldOut: false, notice: lost ? 'place_lost' : null, error: null });
       detachQueue(eventId);
       break;
     }
     case 'error':
       if (msg.code === 'not_in_queue') {
         // Polling answered "no ticket": joining needs the socket, which keeps trying.
-        updateQueue(eventId, (q) => ({ phase: client?.wantJoin ? 'joining' : 'idle', error: client?.wantJoin ? 'join_needs_socket' : q.error }));
+        // A fan who was waiting and now has no ticket lost the place: tell them.
+        updateQueue(eventId, (q) =>
+          waiting(q.phase) && !client?.wantJoin
+            ? { phase: 'left', notice: 'place_lost' }
+            : { phase: client?.wantJoin ? 'joining' : 'idle', error: client?.wantJoin ? 'join_needs_socket' : q.error },
+        );
       } else {
         updateQueue(eventId, { error: msg.code });
       }

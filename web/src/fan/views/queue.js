@@ -18,7 +18,7 @@ export function QueuePanel({ state, event, queue: q, saleState, available }) {
   else if (saleState === 'closed' && !['prequeue', 'queued'].includes(q.phase)) body = html`<p>${i18n.t('queue.closed')}</p>`;
   else if (q.phase === 'prequeue') body = html`<${PreQueue} i18n=${i18n} event=${event} q=${q} />`;
   else if (q.phase === 'queued') body = html`<${InLine} i18n=${i18n} event=${event} q=${q} available=${available} />`;
-  else if (q.phase === 'left') body = html`<${Left} i18n=${i18n} event=${event} />`;
+  else if (q.phase === 'left') body = html`<${Left} i18n=${i18n} event=${event} lost=${q.notice === 'place_lost'} />`;
   else if (q.phase === 'expired') body = html`<${Expired} i18n=${i18n} state=${state} event=${event} />`;
   else body = html`<${JoinBox} i18n=${i18n} event=${event} q=${q} saleState=${saleState} />`;
   return html`
@@ -88,6 +88,7 @@ function InLine({ i18n, event, q, available }) {
     ${q.paused && html`<p class="notice warn"><strong>${i18n.t('queue.pausedTitle')}</strong> ${i18n.t('queue.pausedText')}</p>`}
     ${q.soldOut && html`<p class="notice warn"><strong>${i18n.t('queue.soldOutTitle')}</strong> ${i18n.t('queue.soldOutText')}</p>`}
     ${!halted && q.notice === 'resumed' && html`<p class="notice ok"><strong>${i18n.t('queue.resumedTitle')}</strong> ${i18n.t('queue.resumedText')}</p>`}
+    ${q.notice === 'place_lost' && html`<p class="notice warn" role="alert">${i18n.t('queue.placeLost')}</p>`}
     <div class="ahead">
       <span class="ahead-number num">${i18n.number(ahead)}</span>
       <span class="ahead-label">${i18n.t('queue.peopleAhead', { count: ahead })}</span>
@@ -108,10 +109,10 @@ function InLine({ i18n, event, q, available }) {
   `;
 }
 
-function Left({ i18n, event }) {
+function Left({ i18n, event, lost }) {
   return html`
-    <h2 id="queue-h">${i18n.t('queue.leftTitle')}</h2>
-    <p>${i18n.t('queue.leftText')}</p>
+    <h2 id="queue-h">${lost ? i18n.t('queue.placeLostTitle') : i18n.t('queue.leftTitle')}</h2>
+    <p>${lost ? i18n.t('queue.placeLostLeft') : i18n.t('queue.leftText')}</p>
     <p class="actions"><button type="button" class="primary" onClick=${() => joinQueue(event.id)}>${i18n.t('queue.rejoin')}</button></p>
   `;
 }
