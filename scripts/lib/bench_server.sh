@@ -18,6 +18,7 @@ start_floodgate() {
         REDIS_URL="$FLOODGATE_TEST_REDIS_URL" FLOODGATE_REDIS_PREFIX="$shared" \
         DATABASE_URL="postgres://postgres@127.0.0.1:$PG_PORT/bench_$shared" \
         FLOODGATE_AUTH_RATE_PER_SEC=100000 FLOODGATE_JOIN_RATE_PER_SEC=1000000 \
+        FLOODGATE_MAX_SOCKETS_PER_IP="${FLOODGATE_MAX_SOCKETS_PER_IP:-1000000}" \
         RUST_LOG=warn "$FLOODGATE" >"$FG_DATA.log" 2>&1 &
     FG_PID=$!
     wait_ready "$name"
@@ -33,6 +34,7 @@ start_floodgate_embedded() {
     rm -rf "$FG_DATA"
     env -u REDIS_URL -u DATABASE_URL FLOODGATE_DATA_DIR="$FG_DATA" FLOODGATE_LISTEN="127.0.0.1:$port" \
         FLOODGATE_AUTH_RATE_PER_SEC=100000 FLOODGATE_JOIN_RATE_PER_SEC=1000000 \
+        FLOODGATE_MAX_SOCKETS_PER_IP="${FLOODGATE_MAX_SOCKETS_PER_IP:-1000000}" \
         RUST_LOG=warn "$FLOODGATE" >"$FG_DATA.log" 2>&1 &
     FG_PID=$!
     wait_ready "$name"
