@@ -2,16 +2,11 @@
 // tied to their fields), the server's refusal shown with its code, then success
 // landing on the new sale's dashboard.
 import { test, expect } from '@playwright/test';
-import { ADMIN, screenshot, signInContext, startFloodgate } from './harness.mjs';
+import { ADMIN, screenshot, signInContext, floodgatePerFile } from './harness.mjs';
 import { expectAccessible } from './a11y.mjs';
 
 let fg;
-test.beforeAll(async () => {
-  fg = await startFloodgate();
-});
-test.afterAll(async () => {
-  await fg?.stop();
-});
+floodgatePerFile(test, (started) => (fg = started));
 
 test('the create form checks its fields, shows the server refusal, then creates the sale', async ({ page, context }) => {
   await signInContext(context, fg.url, ADMIN);

@@ -3,16 +3,11 @@
 // and the audit log.
 import { test, expect } from '@playwright/test';
 import path from 'node:path';
-import { ADMIN, SCREENSHOTS, screenshot, signInContext, startFloodgate } from './harness.mjs';
+import { ADMIN, SCREENSHOTS, screenshot, signInContext, floodgatePerFile } from './harness.mjs';
 import { expectAccessible } from './a11y.mjs';
 
 let fg;
-test.beforeAll(async () => {
-  fg = await startFloodgate();
-});
-test.afterAll(async () => {
-  await fg?.stop();
-});
+floodgatePerFile(test, (started) => (fg = started));
 
 /** Opens `count` fans' queue sockets (from a page on the server's origin) and joins. */
 async function joinFans(browser, eventId, count) {

@@ -2,16 +2,11 @@
 // audit log, revenue/connected/ETA in the stats), their shapes mocked in the browser
 // as the API contract describes them; and the stats socket's reconnection.
 import { test, expect } from '@playwright/test';
-import { ADMIN, screenshot, signInContext, startFloodgate } from './harness.mjs';
+import { ADMIN, screenshot, signInContext, floodgatePerFile } from './harness.mjs';
 import { expectAccessible } from './a11y.mjs';
 
 let fg;
-test.beforeAll(async () => {
-  fg = await startFloodgate();
-});
-test.afterAll(async () => {
-  await fg?.stop();
-});
+floodgatePerFile(test, (started) => (fg = started));
 
 const sample = (atMs, i) => ({
   at_ms: atMs,

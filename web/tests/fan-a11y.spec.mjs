@@ -2,16 +2,11 @@
 // nothing wider than a 360 px screen except inside the seat map.
 import { expect, test } from '@playwright/test';
 import { expectAccessible } from './a11y.mjs';
-import { screenshot, startFloodgate } from './harness.mjs';
+import { screenshot, floodgatePerFile } from './harness.mjs';
 import { admittedToken, crowd, expectAdmitted, fanPage, joinFromPage } from './fan-helpers.mjs';
 
 let fg;
-test.beforeAll(async () => {
-  fg = await startFloodgate();
-});
-test.afterAll(async () => {
-  await fg?.stop();
-});
+floodgatePerFile(test, (started) => (fg = started));
 
 const quick = { rate_per_minute: 600, max_active: 50, session_ttl_secs: 600 };
 

@@ -1,15 +1,10 @@
 // Signing up and in on the fan page: a fan who moves on while the request is in
 // flight stays where they went.
 import { expect, test } from '@playwright/test';
-import { PASSWORD, startFloodgate } from './harness.mjs';
+import { PASSWORD, floodgatePerFile } from './harness.mjs';
 
 let fg;
-test.beforeAll(async () => {
-  fg = await startFloodgate();
-});
-test.afterAll(async () => {
-  await fg?.stop();
-});
+floodgatePerFile(test, (started) => (fg = started));
 
 test('a fan who follows a link while signing up is not pulled back to the list', async ({ page }) => {
   const event = await fg.createEvent({ opensInSecs: 3600 });

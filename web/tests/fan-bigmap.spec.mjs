@@ -1,16 +1,11 @@
 // The seat map at 50,000 seats: the first full draw is measured (and printed), the map
 // stays usable by keyboard, and another fan's hold shows within a second.
 import { expect, test } from '@playwright/test';
-import { screenshot, startFloodgate } from './harness.mjs';
+import { screenshot, floodgatePerFile } from './harness.mjs';
 import { admittedToken, expectAdmitted, fanPage, joinFromPage, tabTo } from './fan-helpers.mjs';
 
 let fg;
-test.beforeAll(async () => {
-  fg = await startFloodgate();
-});
-test.afterAll(async () => {
-  await fg?.stop();
-});
+floodgatePerFile(test, (started) => (fg = started));
 
 test('50,000 seats: first draw measured, keyboard works, a hold shows within a second', async ({ browser }) => {
   const sections = ['A', 'B', 'C', 'D', 'E'].map((name, i) => ({ name, rows: 100, seats_per_row: 100, price_cents: 10000 - i * 1000 }));

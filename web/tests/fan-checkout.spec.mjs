@@ -1,16 +1,11 @@
 // Checkout on the fan page: keyboard only from joining to My orders, best-available
 // seats, live seat changes between two fans, releasing a hold.
 import { expect, test } from '@playwright/test';
-import { screenshot, startFloodgate } from './harness.mjs';
+import { screenshot, floodgatePerFile } from './harness.mjs';
 import { admittedToken, expectAdmitted, fanPage, joinFromPage, tabTo } from './fan-helpers.mjs';
 
 let fg;
-test.beforeAll(async () => {
-  fg = await startFloodgate();
-});
-test.afterAll(async () => {
-  await fg?.stop();
-});
+floodgatePerFile(test, (started) => (fg = started));
 
 const quick = { rate_per_minute: 600, max_active: 50, session_ttl_secs: 600 };
 

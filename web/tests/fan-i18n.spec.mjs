@@ -2,16 +2,11 @@
 // catalogue, is remembered across a reload, and formats money, dates and numbers
 // with Intl for the locale.
 import { expect, test } from '@playwright/test';
-import { screenshot, startFloodgate } from './harness.mjs';
+import { screenshot, floodgatePerFile } from './harness.mjs';
 import { fanPage } from './fan-helpers.mjs';
 
 let fg;
-test.beforeAll(async () => {
-  fg = await startFloodgate();
-});
-test.afterAll(async () => {
-  await fg?.stop();
-});
+floodgatePerFile(test, (started) => (fg = started));
 
 const usd = (locale, dollars) => new Intl.NumberFormat(locale, { style: 'currency', currency: 'USD' }).format(dollars);
 

@@ -2,17 +2,12 @@
 // while the network was down (longer than the reconnect grace) is told so on
 // reconnecting, and can join again at the back.
 import { expect, test } from '@playwright/test';
-import { screenshot, startFloodgate } from './harness.mjs';
+import { screenshot, floodgatePerFile } from './harness.mjs';
 import { crowd, fanPage, joinFromPage, peopleAhead } from './fan-helpers.mjs';
 
 let fg;
-test.beforeAll(async () => {
-  // A 2 s grace instead of 60 s, so the place lapses within the test.
-  fg = await startFloodgate({ env: { FLOODGATE_RECONNECT_GRACE_SECS: '2' } });
-});
-test.afterAll(async () => {
-  await fg?.stop();
-});
+// A 2 s grace instead of 60 s, so the place lapses within the test.
+floodgatePerFile(test, (started) => (fg = started), { env: { FLOODGATE_RECONNECT_GRACE_SECS: '2' } });
 
 test('offline past the grace period: on reconnecting the fan is told the place was lost', async ({ browser }) => {
   const event = await fg.createEvent({

@@ -2,16 +2,11 @@
 // are admitted, a reload and ten seconds offline keeping the place, polling when
 // WebSockets are blocked, pause and resume, leaving and joining again.
 import { expect, test } from '@playwright/test';
-import { screenshot, startFloodgate } from './harness.mjs';
+import { screenshot, floodgatePerFile } from './harness.mjs';
 import { crowd, expectAdmitted, fanPage, joinFromPage, peopleAhead } from './fan-helpers.mjs';
 
 let fg;
-test.beforeAll(async () => {
-  fg = await startFloodgate();
-});
-test.afterAll(async () => {
-  await fg?.stop();
-});
+floodgatePerFile(test, (started) => (fg = started));
 
 const paused = { rate_per_minute: 60, max_active: 50, session_ttl_secs: 600, paused: true };
 const inLine = (page) => page.getByRole('heading', { name: 'You are in line' });

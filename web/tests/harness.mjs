@@ -160,3 +160,18 @@ export async function screenshot(page, name) {
   await mkdir(SCREENSHOTS, { recursive: true });
   await page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`), fullPage: true });
 }
+
+/**
+ * One floodgate for a spec file: started before its first test, stopped after its
+ * last; `use` receives it (e.g. `floodgatePerFile(test, (s) => (fg = s))`).
+ */
+export function floodgatePerFile(test, use, options) {
+  let fg;
+  test.beforeAll(async () => {
+    fg = await startFloodgate(options);
+    use(fg);
+  });
+  test.afterAll(async () => {
+    await fg?.stop();
+  });
+}

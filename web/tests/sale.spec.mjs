@@ -4,16 +4,11 @@
 // holds two adjacent seats (which the other's map shows held), confirms, and finds
 // the order in My orders.
 import { expect, test } from '@playwright/test';
-import { ADMIN, PASSWORD, screenshot, startFloodgate } from './harness.mjs';
+import { ADMIN, PASSWORD, screenshot, floodgatePerFile } from './harness.mjs';
 import { crowd } from './fan-helpers.mjs';
 
 let fg;
-test.beforeAll(async () => {
-  fg = await startFloodgate();
-});
-test.afterAll(async () => {
-  await fg?.stop();
-});
+floodgatePerFile(test, (started) => (fg = started));
 
 /** The number in "N people ahead of you" on a fan's page. */
 async function ahead(page) {
