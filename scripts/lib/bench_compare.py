@@ -1,0 +1,109 @@
+"""Key figures of two result folders of scripts/bench.sh side by side (depth, rush,
+checkout), as a Markdown table: for comparing a change against the commit before it.
+
+    python3 scripts/lib/bench_compare.py BEFORE_DIR AFTER_DIR [LABEL_BEFORE LABEL_AFTER]
+
+Each folder is a $BENCH_OUT of one run (subfolders depth/, rush/, checkout/).
+Scenarios missing from either folder are left out."""
+import json
+import os
+import re
+import sys
+
+
+def read(root, section, name):
+    p = os.path.join(root, section, name)
+    return open(p).read() if os.path.exists(p) else None
+
+
+def depth(root):
+    text = read(root, "depth", "depth.json")
+    if text is None:
+        return {}
+    d = json.loads(text)
+    return {
+        "depth: people-ahead lookup, 1,000,000 deep (ns)": d["ahead"]["1000000"],
+        "depth: position update, 1,000 deep (ns)": d["update"]["1000"],
+        "depth: position update, 1,000,000 deep (ns)": d["update"]["1000000"],
+        "depth: admission + lookup, 1,000,000 deep (ns)": d["admit_then_ahead"]["1000000"],
+    }
+
+
+def rush(root):
+    text = read(root, "rush", "rush.json")
+    if text is None:
+        return {}
+    r = json.loads(text)
+    return {
+        "rush: joins per second": r["joins_per_sec"],
+        "rush: join → queued p50 (ms)": r["join_latency_ms"]["p50"],
+        "rush: join → queued p99 (ms)": r["join_latency_ms"]["p99"],
+        "rush: admission rate achieved ÷ configured": r["admission_rate_achieved_per_min"]
+        / r["admission_rate_configured_per_min"],
+        "rush: oversold, FIFO inversions, 5xx": (
+            r["oversold_seats"] + r["fifo_inversions"] + r["server_5xx"]
+        ),
+    }
+
+
+def wrk(text):
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))
+    m = re.search(r"^\s+99%\s+([\d.]+)(us|ms|s)", text, re.M)
+    p99 = float(m.group(1)) * {"us": 0.001, "ms": 1, "s": 1000}[m.group(2)] if m else float("nan")
+    return rps, p99
+
+
+def checkout(root):
+    hold, confirm = read(root, "checkout", "wrk_hold.txt"), read(root, "checkout", "wrk_confirm.txt")
+    if hold is None or confirm is None:
+        return {}
+    hold_rps, hold_p99 = wrk(hold)
+    _, confirm_p99 = wrk(confirm)
+    orders = int((read(root, "checkout", "orders.txt") or "0").strip() or 0)
+    w0, w1 = map(float, read(root, "checkout", "confirm_window.txt").split())
+    health_rps, _ = wrk(read(root, "checkout", "wrk_healthz.txt"))
+    return {
+        "checkout: holds per second (wrk)": hold_rps,
+        "checkout: hold p99 (ms)": hold_p99,
+        "checkout: orders written per second": orders / (w1 - w0),
+        "checkout: confirm p99 (ms)": confirm_p99,
+        "checkout: bare /healthz per second (the machine's state)": health_rps,
+    }
+
+
+def when(root, section):
+    return (read(root, section, "when.txt") or "?").strip()
+
+
+def figures(root):
+    out = {}
+    for part in (depth, rush, checkout):
+        out.update(part(root))
+    return out
+
+
+def fmt(v):
+    if isinstance(v, float) and v < 10:
+        return f"{v:.3g}"
+    return f"{v:,.0f}"
+
+
+def main():
+    before, after = sys.argv[1], sys.argv[2]
+    labels = sys.argv[3:5] if len(sys.argv) >= 5 else ["before", "after"]
+    b, a = figures(before), figures(after)
+    print(f"| figure | {labels[0]} | {labels[1]} | after ÷ before |")
+    print("|---|---|---|---|")
+    for key in b:
+        if key not in a:
+            continue
+        ratio = a[key] / b[key] if b[key] else float("nan")
+        print(f"| {key} | {fmt(b[key])} | {fmt(a[key])} | {ratio:.2f} |")
+    print()
+    for section in ("depth", "rush", "checkout"):
+        print(f"- {section}: {labels[0]} measured {when(before, section)}; "
+              f"{labels[1]} measured {when(after, section)}")
+
+
+if __name__ == "__main__":
+    main()
