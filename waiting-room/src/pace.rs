@@ -2,7 +2,9 @@
 //! admission in the change log, so it measures the pace locally, with no store calls.
 
 use std::collections::VecDeque;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use tokio::time::Instant;
 
 const WINDOW: Duration = Duration::from_secs(60);
 
