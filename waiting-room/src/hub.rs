@@ -104,3 +104,56 @@ impl Hub {
         self.rooms.shutdown();
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clock::SystemClock;
+    use crate::store::memory::MemoryStore;
+    use crate::AdmissionSettings;
+
+    fn event() -> (RoomInfo, QueueConfig) {
+        let info = RoomInfo {
+            event: EventId::new(),
+            max_seats: 4,
+        };
+        let config = QueueConfig {
+            starts_at_ms: 0,
+            grace_ms: 60_000,
+            admission: AdmissionSettings {
+                rate_per_minute: 60,
+                max_active: 10,
+                session_ttl_secs: 600,
+                paused: false,
+            },
+        };
+        (info, config)
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn listed_events_get_a_configured_room_and_unlisted_ones_lose_theirs() {
+        let store: Arc<dyn QueueStore> = Arc::new(MemoryStore::default());
+        let (keys, _) = SigningKeys::generate();
+        let hub = Hub::new(
+            Arc::clone(&store),
+            None,
+            keys,
+            Arc::new(SystemClock),
+            Cadence::default(),
+        );
+        let (a, b) = (event(), event());
+        hub.sync_events(&[a, b]).await.unwrap();
+        for (info, config) in [a, b] {
+            assert_eq!(store.config(info.event).await.unwrap(), Some(config));
+            assert_eq!(hub.room(info.event).unwrap().event(), info.event);
+        }
+        let room = hub.room(a.0.event).unwrap();
+        assert!(Arc::ptr_eq(&room, &hub.ensure(a.0, &a.1).await.unwrap()));
+
+        hub.sync_events(&[b]).await.unwrap();
+        assert!(hub.room(a.0.event).is_none());
+        assert!(hub.room(b.0.event).is_some());
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        assert_eq!(Arc::strong_count(&room), 1, "its loop stopped");
+    }
+}
