@@ -5,10 +5,11 @@
 //! once a second, recomputes people-ahead for its own fans — so the store round-trips
 //! per tick do not grow with the number of waiting fans.
 //!
-//! - [`Room`] (here): the thin async API; every store call happens with no lock held.
-//! - [`state`]: `RoomState`, the pure state machine the store's answers are fed to.
-//! - [`fans`]: the local fan registry.
-//! - [`admit`]: purchase tokens for admitted fans.
+//! - `mod.rs`, [`Room`]: the thin async API; store calls happen with no lock held.
+//! - `state.rs`, `RoomState`: the pure state machine the store's answers are fed to.
+//! - `fans.rs`: the local fan registry.
+//! - `admit.rs`: purchase tokens for admitted fans.
+//! - `sync.rs`: reading the change log, and putting back what a store lost.
 //! - [`driver`]: the loop, on tokio time.
 //!
 //! The state lock is a `std::sync::Mutex`: critical sections are map and Fenwick
@@ -18,6 +19,7 @@ mod admit;
 pub mod driver;
 mod fans;
 mod state;
+mod sync;
 
 #[cfg(test)]
 mod props;
@@ -35,16 +37,13 @@ pub use state::DEFAULT_RATE_PER_MINUTE;
 
 use self::admit::Signer;
 use self::driver::Driven;
-use self::state::{Followups, RoomState};
+use self::state::RoomState;
 use crate::clock::Clock;
 use crate::fan::{FanPhase, FanView};
 use crate::seats::SeatStore;
-use crate::store::{QueueStore, Restore, StoreError, TicketState, TicketStatus};
+use crate::store::{QueueStore, StoreError, TicketState, TicketStatus};
 use crate::token::SigningKeys;
 use crate::{EventId, QueueConfig, TicketId, UserId};
-
-/// Change-log entries read per store call.
-const READ_BATCH: usize = 10_000;
 
 /// What the room needs to know about its event besides the store's configuration.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -269,123 +268,6 @@ impl Room {
         let now_ms = self.clock.now_ms();
         self.lock()
             .apply_status(user, status, now_ms, Instant::now(), &self.signer);
-    }
-
-    /// Reads the change log up to its end and applies it to the local view.
-    pub async fn sync(&self) -> Result<(), StoreError> {
-        let result = self.sync_inner().await;
-        if let Err(StoreError::UnknownEvent) = result {
-            // The store lost the event (a Redis flush or restart): its log restarts, so
-            // our view and cursor are stale. The reload re-seeds the event and puts
-            // our waiting fans back in their places.
-            let mut st = self.lock();
-            st.synced = false;
-            st.lost = true;
-        }
-        result
-    }
-
-    /// Re-seeds the event if the store lost it and puts this replica's waiting fans
-    /// back with their tickets and sequence numbers ([`QueueStore::restore`]); the
-    /// store skips fans it still knows, so this is safe after any reload.
-    async fn restore(&self) -> Result<(), StoreError> {
-        let plan = self.lock().restore_plan().ok_or(StoreError::UnknownEvent)?;
-        let restored = self
-            .store
-            .restore(
-                self.event,
-                &Restore {
-                    config: &plan.config,
-                    opened: plan.opened,
-                    seq_floor: plan.seq_floor,
-                    log_ordinal: plan.log_ordinal,
-                    fans: &plan.fans,
-                },
-            )
-            .await?;
-        if restored > 0 {
-            tracing::warn!(event = %self.event, restored, "store had lost waiting fans; put them back in their places");
-        }
-        self.lock().lost = false;
-        Ok(())
-    }
-
-    async fn sync_inner(&self) -> Result<(), StoreError> {
-        if !self.lock().synced {
-            self.reload().await?;
-        }
-        loop {
-            let cursor = self.lock().cursor.clone();
-            let batch = self.store.changes(self.event, &cursor, READ_BATCH).await?;
-            if batch.lagged {
-                tracing::warn!(event = %self.event, "change log trimmed past our cursor; reloading");
-                self.reload().await?;
-                continue;
-            }
-            let n = batch.changes.len();
-            let mut followups = Followups::default();
-            {
-                let (now_ms, at) = (self.clock.now_ms(), Instant::now());
-                let mut st = self.lock();
-                followups.statuses = st.take_rechecks();
-                st.cursor = batch.cursor;
-                for change in batch.changes {
-                    st.apply(change, now_ms, at, &self.signer, &mut followups);
-                }
-            }
-            self.follow_up(followups).await?;
-            if n < READ_BATCH {
-                return Ok(());
-            }
-        }
-    }
-
-    async fn reload(&self) -> Result<(), StoreError> {
-        // A reload after we had read the log (a loss, or a gap: another replica may
-        // have re-seeded a lost event) first puts our waiting fans back if the store
-        // forgot them.
-        let (read_before, lost) = {
-            let st = self.lock();
-            (!st.cursor.0.is_empty(), st.lost)
-        };
-        if read_before || lost {
-            self.restore().await?;
-        }
-        // Read the config before the snapshot: a store being re-seeded after a flush
-        // may have one without the other.
-        let config = match self.store.config(self.event).await? {
-            Some(config) => config,
-            None => {
-                self.lock().lost = true;
-                self.restore().await?;
-                self.store
-                    .config(self.event)
-                    .await?
-                    .ok_or(StoreError::UnknownEvent)?
-            }
-        };
-        let snap = self.store.snapshot(self.event).await?;
-        tracing::debug!(event = %self.event, opened = snap.opened, waiting = snap.seqs.len(), "reloaded");
-        self.lock().load(config, snap);
-        Ok(())
-    }
-
-    async fn follow_up(&self, f: Followups) -> Result<(), StoreError> {
-        if f.reload_config {
-            let config = self.store.config(self.event).await?;
-            let mut st = self.lock();
-            st.config = config;
-            st.refresh_flags();
-        }
-        if !f.statuses.is_empty() {
-            let statuses = self.store.statuses(self.event, &f.statuses).await?;
-            for (user, status) in f.statuses.into_iter().zip(statuses) {
-                if let Some(status) = status {
-                    self.apply_status(user, status);
-                }
-            }
-        }
-        Ok(())
     }
 
     /// Recomputes people-ahead and the estimated wait of every local waiting fan and
