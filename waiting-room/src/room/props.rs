@@ -331,7 +331,7 @@ fn scenario(ops: Vec<Op>, open_at: usize) -> Harness {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(256))]
+    #![proptest_config(ProptestConfig::with_cases(128))]
 
     /// Fans who joined after the opening are admitted in the order they joined.
     #[test]
