@@ -2,14 +2,11 @@
 //! The server tells the hub which events exist ([`Hub::sync_events`]); the hub makes
 //! sure each has a configured queue in the store and a running room.
 
-use std::collections::{HashMap, HashSet};
-use std::sync::{Arc, Mutex};
-
-use tokio::sync::watch;
-use tokio::task::JoinHandle;
+use std::sync::Arc;
 
 use crate::clock::Clock;
 use crate::room::{Cadence, Room, RoomInfo};
+use crate::runtime::Runtime;
 use crate::seats::SeatStore;
 use crate::store::{QueueStore, StoreError};
 use crate::token::SigningKeys;
@@ -21,15 +18,7 @@ pub struct Hub {
     seats: Option<Arc<dyn SeatStore>>,
     keys: SigningKeys,
     clock: Arc<dyn Clock>,
-    cadence: Cadence,
-    /// A `std` mutex: held only to look up or insert a room, never across `.await`.
-    rooms: Mutex<HashMap<EventId, RoomEntry>>,
-    stop: watch::Sender<bool>,
-}
-
-struct RoomEntry {
-    room: Arc<Room>,
-    task: JoinHandle<()>,
+    rooms: Runtime<Room>,
 }
 
 impl Hub {
@@ -45,9 +34,7 @@ impl Hub {
             seats,
             keys,
             clock,
-            cadence,
-            rooms: Mutex::default(),
-            stop: watch::Sender::new(false),
+            rooms: Runtime::new("room", move |room: Arc<Room>, stop| room.run(cadence, stop)),
         }
     }
 
@@ -66,7 +53,7 @@ impl Hub {
 
     /// The running room of `event`, if any.
     pub fn room(&self, event: EventId) -> Option<Arc<Room>> {
-        self.lock().get(&event).map(|e| Arc::clone(&e.room))
+        self.rooms.get(event)
     }
 
     /// Makes sure `event` has a queue in the store (seeding `config` only where the
@@ -80,70 +67,93 @@ impl Hub {
         // A running room re-seeds its event itself if the store loses it (with its
         // view of the queue and its fans' places, `Room::restore`); re-seeding it
         // here from the bare configuration could open an empty queue first.
-        if let Some(entry) = self.lock().get(&info.event) {
-            entry.room.set_max_seats(info.max_seats);
-            return Ok(Arc::clone(&entry.room));
-        }
-        self.store.configure(info.event, config, true).await?;
-        let mut rooms = self.lock();
-        if let Some(entry) = rooms.get(&info.event) {
-            entry.room.set_max_seats(info.max_seats);
-            return Ok(Arc::clone(&entry.room));
-        }
-        let room = Arc::new(Room::new(
-            info,
-            Some(*config),
-            Arc::clone(&self.store),
-            self.seats.clone(),
-            self.keys.clone(),
-            Arc::clone(&self.clock),
-        ));
-        let task = tokio::spawn(Arc::clone(&room).run(self.cadence, self.stop.subscribe()));
-        rooms.insert(
-            info.event,
-            RoomEntry {
-                room: Arc::clone(&room),
-                task,
-            },
-        );
+        let room = self
+            .rooms
+            .ensure(info.event, || async {
+                self.store.configure(info.event, config, true).await?;
+                Ok::<_, StoreError>(Arc::new(Room::new(
+                    info,
+                    Some(*config),
+                    Arc::clone(&self.store),
+                    self.seats.clone(),
+                    self.keys.clone(),
+                    Arc::clone(&self.clock),
+                )))
+            })
+            .await?;
+        room.set_max_seats(info.max_seats);
         Ok(room)
     }
 
     /// Ensures a room for each listed event and stops the rooms of events no longer
-    /// listed (closed or deleted).
+    /// listed (closed or deleted). One event failing does not keep the others from
+    /// running.
     pub async fn sync_events(&self, events: &[(RoomInfo, QueueConfig)]) -> Result<(), StoreError> {
-        for (info, config) in events {
-            // One event failing must not keep the others from running.
-            if let Err(error) = self.ensure(*info, config).await {
-                tracing::warn!(%error, event = %info.event, "room did not start; retrying next refresh");
-            }
-        }
-        let keep: HashSet<EventId> = events.iter().map(|(i, _)| i.event).collect();
-        self.lock().retain(|event, entry| {
-            let keep = keep.contains(event);
-            if !keep {
-                entry.task.abort();
-            }
-            keep
-        });
+        // Collected first: a lazy iterator's closure in the future trips the
+        // compiler's `Send` check for spawned callers.
+        let wanted: Vec<_> = events
+            .iter()
+            .map(|(info, config)| (info.event, self.ensure(*info, config)))
+            .collect();
+        self.rooms.sync(wanted).await;
         Ok(())
     }
 
     /// Stops every room loop.
     pub fn shutdown(&self) {
-        self.stop.send_replace(true);
-        for entry in self.lock().values() {
-            entry.task.abort();
-        }
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<EventId, RoomEntry>> {
-        self.rooms.lock().unwrap_or_else(|e| e.into_inner())
+        self.rooms.shutdown();
     }
 }
 
-impl Drop for Hub {
-    fn drop(&mut self) {
-        self.shutdown();
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clock::SystemClock;
+    use crate::store::memory::MemoryStore;
+    use crate::AdmissionSettings;
+
+    fn event() -> (RoomInfo, QueueConfig) {
+        let info = RoomInfo {
+            event: EventId::new(),
+            max_seats: 4,
+        };
+        let config = QueueConfig {
+            starts_at_ms: 0,
+            grace_ms: 60_000,
+            admission: AdmissionSettings {
+                rate_per_minute: 60,
+                max_active: 10,
+                session_ttl_secs: 600,
+                paused: false,
+            },
+        };
+        (info, config)
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn listed_events_get_a_configured_room_and_unlisted_ones_lose_theirs() {
+        let store: Arc<dyn QueueStore> = Arc::new(MemoryStore::default());
+        let (keys, _) = SigningKeys::generate();
+        let hub = Hub::new(
+            Arc::clone(&store),
+            None,
+            keys,
+            Arc::new(SystemClock),
+            Cadence::default(),
+        );
+        let (a, b) = (event(), event());
+        hub.sync_events(&[a, b]).await.unwrap();
+        for (info, config) in [a, b] {
+            assert_eq!(store.config(info.event).await.unwrap(), Some(config));
+            assert_eq!(hub.room(info.event).unwrap().event(), info.event);
+        }
+        let room = hub.room(a.0.event).unwrap();
+        assert!(Arc::ptr_eq(&room, &hub.ensure(a.0, &a.1).await.unwrap()));
+
+        hub.sync_events(&[b]).await.unwrap();
+        assert!(hub.room(a.0.event).is_none());
+        assert!(hub.room(b.0.event).is_some());
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        assert_eq!(Arc::strong_count(&room), 1, "its loop stopped");
     }
 }

@@ -23,6 +23,7 @@ pub mod ids;
 pub mod pace;
 pub mod position;
 pub mod room;
+pub mod runtime;
 pub mod seats;
 pub mod settings;
 pub mod store;

@@ -2,7 +2,9 @@
 //! admission in the change log, so it measures the pace locally, with no store calls.
 
 use std::collections::VecDeque;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use tokio::time::Instant;
 
 const WINDOW: Duration = Duration::from_secs(60);
 
@@ -93,5 +95,23 @@ mod tests {
         assert_eq!(eta_secs(100, None, 600), 10);
         assert_eq!(eta_secs(100, Some(20.0), 600), 5);
         assert_eq!(eta_secs(0, None, 600), 0);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_steady_rate_in_virtual_time_measures_as_that_rate() {
+        let mut m = PaceMeter::new(Instant::now());
+        // Five admissions every 250 ms for a minute and a half: twenty a second.
+        for _ in 0..360 {
+            tokio::time::advance(Duration::from_millis(250)).await;
+            m.record(Instant::now(), 5);
+        }
+        let pace = m.per_sec(Instant::now()).unwrap();
+        assert!((pace - 20.0).abs() < 0.1, "{pace}");
+        // The wait follows the measured pace, not the configured 60 a minute.
+        assert_eq!(eta_secs(1_000, Some(pace), 60), 50);
+        assert_eq!(eta_secs(1_000, None, 60), 1_000);
+        // A minute with no admission: nothing measured any more.
+        tokio::time::advance(Duration::from_secs(61)).await;
+        assert_eq!(m.per_sec(Instant::now()), None);
     }
 }

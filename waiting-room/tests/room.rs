@@ -4,11 +4,14 @@
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
+use std::time::Duration;
 
 use async_trait::async_trait;
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
 use waiting_room::clock::{Clock, ManualClock};
 use waiting_room::fan::FanPhase;
-use waiting_room::room::{FanHandle, Room, RoomInfo};
+use waiting_room::room::{Cadence, FanHandle, Room, RoomInfo};
 use waiting_room::store::memory::MemoryStore;
 use waiting_room::store::*;
 use waiting_room::token::SigningKeys;
@@ -279,4 +282,100 @@ async fn a_first_socket_that_joins_at_once_costs_one_store_call() {
         &back.views().borrow().phase,
         FanPhase::Queued { ticket: t, .. } if *t == ticket
     ));
+}
+
+/// Wall-clock milliseconds that follow tokio's clock, so under `tokio::time::pause()`
+/// the store's token bucket and the room's cadence move together in virtual time.
+struct TokioClock {
+    base_ms: i64,
+    start: Instant,
+}
+
+impl Clock for TokioClock {
+    fn now_ms(&self) -> i64 {
+        self.base_ms + self.start.elapsed().as_millis() as i64
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_running_room_pushes_positions_once_a_second_at_the_admission_pace() {
+    let clock = Arc::new(TokioClock {
+        base_ms: waiting_room::clock::now_ms(),
+        start: Instant::now(),
+    });
+    let store = Arc::new(MemoryStore::new(clock.clone()));
+    let event = EventId::new();
+    let config = QueueConfig {
+        starts_at_ms: clock.now_ms() - 1,
+        grace_ms: 600_000,
+        admission: AdmissionSettings {
+            rate_per_minute: 600, // ten a second
+            max_active: 1_000_000,
+            session_ttl_secs: 600,
+            paused: false,
+        },
+    };
+    store.configure(event, &config, false).await.unwrap();
+    let (keys, _) = SigningKeys::generate();
+    let room = Arc::new(Room::new(
+        RoomInfo {
+            event,
+            max_seats: 4,
+        },
+        Some(config),
+        store.clone(),
+        None,
+        keys,
+        clock.clone(),
+    ));
+    room.step().await.unwrap(); // opens the sale
+    let mut fans = Vec::new();
+    for _ in 0..400 {
+        let fan = room.connect(UserId::new()).await.unwrap();
+        room.join(fan.user()).await.unwrap();
+        fans.push(fan);
+    }
+    let cancel = CancellationToken::new();
+    let task = tokio::spawn(Arc::clone(&room).run(Cadence::default(), cancel.clone()));
+
+    // The last fan's screen for 20 s of virtual time.
+    let start = Instant::now();
+    let end = start + Duration::from_secs(20);
+    let mut rx = fans.last().unwrap().views();
+    let mut seen: Vec<(Duration, u64, u64)> = Vec::new();
+    loop {
+        tokio::select! {
+            changed = rx.changed() => changed.unwrap(),
+            _ = tokio::time::sleep_until(end) => break,
+        }
+        if let FanPhase::Queued {
+            ahead, eta_secs, ..
+        } = rx.borrow_and_update().phase
+        {
+            seen.push((start.elapsed(), ahead, eta_secs));
+        }
+    }
+    cancel.cancel();
+    task.await.unwrap();
+
+    // A new position once a second, not more.
+    assert!(seen.len() >= 19, "{seen:?}");
+    for w in seen.windows(2) {
+        assert!(w[1].0 - w[0].0 >= Duration::from_secs(1), "{seen:?}");
+        assert!(w[1].1 < w[0].1, "ahead fell every second: {seen:?}");
+    }
+    // Ten admitted a second, and the estimated wait says so.
+    let (first, last) = (seen[0], seen[seen.len() - 1]);
+    let per_sec = (first.1 - last.1) as f64 / (last.0 - first.0).as_secs_f64();
+    assert!(
+        (9.0..=11.0).contains(&per_sec),
+        "{per_sec} a second: {seen:?}"
+    );
+    let expected = last.1 as f64 / 10.0;
+    assert!(
+        (last.2 as f64 - expected).abs() <= expected * 0.1 + 1.0,
+        "eta {} s for {} ahead",
+        last.2,
+        last.1
+    );
 }

@@ -1,0 +1,353 @@
+//! One event's queue as one replica sees it: a local order-statistics view fed by the
+//! store's change log, and the fans whose sockets this replica holds.
+//!
+//! Per tick the room reads the change log once, runs the admission step once and,
+//! once a second, recomputes people-ahead for its own fans — so the store round-trips
+//! per tick do not grow with the number of waiting fans.
+//!
+//! - `mod.rs`, [`Room`]: the thin async API; store calls happen with no lock held.
+//! - `state.rs`, `RoomState`: the pure state machine the store's answers are fed to.
+//! - `fans.rs`: the local fan registry.
+//! - `admit.rs`: purchase tokens for admitted fans.
+//! - `sync.rs`: reading the change log, and putting back what a store lost.
+//! - [`driver`]: the loop, on tokio time.
+//!
+//! The state lock is a `std::sync::Mutex`: critical sections are map and Fenwick
+//! operations with no `.await` inside.
+
+mod admit;
+pub mod driver;
+mod fans;
+mod state;
+mod sync;
+
+#[cfg(test)]
+mod props;
+
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use tokio::sync::watch;
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+
+pub use driver::Cadence;
+pub use state::DEFAULT_RATE_PER_MINUTE;
+
+use self::admit::Signer;
+use self::driver::Driven;
+use self::state::RoomState;
+use crate::clock::Clock;
+use crate::fan::{FanPhase, FanView};
+use crate::seats::SeatStore;
+use crate::store::{QueueStore, StoreError, TicketState, TicketStatus};
+use crate::token::SigningKeys;
+use crate::{EventId, QueueConfig, TicketId, UserId};
+
+/// What the room needs to know about its event besides the store's configuration.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RoomInfo {
+    pub event: EventId,
+    /// `max_seats` claim of the purchase tokens.
+    pub max_seats: u32,
+}
+
+/// One event's queue on this replica.
+pub struct Room {
+    event: EventId,
+    store: Arc<dyn QueueStore>,
+    signer: Signer,
+    clock: Arc<dyn Clock>,
+    /// Seat counts decide whether the event is sold out (no seat free).
+    seats: Option<Arc<dyn SeatStore>>,
+    state: Mutex<RoomState>,
+    /// When the last position push began (µs after `epoch`; 0: never), so sockets can
+    /// tell how long a tick took to reach them.
+    epoch: Instant,
+    pushed_at_us: AtomicU64,
+    /// Sockets open here (a fan may have several): one per live [`FanHandle`].
+    sockets: AtomicUsize,
+}
+
+/// A socket's subscription to its fan's view. Dropping it disconnects the socket; the
+/// last socket of a fan to go starts the reconnect grace period.
+pub struct FanHandle {
+    room: Arc<Room>,
+    user: UserId,
+    rx: watch::Receiver<FanView>,
+}
+
+impl FanHandle {
+    pub fn user(&self) -> UserId {
+        self.user
+    }
+    pub fn room(&self) -> &Arc<Room> {
+        &self.room
+    }
+    /// The receiver of the fan's view (clone it to await changes).
+    pub fn views(&self) -> watch::Receiver<FanView> {
+        self.rx.clone()
+    }
+}
+
+impl Drop for FanHandle {
+    fn drop(&mut self) {
+        self.room.disconnect(self.user);
+    }
+}
+
+impl Room {
+    /// A room for `info`, knowing the event's configuration from the start (the store's
+    /// copy replaces it at the first sync).
+    pub fn new(
+        info: RoomInfo,
+        config: Option<QueueConfig>,
+        store: Arc<dyn QueueStore>,
+        seats: Option<Arc<dyn SeatStore>>,
+        keys: SigningKeys,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
+        let now = Instant::now();
+        Self {
+            event: info.event,
+            store,
+            seats,
+            signer: Signer::new(info.event, keys, info.max_seats),
+            clock,
+            state: Mutex::new(RoomState::new(config, now)),
+            epoch: now,
+            pushed_at_us: AtomicU64::new(0),
+            sockets: AtomicUsize::new(0),
+        }
+    }
+
+    /// Time since the last position push began (`None` before the first): a socket
+    /// that has just written its `position` message learns how long the tick took to
+    /// reach it.
+    pub fn since_push(&self) -> Option<Duration> {
+        let at = self.pushed_at_us.load(Ordering::Relaxed);
+        (at != 0).then(|| {
+            self.epoch
+                .elapsed()
+                .saturating_sub(Duration::from_micros(at))
+        })
+    }
+
+    pub fn event(&self) -> EventId {
+        self.event
+    }
+
+    pub fn set_max_seats(&self, max_seats: u32) {
+        self.signer.set_max_seats(max_seats);
+    }
+
+    /// The configuration last read from the store.
+    pub fn config(&self) -> Option<QueueConfig> {
+        self.lock().config
+    }
+
+    /// Number of fans with a socket on this replica.
+    pub fn local_fans(&self) -> usize {
+        self.lock().fans.len()
+    }
+
+    /// Number of queue sockets open on this replica (a fan with two tabs counts
+    /// twice). Lock-free: admin stats read it every second.
+    pub fn local_sockets(&self) -> usize {
+        self.sockets.load(Ordering::Relaxed)
+    }
+
+    /// Whether the event has no free seat, as of the last admission step.
+    pub fn sold_out(&self) -> bool {
+        self.lock().sold_out
+    }
+
+    /// Registers a socket for `user`. The first socket of a fan who already holds a
+    /// waiting ticket resumes it (same ticket, same place, fresh grace); an admitted
+    /// fan gets the purchase token again.
+    pub async fn connect(self: &Arc<Self>, user: UserId) -> Result<FanHandle, StoreError> {
+        let (handle, first) = self.attach(user);
+        if first {
+            self.resume(user).await?;
+        }
+        Ok(handle)
+    }
+
+    /// Registers a socket for `user` without reading the store; `true` when it is the
+    /// fan's only socket here, which should then either [`Self::resume`] or
+    /// [`Self::join`] (a join answers everything a resume would, in one store call).
+    pub fn attach(self: &Arc<Self>, user: UserId) -> (FanHandle, bool) {
+        let (rx, first) = self.lock().attach(user);
+        self.sockets.fetch_add(1, Ordering::Relaxed);
+        let handle = FanHandle {
+            room: Arc::clone(self),
+            user,
+            rx,
+        };
+        (handle, first)
+    }
+
+    /// Picks up the ticket `user` may already hold: a waiting one is resumed (same
+    /// ticket, same place, fresh grace), an admitted fan gets its purchase token again.
+    pub async fn resume(&self, user: UserId) -> Result<(), StoreError> {
+        match self.store.status(self.event, user).await? {
+            Some(TicketStatus {
+                state: TicketState::Prequeue | TicketState::Queued { .. },
+                ..
+            }) => self.join(user).await,
+            Some(status) if status.state != TicketState::Left => {
+                self.apply_status(user, status);
+                Ok(())
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Joins the queue (idempotent: a second tab or a reconnect gets the same ticket).
+    pub async fn join(&self, user: UserId) -> Result<(), StoreError> {
+        let ticket = TicketId::new();
+        let status = match self.store.join(self.event, user, &ticket).await {
+            Err(StoreError::UnknownEvent) => {
+                // The store lost the event (Redis restarted empty): put it and our
+                // waiting fans back before this fan joins behind them.
+                self.lock().lost = true;
+                self.restore().await?;
+                self.lock().synced = false;
+                self.store.join(self.event, user, &ticket).await?
+            }
+            other => other?,
+        };
+        tracing::debug!(event = %self.event, %user, ?status, "joined");
+        self.apply_status(user, status);
+        Ok(())
+    }
+
+    /// Leaves the queue on request. An admitted fan is not affected.
+    pub async fn leave(&self, user: UserId) -> Result<(), StoreError> {
+        if self.store.leave(self.event, user).await? {
+            self.lock().left(user);
+        }
+        Ok(())
+    }
+
+    /// The fan's phase straight from the store (the polling fallback), without
+    /// registering a socket.
+    pub async fn describe(&self, user: UserId) -> Result<FanPhase, StoreError> {
+        let Some(status) = self.store.status(self.event, user).await? else {
+            return Ok(FanPhase::Idle);
+        };
+        let now_ms = self.clock.now_ms();
+        Ok(self
+            .lock()
+            .describe(user, status, now_ms, Instant::now(), &self.signer))
+    }
+
+    fn disconnect(&self, user: UserId) {
+        self.sockets.fetch_sub(1, Ordering::Relaxed);
+        let waiting = self.lock().fans.detach(user);
+        if waiting == Some(true) {
+            // The grace period runs from the moment the last socket closed.
+            let (store, event) = (Arc::clone(&self.store), self.event);
+            if let Ok(rt) = tokio::runtime::Handle::try_current() {
+                rt.spawn(async move {
+                    if let Err(error) = store.touch(event, &[user]).await {
+                        tracing::warn!(%error, %event, "presence update on disconnect failed");
+                    }
+                });
+            }
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, RoomState> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Puts a ticket status from the store into the fan's view.
+    fn apply_status(&self, user: UserId, status: TicketStatus) {
+        let now_ms = self.clock.now_ms();
+        self.lock()
+            .apply_status(user, status, now_ms, Instant::now(), &self.signer);
+    }
+
+    /// Recomputes people-ahead and the estimated wait of every local waiting fan and
+    /// pushes the ones that changed; ends sessions whose time ran out.
+    pub fn push_positions(&self) {
+        let began = u64::try_from(self.epoch.elapsed().as_micros()).unwrap_or(u64::MAX);
+        self.pushed_at_us.store(began.max(1), Ordering::Relaxed);
+        let now_ms = self.clock.now_ms();
+        self.lock().push(now_ms, Instant::now());
+    }
+
+    /// Presence heartbeat for every local fan still waiting.
+    pub async fn heartbeat(&self) -> Result<(), StoreError> {
+        let users = self.lock().fans.waiting();
+        if users.is_empty() {
+            return Ok(());
+        }
+        self.store.touch(self.event, &users).await
+    }
+
+    /// Opens the sale when due, then runs one admission step.
+    pub async fn step(&self) -> Result<(), StoreError> {
+        let (opened, starts_at) = {
+            let st = self.lock();
+            (st.opened, st.config.map(|c| c.starts_at_ms))
+        };
+        let Some(starts_at) = starts_at else {
+            return Ok(());
+        };
+        let due = !opened && self.clock.now_ms() >= starts_at;
+        if due && self.store.open(self.event, rand::random()).await? {
+            tracing::info!(event = %self.event, "sale opened; pre-queue shuffled");
+        }
+        let counts = match &self.seats {
+            Some(seats) => match seats.seat_counts(self.event).await {
+                Ok(c) => Some(c),
+                Err(StoreError::UnknownEvent) => None, // seats not loaded yet
+                Err(e) => return Err(e),
+            },
+            None => None,
+        };
+        let sold_out = counts.is_some_and(|c| c.capacity > 0 && c.free() == 0);
+        {
+            let mut st = self.lock();
+            st.available = counts.map(|c| c.free());
+            if st.sold_out != sold_out {
+                tracing::info!(event = %self.event, sold_out, "availability changed");
+                st.sold_out = sold_out;
+                st.refresh_flags();
+            }
+        }
+        // Sold out: keep the housekeeping, admit nobody until holds lapse.
+        self.store.admit(self.event, sold_out.then_some(0)).await?;
+        Ok(())
+    }
+
+    /// The room's loop ([`driver::run`]): sync, admit and push positions on their
+    /// cadences until `cancel`.
+    pub async fn run(self: Arc<Self>, cadence: Cadence, cancel: CancellationToken) {
+        driver::run(&*self, cadence, cancel).await;
+    }
+}
+
+impl Driven for Room {
+    fn event(&self) -> EventId {
+        self.event
+    }
+    async fn sync(&self) -> Result<(), StoreError> {
+        Room::sync(self).await
+    }
+    async fn step(&self) -> Result<(), StoreError> {
+        Room::step(self).await
+    }
+    fn push_positions(&self) {
+        Room::push_positions(self);
+    }
+    async fn heartbeat(&self) -> Result<(), StoreError> {
+        Room::heartbeat(self).await
+    }
+    fn heartbeat_cap(&self) -> Option<Duration> {
+        self.config().map(|c| Duration::from_millis(c.grace_ms / 4))
+    }
+}

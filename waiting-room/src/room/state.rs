@@ -1,0 +1,405 @@
+//! One event's queue as one replica sees it, as a pure state machine: the local
+//! order-statistics view, the event's flags, the admission pace and the local fans.
+//!
+//! Nothing here is async or reads a clock: store answers come in as [`Change`]s and
+//! [`TicketStatus`]es, time as arguments (`now_ms`, the wall clock, for session
+//! expiry; `at`, tokio's monotonic clock, for the pace), and purchase tokens from an
+//! [`Admit`]. The room ([`super::Room`]) owns it behind a lock and does the I/O.
+
+use tokio::time::Instant;
+
+use super::admit::Admit;
+use super::fans::Fans;
+use crate::fan::{FanPhase, FanView};
+use crate::pace::{eta_secs, PaceMeter};
+use crate::position::PositionView;
+use crate::store::{Change, Cursor, QueueSnapshot, RestoredFan, TicketState, TicketStatus};
+use crate::{QueueConfig, UserId};
+
+/// The admission rate assumed for the estimated wait before the room has read the
+/// event's configuration.
+pub const DEFAULT_RATE_PER_MINUTE: u32 = 60;
+
+/// Whether `view` has read the log as far as the join of `seq`.
+fn covers(view: &PositionView, seq: u64) -> bool {
+    view.max_seq() >= seq
+}
+
+/// People ahead of the ticket `seq`, of whom the store or an earlier report counted
+/// `known`: the local view's count once it has caught up with `seq` (it no longer
+/// holds admitted or departed fans), and never more than `known`. The one place
+/// people-ahead is computed.
+fn people_ahead(view: &PositionView, seq: u64, known: u64) -> u64 {
+    if covers(view, seq) {
+        known.min(view.ahead(seq))
+    } else {
+        known
+    }
+}
+
+/// When the store lost the event, new joins are numbered from this far above the
+/// highest sequence number this replica saw: other replicas may have seen a few more
+/// joins (their views lag by up to a poll), and those fans must stay in front.
+const RESTORE_SEQ_MARGIN: u64 = 10_000;
+
+pub(crate) struct RoomState {
+    view: PositionView,
+    pub cursor: Cursor,
+    /// The view was loaded from a snapshot and follows the log.
+    pub synced: bool,
+    pub opened: bool,
+    pub sold_out: bool,
+    /// Free seats as of the last admission step (None: no seat store, or unknown yet).
+    pub available: Option<u32>,
+    pub config: Option<QueueConfig>,
+    pace: PaceMeter,
+    pub fans: Fans,
+    /// Fans whose status may have moved on before we registered them (a join that
+    /// raced the opening or its own admission): re-read on the next sync.
+    recheck: Vec<UserId>,
+    /// The store lost the event (it answered "unknown event" after we had read it):
+    /// the next reload re-seeds it and puts our waiting fans back.
+    pub lost: bool,
+}
+
+/// Store reads a batch of changes calls for, done by the room with the lock released.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub(crate) struct Followups {
+    /// The admission settings changed: re-read the configuration.
+    pub reload_config: bool,
+    /// Fans whose ticket status to re-read and apply.
+    pub statuses: Vec<UserId>,
+}
+
+/// What to put back into a store that lost the event ([`crate::store::Restore`]).
+#[derive(Debug)]
+pub(crate) struct RestorePlan {
+    pub config: QueueConfig,
+    pub opened: bool,
+    pub seq_floor: u64,
+    pub log_ordinal: u64,
+    pub fans: Vec<RestoredFan>,
+}
+
+impl RoomState {
+    /// A state knowing `config` (if any) and nothing of the queue yet; the pace is
+    /// measured from `at`.
+    pub fn new(config: Option<QueueConfig>, at: Instant) -> Self {
+        Self {
+            view: PositionView::default(),
+            cursor: Cursor::default(),
+            synced: false,
+            opened: false,
+            sold_out: false,
+            available: None,
+            config,
+            pace: PaceMeter::new(at),
+            fans: Fans::default(),
+            recheck: Vec::new(),
+            lost: false,
+        }
+    }
+
+    /// The event-wide flags of every fan's view: paused, sold out.
+    pub fn flags(&self) -> (bool, bool) {
+        (
+            self.config.is_some_and(|c| c.admission.paused),
+            self.sold_out,
+        )
+    }
+
+    /// Puts the event-wide flags (paused, sold out) into every local fan's view.
+    pub fn refresh_flags(&self) {
+        let (paused, sold_out) = self.flags();
+        for (_, fan) in self.fans.iter() {
+            fan.tx.send_if_modified(|v| {
+                let changed = (v.paused, v.sold_out) != (paused, sold_out);
+                (v.paused, v.sold_out) = (paused, sold_out);
+                changed
+            });
+        }
+    }
+
+    /// Adds a socket for `user`: its receiver, and whether it is the fan's only one.
+    /// Only this fan's view takes the event's flags, so a connect stays O(1) in the
+    /// number of fans here (refreshing every view made a crowd O(n²)).
+    pub fn attach(&mut self, user: UserId) -> (tokio::sync::watch::Receiver<FanView>, bool) {
+        let (paused, sold_out) = self.flags();
+        self.fans.attach(user, paused, sold_out)
+    }
+
+    /// The admission rate configured, for the estimated wait until one is measured.
+    fn rate_per_minute(&self) -> u32 {
+        self.config
+            .map_or(DEFAULT_RATE_PER_MINUTE, |c| c.admission.rate_per_minute)
+    }
+
+    /// The estimated wait in seconds with `ahead` fans in front, as of `at`.
+    fn eta(&mut self, ahead: u64, at: Instant) -> u64 {
+        let rate = self.rate_per_minute();
+        eta_secs(ahead, self.pace.per_sec(at), rate)
+    }
+
+    /// Takes the store's snapshot as the view (a first load, a lagged reader, a loss).
+    pub fn load(&mut self, config: QueueConfig, snap: QueueSnapshot) {
+        self.view.clear();
+        for seq in snap.seqs {
+            self.view.insert(seq);
+        }
+        self.cursor = snap.cursor;
+        self.opened = snap.opened;
+        self.config = Some(config);
+        self.synced = true;
+        self.refresh_flags();
+    }
+
+    /// Takes the fans to re-read before the next batch of changes.
+    pub fn take_rechecks(&mut self) -> Vec<UserId> {
+        std::mem::take(&mut self.recheck)
+    }
+
+    /// Applies one change-log entry; store reads it calls for go to `followups`.
+    pub fn apply(
+        &mut self,
+        change: Change,
+        now_ms: i64,
+        at: Instant,
+        admit: &impl Admit,
+        followups: &mut Followups,
+    ) {
+        match change {
+            Change::Joined { seq } => {
+                self.view.insert(seq);
+            }
+            Change::Opened { first, count } => {
+                self.view.insert_range(first, count);
+                self.opened = true;
+                followups.statuses.extend(self.fans.prequeued());
+            }
+            Change::Admitted {
+                seqs,
+                admitted_at_ms,
+                expires_at_ms,
+            } => {
+                self.pace.record(at, seqs.len() as u64);
+                for seq in seqs {
+                    self.view.remove(seq);
+                    let Some((user, fan)) = self.fans.take_seq(seq) else {
+                        continue;
+                    };
+                    let Some(ticket) = &fan.ticket else {
+                        fan.set_phase(FanPhase::Idle);
+                        continue;
+                    };
+                    let phase =
+                        admit.purchase_phase(user, ticket, admitted_at_ms, expires_at_ms, now_ms);
+                    if matches!(phase, FanPhase::Admitted { .. }) {
+                        fan.admitted_until = Some(expires_at_ms);
+                    }
+                    fan.set_phase(phase);
+                }
+            }
+            Change::Left { seqs } => {
+                for seq in seqs {
+                    self.view.remove(seq);
+                    if let Some((_, fan)) = self.fans.take_seq(seq) {
+                        fan.set_phase(FanPhase::Left);
+                    }
+                }
+            }
+            Change::Settings => followups.reload_config = true,
+        }
+    }
+
+    /// Puts a ticket status from the store into the view of local fan `user`.
+    pub fn apply_status(
+        &mut self,
+        user: UserId,
+        status: TicketStatus,
+        now_ms: i64,
+        at: Instant,
+        admit: &impl Admit,
+    ) {
+        if self.fans.get(&user).is_none() {
+            return;
+        }
+        self.fans.clear_seq(user);
+        let fan = self.fans.get_mut(&user).expect("checked above");
+        if fan.ticket.as_ref() != Some(&status.ticket) {
+            fan.ahead = u64::MAX; // a new ticket starts a new place
+        }
+        fan.ticket = Some(status.ticket.clone());
+        let starts_at_ms = self.config.map_or(0, |c| c.starts_at_ms);
+        let phase = match status.state {
+            TicketState::Prequeue => {
+                if self.opened {
+                    self.recheck.push(user); // the opening's follow-up did not include us
+                }
+                FanPhase::Prequeue {
+                    ticket: status.ticket,
+                    starts_at_ms,
+                }
+            }
+            TicketState::Queued { seq, ahead } => {
+                self.fans.set_seq(user, seq);
+                if covers(&self.view, seq) && !self.view.contains(seq) {
+                    self.recheck.push(user); // admitted or gone before we registered
+                }
+                let ahead = people_ahead(&self.view, seq, ahead);
+                let fan = self.fans.get_mut(&user).expect("checked above");
+                let ahead = fan.lower_ahead(ahead);
+                FanPhase::Queued {
+                    ticket: status.ticket,
+                    ahead,
+                    eta_secs: self.eta(ahead, at),
+                }
+            }
+            TicketState::Admitted {
+                admitted_at_ms,
+                expires_at_ms,
+                ..
+            } => {
+                let fan = self.fans.get_mut(&user).expect("checked above");
+                let phase = admit.purchase_phase(
+                    user,
+                    &status.ticket,
+                    admitted_at_ms,
+                    expires_at_ms,
+                    now_ms,
+                );
+                if matches!(phase, FanPhase::Admitted { .. }) {
+                    fan.admitted_until = Some(expires_at_ms);
+                }
+                phase
+            }
+            TicketState::Left => FanPhase::Left,
+        };
+        if let Some(fan) = self.fans.get(&user) {
+            fan.set_phase(phase);
+        }
+    }
+
+    /// The phase a ticket status shows, without registering anyone (the polling
+    /// fallback).
+    pub fn describe(
+        &mut self,
+        user: UserId,
+        status: TicketStatus,
+        now_ms: i64,
+        at: Instant,
+        admit: &impl Admit,
+    ) -> FanPhase {
+        match status.state {
+            TicketState::Prequeue => FanPhase::Prequeue {
+                ticket: status.ticket,
+                starts_at_ms: self.config.map_or(0, |c| c.starts_at_ms),
+            },
+            TicketState::Queued { seq, ahead } => {
+                let ahead = people_ahead(&self.view, seq, ahead);
+                FanPhase::Queued {
+                    ticket: status.ticket,
+                    ahead,
+                    eta_secs: self.eta(ahead, at),
+                }
+            }
+            TicketState::Admitted {
+                admitted_at_ms,
+                expires_at_ms,
+                ..
+            } => admit.purchase_phase(user, &status.ticket, admitted_at_ms, expires_at_ms, now_ms),
+            TicketState::Left => FanPhase::Left,
+        }
+    }
+
+    /// The fan left on request: out of the queue here too.
+    pub fn left(&mut self, user: UserId) {
+        self.fans.clear_seq(user);
+        if let Some(fan) = self.fans.get(&user) {
+            fan.set_phase(FanPhase::Left);
+        }
+    }
+
+    /// Recomputes people-ahead and the estimated wait of every local waiting fan and
+    /// pushes the ones that changed; ends sessions whose time ran out (`now_ms`).
+    pub fn push(&mut self, now_ms: i64, at: Instant) {
+        let pace = self.pace.per_sec(at);
+        let rate = self.rate_per_minute();
+        let available = self.available;
+        for fan in self.fans.values_mut() {
+            fan.tx.send_if_modified(|v| {
+                let changed = v.available != available;
+                v.available = available;
+                changed
+            });
+            if let Some(seq) = fan.seq {
+                if !covers(&self.view, seq) {
+                    continue; // our view has not caught up with this join yet
+                }
+                let ahead = fan.lower_ahead(people_ahead(&self.view, seq, fan.ahead));
+                let eta = eta_secs(ahead, pace, rate);
+                fan.tx.send_if_modified(|v| match &mut v.phase {
+                    FanPhase::Queued {
+                        ahead: a,
+                        eta_secs: e,
+                        ..
+                    } if (*a, *e) != (ahead, eta) => {
+                        (*a, *e) = (ahead, eta);
+                        true
+                    }
+                    _ => false,
+                });
+            } else if fan.admitted_until.is_some_and(|t| t <= now_ms) {
+                fan.admitted_until = None;
+                fan.set_phase(FanPhase::Expired);
+            }
+        }
+    }
+
+    /// What to put back if the store lost the event: this replica's waiting fans with
+    /// their tickets and sequence numbers, and where new sequence numbers and log
+    /// entries must start. `None` before the configuration is known.
+    pub fn restore_plan(&self) -> Option<RestorePlan> {
+        let config = self.config?;
+        let fans: Vec<RestoredFan> = self
+            .fans
+            .iter()
+            .filter_map(|(user, fan)| {
+                let ticket = fan.ticket.clone()?;
+                let waiting = match &fan.tx.borrow().phase {
+                    FanPhase::Queued { .. } => fan.seq.is_some(),
+                    FanPhase::Prequeue { .. } => true,
+                    _ => false,
+                };
+                waiting.then_some(RestoredFan {
+                    user: *user,
+                    ticket,
+                    seq: fan.seq,
+                })
+            })
+            .collect();
+        let seen = fans
+            .iter()
+            .filter_map(|f| f.seq)
+            .max()
+            .unwrap_or(0)
+            .max(self.view.max_seq());
+        let seq_floor = if self.lost && seen > 0 {
+            seen + RESTORE_SEQ_MARGIN
+        } else {
+            seen
+        };
+        let log_ordinal = self
+            .cursor
+            .0
+            .strip_prefix("0-")
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(0);
+        Some(RestorePlan {
+            config,
+            opened: self.opened,
+            seq_floor,
+            log_ordinal,
+            fans,
+        })
+    }
+}
