@@ -264,7 +264,10 @@ mod tests {
     #[test]
     fn label_values_are_escaped() {
         let m = Metrics::new();
-        m.http.observe("/odd/\"quoted\"/back\\slash/line\nfeed", Duration::from_millis(2));
+        m.http.observe(
+            "/odd/\"quoted\"/back\\slash/line\nfeed",
+            Duration::from_millis(2),
+        );
         let text = m.render(&[]);
         let escaped = r#"/odd/\"quoted\"/back\\slash/line\nfeed"#;
         assert!(
@@ -294,7 +297,8 @@ mod tests {
     fn the_whole_text_parses() {
         let m = Metrics::new();
         m.position_fanout.observe(Duration::from_millis(12));
-        m.http.observe("/api/v1/events/{id}", Duration::from_millis(3));
+        m.http
+            .observe("/api/v1/events/{id}", Duration::from_millis(3));
         Metrics::inc(&m.rate_limited);
         let text = m.render(&[("floodgate_queue_sockets", "Sockets open.", 4.0)]);
         let scrape = Scrape::parse(&text).unwrap_or_else(|e| panic!("{e:?} in {text}"));

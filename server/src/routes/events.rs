@@ -3,9 +3,9 @@
 
 use axum::extract::State;
 use axum::Json;
+use serde_json::{json, Value};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
-use serde_json::{json, Value};
 use waiting_room::clock::now_ms;
 
 use crate::error::ApiError;

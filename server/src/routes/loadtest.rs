@@ -7,9 +7,9 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
+use serde::{Deserialize, Serialize};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
-use serde::{Deserialize, Serialize};
 use waiting_room::clock::now_ms;
 use waiting_room::UserId;
 

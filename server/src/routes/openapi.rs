@@ -37,8 +37,16 @@ pub fn document() -> Result<Value, Vec<String>> {
     let mut generated = serde_json::to_value(generated).map_err(|e| vec![e.to_string()])?;
     // Every body the API takes is required (`AppJson` refuses an empty one); utoipa
     // cannot tell that from a schema reference.
-    for item in generated["paths"].as_object_mut().into_iter().flat_map(|p| p.values_mut()) {
-        for op in item.as_object_mut().into_iter().flat_map(|m| m.values_mut()) {
+    for item in generated["paths"]
+        .as_object_mut()
+        .into_iter()
+        .flat_map(|p| p.values_mut())
+    {
+        for op in item
+            .as_object_mut()
+            .into_iter()
+            .flat_map(|m| m.values_mut())
+        {
             if let Some(body) = op.get_mut("requestBody").and_then(Value::as_object_mut) {
                 body.insert("required".into(), Value::Bool(true));
             }
@@ -89,13 +97,17 @@ fn lay_prose(mut doc: Value, prose: Value) -> Result<Value, Vec<String>> {
     {
         for (name, scheme) in schemes {
             if doc["components"]["securitySchemes"].get(name).is_none() {
-                errors.push(format!("security scheme {name} is not declared in the code"));
+                errors.push(format!(
+                    "security scheme {name} is not declared in the code"
+                ));
             }
             let words_only = scheme
                 .as_object()
                 .is_some_and(|s| s.keys().all(|k| k == "description"));
             if !words_only {
-                errors.push(format!("security scheme {name}: prose may only describe it"));
+                errors.push(format!(
+                    "security scheme {name}: prose may only describe it"
+                ));
             }
         }
     }
@@ -160,9 +172,7 @@ fn lay_operation(op: &mut Value, id: &str, words: Value, errors: &mut Vec<String
     }
     if let Some(Value::Object(responses)) = words.remove("responses") {
         for (status, response) in responses {
-            let slot = op
-                .get_mut("responses")
-                .and_then(|r| r.get_mut(&status));
+            let slot = op.get_mut("responses").and_then(|r| r.get_mut(&status));
             match slot {
                 Some(slot) if response.get("$ref").is_some() => *slot = response,
                 Some(slot) => merge(slot, response),

@@ -18,7 +18,12 @@ async fn every_documented_operation_is_served(backend: Backend) {
     let Some(app) = spawn_app(backend).await else {
         return;
     };
-    let resp = app.http.get(app.url("/api/v1/openapi.json")).send().await.unwrap();
+    let resp = app
+        .http
+        .get(app.url("/api/v1/openapi.json"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(resp.status(), StatusCode::OK);
     assert_eq!(resp.headers()["content-type"], "application/json");
     let doc: Value = resp.json().await.unwrap();
@@ -96,7 +101,9 @@ async fn metrics_text_parses_and_each_app_counts_its_own(backend: Backend) {
         .iter()
         .find(|s| {
             s.value.value_type == ValueType::Count
-                && s.labels.iter().any(|l| l.key == "route" && l.value == "/api/v1/time")
+                && s.labels
+                    .iter()
+                    .any(|l| l.key == "route" && l.value == "/api/v1/time")
         })
         .unwrap_or_else(|| panic!("no /api/v1/time series in {text}"));
     assert_eq!(time_count.value.value.as_f64(), 3.0);
