@@ -1,97 +1,123 @@
 //! Process counters and histograms, rendered as Prometheus text at `/metrics`.
+//!
+//! Backed by the `metrics` facade and `metrics-exporter-prometheus`, with a recorder per
+//! app rather than the process-global one: every [`Metrics`] (one per `AppState`) owns
+//! its own [`PrometheusRecorder`] and registers its handles on it directly, so several
+//! servers in one process (the API tests start many) never count into each other. The
+//! global `metrics::counter!` macros are not used for that reason.
 
 use std::collections::HashMap;
-use std::fmt::Write;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
-#[derive(Default)]
-pub struct Metrics {
-    pub http_errors_5xx: AtomicU64,
-    pub queue_joins: AtomicU64,
-    pub queue_messages_in: AtomicU64,
-    pub queue_bad_messages: AtomicU64,
-    pub rate_limited: AtomicU64,
-    /// From a room's position push to the `position` message written on a socket.
-    pub position_fanout: Histogram,
-    /// Time to answer HTTP requests, per route template.
-    pub http: RouteTimes,
-}
+use metrics::{Counter, Gauge, Key, KeyName, Label, Metadata, Recorder, SharedString};
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle, PrometheusRecorder};
 
 /// Upper bounds (seconds) of every histogram's buckets.
 const BUCKETS: [f64; 14] = [
     0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 0.75, 1.0, 1.5, 2.5, 5.0,
 ];
 
-/// A Prometheus histogram with fixed buckets, lock-free, plus the largest value seen.
-pub struct Histogram {
-    buckets: [AtomicU64; BUCKETS.len()],
-    count: AtomicU64,
-    sum_us: AtomicU64,
-    max_us: AtomicU64,
+/// Histogram samples wait in the recorder until a scrape folds them into buckets; past
+/// this many since the last fold, the observer folds them itself, so a server nobody
+/// scrapes does not keep every sample.
+const FOLD_EVERY: u64 = 1 << 16;
+
+const FANOUT: &str = "floodgate_position_fanout_seconds";
+const FANOUT_MAX: &str = "floodgate_position_fanout_seconds_max";
+const HTTP_SECONDS: &str = "floodgate_http_request_seconds";
+
+static METADATA: Metadata<'static> =
+    Metadata::new(module_path!(), metrics::Level::INFO, Some(module_path!()));
+
+pub struct Metrics {
+    recorder: Arc<Recording>,
+    pub http_errors_5xx: Counter,
+    pub queue_joins: Counter,
+    pub queue_messages_in: Counter,
+    pub queue_bad_messages: Counter,
+    pub rate_limited: Counter,
+    /// From a room's position push to the `position` message written on a socket.
+    pub position_fanout: Histogram,
+    /// Time to answer HTTP requests, per route template.
+    pub http: RouteTimes,
 }
 
-impl Default for Histogram {
-    fn default() -> Self {
+/// This app's recorder, the handle that renders it, and the count of samples not yet
+/// folded into buckets.
+struct Recording {
+    recorder: PrometheusRecorder,
+    handle: PrometheusHandle,
+    unfolded: AtomicU64,
+}
+
+impl Recording {
+    fn new() -> Self {
+        let recorder = PrometheusBuilder::new()
+            .set_buckets(&BUCKETS)
+            .expect("the bucket list is not empty")
+            .build_recorder();
+        let handle = recorder.handle();
         Self {
-            buckets: std::array::from_fn(|_| AtomicU64::new(0)),
-            count: AtomicU64::new(0),
-            sum_us: AtomicU64::new(0),
-            max_us: AtomicU64::new(0),
+            recorder,
+            handle,
+            unfolded: AtomicU64::new(0),
         }
     }
+
+    fn counter(&self, name: &'static str, help: &'static str) -> Counter {
+        self.recorder.describe_counter(
+            KeyName::from_const_str(name),
+            None,
+            SharedString::const_str(help),
+        );
+        self.recorder
+            .register_counter(&Key::from_static_name(name), &METADATA)
+    }
+
+    fn gauge(&self, name: &str, help: &str) -> Gauge {
+        self.recorder.describe_gauge(
+            KeyName::from(name.to_owned()),
+            None,
+            SharedString::from(help.to_owned()),
+        );
+        self.recorder
+            .register_gauge(&Key::from_name(name.to_owned()), &METADATA)
+    }
+
+    fn histogram(&self, key: &Key) -> metrics::Histogram {
+        self.recorder.register_histogram(key, &METADATA)
+    }
+
+    fn sampled(&self) {
+        if self.unfolded.fetch_add(1, Ordering::Relaxed) % FOLD_EVERY == FOLD_EVERY - 1 {
+            self.handle.run_upkeep();
+        }
+    }
+}
+
+/// A Prometheus histogram with fixed buckets, plus the largest value seen (rendered as
+/// its own `_max` gauge).
+pub struct Histogram {
+    recorder: Arc<Recording>,
+    inner: metrics::Histogram,
+    max_us: AtomicU64,
 }
 
 impl Histogram {
     pub fn observe(&self, value: Duration) {
-        let secs = value.as_secs_f64();
-        // Counts per bucket are not cumulative here; rendering accumulates them.
-        if let Some(i) = BUCKETS.iter().position(|b| secs <= *b) {
-            self.buckets[i].fetch_add(1, Ordering::Relaxed);
-        }
+        self.inner.record(value.as_secs_f64());
         let us = u64::try_from(value.as_micros()).unwrap_or(u64::MAX);
-        self.count.fetch_add(1, Ordering::Relaxed);
-        self.sum_us.fetch_add(us, Ordering::Relaxed);
         self.max_us.fetch_max(us, Ordering::Relaxed);
-    }
-
-    fn render(&self, out: &mut String, name: &str, help: &str) {
-        let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} histogram");
-        self.render_series(out, name, "");
-        let max = self.max_us.load(Ordering::Relaxed) as f64 / 1e6;
-        let _ = writeln!(
-            out,
-            "# HELP {name}_max Largest value observed.\n# TYPE {name}_max gauge\n{name}_max {max}"
-        );
-    }
-}
-
-impl Histogram {
-    /// One series' buckets, sum and count; `labels` is empty or `key="value",` pairs.
-    fn render_series(&self, out: &mut String, name: &str, labels: &str) {
-        let mut cumulative = 0;
-        for (bound, n) in BUCKETS.iter().zip(&self.buckets) {
-            cumulative += n.load(Ordering::Relaxed);
-            let _ = writeln!(out, "{name}_bucket{{{labels}le=\"{bound}\"}} {cumulative}");
-        }
-        let count = self.count.load(Ordering::Relaxed);
-        let sum = self.sum_us.load(Ordering::Relaxed) as f64 / 1e6;
-        let _ = writeln!(out, "{name}_bucket{{{labels}le=\"+Inf\"}} {count}");
-        let set = labels.trim_end_matches(',');
-        let set = if set.is_empty() {
-            String::new()
-        } else {
-            format!("{{{set}}}")
-        };
-        let _ = writeln!(out, "{name}_sum{set} {sum}\n{name}_count{set} {count}");
+        self.recorder.sampled();
     }
 }
 
 /// A histogram per route template (a bounded set: the router's own paths).
-#[derive(Default)]
 pub struct RouteTimes {
-    routes: RwLock<HashMap<String, Arc<Histogram>>>,
+    recorder: Arc<Recording>,
+    routes: RwLock<HashMap<String, metrics::Histogram>>,
 }
 
 impl RouteTimes {
@@ -103,90 +129,90 @@ impl RouteTimes {
             .get(route)
             .cloned();
         let histogram = known.unwrap_or_else(|| {
+            let key = Key::from_parts(HTTP_SECONDS, vec![Label::new("route", route.to_owned())]);
             self.routes
                 .write()
                 .unwrap_or_else(|e| e.into_inner())
                 .entry(route.to_owned())
-                .or_default()
+                .or_insert_with(|| self.recorder.histogram(&key))
                 .clone()
         });
-        histogram.observe(took);
+        histogram.record(took.as_secs_f64());
+        self.recorder.sampled();
     }
+}
 
-    fn render(&self, out: &mut String, name: &str, help: &str) {
-        let routes = self.routes.read().unwrap_or_else(|e| e.into_inner());
-        let mut names: Vec<&String> = routes.keys().collect();
-        names.sort();
-        let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} histogram");
-        for route in names {
-            let labels = format!("route=\"{}\",", route.replace('"', "'"));
-            routes[route].render_series(out, name, &labels);
-        }
+impl Default for Metrics {
+    fn default() -> Self {
+        Self::new()
     }
 }
 
 impl Metrics {
-    pub fn inc(counter: &AtomicU64) {
-        counter.fetch_add(1, Ordering::Relaxed);
+    pub fn new() -> Self {
+        let recorder = Arc::new(Recording::new());
+        let r = &recorder;
+        let fanout = Key::from_static_name(FANOUT);
+        r.recorder.describe_histogram(
+            KeyName::from_const_str(FANOUT),
+            None,
+            SharedString::const_str(
+                "From a room's position push to its position message written on a socket.",
+            ),
+        );
+        r.recorder.describe_histogram(
+            KeyName::from_const_str(HTTP_SECONDS),
+            None,
+            SharedString::const_str(
+                "Time to answer an HTTP request (WebSockets: the upgrade), by route.",
+            ),
+        );
+        Self {
+            http_errors_5xx: r.counter("floodgate_http_5xx_total", "Responses with a 5xx status."),
+            queue_joins: r.counter("floodgate_queue_joins_total", "Join messages handled."),
+            queue_messages_in: r.counter(
+                "floodgate_queue_messages_in_total",
+                "Frames received on queue sockets.",
+            ),
+            queue_bad_messages: r.counter(
+                "floodgate_queue_bad_messages_total",
+                "Frames answered with an error.",
+            ),
+            rate_limited: r.counter("floodgate_rate_limited_total", "Requests refused with 429."),
+            position_fanout: Histogram {
+                recorder: recorder.clone(),
+                inner: r.histogram(&fanout),
+                max_us: AtomicU64::new(0),
+            },
+            http: RouteTimes {
+                recorder: recorder.clone(),
+                routes: RwLock::default(),
+            },
+            recorder,
+        }
+    }
+
+    pub fn inc(counter: &Counter) {
+        counter.increment(1);
     }
 
     /// Prometheus exposition text; `gauges` are (name, help, value) read at scrape time.
     pub fn render(&self, gauges: &[(&str, &str, f64)]) -> String {
-        let mut out = String::new();
-        let counters = [
-            (
-                "floodgate_queue_joins_total",
-                "Join messages handled.",
-                &self.queue_joins,
-            ),
-            (
-                "floodgate_queue_messages_in_total",
-                "Frames received on queue sockets.",
-                &self.queue_messages_in,
-            ),
-            (
-                "floodgate_queue_bad_messages_total",
-                "Frames answered with an error.",
-                &self.queue_bad_messages,
-            ),
-            (
-                "floodgate_rate_limited_total",
-                "Requests refused with 429.",
-                &self.rate_limited,
-            ),
-            (
-                "floodgate_http_5xx_total",
-                "Responses with a 5xx status.",
-                &self.http_errors_5xx,
-            ),
-        ];
-        for (name, help, c) in counters {
-            let _ = writeln!(
-                out,
-                "# HELP {name} {help}\n# TYPE {name} counter\n{name} {}",
-                c.load(Ordering::Relaxed)
-            );
+        for (name, help, value) in gauges {
+            self.recorder.gauge(name, help).set(*value);
         }
-        for (name, help, v) in gauges {
-            let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} gauge\n{name} {v}");
-        }
-        self.position_fanout.render(
-            &mut out,
-            "floodgate_position_fanout_seconds",
-            "From a room's position push to its position message written on a socket.",
-        );
-        self.http.render(
-            &mut out,
-            "floodgate_http_request_seconds",
-            "Time to answer an HTTP request (WebSockets: the upgrade), by route.",
-        );
-        out
+        let max = self.position_fanout.max_us.load(Ordering::Relaxed) as f64 / 1e6;
+        self.recorder
+            .gauge(FANOUT_MAX, "Largest value observed.")
+            .set(max);
+        self.recorder.handle.render()
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use prom_text_format_parser::{Scrape, Type, ValueType};
 
     #[test]
     fn histogram_renders_cumulative_buckets_sum_count_and_max() {
@@ -214,5 +240,88 @@ mod tests {
         assert_eq!(line("floodgate_position_fanout_seconds_count"), "6");
         assert_eq!(line("floodgate_position_fanout_seconds_sum"), "7.946");
         assert_eq!(line("floodgate_position_fanout_seconds_max "), "7");
+    }
+
+    /// Two apps' metrics in one process count apart (no process-global recorder).
+    #[test]
+    fn each_app_counts_on_its_own() {
+        let (a, b) = (Metrics::new(), Metrics::new());
+        Metrics::inc(&a.queue_joins);
+        Metrics::inc(&a.queue_joins);
+        Metrics::inc(&b.queue_joins);
+        let joins = |m: &Metrics| {
+            m.render(&[])
+                .lines()
+                .find_map(|l| l.strip_prefix("floodgate_queue_joins_total "))
+                .map(str::to_owned)
+        };
+        assert_eq!(joins(&a).as_deref(), Some("2"));
+        assert_eq!(joins(&b).as_deref(), Some("1"));
+    }
+
+    /// Label values are escaped as the text format asks (`\` `"` and line feed), and a
+    /// strict parser (which refuses any other escape or a raw quote) reads them.
+    #[test]
+    fn label_values_are_escaped() {
+        let m = Metrics::new();
+        m.http.observe(
+            "/odd/\"quoted\"/back\\slash/line\nfeed",
+            Duration::from_millis(2),
+        );
+        let text = m.render(&[]);
+        let escaped = r#"/odd/\"quoted\"/back\\slash/line\nfeed"#;
+        assert!(
+            text.contains(&format!(
+                "floodgate_http_request_seconds_count{{route=\"{escaped}\"}} 1\n"
+            )),
+            "{text}"
+        );
+        let scrape = Scrape::parse(&text).unwrap_or_else(|e| panic!("{e:?} in {text}"));
+        let http = scrape
+            .metrics
+            .iter()
+            .find(|m| m.name == "floodgate_http_request_seconds")
+            .expect("the route histogram");
+        let count = http
+            .samples
+            .iter()
+            .find(|s| s.value.value_type == ValueType::Count)
+            .expect("its count");
+        // The parser keeps values as written (escaped); it checked the escapes.
+        assert_eq!(count.labels[0].key, "route");
+        assert_eq!(count.labels[0].value, escaped);
+    }
+
+    /// The whole output parses, with every metric typed as before.
+    #[test]
+    fn the_whole_text_parses() {
+        let m = Metrics::new();
+        m.position_fanout.observe(Duration::from_millis(12));
+        m.http
+            .observe("/api/v1/events/{id}", Duration::from_millis(3));
+        Metrics::inc(&m.rate_limited);
+        let text = m.render(&[("floodgate_queue_sockets", "Sockets open.", 4.0)]);
+        let scrape = Scrape::parse(&text).unwrap_or_else(|e| panic!("{e:?} in {text}"));
+        let kind = |name: &str| {
+            scrape
+                .metrics
+                .iter()
+                .find(|m| m.name == name)
+                .map(|m| m.kind)
+                .unwrap_or_else(|| panic!("no {name} in {text}"))
+        };
+        for name in [
+            "floodgate_queue_joins_total",
+            "floodgate_queue_messages_in_total",
+            "floodgate_queue_bad_messages_total",
+            "floodgate_rate_limited_total",
+            "floodgate_http_5xx_total",
+        ] {
+            assert_eq!(kind(name), Type::Counter, "{name}");
+        }
+        assert_eq!(kind("floodgate_queue_sockets"), Type::Gauge);
+        assert_eq!(kind("floodgate_position_fanout_seconds_max"), Type::Gauge);
+        assert_eq!(kind("floodgate_position_fanout_seconds"), Type::Histogram);
+        assert_eq!(kind("floodgate_http_request_seconds"), Type::Histogram);
     }
 }

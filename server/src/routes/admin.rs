@@ -10,11 +10,12 @@ use axum::extract::State;
 use axum::http::request::Parts;
 use axum::http::StatusCode;
 use axum::response::Response;
-use axum::routing::{get, patch, post};
-use axum::{Json, Router};
+use axum::Json;
 use serde::Serialize;
 use serde_json::{json, Value};
 use time::OffsetDateTime;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 use waiting_room::clock::now_ms;
 use waiting_room::wire::datetime_ms;
 use waiting_room::{EventId, UserId};
@@ -28,20 +29,37 @@ use crate::slow_socket::{close_too_slow, send_within, too_slow_frame, SendError}
 use crate::state::AppState;
 use crate::stats::{stats_value, SAMPLE_INTERVAL};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/admin/events", post(create_event))
-        .route("/admin/events/{id}/admission", patch(patch_admission))
-        .route("/admin/events/{id}/audit", get(audit))
-        .route("/admin/events/{id}/stats", get(stats))
-        .route("/admin/events/{id}/stats/history", get(stats_history))
-        .route("/admin/events/{id}/stats/ws", get(stats_ws))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(create_event))
+        .routes(routes!(patch_admission))
+        .routes(routes!(audit))
+        .routes(routes!(stats))
+        .routes(routes!(stats_history))
+        .routes(routes!(stats_ws))
 }
 
 /// Audit entries answered when `?limit=` is not given, and the most it may ask for.
 const AUDIT_DEFAULT_LIMIT: u32 = 100;
 const AUDIT_MAX_LIMIT: u32 = 500;
 
+#[utoipa::path(
+    post,
+    path = "/admin/events",
+    operation_id = "createEvent",
+    tag = "admin",
+    security(("bearer" = []), ("accessToken" = [])),
+    request_body(content = ref("#/components/schemas/NewEvent"), content_type = "application/json"),
+    responses(
+        (status = 201, body = ref("#/components/schemas/Event"), content_type = "application/json"),
+        (status = 400, body = ref("#/components/schemas/Error"), content_type = "application/json"),
+        (status = 401, body = ref("#/components/schemas/Error"), content_type = "application/json"),
+        (status = 403, body = ref("#/components/schemas/Error"), content_type = "application/json"),
+        (status = 413, body = ref("#/components/schemas/Error"), content_type = "application/json"),
+        (status = 503, body = ref("#/components/schemas/Error"), content_type = "application/json"),
+        (status = 500, body = ref("#/components/schemas/Error")),
+    )
+)]
 async fn create_event(
     State(state): State<AppState>,
     Admin(session): Admin,
@@ -55,6 +73,24 @@ async fn create_event(
     Ok((StatusCode::CREATED, Json(body)))
 }
 
+#[utoipa::path(
+    patch,
+    path = "/admin/events/{id}/admission",
+    operation_id = "patchAdmission",
+    tag = "admin",
+    security(("bearer" = []), ("accessToken" = [])),
+    params(("id" = String, Path, format = "uuid")),
+    request_body(content = ref("#/components/schemas/AdmissionPatch"), content_type = "application/json"),
+    responses(
+        (status = 200, body = ref("#/components/schemas/AdmissionSettings"), content_type = "application/json"),
+        (status = 400, body = ref("#/components/schemas/Error"), content_type = "application/json"),
+        (status = 401, body = ref("#/components/schemas/Error"), content_type = "application/json"),
+        (status = 403, body = ref("#/components/schemas/Error"), content_type = "application/json"),
+        (status = 404, body = ref("#/components/schemas/Error"), content_type = "application/json"),
+        (status = 413, body = ref("#/components/schemas/Error"), content_type = "application/json"),
+        (status = 500, body = ref("#/components/schemas/Error")),
+    )
+)]
 async fn patch_admission(
     State(state): State<AppState>,
     Admin(session): Admin,
@@ -89,6 +125,22 @@ async fn patch_admission(
     Ok(Json(settings_json(&settings)))
 }
 
+#[utoipa::path(
+    get,
+    path = "/admin/events/{id}/audit",
+    operation_id = "eventAudit",
+    tag = "admin",
+    security(("bearer" = []), ("accessToken" = [])),
+    params(("id" = String, Path, format = "uuid"), ("limit" = Option<u32>, Query)),
+    responses(
+        (status = 200, content_type = "application/json"),
+        (status = 400, body = ref("#/components/schemas/Error"), content_type = "application/json"),
+        (status = 401, body = ref("#/components/schemas/Error"), content_type = "application/json"),
+        (status = 403, body = ref("#/components/schemas/Error"), content_type = "application/json"),
+        (status = 404, body = ref("#/components/schemas/Error"), content_type = "application/json"),
+        (status = 500, body = ref("#/components/schemas/Error")),
+    )
+)]
 async fn audit(
     State(state): State<AppState>,
     _admin: Admin,
@@ -148,6 +200,21 @@ impl From<AuditEntry> for AuditView {
     }
 }
 
+#[utoipa::path(
+    get,
+    path = "/admin/events/{id}/stats",
+    operation_id = "eventStats",
+    tag = "admin",
+    security(("bearer" = []), ("accessToken" = [])),
+    params(("id" = String, Path, format = "uuid")),
+    responses(
+        (status = 200, body = ref("#/components/schemas/Stats"), content_type = "application/json"),
+        (status = 401, body = ref("#/components/schemas/Error"), content_type = "application/json"),
+        (status = 403, body = ref("#/components/schemas/Error"), content_type = "application/json"),
+        (status = 404, body = ref("#/components/schemas/Error"), content_type = "application/json"),
+        (status = 500, body = ref("#/components/schemas/Error")),
+    )
+)]
 async fn stats(
     State(state): State<AppState>,
     _admin: Admin,
@@ -157,6 +224,21 @@ async fn stats(
     Ok(Json(stats_value(&state, id).await?))
 }
 
+#[utoipa::path(
+    get,
+    path = "/admin/events/{id}/stats/history",
+    operation_id = "eventStatsHistory",
+    tag = "admin",
+    security(("bearer" = []), ("accessToken" = [])),
+    params(("id" = String, Path, format = "uuid")),
+    responses(
+        (status = 200, body = ref("#/components/schemas/StatsHistory"), content_type = "application/json"),
+        (status = 401, body = ref("#/components/schemas/Error"), content_type = "application/json"),
+        (status = 403, body = ref("#/components/schemas/Error"), content_type = "application/json"),
+        (status = 404, body = ref("#/components/schemas/Error"), content_type = "application/json"),
+        (status = 500, body = ref("#/components/schemas/Error")),
+    )
+)]
 async fn stats_history(
     State(state): State<AppState>,
     _admin: Admin,
@@ -170,6 +252,24 @@ async fn stats_history(
     })))
 }
 
+#[utoipa::path(
+    get,
+    path = "/admin/events/{id}/stats/ws",
+    operation_id = "eventStatsSocket",
+    tag = "admin",
+    security(("bearer" = []), ("accessToken" = [])),
+    params(("id" = String, Path, format = "uuid")),
+    responses(
+        (status = 101),
+        (status = 400, body = ref("#/components/schemas/Error"), content_type = "application/json"),
+        (status = 401, body = ref("#/components/schemas/Error"), content_type = "application/json"),
+        (status = 403, body = ref("#/components/schemas/Error"), content_type = "application/json"),
+        (status = 404, body = ref("#/components/schemas/Error"), content_type = "application/json"),
+        (status = 429, body = ref("#/components/schemas/Error")),
+        (status = 503, body = ref("#/components/schemas/Error")),
+        (status = 500, body = ref("#/components/schemas/Error")),
+    )
+)]
 async fn stats_ws(
     State(state): State<AppState>,
     _admin: Admin,

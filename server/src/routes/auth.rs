@@ -6,10 +6,11 @@ use axum::extract::State;
 use axum::http::request::Parts;
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::post;
-use axum::{Json, Router};
+use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 use waiting_room::clock::now_ms;
 use waiting_room::wire::datetime_ms;
 
@@ -21,14 +22,11 @@ use crate::error::ApiError;
 use crate::extract::{AppJson, Session};
 use crate::state::AppState;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/auth/register", post(register))
-        .route("/auth/login", post(login))
-        .route(
-            "/auth/session",
-            post(sign_in).get(who_am_i).delete(sign_out),
-        )
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(register))
+        .routes(routes!(login))
+        .routes(routes!(sign_in, who_am_i, sign_out))
 }
 
 #[derive(Deserialize)]
@@ -58,6 +56,22 @@ fn rate_limit(state: &AppState, parts: &Parts) -> Result<(), ApiError> {
     super::rate_limit(state, &state.auth_limit, parts)
 }
 
+#[utoipa::path(
+    post,
+    path = "/auth/register",
+    operation_id = "register",
+    tag = "auth",
+    request_body(content = ref("#/components/schemas/Credentials"), content_type = "application/json"),
+    responses(
+        (status = 201, body = ref("#/components/schemas/RegisterAnswer"), content_type = "application/json"),
+        (status = 400, body = ref("#/components/schemas/Error"), content_type = "application/json"),
+        (status = 409, body = ref("#/components/schemas/Error"), content_type = "application/json"),
+        (status = 413, body = ref("#/components/schemas/Error"), content_type = "application/json"),
+        (status = 429, body = ref("#/components/schemas/Error")),
+        (status = 503, body = ref("#/components/schemas/Error"), content_type = "application/json"),
+        (status = 500, body = ref("#/components/schemas/Error")),
+    )
+)]
 async fn register(
     State(state): State<AppState>,
     parts: Parts,
@@ -84,6 +98,21 @@ async fn register(
     }
 }
 
+#[utoipa::path(
+    post,
+    path = "/auth/login",
+    operation_id = "login",
+    tag = "auth",
+    request_body(content = ref("#/components/schemas/Credentials"), content_type = "application/json"),
+    responses(
+        (status = 200, body = ref("#/components/schemas/LoginAnswer"), content_type = "application/json"),
+        (status = 400, body = ref("#/components/schemas/Error"), content_type = "application/json"),
+        (status = 401, body = ref("#/components/schemas/Error"), content_type = "application/json"),
+        (status = 413, body = ref("#/components/schemas/Error"), content_type = "application/json"),
+        (status = 429, body = ref("#/components/schemas/Error")),
+        (status = 500, body = ref("#/components/schemas/Error")),
+    )
+)]
 async fn login(
     State(state): State<AppState>,
     parts: Parts,
@@ -98,6 +127,20 @@ async fn login(
 
 /// Signs a browser in: the session token goes into an HttpOnly cookie, never into
 /// the body, so page scripts cannot read it.
+#[utoipa::path(
+    post,
+    path = "/auth/session",
+    operation_id = "signInBrowser",
+    tag = "auth",
+    request_body(content = ref("#/components/schemas/Credentials"), content_type = "application/json"),
+    responses(
+        (status = 200, body = ref("#/components/schemas/Account"), content_type = "application/json"),
+        (status = 400, body = ref("#/components/schemas/Error"), content_type = "application/json"),
+        (status = 401, body = ref("#/components/schemas/Error"), content_type = "application/json"),
+        (status = 403, body = ref("#/components/schemas/Error"), content_type = "application/json"),
+        (status = 429, body = ref("#/components/schemas/Error"), content_type = "application/json"),
+    )
+)]
 async fn sign_in(
     State(state): State<AppState>,
     parts: Parts,
@@ -121,6 +164,17 @@ async fn sign_in(
         .into_response())
 }
 
+#[utoipa::path(
+    get,
+    path = "/auth/session",
+    operation_id = "whoAmI",
+    tag = "auth",
+    security(("sessionCookie" = []), ("bearer" = [])),
+    responses(
+        (status = 200, body = ref("#/components/schemas/Account"), content_type = "application/json"),
+        (status = 401, body = ref("#/components/schemas/Error"), content_type = "application/json"),
+    )
+)]
 async fn who_am_i(
     State(state): State<AppState>,
     session: Session,
@@ -134,6 +188,16 @@ async fn who_am_i(
 }
 
 /// Removes the cookie. Answers 204 whether or not a session was there.
+#[utoipa::path(
+    delete,
+    path = "/auth/session",
+    operation_id = "signOutBrowser",
+    tag = "auth",
+    responses(
+        (status = 204),
+        (status = 403, body = ref("#/components/schemas/Error"), content_type = "application/json"),
+    )
+)]
 async fn sign_out(State(state): State<AppState>, parts: Parts) -> Result<Response, ApiError> {
     cookie::check_origin(&parts, false)?;
     let secure =

@@ -7,8 +7,9 @@ use axum::extract::State;
 use axum::http::request::Parts;
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{delete, get, post};
-use axum::{Json, Router};
+use axum::Json;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 use waiting_room::seats::store::HoldId;
 use waiting_room::EventId;
 
@@ -22,14 +23,14 @@ use crate::extract::{AppJson, AppPath, AppQuery, PurchaseToken, Session};
 use crate::raw_ws::RawUpgrade;
 use crate::state::AppState;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/events/{id}/holds", post(hold))
-        .route("/holds/{hold_id}/confirm", post(confirm))
-        .route("/holds/{hold_id}", delete(release))
-        .route("/orders", get(orders))
-        .route("/events/{id}/seats", get(seats))
-        .route("/events/{id}/seats/ws", get(seats_ws))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(hold))
+        .routes(routes!(confirm))
+        .routes(routes!(release))
+        .routes(routes!(orders))
+        .routes(routes!(seats))
+        .routes(routes!(seats_ws))
 }
 
 fn parse_hold_id(raw: &str) -> Result<HoldId, ApiError> {
@@ -40,6 +41,27 @@ fn parse_hold_id(raw: &str) -> Result<HoldId, ApiError> {
     Ok(HoldId(raw.to_owned()))
 }
 
+#[utoipa::path(
+    post,
+    path = "/events/{id}/holds",
+    operation_id = "placeHold",
+    tag = "checkout",
+    security(("purchaseToken" = [])),
+    params(("id" = String, Path, format = "uuid")),
+    request_body(content = ref("#/components/schemas/HoldRequest"), content_type = "application/json"),
+    responses(
+        (status = 201, body = ref("#/components/schemas/HoldAnswer"), content_type = "application/json"),
+        (status = 400, body = ref("#/components/schemas/Error"), content_type = "application/json"),
+        (status = 401, body = ref("#/components/schemas/Error"), content_type = "application/json"),
+        (status = 403, body = ref("#/components/schemas/Error"), content_type = "application/json"),
+        (status = 404, body = ref("#/components/schemas/Error"), content_type = "application/json"),
+        (status = 409, body = ref("#/components/schemas/SeatsUnavailableError"), content_type = "application/json"),
+        (status = 410, body = ref("#/components/schemas/Error"), content_type = "application/json"),
+        (status = 413, body = ref("#/components/schemas/Error"), content_type = "application/json"),
+        (status = 503, body = ref("#/components/schemas/Error"), content_type = "application/json"),
+        (status = 500, body = ref("#/components/schemas/Error")),
+    )
+)]
 async fn hold(
     State(state): State<AppState>,
     AppPath(id): AppPath<String>,
@@ -51,6 +73,24 @@ async fn hold(
     Ok((StatusCode::CREATED, Json(answer)))
 }
 
+#[utoipa::path(
+    post,
+    path = "/holds/{hold_id}/confirm",
+    operation_id = "confirmHold",
+    tag = "checkout",
+    security(("purchaseToken" = [])),
+    params(("hold_id" = String, Path, pattern = "^[0-9a-fA-F]{32}$")),
+    responses(
+        (status = 200, body = ref("#/components/schemas/Order"), content_type = "application/json"),
+        (status = 401, body = ref("#/components/schemas/Error"), content_type = "application/json"),
+        (status = 403, body = ref("#/components/schemas/Error"), content_type = "application/json"),
+        (status = 404, body = ref("#/components/schemas/Error"), content_type = "application/json"),
+        (status = 409, body = ref("#/components/schemas/SeatsUnavailableError"), content_type = "application/json"),
+        (status = 410, body = ref("#/components/schemas/Error"), content_type = "application/json"),
+        (status = 503, body = ref("#/components/schemas/Error"), content_type = "application/json"),
+        (status = 500, body = ref("#/components/schemas/Error")),
+    )
+)]
 async fn confirm(
     State(state): State<AppState>,
     AppPath(hold_id): AppPath<String>,
@@ -60,6 +100,21 @@ async fn confirm(
     Ok(Json(holds::confirm(&state, &claims, &hold).await?))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/holds/{hold_id}",
+    operation_id = "releaseHold",
+    tag = "checkout",
+    security(("purchaseToken" = [])),
+    params(("hold_id" = String, Path, pattern = "^[0-9a-fA-F]{32}$")),
+    responses(
+        (status = 204),
+        (status = 401, body = ref("#/components/schemas/Error"), content_type = "application/json"),
+        (status = 404, body = ref("#/components/schemas/Error"), content_type = "application/json"),
+        (status = 503, body = ref("#/components/schemas/Error"), content_type = "application/json"),
+        (status = 500, body = ref("#/components/schemas/Error")),
+    )
+)]
 async fn release(
     State(state): State<AppState>,
     AppPath(hold_id): AppPath<String>,
@@ -70,6 +125,18 @@ async fn release(
     Ok(StatusCode::NO_CONTENT)
 }
 
+#[utoipa::path(
+    get,
+    path = "/orders",
+    operation_id = "listOrders",
+    tag = "checkout",
+    security(("bearer" = []), ("accessToken" = [])),
+    responses(
+        (status = 200, content_type = "application/json"),
+        (status = 401, body = ref("#/components/schemas/Error"), content_type = "application/json"),
+        (status = 500, body = ref("#/components/schemas/Error")),
+    )
+)]
 async fn orders(
     State(state): State<AppState>,
     session: Session,
@@ -99,6 +166,19 @@ fn compact(query: &HashMap<String, String>) -> bool {
     query.get("format").is_some_and(|f| f == "compact")
 }
 
+#[utoipa::path(
+    get,
+    path = "/events/{id}/seats",
+    operation_id = "seatMap",
+    tag = "checkout",
+    params(("id" = String, Path, format = "uuid"), ("format" = Option<String>, Query)),
+    responses(
+        (status = 200, content_type = "application/json"),
+        (status = 404, body = ref("#/components/schemas/Error"), content_type = "application/json"),
+        (status = 503, body = ref("#/components/schemas/Error"), content_type = "application/json"),
+        (status = 500, body = ref("#/components/schemas/Error")),
+    )
+)]
 async fn seats(
     State(state): State<AppState>,
     AppPath(id): AppPath<String>,
@@ -114,6 +194,21 @@ async fn seats(
     Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
 }
 
+#[utoipa::path(
+    get,
+    path = "/events/{id}/seats/ws",
+    operation_id = "seatStream",
+    tag = "checkout",
+    params(("id" = String, Path, format = "uuid"), ("format" = Option<String>, Query)),
+    responses(
+        (status = 101),
+        (status = 400, body = ref("#/components/schemas/Error"), content_type = "application/json"),
+        (status = 404, body = ref("#/components/schemas/Error"), content_type = "application/json"),
+        (status = 429, body = ref("#/components/schemas/Error")),
+        (status = 503, body = ref("#/components/schemas/Error"), content_type = "application/json"),
+        (status = 500, body = ref("#/components/schemas/Error")),
+    )
+)]
 async fn seats_ws(
     State(state): State<AppState>,
     AppPath(id): AppPath<String>,

@@ -2,26 +2,46 @@
 //! seat store fails for some events: those are listed with `available: null`.
 
 use axum::extract::State;
-use axum::routing::get;
-use axum::{Json, Router};
+use axum::Json;
 use serde_json::{json, Value};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 use waiting_room::clock::now_ms;
 
 use crate::error::ApiError;
 use crate::extract::AppPath;
 use crate::state::AppState;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/time", get(time))
-        .route("/events", get(list))
-        .route("/events/{id}", get(one))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(time))
+        .routes(routes!(list))
+        .routes(routes!(one))
 }
 
+#[utoipa::path(
+    get,
+    path = "/time",
+    operation_id = "serverTime",
+    tag = "events",
+    responses(
+        (status = 200, body = ref("#/components/schemas/Time"), content_type = "application/json"),
+    )
+)]
 async fn time() -> Json<Value> {
     Json(json!({ "now_ms": now_ms() }))
 }
 
+#[utoipa::path(
+    get,
+    path = "/events",
+    operation_id = "listEvents",
+    tag = "events",
+    responses(
+        (status = 200, content_type = "application/json"),
+        (status = 500, body = ref("#/components/schemas/Error")),
+    )
+)]
 async fn list(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
     let now = now_ms();
     let events = state.db.events().await?;
@@ -41,6 +61,18 @@ async fn list(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
     ))
 }
 
+#[utoipa::path(
+    get,
+    path = "/events/{id}",
+    operation_id = "getEvent",
+    tag = "events",
+    params(("id" = String, Path, format = "uuid")),
+    responses(
+        (status = 200, body = ref("#/components/schemas/Event"), content_type = "application/json"),
+        (status = 404, body = ref("#/components/schemas/Error"), content_type = "application/json"),
+        (status = 500, body = ref("#/components/schemas/Error")),
+    )
+)]
 async fn one(
     State(state): State<AppState>,
     AppPath(id): AppPath<String>,

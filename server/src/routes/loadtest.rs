@@ -6,9 +6,10 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::post;
-use axum::{Json, Router};
+use axum::Json;
 use serde::{Deserialize, Serialize};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 use waiting_room::clock::now_ms;
 use waiting_room::UserId;
 
@@ -20,8 +21,8 @@ use crate::state::AppState;
 /// Most accounts per call.
 pub const MAX_FANS_PER_CALL: u32 = 10_000;
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/admin/fans", post(create_fans))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(create_fans))
 }
 
 #[derive(Deserialize)]
@@ -39,6 +40,21 @@ struct Fan {
     token: String,
 }
 
+#[utoipa::path(
+    post,
+    path = "/admin/fans",
+    operation_id = "createFans",
+    tag = "admin",
+    security(("bearer" = []), ("accessToken" = [])),
+    request_body(content_type = "application/json"),
+    responses(
+        (status = 201, content_type = "application/json"),
+        (status = 400, body = ref("#/components/schemas/Error"), content_type = "application/json"),
+        (status = 401, body = ref("#/components/schemas/Error"), content_type = "application/json"),
+        (status = 403, body = ref("#/components/schemas/Error"), content_type = "application/json"),
+        (status = 409, body = ref("#/components/schemas/Error"), content_type = "application/json"),
+    )
+)]
 async fn create_fans(
     State(state): State<AppState>,
     Admin(admin): Admin,

@@ -6,6 +6,7 @@ pub mod auth;
 mod checkout;
 mod events;
 mod loadtest;
+mod openapi;
 mod ops;
 mod queue;
 mod web;
@@ -17,6 +18,7 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::Router;
+use utoipa_axum::router::OpenApiRouter;
 
 pub use queue::restart_frame;
 pub use web::CONTENT_SECURITY_POLICY;
@@ -25,21 +27,10 @@ use crate::config::Role;
 use crate::state::AppState;
 
 pub fn router(state: AppState) -> Router {
-    let mut api = Router::new()
-        .merge(auth::router())
-        .merge(events::router())
-        .merge(admin::router())
-        .merge(loadtest::router());
-    if state.config.role != Role::Checkout {
-        api = api.merge(queue::router());
-    }
-    if state.config.role != Role::Queue {
-        api = api.merge(checkout::router());
-    }
+    let (api, _) = api(Some(state.config.role)).split_for_parts();
     let metrics = state.metrics.clone();
     Router::new()
-        .nest("/api/v1", api)
-        .merge(ops::router())
+        .merge(api)
         .merge(web::router())
         .route_layer(axum::middleware::from_fn_with_state(
             metrics,
@@ -47,6 +38,27 @@ pub fn router(state: AppState) -> Router {
         ))
         .fallback(not_found)
         .with_state(state)
+}
+
+/// The API and operations routes a replica of `role` serves (every role's with `None`),
+/// each registered together with its OpenAPI operation by `routes!`, so the served
+/// routes and the documented ones cannot differ. The fan pages (`web`) are not API.
+fn api(role: Option<Role>) -> OpenApiRouter<AppState> {
+    let serves = |other: Role| role != Some(other);
+    let mut api = OpenApiRouter::new()
+        .merge(auth::router())
+        .merge(events::router())
+        .merge(admin::router())
+        .merge(loadtest::router());
+    if serves(Role::Checkout) {
+        api = api.merge(queue::router());
+    }
+    if serves(Role::Queue) {
+        api = api.merge(checkout::router());
+    }
+    OpenApiRouter::new()
+        .nest("/api/v1", api)
+        .merge(ops::router())
 }
 
 /// A path no route knows: the fan page's "not found" for a browser, else the JSON error.

@@ -3,24 +3,48 @@
 use axum::extract::State;
 use axum::http::{header, StatusCode};
 use axum::response::IntoResponse;
-use axum::routing::get;
-use axum::{Json, Router};
-use serde_json::{json, Value};
+use axum::Json;
+use serde_json::json;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::state::AppState;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/healthz", get(|| async { "ok" }))
-        .route("/readyz", get(ready))
-        .route("/metrics", get(metrics))
-        .route("/.well-known/jwks.json", get(jwks))
-        .route("/api/v1/openapi.json", get(openapi))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(healthz))
+        .routes(routes!(ready))
+        .routes(routes!(metrics))
+        .routes(routes!(jwks))
+        .routes(routes!(openapi))
+}
+
+#[utoipa::path(
+    get,
+    path = "/healthz",
+    operation_id = "healthz",
+    tag = "ops",
+    responses(
+        (status = 200, body = String, content_type = "text/plain; charset=utf-8"),
+    )
+)]
+async fn healthz() -> &'static str {
+    "ok"
 }
 
 /// How long `/readyz` waits for the database and the store.
 const READY_TIMEOUT_MS: u64 = 800;
 
+#[utoipa::path(
+    get,
+    path = "/readyz",
+    operation_id = "readyz",
+    tag = "ops",
+    responses(
+        (status = 200, body = ref("#/components/schemas/Readiness"), content_type = "application/json"),
+        (status = 503, content_type = "application/json"),
+    )
+)]
 async fn ready(State(state): State<AppState>) -> impl IntoResponse {
     if state.shutdown.is_cancelled() {
         return (
@@ -54,6 +78,15 @@ async fn ready(State(state): State<AppState>) -> impl IntoResponse {
     }
 }
 
+#[utoipa::path(
+    get,
+    path = "/metrics",
+    operation_id = "metrics",
+    tag = "ops",
+    responses(
+        (status = 200, body = String, content_type = "text/plain; version=0.0.4"),
+    )
+)]
 async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
     let text = state.metrics.render(&[(
         "floodgate_queue_sockets",
@@ -63,6 +96,15 @@ async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text)
 }
 
+#[utoipa::path(
+    get,
+    path = "/.well-known/jwks.json",
+    operation_id = "jwks",
+    tag = "ops",
+    responses(
+        (status = 200, body = ref("#/components/schemas/Jwks"), content_type = "application/json"),
+    )
+)]
 async fn jwks(State(state): State<AppState>) -> impl IntoResponse {
     (
         [(header::CACHE_CONTROL, "public, max-age=300")],
@@ -70,74 +112,18 @@ async fn jwks(State(state): State<AppState>) -> impl IntoResponse {
     )
 }
 
-async fn openapi() -> Json<Value> {
-    Json(
-        serde_json::from_str(include_str!("../../openapi.json"))
-            .expect("openapi.json is valid JSON (tested)"),
+#[utoipa::path(
+    get,
+    path = "/api/v1/openapi.json",
+    operation_id = "openapi",
+    tag = "ops",
+    responses(
+        (status = 200, content_type = "application/json"),
     )
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn openapi_document_parses() {
-        let doc: serde_json::Value =
-            serde_json::from_str(include_str!("../../openapi.json")).unwrap();
-        assert_eq!(doc["openapi"].as_str().map(|v| &v[..2]), Some("3."));
-        assert!(doc["paths"]["/api/v1/events/{id}/queue/ws"].is_object());
-        for path in ["audit", "stats/history"] {
-            let path = format!("/api/v1/admin/events/{{id}}/{path}");
-            assert!(doc["paths"][&path]["get"].is_object(), "{path}");
-        }
-        let stats = &doc["components"]["schemas"]["Stats"]["required"];
-        for field in ["at_ms", "revenue_cents", "connected", "eta_clear_secs"] {
-            assert!(stats.as_array().unwrap().contains(&field.into()), "{field}");
-        }
-    }
-
-    /// The document says what the code does: session tokens are HS256 (not EdDSA),
-    /// and every error code the server can answer is in `Error`'s list.
-    #[test]
-    fn openapi_document_matches_the_code() {
-        let doc: serde_json::Value =
-            serde_json::from_str(include_str!("../../openapi.json")).unwrap();
-        let schemes = &doc["components"]["securitySchemes"];
-        let bearer = schemes["bearer"]["description"].as_str().unwrap();
-        assert!(
-            bearer.contains("HS256") && !bearer.contains("EdDSA"),
-            "{bearer}"
-        );
-        let purchase = schemes["purchaseToken"]["description"].as_str().unwrap();
-        assert!(
-            !purchase.contains("same key as session tokens"),
-            "{purchase}"
-        );
-        let codes = doc["components"]["schemas"]["Error"]["properties"]["error"]["properties"]
-            ["code"]["enum"]
-            .as_array()
-            .unwrap();
-        let listed = |code: &str| codes.iter().any(|c| c == code);
-        for status in 400..600 {
-            let Ok(status) = axum::http::StatusCode::from_u16(status) else {
-                continue;
-            };
-            let (code, _) = crate::contract_errors::describe(status);
-            assert!(
-                listed(code),
-                "{code} (for {status}) is not in Error's codes"
-            );
-        }
-        for code in [
-            "invalid_path",
-            "invalid_query",
-            "websocket_required",
-            "payload_too_large",
-            "headers_too_large",
-            "method_not_allowed",
-            "timeout",
-            "bad_origin",
-        ] {
-            assert!(listed(code), "{code} is not in Error's codes");
-        }
-    }
+)]
+async fn openapi() -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        super::openapi::served(),
+    )
 }

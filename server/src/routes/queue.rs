@@ -9,9 +9,10 @@ use axum::extract::ws::CloseFrame;
 use axum::extract::State;
 use axum::http::request::Parts;
 use axum::response::Response;
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::Json;
 use serde_json::Value;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 use waiting_room::fan::{messages, FanPhase, FanView};
 use waiting_room::room::Room;
 use waiting_room::EventId;
@@ -24,12 +25,12 @@ use crate::state::AppState;
 /// Read buffer of each queue (and seat stream) socket.
 pub const READ_BUFFER_BYTES: usize = 1024;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/events/{id}/queue/ws", get(queue_ws))
-        .route("/events/{id}/queue/me", get(queue_me))
-        .route("/events/{id}/queue/join", post(queue_join))
-        .route("/events/{id}/queue/leave", post(queue_leave))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(queue_ws))
+        .routes(routes!(queue_me))
+        .routes(routes!(queue_join))
+        .routes(routes!(queue_leave))
 }
 
 pub fn parse_event_id(raw: &str) -> Result<EventId, ApiError> {
@@ -44,6 +45,24 @@ pub fn restart_frame() -> CloseFrame {
     }
 }
 
+#[utoipa::path(
+    get,
+    path = "/events/{id}/queue/ws",
+    operation_id = "queueSocket",
+    tag = "queue",
+    security(("bearer" = []), ("accessToken" = [])),
+    params(("id" = String, Path, format = "uuid")),
+    responses(
+        (status = 101),
+        (status = 400, body = ref("#/components/schemas/Error"), content_type = "application/json"),
+        (status = 401, body = ref("#/components/schemas/Error"), content_type = "application/json"),
+        (status = 404, body = ref("#/components/schemas/Error"), content_type = "application/json"),
+        (status = 409, body = ref("#/components/schemas/Error"), content_type = "application/json"),
+        (status = 429, body = ref("#/components/schemas/Error")),
+        (status = 503, body = ref("#/components/schemas/Error")),
+        (status = 500, body = ref("#/components/schemas/Error")),
+    )
+)]
 async fn queue_ws(
     State(state): State<AppState>,
     AppPath(id): AppPath<String>,
@@ -73,6 +92,20 @@ async fn queue_ws(
         }))
 }
 
+#[utoipa::path(
+    get,
+    path = "/events/{id}/queue/me",
+    operation_id = "queueMe",
+    tag = "queue",
+    security(("bearer" = []), ("accessToken" = [])),
+    params(("id" = String, Path, format = "uuid")),
+    responses(
+        (status = 200, body = ref("#/components/schemas/ServerMessage"), content_type = "application/json"),
+        (status = 401, body = ref("#/components/schemas/Error"), content_type = "application/json"),
+        (status = 404, body = ref("#/components/schemas/Error"), content_type = "application/json"),
+        (status = 500, body = ref("#/components/schemas/Error")),
+    )
+)]
 async fn queue_me(
     State(state): State<AppState>,
     AppPath(id): AppPath<String>,
@@ -84,6 +117,22 @@ async fn queue_me(
 
 /// The socket's `join` over HTTP: same ticket rules (idempotent, pre-queue before the
 /// opening), same per-IP limit as opening a socket.
+#[utoipa::path(
+    post,
+    path = "/events/{id}/queue/join",
+    operation_id = "queueJoin",
+    tag = "queue",
+    security(("sessionCookie" = []), ("bearer" = [])),
+    params(("id" = String, Path, format = "uuid")),
+    responses(
+        (status = 200, body = ref("#/components/schemas/ServerMessage"), content_type = "application/json"),
+        (status = 401, body = ref("#/components/schemas/Error"), content_type = "application/json"),
+        (status = 403, body = ref("#/components/schemas/Error"), content_type = "application/json"),
+        (status = 404, body = ref("#/components/schemas/Error"), content_type = "application/json"),
+        (status = 409, body = ref("#/components/schemas/Error"), content_type = "application/json"),
+        (status = 429, body = ref("#/components/schemas/Error"), content_type = "application/json"),
+    )
+)]
 async fn queue_join(
     State(state): State<AppState>,
     AppPath(id): AppPath<String>,
@@ -98,6 +147,20 @@ async fn queue_join(
 }
 
 /// The socket's `leave` over HTTP; an admitted fan is not affected.
+#[utoipa::path(
+    post,
+    path = "/events/{id}/queue/leave",
+    operation_id = "queueLeave",
+    tag = "queue",
+    security(("sessionCookie" = []), ("bearer" = [])),
+    params(("id" = String, Path, format = "uuid")),
+    responses(
+        (status = 200, body = ref("#/components/schemas/ServerMessage"), content_type = "application/json"),
+        (status = 401, body = ref("#/components/schemas/Error"), content_type = "application/json"),
+        (status = 403, body = ref("#/components/schemas/Error"), content_type = "application/json"),
+        (status = 404, body = ref("#/components/schemas/Error"), content_type = "application/json"),
+    )
+)]
 async fn queue_leave(
     State(state): State<AppState>,
     AppPath(id): AppPath<String>,

@@ -13,6 +13,7 @@ mod checkout;
 mod durability;
 mod error_shape;
 mod loadgen;
+mod ops;
 mod prequeue;
 mod reconnect;
 mod recovery;
