@@ -84,7 +84,7 @@ pub async fn snapshot(state: &AppState, id: EventId) -> Result<Snapshot, ApiErro
         .await?
         .map_or(event.admission, |c| c.admission);
     Ok(Snapshot {
-        at_ms: state.hub.clock().now_ms(),
+        at_ms: state.clock().now_ms(),
         queue,
         held: seats.held,
         sold: seats.sold,

@@ -15,7 +15,6 @@ use axum::{Json, Router};
 use serde::Serialize;
 use serde_json::{json, Value};
 use time::OffsetDateTime;
-use waiting_room::clock::now_ms;
 use waiting_room::wire::datetime_ms;
 use waiting_room::{EventId, UserId};
 
@@ -50,7 +49,7 @@ async fn create_event(
     let actor = state.actor(session.user).await?;
     let event = state.create_event(body, Some(&actor)).await?;
     let counts = state.seat_counts(event.id).await?;
-    let body = serde_json::to_value(event.public(now_ms(), counts))
+    let body = serde_json::to_value(event.public(state.clock().now_ms(), counts))
         .map_err(|e| ApiError::Internal(e.into()))?;
     Ok((StatusCode::CREATED, Json(body)))
 }
@@ -81,7 +80,13 @@ async fn patch_admission(
     };
     let settings = state
         .db
-        .change_admission(id, &actor, now_ms(), |s| patch.apply(s), publish)
+        .change_admission(
+            id,
+            &actor,
+            state.clock().now_ms(),
+            |s| patch.apply(s).map_err(ApiError::from),
+            publish,
+        )
         .await?
         .ok_or(ApiError::NotFound("event"))?
         .after;

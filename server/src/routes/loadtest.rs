@@ -9,7 +9,6 @@ use axum::http::StatusCode;
 use axum::routing::post;
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
-use waiting_room::clock::now_ms;
 use waiting_room::UserId;
 
 use crate::auth::issue_session;
@@ -65,7 +64,7 @@ async fn create_fans(
     let emails: Vec<String> = (0..body.count)
         .map(|n| format!("{}-{n}@loadtest.invalid", body.tag.to_lowercase()))
         .collect();
-    let now = now_ms();
+    let now = state.clock().now_ms();
     let ids = match state.db.create_passwordless_users(&emails, now).await {
         Ok(ids) => ids,
         Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
