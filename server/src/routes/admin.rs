@@ -206,7 +206,10 @@ async fn stream_stats(state: AppState, id: EventId, mut socket: WebSocket) {
             _ = tick.tick() => {
                 let text = match stats_value(&state, id).await {
                     Ok(v) => v.to_string(),
-                    Err(e) => json!({"type": "error", "code": e.code(), "message": e.to_string()}).to_string(),
+                    Err(e) => {
+                        let e = ApiError::from(e);
+                        json!({"type": "error", "code": e.code(), "message": e.to_string()}).to_string()
+                    }
                 };
                 match send_within(&mut socket, Message::Text(text.into()), state.slow_socket()).await {
                     Ok(()) => {}
