@@ -20,7 +20,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::{AdmissionSettings, EventId, QueueConfig, TicketId, UserId};
 
-/// The cause of a [`StoreError::Backend`]: the backend's own error, or a message.
+/// The cause of a [`StoreError::Backend`] or [`StoreError::Unavailable`]: the
+/// backend's own error, or a message.
 pub type BackendCause = Box<dyn std::error::Error + Send + Sync + 'static>;
 
 /// Errors from a store: the backend failed, or the event has no queue configured.
@@ -35,7 +36,7 @@ pub enum StoreError {
     /// The backend cannot be reached or did not answer in time (Redis down or
     /// restarting): retry later. Callers answer 503, not 500.
     #[error("store unavailable: {0}")]
-    Unavailable(String),
+    Unavailable(#[source] BackendCause),
 }
 
 impl StoreError {

@@ -357,9 +357,9 @@ pub(crate) async fn bounded<T>(
 ) -> Result<T, StoreError> {
     match tokio::time::timeout(CALL_TIMEOUT, call).await {
         Ok(result) => result.map_err(store_err),
-        Err(_) => Err(StoreError::Unavailable(format!(
-            "no answer from redis within {CALL_TIMEOUT:?}"
-        ))),
+        Err(_) => Err(StoreError::Unavailable(
+            format!("no answer from redis within {CALL_TIMEOUT:?}").into(),
+        )),
     }
 }
 

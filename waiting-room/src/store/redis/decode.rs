@@ -28,7 +28,7 @@ pub(crate) fn store_err(err: RedisError) -> StoreError {
         || err.kind() == redis::ErrorKind::ClusterDown
         || err.kind() == redis::ErrorKind::MasterDown
     {
-        StoreError::Unavailable(err.to_string())
+        StoreError::Unavailable(Box::new(err))
     } else {
         StoreError::Backend(Box::new(err))
     }
