@@ -4,8 +4,6 @@
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
 use rand::distributions::{Alphanumeric, DistString};
-use time::{Duration, OffsetDateTime};
-use waiting_room::clock::now_ms;
 use waiting_room::EventId;
 
 use crate::email::Email;
@@ -71,7 +69,7 @@ pub async fn run(state: &AppState) -> anyhow::Result<Option<Demo>> {
             let hash = state.passwords.hash(password.clone()).await?;
             state
                 .db
-                .ensure_admin(email.as_str(), &hash, now_ms())
+                .ensure_admin(email.as_str(), &hash, state.clock().now_ms())
                 .await?;
             tracing::info!(%email, "bootstrap admin ready");
         }
@@ -102,7 +100,10 @@ async fn demo_admin(state: &AppState) -> anyhow::Result<DemoAdmin> {
         .to_string();
     let password = Alphanumeric.sample_string(&mut rand::thread_rng(), 16);
     let hash = state.passwords.hash(password.clone()).await?;
-    state.db.ensure_admin(&email, &hash, now_ms()).await?;
+    state
+        .db
+        .ensure_admin(&email, &hash, state.clock().now_ms())
+        .await?;
     tracing::info!(%email, "demo admin ready with a one-time password");
     Ok(DemoAdmin::Generated { email, password })
 }
@@ -110,7 +111,7 @@ async fn demo_admin(state: &AppState) -> anyhow::Result<DemoAdmin> {
 /// A demo sale opening a minute from now, unless a demo event is still upcoming.
 async fn demo_event(state: &AppState) -> anyhow::Result<EventId> {
     const NAME: &str = "Floodgate demo concert";
-    let now = now_ms();
+    let now = state.clock().now_ms();
     let events = state.db.events().await?;
     if let Some(e) = events
         .iter()
@@ -121,7 +122,7 @@ async fn demo_event(state: &AppState) -> anyhow::Result<EventId> {
     }
     let request = NewEvent {
         name: NAME.into(),
-        starts_at: OffsetDateTime::now_utc() + Duration::seconds(60),
+        starts_at: waiting_room::wire::datetime_ms(now + 60_000),
         sections: vec![
             Section {
                 name: "A".into(),

@@ -1,6 +1,12 @@
 //! One error type for the API: each variant knows its status and machine-readable
 //! code, and renders the contract's `{"error":{"code","message"}}`. Internal causes
 //! are logged with context and never shown to the client.
+//!
+//! The services answer domain errors; [`from_domain`] is where they become these.
+
+mod from_domain;
+
+pub use from_domain::checkout_store_error;
 
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};

@@ -10,7 +10,11 @@ use waiting_room::seats::SeatLayout;
 use waiting_room::wire::datetime_ms;
 use waiting_room::{AdmissionSettings, EventId, QueueConfig};
 
-use crate::error::ApiError;
+/// A request to create or change an event that breaks a rule; the API answers 400
+/// `invalid_field` with this message.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct InvalidEvent(pub String);
 
 /// A block of seats: `rows` × `seats_per_row`, one price. Seat ids are
 /// `<section>-<row>-<seat>`, counted from 1.
@@ -209,7 +213,7 @@ pub struct AdmissionPatch {
 }
 
 impl AdmissionPatch {
-    pub fn apply(&self, mut s: AdmissionSettings) -> Result<AdmissionSettings, ApiError> {
+    pub fn apply(&self, mut s: AdmissionSettings) -> Result<AdmissionSettings, InvalidEvent> {
         if let Some(v) = self.rate_per_minute {
             s.rate_per_minute = v;
         }
@@ -227,14 +231,14 @@ impl AdmissionPatch {
     }
 }
 
-fn invalid_setting(field: &str) -> ApiError {
-    ApiError::bad_request("invalid_field", format!("{field} is out of range"))
+fn invalid_setting(field: &str) -> InvalidEvent {
+    InvalidEvent(format!("{field} is out of range"))
 }
 
 impl NewEvent {
     /// Validates the request into an event (with a fresh id).
-    pub fn into_event(self, grace_secs: u32) -> Result<Event, ApiError> {
-        let bad = |msg: String| ApiError::bad_request("invalid_field", msg);
+    pub fn into_event(self, grace_secs: u32) -> Result<Event, InvalidEvent> {
+        let bad = InvalidEvent;
         let name = self.name.trim().to_owned();
         if name.is_empty() || name.chars().count() > 200 {
             return Err(bad("name must be 1 to 200 characters".into()));

@@ -5,7 +5,6 @@
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::num::NonZeroU32;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use axum::extract::Request;
@@ -14,6 +13,7 @@ use axum::response::{IntoResponse, Response};
 use governor::clock::{Clock, DefaultClock};
 use governor::state::keyed::DefaultKeyedStateStore;
 use governor::{Quota, RateLimiter};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use crate::error::ApiError;
 
@@ -36,10 +36,10 @@ impl IpLimiter {
     }
 
     /// Takes one request's worth from `ip`'s budget, or says when to retry.
-    pub fn check(&self, ip: IpAddr) -> Result<(), ApiError> {
+    pub fn check(&self, ip: IpAddr) -> Result<(), Limited> {
         self.limiter.check_key(&ip).map_err(|not_until| {
             let wait = not_until.wait_time_from(self.clock.now());
-            ApiError::RateLimited {
+            Limited::RateLimited {
                 retry_after_secs: wait.as_secs() + u64::from(wait.subsec_nanos() > 0),
             }
         })
@@ -52,11 +52,23 @@ impl IpLimiter {
     }
 }
 
-/// Counts open sockets (queue, seat and stats) against a cap for the process and a
-/// cap per client address.
+/// Why a request or a socket was refused; the routes answer 429 `rate_limited` (with
+/// `Retry-After`) or 503 `overloaded`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum Limited {
+    /// The client's budget (requests, or sockets from its address) is spent.
+    #[error("too many requests; retry in {retry_after_secs} s")]
+    RateLimited { retry_after_secs: u64 },
+    /// The process has as many sockets open as it serves.
+    #[error("this server is at capacity; try again shortly")]
+    Overloaded,
+}
+
+/// Counts open sockets (queue, seat and stats) against a cap for the process (a
+/// semaphore's permits) and a cap per client address.
 #[derive(Clone)]
 pub struct SocketGate {
-    open: Arc<AtomicUsize>,
+    permits: Arc<Semaphore>,
     max: usize,
     per_ip: Arc<PerIp>,
 }
@@ -77,13 +89,12 @@ impl PerIp {
 
 /// One open socket; dropping it frees its slots.
 pub struct SocketSlot {
-    open: Arc<AtomicUsize>,
+    _permit: OwnedSemaphorePermit,
     ip: Option<(Arc<PerIp>, IpAddr)>,
 }
 
 impl Drop for SocketSlot {
     fn drop(&mut self) {
-        self.open.fetch_sub(1, Ordering::Relaxed);
         if let Some((per_ip, ip)) = &self.ip {
             let mut open = per_ip.lock();
             if let Some(n) = open.get_mut(ip) {
@@ -101,8 +112,9 @@ const PER_IP_RETRY_SECS: u64 = 5;
 
 impl SocketGate {
     pub fn new(max: usize, max_per_ip: usize) -> Self {
+        let max = max.min(Semaphore::MAX_PERMITS);
         Self {
-            open: Arc::default(),
+            permits: Arc::new(Semaphore::new(max)),
             max,
             per_ip: Arc::new(PerIp {
                 max: max_per_ip,
@@ -112,34 +124,31 @@ impl SocketGate {
     }
 
     pub fn open(&self) -> usize {
-        self.open.load(Ordering::Relaxed)
+        self.max - self.permits.available_permits()
     }
 
-    /// A slot for a socket from `ip`: 503 `overloaded` at the process's cap, 429
-    /// `rate_limited` at the address's.
-    pub fn acquire(&self, ip: IpAddr) -> Result<SocketSlot, ApiError> {
-        let before = self.open.fetch_add(1, Ordering::Relaxed);
-        let mut slot = SocketSlot {
-            open: Arc::clone(&self.open),
-            ip: None,
-        };
-        if before >= self.max {
-            return Err(ApiError::Overloaded); // `slot` drops and gives the count back
-        }
+    /// A slot for a socket from `ip`: [`Limited::Overloaded`] at the process's cap,
+    /// [`Limited::RateLimited`] at the address's.
+    pub fn acquire(&self, ip: IpAddr) -> Result<SocketSlot, Limited> {
+        let permit = Arc::clone(&self.permits)
+            .try_acquire_owned()
+            .map_err(|_| Limited::Overloaded)?;
         let mut open = self.per_ip.lock();
         let n = open.entry(ip).or_default();
         if *n >= self.per_ip.max {
             if *n == 0 {
                 open.remove(&ip);
             }
-            return Err(ApiError::RateLimited {
+            return Err(Limited::RateLimited {
                 retry_after_secs: PER_IP_RETRY_SECS,
-            });
+            }); // `permit` drops and gives the count back
         }
         *n += 1;
         drop(open);
-        slot.ip = Some((Arc::clone(&self.per_ip), ip));
-        Ok(slot)
+        Ok(SocketSlot {
+            _permit: permit,
+            ip: Some((Arc::clone(&self.per_ip), ip)),
+        })
     }
 
     /// Addresses with a socket open (for tests and metrics).
@@ -181,7 +190,7 @@ mod tests {
             l.check(a).unwrap();
         }
         match l.check(a) {
-            Err(ApiError::RateLimited { retry_after_secs }) => assert_eq!(retry_after_secs, 1),
+            Err(Limited::RateLimited { retry_after_secs }) => assert_eq!(retry_after_secs, 1),
             other => panic!("{other:?}"),
         }
         l.check(b).unwrap();
@@ -192,7 +201,7 @@ mod tests {
         let ip: IpAddr = "127.0.0.1".parse().unwrap();
         let gate = SocketGate::new(1, 10);
         let slot = gate.acquire(ip).unwrap();
-        assert!(matches!(gate.acquire(ip), Err(ApiError::Overloaded)));
+        assert!(matches!(gate.acquire(ip), Err(Limited::Overloaded)));
         assert_eq!(gate.open(), 1);
         drop(slot);
         assert!(gate.acquire(ip).is_ok());
@@ -205,7 +214,9 @@ mod tests {
         let first = gate.acquire(a).unwrap();
         let _second = gate.acquire(a).unwrap();
         match gate.acquire(a) {
-            Err(e @ ApiError::RateLimited { .. }) => assert_eq!(e.code(), "rate_limited"),
+            Err(e @ Limited::RateLimited { .. }) => {
+                assert_eq!(crate::error::ApiError::from(e).code(), "rate_limited")
+            }
             Err(other) => panic!("{other:?}"),
             Ok(_) => panic!("a third socket from one address"),
         }

@@ -6,25 +6,44 @@ use std::sync::{Arc, RwLock};
 
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
-use waiting_room::clock::now_ms;
+use waiting_room::clock::Clock;
 use waiting_room::hub::Hub;
 use waiting_room::room::Room;
 use waiting_room::seats::store::SeatCounts;
+use waiting_room::store::StoreError;
 use waiting_room::token::SigningKeys;
 use waiting_room::{EventId, UserId};
 
 use crate::auth::Passwords;
+use crate::checkout::holds::HoldService;
 use crate::checkout::Checkout;
 use crate::config::Config;
 use crate::config::Role;
 use crate::db::{Actor, AuditAction, Db, NewAudit};
-use crate::error::ApiError;
-use crate::event::{Event, NewEvent};
+use crate::event::{Event, InvalidEvent, NewEvent};
 use crate::limits::{IpLimiter, SocketGate};
 use crate::metrics::Metrics;
 
 #[derive(Clone)]
 pub struct AppState(Arc<Shared>);
+
+/// Why an event could not be looked up, created or started. The routes map it to
+/// the API's errors (`crate::routes::domain_errors`).
+#[derive(Debug, thiserror::Error)]
+pub enum StateError {
+    #[error("event not found")]
+    UnknownEvent,
+    #[error(transparent)]
+    InvalidEvent(#[from] InvalidEvent),
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("{0}")]
+    Store(#[from] StoreError),
+    #[error("summarising the event for the audit log: {0}")]
+    AuditSummary(#[from] serde_json::Error),
+    #[error("the event-writing task failed: {0}")]
+    Task(#[from] tokio::task::JoinError),
+}
 
 pub struct Shared {
     pub config: Config,
@@ -64,8 +83,23 @@ impl AppState {
         std::time::Duration::from_secs(self.config.slow_socket_secs.max(1))
     }
 
+    /// The server's clock (the one the rooms read).
+    pub fn clock(&self) -> &Arc<dyn Clock> {
+        self.hub.clock()
+    }
+
+    /// The hold / confirm / release service over this replica's checkout.
+    pub fn holds(&self) -> HoldService<'_> {
+        HoldService {
+            checkout: &self.checkout,
+            db: &self.db,
+            queue: self.hub.store().as_ref(),
+            clock: self.clock().as_ref(),
+        }
+    }
+
     /// An event by id: from the cache, else from the database.
-    pub async fn event(&self, id: EventId) -> Result<Event, ApiError> {
+    pub async fn event(&self, id: EventId) -> Result<Event, StateError> {
         if let Some(e) = self
             .events
             .read()
@@ -74,11 +108,7 @@ impl AppState {
         {
             return Ok(e.clone());
         }
-        let event = self
-            .db
-            .event(id)
-            .await?
-            .ok_or(ApiError::NotFound("event"))?;
+        let event = self.db.event(id).await?.ok_or(StateError::UnknownEvent)?;
         self.cache_event(event.clone());
         Ok(event)
     }
@@ -97,13 +127,11 @@ impl AppState {
         &self,
         request: NewEvent,
         actor: Option<&Actor>,
-    ) -> Result<Event, ApiError> {
+    ) -> Result<Event, StateError> {
         let grace = u32::try_from(self.config.reconnect_grace_secs).unwrap_or(u32::MAX);
         let event = request.into_event(grace)?;
-        let now = now_ms();
-        let summary = event
-            .audit_summary()
-            .map_err(|e| ApiError::Internal(e.into()))?;
+        let now = self.clock().now_ms();
+        let summary = event.audit_summary()?;
         // Its own task: a big venue's seat rows take a while, and a request that times
         // out or is dropped must not stop the writing halfway (the event would stay
         // invisible, `preparing`, for good).
@@ -119,8 +147,7 @@ impl AppState {
             });
             db.insert_event(&stored, now, audit.as_ref()).await
         })
-        .await
-        .map_err(|e| ApiError::Internal(e.into()))??;
+        .await??;
         // All or nothing: an event the stores refused is deleted again, so the 500
         // leaves no row behind for the list and the rooms to stumble on. (Rooms
         // already started for it here or elsewhere stop at their next refresh, when
@@ -137,7 +164,7 @@ impl AppState {
     }
 
     /// Seeds a new event's queue in the store and starts its rooms here.
-    async fn start_event(&self, event: &Event) -> Result<(), ApiError> {
+    async fn start_event(&self, event: &Event) -> Result<(), StateError> {
         self.hub
             .store()
             .configure(event.id, &event.queue_config(), false)
@@ -152,29 +179,28 @@ impl AppState {
     }
 
     /// The admin `user` as the audit log names them (email looked up now).
-    pub async fn actor(&self, user: UserId) -> Result<Actor, ApiError> {
+    pub async fn actor(&self, user: UserId) -> Result<Actor, sqlx::Error> {
         let email = self.db.user_by_id(user).await?.map(|u| u.email);
         Ok(Actor { id: user, email })
     }
 
     /// Seat counts from the store (`None` if the store has no seats for the event yet).
-    pub async fn seat_counts(&self, event: EventId) -> Result<Option<SeatCounts>, ApiError> {
+    pub async fn seat_counts(&self, event: EventId) -> Result<Option<SeatCounts>, StoreError> {
         match self.checkout.seats().seat_counts(event).await {
             Ok(c) => Ok(Some(c)),
-            Err(waiting_room::store::StoreError::UnknownEvent) => Ok(None),
-            Err(e) => Err(e.into()),
+            Err(StoreError::UnknownEvent) => Ok(None),
+            Err(e) => Err(e),
         }
     }
 
     /// The event's room on this replica, started if needed.
-    pub async fn room(&self, event: &Event) -> Result<Arc<Room>, ApiError> {
+    pub async fn room(&self, event: &Event) -> Result<Arc<Room>, StoreError> {
         if let Some(room) = self.hub.room(event.id) {
             return Ok(room);
         }
-        Ok(self
-            .hub
+        self.hub
             .ensure(event.room_info(), &event.queue_config())
-            .await?)
+            .await
     }
 
     /// Re-reads all events and brings the rooms in line (the poller calls this).

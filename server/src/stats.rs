@@ -14,8 +14,7 @@ use tokio_util::sync::CancellationToken;
 use waiting_room::store::{QueueStats, StoreError};
 use waiting_room::EventId;
 
-use crate::error::ApiError;
-use crate::state::AppState;
+use crate::state::{AppState, StateError};
 
 /// How often the sampler takes each open event's counters.
 pub const SAMPLE_INTERVAL: Duration = Duration::from_secs(5);
@@ -70,7 +69,7 @@ impl Snapshot {
 
 /// The event's counters now. Settings come from the store (what admission runs on),
 /// falling back to the database's while the store has none.
-pub async fn snapshot(state: &AppState, id: EventId) -> Result<Snapshot, ApiError> {
+pub async fn snapshot(state: &AppState, id: EventId) -> Result<Snapshot, StateError> {
     let event = state.event(id).await?;
     let queue = match state.hub.store().stats(id).await {
         Err(StoreError::UnknownEvent) => QueueStats::default(),
@@ -84,7 +83,7 @@ pub async fn snapshot(state: &AppState, id: EventId) -> Result<Snapshot, ApiErro
         .await?
         .map_or(event.admission, |c| c.admission);
     Ok(Snapshot {
-        at_ms: state.hub.clock().now_ms(),
+        at_ms: state.clock().now_ms(),
         queue,
         held: seats.held,
         sold: seats.sold,
@@ -96,7 +95,7 @@ pub async fn snapshot(state: &AppState, id: EventId) -> Result<Snapshot, ApiErro
 }
 
 /// The object of `GET …/stats` and of each `…/stats/ws` frame.
-pub async fn stats_value(state: &AppState, id: EventId) -> Result<Value, ApiError> {
+pub async fn stats_value(state: &AppState, id: EventId) -> Result<Value, StateError> {
     let s = snapshot(state, id).await?;
     let revenue_cents = state.db.revenue_cents(id).await?;
     let connected = state.hub.room(id).map_or(0, |r| r.local_sockets());

@@ -360,5 +360,5 @@ impl SeatRoom {
 }
 
 fn db_error(e: sqlx::Error) -> StoreError {
-    StoreError::Backend(format!("database: {e}"))
+    StoreError::backend("database", e)
 }

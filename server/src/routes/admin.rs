@@ -16,7 +16,6 @@ use serde_json::{json, Value};
 use time::OffsetDateTime;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
-use waiting_room::clock::now_ms;
 use waiting_room::wire::datetime_ms;
 use waiting_room::{EventId, UserId};
 
@@ -68,7 +67,7 @@ async fn create_event(
     let actor = state.actor(session.user).await?;
     let event = state.create_event(body, Some(&actor)).await?;
     let counts = state.seat_counts(event.id).await?;
-    let body = serde_json::to_value(event.public(now_ms(), counts))
+    let body = serde_json::to_value(event.public(state.clock().now_ms(), counts))
         .map_err(|e| ApiError::Internal(e.into()))?;
     Ok((StatusCode::CREATED, Json(body)))
 }
@@ -117,7 +116,13 @@ async fn patch_admission(
     };
     let settings = state
         .db
-        .change_admission(id, &actor, now_ms(), |s| patch.apply(s), publish)
+        .change_admission(
+            id,
+            &actor,
+            state.clock().now_ms(),
+            |s| patch.apply(s).map_err(ApiError::from),
+            publish,
+        )
         .await?
         .ok_or(ApiError::NotFound("event"))?
         .after;
@@ -301,7 +306,10 @@ async fn stream_stats(state: AppState, id: EventId, mut socket: WebSocket) {
             _ = tick.tick() => {
                 let text = match stats_value(&state, id).await {
                     Ok(v) => v.to_string(),
-                    Err(e) => json!({"type": "error", "code": e.code(), "message": e.to_string()}).to_string(),
+                    Err(e) => {
+                        let e = ApiError::from(e);
+                        json!({"type": "error", "code": e.code(), "message": e.to_string()}).to_string()
+                    }
                 };
                 match send_within(&mut socket, Message::Text(text.into()), state.slow_socket()).await {
                     Ok(()) => {}

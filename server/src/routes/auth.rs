@@ -11,7 +11,6 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
-use waiting_room::clock::now_ms;
 use waiting_room::wire::datetime_ms;
 
 use crate::auth::issue_session;
@@ -87,7 +86,7 @@ async fn register(
         .map_err(ApiError::Internal)?;
     match state
         .db
-        .create_user(email.as_str(), &hash, false, now_ms())
+        .create_user(email.as_str(), &hash, false, state.clock().now_ms())
         .await?
     {
         Created::Ok(id) => Ok((StatusCode::CREATED, Json(json!({ "user_id": id })))),
@@ -152,7 +151,7 @@ async fn sign_in(
     let (token, exp) = session_for(&state, &user);
     let secure =
         state.config.secure_cookies || cookie::over_https(&parts, state.config.trusted_proxy_hops);
-    let max_age = exp - now_ms() / 1000;
+    let max_age = exp - state.clock().now_ms() / 1000;
     let body = account(&user, exp)?;
     Ok((
         [(
@@ -244,7 +243,7 @@ fn session_for(state: &AppState, user: &UserRow) -> (String, i64) {
         &state.keys,
         user.id,
         user.is_admin,
-        now_ms() / 1000,
+        state.clock().now_ms() / 1000,
         state.config.session_ttl_secs as i64,
     )
 }

@@ -16,9 +16,9 @@ use waiting_room::EventId;
 use ws_protocol::tungstenite::protocol::WebSocketConfig;
 
 use super::queue::parse_event_id;
-use crate::checkout::holds::{self, HoldAnswer, HoldBody, OrderAnswer};
+use crate::checkout::holds::{HoldAnswer, HoldBody, OrderAnswer};
 use crate::checkout::{render, seat_stream, SeatRoom};
-use crate::error::ApiError;
+use crate::error::{checkout_store_error, ApiError};
 use crate::extract::{AppJson, AppPath, AppQuery, PurchaseToken, Session};
 use crate::raw_ws::RawUpgrade;
 use crate::state::AppState;
@@ -69,7 +69,7 @@ async fn hold(
     AppJson(body): AppJson<HoldBody>,
 ) -> Result<(StatusCode, Json<HoldAnswer>), ApiError> {
     let event = state.event(parse_event_id(&id)?).await?;
-    let answer = holds::place_hold(&state, &event, &claims, body).await?;
+    let answer = state.holds().place_hold(&event, &claims, body).await?;
     Ok((StatusCode::CREATED, Json(answer)))
 }
 
@@ -97,7 +97,8 @@ async fn confirm(
     PurchaseToken(claims): PurchaseToken,
 ) -> Result<Json<OrderAnswer>, ApiError> {
     let hold = parse_hold_id(&hold_id)?;
-    Ok(Json(holds::confirm(&state, &claims, &hold).await?))
+    let event = state.event(claims.evt).await?;
+    Ok(Json(state.holds().confirm(&event, &claims, &hold).await?))
 }
 
 #[utoipa::path(
@@ -121,7 +122,7 @@ async fn release(
     PurchaseToken(claims): PurchaseToken,
 ) -> Result<StatusCode, ApiError> {
     let hold = parse_hold_id(&hold_id)?;
-    holds::release(&state, &claims, &hold).await?;
+    state.holds().release(&claims, &hold).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -155,10 +156,11 @@ async fn orders(
 
 async fn seat_room(state: &AppState, id: &str) -> Result<std::sync::Arc<SeatRoom>, ApiError> {
     let event = state.event(parse_event_id(id)?).await?;
-    state.checkout.room(&event).await.map_err(|e| match e {
-        waiting_room::store::StoreError::UnknownEvent => ApiError::Unavailable,
-        other => other.into(),
-    })
+    state
+        .checkout
+        .room(&event)
+        .await
+        .map_err(checkout_store_error)
 }
 
 /// `?format=compact` asks for one character per seat instead of the full map.

@@ -6,7 +6,6 @@ use axum::Json;
 use serde_json::{json, Value};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
-use waiting_room::clock::now_ms;
 
 use crate::error::ApiError;
 use crate::extract::AppPath;
@@ -28,8 +27,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         (status = 200, body = ref("#/components/schemas/Time"), content_type = "application/json"),
     )
 )]
-async fn time() -> Json<Value> {
-    Json(json!({ "now_ms": now_ms() }))
+async fn time(State(state): State<AppState>) -> Json<Value> {
+    Json(json!({ "now_ms": state.clock().now_ms() }))
 }
 
 #[utoipa::path(
@@ -43,7 +42,7 @@ async fn time() -> Json<Value> {
     )
 )]
 async fn list(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
-    let now = now_ms();
+    let now = state.clock().now_ms();
     let events = state.db.events().await?;
     let mut public = Vec::with_capacity(events.len());
     for e in &events {
@@ -80,7 +79,7 @@ async fn one(
     let id = super::queue::parse_event_id(&id)?;
     let event = state.event(id).await?;
     let counts = state.seat_counts(id).await?;
-    let public = event.public(now_ms(), counts);
+    let public = event.public(state.clock().now_ms(), counts);
     Ok(Json(
         serde_json::to_value(public).map_err(|e| ApiError::Internal(e.into()))?,
     ))

@@ -10,7 +10,6 @@ use axum::Json;
 use serde::{Deserialize, Serialize};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
-use waiting_room::clock::now_ms;
 use waiting_room::UserId;
 
 use crate::auth::issue_session;
@@ -81,7 +80,7 @@ async fn create_fans(
     let emails: Vec<String> = (0..body.count)
         .map(|n| format!("{}-{n}@loadtest.invalid", body.tag.to_lowercase()))
         .collect();
-    let now = now_ms();
+    let now = state.clock().now_ms();
     let ids = match state.db.create_passwordless_users(&emails, now).await {
         Ok(ids) => ids,
         Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {

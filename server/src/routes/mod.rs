@@ -76,6 +76,7 @@ pub(crate) fn rate_limit(
     limiter
         .check(client_ip(parts, state.config.trusted_proxy_hops))
         .inspect_err(|_| crate::metrics::Metrics::inc(&state.metrics.rate_limited))
+        .map_err(Into::into)
 }
 
 /// A slot for one more socket from this client (503 `overloaded` at the process's
@@ -88,10 +89,11 @@ pub(crate) fn socket_slot(
         .sockets
         .acquire(client_ip(parts, state.config.trusted_proxy_hops))
         .inspect_err(|e| {
-            if matches!(e, crate::error::ApiError::RateLimited { .. }) {
+            if matches!(e, crate::limits::Limited::RateLimited { .. }) {
                 crate::metrics::Metrics::inc(&state.metrics.rate_limited);
             }
         })
+        .map_err(Into::into)
 }
 
 /// The client's address for rate limiting: with `hops` trusted proxies in front, the

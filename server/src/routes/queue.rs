@@ -181,7 +181,7 @@ async fn room_for(state: &AppState, id: &str, open: bool) -> Result<Arc<Room>, A
             message: "this sale is closed".into(),
         });
     }
-    state.room(&event).await
+    Ok(state.room(&event).await?)
 }
 
 /// What a fresh socket would be told first about `user`. Asking counts as presence:

@@ -356,5 +356,5 @@ impl EventSeats {
 
 /// A request the store refuses (the caller should have checked it).
 fn invalid(msg: String) -> StoreError {
-    StoreError::Backend(format!("invalid seat request: {msg}"))
+    StoreError::Backend(format!("invalid seat request: {msg}").into())
 }

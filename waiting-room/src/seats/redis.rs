@@ -208,7 +208,9 @@ impl SeatStore for RedisSeatStore {
         max: usize,
     ) -> Result<SeatBatch, StoreError> {
         if !valid_cursor(after) {
-            return Err(StoreError::Backend(format!("bad cursor {:?}", after.0)));
+            return Err(StoreError::Backend(
+                format!("bad cursor {:?}", after.0).into(),
+            ));
         }
         let k = SeatKeys::new(&self.prefix, event);
         let mut inv = self.scripts.changes.prepare_invoke();

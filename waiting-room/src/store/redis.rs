@@ -247,7 +247,9 @@ impl QueueStore for RedisStore {
         max: usize,
     ) -> Result<ChangeBatch, StoreError> {
         if !decode::valid_cursor(after) {
-            return Err(StoreError::Backend(format!("bad cursor {:?}", after.0)));
+            return Err(StoreError::Backend(
+                format!("bad cursor {:?}", after.0).into(),
+            ));
         }
         let k = self.keys(event);
         let mut inv = self.scripts.changes.prepare_invoke();
@@ -312,9 +314,9 @@ pub(crate) async fn open_connection(
     prefix: &str,
 ) -> Result<ConnectionManager, StoreError> {
     if !keys::valid_prefix(prefix) {
-        return Err(StoreError::Backend(format!(
-            "invalid redis key prefix {prefix:?}"
-        )));
+        return Err(StoreError::Backend(
+            format!("invalid redis key prefix {prefix:?}").into(),
+        ));
     }
     let client = redis::Client::open(url).map_err(store_err)?;
     ConnectionManager::new_with_config(client, connection_config())
@@ -355,9 +357,9 @@ pub(crate) async fn bounded<T>(
 ) -> Result<T, StoreError> {
     match tokio::time::timeout(CALL_TIMEOUT, call).await {
         Ok(result) => result.map_err(store_err),
-        Err(_) => Err(StoreError::Unavailable(format!(
-            "no answer from redis within {CALL_TIMEOUT:?}"
-        ))),
+        Err(_) => Err(StoreError::Unavailable(
+            format!("no answer from redis within {CALL_TIMEOUT:?}").into(),
+        )),
     }
 }
 

@@ -21,7 +21,8 @@ struct Record {
 
 /// A hold from its id and record.
 pub(super) fn hold(id: String, raw: &str) -> Result<Hold, StoreError> {
-    let r: Record = serde_json::from_str(raw).map_err(|e| bad(format!("{e}: {raw}")))?;
+    let r: Record = serde_json::from_str(raw)
+        .map_err(|e| StoreError::backend(format!("unexpected reply from redis: {raw}"), e))?;
     Ok(Hold {
         id: HoldId(id),
         user: r

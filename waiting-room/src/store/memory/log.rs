@@ -56,7 +56,7 @@ impl<T: Clone> MemoryLog<T> {
         after
             .0
             .parse()
-            .map_err(|_| StoreError::Backend(format!("bad cursor {:?}", after.0)))
+            .map_err(|e| StoreError::backend(format!("bad cursor {:?}", after.0), e))
     }
 
     /// Up to `max` entries after ordinal `from`.

@@ -28,20 +28,20 @@ pub(crate) fn store_err(err: RedisError) -> StoreError {
         || err.kind() == redis::ErrorKind::ClusterDown
         || err.kind() == redis::ErrorKind::MasterDown
     {
-        StoreError::Unavailable(err.to_string())
+        StoreError::Unavailable(Box::new(err))
     } else {
-        StoreError::Backend(err.to_string())
+        StoreError::Backend(Box::new(err))
     }
 }
 
 /// A reply we did not expect.
 pub(crate) fn bad(what: impl std::fmt::Display) -> StoreError {
-    StoreError::Backend(format!("unexpected reply from redis: {what}"))
+    StoreError::Backend(format!("unexpected reply from redis: {what}").into())
 }
 
 /// One reply value as `T`.
 pub(crate) fn get<T: FromRedisValue>(v: &Value) -> Result<T, StoreError> {
-    redis::from_redis_value(v).map_err(bad)
+    redis::from_redis_value(v).map_err(|e| StoreError::backend("unexpected reply from redis", e))
 }
 
 fn num<T: std::str::FromStr>(s: &str) -> Result<T, StoreError> {
@@ -98,7 +98,8 @@ fn status(record: String, seq: i64, ahead: i64) -> Result<Option<TicketStatus>, 
     if record.is_empty() {
         return Ok(None);
     }
-    let r: Record = serde_json::from_str(&record).map_err(|e| bad(format!("{e}: {record}")))?;
+    let r: Record = serde_json::from_str(&record)
+        .map_err(|e| StoreError::backend(format!("unexpected reply from redis: {record}"), e))?;
     let state = match r.s.as_str() {
         "W" if seq >= 0 => TicketState::Queued {
             seq: seq as u64,

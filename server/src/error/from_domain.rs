@@ -1,0 +1,226 @@
+//! The one place where the services' domain errors become API errors: each rule's
+//! status, code and message, as the API contract states them.
+
+use waiting_room::store::StoreError;
+
+use super::ApiError;
+use crate::checkout::holds::{BadHoldRequest, HoldError};
+use crate::event::InvalidEvent;
+use crate::limits::Limited;
+use crate::state::StateError;
+
+impl From<HoldError> for ApiError {
+    fn from(e: HoldError) -> Self {
+        let message = e.to_string();
+        match e {
+            HoldError::BadRequest(bad) => bad.into(),
+            HoldError::WrongEvent => refused("wrong_event", message),
+            HoldError::TokenExpired => Self::InvalidToken(message),
+            HoldError::TokenExhausted { .. } => refused("token_exhausted", message),
+            HoldError::SessionEnded => refused("session_ended", message),
+            HoldError::NotYourHold => refused("not_your_hold", message),
+            HoldError::SeatsUnavailable { seats } => Self::SeatsUnavailable { seats },
+            HoldError::SoldOut => Self::Gone {
+                code: "sold_out",
+                message,
+            },
+            HoldError::HoldExpired => Self::Gone {
+                code: "hold_expired",
+                message,
+            },
+            HoldError::UnknownHold => Self::NotFound("hold"),
+            HoldError::Store(e) => checkout_store_error(e),
+            HoldError::Database(e) => e.into(),
+        }
+    }
+}
+
+fn refused(code: &'static str, message: String) -> ApiError {
+    ApiError::Refused { code, message }
+}
+
+impl From<BadHoldRequest> for ApiError {
+    fn from(e: BadHoldRequest) -> Self {
+        let code = match e {
+            BadHoldRequest::SectionWithSeats
+            | BadHoldRequest::NoSeats
+            | BadHoldRequest::SeatsOrQuantity => "invalid_body",
+            BadHoldRequest::TooManySeats { .. } => "too_many_seats",
+            BadHoldRequest::UnknownSeats(_) => "unknown_seat",
+            BadHoldRequest::DuplicateSeat => "duplicate_seat",
+            BadHoldRequest::ZeroQuantity => "invalid_quantity",
+            BadHoldRequest::UnknownSection(_) => "unknown_section",
+        };
+        Self::bad_request(code, e.to_string())
+    }
+}
+
+/// Store errors on the checkout path: a store that lost the event (a flush) is
+/// rebuilding; tell the client to retry rather than that the event does not exist.
+pub fn checkout_store_error(e: StoreError) -> ApiError {
+    match e {
+        StoreError::UnknownEvent => ApiError::Unavailable,
+        other => other.into(),
+    }
+}
+
+impl From<StateError> for ApiError {
+    fn from(e: StateError) -> Self {
+        match e {
+            StateError::UnknownEvent => Self::NotFound("event"),
+            StateError::InvalidEvent(e) => e.into(),
+            StateError::Database(e) => e.into(),
+            StateError::Store(e) => e.into(),
+            StateError::AuditSummary(e) => Self::Internal(e.into()),
+            StateError::Task(e) => Self::Internal(e.into()),
+        }
+    }
+}
+
+impl From<InvalidEvent> for ApiError {
+    fn from(e: InvalidEvent) -> Self {
+        Self::bad_request("invalid_field", e.0)
+    }
+}
+
+impl From<Limited> for ApiError {
+    fn from(e: Limited) -> Self {
+        match e {
+            Limited::RateLimited { retry_after_secs } => Self::RateLimited { retry_after_secs },
+            Limited::Overloaded => Self::Overloaded,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::http::StatusCode;
+
+    use super::*;
+
+    fn shape(e: impl Into<ApiError>) -> (StatusCode, &'static str, String) {
+        let e = e.into();
+        (e.status(), e.code(), e.to_string())
+    }
+
+    #[test]
+    fn hold_errors_keep_their_status_code_and_message() {
+        let cases: Vec<(HoldError, StatusCode, &str, &str)> = vec![
+            (
+                HoldError::WrongEvent,
+                StatusCode::FORBIDDEN,
+                "wrong_event",
+                "this purchase token is for another event",
+            ),
+            (
+                HoldError::TokenExpired,
+                StatusCode::UNAUTHORIZED,
+                "invalid_token",
+                "the purchase token expired",
+            ),
+            (
+                HoldError::TokenExhausted { used: 3, max: 4 },
+                StatusCode::FORBIDDEN,
+                "token_exhausted",
+                "this purchase token already held 3 of its 4 seats",
+            ),
+            (
+                HoldError::SessionEnded,
+                StatusCode::FORBIDDEN,
+                "session_ended",
+                "this purchase token's shopping session ended with a confirmed order",
+            ),
+            (
+                HoldError::NotYourHold,
+                StatusCode::FORBIDDEN,
+                "not_your_hold",
+                "this hold belongs to another purchase token",
+            ),
+            (
+                HoldError::SoldOut,
+                StatusCode::GONE,
+                "sold_out",
+                "every seat is sold or held",
+            ),
+            (
+                HoldError::HoldExpired,
+                StatusCode::GONE,
+                "hold_expired",
+                "this hold expired or was released",
+            ),
+            (
+                HoldError::UnknownHold,
+                StatusCode::NOT_FOUND,
+                "not_found",
+                "hold not found",
+            ),
+            (
+                HoldError::SeatsUnavailable {
+                    seats: vec!["A-1-1".into()],
+                },
+                StatusCode::CONFLICT,
+                "seats_unavailable",
+                "these seats are not available",
+            ),
+            (
+                HoldError::Store(StoreError::UnknownEvent),
+                StatusCode::SERVICE_UNAVAILABLE,
+                "unavailable",
+                "temporarily unavailable; retry shortly",
+            ),
+            (
+                BadHoldRequest::TooManySeats {
+                    requested: 5,
+                    max: 4,
+                }
+                .into(),
+                StatusCode::BAD_REQUEST,
+                "too_many_seats",
+                "5 seats requested; this token allows at most 4",
+            ),
+            (
+                BadHoldRequest::UnknownSeats(vec!["Z-9-9".into()]).into(),
+                StatusCode::BAD_REQUEST,
+                "unknown_seat",
+                "no such seats: [\"Z-9-9\"]",
+            ),
+            (
+                BadHoldRequest::UnknownSection("Q".into()).into(),
+                StatusCode::BAD_REQUEST,
+                "unknown_section",
+                "no section \"Q\"",
+            ),
+        ];
+        for (e, status, code, message) in cases {
+            assert_eq!(shape(e), (status, code, message.to_owned()));
+        }
+    }
+
+    #[test]
+    fn state_and_limit_errors_keep_their_status_and_code() {
+        assert_eq!(
+            shape(StateError::UnknownEvent),
+            (StatusCode::NOT_FOUND, "not_found", "event not found".into())
+        );
+        assert_eq!(
+            shape(StateError::Store(StoreError::UnknownEvent)),
+            (StatusCode::NOT_FOUND, "not_found", "event not found".into())
+        );
+        assert_eq!(
+            shape(InvalidEvent("name must be 1 to 200 characters".into())),
+            (
+                StatusCode::BAD_REQUEST,
+                "invalid_field",
+                "name must be 1 to 200 characters".into()
+            )
+        );
+        assert_eq!(shape(Limited::Overloaded).1, "overloaded");
+        assert_eq!(
+            shape(Limited::RateLimited {
+                retry_after_secs: 5
+            })
+            .0,
+            StatusCode::TOO_MANY_REQUESTS
+        );
+    }
+}
