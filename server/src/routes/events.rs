@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 use waiting_room::clock::now_ms;
 
 use crate::error::ApiError;
-use crate::extract::AppPath;
+use crate::extract::{parse_event_id, AppPath};
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
@@ -45,7 +45,7 @@ async fn one(
     State(state): State<AppState>,
     AppPath(id): AppPath<String>,
 ) -> Result<Json<Value>, ApiError> {
-    let id = super::queue::parse_event_id(&id)?;
+    let id = parse_event_id(&id)?;
     let event = state.event(id).await?;
     let counts = state.seat_counts(id).await?;
     let public = event.public(now_ms(), counts);

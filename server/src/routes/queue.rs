@@ -5,7 +5,6 @@
 
 use std::sync::Arc;
 
-use axum::extract::ws::CloseFrame;
 use axum::extract::State;
 use axum::http::request::Parts;
 use axum::response::Response;
@@ -14,15 +13,13 @@ use axum::{Json, Router};
 use serde_json::Value;
 use waiting_room::fan::{messages, FanPhase, FanView};
 use waiting_room::room::Room;
-use waiting_room::EventId;
 
+use super::client;
 use crate::error::ApiError;
-use crate::extract::{AppPath, Session, WsUpgrade};
+use crate::extract::{parse_event_id, AppPath, Session, WsUpgrade};
 use crate::queue_session::{self, WS_LIMIT_BYTES};
 use crate::state::AppState;
-
-/// Read buffer of each queue (and seat stream) socket.
-pub const READ_BUFFER_BYTES: usize = 1024;
+use crate::ws::READ_BUFFER_BYTES;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -32,18 +29,6 @@ pub fn router() -> Router<AppState> {
         .route("/events/{id}/queue/leave", post(queue_leave))
 }
 
-pub fn parse_event_id(raw: &str) -> Result<EventId, ApiError> {
-    raw.parse().map_err(|_| ApiError::NotFound("event"))
-}
-
-/// Close frame sent to every socket when the server shuts down (1012: restarting).
-pub fn restart_frame() -> CloseFrame {
-    CloseFrame {
-        code: 1012,
-        reason: "server restarting; reconnect to keep your place".into(),
-    }
-}
-
 async fn queue_ws(
     State(state): State<AppState>,
     AppPath(id): AppPath<String>,
@@ -51,14 +36,11 @@ async fn queue_ws(
     session: Result<Session, ApiError>,
     WsUpgrade(ws): WsUpgrade,
 ) -> Result<Response, ApiError> {
-    super::rate_limit(&state, &state.join_limit, &parts)?;
+    client::rate_limit(&state, &state.join_limit, &parts)?;
     let session = session?;
     let room = room_for(&state, &id, true).await?;
-    let slot = super::socket_slot(&state, &parts)?;
+    let slot = client::socket_slot(&state, &parts)?;
     let tracker = state.sessions.clone();
-    // Fans send a few tiny frames; tungstenite keeps its read buffer for the socket's
-    // life (and zeroes it on every read), so 1 KiB instead of 128 KiB (its default) or
-    // 4 KiB is most of what a waiting socket costs. Longer frames still arrive whole.
     Ok(ws
         .read_buffer_size(READ_BUFFER_BYTES)
         .write_buffer_size(0)
@@ -90,7 +72,7 @@ async fn queue_join(
     parts: Parts,
     session: Session,
 ) -> Result<Json<Value>, ApiError> {
-    super::rate_limit(&state, &state.join_limit, &parts)?;
+    client::rate_limit(&state, &state.join_limit, &parts)?;
     let room = room_for(&state, &id, true).await?;
     crate::metrics::Metrics::inc(&state.metrics.queue_joins);
     room.join(session.user).await?;
