@@ -18,6 +18,7 @@ mod reconnect;
 mod recovery;
 mod redis_restart;
 mod replicas;
+mod request_id;
 mod shutdown;
 mod slots;
 mod slow_readers;
