@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Every check and test of Floodgate, the one command CI runs (.ci/run):
-#   cargo fmt --check, cargo clippy -D warnings, the workspace tests against both
+#   cargo fmt --check, cargo clippy -D warnings, no import circles between modules
+#   (scripts/lib/module_cycles.py), the workspace tests against both
 #   queue stores (in-memory, Redis) and both databases (SQLite, PostgreSQL), and the
 #   browser tests of the web pages (Playwright driving Debian's Chromium against the
 #   real floodgate binary).
@@ -34,6 +35,11 @@ cargo fmt --all -- --check
 
 echo "==> cargo clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
+
+echo "==> import circles"
+# The checker first proves it still rejects circles (fixtures), then checks each crate.
+python3 scripts/lib/module_cycles.py --self-test
+python3 scripts/lib/module_cycles.py server/src loadgen/src waiting-room/src
 
 echo "==> starting Redis and PostgreSQL"
 # shellcheck source=scripts/lib/services.sh

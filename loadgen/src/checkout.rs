@@ -4,7 +4,7 @@
 //! replaying fans a second confirm and a hold past the token's `max_seats`.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
@@ -13,10 +13,10 @@ use rand::SeedableRng;
 use reqwest::Method;
 use serde_json::{json, Value};
 
-use crate::api::{Reply, SeatMap};
+use crate::api::Reply;
 use crate::behaviour::{Behaviour, Misbehaviour, Plan};
+use crate::ctx::Ctx;
 use crate::tally::{now_us, Outcome};
-use crate::worker::Ctx;
 
 const TIMEOUT: Duration = Duration::from_secs(30);
 /// Hold attempts before giving up on conflicts.
@@ -221,27 +221,6 @@ pub fn forge(token: &str) -> String {
         }
     }
     format!("{token}x")
-}
-
-impl Ctx {
-    /// The seat snapshot, shared by the worker's fans for up to 250 ms (`fresh`: refetch).
-    pub async fn seat_map(&self, url: usize, fresh: bool) -> Arc<SeatMap> {
-        let mut cache = self.seats.lock().await;
-        if let Some((at, map)) = cache.as_ref() {
-            if !fresh && at.elapsed() < Duration::from_millis(250) {
-                return map.clone();
-            }
-        }
-        let map = match SeatMap::fetch(&self.http, &self.targets[url].base, &self.event).await {
-            Ok(map) => Arc::new(map),
-            Err(_) => {
-                self.tally.error("seat_snapshot_failed", false);
-                Arc::new(SeatMap::default())
-            }
-        };
-        *cache = Some((Instant::now(), map.clone()));
-        map
-    }
 }
 
 #[cfg(test)]

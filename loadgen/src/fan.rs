@@ -3,117 +3,23 @@
 //! admission hand over to the checkout. Each fan is one task; its state is a few
 //! numbers besides its socket.
 
+mod seen;
+mod tab;
+
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::time::Instant;
-use tokio_util::sync::CancellationToken;
-use waiting_room::wire::{ClientMessage, ServerMessage};
-use waiting_room::TicketId;
+use waiting_room::wire::ClientMessage;
 
 use crate::behaviour::{Behaviour, Misbehaviour, Plan};
 use crate::checkout;
+use crate::ctx::Ctx;
 use crate::socket::{self, Incoming, Sock};
 use crate::tally::{now_us, FanRecord, Outcome};
-use crate::worker::Ctx;
-
-/// Error frames a flooding fan provokes on purpose.
-const FLOOD_CODES: [&str; 4] = [
-    "rate_limited",
-    "invalid_json",
-    "unknown_type",
-    "invalid_message",
-];
-
-/// What the fan has seen of its place in the queue.
-#[derive(Default)]
-struct Seen {
-    ticket: Option<TicketId>,
-    ahead: Option<u64>,
-    rose: bool,
-    prequeue: bool,
-    sent_us: i64,
-    ack_us: i64,
-    last_position_us: i64,
-}
-
-/// What a message means for the waiting loop.
-enum Step {
-    Wait,
-    Admitted { token: String, expires_ms: i64 },
-    Left,
-    Expired,
-}
-
-impl Seen {
-    fn ticket(&mut self, ctx: &Ctx, ticket: &TicketId) {
-        match &self.ticket {
-            None => self.ticket = Some(ticket.clone()),
-            Some(t) if t != ticket => ctx.tally.error("ticket_changed", false),
-            Some(_) => {}
-        }
-    }
-
-    fn ahead(&mut self, ahead: u64) {
-        if self.ahead.is_some_and(|before| ahead > before) {
-            self.rose = true;
-        }
-        self.ahead = Some(ahead);
-    }
-
-    /// The first answer to the first join.
-    fn ack(&mut self, ctx: &Ctx, prequeue: bool) {
-        if self.ack_us == 0 && self.sent_us != 0 {
-            self.ack_us = now_us();
-            self.prequeue = prequeue;
-            ctx.tally.joined();
-        }
-    }
-
-    fn handle(&mut self, ctx: &Ctx, message: ServerMessage, flooding: bool) -> Step {
-        match message {
-            ServerMessage::Prequeue { ticket, .. } => {
-                self.ticket(ctx, &ticket);
-                self.ack(ctx, true);
-            }
-            ServerMessage::Queued { ticket, ahead, .. } => {
-                self.ticket(ctx, &ticket);
-                self.ack(ctx, false);
-                self.ahead(ahead);
-            }
-            ServerMessage::Position { ahead, .. } => {
-                let now = now_us();
-                if self.last_position_us != 0 {
-                    ctx.tally.position_gap(now - self.last_position_us);
-                }
-                self.last_position_us = now;
-                self.ahead(ahead);
-            }
-            ServerMessage::Admitted {
-                purchase_token,
-                expires_at,
-            } => {
-                self.ack(ctx, false);
-                return Step::Admitted {
-                    token: purchase_token,
-                    expires_ms: (expires_at.unix_timestamp_nanos() / 1_000_000) as i64,
-                };
-            }
-            ServerMessage::Left => return Step::Left,
-            ServerMessage::Expired => return Step::Expired,
-            ServerMessage::Error { code, .. } => {
-                let expected = flooding && FLOOD_CODES.contains(&code.as_str());
-                ctx.tally.error(&code, expected);
-            }
-            // `paused`, `resumed`, `sold_out` and any newer informational message: the
-            // fan keeps waiting.
-            #[allow(unreachable_patterns)]
-            _ => {}
-        }
-        Step::Wait
-    }
-}
+use seen::{Seen, Step};
+use tab::tab;
 
 /// Plays one fan; `session` is its session token.
 pub async fn run(ctx: Arc<Ctx>, plan: Plan, session: String) -> FanRecord {
@@ -341,62 +247,5 @@ async fn wait(
                 }
             }
         }
-    }
-}
-
-/// An extra tab of a multi-tab fan: joins on its own socket, must see the same
-/// ticket, and waits until admitted or the fan is done.
-struct Tab {
-    ctx: Arc<Ctx>,
-    url: usize,
-    session: String,
-    ticket: Option<TicketId>,
-}
-
-fn tab(ctx: Arc<Ctx>, url: usize, session: String, ticket: Option<TicketId>) -> Tab {
-    Tab {
-        ctx,
-        url,
-        session,
-        ticket,
-    }
-}
-
-impl Tab {
-    async fn run(self, done: CancellationToken, rose: Arc<AtomicBool>) {
-        let ctx = &self.ctx;
-        let Some(mut sock) = socket::open(ctx, self.url, &self.session).await else {
-            return;
-        };
-        let mut seen = Seen {
-            ticket: self.ticket.clone(),
-            ..Seen::default()
-        };
-        if !sock.send(&ClientMessage::Join).await {
-            return;
-        }
-        loop {
-            let incoming = tokio::select! {
-                _ = done.cancelled() => break,
-                m = sock.next() => m,
-            };
-            match incoming {
-                Incoming::Message(m) => match seen.handle(ctx, m, false) {
-                    Step::Wait => {}
-                    _ => break,
-                },
-                Incoming::Garbage(text) => ctx.tally.garbage(&text),
-                Incoming::Closed(_) => {
-                    if !done.is_cancelled() {
-                        ctx.tally.error("tab_closed", false);
-                    }
-                    return;
-                }
-            }
-        }
-        if seen.rose {
-            rose.store(true, Ordering::Relaxed);
-        }
-        sock.close().await;
     }
 }

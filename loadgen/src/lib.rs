@@ -13,6 +13,7 @@ pub mod behaviour;
 pub mod checkout;
 pub mod config;
 pub mod coordinator;
+pub mod ctx;
 pub mod fan;
 pub mod merge;
 pub mod net;

@@ -9,8 +9,8 @@ use futures_util::{SinkExt, StreamExt};
 use tokio_tungstenite::tungstenite::Message;
 use waiting_room::wire::{ClientMessage, ServerMessage};
 
+use crate::ctx::Ctx;
 use crate::net::{connect_ws, ConnectError, Ws};
-use crate::worker::Ctx;
 
 /// What came off a socket.
 #[derive(Debug)]

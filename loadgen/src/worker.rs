@@ -14,9 +14,10 @@ use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
-use crate::api::{self, Http, SeatMap};
+use crate::api::{self, Http};
 use crate::behaviour::{in_prequeue, plan};
 use crate::config::{Arrival, Config};
+use crate::ctx::Ctx;
 use crate::net::{Sources, Target};
 use crate::tally::{now_us, FanRecord, Outcome, Progress, Tally, WorkerResult};
 
@@ -63,26 +64,6 @@ pub enum WorkerMsg {
     Progress(Progress),
     Result(Box<WorkerResult>),
     Failed { error: String },
-}
-
-/// What every fan of a worker shares.
-pub struct Ctx {
-    pub tally: Tally,
-    pub http: Http,
-    pub targets: Vec<Target>,
-    pub sources: Sources,
-    pub stop: CancellationToken,
-    pub event: String,
-    pub decoy: String,
-    pub seed: u64,
-    pub opens_at_us: i64,
-    pub storm_at: Option<tokio::time::Instant>,
-    pub session_ttl_ms: i64,
-    pub quantity: u32,
-    pub max_seats: u32,
-    pub tab_count: u32,
-    pub flood_frames: u32,
-    pub seats: tokio::sync::Mutex<Option<(std::time::Instant, Arc<SeatMap>)>>,
 }
 
 /// The local instant of unix time `us`.

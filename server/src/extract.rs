@@ -12,7 +12,7 @@ use axum::http::request::Parts;
 use axum::http::StatusCode;
 use serde::de::DeserializeOwned;
 use waiting_room::token::{PurchaseClaims, TokenError, PURCHASE_AUDIENCE};
-use waiting_room::UserId;
+use waiting_room::{EventId, UserId};
 
 use crate::auth::verify_session;
 use crate::cookie;
@@ -50,6 +50,12 @@ fn json_error(rejection: JsonRejection) -> ApiError {
         JsonRejection::JsonDataError(e) => ApiError::bad_request("invalid_body", e.body_text()),
         other => ApiError::bad_request("invalid_json", other.body_text()),
     }
+}
+
+/// An event id from a path, or 404 `event` (an id that cannot name an event names
+/// none).
+pub fn parse_event_id(raw: &str) -> Result<EventId, ApiError> {
+    raw.parse().map_err(|_| ApiError::NotFound("event"))
 }
 
 /// `Path<T>` whose rejections are contract errors: 400 `invalid_path` (a parameter

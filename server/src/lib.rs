@@ -24,6 +24,7 @@ pub mod routes;
 pub mod slow_socket;
 pub mod state;
 pub mod stats;
+pub mod ws;
 
 mod bootstrap;
 
@@ -39,7 +40,9 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tower_http::compression::CompressionLayer;
 use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::{DefaultOnFailure, TraceLayer};
 use waiting_room::clock::SystemClock;
 use waiting_room::hub::Hub;
 use waiting_room::room::Cadence;
@@ -229,7 +232,9 @@ fn bind(addr: SocketAddr) -> std::io::Result<TcpListener> {
 
 /// The router with its middleware: header and body size limits, request timeout,
 /// every error in the contract's JSON shape, compression (for clients that ask for
-/// it) and the security headers on every response.
+/// it), the security headers on every response, and outermost a request id
+/// (`x-request-id`: the client's, else a new UUID; echoed on the response) and a
+/// tracing span per request (see [`request_span`]).
 pub fn app(state: AppState) -> Router {
     use axum::http::{header, HeaderName, HeaderValue};
     use tower_http::set_header::SetResponseHeaderLayer;
@@ -255,6 +260,38 @@ pub fn app(state: AppState) -> Router {
         .layer(secure(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
         .layer(secure(header::REFERRER_POLICY, "same-origin"))
         .layer(secure(header::X_FRAME_OPTIONS, "DENY"))
+        .layer(
+            tower::ServiceBuilder::new()
+                .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+                .layer(
+                    TraceLayer::new_for_http()
+                        .make_span_with(request_span)
+                        .on_failure(DefaultOnFailure::new().level(tracing::Level::DEBUG)),
+                )
+                .layer(PropagateRequestIdLayer::x_request_id()),
+        )
+}
+
+/// The span of one request: method, path and request id, so what a handler logs can
+/// be told apart and matched with the client's `x-request-id`. Only the path: the
+/// query may carry a token (`?access_token=` on WebSockets), and no header is
+/// recorded (Authorization, Cookie). The span is at INFO so warnings inside carry it;
+/// the layer's own events (request started, finished, failed) stay at DEBUG: a
+/// server error is logged with its cause where it happens, and a rush's 429s and
+/// 503s would flood the log.
+fn request_span<B>(request: &axum::http::Request<B>) -> tracing::Span {
+    let request_id = request
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .filter(|id| id.len() <= 128)
+        .unwrap_or_default();
+    tracing::info_span!(
+        "request",
+        method = %request.method(),
+        path = %request.uri().path(),
+        request_id,
+    )
 }
 
 /// The event poller, the limiter pruner and the stats sampler; cancelled on shutdown.

@@ -103,7 +103,7 @@ pub async fn serve<S, R>(
     loop {
         tokio::select! {
             _ = state.shutdown.cancelled() => {
-                let _ = sink.send(Message::Close(Some(crate::routes::restart_frame()))).await;
+                let _ = sink.send(Message::Close(Some(crate::ws::restart_frame()))).await;
                 break;
             }
             changed = views.changed() => {

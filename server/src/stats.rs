@@ -3,24 +3,22 @@
 //! and the time to clear the queue), and the sampler that keeps the last 15 minutes
 //! per event on each replica so a console opened mid-sale can draw history.
 
-use std::collections::{HashMap, VecDeque};
-use std::sync::Mutex;
+mod history;
+
 use std::time::Duration;
 
-use serde::Serialize;
 use serde_json::{json, Value};
 use tokio::time::MissedTickBehavior;
 use tokio_util::sync::CancellationToken;
 use waiting_room::store::{QueueStats, StoreError};
 use waiting_room::EventId;
 
+pub use history::{History, Sample, HISTORY_LEN};
+
 use crate::state::{AppState, StateError};
 
 /// How often the sampler takes each open event's counters.
 pub const SAMPLE_INTERVAL: Duration = Duration::from_secs(5);
-
-/// Samples kept per event: 15 minutes at [`SAMPLE_INTERVAL`].
-pub const HISTORY_LEN: usize = 180;
 
 /// An event's counters at one moment (one store read of each kind, no database).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -30,21 +28,6 @@ pub struct Snapshot {
     pub held: u32,
     pub sold: u32,
     pub capacity: u64,
-    pub rate_per_minute: u32,
-    pub max_active: u32,
-    pub paused: bool,
-}
-
-/// One point of the history: what the console charts.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-pub struct Sample {
-    pub at_ms: i64,
-    pub waiting: u64,
-    pub prequeue: u64,
-    pub admitted_last_minute: u64,
-    pub active: u64,
-    pub held: u32,
-    pub sold: u32,
     pub rate_per_minute: u32,
     pub max_active: u32,
     pub paused: bool,
@@ -149,45 +132,6 @@ pub fn eta_clear_secs(
     Some((waiting.saturating_mul(60)).div_ceil(per_minute))
 }
 
-/// The last [`HISTORY_LEN`] samples of each open event, on this replica.
-#[derive(Debug, Default)]
-pub struct History {
-    /// A `std` mutex: held to push one sample or copy one event's samples, never
-    /// across `.await`, so an async lock would only add cost.
-    events: Mutex<HashMap<EventId, VecDeque<Sample>>>,
-}
-
-impl History {
-    /// Appends a sample, dropping the oldest beyond [`HISTORY_LEN`].
-    pub fn record(&self, event: EventId, sample: Sample) {
-        let mut events = self.lock();
-        let samples = events
-            .entry(event)
-            .or_insert_with(|| VecDeque::with_capacity(HISTORY_LEN));
-        if samples.len() == HISTORY_LEN {
-            samples.pop_front();
-        }
-        samples.push_back(sample);
-    }
-
-    /// The event's samples, oldest first.
-    pub fn samples(&self, event: EventId) -> Vec<Sample> {
-        self.lock()
-            .get(&event)
-            .map(|s| s.iter().copied().collect())
-            .unwrap_or_default()
-    }
-
-    /// Forgets the events `keep` refuses (closed or gone).
-    pub fn retain(&self, keep: impl Fn(&EventId) -> bool) {
-        self.lock().retain(|id, _| keep(id));
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<EventId, VecDeque<Sample>>> {
-        self.events.lock().unwrap_or_else(|e| e.into_inner())
-    }
-}
-
 /// Samples every open event into `state.history` every [`SAMPLE_INTERVAL`] until
 /// `stop` is cancelled. Each replica keeps its own history (the counters are the
 /// shared store's, so any replica's history is the same but for when it started).
@@ -227,46 +171,6 @@ async fn sample_open_events(state: &AppState) {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn sample(at_ms: i64) -> Sample {
-        Sample {
-            at_ms,
-            waiting: 0,
-            prequeue: 0,
-            admitted_last_minute: 0,
-            active: 0,
-            held: 0,
-            sold: 0,
-            rate_per_minute: 60,
-            max_active: 10,
-            paused: false,
-        }
-    }
-
-    #[test]
-    fn history_keeps_the_last_180_samples_oldest_first() {
-        let history = History::default();
-        let (a, b) = (EventId::new(), EventId::new());
-        for at in 0..200 {
-            history.record(a, sample(at));
-        }
-        history.record(b, sample(7));
-        let kept: Vec<i64> = history.samples(a).iter().map(|s| s.at_ms).collect();
-        assert_eq!(kept, (20..200).collect::<Vec<_>>());
-        assert_eq!(history.samples(b), vec![sample(7)]);
-        assert!(history.samples(EventId::new()).is_empty());
-    }
-
-    #[test]
-    fn history_forgets_events_not_kept() {
-        let history = History::default();
-        let (a, b) = (EventId::new(), EventId::new());
-        history.record(a, sample(1));
-        history.record(b, sample(2));
-        history.retain(|id| *id == b);
-        assert!(history.samples(a).is_empty());
-        assert_eq!(history.samples(b).len(), 1);
-    }
 
     #[test]
     fn eta_uses_the_achieved_pace_then_the_configured_rate() {

@@ -56,7 +56,7 @@ where
     loop {
         tokio::select! {
             _ = state.shutdown.cancelled() => {
-                let restart = crate::routes::restart_frame();
+                let restart = crate::ws::restart_frame();
                 let frame = CloseFrame { code: restart.code.into(), reason: restart.reason.as_str().into() };
                 close_too_slow(&mut sink, Message::Close(Some(frame))).await;
                 return;

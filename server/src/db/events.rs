@@ -7,6 +7,7 @@ use sqlx::{AnyConnection, Row};
 use waiting_room::{AdmissionSettings, EventId};
 
 use super::audit::{insert_audit, NewAudit};
+use super::records::int;
 use super::Db;
 use crate::event::{Event, Section};
 
@@ -207,9 +208,4 @@ fn event_from_row(r: &AnyRow) -> Result<Event, sqlx::Error> {
 fn parse_id(r: &AnyRow, column: &str) -> Result<EventId, sqlx::Error> {
     let s: String = r.try_get(column)?;
     s.parse().map_err(|e| sqlx::Error::Decode(Box::new(e)))
-}
-
-pub(super) fn int(r: &AnyRow, column: &str) -> Result<u32, sqlx::Error> {
-    let v: i64 = r.try_get(column)?;
-    u32::try_from(v).map_err(|e| sqlx::Error::Decode(Box::new(e)))
 }

@@ -6,12 +6,13 @@ mod audit;
 mod events;
 mod order_batch;
 mod orders;
+mod records;
 mod seat_rows;
 mod users;
 
 pub use audit::{settings_json, Actor, AdmissionChange, AuditAction, AuditEntry, NewAudit};
 pub use events::EventRow;
-pub use orders::{Order, Written};
+pub use records::{Order, Written};
 pub use users::{Created, UserRow, NO_PASSWORD};
 
 use std::path::Path;

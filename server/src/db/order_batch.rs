@@ -11,12 +11,29 @@
 //! each gets its own answer.
 
 use std::collections::HashSet;
+use std::future::Future;
 use std::sync::Arc;
 
 use tokio::sync::{mpsc, oneshot, Mutex};
 
-use super::orders::{insert_order_seats, Order, SeatRow, Written};
-use super::Db;
+use super::records::{Order, Written};
+
+/// What the writers write through: a database handle that writes directly (no
+/// batcher of its own). The database implements it (`orders`); this module knows
+/// only the records.
+pub(super) trait OrderWriter: Clone + Send + Sync + 'static {
+    /// Inserts `orders` and their seats in one transaction, skipping orders whose
+    /// hold already has one; returns the ids inserted. Any other conflict (a seat
+    /// sold) fails the whole transaction.
+    fn write_batch(
+        &self,
+        orders: &[&Order],
+    ) -> impl Future<Output = Result<HashSet<String>, sqlx::Error>> + Send;
+
+    /// Writes one order on its own.
+    fn write_one(&self, order: &Order)
+        -> impl Future<Output = Result<Written, sqlx::Error>> + Send;
+}
 
 /// Batches in flight at once (each holds one pooled connection while it writes).
 const WRITERS: usize = 4;
@@ -47,7 +64,7 @@ impl std::fmt::Debug for Job {
 impl OrderBatcher {
     /// Starts the writers on `db`, a handle that writes directly (no batcher of its
     /// own). They stop when the last `OrderBatcher` handle is dropped.
-    pub(super) fn start(db: Db) -> Self {
+    pub(super) fn start(db: impl OrderWriter) -> Self {
         let (jobs, queue) = mpsc::channel(QUEUE);
         let queue = Arc::new(Mutex::new(queue));
         for _ in 0..WRITERS {
@@ -68,7 +85,7 @@ impl OrderBatcher {
     }
 }
 
-async fn writer(db: Db, queue: Arc<Mutex<mpsc::Receiver<Job>>>) {
+async fn writer<W: OrderWriter>(db: W, queue: Arc<Mutex<mpsc::Receiver<Job>>>) {
     loop {
         let batch = {
             let mut queue = queue.lock().await;
@@ -88,11 +105,11 @@ async fn writer(db: Db, queue: Arc<Mutex<mpsc::Receiver<Job>>>) {
     }
 }
 
-async fn write_batch(db: &Db, batch: Vec<Job>) {
+async fn write_batch<W: OrderWriter>(db: &W, batch: Vec<Job>) {
     tracing::trace!(orders = batch.len(), "writing an order batch");
     if batch.len() > 1 {
         let orders: Vec<&Order> = batch.iter().map(|j| &j.order).collect();
-        match db.insert_orders(&orders).await {
+        match db.write_batch(&orders).await {
             Ok(created) => {
                 for job in batch {
                     let result = if created.contains(&job.order.id) {
@@ -116,65 +133,6 @@ async fn write_batch(db: &Db, batch: Vec<Job>) {
     }
 }
 
-async fn one_by_one(db: &Db, order: &Order) -> Result<Written, sqlx::Error> {
-    db.write_order_direct(order).await
-}
-
-impl Db {
-    /// Inserts `orders` and their seats in one transaction, skipping orders whose hold
-    /// already has one; returns the ids inserted. Any other conflict (a seat sold)
-    /// fails the whole transaction.
-    async fn insert_orders(&self, orders: &[&Order]) -> Result<HashSet<String>, sqlx::Error> {
-        use sqlx::Row;
-        let mut tx = self.pool().begin().await?;
-        let values: Vec<String> = (0..orders.len())
-            .map(|i| {
-                let p = 6 * i;
-                format!(
-                    "(${}, ${}, ${}, ${}, ${}, ${})",
-                    p + 1,
-                    p + 2,
-                    p + 3,
-                    p + 4,
-                    p + 5,
-                    p + 6
-                )
-            })
-            .collect();
-        let sql = format!(
-            "INSERT INTO orders (id, event_id, user_id, hold_id, total_cents, created_at_ms) \
-             VALUES {} ON CONFLICT (hold_id) DO NOTHING RETURNING id",
-            values.join(", ")
-        );
-        let mut q = sqlx::query(&sql);
-        for o in orders {
-            q = q
-                .bind(&o.id)
-                .bind(o.event.to_string())
-                .bind(o.user.to_string())
-                .bind(&o.hold_id)
-                .bind(o.total_cents)
-                .bind(o.created_at_ms);
-        }
-        let created: HashSet<String> = q
-            .fetch_all(&mut *tx)
-            .await?
-            .iter()
-            .map(|r| r.try_get::<String, _>("id"))
-            .collect::<Result<_, _>>()?;
-        let events: Vec<String> = orders.iter().map(|o| o.event.to_string()).collect();
-        let rows: Vec<SeatRow> = orders
-            .iter()
-            .zip(&events)
-            .filter(|(o, _)| created.contains(&o.id))
-            .flat_map(|(o, event)| {
-                o.seats
-                    .iter()
-                    .map(move |s| (event.as_str(), i64::from(*s), o.id.as_str()))
-            })
-            .collect();
-        insert_order_seats(&mut tx, &rows).await?;
-        tx.commit().await?;
-        Ok(created)
-    }
+async fn one_by_one<W: OrderWriter>(db: &W, order: &Order) -> Result<Written, sqlx::Error> {
+    db.write_one(order).await
 }

@@ -2,37 +2,15 @@
 //! (event_id, seat_index) refuses a second sale of a seat, and the unique hold id
 //! makes a retried confirm find the order it already wrote.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use sqlx::any::AnyRow;
 use sqlx::Row;
 use waiting_room::{EventId, UserId};
 
+use super::order_batch::OrderWriter;
+use super::records::{int, Order, Written};
 use super::Db;
-
-/// A confirmed order.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Order {
-    pub id: String,
-    pub event: EventId,
-    pub user: UserId,
-    pub hold_id: String,
-    pub total_cents: i64,
-    /// Seat indexes, ascending.
-    pub seats: Vec<u32>,
-    pub created_at_ms: i64,
-}
-
-/// What writing an order did.
-#[derive(Debug)]
-pub enum Written {
-    /// Committed now.
-    Created(Order),
-    /// This hold was confirmed before: the order written then.
-    Existing(Order),
-    /// A seat is already in another order; nothing was written.
-    SeatTaken,
-}
 
 /// Rows per multi-row INSERT (SQLite allows 32,766 bound values per statement).
 pub(super) const BATCH_ROWS: usize = 1_000;
@@ -51,7 +29,7 @@ impl Db {
     /// Writes one order on its own. On PostgreSQL one statement does it (a
     /// data-modifying CTE: one round trip, one commit); SQLite takes a transaction of
     /// two statements.
-    pub(super) async fn write_order_direct(&self, order: &Order) -> Result<Written, sqlx::Error> {
+    async fn write_order_direct(&self, order: &Order) -> Result<Written, sqlx::Error> {
         if self.backend() == super::Backend::Postgres && order.seats.len() <= BATCH_ROWS {
             return self.write_order_in_one_statement(order).await;
         }
@@ -171,18 +149,76 @@ impl Db {
         .bind(event.to_string())
         .fetch_all(self.pool())
         .await?;
-        rows.iter()
-            .map(|r| super::events::int(r, "seat_index"))
-            .collect()
+        rows.iter().map(|r| int(r, "seat_index")).collect()
+    }
+}
+
+/// The group commit's writers write through the database directly.
+impl OrderWriter for Db {
+    async fn write_batch(&self, orders: &[&Order]) -> Result<HashSet<String>, sqlx::Error> {
+        let mut tx = self.pool().begin().await?;
+        let values: Vec<String> = (0..orders.len())
+            .map(|i| {
+                let p = 6 * i;
+                format!(
+                    "(${}, ${}, ${}, ${}, ${}, ${})",
+                    p + 1,
+                    p + 2,
+                    p + 3,
+                    p + 4,
+                    p + 5,
+                    p + 6
+                )
+            })
+            .collect();
+        let sql = format!(
+            "INSERT INTO orders (id, event_id, user_id, hold_id, total_cents, created_at_ms) \
+             VALUES {} ON CONFLICT (hold_id) DO NOTHING RETURNING id",
+            values.join(", ")
+        );
+        let mut q = sqlx::query(&sql);
+        for o in orders {
+            q = q
+                .bind(&o.id)
+                .bind(o.event.to_string())
+                .bind(o.user.to_string())
+                .bind(&o.hold_id)
+                .bind(o.total_cents)
+                .bind(o.created_at_ms);
+        }
+        let created: HashSet<String> = q
+            .fetch_all(&mut *tx)
+            .await?
+            .iter()
+            .map(|r| r.try_get::<String, _>("id"))
+            .collect::<Result<_, _>>()?;
+        let events: Vec<String> = orders.iter().map(|o| o.event.to_string()).collect();
+        let rows: Vec<SeatRow> = orders
+            .iter()
+            .zip(&events)
+            .filter(|(o, _)| created.contains(&o.id))
+            .flat_map(|(o, event)| {
+                o.seats
+                    .iter()
+                    .map(move |s| (event.as_str(), i64::from(*s), o.id.as_str()))
+            })
+            .collect();
+        insert_order_seats(&mut tx, &rows).await?;
+        tx.commit().await?;
+        Ok(created)
+    }
+
+    async fn write_one(&self, order: &Order) -> Result<Written, sqlx::Error> {
+        self.write_order_direct(order).await
     }
 }
 
 /// One row of `order_seats`: event id, seat index, order id.
-pub(super) type SeatRow<'a> = (&'a str, i64, &'a str);
+type SeatRow<'a> = (&'a str, i64, &'a str);
 
 /// Inserts seat rows in multi-row statements of [`BATCH_ROWS`] (a taken seat fails
 /// with the primary key's unique violation).
-pub(super) async fn insert_order_seats(
+async fn insert_order_seats(
     conn: &mut sqlx::AnyConnection,
     rows: &[SeatRow<'_>],
 ) -> Result<(), sqlx::Error> {
@@ -213,7 +249,7 @@ fn group(rows: &[AnyRow]) -> Result<Vec<Order>, sqlx::Error> {
     let mut at: HashMap<String, usize> = HashMap::new();
     for r in rows {
         let id: String = r.try_get("id")?;
-        let seat = super::events::int(r, "seat_index")?;
+        let seat = int(r, "seat_index")?;
         if let Some(i) = at.get(&id) {
             orders[*i].seats.push(seat);
             continue;

@@ -19,11 +19,11 @@ use utoipa_axum::routes;
 use waiting_room::wire::datetime_ms;
 use waiting_room::{EventId, UserId};
 
-use super::queue::parse_event_id;
+use super::client;
 use crate::db::{settings_json, AuditEntry};
 use crate::error::ApiError;
 use crate::event::{AdmissionPatch, NewEvent};
-use crate::extract::{Admin, AppJson, AppPath, AppQuery, WsUpgrade};
+use crate::extract::{parse_event_id, Admin, AppJson, AppPath, AppQuery, WsUpgrade};
 use crate::slow_socket::{close_too_slow, send_within, too_slow_frame, SendError};
 use crate::state::AppState;
 use crate::stats::{stats_value, SAMPLE_INTERVAL};
@@ -284,7 +284,7 @@ async fn stats_ws(
 ) -> Result<Response, ApiError> {
     let id = parse_event_id(&id)?;
     state.event(id).await?;
-    let slot = super::socket_slot(&state, &parts)?;
+    let slot = client::socket_slot(&state, &parts)?;
     let tracker = state.sessions.clone();
     Ok(ws
         .max_message_size(4096)
@@ -327,6 +327,6 @@ async fn stream_stats(state: AppState, id: EventId, mut socket: WebSocket) {
         }
     }
     let _ = socket
-        .send(Message::Close(Some(super::queue::restart_frame())))
+        .send(Message::Close(Some(crate::ws::restart_frame())))
         .await;
 }

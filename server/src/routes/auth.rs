@@ -52,7 +52,7 @@ fn check_password(password: &str) -> Result<(), ApiError> {
 }
 
 fn rate_limit(state: &AppState, parts: &Parts) -> Result<(), ApiError> {
-    super::rate_limit(state, &state.auth_limit, parts)
+    super::client::rate_limit(state, &state.auth_limit, parts)
 }
 
 #[utoipa::path(

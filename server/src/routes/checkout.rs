@@ -15,11 +15,11 @@ use waiting_room::EventId;
 
 use ws_protocol::tungstenite::protocol::WebSocketConfig;
 
-use super::queue::parse_event_id;
+use super::client;
 use crate::checkout::holds::{HoldAnswer, HoldBody, OrderAnswer};
 use crate::checkout::{render, seat_stream, SeatRoom};
 use crate::error::{checkout_store_error, ApiError};
-use crate::extract::{AppJson, AppPath, AppQuery, PurchaseToken, Session};
+use crate::extract::{parse_event_id, AppJson, AppPath, AppQuery, PurchaseToken, Session};
 use crate::raw_ws::RawUpgrade;
 use crate::state::AppState;
 
@@ -218,14 +218,14 @@ async fn seats_ws(
     parts: Parts,
     ws: RawUpgrade,
 ) -> Result<Response, ApiError> {
-    super::rate_limit(&state, &state.join_limit, &parts)?;
+    client::rate_limit(&state, &state.join_limit, &parts)?;
     let room = seat_room(&state, &id).await?;
-    let slot = super::socket_slot(&state, &parts)?;
+    let slot = client::socket_slot(&state, &parts)?;
     let tracker = state.sessions.clone();
     let compact = compact(&query);
     let event: EventId = parse_event_id(&id)?;
     let config = WebSocketConfig::default()
-        .read_buffer_size(super::queue::READ_BUFFER_BYTES)
+        .read_buffer_size(crate::ws::READ_BUFFER_BYTES)
         .write_buffer_size(0)
         .max_write_buffer_size(seat_stream::MAX_QUEUED_BYTES)
         .max_frame_size(Some(4096))

@@ -8,7 +8,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::error::ApiError;
-use crate::extract::AppPath;
+use crate::extract::{parse_event_id, AppPath};
 use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -76,7 +76,7 @@ async fn one(
     State(state): State<AppState>,
     AppPath(id): AppPath<String>,
 ) -> Result<Json<Value>, ApiError> {
-    let id = super::queue::parse_event_id(&id)?;
+    let id = parse_event_id(&id)?;
     let event = state.event(id).await?;
     let counts = state.seat_counts(id).await?;
     let public = event.public(state.clock().now_ms(), counts);

@@ -15,7 +15,39 @@ use serde_json::{Map, Value};
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{Info, OpenApi};
 
+use axum::http::header;
+use axum::response::IntoResponse;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
 use crate::cookie::SESSION_COOKIE;
+use crate::state::AppState;
+
+/// The route serving the document.
+pub(super) fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(openapi))
+}
+
+/// Every role's routes, this one's included.
+fn documented() -> OpenApiRouter<AppState> {
+    super::api::api(None).merge(router())
+}
+
+#[utoipa::path(
+    get,
+    path = "/api/v1/openapi.json",
+    operation_id = "openapi",
+    tag = "ops",
+    responses(
+        (status = 200, content_type = "application/json"),
+    )
+)]
+async fn openapi() -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        super::openapi::served(),
+    )
+}
 
 const PROSE: &str = include_str!("../../openapi/prose.json");
 
@@ -30,7 +62,7 @@ pub fn served() -> &'static str {
 
 /// Every role's routes, documented.
 pub fn document() -> Result<Value, Vec<String>> {
-    let mut generated = super::api(None).into_openapi();
+    let mut generated = documented().into_openapi();
     // utoipa's default names utoipa's own authors; the prose gives the title and words.
     generated.info = Info::new("Floodgate", "1");
     add_security_schemes(&mut generated);
@@ -206,213 +238,4 @@ fn merge_map(into: &mut Map<String, Value>, from: Map<String, Value>) {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn doc() -> Value {
-        document().unwrap_or_else(|e| panic!("{}", e.join("\n")))
-    }
-
-    /// Every (method, path) the document lists.
-    fn operations(doc: &Value) -> Vec<(String, String)> {
-        let mut all = Vec::new();
-        for (path, item) in doc["paths"].as_object().unwrap() {
-            for method in item.as_object().unwrap().keys() {
-                if METHODS.contains(&method.as_str()) {
-                    all.push((method.to_uppercase(), path.clone()));
-                }
-            }
-        }
-        all.sort();
-        all
-    }
-
-    #[test]
-    fn the_served_text_is_the_document() {
-        let served: Value = serde_json::from_str(served()).unwrap();
-        assert_eq!(served, doc());
-    }
-
-    /// The API the router serves, every role's routes, exactly. The router and this list
-    /// come from the same `routes!` calls, so this pins the set rather than guarding
-    /// against drift: a new route shows up here and in the document together.
-    #[test]
-    fn the_document_lists_every_api_route() {
-        let expected = [
-            ("DELETE", "/api/v1/auth/session"),
-            ("DELETE", "/api/v1/holds/{hold_id}"),
-            ("GET", "/.well-known/jwks.json"),
-            ("GET", "/api/v1/admin/events/{id}/audit"),
-            ("GET", "/api/v1/admin/events/{id}/stats"),
-            ("GET", "/api/v1/admin/events/{id}/stats/history"),
-            ("GET", "/api/v1/admin/events/{id}/stats/ws"),
-            ("GET", "/api/v1/auth/session"),
-            ("GET", "/api/v1/events"),
-            ("GET", "/api/v1/events/{id}"),
-            ("GET", "/api/v1/events/{id}/queue/me"),
-            ("GET", "/api/v1/events/{id}/queue/ws"),
-            ("GET", "/api/v1/events/{id}/seats"),
-            ("GET", "/api/v1/events/{id}/seats/ws"),
-            ("GET", "/api/v1/openapi.json"),
-            ("GET", "/api/v1/orders"),
-            ("GET", "/api/v1/time"),
-            ("GET", "/healthz"),
-            ("GET", "/metrics"),
-            ("GET", "/readyz"),
-            ("PATCH", "/api/v1/admin/events/{id}/admission"),
-            ("POST", "/api/v1/admin/events"),
-            ("POST", "/api/v1/admin/fans"),
-            ("POST", "/api/v1/auth/login"),
-            ("POST", "/api/v1/auth/register"),
-            ("POST", "/api/v1/auth/session"),
-            ("POST", "/api/v1/events/{id}/holds"),
-            ("POST", "/api/v1/events/{id}/queue/join"),
-            ("POST", "/api/v1/events/{id}/queue/leave"),
-            ("POST", "/api/v1/holds/{hold_id}/confirm"),
-        ];
-        let expected: Vec<(String, String)> = expected
-            .iter()
-            .map(|(m, p)| (m.to_string(), p.to_string()))
-            .collect();
-        assert_eq!(operations(&doc()), expected);
-    }
-
-    /// The API modules add routes only through `routes!` (which documents them); a plain
-    /// `.route(` would serve an undocumented path.
-    #[test]
-    fn api_modules_route_only_through_routes_macro() {
-        let sources = [
-            ("admin", include_str!("admin.rs")),
-            ("auth", include_str!("auth.rs")),
-            ("checkout", include_str!("checkout.rs")),
-            ("events", include_str!("events.rs")),
-            ("loadtest", include_str!("loadtest.rs")),
-            ("ops", include_str!("ops.rs")),
-            ("queue", include_str!("queue.rs")),
-            ("mod", include_str!("mod.rs")),
-        ];
-        for (name, source) in sources {
-            for needle in [".route(", ".route_service(", ".nest_service("] {
-                assert!(!source.contains(needle), "{name}.rs calls {needle}");
-            }
-        }
-    }
-
-    /// Prose that names what the code lacks is refused.
-    #[test]
-    fn prose_for_a_missing_route_is_an_error() {
-        let generated = serde_json::to_value(super::super::api(None).into_openapi()).unwrap();
-        let prose = serde_json::json!({"operations": {
-            "placeHold": {"responses": {"418": {"description": "teapot"}}},
-            "noSuchThing": {"description": "gone"},
-        }});
-        let errors = lay_prose(generated, prose).unwrap_err();
-        assert_eq!(errors.len(), 2, "{errors:?}");
-    }
-
-    #[test]
-    fn every_reference_resolves() {
-        fn walk(node: &Value, doc: &Value, missing: &mut Vec<String>) {
-            match node {
-                Value::Object(map) => {
-                    if let Some(Value::String(r)) = map.get("$ref") {
-                        let target = r
-                            .strip_prefix('#')
-                            .and_then(|p| doc.pointer(p))
-                            .filter(|t| !t.is_null());
-                        if target.is_none() {
-                            missing.push(r.clone());
-                        }
-                    }
-                    map.values().for_each(|v| walk(v, doc, missing));
-                }
-                Value::Array(items) => items.iter().for_each(|v| walk(v, doc, missing)),
-                _ => {}
-            }
-        }
-        let doc = doc();
-        let mut missing = Vec::new();
-        walk(&doc, &doc, &mut missing);
-        assert!(missing.is_empty(), "{missing:?}");
-    }
-
-    /// Every security scheme an operation asks for is declared.
-    #[test]
-    fn every_security_requirement_is_declared() {
-        let doc = doc();
-        let schemes = doc["components"]["securitySchemes"].as_object().unwrap();
-        for item in doc["paths"].as_object().unwrap().values() {
-            for op in item.as_object().unwrap().values() {
-                for requirement in op["security"].as_array().into_iter().flatten() {
-                    for name in requirement.as_object().unwrap().keys() {
-                        assert!(schemes.contains_key(name), "{name}");
-                    }
-                }
-            }
-        }
-        assert_eq!(
-            doc["components"]["securitySchemes"]["sessionCookie"]["name"],
-            SESSION_COOKIE
-        );
-    }
-
-    #[test]
-    fn openapi_document_parses() {
-        let doc = doc();
-        assert_eq!(doc["openapi"].as_str().map(|v| &v[..2]), Some("3."));
-        assert!(doc["paths"]["/api/v1/events/{id}/queue/ws"].is_object());
-        for path in ["audit", "stats/history"] {
-            let path = format!("/api/v1/admin/events/{{id}}/{path}");
-            assert!(doc["paths"][&path]["get"].is_object(), "{path}");
-        }
-        let stats = &doc["components"]["schemas"]["Stats"]["required"];
-        for field in ["at_ms", "revenue_cents", "connected", "eta_clear_secs"] {
-            assert!(stats.as_array().unwrap().contains(&field.into()), "{field}");
-        }
-    }
-
-    /// The document says what the code does: session tokens are HS256 (not EdDSA),
-    /// and every error code the server can answer is in `Error`'s list.
-    #[test]
-    fn openapi_document_matches_the_code() {
-        let doc = doc();
-        let schemes = &doc["components"]["securitySchemes"];
-        let bearer = schemes["bearer"]["description"].as_str().unwrap();
-        assert!(
-            bearer.contains("HS256") && !bearer.contains("EdDSA"),
-            "{bearer}"
-        );
-        let purchase = schemes["purchaseToken"]["description"].as_str().unwrap();
-        assert!(
-            !purchase.contains("same key as session tokens"),
-            "{purchase}"
-        );
-        let codes = doc["components"]["schemas"]["Error"]["properties"]["error"]["properties"]
-            ["code"]["enum"]
-            .as_array()
-            .unwrap();
-        let listed = |code: &str| codes.iter().any(|c| c == code);
-        for status in 400..600 {
-            let Ok(status) = axum::http::StatusCode::from_u16(status) else {
-                continue;
-            };
-            let (code, _) = crate::contract_errors::describe(status);
-            assert!(
-                listed(code),
-                "{code} (for {status}) is not in Error's codes"
-            );
-        }
-        for code in [
-            "invalid_path",
-            "invalid_query",
-            "websocket_required",
-            "payload_too_large",
-            "headers_too_large",
-            "method_not_allowed",
-            "timeout",
-            "bad_origin",
-        ] {
-            assert!(listed(code), "{code} is not in Error's codes");
-        }
-    }
-}
+mod tests;

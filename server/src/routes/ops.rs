@@ -1,4 +1,5 @@
-//! Operations: health, readiness, metrics, the JWKS and the OpenAPI document.
+//! Operations: health, readiness, metrics and the JWKS (the OpenAPI document is served
+//! by [`super::openapi`]).
 
 use axum::extract::State;
 use axum::http::{header, StatusCode};
@@ -16,7 +17,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(ready))
         .routes(routes!(metrics))
         .routes(routes!(jwks))
-        .routes(routes!(openapi))
 }
 
 #[utoipa::path(
@@ -109,21 +109,5 @@ async fn jwks(State(state): State<AppState>) -> impl IntoResponse {
     (
         [(header::CACHE_CONTROL, "public, max-age=300")],
         Json(state.keys.jwks()),
-    )
-}
-
-#[utoipa::path(
-    get,
-    path = "/api/v1/openapi.json",
-    operation_id = "openapi",
-    tag = "ops",
-    responses(
-        (status = 200, content_type = "application/json"),
-    )
-)]
-async fn openapi() -> impl IntoResponse {
-    (
-        [(header::CONTENT_TYPE, "application/json")],
-        super::openapi::served(),
     )
 }

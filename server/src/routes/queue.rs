@@ -5,7 +5,6 @@
 
 use std::sync::Arc;
 
-use axum::extract::ws::CloseFrame;
 use axum::extract::State;
 use axum::http::request::Parts;
 use axum::response::Response;
@@ -15,15 +14,13 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use waiting_room::fan::{messages, FanPhase, FanView};
 use waiting_room::room::Room;
-use waiting_room::EventId;
 
+use super::client;
 use crate::error::ApiError;
-use crate::extract::{AppPath, Session, WsUpgrade};
+use crate::extract::{parse_event_id, AppPath, Session, WsUpgrade};
 use crate::queue_session::{self, WS_LIMIT_BYTES};
 use crate::state::AppState;
-
-/// Read buffer of each queue (and seat stream) socket.
-pub const READ_BUFFER_BYTES: usize = 1024;
+use crate::ws::READ_BUFFER_BYTES;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -31,18 +28,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(queue_me))
         .routes(routes!(queue_join))
         .routes(routes!(queue_leave))
-}
-
-pub fn parse_event_id(raw: &str) -> Result<EventId, ApiError> {
-    raw.parse().map_err(|_| ApiError::NotFound("event"))
-}
-
-/// Close frame sent to every socket when the server shuts down (1012: restarting).
-pub fn restart_frame() -> CloseFrame {
-    CloseFrame {
-        code: 1012,
-        reason: "server restarting; reconnect to keep your place".into(),
-    }
 }
 
 #[utoipa::path(
@@ -70,14 +55,11 @@ async fn queue_ws(
     session: Result<Session, ApiError>,
     WsUpgrade(ws): WsUpgrade,
 ) -> Result<Response, ApiError> {
-    super::rate_limit(&state, &state.join_limit, &parts)?;
+    client::rate_limit(&state, &state.join_limit, &parts)?;
     let session = session?;
     let room = room_for(&state, &id, true).await?;
-    let slot = super::socket_slot(&state, &parts)?;
+    let slot = client::socket_slot(&state, &parts)?;
     let tracker = state.sessions.clone();
-    // Fans send a few tiny frames; tungstenite keeps its read buffer for the socket's
-    // life (and zeroes it on every read), so 1 KiB instead of 128 KiB (its default) or
-    // 4 KiB is most of what a waiting socket costs. Longer frames still arrive whole.
     Ok(ws
         .read_buffer_size(READ_BUFFER_BYTES)
         .write_buffer_size(0)
@@ -139,7 +121,7 @@ async fn queue_join(
     parts: Parts,
     session: Session,
 ) -> Result<Json<Value>, ApiError> {
-    super::rate_limit(&state, &state.join_limit, &parts)?;
+    client::rate_limit(&state, &state.join_limit, &parts)?;
     let room = room_for(&state, &id, true).await?;
     crate::metrics::Metrics::inc(&state.metrics.queue_joins);
     room.join(session.user).await?;

@@ -247,7 +247,13 @@ async fn patching_the_rate_changes_the_pace_within_a_second(backend: Backend) {
             )));
         }
     }
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    // The old pace at work: its burst (one fan) and one more a second later.
+    app.wait_until(
+        "two fans admitted at the old pace",
+        Duration::from_secs(10),
+        || async { app.stats(&event).await["admitted_total"].as_u64().unwrap() >= 2 },
+    )
+    .await;
     let before = app.stats(&event).await["admitted_total"].as_u64().unwrap();
     assert!(
         before <= 6,
@@ -316,6 +322,8 @@ async fn pause_stops_admission_and_tells_every_waiting_fan(backend: Backend) {
     assert!(paused_at.elapsed() < Duration::from_secs(3));
     assert!(waiting.len() >= 25, "{} still waiting", waiting.len());
     let frozen = app.stats(&event).await["admitted_total"].clone();
+    // Proves something does not happen, so it waits for real: two and a half admission
+    // intervals at the old pace (1/s).
     tokio::time::sleep(Duration::from_millis(2_500)).await;
     let stats = app.stats(&event).await;
     assert_eq!(

@@ -33,7 +33,12 @@ async fn reconnect_keeps_the_place_until_the_grace_runs_out(backend: Backend) {
 
     // A drops and comes back quickly: the same ticket and place, without re-joining.
     fan_a.close().await;
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    app.wait_until(
+        "the server sees A's socket gone",
+        Duration::from_secs(5),
+        || async { app.stats(&event).await["connected"] == json!(2) },
+    )
+    .await;
     let mut fan_a = app.connect(&event, a).await;
     let resumed = fan_a.expect("queued", Duration::from_secs(5)).await;
     assert_eq!(resumed["ticket"], ticket_a["ticket"]);

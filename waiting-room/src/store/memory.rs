@@ -7,8 +7,9 @@
 //! configuration from the database (queues start empty again).
 
 mod log;
+mod queue;
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use async_trait::async_trait;
@@ -18,16 +19,13 @@ use rand::SeedableRng;
 
 use super::{
     AdmitOutcome, Change, ChangeBatch, Cursor, QueueSnapshot, QueueStats, QueueStore, StoreError,
-    TicketState, TicketStatus,
+    TicketStatus,
 };
-use crate::admission::TokenBucket;
 use crate::clock::{Clock, SystemClock};
-use crate::position::PositionView;
 use crate::{AdmissionSettings, EventId, QueueConfig, TicketId, UserId};
-pub(crate) use log::MemoryLog;
+pub(crate) use log::{MemoryLog, LOG_CAPACITY};
 
-/// Change-log entries kept per event; a reader further behind reloads a snapshot.
-pub(crate) const LOG_CAPACITY: usize = 1 << 20;
+use queue::{EventQueue, Place, Ticket};
 
 /// The in-memory [`QueueStore`].
 #[derive(Clone)]
@@ -65,166 +63,6 @@ impl MemoryStore {
         let mut events = self.lock();
         let q = events.get_mut(&event).ok_or(StoreError::UnknownEvent)?;
         Ok(f(q, now))
-    }
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Place {
-    Prequeue(u64),
-    Queued(u64),
-    Admitted {
-        seq: u64,
-        admitted_at_ms: i64,
-        expires_at_ms: i64,
-    },
-    Left,
-}
-
-struct Ticket {
-    id: TicketId,
-    place: Place,
-}
-
-struct EventQueue {
-    config: QueueConfig,
-    opened: bool,
-    next_seq: u64,
-    next_arrival: u64,
-    prequeue: BTreeMap<u64, UserId>,
-    queue: BTreeMap<u64, UserId>,
-    view: PositionView,
-    tickets: HashMap<UserId, Ticket>,
-    /// Presence deadlines of waiting fans: (deadline, user), and the reverse index.
-    presence: BTreeSet<(i64, UserId)>,
-    presence_of: HashMap<UserId, i64>,
-    /// Running sessions: (deadline, user).
-    active: BTreeSet<(i64, UserId)>,
-    bucket: TokenBucket,
-    admitted_total: u64,
-    /// (time, admitted) per admission step within the last minute.
-    recent: VecDeque<(i64, u64)>,
-    log: MemoryLog<Change>,
-}
-
-impl EventQueue {
-    fn new(config: QueueConfig, now: i64) -> Self {
-        Self {
-            config,
-            opened: false,
-            next_seq: 1,
-            next_arrival: 1,
-            prequeue: BTreeMap::new(),
-            queue: BTreeMap::new(),
-            view: PositionView::new(),
-            tickets: HashMap::new(),
-            presence: BTreeSet::new(),
-            presence_of: HashMap::new(),
-            active: BTreeSet::new(),
-            bucket: TokenBucket::new(now),
-            admitted_total: 0,
-            recent: VecDeque::new(),
-            log: MemoryLog::new(LOG_CAPACITY),
-        }
-    }
-
-    fn append(&mut self, change: Change) {
-        self.log.push(change);
-    }
-
-    fn status(&self, user: UserId) -> Option<TicketStatus> {
-        let t = self.tickets.get(&user)?;
-        let state = match t.place {
-            Place::Prequeue(_) => TicketState::Prequeue,
-            Place::Queued(seq) => TicketState::Queued {
-                seq,
-                ahead: self.view.ahead(seq),
-            },
-            Place::Admitted {
-                seq,
-                admitted_at_ms,
-                expires_at_ms,
-            } => TicketState::Admitted {
-                seq,
-                admitted_at_ms,
-                expires_at_ms,
-            },
-            Place::Left => TicketState::Left,
-        };
-        Some(TicketStatus {
-            ticket: t.id.clone(),
-            state,
-        })
-    }
-
-    fn set_presence(&mut self, user: UserId, deadline: i64) {
-        if let Some(old) = self.presence_of.insert(user, deadline) {
-            self.presence.remove(&(old, user));
-        }
-        self.presence.insert((deadline, user));
-    }
-
-    fn clear_presence(&mut self, user: UserId) {
-        if let Some(old) = self.presence_of.remove(&user) {
-            self.presence.remove(&(old, user));
-        }
-    }
-
-    /// Removes a waiting or pre-queued ticket; returns its sequence number if it was
-    /// in the queue proper.
-    fn remove_waiting(&mut self, user: UserId) -> Option<Option<u64>> {
-        let ticket = self.tickets.get_mut(&user)?;
-        let removed = match ticket.place {
-            Place::Prequeue(arrival) => {
-                self.prequeue.remove(&arrival);
-                None
-            }
-            Place::Queued(seq) => {
-                self.queue.remove(&seq);
-                self.view.remove(seq);
-                Some(seq)
-            }
-            Place::Admitted { .. } | Place::Left => return None,
-        };
-        ticket.place = Place::Left;
-        self.clear_presence(user);
-        Some(removed)
-    }
-
-    fn drop_absent(&mut self, now: i64) -> u64 {
-        let gone: Vec<UserId> = self
-            .presence
-            .iter()
-            .take_while(|(deadline, _)| *deadline < now)
-            .map(|(_, user)| *user)
-            .collect();
-        let mut seqs = Vec::new();
-        for user in &gone {
-            if let Some(Some(seq)) = self.remove_waiting(*user) {
-                seqs.push(seq);
-            }
-            self.clear_presence(*user);
-        }
-        if !seqs.is_empty() {
-            self.append(Change::Left { seqs });
-        }
-        gone.len() as u64
-    }
-
-    fn active_count(&mut self, now: i64) -> u64 {
-        while let Some(&(deadline, user)) = self.active.first() {
-            if deadline > now {
-                break;
-            }
-            self.active.remove(&(deadline, user));
-        }
-        self.active.len() as u64
-    }
-
-    fn admitted_last_minute(&mut self, now: i64) -> u64 {
-        while self.recent.front().is_some_and(|(t, _)| *t <= now - 60_000) {
-            self.recent.pop_front();
-        }
-        self.recent.iter().map(|(_, n)| n).sum()
     }
 }
 

@@ -19,28 +19,31 @@
 //! The seat store ([`crate::seats::redis`]) shares this module's connection setup,
 //! script loading, key tag, reply helpers, `lua/lib.lua` and `lua/changes.lua`.
 
+mod conn;
 mod decode;
 mod keys;
+mod scripts;
 #[cfg(test)]
 mod tests;
 
 use std::collections::HashMap;
-use std::future::Future;
 use std::sync::Arc;
-use std::time::Duration;
 
 use async_trait::async_trait;
-use redis::aio::{ConnectionManager, ConnectionManagerConfig};
-use redis::{FromRedisValue, Script, ScriptInvocation, Value};
+use redis::aio::ConnectionManager;
+use redis::{FromRedisValue, ScriptInvocation, Value};
 
 use super::{
     AdmitOutcome, ChangeBatch, Cursor, QueueSnapshot, QueueStats, QueueStore, Restore, StoreError,
     TicketStatus,
 };
 use crate::{AdmissionSettings, EventId, QueueConfig, TicketId, UserId};
-pub(crate) use decode::{bad, get, store_err, valid_cursor};
+pub(crate) use conn::{bounded, load_scripts, open_connection, run_script};
+pub use conn::{CALL_TIMEOUT, CONNECT_TIMEOUT, RESPONSE_TIMEOUT};
+pub(crate) use decode::{bad, get, valid_cursor};
 pub(crate) use keys::event_tag;
 use keys::EventKeys;
+use scripts::Scripts;
 
 /// Change-log entries kept per event (approximately: Redis trims whole stream nodes).
 pub const DEFAULT_LOG_CAPACITY: usize = 1_000_000;
@@ -307,153 +310,10 @@ impl RedisStore {
     }
 }
 
-/// Opens a managed (auto-reconnecting) connection to `url` for keys starting with
-/// `prefix`, which must not contain braces (they would break the hash tags).
-pub(crate) async fn open_connection(
-    url: &str,
-    prefix: &str,
-) -> Result<ConnectionManager, StoreError> {
-    if !keys::valid_prefix(prefix) {
-        return Err(StoreError::Backend(
-            format!("invalid redis key prefix {prefix:?}").into(),
-        ));
-    }
-    let client = redis::Client::open(url).map_err(store_err)?;
-    ConnectionManager::new_with_config(client, connection_config())
-        .await
-        .map_err(store_err)
-}
-
-/// How long connecting to Redis may take.
-pub const CONNECT_TIMEOUT: Duration = Duration::from_millis(500);
-/// How long Redis may take to answer one command (or script).
-pub const RESPONSE_TIMEOUT: Duration = Duration::from_millis(3000);
-/// The bound on a whole store call, whatever the connection manager does: a call
-/// that waits on a reconnect plus its own command fails by then.
-pub const CALL_TIMEOUT: Duration = Duration::from_millis(4000);
-
-/// The connection manager's settings. redis-rs' defaults retry a reconnect with a
-/// backoff of 1 s, then `factor` (100) times that, capped at 60 s: every call waiting
-/// on the reconnect stalled for one to two minutes after a Redis restart, and with
-/// no response timeout a call could wait forever. Instead a reconnect is one attempt
-/// (no retries, bounded by [`CONNECT_TIMEOUT`]): when it fails, the calls waiting on
-/// it fail at once (503 to clients) and the next call starts a fresh attempt. The
-/// rooms call the store every 100 ms, so a replica reconnects within about that long
-/// of Redis coming back.
-fn connection_config() -> ConnectionManagerConfig {
-    ConnectionManagerConfig::new()
-        .set_number_of_retries(0)
-        .set_exponent_base(2)
-        .set_factor(2)
-        .set_max_delay(200)
-        .set_connection_timeout(CONNECT_TIMEOUT)
-        .set_response_timeout(RESPONSE_TIMEOUT)
-}
-
-/// Runs one Redis call within [`CALL_TIMEOUT`]; a timeout or a lost connection is
-/// [`StoreError::Unavailable`].
-pub(crate) async fn bounded<T>(
-    call: impl Future<Output = redis::RedisResult<T>>,
-) -> Result<T, StoreError> {
-    match tokio::time::timeout(CALL_TIMEOUT, call).await {
-        Ok(result) => result.map_err(store_err),
-        Err(_) => Err(StoreError::Unavailable(
-            format!("no answer from redis within {CALL_TIMEOUT:?}").into(),
-        )),
-    }
-}
-
-/// Loads scripts up front so a broken one fails fast; later calls use EVALSHA
-/// (reloading a script the server forgot).
-pub(crate) async fn load_scripts(
-    conn: &mut ConnectionManager,
-    scripts: &[&Script],
-) -> Result<(), StoreError> {
-    for script in scripts {
-        bounded(script.prepare_invoke().load_async(conn)).await?;
-    }
-    Ok(())
-}
-
-/// Runs one script invocation.
-pub(crate) async fn run_script<T: FromRedisValue>(
-    conn: &ConnectionManager,
-    inv: &ScriptInvocation<'_>,
-) -> Result<T, StoreError> {
-    bounded(inv.invoke_async(&mut conn.clone())).await
-}
-
 /// rate_per_minute, max_active, session_ttl_secs, paused (0/1).
 fn settings_args(inv: &mut ScriptInvocation<'_>, s: &AdmissionSettings) {
     inv.arg(s.rate_per_minute)
         .arg(s.max_active)
         .arg(s.session_ttl_secs)
         .arg(u8::from(s.paused));
-}
-
-/// One script per atomic operation, each with `lua/lib.lua` prepended.
-struct Scripts {
-    configure: Script,
-    update_admission: Script,
-    join: Script,
-    statuses: Script,
-    leave: Script,
-    touch: Script,
-    open: Script,
-    admit: Script,
-    release: Script,
-    changes: Script,
-    snapshot: Script,
-    stats: Script,
-    restore: Script,
-}
-
-macro_rules! lua {
-    ($name:literal) => {
-        Script::new(
-            &[
-                include_str!("lua/lib.lua"),
-                include_str!(concat!("lua/", $name, ".lua")),
-            ]
-            .concat(),
-        )
-    };
-}
-
-impl Scripts {
-    fn new() -> Self {
-        Self {
-            configure: lua!("configure"),
-            update_admission: lua!("update_admission"),
-            join: lua!("join"),
-            statuses: lua!("statuses"),
-            leave: lua!("leave"),
-            touch: lua!("touch"),
-            open: lua!("open"),
-            admit: lua!("admit"),
-            release: lua!("release"),
-            changes: lua!("changes"),
-            snapshot: lua!("snapshot"),
-            stats: lua!("stats"),
-            restore: lua!("restore"),
-        }
-    }
-
-    fn all(&self) -> [&Script; 13] {
-        [
-            &self.configure,
-            &self.update_admission,
-            &self.join,
-            &self.statuses,
-            &self.leave,
-            &self.touch,
-            &self.open,
-            &self.admit,
-            &self.release,
-            &self.changes,
-            &self.snapshot,
-            &self.stats,
-            &self.restore,
-        ]
-    }
 }

@@ -1,7 +1,7 @@
 //! The seat contract suite, continued: confirms, releases, recovery (`mark_sold`,
 //! `init_seats`), malformed requests, the seat log and unknown events.
 
-use super::*;
+use super::support::*;
 use crate::seats::store::SeatSnapshot;
 use crate::seats::view::SeatView;
 use crate::store::{Cursor, StoreError};

@@ -6,6 +6,9 @@ use std::collections::VecDeque;
 
 use crate::store::{Cursor, StoreError};
 
+/// Change-log entries kept per event; a reader further behind reloads a snapshot.
+pub(crate) const LOG_CAPACITY: usize = 1 << 20;
+
 /// A bounded log of `T` entries.
 #[derive(Clone, Debug)]
 pub(crate) struct MemoryLog<T> {

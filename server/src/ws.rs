@@ -1,0 +1,18 @@
+//! What every WebSocket of the server shares: the read buffer each socket keeps and
+//! the close frame sent to all of them when the server shuts down.
+
+use axum::extract::ws::CloseFrame;
+
+/// Read buffer of each queue (and seat stream) socket. Fans send a few tiny frames;
+/// tungstenite keeps its read buffer for the socket's life (and zeroes it on every
+/// read), so 1 KiB instead of 128 KiB (its default) or 4 KiB is most of what a
+/// waiting socket costs. Longer frames still arrive whole.
+pub const READ_BUFFER_BYTES: usize = 1024;
+
+/// Close frame sent to every socket when the server shuts down (1012: restarting).
+pub fn restart_frame() -> CloseFrame {
+    CloseFrame {
+        code: 1012,
+        reason: "server restarting; reconnect to keep your place".into(),
+    }
+}

@@ -1,0 +1,172 @@
+//! One event's queue in the embedded store: the pre-queue and the queue proper, the
+//! tickets, presence deadlines, running sessions, the token bucket and the change log.
+//! Plain data with the bookkeeping every store operation shares; the operations
+//! themselves are in the parent's `QueueStore` impl.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+
+use super::log::{MemoryLog, LOG_CAPACITY};
+use crate::admission::TokenBucket;
+use crate::position::PositionView;
+use crate::store::{Change, TicketState, TicketStatus};
+use crate::{QueueConfig, TicketId, UserId};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Place {
+    Prequeue(u64),
+    Queued(u64),
+    Admitted {
+        seq: u64,
+        admitted_at_ms: i64,
+        expires_at_ms: i64,
+    },
+    Left,
+}
+
+pub(super) struct Ticket {
+    pub(super) id: TicketId,
+    pub(super) place: Place,
+}
+
+pub(super) struct EventQueue {
+    pub(super) config: QueueConfig,
+    pub(super) opened: bool,
+    pub(super) next_seq: u64,
+    pub(super) next_arrival: u64,
+    pub(super) prequeue: BTreeMap<u64, UserId>,
+    pub(super) queue: BTreeMap<u64, UserId>,
+    pub(super) view: PositionView,
+    pub(super) tickets: HashMap<UserId, Ticket>,
+    /// Presence deadlines of waiting fans: (deadline, user), and the reverse index.
+    pub(super) presence: BTreeSet<(i64, UserId)>,
+    pub(super) presence_of: HashMap<UserId, i64>,
+    /// Running sessions: (deadline, user).
+    pub(super) active: BTreeSet<(i64, UserId)>,
+    pub(super) bucket: TokenBucket,
+    pub(super) admitted_total: u64,
+    /// (time, admitted) per admission step within the last minute.
+    pub(super) recent: VecDeque<(i64, u64)>,
+    pub(super) log: MemoryLog<Change>,
+}
+
+impl EventQueue {
+    pub(super) fn new(config: QueueConfig, now: i64) -> Self {
+        Self {
+            config,
+            opened: false,
+            next_seq: 1,
+            next_arrival: 1,
+            prequeue: BTreeMap::new(),
+            queue: BTreeMap::new(),
+            view: PositionView::new(),
+            tickets: HashMap::new(),
+            presence: BTreeSet::new(),
+            presence_of: HashMap::new(),
+            active: BTreeSet::new(),
+            bucket: TokenBucket::new(now),
+            admitted_total: 0,
+            recent: VecDeque::new(),
+            log: MemoryLog::new(LOG_CAPACITY),
+        }
+    }
+
+    pub(super) fn append(&mut self, change: Change) {
+        self.log.push(change);
+    }
+
+    pub(super) fn status(&self, user: UserId) -> Option<TicketStatus> {
+        let t = self.tickets.get(&user)?;
+        let state = match t.place {
+            Place::Prequeue(_) => TicketState::Prequeue,
+            Place::Queued(seq) => TicketState::Queued {
+                seq,
+                ahead: self.view.ahead(seq),
+            },
+            Place::Admitted {
+                seq,
+                admitted_at_ms,
+                expires_at_ms,
+            } => TicketState::Admitted {
+                seq,
+                admitted_at_ms,
+                expires_at_ms,
+            },
+            Place::Left => TicketState::Left,
+        };
+        Some(TicketStatus {
+            ticket: t.id.clone(),
+            state,
+        })
+    }
+
+    pub(super) fn set_presence(&mut self, user: UserId, deadline: i64) {
+        if let Some(old) = self.presence_of.insert(user, deadline) {
+            self.presence.remove(&(old, user));
+        }
+        self.presence.insert((deadline, user));
+    }
+
+    pub(super) fn clear_presence(&mut self, user: UserId) {
+        if let Some(old) = self.presence_of.remove(&user) {
+            self.presence.remove(&(old, user));
+        }
+    }
+
+    /// Removes a waiting or pre-queued ticket; returns its sequence number if it was
+    /// in the queue proper.
+    pub(super) fn remove_waiting(&mut self, user: UserId) -> Option<Option<u64>> {
+        let ticket = self.tickets.get_mut(&user)?;
+        let removed = match ticket.place {
+            Place::Prequeue(arrival) => {
+                self.prequeue.remove(&arrival);
+                None
+            }
+            Place::Queued(seq) => {
+                self.queue.remove(&seq);
+                self.view.remove(seq);
+                Some(seq)
+            }
+            Place::Admitted { .. } | Place::Left => return None,
+        };
+        ticket.place = Place::Left;
+        self.clear_presence(user);
+        Some(removed)
+    }
+
+    pub(super) fn drop_absent(&mut self, now: i64) -> u64 {
+        let gone: Vec<UserId> = self
+            .presence
+            .iter()
+            .take_while(|(deadline, _)| *deadline < now)
+            .map(|(_, user)| *user)
+            .collect();
+        let mut seqs = Vec::new();
+        for user in &gone {
+            if let Some(Some(seq)) = self.remove_waiting(*user) {
+                seqs.push(seq);
+            }
+            self.clear_presence(*user);
+        }
+        if !seqs.is_empty() {
+            self.append(Change::Left { seqs });
+        }
+        gone.len() as u64
+    }
+
+    pub(super) fn active_count(&mut self, now: i64) -> u64 {
+        while let Some(&(deadline, user)) = self.active.first() {
+            if deadline > now {
+                break;
+            }
+            self.active.remove(&(deadline, user));
+        }
+        self.active.len() as u64
+    }
+
+    pub(super) fn admitted_last_minute(&mut self, now: i64) -> u64 {
+        while self.recent.front().is_some_and(|(t, _)| *t <= now - 60_000) {
+            self.recent.pop_front();
+        }
+        self.recent.iter().map(|(_, n)| n).sum()
+    }
+}

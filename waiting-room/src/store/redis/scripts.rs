@@ -1,0 +1,70 @@
+//! The queue store's Lua scripts, one per atomic operation (`store/lua/*.lua`).
+
+use redis::Script;
+
+/// One script per atomic operation, each with `lua/lib.lua` prepended.
+pub(super) struct Scripts {
+    pub(super) configure: Script,
+    pub(super) update_admission: Script,
+    pub(super) join: Script,
+    pub(super) statuses: Script,
+    pub(super) leave: Script,
+    pub(super) touch: Script,
+    pub(super) open: Script,
+    pub(super) admit: Script,
+    pub(super) release: Script,
+    pub(super) changes: Script,
+    pub(super) snapshot: Script,
+    pub(super) stats: Script,
+    pub(super) restore: Script,
+}
+
+macro_rules! lua {
+    ($name:literal) => {
+        Script::new(
+            &[
+                include_str!("../lua/lib.lua"),
+                include_str!(concat!("../lua/", $name, ".lua")),
+            ]
+            .concat(),
+        )
+    };
+}
+
+impl Scripts {
+    pub(super) fn new() -> Self {
+        Self {
+            configure: lua!("configure"),
+            update_admission: lua!("update_admission"),
+            join: lua!("join"),
+            statuses: lua!("statuses"),
+            leave: lua!("leave"),
+            touch: lua!("touch"),
+            open: lua!("open"),
+            admit: lua!("admit"),
+            release: lua!("release"),
+            changes: lua!("changes"),
+            snapshot: lua!("snapshot"),
+            stats: lua!("stats"),
+            restore: lua!("restore"),
+        }
+    }
+
+    pub(super) fn all(&self) -> [&Script; 13] {
+        [
+            &self.configure,
+            &self.update_admission,
+            &self.join,
+            &self.statuses,
+            &self.leave,
+            &self.touch,
+            &self.open,
+            &self.admit,
+            &self.release,
+            &self.changes,
+            &self.snapshot,
+            &self.stats,
+            &self.restore,
+        ]
+    }
+}

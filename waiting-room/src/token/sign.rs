@@ -1,0 +1,83 @@
+//! Signing and verifying tokens with the [`SigningKeys`]: EdDSA for purchase tokens
+//! (anyone may verify them with the JWKS), HS256 for local ones; the algorithm is
+//! pinned on every verify.
+
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+use super::keys::SigningKeys;
+use super::{PurchaseClaims, TokenError, ISSUER, LEEWAY_SECS, PURCHASE_AUDIENCE};
+use crate::EventId;
+
+impl SigningKeys {
+    /// Signs any claims with this key, `kid` in the header.
+    pub fn sign<C: Serialize>(&self, claims: &C) -> String {
+        self.sign_with(Algorithm::EdDSA, &self.encoding, claims)
+    }
+
+    /// Verifies signature (EdDSA only), issuer, audience, `exp` and `nbf`.
+    pub fn verify<C: DeserializeOwned>(
+        &self,
+        token: &str,
+        audience: &str,
+    ) -> Result<C, TokenError> {
+        verify_with(token, audience, Algorithm::EdDSA, &self.decoding)
+    }
+
+    /// Signs claims only Floodgate replicas will verify (HS256 under the derived key,
+    /// `kid` in the header).
+    pub fn sign_local<C: Serialize>(&self, claims: &C) -> String {
+        self.sign_with(Algorithm::HS256, &self.local_encoding, claims)
+    }
+
+    fn sign_with<C: Serialize>(&self, alg: Algorithm, key: &EncodingKey, claims: &C) -> String {
+        let mut header = Header::new(alg);
+        header.kid = Some(self.kid.clone());
+        jsonwebtoken::encode(&header, claims, key)
+            .expect("signing serialisable claims with a valid key cannot fail")
+    }
+
+    /// Verifies a token of [`Self::sign_local`]: HS256 only, issuer, audience, times.
+    pub fn verify_local<C: DeserializeOwned>(
+        &self,
+        token: &str,
+        audience: &str,
+    ) -> Result<C, TokenError> {
+        verify_with(token, audience, Algorithm::HS256, &self.local_decoding)
+    }
+
+    /// Verifies a purchase token for `event`.
+    pub fn verify_purchase(
+        &self,
+        token: &str,
+        event: EventId,
+    ) -> Result<PurchaseClaims, TokenError> {
+        let claims: PurchaseClaims = self.verify(token, PURCHASE_AUDIENCE)?;
+        if claims.evt != event {
+            return Err(TokenError::WrongEvent);
+        }
+        Ok(claims)
+    }
+}
+
+/// Verifies signature (`alg` pinned), issuer, audience, `exp` and `nbf`.
+fn verify_with<C: DeserializeOwned>(
+    token: &str,
+    audience: &str,
+    alg: Algorithm,
+    key: &DecodingKey,
+) -> Result<C, TokenError> {
+    let mut validation = Validation::new(alg);
+    validation.set_audience(&[audience]);
+    validation.set_issuer(&[ISSUER]);
+    validation.set_required_spec_claims(&["exp", "aud", "iss", "sub"]);
+    validation.validate_nbf = true;
+    validation.leeway = LEEWAY_SECS;
+    jsonwebtoken::decode::<C>(token, key, &validation)
+        .map(|data| data.claims)
+        .map_err(|e| match e.kind() {
+            jsonwebtoken::errors::ErrorKind::ExpiredSignature => TokenError::Expired,
+            _ => TokenError::Invalid(e.to_string()),
+        })
+}
