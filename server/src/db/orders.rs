@@ -12,6 +12,15 @@ use super::order_batch::OrderWriter;
 use super::records::{int, Order, Written};
 use super::Db;
 
+/// Attempts at one order write when the database aborts it (deadlock, serialization).
+const WRITE_ATTEMPTS: u32 = 3;
+
+/// SQLSTATEs of a transaction the database aborted and a retry may pass:
+/// `40P01` deadlock detected, `40001` serialization failure.
+fn retryable(sqlstate: Option<&str>) -> bool {
+    matches!(sqlstate, Some("40P01" | "40001"))
+}
+
 /// Rows per multi-row INSERT (SQLite allows 32,766 bound values per statement).
 pub(super) const BATCH_ROWS: usize = 1_000;
 
@@ -29,7 +38,27 @@ impl Db {
     /// Writes one order on its own. On PostgreSQL one statement does it (a
     /// data-modifying CTE: one round trip, one commit); SQLite takes a transaction of
     /// two statements.
+    ///
+    /// A transaction PostgreSQL aborted to break a deadlock (or a serialization
+    /// failure) is retried: a confirm batch and a lone retry of the same hold can
+    /// wait on each other in the hold id's unique index. The write is idempotent (a
+    /// second attempt finds the order by its hold id), so retrying loses nothing.
     async fn write_order_direct(&self, order: &Order) -> Result<Written, sqlx::Error> {
+        let mut attempt = 1;
+        loop {
+            match self.write_order_once(order).await {
+                Err(sqlx::Error::Database(e))
+                    if attempt < WRITE_ATTEMPTS && retryable(e.code().as_deref()) =>
+                {
+                    tracing::debug!(error = %e, attempt, "order write aborted by the database; retrying");
+                    attempt += 1;
+                }
+                other => return other,
+            }
+        }
+    }
+
+    async fn write_order_once(&self, order: &Order) -> Result<Written, sqlx::Error> {
         if self.backend() == super::Backend::Postgres && order.seats.len() <= BATCH_ROWS {
             return self.write_order_in_one_statement(order).await;
         }
@@ -270,4 +299,17 @@ fn group(rows: &[AnyRow]) -> Result<Vec<Order>, sqlx::Error> {
         });
     }
     Ok(orders)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::retryable;
+
+    #[test]
+    fn only_aborted_transactions_are_retried() {
+        assert!(retryable(Some("40P01")));
+        assert!(retryable(Some("40001")));
+        assert!(!retryable(Some("23505")), "a unique violation is an answer, not a retry");
+        assert!(!retryable(None));
+    }
 }
