@@ -19,6 +19,7 @@ mod reconnect;
 mod recovery;
 mod redis_restart;
 mod replicas;
+mod schemas;
 mod shutdown;
 mod slots;
 mod slow_readers;
