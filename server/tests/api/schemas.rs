@@ -12,9 +12,7 @@ use reqwest::{RequestBuilder, StatusCode};
 use serde_json::{json, Value};
 use tokio_tungstenite::tungstenite::Message;
 
-use crate::helpers::{
-    buyer, spawn_app, uuid_simple, Backend, TestApp, ADMIN_EMAIL, ADMIN_PASSWORD,
-};
+use crate::helpers::{spawn_app, uuid_simple, Backend, TestApp, ADMIN_EMAIL, ADMIN_PASSWORD};
 
 crate::both_backends!(real_answers_match_the_documented_schemas);
 
@@ -168,6 +166,19 @@ impl Contract {
     }
 }
 
+impl Contract {
+    /// Validates the claims of a purchase token against `PurchaseTokenClaims`.
+    fn claims(&mut self, token: &str) {
+        use base64::Engine;
+        let payload = token.split('.').nth(1).expect("a JWT");
+        let claims = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(payload)
+            .expect("base64url claims");
+        let claims: Value = serde_json::from_slice(&claims).unwrap();
+        self.frame("PurchaseTokenClaims", &claims);
+    }
+}
+
 /// The next text frame of `ws` as JSON; panics after 10 s.
 async fn next_frame<S>(ws: &mut S) -> Value
 where
@@ -194,6 +205,8 @@ async fn real_answers_match_the_documented_schemas(backend: Backend) {
     let url = |p: &str| app.url(p);
     const OK: StatusCode = StatusCode::OK;
     let missing = "00000000-0000-4000-8000-000000000000";
+    let openapi = "/api/v1/openapi.json";
+    c.op(http.get(url(openapi)), "get", openapi, OK).await;
 
     // Operations.
     c.op(http.get(url("/api/v1/time")), "get", "/api/v1/time", OK)
@@ -333,6 +346,22 @@ async fn real_answers_match_the_documented_schemas(backend: Backend) {
         StatusCode::BAD_REQUEST,
     )
     .await;
+    let fans = "/api/v1/admin/fans";
+    let bulk = json!({"count": 2, "tag": format!("contract-{}", uuid_simple())});
+    c.op(
+        http.post(url(fans)).bearer_auth(&admin).json(&bulk),
+        "post",
+        fans,
+        StatusCode::CREATED,
+    )
+    .await;
+    c.op(
+        http.post(url(fans)).bearer_auth(&admin).json(&bulk),
+        "post",
+        fans,
+        StatusCode::CONFLICT,
+    )
+    .await;
     c.op(http.get(url("/api/v1/events")), "get", "/api/v1/events", OK)
         .await;
     let one = "/api/v1/events/{id}";
@@ -375,6 +404,7 @@ async fn real_answers_match_the_documented_schemas(backend: Backend) {
             break frame["purchase_token"].as_str().unwrap().to_owned();
         }
     };
+    c.claims(&purchase);
     ws.send(json!({"type": "wave"})).await;
     let frame = next_frame(&mut ws.ws).await;
     assert_eq!(frame["type"], "error", "{frame}");
@@ -406,6 +436,56 @@ async fn real_answers_match_the_documented_schemas(backend: Backend) {
     .await;
     c.op(http.get(&me_url), "get", me, StatusCode::UNAUTHORIZED)
         .await;
+    let socket = "/api/v1/events/{id}/queue/ws";
+    c.op(
+        http.get(url(&format!("/api/v1/events/{event}/queue/ws")))
+            .bearer_auth(&fan),
+        "get",
+        socket,
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
+    let later = app
+        .create_event(3_600_000, json!({"rate_per_minute": 60, "max_active": 10}))
+        .await;
+    let early = c
+        .op(
+            http.post(url(&format!("/api/v1/events/{later}/queue/join")))
+                .bearer_auth(&other),
+            "post",
+            join,
+            OK,
+        )
+        .await;
+    assert_eq!(early.body["type"], "prequeue", "{}", early.body);
+
+    // A third fan waits out a pause on the socket: `paused`, then `resumed` and
+    // `admitted` (and `availability` on the way).
+    let patch_url = url(&format!("/api/v1/admin/events/{event}/admission"));
+    let pause = |paused: bool| {
+        http.patch(&patch_url)
+            .bearer_auth(&admin)
+            .json(&json!({"paused": paused}))
+    };
+    c.op(pause(true), "patch", admission, OK).await;
+    let third = app.fan().await;
+    let mut waiting = app.connect(&event, &third).await;
+    waiting.send(json!({"type": "join"})).await;
+    let mut resumed = false;
+    let second = loop {
+        let frame = next_frame(&mut waiting.ws).await;
+        c.frame("ServerMessage", &frame);
+        match frame["type"].as_str() {
+            Some("paused") if !resumed => {
+                resumed = true;
+                c.op(pause(false), "patch", admission, OK).await;
+            }
+            Some("admitted") => break frame["purchase_token"].as_str().unwrap().to_owned(),
+            _ => {}
+        }
+    };
+    assert!(resumed, "the waiting fan was never told of the pause");
+    waiting.close().await;
 
     // The checkout: hold, confirm, a conflicting hold, a released hold.
     let holds = "/api/v1/events/{id}/holds";
@@ -421,7 +501,6 @@ async fn real_answers_match_the_documented_schemas(backend: Backend) {
         )
         .await;
     let hold_id = hold.body["hold_id"].as_str().unwrap().to_owned();
-    let (_, second) = buyer(&app, &event, 4, 300_000).await;
     c.op(
         http.post(&holds_url)
             .bearer_auth(&second)
@@ -583,9 +662,24 @@ fn drifted_bodies_are_refused() {
     let mut bad_seat = hold.clone();
     bad_seat["seats"] = json!(["A-0-5"]);
     assert!(!violations(&doc, &component("HoldAnswer"), &bad_seat).is_empty());
-    let mut bad_time = hold;
+    let mut bad_time = hold.clone();
     bad_time["expires_at"] = json!("tomorrow");
     assert!(!violations(&doc, &component("HoldAnswer"), &bad_time).is_empty());
+    let mut extra = hold;
+    extra["order_id"] = json!("not documented");
+    assert!(!violations(&doc, &component("HoldAnswer"), &extra).is_empty());
+    // An audit entry's `after` follows its action.
+    let settings =
+        json!({"rate_per_minute": 60, "max_active": 10, "session_ttl_secs": 600, "paused": false});
+    let entry = json!({
+        "id": 1, "at": "2026-01-01T00:00:00.000Z",
+        "actor": {"id": "0190f5d2-8c1e-7a3b-9f00-1234567890ab", "email": "admin@example.com"},
+        "action": "admission_changed", "before": settings, "after": settings,
+    });
+    assert!(violations(&doc, &component("AuditEntry"), &entry).is_empty());
+    let mut half = entry;
+    half["after"] = json!({"paused": true});
+    assert!(!violations(&doc, &component("AuditEntry"), &half).is_empty());
     // An error with an extra field, and a frame of an undocumented type.
     let error = json!({"error": {"code": "not_found", "message": "no such event", "x": 1}});
     assert!(!violations(&doc, &component("Error"), &error).is_empty());
