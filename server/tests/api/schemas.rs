@@ -66,9 +66,8 @@ impl Contract {
         }
     }
 
-    /// The schema the document declares for `method path` answering `status` with
-    /// `content_type`; `None` when it declares no body for that status.
-    fn schema(&self, method: &str, path: &str, status: u16, content_type: &str) -> Option<Value> {
+    /// The response the document declares for `method path` answering `status`.
+    fn response(&self, method: &str, path: &str, status: u16) -> &Value {
         let op = &self.doc["paths"][path][method];
         assert!(op.is_object(), "{method} {path} is not documented");
         let mut response = &op["responses"][status.to_string()];
@@ -82,6 +81,13 @@ impl Contract {
         {
             response = &self.doc["components"]["responses"][name];
         }
+        response
+    }
+
+    /// The schema the document declares for `method path` answering `status` with
+    /// `content_type`; `None` when it declares no body for that status.
+    fn schema(&self, method: &str, path: &str, status: u16, content_type: &str) -> Option<Value> {
+        let response = self.response(method, path, status);
         let content = response["content"].as_object()?;
         let essence = |t: &str| t.split(';').next().unwrap_or("").trim().to_owned();
         let (_, media) = content
@@ -139,6 +145,16 @@ impl Contract {
                 } else {
                     Value::String(text)
                 };
+                if let Some(code) = body["error"]["code"].as_str() {
+                    // The schema allows every code; the response must name this one
+                    // (in its description or an example).
+                    let words = self.response(method, path, status.as_u16()).to_string();
+                    assert!(
+                        words.contains(&format!("`{code}`"))
+                            || words.contains(&format!("\"code\":\"{code}\"")),
+                        "{method} {path} {status}: code {code} is not documented for it"
+                    );
+                }
                 let wrong = violations(&self.doc, &schema, &body);
                 assert!(
                     wrong.is_empty(),
