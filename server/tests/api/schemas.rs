@@ -14,7 +14,10 @@ use tokio_tungstenite::tungstenite::Message;
 
 use crate::helpers::{spawn_app, uuid_simple, Backend, TestApp, ADMIN_EMAIL, ADMIN_PASSWORD};
 
-crate::both_backends!(real_answers_match_the_documented_schemas);
+crate::both_backends!(
+    real_answers_match_the_documented_schemas,
+    frames_of_a_slow_line_match_the_documented_messages,
+);
 
 /// The schema-keyword-free wrapper that lets `#/components/...` references inside
 /// `schema` resolve: the whole `components` object rides along at the root.
@@ -654,6 +657,100 @@ async fn real_answers_match_the_documented_schemas(backend: Backend) {
         "checked against the document:\n{}",
         c.checked.iter().cloned().collect::<Vec<_>>().join("\n")
     );
+    app.stop().await;
+}
+
+/// The frames a fan in line sees while someone else shops (`position`, `sold_out`,
+/// `availability`, `resumed`), and the seat stream's deltas, against their schemas.
+async fn frames_of_a_slow_line_match_the_documented_messages(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    let mut c = Contract::fetch(&app).await;
+    // Two seats; one shopper at a time; admission paused until both are in line.
+    let starts_at = time::OffsetDateTime::now_utc() - time::Duration::seconds(1);
+    let (status, event) = app
+        .post(
+            "/api/v1/admin/events",
+            Some(&app.admin_token),
+            &json!({
+                "name": "Slow line",
+                "starts_at": starts_at.format(&time::format_description::well_known::Rfc3339).unwrap(),
+                "sections": [{"name": "A", "rows": 1, "seats_per_row": 2, "price_cents": 100}],
+                "max_seats_per_order": 2,
+                "admission": {"rate_per_minute": 60, "max_active": 1, "paused": true},
+            }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{event}");
+    let event = event["id"].as_str().unwrap().to_owned();
+    app.wait_until("sale opens", Duration::from_secs(10), || async {
+        app.stats(&event).await["opened"] == json!(true)
+    })
+    .await;
+    let (first, second) = (app.fan().await, app.fan().await);
+    let mut shopper = app.connect(&event, &first).await;
+    let mut waiter = app.connect(&event, &second).await;
+    shopper.send(json!({"type": "join"})).await;
+    let frame = next_frame(&mut shopper.ws).await;
+    c.frame("ServerMessage", &frame);
+    waiter.send(json!({"type": "join"})).await;
+    let frame = next_frame(&mut waiter.ws).await;
+    c.frame("ServerMessage", &frame);
+    assert_eq!(frame["type"], "queued", "{frame}");
+    app.patch_admission(&event, json!({"paused": false})).await;
+    let token = loop {
+        let frame = next_frame(&mut shopper.ws).await;
+        c.frame("ServerMessage", &frame);
+        if frame["type"] == "admitted" {
+            break frame["purchase_token"].as_str().unwrap().to_owned();
+        }
+    };
+    let (mut seats, _) = tokio_tungstenite::connect_async(format!(
+        "ws://127.0.0.1:{}/api/v1/events/{event}/seats/ws",
+        app.port
+    ))
+    .await
+    .expect("seat stream opens");
+    let frame = next_frame(&mut seats).await;
+    c.frame("SeatStreamMessage", &frame);
+    let (status, hold) = app.hold(&event, &token, json!({"quantity": 2})).await;
+    assert_eq!(status, StatusCode::CREATED, "{hold}");
+    let frame = loop {
+        let frame = next_frame(&mut seats).await;
+        c.frame("SeatStreamMessage", &frame);
+        if frame["type"] == "delta" {
+            break frame;
+        }
+    };
+    assert_eq!(frame["changes"].as_array().unwrap().len(), 2, "{frame}");
+    // The waiter moves up, then hears the seats are gone, then that they are back.
+    let mut seen = BTreeSet::new();
+    let mut released = false;
+    loop {
+        let frame = next_frame(&mut waiter.ws).await;
+        c.frame("ServerMessage", &frame);
+        let kind = frame["type"].as_str().unwrap().to_owned();
+        if released && kind == "resumed" {
+            break;
+        }
+        seen.insert(kind);
+        if !released && seen.contains("position") && seen.contains("sold_out") {
+            let hold_id = hold["hold_id"].as_str().unwrap();
+            let resp = app
+                .http
+                .delete(app.url(&format!("/api/v1/holds/{hold_id}")))
+                .bearer_auth(&token)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(resp.status(), StatusCode::NO_CONTENT);
+            released = true;
+        }
+    }
+    shopper.close().await;
+    waiter.close().await;
+    eprintln!("frames checked: {:?}", c.checked);
     app.stop().await;
 }
 
