@@ -232,6 +232,7 @@ async fn real_answers_match_the_documented_schemas(backend: Backend) {
         .await;
     c.op(http.get(url("/healthz")), "get", "/healthz", OK).await;
     c.op(http.get(url("/readyz")), "get", "/readyz", OK).await;
+    c.op(http.get(url("/metrics")), "get", "/metrics", OK).await;
     c.op(
         http.get(url("/.well-known/jwks.json")),
         "get",
@@ -455,6 +456,11 @@ async fn real_answers_match_the_documented_schemas(backend: Backend) {
     .await;
     c.op(http.get(&me_url), "get", me, StatusCode::UNAUTHORIZED)
         .await;
+    let stranger = app.fan().await;
+    let never = c
+        .op(http.get(&me_url).bearer_auth(&stranger), "get", me, OK)
+        .await;
+    assert_eq!(never.body["code"], "not_in_queue", "{}", never.body);
     let socket = "/api/v1/events/{id}/queue/ws";
     c.op(
         http.get(url(&format!("/api/v1/events/{event}/queue/ws")))
