@@ -20,6 +20,7 @@ mod recovery;
 mod redis_restart;
 mod replicas;
 mod request_id;
+mod schemas;
 mod shutdown;
 mod slots;
 mod slow_readers;
