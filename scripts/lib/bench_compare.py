@@ -1,10 +1,11 @@
-"""Key figures of two result folders of scripts/bench.sh side by side (depth, rush,
-checkout), as a Markdown table: for comparing a change against the commit before it.
+"""Key figures of scripts/bench.sh runs before and after a change side by side (depth,
+rush, checkout), as a Markdown table: every run, and the ratio of the medians.
 
-    python3 scripts/lib/bench_compare.py BEFORE_DIR AFTER_DIR [LABEL_BEFORE LABEL_AFTER]
+    python3 scripts/lib/bench_compare.py --before DIR [DIR ...] --after DIR [DIR ...]
 
-Each folder is a $BENCH_OUT of one run (subfolders depth/, rush/, checkout/).
-Scenarios missing from either folder are left out."""
+Each folder is the $BENCH_OUT of one run (subfolders depth/, rush/, checkout/); a
+figure missing from a folder is left out of that run. On this noisy machine, alternate
+the runs (before, after, before, after …) so a drift in the machine hits both sides."""
 import json
 import os
 import re
@@ -88,21 +89,31 @@ def fmt(v):
     return f"{v:,.0f}"
 
 
+def median(xs):
+    xs = sorted(xs)
+    n = len(xs)
+    return xs[n // 2] if n % 2 else (xs[n // 2 - 1] + xs[n // 2]) / 2
+
+
 def main():
-    before, after = sys.argv[1], sys.argv[2]
-    labels = sys.argv[3:5] if len(sys.argv) >= 5 else ["before", "after"]
-    b, a = figures(before), figures(after)
-    print(f"| figure | {labels[0]} | {labels[1]} | after ÷ before |")
+    args = sys.argv[1:]
+    if not args or args[0] != "--before" or "--after" not in args:
+        sys.exit(__doc__)
+    cut = args.index("--after")
+    before, after = [figures(d) for d in args[1:cut]], [figures(d) for d in args[cut + 1:]]
+    keys = [k for k in before[0] if any(k in a for a in after)] if before else []
+    print("| figure | before: each run | after: each run | after ÷ before (medians) |")
     print("|---|---|---|---|")
-    for key in b:
-        if key not in a:
-            continue
-        ratio = a[key] / b[key] if b[key] else float("nan")
-        print(f"| {key} | {fmt(b[key])} | {fmt(a[key])} | {ratio:.2f} |")
+    for key in keys:
+        b = [f[key] for f in before if key in f]
+        a = [f[key] for f in after if key in f]
+        mb, ma = median(b), median(a)
+        ratio = f"{ma / mb:.2f}" if mb else "—"
+        print(f"| {key} | {', '.join(fmt(x) for x in b)} | {', '.join(fmt(x) for x in a)} | {ratio} |")
     print()
     for section in ("depth", "rush", "checkout"):
-        print(f"- {section}: {labels[0]} measured {when(before, section)}; "
-              f"{labels[1]} measured {when(after, section)}")
+        runs = [when(d, section) for d in args[1:cut]] + [when(d, section) for d in args[cut + 1:]]
+        print(f"- {section}: measured {', '.join(r for r in runs if r != '?')}")
 
 
 if __name__ == "__main__":

@@ -426,11 +426,13 @@ own whole snapshot: 40 of them on an 871,000-seat event took the server from 306
 """
 
 
-def profiles():
-    p = os.path.join(os.path.dirname(os.path.abspath(__file__)), "bench_profiles.md")
+def notes(name):
+    """A hand-kept part of the report (profiles, comparisons between commits)."""
+    p = os.path.join(os.path.dirname(os.path.abspath(__file__)), name)
     return open(p).read() if os.path.exists(p) else ""
 
 
 print(header())
-for part in (depth(), crowd(), rush(), checkout(), seats(), web(), slow_readers(), profiles()):
+for part in (depth(), crowd(), rush(), checkout(), seats(), web(), slow_readers(),
+             notes("bench_profiles.md"), notes("bench_history.md")):
     print(part)
