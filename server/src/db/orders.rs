@@ -309,7 +309,10 @@ mod tests {
     fn only_aborted_transactions_are_retried() {
         assert!(retryable(Some("40P01")));
         assert!(retryable(Some("40001")));
-        assert!(!retryable(Some("23505")), "a unique violation is an answer, not a retry");
+        assert!(
+            !retryable(Some("23505")),
+            "a unique violation is an answer, not a retry"
+        );
         assert!(!retryable(None));
     }
 }
