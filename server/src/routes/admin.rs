@@ -20,6 +20,7 @@ use waiting_room::wire::datetime_ms;
 use waiting_room::{EventId, UserId};
 
 use super::client;
+use super::error_docs::*;
 use crate::db::{settings_json, AuditEntry};
 use crate::error::ApiError;
 use crate::event::{AdmissionPatch, NewEvent};
@@ -51,12 +52,7 @@ const AUDIT_MAX_LIMIT: u32 = 500;
     request_body(content = ref("#/components/schemas/NewEvent"), content_type = "application/json"),
     responses(
         (status = 201, body = ref("#/components/schemas/Event"), content_type = "application/json"),
-        (status = 400, body = ref("#/components/schemas/Error"), content_type = "application/json"),
-        (status = 401, body = ref("#/components/schemas/Error"), content_type = "application/json"),
-        (status = 403, body = ref("#/components/schemas/Error"), content_type = "application/json"),
-        (status = 413, body = ref("#/components/schemas/Error"), content_type = "application/json"),
-        (status = 503, body = ref("#/components/schemas/Error"), content_type = "application/json"),
-        (status = 500, body = ref("#/components/schemas/Error")),
+        E400, E401, E403, E413, E503, E500,
     )
 )]
 async fn create_event(
@@ -82,12 +78,7 @@ async fn create_event(
     request_body(content = ref("#/components/schemas/AdmissionPatch"), content_type = "application/json"),
     responses(
         (status = 200, body = ref("#/components/schemas/AdmissionSettings"), content_type = "application/json"),
-        (status = 400, body = ref("#/components/schemas/Error"), content_type = "application/json"),
-        (status = 401, body = ref("#/components/schemas/Error"), content_type = "application/json"),
-        (status = 403, body = ref("#/components/schemas/Error"), content_type = "application/json"),
-        (status = 404, body = ref("#/components/schemas/Error"), content_type = "application/json"),
-        (status = 413, body = ref("#/components/schemas/Error"), content_type = "application/json"),
-        (status = 500, body = ref("#/components/schemas/Error")),
+        E400, E401, E403, E404, E413, E500,
     )
 )]
 async fn patch_admission(
@@ -139,11 +130,7 @@ async fn patch_admission(
     params(("id" = String, Path, format = "uuid"), ("limit" = Option<u32>, Query)),
     responses(
         (status = 200, content_type = "application/json"),
-        (status = 400, body = ref("#/components/schemas/Error"), content_type = "application/json"),
-        (status = 401, body = ref("#/components/schemas/Error"), content_type = "application/json"),
-        (status = 403, body = ref("#/components/schemas/Error"), content_type = "application/json"),
-        (status = 404, body = ref("#/components/schemas/Error"), content_type = "application/json"),
-        (status = 500, body = ref("#/components/schemas/Error")),
+        E400, E401, E403, E404, E500,
     )
 )]
 async fn audit(
@@ -214,10 +201,7 @@ impl From<AuditEntry> for AuditView {
     params(("id" = String, Path, format = "uuid")),
     responses(
         (status = 200, body = ref("#/components/schemas/Stats"), content_type = "application/json"),
-        (status = 401, body = ref("#/components/schemas/Error"), content_type = "application/json"),
-        (status = 403, body = ref("#/components/schemas/Error"), content_type = "application/json"),
-        (status = 404, body = ref("#/components/schemas/Error"), content_type = "application/json"),
-        (status = 500, body = ref("#/components/schemas/Error")),
+        E401, E403, E404, E500,
     )
 )]
 async fn stats(
@@ -238,10 +222,7 @@ async fn stats(
     params(("id" = String, Path, format = "uuid")),
     responses(
         (status = 200, body = ref("#/components/schemas/StatsHistory"), content_type = "application/json"),
-        (status = 401, body = ref("#/components/schemas/Error"), content_type = "application/json"),
-        (status = 403, body = ref("#/components/schemas/Error"), content_type = "application/json"),
-        (status = 404, body = ref("#/components/schemas/Error"), content_type = "application/json"),
-        (status = 500, body = ref("#/components/schemas/Error")),
+        E401, E403, E404, E500,
     )
 )]
 async fn stats_history(
@@ -266,13 +247,7 @@ async fn stats_history(
     params(("id" = String, Path, format = "uuid")),
     responses(
         (status = 101),
-        (status = 400, body = ref("#/components/schemas/Error"), content_type = "application/json"),
-        (status = 401, body = ref("#/components/schemas/Error"), content_type = "application/json"),
-        (status = 403, body = ref("#/components/schemas/Error"), content_type = "application/json"),
-        (status = 404, body = ref("#/components/schemas/Error"), content_type = "application/json"),
-        (status = 429, body = ref("#/components/schemas/Error")),
-        (status = 503, body = ref("#/components/schemas/Error")),
-        (status = 500, body = ref("#/components/schemas/Error")),
+        E400, E401, E403, E404, E429, E503, E500,
     )
 )]
 async fn stats_ws(

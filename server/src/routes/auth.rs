@@ -13,6 +13,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use waiting_room::wire::datetime_ms;
 
+use super::error_docs::*;
 use crate::auth::issue_session;
 use crate::cookie;
 use crate::db::{Created, UserRow};
@@ -63,12 +64,7 @@ fn rate_limit(state: &AppState, parts: &Parts) -> Result<(), ApiError> {
     request_body(content = ref("#/components/schemas/Credentials"), content_type = "application/json"),
     responses(
         (status = 201, body = ref("#/components/schemas/RegisterAnswer"), content_type = "application/json"),
-        (status = 400, body = ref("#/components/schemas/Error"), content_type = "application/json"),
-        (status = 409, body = ref("#/components/schemas/Error"), content_type = "application/json"),
-        (status = 413, body = ref("#/components/schemas/Error"), content_type = "application/json"),
-        (status = 429, body = ref("#/components/schemas/Error")),
-        (status = 503, body = ref("#/components/schemas/Error"), content_type = "application/json"),
-        (status = 500, body = ref("#/components/schemas/Error")),
+        E400, E409, E413, E429, E503, E500,
     )
 )]
 async fn register(
@@ -105,11 +101,7 @@ async fn register(
     request_body(content = ref("#/components/schemas/Credentials"), content_type = "application/json"),
     responses(
         (status = 200, body = ref("#/components/schemas/LoginAnswer"), content_type = "application/json"),
-        (status = 400, body = ref("#/components/schemas/Error"), content_type = "application/json"),
-        (status = 401, body = ref("#/components/schemas/Error"), content_type = "application/json"),
-        (status = 413, body = ref("#/components/schemas/Error"), content_type = "application/json"),
-        (status = 429, body = ref("#/components/schemas/Error")),
-        (status = 500, body = ref("#/components/schemas/Error")),
+        E400, E401, E413, E429, E500,
     )
 )]
 async fn login(
@@ -134,10 +126,7 @@ async fn login(
     request_body(content = ref("#/components/schemas/Credentials"), content_type = "application/json"),
     responses(
         (status = 200, body = ref("#/components/schemas/Account"), content_type = "application/json"),
-        (status = 400, body = ref("#/components/schemas/Error"), content_type = "application/json"),
-        (status = 401, body = ref("#/components/schemas/Error"), content_type = "application/json"),
-        (status = 403, body = ref("#/components/schemas/Error"), content_type = "application/json"),
-        (status = 429, body = ref("#/components/schemas/Error"), content_type = "application/json"),
+        E400, E401, E403, E429,
     )
 )]
 async fn sign_in(
@@ -171,7 +160,7 @@ async fn sign_in(
     security(("sessionCookie" = []), ("bearer" = [])),
     responses(
         (status = 200, body = ref("#/components/schemas/Account"), content_type = "application/json"),
-        (status = 401, body = ref("#/components/schemas/Error"), content_type = "application/json"),
+        E401,
     )
 )]
 async fn who_am_i(
@@ -194,7 +183,7 @@ async fn who_am_i(
     tag = "auth",
     responses(
         (status = 204),
-        (status = 403, body = ref("#/components/schemas/Error"), content_type = "application/json"),
+        E403,
     )
 )]
 async fn sign_out(State(state): State<AppState>, parts: Parts) -> Result<Response, ApiError> {

@@ -16,6 +16,7 @@ use waiting_room::EventId;
 use ws_protocol::tungstenite::protocol::WebSocketConfig;
 
 use super::client;
+use super::error_docs::*;
 use crate::checkout::holds::{HoldAnswer, HoldBody, OrderAnswer};
 use crate::checkout::{render, seat_stream, SeatRoom};
 use crate::error::{checkout_store_error, ApiError};
@@ -51,15 +52,9 @@ fn parse_hold_id(raw: &str) -> Result<HoldId, ApiError> {
     request_body(content = ref("#/components/schemas/HoldRequest"), content_type = "application/json"),
     responses(
         (status = 201, body = ref("#/components/schemas/HoldAnswer"), content_type = "application/json"),
-        (status = 400, body = ref("#/components/schemas/Error"), content_type = "application/json"),
-        (status = 401, body = ref("#/components/schemas/Error"), content_type = "application/json"),
-        (status = 403, body = ref("#/components/schemas/Error"), content_type = "application/json"),
-        (status = 404, body = ref("#/components/schemas/Error"), content_type = "application/json"),
+        E400, E401, E403, E404,
         (status = 409, body = ref("#/components/schemas/SeatsUnavailableError"), content_type = "application/json"),
-        (status = 410, body = ref("#/components/schemas/Error"), content_type = "application/json"),
-        (status = 413, body = ref("#/components/schemas/Error"), content_type = "application/json"),
-        (status = 503, body = ref("#/components/schemas/Error"), content_type = "application/json"),
-        (status = 500, body = ref("#/components/schemas/Error")),
+        E410, E413, E503, E500,
     )
 )]
 async fn hold(
@@ -82,13 +77,9 @@ async fn hold(
     params(("hold_id" = String, Path, pattern = "^[0-9a-fA-F]{32}$")),
     responses(
         (status = 200, body = ref("#/components/schemas/Order"), content_type = "application/json"),
-        (status = 401, body = ref("#/components/schemas/Error"), content_type = "application/json"),
-        (status = 403, body = ref("#/components/schemas/Error"), content_type = "application/json"),
-        (status = 404, body = ref("#/components/schemas/Error"), content_type = "application/json"),
+        E401, E403, E404,
         (status = 409, body = ref("#/components/schemas/SeatsUnavailableError"), content_type = "application/json"),
-        (status = 410, body = ref("#/components/schemas/Error"), content_type = "application/json"),
-        (status = 503, body = ref("#/components/schemas/Error"), content_type = "application/json"),
-        (status = 500, body = ref("#/components/schemas/Error")),
+        E410, E503, E500,
     )
 )]
 async fn confirm(
@@ -110,10 +101,7 @@ async fn confirm(
     params(("hold_id" = String, Path, pattern = "^[0-9a-fA-F]{32}$")),
     responses(
         (status = 204),
-        (status = 401, body = ref("#/components/schemas/Error"), content_type = "application/json"),
-        (status = 404, body = ref("#/components/schemas/Error"), content_type = "application/json"),
-        (status = 503, body = ref("#/components/schemas/Error"), content_type = "application/json"),
-        (status = 500, body = ref("#/components/schemas/Error")),
+        E401, E404, E503, E500,
     )
 )]
 async fn release(
@@ -134,8 +122,7 @@ async fn release(
     security(("bearer" = []), ("accessToken" = [])),
     responses(
         (status = 200, content_type = "application/json"),
-        (status = 401, body = ref("#/components/schemas/Error"), content_type = "application/json"),
-        (status = 500, body = ref("#/components/schemas/Error")),
+        E401, E500,
     )
 )]
 async fn orders(
@@ -176,9 +163,7 @@ fn compact(query: &HashMap<String, String>) -> bool {
     params(("id" = String, Path, format = "uuid"), ("format" = Option<String>, Query)),
     responses(
         (status = 200, content_type = "application/json"),
-        (status = 404, body = ref("#/components/schemas/Error"), content_type = "application/json"),
-        (status = 503, body = ref("#/components/schemas/Error"), content_type = "application/json"),
-        (status = 500, body = ref("#/components/schemas/Error")),
+        E404, E503, E500,
     )
 )]
 async fn seats(
@@ -204,11 +189,7 @@ async fn seats(
     params(("id" = String, Path, format = "uuid"), ("format" = Option<String>, Query)),
     responses(
         (status = 101),
-        (status = 400, body = ref("#/components/schemas/Error"), content_type = "application/json"),
-        (status = 404, body = ref("#/components/schemas/Error"), content_type = "application/json"),
-        (status = 429, body = ref("#/components/schemas/Error")),
-        (status = 503, body = ref("#/components/schemas/Error"), content_type = "application/json"),
-        (status = 500, body = ref("#/components/schemas/Error")),
+        E400, E404, E429, E503, E500,
     )
 )]
 async fn seats_ws(

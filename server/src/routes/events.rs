@@ -7,6 +7,7 @@ use serde_json::{json, Value};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use super::error_docs::*;
 use crate::error::ApiError;
 use crate::extract::{parse_event_id, AppPath};
 use crate::state::AppState;
@@ -38,7 +39,7 @@ async fn time(State(state): State<AppState>) -> Json<Value> {
     tag = "events",
     responses(
         (status = 200, content_type = "application/json"),
-        (status = 500, body = ref("#/components/schemas/Error")),
+        E500,
     )
 )]
 async fn list(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
@@ -68,8 +69,7 @@ async fn list(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
     params(("id" = String, Path, format = "uuid")),
     responses(
         (status = 200, body = ref("#/components/schemas/Event"), content_type = "application/json"),
-        (status = 404, body = ref("#/components/schemas/Error"), content_type = "application/json"),
-        (status = 500, body = ref("#/components/schemas/Error")),
+        E404, E500,
     )
 )]
 async fn one(

@@ -12,6 +12,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use waiting_room::UserId;
 
+use super::error_docs::*;
 use crate::auth::issue_session;
 use crate::error::ApiError;
 use crate::extract::{Admin, AppJson};
@@ -48,10 +49,7 @@ struct Fan {
     request_body(content_type = "application/json"),
     responses(
         (status = 201, content_type = "application/json"),
-        (status = 400, body = ref("#/components/schemas/Error"), content_type = "application/json"),
-        (status = 401, body = ref("#/components/schemas/Error"), content_type = "application/json"),
-        (status = 403, body = ref("#/components/schemas/Error"), content_type = "application/json"),
-        (status = 409, body = ref("#/components/schemas/Error"), content_type = "application/json"),
+        E400, E401, E403, E409,
     )
 )]
 async fn create_fans(

@@ -6,6 +6,7 @@ mod api;
 mod auth;
 mod checkout;
 mod client;
+mod error_docs;
 mod events;
 mod loadtest;
 mod openapi;

@@ -16,6 +16,7 @@ use waiting_room::fan::{messages, FanPhase, FanView};
 use waiting_room::room::Room;
 
 use super::client;
+use super::error_docs::*;
 use crate::error::ApiError;
 use crate::extract::{parse_event_id, AppPath, Session, WsUpgrade};
 use crate::queue_session::{self, WS_LIMIT_BYTES};
@@ -39,13 +40,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     params(("id" = String, Path, format = "uuid")),
     responses(
         (status = 101),
-        (status = 400, body = ref("#/components/schemas/Error"), content_type = "application/json"),
-        (status = 401, body = ref("#/components/schemas/Error"), content_type = "application/json"),
-        (status = 404, body = ref("#/components/schemas/Error"), content_type = "application/json"),
-        (status = 409, body = ref("#/components/schemas/Error"), content_type = "application/json"),
-        (status = 429, body = ref("#/components/schemas/Error")),
-        (status = 503, body = ref("#/components/schemas/Error")),
-        (status = 500, body = ref("#/components/schemas/Error")),
+        E400, E401, E404, E409, E429, E503, E500,
     )
 )]
 async fn queue_ws(
@@ -83,9 +78,7 @@ async fn queue_ws(
     params(("id" = String, Path, format = "uuid")),
     responses(
         (status = 200, body = ref("#/components/schemas/ServerMessage"), content_type = "application/json"),
-        (status = 401, body = ref("#/components/schemas/Error"), content_type = "application/json"),
-        (status = 404, body = ref("#/components/schemas/Error"), content_type = "application/json"),
-        (status = 500, body = ref("#/components/schemas/Error")),
+        E401, E404, E500,
     )
 )]
 async fn queue_me(
@@ -108,11 +101,7 @@ async fn queue_me(
     params(("id" = String, Path, format = "uuid")),
     responses(
         (status = 200, body = ref("#/components/schemas/ServerMessage"), content_type = "application/json"),
-        (status = 401, body = ref("#/components/schemas/Error"), content_type = "application/json"),
-        (status = 403, body = ref("#/components/schemas/Error"), content_type = "application/json"),
-        (status = 404, body = ref("#/components/schemas/Error"), content_type = "application/json"),
-        (status = 409, body = ref("#/components/schemas/Error"), content_type = "application/json"),
-        (status = 429, body = ref("#/components/schemas/Error"), content_type = "application/json"),
+        E401, E403, E404, E409, E429,
     )
 )]
 async fn queue_join(
@@ -138,9 +127,7 @@ async fn queue_join(
     params(("id" = String, Path, format = "uuid")),
     responses(
         (status = 200, body = ref("#/components/schemas/ServerMessage"), content_type = "application/json"),
-        (status = 401, body = ref("#/components/schemas/Error"), content_type = "application/json"),
-        (status = 403, body = ref("#/components/schemas/Error"), content_type = "application/json"),
-        (status = 404, body = ref("#/components/schemas/Error"), content_type = "application/json"),
+        E401, E403, E404,
     )
 )]
 async fn queue_leave(
