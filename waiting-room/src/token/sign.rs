@@ -67,8 +67,8 @@ impl SigningKeys {
 
     /// The key the token's `kid` header names.
     fn key_of(&self, token: &str) -> Result<&Key, TokenError> {
-        let header = jsonwebtoken::decode_header(token)
-            .map_err(|e| TokenError::Invalid(e.to_string()))?;
+        let header =
+            jsonwebtoken::decode_header(token).map_err(|e| TokenError::Invalid(e.to_string()))?;
         let kid = header
             .kid
             .ok_or_else(|| TokenError::Invalid("no kid in the header".into()))?;

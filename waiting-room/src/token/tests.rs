@@ -130,7 +130,10 @@ fn tokens_of_a_verify_only_key_verify_until_it_is_removed() {
     assert_eq!(both.kid(), b.kid());
     let by_both = both.sign(&c);
     assert_eq!(
-        jsonwebtoken::decode_header(&by_both).unwrap().kid.as_deref(),
+        jsonwebtoken::decode_header(&by_both)
+            .unwrap()
+            .kid
+            .as_deref(),
         Some(b.kid())
     );
     assert_eq!(by_both, b.sign(&c), "signed by B alone");
@@ -174,7 +177,10 @@ fn local_tokens_of_a_verify_only_key_verify_until_it_is_removed() {
     assert_eq!(back, c);
     let by_both = both.sign_local(&c);
     assert_eq!(
-        jsonwebtoken::decode_header(&by_both).unwrap().kid.as_deref(),
+        jsonwebtoken::decode_header(&by_both)
+            .unwrap()
+            .kid
+            .as_deref(),
         Some(b.kid())
     );
     assert!(b
@@ -221,13 +227,18 @@ fn the_jwks_lists_every_key_signing_first() {
                 .clone();
             jsonwebtoken::DecodingKey::from_ed_components(k["x"].as_str().unwrap()).unwrap()
         };
-        assert!(jsonwebtoken::decode::<PurchaseClaims>(&token, &jwk(signer.kid()), &validation)
-            .is_ok());
-        assert!(jsonwebtoken::decode::<PurchaseClaims>(&token, &jwk(other.kid()), &validation)
-            .is_err());
+        assert!(
+            jsonwebtoken::decode::<PurchaseClaims>(&token, &jwk(signer.kid()), &validation).is_ok()
+        );
+        assert!(
+            jsonwebtoken::decode::<PurchaseClaims>(&token, &jwk(other.kid()), &validation).is_err()
+        );
     }
     // The signing key listed again as verify-only is not listed twice.
-    assert_eq!(kids(&both.clone().with_verify_only([b.clone()])), kids(&both));
+    assert_eq!(
+        kids(&both.clone().with_verify_only([b.clone()])),
+        kids(&both)
+    );
 }
 
 #[test]
