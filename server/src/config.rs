@@ -201,4 +201,14 @@ mod tests {
         c.admin_password = Some("hunter2".into());
         assert!(!format!("{c:?}").contains("hunter2"));
     }
+
+    #[test]
+    fn verify_keys_are_a_comma_separated_list() {
+        let c = Config::parse_from(["floodgate", "--verify-keys", "/keys/a.pem,/keys"]);
+        assert_eq!(
+            c.verify_keys,
+            [PathBuf::from("/keys/a.pem"), PathBuf::from("/keys")]
+        );
+        assert!(Config::parse_from(["floodgate"]).verify_keys.is_empty());
+    }
 }
