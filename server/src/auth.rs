@@ -48,6 +48,8 @@ pub fn issue_session(
     (keys.sign_local(&claims), claims.exp)
 }
 
+/// Verifies a session under the key its `kid` names: the signing key's derived key,
+/// or a verify-only key's during a rotation, so sessions outlive the switch.
 pub fn verify_session(keys: &SigningKeys, token: &str) -> Result<SessionClaims, TokenError> {
     keys.verify_local(token, SESSION_AUDIENCE)
 }

@@ -52,6 +52,13 @@ pub struct Config {
     #[arg(long, env = "FLOODGATE_SIGNING_KEY")]
     pub signing_key: Option<PathBuf>,
 
+    /// Verify-only keys, for rotating the signing key: comma-separated Ed25519 PKCS#8
+    /// PEM files or directories (every `*.pem` in them, e.g. a mounted Kubernetes
+    /// Secret). Tokens signed by any of them are still accepted, and all are in the
+    /// JWKS; only FLOODGATE_SIGNING_KEY signs. See "Rotating the signing key".
+    #[arg(long, env = "FLOODGATE_VERIFY_KEYS", value_delimiter = ',')]
+    pub verify_keys: Vec<PathBuf>,
+
     /// Bootstrap admin account, created (or promoted) at start.
     #[arg(long, env = "FLOODGATE_ADMIN_EMAIL")]
     pub admin_email: Option<String>,
@@ -133,6 +140,7 @@ impl Config {
         c.database_url = None;
         c.redis_url = None;
         c.signing_key = None;
+        c.verify_keys = Vec::new();
         c.admin_email = None;
         c.admin_password = None;
         c.web_dir = None;
@@ -152,6 +160,7 @@ impl std::fmt::Debug for Config {
             .field("redis_url", &self.redis_url.as_deref().map(redact_url))
             .field("role", &self.role)
             .field("signing_key", &self.signing_key)
+            .field("verify_keys", &self.verify_keys)
             .field("admin_email", &self.admin_email)
             .field(
                 "admin_password",
@@ -191,5 +200,15 @@ mod tests {
         let mut c = Config::for_tests("/tmp".into());
         c.admin_password = Some("hunter2".into());
         assert!(!format!("{c:?}").contains("hunter2"));
+    }
+
+    #[test]
+    fn verify_keys_are_a_comma_separated_list() {
+        let c = Config::parse_from(["floodgate", "--verify-keys", "/keys/a.pem,/keys"]);
+        assert_eq!(
+            c.verify_keys,
+            [PathBuf::from("/keys/a.pem"), PathBuf::from("/keys")]
+        );
+        assert!(Config::parse_from(["floodgate"]).verify_keys.is_empty());
     }
 }

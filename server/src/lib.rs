@@ -119,7 +119,13 @@ impl Application {
         let keys = match &config.signing_key {
             Some(path) => SigningKeys::load_or_create(path, false)?,
             None => SigningKeys::load_or_create(&config.data_dir.join("signing-key.pem"), true)?,
-        };
+        }
+        .with_verify_only(SigningKeys::load_verify_only(&config.verify_keys)?);
+        tracing::info!(
+            signing = keys.kid(),
+            verify_only = ?keys.verify_only_kids().collect::<Vec<_>>(),
+            "token keys"
+        );
         let checkout = Checkout::new(Arc::clone(&seats), db.clone());
         let hub = Hub::new(
             store,

@@ -87,6 +87,9 @@ pub struct Options {
     pub request_timeout_secs: u64,
     /// Wraps the app's stores (e.g. in [`crate::faulty::Faulty`]).
     pub wrap_stores: Option<StoreWrap>,
+    /// The signing key (overrides the shared one) and verify-only keys.
+    pub signing_key: Option<PathBuf>,
+    pub verify_keys: Vec<PathBuf>,
 }
 
 /// A decorator for the app's stores.
@@ -110,6 +113,8 @@ impl Default for Options {
             shared: None,
             request_timeout_secs: 30,
             wrap_stores: None,
+            signing_key: None,
+            verify_keys: Vec::new(),
         }
     }
 }
@@ -163,6 +168,10 @@ pub async fn start(options: Options) -> TestApp {
         config.database_url = Some(s.database_url.clone());
         config.signing_key = Some(s.signing_key.clone());
     }
+    if let Some(key) = &options.signing_key {
+        config.signing_key = Some(key.clone());
+    }
+    config.verify_keys = options.verify_keys.clone();
     let wrap = options.wrap_stores.clone();
     let app = Application::build_with_stores(config, |stores| match wrap {
         Some(wrap) => (wrap.0)(stores),

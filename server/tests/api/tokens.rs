@@ -1,4 +1,5 @@
-//! Purchase tokens verify with the published JWKS; forged ones do not.
+//! Purchase tokens verify with the published JWKS; forged ones do not. Rotating the
+//! signing key keeps the old key's tokens and sessions valid while it is verify-only.
 
 use std::time::Duration;
 
@@ -7,12 +8,15 @@ use base64::Engine;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
-use waiting_room::token::{PurchaseClaims, TokenError};
+use waiting_room::token::{PurchaseClaims, SigningKeys, TokenError};
 use waiting_room::EventId;
 
-use crate::helpers::{spawn_app, Backend};
+use crate::helpers::{buyer, spawn_app, start, temp_dir, Backend, Options, Shared, TestApp};
 
-crate::both_backends!(purchase_tokens_verify_with_the_jwks_and_forgeries_fail);
+crate::both_backends!(
+    purchase_tokens_verify_with_the_jwks_and_forgeries_fail,
+    a_rotation_keeps_the_old_keys_tokens_until_it_is_removed,
+);
 
 fn validation() -> Validation {
     let mut v = Validation::new(Algorithm::EdDSA);
@@ -136,5 +140,120 @@ async fn purchase_tokens_verify_with_the_jwks_and_forgeries_fail(backend: Backen
     let mut again = app.connect(&event, &fan_token).await;
     let m = again.expect("admitted", Duration::from_secs(5)).await;
     assert_eq!(m["purchase_token"].as_str(), Some(token));
+    app.stop().await;
+}
+
+fn kid(token: &str) -> String {
+    jsonwebtoken::decode_header(token).unwrap().kid.unwrap()
+}
+
+/// A purchase token for a fresh buyer of a fresh seated event on `app`, signed by
+/// `keys`, and the event.
+async fn purchase_under(app: &TestApp, keys: &SigningKeys) -> (String, String) {
+    let event = app
+        .seated_event(
+            json!([{"name": "A", "rows": 2, "seats_per_row": 5, "price_cents": 500}]),
+            300,
+            4,
+        )
+        .await;
+    let (user, _) = buyer(app, &event, 4, 60_000).await;
+    let now = waiting_room::clock::now_ms();
+    let claims = PurchaseClaims::new(
+        user,
+        event.parse().unwrap(),
+        &waiting_room::TicketId::new(),
+        now,
+        now + 60_000,
+        4,
+    );
+    (event, keys.sign(&claims))
+}
+
+/// Signing key A; then B signs with A verify-only (a directory of PEMs, as a mounted
+/// Secret); then A is removed.
+async fn a_rotation_keeps_the_old_keys_tokens_until_it_is_removed(backend: Backend) {
+    let shared = match backend {
+        Backend::Embedded => None,
+        Backend::Scaled => match Shared::fresh().await {
+            Some(s) => Some(s),
+            None => return,
+        },
+    };
+    let dir = temp_dir("rotation");
+    let (a, pem_a) = SigningKeys::generate();
+    let (b, pem_b) = SigningKeys::generate();
+    let verify_dir = dir.join("verify-only");
+    std::fs::create_dir_all(&verify_dir).unwrap();
+    std::fs::write(verify_dir.join("a.pem"), &pem_a).unwrap();
+    std::fs::write(dir.join("a.pem"), &pem_a).unwrap();
+    std::fs::write(dir.join("b.pem"), &pem_b).unwrap();
+    let options = |signing: &str, verify: Vec<std::path::PathBuf>| Options {
+        shared: shared.clone(),
+        signing_key: Some(dir.join(signing)),
+        verify_keys: verify,
+        ..Options::default()
+    };
+    let jwks_kids = |jwks: &Value| -> Vec<String> {
+        jwks["keys"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|k| k["kid"].as_str().unwrap().to_owned())
+            .collect()
+    };
+
+    // Before: A signs; a fan signs in under A.
+    let app = start(options("a.pem", vec![])).await;
+    let fan_a = app.fan().await;
+    assert_eq!(kid(&fan_a), a.kid());
+    let (status, _) = app.get("/api/v1/orders", Some(&fan_a)).await;
+    assert_eq!(status, StatusCode::OK);
+    app.stop().await;
+
+    // During: B signs, A verify-only. Both in the JWKS, each kid with its own key.
+    let app = start(options("b.pem", vec![verify_dir.clone()])).await;
+    let (status, jwks) = app.get("/.well-known/jwks.json", None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(jwks_kids(&jwks), [b.kid(), a.kid()]);
+    for (jwk, keys) in jwks["keys"].as_array().unwrap().iter().zip([&b, &a]) {
+        assert_eq!(jwk, &keys.jwks()["keys"][0], "the JWK of {}", keys.kid());
+    }
+    // The session minted under A still works; new ones are B's.
+    let (status, body) = app.get("/api/v1/orders", Some(&fan_a)).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let fan_b = app.fan().await;
+    assert_eq!(kid(&fan_b), b.kid());
+    // A purchase token of A's still holds seats; the app's own are B's.
+    let (event, token_a) = purchase_under(&app, &a).await;
+    let (status, body) = app.hold(&event, &token_a, json!({"quantity": 1})).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let (_, token_b) = buyer(&app, &event, 4, 60_000).await;
+    assert_eq!(kid(&token_b), b.kid());
+    app.stop().await;
+
+    // After: A removed. Its session and its purchase tokens are refused as today's
+    // forgeries are; B's still pass.
+    let app = start(options("b.pem", vec![])).await;
+    let (_, jwks) = app.get("/.well-known/jwks.json", None).await;
+    assert_eq!(jwks_kids(&jwks), [b.kid()]);
+    let (status, body) = app.get("/api/v1/orders", Some(&fan_a)).await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (StatusCode::UNAUTHORIZED, Some("unauthorized")),
+        "{body}"
+    );
+    let (status, body) = app.get("/api/v1/orders", Some(&fan_b)).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (event, token_a) = purchase_under(&app, &a).await;
+    let (status, body) = app.hold(&event, &token_a, json!({"quantity": 1})).await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (StatusCode::UNAUTHORIZED, Some("invalid_token")),
+        "{body}"
+    );
+    let (event, token_b) = purchase_under(&app, &b).await;
+    let (status, body) = app.hold(&event, &token_b, json!({"quantity": 1})).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
     app.stop().await;
 }

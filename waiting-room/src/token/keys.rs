@@ -1,7 +1,11 @@
-//! The signing key: an Ed25519 key pair kept as a PKCS#8 PEM file, its public half
-//! as a JWKS, and the HMAC key derived from it for local tokens.
+//! The signing keys: Ed25519 key pairs kept as PKCS#8 PEM files, their public halves
+//! as a JWKS, and the HMAC keys derived from them for local tokens.
+//!
+//! One key signs; others may be configured verify-only while a rotation is under way.
+//! Every token names its key in the `kid` header, and is verified under that key alone.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
@@ -11,9 +15,17 @@ use ring::signature::{Ed25519KeyPair, KeyPair};
 use super::KeyError;
 
 /// The Ed25519 key pair that signs purchase tokens, and the HMAC key derived from it
-/// that signs the tokens only Floodgate reads (sessions).
+/// that signs the tokens only Floodgate reads (sessions); plus, during a rotation, the
+/// verify-only keys whose tokens are still accepted. Cheap to clone.
 #[derive(Clone)]
 pub struct SigningKeys {
+    /// The signing key first, then the verify-only ones; `kid`s are distinct.
+    pub(super) keys: Arc<[Key]>,
+}
+
+/// One key pair and its derived HMAC key.
+#[derive(Clone)]
+pub(super) struct Key {
     pub(super) kid: String,
     pub(super) public: Vec<u8>,
     pub(super) encoding: EncodingKey,
@@ -25,7 +37,8 @@ pub struct SigningKeys {
 impl std::fmt::Debug for SigningKeys {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SigningKeys")
-            .field("kid", &self.kid)
+            .field("kid", &self.kid())
+            .field("verify_only", &self.verify_only_kids().collect::<Vec<_>>())
             .finish_non_exhaustive()
     }
 }
@@ -71,39 +84,110 @@ impl SigningKeys {
         }
     }
 
+    /// These keys, signing as before, and also accepting tokens of every key of
+    /// `others` (verify-only). A key already present is not added twice, so the
+    /// signing key may sit in the verify-only list too.
+    pub fn with_verify_only(self, others: impl IntoIterator<Item = SigningKeys>) -> Self {
+        let mut keys: Vec<Key> = self.keys.to_vec();
+        for other in others {
+            for key in other.keys.iter() {
+                if keys.iter().all(|k| k.kid != key.kid) {
+                    keys.push(key.clone());
+                }
+            }
+        }
+        Self { keys: keys.into() }
+    }
+
+    /// Loads verify-only keys: each path is a PEM file, or a directory whose `*.pem`
+    /// files are read in name order (hidden entries, like the `..data` links of a
+    /// Kubernetes Secret volume, are skipped).
+    pub fn load_verify_only(paths: &[PathBuf]) -> Result<Vec<Self>, KeyError> {
+        let mut keys = Vec::new();
+        for path in paths {
+            let io = |source| KeyError::Io {
+                path: path.display().to_string(),
+                source,
+            };
+            if path.is_dir() {
+                let mut files: Vec<PathBuf> = std::fs::read_dir(path)
+                    .map_err(io)?
+                    .map(|entry| entry.map(|e| e.path()))
+                    .collect::<Result<_, _>>()
+                    .map_err(io)?;
+                files.retain(|f| {
+                    let name = f.file_name().and_then(|n| n.to_str()).unwrap_or("");
+                    !name.starts_with('.') && name.ends_with(".pem")
+                });
+                files.sort();
+                for file in files {
+                    keys.push(Self::load_or_create(&file, false)?);
+                }
+            } else {
+                keys.push(Self::load_or_create(path, false)?);
+            }
+        }
+        Ok(keys)
+    }
+
     fn from_pkcs8_der(der: &[u8]) -> Option<Self> {
         let pair = Ed25519KeyPair::from_pkcs8_maybe_unchecked(der).ok()?;
         let public = pair.public_key().as_ref().to_vec();
         let digest = ring::digest::digest(&ring::digest::SHA256, &public);
         let kid = URL_SAFE_NO_PAD.encode(&digest.as_ref()[..12]);
         let local = local_key(der);
-        Some(Self {
+        let key = Key {
             kid,
             encoding: EncodingKey::from_ed_der(der),
             decoding: DecodingKey::from_ed_der(&public),
             local_encoding: EncodingKey::from_secret(&local),
             local_decoding: DecodingKey::from_secret(&local),
             public,
+        };
+        Some(Self {
+            keys: Arc::new([key]),
         })
     }
 
-    /// The key id carried in every token's header.
+    /// The signing key.
+    pub(super) fn signing(&self) -> &Key {
+        &self.keys[0]
+    }
+
+    /// The key named `kid`, signing or verify-only.
+    pub(super) fn by_kid(&self, kid: &str) -> Option<&Key> {
+        self.keys.iter().find(|k| k.kid == kid)
+    }
+
+    /// The id of the signing key, carried in the header of every token it signs.
     pub fn kid(&self) -> &str {
-        &self.kid
+        &self.signing().kid
     }
 
-    /// The public key as a JSON Web Key Set.
+    /// The ids of the verify-only keys.
+    pub fn verify_only_kids(&self) -> impl Iterator<Item = &str> {
+        self.keys[1..].iter().map(|k| k.kid.as_str())
+    }
+
+    /// The public keys as a JSON Web Key Set: the signing key first, then the
+    /// verify-only ones, so verifiers elsewhere accept tokens of either during a
+    /// rotation.
     pub fn jwks(&self) -> serde_json::Value {
-        serde_json::json!({
-            "keys": [{
-                "kty": "OKP",
-                "crv": "Ed25519",
-                "alg": "EdDSA",
-                "use": "sig",
-                "kid": self.kid,
-                "x": URL_SAFE_NO_PAD.encode(&self.public),
-            }]
-        })
+        let keys: Vec<_> = self
+            .keys
+            .iter()
+            .map(|k| {
+                serde_json::json!({
+                    "kty": "OKP",
+                    "crv": "Ed25519",
+                    "alg": "EdDSA",
+                    "use": "sig",
+                    "kid": k.kid,
+                    "x": URL_SAFE_NO_PAD.encode(&k.public),
+                })
+            })
+            .collect();
+        serde_json::json!({ "keys": keys })
     }
 }
 

@@ -1,50 +1,55 @@
 //! Signing and verifying tokens with the [`SigningKeys`]: EdDSA for purchase tokens
 //! (anyone may verify them with the JWKS), HS256 for local ones; the algorithm is
-//! pinned on every verify.
+//! pinned on every verify, and the key is the one the `kid` header names (signing or
+//! verify-only); a token with no `kid`, or an unknown one, is refused.
 
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use super::keys::SigningKeys;
+use super::keys::{Key, SigningKeys};
 use super::{PurchaseClaims, TokenError, ISSUER, LEEWAY_SECS, PURCHASE_AUDIENCE};
 use crate::EventId;
 
 impl SigningKeys {
-    /// Signs any claims with this key, `kid` in the header.
+    /// Signs any claims with the signing key, its `kid` in the header.
     pub fn sign<C: Serialize>(&self, claims: &C) -> String {
-        self.sign_with(Algorithm::EdDSA, &self.encoding, claims)
+        self.sign_with(Algorithm::EdDSA, &self.signing().encoding, claims)
     }
 
-    /// Verifies signature (EdDSA only), issuer, audience, `exp` and `nbf`.
+    /// Verifies signature (EdDSA only, under the key of the `kid` header), issuer,
+    /// audience, `exp` and `nbf`.
     pub fn verify<C: DeserializeOwned>(
         &self,
         token: &str,
         audience: &str,
     ) -> Result<C, TokenError> {
-        verify_with(token, audience, Algorithm::EdDSA, &self.decoding)
+        let key = self.key_of(token)?;
+        verify_with(token, audience, Algorithm::EdDSA, &key.decoding)
     }
 
-    /// Signs claims only Floodgate replicas will verify (HS256 under the derived key,
-    /// `kid` in the header).
+    /// Signs claims only Floodgate replicas will verify (HS256 under the signing
+    /// key's derived key, `kid` in the header).
     pub fn sign_local<C: Serialize>(&self, claims: &C) -> String {
-        self.sign_with(Algorithm::HS256, &self.local_encoding, claims)
+        self.sign_with(Algorithm::HS256, &self.signing().local_encoding, claims)
     }
 
     fn sign_with<C: Serialize>(&self, alg: Algorithm, key: &EncodingKey, claims: &C) -> String {
         let mut header = Header::new(alg);
-        header.kid = Some(self.kid.clone());
+        header.kid = Some(self.kid().to_owned());
         jsonwebtoken::encode(&header, claims, key)
             .expect("signing serialisable claims with a valid key cannot fail")
     }
 
-    /// Verifies a token of [`Self::sign_local`]: HS256 only, issuer, audience, times.
+    /// Verifies a token of [`Self::sign_local`]: HS256 only, under the key derived
+    /// from the one its `kid` names, issuer, audience, times.
     pub fn verify_local<C: DeserializeOwned>(
         &self,
         token: &str,
         audience: &str,
     ) -> Result<C, TokenError> {
-        verify_with(token, audience, Algorithm::HS256, &self.local_decoding)
+        let key = self.key_of(token)?;
+        verify_with(token, audience, Algorithm::HS256, &key.local_decoding)
     }
 
     /// Verifies a purchase token for `event`.
@@ -58,6 +63,17 @@ impl SigningKeys {
             return Err(TokenError::WrongEvent);
         }
         Ok(claims)
+    }
+
+    /// The key the token's `kid` header names.
+    fn key_of(&self, token: &str) -> Result<&Key, TokenError> {
+        let header =
+            jsonwebtoken::decode_header(token).map_err(|e| TokenError::Invalid(e.to_string()))?;
+        let kid = header
+            .kid
+            .ok_or_else(|| TokenError::Invalid("no kid in the header".into()))?;
+        self.by_kid(&kid)
+            .ok_or_else(|| TokenError::Invalid("unknown kid".into()))
     }
 }
 

@@ -111,3 +111,158 @@ fn pem_round_trip_and_file_kept() {
     ));
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+/// A rotation: B signs, A is verify-only.
+fn rotated() -> (SigningKeys, SigningKeys, SigningKeys) {
+    let (a, _) = SigningKeys::generate();
+    let (b, _) = SigningKeys::generate();
+    let both = b.clone().with_verify_only([a.clone()]);
+    (a, b, both)
+}
+
+#[test]
+fn tokens_of_a_verify_only_key_verify_until_it_is_removed() {
+    let (a, b, both) = rotated();
+    let event = EventId::new();
+    let c = claims(event, now_ms(), 60_000);
+    let by_a = a.sign(&c);
+    // B signs now, A's tokens still pass (under A, named by their kid).
+    assert_eq!(both.kid(), b.kid());
+    let by_both = both.sign(&c);
+    assert_eq!(
+        jsonwebtoken::decode_header(&by_both)
+            .unwrap()
+            .kid
+            .as_deref(),
+        Some(b.kid())
+    );
+    assert_eq!(by_both, b.sign(&c), "signed by B alone");
+    assert_eq!(both.verify_purchase(&by_a, event).unwrap(), c);
+    assert_eq!(both.verify_purchase(&by_both, event).unwrap(), c);
+    // A removed: refused, as an unknown kid.
+    assert!(matches!(
+        b.verify_purchase(&by_a, event),
+        Err(TokenError::Invalid(_))
+    ));
+    // The kid picks the key: A's signature under B's kid is refused.
+    let mut header = jsonwebtoken::Header::new(Algorithm::EdDSA);
+    header.kid = Some(b.kid().to_owned());
+    let parts: Vec<&str> = by_a.split('.').collect();
+    let relabelled = format!(
+        "{}.{}.{}",
+        URL_SAFE_NO_PAD.encode(serde_json::to_vec(&header).unwrap()),
+        parts[1],
+        parts[2]
+    );
+    assert!(both.verify_purchase(&relabelled, event).is_err());
+    // No kid at all: refused even by the key that signed it.
+    let no_kid = jsonwebtoken::encode(
+        &jsonwebtoken::Header::new(Algorithm::EdDSA),
+        &c,
+        &both.signing().encoding,
+    )
+    .unwrap();
+    assert!(matches!(
+        both.verify_purchase(&no_kid, event),
+        Err(TokenError::Invalid(_))
+    ));
+}
+
+#[test]
+fn local_tokens_of_a_verify_only_key_verify_until_it_is_removed() {
+    let (a, b, both) = rotated();
+    let c = claims(EventId::new(), now_ms(), 60_000);
+    let by_a = a.sign_local(&c);
+    let back: PurchaseClaims = both.verify_local(&by_a, PURCHASE_AUDIENCE).unwrap();
+    assert_eq!(back, c);
+    let by_both = both.sign_local(&c);
+    assert_eq!(
+        jsonwebtoken::decode_header(&by_both)
+            .unwrap()
+            .kid
+            .as_deref(),
+        Some(b.kid())
+    );
+    assert!(b
+        .verify_local::<PurchaseClaims>(&by_both, PURCHASE_AUDIENCE)
+        .is_ok());
+    assert!(a
+        .verify_local::<PurchaseClaims>(&by_both, PURCHASE_AUDIENCE)
+        .is_err());
+    assert!(matches!(
+        b.verify_local::<PurchaseClaims>(&by_a, PURCHASE_AUDIENCE),
+        Err(TokenError::Invalid(_))
+    ));
+}
+
+#[test]
+fn the_jwks_lists_every_key_signing_first() {
+    let (a, b, both) = rotated();
+    let kids = |keys: &SigningKeys| -> Vec<String> {
+        keys.jwks()["keys"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|k| k["kid"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(kids(&both), [b.kid(), a.kid()]);
+    assert_eq!(kids(&b), [b.kid()]);
+    assert_eq!(both.verify_only_kids().collect::<Vec<_>>(), [a.kid()]);
+    // Each JWK verifies the tokens of its kid, and only those.
+    let event = EventId::new();
+    let c = claims(event, now_ms(), 60_000);
+    let mut validation = jsonwebtoken::Validation::new(Algorithm::EdDSA);
+    validation.set_audience(&[PURCHASE_AUDIENCE]);
+    for (signer, other) in [(&a, &b), (&b, &a)] {
+        let token = signer.sign(&c);
+        let jwks = both.jwks();
+        let jwk = |kid: &str| {
+            let k = jwks["keys"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|k| k["kid"] == kid)
+                .unwrap()
+                .clone();
+            jsonwebtoken::DecodingKey::from_ed_components(k["x"].as_str().unwrap()).unwrap()
+        };
+        assert!(
+            jsonwebtoken::decode::<PurchaseClaims>(&token, &jwk(signer.kid()), &validation).is_ok()
+        );
+        assert!(
+            jsonwebtoken::decode::<PurchaseClaims>(&token, &jwk(other.kid()), &validation).is_err()
+        );
+    }
+    // The signing key listed again as verify-only is not listed twice.
+    assert_eq!(
+        kids(&both.clone().with_verify_only([b.clone()])),
+        kids(&both)
+    );
+}
+
+#[test]
+fn verify_only_keys_load_from_files_and_directories() {
+    let dir = std::env::temp_dir().join(format!("fg-keys-{}", TicketId::new()));
+    let secret = dir.join("secret");
+    std::fs::create_dir_all(secret.join("..data")).unwrap();
+    let (a, pem_a) = SigningKeys::generate();
+    let (b, pem_b) = SigningKeys::generate();
+    let (c, pem_c) = SigningKeys::generate();
+    std::fs::write(secret.join("a.pem"), pem_a).unwrap();
+    std::fs::write(secret.join("b.pem"), pem_b).unwrap();
+    std::fs::write(secret.join("README"), "not a key").unwrap();
+    std::fs::write(secret.join(".hidden.pem"), "not a key").unwrap();
+    std::fs::write(dir.join("c.pem"), pem_c).unwrap();
+    let loaded = SigningKeys::load_verify_only(&[secret.clone(), dir.join("c.pem")]).unwrap();
+    let kids: Vec<&str> = loaded.iter().map(SigningKeys::kid).collect();
+    assert_eq!(kids, [a.kid(), b.kid(), c.kid()]);
+    assert!(SigningKeys::load_verify_only(&[]).unwrap().is_empty());
+    assert!(SigningKeys::load_verify_only(&[dir.join("missing.pem")]).is_err());
+    std::fs::write(secret.join("bad.pem"), "not a key").unwrap();
+    assert!(matches!(
+        SigningKeys::load_verify_only(&[secret]),
+        Err(KeyError::Format(_))
+    ));
+    std::fs::remove_dir_all(dir).unwrap();
+}
