@@ -251,8 +251,11 @@ pub struct EventFigures {
     pub admitted_total: u64,
 }
 
-/// The per-event gauges (and the admitted counter): name, help, and the figure.
-pub const EVENT_SERIES: [(&str, &str, fn(&EventFigures) -> u64); 6] = [
+/// A per-event series: its name, its help, and the figure it shows.
+pub type EventSeries = (&'static str, &'static str, fn(&EventFigures) -> u64);
+
+/// The per-event gauges (and the admitted counter).
+pub const EVENT_SERIES: [EventSeries; 6] = [
     (
         "floodgate_event_waiting",
         "Fans in the queue, not yet admitted (stats API `waiting`).",
