@@ -27,6 +27,7 @@ const FOLD_EVERY: u64 = 1 << 16;
 const FANOUT: &str = "floodgate_position_fanout_seconds";
 const FANOUT_MAX: &str = "floodgate_position_fanout_seconds_max";
 const HTTP_SECONDS: &str = "floodgate_http_request_seconds";
+const STEP_SECONDS: &str = "floodgate_admission_step_seconds";
 
 static METADATA: Metadata<'static> =
     Metadata::new(module_path!(), metrics::Level::INFO, Some(module_path!()));
@@ -40,8 +41,11 @@ pub struct Metrics {
     pub rate_limited: Counter,
     /// From a room's position push to the `position` message written on a socket.
     pub position_fanout: Histogram,
-    /// Time to answer HTTP requests, per route template.
+    /// Time to answer HTTP requests, per route template and status code.
     pub http: RouteTimes,
+    /// How long each room's admission step (`Room::step`) took, every event together.
+    pub admission_step: Histogram,
+    pub admission_step_errors: Counter,
 }
 
 /// This app's recorder, the handle that renders it, and the count of samples not yet
@@ -178,7 +182,23 @@ impl Metrics {
                 "Time to answer an HTTP request (WebSockets: the upgrade), by route template and status code.",
             ),
         );
+        r.recorder.describe_histogram(
+            KeyName::from_const_str(STEP_SECONDS),
+            None,
+            SharedString::const_str(
+                "Time of one admission step (open when due, then admit), all events.",
+            ),
+        );
         Self {
+            admission_step: Histogram {
+                recorder: recorder.clone(),
+                inner: r.histogram(&Key::from_static_name(STEP_SECONDS)),
+                max_us: AtomicU64::new(0),
+            },
+            admission_step_errors: r.counter(
+                "floodgate_admission_step_errors_total",
+                "Admission steps that failed (the store refused or was unreachable).",
+            ),
             http_errors_5xx: r.counter("floodgate_http_5xx_total", "Responses with a 5xx status."),
             queue_joins: r.counter("floodgate_queue_joins_total", "Join messages handled."),
             queue_messages_in: r.counter(

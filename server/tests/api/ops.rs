@@ -245,6 +245,21 @@ async fn per_event_metrics_match_the_stats_api(backend: Backend) {
         Some(1.0)
     );
 
+    // The rooms' admission steps are timed (one every 250 ms or so per event).
+    assert_eq!(kind("floodgate_admission_step_seconds"), Type::Histogram);
+    let steps = parsed
+        .metrics
+        .iter()
+        .find(|m| m.name == "floodgate_admission_step_seconds")
+        .and_then(|m| {
+            m.samples
+                .iter()
+                .find(|s| s.value.value_type == ValueType::Count)
+        })
+        .map(|s| s.value.value.as_f64());
+    assert!(steps.is_some_and(|n| n >= 1.0), "{text}");
+    assert_eq!(kind("floodgate_admission_step_errors_total"), Type::Counter);
+
     // Requests are timed by route template and status: the stats reads above (200) and
     // a refused one (401).
     let (status, _) = app
