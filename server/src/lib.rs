@@ -134,6 +134,16 @@ impl Application {
             Arc::new(SystemClock),
             Cadence::default(),
         );
+        let metrics = Arc::new(crate::metrics::Metrics::default());
+        let hub = hub.with_step_hook({
+            let metrics = Arc::clone(&metrics);
+            Arc::new(move |_event, took, ok| {
+                metrics.admission_step.observe(took);
+                if !ok {
+                    crate::metrics::Metrics::inc(&metrics.admission_step_errors);
+                }
+            })
+        });
         let passwords = auth::Passwords::new(config.argon2_memory_kib)?;
         // Made now, so that no login pays for it (see `Passwords::dummy_hash`).
         passwords.dummy_hash().await?;
@@ -143,7 +153,7 @@ impl Application {
             auth_limit: limits::IpLimiter::new(config.auth_rate_per_sec),
             join_limit: limits::IpLimiter::new(config.join_rate_per_sec),
             sockets: limits::SocketGate::new(config.max_sockets, config.max_sockets_per_ip),
-            metrics: Default::default(),
+            metrics,
             events: Default::default(),
             history: Default::default(),
             sessions: TaskTracker::new(),

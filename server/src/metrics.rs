@@ -27,6 +27,7 @@ const FOLD_EVERY: u64 = 1 << 16;
 const FANOUT: &str = "floodgate_position_fanout_seconds";
 const FANOUT_MAX: &str = "floodgate_position_fanout_seconds_max";
 const HTTP_SECONDS: &str = "floodgate_http_request_seconds";
+const STEP_SECONDS: &str = "floodgate_admission_step_seconds";
 
 static METADATA: Metadata<'static> =
     Metadata::new(module_path!(), metrics::Level::INFO, Some(module_path!()));
@@ -40,8 +41,11 @@ pub struct Metrics {
     pub rate_limited: Counter,
     /// From a room's position push to the `position` message written on a socket.
     pub position_fanout: Histogram,
-    /// Time to answer HTTP requests, per route template.
+    /// Time to answer HTTP requests, per route template and status code.
     pub http: RouteTimes,
+    /// How long each room's admission step (`Room::step`) took, every event together.
+    pub admission_step: Histogram,
+    pub admission_step_errors: Counter,
 }
 
 /// This app's recorder, the handle that renders it, and the count of samples not yet
@@ -114,26 +118,37 @@ impl Histogram {
     }
 }
 
-/// A histogram per route template (a bounded set: the router's own paths).
+/// A histogram per route template and status code (a bounded set: the router's own
+/// paths times the few codes each answers).
 pub struct RouteTimes {
     recorder: Arc<Recording>,
-    routes: RwLock<HashMap<String, metrics::Histogram>>,
+    /// Route template, then status code (nested so a lookup allocates nothing).
+    routes: RwLock<HashMap<String, HashMap<u16, metrics::Histogram>>>,
 }
 
 impl RouteTimes {
-    pub fn observe(&self, route: &str, took: Duration) {
+    pub fn observe(&self, route: &str, status: u16, took: Duration) {
         let known = self
             .routes
             .read()
             .unwrap_or_else(|e| e.into_inner())
             .get(route)
+            .and_then(|codes| codes.get(&status))
             .cloned();
         let histogram = known.unwrap_or_else(|| {
-            let key = Key::from_parts(HTTP_SECONDS, vec![Label::new("route", route.to_owned())]);
+            let key = Key::from_parts(
+                HTTP_SECONDS,
+                vec![
+                    Label::new("route", route.to_owned()),
+                    Label::new("status", status.to_string()),
+                ],
+            );
             self.routes
                 .write()
                 .unwrap_or_else(|e| e.into_inner())
                 .entry(route.to_owned())
+                .or_default()
+                .entry(status)
                 .or_insert_with(|| self.recorder.histogram(&key))
                 .clone()
         });
@@ -164,10 +179,26 @@ impl Metrics {
             KeyName::from_const_str(HTTP_SECONDS),
             None,
             SharedString::const_str(
-                "Time to answer an HTTP request (WebSockets: the upgrade), by route.",
+                "Time to answer an HTTP request (WebSockets: the upgrade), by route template and status code.",
+            ),
+        );
+        r.recorder.describe_histogram(
+            KeyName::from_const_str(STEP_SECONDS),
+            None,
+            SharedString::const_str(
+                "Time of one admission step (open when due, then admit), all events.",
             ),
         );
         Self {
+            admission_step: Histogram {
+                recorder: recorder.clone(),
+                inner: r.histogram(&Key::from_static_name(STEP_SECONDS)),
+                max_us: AtomicU64::new(0),
+            },
+            admission_step_errors: r.counter(
+                "floodgate_admission_step_errors_total",
+                "Admission steps that failed (the store refused or was unreachable).",
+            ),
             http_errors_5xx: r.counter("floodgate_http_5xx_total", "Responses with a 5xx status."),
             queue_joins: r.counter("floodgate_queue_joins_total", "Join messages handled."),
             queue_messages_in: r.counter(
@@ -198,6 +229,17 @@ impl Metrics {
 
     /// Prometheus exposition text; `gauges` are (name, help, value) read at scrape time.
     pub fn render(&self, gauges: &[(&str, &str, f64)]) -> String {
+        self.render_with_events(gauges, &[])
+    }
+
+    /// [`Self::render`] plus the per-event series of `events` (figures read at scrape
+    /// time). Those go through a recorder made for this scrape alone, so an event that
+    /// is closed or gone leaves no stale series behind.
+    pub fn render_with_events(
+        &self,
+        gauges: &[(&str, &str, f64)],
+        events: &[EventFigures],
+    ) -> String {
         for (name, help, value) in gauges {
             self.recorder.gauge(name, help).set(*value);
         }
@@ -205,8 +247,93 @@ impl Metrics {
         self.recorder
             .gauge(FANOUT_MAX, "Largest value observed.")
             .set(max);
-        self.recorder.handle.render()
+        let mut text = self.recorder.handle.render();
+        if !events.is_empty() {
+            if !text.is_empty() && !text.ends_with('\n') {
+                text.push('\n');
+            }
+            text.push_str(&render_events(events));
+        }
+        text
     }
+}
+
+/// One event's figures for its `floodgate_event_*` series, as the admin stats API
+/// (`GET /api/v1/admin/events/{id}/stats`) reports them.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct EventFigures {
+    pub event_id: String,
+    pub waiting: u64,
+    pub prequeue: u64,
+    pub active: u64,
+    pub held: u64,
+    pub sold: u64,
+    pub admitted_total: u64,
+}
+
+/// A per-event series: its name, its help, and the figure it shows.
+pub type EventSeries = (&'static str, &'static str, fn(&EventFigures) -> u64);
+
+/// The per-event gauges (and the admitted counter).
+pub const EVENT_SERIES: [EventSeries; 6] = [
+    (
+        "floodgate_event_waiting",
+        "Fans in the queue, not yet admitted (stats API `waiting`).",
+        |e| e.waiting,
+    ),
+    (
+        "floodgate_event_prequeue",
+        "Fans in the pre-queue before the sale opens (stats API `prequeue`).",
+        |e| e.prequeue,
+    ),
+    (
+        "floodgate_event_active",
+        "Admitted fans whose shopping session is live (stats API `active`).",
+        |e| e.active,
+    ),
+    (
+        "floodgate_event_held",
+        "Seats held, not yet confirmed (stats API `held`).",
+        |e| e.held,
+    ),
+    (
+        "floodgate_event_sold",
+        "Seats sold (stats API `sold`).",
+        |e| e.sold,
+    ),
+    (
+        "floodgate_event_admitted_total",
+        "Fans admitted since the sale opened (stats API `admitted_total`).",
+        |e| e.admitted_total,
+    ),
+];
+
+fn render_events(events: &[EventFigures]) -> String {
+    let recorder = PrometheusBuilder::new().build_recorder();
+    for (name, help, _) in EVENT_SERIES {
+        let (name_key, help) = (KeyName::from_const_str(name), SharedString::const_str(help));
+        if name.ends_with("_total") {
+            recorder.describe_counter(name_key, None, help);
+        } else {
+            recorder.describe_gauge(name_key, None, help);
+        }
+    }
+    for event in events {
+        let labels = || vec![Label::new("event_id", event.event_id.clone())];
+        for (name, _, figure) in EVENT_SERIES {
+            let key = Key::from_parts(name, labels());
+            if name.ends_with("_total") {
+                recorder
+                    .register_counter(&key, &METADATA)
+                    .absolute(figure(event));
+            } else {
+                recorder
+                    .register_gauge(&key, &METADATA)
+                    .set(figure(event) as f64);
+            }
+        }
+    }
+    recorder.handle().render()
 }
 
 #[cfg(test)]
@@ -266,13 +393,14 @@ mod tests {
         let m = Metrics::new();
         m.http.observe(
             "/odd/\"quoted\"/back\\slash/line\nfeed",
+            200,
             Duration::from_millis(2),
         );
         let text = m.render(&[]);
         let escaped = r#"/odd/\"quoted\"/back\\slash/line\nfeed"#;
         assert!(
             text.contains(&format!(
-                "floodgate_http_request_seconds_count{{route=\"{escaped}\"}} 1\n"
+                "floodgate_http_request_seconds_count{{route=\"{escaped}\",status=\"200\"}} 1\n"
             )),
             "{text}"
         );
@@ -298,7 +426,7 @@ mod tests {
         let m = Metrics::new();
         m.position_fanout.observe(Duration::from_millis(12));
         m.http
-            .observe("/api/v1/events/{id}", Duration::from_millis(3));
+            .observe("/api/v1/events/{id}", 200, Duration::from_millis(3));
         Metrics::inc(&m.rate_limited);
         let text = m.render(&[("floodgate_queue_sockets", "Sockets open.", 4.0)]);
         let scrape = Scrape::parse(&text).unwrap_or_else(|e| panic!("{e:?} in {text}"));
@@ -323,5 +451,42 @@ mod tests {
         assert_eq!(kind("floodgate_position_fanout_seconds_max"), Type::Gauge);
         assert_eq!(kind("floodgate_position_fanout_seconds"), Type::Histogram);
         assert_eq!(kind("floodgate_http_request_seconds"), Type::Histogram);
+    }
+
+    /// Per-event series carry the event id; a scrape without an event has none of them
+    /// (a fresh recorder per scrape: nothing stale stays behind).
+    #[test]
+    fn event_series_are_labelled_and_leave_nothing_stale() {
+        let m = Metrics::new();
+        let figures = EventFigures {
+            event_id: "e1".into(),
+            waiting: 7,
+            prequeue: 1,
+            active: 2,
+            held: 3,
+            sold: 4,
+            admitted_total: 9,
+        };
+        let text = m.render_with_events(&[], &[figures]);
+        let scrape = Scrape::parse(&text).unwrap_or_else(|e| panic!("{e:?} in {text}"));
+        for (name, _, _) in EVENT_SERIES {
+            let metric = scrape.metrics.iter().find(|x| x.name == name).unwrap();
+            let kind = if name.ends_with("_total") {
+                Type::Counter
+            } else {
+                Type::Gauge
+            };
+            assert_eq!(metric.kind, kind, "{name}");
+        }
+        assert!(
+            text.contains("floodgate_event_waiting{event_id=\"e1\"} 7\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("floodgate_event_admitted_total{event_id=\"e1\"} 9\n"),
+            "{text}"
+        );
+        let later = m.render_with_events(&[], &[]);
+        assert!(!later.contains("floodgate_event_"), "{later}");
     }
 }

@@ -1,5 +1,5 @@
-//! Request metrics for `/metrics`: the time to answer each request, by route template,
-//! and the count of 5xx answers.
+//! Request metrics for `/metrics`: the time to answer each request, by route template
+//! and status code, and the count of 5xx answers.
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -23,7 +23,11 @@ pub async fn observe(
         Metrics::inc(&metrics.http_errors_5xx);
     }
     if let Some(route) = route {
-        metrics.http.observe(route.as_str(), started.elapsed());
+        metrics.http.observe(
+            route.as_str(),
+            response.status().as_u16(),
+            started.elapsed(),
+        );
     }
     response
 }
@@ -63,11 +67,11 @@ mod tests {
                 .to_owned()
         };
         assert_eq!(
-            value("floodgate_http_request_seconds_count{route=\"/api/items/{id}\"}"),
+            value("floodgate_http_request_seconds_count{route=\"/api/items/{id}\",status=\"200\"}"),
             "2"
         );
         assert_eq!(
-            value("floodgate_http_request_seconds_count{route=\"/api/broken\"}"),
+            value("floodgate_http_request_seconds_count{route=\"/api/broken\",status=\"503\"}"),
             "1"
         );
         assert_eq!(value("floodgate_http_5xx_total "), "1");

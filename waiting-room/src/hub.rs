@@ -3,6 +3,7 @@
 //! sure each has a configured queue in the store and a running room.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use crate::clock::Clock;
 use crate::room::{Cadence, Room, RoomInfo};
@@ -19,7 +20,12 @@ pub struct Hub {
     keys: SigningKeys,
     clock: Arc<dyn Clock>,
     rooms: Runtime<Room>,
+    cadence: Cadence,
 }
+
+/// Told how long each admission step ([`Room::step`]) took and whether it succeeded,
+/// with the event; the server times the step with it (this crate records nothing).
+pub type StepHook = Arc<dyn Fn(EventId, Duration, bool) + Send + Sync>;
 
 impl Hub {
     pub fn new(
@@ -35,7 +41,18 @@ impl Hub {
             keys,
             clock,
             rooms: Runtime::new("room", move |room: Arc<Room>, stop| room.run(cadence, stop)),
+            cadence,
         }
+    }
+
+    /// Every room started from now on tells `hook` how long its admission steps take.
+    /// Call it before any room runs (a builder step).
+    pub fn with_step_hook(mut self, hook: StepHook) -> Self {
+        let cadence = self.cadence;
+        self.rooms = Runtime::new("room", move |room: Arc<Room>, stop| {
+            room.run_with(cadence, Some(hook.clone()), stop)
+        });
+        self
     }
 
     pub fn store(&self) -> &Arc<dyn QueueStore> {

@@ -9,7 +9,12 @@ use serde_json::json;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use futures_util::StreamExt;
+use waiting_room::EventId;
+
+use crate::metrics::EventFigures;
 use crate::state::AppState;
+use crate::stats;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -88,12 +93,65 @@ async fn ready(State(state): State<AppState>) -> impl IntoResponse {
     )
 )]
 async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
-    let text = state.metrics.render(&[(
-        "floodgate_queue_sockets",
-        "Sockets (queue, seat stream and stats) open on this process.",
-        state.sockets.open() as f64,
-    )]);
+    let events = event_figures(&state).await;
+    let text = state.metrics.render_with_events(
+        &[(
+            "floodgate_queue_sockets",
+            "Sockets (queue, seat stream and stats) open on this process.",
+            state.sockets.open() as f64,
+        )],
+        &events,
+    );
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text)
+}
+
+/// How long a scrape waits for one event's figures before leaving its series out.
+const EVENT_FIGURES_TIMEOUT_MS: u64 = 2_000;
+/// Events whose figures are read at once during a scrape.
+const EVENT_FIGURES_CONCURRENCY: usize = 8;
+
+/// Every event not closed, read at scrape time through [`stats::snapshot`], the
+/// function behind the admin stats API (a few store reads per event, no database, and
+/// nothing on the fans' path). An event whose read fails or times out is left out of
+/// this scrape (logged), rather than failing the whole page.
+async fn event_figures(state: &AppState) -> Vec<EventFigures> {
+    let open: Vec<EventId> = state
+        .events
+        .read()
+        .unwrap_or_else(|e| e.into_inner())
+        .values()
+        .filter(|e| !e.closed)
+        .map(|e| e.id)
+        .collect();
+    let bound = std::time::Duration::from_millis(EVENT_FIGURES_TIMEOUT_MS);
+    let mut figures: Vec<EventFigures> = futures_util::stream::iter(open)
+        .map(|id| async move {
+            match tokio::time::timeout(bound, stats::snapshot(state, id)).await {
+                Ok(Ok(s)) => Some(EventFigures {
+                    event_id: id.to_string(),
+                    waiting: s.queue.waiting,
+                    prequeue: s.queue.prequeue,
+                    active: s.queue.active,
+                    held: u64::from(s.held),
+                    sold: u64::from(s.sold),
+                    admitted_total: s.queue.admitted_total,
+                }),
+                Ok(Err(error)) => {
+                    tracing::warn!(%error, event_id = %id, "metrics: event figures failed");
+                    None
+                }
+                Err(_) => {
+                    tracing::warn!(event_id = %id, "metrics: event figures timed out");
+                    None
+                }
+            }
+        })
+        .buffer_unordered(EVENT_FIGURES_CONCURRENCY)
+        .filter_map(std::future::ready)
+        .collect()
+        .await;
+    figures.sort_by(|a, b| a.event_id.cmp(&b.event_id));
+    figures
 }
 
 #[utoipa::path(

@@ -5,11 +5,14 @@ use prom_text_format_parser::{Scrape, Type, ValueType};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
-use crate::helpers::{spawn_app, Backend};
+use std::time::Duration;
+
+use crate::helpers::{buyer, spawn_app, Backend, TestApp};
 
 crate::both_backends!(
     every_documented_operation_is_served,
     metrics_text_parses_and_each_app_counts_its_own,
+    per_event_metrics_match_the_stats_api,
 );
 
 /// Each path and method the document lists reaches a handler: no 405 and no 404 from
@@ -113,5 +116,182 @@ async fn metrics_text_parses_and_each_app_counts_its_own(backend: Backend) {
         "the other app counted this one's requests: {other_text}"
     );
     other.stop().await;
+    app.stop().await;
+}
+
+/// `/metrics` parsed whole, by a strict parser.
+async fn scrape(app: &TestApp) -> (String, Scrape) {
+    let resp = app.http.get(app.url("/metrics")).send().await.unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    let text = resp.text().await.unwrap();
+    let parsed = Scrape::parse(&text).unwrap_or_else(|e| panic!("{e:?} in {text}"));
+    (text, parsed)
+}
+
+/// The value of `name`'s series for `event`, if there is one.
+fn event_value(scrape: &Scrape, name: &str, event: &str) -> Option<f64> {
+    let metric = scrape.metrics.iter().find(|m| m.name == name)?;
+    metric
+        .samples
+        .iter()
+        .find(|s| {
+            s.labels
+                .iter()
+                .any(|l| l.key == "event_id" && l.value == event)
+        })
+        .map(|s| s.value.value.as_f64())
+}
+
+/// The per-event series equal the admin stats API's figures, event by event: an open
+/// sale with one shopper, fans waiting, a hold and an order; a sale not yet open with
+/// fans in its pre-queue. Requests are timed by route template and status code.
+async fn per_event_metrics_match_the_stats_api(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    let open = app
+        .open_event(json!({"rate_per_minute": 60, "max_active": 1, "session_ttl_secs": 600}))
+        .await;
+    let later = app
+        .create_event(
+            600_000,
+            json!({"rate_per_minute": 60, "max_active": 10, "session_ttl_secs": 600}),
+        )
+        .await;
+    let tokens = app.fans(5).await;
+    let mut fans = Vec::new();
+    for token in &tokens[..3] {
+        let mut fan = app.connect(&open, token).await;
+        fan.join().await;
+        fans.push(fan);
+    }
+    for token in &tokens[3..] {
+        let mut fan = app.connect(&later, token).await;
+        assert_eq!(fan.join().await["type"], "prequeue");
+        fans.push(fan);
+    }
+    // Two seats held, one sold (buyers with purchase tokens, as admitted fans hold).
+    let (_, token) = buyer(&app, &open, 4, 600_000).await;
+    let (status, held) = app
+        .hold(&open, &token, json!({"seats": ["A-1-1", "A-1-2"]}))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{held}");
+    let (_, token) = buyer(&app, &open, 4, 600_000).await;
+    let (_, held) = app.hold(&open, &token, json!({"seats": ["A-2-1"]})).await;
+    let (status, order) = app.confirm(held["hold_id"].as_str().unwrap(), &token).await;
+    assert_eq!(status, StatusCode::OK, "{order}");
+    app.wait_until(
+        "two wait behind one shopper; two in the pre-queue",
+        Duration::from_secs(10),
+        || async {
+            let (o, l) = (app.stats(&open).await, app.stats(&later).await);
+            o["waiting"] == 2 && o["active"] == 1 && l["prequeue"] == 2
+        },
+    )
+    .await;
+
+    let (text, parsed) = scrape(&app).await;
+    let kind = |name: &str| {
+        parsed
+            .metrics
+            .iter()
+            .find(|m| m.name == name)
+            .map(|m| m.kind)
+            .unwrap_or_else(|| panic!("no {name} in {text}"))
+    };
+    for event in [&open, &later] {
+        let stats = app.stats(event).await;
+        for (name, field, ty) in [
+            ("floodgate_event_waiting", "waiting", Type::Gauge),
+            ("floodgate_event_prequeue", "prequeue", Type::Gauge),
+            ("floodgate_event_active", "active", Type::Gauge),
+            ("floodgate_event_held", "held", Type::Gauge),
+            ("floodgate_event_sold", "sold", Type::Gauge),
+            (
+                "floodgate_event_admitted_total",
+                "admitted_total",
+                Type::Counter,
+            ),
+        ] {
+            assert_eq!(kind(name), ty, "{name}");
+            let value = event_value(&parsed, name, event)
+                .unwrap_or_else(|| panic!("no {name} for {event} in {text}"));
+            assert_eq!(
+                value,
+                stats[field].as_f64().unwrap(),
+                "{name} against {field}: {stats}\n{text}"
+            );
+        }
+    }
+    // The figures are the ones set up, not zeros on both sides.
+    assert_eq!(
+        event_value(&parsed, "floodgate_event_held", &open),
+        Some(2.0)
+    );
+    assert_eq!(
+        event_value(&parsed, "floodgate_event_sold", &open),
+        Some(1.0)
+    );
+    assert_eq!(
+        event_value(&parsed, "floodgate_event_waiting", &open),
+        Some(2.0)
+    );
+    assert_eq!(
+        event_value(&parsed, "floodgate_event_prequeue", &later),
+        Some(2.0)
+    );
+    assert_eq!(
+        event_value(&parsed, "floodgate_event_admitted_total", &open),
+        Some(1.0)
+    );
+
+    // The rooms' admission steps are timed (one every 250 ms or so per event).
+    assert_eq!(kind("floodgate_admission_step_seconds"), Type::Histogram);
+    let steps = parsed
+        .metrics
+        .iter()
+        .find(|m| m.name == "floodgate_admission_step_seconds")
+        .and_then(|m| {
+            m.samples
+                .iter()
+                .find(|s| s.value.value_type == ValueType::Count)
+        })
+        .map(|s| s.value.value.as_f64());
+    assert!(steps.is_some_and(|n| n >= 1.0), "{text}");
+    assert_eq!(kind("floodgate_admission_step_errors_total"), Type::Counter);
+
+    // Requests are timed by route template and status: the stats reads above (200) and
+    // a refused one (401).
+    let (status, _) = app
+        .get(&format!("/api/v1/admin/events/{open}/stats"), None)
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let (text, parsed) = scrape(&app).await;
+    let http = parsed
+        .metrics
+        .iter()
+        .find(|m| m.name == "floodgate_http_request_seconds")
+        .unwrap();
+    let count = |code: &str| {
+        http.samples
+            .iter()
+            .find(|s| {
+                s.value.value_type == ValueType::Count
+                    && s.labels
+                        .iter()
+                        .any(|l| l.key == "route" && l.value == "/api/v1/admin/events/{id}/stats")
+                    && s.labels
+                        .iter()
+                        .any(|l| l.key == "status" && l.value == code)
+            })
+            .map(|s| s.value.value.as_f64())
+            .unwrap_or_else(|| panic!("no stats route with status {code} in {text}"))
+    };
+    assert!(count("200") >= 3.0);
+    assert_eq!(count("401"), 1.0);
+
+    for fan in fans {
+        fan.close().await;
+    }
     app.stop().await;
 }

@@ -52,6 +52,36 @@ pub trait Driven: Send + Sync {
     fn heartbeat_cap(&self) -> Option<Duration>;
 }
 
+/// A [`Driven`] whose admission steps are timed and reported to a hook.
+pub struct TimedStep<'a, R> {
+    pub room: &'a R,
+    pub hook: crate::hub::StepHook,
+}
+
+impl<R: Driven> Driven for TimedStep<'_, R> {
+    fn event(&self) -> EventId {
+        self.room.event()
+    }
+    async fn sync(&self) -> Result<(), StoreError> {
+        self.room.sync().await
+    }
+    async fn step(&self) -> Result<(), StoreError> {
+        let started = std::time::Instant::now();
+        let result = self.room.step().await;
+        (self.hook)(self.room.event(), started.elapsed(), result.is_ok());
+        result
+    }
+    fn push_positions(&self) {
+        self.room.push_positions();
+    }
+    async fn heartbeat(&self) -> Result<(), StoreError> {
+        self.room.heartbeat().await
+    }
+    fn heartbeat_cap(&self) -> Option<Duration> {
+        self.room.heartbeat_cap()
+    }
+}
+
 /// Runs `room`'s loop until `cancel` is cancelled. The first admission step and the
 /// first position push come on the first tick; the first heartbeat one heartbeat
 /// period after the start.
@@ -232,5 +262,30 @@ mod tests {
         let n = fake.calls.lock().unwrap().len();
         tokio::time::sleep(Duration::from_secs(5)).await;
         assert_eq!(fake.calls.lock().unwrap().len(), n);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_timed_step_reports_each_step_to_the_hook() {
+        let fake = Fake::new(None);
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let hook: crate::hub::StepHook = {
+            let seen = Arc::clone(&seen);
+            Arc::new(move |_, took, ok| seen.lock().unwrap().push((took, ok)))
+        };
+        let cancel = CancellationToken::new();
+        let task = {
+            let (fake, cancel) = (Arc::clone(&fake), cancel.clone());
+            tokio::spawn(async move {
+                let timed = TimedStep { room: &*fake, hook };
+                run(&timed, Cadence::default(), cancel).await;
+            })
+        };
+        tokio::time::sleep(Duration::from_millis(950)).await;
+        cancel.cancel();
+        task.await.unwrap();
+        let seen = seen.lock().unwrap();
+        assert_eq!(seen.len(), fake.times("step").len());
+        assert_eq!(seen.len(), 4, "at 0, 300, 600 and 900 ms");
+        assert!(seen.iter().all(|(_, ok)| *ok));
     }
 }

@@ -327,7 +327,23 @@ impl Room {
     /// The room's loop ([`driver::run`]): sync, admit and push positions on their
     /// cadences until `cancel`.
     pub async fn run(self: Arc<Self>, cadence: Cadence, cancel: CancellationToken) {
-        driver::run(&*self, cadence, cancel).await;
+        self.run_with(cadence, None, cancel).await;
+    }
+
+    /// [`Self::run`], telling `hook` (if any) how long each admission step took.
+    pub async fn run_with(
+        self: Arc<Self>,
+        cadence: Cadence,
+        hook: Option<crate::hub::StepHook>,
+        cancel: CancellationToken,
+    ) {
+        match hook {
+            None => driver::run(&*self, cadence, cancel).await,
+            Some(hook) => {
+                let timed = driver::TimedStep { room: &*self, hook };
+                driver::run(&timed, cadence, cancel).await;
+            }
+        }
     }
 }
 
