@@ -3,10 +3,9 @@
 //! sure each has a configured queue in the store and a running room.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use crate::clock::Clock;
-use crate::room::{Cadence, Room, RoomInfo};
+use crate::room::{Cadence, Room, RoomInfo, StepHook};
 use crate::runtime::Runtime;
 use crate::seats::SeatStore;
 use crate::store::{QueueStore, StoreError};
@@ -22,10 +21,6 @@ pub struct Hub {
     rooms: Runtime<Room>,
     cadence: Cadence,
 }
-
-/// Told how long each admission step ([`Room::step`]) took and whether it succeeded,
-/// with the event; the server times the step with it (this crate records nothing).
-pub type StepHook = Arc<dyn Fn(EventId, Duration, bool) + Send + Sync>;
 
 impl Hub {
     pub fn new(

@@ -12,6 +12,11 @@ use tokio_util::sync::CancellationToken;
 use crate::store::StoreError;
 use crate::EventId;
 
+/// Told how long each admission step ([`super::Room::step`]) took and whether it
+/// succeeded, with the event; the server times the step with it (this crate records
+/// nothing).
+pub type StepHook = std::sync::Arc<dyn Fn(EventId, Duration, bool) + Send + Sync>;
+
 /// How often a room does each part of its work.
 #[derive(Clone, Copy, Debug)]
 pub struct Cadence {
@@ -55,7 +60,7 @@ pub trait Driven: Send + Sync {
 /// A [`Driven`] whose admission steps are timed and reported to a hook.
 pub struct TimedStep<'a, R> {
     pub room: &'a R,
-    pub hook: crate::hub::StepHook,
+    pub hook: StepHook,
 }
 
 impl<R: Driven> Driven for TimedStep<'_, R> {
@@ -268,7 +273,7 @@ mod tests {
     async fn a_timed_step_reports_each_step_to_the_hook() {
         let fake = Fake::new(None);
         let seen = Arc::new(Mutex::new(Vec::new()));
-        let hook: crate::hub::StepHook = {
+        let hook: StepHook = {
             let seen = Arc::clone(&seen);
             Arc::new(move |_, took, ok| seen.lock().unwrap().push((took, ok)))
         };

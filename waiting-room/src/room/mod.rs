@@ -32,7 +32,7 @@ use tokio::sync::watch;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-pub use driver::Cadence;
+pub use driver::{Cadence, StepHook};
 pub use state::DEFAULT_RATE_PER_MINUTE;
 
 use self::admit::Signer;
@@ -334,7 +334,7 @@ impl Room {
     pub async fn run_with(
         self: Arc<Self>,
         cadence: Cadence,
-        hook: Option<crate::hub::StepHook>,
+        hook: Option<StepHook>,
         cancel: CancellationToken,
     ) {
         match hook {
