@@ -113,6 +113,17 @@ impl AppState {
         Ok(event)
     }
 
+    /// The events known here that are not closed (from the cached list; no I/O).
+    pub fn open_event_ids(&self) -> Vec<EventId> {
+        self.events
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .values()
+            .filter(|e| !e.closed)
+            .map(|e| e.id)
+            .collect()
+    }
+
     pub fn cache_event(&self, event: Event) {
         self.events
             .write()

@@ -151,14 +151,7 @@ pub fn spawn_sampler(state: &AppState, stop: CancellationToken) {
 }
 
 async fn sample_open_events(state: &AppState) {
-    let open: Vec<EventId> = state
-        .events
-        .read()
-        .unwrap_or_else(|e| e.into_inner())
-        .values()
-        .filter(|e| !e.closed)
-        .map(|e| e.id)
-        .collect();
+    let open: Vec<EventId> = state.open_event_ids();
     state.history.retain(|id| open.contains(id));
     for id in open {
         match snapshot(state, id).await {

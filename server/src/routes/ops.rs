@@ -115,14 +115,7 @@ const EVENT_FIGURES_CONCURRENCY: usize = 8;
 /// nothing on the fans' path). An event whose read fails or times out is left out of
 /// this scrape (logged), rather than failing the whole page.
 async fn event_figures(state: &AppState) -> Vec<EventFigures> {
-    let open: Vec<EventId> = state
-        .events
-        .read()
-        .unwrap_or_else(|e| e.into_inner())
-        .values()
-        .filter(|e| !e.closed)
-        .map(|e| e.id)
-        .collect();
+    let open: Vec<EventId> = state.open_event_ids();
     let bound = std::time::Duration::from_millis(EVENT_FIGURES_TIMEOUT_MS);
     let mut figures: Vec<EventFigures> = futures_util::stream::iter(open)
         .map(|id| async move {
