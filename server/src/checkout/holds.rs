@@ -93,17 +93,11 @@ impl HoldService<'_> {
                         break;
                     };
                     request.seats = block.clone();
-                    match self.attempt(&room, event, &mut request).await {
-                        Ok(Some(held)) => return Ok(held),
-                        Ok(None) => {
-                            let lost: HashSet<u32> = request.seats.iter().copied().collect();
-                            room.unclaim(block.iter().copied().filter(|s| !lost.contains(s)));
-                            exclude.extend(lost);
-                        }
-                        Err(e) => {
-                            room.unclaim(block);
-                            return Err(e);
-                        }
+                    let outcome = self.attempt(&room, event, &mut request).await;
+                    room.unclaim(&block);
+                    match outcome? {
+                        Some(held) => return Ok(held),
+                        None => exclude.extend(request.seats.iter().copied()),
                     }
                 }
             }

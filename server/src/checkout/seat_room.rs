@@ -6,7 +6,7 @@
 //! unknown to the store) and rebuilds it from the database, where every confirmed
 //! order's seats are sold. Holds are lost; orders never are.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
@@ -49,10 +49,10 @@ pub struct SeatRoom {
     view: RwLock<SeatView>,
     /// Serialised deltas shared by all subscribers, or a reset after a reload.
     deltas: broadcast::Sender<SeatEvent>,
-    /// Seats this replica saw taken (its own holds, conflicts the store reported, and
-    /// blocks claimed by requests in flight) since the view last caught up with the
-    /// log: best-available skips them, so requests arriving faster than the log is
-    /// tailed do not all chase the same seats. Snapshots come from the view alone.
+    /// Blocks claimed by requests in flight, and seats this replica saw taken (its own
+    /// holds, conflicts the store reported) that the view may not show yet:
+    /// best-available skips them, so requests arriving faster than the log is tailed
+    /// do not all chase the same seats. Snapshots come from the view alone.
     /// Lock order: this before the view.
     claims: std::sync::Mutex<Claims>,
     /// Bumped whenever the view changes (written under the view's write lock).
@@ -65,12 +65,28 @@ pub struct SeatRoom {
     snapshots: [tokio::sync::Mutex<Option<(u64, Utf8Bytes)>>; 2],
 }
 
-/// Seats seen taken, and per section the first row that may have a free seat (rows in
-/// front of it were full, so best-available does not rescan them on every request).
+/// What best-available must skip besides the view, and per section the first row that
+/// may have a free seat (rows in front of it were full, so best-available does not
+/// rescan them on every request).
 #[derive(Default)]
 struct Claims {
-    taken: HashSet<u32>,
+    /// Seats in blocks claimed by requests still in flight.
+    claimed: HashSet<u32>,
+    /// Seats seen taken, with the log read they were noted in: a seat is forgotten only
+    /// once a log read that started after it was noted has been applied, so the view
+    /// shows it by then. (Forgetting them when a read merely starts would free them
+    /// for best-available while that read is still under way — a whole row of seats
+    /// held here, tried one by one until the attempts run out.)
+    seen: HashMap<u32, u64>,
+    /// Log reads started so far.
+    reads: u64,
     row_hint: Vec<u32>,
+}
+
+impl Claims {
+    fn blocks(&self, seat: u32) -> bool {
+        self.claimed.contains(&seat) || self.seen.contains_key(&seat)
+    }
 }
 
 impl SeatRoom {
@@ -88,8 +104,8 @@ impl SeatRoom {
             view: RwLock::default(),
             deltas: broadcast::channel(256).0,
             claims: std::sync::Mutex::new(Claims {
-                taken: HashSet::new(),
                 row_hint: vec![1; event.sections.len()],
+                ..Claims::default()
             }),
             generation: AtomicU64::new(0),
             snapshots: Default::default(),
@@ -150,8 +166,8 @@ impl SeatRoom {
     /// Claims the best block of `quantity` adjacent seats that looks free here (free
     /// in the view, not seen taken or claimed by another request on this replica, not
     /// in `exclude`), so concurrent requests on this replica never try the same seats.
-    /// The store still decides; give back what a failed attempt did not lose with
-    /// [`Self::unclaim`].
+    /// The store still decides: note what it reported taken with [`Self::note_taken`],
+    /// then hand the block back with [`Self::unclaim`], whatever the outcome.
     pub fn claim(
         &self,
         quantity: u32,
@@ -159,9 +175,10 @@ impl SeatRoom {
         exclude: &HashSet<u32>,
     ) -> Option<Vec<u32>> {
         let mut guard = self.lock_claims();
-        let Claims { taken, row_hint } = &mut *guard;
+        let claims = &mut *guard;
         let v = self.read();
-        let open = |i: u32| v.state(i) == SeatState::Free && !taken.contains(&i);
+        let open = |i: u32| v.state(i) == SeatState::Free && !claims.blocks(i);
+        let mut row_hint = claims.row_hint.clone();
         // Move each hint past rows that have no free seat at all (amortised: a row is
         // skipped once until a seat in front of the hint frees up again).
         for (si, s) in self.layout.sections().iter().enumerate() {
@@ -173,23 +190,31 @@ impl SeatRoom {
         let block = self
             .layout
             .best_available_from(quantity, section, 1, |si| row_hint[si], usable)
-            .pop()?;
-        taken.extend(&block);
+            .pop();
+        drop(v);
+        claims.row_hint = row_hint;
+        let block = block?;
+        claims.claimed.extend(&block);
         Some(block)
     }
 
-    /// Returns claimed seats that turned out not to be taken.
-    pub fn unclaim(&self, seats: impl IntoIterator<Item = u32>) {
+    /// Hands back a block from [`Self::claim`] once its attempt is over. Seats noted
+    /// taken stay skipped until the view shows them; the others may be tried again.
+    pub fn unclaim(&self, block: &[u32]) {
         let mut guard = self.lock_claims();
-        for seat in seats {
-            guard.taken.remove(&seat);
-            self.lower_hint(&mut guard, seat);
+        for seat in block {
+            guard.claimed.remove(seat);
+            if !guard.seen.contains_key(seat) {
+                self.lower_hint(&mut guard, *seat);
+            }
         }
     }
 
     /// Records seats seen taken (held by us, or reported unavailable by the store).
     pub fn note_taken(&self, seats: &[u32]) {
-        self.lock_claims().taken.extend(seats);
+        let mut guard = self.lock_claims();
+        let read = guard.reads;
+        guard.seen.extend(seats.iter().map(|s| (*s, read)));
     }
 
     fn lock_claims(&self) -> std::sync::MutexGuard<'_, Claims> {
@@ -227,13 +252,16 @@ impl SeatRoom {
 
     /// Reads the seat log to its end, applies it, and broadcasts one delta.
     pub async fn sync(&self) -> Result<(), StoreError> {
-        // What we noted as taken before this read is in the log we are about to read.
-        let noted = std::mem::take(&mut self.lock_claims().taken);
-        let result = self.sync_log().await;
-        if result.is_err() {
-            self.note_taken(&noted.into_iter().collect::<Vec<_>>());
-        }
-        result
+        // Seats noted before this read starts are in the log it reads: once it is
+        // applied, the view shows them and they need not be remembered.
+        let read = {
+            let mut claims = self.lock_claims();
+            claims.reads += 1;
+            claims.reads - 1
+        };
+        self.sync_log().await?;
+        self.lock_claims().seen.retain(|_, noted| *noted > read);
+        Ok(())
     }
 
     async fn sync_log(&self) -> Result<(), StoreError> {
@@ -362,3 +390,6 @@ impl SeatRoom {
 fn db_error(e: sqlx::Error) -> StoreError {
     StoreError::backend("database", e)
 }
+
+#[cfg(test)]
+mod tests;

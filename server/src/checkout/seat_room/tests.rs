@@ -1,0 +1,228 @@
+//! Best-available's memory of seats taken, against a seat log read caught mid-way: a
+//! seat held here stays skipped until a read that started after the hold has been
+//! applied, never in between.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use tokio::sync::{Notify, Semaphore};
+use waiting_room::clock::now_ms;
+use waiting_room::seats::memory::MemorySeatStore;
+use waiting_room::seats::store::{
+    ConfirmStart, Hold, HoldId, HoldOutcome, HoldRequest, SeatBatch, SeatCounts, SeatSnapshot,
+};
+use waiting_room::store::Cursor;
+use waiting_room::{AdmissionSettings, EventId, UserId};
+
+use super::*;
+use crate::event::Section;
+
+/// The embedded seat store, except that a log read waits for a permit once the gate is
+/// shut (and says when it started waiting).
+struct GatedStore {
+    inner: MemorySeatStore,
+    shut: std::sync::atomic::AtomicBool,
+    permits: Semaphore,
+    waiting: Notify,
+}
+
+#[async_trait]
+impl SeatStore for GatedStore {
+    async fn init_seats(
+        &self,
+        e: EventId,
+        capacity: u32,
+        sold: &[u32],
+    ) -> Result<bool, StoreError> {
+        self.inner.init_seats(e, capacity, sold).await
+    }
+    async fn hold(&self, e: EventId, r: &HoldRequest) -> Result<HoldOutcome, StoreError> {
+        self.inner.hold(e, r).await
+    }
+    async fn end_token(&self, e: EventId, jti: &str) -> Result<(), StoreError> {
+        self.inner.end_token(e, jti).await
+    }
+    async fn hold_info(&self, e: EventId, h: &HoldId) -> Result<Option<Hold>, StoreError> {
+        self.inner.hold_info(e, h).await
+    }
+    async fn begin_confirm(
+        &self,
+        e: EventId,
+        h: &HoldId,
+        jti: &str,
+        lease_ms: i64,
+    ) -> Result<ConfirmStart, StoreError> {
+        self.inner.begin_confirm(e, h, jti, lease_ms).await
+    }
+    async fn finish_confirm(&self, e: EventId, h: &HoldId) -> Result<(), StoreError> {
+        self.inner.finish_confirm(e, h).await
+    }
+    async fn release(&self, e: EventId, h: &HoldId, jti: Option<&str>) -> Result<bool, StoreError> {
+        self.inner.release(e, h, jti).await
+    }
+    async fn expired_holds(&self, e: EventId, limit: usize) -> Result<Vec<Hold>, StoreError> {
+        self.inner.expired_holds(e, limit).await
+    }
+    async fn mark_sold(&self, e: EventId, seats: &[u32]) -> Result<(), StoreError> {
+        self.inner.mark_sold(e, seats).await
+    }
+    async fn seat_counts(&self, e: EventId) -> Result<SeatCounts, StoreError> {
+        self.inner.seat_counts(e).await
+    }
+    async fn seat_changes(
+        &self,
+        e: EventId,
+        after: &Cursor,
+        max: usize,
+    ) -> Result<SeatBatch, StoreError> {
+        if self.shut.load(Ordering::SeqCst) {
+            self.waiting.notify_one();
+            self.permits.acquire().await.unwrap().forget();
+        }
+        self.inner.seat_changes(e, after, max).await
+    }
+    async fn seat_snapshot(&self, e: EventId) -> Result<SeatSnapshot, StoreError> {
+        self.inner.seat_snapshot(e).await
+    }
+}
+
+struct Setup {
+    room: Arc<SeatRoom>,
+    store: Arc<GatedStore>,
+    event: EventId,
+    dir: std::path::PathBuf,
+}
+
+impl Drop for Setup {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// One row of five seats, all free, in a loaded room.
+async fn setup() -> Setup {
+    let dir = std::env::temp_dir().join(format!("fg-claims-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let db = Db::connect(&Db::sqlite_url(&dir)).await.unwrap();
+    let event = Event {
+        id: EventId::new(),
+        name: "claims".into(),
+        starts_at_ms: now_ms(),
+        closed: false,
+        max_seats_per_order: 4,
+        hold_ttl_secs: 60,
+        admission: AdmissionSettings {
+            rate_per_minute: 60,
+            max_active: 10,
+            session_ttl_secs: 600,
+            paused: false,
+        },
+        grace_secs: 30,
+        sections: vec![Section {
+            name: "A".into(),
+            rows: 1,
+            seats_per_row: 5,
+            price_cents: 100,
+        }],
+    };
+    let store = Arc::new(GatedStore {
+        inner: MemorySeatStore::default(),
+        shut: false.into(),
+        permits: Semaphore::new(0),
+        waiting: Notify::new(),
+    });
+    let room = SeatRoom::load(&event, Arc::clone(&store) as Arc<dyn SeatStore>, db)
+        .await
+        .unwrap();
+    Setup {
+        room,
+        store,
+        event: event.id,
+        dir,
+    }
+}
+
+impl Setup {
+    /// Claims the best seat, holds it in the store, and notes it as the hold path does.
+    async fn hold_best(&self) -> u32 {
+        let block = self
+            .room
+            .claim(1, None, &HashSet::new())
+            .expect("a free seat");
+        let request = HoldRequest {
+            hold: HoldId::new(),
+            user: UserId::new(),
+            jti: uuid::Uuid::new_v4().to_string(),
+            max_seats: 4,
+            seats: block.clone(),
+            ttl_ms: 60_000,
+        };
+        let outcome = self.store.hold(self.event, &request).await.unwrap();
+        assert!(matches!(outcome, HoldOutcome::Held { .. }), "{outcome:?}");
+        self.room.note_taken(&block);
+        self.room.unclaim(&block);
+        block[0]
+    }
+
+    /// Starts a sync whose log read waits until [`Self::open`].
+    async fn start_gated_sync(&self) -> tokio::task::JoinHandle<Result<(), StoreError>> {
+        self.store.shut.store(true, Ordering::SeqCst);
+        let room = Arc::clone(&self.room);
+        let sync = tokio::spawn(async move { room.sync().await });
+        self.store.waiting.notified().await;
+        sync
+    }
+
+    fn open(&self) {
+        self.store.shut.store(false, Ordering::SeqCst);
+        self.store.permits.add_permits(1);
+    }
+
+    fn best(&self) -> Option<u32> {
+        let block = self.room.claim(1, None, &HashSet::new())?;
+        self.room.unclaim(&block);
+        Some(block[0])
+    }
+}
+
+#[tokio::test]
+async fn a_seat_held_here_is_skipped_while_a_log_read_is_under_way() {
+    let s = setup().await;
+    let centre = s.hold_best().await;
+    assert_eq!(centre, 2, "the centre seat first");
+    let sync = s.start_gated_sync().await;
+    // The read has started but not been applied: the view does not show the hold yet.
+    assert_eq!(s.room.counts().held, 0);
+    assert_ne!(s.best(), Some(centre), "a seat held here is offered again");
+    s.open();
+    sync.await.unwrap().unwrap();
+    assert_eq!(s.room.counts().held, 1);
+    assert_ne!(s.best(), Some(centre));
+}
+
+#[tokio::test]
+async fn seats_noted_taken_are_forgotten_after_the_next_whole_read() {
+    let s = setup().await;
+    // The store said seat 2 was taken, but it is free again by the time of the read
+    // (as after a release): the first read that started after the note frees it.
+    s.room.note_taken(&[2]);
+    assert_ne!(s.best(), Some(2));
+    let sync = s.start_gated_sync().await;
+    // Noted while that read is under way: it may not be in what the read returns, so
+    // it outlives this read and is forgotten by the next.
+    s.room.note_taken(&[1]);
+    s.open();
+    sync.await.unwrap().unwrap();
+    assert_eq!(
+        s.best(),
+        Some(2),
+        "seat 2 is free in the view and forgotten"
+    );
+    let held = s.hold_best().await;
+    assert_eq!(held, 2);
+    let next = s.best();
+    assert!(next != Some(1) && next != Some(2), "{next:?}");
+    s.room.sync().await.unwrap();
+    assert_eq!(s.best(), Some(1), "seat 1 is forgotten after a whole read");
+}
