@@ -79,7 +79,7 @@ stage_policy() { # RENDERED.yaml...
 }
 
 stage_dockerfile() { # Dockerfile
-    "$BIN/hadolint" --failure-threshold info "$1" || return 1
+    "$BIN/hadolint" --no-color --failure-threshold info "$1" || return 1
 }
 
 stage_compose() { # docker-compose.yml
