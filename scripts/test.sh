@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Every check and test of Floodgate, the one command CI runs (.ci/run):
 #   cargo fmt --check, cargo clippy -D warnings, no import circles between modules
-#   (scripts/lib/module_cycles.py), the workspace tests against both
-#   queue stores (in-memory, Redis) and both databases (SQLite, PostgreSQL), and the
-#   browser tests of the web pages (Playwright driving Debian's Chromium against the
-#   real floodgate binary).
+#   (scripts/lib/module_cycles.py), the deployment files (scripts/lib/check_deploy.sh:
+#   k8s/ overlays, Dockerfile, docker-compose.yml, the dashboard), the workspace tests
+#   against both queue stores (in-memory, Redis) and both databases (SQLite,
+#   PostgreSQL), and the browser tests of the web pages (Playwright driving Debian's
+#   Chromium against the real floodgate binary).
 # Redis and PostgreSQL are started here, on free loopback ports in a temporary
 # directory (installed with apt-get where missing), and stopped on every exit path.
 # Node.js/npm (the web build) and Chromium are installed with apt-get where missing.
@@ -40,6 +41,9 @@ echo "==> import circles"
 # The checker first proves it still rejects circles (fixtures), then checks each crate.
 python3 scripts/lib/module_cycles.py --self-test
 python3 scripts/lib/module_cycles.py server/src loadgen/src waiting-room/src
+
+echo "==> deployment files"
+scripts/lib/check_deploy.sh  # k8s overlays, Dockerfile, compose file, dashboard (+ self-test)
 
 echo "==> starting Redis and PostgreSQL"
 # shellcheck source=scripts/lib/services.sh
