@@ -34,6 +34,9 @@ const VICTIM: usize = 2;
 type Ws =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
+/// A close frame's code and reason (`None`: the socket ended without one).
+type CloseSeen = Option<(u16, String)>;
+
 /// What one fan saw, as its page would.
 #[derive(Debug, Default)]
 struct FanLog {
@@ -44,7 +47,7 @@ struct FanLog {
     /// The purchase token and the admission time (`expires_at` less the session TTL).
     admitted: Option<(String, i64)>,
     /// Every socket end: the replica, the close frame's code and reason, when.
-    closes: Vec<(usize, Option<(u16, String)>, Instant)>,
+    closes: Vec<(usize, CloseSeen, Instant)>,
     /// The replica of every connection after the first.
     reconnected_to: Vec<usize>,
     /// The first message after each reconnect.
