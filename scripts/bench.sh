@@ -32,6 +32,8 @@ LOADGEN="$CARGO_TARGET_DIR/release/loadgen"
 BENCH="$CARGO_TARGET_DIR/release/examples/seat_bench"
 TOOL="$CARGO_TARGET_DIR/release/examples/bench_tool"
 FLOODGATE="$CARGO_TARGET_DIR/release/floodgate"
+# Benchmarks stop their servers with SIGTERM and wait: no load balancer to wait for.
+export FLOODGATE_SHUTDOWN_DELAY_SECS=0
 
 # shellcheck source=scripts/lib/services.sh
 source scripts/lib/services.sh

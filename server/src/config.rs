@@ -126,8 +126,18 @@ pub struct Config {
     #[arg(long, env = "FLOODGATE_REQUEST_TIMEOUT_SECS", default_value_t = 30)]
     pub request_timeout_secs: u64,
 
-    /// Seconds to let sockets drain on shutdown before closing them.
-    #[arg(long, env = "FLOODGATE_SHUTDOWN_GRACE_SECS", default_value_t = 10)]
+    /// Seconds between SIGTERM and the start of the drain: `/readyz` answers 503 at
+    /// once, but everything is served as before, so load balancers take this replica
+    /// out before its sockets close. SIGINT (Ctrl-C) skips it. Counted within
+    /// FLOODGATE_SHUTDOWN_GRACE_SECS (and cut to it).
+    #[arg(long, env = "FLOODGATE_SHUTDOWN_DELAY_SECS", default_value_t = 5)]
+    pub shutdown_delay_secs: u64,
+
+    /// Seconds from SIGTERM to exit, the delay above included: after the delay,
+    /// sockets close with 1012 and in-flight requests finish; what is still open at
+    /// the deadline is closed. Kubernetes' `terminationGracePeriodSeconds` should be
+    /// above this (plus any preStop).
+    #[arg(long, env = "FLOODGATE_SHUTDOWN_GRACE_SECS", default_value_t = 20)]
     pub shutdown_grace_secs: u64,
 }
 
@@ -144,6 +154,7 @@ impl Config {
         c.admin_email = None;
         c.admin_password = None;
         c.web_dir = None;
+        c.shutdown_delay_secs = 0;
         c
     }
 }
@@ -167,6 +178,8 @@ impl std::fmt::Debug for Config {
                 &self.admin_password.as_ref().map(|_| "<redacted>"),
             )
             .field("demo", &self.demo)
+            .field("shutdown_delay_secs", &self.shutdown_delay_secs)
+            .field("shutdown_grace_secs", &self.shutdown_grace_secs)
             .finish_non_exhaustive()
     }
 }

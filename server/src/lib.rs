@@ -157,6 +157,7 @@ impl Application {
             events: Default::default(),
             history: Default::default(),
             sessions: TaskTracker::new(),
+            draining: CancellationToken::new(),
             shutdown: CancellationToken::new(),
             config,
             db,
@@ -186,33 +187,96 @@ impl Application {
         Some(bootstrap::banner(addr, self.demo.as_ref()?))
     }
 
-    /// Serves until `shutdown` resolves, then drains.
+    /// Serves until `shutdown` resolves, then drains (see
+    /// [`Application::run_until_signalled`]; here nothing cuts the delay short).
     pub async fn run_until_stopped(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
+        self.run_until_signalled(shutdown, std::future::pending())
+            .await
+    }
+
+    /// Serves until `shutdown` resolves, then stops in the order a load balancer
+    /// expects, all within `FLOODGATE_SHUTDOWN_GRACE_SECS` of the signal:
+    ///
+    /// 1. `/readyz` answers 503 at once, while everything else is served as before
+    ///    for `FLOODGATE_SHUTDOWN_DELAY_SECS` (cut short when `hurry` resolves), so
+    ///    balancers take this replica out before anything closes;
+    /// 2. the drain: every socket is closed with 1012 and a reason (fans reconnect,
+    ///    to another replica, and keep their place), the listener stops accepting,
+    ///    and the requests in flight (holds, confirms) finish;
+    /// 3. the background loops and the rooms stop.
+    ///
+    /// Requests and sockets still open at the deadline are left to close with the
+    /// process.
+    pub async fn run_until_signalled(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+        hurry: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        use std::future::IntoFuture;
+        use tokio::time::Instant;
+
         let Self {
             listener, state, ..
         } = self;
         let background = spawn_background(&state);
         let app = app(state.clone());
-        let token = state.shutdown.clone();
-        let signal = async move {
-            shutdown.await;
-            token.cancel();
+        let grace = Duration::from_secs(state.config.shutdown_grace_secs);
+        let delay = Duration::from_secs(state.config.shutdown_delay_secs).min(grace);
+        let (signalled, mut deadline_rx) = tokio::sync::oneshot::channel::<Instant>();
+        let signal = {
+            let state = state.clone();
+            async move {
+                shutdown.await;
+                let _ = signalled.send(Instant::now() + grace);
+                state.draining.cancel();
+                tracing::info!(
+                    delay_secs = delay.as_secs(),
+                    grace_secs = grace.as_secs(),
+                    "shutting down: /readyz answers 503; draining after the delay"
+                );
+                tokio::select! {
+                    _ = tokio::time::sleep(delay) => {}
+                    _ = hurry => {}
+                }
+                tracing::info!("draining: closing sockets (1012), finishing requests in flight");
+                state.shutdown.cancel();
+            }
         };
         tracing::info!(addr = %listener.local_addr()?, role = ?state.config.role, "floodgate listening");
-        axum::serve(
+        let serve = axum::serve(
             listener,
             app.into_make_service_with_connect_info::<SocketAddr>(),
         )
         .with_graceful_shutdown(signal)
-        .await
-        .context("serving")?;
+        .into_future();
+        tokio::pin!(serve);
+        // Serve until the requests in flight at the drain are answered, or until the
+        // deadline (known once the signal came).
+        let mut deadline: Option<Instant> = None;
+        let mut waiting_for_signal = true;
+        let served = loop {
+            tokio::select! {
+                served = &mut serve => break Some(served),
+                at = &mut deadline_rx, if waiting_for_signal => {
+                    waiting_for_signal = false;
+                    deadline = at.ok();
+                }
+                _ = tokio::time::sleep_until(deadline.unwrap_or_else(Instant::now)), if deadline.is_some() => break None,
+            }
+        };
+        let deadline = deadline
+            .or_else(|| deadline_rx.try_recv().ok())
+            .unwrap_or_else(|| Instant::now() + grace);
+        match served {
+            Some(served) => served.context("serving")?,
+            None => tracing::warn!("requests still in flight at the shutdown deadline"),
+        }
         // Sessions saw the cancellation and are closing their sockets; wait for them.
         state.sessions.close();
-        let grace = Duration::from_secs(state.config.shutdown_grace_secs);
-        if tokio::time::timeout(grace, state.sessions.wait())
+        if tokio::time::timeout_at(deadline, state.sessions.wait())
             .await
             .is_err()
         {

@@ -63,6 +63,11 @@ pub struct Shared {
     pub history: crate::stats::History,
     /// Upgraded WebSocket sessions, which axum's graceful shutdown does not wait for.
     pub sessions: TaskTracker,
+    /// Cancelled at the shutdown signal: `/readyz` answers 503 from then on, while
+    /// everything else is served as before until [`Shared::shutdown`].
+    pub draining: CancellationToken,
+    /// Cancelled when the drain starts (after `FLOODGATE_SHUTDOWN_DELAY_SECS`): the
+    /// sockets close with 1012 and no new connection is accepted.
     pub shutdown: CancellationToken,
 }
 

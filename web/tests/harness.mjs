@@ -34,6 +34,8 @@ export async function startFloodgate({ env = {}, args = [] } = {}) {
       FLOODGATE_JOIN_RATE_PER_SEC: '1000',
       FLOODGATE_MAX_SOCKETS_PER_IP: '100000',
       FLOODGATE_ARGON2_MEMORY_KIB: '1024',
+      // stop() sends SIGTERM: no load balancer to wait for before the drain.
+      FLOODGATE_SHUTDOWN_DELAY_SECS: '0',
       RUST_LOG: process.env.RUST_LOG || 'info',
       NO_COLOR: '1',
       ...env,

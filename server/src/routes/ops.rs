@@ -51,7 +51,7 @@ const READY_TIMEOUT_MS: u64 = 800;
     )
 )]
 async fn ready(State(state): State<AppState>) -> impl IntoResponse {
-    if state.shutdown.is_cancelled() {
+    if state.draining.is_cancelled() {
         return (
             StatusCode::SERVICE_UNAVAILABLE,
             Json(json!({"status": "shutting_down"})),

@@ -1,80 +1,18 @@
 //! `kill -9` right after a confirm answered 200: after a restart the order is in the
 //! database and its seats are sold. Runs the real `floodgate` binary.
 
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
-
 use reqwest::StatusCode;
-use serde_json::{json, Value};
+use serde_json::json;
 use waiting_room::token::{PurchaseClaims, SigningKeys};
 
 use crate::helpers::{temp_dir, Shared, ADMIN_EMAIL, ADMIN_PASSWORD};
-
-struct Floodgate {
-    child: Child,
-    base: String,
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-fn spawn(data_dir: &std::path::Path, port: u16, shared: Option<&Shared>) -> Floodgate {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_floodgate"));
-    cmd.env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("FLOODGATE_DATA_DIR", data_dir)
-        .env("FLOODGATE_LISTEN", format!("127.0.0.1:{port}"))
-        .env("FLOODGATE_ADMIN_EMAIL", ADMIN_EMAIL)
-        .env("FLOODGATE_ADMIN_PASSWORD", ADMIN_PASSWORD)
-        .env("FLOODGATE_ARGON2_MEMORY_KIB", "1024")
-        .env("FLOODGATE_AUTH_RATE_PER_SEC", "10000")
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit());
-    if let Some(s) = shared {
-        cmd.env("DATABASE_URL", &s.database_url)
-            .env("REDIS_URL", &s.redis_url)
-            .env("FLOODGATE_REDIS_PREFIX", &s.redis_prefix)
-            .env("FLOODGATE_SIGNING_KEY", &s.signing_key);
-    }
-    Floodgate {
-        child: cmd.spawn().expect("floodgate starts"),
-        base: format!("http://127.0.0.1:{port}"),
-    }
-}
-
-async fn ready(http: &reqwest::Client, base: &str) {
-    let start = Instant::now();
-    loop {
-        if let Ok(r) = http.get(format!("{base}/readyz")).send().await {
-            if r.status() == StatusCode::OK {
-                return;
-            }
-        }
-        assert!(
-            start.elapsed() < Duration::from_secs(30),
-            "floodgate never became ready"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
-async fn call(req: reqwest::RequestBuilder) -> (StatusCode, Value) {
-    let resp = req.send().await.expect("request");
-    let status = resp.status();
-    (status, resp.json().await.unwrap_or(Value::Null))
-}
+use crate::procs::{call, free_port, ready, spawn};
 
 async fn kill_after_confirm(shared: Option<Shared>) {
     let http = reqwest::Client::new();
     let data = temp_dir("kill9");
     let port = free_port();
-    let mut server = spawn(&data, port, shared.as_ref());
+    let mut server = spawn(&data, port, shared.as_ref(), &[]);
     ready(&http, &server.base).await;
     let base = server.base.clone();
     let (_, login) = call(
@@ -136,7 +74,7 @@ async fn kill_after_confirm(shared: Option<Shared>) {
     server.child.kill().expect("SIGKILL"); // kill -9, right after the 200
     server.child.wait().unwrap();
 
-    let mut again = spawn(&data, port, shared.as_ref());
+    let mut again = spawn(&data, port, shared.as_ref(), &[]);
     ready(&http, &again.base).await;
     let (_, seats) = call(http.get(format!("{base}/api/v1/events/{event_id}/seats"))).await;
     assert_eq!(seats["seats"]["A-2-3"], "sold", "{seats}");

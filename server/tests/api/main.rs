@@ -3,6 +3,7 @@
 
 mod faulty;
 mod helpers;
+mod procs;
 
 mod accounts;
 mod admin_console;
@@ -18,6 +19,7 @@ mod prequeue;
 mod reconnect;
 mod recovery;
 mod redis_restart;
+mod replica_faults;
 mod replicas;
 mod request_id;
 mod schemas;
