@@ -10,6 +10,10 @@ const CAP_MS = 30_000;
 const FAILS_BEFORE_POLLING = 3;
 /** A socket quiet this long is asked for a frame (NATs and proxies drop idle ones). */
 const QUIET_MS = 45_000;
+/** Close code of a replica shutting down (its fans move to the others). */
+const SERVICE_RESTART = 1012;
+/** A drained replica's fans come back spread over this long, not all within 500 ms. */
+const RESTART_SPREAD_MS = 2_000;
 
 /** Full jitter: a random delay up to the exponential bound. */
 export function backoffDelay(attempt, base = BASE_MS, cap = CAP_MS) {
@@ -132,24 +136,25 @@ export class ResilientSocket {
       }
       this.o.onMessage(msg);
     };
-    ws.onclose = () => {
+    ws.onclose = (e) => {
       if (this.ws !== ws) return;
       this.ws = null;
-      this.closed(heard);
+      this.closed(heard, e.code);
     };
   }
 
-  closed(heard) {
+  closed(heard, code) {
     if (this.stopped) return;
     if (!heard) this.fails += 1;
     if (this.fails >= FAILS_BEFORE_POLLING && this.o.poll && !this.polling) this.startPolling();
     this.setStatus(this.polling ? 'polling' : navigator.onLine ? 'reconnecting' : 'offline');
-    this.schedule();
+    this.schedule(code === SERVICE_RESTART && this.attempt === 0 ? RESTART_SPREAD_MS : undefined);
   }
 
-  schedule() {
+  /** Connects again after a back-off (or a random wait up to `spreadMs`). */
+  schedule(spreadMs) {
     clearTimeout(this.timer);
-    const delay = backoffDelay(this.attempt);
+    const delay = spreadMs === undefined ? backoffDelay(this.attempt) : Math.random() * spreadMs;
     this.attempt += 1;
     this.timer = setTimeout(() => this.connect(), delay);
   }
