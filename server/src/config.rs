@@ -36,7 +36,9 @@ pub struct Config {
     #[arg(long, env = "DATABASE_URL")]
     pub database_url: Option<String>,
 
-    /// Redis URL; default: the in-memory store (one process only).
+    /// Redis URL (redis://host:port), or a Redis Cluster's seed nodes
+    /// (redis+cluster://host:port,host:port,...; credentials before the first host apply
+    /// to all); default: the in-memory store (one process only).
     #[arg(long, env = "REDIS_URL")]
     pub redis_url: Option<String>,
 

@@ -22,6 +22,13 @@ crate::both_backends!(
     orders_written_together_each_get_their_own_outcome,
 );
 
+// On the Redis Cluster: the store-side races and the seat log.
+crate::on_cluster!(
+    back_to_back_best_available_holds_all_succeed,
+    confirm_is_idempotent_and_release_frees_at_once,
+    holds_expire_and_the_stream_shows_it,
+);
+
 /// The last line of defence, whatever the store says: the (event, seat) key.
 async fn the_database_refuses_a_seat_in_two_orders(backend: Backend) {
     let Some(app) = spawn_app(backend).await else {
@@ -324,7 +331,16 @@ async fn two_thousand_buyers_race_for_a_hundred_seats_embedded() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_thousand_buyers_race_for_a_hundred_seats_on_two_redis_replicas() {
-    let Some(shared) = Shared::fresh().await else {
+    race_on_two_replicas(Backend::Scaled).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_thousand_buyers_race_for_a_hundred_seats_on_two_replicas_on_a_redis_cluster() {
+    race_on_two_replicas(Backend::Cluster).await;
+}
+
+async fn race_on_two_replicas(backend: Backend) {
+    let Some(shared) = Shared::for_backend(backend).await else {
         return;
     };
     let options = Options {

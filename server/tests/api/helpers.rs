@@ -3,8 +3,10 @@
 //!
 //! Backends: `Embedded` always runs. `Scaled` needs `FLOODGATE_TEST_REDIS_URL` and
 //! `FLOODGATE_TEST_DATABASE_URL` (a PostgreSQL URL whose user may create databases);
-//! without them the test is skipped, unless `FLOODGATE_TEST_REQUIRE_SERVICES=1`
-//! (scripts/test.sh sets it), which makes their absence a failure.
+//! `Cluster` needs `FLOODGATE_TEST_REDIS_CLUSTER_URL` (a `redis+cluster://` URL) and
+//! the database. Without them the test is skipped, unless
+//! `FLOODGATE_TEST_REQUIRE_SERVICES=1` (scripts/test.sh sets it), which makes their
+//! absence a failure.
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -29,6 +31,8 @@ pub enum Backend {
     Embedded,
     /// Redis store + PostgreSQL.
     Scaled,
+    /// Redis Cluster store + PostgreSQL (only the suites declared with `on_cluster!`).
+    Cluster,
 }
 
 /// Where a scaled app keeps shared state, so several instances can share it.
@@ -43,13 +47,31 @@ pub struct Shared {
 impl Shared {
     /// Fresh shared state for a scaled deployment, or `None` when skipping.
     pub async fn fresh() -> Option<Self> {
+        Self::fresh_on("FLOODGATE_TEST_REDIS_URL").await
+    }
+
+    /// Fresh shared state on the test Redis Cluster, or `None` when skipping.
+    pub async fn fresh_cluster() -> Option<Self> {
+        Self::fresh_on("FLOODGATE_TEST_REDIS_CLUSTER_URL").await
+    }
+
+    /// Fresh shared state for `backend` (`None` for the embedded one, or when skipping).
+    pub async fn for_backend(backend: Backend) -> Option<Self> {
+        match backend {
+            Backend::Embedded => None,
+            Backend::Scaled => Self::fresh().await,
+            Backend::Cluster => Self::fresh_cluster().await,
+        }
+    }
+
+    async fn fresh_on(redis_var: &str) -> Option<Self> {
         let (Ok(redis_url), Ok(pg)) = (
-            std::env::var("FLOODGATE_TEST_REDIS_URL"),
+            std::env::var(redis_var),
             std::env::var("FLOODGATE_TEST_DATABASE_URL"),
         ) else {
             assert!(
                 std::env::var("FLOODGATE_TEST_REQUIRE_SERVICES").as_deref() != Ok("1"),
-                "FLOODGATE_TEST_REDIS_URL and FLOODGATE_TEST_DATABASE_URL are required"
+                "{redis_var} and FLOODGATE_TEST_DATABASE_URL are required"
             );
             eprintln!("skipping: no test Redis/PostgreSQL configured");
             return None;
@@ -135,8 +157,8 @@ pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
 }
 
 pub async fn spawn_with(backend: Backend, mut options: Options) -> Option<TestApp> {
-    if backend == Backend::Scaled && options.shared.is_none() {
-        options.shared = Some(Shared::fresh().await?);
+    if backend != Backend::Embedded && options.shared.is_none() {
+        options.shared = Some(Shared::for_backend(backend).await?);
     }
     Some(start(options).await)
 }
@@ -473,6 +495,23 @@ macro_rules! both_backends {
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn $name() {
                     super::$name($crate::helpers::Backend::Scaled).await;
+                }
+            )*
+        }
+    };
+}
+
+/// Declares one test on the Redis Cluster backend per `async fn(Backend)`: only for
+/// the suites that exercise the store's cluster path (checkout races, a sale), so the
+/// test count grows by a few, not by every API test.
+#[macro_export]
+macro_rules! on_cluster {
+    ($($name:ident),* $(,)?) => {
+        mod cluster {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name($crate::helpers::Backend::Cluster).await;
                 }
             )*
         }
