@@ -81,7 +81,10 @@ async fn masters(addr: &str) -> Vec<Master> {
             m.replicas.push(addr);
         }
     }
-    masters.into_values().filter(|m| !m.slots.is_empty()).collect()
+    masters
+        .into_values()
+        .filter(|m| !m.slots.is_empty())
+        .collect()
 }
 
 async fn keyslot(addr: &str, key: &str) -> u16 {
@@ -168,9 +171,7 @@ async fn events_land_on_two_masters_and_each_sells() {
         let token = admitted["purchase_token"].as_str().unwrap().to_owned();
         let (status, held) = app.hold(event, &token, json!({"quantity": 2})).await;
         assert_eq!(status, StatusCode::CREATED, "{held}");
-        let (status, order) = app
-            .confirm(held["hold_id"].as_str().unwrap(), &token)
-            .await;
+        let (status, order) = app.confirm(held["hold_id"].as_str().unwrap(), &token).await;
         assert_eq!(status, StatusCode::OK, "{order}");
         assert_eq!(order["seats"], held["seats"]);
         fan.close().await;
@@ -302,8 +303,12 @@ async fn a_failover_mid_sale_sells_no_seat_twice_and_loses_no_order() {
             let post = move |path: String, token: String, body: Value| {
                 let (base, http) = (base.clone(), http.clone());
                 move || -> futures_util::future::BoxFuture<'static, (StatusCode, Value)> {
-                    let (url, http, token, body) =
-                        (format!("{base}{path}"), http.clone(), token.clone(), body.clone());
+                    let (url, http, token, body) = (
+                        format!("{base}{path}"),
+                        http.clone(),
+                        token.clone(),
+                        body.clone(),
+                    );
                     Box::pin(async move {
                         let resp = http.post(url).bearer_auth(token).json(&body).send().await;
                         let resp = resp.expect("the server answers");
@@ -361,11 +366,13 @@ async fn a_failover_mid_sale_sells_no_seat_twice_and_loses_no_order() {
             assert!(expected, "unexpected answer {status} {code}: {outcomes:?}");
         }
     }
-    eprintln!(
-        "failover after {failed_over_at} confirms took {took:?}; answers: {outcomes:?}"
-    );
+    eprintln!("failover after {failed_over_at} confirms took {took:?}; answers: {outcomes:?}");
     let after = masters(&seed).await;
-    assert_eq!(master_of(&after, slot).addr, replica, "the replica serves the slot");
+    assert_eq!(
+        master_of(&after, slot).addr,
+        replica,
+        "the replica serves the slot"
+    );
 
     // No seat sold twice; every 200 confirm has its order in the database.
     let id = event.parse().unwrap();
@@ -381,7 +388,10 @@ async fn a_failover_mid_sale_sells_no_seat_twice_and_loses_no_order() {
         let order = order.unwrap_or_else(|| panic!("confirmed hold {hold} has no order"));
         assert_eq!(order.seats.len(), seats.len(), "{hold}");
     }
-    assert!(bought > failed_over_at, "the sale went on after the failover");
+    assert!(
+        bought > failed_over_at,
+        "the sale went on after the failover"
+    );
     let in_db = db.sold_seats(id).await.unwrap();
     let distinct: HashSet<u32> = in_db.iter().copied().collect();
     assert_eq!(distinct.len(), in_db.len(), "a seat in two orders");
@@ -392,7 +402,10 @@ async fn a_failover_mid_sale_sells_no_seat_twice_and_loses_no_order() {
     let store_sold: HashSet<u32> = (0..states.len() as u32)
         .filter(|i| states[*i as usize] == 2)
         .collect();
-    assert_eq!(store_sold, distinct, "store and database disagree on sold seats");
+    assert_eq!(
+        store_sold, distinct,
+        "store and database disagree on sold seats"
+    );
     for app in apps {
         app.wait_until("seat maps catch up", Duration::from_secs(10), || async {
             let map = app.seat_map(&event).await;

@@ -270,9 +270,7 @@ mod tests {
             let err = store_err(wire(line));
             assert!(matches!(err, StoreError::Unavailable(_)), "{line}: {err:?}");
         }
-        let refused = RedisError::from(std::io::Error::from(
-            std::io::ErrorKind::ConnectionRefused,
-        ));
+        let refused = RedisError::from(std::io::Error::from(std::io::ErrorKind::ConnectionRefused));
         assert!(matches!(store_err(refused), StoreError::Unavailable(_)));
         let reset = RedisError::from(std::io::Error::from(std::io::ErrorKind::ConnectionReset));
         assert!(matches!(store_err(reset), StoreError::Unavailable(_)));
