@@ -127,6 +127,8 @@ async fn events_land_on_two_masters_and_each_sells() {
     let Some((app, shared)) = cluster_app().await else {
         return;
     };
+    let (status, ready) = app.get("/readyz", None).await;
+    assert_eq!(status, StatusCode::OK, "{ready}");
     let seed = seed(&shared.redis_url);
     let masters = masters(&seed).await;
     assert_eq!(masters.len(), 3, "{masters:?}");

@@ -30,6 +30,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use redis::cluster_routing::{RoutingInfo, SingleNodeRoutingInfo};
 use redis::{FromRedisValue, ScriptInvocation, Value};
 
 use super::{
@@ -284,10 +285,21 @@ impl QueueStore for RedisStore {
         Ok(secs * 1000 + micros / 1000)
     }
 
+    /// On a cluster, one node (at random) answers: the cluster client would ask every
+    /// master, turning one shard's failover into every replica's `/readyz` failing.
     async fn ping(&self) -> Result<(), StoreError> {
-        bounded(redis::cmd("PING").query_async::<String>(&mut self.conn.clone()))
+        let ping = redis::cmd("PING");
+        match self.conn.clone() {
+            RedisConn::Cluster(mut c) => bounded(c.route_command(
+                &ping,
+                RoutingInfo::SingleNode(SingleNodeRoutingInfo::Random),
+            ))
             .await
-            .map(drop)
+            .map(drop),
+            mut single => bounded(ping.query_async::<String>(&mut single))
+                .await
+                .map(drop),
+        }
     }
 }
 
