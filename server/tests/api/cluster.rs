@@ -214,6 +214,16 @@ async fn until_answered(
     }
 }
 
+/// How a test breaks the event's master mid-sale.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Fault {
+    /// `CLUSTER FAILOVER` on its replica: a coordinated hand-over.
+    Failover,
+    /// `kill -9` of the master: its replica takes over once the cluster notices
+    /// (node timeout 2 s in the test cluster).
+    KillMaster,
+}
+
 /// A sale in progress on two replicas (buyers holding and confirming concurrently),
 /// then `CLUSTER FAILOVER` on a replica of the event's master. Buyers retry on 503.
 /// At the end: no seat sold twice (orders, the database, the store and the seat map
@@ -221,8 +231,49 @@ async fn until_answered(
 /// success, an expected 4xx or 503 `unavailable`, never a 500.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_failover_mid_sale_sells_no_seat_twice_and_loses_no_order() {
+    sale_through(Fault::Failover).await;
+}
+
+/// As above with the event's master killed (`kill -9`): while the cluster notices
+/// and promotes its replica, the event's calls answer 503 `unavailable` (or succeed
+/// on a retry), never 500; then the sale goes on. Runs alone on the cluster.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_master_killed_mid_sale_sells_no_seat_twice_and_loses_no_order() {
+    sale_through(Fault::KillMaster).await;
+}
+
+/// The master process' id, from `INFO server`.
+async fn pid_of(addr: &str) -> u32 {
+    let info: String = redis::cmd("INFO")
+        .arg("server")
+        .query_async(&mut node(addr).await)
+        .await
+        .unwrap();
+    info.lines()
+        .find_map(|l| l.strip_prefix("process_id:"))
+        .expect("process_id in INFO")
+        .trim()
+        .parse()
+        .unwrap()
+}
+
+async fn role(addr: &str) -> Option<String> {
+    let mut conn = redis::Client::open(format!("redis://{addr}"))
+        .ok()?
+        .get_multiplexed_async_connection()
+        .await
+        .ok()?;
+    let role: Vec<redis::Value> = redis::cmd("ROLE").query_async(&mut conn).await.ok()?;
+    redis::from_redis_value(role.first()?).ok()
+}
+
+async fn sale_through(fault: Fault) {
     const BUYERS: usize = 300;
-    let Some(shared) = Shared::fresh_cluster().await else {
+    let shared = match fault {
+        Fault::Failover => Shared::fresh_cluster().await,
+        Fault::KillMaster => Shared::fresh_cluster_alone().await,
+    };
+    let Some(shared) = shared else {
         return;
     };
     let options = Options {
@@ -245,6 +296,13 @@ async fn a_failover_mid_sale_sells_no_seat_twice_and_loses_no_order() {
     let master = master_of(&before, slot);
     let old_master = master.addr.clone();
     let replica = master.replicas.first().expect("a replica").clone();
+    // Ask a node that stays up about the cluster afterwards.
+    let seed = before
+        .iter()
+        .find(|m| m.addr != old_master)
+        .unwrap()
+        .addr
+        .clone();
 
     let mut tokens = Vec::new();
     for _ in 0..BUYERS {
@@ -261,32 +319,38 @@ async fn a_failover_mid_sale_sells_no_seat_twice_and_loses_no_order() {
             }
             let at = confirmed.load(Ordering::Relaxed);
             let started = Instant::now();
-            let ok: String = redis::cmd("CLUSTER")
-                .arg("FAILOVER")
-                .query_async(&mut node(&replica).await)
-                .await
-                .unwrap();
-            assert_eq!(ok, "OK");
-            // Done when the replica serves the slot and the old master follows it.
+            let mut restart = None;
+            match fault {
+                Fault::Failover => {
+                    let ok: String = redis::cmd("CLUSTER")
+                        .arg("FAILOVER")
+                        .query_async(&mut node(&replica).await)
+                        .await
+                        .unwrap();
+                    assert_eq!(ok, "OK");
+                }
+                Fault::KillMaster => {
+                    let pid = pid_of(&old_master).await;
+                    restart = Some(restart_command(&old_master).await);
+                    let killed = std::process::Command::new("kill")
+                        .arg("-9")
+                        .arg(pid.to_string())
+                        .status()
+                        .unwrap();
+                    assert!(killed.success());
+                }
+            }
+            // Done when the replica is master (and a surviving old master follows it).
             loop {
-                let role: Vec<redis::Value> = redis::cmd("ROLE")
-                    .query_async(&mut node(&replica).await)
-                    .await
-                    .unwrap();
-                let old: Vec<redis::Value> = redis::cmd("ROLE")
-                    .query_async(&mut node(&old_master).await)
-                    .await
-                    .unwrap();
-                let is = |v: &[redis::Value], r: &str| {
-                    redis::from_redis_value::<String>(&v[0]).unwrap() == r
-                };
-                if is(&role, "master") && is(&old, "slave") {
+                let promoted = role(&replica).await.as_deref() == Some("master");
+                let old = role(&old_master).await;
+                if promoted && old.as_deref() != Some("master") {
                     break;
                 }
                 assert!(started.elapsed() < Duration::from_secs(30), "no failover");
                 tokio::time::sleep(Duration::from_millis(20)).await;
             }
-            (at, started.elapsed())
+            (at, started.elapsed(), restart)
         })
     };
 
@@ -353,7 +417,7 @@ async fn a_failover_mid_sale_sells_no_seat_twice_and_loses_no_order() {
         .buffer_unordered(64)
         .collect::<Vec<()>>()
         .await;
-    let (failed_over_at, took) = failover.await.unwrap();
+    let (failed_over_at, took, restart) = failover.await.unwrap();
     let buyers = std::mem::take(&mut *seen.lock().unwrap());
 
     // Every answer: a success, an expected refusal, or 503 unavailable. Never a 500.
@@ -368,7 +432,7 @@ async fn a_failover_mid_sale_sells_no_seat_twice_and_loses_no_order() {
             assert!(expected, "unexpected answer {status} {code}: {outcomes:?}");
         }
     }
-    eprintln!("failover after {failed_over_at} confirms took {took:?}; answers: {outcomes:?}");
+    eprintln!("{fault:?} after {failed_over_at} confirms took {took:?}; answers: {outcomes:?}");
     let after = masters(&seed).await;
     assert_eq!(
         master_of(&after, slot).addr,
@@ -422,4 +486,54 @@ async fn a_failover_mid_sale_sells_no_seat_twice_and_loses_no_order() {
     }
     one.stop().await;
     two.stop().await;
+    if let Some(mut restart) = restart {
+        // The killed node comes back as a replica of its successor, so the cluster
+        // has a replica per master again for the tests after this one.
+        assert!(restart.status().unwrap().success(), "{restart:?}");
+        let started = Instant::now();
+        while role(&old_master).await.as_deref() != Some("slave") {
+            assert!(started.elapsed() < Duration::from_secs(30), "no rejoin");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+}
+
+/// The command that starts the node at `addr` again as it runs now (the test
+/// cluster's settings, scripts/lib/services.sh), on the same port and node file.
+async fn restart_command(addr: &str) -> std::process::Command {
+    let conn = node(addr).await;
+    let setting = |name: &'static str| {
+        let mut conn = conn.clone();
+        async move {
+            let pair: Vec<String> = redis::cmd("CONFIG")
+                .arg("GET")
+                .arg(name)
+                .query_async(&mut conn)
+                .await
+                .unwrap();
+            pair[1].clone()
+        }
+    };
+    let (dir, nodes, log, timeout) = (
+        setting("dir").await,
+        setting("cluster-config-file").await,
+        setting("logfile").await,
+        setting("cluster-node-timeout").await,
+    );
+    let (host, port) = addr.rsplit_once(':').unwrap();
+    let mut cmd = std::process::Command::new("redis-server");
+    cmd.args([
+        "--port",
+        port,
+        "--bind",
+        host,
+        "--save",
+        "",
+        "--appendonly",
+        "no",
+    ])
+    .args(["--cluster-enabled", "yes", "--cluster-config-file", &nodes])
+    .args(["--cluster-node-timeout", &timeout, "--dir", &dir])
+    .args(["--daemonize", "yes", "--logfile", &log]);
+    cmd
 }

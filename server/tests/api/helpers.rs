@@ -9,6 +9,7 @@
 //! absence a failure.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use futures_util::{SinkExt, StreamExt};
@@ -42,7 +43,17 @@ pub struct Shared {
     pub redis_prefix: String,
     pub database_url: String,
     pub signing_key: PathBuf,
+    /// On the test cluster: this test's turn on it (see [`CLUSTER_TURN`]).
+    turn: Option<Arc<Turn>>,
 }
+
+/// Every cluster test of this binary shares one test cluster: a test that breaks a
+/// node (kills a master) takes it for writing, so no other cluster test runs then;
+/// the others take it for reading, and run together.
+static CLUSTER_TURN: tokio::sync::RwLock<()> = tokio::sync::RwLock::const_new(());
+
+/// A held turn on the test cluster (a guard of [`CLUSTER_TURN`]), released on drop.
+type Turn = dyn std::any::Any + Send + Sync;
 
 impl Shared {
     /// Fresh shared state for a scaled deployment, or `None` when skipping.
@@ -52,7 +63,17 @@ impl Shared {
 
     /// Fresh shared state on the test Redis Cluster, or `None` when skipping.
     pub async fn fresh_cluster() -> Option<Self> {
-        Self::fresh_on("FLOODGATE_TEST_REDIS_CLUSTER_URL").await
+        let mut shared = Self::fresh_on("FLOODGATE_TEST_REDIS_CLUSTER_URL").await?;
+        shared.turn = Some(Arc::new(CLUSTER_TURN.read().await));
+        Some(shared)
+    }
+
+    /// As [`Self::fresh_cluster`], for a test that breaks a node: no other cluster
+    /// test runs until every clone of it is dropped.
+    pub async fn fresh_cluster_alone() -> Option<Self> {
+        let mut shared = Self::fresh_on("FLOODGATE_TEST_REDIS_CLUSTER_URL").await?;
+        shared.turn = Some(Arc::new(CLUSTER_TURN.write().await));
+        Some(shared)
     }
 
     /// Fresh shared state for `backend` (`None` for the embedded one, or when skipping).
@@ -93,6 +114,7 @@ impl Shared {
             redis_prefix: format!("t{}", uuid_simple()),
             database_url: format!("{base}/{name}"),
             signing_key: key,
+            turn: None,
         })
     }
 }
@@ -149,6 +171,8 @@ pub struct TestApp {
     pub admin_token: String,
     stop: CancellationToken,
     server: tokio::task::JoinHandle<()>,
+    /// Its turn on the test cluster, held while it lives.
+    _turn: Option<Arc<Turn>>,
 }
 
 /// An app on `backend`, or `None` when that backend is not available here.
@@ -222,6 +246,7 @@ pub async fn start(options: Options) -> TestApp {
         admin_token: String::new(),
         stop,
         server,
+        _turn: options.shared.as_ref().and_then(|s| s.turn.clone()),
     };
     app.admin_token = app.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
     app
