@@ -199,6 +199,10 @@ mod tests {
             redact_url("redis://127.0.0.1:6379"),
             "redis://127.0.0.1:6379"
         );
+        assert_eq!(
+            redact_url("redis+cluster://fg:hunter2@r0:6379,r1:6379"),
+            "redis+cluster://fg:***@r0:6379,r1:6379"
+        );
         let mut c = Config::for_tests("/tmp".into());
         c.admin_password = Some("hunter2".into());
         assert!(!format!("{c:?}").contains("hunter2"));
