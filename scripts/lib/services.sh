@@ -60,8 +60,8 @@ services_stop() {
 # cluster_start: six cluster-enabled Redis servers on free loopback ports, joined as 3
 # masters with 1 replica each; waits until every node reports cluster_state:ok.
 cluster_start() {
-    local ports=() port i
-    for i in 1 2 3 4 5 6; do
+    local ports=() port
+    for _ in 1 2 3 4 5 6; do
         port=$(free_port)
         # Cluster nodes also listen on port + 10000 (the bus): keep both free and distinct.
         while [ "$port" -gt 55000 ] || [[ " ${ports[*]} " == *" $port "* ]]; do
