@@ -48,8 +48,8 @@ pub struct Shared {
 }
 
 /// Every cluster test of this binary shares one test cluster: a test that breaks a
-/// node (kills a master) takes it for writing, so no other cluster test runs then;
-/// the others take it for reading, and run together.
+/// node (fails a master over, or kills it) takes it for writing, so no other cluster
+/// test runs then; the others take it for reading, and run together.
 static CLUSTER_TURN: tokio::sync::RwLock<()> = tokio::sync::RwLock::const_new(());
 
 /// A held turn on the test cluster (a guard of [`CLUSTER_TURN`]), released on drop.
