@@ -1,11 +1,15 @@
-# Throwaway Redis and PostgreSQL servers on free loopback ports in a temporary
-# directory, for tests and benchmarks. Source this file, call `services_start`, and the
-# EXIT trap stops both servers and removes the directory on every exit path.
+# Throwaway Redis, Redis Cluster and PostgreSQL servers on free loopback ports in a
+# temporary directory, for tests and benchmarks. Source this file, call
+# `services_start`, and the EXIT trap stops every server and removes the directory on
+# every exit path.
 #
-# Exports FLOODGATE_TEST_REDIS_URL and FLOODGATE_TEST_DATABASE_URL.
+# Exports FLOODGATE_TEST_REDIS_URL, FLOODGATE_TEST_REDIS_CLUSTER_URL (a
+# `redis+cluster://` URL listing the masters: 3 masters, each with 1 replica) and
+# FLOODGATE_TEST_DATABASE_URL. FLOODGATE_SERVICES_CLUSTER=0 skips the cluster.
 
 SERVICES_DIR=""
 REDIS_PORT=""
+CLUSTER_PORTS=""
 PG_PORT=""
 PG_BIN=""
 
@@ -40,6 +44,10 @@ services_stop() {
     if [ -n "$REDIS_PORT" ]; then
         redis-cli -p "$REDIS_PORT" shutdown nosave >/dev/null 2>&1 || true
     fi
+    local port
+    for port in $CLUSTER_PORTS; do
+        redis-cli -p "$port" shutdown nosave >/dev/null 2>&1 || true
+    done
     if [ -n "$PG_PORT" ] && [ -d "$SERVICES_DIR/pg/data" ]; then
         as_postgres "$PG_BIN/pg_ctl" -D "$SERVICES_DIR/pg/data" -m immediate -w stop >/dev/null 2>&1 || true
     fi
@@ -47,6 +55,56 @@ services_stop() {
         rm -rf "$SERVICES_DIR"
     fi
     return $status
+}
+
+# cluster_start: six cluster-enabled Redis servers on free loopback ports, joined as 3
+# masters with 1 replica each; waits until every node reports cluster_state:ok.
+cluster_start() {
+    local ports=() port
+    for _ in 1 2 3 4 5 6; do
+        port=$(free_port)
+        # Cluster nodes also listen on port + 10000 (the bus): keep both free and distinct.
+        while [ "$port" -gt 55000 ] || [[ " ${ports[*]} " == *" $port "* ]]; do
+            port=$(free_port)
+        done
+        ports+=("$port")
+        CLUSTER_PORTS="$CLUSTER_PORTS $port"
+        mkdir -p "$SERVICES_DIR/cluster/$port"
+        redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no \
+            --cluster-enabled yes --cluster-config-file "$SERVICES_DIR/cluster/$port/nodes.conf" \
+            --cluster-node-timeout 2000 \
+            --dir "$SERVICES_DIR/cluster/$port" --daemonize yes \
+            --logfile "$SERVICES_DIR/cluster/$port/log" >/dev/null
+    done
+    for port in "${ports[@]}"; do
+        for _ in $(seq 50); do
+            redis-cli -p "$port" ping >/dev/null 2>&1 && break
+            sleep 0.1
+        done
+        redis-cli -p "$port" ping >/dev/null || { cat "$SERVICES_DIR/cluster/$port/log" >&2; return 1; }
+    done
+    local nodes=()
+    for port in "${ports[@]}"; do
+        nodes+=("127.0.0.1:$port")
+    done
+    redis-cli --cluster create "${nodes[@]}" --cluster-replicas 1 --cluster-yes \
+        >"$SERVICES_DIR/cluster/create.log" 2>&1 \
+        || { cat "$SERVICES_DIR/cluster/create.log" >&2; return 1; }
+    local ok
+    for _ in $(seq 200); do
+        ok=1
+        for port in "${ports[@]}"; do
+            redis-cli -p "$port" cluster info 2>/dev/null | grep -q '^cluster_state:ok' || ok=0
+        done
+        # Every replica attached to its master (three `slave` lines seen from a master).
+        [ "$(redis-cli -p "${ports[0]}" cluster nodes 2>/dev/null | grep -c slave)" = 3 ] || ok=0
+        [ "$ok" = 1 ] && break
+        sleep 0.1
+    done
+    [ "$ok" = 1 ] || { echo "redis cluster did not reach cluster_state:ok" >&2; cat "$SERVICES_DIR/cluster/create.log" >&2; return 1; }
+    local seeds
+    seeds=$(printf '127.0.0.1:%s,' "${ports[@]:0:3}")
+    export FLOODGATE_TEST_REDIS_CLUSTER_URL="redis+cluster://${seeds%,}"
 }
 
 # services_start [postgres settings...]: extra `-c name=value` pairs go to PostgreSQL.
@@ -66,6 +124,9 @@ services_start() {
         sleep 0.1
     done
     redis-cli -p "$REDIS_PORT" ping >/dev/null || { cat "$SERVICES_DIR/redis/log" >&2; return 1; }
+    if [ "${FLOODGATE_SERVICES_CLUSTER:-1}" != 0 ]; then
+        cluster_start || return 1
+    fi
 
     PG_PORT=$(free_port)
     mkdir -p "$SERVICES_DIR/pg"
@@ -81,5 +142,5 @@ services_start() {
 
     export FLOODGATE_TEST_REDIS_URL="redis://127.0.0.1:$REDIS_PORT"
     export FLOODGATE_TEST_DATABASE_URL="postgres://postgres@127.0.0.1:$PG_PORT/postgres"
-    echo "services: redis on $REDIS_PORT, postgresql on $PG_PORT (in $SERVICES_DIR)" >&2
+    echo "services: redis on $REDIS_PORT, redis cluster on${CLUSTER_PORTS:- (none)}, postgresql on $PG_PORT (in $SERVICES_DIR)" >&2
 }

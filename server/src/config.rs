@@ -36,7 +36,9 @@ pub struct Config {
     #[arg(long, env = "DATABASE_URL")]
     pub database_url: Option<String>,
 
-    /// Redis URL; default: the in-memory store (one process only).
+    /// Redis URL (redis://host:port), or a Redis Cluster's seed nodes
+    /// (redis+cluster://host:port,host:port,...; credentials before the first host apply
+    /// to all); default: the in-memory store (one process only).
     #[arg(long, env = "REDIS_URL")]
     pub redis_url: Option<String>,
 
@@ -209,6 +211,10 @@ mod tests {
         assert_eq!(
             redact_url("redis://127.0.0.1:6379"),
             "redis://127.0.0.1:6379"
+        );
+        assert_eq!(
+            redact_url("redis+cluster://fg:hunter2@r0:6379,r1:6379"),
+            "redis+cluster://fg:***@r0:6379,r1:6379"
         );
         let mut c = Config::for_tests("/tmp".into());
         c.admin_password = Some("hunter2".into());

@@ -3,10 +3,13 @@
 //!
 //! Backends: `Embedded` always runs. `Scaled` needs `FLOODGATE_TEST_REDIS_URL` and
 //! `FLOODGATE_TEST_DATABASE_URL` (a PostgreSQL URL whose user may create databases);
-//! without them the test is skipped, unless `FLOODGATE_TEST_REQUIRE_SERVICES=1`
-//! (scripts/test.sh sets it), which makes their absence a failure.
+//! `Cluster` needs `FLOODGATE_TEST_REDIS_CLUSTER_URL` (a `redis+cluster://` URL) and
+//! the database. Without them the test is skipped, unless
+//! `FLOODGATE_TEST_REQUIRE_SERVICES=1` (scripts/test.sh sets it), which makes their
+//! absence a failure.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use futures_util::{SinkExt, StreamExt};
@@ -29,6 +32,8 @@ pub enum Backend {
     Embedded,
     /// Redis store + PostgreSQL.
     Scaled,
+    /// Redis Cluster store + PostgreSQL (only the suites declared with `on_cluster!`).
+    Cluster,
 }
 
 /// Where a scaled app keeps shared state, so several instances can share it.
@@ -38,18 +43,56 @@ pub struct Shared {
     pub redis_prefix: String,
     pub database_url: String,
     pub signing_key: PathBuf,
+    /// On the test cluster: this test's turn on it (see [`CLUSTER_TURN`]).
+    turn: Option<Arc<Turn>>,
 }
+
+/// Every cluster test of this binary shares one test cluster: a test that breaks a
+/// node (fails a master over, or kills it) takes it for writing, so no other cluster
+/// test runs then; the others take it for reading, and run together.
+static CLUSTER_TURN: tokio::sync::RwLock<()> = tokio::sync::RwLock::const_new(());
+
+/// A held turn on the test cluster (a guard of [`CLUSTER_TURN`]), released on drop.
+type Turn = dyn std::any::Any + Send + Sync;
 
 impl Shared {
     /// Fresh shared state for a scaled deployment, or `None` when skipping.
     pub async fn fresh() -> Option<Self> {
+        Self::fresh_on("FLOODGATE_TEST_REDIS_URL").await
+    }
+
+    /// Fresh shared state on the test Redis Cluster, or `None` when skipping.
+    pub async fn fresh_cluster() -> Option<Self> {
+        let mut shared = Self::fresh_on("FLOODGATE_TEST_REDIS_CLUSTER_URL").await?;
+        shared.turn = Some(Arc::new(CLUSTER_TURN.read().await));
+        Some(shared)
+    }
+
+    /// As [`Self::fresh_cluster`], for a test that breaks a node: no other cluster
+    /// test runs until every clone of it is dropped.
+    pub async fn fresh_cluster_alone() -> Option<Self> {
+        let mut shared = Self::fresh_on("FLOODGATE_TEST_REDIS_CLUSTER_URL").await?;
+        shared.turn = Some(Arc::new(CLUSTER_TURN.write().await));
+        Some(shared)
+    }
+
+    /// Fresh shared state for `backend` (`None` for the embedded one, or when skipping).
+    pub async fn for_backend(backend: Backend) -> Option<Self> {
+        match backend {
+            Backend::Embedded => None,
+            Backend::Scaled => Self::fresh().await,
+            Backend::Cluster => Self::fresh_cluster().await,
+        }
+    }
+
+    async fn fresh_on(redis_var: &str) -> Option<Self> {
         let (Ok(redis_url), Ok(pg)) = (
-            std::env::var("FLOODGATE_TEST_REDIS_URL"),
+            std::env::var(redis_var),
             std::env::var("FLOODGATE_TEST_DATABASE_URL"),
         ) else {
             assert!(
                 std::env::var("FLOODGATE_TEST_REQUIRE_SERVICES").as_deref() != Ok("1"),
-                "FLOODGATE_TEST_REDIS_URL and FLOODGATE_TEST_DATABASE_URL are required"
+                "{redis_var} and FLOODGATE_TEST_DATABASE_URL are required"
             );
             eprintln!("skipping: no test Redis/PostgreSQL configured");
             return None;
@@ -71,6 +114,7 @@ impl Shared {
             redis_prefix: format!("t{}", uuid_simple()),
             database_url: format!("{base}/{name}"),
             signing_key: key,
+            turn: None,
         })
     }
 }
@@ -127,6 +171,8 @@ pub struct TestApp {
     pub admin_token: String,
     stop: CancellationToken,
     server: tokio::task::JoinHandle<()>,
+    /// Its turn on the test cluster, held while it lives.
+    _turn: Option<Arc<Turn>>,
 }
 
 /// An app on `backend`, or `None` when that backend is not available here.
@@ -135,8 +181,8 @@ pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
 }
 
 pub async fn spawn_with(backend: Backend, mut options: Options) -> Option<TestApp> {
-    if backend == Backend::Scaled && options.shared.is_none() {
-        options.shared = Some(Shared::fresh().await?);
+    if backend != Backend::Embedded && options.shared.is_none() {
+        options.shared = Some(Shared::for_backend(backend).await?);
     }
     Some(start(options).await)
 }
@@ -200,6 +246,7 @@ pub async fn start(options: Options) -> TestApp {
         admin_token: String::new(),
         stop,
         server,
+        _turn: options.shared.as_ref().and_then(|s| s.turn.clone()),
     };
     app.admin_token = app.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
     app
@@ -473,6 +520,23 @@ macro_rules! both_backends {
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn $name() {
                     super::$name($crate::helpers::Backend::Scaled).await;
+                }
+            )*
+        }
+    };
+}
+
+/// Declares one test on the Redis Cluster backend per `async fn(Backend)`: only for
+/// the suites that exercise the store's cluster path (checkout races, a sale), so the
+/// test count grows by a few, not by every API test.
+#[macro_export]
+macro_rules! on_cluster {
+    ($($name:ident),* $(,)?) => {
+        mod cluster {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name($crate::helpers::Backend::Cluster).await;
                 }
             )*
         }

@@ -11,6 +11,7 @@ mod admission;
 mod bad_input;
 mod big_events;
 mod checkout;
+mod cluster;
 mod durability;
 mod error_shape;
 mod loadgen;

@@ -175,7 +175,7 @@ async fn purchase_under(app: &TestApp, keys: &SigningKeys) -> (String, String) {
 async fn a_rotation_keeps_the_old_keys_tokens_until_it_is_removed(backend: Backend) {
     let shared = match backend {
         Backend::Embedded => None,
-        Backend::Scaled => match Shared::fresh().await {
+        Backend::Scaled | Backend::Cluster => match Shared::for_backend(backend).await {
             Some(s) => Some(s),
             None => return,
         },

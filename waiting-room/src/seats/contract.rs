@@ -48,3 +48,4 @@ macro_rules! seat_contract {
 
 seat_contract!(memory, async { Some(H::memory_seats()) });
 seat_contract!(redis, H::redis_seats());
+seat_contract!(redis_cluster, H::redis_cluster_seats());

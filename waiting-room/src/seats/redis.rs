@@ -26,7 +26,6 @@ mod tests;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use redis::aio::ConnectionManager;
 use redis::{FromRedisValue, Script, ScriptInvocation, Value};
 
 #[cfg(doc)]
@@ -36,7 +35,7 @@ use super::store::{
     SeatStore,
 };
 use crate::store::redis::{
-    event_tag, load_scripts, open_connection, run_script, valid_cursor, RedisStore,
+    event_tag, load_scripts, open_connection, run_script, valid_cursor, RedisConn, RedisStore,
     DEFAULT_LOG_CAPACITY,
 };
 use crate::store::{Cursor, StoreError};
@@ -45,14 +44,14 @@ use crate::EventId;
 /// The Redis [`SeatStore`]. Cheap to clone: clones share the connection.
 #[derive(Clone)]
 pub struct RedisSeatStore {
-    conn: ConnectionManager,
+    conn: RedisConn,
     prefix: Arc<str>,
     scripts: Arc<Scripts>,
     log_capacity: usize,
 }
 
 impl RedisSeatStore {
-    /// Connects to `url` (`redis://…`) and loads the scripts. `prefix` starts every
+    /// Connects to `url` (`redis://…` or `redis+cluster://…`) and loads the scripts. `prefix` starts every
     /// key, as for [`RedisStore::connect`] (use the same one so an event's queue and
     /// seats share a slot).
     pub async fn connect(url: &str, prefix: &str) -> Result<Self, StoreError> {
@@ -99,7 +98,7 @@ impl RedisSeatStore {
         words
     }
 
-    async fn on(mut conn: ConnectionManager, prefix: &str) -> Result<Self, StoreError> {
+    async fn on(mut conn: RedisConn, prefix: &str) -> Result<Self, StoreError> {
         let scripts = Scripts::new();
         load_scripts(&mut conn, &scripts.all()).await?;
         Ok(Self {

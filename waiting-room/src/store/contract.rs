@@ -23,12 +23,22 @@ pub(crate) struct Harness<S: ?Sized = dyn QueueStore> {
 /// `FLOODGATE_TEST_REQUIRE_SERVICES=1` (set by scripts/test.sh) a missing Redis is a
 /// failure, not a skip.
 pub(crate) fn test_redis_url() -> Option<String> {
-    let Ok(url) = std::env::var("FLOODGATE_TEST_REDIS_URL") else {
+    test_url("FLOODGATE_TEST_REDIS_URL")
+}
+
+/// The test Redis Cluster's URL (`redis+cluster://…`, scripts/lib/services.sh), under
+/// the same rule as [`test_redis_url`].
+pub(crate) fn test_redis_cluster_url() -> Option<String> {
+    test_url("FLOODGATE_TEST_REDIS_CLUSTER_URL")
+}
+
+fn test_url(var: &str) -> Option<String> {
+    let Ok(url) = std::env::var(var) else {
         assert!(
             std::env::var("FLOODGATE_TEST_REQUIRE_SERVICES").as_deref() != Ok("1"),
-            "FLOODGATE_TEST_REDIS_URL is required"
+            "{var} is required"
         );
-        eprintln!("skipping: FLOODGATE_TEST_REDIS_URL not set");
+        eprintln!("skipping: {var} not set");
         return None;
     };
     Some(url)
@@ -69,7 +79,15 @@ impl Harness {
 
     /// The Redis harness, or `None` when no test Redis is configured.
     pub async fn redis() -> Option<Self> {
-        let url = test_redis_url()?;
+        Self::redis_at(test_redis_url()?).await
+    }
+
+    /// The Redis Cluster harness, or `None` when no test cluster is configured.
+    pub async fn redis_cluster() -> Option<Self> {
+        Self::redis_at(test_redis_cluster_url()?).await
+    }
+
+    async fn redis_at(url: String) -> Option<Self> {
         let store = super::redis::RedisStore::connect(&url, &test_prefix())
             .await
             .expect("connect to test redis");
@@ -484,3 +502,4 @@ macro_rules! contract_suite {
 
 contract_suite!(memory, async { Some(Harness::memory()) });
 contract_suite!(redis, Harness::redis());
+contract_suite!(redis_cluster, Harness::redis_cluster());

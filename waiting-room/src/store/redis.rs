@@ -30,7 +30,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use redis::aio::ConnectionManager;
+use redis::cluster_routing::{RoutingInfo, SingleNodeRoutingInfo};
 use redis::{FromRedisValue, ScriptInvocation, Value};
 
 use super::{
@@ -39,7 +39,7 @@ use super::{
 };
 use crate::{AdmissionSettings, EventId, QueueConfig, TicketId, UserId};
 pub(crate) use conn::{bounded, load_scripts, open_connection, run_script};
-pub use conn::{CALL_TIMEOUT, CONNECT_TIMEOUT, RESPONSE_TIMEOUT};
+pub use conn::{RedisConn, CALL_TIMEOUT, CLUSTER_SCHEME, CONNECT_TIMEOUT, RESPONSE_TIMEOUT};
 pub(crate) use decode::{bad, get, valid_cursor};
 pub(crate) use keys::event_tag;
 use keys::EventKeys;
@@ -55,14 +55,15 @@ const RESTORED_LOG_JUMP: u64 = 1_000_000_000;
 /// The Redis [`QueueStore`]. Cheap to clone: clones share the connection.
 #[derive(Clone)]
 pub struct RedisStore {
-    conn: ConnectionManager,
+    conn: RedisConn,
     prefix: Arc<str>,
     scripts: Arc<Scripts>,
     log_capacity: usize,
 }
 
 impl RedisStore {
-    /// Connects to `url` (`redis://…`) and loads the scripts. `prefix` starts every
+    /// Connects to `url` (`redis://…`, or `redis+cluster://host:port,host:port,…` for a
+    /// Redis Cluster, see [`RedisConn`]) and loads the scripts. `prefix` starts every
     /// key (e.g. `fg`); it must not contain braces, which would break the hash tags.
     pub async fn connect(url: &str, prefix: &str) -> Result<Self, StoreError> {
         let mut conn = open_connection(url, prefix).await?;
@@ -284,10 +285,21 @@ impl QueueStore for RedisStore {
         Ok(secs * 1000 + micros / 1000)
     }
 
+    /// On a cluster, one node (at random) answers: the cluster client would ask every
+    /// master, turning one shard's failover into every replica's `/readyz` failing.
     async fn ping(&self) -> Result<(), StoreError> {
-        bounded(redis::cmd("PING").query_async::<String>(&mut self.conn.clone()))
+        let ping = redis::cmd("PING");
+        match self.conn.clone() {
+            RedisConn::Cluster(mut c) => bounded(c.route_command(
+                &ping,
+                RoutingInfo::SingleNode(SingleNodeRoutingInfo::Random),
+            ))
             .await
-            .map(drop)
+            .map(drop),
+            mut single => bounded(ping.query_async::<String>(&mut single))
+                .await
+                .map(drop),
+        }
     }
 }
 
@@ -300,8 +312,8 @@ impl RedisStore {
         run_script(&self.conn, inv).await
     }
 
-    /// The managed connection, for another adapter to share (the seat store).
-    pub(crate) fn connection(&self) -> ConnectionManager {
+    /// The connection, for another adapter to share (the seat store) and for tests.
+    pub fn connection(&self) -> RedisConn {
         self.conn.clone()
     }
 

@@ -13,7 +13,9 @@ pub(super) use crate::seats::redis::RedisSeatStore;
 pub(super) use crate::seats::store::{
     ConfirmStart, Hold, HoldId, HoldOutcome, HoldRequest, SeatState, SeatStore,
 };
-pub(super) use crate::store::contract::{test_prefix, test_redis_url, Harness};
+pub(super) use crate::store::contract::{
+    test_prefix, test_redis_cluster_url, test_redis_url, Harness,
+};
 pub(super) use crate::{EventId, UserId};
 
 pub(super) type H = Harness<dyn SeatStore>;
@@ -25,7 +27,15 @@ impl Harness<dyn SeatStore> {
 
     /// The Redis harness, or `None` when no test Redis is configured.
     pub async fn redis_seats() -> Option<Self> {
-        let url = test_redis_url()?;
+        Self::redis_seats_at(test_redis_url()?).await
+    }
+
+    /// The Redis Cluster harness, or `None` when no test cluster is configured.
+    pub async fn redis_cluster_seats() -> Option<Self> {
+        Self::redis_seats_at(test_redis_cluster_url()?).await
+    }
+
+    async fn redis_seats_at(url: String) -> Option<Self> {
         let store = RedisSeatStore::connect(&url, &test_prefix())
             .await
             .expect("connect to test redis");

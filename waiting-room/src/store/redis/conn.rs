@@ -1,31 +1,140 @@
 //! The connection to Redis shared by the queue and seat stores: a managed,
-//! auto-reconnecting connection with bounded waits, and script loading and running.
+//! auto-reconnecting connection to one Redis, or a cluster connection to a Redis
+//! Cluster (chosen by the URL's scheme, see [`RedisConn`]), with bounded waits, and
+//! script loading and running.
 
 use std::future::Future;
 use std::time::Duration;
 
-use redis::aio::{ConnectionManager, ConnectionManagerConfig};
-use redis::{FromRedisValue, Script, ScriptInvocation};
+use redis::aio::{ConnectionLike, ConnectionManager, ConnectionManagerConfig};
+use redis::cluster::ClusterClientBuilder;
+use redis::cluster_async::ClusterConnection;
+use redis::{Cmd, FromRedisValue, Pipeline, RedisFuture, Script, ScriptInvocation, Value};
 
 use super::decode::store_err;
 use super::keys;
 use crate::store::StoreError;
 
-/// Opens a managed (auto-reconnecting) connection to `url` for keys starting with
-/// `prefix`, which must not contain braces (they would break the hash tags).
-pub(crate) async fn open_connection(
-    url: &str,
-    prefix: &str,
-) -> Result<ConnectionManager, StoreError> {
+/// The URL scheme that selects the cluster client:
+/// `redis+cluster://[user:password@]host:port,host:port,...` (seed nodes; the
+/// credentials, if any, apply to every node).
+pub const CLUSTER_SCHEME: &str = "redis+cluster://";
+
+/// A connection to Redis: one server or a Redis Cluster. Both are cheap to clone
+/// (clones share one multiplexed connection per server) and both reconnect by
+/// themselves. The cluster connection routes each command and `EVALSHA` by its first
+/// key (every key of a call shares the event's hash tag, so one slot), follows
+/// MOVED/ASK, refreshes its slot map after a failover, retries CLUSTERDOWN, TRYAGAIN
+/// and refused connections with back-off ([`cluster_retries`]), and loads scripts
+/// on every master when a node answers NOSCRIPT.
+#[derive(Clone)]
+#[expect(
+    clippy::large_enum_variant,
+    reason = "the single-node connection stays inline: every call clones it, and a box would add an allocation per call"
+)]
+pub enum RedisConn {
+    /// One Redis server (`redis://…`).
+    Single(ConnectionManager),
+    /// A Redis Cluster (`redis+cluster://…`).
+    Cluster(ClusterConnection),
+}
+
+impl RedisConn {
+    /// Whether this is a cluster connection.
+    pub fn is_cluster(&self) -> bool {
+        matches!(self, Self::Cluster(_))
+    }
+}
+
+impl ConnectionLike for RedisConn {
+    fn req_packed_command<'a>(&'a mut self, cmd: &'a Cmd) -> RedisFuture<'a, Value> {
+        match self {
+            Self::Single(c) => c.req_packed_command(cmd),
+            Self::Cluster(c) => c.req_packed_command(cmd),
+        }
+    }
+
+    fn req_packed_commands<'a>(
+        &'a mut self,
+        cmd: &'a Pipeline,
+        offset: usize,
+        count: usize,
+    ) -> RedisFuture<'a, Vec<Value>> {
+        match self {
+            Self::Single(c) => c.req_packed_commands(cmd, offset, count),
+            Self::Cluster(c) => c.req_packed_commands(cmd, offset, count),
+        }
+    }
+
+    fn get_db(&self) -> i64 {
+        match self {
+            Self::Single(c) => c.get_db(),
+            Self::Cluster(c) => c.get_db(),
+        }
+    }
+}
+
+/// Opens a connection to `url` for keys starting with `prefix`, which must not
+/// contain braces (they would break the hash tags): a managed (auto-reconnecting)
+/// connection for `redis://…`, a cluster connection for [`CLUSTER_SCHEME`].
+pub(crate) async fn open_connection(url: &str, prefix: &str) -> Result<RedisConn, StoreError> {
     if !keys::valid_prefix(prefix) {
         return Err(StoreError::Backend(
             format!("invalid redis key prefix {prefix:?}").into(),
         ));
     }
+    if let Some(seeds) = cluster_seeds(url)? {
+        let client = cluster_retries(ClusterClientBuilder::new(seeds))
+            .connection_timeout(CONNECT_TIMEOUT)
+            .response_timeout(RESPONSE_TIMEOUT)
+            .build()
+            .map_err(store_err)?;
+        let conn = bounded(client.get_async_connection()).await?;
+        return Ok(RedisConn::Cluster(conn));
+    }
     let client = redis::Client::open(url).map_err(store_err)?;
     ConnectionManager::new_with_config(client, connection_config())
         .await
+        .map(RedisConn::Single)
         .map_err(store_err)
+}
+
+/// The seed nodes' URLs of a [`CLUSTER_SCHEME`] URL, or `None` for any other URL.
+pub(crate) fn cluster_seeds(url: &str) -> Result<Option<Vec<String>>, StoreError> {
+    let Some(rest) = url.strip_prefix(CLUSTER_SCHEME) else {
+        return Ok(None);
+    };
+    let rest = rest.split_once('/').map_or(rest, |(hosts, _)| hosts);
+    let (auth, hosts) = match rest.rsplit_once('@') {
+        Some((auth, hosts)) => (format!("{auth}@"), hosts),
+        None => (String::new(), rest),
+    };
+    let seeds: Vec<String> = hosts
+        .split(',')
+        .map(str::trim)
+        .filter(|h| !h.is_empty())
+        .map(|h| format!("redis://{auth}{h}"))
+        .collect();
+    if seeds.is_empty() {
+        return Err(StoreError::Backend(
+            format!("no seed nodes in the redis cluster URL (expected {CLUSTER_SCHEME}host:port,host:port,...)")
+                .into(),
+        ));
+    }
+    Ok(Some(seeds))
+}
+
+/// How the cluster client retries while the cluster re-forms (a failover, a node
+/// down, CLUSTERDOWN, TRYAGAIN, a refused connection; MOVED and ASK are followed at
+/// once): up to 8 retries, waiting a random 20 ms to min(25 ms × 2^n, 500 ms) before
+/// retry n, about 2 s in the worst case, all within [`CALL_TIMEOUT`]. A call still
+/// failing then is [`StoreError::Unavailable`] (503 `unavailable`, retryable).
+fn cluster_retries(builder: ClusterClientBuilder) -> ClusterClientBuilder {
+    builder
+        .retries(8)
+        .min_retry_wait(20)
+        .max_retry_wait(500)
+        .retry_wait_formula(25, 2)
 }
 
 /// How long connecting to Redis may take.
@@ -70,7 +179,7 @@ pub(crate) async fn bounded<T>(
 /// Loads scripts up front so a broken one fails fast; later calls use EVALSHA
 /// (reloading a script the server forgot).
 pub(crate) async fn load_scripts(
-    conn: &mut ConnectionManager,
+    conn: &mut RedisConn,
     scripts: &[&Script],
 ) -> Result<(), StoreError> {
     for script in scripts {
@@ -81,8 +190,34 @@ pub(crate) async fn load_scripts(
 
 /// Runs one script invocation.
 pub(crate) async fn run_script<T: FromRedisValue>(
-    conn: &ConnectionManager,
+    conn: &RedisConn,
     inv: &ScriptInvocation<'_>,
 ) -> Result<T, StoreError> {
     bounded(inv.invoke_async(&mut conn.clone())).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cluster_urls_list_their_seed_nodes() {
+        assert_eq!(cluster_seeds("redis://127.0.0.1:6379").unwrap(), None);
+        assert_eq!(
+            cluster_seeds("redis+cluster://10.0.0.1:7000,10.0.0.2:7001").unwrap(),
+            Some(vec![
+                "redis://10.0.0.1:7000".to_owned(),
+                "redis://10.0.0.2:7001".to_owned()
+            ])
+        );
+        assert_eq!(
+            cluster_seeds("redis+cluster://user:p%40ss@a:1, b:2/").unwrap(),
+            Some(vec![
+                "redis://user:p%40ss@a:1".to_owned(),
+                "redis://user:p%40ss@b:2".to_owned()
+            ])
+        );
+        assert!(cluster_seeds("redis+cluster://").is_err());
+        assert!(cluster_seeds("redis+cluster://,").is_err());
+    }
 }

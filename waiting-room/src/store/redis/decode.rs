@@ -15,18 +15,32 @@ use crate::{AdmissionSettings, QueueConfig, TicketId, UserId};
 /// The error code our scripts reply with for an event that has no queue.
 const UNKNOWN_EVENT: &str = "FGUNKNOWN";
 
-/// Maps a Redis error to a store error.
+/// Maps a Redis error to a store error: what passes while Redis or the cluster
+/// re-forms (a lost or refused connection, a timeout, LOADING, a failover's
+/// CLUSTERDOWN, TRYAGAIN, MASTERDOWN, READONLY, a MOVED or ASK the cluster client
+/// ran out of retries following, no connection to a slot's node) is
+/// [`StoreError::Unavailable`] (503, retryable); anything else (e.g. CROSSSLOT, a
+/// script error) is a backend fault.
 pub(crate) fn store_err(err: RedisError) -> StoreError {
+    use redis::ErrorKind as K;
     if err.code() == Some(UNKNOWN_EVENT) {
         StoreError::UnknownEvent
     } else if err.is_timeout()
         || err.is_io_error()
         || err.is_connection_dropped()
         || err.is_connection_refusal()
-        || err.kind() == redis::ErrorKind::BusyLoadingError
-        || err.kind() == redis::ErrorKind::TryAgain
-        || err.kind() == redis::ErrorKind::ClusterDown
-        || err.kind() == redis::ErrorKind::MasterDown
+        || err.is_cluster_error()
+        || matches!(
+            err.kind(),
+            K::BusyLoadingError
+                | K::TryAgain
+                | K::ClusterDown
+                | K::MasterDown
+                | K::ReadOnly
+                | K::Moved
+                | K::Ask
+                | K::ClusterConnectionNotFound
+        )
     {
         StoreError::Unavailable(Box::new(err))
     } else {
@@ -234,6 +248,51 @@ pub(super) fn stats(values: &[Value]) -> Result<QueueStats, StoreError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// An error as a Redis server sends it on the wire.
+    fn wire(line: &str) -> RedisError {
+        redis::parse_redis_value(format!("-{line}\r\n").as_bytes())
+            .and_then(Value::extract_error)
+            .expect_err("an error reply")
+    }
+
+    #[test]
+    fn a_cluster_that_re_forms_is_unavailable_not_a_backend_fault() {
+        for line in [
+            "CLUSTERDOWN The cluster is down",
+            "TRYAGAIN Multiple keys request during rehashing of slot",
+            "MOVED 3999 127.0.0.1:6381",
+            "ASK 3999 127.0.0.1:6381",
+            "MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.",
+            "LOADING Redis is loading the dataset in memory",
+            "READONLY You can't write against a read only replica.",
+        ] {
+            let err = store_err(wire(line));
+            assert!(matches!(err, StoreError::Unavailable(_)), "{line}: {err:?}");
+        }
+        let refused = RedisError::from(std::io::Error::from(std::io::ErrorKind::ConnectionRefused));
+        assert!(matches!(store_err(refused), StoreError::Unavailable(_)));
+        let reset = RedisError::from(std::io::Error::from(std::io::ErrorKind::ConnectionReset));
+        assert!(matches!(store_err(reset), StoreError::Unavailable(_)));
+        let no_node = RedisError::from((
+            redis::ErrorKind::ClusterConnectionNotFound,
+            "no connection for slot",
+        ));
+        assert!(matches!(store_err(no_node), StoreError::Unavailable(_)));
+        // Our own and our scripts' faults stay what they are.
+        assert!(matches!(
+            store_err(wire("FGUNKNOWN no such event")),
+            StoreError::UnknownEvent
+        ));
+        for line in [
+            "CROSSSLOT Keys in request don't hash to the same slot",
+            "ERR Error running script",
+            "NOSCRIPT No matching script.",
+        ] {
+            let err = store_err(wire(line));
+            assert!(matches!(err, StoreError::Backend(_)), "{line}: {err:?}");
+        }
+    }
 
     #[test]
     fn log_entries_decode() {
