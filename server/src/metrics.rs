@@ -12,7 +12,13 @@ use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use metrics::{Counter, Gauge, Key, KeyName, Label, Metadata, Recorder, SharedString};
-use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle, PrometheusRecorder};
+use metrics_exporter_prometheus::{
+    Matcher, PrometheusBuilder, PrometheusHandle, PrometheusRecorder,
+};
+
+mod backends;
+
+pub use backends::{store_error_kind, DbOp, DbTimes, QueueOp, SeatOp, StoreTimes};
 
 /// Upper bounds (seconds) of every histogram's buckets.
 const BUCKETS: [f64; 14] = [
@@ -46,6 +52,12 @@ pub struct Metrics {
     /// How long each room's admission step (`Room::step`) took, every event together.
     pub admission_step: Histogram,
     pub admission_step_errors: Counter,
+    /// Calls of the queue store (`store="queue"`), timed by `observe::store`.
+    pub queue_store: Arc<StoreTimes>,
+    /// Calls of the seat store (`store="seats"`).
+    pub seat_store: Arc<StoreTimes>,
+    /// Database calls, timed by `db` itself.
+    pub db: Arc<DbTimes>,
 }
 
 /// This app's recorder, the handle that renders it, and the count of samples not yet
@@ -58,10 +70,22 @@ struct Recording {
 
 impl Recording {
     fn new() -> Self {
-        let recorder = PrometheusBuilder::new()
+        let buckets = |builder: PrometheusBuilder, name: &str, values: &[f64]| {
+            builder
+                .set_buckets_for_metric(Matcher::Full(name.to_owned()), values)
+                .expect("the bucket list is not empty")
+        };
+        let builder = PrometheusBuilder::new()
             .set_buckets(&BUCKETS)
-            .expect("the bucket list is not empty")
-            .build_recorder();
+            .expect("the bucket list is not empty");
+        let builder = buckets(
+            builder,
+            backends::STORE_OP_SECONDS,
+            &backends::STORE_BUCKETS,
+        );
+        let builder = buckets(builder, backends::DB_OP_SECONDS, &backends::DB_BUCKETS);
+        let builder = buckets(builder, backends::DB_BATCH_SIZE, &backends::BATCH_BUCKETS);
+        let recorder = builder.build_recorder();
         let handle = recorder.handle();
         Self {
             recorder,
@@ -182,6 +206,42 @@ impl Metrics {
                 "Time to answer an HTTP request (WebSockets: the upgrade), by route template and status code.",
             ),
         );
+        for (name, help) in [
+            (
+                backends::STORE_OP_SECONDS,
+                "Time of one call of the queue or seat store, by store and op (method).",
+            ),
+            (
+                backends::DB_OP_SECONDS,
+                "Time of one database call, by op (write_order: a confirm's order write to its commit).",
+            ),
+            (
+                backends::DB_BATCH_SIZE,
+                "Orders written in one group-commit transaction (PostgreSQL).",
+            ),
+        ] {
+            r.recorder.describe_histogram(
+                KeyName::from_const_str(name),
+                None,
+                SharedString::const_str(help),
+            );
+        }
+        for (name, help) in [
+            (
+                backends::STORE_ERRORS,
+                "Store calls that failed, by store, op and kind (unavailable, backend, unknown_event).",
+            ),
+            (
+                backends::DB_ERRORS,
+                "Database calls that failed, by op (a unique-constraint conflict the code answers is not counted).",
+            ),
+        ] {
+            r.recorder.describe_counter(
+                KeyName::from_const_str(name),
+                None,
+                SharedString::const_str(help),
+            );
+        }
         r.recorder.describe_histogram(
             KeyName::from_const_str(STEP_SECONDS),
             None,
@@ -219,6 +279,17 @@ impl Metrics {
                 recorder: recorder.clone(),
                 routes: RwLock::default(),
             },
+            queue_store: Arc::new(StoreTimes::new(
+                recorder.clone(),
+                "queue",
+                &backends::QUEUE_OPS,
+            )),
+            seat_store: Arc::new(StoreTimes::new(
+                recorder.clone(),
+                "seats",
+                &backends::SEAT_OPS,
+            )),
+            db: Arc::new(DbTimes::new(recorder.clone())),
             recorder,
         }
     }

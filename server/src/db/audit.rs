@@ -3,6 +3,7 @@
 //! record (see [`Db::change_admission`] and [`Db::insert_event`]), so the log never
 //! shows a change that did not happen, nor misses one that did.
 
+use crate::metrics::DbOp;
 use serde_json::Value;
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
@@ -137,7 +138,8 @@ impl Db {
         event: EventId,
         limit: u32,
     ) -> Result<Vec<AuditEntry>, sqlx::Error> {
-        let rows = sqlx::query(
+        self.timed(DbOp::AuditLog, async {
+            let rows = sqlx::query(
             "SELECT id, at_ms, actor_id, actor_email, event_id, action, before_json, after_json \
              FROM admin_audit WHERE event_id = $1 ORDER BY id DESC LIMIT $2",
         )
@@ -145,7 +147,9 @@ impl Db {
         .bind(i64::from(limit))
         .fetch_all(self.pool())
         .await?;
-        rows.iter().map(entry_from_row).collect()
+            rows.iter().map(entry_from_row).collect()
+        })
+        .await
     }
 }
 

@@ -1,5 +1,6 @@
 //! Events and their sections.
 
+use crate::metrics::DbOp;
 use std::collections::HashMap;
 
 use sqlx::any::AnyRow;
@@ -31,6 +32,7 @@ impl Db {
         now_ms: i64,
         audit: Option<&NewAudit<'_>>,
     ) -> Result<(), sqlx::Error> {
+        self.timed(DbOp::InsertEvent, async {
         let mut tx = self.pool().begin().await?;
         sqlx::query(&format!(
             "INSERT INTO events ({EVENT_COLUMNS}, created_at_ms, preparing) \
@@ -77,6 +79,8 @@ impl Db {
             return Err(error);
         }
         Ok(())
+        })
+        .await
     }
 
     /// Makes a `preparing` event visible, with its audit entry, in one transaction.
@@ -99,45 +103,54 @@ impl Db {
     /// Deletes an event that has no orders: its sections, seats and audit entries go
     /// with it (`ON DELETE CASCADE`). For undoing a creation the stores refused.
     pub async fn delete_event(&self, id: EventId) -> Result<(), sqlx::Error> {
-        sqlx::query("DELETE FROM events WHERE id = $1")
-            .bind(id.to_string())
-            .execute(self.pool())
-            .await?;
-        Ok(())
+        self.timed(DbOp::DeleteEvent, async {
+            sqlx::query("DELETE FROM events WHERE id = $1")
+                .bind(id.to_string())
+                .execute(self.pool())
+                .await?;
+            Ok(())
+        })
+        .await
     }
 
     /// Every event, soonest first.
     pub async fn events(&self) -> Result<Vec<Event>, sqlx::Error> {
-        let rows = sqlx::query(&format!(
-            "SELECT {EVENT_COLUMNS} FROM events WHERE preparing = 0 ORDER BY starts_at_ms, id"
-        ))
-        .fetch_all(self.pool())
-        .await?;
-        let mut sections = self.sections(None).await?;
-        rows.iter()
-            .map(|r| {
-                let mut e = event_from_row(r)?;
-                e.sections = sections.remove(&e.id).unwrap_or_default();
-                Ok(e)
-            })
-            .collect()
+        self.timed(DbOp::Events, async {
+            let rows = sqlx::query(&format!(
+                "SELECT {EVENT_COLUMNS} FROM events WHERE preparing = 0 ORDER BY starts_at_ms, id"
+            ))
+            .fetch_all(self.pool())
+            .await?;
+            let mut sections = self.sections(None).await?;
+            rows.iter()
+                .map(|r| {
+                    let mut e = event_from_row(r)?;
+                    e.sections = sections.remove(&e.id).unwrap_or_default();
+                    Ok(e)
+                })
+                .collect()
+        })
+        .await
     }
 
     pub async fn event(&self, id: EventId) -> Result<Option<Event>, sqlx::Error> {
-        let row = sqlx::query(&format!(
-            "SELECT {EVENT_COLUMNS} FROM events WHERE id = $1 AND preparing = 0"
-        ))
-        .bind(id.to_string())
-        .fetch_optional(self.pool())
-        .await?;
-        let Some(row) = row else { return Ok(None) };
-        let mut e = event_from_row(&row)?;
-        e.sections = self
-            .sections(Some(id))
-            .await?
-            .remove(&id)
-            .unwrap_or_default();
-        Ok(Some(e))
+        self.timed(DbOp::Event, async {
+            let row = sqlx::query(&format!(
+                "SELECT {EVENT_COLUMNS} FROM events WHERE id = $1 AND preparing = 0"
+            ))
+            .bind(id.to_string())
+            .fetch_optional(self.pool())
+            .await?;
+            let Some(row) = row else { return Ok(None) };
+            let mut e = event_from_row(&row)?;
+            e.sections = self
+                .sections(Some(id))
+                .await?
+                .remove(&id)
+                .unwrap_or_default();
+            Ok(Some(e))
+        })
+        .await
     }
 
     /// The event's admission settings as `conn` (a transaction) sees them.
