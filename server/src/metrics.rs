@@ -229,7 +229,7 @@ impl Metrics {
         for (name, help) in [
             (
                 backends::STORE_ERRORS,
-                "Store calls that failed, by store, op and kind (unavailable, backend, unknown_event).",
+                "Store calls that failed, by store, op and kind (unavailable: unreachable or too slow; backend: an error answer).",
             ),
             (
                 backends::DB_ERRORS,
