@@ -24,6 +24,7 @@ pub mod routes;
 pub mod slow_socket;
 pub mod state;
 pub mod stats;
+pub mod telemetry;
 pub mod ws;
 
 mod bootstrap;

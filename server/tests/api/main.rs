@@ -13,6 +13,7 @@ mod checkout;
 mod durability;
 mod error_shape;
 mod loadgen;
+mod log_format;
 mod ops;
 mod prequeue;
 mod reconnect;
