@@ -18,20 +18,26 @@ use crate::config::LogFormat;
 /// Installs the process's subscriber, writing to stdout.
 pub fn init(format: LogFormat) {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    subscriber(format, filter, std::io::stdout).init();
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stdout());
+    subscriber(format, filter, ansi, std::io::stdout).init();
 }
 
-/// The subscriber [`init`] installs, writing to `writer` (tests pass a buffer).
+/// The subscriber [`init`] installs, writing to `writer` (tests pass a buffer); text
+/// is coloured with `ansi` (on a terminal, not into a file or a pipe).
 pub fn subscriber<W>(
     format: LogFormat,
     filter: EnvFilter,
+    ansi: bool,
     writer: W,
 ) -> impl Subscriber + Send + Sync + for<'a> tracing_subscriber::registry::LookupSpan<'a>
 where
     W: for<'w> MakeWriter<'w> + Send + Sync + 'static,
 {
     let layer: Box<dyn Layer<Registry> + Send + Sync> = match format {
-        LogFormat::Text => tracing_subscriber::fmt::layer().with_writer(writer).boxed(),
+        LogFormat::Text => tracing_subscriber::fmt::layer()
+            .with_ansi(ansi)
+            .with_writer(writer)
+            .boxed(),
         LogFormat::Json => tracing_subscriber::fmt::layer()
             .json()
             .with_current_span(true)
@@ -64,7 +70,7 @@ mod tests {
     fn logged(format: LogFormat) -> String {
         let buffer = Buffer::default();
         let sink = buffer.clone();
-        let subscriber = subscriber(format, EnvFilter::new("info"), move || sink.clone());
+        let subscriber = subscriber(format, EnvFilter::new("info"), false, move || sink.clone());
         tracing::subscriber::with_default(subscriber, || {
             let span = tracing::info_span!(
                 "request",
@@ -103,7 +109,7 @@ mod tests {
         assert_eq!(LogFormat::default(), LogFormat::Text);
         let text = logged(LogFormat::Text);
         assert!(text.contains("hold failed"), "{text}");
-        assert!(text.contains("request_id"), "{text}");
+        assert!(text.contains("request_id=\"req-42\""), "{text}");
         assert!(serde_json::from_str::<serde_json::Value>(text.trim()).is_err());
     }
 }
