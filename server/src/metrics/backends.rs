@@ -13,7 +13,7 @@ use std::time::Duration;
 use metrics::{Counter, Key, Label, Recorder};
 use waiting_room::store::StoreError;
 
-use super::{Recording, METADATA};
+use super::recording::{Recording, METADATA};
 
 pub(super) const STORE_OP_SECONDS: &str = "floodgate_store_op_seconds";
 pub(super) const STORE_ERRORS: &str = "floodgate_store_errors_total";
