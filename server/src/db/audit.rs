@@ -3,13 +3,13 @@
 //! record (see [`Db::change_admission`] and [`Db::insert_event`]), so the log never
 //! shows a change that did not happen, nor misses one that did.
 
-use crate::metrics::DbOp;
 use serde_json::Value;
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 use waiting_room::{AdmissionSettings, EventId, UserId};
 
 use super::Db;
+use crate::metrics::DbOp;
 
 /// The admin who made a change. The email is looked up when the change is made and
 /// kept with the entry (`None` if the account has gone).

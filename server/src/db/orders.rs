@@ -2,7 +2,6 @@
 //! (event_id, seat_index) refuses a second sale of a seat, and the unique hold id
 //! makes a retried confirm find the order it already wrote.
 
-use crate::metrics::DbOp;
 use std::collections::{HashMap, HashSet};
 
 use sqlx::any::AnyRow;
@@ -12,6 +11,7 @@ use waiting_room::{EventId, UserId};
 use super::order_batch::OrderWriter;
 use super::records::{int, Order, Written};
 use super::Db;
+use crate::metrics::DbOp;
 
 /// Attempts at one order write when the database aborts it (deadlock, serialization).
 const WRITE_ATTEMPTS: u32 = 3;

@@ -1,11 +1,11 @@
 //! Accounts.
 
-use crate::metrics::DbOp;
 use sqlx::any::AnyRow;
 use sqlx::Row;
 use waiting_room::UserId;
 
 use super::Db;
+use crate::metrics::DbOp;
 
 /// The stored hash of accounts without a password: no argon2 hash parses as it, so
 /// password sign-in always fails for them.
