@@ -3,9 +3,12 @@
 //! `floodgate_db_op_seconds{op}`, `floodgate_db_errors_total{op}` and
 //! `floodgate_db_batch_size`.
 //!
-//! Series are registered on first use (an op never called shows no series), each in a
-//! `OnceLock` slot indexed by a static op, so a call records with no lookup by name and
-//! no allocation: one atomic load for the handle, one histogram sample.
+//! Timings are registered on first use (an op never called shows no histogram), each
+//! in a `OnceLock` slot indexed by a static op, so a call records with no lookup by
+//! name and no allocation: one atomic load for the handle, one histogram sample. Error
+//! counters are registered at start, at 0, for every op and kind: a series that first
+//! appears at 1 shows no increase to `rate()`/`increase()`, so the first failure would
+//! go unseen.
 
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
@@ -133,7 +136,7 @@ pub struct StoreTimes {
     store: &'static str,
     ops: &'static [&'static str],
     times: Box<[OnceLock<metrics::Histogram>]>,
-    errors: Box<[[OnceLock<Counter>; KINDS.len()]]>,
+    errors: Box<[[Counter; KINDS.len()]]>,
 }
 
 impl StoreTimes {
@@ -142,12 +145,28 @@ impl StoreTimes {
         store: &'static str,
         ops: &'static [&'static str],
     ) -> Self {
+        let errors = ops
+            .iter()
+            .map(|op| {
+                KINDS.map(|kind| {
+                    let key = Key::from_parts(
+                        STORE_ERRORS,
+                        vec![
+                            Label::from_static_parts("store", store),
+                            Label::from_static_parts("op", op),
+                            Label::from_static_parts("kind", kind),
+                        ],
+                    );
+                    recorder.recorder.register_counter(&key, &METADATA)
+                })
+            })
+            .collect();
         Self {
             recorder,
             store,
             ops,
             times: ops.iter().map(|_| OnceLock::new()).collect(),
-            errors: ops.iter().map(|_| Default::default()).collect(),
+            errors,
         }
     }
 
@@ -168,19 +187,7 @@ impl StoreTimes {
         self.recorder.sampled();
         if let Some(kind) = error.and_then(store_error_kind) {
             let at = KINDS.iter().position(|k| *k == kind).unwrap_or(0);
-            self.errors[op][at]
-                .get_or_init(|| {
-                    let key = Key::from_parts(
-                        STORE_ERRORS,
-                        vec![
-                            Label::from_static_parts("store", store),
-                            Label::from_static_parts("op", name),
-                            Label::from_static_parts("kind", kind),
-                        ],
-                    );
-                    self.recorder.recorder.register_counter(&key, &METADATA)
-                })
-                .increment(1);
+            self.errors[op][at].increment(1);
         }
     }
 }
@@ -253,7 +260,7 @@ impl DbOp {
 pub struct DbTimes {
     recorder: Arc<Recording>,
     times: [OnceLock<metrics::Histogram>; DbOp::ALL.len()],
-    errors: [OnceLock<Counter>; DbOp::ALL.len()],
+    errors: [Counter; DbOp::ALL.len()],
     batch_size: OnceLock<metrics::Histogram>,
 }
 
@@ -265,10 +272,14 @@ impl std::fmt::Debug for DbTimes {
 
 impl DbTimes {
     pub(super) fn new(recorder: Arc<Recording>) -> Self {
+        let errors = DbOp::ALL.map(|op| {
+            let key = Key::from_parts(DB_ERRORS, vec![Label::from_static_parts("op", op.name())]);
+            recorder.recorder.register_counter(&key, &METADATA)
+        });
         Self {
             recorder,
             times: Default::default(),
-            errors: Default::default(),
+            errors,
             batch_size: OnceLock::new(),
         }
     }
@@ -286,13 +297,7 @@ impl DbTimes {
             .record(took.as_secs_f64());
         self.recorder.sampled();
         if failed {
-            self.errors[at]
-                .get_or_init(|| {
-                    self.recorder
-                        .recorder
-                        .register_counter(&Key::from_parts(DB_ERRORS, label()), &METADATA)
-                })
-                .increment(1);
+            self.errors[at].increment(1);
         }
     }
 

@@ -246,7 +246,8 @@ mod tests {
     }
 
     /// Each call is timed under its store and op; "no such event", an answer the
-    /// callers expect, is not counted as a failure (the API tests inject real ones).
+    /// callers expect, is not counted as a failure (the API tests inject real ones),
+    /// and the error counters of every op are there at 0 from the start.
     #[tokio::test]
     async fn calls_are_timed_by_store_and_op() {
         let metrics = Metrics::new();
@@ -291,7 +292,19 @@ mod tests {
             None,
             "an op never called has no series"
         );
-        assert!(!text.contains("floodgate_store_errors_total{"), "{text}");
+        // Every op's error counters exist from the start, at 0.
+        let errors: Vec<&str> = text
+            .lines()
+            .filter(|l| l.starts_with("floodgate_store_errors_total{"))
+            .collect();
+        assert_eq!(errors.len(), (17 + 12) * 2, "{text}");
+        assert!(errors.iter().all(|l| l.ends_with(" 0")), "{text}");
+        assert!(
+            text.contains(
+                "floodgate_store_errors_total{store=\"seats\",op=\"hold\",kind=\"unavailable\"} 0\n"
+            ),
+            "{text}"
+        );
         assert!(
             text.contains(
                 "floodgate_store_op_seconds_bucket{store=\"queue\",op=\"ping\",le=\"0.0001\"}"
