@@ -17,6 +17,17 @@ pub enum Role {
     Checkout,
 }
 
+/// How log lines are written.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines (the default).
+    #[default]
+    Text,
+    /// One JSON object per line, with the current span and the list of spans (a
+    /// request's `request_id`, method and path) as fields: for a log pipeline.
+    Json,
+}
+
 #[derive(Clone, Parser)]
 #[command(
     name = "floodgate",
@@ -127,6 +138,11 @@ pub struct Config {
     /// Seconds a request (reading its body included) may take before 408 `timeout`.
     #[arg(long, env = "FLOODGATE_REQUEST_TIMEOUT_SECS", default_value_t = 30)]
     pub request_timeout_secs: u64,
+
+    /// Log lines as `text` or `json` (one object per line, spans included). The
+    /// filter is RUST_LOG's (default `info`).
+    #[arg(long, env = "FLOODGATE_LOG_FORMAT", value_enum, default_value = "text")]
+    pub log_format: LogFormat,
 
     /// Seconds between SIGTERM and the start of the drain: `/readyz` answers 503 at
     /// once, but everything is served as before, so load balancers take this replica

@@ -24,6 +24,7 @@ pub mod routes;
 pub mod slow_socket;
 pub mod state;
 pub mod stats;
+pub mod telemetry;
 pub mod ws;
 
 mod bootstrap;
@@ -93,7 +94,9 @@ impl Application {
             .database_url
             .clone()
             .unwrap_or_else(|| Db::sqlite_url(&config.data_dir));
+        let metrics = Arc::new(crate::metrics::Metrics::default());
         let db = Db::connect(&db_url).await?;
+        db.observe_with(Arc::clone(&metrics.db));
         let (store, seats): (Arc<dyn QueueStore>, Arc<dyn SeatStore>) = match &config.redis_url {
             Some(url) => {
                 let queue = RedisStore::connect(url, &config.redis_prefix)
@@ -116,6 +119,8 @@ impl Application {
             queue: store,
             seats,
         });
+        // Timed outside any test decorator, so the failures it injects are counted.
+        let (store, seats) = observe::store::observed(store, seats, &metrics);
         let keys = match &config.signing_key {
             Some(path) => SigningKeys::load_or_create(path, false)?,
             None => SigningKeys::load_or_create(&config.data_dir.join("signing-key.pem"), true)?,
@@ -134,7 +139,6 @@ impl Application {
             Arc::new(SystemClock),
             Cadence::default(),
         );
-        let metrics = Arc::new(crate::metrics::Metrics::default());
         let hub = hub.with_step_hook({
             let metrics = Arc::clone(&metrics);
             Arc::new(move |_event, took, ok| {

@@ -6,16 +6,11 @@ use clap::Parser;
 use server::config::Config;
 use server::Application;
 use tokio::sync::oneshot;
-use tracing_subscriber::EnvFilter;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
-        )
-        .init();
     let config = Config::parse();
+    server::telemetry::init(config.log_format);
     tracing::info!(?config, "starting");
     let app = Application::build(config).await?;
     if let Some(banner) = app.demo_banner() {

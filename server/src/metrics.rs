@@ -11,26 +11,25 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
-use metrics::{Counter, Gauge, Key, KeyName, Label, Metadata, Recorder, SharedString};
-use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle, PrometheusRecorder};
+use metrics::{Counter, Key, KeyName, Label, Recorder, SharedString};
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder};
+
+mod backends;
+mod recording;
+
+use recording::{Recording, METADATA};
+
+pub use backends::{store_error_kind, DbOp, DbTimes, QueueOp, SeatOp, StoreTimes};
 
 /// Upper bounds (seconds) of every histogram's buckets.
 const BUCKETS: [f64; 14] = [
     0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 0.75, 1.0, 1.5, 2.5, 5.0,
 ];
 
-/// Histogram samples wait in the recorder until a scrape folds them into buckets; past
-/// this many since the last fold, the observer folds them itself, so a server nobody
-/// scrapes does not keep every sample.
-const FOLD_EVERY: u64 = 1 << 16;
-
 const FANOUT: &str = "floodgate_position_fanout_seconds";
 const FANOUT_MAX: &str = "floodgate_position_fanout_seconds_max";
 const HTTP_SECONDS: &str = "floodgate_http_request_seconds";
 const STEP_SECONDS: &str = "floodgate_admission_step_seconds";
-
-static METADATA: Metadata<'static> =
-    Metadata::new(module_path!(), metrics::Level::INFO, Some(module_path!()));
 
 pub struct Metrics {
     recorder: Arc<Recording>,
@@ -46,59 +45,31 @@ pub struct Metrics {
     /// How long each room's admission step (`Room::step`) took, every event together.
     pub admission_step: Histogram,
     pub admission_step_errors: Counter,
+    /// Calls of the queue store (`store="queue"`), timed by `observe::store`.
+    pub queue_store: Arc<StoreTimes>,
+    /// Calls of the seat store (`store="seats"`).
+    pub seat_store: Arc<StoreTimes>,
+    /// Database calls, timed by `db` itself.
+    pub db: Arc<DbTimes>,
 }
 
-/// This app's recorder, the handle that renders it, and the count of samples not yet
-/// folded into buckets.
-struct Recording {
-    recorder: PrometheusRecorder,
-    handle: PrometheusHandle,
-    unfolded: AtomicU64,
-}
-
-impl Recording {
-    fn new() -> Self {
-        let recorder = PrometheusBuilder::new()
-            .set_buckets(&BUCKETS)
+/// The recorder's builder: the default buckets, and the backends' own.
+fn builder() -> PrometheusBuilder {
+    let buckets = |builder: PrometheusBuilder, name: &str, values: &[f64]| {
+        builder
+            .set_buckets_for_metric(Matcher::Full(name.to_owned()), values)
             .expect("the bucket list is not empty")
-            .build_recorder();
-        let handle = recorder.handle();
-        Self {
-            recorder,
-            handle,
-            unfolded: AtomicU64::new(0),
-        }
-    }
-
-    fn counter(&self, name: &'static str, help: &'static str) -> Counter {
-        self.recorder.describe_counter(
-            KeyName::from_const_str(name),
-            None,
-            SharedString::const_str(help),
-        );
-        self.recorder
-            .register_counter(&Key::from_static_name(name), &METADATA)
-    }
-
-    fn gauge(&self, name: &str, help: &str) -> Gauge {
-        self.recorder.describe_gauge(
-            KeyName::from(name.to_owned()),
-            None,
-            SharedString::from(help.to_owned()),
-        );
-        self.recorder
-            .register_gauge(&Key::from_name(name.to_owned()), &METADATA)
-    }
-
-    fn histogram(&self, key: &Key) -> metrics::Histogram {
-        self.recorder.register_histogram(key, &METADATA)
-    }
-
-    fn sampled(&self) {
-        if self.unfolded.fetch_add(1, Ordering::Relaxed) % FOLD_EVERY == FOLD_EVERY - 1 {
-            self.handle.run_upkeep();
-        }
-    }
+    };
+    let builder = PrometheusBuilder::new()
+        .set_buckets(&BUCKETS)
+        .expect("the bucket list is not empty");
+    let builder = buckets(
+        builder,
+        backends::STORE_OP_SECONDS,
+        &backends::STORE_BUCKETS,
+    );
+    let builder = buckets(builder, backends::DB_OP_SECONDS, &backends::DB_BUCKETS);
+    buckets(builder, backends::DB_BATCH_SIZE, &backends::BATCH_BUCKETS)
 }
 
 /// A Prometheus histogram with fixed buckets, plus the largest value seen (rendered as
@@ -165,7 +136,7 @@ impl Default for Metrics {
 
 impl Metrics {
     pub fn new() -> Self {
-        let recorder = Arc::new(Recording::new());
+        let recorder = Arc::new(Recording::new(builder()));
         let r = &recorder;
         let fanout = Key::from_static_name(FANOUT);
         r.recorder.describe_histogram(
@@ -182,6 +153,42 @@ impl Metrics {
                 "Time to answer an HTTP request (WebSockets: the upgrade), by route template and status code.",
             ),
         );
+        for (name, help) in [
+            (
+                backends::STORE_OP_SECONDS,
+                "Time of one call of the queue or seat store, by store and op (method).",
+            ),
+            (
+                backends::DB_OP_SECONDS,
+                "Time of one database call, by op (write_order: a confirm's order write to its commit).",
+            ),
+            (
+                backends::DB_BATCH_SIZE,
+                "Orders written in one group-commit transaction (PostgreSQL).",
+            ),
+        ] {
+            r.recorder.describe_histogram(
+                KeyName::from_const_str(name),
+                None,
+                SharedString::const_str(help),
+            );
+        }
+        for (name, help) in [
+            (
+                backends::STORE_ERRORS,
+                "Store calls that failed, by store, op and kind (unavailable: unreachable or too slow; backend: an error answer).",
+            ),
+            (
+                backends::DB_ERRORS,
+                "Database calls that failed, by op (a unique-constraint conflict the code answers is not counted).",
+            ),
+        ] {
+            r.recorder.describe_counter(
+                KeyName::from_const_str(name),
+                None,
+                SharedString::const_str(help),
+            );
+        }
         r.recorder.describe_histogram(
             KeyName::from_const_str(STEP_SECONDS),
             None,
@@ -219,6 +226,17 @@ impl Metrics {
                 recorder: recorder.clone(),
                 routes: RwLock::default(),
             },
+            queue_store: Arc::new(StoreTimes::new(
+                recorder.clone(),
+                "queue",
+                &backends::QUEUE_OPS,
+            )),
+            seat_store: Arc::new(StoreTimes::new(
+                recorder.clone(),
+                "seats",
+                &backends::SEAT_OPS,
+            )),
+            db: Arc::new(DbTimes::new(recorder.clone())),
             recorder,
         }
     }

@@ -1,5 +1,8 @@
 //! Request metrics for `/metrics`: the time to answer each request, by route template
-//! and status code, and the count of 5xx answers.
+//! and status code, and the count of 5xx answers; the store decorator ([`store`]) times
+//! the store's calls.
+
+pub mod store;
 
 use std::sync::Arc;
 use std::time::Instant;

@@ -9,6 +9,7 @@ use sqlx::{AnyConnection, Row};
 use waiting_room::{AdmissionSettings, EventId, UserId};
 
 use super::Db;
+use crate::metrics::DbOp;
 
 /// The admin who made a change. The email is looked up when the change is made and
 /// kept with the entry (`None` if the account has gone).
@@ -137,7 +138,8 @@ impl Db {
         event: EventId,
         limit: u32,
     ) -> Result<Vec<AuditEntry>, sqlx::Error> {
-        let rows = sqlx::query(
+        self.timed(DbOp::AuditLog, async {
+            let rows = sqlx::query(
             "SELECT id, at_ms, actor_id, actor_email, event_id, action, before_json, after_json \
              FROM admin_audit WHERE event_id = $1 ORDER BY id DESC LIMIT $2",
         )
@@ -145,7 +147,9 @@ impl Db {
         .bind(i64::from(limit))
         .fetch_all(self.pool())
         .await?;
-        rows.iter().map(entry_from_row).collect()
+            rows.iter().map(entry_from_row).collect()
+        })
+        .await
     }
 }
 

@@ -10,6 +10,7 @@ use super::audit::{insert_audit, NewAudit};
 use super::records::int;
 use super::Db;
 use crate::event::{Event, Section};
+use crate::metrics::DbOp;
 
 /// The stored event (an alias: events have no storage-only fields).
 pub type EventRow = Event;
@@ -31,52 +32,55 @@ impl Db {
         now_ms: i64,
         audit: Option<&NewAudit<'_>>,
     ) -> Result<(), sqlx::Error> {
-        let mut tx = self.pool().begin().await?;
-        sqlx::query(&format!(
-            "INSERT INTO events ({EVENT_COLUMNS}, created_at_ms, preparing) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 1)"
-        ))
-        .bind(e.id.to_string())
-        .bind(&e.name)
-        .bind(e.starts_at_ms)
-        .bind(i64::from(e.closed))
-        .bind(i64::from(e.max_seats_per_order))
-        .bind(i64::from(e.hold_ttl_secs))
-        .bind(i64::from(e.admission.rate_per_minute))
-        .bind(i64::from(e.admission.max_active))
-        .bind(i64::from(e.admission.session_ttl_secs))
-        .bind(i64::from(e.admission.paused))
-        .bind(i64::from(e.grace_secs))
-        .bind(now_ms)
-        .execute(&mut *tx)
-        .await?;
-        for (position, s) in e.sections.iter().enumerate() {
-            sqlx::query(
-                "INSERT INTO event_sections (event_id, position, name, rows_count, seats_per_row, price_cents) \
-                 VALUES ($1, $2, $3, $4, $5, $6)",
-            )
+        self.timed(DbOp::InsertEvent, async {
+            let mut tx = self.pool().begin().await?;
+            sqlx::query(&format!(
+                "INSERT INTO events ({EVENT_COLUMNS}, created_at_ms, preparing) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 1)"
+            ))
             .bind(e.id.to_string())
-            .bind(position as i64)
-            .bind(&s.name)
-            .bind(i64::from(s.rows))
-            .bind(i64::from(s.seats_per_row))
-            .bind(s.price_cents)
+            .bind(&e.name)
+            .bind(e.starts_at_ms)
+            .bind(i64::from(e.closed))
+            .bind(i64::from(e.max_seats_per_order))
+            .bind(i64::from(e.hold_ttl_secs))
+            .bind(i64::from(e.admission.rate_per_minute))
+            .bind(i64::from(e.admission.max_active))
+            .bind(i64::from(e.admission.session_ttl_secs))
+            .bind(i64::from(e.admission.paused))
+            .bind(i64::from(e.grace_secs))
+            .bind(now_ms)
             .execute(&mut *tx)
             .await?;
-        }
-        tx.commit().await?;
-        let written = self.write_seat_rows(e).await;
-        let ready = match written {
-            Ok(()) => self.finish_event(e, audit).await,
-            Err(error) => Err(error),
-        };
-        if let Err(error) = ready {
-            if let Err(cleanup) = self.remove_unfinished_event(e).await {
-                tracing::warn!(error = %cleanup, event_id = %e.id, "removing a half-written event failed; it stays invisible");
+            for (position, s) in e.sections.iter().enumerate() {
+                sqlx::query(
+                    "INSERT INTO event_sections (event_id, position, name, rows_count, seats_per_row, price_cents) \
+                     VALUES ($1, $2, $3, $4, $5, $6)",
+                )
+                .bind(e.id.to_string())
+                .bind(position as i64)
+                .bind(&s.name)
+                .bind(i64::from(s.rows))
+                .bind(i64::from(s.seats_per_row))
+                .bind(s.price_cents)
+                .execute(&mut *tx)
+                .await?;
             }
-            return Err(error);
-        }
-        Ok(())
+            tx.commit().await?;
+            let written = self.write_seat_rows(e).await;
+            let ready = match written {
+                Ok(()) => self.finish_event(e, audit).await,
+                Err(error) => Err(error),
+            };
+            if let Err(error) = ready {
+                if let Err(cleanup) = self.remove_unfinished_event(e).await {
+                    tracing::warn!(error = %cleanup, event_id = %e.id, "removing a half-written event failed; it stays invisible");
+                }
+                return Err(error);
+            }
+            Ok(())
+        })
+        .await
     }
 
     /// Makes a `preparing` event visible, with its audit entry, in one transaction.
@@ -99,45 +103,54 @@ impl Db {
     /// Deletes an event that has no orders: its sections, seats and audit entries go
     /// with it (`ON DELETE CASCADE`). For undoing a creation the stores refused.
     pub async fn delete_event(&self, id: EventId) -> Result<(), sqlx::Error> {
-        sqlx::query("DELETE FROM events WHERE id = $1")
-            .bind(id.to_string())
-            .execute(self.pool())
-            .await?;
-        Ok(())
+        self.timed(DbOp::DeleteEvent, async {
+            sqlx::query("DELETE FROM events WHERE id = $1")
+                .bind(id.to_string())
+                .execute(self.pool())
+                .await?;
+            Ok(())
+        })
+        .await
     }
 
     /// Every event, soonest first.
     pub async fn events(&self) -> Result<Vec<Event>, sqlx::Error> {
-        let rows = sqlx::query(&format!(
-            "SELECT {EVENT_COLUMNS} FROM events WHERE preparing = 0 ORDER BY starts_at_ms, id"
-        ))
-        .fetch_all(self.pool())
-        .await?;
-        let mut sections = self.sections(None).await?;
-        rows.iter()
-            .map(|r| {
-                let mut e = event_from_row(r)?;
-                e.sections = sections.remove(&e.id).unwrap_or_default();
-                Ok(e)
-            })
-            .collect()
+        self.timed(DbOp::Events, async {
+            let rows = sqlx::query(&format!(
+                "SELECT {EVENT_COLUMNS} FROM events WHERE preparing = 0 ORDER BY starts_at_ms, id"
+            ))
+            .fetch_all(self.pool())
+            .await?;
+            let mut sections = self.sections(None).await?;
+            rows.iter()
+                .map(|r| {
+                    let mut e = event_from_row(r)?;
+                    e.sections = sections.remove(&e.id).unwrap_or_default();
+                    Ok(e)
+                })
+                .collect()
+        })
+        .await
     }
 
     pub async fn event(&self, id: EventId) -> Result<Option<Event>, sqlx::Error> {
-        let row = sqlx::query(&format!(
-            "SELECT {EVENT_COLUMNS} FROM events WHERE id = $1 AND preparing = 0"
-        ))
-        .bind(id.to_string())
-        .fetch_optional(self.pool())
-        .await?;
-        let Some(row) = row else { return Ok(None) };
-        let mut e = event_from_row(&row)?;
-        e.sections = self
-            .sections(Some(id))
-            .await?
-            .remove(&id)
-            .unwrap_or_default();
-        Ok(Some(e))
+        self.timed(DbOp::Event, async {
+            let row = sqlx::query(&format!(
+                "SELECT {EVENT_COLUMNS} FROM events WHERE id = $1 AND preparing = 0"
+            ))
+            .bind(id.to_string())
+            .fetch_optional(self.pool())
+            .await?;
+            let Some(row) = row else { return Ok(None) };
+            let mut e = event_from_row(&row)?;
+            e.sections = self
+                .sections(Some(id))
+                .await?
+                .remove(&id)
+                .unwrap_or_default();
+            Ok(Some(e))
+        })
+        .await
     }
 
     /// The event's admission settings as `conn` (a transaction) sees them.

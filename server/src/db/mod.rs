@@ -15,13 +15,17 @@ pub use events::EventRow;
 pub use records::{Order, Written};
 pub use users::{Created, UserRow, NO_PASSWORD};
 
+use std::future::Future;
 use std::path::Path;
-use std::time::Duration;
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::migrate::Migrator;
 use sqlx::{AnyPool, Executor};
+
+use crate::metrics::{DbOp, DbTimes};
 
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("../migrations/sqlite");
 static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("../migrations/postgres");
@@ -40,6 +44,9 @@ pub struct Db {
     /// Group commit of orders (PostgreSQL only).
     batcher: Option<std::sync::Arc<order_batch::OrderBatcher>>,
     backend: Backend,
+    /// Where calls are timed, once [`Db::observe_with`] set it; shared by every clone
+    /// (the group commit's writers too).
+    observer: Arc<OnceLock<Arc<DbTimes>>>,
 }
 
 impl Db {
@@ -91,10 +98,46 @@ impl Db {
             pool,
             backend,
             batcher: None,
+            observer: Arc::default(),
         };
         let batcher = (backend == Backend::Postgres)
             .then(|| std::sync::Arc::new(order_batch::OrderBatcher::start(direct.clone())));
         Ok(Self { batcher, ..direct })
+    }
+
+    /// Times this handle's calls, and every clone's, into `times` (from now on; a
+    /// second call changes nothing).
+    pub fn observe_with(&self, times: Arc<DbTimes>) {
+        let _ = self.observer.set(times);
+    }
+
+    /// Runs `call`, timed as `op` when observed. A unique-constraint conflict is an
+    /// answer the callers turn into one (an order that exists, a seat sold, an email
+    /// taken), not a failure of the database, so it is not counted as an error.
+    async fn timed<T>(
+        &self,
+        op: DbOp,
+        call: impl Future<Output = Result<T, sqlx::Error>>,
+    ) -> Result<T, sqlx::Error> {
+        let Some(times) = self.observer.get() else {
+            return call.await;
+        };
+        let started = Instant::now();
+        let result = call.await;
+        let failed = match &result {
+            Ok(_) => false,
+            Err(sqlx::Error::Database(e)) => !e.is_unique_violation(),
+            Err(_) => true,
+        };
+        times.observe(op, started.elapsed(), failed);
+        result
+    }
+
+    /// Records the size of one group-commit batch.
+    fn observe_batch(&self, orders: usize) {
+        if let Some(times) = self.observer.get() {
+            times.batch(orders);
+        }
     }
 
     pub fn backend(&self) -> Backend {
@@ -107,9 +150,12 @@ impl Db {
 
     /// Whether the database answers (readiness).
     pub async fn ping(&self) -> Result<(), sqlx::Error> {
-        sqlx::query("SELECT 1")
-            .execute(&self.pool)
-            .await
-            .map(|_| ())
+        self.timed(DbOp::Ping, async {
+            sqlx::query("SELECT 1")
+                .execute(&self.pool)
+                .await
+                .map(|_| ())
+        })
+        .await
     }
 }

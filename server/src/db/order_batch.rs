@@ -30,6 +30,9 @@ pub(super) trait OrderWriter: Clone + Send + Sync + 'static {
         orders: &[&Order],
     ) -> impl Future<Output = Result<HashSet<String>, sqlx::Error>> + Send;
 
+    /// A writer took a batch of `orders` (for the batch-size histogram).
+    fn batch_taken(&self, _orders: usize) {}
+
     /// Writes one order on its own.
     fn write_one(&self, order: &Order)
         -> impl Future<Output = Result<Written, sqlx::Error>> + Send;
@@ -107,6 +110,7 @@ async fn writer<W: OrderWriter>(db: W, queue: Arc<Mutex<mpsc::Receiver<Job>>>) {
 
 async fn write_batch<W: OrderWriter>(db: &W, batch: Vec<Job>) {
     tracing::trace!(orders = batch.len(), "writing an order batch");
+    db.batch_taken(batch.len());
     if batch.len() > 1 {
         let orders: Vec<&Order> = batch.iter().map(|j| &j.order).collect();
         match db.write_batch(&orders).await {

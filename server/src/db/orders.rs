@@ -11,6 +11,7 @@ use waiting_room::{EventId, UserId};
 use super::order_batch::OrderWriter;
 use super::records::{int, Order, Written};
 use super::Db;
+use crate::metrics::DbOp;
 
 /// Attempts at one order write when the database aborts it (deadlock, serialization).
 const WRITE_ATTEMPTS: u32 = 3;
@@ -29,10 +30,13 @@ impl Db {
     /// PostgreSQL it goes through the group commit (`order_batch`): orders confirmed
     /// together share a transaction.
     pub async fn write_order(&self, order: &Order) -> Result<Written, sqlx::Error> {
-        match &self.batcher {
-            Some(batcher) => batcher.write(order.clone()).await,
-            None => self.write_order_direct(order).await,
-        }
+        self.timed(DbOp::WriteOrder, async {
+            match &self.batcher {
+                Some(batcher) => batcher.write(order.clone()).await,
+                None => self.write_order_direct(order).await,
+            }
+        })
+        .await
     }
 
     /// Writes one order on its own. On PostgreSQL one statement does it (a
@@ -138,53 +142,80 @@ impl Db {
     }
 
     pub async fn order_by_hold(&self, hold_id: &str) -> Result<Option<Order>, sqlx::Error> {
-        let rows = sqlx::query(&format!(
-            "{ORDER_SELECT} WHERE o.hold_id = $1 ORDER BY s.seat_index"
-        ))
-        .bind(hold_id)
-        .fetch_all(self.pool())
-        .await?;
-        Ok(group(&rows)?.into_iter().next())
+        self.timed(DbOp::OrderByHold, async {
+            let rows = sqlx::query(&format!(
+                "{ORDER_SELECT} WHERE o.hold_id = $1 ORDER BY s.seat_index"
+            ))
+            .bind(hold_id)
+            .fetch_all(self.pool())
+            .await?;
+            Ok(group(&rows)?.into_iter().next())
+        })
+        .await
     }
 
     /// The account's orders, newest first.
     pub async fn orders_of(&self, user: UserId) -> Result<Vec<Order>, sqlx::Error> {
-        let rows = sqlx::query(&format!(
+        self.timed(DbOp::OrdersOf, async {
+            let rows = sqlx::query(&format!(
             "{ORDER_SELECT} WHERE o.user_id = $1 ORDER BY o.created_at_ms DESC, o.id, s.seat_index"
         ))
-        .bind(user.to_string())
-        .fetch_all(self.pool())
-        .await?;
-        group(&rows)
+            .bind(user.to_string())
+            .fetch_all(self.pool())
+            .await?;
+            group(&rows)
+        })
+        .await
     }
 
     /// The sum of the event's confirmed orders' totals (every stored order is
     /// confirmed). One aggregate over the `orders_by_event` index.
     pub async fn revenue_cents(&self, event: EventId) -> Result<i64, sqlx::Error> {
-        // PostgreSQL's SUM(bigint) is NUMERIC, which the Any driver cannot decode.
-        sqlx::query_scalar(
+        self.timed(DbOp::Revenue, async {
+            // PostgreSQL's SUM(bigint) is NUMERIC, which the Any driver cannot decode.
+            sqlx::query_scalar(
             "SELECT CAST(COALESCE(SUM(total_cents), 0) AS BIGINT) FROM orders WHERE event_id = $1",
         )
         .bind(event.to_string())
         .fetch_one(self.pool())
         .await
+        })
+        .await
     }
 
     /// Every sold seat of an event (to rebuild the store's seat state).
     pub async fn sold_seats(&self, event: EventId) -> Result<Vec<u32>, sqlx::Error> {
-        let rows = sqlx::query(
-            "SELECT seat_index FROM order_seats WHERE event_id = $1 ORDER BY seat_index",
-        )
-        .bind(event.to_string())
-        .fetch_all(self.pool())
-        .await?;
-        rows.iter().map(|r| int(r, "seat_index")).collect()
+        self.timed(DbOp::SoldSeats, async {
+            let rows = sqlx::query(
+                "SELECT seat_index FROM order_seats WHERE event_id = $1 ORDER BY seat_index",
+            )
+            .bind(event.to_string())
+            .fetch_all(self.pool())
+            .await?;
+            rows.iter().map(|r| int(r, "seat_index")).collect()
+        })
+        .await
     }
 }
 
 /// The group commit's writers write through the database directly.
 impl OrderWriter for Db {
     async fn write_batch(&self, orders: &[&Order]) -> Result<HashSet<String>, sqlx::Error> {
+        self.timed(DbOp::OrderBatch, self.write_batch_untimed(orders))
+            .await
+    }
+
+    fn batch_taken(&self, orders: usize) {
+        self.observe_batch(orders);
+    }
+
+    async fn write_one(&self, order: &Order) -> Result<Written, sqlx::Error> {
+        self.write_order_direct(order).await
+    }
+}
+
+impl Db {
+    async fn write_batch_untimed(&self, orders: &[&Order]) -> Result<HashSet<String>, sqlx::Error> {
         let mut tx = self.pool().begin().await?;
         let values: Vec<String> = (0..orders.len())
             .map(|i| {
@@ -235,10 +266,6 @@ impl OrderWriter for Db {
         insert_order_seats(&mut tx, &rows).await?;
         tx.commit().await?;
         Ok(created)
-    }
-
-    async fn write_one(&self, order: &Order) -> Result<Written, sqlx::Error> {
-        self.write_order_direct(order).await
     }
 }
 

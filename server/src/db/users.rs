@@ -5,6 +5,7 @@ use sqlx::Row;
 use waiting_room::UserId;
 
 use super::Db;
+use crate::metrics::DbOp;
 
 /// The stored hash of accounts without a password: no argon2 hash parses as it, so
 /// password sign-in always fails for them.
@@ -35,23 +36,26 @@ impl Db {
         is_admin: bool,
         now_ms: i64,
     ) -> Result<Created, sqlx::Error> {
-        let id = UserId::new();
-        let result = sqlx::query(
-            "INSERT INTO users (id, email, password_hash, is_admin, created_at_ms) \
+        self.timed(DbOp::CreateUser, async {
+            let id = UserId::new();
+            let result = sqlx::query(
+                "INSERT INTO users (id, email, password_hash, is_admin, created_at_ms) \
              VALUES ($1, $2, $3, $4, $5)",
-        )
-        .bind(id.to_string())
-        .bind(email)
-        .bind(password_hash)
-        .bind(i64::from(is_admin))
-        .bind(now_ms)
-        .execute(self.pool())
-        .await;
-        match result {
-            Ok(_) => Ok(Created::Ok(id)),
-            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => Ok(Created::EmailTaken),
-            Err(e) => Err(e),
-        }
+            )
+            .bind(id.to_string())
+            .bind(email)
+            .bind(password_hash)
+            .bind(i64::from(is_admin))
+            .bind(now_ms)
+            .execute(self.pool())
+            .await;
+            match result {
+                Ok(_) => Ok(Created::Ok(id)),
+                Err(sqlx::Error::Database(e)) if e.is_unique_violation() => Ok(Created::EmailTaken),
+                Err(e) => Err(e),
+            }
+        })
+        .await
     }
 
     /// Creates the bootstrap admin, or makes the existing account an admin with the
@@ -111,20 +115,28 @@ impl Db {
     }
 
     pub async fn user_by_email(&self, email: &str) -> Result<Option<UserRow>, sqlx::Error> {
-        let row =
-            sqlx::query("SELECT id, email, password_hash, is_admin FROM users WHERE email = $1")
-                .bind(email)
-                .fetch_optional(self.pool())
-                .await?;
-        row.as_ref().map(user_from_row).transpose()
+        self.timed(DbOp::UserByEmail, async {
+            let row = sqlx::query(
+                "SELECT id, email, password_hash, is_admin FROM users WHERE email = $1",
+            )
+            .bind(email)
+            .fetch_optional(self.pool())
+            .await?;
+            row.as_ref().map(user_from_row).transpose()
+        })
+        .await
     }
 
     pub async fn user_by_id(&self, id: UserId) -> Result<Option<UserRow>, sqlx::Error> {
-        let row = sqlx::query("SELECT id, email, password_hash, is_admin FROM users WHERE id = $1")
-            .bind(id.to_string())
-            .fetch_optional(self.pool())
-            .await?;
-        row.as_ref().map(user_from_row).transpose()
+        self.timed(DbOp::UserById, async {
+            let row =
+                sqlx::query("SELECT id, email, password_hash, is_admin FROM users WHERE id = $1")
+                    .bind(id.to_string())
+                    .fetch_optional(self.pool())
+                    .await?;
+            row.as_ref().map(user_from_row).transpose()
+        })
+        .await
     }
 }
 

@@ -15,6 +15,7 @@ mod cluster;
 mod durability;
 mod error_shape;
 mod loadgen;
+mod log_format;
 mod ops;
 mod prequeue;
 mod reconnect;

@@ -13,6 +13,8 @@ crate::both_backends!(
     every_documented_operation_is_served,
     metrics_text_parses_and_each_app_counts_its_own,
     per_event_metrics_match_the_stats_api,
+    a_short_sale_times_the_store_and_the_database,
+    a_failed_database_call_is_counted,
 );
 
 /// Each path and method the document lists reaches a handler: no 405 and no 404 from
@@ -293,5 +295,141 @@ async fn per_event_metrics_match_the_stats_api(backend: Backend) {
     for fan in fans {
         fan.close().await;
     }
+    app.stop().await;
+}
+
+/// The `_count` of histogram `name`'s series whose labels include all of `labels`.
+pub fn histogram_count(scrape: &Scrape, name: &str, labels: &[(&str, &str)]) -> Option<f64> {
+    let metric = scrape.metrics.iter().find(|m| m.name == name)?;
+    metric
+        .samples
+        .iter()
+        .find(|s| {
+            s.value.value_type == ValueType::Count
+                && labels
+                    .iter()
+                    .all(|(k, v)| s.labels.iter().any(|l| l.key == *k && l.value == *v))
+        })
+        .map(|s| s.value.value.as_f64())
+}
+
+/// A short sale (a fan joins and is admitted, a buyer holds and confirms, the orders
+/// are listed) shows up in the store's and the database's timings, by op, on both
+/// backends; nothing failed, so every error counter reads 0.
+async fn a_short_sale_times_the_store_and_the_database(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    let event = app
+        .open_event(json!({"rate_per_minute": 600, "max_active": 10, "session_ttl_secs": 600}))
+        .await;
+    let token = app.fan().await;
+    let mut fan = app.connect(&event, &token).await;
+    fan.join().await;
+    fan.expect("admitted", Duration::from_secs(10)).await;
+    let (_, purchase) = buyer(&app, &event, 4, 600_000).await;
+    let (status, held) = app
+        .hold(&event, &purchase, json!({"seats": ["A-1-1"]}))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{held}");
+    let (status, order) = app
+        .confirm(held["hold_id"].as_str().unwrap(), &purchase)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{order}");
+    let (status, _) = app.get("/api/v1/orders", Some(&token)).await;
+    assert_eq!(status, StatusCode::OK);
+
+    let (text, parsed) = scrape(&app).await;
+    let kind = |name: &str| {
+        parsed
+            .metrics
+            .iter()
+            .find(|m| m.name == name)
+            .map(|m| m.kind)
+    };
+    assert_eq!(
+        kind("floodgate_store_op_seconds"),
+        Some(Type::Histogram),
+        "{text}"
+    );
+    assert_eq!(
+        kind("floodgate_db_op_seconds"),
+        Some(Type::Histogram),
+        "{text}"
+    );
+    for (store, op) in [
+        ("queue", "configure"),
+        ("queue", "join"),
+        ("queue", "admit"),
+        ("queue", "changes"),
+        ("seats", "init_seats"),
+        ("seats", "hold"),
+        ("seats", "begin_confirm"),
+        ("seats", "mark_sold"),
+        ("seats", "end_token"),
+        ("queue", "release"),
+        ("seats", "seat_changes"),
+    ] {
+        let n = histogram_count(
+            &parsed,
+            "floodgate_store_op_seconds",
+            &[("store", store), ("op", op)],
+        );
+        assert!(n.is_some_and(|n| n >= 1.0), "{store} {op}: {n:?} in {text}");
+    }
+    for op in [
+        "write_order",
+        "orders_of",
+        "insert_event",
+        "events",
+        "user_by_email",
+    ] {
+        let n = histogram_count(&parsed, "floodgate_db_op_seconds", &[("op", op)]);
+        assert!(n.is_some_and(|n| n >= 1.0), "db {op}: {n:?} in {text}");
+    }
+    // Group commit is PostgreSQL's: every batch, one order or many, is counted.
+    let batches = histogram_count(&parsed, "floodgate_db_batch_size", &[]);
+    match backend {
+        Backend::Scaled => assert!(batches.is_some_and(|n| n >= 1.0), "{text}"),
+        Backend::Embedded => assert_eq!(batches, None, "{text}"),
+    }
+    // Nothing failed: the error counters are all there (from the start), all 0.
+    for name in ["floodgate_store_errors_total", "floodgate_db_errors_total"] {
+        assert_eq!(kind(name), Some(Type::Counter), "{text}");
+        let prefix = format!("{name}{{");
+        let lines: Vec<&str> = text.lines().filter(|l| l.starts_with(&prefix)).collect();
+        assert!(!lines.is_empty(), "{text}");
+        assert!(lines.iter().all(|l| l.ends_with(" 0")), "{lines:?}");
+    }
+    fan.close().await;
+    app.stop().await;
+}
+
+/// A database call that fails (here: the pool closed under the app) is counted under
+/// its op.
+async fn a_failed_database_call_is_counted(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    let token = app.fan().await;
+    app.state.db.pool().close().await;
+    let (status, body) = app.get("/api/v1/orders", Some(&token)).await;
+    assert!(status.is_server_error(), "{status} {body}");
+    let (text, parsed) = scrape(&app).await;
+    let errors = parsed
+        .metrics
+        .iter()
+        .find(|m| m.name == "floodgate_db_errors_total")
+        .unwrap_or_else(|| panic!("no db errors in {text}"));
+    assert_eq!(errors.kind, Type::Counter);
+    assert!(
+        text.contains("floodgate_db_errors_total{op=\"orders_of\"} 1\n"),
+        "{text}"
+    );
+    assert_eq!(
+        histogram_count(&parsed, "floodgate_db_op_seconds", &[("op", "orders_of")]),
+        Some(1.0),
+        "{text}"
+    );
     app.stop().await;
 }

@@ -44,6 +44,16 @@ async fn a_failed_event_creation_leaves_nothing_behind(backend: Backend) {
     assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR, "{body}");
     assert_eq!(body["error"]["code"], "internal", "{body}");
     faults.fail_configure.store(false, Ordering::SeqCst);
+    // The failure is counted, under the call and its kind.
+    let metrics = app.http.get(app.url("/metrics")).send().await.unwrap();
+    let text = metrics.text().await.unwrap();
+    prom_text_format_parser::Scrape::parse(&text).unwrap_or_else(|e| panic!("{e:?} in {text}"));
+    assert!(
+        text.contains(
+            "floodgate_store_errors_total{store=\"queue\",op=\"configure\",kind=\"backend\"} 1\n"
+        ),
+        "{text}"
+    );
 
     // Nothing of it is left: not in the list, not in the database.
     let (status, after) = app.get("/api/v1/events", None).await;

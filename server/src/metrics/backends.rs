@@ -1,0 +1,348 @@
+//! The store's and the database's call timings and errors:
+//! `floodgate_store_op_seconds{store,op}`, `floodgate_store_errors_total{store,op,kind}`,
+//! `floodgate_db_op_seconds{op}`, `floodgate_db_errors_total{op}` and
+//! `floodgate_db_batch_size`.
+//!
+//! Timings are registered on first use (an op never called shows no histogram), each
+//! in a `OnceLock` slot indexed by a static op, so a call records with no lookup by
+//! name and no allocation: one atomic load for the handle, one histogram sample. Error
+//! counters are registered at start, at 0, for every op and kind: a series that first
+//! appears at 1 shows no increase to `rate()`/`increase()`, so the first failure would
+//! go unseen.
+
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+use metrics::{Counter, Key, Label, Recorder};
+use waiting_room::store::StoreError;
+
+use super::recording::{Recording, METADATA};
+
+pub(super) const STORE_OP_SECONDS: &str = "floodgate_store_op_seconds";
+pub(super) const STORE_ERRORS: &str = "floodgate_store_errors_total";
+pub(super) const DB_OP_SECONDS: &str = "floodgate_db_op_seconds";
+pub(super) const DB_ERRORS: &str = "floodgate_db_errors_total";
+pub(super) const DB_BATCH_SIZE: &str = "floodgate_db_batch_size";
+
+/// Store calls: Redis answers in a fraction of a millisecond on a LAN, and every call
+/// is bounded at 4 s, so the buckets start at 100 µs and end there.
+pub(super) const STORE_BUCKETS: [f64; 15] = [
+    0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 4.0,
+];
+
+/// Database calls: a committed write takes milliseconds (a WAL flush), a pool wait up
+/// to its 10 s timeout, and a big event's creation tens of seconds.
+pub(super) const DB_BUCKETS: [f64; 16] = [
+    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0,
+    60.0,
+];
+
+/// Orders per group-commit transaction (at most 128).
+pub(super) const BATCH_BUCKETS: [f64; 8] = [1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0];
+
+/// The `kind` label of a store error, or `None` for an answer that is not a failure.
+pub fn store_error_kind(error: &StoreError) -> Option<&'static str> {
+    match error {
+        StoreError::Unavailable(_) => Some("unavailable"),
+        StoreError::Backend(_) => Some("backend"),
+        // "No such event" is an answer the callers expect: seat counts asked before
+        // the checkout seeded an event's seats, an event Redis lost (the rooms then
+        // restore it, and log it). Counting it would make a normal sale look faulty.
+        StoreError::UnknownEvent => None,
+    }
+}
+
+/// The queue store's methods (`QueueStore`), in the order of [`QUEUE_OPS`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum QueueOp {
+    Restore,
+    Configure,
+    Config,
+    UpdateAdmission,
+    Join,
+    Status,
+    Statuses,
+    Leave,
+    Touch,
+    Open,
+    Admit,
+    Release,
+    Changes,
+    Snapshot,
+    Stats,
+    NowMs,
+    Ping,
+}
+
+/// The `op` labels of [`QueueOp`], by discriminant.
+pub(super) const QUEUE_OPS: [&str; 17] = [
+    "restore",
+    "configure",
+    "config",
+    "update_admission",
+    "join",
+    "status",
+    "statuses",
+    "leave",
+    "touch",
+    "open",
+    "admit",
+    "release",
+    "changes",
+    "snapshot",
+    "stats",
+    "now_ms",
+    "ping",
+];
+
+/// The seat store's methods (`SeatStore`), in the order of [`SEAT_OPS`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SeatOp {
+    InitSeats,
+    Hold,
+    EndToken,
+    HoldInfo,
+    BeginConfirm,
+    FinishConfirm,
+    Release,
+    ExpiredHolds,
+    MarkSold,
+    SeatCounts,
+    SeatChanges,
+    SeatSnapshot,
+}
+
+/// The `op` labels of [`SeatOp`], by discriminant.
+pub(super) const SEAT_OPS: [&str; 12] = [
+    "init_seats",
+    "hold",
+    "end_token",
+    "hold_info",
+    "begin_confirm",
+    "finish_confirm",
+    "release",
+    "expired_holds",
+    "mark_sold",
+    "seat_counts",
+    "seat_changes",
+    "seat_snapshot",
+];
+
+const KINDS: [&str; 2] = ["unavailable", "backend"];
+
+/// One store's calls (`store="queue"` or `"seats"`), by op.
+pub struct StoreTimes {
+    recorder: Arc<Recording>,
+    store: &'static str,
+    ops: &'static [&'static str],
+    times: Box<[OnceLock<metrics::Histogram>]>,
+    errors: Box<[[Counter; KINDS.len()]]>,
+}
+
+impl StoreTimes {
+    pub(super) fn new(
+        recorder: Arc<Recording>,
+        store: &'static str,
+        ops: &'static [&'static str],
+    ) -> Self {
+        let errors = ops
+            .iter()
+            .map(|op| {
+                KINDS.map(|kind| {
+                    let key = Key::from_parts(
+                        STORE_ERRORS,
+                        vec![
+                            Label::from_static_parts("store", store),
+                            Label::from_static_parts("op", op),
+                            Label::from_static_parts("kind", kind),
+                        ],
+                    );
+                    recorder.recorder.register_counter(&key, &METADATA)
+                })
+            })
+            .collect();
+        Self {
+            recorder,
+            store,
+            ops,
+            times: ops.iter().map(|_| OnceLock::new()).collect(),
+            errors,
+        }
+    }
+
+    /// Records one call of `self.ops[op]` (an op's discriminant: `QueueOp::Join as
+    /// usize`) that took `took` and failed with `error`.
+    pub fn observe(&self, op: usize, took: Duration, error: Option<&StoreError>) {
+        let (store, name) = (self.store, self.ops[op]);
+        let histogram = self.times[op].get_or_init(|| {
+            let labels = vec![
+                Label::from_static_parts("store", store),
+                Label::from_static_parts("op", name),
+            ];
+            self.recorder
+                .recorder
+                .register_histogram(&Key::from_parts(STORE_OP_SECONDS, labels), &METADATA)
+        });
+        histogram.record(took.as_secs_f64());
+        self.recorder.sampled();
+        if let Some(kind) = error.and_then(store_error_kind) {
+            let at = KINDS.iter().position(|k| *k == kind).unwrap_or(0);
+            self.errors[op][at].increment(1);
+        }
+    }
+}
+
+/// The database calls that are timed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DbOp {
+    /// A confirm's order write, from the call to its commit (on PostgreSQL this
+    /// includes the wait for the group commit's transaction).
+    WriteOrder,
+    /// One group-commit transaction (PostgreSQL).
+    OrderBatch,
+    OrderByHold,
+    OrdersOf,
+    Revenue,
+    SoldSeats,
+    Events,
+    Event,
+    InsertEvent,
+    DeleteEvent,
+    AuditLog,
+    CreateUser,
+    UserByEmail,
+    UserById,
+    Ping,
+}
+
+impl DbOp {
+    const ALL: [DbOp; 15] = [
+        DbOp::WriteOrder,
+        DbOp::OrderBatch,
+        DbOp::OrderByHold,
+        DbOp::OrdersOf,
+        DbOp::Revenue,
+        DbOp::SoldSeats,
+        DbOp::Events,
+        DbOp::Event,
+        DbOp::InsertEvent,
+        DbOp::DeleteEvent,
+        DbOp::AuditLog,
+        DbOp::CreateUser,
+        DbOp::UserByEmail,
+        DbOp::UserById,
+        DbOp::Ping,
+    ];
+
+    /// The `op` label.
+    pub fn name(self) -> &'static str {
+        match self {
+            DbOp::WriteOrder => "write_order",
+            DbOp::OrderBatch => "order_batch",
+            DbOp::OrderByHold => "order_by_hold",
+            DbOp::OrdersOf => "orders_of",
+            DbOp::Revenue => "revenue",
+            DbOp::SoldSeats => "sold_seats",
+            DbOp::Events => "events",
+            DbOp::Event => "event",
+            DbOp::InsertEvent => "insert_event",
+            DbOp::DeleteEvent => "delete_event",
+            DbOp::AuditLog => "audit_log",
+            DbOp::CreateUser => "create_user",
+            DbOp::UserByEmail => "user_by_email",
+            DbOp::UserById => "user_by_id",
+            DbOp::Ping => "ping",
+        }
+    }
+}
+
+/// The database's calls, by op, and the size of group-commit batches.
+pub struct DbTimes {
+    recorder: Arc<Recording>,
+    times: [OnceLock<metrics::Histogram>; DbOp::ALL.len()],
+    errors: [Counter; DbOp::ALL.len()],
+    batch_size: OnceLock<metrics::Histogram>,
+}
+
+impl std::fmt::Debug for DbTimes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DbTimes").finish_non_exhaustive()
+    }
+}
+
+impl DbTimes {
+    pub(super) fn new(recorder: Arc<Recording>) -> Self {
+        let errors = DbOp::ALL.map(|op| {
+            let key = Key::from_parts(DB_ERRORS, vec![Label::from_static_parts("op", op.name())]);
+            recorder.recorder.register_counter(&key, &METADATA)
+        });
+        Self {
+            recorder,
+            times: Default::default(),
+            errors,
+            batch_size: OnceLock::new(),
+        }
+    }
+
+    /// Records one call of `op` that took `took`; `failed`: it ended in an error.
+    pub fn observe(&self, op: DbOp, took: Duration, failed: bool) {
+        let at = op as usize;
+        let label = || vec![Label::from_static_parts("op", op.name())];
+        self.times[at]
+            .get_or_init(|| {
+                self.recorder
+                    .recorder
+                    .register_histogram(&Key::from_parts(DB_OP_SECONDS, label()), &METADATA)
+            })
+            .record(took.as_secs_f64());
+        self.recorder.sampled();
+        if failed {
+            self.errors[at].increment(1);
+        }
+    }
+
+    /// Records the number of orders one group-commit transaction wrote.
+    pub fn batch(&self, orders: usize) {
+        self.batch_size
+            .get_or_init(|| {
+                self.recorder
+                    .recorder
+                    .register_histogram(&Key::from_static_name(DB_BATCH_SIZE), &METADATA)
+            })
+            .record(orders as f64);
+        self.recorder.sampled();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn failures_have_a_kind_and_answers_none() {
+        let kind = |e: StoreError| store_error_kind(&e);
+        assert_eq!(
+            kind(StoreError::Unavailable("down".into())),
+            Some("unavailable")
+        );
+        assert_eq!(kind(StoreError::Backend("MOVED".into())), Some("backend"));
+        assert_eq!(kind(StoreError::UnknownEvent), None);
+    }
+
+    #[test]
+    fn op_names_follow_the_enums() {
+        assert_eq!(QUEUE_OPS[QueueOp::Restore as usize], "restore");
+        assert_eq!(QUEUE_OPS[QueueOp::Join as usize], "join");
+        assert_eq!(QUEUE_OPS[QueueOp::Admit as usize], "admit");
+        assert_eq!(QUEUE_OPS[QueueOp::Ping as usize], "ping");
+        assert_eq!(QUEUE_OPS.len(), QueueOp::Ping as usize + 1);
+        assert_eq!(SEAT_OPS[SeatOp::InitSeats as usize], "init_seats");
+        assert_eq!(SEAT_OPS[SeatOp::Hold as usize], "hold");
+        assert_eq!(SEAT_OPS[SeatOp::MarkSold as usize], "mark_sold");
+        assert_eq!(SEAT_OPS[SeatOp::SeatSnapshot as usize], "seat_snapshot");
+        assert_eq!(SEAT_OPS.len(), SeatOp::SeatSnapshot as usize + 1);
+        for (i, op) in DbOp::ALL.iter().enumerate() {
+            assert_eq!(*op as usize, i, "{op:?}");
+        }
+    }
+}
