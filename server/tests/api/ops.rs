@@ -5,6 +5,7 @@ use prom_text_format_parser::{Scrape, Type, ValueType};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
+use std::collections::{BTreeSet, HashSet};
 use std::time::Duration;
 
 use crate::helpers::{buyer, spawn_app, Backend, TestApp};
@@ -401,8 +402,67 @@ async fn a_short_sale_times_the_store_and_the_database(backend: Backend) {
         assert!(!lines.is_empty(), "{text}");
         assert!(lines.iter().all(|l| l.ends_with(" 0")), "{lines:?}");
     }
+    // Every series the Grafana dashboard charts is in this scrape, so a renamed metric
+    // cannot leave a panel empty.
+    let served: HashSet<&str> = parsed.metrics.iter().map(|m| m.name.as_str()).collect();
+    for name in dashboard_metric_names() {
+        assert!(
+            served.contains(name.as_str()),
+            "the dashboard charts {name}, not served: {text}"
+        );
+    }
     fan.close().await;
     app.stop().await;
+}
+
+/// The `floodgate_*` metric names in the Grafana dashboard's queries, histogram
+/// suffixes (`_bucket`, `_sum`, `_count`) taken off.
+fn dashboard_metric_names() -> BTreeSet<String> {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../k8s/base/monitoring/floodgate-dashboard.json"
+    );
+    let text = std::fs::read_to_string(path).expect("the dashboard is in k8s/base/monitoring");
+    let dashboard: Value = serde_json::from_str(&text).expect("the dashboard is JSON");
+    let mut exprs = Vec::new();
+    collect_exprs(&dashboard, &mut exprs);
+    let mut names = BTreeSet::new();
+    for expr in exprs {
+        let mut rest = expr.as_str();
+        while let Some(at) = rest.find("floodgate_") {
+            let tail = &rest[at..];
+            let end = tail
+                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                .unwrap_or(tail.len());
+            let name = &tail[..end];
+            let base = ["_bucket", "_sum", "_count"]
+                .iter()
+                .find_map(|suffix| name.strip_suffix(suffix))
+                .unwrap_or(name);
+            names.insert(base.to_owned());
+            rest = &tail[end..];
+        }
+    }
+    assert!(
+        names.len() >= 10,
+        "too few metric names found in the dashboard: {names:?}"
+    );
+    names
+}
+
+fn collect_exprs(v: &Value, out: &mut Vec<String>) {
+    match v {
+        Value::Object(map) => {
+            for (key, value) in map {
+                match (key.as_str(), value) {
+                    ("expr" | "query", Value::String(s)) => out.push(s.clone()),
+                    _ => collect_exprs(value, out),
+                }
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|i| collect_exprs(i, out)),
+        _ => {}
+    }
 }
 
 /// A database call that fails (here: the pool closed under the app) is counted under
