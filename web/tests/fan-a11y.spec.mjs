@@ -146,7 +146,8 @@ test('a 360 px wide phone: no sideways scrolling in any state', async ({ browser
     const width = await page.evaluate(() => document.documentElement.scrollWidth);
     expect(width, `horizontal overflow in "${label}"`).toBeLessThanOrEqual(360);
   };
-  const event = await fg.createEvent({ opensInSecs: 4, admission: quick });
+  // Opens late enough that a loaded machine still shows the pre-queue before it.
+  const event = await fg.createEvent({ opensInSecs: 12, admission: quick });
   const { page, context } = await fanPage(browser, fg, '/', { viewport });
   await expect(page.getByRole('link', { name: event.name })).toBeVisible();
   await noOverflow(page, 'event list');
