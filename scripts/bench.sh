@@ -12,7 +12,9 @@
 # six replicas, and the largest crowd of one embedded process) and web (the fan page
 # in Chromium: bytes, first position, the 50,000-seat map, memory after ten minutes
 # in a queue; web/bench/fan.mjs) and slow_readers (1,000 seat sockets that never read
-# on a 1,000,000-seat event: the server's RSS; scripts/lib/bench_slow_readers.sh).
+# on a 1,000,000-seat event: the server's RSS; scripts/lib/bench_slow_readers.sh) and
+# cluster (rush, crowd and several sales at once on one Redis and on a 3-master Redis
+# Cluster, with each node's commands and CPU; scripts/lib/bench_cluster.sh).
 # Results are kept in
 # $BENCH_OUT (default ~/.cache/floodgate/bench), one folder per scenario, and
 # BENCHMARKS.md is rendered from all of them.
@@ -51,8 +53,10 @@ source scripts/lib/bench_rush.sh
 source scripts/lib/bench_crowd.sh
 # shellcheck source=scripts/lib/bench_slow_readers.sh
 source scripts/lib/bench_slow_readers.sh
+# shellcheck source=scripts/lib/bench_cluster.sh
+source scripts/lib/bench_cluster.sh
 
-ALL=(depth seats checkout rush crowd web slow_readers)
+ALL=(depth seats checkout rush crowd web slow_readers cluster)
 SECTIONS=("$@")
 [ ${#SECTIONS[@]} -gt 0 ] || SECTIONS=("${ALL[@]}")
 for section in "${SECTIONS[@]}"; do
@@ -98,6 +102,10 @@ PY
     crowd)
         echo "==> crowd: $CROWD_FANS sockets over $CROWD_REPLICAS replicas, then one embedded process"
         crowd_bench "$out"
+        ;;
+    cluster)
+        echo "==> cluster: rush, crowd and $CLUSTER_EVENTS sales at once, on one Redis and on a 3-master Redis Cluster"
+        cluster_bench "$out"
         ;;
     slow_readers)
         echo "==> slow_readers: $SLOW_SOCKETS never-reading seat sockets on a $SLOW_SEATS-seat event (embedded)"

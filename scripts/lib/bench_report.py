@@ -1,5 +1,5 @@
 """Renders BENCHMARKS.md from the results scripts/bench.sh keeps, one folder per
-scenario (depth, seats, checkout, rush, crowd, web, slow_readers). A scenario not measured yet says so."""
+scenario (depth, seats, checkout, rush, crowd, web, slow_readers, cluster). A scenario not measured yet says so."""
 import glob
 import json
 import os
@@ -426,6 +426,101 @@ own whole snapshot: 40 of them on an 871,000-seat event took the server from 306
 """
 
 
+def redis_deltas(tag):
+    """Per node (role, host:port): commands processed and CPU seconds during run TAG."""
+    before, after = {}, {}
+    for line in open(path("cluster", "redis.txt")):
+        t, role, node, cmds, cpu = line.split()
+        if t == f"{tag}-before":
+            before[node] = (int(cmds), float(cpu))
+        elif t == f"{tag}-after":
+            after[node] = (role, int(cmds) - before.get(node, (0, 0.0))[0], float(cpu) - before.get(node, (0, 0.0))[1])
+    return after
+
+
+def masters(tag):
+    d = redis_deltas(tag)
+    m = [v for v in d.values() if v[0] == "master"]
+    replicas = [v for v in d.values() if v[0] == "replica"]
+    cmds = sum(v[1] for v in m)
+    return {
+        "cmds": cmds,
+        "cpu": sum(v[2] for v in m),
+        "replica_cpu": sum(v[2] for v in replicas),
+        "busiest_share": max((v[1] for v in m), default=0) / cmds if cmds else 0.0,
+        "masters": len(m),
+    }
+
+
+def span(section, tag):
+    a = float(open(path(section, f"{tag}-start.txt")).read())
+    b = float(open(path(section, f"{tag}-end.txt")).read())
+    return b - a
+
+
+def cluster():
+    out = "## One Redis against a 3-master Redis Cluster\n\n"
+    kinds = ("single", "cluster")
+    needed = [f"{t}-{k}.json" for t in ("rush", "crowd") for k in kinds] + ["redis.txt"]
+    if not have("cluster", *needed):
+        return out + not_yet("cluster")
+    rush = {k: load("cluster", f"rush-{k}.json") for k in kinds}
+    crowd = {k: load("cluster", f"crowd-{k}.json") for k in kinds}
+    events = {k: [json.load(open(f)) for f in sorted(glob.glob(path("cluster", f"events-{k}-*.json")))] for k in kinds}
+    r_m = {k: masters(f"rush-{k}") for k in kinds}
+    c_m = {k: masters(f"crowd-{k}") for k in kinds}
+    e_m = {k: masters(f"events-{k}") for k in kinds}
+    c_secs = {k: span("cluster", f"crowd-{k}") for k in kinds}
+    e_secs = {k: span("cluster", f"events-{k}") for k in kinds}
+    fo = {k: fanout("cluster", f"crowd-{k}") for k in kinds}
+    r0 = rush["single"]
+    e0 = events["single"][0] if events["single"] else {}
+
+    def row(name, f):
+        return f"| {name} | {f('single')} | {f('cluster')} |\n"
+
+    def rate_off(r):
+        return abs(r["admission_rate_achieved_per_min"] / r["admission_rate_configured_per_min"] - 1)
+
+    text = f"""_Measured {when('cluster')}._ Command: `scripts/bench.sh cluster` (see
+`scripts/lib/bench_cluster.sh`). The same loads against floodgate release processes on
+PostgreSQL and either the single Redis or a Redis Cluster of 3 masters and 3 replicas
+(all on this machine's two cores; `REDIS_URL` set to the cluster's `redis+cluster://`
+URL). Redis figures are each node's `INFO` counters read before and after the run:
+commands processed (`total_commands_processed`, which counts the commands the Lua
+scripts run inside Redis as well as those the clients send) and CPU seconds, summed
+over the masters; the replicas' CPU in brackets.
+
+| measurement | one Redis | Redis Cluster (3 masters) |
+|---|---|---|
+| **rush**: `loadgen --fans {r0['fans']:,} --arrival burst --rate-per-minute {r0['admission_rate_configured_per_min']:.0f}`, one floodgate | | |
+"""
+    text += row("joins per second", lambda k: f"{rush[k]['joins_per_sec']:,.0f}/s")
+    text += row("`join` → `queued` p50 / p99", lambda k: f"{rush[k]['join_latency_ms']['p50']:,.0f} / {rush[k]['join_latency_ms']['p99']:,.0f} ms")
+    text += row("admission achieved / configured", lambda k: f"{rush[k]['admission_rate_achieved_per_min']:,.0f} / {rush[k]['admission_rate_configured_per_min']:,.0f} per min ({rate_off(rush[k]):.1%} off)")
+    text += row("hold p50 / p99, confirm p50 / p99", lambda k: f"{rush[k]['hold_latency_ms']['p50']:,.0f} / {rush[k]['hold_latency_ms']['p99']:,.0f}, {rush[k]['confirm_latency_ms']['p50']:,.0f} / {rush[k]['confirm_latency_ms']['p99']:,.0f} ms")
+    text += row("sold / capacity; oversold, FIFO inversions, 5xx", lambda k: f"{rush[k]['sold']:,} / {rush[k]['capacity']:,}; {rush[k]['oversold_seats']}, {rush[k]['fifo_inversions']}, {rush[k]['server_5xx']}")
+    text += row("Redis commands per fan (whole sale, scripts' inner commands included)", lambda k: f"{r_m[k]['cmds'] / rush[k]['fans']:,.1f}")
+    text += row("Redis CPU, masters (replicas)", lambda k: f"{r_m[k]['cpu']:,.1f} s ({r_m[k]['replica_cpu']:,.1f} s)")
+    c0 = crowd["single"]
+    text += f"| **crowd**: `loadgen --fans {c0['fans']:,} --arrival ramp`, {len(glob.glob(path('cluster', 'crowd-single-metrics-*.txt')))} floodgate replicas, admission 600/min | | |\n"
+    text += row("peak sockets", lambda k: f"{crowd[k]['connections_peak']:,}")
+    text += row("gap between position updates p50 / p99", lambda k: f"{crowd[k]['position_gap_ms']['p50']:,.0f} / {crowd[k]['position_gap_ms']['p99']:,.0f} ms")
+    text += row("tick fan-out p50 / p99 (bucket bound)", lambda k: f"≤ {fo[k]['p50']} / ≤ {fo[k]['p99']} s")
+    text += row("Redis commands per waiting fan per second (the same count)", lambda k: f"{c_m[k]['cmds'] / crowd[k]['fans'] / c_secs[k]:.2f}")
+    text += row("Redis CPU, masters (replicas)", lambda k: f"{c_m[k]['cpu']:,.1f} s ({c_m[k]['replica_cpu']:,.1f} s) in {c_secs[k]:.0f} s")
+    n = len(events["single"])
+    if n and e0:
+        text += f"| **{n} sales at once**: {n} × `loadgen --fans {e0['fans']:,} --arrival burst --rate-per-minute {e0['admission_rate_configured_per_min']:.0f}`, two floodgate replicas | | |\n"
+        text += row("joins per second, summed", lambda k: f"{sum(e['joins_per_sec'] for e in events[k]):,.0f}/s")
+        text += row("admission achieved per event (worst off)", lambda k: f"{max(rate_off(e) for e in events[k]):.1%} off")
+        text += row("holds per second, summed", lambda k: f"{sum(e['holds_per_sec'] for e in events[k]):,.0f}/s")
+        text += row("oversold, FIFO inversions, 5xx (all sales)", lambda k: f"{sum(e['oversold_seats'] for e in events[k])}, {sum(e['fifo_inversions'] for e in events[k])}, {sum(e['server_5xx'] for e in events[k])}")
+        text += row("Redis commands, busiest master's share", lambda k: f"{e_m[k]['busiest_share']:.0%} of {e_m[k]['cmds']:,} over {e_m[k]['masters']} master(s)")
+        text += row("Redis CPU, masters (replicas)", lambda k: f"{e_m[k]['cpu']:,.1f} s ({e_m[k]['replica_cpu']:,.1f} s) in {e_secs[k]:.0f} s")
+    return out + text + notes("bench_cluster.md")
+
+
 def notes(name):
     """A hand-kept part of the report (profiles, comparisons between commits)."""
     p = os.path.join(os.path.dirname(os.path.abspath(__file__)), name)
@@ -433,6 +528,6 @@ def notes(name):
 
 
 print(header())
-for part in (depth(), crowd(), rush(), checkout(), seats(), web(), slow_readers(),
+for part in (depth(), crowd(), rush(), cluster(), checkout(), seats(), web(), slow_readers(),
              notes("bench_profiles.md"), notes("bench_history.md")):
     print(part)

@@ -2,7 +2,8 @@
 # services_start and $FLOODGATE): on the PostgreSQL database and Redis prefix named
 # SHARED (default NAME; created when missing, so replicas pass one SHARED name), data
 # in OUT/floodgate-NAME, log in OUT/floodgate-NAME.log, limits lifted for load. Extra
-# settings come from the environment (e.g. FLOODGATE_SIGNING_KEY for replicas). Sets
+# settings come from the environment (e.g. FLOODGATE_SIGNING_KEY for replicas; FG_REDIS_URL
+# for another Redis than the single one, such as the cluster). Sets
 # FG_URL, FG_PID and FG_DATA, and returns once /readyz answers.
 start_floodgate() {
     local name=$1 out=$2 shared=${3:-$1} port
@@ -15,7 +16,7 @@ start_floodgate() {
         as_postgres "$PG_BIN/psql" -h 127.0.0.1 -p "$PG_PORT" -U postgres -qc "CREATE DATABASE bench_$shared" postgres
     fi
     FLOODGATE_DATA_DIR="$FG_DATA" FLOODGATE_LISTEN="127.0.0.1:$port" \
-        REDIS_URL="$FLOODGATE_TEST_REDIS_URL" FLOODGATE_REDIS_PREFIX="$shared" \
+        REDIS_URL="${FG_REDIS_URL:-$FLOODGATE_TEST_REDIS_URL}" FLOODGATE_REDIS_PREFIX="$shared" \
         DATABASE_URL="postgres://postgres@127.0.0.1:$PG_PORT/bench_$shared" \
         FLOODGATE_AUTH_RATE_PER_SEC=100000 FLOODGATE_JOIN_RATE_PER_SEC=1000000 \
         FLOODGATE_MAX_SOCKETS_PER_IP="${FLOODGATE_MAX_SOCKETS_PER_IP:-1000000}" \
