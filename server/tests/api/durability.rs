@@ -5,8 +5,8 @@ use reqwest::StatusCode;
 use serde_json::json;
 use waiting_room::token::{PurchaseClaims, SigningKeys};
 
-use crate::helpers::{temp_dir, Shared, ADMIN_EMAIL, ADMIN_PASSWORD};
-use crate::procs::{call, free_port, ready, spawn};
+use crate::helpers::{temp_dir, Shared};
+use crate::procs::{admin_token, call, create_event, free_port, ready, spawn};
 
 async fn kill_after_confirm(shared: Option<Shared>) {
     let http = reqwest::Client::new();
@@ -15,27 +15,19 @@ async fn kill_after_confirm(shared: Option<Shared>) {
     let mut server = spawn(&data, port, shared.as_ref(), &[]);
     ready(&http, &server.base).await;
     let base = server.base.clone();
-    let (_, login) = call(
-        http.post(format!("{base}/api/v1/auth/login"))
-            .json(&json!({"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD})),
+    let admin = admin_token(&http, &base).await;
+    let event_id = create_event(
+        &http,
+        &base,
+        &admin,
+        0,
+        json!({
+            "name": "Durable",
+            "sections": [{"name": "A", "rows": 5, "seats_per_row": 10, "price_cents": 700}],
+            "admission": {"rate_per_minute": 600, "max_active": 100}
+        }),
     )
     .await;
-    let admin = login["token"].as_str().unwrap().to_owned();
-    let starts_at = time::OffsetDateTime::now_utc()
-        .format(&time::format_description::well_known::Rfc3339)
-        .unwrap();
-    let (status, event) = call(
-        http.post(format!("{base}/api/v1/admin/events"))
-            .bearer_auth(&admin)
-            .json(&json!({
-                "name": "Durable", "starts_at": starts_at,
-                "sections": [{"name": "A", "rows": 5, "seats_per_row": 10, "price_cents": 700}],
-                "admission": {"rate_per_minute": 600, "max_active": 100}
-            })),
-    )
-    .await;
-    assert_eq!(status, StatusCode::CREATED, "{event}");
-    let event_id = event["id"].as_str().unwrap().to_owned();
     let (_, fan) = call(
         http.post(format!("{base}/api/v1/auth/register"))
             .json(&json!({"email": "durable@floodgate.test", "password": "fan-password"})),

@@ -9,7 +9,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use reqwest::StatusCode;
-use serde_json::Value;
+use serde_json::{json, Value};
 
 use crate::helpers::{Shared, ADMIN_EMAIL, ADMIN_PASSWORD};
 
@@ -132,6 +132,40 @@ pub async fn call(req: reqwest::RequestBuilder) -> (StatusCode, Value) {
     let resp = req.send().await.expect("request");
     let status = resp.status();
     (status, resp.json().await.unwrap_or(Value::Null))
+}
+
+/// Signs in as the test admin on the process at `base`: its bearer token.
+pub async fn admin_token(http: &reqwest::Client, base: &str) -> String {
+    let (status, login) = call(
+        http.post(format!("{base}/api/v1/auth/login"))
+            .json(&json!({"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{login}");
+    login["token"].as_str().unwrap().to_owned()
+}
+
+/// Creates an event from `body` (its `starts_at` set to now plus `starts_in_secs`) as
+/// `admin` on the process at `base`: the event's id.
+pub async fn create_event(
+    http: &reqwest::Client,
+    base: &str,
+    admin: &str,
+    starts_in_secs: i64,
+    mut body: Value,
+) -> String {
+    let starts_at = (time::OffsetDateTime::now_utc() + time::Duration::seconds(starts_in_secs))
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap();
+    body["starts_at"] = json!(starts_at);
+    let (status, event) = call(
+        http.post(format!("{base}/api/v1/admin/events"))
+            .bearer_auth(admin)
+            .json(&body),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{event}");
+    event["id"].as_str().unwrap().to_owned()
 }
 
 /// The shared deployments to run a fault test on, each with a fresh database and key

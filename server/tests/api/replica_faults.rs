@@ -20,8 +20,10 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio_tungstenite::tungstenite::Message;
 use waiting_room::token::{PurchaseClaims, SigningKeys};
 
-use crate::helpers::{ms, temp_dir, uuid_simple, Shared, ADMIN_EMAIL, ADMIN_PASSWORD};
-use crate::procs::{call, deployments, free_port, ready, spawn, Floodgate};
+use crate::helpers::{ms, temp_dir, uuid_simple, Shared};
+use crate::procs::{
+    admin_token, call, create_event, deployments, free_port, ready, spawn, Floodgate,
+};
 
 /// Fans per test, spread over the three replicas.
 const FANS: usize = 45;
@@ -197,30 +199,21 @@ impl Sale {
             ready(&http, &r.base).await;
         }
         let base = replicas[0].base.clone();
-        let (status, login) = call(
-            http.post(format!("{base}/api/v1/auth/login"))
-                .json(&json!({"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD})),
+        let admin = admin_token(&http, &base).await;
+        let event = create_event(
+            &http,
+            &base,
+            &admin,
+            -1,
+            json!({
+                "name": "Replica faults",
+                "sections": [{"name": "A", "rows": 10, "seats_per_row": 10, "price_cents": 5000}],
+                "max_seats_per_order": 4, "hold_ttl_secs": 300,
+                "admission": {"rate_per_minute": RATE_PER_MINUTE, "max_active": 10_000,
+                              "session_ttl_secs": SESSION_TTL_MS / 1000, "paused": true}
+            }),
         )
         .await;
-        assert_eq!(status, StatusCode::OK, "{login}");
-        let admin = login["token"].as_str().unwrap().to_owned();
-        let starts_at = (time::OffsetDateTime::now_utc() - time::Duration::seconds(1))
-            .format(&time::format_description::well_known::Rfc3339)
-            .unwrap();
-        let (status, event) = call(
-            http.post(format!("{base}/api/v1/admin/events"))
-                .bearer_auth(&admin)
-                .json(&json!({
-                    "name": "Replica faults", "starts_at": starts_at,
-                    "sections": [{"name": "A", "rows": 10, "seats_per_row": 10, "price_cents": 5000}],
-                    "max_seats_per_order": 4, "hold_ttl_secs": 300,
-                    "admission": {"rate_per_minute": RATE_PER_MINUTE, "max_active": 10_000,
-                                  "session_ttl_secs": SESSION_TTL_MS / 1000, "paused": true}
-                })),
-        )
-        .await;
-        assert_eq!(status, StatusCode::CREATED, "{event}");
-        let event = event["id"].as_str().unwrap().to_owned();
         let lb = Balancer::new(&replicas);
         let mut sale = Self {
             http,
