@@ -21,6 +21,7 @@
 
 mod conn;
 mod decode;
+mod health;
 mod keys;
 mod scripts;
 #[cfg(test)]
@@ -30,7 +31,6 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use redis::cluster_routing::{RoutingInfo, SingleNodeRoutingInfo};
 use redis::{FromRedisValue, ScriptInvocation, Value};
 
 use super::{
@@ -38,9 +38,12 @@ use super::{
     TicketStatus,
 };
 use crate::{AdmissionSettings, EventId, QueueConfig, TicketId, UserId};
-pub(crate) use conn::{bounded, load_scripts, open_connection, run_script};
-pub use conn::{RedisConn, CALL_TIMEOUT, CLUSTER_SCHEME, CONNECT_TIMEOUT, RESPONSE_TIMEOUT};
+pub(crate) use conn::{load_scripts, open_connection, run_script};
+pub use conn::{
+    RedisConn, BUSY_CALL_LIMIT, CALL_TIMEOUT, CLUSTER_SCHEME, CONNECT_TIMEOUT, RESPONSE_TIMEOUT,
+};
 pub(crate) use decode::{bad, get, valid_cursor};
+pub use health::{PROBE_EVERY, PROBE_MISSES, PROBE_TIMEOUT};
 pub(crate) use keys::event_tag;
 use keys::EventKeys;
 use scripts::Scripts;
@@ -125,12 +128,14 @@ impl QueueStore for RedisStore {
 
     async fn config(&self, event: EventId) -> Result<Option<QueueConfig>, StoreError> {
         let k = self.keys(event);
-        let map: HashMap<String, String> = bounded(
-            redis::cmd("HGETALL")
-                .arg(&k.cfg)
-                .query_async(&mut self.conn.clone()),
-        )
-        .await?;
+        let map: HashMap<String, String> = self
+            .conn
+            .bounded(
+                redis::cmd("HGETALL")
+                    .arg(&k.cfg)
+                    .query_async(&mut self.conn.clone()),
+            )
+            .await?;
         decode::config(&map)
     }
 
@@ -280,26 +285,15 @@ impl QueueStore for RedisStore {
     }
 
     async fn now_ms(&self) -> Result<i64, StoreError> {
-        let (secs, micros): (i64, i64) =
-            bounded(redis::cmd("TIME").query_async(&mut self.conn.clone())).await?;
+        let (secs, micros): (i64, i64) = self
+            .conn
+            .bounded(redis::cmd("TIME").query_async(&mut self.conn.clone()))
+            .await?;
         Ok(secs * 1000 + micros / 1000)
     }
 
-    /// On a cluster, one node (at random) answers: the cluster client would ask every
-    /// master, turning one shard's failover into every replica's `/readyz` failing.
     async fn ping(&self) -> Result<(), StoreError> {
-        let ping = redis::cmd("PING");
-        match self.conn.clone() {
-            RedisConn::Cluster(mut c) => bounded(c.route_command(
-                &ping,
-                RoutingInfo::SingleNode(SingleNodeRoutingInfo::Random),
-            ))
-            .await
-            .map(drop),
-            mut single => bounded(ping.query_async::<String>(&mut single))
-                .await
-                .map(drop),
-        }
+        self.conn.ping().await
     }
 }
 

@@ -9,9 +9,11 @@ use std::time::Duration;
 use redis::aio::{ConnectionLike, ConnectionManager, ConnectionManagerConfig};
 use redis::cluster::ClusterClientBuilder;
 use redis::cluster_async::ClusterConnection;
+use redis::cluster_routing::{RoutingInfo, SingleNodeRoutingInfo};
 use redis::{Cmd, FromRedisValue, Pipeline, RedisFuture, Script, ScriptInvocation, Value};
 
 use super::decode::store_err;
+use super::health::{Health, PROBE_TIMEOUT};
 use super::keys;
 use crate::store::StoreError;
 
@@ -26,13 +28,21 @@ pub const CLUSTER_SCHEME: &str = "redis+cluster://";
 /// key (every key of a call shares the event's hash tag, so one slot), follows
 /// MOVED/ASK, refreshes its slot map after a failover, retries CLUSTERDOWN, TRYAGAIN
 /// and refused connections with back-off ([`cluster_retries`]), and loads scripts
-/// on every master when a node answers NOSCRIPT.
+/// on every master when a node answers NOSCRIPT. One server is watched by a health
+/// probe ([`Health`]): its calls wait as long as it is alive, however busy.
+#[derive(Clone)]
+pub struct RedisConn {
+    link: Link,
+    /// The probe of a single server (`None` on a cluster, see [`RedisConn::bounded`]).
+    health: Option<Health>,
+}
+
 #[derive(Clone)]
 #[expect(
     clippy::large_enum_variant,
     reason = "the single-node connection stays inline: every call clones it, and a box would add an allocation per call"
 )]
-pub enum RedisConn {
+enum Link {
     /// One Redis server (`redis://…`).
     Single(ConnectionManager),
     /// A Redis Cluster (`redis+cluster://…`).
@@ -42,15 +52,64 @@ pub enum RedisConn {
 impl RedisConn {
     /// Whether this is a cluster connection.
     pub fn is_cluster(&self) -> bool {
-        matches!(self, Self::Cluster(_))
+        matches!(self.link, Link::Cluster(_))
+    }
+
+    /// Runs one Redis call, failing it as [`StoreError::Unavailable`] when Redis is
+    /// gone, not when it is busy.
+    ///
+    /// On one server, a call waits up to [`BUSY_CALL_LIMIT`] while the health probe
+    /// hears Redis, and fails at once when the probe stops hearing it; while the probe
+    /// says it is gone, a call is bounded by [`PROBE_TIMEOUT`] (and a refused
+    /// connection fails at once). On a cluster a call is bounded by [`CALL_TIMEOUT`]:
+    /// the cluster client's own retries and slot refreshes ride on its per-command
+    /// response timeout, and one node's probe would say nothing of the others.
+    pub(crate) async fn bounded<T>(
+        &self,
+        call: impl Future<Output = redis::RedisResult<T>>,
+    ) -> Result<T, StoreError> {
+        let Some(health) = &self.health else {
+            return within(CALL_TIMEOUT, call).await;
+        };
+        if !health.is_up() {
+            return within(PROBE_TIMEOUT, call).await;
+        }
+        tokio::select! {
+            result = within(BUSY_CALL_LIMIT, call) => result,
+            () = health.gone() => Err(StoreError::Unavailable(
+                "redis stopped answering its health probe".into(),
+            )),
+        }
+    }
+
+    /// `PING`, bounded by [`CALL_TIMEOUT`] whatever the probe says (readiness asks
+    /// whether Redis answers now). On a cluster, one node (at random) answers: the
+    /// cluster client would ask every master, turning one shard's failover into every
+    /// replica's `/readyz` failing.
+    pub(crate) async fn ping(&self) -> Result<(), StoreError> {
+        let ping = redis::cmd("PING");
+        match self.link.clone() {
+            Link::Cluster(mut c) => within(
+                CALL_TIMEOUT,
+                c.route_command(
+                    &ping,
+                    RoutingInfo::SingleNode(SingleNodeRoutingInfo::Random),
+                ),
+            )
+            .await
+            .map(drop),
+            Link::Single(mut c) => within(CALL_TIMEOUT, ping.query_async::<String>(&mut c))
+                .await
+                .map(drop),
+        }
     }
 }
 
 impl ConnectionLike for RedisConn {
     fn req_packed_command<'a>(&'a mut self, cmd: &'a Cmd) -> RedisFuture<'a, Value> {
-        match self {
-            Self::Single(c) => c.req_packed_command(cmd),
-            Self::Cluster(c) => c.req_packed_command(cmd),
+        match &mut self.link {
+            Link::Single(c) => c.req_packed_command(cmd),
+            Link::Cluster(c) => c.req_packed_command(cmd),
         }
     }
 
@@ -60,16 +119,16 @@ impl ConnectionLike for RedisConn {
         offset: usize,
         count: usize,
     ) -> RedisFuture<'a, Vec<Value>> {
-        match self {
-            Self::Single(c) => c.req_packed_commands(cmd, offset, count),
-            Self::Cluster(c) => c.req_packed_commands(cmd, offset, count),
+        match &mut self.link {
+            Link::Single(c) => c.req_packed_commands(cmd, offset, count),
+            Link::Cluster(c) => c.req_packed_commands(cmd, offset, count),
         }
     }
 
     fn get_db(&self) -> i64 {
-        match self {
-            Self::Single(c) => c.get_db(),
-            Self::Cluster(c) => c.get_db(),
+        match &self.link {
+            Link::Single(c) => c.get_db(),
+            Link::Cluster(c) => c.get_db(),
         }
     }
 }
@@ -89,14 +148,20 @@ pub(crate) async fn open_connection(url: &str, prefix: &str) -> Result<RedisConn
             .response_timeout(RESPONSE_TIMEOUT)
             .build()
             .map_err(store_err)?;
-        let conn = bounded(client.get_async_connection()).await?;
-        return Ok(RedisConn::Cluster(conn));
+        let conn = within(CALL_TIMEOUT, client.get_async_connection()).await?;
+        return Ok(RedisConn {
+            link: Link::Cluster(conn),
+            health: None,
+        });
     }
     let client = redis::Client::open(url).map_err(store_err)?;
-    ConnectionManager::new_with_config(client, connection_config())
+    let conn = ConnectionManager::new_with_config(client.clone(), connection_config())
         .await
-        .map(RedisConn::Single)
-        .map_err(store_err)
+        .map_err(store_err)?;
+    Ok(RedisConn {
+        link: Link::Single(conn),
+        health: Some(Health::start(client)),
+    })
 }
 
 /// The seed nodes' URLs of a [`CLUSTER_SCHEME`] URL, or `None` for any other URL.
@@ -139,11 +204,17 @@ fn cluster_retries(builder: ClusterClientBuilder) -> ClusterClientBuilder {
 
 /// How long connecting to Redis may take.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_millis(500);
-/// How long Redis may take to answer one command (or script).
+/// How long one Redis Cluster node may take to answer one command (or script)
+/// before the cluster client retries it.
 pub const RESPONSE_TIMEOUT: Duration = Duration::from_millis(3000);
-/// The bound on a whole store call, whatever the connection manager does: a call
-/// that waits on a reconnect plus its own command fails by then.
+/// The bound on a whole call to a Redis Cluster, on connecting, and on readiness
+/// pings.
 pub const CALL_TIMEOUT: Duration = Duration::from_millis(4000);
+/// The bound on a call to one Redis that its health probe still hears: a busy Redis
+/// slows calls down rather than failing them, and this only keeps a call from
+/// outliving the HTTP request timeout (30 s), so a client hears 503 `unavailable`
+/// rather than 408.
+pub const BUSY_CALL_LIMIT: Duration = Duration::from_secs(20);
 
 /// The connection manager's settings. redis-rs' defaults retry a reconnect with a
 /// backoff of 1 s, then `factor` (100) times that, capped at 60 s: every call waiting
@@ -160,18 +231,19 @@ fn connection_config() -> ConnectionManagerConfig {
         .set_factor(2)
         .set_max_delay(200)
         .set_connection_timeout(CONNECT_TIMEOUT)
-        .set_response_timeout(RESPONSE_TIMEOUT)
+        .set_response_timeout(BUSY_CALL_LIMIT)
 }
 
-/// Runs one Redis call within [`CALL_TIMEOUT`]; a timeout or a lost connection is
+/// Runs one Redis call within `limit`; a timeout or a lost connection is
 /// [`StoreError::Unavailable`].
-pub(crate) async fn bounded<T>(
+async fn within<T>(
+    limit: Duration,
     call: impl Future<Output = redis::RedisResult<T>>,
 ) -> Result<T, StoreError> {
-    match tokio::time::timeout(CALL_TIMEOUT, call).await {
+    match tokio::time::timeout(limit, call).await {
         Ok(result) => result.map_err(store_err),
         Err(_) => Err(StoreError::Unavailable(
-            format!("no answer from redis within {CALL_TIMEOUT:?}").into(),
+            format!("no answer from redis within {limit:?}").into(),
         )),
     }
 }
@@ -183,7 +255,9 @@ pub(crate) async fn load_scripts(
     scripts: &[&Script],
 ) -> Result<(), StoreError> {
     for script in scripts {
-        bounded(script.prepare_invoke().load_async(conn)).await?;
+        let mut link = conn.clone();
+        conn.bounded(script.prepare_invoke().load_async(&mut link))
+            .await?;
     }
     Ok(())
 }
@@ -193,7 +267,7 @@ pub(crate) async fn run_script<T: FromRedisValue>(
     conn: &RedisConn,
     inv: &ScriptInvocation<'_>,
 ) -> Result<T, StoreError> {
-    bounded(inv.invoke_async(&mut conn.clone())).await
+    conn.bounded(inv.invoke_async(&mut conn.clone())).await
 }
 
 #[cfg(test)]
