@@ -19,11 +19,15 @@ pub use body::{BadHoldRequest, HoldBody};
 pub use error::HoldError;
 
 use std::collections::HashSet;
+use std::sync::Arc;
+use std::time::Duration;
 
 use waiting_room::clock::Clock;
 use waiting_room::seats::store::{ConfirmStart, HoldId, HoldOutcome, HoldRequest};
+use waiting_room::seats::SeatStore;
 use waiting_room::store::QueueStore;
 use waiting_room::token::PurchaseClaims;
+use waiting_room::EventId;
 
 use self::body::{parse_body, Wanted};
 use super::{Checkout, SeatRoom};
@@ -198,9 +202,16 @@ impl HoldService<'_> {
                 });
             }
         };
-        // The order is durable; the rest is bookkeeping the sweeper would also repair.
+        // The order is durable; the rest is bookkeeping the sweeper would also repair
+        // (once the lease lapses): retried in the background meanwhile, so the seat
+        // maps and the stats show the sale as soon as the store answers again.
         if let Err(error) = store.mark_sold(event.id, &order.seats).await {
-            tracing::warn!(%error, order_id = %order.id, "marking confirmed seats sold failed; the sweeper will");
+            tracing::warn!(%error, order_id = %order.id, "marking confirmed seats sold failed; retrying");
+            tokio::spawn(mark_sold_later(
+                Arc::clone(store),
+                event.id,
+                order.seats.clone(),
+            ));
         }
         self.end_session(claims).await;
         Ok(OrderAnswer::new(&order, event))
@@ -232,5 +243,24 @@ impl HoldService<'_> {
         if let Err(error) = self.queue.release(claims.evt, claims.sub).await {
             tracing::warn!(%error, event_id = %claims.evt, "freeing the shopping slot failed");
         }
+    }
+}
+
+/// Marks a committed order's seats sold after the confirm could not: tries again
+/// after 100 ms, doubling the wait, for about the confirm lease; after that the
+/// sweeper, which finds the lapsed lease and asks the database, does it.
+async fn mark_sold_later(store: Arc<dyn SeatStore>, event: EventId, seats: Vec<u32>) {
+    let mut wait = Duration::from_millis(100);
+    let mut waited = Duration::ZERO;
+    while waited < Duration::from_millis(CONFIRM_LEASE_MS as u64) {
+        tokio::time::sleep(wait).await;
+        waited += wait;
+        match store.mark_sold(event, &seats).await {
+            Ok(()) => return,
+            Err(error) => {
+                tracing::warn!(%error, event_id = %event, "marking confirmed seats sold failed again")
+            }
+        }
+        wait = (wait * 2).min(Duration::from_secs(5));
     }
 }

@@ -1,9 +1,10 @@
 //! A decorator over the app's stores that fails on demand, as a Redis Cluster
 //! answering MOVED would: `configure` for every event while `fail_configure` is set,
-//! `seat_counts` for the events in `broken_counts`. Everything else delegates.
+//! `seat_counts` for the events in `broken_counts`, the next `fail_mark_sold` calls of
+//! `mark_sold` (as a store too busy to answer would). Everything else delegates.
 
 use std::collections::HashSet;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
@@ -20,6 +21,7 @@ use crate::helpers::StoreWrap;
 pub struct Faults {
     pub fail_configure: AtomicBool,
     pub broken_counts: Mutex<HashSet<EventId>>,
+    pub fail_mark_sold: AtomicU32,
 }
 
 impl Faults {
@@ -149,6 +151,13 @@ impl SeatStore for Faulty<dyn SeatStore> {
         self.inner.expired_holds(e, limit).await
     }
     async fn mark_sold(&self, e: EventId, seats: &[u32]) -> Result<(), StoreError> {
+        let failing =
+            self.faults
+                .fail_mark_sold
+                .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1));
+        if failing.is_ok() {
+            return Err(StoreError::Unavailable("no answer from redis".into()));
+        }
         self.inner.mark_sold(e, seats).await
     }
     async fn seat_counts(&self, e: EventId) -> Result<SeatCounts, StoreError> {

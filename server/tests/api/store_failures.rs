@@ -12,7 +12,8 @@ use crate::helpers::{spawn_with, Backend, Options};
 
 crate::both_backends!(
     a_failed_event_creation_leaves_nothing_behind,
-    one_broken_event_does_not_break_the_list
+    one_broken_event_does_not_break_the_list,
+    seats_a_confirm_could_not_mark_sold_show_sold_soon_after
 );
 
 fn event_body() -> Value {
@@ -97,4 +98,44 @@ async fn one_broken_event_does_not_break_the_list(backend: Backend) {
     assert_eq!(listed["available"], Value::Null, "{listed}");
     assert_eq!(listed["capacity"], 100);
     app.stop().await;
+}
+
+/// A confirm whose order committed but whose seats the store would not mark sold (a
+/// store too busy to answer) still shows them sold within seconds, not only once the
+/// sweeper finds the confirm's 30 s lease lapsed: the marking is retried.
+async fn seats_a_confirm_could_not_mark_sold_show_sold_soon_after(backend: Backend) {
+    let faults = Arc::new(Faults::default());
+    let options = Options {
+        wrap_stores: Some(faults.wrap()),
+        ..Options::default()
+    };
+    let Some(app) = spawn_with(backend, options).await else {
+        return;
+    };
+    let sections = json!([{"name": "A", "rows": 1, "seats_per_row": 4, "price_cents": 100}]);
+    let event = app.seated_event(sections, 120, 4).await;
+    let (_, token) = crate::helpers::buyer(&app, &event, 4, 600_000).await;
+    let (status, hold) = app.hold(&event, &token, json!({"seats": ["A-1-2"]})).await;
+    assert_eq!(status, StatusCode::CREATED, "{hold}");
+    faults.fail_mark_sold.store(3, Ordering::SeqCst);
+    let (status, order) = app.confirm(hold["hold_id"].as_str().unwrap(), &token).await;
+    assert_eq!(status, StatusCode::OK, "{order}");
+    // Well within the 30 s lease after which the sweeper would repair it.
+    let mut shown = Value::Null;
+    for _ in 0..100 {
+        shown = app.seat_map(&event).await["A-1-2"].clone();
+        if shown == "sold" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        shown, "sold",
+        "a confirmed seat still shows {shown} after 10 s"
+    );
+    assert_eq!(
+        faults.fail_mark_sold.load(Ordering::SeqCst),
+        0,
+        "every planned failure happened"
+    );
 }
