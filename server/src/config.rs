@@ -114,6 +114,12 @@ pub struct Config {
     #[arg(long, env = "FLOODGATE_MAX_SOCKETS_PER_IP", default_value_t = 200)]
     pub max_sockets_per_ip: usize,
 
+    /// Back-pressure: while the store takes longer than this on average (ms) to answer
+    /// new fans' joins, new queue sockets and HTTP joins get 503 `overloaded` with
+    /// `Retry-After`, and fans already in line are served as before. 0 never sheds.
+    #[arg(long, env = "FLOODGATE_SHED_LATENCY_MS", default_value_t = 2_000)]
+    pub shed_latency_ms: u64,
+
     /// Seconds a socket may take to take in one message (or one frame of a seat
     /// snapshot), and to answer a ping on the seat stream; a slower one is closed
     /// with 1013 ("try again later") and resyncs from a fresh snapshot on reconnect.

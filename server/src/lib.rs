@@ -6,6 +6,7 @@
 //! deadline (axum does not wait for upgraded WebSockets).
 
 pub mod auth;
+pub mod backpressure;
 pub mod checkout;
 pub mod config;
 pub mod contract_errors;
@@ -120,7 +121,11 @@ impl Application {
             seats,
         });
         // Timed outside any test decorator, so the failures it injects are counted.
-        let (store, seats) = observe::store::observed(store, seats, &metrics);
+        let store_load = Arc::new(backpressure::StoreLoad::new(Duration::from_millis(
+            config.shed_latency_ms,
+        )));
+        let (store, seats) =
+            observe::store::observed(store, seats, &metrics, Arc::clone(&store_load));
         let keys = match &config.signing_key {
             Some(path) => SigningKeys::load_or_create(path, false)?,
             None => SigningKeys::load_or_create(&config.data_dir.join("signing-key.pem"), true)?,
@@ -157,6 +162,7 @@ impl Application {
             auth_limit: limits::IpLimiter::new(config.auth_rate_per_sec),
             join_limit: limits::IpLimiter::new(config.join_rate_per_sec),
             sockets: limits::SocketGate::new(config.max_sockets, config.max_sockets_per_ip),
+            store_load,
             metrics,
             events: Default::default(),
             history: Default::default(),

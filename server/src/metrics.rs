@@ -38,6 +38,8 @@ pub struct Metrics {
     pub queue_messages_in: Counter,
     pub queue_bad_messages: Counter,
     pub rate_limited: Counter,
+    /// New queue sockets and HTTP joins turned away while the store is slow.
+    pub queue_shed: Counter,
     /// From a room's position push to the `position` message written on a socket.
     pub position_fanout: Histogram,
     /// Time to answer HTTP requests, per route template and status code.
@@ -217,6 +219,10 @@ impl Metrics {
                 "Frames answered with an error.",
             ),
             rate_limited: r.counter("floodgate_rate_limited_total", "Requests refused with 429."),
+            queue_shed: r.counter(
+                "floodgate_queue_shed_total",
+                "New queue sockets and HTTP joins refused with 503 while the store answered slowly.",
+            ),
             position_fanout: Histogram {
                 recorder: recorder.clone(),
                 inner: r.histogram(&fanout),

@@ -55,6 +55,8 @@ pub struct Shared {
     pub auth_limit: IpLimiter,
     pub join_limit: IpLimiter,
     pub sockets: SocketGate,
+    /// How quickly the store answers new fans: back-pressure on new sockets and joins.
+    pub store_load: Arc<crate::backpressure::StoreLoad>,
     pub metrics: Arc<Metrics>,
     /// Events by id, refreshed from the database every few seconds and on every admin
     /// change. A `std` RwLock: read on every socket connect, never held across `.await`.

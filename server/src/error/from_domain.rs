@@ -92,6 +92,14 @@ impl From<Limited> for ApiError {
     }
 }
 
+impl From<crate::backpressure::Shedding> for ApiError {
+    fn from(s: crate::backpressure::Shedding) -> Self {
+        Self::Busy {
+            retry_after_secs: s.retry_after_secs,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use axum::http::StatusCode;

@@ -29,30 +29,38 @@ use waiting_room::store::{
 };
 use waiting_room::{AdmissionSettings, EventId, QueueConfig, TicketId, UserId};
 
+use crate::backpressure::StoreLoad;
 use crate::metrics::{Metrics, QueueOp, SeatOp, StoreTimes};
 
-/// Both stores behind the timing decorator, counting into `metrics`.
+/// Both stores behind the timing decorator, counting into `metrics`; the queue
+/// store's answers to new fans (`join`, `status`) and the rooms' log reads
+/// (`changes`, every 100 ms per room, so the average falls again once the store is
+/// quick even while no new fan is let in) also feed `load` (back-pressure).
 pub fn observed(
     queue: Arc<dyn QueueStore>,
     seats: Arc<dyn SeatStore>,
     metrics: &Metrics,
+    load: Arc<StoreLoad>,
 ) -> (Arc<dyn QueueStore>, Arc<dyn SeatStore>) {
     (
         Arc::new(Observed {
             inner: queue,
             times: Arc::clone(&metrics.queue_store),
+            load: Some(load),
         }),
         Arc::new(Observed {
             inner: seats,
             times: Arc::clone(&metrics.seat_store),
+            load: None,
         }),
     )
 }
 
-/// A store whose calls are timed into `times`.
+/// A store whose calls are timed into `times` (and, for new fans' calls, `load`).
 pub struct Observed<S: ?Sized> {
     inner: Arc<S>,
     times: Arc<StoreTimes>,
+    load: Option<Arc<StoreLoad>>,
 }
 
 impl<S: ?Sized> Observed<S> {
@@ -63,8 +71,16 @@ impl<S: ?Sized> Observed<S> {
     ) -> Result<T, StoreError> {
         let started = Instant::now();
         let result = call.await;
-        self.times
-            .observe(op, started.elapsed(), result.as_ref().err());
+        let took = started.elapsed();
+        self.times.observe(op, took, result.as_ref().err());
+        if let Some(load) = &self.load {
+            if [QueueOp::Join, QueueOp::Status, QueueOp::Changes]
+                .iter()
+                .any(|o| *o as usize == op)
+            {
+                load.record(took);
+            }
+        }
         result
     }
 }
@@ -248,6 +264,7 @@ mod tests {
             Arc::new(MemoryStore::default()),
             Arc::new(MemorySeatStore::default()),
             metrics,
+            Arc::new(StoreLoad::new(std::time::Duration::ZERO)),
         )
     }
 
@@ -332,6 +349,7 @@ mod tests {
             Arc::clone(&raw),
             Arc::new(MemorySeatStore::default()),
             &metrics,
+            Arc::new(StoreLoad::new(std::time::Duration::ZERO)),
         );
         let per_call = |took: std::time::Duration| took.as_nanos() as f64 / f64::from(CALLS);
         let mut best = (f64::MAX, f64::MAX);

@@ -20,6 +20,16 @@ pub(crate) fn rate_limit(
         .map_err(Into::into)
 }
 
+/// Back-pressure: 503 `overloaded` with `Retry-After` while the store answers new
+/// fans slowly (`crate::backpressure`), counted in `floodgate_queue_shed_total`.
+pub(crate) fn admit_new_fan(state: &AppState) -> Result<(), crate::error::ApiError> {
+    state
+        .store_load
+        .admit_new_fan()
+        .inspect_err(|_| crate::metrics::Metrics::inc(&state.metrics.queue_shed))
+        .map_err(Into::into)
+}
+
 /// A slot for one more socket from this client (503 `overloaded` at the process's
 /// cap, 429 `rate_limited` at the client address's).
 pub(crate) fn socket_slot(

@@ -51,6 +51,7 @@ async fn queue_ws(
     WsUpgrade(ws): WsUpgrade,
 ) -> Result<Response, ApiError> {
     client::rate_limit(&state, &state.join_limit, &parts)?;
+    client::admit_new_fan(&state)?;
     let session = session?;
     let room = room_for(&state, &id, true).await?;
     let slot = client::socket_slot(&state, &parts)?;
@@ -111,6 +112,7 @@ async fn queue_join(
     session: Session,
 ) -> Result<Json<Value>, ApiError> {
     client::rate_limit(&state, &state.join_limit, &parts)?;
+    client::admit_new_fan(&state)?;
     let room = room_for(&state, &id, true).await?;
     crate::metrics::Metrics::inc(&state.metrics.queue_joins);
     room.join(session.user).await?;

@@ -1,10 +1,12 @@
 //! A decorator over the app's stores that fails on demand, as a Redis Cluster
 //! answering MOVED would: `configure` for every event while `fail_configure` is set,
 //! `seat_counts` for the events in `broken_counts`, the next `fail_mark_sold` calls of
-//! `mark_sold` (as a store too busy to answer would). Everything else delegates.
+//! `mark_sold` (as a store too busy to answer would); while `queue_delay_ms` is set,
+//! the queue store's fan and room calls (join, status, touch, changes, admit, leave)
+//! answer that much later, as a busy Redis would. Everything else delegates.
 
 use std::collections::HashSet;
-use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
@@ -22,6 +24,7 @@ pub struct Faults {
     pub fail_configure: AtomicBool,
     pub broken_counts: Mutex<HashSet<EventId>>,
     pub fail_mark_sold: AtomicU32,
+    pub queue_delay_ms: AtomicU64,
 }
 
 impl Faults {
@@ -38,6 +41,13 @@ impl Faults {
                 faults: Arc::clone(&faults),
             }),
         }))
+    }
+
+    async fn busy(&self) {
+        let ms = self.queue_delay_ms.load(Ordering::SeqCst);
+        if ms > 0 {
+            tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
+        }
     }
 
     pub fn break_counts(&self, event: EventId) {
@@ -69,9 +79,11 @@ impl QueueStore for Faulty<dyn QueueStore> {
         self.inner.update_admission(e, s).await
     }
     async fn join(&self, e: EventId, u: UserId, t: &TicketId) -> Result<TicketStatus, StoreError> {
+        self.faults.busy().await;
         self.inner.join(e, u, t).await
     }
     async fn status(&self, e: EventId, u: UserId) -> Result<Option<TicketStatus>, StoreError> {
+        self.faults.busy().await;
         self.inner.status(e, u).await
     }
     async fn statuses(
@@ -79,24 +91,29 @@ impl QueueStore for Faulty<dyn QueueStore> {
         e: EventId,
         u: &[UserId],
     ) -> Result<Vec<Option<TicketStatus>>, StoreError> {
+        self.faults.busy().await;
         self.inner.statuses(e, u).await
     }
     async fn leave(&self, e: EventId, u: UserId) -> Result<bool, StoreError> {
+        self.faults.busy().await;
         self.inner.leave(e, u).await
     }
     async fn touch(&self, e: EventId, u: &[UserId]) -> Result<(), StoreError> {
+        self.faults.busy().await;
         self.inner.touch(e, u).await
     }
     async fn open(&self, e: EventId, seed: u64) -> Result<bool, StoreError> {
         self.inner.open(e, seed).await
     }
     async fn admit(&self, e: EventId, limit: Option<u64>) -> Result<AdmitOutcome, StoreError> {
+        self.faults.busy().await;
         self.inner.admit(e, limit).await
     }
     async fn release(&self, e: EventId, u: UserId) -> Result<bool, StoreError> {
         QueueStore::release(&*self.inner, e, u).await
     }
     async fn changes(&self, e: EventId, a: &Cursor, max: usize) -> Result<ChangeBatch, StoreError> {
+        self.faults.busy().await;
         self.inner.changes(e, a, max).await
     }
     async fn snapshot(&self, e: EventId) -> Result<QueueSnapshot, StoreError> {

@@ -129,6 +129,8 @@ pub struct Options {
     pub max_sockets_per_ip: usize,
     pub shared: Option<Shared>,
     pub request_timeout_secs: u64,
+    /// Back-pressure threshold (FLOODGATE_SHED_LATENCY_MS).
+    pub shed_latency_ms: u64,
     /// Wraps the app's stores (e.g. in [`crate::faulty::Faulty`]).
     pub wrap_stores: Option<StoreWrap>,
     /// The signing key (overrides the shared one) and verify-only keys.
@@ -156,6 +158,7 @@ impl Default for Options {
             max_sockets_per_ip: 100_000,
             shared: None,
             request_timeout_secs: 30,
+            shed_latency_ms: 2_000,
             wrap_stores: None,
             signing_key: None,
             verify_keys: Vec::new(),
@@ -208,6 +211,7 @@ pub async fn start(options: Options) -> TestApp {
     config.admin_password = Some(ADMIN_PASSWORD.into());
     config.shutdown_grace_secs = 2;
     config.request_timeout_secs = options.request_timeout_secs;
+    config.shed_latency_ms = options.shed_latency_ms;
     if let Some(s) = &options.shared {
         config.redis_url = Some(s.redis_url.clone());
         config.redis_prefix = s.redis_prefix.clone();
