@@ -87,6 +87,10 @@ pub struct Config {
     #[arg(long, env = "FLOODGATE_SESSION_TTL_SECS", default_value_t = 24 * 3600)]
     pub session_ttl_secs: u64,
 
+    /// Session token lifetime of admin accounts, seconds (shorter than fans').
+    #[arg(long, env = "FLOODGATE_ADMIN_SESSION_TTL_SECS", default_value_t = 8 * 3600)]
+    pub admin_session_ttl_secs: u64,
+
     /// Seconds a ticket keeps its place with no socket open.
     #[arg(long, env = "FLOODGATE_RECONNECT_GRACE_SECS", default_value_t = 60)]
     pub reconnect_grace_secs: u64,
