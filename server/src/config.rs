@@ -133,9 +133,10 @@ pub struct Config {
     #[arg(long, env = "FLOODGATE_WEB_DIR")]
     pub web_dir: Option<PathBuf>,
 
-    /// Mark the browser session cookie `Secure` on every response. Without it, the
-    /// cookie is `Secure` when the request came over HTTPS (its `Origin`, or
-    /// `X-Forwarded-Proto` from a trusted proxy, says so).
+    /// The site is served over HTTPS (a TLS proxy in front): the session cookie is
+    /// `__Host-floodgate_session` with `Secure`, a cookie request's `Origin` must be
+    /// `https://…`, and HSTS is sent. Without it, HTTPS is known only from a trusted
+    /// proxy's `X-Forwarded-Proto` (FLOODGATE_TRUSTED_PROXY_HOPS > 0).
     #[arg(long, env = "FLOODGATE_SECURE_COOKIES")]
     pub secure_cookies: bool,
 

@@ -21,8 +21,8 @@ pub mod observe;
 pub mod queue_session;
 pub mod raw_ws;
 pub mod revocations;
-pub mod security_headers;
 pub mod routes;
+pub mod security_headers;
 pub mod slow_socket;
 pub mod state;
 pub mod stats;
@@ -154,7 +154,7 @@ impl Application {
         // Made now, so that no login pays for it (see `Passwords::dummy_hash`).
         passwords.dummy_hash().await?;
         // The revocations known so far, before the first session is served.
-        let revocations = revocations::Revocations::default();
+        let revocations = Arc::new(revocations::Revocations::default());
         revocations
             .refresh(&db, waiting_room::clock::now_ms())
             .await
@@ -403,7 +403,12 @@ fn request_span<B>(request: &axum::http::Request<B>) -> tracing::Span {
 fn spawn_background(state: &AppState) -> CancellationToken {
     let stop = CancellationToken::new();
     stats::spawn_sampler(state, stop.clone());
-    revocations::spawn_poller(state, stop.clone());
+    revocations::spawn_poller(
+        Arc::clone(&state.revocations),
+        state.db.clone(),
+        Arc::clone(state.clock()),
+        stop.clone(),
+    );
     let (s, token) = (state.clone(), stop.clone());
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(EVENT_REFRESH);

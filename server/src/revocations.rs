@@ -13,15 +13,15 @@
 //! itself fails with the database).
 
 use std::collections::HashMap;
-use std::sync::{Mutex, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
+use waiting_room::clock::Clock;
 use waiting_room::UserId;
 
 use crate::auth::SessionClaims;
 use crate::db::{Db, RevocationRow};
-use crate::state::AppState;
 
 /// How often each replica looks for new revocations.
 pub const POLL: Duration = Duration::from_millis(250);
@@ -132,9 +132,14 @@ impl Revocations {
     }
 }
 
-/// Refreshes `state`'s view every [`POLL`] until `stop`, and prunes expired rows.
-pub fn spawn_poller(state: &AppState, stop: CancellationToken) {
-    let state = state.clone();
+/// Refreshes `revocations` from `db` every [`POLL`] until `stop`, and prunes expired
+/// rows.
+pub fn spawn_poller(
+    revocations: Arc<Revocations>,
+    db: Db,
+    clock: Arc<dyn Clock>,
+    stop: CancellationToken,
+) {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(POLL);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -144,8 +149,8 @@ pub fn spawn_poller(state: &AppState, stop: CancellationToken) {
                 _ = stop.cancelled() => return,
                 _ = tick.tick() => {}
             }
-            let now = state.clock().now_ms();
-            match state.revocations.refresh(&state.db, now).await {
+            let now = clock.now_ms();
+            match revocations.refresh(&db, now).await {
                 Ok(()) if failing => {
                     failing = false;
                     tracing::info!("reading session revocations again");
@@ -159,7 +164,7 @@ pub fn spawn_poller(state: &AppState, stop: CancellationToken) {
             }
             polls = polls.wrapping_add(1);
             if polls.is_multiple_of(PRUNE_EVERY) {
-                if let Err(error) = state.db.prune_revocations(now).await {
+                if let Err(error) = db.prune_revocations(now).await {
                     tracing::warn!(%error, "pruning expired session revocations failed");
                 }
             }

@@ -42,7 +42,8 @@ pub async fn request_headers(State(state): State<AppState>, req: Request, next: 
 
 fn is_private(path: &str) -> bool {
     PRIVATE_PREFIXES.iter().any(|p| {
-        path.starts_with(p) && (p.ends_with('/') || path.len() == p.len() || path[p.len()..].starts_with('/'))
+        path.starts_with(p)
+            && (p.ends_with('/') || path.len() == p.len() || path[p.len()..].starts_with('/'))
     })
 }
 

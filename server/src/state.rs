@@ -57,7 +57,7 @@ pub struct Shared {
     pub sockets: SocketGate,
     pub metrics: Arc<Metrics>,
     /// The sessions ended by sign-out, a password change or "sign out everywhere".
-    pub revocations: crate::revocations::Revocations,
+    pub revocations: Arc<crate::revocations::Revocations>,
     /// Events by id, refreshed from the database every few seconds and on every admin
     /// change. A `std` RwLock: read on every socket connect, never held across `.await`.
     pub events: RwLock<HashMap<EventId, Event>>,
@@ -103,7 +103,9 @@ impl AppState {
     /// When every session signed now will have expired, Unix ms: how long a
     /// revocation of them all must be kept.
     pub fn sessions_signed_now_expire_ms(&self) -> i64 {
-        let longest = self.session_ttl_secs(true).max(self.session_ttl_secs(false));
+        let longest = self
+            .session_ttl_secs(true)
+            .max(self.session_ttl_secs(false));
         self.clock()
             .now_ms()
             .saturating_add(longest.saturating_mul(1000))

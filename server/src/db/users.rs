@@ -132,14 +132,13 @@ impl Db {
 
     pub async fn user_by_id(&self, id: UserId) -> Result<Option<UserRow>, sqlx::Error> {
         self.timed(DbOp::UserById, async {
-            let row =
-                sqlx::query(
-                    "SELECT id, email, password_hash, is_admin, session_generation FROM users \
+            let row = sqlx::query(
+                "SELECT id, email, password_hash, is_admin, session_generation FROM users \
                      WHERE id = $1",
-                )
-                    .bind(id.to_string())
-                    .fetch_optional(self.pool())
-                    .await?;
+            )
+            .bind(id.to_string())
+            .fetch_optional(self.pool())
+            .await?;
             row.as_ref().map(user_from_row).transpose()
         })
         .await

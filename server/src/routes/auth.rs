@@ -153,7 +153,10 @@ async fn sign_in(
     let (token, exp) = session_for(&state, &user);
     let body = account(&user, exp)?;
     Ok((
-        [(header::SET_COOKIE, session_cookie(&state, &token, exp, https))],
+        [(
+            header::SET_COOKIE,
+            session_cookie(&state, &token, exp, https),
+        )],
         Json(body),
     )
         .into_response())

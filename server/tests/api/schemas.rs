@@ -310,8 +310,13 @@ async fn real_answers_match_the_documented_schemas(backend: Backend) {
     )
     .await;
     // No one signed in: 204 for a browser; a bearer token that is no session, 401.
-    c.op(http.get(url(session)), "get", session, StatusCode::NO_CONTENT)
-        .await;
+    c.op(
+        http.get(url(session)),
+        "get",
+        session,
+        StatusCode::NO_CONTENT,
+    )
+    .await;
     c.op(
         http.get(url(session)).bearer_auth("not.a.token"),
         "get",

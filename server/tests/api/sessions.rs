@@ -195,9 +195,13 @@ async fn a_password_change_ends_every_session_but_the_browsers_new_one(backend: 
     );
     let resp = change(&browser, "fan-password", "short").await.unwrap();
     assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
-    let resp = change(&Auth::Bearer("x.y.z".into()), "fan-password", "new-password-1")
-        .await
-        .unwrap();
+    let resp = change(
+        &Auth::Bearer("x.y.z".into()),
+        "fan-password",
+        "new-password-1",
+    )
+    .await
+    .unwrap();
     assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
     assert_eq!(who(&two, &bearer).await.0, StatusCode::OK);
 
@@ -290,7 +294,9 @@ async fn restart_beside(app: &TestApp, edit: impl FnOnce(&mut Config)) {
     config.signing_key = Some(app.state.config.data_dir.join("signing-key.pem"));
     config.argon2_memory_kib = 1024;
     edit(&mut config);
-    let other = Application::build(config).await.expect("the replica builds");
+    let other = Application::build(config)
+        .await
+        .expect("the replica builds");
     drop(other);
 }
 
@@ -340,7 +346,12 @@ async fn a_new_admin_password_at_start_ends_the_admins_sessions() {
     let demo_session = Auth::Bearer(token);
     assert_eq!(who(&one, &demo_session).await.0, StatusCode::OK);
     restart_beside(&one, |c| c.demo = true).await;
-    until_refused(&one, &demo_session, "a demo admin session after a new one-time password").await;
+    until_refused(
+        &one,
+        &demo_session,
+        "a demo admin session after a new one-time password",
+    )
+    .await;
     one.stop().await;
 }
 
@@ -350,13 +361,15 @@ async fn admin_sessions_are_shorter_than_fans() {
     let email = new_fan(&one).await;
     let fan = sign_in(&one, &email, "fan-password").await;
     let admin = sign_in(&one, ADMIN_EMAIL, ADMIN_PASSWORD).await;
-    let left = |body: Value| {
-        crate::helpers::ms(&body["expires_at"]) - waiting_room::clock::now_ms()
-    };
+    let left =
+        |body: Value| crate::helpers::ms(&body["expires_at"]) - waiting_room::clock::now_ms();
     let fan_left = left(who(&one, &fan).await.1);
     let admin_left = left(who(&one, &admin).await.1);
     assert!(fan_left > 23 * 3600 * 1000, "{fan_left}");
-    assert!(admin_left <= 8 * 3600 * 1000 && admin_left > 7 * 3600 * 1000, "{admin_left}");
+    assert!(
+        admin_left <= 8 * 3600 * 1000 && admin_left > 7 * 3600 * 1000,
+        "{admin_left}"
+    );
     one.stop().await;
 }
 
@@ -389,7 +402,10 @@ async fn a_query_token_opens_sockets_only_and_origins_need_the_scheme() {
 
     // An https page is not this plain-HTTP site, even on the same host and port.
     let cookie = sign_in(&one, ADMIN_EMAIL, ADMIN_PASSWORD).await;
-    for origin in [format!("https://127.0.0.1:{}", one.port), "http://127.0.0.1".into()] {
+    for origin in [
+        format!("https://127.0.0.1:{}", one.port),
+        "http://127.0.0.1".into(),
+    ] {
         let resp = cookie
             .on(one.http.patch(one.url(&path)))
             .header("origin", &origin)
@@ -438,11 +454,20 @@ async fn a_tossed_session_cookie_never_signs_anyone_in() {
     let theirs = https.login(&attacker, "fan-password").await;
     let tossed = format!("floodgate_session={theirs}");
     // A signed-out visitor with only the tossed cookie: no one is signed in.
-    assert_eq!(who(&https, &cookies(&[&tossed])).await.0, StatusCode::NO_CONTENT);
+    assert_eq!(
+        who(&https, &cookies(&[&tossed])).await.0,
+        StatusCode::NO_CONTENT
+    );
     // A signed-in visitor stays themselves, whatever the order.
-    for jar in [[tossed.as_str(), mine.as_str()], [mine.as_str(), tossed.as_str()]] {
+    for jar in [
+        [tossed.as_str(), mine.as_str()],
+        [mine.as_str(), tossed.as_str()],
+    ] {
         let (status, body) = who(&https, &cookies(&jar)).await;
-        assert_eq!((status, body["email"].as_str()), (StatusCode::OK, Some(victim.as_str())));
+        assert_eq!(
+            (status, body["email"].as_str()),
+            (StatusCode::OK, Some(victim.as_str()))
+        );
     }
     // Two host cookies (cannot happen in a browser) are ambiguous: refused.
     let theirs_host = format!("__Host-floodgate_session={theirs}");
@@ -458,14 +483,30 @@ async fn a_tossed_session_cookie_never_signs_anyone_in() {
     let victim = new_fan(&http).await;
     let attacker = new_fan(&http).await;
     let mine = sign_in(&http, &victim, "fan-password").await;
-    let Auth::Cookie(mine) = mine else { unreachable!() };
-    let tossed = format!("floodgate_session={}", http.login(&attacker, "fan-password").await);
-    for jar in [[tossed.as_str(), mine.as_str()], [mine.as_str(), tossed.as_str()]] {
+    let Auth::Cookie(mine) = mine else {
+        unreachable!()
+    };
+    let tossed = format!(
+        "floodgate_session={}",
+        http.login(&attacker, "fan-password").await
+    );
+    for jar in [
+        [tossed.as_str(), mine.as_str()],
+        [mine.as_str(), tossed.as_str()],
+    ] {
         let (status, body) = who(&http, &cookies(&jar)).await;
-        assert_eq!(status, StatusCode::NO_CONTENT, "signed in as {}", body["email"]);
+        assert_eq!(
+            status,
+            StatusCode::NO_CONTENT,
+            "signed in as {}",
+            body["email"]
+        );
     }
     let (status, body) = who(&http, &cookies(&["floodgate_session=garbage", &mine])).await;
-    assert_eq!((status, body["email"].as_str()), (StatusCode::OK, Some(victim.as_str())));
+    assert_eq!(
+        (status, body["email"].as_str()),
+        (StatusCode::OK, Some(victim.as_str()))
+    );
     http.stop().await;
 }
 
@@ -485,7 +526,10 @@ async fn private_answers_are_not_stored_and_pages_isolate_themselves() {
         ("/api/v1/auth/session", None),
         ("/api/v1/auth/session", Some(fan.as_str())),
         ("/api/v1/orders", Some(fan.as_str())),
-        ("/api/v1/admin/events/0190c1e2-0000-7000-8000-000000000000/stats", Some(http.admin_token.as_str())),
+        (
+            "/api/v1/admin/events/0190c1e2-0000-7000-8000-000000000000/stats",
+            Some(http.admin_token.as_str()),
+        ),
     ] {
         let h = headers(get(&http, path, token).await.unwrap());
         assert_eq!(h["cache-control"], "no-store", "{path}");
@@ -493,8 +537,14 @@ async fn private_answers_are_not_stored_and_pages_isolate_themselves() {
     let h = headers(get(&http, "/", None).await.unwrap());
     assert_eq!(h["cross-origin-opener-policy"], "same-origin");
     let pp = h["permissions-policy"].to_str().unwrap();
-    assert!(pp.contains("camera=()") && pp.contains("geolocation=()"), "{pp}");
-    assert!(h.get("strict-transport-security").is_none(), "not over plain HTTP");
+    assert!(
+        pp.contains("camera=()") && pp.contains("geolocation=()"),
+        "{pp}"
+    );
+    assert!(
+        h.get("strict-transport-security").is_none(),
+        "not over plain HTTP"
+    );
     assert_eq!(h["cache-control"], "no-cache");
     http.stop().await;
     let https = start(Options {
@@ -503,6 +553,9 @@ async fn private_answers_are_not_stored_and_pages_isolate_themselves() {
     })
     .await;
     let h = headers(get(&https, "/", None).await.unwrap());
-    assert_eq!(h["strict-transport-security"], HeaderValue::from_static("max-age=31536000"));
+    assert_eq!(
+        h["strict-transport-security"],
+        HeaderValue::from_static("max-age=31536000")
+    );
     https.stop().await;
 }
