@@ -100,6 +100,7 @@ async fn until_refused(app: &TestApp, auth: &Auth, what: &str) {
     loop {
         let (status, body) = who(app, auth).await;
         if status != StatusCode::OK {
+            eprintln!("{what}: refused after {:?}", start.elapsed());
             return;
         }
         assert!(
