@@ -45,7 +45,7 @@ struct Fan {
     path = "/admin/fans",
     operation_id = "createFans",
     tag = "admin",
-    security(("bearer" = []), ("accessToken" = [])),
+    security(("sessionCookie" = []), ("bearer" = [])),
     request_body(content_type = "application/json"),
     responses(
         (status = 201, content_type = "application/json"),
