@@ -210,7 +210,7 @@ async fn who_am_i(State(state): State<AppState>, mut parts: Parts) -> Result<Res
     tag = "auth",
     responses(
         (status = 204),
-        E403,
+        E403, E500,
     )
 )]
 async fn sign_out(State(state): State<AppState>, parts: Parts) -> Result<Response, ApiError> {
