@@ -2,7 +2,8 @@
 //! audience `session`, under the HMAC key every replica derives from the signing key;
 //! only Floodgate reads them, and a rush verifies one per queue socket, so they skip
 //! Ed25519's cost. The pinned algorithm and audience keep one kind of token from
-//! passing for the other).
+//! passing for the other). A session names itself (`sid`) and its account's session
+//! generation (`gen`), so it can be revoked: see [`crate::revocations`].
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -27,13 +28,20 @@ pub struct SessionClaims {
     pub adm: bool,
     pub iat: i64,
     pub exp: i64,
+    /// This session's id (random), by which sign-out revokes it.
+    pub sid: String,
+    /// The account's session generation at sign-in: a password change or "sign out
+    /// everywhere" bumps it, which ends every session below it.
+    pub gen: i64,
 }
 
-/// Signs a session for `user`, valid `ttl_secs` from `now_secs`.
+/// Signs a new session (a fresh `sid`) for `user` at its session `generation`, valid
+/// `ttl_secs` from `now_secs`.
 pub fn issue_session(
     keys: &SigningKeys,
     user: UserId,
     admin: bool,
+    generation: i64,
     now_secs: i64,
     ttl_secs: i64,
 ) -> (String, i64) {
@@ -44,6 +52,8 @@ pub fn issue_session(
         adm: admin,
         iat: now_secs,
         exp: now_secs + ttl_secs,
+        sid: uuid::Uuid::new_v4().simple().to_string(),
+        gen: generation,
     };
     (keys.sign_local(&claims), claims.exp)
 }
@@ -171,9 +181,12 @@ mod tests {
         let (keys, _) = SigningKeys::generate();
         let user = UserId::new();
         let now = waiting_room::clock::now_ms() / 1000;
-        let (token, _) = issue_session(&keys, user, true, now, 60);
+        let (token, _) = issue_session(&keys, user, true, 3, now, 60);
         let claims = verify_session(&keys, &token).unwrap();
-        assert_eq!((claims.sub, claims.adm), (user, true));
+        assert_eq!((claims.sub, claims.adm, claims.gen), (user, true, 3));
+        assert_eq!(claims.sid.len(), 32);
+        let (other, _) = issue_session(&keys, user, true, 3, now, 60);
+        assert_ne!(verify_session(&keys, &other).unwrap().sid, claims.sid);
         assert!(keys
             .verify_purchase(&token, waiting_room::EventId::new())
             .is_err());

@@ -66,11 +66,7 @@ pub async fn run(state: &AppState) -> anyhow::Result<Option<Demo>> {
                 password.len() >= 8,
                 "FLOODGATE_ADMIN_PASSWORD must be at least 8 characters"
             );
-            let hash = state.passwords.hash(password.clone()).await?;
-            state
-                .db
-                .ensure_admin(email.as_str(), &hash, state.clock().now_ms())
-                .await?;
+            set_admin_password(state, email.as_str(), password).await?;
             tracing::info!(%email, "bootstrap admin ready");
         }
         (None, None) => {}
@@ -99,13 +95,51 @@ async fn demo_admin(state: &AppState) -> anyhow::Result<DemoAdmin> {
         .map_err(|e| anyhow::anyhow!("demo admin: {e}"))?
         .to_string();
     let password = Alphanumeric.sample_string(&mut rand::thread_rng(), 16);
-    let hash = state.passwords.hash(password.clone()).await?;
-    state
-        .db
-        .ensure_admin(&email, &hash, state.clock().now_ms())
-        .await?;
+    set_admin_password(state, &email, &password).await?;
     tracing::info!(%email, "demo admin ready with a one-time password");
     Ok(DemoAdmin::Generated { email, password })
+}
+
+/// Makes `email` an admin whose password is `password`. When that changes the
+/// password of an existing account, every session of the account ends (on every
+/// replica): whoever knew the old one is out. The same password as stored (another
+/// replica's start, a restart) changes nothing, so a rolling restart signs no one out.
+async fn set_admin_password(state: &AppState, email: &str, password: &str) -> anyhow::Result<()> {
+    let existing = state.db.user_by_email(email).await?;
+    if let Some(user) = &existing {
+        let same = user.password_hash != crate::db::NO_PASSWORD
+            && state
+                .passwords
+                .verify(password.to_owned(), user.password_hash.clone())
+                .await?;
+        if same {
+            if !user.is_admin {
+                state
+                    .db
+                    .ensure_admin(email, &user.password_hash, state.clock().now_ms())
+                    .await?;
+            }
+            return Ok(());
+        }
+    }
+    let hash = state.passwords.hash(password.to_owned()).await?;
+    state
+        .db
+        .ensure_admin(email, &hash, state.clock().now_ms())
+        .await?;
+    if let Some(user) = existing {
+        state
+            .revocations
+            .end_all(
+                &state.db,
+                user.id,
+                None,
+                state.sessions_signed_now_expire_ms(),
+            )
+            .await?;
+        tracing::info!(%email, "admin password changed: the account's sessions are ended");
+    }
+    Ok(())
 }
 
 /// A demo sale opening a minute from now, unless a demo event is still upcoming.

@@ -87,6 +87,10 @@ pub struct Config {
     #[arg(long, env = "FLOODGATE_SESSION_TTL_SECS", default_value_t = 24 * 3600)]
     pub session_ttl_secs: u64,
 
+    /// Session token lifetime of admin accounts, seconds (shorter than fans').
+    #[arg(long, env = "FLOODGATE_ADMIN_SESSION_TTL_SECS", default_value_t = 8 * 3600)]
+    pub admin_session_ttl_secs: u64,
+
     /// Seconds a ticket keeps its place with no socket open.
     #[arg(long, env = "FLOODGATE_RECONNECT_GRACE_SECS", default_value_t = 60)]
     pub reconnect_grace_secs: u64,
@@ -135,9 +139,10 @@ pub struct Config {
     #[arg(long, env = "FLOODGATE_WEB_DIR")]
     pub web_dir: Option<PathBuf>,
 
-    /// Mark the browser session cookie `Secure` on every response. Without it, the
-    /// cookie is `Secure` when the request came over HTTPS (its `Origin`, or
-    /// `X-Forwarded-Proto` from a trusted proxy, says so).
+    /// The site is served over HTTPS (a TLS proxy in front): the session cookie is
+    /// `__Host-floodgate_session` with `Secure`, a cookie request's `Origin` must be
+    /// `https://…`, and HSTS is sent. Without it, HTTPS is known only from a trusted
+    /// proxy's `X-Forwarded-Proto` (FLOODGATE_TRUSTED_PROXY_HOPS > 0).
     #[arg(long, env = "FLOODGATE_SECURE_COOKIES")]
     pub secure_cookies: bool,
 

@@ -1,7 +1,8 @@
 //! Extractors that speak the contract's error shape: JSON bodies, path parameters,
-//! query strings, WebSocket upgrades, sessions (Bearer header, `?access_token=` for
-//! WebSockets, or the browser's session cookie, held to the origin rule of
-//! [`crate::cookie`]) and admin sessions.
+//! query strings, WebSocket upgrades, sessions (Bearer header, `?access_token=` on
+//! WebSocket handshakes only, or the browser's session cookie, held to the origin rule
+//! of [`crate::cookie`]; a session ended by sign-out or "sign out everywhere" is
+//! refused, see [`crate::revocations`]) and admin sessions.
 
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
@@ -14,7 +15,7 @@ use serde::de::DeserializeOwned;
 use waiting_room::token::{PurchaseClaims, TokenError, PURCHASE_AUDIENCE};
 use waiting_room::{EventId, UserId};
 
-use crate::auth::verify_session;
+use crate::auth::{verify_session, SessionClaims};
 use crate::cookie;
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -142,6 +143,17 @@ pub struct Session {
     pub admin: bool,
     /// When the session token expires, Unix seconds.
     pub expires_at: i64,
+    /// Where the token came from.
+    pub source: SessionSource,
+}
+
+/// How a request presented its session.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SessionSource {
+    Bearer,
+    /// `?access_token=`, on a WebSocket handshake only.
+    Query,
+    Cookie,
 }
 
 impl<S> FromRequestParts<S> for Session
@@ -153,23 +165,59 @@ where
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let state = AppState::from_ref(state);
-        let token = match bearer(parts).or_else(|| query_token(parts)) {
-            Some(token) => token,
-            None => {
-                let token = cookie::session_token(&parts.headers).ok_or(ApiError::Unauthorized)?;
-                if cookie::needs_origin_check(parts) {
-                    cookie::check_origin(parts, true)?;
-                }
-                token
+        let (claims, source) = if let Some(token) = bearer(parts) {
+            (valid_session(&state, &token), SessionSource::Bearer)
+        } else if let Some(token) = query_token(parts) {
+            (valid_session(&state, &token), SessionSource::Query)
+        } else {
+            let https = site_is_https(&state, parts);
+            let tokens = cookie::session_tokens(&parts.headers, https);
+            if tokens.is_empty() {
+                return Err(ApiError::Unauthorized);
             }
+            if cookie::needs_origin_check(parts) {
+                cookie::check_origin(parts, https, true)?;
+            }
+            // Several cookies of the name: only a tossed one can be the extra (see
+            // `crate::cookie`), and `Cookie`'s order says nothing about which. Accept
+            // only when exactly one is a valid session.
+            let mut valid = tokens.iter().filter_map(|t| valid_session(&state, t));
+            let claims = match (valid.next(), valid.next()) {
+                (Some(claims), None) => Some(claims),
+                (Some(_), Some(_)) => {
+                    tracing::info!(
+                        cookies = tokens.len(),
+                        "refused a request with several valid session cookies (a tossed cookie?)"
+                    );
+                    None
+                }
+                _ => None,
+            };
+            (claims, SessionSource::Cookie)
         };
-        let claims = verify_session(&state.keys, &token).map_err(|_| ApiError::Unauthorized)?;
+        let claims = claims.ok_or(ApiError::Unauthorized)?;
         Ok(Self {
             user: claims.sub,
             admin: claims.adm,
             expires_at: claims.exp,
+            source,
         })
     }
+}
+
+/// The claims of `token` if it is a session that was not ended.
+pub fn valid_session(state: &AppState, token: &str) -> Option<SessionClaims> {
+    let claims = verify_session(&state.keys, token).ok()?;
+    (!state.revocations.is_revoked(&claims)).then_some(claims)
+}
+
+/// Whether the site is served over HTTPS, as this replica is configured to tell.
+pub fn site_is_https(state: &AppState, parts: &Parts) -> bool {
+    cookie::site_is_https(
+        parts,
+        state.config.secure_cookies,
+        state.config.trusted_proxy_hops,
+    )
 }
 
 /// A signed-in admin; anyone else gets 403 (or 401 without a session).
@@ -236,7 +284,13 @@ pub fn bearer(parts: &Parts) -> Option<String> {
     (!token.is_empty()).then(|| token.to_owned())
 }
 
+/// `?access_token=`, read on a WebSocket handshake only: a browser cannot give a
+/// socket a header, but anywhere else a token in the URL (logged by proxies, kept in
+/// history) is refused by being ignored.
 fn query_token(parts: &Parts) -> Option<String> {
+    if !cookie::is_websocket_upgrade(parts) {
+        return None;
+    }
     parts.uri.query()?.split('&').find_map(|pair| {
         let (k, v) = pair.split_once('=')?;
         (k == "access_token").then(|| v.to_owned())

@@ -21,7 +21,9 @@ pub mod metrics;
 pub mod observe;
 pub mod queue_session;
 pub mod raw_ws;
+pub mod revocations;
 pub mod routes;
+pub mod security_headers;
 pub mod slow_socket;
 pub mod state;
 pub mod stats;
@@ -156,8 +158,15 @@ impl Application {
         let passwords = auth::Passwords::new(config.argon2_memory_kib)?;
         // Made now, so that no login pays for it (see `Passwords::dummy_hash`).
         passwords.dummy_hash().await?;
+        // The revocations known so far, before the first session is served.
+        let revocations = Arc::new(revocations::Revocations::default());
+        revocations
+            .refresh(&db, waiting_room::clock::now_ms())
+            .await
+            .context("reading session revocations")?;
         let listener = bind(config.listen).with_context(|| format!("binding {}", config.listen))?;
         let state = AppState::new(Shared {
+            revocations,
             passwords,
             auth_limit: limits::IpLimiter::new(config.auth_rate_per_sec),
             join_limit: limits::IpLimiter::new(config.join_rate_per_sec),
@@ -332,7 +341,7 @@ pub fn app(state: AppState) -> Router {
         SetResponseHeaderLayer::if_not_present(name, HeaderValue::from_static(value))
     };
     let timeout = Duration::from_secs(state.config.request_timeout_secs);
-    routes::router(state)
+    routes::router(state.clone())
         .layer(axum::middleware::from_fn(limits::header_limit))
         .layer(RequestBodyLimitLayer::new(64 * 1024))
         .layer(TimeoutLayer::with_status_code(
@@ -350,6 +359,18 @@ pub fn app(state: AppState) -> Router {
         .layer(secure(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
         .layer(secure(header::REFERRER_POLICY, "same-origin"))
         .layer(secure(header::X_FRAME_OPTIONS, "DENY"))
+        .layer(secure(
+            HeaderName::from_static("cross-origin-opener-policy"),
+            "same-origin",
+        ))
+        .layer(secure(
+            HeaderName::from_static("permissions-policy"),
+            security_headers::PERMISSIONS_POLICY,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            security_headers::request_headers,
+        ))
         .layer(
             tower::ServiceBuilder::new()
                 .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
@@ -388,6 +409,12 @@ fn request_span<B>(request: &axum::http::Request<B>) -> tracing::Span {
 fn spawn_background(state: &AppState) -> CancellationToken {
     let stop = CancellationToken::new();
     stats::spawn_sampler(state, stop.clone());
+    revocations::spawn_poller(
+        Arc::clone(&state.revocations),
+        state.db.clone(),
+        Arc::clone(state.clock()),
+        stop.clone(),
+    );
     let (s, token) = (state.clone(), stop.clone());
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(EVENT_REFRESH);

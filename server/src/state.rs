@@ -58,6 +58,8 @@ pub struct Shared {
     /// How quickly the store answers new fans: back-pressure on new sockets and joins.
     pub store_load: Arc<crate::backpressure::StoreLoad>,
     pub metrics: Arc<Metrics>,
+    /// The sessions ended by sign-out, a password change or "sign out everywhere".
+    pub revocations: Arc<crate::revocations::Revocations>,
     /// Events by id, refreshed from the database every few seconds and on every admin
     /// change. A `std` RwLock: read on every socket connect, never held across `.await`.
     pub events: RwLock<HashMap<EventId, Event>>,
@@ -88,6 +90,27 @@ impl AppState {
     /// How long a socket may take to take in one message (`FLOODGATE_SLOW_SOCKET_SECS`).
     pub fn slow_socket(&self) -> std::time::Duration {
         std::time::Duration::from_secs(self.config.slow_socket_secs.max(1))
+    }
+
+    /// A session's lifetime for an admin or a fan account, seconds.
+    pub fn session_ttl_secs(&self, admin: bool) -> i64 {
+        let ttl = if admin {
+            self.config.admin_session_ttl_secs
+        } else {
+            self.config.session_ttl_secs
+        };
+        i64::try_from(ttl).unwrap_or(i64::MAX / 2_000)
+    }
+
+    /// When every session signed now will have expired, Unix ms: how long a
+    /// revocation of them all must be kept.
+    pub fn sessions_signed_now_expire_ms(&self) -> i64 {
+        let longest = self
+            .session_ttl_secs(true)
+            .max(self.session_ttl_secs(false));
+        self.clock()
+            .now_ms()
+            .saturating_add(longest.saturating_mul(1000))
     }
 
     /// The server's clock (the one the rooms read).

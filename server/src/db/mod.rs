@@ -8,11 +8,13 @@ mod order_batch;
 mod orders;
 mod records;
 mod seat_rows;
+mod sessions;
 mod users;
 
 pub use audit::{settings_json, Actor, AdmissionChange, AuditAction, AuditEntry, NewAudit};
 pub use events::EventRow;
 pub use records::{Order, Written};
+pub use sessions::{RevocationRow, RevocationsSince};
 pub use users::{Created, UserRow, NO_PASSWORD};
 
 use std::future::Future;

@@ -18,6 +18,8 @@ pub struct UserRow {
     pub email: String,
     pub password_hash: String,
     pub is_admin: bool,
+    /// Sessions signed now carry it; bumped to end them all (see `end_all_sessions`).
+    pub session_generation: i64,
 }
 
 /// Outcome of creating an account.
@@ -117,7 +119,8 @@ impl Db {
     pub async fn user_by_email(&self, email: &str) -> Result<Option<UserRow>, sqlx::Error> {
         self.timed(DbOp::UserByEmail, async {
             let row = sqlx::query(
-                "SELECT id, email, password_hash, is_admin FROM users WHERE email = $1",
+                "SELECT id, email, password_hash, is_admin, session_generation FROM users \
+                 WHERE email = $1",
             )
             .bind(email)
             .fetch_optional(self.pool())
@@ -129,11 +132,13 @@ impl Db {
 
     pub async fn user_by_id(&self, id: UserId) -> Result<Option<UserRow>, sqlx::Error> {
         self.timed(DbOp::UserById, async {
-            let row =
-                sqlx::query("SELECT id, email, password_hash, is_admin FROM users WHERE id = $1")
-                    .bind(id.to_string())
-                    .fetch_optional(self.pool())
-                    .await?;
+            let row = sqlx::query(
+                "SELECT id, email, password_hash, is_admin, session_generation FROM users \
+                     WHERE id = $1",
+            )
+            .bind(id.to_string())
+            .fetch_optional(self.pool())
+            .await?;
             row.as_ref().map(user_from_row).transpose()
         })
         .await
@@ -147,5 +152,6 @@ fn user_from_row(r: &AnyRow) -> Result<UserRow, sqlx::Error> {
         email: r.try_get("email")?,
         password_hash: r.try_get("password_hash")?,
         is_admin: r.try_get::<i64, _>("is_admin")? != 0,
+        session_generation: r.try_get("session_generation")?,
     })
 }

@@ -48,7 +48,7 @@ const AUDIT_MAX_LIMIT: u32 = 500;
     path = "/admin/events",
     operation_id = "createEvent",
     tag = "admin",
-    security(("bearer" = []), ("accessToken" = [])),
+    security(("sessionCookie" = []), ("bearer" = [])),
     request_body(content = ref("#/components/schemas/NewEvent"), content_type = "application/json"),
     responses(
         (status = 201, body = ref("#/components/schemas/Event"), content_type = "application/json"),
@@ -73,7 +73,7 @@ async fn create_event(
     path = "/admin/events/{id}/admission",
     operation_id = "patchAdmission",
     tag = "admin",
-    security(("bearer" = []), ("accessToken" = [])),
+    security(("sessionCookie" = []), ("bearer" = [])),
     params(("id" = String, Path, format = "uuid")),
     request_body(content = ref("#/components/schemas/AdmissionPatch"), content_type = "application/json"),
     responses(
@@ -126,7 +126,7 @@ async fn patch_admission(
     path = "/admin/events/{id}/audit",
     operation_id = "eventAudit",
     tag = "admin",
-    security(("bearer" = []), ("accessToken" = [])),
+    security(("sessionCookie" = []), ("bearer" = [])),
     params(("id" = String, Path, format = "uuid"), ("limit" = Option<u32>, Query)),
     responses(
         (status = 200, content_type = "application/json"),
@@ -197,7 +197,7 @@ impl From<AuditEntry> for AuditView {
     path = "/admin/events/{id}/stats",
     operation_id = "eventStats",
     tag = "admin",
-    security(("bearer" = []), ("accessToken" = [])),
+    security(("sessionCookie" = []), ("bearer" = [])),
     params(("id" = String, Path, format = "uuid")),
     responses(
         (status = 200, body = ref("#/components/schemas/Stats"), content_type = "application/json"),
@@ -218,7 +218,7 @@ async fn stats(
     path = "/admin/events/{id}/stats/history",
     operation_id = "eventStatsHistory",
     tag = "admin",
-    security(("bearer" = []), ("accessToken" = [])),
+    security(("sessionCookie" = []), ("bearer" = [])),
     params(("id" = String, Path, format = "uuid")),
     responses(
         (status = 200, body = ref("#/components/schemas/StatsHistory"), content_type = "application/json"),

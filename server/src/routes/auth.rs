@@ -1,10 +1,12 @@
-//! `POST /auth/register`, `POST /auth/login` (a bearer token for API clients), and
-//! the browser's cookie session: `POST /auth/session` (sign in), `GET /auth/session`
-//! (who is signed in), `DELETE /auth/session` (sign out).
+//! `POST /auth/register`, `POST /auth/login` (a bearer token for API clients), the
+//! browser's cookie session: `POST /auth/session` (sign in), `GET /auth/session`
+//! (who is signed in), `DELETE /auth/session` (sign out, which ends the session on
+//! every replica), and `DELETE /auth/sessions` (sign out everywhere) and
+//! `POST /auth/password` (change it; ends every session).
 
-use axum::extract::State;
+use axum::extract::{FromRequestParts, State};
 use axum::http::request::Parts;
-use axum::http::{header, StatusCode};
+use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Deserialize;
@@ -19,7 +21,7 @@ use crate::cookie;
 use crate::db::{Created, UserRow};
 use crate::email::Email;
 use crate::error::ApiError;
-use crate::extract::{AppJson, Session};
+use crate::extract::{bearer, site_is_https, valid_session, AppJson, Session, SessionSource};
 use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -27,6 +29,16 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(register))
         .routes(routes!(login))
         .routes(routes!(sign_in, who_am_i, sign_out))
+        .routes(routes!(sign_out_everywhere))
+        .routes(routes!(change_password))
+}
+
+/// `POST /auth/password`'s body.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PasswordChange {
+    current_password: String,
+    new_password: String,
 }
 
 #[derive(Deserialize)]
@@ -135,17 +147,15 @@ async fn sign_in(
     AppJson(body): AppJson<Credentials>,
 ) -> Result<Response, ApiError> {
     // A foreign page must not sign a visitor into an account of its choosing.
-    cookie::check_origin(&parts, false)?;
+    let https = site_is_https(&state, &parts);
+    cookie::check_origin(&parts, https, false)?;
     let user = authenticate(&state, &parts, body).await?;
     let (token, exp) = session_for(&state, &user);
-    let secure =
-        state.config.secure_cookies || cookie::over_https(&parts, state.config.trusted_proxy_hops);
-    let max_age = exp - state.clock().now_ms() / 1000;
     let body = account(&user, exp)?;
     Ok((
         [(
             header::SET_COOKIE,
-            cookie::set_session(&token, max_age, secure),
+            session_cookie(&state, &token, exp, https),
         )],
         Json(body),
     )
@@ -160,22 +170,39 @@ async fn sign_in(
     security(("sessionCookie" = []), ("bearer" = [])),
     responses(
         (status = 200, body = ref("#/components/schemas/Account"), content_type = "application/json"),
+        (status = 204),
         E401,
     )
 )]
-async fn who_am_i(
-    State(state): State<AppState>,
-    session: Session,
-) -> Result<Json<Value>, ApiError> {
-    let user = state
-        .db
-        .user_by_id(session.user)
-        .await?
-        .ok_or(ApiError::Unauthorized)?;
-    Ok(Json(account(&user, session.expires_at)?))
+async fn who_am_i(State(state): State<AppState>, mut parts: Parts) -> Result<Response, ApiError> {
+    // No one signed in is an answer, not an error, for a browser (an anonymous page
+    // load logs no error); a bearer token that is not valid is still 401.
+    let session = match Session::from_request_parts(&mut parts, &state).await {
+        Ok(session) => Some(session),
+        Err(ApiError::Unauthorized) if bearer(&parts).is_none() => None,
+        Err(e) => return Err(e),
+    };
+    let user = match session {
+        Some(s) => state.db.user_by_id(s.user).await?.map(|u| (u, s)),
+        None => None,
+    };
+    let signed_in = user.is_some();
+    let mut response = match user {
+        Some((user, session)) => Json(account(&user, session.expires_at)?).into_response(),
+        None => StatusCode::NO_CONTENT.into_response(),
+    };
+    let https = site_is_https(&state, &parts);
+    if !signed_in && !cookie::session_tokens(&parts.headers, https).is_empty() {
+        // A cookie that is no session (ended, expired): the browser can drop it.
+        response
+            .headers_mut()
+            .insert(header::SET_COOKIE, cookie::clear_session(https));
+    }
+    Ok(response)
 }
 
-/// Removes the cookie. Answers 204 whether or not a session was there.
+/// Ends the session the request presents (its cookie, or a bearer token), on every
+/// replica, and removes the cookie. Answers 204 whether or not a session was there.
 #[utoipa::path(
     delete,
     path = "/auth/session",
@@ -183,18 +210,139 @@ async fn who_am_i(
     tag = "auth",
     responses(
         (status = 204),
-        E403,
+        E403, E500,
     )
 )]
 async fn sign_out(State(state): State<AppState>, parts: Parts) -> Result<Response, ApiError> {
-    cookie::check_origin(&parts, false)?;
-    let secure =
-        state.config.secure_cookies || cookie::over_https(&parts, state.config.trusted_proxy_hops);
+    let https = site_is_https(&state, &parts);
+    cookie::check_origin(&parts, https, false)?;
+    let mut tokens = cookie::session_tokens(&parts.headers, https);
+    tokens.extend(bearer(&parts));
+    for token in tokens {
+        if let Some(claims) = valid_session(&state, &token) {
+            state.revocations.revoke(&state.db, &claims).await?;
+            tracing::info!(user_id = %claims.sub, "signed out");
+        }
+    }
     Ok((
         StatusCode::NO_CONTENT,
-        [(header::SET_COOKIE, cookie::clear_session(secure))],
+        [(header::SET_COOKIE, cookie::clear_session(https))],
     )
         .into_response())
+}
+
+/// Signs the account out everywhere: every session it has, on every replica (this
+/// one included: a browser's cookie is cleared).
+#[utoipa::path(
+    delete,
+    path = "/auth/sessions",
+    operation_id = "signOutEverywhere",
+    tag = "auth",
+    security(("sessionCookie" = []), ("bearer" = [])),
+    responses(
+        (status = 204),
+        E401, E403, E500,
+    )
+)]
+async fn sign_out_everywhere(
+    State(state): State<AppState>,
+    session: Session,
+    parts: Parts,
+) -> Result<Response, ApiError> {
+    let expires = state.sessions_signed_now_expire_ms();
+    state
+        .revocations
+        .end_all(&state.db, session.user, None, expires)
+        .await?;
+    tracing::info!(user_id = %session.user, "signed out everywhere");
+    let https = site_is_https(&state, &parts);
+    Ok((
+        StatusCode::NO_CONTENT,
+        [(header::SET_COOKIE, cookie::clear_session(https))],
+    )
+        .into_response())
+}
+
+/// Changes the account's password (the current one re-checked) and ends every
+/// session it has; a browser that asked gets a new session cookie, an API client
+/// signs in again.
+#[utoipa::path(
+    post,
+    path = "/auth/password",
+    operation_id = "changePassword",
+    tag = "auth",
+    security(("sessionCookie" = []), ("bearer" = [])),
+    request_body(content = ref("#/components/schemas/PasswordChange"), content_type = "application/json"),
+    responses(
+        (status = 204),
+        E400, E401, E403, E413, E429, E500,
+    )
+)]
+async fn change_password(
+    State(state): State<AppState>,
+    session: Session,
+    parts: Parts,
+    AppJson(body): AppJson<PasswordChange>,
+) -> Result<Response, ApiError> {
+    rate_limit(&state, &parts)?;
+    check_password(&body.new_password)?;
+    let user = state
+        .db
+        .user_by_id(session.user)
+        .await?
+        .ok_or(ApiError::Unauthorized)?;
+    let stored = if user.password_hash == crate::db::NO_PASSWORD {
+        state
+            .passwords
+            .dummy_hash()
+            .await
+            .map_err(ApiError::Internal)?
+    } else {
+        user.password_hash.clone()
+    };
+    let ok = state
+        .passwords
+        .verify(body.current_password, stored)
+        .await
+        .map_err(ApiError::Internal)?;
+    if !ok || user.password_hash == crate::db::NO_PASSWORD {
+        return Err(ApiError::Refused {
+            code: "wrong_password",
+            message: "the current password is not right".into(),
+        });
+    }
+    let hash = state
+        .passwords
+        .hash(body.new_password)
+        .await
+        .map_err(ApiError::Internal)?;
+    let expires = state.sessions_signed_now_expire_ms();
+    let generation = state
+        .revocations
+        .end_all(&state.db, user.id, Some(&hash), expires)
+        .await?
+        .ok_or(ApiError::Unauthorized)?;
+    tracing::info!(user_id = %user.id, "password changed; every session ended");
+    let mut response = StatusCode::NO_CONTENT.into_response();
+    if session.source == SessionSource::Cookie {
+        let renewed = UserRow {
+            session_generation: generation,
+            ..user
+        };
+        let (token, exp) = session_for(&state, &renewed);
+        let https = site_is_https(&state, &parts);
+        response.headers_mut().insert(
+            header::SET_COOKIE,
+            session_cookie(&state, &token, exp, https),
+        );
+    }
+    Ok(response)
+}
+
+/// `Set-Cookie` for a new session `token` expiring at `exp` (Unix seconds).
+fn session_cookie(state: &AppState, token: &str, exp: i64, https: bool) -> HeaderValue {
+    let max_age = exp - state.clock().now_ms() / 1000;
+    cookie::set_session(token, max_age, https)
 }
 
 /// The account behind valid credentials; argon2 runs once whether or not the email
@@ -227,13 +375,15 @@ async fn authenticate(
     user.filter(|_| ok).ok_or(ApiError::InvalidCredentials)
 }
 
+/// A new session for `user` (admins' are shorter: `FLOODGATE_ADMIN_SESSION_TTL_SECS`).
 fn session_for(state: &AppState, user: &UserRow) -> (String, i64) {
     issue_session(
         &state.keys,
         user.id,
         user.is_admin,
+        user.session_generation,
         state.clock().now_ms() / 1000,
-        state.config.session_ttl_secs as i64,
+        state.session_ttl_secs(user.is_admin),
     )
 }
 

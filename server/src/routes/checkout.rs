@@ -119,7 +119,7 @@ async fn release(
     path = "/orders",
     operation_id = "listOrders",
     tag = "checkout",
-    security(("bearer" = []), ("accessToken" = [])),
+    security(("sessionCookie" = []), ("bearer" = [])),
     responses(
         (status = 200, content_type = "application/json"),
         E401, E500,

@@ -45,7 +45,7 @@ struct Fan {
     path = "/admin/fans",
     operation_id = "createFans",
     tag = "admin",
-    security(("bearer" = []), ("accessToken" = [])),
+    security(("sessionCookie" = []), ("bearer" = [])),
     request_body(content_type = "application/json"),
     responses(
         (status = 201, content_type = "application/json"),
@@ -94,7 +94,7 @@ async fn create_fans(
         .into_iter()
         .zip(emails)
         .map(|(user_id, email)| Fan {
-            token: issue_session(&state.keys, user_id, false, now / 1000, ttl).0,
+            token: issue_session(&state.keys, user_id, false, 0, now / 1000, ttl).0,
             user_id,
             email,
         })

@@ -75,7 +75,7 @@ async fn queue_ws(
     path = "/events/{id}/queue/me",
     operation_id = "queueMe",
     tag = "queue",
-    security(("bearer" = []), ("accessToken" = [])),
+    security(("sessionCookie" = []), ("bearer" = [])),
     params(("id" = String, Path, format = "uuid")),
     responses(
         (status = 200, body = ref("#/components/schemas/ServerMessage"), content_type = "application/json"),

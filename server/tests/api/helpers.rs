@@ -136,6 +136,10 @@ pub struct Options {
     /// The signing key (overrides the shared one) and verify-only keys.
     pub signing_key: Option<PathBuf>,
     pub verify_keys: Vec<PathBuf>,
+    /// Another app's database (e.g. its embedded SQLite file), shared.
+    pub database_url: Option<String>,
+    /// `FLOODGATE_SECURE_COOKIES`: the site is served over HTTPS.
+    pub secure_cookies: bool,
 }
 
 /// A decorator for the app's stores.
@@ -162,6 +166,8 @@ impl Default for Options {
             wrap_stores: None,
             signing_key: None,
             verify_keys: Vec::new(),
+            database_url: None,
+            secure_cookies: false,
         }
     }
 }
@@ -222,6 +228,10 @@ pub async fn start(options: Options) -> TestApp {
         config.signing_key = Some(key.clone());
     }
     config.verify_keys = options.verify_keys.clone();
+    if let Some(url) = &options.database_url {
+        config.database_url = Some(url.clone());
+    }
+    config.secure_cookies = options.secure_cookies;
     let wrap = options.wrap_stores.clone();
     let app = Application::build_with_stores(config, |stores| match wrap {
         Some(wrap) => (wrap.0)(stores),

@@ -26,6 +26,7 @@ mod replica_faults;
 mod replicas;
 mod request_id;
 mod schemas;
+mod sessions;
 mod shutdown;
 mod slots;
 mod slow_readers;

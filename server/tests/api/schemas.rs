@@ -309,8 +309,16 @@ async fn real_answers_match_the_documented_schemas(backend: Backend) {
         OK,
     )
     .await;
+    // No one signed in: 204 for a browser; a bearer token that is no session, 401.
     c.op(
         http.get(url(session)),
+        "get",
+        session,
+        StatusCode::NO_CONTENT,
+    )
+    .await;
+    c.op(
+        http.get(url(session)).bearer_auth("not.a.token"),
         "get",
         session,
         StatusCode::UNAUTHORIZED,
@@ -321,6 +329,69 @@ async fn real_answers_match_the_documented_schemas(backend: Backend) {
         "delete",
         session,
         StatusCode::NO_CONTENT,
+    )
+    .await;
+
+    // A password change and signing out everywhere, on an account of their own.
+    let other = json!({"email": "schemas-other@floodgate.test", "password": "fan-password"});
+    c.op(
+        http.post(url(register)).json(&other),
+        "post",
+        register,
+        StatusCode::CREATED,
+    )
+    .await;
+    let token = c
+        .op(http.post(url(login)).json(&other), "post", login, OK)
+        .await
+        .body["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let password = "/api/v1/auth/password";
+    for (body, status) in [
+        (
+            json!({"current_password": "wrong-password", "new_password": "new-password-1"}),
+            StatusCode::FORBIDDEN,
+        ),
+        (
+            json!({"current_password": "fan-password", "new_password": "short"}),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            json!({"current_password": "fan-password", "new_password": "new-password-1"}),
+            StatusCode::NO_CONTENT,
+        ),
+    ] {
+        c.op(
+            http.post(url(password)).bearer_auth(&token).json(&body),
+            "post",
+            password,
+            status,
+        )
+        .await;
+    }
+    let renewed = json!({"email": "schemas-other@floodgate.test", "password": "new-password-1"});
+    let token = c
+        .op(http.post(url(login)).json(&renewed), "post", login, OK)
+        .await
+        .body["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let everywhere = "/api/v1/auth/sessions";
+    c.op(
+        http.delete(url(everywhere)).bearer_auth(&token),
+        "delete",
+        everywhere,
+        StatusCode::NO_CONTENT,
+    )
+    .await;
+    c.op(
+        http.delete(url(everywhere)).bearer_auth(&token),
+        "delete",
+        everywhere,
+        StatusCode::UNAUTHORIZED,
     )
     .await;
 

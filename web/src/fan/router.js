@@ -54,8 +54,29 @@ export function withNext(path) {
   return `${path}?next=${encodeURIComponent(location.pathname)}`;
 }
 
-/** The `next` query parameter if it is a local path, else `/`. */
+/** The `next` query parameter if it is a page of this site, else `/`. */
 export function nextPath(route) {
-  const next = route.query && route.query.get('next');
-  return next && next.startsWith('/') && !next.startsWith('//') ? next : '/';
+  return safeNext(route.query && route.query.get('next'), location.origin);
+}
+
+/**
+ * `next` as a path of this site's fan page (`/events/…?x#y`), or `/` for anything
+ * else: another site (`//evil`, `/\evil`, which URLs read as `//evil`, `https:…`,
+ * tabs and newlines that URL parsing drops), a path no fan page has, or the sign-in
+ * forms themselves. Backslashes are read as the URL parser reads them, as slashes.
+ */
+export function safeNext(next, origin) {
+  if (!next) return '/';
+  const path = next.replace(/\\/g, '/');
+  if (!path.startsWith('/') || path.startsWith('//')) return '/';
+  let url;
+  try {
+    url = new URL(path, origin);
+  } catch {
+    return '/';
+  }
+  if (url.origin !== origin) return '/';
+  const name = match(url.pathname).name;
+  if (name === 'notFound' || name === 'signin' || name === 'signup') return '/';
+  return url.pathname + url.search + url.hash;
 }

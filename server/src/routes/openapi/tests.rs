@@ -33,6 +33,7 @@ fn the_served_text_is_the_document() {
 fn the_document_lists_every_api_route() {
     let expected = [
         ("DELETE", "/api/v1/auth/session"),
+        ("DELETE", "/api/v1/auth/sessions"),
         ("DELETE", "/api/v1/holds/{hold_id}"),
         ("GET", "/.well-known/jwks.json"),
         ("GET", "/api/v1/admin/events/{id}/audit"),
@@ -56,6 +57,7 @@ fn the_document_lists_every_api_route() {
         ("POST", "/api/v1/admin/events"),
         ("POST", "/api/v1/admin/fans"),
         ("POST", "/api/v1/auth/login"),
+        ("POST", "/api/v1/auth/password"),
         ("POST", "/api/v1/auth/register"),
         ("POST", "/api/v1/auth/session"),
         ("POST", "/api/v1/events/{id}/holds"),
