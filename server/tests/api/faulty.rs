@@ -66,8 +66,14 @@ impl QueueStore for Faulty<dyn QueueStore> {
     async fn update_admission(&self, e: EventId, s: &AdmissionSettings) -> Result<(), StoreError> {
         self.inner.update_admission(e, s).await
     }
-    async fn join(&self, e: EventId, u: UserId, t: &TicketId) -> Result<TicketStatus, StoreError> {
-        self.inner.join(e, u, t).await
+    async fn join(
+        &self,
+        e: EventId,
+        u: UserId,
+        t: &TicketId,
+        cap: Option<&PlaceCap>,
+    ) -> Result<TicketStatus, StoreError> {
+        self.inner.join(e, u, t, cap).await
     }
     async fn status(&self, e: EventId, u: UserId) -> Result<Option<TicketStatus>, StoreError> {
         self.inner.status(e, u).await
