@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Creates the compose stack's secrets in deploy/secrets/ (kept out of git): the
-# Ed25519 signing key and random passwords. Existing files are kept, so rerunning
+# Ed25519 signing key, random passwords and the /metrics token. Existing files are kept, so rerunning
 # never rotates a key by accident (see docs/OPERATIONS.md for rotation).
 # Compose outside swarm mounts secret files with their host permissions, and the
 # containers run as non-root users, so the files are made readable (0644) inside this
@@ -11,8 +11,8 @@ mkdir -p "$dir"
 chmod 0700 "$dir"
 umask 022
 [ -f "$dir/signing-key.pem" ] || openssl genpkey -algorithm ed25519 -out "$dir/signing-key.pem"
-for name in admin-password postgres-password grafana-admin-password; do
+for name in admin-password postgres-password grafana-admin-password metrics-token; do
     [ -f "$dir/$name" ] || openssl rand -hex 24 | tr -d '\n' >"$dir/$name"
 done
 chmod 0644 "$dir"/*
-echo "secrets in $dir: signing-key.pem admin-password postgres-password grafana-admin-password"
+echo "secrets in $dir: signing-key.pem admin-password postgres-password grafana-admin-password metrics-token"

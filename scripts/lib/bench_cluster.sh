@@ -72,7 +72,7 @@ cluster_crowd() {
     i=0
     for entry in "${entries[@]}"; do
         i=$((i + 1))
-        curl -fs "${entry#*@}/metrics" >"$out/crowd-$kind-metrics-$i.txt" || true
+        fg_metrics "${entry#*@}/metrics" >"$out/crowd-$kind-metrics-$i.txt" || true
         kill "${entry%%@*}" 2>/dev/null || true
     done
     for entry in "${entries[@]}"; do wait "${entry%%@*}" 2>/dev/null || true; done

@@ -27,7 +27,7 @@ sample_servers() {
         for entry in "$@"; do
             local pid=${entry%%@*} url=${entry#*@} rss sockets
             rss=$(awk '/VmRSS/ {print $2}' "/proc/$pid/status" 2>/dev/null || true)
-            sockets=$( (curl -fs --max-time 2 "$url/metrics" || true) |
+            sockets=$( (fg_metrics --max-time 2 "$url/metrics" || true) |
                 awk '$1 == "floodgate_queue_sockets" {print $2}')
             echo "$now $pid ${rss:-0} ${sockets:-0}" >>"$file"
         done
@@ -53,7 +53,7 @@ crowd_run() {
     local i=0
     for entry in "$@"; do
         i=$((i + 1))
-        curl -fs "${entry#*@}/metrics" >"$out/$tag-metrics-$i.txt" || true
+        fg_metrics "${entry#*@}/metrics" >"$out/$tag-metrics-$i.txt" || true
         grep VmHWM "/proc/${entry%%@*}/status" >"$out/$tag-hwm-$i.txt" 2>/dev/null || true
     done
 }

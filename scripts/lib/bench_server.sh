@@ -1,3 +1,12 @@
+# Every load comes from this machine's one address: the places cap is off (0) and the
+# poll limits lifted. /metrics needs the bearer token below: read it with fg_metrics.
+FG_METRICS_TOKEN="${FG_METRICS_TOKEN:-bench-metrics-token}"
+
+# Prints URL's /metrics (curl's own options before the URL, e.g. --max-time 2).
+fg_metrics() {
+    curl -fs -H "Authorization: Bearer $FG_METRICS_TOKEN" "$@"
+}
+
 # Starts one floodgate release process for a benchmark section (sourced; needs
 # services_start and $FLOODGATE): on the PostgreSQL database and Redis prefix named
 # SHARED (default NAME; created when missing, so replicas pass one SHARED name), data
@@ -20,6 +29,9 @@ start_floodgate() {
         DATABASE_URL="postgres://postgres@127.0.0.1:$PG_PORT/bench_$shared" \
         FLOODGATE_AUTH_RATE_PER_SEC=100000 FLOODGATE_JOIN_RATE_PER_SEC=1000000 \
         FLOODGATE_MAX_SOCKETS_PER_IP="${FLOODGATE_MAX_SOCKETS_PER_IP:-1000000}" \
+        FLOODGATE_MAX_PLACES_PER_IP="${FLOODGATE_MAX_PLACES_PER_IP:-0}" \
+        FLOODGATE_POLL_RATE_PER_SEC=1000000 FLOODGATE_POLL_IP_RATE_PER_SEC=1000000 \
+        FLOODGATE_METRICS_TOKEN="$FG_METRICS_TOKEN" \
         RUST_LOG=warn "$FLOODGATE" >"$FG_DATA.log" 2>&1 &
     FG_PID=$!
     wait_ready "$name"
@@ -36,6 +48,9 @@ start_floodgate_embedded() {
     env -u REDIS_URL -u DATABASE_URL FLOODGATE_DATA_DIR="$FG_DATA" FLOODGATE_LISTEN="127.0.0.1:$port" \
         FLOODGATE_AUTH_RATE_PER_SEC=100000 FLOODGATE_JOIN_RATE_PER_SEC=1000000 \
         FLOODGATE_MAX_SOCKETS_PER_IP="${FLOODGATE_MAX_SOCKETS_PER_IP:-1000000}" \
+        FLOODGATE_MAX_PLACES_PER_IP="${FLOODGATE_MAX_PLACES_PER_IP:-0}" \
+        FLOODGATE_POLL_RATE_PER_SEC=1000000 FLOODGATE_POLL_IP_RATE_PER_SEC=1000000 \
+        FLOODGATE_METRICS_TOKEN="$FG_METRICS_TOKEN" \
         RUST_LOG=warn "$FLOODGATE" >"$FG_DATA.log" 2>&1 &
     FG_PID=$!
     wait_ready "$name"

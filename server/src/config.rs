@@ -124,6 +124,27 @@ pub struct Config {
     #[arg(long, env = "FLOODGATE_SHED_LATENCY_MS", default_value_t = 2_000)]
     pub shed_latency_ms: u64,
 
+    /// Most places (waiting, pre-queued, or shopping while admitted) one client
+    /// address holds in one event, counted in the store across every replica; an
+    /// IPv6 address counts by its /64. Beyond, a join gets 429 `too_many_places`.
+    /// 0: no cap. Fans behind one carrier NAT share an address (docs/OPERATIONS.md).
+    #[arg(long, env = "FLOODGATE_MAX_PLACES_PER_IP", default_value_t = 200)]
+    pub max_places_per_ip: u32,
+
+    /// Per-account limit on `queue/me` and `queue/leave` requests per second (burst
+    /// 4× this); the fan page polls every 3 s. Beyond, 429 `rate_limited`.
+    #[arg(long, env = "FLOODGATE_POLL_RATE_PER_SEC", default_value_t = 2)]
+    pub poll_rate_per_sec: u32,
+
+    /// Per-address limit on the same requests (burst 4×); IPv6 counts by its /64.
+    #[arg(long, env = "FLOODGATE_POLL_IP_RATE_PER_SEC", default_value_t = 100)]
+    pub poll_ip_rate_per_sec: u32,
+
+    /// Bearer token that reads `/metrics` (`Authorization: Bearer <token>`). Unset,
+    /// `/metrics` answers 404 to everyone: the figures are not public.
+    #[arg(long, env = "FLOODGATE_METRICS_TOKEN", hide_env_values = true)]
+    pub metrics_token: Option<String>,
+
     /// Seconds a socket may take to take in one message (or one frame of a seat
     /// snapshot), and to answer a ping on the seat stream; a slower one is closed
     /// with 1013 ("try again later") and resyncs from a fresh snapshot on reconnect.
@@ -183,6 +204,7 @@ impl Config {
         c.admin_email = None;
         c.admin_password = None;
         c.web_dir = None;
+        c.metrics_token = None;
         c.shutdown_delay_secs = 0;
         c
     }
@@ -245,7 +267,9 @@ mod tests {
         );
         let mut c = Config::for_tests("/tmp".into());
         c.admin_password = Some("hunter2".into());
+        c.metrics_token = Some("scrape-secret".into());
         assert!(!format!("{c:?}").contains("hunter2"));
+        assert!(!format!("{c:?}").contains("scrape-secret"));
     }
 
     #[test]

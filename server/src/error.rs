@@ -29,6 +29,8 @@ pub enum ApiError {
     Conflict { code: &'static str, message: String },
     #[error("too many requests; retry in {retry_after_secs} s")]
     RateLimited { retry_after_secs: u64 },
+    #[error("this address already holds {max} places in this sale; retry when one frees up")]
+    TooManyPlaces { max: u32 },
     #[error("this server is at capacity; try again shortly")]
     Overloaded,
     /// New fans turned away while the store is slow (back-pressure): 503 `overloaded`
@@ -70,7 +72,7 @@ impl ApiError {
             Self::Forbidden => StatusCode::FORBIDDEN,
             Self::NotFound(_) | Self::WrongRole => StatusCode::NOT_FOUND,
             Self::Conflict { .. } => StatusCode::CONFLICT,
-            Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Self::RateLimited { .. } | Self::TooManyPlaces { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Overloaded | Self::Busy { .. } | Self::Unavailable => {
                 StatusCode::SERVICE_UNAVAILABLE
             }
@@ -98,6 +100,7 @@ impl ApiError {
             Self::Forbidden => "forbidden",
             Self::NotFound(_) => "not_found",
             Self::RateLimited { .. } => "rate_limited",
+            Self::TooManyPlaces { .. } => "too_many_places",
             Self::Overloaded | Self::Busy { .. } => "overloaded",
             Self::WrongRole => "not_served_here",
             Self::PayloadTooLarge => "payload_too_large",
@@ -106,6 +109,10 @@ impl ApiError {
         }
     }
 }
+
+/// How long a join refused at its address's place cap is told to wait: places free
+/// up as fans ahead are admitted, leave, or their sessions end.
+pub const PLACES_RETRY_SECS: u64 = 30;
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
@@ -117,10 +124,17 @@ impl IntoResponse for ApiError {
             body["error"]["seats"] = json!(seats);
         }
         let mut response = (self.status(), Json(body)).into_response();
-        if let Self::RateLimited { retry_after_secs } | Self::Busy { retry_after_secs } = self {
+        let retry_after = match self {
+            Self::RateLimited { retry_after_secs } | Self::Busy { retry_after_secs } => {
+                Some(retry_after_secs)
+            }
+            Self::TooManyPlaces { .. } => Some(PLACES_RETRY_SECS),
+            _ => None,
+        };
+        if let Some(secs) = retry_after {
             response
                 .headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
+                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
         }
         response
     }
@@ -164,6 +178,7 @@ impl From<waiting_room::store::StoreError> for ApiError {
     fn from(e: waiting_room::store::StoreError) -> Self {
         match e {
             waiting_room::store::StoreError::UnknownEvent => Self::NotFound("event"),
+            waiting_room::store::StoreError::TooManyPlaces { max } => Self::TooManyPlaces { max },
             waiting_room::store::StoreError::Unavailable(error) => {
                 tracing::warn!(%error, "store unavailable; answering 503");
                 Self::Unavailable

@@ -170,6 +170,8 @@ impl Application {
             passwords,
             auth_limit: limits::IpLimiter::new(config.auth_rate_per_sec),
             join_limit: limits::IpLimiter::new(config.join_rate_per_sec),
+            poll_limit: limits::IpLimiter::new(config.poll_ip_rate_per_sec),
+            poll_account_limit: limits::AccountLimiter::new(config.poll_rate_per_sec),
             sockets: limits::SocketGate::new(config.max_sockets, config.max_sockets_per_ip),
             store_load,
             metrics,
@@ -431,6 +433,8 @@ fn spawn_background(state: &AppState) -> CancellationToken {
             if prune.is_multiple_of(30) {
                 s.auth_limit.prune();
                 s.join_limit.prune();
+                s.poll_limit.prune();
+                s.poll_account_limit.prune();
             }
         }
     });

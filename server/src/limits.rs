@@ -3,6 +3,7 @@
 //! address), and a cap on the size of request headers.
 
 use std::collections::HashMap;
+use std::hash::Hash;
 use std::net::IpAddr;
 use std::num::NonZeroU32;
 use std::sync::{Arc, Mutex};
@@ -17,15 +18,21 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use crate::error::ApiError;
 
-type KeyedLimiter = RateLimiter<IpAddr, DefaultKeyedStateStore<IpAddr>, DefaultClock>;
+type KeyedLimiter<K> = RateLimiter<K, DefaultKeyedStateStore<K>, DefaultClock>;
 
 /// A per-IP limiter: `per_sec` sustained, bursts of 4× that.
-pub struct IpLimiter {
-    limiter: KeyedLimiter,
+pub type IpLimiter = KeyLimiter<IpAddr>;
+
+/// The same limit kept per account (the queue polls).
+pub type AccountLimiter = KeyLimiter<waiting_room::UserId>;
+
+/// A limiter keyed by `K`: `per_sec` sustained, bursts of 4× that.
+pub struct KeyLimiter<K: Hash + Eq + Clone> {
+    limiter: KeyedLimiter<K>,
     clock: DefaultClock,
 }
 
-impl IpLimiter {
+impl<K: Hash + Eq + Clone> KeyLimiter<K> {
     pub fn new(per_sec: u32) -> Self {
         let rate = NonZeroU32::new(per_sec.max(1)).expect("at least 1");
         let burst = NonZeroU32::new(per_sec.max(1).saturating_mul(4)).expect("at least 4");
@@ -35,9 +42,9 @@ impl IpLimiter {
         }
     }
 
-    /// Takes one request's worth from `ip`'s budget, or says when to retry.
-    pub fn check(&self, ip: IpAddr) -> Result<(), Limited> {
-        self.limiter.check_key(&ip).map_err(|not_until| {
+    /// Takes one request's worth from `key`'s budget, or says when to retry.
+    pub fn check(&self, key: K) -> Result<(), Limited> {
+        self.limiter.check_key(&key).map_err(|not_until| {
             let wait = not_until.wait_time_from(self.clock.now());
             Limited::RateLimited {
                 retry_after_secs: wait.as_secs() + u64::from(wait.subsec_nanos() > 0),

@@ -9,6 +9,7 @@ use axum::extract::ws::{close_code, CloseFrame, Message, WebSocket};
 use futures_util::{Sink, SinkExt, Stream, StreamExt};
 use waiting_room::fan::{messages, FanView};
 use waiting_room::room::Room;
+use waiting_room::store::{PlaceCap, StoreError};
 use waiting_room::wire::{ClientMessage, ServerMessage};
 use waiting_room::UserId;
 
@@ -31,9 +32,15 @@ const MAX_FRAMES_PER_SEC: u32 = 20;
 /// A ping this often detects half-open connections.
 const PING_EVERY: Duration = Duration::from_secs(20);
 
-pub async fn run(state: AppState, room: std::sync::Arc<Room>, user: UserId, socket: WebSocket) {
+/// Who is on the socket: the account, and the cap on places its address holds.
+pub struct Fan {
+    pub user: UserId,
+    pub cap: Option<PlaceCap>,
+}
+
+pub async fn run(state: AppState, room: std::sync::Arc<Room>, fan: Fan, socket: WebSocket) {
     let (sink, stream) = socket.split();
-    serve(state, room, user, sink, stream).await;
+    serve(state, room, fan, sink, stream).await;
 }
 
 /// How long a fan's first socket here waits for its first frame before reading the
@@ -51,7 +58,7 @@ enum Flow {
 pub async fn serve<S, R>(
     state: AppState,
     room: std::sync::Arc<Room>,
-    user: UserId,
+    fan: Fan,
     mut sink: S,
     mut stream: R,
 ) where
@@ -59,6 +66,7 @@ pub async fn serve<S, R>(
     R: Stream<Item = Result<Message, axum::Error>> + Unpin,
 {
     let slow = state.slow_socket();
+    let user = fan.user;
     let (handle, first) = room.attach(user);
     let mut views = handle.views();
     let mut sent = FanView::default();
@@ -74,7 +82,7 @@ pub async fn serve<S, R>(
             Some(Some(Ok(Message::Text(text)))) if parse(text.as_str()) == Ok(ClientMessage::Join)
         );
         if !joins {
-            if let Err(error) = room.resume(user).await {
+            if let Err(error) = room.resume(user, fan.cap.as_ref()).await {
                 tracing::warn!(%error, event_id = %room.event(), "queue connect failed");
                 let _ = send(
                     &mut sink,
@@ -88,7 +96,7 @@ pub async fn serve<S, R>(
     }
     views.mark_changed();
     if let Some(frame) = early {
-        let flow = on_frame(&state, &room, user, &mut sink, &mut budget, frame).await;
+        let flow = on_frame(&state, &room, &fan, &mut sink, &mut budget, frame).await;
         match flow {
             Some(Flow::Stop) => return,
             Some(Flow::Continue) => {}
@@ -126,7 +134,7 @@ pub async fn serve<S, R>(
                 sent = next;
             }
             incoming = stream.next() => {
-                match on_frame(&state, &room, user, &mut sink, &mut budget, incoming).await {
+                match on_frame(&state, &room, &fan, &mut sink, &mut budget, incoming).await {
                     Some(Flow::Stop) => break,
                     Some(Flow::Continue) => {}
                     None => {
@@ -154,7 +162,7 @@ pub async fn serve<S, R>(
 async fn on_frame<S: Sink<Message> + Unpin>(
     state: &AppState,
     room: &Room,
-    user: UserId,
+    fan: &Fan,
     sink: &mut S,
     budget: &mut FrameBudget,
     incoming: Option<Result<Message, axum::Error>>,
@@ -175,7 +183,7 @@ async fn on_frame<S: Sink<Message> + Unpin>(
                     "too many messages; slow down",
                 ))
             } else {
-                match handle_text(state, room, user, text.as_str()).await {
+                match handle_text(state, room, fan, text.as_str()).await {
                     Ok(()) => return None,
                     Err(reply) => Some(reply),
                 }
@@ -238,7 +246,7 @@ fn too_big(error: &axum::Error) -> bool {
 async fn handle_text(
     state: &AppState,
     room: &Room,
-    user: UserId,
+    fan: &Fan,
     text: &str,
 ) -> Result<(), ServerMessage> {
     if text.len() > MAX_FRAME_BYTES {
@@ -251,13 +259,20 @@ async fn handle_text(
     let result = match message {
         ClientMessage::Join => {
             Metrics::inc(&state.metrics.queue_joins);
-            room.join(user).await
+            room.join(fan.user, fan.cap.as_ref()).await
         }
-        ClientMessage::Leave => room.leave(user).await,
+        ClientMessage::Leave => room.leave(fan.user).await,
     };
-    result.map_err(|error| {
-        tracing::warn!(%error, event_id = %room.event(), "queue operation failed");
-        ServerMessage::error("unavailable", "the queue is unavailable; retry shortly")
+    result.map_err(|error| match error {
+        StoreError::TooManyPlaces { .. } => {
+            Metrics::inc(&state.metrics.rate_limited);
+            let message = crate::error::ApiError::from(error).to_string();
+            ServerMessage::error("too_many_places", message)
+        }
+        error => {
+            tracing::warn!(%error, event_id = %room.event(), "queue operation failed");
+            ServerMessage::error("unavailable", "the queue is unavailable; retry shortly")
+        }
     })
 }
 

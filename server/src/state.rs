@@ -21,7 +21,7 @@ use crate::config::Config;
 use crate::config::Role;
 use crate::db::{Actor, AuditAction, Db, NewAudit};
 use crate::event::{Event, InvalidEvent, NewEvent};
-use crate::limits::{IpLimiter, SocketGate};
+use crate::limits::{AccountLimiter, IpLimiter, SocketGate};
 use crate::metrics::Metrics;
 
 #[derive(Clone)]
@@ -54,6 +54,9 @@ pub struct Shared {
     pub passwords: Passwords,
     pub auth_limit: IpLimiter,
     pub join_limit: IpLimiter,
+    /// `queue/me` and `queue/leave`, per address (an IPv6 /64) and per account.
+    pub poll_limit: IpLimiter,
+    pub poll_account_limit: AccountLimiter,
     pub sockets: SocketGate,
     /// How quickly the store answers new fans: back-pressure on new sockets and joins.
     pub store_load: Arc<crate::backpressure::StoreLoad>,

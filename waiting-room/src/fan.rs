@@ -86,6 +86,7 @@ pub fn messages(prev: &FanView, next: &FanView) -> Vec<ServerMessage> {
         ) => out.push(ServerMessage::Prequeue {
             ticket: ticket.clone(),
             starts_at: datetime_ms(*starts_at_ms),
+            sold_out: false,
         }),
         (
             _,
@@ -98,6 +99,7 @@ pub fn messages(prev: &FanView, next: &FanView) -> Vec<ServerMessage> {
             ticket: ticket.clone(),
             ahead: *ahead,
             eta_secs: *eta_secs,
+            sold_out: false,
         }),
         (
             _,

@@ -23,12 +23,18 @@ pub enum ServerMessage {
         ticket: TicketId,
         #[serde(with = "time::serde::rfc3339")]
         starts_at: OffsetDateTime,
+        /// See [`ServerMessage::with_sold_out`].
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        sold_out: bool,
     },
     /// In line: `ahead` people in front, about `eta_secs` to wait.
     Queued {
         ticket: TicketId,
         ahead: u64,
         eta_secs: u64,
+        /// See [`ServerMessage::with_sold_out`].
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        sold_out: bool,
     },
     /// A position update (at most once a second, only on change).
     Position {
@@ -60,6 +66,16 @@ pub enum ServerMessage {
 }
 
 impl ServerMessage {
+    /// A `prequeue` or `queued` message that also says no seat is free (`"sold_out":
+    /// true`): an HTTP answer is one message, where the socket follows the place with
+    /// a separate `sold_out`. Other messages are returned unchanged.
+    pub fn with_sold_out(mut self, now: bool) -> Self {
+        if let Self::Prequeue { sold_out, .. } | Self::Queued { sold_out, .. } = &mut self {
+            *sold_out = now;
+        }
+        self
+    }
+
     pub fn error(code: &str, message: impl Into<String>) -> Self {
         Self::Error {
             code: code.to_owned(),
@@ -103,5 +119,20 @@ mod tests {
             serde_json::to_string(&ServerMessage::SoldOut).unwrap(),
             r#"{"type":"sold_out"}"#
         );
+        let queued = ServerMessage::Queued {
+            ticket: TicketId("t".into()),
+            ahead: 0,
+            eta_secs: 0,
+            sold_out: false,
+        };
+        assert_eq!(
+            serde_json::to_string(&queued).unwrap(),
+            r#"{"type":"queued","ticket":"t","ahead":0,"eta_secs":0}"#
+        );
+        assert_eq!(
+            serde_json::to_string(&queued.with_sold_out(true)).unwrap(),
+            r#"{"type":"queued","ticket":"t","ahead":0,"eta_secs":0,"sold_out":true}"#
+        );
+        assert_eq!(ServerMessage::Left.with_sold_out(true), ServerMessage::Left);
     }
 }

@@ -43,9 +43,15 @@ impl QueueStore for Counting {
         self.hit();
         self.inner.update_admission(e, s).await
     }
-    async fn join(&self, e: EventId, u: UserId, t: &TicketId) -> Result<TicketStatus, StoreError> {
+    async fn join(
+        &self,
+        e: EventId,
+        u: UserId,
+        t: &TicketId,
+        cap: Option<&PlaceCap>,
+    ) -> Result<TicketStatus, StoreError> {
         self.hit();
-        self.inner.join(e, u, t).await
+        self.inner.join(e, u, t, cap).await
     }
     async fn status(&self, e: EventId, u: UserId) -> Result<Option<TicketStatus>, StoreError> {
         self.hit();
@@ -153,7 +159,7 @@ async fn join_fans(s: &Setup, n: usize) -> Vec<FanHandle> {
     let mut fans = Vec::new();
     for _ in 0..n {
         let fan = s.room.connect(UserId::new()).await.unwrap();
-        s.room.join(fan.user()).await.unwrap();
+        s.room.join(fan.user(), None).await.unwrap();
         fans.push(fan);
     }
     fans
@@ -234,7 +240,7 @@ async fn a_second_socket_shares_the_ticket_and_the_last_one_out_starts_the_grace
     let s = setup(60, 10).await;
     let user = UserId::new();
     let tab1 = s.room.connect(user).await.unwrap();
-    s.room.join(user).await.unwrap();
+    s.room.join(user, None).await.unwrap();
     let tab2 = s.room.connect(user).await.unwrap();
     assert_eq!(*tab1.views().borrow(), *tab2.views().borrow());
     assert_eq!((s.room.local_fans(), s.room.local_sockets()), (1, 2));
@@ -257,7 +263,7 @@ async fn a_first_socket_that_joins_at_once_costs_one_store_call() {
     let (fan, first) = s.room.attach(user);
     assert!(first);
     assert_eq!(calls(), before, "attaching reads nothing");
-    s.room.join(user).await.unwrap();
+    s.room.join(user, None).await.unwrap();
     assert_eq!(calls(), before + 1, "the join is the only store call");
     let ticket = match &fan.views().borrow().phase {
         FanPhase::Queued { ticket, .. } => ticket.clone(),
@@ -268,7 +274,7 @@ async fn a_first_socket_that_joins_at_once_costs_one_store_call() {
     let (again, first) = s.room.attach(user);
     assert!(first);
     let before = calls();
-    s.room.join(user).await.unwrap();
+    s.room.join(user, None).await.unwrap();
     assert_eq!(calls(), before + 1);
     assert!(matches!(
         &again.views().borrow().phase,
@@ -277,7 +283,7 @@ async fn a_first_socket_that_joins_at_once_costs_one_store_call() {
     // Without a join, resuming reads the status and refreshes the ticket's grace.
     drop(again);
     let (back, _) = s.room.attach(user);
-    s.room.resume(user).await.unwrap();
+    s.room.resume(user, None).await.unwrap();
     assert!(matches!(
         &back.views().borrow().phase,
         FanPhase::Queued { ticket: t, .. } if *t == ticket
@@ -332,7 +338,7 @@ async fn a_running_room_pushes_positions_once_a_second_at_the_admission_pace() {
     let mut fans = Vec::new();
     for _ in 0..400 {
         let fan = room.connect(UserId::new()).await.unwrap();
-        room.join(fan.user()).await.unwrap();
+        room.join(fan.user(), None).await.unwrap();
         fans.push(fan);
     }
     let cancel = CancellationToken::new();

@@ -51,6 +51,8 @@ pub fn store_error_kind(error: &StoreError) -> Option<&'static str> {
         // the checkout seeded an event's seats, an event Redis lost (the rooms then
         // restore it, and log it). Counting it would make a normal sale look faulty.
         StoreError::UnknownEvent => None,
+        // A join refused at its address's cap: an answer, not a fault.
+        StoreError::TooManyPlaces { .. } => None,
     }
 }
 
@@ -64,6 +66,7 @@ pub enum QueueOp {
     Join,
     Status,
     Statuses,
+    Poll,
     Leave,
     Touch,
     Open,
@@ -77,7 +80,7 @@ pub enum QueueOp {
 }
 
 /// The `op` labels of [`QueueOp`], by discriminant.
-pub(super) const QUEUE_OPS: [&str; 17] = [
+pub(super) const QUEUE_OPS: [&str; 18] = [
     "restore",
     "configure",
     "config",
@@ -85,6 +88,7 @@ pub(super) const QUEUE_OPS: [&str; 17] = [
     "join",
     "status",
     "statuses",
+    "poll",
     "leave",
     "touch",
     "open",

@@ -24,8 +24,8 @@ use waiting_room::seats::store::{
 };
 use waiting_room::seats::SeatStore;
 use waiting_room::store::{
-    AdmitOutcome, ChangeBatch, Cursor, QueueSnapshot, QueueStats, QueueStore, Restore, StoreError,
-    TicketStatus,
+    AdmitOutcome, ChangeBatch, Cursor, PlaceCap, QueueSnapshot, QueueStats, QueueStore, Restore,
+    StoreError, TicketStatus,
 };
 use waiting_room::{AdmissionSettings, EventId, QueueConfig, TicketId, UserId};
 
@@ -106,8 +106,18 @@ impl QueueStore for Observed<dyn QueueStore> {
         )
         .await
     }
-    async fn join(&self, e: EventId, u: UserId, t: &TicketId) -> Result<TicketStatus, StoreError> {
-        self.timed(QueueOp::Join as usize, self.inner.join(e, u, t))
+    async fn join(
+        &self,
+        e: EventId,
+        u: UserId,
+        t: &TicketId,
+        cap: Option<&PlaceCap>,
+    ) -> Result<TicketStatus, StoreError> {
+        self.timed(QueueOp::Join as usize, self.inner.join(e, u, t, cap))
+            .await
+    }
+    async fn poll(&self, e: EventId, u: UserId) -> Result<Option<TicketStatus>, StoreError> {
+        self.timed(QueueOp::Poll as usize, self.inner.poll(e, u))
             .await
     }
     async fn status(&self, e: EventId, u: UserId) -> Result<Option<TicketStatus>, StoreError> {
@@ -320,7 +330,7 @@ mod tests {
             .lines()
             .filter(|l| l.starts_with("floodgate_store_errors_total{"))
             .collect();
-        assert_eq!(errors.len(), (17 + 12) * 2, "{text}");
+        assert_eq!(errors.len(), (18 + 12) * 2, "{text}");
         assert!(errors.iter().all(|l| l.ends_with(" 0")), "{text}");
         assert!(
             text.contains(

@@ -1,10 +1,11 @@
 //! The client behind a request: its address (through trusted proxies) and the
-//! budgets kept per address (request rate limits, socket slots).
+//! budgets kept per address (request rate limits, socket slots, places in line).
 
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
 use axum::extract::ConnectInfo;
 use axum::http::request::Parts;
+use waiting_room::store::PlaceCap;
 
 use crate::state::AppState;
 
@@ -45,6 +46,48 @@ pub(crate) fn socket_slot(
             }
         })
         .map_err(Into::into)
+}
+
+/// Takes one `queue/me` or `queue/leave` from the client address's budget (an IPv6
+/// address's /64) and, once signed in, the account's (429 `rate_limited`).
+pub(crate) fn poll_limit(
+    state: &AppState,
+    parts: &Parts,
+    user: Option<waiting_room::UserId>,
+) -> Result<(), crate::error::ApiError> {
+    let block = address_block(client_ip(parts, state.config.trusted_proxy_hops));
+    state
+        .poll_limit
+        .check(block)
+        .and_then(|()| user.map_or(Ok(()), |u| state.poll_account_limit.check(u)))
+        .inspect_err(|_| crate::metrics::Metrics::inc(&state.metrics.rate_limited))
+        .map_err(Into::into)
+}
+
+/// The cap on places this client's address holds in one event (`None`: no cap),
+/// counted under [`address_block`].
+pub(crate) fn place_cap(state: &AppState, parts: &Parts) -> Option<PlaceCap> {
+    let max = state.config.max_places_per_ip;
+    (max > 0).then(|| {
+        let block = address_block(client_ip(parts, state.config.trusted_proxy_hops));
+        PlaceCap {
+            holder: match block {
+                IpAddr::V4(v4) => v4.to_string(),
+                IpAddr::V6(v6) => format!("{v6}/64"),
+            },
+            max,
+        }
+    })
+}
+
+/// What one client is counted as: an IPv4 address, or an IPv6 address's /64 (one
+/// subscriber's usual allocation, so rotating through it gains nothing). An
+/// IPv4-mapped IPv6 address is its IPv4 address.
+pub(crate) fn address_block(ip: IpAddr) -> IpAddr {
+    match ip.to_canonical() {
+        IpAddr::V6(v6) => IpAddr::V6(Ipv6Addr::from(u128::from(v6) & !u128::from(u64::MAX))),
+        v4 => v4,
+    }
 }
 
 /// The client's address for rate limiting: with `hops` trusted proxies in front, the
@@ -106,5 +149,15 @@ mod tests {
         );
         assert_eq!(client_ip(&parts(&["garbage"]), 1), peer);
         assert_eq!(client_ip(&parts(&[]), 1), peer);
+    }
+
+    #[test]
+    fn an_ipv6_address_counts_by_its_64() {
+        let block = |s: &str| address_block(s.parse().unwrap()).to_string();
+        assert_eq!(block("2001:db8:1:2:aaaa:bbbb:cccc:dddd"), "2001:db8:1:2::");
+        assert_eq!(block("2001:db8:1:2::1"), "2001:db8:1:2::");
+        assert_ne!(block("2001:db8:1:3::1"), "2001:db8:1:2::");
+        assert_eq!(block("203.0.113.7"), "203.0.113.7");
+        assert_eq!(block("::ffff:203.0.113.7"), "203.0.113.7");
     }
 }

@@ -105,6 +105,10 @@ fn add_security_schemes(doc: &mut OpenApi) {
     );
     components.add_security_scheme("purchaseToken", jwt());
     components.add_security_scheme(
+        "metricsToken",
+        SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+    );
+    components.add_security_scheme(
         "sessionCookie",
         SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new(SESSION_COOKIE))),
     );

@@ -2,7 +2,7 @@
 //! by [`super::openapi`]).
 
 use axum::extract::State;
-use axum::http::{header, StatusCode};
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::IntoResponse;
 use axum::Json;
 use serde_json::json;
@@ -10,8 +10,11 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use futures_util::StreamExt;
+use subtle::ConstantTimeEq;
 use waiting_room::EventId;
 
+use super::error_docs::{E401, E403};
+use crate::error::ApiError;
 use crate::metrics::EventFigures;
 use crate::state::AppState;
 use crate::stats;
@@ -88,11 +91,17 @@ async fn ready(State(state): State<AppState>) -> impl IntoResponse {
     path = "/metrics",
     operation_id = "metrics",
     tag = "ops",
+    security(("metricsToken" = [])),
     responses(
         (status = 200, body = String, content_type = "text/plain; version=0.0.4"),
+        E401, E403,
     )
 )]
-async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
+async fn metrics(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<impl IntoResponse, ApiError> {
+    metrics_reader(&state, &headers)?;
     let events = event_figures(&state).await;
     let text = state.metrics.render_with_events(
         &[(
@@ -102,7 +111,33 @@ async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
         )],
         &events,
     );
-    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text)
+    Ok(([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text))
+}
+
+/// Only the scraper reads `/metrics` (every open sale's figures, which the stats API
+/// refuses to fans): it presents `FLOODGATE_METRICS_TOKEN` as a bearer token,
+/// compared in constant time. Without a token configured nobody does (403).
+fn metrics_reader(state: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
+    let Some(expected) = state.config.metrics_token.as_deref() else {
+        return Err(ApiError::Refused {
+            code: "forbidden",
+            message:
+                "metrics are off: set FLOODGATE_METRICS_TOKEN and present it as a bearer token"
+                    .into(),
+        });
+    };
+    let given = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or("");
+    if bool::from(given.as_bytes().ct_eq(expected.as_bytes())) {
+        Ok(())
+    } else {
+        Err(ApiError::InvalidToken(
+            "reading metrics needs the metrics token (Authorization: Bearer …)".into(),
+        ))
+    }
 }
 
 /// How long a scrape waits for one event's figures before leaving its series out.

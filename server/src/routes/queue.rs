@@ -12,8 +12,9 @@ use axum::Json;
 use serde_json::Value;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
-use waiting_room::fan::{messages, FanPhase, FanView};
+use waiting_room::fan::{messages, FanView};
 use waiting_room::room::Room;
+use waiting_room::store::StoreError;
 
 use super::client;
 use super::error_docs::*;
@@ -55,6 +56,10 @@ async fn queue_ws(
     let session = session?;
     let room = room_for(&state, &id, true).await?;
     let slot = client::socket_slot(&state, &parts)?;
+    let fan = queue_session::Fan {
+        user: session.user,
+        cap: client::place_cap(&state, &parts),
+    };
     let tracker = state.sessions.clone();
     Ok(ws
         .read_buffer_size(READ_BUFFER_BYTES)
@@ -65,7 +70,7 @@ async fn queue_ws(
         .on_upgrade(move |socket| {
             tracker.track_future(async move {
                 let _slot = slot;
-                queue_session::run(state, room, session.user, socket).await;
+                queue_session::run(state, room, fan, socket).await;
             })
         }))
 }
@@ -79,20 +84,22 @@ async fn queue_ws(
     params(("id" = String, Path, format = "uuid")),
     responses(
         (status = 200, body = ref("#/components/schemas/ServerMessage"), content_type = "application/json"),
-        E401, E404, E500,
+        E401, E404, E429, E500,
     )
 )]
 async fn queue_me(
     State(state): State<AppState>,
     AppPath(id): AppPath<String>,
-    session: Session,
+    parts: Parts,
+    session: Result<Session, ApiError>,
 ) -> Result<Json<Value>, ApiError> {
+    let user = polled(&state, &parts, session)?;
     let room = room_for(&state, &id, false).await?;
-    fan_message(&state, &room, session.user).await
+    fan_message(&room, user).await
 }
 
 /// The socket's `join` over HTTP: same ticket rules (idempotent, pre-queue before the
-/// opening), same per-IP limit as opening a socket.
+/// opening, the cap on places per address), same per-IP limit as opening a socket.
 #[utoipa::path(
     post,
     path = "/events/{id}/queue/join",
@@ -115,8 +122,15 @@ async fn queue_join(
     client::admit_new_fan(&state)?;
     let room = room_for(&state, &id, true).await?;
     crate::metrics::Metrics::inc(&state.metrics.queue_joins);
-    room.join(session.user).await?;
-    fan_message(&state, &room, session.user).await
+    let cap = client::place_cap(&state, &parts);
+    room.join(session.user, cap.as_ref())
+        .await
+        .inspect_err(|e| {
+            if matches!(e, StoreError::TooManyPlaces { .. }) {
+                crate::metrics::Metrics::inc(&state.metrics.rate_limited);
+            }
+        })?;
+    fan_message(&room, session.user).await
 }
 
 /// The socket's `leave` over HTTP; an admitted fan is not affected.
@@ -129,17 +143,32 @@ async fn queue_join(
     params(("id" = String, Path, format = "uuid")),
     responses(
         (status = 200, body = ref("#/components/schemas/ServerMessage"), content_type = "application/json"),
-        E401, E403, E404,
+        E401, E403, E404, E429,
     )
 )]
 async fn queue_leave(
     State(state): State<AppState>,
     AppPath(id): AppPath<String>,
-    session: Session,
+    parts: Parts,
+    session: Result<Session, ApiError>,
 ) -> Result<Json<Value>, ApiError> {
+    let user = polled(&state, &parts, session)?;
     let room = room_for(&state, &id, false).await?;
-    room.leave(session.user).await?;
-    fan_message(&state, &room, session.user).await
+    room.leave(user).await?;
+    fan_message(&room, user).await
+}
+
+/// The poll budgets of `queue/me` and `queue/leave`: the address's first (before the
+/// session is checked), then the account's.
+fn polled(
+    state: &AppState,
+    parts: &Parts,
+    session: Result<Session, ApiError>,
+) -> Result<waiting_room::UserId, ApiError> {
+    client::poll_limit(state, parts, None)?;
+    let user = session?.user;
+    client::poll_limit(state, parts, Some(user))?;
+    Ok(user)
 }
 
 /// The event's room on this replica; with `open`, a closed sale is refused (409
@@ -155,17 +184,12 @@ async fn room_for(state: &AppState, id: &str, open: bool) -> Result<Arc<Room>, A
     Ok(state.room(&event).await?)
 }
 
-/// What a fresh socket would be told first about `user`. Asking counts as presence:
-/// a fan without a socket keeps the place while it polls.
-async fn fan_message(
-    state: &AppState,
-    room: &Room,
-    user: waiting_room::UserId,
-) -> Result<Json<Value>, ApiError> {
+/// What a fresh socket would be told first about `user`, in one message: a place in
+/// line carries `"sold_out": true` while no seat is free (the socket sends `sold_out`
+/// after it). Asking counts as presence: a fan without a socket keeps the place while
+/// it polls (one store call, see [`Room::describe`]).
+async fn fan_message(room: &Room, user: waiting_room::UserId) -> Result<Json<Value>, ApiError> {
     let phase = room.describe(user).await?;
-    if matches!(phase, FanPhase::Prequeue { .. } | FanPhase::Queued { .. }) {
-        state.hub.store().touch(room.event(), &[user]).await?;
-    }
     let paused = room.config().is_some_and(|c| c.admission.paused);
     let view = FanView {
         phase,
@@ -174,9 +198,11 @@ async fn fan_message(
         available: None,
     };
     let message = messages(&FanView::default(), &view).into_iter().next();
-    let message = message.unwrap_or_else(|| {
-        waiting_room::wire::ServerMessage::error("not_in_queue", "join the queue first")
-    });
+    let message = message
+        .unwrap_or_else(|| {
+            waiting_room::wire::ServerMessage::error("not_in_queue", "join the queue first")
+        })
+        .with_sold_out(view.sold_out);
     Ok(Json(
         serde_json::to_value(message).map_err(|e| ApiError::Internal(e.into()))?,
     ))

@@ -202,15 +202,7 @@ async fn thousand_fans_fifo_within_rate_and_cap(backend: Backend) {
     // Every position update a fan read was timed on its way out (tick fan-out metric).
     let received: u64 = seen.iter().map(|s| s.positions).sum();
     assert!(received > 0, "no fan saw its position move");
-    let metrics = app
-        .http
-        .get(format!("{}/metrics", app.base))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = app.metrics().send().await.unwrap().text().await.unwrap();
     let timed: u64 = metrics
         .lines()
         .find_map(|l| l.strip_prefix("floodgate_position_fanout_seconds_count "))

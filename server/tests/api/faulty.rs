@@ -78,9 +78,15 @@ impl QueueStore for Faulty<dyn QueueStore> {
     async fn update_admission(&self, e: EventId, s: &AdmissionSettings) -> Result<(), StoreError> {
         self.inner.update_admission(e, s).await
     }
-    async fn join(&self, e: EventId, u: UserId, t: &TicketId) -> Result<TicketStatus, StoreError> {
+    async fn join(
+        &self,
+        e: EventId,
+        u: UserId,
+        t: &TicketId,
+        cap: Option<&PlaceCap>,
+    ) -> Result<TicketStatus, StoreError> {
         self.faults.busy().await;
-        self.inner.join(e, u, t).await
+        self.inner.join(e, u, t, cap).await
     }
     async fn status(&self, e: EventId, u: UserId) -> Result<Option<TicketStatus>, StoreError> {
         self.faults.busy().await;

@@ -25,6 +25,8 @@ use tokio_util::sync::CancellationToken;
 
 pub const ADMIN_EMAIL: &str = "admin@floodgate.test";
 pub const ADMIN_PASSWORD: &str = "admin-password";
+/// The bearer token test apps read `/metrics` with ([`TestApp::metrics`]).
+pub const METRICS_TOKEN: &str = "test-metrics-token";
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Backend {
@@ -127,6 +129,11 @@ pub struct Options {
     pub join_rate_per_sec: u32,
     pub slow_socket_secs: u64,
     pub max_sockets_per_ip: usize,
+    pub max_places_per_ip: u32,
+    pub poll_rate_per_sec: u32,
+    pub poll_ip_rate_per_sec: u32,
+    /// `FLOODGATE_METRICS_TOKEN` ([`METRICS_TOKEN`] unless a test turns it off).
+    pub metrics_token: Option<String>,
     pub shared: Option<Shared>,
     pub request_timeout_secs: u64,
     /// Back-pressure threshold (FLOODGATE_SHED_LATENCY_MS).
@@ -160,6 +167,10 @@ impl Default for Options {
             join_rate_per_sec: 100_000,
             slow_socket_secs: 10,
             max_sockets_per_ip: 100_000,
+            max_places_per_ip: 100_000,
+            poll_rate_per_sec: 100_000,
+            poll_ip_rate_per_sec: 100_000,
+            metrics_token: Some(METRICS_TOKEN.into()),
             shared: None,
             request_timeout_secs: 30,
             shed_latency_ms: 2_000,
@@ -212,6 +223,10 @@ pub async fn start(options: Options) -> TestApp {
     config.join_rate_per_sec = options.join_rate_per_sec;
     config.slow_socket_secs = options.slow_socket_secs;
     config.max_sockets_per_ip = options.max_sockets_per_ip;
+    config.max_places_per_ip = options.max_places_per_ip;
+    config.poll_rate_per_sec = options.poll_rate_per_sec;
+    config.poll_ip_rate_per_sec = options.poll_ip_rate_per_sec;
+    config.metrics_token = options.metrics_token.clone();
     config.argon2_memory_kib = 1024; // keep 1,000 registrations quick in debug builds
     config.admin_email = Some(ADMIN_EMAIL.into());
     config.admin_password = Some(ADMIN_PASSWORD.into());
@@ -269,6 +284,13 @@ pub async fn start(options: Options) -> TestApp {
 impl TestApp {
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
+    }
+
+    /// `GET /metrics` as the scraper asks it (with [`METRICS_TOKEN`]).
+    pub fn metrics(&self) -> reqwest::RequestBuilder {
+        self.http
+            .get(self.url("/metrics"))
+            .bearer_auth(METRICS_TOKEN)
     }
 
     pub async fn stop(self) {

@@ -18,6 +18,7 @@ mod error_shape;
 mod loadgen;
 mod log_format;
 mod ops;
+mod places;
 mod prequeue;
 mod reconnect;
 mod recovery;

@@ -80,9 +80,9 @@ async fn metrics_text_parses_and_each_app_counts_its_own(backend: Backend) {
         assert_eq!(status, StatusCode::OK);
     }
     let scrape = |app: &crate::helpers::TestApp| {
-        let (http, url) = (app.http.clone(), app.url("/metrics"));
+        let request = app.metrics();
         async move {
-            let resp = http.get(url).send().await.unwrap();
+            let resp = request.send().await.unwrap();
             assert_eq!(resp.status(), StatusCode::OK);
             assert_eq!(resp.headers()["content-type"], "text/plain; version=0.0.4");
             let text = resp.text().await.unwrap();
@@ -124,7 +124,7 @@ async fn metrics_text_parses_and_each_app_counts_its_own(backend: Backend) {
 
 /// `/metrics` parsed whole, by a strict parser.
 async fn scrape(app: &TestApp) -> (String, Scrape) {
-    let resp = app.http.get(app.url("/metrics")).send().await.unwrap();
+    let resp = app.metrics().send().await.unwrap();
     assert_eq!(resp.status(), StatusCode::OK);
     let text = resp.text().await.unwrap();
     let parsed = Scrape::parse(&text).unwrap_or_else(|e| panic!("{e:?} in {text}"));

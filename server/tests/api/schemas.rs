@@ -234,7 +234,10 @@ async fn real_answers_match_the_documented_schemas(backend: Backend) {
         .await;
     c.op(http.get(url("/healthz")), "get", "/healthz", OK).await;
     c.op(http.get(url("/readyz")), "get", "/readyz", OK).await;
-    c.op(http.get(url("/metrics")), "get", "/metrics", OK).await;
+    c.op(app.metrics(), "get", "/metrics", OK).await;
+    let anonymous = StatusCode::UNAUTHORIZED;
+    c.op(http.get(url("/metrics")), "get", "/metrics", anonymous)
+        .await;
     c.op(
         http.get(url("/.well-known/jwks.json")),
         "get",

@@ -46,7 +46,7 @@ async fn a_failed_event_creation_leaves_nothing_behind(backend: Backend) {
     assert_eq!(body["error"]["code"], "internal", "{body}");
     faults.fail_configure.store(false, Ordering::SeqCst);
     // The failure is counted, under the call and its kind.
-    let metrics = app.http.get(app.url("/metrics")).send().await.unwrap();
+    let metrics = app.metrics().send().await.unwrap();
     let text = metrics.text().await.unwrap();
     prom_text_format_parser::Scrape::parse(&text).unwrap_or_else(|e| panic!("{e:?} in {text}"));
     assert!(

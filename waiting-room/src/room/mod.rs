@@ -41,7 +41,7 @@ use self::state::RoomState;
 use crate::clock::Clock;
 use crate::fan::{FanPhase, FanView};
 use crate::seats::SeatStore;
-use crate::store::{QueueStore, StoreError, TicketState, TicketStatus};
+use crate::store::{PlaceCap, QueueStore, StoreError, TicketState, TicketStatus};
 use crate::token::SigningKeys;
 use crate::{EventId, QueueConfig, TicketId, UserId};
 
@@ -169,7 +169,7 @@ impl Room {
     pub async fn connect(self: &Arc<Self>, user: UserId) -> Result<FanHandle, StoreError> {
         let (handle, first) = self.attach(user);
         if first {
-            self.resume(user).await?;
+            self.resume(user, None).await?;
         }
         Ok(handle)
     }
@@ -190,12 +190,13 @@ impl Room {
 
     /// Picks up the ticket `user` may already hold: a waiting one is resumed (same
     /// ticket, same place, fresh grace), an admitted fan gets its purchase token again.
-    pub async fn resume(&self, user: UserId) -> Result<(), StoreError> {
+    /// `cap` as for [`Self::join`] (the ticket may lapse in between).
+    pub async fn resume(&self, user: UserId, cap: Option<&PlaceCap>) -> Result<(), StoreError> {
         match self.store.status(self.event, user).await? {
             Some(TicketStatus {
                 state: TicketState::Prequeue | TicketState::Queued { .. },
                 ..
-            }) => self.join(user).await,
+            }) => self.join(user, cap).await,
             Some(status) if status.state != TicketState::Left => {
                 self.apply_status(user, status);
                 Ok(())
@@ -205,16 +206,18 @@ impl Room {
     }
 
     /// Joins the queue (idempotent: a second tab or a reconnect gets the same ticket).
-    pub async fn join(&self, user: UserId) -> Result<(), StoreError> {
+    /// With `cap`, a new ticket counts against its address's places
+    /// ([`StoreError::TooManyPlaces`] at the cap).
+    pub async fn join(&self, user: UserId, cap: Option<&PlaceCap>) -> Result<(), StoreError> {
         let ticket = TicketId::new();
-        let status = match self.store.join(self.event, user, &ticket).await {
+        let status = match self.store.join(self.event, user, &ticket, cap).await {
             Err(StoreError::UnknownEvent) => {
                 // The store lost the event (Redis restarted empty): put it and our
                 // waiting fans back before this fan joins behind them.
                 self.lock().lost = true;
                 self.restore().await?;
                 self.lock().synced = false;
-                self.store.join(self.event, user, &ticket).await?
+                self.store.join(self.event, user, &ticket, cap).await?
             }
             other => other?,
         };
@@ -232,9 +235,10 @@ impl Room {
     }
 
     /// The fan's phase straight from the store (the polling fallback), without
-    /// registering a socket.
+    /// registering a socket. Asking counts as presence: a waiting fan keeps its place
+    /// for another grace period (one store call, [`QueueStore::poll`]).
     pub async fn describe(&self, user: UserId) -> Result<FanPhase, StoreError> {
-        let Some(status) = self.store.status(self.event, user).await? else {
+        let Some(status) = self.store.poll(self.event, user).await? else {
             return Ok(FanPhase::Idle);
         };
         let now_ms = self.clock.now_ms();

@@ -180,7 +180,7 @@ impl Harness {
                 let (rx, _) = self.state.attach(user);
                 let status = self
                     .store
-                    .join(self.event, user, &TicketId::new())
+                    .join(self.event, user, &TicketId::new(), None)
                     .await
                     .unwrap();
                 let (now_ms, at) = self.now();
@@ -218,7 +218,7 @@ impl Harness {
                 let status = match status.state {
                     TicketState::Prequeue | TicketState::Queued { .. } => self
                         .store
-                        .join(self.event, user, &TicketId::new())
+                        .join(self.event, user, &TicketId::new(), None)
                         .await
                         .unwrap(),
                     _ => status,

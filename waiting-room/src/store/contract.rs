@@ -6,11 +6,16 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+mod places;
+
 use super::memory::MemoryStore;
 use super::{Change, Cursor, QueueStore, StoreError, TicketState};
 use crate::clock::{now_ms, ManualClock};
 use crate::position::PositionView;
 use crate::{AdmissionSettings, EventId, QueueConfig, TicketId, UserId};
+pub(crate) use places::{
+    one_address_holds_at_most_its_cap, places_come_back_when_dropped_or_sessions_end,
+};
 
 /// A store under test and the way its time moves. Generic over the port: the seat
 /// contract suite (`seats/contract.rs`) uses `Harness<dyn SeatStore>`.
@@ -145,7 +150,10 @@ fn seq_of(state: &TicketState) -> u64 {
 }
 
 async fn join(h: &Harness, event: EventId, user: UserId) -> super::TicketStatus {
-    h.store.join(event, user, &TicketId::new()).await.unwrap()
+    h.store
+        .join(event, user, &TicketId::new(), None)
+        .await
+        .unwrap()
 }
 
 pub(crate) async fn join_is_idempotent_and_fifo(h: Harness) {
@@ -167,7 +175,7 @@ pub(crate) async fn join_is_idempotent_and_fifo(h: Harness) {
 pub(crate) async fn unknown_event_is_an_error(h: Harness) {
     let err = h
         .store
-        .join(EventId::new(), UserId::new(), &TicketId::new())
+        .join(EventId::new(), UserId::new(), &TicketId::new(), None)
         .await
         .unwrap_err();
     assert!(matches!(err, StoreError::UnknownEvent), "{err:?}");
@@ -467,6 +475,33 @@ pub(crate) async fn configure_if_missing_keeps_the_queue(h: Harness) {
     assert_eq!(h.store.stats(event).await.unwrap().waiting, 1);
 }
 
+/// A poll reads the ticket like `status` and, for a waiting fan, keeps the place
+/// like `touch`, in one step.
+pub(crate) async fn poll_reads_and_keeps_the_place(h: Harness) {
+    let event = h.open_event_with_grace(settings(60, 10), 400).await;
+    let (polls, silent) = (UserId::new(), UserId::new());
+    let ticket = join(&h, event, polls).await.ticket;
+    join(&h, event, silent).await;
+    assert_eq!(h.store.poll(event, UserId::new()).await.unwrap(), None);
+    for _ in 0..3 {
+        h.advance(200).await;
+        let seen = h.store.poll(event, polls).await.unwrap().unwrap();
+        assert_eq!(seen.ticket, ticket);
+        assert_eq!(seen.state, TicketState::Queued { seq: 1, ahead: 0 });
+    }
+    assert_eq!(h.store.admit(event, Some(0)).await.unwrap().dropped, 1);
+    let gone = h.store.poll(event, silent).await.unwrap().unwrap();
+    assert_eq!(
+        gone.state,
+        TicketState::Left,
+        "a poll does not revive a lapsed place"
+    );
+    assert!(matches!(
+        h.store.poll(EventId::new(), polls).await,
+        Err(StoreError::UnknownEvent)
+    ));
+}
+
 macro_rules! contract_suite {
     ($backend:ident, $make:expr) => {
         mod $backend {
@@ -485,6 +520,9 @@ macro_rules! contract_suite {
                 admission_limit_caps_a_step,
                 change_log_replays_into_the_same_view,
                 configure_if_missing_keeps_the_queue,
+                one_address_holds_at_most_its_cap,
+                places_come_back_when_dropped_or_sessions_end,
+                poll_reads_and_keeps_the_place,
             );
         }
     };

@@ -18,8 +18,8 @@ use rand::seq::SliceRandom;
 use rand::SeedableRng;
 
 use super::{
-    AdmitOutcome, Change, ChangeBatch, Cursor, QueueSnapshot, QueueStats, QueueStore, StoreError,
-    TicketStatus,
+    AdmitOutcome, Change, ChangeBatch, Cursor, PlaceCap, QueueSnapshot, QueueStats, QueueStore,
+    StoreError, TicketStatus,
 };
 use crate::clock::{Clock, SystemClock};
 use crate::{AdmissionSettings, EventId, QueueConfig, TicketId, UserId};
@@ -111,12 +111,18 @@ impl QueueStore for MemoryStore {
         event: EventId,
         user: UserId,
         ticket: &TicketId,
+        cap: Option<&PlaceCap>,
     ) -> Result<TicketStatus, StoreError> {
         self.with_event(event, |q, now| {
             let deadline = now + q.config.grace_ms as i64;
             let existing = q.tickets.get(&user).map(|t| t.place);
             match existing {
                 Some(Place::Left) | None => {
+                    if let Some(cap) = cap {
+                        if !q.hold(cap) {
+                            return Err(StoreError::TooManyPlaces { max: cap.max });
+                        }
+                    }
                     let place = if q.opened {
                         let seq = q.next_seq;
                         q.next_seq += 1;
@@ -135,6 +141,7 @@ impl QueueStore for MemoryStore {
                         Ticket {
                             id: ticket.clone(),
                             place,
+                            holder: cap.map(|c| c.holder.clone()),
                         },
                     );
                     q.set_presence(user, deadline);
@@ -142,8 +149,8 @@ impl QueueStore for MemoryStore {
                 Some(Place::Prequeue(_) | Place::Queued(_)) => q.set_presence(user, deadline),
                 Some(Place::Admitted { .. }) => {}
             }
-            q.status(user).expect("ticket just ensured")
-        })
+            Ok(q.status(user).expect("ticket just ensured"))
+        })?
     }
 
     async fn status(
@@ -160,6 +167,15 @@ impl QueueStore for MemoryStore {
         users: &[UserId],
     ) -> Result<Vec<Option<TicketStatus>>, StoreError> {
         self.with_event(event, |q, _| users.iter().map(|u| q.status(*u)).collect())
+    }
+
+    async fn poll(&self, event: EventId, user: UserId) -> Result<Option<TicketStatus>, StoreError> {
+        self.with_event(event, |q, now| {
+            if q.presence_of.contains_key(&user) {
+                q.set_presence(user, now + q.config.grace_ms as i64);
+            }
+            q.status(user)
+        })
     }
 
     async fn leave(&self, event: EventId, user: UserId) -> Result<bool, StoreError> {
@@ -269,7 +285,7 @@ impl QueueStore for MemoryStore {
             else {
                 return false;
             };
-            q.active.remove(&(expires_at_ms, user))
+            q.end_session(user, expires_at_ms)
         })
     }
 

@@ -37,6 +37,10 @@ pub enum StoreError {
     /// restarting): retry later. Callers answer 503, not 500.
     #[error("store unavailable: {0}")]
     Unavailable(#[source] BackendCause),
+    /// The join was refused: the client's address already holds `max` places in the
+    /// event (see [`PlaceCap`]). Nothing changed.
+    #[error("this address already holds {max} places in this sale")]
+    TooManyPlaces { max: u32 },
 }
 
 impl StoreError {
@@ -60,6 +64,19 @@ struct Context {
     context: String,
     #[source]
     cause: BackendCause,
+}
+
+/// The cap on places one client address holds in one event, checked and counted by
+/// [`QueueStore::join`] in the same atomic step that takes the place, so it holds
+/// across every replica. A place is a waiting or pre-queued ticket, or an admitted
+/// one while its shopping session runs; it is given back when the ticket leaves, is
+/// dropped after its grace period, or its session ends (or is released).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PlaceCap {
+    /// What places are counted under: the address as text (an IPv6 address's /64).
+    pub holder: String,
+    /// Most places `holder` may hold at once.
+    pub max: u32,
 }
 
 /// Where a fan's ticket stands.
@@ -212,12 +229,16 @@ pub trait QueueStore: Send + Sync + 'static {
 
     /// Joins the queue, idempotently: an account that already holds a ticket (waiting,
     /// pre-queued or admitted) gets it back unchanged; one that left gets a new ticket
-    /// `ticket` at the back. Marks the fan present for the grace period.
+    /// `ticket` at the back. Marks the fan present for the grace period. With `cap`,
+    /// a new ticket counts against its holder's places; a holder at its cap gets
+    /// [`StoreError::TooManyPlaces`] and nothing changes (an existing ticket is still
+    /// given back).
     async fn join(
         &self,
         event: EventId,
         user: UserId,
         ticket: &TicketId,
+        cap: Option<&PlaceCap>,
     ) -> Result<TicketStatus, StoreError>;
 
     /// The account's ticket, if it ever joined.
@@ -233,6 +254,21 @@ pub trait QueueStore: Send + Sync + 'static {
         event: EventId,
         users: &[UserId],
     ) -> Result<Vec<Option<TicketStatus>>, StoreError>;
+
+    /// A poll of the fan's ticket (the HTTP fallback): [`Self::status`], and for a
+    /// waiting or pre-queued ticket the presence heartbeat of [`Self::touch`], in one
+    /// step (one round trip on Redis).
+    async fn poll(&self, event: EventId, user: UserId) -> Result<Option<TicketStatus>, StoreError> {
+        let status = self.status(event, user).await?;
+        let waiting = matches!(
+            status.as_ref().map(|s| &s.state),
+            Some(TicketState::Prequeue | TicketState::Queued { .. })
+        );
+        if waiting {
+            self.touch(event, &[user]).await?;
+        }
+        Ok(status)
+    }
 
     /// Leaves the queue (or pre-queue). Returns false if there was nothing to leave.
     async fn leave(&self, event: EventId, user: UserId) -> Result<bool, StoreError>;

@@ -34,8 +34,8 @@ use async_trait::async_trait;
 use redis::{FromRedisValue, ScriptInvocation, Value};
 
 use super::{
-    AdmitOutcome, ChangeBatch, Cursor, QueueSnapshot, QueueStats, QueueStore, Restore, StoreError,
-    TicketStatus,
+    AdmitOutcome, ChangeBatch, Cursor, PlaceCap, QueueSnapshot, QueueStats, QueueStore, Restore,
+    StoreError, TicketStatus,
 };
 use crate::{AdmissionSettings, EventId, QueueConfig, TicketId, UserId};
 pub(crate) use conn::{load_scripts, open_connection, run_script};
@@ -157,15 +157,25 @@ impl QueueStore for RedisStore {
         event: EventId,
         user: UserId,
         ticket: &TicketId,
+        cap: Option<&PlaceCap>,
     ) -> Result<TicketStatus, StoreError> {
         let k = self.keys(event);
         let mut inv = self.scripts.join.prepare_invoke();
         inv.key(&k.cfg).key(&k.st).key(&k.q).key(&k.pre);
-        inv.key(&k.tk).key(&k.pres).key(&k.log);
+        inv.key(&k.tk).key(&k.pres).key(&k.log).key(&k.held);
         inv.arg(user.to_string())
             .arg(&ticket.0)
-            .arg(self.log_capacity);
-        let reply: Vec<Value> = self.run(&inv).await?;
+            .arg(self.log_capacity)
+            .arg(cap.map_or("", |c| c.holder.as_str()))
+            .arg(cap.map_or(0, |c| c.max));
+        let reply: Vec<Value> = match self.run(&inv).await {
+            // The script's FGPLACES reply does not carry the cap; the caller knows it.
+            Err(StoreError::TooManyPlaces { .. }) => {
+                let max = cap.map_or(0, |c| c.max);
+                return Err(StoreError::TooManyPlaces { max });
+            }
+            other => other?,
+        };
         decode::statuses(&reply)?
             .pop()
             .flatten()
@@ -195,6 +205,15 @@ impl QueueStore for RedisStore {
         decode::statuses(&reply)
     }
 
+    async fn poll(&self, event: EventId, user: UserId) -> Result<Option<TicketStatus>, StoreError> {
+        let k = self.keys(event);
+        let mut inv = self.scripts.poll.prepare_invoke();
+        inv.key(&k.cfg).key(&k.tk).key(&k.q).key(&k.pres);
+        inv.arg(user.to_string());
+        let reply: Vec<Value> = self.run(&inv).await?;
+        Ok(decode::statuses(&reply)?.pop().flatten())
+    }
+
     async fn leave(&self, event: EventId, user: UserId) -> Result<bool, StoreError> {
         let k = self.keys(event);
         let mut inv = self.scripts.leave.prepare_invoke();
@@ -203,7 +222,10 @@ impl QueueStore for RedisStore {
             .key(&k.pre)
             .key(&k.tk)
             .key(&k.pres);
-        inv.key(&k.log).arg(user.to_string()).arg(self.log_capacity);
+        inv.key(&k.log)
+            .key(&k.held)
+            .arg(user.to_string())
+            .arg(self.log_capacity);
         Ok(self.run::<i64>(&inv).await? == 1)
     }
 
@@ -235,7 +257,8 @@ impl QueueStore for RedisStore {
             .key(&k.pres)
             .key(&k.bkt)
             .key(&k.rec)
-            .key(&k.log);
+            .key(&k.log)
+            .key(&k.held);
         inv.arg(self.log_capacity)
             .arg(limit.map_or(-1, |l| i64::try_from(l).unwrap_or(i64::MAX)));
         let reply: Vec<Value> = self.run(&inv).await?;
@@ -245,7 +268,8 @@ impl QueueStore for RedisStore {
     async fn release(&self, event: EventId, user: UserId) -> Result<bool, StoreError> {
         let k = self.keys(event);
         let mut inv = self.scripts.release.prepare_invoke();
-        inv.key(&k.cfg).key(&k.act).arg(user.to_string());
+        inv.key(&k.cfg).key(&k.act).key(&k.tk).key(&k.held);
+        inv.arg(user.to_string());
         Ok(self.run::<i64>(&inv).await? == 1)
     }
 

@@ -148,6 +148,8 @@ export function handle(eventId, msg) {
         ticket: msg.ticket,
         startsAt: Date.parse(msg.starts_at),
         error: null,
+        // An HTTP answer says "sold out" in the same message (the socket sends `sold_out`).
+        ...(msg.sold_out ? { soldOut: true } : {}),
       });
       break;
     case 'queued': {
@@ -171,6 +173,7 @@ export function handle(eventId, msg) {
           q.ticket && q.ticket !== msg.ticket && waiting(q.phase)
             ? 'place_lost'
             : q.phase === 'queued' ? q.notice : null,
+        ...(msg.sold_out ? { soldOut: true } : {}),
       }));
       break;
     }

@@ -1,11 +1,11 @@
 -- admit.lua: one admission step, on Redis' clock.
 --   1. drops tickets whose presence deadline passed (one L entry with their seqs);
---   2. expires finished sessions;
+--   2. expires finished sessions (giving back their addresses' places);
 --   3. unless unopened or paused: refills the token bucket (admission.rs arithmetic)
 --      and admits floor(tokens), capped by free active slots and waiting fans, from
 --      the head of the queue (one A entry).
 -- KEYS[1] cfg  KEYS[2] st  KEYS[3] q  KEYS[4] pre  KEYS[5] tk  KEYS[6] act
--- KEYS[7] pres  KEYS[8] bkt  KEYS[9] rec  KEYS[10] log
+-- KEYS[7] pres  KEYS[8] bkt  KEYS[9] rec  KEYS[10] log  KEYS[11] held
 -- ARGV[1] log capacity  ARGV[2] most fans to admit this step (-1: no limit)
 -- Returns {dropped, active, seq1, user1, seq2, user2, ...} in admission order.
 if redis.call('EXISTS', KEYS[1]) == 0 then
@@ -24,7 +24,7 @@ for _, user in ipairs(gone) do
   else
     redis.call('ZREM', KEYS[4], user)
   end
-  mark_left(KEYS[5], user)
+  mark_left(KEYS[5], user, KEYS[11])
 end
 if #gone > 0 then
   redis.call('ZREMRANGEBYSCORE', KEYS[7], '-inf', '(' .. int(now))
@@ -34,7 +34,13 @@ if #left > 0 then
 end
 
 -- 2. Sessions ending at or before now.
-redis.call('ZREMRANGEBYSCORE', KEYS[6], '-inf', int(now))
+local ended = redis.call('ZRANGEBYSCORE', KEYS[6], '-inf', int(now))
+if #ended > 0 then
+  for _, user in ipairs(ended) do
+    unhold(KEYS[11], redis.call('HGET', KEYS[5], user))
+  end
+  redis.call('ZREMRANGEBYSCORE', KEYS[6], '-inf', int(now))
+end
 local active = redis.call('ZCARD', KEYS[6])
 
 local cfg = redis.call('HMGET', KEYS[1], 'rate', 'max_active', 'ttl', 'paused')
@@ -69,9 +75,9 @@ local seqs = {}
 local sessions = {}
 for i = 1, #popped, 2 do
   local user, seq = popped[i], tonumber(popped[i + 1])
-  local ticket = cjson.decode(redis.call('HGET', KEYS[5], user)).t
+  local ticket = cjson.decode(redis.call('HGET', KEYS[5], user))
   redis.call('HSET', KEYS[5], user,
-    cjson.encode({ t = ticket, s = 'A', q = seq, a = now, e = expires }))
+    cjson.encode({ t = ticket.t, s = 'A', q = seq, a = now, e = expires, h = ticket.h }))
   redis.call('ZREM', KEYS[7], user)
   sessions[#sessions + 1] = int(expires)
   sessions[#sessions + 1] = user

@@ -1,7 +1,10 @@
 -- join.lua: joins the queue idempotently and marks the fan present.
 -- KEYS[1] cfg  KEYS[2] st  KEYS[3] q  KEYS[4] pre  KEYS[5] tk  KEYS[6] pres  KEYS[7] log
+-- KEYS[8] held
 -- ARGV[1] user  ARGV[2] ticket id for a new ticket  ARGV[3] log capacity
--- Returns {record, seq, ahead} as in ticket_status (lib.lua).
+-- ARGV[4] address a new ticket holds a place for ('' for none)  ARGV[5] its most places
+-- Returns {record, seq, ahead} as in ticket_status (lib.lua); error reply `FGPLACES`
+-- (nothing changed) when a new ticket would take the address over its cap.
 if redis.call('EXISTS', KEYS[1]) == 0 then
   return redis.error_reply('FGUNKNOWN event has no queue configured')
 end
@@ -10,6 +13,13 @@ local deadline = now_ms() + tonumber(redis.call('HGET', KEYS[1], 'grace'))
 local rec = redis.call('HGET', KEYS[5], user)
 local state = rec and cjson.decode(rec).s
 if not rec or state == 'L' then
+  local holder = ARGV[4] ~= '' and ARGV[4] or nil
+  if holder then
+    if tonumber(redis.call('HGET', KEYS[8], holder) or '0') >= tonumber(ARGV[5]) then
+      return redis.error_reply('FGPLACES this address holds the most places allowed')
+    end
+    redis.call('HINCRBY', KEYS[8], holder, 1)
+  end
   if redis.call('HGET', KEYS[2], 'opened') == '1' then
     local seq = redis.call('HINCRBY', KEYS[2], 'seq', 1)
     redis.call('ZADD', KEYS[3], seq, user)
@@ -18,7 +28,7 @@ if not rec or state == 'L' then
     local arrival = redis.call('HINCRBY', KEYS[2], 'arrival', 1)
     redis.call('ZADD', KEYS[4], arrival, user)
   end
-  rec = cjson.encode({ t = ARGV[2], s = 'W' })
+  rec = cjson.encode({ t = ARGV[2], s = 'W', h = holder })
   redis.call('HSET', KEYS[5], user, rec)
   redis.call('ZADD', KEYS[6], deadline, user)
 elseif state == 'W' then

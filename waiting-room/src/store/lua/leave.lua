@@ -1,5 +1,6 @@
 -- leave.lua: leaves the queue or the pre-queue.
 -- KEYS[1] cfg  KEYS[2] q  KEYS[3] pre  KEYS[4] tk  KEYS[5] pres  KEYS[6] log
+-- KEYS[7] held
 -- ARGV[1] user  ARGV[2] log capacity
 -- Returns 1 if a waiting or pre-queued ticket left, 0 if there was nothing to leave.
 if redis.call('EXISTS', KEYS[1]) == 0 then
@@ -17,6 +18,6 @@ if seq then
 else
   redis.call('ZREM', KEYS[3], user)
 end
-mark_left(KEYS[4], user)
+mark_left(KEYS[4], user, KEYS[7])
 redis.call('ZREM', KEYS[5], user)
 return 1

@@ -6,7 +6,9 @@
 --   * Times are Unix milliseconds by Redis' own clock (TIME), never the caller's.
 --   * Ticket records in the `tk` hash are JSON: {t = ticket id, s = state} with
 --     s = 'W' (waiting: pre-queued, or queued when the user is in the `q` zset),
---     'A' (admitted; q = seq, a = admitted_at, e = expires_at) or 'L' (left).
+--     'A' (admitted; q = seq, a = admitted_at, e = expires_at) or 'L' (left); and
+--     h = the address the ticket holds a place for, in the `held` hash (W and A only,
+--     when the join was capped; given back by `unhold`).
 --   * Change-log entries have two fields: k (kind) and v (comma-separated integers):
 --     J seq | O first,count | A admitted_at,expires_at,seq... | L seq... | S ''.
 
@@ -70,10 +72,19 @@ local function ticket_status(q, user, rec)
   return rec, tonumber(seq), redis.call('ZRANK', q, user)
 end
 
--- Marks a ticket left, keeping its id.
-local function mark_left(tk, user)
+-- Gives back the place a ticket record (JSON, or nil) holds for its address, if any.
+local function unhold(held, rec)
+  local holder = rec and cjson.decode(rec).h
+  if holder and redis.call('HINCRBY', held, holder, -1) <= 0 then
+    redis.call('HDEL', held, holder)
+  end
+end
+
+-- Marks a ticket left, keeping its id, and gives back its address's place.
+local function mark_left(tk, user, held)
   local rec = redis.call('HGET', tk, user)
   if rec then
+    unhold(held, rec)
     redis.call('HSET', tk, user, cjson.encode({ t = cjson.decode(rec).t, s = 'L' }))
   end
 end

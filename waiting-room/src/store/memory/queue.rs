@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use super::log::{MemoryLog, LOG_CAPACITY};
 use crate::admission::TokenBucket;
 use crate::position::PositionView;
-use crate::store::{Change, TicketState, TicketStatus};
+use crate::store::{Change, PlaceCap, TicketState, TicketStatus};
 use crate::{QueueConfig, TicketId, UserId};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -26,6 +26,8 @@ pub(super) enum Place {
 pub(super) struct Ticket {
     pub(super) id: TicketId,
     pub(super) place: Place,
+    /// The address whose place this ticket counts as (see `PlaceCap`), if capped.
+    pub(super) holder: Option<String>,
 }
 
 pub(super) struct EventQueue {
@@ -47,6 +49,8 @@ pub(super) struct EventQueue {
     /// (time, admitted) per admission step within the last minute.
     pub(super) recent: VecDeque<(i64, u64)>,
     pub(super) log: MemoryLog<Change>,
+    /// Places held per address (only addresses holding at least one).
+    pub(super) held: HashMap<String, u32>,
 }
 
 impl EventQueue {
@@ -67,6 +71,33 @@ impl EventQueue {
             admitted_total: 0,
             recent: VecDeque::new(),
             log: MemoryLog::new(LOG_CAPACITY),
+            held: HashMap::new(),
+        }
+    }
+
+    /// Takes a place for `cap`'s holder, or `false` at its cap.
+    pub(super) fn hold(&mut self, cap: &PlaceCap) -> bool {
+        let n = self.held.entry(cap.holder.clone()).or_default();
+        if *n >= cap.max {
+            if *n == 0 {
+                self.held.remove(&cap.holder);
+            }
+            return false;
+        }
+        *n += 1;
+        true
+    }
+
+    /// Gives back the place `user`'s ticket holds for its address, if any.
+    fn unhold(&mut self, user: UserId) {
+        let Some(holder) = self.tickets.get(&user).and_then(|t| t.holder.as_ref()) else {
+            return;
+        };
+        if let Some(n) = self.held.get_mut(holder) {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                self.held.remove(holder);
+            }
         }
     }
 
@@ -129,6 +160,7 @@ impl EventQueue {
             Place::Admitted { .. } | Place::Left => return None,
         };
         ticket.place = Place::Left;
+        self.unhold(user);
         self.clear_presence(user);
         Some(removed)
     }
@@ -159,8 +191,18 @@ impl EventQueue {
                 break;
             }
             self.active.remove(&(deadline, user));
+            self.unhold(user);
         }
         self.active.len() as u64
+    }
+
+    /// Ends `user`'s running session early; whether one was running.
+    pub(super) fn end_session(&mut self, user: UserId, expires_at_ms: i64) -> bool {
+        let ended = self.active.remove(&(expires_at_ms, user));
+        if ended {
+            self.unhold(user);
+        }
+        ended
     }
 
     pub(super) fn admitted_last_minute(&mut self, now: i64) -> u64 {

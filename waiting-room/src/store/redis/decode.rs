@@ -14,6 +14,8 @@ use crate::{AdmissionSettings, QueueConfig, TicketId, UserId};
 
 /// The error code our scripts reply with for an event that has no queue.
 const UNKNOWN_EVENT: &str = "FGUNKNOWN";
+/// The error code of a join refused at its address's cap (`lua/join.lua`).
+const TOO_MANY_PLACES: &str = "FGPLACES";
 
 /// Maps a Redis error to a store error: what passes while Redis or the cluster
 /// re-forms (a lost or refused connection, a timeout, LOADING, a failover's
@@ -25,6 +27,8 @@ pub(crate) fn store_err(err: RedisError) -> StoreError {
     use redis::ErrorKind as K;
     if err.code() == Some(UNKNOWN_EVENT) {
         StoreError::UnknownEvent
+    } else if err.code() == Some(TOO_MANY_PLACES) {
+        StoreError::TooManyPlaces { max: 0 }
     } else if err.is_timeout()
         || err.is_io_error()
         || err.is_connection_dropped()

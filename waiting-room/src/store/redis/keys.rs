@@ -25,6 +25,8 @@ pub(super) struct EventKeys {
     pub rec: String,
     /// Stream: the change log.
     pub log: String,
+    /// Hash address → places it holds (see `PlaceCap`).
+    pub held: String,
 }
 
 impl EventKeys {
@@ -42,14 +44,15 @@ impl EventKeys {
             bkt: key("bkt"),
             rec: key("rec"),
             log: key("log"),
+            held: key("held"),
         }
     }
 
     #[cfg(test)]
-    pub(super) fn all(&self) -> [&str; 10] {
+    pub(super) fn all(&self) -> [&str; 11] {
         [
             &self.cfg, &self.st, &self.q, &self.pre, &self.tk, &self.act, &self.pres, &self.bkt,
-            &self.rec, &self.log,
+            &self.rec, &self.log, &self.held,
         ]
     }
 }

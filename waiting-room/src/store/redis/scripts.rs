@@ -8,6 +8,7 @@ pub(super) struct Scripts {
     pub(super) update_admission: Script,
     pub(super) join: Script,
     pub(super) statuses: Script,
+    pub(super) poll: Script,
     pub(super) leave: Script,
     pub(super) touch: Script,
     pub(super) open: Script,
@@ -38,6 +39,7 @@ impl Scripts {
             update_admission: lua!("update_admission"),
             join: lua!("join"),
             statuses: lua!("statuses"),
+            poll: lua!("poll"),
             leave: lua!("leave"),
             touch: lua!("touch"),
             open: lua!("open"),
@@ -50,12 +52,13 @@ impl Scripts {
         }
     }
 
-    pub(super) fn all(&self) -> [&Script; 13] {
+    pub(super) fn all(&self) -> [&Script; 14] {
         [
             &self.configure,
             &self.update_admission,
             &self.join,
             &self.statuses,
+            &self.poll,
             &self.leave,
             &self.touch,
             &self.open,

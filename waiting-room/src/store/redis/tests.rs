@@ -56,7 +56,7 @@ async fn lagged_only_when_unread_entries_were_trimmed() {
     let event = open_event(&store).await;
     for _ in 0..3 {
         store
-            .join(event, UserId::new(), &TicketId::new())
+            .join(event, UserId::new(), &TicketId::new(), None)
             .await
             .unwrap();
     }
@@ -122,7 +122,7 @@ async fn approximate_trimming_reports_lagged_readers() {
     // Well past one stream node (100 entries), so MAXLEN ~ trims whole nodes.
     for _ in 0..350 {
         store
-            .join(event, UserId::new(), &TicketId::new())
+            .join(event, UserId::new(), &TicketId::new(), None)
             .await
             .unwrap();
     }
@@ -134,7 +134,7 @@ async fn approximate_trimming_reports_lagged_readers() {
 
     // A reader that reloads the snapshot continues without lag.
     store
-        .join(event, UserId::new(), &TicketId::new())
+        .join(event, UserId::new(), &TicketId::new(), None)
         .await
         .unwrap();
     let batch = store.changes(event, &snap.cursor, 100).await.unwrap();
@@ -149,8 +149,8 @@ async fn every_key_written_carries_the_event_hash_tag() {
     };
     let event = open_event(&store).await;
     let (a, b) = (UserId::new(), UserId::new());
-    store.join(event, a, &TicketId::new()).await.unwrap();
-    store.join(event, b, &TicketId::new()).await.unwrap();
+    store.join(event, a, &TicketId::new(), None).await.unwrap();
+    store.join(event, b, &TicketId::new(), None).await.unwrap();
     store.touch(event, &[a, b]).await.unwrap();
     store.admit(event, None).await.unwrap();
     tokio::time::sleep(std::time::Duration::from_millis(1_100)).await;
@@ -191,7 +191,12 @@ async fn every_operation_on_an_unknown_event_is_an_error() {
         paused: false,
     };
     unknown(store.update_admission(event, &settings).await);
-    unknown(store.join(event, user, &TicketId::new()).await.map(drop));
+    unknown(
+        store
+            .join(event, user, &TicketId::new(), None)
+            .await
+            .map(drop),
+    );
     unknown(store.statuses(event, &[user]).await.map(drop));
     unknown(store.leave(event, user).await.map(drop));
     unknown(store.touch(event, &[user]).await);
@@ -294,7 +299,7 @@ async fn restore_puts_fans_back_in_their_places() {
     let mut fans = Vec::new();
     for user in &users {
         let ticket = TicketId::new();
-        let status = store.join(event, *user, &ticket).await.unwrap();
+        let status = store.join(event, *user, &ticket, None).await.unwrap();
         let TicketState::Queued { seq, .. } = status.state else {
             panic!("{status:?}");
         };
@@ -324,7 +329,10 @@ async fn restore_puts_fans_back_in_their_places() {
     assert_eq!(store.restore(event, &restore(&fans[1..])).await.unwrap(), 2);
     assert_eq!(store.restore(event, &restore(&fans[..2])).await.unwrap(), 1);
     let late = UserId::new();
-    let status = store.join(event, late, &TicketId::new()).await.unwrap();
+    let status = store
+        .join(event, late, &TicketId::new(), None)
+        .await
+        .unwrap();
     assert!(
         matches!(status.state, TicketState::Queued { seq: 101, ahead: 3 }),
         "{status:?}"
