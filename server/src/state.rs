@@ -54,6 +54,8 @@ pub struct Shared {
     pub passwords: Passwords,
     pub auth_limit: IpLimiter,
     pub join_limit: IpLimiter,
+    /// `GET …/seats` per client address (`FLOODGATE_SEAT_MAP_RATE_PER_SEC`).
+    pub seat_map_limit: IpLimiter,
     pub sockets: SocketGate,
     pub metrics: Arc<Metrics>,
     /// Events by id, refreshed from the database every few seconds and on every admin

@@ -32,6 +32,7 @@ export async function startFloodgate({ env = {}, args = [] } = {}) {
       FLOODGATE_ADMIN_PASSWORD: ADMIN.password,
       FLOODGATE_AUTH_RATE_PER_SEC: '1000',
       FLOODGATE_JOIN_RATE_PER_SEC: '1000',
+      FLOODGATE_SEAT_MAP_RATE_PER_SEC: '1000',
       FLOODGATE_MAX_SOCKETS_PER_IP: '100000',
       FLOODGATE_ARGON2_MEMORY_KIB: '1024',
       // stop() sends SIGTERM: no load balancer to wait for before the drain.

@@ -25,6 +25,7 @@ mod replica_faults;
 mod replicas;
 mod request_id;
 mod schemas;
+mod seat_map;
 mod shutdown;
 mod slots;
 mod slow_readers;

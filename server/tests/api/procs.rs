@@ -88,6 +88,7 @@ pub fn spawn(
         .env("FLOODGATE_AUTH_RATE_PER_SEC", "10000")
         .env("FLOODGATE_JOIN_RATE_PER_SEC", "10000")
         .env("FLOODGATE_MAX_SOCKETS_PER_IP", "100000")
+        .env("FLOODGATE_SEAT_MAP_RATE_PER_SEC", "100000")
         .env(
             "RUST_LOG",
             std::env::var("RUST_LOG").unwrap_or("warn".into()),
