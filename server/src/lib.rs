@@ -258,6 +258,7 @@ impl Application {
             listener,
             listener::connection_cap(&state.config),
             listener::write_timeout(&state.config),
+            state.metrics.rate_limited.clone(),
         )
         // A no-op tap: it is what lets axum's `ConnectInfo<SocketAddr>` (which
         // `routes::client` reads) apply to a listener of our own.

@@ -69,15 +69,24 @@ pub struct GuardedListener {
     inner: TcpListener,
     per_ip: Option<SocketGate>,
     write_timeout: Duration,
+    /// Counts refused connections (`floodgate_rate_limited_total`).
+    refused: metrics::Counter,
 }
 
 impl GuardedListener {
-    /// `max_per_ip`: connections one peer address may hold (`None`: no cap).
-    pub fn new(inner: TcpListener, max_per_ip: Option<usize>, write_timeout: Duration) -> Self {
+    /// `max_per_ip`: connections one peer address may hold (`None`: no cap); each
+    /// refused one counts in `refused`.
+    pub fn new(
+        inner: TcpListener,
+        max_per_ip: Option<usize>,
+        write_timeout: Duration,
+        refused: metrics::Counter,
+    ) -> Self {
         Self {
             inner,
             per_ip: max_per_ip.map(|max| SocketGate::new(usize::MAX, max)),
             write_timeout,
+            refused,
         }
     }
 
@@ -116,6 +125,7 @@ impl axum::serve::Listener for GuardedListener {
                 Err(()) => {
                     // A fresh connection's send buffer is empty: this never blocks.
                     let _ = stream.try_write(REFUSED);
+                    self.refused.increment(1);
                     tracing::debug!(peer = %addr.ip(), "connection refused: too many from this address");
                 }
             }
@@ -262,7 +272,11 @@ mod tests {
     async fn pair(max_per_ip: Option<usize>, limit: Duration) -> (GuardedListener, SocketAddr) {
         let inner = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = inner.local_addr().unwrap();
-        (GuardedListener::new(inner, max_per_ip, limit), addr)
+        let refused = metrics::Counter::noop();
+        (
+            GuardedListener::new(inner, max_per_ip, limit, refused),
+            addr,
+        )
     }
 
     #[tokio::test]
