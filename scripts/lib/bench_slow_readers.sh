@@ -20,7 +20,8 @@ SLOW_WAIT_SECS="${SLOW_WAIT_SECS:-40}"
 
 slow_readers_bench() {
     local out=$1 event
-    FLOODGATE_MAX_SOCKETS_PER_IP=$((SLOW_SOCKETS + 10)) start_floodgate_embedded slow "$out"
+    FLOODGATE_MAX_SOCKETS_PER_IP=$((SLOW_SOCKETS + 10)) FLOODGATE_MAX_CONNECTIONS_PER_IP=$((SLOW_SOCKETS + 200)) \
+        start_floodgate_embedded slow "$out"
     echo "    creating a $SLOW_SEATS-seat event" >&2
     # Past the 30 s request timeout the POST answers 408 and the event appears when its
     # seats are written: wait for it in the list.

@@ -151,6 +151,23 @@ pub struct Config {
     #[arg(long, env = "FLOODGATE_SLOW_SOCKET_SECS", default_value_t = 10)]
     pub slow_socket_secs: u64,
 
+    /// Per-IP limit on `GET …/seats` (the seat map) per second (burst 4× this).
+    #[arg(long, env = "FLOODGATE_SEAT_MAP_RATE_PER_SEC", default_value_t = 5)]
+    pub seat_map_rate_per_sec: u32,
+
+    /// Most HTTP connections (WebSockets included) one peer address holds at once;
+    /// beyond, a new one gets 429 and is closed. 0: no cap. Default: the socket cap
+    /// plus 64, or no cap when FLOODGATE_TRUSTED_PROXY_HOPS is set (the peer is then
+    /// the proxy: cap connections per client there).
+    #[arg(long, env = "FLOODGATE_MAX_CONNECTIONS_PER_IP")]
+    pub max_connections_per_ip: Option<usize>,
+
+    /// Seconds a write to a client may make no progress before its connection is cut
+    /// (any HTTP answer; at least the slow-socket time + 3, so a slow WebSocket is
+    /// closed with 1013 first).
+    #[arg(long, env = "FLOODGATE_HTTP_WRITE_TIMEOUT_SECS", default_value_t = 20)]
+    pub http_write_timeout_secs: u64,
+
     /// Argon2id memory cost in KiB (OWASP's minimum is 19456).
     #[arg(long, env = "FLOODGATE_ARGON2_MEMORY_KIB", default_value_t = 19_456)]
     pub argon2_memory_kib: u32,

@@ -17,6 +17,7 @@ pub mod error;
 pub mod event;
 pub mod extract;
 pub mod limits;
+pub mod listener;
 pub mod metrics;
 pub mod observe;
 pub mod queue_session;
@@ -38,10 +39,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
+use axum::serve::ListenerExt;
 use axum::Router;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
+use tower_http::compression::predicate::{DefaultPredicate, Predicate};
 use tower_http::compression::CompressionLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
@@ -172,6 +175,7 @@ impl Application {
             join_limit: limits::IpLimiter::new(config.join_rate_per_sec),
             poll_limit: limits::IpLimiter::new(config.poll_ip_rate_per_sec),
             poll_account_limit: limits::AccountLimiter::new(config.poll_rate_per_sec),
+            seat_map_limit: limits::IpLimiter::new(config.seat_map_rate_per_sec),
             sockets: limits::SocketGate::new(config.max_sockets, config.max_sockets_per_ip),
             store_load,
             metrics,
@@ -267,6 +271,15 @@ impl Application {
             }
         };
         tracing::info!(addr = %listener.local_addr()?, role = ?state.config.role, "floodgate listening");
+        let listener = listener::GuardedListener::new(
+            listener,
+            listener::connection_cap(&state.config),
+            listener::write_timeout(&state.config),
+            state.metrics.rate_limited.clone(),
+        )
+        // A no-op tap: it is what lets axum's `ConnectInfo<SocketAddr>` (which
+        // `routes::client` reads) apply to a listener of our own.
+        .tap_io(|_| {});
         let serve = axum::serve(
             listener,
             app.into_make_service_with_connect_info::<SocketAddr>(),
@@ -353,7 +366,7 @@ pub fn app(state: AppState) -> Router {
         .layer(axum::middleware::map_response(
             contract_errors::contract_errors,
         ))
-        .layer(CompressionLayer::new())
+        .layer(CompressionLayer::new().compress_when(DefaultPredicate::new().and(compressible)))
         .layer(secure(
             header::CONTENT_SECURITY_POLICY,
             routes::CONTENT_SECURITY_POLICY,
@@ -383,6 +396,20 @@ pub fn app(state: AppState) -> Router {
                 )
                 .layer(PropagateRequestIdLayer::x_request_id()),
         )
+}
+
+/// Whether the compression layer may compress a response: not one marked
+/// [`checkout::seat_map::Uncompressed`] (already gzipped, or too big to compress per
+/// request).
+fn compressible(
+    _: axum::http::StatusCode,
+    _: axum::http::Version,
+    _: &axum::http::HeaderMap,
+    extensions: &axum::http::Extensions,
+) -> bool {
+    extensions
+        .get::<checkout::seat_map::Uncompressed>()
+        .is_none()
 }
 
 /// The span of one request: method, path and request id, so what a handler logs can
@@ -435,6 +462,7 @@ fn spawn_background(state: &AppState) -> CancellationToken {
                 s.join_limit.prune();
                 s.poll_limit.prune();
                 s.poll_account_limit.prune();
+                s.seat_map_limit.prune();
             }
         }
     });

@@ -18,7 +18,7 @@ pub const TOO_SLOW_REASON: &str = "too slow to keep up; reconnect for a fresh sn
 pub const MAX_QUEUED_BYTES: usize = 64 * 1024;
 /// How long the close frame of a too-slow socket may take before the connection is
 /// simply dropped.
-const CLOSE_GRACE: Duration = Duration::from_secs(2);
+pub const CLOSE_GRACE: Duration = Duration::from_secs(2);
 
 /// Why a send did not complete.
 #[derive(Debug, PartialEq, Eq)]

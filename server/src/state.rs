@@ -57,6 +57,8 @@ pub struct Shared {
     /// `queue/me` and `queue/leave`, per address (an IPv6 /64) and per account.
     pub poll_limit: IpLimiter,
     pub poll_account_limit: AccountLimiter,
+    /// `GET …/seats` per client address (`FLOODGATE_SEAT_MAP_RATE_PER_SEC`).
+    pub seat_map_limit: IpLimiter,
     pub sockets: SocketGate,
     /// How quickly the store answers new fans: back-pressure on new sockets and joins.
     pub store_load: Arc<crate::backpressure::StoreLoad>,

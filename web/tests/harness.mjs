@@ -32,6 +32,7 @@ export async function startFloodgate({ env = {}, args = [] } = {}) {
       FLOODGATE_ADMIN_PASSWORD: ADMIN.password,
       FLOODGATE_AUTH_RATE_PER_SEC: '1000',
       FLOODGATE_JOIN_RATE_PER_SEC: '1000',
+      FLOODGATE_SEAT_MAP_RATE_PER_SEC: '1000',
       FLOODGATE_MAX_SOCKETS_PER_IP: '100000',
       // Every browser of a test comes from 127.0.0.1.
       FLOODGATE_MAX_PLACES_PER_IP: '100000',

@@ -4,10 +4,11 @@
 
 pub mod holds;
 pub mod render;
+pub mod seat_map;
 mod seat_room;
 pub mod seat_stream;
 
-pub use seat_room::{SeatEvent, SeatRoom};
+pub use seat_room::{SeatEvent, SeatRoom, Snapshot, MAX_STALE, REUSE_FACTOR};
 
 use std::sync::Arc;
 

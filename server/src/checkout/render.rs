@@ -1,6 +1,7 @@
 //! Seat maps as JSON. Snapshots of a 50,000-seat venue are built by hand into one
 //! string (no intermediate map), and each delta is serialised once and shared by
-//! every subscriber.
+//! every subscriber. The HTTP seat map is the snapshot message without its
+//! [`MESSAGE_PREFIX`] (see [`http_body`]).
 
 use std::fmt::Write;
 
@@ -35,19 +36,14 @@ fn seats_map(out: &mut String, layout: &SeatLayout, states: &[u8]) {
     out.push('}');
 }
 
-/// `GET …/seats`: `{"seats":{…}}`.
-pub fn seats_body(layout: &SeatLayout, states: &[u8]) -> String {
-    let mut out = String::with_capacity(states.len() * 20 + 16);
-    out.push('{');
-    seats_map(&mut out, layout, states);
-    out.push('}');
-    out
-}
+/// How every snapshot message starts. `GET …/seats` answers the same text without it
+/// (`{` then the rest), so both are one encoding.
+pub const MESSAGE_PREFIX: &str = "{\"type\":\"snapshot\",";
 
 /// The seat stream's first message: `{"type":"snapshot","seats":{…}}`.
 pub fn snapshot_message(layout: &SeatLayout, states: &[u8]) -> String {
     let mut out = String::with_capacity(states.len() * 20 + 32);
-    out.push_str("{\"type\":\"snapshot\",");
+    out.push_str(MESSAGE_PREFIX);
     seats_map(&mut out, layout, states);
     out.push('}');
     out
@@ -55,18 +51,15 @@ pub fn snapshot_message(layout: &SeatLayout, states: &[u8]) -> String {
 
 /// The compact snapshot (`?format=compact`): the seat map's shape and one character
 /// per seat index (`f` free, `h` held, `s` sold), sections in order, then rows, then
-/// seats — about 1 byte per seat instead of about 20.
-pub fn compact_snapshot(layout: &SeatLayout, states: &[u8], message: bool) -> String {
+/// seats — about 1 byte per seat instead of about 20. As a snapshot message.
+pub fn compact_snapshot(layout: &SeatLayout, states: &[u8]) -> String {
     let sections: Vec<serde_json::Value> = layout
         .sections()
         .iter()
         .map(|s| serde_json::json!({"name": s.name, "rows": s.rows, "seats_per_row": s.seats_per_row}))
         .collect();
     let mut out = String::with_capacity(states.len() + 256);
-    out.push('{');
-    if message {
-        out.push_str("\"type\":\"snapshot\",");
-    }
+    out.push_str(MESSAGE_PREFIX);
     let _ = write!(
         out,
         "\"format\":\"compact\",\"sections\":{},\"states\":\"",
@@ -79,6 +72,30 @@ pub fn compact_snapshot(layout: &SeatLayout, states: &[u8], message: bool) -> St
     }));
     out.push_str("\"}");
     out
+}
+
+/// `GET …/seats`' body from a snapshot `message`: `{` and the message past its
+/// [`MESSAGE_PREFIX`] (`{"seats":{…}}`, `{"format":"compact",…}`), two slices of the
+/// shared buffer, no copy.
+pub fn http_body(message: &bytes::Bytes) -> [bytes::Bytes; 2] {
+    debug_assert!(message.starts_with(MESSAGE_PREFIX.as_bytes()));
+    [
+        bytes::Bytes::from_static(b"{"),
+        message.slice(MESSAGE_PREFIX.len()..),
+    ]
+}
+
+/// `parts` gzipped, at the fastest level: a snapshot is rebuilt up to every second on
+/// a busy sale, and its long runs of the same few strings shrink well at any level.
+pub fn gzip(parts: &[bytes::Bytes]) -> bytes::Bytes {
+    use std::io::Write as _;
+    let total: usize = parts.iter().map(bytes::Bytes::len).sum();
+    let mut out =
+        flate2::write::GzEncoder::new(Vec::with_capacity(total / 8), flate2::Compression::fast());
+    for part in parts {
+        out.write_all(part).expect("writing to a Vec cannot fail");
+    }
+    out.finish().expect("writing to a Vec cannot fail").into()
 }
 
 /// `{"type":"delta","changes":[{"seat":"A-1-5","state":"held"},…]}`.
@@ -120,16 +137,33 @@ mod tests {
         let v: serde_json::Value = serde_json::from_str(&snapshot_message(&l, &[0, 1, 2])).unwrap();
         assert_eq!(v["seats"]["A-1-2"], "held");
         assert_eq!(v["seats"].as_object().unwrap().len(), 3);
-        let v: serde_json::Value = serde_json::from_str(&seats_body(&l, &[0, 1, 2])).unwrap();
+        let body = http_body(&snapshot_message(&l, &[0, 1, 2]).into()).concat();
+        let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
         assert_eq!(v["seats"]["A-1-3"], "sold");
+        assert!(v.get("type").is_none(), "{v}");
+        let mut unzipped = String::new();
+        std::io::Read::read_to_string(
+            &mut flate2::read::GzDecoder::new(
+                &gzip(&http_body(&snapshot_message(&l, &[0, 1, 2]).into()))[..],
+            ),
+            &mut unzipped,
+        )
+        .unwrap();
+        assert_eq!(unzipped.as_bytes(), &body[..]);
         let d: serde_json::Value = serde_json::from_str(&delta_message(
             &l,
             &[(0, SeatState::Sold), (2, SeatState::Free)],
         ))
         .unwrap();
         assert_eq!(d["changes"][1]["seat"], "A-1-3");
-        let c: serde_json::Value =
-            serde_json::from_str(&compact_snapshot(&l, &[0, 1, 2], true)).unwrap();
+        let c: serde_json::Value = serde_json::from_str(&compact_snapshot(&l, &[0, 1, 2])).unwrap();
         assert_eq!(c["states"], "fhs");
+        assert_eq!(c["type"], "snapshot");
+        let body = http_body(&compact_snapshot(&l, &[0, 1, 2]).into()).concat();
+        let c: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(
+            (c["format"].as_str(), c.get("type")),
+            (Some("compact"), None)
+        );
     }
 }

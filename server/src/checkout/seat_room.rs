@@ -29,6 +29,12 @@ const READ_BATCH: usize = 10_000;
 /// Expired holds released per sweep.
 const SWEEP_BATCH: usize = 256;
 
+/// An HTTP snapshot is reused, though the view moved on, while younger than this many
+/// times its build time...
+pub const REUSE_FACTOR: u32 = 4;
+/// ...and at most this long (the seat map's `Cache-Control: max-age`).
+pub const MAX_STALE: Duration = Duration::from_secs(1);
+
 /// What the seat stream's subscribers receive.
 #[derive(Clone, Debug)]
 pub enum SeatEvent {
@@ -57,12 +63,45 @@ pub struct SeatRoom {
     claims: std::sync::Mutex<Claims>,
     /// Bumped whenever the view changes (written under the view's write lock).
     generation: AtomicU64,
-    /// The latest snapshot message per format (full, compact), encoded once and
-    /// shared by every socket, with the view generation it shows. A `tokio` mutex:
-    /// held while a stale one is rebuilt, so a crowd connecting at once builds it
-    /// once, not once each. The view changes at most every 100 ms, so neither is
-    /// rebuilt more often.
-    snapshots: [tokio::sync::Mutex<Option<(u64, Utf8Bytes)>>; 2],
+    /// The latest snapshot per format (full, compact), encoded once and shared by
+    /// every socket and HTTP answer. A `tokio` mutex: held while a stale one is
+    /// rebuilt (on the blocking pool), so a crowd connecting at once builds it once,
+    /// not once each. The view changes at most every 100 ms, so neither is rebuilt
+    /// more often.
+    snapshots: [tokio::sync::Mutex<Option<Arc<Snapshot>>>; 2],
+    /// Random, so that ETags from another replica, or from this room before a
+    /// restart, never match this one's.
+    nonce: u64,
+    /// Snapshots encoded so far (both formats).
+    encodings: AtomicU64,
+}
+
+/// One encoded snapshot of the seats.
+pub struct Snapshot {
+    /// The view generation it shows.
+    pub generation: u64,
+    built: std::time::Instant,
+    /// How long it took to build.
+    took: Duration,
+    /// The seat stream's snapshot message (see [`render::http_body`] for HTTP's).
+    pub message: Utf8Bytes,
+    /// [`render::http_body`] gzipped, made at the first request that accepts gzip.
+    gzip: tokio::sync::OnceCell<bytes::Bytes>,
+}
+
+impl Snapshot {
+    /// The HTTP body, gzipped (once per snapshot, on the blocking pool).
+    pub async fn gzip(&self) -> bytes::Bytes {
+        let message = bytes::Bytes::from(self.message.clone());
+        self.gzip
+            .get_or_init(|| async move {
+                tokio::task::spawn_blocking(move || render::gzip(&render::http_body(&message)))
+                    .await
+                    .expect("the blocking pool runs while the server does")
+            })
+            .await
+            .clone()
+    }
 }
 
 /// What best-available must skip besides the view, and per section the first row that
@@ -109,6 +148,8 @@ impl SeatRoom {
             }),
             generation: AtomicU64::new(0),
             snapshots: Default::default(),
+            nonce: rand::random(),
+            encodings: AtomicU64::new(0),
         };
         room.ensure_store().await?;
         room.reload().await?;
@@ -136,25 +177,60 @@ impl SeatRoom {
     /// The snapshot message in the given format, as of now: the shared copy if the
     /// view has not changed since it was built.
     pub async fn snapshot_message(&self, compact: bool) -> Utf8Bytes {
+        self.snapshot(compact, false).await.message.clone()
+    }
+
+    /// The shared snapshot in the given format: the cached one if the view has not
+    /// changed since it was built, else a new one. With `stale_ok` (HTTP, where the
+    /// answer says how old it may be; a socket needs the latest, as its deltas follow),
+    /// also the cached one while it is younger than [`REUSE_FACTOR`] times what it
+    /// took to build, and at most [`MAX_STALE`]: on a busy sale a big map is then
+    /// rebuilt for HTTP at most a fifth of the time, while a small one (built in a
+    /// millisecond) stays as fresh as the view.
+    pub async fn snapshot(&self, compact: bool, stale_ok: bool) -> Arc<Snapshot> {
         let mut cached = self.snapshots[usize::from(compact)].lock().await;
         let current = self.generation.load(Ordering::Acquire);
-        if let Some((generation, text)) = &*cached {
-            if *generation == current {
-                return text.clone();
+        if let Some(snapshot) = &*cached {
+            let young = snapshot.built.elapsed() < (snapshot.took * REUSE_FACTOR).min(MAX_STALE);
+            if snapshot.generation == current || (stale_ok && young) {
+                return Arc::clone(snapshot);
             }
         }
+        let started = std::time::Instant::now();
         let (generation, states) = {
             let v = self.read();
             (self.generation.load(Ordering::Acquire), v.states().to_vec())
         };
-        let text: Utf8Bytes = if compact {
-            render::compact_snapshot(&self.layout, &states, true)
-        } else {
-            render::snapshot_message(&self.layout, &states)
-        }
-        .into();
-        *cached = Some((generation, text.clone()));
-        text
+        let layout = self.layout.clone();
+        let message = tokio::task::spawn_blocking(move || {
+            if compact {
+                render::compact_snapshot(&layout, &states)
+            } else {
+                render::snapshot_message(&layout, &states)
+            }
+        })
+        .await
+        .expect("the blocking pool runs while the server does");
+        self.encodings.fetch_add(1, Ordering::Relaxed);
+        let snapshot = Arc::new(Snapshot {
+            generation,
+            built: std::time::Instant::now(),
+            took: started.elapsed(),
+            message: message.into(),
+            gzip: tokio::sync::OnceCell::new(),
+        });
+        *cached = Some(Arc::clone(&snapshot));
+        snapshot
+    }
+
+    /// A validator for `snapshot`, unique to this room: its random nonce and the generation.
+    pub fn etag(&self, snapshot: &Snapshot) -> String {
+        format!("W/\"{:016x}-{}\"", self.nonce, snapshot.generation)
+    }
+
+    /// Snapshots encoded so far, both formats (a test's and a profiler's figure).
+    pub fn encodings(&self) -> u64 {
+        self.encodings.load(Ordering::Relaxed)
     }
 
     /// Deltas from now on (subscribe before taking a snapshot: deltas carry absolute

@@ -5,8 +5,8 @@ use std::collections::HashMap;
 
 use axum::extract::State;
 use axum::http::request::Parts;
-use axum::http::{header, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::http::StatusCode;
+use axum::response::Response;
 use axum::Json;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -18,7 +18,7 @@ use ws_protocol::tungstenite::protocol::WebSocketConfig;
 use super::client;
 use super::error_docs::*;
 use crate::checkout::holds::{HoldAnswer, HoldBody, OrderAnswer};
-use crate::checkout::{render, seat_stream, SeatRoom};
+use crate::checkout::{seat_map, seat_stream, SeatRoom};
 use crate::error::{checkout_store_error, ApiError};
 use crate::extract::{parse_event_id, AppJson, AppPath, AppQuery, PurchaseToken, Session};
 use crate::raw_ws::RawUpgrade;
@@ -163,22 +163,19 @@ fn compact(query: &HashMap<String, String>) -> bool {
     params(("id" = String, Path, format = "uuid"), ("format" = Option<String>, Query)),
     responses(
         (status = 200, content_type = "application/json"),
-        E404, E503, E500,
+        (status = 304),
+        E404, E429, E503, E500,
     )
 )]
 async fn seats(
     State(state): State<AppState>,
     AppPath(id): AppPath<String>,
     AppQuery(query): AppQuery<HashMap<String, String>>,
+    parts: Parts,
 ) -> Result<Response, ApiError> {
+    client::rate_limit(&state, &state.seat_map_limit, &parts)?;
     let room = seat_room(&state, &id).await?;
-    let states = room.states();
-    let body = if compact(&query) {
-        render::compact_snapshot(room.layout(), &states, false)
-    } else {
-        render::seats_body(room.layout(), &states)
-    };
-    Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
+    Ok(seat_map::answer(&room, compact(&query), &parts.headers).await)
 }
 
 #[utoipa::path(

@@ -138,6 +138,9 @@ pub struct Options {
     pub request_timeout_secs: u64,
     /// Back-pressure threshold (FLOODGATE_SHED_LATENCY_MS).
     pub shed_latency_ms: u64,
+    pub seat_map_rate_per_sec: u32,
+    pub max_connections_per_ip: Option<usize>,
+    pub http_write_timeout_secs: u64,
     /// Wraps the app's stores (e.g. in [`crate::faulty::Faulty`]).
     pub wrap_stores: Option<StoreWrap>,
     /// The signing key (overrides the shared one) and verify-only keys.
@@ -174,6 +177,9 @@ impl Default for Options {
             shared: None,
             request_timeout_secs: 30,
             shed_latency_ms: 2_000,
+            seat_map_rate_per_sec: 100_000,
+            max_connections_per_ip: None,
+            http_write_timeout_secs: 20,
             wrap_stores: None,
             signing_key: None,
             verify_keys: Vec::new(),
@@ -233,6 +239,9 @@ pub async fn start(options: Options) -> TestApp {
     config.shutdown_grace_secs = 2;
     config.request_timeout_secs = options.request_timeout_secs;
     config.shed_latency_ms = options.shed_latency_ms;
+    config.seat_map_rate_per_sec = options.seat_map_rate_per_sec;
+    config.max_connections_per_ip = options.max_connections_per_ip;
+    config.http_write_timeout_secs = options.http_write_timeout_secs;
     if let Some(s) = &options.shared {
         config.redis_url = Some(s.redis_url.clone());
         config.redis_prefix = s.redis_prefix.clone();

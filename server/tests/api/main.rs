@@ -28,6 +28,7 @@ mod replicas;
 mod request_id;
 mod schemas;
 mod sessions;
+mod seat_map;
 mod shutdown;
 mod slots;
 mod slow_readers;

@@ -91,6 +91,7 @@ pub fn spawn(
         .env("FLOODGATE_MAX_PLACES_PER_IP", "100000")
         .env("FLOODGATE_POLL_RATE_PER_SEC", "100000")
         .env("FLOODGATE_POLL_IP_RATE_PER_SEC", "100000")
+        .env("FLOODGATE_SEAT_MAP_RATE_PER_SEC", "100000")
         .env(
             "RUST_LOG",
             std::env::var("RUST_LOG").unwrap_or("warn".into()),
