@@ -16,7 +16,7 @@
 //! by what it sees; the rooms' reads keep it current while no new fan is let in, so it
 //! falls back within moments of the store answering quickly again.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 /// Weight of a new sample in the moving average: 1/16.
@@ -30,6 +30,8 @@ pub struct StoreLoad {
     average_us: AtomicU64,
     /// Shed above this many microseconds; 0 never sheds.
     shed_above_us: u64,
+    /// Whether the last check turned a fan away (to log the changes, not every refusal).
+    shedding: AtomicBool,
 }
 
 impl StoreLoad {
@@ -38,6 +40,7 @@ impl StoreLoad {
         Self {
             average_us: AtomicU64::new(0),
             shed_above_us: u64::try_from(shed_above.as_micros()).unwrap_or(u64::MAX),
+            shedding: AtomicBool::new(false),
         }
     }
 
@@ -63,7 +66,21 @@ impl StoreLoad {
     /// twice the average, 2 s to 30 s.
     pub fn admit_new_fan(&self) -> Result<(), Shedding> {
         let average = self.average_us.load(Ordering::Relaxed);
-        if self.shed_above_us == 0 || average <= self.shed_above_us {
+        let shed = self.shed_above_us != 0 && average > self.shed_above_us;
+        if self.shedding.swap(shed, Ordering::Relaxed) != shed {
+            if shed {
+                tracing::warn!(
+                    average_ms = average / 1000,
+                    "the store answers slowly: turning new fans away (503 overloaded)"
+                );
+            } else {
+                tracing::info!(
+                    average_ms = average / 1000,
+                    "the store answers quickly again: new fans welcome"
+                );
+            }
+        }
+        if !shed {
             return Ok(());
         }
         Err(Shedding {
