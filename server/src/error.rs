@@ -31,6 +31,9 @@ pub enum ApiError {
     RateLimited { retry_after_secs: u64 },
     #[error("this server is at capacity; try again shortly")]
     Overloaded,
+    /// Too much work of one kind queued (password checks): retry after the header.
+    #[error("too many sign-ins are being checked right now; retry in {retry_after_secs} s")]
+    Busy { retry_after_secs: u64 },
     #[error("this endpoint is not served by this replica's role")]
     WrongRole,
     #[error("{0}")]
@@ -67,7 +70,9 @@ impl ApiError {
             Self::NotFound(_) | Self::WrongRole => StatusCode::NOT_FOUND,
             Self::Conflict { .. } => StatusCode::CONFLICT,
             Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
-            Self::Overloaded | Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Overloaded | Self::Busy { .. } | Self::Unavailable => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             Self::InvalidToken(_) => StatusCode::UNAUTHORIZED,
             Self::Refused { .. } => StatusCode::FORBIDDEN,
             Self::SeatsUnavailable { .. } => StatusCode::CONFLICT,
@@ -92,7 +97,7 @@ impl ApiError {
             Self::Forbidden => "forbidden",
             Self::NotFound(_) => "not_found",
             Self::RateLimited { .. } => "rate_limited",
-            Self::Overloaded => "overloaded",
+            Self::Overloaded | Self::Busy { .. } => "overloaded",
             Self::WrongRole => "not_served_here",
             Self::PayloadTooLarge => "payload_too_large",
             Self::HeadersTooLarge => "headers_too_large",
@@ -111,7 +116,7 @@ impl IntoResponse for ApiError {
             body["error"]["seats"] = json!(seats);
         }
         let mut response = (self.status(), Json(body)).into_response();
-        if let Self::RateLimited { retry_after_secs } = self {
+        if let Self::RateLimited { retry_after_secs } | Self::Busy { retry_after_secs } = self {
             response
                 .headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));

@@ -5,6 +5,7 @@
 //! resolves, then closes every queue socket with a reason and drains them with a
 //! deadline (axum does not wait for upgraded WebSockets).
 
+pub mod argon_pool;
 pub mod auth;
 pub mod checkout;
 pub mod config;
@@ -18,6 +19,7 @@ pub mod extract;
 pub mod limits;
 pub mod metrics;
 pub mod observe;
+pub mod password_rules;
 pub mod queue_session;
 pub mod raw_ws;
 pub mod routes;
@@ -148,13 +150,17 @@ impl Application {
                 }
             })
         });
-        let passwords = auth::Passwords::new(config.argon2_memory_kib)?;
+        let passwords = auth::Passwords::new(config.argon2_memory_kib, config.argon2_pool())?;
         // Made now, so that no login pays for it (see `Passwords::dummy_hash`).
         passwords.dummy_hash().await?;
         let listener = bind(config.listen).with_context(|| format!("binding {}", config.listen))?;
         let state = AppState::new(Shared {
             passwords,
             auth_limit: limits::IpLimiter::new(config.auth_rate_per_sec),
+            signup_limit: limits::IpLimiter::per_minute(
+                config.signup_per_minute,
+                config.signup_burst,
+            ),
             join_limit: limits::IpLimiter::new(config.join_rate_per_sec),
             sockets: limits::SocketGate::new(config.max_sockets, config.max_sockets_per_ip),
             metrics,
@@ -397,6 +403,7 @@ fn spawn_background(state: &AppState) -> CancellationToken {
             prune += 1;
             if prune.is_multiple_of(30) {
                 s.auth_limit.prune();
+                s.signup_limit.prune();
                 s.join_limit.prune();
             }
         }

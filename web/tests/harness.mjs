@@ -33,6 +33,10 @@ export async function startFloodgate({ env = {}, args = [] } = {}) {
       FLOODGATE_AUTH_RATE_PER_SEC: '1000',
       FLOODGATE_JOIN_RATE_PER_SEC: '1000',
       FLOODGATE_MAX_SOCKETS_PER_IP: '100000',
+      FLOODGATE_SIGNUP_PER_MINUTE: '100000',
+      FLOODGATE_SIGNUP_BURST: '100000',
+      FLOODGATE_ARGON2_PER_IP: '100000',
+      FLOODGATE_ARGON2_QUEUE: '100000',
       FLOODGATE_ARGON2_MEMORY_KIB: '1024',
       // stop() sends SIGTERM: no load balancer to wait for before the drain.
       FLOODGATE_SHUTDOWN_DELAY_SECS: '0',

@@ -41,19 +41,20 @@ fn parse_email(raw: &str) -> Result<Email, ApiError> {
     Email::parse(raw).map_err(|e| ApiError::bad_request("invalid_email", e.to_string()))
 }
 
+/// The cheap rules for a new password (length, blank, control characters); the
+/// guessability rule runs with the hashing (see `Passwords::hash_new`).
 fn check_password(password: &str) -> Result<(), ApiError> {
-    let n = password.chars().count();
-    if !(8..=128).contains(&n) {
-        return Err(ApiError::bad_request(
-            "weak_password",
-            "passwords are 8 to 128 characters",
-        ));
-    }
-    Ok(())
+    crate::password_rules::check_shape(password)
+        .map_err(|weak| ApiError::bad_request("weak_password", weak.to_string()))
 }
 
 fn rate_limit(state: &AppState, parts: &Parts) -> Result<(), ApiError> {
     super::client::rate_limit(state, &state.auth_limit, parts)
+}
+
+/// The client's address, as the per-address limits count it.
+fn client(state: &AppState, parts: &Parts) -> std::net::IpAddr {
+    super::client::client_ip(parts, state.config.trusted_proxy_hops)
 }
 
 #[utoipa::path(
@@ -75,11 +76,12 @@ async fn register(
     rate_limit(&state, &parts)?;
     let email = parse_email(&body.email)?;
     check_password(&body.password)?;
+    // Counted once the request is well-formed, so a typo costs no sign-up.
+    super::client::rate_limit(&state, &state.signup_limit, &parts)?;
     let hash = state
         .passwords
-        .hash(body.password)
-        .await
-        .map_err(ApiError::Internal)?;
+        .hash_new(client(&state, &parts), body.password, email.to_string())
+        .await?;
     match state
         .db
         .create_user(email.as_str(), &hash, false, state.clock().now_ms())
@@ -101,7 +103,7 @@ async fn register(
     request_body(content = ref("#/components/schemas/Credentials"), content_type = "application/json"),
     responses(
         (status = 200, body = ref("#/components/schemas/LoginAnswer"), content_type = "application/json"),
-        E400, E401, E413, E429, E500,
+        E400, E401, E413, E429, E503, E500,
     )
 )]
 async fn login(
@@ -126,7 +128,7 @@ async fn login(
     request_body(content = ref("#/components/schemas/Credentials"), content_type = "application/json"),
     responses(
         (status = 200, body = ref("#/components/schemas/Account"), content_type = "application/json"),
-        E400, E401, E403, E429,
+        E400, E401, E403, E429, E503,
     )
 )]
 async fn sign_in(
@@ -221,9 +223,8 @@ async fn authenticate(
     };
     let ok = state
         .passwords
-        .verify(body.password, hash)
-        .await
-        .map_err(ApiError::Internal)?;
+        .verify_for(client(state, parts), body.password, hash)
+        .await?;
     user.filter(|_| ok).ok_or(ApiError::InvalidCredentials)
 }
 

@@ -134,6 +134,10 @@ pub struct Options {
     /// The signing key (overrides the shared one) and verify-only keys.
     pub signing_key: Option<PathBuf>,
     pub verify_keys: Vec<PathBuf>,
+    /// Sign-ups per address per minute, and at once (lifted by default: every test
+    /// fan comes from 127.0.0.1).
+    pub signup_per_minute: u32,
+    pub signup_burst: u32,
 }
 
 /// A decorator for the app's stores.
@@ -159,6 +163,8 @@ impl Default for Options {
             wrap_stores: None,
             signing_key: None,
             verify_keys: Vec::new(),
+            signup_per_minute: 1_000_000,
+            signup_burst: 1_000_000,
         }
     }
 }
@@ -203,6 +209,11 @@ pub async fn start(options: Options) -> TestApp {
     config.join_rate_per_sec = options.join_rate_per_sec;
     config.slow_socket_secs = options.slow_socket_secs;
     config.max_sockets_per_ip = options.max_sockets_per_ip;
+    config.signup_per_minute = options.signup_per_minute;
+    config.signup_burst = options.signup_burst;
+    // Every test fan is 127.0.0.1, and `fans()` registers 32 at once.
+    config.argon2_queue = Some(100_000);
+    config.argon2_per_ip = 100_000;
     config.argon2_memory_kib = 1024; // keep 1,000 registrations quick in debug builds
     config.admin_email = Some(ADMIN_EMAIL.into());
     config.admin_password = Some(ADMIN_PASSWORD.into());

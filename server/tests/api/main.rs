@@ -16,6 +16,7 @@ mod durability;
 mod error_shape;
 mod loadgen;
 mod log_format;
+mod login_flood;
 mod ops;
 mod prequeue;
 mod reconnect;
