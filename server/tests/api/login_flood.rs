@@ -4,7 +4,8 @@
 //! 503 `overloaded` with `Retry-After`).
 //!
 //! Before the bounded argon2 pool, argon2 ran on tokio's blocking pool: this flood
-//! took the process past a gigabyte within a second (and kept most of it).
+//! took a debug build from 85 MiB past the bound within a second, and to 4,103 MiB,
+//! still held 10 s after the flood.
 
 use std::net::IpAddr;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -122,7 +123,7 @@ async fn a_login_and_sign_up_flood_keeps_memory_bounded() {
 
     // The real fan tries to log in twice a second through the flood; what it gets is
     // checked once the memory is.
-    let real = client_with_timeout([127, 0, 0, 2].into(), Duration::from_secs(10));
+    let real = client_with_timeout([127, 0, 0, 2].into(), Duration::from_secs(20));
     let mut answers = Vec::new();
     while !stop.load(Ordering::Relaxed) {
         let answer = match real
