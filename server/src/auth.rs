@@ -8,13 +8,19 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
+use std::net::IpAddr;
+
 use argon2::password_hash::rand_core::OsRng;
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use argon2::{Algorithm, Argon2, Params, Version};
+use argon2::password_hash::{Output, ParamsString, PasswordHash, SaltString};
+use argon2::{Algorithm, Argon2, Block, Params, Version};
 use serde::{Deserialize, Serialize};
 use tokio::sync::OnceCell;
 use waiting_room::token::{SigningKeys, TokenError, ISSUER};
 use waiting_room::UserId;
+
+use crate::argon_pool::{ArgonPool, Busy, PoolSize, Requester};
+use crate::limits::client_key;
+use crate::password_rules::{self, Weak};
 
 pub const SESSION_AUDIENCE: &str = "session";
 
@@ -64,10 +70,12 @@ pub fn verify_session(keys: &SigningKeys, token: &str) -> Result<SessionClaims, 
     keys.verify_local(token, SESSION_AUDIENCE)
 }
 
-/// Argon2id with a configurable memory cost; hashing runs on the blocking pool.
+/// Argon2id with a configurable memory cost, run on the bounded [`ArgonPool`]: at
+/// most its threads' worth of runs at once, each in its worker's reused buffer.
 #[derive(Clone)]
 pub struct Passwords {
     params: Params,
+    pool: ArgonPool,
     runs: Arc<RunCounters>,
     /// A hash of no one's password, made once with the same parameters as real ones.
     dummy: Arc<OnceCell<String>>,
@@ -86,11 +94,25 @@ struct RunCounters {
     verifies: AtomicU64,
 }
 
+/// Why a client's password could not be hashed or checked.
+#[derive(Debug, thiserror::Error)]
+pub enum PasswordError {
+    /// The pool refused the run (503 `overloaded` or 429 `rate_limited`).
+    #[error(transparent)]
+    Busy(#[from] Busy),
+    /// A new password is refused (400 `weak_password`).
+    #[error(transparent)]
+    Weak(#[from] Weak),
+    #[error(transparent)]
+    Failed(#[from] anyhow::Error),
+}
+
 impl Passwords {
-    pub fn new(memory_kib: u32) -> anyhow::Result<Self> {
+    pub fn new(memory_kib: u32, pool: PoolSize) -> anyhow::Result<Self> {
         let params = Params::new(memory_kib, 2, 1, None)
             .map_err(|e| anyhow::anyhow!("argon2 parameters: {e}"))?;
         Ok(Self {
+            pool: ArgonPool::new(pool, params.block_count()),
             params,
             runs: Arc::default(),
             dummy: Arc::default(),
@@ -106,33 +128,67 @@ impl Passwords {
         }
     }
 
-    fn argon(&self) -> Argon2<'static> {
-        Argon2::new(Algorithm::Argon2id, Version::V0x13, self.params.clone())
+    /// Hashes a password the server chose or was given (the bootstrap admin's):
+    /// never refused, no rules applied.
+    pub async fn hash(&self, password: String) -> anyhow::Result<String> {
+        let (params, runs) = (self.params.clone(), Arc::clone(&self.runs));
+        self.pool
+            .run(Requester::Server, move |blocks| {
+                runs.hashes.fetch_add(1, Ordering::Relaxed);
+                hash_into(&params, password.as_bytes(), blocks)
+            })
+            .await
+            .map_err(anyhow::Error::from)?
     }
 
-    pub async fn hash(&self, password: String) -> anyhow::Result<String> {
-        let argon = self.argon();
-        self.runs.hashes.fetch_add(1, Ordering::Relaxed);
-        tokio::task::spawn_blocking(move || {
-            let salt = SaltString::generate(&mut OsRng);
-            argon
-                .hash_password(password.as_bytes(), &salt)
-                .map(|h| h.to_string())
-                .map_err(|e| anyhow::anyhow!("hashing password: {e}"))
-        })
-        .await?
+    /// Hashes a new password of the account `email` for `client` (its address): the
+    /// guessability rule ([`password_rules::check_guessable`]) runs on the pool too.
+    pub async fn hash_new(
+        &self,
+        client: IpAddr,
+        password: String,
+        email: String,
+    ) -> Result<String, PasswordError> {
+        let (params, runs) = (self.params.clone(), Arc::clone(&self.runs));
+        let who = Requester::Client(client_key(client));
+        self.pool
+            .run(who, move |blocks| {
+                password_rules::check_guessable(&password, &email)?;
+                runs.hashes.fetch_add(1, Ordering::Relaxed);
+                Ok(hash_into(&params, password.as_bytes(), blocks)?)
+            })
+            .await?
     }
 
     /// Whether `password` matches `hash` (parameters are read from the hash itself).
     pub async fn verify(&self, password: String, hash: String) -> anyhow::Result<bool> {
-        let argon = self.argon();
-        self.runs.verifies.fetch_add(1, Ordering::Relaxed);
-        tokio::task::spawn_blocking(move || {
-            let parsed =
-                PasswordHash::new(&hash).map_err(|e| anyhow::anyhow!("stored hash: {e}"))?;
-            Ok(argon.verify_password(password.as_bytes(), &parsed).is_ok())
-        })
-        .await?
+        let runs = Arc::clone(&self.runs);
+        self.pool
+            .run(Requester::Server, move |blocks| {
+                runs.verifies.fetch_add(1, Ordering::Relaxed);
+                verify_into(password.as_bytes(), &hash, blocks)
+            })
+            .await
+            .map_err(anyhow::Error::from)?
+    }
+
+    /// [`Passwords::verify`] for `client` (its address), counted against its share
+    /// of the pool's queue.
+    pub async fn verify_for(
+        &self,
+        client: IpAddr,
+        password: String,
+        hash: String,
+    ) -> Result<bool, PasswordError> {
+        let runs = Arc::clone(&self.runs);
+        let who = Requester::Client(client_key(client));
+        Ok(self
+            .pool
+            .run(who, move |blocks| {
+                runs.verifies.fetch_add(1, Ordering::Relaxed);
+                verify_into(password.as_bytes(), &hash, blocks)
+            })
+            .await??)
     }
 
     /// A hash to verify against when the account does not exist, so a login for an
@@ -148,22 +204,150 @@ impl Passwords {
     }
 }
 
+/// Argon2id of `password` under a fresh salt, in `blocks`: the PHC string.
+fn hash_into(params: &Params, password: &[u8], blocks: &mut Vec<Block>) -> anyhow::Result<String> {
+    let salt = SaltString::generate(&mut OsRng);
+    let mut salt_bytes = [0u8; 64];
+    let salt_bytes = salt
+        .as_salt()
+        .decode_b64(&mut salt_bytes)
+        .map_err(|e| anyhow::anyhow!("salt: {e}"))?;
+    let mut out = vec![0u8; params.output_len().unwrap_or(Params::DEFAULT_OUTPUT_LEN)];
+    Argon2::new(Algorithm::Argon2id, Version::V0x13, params.clone())
+        .hash_password_into_with_memory(
+            password,
+            salt_bytes,
+            &mut out,
+            sized(blocks, params.block_count()),
+        )
+        .map_err(|e| anyhow::anyhow!("hashing password: {e}"))?;
+    let phc = PasswordHash {
+        algorithm: Algorithm::Argon2id.ident(),
+        version: Some(Version::V0x13.into()),
+        params: ParamsString::try_from(params).map_err(|e| anyhow::anyhow!("params: {e}"))?,
+        salt: Some(salt.as_salt()),
+        hash: Some(Output::new(&out).map_err(|e| anyhow::anyhow!("output: {e}"))?),
+    };
+    Ok(phc.to_string())
+}
+
+/// Whether `password` gives the PHC string `hash` (its algorithm, version,
+/// parameters and salt), computed in `blocks`; compared in constant time.
+fn verify_into(password: &[u8], hash: &str, blocks: &mut Vec<Block>) -> anyhow::Result<bool> {
+    let bad = |e: &dyn std::fmt::Display| anyhow::anyhow!("stored hash: {e}");
+    let parsed = PasswordHash::new(hash).map_err(|e| bad(&e))?;
+    let algorithm = Algorithm::try_from(parsed.algorithm).map_err(|e| bad(&e))?;
+    let version = match parsed.version {
+        Some(v) => Version::try_from(v).map_err(|e| bad(&e))?,
+        None => Version::default(),
+    };
+    let params = Params::try_from(&parsed).map_err(|e| bad(&e))?;
+    let (Some(salt), Some(expected)) = (parsed.salt, parsed.hash) else {
+        return Err(bad(&"no salt or no hash"));
+    };
+    let mut salt_bytes = [0u8; 64];
+    let salt_bytes = salt.decode_b64(&mut salt_bytes).map_err(|e| bad(&e))?;
+    let mut out = vec![0u8; expected.len()];
+    Argon2::new(algorithm, version, params.clone())
+        .hash_password_into_with_memory(
+            password,
+            salt_bytes,
+            &mut out,
+            sized(blocks, params.block_count()),
+        )
+        .map_err(|e| bad(&e))?;
+    // `Output`'s equality is constant-time.
+    Ok(Output::new(&out).map_err(|e| bad(&e))? == expected)
+}
+
+/// The first `n` blocks of the worker's buffer, grown to them if needed. Reuse is
+/// sound: argon2's first pass writes every block before reading it.
+fn sized(blocks: &mut Vec<Block>, n: usize) -> &mut [Block] {
+    if blocks.len() < n {
+        blocks.resize(n, Block::default());
+    }
+    &mut blocks[..n]
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    const POOL: PoolSize = PoolSize {
+        threads: 1,
+        queue: 8,
+        per_client: 8,
+    };
+
     #[tokio::test]
     async fn hashes_verify_and_are_argon2id() {
-        let p = Passwords::new(1024).unwrap();
+        let p = Passwords::new(1024, POOL).unwrap();
         let h = p.hash("correct horse".into()).await.unwrap();
-        assert!(h.starts_with("$argon2id$"));
+        assert!(h.starts_with("$argon2id$v=19$m=1024,t=2,p=1$"), "{h}");
         assert!(p.verify("correct horse".into(), h.clone()).await.unwrap());
         assert!(!p.verify("wrong".into(), h).await.unwrap());
     }
 
     #[tokio::test]
+    async fn hashes_agree_with_the_argon2_crates_own() {
+        use argon2::password_hash::{PasswordHasher, PasswordVerifier};
+        let p = Passwords::new(1024, POOL).unwrap();
+        let ours = p.hash("correct horse".into()).await.unwrap();
+        let argon = Argon2::new(
+            Algorithm::Argon2id,
+            Version::V0x13,
+            Params::new(1024, 2, 1, None).unwrap(),
+        );
+        let parsed = PasswordHash::new(&ours).unwrap();
+        assert!(argon.verify_password(b"correct horse", &parsed).is_ok());
+        assert!(argon.verify_password(b"correct horsf", &parsed).is_err());
+        // A hash the crate made (with other parameters) verifies here.
+        let salt = SaltString::generate(&mut OsRng);
+        let theirs = Argon2::new(
+            Algorithm::Argon2id,
+            Version::V0x13,
+            Params::new(2048, 1, 1, None).unwrap(),
+        )
+        .hash_password(b"battery staple", &salt)
+        .unwrap()
+        .to_string();
+        assert!(p
+            .verify("battery staple".into(), theirs.clone())
+            .await
+            .unwrap());
+        assert!(!p.verify("battery stapl".into(), theirs).await.unwrap());
+    }
+
+    #[tokio::test]
+    async fn a_new_password_is_checked_on_the_pool() {
+        let p = Passwords::new(1024, POOL).unwrap();
+        let ip: IpAddr = [127, 0, 0, 1].into();
+        let weak = p.hash_new(ip, "12345678".into(), "fan@x.com".into()).await;
+        assert!(
+            matches!(weak, Err(PasswordError::Weak(Weak::Guessable))),
+            "{weak:?}"
+        );
+        assert_eq!(p.runs().hashes, 0, "no argon2 run for a refused password");
+        let h = p
+            .hash_new(ip, "correct horse battery".into(), "fan@x.com".into())
+            .await
+            .unwrap();
+        assert!(p
+            .verify_for(ip, "correct horse battery".into(), h)
+            .await
+            .unwrap());
+        assert_eq!(
+            p.runs(),
+            ArgonRuns {
+                hashes: 1,
+                verifies: 1
+            }
+        );
+    }
+
+    #[tokio::test]
     async fn the_dummy_hash_is_made_once() {
-        let p = Passwords::new(1024).unwrap();
+        let p = Passwords::new(1024, POOL).unwrap();
         let first = p.dummy_hash().await.unwrap();
         assert!(first.starts_with("$argon2id$"));
         assert_eq!(p.dummy_hash().await.unwrap(), first);

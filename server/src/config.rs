@@ -172,6 +172,30 @@ pub struct Config {
     #[arg(long, env = "FLOODGATE_ARGON2_MEMORY_KIB", default_value_t = 19_456)]
     pub argon2_memory_kib: u32,
 
+    /// Threads that run argon2 (the most password checks at once; each holds the
+    /// memory cost above while the process lives). Default: the number of cores.
+    #[arg(long, env = "FLOODGATE_ARGON2_THREADS")]
+    pub argon2_threads: Option<usize>,
+
+    /// Password checks that may wait for an argon2 thread; beyond, sign-ups and
+    /// logins get 503 `overloaded` with `Retry-After`. Default: 8 per thread.
+    #[arg(long, env = "FLOODGATE_ARGON2_QUEUE")]
+    pub argon2_queue: Option<usize>,
+
+    /// Password checks one client address (IPv6: one /64) may have waiting or running
+    /// at once; beyond, 429 `rate_limited`.
+    #[arg(long, env = "FLOODGATE_ARGON2_PER_IP", default_value_t = 4)]
+    pub argon2_per_ip: usize,
+
+    /// Sign-ups (`POST /auth/register`) per client address (IPv6: per /64) per
+    /// minute; beyond, 429 `rate_limited` with `Retry-After`.
+    #[arg(long, env = "FLOODGATE_SIGNUP_PER_MINUTE", default_value_t = 5)]
+    pub signup_per_minute: u32,
+
+    /// Sign-ups one address may make at once before FLOODGATE_SIGNUP_PER_MINUTE paces it.
+    #[arg(long, env = "FLOODGATE_SIGNUP_BURST", default_value_t = 3)]
+    pub signup_burst: u32,
+
     /// Serve the web pages from this folder (a `web/` build) instead of the copy
     /// embedded in the binary; for working on the pages.
     #[arg(long, env = "FLOODGATE_WEB_DIR")]
@@ -209,6 +233,18 @@ pub struct Config {
 }
 
 impl Config {
+    /// The argon2 pool's size (see [`crate::argon_pool`]).
+    pub fn argon2_pool(&self) -> crate::argon_pool::PoolSize {
+        let threads = self.argon2_threads.unwrap_or_else(|| {
+            std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get)
+        });
+        crate::argon_pool::PoolSize {
+            threads,
+            queue: self.argon2_queue.unwrap_or(8 * threads),
+            per_client: self.argon2_per_ip,
+        }
+    }
+
     /// Defaults for tests and embedding: loopback on a random port, no secrets.
     pub fn for_tests(data_dir: PathBuf) -> Self {
         let mut c = Self::parse_from(["floodgate"]);

@@ -2,9 +2,12 @@
 //! is normalised and free of characters that let two addresses look alike.
 //!
 //! What counts as the same account: two inputs are the same address when they are
-//! equal after trimming surrounding whitespace, Unicode NFC normalisation and
+//! equal after trimming surrounding whitespace, Unicode NFKC normalisation and
 //! lower-casing the whole address (local part included: that is how accounts have
-//! always been stored, so `Fan@x.com` and `fan@x.com` are one account).
+//! always been stored, so `Fan@x.com` and `fan@x.com` are one account). NFKC, the
+//! compatibility form, folds look-alikes that are the same letter in another width
+//! or style (full-width `ａｄｍｉｎ`, mathematical `𝐚𝐝𝐦𝐢𝐧`, the ligature `ﬁ`) into
+//! the plain letters, so they name the account those letters name.
 //!
 //! Refused (`invalid_email`): control characters (C0 with NUL, DEL, C1), bidi
 //! controls (U+061C, U+200E/F, U+202A–202E, U+2066–2069), zero-width and other
@@ -36,9 +39,9 @@ pub enum EmailError {
 
 impl Email {
     pub fn parse(raw: &str) -> Result<Self, EmailError> {
-        let nfc: String = raw.trim().nfc().collect();
-        // Lower-casing can leave a string that is not NFC (rarely); compose again.
-        let email: String = nfc.to_lowercase().nfc().collect();
+        let nfkc: String = raw.trim().nfkc().collect();
+        // Lower-casing can leave a string that is not NFKC (rarely); normalise again.
+        let email: String = nfkc.to_lowercase().nfkc().collect();
         if email.chars().any(hidden) {
             return Err(EmailError::Hidden);
         }
@@ -139,6 +142,30 @@ mod tests {
         // Decomposed é (e + U+0301) and composed é are one address.
         assert_eq!(parse("Jose\u{301}@x.com").unwrap(), "jos\u{E9}@x.com");
         assert_eq!(parse("jos\u{E9}@x.com").unwrap(), "jos\u{E9}@x.com");
+    }
+
+    #[test]
+    fn folds_compatibility_look_alikes() {
+        // Full-width letters and at sign, mathematical bold, a ligature, a circled digit.
+        assert_eq!(
+            parse("\u{FF41}\u{FF44}\u{FF4D}\u{FF49}\u{FF4E}\u{FF20}example.com").unwrap(),
+            "admin@example.com"
+        );
+        assert_eq!(
+            parse("\u{FF21}\u{FF24}\u{FF2D}\u{FF29}\u{FF2E}@example.com").unwrap(),
+            "admin@example.com"
+        );
+        assert_eq!(
+            parse("\u{1D41A}\u{1D41D}min@example.com").unwrap(),
+            "admin@example.com"
+        );
+        assert_eq!(parse("\u{FB01}n@example.com").unwrap(), "fin@example.com");
+        assert_eq!(
+            parse("fan\u{2460}@example.com").unwrap(),
+            "fan1@example.com"
+        );
+        // A no-break space folds to a space, which is refused inside an address.
+        assert_eq!(parse("fan\u{A0}one@x.com"), Err(EmailError::Shape));
     }
 
     #[test]

@@ -33,9 +33,9 @@ pub enum ApiError {
     TooManyPlaces { max: u32 },
     #[error("this server is at capacity; try again shortly")]
     Overloaded,
-    /// New fans turned away while the store is slow (back-pressure): 503 `overloaded`
-    /// with `Retry-After`.
-    #[error("the queue is busy; try again in {retry_after_secs} s")]
+    /// Too much work waiting (new fans while the store is slow, password checks while
+    /// their queue is full): 503 `overloaded` with `Retry-After`.
+    #[error("this server is busy; retry in {retry_after_secs} s")]
     Busy { retry_after_secs: u64 },
     #[error("this endpoint is not served by this replica's role")]
     WrongRole,

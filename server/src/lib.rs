@@ -5,6 +5,7 @@
 //! resolves, then closes every queue socket with a reason and drains them with a
 //! deadline (axum does not wait for upgraded WebSockets).
 
+pub mod argon_pool;
 pub mod auth;
 pub mod backpressure;
 pub mod checkout;
@@ -20,6 +21,7 @@ pub mod limits;
 pub mod listener;
 pub mod metrics;
 pub mod observe;
+pub mod password_rules;
 pub mod queue_session;
 pub mod raw_ws;
 pub mod revocations;
@@ -158,7 +160,7 @@ impl Application {
                 }
             })
         });
-        let passwords = auth::Passwords::new(config.argon2_memory_kib)?;
+        let passwords = auth::Passwords::new(config.argon2_memory_kib, config.argon2_pool())?;
         // Made now, so that no login pays for it (see `Passwords::dummy_hash`).
         passwords.dummy_hash().await?;
         // The revocations known so far, before the first session is served.
@@ -172,6 +174,10 @@ impl Application {
             revocations,
             passwords,
             auth_limit: limits::IpLimiter::new(config.auth_rate_per_sec),
+            signup_limit: limits::IpLimiter::per_minute(
+                config.signup_per_minute,
+                config.signup_burst,
+            ),
             join_limit: limits::IpLimiter::new(config.join_rate_per_sec),
             poll_limit: limits::IpLimiter::new(config.poll_ip_rate_per_sec),
             poll_account_limit: limits::AccountLimiter::new(config.poll_rate_per_sec),
@@ -459,6 +465,7 @@ fn spawn_background(state: &AppState) -> CancellationToken {
             prune += 1;
             if prune.is_multiple_of(30) {
                 s.auth_limit.prune();
+                s.signup_limit.prune();
                 s.join_limit.prune();
                 s.poll_limit.prune();
                 s.poll_account_limit.prune();

@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 use std::hash::Hash;
-use std::net::IpAddr;
+use std::net::{IpAddr, Ipv6Addr};
 use std::num::NonZeroU32;
 use std::sync::{Arc, Mutex};
 
@@ -19,6 +19,20 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use crate::error::ApiError;
 
 type KeyedLimiter<K> = RateLimiter<K, DefaultKeyedStateStore<K>, DefaultClock>;
+
+/// The key a client address is counted under by the per-address limits: an IPv4
+/// address as is (an IPv4-mapped IPv6 address as its IPv4), an IPv6 address by its
+/// /64, the block one subscriber usually gets, so a client cannot step around a limit
+/// by using the next address of its own network.
+pub fn client_key(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V4(_) => ip,
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => IpAddr::V6(Ipv6Addr::from(u128::from(v6) & !((1u128 << 64) - 1))),
+        },
+    }
+}
 
 /// A per-IP limiter: `per_sec` sustained, bursts of 4× that.
 pub type IpLimiter = KeyLimiter<IpAddr>;
@@ -38,6 +52,16 @@ impl<K: Hash + Eq + Clone> KeyLimiter<K> {
         let burst = NonZeroU32::new(per_sec.max(1).saturating_mul(4)).expect("at least 4");
         Self {
             limiter: RateLimiter::keyed(Quota::per_second(rate).allow_burst(burst)),
+            clock: DefaultClock::default(),
+        }
+    }
+
+    /// `per_minute` sustained, bursts of `burst` (each at least 1).
+    pub fn per_minute(per_minute: u32, burst: u32) -> Self {
+        let rate = NonZeroU32::new(per_minute.max(1)).expect("at least 1");
+        let burst = NonZeroU32::new(burst.max(1)).expect("at least 1");
+        Self {
+            limiter: RateLimiter::keyed(Quota::per_minute(rate).allow_burst(burst)),
             clock: DefaultClock::default(),
         }
     }
@@ -201,6 +225,29 @@ mod tests {
             other => panic!("{other:?}"),
         }
         l.check(b).unwrap();
+    }
+
+    #[test]
+    fn ipv6_clients_are_counted_by_their_64() {
+        let l = IpLimiter::per_minute(1, 2);
+        let a: IpAddr = "2001:db8:1:2::1".parse().unwrap();
+        let same_64: IpAddr = "2001:db8:1:2:ffff:ffff:ffff:ffff".parse().unwrap();
+        let next_64: IpAddr = "2001:db8:1:3::1".parse().unwrap();
+        l.check(a).unwrap();
+        l.check(same_64).unwrap();
+        match l.check(a) {
+            Err(Limited::RateLimited { retry_after_secs }) => {
+                assert!((1..=60).contains(&retry_after_secs), "{retry_after_secs}")
+            }
+            other => panic!("{other:?}"),
+        }
+        l.check(next_64).unwrap();
+        let mapped: IpAddr = "::ffff:192.0.2.7".parse().unwrap();
+        assert_eq!(client_key(mapped), IpAddr::from([192, 0, 2, 7]));
+        assert_eq!(
+            client_key(IpAddr::from([192, 0, 2, 7])),
+            IpAddr::from([192, 0, 2, 7])
+        );
     }
 
     #[test]

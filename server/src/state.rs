@@ -53,6 +53,8 @@ pub struct Shared {
     pub keys: SigningKeys,
     pub passwords: Passwords,
     pub auth_limit: IpLimiter,
+    /// Sign-ups per client address (IPv6: per /64), on top of `auth_limit`.
+    pub signup_limit: IpLimiter,
     pub join_limit: IpLimiter,
     /// `queue/me` and `queue/leave`, per address (an IPv6 /64) and per account.
     pub poll_limit: IpLimiter,

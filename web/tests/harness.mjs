@@ -37,6 +37,10 @@ export async function startFloodgate({ env = {}, args = [] } = {}) {
       // Every browser of a test comes from 127.0.0.1.
       FLOODGATE_MAX_PLACES_PER_IP: '100000',
       FLOODGATE_POLL_IP_RATE_PER_SEC: '100000',
+      FLOODGATE_SIGNUP_PER_MINUTE: '100000',
+      FLOODGATE_SIGNUP_BURST: '100000',
+      FLOODGATE_ARGON2_PER_IP: '100000',
+      FLOODGATE_ARGON2_QUEUE: '100000',
       FLOODGATE_ARGON2_MEMORY_KIB: '1024',
       // stop() sends SIGTERM: no load balancer to wait for before the drain.
       FLOODGATE_SHUTDOWN_DELAY_SECS: '0',

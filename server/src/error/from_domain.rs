@@ -4,6 +4,8 @@
 use waiting_room::store::StoreError;
 
 use super::ApiError;
+use crate::argon_pool::Busy;
+use crate::auth::PasswordError;
 use crate::checkout::holds::{BadHoldRequest, HoldError};
 use crate::event::InvalidEvent;
 use crate::limits::Limited;
@@ -96,6 +98,28 @@ impl From<crate::backpressure::Shedding> for ApiError {
     fn from(s: crate::backpressure::Shedding) -> Self {
         Self::Busy {
             retry_after_secs: s.retry_after_secs,
+        }
+    }
+}
+
+/// How long a client refused by the argon2 pool is told to wait: its queue drains in
+/// well under a second.
+const PASSWORDS_RETRY_SECS: u64 = 1;
+
+impl From<PasswordError> for ApiError {
+    fn from(e: PasswordError) -> Self {
+        match e {
+            PasswordError::Busy(Busy::Full) => {
+                tracing::warn!("argon2 queue full; answering 503");
+                Self::Busy {
+                    retry_after_secs: PASSWORDS_RETRY_SECS,
+                }
+            }
+            PasswordError::Busy(Busy::TooManyFromClient) => Self::RateLimited {
+                retry_after_secs: PASSWORDS_RETRY_SECS,
+            },
+            PasswordError::Weak(weak) => Self::bad_request("weak_password", weak.to_string()),
+            PasswordError::Failed(e) => Self::Internal(e.context("password hashing")),
         }
     }
 }
@@ -229,6 +253,34 @@ mod tests {
             })
             .0,
             StatusCode::TOO_MANY_REQUESTS
+        );
+    }
+
+    #[test]
+    fn a_busy_password_pool_is_a_503_or_429_to_retry() {
+        use axum::response::IntoResponse;
+        let cases = [
+            (Busy::Full, StatusCode::SERVICE_UNAVAILABLE, "overloaded"),
+            (
+                Busy::TooManyFromClient,
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate_limited",
+            ),
+        ];
+        for (busy, status, code) in cases {
+            let e = ApiError::from(PasswordError::Busy(busy));
+            assert_eq!((e.status(), e.code()), (status, code));
+            let response = e.into_response();
+            assert_eq!(response.headers()["retry-after"], "1", "{busy:?}");
+        }
+        let weak = shape(PasswordError::Weak(crate::password_rules::Weak::Blank));
+        assert_eq!(
+            weak,
+            (
+                StatusCode::BAD_REQUEST,
+                "weak_password",
+                "a password cannot be only spaces".into()
+            )
         );
     }
 }

@@ -28,8 +28,8 @@ pub(super) const DB_BATCH_SIZE: &str = "floodgate_db_batch_size";
 /// take seconds, and a call is bounded at 20 s (4 s on a cluster), so the buckets
 /// start at 100 µs and end there.
 pub(super) const STORE_BUCKETS: [f64; 17] = [
-    0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 4.0,
-    10.0, 20.0,
+    0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0,
+    4.0, 10.0, 20.0,
 ];
 
 /// Database calls: a committed write takes milliseconds (a WAL flush), a pool wait up

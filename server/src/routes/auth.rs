@@ -53,19 +53,20 @@ fn parse_email(raw: &str) -> Result<Email, ApiError> {
     Email::parse(raw).map_err(|e| ApiError::bad_request("invalid_email", e.to_string()))
 }
 
+/// The cheap rules for a new password (length, blank, control characters); the
+/// guessability rule runs with the hashing (see `Passwords::hash_new`).
 fn check_password(password: &str) -> Result<(), ApiError> {
-    let n = password.chars().count();
-    if !(8..=128).contains(&n) {
-        return Err(ApiError::bad_request(
-            "weak_password",
-            "passwords are 8 to 128 characters",
-        ));
-    }
-    Ok(())
+    crate::password_rules::check_shape(password)
+        .map_err(|weak| ApiError::bad_request("weak_password", weak.to_string()))
 }
 
 fn rate_limit(state: &AppState, parts: &Parts) -> Result<(), ApiError> {
     super::client::rate_limit(state, &state.auth_limit, parts)
+}
+
+/// The client's address, as the per-address limits count it.
+fn client(state: &AppState, parts: &Parts) -> std::net::IpAddr {
+    super::client::client_ip(parts, state.config.trusted_proxy_hops)
 }
 
 #[utoipa::path(
@@ -87,11 +88,12 @@ async fn register(
     rate_limit(&state, &parts)?;
     let email = parse_email(&body.email)?;
     check_password(&body.password)?;
+    // Counted once the request is well-formed, so a typo costs no sign-up.
+    super::client::rate_limit(&state, &state.signup_limit, &parts)?;
     let hash = state
         .passwords
-        .hash(body.password)
-        .await
-        .map_err(ApiError::Internal)?;
+        .hash_new(client(&state, &parts), body.password, email.to_string())
+        .await?;
     match state
         .db
         .create_user(email.as_str(), &hash, false, state.clock().now_ms())
@@ -113,7 +115,7 @@ async fn register(
     request_body(content = ref("#/components/schemas/Credentials"), content_type = "application/json"),
     responses(
         (status = 200, body = ref("#/components/schemas/LoginAnswer"), content_type = "application/json"),
-        E400, E401, E413, E429, E500,
+        E400, E401, E413, E429, E503, E500,
     )
 )]
 async fn login(
@@ -138,7 +140,7 @@ async fn login(
     request_body(content = ref("#/components/schemas/Credentials"), content_type = "application/json"),
     responses(
         (status = 200, body = ref("#/components/schemas/Account"), content_type = "application/json"),
-        E400, E401, E403, E429,
+        E400, E401, E403, E429, E503,
     )
 )]
 async fn sign_in(
@@ -275,7 +277,7 @@ async fn sign_out_everywhere(
     request_body(content = ref("#/components/schemas/PasswordChange"), content_type = "application/json"),
     responses(
         (status = 204),
-        E400, E401, E403, E413, E429, E500,
+        E400, E401, E403, E413, E429, E503, E500,
     )
 )]
 async fn change_password(
@@ -302,20 +304,24 @@ async fn change_password(
     };
     let ok = state
         .passwords
-        .verify(body.current_password, stored)
-        .await
-        .map_err(ApiError::Internal)?;
+        .verify_for(client(&state, &parts), body.current_password, stored)
+        .await?;
     if !ok || user.password_hash == crate::db::NO_PASSWORD {
         return Err(ApiError::Refused {
             code: "wrong_password",
             message: "the current password is not right".into(),
         });
     }
+    // The same rules (common passwords, the email as context) and per-address share
+    // of the argon2 pool as a sign-up.
     let hash = state
         .passwords
-        .hash(body.new_password)
-        .await
-        .map_err(ApiError::Internal)?;
+        .hash_new(
+            client(&state, &parts),
+            body.new_password,
+            user.email.clone(),
+        )
+        .await?;
     let expires = state.sessions_signed_now_expire_ms();
     let generation = state
         .revocations
@@ -369,9 +375,8 @@ async fn authenticate(
     };
     let ok = state
         .passwords
-        .verify(body.password, hash)
-        .await
-        .map_err(ApiError::Internal)?;
+        .verify_for(client(state, parts), body.password, hash)
+        .await?;
     user.filter(|_| ok).ok_or(ApiError::InvalidCredentials)
 }
 

@@ -1,7 +1,7 @@
 //! The client behind a request: its address (through trusted proxies) and the
 //! budgets kept per address (request rate limits, socket slots, places in line).
 
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
 use axum::extract::ConnectInfo;
 use axum::http::request::Parts;
@@ -16,7 +16,10 @@ pub(crate) fn rate_limit(
     parts: &Parts,
 ) -> Result<(), crate::error::ApiError> {
     limiter
-        .check(client_ip(parts, state.config.trusted_proxy_hops))
+        .check(address_block(client_ip(
+            parts,
+            state.config.trusted_proxy_hops,
+        )))
         .inspect_err(|_| crate::metrics::Metrics::inc(&state.metrics.rate_limited))
         .map_err(Into::into)
 }
@@ -84,10 +87,7 @@ pub(crate) fn place_cap(state: &AppState, parts: &Parts) -> Option<PlaceCap> {
 /// subscriber's usual allocation, so rotating through it gains nothing). An
 /// IPv4-mapped IPv6 address is its IPv4 address.
 pub(crate) fn address_block(ip: IpAddr) -> IpAddr {
-    match ip.to_canonical() {
-        IpAddr::V6(v6) => IpAddr::V6(Ipv6Addr::from(u128::from(v6) & !u128::from(u64::MAX))),
-        v4 => v4,
-    }
+    crate::limits::client_key(ip)
 }
 
 /// The client's address for rate limiting: with `hops` trusted proxies in front, the

@@ -3,13 +3,16 @@
 use reqwest::StatusCode;
 use serde_json::json;
 
-use crate::helpers::{spawn_app, Backend, ADMIN_EMAIL};
+use crate::helpers::{spawn_app, spawn_with, Backend, Options, ADMIN_EMAIL, ADMIN_PASSWORD};
 
 crate::both_backends!(
     register_login_and_roles,
     bulk_load_test_fans,
     login_runs_argon2_once_whether_or_not_the_email_exists,
-    look_alike_and_invisible_emails_are_refused
+    look_alike_and_invisible_emails_are_refused,
+    full_width_look_alikes_are_the_same_account,
+    common_blank_and_control_passwords_are_refused,
+    sign_ups_are_throttled_per_address
 );
 
 async fn bulk_load_test_fans(backend: Backend) {
@@ -225,5 +228,132 @@ async fn look_alike_and_invisible_emails_are_refused(backend: Backend) {
         .await;
     assert_eq!(status, StatusCode::CONFLICT, "{body}");
     assert_eq!(body["error"]["code"], "email_taken");
+    app.stop().await;
+}
+
+async fn full_width_look_alikes_are_the_same_account(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    // ＡＤＭＩＮ＠ｆｌｏｏｄｇａｔｅ．ｔｅｓｔ, and with a mathematical bold a.
+    let full_width = "\u{FF21}\u{FF24}\u{FF2D}\u{FF29}\u{FF2E}\u{FF20}\u{FF46}\u{FF4C}\u{FF4F}\u{FF4F}\u{FF44}\u{FF47}\u{FF41}\u{FF54}\u{FF45}\u{FF0E}\u{FF54}\u{FF45}\u{FF53}\u{FF54}";
+    for email in [full_width, "\u{1D41A}dmin@floodgate.test"] {
+        let (status, body) = app.register(email, "a brand new passphrase").await;
+        assert_eq!(status, StatusCode::CONFLICT, "{email}: {body}");
+        assert_eq!(body["error"]["code"], "email_taken", "{email}: {body}");
+    }
+    // Signing in with the look-alike reaches the one account it names.
+    let (status, body) = app
+        .post(
+            "/api/v1/auth/login",
+            None,
+            &json!({"email": full_width, "password": ADMIN_PASSWORD}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (_, me) = app
+        .get("/api/v1/auth/session", body["token"].as_str())
+        .await;
+    assert_eq!(me["email"], ADMIN_EMAIL);
+    app.stop().await;
+}
+
+async fn common_blank_and_control_passwords_are_refused(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    let cases = [
+        ("12345678", "too common or too easy to guess"),
+        ("password", "too common or too easy to guess"),
+        ("P@ssw0rd1", "too common or too easy to guess"),
+        ("qwertyuiop", "too common or too easy to guess"),
+        ("        ", "cannot be only spaces"),
+        ("\0\0\0\0\0\0\0\0", "cannot contain control characters"),
+        (
+            "correct\u{1B}horse battery",
+            "cannot contain control characters",
+        ),
+    ];
+    for (i, (password, message)) in cases.into_iter().enumerate() {
+        let email = format!("weak{i}@floodgate.test");
+        let (status, body) = app.register(&email, password).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{password:?}: {body}");
+        assert_eq!(
+            body["error"]["code"], "weak_password",
+            "{password:?}: {body}"
+        );
+        let said = body["error"]["message"].as_str().unwrap();
+        assert!(said.contains(message), "{password:?}: {said}");
+        let stored = app.state.db.user_by_email(&email).await.unwrap();
+        assert!(stored.is_none(), "{password:?} made an account");
+    }
+    // A passphrase with spaces and any Unicode is fine.
+    let (status, body) = app
+        .register("strong@floodgate.test", "  mein Hund heißt Bello  ")
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    app.stop().await;
+}
+
+async fn sign_ups_are_throttled_per_address(backend: Backend) {
+    let options = Options {
+        signup_per_minute: 1,
+        signup_burst: 2,
+        ..Options::default()
+    };
+    let Some(app) = spawn_with(backend, options).await else {
+        return;
+    };
+    for i in 0..2 {
+        let (status, body) = app
+            .register(&format!("burst{i}@floodgate.test"), "fan-password")
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+    }
+    // A malformed sign-up is refused for what it is, and costs nothing.
+    let (status, body) = app.register("third@floodgate.test", "short").await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("weak_password"))
+    );
+    let resp = app
+        .http
+        .post(app.url("/api/v1/auth/register"))
+        .json(&json!({"email": "third@floodgate.test", "password": "fan-password"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::TOO_MANY_REQUESTS);
+    let retry_after: u64 = resp.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(
+        (1..=60).contains(&retry_after),
+        "Retry-After: {retry_after}"
+    );
+    let body: serde_json::Value = resp.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "rate_limited", "{body}");
+    assert!(app
+        .state
+        .db
+        .user_by_email("third@floodgate.test")
+        .await
+        .unwrap()
+        .is_none());
+    // Logins are not sign-ups, and another address has its own budget.
+    app.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let other = reqwest::Client::builder()
+        .local_address(std::net::IpAddr::from([127, 0, 0, 3]))
+        .build()
+        .unwrap();
+    let resp = other
+        .post(app.url("/api/v1/auth/register"))
+        .json(&json!({"email": "third@floodgate.test", "password": "fan-password"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::CREATED);
     app.stop().await;
 }

@@ -150,6 +150,10 @@ pub struct Options {
     pub database_url: Option<String>,
     /// `FLOODGATE_SECURE_COOKIES`: the site is served over HTTPS.
     pub secure_cookies: bool,
+    /// Sign-ups per address per minute, and at once (lifted by default: every test
+    /// fan comes from 127.0.0.1).
+    pub signup_per_minute: u32,
+    pub signup_burst: u32,
 }
 
 /// A decorator for the app's stores.
@@ -185,6 +189,8 @@ impl Default for Options {
             verify_keys: Vec::new(),
             database_url: None,
             secure_cookies: false,
+            signup_per_minute: 1_000_000,
+            signup_burst: 1_000_000,
         }
     }
 }
@@ -233,6 +239,11 @@ pub async fn start(options: Options) -> TestApp {
     config.poll_rate_per_sec = options.poll_rate_per_sec;
     config.poll_ip_rate_per_sec = options.poll_ip_rate_per_sec;
     config.metrics_token = options.metrics_token.clone();
+    config.signup_per_minute = options.signup_per_minute;
+    config.signup_burst = options.signup_burst;
+    // Every test fan is 127.0.0.1, and `fans()` registers 32 at once.
+    config.argon2_queue = Some(100_000);
+    config.argon2_per_ip = 100_000;
     config.argon2_memory_kib = 1024; // keep 1,000 registrations quick in debug builds
     config.admin_email = Some(ADMIN_EMAIL.into());
     config.admin_password = Some(ADMIN_PASSWORD.into());

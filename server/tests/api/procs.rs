@@ -69,8 +69,9 @@ pub fn free_port() -> u16 {
 }
 
 /// Starts `floodgate` with its data in `data_dir` on `port`, on `shared` when given,
-/// with `env` on top (e.g. the shutdown settings). The per-IP limits are lifted: every
-/// test fan comes from 127.0.0.1.
+/// with `env` on top (e.g. the shutdown settings). The per-IP limits (requests,
+/// sockets, sign-ups, queued password checks) are lifted: every test fan comes from
+/// 127.0.0.1.
 pub fn spawn(
     data_dir: &std::path::Path,
     port: u16,
@@ -92,6 +93,10 @@ pub fn spawn(
         .env("FLOODGATE_POLL_RATE_PER_SEC", "100000")
         .env("FLOODGATE_POLL_IP_RATE_PER_SEC", "100000")
         .env("FLOODGATE_SEAT_MAP_RATE_PER_SEC", "100000")
+        .env("FLOODGATE_SIGNUP_PER_MINUTE", "1000000")
+        .env("FLOODGATE_SIGNUP_BURST", "1000000")
+        .env("FLOODGATE_ARGON2_QUEUE", "100000")
+        .env("FLOODGATE_ARGON2_PER_IP", "100000")
         .env(
             "RUST_LOG",
             std::env::var("RUST_LOG").unwrap_or("warn".into()),
