@@ -121,7 +121,7 @@ pub struct Config {
     /// Back-pressure: while the store takes longer than this on average (ms) to answer
     /// new fans' joins, new queue sockets and HTTP joins get 503 `overloaded` with
     /// `Retry-After`, and fans already in line are served as before. 0 never sheds.
-    #[arg(long, env = "FLOODGATE_SHED_LATENCY_MS", default_value_t = 2_000)]
+    #[arg(long, env = "FLOODGATE_SHED_LATENCY_MS", default_value_t = 5_000)]
     pub shed_latency_ms: u64,
 
     /// Most places (waiting, pre-queued, or shopping while admitted) one client

@@ -180,7 +180,7 @@ impl Default for Options {
             metrics_token: Some(METRICS_TOKEN.into()),
             shared: None,
             request_timeout_secs: 30,
-            shed_latency_ms: 2_000,
+            shed_latency_ms: 5_000,
             seat_map_rate_per_sec: 100_000,
             max_connections_per_ip: None,
             http_write_timeout_secs: 20,
