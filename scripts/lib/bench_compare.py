@@ -1,9 +1,9 @@
 """Key figures of scripts/bench.sh runs before and after a change side by side (depth,
-rush, checkout), as a Markdown table: every run, and the ratio of the medians.
+rush, checkout, crowd), as a Markdown table: every run, and the ratio of the medians.
 
     python3 scripts/lib/bench_compare.py --before DIR [DIR ...] --after DIR [DIR ...]
 
-Each folder is the $BENCH_OUT of one run (subfolders depth/, rush/, checkout/); a
+Each folder is the $BENCH_OUT of one run (subfolders depth/, rush/, checkout/, crowd/); a
 figure missing from a folder is left out of that run. On this noisy machine, alternate
 the runs (before, after, before, after …) so a drift in the machine hits both sides."""
 import json
@@ -72,13 +72,32 @@ def checkout(root):
     }
 
 
+def crowd(root):
+    text = read(root, "crowd", "crowd.json")
+    if text is None:
+        return {}
+    r = json.loads(text)
+    return {
+        "crowd: gap between a fan's updates p50 (ms)": r["position_gap_ms"]["p50"],
+        "crowd: gap between a fan's updates p99 (ms)": r["position_gap_ms"]["p99"],
+        "crowd: join → queued p50 (ms)": r["join_latency_ms"]["p50"],
+        "crowd: join → queued p99 (ms)": r["join_latency_ms"]["p99"],
+        "crowd: joins answered": r["join_latency_ms"]["count"],
+        "crowd: admission rate achieved ÷ configured": r["admission_rate_achieved_per_min"]
+        / r["admission_rate_configured_per_min"],
+        "crowd: 5xx": r["server_5xx"],
+        "crowd: unexpected errors": sum(r.get("unexpected_errors", {}).values()),
+        "crowd: audit passed (1 = yes)": int(bool(r["passed"])),
+    }
+
+
 def when(root, section):
     return (read(root, section, "when.txt") or "?").strip()
 
 
 def figures(root):
     out = {}
-    for part in (depth, rush, checkout):
+    for part in (depth, rush, checkout, crowd):
         out.update(part(root))
     return out
 
@@ -111,7 +130,7 @@ def main():
         ratio = f"{ma / mb:.2f}" if mb else "—"
         print(f"| {key} | {', '.join(fmt(x) for x in b)} | {', '.join(fmt(x) for x in a)} | {ratio} |")
     print()
-    for section in ("depth", "rush", "checkout"):
+    for section in ("depth", "rush", "checkout", "crowd"):
         runs = [when(d, section) for d in args[1:cut]] + [when(d, section) for d in args[cut + 1:]]
         print(f"- {section}: measured {', '.join(r for r in runs if r != '?')}")
 
