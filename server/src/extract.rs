@@ -145,6 +145,8 @@ pub struct Session {
     pub expires_at: i64,
     /// Where the token came from.
     pub source: SessionSource,
+    /// The session's id and generation (a socket watches them: `crate::revocations`).
+    pub key: crate::revocations::SessionKey,
 }
 
 /// How a request presented its session.
@@ -201,6 +203,7 @@ where
             admin: claims.adm,
             expires_at: claims.exp,
             source,
+            key: crate::revocations::SessionKey::of(&claims),
         })
     }
 }

@@ -32,10 +32,12 @@ const MAX_FRAMES_PER_SEC: u32 = 20;
 /// A ping this often detects half-open connections.
 const PING_EVERY: Duration = Duration::from_secs(20);
 
-/// Who is on the socket: the account, and the cap on places its address holds.
+/// Who is on the socket: the account, the cap on places its address holds, and the
+/// watch that ends the socket when its session is revoked.
 pub struct Fan {
     pub user: UserId,
     pub cap: Option<PlaceCap>,
+    pub session: crate::revocations::SocketWatch,
 }
 
 pub async fn run(state: AppState, room: std::sync::Arc<Room>, fan: Fan, socket: WebSocket) {
@@ -112,6 +114,10 @@ pub async fn serve<S, R>(
         tokio::select! {
             _ = state.shutdown.cancelled() => {
                 let _ = sink.send(Message::Close(Some(crate::ws::restart_frame()))).await;
+                break;
+            }
+            () = fan.session.ended() => {
+                let _ = sink.send(Message::Close(Some(crate::ws::session_ended_frame()))).await;
                 break;
             }
             changed = views.changed() => {

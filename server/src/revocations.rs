@@ -11,8 +11,15 @@
 //! If the database cannot be read, the view stays as it was (sessions keep working;
 //! a revocation made meanwhile is seen when the poll succeeds again, and sign-out
 //! itself fails with the database).
+//!
+//! Sockets outlive the request that opened them, so a socket opened under a session
+//! is registered here ([`Revocations::watch`]) and ended when a revocation that
+//! covers its session is applied: on the replica that revokes at once, on the others
+//! within a poll. The cost is one map update when a socket opens and one when it
+//! closes; a revocation looks up its account's sockets only.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
@@ -38,6 +45,72 @@ pub struct Revocations {
     view: RwLock<View>,
     /// The database time the next look reads from (`None`: read everything).
     cursor: Mutex<Option<i64>>,
+    /// Sockets open under a session, by account. A `std` mutex: held for one map
+    /// update (a socket opening or closing, a revocation), never across `.await`.
+    sockets: Mutex<HashMap<UserId, Vec<Watched>>>,
+    next_socket: AtomicU64,
+}
+
+/// One socket's session, and how to end the socket.
+struct Watched {
+    id: u64,
+    sid: uuid::Uuid,
+    generation: i64,
+    ended: CancellationToken,
+}
+
+/// The session a socket was opened under: `sid` (nil if it is not a UUID) and the
+/// account's generation it was signed at.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SessionKey {
+    pub user: UserId,
+    pub sid: uuid::Uuid,
+    pub generation: i64,
+}
+
+impl SessionKey {
+    pub fn of(claims: &SessionClaims) -> Self {
+        Self {
+            user: claims.sub,
+            sid: uuid::Uuid::try_parse(&claims.sid).unwrap_or_default(),
+            generation: claims.gen,
+        }
+    }
+
+    fn ended_by(&self, row: &RevocationRow) -> bool {
+        match &row.sid {
+            Some(sid) => uuid::Uuid::try_parse(sid).is_ok_and(|s| s == self.sid),
+            None => self.generation < row.below_generation,
+        }
+    }
+}
+
+/// A socket's registration: cancelled when its session is revoked; dropping it (the
+/// socket closed) forgets the socket.
+pub struct SocketWatch {
+    revocations: Arc<Revocations>,
+    user: UserId,
+    id: u64,
+    ended: CancellationToken,
+}
+
+impl SocketWatch {
+    /// Resolves when the socket's session has been revoked.
+    pub async fn ended(&self) {
+        self.ended.cancelled().await
+    }
+}
+
+impl Drop for SocketWatch {
+    fn drop(&mut self) {
+        let mut sockets = self.revocations.lock_sockets();
+        if let Some(list) = sockets.get_mut(&self.user) {
+            list.retain(|w| w.id != self.id);
+            if list.is_empty() {
+                sockets.remove(&self.user);
+            }
+        }
+    }
 }
 
 #[derive(Default)]
@@ -59,10 +132,63 @@ impl Revocations {
                 .is_some_and(|(below, _)| claims.gen < *below)
     }
 
-    /// Takes `rows` into the view (idempotent: a row seen twice changes nothing).
+    /// Registers a socket opened under `session`; the watch ends when the session is
+    /// revoked (at once, if it already was).
+    pub fn watch(self: &Arc<Self>, session: SessionKey) -> SocketWatch {
+        let watch = SocketWatch {
+            revocations: Arc::clone(self),
+            user: session.user,
+            id: self.next_socket.fetch_add(1, Ordering::Relaxed),
+            ended: CancellationToken::new(),
+        };
+        self.lock_sockets()
+            .entry(session.user)
+            .or_default()
+            .push(Watched {
+                id: watch.id,
+                sid: session.sid,
+                generation: session.generation,
+                ended: watch.ended.clone(),
+            });
+        // A revocation applied between the session's check and this registration.
+        let view = self.view.read().unwrap_or_else(|e| e.into_inner());
+        let sid = session.sid.simple().to_string();
+        let revoked = view.sids.contains_key(&sid)
+            || view
+                .generations
+                .get(&session.user)
+                .is_some_and(|(below, _)| session.generation < *below);
+        drop(view);
+        if revoked {
+            watch.ended.cancel();
+        }
+        watch
+    }
+
+    fn lock_sockets(&self) -> std::sync::MutexGuard<'_, HashMap<UserId, Vec<Watched>>> {
+        self.sockets.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Takes `rows` into the view (idempotent: a row seen twice changes nothing) and
+    /// ends the sockets of the sessions they revoke.
     pub fn apply(&self, rows: &[RevocationRow]) {
         if rows.is_empty() {
             return;
+        }
+        {
+            let sockets = self.lock_sockets();
+            for row in rows {
+                for socket in sockets.get(&row.user).into_iter().flatten() {
+                    let key = SessionKey {
+                        user: row.user,
+                        sid: socket.sid,
+                        generation: socket.generation,
+                    };
+                    if key.ended_by(row) && !socket.ended.is_cancelled() {
+                        socket.ended.cancel();
+                    }
+                }
+            }
         }
         let mut view = self.view.write().unwrap_or_else(|e| e.into_inner());
         for row in rows {
@@ -220,5 +346,47 @@ mod tests {
         assert!(r.is_revoked(&claims(bob, "b1", 0)));
         assert!(r.is_revoked(&claims(bob, "b2", 1)));
         assert!(!r.is_revoked(&claims(bob, "b3", 2)));
+    }
+
+    fn row(user: UserId, sid: Option<&str>, below_generation: i64) -> RevocationRow {
+        RevocationRow {
+            user,
+            sid: sid.map(str::to_owned),
+            below_generation,
+            expires_at_ms: 100_000,
+        }
+    }
+
+    #[test]
+    fn sockets_end_with_their_session_and_are_forgotten_when_closed() {
+        let r = Arc::new(Revocations::default());
+        let (alice, bob) = (UserId::new(), UserId::new());
+        let (a1, a2, b1) = (
+            uuid::Uuid::new_v4(),
+            uuid::Uuid::new_v4(),
+            uuid::Uuid::new_v4(),
+        );
+        let key = |user, sid, generation| SessionKey {
+            user,
+            sid,
+            generation,
+        };
+        let alice1 = r.watch(key(alice, a1, 0));
+        let alice2 = r.watch(key(alice, a2, 0));
+        let bob1 = r.watch(key(bob, b1, 3));
+        // Alice signs out of one session: that socket ends, not her other one.
+        r.apply(&[row(alice, Some(&a1.simple().to_string()), 0)]);
+        assert!(alice1.ended.is_cancelled());
+        assert!(!alice2.ended.is_cancelled());
+        assert!(!bob1.ended.is_cancelled());
+        // Bob's sessions below generation 3 end: his socket was signed at 3.
+        r.apply(&[row(bob, None, 3)]);
+        assert!(!bob1.ended.is_cancelled());
+        r.apply(&[row(bob, None, 4)]);
+        assert!(bob1.ended.is_cancelled());
+        // A socket opened under an already revoked session ends at once.
+        assert!(r.watch(key(alice, a1, 0)).ended.is_cancelled());
+        drop((alice1, alice2, bob1));
+        assert!(r.lock_sockets().is_empty(), "closed sockets are forgotten");
     }
 }

@@ -10,6 +10,15 @@ use axum::extract::ws::CloseFrame;
 pub const READ_BUFFER_BYTES: usize = 1024;
 
 /// Close frame sent to every socket when the server shuts down (1012: restarting).
+/// Closes a socket whose session was revoked (signed out, password changed, signed
+/// out everywhere): 1008 (policy violation), as the session no longer allows it.
+pub fn session_ended_frame() -> CloseFrame {
+    CloseFrame {
+        code: 1008,
+        reason: "session ended; sign in again".into(),
+    }
+}
+
 pub fn restart_frame() -> CloseFrame {
     CloseFrame {
         code: 1012,

@@ -252,7 +252,7 @@ async fn stats_history(
 )]
 async fn stats_ws(
     State(state): State<AppState>,
-    _admin: Admin,
+    Admin(admin): Admin,
     AppPath(id): AppPath<String>,
     parts: Parts,
     WsUpgrade(ws): WsUpgrade,
@@ -260,6 +260,7 @@ async fn stats_ws(
     let id = parse_event_id(&id)?;
     state.event(id).await?;
     let slot = client::socket_slot(&state, &parts)?;
+    let session = state.revocations.watch(admin.key);
     let tracker = state.sessions.clone();
     Ok(ws
         .max_message_size(4096)
@@ -268,16 +269,25 @@ async fn stats_ws(
         .on_upgrade(move |socket| {
             tracker.track_future(async move {
                 let _slot = slot;
-                stream_stats(state, id, socket).await;
+                stream_stats(state, id, socket, session).await;
             })
         }))
 }
 
-async fn stream_stats(state: AppState, id: EventId, mut socket: WebSocket) {
+async fn stream_stats(
+    state: AppState,
+    id: EventId,
+    mut socket: WebSocket,
+    session: crate::revocations::SocketWatch,
+) {
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     loop {
         tokio::select! {
             _ = state.shutdown.cancelled() => break,
+            () = session.ended() => {
+                let _ = socket.send(Message::Close(Some(crate::ws::session_ended_frame()))).await;
+                break;
+            }
             _ = tick.tick() => {
                 let text = match stats_value(&state, id).await {
                     Ok(v) => v.to_string(),

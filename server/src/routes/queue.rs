@@ -59,6 +59,7 @@ async fn queue_ws(
     let fan = queue_session::Fan {
         user: session.user,
         cap: client::place_cap(&state, &parts),
+        session: state.revocations.watch(session.key),
     };
     let tracker = state.sessions.clone();
     Ok(ws

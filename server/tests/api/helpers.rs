@@ -537,6 +537,22 @@ impl Fan {
     pub async fn close(mut self) {
         let _ = self.ws.close(None).await;
     }
+
+    /// Reads (skipping messages) until the server closes the socket, within `limit`:
+    /// the close frame's code, or `None` if no close frame came.
+    pub async fn closed_within(&mut self, limit: Duration) -> Option<u16> {
+        let deadline = tokio::time::Instant::now() + limit;
+        loop {
+            match tokio::time::timeout_at(deadline, self.ws.next())
+                .await
+                .ok()??
+            {
+                Ok(Message::Close(frame)) => return frame.map(|f| u16::from(f.code)),
+                Ok(_) => continue,
+                Err(_) => return None,
+            }
+        }
+    }
 }
 
 pub fn uuid_simple() -> String {

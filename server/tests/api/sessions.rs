@@ -112,6 +112,64 @@ async fn until_refused(app: &TestApp, auth: &Auth, what: &str) {
     }
 }
 
+/// Sockets outlive the request that opened them: a fan's queue socket and an admin's
+/// stats socket, open on one replica, close (1008) when their session ends on the
+/// other; the fan keeps its place in line (a ticket is the account's, not the
+/// session's).
+async fn open_sockets_close_when_their_session_ends(backend: Backend) {
+    let Some((one, two)) = two_replicas(backend, false).await else {
+        return;
+    };
+    let event = one
+        .open_event(json!({"rate_per_minute": 1, "max_active": 1}))
+        .await;
+    // Someone ahead takes the one admission the bucket holds, so our fan waits.
+    let mut ahead = two.connect(&event, &two.fan().await).await;
+    ahead.join().await;
+    let email = new_fan(&one).await;
+    let first = one.login(&email, "fan-password").await;
+    let mut other_tab = two
+        .connect(&event, &one.login(&email, "fan-password").await)
+        .await;
+    let mut fan = two.connect(&event, &first).await;
+    let place = fan.join().await;
+    assert_eq!(place["type"], "queued", "{place}");
+    sign_out(&one, &Auth::Bearer(first.clone())).await;
+    assert_eq!(
+        fan.closed_within(PROPAGATION).await,
+        Some(1008),
+        "the signed-out session's socket on the other replica"
+    );
+    // The account's other session keeps its socket and the same place.
+    other_tab.send(json!({"type": "join"})).await;
+    let again = other_tab.expect("queued", Duration::from_secs(10)).await;
+    assert_eq!(again["ticket"], place["ticket"], "{again}");
+
+    // An admin's dashboard socket ends when the admin signs out everywhere.
+    let admin = one.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let url = format!(
+        "ws://127.0.0.1:{}/api/v1/admin/events/{event}/stats/ws?access_token={admin}",
+        two.port
+    );
+    let (ws, _) = tokio_tungstenite::connect_async(url).await.unwrap();
+    let mut dashboard = crate::helpers::Fan { ws };
+    assert!(dashboard
+        .next_within(Duration::from_secs(5))
+        .await
+        .is_some());
+    let resp = one
+        .http
+        .delete(one.url("/api/v1/auth/sessions"))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap();
+    assert!(resp.status().is_success(), "{}", resp.status());
+    assert_eq!(dashboard.closed_within(PROPAGATION).await, Some(1008));
+    one.stop().await;
+    two.stop().await;
+}
+
 async fn sign_out(app: &TestApp, auth: &Auth) {
     let resp = auth
         .on(app.http.delete(app.url("/api/v1/auth/session")))
@@ -285,6 +343,7 @@ crate::both_backends!(
     a_copied_session_ends_at_sign_out_on_every_replica,
     a_password_change_ends_every_session_but_the_browsers_new_one,
     signing_out_everywhere_ends_every_session,
+    open_sockets_close_when_their_session_ends,
 );
 
 /// Builds (and drops) another replica of `app`'s deployment, as a restart would: its
