@@ -34,19 +34,36 @@ pub fn client_key(ip: IpAddr) -> IpAddr {
     }
 }
 
-/// A per-IP limiter: `per_sec` sustained, bursts of 4× that.
+/// What a limiter counts by. A client address counts under its [`client_key`] (an
+/// IPv6 address by its /64), so every per-address limit keys the same way.
+pub trait LimitKey: Hash + Eq + Clone {
+    fn key(self) -> Self {
+        self
+    }
+}
+
+impl LimitKey for IpAddr {
+    fn key(self) -> Self {
+        client_key(self)
+    }
+}
+
+impl LimitKey for waiting_room::UserId {}
+
+/// A per-address limiter (keyed by [`client_key`]): `per_sec` sustained, bursts of 4×
+/// that, or [`KeyLimiter::per_minute`].
 pub type IpLimiter = KeyLimiter<IpAddr>;
 
 /// The same limit kept per account (the queue polls).
 pub type AccountLimiter = KeyLimiter<waiting_room::UserId>;
 
 /// A limiter keyed by `K`: `per_sec` sustained, bursts of 4× that.
-pub struct KeyLimiter<K: Hash + Eq + Clone> {
+pub struct KeyLimiter<K: LimitKey> {
     limiter: KeyedLimiter<K>,
     clock: DefaultClock,
 }
 
-impl<K: Hash + Eq + Clone> KeyLimiter<K> {
+impl<K: LimitKey> KeyLimiter<K> {
     pub fn new(per_sec: u32) -> Self {
         let rate = NonZeroU32::new(per_sec.max(1)).expect("at least 1");
         let burst = NonZeroU32::new(per_sec.max(1).saturating_mul(4)).expect("at least 4");
@@ -68,7 +85,7 @@ impl<K: Hash + Eq + Clone> KeyLimiter<K> {
 
     /// Takes one request's worth from `key`'s budget, or says when to retry.
     pub fn check(&self, key: K) -> Result<(), Limited> {
-        self.limiter.check_key(&key).map_err(|not_until| {
+        self.limiter.check_key(&key.key()).map_err(|not_until| {
             let wait = not_until.wait_time_from(self.clock.now());
             Limited::RateLimited {
                 retry_after_secs: wait.as_secs() + u64::from(wait.subsec_nanos() > 0),
