@@ -388,10 +388,10 @@ pub fn app(state: AppState) -> Router {
             HeaderName::from_static("permissions-policy"),
             security_headers::PERMISSIONS_POLICY,
         ))
-        .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            security_headers::request_headers,
-        ))
+        .layer(security_headers::RequestHeadersLayer {
+            secure_cookies: state.config.secure_cookies,
+            trusted_proxy_hops: state.config.trusted_proxy_hops,
+        })
         .layer(
             tower::ServiceBuilder::new()
                 .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
