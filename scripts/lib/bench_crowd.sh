@@ -12,6 +12,9 @@ CROWD_HOLD_SECS="${CROWD_HOLD_SECS:-35}"
 CROWD_RATE="${CROWD_RATE:-6000}"
 # Worker threads per replica (tokio's TOKIO_WORKER_THREADS; more replicas than cores).
 CROWD_SERVER_THREADS="${CROWD_SERVER_THREADS:-2}"
+# CPU hogs (`yes`) running beside the crowd, to see it on a busy machine (issue 16: a
+# busy Redis must slow the crowd down, not fail it). 0: none.
+CROWD_HOGS="${CROWD_HOGS:-0}"
 # One process may hold 20,000 files: 19,900 sockets leaves room for its listener,
 # database and store connections. Admission is slow so the crowd stays.
 SOLO_FANS="${SOLO_FANS:-19900}"
@@ -59,7 +62,12 @@ crowd_run() {
 }
 
 crowd_bench() {
-    local out=$1 i entries=()
+    local out=$1 i entries=() hogs=()
+    for _ in $(seq "$CROWD_HOGS"); do
+        yes >/dev/null &
+        hogs+=($!)
+    done
+    echo "$CROWD_HOGS" >"$out/hogs.txt"
     : >"$out/crowd-samples.txt"
     openssl genpkey -algorithm ed25519 -out "$out/crowd-key.pem" 2>/dev/null
     echo "$CROWD_SERVER_THREADS" >"$out/threads.txt"
@@ -79,4 +87,5 @@ crowd_bench() {
     echo "    loadgen: $SOLO_FANS fans on one embedded process" >&2
     crowd_run "$out" solo "$SOLO_FANS" "$SOLO_RATE" "$FG_PID@$FG_URL"
     kill "$FG_PID" && wait "$FG_PID" || true
+    for i in "${hogs[@]}"; do kill "$i" 2>/dev/null || true; done
 }
