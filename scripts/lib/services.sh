@@ -112,6 +112,11 @@ services_start() {
     services_install
     SERVICES_DIR=$(mktemp -d /tmp/floodgate-services.XXXXXX)
     chmod 755 "$SERVICES_DIR"
+    # Everything the tests create under the temporary directory (data directories of
+    # the servers they spawn, by the hundred per run) goes in here and is removed with
+    # it, so runs do not fill the disk.
+    mkdir -p "$SERVICES_DIR/tmp"
+    export TMPDIR="$SERVICES_DIR/tmp"
     trap services_stop EXIT
     trap 'exit 130' INT TERM
 
