@@ -60,6 +60,28 @@ impl TicketId {
     pub fn new() -> Self {
         Self(Uuid::new_v4().simple().to_string())
     }
+
+    /// A fresh ticket for a fan joining at `now_ms`: a UUID v7 (random but for its
+    /// time), so the ticket itself tells when it was issued ([`Self::issued_at_ms`]),
+    /// which the purchase token carries to the order (the report's time in queue)
+    /// without a store write.
+    pub fn issued_at(now_ms: i64) -> Self {
+        let ms = u64::try_from(now_ms).unwrap_or(0);
+        let ts =
+            uuid::Timestamp::from_unix(uuid::NoContext, ms / 1000, (ms % 1000) as u32 * 1_000_000);
+        Self(Uuid::new_v7(ts).simple().to_string())
+    }
+
+    /// When the ticket was issued (Unix ms), if it is a [`Self::issued_at`] one
+    /// (tickets from before it are random, v4).
+    pub fn issued_at_ms(&self) -> Option<i64> {
+        let id = Uuid::try_parse(&self.0).ok()?;
+        if id.get_version_num() != 7 {
+            return None;
+        }
+        let (secs, nanos) = id.get_timestamp()?.to_unix();
+        i64::try_from(secs * 1000 + u64::from(nanos / 1_000_000)).ok()
+    }
 }
 
 impl Default for TicketId {
@@ -71,5 +93,20 @@ impl Default for TicketId {
 impl fmt::Display for TicketId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::TicketId;
+
+    #[test]
+    fn a_ticket_tells_when_it_was_issued_and_an_old_one_does_not() {
+        let at = 1_767_225_600_123;
+        let a = TicketId::issued_at(at);
+        assert_eq!(a.issued_at_ms(), Some(at));
+        assert_ne!(a, TicketId::issued_at(at), "random beyond its time");
+        assert_eq!(TicketId::new().issued_at_ms(), None);
+        assert_eq!(TicketId("not-a-uuid".into()).issued_at_ms(), None);
     }
 }

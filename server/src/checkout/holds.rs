@@ -187,6 +187,9 @@ impl HoldService<'_> {
             total_cents: seats.iter().map(|s| layout.price(*s)).sum(),
             seats,
             created_at_ms: self.clock.now_ms(),
+            // The line's times as the token tells them (the report's queue times).
+            joined_at_ms: claims.tkt.issued_at_ms(),
+            admitted_at_ms: Some(claims.iat.saturating_mul(1000)),
         };
         let order = match self.db.write_order(&order).await? {
             Written::Created(o) | Written::Existing(o) => o,

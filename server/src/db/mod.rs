@@ -5,15 +5,21 @@
 mod audit;
 mod events;
 mod order_batch;
+mod order_export;
+mod order_search;
 mod orders;
 mod records;
+mod report;
 mod seat_rows;
 mod sessions;
 mod users;
 
 pub use audit::{settings_json, Actor, AdmissionChange, AuditAction, AuditEntry, NewAudit};
 pub use events::EventRow;
+pub use order_export::ExportRow;
+pub use order_search::{FoundOrder, OrderQuery};
 pub use records::{Order, Written};
+pub use report::{MinuteSales, OrderTimes, OrderTotals};
 pub use sessions::{RevocationRow, RevocationsSince};
 pub use users::{Created, UserRow, NO_PASSWORD};
 

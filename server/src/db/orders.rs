@@ -68,8 +68,8 @@ impl Db {
         }
         let mut tx = self.pool().begin().await?;
         let inserted = sqlx::query(
-            "INSERT INTO orders (id, event_id, user_id, hold_id, total_cents, created_at_ms) \
-             VALUES ($1, $2, $3, $4, $5, $6)",
+            "INSERT INTO orders (id, event_id, user_id, hold_id, total_cents, created_at_ms, \
+             joined_at_ms, admitted_at_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         )
         .bind(&order.id)
         .bind(order.event.to_string())
@@ -77,6 +77,8 @@ impl Db {
         .bind(&order.hold_id)
         .bind(order.total_cents)
         .bind(order.created_at_ms)
+        .bind(order.joined_at_ms)
+        .bind(order.admitted_at_ms)
         .execute(&mut *tx)
         .await;
         match inserted {
@@ -110,11 +112,11 @@ impl Db {
 
     async fn write_order_in_one_statement(&self, order: &Order) -> Result<Written, sqlx::Error> {
         let values: Vec<String> = (0..order.seats.len())
-            .map(|i| format!("($2, ${}, $1)", i + 7))
+            .map(|i| format!("($2, ${}, $1)", i + 9))
             .collect();
         let sql = format!(
-            "WITH o AS (INSERT INTO orders (id, event_id, user_id, hold_id, total_cents, created_at_ms) \
-             VALUES ($1, $2, $3, $4, $5, $6)) \
+            "WITH o AS (INSERT INTO orders (id, event_id, user_id, hold_id, total_cents, created_at_ms, \
+             joined_at_ms, admitted_at_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)) \
              INSERT INTO order_seats (event_id, seat_index, order_id) VALUES {}",
             values.join(", ")
         );
@@ -124,7 +126,9 @@ impl Db {
             .bind(order.user.to_string())
             .bind(&order.hold_id)
             .bind(order.total_cents)
-            .bind(order.created_at_ms);
+            .bind(order.created_at_ms)
+            .bind(order.joined_at_ms)
+            .bind(order.admitted_at_ms);
         for seat in &order.seats {
             q = q.bind(i64::from(*seat));
         }
@@ -219,21 +223,14 @@ impl Db {
         let mut tx = self.pool().begin().await?;
         let values: Vec<String> = (0..orders.len())
             .map(|i| {
-                let p = 6 * i;
-                format!(
-                    "(${}, ${}, ${}, ${}, ${}, ${})",
-                    p + 1,
-                    p + 2,
-                    p + 3,
-                    p + 4,
-                    p + 5,
-                    p + 6
-                )
+                let p = 8 * i;
+                let n: Vec<String> = (1..=8).map(|k| format!("${}", p + k)).collect();
+                format!("({})", n.join(", "))
             })
             .collect();
         let sql = format!(
-            "INSERT INTO orders (id, event_id, user_id, hold_id, total_cents, created_at_ms) \
-             VALUES {} ON CONFLICT (hold_id) DO NOTHING RETURNING id",
+            "INSERT INTO orders (id, event_id, user_id, hold_id, total_cents, created_at_ms, \
+             joined_at_ms, admitted_at_ms) VALUES {} ON CONFLICT (hold_id) DO NOTHING RETURNING id",
             values.join(", ")
         );
         let mut q = sqlx::query(&sql);
@@ -244,7 +241,9 @@ impl Db {
                 .bind(o.user.to_string())
                 .bind(&o.hold_id)
                 .bind(o.total_cents)
-                .bind(o.created_at_ms);
+                .bind(o.created_at_ms)
+                .bind(o.joined_at_ms)
+                .bind(o.admitted_at_ms);
         }
         let created: HashSet<String> = q
             .fetch_all(&mut *tx)
@@ -297,7 +296,7 @@ async fn insert_order_seats(
 
 const ORDER_SELECT: &str =
     "SELECT o.id, o.event_id, o.user_id, o.hold_id, o.total_cents, o.created_at_ms, \
-     s.seat_index FROM orders o JOIN order_seats s ON s.order_id = o.id";
+     o.joined_at_ms, o.admitted_at_ms, s.seat_index FROM orders o JOIN order_seats s ON s.order_id = o.id";
 
 /// Folds (order × seat) rows into orders, keeping the rows' order of first appearance.
 fn group(rows: &[AnyRow]) -> Result<Vec<Order>, sqlx::Error> {
@@ -323,6 +322,8 @@ fn group(rows: &[AnyRow]) -> Result<Vec<Order>, sqlx::Error> {
             total_cents: r.try_get("total_cents")?,
             seats: vec![seat],
             created_at_ms: r.try_get("created_at_ms")?,
+            joined_at_ms: r.try_get("joined_at_ms")?,
+            admitted_at_ms: r.try_get("admitted_at_ms")?,
         });
     }
     Ok(orders)

@@ -16,6 +16,10 @@ pub struct Order {
     /// Seat indexes, ascending.
     pub seats: Vec<u32>,
     pub created_at_ms: i64,
+    /// When the buyer joined the line and was admitted (Unix ms), as their purchase
+    /// token tells (the report's queue times); `None` when it does not.
+    pub joined_at_ms: Option<i64>,
+    pub admitted_at_ms: Option<i64>,
 }
 
 /// What writing an order did.

@@ -116,10 +116,11 @@ pub enum SeatOp {
     SeatCounts,
     SeatChanges,
     SeatSnapshot,
+    Holders,
 }
 
 /// The `op` labels of [`SeatOp`], by discriminant.
-pub(super) const SEAT_OPS: [&str; 12] = [
+pub(super) const SEAT_OPS: [&str; 13] = [
     "init_seats",
     "hold",
     "end_token",
@@ -132,6 +133,7 @@ pub(super) const SEAT_OPS: [&str; 12] = [
     "seat_counts",
     "seat_changes",
     "seat_snapshot",
+    "holders",
 ];
 
 const KINDS: [&str; 2] = ["unavailable", "backend"];
@@ -219,10 +221,13 @@ pub enum DbOp {
     UserByEmail,
     UserById,
     Ping,
+    /// The admin report's reads, and the admin order search.
+    Report,
+    OrderSearch,
 }
 
 impl DbOp {
-    const ALL: [DbOp; 15] = [
+    const ALL: [DbOp; 17] = [
         DbOp::WriteOrder,
         DbOp::OrderBatch,
         DbOp::OrderByHold,
@@ -238,6 +243,8 @@ impl DbOp {
         DbOp::UserByEmail,
         DbOp::UserById,
         DbOp::Ping,
+        DbOp::Report,
+        DbOp::OrderSearch,
     ];
 
     /// The `op` label.
@@ -258,6 +265,8 @@ impl DbOp {
             DbOp::UserByEmail => "user_by_email",
             DbOp::UserById => "user_by_id",
             DbOp::Ping => "ping",
+            DbOp::Report => "report",
+            DbOp::OrderSearch => "order_search",
         }
     }
 }
@@ -346,7 +355,7 @@ mod tests {
         assert_eq!(SEAT_OPS[SeatOp::Hold as usize], "hold");
         assert_eq!(SEAT_OPS[SeatOp::MarkSold as usize], "mark_sold");
         assert_eq!(SEAT_OPS[SeatOp::SeatSnapshot as usize], "seat_snapshot");
-        assert_eq!(SEAT_OPS.len(), SeatOp::SeatSnapshot as usize + 1);
+        assert_eq!(SEAT_OPS.len(), SeatOp::Holders as usize + 1);
         for (i, op) in DbOp::ALL.iter().enumerate() {
             assert_eq!(*op as usize, i, "{op:?}");
         }

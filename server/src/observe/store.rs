@@ -244,6 +244,10 @@ impl SeatStore for Observed<dyn SeatStore> {
         self.timed(SeatOp::SeatCounts as usize, self.inner.seat_counts(e))
             .await
     }
+    async fn holders(&self, e: EventId) -> Result<u64, StoreError> {
+        self.timed(SeatOp::Holders as usize, self.inner.holders(e))
+            .await
+    }
     async fn seat_changes(
         &self,
         e: EventId,

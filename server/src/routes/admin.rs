@@ -34,6 +34,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(create_event))
         .routes(routes!(patch_admission))
         .routes(routes!(audit))
+        .routes(routes!(audit_by_query))
         .routes(routes!(stats))
         .routes(routes!(stats_history))
         .routes(routes!(stats_ws))
@@ -140,6 +141,46 @@ async fn audit(
     AppQuery(query): AppQuery<HashMap<String, String>>,
 ) -> Result<Json<Vec<AuditView>>, ApiError> {
     let id = parse_event_id(&id)?;
+    audit_entries(&state, id, &query).await
+}
+
+#[utoipa::path(
+    get,
+    path = "/admin/audit",
+    operation_id = "auditLog",
+    tag = "admin",
+    security(("sessionCookie" = []), ("bearer" = [])),
+    params(("event_id" = String, Query, format = "uuid"), ("limit" = Option<u32>, Query)),
+    responses(
+        (status = 200, content_type = "application/json"),
+        E400, E401, E403, E404, E500,
+    )
+)]
+async fn audit_by_query(
+    State(state): State<AppState>,
+    _admin: Admin,
+    AppQuery(query): AppQuery<HashMap<String, String>>,
+) -> Result<Json<Vec<AuditView>>, ApiError> {
+    // A query names the event on purpose: a malformed id is a bad request (400), not
+    // an unknown path (the per-event route's 404).
+    let id = match query.get("event_id") {
+        None => Err(ApiError::bad_request(
+            "invalid_field",
+            "event_id is required",
+        )),
+        Some(raw) => raw.trim().parse::<EventId>().map_err(|_| {
+            ApiError::bad_request("invalid_field", "event_id must be an event id (a UUID)")
+        }),
+    }?;
+    audit_entries(&state, id, &query).await
+}
+
+/// The entries of `id` (404 for an unknown event), `?limit=` of `query` at most.
+async fn audit_entries(
+    state: &AppState,
+    id: EventId,
+    query: &HashMap<String, String>,
+) -> Result<Json<Vec<AuditView>>, ApiError> {
     let limit = match query.get("limit") {
         None => AUDIT_DEFAULT_LIMIT,
         Some(raw) => raw

@@ -44,6 +44,8 @@ async fn the_database_refuses_a_seat_in_two_orders(backend: Backend) {
         total_cents: 100,
         seats,
         created_at_ms: 0,
+        joined_at_ms: None,
+        admitted_at_ms: None,
     };
     let db = &app.state.db;
     let first = order("hold-a", vec![3, 4]);
@@ -87,6 +89,8 @@ async fn orders_written_together_each_get_their_own_outcome(backend: Backend) {
         total_cents: 100,
         seats,
         created_at_ms: 0,
+        joined_at_ms: None,
+        admitted_at_ms: None,
     };
     let mut orders = Vec::new();
     for i in 0..40 {

@@ -189,6 +189,9 @@ impl SeatStore for Faulty<dyn SeatStore> {
         }
         self.inner.seat_counts(e).await
     }
+    async fn holders(&self, e: EventId) -> Result<u64, StoreError> {
+        self.inner.holders(e).await
+    }
     async fn seat_changes(
         &self,
         e: EventId,

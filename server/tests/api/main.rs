@@ -27,6 +27,7 @@ mod recovery;
 mod redis_restart;
 mod replica_faults;
 mod replicas;
+mod report;
 mod request_id;
 mod schemas;
 mod seat_map;

@@ -209,7 +209,7 @@ impl Room {
     /// With `cap`, a new ticket counts against its address's places
     /// ([`StoreError::TooManyPlaces`] at the cap).
     pub async fn join(&self, user: UserId, cap: Option<&PlaceCap>) -> Result<(), StoreError> {
-        let ticket = TicketId::new();
+        let ticket = TicketId::issued_at(self.clock.now_ms());
         let status = match self.store.join(self.event, user, &ticket, cap).await {
             Err(StoreError::UnknownEvent) => {
                 // The store lost the event (Redis restarted empty): put it and our

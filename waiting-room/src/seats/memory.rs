@@ -174,6 +174,11 @@ impl SeatStore for MemorySeatStore {
         })
     }
 
+    async fn holders(&self, event: EventId) -> Result<u64, StoreError> {
+        // A token enters `used` at its first hold and never leaves.
+        self.with_event(event, |e, _| e.used.len() as u64)
+    }
+
     async fn seat_changes(
         &self,
         event: EventId,

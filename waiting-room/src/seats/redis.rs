@@ -200,6 +200,11 @@ impl SeatStore for RedisSeatStore {
         })
     }
 
+    async fn holders(&self, event: EventId) -> Result<u64, StoreError> {
+        let inv = self.invocation(&self.scripts.holders, event);
+        self.run(&inv).await
+    }
+
     async fn seat_changes(
         &self,
         event: EventId,
@@ -300,6 +305,7 @@ struct Scripts {
     expired: Script,
     mark_sold: Script,
     counts: Script,
+    holders: Script,
     snapshot: Script,
     /// The queue store's `changes.lua`, on the seat log.
     changes: Script,
@@ -333,12 +339,13 @@ impl Scripts {
             expired: seat_lua!("expired"),
             mark_sold: seat_lua!("mark_sold"),
             counts: seat_lua!("counts"),
+            holders: seat_lua!("holders"),
             snapshot: seat_lua!("snapshot"),
             changes: Script::new(&[LIB, include_str!("../store/lua/changes.lua")].concat()),
         }
     }
 
-    fn all(&self) -> [&Script; 12] {
+    fn all(&self) -> [&Script; 13] {
         [
             &self.init,
             &self.hold,
@@ -350,6 +357,7 @@ impl Scripts {
             &self.expired,
             &self.mark_sold,
             &self.counts,
+            &self.holders,
             &self.snapshot,
             &self.changes,
         ]

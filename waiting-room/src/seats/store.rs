@@ -204,6 +204,10 @@ pub trait SeatStore: Send + Sync + 'static {
 
     async fn seat_counts(&self, event: EventId) -> Result<SeatCounts, StoreError>;
 
+    /// How many purchase tokens held seats at least once (the report's funnel; kept
+    /// since the store built the event's seats).
+    async fn holders(&self, event: EventId) -> Result<u64, StoreError>;
+
     async fn seat_changes(
         &self,
         event: EventId,

@@ -208,6 +208,14 @@ pub(crate) async fn prequeue_is_shuffled_exactly_once_at_the_opening(h: Harness)
     assert_eq!(late.state, TicketState::Queued { seq: 41, ahead: 40 });
     let stats = h.store.stats(event).await.unwrap();
     assert_eq!((stats.waiting, stats.prequeue, stats.opened), (41, 0, true));
+    assert_eq!(stats.joined, 41, "every account that took a ticket");
+    h.store.leave(event, users[0]).await.unwrap();
+    join(&h, event, users[0]).await;
+    assert_eq!(
+        h.store.stats(event).await.unwrap().joined,
+        41,
+        "one who left and came back is one account"
+    );
 }
 
 pub(crate) async fn admission_follows_the_rate_and_fifo(h: Harness) {

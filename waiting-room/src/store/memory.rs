@@ -322,6 +322,8 @@ impl QueueStore for MemoryStore {
             active: q.active_count(now),
             admitted_last_minute: q.admitted_last_minute(now),
             opened: q.opened,
+            // Tickets are never forgotten (one who left stays `Left`).
+            joined: q.tickets.len() as u64,
         })
     }
 

@@ -168,6 +168,10 @@ pub struct QueueStats {
     pub active: u64,
     pub admitted_last_minute: u64,
     pub opened: bool,
+    /// Accounts that ever took a ticket (each counted once, however often it left
+    /// and joined again): the first step of the report's funnel.
+    #[serde(default)]
+    pub joined: u64,
 }
 
 /// A waiting fan as one replica knows it, to put back into a store that lost the

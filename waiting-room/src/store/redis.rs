@@ -303,7 +303,7 @@ impl QueueStore for RedisStore {
         let k = self.keys(event);
         let mut inv = self.scripts.stats.prepare_invoke();
         inv.key(&k.cfg).key(&k.st).key(&k.q).key(&k.pre).key(&k.act);
-        inv.key(&k.rec);
+        inv.key(&k.rec).key(&k.tk);
         let reply: Vec<Value> = self.run(&inv).await?;
         decode::stats(&reply)
     }

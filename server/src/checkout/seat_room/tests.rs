@@ -70,6 +70,9 @@ impl SeatStore for GatedStore {
     async fn seat_counts(&self, e: EventId) -> Result<SeatCounts, StoreError> {
         self.inner.seat_counts(e).await
     }
+    async fn holders(&self, e: EventId) -> Result<u64, StoreError> {
+        self.inner.holders(e).await
+    }
     async fn seat_changes(
         &self,
         e: EventId,

@@ -57,6 +57,13 @@ pub(super) async fn tokens_count_seats_across_holds_without_refunds(h: H) {
     let out = h.hold(event, &req("u", &[5, 6, 7, 8, 0])).await;
     assert_eq!(out, HoldOutcome::TokenExhausted { used: 0 });
     assert_eq!(h.counts(event).await, (2, 1));
+    assert_eq!(
+        h.store.holders(event).await.unwrap(),
+        1,
+        "one token held (three times); one that was refused did not"
+    );
+    assert!(is_held(&h.hold(event, &req("v", &[5])).await));
+    assert_eq!(h.store.holders(event).await.unwrap(), 2);
 }
 
 pub(super) async fn expired_holds_are_listed_oldest_first_and_released(h: H) {

@@ -78,5 +78,8 @@ redis.call('HINCRBY', META, 'held', #seats)
 redis.call('HSET', HOLDS, id, cjson.encode({ u = ARGV[3], j = jti, s = seats, e = expires, c = false }))
 redis.call('ZADD', DEADLINES, int(expires), id)
 redis.call('HINCRBY', JTI, jti, #seats)
+if not counted then
+  redis.call('HINCRBY', META, 'holders', 1)
+end
 log_seats(ARGV[1], HELD, seats)
 return { 'H', expires }

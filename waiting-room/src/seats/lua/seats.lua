@@ -1,7 +1,8 @@
 -- seats.lua: helpers for the seat scripts, prepended after store/lua/lib.lua by the
 -- Rust side (seats/redis.rs). No KEYS or ARGV of its own. Conventions:
 --   * Every seat script gets the event's seven seat keys, in this order:
---     KEYS[1] meta       hash: cap, held, sold. Missing = unknown event (FGUNKNOWN).
+--     KEYS[1] meta       hash: cap, held, sold, holders (tokens that ever held).
+--                        Missing = unknown event (FGUNKNOWN).
 --     KEYS[2] states     string, one byte per seat: \0 free, \1 held, \2 sold.
 --     KEYS[3] owner      hash: seat index -> id of the hold holding it.
 --     KEYS[4] holds      hash: hold id -> record, JSON {u = user, j = jti,

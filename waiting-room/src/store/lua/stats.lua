@@ -1,6 +1,8 @@
 -- stats.lua: counters for the admin console (read-only).
--- KEYS[1] cfg  KEYS[2] st  KEYS[3] q  KEYS[4] pre  KEYS[5] act  KEYS[6] rec
--- Returns {waiting, prequeue, admitted_total, active, admitted_last_minute, opened}.
+-- KEYS[1] cfg  KEYS[2] st  KEYS[3] q  KEYS[4] pre  KEYS[5] act  KEYS[6] rec  KEYS[7] tk
+-- Returns {waiting, prequeue, admitted_total, active, admitted_last_minute, opened,
+-- joined}: joined = accounts that ever took a ticket (records are never deleted, one
+-- that left stays 'L'), O(1).
 if redis.call('EXISTS', KEYS[1]) == 0 then
   return redis.error_reply('FGUNKNOWN event has no queue configured')
 end
@@ -17,4 +19,5 @@ return {
   redis.call('ZCOUNT', KEYS[5], '(' .. int(now), '+inf'),
   recent,
   st[2] == '1' and 1 or 0,
+  redis.call('HLEN', KEYS[7]),
 }

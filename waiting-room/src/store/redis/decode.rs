@@ -234,9 +234,9 @@ pub(super) fn snapshot(values: &[Value]) -> Result<QueueSnapshot, StoreError> {
     })
 }
 
-/// `{waiting, prequeue, admitted_total, active, admitted_last_minute, opened}`.
+/// `{waiting, prequeue, admitted_total, active, admitted_last_minute, opened, joined}`.
 pub(super) fn stats(values: &[Value]) -> Result<QueueStats, StoreError> {
-    let [waiting, prequeue, admitted_total, active, last_minute, opened] = values else {
+    let [waiting, prequeue, admitted_total, active, last_minute, opened, joined] = values else {
         return Err(bad("stats"));
     };
     Ok(QueueStats {
@@ -246,6 +246,7 @@ pub(super) fn stats(values: &[Value]) -> Result<QueueStats, StoreError> {
         active: get(active)?,
         admitted_last_minute: get(last_minute)?,
         opened: get::<i64>(opened)? == 1,
+        joined: get(joined)?,
     })
 }
 
