@@ -14,4 +14,13 @@ export const adminApi = {
   /** Newest-first audit entries (404 on servers without it). */
   audit: (id, limit, signal) => request(`${base(id)}/audit?limit=${limit}`, { signal }),
   statsSocketUrl: (id) => socketUrl(`${base(id)}/stats/ws`),
+  /** The sale's report: sections, takings, sales per minute, funnel, times. */
+  report: (id, signal) => request(`${base(id)}/report`, { signal }),
+  /** One page of the order search: `{matched_by, orders, next_offset}`. */
+  searchOrders: (id, { q = '', limit = 50, offset = 0 } = {}, signal) =>
+    request(`${base(id)}/orders?${new URLSearchParams({ q, limit: String(limit), offset: String(offset) })}`, { signal }),
+  /** Where the CSV of every order downloads from (a plain link: the cookie goes along). */
+  ordersCsvUrl: (id) => `${base(id)}/orders.csv`,
+  /** Refunds an order with a reason (admin); answers the order. */
+  refund: (orderId, reason) => request(`/api/v1/orders/${encodeURIComponent(orderId)}/refund`, { method: 'POST', body: { reason } }),
 };

@@ -10,6 +10,8 @@ import { SignIn, Refused } from './signin.js';
 import { EventsList } from './events.js';
 import { CreateEvent } from './create.js';
 import { Dashboard } from './dashboard.js';
+import { Report } from './report.js';
+import { Orders } from './orders.js';
 
 const LANGUAGE_NAMES = { en: 'English', 'zh-TW': '繁體中文' };
 
@@ -101,6 +103,10 @@ export function App({ initialI18n }) {
     view = html`<${CreateEvent} onAuthError=${onAuthError} />`;
   } else if (route.name === 'dashboard') {
     view = html`<${Dashboard} key=${route.id} id=${route.id} onAuthError=${onAuthError} />`;
+  } else if (route.name === 'report') {
+    view = html`<${Report} key=${route.id} id=${route.id} onAuthError=${onAuthError} />`;
+  } else if (route.name === 'orders') {
+    view = html`<${Orders} key=${route.id} id=${route.id} onAuthError=${onAuthError} />`;
   } else {
     view = html`<${NotFound} />`;
   }

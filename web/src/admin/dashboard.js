@@ -11,6 +11,7 @@ import { Controls } from './controls.js';
 import { StateBadge } from './events.js';
 import { Figures } from './figures.js';
 import { Link } from './router.js';
+import { SaleLinks } from './sale-links.js';
 import { StatsSeries } from './series.js';
 import { useStatsStream } from './stats-stream.js';
 import { useInterval, useTitle } from './util.js';
@@ -142,6 +143,7 @@ export function Dashboard({ id, onAuthError }) {
     <p class="breadcrumb"><${Link} href="/admin">${t('create.back')}</${Link}></p>
     <div class="title-row">
       <h1 tabindex="-1">${event ? event.name : t('dash.title_loading')}</h1>
+      <${SaleLinks} id=${id} current="dashboard" />
       ${event && html`<${StateBadge} state=${liveState(event, stats, now)} />`}
     </div>
     ${event &&

@@ -5,13 +5,15 @@ import { useEffect, useState } from 'preact/hooks';
 
 const NAVIGATE = 'floodgate:navigate';
 
-/** The view a path shows: `{name: 'events'|'create'|'dashboard'|'not_found', id?}`. */
+/** The view a path shows: `{name: 'events'|'create'|'dashboard'|'report'|'orders'|'not_found', id?}`. */
 export function parseRoute(pathname) {
   const path = pathname.replace(/\/+$/, '') || '/';
   if (path === '/admin') return { name: 'events' };
   if (path === '/admin/events/new') return { name: 'create' };
   const m = path.match(/^\/admin\/events\/([^/]+)$/);
   if (m) return { name: 'dashboard', id: decodeURIComponent(m[1]) };
+  const sub = path.match(/^\/admin\/events\/([^/]+)\/(report|orders)$/);
+  if (sub) return { name: sub[2], id: decodeURIComponent(sub[1]) };
   return { name: 'not_found' };
 }
 
