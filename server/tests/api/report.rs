@@ -536,3 +536,47 @@ async fn only_admins_read_the_box_office(backend: Backend) {
     }
     app.stop().await;
 }
+
+/// The export's memory, measured by hand (BENCHMARKS.md): the server's process RSS
+/// before, at its highest while 100,000 orders stream out (sampled between chunks,
+/// which the client only counts), and after. Prints the figures; asserts only that
+/// every order came out.
+/// `cargo test -p server --test api export_memory -- --ignored --nocapture`
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "a measurement, run by hand"]
+async fn export_memory_of_100k_orders() {
+    fn rss_kib() -> u64 {
+        let status = std::fs::read_to_string("/proc/self/status").unwrap();
+        let line = status.lines().find(|l| l.starts_with("VmRSS:")).unwrap();
+        line.split_whitespace().nth(1).unwrap().parse().unwrap()
+    }
+    let app = spawn_app(Backend::Embedded).await.unwrap();
+    let event = app
+        .seated_event(json!([{"name": "F", "rows": 1000, "seats_per_row": 100, "price_cents": 1000}]), 300, 4)
+        .await;
+    let expected = insert_orders(&app, &event, 100_000).await;
+    drop(expected);
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let before = rss_kib();
+    let mut response = app
+        .http
+        .get(app.url(&format!("/api/v1/admin/events/{event}/orders.csv")))
+        .bearer_auth(&app.admin_token)
+        .send()
+        .await
+        .unwrap();
+    let (mut bytes, mut lines, mut peak) = (0usize, 0usize, before);
+    while let Some(chunk) = response.chunk().await.unwrap() {
+        bytes += chunk.len();
+        lines += chunk.iter().filter(|b| **b == b'\n').count();
+        peak = peak.max(rss_kib());
+    }
+    let after = rss_kib();
+    println!(
+        "export of 100,000 orders: {bytes} bytes, {lines} lines; RSS before {before} KiB, \
+         peak during {peak} KiB (+{} KiB), after {after} KiB",
+        peak - before
+    );
+    assert_eq!(lines, 100_001, "a header and every order");
+    app.stop().await;
+}
