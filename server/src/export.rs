@@ -14,7 +14,7 @@ use waiting_room::EventId;
 use crate::db::{Db, ExportRow};
 
 /// The columns, in order.
-pub const HEADER: [&str; 8] = [
+pub const HEADER: [&str; 12] = [
     "order_id",
     "created_at",
     "email",
@@ -23,6 +23,10 @@ pub const HEADER: [&str; 8] = [
     "amount_cents",
     "amount",
     "status",
+    "refunded_at",
+    "refunded_by",
+    "refund_reason",
+    "refunded_cents",
 ];
 
 /// A body chunk is sent once it holds this many bytes.
@@ -130,7 +134,15 @@ fn record(
         &seats.len().to_string(),
         &row.total_cents.to_string(),
         &amount(row.total_cents),
-        "confirmed",
+        &row.status,
+        &row.refunded_at_ms.map(rfc3339).unwrap_or_default(),
+        &spreadsheet_safe(row.refunded_by.as_deref().unwrap_or("")),
+        &spreadsheet_safe(row.refund_reason.as_deref().unwrap_or("")),
+        &if row.status == "refunded" {
+            row.refunded_cents.to_string()
+        } else {
+            String::new()
+        },
     ])
 }
 

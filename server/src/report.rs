@@ -2,7 +2,8 @@
 //! joining the line to buying, and the times fans spent in line and shopping. The
 //! figures an operator needs to set the next sale's rate and session length.
 //!
-//! Where each figure comes from: sold seats, takings, buyers, sales per minute and the
+//! Where each figure comes from: sold and refunded seats (the order lines of confirmed
+//! and refunded orders), takings, buyers, sales per minute and the
 //! buyers' times from the database (the system of record; each order keeps the times
 //! its purchase token told at confirm); held and free seats from the seat store's
 //! current state; the funnel's first steps from the stores' counters (joined: the
@@ -133,7 +134,7 @@ pub async fn report(state: &AppState, id: EventId) -> Result<Report, StateError>
         starts.push(at);
         at += s.rows * s.seats_per_row;
     }
-    let sold = state.db.sold_per_section(id, &starts).await?;
+    let sales = state.db.sales_per_section(id, &starts).await?;
     let totals = state.db.order_totals(id).await?;
     let per_minute = state.db.sales_per_minute(id).await?;
     let times = state.db.order_times(id).await?;
@@ -163,22 +164,19 @@ pub async fn report(state: &AppState, id: EventId) -> Result<Report, StateError>
                 SeatState::Sold => {}
             }
         }
-        let sold = sold[i];
-        let revenue = i64::try_from(sold)
-            .unwrap_or(i64::MAX)
-            .saturating_mul(s.price_cents);
+        let sold = sales[i];
         rows.push(SectionReport {
             name: s.name.clone(),
             capacity: u64::from(capacity),
             price_cents: s.price_cents,
-            sold,
-            refunded: 0,
+            sold: sold.sold,
+            refunded: sold.refunded,
             held,
             held_back: 0,
             free,
-            revenue_cents: revenue,
-            refunded_cents: 0,
-            gross_cents: revenue,
+            revenue_cents: sold.sold_cents,
+            refunded_cents: sold.refunded_cents,
+            gross_cents: sold.sold_cents + sold.refunded_cents,
         });
     }
     let sum = |f: fn(&SectionReport) -> u64| rows.iter().map(f).sum::<u64>();
@@ -200,10 +198,10 @@ pub async fn report(state: &AppState, id: EventId) -> Result<Report, StateError>
         free: sum(|s| s.free),
         sections: rows,
         orders: totals.orders,
-        refunded_orders: 0,
-        revenue_cents: totals.gross_cents,
+        refunded_orders: totals.refunded_orders,
+        revenue_cents: totals.gross_cents - totals.refunded_cents,
         gross_cents: totals.gross_cents,
-        refunded_cents: 0,
+        refunded_cents: totals.refunded_cents,
         sales_per_minute: SalesSeries {
             interval_secs: SALES_INTERVAL_SECS,
             points: per_minute.iter().map(point).collect(),

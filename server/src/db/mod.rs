@@ -9,6 +9,7 @@ mod order_export;
 mod order_search;
 mod orders;
 mod records;
+mod refunds;
 mod report;
 mod seat_rows;
 mod sessions;
@@ -18,8 +19,9 @@ pub use audit::{settings_json, Actor, AdmissionChange, AuditAction, AuditEntry, 
 pub use events::EventRow;
 pub use order_export::ExportRow;
 pub use order_search::{FoundOrder, OrderQuery};
-pub use records::{Order, Written};
-pub use report::{MinuteSales, OrderTimes, OrderTotals};
+pub use records::{Order, OrderStatus, Refund, Written};
+pub use refunds::{order_json, RefundRequest, Refunded};
+pub use report::{MinuteSales, OrderTimes, OrderTotals, SectionSales};
 pub use sessions::{RevocationRow, RevocationsSince};
 pub use users::{Created, UserRow, NO_PASSWORD};
 

@@ -30,8 +30,14 @@ pub struct FoundOrder {
     pub email: String,
     pub total_cents: i64,
     pub created_at_ms: i64,
-    /// Seat indexes, ascending.
+    /// Seat indexes, ascending (a refunded order keeps its seats).
     pub seats: Vec<u32>,
+    /// `confirmed` or `refunded`.
+    pub status: String,
+    pub refunded_at_ms: Option<i64>,
+    /// The email of the account that refunded it.
+    pub refunded_by: Option<String>,
+    pub refund_reason: Option<String>,
 }
 
 impl Db {
@@ -49,12 +55,14 @@ impl Db {
                 OrderQuery::Email(_) => " AND u.email LIKE $2 ESCAPE '\\'",
                 OrderQuery::OrderId(_) => " AND o.id = $2",
                 OrderQuery::Seat(_) => {
-                    " AND o.id IN (SELECT order_id FROM order_seats WHERE event_id = $1 AND seat_index = $2)"
+                    " AND o.id IN (SELECT order_id FROM order_lines WHERE event_id = $1 AND seat_index = $2)"
                 }
             };
             let sql = format!(
-                "SELECT o.id, o.user_id, u.email, o.total_cents, o.created_at_ms \
-                 FROM orders o JOIN users u ON u.id = o.user_id WHERE o.event_id = $1{filter} \
+                "SELECT o.id, o.user_id, u.email, o.total_cents, o.created_at_ms, o.status, \
+                 o.refunded_at_ms, r.email AS refunded_by, o.refund_reason \
+                 FROM orders o JOIN users u ON u.id = o.user_id \
+                 LEFT JOIN users r ON r.id = o.refunded_by WHERE o.event_id = $1{filter} \
                  ORDER BY o.created_at_ms DESC, o.id DESC LIMIT {limit} OFFSET {offset}"
             );
             let mut q = sqlx::query(&sql).bind(event.to_string());
@@ -74,6 +82,10 @@ impl Db {
                     total_cents: r.try_get("total_cents")?,
                     created_at_ms: r.try_get("created_at_ms")?,
                     seats: Vec::new(),
+                    status: r.try_get("status")?,
+                    refunded_at_ms: r.try_get("refunded_at_ms")?,
+                    refunded_by: r.try_get("refunded_by")?,
+                    refund_reason: r.try_get("refund_reason")?,
                 });
             }
             if found.is_empty() {
@@ -82,7 +94,7 @@ impl Db {
             // The page's seats in one query.
             let marks: Vec<String> = (1..=found.len()).map(|i| format!("${i}")).collect();
             let sql = format!(
-                "SELECT order_id, seat_index FROM order_seats WHERE order_id IN ({}) \
+                "SELECT order_id, seat_index FROM order_lines WHERE order_id IN ({}) \
                  ORDER BY seat_index",
                 marks.join(", ")
             );

@@ -8,13 +8,25 @@ use waiting_room::EventId;
 use super::Db;
 use crate::metrics::DbOp;
 
-/// An event's orders in sum.
+/// An event's orders in sum (refunded ones included: they were sales).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct OrderTotals {
     pub orders: u64,
+    pub refunded_orders: u64,
     /// Distinct accounts with an order: the funnel's last step.
     pub buyers: u64,
     pub gross_cents: i64,
+    pub refunded_cents: i64,
+}
+
+/// One section's seats in orders: sold now (confirmed orders) and refunded, with
+/// what they were paid.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SectionSales {
+    pub sold: u64,
+    pub sold_cents: i64,
+    pub refunded: u64,
+    pub refunded_cents: i64,
 }
 
 /// Sales in one minute (`minute` = Unix ms / 60,000).
@@ -39,7 +51,9 @@ impl Db {
         self.timed(DbOp::Report, async {
             let r = sqlx::query(
                 "SELECT COUNT(*) AS orders, COUNT(DISTINCT user_id) AS buyers, \
-                 CAST(COALESCE(SUM(total_cents), 0) AS BIGINT) AS gross FROM orders \
+                 CAST(COALESCE(SUM(CASE WHEN status = 'refunded' THEN 1 ELSE 0 END), 0) AS BIGINT) AS refunded, \
+                 CAST(COALESCE(SUM(total_cents), 0) AS BIGINT) AS gross, \
+                 CAST(COALESCE(SUM(refunded_cents), 0) AS BIGINT) AS refunded_cents FROM orders \
                  WHERE event_id = $1",
             )
             .bind(event.to_string())
@@ -47,24 +61,27 @@ impl Db {
             .await?;
             Ok(OrderTotals {
                 orders: count(&r, "orders")?,
+                refunded_orders: count(&r, "refunded")?,
                 buyers: count(&r, "buyers")?,
                 gross_cents: r.try_get("gross")?,
+                refunded_cents: r.try_get("refunded_cents")?,
             })
         })
         .await
     }
 
-    /// Seats sold per section, given each section's first seat index (ascending, the
-    /// first 0): one grouped count, however many seats are sold.
-    pub async fn sold_per_section(
+    /// Seats sold and refunded per section, with what they were paid, given each
+    /// section's first seat index (ascending, the first 0): one grouped count over the
+    /// order lines (every seat every order had), however many seats are sold.
+    pub async fn sales_per_section(
         &self,
         event: EventId,
         section_starts: &[u32],
-    ) -> Result<Vec<u64>, sqlx::Error> {
+    ) -> Result<Vec<SectionSales>, sqlx::Error> {
         self.timed(DbOp::Report, async {
             // CASE WHEN seat_index < start(1) THEN 0 WHEN … ELSE last END
             let arms: String = (1..section_starts.len())
-                .map(|i| format!("WHEN seat_index < ${} THEN {} ", i + 1, i - 1))
+                .map(|i| format!("WHEN l.seat_index < ${} THEN {} ", i + 1, i - 1))
                 .collect();
             let last = section_starts.len().saturating_sub(1);
             // (CASE needs a WHEN: one section is section 0.)
@@ -74,26 +91,37 @@ impl Db {
                 format!("CASE {arms}ELSE {last} END")
             };
             let sql = format!(
-                "SELECT {section} AS section, COUNT(*) AS sold \
-                 FROM order_seats WHERE event_id = $1 GROUP BY section"
+                "SELECT {section} AS section, o.status AS status, COUNT(*) AS seats, \
+                 CAST(SUM(l.price_cents) AS BIGINT) AS cents \
+                 FROM order_lines l JOIN orders o ON o.id = l.order_id \
+                 WHERE l.event_id = $1 GROUP BY section, o.status"
             );
             let mut q = sqlx::query(&sql).bind(event.to_string());
             for start in &section_starts[1.min(section_starts.len())..] {
                 q = q.bind(i64::from(*start));
             }
-            let mut sold = vec![0; section_starts.len()];
+            let mut sales = vec![SectionSales::default(); section_starts.len()];
             for r in q.fetch_all(self.pool()).await? {
                 let section: i64 = r.try_get("section")?;
-                if let Some(slot) = usize::try_from(section).ok().and_then(|i| sold.get_mut(i)) {
-                    *slot = count(&r, "sold")?;
+                let status: String = r.try_get("status")?;
+                let Some(slot) = usize::try_from(section).ok().and_then(|i| sales.get_mut(i))
+                else {
+                    continue;
+                };
+                let (seats, cents) = (count(&r, "seats")?, r.try_get::<i64, _>("cents")?);
+                if status == "refunded" {
+                    (slot.refunded, slot.refunded_cents) = (seats, cents);
+                } else {
+                    (slot.sold, slot.sold_cents) = (seats, cents);
                 }
             }
-            Ok(sold)
+            Ok(sales)
         })
         .await
     }
 
-    /// Orders, seats and takings per minute with a sale, oldest first.
+    /// Orders, seats and takings per minute with a sale (refunded orders included:
+    /// they sold then), oldest first.
     pub async fn sales_per_minute(&self, event: EventId) -> Result<Vec<MinuteSales>, sqlx::Error> {
         self.timed(DbOp::Report, async {
             let orders = sqlx::query(
@@ -105,7 +133,7 @@ impl Db {
             .fetch_all(self.pool())
             .await?;
             let seats = sqlx::query(
-                "SELECT o.created_at_ms / 60000 AS minute, COUNT(*) AS seats FROM order_seats s \
+                "SELECT o.created_at_ms / 60000 AS minute, COUNT(*) AS seats FROM order_lines s \
                  JOIN orders o ON o.id = s.order_id WHERE s.event_id = $1 GROUP BY minute",
             )
             .bind(event.to_string())

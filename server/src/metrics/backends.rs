@@ -116,11 +116,12 @@ pub enum SeatOp {
     SeatCounts,
     SeatChanges,
     SeatSnapshot,
+    Unsell,
     Holders,
 }
 
 /// The `op` labels of [`SeatOp`], by discriminant.
-pub(super) const SEAT_OPS: [&str; 13] = [
+pub(super) const SEAT_OPS: [&str; 14] = [
     "init_seats",
     "hold",
     "end_token",
@@ -133,6 +134,7 @@ pub(super) const SEAT_OPS: [&str; 13] = [
     "seat_counts",
     "seat_changes",
     "seat_snapshot",
+    "unsell",
     "holders",
 ];
 
@@ -221,13 +223,16 @@ pub enum DbOp {
     UserByEmail,
     UserById,
     Ping,
+    OrderById,
+    RefundOrder,
+    AccountSeats,
     /// The admin report's reads, and the admin order search.
     Report,
     OrderSearch,
 }
 
 impl DbOp {
-    const ALL: [DbOp; 17] = [
+    const ALL: [DbOp; 20] = [
         DbOp::WriteOrder,
         DbOp::OrderBatch,
         DbOp::OrderByHold,
@@ -243,6 +248,9 @@ impl DbOp {
         DbOp::UserByEmail,
         DbOp::UserById,
         DbOp::Ping,
+        DbOp::OrderById,
+        DbOp::RefundOrder,
+        DbOp::AccountSeats,
         DbOp::Report,
         DbOp::OrderSearch,
     ];
@@ -265,6 +273,9 @@ impl DbOp {
             DbOp::UserByEmail => "user_by_email",
             DbOp::UserById => "user_by_id",
             DbOp::Ping => "ping",
+            DbOp::OrderById => "order_by_id",
+            DbOp::RefundOrder => "refund_order",
+            DbOp::AccountSeats => "account_seats",
             DbOp::Report => "report",
             DbOp::OrderSearch => "order_search",
         }
@@ -355,6 +366,7 @@ mod tests {
         assert_eq!(SEAT_OPS[SeatOp::Hold as usize], "hold");
         assert_eq!(SEAT_OPS[SeatOp::MarkSold as usize], "mark_sold");
         assert_eq!(SEAT_OPS[SeatOp::SeatSnapshot as usize], "seat_snapshot");
+        assert_eq!(SEAT_OPS[SeatOp::Unsell as usize], "unsell");
         assert_eq!(SEAT_OPS.len(), SeatOp::Holders as usize + 1);
         for (i, op) in DbOp::ALL.iter().enumerate() {
             assert_eq!(*op as usize, i, "{op:?}");

@@ -120,6 +120,12 @@ pub struct AdminOrder {
     pub amount_cents: i64,
     /// `confirmed` or `refunded`.
     pub status: String,
+    /// When it was refunded (RFC 3339), by whom (their email) and why; null while
+    /// confirmed.
+    #[schema(format = DateTime)]
+    pub refunded_at: Option<String>,
+    pub refunded_by: Option<String>,
+    pub refund_reason: Option<String>,
 }
 
 #[utoipa::path(
@@ -186,12 +192,13 @@ fn admin_order(o: FoundOrder, layout: &waiting_room::seats::SeatLayout) -> Admin
         order_id: o.id,
         user_id: o.user,
         email: o.email,
-        created_at: waiting_room::wire::datetime_ms(o.created_at_ms)
-            .format(&time::format_description::well_known::Rfc3339)
-            .unwrap_or_default(),
+        created_at: rfc3339(o.created_at_ms),
         seats: o.seats.iter().map(|s| layout.name(*s)).collect(),
         amount_cents: o.total_cents,
-        status: "confirmed".to_owned(),
+        status: o.status,
+        refunded_at: o.refunded_at_ms.map(rfc3339),
+        refunded_by: o.refunded_by,
+        refund_reason: o.refund_reason,
     }
 }
 
@@ -216,4 +223,10 @@ fn number(
                 format!("{name} must be a whole number from {min} to {max}"),
             )
         })
+}
+
+fn rfc3339(ms: i64) -> String {
+    waiting_room::wire::datetime_ms(ms)
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
 }

@@ -72,13 +72,48 @@ async fn the_report_matches_the_database(backend: Backend) {
         assert_eq!(status, StatusCode::CREATED, "{hold}");
         holds.push(hold["hold_id"].as_str().unwrap().to_owned());
     }
+    let mut orders = Vec::new();
     for (hold, token) in holds.iter().zip(&tokens).take(2) {
         let (status, order) = app.confirm(hold, token).await;
         assert_eq!(status, StatusCode::OK, "{order}");
+        orders.push(order["order_id"].as_str().unwrap().to_owned());
     }
+    // Fan 1's order (B-2-5, A-2-1) is refunded by the admin, its seats given back.
+    let admin = app
+        .state
+        .actor(
+            app.state
+                .db
+                .user_by_email(crate::helpers::ADMIN_EMAIL)
+                .await
+                .unwrap()
+                .unwrap()
+                .id,
+        )
+        .await
+        .unwrap();
+    app.state
+        .db
+        .refund_order(
+            &orders[1],
+            &server::db::RefundRequest {
+                at_ms: waiting_room::clock::now_ms(),
+                by: admin.id,
+                reason: Some("show moved"),
+                audit: Some(&admin),
+            },
+        )
+        .await
+        .unwrap();
+    app.state
+        .checkout
+        .seats()
+        .unsell(event.parse().unwrap(), &[19, 5])
+        .await
+        .unwrap();
     // The sold seats reach the store's state shortly after the confirm.
     app.wait_until("seats marked sold", Duration::from_secs(5), || async {
-        app.stats(&event).await["sold"] == json!(4)
+        app.stats(&event).await["sold"] == json!(2)
     })
     .await;
 
@@ -96,21 +131,39 @@ async fn the_report_matches_the_database(backend: Backend) {
         .collect();
     let in_a = seats.iter().filter(|s| **s < 10).count() as u64;
     let in_b = seats.len() as u64 - in_a;
-    let orders = sqlx::query(
+    let totals = sqlx::query(
         "SELECT COUNT(*) AS n, COUNT(DISTINCT user_id) AS buyers, \
-         CAST(SUM(total_cents) AS BIGINT) AS cents FROM orders WHERE event_id = $1",
+         CAST(SUM(total_cents) AS BIGINT) AS cents, CAST(SUM(refunded_cents) AS BIGINT) AS back \
+         FROM orders WHERE event_id = $1",
     )
     .bind(&event)
     .fetch_one(pool)
     .await
     .unwrap();
-    let (n, buyers, cents): (i64, i64, i64) =
-        (orders.get("n"), orders.get("buyers"), orders.get("cents"));
+    let (n, buyers, cents, back): (i64, i64, i64, i64) = (
+        totals.get("n"),
+        totals.get("buyers"),
+        totals.get("cents"),
+        totals.get("back"),
+    );
     assert_eq!(
-        (n, buyers, cents),
-        (2, 2, 2 * 5000 + 5000 + 2500),
+        (n, buyers, cents, back),
+        (2, 2, 2 * 5000 + 5000 + 2500, 5000 + 2500),
         "the arranged sales"
     );
+    let refunded: Vec<i64> = sqlx::query(
+        "SELECT l.seat_index FROM order_lines l JOIN orders o ON o.id = l.order_id \
+         WHERE l.event_id = $1 AND o.status = 'refunded'",
+    )
+    .bind(&event)
+    .fetch_all(pool)
+    .await
+    .unwrap()
+    .iter()
+    .map(|r| r.get::<i64, _>("seat_index"))
+    .collect();
+    let refunded_in_a = refunded.iter().filter(|s| **s < 10).count() as u64;
+    assert_eq!((refunded.len(), refunded_in_a), (2, 1));
 
     let a = &r["sections"][0];
     let b = &r["sections"][1];
@@ -131,20 +184,41 @@ async fn the_report_matches_the_database(backend: Backend) {
     assert_eq!(b["free"].as_u64(), Some(10 - in_b - 3));
     assert_eq!(a["revenue_cents"].as_i64(), Some(in_a as i64 * 5000));
     assert_eq!(b["revenue_cents"].as_i64(), Some(in_b as i64 * 2500));
+    assert_eq!(
+        (a["refunded"].as_u64(), b["refunded"].as_u64()),
+        (Some(refunded_in_a), Some(1))
+    );
+    assert_eq!(
+        (a["refunded_cents"].as_i64(), b["refunded_cents"].as_i64()),
+        (Some(5000), Some(2500))
+    );
+    assert_eq!(
+        a["gross_cents"].as_i64(),
+        Some((in_a + refunded_in_a) as i64 * 5000)
+    );
     assert_eq!(r["sold"].as_u64(), Some(seats.len() as u64));
-    assert_eq!(r["orders"].as_i64(), Some(n));
-    assert_eq!(r["revenue_cents"].as_i64(), Some(cents));
+    assert_eq!(r["refunded"].as_u64(), Some(refunded.len() as u64));
+    assert_eq!(
+        (r["orders"].as_i64(), r["refunded_orders"].as_i64()),
+        (Some(n), Some(1))
+    );
+    assert_eq!(
+        r["revenue_cents"].as_i64(),
+        Some(cents - back),
+        "net of refunds"
+    );
     assert_eq!(r["gross_cents"].as_i64(), Some(cents));
-    assert_eq!(r["refunded_cents"].as_i64(), Some(0));
+    assert_eq!(r["refunded_cents"].as_i64(), Some(back));
     assert_eq!(
         (r["capacity"].as_u64(), r["free"].as_u64()),
-        (Some(20), Some(20 - 4 - 3))
+        (Some(20), Some(20 - 2 - 3))
     );
     let points = r["sales_per_minute"]["points"].as_array().unwrap();
     let sum = |k: &str| points.iter().map(|p| p[k].as_i64().unwrap()).sum::<i64>();
+    // Sales as they happened: the refunded order sold in its minute.
     assert_eq!(
         (sum("orders"), sum("seats"), sum("gross_cents")),
-        (n, seats.len() as i64, cents)
+        (n, 4, cents)
     );
 
     let steps: Vec<(String, u64)> = r["funnel"]["steps"]
@@ -228,6 +302,7 @@ async fn insert_orders(
     for chunk in (0..n).collect::<Vec<_>>().chunks(500) {
         let mut orders = Vec::new();
         let mut seats = Vec::new();
+        let mut lines = Vec::new();
         for &i in chunk {
             let id = uuid::Uuid::now_v7().to_string();
             let u = i % users.len();
@@ -238,6 +313,7 @@ async fn insert_orders(
                 1_767_225_600_000 + i as i64 * 10
             ));
             seats.push(format!("('{event}', {i}, '{id}')"));
+            lines.push(format!("('{id}', '{event}', {i}, 1000)"));
             expected.insert(id, (emails[u].clone(), i as i64, total));
         }
         sqlx::query(&format!(
@@ -250,6 +326,13 @@ async fn insert_orders(
         sqlx::query(&format!(
             "INSERT INTO order_seats (event_id, seat_index, order_id) VALUES {}",
             seats.join(", ")
+        ))
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+        sqlx::query(&format!(
+            "INSERT INTO order_lines (order_id, event_id, seat_index, price_cents) VALUES {}",
+            lines.join(", ")
         ))
         .execute(&mut *tx)
         .await
@@ -271,6 +354,39 @@ async fn ten_thousand_orders_export_parse_and_match(backend: Backend) {
         )
         .await;
     let expected = insert_orders(&app, &event, 10_000).await;
+    // One refunded by the admin, with a reason that needs quoting.
+    let refunded_id = expected
+        .iter()
+        .find(|(_, (_, seat, _))| *seat == 0)
+        .unwrap()
+        .0
+        .clone();
+    let admin = app
+        .state
+        .actor(
+            app.state
+                .db
+                .user_by_email(crate::helpers::ADMIN_EMAIL)
+                .await
+                .unwrap()
+                .unwrap()
+                .id,
+        )
+        .await
+        .unwrap();
+    app.state
+        .db
+        .refund_order(
+            &refunded_id,
+            &server::db::RefundRequest {
+                at_ms: waiting_room::clock::now_ms(),
+                by: admin.id,
+                reason: Some("=1+1, \"said\" the fan"),
+                audit: Some(&admin),
+            },
+        )
+        .await
+        .unwrap();
     let response = app
         .http
         .get(app.url(&format!("/api/v1/admin/events/{event}/orders.csv")))
@@ -298,7 +414,11 @@ async fn ten_thousand_orders_export_parse_and_match(backend: Backend) {
             "seat_count",
             "amount_cents",
             "amount",
-            "status"
+            "status",
+            "refunded_at",
+            "refunded_by",
+            "refund_reason",
+            "refunded_cents"
         ]
     );
     let mut seen = 0;
@@ -322,7 +442,23 @@ async fn ten_thousand_orders_export_parse_and_match(backend: Backend) {
         assert_eq!(&r[4], "1");
         assert_eq!(r[5].parse::<i64>().unwrap(), *total);
         assert_eq!(&r[6], format!("{}.{:02}", total / 100, total % 100));
-        assert_eq!(&r[7], "confirmed");
+        if r[0] == refunded_id {
+            assert_eq!(&r[7], "refunded");
+            assert!(time::OffsetDateTime::parse(
+                &r[8],
+                &time::format_description::well_known::Rfc3339
+            )
+            .is_ok());
+            assert_eq!(&r[9], crate::helpers::ADMIN_EMAIL);
+            assert_eq!(
+                &r[10], "'=1+1, \"said\" the fan",
+                "quoted, a formula guarded"
+            );
+            assert_eq!(r[11].parse::<i64>().unwrap(), *total);
+        } else {
+            assert_eq!(&r[7], "confirmed");
+            assert_eq!((&r[8], &r[9], &r[10], &r[11]), ("", "", "", ""));
+        }
         // Orders were written a tenth of a second apart, totals rising with them.
         assert!(*total > last_total, "oldest first");
         last_total = *total;
@@ -552,7 +688,11 @@ async fn export_memory_of_100k_orders() {
     }
     let app = spawn_app(Backend::Embedded).await.unwrap();
     let event = app
-        .seated_event(json!([{"name": "F", "rows": 1000, "seats_per_row": 100, "price_cents": 1000}]), 300, 4)
+        .seated_event(
+            json!([{"name": "F", "rows": 1000, "seats_per_row": 100, "price_cents": 1000}]),
+            300,
+            4,
+        )
         .await;
     let expected = insert_orders(&app, &event, 100_000).await;
     drop(expected);

@@ -190,6 +190,15 @@ impl SeatStore for RedisSeatStore {
         self.run::<i64>(&inv).await.map(drop)
     }
 
+    // --- refunds ---
+    async fn unsell(&self, event: EventId, seats: &[u32]) -> Result<u32, StoreError> {
+        let mut inv = self.writing(&self.scripts.unsell, event);
+        inv.arg(seats);
+        let freed: i64 = self.run(&inv).await?;
+        Ok(u32::try_from(freed).unwrap_or(0))
+    }
+    // --- end refunds ---
+
     async fn seat_counts(&self, event: EventId) -> Result<SeatCounts, StoreError> {
         let inv = self.invocation(&self.scripts.counts, event);
         let (capacity, held, sold) = self.run(&inv).await?;
@@ -304,6 +313,8 @@ struct Scripts {
     release: Script,
     expired: Script,
     mark_sold: Script,
+    /// Refunds: sold seats back to free.
+    unsell: Script,
     counts: Script,
     holders: Script,
     snapshot: Script,
@@ -338,6 +349,7 @@ impl Scripts {
             release: seat_lua!("release"),
             expired: seat_lua!("expired"),
             mark_sold: seat_lua!("mark_sold"),
+            unsell: seat_lua!("unsell"),
             counts: seat_lua!("counts"),
             holders: seat_lua!("holders"),
             snapshot: seat_lua!("snapshot"),
@@ -345,7 +357,7 @@ impl Scripts {
         }
     }
 
-    fn all(&self) -> [&Script; 13] {
+    fn all(&self) -> [&Script; 14] {
         [
             &self.init,
             &self.hold,
@@ -356,6 +368,7 @@ impl Scripts {
             &self.release,
             &self.expired,
             &self.mark_sold,
+            &self.unsell,
             &self.counts,
             &self.holders,
             &self.snapshot,
