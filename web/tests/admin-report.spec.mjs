@@ -93,9 +93,9 @@ test('the admin reads the report, searches orders and downloads the CSV', async 
   expect(download.suggestedFilename()).toBe(`orders-${event.id}.csv`);
   const csv = await readFile(await download.path(), 'utf8');
   const lines = csv.trim().split('\n');
-  expect(lines[0]).toBe('order_id,created_at,email,seats,seat_count,amount_cents,amount,status');
+  expect(lines[0]).toBe('order_id,created_at,email,seats,seat_count,amount_cents,amount,status,refunded_at,refunded_by,refund_reason,refunded_cents');
   expect(lines).toHaveLength(4);
-  expect(csv).toContain(`${first.email},A-1-1 A-1-2,2,10000,100.00,confirmed`);
+  expect(csv).toContain(`${first.email},A-1-1 A-1-2,2,10000,100.00,confirmed,,,,`);
 
   // The same pages in Traditional Chinese.
   await page.getByRole('combobox', { name: 'Language' }).selectOption('zh-TW');

@@ -75,10 +75,10 @@ async fn orders_csv(
 ) -> Result<Response, ApiError> {
     let id = parse_event_id(&id)?;
     let event = state.event(id).await?;
-    let chunks = crate::export::orders_csv(state.db.clone(), id, event.layout());
-    let body = futures_util::stream::unfold(chunks, |mut rx| async move {
-        rx.recv().await.map(|chunk| (chunk, rx))
-    });
+    let mut chunks = crate::export::orders_csv(state.db.clone(), id, event.layout());
+    // A receiver may be polled again after its end (the compression layer does), which
+    // `stream::unfold` would not allow.
+    let body = futures_util::stream::poll_fn(move |cx| chunks.poll_recv(cx));
     Ok((
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),

@@ -469,6 +469,22 @@ async fn ten_thousand_orders_export_parse_and_match(backend: Backend) {
         seen += 1;
     }
     assert_eq!(seen, 10_000, "every order, once");
+    // Compressed (as browsers ask): the same text, and the stream ends cleanly (the
+    // compression layer polls the body once more after its end).
+    let gzipped = app
+        .http
+        .get(app.url(&format!("/api/v1/admin/events/{event}/orders.csv")))
+        .bearer_auth(&app.admin_token)
+        .header("accept-encoding", "gzip")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(gzipped.headers()["content-encoding"], "gzip");
+    let bytes = gzipped.bytes().await.expect("the whole compressed body");
+    let mut unzipped = String::new();
+    std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(&bytes[..]), &mut unzipped)
+        .unwrap();
+    assert_eq!(unzipped, text);
     app.stop().await;
 }
 

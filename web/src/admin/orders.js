@@ -86,7 +86,10 @@ export function Orders({ id, onAuthError }) {
                   <td class="wrap">${o.email}</td>
                   <td>${o.seats.join(', ')}</td>
                   <td class="num">${i18n.money(o.amount_cents)}</td>
-                  <td>${o.status === 'refunded' ? t('orders.status_refunded') : t('orders.status_confirmed')}</td>
+                  <td>
+                    ${o.status === 'refunded' ? t('orders.status_refunded') : t('orders.status_confirmed')}
+                    ${o.status === 'refunded' && o.refund_reason && html`<span class="hint block">${o.refund_reason}</span>`}
+                  </td>
                   <td>
                     ${o.status === 'confirmed' &&
                     html`<button type="button" class="button secondary small" aria-label=${t('orders.refund_order', { order: o.order_id })} onClick=${() => setRefunding(o)}>${t('orders.refund')}</button>`}
