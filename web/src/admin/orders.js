@@ -68,7 +68,7 @@ export function Orders({ id, onAuthError }) {
       <h2 id="orders-results">${t('orders.results', { count: page.orders.length })}</h2>
       ${page.orders.length === 0
         ? html`<p>${t('orders.none')}</p>`
-        : html`<div class="table-wrap"><table class="data-table">
+        : html`<div class="table-wrap"><table class="data-table cards">
             <thead><tr>
               <th scope="col">${t('orders.order')}</th>
               <th scope="col">${t('orders.created')}</th>
@@ -81,12 +81,12 @@ export function Orders({ id, onAuthError }) {
             <tbody>
               ${page.orders.map(
                 (o) => html`<tr key=${o.order_id}>
-                  <td><code class="order-id">${o.order_id}</code></td>
-                  <td><time datetime=${o.created_at}>${i18n.dateTime(Date.parse(o.created_at))}</time></td>
-                  <td class="wrap">${o.email}</td>
-                  <td>${o.seats.join(', ')}</td>
-                  <td class="num">${i18n.money(o.amount_cents)}</td>
-                  <td>
+                  <td data-label=${t('orders.order')}><code class="order-id">${o.order_id}</code></td>
+                  <td data-label=${t('orders.created')}><time datetime=${o.created_at}>${i18n.dateTime(Date.parse(o.created_at))}</time></td>
+                  <td data-label=${t('orders.email')} class="wrap">${o.email}</td>
+                  <td data-label=${t('orders.seats')}>${o.seats.join(', ')}</td>
+                  <td data-label=${t('orders.amount')} class="num">${i18n.money(o.amount_cents)}</td>
+                  <td data-label=${t('orders.status')}>
                     ${o.status === 'refunded' ? t('orders.status_refunded') : t('orders.status_confirmed')}
                     ${o.status === 'refunded' && o.refund_reason && html`<span class="hint block">${o.refund_reason}</span>`}
                   </td>

@@ -125,7 +125,7 @@ export function Report({ id, onAuthError }) {
     <div class="report-pair">
       <section aria-labelledby="report-funnel">
         <h2 id="report-funnel">${t('report.funnel')}</h2>
-        <table class="data-table">
+        <div class="table-wrap"><table class="data-table">
           <thead><tr>
             <th scope="col">${t('report.step')}</th>
             <th scope="col" class="num">${t('report.fans')}</th>
@@ -140,7 +140,7 @@ export function Report({ id, onAuthError }) {
               </tr>`,
             )}
           </tbody>
-        </table>
+        </table></div>
         <p>${report.funnel.admitted_who_bought == null ? t('report.conversion_none') : t('report.conversion', { share: i18n.percent(report.funnel.admitted_who_bought) })}</p>
       </section>
 
@@ -192,24 +192,31 @@ function SalesChart({ series }) {
     const text = cssVar('--muted');
     const timeFmt = new Intl.DateTimeFormat(i18n.locale, { hour: 'numeric', minute: '2-digit' });
     const width = () => Math.max(200, el.clientWidth);
+    const data = salesData(points, series.interval_secs);
+    const step = series.interval_secs;
+    const xs = data[0];
     const u = new uPlot(
       {
         width: width(),
         height: 220,
         cursor: { show: false, drag: { x: false, y: false } },
         legend: { show: true, live: false },
-        scales: { y: { range: (_u, _min, max) => [0, Math.max(1, (max ?? 0) * 1.15)] } },
+        scales: {
+          // Half a minute of room on each side, so one minute of sales still shows.
+          x: { time: true, range: () => [xs[0] - step / 2, xs[xs.length - 1] + step / 2] },
+          y: { range: (_u, _min, max) => [0, Math.max(1, (max ?? 0) * 1.15)] },
+        },
         axes: [
           { stroke: text, grid, ticks: grid, values: (_u, s) => s.map((v) => timeFmt.format(v * 1000)) },
           { stroke: text, grid, ticks: grid, size: 56 },
         ],
         series: [
           { label: t('charts.time') },
-          { label: t('report.orders'), stroke: cssVar('--ok'), width: 2, points: { show: false }, paths: uPlot.paths.stepped({ align: 1 }) },
-          { label: t('report.seats'), stroke: cssVar('--accent'), width: 2, points: { show: false }, paths: uPlot.paths.stepped({ align: 1 }) },
+          { label: t('report.seats'), stroke: cssVar('--accent'), fill: cssVar('--accent'), width: 1, points: { show: false }, paths: uPlot.paths.bars({ size: [0.6, 48] }) },
+          { label: t('report.orders'), stroke: cssVar('--ok'), width: 2, points: { show: true, size: 6 } },
         ],
       },
-      salesData(points, series.interval_secs),
+      [data[0], data[2], data[1]],
       el,
     );
     const resize = new ResizeObserver(() => {
