@@ -340,7 +340,8 @@ mod tests {
             .lines()
             .filter(|l| l.starts_with("floodgate_store_errors_total{"))
             .collect();
-        assert_eq!(errors.len(), (18 + 12) * 2, "{text}");
+        // 18 queue ops, 14 seat ops (with `unsell` and `holders`).
+        assert_eq!(errors.len(), (18 + 14) * 2, "{text}");
         assert!(errors.iter().all(|l| l.ends_with(" 0")), "{text}");
         assert!(
             text.contains(

@@ -35,7 +35,18 @@ async fn report(app: &TestApp, event: &str) -> Value {
         )
         .await;
     assert_eq!(status, StatusCode::OK, "{body}");
+    fits_the_document(app, "/api/v1/admin/events/{id}/report", &body).await;
     body
+}
+
+/// Asserts that `body` is what the served OpenAPI document says `GET path` answers.
+async fn fits_the_document(app: &TestApp, path: &str, body: &Value) {
+    let (_, doc) = app.get("/api/v1/openapi.json", None).await;
+    let schema =
+        &doc["paths"][path]["get"]["responses"]["200"]["content"]["application/json"]["schema"];
+    assert!(schema.is_object(), "{path} documents no schema");
+    let wrong = crate::schemas::violations(&doc, schema, body);
+    assert!(wrong.is_empty(), "{path}: {wrong:?}");
 }
 
 /// Fans through the real line: six join, five are admitted (then admission pauses
@@ -508,6 +519,7 @@ async fn orders_are_found_by_email_order_id_and_seat(backend: Backend) {
     // An email, in another case and in part: the quoted fan's three orders (0, 100, 200).
     let (status, page) = search("q=A%22QUOTED").await;
     assert_eq!(status, StatusCode::OK, "{page}");
+    fits_the_document(app, "/api/v1/admin/events/{id}/orders", &page).await;
     assert_eq!(page["matched_by"], "email");
     let found = page["orders"].as_array().unwrap();
     assert_eq!(found.len(), 3, "{page}");
@@ -575,6 +587,7 @@ async fn the_audit_log_is_read_by_event_id(backend: Backend) {
         )
         .await;
     assert_eq!(status, StatusCode::OK, "{entries}");
+    fits_the_document(&app, "/api/v1/admin/audit", &entries).await;
     let (_, per_event) = app
         .get(
             &format!("/api/v1/admin/events/{event}/audit"),

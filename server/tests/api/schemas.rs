@@ -36,7 +36,7 @@ fn validator(doc: &Value, schema: &Value) -> jsonschema::Validator {
 }
 
 /// Why `instance` does not fit `schema`, one line per violation.
-fn violations(doc: &Value, schema: &Value, instance: &Value) -> Vec<String> {
+pub(crate) fn violations(doc: &Value, schema: &Value, instance: &Value) -> Vec<String> {
     validator(doc, schema)
         .iter_errors(instance)
         .map(|e| format!("{} at {}", e, e.instance_path))
