@@ -212,3 +212,15 @@ fn openapi_document_matches_the_code() {
         assert!(listed(code), "{code} is not in Error's codes");
     }
 }
+
+#[test]
+fn derived_request_schemas_refuse_unknown_fields() {
+    let served: Value = serde_json::from_str(served()).unwrap();
+    let schema = &served["components"]["schemas"]["PasswordChange"];
+    assert_eq!(
+        schema["additionalProperties"],
+        Value::Bool(false),
+        "{schema}"
+    );
+    assert_eq!(schema["properties"]["new_password"]["minLength"], 8);
+}
