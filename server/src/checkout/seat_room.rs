@@ -166,12 +166,7 @@ impl SeatRoom {
     }
 
     pub fn counts(&self) -> SeatCounts {
-        let v = self.read();
-        SeatCounts {
-            capacity: v.capacity(),
-            held: v.held(),
-            sold: v.sold(),
-        }
+        self.read().counts()
     }
 
     /// The snapshot message in the given format, as of now: the shared copy if the
@@ -309,7 +304,7 @@ impl SeatRoom {
         let sold = self.db.sold_seats(self.event).await.map_err(db_error)?;
         if self
             .seats
-            .init_seats(self.event, self.layout.capacity(), &sold)
+            .init_seats(self.event, self.layout.capacity(), &sold, &[])
             .await?
         {
             tracing::info!(event_id = %self.event, sold = sold.len(), "seat state built from the database");

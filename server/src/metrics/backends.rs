@@ -116,10 +116,12 @@ pub enum SeatOp {
     SeatCounts,
     SeatChanges,
     SeatSnapshot,
+    HoldBack,
+    ReleaseHeldBack,
 }
 
 /// The `op` labels of [`SeatOp`], by discriminant.
-pub(super) const SEAT_OPS: [&str; 12] = [
+pub(super) const SEAT_OPS: [&str; 14] = [
     "init_seats",
     "hold",
     "end_token",
@@ -132,6 +134,8 @@ pub(super) const SEAT_OPS: [&str; 12] = [
     "seat_counts",
     "seat_changes",
     "seat_snapshot",
+    "hold_back",
+    "release_held_back",
 ];
 
 const KINDS: [&str; 2] = ["unavailable", "backend"];
@@ -346,7 +350,8 @@ mod tests {
         assert_eq!(SEAT_OPS[SeatOp::Hold as usize], "hold");
         assert_eq!(SEAT_OPS[SeatOp::MarkSold as usize], "mark_sold");
         assert_eq!(SEAT_OPS[SeatOp::SeatSnapshot as usize], "seat_snapshot");
-        assert_eq!(SEAT_OPS.len(), SeatOp::SeatSnapshot as usize + 1);
+        assert_eq!(SEAT_OPS[SeatOp::HoldBack as usize], "hold_back");
+        assert_eq!(SEAT_OPS.len(), SeatOp::ReleaseHeldBack as usize + 1);
         for (i, op) in DbOp::ALL.iter().enumerate() {
             assert_eq!(*op as usize, i, "{op:?}");
         }
