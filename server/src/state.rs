@@ -135,6 +135,15 @@ impl AppState {
         }
     }
 
+    /// The admins' held-back seats over this replica's checkout.
+    pub fn held_back(&self) -> crate::checkout::held_back::HeldBackService<'_> {
+        crate::checkout::held_back::HeldBackService {
+            checkout: &self.checkout,
+            db: &self.db,
+            clock: self.clock().as_ref(),
+        }
+    }
+
     /// An event by id: from the cache, else from the database.
     pub async fn event(&self, id: EventId) -> Result<Event, StateError> {
         if let Some(e) = self

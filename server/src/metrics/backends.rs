@@ -223,10 +223,13 @@ pub enum DbOp {
     UserByEmail,
     UserById,
     Ping,
+    HeldBackSeats,
+    HoldBackSeats,
+    ReleaseHeldBack,
 }
 
 impl DbOp {
-    const ALL: [DbOp; 15] = [
+    const ALL: [DbOp; 18] = [
         DbOp::WriteOrder,
         DbOp::OrderBatch,
         DbOp::OrderByHold,
@@ -242,6 +245,9 @@ impl DbOp {
         DbOp::UserByEmail,
         DbOp::UserById,
         DbOp::Ping,
+        DbOp::HeldBackSeats,
+        DbOp::HoldBackSeats,
+        DbOp::ReleaseHeldBack,
     ];
 
     /// The `op` label.
@@ -262,6 +268,9 @@ impl DbOp {
             DbOp::UserByEmail => "user_by_email",
             DbOp::UserById => "user_by_id",
             DbOp::Ping => "ping",
+            DbOp::HeldBackSeats => "held_back_seats",
+            DbOp::HoldBackSeats => "hold_back_seats",
+            DbOp::ReleaseHeldBack => "release_held_back",
         }
     }
 }
