@@ -34,3 +34,10 @@ pub(super) fn int(r: &AnyRow, column: &str) -> Result<u32, sqlx::Error> {
     let v: i64 = r.try_get(column)?;
     u32::try_from(v).map_err(|e| sqlx::Error::Decode(Box::new(e)))
 }
+
+/// A nullable non-negative integer column.
+pub(super) fn opt_int(r: &AnyRow, column: &str) -> Result<Option<u32>, sqlx::Error> {
+    let v: Option<i64> = r.try_get(column)?;
+    v.map(|v| u32::try_from(v).map_err(|e| sqlx::Error::Decode(Box::new(e))))
+        .transpose()
+}

@@ -133,6 +133,9 @@ async fn setup() -> Setup {
             seats_per_row: 5,
             price_cents: 100,
         }],
+        show_at_ms: None,
+        refund_window_secs: None,
+        max_seats_per_account: None,
     };
     let store = Arc::new(GatedStore {
         inner: MemorySeatStore::default(),
