@@ -112,8 +112,11 @@ impl HeldBackService<'_> {
         };
         let record = async {
             let counts = store.seat_counts(event.id).await?;
-            let entry = NewAudit {
-                at_ms: self.clock.now_ms(),
+            let at_ms = self.clock.now_ms();
+            // A repeat that changed nothing still records the seats (a crash may have
+            // come between an earlier call's two steps), but is no change to audit.
+            let entry = (!changed.is_empty()).then(|| NewAudit {
+                at_ms,
                 actor,
                 event: event.id,
                 action: AuditAction::SeatsHeldBack,
@@ -126,8 +129,10 @@ impl HeldBackService<'_> {
                     0,
                 )),
                 after: Some(seats_json(&layout, &changed, "held_back", &counts, 0, 0)),
-            };
-            self.db.hold_back_seats(event.id, &seats, &entry).await?;
+            });
+            self.db
+                .hold_back_seats(event.id, &seats, (actor, at_ms), entry.as_ref())
+                .await?;
             Ok::<_, HeldBackError>(counts)
         };
         match record.await {
@@ -172,8 +177,8 @@ impl HeldBackService<'_> {
                     released,
                     "free",
                     &before,
-                    0,
                     released.len(),
+                    0,
                 )),
             })
             .await?;

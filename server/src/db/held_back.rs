@@ -6,7 +6,7 @@
 use sqlx::AnyConnection;
 use waiting_room::EventId;
 
-use super::audit::{insert_audit, NewAudit};
+use super::audit::{insert_audit, Actor, NewAudit};
 use super::records::int;
 use super::Db;
 use crate::metrics::DbOp;
@@ -29,13 +29,14 @@ impl Db {
         .await
     }
 
-    /// Records `seats` held back by `entry.actor` (seats recorded already keep their
-    /// first record) and writes `entry`, in one transaction.
+    /// Records `seats` held back by `actor` at `at_ms` (seats recorded already keep
+    /// their first record) and writes `entry` if given, in one transaction.
     pub async fn hold_back_seats(
         &self,
         event: EventId,
         seats: &[u32],
-        entry: &NewAudit<'_>,
+        (actor, at_ms): (&Actor, i64),
+        entry: Option<&NewAudit<'_>>,
     ) -> Result<(), sqlx::Error> {
         self.timed(DbOp::HoldBackSeats, async {
             let mut tx = self.pool().begin().await?;
@@ -56,12 +57,14 @@ impl Db {
                     query = query
                         .bind(event.to_string())
                         .bind(i64::from(*seat))
-                        .bind(entry.at_ms)
-                        .bind(entry.actor.id.to_string());
+                        .bind(at_ms)
+                        .bind(actor.id.to_string());
                 }
                 query.execute(&mut *tx).await?;
             }
-            insert_audit(&mut tx, entry).await?;
+            if let Some(entry) = entry {
+                insert_audit(&mut tx, entry).await?;
+            }
             tx.commit().await
         })
         .await
