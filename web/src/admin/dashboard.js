@@ -10,6 +10,7 @@ import { useI18n } from './context.js';
 import { Controls } from './controls.js';
 import { StateBadge } from './events.js';
 import { Figures } from './figures.js';
+import { SeatsPanel } from './seats.js';
 import { Link } from './router.js';
 import { StatsSeries } from './series.js';
 import { useStatsStream } from './stats-stream.js';
@@ -175,6 +176,11 @@ export function Dashboard({ id, onAuthError }) {
         ${history === 'unavailable' && html`<p class="notice">${t('dash.history_unavailable')}</p>`}
         ${history === 'error' && html`<p class="notice">${t('dash.history_failed')}</p>`}
         <${Charts} series=${series} version=${version} stats=${stats} />
+      </section>
+
+      <section class="dash-seats" aria-labelledby="seats-title">
+        <h2 id="seats-title">${t('dash.seats')}</h2>
+        <${SeatsPanel} eventId=${id} onAuthError=${onAuthError} onChanged=${() => setAuditKey((k) => k + 1)} />
       </section>
 
       <section class="dash-audit" aria-labelledby="audit-title">
