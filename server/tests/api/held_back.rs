@@ -448,3 +448,53 @@ async fn held_back_seats_survive_a_redis_flush() {
     );
     app.stop().await;
 }
+
+/// The write order when the database fails (embedded only: the table is renamed away
+/// under the app, which a shared PostgreSQL cannot afford): a hold-back is undone in
+/// the store; a release, database first, leaves the seat held back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_database_failure_leaves_seats_as_they_were() {
+    let app = spawn_app(Backend::Embedded).await.unwrap();
+    let event = app.seated_event(hundred_seats(), 300, 2).await;
+    let (status, _) = app.hold_back(&event, json!({"seats": ["A-1-1"]})).await;
+    assert_eq!(status, StatusCode::OK);
+    let rename = |from: &str, to: &str| format!("ALTER TABLE {from} RENAME TO {to}");
+    sqlx::query(&rename("held_back_seats", "held_back_gone"))
+        .execute(app.state.db.pool())
+        .await
+        .unwrap();
+
+    let (status, body) = app.hold_back(&event, json!({"seats": ["A-1-2"]})).await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (StatusCode::INTERNAL_SERVER_ERROR, Some("internal"))
+    );
+    assert_eq!(
+        &app.admin_states(&event).await[..3],
+        "bff",
+        "the store change was undone"
+    );
+    let (status, _) = app
+        .release_held_back(&event, json!({"seats": ["A-1-1"]}))
+        .await;
+    assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+    assert_eq!(
+        &app.admin_states(&event).await[..3],
+        "bff",
+        "still held back"
+    );
+
+    sqlx::query(&rename("held_back_gone", "held_back_seats"))
+        .execute(app.state.db.pool())
+        .await
+        .unwrap();
+    let (status, body) = app
+        .release_held_back(&event, json!({"seats": ["A-1-1"]}))
+        .await;
+    assert_eq!(
+        (status, strings(&body["changed"])),
+        (StatusCode::OK, vec!["A-1-1".to_owned()])
+    );
+    assert_eq!(&app.admin_states(&event).await[..3], "fff");
+    app.stop().await;
+}

@@ -720,12 +720,20 @@ async fn real_answers_match_the_documented_schemas(backend: Backend) {
     // hold-back of a sold one, a bad body.
     let seats_path = "/api/v1/admin/events/{id}/seats";
     let map = c.op(admin_get(seats_path), "get", seats_path, OK).await;
-    let free = map.body["states"].as_str().unwrap().find('f').expect("a free seat");
+    let free = map.body["states"]
+        .as_str()
+        .unwrap()
+        .find('f')
+        .expect("a free seat");
     let free_id = format!("A-{}-{}", free / 5 + 1, free % 5 + 1);
     for (path, body, status) in [
         ("hold-back", json!({"seats": [free_id]}), OK),
         ("release", json!({"seats": [free_id]}), OK),
-        ("hold-back", json!({"seats": ["A-1-1"]}), StatusCode::CONFLICT),
+        (
+            "hold-back",
+            json!({"seats": ["A-1-1"]}),
+            StatusCode::CONFLICT,
+        ),
         ("hold-back", json!({}), StatusCode::BAD_REQUEST),
     ] {
         let documented = format!("/api/v1/admin/events/{{id}}/seats/{path}");
