@@ -26,6 +26,7 @@ pub enum AuditAction {
     AdmissionChanged,
     SeatsHeldBack,
     SeatsReleased,
+    OrderRefunded,
 }
 
 impl AuditAction {
@@ -35,6 +36,7 @@ impl AuditAction {
             Self::AdmissionChanged => "admission_changed",
             Self::SeatsHeldBack => "seats_held_back",
             Self::SeatsReleased => "seats_released",
+            Self::OrderRefunded => "order_refunded",
         }
     }
 }

@@ -118,10 +118,11 @@ pub enum SeatOp {
     SeatSnapshot,
     HoldBack,
     ReleaseHeldBack,
+    Unsell,
 }
 
 /// The `op` labels of [`SeatOp`], by discriminant.
-pub(super) const SEAT_OPS: [&str; 14] = [
+pub(super) const SEAT_OPS: [&str; 15] = [
     "init_seats",
     "hold",
     "end_token",
@@ -136,6 +137,7 @@ pub(super) const SEAT_OPS: [&str; 14] = [
     "seat_snapshot",
     "hold_back",
     "release_held_back",
+    "unsell",
 ];
 
 const KINDS: [&str; 2] = ["unavailable", "backend"];
@@ -226,10 +228,13 @@ pub enum DbOp {
     HeldBackSeats,
     HoldBackSeats,
     ReleaseHeldBack,
+    OrderById,
+    RefundOrder,
+    AccountSeats,
 }
 
 impl DbOp {
-    const ALL: [DbOp; 18] = [
+    const ALL: [DbOp; 21] = [
         DbOp::WriteOrder,
         DbOp::OrderBatch,
         DbOp::OrderByHold,
@@ -248,6 +253,9 @@ impl DbOp {
         DbOp::HeldBackSeats,
         DbOp::HoldBackSeats,
         DbOp::ReleaseHeldBack,
+        DbOp::OrderById,
+        DbOp::RefundOrder,
+        DbOp::AccountSeats,
     ];
 
     /// The `op` label.
@@ -271,6 +279,9 @@ impl DbOp {
             DbOp::HeldBackSeats => "held_back_seats",
             DbOp::HoldBackSeats => "hold_back_seats",
             DbOp::ReleaseHeldBack => "release_held_back",
+            DbOp::OrderById => "order_by_id",
+            DbOp::RefundOrder => "refund_order",
+            DbOp::AccountSeats => "account_seats",
         }
     }
 }
@@ -360,7 +371,8 @@ mod tests {
         assert_eq!(SEAT_OPS[SeatOp::MarkSold as usize], "mark_sold");
         assert_eq!(SEAT_OPS[SeatOp::SeatSnapshot as usize], "seat_snapshot");
         assert_eq!(SEAT_OPS[SeatOp::HoldBack as usize], "hold_back");
-        assert_eq!(SEAT_OPS.len(), SeatOp::ReleaseHeldBack as usize + 1);
+        assert_eq!(SEAT_OPS[SeatOp::Unsell as usize], "unsell");
+        assert_eq!(SEAT_OPS.len(), SeatOp::Unsell as usize + 1);
         for (i, op) in DbOp::ALL.iter().enumerate() {
             assert_eq!(*op as usize, i, "{op:?}");
         }

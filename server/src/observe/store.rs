@@ -253,6 +253,12 @@ impl SeatStore for Observed<dyn SeatStore> {
         self.timed(SeatOp::MarkSold as usize, self.inner.mark_sold(e, seats))
             .await
     }
+    // --- refunds ---
+    async fn unsell(&self, e: EventId, seats: &[u32]) -> Result<u32, StoreError> {
+        self.timed(SeatOp::Unsell as usize, self.inner.unsell(e, seats))
+            .await
+    }
+    // --- end refunds ---
     async fn seat_counts(&self, e: EventId) -> Result<SeatCounts, StoreError> {
         self.timed(SeatOp::SeatCounts as usize, self.inner.seat_counts(e))
             .await
@@ -343,7 +349,7 @@ mod tests {
             .lines()
             .filter(|l| l.starts_with("floodgate_store_errors_total{"))
             .collect();
-        assert_eq!(errors.len(), (18 + 12) * 2, "{text}");
+        assert_eq!(errors.len(), (18 + 15) * 2, "{text}");
         assert!(errors.iter().all(|l| l.ends_with(" 0")), "{text}");
         assert!(
             text.contains(

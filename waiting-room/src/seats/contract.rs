@@ -5,11 +5,13 @@
 mod held_back;
 mod holds;
 mod lifecycle;
+mod refunds;
 mod support;
 
 use held_back::*;
 use holds::*;
 use lifecycle::*;
+use refunds::*;
 use support::H;
 
 macro_rules! seat_contract {
@@ -40,6 +42,9 @@ macro_rules! seat_contract {
                 init_seats_rebuilds_held_back_seats,
                 held_back_changes_are_logged,
                 held_back_requests_are_checked,
+                // refunds
+                unsell_frees_sold_seats_only,
+                unsell_refuses_bad_seats_and_unknown_events,
             );
         }
     };

@@ -191,6 +191,15 @@ impl SeatStore for RedisSeatStore {
         self.run::<i64>(&inv).await.map(drop)
     }
 
+    // --- refunds ---
+    async fn unsell(&self, event: EventId, seats: &[u32]) -> Result<u32, StoreError> {
+        let mut inv = self.writing(&self.scripts.unsell, event);
+        inv.arg(seats);
+        let freed: i64 = self.run(&inv).await?;
+        Ok(u32::try_from(freed).unwrap_or(0))
+    }
+    // --- end refunds ---
+
     async fn seat_counts(&self, event: EventId) -> Result<SeatCounts, StoreError> {
         let inv = self.invocation(&self.scripts.counts, event);
         let (capacity, held, sold, held_back) = self.run(&inv).await?;
@@ -321,6 +330,8 @@ struct Scripts {
     release: Script,
     expired: Script,
     mark_sold: Script,
+    /// Refunds: sold seats back to free.
+    unsell: Script,
     counts: Script,
     snapshot: Script,
     hold_back: Script,
@@ -356,6 +367,7 @@ impl Scripts {
             release: seat_lua!("release"),
             expired: seat_lua!("expired"),
             mark_sold: seat_lua!("mark_sold"),
+            unsell: seat_lua!("unsell"),
             counts: seat_lua!("counts"),
             snapshot: seat_lua!("snapshot"),
             hold_back: seat_lua!("hold_back"),
@@ -364,7 +376,7 @@ impl Scripts {
         }
     }
 
-    fn all(&self) -> [&Script; 14] {
+    fn all(&self) -> [&Script; 15] {
         [
             &self.init,
             &self.hold,
@@ -375,6 +387,7 @@ impl Scripts {
             &self.release,
             &self.expired,
             &self.mark_sold,
+            &self.unsell,
             &self.counts,
             &self.snapshot,
             &self.hold_back,

@@ -75,6 +75,9 @@ impl SeatStore for GatedStore {
     async fn mark_sold(&self, e: EventId, seats: &[u32]) -> Result<(), StoreError> {
         self.inner.mark_sold(e, seats).await
     }
+    async fn unsell(&self, e: EventId, seats: &[u32]) -> Result<u32, StoreError> {
+        self.inner.unsell(e, seats).await
+    }
     async fn seat_counts(&self, e: EventId) -> Result<SeatCounts, StoreError> {
         self.inner.seat_counts(e).await
     }
