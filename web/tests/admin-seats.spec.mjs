@@ -60,7 +60,11 @@ test('an admin holds back a row on the console map; a fan sees it unavailable, t
   await expect(seats.getByRole('img', { name: /90 free, 0 held, 0 sold, 10 held back/ })).toBeVisible();
   await expect(seats).toContainText('A-3-1, A-3-2, A-3-3');
   // The audit log names the change.
-  await expect(page.getByRole('region', { name: 'Audit log' })).toContainText('held seats back');
+  const audit = page.getByRole('region', { name: 'Audit log' });
+  await expect(audit).toContainText('held seats back');
+  await expect(audit).toContainText('10 seats: A-3-1, A-3-2, A-3-3');
+  await expect(audit).toContainText('Held-back seats in the sale: 0');
+  await audit.screenshot({ path: `${SHOTS}/admin-audit-held-back.png` });
   await expectAccessible(page, 'seats held back');
   await shot(page, 'admin-seats-held-back-desktop');
 
