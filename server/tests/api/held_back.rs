@@ -224,6 +224,12 @@ async fn held_back_seats_are_never_sold_in_a_race_and_sell_once_released(backend
         (e["available"].as_u64(), e["state"].as_str()),
         (Some(0), Some("sold_out"))
     );
+    let stats = app.stats(&event).await;
+    assert_eq!(
+        (&stats["sold"], &stats["held_back"]),
+        (&json!(98), &json!(2)),
+        "{stats}"
+    );
 
     // The audit log has both changes, with the admin and the seats before and after.
     let audit = app.audit_actions(&event).await;

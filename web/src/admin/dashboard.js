@@ -195,7 +195,7 @@ export function Dashboard({ id, onAuthError }) {
 function liveState(event, stats, now) {
   if (event.state === 'closed') return 'closed';
   if (now < Date.parse(event.starts_at)) return 'scheduled';
-  if (stats) return stats.capacity > 0 && stats.held + stats.sold >= stats.capacity ? 'sold_out' : 'on_sale';
+  if (stats) return stats.capacity > 0 && stats.held + stats.sold + (stats.held_back ?? 0) >= stats.capacity ? 'sold_out' : 'on_sale';
   return event.state === 'scheduled' ? 'on_sale' : event.state;
 }
 
