@@ -156,10 +156,11 @@ pub async fn report(state: &AppState, id: EventId) -> Result<Report, StateError>
     for (i, s) in sections.iter().enumerate() {
         let capacity = s.rows * s.seats_per_row;
         let range = starts[i] as usize..(starts[i] + capacity) as usize;
-        let (mut held, mut free) = (0u64, 0u64);
+        let (mut held, mut held_back, mut free) = (0u64, 0u64, 0u64);
         for byte in states.get(range).unwrap_or(&[]) {
             match SeatState::from_u8(*byte) {
                 SeatState::Held => held += 1,
+                SeatState::HeldBack => held_back += 1,
                 SeatState::Free => free += 1,
                 SeatState::Sold => {}
             }
@@ -172,7 +173,7 @@ pub async fn report(state: &AppState, id: EventId) -> Result<Report, StateError>
             sold: sold.sold,
             refunded: sold.refunded,
             held,
-            held_back: 0,
+            held_back,
             free,
             revenue_cents: sold.sold_cents,
             refunded_cents: sold.refunded_cents,

@@ -116,12 +116,14 @@ pub enum SeatOp {
     SeatCounts,
     SeatChanges,
     SeatSnapshot,
+    HoldBack,
+    ReleaseHeldBack,
     Unsell,
     Holders,
 }
 
 /// The `op` labels of [`SeatOp`], by discriminant.
-pub(super) const SEAT_OPS: [&str; 14] = [
+pub(super) const SEAT_OPS: [&str; 16] = [
     "init_seats",
     "hold",
     "end_token",
@@ -134,6 +136,8 @@ pub(super) const SEAT_OPS: [&str; 14] = [
     "seat_counts",
     "seat_changes",
     "seat_snapshot",
+    "hold_back",
+    "release_held_back",
     "unsell",
     "holders",
 ];
@@ -223,6 +227,9 @@ pub enum DbOp {
     UserByEmail,
     UserById,
     Ping,
+    HeldBackSeats,
+    HoldBackSeats,
+    ReleaseHeldBack,
     OrderById,
     RefundOrder,
     AccountSeats,
@@ -232,7 +239,7 @@ pub enum DbOp {
 }
 
 impl DbOp {
-    const ALL: [DbOp; 20] = [
+    const ALL: [DbOp; 23] = [
         DbOp::WriteOrder,
         DbOp::OrderBatch,
         DbOp::OrderByHold,
@@ -248,6 +255,9 @@ impl DbOp {
         DbOp::UserByEmail,
         DbOp::UserById,
         DbOp::Ping,
+        DbOp::HeldBackSeats,
+        DbOp::HoldBackSeats,
+        DbOp::ReleaseHeldBack,
         DbOp::OrderById,
         DbOp::RefundOrder,
         DbOp::AccountSeats,
@@ -273,6 +283,9 @@ impl DbOp {
             DbOp::UserByEmail => "user_by_email",
             DbOp::UserById => "user_by_id",
             DbOp::Ping => "ping",
+            DbOp::HeldBackSeats => "held_back_seats",
+            DbOp::HoldBackSeats => "hold_back_seats",
+            DbOp::ReleaseHeldBack => "release_held_back",
             DbOp::OrderById => "order_by_id",
             DbOp::RefundOrder => "refund_order",
             DbOp::AccountSeats => "account_seats",
@@ -366,6 +379,7 @@ mod tests {
         assert_eq!(SEAT_OPS[SeatOp::Hold as usize], "hold");
         assert_eq!(SEAT_OPS[SeatOp::MarkSold as usize], "mark_sold");
         assert_eq!(SEAT_OPS[SeatOp::SeatSnapshot as usize], "seat_snapshot");
+        assert_eq!(SEAT_OPS[SeatOp::HoldBack as usize], "hold_back");
         assert_eq!(SEAT_OPS[SeatOp::Unsell as usize], "unsell");
         assert_eq!(SEAT_OPS.len(), SeatOp::Holders as usize + 1);
         for (i, op) in DbOp::ALL.iter().enumerate() {

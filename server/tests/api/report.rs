@@ -122,6 +122,13 @@ async fn the_report_matches_the_database(backend: Backend) {
         .unsell(event.parse().unwrap(), &[19, 5])
         .await
         .unwrap();
+    // An admin holds A-2-5 back (index 9).
+    app.state
+        .checkout
+        .seats()
+        .hold_back(event.parse().unwrap(), &[9])
+        .await
+        .unwrap();
     // The sold seats reach the store's state shortly after the confirm.
     app.wait_until("seats marked sold", Duration::from_secs(5), || async {
         app.stats(&event).await["sold"] == json!(2)
@@ -191,7 +198,8 @@ async fn the_report_matches_the_database(backend: Backend) {
         (Some(0), Some(3)),
         "fan 2's hold"
     );
-    assert_eq!(a["free"].as_u64(), Some(10 - in_a));
+    assert_eq!(a["held_back"].as_u64(), Some(1));
+    assert_eq!(a["free"].as_u64(), Some(10 - in_a - 1));
     assert_eq!(b["free"].as_u64(), Some(10 - in_b - 3));
     assert_eq!(a["revenue_cents"].as_i64(), Some(in_a as i64 * 5000));
     assert_eq!(b["revenue_cents"].as_i64(), Some(in_b as i64 * 2500));
@@ -222,7 +230,7 @@ async fn the_report_matches_the_database(backend: Backend) {
     assert_eq!(r["refunded_cents"].as_i64(), Some(back));
     assert_eq!(
         (r["capacity"].as_u64(), r["free"].as_u64()),
-        (Some(20), Some(20 - 2 - 3))
+        (Some(20), Some(20 - 2 - 3 - 1))
     );
     let points = r["sales_per_minute"]["points"].as_array().unwrap();
     let sum = |k: &str| points.iter().map(|p| p[k].as_i64().unwrap()).sum::<i64>();

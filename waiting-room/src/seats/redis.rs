@@ -31,8 +31,8 @@ use redis::{FromRedisValue, Script, ScriptInvocation, Value};
 #[cfg(doc)]
 use super::store::SeatState;
 use super::store::{
-    ConfirmStart, Hold, HoldId, HoldOutcome, HoldRequest, SeatBatch, SeatCounts, SeatSnapshot,
-    SeatStore,
+    ConfirmStart, Hold, HoldBackOutcome, HoldId, HoldOutcome, HoldRequest, SeatBatch, SeatCounts,
+    SeatSnapshot, SeatStore,
 };
 use crate::store::redis::{
     event_tag, load_scripts, open_connection, run_script, valid_cursor, RedisConn, RedisStore,
@@ -117,9 +117,10 @@ impl SeatStore for RedisSeatStore {
         event: EventId,
         capacity: u32,
         sold: &[u32],
+        held_back: &[u32],
     ) -> Result<bool, StoreError> {
         let mut inv = self.writing(&self.scripts.init, event);
-        inv.arg(capacity).arg(sold);
+        inv.arg(capacity).arg(sold.len()).arg(sold).arg(held_back);
         Ok(self.run::<i64>(&inv).await? == 1)
     }
 
@@ -201,11 +202,12 @@ impl SeatStore for RedisSeatStore {
 
     async fn seat_counts(&self, event: EventId) -> Result<SeatCounts, StoreError> {
         let inv = self.invocation(&self.scripts.counts, event);
-        let (capacity, held, sold) = self.run(&inv).await?;
+        let (capacity, held, sold, held_back) = self.run(&inv).await?;
         Ok(SeatCounts {
             capacity,
             held,
             sold,
+            held_back,
         })
     }
 
@@ -213,6 +215,26 @@ impl SeatStore for RedisSeatStore {
         let inv = self.invocation(&self.scripts.holders, event);
         self.run(&inv).await
     }
+
+    // --- held-back seats ---
+
+    async fn hold_back(
+        &self,
+        event: EventId,
+        seats: &[u32],
+    ) -> Result<HoldBackOutcome, StoreError> {
+        let mut inv = self.writing(&self.scripts.hold_back, event);
+        inv.arg(seats);
+        decode::hold_back_outcome(&self.run::<Vec<Value>>(&inv).await?)
+    }
+
+    async fn release_held_back(&self, event: EventId, seats: &[u32]) -> Result<u32, StoreError> {
+        let mut inv = self.writing(&self.scripts.release_held_back, event);
+        inv.arg(seats);
+        self.run(&inv).await
+    }
+
+    // --- end of held-back seats ---
 
     async fn seat_changes(
         &self,
@@ -318,6 +340,8 @@ struct Scripts {
     counts: Script,
     holders: Script,
     snapshot: Script,
+    hold_back: Script,
+    release_held_back: Script,
     /// The queue store's `changes.lua`, on the seat log.
     changes: Script,
 }
@@ -353,11 +377,13 @@ impl Scripts {
             counts: seat_lua!("counts"),
             holders: seat_lua!("holders"),
             snapshot: seat_lua!("snapshot"),
+            hold_back: seat_lua!("hold_back"),
+            release_held_back: seat_lua!("release_held_back"),
             changes: Script::new(&[LIB, include_str!("../store/lua/changes.lua")].concat()),
         }
     }
 
-    fn all(&self) -> [&Script; 14] {
+    fn all(&self) -> [&Script; 16] {
         [
             &self.init,
             &self.hold,
@@ -372,6 +398,8 @@ impl Scripts {
             &self.counts,
             &self.holders,
             &self.snapshot,
+            &self.hold_back,
+            &self.release_held_back,
             &self.changes,
         ]
     }

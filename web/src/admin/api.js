@@ -23,4 +23,10 @@ export const adminApi = {
   ordersCsvUrl: (id) => `${base(id)}/orders.csv`,
   /** Refunds an order with a reason (admin); answers the order. */
   refund: (orderId, reason) => request(`/api/v1/orders/${encodeURIComponent(orderId)}/refund`, { method: 'POST', body: { reason } }),
+  /** The admins' compact seat map (`b` = held back). */
+  seats: (id, signal) => request(`${base(id)}/seats`, { signal }),
+  /** Holds seats back from sale (all or none); answers `{changed, counts}`. */
+  holdBack: (id, seats) => request(`${base(id)}/seats/hold-back`, { method: 'POST', body: { seats } }),
+  /** Puts held-back seats back on sale; answers `{changed, counts}`. */
+  releaseHeldBack: (id, seats) => request(`${base(id)}/seats/release`, { method: 'POST', body: { seats } }),
 };

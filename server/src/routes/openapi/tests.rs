@@ -41,6 +41,7 @@ fn the_document_lists_every_api_route() {
         ("GET", "/api/v1/admin/events/{id}/orders"),
         ("GET", "/api/v1/admin/events/{id}/orders.csv"),
         ("GET", "/api/v1/admin/events/{id}/report"),
+        ("GET", "/api/v1/admin/events/{id}/seats"),
         ("GET", "/api/v1/admin/events/{id}/stats"),
         ("GET", "/api/v1/admin/events/{id}/stats/history"),
         ("GET", "/api/v1/admin/events/{id}/stats/ws"),
@@ -59,6 +60,8 @@ fn the_document_lists_every_api_route() {
         ("GET", "/readyz"),
         ("PATCH", "/api/v1/admin/events/{id}/admission"),
         ("POST", "/api/v1/admin/events"),
+        ("POST", "/api/v1/admin/events/{id}/seats/hold-back"),
+        ("POST", "/api/v1/admin/events/{id}/seats/release"),
         ("POST", "/api/v1/admin/fans"),
         ("POST", "/api/v1/auth/login"),
         ("POST", "/api/v1/auth/password"),
@@ -85,6 +88,7 @@ fn api_modules_route_only_through_routes_macro() {
         ("auth", include_str!("../auth.rs")),
         ("checkout", include_str!("../checkout.rs")),
         ("events", include_str!("../events.rs")),
+        ("held_back", include_str!("../held_back.rs")),
         ("loadtest", include_str!("../loadtest.rs")),
         ("ops", include_str!("../ops.rs")),
         ("queue", include_str!("../queue.rs")),
@@ -216,4 +220,16 @@ fn openapi_document_matches_the_code() {
     ] {
         assert!(listed(code), "{code} is not in Error's codes");
     }
+}
+
+#[test]
+fn derived_request_schemas_refuse_unknown_fields() {
+    let served: Value = serde_json::from_str(served()).unwrap();
+    let schema = &served["components"]["schemas"]["PasswordChange"];
+    assert_eq!(
+        schema["additionalProperties"],
+        Value::Bool(false),
+        "{schema}"
+    );
+    assert_eq!(schema["properties"]["new_password"]["minLength"], 8);
 }
