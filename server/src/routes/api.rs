@@ -22,6 +22,7 @@ pub(super) fn api(role: Option<Role>) -> OpenApiRouter<AppState> {
     }
     if serves(Role::Queue) {
         api = api.merge(super::checkout::router());
+        api = api.merge(super::refunds::router());
     }
     OpenApiRouter::new()
         .nest("/api/v1", api)

@@ -12,6 +12,7 @@ mod loadtest;
 mod openapi;
 mod ops;
 mod queue;
+mod refunds;
 mod web;
 
 use axum::extract::State;

@@ -25,6 +25,7 @@ mod prequeue;
 mod reconnect;
 mod recovery;
 mod redis_restart;
+mod refunds;
 mod replica_faults;
 mod replicas;
 mod request_id;
