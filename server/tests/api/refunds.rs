@@ -11,13 +11,19 @@ use futures_util::StreamExt;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-use crate::helpers::{purchase_token, spawn_app, Backend, TestApp};
+use std::sync::Arc;
+
+use crate::faulty::Faults;
+use crate::helpers::{
+    purchase_token, spawn_app, spawn_with, start, Backend, Options, Shared, TestApp,
+};
 
 crate::both_backends!(
     a_refunded_seat_sells_again_and_both_orders_are_kept,
     refunds_follow_the_rules_and_refusals_change_nothing,
     concurrent_refunds_and_purchases_sell_no_seat_twice,
     an_account_cannot_buy_past_its_cap_until_a_refund,
+    a_seat_store_that_fails_the_unsell_frees_the_seats_later,
 );
 
 crate::on_cluster!(concurrent_refunds_and_purchases_sell_no_seat_twice);
@@ -496,4 +502,102 @@ async fn an_account_cannot_buy_past_its_cap_until_a_refund(backend: Backend) {
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(app.state.db.account_seats(id, fan.user).await.unwrap(), 3);
     app.stop().await;
+}
+
+/// The refund commits, the seat store fails to free the seats: the answer is 200
+/// (the refund is durable), the seats show sold meanwhile, and the background retry
+/// frees them once the store answers.
+async fn a_seat_store_that_fails_the_unsell_frees_the_seats_later(backend: Backend) {
+    let faults = Arc::new(Faults::default());
+    let options = Options {
+        wrap_stores: Some(faults.wrap()),
+        ..Options::default()
+    };
+    let Some(app) = spawn_with(backend, options).await else {
+        return;
+    };
+    let event = app.refundable_event(json!({})).await;
+    let fan = app.signed_in_fan().await;
+    let (status, order) = app.buy(&event, &fan, &["A-1-1"]).await;
+    assert_eq!(status, StatusCode::OK, "{order}");
+    app.wait_until("the sale on the map", Duration::from_secs(5), || async {
+        app.seat_map(&event).await["A-1-1"] == "sold"
+    })
+    .await;
+    faults
+        .fail_unsell
+        .store(3, std::sync::atomic::Ordering::SeqCst);
+    let (status, refunded) = app.refund(&order_id(&order), &fan.session, json!({})).await;
+    assert_eq!(
+        (status, refunded["status"].as_str()),
+        (StatusCode::OK, Some("refunded")),
+        "{refunded}"
+    );
+    app.wait_until("the retried unsell", Duration::from_secs(10), || async {
+        app.seat_map(&event).await["A-1-1"] == "free"
+    })
+    .await;
+    assert_eq!(
+        faults.fail_unsell.load(std::sync::atomic::Ordering::SeqCst),
+        0,
+        "retried"
+    );
+    app.stop().await;
+}
+
+/// A refund whose process died between its commit and the seat store's unsell left
+/// the seat sold in the store: the next replica to load the event frees it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_seat_left_sold_by_a_crashed_refund_is_freed_when_a_room_loads() {
+    let Some(shared) = Shared::fresh().await else {
+        return;
+    };
+    let options = Options {
+        shared: Some(shared),
+        ..Options::default()
+    };
+    let one = start(options.clone()).await;
+    let event = one.refundable_event(json!({})).await;
+    let fan = one.signed_in_fan().await;
+    let (status, order) = one.buy(&event, &fan, &["A-1-1", "A-1-2"]).await;
+    assert_eq!(status, StatusCode::OK, "{order}");
+    one.wait_until("the sale on the map", Duration::from_secs(5), || async {
+        one.seat_map(&event).await["A-1-2"] == "sold"
+    })
+    .await;
+    // The database half of a refund only (as if the process died before the unsell).
+    let request = server::db::RefundRequest {
+        at_ms: waiting_room::clock::now_ms(),
+        by: fan.user,
+        reason: None,
+        audit: None,
+    };
+    let done = one
+        .state
+        .db
+        .refund_order(&order_id(&order), &request)
+        .await
+        .unwrap();
+    assert!(matches!(done, server::db::Refunded::Now(_)), "{done:?}");
+    tokio::time::sleep(Duration::from_millis(300)).await; // a few seat-log ticks
+    assert_eq!(
+        one.seat_map(&event).await["A-1-1"],
+        "sold",
+        "the store was not told"
+    );
+    // Another replica loads the event's seat room: the stray seats are freed, and the
+    // seat log carries it to the first replica too.
+    let two = start(options).await;
+    assert_eq!(two.seat_map(&event).await["A-1-2"], "free");
+    one.wait_until(
+        "the first replica sees it",
+        Duration::from_secs(5),
+        || async {
+            let map = one.seat_map(&event).await;
+            map["A-1-1"] == "free" && map["A-1-2"] == "free"
+        },
+    )
+    .await;
+    two.stop().await;
+    one.stop().await;
 }
