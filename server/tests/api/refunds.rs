@@ -24,6 +24,7 @@ crate::both_backends!(
     concurrent_refunds_and_purchases_sell_no_seat_twice,
     an_account_cannot_buy_past_its_cap_until_a_refund,
     a_seat_store_that_fails_the_unsell_frees_the_seats_later,
+    a_closed_events_orders_are_not_refunded,
 );
 
 crate::on_cluster!(concurrent_refunds_and_purchases_sell_no_seat_twice);
@@ -600,4 +601,38 @@ async fn a_seat_left_sold_by_a_crashed_refund_is_freed_when_a_room_loads() {
     .await;
     two.stop().await;
     one.stop().await;
+}
+
+/// Once the event is closed neither the fan nor an admin refunds its orders.
+async fn a_closed_events_orders_are_not_refunded(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    let event = app.refundable_event(json!({})).await;
+    let fan = app.signed_in_fan().await;
+    let (_, order) = app.buy(&event, &fan, &["A-1-1"]).await;
+    // Closed as the box office's close does it: the row, then this replica's cache.
+    let id: waiting_room::EventId = event.parse().unwrap();
+    sqlx::query("UPDATE events SET closed = 1 WHERE id = $1")
+        .bind(&event)
+        .execute(app.state.db.pool())
+        .await
+        .unwrap();
+    let mut closed = app.state.event(id).await.unwrap();
+    closed.closed = true;
+    app.state.cache_event(closed);
+    let admin = app.admin_token.clone();
+    for (token, body) in [
+        (&fan.session, json!({})),
+        (&admin, json!({"reason": "too late"})),
+    ] {
+        let (status, answer) = app.refund(&order_id(&order), token, body).await;
+        assert_eq!(
+            (status, answer["error"]["code"].as_str()),
+            (StatusCode::CONFLICT, Some("event_closed")),
+            "{answer}"
+        );
+    }
+    assert_eq!(app.orders(&fan.session).await[0]["status"], "confirmed");
+    app.stop().await;
 }
