@@ -6,6 +6,7 @@ use waiting_room::store::StoreError;
 use super::ApiError;
 use crate::argon_pool::Busy;
 use crate::auth::PasswordError;
+use crate::checkout::held_back::{BadSelection, HeldBackError};
 use crate::checkout::holds::{BadHoldRequest, HoldError};
 use crate::checkout::refunds::RefundError;
 use crate::event::InvalidEvent;
@@ -56,6 +57,30 @@ impl From<RefundError> for ApiError {
             RefundError::Store(e) => checkout_store_error(e),
             RefundError::Database(e) => e.into(),
         }
+    }
+}
+
+impl From<HeldBackError> for ApiError {
+    fn from(e: HeldBackError) -> Self {
+        match e {
+            HeldBackError::BadSelection(bad) => bad.into(),
+            HeldBackError::Unavailable { seats } => Self::SeatsUnavailable { seats },
+            HeldBackError::Store(e) => checkout_store_error(e),
+            HeldBackError::Database(e) => e.into(),
+        }
+    }
+}
+
+impl From<BadSelection> for ApiError {
+    fn from(e: BadSelection) -> Self {
+        let code = match e {
+            BadSelection::NoSeats => "invalid_body",
+            BadSelection::TooManySeats(_) => "too_many_seats",
+            BadSelection::UnknownSeats(_) => "unknown_seat",
+            BadSelection::UnknownSection(_) => "unknown_section",
+            BadSelection::UnknownRow { .. } => "unknown_row",
+        };
+        Self::bad_request(code, e.to_string())
     }
 }
 

@@ -8,6 +8,7 @@ mod checkout;
 mod client;
 mod error_docs;
 mod events;
+mod held_back;
 mod loadtest;
 mod openapi;
 mod ops;

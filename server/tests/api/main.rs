@@ -16,6 +16,7 @@ mod cluster;
 mod durability;
 mod error_shape;
 mod event_settings;
+mod held_back;
 mod loadgen;
 mod log_format;
 mod login_flood;

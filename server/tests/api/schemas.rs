@@ -764,6 +764,33 @@ async fn real_answers_match_the_documented_schemas(backend: Backend) {
     ] {
         c.op(admin_get(path), "get", path, OK).await;
     }
+    // Held-back seats: the admins' map, a hold-back and a release of a free seat, a
+    // hold-back of a sold one, a bad body.
+    let seats_path = "/api/v1/admin/events/{id}/seats";
+    let map = c.op(admin_get(seats_path), "get", seats_path, OK).await;
+    let free = map.body["states"]
+        .as_str()
+        .unwrap()
+        .find('f')
+        .expect("a free seat");
+    let free_id = format!("A-{}-{}", free / 5 + 1, free % 5 + 1);
+    for (path, body, status) in [
+        ("hold-back", json!({"seats": [free_id]}), OK),
+        ("release", json!({"seats": [free_id]}), OK),
+        (
+            "hold-back",
+            json!({"seats": ["A-1-1"]}),
+            StatusCode::CONFLICT,
+        ),
+        ("hold-back", json!({}), StatusCode::BAD_REQUEST),
+    ] {
+        let documented = format!("/api/v1/admin/events/{{id}}/seats/{path}");
+        let request = http
+            .post(url(&format!("/api/v1/admin/events/{event}/seats/{path}")))
+            .bearer_auth(&admin)
+            .json(&body);
+        c.op(request, "post", &documented, status).await;
+    }
     let (mut stats, _) = tokio_tungstenite::connect_async(format!(
         "ws://127.0.0.1:{}/api/v1/admin/events/{event}/stats/ws?access_token={admin}",
         app.port
