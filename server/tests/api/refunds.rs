@@ -25,6 +25,7 @@ crate::both_backends!(
     an_account_cannot_buy_past_its_cap_until_a_refund,
     a_seat_store_that_fails_the_unsell_frees_the_seats_later,
     a_closed_events_orders_are_not_refunded,
+    orders_written_together_stop_at_the_accounts_cap,
 );
 
 crate::on_cluster!(concurrent_refunds_and_purchases_sell_no_seat_twice);
@@ -634,5 +635,49 @@ async fn a_closed_events_orders_are_not_refunded(backend: Backend) {
         );
     }
     assert_eq!(app.orders(&fan.session).await[0]["status"], "confirmed");
+    app.stop().await;
+}
+
+/// Twelve one-seat orders of one account written at once (on PostgreSQL they share
+/// group-commit batches, refused as a whole past the cap and then written one by
+/// one): exactly the cap's worth are created, the others refused, none lost.
+async fn orders_written_together_stop_at_the_accounts_cap(backend: Backend) {
+    use server::db::Written;
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    let event = app
+        .refundable_event(json!({"max_seats_per_account": 5}))
+        .await;
+    let (user, _) = crate::helpers::buyer(&app, &event, 4, 600_000).await;
+    let orders: Vec<server::db::Order> = (0..12)
+        .map(|i| server::db::Order {
+            id: uuid::Uuid::now_v7().to_string(),
+            event: event.parse().unwrap(),
+            user,
+            hold_id: format!("cap-{i}"),
+            total_cents: 5000,
+            seats: vec![i],
+            created_at_ms: 0,
+            refund: None,
+        })
+        .collect();
+    let db = &app.state.db;
+    let results = futures_util::future::join_all(orders.iter().map(|o| db.write_order(o))).await;
+    let (mut created, mut refused) = (0, 0);
+    for result in results {
+        match result.unwrap() {
+            Written::Created(_) => created += 1,
+            Written::OverAccountCap { bought } => {
+                assert_eq!(bought, 5);
+                refused += 1;
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+    assert_eq!((created, refused), (5, 7));
+    let id: waiting_room::EventId = event.parse().unwrap();
+    assert_eq!(db.account_seats(id, user).await.unwrap(), 5);
+    assert_eq!(db.sold_seats(id).await.unwrap().len(), 5);
     app.stop().await;
 }
