@@ -97,6 +97,29 @@ test('the admin reads the report, searches orders and downloads the CSV', async 
   expect(lines).toHaveLength(4);
   expect(csv).toContain(`${first.email},A-1-1 A-1-2,2,10000,100.00,confirmed,,,,`);
 
+  // A refund from the console: a reason is required, then the order turns refunded.
+  await page.setViewportSize({ width: 1280, height: 900 });
+  await results.getByRole('button', { name: /^Refund order / }).click();
+  const panel = page.getByRole('region', { name: /^Refund B-1-1/ });
+  await panel.getByRole('button', { name: 'Refund $25.00' }).click();
+  await expect(panel.getByRole('alert')).toHaveText('Give a reason for the refund.');
+  await panel.getByRole('textbox', { name: 'Reason for the refund' }).fill('Seat obstructed');
+  await expectAccessible(page, 'refund panel');
+  await shot(page, 'orders-refund');
+  await panel.getByRole('button', { name: 'Refund $25.00' }).click();
+  await expect(page.getByRole('status').filter({ hasText: 'refunded' })).toBeVisible();
+  await expect(results.getByRole('row').nth(1)).toContainText('Refunded');
+  await expect(results.getByRole('row').nth(1)).toContainText('Seat obstructed');
+  await expect(results.getByRole('button', { name: /^Refund order / })).toHaveCount(0);
+  // The report counts it.
+  await page.getByRole('navigation', { name: "This sale's pages" }).getByRole('link', { name: 'Report' }).click();
+  const totals = page.getByRole('region', { name: 'Totals' });
+  await expect(totals.getByRole('definition').first()).toHaveText('$150.00'); // net
+  await expect(page.getByRole('region', { name: 'Sections' }).getByRole('row', { name: /^B / }).getByRole('cell').nth(2)).toHaveText('1'); // refunded seats
+  await shot(page, 'report-after-refund');
+  await page.getByRole('navigation', { name: "This sale's pages" }).getByRole('link', { name: 'Orders' }).click();
+  await page.setViewportSize({ width: 390, height: 844 });
+
   // The same pages in Traditional Chinese.
   await page.getByRole('combobox', { name: 'Language' }).selectOption('zh-TW');
   await expect(page.getByRole('heading', { level: 1, name: '訂單' })).toBeVisible();

@@ -24,7 +24,8 @@ pub(super) fn api(role: Option<Role>) -> OpenApiRouter<AppState> {
     if serves(Role::Queue) {
         api = api
             .merge(super::checkout::router())
-            .merge(super::held_back::router());
+            .merge(super::held_back::router())
+            .merge(super::refunds::router());
     }
     OpenApiRouter::new()
         .nest("/api/v1", api)

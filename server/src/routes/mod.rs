@@ -13,6 +13,7 @@ mod loadtest;
 mod openapi;
 mod ops;
 mod queue;
+mod refunds;
 mod report;
 mod web;
 

@@ -26,6 +26,7 @@ mod prequeue;
 mod reconnect;
 mod recovery;
 mod redis_restart;
+mod refunds;
 mod replica_faults;
 mod replicas;
 mod report;

@@ -71,6 +71,7 @@ fn the_document_lists_every_api_route() {
         ("POST", "/api/v1/events/{id}/queue/join"),
         ("POST", "/api/v1/events/{id}/queue/leave"),
         ("POST", "/api/v1/holds/{hold_id}/confirm"),
+        ("POST", "/api/v1/orders/{order_id}/refund"),
     ];
     let expected: Vec<(String, String)> = expected
         .iter()
