@@ -87,8 +87,10 @@ export function Orders({ id, onAuthError }) {
                   <td data-label=${t('orders.seats')}>${o.seats.join(', ')}</td>
                   <td data-label=${t('orders.amount')} class="num">${i18n.money(o.amount_cents)}</td>
                   <td data-label=${t('orders.status')}>
-                    ${o.status === 'refunded' ? t('orders.status_refunded') : t('orders.status_confirmed')}
-                    ${o.status === 'refunded' && o.refund_reason && html`<span class="hint block">${o.refund_reason}</span>`}
+                    <span>
+                      ${o.status === 'refunded' ? t('orders.status_refunded') : t('orders.status_confirmed')}
+                      ${o.status === 'refunded' && o.refund_reason && html`<span class="hint block">${o.refund_reason}</span>`}
+                    </span>
                   </td>
                   <td>
                     ${o.status === 'confirmed' &&
@@ -136,7 +138,7 @@ function RefundForm({ order, onDone, onCancel, onAuthError }) {
     <form onSubmit=${submit}>
       <div class="field">
         <label for="refund-reason">${t('orders.reason')}</label>
-        <input id="refund-reason" type="text" maxlength="500" value=${reason} onInput=${(e) => setReason(e.currentTarget.value)} aria-invalid=${error ? 'true' : undefined} aria-describedby=${error ? 'refund-error' : undefined} />
+        <input id="refund-reason" type="text" maxlength="500" value=${reason} onInput=${(e) => { setReason(e.currentTarget.value); setError(null); }} aria-invalid=${error ? 'true' : undefined} aria-describedby=${error ? 'refund-error' : undefined} />
       </div>
       ${error && html`<p id="refund-error" class="error-text" role="alert">${error}</p>`}
       <div class="actions">
