@@ -155,6 +155,13 @@ impl QueueStore for Observed<dyn QueueStore> {
         )
         .await
     }
+    async fn purchased(&self, e: EventId, u: UserId, order: &str) -> Result<bool, StoreError> {
+        self.timed(
+            QueueOp::Purchased as usize,
+            self.inner.purchased(e, u, order),
+        )
+        .await
+    }
     async fn changes(&self, e: EventId, a: &Cursor, max: usize) -> Result<ChangeBatch, StoreError> {
         self.timed(QueueOp::Changes as usize, self.inner.changes(e, a, max))
             .await
