@@ -272,6 +272,28 @@ impl SeatMap {
         ids.zip(self.states.iter().copied())
     }
 
+    /// Free seats, and those of them no buyer of `k` adjacent seats can use (in runs
+    /// of fewer than `k` free seats in their row): the stranded seats at a sale's end.
+    pub fn stranded(&self, k: u32) -> (u64, u64) {
+        let (mut free, mut stranded) = (0u64, 0u64);
+        let mut offset = 0usize;
+        for (_, rows, per_row) in &self.sections {
+            let per_row = *per_row as usize;
+            for r in 0..*rows as usize {
+                let at = offset + r * per_row;
+                let row = self.states.get(at..at + per_row).unwrap_or_default();
+                for run in row.split(|st| *st != b'f').filter(|run| !run.is_empty()) {
+                    free += run.len() as u64;
+                    if run.len() < k as usize {
+                        stranded += run.len() as u64;
+                    }
+                }
+            }
+            offset += *rows as usize * per_row;
+        }
+        (free, stranded)
+    }
+
     /// `k` adjacent free seats in a random row that has them.
     pub fn pick_block(&self, k: u32, rng: &mut impl Rng) -> Option<Vec<String>> {
         let mut rows = Vec::new();
@@ -325,5 +347,9 @@ mod tests {
         let mut rng = rand::rngs::mock::StepRng::new(0, 1);
         assert_eq!(map.pick_block(2, &mut rng).unwrap(), vec!["A-2-1", "A-2-2"]);
         assert_eq!(map.pick_block(3, &mut rng), None);
+        // Free: A-1-2, A-2-2, A-2-3 (a pair), B-1-1; pairs cannot use A-1-2 or B-1-1.
+        assert_eq!(map.stranded(2), (4, 2));
+        assert_eq!(map.stranded(1), (4, 0));
+        assert_eq!(map.stranded(3), (4, 4));
     }
 }

@@ -304,7 +304,7 @@ pub async fn run(mut config: Config) -> anyhow::Result<Report> {
     bar.finish_and_clear();
     let duration = began.elapsed().as_secs_f64();
     let results: Vec<WorkerResult> = results.into_iter().map(Option::unwrap_or_default).collect();
-    let end = ServerEnd::fetch(&http, &base, &admin, &event_id, &results).await?;
+    let end = ServerEnd::fetch(&http, &base, &admin, &event_id, &results, config.quantity).await?;
     let mut report = merge::assemble(&config, &results, &end, peak_sum, duration);
     report.event_id = event_id;
     report.workers = workers;

@@ -14,6 +14,9 @@ use crate::tally::WorkerResult;
 pub struct ServerEnd {
     pub stats: serde_json::Value,
     pub seats: audit::Seats,
+    /// Free seats at the end, and those in runs too short for one more order.
+    pub free: u64,
+    pub stranded: u64,
 }
 
 impl ServerEnd {
@@ -25,6 +28,7 @@ impl ServerEnd {
         admin: &str,
         event: &str,
         results: &[WorkerResult],
+        quantity: u32,
     ) -> anyhow::Result<Self> {
         let confirmed = || {
             results
@@ -41,7 +45,13 @@ impl ServerEnd {
             let seats = audit::seats(confirmed(), map.seats(), sold, capacity);
             attempt += 1;
             if seats.counts_agree || attempt >= 6 {
-                return Ok(Self { stats, seats });
+                let (free, stranded) = map.stranded(quantity);
+                return Ok(Self {
+                    stats,
+                    seats,
+                    free,
+                    stranded,
+                });
             }
         }
     }
@@ -147,6 +157,8 @@ pub fn assemble(
     r.duplicate_seats = s.duplicates;
     r.confirmed_not_sold = s.confirmed_not_sold;
     r.counts_agree = s.counts_agree;
+    r.free_at_end = end.free;
+    r.stranded_seats = end.stranded;
 
     let checks = [
         (r.oversold_seats, "oversold seats"),

@@ -144,6 +144,12 @@ pub struct Report {
     pub duplicate_seats: u64,
     pub confirmed_not_sold: u64,
     pub counts_agree: bool,
+    /// Free seats when the sale ended, and those of them in runs shorter than
+    /// `--quantity` (no buyer of this run could use them).
+    #[serde(default)]
+    pub free_at_end: u64,
+    #[serde(default)]
+    pub stranded_seats: u64,
     pub fifo_inversions: u64,
     pub fifo_pairs_checked: u64,
     pub prequeue_violations: u64,
@@ -204,6 +210,10 @@ impl Report {
             ),
         );
         row("oversold seats", self.oversold_seats.to_string());
+        row(
+            "free at end (stranded)",
+            format!("{} ({})", self.free_at_end, self.stranded_seats),
+        );
         row(
             "FIFO inversions (pairs checked)",
             format!("{} ({})", self.fifo_inversions, self.fifo_pairs_checked),

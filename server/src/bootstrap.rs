@@ -179,6 +179,12 @@ async fn demo_event(state: &AppState) -> anyhow::Result<EventId> {
             session_ttl_secs: 600,
             paused: false,
         },
+        // The show a week after the opening; fans may cancel until 48 hours before it.
+        show_at: Some(waiting_room::wire::datetime_ms(
+            now + 60_000 + 7 * 86_400_000,
+        )),
+        refund_window_secs: Some(48 * 3600),
+        max_seats_per_account: Some(8),
     };
     let event = state
         .create_event(request, None)

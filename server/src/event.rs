@@ -42,6 +42,15 @@ pub struct Event {
     pub admission: AdmissionSettings,
     pub grace_secs: u32,
     pub sections: Vec<Section>,
+    /// The performance (Unix ms), after the opening; `None` for events created
+    /// before shows had a time.
+    pub show_at_ms: Option<i64>,
+    /// Fans may cancel their own orders until this long before the show; `None`: no
+    /// self-service refunds.
+    pub refund_window_secs: Option<u32>,
+    /// Seats one account may buy over all its orders (refunds given back); `None`:
+    /// no cap beyond `max_seats_per_order` per purchase.
+    pub max_seats_per_account: Option<u32>,
 }
 
 /// Where a sale stands.
@@ -118,7 +127,17 @@ impl Event {
             hold_ttl_secs: self.hold_ttl_secs,
             sections: &self.sections,
             admission: self.admission,
+            show_at: self.show_at_ms.map(datetime_ms),
+            refund_window_secs: self.refund_window_secs,
+            max_seats_per_account: self.max_seats_per_account,
         }
+    }
+
+    /// The last moment (Unix ms) a fan may cancel their own order: `refund_window_secs`
+    /// before the show; `None` when the event has no self-service refunds.
+    pub fn refunds_until_ms(&self) -> Option<i64> {
+        let window = i64::from(self.refund_window_secs?);
+        Some(self.show_at_ms? - window * 1000)
     }
 
     /// The public view when the seat store failed to answer: availability unknown
@@ -164,6 +183,11 @@ pub struct PublicEvent<'a> {
     pub hold_ttl_secs: u32,
     pub sections: &'a [Section],
     pub admission: AdmissionSettings,
+    /// The performance's date and time; `null` when the event has none.
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub show_at: Option<OffsetDateTime>,
+    pub refund_window_secs: Option<u32>,
+    pub max_seats_per_account: Option<u32>,
 }
 
 /// `POST /api/v1/admin/events`.
@@ -179,7 +203,18 @@ pub struct NewEvent {
     #[serde(default = "default_hold_ttl")]
     pub hold_ttl_secs: u32,
     pub admission: NewAdmission,
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub show_at: Option<OffsetDateTime>,
+    #[serde(default)]
+    pub refund_window_secs: Option<u32>,
+    #[serde(default)]
+    pub max_seats_per_account: Option<u32>,
 }
+
+/// The longest refund window: a year before the show.
+pub const MAX_REFUND_WINDOW_SECS: u32 = 366 * 24 * 3600;
+/// The highest per-account cap.
+pub const MAX_SEATS_PER_ACCOUNT: u32 = 10_000;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -286,16 +321,27 @@ impl NewEvent {
             paused: self.admission.paused,
         };
         admission.validate().map_err(invalid_setting)?;
+        let starts_at_ms = unix_ms(self.starts_at);
+        let show_at_ms = self.show_at.map(unix_ms);
+        validate_box_office(
+            starts_at_ms,
+            show_at_ms,
+            self.refund_window_secs,
+            self.max_seats_per_account,
+        )?;
         let event = Event {
             id: EventId::new(),
             name,
-            starts_at_ms: (self.starts_at.unix_timestamp_nanos() / 1_000_000) as i64,
+            starts_at_ms,
             closed: false,
             max_seats_per_order: self.max_seats_per_order,
             hold_ttl_secs: self.hold_ttl_secs,
             admission,
             grace_secs,
             sections: self.sections,
+            show_at_ms,
+            refund_window_secs: self.refund_window_secs,
+            max_seats_per_account: self.max_seats_per_account,
         };
         if event.capacity() > MAX_CAPACITY {
             return Err(bad(format!(
@@ -305,4 +351,40 @@ impl NewEvent {
         }
         Ok(event)
     }
+}
+
+fn unix_ms(t: OffsetDateTime) -> i64 {
+    (t.unix_timestamp_nanos() / 1_000_000) as i64
+}
+
+/// The box office's rules on an event's show time, refund window and per-account cap.
+pub fn validate_box_office(
+    starts_at_ms: i64,
+    show_at_ms: Option<i64>,
+    refund_window_secs: Option<u32>,
+    max_seats_per_account: Option<u32>,
+) -> Result<(), InvalidEvent> {
+    let bad = InvalidEvent;
+    if show_at_ms.is_some_and(|show| show <= starts_at_ms) {
+        return Err(bad("show_at must be after starts_at".into()));
+    }
+    if let Some(window) = refund_window_secs {
+        if show_at_ms.is_none() {
+            return Err(bad(
+                "refund_window_secs needs show_at: the window ends that long before the show"
+                    .into(),
+            ));
+        }
+        if window > MAX_REFUND_WINDOW_SECS {
+            return Err(bad(format!(
+                "refund_window_secs must be 0 to {MAX_REFUND_WINDOW_SECS}"
+            )));
+        }
+    }
+    if max_seats_per_account.is_some_and(|cap| !(1..=MAX_SEATS_PER_ACCOUNT).contains(&cap)) {
+        return Err(bad(format!(
+            "max_seats_per_account must be 1 to {MAX_SEATS_PER_ACCOUNT}"
+        )));
+    }
+    Ok(())
 }

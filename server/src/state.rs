@@ -135,6 +135,15 @@ impl AppState {
         }
     }
 
+    /// The refund service over this replica's checkout.
+    pub fn refunds(&self) -> crate::checkout::refunds::RefundService<'_> {
+        crate::checkout::refunds::RefundService {
+            checkout: &self.checkout,
+            db: &self.db,
+            clock: self.clock().as_ref(),
+        }
+    }
+
     /// An event by id: from the cache, else from the database.
     pub async fn event(&self, id: EventId) -> Result<Event, StateError> {
         if let Some(e) = self

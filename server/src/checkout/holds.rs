@@ -65,6 +65,8 @@ impl HoldService<'_> {
             return Err(HoldError::WrongEvent);
         }
         let wanted = parse_body(body, event, claims.max_seats)?;
+        self.check_account_limit(event, claims, wanted.count())
+            .await?;
         let now = self.clock.now_ms();
         let ttl_ms = (i64::from(event.hold_ttl_secs) * 1000).min(claims.exp * 1000 - now);
         if ttl_ms <= 0 {
@@ -187,9 +189,18 @@ impl HoldService<'_> {
             total_cents: seats.iter().map(|s| layout.price(*s)).sum(),
             seats,
             created_at_ms: self.clock.now_ms(),
+            refund: None,
         };
         let order = match self.db.write_order(&order).await? {
             Written::Created(o) | Written::Existing(o) => o,
+            Written::OverAccountCap { bought } => {
+                // Another order of the account (from another token) got there first.
+                store.release(event.id, hold, None).await?;
+                return Err(HoldError::AccountLimitReached {
+                    bought,
+                    max: event.max_seats_per_account.unwrap_or(bought),
+                });
+            }
             Written::SeatTaken => {
                 // The store and the database disagree (e.g. after a store flush): trust
                 // the database, drop the hold, and refuse.
@@ -230,6 +241,24 @@ impl HoldService<'_> {
         } else {
             Err(HoldError::UnknownHold)
         }
+    }
+
+    /// Tells a fan before they shop that `wanted` more seats would pass the event's
+    /// `max_seats_per_account` (the confirm's transaction is what enforces it).
+    async fn check_account_limit(
+        &self,
+        event: &Event,
+        claims: &PurchaseClaims,
+        wanted: u32,
+    ) -> Result<(), HoldError> {
+        let Some(max) = event.max_seats_per_account else {
+            return Ok(());
+        };
+        let bought = self.db.account_seats(event.id, claims.sub).await?;
+        if bought.saturating_add(wanted) > max {
+            return Err(HoldError::AccountLimitReached { bought, max });
+        }
+        Ok(())
     }
 
     /// Ends the token's rights, then frees the slot and marks the fan's ticket

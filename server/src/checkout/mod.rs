@@ -1,8 +1,9 @@
 //! Checkout on this replica: one [`SeatRoom`] per event — the local seat view fed by
 //! the seat log, the seat stream's batched deltas, and the sweeper of expired holds —
-//! plus the hold / confirm / release operations ([`holds`]).
+//! plus the hold / confirm / release operations ([`holds`]) and refunds ([`refunds`]).
 
 pub mod holds;
+pub mod refunds;
 pub mod render;
 pub mod seat_map;
 mod seat_room;

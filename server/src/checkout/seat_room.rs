@@ -152,6 +152,7 @@ impl SeatRoom {
             encodings: AtomicU64::new(0),
         };
         room.ensure_store().await?;
+        room.free_refunded().await?;
         room.reload().await?;
         Ok(Arc::new(room))
     }
@@ -316,6 +317,39 @@ impl SeatRoom {
         }
         Ok(())
     }
+
+    // --- refunds ---
+    /// Frees seats the store has sold that no order holds in the database: what a
+    /// refund left behind when its process died between its commit and the store's
+    /// `unsell` (refunds write the database first). The database is read before the
+    /// store: a seat being bought meanwhile is held in the store (left alone by
+    /// `unsell`) until its order committed, so only a sale that both commits and is
+    /// marked sold between the two reads (milliseconds, at a room's load) could be
+    /// freed in the store by mistake; the database's key still refuses to sell it
+    /// again (that confirm answers 409 and resyncs the store from the database).
+    async fn free_refunded(&self) -> Result<(), StoreError> {
+        let sold: std::collections::HashSet<u32> = self
+            .db
+            .sold_seats(self.event)
+            .await
+            .map_err(db_error)?
+            .into_iter()
+            .collect();
+        let snapshot = self.seats.seat_snapshot(self.event).await?;
+        let stray: Vec<u32> = (0u32..)
+            .zip(&snapshot.states)
+            .filter(|(seat, state)| {
+                SeatState::from_u8(**state) == SeatState::Sold && !sold.contains(seat)
+            })
+            .map(|(seat, _)| seat)
+            .collect();
+        if !stray.is_empty() {
+            let freed = self.seats.unsell(self.event, &stray).await?;
+            tracing::warn!(event_id = %self.event, freed, "refunded seats were still sold in the store; freed");
+        }
+        Ok(())
+    }
+    // --- end refunds ---
 
     async fn reload(&self) -> Result<(), StoreError> {
         let snapshot = self.seats.seat_snapshot(self.event).await?;

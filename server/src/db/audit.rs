@@ -24,6 +24,7 @@ pub struct Actor {
 pub enum AuditAction {
     EventCreated,
     AdmissionChanged,
+    OrderRefunded,
 }
 
 impl AuditAction {
@@ -31,6 +32,7 @@ impl AuditAction {
         match self {
             Self::EventCreated => "event_created",
             Self::AdmissionChanged => "admission_changed",
+            Self::OrderRefunded => "order_refunded",
         }
     }
 }

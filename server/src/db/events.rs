@@ -7,7 +7,7 @@ use sqlx::{AnyConnection, Row};
 use waiting_room::{AdmissionSettings, EventId};
 
 use super::audit::{insert_audit, NewAudit};
-use super::records::int;
+use super::records::{int, opt_int};
 use super::Db;
 use crate::event::{Event, Section};
 use crate::metrics::DbOp;
@@ -16,7 +16,8 @@ use crate::metrics::DbOp;
 pub type EventRow = Event;
 
 const EVENT_COLUMNS: &str = "id, name, starts_at_ms, closed, max_seats_per_order, hold_ttl_secs, \
-     rate_per_minute, max_active, session_ttl_secs, paused, grace_secs";
+     rate_per_minute, max_active, session_ttl_secs, paused, grace_secs, show_at_ms, \
+     refund_window_secs, max_seats_per_account";
 
 impl Db {
     /// Stores an event, its sections and every seat, with its audit entry if given.
@@ -36,7 +37,7 @@ impl Db {
             let mut tx = self.pool().begin().await?;
             sqlx::query(&format!(
                 "INSERT INTO events ({EVENT_COLUMNS}, created_at_ms, preparing) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 1)"
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, 1)"
             ))
             .bind(e.id.to_string())
             .bind(&e.name)
@@ -49,6 +50,9 @@ impl Db {
             .bind(i64::from(e.admission.session_ttl_secs))
             .bind(i64::from(e.admission.paused))
             .bind(i64::from(e.grace_secs))
+            .bind(e.show_at_ms)
+            .bind(e.refund_window_secs.map(i64::from))
+            .bind(e.max_seats_per_account.map(i64::from))
             .bind(now_ms)
             .execute(&mut *tx)
             .await?;
@@ -215,6 +219,9 @@ fn event_from_row(r: &AnyRow) -> Result<Event, sqlx::Error> {
         },
         grace_secs: int(r, "grace_secs")?,
         sections: Vec::new(),
+        show_at_ms: r.try_get("show_at_ms")?,
+        refund_window_secs: opt_int(r, "refund_window_secs")?,
+        max_seats_per_account: opt_int(r, "max_seats_per_account")?,
     })
 }
 

@@ -7,13 +7,15 @@ mod events;
 mod order_batch;
 mod orders;
 mod records;
+mod refunds;
 mod seat_rows;
 mod sessions;
 mod users;
 
 pub use audit::{settings_json, Actor, AdmissionChange, AuditAction, AuditEntry, NewAudit};
 pub use events::EventRow;
-pub use records::{Order, Written};
+pub use records::{Order, OrderStatus, Refund, Written};
+pub use refunds::{order_json, RefundRequest, Refunded};
 pub use sessions::{RevocationRow, RevocationsSince};
 pub use users::{Created, UserRow, NO_PASSWORD};
 

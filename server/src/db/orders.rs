@@ -9,7 +9,7 @@ use sqlx::Row;
 use waiting_room::{EventId, UserId};
 
 use super::order_batch::OrderWriter;
-use super::records::{int, Order, Written};
+use super::records::{int, Order, OrderStatus, Refund, Written};
 use super::Db;
 use crate::metrics::DbOp;
 
@@ -67,6 +67,11 @@ impl Db {
             return self.write_order_in_one_statement(order).await;
         }
         let mut tx = self.pool().begin().await?;
+        let seats = u32::try_from(order.seats.len()).unwrap_or(u32::MAX);
+        if !raise_account_seats(&mut tx, order.event, order.user, seats).await? {
+            tx.rollback().await?;
+            return self.refused_by_cap(order).await;
+        }
         let inserted = sqlx::query(
             "INSERT INTO orders (id, event_id, user_id, hold_id, total_cents, created_at_ms) \
              VALUES ($1, $2, $3, $4, $5, $6)",
@@ -104,32 +109,60 @@ impl Db {
             }
             Err(e) => return Err(e),
         }
+        insert_order_lines(&mut tx, &[order.id.as_str()]).await?;
         tx.commit().await?;
         Ok(Written::Created(order.clone()))
     }
 
+    /// What a write the account's cap refused answers: the order this hold already
+    /// wrote (a retried confirm), else how many seats the account holds.
+    async fn refused_by_cap(&self, order: &Order) -> Result<Written, sqlx::Error> {
+        if let Some(existing) = self.order_by_hold(&order.hold_id).await? {
+            return Ok(Written::Existing(existing));
+        }
+        let bought = self.account_seats(order.event, order.user).await?;
+        Ok(Written::OverAccountCap { bought })
+    }
+
+    /// One statement: the account's seat count raised under its cap (`cap`, no row
+    /// when refused), then the order, its lines and its seats, all conditional on
+    /// `cap`. PostgreSQL runs every data-modifying CTE exactly once; the foreign keys
+    /// are checked at the statement's end.
     async fn write_order_in_one_statement(&self, order: &Order) -> Result<Written, sqlx::Error> {
-        let values: Vec<String> = (0..order.seats.len())
-            .map(|i| format!("($2, ${}, $1)", i + 7))
+        let first = 8;
+        let list: Vec<String> = (0..order.seats.len())
+            .map(|i| format!("${}", i + first))
             .collect();
+        let list = list.join(", ");
         let sql = format!(
-            "WITH o AS (INSERT INTO orders (id, event_id, user_id, hold_id, total_cents, created_at_ms) \
-             VALUES ($1, $2, $3, $4, $5, $6)) \
-             INSERT INTO order_seats (event_id, seat_index, order_id) VALUES {}",
-            values.join(", ")
-        );
+            "WITH cap AS ({RAISE_ACCOUNT_SEATS} RETURNING seats), \
+             o AS (INSERT INTO orders (id, event_id, user_id, hold_id, total_cents, created_at_ms) \
+             SELECT $1, $2, $3, $4, $5, $6 FROM cap), \
+             l AS (INSERT INTO order_lines (order_id, event_id, seat_index, price_cents) \
+             SELECT $1, s.event_id, s.seat_index, s.price_cents FROM seats s, cap \
+             WHERE s.event_id = $2 AND s.seat_index IN ({list})), \
+             os AS (INSERT INTO order_seats (event_id, seat_index, order_id) \
+             SELECT s.event_id, s.seat_index, $1 FROM seats s, cap \
+             WHERE s.event_id = $2 AND s.seat_index IN ({list})) \
+             SELECT COUNT(*) AS n FROM cap"
+        )
+        .replace("$RAISE_EVENT", "$2")
+        .replace("$RAISE_USER", "$3")
+        .replace("$RAISE_SEATS", "$7");
         let mut q = sqlx::query(&sql)
             .bind(&order.id)
             .bind(order.event.to_string())
             .bind(order.user.to_string())
             .bind(&order.hold_id)
             .bind(order.total_cents)
-            .bind(order.created_at_ms);
+            .bind(order.created_at_ms)
+            .bind(order.seats.len() as i64);
         for seat in &order.seats {
             q = q.bind(i64::from(*seat));
         }
-        match q.execute(self.pool()).await {
-            Ok(_) => Ok(Written::Created(order.clone())),
+        match q.fetch_one(self.pool()).await {
+            Ok(row) if row.try_get::<i64, _>("n")? > 0 => Ok(Written::Created(order.clone())),
+            Ok(_) => self.refused_by_cap(order).await,
             Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
                 // Either this hold was confirmed already, or a seat is sold.
                 match self.order_by_hold(&order.hold_id).await? {
@@ -168,13 +201,13 @@ impl Db {
         .await
     }
 
-    /// The sum of the event's confirmed orders' totals (every stored order is
-    /// confirmed). One aggregate over the `orders_by_event` index.
+    /// The sum of the event's orders' totals, net of refunds. One aggregate over
+    /// the `orders_by_event` index.
     pub async fn revenue_cents(&self, event: EventId) -> Result<i64, sqlx::Error> {
         self.timed(DbOp::Revenue, async {
             // PostgreSQL's SUM(bigint) is NUMERIC, which the Any driver cannot decode.
             sqlx::query_scalar(
-            "SELECT CAST(COALESCE(SUM(total_cents), 0) AS BIGINT) FROM orders WHERE event_id = $1",
+            "SELECT CAST(COALESCE(SUM(total_cents - refunded_cents), 0) AS BIGINT) FROM orders WHERE event_id = $1",
         )
         .bind(event.to_string())
         .fetch_one(self.pool())
@@ -252,6 +285,22 @@ impl Db {
             .iter()
             .map(|r| r.try_get::<String, _>("id"))
             .collect::<Result<_, _>>()?;
+        // Each account's new seats, summed over the batch, under its cap; a refusal
+        // refuses the batch (its orders are then written one by one, each answered).
+        let mut per_account: HashMap<(EventId, UserId), u32> = HashMap::new();
+        for o in orders.iter().filter(|o| created.contains(&o.id)) {
+            *per_account.entry((o.event, o.user)).or_default() += o.seats.len() as u32;
+        }
+        let mut accounts: Vec<_> = per_account.into_iter().collect();
+        // One lock order for every batch, so two batches never wait on each other.
+        accounts.sort_unstable_by_key(|((e, u), _)| (e.to_string(), u.to_string()));
+        for ((event, user), seats) in accounts {
+            if !raise_account_seats(&mut tx, event, user, seats).await? {
+                return Err(sqlx::Error::Protocol(
+                    "an order in the batch would pass its account's cap".into(),
+                ));
+            }
+        }
         let events: Vec<String> = orders.iter().map(|o| o.event.to_string()).collect();
         let rows: Vec<SeatRow> = orders
             .iter()
@@ -264,6 +313,8 @@ impl Db {
             })
             .collect();
         insert_order_seats(&mut tx, &rows).await?;
+        let ids: Vec<&str> = created.iter().map(String::as_str).collect();
+        insert_order_lines(&mut tx, &ids).await?;
         tx.commit().await?;
         Ok(created)
     }
@@ -295,12 +346,71 @@ async fn insert_order_seats(
     Ok(())
 }
 
-const ORDER_SELECT: &str =
+/// Raises the account's count of seats in confirmed orders of the event by `seats`,
+/// unless that would pass the event's `max_seats_per_account` (no row written then).
+/// The upsert's row lock (PostgreSQL) or the write lock (SQLite) orders concurrent
+/// confirms of one account, and each sees the count the previous one left.
+/// Placeholders `$RAISE_EVENT`, `$RAISE_USER`, `$RAISE_SEATS` are renumbered by callers.
+const RAISE_ACCOUNT_SEATS: &str = "INSERT INTO account_seats (event_id, user_id, seats) \
+     SELECT $RAISE_EVENT, $RAISE_USER, CAST($RAISE_SEATS AS BIGINT) \
+     WHERE CAST($RAISE_SEATS AS BIGINT) <= COALESCE((SELECT max_seats_per_account FROM events \
+     WHERE id = $RAISE_EVENT), CAST($RAISE_SEATS AS BIGINT)) \
+     ON CONFLICT (event_id, user_id) DO UPDATE SET seats = account_seats.seats + excluded.seats \
+     WHERE account_seats.seats + excluded.seats <= COALESCE((SELECT e.max_seats_per_account \
+     FROM events e WHERE e.id = account_seats.event_id), account_seats.seats + excluded.seats)";
+
+/// [`RAISE_ACCOUNT_SEATS`] on `conn`: false when the cap refused it.
+async fn raise_account_seats(
+    conn: &mut sqlx::AnyConnection,
+    event: EventId,
+    user: UserId,
+    seats: u32,
+) -> Result<bool, sqlx::Error> {
+    let sql = RAISE_ACCOUNT_SEATS
+        .replace("$RAISE_EVENT", "$1")
+        .replace("$RAISE_USER", "$2")
+        .replace("$RAISE_SEATS", "$3");
+    let done = sqlx::query(&sql)
+        .bind(event.to_string())
+        .bind(user.to_string())
+        .bind(i64::from(seats))
+        .execute(conn)
+        .await?;
+    Ok(done.rows_affected() > 0)
+}
+
+/// Copies the orders' seats, with the prices the seats table gives them, into
+/// `order_lines` (the history a refund keeps).
+async fn insert_order_lines(
+    conn: &mut sqlx::AnyConnection,
+    orders: &[&str],
+) -> Result<(), sqlx::Error> {
+    for chunk in orders.chunks(BATCH_ROWS) {
+        let list: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+        let sql = format!(
+            "INSERT INTO order_lines (order_id, event_id, seat_index, price_cents) \
+             SELECT os.order_id, os.event_id, os.seat_index, s.price_cents FROM order_seats os \
+             JOIN seats s ON s.event_id = os.event_id AND s.seat_index = os.seat_index \
+             WHERE os.order_id IN ({})",
+            list.join(", ")
+        );
+        let mut q = sqlx::query(&sql);
+        for id in chunk {
+            q = q.bind(*id);
+        }
+        q.execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+/// Orders with their seats from `order_lines` (refunded orders keep theirs).
+pub(super) const ORDER_SELECT: &str =
     "SELECT o.id, o.event_id, o.user_id, o.hold_id, o.total_cents, o.created_at_ms, \
-     s.seat_index FROM orders o JOIN order_seats s ON s.order_id = o.id";
+     o.status, o.refunded_at_ms, o.refunded_by, o.refund_reason, o.refunded_cents, \
+     s.seat_index FROM orders o JOIN order_lines s ON s.order_id = o.id";
 
 /// Folds (order × seat) rows into orders, keeping the rows' order of first appearance.
-fn group(rows: &[AnyRow]) -> Result<Vec<Order>, sqlx::Error> {
+pub(super) fn group(rows: &[AnyRow]) -> Result<Vec<Order>, sqlx::Error> {
     let mut orders: Vec<Order> = Vec::new();
     let mut at: HashMap<String, usize> = HashMap::new();
     for r in rows {
@@ -323,9 +433,25 @@ fn group(rows: &[AnyRow]) -> Result<Vec<Order>, sqlx::Error> {
             total_cents: r.try_get("total_cents")?,
             seats: vec![seat],
             created_at_ms: r.try_get("created_at_ms")?,
+            refund: refund_from_row(r)?,
         });
     }
     Ok(orders)
+}
+
+/// The refund columns of an order row (`None` while confirmed).
+fn refund_from_row(r: &AnyRow) -> Result<Option<Refund>, sqlx::Error> {
+    let status: String = r.try_get("status")?;
+    if status != OrderStatus::Refunded.as_str() {
+        return Ok(None);
+    }
+    let by: String = r.try_get("refunded_by")?;
+    Ok(Some(Refund {
+        at_ms: r.try_get("refunded_at_ms")?,
+        by: by.parse().map_err(|e| sqlx::Error::Decode(Box::new(e)))?,
+        reason: r.try_get("refund_reason")?,
+        cents: r.try_get("refunded_cents")?,
+    }))
 }
 
 #[cfg(test)]

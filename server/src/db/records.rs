@@ -5,7 +5,8 @@ use sqlx::any::AnyRow;
 use sqlx::Row;
 use waiting_room::{EventId, UserId};
 
-/// A confirmed order.
+/// An order: confirmed, or refunded (then `refund` says when, by whom and why). A
+/// refunded order keeps its seats (`order_lines`); only `order_seats` lets them go.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Order {
     pub id: String,
@@ -16,6 +17,45 @@ pub struct Order {
     /// Seat indexes, ascending.
     pub seats: Vec<u32>,
     pub created_at_ms: i64,
+    /// `None` while the order is confirmed.
+    pub refund: Option<Refund>,
+}
+
+/// An order's refund, as recorded.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Refund {
+    pub at_ms: i64,
+    /// The fan themselves or an admin.
+    pub by: UserId,
+    /// An admin's reason (fans give none).
+    pub reason: Option<String>,
+    pub cents: i64,
+}
+
+/// An order's state, as stored in `orders.status`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OrderStatus {
+    Confirmed,
+    Refunded,
+}
+
+impl OrderStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Confirmed => "confirmed",
+            Self::Refunded => "refunded",
+        }
+    }
+}
+
+impl Order {
+    pub fn status(&self) -> OrderStatus {
+        if self.refund.is_some() {
+            OrderStatus::Refunded
+        } else {
+            OrderStatus::Confirmed
+        }
+    }
 }
 
 /// What writing an order did.
@@ -27,10 +67,20 @@ pub enum Written {
     Existing(Order),
     /// A seat is already in another order; nothing was written.
     SeatTaken,
+    /// The account would pass the event's `max_seats_per_account`: it holds `bought`
+    /// seats in confirmed orders of the event; nothing was written.
+    OverAccountCap { bought: u32 },
 }
 
 /// A non-negative integer column.
 pub(super) fn int(r: &AnyRow, column: &str) -> Result<u32, sqlx::Error> {
     let v: i64 = r.try_get(column)?;
     u32::try_from(v).map_err(|e| sqlx::Error::Decode(Box::new(e)))
+}
+
+/// A nullable non-negative integer column.
+pub(super) fn opt_int(r: &AnyRow, column: &str) -> Result<Option<u32>, sqlx::Error> {
+    let v: Option<i64> = r.try_get(column)?;
+    v.map(|v| u32::try_from(v).map_err(|e| sqlx::Error::Decode(Box::new(e))))
+        .transpose()
 }

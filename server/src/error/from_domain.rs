@@ -22,6 +22,10 @@ impl From<HoldError> for ApiError {
             HoldError::SessionEnded => refused("session_ended", message),
             HoldError::NotYourHold => refused("not_your_hold", message),
             HoldError::SeatsUnavailable { seats } => Self::SeatsUnavailable { seats },
+            HoldError::AccountLimitReached { .. } => Self::Conflict {
+                code: "account_limit_reached",
+                message,
+            },
             HoldError::SoldOut => Self::Gone {
                 code: "sold_out",
                 message,

@@ -118,10 +118,11 @@ pub enum SeatOp {
     SeatCounts,
     SeatChanges,
     SeatSnapshot,
+    Unsell,
 }
 
 /// The `op` labels of [`SeatOp`], by discriminant.
-pub(super) const SEAT_OPS: [&str; 12] = [
+pub(super) const SEAT_OPS: [&str; 13] = [
     "init_seats",
     "hold",
     "end_token",
@@ -134,6 +135,7 @@ pub(super) const SEAT_OPS: [&str; 12] = [
     "seat_counts",
     "seat_changes",
     "seat_snapshot",
+    "unsell",
 ];
 
 const KINDS: [&str; 2] = ["unavailable", "backend"];
@@ -221,10 +223,13 @@ pub enum DbOp {
     UserByEmail,
     UserById,
     Ping,
+    OrderById,
+    RefundOrder,
+    AccountSeats,
 }
 
 impl DbOp {
-    const ALL: [DbOp; 15] = [
+    const ALL: [DbOp; 18] = [
         DbOp::WriteOrder,
         DbOp::OrderBatch,
         DbOp::OrderByHold,
@@ -240,6 +245,9 @@ impl DbOp {
         DbOp::UserByEmail,
         DbOp::UserById,
         DbOp::Ping,
+        DbOp::OrderById,
+        DbOp::RefundOrder,
+        DbOp::AccountSeats,
     ];
 
     /// The `op` label.
@@ -260,6 +268,9 @@ impl DbOp {
             DbOp::UserByEmail => "user_by_email",
             DbOp::UserById => "user_by_id",
             DbOp::Ping => "ping",
+            DbOp::OrderById => "order_by_id",
+            DbOp::RefundOrder => "refund_order",
+            DbOp::AccountSeats => "account_seats",
         }
     }
 }
@@ -348,7 +359,8 @@ mod tests {
         assert_eq!(SEAT_OPS[SeatOp::Hold as usize], "hold");
         assert_eq!(SEAT_OPS[SeatOp::MarkSold as usize], "mark_sold");
         assert_eq!(SEAT_OPS[SeatOp::SeatSnapshot as usize], "seat_snapshot");
-        assert_eq!(SEAT_OPS.len(), SeatOp::SeatSnapshot as usize + 1);
+        assert_eq!(SEAT_OPS[SeatOp::Unsell as usize], "unsell");
+        assert_eq!(SEAT_OPS.len(), SeatOp::Unsell as usize + 1);
         for (i, op) in DbOp::ALL.iter().enumerate() {
             assert_eq!(*op as usize, i, "{op:?}");
         }

@@ -247,6 +247,12 @@ impl SeatStore for Observed<dyn SeatStore> {
         self.timed(SeatOp::MarkSold as usize, self.inner.mark_sold(e, seats))
             .await
     }
+    // --- refunds ---
+    async fn unsell(&self, e: EventId, seats: &[u32]) -> Result<u32, StoreError> {
+        self.timed(SeatOp::Unsell as usize, self.inner.unsell(e, seats))
+            .await
+    }
+    // --- end refunds ---
     async fn seat_counts(&self, e: EventId) -> Result<SeatCounts, StoreError> {
         self.timed(SeatOp::SeatCounts as usize, self.inner.seat_counts(e))
             .await

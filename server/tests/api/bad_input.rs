@@ -179,7 +179,25 @@ async fn bad_http_input_gets_contract_errors(backend: Backend) {
     dash["sections"][0]["name"] = json!("A-1");
     let mut unknown_field = event_body.clone();
     unknown_field["surprise"] = json!(true);
-    for bad in [bad_rows, dup, bad_rate, dash] {
+    let mut show_before_opening = event_body.clone();
+    show_before_opening["show_at"] = json!("2029-12-31T20:00:00Z");
+    let mut window_without_show = event_body.clone();
+    window_without_show["refund_window_secs"] = json!(3600);
+    let mut window_too_long = event_body.clone();
+    window_too_long["show_at"] = json!("2030-02-01T20:00:00Z");
+    window_too_long["refund_window_secs"] = json!(400 * 86_400);
+    let mut no_seats_per_account = event_body.clone();
+    no_seats_per_account["max_seats_per_account"] = json!(0);
+    for bad in [
+        bad_rows,
+        dup,
+        bad_rate,
+        dash,
+        show_before_opening,
+        window_without_show,
+        window_too_long,
+        no_seats_per_account,
+    ] {
         let (status, body) = app.post("/api/v1/admin/events", admin, &bad).await;
         assert_eq!(
             (status, code(&body)),
@@ -187,13 +205,19 @@ async fn bad_http_input_gets_contract_errors(backend: Backend) {
             "{bad}"
         );
     }
-    let (status, body) = app
-        .post("/api/v1/admin/events", admin, &unknown_field)
-        .await;
-    assert_eq!(
-        (status, code(&body)),
-        (StatusCode::BAD_REQUEST, "invalid_body")
-    );
+    let mut negative_window = event_body.clone();
+    negative_window["show_at"] = json!("2030-02-01T20:00:00Z");
+    negative_window["refund_window_secs"] = json!(-1);
+    let mut negative_cap = event_body.clone();
+    negative_cap["max_seats_per_account"] = json!(-4);
+    for bad in [unknown_field, negative_window, negative_cap] {
+        let (status, body) = app.post("/api/v1/admin/events", admin, &bad).await;
+        assert_eq!(
+            (status, code(&body)),
+            (StatusCode::BAD_REQUEST, "invalid_body"),
+            "{bad}"
+        );
+    }
     let (_, listed) = app.get("/api/v1/events", None).await;
     assert_eq!(listed.as_array().unwrap().len(), count);
 

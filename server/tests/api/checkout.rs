@@ -45,6 +45,7 @@ async fn the_database_refuses_a_seat_in_two_orders(backend: Backend) {
         total_cents: 100,
         seats,
         created_at_ms: 0,
+        refund: None,
     };
     let db = &app.state.db;
     let first = order("hold-a", vec![3, 4]);
@@ -88,6 +89,7 @@ async fn orders_written_together_each_get_their_own_outcome(backend: Backend) {
         total_cents: 100,
         seats,
         created_at_ms: 0,
+        refund: None,
     };
     let mut orders = Vec::new();
     for i in 0..40 {
@@ -114,6 +116,7 @@ async fn orders_written_together_each_get_their_own_outcome(backend: Backend) {
             Written::SeatTaken => {
                 refused.insert(o.hold_id.clone());
             }
+            Written::OverAccountCap { .. } => panic!("no cap on this event"),
         }
     }
     for (hold, id) in &existing {
@@ -165,7 +168,9 @@ async fn orders_written_together_each_get_their_own_outcome(backend: Backend) {
         match result.unwrap() {
             Written::Created(w) => new.push(w),
             Written::Existing(w) => found.push(w),
-            Written::SeatTaken => panic!("a repeat of a hold refused"),
+            Written::SeatTaken | Written::OverAccountCap { .. } => {
+                panic!("a repeat of a hold refused")
+            }
         }
     }
     assert_eq!((new.len(), found.len()), (1, 1));

@@ -24,6 +24,8 @@ pub struct Faults {
     pub fail_configure: AtomicBool,
     pub broken_counts: Mutex<HashSet<EventId>>,
     pub fail_mark_sold: AtomicU32,
+    /// Refunds: the next this many `unsell` calls fail.
+    pub fail_unsell: AtomicU32,
     pub queue_delay_ms: AtomicU64,
 }
 
@@ -186,6 +188,18 @@ impl SeatStore for Faulty<dyn SeatStore> {
         }
         self.inner.mark_sold(e, seats).await
     }
+    // --- refunds ---
+    async fn unsell(&self, e: EventId, seats: &[u32]) -> Result<u32, StoreError> {
+        let failing =
+            self.faults
+                .fail_unsell
+                .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1));
+        if failing.is_ok() {
+            return Err(StoreError::Unavailable("no answer from redis".into()));
+        }
+        self.inner.unsell(e, seats).await
+    }
+    // --- end refunds ---
     async fn seat_counts(&self, e: EventId) -> Result<SeatCounts, StoreError> {
         if self.faults.broken_counts.lock().unwrap().contains(&e) {
             return Err(moved());

@@ -387,8 +387,20 @@ impl TestApp {
 
     /// Creates an event opening `opens_in_ms` from now (negative: already open).
     pub async fn create_event(&self, opens_in_ms: i64, admission: Value) -> String {
+        self.create_event_with(opens_in_ms, admission, json!({}))
+            .await
+    }
+
+    /// [`Self::create_event`] with `extra`'s fields laid over the request (e.g.
+    /// `show_at`, `refund_window_secs`, `max_seats_per_account`, other `sections`).
+    pub async fn create_event_with(
+        &self,
+        opens_in_ms: i64,
+        admission: Value,
+        extra: Value,
+    ) -> String {
         let starts_at = time::OffsetDateTime::now_utc() + time::Duration::milliseconds(opens_in_ms);
-        let body = json!({
+        let mut body = json!({
             "name": "Test sale",
             "starts_at": starts_at.format(&time::format_description::well_known::Rfc3339).unwrap(),
             "sections": [{"name": "A", "rows": 10, "seats_per_row": 10, "price_cents": 5000}],
@@ -396,6 +408,9 @@ impl TestApp {
             "hold_ttl_secs": 300,
             "admission": admission,
         });
+        for (key, value) in extra.as_object().expect("extra fields are an object") {
+            body[key] = value.clone();
+        }
         let (status, event) = self
             .post("/api/v1/admin/events", Some(&self.admin_token), &body)
             .await;

@@ -15,6 +15,7 @@ mod checkout;
 mod cluster;
 mod durability;
 mod error_shape;
+mod event_settings;
 mod loadgen;
 mod log_format;
 mod login_flood;

@@ -4,10 +4,12 @@
 
 mod holds;
 mod lifecycle;
+mod refunds;
 mod support;
 
 use holds::*;
 use lifecycle::*;
+use refunds::*;
 use support::H;
 
 macro_rules! seat_contract {
@@ -31,6 +33,9 @@ macro_rules! seat_contract {
                 the_seat_log_replays_into_the_snapshot,
                 concurrent_holds_never_share_a_seat,
                 unknown_events_are_errors,
+                // refunds
+                unsell_frees_sold_seats_only,
+                unsell_refuses_bad_seats_and_unknown_events,
             );
         }
     };

@@ -116,8 +116,12 @@ impl SeatLayout {
     }
 
     /// Up to `limit` candidate blocks of `quantity` adjacent free seats in one row,
-    /// best first: sections in listed order (or only `section`), front rows first,
-    /// and within a row the block closest to the centre. `free(index)` tells whether a
+    /// best first: blocks that leave no lone seat before any that do (a lone seat is
+    /// one free seat between taken ones or the row's end, which nobody buying two or
+    /// more can use); then sections in listed order (or only `section`), front rows
+    /// first; within a row, blocks that leave the free seats on either side in
+    /// multiples of `quantity` (so the next buyers of as many seats fill the row
+    /// exactly), then the block closest to the centre. `free(index)` tells whether a
     /// seat is free in the caller's (possibly stale) view; the store decides.
     pub fn best_available(
         &self,
@@ -131,6 +135,10 @@ impl SeatLayout {
 
     /// As [`Self::best_available`], starting each section at `first_row(section)`
     /// (1-based): callers that know the rows in front are full skip scanning them.
+    ///
+    /// Cost: the rows up to the `limit`-th block that leaves no lone seat. When every
+    /// block left would strand a seat (the end of a sale), that is every row from the
+    /// hints on: one `free` call per seat, once.
     pub fn best_available_from(
         &self,
         quantity: u32,
@@ -140,13 +148,16 @@ impl SeatLayout {
         free: impl Fn(u32) -> bool,
     ) -> Vec<Vec<u32>> {
         let mut out = Vec::new();
-        if quantity == 0 {
+        // Blocks that would leave a lone seat, best first: used only if too few others.
+        let mut stranding = Vec::new();
+        if quantity == 0 || limit == 0 {
             return out;
         }
         let sections: Vec<usize> = match section {
             Some(s) => vec![s],
             None => (0..self.sections.len()).collect(),
         };
+        let block = |start: u32| -> Vec<u32> { (start..start + quantity).collect() };
         for si in sections {
             let s = &self.sections[si];
             if quantity > s.seats_per_row {
@@ -154,25 +165,52 @@ impl SeatLayout {
             }
             for row in first_row(si).max(1)..=s.rows {
                 let row_start = self.first[si] + (row - 1) * s.seats_per_row;
+                // (block start in the row, whether it leaves a lone seat)
                 let mut blocks = Vec::new();
-                let mut run = 0u32;
-                for seat in 0..s.seats_per_row {
-                    run = if free(row_start + seat) { run + 1 } else { 0 };
-                    if run >= quantity {
-                        blocks.push(seat + 1 - quantity);
+                let mut seat = 0;
+                while seat < s.seats_per_row {
+                    if !free(row_start + seat) {
+                        seat += 1;
+                        continue;
+                    }
+                    let run_start = seat;
+                    while seat < s.seats_per_row && free(row_start + seat) {
+                        seat += 1;
+                    }
+                    if seat - run_start < quantity {
+                        continue;
+                    }
+                    for start in run_start..=seat - quantity {
+                        let (left, right) = (start - run_start, seat - start - quantity);
+                        let lone = left == 1 || right == 1;
+                        let misfit =
+                            u32::from(left % quantity != 0) + u32::from(right % quantity != 0);
+                        blocks.push((start, lone, misfit));
                     }
                 }
-                // Centre-most first: distance of the block's middle from the row's.
+                // Fitting first, then centre-most: distance of the block's middle from
+                // the row's.
                 let centre2 = s.seats_per_row as i64; // doubled, to stay in integers
-                blocks.sort_by_key(|start| ((2 * *start as i64 + quantity as i64) - centre2).abs());
-                for start in blocks {
-                    out.push((row_start + start..row_start + start + quantity).collect());
-                    if out.len() >= limit {
-                        return out;
+                blocks.sort_by_key(|(start, _, misfit)| {
+                    (
+                        *misfit,
+                        ((2 * *start as i64 + quantity as i64) - centre2).abs(),
+                    )
+                });
+                for (start, lone, _) in blocks {
+                    if !lone {
+                        out.push(block(row_start + start));
+                        if out.len() >= limit {
+                            return out;
+                        }
+                    } else if stranding.len() < limit {
+                        stranding.push(block(row_start + start));
                     }
                 }
             }
         }
+        let missing = limit - out.len();
+        out.extend(stranding.into_iter().take(missing));
         out
     }
 }
@@ -239,5 +277,82 @@ mod tests {
         let from = l.best_available_from(2, Some(0), 1, |_| 2, |_| true);
         assert_eq!(from, vec![vec![14, 15]]);
         assert_eq!(l.row_seats(1, 2), 24..28);
+    }
+
+    /// Taken seats of a 10-seat row as a picture: `x` taken, `.` free.
+    fn row(picture: &str) -> impl Fn(u32) -> bool + '_ {
+        move |i: u32| picture.as_bytes().get(i as usize) == Some(&b'.')
+    }
+
+    #[test]
+    fn best_available_leaves_no_lone_seat_where_another_block_exists() {
+        let l = SeatLayout::new(vec![SectionLayout {
+            name: "A".into(),
+            rows: 2,
+            seats_per_row: 10,
+            price_cents: 100,
+        }]);
+        // Row 1: a run of 5 (seats 0-4). Its centre-most pair 1-2 leaves seat 0 alone;
+        // 2-3 leaves 4 alone; 0-1 or 3-4 leave a pair.
+        let picture = ".....xxxxx..........";
+        let best = l.best_available(2, None, 2, row(picture));
+        assert_eq!(best, vec![vec![3, 4], vec![0, 1]]);
+        // A run of 3 can only strand: the front row's run of 3 loses to row 2.
+        let picture = "...xxxxxxx..........";
+        let best = l.best_available(2, None, 1, row(picture));
+        assert_eq!(
+            best,
+            vec![vec![14, 15]],
+            "row 2's centre leaves 4 each side"
+        );
+        // ... unless nothing else is left: then the stranding block, not nothing.
+        let picture = "...xxxxxxxxxxxxxxxxx";
+        let last = l.best_available(2, None, 1, row(picture));
+        assert!(
+            last == vec![vec![0, 1]] || last == vec![vec![1, 2]],
+            "{last:?}"
+        );
+        // Singles take the end of a run rather than split it into lone seats.
+        let picture = "x...xxxxxxxxxxxxxxxx";
+        let single = l.best_available(1, None, 1, row(picture));
+        assert!(
+            single == vec![vec![1]] || single == vec![vec![3]],
+            "{single:?}"
+        );
+    }
+
+    /// Sells a 50 × 20 venue to best-available buyers of `sizes` (in turn, skipping a
+    /// size that no longer fits) until no block of any size is left; the free seats
+    /// left then are the stranded ones.
+    fn stranded_after_selling(sizes: &[u32]) -> usize {
+        let l = SeatLayout::new(vec![SectionLayout {
+            name: "A".into(),
+            rows: 50,
+            seats_per_row: 20,
+            price_cents: 100,
+        }]);
+        let mut taken = vec![false; l.capacity() as usize];
+        let mut turn = 0;
+        let mut misses = 0;
+        while misses < sizes.len() {
+            let q = sizes[turn % sizes.len()];
+            turn += 1;
+            match l.best_available(q, None, 1, |s| !taken[s as usize]).pop() {
+                Some(block) => {
+                    misses = 0;
+                    block.into_iter().for_each(|s| taken[s as usize] = true);
+                }
+                None => misses += 1,
+            }
+        }
+        taken.iter().filter(|t| !**t).count()
+    }
+
+    #[test]
+    fn a_venue_sold_in_pairs_or_fours_strands_no_seat() {
+        // Centre-first alone split each 20-seat row 9 + 2 + 9: a lone seat each side.
+        assert_eq!(stranded_after_selling(&[2]), 0);
+        assert_eq!(stranded_after_selling(&[4]), 0);
+        assert_eq!(stranded_after_selling(&[2, 4]), 0);
     }
 }

@@ -166,6 +166,15 @@ impl SeatStore for MemorySeatStore {
         })?
     }
 
+    // --- refunds ---
+    async fn unsell(&self, event: EventId, seats: &[u32]) -> Result<u32, StoreError> {
+        self.with_event(event, |e, _| {
+            e.check_range(seats)?;
+            Ok(e.unsell(seats))
+        })?
+    }
+    // --- end refunds ---
+
     async fn seat_counts(&self, event: EventId) -> Result<SeatCounts, StoreError> {
         self.with_event(event, |e, _| SeatCounts {
             capacity: e.seats.capacity(),
@@ -353,6 +362,23 @@ impl EventSeats {
         self.append(SeatState::Sold, changed);
     }
 }
+
+// --- refunds ---
+impl EventSeats {
+    /// Frees the sold seats among `seats` in one log entry; returns how many.
+    fn unsell(&mut self, seats: &[u32]) -> u32 {
+        let mut changed = Vec::new();
+        for &seat in seats {
+            if self.seats.state(seat) == SeatState::Sold && self.set(seat, SeatState::Free) {
+                changed.push(seat);
+            }
+        }
+        let n = changed.len() as u32;
+        self.append(SeatState::Free, changed);
+        n
+    }
+}
+// --- end refunds ---
 
 /// A request the store refuses (the caller should have checked it).
 fn invalid(msg: String) -> StoreError {

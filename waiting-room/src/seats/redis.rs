@@ -190,6 +190,15 @@ impl SeatStore for RedisSeatStore {
         self.run::<i64>(&inv).await.map(drop)
     }
 
+    // --- refunds ---
+    async fn unsell(&self, event: EventId, seats: &[u32]) -> Result<u32, StoreError> {
+        let mut inv = self.writing(&self.scripts.unsell, event);
+        inv.arg(seats);
+        let freed: i64 = self.run(&inv).await?;
+        Ok(u32::try_from(freed).unwrap_or(0))
+    }
+    // --- end refunds ---
+
     async fn seat_counts(&self, event: EventId) -> Result<SeatCounts, StoreError> {
         let inv = self.invocation(&self.scripts.counts, event);
         let (capacity, held, sold) = self.run(&inv).await?;
@@ -299,6 +308,8 @@ struct Scripts {
     release: Script,
     expired: Script,
     mark_sold: Script,
+    /// Refunds: sold seats back to free.
+    unsell: Script,
     counts: Script,
     snapshot: Script,
     /// The queue store's `changes.lua`, on the seat log.
@@ -332,13 +343,14 @@ impl Scripts {
             release: seat_lua!("release"),
             expired: seat_lua!("expired"),
             mark_sold: seat_lua!("mark_sold"),
+            unsell: seat_lua!("unsell"),
             counts: seat_lua!("counts"),
             snapshot: seat_lua!("snapshot"),
             changes: Script::new(&[LIB, include_str!("../store/lua/changes.lua")].concat()),
         }
     }
 
-    fn all(&self) -> [&Script; 12] {
+    fn all(&self) -> [&Script; 13] {
         [
             &self.init,
             &self.hold,
@@ -349,6 +361,7 @@ impl Scripts {
             &self.release,
             &self.expired,
             &self.mark_sold,
+            &self.unsell,
             &self.counts,
             &self.snapshot,
             &self.changes,

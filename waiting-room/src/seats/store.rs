@@ -202,6 +202,13 @@ pub trait SeatStore: Send + Sync + 'static {
     /// Marks seats sold whatever their state (recovery from the database).
     async fn mark_sold(&self, event: EventId, seats: &[u32]) -> Result<(), StoreError>;
 
+    // --- refunds ---
+    /// Turns the sold seats among `seats` free, in one atomic step logged in the seat
+    /// log (after a refund committed in the database). Seats not sold are left as they
+    /// are, so a repeat changes nothing. Returns how many seats turned free.
+    async fn unsell(&self, event: EventId, seats: &[u32]) -> Result<u32, StoreError>;
+    // --- end refunds ---
+
     async fn seat_counts(&self, event: EventId) -> Result<SeatCounts, StoreError>;
 
     async fn seat_changes(

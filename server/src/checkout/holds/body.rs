@@ -47,6 +47,16 @@ pub(super) enum Wanted {
     },
 }
 
+impl Wanted {
+    /// How many seats it asks for.
+    pub(super) fn count(&self) -> u32 {
+        match self {
+            Self::Seats(seats) => u32::try_from(seats.len()).unwrap_or(u32::MAX),
+            Self::Best { quantity, .. } => *quantity,
+        }
+    }
+}
+
 pub(super) fn parse_body(
     body: HoldBody,
     event: &Event,

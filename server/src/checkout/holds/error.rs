@@ -21,6 +21,10 @@ pub enum HoldError {
     /// The token's shopping session ended with a confirmed order.
     #[error("this purchase token's shopping session ended with a confirmed order")]
     SessionEnded,
+    /// The account's seats over all its orders in the event (refunds given back)
+    /// would pass the event's `max_seats_per_account`.
+    #[error("this account already bought {bought} of the {max} seats one account may buy in this sale; {} left", max.saturating_sub(*bought))]
+    AccountLimitReached { bought: u32, max: u32 },
     /// Some requested seats are held by others or sold (their names); nothing held.
     #[error("these seats are not available")]
     SeatsUnavailable { seats: Vec<String> },

@@ -67,6 +67,9 @@ impl SeatStore for GatedStore {
     async fn mark_sold(&self, e: EventId, seats: &[u32]) -> Result<(), StoreError> {
         self.inner.mark_sold(e, seats).await
     }
+    async fn unsell(&self, e: EventId, seats: &[u32]) -> Result<u32, StoreError> {
+        self.inner.unsell(e, seats).await
+    }
     async fn seat_counts(&self, e: EventId) -> Result<SeatCounts, StoreError> {
         self.inner.seat_counts(e).await
     }
@@ -125,6 +128,9 @@ async fn setup() -> Setup {
             seats_per_row: 5,
             price_cents: 100,
         }],
+        show_at_ms: None,
+        refund_window_secs: None,
+        max_seats_per_account: None,
     };
     let store = Arc::new(GatedStore {
         inner: MemorySeatStore::default(),

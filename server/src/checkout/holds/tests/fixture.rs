@@ -105,6 +105,9 @@ impl Fixture {
                 seats_per_row: 10,
                 price_cents: PRICE_CENTS,
             }],
+            show_at_ms: None,
+            refund_window_secs: None,
+            max_seats_per_account: None,
         };
         db.insert_event(&event, now, None).await.unwrap();
         let checkout = Checkout::new(seats, db.clone());
