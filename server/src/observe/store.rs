@@ -343,7 +343,7 @@ mod tests {
             .lines()
             .filter(|l| l.starts_with("floodgate_store_errors_total{"))
             .collect();
-        assert_eq!(errors.len(), (18 + 12) * 2, "{text}");
+        assert_eq!(errors.len(), (19 + 13) * 2, "{text}");
         assert!(errors.iter().all(|l| l.ends_with(" 0")), "{text}");
         assert!(
             text.contains(
