@@ -135,6 +135,15 @@ impl AppState {
         }
     }
 
+    /// The admins' held-back seats over this replica's checkout.
+    pub fn held_back(&self) -> crate::checkout::held_back::HeldBackService<'_> {
+        crate::checkout::held_back::HeldBackService {
+            checkout: &self.checkout,
+            db: &self.db,
+            clock: self.clock().as_ref(),
+        }
+    }
+
     /// The refund service over this replica's checkout.
     pub fn refunds(&self) -> crate::checkout::refunds::RefundService<'_> {
         crate::checkout::refunds::RefundService {

@@ -14,7 +14,7 @@ mod error;
 #[cfg(test)]
 mod tests;
 
-pub use answers::{HoldAnswer, OrderAnswer};
+pub use answers::{HoldAnswer, OrderAnswer, OrderLine};
 pub use body::{BadHoldRequest, HoldBody};
 pub use error::HoldError;
 
@@ -166,7 +166,7 @@ impl HoldService<'_> {
             refused => {
                 if let Some(order) = self.db.order_by_hold(&hold.0).await? {
                     return if order.user == claims.sub {
-                        Ok(OrderAnswer::new(&order, event))
+                        Ok(OrderAnswer::new(&order, event, self.clock.now_ms()))
                     } else {
                         Err(HoldError::NotYourHold)
                     };
@@ -225,7 +225,7 @@ impl HoldService<'_> {
             ));
         }
         self.end_session(claims, &order.id).await;
-        Ok(OrderAnswer::new(&order, event))
+        Ok(OrderAnswer::new(&order, event, self.clock.now_ms()))
     }
 
     /// Releases a hold at once, freeing its seats. The fan keeps shopping (slot and

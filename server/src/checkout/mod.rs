@@ -1,7 +1,9 @@
 //! Checkout on this replica: one [`SeatRoom`] per event — the local seat view fed by
 //! the seat log, the seat stream's batched deltas, and the sweeper of expired holds —
-//! plus the hold / confirm / release operations ([`holds`]) and refunds ([`refunds`]).
+//! plus the hold / confirm / release operations ([`holds`]), refunds ([`refunds`]) and
+//! the admins' held-back seats ([`held_back`]).
 
+pub mod held_back;
 pub mod holds;
 pub mod refunds;
 pub mod render;

@@ -8,11 +8,13 @@ use std::fmt::Write;
 use waiting_room::seats::store::SeatState;
 use waiting_room::seats::SeatLayout;
 
+/// A seat's state as fans see it: a held-back seat reads `sold`, simply not for sale
+/// (fans need not know why, and clients that know the three states keep working).
 pub fn state_name(state: SeatState) -> &'static str {
     match state {
         SeatState::Free => "free",
         SeatState::Held => "held",
-        SeatState::Sold => "sold",
+        SeatState::Sold | SeatState::HeldBack => "sold",
     }
 }
 
@@ -50,9 +52,28 @@ pub fn snapshot_message(layout: &SeatLayout, states: &[u8]) -> String {
 }
 
 /// The compact snapshot (`?format=compact`): the seat map's shape and one character
-/// per seat index (`f` free, `h` held, `s` sold), sections in order, then rows, then
-/// seats — about 1 byte per seat instead of about 20. As a snapshot message.
+/// per seat index (`f` free, `h` held, `s` sold or held back), sections in order, then
+/// rows, then seats — about 1 byte per seat instead of about 20. As a snapshot message.
 pub fn compact_snapshot(layout: &SeatLayout, states: &[u8]) -> String {
+    compact_with(layout, states, |s| match s {
+        SeatState::Free => 'f',
+        SeatState::Held => 'h',
+        SeatState::Sold | SeatState::HeldBack => 's',
+    })
+}
+
+/// The admins' compact snapshot: as [`compact_snapshot`], with `b` for a held-back
+/// seat (the console's seat map).
+pub fn admin_compact_snapshot(layout: &SeatLayout, states: &[u8]) -> String {
+    compact_with(layout, states, |s| match s {
+        SeatState::HeldBack => 'b',
+        SeatState::Free => 'f',
+        SeatState::Held => 'h',
+        SeatState::Sold => 's',
+    })
+}
+
+fn compact_with(layout: &SeatLayout, states: &[u8], code: impl Fn(SeatState) -> char) -> String {
     let sections: Vec<serde_json::Value> = layout
         .sections()
         .iter()
@@ -65,11 +86,7 @@ pub fn compact_snapshot(layout: &SeatLayout, states: &[u8]) -> String {
         "\"format\":\"compact\",\"sections\":{},\"states\":\"",
         serde_json::Value::Array(sections)
     );
-    out.extend(states.iter().map(|s| match SeatState::from_u8(*s) {
-        SeatState::Free => 'f',
-        SeatState::Held => 'h',
-        SeatState::Sold => 's',
-    }));
+    out.extend(states.iter().map(|s| code(SeatState::from_u8(*s))));
     out.push_str("\"}");
     out
 }
@@ -158,6 +175,14 @@ mod tests {
         assert_eq!(d["changes"][1]["seat"], "A-1-3");
         let c: serde_json::Value = serde_json::from_str(&compact_snapshot(&l, &[0, 1, 2])).unwrap();
         assert_eq!(c["states"], "fhs");
+        // Held back: sold to fans, `b` to admins.
+        let c: serde_json::Value = serde_json::from_str(&compact_snapshot(&l, &[3, 1, 2])).unwrap();
+        assert_eq!(c["states"], "shs");
+        let a: serde_json::Value =
+            serde_json::from_str(&admin_compact_snapshot(&l, &[3, 1, 2])).unwrap();
+        assert_eq!(a["states"], "bhs");
+        let v: serde_json::Value = serde_json::from_str(&snapshot_message(&l, &[3, 0, 0])).unwrap();
+        assert_eq!(v["seats"]["A-1-1"], "sold");
         assert_eq!(c["type"], "snapshot");
         let body = http_body(&compact_snapshot(&l, &[0, 1, 2]).into()).concat();
         let c: serde_json::Value = serde_json::from_slice(&body).unwrap();

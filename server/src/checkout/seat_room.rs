@@ -4,7 +4,8 @@
 //!
 //! The store may lose its seat state (a Redis flush): the room notices (the event is
 //! unknown to the store) and rebuilds it from the database, where every confirmed
-//! order's seats are sold. Holds are lost; orders never are.
+//! order's seats are sold and every held-back seat is recorded. Holds are lost; orders
+//! and held-back seats never are.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -167,12 +168,7 @@ impl SeatRoom {
     }
 
     pub fn counts(&self) -> SeatCounts {
-        let v = self.read();
-        SeatCounts {
-            capacity: v.capacity(),
-            held: v.held(),
-            sold: v.sold(),
-        }
+        self.read().counts()
     }
 
     /// The snapshot message in the given format, as of now: the shared copy if the
@@ -304,16 +300,21 @@ impl SeatRoom {
         claims.row_hint[p.section] = claims.row_hint[p.section].min(p.row);
     }
 
-    /// Creates the store's seat state from the database (sold = seats in orders) if
-    /// the store has none.
+    /// Creates the store's seat state from the database (sold = seats in orders, held
+    /// back = the held-back records) if the store has none.
     pub async fn ensure_store(&self) -> Result<(), StoreError> {
         let sold = self.db.sold_seats(self.event).await.map_err(db_error)?;
+        let held_back = self
+            .db
+            .held_back_seats(self.event)
+            .await
+            .map_err(db_error)?;
         if self
             .seats
-            .init_seats(self.event, self.layout.capacity(), &sold)
+            .init_seats(self.event, self.layout.capacity(), &sold, &held_back)
             .await?
         {
-            tracing::info!(event_id = %self.event, sold = sold.len(), "seat state built from the database");
+            tracing::info!(event_id = %self.event, sold = sold.len(), held_back = held_back.len(), "seat state built from the database");
         }
         Ok(())
     }

@@ -24,6 +24,8 @@ pub struct Actor {
 pub enum AuditAction {
     EventCreated,
     AdmissionChanged,
+    SeatsHeldBack,
+    SeatsReleased,
     OrderRefunded,
 }
 
@@ -32,6 +34,8 @@ impl AuditAction {
         match self {
             Self::EventCreated => "event_created",
             Self::AdmissionChanged => "admission_changed",
+            Self::SeatsHeldBack => "seats_held_back",
+            Self::SeatsReleased => "seats_released",
             Self::OrderRefunded => "order_refunded",
         }
     }

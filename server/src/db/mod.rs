@@ -4,6 +4,7 @@
 
 mod audit;
 mod events;
+mod held_back;
 mod order_batch;
 mod orders;
 mod records;

@@ -294,12 +294,10 @@ impl Db {
         let mut accounts: Vec<_> = per_account.into_iter().collect();
         // One lock order for every batch, so two batches never wait on each other.
         accounts.sort_unstable_by_key(|((e, u), _)| (e.to_string(), u.to_string()));
-        for ((event, user), seats) in accounts {
-            if !raise_account_seats(&mut tx, event, user, seats).await? {
-                return Err(sqlx::Error::Protocol(
-                    "an order in the batch would pass its account's cap".into(),
-                ));
-            }
+        if !raise_accounts_seats(&mut tx, &accounts).await? {
+            return Err(sqlx::Error::Protocol(
+                "an order in the batch would pass its account's cap".into(),
+            ));
         }
         let events: Vec<String> = orders.iter().map(|o| o.event.to_string()).collect();
         let rows: Vec<SeatRow> = orders
@@ -377,6 +375,47 @@ async fn raise_account_seats(
         .execute(conn)
         .await?;
     Ok(done.rows_affected() > 0)
+}
+
+/// [`RAISE_ACCOUNT_SEATS`] for many accounts (distinct), in multi-row statements (the
+/// group commit, PostgreSQL): false when the cap refused any of them.
+async fn raise_accounts_seats(
+    conn: &mut sqlx::AnyConnection,
+    accounts: &[((EventId, UserId), u32)],
+) -> Result<bool, sqlx::Error> {
+    for chunk in accounts.chunks(BATCH_ROWS) {
+        let values: Vec<String> = (0..chunk.len())
+            .map(|i| {
+                format!(
+                    "(${}, ${}, CAST(${} AS BIGINT))",
+                    3 * i + 1,
+                    3 * i + 2,
+                    3 * i + 3
+                )
+            })
+            .collect();
+        let sql = format!(
+            "INSERT INTO account_seats (event_id, user_id, seats) \
+             SELECT v.e, v.u, v.n FROM (VALUES {}) AS v (e, u, n) \
+             WHERE v.n <= COALESCE((SELECT max_seats_per_account FROM events WHERE id = v.e), v.n) \
+             ON CONFLICT (event_id, user_id) DO UPDATE SET seats = account_seats.seats + excluded.seats \
+             WHERE account_seats.seats + excluded.seats <= COALESCE((SELECT e.max_seats_per_account \
+             FROM events e WHERE e.id = account_seats.event_id), account_seats.seats + excluded.seats)",
+            values.join(", ")
+        );
+        let mut q = sqlx::query(&sql);
+        for ((event, user), seats) in chunk {
+            q = q
+                .bind(event.to_string())
+                .bind(user.to_string())
+                .bind(i64::from(*seats));
+        }
+        let done = q.execute(&mut *conn).await?;
+        if done.rows_affected() != chunk.len() as u64 {
+            return Ok(false);
+        }
+    }
+    Ok(true)
 }
 
 /// Copies the orders' seats, with the prices the seats table gives them, into

@@ -6,7 +6,9 @@ use waiting_room::store::StoreError;
 use super::ApiError;
 use crate::argon_pool::Busy;
 use crate::auth::PasswordError;
+use crate::checkout::held_back::{BadSelection, HeldBackError};
 use crate::checkout::holds::{BadHoldRequest, HoldError};
+use crate::checkout::refunds::RefundError;
 use crate::event::InvalidEvent;
 use crate::limits::Limited;
 use crate::state::StateError;
@@ -38,6 +40,47 @@ impl From<HoldError> for ApiError {
             HoldError::Store(e) => checkout_store_error(e),
             HoldError::Database(e) => e.into(),
         }
+    }
+}
+
+impl From<RefundError> for ApiError {
+    fn from(e: RefundError) -> Self {
+        let message = e.to_string();
+        let conflict = |code, message| Self::Conflict { code, message };
+        match e {
+            RefundError::NotFound => Self::NotFound("order"),
+            RefundError::NotOffered => conflict("refunds_not_offered", message),
+            RefundError::WindowClosed { .. } => conflict("refund_window_closed", message),
+            RefundError::EventClosed => conflict("event_closed", message),
+            RefundError::ReasonRequired => Self::bad_request("reason_required", message),
+            RefundError::ReasonTooLong => Self::bad_request("reason_too_long", message),
+            RefundError::Store(e) => checkout_store_error(e),
+            RefundError::Database(e) => e.into(),
+        }
+    }
+}
+
+impl From<HeldBackError> for ApiError {
+    fn from(e: HeldBackError) -> Self {
+        match e {
+            HeldBackError::BadSelection(bad) => bad.into(),
+            HeldBackError::Unavailable { seats } => Self::SeatsUnavailable { seats },
+            HeldBackError::Store(e) => checkout_store_error(e),
+            HeldBackError::Database(e) => e.into(),
+        }
+    }
+}
+
+impl From<BadSelection> for ApiError {
+    fn from(e: BadSelection) -> Self {
+        let code = match e {
+            BadSelection::NoSeats => "invalid_body",
+            BadSelection::TooManySeats(_) => "too_many_seats",
+            BadSelection::UnknownSeats(_) => "unknown_seat",
+            BadSelection::UnknownSection(_) => "unknown_section",
+            BadSelection::UnknownRow { .. } => "unknown_row",
+        };
+        Self::bad_request(code, e.to_string())
     }
 }
 

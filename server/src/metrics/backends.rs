@@ -118,11 +118,13 @@ pub enum SeatOp {
     SeatCounts,
     SeatChanges,
     SeatSnapshot,
+    HoldBack,
+    ReleaseHeldBack,
     Unsell,
 }
 
 /// The `op` labels of [`SeatOp`], by discriminant.
-pub(super) const SEAT_OPS: [&str; 13] = [
+pub(super) const SEAT_OPS: [&str; 15] = [
     "init_seats",
     "hold",
     "end_token",
@@ -135,6 +137,8 @@ pub(super) const SEAT_OPS: [&str; 13] = [
     "seat_counts",
     "seat_changes",
     "seat_snapshot",
+    "hold_back",
+    "release_held_back",
     "unsell",
 ];
 
@@ -223,13 +227,16 @@ pub enum DbOp {
     UserByEmail,
     UserById,
     Ping,
+    HeldBackSeats,
+    HoldBackSeats,
+    ReleaseHeldBack,
     OrderById,
     RefundOrder,
     AccountSeats,
 }
 
 impl DbOp {
-    const ALL: [DbOp; 18] = [
+    const ALL: [DbOp; 21] = [
         DbOp::WriteOrder,
         DbOp::OrderBatch,
         DbOp::OrderByHold,
@@ -245,6 +252,9 @@ impl DbOp {
         DbOp::UserByEmail,
         DbOp::UserById,
         DbOp::Ping,
+        DbOp::HeldBackSeats,
+        DbOp::HoldBackSeats,
+        DbOp::ReleaseHeldBack,
         DbOp::OrderById,
         DbOp::RefundOrder,
         DbOp::AccountSeats,
@@ -268,6 +278,9 @@ impl DbOp {
             DbOp::UserByEmail => "user_by_email",
             DbOp::UserById => "user_by_id",
             DbOp::Ping => "ping",
+            DbOp::HeldBackSeats => "held_back_seats",
+            DbOp::HoldBackSeats => "hold_back_seats",
+            DbOp::ReleaseHeldBack => "release_held_back",
             DbOp::OrderById => "order_by_id",
             DbOp::RefundOrder => "refund_order",
             DbOp::AccountSeats => "account_seats",
@@ -359,6 +372,7 @@ mod tests {
         assert_eq!(SEAT_OPS[SeatOp::Hold as usize], "hold");
         assert_eq!(SEAT_OPS[SeatOp::MarkSold as usize], "mark_sold");
         assert_eq!(SEAT_OPS[SeatOp::SeatSnapshot as usize], "seat_snapshot");
+        assert_eq!(SEAT_OPS[SeatOp::HoldBack as usize], "hold_back");
         assert_eq!(SEAT_OPS[SeatOp::Unsell as usize], "unsell");
         assert_eq!(SEAT_OPS.len(), SeatOp::Unsell as usize + 1);
         for (i, op) in DbOp::ALL.iter().enumerate() {

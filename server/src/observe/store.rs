@@ -20,7 +20,8 @@ use std::time::Instant;
 
 use async_trait::async_trait;
 use waiting_room::seats::store::{
-    ConfirmStart, Hold, HoldId, HoldOutcome, HoldRequest, SeatBatch, SeatCounts, SeatSnapshot,
+    ConfirmStart, Hold, HoldBackOutcome, HoldId, HoldOutcome, HoldRequest, SeatBatch, SeatCounts,
+    SeatSnapshot,
 };
 use waiting_room::seats::SeatStore;
 use waiting_room::store::{
@@ -190,10 +191,22 @@ impl SeatStore for Observed<dyn SeatStore> {
         e: EventId,
         capacity: u32,
         sold: &[u32],
+        held_back: &[u32],
     ) -> Result<bool, StoreError> {
         self.timed(
             SeatOp::InitSeats as usize,
-            self.inner.init_seats(e, capacity, sold),
+            self.inner.init_seats(e, capacity, sold, held_back),
+        )
+        .await
+    }
+    async fn hold_back(&self, e: EventId, seats: &[u32]) -> Result<HoldBackOutcome, StoreError> {
+        self.timed(SeatOp::HoldBack as usize, self.inner.hold_back(e, seats))
+            .await
+    }
+    async fn release_held_back(&self, e: EventId, seats: &[u32]) -> Result<u32, StoreError> {
+        self.timed(
+            SeatOp::ReleaseHeldBack as usize,
+            self.inner.release_held_back(e, seats),
         )
         .await
     }
@@ -343,7 +356,7 @@ mod tests {
             .lines()
             .filter(|l| l.starts_with("floodgate_store_errors_total{"))
             .collect();
-        assert_eq!(errors.len(), (19 + 13) * 2, "{text}");
+        assert_eq!(errors.len(), (19 + 15) * 2, "{text}");
         assert!(errors.iter().all(|l| l.ends_with(" 0")), "{text}");
         assert!(
             text.contains(

@@ -21,7 +21,10 @@ pub(super) fn api(role: Option<Role>) -> OpenApiRouter<AppState> {
         api = api.merge(super::queue::router());
     }
     if serves(Role::Queue) {
-        api = api.merge(super::checkout::router());
+        api = api
+            .merge(super::checkout::router())
+            .merge(super::held_back::router())
+            .merge(super::refunds::router());
     }
     OpenApiRouter::new()
         .nest("/api/v1", api)

@@ -34,10 +34,13 @@ pub fn router() -> OpenApiRouter<AppState> {
 }
 
 /// `POST /auth/password`'s body.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct PasswordChange {
+    /// The account's password now (re-checked).
     current_password: String,
+    /// The new password; the rules of `register`.
+    #[schema(min_length = 8, max_length = 128)]
     new_password: String,
 }
 
@@ -274,7 +277,7 @@ async fn sign_out_everywhere(
     operation_id = "changePassword",
     tag = "auth",
     security(("sessionCookie" = []), ("bearer" = [])),
-    request_body(content = ref("#/components/schemas/PasswordChange"), content_type = "application/json"),
+    request_body(content = PasswordChange, content_type = "application/json"),
     responses(
         (status = 204),
         E400, E401, E403, E413, E429, E503, E500,

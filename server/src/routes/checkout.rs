@@ -53,7 +53,7 @@ fn parse_hold_id(raw: &str) -> Result<HoldId, ApiError> {
     responses(
         (status = 201, body = ref("#/components/schemas/HoldAnswer"), content_type = "application/json"),
         E400, E401, E403, E404,
-        (status = 409, body = ref("#/components/schemas/SeatsUnavailableError"), content_type = "application/json"),
+        (status = 409, body = ref("#/components/schemas/HoldConflictError"), content_type = "application/json"),
         E410, E413, E503, E500,
     )
 )]
@@ -78,7 +78,7 @@ async fn hold(
     responses(
         (status = 200, body = ref("#/components/schemas/Order"), content_type = "application/json"),
         E401, E403, E404,
-        (status = 409, body = ref("#/components/schemas/SeatsUnavailableError"), content_type = "application/json"),
+        (status = 409, body = ref("#/components/schemas/HoldConflictError"), content_type = "application/json"),
         E410, E503, E500,
     )
 )]
@@ -130,13 +130,14 @@ async fn orders(
     session: Session,
 ) -> Result<Json<Vec<OrderAnswer>>, ApiError> {
     let orders = state.db.orders_of(session.user).await?;
+    let now = state.clock().now_ms();
     let mut events = HashMap::new();
     let mut out = Vec::with_capacity(orders.len());
     for order in &orders {
         if let std::collections::hash_map::Entry::Vacant(slot) = events.entry(order.event) {
             slot.insert(state.event(order.event).await?);
         }
-        out.push(OrderAnswer::new(order, &events[&order.event]));
+        out.push(OrderAnswer::new(order, &events[&order.event], now));
     }
     Ok(Json(out))
 }

@@ -8,10 +8,12 @@ mod checkout;
 mod client;
 mod error_docs;
 mod events;
+mod held_back;
 mod loadtest;
 mod openapi;
 mod ops;
 mod queue;
+mod refunds;
 mod web;
 
 use axum::extract::State;

@@ -148,8 +148,15 @@ impl SeatStore for Faulty<dyn SeatStore> {
         e: EventId,
         capacity: u32,
         sold: &[u32],
+        held_back: &[u32],
     ) -> Result<bool, StoreError> {
-        self.inner.init_seats(e, capacity, sold).await
+        self.inner.init_seats(e, capacity, sold, held_back).await
+    }
+    async fn hold_back(&self, e: EventId, seats: &[u32]) -> Result<HoldBackOutcome, StoreError> {
+        self.inner.hold_back(e, seats).await
+    }
+    async fn release_held_back(&self, e: EventId, seats: &[u32]) -> Result<u32, StoreError> {
+        self.inner.release_held_back(e, seats).await
     }
     async fn hold(&self, e: EventId, r: &HoldRequest) -> Result<HoldOutcome, StoreError> {
         self.inner.hold(e, r).await

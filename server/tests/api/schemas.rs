@@ -628,15 +628,17 @@ async fn real_answers_match_the_documented_schemas(backend: Backend) {
     )
     .await;
     let confirm = "/api/v1/holds/{hold_id}/confirm";
-    c.op(
-        http.post(url(&format!("/api/v1/holds/{hold_id}/confirm")))
-            .bearer_auth(&purchase)
-            .json(&json!({})),
-        "post",
-        confirm,
-        OK,
-    )
-    .await;
+    let order = c
+        .op(
+            http.post(url(&format!("/api/v1/holds/{hold_id}/confirm")))
+                .bearer_auth(&purchase)
+                .json(&json!({})),
+            "post",
+            confirm,
+            OK,
+        )
+        .await;
+    let order_id = order.body["order_id"].as_str().unwrap().to_owned();
     c.op(
         http.post(url(
             "/api/v1/holds/0123456789abcdef0123456789abcdef/confirm",
@@ -672,6 +674,36 @@ async fn real_answers_match_the_documented_schemas(backend: Backend) {
         "get",
         "/api/v1/orders",
         OK,
+    )
+    .await;
+
+    // Refunds: this event offers fans none; an admin refunds with a reason.
+    let refund = "/api/v1/orders/{order_id}/refund";
+    let refund_url = url(&format!("/api/v1/orders/{order_id}/refund"));
+    c.op(
+        http.post(&refund_url).bearer_auth(&fan).json(&json!({})),
+        "post",
+        refund,
+        StatusCode::CONFLICT,
+    )
+    .await;
+    c.op(
+        http.post(url(&format!(
+            "/api/v1/orders/{}/refund",
+            uuid::Uuid::now_v7()
+        )))
+        .bearer_auth(&fan)
+        .json(&json!({})),
+        "post",
+        refund,
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+    c.op(
+        http.post(&refund_url).bearer_auth(&admin).json(&json!({})),
+        "post",
+        refund,
+        StatusCode::BAD_REQUEST,
     )
     .await;
     let seats = "/api/v1/events/{id}/seats";
@@ -716,6 +748,50 @@ async fn real_answers_match_the_documented_schemas(backend: Backend) {
     ] {
         c.op(admin_get(path), "get", path, OK).await;
     }
+    // Held-back seats: the admins' map, a hold-back and a release of a free seat, a
+    // hold-back of a sold one, a bad body.
+    let seats_path = "/api/v1/admin/events/{id}/seats";
+    let map = c.op(admin_get(seats_path), "get", seats_path, OK).await;
+    let free = map.body["states"]
+        .as_str()
+        .unwrap()
+        .find('f')
+        .expect("a free seat");
+    let free_id = format!("A-{}-{}", free / 5 + 1, free % 5 + 1);
+    for (path, body, status) in [
+        ("hold-back", json!({"seats": [free_id]}), OK),
+        ("release", json!({"seats": [free_id]}), OK),
+        (
+            "hold-back",
+            json!({"seats": ["A-1-1"]}),
+            StatusCode::CONFLICT,
+        ),
+        ("hold-back", json!({}), StatusCode::BAD_REQUEST),
+    ] {
+        let documented = format!("/api/v1/admin/events/{{id}}/seats/{path}");
+        let request = http
+            .post(url(&format!("/api/v1/admin/events/{event}/seats/{path}")))
+            .bearer_auth(&admin)
+            .json(&body);
+        c.op(request, "post", &documented, status).await;
+    }
+    // The admin's refund, after the hold-back of a sold seat above (it frees A-1-1).
+    c.op(
+        http.post(&refund_url)
+            .bearer_auth(&admin)
+            .json(&json!({"reason": "contract test"})),
+        "post",
+        refund,
+        OK,
+    )
+    .await;
+    c.op(
+        http.post(&refund_url).json(&json!({})),
+        "post",
+        refund,
+        StatusCode::UNAUTHORIZED,
+    )
+    .await;
     let (mut stats, _) = tokio_tungstenite::connect_async(format!(
         "ws://127.0.0.1:{}/api/v1/admin/events/{event}/stats/ws?access_token={admin}",
         app.port

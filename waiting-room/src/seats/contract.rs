@@ -2,11 +2,13 @@
 //! [`Harness`] (`store/contract.rs`): a manual clock for the memory store, real sleeps
 //! against Redis (so durations here are kept short). Each test uses fresh events.
 
+mod held_back;
 mod holds;
 mod lifecycle;
 mod refunds;
 mod support;
 
+use held_back::*;
 use holds::*;
 use lifecycle::*;
 use refunds::*;
@@ -33,6 +35,13 @@ macro_rules! seat_contract {
                 the_seat_log_replays_into_the_snapshot,
                 concurrent_holds_never_share_a_seat,
                 unknown_events_are_errors,
+                // held-back seats
+                hold_back_is_all_or_nothing_and_idempotent,
+                held_back_seats_are_never_held,
+                release_held_back_frees_only_held_back_seats,
+                init_seats_rebuilds_held_back_seats,
+                held_back_changes_are_logged,
+                held_back_requests_are_checked,
                 // refunds
                 unsell_frees_sold_seats_only,
                 unsell_refuses_bad_seats_and_unknown_events,

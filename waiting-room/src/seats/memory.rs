@@ -18,8 +18,8 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use async_trait::async_trait;
 
 use super::store::{
-    ConfirmStart, Hold, HoldId, HoldOutcome, HoldRequest, SeatBatch, SeatCounts, SeatSnapshot,
-    SeatState, SeatStore,
+    ConfirmStart, Hold, HoldBackOutcome, HoldId, HoldOutcome, HoldRequest, SeatBatch, SeatCounts,
+    SeatSnapshot, SeatState, SeatStore,
 };
 use super::view::SeatView;
 use crate::clock::{Clock, SystemClock};
@@ -72,6 +72,7 @@ impl SeatStore for MemorySeatStore {
         event: EventId,
         capacity: u32,
         sold: &[u32],
+        held_back: &[u32],
     ) -> Result<bool, StoreError> {
         let mut events = self.lock();
         if events.contains_key(&event) {
@@ -79,7 +80,9 @@ impl SeatStore for MemorySeatStore {
         }
         let mut seats = EventSeats::new(capacity);
         seats.check_range(sold)?;
+        seats.check_range(held_back)?;
         seats.mark_sold(sold);
+        seats.hold_back_free(held_back);
         events.insert(event, seats);
         Ok(true)
     }
@@ -176,12 +179,48 @@ impl SeatStore for MemorySeatStore {
     // --- end refunds ---
 
     async fn seat_counts(&self, event: EventId) -> Result<SeatCounts, StoreError> {
-        self.with_event(event, |e, _| SeatCounts {
-            capacity: e.seats.capacity(),
-            held: e.seats.held(),
-            sold: e.seats.sold(),
-        })
+        self.with_event(event, |e, _| e.seats.counts())
     }
+
+    // --- held-back seats ---
+
+    async fn hold_back(
+        &self,
+        event: EventId,
+        seats: &[u32],
+    ) -> Result<HoldBackOutcome, StoreError> {
+        self.with_event(event, |e, _| {
+            e.check_some(seats)?;
+            let busy: Vec<u32> = seats
+                .iter()
+                .copied()
+                .filter(|s| !matches!(e.state(*s), SeatState::Free | SeatState::HeldBack))
+                .collect();
+            if !busy.is_empty() {
+                return Ok(HoldBackOutcome::Unavailable { seats: busy });
+            }
+            Ok(HoldBackOutcome::HeldBack {
+                changed: e.hold_back_free(seats),
+            })
+        })?
+    }
+
+    async fn release_held_back(&self, event: EventId, seats: &[u32]) -> Result<u32, StoreError> {
+        self.with_event(event, |e, _| {
+            e.check_some(seats)?;
+            let mut changed = Vec::new();
+            for &seat in seats {
+                if e.state(seat) == SeatState::HeldBack && e.set(seat, SeatState::Free) {
+                    changed.push(seat);
+                }
+            }
+            let n = changed.len() as u32;
+            e.append(SeatState::Free, changed);
+            Ok(n)
+        })?
+    }
+
+    // --- end of held-back seats ---
 
     async fn seat_changes(
         &self,
@@ -286,7 +325,7 @@ impl EventSeats {
         for &seat in &r.seats {
             match self.state(seat) {
                 SeatState::Free => {}
-                SeatState::Sold => busy.push(seat),
+                SeatState::Sold | SeatState::HeldBack => busy.push(seat),
                 SeatState::Held => match self.owner.get(&seat).and_then(|id| self.holds.get(id)) {
                     Some(h) if !h.confirming && h.expires_at_ms <= now => {
                         if !stale.contains(&h.id) {
@@ -362,6 +401,31 @@ impl EventSeats {
         self.append(SeatState::Sold, changed);
     }
 }
+
+// --- held-back seats ---
+impl EventSeats {
+    /// Refuses an empty list or a seat out of range.
+    fn check_some(&self, seats: &[u32]) -> Result<(), StoreError> {
+        if seats.is_empty() {
+            return Err(invalid("no seats given".into()));
+        }
+        self.check_range(seats)
+    }
+
+    /// Holds back the free seats among `seats` (others are left alone), logged as one
+    /// entry; returns those that changed.
+    fn hold_back_free(&mut self, seats: &[u32]) -> Vec<u32> {
+        let mut changed = Vec::new();
+        for &seat in seats {
+            if self.state(seat) == SeatState::Free && self.set(seat, SeatState::HeldBack) {
+                changed.push(seat);
+            }
+        }
+        self.append(SeatState::HeldBack, changed.clone());
+        changed
+    }
+}
+// --- end of held-back seats ---
 
 // --- refunds ---
 impl EventSeats {

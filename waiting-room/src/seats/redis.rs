@@ -31,8 +31,8 @@ use redis::{FromRedisValue, Script, ScriptInvocation, Value};
 #[cfg(doc)]
 use super::store::SeatState;
 use super::store::{
-    ConfirmStart, Hold, HoldId, HoldOutcome, HoldRequest, SeatBatch, SeatCounts, SeatSnapshot,
-    SeatStore,
+    ConfirmStart, Hold, HoldBackOutcome, HoldId, HoldOutcome, HoldRequest, SeatBatch, SeatCounts,
+    SeatSnapshot, SeatStore,
 };
 use crate::store::redis::{
     event_tag, load_scripts, open_connection, run_script, valid_cursor, RedisConn, RedisStore,
@@ -117,9 +117,10 @@ impl SeatStore for RedisSeatStore {
         event: EventId,
         capacity: u32,
         sold: &[u32],
+        held_back: &[u32],
     ) -> Result<bool, StoreError> {
         let mut inv = self.writing(&self.scripts.init, event);
-        inv.arg(capacity).arg(sold);
+        inv.arg(capacity).arg(sold.len()).arg(sold).arg(held_back);
         Ok(self.run::<i64>(&inv).await? == 1)
     }
 
@@ -201,13 +202,34 @@ impl SeatStore for RedisSeatStore {
 
     async fn seat_counts(&self, event: EventId) -> Result<SeatCounts, StoreError> {
         let inv = self.invocation(&self.scripts.counts, event);
-        let (capacity, held, sold) = self.run(&inv).await?;
+        let (capacity, held, sold, held_back) = self.run(&inv).await?;
         Ok(SeatCounts {
             capacity,
             held,
             sold,
+            held_back,
         })
     }
+
+    // --- held-back seats ---
+
+    async fn hold_back(
+        &self,
+        event: EventId,
+        seats: &[u32],
+    ) -> Result<HoldBackOutcome, StoreError> {
+        let mut inv = self.writing(&self.scripts.hold_back, event);
+        inv.arg(seats);
+        decode::hold_back_outcome(&self.run::<Vec<Value>>(&inv).await?)
+    }
+
+    async fn release_held_back(&self, event: EventId, seats: &[u32]) -> Result<u32, StoreError> {
+        let mut inv = self.writing(&self.scripts.release_held_back, event);
+        inv.arg(seats);
+        self.run(&inv).await
+    }
+
+    // --- end of held-back seats ---
 
     async fn seat_changes(
         &self,
@@ -312,6 +334,8 @@ struct Scripts {
     unsell: Script,
     counts: Script,
     snapshot: Script,
+    hold_back: Script,
+    release_held_back: Script,
     /// The queue store's `changes.lua`, on the seat log.
     changes: Script,
 }
@@ -346,11 +370,13 @@ impl Scripts {
             unsell: seat_lua!("unsell"),
             counts: seat_lua!("counts"),
             snapshot: seat_lua!("snapshot"),
+            hold_back: seat_lua!("hold_back"),
+            release_held_back: seat_lua!("release_held_back"),
             changes: Script::new(&[LIB, include_str!("../store/lua/changes.lua")].concat()),
         }
     }
 
-    fn all(&self) -> [&Script; 13] {
+    fn all(&self) -> [&Script; 15] {
         [
             &self.init,
             &self.hold,
@@ -364,6 +390,8 @@ impl Scripts {
             &self.unsell,
             &self.counts,
             &self.snapshot,
+            &self.hold_back,
+            &self.release_held_back,
             &self.changes,
         ]
     }

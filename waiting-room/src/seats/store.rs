@@ -2,7 +2,9 @@
 //! appends the seats it changed to the event's seat log in the same step, so replicas
 //! can tail the log into a local [`super::view::SeatView`] and stream deltas.
 //!
-//! Seat states: free, held (by one hold, until its deadline), sold. A hold whose
+//! Seat states: free, held (by one hold, until its deadline), sold, and held back (kept
+//! off sale by an admin: no hold takes it; [`SeatStore::hold_back`] and
+//! [`SeatStore::release_held_back`] move seats between free and held back). A hold whose
 //! deadline passed still occupies its seats until it is released (by the sweeper, or
 //! implicitly when a later hold takes an expired hold's seat); a hold being confirmed
 //! is leased so the sweeper leaves it alone while the order is written.
@@ -21,6 +23,8 @@ pub enum SeatState {
     Free = 0,
     Held = 1,
     Sold = 2,
+    /// Kept off sale by an admin.
+    HeldBack = 3,
 }
 
 impl SeatState {
@@ -28,6 +32,7 @@ impl SeatState {
         match v {
             1 => Self::Held,
             2 => Self::Sold,
+            3 => Self::HeldBack,
             _ => Self::Free,
         }
     }
@@ -118,12 +123,27 @@ pub struct SeatCounts {
     pub capacity: u32,
     pub held: u32,
     pub sold: u32,
+    /// Seats kept off sale by an admin.
+    #[serde(default)]
+    pub held_back: u32,
 }
 
 impl SeatCounts {
+    /// Seats on sale and not taken: neither held, sold nor held back.
     pub fn free(&self) -> u32 {
-        self.capacity.saturating_sub(self.held + self.sold)
+        self.capacity
+            .saturating_sub(self.held + self.sold + self.held_back)
     }
+}
+
+/// What [`SeatStore::hold_back`] did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum HoldBackOutcome {
+    /// Every seat is held back now; `changed` were free before (the others were held
+    /// back already), in request order.
+    HeldBack { changed: Vec<u32> },
+    /// Nothing changed: these requested seats are held or sold (in request order).
+    Unavailable { seats: Vec<u32> },
 }
 
 /// Seat-log entries after a cursor: each entry is the seats one operation changed.
@@ -147,13 +167,15 @@ pub struct SeatSnapshot {
 #[async_trait]
 pub trait SeatStore: Send + Sync + 'static {
     /// Creates the event's seat state with `capacity` free seats, then marks `sold`
-    /// sold, unless the store already has it (returns false then). Used at event
-    /// creation and to rebuild after the store lost its state (from the database).
+    /// sold and `held_back` held back (a seat in both is sold), unless the store
+    /// already has it (returns false then). Used at event creation and to rebuild
+    /// after the store lost its state (from the database).
     async fn init_seats(
         &self,
         event: EventId,
         capacity: u32,
         sold: &[u32],
+        held_back: &[u32],
     ) -> Result<bool, StoreError>;
 
     /// Holds all requested seats or none: every seat must be free (or held by a hold
@@ -210,6 +232,20 @@ pub trait SeatStore: Send + Sync + 'static {
     // --- end refunds ---
 
     async fn seat_counts(&self, event: EventId) -> Result<SeatCounts, StoreError>;
+
+    // --- held-back seats ---
+
+    /// Holds seats back from sale, all or none: every seat must be free or held back
+    /// already (idempotent), else nothing changes and the held or sold ones are named.
+    /// The seats that changed are logged held back in the same step.
+    async fn hold_back(&self, event: EventId, seats: &[u32])
+        -> Result<HoldBackOutcome, StoreError>;
+
+    /// Puts held-back seats back on sale (free, logged); other seats are left as they
+    /// are. Returns how many changed.
+    async fn release_held_back(&self, event: EventId, seats: &[u32]) -> Result<u32, StoreError>;
+
+    // --- end of held-back seats ---
 
     async fn seat_changes(
         &self,

@@ -1,7 +1,7 @@
 //! A replica's local copy of an event's seat states, fed by the seat log: serves
 //! snapshots, best-available candidates and counts without store round-trips.
 
-use super::store::{SeatSnapshot, SeatState};
+use super::store::{SeatCounts, SeatSnapshot, SeatState};
 use crate::store::Cursor;
 
 #[derive(Clone, Debug, Default)]
@@ -10,6 +10,7 @@ pub struct SeatView {
     cursor: Cursor,
     held: u32,
     sold: u32,
+    held_back: u32,
 }
 
 impl SeatView {
@@ -22,21 +23,24 @@ impl SeatView {
     }
 
     pub fn from_snapshot(snapshot: SeatSnapshot) -> Self {
-        let held = snapshot
-            .states
-            .iter()
-            .filter(|s| **s == SeatState::Held as u8)
-            .count() as u32;
-        let sold = snapshot
-            .states
-            .iter()
-            .filter(|s| **s == SeatState::Sold as u8)
-            .count() as u32;
+        let count = |state: SeatState| {
+            snapshot
+                .states
+                .iter()
+                .filter(|s| **s == state as u8)
+                .count() as u32
+        };
+        let (held, sold, held_back) = (
+            count(SeatState::Held),
+            count(SeatState::Sold),
+            count(SeatState::HeldBack),
+        );
         Self {
             states: snapshot.states,
             cursor: snapshot.cursor,
             held,
             sold,
+            held_back,
         }
     }
 
@@ -68,8 +72,23 @@ impl SeatView {
         self.sold
     }
 
+    pub fn held_back(&self) -> u32 {
+        self.held_back
+    }
+
+    /// Seats neither held, sold nor held back.
     pub fn free(&self) -> u32 {
-        self.capacity() - self.held - self.sold
+        self.capacity() - self.held - self.sold - self.held_back
+    }
+
+    /// The counts as [`SeatCounts`].
+    pub fn counts(&self) -> SeatCounts {
+        SeatCounts {
+            capacity: self.capacity(),
+            held: self.held,
+            sold: self.sold,
+            held_back: self.held_back,
+        }
     }
 
     /// Applies one change; returns whether the seat's state changed.
@@ -84,11 +103,13 @@ impl SeatView {
         match old {
             SeatState::Held => self.held -= 1,
             SeatState::Sold => self.sold -= 1,
+            SeatState::HeldBack => self.held_back -= 1,
             SeatState::Free => {}
         }
         match state {
             SeatState::Held => self.held += 1,
             SeatState::Sold => self.sold += 1,
+            SeatState::HeldBack => self.held_back += 1,
             SeatState::Free => {}
         }
         *slot = state as u8;
@@ -112,5 +133,14 @@ mod tests {
         assert!(v.apply(1, SeatState::Sold));
         assert!(!v.apply(99, SeatState::Sold));
         assert_eq!((v.held(), v.sold(), v.free()), (1, 2, 1));
+        assert!(v.apply(3, SeatState::HeldBack));
+        assert_eq!((v.held_back(), v.free()), (1, 0));
+        assert!(v.apply(3, SeatState::Free));
+        assert_eq!((v.held_back(), v.free()), (0, 1));
+        let back = SeatView::from_snapshot(SeatSnapshot {
+            cursor: Cursor::default(),
+            states: vec![3, 3, 0],
+        });
+        assert_eq!((back.counts().held_back, back.counts().free()), (2, 1));
     }
 }

@@ -14,4 +14,10 @@ export const adminApi = {
   /** Newest-first audit entries (404 on servers without it). */
   audit: (id, limit, signal) => request(`${base(id)}/audit?limit=${limit}`, { signal }),
   statsSocketUrl: (id) => socketUrl(`${base(id)}/stats/ws`),
+  /** The admins' compact seat map (`b` = held back). */
+  seats: (id, signal) => request(`${base(id)}/seats`, { signal }),
+  /** Holds seats back from sale (all or none); answers `{changed, counts}`. */
+  holdBack: (id, seats) => request(`${base(id)}/seats/hold-back`, { method: 'POST', body: { seats } }),
+  /** Puts held-back seats back on sale; answers `{changed, counts}`. */
+  releaseHeldBack: (id, seats) => request(`${base(id)}/seats/release`, { method: 'POST', body: { seats } }),
 };

@@ -51,11 +51,19 @@ function AuditEntry({ entry }) {
   const t = (k, p) => i18n.t(k, p);
   const at = Date.parse(entry.at);
   const who = entry.actor?.email ?? t('audit.unknown_actor');
-  const action = ['admission_changed', 'event_created'].includes(entry.action) ? t(`audit.${entry.action}`) : entry.action;
-  const changes = describeChanges(entry.before, entry.after);
+  const action = ['admission_changed', 'event_created', 'seats_held_back', 'seats_released'].includes(entry.action) ? t(`audit.${entry.action}`) : entry.action;
+  // Seat changes list the seats once, not one line per seat.
+  const seatChange = entry.action === 'seats_held_back' || entry.action === 'seats_released';
+  const changes = seatChange
+    ? describeChanges({ held_back: entry.before?.held_back }, { held_back: entry.after?.held_back })
+    : describeChanges(entry.before, entry.after);
+  const seatIds = seatChange
+    ? Object.keys(entry.after?.seats ?? {}).sort((a, b) => a.localeCompare(b, 'en', { numeric: true }))
+    : [];
   return html`<li class="audit-entry">
     <p class="audit-head"><strong>${who}</strong> ${action}</p>
     <p class="audit-time"><time datetime=${entry.at}>${Number.isNaN(at) ? entry.at : i18n.dateTime(at)}</time></p>
+    ${seatIds.length > 0 && html`<p class="audit-seats">${t('audit.seats', { count: seatIds.length, seats: seatIds.length > 20 ? `${seatIds.slice(0, 20).join(', ')} …` : seatIds.join(', ') })}</p>`}
     ${changes.length > 0 &&
     html`<ul class="audit-changes">
       ${changes.map(

@@ -10,6 +10,7 @@ import { useI18n } from './context.js';
 import { Controls } from './controls.js';
 import { StateBadge } from './events.js';
 import { Figures } from './figures.js';
+import { SeatsPanel } from './seats.js';
 import { Link } from './router.js';
 import { StatsSeries } from './series.js';
 import { useStatsStream } from './stats-stream.js';
@@ -177,6 +178,11 @@ export function Dashboard({ id, onAuthError }) {
         <${Charts} series=${series} version=${version} stats=${stats} />
       </section>
 
+      <section class="dash-seats" aria-labelledby="seats-title">
+        <h2 id="seats-title">${t('dash.seats')}</h2>
+        <${SeatsPanel} eventId=${id} onAuthError=${onAuthError} onChanged=${() => setAuditKey((k) => k + 1)} />
+      </section>
+
       <section class="dash-audit" aria-labelledby="audit-title">
         <h2 id="audit-title">${t('dash.audit')}</h2>
         <${AuditLog} eventId=${id} refreshKey=${auditKey} onAuthError=${onAuthError} />
@@ -189,7 +195,7 @@ export function Dashboard({ id, onAuthError }) {
 function liveState(event, stats, now) {
   if (event.state === 'closed') return 'closed';
   if (now < Date.parse(event.starts_at)) return 'scheduled';
-  if (stats) return stats.capacity > 0 && stats.held + stats.sold >= stats.capacity ? 'sold_out' : 'on_sale';
+  if (stats) return stats.capacity > 0 && stats.held + stats.sold + (stats.held_back ?? 0) >= stats.capacity ? 'sold_out' : 'on_sale';
   return event.state === 'scheduled' ? 'on_sale' : event.state;
 }
 

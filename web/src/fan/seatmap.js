@@ -5,7 +5,7 @@
 import { html } from 'htm/preact';
 import { useLayoutEffect, useRef, useState } from 'preact/hooks';
 import { FREE, HELD, SOLD } from './seatfeed.js';
-import { MapCanvas, MARK_MINE, MARK_PICKED } from './mapcanvas.js';
+import { MapCanvas, MARK_MINE, MARK_PICKED } from '../shared/mapcanvas.js';
 import { metrics } from './metrics.js';
 
 const WINDOW = 20; // cells rendered on each side of the focused seat

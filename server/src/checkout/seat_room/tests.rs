@@ -10,7 +10,8 @@ use tokio::sync::{Notify, Semaphore};
 use waiting_room::clock::now_ms;
 use waiting_room::seats::memory::MemorySeatStore;
 use waiting_room::seats::store::{
-    ConfirmStart, Hold, HoldId, HoldOutcome, HoldRequest, SeatBatch, SeatCounts, SeatSnapshot,
+    ConfirmStart, Hold, HoldBackOutcome, HoldId, HoldOutcome, HoldRequest, SeatBatch, SeatCounts,
+    SeatSnapshot,
 };
 use waiting_room::store::Cursor;
 use waiting_room::{AdmissionSettings, EventId, UserId};
@@ -34,8 +35,15 @@ impl SeatStore for GatedStore {
         e: EventId,
         capacity: u32,
         sold: &[u32],
+        held_back: &[u32],
     ) -> Result<bool, StoreError> {
-        self.inner.init_seats(e, capacity, sold).await
+        self.inner.init_seats(e, capacity, sold, held_back).await
+    }
+    async fn hold_back(&self, e: EventId, seats: &[u32]) -> Result<HoldBackOutcome, StoreError> {
+        self.inner.hold_back(e, seats).await
+    }
+    async fn release_held_back(&self, e: EventId, seats: &[u32]) -> Result<u32, StoreError> {
+        self.inner.release_held_back(e, seats).await
     }
     async fn hold(&self, e: EventId, r: &HoldRequest) -> Result<HoldOutcome, StoreError> {
         self.inner.hold(e, r).await

@@ -37,6 +37,7 @@ fn the_document_lists_every_api_route() {
         ("DELETE", "/api/v1/holds/{hold_id}"),
         ("GET", "/.well-known/jwks.json"),
         ("GET", "/api/v1/admin/events/{id}/audit"),
+        ("GET", "/api/v1/admin/events/{id}/seats"),
         ("GET", "/api/v1/admin/events/{id}/stats"),
         ("GET", "/api/v1/admin/events/{id}/stats/history"),
         ("GET", "/api/v1/admin/events/{id}/stats/ws"),
@@ -55,6 +56,8 @@ fn the_document_lists_every_api_route() {
         ("GET", "/readyz"),
         ("PATCH", "/api/v1/admin/events/{id}/admission"),
         ("POST", "/api/v1/admin/events"),
+        ("POST", "/api/v1/admin/events/{id}/seats/hold-back"),
+        ("POST", "/api/v1/admin/events/{id}/seats/release"),
         ("POST", "/api/v1/admin/fans"),
         ("POST", "/api/v1/auth/login"),
         ("POST", "/api/v1/auth/password"),
@@ -64,6 +67,7 @@ fn the_document_lists_every_api_route() {
         ("POST", "/api/v1/events/{id}/queue/join"),
         ("POST", "/api/v1/events/{id}/queue/leave"),
         ("POST", "/api/v1/holds/{hold_id}/confirm"),
+        ("POST", "/api/v1/orders/{order_id}/refund"),
     ];
     let expected: Vec<(String, String)> = expected
         .iter()
@@ -81,6 +85,7 @@ fn api_modules_route_only_through_routes_macro() {
         ("auth", include_str!("../auth.rs")),
         ("checkout", include_str!("../checkout.rs")),
         ("events", include_str!("../events.rs")),
+        ("held_back", include_str!("../held_back.rs")),
         ("loadtest", include_str!("../loadtest.rs")),
         ("ops", include_str!("../ops.rs")),
         ("queue", include_str!("../queue.rs")),
@@ -211,4 +216,16 @@ fn openapi_document_matches_the_code() {
     ] {
         assert!(listed(code), "{code} is not in Error's codes");
     }
+}
+
+#[test]
+fn derived_request_schemas_refuse_unknown_fields() {
+    let served: Value = serde_json::from_str(served()).unwrap();
+    let schema = &served["components"]["schemas"]["PasswordChange"];
+    assert_eq!(
+        schema["additionalProperties"],
+        Value::Bool(false),
+        "{schema}"
+    );
+    assert_eq!(schema["properties"]["new_password"]["minLength"], 8);
 }

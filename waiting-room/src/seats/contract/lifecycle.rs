@@ -148,8 +148,8 @@ pub(super) async fn mark_sold_takes_seats_from_holds(h: H) {
 
 pub(super) async fn init_seats_only_if_missing(h: H) {
     let event = EventId::new();
-    assert!(h.store.init_seats(event, 4, &[3, 0]).await.unwrap());
-    assert!(!h.store.init_seats(event, 10, &[]).await.unwrap());
+    assert!(h.store.init_seats(event, 4, &[3, 0], &[]).await.unwrap());
+    assert!(!h.store.init_seats(event, 10, &[], &[]).await.unwrap());
     let counts = h.store.seat_counts(event).await.unwrap();
     assert_eq!((counts.capacity, counts.held, counts.sold), (4, 0, 2));
     assert_eq!(counts.free(), 2);
@@ -179,7 +179,7 @@ pub(super) async fn malformed_requests_are_refused(h: H) {
     assert_eq!(h.states(event).await, vec![HD, F, F, F]);
     assert_eq!(h.counts(event).await, (1, 0));
     let other = EventId::new();
-    assert!(h.store.init_seats(other, 2, &[5]).await.is_err());
+    assert!(h.store.init_seats(other, 2, &[5], &[]).await.is_err());
     let err = h.store.seat_counts(other).await.unwrap_err();
     assert!(matches!(err, StoreError::UnknownEvent), "nothing created");
 }
@@ -217,7 +217,7 @@ async fn assert_view_matches(h: &H, event: EventId, view: &SeatView) {
 
 pub(super) async fn the_seat_log_replays_into_the_snapshot(h: H) {
     let event = EventId::new();
-    assert!(h.store.init_seats(event, 12, &[11]).await.unwrap());
+    assert!(h.store.init_seats(event, 12, &[11], &[]).await.unwrap());
     let (a, b) = (req("a", &[0, 1, 2]), short("b", &[3, 4], 100));
     h.hold(event, &a).await;
     h.hold(event, &b).await;

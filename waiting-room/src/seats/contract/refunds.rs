@@ -18,13 +18,21 @@ pub(super) async fn unsell_frees_sold_seats_only(h: H) {
     assert_eq!(h.states(event).await, vec![S, F, F, HD, F, F]);
     assert_eq!(h.counts(event).await, (1, 1));
     assert!(h.store.hold_info(event, &a.hold).await.unwrap().is_some());
-    assert_eq!(h.store.unsell(event, &[1, 2]).await.unwrap(), 0, "idempotent");
+    assert_eq!(
+        h.store.unsell(event, &[1, 2]).await.unwrap(),
+        0,
+        "idempotent"
+    );
     assert_eq!(h.states(event).await, vec![S, F, F, HD, F, F]);
 
     // The seat log carries it: a replica's view replays to the store's snapshot.
     let mut view = SeatView::from_snapshot(start);
     loop {
-        let batch = h.store.seat_changes(event, view.cursor(), 16).await.unwrap();
+        let batch = h
+            .store
+            .seat_changes(event, view.cursor(), 16)
+            .await
+            .unwrap();
         if batch.changes.is_empty() {
             break;
         }

@@ -45,7 +45,11 @@ impl Harness<dyn SeatStore> {
     /// A new event with `capacity` free seats.
     pub(super) async fn seats(&self, capacity: u32) -> EventId {
         let event = EventId::new();
-        assert!(self.store.init_seats(event, capacity, &[]).await.unwrap());
+        assert!(self
+            .store
+            .init_seats(event, capacity, &[], &[])
+            .await
+            .unwrap());
         event
     }
 

@@ -10,7 +10,7 @@ local seats, why = seat_args(2, capacity())
 if not seats then
   return bad_request(why)
 end
-local changed, unheld = {}, 0
+local changed, unheld, unback = {}, 0, 0
 for _, seat in ipairs(seats) do
   local s = state(seat)
   if s == HELD then
@@ -33,6 +33,8 @@ for _, seat in ipairs(seats) do
       end
     end
     redis.call('HDEL', OWNER, int(seat))
+  elseif s == HELD_BACK then
+    unback = unback + 1
   end
   if s ~= SOLD then
     redis.call('SETRANGE', STATES, seat, SOLD)
@@ -41,6 +43,7 @@ for _, seat in ipairs(seats) do
 end
 if #changed > 0 then
   redis.call('HINCRBY', META, 'held', int(-unheld))
+  redis.call('HINCRBY', META, 'back', int(-unback))
   redis.call('HINCRBY', META, 'sold', #changed)
   log_seats(ARGV[1], SOLD, changed)
 end

@@ -1,8 +1,10 @@
 -- seats.lua: helpers for the seat scripts, prepended after store/lua/lib.lua by the
 -- Rust side (seats/redis.rs). No KEYS or ARGV of its own. Conventions:
 --   * Every seat script gets the event's seven seat keys, in this order:
---     KEYS[1] meta       hash: cap, held, sold. Missing = unknown event (FGUNKNOWN).
---     KEYS[2] states     string, one byte per seat: \0 free, \1 held, \2 sold.
+--     KEYS[1] meta       hash: cap, held, sold, back (held back; missing = 0).
+--                        Missing = unknown event (FGUNKNOWN).
+--     KEYS[2] states     string, one byte per seat: \0 free, \1 held, \2 sold,
+--                        \3 held back.
 --     KEYS[3] owner      hash: seat index -> id of the hold holding it.
 --     KEYS[4] holds      hash: hold id -> record, JSON {u = user, j = jti,
 --                        s = [seat...], e = expires_at_ms, c = confirming}.
@@ -10,7 +12,8 @@
 --     KEYS[6] jti        hash: purchase token jti -> seats held so far (no refunds),
 --                        or ENDED ('x') once the token's session ended.
 --     KEYS[7] log        stream: the seat log; entry fields k = the state the seats
---                        moved to ('0' free, '1' held, '2' sold), v = the seats,
+--                        moved to ('0' free, '1' held, '2' sold, '3' held back),
+--                        v = the seats,
 --                        comma-separated. Ids `0-<n>` as in lib.lua.
 --   * ARGV[1] is the seat log's capacity in every script that writes the log.
 --   * Times are Redis' own (now_ms in lib.lua).
@@ -18,8 +21,8 @@
 --     FGBADREQ error before anything is written.
 local META, STATES, OWNER, HOLDS, DEADLINES, JTI, LOG =
   KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7]
-local FREE, HELD, SOLD = '\0', '\1', '\2'
-local KIND = { [FREE] = '0', [HELD] = '1', [SOLD] = '2' }
+local FREE, HELD, SOLD, HELD_BACK = '\0', '\1', '\2', '\3'
+local KIND = { [FREE] = '0', [HELD] = '1', [SOLD] = '2', [HELD_BACK] = '3' }
 local ENDED = 'x'
 
 local function unknown_event()
@@ -34,10 +37,11 @@ local function capacity()
   return tonumber(redis.call('HGET', META, 'cap'))
 end
 
--- ARGV[first..] as seat indexes below `cap`, or nil and the reason.
-local function seat_args(first, cap)
+-- ARGV[first..last] (last defaults to #ARGV) as seat indexes below `cap`, or nil and
+-- the reason.
+local function seat_args(first, cap, last)
   local seats = {}
-  for i = first, #ARGV do
+  for i = first, last or #ARGV do
     local seat = tonumber(ARGV[i])
     if not seat or seat < 0 or seat >= cap or seat % 1 ~= 0 then
       return nil, 'seat ' .. ARGV[i] .. ' is out of range'

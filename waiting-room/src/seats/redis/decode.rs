@@ -4,7 +4,9 @@
 use redis::Value;
 use serde::Deserialize;
 
-use super::super::store::{ConfirmStart, Hold, HoldId, HoldOutcome, SeatBatch, SeatState};
+use super::super::store::{
+    ConfirmStart, Hold, HoldBackOutcome, HoldId, HoldOutcome, SeatBatch, SeatState,
+};
 use crate::store::redis::{bad, get};
 use crate::store::{Cursor, StoreError};
 use crate::UserId;
@@ -51,6 +53,19 @@ pub(super) fn hold_outcome(values: &[Value]) -> Result<HoldOutcome, StoreError> 
             seats: seats.iter().map(get).collect::<Result<_, _>>()?,
         },
         (other, _) => return Err(bad(format!("hold outcome {other:?}"))),
+    })
+}
+
+/// `{'B', changed seat...}` | `{'U', seat...}` (hold_back.lua).
+pub(super) fn hold_back_outcome(values: &[Value]) -> Result<HoldBackOutcome, StoreError> {
+    let [tag, rest @ ..] = values else {
+        return Err(bad("hold-back outcome"));
+    };
+    let seats = || rest.iter().map(get).collect::<Result<Vec<u32>, _>>();
+    Ok(match get::<String>(tag)?.as_str() {
+        "B" => HoldBackOutcome::HeldBack { changed: seats()? },
+        "U" if !rest.is_empty() => HoldBackOutcome::Unavailable { seats: seats()? },
+        other => return Err(bad(format!("hold-back outcome {other:?}"))),
     })
 }
 
@@ -106,6 +121,7 @@ fn entry(kind: &str, seats: &str, out: &mut Vec<(u32, SeatState)>) -> Result<(),
         "0" => SeatState::Free,
         "1" => SeatState::Held,
         "2" => SeatState::Sold,
+        "3" => SeatState::HeldBack,
         other => return Err(bad(format!("seat log entry kind {other:?}"))),
     };
     for seat in seats.split(',').filter(|s| !s.is_empty()) {
@@ -137,7 +153,7 @@ mod tests {
         entry("0", "9", &mut out).unwrap();
         let (held, free) = (SeatState::Held, SeatState::Free);
         assert_eq!(out, vec![(4, held), (5, held), (9, free)]);
-        assert!(entry("3", "1", &mut out).is_err());
+        assert!(entry("4", "1", &mut out).is_err());
         assert!(entry("1", "1,x", &mut out).is_err());
     }
 }

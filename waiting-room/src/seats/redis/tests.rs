@@ -70,7 +70,7 @@ async fn a_shared_connection_keeps_queue_and_seats_on_one_slot() {
         },
     };
     queue.configure(event, &config, false).await.unwrap();
-    assert!(seats.init_seats(event, 8, &[7]).await.unwrap());
+    assert!(seats.init_seats(event, 8, &[7], &[]).await.unwrap());
     let a = request("a", &[0, 1]);
     assert!(matches!(
         seats.hold(event, &a).await.unwrap(),
@@ -111,7 +111,7 @@ async fn large_events_initialise_and_snapshot_in_one_call() {
     };
     let event = EventId::new();
     let sold: Vec<u32> = (0..50_000).step_by(3).collect();
-    assert!(store.init_seats(event, 50_000, &sold).await.unwrap());
+    assert!(store.init_seats(event, 50_000, &sold, &[]).await.unwrap());
     let snap = store.seat_snapshot(event).await.unwrap();
     assert_eq!(snap.states.len(), 50_000);
     for (seat, state) in snap.states.iter().enumerate() {
@@ -145,7 +145,7 @@ async fn trimmed_seat_logs_report_lagged_readers() {
     };
     let store = store.with_log_capacity(10);
     let event = EventId::new();
-    store.init_seats(event, 400, &[]).await.unwrap();
+    store.init_seats(event, 400, &[], &[]).await.unwrap();
     store.hold(event, &request("first", &[0])).await.unwrap();
     let first = store
         .seat_changes(event, &Cursor::default(), 1)
@@ -173,7 +173,7 @@ async fn a_recreated_state_makes_old_cursors_lag() {
         return;
     };
     let event = EventId::new();
-    store.init_seats(event, 4, &[]).await.unwrap();
+    store.init_seats(event, 4, &[], &[]).await.unwrap();
     store.hold(event, &request("a", &[1])).await.unwrap();
     let seen = store.seat_snapshot(event).await.unwrap().cursor;
 
@@ -185,7 +185,7 @@ async fn a_recreated_state_makes_old_cursors_lag() {
         .query_async(&mut conn)
         .await
         .unwrap();
-    assert!(store.init_seats(event, 4, &[2]).await.unwrap());
+    assert!(store.init_seats(event, 4, &[2], &[]).await.unwrap());
     assert_eq!(
         store.seat_snapshot(event).await.unwrap().states,
         [0, 0, 2, 0]

@@ -2,8 +2,10 @@
 // make seats largest), zoom and pan, redrawn only when something changed and at most
 // once a frame. Zoomed out, seats are drawn as runs of one colour per row (50,000
 // seats are a few thousand rectangles); zoomed in, each state has its own shape and
-// glyph so free, held, sold, picked and yours differ by more than colour.
-import { FREE, HELD, SOLD } from './seatfeed.js';
+// glyph so free, held, sold, held back, picked and yours differ by more than colour.
+// Used by the fan page's map and the admin console's (anything with `layout` and
+// `states`, see seatlayout.js).
+import { FREE, HELD, HELD_BACK, SOLD } from './seatlayout.js';
 
 export const PITCH = 10; // world units from one seat to the next
 const GAP = 30; // between sections
@@ -19,6 +21,7 @@ function palette(el) {
     free: v('--seat-free', '#15803d'),
     held: v('--seat-held', '#a16207'),
     sold: v('--seat-sold', '#6b7280'),
+    back: v('--seat-back', '#7e22ce'),
     mine: v('--seat-mine', '#1d4ed8'),
     text: v('--text', '#111827'),
     bg: v('--surface', '#f4f5f7'),
@@ -29,7 +32,7 @@ function palette(el) {
 export class MapCanvas {
   /**
    * @param {HTMLCanvasElement} canvas
-   * @param {import('./seatfeed.js').SeatFeed} feed
+   * @param {{layout: import('./seatlayout.js').Layout|null, states: Uint8Array|null}} feed
    * @param {{marks: () => Uint8Array|null, focus: () => number, focused: () => boolean, onFirstDraw?: (ms:number)=>void}} hooks
    */
   constructor(canvas, feed, hooks) {
@@ -234,7 +237,8 @@ export class MapCanvas {
   drawRuns(sec, sx, sy, p, c0, c1, r0, r1, marks) {
     const { ctx, colors } = this;
     const states = this.feed.states;
-    const fills = [colors.free, colors.held, colors.sold, colors.mine];
+    const fills = [colors.free, colors.held, colors.sold, colors.back, colors.mine];
+    const MARKED = fills.length - 1;
     const gap = p > 3 ? 0.2 * p : 0;
     const mineSeats = [];
     for (let r = r0; r < r1; r++) {
@@ -246,7 +250,7 @@ export class MapCanvas {
         let kind = -1;
         if (c < c1) {
           const m = marks ? marks[base + c] : 0;
-          kind = m ? 3 : states[base + c];
+          kind = m ? MARKED : states[base + c];
           if (m) mineSeats.push(base + c);
         }
         if (kind !== runKind) {
@@ -275,7 +279,7 @@ export class MapCanvas {
   drawShapes(sec, sx, sy, p, c0, c1, r0, r1, marks) {
     const { ctx, colors } = this;
     const states = this.feed.states;
-    const paths = { free: new Path2D(), held: new Path2D(), sold: new Path2D(), picked: new Path2D(), mine: new Path2D() };
+    const paths = { free: new Path2D(), held: new Path2D(), sold: new Path2D(), back: new Path2D(), picked: new Path2D(), mine: new Path2D() };
     const glyphs = new Path2D();
     const half = p / 2;
     const r = p * 0.4;
@@ -313,6 +317,11 @@ export class MapCanvas {
           glyphs.lineTo(cx + k, cy + k);
           glyphs.moveTo(cx + k, cy - k);
           glyphs.lineTo(cx - k, cy + k);
+        } else if (states[i] === HELD_BACK) {
+          // A square with a bar: kept off sale.
+          paths.back.rect(cx - sq / 2, cy - sq / 2, sq, sq);
+          glyphs.moveTo(cx - sq * 0.3, cy);
+          glyphs.lineTo(cx + sq * 0.3, cy);
         }
       }
     }
@@ -322,6 +331,8 @@ export class MapCanvas {
     ctx.fill(paths.held);
     ctx.fillStyle = colors.sold;
     ctx.fill(paths.sold);
+    ctx.fillStyle = colors.back;
+    ctx.fill(paths.back);
     ctx.fillStyle = colors.mine;
     ctx.fill(paths.picked);
     ctx.fill(paths.mine);

@@ -1,0 +1,203 @@
+//! Admin API for seats held back from sale (production, press, accessible seating):
+//! hold back, release, and the admins' seat map, which, unlike the fans', tells
+//! held-back seats apart. A thin HTTP layer over `crate::checkout::held_back`.
+
+use axum::extract::State;
+use axum::http::header;
+use axum::response::IntoResponse;
+use axum::Json;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use waiting_room::seats::store::SeatCounts;
+
+use super::error_docs::*;
+use crate::checkout::held_back::{HeldBackChange, SeatSelection};
+use crate::checkout::render;
+use crate::error::{checkout_store_error, ApiError};
+use crate::event::Event;
+use crate::extract::{parse_event_id, Admin, AppJson, AppPath};
+use crate::state::AppState;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(hold_back))
+        .routes(routes!(release))
+        .routes(routes!(admin_seats))
+}
+
+/// Seats to hold back or release: seat ids, a whole row, or both (at least one seat,
+/// at most 2,000).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct HeldBackBody {
+    /// Seat ids such as `A-12-7`.
+    #[serde(default)]
+    seats: Vec<String>,
+    /// Every seat of one row.
+    row: Option<RowRef>,
+}
+
+/// One row of one section.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RowRef {
+    /// The section's name.
+    section: String,
+    /// The row, counted from 1.
+    #[schema(minimum = 1)]
+    row: u32,
+}
+
+/// What a hold-back or release changed, and the event's counts right after.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct HeldBackAnswer {
+    /// The seats whose state changed (free → held back, or held back → free), in seat
+    /// order; empty when every seat was in that state already.
+    changed: Vec<String>,
+    counts: SeatCountsAnswer,
+}
+
+/// An event's seats by state; `available` is what fans may still buy.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SeatCountsAnswer {
+    capacity: u32,
+    available: u32,
+    held: u32,
+    sold: u32,
+    held_back: u32,
+}
+
+impl From<SeatCounts> for SeatCountsAnswer {
+    fn from(c: SeatCounts) -> Self {
+        Self {
+            capacity: c.capacity,
+            available: c.free(),
+            held: c.held,
+            sold: c.sold,
+            held_back: c.held_back,
+        }
+    }
+}
+
+impl HeldBackAnswer {
+    fn new(event: &Event, change: HeldBackChange) -> Self {
+        let layout = event.layout();
+        Self {
+            changed: change.changed.iter().map(|s| layout.name(*s)).collect(),
+            counts: change.counts.into(),
+        }
+    }
+}
+
+impl From<HeldBackBody> for SeatSelection {
+    fn from(b: HeldBackBody) -> Self {
+        Self {
+            seats: b.seats,
+            row: b.row.map(|r| (r.section, r.row)),
+        }
+    }
+}
+
+#[utoipa::path(
+    post,
+    path = "/admin/events/{id}/seats/hold-back",
+    operation_id = "holdBackSeats",
+    tag = "admin",
+    security(("sessionCookie" = []), ("bearer" = [])),
+    params(("id" = String, Path, format = "uuid")),
+    request_body(content = HeldBackBody, content_type = "application/json"),
+    responses(
+        (status = 200, body = HeldBackAnswer, content_type = "application/json"),
+        E400, E401, E403, E404,
+        (status = 409, body = ref("#/components/schemas/SeatsUnavailableError"), content_type = "application/json"),
+        E413, E503, E500,
+    )
+)]
+async fn hold_back(
+    State(state): State<AppState>,
+    Admin(session): Admin,
+    AppPath(id): AppPath<String>,
+    AppJson(body): AppJson<HeldBackBody>,
+) -> Result<Json<HeldBackAnswer>, ApiError> {
+    let event = state.event(parse_event_id(&id)?).await?;
+    let actor = state.actor(session.user).await?;
+    let change = state
+        .held_back()
+        .hold_back(&event, body.into(), &actor)
+        .await?;
+    Ok(Json(HeldBackAnswer::new(&event, change)))
+}
+
+#[utoipa::path(
+    post,
+    path = "/admin/events/{id}/seats/release",
+    operation_id = "releaseHeldBackSeats",
+    tag = "admin",
+    security(("sessionCookie" = []), ("bearer" = [])),
+    params(("id" = String, Path, format = "uuid")),
+    request_body(content = HeldBackBody, content_type = "application/json"),
+    responses(
+        (status = 200, body = HeldBackAnswer, content_type = "application/json"),
+        E400, E401, E403, E404, E413, E503, E500,
+    )
+)]
+async fn release(
+    State(state): State<AppState>,
+    Admin(session): Admin,
+    AppPath(id): AppPath<String>,
+    AppJson(body): AppJson<HeldBackBody>,
+) -> Result<Json<HeldBackAnswer>, ApiError> {
+    let event = state.event(parse_event_id(&id)?).await?;
+    let actor = state.actor(session.user).await?;
+    let change = state
+        .held_back()
+        .release(&event, body.into(), &actor)
+        .await?;
+    Ok(Json(HeldBackAnswer::new(&event, change)))
+}
+
+#[utoipa::path(
+    get,
+    path = "/admin/events/{id}/seats",
+    operation_id = "adminSeatMap",
+    tag = "admin",
+    security(("sessionCookie" = []), ("bearer" = [])),
+    params(("id" = String, Path, format = "uuid")),
+    responses(
+        (status = 200, body = ref("#/components/schemas/AdminSeatMap"), content_type = "application/json"),
+        E401, E403, E404, E503, E500,
+    )
+)]
+async fn admin_seats(
+    State(state): State<AppState>,
+    _admin: Admin,
+    AppPath(id): AppPath<String>,
+) -> Result<impl IntoResponse, ApiError> {
+    let event = state.event(parse_event_id(&id)?).await?;
+    state
+        .checkout
+        .room(&event)
+        .await
+        .map_err(checkout_store_error)?;
+    // From the store, not this replica's view: right after a change the console
+    // must see it, and admins are few.
+    let snapshot = state
+        .checkout
+        .seats()
+        .seat_snapshot(event.id)
+        .await
+        .map_err(checkout_store_error)?;
+    let message = render::admin_compact_snapshot(&event.layout(), &snapshot.states);
+    let body = render::http_body(&message.into()).concat();
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/json"),
+            (header::CACHE_CONTROL, "no-store"),
+        ],
+        body,
+    ))
+}
