@@ -27,6 +27,10 @@ pub enum FanPhase {
     },
     Expired,
     Left,
+    /// The shopping session ended with these orders: no purchase token any more.
+    Purchased {
+        orders: Vec<String>,
+    },
 }
 
 /// A fan's phase plus the event-wide flags every waiting fan is told about.
@@ -38,6 +42,9 @@ pub struct FanView {
     pub sold_out: bool,
     /// Seats free, as of the room's last look (once a second).
     pub available: Option<u32>,
+    /// The event sold out once: the fans still in line are its waitlist, and seats
+    /// that come back (`available`) are offered to them in queue order.
+    pub waitlist: bool,
 }
 
 impl FanView {
@@ -87,6 +94,7 @@ pub fn messages(prev: &FanView, next: &FanView) -> Vec<ServerMessage> {
             ticket: ticket.clone(),
             starts_at: datetime_ms(*starts_at_ms),
             sold_out: false,
+            waitlist: false,
         }),
         (
             _,
@@ -100,6 +108,7 @@ pub fn messages(prev: &FanView, next: &FanView) -> Vec<ServerMessage> {
             ahead: *ahead,
             eta_secs: *eta_secs,
             sold_out: false,
+            waitlist: false,
         }),
         (
             _,
@@ -112,6 +121,9 @@ pub fn messages(prev: &FanView, next: &FanView) -> Vec<ServerMessage> {
             expires_at: datetime_ms(*expires_at_ms),
         }),
         (_, FanPhase::Expired) => out.push(ServerMessage::Expired),
+        (_, FanPhase::Purchased { orders }) => out.push(ServerMessage::Purchased {
+            orders: orders.clone(),
+        }),
         (_, FanPhase::Left) => out.push(ServerMessage::Left),
     }
     // `paused` goes to fans still waiting after the update, after their phase message.
@@ -121,11 +133,14 @@ pub fn messages(prev: &FanView, next: &FanView) -> Vec<ServerMessage> {
     if next.sold_out && !prev.sold_out && next.phase.is_waiting() {
         out.push(ServerMessage::SoldOut);
     }
+    let in_line = matches!(
+        next.phase,
+        FanPhase::Prequeue { .. } | FanPhase::Queued { .. }
+    );
+    if next.waitlist && in_line && (!prev.waitlist || out.iter().any(is_place)) {
+        out.push(ServerMessage::Waitlist);
+    }
     if let Some(available) = next.available {
-        let in_line = matches!(
-            next.phase,
-            FanPhase::Prequeue { .. } | FanPhase::Queued { .. }
-        );
         if in_line && (prev.available != next.available || out.iter().any(is_place)) {
             out.push(ServerMessage::Availability { available });
         }
@@ -165,6 +180,7 @@ mod tests {
             paused: false,
             sold_out: false,
             available: None,
+            waitlist: false,
         }
     }
 
@@ -232,6 +248,7 @@ mod tests {
             paused: true,
             sold_out: false,
             available: None,
+            waitlist: false,
         };
         let m = messages(&queued(0), &admitted);
         assert!(matches!(m[..], [ServerMessage::Admitted { .. }]));
@@ -251,5 +268,55 @@ mod tests {
             m[..],
             [ServerMessage::Queued { .. }, ServerMessage::Paused]
         ));
+    }
+
+    #[test]
+    fn a_purchase_replaces_the_token_and_the_waitlist_follows_the_place() {
+        let admitted = FanView {
+            phase: FanPhase::Admitted {
+                purchase_token: "x".into(),
+                expires_at_ms: 0,
+            },
+            ..FanView::default()
+        };
+        let bought = FanView {
+            phase: FanPhase::Purchased {
+                orders: vec!["o".into()],
+            },
+            ..FanView::default()
+        };
+        assert_eq!(
+            messages(&admitted, &bought),
+            vec![ServerMessage::Purchased {
+                orders: vec!["o".into()]
+            }]
+        );
+        assert!(!bought.phase.is_waiting());
+        let mut waiting = queued(36);
+        waiting.waitlist = true;
+        waiting.sold_out = true;
+        let m = messages(&FanView::default(), &waiting);
+        assert!(matches!(
+            m[..],
+            [
+                ServerMessage::Queued { ahead: 36, .. },
+                ServerMessage::SoldOut,
+                ServerMessage::Waitlist
+            ]
+        ));
+        let mut came_back = queued(36);
+        came_back.waitlist = true;
+        came_back.available = Some(2);
+        assert_eq!(
+            messages(&waiting, &came_back),
+            vec![
+                ServerMessage::Resumed,
+                ServerMessage::Availability { available: 2 }
+            ]
+        );
+        // A buyer is not told about the waitlist.
+        let mut bought_wl = bought.clone();
+        bought_wl.waitlist = true;
+        assert!(messages(&bought, &bought_wl).is_empty());
     }
 }

@@ -26,6 +26,9 @@ pub enum ServerMessage {
         /// See [`ServerMessage::with_sold_out`].
         #[serde(default, skip_serializing_if = "std::ops::Not::not")]
         sold_out: bool,
+        /// See [`ServerMessage::with_waitlist`].
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        waitlist: bool,
     },
     /// In line: `ahead` people in front, about `eta_secs` to wait.
     Queued {
@@ -35,6 +38,9 @@ pub enum ServerMessage {
         /// See [`ServerMessage::with_sold_out`].
         #[serde(default, skip_serializing_if = "std::ops::Not::not")]
         sold_out: bool,
+        /// See [`ServerMessage::with_waitlist`].
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        waitlist: bool,
     },
     /// A position update (at most once a second, only on change).
     Position {
@@ -49,6 +55,11 @@ pub enum ServerMessage {
     },
     /// The fan's shopping session ended (extension to the v1 contract).
     Expired,
+    /// The fan's shopping session ended with these confirmed orders; no purchase token
+    /// any more (extension to the v1 contract).
+    Purchased {
+        orders: Vec<String>,
+    },
     /// The fan's ticket left the queue (extension to the v1 contract).
     Left,
     /// Seats still free, for waiting fans (at most once a second, on change; an
@@ -59,6 +70,10 @@ pub enum ServerMessage {
     Paused,
     Resumed,
     SoldOut,
+    /// The event sold out once: the fans still in line are its waitlist, offered the
+    /// seats that come back in queue order (sent to fans in line after their place;
+    /// an extension to the v1 contract).
+    Waitlist,
     Error {
         code: String,
         message: String,
@@ -72,6 +87,15 @@ impl ServerMessage {
     pub fn with_sold_out(mut self, now: bool) -> Self {
         if let Self::Prequeue { sold_out, .. } | Self::Queued { sold_out, .. } = &mut self {
             *sold_out = now;
+        }
+        self
+    }
+
+    /// A `prequeue` or `queued` message that also says the line is the event's
+    /// waitlist (`"waitlist": true`), as [`Self::with_sold_out`] does for `sold_out`.
+    pub fn with_waitlist(mut self, now: bool) -> Self {
+        if let Self::Prequeue { waitlist, .. } | Self::Queued { waitlist, .. } = &mut self {
+            *waitlist = now;
         }
         self
     }
@@ -124,6 +148,7 @@ mod tests {
             ahead: 0,
             eta_secs: 0,
             sold_out: false,
+            waitlist: false,
         };
         assert_eq!(
             serde_json::to_string(&queued).unwrap(),

@@ -85,6 +85,10 @@ impl QueueStore for Counting {
         self.hit();
         self.inner.release(e, u).await
     }
+    async fn purchased(&self, e: EventId, u: UserId, o: &str) -> Result<bool, StoreError> {
+        self.hit();
+        self.inner.purchased(e, u, o).await
+    }
     async fn changes(&self, e: EventId, c: &Cursor, max: usize) -> Result<ChangeBatch, StoreError> {
         self.hit();
         self.inner.changes(e, c, max).await

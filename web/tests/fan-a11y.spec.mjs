@@ -105,7 +105,7 @@ test('admitted with the map, hold placed, order confirmed, my orders', async ({ 
   await expectAccessible(page, 'hold placed');
 
   await page.getByRole('button', { name: 'Confirm purchase' }).click();
-  await expect(page.getByRole('heading', { name: 'Order confirmed' })).toBeVisible();
+  await expect(page.getByRole('heading', { name: 'You bought these seats' })).toBeVisible();
   await expectAccessible(page, 'order confirmed');
 
   await page.getByRole('link', { name: 'See My orders' }).click();

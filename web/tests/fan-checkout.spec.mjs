@@ -46,8 +46,8 @@ test('keyboard only: join, pick a seat, hold, confirm, see it in My orders', asy
 
   await tabTo(page, page.getByRole('button', { name: 'Confirm purchase' }));
   await page.keyboard.press('Enter');
-  await expect(page.getByRole('heading', { name: 'Order confirmed' })).toBeFocused();
-  const confirmation = page.getByRole('region', { name: 'Order confirmed' });
+  await expect(page.getByRole('heading', { name: 'You bought these seats' })).toBeFocused();
+  const confirmation = page.getByRole('region', { name: 'You bought these seats' });
   await expect(confirmation).toContainText('A-2-3, A-2-4');
   await expect(confirmation).toContainText('$100.00');
   await screenshot(page, 'fan-checkout-confirmed');

@@ -118,7 +118,7 @@ test('two fans and an admin: pre-queue, opening, live rate change, hold, confirm
 
   // Fan 1 confirms and finds the order in My orders.
   await page1.getByRole('button', { name: 'Confirm purchase' }).click();
-  await expect(page1.getByRole('heading', { name: 'Order confirmed' })).toBeVisible();
+  await expect(page1.getByRole('heading', { name: 'You bought these seats' })).toBeVisible();
   await screenshot(page1, 'sale-6-confirmed');
   await page1.getByRole('link', { name: 'My orders' }).first().click();
   for (const id of heldSeats) await expect(page1.getByText(id).first()).toBeVisible();

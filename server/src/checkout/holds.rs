@@ -227,7 +227,7 @@ impl HoldService<'_> {
                 order.seats.clone(),
             ));
         }
-        self.end_session(claims).await;
+        self.end_session(claims, &order.id).await;
         Ok(OrderAnswer::new(&order, event, self.clock.now_ms()))
     }
 
@@ -264,15 +264,17 @@ impl HoldService<'_> {
         Ok(())
     }
 
-    /// Ends the token's rights, then frees the slot. If the token cannot be ended, the
-    /// slot stays taken until the session expires (flow control before speed).
-    async fn end_session(&self, claims: &PurchaseClaims) {
+    /// Ends the token's rights, then frees the slot and marks the fan's ticket
+    /// purchased with `order` (the queue hands out no token for it any more). If the
+    /// token cannot be ended, the slot stays taken until the session expires (flow
+    /// control before speed).
+    async fn end_session(&self, claims: &PurchaseClaims, order: &str) {
         let ended = self.checkout.seats().end_token(claims.evt, &claims.jti);
         if let Err(error) = ended.await {
             tracing::warn!(%error, event_id = %claims.evt, "ending the purchase token failed; the shopping slot stays taken until the session expires");
             return;
         }
-        if let Err(error) = self.queue.release(claims.evt, claims.sub).await {
+        if let Err(error) = self.queue.purchased(claims.evt, claims.sub, order).await {
             tracing::warn!(%error, event_id = %claims.evt, "freeing the shopping slot failed");
         }
     }

@@ -73,6 +73,7 @@ pub enum QueueOp {
     Admit,
     Release,
     Changes,
+    Purchased,
     Snapshot,
     Stats,
     NowMs,
@@ -80,7 +81,7 @@ pub enum QueueOp {
 }
 
 /// The `op` labels of [`QueueOp`], by discriminant.
-pub(super) const QUEUE_OPS: [&str; 18] = [
+pub(super) const QUEUE_OPS: [&str; 19] = [
     "restore",
     "configure",
     "config",
@@ -95,6 +96,7 @@ pub(super) const QUEUE_OPS: [&str; 18] = [
     "admit",
     "release",
     "changes",
+    "purchased",
     "snapshot",
     "stats",
     "now_ms",

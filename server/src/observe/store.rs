@@ -156,6 +156,13 @@ impl QueueStore for Observed<dyn QueueStore> {
         )
         .await
     }
+    async fn purchased(&self, e: EventId, u: UserId, order: &str) -> Result<bool, StoreError> {
+        self.timed(
+            QueueOp::Purchased as usize,
+            self.inner.purchased(e, u, order),
+        )
+        .await
+    }
     async fn changes(&self, e: EventId, a: &Cursor, max: usize) -> Result<ChangeBatch, StoreError> {
         self.timed(QueueOp::Changes as usize, self.inner.changes(e, a, max))
             .await
@@ -353,8 +360,8 @@ mod tests {
             .lines()
             .filter(|l| l.starts_with("floodgate_store_errors_total{"))
             .collect();
-        // 18 queue ops, 16 seat ops.
-        assert_eq!(errors.len(), (18 + 16) * 2, "{text}");
+        // 19 queue ops, 16 seat ops.
+        assert_eq!(errors.len(), (19 + 16) * 2, "{text}");
         assert!(errors.iter().all(|l| l.ends_with(" 0")), "{text}");
         assert!(
             text.contains(

@@ -197,13 +197,15 @@ async fn fan_message(room: &Room, user: waiting_room::UserId) -> Result<Json<Val
         paused,
         sold_out: room.sold_out(),
         available: None,
+        waitlist: room.waitlist(),
     };
     let message = messages(&FanView::default(), &view).into_iter().next();
     let message = message
         .unwrap_or_else(|| {
             waiting_room::wire::ServerMessage::error("not_in_queue", "join the queue first")
         })
-        .with_sold_out(view.sold_out);
+        .with_sold_out(view.sold_out)
+        .with_waitlist(view.waitlist);
     Ok(Json(
         serde_json::to_value(message).map_err(|e| ApiError::Internal(e.into()))?,
     ))

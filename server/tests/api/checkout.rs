@@ -1,5 +1,6 @@
 //! Checkout: racing buyers never oversell; holds expire; token misuse holds nothing;
-//! confirms are idempotent; sold out stops admission and lapsed holds reopen it.
+//! confirms are idempotent; sold out stops admission and lapsed holds reopen it to as
+//! many waiting fans as seats came back.
 
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
@@ -654,10 +655,28 @@ async fn sold_out_stops_admission_and_lapsed_holds_reopen_it(backend: Backend) {
         json!(0),
         "nobody admitted while sold out"
     );
-    // The hold lapses (2 s): the sale reopens, fans hear it and are admitted.
+    // The hold lapses (2 s): the sale reopens, fans hear it, and the waitlist's first
+    // two (one per seat that came back) are admitted; the third waits on.
     for fan in &mut fans {
         fan.expect("resumed", Duration::from_secs(6)).await;
+    }
+    for fan in &mut fans[..2] {
         fan.expect("admitted", Duration::from_secs(5)).await;
     }
+    app.wait_until("two admitted", Duration::from_secs(5), || async {
+        app.stats(&event).await["admitted_total"] == json!(2)
+    })
+    .await;
+    let (_, me) = app
+        .get(
+            &format!("/api/v1/events/{event}/queue/me"),
+            Some(&tokens[2]),
+        )
+        .await;
+    assert_eq!(
+        (&me["type"], &me["waitlist"]),
+        (&json!("queued"), &json!(true)),
+        "{me}"
+    );
     app.stop().await;
 }

@@ -120,6 +120,9 @@ impl QueueStore for Faulty<dyn QueueStore> {
     async fn release(&self, e: EventId, u: UserId) -> Result<bool, StoreError> {
         QueueStore::release(&*self.inner, e, u).await
     }
+    async fn purchased(&self, e: EventId, u: UserId, order: &str) -> Result<bool, StoreError> {
+        self.inner.purchased(e, u, order).await
+    }
     async fn changes(&self, e: EventId, a: &Cursor, max: usize) -> Result<ChangeBatch, StoreError> {
         self.faults.busy().await;
         self.inner.changes(e, a, max).await

@@ -39,4 +39,5 @@ mod slots;
 mod slow_readers;
 mod store_failures;
 mod tokens;
+mod waitlist;
 mod web;

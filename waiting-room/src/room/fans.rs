@@ -25,18 +25,15 @@ pub(crate) struct LocalFan {
 }
 
 impl LocalFan {
-    fn new(paused: bool, sold_out: bool) -> Self {
+    /// A fan whose view starts as `flags` (the event-wide flags, no phase yet).
+    fn new(flags: FanView) -> Self {
         Self {
             sockets: 0,
             ticket: None,
             seq: None,
             ahead: u64::MAX,
             admitted_until: None,
-            tx: watch::Sender::new(FanView {
-                paused,
-                sold_out,
-                ..FanView::default()
-            }),
+            tx: watch::Sender::new(flags),
         }
     }
 
@@ -94,16 +91,11 @@ impl Fans {
 
     /// Adds a socket for `user` (a new fan's view starts with the event's flags);
     /// the receiver for that socket, and whether it is the fan's only one.
-    pub fn attach(
-        &mut self,
-        user: UserId,
-        paused: bool,
-        sold_out: bool,
-    ) -> (watch::Receiver<FanView>, bool) {
+    pub fn attach(&mut self, user: UserId, flags: FanView) -> (watch::Receiver<FanView>, bool) {
         let fan = self
             .by_user
             .entry(user)
-            .or_insert_with(|| LocalFan::new(paused, sold_out));
+            .or_insert_with(|| LocalFan::new(flags));
         fan.sockets += 1;
         (fan.tx.subscribe(), fan.sockets == 1)
     }

@@ -163,6 +163,12 @@ impl Room {
         self.lock().sold_out
     }
 
+    /// Whether the event sold out once, so its line is the waitlist, as of the last
+    /// admission step.
+    pub fn waitlist(&self) -> bool {
+        self.lock().waitlist
+    }
+
     /// Registers a socket for `user`. The first socket of a fan who already holds a
     /// waiting ticket resumes it (same ticket, same place, fresh grace); an admitted
     /// fan gets the purchase token again.
@@ -323,8 +329,17 @@ impl Room {
                 st.refresh_flags();
             }
         }
-        // Sold out: keep the housekeeping, admit nobody until holds lapse.
-        self.store.admit(self.event, sold_out.then_some(0)).await?;
+        // The store admits nobody while no seat is free and, once the event has sold
+        // out, only as many fans as there are free seats for (the waitlist).
+        let free_seats = counts
+            .filter(|c| c.capacity > 0)
+            .map(|c| u64::from(c.free()));
+        let outcome = self.store.admit(self.event, free_seats).await?;
+        let mut st = self.lock();
+        if st.waitlist != outcome.waitlist {
+            st.waitlist = outcome.waitlist;
+            st.refresh_flags();
+        }
         Ok(())
     }
 

@@ -49,6 +49,8 @@ pub(crate) struct RoomState {
     pub synced: bool,
     pub opened: bool,
     pub sold_out: bool,
+    /// The event sold out once: the fans in line are its waitlist (from the store).
+    pub waitlist: bool,
     /// Free seats as of the last admission step (None: no seat store, or unknown yet).
     pub available: Option<u32>,
     pub config: Option<QueueConfig>,
@@ -91,6 +93,7 @@ impl RoomState {
             synced: false,
             opened: false,
             sold_out: false,
+            waitlist: false,
             available: None,
             config,
             pace: PaceMeter::new(at),
@@ -100,21 +103,26 @@ impl RoomState {
         }
     }
 
-    /// The event-wide flags of every fan's view: paused, sold out.
-    pub fn flags(&self) -> (bool, bool) {
-        (
-            self.config.is_some_and(|c| c.admission.paused),
-            self.sold_out,
-        )
+    /// The event-wide flags of every fan's view (paused, sold out, waitlist), as a
+    /// view with no phase.
+    pub fn flags(&self) -> FanView {
+        FanView {
+            paused: self.config.is_some_and(|c| c.admission.paused),
+            sold_out: self.sold_out,
+            waitlist: self.waitlist,
+            ..FanView::default()
+        }
     }
 
-    /// Puts the event-wide flags (paused, sold out) into every local fan's view.
+    /// Puts the event-wide flags (paused, sold out, waitlist) into every local fan's
+    /// view.
     pub fn refresh_flags(&self) {
-        let (paused, sold_out) = self.flags();
+        let f = self.flags();
+        let flags = (f.paused, f.sold_out, f.waitlist);
         for (_, fan) in self.fans.iter() {
             fan.tx.send_if_modified(|v| {
-                let changed = (v.paused, v.sold_out) != (paused, sold_out);
-                (v.paused, v.sold_out) = (paused, sold_out);
+                let changed = (v.paused, v.sold_out, v.waitlist) != flags;
+                (v.paused, v.sold_out, v.waitlist) = flags;
                 changed
             });
         }
@@ -124,8 +132,8 @@ impl RoomState {
     /// Only this fan's view takes the event's flags, so a connect stays O(1) in the
     /// number of fans here (refreshing every view made a crowd O(n²)).
     pub fn attach(&mut self, user: UserId) -> (tokio::sync::watch::Receiver<FanView>, bool) {
-        let (paused, sold_out) = self.flags();
-        self.fans.attach(user, paused, sold_out)
+        let flags = self.flags();
+        self.fans.attach(user, flags)
     }
 
     /// The admission rate configured, for the estimated wait until one is measured.
@@ -207,6 +215,12 @@ impl RoomState {
                     }
                 }
             }
+            Change::Purchased { user, orders } => {
+                if let Some(fan) = self.fans.get_mut(&user) {
+                    fan.admitted_until = None;
+                    fan.set_phase(FanPhase::Purchased { orders });
+                }
+            }
             Change::Settings => followups.reload_config = true,
         }
     }
@@ -273,6 +287,12 @@ impl RoomState {
                 phase
             }
             TicketState::Left => FanPhase::Left,
+            TicketState::Purchased { orders, .. } => {
+                if let Some(fan) = self.fans.get_mut(&user) {
+                    fan.admitted_until = None;
+                }
+                FanPhase::Purchased { orders }
+            }
         };
         if let Some(fan) = self.fans.get(&user) {
             fan.set_phase(phase);
@@ -308,6 +328,7 @@ impl RoomState {
                 ..
             } => admit.purchase_phase(user, &status.ticket, admitted_at_ms, expires_at_ms, now_ms),
             TicketState::Left => FanPhase::Left,
+            TicketState::Purchased { orders, .. } => FanPhase::Purchased { orders },
         }
     }
 

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 mod places;
+mod purchase;
 
 use super::memory::MemoryStore;
 use super::{Change, Cursor, QueueStore, StoreError, TicketState};
@@ -15,6 +16,9 @@ use crate::position::PositionView;
 use crate::{AdmissionSettings, EventId, QueueConfig, TicketId, UserId};
 pub(crate) use places::{
     one_address_holds_at_most_its_cap, places_come_back_when_dropped_or_sessions_end,
+};
+pub(crate) use purchase::{
+    a_purchase_ends_the_session_for_good, the_waitlist_gets_only_the_seats_that_came_back,
 };
 
 /// A store under test and the way its time moves. Generic over the port: the seat
@@ -453,7 +457,7 @@ pub(crate) async fn change_log_replays_into_the_same_view(h: Harness) {
                         view.remove(*s);
                     });
                 }
-                Change::Settings => {}
+                Change::Settings | Change::Purchased { .. } => {}
             }
             kinds.push(std::mem::discriminant(&c));
         }
@@ -531,6 +535,8 @@ macro_rules! contract_suite {
                 one_address_holds_at_most_its_cap,
                 places_come_back_when_dropped_or_sessions_end,
                 poll_reads_and_keeps_the_place,
+                a_purchase_ends_the_session_for_good,
+                the_waitlist_gets_only_the_seats_that_came_back,
             );
         }
     };

@@ -117,7 +117,7 @@ impl QueueStore for MemoryStore {
             let deadline = now + q.config.grace_ms as i64;
             let existing = q.tickets.get(&user).map(|t| t.place);
             match existing {
-                Some(Place::Left) | None => {
+                Some(Place::Left | Place::Purchased { .. }) | None => {
                     if let Some(cap) = cap {
                         if !q.hold(cap) {
                             return Err(StoreError::TooManyPlaces { max: cap.max });
@@ -141,6 +141,7 @@ impl QueueStore for MemoryStore {
                         Ticket {
                             id: ticket.clone(),
                             place,
+                            orders: Vec::new(),
                             holder: cap.map(|c| c.holder.clone()),
                         },
                     );
@@ -226,22 +227,34 @@ impl QueueStore for MemoryStore {
         })
     }
 
-    async fn admit(&self, event: EventId, limit: Option<u64>) -> Result<AdmitOutcome, StoreError> {
+    async fn admit(
+        &self,
+        event: EventId,
+        free_seats: Option<u64>,
+    ) -> Result<AdmitOutcome, StoreError> {
         self.with_event(event, |q, now| {
             let dropped = q.drop_absent(now);
             let active = q.active_count(now);
             let settings = q.config.admission;
+            if free_seats == Some(0) {
+                q.waitlist = true;
+            }
             if !q.opened || settings.paused {
                 return AdmitOutcome {
                     admitted: Vec::new(),
                     dropped,
                     active,
+                    waitlist: q.waitlist,
                 };
             }
             q.bucket.refill(now, settings.rate_per_minute);
+            let seats_for = match free_seats {
+                Some(seats) if q.waitlist => seats.saturating_sub(active),
+                _ => u64::MAX,
+            };
             let free = u64::from(settings.max_active)
                 .saturating_sub(active)
-                .min(limit.unwrap_or(u64::MAX));
+                .min(seats_for);
             let n = q.bucket.grant(free, q.queue.len() as u64);
             let expires_at_ms = now + i64::from(settings.session_ttl_secs) * 1000;
             let mut admitted = Vec::with_capacity(n as usize);
@@ -275,6 +288,7 @@ impl QueueStore for MemoryStore {
                 active: q.active.len() as u64,
                 admitted,
                 dropped,
+                waitlist: q.waitlist,
             }
         })
     }
@@ -287,6 +301,15 @@ impl QueueStore for MemoryStore {
             };
             q.end_session(user, expires_at_ms)
         })
+    }
+
+    async fn purchased(
+        &self,
+        event: EventId,
+        user: UserId,
+        order: &str,
+    ) -> Result<bool, StoreError> {
+        self.with_event(event, |q, _| q.purchased(user, order))
     }
 
     async fn changes(

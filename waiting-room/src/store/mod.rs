@@ -95,6 +95,9 @@ pub enum TicketState {
     },
     /// Left on request, or gone after the reconnect grace period.
     Left,
+    /// The shopping session ended with a confirmed order ([`QueueStore::purchased`]):
+    /// no purchase token any more. `orders` are the order ids the session confirmed.
+    Purchased { seq: u64, orders: Vec<String> },
 }
 
 /// A fan's ticket and its state.
@@ -120,6 +123,8 @@ pub enum Change {
     },
     /// These tickets left the queue (on request or after the grace period).
     Left { seqs: Vec<u64> },
+    /// `user`'s shopping session ended with these orders (all its ticket's orders).
+    Purchased { user: UserId, orders: Vec<String> },
     /// Admission settings changed; re-read them.
     Settings,
 }
@@ -157,6 +162,9 @@ pub struct AdmitOutcome {
     pub dropped: u64,
     /// Active shoppers after the step.
     pub active: u64,
+    /// The event has run out of seats at least once: the fans still in line are its
+    /// waitlist (see [`QueueStore::admit`]).
+    pub waitlist: bool,
 }
 
 /// Counters for the admin console.
@@ -232,8 +240,8 @@ pub trait QueueStore: Send + Sync + 'static {
     ) -> Result<(), StoreError>;
 
     /// Joins the queue, idempotently: an account that already holds a ticket (waiting,
-    /// pre-queued or admitted) gets it back unchanged; one that left gets a new ticket
-    /// `ticket` at the back. Marks the fan present for the grace period. With `cap`,
+    /// pre-queued or admitted) gets it back unchanged; one that left or bought
+    /// ([`TicketState::Purchased`]) gets a new ticket `ticket` at the back. Marks the fan present for the grace period. With `cap`,
     /// a new ticket counts against its holder's places; a holder at its cap gets
     /// [`StoreError::TooManyPlaces`] and nothing changes (an existing ticket is still
     /// given back).
@@ -287,13 +295,33 @@ pub trait QueueStore: Send + Sync + 'static {
     async fn open(&self, event: EventId, seed: u64) -> Result<bool, StoreError>;
 
     /// One admission step: drops tickets whose grace ran out, expires finished sessions,
-    /// refills the token bucket and admits from the head of the queue — at most `limit`
-    /// fans when given (0 while the event has no free seat). Any replica may call it at
-    /// any time; the bucket lives in the store.
-    async fn admit(&self, event: EventId, limit: Option<u64>) -> Result<AdmitOutcome, StoreError>;
+    /// refills the token bucket and admits from the head of the queue. `free_seats` is
+    /// the event's free seats now (`None`: unknown, no limit). The first step that sees
+    /// 0 marks the event sold out for good (its line becomes the waitlist); from then on
+    /// a step admits at most `free_seats - active shoppers` (never below 0), so seats
+    /// that come back are offered to as many fans as there are seats, in queue order.
+    /// Any replica may call it at any time; the bucket and the mark live in the store.
+    async fn admit(
+        &self,
+        event: EventId,
+        free_seats: Option<u64>,
+    ) -> Result<AdmitOutcome, StoreError>;
 
     /// Ends an admitted fan's shopping session early, freeing its active slot.
     async fn release(&self, event: EventId, user: UserId) -> Result<bool, StoreError>;
+
+    /// Ends an admitted fan's shopping session because it confirmed `order`: frees the
+    /// active slot and the address's place like [`Self::release`], and the ticket
+    /// becomes [`TicketState::Purchased`] (no purchase token any more), logged as
+    /// [`Change::Purchased`]. Idempotent: a purchased ticket adds `order` if new.
+    /// Returns false (nothing changed) for a ticket that is neither admitted nor
+    /// purchased. A later [`Self::join`] gives the fan a new ticket at the back.
+    async fn purchased(
+        &self,
+        event: EventId,
+        user: UserId,
+        order: &str,
+    ) -> Result<bool, StoreError>;
 
     /// Change-log entries after `after` (from the start for the default cursor).
     async fn changes(

@@ -249,7 +249,11 @@ impl QueueStore for RedisStore {
         Ok(self.run::<i64>(&inv).await? == 1)
     }
 
-    async fn admit(&self, event: EventId, limit: Option<u64>) -> Result<AdmitOutcome, StoreError> {
+    async fn admit(
+        &self,
+        event: EventId,
+        free_seats: Option<u64>,
+    ) -> Result<AdmitOutcome, StoreError> {
         let k = self.keys(event);
         let mut inv = self.scripts.admit.prepare_invoke();
         inv.key(&k.cfg).key(&k.st).key(&k.q).key(&k.pre).key(&k.tk);
@@ -260,7 +264,7 @@ impl QueueStore for RedisStore {
             .key(&k.log)
             .key(&k.held);
         inv.arg(self.log_capacity)
-            .arg(limit.map_or(-1, |l| i64::try_from(l).unwrap_or(i64::MAX)));
+            .arg(free_seats.map_or(-1, |l| i64::try_from(l).unwrap_or(i64::MAX)));
         let reply: Vec<Value> = self.run(&inv).await?;
         decode::admit(&reply)
     }
@@ -270,6 +274,23 @@ impl QueueStore for RedisStore {
         let mut inv = self.scripts.release.prepare_invoke();
         inv.key(&k.cfg).key(&k.act).key(&k.tk).key(&k.held);
         inv.arg(user.to_string());
+        Ok(self.run::<i64>(&inv).await? == 1)
+    }
+
+    async fn purchased(
+        &self,
+        event: EventId,
+        user: UserId,
+        order: &str,
+    ) -> Result<bool, StoreError> {
+        let k = self.keys(event);
+        let mut inv = self.scripts.purchased.prepare_invoke();
+        inv.key(&k.cfg)
+            .key(&k.act)
+            .key(&k.tk)
+            .key(&k.held)
+            .key(&k.log);
+        inv.arg(user.to_string()).arg(order).arg(self.log_capacity);
         Ok(self.run::<i64>(&inv).await? == 1)
     }
 

@@ -21,6 +21,16 @@ export function restoreCheckout(eventId, token) {
   });
 }
 
+/** Forgets the tab's checkout of `eventId` (a fan who bought joins the line again:
+ *  the next admission is a new shopping session). */
+export function forgetCheckout(eventId) {
+  session.set(key(eventId), null);
+  store.set((s) => {
+    const { [eventId]: _gone, ...rest } = s.checkouts;
+    return { checkouts: rest };
+  });
+}
+
 function save(eventId, token) {
   const c = store.get().checkouts[eventId];
   session.set(key(eventId), { token: token.slice(-24), hold: c.hold, order: c.order, used: c.used });

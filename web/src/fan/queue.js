@@ -150,6 +150,7 @@ export function handle(eventId, msg) {
         error: null,
         // An HTTP answer says "sold out" in the same message (the socket sends `sold_out`).
         ...(msg.sold_out ? { soldOut: true } : {}),
+        ...(msg.waitlist ? { waitlist: true } : {}),
       });
       break;
     case 'queued': {
@@ -174,6 +175,7 @@ export function handle(eventId, msg) {
             ? 'place_lost'
             : q.phase === 'queued' ? q.notice : null,
         ...(msg.sold_out ? { soldOut: true } : {}),
+        ...(msg.waitlist ? { waitlist: true } : {}),
       }));
       break;
     }
@@ -198,6 +200,24 @@ export function handle(eventId, msg) {
         notice: null,
         error: null,
       });
+      break;
+    case 'purchased':
+      // The session ended with an order: no token any more, and nothing to follow.
+      if (client) client.wantJoin = false;
+      updateQueue(eventId, {
+        phase: 'purchased',
+        orders: msg.orders,
+        token: undefined,
+        paused: false,
+        soldOut: false,
+        waitlist: false,
+        notice: null,
+        error: null,
+      });
+      detachQueue(eventId);
+      break;
+    case 'waitlist':
+      updateQueue(eventId, { waitlist: true });
       break;
     case 'paused':
       updateQueue(eventId, { paused: true, notice: null });

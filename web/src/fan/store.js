@@ -71,6 +71,7 @@ export const initialQueue = () => ({
   phase: 'idle',
   paused: false,
   soldOut: false,
+  waitlist: false,
   notice: null,
   available: null,
   conn: 'idle',

@@ -41,6 +41,7 @@ export class I18n {
     this.messages = messages;
     this.fallback = fallback;
     this.plural = new Intl.PluralRules(locale);
+    this.ordinalRules = new Intl.PluralRules(locale, { type: 'ordinal' });
     this.numberFormat = new Intl.NumberFormat(locale);
     this.percentFormat = new Intl.NumberFormat(locale, { style: 'percent', maximumFractionDigits: 0 });
     this.timeFormat = new Intl.DateTimeFormat(locale, { hour: 'numeric', minute: '2-digit', second: '2-digit' });
@@ -63,6 +64,15 @@ export class I18n {
 
   number(n) {
     return this.numberFormat.format(n);
+  }
+
+  /** `n` as a place in a line ("37th", "第 37 位"): the catalogue's `ordinal` forms,
+   *  chosen by the locale's ordinal plural rules; the plain number without them. */
+  ordinal(n) {
+    const forms = this.messages.ordinal ?? this.fallback.ordinal;
+    if (!forms || typeof forms !== 'object') return this.number(n);
+    const form = forms[this.ordinalRules.select(n)] ?? forms.other;
+    return form.replace('{n}', this.number(n));
   }
 
   percent(fraction) {

@@ -3,11 +3,14 @@
 --   2. expires finished sessions (giving back their addresses' places);
 --   3. unless unopened or paused: refills the token bucket (admission.rs arithmetic)
 --      and admits floor(tokens), capped by free active slots and waiting fans, from
---      the head of the queue (one A entry).
+--      the head of the queue (one A entry). Free seats 0 marks the event's waitlist
+--      (st.waitlist = 1, for good); once marked, a step admits at most
+--      free seats - active shoppers (never below 0).
 -- KEYS[1] cfg  KEYS[2] st  KEYS[3] q  KEYS[4] pre  KEYS[5] tk  KEYS[6] act
 -- KEYS[7] pres  KEYS[8] bkt  KEYS[9] rec  KEYS[10] log  KEYS[11] held
--- ARGV[1] log capacity  ARGV[2] most fans to admit this step (-1: no limit)
--- Returns {dropped, active, seq1, user1, seq2, user2, ...} in admission order.
+-- ARGV[1] log capacity  ARGV[2] the event's free seats now (-1: unknown)
+-- Returns {dropped, active, waitlist (0/1), seq1, user1, seq2, user2, ...} in
+-- admission order.
 if redis.call('EXISTS', KEYS[1]) == 0 then
   return redis.error_reply('FGUNKNOWN event has no queue configured')
 end
@@ -43,9 +46,15 @@ if #ended > 0 then
 end
 local active = redis.call('ZCARD', KEYS[6])
 
+local seats = tonumber(ARGV[2])
+if seats == 0 then
+  redis.call('HSET', KEYS[2], 'waitlist', '1')
+end
+local st = redis.call('HMGET', KEYS[2], 'opened', 'waitlist')
+local waitlist = st[2] == '1' and 1 or 0
 local cfg = redis.call('HMGET', KEYS[1], 'rate', 'max_active', 'ttl', 'paused')
-if redis.call('HGET', KEYS[2], 'opened') ~= '1' or cfg[4] == '1' then
-  return { #gone, active }
+if st[1] ~= '1' or cfg[4] == '1' then
+  return { #gone, active, waitlist }
 end
 
 -- 3. Token bucket: burst = max(1, rate / 60), refill rate * elapsed / 60000.
@@ -57,15 +66,14 @@ local elapsed = math.max(now - at, 0)
 tokens = math.min(tokens + elapsed * rate / 60000, math.max(rate / 60, 1))
 at = math.max(at, now)
 local free = math.max(tonumber(cfg[2]) - active, 0)
-local limit = tonumber(ARGV[2])
-if limit >= 0 then
-  free = math.min(free, limit)
+if waitlist == 1 and seats >= 0 then
+  free = math.min(free, math.max(seats - active, 0))
 end
 local n = math.min(math.floor(tokens), free, redis.call('ZCARD', KEYS[3]))
 tokens = tokens - n
 redis.call('HSET', KEYS[8], 'tokens', string.format('%.17g', tokens), 'at', int(at))
 
-local out = { #gone, active }
+local out = { #gone, active, waitlist }
 if n <= 0 then
   return out
 end

@@ -1,4 +1,5 @@
--- join.lua: joins the queue idempotently and marks the fan present.
+-- join.lua: joins the queue idempotently and marks the fan present. A ticket that
+-- left ('L') or bought ('P') is replaced by a new one at the back.
 -- KEYS[1] cfg  KEYS[2] st  KEYS[3] q  KEYS[4] pre  KEYS[5] tk  KEYS[6] pres  KEYS[7] log
 -- KEYS[8] held
 -- ARGV[1] user  ARGV[2] ticket id for a new ticket  ARGV[3] log capacity
@@ -12,7 +13,7 @@ local user = ARGV[1]
 local deadline = now_ms() + tonumber(redis.call('HGET', KEYS[1], 'grace'))
 local rec = redis.call('HGET', KEYS[5], user)
 local state = rec and cjson.decode(rec).s
-if not rec or state == 'L' then
+if not rec or state == 'L' or state == 'P' then
   local holder = ARGV[4] ~= '' and ARGV[4] or nil
   if holder then
     if tonumber(redis.call('HGET', KEYS[8], holder) or '0') >= tonumber(ARGV[5]) then

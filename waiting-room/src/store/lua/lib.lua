@@ -6,11 +6,13 @@
 --   * Times are Unix milliseconds by Redis' own clock (TIME), never the caller's.
 --   * Ticket records in the `tk` hash are JSON: {t = ticket id, s = state} with
 --     s = 'W' (waiting: pre-queued, or queued when the user is in the `q` zset),
---     'A' (admitted; q = seq, a = admitted_at, e = expires_at) or 'L' (left); and
+--     'A' (admitted; q = seq, a = admitted_at, e = expires_at), 'L' (left) or 'P'
+--     (purchased: the session confirmed orders o = {order ids}; q = seq); and
 --     h = the address the ticket holds a place for, in the `held` hash (W and A only,
 --     when the join was capped; given back by `unhold`).
 --   * Change-log entries have two fields: k (kind) and v (comma-separated integers):
---     J seq | O first,count | A admitted_at,expires_at,seq... | L seq... | S ''.
+--     J seq | O first,count | A admitted_at,expires_at,seq... | L seq... | S '' |
+--     P user,order... (a user id and order ids, not integers).
 
 local function now_ms()
   local t = redis.call('TIME')

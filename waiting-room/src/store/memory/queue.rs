@@ -21,11 +21,17 @@ pub(super) enum Place {
         expires_at_ms: i64,
     },
     Left,
+    /// The session ended with the ticket's `orders` (kept beside the place).
+    Purchased {
+        seq: u64,
+    },
 }
 
 pub(super) struct Ticket {
     pub(super) id: TicketId,
     pub(super) place: Place,
+    /// Orders the ticket's session confirmed (empty unless purchased).
+    pub(super) orders: Vec<String>,
     /// The address whose place this ticket counts as (see `PlaceCap`), if capped.
     pub(super) holder: Option<String>,
 }
@@ -51,6 +57,8 @@ pub(super) struct EventQueue {
     pub(super) log: MemoryLog<Change>,
     /// Places held per address (only addresses holding at least one).
     pub(super) held: HashMap<String, u32>,
+    /// The event ran out of seats once: admission offers only seats that come back.
+    pub(super) waitlist: bool,
 }
 
 impl EventQueue {
@@ -72,6 +80,7 @@ impl EventQueue {
             recent: VecDeque::new(),
             log: MemoryLog::new(LOG_CAPACITY),
             held: HashMap::new(),
+            waitlist: false,
         }
     }
 
@@ -123,6 +132,10 @@ impl EventQueue {
                 expires_at_ms,
             },
             Place::Left => TicketState::Left,
+            Place::Purchased { seq } => TicketState::Purchased {
+                seq,
+                orders: t.orders.clone(),
+            },
         };
         Some(TicketStatus {
             ticket: t.id.clone(),
@@ -157,7 +170,7 @@ impl EventQueue {
                 self.view.remove(seq);
                 Some(seq)
             }
-            Place::Admitted { .. } | Place::Left => return None,
+            Place::Admitted { .. } | Place::Left | Place::Purchased { .. } => return None,
         };
         ticket.place = Place::Left;
         self.unhold(user);
@@ -203,6 +216,30 @@ impl EventQueue {
             self.unhold(user);
         }
         ended
+    }
+
+    /// `user`'s session confirmed `order` (see `QueueStore::purchased`).
+    pub(super) fn purchased(&mut self, user: UserId, order: &str) -> bool {
+        let Some(ticket) = self.tickets.get(&user) else {
+            return false;
+        };
+        match ticket.place {
+            Place::Admitted {
+                seq, expires_at_ms, ..
+            } => {
+                self.end_session(user, expires_at_ms);
+                let ticket = self.tickets.get_mut(&user).expect("checked above");
+                ticket.place = Place::Purchased { seq };
+            }
+            Place::Purchased { .. } if ticket.orders.iter().any(|o| o == order) => return true,
+            Place::Purchased { .. } => {}
+            _ => return false,
+        }
+        let ticket = self.tickets.get_mut(&user).expect("checked above");
+        ticket.orders.push(order.to_owned());
+        let orders = ticket.orders.clone();
+        self.append(Change::Purchased { user, orders });
+        true
     }
 
     pub(super) fn admitted_last_minute(&mut self, now: i64) -> u64 {

@@ -99,6 +99,8 @@ struct Record {
     a: i64,
     #[serde(default)]
     e: i64,
+    #[serde(default)]
+    o: Vec<String>,
 }
 
 /// Tickets from flattened `{record, seq, ahead}` triples.
@@ -130,6 +132,10 @@ fn status(record: String, seq: i64, ahead: i64) -> Result<Option<TicketStatus>, 
             expires_at_ms: r.e,
         },
         "L" => TicketState::Left,
+        "P" => TicketState::Purchased {
+            seq: r.q,
+            orders: r.o,
+        },
         other => return Err(bad(format!("ticket state {other:?}"))),
     };
     Ok(Some(TicketStatus {
@@ -138,9 +144,9 @@ fn status(record: String, seq: i64, ahead: i64) -> Result<Option<TicketStatus>, 
     }))
 }
 
-/// `{dropped, active, seq1, user1, ...}`.
+/// `{dropped, active, waitlist, seq1, user1, ...}`.
 pub(super) fn admit(values: &[Value]) -> Result<AdmitOutcome, StoreError> {
-    let [dropped, active, rest @ ..] = values else {
+    let [dropped, active, waitlist, rest @ ..] = values else {
         return Err(bad("admit outcome"));
     };
     let pairs = rest.chunks_exact(2);
@@ -158,6 +164,7 @@ pub(super) fn admit(values: &[Value]) -> Result<AdmitOutcome, StoreError> {
         admitted,
         dropped: get(dropped)?,
         active: get(active)?,
+        waitlist: get::<i64>(waitlist)? == 1,
     })
 }
 
@@ -189,8 +196,16 @@ pub(super) fn changes(values: &[Value]) -> Result<ChangeBatch, StoreError> {
     })
 }
 
-/// One log entry: kind `k` and comma-separated integers `v`.
+/// One log entry: kind `k` and comma-separated integers `v` (`P`: a user id and
+/// order ids).
 fn change(kind: &str, value: &str) -> Result<Change, StoreError> {
+    if kind == "P" {
+        let mut parts = value.split(',');
+        let user = parts.next().unwrap_or_default();
+        let user: UserId = user.parse().map_err(|_| bad(format!("user {user:?}")))?;
+        let orders = parts.filter(|s| !s.is_empty()).map(str::to_owned).collect();
+        return Ok(Change::Purchased { user, orders });
+    }
     let mut nums = value.split(',').filter(|s| !s.is_empty());
     let mut next = || -> Result<i64, StoreError> {
         num(nums

@@ -14,6 +14,7 @@ pub(super) struct Scripts {
     pub(super) open: Script,
     pub(super) admit: Script,
     pub(super) release: Script,
+    pub(super) purchased: Script,
     pub(super) changes: Script,
     pub(super) snapshot: Script,
     pub(super) stats: Script,
@@ -45,6 +46,7 @@ impl Scripts {
             open: lua!("open"),
             admit: lua!("admit"),
             release: lua!("release"),
+            purchased: lua!("purchased"),
             changes: lua!("changes"),
             snapshot: lua!("snapshot"),
             stats: lua!("stats"),
@@ -52,7 +54,7 @@ impl Scripts {
         }
     }
 
-    pub(super) fn all(&self) -> [&Script; 14] {
+    pub(super) fn all(&self) -> [&Script; 15] {
         [
             &self.configure,
             &self.update_admission,
@@ -64,6 +66,7 @@ impl Scripts {
             &self.open,
             &self.admit,
             &self.release,
+            &self.purchased,
             &self.changes,
             &self.snapshot,
             &self.stats,

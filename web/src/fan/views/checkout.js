@@ -9,6 +9,7 @@ import {
 import { FREE, SeatFeed } from '../seatfeed.js';
 import { SeatMap } from '../seatmap.js';
 import { updateCheckout, useNow } from '../store.js';
+import { Bought } from './bought.js';
 import { ErrorMessage } from './util.js';
 
 export function Checkout({ state, event, queue: q }) {
@@ -192,19 +193,8 @@ function HoldPanel({ i18n, id, token, hold, busy }) {
 }
 
 function Confirmation({ i18n, order }) {
-  const heading = useRef(null);
-  useEffect(() => heading.current?.focus(), [order.order_id]);
   return html`
-    <div class="done">
-      <h2 id="done-h" tabindex="-1" ref=${heading}>${i18n.t('order.confirmedTitle')}</h2>
-      <p>${i18n.t('order.confirmedText')}</p>
-      <p class="hint">${i18n.t('order.sessionEnded')}</p>
-      <dl class="facts">
-        <div><dt>${i18n.t('order.number')}</dt><dd class="mono">${order.order_id}</dd></div>
-        <div><dt>${i18n.t('hold.seats')}</dt><dd>${order.seats.join(', ')}</dd></div>
-        <div><dt>${i18n.t('hold.total')}</dt><dd class="num">${i18n.money(order.total_cents)}</dd></div>
-      </dl>
-      <p><a href="/orders">${i18n.t('order.seeOrders')}</a></p>
-    </div>
+    <${Bought} i18n=${i18n} orders=${[order]} focus=${true} />
+    <p class="hint">${i18n.t('order.sessionEnded')}</p>
   `;
 }

@@ -6,6 +6,7 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import { events as eventsApi } from '../../shared/api.js';
 import { attachQueue } from '../queue.js';
 import { initialQueue, store, useNow } from '../store.js';
+import { Purchased } from './bought.js';
 import { Checkout } from './checkout.js';
 import { StateBadge } from './events.js';
 import { NotFound } from './notfound.js';
@@ -96,7 +97,9 @@ export function EventPage({ state }) {
       <span class="countdown-label">${i18n.t('event.opensIn')}</span>
       <span class="clock num">${i18n.clock((starts - now) / 1000)}</span>
     </p>`}
-    ${admitted
+    ${q.phase === 'purchased'
+      ? html`<${Purchased} state=${state} event=${event} queue=${q} />`
+      : admitted
       ? html`<${Checkout} state=${state} event=${event} queue=${q} />`
       : html`<${QueuePanel} state=${state} event=${event} queue=${q} saleState=${st} available=${available} />`}
     <section class="panel" aria-labelledby="tickets-h">

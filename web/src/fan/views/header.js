@@ -10,6 +10,8 @@ import { setLocale } from '../locale.js';
 export function Header({ state }) {
   const { i18n, user, route } = state;
   const current = (name) => (route.name === name ? 'page' : undefined);
+  // Both account links keep the way back to the page the fan is on (a sale's page).
+  const back = (path) => (route.name === 'signin' || route.name === 'signup' ? path : withNext(path));
   const signOut = async () => {
     try {
       await sessionApi.logout();
@@ -30,8 +32,8 @@ export function Header({ state }) {
             <li><a href="/" aria-current=${current('events')}>${i18n.t('nav.events')}</a></li>
             ${user && html`<li><a href="/orders" aria-current=${current('orders')}>${i18n.t('nav.orders')}</a></li>`}
             ${user === null &&
-            html`<li><a href=${route.name === 'signin' || route.name === 'signup' ? '/signin' : withNext('/signin')} aria-current=${current('signin')}>${i18n.t('nav.signIn')}</a></li>
-              <li><a href="/signup" aria-current=${current('signup')}>${i18n.t('nav.signUp')}</a></li>`}
+            html`<li><a href=${back('/signin')} aria-current=${current('signin')}>${i18n.t('nav.signIn')}</a></li>
+              <li><a href=${back('/signup')} aria-current=${current('signup')}>${i18n.t('nav.signUp')}</a></li>`}
             ${user && html`<li><button type="button" class="link-button" onClick=${signOut}>${i18n.t('nav.signOut')}</button></li>`}
           </ul>
         </nav>

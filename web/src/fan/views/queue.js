@@ -86,8 +86,9 @@ function InLine({ i18n, event, q, available }) {
   return html`
     <h2 id="queue-h">${i18n.t('queue.inLineTitle')}</h2>
     ${q.paused && html`<p class="notice warn"><strong>${i18n.t('queue.pausedTitle')}</strong> ${i18n.t('queue.pausedText')}</p>`}
-    ${q.soldOut && html`<p class="notice warn"><strong>${i18n.t('queue.soldOutTitle')}</strong> ${i18n.t('queue.soldOutText')}</p>`}
-    ${!halted && q.notice === 'resumed' && html`<p class="notice ok"><strong>${i18n.t('queue.resumedTitle')}</strong> ${i18n.t('queue.resumedText')}</p>`}
+    ${q.waitlist && html`<p class="notice warn"><strong>${waitlistText(i18n, ahead, q.soldOut ? 0 : available)}</strong> ${i18n.t('queue.waitlistText')}</p>`}
+    ${!q.waitlist && q.soldOut && html`<p class="notice warn"><strong>${i18n.t('queue.soldOutTitle')}</strong> ${i18n.t('queue.soldOutText')}</p>`}
+    ${!halted && !q.waitlist && q.notice === 'resumed' && html`<p class="notice ok"><strong>${i18n.t('queue.resumedTitle')}</strong> ${i18n.t('queue.resumedText')}</p>`}
     ${q.notice === 'place_lost' && html`<p class="notice warn" role="alert">${i18n.t('queue.placeLost')}</p>`}
     <div class="ahead">
       <span class="ahead-number num">${i18n.number(ahead)}</span>
@@ -102,11 +103,19 @@ function InLine({ i18n, event, q, available }) {
       <progress id="queue-progress" max=${Math.max(1, first)} value=${first === 0 ? 1 : first - ahead}></progress>
       <span class="hint">${i18n.t('queue.progressText', { percent: i18n.percent(done), first })}</span>
     </div>
-    ${typeof available === 'number' && !q.soldOut && ahead > 0 && ahead >= available && html`<p class="hint">${i18n.t('queue.moreAheadThanSeats')}</p>`}
+    ${typeof available === 'number' && !q.soldOut && !q.waitlist && ahead > 0 && ahead >= available && html`<p class="hint">${i18n.t('queue.moreAheadThanSeats')}</p>`}
     <p>${i18n.t('queue.keepOpenLine')}</p>
     ${announce}
     <${LeaveButton} i18n=${i18n} event=${event} />
   `;
+}
+
+/** "Sold out — you are 37th on the waitlist; 2 seats came back": the place is
+ *  people-ahead + 1, the seats back are the seats free now. */
+export function waitlistText(i18n, ahead, free) {
+  const position = i18n.ordinal(ahead + 1);
+  const count = typeof free === 'number' ? free : 0;
+  return count > 0 ? i18n.t('queue.waitlistBack', { position, count }) : i18n.t('queue.waitlistNone', { position });
 }
 
 function Left({ i18n, event, lost }) {
@@ -171,7 +180,7 @@ function useAnnouncer(i18n, q) {
   const [text, setText] = useState('');
   const [retry, setRetry] = useState(0);
   const last = useRef({ kind: null, ahead: null, at: 0 });
-  const kind = `${q.phase}|${q.paused}|${q.soldOut}|${q.notice}`;
+  const kind = `${q.phase}|${q.paused}|${q.soldOut}|${q.waitlist}|${q.notice}`;
   useEffect(() => {
     const l = last.current;
     const now = Date.now();
@@ -181,6 +190,7 @@ function useAnnouncer(i18n, q) {
       let msg;
       if (q.phase === 'prequeue') msg = i18n.t('queue.prequeueTitle');
       else if (q.paused) msg = `${i18n.t('queue.pausedTitle')} ${aheadText}`;
+      else if (q.waitlist) msg = waitlistText(i18n, q.ahead ?? 0, q.soldOut ? 0 : q.available);
       else if (q.soldOut) msg = `${i18n.t('queue.soldOutTitle')} ${aheadText}`;
       else if (q.notice === 'resumed') msg = `${i18n.t('queue.resumedTitle')} ${aheadText}`;
       else msg = aheadText || i18n.t('queue.inLineTitle');
