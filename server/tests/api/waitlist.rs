@@ -13,6 +13,7 @@ use crate::helpers::{buyer, spawn_app, Backend, Fan, TestApp};
 crate::both_backends!(
     a_buyer_is_told_purchased_with_no_token,
     the_waitlist_gets_returned_seats_in_queue_order,
+    a_refund_in_a_sold_out_sale_admits_the_next_fans_on_the_waitlist,
 );
 
 const WAIT: Duration = Duration::from_secs(10);
@@ -192,6 +193,63 @@ async fn the_waitlist_gets_returned_seats_in_queue_order(backend: Backend) {
         json!(5),
         "nobody else"
     );
+    app.stop().await;
+}
+
+async fn a_refund_in_a_sold_out_sale_admits_the_next_fans_on_the_waitlist(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    // 2 seats, both bought: sold out.
+    let event = event(&app, 2, 600).await;
+    let (_, token) = buyer(&app, &event, 4, 600_000).await;
+    let (status, held) = app.hold(&event, &token, json!({"quantity": 2})).await;
+    assert_eq!(status, StatusCode::CREATED, "{held}");
+    let (status, order) = app.confirm(held["hold_id"].as_str().unwrap(), &token).await;
+    assert_eq!(status, StatusCode::OK, "{order}");
+    // 3 fans wait: the waitlist.
+    let sessions = app.fans(3).await;
+    let mut fans: Vec<Fan> = Vec::new();
+    for s in &sessions {
+        let mut fan = app.connect(&event, s).await;
+        assert_eq!(fan.join().await["type"], "queued");
+        fans.push(fan);
+    }
+    app.patch_admission(&event, json!({"paused": false})).await;
+    for fan in &mut fans {
+        fan.expect("waitlist", WAIT).await;
+    }
+    assert_eq!(app.stats(&event).await["admitted_total"], json!(0));
+
+    // An admin refunds the order: its 2 seats go to the first 2 fans in line, in order.
+    let order_id = order["order_id"].as_str().unwrap();
+    let (status, refunded) = app
+        .post(
+            &format!("/api/v1/orders/{order_id}/refund"),
+            Some(&app.admin_token),
+            &json!({"reason": "the buyer cannot come"}),
+        )
+        .await;
+    assert_eq!(
+        (status, &refunded["status"]),
+        (StatusCode::OK, &json!("refunded")),
+        "{refunded}"
+    );
+    for fan in &mut fans[..2] {
+        fan.expect("admitted", WAIT).await;
+    }
+    let seen = until(&mut fans[2], |m| {
+        m["type"] == "availability" && m["available"] == 2
+    })
+    .await;
+    assert!(seen.iter().all(|m| m["type"] != "admitted"), "{seen:?}");
+    let me = queue_me(&app, &event, &sessions[2]).await;
+    assert_eq!(
+        (&me["type"], &me["ahead"], &me["waitlist"]),
+        (&json!("queued"), &json!(0), &json!(true)),
+        "{me}"
+    );
+    assert_eq!(app.stats(&event).await["admitted_total"], json!(2));
     app.stop().await;
 }
 
