@@ -43,6 +43,8 @@ pub enum StateError {
     AuditSummary(#[from] serde_json::Error),
     #[error("the event-writing task failed: {0}")]
     Task(#[from] tokio::task::JoinError),
+    #[error("this sale is closed already")]
+    AlreadyClosed,
 }
 
 pub struct Shared {
@@ -251,12 +253,23 @@ impl AppState {
             .await
     }
 
-    /// Re-reads all events and brings the rooms in line (the poller calls this).
+    /// Re-reads all events and brings the rooms in line (the poller calls this): the
+    /// sales closed since the last refresh are wound down here
+    /// ([`AppState::wind_down`]: fans told `closed`, rooms stopped, holds released).
     pub async fn refresh_events(&self) -> anyhow::Result<()> {
         let events = self.db.events().await?;
         let open: Vec<Event> = events.iter().filter(|e| !e.closed).cloned().collect();
+        let newly_closed: Vec<EventId> = events
+            .iter()
+            .filter(|e| e.closed)
+            .filter(|e| self.hub.room(e.id).is_some() || self.checkout.is_running(e.id))
+            .map(|e| e.id)
+            .collect();
         *self.events.write().unwrap_or_else(|e| e.into_inner()) =
             events.into_iter().map(|e| (e.id, e)).collect();
+        for id in newly_closed {
+            self.wind_down(id).await;
+        }
         if self.config.role != Role::Checkout {
             let rooms: Vec<_> = open
                 .iter()

@@ -64,6 +64,9 @@ impl HoldService<'_> {
         if claims.evt != event.id {
             return Err(HoldError::WrongEvent);
         }
+        if event.closed {
+            return Err(HoldError::EventClosed);
+        }
         let wanted = parse_body(body, event, claims.max_seats)?;
         let now = self.clock.now_ms();
         let ttl_ms = (i64::from(event.hold_ttl_secs) * 1000).min(claims.exp * 1000 - now);
@@ -154,6 +157,9 @@ impl HoldService<'_> {
         claims: &PurchaseClaims,
         hold: &HoldId,
     ) -> Result<OrderAnswer, HoldError> {
+        if event.closed {
+            return Err(HoldError::EventClosed);
+        }
         let store = self.checkout.seats();
         let leased = match store
             .begin_confirm(event.id, hold, &claims.jti, CONFIRM_LEASE_MS)

@@ -24,6 +24,8 @@ pub struct Actor {
 pub enum AuditAction {
     EventCreated,
     AdmissionChanged,
+    EventClosed,
+    EventEdited,
 }
 
 impl AuditAction {
@@ -31,6 +33,18 @@ impl AuditAction {
         match self {
             Self::EventCreated => "event_created",
             Self::AdmissionChanged => "admission_changed",
+            Self::EventClosed => "event_closed",
+            Self::EventEdited => "event_edited",
+        }
+    }
+}
+
+impl Actor {
+    /// The system account (migration 0010): who closes an event after its show.
+    pub fn system() -> Self {
+        Self {
+            id: UserId(uuid::Uuid::nil()),
+            email: Some("system@floodgate.invalid".into()),
         }
     }
 }
@@ -154,7 +168,7 @@ impl Db {
 }
 
 /// Writes one entry on `conn` (the caller's transaction).
-pub(super) async fn insert_audit(
+pub(crate) async fn insert_audit(
     conn: &mut AnyConnection,
     entry: &NewAudit<'_>,
 ) -> Result<(), sqlx::Error> {

@@ -3,6 +3,7 @@
 //! PostgreSQL. Queries use `$n` placeholders, which both backends accept.
 
 mod audit;
+mod event_changes;
 mod events;
 mod order_batch;
 mod orders;
@@ -12,6 +13,7 @@ mod sessions;
 mod users;
 
 pub use audit::{settings_json, Actor, AdmissionChange, AuditAction, AuditEntry, NewAudit};
+pub use event_changes::Closing;
 pub use events::EventRow;
 pub use records::{Order, Written};
 pub use sessions::{RevocationRow, RevocationsSince};

@@ -17,6 +17,7 @@ impl From<HoldError> for ApiError {
         match e {
             HoldError::BadRequest(bad) => bad.into(),
             HoldError::WrongEvent => refused("wrong_event", message),
+            HoldError::EventClosed => super::event_closed(),
             HoldError::TokenExpired => Self::InvalidToken(message),
             HoldError::TokenExhausted { .. } => refused("token_exhausted", message),
             HoldError::SessionEnded => refused("session_ended", message),
@@ -75,6 +76,10 @@ impl From<StateError> for ApiError {
             StateError::Store(e) => e.into(),
             StateError::AuditSummary(e) => Self::Internal(e.into()),
             StateError::Task(e) => Self::Internal(e.into()),
+            StateError::AlreadyClosed => Self::Conflict {
+                code: "already_closed",
+                message: "this sale is closed already".into(),
+            },
         }
     }
 }

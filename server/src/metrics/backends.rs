@@ -116,10 +116,11 @@ pub enum SeatOp {
     SeatCounts,
     SeatChanges,
     SeatSnapshot,
+    Holds,
 }
 
 /// The `op` labels of [`SeatOp`], by discriminant.
-pub(super) const SEAT_OPS: [&str; 12] = [
+pub(super) const SEAT_OPS: [&str; 13] = [
     "init_seats",
     "hold",
     "end_token",
@@ -132,6 +133,7 @@ pub(super) const SEAT_OPS: [&str; 12] = [
     "seat_counts",
     "seat_changes",
     "seat_snapshot",
+    "holds",
 ];
 
 const KINDS: [&str; 2] = ["unavailable", "backend"];
@@ -346,7 +348,8 @@ mod tests {
         assert_eq!(SEAT_OPS[SeatOp::Hold as usize], "hold");
         assert_eq!(SEAT_OPS[SeatOp::MarkSold as usize], "mark_sold");
         assert_eq!(SEAT_OPS[SeatOp::SeatSnapshot as usize], "seat_snapshot");
-        assert_eq!(SEAT_OPS.len(), SeatOp::SeatSnapshot as usize + 1);
+        assert_eq!(SEAT_OPS[SeatOp::Holds as usize], "holds");
+        assert_eq!(SEAT_OPS.len(), SeatOp::Holds as usize + 1);
         for (i, op) in DbOp::ALL.iter().enumerate() {
             assert_eq!(*op as usize, i, "{op:?}");
         }

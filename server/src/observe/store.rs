@@ -236,6 +236,10 @@ impl SeatStore for Observed<dyn SeatStore> {
         )
         .await
     }
+    async fn holds(&self, e: EventId, limit: usize) -> Result<Vec<Hold>, StoreError> {
+        self.timed(SeatOp::Holds as usize, self.inner.holds(e, limit))
+            .await
+    }
     async fn mark_sold(&self, e: EventId, seats: &[u32]) -> Result<(), StoreError> {
         self.timed(SeatOp::MarkSold as usize, self.inner.mark_sold(e, seats))
             .await

@@ -53,7 +53,7 @@ fn parse_hold_id(raw: &str) -> Result<HoldId, ApiError> {
     responses(
         (status = 201, body = ref("#/components/schemas/HoldAnswer"), content_type = "application/json"),
         E400, E401, E403, E404,
-        (status = 409, body = ref("#/components/schemas/SeatsUnavailableError"), content_type = "application/json"),
+        (status = 409, body = ref("#/components/schemas/HoldConflictError"), content_type = "application/json"),
         E410, E413, E503, E500,
     )
 )]
@@ -78,7 +78,7 @@ async fn hold(
     responses(
         (status = 200, body = ref("#/components/schemas/Order"), content_type = "application/json"),
         E401, E403, E404,
-        (status = 409, body = ref("#/components/schemas/SeatsUnavailableError"), content_type = "application/json"),
+        (status = 409, body = ref("#/components/schemas/HoldConflictError"), content_type = "application/json"),
         E410, E503, E500,
     )
 )]
@@ -143,6 +143,10 @@ async fn orders(
 
 async fn seat_room(state: &AppState, id: &str) -> Result<std::sync::Arc<SeatRoom>, ApiError> {
     let event = state.event(parse_event_id(id)?).await?;
+    if event.closed {
+        // No seat room runs for a closed sale (nor is one started for a look).
+        return Err(crate::error::event_closed());
+    }
     state
         .checkout
         .room(&event)
@@ -164,7 +168,7 @@ fn compact(query: &HashMap<String, String>) -> bool {
     responses(
         (status = 200, content_type = "application/json"),
         (status = 304),
-        E404, E429, E503, E500,
+        E404, E409, E429, E503, E500,
     )
 )]
 async fn seats(
@@ -186,7 +190,7 @@ async fn seats(
     params(("id" = String, Path, format = "uuid"), ("format" = Option<String>, Query)),
     responses(
         (status = 101),
-        E400, E404, E429, E503, E500,
+        E400, E404, E409, E429, E503, E500,
     )
 )]
 async fn seats_ws(

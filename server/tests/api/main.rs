@@ -12,6 +12,7 @@ mod backpressure;
 mod bad_input;
 mod big_events;
 mod checkout;
+mod closing;
 mod cluster;
 mod durability;
 mod error_shape;

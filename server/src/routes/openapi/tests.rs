@@ -55,6 +55,7 @@ fn the_document_lists_every_api_route() {
         ("GET", "/readyz"),
         ("PATCH", "/api/v1/admin/events/{id}/admission"),
         ("POST", "/api/v1/admin/events"),
+        ("POST", "/api/v1/admin/events/{id}/close"),
         ("POST", "/api/v1/admin/fans"),
         ("POST", "/api/v1/auth/login"),
         ("POST", "/api/v1/auth/password"),
