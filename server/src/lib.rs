@@ -17,6 +17,7 @@ pub mod db;
 pub mod email;
 pub mod error;
 pub mod event;
+pub mod event_edit;
 pub mod extract;
 pub mod limits;
 pub mod listener;

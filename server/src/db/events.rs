@@ -157,6 +157,38 @@ impl Db {
         .await
     }
 
+    /// The event, sections included, as `conn` (a transaction) sees it.
+    pub(super) async fn event_in(
+        &self,
+        conn: &mut AnyConnection,
+        id: EventId,
+    ) -> Result<Option<Event>, sqlx::Error> {
+        let row = sqlx::query(&format!(
+            "SELECT {EVENT_COLUMNS} FROM events WHERE id = $1 AND preparing = 0"
+        ))
+        .bind(id.to_string())
+        .fetch_optional(&mut *conn)
+        .await?;
+        let Some(row) = row else { return Ok(None) };
+        let mut event = event_from_row(&row)?;
+        let rows = sqlx::query(
+            "SELECT name, rows_count, seats_per_row, price_cents FROM event_sections \
+             WHERE event_id = $1 ORDER BY position",
+        )
+        .bind(id.to_string())
+        .fetch_all(&mut *conn)
+        .await?;
+        for r in rows {
+            event.sections.push(Section {
+                name: r.try_get("name")?,
+                rows: int(&r, "rows_count")?,
+                seats_per_row: int(&r, "seats_per_row")?,
+                price_cents: r.try_get("price_cents")?,
+            });
+        }
+        Ok(Some(event))
+    }
+
     /// The event's admission settings as `conn` (a transaction) sees them.
     pub(super) async fn admission_in(
         &self,

@@ -13,7 +13,7 @@ mod sessions;
 mod users;
 
 pub use audit::{settings_json, Actor, AdmissionChange, AuditAction, AuditEntry, NewAudit};
-pub use event_changes::Closing;
+pub use event_changes::{Closing, Edit};
 pub use events::EventRow;
 pub use records::{Order, Written};
 pub use sessions::{RevocationRow, RevocationsSince};

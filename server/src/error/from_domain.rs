@@ -8,6 +8,7 @@ use crate::argon_pool::Busy;
 use crate::auth::PasswordError;
 use crate::checkout::holds::{BadHoldRequest, HoldError};
 use crate::event::InvalidEvent;
+use crate::event_edit::EditError;
 use crate::limits::Limited;
 use crate::state::StateError;
 
@@ -80,6 +81,19 @@ impl From<StateError> for ApiError {
                 code: "already_closed",
                 message: "this sale is closed already".into(),
             },
+        }
+    }
+}
+
+impl From<EditError> for ApiError {
+    fn from(e: EditError) -> Self {
+        match e {
+            EditError::Invalid(e) => e.into(),
+            EditError::Opened { .. } => Self::Conflict {
+                code: "sale_opened",
+                message: e.to_string(),
+            },
+            EditError::Closed => super::event_closed(),
         }
     }
 }

@@ -15,6 +15,7 @@ mod checkout;
 mod closing;
 mod cluster;
 mod durability;
+mod editing;
 mod error_shape;
 mod event_settings;
 mod loadgen;

@@ -108,13 +108,21 @@ impl RoomState {
         )
     }
 
-    /// Puts the event-wide flags (paused, sold out) into every local fan's view.
+    /// Puts the event-wide flags (paused, sold out) into every local fan's view, and
+    /// the opening into pre-queued fans' (an admin may move it before it comes).
     pub fn refresh_flags(&self) {
         let (paused, sold_out) = self.flags();
+        let opening = self.config.map(|c| c.starts_at_ms);
         for (_, fan) in self.fans.iter() {
             fan.tx.send_if_modified(|v| {
-                let changed = (v.paused, v.sold_out) != (paused, sold_out);
+                let mut changed = (v.paused, v.sold_out) != (paused, sold_out);
                 (v.paused, v.sold_out) = (paused, sold_out);
+                if let (FanPhase::Prequeue { starts_at_ms, .. }, Some(opening)) =
+                    (&mut v.phase, opening)
+                {
+                    changed |= *starts_at_ms != opening;
+                    *starts_at_ms = opening;
+                }
                 changed
             });
         }

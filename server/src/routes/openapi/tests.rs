@@ -53,6 +53,7 @@ fn the_document_lists_every_api_route() {
         ("GET", "/healthz"),
         ("GET", "/metrics"),
         ("GET", "/readyz"),
+        ("PATCH", "/api/v1/admin/events/{id}"),
         ("PATCH", "/api/v1/admin/events/{id}/admission"),
         ("POST", "/api/v1/admin/events"),
         ("POST", "/api/v1/admin/events/{id}/close"),
