@@ -51,7 +51,7 @@ function AuditEntry({ entry }) {
   const t = (k, p) => i18n.t(k, p);
   const at = Date.parse(entry.at);
   const who = entry.actor?.email ?? t('audit.unknown_actor');
-  const action = ['admission_changed', 'event_created'].includes(entry.action) ? t(`audit.${entry.action}`) : entry.action;
+  const action = ['admission_changed', 'event_created', 'event_closed', 'event_edited'].includes(entry.action) ? t(`audit.${entry.action}`) : entry.action;
   const changes = describeChanges(entry.before, entry.after);
   return html`<li class="audit-entry">
     <p class="audit-head"><strong>${who}</strong> ${action}</p>
