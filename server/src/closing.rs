@@ -67,7 +67,7 @@ impl AppState {
         self.hub.close(id);
         self.checkout.stop(id);
         if let Err(error) = self.release_holds(id).await {
-            tracing::warn!(%error, event_id = %id, "releasing the holds of a closed sale failed; the next refresh tries again");
+            tracing::warn!(%error, event_id = %id, "releasing the holds of a closed sale failed; their seats stay held (nothing sells any more)");
         }
     }
 
