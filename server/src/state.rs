@@ -253,21 +253,26 @@ impl AppState {
             .await
     }
 
-    /// Re-reads all events and brings the rooms in line (the poller calls this): the
-    /// sales closed since the last refresh are wound down here
-    /// ([`AppState::wind_down`]: fans told `closed`, rooms stopped, holds released).
+    /// Re-reads the events not closed and brings the rooms in line (the poller calls
+    /// this): the sales closed since the last refresh (rooms still running here, no
+    /// longer listed) are wound down here ([`AppState::wind_down`]: fans told
+    /// `closed`, rooms stopped, holds released). Closed events are not read: a
+    /// thousand past sales cost the refresh nothing (BENCHMARKS.md); the cache drops
+    /// what it held of them as open, and [`Self::event`] reads them again on demand.
     pub async fn refresh_events(&self) -> anyhow::Result<()> {
-        let events = self.db.events().await?;
-        let open: Vec<Event> = events.iter().filter(|e| !e.closed).cloned().collect();
-        let newly_closed: Vec<EventId> = events
-            .iter()
-            .filter(|e| e.closed)
-            .filter(|e| self.hub.room(e.id).is_some() || self.checkout.is_running(e.id))
-            .map(|e| e.id)
-            .collect();
-        *self.events.write().unwrap_or_else(|e| e.into_inner()) =
-            events.into_iter().map(|e| (e.id, e)).collect();
-        for id in newly_closed {
+        let open = self.db.open_events().await?;
+        let listed: std::collections::HashSet<EventId> = open.iter().map(|e| e.id).collect();
+        let mut gone: Vec<EventId> = self.hub.running_events();
+        gone.extend(self.checkout.running_events());
+        gone.retain(|id| !listed.contains(id));
+        gone.sort_unstable();
+        gone.dedup();
+        {
+            let mut cache = self.events.write().unwrap_or_else(|e| e.into_inner());
+            cache.retain(|id, e| e.closed || listed.contains(id));
+            cache.extend(open.iter().map(|e| (e.id, e.clone())));
+        }
+        for id in gone {
             self.wind_down(id).await;
         }
         if self.config.role != Role::Checkout {

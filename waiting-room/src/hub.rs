@@ -122,6 +122,11 @@ impl Hub {
         }
     }
 
+    /// The events whose rooms run on this replica.
+    pub fn running_events(&self) -> Vec<EventId> {
+        self.rooms.events().into_iter().collect()
+    }
+
     /// How many rooms run on this replica.
     pub fn running_rooms(&self) -> usize {
         self.rooms.len()

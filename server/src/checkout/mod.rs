@@ -69,6 +69,11 @@ impl Checkout {
         self.rooms.get(event).is_some()
     }
 
+    /// The events whose seat rooms run here.
+    pub fn running_events(&self) -> Vec<EventId> {
+        self.rooms.events().into_iter().collect()
+    }
+
     /// How many seat rooms run on this replica.
     pub fn running_rooms(&self) -> usize {
         self.rooms.len()
