@@ -230,6 +230,11 @@ pub struct Config {
     /// above this (plus any preStop).
     #[arg(long, env = "FLOODGATE_SHUTDOWN_GRACE_SECS", default_value_t = 20)]
     pub shutdown_grace_secs: u64,
+
+    /// Seconds after an event's show time (`show_at`) when its sale closes by itself
+    /// (0: at the show time). Events without a show time never close by themselves.
+    #[arg(long, env = "FLOODGATE_CLOSE_AFTER_SHOW_SECS", default_value_t = 24 * 3600)]
+    pub close_after_show_secs: u64,
 }
 
 impl Config {

@@ -57,6 +57,14 @@ pub enum ApiError {
     Internal(#[source] anyhow::Error),
 }
 
+/// 409 `event_closed`: the sale is over (joins, holds, confirms, edits, seat maps).
+pub fn event_closed() -> ApiError {
+    ApiError::Conflict {
+        code: "event_closed",
+        message: "this sale is closed".into(),
+    }
+}
+
 impl ApiError {
     pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
         Self::BadRequest {

@@ -9,6 +9,7 @@ pub mod argon_pool;
 pub mod auth;
 pub mod backpressure;
 pub mod checkout;
+pub mod closing;
 pub mod config;
 pub mod contract_errors;
 pub mod cookie;
@@ -16,6 +17,7 @@ pub mod db;
 pub mod email;
 pub mod error;
 pub mod event;
+pub mod event_edit;
 pub mod export;
 pub mod extract;
 pub mod limits;
@@ -460,6 +462,11 @@ fn spawn_background(state: &AppState) -> CancellationToken {
             tokio::select! {
                 _ = token.cancelled() => return,
                 _ = tick.tick() => {}
+            }
+            match s.close_due_events().await {
+                Ok(0) => {}
+                Ok(closed) => tracing::info!(closed, "sales closed after their show"),
+                Err(error) => tracing::warn!(%error, "closing sales after their show failed"),
             }
             if let Err(error) = s.refresh_events().await {
                 tracing::warn!(error = %format!("{error:#}"), "refreshing events failed");

@@ -120,6 +120,14 @@ pub async fn serve<S, R>(
                 let _ = sink.send(Message::Close(Some(crate::ws::session_ended_frame()))).await;
                 break;
             }
+            () = room.closed() => {
+                // The sale closed: say so, then close normally (the fan has nothing
+                // to reconnect to).
+                if send(&mut sink, slow, &ServerMessage::Closed).await.is_ok() {
+                    let _ = sink.send(Message::Close(Some(crate::ws::sale_closed_frame()))).await;
+                }
+                break;
+            }
             changed = views.changed() => {
                 if changed.is_err() {
                     break;

@@ -43,6 +43,8 @@ pub enum StateError {
     AuditSummary(#[from] serde_json::Error),
     #[error("the event-writing task failed: {0}")]
     Task(#[from] tokio::task::JoinError),
+    #[error("this sale is closed already")]
+    AlreadyClosed,
 }
 
 pub struct Shared {
@@ -269,12 +271,28 @@ impl AppState {
             .await
     }
 
-    /// Re-reads all events and brings the rooms in line (the poller calls this).
+    /// Re-reads the events not closed and brings the rooms in line (the poller calls
+    /// this): the sales closed since the last refresh (rooms still running here, no
+    /// longer listed) are wound down here ([`AppState::wind_down`]: fans told
+    /// `closed`, rooms stopped, holds released). Closed events are not read: a
+    /// thousand past sales cost the refresh nothing (BENCHMARKS.md); the cache drops
+    /// what it held of them as open, and [`Self::event`] reads them again on demand.
     pub async fn refresh_events(&self) -> anyhow::Result<()> {
-        let events = self.db.events().await?;
-        let open: Vec<Event> = events.iter().filter(|e| !e.closed).cloned().collect();
-        *self.events.write().unwrap_or_else(|e| e.into_inner()) =
-            events.into_iter().map(|e| (e.id, e)).collect();
+        let open = self.db.open_events().await?;
+        let listed: std::collections::HashSet<EventId> = open.iter().map(|e| e.id).collect();
+        let mut gone: Vec<EventId> = self.hub.running_events();
+        gone.extend(self.checkout.running_events());
+        gone.retain(|id| !listed.contains(id));
+        gone.sort_unstable();
+        gone.dedup();
+        {
+            let mut cache = self.events.write().unwrap_or_else(|e| e.into_inner());
+            cache.retain(|id, e| e.closed || listed.contains(id));
+            cache.extend(open.iter().map(|e| (e.id, e.clone())));
+        }
+        for id in gone {
+            self.wind_down(id).await;
+        }
         if self.config.role != Role::Checkout {
             let rooms: Vec<_> = open
                 .iter()

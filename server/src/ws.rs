@@ -25,3 +25,12 @@ pub fn restart_frame() -> CloseFrame {
         reason: "server restarting; reconnect to keep your place".into(),
     }
 }
+
+/// Closes a queue socket whose sale closed, after its `closed` message: 1000 (normal),
+/// as there is nothing to reconnect to.
+pub fn sale_closed_frame() -> CloseFrame {
+    CloseFrame {
+        code: 1000,
+        reason: "this sale is closed".into(),
+    }
+}

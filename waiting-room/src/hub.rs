@@ -98,8 +98,9 @@ impl Hub {
     }
 
     /// Ensures a room for each listed event and stops the rooms of events no longer
-    /// listed (closed or deleted). One event failing does not keep the others from
-    /// running.
+    /// listed (closed or deleted), closing them ([`Room::close`]): their sockets tell
+    /// their fans `closed` and end, and the room's memory goes with the last of them.
+    /// One event failing does not keep the others from running.
     pub async fn sync_events(&self, events: &[(RoomInfo, QueueConfig)]) -> Result<(), StoreError> {
         // Collected first: a lazy iterator's closure in the future trips the
         // compiler's `Send` check for spawned callers.
@@ -107,8 +108,28 @@ impl Hub {
             .iter()
             .map(|(info, config)| (info.event, self.ensure(*info, config)))
             .collect();
-        self.rooms.sync(wanted).await;
+        for room in self.rooms.sync(wanted).await {
+            room.close();
+        }
         Ok(())
+    }
+
+    /// Stops and closes the room of `event` now, if one runs here (a sale closed on
+    /// this replica; the others follow at their next [`Self::sync_events`]).
+    pub fn close(&self, event: EventId) {
+        if let Some(room) = self.rooms.stop(event) {
+            room.close();
+        }
+    }
+
+    /// The events whose rooms run on this replica.
+    pub fn running_events(&self) -> Vec<EventId> {
+        self.rooms.events().into_iter().collect()
+    }
+
+    /// How many rooms run on this replica.
+    pub fn running_rooms(&self) -> usize {
+        self.rooms.len()
     }
 
     /// Stops every room loop.
@@ -162,7 +183,11 @@ mod tests {
         let room = hub.room(a.0.event).unwrap();
         assert!(Arc::ptr_eq(&room, &hub.ensure(a.0, &a.1).await.unwrap()));
 
+        assert_eq!(hub.running_rooms(), 2);
+        assert!(!room.is_closed());
         hub.sync_events(&[b]).await.unwrap();
+        assert!(room.is_closed(), "a stopped room tells its sockets");
+        assert_eq!(hub.running_rooms(), 1);
         assert!(hub.room(a.0.event).is_none());
         assert!(hub.room(b.0.event).is_some());
         tokio::time::sleep(std::time::Duration::from_millis(10)).await;

@@ -97,22 +97,47 @@ impl<R: Send + Sync + 'static> Runtime<R> {
         Ok(room)
     }
 
-    /// Stops the rooms of events not in `keep`.
-    pub fn retain(&self, keep: &HashSet<EventId>) {
+    /// How many rooms run (one per event).
+    pub fn len(&self) -> usize {
+        self.lock().len()
+    }
+
+    /// Whether no room runs.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Stops and forgets the room of `event`, returning it (if one ran).
+    pub fn stop(&self, event: EventId) -> Option<Arc<R>> {
+        let running = self.lock().remove(&event)?;
+        running.stop.cancel();
+        Some(running.room)
+    }
+
+    /// Stops the rooms of events not in `keep`, forgets them, and returns them (their
+    /// owners may tell whoever still holds them, e.g. sockets, that they stopped).
+    pub fn retain(&self, keep: &HashSet<EventId>) -> Vec<Arc<R>> {
+        let mut stopped = Vec::new();
         self.lock().retain(|event, running| {
             let kept = keep.contains(event);
             if !kept {
                 running.stop.cancel();
+                stopped.push(Arc::clone(&running.room));
             }
             kept
         });
+        stopped
     }
 
     /// Brings the rooms in line with `wanted`: each listed event's future (usually a
     /// call that ends in [`Self::ensure`]) is awaited in turn, and the rooms of events
     /// not listed are stopped. One event failing to start is logged and does not keep
-    /// the others from running; the next sync tries it again.
-    pub async fn sync<E, Fut>(&self, wanted: impl IntoIterator<Item = (EventId, Fut)>)
+    /// the others from running; the next sync tries it again. Returns the rooms
+    /// stopped.
+    pub async fn sync<E, Fut>(
+        &self,
+        wanted: impl IntoIterator<Item = (EventId, Fut)>,
+    ) -> Vec<Arc<R>>
     where
         E: Display,
         Fut: Future<Output = Result<Arc<R>, E>>,
@@ -124,7 +149,7 @@ impl<R: Send + Sync + 'static> Runtime<R> {
                 tracing::warn!(%error, %event, "{} did not start; retrying next refresh", self.name);
             }
         }
-        self.retain(&keep);
+        self.retain(&keep)
     }
 
     /// Stops every room's loop (the rooms stay readable).

@@ -74,6 +74,10 @@ pub enum ServerMessage {
     /// seats that come back in queue order (sent to fans in line after their place;
     /// an extension to the v1 contract).
     Waitlist,
+    /// The sale is closed: admission and sales have stopped for good. The server
+    /// closes the socket normally (1000) right after (an extension to the v1
+    /// contract).
+    Closed,
     Error {
         code: String,
         message: String,
@@ -159,5 +163,9 @@ mod tests {
             r#"{"type":"queued","ticket":"t","ahead":0,"eta_secs":0,"sold_out":true}"#
         );
         assert_eq!(ServerMessage::Left.with_sold_out(true), ServerMessage::Left);
+        assert_eq!(
+            serde_json::to_string(&ServerMessage::Closed).unwrap(),
+            r#"{"type":"closed"}"#
+        );
     }
 }

@@ -64,6 +64,9 @@ impl HoldService<'_> {
         if claims.evt != event.id {
             return Err(HoldError::WrongEvent);
         }
+        if event.closed {
+            return Err(HoldError::EventClosed);
+        }
         let wanted = parse_body(body, event, claims.max_seats)?;
         self.check_account_limit(event, claims, wanted.count())
             .await?;
@@ -156,6 +159,9 @@ impl HoldService<'_> {
         claims: &PurchaseClaims,
         hold: &HoldId,
     ) -> Result<OrderAnswer, HoldError> {
+        if event.closed {
+            return Err(HoldError::EventClosed);
+        }
         let store = self.checkout.seats();
         let leased = match store
             .begin_confirm(event.id, hold, &claims.jti, CONFIRM_LEASE_MS)

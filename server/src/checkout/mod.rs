@@ -18,6 +18,7 @@ use std::sync::Arc;
 use waiting_room::runtime::Runtime;
 use waiting_room::seats::SeatStore;
 use waiting_room::store::StoreError;
+use waiting_room::EventId;
 
 use crate::db::Db;
 use crate::event::Event;
@@ -59,6 +60,26 @@ impl Checkout {
         let wanted: Vec<_> = events.iter().map(|e| (e.id, self.room(e))).collect();
         self.rooms.sync(wanted).await;
         Ok(())
+    }
+
+    /// Stops the seat room of `event` here, if one runs (its sale closed).
+    pub fn stop(&self, event: EventId) {
+        self.rooms.stop(event);
+    }
+
+    /// Whether a seat room runs here for `event`.
+    pub fn is_running(&self, event: EventId) -> bool {
+        self.rooms.get(event).is_some()
+    }
+
+    /// The events whose seat rooms run here.
+    pub fn running_events(&self) -> Vec<EventId> {
+        self.rooms.events().into_iter().collect()
+    }
+
+    /// How many seat rooms run on this replica.
+    pub fn running_rooms(&self) -> usize {
+        self.rooms.len()
     }
 
     pub fn shutdown(&self) {

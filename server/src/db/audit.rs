@@ -27,6 +27,8 @@ pub enum AuditAction {
     SeatsHeldBack,
     SeatsReleased,
     OrderRefunded,
+    EventClosed,
+    EventEdited,
 }
 
 impl AuditAction {
@@ -37,6 +39,18 @@ impl AuditAction {
             Self::SeatsHeldBack => "seats_held_back",
             Self::SeatsReleased => "seats_released",
             Self::OrderRefunded => "order_refunded",
+            Self::EventClosed => "event_closed",
+            Self::EventEdited => "event_edited",
+        }
+    }
+}
+
+impl Actor {
+    /// The system account (migration 0010): who closes an event after its show.
+    pub fn system() -> Self {
+        Self {
+            id: UserId(uuid::Uuid::nil()),
+            email: Some("system@floodgate.invalid".into()),
         }
     }
 }
@@ -160,7 +174,7 @@ impl Db {
 }
 
 /// Writes one entry on `conn` (the caller's transaction).
-pub(super) async fn insert_audit(
+pub(crate) async fn insert_audit(
     conn: &mut AnyConnection,
     entry: &NewAudit<'_>,
 ) -> Result<(), sqlx::Error> {

@@ -125,7 +125,29 @@ impl Db {
             ))
             .fetch_all(self.pool())
             .await?;
-            let mut sections = self.sections(None).await?;
+            let mut sections = self.sections(Sections::All).await?;
+            rows.iter()
+                .map(|r| {
+                    let mut e = event_from_row(r)?;
+                    e.sections = sections.remove(&e.id).unwrap_or_default();
+                    Ok(e)
+                })
+                .collect()
+        })
+        .await
+    }
+
+    /// Every event not closed, soonest first: what the rooms follow. Closed sales
+    /// cost the periodic refresh nothing, however many there are.
+    pub async fn open_events(&self) -> Result<Vec<Event>, sqlx::Error> {
+        self.timed(DbOp::Events, async {
+            let rows = sqlx::query(&format!(
+                "SELECT {EVENT_COLUMNS} FROM events WHERE preparing = 0 AND closed = 0 \
+                 ORDER BY starts_at_ms, id"
+            ))
+            .fetch_all(self.pool())
+            .await?;
+            let mut sections = self.sections(Sections::Open).await?;
             rows.iter()
                 .map(|r| {
                     let mut e = event_from_row(r)?;
@@ -148,13 +170,45 @@ impl Db {
             let Some(row) = row else { return Ok(None) };
             let mut e = event_from_row(&row)?;
             e.sections = self
-                .sections(Some(id))
+                .sections(Sections::Of(id))
                 .await?
                 .remove(&id)
                 .unwrap_or_default();
             Ok(Some(e))
         })
         .await
+    }
+
+    /// The event, sections included, as `conn` (a transaction) sees it.
+    pub(super) async fn event_in(
+        &self,
+        conn: &mut AnyConnection,
+        id: EventId,
+    ) -> Result<Option<Event>, sqlx::Error> {
+        let row = sqlx::query(&format!(
+            "SELECT {EVENT_COLUMNS} FROM events WHERE id = $1 AND preparing = 0"
+        ))
+        .bind(id.to_string())
+        .fetch_optional(&mut *conn)
+        .await?;
+        let Some(row) = row else { return Ok(None) };
+        let mut event = event_from_row(&row)?;
+        let rows = sqlx::query(
+            "SELECT name, rows_count, seats_per_row, price_cents FROM event_sections \
+             WHERE event_id = $1 ORDER BY position",
+        )
+        .bind(id.to_string())
+        .fetch_all(&mut *conn)
+        .await?;
+        for r in rows {
+            event.sections.push(Section {
+                name: r.try_get("name")?,
+                rows: int(&r, "rows_count")?,
+                seats_per_row: int(&r, "seats_per_row")?,
+                price_cents: r.try_get("price_cents")?,
+            });
+        }
+        Ok(Some(event))
     }
 
     /// The event's admission settings as `conn` (a transaction) sees them.
@@ -172,21 +226,29 @@ impl Db {
 
     async fn sections(
         &self,
-        only: Option<EventId>,
+        which: Sections,
     ) -> Result<HashMap<EventId, Vec<Section>>, sqlx::Error> {
         let sql =
             "SELECT event_id, name, rows_count, seats_per_row, price_cents FROM event_sections";
-        let rows = match only {
-            Some(id) => {
+        let rows = match which {
+            Sections::Of(id) => {
                 sqlx::query(&format!("{sql} WHERE event_id = $1 ORDER BY position"))
                     .bind(id.to_string())
                     .fetch_all(self.pool())
                     .await?
             }
-            None => {
+            Sections::All => {
                 sqlx::query(&format!("{sql} ORDER BY event_id, position"))
                     .fetch_all(self.pool())
                     .await?
+            }
+            Sections::Open => {
+                sqlx::query(&format!(
+                    "{sql} WHERE event_id IN (SELECT id FROM events WHERE closed = 0) \
+                     ORDER BY event_id, position"
+                ))
+                .fetch_all(self.pool())
+                .await?
             }
         };
         let mut out: HashMap<EventId, Vec<Section>> = HashMap::new();
@@ -201,6 +263,14 @@ impl Db {
         }
         Ok(out)
     }
+}
+
+/// Whose sections to read.
+enum Sections {
+    Of(EventId),
+    All,
+    /// Of the events not closed.
+    Open,
 }
 
 fn event_from_row(r: &AnyRow) -> Result<Event, sqlx::Error> {

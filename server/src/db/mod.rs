@@ -3,6 +3,7 @@
 //! PostgreSQL. Queries use `$n` placeholders, which both backends accept.
 
 mod audit;
+mod event_changes;
 mod events;
 mod held_back;
 mod order_batch;
@@ -17,6 +18,7 @@ mod sessions;
 mod users;
 
 pub use audit::{settings_json, Actor, AdmissionChange, AuditAction, AuditEntry, NewAudit};
+pub use event_changes::{Closing, Edit};
 pub use events::EventRow;
 pub use order_export::ExportRow;
 pub use order_search::{FoundOrder, OrderQuery};

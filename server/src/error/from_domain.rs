@@ -10,6 +10,7 @@ use crate::checkout::held_back::{BadSelection, HeldBackError};
 use crate::checkout::holds::{BadHoldRequest, HoldError};
 use crate::checkout::refunds::RefundError;
 use crate::event::InvalidEvent;
+use crate::event_edit::EditError;
 use crate::limits::Limited;
 use crate::state::StateError;
 
@@ -19,6 +20,7 @@ impl From<HoldError> for ApiError {
         match e {
             HoldError::BadRequest(bad) => bad.into(),
             HoldError::WrongEvent => refused("wrong_event", message),
+            HoldError::EventClosed => super::event_closed(),
             HoldError::TokenExpired => Self::InvalidToken(message),
             HoldError::TokenExhausted { .. } => refused("token_exhausted", message),
             HoldError::SessionEnded => refused("session_ended", message),
@@ -122,6 +124,23 @@ impl From<StateError> for ApiError {
             StateError::Store(e) => e.into(),
             StateError::AuditSummary(e) => Self::Internal(e.into()),
             StateError::Task(e) => Self::Internal(e.into()),
+            StateError::AlreadyClosed => Self::Conflict {
+                code: "already_closed",
+                message: "this sale is closed already".into(),
+            },
+        }
+    }
+}
+
+impl From<EditError> for ApiError {
+    fn from(e: EditError) -> Self {
+        match e {
+            EditError::Invalid(e) => e.into(),
+            EditError::Opened { .. } => Self::Conflict {
+                code: "sale_opened",
+                message: e.to_string(),
+            },
+            EditError::Closed => super::event_closed(),
         }
     }
 }

@@ -122,10 +122,11 @@ pub enum SeatOp {
     ReleaseHeldBack,
     Unsell,
     Holders,
+    Holds,
 }
 
 /// The `op` labels of [`SeatOp`], by discriminant.
-pub(super) const SEAT_OPS: [&str; 16] = [
+pub(super) const SEAT_OPS: [&str; 17] = [
     "init_seats",
     "hold",
     "end_token",
@@ -142,6 +143,7 @@ pub(super) const SEAT_OPS: [&str; 16] = [
     "release_held_back",
     "unsell",
     "holders",
+    "holds",
 ];
 
 const KINDS: [&str; 2] = ["unavailable", "backend"];
@@ -383,7 +385,8 @@ mod tests {
         assert_eq!(SEAT_OPS[SeatOp::SeatSnapshot as usize], "seat_snapshot");
         assert_eq!(SEAT_OPS[SeatOp::HoldBack as usize], "hold_back");
         assert_eq!(SEAT_OPS[SeatOp::Unsell as usize], "unsell");
-        assert_eq!(SEAT_OPS.len(), SeatOp::Holders as usize + 1);
+        assert_eq!(SEAT_OPS[SeatOp::Holds as usize], "holds");
+        assert_eq!(SEAT_OPS.len(), SeatOp::Holds as usize + 1);
         for (i, op) in DbOp::ALL.iter().enumerate() {
             assert_eq!(*op as usize, i, "{op:?}");
         }

@@ -256,6 +256,10 @@ impl SeatStore for Observed<dyn SeatStore> {
         )
         .await
     }
+    async fn holds(&self, e: EventId, limit: usize) -> Result<Vec<Hold>, StoreError> {
+        self.timed(SeatOp::Holds as usize, self.inner.holds(e, limit))
+            .await
+    }
     async fn mark_sold(&self, e: EventId, seats: &[u32]) -> Result<(), StoreError> {
         self.timed(SeatOp::MarkSold as usize, self.inner.mark_sold(e, seats))
             .await
@@ -360,8 +364,8 @@ mod tests {
             .lines()
             .filter(|l| l.starts_with("floodgate_store_errors_total{"))
             .collect();
-        // 19 queue ops, 16 seat ops.
-        assert_eq!(errors.len(), (19 + 16) * 2, "{text}");
+        // 19 queue ops, 17 seat ops.
+        assert_eq!(errors.len(), (19 + 17) * 2, "{text}");
         assert!(errors.iter().all(|l| l.ends_with(" 0")), "{text}");
         assert!(
             text.contains(

@@ -144,6 +144,10 @@ async fn orders(
 
 async fn seat_room(state: &AppState, id: &str) -> Result<std::sync::Arc<SeatRoom>, ApiError> {
     let event = state.event(parse_event_id(id)?).await?;
+    if event.closed {
+        // No seat room runs for a closed sale (nor is one started for a look).
+        return Err(crate::error::event_closed());
+    }
     state
         .checkout
         .room(&event)
@@ -165,7 +169,7 @@ fn compact(query: &HashMap<String, String>) -> bool {
     responses(
         (status = 200, content_type = "application/json"),
         (status = 304),
-        E404, E429, E503, E500,
+        E404, E409, E429, E503, E500,
     )
 )]
 async fn seats(
@@ -187,7 +191,7 @@ async fn seats(
     params(("id" = String, Path, format = "uuid"), ("format" = Option<String>, Query)),
     responses(
         (status = 101),
-        E400, E404, E429, E503, E500,
+        E400, E404, E409, E429, E503, E500,
     )
 )]
 async fn seats_ws(

@@ -7,6 +7,7 @@ mod auth;
 mod checkout;
 mod client;
 mod error_docs;
+mod event_lifecycle;
 mod events;
 mod held_back;
 mod loadtest;

@@ -104,11 +104,23 @@ async fn metrics(
     metrics_reader(&state, &headers)?;
     let events = event_figures(&state).await;
     let text = state.metrics.render_with_events(
-        &[(
-            "floodgate_queue_sockets",
-            "Sockets (queue, seat stream and stats) open on this process.",
-            state.sockets.open() as f64,
-        )],
+        &[
+            (
+                "floodgate_queue_sockets",
+                "Sockets (queue, seat stream and stats) open on this process.",
+                state.sockets.open() as f64,
+            ),
+            (
+                "floodgate_queue_rooms",
+                "Queue rooms running on this process (one per open event).",
+                state.hub.running_rooms() as f64,
+            ),
+            (
+                "floodgate_seat_rooms",
+                "Seat rooms running on this process (one per open event with seats in use).",
+                state.checkout.running_rooms() as f64,
+            ),
+        ],
         &events,
     );
     Ok(([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text))

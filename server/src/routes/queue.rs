@@ -15,6 +15,7 @@ use utoipa_axum::routes;
 use waiting_room::fan::{messages, FanView};
 use waiting_room::room::Room;
 use waiting_room::store::StoreError;
+use waiting_room::wire::ServerMessage;
 
 use super::client;
 use super::error_docs::*;
@@ -54,7 +55,7 @@ async fn queue_ws(
     client::rate_limit(&state, &state.join_limit, &parts)?;
     client::admit_new_fan(&state)?;
     let session = session?;
-    let room = room_for(&state, &id, true).await?;
+    let room = open_room(&state, &id).await?;
     let slot = client::socket_slot(&state, &parts)?;
     let fan = queue_session::Fan {
         user: session.user,
@@ -95,7 +96,9 @@ async fn queue_me(
     session: Result<Session, ApiError>,
 ) -> Result<Json<Value>, ApiError> {
     let user = polled(&state, &parts, session)?;
-    let room = room_for(&state, &id, false).await?;
+    let Some(room) = room_for(&state, &id, false).await? else {
+        return Ok(closed_message());
+    };
     fan_message(&room, user).await
 }
 
@@ -121,7 +124,7 @@ async fn queue_join(
 ) -> Result<Json<Value>, ApiError> {
     client::rate_limit(&state, &state.join_limit, &parts)?;
     client::admit_new_fan(&state)?;
-    let room = room_for(&state, &id, true).await?;
+    let room = open_room(&state, &id).await?;
     crate::metrics::Metrics::inc(&state.metrics.queue_joins);
     let cap = client::place_cap(&state, &parts);
     room.join(session.user, cap.as_ref())
@@ -154,7 +157,9 @@ async fn queue_leave(
     session: Result<Session, ApiError>,
 ) -> Result<Json<Value>, ApiError> {
     let user = polled(&state, &parts, session)?;
-    let room = room_for(&state, &id, false).await?;
+    let Some(room) = room_for(&state, &id, false).await? else {
+        return Ok(closed_message());
+    };
     room.leave(user).await?;
     fan_message(&room, user).await
 }
@@ -172,17 +177,31 @@ fn polled(
     Ok(user)
 }
 
-/// The event's room on this replica; with `open`, a closed sale is refused (409
+/// The event's room on this replica, for joining: a closed sale is refused (409
 /// `event_closed`).
-async fn room_for(state: &AppState, id: &str, open: bool) -> Result<Arc<Room>, ApiError> {
+async fn open_room(state: &AppState, id: &str) -> Result<Arc<Room>, ApiError> {
+    room_for(state, id, true)
+        .await?
+        .ok_or_else(crate::error::event_closed)
+}
+
+/// The event's room on this replica; `None` for a closed sale (no room is started
+/// for it), or, with `open`, 409 `event_closed`.
+async fn room_for(state: &AppState, id: &str, open: bool) -> Result<Option<Arc<Room>>, ApiError> {
     let event = state.event(parse_event_id(id)?).await?;
-    if open && event.closed {
-        return Err(ApiError::Conflict {
-            code: "event_closed",
-            message: "this sale is closed".into(),
-        });
+    if event.closed {
+        return if open {
+            Err(crate::error::event_closed())
+        } else {
+            Ok(None)
+        };
     }
-    Ok(state.room(&event).await?)
+    Ok(Some(state.room(&event).await?))
+}
+
+/// What `queue/me` and `queue/leave` answer once the sale is closed.
+fn closed_message() -> Json<Value> {
+    Json(serde_json::to_value(ServerMessage::Closed).expect("server messages serialise"))
 }
 
 /// What a fresh socket would be told first about `user`, in one message: a place in

@@ -185,6 +185,9 @@ impl SeatStore for Faulty<dyn SeatStore> {
     async fn expired_holds(&self, e: EventId, limit: usize) -> Result<Vec<Hold>, StoreError> {
         self.inner.expired_holds(e, limit).await
     }
+    async fn holds(&self, e: EventId, limit: usize) -> Result<Vec<Hold>, StoreError> {
+        self.inner.holds(e, limit).await
+    }
     async fn mark_sold(&self, e: EventId, seats: &[u32]) -> Result<(), StoreError> {
         let failing =
             self.faults

@@ -45,16 +45,11 @@ impl TestApp {
         body["states"].as_str().unwrap().to_owned()
     }
 
+    /// The event's audit entries after its creation's.
     async fn audit_actions(&self, event: &str) -> Vec<Value> {
-        let path = format!("/api/v1/admin/events/{event}/audit");
-        let (status, body) = self.get(&path, Some(&self.admin_token)).await;
-        assert_eq!(status, StatusCode::OK, "{body}");
-        body.as_array()
-            .unwrap()
-            .iter()
-            .filter(|e| e["action"] != "event_created")
-            .cloned()
-            .collect()
+        let mut entries = self.audit_entries(event).await;
+        entries.retain(|e| e["action"] != "event_created");
+        entries
     }
 }
 

@@ -154,6 +154,8 @@ pub struct Options {
     /// fan comes from 127.0.0.1).
     pub signup_per_minute: u32,
     pub signup_burst: u32,
+    /// `FLOODGATE_CLOSE_AFTER_SHOW_SECS` (the default, a day, unless a test shortens it).
+    pub close_after_show_secs: u64,
 }
 
 /// A decorator for the app's stores.
@@ -191,6 +193,7 @@ impl Default for Options {
             secure_cookies: false,
             signup_per_minute: 1_000_000,
             signup_burst: 1_000_000,
+            close_after_show_secs: 24 * 3600,
         }
     }
 }
@@ -241,6 +244,7 @@ pub async fn start(options: Options) -> TestApp {
     config.metrics_token = options.metrics_token.clone();
     config.signup_per_minute = options.signup_per_minute;
     config.signup_burst = options.signup_burst;
+    config.close_after_show_secs = options.close_after_show_secs;
     // Every test fan is 127.0.0.1, and `fans()` registers 32 at once.
     config.argon2_queue = Some(100_000);
     config.argon2_per_ip = 100_000;
@@ -426,6 +430,14 @@ impl TestApp {
         })
         .await;
         id
+    }
+
+    /// The event's admin audit entries, newest first.
+    pub async fn audit_entries(&self, event: &str) -> Vec<Value> {
+        let path = format!("/api/v1/admin/events/{event}/audit");
+        let (status, body) = self.get(&path, Some(&self.admin_token)).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        body.as_array().expect("a list of entries").clone()
     }
 
     pub async fn stats(&self, event: &str) -> Value {

@@ -68,6 +68,9 @@ pub struct Room {
     pushed_at_us: AtomicU64,
     /// Sockets open here (a fan may have several): one per live [`FanHandle`].
     sockets: AtomicUsize,
+    /// Cancelled when the event's sale closes: every socket of the room tells its fan
+    /// `closed` and ends.
+    closed: CancellationToken,
 }
 
 /// A socket's subscription to its fan's view. Dropping it disconnects the socket; the
@@ -119,7 +122,24 @@ impl Room {
             epoch: now,
             pushed_at_us: AtomicU64::new(0),
             sockets: AtomicUsize::new(0),
+            closed: CancellationToken::new(),
         }
+    }
+
+    /// Marks the room closed (its sale ended, or its event is gone): its sockets
+    /// learn it through [`Self::closed`]. Idempotent.
+    pub fn close(&self) {
+        self.closed.cancel();
+    }
+
+    /// Whether [`Self::close`] was called.
+    pub fn is_closed(&self) -> bool {
+        self.closed.is_cancelled()
+    }
+
+    /// Completes once the room is closed.
+    pub async fn closed(&self) {
+        self.closed.cancelled().await;
     }
 
     /// Time since the last position push began (`None` before the first): a socket

@@ -115,14 +115,22 @@ impl RoomState {
     }
 
     /// Puts the event-wide flags (paused, sold out, waitlist) into every local fan's
-    /// view.
+    /// view, and the opening into pre-queued fans' (an admin may move it before it
+    /// comes).
     pub fn refresh_flags(&self) {
         let f = self.flags();
         let flags = (f.paused, f.sold_out, f.waitlist);
+        let opening = self.config.map(|c| c.starts_at_ms);
         for (_, fan) in self.fans.iter() {
             fan.tx.send_if_modified(|v| {
-                let changed = (v.paused, v.sold_out, v.waitlist) != flags;
+                let mut changed = (v.paused, v.sold_out, v.waitlist) != flags;
                 (v.paused, v.sold_out, v.waitlist) = flags;
+                if let (FanPhase::Prequeue { starts_at_ms, .. }, Some(opening)) =
+                    (&mut v.phase, opening)
+                {
+                    changed |= *starts_at_ms != opening;
+                    *starts_at_ms = opening;
+                }
                 changed
             });
         }

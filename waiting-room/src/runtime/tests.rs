@@ -114,7 +114,15 @@ async fn rooms_not_kept_are_stopped_and_forgotten() {
     let a = rt.ensure(kept, || load(&loads)).await.unwrap();
     let b = rt.ensure(dropped, || load(&loads)).await.unwrap();
     wait(350).await;
-    rt.retain(&HashSet::from([kept]));
+    assert_eq!(rt.len(), 2);
+    let stopped = rt.retain(&HashSet::from([kept]));
+    assert_eq!(stopped.len(), 1);
+    assert!(
+        Arc::ptr_eq(&stopped[0], &b),
+        "the stopped room is handed back"
+    );
+    drop(stopped);
+    assert_eq!(rt.len(), 1);
     wait(1).await;
     assert!(rt.get(dropped).is_none());
     assert_eq!(

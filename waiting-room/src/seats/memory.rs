@@ -161,6 +161,16 @@ impl SeatStore for MemorySeatStore {
         })
     }
 
+    async fn holds(&self, event: EventId, limit: usize) -> Result<Vec<Hold>, StoreError> {
+        self.with_event(event, |e, _| {
+            e.deadlines
+                .iter()
+                .take(limit)
+                .filter_map(|(_, id)| e.holds.get(id).cloned())
+                .collect()
+        })
+    }
+
     async fn mark_sold(&self, event: EventId, seats: &[u32]) -> Result<(), StoreError> {
         self.with_event(event, |e, _| {
             e.check_range(seats)?;

@@ -181,7 +181,13 @@ impl SeatStore for RedisSeatStore {
 
     async fn expired_holds(&self, event: EventId, limit: usize) -> Result<Vec<Hold>, StoreError> {
         let mut inv = self.invocation(&self.scripts.expired, event);
-        inv.arg(limit.min(i64::MAX as usize));
+        inv.arg(limit.min(i64::MAX as usize)).arg("due");
+        decode::holds(&self.run::<Vec<Value>>(&inv).await?)
+    }
+
+    async fn holds(&self, event: EventId, limit: usize) -> Result<Vec<Hold>, StoreError> {
+        let mut inv = self.invocation(&self.scripts.expired, event);
+        inv.arg(limit.min(i64::MAX as usize)).arg("all");
         decode::holds(&self.run::<Vec<Value>>(&inv).await?)
     }
 

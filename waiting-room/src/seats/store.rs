@@ -221,6 +221,10 @@ pub trait SeatStore: Send + Sync + 'static {
     /// never finished), oldest first.
     async fn expired_holds(&self, event: EventId, limit: usize) -> Result<Vec<Hold>, StoreError>;
 
+    /// Up to `limit` live holds whatever their deadline (confirming ones included),
+    /// soonest deadline first: what closing a sale releases.
+    async fn holds(&self, event: EventId, limit: usize) -> Result<Vec<Hold>, StoreError>;
+
     /// Marks seats sold whatever their state (recovery from the database).
     async fn mark_sold(&self, event: EventId, seats: &[u32]) -> Result<(), StoreError>;
 

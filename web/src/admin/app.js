@@ -8,7 +8,7 @@ import { I18nContext, loadCatalogue, useI18n } from './context.js';
 import { Link, parseRoute, usePath } from './router.js';
 import { SignIn, Refused } from './signin.js';
 import { EventsList } from './events.js';
-import { CreateEvent } from './create.js';
+import { CreateEvent, EditEvent } from './create.js';
 import { Dashboard } from './dashboard.js';
 import { Report } from './report.js';
 import { Orders } from './orders.js';
@@ -101,6 +101,8 @@ export function App({ initialI18n }) {
     view = html`<${EventsList} onAuthError=${onAuthError} />`;
   } else if (route.name === 'create') {
     view = html`<${CreateEvent} onAuthError=${onAuthError} />`;
+  } else if (route.name === 'edit') {
+    view = html`<${EditEvent} key=${route.id} id=${route.id} onAuthError=${onAuthError} />`;
   } else if (route.name === 'dashboard') {
     view = html`<${Dashboard} key=${route.id} id=${route.id} onAuthError=${onAuthError} />`;
   } else if (route.name === 'report') {

@@ -51,7 +51,7 @@ function AuditEntry({ entry }) {
   const t = (k, p) => i18n.t(k, p);
   const at = Date.parse(entry.at);
   const who = entry.actor?.email ?? t('audit.unknown_actor');
-  const action = ['admission_changed', 'event_created', 'seats_held_back', 'seats_released'].includes(entry.action) ? t(`audit.${entry.action}`) : entry.action;
+  const action = ['admission_changed', 'event_created', 'event_closed', 'event_edited', 'seats_held_back', 'seats_released'].includes(entry.action) ? t(`audit.${entry.action}`) : entry.action;
   // Seat changes list the seats once, not one line per seat.
   const seatChange = entry.action === 'seats_held_back' || entry.action === 'seats_released';
   const changes = seatChange

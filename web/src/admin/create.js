@@ -1,8 +1,10 @@
-// Creating a sale: name, opening time (local, sent as UTC), sections, limits and
-// admission. Every problem is listed above the form and beside its field; the
-// server's refusal (code and message) is shown the same way.
+// Creating a sale, and editing one before its opening: name, opening and show times
+// (local, sent as UTC), sections (at creation), limits, refunds and admission. Every
+// problem is listed above the form and beside its field; the server's refusal (code
+// and message) is shown the same way.
 import { html } from 'htm/preact';
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
+import { events as eventsApi } from '../shared/api.js';
 import { adminApi } from './api.js';
 import { useI18n } from './context.js';
 import { Link, navigate } from './router.js';
@@ -15,6 +17,9 @@ const newSection = (name) => ({ key: nextKey++, name, rows: '10', seatsPerRow: '
 const ids = {
   name: 'ev-name',
   startsAt: 'ev-starts',
+  showAt: 'ev-show',
+  refundHours: 'ev-refund',
+  perAccount: 'ev-per-account',
   addSection: 'ev-add-section',
   maxSeats: 'ev-max-seats',
   holdTtl: 'ev-hold-ttl',
@@ -24,11 +29,36 @@ const ids = {
   section: (key) => ({ name: `sec-${key}-name`, rows: `sec-${key}-rows`, seatsPerRow: `sec-${key}-seats`, price: `sec-${key}-price` }),
 };
 
-function initialValues() {
+function initialValues(event) {
+  if (event) {
+    const optional = (v) => (v === null || v === undefined ? '' : String(v));
+    return {
+      name: event.name,
+      startsAt: toLocalDateTime(Date.parse(event.starts_at)),
+      showAt: event.show_at ? toLocalDateTime(Date.parse(event.show_at)) : '',
+      refundHours: event.refund_window_secs === null || event.refund_window_secs === undefined ? '' : String(Math.round(event.refund_window_secs / 3600)),
+      perAccount: optional(event.max_seats_per_account),
+      sections: event.sections.map((sec) => ({
+        key: nextKey++,
+        name: sec.name,
+        rows: String(sec.rows),
+        seatsPerRow: String(sec.seats_per_row),
+        price: (sec.price_cents / 100).toFixed(2),
+      })),
+      maxSeats: String(event.max_seats_per_order),
+      holdTtl: String(event.hold_ttl_secs),
+      rate: String(event.admission.rate_per_minute),
+      maxActive: String(event.admission.max_active),
+      sessionTtl: String(event.admission.session_ttl_secs),
+    };
+  }
   const inAnHour = Math.ceil((Date.now() + 3600_000) / 300_000) * 300_000;
   return {
     name: '',
     startsAt: toLocalDateTime(inAnHour),
+    showAt: '',
+    refundHours: '',
+    perAccount: '',
     sections: [newSection('A')],
     maxSeats: '4',
     holdTtl: '300',
@@ -53,10 +83,45 @@ function nextSectionName(sections) {
 }
 
 export function CreateEvent({ onAuthError }) {
+  return html`<${EventForm} onAuthError=${onAuthError} event=${null} />`;
+}
+
+/** The edit form of a sale not yet open (loaded first). */
+export function EditEvent({ id, onAuthError }) {
   const i18n = useI18n();
   const t = (k, p) => i18n.t(k, p);
-  useTitle(t('create.title'));
-  const [values, setValues] = useState(initialValues);
+  const [event, setEvent] = useState(null);
+  const [error, setError] = useState(null);
+  useEffect(() => {
+    eventsApi.get(id).then(setEvent, (e) => {
+      if (!onAuthError(e)) setError(e);
+    });
+  }, [id]);
+  useTitle(t('edit.title'));
+  const back = `/admin/events/${encodeURIComponent(id)}`;
+  if (error || !event) {
+    return html`<div class="form-page">
+      <p class="breadcrumb"><${Link} href=${back}>${t('edit.back')}</${Link}></p>
+      <h1 tabindex="-1">${t('edit.title')}</h1>
+      ${error ? html`<p class="error-box" role="alert">${error.message}</p>` : html`<p role="status">${t('app.loading')}</p>`}
+    </div>`;
+  }
+  if (event.state !== 'scheduled') {
+    return html`<div class="form-page">
+      <p class="breadcrumb"><${Link} href=${back}>${t('edit.back')}</${Link}></p>
+      <h1 tabindex="-1">${t('edit.title')}</h1>
+      <p class="notice">${event.state === 'closed' ? t('edit.closed') : t('edit.opened')}</p>
+    </div>`;
+  }
+  return html`<${EventForm} onAuthError=${onAuthError} event=${event} />`;
+}
+
+function EventForm({ onAuthError, event }) {
+  const i18n = useI18n();
+  const t = (k, p) => i18n.t(k, p);
+  const editing = !!event;
+  useTitle(editing ? t('edit.title') : t('create.title'));
+  const [values, setValues] = useState(() => initialValues(event));
   const [submitted, setSubmitted] = useState(false);
   const [serverError, setServerError] = useState(null);
   const [busy, setBusy] = useState(false);
@@ -103,8 +168,21 @@ export function CreateEvent({ onAuthError }) {
     }
     setBusy(true);
     try {
-      const event = await adminApi.createEvent(checked.body);
-      navigate(`/admin/events/${encodeURIComponent(event.id)}`);
+      let saved;
+      if (editing) {
+        // Only what changed: the form shows times to the minute, so an untouched
+        // opening must not be sent back rounded.
+        const was = validateEvent(initialValues(event), { t, ids, parseDateTime: parseLocalDateTime }).body ?? {};
+        const changes = {};
+        for (const [key, value] of Object.entries(checked.body)) {
+          if (key === 'sections' || JSON.stringify(value) === JSON.stringify(was[key])) continue;
+          changes[key] = value;
+        }
+        saved = Object.keys(changes).length ? await adminApi.editEvent(event.id, changes) : event;
+      } else {
+        saved = await adminApi.createEvent(checked.body);
+      }
+      navigate(`/admin/events/${encodeURIComponent(saved.id)}`);
     } catch (err) {
       setBusy(false);
       if (onAuthError(err)) return;
@@ -119,10 +197,13 @@ export function CreateEvent({ onAuthError }) {
 
   const field = (props) => html`<${Field} ...${props} error=${errorFor(props.id)} />`;
 
+  const back = editing ? `/admin/events/${encodeURIComponent(event.id)}` : '/admin';
+  const showMs = parseLocalDateTime(values.showAt);
+
   return html`<div class="form-page">
-    <p class="breadcrumb"><${Link} href="/admin">${t('create.back')}</${Link}></p>
-    <h1 tabindex="-1">${t('create.title')}</h1>
-    <p>${t('create.intro')}</p>
+    <p class="breadcrumb"><${Link} href=${back}>${editing ? t('edit.back') : t('create.back')}</${Link}></p>
+    <h1 tabindex="-1">${editing ? t('edit.title') : t('create.title')}</h1>
+    <p>${editing ? t('edit.intro', { name: event.name }) : t('create.intro')}</p>
 
     <${ErrorSummary} summaryRef=${summaryRef} errors=${shown} serverError=${serverError} />
 
@@ -140,9 +221,23 @@ export function CreateEvent({ onAuthError }) {
           hint: t('create.starts_at_hint', { tz }),
           warning: inPast ? t('create.starts_in_past') : null,
         })}
+        ${field({
+          id: ids.showAt,
+          label: t('create.show_at'),
+          type: 'datetime-local',
+          value: values.showAt,
+          onInput: set('showAt'),
+          hint: Number.isNaN(showMs) ? t('create.show_at_hint') : t('create.show_at_set', { when: i18n.dateTime(showMs) }),
+        })}
       </fieldset>
 
-      <fieldset class="group">
+      ${editing && html`<fieldset class="group">
+        <legend>${t('create.sections')}</legend>
+        <p class="hint">${t('edit.sections_fixed')}</p>
+        <ul>${event.sections.map((sec) => html`<li key=${sec.name}>${t('edit.section_line', { name: sec.name, rows: sec.rows, seats: sec.seats_per_row, price: i18n.money ? i18n.money(sec.price_cents) : (sec.price_cents / 100).toFixed(2) })}</li>`)}</ul>
+      </fieldset>`}
+
+      ${!editing && html`<fieldset class="group">
         <legend>${t('create.sections')}</legend>
         <p class="hint" id="sections-hint">${t('create.sections_hint')}</p>
         ${values.sections.map((s, i) => {
@@ -171,13 +266,15 @@ export function CreateEvent({ onAuthError }) {
         </div>
         ${errorFor(ids.addSection) && html`<p id=${`${ids.addSection}-error`} class="field-error">${errorFor(ids.addSection)}</p>`}
         <p class="visually-hidden" role="status">${announce}</p>
-      </fieldset>
+      </fieldset>`}
 
       <fieldset class="group">
         <legend>${t('create.limits')}</legend>
         <div class="field-grid">
           ${field({ id: ids.maxSeats, label: t('create.max_seats'), type: 'number', value: values.maxSeats, onInput: set('maxSeats'), required: true, min: LIMITS.maxSeatsPerOrder[0], max: LIMITS.maxSeatsPerOrder[1], step: 1 })}
           ${field({ id: ids.holdTtl, label: t('create.hold_ttl'), type: 'number', value: values.holdTtl, onInput: set('holdTtl'), required: true, min: LIMITS.holdTtlSecs[0], max: LIMITS.holdTtlSecs[1], step: 1, hint: durationHint(i18n, values.holdTtl) })}
+          ${field({ id: ids.perAccount, label: t('create.per_account'), type: 'number', value: values.perAccount, onInput: set('perAccount'), min: LIMITS.maxSeatsPerAccount[0], max: LIMITS.maxSeatsPerAccount[1], step: 1, hint: t('create.per_account_hint') })}
+          ${field({ id: ids.refundHours, label: t('create.refund_hours'), type: 'number', value: values.refundHours, onInput: set('refundHours'), min: LIMITS.refundWindowHours[0], max: LIMITS.refundWindowHours[1], step: 1, hint: t('create.refund_hours_hint') })}
         </div>
       </fieldset>
 
@@ -192,8 +289,8 @@ export function CreateEvent({ onAuthError }) {
       </fieldset>
 
       <div class="actions">
-        <button type="submit" class="button" disabled=${busy}>${busy ? t('create.creating') : t('create.submit')}</button>
-        <${Link} href="/admin">${t('create.cancel')}</${Link}>
+        <button type="submit" class="button" disabled=${busy}>${busy ? t(editing ? 'edit.saving' : 'create.creating') : t(editing ? 'edit.submit' : 'create.submit')}</button>
+        <${Link} href=${back}>${t('create.cancel')}</${Link}>
       </div>
     </form>
   </div>`;

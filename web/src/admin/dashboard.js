@@ -11,6 +11,7 @@ import { Controls } from './controls.js';
 import { StateBadge } from './events.js';
 import { Figures } from './figures.js';
 import { SeatsPanel } from './seats.js';
+import { SaleActions } from './lifecycle.js';
 import { Link } from './router.js';
 import { SaleLinks } from './sale-links.js';
 import { StatsSeries } from './series.js';
@@ -156,9 +157,12 @@ export function Dashboard({ id, onAuthError }) {
         hold: i18n.duration(event.hold_ttl_secs),
       })}
     </p>`}
+    ${event &&
+    html`<${SaleActions} event=${event} state=${liveState(event, stats, now)} onAuthError=${onAuthError}
+      onClosed=${() => { loadEvent(); setAuditKey((k) => k + 1); }} />`}
     <${Connection} conn=${conn} now=${now} stats=${stats} />
     ${settings?.paused && html`<p class="banner-msg warn">${t('dash.paused_banner')}</p>`}
-    ${event && opensIn > 0 && html`<p class="banner-msg info">${t('dash.opens_in', { clock: i18n.clock(opensIn / 1000) })}</p>`}
+    ${event && opensIn > 0 && event.state !== 'closed' && html`<p class="banner-msg info">${t('dash.opens_in', { clock: i18n.clock(opensIn / 1000) })}</p>`}
 
     <div class="dash-grid">
       <section class="dash-figures" aria-labelledby="figures-title">
@@ -168,7 +172,9 @@ export function Dashboard({ id, onAuthError }) {
 
       <section class="dash-controls" aria-labelledby="controls-title">
         <h2 id="controls-title">${t('dash.controls')}</h2>
-        ${settings
+        ${event?.state === 'closed'
+          ? html`<p>${t('life.closed_controls')}</p>`
+          : settings
           ? html`<${Controls} eventId=${id} settings=${settings} onApplied=${onApplied} onAuthError=${onAuthError} />`
           : html`<p>${t('app.loading')}</p>`}
       </section>

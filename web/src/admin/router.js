@@ -5,11 +5,13 @@ import { useEffect, useState } from 'preact/hooks';
 
 const NAVIGATE = 'floodgate:navigate';
 
-/** The view a path shows: `{name: 'events'|'create'|'dashboard'|'report'|'orders'|'not_found', id?}`. */
+/** The view a path shows: `{name: 'events'|'create'|'edit'|'dashboard'|'report'|'orders'|'not_found', id?}`. */
 export function parseRoute(pathname) {
   const path = pathname.replace(/\/+$/, '') || '/';
   if (path === '/admin') return { name: 'events' };
   if (path === '/admin/events/new') return { name: 'create' };
+  const edit = path.match(/^\/admin\/events\/([^/]+)\/edit$/);
+  if (edit) return { name: 'edit', id: decodeURIComponent(edit[1]) };
   const m = path.match(/^\/admin\/events\/([^/]+)$/);
   if (m) return { name: 'dashboard', id: decodeURIComponent(m[1]) };
   const sub = path.match(/^\/admin\/events\/([^/]+)\/(report|orders)$/);

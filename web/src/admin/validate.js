@@ -1,4 +1,4 @@
-// The create-sale form's rules, mirroring the server's (server/src/event.rs and the
+// The create- and edit-sale form's rules, mirroring the server's (server/src/event.rs and the
 // admission settings' bounds in waiting-room/src/settings.rs), so staff see every
 // problem at once, in their language, before anything is sent.
 
@@ -14,6 +14,8 @@ export const LIMITS = {
   ratePerMinute: [1, 6_000_000],
   maxActive: [1, 10_000_000],
   sessionTtlSecs: [10, 86_400],
+  refundWindowHours: [0, 8_784],
+  maxSeatsPerAccount: [1, 10_000],
   priceMaxCents: 100_000_000_00,
 };
 
@@ -85,6 +87,23 @@ export function validateEvent(values, { t, ids, parseDateTime }) {
   if (values.sections.length > LIMITS.sectionsMax) fail(ids.addSection, 'validate.too_many_sections', { max: LIMITS.sectionsMax });
   if (capacity > LIMITS.capacityMax) fail(ids.addSection, 'validate.capacity', { capacity, max: LIMITS.capacityMax });
 
+  // The show and the box office's settings are optional: blank means none.
+  const blank = (text) => String(text ?? '').trim() === '';
+  let showMs = null;
+  if (!blank(values.showAt)) {
+    showMs = parseDateTime(values.showAt);
+    if (Number.isNaN(showMs)) fail(ids.showAt, 'validate.datetime');
+    else if (!Number.isNaN(startsMs) && showMs <= startsMs) fail(ids.showAt, 'validate.show_after_opening');
+  }
+  let refundHours = null;
+  if (!blank(values.refundHours)) {
+    refundHours = whole(ids.refundHours, values.refundHours, t('create.refund_hours'), LIMITS.refundWindowHours);
+    if (refundHours !== undefined && showMs === null) fail(ids.refundHours, 'validate.refund_needs_show');
+  }
+  const perAccount = blank(values.perAccount)
+    ? null
+    : whole(ids.perAccount, values.perAccount, t('create.per_account'), LIMITS.maxSeatsPerAccount);
+
   const maxSeats = whole(ids.maxSeats, values.maxSeats, t('create.max_seats'), LIMITS.maxSeatsPerOrder);
   const holdTtl = whole(ids.holdTtl, values.holdTtl, t('create.hold_ttl'), LIMITS.holdTtlSecs);
   const rate = whole(ids.rate, values.rate, t('create.rate'), LIMITS.ratePerMinute);
@@ -102,6 +121,9 @@ export function validateEvent(values, { t, ids, parseDateTime }) {
       max_seats_per_order: maxSeats,
       hold_ttl_secs: holdTtl,
       admission: { rate_per_minute: rate, max_active: maxActive, session_ttl_secs: sessionTtl },
+      show_at: showMs === null ? null : new Date(showMs).toISOString(),
+      refund_window_secs: refundHours === null ? null : refundHours * 3600,
+      max_seats_per_account: perAccount,
     },
   };
 }

@@ -231,6 +231,16 @@ export function handle(eventId, msg) {
     case 'availability':
       updateQueue(eventId, { available: msg.available });
       break;
+    case 'closed':
+      // The sale is over for good (the server closes the socket next): no place to
+      // keep, nothing to reconnect to.
+      store.set((s) => {
+        const ev = s.events[eventId];
+        return ev ? { events: { ...s.events, [eventId]: { ...ev, state: 'closed' } } } : {};
+      });
+      updateQueue(eventId, { phase: 'closed', token: undefined, paused: false, soldOut: false, notice: null, error: null });
+      detachQueue(eventId);
+      break;
     case 'left':
     case 'expired': {
       const q = store.get().queues[eventId];

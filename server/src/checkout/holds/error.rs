@@ -12,6 +12,9 @@ pub enum HoldError {
     BadRequest(#[from] BadHoldRequest),
     #[error("this purchase token is for another event")]
     WrongEvent,
+    /// The sale is closed: no holds and no confirms.
+    #[error("this sale is closed")]
+    EventClosed,
     /// The purchase token's session is over (by the service's clock).
     #[error("the purchase token expired")]
     TokenExpired,

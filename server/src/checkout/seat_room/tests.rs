@@ -72,6 +72,9 @@ impl SeatStore for GatedStore {
     async fn expired_holds(&self, e: EventId, limit: usize) -> Result<Vec<Hold>, StoreError> {
         self.inner.expired_holds(e, limit).await
     }
+    async fn holds(&self, e: EventId, limit: usize) -> Result<Vec<Hold>, StoreError> {
+        self.inner.holds(e, limit).await
+    }
     async fn mark_sold(&self, e: EventId, seats: &[u32]) -> Result<(), StoreError> {
         self.inner.mark_sold(e, seats).await
     }

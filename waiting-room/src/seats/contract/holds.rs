@@ -75,6 +75,10 @@ pub(super) async fn expired_holds_are_listed_oldest_first_and_released(h: H) {
     assert!(is_held(&h.hold(event, &b).await));
     assert!(is_held(&h.hold(event, &req("c", &[3])).await));
     assert!(h.store.expired_holds(event, 10).await.unwrap().is_empty());
+    let live = h.store.holds(event, 10).await.unwrap();
+    assert_eq!(live.len(), 3, "every live hold, due or not: {live:?}");
+    assert_eq!(live[0].id, a.hold, "soonest deadline first");
+    assert_eq!(h.store.holds(event, 2).await.unwrap().len(), 2);
     h.advance(450).await;
     let expired = h.store.expired_holds(event, 10).await.unwrap();
     let ids: Vec<&HoldId> = expired.iter().map(|x| &x.id).collect();

@@ -52,9 +52,11 @@ export function EventPage({ state }) {
     };
   }, [id, inLine]);
 
+  // A closed sale has no line to follow (its socket would be refused).
+  const closed = event?.state === 'closed';
   useEffect(() => {
-    if (user) attachQueue(id);
-  }, [id, !!user]);
+    if (user && !closed) attachQueue(id);
+  }, [id, !!user, closed]);
 
   useEffect(() => {
     if (event) document.title = i18n.t('title.event', { name: event.name });
@@ -104,7 +106,7 @@ export function EventPage({ state }) {
       : html`<${QueuePanel} state=${state} event=${event} queue=${q} saleState=${st} available=${available} />`}
     <section class="panel" aria-labelledby="tickets-h">
       <h2 id="tickets-h">${i18n.t('event.tickets')}</h2>
-      <p class="seats-left">
+      <p class="seats-left" hidden=${st === 'closed'}>
         <span>${i18n.t('event.seatsLeft')}</span>
         <strong class="num">${i18n.t('event.seatsOf', { available: available ?? '—', capacity: event.capacity })}</strong>
       </p>

@@ -15,7 +15,7 @@ export function QueuePanel({ state, event, queue: q, saleState, available }) {
   let body;
   if (user === undefined) body = html`<p class="muted">${i18n.t('common.loading')}</p>`;
   else if (!user) body = html`<${SignedOut} i18n=${i18n} />`;
-  else if (saleState === 'closed' && !['prequeue', 'queued'].includes(q.phase)) body = html`<p>${i18n.t('queue.closed')}</p>`;
+  else if (saleState === 'closed' || q.phase === 'closed') body = html`<${Closed} i18n=${i18n} />`;
   else if (q.phase === 'prequeue') body = html`<${PreQueue} i18n=${i18n} event=${event} q=${q} />`;
   else if (q.phase === 'queued') body = html`<${InLine} i18n=${i18n} event=${event} q=${q} available=${available} />`;
   else if (q.phase === 'left') body = html`<${Left} i18n=${i18n} event=${event} lost=${q.notice === 'place_lost'} />`;
@@ -27,6 +27,14 @@ export function QueuePanel({ state, event, queue: q, saleState, available }) {
       ${user && q.conn !== 'idle' && ['joining', 'prequeue', 'queued'].includes(q.phase) && html`<${Connection} i18n=${i18n} conn=${q.conn} />`}
       ${q.error && q.error !== 'join_needs_socket' && html`<p class="error" role="alert">${errorText(i18n, { code: q.error })}</p>`}
     </section>
+  `;
+}
+
+function Closed({ i18n }) {
+  return html`
+    <h2 id="queue-h">${i18n.t('queue.closedTitle')}</h2>
+    <p role="status">${i18n.t('queue.closed')}</p>
+    <p><a href="/">${i18n.t('queue.closedOther')}</a></p>
   `;
 }
 

@@ -1,0 +1,171 @@
+//! Changes to an event after its creation: editing its settings, and closing it (by
+//! an admin, or by itself after its show), each with its audit entry in the same transaction, so the log
+//! never shows a change that did not happen nor misses one that did.
+
+use serde_json::{json, Value};
+use sqlx::Row;
+use time::format_description::well_known::Rfc3339;
+use waiting_room::wire::datetime_ms;
+use waiting_room::EventId;
+
+use super::audit::{insert_audit, Actor, AuditAction, NewAudit};
+use super::Db;
+use crate::event::Event;
+
+/// An edit as made: the event before and after.
+pub struct Edit {
+    pub before: Event,
+    pub after: Event,
+}
+
+/// What closing an event did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Closing {
+    /// Closed now, by this call (its audit entry written).
+    Closed,
+    /// It was closed already; nothing changed.
+    AlreadyClosed,
+    /// No such event.
+    NotFound,
+}
+
+impl Db {
+    /// Reads the event, applies `apply` to it, stores the result with its audit entry
+    /// (`changes` gives the entry's before and after; `None`: nothing changed, no
+    /// entry) — in one transaction, with the event's row locked from the read on, so
+    /// concurrent edits (and admission changes) apply one after the other. `publish`
+    /// runs after the writes, before the commit, still under the lock (the queue
+    /// store's copy is then ordered like the changes). `Ok(None)`: no such event.
+    pub async fn edit_event<E, F, Fut>(
+        &self,
+        event: EventId,
+        actor: &Actor,
+        at_ms: i64,
+        apply: impl FnOnce(&Event) -> Result<Event, E>,
+        changes: impl FnOnce(&Event, &Event) -> Result<Option<(Value, Value)>, E>,
+        publish: F,
+    ) -> Result<Option<Edit>, E>
+    where
+        E: From<sqlx::Error>,
+        F: FnOnce(Event) -> Fut,
+        Fut: std::future::Future<Output = Result<(), E>>,
+    {
+        let mut tx = self.pool().begin().await?;
+        // The lock, as in `change_admission`: a write that changes nothing.
+        let locked =
+            sqlx::query("UPDATE events SET paused = paused WHERE id = $1 AND preparing = 0")
+                .bind(event.to_string())
+                .execute(&mut *tx)
+                .await?;
+        if locked.rows_affected() == 0 {
+            return Ok(None);
+        }
+        let Some(before) = self.event_in(&mut tx, event).await? else {
+            return Ok(None);
+        };
+        let after = apply(&before)?;
+        sqlx::query(
+            "UPDATE events SET name = $1, starts_at_ms = $2, show_at_ms = $3, \
+             refund_window_secs = $4, max_seats_per_account = $5, max_seats_per_order = $6, \
+             hold_ttl_secs = $7, rate_per_minute = $8, max_active = $9, session_ttl_secs = $10, \
+             paused = $11 WHERE id = $12",
+        )
+        .bind(&after.name)
+        .bind(after.starts_at_ms)
+        .bind(after.show_at_ms)
+        .bind(after.refund_window_secs.map(i64::from))
+        .bind(after.max_seats_per_account.map(i64::from))
+        .bind(i64::from(after.max_seats_per_order))
+        .bind(i64::from(after.hold_ttl_secs))
+        .bind(i64::from(after.admission.rate_per_minute))
+        .bind(i64::from(after.admission.max_active))
+        .bind(i64::from(after.admission.session_ttl_secs))
+        .bind(i64::from(after.admission.paused))
+        .bind(event.to_string())
+        .execute(&mut *tx)
+        .await?;
+        if let Some((old, new)) = changes(&before, &after)? {
+            let entry = NewAudit {
+                at_ms,
+                actor,
+                event,
+                action: AuditAction::EventEdited,
+                before: Some(old),
+                after: Some(new),
+            };
+            insert_audit(&mut tx, &entry).await?;
+        }
+        publish(after.clone()).await?;
+        tx.commit().await?;
+        Ok(Some(Edit { before, after }))
+    }
+
+    /// Closes the event, recording when, by whom and why (`reason`: `admin` or
+    /// `after_show`), with its audit entry. A conditional update (`WHERE closed = 0`):
+    /// of replicas closing the same event at once exactly one closes it and writes
+    /// the entry; the others learn [`Closing::AlreadyClosed`].
+    pub async fn close_event(
+        &self,
+        event: EventId,
+        actor: &Actor,
+        at_ms: i64,
+        reason: &str,
+    ) -> Result<Closing, sqlx::Error> {
+        let mut tx = self.pool().begin().await?;
+        let done = sqlx::query(
+            "UPDATE events SET closed = 1, closed_at_ms = $1, closed_by = $2 \
+             WHERE id = $3 AND closed = 0 AND preparing = 0",
+        )
+        .bind(at_ms)
+        .bind(actor.id.to_string())
+        .bind(event.to_string())
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() == 0 {
+            let known = sqlx::query("SELECT closed FROM events WHERE id = $1 AND preparing = 0")
+                .bind(event.to_string())
+                .fetch_optional(&mut *tx)
+                .await?;
+            tx.rollback().await?;
+            return Ok(match known {
+                Some(_) => Closing::AlreadyClosed,
+                None => Closing::NotFound,
+            });
+        }
+        let closed_at = datetime_ms(at_ms)
+            .format(&Rfc3339)
+            .map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
+        let entry = NewAudit {
+            at_ms,
+            actor,
+            event,
+            action: AuditAction::EventClosed,
+            before: Some(json!({"closed": false})),
+            after: Some(json!({"closed": true, "closed_at": closed_at, "reason": reason})),
+        };
+        insert_audit(&mut tx, &entry).await?;
+        tx.commit().await?;
+        Ok(Closing::Closed)
+    }
+
+    /// The open events whose show began at or before `show_before_ms` (Unix ms):
+    /// those due to close by themselves.
+    pub async fn events_due_to_close(
+        &self,
+        show_before_ms: i64,
+    ) -> Result<Vec<EventId>, sqlx::Error> {
+        let rows = sqlx::query(
+            "SELECT id FROM events WHERE closed = 0 AND preparing = 0 \
+             AND show_at_ms IS NOT NULL AND show_at_ms <= $1",
+        )
+        .bind(show_before_ms)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let id: String = r.try_get("id")?;
+                id.parse().map_err(|e| sqlx::Error::Decode(Box::new(e)))
+            })
+            .collect()
+    }
+}

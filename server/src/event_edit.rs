@@ -1,0 +1,261 @@
+//! Changing an event after its creation (`PATCH /api/v1/admin/events/{id}`): the
+//! request, parsed here once, and its rules. The changed event is validated exactly as
+//! a new one is ([`NewEvent::into_event`]). Before the opening every setting may
+//! change; once the sale has opened only what does not alter the sale under way —
+//! [`AFTER_OPENING`] — and a closed sale not at all.
+
+use serde::{Deserialize, Deserializer, Serialize};
+use time::OffsetDateTime;
+use waiting_room::wire::datetime_ms;
+use waiting_room::AdmissionSettings;
+
+use crate::event::{AdmissionPatch, Event, InvalidEvent, NewAdmission, NewEvent};
+
+/// The fields that may still change once the sale has opened.
+pub const AFTER_OPENING: [&str; 5] = [
+    "name",
+    "show_at",
+    "refund_window_secs",
+    "max_seats_per_account",
+    "admission",
+];
+
+/// `PATCH /api/v1/admin/events/{id}`: any subset of the event's settings. `null`
+/// clears `show_at`, `refund_window_secs` and `max_seats_per_account`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EventPatch {
+    pub name: Option<String>,
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub starts_at: Option<OffsetDateTime>,
+    #[serde(default, deserialize_with = "nullable_time")]
+    pub show_at: Option<Option<OffsetDateTime>>,
+    #[serde(default, deserialize_with = "nullable")]
+    pub refund_window_secs: Option<Option<u32>>,
+    #[serde(default, deserialize_with = "nullable")]
+    pub max_seats_per_account: Option<Option<u32>>,
+    pub max_seats_per_order: Option<u32>,
+    pub hold_ttl_secs: Option<u32>,
+    pub admission: Option<AdmissionPatch>,
+}
+
+/// Why an edit was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum EditError {
+    #[error(transparent)]
+    Invalid(#[from] InvalidEvent),
+    /// The sale has opened and the patch touches a field frozen from then on.
+    #[error("the sale has opened: {field} can no longer change (only {allowed} can)", allowed = AFTER_OPENING.join(", "))]
+    Opened { field: &'static str },
+    #[error("this sale is closed")]
+    Closed,
+}
+
+impl EventPatch {
+    /// The fields this patch sets.
+    fn fields(&self) -> Vec<&'static str> {
+        let set = [
+            ("name", self.name.is_some()),
+            ("starts_at", self.starts_at.is_some()),
+            ("show_at", self.show_at.is_some()),
+            ("refund_window_secs", self.refund_window_secs.is_some()),
+            (
+                "max_seats_per_account",
+                self.max_seats_per_account.is_some(),
+            ),
+            ("max_seats_per_order", self.max_seats_per_order.is_some()),
+            ("hold_ttl_secs", self.hold_ttl_secs.is_some()),
+            ("admission", self.admission.is_some()),
+        ];
+        set.into_iter()
+            .filter(|(_, on)| *on)
+            .map(|(f, _)| f)
+            .collect()
+    }
+
+    /// `event` as this patch changes it at `now_ms`, validated as at creation (same
+    /// id, same sections, same state).
+    pub fn apply(self, event: &Event, now_ms: i64) -> Result<Event, EditError> {
+        if event.closed {
+            return Err(EditError::Closed);
+        }
+        if now_ms >= event.starts_at_ms {
+            if let Some(field) = self
+                .fields()
+                .into_iter()
+                .find(|f| !AFTER_OPENING.contains(f))
+            {
+                return Err(EditError::Opened { field });
+            }
+        }
+        let admission = match &self.admission {
+            Some(patch) => patch.apply(event.admission)?,
+            None => event.admission,
+        };
+        let request = NewEvent {
+            name: self.name.unwrap_or_else(|| event.name.clone()),
+            starts_at: self
+                .starts_at
+                .unwrap_or_else(|| datetime_ms(event.starts_at_ms)),
+            sections: event.sections.clone(),
+            max_seats_per_order: self
+                .max_seats_per_order
+                .unwrap_or(event.max_seats_per_order),
+            hold_ttl_secs: self.hold_ttl_secs.unwrap_or(event.hold_ttl_secs),
+            admission: new_admission(admission),
+            show_at: self
+                .show_at
+                .unwrap_or_else(|| event.show_at_ms.map(datetime_ms)),
+            refund_window_secs: self.refund_window_secs.unwrap_or(event.refund_window_secs),
+            max_seats_per_account: self
+                .max_seats_per_account
+                .unwrap_or(event.max_seats_per_account),
+        };
+        let changed = request.into_event(event.grace_secs)?;
+        Ok(Event {
+            id: event.id,
+            closed: event.closed,
+            ..changed
+        })
+    }
+}
+
+fn new_admission(s: AdmissionSettings) -> NewAdmission {
+    NewAdmission {
+        rate_per_minute: s.rate_per_minute,
+        max_active: s.max_active,
+        session_ttl_secs: s.session_ttl_secs,
+        paused: s.paused,
+    }
+}
+
+/// What the audit log records of an edit: the settings that changed, before and
+/// after (`None` when nothing changed).
+pub fn changes(
+    before: &Event,
+    after: &Event,
+) -> Result<Option<(serde_json::Value, serde_json::Value)>, serde_json::Error> {
+    let (b, a) = (
+        serde_json::to_value(Editable::of(before))?,
+        serde_json::to_value(Editable::of(after))?,
+    );
+    let (mut old, mut new) = (serde_json::Map::new(), serde_json::Map::new());
+    if let (Some(b), Some(a)) = (b.as_object(), a.as_object()) {
+        for (key, value) in a {
+            if b.get(key) != Some(value) {
+                old.insert(key.clone(), b.get(key).cloned().unwrap_or_default());
+                new.insert(key.clone(), value.clone());
+            }
+        }
+    }
+    Ok((!new.is_empty()).then(|| (old.into(), new.into())))
+}
+
+/// The settings an edit may change, as the audit log shows them.
+#[derive(Serialize)]
+struct Editable<'a> {
+    name: &'a str,
+    #[serde(with = "time::serde::rfc3339")]
+    starts_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339::option")]
+    show_at: Option<OffsetDateTime>,
+    refund_window_secs: Option<u32>,
+    max_seats_per_account: Option<u32>,
+    max_seats_per_order: u32,
+    hold_ttl_secs: u32,
+    admission: AdmissionSettings,
+}
+
+impl<'a> Editable<'a> {
+    fn of(e: &'a Event) -> Self {
+        Self {
+            name: &e.name,
+            starts_at: datetime_ms(e.starts_at_ms),
+            show_at: e.show_at_ms.map(datetime_ms),
+            refund_window_secs: e.refund_window_secs,
+            max_seats_per_account: e.max_seats_per_account,
+            max_seats_per_order: e.max_seats_per_order,
+            hold_ttl_secs: e.hold_ttl_secs,
+            admission: e.admission,
+        }
+    }
+}
+
+/// A field that may be `null` (clear it) or absent (keep it).
+fn nullable<'de, T: Deserialize<'de>, D: Deserializer<'de>>(
+    d: D,
+) -> Result<Option<Option<T>>, D::Error> {
+    Option::<T>::deserialize(d).map(Some)
+}
+
+fn nullable_time<'de, D: Deserializer<'de>>(
+    d: D,
+) -> Result<Option<Option<OffsetDateTime>>, D::Error> {
+    time::serde::rfc3339::option::deserialize(d).map(Some)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn event(starts_at_ms: i64) -> Event {
+        let body = serde_json::json!({
+            "name": "Spring tour",
+            "starts_at": "2030-01-01T00:00:00Z",
+            "sections": [{"name": "A", "rows": 2, "seats_per_row": 2, "price_cents": 100}],
+            "admission": {"rate_per_minute": 60, "max_active": 10},
+        });
+        let request: NewEvent = serde_json::from_value(body).unwrap();
+        let mut e = request.into_event(60).unwrap();
+        e.starts_at_ms = starts_at_ms;
+        e
+    }
+
+    fn patch(v: serde_json::Value) -> EventPatch {
+        serde_json::from_value(v).unwrap()
+    }
+
+    #[test]
+    fn before_the_opening_everything_changes_and_is_validated() {
+        let e = event(10_000);
+        let out = patch(serde_json::json!({
+            "name": " New ", "starts_at": "1970-01-01T00:00:20Z", "hold_ttl_secs": 60,
+            "admission": {"paused": true},
+        }))
+        .apply(&e, 0)
+        .unwrap();
+        assert_eq!((out.id, out.name.as_str()), (e.id, "New"));
+        assert_eq!((out.starts_at_ms, out.hold_ttl_secs), (20_000, 60));
+        assert!(out.admission.paused);
+        let (before, after) = changes(&e, &out).unwrap().unwrap();
+        assert_eq!(before["hold_ttl_secs"], 300);
+        assert_eq!(after["hold_ttl_secs"], 60);
+        assert!(after.get("max_seats_per_order").is_none(), "{after}");
+        let late = patch(serde_json::json!({"show_at": "1970-01-01T00:00:05Z"}));
+        assert!(matches!(late.apply(&e, 0), Err(EditError::Invalid(_))));
+        let zero = patch(serde_json::json!({"max_seats_per_account": 0}));
+        assert!(matches!(zero.apply(&e, 0), Err(EditError::Invalid(_))));
+        assert!(changes(&e, &e).unwrap().is_none());
+    }
+
+    #[test]
+    fn after_the_opening_only_some_fields_change_and_a_closed_sale_none() {
+        let e = event(10_000);
+        let ok = patch(serde_json::json!({"name": "Later", "max_seats_per_account": null}));
+        assert_eq!(ok.apply(&e, 10_000).unwrap().name, "Later");
+        let moved = patch(serde_json::json!({"starts_at": "1970-01-01T00:00:30Z"}));
+        assert!(matches!(
+            moved.apply(&e, 10_000),
+            Err(EditError::Opened { field: "starts_at" })
+        ));
+        let mut closed = event(10_000);
+        closed.closed = true;
+        let named = patch(serde_json::json!({"name": "x"}));
+        assert!(matches!(named.apply(&closed, 0), Err(EditError::Closed)));
+        assert!(serde_json::from_value::<EventPatch>(serde_json::json!({"nope": 1})).is_err());
+        assert!(serde_json::from_value::<EventPatch>(
+            serde_json::json!({"refund_window_secs": -1})
+        )
+        .is_err());
+    }
+}
