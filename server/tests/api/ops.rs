@@ -368,7 +368,7 @@ async fn a_short_sale_times_the_store_and_the_database(backend: Backend) {
         ("seats", "begin_confirm"),
         ("seats", "mark_sold"),
         ("seats", "end_token"),
-        ("queue", "release"),
+        ("queue", "purchased"),
         ("seats", "seat_changes"),
     ] {
         let n = histogram_count(
