@@ -32,7 +32,7 @@ async function buy(page, section) {
   await expect(region).toBeVisible();
   const seat = (await region.getByRole('definition').first().innerText()).trim();
   await page.getByRole('button', { name: 'Confirm purchase' }).click();
-  await expect(page.getByRole('heading', { name: 'Order confirmed' })).toBeVisible();
+  await expect(page.getByRole('heading', { name: 'You bought these seats' })).toBeVisible();
   return seat;
 }
 
