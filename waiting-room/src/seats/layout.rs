@@ -13,6 +13,10 @@ pub struct SectionLayout {
     pub price_cents: i64,
 }
 
+/// Rows best-available looks through for a block that leaves no lone seat, once it
+/// has one that would.
+const STRANDING_LOOKAHEAD: u32 = 8;
+
 /// The seat map, with the first seat index of every section precomputed.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SeatLayout {
@@ -158,12 +162,23 @@ impl SeatLayout {
             None => (0..self.sections.len()).collect(),
         };
         let block = |start: u32| -> Vec<u32> { (start..start + quantity).collect() };
+        // Rows scanned since the first block that would strand a seat: past
+        // STRANDING_LOOKAHEAD, that block is taken rather than scanning on (rows whose
+        // blocks all strand a seat stay in front of the hints until they fill, so an
+        // unbounded look would cost every request a scan of all of them).
+        let mut past_stranding = 0;
         for si in sections {
             let s = &self.sections[si];
             if quantity > s.seats_per_row {
                 continue;
             }
             for row in first_row(si).max(1)..=s.rows {
+                if !stranding.is_empty() {
+                    if past_stranding >= STRANDING_LOOKAHEAD {
+                        break;
+                    }
+                    past_stranding += 1;
+                }
                 let row_start = self.first[si] + (row - 1) * s.seats_per_row;
                 // (block start in the row, whether it leaves a lone seat)
                 let mut blocks = Vec::new();
@@ -182,7 +197,8 @@ impl SeatLayout {
                     }
                     for start in run_start..=seat - quantity {
                         let (left, right) = (start - run_start, seat - start - quantity);
-                        let lone = left == 1 || right == 1;
+                        // A single buyer can use a lone seat: the rule is for parties.
+                        let lone = quantity > 1 && (left == 1 || right == 1);
                         let misfit =
                             u32::from(left % quantity != 0) + u32::from(right % quantity != 0);
                         blocks.push((start, lone, misfit));
@@ -312,13 +328,33 @@ mod tests {
             last == vec![vec![0, 1]] || last == vec![vec![1, 2]],
             "{last:?}"
         );
-        // Singles take the end of a run rather than split it into lone seats.
-        let picture = "x...xxxxxxxxxxxxxxxx";
-        let single = l.best_available(1, None, 1, row(picture));
+        // A single buyer may take one of a pair: singles can use the seat left.
+        let picture = "x..xxxxxxxxxxxxxxxxx";
+        assert_eq!(l.best_available(1, None, 1, row(picture)), vec![vec![2]]);
+    }
+
+    /// Rows whose blocks would all strand a seat are looked past only so far: the
+    /// look costs a bounded number of rows however many such rows there are.
+    #[test]
+    fn the_look_past_stranding_blocks_is_bounded() {
+        let l = SeatLayout::new(vec![SectionLayout {
+            name: "A".into(),
+            rows: 40,
+            seats_per_row: 20,
+            price_cents: 100,
+        }]);
+        // Rows 1-30 keep a run of 3 (a pair would strand one); rows 31-40 are empty.
+        let free = |i: u32| i % 20 < 3 || i >= 600;
+        let best = l.best_available(2, None, 1, free);
+        assert_eq!(best.len(), 1);
         assert!(
-            single == vec![vec![1]] || single == vec![vec![3]],
-            "{single:?}"
+            best[0][0] < 600,
+            "took a stranding block near the front: {best:?}"
         );
+        // Within the look-ahead, a clean row wins.
+        let near = |i: u32| (i % 20 < 3 && i < 100) || i >= 100;
+        let best = l.best_available(2, None, 1, near);
+        assert!(best[0][0] >= 100, "{best:?}");
     }
 
     /// Sells a 50 × 20 venue to best-available buyers of `sizes` (in turn, skipping a
