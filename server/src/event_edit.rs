@@ -47,6 +47,10 @@ pub enum EditError {
     /// The sale has opened and the patch touches a field frozen from then on.
     #[error("the sale has opened: {field} can no longer change (only {allowed} can)", allowed = AFTER_OPENING.join(", "))]
     Opened { field: &'static str },
+    /// The sale has opened and the patch adds or removes the cap per account (its
+    /// confirms were counted, or not, from the opening on; a value may change).
+    #[error("the sale has opened: max_seats_per_account can be raised or lowered but no longer added or removed")]
+    CapSwitched,
     #[error("this sale is closed")]
     Closed,
 }
@@ -86,6 +90,11 @@ impl EventPatch {
                 .find(|f| !AFTER_OPENING.contains(f))
             {
                 return Err(EditError::Opened { field });
+            }
+            if let Some(cap) = self.max_seats_per_account {
+                if cap.is_some() != event.max_seats_per_account.is_some() {
+                    return Err(EditError::CapSwitched);
+                }
             }
         }
         let admission = match &self.admission {

@@ -1,6 +1,6 @@
 //! Group commit of orders on PostgreSQL. Confirms that arrive together are written
 //! together: a few writer tasks each take every order waiting in the queue (up to
-//! [`MAX_BATCH`]) and write them in one transaction — one round trip per table and one
+//! [`MAX_BATCH`]) and write them in one transaction — one statement for every table and one
 //! WAL flush for the lot — and each confirm is answered only after the transaction
 //! holding its order committed. Under no load a batch is one order, as before.
 //!

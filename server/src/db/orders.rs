@@ -66,9 +66,14 @@ impl Db {
         if self.backend() == super::Backend::Postgres && order.seats.len() <= BATCH_ROWS {
             return self.write_order_in_one_statement(order).await;
         }
+        // Whether the event counts seats per account cannot change once its sale has
+        // opened (`event_edit`), so it is read before the transaction: a read first
+        // in it would make SQLite's deferred transaction fail to take the write lock
+        // when another write committed in between.
+        let capped = self.has_account_cap(order.event).await?;
         let mut tx = self.pool().begin().await?;
         let seats = u32::try_from(order.seats.len()).unwrap_or(u32::MAX);
-        if !raise_account_seats(&mut tx, order.event, order.user, seats).await? {
+        if capped && !raise_account_seats(&mut tx, order.event, order.user, seats).await? {
             tx.rollback().await?;
             return self.refused_by_cap(order).await;
         }
@@ -116,6 +121,17 @@ impl Db {
         Ok(Written::Created(order.clone()))
     }
 
+    /// Whether the event has a `max_seats_per_account` (its confirms count each
+    /// account's seats in `account_seats`; without one nothing is counted).
+    async fn has_account_cap(&self, event: EventId) -> Result<bool, sqlx::Error> {
+        let cap: Option<Option<i64>> =
+            sqlx::query_scalar("SELECT max_seats_per_account FROM events WHERE id = $1")
+                .bind(event.to_string())
+                .fetch_optional(self.pool())
+                .await?;
+        Ok(cap.flatten().is_some())
+    }
+
     /// What a write the account's cap refused answers: the order this hold already
     /// wrote (a retried confirm), else how many seats the account holds.
     async fn refused_by_cap(&self, order: &Order) -> Result<Written, sqlx::Error> {
@@ -126,10 +142,11 @@ impl Db {
         Ok(Written::OverAccountCap { bought })
     }
 
-    /// One statement: the account's seat count raised under its cap (`cap`, no row
-    /// when refused), then the order, its lines and its seats, all conditional on
-    /// `cap`. PostgreSQL runs every data-modifying CTE exactly once; the foreign keys
-    /// are checked at the statement's end.
+    /// One statement: where the event has a cap, the account's seat count raised
+    /// under it (`cap`, no row when refused), then the order, its lines and its seats,
+    /// all conditional on `ok` (no cap, or raised). PostgreSQL runs every
+    /// data-modifying CTE exactly once; the foreign keys are checked at the
+    /// statement's end.
     async fn write_order_in_one_statement(&self, order: &Order) -> Result<Written, sqlx::Error> {
         let first = 10;
         let list: Vec<String> = (0..order.seats.len())
@@ -137,16 +154,18 @@ impl Db {
             .collect();
         let list = list.join(", ");
         let sql = format!(
-            "WITH cap AS ({RAISE_ACCOUNT_SEATS} RETURNING seats), \
+            "WITH ev AS (SELECT max_seats_per_account AS m FROM events WHERE id = $2), \
+             cap AS ({RAISE_ACCOUNT_SEATS} RETURNING seats), \
+             ok AS (SELECT 1 AS one FROM ev WHERE m IS NULL UNION ALL SELECT 1 FROM cap), \
              o AS (INSERT INTO orders (id, event_id, user_id, hold_id, total_cents, created_at_ms, \
-             joined_at_ms, admitted_at_ms) SELECT $1, $2, $3, $4, $5, $6, $8, $9 FROM cap), \
+             joined_at_ms, admitted_at_ms) SELECT $1, $2, $3, $4, $5, $6, $8, $9 FROM ok), \
              l AS (INSERT INTO order_lines (order_id, event_id, seat_index, price_cents) \
-             SELECT $1, s.event_id, s.seat_index, s.price_cents FROM seats s, cap \
+             SELECT $1, s.event_id, s.seat_index, s.price_cents FROM seats s, ok \
              WHERE s.event_id = $2 AND s.seat_index IN ({list})), \
              os AS (INSERT INTO order_seats (event_id, seat_index, order_id) \
-             SELECT s.event_id, s.seat_index, $1 FROM seats s, cap \
+             SELECT s.event_id, s.seat_index, $1 FROM seats s, ok \
              WHERE s.event_id = $2 AND s.seat_index IN ({list})) \
-             SELECT COUNT(*) AS n FROM cap"
+             SELECT COUNT(*) AS n FROM ok"
         )
         .replace("$RAISE_EVENT", "$2")
         .replace("$RAISE_USER", "$3")
@@ -252,20 +271,13 @@ impl OrderWriter for Db {
 }
 
 impl Db {
+    /// The batch in one statement inside its transaction (PostgreSQL): the orders
+    /// (`ON CONFLICT (hold_id) DO NOTHING`), then, for the orders inserted, their seats,
+    /// their lines (priced from `seats`) and, where the event has a cap, each
+    /// account's seats raised under it. A seat sold fails the statement; a cap refused
+    /// rolls the transaction back. Either way the batch is then written one by one.
     async fn write_batch_untimed(&self, orders: &[&Order]) -> Result<HashSet<String>, sqlx::Error> {
-        let mut tx = self.pool().begin().await?;
-        let values: Vec<String> = (0..orders.len())
-            .map(|i| {
-                let p = 8 * i;
-                let n: Vec<String> = (1..=8).map(|k| format!("${}", p + k)).collect();
-                format!("({})", n.join(", "))
-            })
-            .collect();
-        let sql = format!(
-            "INSERT INTO orders (id, event_id, user_id, hold_id, total_cents, created_at_ms, \
-             joined_at_ms, admitted_at_ms) VALUES {} ON CONFLICT (hold_id) DO NOTHING RETURNING id",
-            values.join(", ")
-        );
+        let sql = batch_sql(orders);
         let mut q = sqlx::query(&sql);
         for o in orders {
             q = q
@@ -278,43 +290,86 @@ impl Db {
                 .bind(o.joined_at_ms)
                 .bind(o.admitted_at_ms);
         }
-        let created: HashSet<String> = q
-            .fetch_all(&mut *tx)
-            .await?
-            .iter()
-            .map(|r| r.try_get::<String, _>("id"))
-            .collect::<Result<_, _>>()?;
-        // Each account's new seats, summed over the batch, under its cap; a refusal
-        // refuses the batch (its orders are then written one by one, each answered).
-        let mut per_account: HashMap<(EventId, UserId), u32> = HashMap::new();
-        for o in orders.iter().filter(|o| created.contains(&o.id)) {
-            *per_account.entry((o.event, o.user)).or_default() += o.seats.len() as u32;
+        for o in orders {
+            for seat in &o.seats {
+                q = q.bind(&o.id).bind(i64::from(*seat));
+            }
         }
-        let mut accounts: Vec<_> = per_account.into_iter().collect();
-        // One lock order for every batch, so two batches never wait on each other.
-        accounts.sort_unstable_by_key(|((e, u), _)| (e.to_string(), u.to_string()));
-        if !raise_accounts_seats(&mut tx, &accounts).await? {
-            return Err(sqlx::Error::Protocol(
-                "an order in the batch would pass its account's cap".into(),
-            ));
+        let mut tx = self.pool().begin().await?;
+        let rows = q.fetch_all(&mut *tx).await?;
+        let mut created = HashSet::with_capacity(rows.len());
+        for row in &rows {
+            match row.try_get::<Option<String>, _>("id")? {
+                Some(id) => {
+                    created.insert(id);
+                }
+                None => {
+                    tx.rollback().await?;
+                    return Err(sqlx::Error::Protocol(
+                        "an order in the batch would pass its account's cap".into(),
+                    ));
+                }
+            }
         }
-        let events: Vec<String> = orders.iter().map(|o| o.event.to_string()).collect();
-        let rows: Vec<SeatRow> = orders
-            .iter()
-            .zip(&events)
-            .filter(|(o, _)| created.contains(&o.id))
-            .flat_map(|(o, event)| {
-                o.seats
-                    .iter()
-                    .map(move |s| (event.as_str(), i64::from(*s), o.id.as_str()))
-            })
-            .collect();
-        insert_order_seats(&mut tx, &rows).await?;
-        let ids: Vec<&str> = created.iter().map(String::as_str).collect();
-        insert_order_lines(&mut tx, &ids).await?;
         tx.commit().await?;
         Ok(created)
     }
+}
+
+/// Bound values per order in [`batch_sql`]'s `v`, and per seat in its `sv`.
+const ORDER_BINDS: usize = 8;
+const SEAT_BINDS: usize = 2;
+// The largest batch (every order at the 50-seat limit) stays under PostgreSQL's
+// 65,535 bound values per statement.
+const _: () = assert!(super::order_batch::MAX_BATCH * (ORDER_BINDS + 50 * SEAT_BINDS) < 65_535);
+
+/// The group commit's statement for `orders` (see [`Db::write_batch_untimed`]): one
+/// row per order inserted, plus a row with a NULL id if a cap refused an account.
+/// Accounts are raised in (event, user) order, the one lock order of every batch, so
+/// two batches never wait on each other.
+fn batch_sql(orders: &[&Order]) -> String {
+    let placeholders = |first: usize, n: usize| {
+        let list: Vec<String> = (first..first + n).map(|k| format!("${k}")).collect();
+        format!("({})", list.join(", "))
+    };
+    let v: Vec<String> = (0..orders.len())
+        .map(|i| placeholders(ORDER_BINDS * i + 1, ORDER_BINDS))
+        .collect();
+    let mut next = ORDER_BINDS * orders.len() + 1;
+    let mut sv = Vec::new();
+    for o in orders {
+        for _ in &o.seats {
+            sv.push(placeholders(next, SEAT_BINDS));
+            next += SEAT_BINDS;
+        }
+    }
+    format!(
+        "WITH v (id, event_id, user_id, hold_id, total_cents, created_at_ms, joined_at_ms, \
+         admitted_at_ms) AS (VALUES {v}), \
+         o AS (INSERT INTO orders (id, event_id, user_id, hold_id, total_cents, created_at_ms, \
+         joined_at_ms, admitted_at_ms) SELECT * FROM v ON CONFLICT (hold_id) DO NOTHING \
+         RETURNING id, event_id, user_id), \
+         sv (order_id, seat_index) AS (VALUES {sv}), \
+         sn AS (SELECT o.event_id, sv.seat_index, o.id AS order_id, o.user_id \
+         FROM sv JOIN o ON o.id = sv.order_id), \
+         os AS (INSERT INTO order_seats (event_id, seat_index, order_id) \
+         SELECT event_id, seat_index, order_id FROM sn), \
+         l AS (INSERT INTO order_lines (order_id, event_id, seat_index, price_cents) \
+         SELECT sn.order_id, sn.event_id, sn.seat_index, s.price_cents FROM sn \
+         JOIN seats s ON s.event_id = sn.event_id AND s.seat_index = sn.seat_index), \
+         acc AS (SELECT sn.event_id AS e, sn.user_id AS u, COUNT(*) AS n, \
+         MIN(ev.max_seats_per_account) AS m FROM sn JOIN events ev ON ev.id = sn.event_id \
+         WHERE ev.max_seats_per_account IS NOT NULL GROUP BY sn.event_id, sn.user_id), \
+         up AS (INSERT INTO account_seats (event_id, user_id, seats) \
+         SELECT e, u, n FROM acc WHERE n <= m ORDER BY e, u \
+         ON CONFLICT (event_id, user_id) DO UPDATE SET seats = account_seats.seats + excluded.seats \
+         WHERE account_seats.seats + excluded.seats <= (SELECT e.max_seats_per_account \
+         FROM events e WHERE e.id = account_seats.event_id) RETURNING 1) \
+         SELECT id FROM o UNION ALL SELECT CAST(NULL AS TEXT) \
+         WHERE (SELECT COUNT(*) FROM acc) <> (SELECT COUNT(*) FROM up)",
+        v = v.join(", "),
+        sv = sv.join(", "),
+    )
 }
 
 /// One row of `order_seats`: event id, seat index, order id.
@@ -344,17 +399,18 @@ async fn insert_order_seats(
 }
 
 /// Raises the account's count of seats in confirmed orders of the event by `seats`,
-/// unless that would pass the event's `max_seats_per_account` (no row written then).
+/// unless that would pass the event's `max_seats_per_account` (no row written then,
+/// nor when the event has no cap: its confirms count nothing).
 /// The upsert's row lock (PostgreSQL) or the write lock (SQLite) orders concurrent
 /// confirms of one account, and each sees the count the previous one left.
 /// Placeholders `$RAISE_EVENT`, `$RAISE_USER`, `$RAISE_SEATS` are renumbered by callers.
 const RAISE_ACCOUNT_SEATS: &str = "INSERT INTO account_seats (event_id, user_id, seats) \
      SELECT $RAISE_EVENT, $RAISE_USER, CAST($RAISE_SEATS AS BIGINT) \
-     WHERE CAST($RAISE_SEATS AS BIGINT) <= COALESCE((SELECT max_seats_per_account FROM events \
-     WHERE id = $RAISE_EVENT), CAST($RAISE_SEATS AS BIGINT)) \
+     WHERE CAST($RAISE_SEATS AS BIGINT) <= (SELECT max_seats_per_account FROM events \
+     WHERE id = $RAISE_EVENT) \
      ON CONFLICT (event_id, user_id) DO UPDATE SET seats = account_seats.seats + excluded.seats \
-     WHERE account_seats.seats + excluded.seats <= COALESCE((SELECT e.max_seats_per_account \
-     FROM events e WHERE e.id = account_seats.event_id), account_seats.seats + excluded.seats)";
+     WHERE account_seats.seats + excluded.seats <= (SELECT e.max_seats_per_account \
+     FROM events e WHERE e.id = account_seats.event_id)";
 
 /// [`RAISE_ACCOUNT_SEATS`] on `conn`: false when the cap refused it.
 async fn raise_account_seats(
@@ -374,47 +430,6 @@ async fn raise_account_seats(
         .execute(conn)
         .await?;
     Ok(done.rows_affected() > 0)
-}
-
-/// [`RAISE_ACCOUNT_SEATS`] for many accounts (distinct), in multi-row statements (the
-/// group commit, PostgreSQL): false when the cap refused any of them.
-async fn raise_accounts_seats(
-    conn: &mut sqlx::AnyConnection,
-    accounts: &[((EventId, UserId), u32)],
-) -> Result<bool, sqlx::Error> {
-    for chunk in accounts.chunks(BATCH_ROWS) {
-        let values: Vec<String> = (0..chunk.len())
-            .map(|i| {
-                format!(
-                    "(${}, ${}, CAST(${} AS BIGINT))",
-                    3 * i + 1,
-                    3 * i + 2,
-                    3 * i + 3
-                )
-            })
-            .collect();
-        let sql = format!(
-            "INSERT INTO account_seats (event_id, user_id, seats) \
-             SELECT v.e, v.u, v.n FROM (VALUES {}) AS v (e, u, n) \
-             WHERE v.n <= COALESCE((SELECT max_seats_per_account FROM events WHERE id = v.e), v.n) \
-             ON CONFLICT (event_id, user_id) DO UPDATE SET seats = account_seats.seats + excluded.seats \
-             WHERE account_seats.seats + excluded.seats <= COALESCE((SELECT e.max_seats_per_account \
-             FROM events e WHERE e.id = account_seats.event_id), account_seats.seats + excluded.seats)",
-            values.join(", ")
-        );
-        let mut q = sqlx::query(&sql);
-        for ((event, user), seats) in chunk {
-            q = q
-                .bind(event.to_string())
-                .bind(user.to_string())
-                .bind(i64::from(*seats));
-        }
-        let done = q.execute(&mut *conn).await?;
-        if done.rows_affected() != chunk.len() as u64 {
-            return Ok(false);
-        }
-    }
-    Ok(true)
 }
 
 /// Copies the orders' seats, with the prices the seats table gives them, into

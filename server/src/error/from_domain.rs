@@ -136,7 +136,7 @@ impl From<EditError> for ApiError {
     fn from(e: EditError) -> Self {
         match e {
             EditError::Invalid(e) => e.into(),
-            EditError::Opened { .. } => Self::Conflict {
+            EditError::Opened { .. } | EditError::CapSwitched => Self::Conflict {
                 code: "sale_opened",
                 message: e.to_string(),
             },

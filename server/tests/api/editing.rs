@@ -208,6 +208,8 @@ async fn edits_after_the_opening_or_of_closed_sales_or_bad_ones_change_nothing(b
         json!({"starts_at": rfc3339(time::Duration::hours(1))}),
         json!({"max_seats_per_order": 2}),
         json!({"hold_ttl_secs": 60, "name": "Also renamed"}),
+        // It opened without a cap: its confirms were not counted per account.
+        json!({"max_seats_per_account": 2}),
     ] {
         let (status, answer) = app.edit(&open, &app.admin_token, frozen.clone()).await;
         assert_eq!(
@@ -222,12 +224,43 @@ async fn edits_after_the_opening_or_of_closed_sales_or_bad_ones_change_nothing(b
         .edit(
             &open,
             &app.admin_token,
-            json!({"name": "Renamed", "show_at": show, "refund_window_secs": 600, "max_seats_per_account": 2}),
+            json!({"name": "Renamed", "show_at": show, "refund_window_secs": 600}),
         )
         .await;
     assert_eq!(status, StatusCode::OK, "{answer}");
     assert_eq!(answer["name"], "Renamed");
+    assert_eq!(answer["max_seats_per_account"], Value::Null);
+
+    // A sale that opened with a cap may raise or lower it, but not drop it.
+    let capped = app
+        .create_event_with(
+            -1_000,
+            admission.clone(),
+            json!({"max_seats_per_account": 4}),
+        )
+        .await;
+    let (status, answer) = app
+        .edit(
+            &capped,
+            &app.admin_token,
+            json!({"max_seats_per_account": 2}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
     assert_eq!(answer["max_seats_per_account"], 2);
+    let (status, answer) = app
+        .edit(
+            &capped,
+            &app.admin_token,
+            json!({"max_seats_per_account": null}),
+        )
+        .await;
+    assert_eq!(
+        (status, code(&answer)),
+        (StatusCode::CONFLICT, "sale_opened".into()),
+        "{answer}"
+    );
+    assert_eq!(view(capped.clone()).await["max_seats_per_account"], 2);
 
     // A closed sale changes no more.
     let (status, _) = app
