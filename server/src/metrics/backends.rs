@@ -123,10 +123,11 @@ pub enum SeatOp {
     Unsell,
     Holders,
     Holds,
+    ReplaceSeats,
 }
 
 /// The `op` labels of [`SeatOp`], by discriminant.
-pub(super) const SEAT_OPS: [&str; 17] = [
+pub(super) const SEAT_OPS: [&str; 18] = [
     "init_seats",
     "hold",
     "end_token",
@@ -144,6 +145,7 @@ pub(super) const SEAT_OPS: [&str; 17] = [
     "unsell",
     "holders",
     "holds",
+    "replace_seats",
 ];
 
 const KINDS: [&str; 2] = ["unavailable", "backend"];
