@@ -145,6 +145,30 @@ impl From<EditError> for ApiError {
     }
 }
 
+/// Sections that can no longer change (`PATCH /admin/events/{id}`).
+fn seats_in_use(message: String) -> ApiError {
+    ApiError::Conflict {
+        code: "seats_in_use",
+        message,
+    }
+}
+
+impl From<crate::db::SeatsInUse> for ApiError {
+    fn from(e: crate::db::SeatsInUse) -> Self {
+        seats_in_use(e.to_string())
+    }
+}
+
+impl From<crate::checkout::new_layout::ReseatError> for ApiError {
+    fn from(e: crate::checkout::new_layout::ReseatError) -> Self {
+        use crate::checkout::new_layout::ReseatError;
+        match e {
+            ReseatError::InUse => seats_in_use(e.to_string()),
+            ReseatError::Store(e) => checkout_store_error(e),
+        }
+    }
+}
+
 impl From<InvalidEvent> for ApiError {
     fn from(e: InvalidEvent) -> Self {
         Self::bad_request("invalid_field", e.0)

@@ -47,6 +47,17 @@ async fn edit_event(
     let id = parse_event_id(&id)?;
     let actor = state.actor(session.user).await?;
     let now = state.clock().now_ms();
+    // New sections: under the row lock, the seat store's seats are replaced first (only
+    // if all are free; else 409 and the transaction rolls back), then the rows written.
+    let reseated = std::sync::atomic::AtomicBool::new(false);
+    let reseat = |event: Event| {
+        let (state, reseated) = (state.clone(), &reseated);
+        async move {
+            state.checkout.replace_seats(&event).await?;
+            reseated.store(true, std::sync::atomic::Ordering::SeqCst);
+            Ok::<_, ApiError>(())
+        }
+    };
     // The database first (the record and its audit entry), then, under the same row
     // lock, the queue store (the opening and admission the rooms read).
     let publish = |event: Event| {
@@ -70,11 +81,20 @@ async fn edit_event(
             |before, after| {
                 event_edit::changes(before, after).map_err(|e| ApiError::Internal(e.into()))
             },
+            reseat,
             publish,
         )
-        .await?
-        .ok_or(ApiError::NotFound("event"))?;
+        .await;
+    if edit.is_err() && reseated.load(std::sync::atomic::Ordering::SeqCst) {
+        restore_seats(&state, id).await;
+    }
+    let edit = edit?.ok_or(ApiError::NotFound("event"))?;
     let event = edit.after;
+    if edit.before.sections != event.sections {
+        if let Err(error) = state.checkout.restart(&event).await {
+            tracing::warn!(%error, event_id = %id, "the seat room did not restart with the new sections; retrying at the next event refresh");
+        }
+    }
     if let Some(room) = state.hub.room(id) {
         room.set_max_seats(event.max_seats_per_order);
     }
@@ -84,6 +104,23 @@ async fn edit_event(
     let body = serde_json::to_value(event.public(state.clock().now_ms(), counts))
         .map_err(|e| ApiError::Internal(e.into()))?;
     Ok(Json(body))
+}
+
+/// Puts the store's seats back in line with the database after an edit of the
+/// sections failed once the store had taken the new ones (the database kept the old).
+async fn restore_seats(state: &AppState, id: waiting_room::EventId) {
+    let restored = match state.db.event(id).await {
+        Ok(Some(event)) => state
+            .checkout
+            .replace_seats(&event)
+            .await
+            .map_err(|e| e.to_string()),
+        Ok(None) => Ok(()),
+        Err(error) => Err(error.to_string()),
+    };
+    if let Err(error) = restored {
+        tracing::error!(%error, event_id = %id, "the seat store keeps the new sections the database refused");
+    }
 }
 
 /// What closing a sale answers.
