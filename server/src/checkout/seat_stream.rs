@@ -73,7 +73,13 @@ where
                             deltas = room.subscribe();
                             send_text(&mut sink, room.snapshot_message(compact).await, slow).await
                         }
-                        None => return,
+                        // No room for the event here now: the client reconnects.
+                        None => {
+                            let restart = crate::ws::restart_frame();
+                            let frame = CloseFrame { code: restart.code.into(), reason: restart.reason.as_str().into() };
+                            close_too_slow(&mut sink, Message::Close(Some(frame))).await;
+                            return;
+                        }
                     },
                     Err(RecvError::Closed) => return,
                 };

@@ -269,8 +269,11 @@ pub trait SeatStore: Send + Sync + 'static {
     /// Replaces the event's seats with `capacity` free seats (its sections were
     /// edited before the opening), atomically and only if every current seat is free;
     /// the seat log is restarted so every replica reloads. Tokens' counts are kept.
-    async fn replace_seats(&self, event: EventId, capacity: u32)
-        -> Result<SeatsReplaced, StoreError>;
+    async fn replace_seats(
+        &self,
+        event: EventId,
+        capacity: u32,
+    ) -> Result<SeatsReplaced, StoreError>;
 
     async fn seat_changes(
         &self,

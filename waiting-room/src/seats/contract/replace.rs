@@ -2,8 +2,8 @@
 //! [`SeatStore::replace_seats`] replaces the seats only while every one is free, and
 //! restarts the seat log so every reader reloads.
 
-use super::support::*;
 use super::held_back::B;
+use super::support::*;
 use crate::seats::store::{SeatCounts, SeatsReplaced};
 use crate::seats::view::SeatView;
 use crate::store::Cursor;
