@@ -1,4 +1,6 @@
-//! An event's seat rows, written in bounded transactions.
+//! An event's seat rows, written in bounded transactions at creation, and rewritten
+//! with its sections inside an edit's transaction ([`rewrite_layout`]) when they are
+//! edited before the opening.
 //!
 //! SQLite has one writer at a time. A 1,000,000-seat venue written in one transaction
 //! held that lock for 20 s, and every confirm behind it waited its whole 10 s busy
