@@ -388,7 +388,8 @@ mod tests {
         assert_eq!(SEAT_OPS[SeatOp::HoldBack as usize], "hold_back");
         assert_eq!(SEAT_OPS[SeatOp::Unsell as usize], "unsell");
         assert_eq!(SEAT_OPS[SeatOp::Holds as usize], "holds");
-        assert_eq!(SEAT_OPS.len(), SeatOp::Holds as usize + 1);
+        assert_eq!(SEAT_OPS[SeatOp::ReplaceSeats as usize], "replace_seats");
+        assert_eq!(SEAT_OPS.len(), SeatOp::ReplaceSeats as usize + 1);
         for (i, op) in DbOp::ALL.iter().enumerate() {
             assert_eq!(*op as usize, i, "{op:?}");
         }
