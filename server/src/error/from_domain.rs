@@ -69,6 +69,7 @@ impl From<HeldBackError> for ApiError {
             HeldBackError::Unavailable { seats } => Self::SeatsUnavailable { seats },
             HeldBackError::Store(e) => checkout_store_error(e),
             HeldBackError::Database(e) => e.into(),
+            HeldBackError::SectionsChanged => Self::Unavailable,
         }
     }
 }

@@ -17,6 +17,7 @@ use crate::helpers::{spawn_app, start, Backend, Options, Shared, TestApp};
 both_backends!(
     sections_are_replaced_before_the_opening,
     section_edits_are_refused_with_nothing_changed,
+    a_hold_back_named_on_the_old_map_is_not_recorded,
 );
 
 fn admission() -> Value {
@@ -443,4 +444,50 @@ async fn another_replica_shows_the_new_sections() {
     );
     b.stop().await;
     a.stop().await;
+}
+
+/// A hold-back that named its seats on the old map and reaches the database after an
+/// edit of the sections committed records nothing (the service then puts the seats
+/// back on sale in the store and answers 503 to retry).
+async fn a_hold_back_named_on_the_old_map_is_not_recorded(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    let event = app.create_event(600_000, admission()).await;
+    let id: waiting_room::EventId = event.parse().unwrap();
+    let old = app.state.db.event(id).await.unwrap().unwrap().sections;
+    let (status, body) = app
+        .edit_sections(&event, &app.admin_token, new_sections())
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let admin = app
+        .state
+        .db
+        .user_by_email(crate::helpers::ADMIN_EMAIL)
+        .await
+        .unwrap()
+        .unwrap();
+    let actor = server::db::Actor {
+        id: admin.id,
+        email: Some(admin.email),
+    };
+    let at = waiting_room::clock::now_ms();
+    let stale = app
+        .state
+        .db
+        .hold_back_seats(id, &[0], (&actor, at), None, &old)
+        .await
+        .unwrap();
+    assert!(!stale, "named on the old map: refused");
+    assert!(app.state.db.held_back_seats(id).await.unwrap().is_empty());
+    let current = app.state.db.event(id).await.unwrap().unwrap().sections;
+    let fresh = app
+        .state
+        .db
+        .hold_back_seats(id, &[0], (&actor, at), None, &current)
+        .await
+        .unwrap();
+    assert!(fresh);
+    assert_eq!(app.state.db.held_back_seats(id).await.unwrap(), vec![0]);
+    app.stop().await;
 }
