@@ -18,6 +18,7 @@ both_backends!(
     sections_are_replaced_before_the_opening,
     section_edits_are_refused_with_nothing_changed,
     a_hold_back_named_on_the_old_map_is_not_recorded,
+    a_failed_section_edit_puts_the_store_back,
 );
 
 fn admission() -> Value {
@@ -489,5 +490,50 @@ async fn a_hold_back_named_on_the_old_map_is_not_recorded(backend: Backend) {
         .unwrap();
     assert!(fresh);
     assert_eq!(app.state.db.held_back_seats(id).await.unwrap(), vec![0]);
+    app.stop().await;
+}
+
+/// An edit whose last step fails (the queue store's configuration, after the seat store
+/// took the new seats and the rows were written) rolls back, and the seat store is put
+/// back to the database's layout.
+async fn a_failed_section_edit_puts_the_store_back(backend: Backend) {
+    let faults = std::sync::Arc::new(crate::faulty::Faults::default());
+    let options = Options {
+        wrap_stores: Some(faults.wrap()),
+        ..Options::default()
+    };
+    let Some(app) = crate::helpers::spawn_with(backend, options).await else {
+        return;
+    };
+    let event = app.create_event(600_000, admission()).await;
+    let id: waiting_room::EventId = event.parse().unwrap();
+    faults
+        .fail_configure
+        .store(true, std::sync::atomic::Ordering::SeqCst);
+    let (status, body) = app
+        .edit_sections(&event, &app.admin_token, new_sections())
+        .await;
+    faults
+        .fail_configure
+        .store(false, std::sync::atomic::Ordering::SeqCst);
+    assert!(status.is_server_error(), "{status}: {body}");
+    assert_eq!(
+        app.seat_rows(&event).await.len(),
+        100,
+        "the database kept the old"
+    );
+    let counts = app.state.checkout.seats().seat_counts(id).await.unwrap();
+    assert_eq!(counts.capacity, 100, "the store is back to the old seats");
+    app.wait_until(
+        "the old map after the reload",
+        Duration::from_secs(5),
+        || async { app.seat_map(&event).await.len() == 100 },
+    )
+    .await;
+    let (status, body) = app
+        .edit_sections(&event, &app.admin_token, new_sections())
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(app.seat_labels(&event).await, new_labels());
     app.stop().await;
 }
