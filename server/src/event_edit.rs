@@ -9,7 +9,7 @@ use time::OffsetDateTime;
 use waiting_room::wire::datetime_ms;
 use waiting_room::AdmissionSettings;
 
-use crate::event::{AdmissionPatch, Event, InvalidEvent, NewAdmission, NewEvent};
+use crate::event::{AdmissionPatch, Event, InvalidEvent, NewAdmission, NewEvent, Section};
 
 /// The fields that may still change once the sale has opened.
 pub const AFTER_OPENING: [&str; 5] = [
@@ -37,6 +37,10 @@ pub struct EventPatch {
     pub max_seats_per_order: Option<u32>,
     pub hold_ttl_secs: Option<u32>,
     pub admission: Option<AdmissionPatch>,
+    /// The whole new seat map, as at creation: only before the opening, and only while
+    /// no seat is held back and no order was written (checked by the database and the
+    /// seat store when the edit is written).
+    pub sections: Option<Vec<Section>>,
 }
 
 /// Why an edit was refused.
@@ -70,6 +74,7 @@ impl EventPatch {
             ("max_seats_per_order", self.max_seats_per_order.is_some()),
             ("hold_ttl_secs", self.hold_ttl_secs.is_some()),
             ("admission", self.admission.is_some()),
+            ("sections", self.sections.is_some()),
         ];
         set.into_iter()
             .filter(|(_, on)| *on)
@@ -78,7 +83,7 @@ impl EventPatch {
     }
 
     /// `event` as this patch changes it at `now_ms`, validated as at creation (same
-    /// id, same sections, same state).
+    /// id, same state).
     pub fn apply(self, event: &Event, now_ms: i64) -> Result<Event, EditError> {
         if event.closed {
             return Err(EditError::Closed);
@@ -106,7 +111,7 @@ impl EventPatch {
             starts_at: self
                 .starts_at
                 .unwrap_or_else(|| datetime_ms(event.starts_at_ms)),
-            sections: event.sections.clone(),
+            sections: self.sections.unwrap_or_else(|| event.sections.clone()),
             max_seats_per_order: self
                 .max_seats_per_order
                 .unwrap_or(event.max_seats_per_order),
@@ -173,6 +178,7 @@ struct Editable<'a> {
     max_seats_per_order: u32,
     hold_ttl_secs: u32,
     admission: AdmissionSettings,
+    sections: &'a [Section],
 }
 
 impl<'a> Editable<'a> {
@@ -186,6 +192,7 @@ impl<'a> Editable<'a> {
             max_seats_per_order: e.max_seats_per_order,
             hold_ttl_secs: e.hold_ttl_secs,
             admission: e.admission,
+            sections: &e.sections,
         }
     }
 }
@@ -245,6 +252,20 @@ mod tests {
         let zero = patch(serde_json::json!({"max_seats_per_account": 0}));
         assert!(matches!(zero.apply(&e, 0), Err(EditError::Invalid(_))));
         assert!(changes(&e, &e).unwrap().is_none());
+
+        let seats = serde_json::json!({"sections": [
+            {"name": "B", "rows": 3, "seats_per_row": 4, "price_cents": 250}]});
+        let out = patch(seats.clone()).apply(&e, 0).unwrap();
+        assert_eq!((out.capacity(), out.sections[0].name.as_str()), (12, "B"));
+        let (before, after) = changes(&e, &out).unwrap().unwrap();
+        assert_eq!(before["sections"][0]["name"], "A");
+        assert_eq!(after["sections"], seats["sections"]);
+        let empty = patch(serde_json::json!({"sections": []}));
+        assert!(matches!(empty.apply(&e, 0), Err(EditError::Invalid(_))));
+        let twice = patch(serde_json::json!({"sections": [
+            {"name": "B", "rows": 1, "seats_per_row": 1, "price_cents": 1},
+            {"name": "B", "rows": 1, "seats_per_row": 1, "price_cents": 1}]}));
+        assert!(matches!(twice.apply(&e, 0), Err(EditError::Invalid(_))));
     }
 
     #[test]
@@ -256,6 +277,12 @@ mod tests {
         assert!(matches!(
             moved.apply(&e, 10_000),
             Err(EditError::Opened { field: "starts_at" })
+        ));
+        let seats = patch(serde_json::json!({"sections": [
+            {"name": "B", "rows": 1, "seats_per_row": 1, "price_cents": 1}]}));
+        assert!(matches!(
+            seats.apply(&e, 10_000),
+            Err(EditError::Opened { field: "sections" })
         ));
         let mut closed = event(10_000);
         closed.closed = true;

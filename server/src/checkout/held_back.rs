@@ -63,6 +63,10 @@ pub enum HeldBackError {
     Store(#[from] StoreError),
     #[error("database: {0}")]
     Database(#[from] sqlx::Error),
+    /// The event's sections were edited while the seats were being held back (by
+    /// their old names); nothing changed.
+    #[error("the seat map changed meanwhile; try again")]
+    SectionsChanged,
 }
 
 /// What a hold-back or release did.
@@ -130,9 +134,19 @@ impl HeldBackService<'_> {
                 )),
                 after: Some(seats_json(&layout, &changed, "held_back", &counts, 0, 0)),
             });
-            self.db
-                .hold_back_seats(event.id, &seats, (actor, at_ms), entry.as_ref())
+            let recorded = self
+                .db
+                .hold_back_seats(
+                    event.id,
+                    &seats,
+                    (actor, at_ms),
+                    entry.as_ref(),
+                    &event.sections,
+                )
                 .await?;
+            if !recorded {
+                return Err(HeldBackError::SectionsChanged);
+            }
             Ok::<_, HeldBackError>(counts)
         };
         match record.await {

@@ -5,6 +5,7 @@
 
 pub mod held_back;
 pub mod holds;
+pub mod new_layout;
 pub mod refunds;
 pub mod render;
 pub mod seat_map;
@@ -56,9 +57,14 @@ impl Checkout {
 
     /// Runs rooms for `events` and stops the others. One event failing to load does
     /// not keep the others from running.
+    /// A room whose event's sections changed is restarted with the new layout.
     pub async fn sync_events(&self, events: &[Event]) -> Result<(), StoreError> {
+        let outdated = self.stop_outdated(events);
         let wanted: Vec<_> = events.iter().map(|e| (e.id, self.room(e))).collect();
         self.rooms.sync(wanted).await;
+        for room in outdated {
+            room.retire();
+        }
         Ok(())
     }
 

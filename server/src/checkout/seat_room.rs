@@ -44,6 +44,9 @@ pub enum SeatEvent {
     Delta(Utf8Bytes),
     /// The view was reloaded: send a fresh snapshot (in the subscriber's format).
     Reset,
+    /// This room was replaced by one with a new layout (the event's sections were
+    /// edited): follow the event's new room.
+    Replaced,
 }
 
 pub struct SeatRoom {
@@ -160,6 +163,15 @@ impl SeatRoom {
 
     pub fn layout(&self) -> &SeatLayout {
         &self.layout
+    }
+
+    pub fn event(&self) -> EventId {
+        self.event
+    }
+
+    /// Tells this (stopped) room's subscribers that a new room replaced it.
+    pub fn retire(&self) {
+        let _ = self.deltas.send(SeatEvent::Replaced);
     }
 
     /// Seat states as this replica last saw them (within ~100 ms of the store).
@@ -353,7 +365,15 @@ impl SeatRoom {
     // --- end refunds ---
 
     async fn reload(&self) -> Result<(), StoreError> {
-        let snapshot = self.seats.seat_snapshot(self.event).await?;
+        let mut snapshot = self.seats.seat_snapshot(self.event).await?;
+        let capacity = self.layout.capacity() as usize;
+        if snapshot.states.len() != capacity {
+            // The event's sections were edited (the store's seats replaced, all free):
+            // this room shows its own layout until it is restarted with the new one at
+            // the next event refresh.
+            tracing::info!(event_id = %self.event, seats = snapshot.states.len(), "the store has a new seat layout; the room restarts at the next event refresh");
+            snapshot.states.resize(capacity, SeatState::Free as u8);
+        }
         self.lock_claims().row_hint.fill(1); // seats anywhere may be free again
         let mut view = self.view.write().unwrap_or_else(|e| e.into_inner());
         *view = SeatView::from_snapshot(snapshot);

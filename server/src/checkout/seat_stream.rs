@@ -37,7 +37,7 @@ const UNANSWERED_PINGS: u32 = 2;
 
 /// Streams `room`'s seats to `socket` until either side closes, the socket is too
 /// slow, or the server shuts down.
-pub async fn run<S, E>(state: AppState, room: Arc<SeatRoom>, compact: bool, socket: S)
+pub async fn run<S, E>(state: AppState, mut room: Arc<SeatRoom>, compact: bool, socket: S)
 where
     S: Sink<Message, Error = E> + Stream<Item = Result<Message, E>> + Unpin,
 {
@@ -67,6 +67,20 @@ where
                     Ok(SeatEvent::Reset) | Err(RecvError::Lagged(_)) => {
                         send_text(&mut sink, room.snapshot_message(compact).await, slow).await
                     }
+                    Ok(SeatEvent::Replaced) => match state.checkout.running(room.event()) {
+                        Some(next) => {
+                            room = next;
+                            deltas = room.subscribe();
+                            send_text(&mut sink, room.snapshot_message(compact).await, slow).await
+                        }
+                        // No room for the event here now: the client reconnects.
+                        None => {
+                            let restart = crate::ws::restart_frame();
+                            let frame = CloseFrame { code: restart.code.into(), reason: restart.reason.as_str().into() };
+                            close_too_slow(&mut sink, Message::Close(Some(frame))).await;
+                            return;
+                        }
+                    },
                     Err(RecvError::Closed) => return,
                 };
                 if let Err(e) = sent {

@@ -18,6 +18,12 @@ pub struct Edit {
     pub after: Event,
 }
 
+/// Why an event's sections cannot change: a seat of it is held back, or an order was
+/// written for it (refunded ones too: their lines name its seats).
+#[derive(Clone, Copy, Debug, thiserror::Error)]
+#[error("seats of this event are held back or were ordered: its sections can no longer change")]
+pub struct SeatsInUse;
+
 /// What closing an event did.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Closing {
@@ -36,19 +42,28 @@ impl Db {
     /// concurrent edits (and admission changes) apply one after the other. `publish`
     /// runs after the writes, before the commit, still under the lock (the queue
     /// store's copy is then ordered like the changes). `Ok(None)`: no such event.
-    pub async fn edit_event<E, F, Fut>(
+    ///
+    /// An edit of the sections is refused ([`SeatsInUse`]) if a seat is held back or an
+    /// order was written for the event; else `reseat` (the seat store's conditional
+    /// replacement, which may refuse too) runs before the writes, and the sections and
+    /// seat rows are rewritten in the same transaction.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn edit_event<E, F, Fut, R, RFut>(
         &self,
         event: EventId,
         actor: &Actor,
         at_ms: i64,
         apply: impl FnOnce(&Event) -> Result<Event, E>,
         changes: impl FnOnce(&Event, &Event) -> Result<Option<(Value, Value)>, E>,
+        reseat: R,
         publish: F,
     ) -> Result<Option<Edit>, E>
     where
-        E: From<sqlx::Error>,
+        E: From<sqlx::Error> + From<SeatsInUse>,
         F: FnOnce(Event) -> Fut,
         Fut: std::future::Future<Output = Result<(), E>>,
+        R: FnOnce(Event) -> RFut,
+        RFut: std::future::Future<Output = Result<(), E>>,
     {
         let mut tx = self.pool().begin().await?;
         // The lock, as in `change_admission`: a write that changes nothing.
@@ -64,6 +79,14 @@ impl Db {
             return Ok(None);
         };
         let after = apply(&before)?;
+        let resectioned = after.sections != before.sections;
+        if resectioned {
+            if seats_in_use(&mut tx, event).await? {
+                return Err(SeatsInUse.into());
+            }
+            reseat(after.clone()).await?;
+            super::seat_rows::rewrite_layout(&mut tx, &after).await?;
+        }
         sqlx::query(
             "UPDATE events SET name = $1, starts_at_ms = $2, show_at_ms = $3, \
              refund_window_secs = $4, max_seats_per_account = $5, max_seats_per_order = $6, \
@@ -168,4 +191,16 @@ impl Db {
             })
             .collect()
     }
+}
+
+/// Whether a seat of `event` is held back or an order was ever written for it.
+async fn seats_in_use(conn: &mut sqlx::AnyConnection, event: EventId) -> Result<bool, sqlx::Error> {
+    let found = sqlx::query(
+        "SELECT 1 FROM held_back_seats WHERE event_id = $1 \
+         UNION ALL SELECT 1 FROM order_lines WHERE event_id = $1 LIMIT 1",
+    )
+    .bind(event.to_string())
+    .fetch_optional(&mut *conn)
+    .await?;
+    Ok(found.is_some())
 }

@@ -56,20 +56,7 @@ impl Db {
             .bind(now_ms)
             .execute(&mut *tx)
             .await?;
-            for (position, s) in e.sections.iter().enumerate() {
-                sqlx::query(
-                    "INSERT INTO event_sections (event_id, position, name, rows_count, seats_per_row, price_cents) \
-                     VALUES ($1, $2, $3, $4, $5, $6)",
-                )
-                .bind(e.id.to_string())
-                .bind(position as i64)
-                .bind(&s.name)
-                .bind(i64::from(s.rows))
-                .bind(i64::from(s.seats_per_row))
-                .bind(s.price_cents)
-                .execute(&mut *tx)
-                .await?;
-            }
+            super::seat_rows::insert_sections(&mut tx, e).await?;
             tx.commit().await?;
             let written = self.write_seat_rows(e).await;
             let ready = match written {

@@ -9,6 +9,7 @@ use waiting_room::EventId;
 use super::audit::{insert_audit, Actor, NewAudit};
 use super::records::int;
 use super::Db;
+use crate::event::Section;
 use crate::metrics::DbOp;
 
 /// Rows per statement: 4 parameters each stays far below both backends' limits.
@@ -30,16 +31,29 @@ impl Db {
     }
 
     /// Records `seats` held back by `actor` at `at_ms` (seats recorded already keep
-    /// their first record) and writes `entry` if given, in one transaction.
+    /// their first record) and writes `entry` if given, in one transaction, with the
+    /// event's row locked. `Ok(false)`, nothing written: the event's sections are not
+    /// `sections` (the map the seats were named on) any more — edited meanwhile.
     pub async fn hold_back_seats(
         &self,
         event: EventId,
         seats: &[u32],
         (actor, at_ms): (&Actor, i64),
         entry: Option<&NewAudit<'_>>,
-    ) -> Result<(), sqlx::Error> {
+        sections: &[Section],
+    ) -> Result<bool, sqlx::Error> {
         self.timed(DbOp::HoldBackSeats, async {
             let mut tx = self.pool().begin().await?;
+            // The lock edits take (db/event_changes.rs): an edit of the sections comes
+            // wholly before or after this.
+            sqlx::query("UPDATE events SET paused = paused WHERE id = $1")
+                .bind(event.to_string())
+                .execute(&mut *tx)
+                .await?;
+            let now = self.event_in(&mut tx, event).await?;
+            if now.is_some_and(|e| e.sections != sections) {
+                return Ok(false);
+            }
             for chunk in seats.chunks(CHUNK) {
                 let values: Vec<String> = (0..chunk.len())
                     .map(|i| {
@@ -65,7 +79,7 @@ impl Db {
             if let Some(entry) = entry {
                 insert_audit(&mut tx, entry).await?;
             }
-            tx.commit().await
+            tx.commit().await.map(|()| true)
         })
         .await
     }

@@ -18,7 +18,7 @@ mod sessions;
 mod users;
 
 pub use audit::{settings_json, Actor, AdmissionChange, AuditAction, AuditEntry, NewAudit};
-pub use event_changes::{Closing, Edit};
+pub use event_changes::{Closing, Edit, SeatsInUse};
 pub use events::EventRow;
 pub use order_export::ExportRow;
 pub use order_search::{FoundOrder, OrderQuery};

@@ -1,4 +1,6 @@
-//! An event's seat rows, written in bounded transactions.
+//! An event's seat rows, written in bounded transactions at creation, and rewritten
+//! with its sections inside an edit's transaction ([`rewrite_layout`]) when they are
+//! edited before the opening.
 //!
 //! SQLite has one writer at a time. A 1,000,000-seat venue written in one transaction
 //! held that lock for 20 s, and every confirm behind it waited its whole 10 s busy
@@ -10,6 +12,8 @@
 //! about one transaction, and creation takes about a quarter longer. PostgreSQL needs no pause (row locks, not a database lock).
 
 use std::time::{Duration, Instant};
+
+use sqlx::AnyConnection;
 
 use super::orders::BATCH_ROWS;
 use super::{Backend, Db};
@@ -23,41 +27,13 @@ const MAX_PAUSE: Duration = Duration::from_millis(100);
 impl Db {
     /// Writes every seat row of `e` (whose event row is committed).
     pub(super) async fn write_seat_rows(&self, e: &Event) -> Result<(), sqlx::Error> {
-        let layout = e.layout();
-        let id = e.id.to_string();
-        let capacity = layout.capacity();
+        let capacity = e.layout().capacity();
         let mut first = 0;
         while first < capacity {
             let end = capacity.min(first.saturating_add(SEATS_PER_TX));
             let started = Instant::now();
             let mut tx = self.pool().begin().await?;
-            let seats: Vec<u32> = (first..end).collect();
-            for chunk in seats.chunks(BATCH_ROWS) {
-                let values: Vec<String> = (0..chunk.len())
-                    .map(|i| {
-                        format!(
-                            "(${}, ${}, ${}, ${})",
-                            4 * i + 1,
-                            4 * i + 2,
-                            4 * i + 3,
-                            4 * i + 4
-                        )
-                    })
-                    .collect();
-                let sql = format!(
-                    "INSERT INTO seats (event_id, seat_index, label, price_cents) VALUES {}",
-                    values.join(", ")
-                );
-                let mut q = sqlx::query(&sql);
-                for seat in chunk {
-                    q = q
-                        .bind(id.clone())
-                        .bind(i64::from(*seat))
-                        .bind(layout.name(*seat))
-                        .bind(layout.price(*seat));
-                }
-                q.execute(&mut *tx).await?;
-            }
+            insert_seat_rows(&mut tx, e, first..end).await?;
             tx.commit().await?;
             first = end;
             if self.backend() == Backend::Sqlite && first < capacity {
@@ -93,4 +69,80 @@ impl Db {
             .await?;
         Ok(())
     }
+}
+
+/// Writes the `event_sections` rows of `e`, in order.
+pub(super) async fn insert_sections(
+    conn: &mut AnyConnection,
+    e: &Event,
+) -> Result<(), sqlx::Error> {
+    for (position, s) in e.sections.iter().enumerate() {
+        sqlx::query(
+            "INSERT INTO event_sections (event_id, position, name, rows_count, seats_per_row, price_cents) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(e.id.to_string())
+        .bind(position as i64)
+        .bind(&s.name)
+        .bind(i64::from(s.rows))
+        .bind(i64::from(s.seats_per_row))
+        .bind(s.price_cents)
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
+}
+
+/// Writes the seat rows `seats` of `e` (label and price from its layout), in
+/// multi-row inserts of [`BATCH_ROWS`].
+async fn insert_seat_rows(
+    conn: &mut AnyConnection,
+    e: &Event,
+    seats: std::ops::Range<u32>,
+) -> Result<(), sqlx::Error> {
+    let layout = e.layout();
+    let id = e.id.to_string();
+    let seats: Vec<u32> = seats.collect();
+    for chunk in seats.chunks(BATCH_ROWS) {
+        let values: Vec<String> = (0..chunk.len())
+            .map(|i| {
+                format!(
+                    "(${}, ${}, ${}, ${})",
+                    4 * i + 1,
+                    4 * i + 2,
+                    4 * i + 3,
+                    4 * i + 4
+                )
+            })
+            .collect();
+        let sql = format!(
+            "INSERT INTO seats (event_id, seat_index, label, price_cents) VALUES {}",
+            values.join(", ")
+        );
+        let mut q = sqlx::query(&sql);
+        for seat in chunk {
+            q = q
+                .bind(id.clone())
+                .bind(i64::from(*seat))
+                .bind(layout.name(*seat))
+                .bind(layout.price(*seat));
+        }
+        q.execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+/// Replaces the sections and seat rows of `e` (whose seats are all free and in no
+/// order: its sections were edited before the opening) inside the caller's
+/// transaction, so the edit commits all or nothing.
+pub(super) async fn rewrite_layout(conn: &mut AnyConnection, e: &Event) -> Result<(), sqlx::Error> {
+    let id = e.id.to_string();
+    for table in ["event_sections", "seats"] {
+        sqlx::query(&format!("DELETE FROM {table} WHERE event_id = $1"))
+            .bind(&id)
+            .execute(&mut *conn)
+            .await?;
+    }
+    insert_sections(conn, e).await?;
+    insert_seat_rows(conn, e, 0..e.layout().capacity()).await
 }

@@ -69,6 +69,7 @@ impl From<HeldBackError> for ApiError {
             HeldBackError::Unavailable { seats } => Self::SeatsUnavailable { seats },
             HeldBackError::Store(e) => checkout_store_error(e),
             HeldBackError::Database(e) => e.into(),
+            HeldBackError::SectionsChanged => Self::Unavailable,
         }
     }
 }
@@ -141,6 +142,30 @@ impl From<EditError> for ApiError {
                 message: e.to_string(),
             },
             EditError::Closed => super::event_closed(),
+        }
+    }
+}
+
+/// Sections that can no longer change (`PATCH /admin/events/{id}`).
+fn seats_in_use(message: String) -> ApiError {
+    ApiError::Conflict {
+        code: "seats_in_use",
+        message,
+    }
+}
+
+impl From<crate::db::SeatsInUse> for ApiError {
+    fn from(e: crate::db::SeatsInUse) -> Self {
+        seats_in_use(e.to_string())
+    }
+}
+
+impl From<crate::checkout::new_layout::ReseatError> for ApiError {
+    fn from(e: crate::checkout::new_layout::ReseatError) -> Self {
+        use crate::checkout::new_layout::ReseatError;
+        match e {
+            ReseatError::InUse => seats_in_use(e.to_string()),
+            ReseatError::Store(e) => checkout_store_error(e),
         }
     }
 }

@@ -123,10 +123,11 @@ pub enum SeatOp {
     Unsell,
     Holders,
     Holds,
+    ReplaceSeats,
 }
 
 /// The `op` labels of [`SeatOp`], by discriminant.
-pub(super) const SEAT_OPS: [&str; 17] = [
+pub(super) const SEAT_OPS: [&str; 18] = [
     "init_seats",
     "hold",
     "end_token",
@@ -144,6 +145,7 @@ pub(super) const SEAT_OPS: [&str; 17] = [
     "unsell",
     "holders",
     "holds",
+    "replace_seats",
 ];
 
 const KINDS: [&str; 2] = ["unavailable", "backend"];
@@ -386,7 +388,8 @@ mod tests {
         assert_eq!(SEAT_OPS[SeatOp::HoldBack as usize], "hold_back");
         assert_eq!(SEAT_OPS[SeatOp::Unsell as usize], "unsell");
         assert_eq!(SEAT_OPS[SeatOp::Holds as usize], "holds");
-        assert_eq!(SEAT_OPS.len(), SeatOp::Holds as usize + 1);
+        assert_eq!(SEAT_OPS[SeatOp::ReplaceSeats as usize], "replace_seats");
+        assert_eq!(SEAT_OPS.len(), SeatOp::ReplaceSeats as usize + 1);
         for (i, op) in DbOp::ALL.iter().enumerate() {
             assert_eq!(*op as usize, i, "{op:?}");
         }

@@ -21,7 +21,7 @@ use std::time::Instant;
 use async_trait::async_trait;
 use waiting_room::seats::store::{
     ConfirmStart, Hold, HoldBackOutcome, HoldId, HoldOutcome, HoldRequest, SeatBatch, SeatCounts,
-    SeatSnapshot,
+    SeatSnapshot, SeatsReplaced,
 };
 use waiting_room::seats::SeatStore;
 use waiting_room::store::{
@@ -203,6 +203,13 @@ impl SeatStore for Observed<dyn SeatStore> {
         self.timed(SeatOp::HoldBack as usize, self.inner.hold_back(e, seats))
             .await
     }
+    async fn replace_seats(&self, e: EventId, capacity: u32) -> Result<SeatsReplaced, StoreError> {
+        self.timed(
+            SeatOp::ReplaceSeats as usize,
+            self.inner.replace_seats(e, capacity),
+        )
+        .await
+    }
     async fn release_held_back(&self, e: EventId, seats: &[u32]) -> Result<u32, StoreError> {
         self.timed(
             SeatOp::ReleaseHeldBack as usize,
@@ -364,8 +371,8 @@ mod tests {
             .lines()
             .filter(|l| l.starts_with("floodgate_store_errors_total{"))
             .collect();
-        // 19 queue ops, 17 seat ops.
-        assert_eq!(errors.len(), (19 + 17) * 2, "{text}");
+        // 19 queue ops, 18 seat ops.
+        assert_eq!(errors.len(), (19 + 18) * 2, "{text}");
         assert!(errors.iter().all(|l| l.ends_with(" 0")), "{text}");
         assert!(
             text.contains(

@@ -46,7 +46,50 @@ async fn edit_event(
 ) -> Result<Json<Value>, ApiError> {
     let id = parse_event_id(&id)?;
     let actor = state.actor(session.user).await?;
+    // Its own task: new sections rewrite every seat row in the transaction (seconds for
+    // a big venue), and a request that times out or is dropped must not stop it between
+    // the seat store's change and the commit (or the store's restoring).
+    let edit = tokio::spawn(write_edit(state.clone(), id, actor, patch))
+        .await
+        .map_err(|e| ApiError::Internal(e.into()))??;
+    let event = edit.after;
+    if edit.before.sections != event.sections {
+        if let Err(error) = state.checkout.restart(&event).await {
+            tracing::warn!(%error, event_id = %id, "the seat room did not restart with the new sections; retrying at the next event refresh");
+        }
+    }
+    if let Some(room) = state.hub.room(id) {
+        room.set_max_seats(event.max_seats_per_order);
+    }
+    state.cache_event(event.clone());
+    tracing::info!(event_id = %id, name = %event.name, "event edited");
+    let counts = state.seat_counts(id).await?;
+    let body = serde_json::to_value(event.public(state.clock().now_ms(), counts))
+        .map_err(|e| ApiError::Internal(e.into()))?;
+    Ok(Json(body))
+}
+
+/// The edit's writes (database, seat store, queue store), in order under the row lock;
+/// if the database refuses after the seat store took new sections, the store is put
+/// back to the database's.
+async fn write_edit(
+    state: AppState,
+    id: waiting_room::EventId,
+    actor: crate::db::Actor,
+    patch: EventPatch,
+) -> Result<crate::db::Edit, ApiError> {
     let now = state.clock().now_ms();
+    // New sections: under the row lock, the seat store's seats are replaced first (only
+    // if all are free; else 409 and the transaction rolls back), then the rows written.
+    let reseated = std::sync::atomic::AtomicBool::new(false);
+    let reseat = |event: Event| {
+        let (state, reseated) = (state.clone(), &reseated);
+        async move {
+            state.checkout.replace_seats(&event).await?;
+            reseated.store(true, std::sync::atomic::Ordering::SeqCst);
+            Ok::<_, ApiError>(())
+        }
+    };
     // The database first (the record and its audit entry), then, under the same row
     // lock, the queue store (the opening and admission the rooms read).
     let publish = |event: Event| {
@@ -70,20 +113,31 @@ async fn edit_event(
             |before, after| {
                 event_edit::changes(before, after).map_err(|e| ApiError::Internal(e.into()))
             },
+            reseat,
             publish,
         )
-        .await?
-        .ok_or(ApiError::NotFound("event"))?;
-    let event = edit.after;
-    if let Some(room) = state.hub.room(id) {
-        room.set_max_seats(event.max_seats_per_order);
+        .await;
+    if edit.is_err() && reseated.load(std::sync::atomic::Ordering::SeqCst) {
+        restore_seats(&state, id).await;
     }
-    state.cache_event(event.clone());
-    tracing::info!(event_id = %id, name = %event.name, "event edited");
-    let counts = state.seat_counts(id).await?;
-    let body = serde_json::to_value(event.public(state.clock().now_ms(), counts))
-        .map_err(|e| ApiError::Internal(e.into()))?;
-    Ok(Json(body))
+    edit?.ok_or(ApiError::NotFound("event"))
+}
+
+/// Puts the store's seats back in line with the database after an edit of the
+/// sections failed once the store had taken the new ones (the database kept the old).
+async fn restore_seats(state: &AppState, id: waiting_room::EventId) {
+    let restored = match state.db.event(id).await {
+        Ok(Some(event)) => state
+            .checkout
+            .replace_seats(&event)
+            .await
+            .map_err(|e| e.to_string()),
+        Ok(None) => Ok(()),
+        Err(error) => Err(error.to_string()),
+    };
+    if let Err(error) = restored {
+        tracing::error!(%error, event_id = %id, "the seat store keeps the new sections the database refused");
+    }
 }
 
 /// What closing a sale answers.

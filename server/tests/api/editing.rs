@@ -145,7 +145,7 @@ async fn edits_after_the_opening_or_of_closed_sales_or_bad_ones_change_nothing(b
         (
             json!({"sections": []}),
             StatusCode::BAD_REQUEST,
-            "invalid_body",
+            "invalid_field",
         ),
         (
             json!({"nickname": "x"}),

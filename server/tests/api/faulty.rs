@@ -155,6 +155,9 @@ impl SeatStore for Faulty<dyn SeatStore> {
     async fn hold_back(&self, e: EventId, seats: &[u32]) -> Result<HoldBackOutcome, StoreError> {
         self.inner.hold_back(e, seats).await
     }
+    async fn replace_seats(&self, e: EventId, capacity: u32) -> Result<SeatsReplaced, StoreError> {
+        self.inner.replace_seats(e, capacity).await
+    }
     async fn release_held_back(&self, e: EventId, seats: &[u32]) -> Result<u32, StoreError> {
         self.inner.release_held_back(e, seats).await
     }

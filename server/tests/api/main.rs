@@ -35,6 +35,7 @@ mod report;
 mod request_id;
 mod schemas;
 mod seat_map;
+mod sections;
 mod sessions;
 mod shutdown;
 mod slots;

@@ -6,12 +6,14 @@ mod held_back;
 mod holds;
 mod lifecycle;
 mod refunds;
+mod replace;
 mod support;
 
 use held_back::*;
 use holds::*;
 use lifecycle::*;
 use refunds::*;
+use replace::*;
 use support::H;
 
 macro_rules! seat_contract {
@@ -45,6 +47,9 @@ macro_rules! seat_contract {
                 // refunds
                 unsell_frees_sold_seats_only,
                 unsell_refuses_bad_seats_and_unknown_events,
+                // sections edited before the opening
+                replace_seats_makes_new_free_seats_and_restarts_the_log,
+                replace_seats_refuses_while_a_seat_is_taken,
             );
         }
     };

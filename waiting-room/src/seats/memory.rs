@@ -19,7 +19,7 @@ use async_trait::async_trait;
 
 use super::store::{
     ConfirmStart, Hold, HoldBackOutcome, HoldId, HoldOutcome, HoldRequest, SeatBatch, SeatCounts,
-    SeatSnapshot, SeatState, SeatStore,
+    SeatSnapshot, SeatState, SeatStore, SeatsReplaced,
 };
 use super::view::SeatView;
 use crate::clock::{Clock, SystemClock};
@@ -236,6 +236,25 @@ impl SeatStore for MemorySeatStore {
     }
 
     // --- end of held-back seats ---
+
+    async fn replace_seats(
+        &self,
+        event: EventId,
+        capacity: u32,
+    ) -> Result<SeatsReplaced, StoreError> {
+        let mut events = self.lock();
+        let Some(e) = events.get_mut(&event) else {
+            return Ok(SeatsReplaced::UnknownEvent);
+        };
+        let counts = e.seats.counts();
+        if counts.held + counts.sold + counts.held_back > 0 {
+            return Ok(SeatsReplaced::InUse(counts));
+        }
+        // No seat is held, so there is no hold, owner or deadline to forget.
+        e.seats = SeatView::new(capacity);
+        e.log.restart();
+        Ok(SeatsReplaced::Replaced)
+    }
 
     async fn seat_changes(
         &self,

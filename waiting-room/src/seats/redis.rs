@@ -32,7 +32,7 @@ use redis::{FromRedisValue, Script, ScriptInvocation, Value};
 use super::store::SeatState;
 use super::store::{
     ConfirmStart, Hold, HoldBackOutcome, HoldId, HoldOutcome, HoldRequest, SeatBatch, SeatCounts,
-    SeatSnapshot, SeatStore,
+    SeatSnapshot, SeatStore, SeatsReplaced,
 };
 use crate::store::redis::{
     event_tag, load_scripts, open_connection, run_script, valid_cursor, RedisConn, RedisStore,
@@ -242,6 +242,16 @@ impl SeatStore for RedisSeatStore {
 
     // --- end of held-back seats ---
 
+    async fn replace_seats(
+        &self,
+        event: EventId,
+        capacity: u32,
+    ) -> Result<SeatsReplaced, StoreError> {
+        let mut inv = self.writing(&self.scripts.replace_seats, event);
+        inv.arg(capacity);
+        decode::seats_replaced(&self.run::<Vec<Value>>(&inv).await?)
+    }
+
     async fn seat_changes(
         &self,
         event: EventId,
@@ -348,6 +358,8 @@ struct Scripts {
     snapshot: Script,
     hold_back: Script,
     release_held_back: Script,
+    /// Sections edited before the opening: new free seats.
+    replace_seats: Script,
     /// The queue store's `changes.lua`, on the seat log.
     changes: Script,
 }
@@ -385,11 +397,12 @@ impl Scripts {
             snapshot: seat_lua!("snapshot"),
             hold_back: seat_lua!("hold_back"),
             release_held_back: seat_lua!("release_held_back"),
+            replace_seats: seat_lua!("replace_seats"),
             changes: Script::new(&[LIB, include_str!("../store/lua/changes.lua")].concat()),
         }
     }
 
-    fn all(&self) -> [&Script; 16] {
+    fn all(&self) -> [&Script; 17] {
         [
             &self.init,
             &self.hold,
@@ -406,6 +419,7 @@ impl Scripts {
             &self.snapshot,
             &self.hold_back,
             &self.release_held_back,
+            &self.replace_seats,
             &self.changes,
         ]
     }

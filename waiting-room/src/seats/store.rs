@@ -146,6 +146,18 @@ pub enum HoldBackOutcome {
     Unavailable { seats: Vec<u32> },
 }
 
+/// What [`SeatStore::replace_seats`] did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SeatsReplaced {
+    /// The event's seats are now the new capacity's, all free; every cursor into the
+    /// old seat log reads as lagged (readers reload a snapshot).
+    Replaced,
+    /// Nothing changed: some seats are held, sold or held back (the counts now).
+    InUse(SeatCounts),
+    /// Nothing changed: the store has no seats for the event.
+    UnknownEvent,
+}
+
 /// Seat-log entries after a cursor: each entry is the seats one operation changed.
 #[derive(Clone, Debug, Default)]
 pub struct SeatBatch {
@@ -253,6 +265,15 @@ pub trait SeatStore: Send + Sync + 'static {
     async fn release_held_back(&self, event: EventId, seats: &[u32]) -> Result<u32, StoreError>;
 
     // --- end of held-back seats ---
+
+    /// Replaces the event's seats with `capacity` free seats (its sections were
+    /// edited before the opening), atomically and only if every current seat is free;
+    /// the seat log is restarted so every replica reloads. Tokens' counts are kept.
+    async fn replace_seats(
+        &self,
+        event: EventId,
+        capacity: u32,
+    ) -> Result<SeatsReplaced, StoreError>;
 
     async fn seat_changes(
         &self,

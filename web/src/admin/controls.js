@@ -204,6 +204,9 @@ export function formatSetting(i18n, key, v) {
   if (key === 'starts_at' || key === 'show_at' || key === 'closed_at') return i18n.dateTime(Date.parse(v));
   if (key === 'closed') return v ? i18n.t('setting.closed_yes') : i18n.t('setting.closed_no');
   if (key === 'refund_window_secs') return i18n.duration(v);
+  if (key === 'sections' && Array.isArray(v)) {
+    return v.map((sec) => i18n.t('setting.section_line', { name: sec.name, rows: sec.rows, seats: sec.seats_per_row, price: i18n.money(sec.price_cents) })).join('; ');
+  }
   if (typeof v === 'number') return i18n.number(v);
   if (typeof v === 'object') return JSON.stringify(v);
   return String(v);

@@ -1,5 +1,6 @@
 // Creating a sale, and editing one before its opening: name, opening and show times
-// (local, sent as UTC), sections (at creation), limits, refunds and admission. Every
+// (local, sent as UTC), sections (when editing: sent only if changed; the server
+// refuses them once a seat is held back or ordered), limits, refunds and admission. Every
 // problem is listed above the form and beside its field; the server's refusal (code
 // and message) is shown the same way.
 import { html } from 'htm/preact';
@@ -175,7 +176,7 @@ function EventForm({ onAuthError, event }) {
         const was = validateEvent(initialValues(event), { t, ids, parseDateTime: parseLocalDateTime }).body ?? {};
         const changes = {};
         for (const [key, value] of Object.entries(checked.body)) {
-          if (key === 'sections' || JSON.stringify(value) === JSON.stringify(was[key])) continue;
+          if (JSON.stringify(value) === JSON.stringify(was[key])) continue;
           changes[key] = value;
         }
         saved = Object.keys(changes).length ? await adminApi.editEvent(event.id, changes) : event;
@@ -205,7 +206,7 @@ function EventForm({ onAuthError, event }) {
     <h1 tabindex="-1">${editing ? t('edit.title') : t('create.title')}</h1>
     <p>${editing ? t('edit.intro', { name: event.name }) : t('create.intro')}</p>
 
-    <${ErrorSummary} summaryRef=${summaryRef} errors=${shown} serverError=${serverError} />
+    <${ErrorSummary} summaryRef=${summaryRef} errors=${shown} serverError=${serverError} editing=${editing} />
 
     <form class="stack create-form" onSubmit=${submit} noValidate>
       <fieldset class="group">
@@ -231,15 +232,10 @@ function EventForm({ onAuthError, event }) {
         })}
       </fieldset>
 
-      ${editing && html`<fieldset class="group">
-        <legend>${t('create.sections')}</legend>
-        <p class="hint">${t('edit.sections_fixed')}</p>
-        <ul>${event.sections.map((sec) => html`<li key=${sec.name}>${t('edit.section_line', { name: sec.name, rows: sec.rows, seats: sec.seats_per_row, price: i18n.money ? i18n.money(sec.price_cents) : (sec.price_cents / 100).toFixed(2) })}</li>`)}</ul>
-      </fieldset>`}
-
-      ${!editing && html`<fieldset class="group">
+      <fieldset class="group">
         <legend>${t('create.sections')}</legend>
         <p class="hint" id="sections-hint">${t('create.sections_hint')}</p>
+        ${editing && html`<p class="hint">${t('edit.sections_hint')}</p>`}
         ${values.sections.map((s, i) => {
           const sid = ids.section(s.key);
           const n = i + 1;
@@ -266,7 +262,7 @@ function EventForm({ onAuthError, event }) {
         </div>
         ${errorFor(ids.addSection) && html`<p id=${`${ids.addSection}-error`} class="field-error">${errorFor(ids.addSection)}</p>`}
         <p class="visually-hidden" role="status">${announce}</p>
-      </fieldset>`}
+      </fieldset>
 
       <fieldset class="group">
         <legend>${t('create.limits')}</legend>
@@ -316,7 +312,7 @@ function Field({ id, label, hint, hintId, warning, error, wide, small, ...input 
 }
 
 /** The problems, listed with links to their fields; or the server's refusal. */
-function ErrorSummary({ errors, serverError, summaryRef }) {
+function ErrorSummary({ errors, serverError, summaryRef, editing }) {
   const i18n = useI18n();
   const t = (k, p) => i18n.t(k, p);
   const focusField = (id) => (e) => {
@@ -335,7 +331,7 @@ function ErrorSummary({ errors, serverError, summaryRef }) {
       </ul>`}
     ${errors.length === 0 &&
     serverError &&
-    html`<h2 id="error-summary-title">${t('create.server_refused')}</h2>
+    html`<h2 id="error-summary-title">${t(editing ? 'edit.server_refused' : 'create.server_refused')}</h2>
       <p>${serverErrorText(i18n, serverError)}</p>
       <p class="error-code">${t('error.code', { code: serverError.code })}</p>`}
   </div>`;

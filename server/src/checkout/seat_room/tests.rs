@@ -11,7 +11,7 @@ use waiting_room::clock::now_ms;
 use waiting_room::seats::memory::MemorySeatStore;
 use waiting_room::seats::store::{
     ConfirmStart, Hold, HoldBackOutcome, HoldId, HoldOutcome, HoldRequest, SeatBatch, SeatCounts,
-    SeatSnapshot,
+    SeatSnapshot, SeatsReplaced,
 };
 use waiting_room::store::Cursor;
 use waiting_room::{AdmissionSettings, EventId, UserId};
@@ -41,6 +41,9 @@ impl SeatStore for GatedStore {
     }
     async fn hold_back(&self, e: EventId, seats: &[u32]) -> Result<HoldBackOutcome, StoreError> {
         self.inner.hold_back(e, seats).await
+    }
+    async fn replace_seats(&self, e: EventId, capacity: u32) -> Result<SeatsReplaced, StoreError> {
+        self.inner.replace_seats(e, capacity).await
     }
     async fn release_held_back(&self, e: EventId, seats: &[u32]) -> Result<u32, StoreError> {
         self.inner.release_held_back(e, seats).await

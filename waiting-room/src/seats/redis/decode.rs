@@ -5,7 +5,8 @@ use redis::Value;
 use serde::Deserialize;
 
 use super::super::store::{
-    ConfirmStart, Hold, HoldBackOutcome, HoldId, HoldOutcome, SeatBatch, SeatState,
+    ConfirmStart, Hold, HoldBackOutcome, HoldId, HoldOutcome, SeatBatch, SeatCounts, SeatState,
+    SeatsReplaced,
 };
 use crate::store::redis::{bad, get};
 use crate::store::{Cursor, StoreError};
@@ -66,6 +67,24 @@ pub(super) fn hold_back_outcome(values: &[Value]) -> Result<HoldBackOutcome, Sto
         "B" => HoldBackOutcome::HeldBack { changed: seats()? },
         "U" if !rest.is_empty() => HoldBackOutcome::Unavailable { seats: seats()? },
         other => return Err(bad(format!("hold-back outcome {other:?}"))),
+    })
+}
+
+/// `{'R'}` | `{'I', capacity, held, sold, held back}` | `{'N'}` (replace_seats.lua).
+pub(super) fn seats_replaced(values: &[Value]) -> Result<SeatsReplaced, StoreError> {
+    let [tag, rest @ ..] = values else {
+        return Err(bad("seats-replaced outcome"));
+    };
+    Ok(match (get::<String>(tag)?.as_str(), rest) {
+        ("R", []) => SeatsReplaced::Replaced,
+        ("N", []) => SeatsReplaced::UnknownEvent,
+        ("I", [capacity, held, sold, held_back]) => SeatsReplaced::InUse(SeatCounts {
+            capacity: get(capacity)?,
+            held: get(held)?,
+            sold: get(sold)?,
+            held_back: get(held_back)?,
+        }),
+        (other, _) => return Err(bad(format!("seats-replaced outcome {other:?}"))),
     })
 }
 

@@ -46,6 +46,13 @@ impl<T: Clone> MemoryLog<T> {
         }
     }
 
+    /// Drops every entry and burns one ordinal, so every cursor handed out so far
+    /// (even one at the end) reads as lagged: the log starts over.
+    pub fn restart(&mut self) {
+        self.base += self.entries.len() as u64 + 1;
+        self.entries.clear();
+    }
+
     /// The cursor after the newest entry.
     pub fn end(&self) -> Cursor {
         Cursor((self.base + self.entries.len() as u64).to_string())
@@ -107,5 +114,12 @@ mod tests {
         assert!(read.entries.is_empty() && !read.lagged);
         assert_eq!(read.cursor, Cursor("5".into()));
         assert!(MemoryLog::<i32>::position(&Cursor("x".into())).is_err());
+
+        // A restart makes every reader lag, even one at the end; new entries follow.
+        log.restart();
+        assert!(log.read(5, 2).lagged);
+        log.push(6);
+        let read = log.read(6, 2);
+        assert_eq!((read.entries, read.lagged), (vec![6], false));
     }
 }
