@@ -152,17 +152,11 @@ impl From<HeldBackBody> for SeatSelection {
 )]
 async fn hold_back(
     State(state): State<AppState>,
-    Admin(session): Admin,
+    admin: Admin,
     AppPath(id): AppPath<String>,
     AppJson(body): AppJson<HeldBackBody>,
 ) -> Result<Json<HeldBackAnswer>, ApiError> {
-    let event = state.event(parse_event_id(&id)?).await?;
-    let actor = state.actor(session.user).await?;
-    let change = state
-        .held_back()
-        .hold_back(&event, body.into(), &actor)
-        .await?;
-    Ok(Json(HeldBackAnswer::new(&event, change)))
+    change(&state, admin, &id, body, Change::HoldBack).await
 }
 
 #[utoipa::path(
@@ -180,17 +174,36 @@ async fn hold_back(
 )]
 async fn release(
     State(state): State<AppState>,
-    Admin(session): Admin,
+    admin: Admin,
     AppPath(id): AppPath<String>,
     AppJson(body): AppJson<HeldBackBody>,
 ) -> Result<Json<HeldBackAnswer>, ApiError> {
-    let event = state.event(parse_event_id(&id)?).await?;
+    change(&state, admin, &id, body, Change::Release).await
+}
+
+/// Which way a request moves the selected seats.
+#[derive(Clone, Copy)]
+enum Change {
+    HoldBack,
+    Release,
+}
+
+/// A hold-back or a release of event `id`'s seats by `admin`, and the answer.
+async fn change(
+    state: &AppState,
+    Admin(session): Admin,
+    id: &str,
+    body: HeldBackBody,
+    change: Change,
+) -> Result<Json<HeldBackAnswer>, ApiError> {
+    let event = state.event(parse_event_id(id)?).await?;
     let actor = state.actor(session.user).await?;
-    let change = state
-        .held_back()
-        .release(&event, body.into(), &actor)
-        .await?;
-    Ok(Json(HeldBackAnswer::new(&event, change)))
+    let service = state.held_back();
+    let changed = match change {
+        Change::HoldBack => service.hold_back(&event, body.into(), &actor).await?,
+        Change::Release => service.release(&event, body.into(), &actor).await?,
+    };
+    Ok(Json(HeldBackAnswer::new(&event, changed)))
 }
 
 #[utoipa::path(
