@@ -9,6 +9,8 @@ use axum::body::Body;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::Response;
 
+use crate::error::ErrorBody;
+
 /// `axum::middleware::map_response` function; see the module docs.
 pub async fn contract_errors(response: Response) -> Response {
     let status = response.status();
@@ -23,8 +25,9 @@ pub async fn contract_errors(response: Response) -> Response {
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/json"),
     );
-    let body = serde_json::json!({"error": {"code": code, "message": message}});
-    Response::from_parts(parts, Body::from(body.to_string()))
+    let body =
+        serde_json::to_string(&ErrorBody::new(code, message)).expect("an error body serializes");
+    Response::from_parts(parts, Body::from(body))
 }
 
 /// Whether the body is already JSON, or an HTML page meant for a browser.

@@ -4,14 +4,15 @@
 //!
 //! The services answer domain errors; [`from_domain`] is where they become these.
 
+mod body;
 mod from_domain;
 
+pub use body::{ErrorBody, HoldConflictError, SeatsUnavailableDetail, SeatsUnavailableError};
 pub use from_domain::checkout_store_error;
 
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use serde_json::json;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -127,17 +128,24 @@ impl IntoResponse for ApiError {
         if let Self::Internal(cause) = &self {
             tracing::error!(error = ?cause, "request failed");
         }
-        let mut body = json!({"error": {"code": self.code(), "message": self.to_string()}});
-        if let Self::SeatsUnavailable { seats } = &self {
-            body["error"]["seats"] = json!(seats);
-        }
-        let mut response = (self.status(), Json(body)).into_response();
+        let (status, code, message) = (self.status(), self.code(), self.to_string());
         let retry_after = match self {
             Self::RateLimited { retry_after_secs } | Self::Busy { retry_after_secs } => {
                 Some(retry_after_secs)
             }
             Self::TooManyPlaces { .. } => Some(PLACES_RETRY_SECS),
             _ => None,
+        };
+        let mut response = match self {
+            Self::SeatsUnavailable { seats } => {
+                let error = SeatsUnavailableDetail {
+                    code,
+                    message,
+                    seats,
+                };
+                (status, Json(SeatsUnavailableError { error })).into_response()
+            }
+            _ => (status, Json(ErrorBody::new(code, message))).into_response(),
         };
         if let Some(secs) = retry_after {
             response

@@ -57,9 +57,14 @@ impl FanView {
 /// The messages that take a fan's screen from `prev` to `next`.
 pub fn messages(prev: &FanView, next: &FanView) -> Vec<ServerMessage> {
     let mut out = Vec::new();
-    // A fan who was told `paused` or `sold_out` always hears `resumed` when admission
-    // continues, before anything else (an admission may land in the same update).
-    if prev.halted() && !next.halted() && prev.phase.is_waiting() {
+    // A fan who was told `paused` or `sold_out` always hears `resumed` when either is
+    // lifted, before anything else (an admission may land in the same update). When
+    // the other still holds admission, it is said again right after (below): clients
+    // know only `resumed` as the end of a halt, so a pause lifted while the sale stays
+    // sold out is `resumed` then `sold_out`, not silence.
+    let lifted = (prev.paused && !next.paused) || (prev.sold_out && !next.sold_out);
+    let resumed = lifted && prev.phase.is_waiting();
+    if resumed {
         out.push(ServerMessage::Resumed);
     }
     match (&prev.phase, &next.phase) {
@@ -127,10 +132,10 @@ pub fn messages(prev: &FanView, next: &FanView) -> Vec<ServerMessage> {
         (_, FanPhase::Left) => out.push(ServerMessage::Left),
     }
     // `paused` goes to fans still waiting after the update, after their phase message.
-    if next.paused && !prev.paused && next.phase.is_waiting() {
+    if next.paused && (!prev.paused || resumed) && next.phase.is_waiting() {
         out.push(ServerMessage::Paused);
     }
-    if next.sold_out && !prev.sold_out && next.phase.is_waiting() {
+    if next.sold_out && (!prev.sold_out || resumed) && next.phase.is_waiting() {
         out.push(ServerMessage::SoldOut);
     }
     let in_line = matches!(
@@ -213,10 +218,20 @@ mod tests {
         assert_eq!(messages(&gone, &queued(3)), vec![ServerMessage::Resumed]);
         let mut both = gone.clone();
         both.paused = true;
-        assert!(
-            messages(&both, &gone).is_empty(),
-            "still sold out: no resume"
+        // The pause lifted, still sold out: the fan's screen must drop "paused".
+        assert_eq!(
+            messages(&both, &gone),
+            vec![ServerMessage::Resumed, ServerMessage::SoldOut]
         );
+        // Seats back, still paused: it must drop "sold out".
+        let mut paused = queued(3);
+        paused.paused = true;
+        assert_eq!(
+            messages(&both, &paused),
+            vec![ServerMessage::Resumed, ServerMessage::Paused]
+        );
+        // Neither lifted: nothing to say.
+        assert!(messages(&both, &both).is_empty());
     }
 
     #[test]

@@ -61,16 +61,23 @@ impl Checkout {
     pub async fn sync_events(&self, events: &[Event]) -> Result<(), StoreError> {
         let outdated = self.stop_outdated(events);
         let wanted: Vec<_> = events.iter().map(|e| (e.id, self.room(e))).collect();
-        self.rooms.sync(wanted).await;
+        // Rooms of events no longer listed stop: their seat streams end as a closed
+        // sale's do.
+        for room in self.rooms.sync(wanted).await {
+            room.close();
+        }
         for room in outdated {
             room.retire();
         }
         Ok(())
     }
 
-    /// Stops the seat room of `event` here, if one runs (its sale closed).
+    /// Stops the seat room of `event` here, if one runs (its sale closed); its seat
+    /// streams say `closed` and end.
     pub fn stop(&self, event: EventId) {
-        self.rooms.stop(event);
+        if let Some(room) = self.rooms.stop(event) {
+            room.close();
+        }
     }
 
     /// Whether a seat room runs here for `event`.

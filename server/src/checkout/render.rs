@@ -62,15 +62,18 @@ pub fn compact_snapshot(layout: &SeatLayout, states: &[u8]) -> String {
     })
 }
 
-/// The admins' compact snapshot: as [`compact_snapshot`], with `b` for a held-back
-/// seat (the console's seat map).
-pub fn admin_compact_snapshot(layout: &SeatLayout, states: &[u8]) -> String {
-    compact_with(layout, states, |s| match s {
-        SeatState::HeldBack => 'b',
-        SeatState::Free => 'f',
-        SeatState::Held => 'h',
-        SeatState::Sold => 's',
-    })
+/// The admins' seat states, one character per seat index: as [`compact_snapshot`]'s,
+/// with `b` for a held-back seat (the console's seat map).
+pub fn admin_states(states: &[u8]) -> String {
+    states
+        .iter()
+        .map(|s| match SeatState::from_u8(*s) {
+            SeatState::HeldBack => 'b',
+            SeatState::Free => 'f',
+            SeatState::Held => 'h',
+            SeatState::Sold => 's',
+        })
+        .collect()
 }
 
 fn compact_with(layout: &SeatLayout, states: &[u8], code: impl Fn(SeatState) -> char) -> String {
@@ -178,9 +181,7 @@ mod tests {
         // Held back: sold to fans, `b` to admins.
         let c: serde_json::Value = serde_json::from_str(&compact_snapshot(&l, &[3, 1, 2])).unwrap();
         assert_eq!(c["states"], "shs");
-        let a: serde_json::Value =
-            serde_json::from_str(&admin_compact_snapshot(&l, &[3, 1, 2])).unwrap();
-        assert_eq!(a["states"], "bhs");
+        assert_eq!(admin_states(&[3, 1, 2, 0]), "bhsf");
         let v: serde_json::Value = serde_json::from_str(&snapshot_message(&l, &[3, 0, 0])).unwrap();
         assert_eq!(v["seats"]["A-1-1"], "sold");
         assert_eq!(c["type"], "snapshot");

@@ -78,6 +78,8 @@ pub struct SeatRoom {
     nonce: u64,
     /// Snapshots encoded so far (both formats).
     encodings: AtomicU64,
+    /// Cancelled when the sale closes: the seat streams say `closed` and end.
+    closed: CancellationToken,
 }
 
 /// One encoded snapshot of the seats.
@@ -154,6 +156,7 @@ impl SeatRoom {
             snapshots: Default::default(),
             nonce: rand::random(),
             encodings: AtomicU64::new(0),
+            closed: CancellationToken::new(),
         };
         room.ensure_store().await?;
         room.free_refunded().await?;
@@ -240,6 +243,22 @@ impl SeatRoom {
     /// Snapshots encoded so far, both formats (a test's and a profiler's figure).
     pub fn encodings(&self) -> u64 {
         self.encodings.load(Ordering::Relaxed)
+    }
+
+    /// Marks the room closed (its sale closed): its seat streams learn it through
+    /// [`Self::closed`]. Idempotent.
+    pub fn close(&self) {
+        self.closed.cancel();
+    }
+
+    /// Whether [`Self::close`] was called.
+    pub fn is_closed(&self) -> bool {
+        self.closed.is_cancelled()
+    }
+
+    /// Completes once the room is closed (at once if it is already).
+    pub async fn closed(&self) {
+        self.closed.cancelled().await;
     }
 
     /// Deltas from now on (subscribe before taking a snapshot: deltas carry absolute

@@ -31,6 +31,8 @@ pub const FRAME_BYTES: usize = 16 * 1024;
 /// Cap on the socket's write buffer: one frame and a few control frames. Past it a
 /// send fails instead of growing the buffer.
 pub const MAX_QUEUED_BYTES: usize = 4 * FRAME_BYTES;
+/// The stream's last message when its sale closes (the queue's `ClosedMessage`).
+pub const CLOSED_MESSAGE: &str = r#"{"type":"closed"}"#;
 /// Pings (one every slow-socket time) a client may leave unanswered before it is
 /// closed as too slow.
 const UNANSWERED_PINGS: u32 = 2;
@@ -44,6 +46,10 @@ where
     let slow = state.slow_socket();
     let (mut sink, mut stream) = socket.split();
     let mut deltas = room.subscribe();
+    if room.is_closed() {
+        // Closed after the upgrade was granted: no snapshot, only the end.
+        return end_closed(&mut sink, &mut stream, slow).await;
+    }
     let first = room.snapshot_message(compact).await;
     if let Err(e) = send_text(&mut sink, first, slow).await {
         return end(&mut sink, &mut stream, e).await;
@@ -61,6 +67,7 @@ where
                 close_too_slow(&mut sink, Message::Close(Some(frame))).await;
                 return;
             }
+            () = room.closed() => return end_closed(&mut sink, &mut stream, slow).await,
             delta = deltas.recv() => {
                 let sent = match delta {
                     Ok(SeatEvent::Delta(text)) => send_text(&mut sink, text, slow).await,
@@ -131,6 +138,30 @@ pub async fn send_text<S: Sink<Message> + Unpin>(
         at = end;
     }
     Ok(())
+}
+
+/// The sale closed: `{"type":"closed"}`, then a normal close (1000, `this sale is
+/// closed`), as the queue socket ends; there is nothing to reconnect to.
+async fn end_closed<S, R, E>(sink: &mut S, stream: &mut R, slow: Duration)
+where
+    S: Sink<Message> + Unpin,
+    R: Stream<Item = Result<Message, E>> + Unpin,
+{
+    if send_within(sink, Message::Text(CLOSED_MESSAGE.into()), slow)
+        .await
+        .is_err()
+    {
+        return;
+    }
+    let frame = crate::ws::sale_closed_frame();
+    let frame = CloseFrame {
+        code: frame.code.into(),
+        reason: frame.reason.as_str().into(),
+    };
+    close_and_drain(sink, stream, Message::Close(Some(frame)), |m: &Message| {
+        matches!(m, Message::Close(_))
+    })
+    .await;
 }
 
 async fn end<S, R, E>(sink: &mut S, stream: &mut R, why: SendError)

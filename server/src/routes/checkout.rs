@@ -19,7 +19,7 @@ use super::client;
 use super::error_docs::*;
 use crate::checkout::holds::{HoldAnswer, HoldBody, OrderAnswer};
 use crate::checkout::{seat_map, seat_stream, SeatRoom};
-use crate::error::{checkout_store_error, ApiError};
+use crate::error::{checkout_store_error, ApiError, HoldConflictError};
 use crate::extract::{parse_event_id, AppJson, AppPath, AppQuery, PurchaseToken, Session};
 use crate::raw_ws::RawUpgrade;
 use crate::state::AppState;
@@ -53,7 +53,7 @@ fn parse_hold_id(raw: &str) -> Result<HoldId, ApiError> {
     responses(
         (status = 201, body = ref("#/components/schemas/HoldAnswer"), content_type = "application/json"),
         E400, E401, E403, E404,
-        (status = 409, body = ref("#/components/schemas/HoldConflictError"), content_type = "application/json"),
+        (status = 409, body = HoldConflictError, content_type = "application/json"),
         E410, E413, E503, E500,
     )
 )]
@@ -78,7 +78,7 @@ async fn hold(
     responses(
         (status = 200, body = ref("#/components/schemas/Order"), content_type = "application/json"),
         E401, E403, E404,
-        (status = 409, body = ref("#/components/schemas/HoldConflictError"), content_type = "application/json"),
+        (status = 409, body = HoldConflictError, content_type = "application/json"),
         E410, E503, E500,
     )
 )]

@@ -15,7 +15,7 @@ use waiting_room::seats::store::SeatCounts;
 use super::error_docs::*;
 use crate::checkout::held_back::{HeldBackChange, SeatSelection};
 use crate::checkout::render;
-use crate::error::{checkout_store_error, ApiError};
+use crate::error::{checkout_store_error, ApiError, SeatsUnavailableError};
 use crate::event::Event;
 use crate::extract::{parse_event_id, Admin, AppJson, AppPath};
 use crate::state::AppState;
@@ -71,6 +71,39 @@ pub struct SeatCountsAnswer {
     held_back: u32,
 }
 
+/// The admins' seat map: as `CompactSeatMap`, with `b` for a seat held back from sale
+/// (fans' maps show it `s`, not for sale).
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AdminSeatMap {
+    #[schema(inline)]
+    format: CompactFormat,
+    /// The seat map's shape, sections in order.
+    #[schema(inline)]
+    sections: Vec<SectionShape>,
+    /// `f` free, `h` held, `s` sold, `b` held back; one character per seat, as many as
+    /// the event has seats.
+    #[schema(pattern = "^[fhsb]*$", example = "fhsb")]
+    states: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+enum CompactFormat {
+    Compact,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+struct SectionShape {
+    #[schema(example = "A")]
+    name: String,
+    #[schema(minimum = 1)]
+    rows: u32,
+    #[schema(minimum = 1)]
+    seats_per_row: u32,
+}
+
 impl From<SeatCounts> for SeatCountsAnswer {
     fn from(c: SeatCounts) -> Self {
         Self {
@@ -113,23 +146,17 @@ impl From<HeldBackBody> for SeatSelection {
     responses(
         (status = 200, body = HeldBackAnswer, content_type = "application/json"),
         E400, E401, E403, E404,
-        (status = 409, body = ref("#/components/schemas/SeatsUnavailableError"), content_type = "application/json"),
+        (status = 409, body = SeatsUnavailableError, content_type = "application/json"),
         E413, E503, E500,
     )
 )]
 async fn hold_back(
     State(state): State<AppState>,
-    Admin(session): Admin,
+    admin: Admin,
     AppPath(id): AppPath<String>,
     AppJson(body): AppJson<HeldBackBody>,
 ) -> Result<Json<HeldBackAnswer>, ApiError> {
-    let event = state.event(parse_event_id(&id)?).await?;
-    let actor = state.actor(session.user).await?;
-    let change = state
-        .held_back()
-        .hold_back(&event, body.into(), &actor)
-        .await?;
-    Ok(Json(HeldBackAnswer::new(&event, change)))
+    change(&state, admin, &id, body, Change::HoldBack).await
 }
 
 #[utoipa::path(
@@ -147,17 +174,36 @@ async fn hold_back(
 )]
 async fn release(
     State(state): State<AppState>,
-    Admin(session): Admin,
+    admin: Admin,
     AppPath(id): AppPath<String>,
     AppJson(body): AppJson<HeldBackBody>,
 ) -> Result<Json<HeldBackAnswer>, ApiError> {
-    let event = state.event(parse_event_id(&id)?).await?;
+    change(&state, admin, &id, body, Change::Release).await
+}
+
+/// Which way a request moves the selected seats.
+#[derive(Clone, Copy)]
+enum Change {
+    HoldBack,
+    Release,
+}
+
+/// A hold-back or a release of event `id`'s seats by `admin`, and the answer.
+async fn change(
+    state: &AppState,
+    Admin(session): Admin,
+    id: &str,
+    body: HeldBackBody,
+    change: Change,
+) -> Result<Json<HeldBackAnswer>, ApiError> {
+    let event = state.event(parse_event_id(id)?).await?;
     let actor = state.actor(session.user).await?;
-    let change = state
-        .held_back()
-        .release(&event, body.into(), &actor)
-        .await?;
-    Ok(Json(HeldBackAnswer::new(&event, change)))
+    let service = state.held_back();
+    let changed = match change {
+        Change::HoldBack => service.hold_back(&event, body.into(), &actor).await?,
+        Change::Release => service.release(&event, body.into(), &actor).await?,
+    };
+    Ok(Json(HeldBackAnswer::new(&event, changed)))
 }
 
 #[utoipa::path(
@@ -168,7 +214,7 @@ async fn release(
     security(("sessionCookie" = []), ("bearer" = [])),
     params(("id" = String, Path, format = "uuid")),
     responses(
-        (status = 200, body = ref("#/components/schemas/AdminSeatMap"), content_type = "application/json"),
+        (status = 200, body = AdminSeatMap, content_type = "application/json"),
         E401, E403, E404, E503, E500,
     )
 )]
@@ -191,13 +237,19 @@ async fn admin_seats(
         .seat_snapshot(event.id)
         .await
         .map_err(checkout_store_error)?;
-    let message = render::admin_compact_snapshot(&event.layout(), &snapshot.states);
-    let body = render::http_body(&message.into()).concat();
-    Ok((
-        [
-            (header::CONTENT_TYPE, "application/json"),
-            (header::CACHE_CONTROL, "no-store"),
-        ],
-        body,
-    ))
+    let map = AdminSeatMap {
+        format: CompactFormat::Compact,
+        sections: event
+            .layout()
+            .sections()
+            .iter()
+            .map(|s| SectionShape {
+                name: s.name.clone(),
+                rows: s.rows,
+                seats_per_row: s.seats_per_row,
+            })
+            .collect(),
+        states: render::admin_states(&snapshot.states),
+    };
+    Ok(([(header::CACHE_CONTROL, "no-store")], Json(map)))
 }

@@ -14,12 +14,14 @@ use std::sync::LazyLock;
 use serde_json::{Map, Value};
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{Info, OpenApi};
+use utoipa::{PartialSchema, ToSchema};
 
 use axum::http::header;
 use axum::response::IntoResponse;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use crate::checkout::holds::OrderLine;
 use crate::cookie::SESSION_COOKIE;
 use crate::state::AppState;
 
@@ -66,6 +68,7 @@ pub fn document() -> Result<Value, Vec<String>> {
     // utoipa's default names utoipa's own authors; the prose gives the title and words.
     generated.info = Info::new("Floodgate", "1");
     add_security_schemes(&mut generated);
+    add_prose_referenced_schemas(&mut generated);
     let mut generated = serde_json::to_value(generated).map_err(|e| vec![e.to_string()])?;
     // Every body the API takes is required (`AppJson` refuses an empty one); utoipa
     // cannot tell that from a schema reference.
@@ -112,6 +115,15 @@ fn add_security_schemes(doc: &mut OpenApi) {
         "sessionCookie",
         SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new(SESSION_COOKIE))),
     );
+}
+
+/// Derived schemas that no handler names but a hand-written prose schema refers to
+/// (`Order`'s `lines`).
+fn add_prose_referenced_schemas(doc: &mut OpenApi) {
+    let components = doc.components.get_or_insert_with(Default::default);
+    components
+        .schemas
+        .insert(OrderLine::name().into_owned(), OrderLine::schema());
 }
 
 const METHODS: [&str; 8] = [

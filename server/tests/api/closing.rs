@@ -4,14 +4,17 @@
 
 use std::time::Duration;
 
+use futures_util::StreamExt;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
+use tokio_tungstenite::tungstenite::{self, Message};
 
 use crate::both_backends;
 use crate::helpers::{buyer, spawn_app, spawn_with, Backend, Options, TestApp};
 
 both_backends!(
     a_closed_sale_tells_its_fans_refuses_sales_and_stops_its_rooms,
+    a_closed_sales_seat_streams_say_closed_and_end,
     closing_twice_or_unknown_or_as_a_fan_is_refused_and_changes_nothing,
     a_sale_closes_by_itself_after_its_show,
 );
@@ -261,5 +264,94 @@ async fn a_sale_closes_by_itself_after_its_show(backend: Backend) {
     assert_eq!(closes.len(), 1, "closed once: {closes:?}");
     assert_eq!(closes[0]["actor"]["email"], "system@floodgate.invalid");
     assert_eq!(closes[0]["after"]["reason"], "after_show");
+    app.stop().await;
+}
+
+/// What a seat stream sends from now until it ends: its text messages, and the close
+/// frame's code and reason (`None` if it ended without one). Panics after 10 s.
+async fn seat_stream_end<S>(stream: &mut S) -> (Vec<Value>, Option<(u16, String)>)
+where
+    S: futures_util::Stream<Item = Result<Message, tungstenite::Error>> + Unpin,
+{
+    let mut texts = Vec::new();
+    loop {
+        let next = tokio::time::timeout(Duration::from_secs(10), stream.next())
+            .await
+            .expect("the seat stream still open 10 s after the close");
+        match next {
+            Some(Ok(Message::Text(t))) => texts.push(serde_json::from_str(t.as_str()).unwrap()),
+            Some(Ok(Message::Close(frame))) => {
+                return (
+                    texts,
+                    frame.map(|f| (u16::from(f.code), f.reason.to_string())),
+                )
+            }
+            Some(Ok(_)) => {}
+            None | Some(Err(_)) => return (texts, None),
+        }
+    }
+}
+
+async fn a_closed_sales_seat_streams_say_closed_and_end(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    let paused = json!({"rate_per_minute": 60, "max_active": 10, "paused": true});
+    let event = app.open_event(paused.clone()).await;
+    let other = app.open_event(paused).await;
+    let url = |event: &str, query: &str| {
+        format!(
+            "ws://127.0.0.1:{}/api/v1/events/{event}/seats/ws{query}",
+            app.port
+        )
+    };
+    let mut streams = Vec::new();
+    for query in ["", "?format=compact"] {
+        let (mut stream, _) = tokio_tungstenite::connect_async(url(&event, query))
+            .await
+            .unwrap();
+        let first = stream.next().await.unwrap().unwrap();
+        let first: Value = serde_json::from_str(first.to_text().unwrap()).unwrap();
+        assert_eq!(first["type"], "snapshot");
+        streams.push(stream);
+    }
+    let (mut elsewhere, _) = tokio_tungstenite::connect_async(url(&other, ""))
+        .await
+        .unwrap();
+    elsewhere.next().await.unwrap().unwrap();
+
+    let (status, closed) = app.close(&event, &app.admin_token).await;
+    assert_eq!(status, StatusCode::OK, "{closed}");
+    for stream in &mut streams {
+        let (texts, frame) = seat_stream_end(stream).await;
+        assert_eq!(
+            texts.last(),
+            Some(&json!({"type": "closed"})),
+            "the last message says the sale closed: {texts:?}"
+        );
+        assert_eq!(frame, Some((1000, "this sale is closed".to_owned())));
+    }
+    // The other sale's stream runs on.
+    let (_, token) = buyer(&app, &other, 4, 600_000).await;
+    let (status, held) = app.hold(&other, &token, json!({"seats": ["A-1-1"]})).await;
+    assert_eq!(status, StatusCode::CREATED, "{held}");
+    let delta = tokio::time::timeout(Duration::from_secs(10), elsewhere.next())
+        .await
+        .expect("the other sale's stream tells its hold")
+        .unwrap()
+        .unwrap();
+    let delta: Value = serde_json::from_str(delta.to_text().unwrap()).unwrap();
+    assert_eq!(delta["type"], "delta", "{delta}");
+
+    // A new subscription is refused before the upgrade, in the contract's shape.
+    for query in ["", "?format=compact"] {
+        let refused = tokio_tungstenite::connect_async(url(&event, query)).await;
+        let Err(tungstenite::Error::Http(response)) = refused else {
+            panic!("a closed sale's seat stream opened: {refused:?}");
+        };
+        assert_eq!(response.status().as_u16(), 409);
+        let body: Value = serde_json::from_slice(response.body().as_deref().unwrap()).unwrap();
+        assert_eq!(body["error"]["code"], "event_closed", "{body}");
+    }
     app.stop().await;
 }

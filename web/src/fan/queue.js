@@ -137,6 +137,19 @@ async function poll(eventId, client) {
   return msg;
 }
 
+/** The event as the queue's live seat count tells it: seats left, and the sale's state
+ *  between `on_sale` and `sold_out` (a sold-out sale is on sale again once seats come
+ *  back), without waiting for the page's next fetch of the event. */
+function liveSeats(eventId, available) {
+  store.set((s) => {
+    const ev = s.events[eventId];
+    if (!ev || (ev.state !== 'on_sale' && ev.state !== 'sold_out')) return null;
+    const state = available > 0 ? 'on_sale' : 'sold_out';
+    if (ev.state === state && ev.available === available) return null;
+    return { events: { ...s.events, [eventId]: { ...ev, state, available } } };
+  });
+}
+
 /** Folds one server message into the store. */
 export function handle(eventId, msg) {
   const client = clients.get(eventId);
@@ -227,9 +240,11 @@ export function handle(eventId, msg) {
       break;
     case 'sold_out':
       updateQueue(eventId, { soldOut: true, notice: null });
+      liveSeats(eventId, 0);
       break;
     case 'availability':
       updateQueue(eventId, { available: msg.available });
+      liveSeats(eventId, msg.available);
       break;
     case 'closed':
       // The sale is over for good (the server closes the socket next): no place to

@@ -2,6 +2,8 @@
 
 use serde::Serialize;
 use time::OffsetDateTime;
+use utoipa::openapi::Ref;
+use utoipa::ToSchema;
 use waiting_room::seats::store::{HoldId, HoldRequest};
 use waiting_room::wire::datetime_ms;
 
@@ -57,10 +59,18 @@ pub struct OrderAnswer {
 }
 
 /// One seat of an order and its price.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct OrderLine {
+    #[schema(schema_with = seat_id)]
     pub seat: String,
+    #[schema(minimum = 0)]
     pub price_cents: i64,
+}
+
+/// A reference to the `SeatId` schema.
+fn seat_id() -> Ref {
+    Ref::from_schema_name("SeatId")
 }
 
 impl OrderAnswer {

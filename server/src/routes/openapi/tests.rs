@@ -236,3 +236,31 @@ fn derived_request_schemas_refuse_unknown_fields() {
     );
     assert_eq!(schema["properties"]["new_password"]["minLength"], 8);
 }
+
+/// The box office's answers have derived schemas, not hand-written ones: the code
+/// alone puts them in the document, and the prose does not redefine them.
+#[test]
+fn box_office_answer_schemas_are_derived() {
+    let mut generated = documented().into_openapi();
+    add_prose_referenced_schemas(&mut generated);
+    let generated = serde_json::to_value(generated).unwrap();
+    let prose: Value = serde_json::from_str(PROSE).unwrap();
+    for name in ["OrderLine", "AdminSeatMap", "HoldConflictError"] {
+        assert!(
+            generated["components"]["schemas"][name].is_object(),
+            "{name} is not derived"
+        );
+        assert!(
+            prose["components"]["schemas"].get(name).is_none(),
+            "{name} is hand-written in the prose"
+        );
+    }
+    let conflict = &generated["components"]["schemas"]["HoldConflictError"]["oneOf"];
+    assert_eq!(
+        conflict,
+        &serde_json::json!([
+            {"$ref": "#/components/schemas/SeatsUnavailableError"},
+            {"$ref": "#/components/schemas/Error"},
+        ])
+    );
+}

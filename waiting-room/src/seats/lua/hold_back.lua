@@ -6,15 +6,9 @@
 -- Returns {'B', changed seat...} (held back; the seats that were free, in request
 -- order) | {'U', seat...} (nothing changed: these seats are held or sold).
 -- Cost: O(seats).
-if redis.call('EXISTS', META) == 0 then
-  return unknown_event()
-end
-local seats, why = seat_args(2, capacity())
+local seats, refused = seat_request(true)
 if not seats then
-  return bad_request(why)
-end
-if #seats == 0 then
-  return bad_request('no seats given')
+  return refused
 end
 local busy = { 'U' }
 for _, seat in ipairs(seats) do
@@ -26,19 +20,8 @@ end
 if #busy > 1 then
   return busy
 end
-local changed = {}
-for _, seat in ipairs(seats) do
-  if state(seat) == FREE then
-    redis.call('SETRANGE', STATES, seat, HELD_BACK)
-    changed[#changed + 1] = seat
-  end
-end
-if #changed > 0 then
-  redis.call('HINCRBY', META, 'back', #changed)
-  log_seats(ARGV[1], HELD_BACK, changed)
-end
 local reply = { 'B' }
-for i, seat in ipairs(changed) do
+for i, seat in ipairs(move_seats(ARGV[1], seats, FREE, HELD_BACK)) do
   reply[i + 1] = seat
 end
 return reply

@@ -3,12 +3,9 @@
 -- KEYS: the seat keys (seats.lua)
 -- ARGV[1] log capacity  ARGV[2..] seats (below capacity; repeats are harmless)
 -- Returns the number of seats that changed. Cost: O(seats).
-if redis.call('EXISTS', META) == 0 then
-  return unknown_event()
-end
-local seats, why = seat_args(2, capacity())
+local seats, refused = seat_request(false)
 if not seats then
-  return bad_request(why)
+  return refused
 end
 local changed, unheld, unback = {}, 0, 0
 for _, seat in ipairs(seats) do

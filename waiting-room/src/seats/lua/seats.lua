@@ -56,12 +56,6 @@ local function state(seat)
   return redis.call('GETRANGE', STATES, seat, seat)
 end
 
--- A hold's record (decoded), or nil.
-local function hold_record(id)
-  local raw = redis.call('HGET', HOLDS, id)
-  return raw and cjson.decode(raw)
-end
-
 -- Logs that `seats` moved to state `to`, in entries of at most 4096 seats (only
 -- init_seats and mark_sold can move more at once).
 local function log_seats(cap, to, seats)
@@ -69,6 +63,56 @@ local function log_seats(cap, to, seats)
   for i = 1, #seats, step do
     append(LOG, cap, KIND[to], ints({ unpack(seats, i, math.min(i + step - 1, #seats)) }))
   end
+end
+
+-- The seats a script that changes seats was given (ARGV[2..], below capacity): the
+-- seats, or nil and the error to answer (unknown event, a seat out of range, or no
+-- seat at all when `at_least_one`).
+local function seat_request(at_least_one)
+  if redis.call('EXISTS', META) == 0 then
+    return nil, unknown_event()
+  end
+  local seats, why = seat_args(2, capacity())
+  if not seats then
+    return nil, bad_request(why)
+  end
+  if at_least_one and #seats == 0 then
+    return nil, bad_request('no seats given')
+  end
+  return seats
+end
+
+-- The meta counter of each state that has one.
+local COUNTER = { [HELD] = 'held', [SOLD] = 'sold', [HELD_BACK] = 'back' }
+
+-- Moves the seats of `seats` that are in state `from` to state `to` (a repeated seat
+-- once), keeps the meta counters and logs the move as one entry (log capacity `cap`);
+-- answers the seats moved, in request order. Not for held seats (their holds must
+-- change too).
+local function move_seats(cap, seats, from, to)
+  local moved = {}
+  for _, seat in ipairs(seats) do
+    if state(seat) == from then
+      redis.call('SETRANGE', STATES, seat, to)
+      moved[#moved + 1] = seat
+    end
+  end
+  if #moved > 0 then
+    if COUNTER[from] then
+      redis.call('HINCRBY', META, COUNTER[from], int(-#moved))
+    end
+    if COUNTER[to] then
+      redis.call('HINCRBY', META, COUNTER[to], int(#moved))
+    end
+    log_seats(cap, to, moved)
+  end
+  return moved
+end
+
+-- A hold's record (decoded), or nil.
+local function hold_record(id)
+  local raw = redis.call('HGET', HOLDS, id)
+  return raw and cjson.decode(raw)
 end
 
 -- Forgets hold `id` (record `rec`) and moves its seats to `to` (FREE or SOLD), logged
