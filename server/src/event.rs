@@ -237,12 +237,16 @@ fn default_session_ttl() -> u32 {
     600
 }
 
-/// `PATCH /api/v1/admin/events/{id}/admission`: any subset of the settings.
-#[derive(Debug, Default, Deserialize)]
+/// Any subset of the admission settings; the result must be in range
+/// (`PATCH /api/v1/admin/events/{id}/admission`, and `admission` in an event's edit).
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AdmissionPatch {
+    #[schema(minimum = 1, maximum = 6_000_000)]
     pub rate_per_minute: Option<u32>,
+    #[schema(minimum = 1, maximum = 10_000_000)]
     pub max_active: Option<u32>,
+    #[schema(minimum = 10, maximum = 86_400)]
     pub session_ttl_secs: Option<u32>,
     pub paused: Option<bool>,
 }

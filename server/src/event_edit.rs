@@ -6,6 +6,7 @@
 
 use serde::{Deserialize, Deserializer, Serialize};
 use time::OffsetDateTime;
+use utoipa::ToSchema;
 use waiting_room::wire::datetime_ms;
 use waiting_room::AdmissionSettings;
 
@@ -20,27 +21,55 @@ pub const AFTER_OPENING: [&str; 5] = [
     "admission",
 ];
 
-/// `PATCH /api/v1/admin/events/{id}`: any subset of the event's settings. `null`
-/// clears `show_at`, `refund_window_secs` and `max_seats_per_account`.
-#[derive(Debug, Default, Deserialize)]
+/// Any subset of an event's settings (`PATCH /api/v1/admin/events/{id}`); omitted
+/// fields keep their value, `null` clears `show_at`, `refund_window_secs` or
+/// `max_seats_per_account`. The result is validated as a new event is. `sections`
+/// replaces the whole seat map, only before the opening and only while no seat is
+/// held, sold or held back and no order was ever written for the event.
+#[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EventPatch {
+    #[schema(min_length = 1)]
     pub name: Option<String>,
+    /// The opening; only before it.
     #[serde(default, with = "time::serde::rfc3339::option")]
+    #[schema(value_type = Option<String>, format = DateTime)]
     pub starts_at: Option<OffsetDateTime>,
+    /// The show's date and time, after the opening; `null` clears it.
     #[serde(default, deserialize_with = "nullable_time")]
+    #[schema(value_type = Option<String>, format = DateTime)]
     pub show_at: Option<Option<OffsetDateTime>>,
+    /// Fans may cancel until this many seconds before the show; `null`: no
+    /// self-service refunds.
     #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<u32>, minimum = 0)]
     pub refund_window_secs: Option<Option<u32>>,
+    /// Seats one account may buy over all its orders; `null`: no cap. From the
+    /// opening on it may be raised or lowered, not added or removed.
     #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<u32>, minimum = 1)]
     pub max_seats_per_account: Option<Option<u32>>,
+    /// Only before the opening.
+    #[schema(minimum = 1, maximum = 50)]
     pub max_seats_per_order: Option<u32>,
+    /// Only before the opening.
+    #[schema(minimum = 1, maximum = 3600)]
     pub hold_ttl_secs: Option<u32>,
     pub admission: Option<AdmissionPatch>,
-    /// The whole new seat map, as at creation: only before the opening, and only while
-    /// no seat is held back and no order was written (checked by the database and the
-    /// seat store when the edit is written).
+    /// The new seat map, as at creation (unique names; at most 1,000,000 seats). Only
+    /// before the opening, while every seat is free and the event has no order
+    /// (checked by the database and the seat store when the edit is written).
+    #[schema(schema_with = sections_schema)]
     pub sections: Option<Vec<Section>>,
+}
+
+/// `sections`: 1 to 100 of the (hand-described) `Section` schema.
+fn sections_schema() -> utoipa::openapi::schema::Array {
+    utoipa::openapi::schema::ArrayBuilder::new()
+        .items(utoipa::openapi::Ref::from_schema_name("Section"))
+        .min_items(Some(1))
+        .max_items(Some(100))
+        .build()
 }
 
 /// Why an edit was refused.

@@ -76,7 +76,7 @@ async fn create_event(
     tag = "admin",
     security(("sessionCookie" = []), ("bearer" = [])),
     params(("id" = String, Path, format = "uuid")),
-    request_body(content = ref("#/components/schemas/AdmissionPatch"), content_type = "application/json"),
+    request_body(content = AdmissionPatch, content_type = "application/json"),
     responses(
         (status = 200, body = ref("#/components/schemas/AdmissionSettings"), content_type = "application/json"),
         E400, E401, E403, E404, E413, E500,

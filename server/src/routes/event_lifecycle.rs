@@ -32,7 +32,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     tag = "admin",
     security(("sessionCookie" = []), ("bearer" = [])),
     params(("id" = String, Path, format = "uuid")),
-    request_body(content = ref("#/components/schemas/EventPatch"), content_type = "application/json"),
+    request_body(content = EventPatch, content_type = "application/json"),
     responses(
         (status = 200, body = ref("#/components/schemas/Event"), content_type = "application/json"),
         E400, E401, E403, E404, E409, E413, E500,

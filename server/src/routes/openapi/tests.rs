@@ -245,7 +245,13 @@ fn box_office_answer_schemas_are_derived() {
     add_prose_referenced_schemas(&mut generated);
     let generated = serde_json::to_value(generated).unwrap();
     let prose: Value = serde_json::from_str(PROSE).unwrap();
-    for name in ["OrderLine", "AdminSeatMap", "HoldConflictError"] {
+    for name in [
+        "OrderLine",
+        "AdminSeatMap",
+        "HoldConflictError",
+        "EventPatch",
+        "AdmissionPatch",
+    ] {
         assert!(
             generated["components"]["schemas"][name].is_object(),
             "{name} is not derived"
