@@ -98,13 +98,7 @@ async fn a_closed_sale_tells_its_fans_refuses_sales_and_stops_its_rooms(backend:
 
     let (_, public) = app.get(&format!("/api/v1/events/{event}"), None).await;
     assert_eq!(public["state"], "closed");
-    let counts = app
-        .state
-        .checkout
-        .seats()
-        .seat_counts(event.parse().unwrap())
-        .await
-        .unwrap();
+    let counts = app.store_counts(&event).await;
     assert_eq!(
         (counts.held, counts.sold),
         (0, 0),

@@ -422,6 +422,18 @@ impl TestApp {
         event["id"].as_str().unwrap().to_owned()
     }
 
+    /// The seat store's counts for `event` (an id as the API gives it).
+    pub async fn store_counts(&self, event: &str) -> waiting_room::seats::store::SeatCounts {
+        let id = event.parse().expect("an event id");
+        self.state.checkout.seats().seat_counts(id).await.unwrap()
+    }
+
+    /// The seat store's states for `event`, one byte per seat.
+    pub async fn store_snapshot(&self, event: &str) -> waiting_room::seats::store::SeatSnapshot {
+        let id = event.parse().expect("an event id");
+        self.state.checkout.seats().seat_snapshot(id).await.unwrap()
+    }
+
     /// Creates an already-due event and waits until the sale is open.
     pub async fn open_event(&self, admission: Value) -> String {
         let id = self.create_event(-1_000, admission).await;

@@ -156,13 +156,7 @@ async fn sections_are_replaced_before_the_opening(backend: Backend) {
     assert_eq!(rows.len(), 8);
     assert_eq!(rows[0], ("Floor-1-1".to_owned(), 4500));
     assert_eq!(rows[7], ("Balcony-1-2".to_owned(), 2000));
-    let counts = app
-        .state
-        .checkout
-        .seats()
-        .seat_counts(event.parse().unwrap())
-        .await
-        .unwrap();
+    let counts = app.store_counts(&event).await;
     assert_eq!((counts.capacity, counts.free()), (8, 8));
 
     // The audit entry shows the sections before and after.
@@ -293,13 +287,7 @@ async fn section_edits_are_refused_with_nothing_changed(backend: Backend) {
         (StatusCode::CONFLICT, "seats_in_use".into()),
         "{body}"
     );
-    let states = app
-        .state
-        .checkout
-        .seats()
-        .seat_snapshot(later.parse().unwrap())
-        .await
-        .unwrap();
+    let states = app.store_snapshot(&later).await;
     assert_eq!(states.states.len(), 100, "the store kept its seats");
     assert_eq!(
         app.seat_map(&later).await["A-1-1"],
