@@ -11,7 +11,9 @@ use rand::Rng;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-use crate::helpers::{buyer, purchase_token, spawn_app, start, Backend, Options, Shared, TestApp};
+use crate::helpers::{
+    buyer, next_json, purchase_token, spawn_app, start, Backend, Options, Shared, TestApp, Ws,
+};
 
 crate::both_backends!(
     holds_expire_and_the_stream_shows_it,
@@ -418,22 +420,6 @@ async fn holds_expire_and_the_stream_shows_it(backend: Backend) {
     let (status, again) = app.hold(&event, &other, json!({"seats": ["A-1-1"]})).await;
     assert_eq!(status, StatusCode::CREATED, "{again}");
     app.stop().await;
-}
-
-type Ws =
-    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
-
-async fn next_json(stream: &mut Ws) -> Value {
-    loop {
-        let msg = tokio::time::timeout(Duration::from_secs(10), stream.next())
-            .await
-            .expect("a seat message")
-            .unwrap()
-            .unwrap();
-        if let tokio_tungstenite::tungstenite::Message::Text(t) = msg {
-            return serde_json::from_str(t.as_str()).unwrap();
-        }
-    }
 }
 
 /// Reads deltas until `seat` reaches `state`; returns the last state of every seat seen.

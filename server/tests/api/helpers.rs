@@ -743,3 +743,20 @@ impl TestApp {
         body["seats"].as_object().unwrap().clone()
     }
 }
+
+/// A client WebSocket of the tests.
+pub type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
+
+/// The next text message on `ws` as JSON (other frames skipped), within 10 s.
+pub async fn next_json(ws: &mut Ws) -> Value {
+    loop {
+        let msg = tokio::time::timeout(Duration::from_secs(10), ws.next())
+            .await
+            .expect("a message within 10 s")
+            .unwrap()
+            .unwrap();
+        if let Message::Text(t) = msg {
+            return serde_json::from_str(t.as_str()).unwrap();
+        }
+    }
+}

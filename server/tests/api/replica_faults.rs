@@ -33,8 +33,7 @@ const SESSION_TTL_MS: i64 = 600_000;
 /// The replica that fails.
 const VICTIM: usize = 2;
 
-type Ws =
-    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+use crate::helpers::Ws;
 
 /// A close frame's code and reason (`None`: the socket ended without one).
 type CloseSeen = Option<(u16, String)>;

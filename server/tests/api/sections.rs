@@ -5,14 +5,13 @@
 
 use std::time::Duration;
 
-use futures_util::StreamExt;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use sqlx::Row;
 use waiting_room::seats::store::{HoldId, HoldOutcome, HoldRequest};
 
 use crate::both_backends;
-use crate::helpers::{spawn_app, start, Backend, Options, Shared, TestApp};
+use crate::helpers::{next_json, spawn_app, start, Backend, Options, Shared, TestApp};
 
 both_backends!(
     sections_are_replaced_before_the_opening,
@@ -91,22 +90,6 @@ fn new_labels() -> Vec<String> {
     ])
 }
 
-type Ws =
-    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
-
-async fn next_text(ws: &mut Ws) -> Value {
-    loop {
-        let msg = tokio::time::timeout(Duration::from_secs(10), ws.next())
-            .await
-            .expect("a seat message")
-            .unwrap()
-            .unwrap();
-        if let tokio_tungstenite::tungstenite::Message::Text(t) = msg {
-            return serde_json::from_str(t.as_str()).unwrap();
-        }
-    }
-}
-
 async fn sections_are_replaced_before_the_opening(backend: Backend) {
     let Some(app) = spawn_app(backend).await else {
         return;
@@ -116,7 +99,7 @@ async fn sections_are_replaced_before_the_opening(backend: Backend) {
     // A fan page's seat stream, open before the edit.
     let url = format!("ws://127.0.0.1:{}/api/v1/events/{event}/seats/ws", app.port);
     let (mut ws, _) = tokio_tungstenite::connect_async(url).await.unwrap();
-    let first = next_text(&mut ws).await;
+    let first = next_json(&mut ws).await;
     assert_eq!(first["seats"].as_object().unwrap().len(), 100);
 
     let (status, edited) = app
@@ -146,7 +129,7 @@ async fn sections_are_replaced_before_the_opening(backend: Backend) {
         .await;
     assert_eq!(compact["states"], "f".repeat(8));
     // The socket moved to the new room: a snapshot of the new layout.
-    let moved = next_text(&mut ws).await;
+    let moved = next_json(&mut ws).await;
     assert_eq!(moved["type"], "snapshot", "{moved}");
     assert_eq!(moved["seats"].as_object().unwrap().len(), 8, "{moved}");
     assert_eq!(moved["seats"]["Balcony-1-2"], "free");
