@@ -10,6 +10,9 @@ import { Link } from './router.js';
 import { SaleLinks } from './sale-links.js';
 import { useTitle } from './util.js';
 
+/** The time axis' tick steps in seconds: whole minutes and up. */
+const MINUTE_TICKS = [60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400, 172800, 604800];
+
 /** Longest span of minutes drawn with the empty minutes filled in as zeros. */
 const MAX_FILLED_MINUTES = 24 * 60;
 
@@ -207,7 +210,9 @@ function SalesChart({ series }) {
           y: { range: (_u, _min, max) => [0, Math.max(1, (max ?? 0) * 1.15)] },
         },
         axes: [
-          { stroke: text, grid, ticks: grid, values: (_u, s) => s.map((v) => timeFmt.format(v * 1000)) },
+          // Ticks on whole minutes at least (the labels show minutes: finer ticks
+          // repeated the same label across a young sale's chart).
+          { stroke: text, grid, ticks: grid, incrs: MINUTE_TICKS, values: (_u, s) => s.map((v) => timeFmt.format(v * 1000)) },
           { stroke: text, grid, ticks: grid, size: 56 },
         ],
         series: [
