@@ -277,14 +277,18 @@ impl AppState {
     /// `closed`, rooms stopped, holds released). Closed events are not read: a
     /// thousand past sales cost the refresh nothing (BENCHMARKS.md); the cache drops
     /// what it held of them as open, and [`Self::event`] reads them again on demand.
+    ///
+    /// The rooms running *before* the read are the only ones it may stop: a sale
+    /// created while the read is under way has its rooms started after it, is not in
+    /// the list, and is not closed (stopping it told its fans `closed`).
     pub async fn refresh_events(&self) -> anyhow::Result<()> {
+        let mut known: std::collections::HashSet<EventId> =
+            self.hub.running_events().into_iter().collect();
+        known.extend(self.checkout.running_events());
         let open = self.db.open_events().await?;
         let listed: std::collections::HashSet<EventId> = open.iter().map(|e| e.id).collect();
-        let mut gone: Vec<EventId> = self.hub.running_events();
-        gone.extend(self.checkout.running_events());
-        gone.retain(|id| !listed.contains(id));
+        let mut gone: Vec<EventId> = known.difference(&listed).copied().collect();
         gone.sort_unstable();
-        gone.dedup();
         {
             let mut cache = self.events.write().unwrap_or_else(|e| e.into_inner());
             cache.retain(|id, e| e.closed || listed.contains(id));
@@ -298,10 +302,10 @@ impl AppState {
                 .iter()
                 .map(|e| (e.room_info(), e.queue_config()))
                 .collect();
-            self.hub.sync_events(&rooms).await?;
+            self.hub.sync_events(&rooms, &known).await?;
         }
         if self.config.role != Role::Queue {
-            self.checkout.sync_events(&open).await?;
+            self.checkout.sync_events(&open, &known).await?;
         }
         Ok(())
     }

@@ -2,6 +2,7 @@
 //! The server tells the hub which events exist ([`Hub::sync_events`]); the hub makes
 //! sure each has a configured queue in the store and a running room.
 
+use std::collections::HashSet;
 use std::sync::Arc;
 
 use crate::clock::Clock;
@@ -98,17 +99,23 @@ impl Hub {
     }
 
     /// Ensures a room for each listed event and stops the rooms of events no longer
-    /// listed (closed or deleted), closing them ([`Room::close`]): their sockets tell
-    /// their fans `closed` and end, and the room's memory goes with the last of them.
-    /// One event failing does not keep the others from running.
-    pub async fn sync_events(&self, events: &[(RoomInfo, QueueConfig)]) -> Result<(), StoreError> {
+    /// listed (closed or deleted) among `known` (the rooms running before the caller
+    /// read its list: a room started since, for an event created meanwhile, is kept),
+    /// closing them ([`Room::close`]): their sockets tell their fans `closed` and end,
+    /// and the room's memory goes with the last of them. One event failing does not
+    /// keep the others from running.
+    pub async fn sync_events(
+        &self,
+        events: &[(RoomInfo, QueueConfig)],
+        known: &HashSet<EventId>,
+    ) -> Result<(), StoreError> {
         // Collected first: a lazy iterator's closure in the future trips the
         // compiler's `Send` check for spawned callers.
         let wanted: Vec<_> = events
             .iter()
             .map(|(info, config)| (info.event, self.ensure(*info, config)))
             .collect();
-        for room in self.rooms.sync(wanted).await {
+        for room in self.rooms.sync(wanted, known).await {
             room.close();
         }
         Ok(())
@@ -175,7 +182,7 @@ mod tests {
             Cadence::default(),
         );
         let (a, b) = (event(), event());
-        hub.sync_events(&[a, b]).await.unwrap();
+        hub.sync_events(&[a, b], &HashSet::new()).await.unwrap();
         for (info, config) in [a, b] {
             assert_eq!(store.config(info.event).await.unwrap(), Some(config));
             assert_eq!(hub.room(info.event).unwrap().event(), info.event);
@@ -185,7 +192,8 @@ mod tests {
 
         assert_eq!(hub.running_rooms(), 2);
         assert!(!room.is_closed());
-        hub.sync_events(&[b]).await.unwrap();
+        let known: HashSet<EventId> = hub.running_events().into_iter().collect();
+        hub.sync_events(&[b], &known).await.unwrap();
         assert!(room.is_closed(), "a stopped room tells its sockets");
         assert_eq!(hub.running_rooms(), 1);
         assert!(hub.room(a.0.event).is_none());

@@ -117,26 +117,33 @@ impl<R: Send + Sync + 'static> Runtime<R> {
     /// Stops the rooms of events not in `keep`, forgets them, and returns them (their
     /// owners may tell whoever still holds them, e.g. sockets, that they stopped).
     pub fn retain(&self, keep: &HashSet<EventId>) -> Vec<Arc<R>> {
+        self.stop_where(|event| !keep.contains(event))
+    }
+
+    fn stop_where(&self, stop: impl Fn(&EventId) -> bool) -> Vec<Arc<R>> {
         let mut stopped = Vec::new();
         self.lock().retain(|event, running| {
-            let kept = keep.contains(event);
-            if !kept {
-                running.stop.cancel();
-                stopped.push(Arc::clone(&running.room));
+            if !stop(event) {
+                return true;
             }
-            kept
+            running.stop.cancel();
+            stopped.push(Arc::clone(&running.room));
+            false
         });
         stopped
     }
 
     /// Brings the rooms in line with `wanted`: each listed event's future (usually a
     /// call that ends in [`Self::ensure`]) is awaited in turn, and the rooms of events
-    /// not listed are stopped. One event failing to start is logged and does not keep
-    /// the others from running; the next sync tries it again. Returns the rooms
-    /// stopped.
+    /// in `known` but not listed are stopped. `known` is the caller's
+    /// [`Self::events`] taken *before* it read its list: a room started since (an event
+    /// created after the list was read) is not in the list but is not stale either, and
+    /// is left running. One event failing to start is logged and does not keep the
+    /// others from running; the next sync tries it again. Returns the rooms stopped.
     pub async fn sync<E, Fut>(
         &self,
         wanted: impl IntoIterator<Item = (EventId, Fut)>,
+        known: &HashSet<EventId>,
     ) -> Vec<Arc<R>>
     where
         E: Display,
@@ -149,7 +156,7 @@ impl<R: Send + Sync + 'static> Runtime<R> {
                 tracing::warn!(%error, %event, "{} did not start; retrying next refresh", self.name);
             }
         }
-        self.retain(&keep)
+        self.stop_where(|event| known.contains(event) && !keep.contains(event))
     }
 
     /// Stops every room's loop (the rooms stay readable).

@@ -58,12 +58,18 @@ impl Checkout {
     /// Runs rooms for `events` and stops the others. One event failing to load does
     /// not keep the others from running.
     /// A room whose event's sections changed is restarted with the new layout.
-    pub async fn sync_events(&self, events: &[Event]) -> Result<(), StoreError> {
+    /// Only rooms in `known` (running before the caller read `events`) are stopped: a
+    /// room started since, for an event created meanwhile, is not stale.
+    pub async fn sync_events(
+        &self,
+        events: &[Event],
+        known: &std::collections::HashSet<EventId>,
+    ) -> Result<(), StoreError> {
         let outdated = self.stop_outdated(events);
         let wanted: Vec<_> = events.iter().map(|e| (e.id, self.room(e))).collect();
         // Rooms of events no longer listed stop: their seat streams end as a closed
         // sale's do.
-        for room in self.rooms.sync(wanted).await {
+        for room in self.rooms.sync(wanted, known).await {
             room.close();
         }
         for room in outdated {
