@@ -106,35 +106,30 @@ impl Db {
 
     /// Every event, soonest first.
     pub async fn events(&self) -> Result<Vec<Event>, sqlx::Error> {
-        self.timed(DbOp::Events, async {
-            let rows = sqlx::query(&format!(
-                "SELECT {EVENT_COLUMNS} FROM events WHERE preparing = 0 ORDER BY starts_at_ms, id"
-            ))
-            .fetch_all(self.pool())
-            .await?;
-            let mut sections = self.sections(Sections::All).await?;
-            rows.iter()
-                .map(|r| {
-                    let mut e = event_from_row(r)?;
-                    e.sections = sections.remove(&e.id).unwrap_or_default();
-                    Ok(e)
-                })
-                .collect()
-        })
-        .await
+        self.listed_events("", Sections::All).await
     }
 
     /// Every event not closed, soonest first: what the rooms follow. Closed sales
     /// cost the periodic refresh nothing, however many there are.
     pub async fn open_events(&self) -> Result<Vec<Event>, sqlx::Error> {
+        self.listed_events(" AND closed = 0", Sections::Open).await
+    }
+
+    /// The events created in full that match `filter` (SQL appended to the WHERE),
+    /// soonest first, each with its `sections` (read for the same events).
+    async fn listed_events(
+        &self,
+        filter: &str,
+        sections: Sections,
+    ) -> Result<Vec<Event>, sqlx::Error> {
         self.timed(DbOp::Events, async {
             let rows = sqlx::query(&format!(
-                "SELECT {EVENT_COLUMNS} FROM events WHERE preparing = 0 AND closed = 0 \
+                "SELECT {EVENT_COLUMNS} FROM events WHERE preparing = 0{filter} \
                  ORDER BY starts_at_ms, id"
             ))
             .fetch_all(self.pool())
             .await?;
-            let mut sections = self.sections(Sections::Open).await?;
+            let mut sections = self.sections(sections).await?;
             rows.iter()
                 .map(|r| {
                     let mut e = event_from_row(r)?;
