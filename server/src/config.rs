@@ -235,6 +235,16 @@ pub struct Config {
     /// (0: at the show time). Events without a show time never close by themselves.
     #[arg(long, env = "FLOODGATE_CLOSE_AFTER_SHOW_SECS", default_value_t = 24 * 3600)]
     pub close_after_show_secs: u64,
+
+    /// Hold attempts (`POST /events/{id}/holds`, refused ones included) per account per
+    /// minute; beyond, 429 `rate_limited` with `Retry-After`. 0 turns the limit off.
+    #[arg(long, env = "FLOODGATE_HOLD_ATTEMPTS_PER_MINUTE", default_value_t = 30)]
+    pub hold_attempts_per_minute: u32,
+
+    /// Hold attempts one account may make at once before
+    /// FLOODGATE_HOLD_ATTEMPTS_PER_MINUTE paces it.
+    #[arg(long, env = "FLOODGATE_HOLD_ATTEMPTS_BURST", default_value_t = 10)]
+    pub hold_attempts_burst: u32,
 }
 
 impl Config {

@@ -28,11 +28,16 @@ pub enum ApiError {
     NotFound(&'static str),
     #[error("{message}")]
     Conflict { code: &'static str, message: String },
-    #[error("too many requests; retry in {retry_after_secs} s")]
-    RateLimited { retry_after_secs: u64 },
+    /// 429 `rate_limited`: `what` names the budget that is spent, in words a person
+    /// reads ("requests from your address", "hold attempts on your account").
+    #[error("too many {what}; retry in {retry_after_secs} s")]
+    RateLimited {
+        retry_after_secs: u64,
+        what: &'static str,
+    },
     #[error("this address already holds {max} places in this sale; retry when one frees up")]
     TooManyPlaces { max: u32 },
-    #[error("this server is at capacity; try again shortly")]
+    #[error("this server is at capacity; retry in {RETRY_SOON_SECS} s")]
     Overloaded,
     /// Too much work waiting (new fans while the store is slow, password checks while
     /// their queue is full): 503 `overloaded` with `Retry-After`.
@@ -48,14 +53,32 @@ pub enum ApiError {
     SeatsUnavailable { seats: Vec<String> },
     #[error("{message}")]
     Gone { code: &'static str, message: String },
-    #[error("temporarily unavailable; retry shortly")]
+    #[error("temporarily unavailable; retry in {RETRY_SOON_SECS} s")]
     Unavailable,
+    /// A purchase token presented without a session of the account it was issued to
+    /// (`crate::bound_token`): 401 with no session, 403 with another account's.
+    #[error("{}", mismatch_message(*signed_in))]
+    TokenAccountMismatch { signed_in: bool },
     #[error("the request body is too large")]
     PayloadTooLarge,
     #[error("the request headers are too large")]
     HeadersTooLarge,
     #[error("internal error")]
     Internal(#[source] anyhow::Error),
+}
+
+/// How long a client refused by a full server (`overloaded` at the socket cap) or a
+/// store that did not answer (`unavailable`) is told to wait.
+pub const RETRY_SOON_SECS: u64 = 2;
+
+fn mismatch_message(signed_in: bool) -> &'static str {
+    if signed_in {
+        "this purchase token was issued to another account; it holds nothing with this \
+         session. Sign in as the account that waited in line"
+    } else {
+        "a purchase token is used only with the signed-in session of the account it was \
+         issued to (the session cookie, or a Floodgate-Session header); sign in and retry"
+    }
 }
 
 /// 409 `event_closed`: the sale is over (joins, holds, confirms, edits, seat maps).
@@ -86,6 +109,8 @@ impl ApiError {
                 StatusCode::SERVICE_UNAVAILABLE
             }
             Self::InvalidToken(_) => StatusCode::UNAUTHORIZED,
+            Self::TokenAccountMismatch { signed_in: false } => StatusCode::UNAUTHORIZED,
+            Self::TokenAccountMismatch { signed_in: true } => StatusCode::FORBIDDEN,
             Self::Refused { .. } => StatusCode::FORBIDDEN,
             Self::SeatsUnavailable { .. } => StatusCode::CONFLICT,
             Self::Gone { .. } => StatusCode::GONE,
@@ -102,6 +127,7 @@ impl ApiError {
             | Self::Refused { code, .. }
             | Self::Gone { code, .. } => code,
             Self::InvalidToken(_) => "invalid_token",
+            Self::TokenAccountMismatch { .. } => "token_account_mismatch",
             Self::SeatsUnavailable { .. } => "seats_unavailable",
             Self::Unavailable => "unavailable",
             Self::Unauthorized => "unauthorized",
@@ -130,10 +156,12 @@ impl IntoResponse for ApiError {
         }
         let (status, code, message) = (self.status(), self.code(), self.to_string());
         let retry_after = match self {
-            Self::RateLimited { retry_after_secs } | Self::Busy { retry_after_secs } => {
-                Some(retry_after_secs)
+            Self::RateLimited {
+                retry_after_secs, ..
             }
+            | Self::Busy { retry_after_secs } => Some(retry_after_secs),
             Self::TooManyPlaces { .. } => Some(PLACES_RETRY_SECS),
+            Self::Overloaded | Self::Unavailable => Some(RETRY_SOON_SECS),
             _ => None,
         };
         let mut response = match self {

@@ -172,30 +172,11 @@ where
         } else if let Some(token) = query_token(parts) {
             (valid_session(&state, &token), SessionSource::Query)
         } else {
-            let https = site_is_https(&state, parts);
-            let tokens = cookie::session_tokens(&parts.headers, https);
-            if tokens.is_empty() {
-                return Err(ApiError::Unauthorized);
+            match cookie_session(&state, parts)? {
+                CookieSession::None => return Err(ApiError::Unauthorized),
+                CookieSession::Invalid => (None, SessionSource::Cookie),
+                CookieSession::Valid(claims) => (Some(claims), SessionSource::Cookie),
             }
-            if cookie::needs_origin_check(parts) {
-                cookie::check_origin(parts, https, true)?;
-            }
-            // Several cookies of the name: only a tossed one can be the extra (see
-            // `crate::cookie`), and `Cookie`'s order says nothing about which. Accept
-            // only when exactly one is a valid session.
-            let mut valid = tokens.iter().filter_map(|t| valid_session(&state, t));
-            let claims = match (valid.next(), valid.next()) {
-                (Some(claims), None) => Some(claims),
-                (Some(_), Some(_)) => {
-                    tracing::info!(
-                        cookies = tokens.len(),
-                        "refused a request with several valid session cookies (a tossed cookie?)"
-                    );
-                    None
-                }
-                _ => None,
-            };
-            (claims, SessionSource::Cookie)
         };
         let claims = claims.ok_or(ApiError::Unauthorized)?;
         Ok(Self {
@@ -206,6 +187,43 @@ where
             key: crate::revocations::SessionKey::of(&claims),
         })
     }
+}
+
+/// What the session cookie of a request says.
+pub enum CookieSession {
+    /// No session cookie.
+    None,
+    /// Cookies that are no valid session (expired, ended, forged, or several valid).
+    Invalid,
+    Valid(SessionClaims),
+}
+
+/// The session of the request's cookie, held to the origin rule of [`crate::cookie`]
+/// (403 `bad_origin` for a state-changing request or a handshake from elsewhere).
+pub fn cookie_session(state: &AppState, parts: &Parts) -> Result<CookieSession, ApiError> {
+    let https = site_is_https(state, parts);
+    let tokens = cookie::session_tokens(&parts.headers, https);
+    if tokens.is_empty() {
+        return Ok(CookieSession::None);
+    }
+    if cookie::needs_origin_check(parts) {
+        cookie::check_origin(parts, https, true)?;
+    }
+    // Several cookies of the name: only a tossed one can be the extra (see
+    // `crate::cookie`), and `Cookie`'s order says nothing about which. Accept only
+    // when exactly one is a valid session.
+    let mut valid = tokens.iter().filter_map(|t| valid_session(state, t));
+    Ok(match (valid.next(), valid.next()) {
+        (Some(claims), None) => CookieSession::Valid(claims),
+        (Some(_), Some(_)) => {
+            tracing::info!(
+                cookies = tokens.len(),
+                "refused a request with several valid session cookies (a tossed cookie?)"
+            );
+            CookieSession::Invalid
+        }
+        _ => CookieSession::Invalid,
+    })
 }
 
 /// The claims of `token` if it is a session that was not ended.

@@ -8,6 +8,7 @@
 pub mod argon_pool;
 pub mod auth;
 pub mod backpressure;
+pub mod bound_token;
 pub mod checkout;
 pub mod closing;
 pub mod config;
@@ -186,6 +187,12 @@ impl Application {
             poll_limit: limits::IpLimiter::new(config.poll_ip_rate_per_sec),
             poll_account_limit: limits::AccountLimiter::new(config.poll_rate_per_sec),
             seat_map_limit: limits::IpLimiter::new(config.seat_map_rate_per_sec),
+            hold_limit: (config.hold_attempts_per_minute > 0).then(|| {
+                limits::AccountLimiter::per_minute(
+                    config.hold_attempts_per_minute,
+                    config.hold_attempts_burst,
+                )
+            }),
             sockets: limits::SocketGate::new(config.max_sockets, config.max_sockets_per_ip),
             store_load,
             metrics,
@@ -479,6 +486,9 @@ fn spawn_background(state: &AppState) -> CancellationToken {
                 s.poll_limit.prune();
                 s.poll_account_limit.prune();
                 s.seat_map_limit.prune();
+                if let Some(l) = &s.hold_limit {
+                    l.prune();
+                }
             }
         }
     });

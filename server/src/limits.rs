@@ -107,6 +107,9 @@ pub enum Limited {
     /// The client's budget (requests, or sockets from its address) is spent.
     #[error("too many requests; retry in {retry_after_secs} s")]
     RateLimited { retry_after_secs: u64 },
+    /// The client's address has as many sockets open as it may.
+    #[error("too many sockets open from this address; retry in {retry_after_secs} s")]
+    TooManySockets { retry_after_secs: u64 },
     /// The process has as many sockets open as it serves.
     #[error("this server is at capacity; try again shortly")]
     Overloaded,
@@ -176,7 +179,7 @@ impl SocketGate {
     }
 
     /// A slot for a socket from `ip`: [`Limited::Overloaded`] at the process's cap,
-    /// [`Limited::RateLimited`] at the address's.
+    /// [`Limited::TooManySockets`] at the address's.
     pub fn acquire(&self, ip: IpAddr) -> Result<SocketSlot, Limited> {
         let permit = Arc::clone(&self.permits)
             .try_acquire_owned()
@@ -187,7 +190,7 @@ impl SocketGate {
             if *n == 0 {
                 open.remove(&ip);
             }
-            return Err(Limited::RateLimited {
+            return Err(Limited::TooManySockets {
                 retry_after_secs: PER_IP_RETRY_SECS,
             }); // `permit` drops and gives the count back
         }
@@ -285,7 +288,7 @@ mod tests {
         let first = gate.acquire(a).unwrap();
         let _second = gate.acquire(a).unwrap();
         match gate.acquire(a) {
-            Err(e @ Limited::RateLimited { .. }) => {
+            Err(e @ Limited::TooManySockets { .. }) => {
                 assert_eq!(crate::error::ApiError::from(e).code(), "rate_limited")
             }
             Err(other) => panic!("{other:?}"),

@@ -63,6 +63,8 @@ pub struct Shared {
     pub poll_account_limit: AccountLimiter,
     /// `GET …/seats` per client address (`FLOODGATE_SEAT_MAP_RATE_PER_SEC`).
     pub seat_map_limit: IpLimiter,
+    /// Hold attempts per account (`FLOODGATE_HOLD_ATTEMPTS_PER_MINUTE`; `None`: off).
+    pub hold_limit: Option<AccountLimiter>,
     pub sockets: SocketGate,
     /// How quickly the store answers new fans: back-pressure on new sockets and joins.
     pub store_load: Arc<crate::backpressure::StoreLoad>,

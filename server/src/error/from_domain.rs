@@ -179,7 +179,15 @@ impl From<InvalidEvent> for ApiError {
 impl From<Limited> for ApiError {
     fn from(e: Limited) -> Self {
         match e {
-            Limited::RateLimited { retry_after_secs } => Self::RateLimited { retry_after_secs },
+            Limited::RateLimited { retry_after_secs } => Self::RateLimited {
+                retry_after_secs,
+                what: "requests from your address",
+            },
+            Limited::TooManySockets { retry_after_secs } => Self::RateLimited {
+                retry_after_secs,
+                what: "connections open from your address (queue, seat map and stats \
+                       sockets together; close one)",
+            },
             Limited::Overloaded => Self::Overloaded,
         }
     }
@@ -208,6 +216,7 @@ impl From<PasswordError> for ApiError {
             }
             PasswordError::Busy(Busy::TooManyFromClient) => Self::RateLimited {
                 retry_after_secs: PASSWORDS_RETRY_SECS,
+                what: "password checks at once from your address",
             },
             PasswordError::Weak(weak) => Self::bad_request("weak_password", weak.to_string()),
             PasswordError::Failed(e) => Self::Internal(e.context("password hashing")),
@@ -289,7 +298,7 @@ mod tests {
                 HoldError::Store(StoreError::UnknownEvent),
                 StatusCode::SERVICE_UNAVAILABLE,
                 "unavailable",
-                "temporarily unavailable; retry shortly",
+                "temporarily unavailable; retry in 2 s",
             ),
             (
                 BadHoldRequest::TooManySeats {

@@ -1,5 +1,7 @@
-//! Checkout API: holds with the purchase token, confirm, release, the fan's orders,
-//! and live seat availability (snapshot and WebSocket stream of batched deltas).
+//! Checkout API: holds with the purchase token (bound to its account's session, see
+//! [`crate::bound_token`]; hold attempts limited per account), confirm, release, the
+//! fan's orders, and live seat availability (snapshot and WebSocket stream of batched
+//! deltas).
 
 use std::collections::HashMap;
 
@@ -17,10 +19,11 @@ use ws_protocol::tungstenite::protocol::WebSocketConfig;
 
 use super::client;
 use super::error_docs::*;
+use crate::bound_token::BoundPurchase;
 use crate::checkout::holds::{HoldAnswer, HoldBody, OrderAnswer};
 use crate::checkout::{seat_map, seat_stream, SeatRoom};
 use crate::error::{checkout_store_error, ApiError, HoldConflictError};
-use crate::extract::{parse_event_id, AppJson, AppPath, AppQuery, PurchaseToken, Session};
+use crate::extract::{parse_event_id, AppJson, AppPath, AppQuery, Session};
 use crate::raw_ws::RawUpgrade;
 use crate::state::AppState;
 
@@ -47,25 +50,48 @@ fn parse_hold_id(raw: &str) -> Result<HoldId, ApiError> {
     path = "/events/{id}/holds",
     operation_id = "placeHold",
     tag = "checkout",
-    security(("purchaseToken" = [])),
+    security(("purchaseToken" = [], "sessionCookie" = []), ("purchaseToken" = [], "sessionHeader" = [])),
     params(("id" = String, Path, format = "uuid")),
     request_body(content = ref("#/components/schemas/HoldRequest"), content_type = "application/json"),
     responses(
         (status = 201, body = ref("#/components/schemas/HoldAnswer"), content_type = "application/json"),
         E400, E401, E403, E404,
         (status = 409, body = HoldConflictError, content_type = "application/json"),
-        E410, E413, E503, E500,
+        E410, E413, E429, E503, E500,
     )
 )]
 async fn hold(
     State(state): State<AppState>,
     AppPath(id): AppPath<String>,
-    PurchaseToken(claims): PurchaseToken,
+    BoundPurchase(claims): BoundPurchase,
     AppJson(body): AppJson<HoldBody>,
 ) -> Result<(StatusCode, Json<HoldAnswer>), ApiError> {
     let event = state.event(parse_event_id(&id)?).await?;
+    hold_attempt(&state, &claims)?;
     let answer = state.holds().place_hold(&event, &claims, body).await?;
     Ok((StatusCode::CREATED, Json(answer)))
+}
+
+/// Takes one hold attempt from the account's budget (429 `rate_limited` with
+/// `Retry-After` once it is spent; `FLOODGATE_HOLD_ATTEMPTS_PER_MINUTE`).
+fn hold_attempt(
+    state: &AppState,
+    claims: &waiting_room::token::PurchaseClaims,
+) -> Result<(), ApiError> {
+    let Some(limit) = &state.hold_limit else {
+        return Ok(());
+    };
+    limit.check(claims.sub).map_err(|e| {
+        crate::metrics::Metrics::inc(&state.metrics.rate_limited);
+        let retry_after_secs = match e {
+            crate::limits::Limited::RateLimited { retry_after_secs } => retry_after_secs,
+            _ => crate::error::RETRY_SOON_SECS,
+        };
+        ApiError::RateLimited {
+            retry_after_secs,
+            what: "hold attempts on your account",
+        }
+    })
 }
 
 #[utoipa::path(
@@ -73,7 +99,7 @@ async fn hold(
     path = "/holds/{hold_id}/confirm",
     operation_id = "confirmHold",
     tag = "checkout",
-    security(("purchaseToken" = [])),
+    security(("purchaseToken" = [], "sessionCookie" = []), ("purchaseToken" = [], "sessionHeader" = [])),
     params(("hold_id" = String, Path, pattern = "^[0-9a-fA-F]{32}$")),
     responses(
         (status = 200, body = ref("#/components/schemas/Order"), content_type = "application/json"),
@@ -85,7 +111,7 @@ async fn hold(
 async fn confirm(
     State(state): State<AppState>,
     AppPath(hold_id): AppPath<String>,
-    PurchaseToken(claims): PurchaseToken,
+    BoundPurchase(claims): BoundPurchase,
 ) -> Result<Json<OrderAnswer>, ApiError> {
     let hold = parse_hold_id(&hold_id)?;
     let event = state.event(claims.evt).await?;
@@ -97,17 +123,17 @@ async fn confirm(
     path = "/holds/{hold_id}",
     operation_id = "releaseHold",
     tag = "checkout",
-    security(("purchaseToken" = [])),
+    security(("purchaseToken" = [], "sessionCookie" = []), ("purchaseToken" = [], "sessionHeader" = [])),
     params(("hold_id" = String, Path, pattern = "^[0-9a-fA-F]{32}$")),
     responses(
         (status = 204),
-        E401, E404, E503, E500,
+        E401, E403, E404, E503, E500,
     )
 )]
 async fn release(
     State(state): State<AppState>,
     AppPath(hold_id): AppPath<String>,
-    PurchaseToken(claims): PurchaseToken,
+    BoundPurchase(claims): BoundPurchase,
 ) -> Result<StatusCode, ApiError> {
     let hold = parse_hold_id(&hold_id)?;
     state.holds().release(&claims, &hold).await?;

@@ -44,7 +44,7 @@ pub(crate) fn socket_slot(
         .sockets
         .acquire(client_ip(parts, state.config.trusted_proxy_hops))
         .inspect_err(|e| {
-            if matches!(e, crate::limits::Limited::RateLimited { .. }) {
+            if matches!(e, crate::limits::Limited::TooManySockets { .. }) {
                 crate::metrics::Metrics::inc(&state.metrics.rate_limited);
             }
         })

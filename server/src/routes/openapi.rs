@@ -108,6 +108,10 @@ fn add_security_schemes(doc: &mut OpenApi) {
     );
     components.add_security_scheme("purchaseToken", jwt());
     components.add_security_scheme(
+        "sessionHeader",
+        SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::new("Floodgate-Session"))),
+    );
+    components.add_security_scheme(
         "metricsToken",
         SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
     );
