@@ -1,9 +1,11 @@
 -- wrk script for the Checkout benchmark, one purchase token per request from the file
--- $TOKENS. Thread k of $WRK_THREADS uses lines k, k + threads, … so no two threads
+-- $TOKENS, sent with its account's session (Floodgate-Session: a purchase token is used
+-- only with it). Thread k of $WRK_THREADS uses lines k, k + threads, … so no two threads
 -- share a token. Counts statuses and prints them with latency percentiles.
---   WRK_MODE=hold:    lines are tokens; best-available holds of one seat
+--   WRK_MODE=hold:    lines are "token session"; best-available holds of one seat
 --                     (URL …/api/v1/events/ID/holds)
---   WRK_MODE=confirm: lines are "token hold_id"; confirms of prepared holds (URL: server)
+--   WRK_MODE=confirm: lines are "token session hold_id"; confirms of prepared holds
+--                     (URL: server)
 local threads = {}
 local counter = 0
 
@@ -31,14 +33,16 @@ end
 function request()
   next_line = next_line % #lines + 1
   if confirm then
-    local token, hold = lines[next_line]:match("^(%S+) (%S+)$")
+    local token, session, hold = lines[next_line]:match("^(%S+) (%S+) (%S+)$")
     return wrk.format("POST", "/api/v1/holds/" .. hold .. "/confirm",
-      { ["Authorization"] = "Bearer " .. token }, "")
+      { ["Authorization"] = "Bearer " .. token, ["Floodgate-Session"] = session }, "")
   end
+  local token, session = lines[next_line]:match("^(%S+) (%S+)$")
   -- A headers table given to wrk.format replaces wrk.headers: set Content-Type here.
   return wrk.format("POST", nil, {
     ["Content-Type"] = "application/json",
-    ["Authorization"] = "Bearer " .. lines[next_line],
+    ["Authorization"] = "Bearer " .. token,
+    ["Floodgate-Session"] = session,
   }, '{"quantity":1}')
 end
 

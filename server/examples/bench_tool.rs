@@ -3,10 +3,12 @@
 //!
 //! ```text
 //! bench_tool event URL SEATS                      → prints the new event's id
-//! bench_tool tokens URL KEY.pem EVENT COUNT FILE  → COUNT purchase tokens, one per line,
-//!                                                   for bulk-created fans (real accounts)
+//! bench_tool tokens URL KEY.pem EVENT COUNT FILE  → COUNT "purchase_token session" lines
+//!                                                   for bulk-created fans (real accounts;
+//!                                                   a purchase token is used only with its
+//!                                                   account's session)
 //! bench_tool holds URL EVENT TOKENS N FILE        → holds 1 seat with each of the first N
-//!                                                   tokens; writes "token hold_id" lines
+//!                                                   lines; writes "token session hold_id"
 //! bench_tool hold-command REDIS PREFIX EVENT      → the redis-benchmark words for an
 //!                                                   EVALSHA of the hold script
 //! ```
@@ -104,7 +106,8 @@ async fn tokens(url: &str, key: &str, event: &str, count: usize, file: &str) -> 
             let user: UserId = fan["user_id"].as_str().context("user_id")?.parse()?;
             let claims =
                 PurchaseClaims::new(user, event, &TicketId::new(), now, now + 3_600_000, 4);
-            writeln!(out, "{}", keys.sign(&claims))?;
+            let (session, _) = server::auth::issue_session(&keys, user, false, 0, now / 1000, 3600);
+            writeln!(out, "{} {session}", keys.sign(&claims))?;
         }
         made += n;
     }
@@ -122,18 +125,20 @@ async fn holds(url: &str, event: &str, tokens: &str, n: usize, file: &str) -> an
         .map(str::to_owned)
         .collect();
     let made: Vec<Option<(String, String)>> = futures_util::stream::iter(tokens)
-        .map(|token| {
+        .map(|line| {
             let (http, url) = (http.clone(), format!("{url}/api/v1/events/{event}/holds"));
             async move {
+                let (token, session) = line.split_once(' ')?;
                 let resp = http
                     .post(url)
-                    .bearer_auth(&token)
+                    .bearer_auth(token)
+                    .header("floodgate-session", session)
                     .json(&json!({"quantity": 1}))
                     .send()
                     .await
                     .ok()?;
                 let body: Value = resp.json().await.ok()?;
-                Some((token, body["hold_id"].as_str()?.to_owned()))
+                Some((line.clone(), body["hold_id"].as_str()?.to_owned()))
             }
         })
         .buffer_unordered(64)

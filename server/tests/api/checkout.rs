@@ -12,7 +12,8 @@ use reqwest::StatusCode;
 use serde_json::{json, Value};
 
 use crate::helpers::{
-    buyer, next_json, purchase_token, spawn_app, start, Backend, Options, Shared, TestApp, Ws,
+    buyer, next_json, purchase_token, spawn_app, start, Backend, Bound, Options, Shared, TestApp,
+    Ws,
 };
 
 crate::both_backends!(
@@ -503,7 +504,7 @@ async fn token_misuse_gets_4xx_and_holds_nothing(backend: Backend) {
     let malformed = app
         .http
         .post(app.url(&format!("/api/v1/events/{event}/holds")))
-        .bearer_auth(&token)
+        .bound(&app, &token)
         .header("content-type", "application/json")
         .body("{\"seats\": [")
         .send()
@@ -588,7 +589,7 @@ async fn confirm_is_idempotent_and_release_frees_at_once(backend: Backend) {
             "/api/v1/holds/{}",
             another["hold_id"].as_str().unwrap()
         )))
-        .bearer_auth(&other)
+        .bound(&app, &other)
         .send()
         .await
         .unwrap();

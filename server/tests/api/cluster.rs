@@ -15,7 +15,7 @@ use rand::Rng;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-use crate::helpers::{buyer, start, Options, Shared, TestApp};
+use crate::helpers::{buyer, session_for, start, Options, Shared, TestApp};
 
 /// One master of the cluster as a node sees it: its address, slot ranges and replicas.
 #[derive(Debug)]
@@ -364,17 +364,25 @@ async fn sale_through(fault: Fault) {
             tokio::time::sleep(Duration::from_millis((i % 60) as u64 * 50)).await;
             let mut me = Buyer::default();
             let (base, http) = (app.base.clone(), app.http.clone());
+            let session = session_for(&app.state.keys, &token).expect("a buyer's token");
             let post = move |path: String, token: String, body: Value| {
-                let (base, http) = (base.clone(), http.clone());
+                let (base, http, session) = (base.clone(), http.clone(), session.clone());
                 move || -> futures_util::future::BoxFuture<'static, (StatusCode, Value)> {
-                    let (url, http, token, body) = (
+                    let (url, http, token, body, session) = (
                         format!("{base}{path}"),
                         http.clone(),
                         token.clone(),
                         body.clone(),
+                        session.clone(),
                     );
                     Box::pin(async move {
-                        let resp = http.post(url).bearer_auth(token).json(&body).send().await;
+                        let resp = http
+                            .post(url)
+                            .bearer_auth(token)
+                            .header("floodgate-session", session)
+                            .json(&body)
+                            .send()
+                            .await;
                         let resp = resp.expect("the server answers");
                         let status = resp.status();
                         (status, resp.json().await.unwrap_or(Value::Null))

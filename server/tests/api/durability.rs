@@ -5,7 +5,7 @@ use reqwest::StatusCode;
 use serde_json::json;
 use waiting_room::token::{PurchaseClaims, SigningKeys};
 
-use crate::helpers::{temp_dir, Shared};
+use crate::helpers::{temp_dir, Bound, Shared};
 use crate::procs::{admin_token, call, create_event, free_port, ready, spawn};
 
 async fn kill_after_confirm(shared: Option<Shared>) {
@@ -51,7 +51,7 @@ async fn kill_after_confirm(shared: Option<Shared>) {
 
     let (status, held) = call(
         http.post(format!("{base}/api/v1/events/{event_id}/holds"))
-            .bearer_auth(&token)
+            .bound_with(&keys, &token)
             .json(&json!({"seats": ["A-2-3", "A-2-4"]})),
     )
     .await;
@@ -59,7 +59,7 @@ async fn kill_after_confirm(shared: Option<Shared>) {
     let hold_id = held["hold_id"].as_str().unwrap();
     let (status, order) = call(
         http.post(format!("{base}/api/v1/holds/{hold_id}/confirm"))
-            .bearer_auth(&token),
+            .bound_with(&keys, &token),
     )
     .await;
     assert_eq!(status, StatusCode::OK, "{order}");
@@ -104,7 +104,7 @@ async fn kill_after_confirm(shared: Option<Shared>) {
     );
     let (status, body) = call(
         http.post(format!("{base}/api/v1/events/{event_id}/holds"))
-            .bearer_auth(keys.sign(&other))
+            .bound_with(&keys, &keys.sign(&other))
             .json(&json!({"seats": ["A-2-3"]})),
     )
     .await;

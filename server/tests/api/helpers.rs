@@ -156,6 +156,11 @@ pub struct Options {
     pub signup_burst: u32,
     /// `FLOODGATE_CLOSE_AFTER_SHOW_SECS` (the default, a day, unless a test shortens it).
     pub close_after_show_secs: u64,
+    /// Hold attempts per account per minute, and at once (lifted by default).
+    pub hold_attempts_per_minute: u32,
+    pub hold_attempts_burst: u32,
+    /// `FLOODGATE_MAX_SOCKETS`: sockets this process holds at once.
+    pub max_sockets: usize,
 }
 
 /// A decorator for the app's stores.
@@ -194,6 +199,9 @@ impl Default for Options {
             signup_per_minute: 1_000_000,
             signup_burst: 1_000_000,
             close_after_show_secs: 24 * 3600,
+            hold_attempts_per_minute: 1_000_000,
+            hold_attempts_burst: 1_000_000,
+            max_sockets: 50_000,
         }
     }
 }
@@ -245,6 +253,9 @@ pub async fn start(options: Options) -> TestApp {
     config.signup_per_minute = options.signup_per_minute;
     config.signup_burst = options.signup_burst;
     config.close_after_show_secs = options.close_after_show_secs;
+    config.hold_attempts_per_minute = options.hold_attempts_per_minute;
+    config.hold_attempts_burst = options.hold_attempts_burst;
+    config.max_sockets = options.max_sockets;
     // Every test fan is 127.0.0.1, and `fans()` registers 32 at once.
     config.argon2_queue = Some(100_000);
     config.argon2_per_ip = 100_000;
@@ -720,18 +731,23 @@ impl TestApp {
         event["id"].as_str().unwrap().to_owned()
     }
 
+    /// A hold as the purchase token's own account: the token with a session of its
+    /// `sub` (see [`Bound`]).
     pub async fn hold(&self, event: &str, token: &str, body: Value) -> (StatusCode, Value) {
-        self.post(&format!("/api/v1/events/{event}/holds"), Some(token), &body)
-            .await
+        let req = self
+            .http
+            .post(self.url(&format!("/api/v1/events/{event}/holds")))
+            .json(&body);
+        read(req.bound(self, token).send().await.expect("request sent")).await
     }
 
+    /// A confirm as the purchase token's own account.
     pub async fn confirm(&self, hold_id: &str, token: &str) -> (StatusCode, Value) {
-        self.post(
-            &format!("/api/v1/holds/{hold_id}/confirm"),
-            Some(token),
-            &json!({}),
-        )
-        .await
+        let req = self
+            .http
+            .post(self.url(&format!("/api/v1/holds/{hold_id}/confirm")))
+            .json(&json!({}));
+        read(req.bound(self, token).send().await.expect("request sent")).await
     }
 
     /// The seat map as `seat id → state`.
@@ -741,6 +757,47 @@ impl TestApp {
             .await;
         assert_eq!(status, StatusCode::OK, "{body}");
         body["seats"].as_object().unwrap().clone()
+    }
+}
+
+/// A session of the account a purchase token was issued to (its `sub`, read from the
+/// claims without checking the signature, so an expired or foreign token still
+/// names its account), as the fan who waited in line holds; `None` for a token whose
+/// claims do not decode. Minted with `keys` (the app's, or the deployment's shared).
+pub fn session_for(
+    keys: &waiting_room::token::SigningKeys,
+    purchase_token: &str,
+) -> Option<String> {
+    use base64::Engine;
+    let payload = purchase_token.split('.').nth(1)?;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload)
+        .ok()?;
+    let claims: Value = serde_json::from_slice(&bytes).ok()?;
+    let user: waiting_room::UserId = claims["sub"].as_str()?.parse().ok()?;
+    let now = waiting_room::clock::now_ms() / 1000;
+    Some(server::auth::issue_session(keys, user, false, 0, now, 3600).0)
+}
+
+/// Checkout requests as the purchase token's account: the token in `Authorization:
+/// Bearer` and a session of its `sub` in `Floodgate-Session` (the tests of bound
+/// tokens send other sessions by hand).
+pub trait Bound {
+    fn bound(self, app: &TestApp, purchase_token: &str) -> Self;
+    fn bound_with(self, keys: &waiting_room::token::SigningKeys, purchase_token: &str) -> Self;
+}
+
+impl Bound for reqwest::RequestBuilder {
+    fn bound(self, app: &TestApp, purchase_token: &str) -> Self {
+        self.bound_with(&app.state.keys, purchase_token)
+    }
+
+    fn bound_with(self, keys: &waiting_room::token::SigningKeys, purchase_token: &str) -> Self {
+        let req = self.bearer_auth(purchase_token);
+        match session_for(keys, purchase_token) {
+            Some(session) => req.header("floodgate-session", session),
+            None => req,
+        }
     }
 }
 

@@ -53,7 +53,7 @@ async fn loadgen_plays_a_small_sale_and_audits_it(backend: Backend) {
     assert!(report.capacity < 300);
 
     // Misbehaving fans were refused with the codes they provoke, and counted apart.
-    for code in ["invalid_token", "wrong_event"] {
+    for code in ["invalid_token", "wrong_event", "token_account_mismatch"] {
         assert!(report.expected_errors.contains_key(code), "{code}: {text}");
     }
 

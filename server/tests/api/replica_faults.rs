@@ -20,7 +20,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio_tungstenite::tungstenite::Message;
 use waiting_room::token::{PurchaseClaims, SigningKeys};
 
-use crate::helpers::{ms, temp_dir, uuid_simple, Shared};
+use crate::helpers::{ms, session_for, temp_dir, uuid_simple, Bound, Shared};
 use crate::procs::{
     admin_token, call, create_event, deployments, free_port, ready, spawn, Floodgate,
 };
@@ -419,6 +419,7 @@ impl Sale {
             "admitted first in, first out (admission times in joining order): {at:?}"
         );
         // Every purchase token buys, on a survivor: none was lost with the replica.
+        let keys = SigningKeys::load_or_create(&self.shared.signing_key, false).unwrap();
         for (i, fan) in self.fans.iter().enumerate() {
             let token = fan.lock().unwrap().admitted.clone().unwrap().0;
             let replica = &self.replicas[(VICTIM + 1 + i % 2) % 3];
@@ -429,7 +430,7 @@ impl Sale {
                         "{}/api/v1/events/{}/holds",
                         replica.base, self.event
                     ))
-                    .bearer_auth(&token)
+                    .bound_with(&keys, &token)
                     .json(&json!({"seats": [seat]})),
             )
             .await;
@@ -470,14 +471,14 @@ struct SlowRequest {
 }
 
 impl SlowRequest {
-    async fn open(port: u16, path: &str, bearer: &str, body: Value) -> Self {
+    async fn open(port: u16, path: &str, bearer: &str, session: &str, body: Value) -> Self {
         let body = body.to_string();
         let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", port))
             .await
             .unwrap();
         let head = format!(
             "POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nAuthorization: Bearer {bearer}\r\n\
-             Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+             Floodgate-Session: {session}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
             body.len()
         );
         stream.write_all(head.as_bytes()).await.unwrap();
@@ -550,7 +551,7 @@ async fn sigterm_mid_sale(shared: Shared) {
     let (status, held) = call(
         sale.http
             .post(format!("{victim}/api/v1/events/{}/holds", sale.event))
-            .bearer_auth(&first)
+            .bound_with(&keys, &first)
             .json(&json!({"seats": ["A-10-1", "A-10-2"]})),
     )
     .await;
@@ -561,6 +562,7 @@ async fn sigterm_mid_sale(shared: Shared) {
         sale.replicas[VICTIM].port,
         &format!("/api/v1/events/{}/holds", sale.event),
         &second,
+        &session_for(&keys, &second).unwrap(),
         json!({"seats": ["A-10-5", "A-10-6"]}),
     )
     .await;
@@ -577,7 +579,7 @@ async fn sigterm_mid_sale(shared: Shared) {
     let confirm = tokio::spawn(call(
         sale.http
             .post(format!("{victim}/api/v1/holds/{hold_id}/confirm"))
-            .bearer_auth(&first),
+            .bound_with(&keys, &first),
     ));
     // /readyz turns 503 (and the balancer takes the replica out)...
     let not_ready = loop {
@@ -658,7 +660,7 @@ async fn sigterm_mid_sale(shared: Shared) {
     let (status, second_order) = call(
         sale.http
             .post(format!("{survivor}/api/v1/holds/{second_hold}/confirm"))
-            .bearer_auth(&second),
+            .bound_with(&keys, &second),
     )
     .await;
     assert_eq!(status, StatusCode::OK, "{second_order}");

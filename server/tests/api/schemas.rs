@@ -12,7 +12,9 @@ use reqwest::{RequestBuilder, StatusCode};
 use serde_json::{json, Value};
 use tokio_tungstenite::tungstenite::Message;
 
-use crate::helpers::{spawn_app, uuid_simple, Backend, TestApp, ADMIN_EMAIL, ADMIN_PASSWORD};
+use crate::helpers::{
+    spawn_app, uuid_simple, Backend, Bound, TestApp, ADMIN_EMAIL, ADMIN_PASSWORD,
+};
 
 crate::both_backends!(
     real_answers_match_the_documented_schemas,
@@ -595,6 +597,7 @@ async fn real_answers_match_the_documented_schemas(backend: Backend) {
         .op(
             http.post(&holds_url)
                 .bearer_auth(&purchase)
+                .header("floodgate-session", &fan)
                 .json(&json!({"seats": ["A-1-1", "A-1-2"]})),
             "post",
             holds,
@@ -605,6 +608,7 @@ async fn real_answers_match_the_documented_schemas(backend: Backend) {
     c.op(
         http.post(&holds_url)
             .bearer_auth(&second)
+            .header("floodgate-session", &third)
             .json(&json!({"seats": ["A-1-2", "A-1-3"]})),
         "post",
         holds,
@@ -614,6 +618,7 @@ async fn real_answers_match_the_documented_schemas(backend: Backend) {
     c.op(
         http.post(&holds_url)
             .bearer_auth(&second)
+            .header("floodgate-session", &third)
             .json(&json!({"seats": []})),
         "post",
         holds,
@@ -627,11 +632,32 @@ async fn real_answers_match_the_documented_schemas(backend: Backend) {
         StatusCode::UNAUTHORIZED,
     )
     .await;
+    // A purchase token with another account's session, or with none.
+    c.op(
+        http.post(&holds_url)
+            .bearer_auth(&purchase)
+            .header("floodgate-session", &third)
+            .json(&json!({"quantity": 1})),
+        "post",
+        holds,
+        StatusCode::FORBIDDEN,
+    )
+    .await;
+    c.op(
+        http.post(&holds_url)
+            .bearer_auth(&purchase)
+            .json(&json!({"quantity": 1})),
+        "post",
+        holds,
+        StatusCode::UNAUTHORIZED,
+    )
+    .await;
     let confirm = "/api/v1/holds/{hold_id}/confirm";
     let order = c
         .op(
             http.post(url(&format!("/api/v1/holds/{hold_id}/confirm")))
                 .bearer_auth(&purchase)
+                .header("floodgate-session", &fan)
                 .json(&json!({})),
             "post",
             confirm,
@@ -644,6 +670,7 @@ async fn real_answers_match_the_documented_schemas(backend: Backend) {
             "/api/v1/holds/0123456789abcdef0123456789abcdef/confirm",
         ))
         .bearer_auth(&purchase)
+        .header("floodgate-session", &fan)
         .json(&json!({})),
         "post",
         confirm,
@@ -654,6 +681,7 @@ async fn real_answers_match_the_documented_schemas(backend: Backend) {
         .op(
             http.post(&holds_url)
                 .bearer_auth(&second)
+                .header("floodgate-session", &third)
                 .json(&json!({"quantity": 2, "section": "A"})),
             "post",
             holds,
@@ -663,7 +691,8 @@ async fn real_answers_match_the_documented_schemas(backend: Backend) {
     let released = released.body["hold_id"].as_str().unwrap().to_owned();
     c.op(
         http.delete(url(&format!("/api/v1/holds/{released}")))
-            .bearer_auth(&second),
+            .bearer_auth(&second)
+            .header("floodgate-session", &third),
         "delete",
         "/api/v1/holds/{hold_id}",
         StatusCode::NO_CONTENT,
@@ -898,7 +927,7 @@ async fn frames_of_a_slow_line_match_the_documented_messages(backend: Backend) {
             let resp = app
                 .http
                 .delete(app.url(&format!("/api/v1/holds/{hold_id}")))
-                .bearer_auth(&token)
+                .bound(&app, &token)
                 .send()
                 .await
                 .unwrap();

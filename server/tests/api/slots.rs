@@ -5,7 +5,7 @@ use std::time::Duration;
 use reqwest::StatusCode;
 use serde_json::json;
 
-use crate::helpers::{spawn_app, Backend};
+use crate::helpers::{spawn_app, Backend, Bound};
 
 crate::both_backends!(
     a_fan_admitted_while_disconnected_gets_the_token_on_reconnect,
@@ -193,7 +193,7 @@ async fn releasing_keeps_the_session_and_its_slot(backend: Backend) {
             "/api/v1/holds/{}",
             held["hold_id"].as_str().unwrap()
         )))
-        .bearer_auth(&a_token)
+        .bound(&app, &a_token)
         .send()
         .await
         .unwrap();

@@ -8,7 +8,7 @@ use std::time::Duration;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-use crate::helpers::{buyer, spawn_app, Backend, Fan, TestApp};
+use crate::helpers::{buyer, spawn_app, Backend, Bound, Fan, TestApp};
 
 crate::both_backends!(
     a_buyer_is_told_purchased_with_no_token,
@@ -140,7 +140,7 @@ async fn the_waitlist_gets_returned_seats_in_queue_order(backend: Backend) {
     let resp = app
         .http
         .delete(app.url(&format!("/api/v1/holds/{hold}")))
-        .bearer_auth(&holder)
+        .bound(&app, &holder)
         .send()
         .await
         .unwrap();
