@@ -76,10 +76,28 @@ impl Http {
         body: Option<&Value>,
         timeout: Duration,
     ) -> Result<Reply, Failure> {
+        self.send_with_session(method, url, bearer, None, body, timeout)
+            .await
+    }
+
+    /// [`Http::send`] with the fan's session in `Floodgate-Session` as well: the
+    /// checkout takes a purchase token only with a session of its own account.
+    pub async fn send_with_session(
+        &self,
+        method: Method,
+        url: &str,
+        bearer: Option<&str>,
+        session: Option<&str>,
+        body: Option<&Value>,
+        timeout: Duration,
+    ) -> Result<Reply, Failure> {
         let _permit = self.permits.acquire().await.expect("never closed");
         let mut req = self.client.request(method, url).timeout(timeout);
         if let Some(token) = bearer {
             req = req.bearer_auth(token);
+        }
+        if let Some(session) = session {
+            req = req.header("floodgate-session", session);
         }
         if let Some(body) = body {
             req = req.json(body);

@@ -31,7 +31,8 @@ pub enum Misbehaviour {
     /// (`token_exhausted` expected).
     Replay,
     /// Holds with a tampered token (claims edited to have expired) and with its session
-    /// token (`invalid_token` expected).
+    /// token (`invalid_token` expected), and with its real token but no session, as a
+    /// thief who copied the token holds it (`token_account_mismatch` expected).
     Forged,
     /// Holds at another event (`wrong_event` expected).
     OtherEvent,

@@ -29,8 +29,12 @@ pub async fn buy(ctx: &Arc<Ctx>, plan: &Plan, url: usize, token: &str, session: 
     let best = json!({"quantity": ctx.quantity});
     match plan.behaviour {
         Behaviour::Misbehave(Misbehaviour::Forged) => {
-            refused(ctx, &holds, &forge(token), &best, &["invalid_token"]).await;
-            refused(ctx, &holds, session, &best, &["invalid_token"]).await;
+            let me = Some(session);
+            refused(ctx, &holds, &forge(token), me, &best, &["invalid_token"]).await;
+            refused(ctx, &holds, session, me, &best, &["invalid_token"]).await;
+            // The real token without its account's session (as a thief holds it).
+            let alone = ["token_account_mismatch"];
+            refused(ctx, &holds, token, None, &best, &alone).await;
         }
         Behaviour::Misbehave(Misbehaviour::OtherEvent) => {
             let other = format!("{base}/api/v1/events/{}/holds", ctx.decoy);
@@ -38,6 +42,7 @@ pub async fn buy(ctx: &Arc<Ctx>, plan: &Plan, url: usize, token: &str, session: 
                 ctx,
                 &other,
                 token,
+                Some(session),
                 &json!({"quantity": 1}),
                 &["wrong_event"],
             )
@@ -59,7 +64,8 @@ pub async fn buy(ctx: &Arc<Ctx>, plan: &Plan, url: usize, token: &str, session: 
             }
         }
         let sent = now_us();
-        let Some(reply) = call(ctx, Method::POST, &holds, token, Some(&body)).await else {
+        let Some(reply) = call(ctx, Method::POST, &holds, token, Some(session), Some(&body)).await
+        else {
             return Outcome::CheckoutFailed;
         };
         record(ctx, &reply, |h| &mut h.hold_us);
@@ -85,7 +91,7 @@ pub async fn buy(ctx: &Arc<Ctx>, plan: &Plan, url: usize, token: &str, session: 
     };
     let hold_id = hold["hold_id"].as_str().unwrap_or_default().to_owned();
     let confirm_url = format!("{base}/api/v1/holds/{hold_id}/confirm");
-    let Some(order) = confirm(ctx, &confirm_url, token).await else {
+    let Some(order) = confirm(ctx, &confirm_url, token, session).await else {
         return Outcome::CheckoutFailed;
     };
     let seats: Vec<String> = order["seats"]
@@ -101,15 +107,15 @@ pub async fn buy(ctx: &Arc<Ctx>, plan: &Plan, url: usize, token: &str, session: 
     }
     ctx.tally.confirmed(seats);
     if plan.behaviour == Behaviour::Misbehave(Misbehaviour::Replay) {
-        replay(ctx, &holds, &confirm_url, token, &order).await;
+        replay(ctx, &holds, &confirm_url, token, session, &order).await;
     }
     Outcome::Bought
 }
 
 /// Confirms, retrying a lost answer or a 5xx; the order on success.
-async fn confirm(ctx: &Arc<Ctx>, url: &str, token: &str) -> Option<Value> {
+async fn confirm(ctx: &Arc<Ctx>, url: &str, token: &str, session: &str) -> Option<Value> {
     for _ in 0..3 {
-        let Some(reply) = call(ctx, Method::POST, url, token, None).await else {
+        let Some(reply) = call(ctx, Method::POST, url, token, Some(session), None).await else {
             continue;
         };
         record(ctx, &reply, |h| &mut h.confirm_us);
@@ -127,8 +133,15 @@ async fn confirm(ctx: &Arc<Ctx>, url: &str, token: &str) -> Option<Value> {
 
 /// Replays: the same confirm must give the same order; a hold past `max_seats` must
 /// be refused.
-async fn replay(ctx: &Arc<Ctx>, holds: &str, confirm_url: &str, token: &str, order: &Value) {
-    if let Some(reply) = call(ctx, Method::POST, confirm_url, token, None).await {
+async fn replay(
+    ctx: &Arc<Ctx>,
+    holds: &str,
+    confirm_url: &str,
+    token: &str,
+    session: &str,
+    order: &Value,
+) {
+    if let Some(reply) = call(ctx, Method::POST, confirm_url, token, Some(session), None).await {
         if reply.status != 200 {
             ctx.tally.http_error(reply.status, &reply.code(), false);
         } else if reply.body["order_id"] != order["order_id"] {
@@ -141,6 +154,7 @@ async fn replay(ctx: &Arc<Ctx>, holds: &str, confirm_url: &str, token: &str, ord
         ctx,
         holds,
         token,
+        Some(session),
         &body,
         &[
             "token_exhausted",
@@ -154,8 +168,15 @@ async fn replay(ctx: &Arc<Ctx>, holds: &str, confirm_url: &str, token: &str, ord
 
 /// A request that must be refused with one of `codes`; if the server accepts a hold
 /// it should not have, that is counted and the hold released.
-async fn refused(ctx: &Arc<Ctx>, url: &str, token: &str, body: &Value, codes: &[&str]) {
-    let Some(reply) = call(ctx, Method::POST, url, token, Some(body)).await else {
+async fn refused(
+    ctx: &Arc<Ctx>,
+    url: &str,
+    token: &str,
+    session: Option<&str>,
+    body: &Value,
+    codes: &[&str],
+) {
+    let Some(reply) = call(ctx, Method::POST, url, token, session, Some(body)).await else {
         return;
     };
     let code = reply.code();
@@ -168,6 +189,7 @@ async fn refused(ctx: &Arc<Ctx>, url: &str, token: &str, body: &Value, codes: &[
                 Method::DELETE,
                 &format!("{base}/api/v1/holds/{id}"),
                 token,
+                session,
                 None,
             )
             .await;
@@ -184,9 +206,14 @@ async fn call(
     method: Method,
     url: &str,
     token: &str,
+    session: Option<&str>,
     body: Option<&Value>,
 ) -> Option<Reply> {
-    match ctx.http.send(method, url, Some(token), body, TIMEOUT).await {
+    match ctx
+        .http
+        .send_with_session(method, url, Some(token), session, body, TIMEOUT)
+        .await
+    {
         Ok(reply) => Some(reply),
         Err(failure) => {
             ctx.tally.error(failure.code(), false);
