@@ -70,7 +70,9 @@ async function run(eventId, token, busy, fn) {
     await fn();
   } catch (e) {
     const details = e.details || {};
-    const patch = { error: { code: e.code || 'unknown', status: e.status, seats: details.seats, message: e.message } };
+    const patch = {
+      error: { code: e.code || 'unknown', status: e.status, seats: details.seats, message: e.message, retryAfter: e.retryAfter },
+    };
     if (e.code === 'seats_unavailable' && Array.isArray(details.seats)) {
       patch.picked = store.get().checkouts[eventId].picked.filter((s) => !details.seats.includes(s));
     }

@@ -11,11 +11,13 @@ export class ApiError extends Error {
    * @param {string} message text for humans, from the server
    * @param {object} [details] the rest of the error object (e.g. `seats`)
    */
-  constructor(status, code, message, details = {}) {
+  constructor(status, code, message, details = {}, retryAfter = null) {
     super(message);
     this.status = status;
     this.code = code;
     this.details = details;
+    /** Seconds the server asked to wait before retrying (`Retry-After`), or null. */
+    this.retryAfter = retryAfter;
   }
 }
 
@@ -52,7 +54,8 @@ export async function request(path, { method = 'GET', body, token, signal } = {}
   if (!response.ok) {
     const err = json && json.error ? json.error : { code: `http_${response.status}`, message: text };
     const { code, message, ...details } = err;
-    throw new ApiError(response.status, code, message, details);
+    const retryAfter = Number.parseInt(response.headers.get('retry-after') ?? '', 10);
+    throw new ApiError(response.status, code, message, details, retryAfter > 0 ? retryAfter : null);
   }
   return json;
 }

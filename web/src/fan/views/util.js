@@ -10,15 +10,19 @@ const ERRORS = new Set([
   'not_found', 'unavailable', 'overloaded', 'event_closed', 'unauthorized', 'pick_limit', 'leave_offline',
   'join_needs_socket', 'seats_taken_live', 'session_ended', 'invalid_field', 'invalid_body', 'invalid_json', 'frame_too_large',
   'too_many_places', 'refund_window_closed', 'refunds_not_offered', 'account_limit_reached',
+  'token_account_mismatch', 'bad_origin',
 ]);
 
-/** A sentence for an error (an ApiError, or `{code, seats, max}`), in the fan's language. */
+/**
+ * A sentence for an error (an ApiError, or `{code, seats, max, retryAfter}`), in the
+ * fan's language, followed by when to try again if the server said (`Retry-After`).
+ */
 export function errorText(i18n, err) {
   if (!err) return '';
   const code = err.code || 'unknown';
   const params = { seats: (err.seats || []).join(', '), max: err.max ?? '', code };
-  if (code === 'rate_limited' && err.retryAfter) params.secs = err.retryAfter;
-  return ERRORS.has(code) ? i18n.t(`error.${code}`, params) : i18n.t('error.generic', params);
+  const text = ERRORS.has(code) ? i18n.t(`error.${code}`, params) : i18n.t('error.generic', params);
+  return err.retryAfter > 0 ? i18n.t('error.retryIn', { text, secs: err.retryAfter }) : text;
 }
 
 /**
