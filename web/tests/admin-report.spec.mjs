@@ -26,8 +26,8 @@ async function buy(eventId, seats) {
     if (!purchase) await new Promise((r) => setTimeout(r, 500));
   }
   if (!purchase) throw new Error('never admitted');
-  const hold = await fg.api('POST', `/api/v1/events/${eventId}/holds`, { token: purchase, body: { seats } });
-  await fg.api('POST', `/api/v1/holds/${hold.hold_id}/confirm`, { token: purchase, body: {} });
+  const hold = await fg.api('POST', `/api/v1/events/${eventId}/holds`, { token: purchase, session: token, body: { seats } });
+  await fg.api('POST', `/api/v1/holds/${hold.hold_id}/confirm`, { token: purchase, session: token, body: {} });
   return fan;
 }
 

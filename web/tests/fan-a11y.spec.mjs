@@ -122,7 +122,7 @@ test('sold out: the list, the event page and a fan in line', async ({ browser })
     admission: quick,
   });
   const other = await admittedToken(browser, fg, event.id);
-  await fg.api('POST', `/api/v1/events/${event.id}/holds`, { token: other.token, body: { quantity: 2 } });
+  await fg.api('POST', `/api/v1/events/${event.id}/holds`, { token: other.token, session: other.session, body: { quantity: 2 } });
   await expect.poll(async () => (await fg.api('GET', `/api/v1/events/${event.id}`)).state).toBe('sold_out');
 
   const { page, context } = await fanPage(browser, fg, `/events/${event.id}`);

@@ -71,7 +71,7 @@ test('the waitlist: your place and the seats that came back', async ({ browser }
   const holder = await admittedToken(browser, fg, event.id);
   const holds = [];
   for (const seats of [['A-1-1', 'A-1-2'], ['A-1-3', 'A-1-4']]) {
-    holds.push(await fg.api('POST', `/api/v1/events/${event.id}/holds`, { token: holder.token, body: { seats } }));
+    holds.push(await fg.api('POST', `/api/v1/events/${event.id}/holds`, { token: holder.token, session: holder.session, body: { seats } }));
   }
   // 36 fans line up first (nobody is admitted: no seat is free), then this fan: 37th.
   const line = await crowd(browser, fg, event.id, 36);
@@ -86,7 +86,7 @@ test('the waitlist: your place and the seats that came back', async ({ browser }
 
   // Two seats come back: the first in line is offered them (the holder still shops),
   // and this fan reads that they came back.
-  await fg.api('DELETE', `/api/v1/holds/${holds[0].hold_id}`, { token: holder.token });
+  await fg.api('DELETE', `/api/v1/holds/${holds[0].hold_id}`, { token: holder.token, session: holder.session });
   await expect(page.getByText('Sold out — you are 36th on the waitlist; 2 seats came back.').first()).toBeVisible({ timeout: 15_000 });
   await expectAccessible(page, 'waitlist, seats came back');
   await shots(page, 'fan-waitlist-seats-back');

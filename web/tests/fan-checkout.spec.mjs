@@ -142,7 +142,7 @@ test('a seat another fan took is reported and dropped from the pick', async ({ b
   await page.keyboard.press('Enter'); // picks A-1-1
   await expect(grid.getByRole('gridcell', { name: 'A-1-1, free' })).toHaveAttribute('aria-selected', 'true');
   const other = await admittedToken(browser, fg, event.id);
-  await fg.api('POST', `/api/v1/events/${event.id}/holds`, { token: other.token, body: { seats: ['A-1-1'] } });
+  await fg.api('POST', `/api/v1/events/${event.id}/holds`, { token: other.token, session: other.session, body: { seats: ['A-1-1'] } });
   await expect(page.getByRole('alert').filter({ hasText: 'Just taken by someone else: A-1-1' })).toBeVisible();
   await expect(grid.getByRole('gridcell', { name: 'A-1-1, held' })).toHaveAttribute('aria-selected', 'false');
   await expect(page.getByRole('button', { name: 'Hold seats', exact: true })).toBeDisabled();

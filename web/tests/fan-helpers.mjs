@@ -54,8 +54,9 @@ export async function crowd(browser, fg, eventId, n) {
 }
 
 /**
- * Admits a new fan (its own context and queue socket) and answers its purchase token,
- * for checkout calls made "by another fan" through the API.
+ * Admits a new fan (its own context and queue socket) and answers its purchase token
+ * and session (the checkout takes the token only with its account's session), for
+ * checkout calls made "by another fan" through the API.
  */
 export async function admittedToken(browser, fg, eventId) {
   const fan = await fg.registerFan('other');
@@ -78,7 +79,7 @@ export async function admittedToken(browser, fg, eventId) {
       }),
     { eventId, token },
   );
-  return { token: purchase, context };
+  return { token: purchase, session: token, context };
 }
 
 /** Presses Tab until `locator` has focus (keyboard only); fails after `max` presses. */

@@ -91,10 +91,13 @@ export class Floodgate {
     await rm(this.dataDir, { recursive: true, force: true });
   }
 
-  /** Calls the API with a bearer token; answers the parsed body, throws on non-2xx. */
-  async api(method, pathname, { token, body } = {}) {
+  /** Calls the API with a bearer token (and, for the checkout, the session of the
+   *  purchase token's account in Floodgate-Session); answers the parsed body, throws
+   *  on non-2xx. */
+  async api(method, pathname, { token, session, body } = {}) {
     const headers = {};
     if (token) headers.authorization = `Bearer ${token}`;
+    if (session) headers['floodgate-session'] = session;
     if (body !== undefined) headers['content-type'] = 'application/json';
     const res = await fetch(this.url + pathname, {
       method,
