@@ -46,6 +46,9 @@ async fn send(
     (status, body, headers)
 }
 
+/// What is tried, the headers sent beside the purchase token, the status expected.
+type Case<'a> = (&'a str, Vec<(&'a str, &'a str)>, u16);
+
 fn one_seat_event() -> Value {
     json!([{"name": "A", "rows": 1, "seats_per_row": 4, "price_cents": 1000}])
 }
@@ -64,7 +67,7 @@ async fn a_stolen_token_holds_nothing(backend: Backend) {
     let owner_cookie = format!("floodgate_session={owner}");
     let seat = || Some(json!({"seats": ["A-1-1"]}));
     let post = reqwest::Method::POST;
-    let cases: Vec<(&str, Vec<(&str, &str)>, u16)> = vec![
+    let cases: Vec<Case> = vec![
         (
             "the thief's session header",
             vec![("floodgate-session", &thief)],

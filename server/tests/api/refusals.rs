@@ -205,7 +205,7 @@ async fn provoke(limit: Limit, app: &TestApp) -> Refusal {
             let owner = app.fan().await;
             let (_, me) = app.get("/api/v1/auth/session", Some(&owner)).await;
             let token = purchase_token(
-                &app,
+                app,
                 &event,
                 me["user_id"].as_str().unwrap().parse().unwrap(),
                 4,
