@@ -29,6 +29,8 @@ pub const CLOSE_FRAME_BYTES: usize = MAX_FRAME_BYTES * 16;
 pub const WS_LIMIT_BYTES: usize = CLOSE_FRAME_BYTES * 4;
 /// Frames per second a socket may send before being told `rate_limited`.
 const MAX_FRAMES_PER_SEC: u32 = 20;
+/// What a fan is told when the queue store fails (the socket and the place stay).
+const UNAVAILABLE: &str = "the queue is unavailable; retry in 2 s";
 /// A ping this often detects half-open connections.
 const PING_EVERY: Duration = Duration::from_secs(20);
 
@@ -89,7 +91,7 @@ pub async fn serve<S, R>(
                 let _ = send(
                     &mut sink,
                     slow,
-                    &ServerMessage::error("unavailable", "the queue is unavailable; retry shortly"),
+                    &ServerMessage::error("unavailable", UNAVAILABLE),
                 )
                 .await;
                 return;
@@ -194,7 +196,9 @@ async fn on_frame<S: Sink<Message> + Unpin>(
             if !budget.take() {
                 Some(ServerMessage::error(
                     "rate_limited",
-                    "too many messages; slow down",
+                    format!(
+                        "too many messages (at most {MAX_FRAMES_PER_SEC} a second); retry in 1 s"
+                    ),
                 ))
             } else {
                 match handle_text(state, room, fan, text.as_str()).await {
@@ -285,7 +289,7 @@ async fn handle_text(
         }
         error => {
             tracing::warn!(%error, event_id = %room.event(), "queue operation failed");
-            ServerMessage::error("unavailable", "the queue is unavailable; retry shortly")
+            ServerMessage::error("unavailable", UNAVAILABLE)
         }
     })
 }

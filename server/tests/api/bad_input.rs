@@ -74,7 +74,15 @@ async fn bad_queue_frames_get_errors_and_keep_the_place(backend: Backend) {
     }
     let mut limited = false;
     while let Some(m) = fan.next_within(Duration::from_millis(500)).await {
-        limited |= m["type"] == "error" && m["code"] == "rate_limited";
+        if m["type"] == "error" && m["code"] == "rate_limited" {
+            // It says why and when to try again.
+            let said = m["message"].as_str().unwrap();
+            assert!(
+                said.contains("20 a second") && said.contains("retry in 1 s"),
+                "{said}"
+            );
+            limited = true;
+        }
     }
     assert!(limited, "a flood of frames was not throttled");
 
