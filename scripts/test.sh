@@ -4,8 +4,9 @@
 #   (scripts/lib/module_cycles.py), the deployment files (scripts/lib/check_deploy.sh:
 #   k8s/ overlays, Dockerfile, docker-compose.yml, the dashboard), the workspace tests
 #   against both queue stores (in-memory, Redis) and both databases (SQLite,
-#   PostgreSQL), and the browser tests of the web pages (Playwright driving Debian's
-#   Chromium against the real floodgate binary).
+#   PostgreSQL), Schemathesis against the served OpenAPI document
+#   (scripts/lib/schemathesis.sh), and the browser tests of the web pages (Playwright
+#   driving Debian's Chromium against the real floodgate binary).
 # Redis and PostgreSQL are started here, on free loopback ports in a temporary
 # directory (installed with apt-get where missing), and stopped on every exit path.
 # Node.js/npm (the web build) and Chromium are installed with apt-get where missing.
@@ -54,6 +55,14 @@ export FLOODGATE_TEST_REQUIRE_SERVICES=1
 
 echo "==> cargo test"
 cargo test --workspace --locked "$@"
+
+if [ $# -eq 0 ]; then
+    echo "==> schemathesis (the served OpenAPI document, as a fan and as an admin, both backends)"
+    cargo build -p server --bin floodgate --locked
+    # shellcheck source=scripts/lib/schemathesis.sh
+    source scripts/lib/schemathesis.sh
+    schemathesis_run "$CARGO_TARGET_DIR/debug/floodgate"
+fi
 
 if [ "${FLOODGATE_SKIP_WEB_TESTS:-0}" != 1 ] && [ $# -eq 0 ]; then
     echo "==> browser tests (Playwright + Chromium)"

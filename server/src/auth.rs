@@ -272,6 +272,7 @@ fn sized(blocks: &mut Vec<Block>, n: usize) -> &mut [Block] {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
 
     const POOL: PoolSize = PoolSize {
         threads: 1,
@@ -374,5 +375,30 @@ mod tests {
         assert!(keys
             .verify_purchase(&token, waiting_room::EventId::new())
             .is_err());
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2_000))]
+
+        /// Any text that is not a token Floodgate signed is refused, and so is a signed
+        /// session with any one character changed: no panic, no forgery by
+        /// re-encoding.
+        #[test]
+        fn only_the_signed_session_verifies(
+            junk in ".{0,200}",
+            at in any::<prop::sample::Index>(),
+            with in "[A-Za-z0-9_.=-]",
+        ) {
+            let (keys, _) = SigningKeys::generate();
+            let now = waiting_room::clock::now_ms() / 1000;
+            let (token, _) = issue_session(&keys, UserId::new(), false, 1, now, 60);
+            prop_assert!(verify_session(&keys, &junk).is_err());
+            let i = at.index(token.len());
+            let mut tampered = token.clone();
+            tampered.replace_range(i..=i, &with);
+            if tampered != token {
+                prop_assert!(verify_session(&keys, &tampered).is_err(), "{tampered}");
+            }
+        }
     }
 }

@@ -48,7 +48,10 @@ pub fn describe(status: StatusCode) -> (&'static str, &'static str) {
             "method_not_allowed",
             "this method is not allowed here; the Allow header lists those that are",
         ),
-        StatusCode::REQUEST_TIMEOUT => ("timeout", "the request took too long; retry"),
+        StatusCode::REQUEST_TIMEOUT => (
+            "timeout",
+            "the request took too long; what it started may still finish, so check before you send it again",
+        ),
         StatusCode::PAYLOAD_TOO_LARGE => ("payload_too_large", "the request body is too large"),
         StatusCode::URI_TOO_LONG => ("uri_too_long", "the request URI is too long"),
         StatusCode::UNSUPPORTED_MEDIA_TYPE => (

@@ -131,6 +131,7 @@ fn mixes_scripts(part: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
 
     fn parse(raw: &str) -> Result<String, EmailError> {
         Email::parse(raw).map(|e| e.0)
@@ -242,6 +243,29 @@ mod tests {
             "\u{7528}\u{6237}@\u{4F8B}\u{5B50}.\u{516C}\u{53F8}",
         ] {
             assert!(parse(good).is_ok(), "{good:?}");
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(5_000))]
+
+        /// Any text is an address or a refusal, never a panic; an accepted address is
+        /// its own normal form (parsing it again gives it back) and has an address's
+        /// shape.
+        #[test]
+        fn any_text_is_an_address_or_a_refusal(
+            raw in prop_oneof![
+                ".{0,80}",
+                "[a-zA-Z0-9._%+\u{0400}-\u{04ff}\u{ff00}-\u{ffef}-]{1,12}@[a-zA-Z0-9.\u{0391}-\u{03c9}-]{1,12}",
+            ],
+        ) {
+            if let Ok(email) = parse(&raw) {
+                prop_assert_eq!(parse(&email), Ok(email.clone()));
+                prop_assert!(email.len() <= MAX_LEN);
+                prop_assert!(!email.chars().any(char::is_whitespace));
+                let (local, domain) = email.split_once('@').unwrap();
+                prop_assert!(!local.is_empty() && domain.contains('.'));
+            }
         }
     }
 }

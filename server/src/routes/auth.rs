@@ -172,7 +172,7 @@ async fn sign_in(
     path = "/auth/session",
     operation_id = "whoAmI",
     tag = "auth",
-    security(("sessionCookie" = []), ("bearer" = [])),
+    security((), ("sessionCookie" = []), ("bearer" = [])),
     responses(
         (status = 200, body = ref("#/components/schemas/Account"), content_type = "application/json"),
         (status = 204),

@@ -181,9 +181,24 @@ async fn seat_room(state: &AppState, id: &str) -> Result<std::sync::Arc<SeatRoom
         .map_err(checkout_store_error)
 }
 
-/// `?format=compact` asks for one character per seat instead of the full map.
-fn compact(query: &HashMap<String, String>) -> bool {
-    query.get("format").is_some_and(|f| f == "compact")
+/// The query of the seat map and the seat stream: `?format=compact` asks for one
+/// character per seat instead of the full map; any other value is refused (400
+/// `invalid_query`), so a typo does not silently cost twenty times the bytes.
+#[derive(Debug, Default, serde::Deserialize)]
+struct SeatQuery {
+    format: Option<SeatFormat>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+enum SeatFormat {
+    Compact,
+}
+
+impl SeatQuery {
+    fn compact(&self) -> bool {
+        self.format == Some(SeatFormat::Compact)
+    }
 }
 
 #[utoipa::path(
@@ -195,18 +210,18 @@ fn compact(query: &HashMap<String, String>) -> bool {
     responses(
         (status = 200, content_type = "application/json"),
         (status = 304),
-        E404, E409, E429, E503, E500,
+        E400, E404, E409, E429, E503, E500,
     )
 )]
 async fn seats(
     State(state): State<AppState>,
     AppPath(id): AppPath<String>,
-    AppQuery(query): AppQuery<HashMap<String, String>>,
+    AppQuery(query): AppQuery<SeatQuery>,
     parts: Parts,
 ) -> Result<Response, ApiError> {
     client::rate_limit(&state, &state.seat_map_limit, &parts)?;
     let room = seat_room(&state, &id).await?;
-    Ok(seat_map::answer(&room, compact(&query), &parts.headers).await)
+    Ok(seat_map::answer(&room, query.compact(), &parts.headers).await)
 }
 
 #[utoipa::path(
@@ -223,7 +238,7 @@ async fn seats(
 async fn seats_ws(
     State(state): State<AppState>,
     AppPath(id): AppPath<String>,
-    AppQuery(query): AppQuery<HashMap<String, String>>,
+    AppQuery(query): AppQuery<SeatQuery>,
     parts: Parts,
     ws: RawUpgrade,
 ) -> Result<Response, ApiError> {
@@ -231,7 +246,7 @@ async fn seats_ws(
     let room = seat_room(&state, &id).await?;
     let slot = client::socket_slot(&state, &parts)?;
     let tracker = state.sessions.clone();
-    let compact = compact(&query);
+    let compact = query.compact();
     let event: EventId = parse_event_id(&id)?;
     let config = WebSocketConfig::default()
         .read_buffer_size(crate::ws::READ_BUFFER_BYTES)

@@ -85,6 +85,12 @@ pub fn document() -> Result<Value, Vec<String>> {
             if let Some(body) = op.get_mut("requestBody").and_then(Value::as_object_mut) {
                 body.insert("required".into(), Value::Bool(true));
             }
+            // Every route runs under the request timeout (`app`), so any may answer 408.
+            if let Some(responses) = op.get_mut("responses").and_then(Value::as_object_mut) {
+                responses.entry("408").or_insert_with(
+                    || serde_json::json!({ "$ref": "#/components/responses/Timeout" }),
+                );
+            }
         }
     }
     let prose: Value = serde_json::from_str(PROSE).map_err(|e| vec![e.to_string()])?;

@@ -36,7 +36,7 @@ fn parse_order_id(raw: &str) -> Result<String, ApiError> {
     request_body(content = RefundBody, content_type = "application/json"),
     responses(
         (status = 200, body = ref("#/components/schemas/Order"), content_type = "application/json"),
-        E400, E401, E404, E409, E413, E503, E500,
+        E400, E401, E403, E404, E409, E413, E503, E500,
     )
 )]
 async fn refund(

@@ -239,6 +239,7 @@ async fn bad_http_input_gets_contract_errors(backend: Backend) {
         json!({"max_active": -1}),
         json!({"paused": "yes"}),
         json!({"speed": 1}),
+        json!({"max_active": 12.5}),
     ] {
         let (status, body) = app.patch(&path, admin, &bad).await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{bad} → {body}");
@@ -249,6 +250,45 @@ async fn bad_http_input_gets_contract_errors(backend: Backend) {
         (stats["rate_per_minute"].clone(), stats["paused"].clone()),
         (json!(60), json!(false))
     );
+    // A whole number written as a float is an integer, as JSON Schema counts it
+    // (Python's `json` writes them so): accepted where an integer is expected.
+    let (status, body) = app
+        .patch(
+            &path,
+            admin,
+            &json!({"rate_per_minute": 90.0, "max_active": 12.0}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let stats = app.stats(&event).await;
+    assert_eq!(
+        (
+            stats["rate_per_minute"].clone(),
+            stats["max_active"].clone()
+        ),
+        (json!(90), json!(12))
+    );
+
+    // The seat map's and the seat stream's `format` is `compact` or nothing: a typo
+    // is refused, not answered with the twenty-times-bigger full map.
+    for path in [
+        format!("/api/v1/events/{event}/seats?format=compct"),
+        format!("/api/v1/events/{event}/seats?format="),
+    ] {
+        let (status, body) = app.get(&path, None).await;
+        assert_eq!(
+            (status, code(&body)),
+            (StatusCode::BAD_REQUEST, "invalid_query"),
+            "{path}"
+        );
+    }
+    let (status, _) = app
+        .get(
+            &format!("/api/v1/events/{event}/seats?format=compact"),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
 
     // Unknown things are 404 with the contract's shape.
     let (status, body) = app

@@ -25,6 +25,14 @@ pub struct SeatLayout {
     capacity: u32,
 }
 
+/// A number as [`SeatLayout::name`] writes it: ASCII digits, no sign, no leading zero.
+fn canonical_number(digits: &str) -> Option<u32> {
+    let canonical = !digits.is_empty()
+        && digits.bytes().all(|b| b.is_ascii_digit())
+        && !(digits.len() > 1 && digits.starts_with('0'));
+    canonical.then(|| digits.parse().ok()).flatten()
+}
+
 /// Where a seat is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct SeatPosition {
@@ -60,11 +68,15 @@ impl SeatLayout {
         &self.sections
     }
 
-    /// The index of a seat id such as `A-12-7`, if it exists.
+    /// The index of a seat id such as `A-12-7`, if it exists. Only the id [`name`]
+    /// writes is one: `A-012-7` or `A-+12-7` name no seat, so every seat has exactly
+    /// one id.
+    ///
+    /// [`name`]: Self::name
     pub fn parse(&self, id: &str) -> Option<u32> {
         let mut parts = id.rsplitn(3, '-');
-        let seat: u32 = parts.next()?.parse().ok()?;
-        let row: u32 = parts.next()?.parse().ok()?;
+        let seat = canonical_number(parts.next()?)?;
+        let row = canonical_number(parts.next()?)?;
         let name = parts.next()?;
         let section = self.sections.iter().position(|s| s.name == name)?;
         self.index(SeatPosition { section, row, seat })
@@ -233,6 +245,10 @@ impl SeatLayout {
 
 #[cfg(test)]
 mod tests {
+    use std::collections::HashSet;
+
+    use proptest::prelude::*;
+
     use super::*;
 
     fn layout() -> SeatLayout {
@@ -263,7 +279,22 @@ mod tests {
         assert_eq!(l.name(20), "B-1-1");
         assert_eq!(l.price(31), 50);
         for bad in [
-            "A-0-1", "A-3-1", "A-1-11", "C-1-1", "A-1", "", "A-1-x", "-1-1", "A-1-1-1",
+            "A-0-1",
+            "A-3-1",
+            "A-1-11",
+            "C-1-1",
+            "A-1",
+            "",
+            "A-1-x",
+            "-1-1",
+            "A-1-1-1",
+            "A-01-1",
+            "A-1-01",
+            "A-+1-1",
+            "A-1-+1",
+            "A-1-1 ",
+            " A-1-1",
+            "A-1-\u{0661}",
         ] {
             assert_eq!(l.parse(bad), None, "{bad}");
         }
@@ -390,5 +421,47 @@ mod tests {
         assert_eq!(stranded_after_selling(&[2]), 0);
         assert_eq!(stranded_after_selling(&[4]), 0);
         assert_eq!(stranded_after_selling(&[2, 4]), 0);
+    }
+
+    fn sections() -> impl Strategy<Value = Vec<SectionLayout>> {
+        proptest::collection::vec(("[A-Za-z][A-Za-z0-9 ]{0,3}", 1u32..30, 1u32..30), 1..4).prop_map(
+            |raw| {
+                let mut names = HashSet::new();
+                raw.into_iter()
+                    .filter(|(name, _, _)| names.insert(name.clone()))
+                    .map(|(name, rows, seats_per_row)| SectionLayout {
+                        name,
+                        rows,
+                        seats_per_row,
+                        price_cents: 100,
+                    })
+                    .collect()
+            },
+        )
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2_000))]
+
+        /// Every seat's id names it, and any string that names a seat is that seat's id:
+        /// one id per seat, whatever a client sends.
+        #[test]
+        fn a_seat_has_exactly_one_id(
+            sections in sections(),
+            index in any::<u32>(),
+            junk in ".{0,24}",
+            row in "[0-9+ -]{0,6}",
+            seat in "[0-9+ -]{0,6}",
+        ) {
+            let l = SeatLayout::new(sections);
+            let i = index % l.capacity();
+            prop_assert_eq!(l.parse(&l.name(i)), Some(i));
+            let name = &l.sections()[l.position(i).section].name;
+            for id in [junk, format!("{name}-{row}-{seat}")] {
+                if let Some(found) = l.parse(&id) {
+                    prop_assert_eq!(l.name(found), id);
+                }
+            }
+        }
     }
 }

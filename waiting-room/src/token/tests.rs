@@ -1,6 +1,7 @@
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use jsonwebtoken::Algorithm;
+use proptest::prelude::*;
 
 use super::*;
 use crate::clock::now_ms;
@@ -265,4 +266,29 @@ fn verify_only_keys_load_from_files_and_directories() {
         Err(KeyError::Format(_))
     ));
     std::fs::remove_dir_all(dir).unwrap();
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(1_000))]
+
+    /// Any text that is not a token Floodgate signed is refused, and so is a signed
+    /// purchase token with any one character changed (header, claims or signature,
+    /// the base64 padding bits included): no panic, no forgery by re-encoding.
+    #[test]
+    fn only_the_signed_purchase_token_verifies(
+        junk in ".{0,300}",
+        at in any::<prop::sample::Index>(),
+        with in "[A-Za-z0-9_.=-]",
+    ) {
+        let (keys, _) = SigningKeys::generate();
+        let event = EventId::new();
+        let token = keys.sign(&claims(event, now_ms(), 60_000));
+        prop_assert!(keys.verify_purchase(&junk, event).is_err());
+        let i = at.index(token.len());
+        let mut tampered = token.clone();
+        tampered.replace_range(i..=i, &with);
+        if tampered != token {
+            prop_assert!(keys.verify_purchase(&tampered, event).is_err(), "{}", tampered);
+        }
+    }
 }

@@ -113,3 +113,105 @@ pub(super) fn parse_body(
         _ => Err(BadHoldRequest::SeatsOrQuantity),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+    use waiting_room::{AdmissionSettings, EventId};
+
+    use super::*;
+    use crate::event::Section;
+
+    fn event() -> Event {
+        let section = |name: &str, rows, seats_per_row| Section {
+            name: name.into(),
+            rows,
+            seats_per_row,
+            price_cents: 100,
+        };
+        Event {
+            id: EventId::new(),
+            name: "fuzz".into(),
+            starts_at_ms: 0,
+            closed: false,
+            max_seats_per_order: 4,
+            hold_ttl_secs: 60,
+            admission: AdmissionSettings {
+                rate_per_minute: 60,
+                max_active: 10,
+                session_ttl_secs: 60,
+                paused: false,
+            },
+            grace_secs: 30,
+            sections: vec![section("A", 3, 5), section("Balcony", 2, 12)],
+            show_at_ms: None,
+            refund_window_secs: None,
+            max_seats_per_account: None,
+        }
+    }
+
+    /// Seat ids as a fuzzer would send them: real ones, near misses and any text.
+    fn seat_id() -> impl Strategy<Value = String> {
+        prop_oneof![
+            ("A|Balcony|B|a", 0u32..5, 0u32..14).prop_map(|(s, r, n)| format!("{s}-{r}-{n}")),
+            "[AB0-9+ -]{0,8}",
+            ".{0,12}",
+        ]
+    }
+
+    fn body() -> impl Strategy<Value = String> {
+        let seats = proptest::option::of(proptest::collection::vec(seat_id(), 0..7));
+        let quantity = proptest::option::of(prop_oneof![0i64..6, any::<i64>()]);
+        let section = proptest::option::of(prop_oneof![
+            Just("A".to_owned()),
+            Just("Balcony".to_owned()),
+            ".{0,8}"
+        ]);
+        (seats, quantity, section).prop_map(|(seats, quantity, section)| {
+            let mut body = serde_json::Map::new();
+            if let Some(seats) = seats {
+                body.insert("seats".into(), seats.into());
+            }
+            if let Some(quantity) = quantity {
+                body.insert("quantity".into(), quantity.into());
+            }
+            if let Some(section) = section {
+                body.insert("section".into(), section.into());
+            }
+            serde_json::Value::Object(body).to_string()
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(5_000))]
+
+        /// Any hold body is a refusal or a request for at most `max_seats` distinct
+        /// seats that exist, named by their one id each; nothing panics.
+        #[test]
+        fn any_hold_body_asks_for_real_distinct_seats_or_is_refused(json in body()) {
+            let event = event();
+            let layout = event.layout();
+            let Ok(body) = serde_json::from_str::<HoldBody>(&json) else {
+                return Ok(());
+            };
+            let ids = body.seats.clone();
+            match parse_body(body, &event, 4) {
+                Ok(Wanted::Seats(seats)) => {
+                    let ids = ids.expect("seats came from ids");
+                    prop_assert!(seats.len() <= 4 && !seats.is_empty());
+                    let distinct: HashSet<u32> = seats.iter().copied().collect();
+                    prop_assert_eq!(distinct.len(), seats.len());
+                    for (seat, id) in seats.iter().zip(&ids) {
+                        prop_assert!(*seat < layout.capacity());
+                        prop_assert_eq!(&layout.name(*seat), id);
+                    }
+                }
+                Ok(Wanted::Best { quantity, section }) => {
+                    prop_assert!((1..=4).contains(&quantity));
+                    prop_assert!(section.is_none_or(|s| s < layout.sections().len()));
+                }
+                Err(refusal) => prop_assert!(!refusal.to_string().is_empty()),
+            }
+        }
+    }
+}
