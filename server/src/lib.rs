@@ -6,6 +6,7 @@
 //! deadline (axum does not wait for upgraded WebSockets).
 
 pub mod argon_pool;
+pub mod cli;
 pub mod auth;
 pub mod backpressure;
 pub mod checkout;
@@ -14,6 +15,7 @@ pub mod config;
 pub mod contract_errors;
 pub mod cookie;
 pub mod db;
+pub mod draw;
 pub mod email;
 pub mod error;
 pub mod event;
@@ -35,6 +37,7 @@ pub mod slow_socket;
 pub mod state;
 pub mod stats;
 pub mod telemetry;
+pub mod verify_shuffle;
 pub mod ws;
 
 mod bootstrap;

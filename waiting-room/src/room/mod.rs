@@ -184,6 +184,12 @@ impl Room {
         self.sockets.load(Ordering::Relaxed)
     }
 
+    /// Whether the sale has opened (the pre-queue was drawn), as this replica last
+    /// read the store's change log.
+    pub fn opened(&self) -> bool {
+        self.lock().opened
+    }
+
     /// Whether the event has no free seat, as of the last admission step.
     pub fn sold_out(&self) -> bool {
         self.lock().sold_out
