@@ -46,7 +46,9 @@ mod tests {
             "e",
         ])
         .unwrap();
-        assert!(matches!(cli.command, Some(Command::VerifyShuffle(a)) if a.url == "http://x" && a.event == "e"));
+        assert!(
+            matches!(cli.command, Some(Command::VerifyShuffle(a)) if a.url == "http://x" && a.event == "e")
+        );
         assert!(Cli::try_parse_from(["floodgate", "verify-shuffle", "--url", "http://x"]).is_err());
     }
 }

@@ -6,10 +6,10 @@
 //! deadline (axum does not wait for upgraded WebSockets).
 
 pub mod argon_pool;
-pub mod cli;
 pub mod auth;
 pub mod backpressure;
 pub mod checkout;
+pub mod cli;
 pub mod closing;
 pub mod config;
 pub mod contract_errors;

@@ -80,8 +80,8 @@ pub fn check(p: &Published) -> Verdict {
         .into_iter()
         .map(|(name, ())| name)
         .collect();
-    if let Some(at) = (0..expected.len().max(p.order.len()))
-        .find(|&i| expected.get(i) != p.order.get(i))
+    if let Some(at) =
+        (0..expected.len().max(p.order.len())).find(|&i| expected.get(i) != p.order.get(i))
     {
         wrong.push(format!(
             "the published order differs from the seed's draw at position {at} (published {}, recomputed {})",
@@ -123,7 +123,11 @@ pub async fn fetch(url: &str, event: &str) -> anyhow::Result<Published> {
     let get = |u: String| {
         let client = client.clone();
         async move {
-            let response = client.get(&u).send().await.with_context(|| format!("GET {u}"))?;
+            let response = client
+                .get(&u)
+                .send()
+                .await
+                .with_context(|| format!("GET {u}"))?;
             let status = response.status();
             let body = response.text().await.with_context(|| format!("GET {u}"))?;
             if !status.is_success() {
@@ -142,7 +146,8 @@ pub async fn fetch(url: &str, event: &str) -> anyhow::Result<Published> {
     loop {
         let body = get(format!("{base}/prequeue?offset={offset}&limit=10000")).await?;
         let page: PageJson = serde_json::from_str(&body).context("a page of the draw")?;
-        p.page_seeds.push((page.shuffle_seed, page.shuffle_commitment));
+        p.page_seeds
+            .push((page.shuffle_seed, page.shuffle_commitment));
         p.total = page.total;
         p.joined.extend(page.joined);
         p.order.extend(page.order);
@@ -222,7 +227,9 @@ mod tests {
         let seed = ShuffleSeed::from_bytes([10; 32]);
         other_seed.seed = Some(seed.to_hex());
         other_seed.page_seeds = vec![(seed.to_hex(), other_seed.commitment.clone().unwrap())];
-        assert!(matches!(check(&other_seed), Verdict::Mismatch(r) if r[0].starts_with("sha256(seed)")));
+        assert!(
+            matches!(check(&other_seed), Verdict::Mismatch(r) if r[0].starts_with("sha256(seed)"))
+        );
 
         let mut extra = published();
         extra.joined.push(pseudonym(&TicketId("fake".into())));

@@ -10,8 +10,8 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::error_docs::*;
-use crate::error::ApiError;
 use crate::draw::{self, PrequeueDraw, PAGE_DEFAULT, PAGE_MAX};
+use crate::error::ApiError;
 use crate::extract::{parse_event_id, AppPath, AppQuery};
 use crate::state::AppState;
 
