@@ -146,6 +146,20 @@ async fn the_draw_is_committed_hidden_then_revealed_and_checkable(backend: Backe
         let place = expected.iter().position(|p| *p == joined[i]).unwrap();
         assert_eq!(me["ahead"], json!(place), "{me}");
     }
+    // The stats' fairness figures count the draw's inversions.
+    let ranks: Vec<u64> = expected
+        .iter()
+        .map(|p| joined.iter().position(|j| j == p).unwrap() as u64)
+        .collect();
+    let inversions = waiting_room::fairness::inversions(&ranks);
+    let fairness = &app.stats(&event).await["fairness"];
+    assert_eq!(fairness["prequeue"]["fans"], json!(FANS), "{fairness}");
+    assert_eq!(
+        fairness["prequeue"]["inversions"],
+        json!(inversions),
+        "{fairness}"
+    );
+    assert_eq!(fairness["after_opening"]["fans"], json!(0), "{fairness}");
     let (status, bad) = app
         .get(&format!("/api/v1/events/{event}/prequeue?limit=0"), None)
         .await;
