@@ -88,11 +88,12 @@ pub(super) fn config(map: &HashMap<String, String>) -> Result<Option<QueueConfig
     }))
 }
 
-/// `prequeue.lua`'s reply: `None` when there is nothing to draw, else the arrival
-/// counter and the pre-queue's `(pseudonym, user)` entries in arrival order.
-pub(super) fn prequeue(
-    values: &[Value],
-) -> Result<Option<(String, Vec<(String, UserId)>)>, StoreError> {
+/// The pre-queue as the opening reads it: the arrival counter, and the
+/// `(pseudonym, user)` entries in arrival order.
+pub(super) type PrequeueRead = (String, Vec<(String, UserId)>);
+
+/// `prequeue.lua`'s reply: `None` when there is nothing to draw.
+pub(super) fn prequeue(values: &[Value]) -> Result<Option<PrequeueRead>, StoreError> {
     let Some(flag) = values.first() else {
         return Err(bad("an empty pre-queue reply"));
     };
