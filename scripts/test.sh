@@ -42,6 +42,9 @@ echo "==> import circles"
 # The checker first proves it still rejects circles (fixtures), then checks each crate.
 python3 scripts/lib/module_cycles.py --self-test
 python3 scripts/lib/module_cycles.py server/src loadgen/src waiting-room/src
+# The independent Python check of the pre-queue draw (docs/FAIRNESS.md): its known
+# values and tamper checks; server/tests/api/shuffle.rs runs it against a live sale.
+python3 scripts/lib/verify_draw.py --self-test
 
 echo "==> deployment files"
 scripts/lib/check_deploy.sh  # k8s overlays, Dockerfile, compose file, dashboard (+ self-test)

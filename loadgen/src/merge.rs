@@ -152,6 +152,11 @@ pub fn assemble(
         admitted_total: stat("admitted_total"),
         snapshot_sold: s.snapshot_sold,
         snapshot_held: s.snapshot_held,
+        fairness_prequeue: serde_json::from_value(end.stats["fairness"]["prequeue"].clone()).ok(),
+        fairness_after_opening: serde_json::from_value(
+            end.stats["fairness"]["after_opening"].clone(),
+        )
+        .ok(),
     };
     r.oversold_seats = s.oversold;
     r.duplicate_seats = s.duplicates;

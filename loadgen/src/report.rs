@@ -6,6 +6,7 @@ use std::fmt::Write;
 
 use hdrhistogram::Histogram;
 use serde::{Deserialize, Serialize};
+use waiting_room::fairness::OrderFigures;
 
 /// A latency histogram in microseconds (or any unit), 3 significant digits.
 #[derive(Clone, Debug)]
@@ -109,6 +110,12 @@ pub struct ServerView {
     pub admitted_total: u64,
     pub snapshot_sold: u64,
     pub snapshot_held: u64,
+    /// The stats' fairness figures (docs/FAIRNESS.md): the pre-queue's draw, and the
+    /// buyers who joined after the opening (the server reads them at most 10 s old).
+    #[serde(default)]
+    pub fairness_prequeue: Option<OrderFigures>,
+    #[serde(default)]
+    pub fairness_after_opening: Option<OrderFigures>,
 }
 
 /// The outcome of a run.
@@ -219,6 +226,23 @@ impl Report {
             format!("{} ({})", self.fifo_inversions, self.fifo_pairs_checked),
         );
         row("pre-queue violations", self.prequeue_violations.to_string());
+        let tau = |f: &Option<OrderFigures>| match f {
+            Some(f) => format!(
+                "{} ({} inversions, {} fans)",
+                f.kendall_tau.map_or("-".into(), |t| format!("{t:.3}")),
+                f.inversions,
+                f.fans
+            ),
+            None => "not reported".into(),
+        };
+        row(
+            "Kendall tau, pre-queue (fair ~0.5)",
+            tau(&self.server.fairness_prequeue),
+        );
+        row(
+            "Kendall tau, after opening (FIFO 0)",
+            tau(&self.server.fairness_after_opening),
+        );
         row("positions that rose", self.positions_rose.to_string());
         let p = |p: &Percentiles| {
             format!(

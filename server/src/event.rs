@@ -7,6 +7,7 @@ use waiting_room::room::RoomInfo;
 use waiting_room::seats::layout::SectionLayout;
 use waiting_room::seats::store::SeatCounts;
 use waiting_room::seats::SeatLayout;
+use waiting_room::shuffle::ShuffleSeed;
 use waiting_room::wire::datetime_ms;
 use waiting_room::{AdmissionSettings, EventId, QueueConfig};
 
@@ -51,6 +52,10 @@ pub struct Event {
     /// Seats one account may buy over all its orders (refunds given back); `None`:
     /// no cap beyond `max_seats_per_order` per purchase.
     pub max_seats_per_account: Option<u32>,
+    /// The pre-queue draw's seed (docs/FAIRNESS.md): secret until the opening, its
+    /// commitment public from the creation. `None` for events created before seeds
+    /// were drawn. Its `Debug` is hidden.
+    pub shuffle_seed: Option<ShuffleSeed>,
 }
 
 /// Where a sale stands.
@@ -111,6 +116,7 @@ impl Event {
         RoomInfo {
             event: self.id,
             max_seats: self.max_seats_per_order,
+            shuffle_seed: self.shuffle_seed,
         }
     }
 
@@ -130,7 +136,16 @@ impl Event {
             show_at: self.show_at_ms.map(datetime_ms),
             refund_window_secs: self.refund_window_secs,
             max_seats_per_account: self.max_seats_per_account,
+            shuffle_commitment: self.shuffle_seed.map(|s| s.commitment()),
+            // Set by the routes that know the draw happened (`crate::draw`).
+            shuffle_seed: None,
         }
+    }
+
+    /// The seed if the opening's time has come (`now_ms` at or past `starts_at`);
+    /// it is published only once the store has drawn too (`crate::draw::revealed`).
+    pub fn seed_due(&self, now_ms: i64) -> Option<ShuffleSeed> {
+        self.shuffle_seed.filter(|_| now_ms >= self.starts_at_ms)
     }
 
     /// The last moment (Unix ms) a fan may cancel their own order: `refund_window_secs`
@@ -188,6 +203,10 @@ pub struct PublicEvent<'a> {
     pub show_at: Option<OffsetDateTime>,
     pub refund_window_secs: Option<u32>,
     pub max_seats_per_account: Option<u32>,
+    /// Lowercase hex SHA-256 of the draw's seed (docs/FAIRNESS.md).
+    pub shuffle_commitment: Option<String>,
+    /// The seed (lowercase hex), once the sale has opened; `null` before.
+    pub shuffle_seed: Option<String>,
 }
 
 /// `POST /api/v1/admin/events`.
@@ -346,6 +365,7 @@ impl NewEvent {
             show_at_ms,
             refund_window_secs: self.refund_window_secs,
             max_seats_per_account: self.max_seats_per_account,
+            shuffle_seed: Some(ShuffleSeed::random()),
         };
         if event.capacity() > MAX_CAPACITY {
             return Err(bad(format!(

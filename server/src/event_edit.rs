@@ -158,6 +158,7 @@ impl EventPatch {
         Ok(Event {
             id: event.id,
             closed: event.closed,
+            shuffle_seed: event.shuffle_seed,
             ..changed
         })
     }

@@ -1,15 +1,20 @@
-//! `floodgate`: configuration → telemetry → build → serve until SIGTERM/SIGINT.
+//! `floodgate`: configuration → telemetry → build → serve until SIGTERM/SIGINT; or
+//! `floodgate verify-shuffle …` (see `server::cli`).
 
 use std::future::Future;
 
 use clap::Parser;
-use server::config::Config;
+use server::cli::{Cli, Command};
 use server::Application;
 use tokio::sync::oneshot;
 
 #[tokio::main]
-async fn main() -> anyhow::Result<()> {
-    let config = Config::parse();
+async fn main() -> anyhow::Result<std::process::ExitCode> {
+    let cli = Cli::parse();
+    if let Some(Command::VerifyShuffle(args)) = cli.command {
+        return Ok(server::verify_shuffle::main(args).await);
+    }
+    let config = cli.config;
     server::telemetry::init(config.log_format);
     tracing::info!(?config, "starting");
     let app = Application::build(config).await?;
@@ -18,7 +23,8 @@ async fn main() -> anyhow::Result<()> {
         print!("\n{banner}\n");
     }
     let (shutdown, hurry) = signals();
-    app.run_until_signalled(shutdown, hurry).await
+    app.run_until_signalled(shutdown, hurry).await?;
+    Ok(std::process::ExitCode::SUCCESS)
 }
 
 /// Two futures: the first resolves at the first SIGTERM or SIGINT (the shutdown),

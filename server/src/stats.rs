@@ -3,6 +3,7 @@
 //! and the time to clear the queue), and the sampler that keeps the last 15 minutes
 //! per event on each replica so a console opened mid-sale can draw history.
 
+pub mod fairness;
 mod history;
 
 use std::time::Duration;
@@ -85,6 +86,7 @@ pub async fn stats_value(state: &AppState, id: EventId) -> Result<Value, StateEr
     let s = snapshot(state, id).await?;
     let revenue_cents = state.db.revenue_cents(id).await?;
     let connected = state.hub.room(id).map_or(0, |r| r.local_sockets());
+    let fairness = fairness::figures(state, id, s.queue.opened).await?;
     Ok(json!({
         "waiting": s.queue.waiting,
         "prequeue": s.queue.prequeue,
@@ -108,6 +110,7 @@ pub async fn stats_value(state: &AppState, id: EventId) -> Result<Value, StateEr
             s.rate_per_minute,
             s.paused
         ),
+        "fairness": fairness,
     }))
 }
 

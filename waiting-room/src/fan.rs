@@ -3,6 +3,7 @@
 //! it last sent and the latest one into protocol messages ([`messages`]). A slow
 //! socket therefore never slows the room: it skips straight to the latest view.
 
+use crate::shuffle::pseudonym;
 use crate::wire::{datetime_ms, ServerMessage};
 use crate::TicketId;
 
@@ -97,6 +98,7 @@ pub fn messages(prev: &FanView, next: &FanView) -> Vec<ServerMessage> {
             },
         ) => out.push(ServerMessage::Prequeue {
             ticket: ticket.clone(),
+            pseudonym: Some(pseudonym(ticket)),
             starts_at: datetime_ms(*starts_at_ms),
             sold_out: false,
             waitlist: false,
@@ -110,6 +112,7 @@ pub fn messages(prev: &FanView, next: &FanView) -> Vec<ServerMessage> {
             },
         ) => out.push(ServerMessage::Queued {
             ticket: ticket.clone(),
+            pseudonym: Some(pseudonym(ticket)),
             ahead: *ahead,
             eta_secs: *eta_secs,
             sold_out: false,

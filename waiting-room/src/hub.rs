@@ -156,6 +156,7 @@ mod tests {
         let info = RoomInfo {
             event: EventId::new(),
             max_seats: 4,
+            shuffle_seed: None,
         };
         let config = QueueConfig {
             starts_at_ms: 0,

@@ -17,6 +17,7 @@
 
 pub mod admission;
 pub mod clock;
+pub mod fairness;
 pub mod fan;
 pub mod hub;
 pub mod ids;
@@ -26,6 +27,7 @@ pub mod room;
 pub mod runtime;
 pub mod seats;
 pub mod settings;
+pub mod shuffle;
 pub mod store;
 pub mod token;
 pub mod wire;

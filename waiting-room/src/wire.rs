@@ -21,6 +21,9 @@ pub enum ServerMessage {
     /// Joined before the opening; shuffled into the queue at `starts_at`.
     Prequeue {
         ticket: TicketId,
+        /// The ticket's pseudonym in the opening's draw (docs/FAIRNESS.md).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pseudonym: Option<String>,
         #[serde(with = "time::serde::rfc3339")]
         starts_at: OffsetDateTime,
         /// See [`ServerMessage::with_sold_out`].
@@ -33,6 +36,9 @@ pub enum ServerMessage {
     /// In line: `ahead` people in front, about `eta_secs` to wait.
     Queued {
         ticket: TicketId,
+        /// The ticket's pseudonym in the opening's draw (docs/FAIRNESS.md).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pseudonym: Option<String>,
         ahead: u64,
         eta_secs: u64,
         /// See [`ServerMessage::with_sold_out`].
@@ -149,6 +155,7 @@ mod tests {
         );
         let queued = ServerMessage::Queued {
             ticket: TicketId("t".into()),
+            pseudonym: None,
             ahead: 0,
             eta_secs: 0,
             sold_out: false,

@@ -12,6 +12,7 @@ use tokio_util::sync::CancellationToken;
 use waiting_room::clock::{Clock, ManualClock};
 use waiting_room::fan::FanPhase;
 use waiting_room::room::{Cadence, FanHandle, Room, RoomInfo};
+use waiting_room::shuffle::ShuffleSeed;
 use waiting_room::store::memory::MemoryStore;
 use waiting_room::store::*;
 use waiting_room::token::SigningKeys;
@@ -73,9 +74,13 @@ impl QueueStore for Counting {
         self.hit();
         self.inner.touch(e, u).await
     }
-    async fn open(&self, e: EventId, seed: u64) -> Result<bool, StoreError> {
+    async fn open(&self, e: EventId, seed: &ShuffleSeed) -> Result<bool, StoreError> {
         self.hit();
         self.inner.open(e, seed).await
+    }
+    async fn draw(&self, e: EventId, from: u64, n: u64) -> Result<Option<DrawPage>, StoreError> {
+        self.hit();
+        self.inner.draw(e, from, n).await
     }
     async fn admit(&self, e: EventId, l: Option<u64>) -> Result<AdmitOutcome, StoreError> {
         self.hit();
@@ -140,6 +145,7 @@ async fn setup(rate_per_minute: u32, max_active: u32) -> Setup {
         RoomInfo {
             event,
             max_seats: 4,
+            shuffle_seed: None,
         },
         Some(config),
         store.clone(),
@@ -331,6 +337,7 @@ async fn a_running_room_pushes_positions_once_a_second_at_the_admission_pace() {
         RoomInfo {
             event,
             max_seats: 4,
+            shuffle_seed: None,
         },
         Some(config),
         store.clone(),

@@ -74,6 +74,10 @@ test('waiting: pre-queue, queued, paused, left', async ({ browser }) => {
   const { page, context } = await fanPage(browser, fg, `/events/${event.id}`);
   await joinFromPage(page);
   await expect(page.getByRole('heading', { name: 'You are in the pre-queue' })).toBeVisible();
+  // The fan's pseudonym in the draw (docs/FAIRNESS.md), and where the draw is published.
+  await expect(page.getByText('Your ticket in the draw:')).toBeVisible();
+  await expect(page.locator('.draw-ticket code')).toHaveText(/^[0-9a-f]{32}$/);
+  await expect(page.getByRole('link', { name: /How to check the draw/ })).toHaveAttribute('href', `/api/v1/events/${event.id}/prequeue`);
   await expectAccessible(page, 'pre-queue');
 
   await expect(page.getByRole('heading', { name: 'You are in line' })).toBeVisible({ timeout: 15_000 });

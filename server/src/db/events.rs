@@ -4,6 +4,7 @@ use std::collections::HashMap;
 
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
+use waiting_room::shuffle::ShuffleSeed;
 use waiting_room::{AdmissionSettings, EventId};
 
 use super::audit::{insert_audit, NewAudit};
@@ -17,7 +18,7 @@ pub type EventRow = Event;
 
 const EVENT_COLUMNS: &str = "id, name, starts_at_ms, closed, max_seats_per_order, hold_ttl_secs, \
      rate_per_minute, max_active, session_ttl_secs, paused, grace_secs, show_at_ms, \
-     refund_window_secs, max_seats_per_account";
+     refund_window_secs, max_seats_per_account, shuffle_seed";
 
 impl Db {
     /// Stores an event, its sections and every seat, with its audit entry if given.
@@ -37,7 +38,7 @@ impl Db {
             let mut tx = self.pool().begin().await?;
             sqlx::query(&format!(
                 "INSERT INTO events ({EVENT_COLUMNS}, created_at_ms, preparing) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, 1)"
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, 1)"
             ))
             .bind(e.id.to_string())
             .bind(&e.name)
@@ -53,6 +54,7 @@ impl Db {
             .bind(e.show_at_ms)
             .bind(e.refund_window_secs.map(i64::from))
             .bind(e.max_seats_per_account.map(i64::from))
+            .bind(e.shuffle_seed.map(|s| s.to_hex()))
             .bind(now_ms)
             .execute(&mut *tx)
             .await?;
@@ -274,7 +276,18 @@ fn event_from_row(r: &AnyRow) -> Result<Event, sqlx::Error> {
         show_at_ms: r.try_get("show_at_ms")?,
         refund_window_secs: opt_int(r, "refund_window_secs")?,
         max_seats_per_account: opt_int(r, "max_seats_per_account")?,
+        shuffle_seed: shuffle_seed(r)?,
     })
+}
+
+/// The stored seed (64 hex digits), `None` when NULL.
+fn shuffle_seed(r: &AnyRow) -> Result<Option<ShuffleSeed>, sqlx::Error> {
+    let Some(hex) = r.try_get::<Option<String>, _>("shuffle_seed")? else {
+        return Ok(None);
+    };
+    ShuffleSeed::from_hex(&hex)
+        .map(Some)
+        .ok_or_else(|| sqlx::Error::Decode("a shuffle_seed that is not 64 hex digits".into()))
 }
 
 fn parse_id(r: &AnyRow, column: &str) -> Result<EventId, sqlx::Error> {

@@ -5,6 +5,7 @@
 mod audit;
 mod event_changes;
 mod events;
+mod fairness;
 mod held_back;
 mod order_batch;
 mod order_export;

@@ -24,9 +24,10 @@ use waiting_room::seats::store::{
     SeatSnapshot, SeatsReplaced,
 };
 use waiting_room::seats::SeatStore;
+use waiting_room::shuffle::ShuffleSeed;
 use waiting_room::store::{
-    AdmitOutcome, ChangeBatch, Cursor, PlaceCap, QueueSnapshot, QueueStats, QueueStore, Restore,
-    StoreError, TicketStatus,
+    AdmitOutcome, ChangeBatch, Cursor, DrawPage, PlaceCap, QueueSnapshot, QueueStats, QueueStore,
+    Restore, StoreError, TicketStatus,
 };
 use waiting_room::{AdmissionSettings, EventId, QueueConfig, TicketId, UserId};
 
@@ -141,9 +142,12 @@ impl QueueStore for Observed<dyn QueueStore> {
         self.timed(QueueOp::Touch as usize, self.inner.touch(e, u))
             .await
     }
-    async fn open(&self, e: EventId, seed: u64) -> Result<bool, StoreError> {
+    async fn open(&self, e: EventId, seed: &ShuffleSeed) -> Result<bool, StoreError> {
         self.timed(QueueOp::Open as usize, self.inner.open(e, seed))
             .await
+    }
+    async fn draw(&self, e: EventId, from: u64, n: u64) -> Result<Option<DrawPage>, StoreError> {
+        self.inner.draw(e, from, n).await
     }
     async fn admit(&self, e: EventId, limit: Option<u64>) -> Result<AdmitOutcome, StoreError> {
         self.timed(QueueOp::Admit as usize, self.inner.admit(e, limit))

@@ -1,6 +1,8 @@
 //! `GET /events`, `GET /events/{id}`, `GET /time`. The list answers even when the
 //! seat store fails for some events: those are listed with `available: null`.
 
+use std::collections::HashMap;
+
 use axum::extract::State;
 use axum::Json;
 use serde_json::{json, Value};
@@ -8,8 +10,9 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::error_docs::*;
+use crate::draw::{self, PrequeueDraw, PAGE_DEFAULT, PAGE_MAX};
 use crate::error::ApiError;
-use crate::extract::{parse_event_id, AppPath};
+use crate::extract::{parse_event_id, AppPath, AppQuery};
 use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -17,6 +20,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(time))
         .routes(routes!(list))
         .routes(routes!(one))
+        .routes(routes!(prequeue))
 }
 
 #[utoipa::path(
@@ -48,13 +52,16 @@ async fn list(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
     let mut public = Vec::with_capacity(events.len());
     for e in &events {
         // One event whose seats cannot be read must not hide every other sale.
-        match state.seat_counts(e.id).await {
-            Ok(counts) => public.push(e.public(now, counts)),
+        let mut view = match state.seat_counts(e.id).await {
+            Ok(counts) => e.public(now, counts),
             Err(error) => {
                 tracing::warn!(%error, event_id = %e.id, "seat counts unavailable; listing the event without them");
-                public.push(e.public_without_counts(now));
+                e.public_without_counts(now)
             }
-        }
+        };
+        // From this replica's room only (no store call per listed event).
+        draw::reveal(&mut view, draw::revealed_here(&state, e));
+        public.push(view);
     }
     Ok(Json(
         serde_json::to_value(public).map_err(|e| ApiError::Internal(e.into()))?,
@@ -79,8 +86,57 @@ async fn one(
     let id = parse_event_id(&id)?;
     let event = state.event(id).await?;
     let counts = state.seat_counts(id).await?;
-    let public = event.public(state.clock().now_ms(), counts);
+    let mut public = event.public(state.clock().now_ms(), counts);
+    draw::reveal(&mut public, draw::revealed(&state, &event).await?);
     Ok(Json(
         serde_json::to_value(public).map_err(|e| ApiError::Internal(e.into()))?,
     ))
+}
+
+/// The opening's pre-queue draw, one page at a time (`?offset=` from 0, `?limit=` 1 to
+/// 10,000, 1,000 by default): the seed, its commitment, and the pre-queue's ticket
+/// pseudonyms in join order and in draw order (docs/FAIRNESS.md).
+#[utoipa::path(
+    get,
+    path = "/events/{id}/prequeue",
+    operation_id = "prequeueDraw",
+    tag = "events",
+    params(
+        ("id" = String, Path, format = "uuid"),
+        ("offset" = Option<u64>, Query),
+        ("limit" = Option<u64>, Query, minimum = 1, maximum = 10000),
+    ),
+    responses(
+        (status = 200, body = PrequeueDraw, content_type = "application/json"),
+        E400, E404, E409, E500, E503,
+    )
+)]
+async fn prequeue(
+    State(state): State<AppState>,
+    AppPath(id): AppPath<String>,
+    AppQuery(query): AppQuery<HashMap<String, String>>,
+) -> Result<Json<PrequeueDraw>, ApiError> {
+    let id = parse_event_id(&id)?;
+    let number = |name: &str, default: u64, range: std::ops::RangeInclusive<u64>| {
+        let Some(raw) = query.get(name) else {
+            return Ok(default);
+        };
+        raw.parse::<u64>()
+            .ok()
+            .filter(|n| range.contains(n))
+            .ok_or_else(|| {
+                ApiError::bad_request(
+                    "invalid_field",
+                    format!(
+                        "{name} must be a whole number from {} to {}",
+                        range.start(),
+                        range.end()
+                    ),
+                )
+            })
+    };
+    let offset = number("offset", 0, 0..=u64::from(u32::MAX))?;
+    let limit = number("limit", PAGE_DEFAULT, 1..=PAGE_MAX)?;
+    let event = state.event(id).await?;
+    Ok(Json(draw::page(&state, &event, offset, limit).await?))
 }

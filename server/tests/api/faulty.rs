@@ -13,6 +13,7 @@ use async_trait::async_trait;
 use server::Stores;
 use waiting_room::seats::store::*;
 use waiting_room::seats::SeatStore;
+use waiting_room::shuffle::ShuffleSeed;
 use waiting_room::store::*;
 use waiting_room::{AdmissionSettings, EventId, QueueConfig, TicketId, UserId};
 
@@ -110,8 +111,11 @@ impl QueueStore for Faulty<dyn QueueStore> {
         self.faults.busy().await;
         self.inner.touch(e, u).await
     }
-    async fn open(&self, e: EventId, seed: u64) -> Result<bool, StoreError> {
+    async fn open(&self, e: EventId, seed: &ShuffleSeed) -> Result<bool, StoreError> {
         self.inner.open(e, seed).await
+    }
+    async fn draw(&self, e: EventId, from: u64, n: u64) -> Result<Option<DrawPage>, StoreError> {
+        self.inner.draw(e, from, n).await
     }
     async fn admit(&self, e: EventId, limit: Option<u64>) -> Result<AdmitOutcome, StoreError> {
         self.faults.busy().await;

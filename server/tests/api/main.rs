@@ -39,6 +39,7 @@ mod schemas;
 mod seat_map;
 mod sections;
 mod sessions;
+mod shuffle;
 mod shutdown;
 mod slots;
 mod slow_readers;

@@ -41,6 +41,7 @@ use self::state::RoomState;
 use crate::clock::Clock;
 use crate::fan::{FanPhase, FanView};
 use crate::seats::SeatStore;
+use crate::shuffle::ShuffleSeed;
 use crate::store::{PlaceCap, QueueStore, StoreError, TicketState, TicketStatus};
 use crate::token::SigningKeys;
 use crate::{EventId, QueueConfig, TicketId, UserId};
@@ -51,6 +52,9 @@ pub struct RoomInfo {
     pub event: EventId,
     /// `max_seats` claim of the purchase tokens.
     pub max_seats: u32,
+    /// The seed of the opening's draw (docs/FAIRNESS.md); `None` for an event created
+    /// before seeds were drawn: a fresh, unpublished one is used.
+    pub shuffle_seed: Option<ShuffleSeed>,
 }
 
 /// One event's queue on this replica.
@@ -59,6 +63,7 @@ pub struct Room {
     store: Arc<dyn QueueStore>,
     signer: Signer,
     clock: Arc<dyn Clock>,
+    shuffle_seed: Option<ShuffleSeed>,
     /// Seat counts decide whether the event is sold out (no seat free).
     seats: Option<Arc<dyn SeatStore>>,
     state: Mutex<RoomState>,
@@ -118,6 +123,7 @@ impl Room {
             seats,
             signer: Signer::new(info.event, keys, info.max_seats),
             clock,
+            shuffle_seed: info.shuffle_seed,
             state: Mutex::new(RoomState::new(config, now)),
             epoch: now,
             pushed_at_us: AtomicU64::new(0),
@@ -176,6 +182,12 @@ impl Room {
     /// twice). Lock-free: admin stats read it every second.
     pub fn local_sockets(&self) -> usize {
         self.sockets.load(Ordering::Relaxed)
+    }
+
+    /// Whether the sale has opened (the pre-queue was drawn), as this replica last
+    /// read the store's change log.
+    pub fn opened(&self) -> bool {
+        self.lock().opened
     }
 
     /// Whether the event has no free seat, as of the last admission step.
@@ -328,7 +340,8 @@ impl Room {
             return Ok(());
         };
         let due = !opened && self.clock.now_ms() >= starts_at;
-        if due && self.store.open(self.event, rand::random()).await? {
+        let seed = || self.shuffle_seed.unwrap_or_else(ShuffleSeed::random);
+        if due && self.store.open(self.event, &seed()).await? {
             tracing::info!(event = %self.event, "sale opened; pre-queue shuffled");
         }
         let counts = match &self.seats {

@@ -168,7 +168,14 @@ impl Harness {
 
     async fn open(&mut self) {
         self.clock.advance(1);
-        assert!(self.store.open(self.event, 7).await.unwrap());
+        assert!(self
+            .store
+            .open(
+                self.event,
+                &crate::shuffle::ShuffleSeed::from_bytes([7; 32])
+            )
+            .await
+            .unwrap());
         self.opened = true;
     }
 

@@ -6,6 +6,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+mod draw;
 mod places;
 mod purchase;
 
@@ -14,6 +15,10 @@ use super::{Change, Cursor, QueueStore, StoreError, TicketState};
 use crate::clock::{now_ms, ManualClock};
 use crate::position::PositionView;
 use crate::{AdmissionSettings, EventId, QueueConfig, TicketId, UserId};
+pub(crate) use draw::{
+    an_empty_prequeue_opens_with_an_empty_record,
+    the_opening_draws_in_seed_order_and_keeps_the_record,
+};
 pub(crate) use places::{
     one_address_holds_at_most_its_cap, places_come_back_when_dropped_or_sessions_end,
 };
@@ -132,7 +137,11 @@ impl Harness {
 
     pub async fn open_event_with_grace(&self, admission: AdmissionSettings, grace: u64) -> EventId {
         let event = self.event_with_grace(-1_000, admission, grace).await;
-        assert!(self.store.open(event, 7).await.unwrap());
+        assert!(self
+            .store
+            .open(event, &crate::shuffle::ShuffleSeed::from_bytes([7; 32]))
+            .await
+            .unwrap());
         event
     }
 }
@@ -146,7 +155,7 @@ pub(crate) fn settings(rate_per_minute: u32, max_active: u32) -> AdmissionSettin
     }
 }
 
-fn seq_of(state: &TicketState) -> u64 {
+pub(crate) fn seq_of(state: &TicketState) -> u64 {
     match state {
         TicketState::Queued { seq, .. } | TicketState::Admitted { seq, .. } => *seq,
         other => panic!("no sequence number in {other:?}"),
@@ -192,11 +201,27 @@ pub(crate) async fn prequeue_is_shuffled_exactly_once_at_the_opening(h: Harness)
     for u in &users {
         assert_eq!(join(&h, event, *u).await.state, TicketState::Prequeue);
     }
-    assert!(!h.store.open(event, 1).await.unwrap(), "too early to open");
+    assert!(
+        !h.store
+            .open(event, &crate::shuffle::ShuffleSeed::from_bytes([1; 32]))
+            .await
+            .unwrap(),
+        "too early to open"
+    );
     assert_eq!(h.store.stats(event).await.unwrap().prequeue, 40);
     h.advance(400).await;
-    assert!(h.store.open(event, 99).await.unwrap());
-    assert!(!h.store.open(event, 5).await.unwrap(), "opens exactly once");
+    assert!(h
+        .store
+        .open(event, &crate::shuffle::ShuffleSeed::from_bytes([99; 32]))
+        .await
+        .unwrap());
+    assert!(
+        !h.store
+            .open(event, &crate::shuffle::ShuffleSeed::from_bytes([5; 32]))
+            .await
+            .unwrap(),
+        "opens exactly once"
+    );
 
     let statuses = h.store.statuses(event, &users).await.unwrap();
     let seqs: Vec<u64> = statuses
@@ -426,7 +451,10 @@ pub(crate) async fn change_log_replays_into_the_same_view(h: Harness) {
         join(&h, event, *u).await;
     }
     h.advance(150).await;
-    h.store.open(event, 3).await.unwrap();
+    h.store
+        .open(event, &crate::shuffle::ShuffleSeed::from_bytes([3; 32]))
+        .await
+        .unwrap();
     let late: Vec<UserId> = (0..5).map(|_| UserId::new()).collect();
     for u in &late {
         join(&h, event, *u).await;
@@ -537,6 +565,8 @@ macro_rules! contract_suite {
                 poll_reads_and_keeps_the_place,
                 a_purchase_ends_the_session_for_good,
                 the_waitlist_gets_only_the_seats_that_came_back,
+                the_opening_draws_in_seed_order_and_keeps_the_record,
+                an_empty_prequeue_opens_with_an_empty_record,
             );
         }
     };

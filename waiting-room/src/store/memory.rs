@@ -13,15 +13,13 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use async_trait::async_trait;
-use rand::rngs::StdRng;
-use rand::seq::SliceRandom;
-use rand::SeedableRng;
 
 use super::{
-    AdmitOutcome, Change, ChangeBatch, Cursor, PlaceCap, QueueSnapshot, QueueStats, QueueStore,
-    StoreError, TicketStatus,
+    draw_order, AdmitOutcome, Change, ChangeBatch, Cursor, DrawPage, PlaceCap, QueueSnapshot,
+    QueueStats, QueueStore, StoreError, TicketStatus,
 };
 use crate::clock::{Clock, SystemClock};
+use crate::shuffle::{pseudonym, ShuffleSeed};
 use crate::{AdmissionSettings, EventId, QueueConfig, TicketId, UserId};
 pub(crate) use log::{MemoryLog, LOG_CAPACITY};
 
@@ -201,15 +199,21 @@ impl QueueStore for MemoryStore {
         })
     }
 
-    async fn open(&self, event: EventId, seed: u64) -> Result<bool, StoreError> {
+    async fn open(&self, event: EventId, seed: &ShuffleSeed) -> Result<bool, StoreError> {
         self.with_event(event, |q, now| {
             if q.opened || now < q.config.starts_at_ms {
                 return false;
             }
-            let mut users: Vec<UserId> = std::mem::take(&mut q.prequeue).into_values().collect();
-            users.shuffle(&mut StdRng::seed_from_u64(seed));
+            let joined: Vec<(String, UserId)> = std::mem::take(&mut q.prequeue)
+                .into_values()
+                .map(|user| {
+                    let ticket = q.tickets.get(&user).map(|t| pseudonym(&t.id));
+                    (ticket.unwrap_or_default(), user)
+                })
+                .collect();
+            let (users, record) = draw_order(seed, joined);
             let first = q.next_seq;
-            for user in &users {
+            for (_, user) in &users {
                 let seq = q.next_seq;
                 q.next_seq += 1;
                 q.queue.insert(seq, *user);
@@ -219,11 +223,27 @@ impl QueueStore for MemoryStore {
                 }
             }
             q.opened = true;
+            q.draw = Some(record);
             q.append(Change::Opened {
                 first,
                 count: users.len() as u64,
             });
             true
+        })
+    }
+
+    async fn draw(
+        &self,
+        event: EventId,
+        offset: u64,
+        limit: u64,
+    ) -> Result<Option<DrawPage>, StoreError> {
+        self.with_event(event, |q, _| {
+            q.opened.then(|| {
+                q.draw
+                    .as_ref()
+                    .map_or_else(DrawPage::default, |d| d.page(offset, limit))
+            })
         })
     }
 

@@ -18,6 +18,7 @@ pub(crate) mod contract;
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
+use crate::shuffle::ShuffleSeed;
 use crate::{AdmissionSettings, EventId, QueueConfig, TicketId, UserId};
 
 /// The cause of a [`StoreError::Backend`] or [`StoreError::Unavailable`]: the
@@ -151,6 +152,58 @@ pub struct QueueSnapshot {
     pub opened: bool,
     /// Sequence numbers of waiting tickets, ascending.
     pub seqs: Vec<u64>,
+}
+
+/// One page of an opening's draw record ([`QueueStore::draw`]).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct DrawPage {
+    /// Tickets the pre-queue held at the opening (the whole record's length).
+    pub total: u64,
+    /// Pseudonyms in the order the pre-queue held them (join order), this page.
+    pub joined: Vec<String>,
+    /// Pseudonyms in the order the draw gave them (admission order), this page.
+    pub order: Vec<String>,
+}
+
+/// The pre-queue in draw order: its `(pseudonym, user)` entries, given in join
+/// order, sorted by [`crate::shuffle::shuffled`]; with the draw's record.
+pub(crate) fn draw_order(
+    seed: &ShuffleSeed,
+    joined: Vec<(String, UserId)>,
+) -> (Vec<(String, UserId)>, DrawRecord) {
+    let joined_names: Vec<String> = joined.iter().map(|e| e.0.clone()).collect();
+    let ordered = crate::shuffle::shuffled(seed, joined);
+    let order = ordered.iter().map(|e| e.0.clone()).collect();
+    (
+        ordered,
+        DrawRecord {
+            joined: joined_names,
+            order,
+        },
+    )
+}
+
+/// The whole draw record: pseudonyms in join order and in draw order.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct DrawRecord {
+    pub joined: Vec<String>,
+    pub order: Vec<String>,
+}
+
+impl DrawRecord {
+    pub(crate) fn page(&self, offset: u64, limit: u64) -> DrawPage {
+        let from = usize::try_from(offset)
+            .unwrap_or(usize::MAX)
+            .min(self.joined.len());
+        let to = from
+            .saturating_add(usize::try_from(limit).unwrap_or(usize::MAX))
+            .min(self.joined.len());
+        DrawPage {
+            total: self.joined.len() as u64,
+            joined: self.joined[from..to].to_vec(),
+            order: self.order[from..to].to_vec(),
+        }
+    }
 }
 
 /// What one admission step did.
@@ -289,10 +342,21 @@ pub trait QueueStore: Send + Sync + 'static {
     /// another grace period from now.
     async fn touch(&self, event: EventId, users: &[UserId]) -> Result<(), StoreError>;
 
-    /// Opens the sale if its time has come and it is not open yet: shuffles the
-    /// pre-queue (with `seed`) into sequence numbers. Exactly one call ever opens an
-    /// event, whichever replica makes it; returns whether this call did.
-    async fn open(&self, event: EventId, seed: u64) -> Result<bool, StoreError>;
+    /// Opens the sale if its time has come and it is not open yet: puts the pre-queue
+    /// in the draw order of `seed` ([`crate::shuffle::shuffled`] over the tickets'
+    /// pseudonyms) under sequence numbers, and keeps the draw's record ([`Self::draw`]).
+    /// Exactly one call ever opens an event, whichever replica makes it (every replica
+    /// computes the same order); returns whether this call did.
+    async fn open(&self, event: EventId, seed: &ShuffleSeed) -> Result<bool, StoreError>;
+
+    /// Entries `offset..offset + limit` of the opening's draw record: the pre-queue's
+    /// pseudonyms in join order and in draw order. `None` before the opening.
+    async fn draw(
+        &self,
+        event: EventId,
+        offset: u64,
+        limit: u64,
+    ) -> Result<Option<DrawPage>, StoreError>;
 
     /// One admission step: drops tickets whose grace ran out, expires finished sessions,
     /// refills the token bucket and admits from the head of the queue. `free_seats` is

@@ -34,9 +34,10 @@ use async_trait::async_trait;
 use redis::{FromRedisValue, ScriptInvocation, Value};
 
 use super::{
-    AdmitOutcome, ChangeBatch, Cursor, PlaceCap, QueueSnapshot, QueueStats, QueueStore, Restore,
-    StoreError, TicketStatus,
+    draw_order, AdmitOutcome, ChangeBatch, Cursor, DrawPage, PlaceCap, QueueSnapshot, QueueStats,
+    QueueStore, Restore, StoreError, TicketStatus,
 };
+use crate::shuffle::ShuffleSeed;
 use crate::{AdmissionSettings, EventId, QueueConfig, TicketId, UserId};
 pub(crate) use conn::{load_scripts, open_connection, run_script};
 pub use conn::{
@@ -54,6 +55,9 @@ pub const DEFAULT_LOG_CAPACITY: usize = 1_000_000;
 /// How far beyond a replica's cursor a re-seeded event's change log starts: further
 /// than any replica's cursor can be ahead of another's, so every reader sees a gap.
 const RESTORED_LOG_JUMP: u64 = 1_000_000_000;
+/// Reads of the pre-queue one opening tries before giving up (each retry follows a
+/// join or leave that landed between the read and the write; the room steps again).
+const OPEN_ATTEMPTS: usize = 8;
 
 /// The Redis [`QueueStore`]. Cheap to clone: clones share the connection.
 #[derive(Clone)]
@@ -239,14 +243,49 @@ impl QueueStore for RedisStore {
         self.run::<i64>(&inv).await.map(drop)
     }
 
-    async fn open(&self, event: EventId, seed: u64) -> Result<bool, StoreError> {
+    async fn open(&self, event: EventId, seed: &ShuffleSeed) -> Result<bool, StoreError> {
         let k = self.keys(event);
-        // Redis' math.randomseed takes a 32-bit int: fold the seed into 31 bits.
-        let seed = (seed ^ (seed >> 31) ^ (seed >> 62)) & 0x7fff_ffff;
-        let mut inv = self.scripts.open.prepare_invoke();
-        inv.key(&k.cfg).key(&k.st).key(&k.q).key(&k.pre).key(&k.log);
-        inv.arg(seed).arg(self.log_capacity);
-        Ok(self.run::<i64>(&inv).await? == 1)
+        // Read the pre-queue, draw in Rust, write the order if the pre-queue did not
+        // change in between (a join or leave makes open.lua answer -1: read again).
+        for _ in 0..OPEN_ATTEMPTS {
+            let mut read = self.scripts.prequeue.prepare_invoke();
+            read.key(&k.cfg).key(&k.st).key(&k.pre).key(&k.tk);
+            let reply: Vec<Value> = self.run(&read).await?;
+            let Some((arrival, joined)) = decode::prequeue(&reply)? else {
+                return Ok(false);
+            };
+            let (ordered, record) = draw_order(seed, joined);
+            let mut inv = self.scripts.open.prepare_invoke();
+            inv.key(&k.cfg).key(&k.st).key(&k.q).key(&k.pre).key(&k.log);
+            inv.key(&k.drj).key(&k.dro);
+            inv.arg(self.log_capacity).arg(arrival).arg(ordered.len());
+            for (_, user) in &ordered {
+                inv.arg(user.to_string());
+            }
+            inv.arg(&record.joined).arg(&record.order);
+            match self.run::<i64>(&inv).await? {
+                1 => return Ok(true),
+                0 => return Ok(false),
+                _ => continue,
+            }
+        }
+        Err(StoreError::Backend(
+            "the pre-queue kept changing while the opening drew it".into(),
+        ))
+    }
+
+    async fn draw(
+        &self,
+        event: EventId,
+        offset: u64,
+        limit: u64,
+    ) -> Result<Option<DrawPage>, StoreError> {
+        let k = self.keys(event);
+        let mut inv = self.scripts.draw.prepare_invoke();
+        inv.key(&k.st).key(&k.drj).key(&k.dro);
+        inv.arg(offset).arg(limit.max(1));
+        let reply: Vec<Value> = self.run(&inv).await?;
+        decode::draw(&reply)
     }
 
     async fn admit(

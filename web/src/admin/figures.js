@@ -42,6 +42,15 @@ export function Figures({ stats }) {
     ${note && html`<p class="figure-note">${note}</p>`}
   </div>`;
 
+  // Inversions between join and admission order (docs/FAIRNESS.md).
+  const fairCard = (key, f) =>
+    f &&
+    card(
+      key,
+      typeof f.kendall_tau === 'number' ? i18n.number(Math.round(f.kendall_tau * 1000) / 1000) : '—',
+      t(`fig.${key}_note`, { inversions: n(f.inversions), fans: n(f.fans) }),
+    );
+
   return html`<div class="figures">
     ${card('waiting', n(stats.waiting), t('fig.waiting_note'))}
     ${card('prequeue', n(stats.prequeue), stats.opened ? t('fig.prequeue_opened') : t('fig.prequeue_note'))}
@@ -57,5 +66,7 @@ export function Figures({ stats }) {
     ${card('revenue', hasRevenue ? i18n.money(stats.revenue_cents, { whole: stats.revenue_cents >= 100_000 }) : '—', hasRevenue ? t('fig.revenue_note') : t('fig.not_reported'))}
     ${card('connected', hasConnected ? n(stats.connected) : '—', hasConnected ? t('fig.connected_note') : t('fig.not_reported'))}
     ${card('eta', etaText, etaNote)}
+    ${fairCard('fair_prequeue', stats.fairness?.prequeue)}
+    ${fairCard('fair_after', stats.fairness?.after_opening)}
   </div>`;
 }

@@ -159,6 +159,7 @@ export function handle(eventId, msg) {
       updateQueue(eventId, {
         phase: 'prequeue',
         ticket: msg.ticket,
+        pseudonym: msg.pseudonym ?? null,
         startsAt: Date.parse(msg.starts_at),
         error: null,
         // An HTTP answer says "sold out" in the same message (the socket sends `sold_out`).
@@ -177,6 +178,7 @@ export function handle(eventId, msg) {
       updateQueue(eventId, (q) => ({
         phase: 'queued',
         ticket: msg.ticket,
+        pseudonym: msg.pseudonym ?? null,
         ahead: msg.ahead,
         eta: msg.eta_secs,
         first,

@@ -48,6 +48,7 @@ fn the_document_lists_every_api_route() {
         ("GET", "/api/v1/auth/session"),
         ("GET", "/api/v1/events"),
         ("GET", "/api/v1/events/{id}"),
+        ("GET", "/api/v1/events/{id}/prequeue"),
         ("GET", "/api/v1/events/{id}/queue/me"),
         ("GET", "/api/v1/events/{id}/queue/ws"),
         ("GET", "/api/v1/events/{id}/seats"),

@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use super::log::{MemoryLog, LOG_CAPACITY};
 use crate::admission::TokenBucket;
 use crate::position::PositionView;
-use crate::store::{Change, PlaceCap, TicketState, TicketStatus};
+use crate::store::{Change, DrawRecord, PlaceCap, TicketState, TicketStatus};
 use crate::{QueueConfig, TicketId, UserId};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -59,6 +59,8 @@ pub(super) struct EventQueue {
     pub(super) held: HashMap<String, u32>,
     /// The event ran out of seats once: admission offers only seats that come back.
     pub(super) waitlist: bool,
+    /// The opening's draw record (see `QueueStore::draw`); `None` before it.
+    pub(super) draw: Option<DrawRecord>,
 }
 
 impl EventQueue {
@@ -81,6 +83,7 @@ impl EventQueue {
             log: MemoryLog::new(LOG_CAPACITY),
             held: HashMap::new(),
             waitlist: false,
+            draw: None,
         }
     }
 

@@ -7,8 +7,8 @@ use redis::{FromRedisValue, RedisError, Value};
 use serde::Deserialize;
 
 use super::super::{
-    AdmitOutcome, Change, ChangeBatch, Cursor, QueueSnapshot, QueueStats, StoreError, TicketState,
-    TicketStatus,
+    AdmitOutcome, Change, ChangeBatch, Cursor, DrawPage, QueueSnapshot, QueueStats, StoreError,
+    TicketState, TicketStatus,
 };
 use crate::{AdmissionSettings, QueueConfig, TicketId, UserId};
 
@@ -85,6 +85,53 @@ pub(super) fn config(map: &HashMap<String, String>) -> Result<Option<QueueConfig
             session_ttl_secs: num(field("ttl")?)?,
             paused: field("paused")? == "1",
         },
+    }))
+}
+
+/// The pre-queue as the opening reads it: the arrival counter, and the
+/// `(pseudonym, user)` entries in arrival order.
+pub(super) type PrequeueRead = (String, Vec<(String, UserId)>);
+
+/// `prequeue.lua`'s reply: `None` when there is nothing to draw.
+pub(super) fn prequeue(values: &[Value]) -> Result<Option<PrequeueRead>, StoreError> {
+    let Some(flag) = values.first() else {
+        return Err(bad("an empty pre-queue reply"));
+    };
+    if get::<i64>(flag)? == 0 {
+        return Ok(None);
+    }
+    let arrival: String = get(values.get(1).ok_or_else(|| bad("no arrival counter"))?)?;
+    let pairs = values[2..].chunks_exact(2);
+    if !pairs.remainder().is_empty() {
+        return Err(bad("pre-queue pairs"));
+    }
+    let entries = pairs
+        .map(|p| {
+            let user: String = get(&p[0])?;
+            let ticket: String = get(&p[1])?;
+            let user: UserId = user.parse().map_err(|_| bad(format!("user {user:?}")))?;
+            Ok((crate::shuffle::pseudonym(&TicketId(ticket)), user))
+        })
+        .collect::<Result<_, StoreError>>()?;
+    Ok(Some((arrival, entries)))
+}
+
+/// `draw.lua`'s reply: `None` before the opening.
+pub(super) fn draw(values: &[Value]) -> Result<Option<DrawPage>, StoreError> {
+    if values.is_empty() {
+        return Ok(None);
+    }
+    let total: u64 = get(&values[0])?;
+    let n: usize = get(values.get(1).ok_or_else(|| bad("no draw length"))?)?;
+    let rest = &values[2..];
+    if rest.len() != 2 * n {
+        return Err(bad("draw lists"));
+    }
+    let list = |vs: &[Value]| vs.iter().map(get::<String>).collect::<Result<Vec<_>, _>>();
+    Ok(Some(DrawPage {
+        total,
+        joined: list(&rest[..n])?,
+        order: list(&rest[n..])?,
     }))
 }
 

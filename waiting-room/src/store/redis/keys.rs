@@ -27,6 +27,10 @@ pub(super) struct EventKeys {
     pub log: String,
     /// Hash address → places it holds (see `PlaceCap`).
     pub held: String,
+    /// List: the opening's draw record, pseudonyms in join order.
+    pub drj: String,
+    /// List: the opening's draw record, pseudonyms in draw order.
+    pub dro: String,
 }
 
 impl EventKeys {
@@ -45,14 +49,16 @@ impl EventKeys {
             rec: key("rec"),
             log: key("log"),
             held: key("held"),
+            drj: key("drj"),
+            dro: key("dro"),
         }
     }
 
     #[cfg(test)]
-    pub(super) fn all(&self) -> [&str; 11] {
+    pub(super) fn all(&self) -> [&str; 13] {
         [
             &self.cfg, &self.st, &self.q, &self.pre, &self.tk, &self.act, &self.pres, &self.bkt,
-            &self.rec, &self.log, &self.held,
+            &self.rec, &self.log, &self.held, &self.drj, &self.dro,
         ]
     }
 }

@@ -11,7 +11,9 @@ pub(super) struct Scripts {
     pub(super) poll: Script,
     pub(super) leave: Script,
     pub(super) touch: Script,
+    pub(super) prequeue: Script,
     pub(super) open: Script,
+    pub(super) draw: Script,
     pub(super) admit: Script,
     pub(super) release: Script,
     pub(super) purchased: Script,
@@ -43,7 +45,9 @@ impl Scripts {
             poll: lua!("poll"),
             leave: lua!("leave"),
             touch: lua!("touch"),
+            prequeue: lua!("prequeue"),
             open: lua!("open"),
+            draw: lua!("draw"),
             admit: lua!("admit"),
             release: lua!("release"),
             purchased: lua!("purchased"),
@@ -54,7 +58,7 @@ impl Scripts {
         }
     }
 
-    pub(super) fn all(&self) -> [&Script; 15] {
+    pub(super) fn all(&self) -> [&Script; 17] {
         [
             &self.configure,
             &self.update_admission,
@@ -63,7 +67,9 @@ impl Scripts {
             &self.poll,
             &self.leave,
             &self.touch,
+            &self.prequeue,
             &self.open,
+            &self.draw,
             &self.admit,
             &self.release,
             &self.purchased,

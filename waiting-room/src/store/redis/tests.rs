@@ -29,7 +29,10 @@ async fn open_event(store: &RedisStore) -> EventId {
         },
     };
     store.configure(event, &config, false).await.unwrap();
-    assert!(store.open(event, 1).await.unwrap());
+    assert!(store
+        .open(event, &crate::shuffle::ShuffleSeed::from_bytes([1; 32]))
+        .await
+        .unwrap());
     event
 }
 
@@ -200,7 +203,12 @@ async fn every_operation_on_an_unknown_event_is_an_error() {
     unknown(store.statuses(event, &[user]).await.map(drop));
     unknown(store.leave(event, user).await.map(drop));
     unknown(store.touch(event, &[user]).await);
-    unknown(store.open(event, 1).await.map(drop));
+    unknown(
+        store
+            .open(event, &crate::shuffle::ShuffleSeed::from_bytes([1; 32]))
+            .await
+            .map(drop),
+    );
     unknown(store.admit(event, None).await.map(drop));
     unknown(store.release(event, user).await.map(drop));
     unknown(store.changes(event, &Cursor::default(), 10).await.map(drop));
@@ -269,7 +277,10 @@ async fn large_batches_stay_within_lua_stack_limits() {
     assert!(deadline < now + 120_000, "touched: {deadline}");
     config.starts_at_ms = now - 1_000;
     store.configure(event, &config, false).await.unwrap();
-    assert!(store.open(event, 42).await.unwrap());
+    assert!(store
+        .open(event, &crate::shuffle::ShuffleSeed::from_bytes([42; 32]))
+        .await
+        .unwrap());
     let statuses = store.statuses(event, &users).await.unwrap();
     let mut seqs: Vec<u64> = statuses
         .iter()
@@ -372,4 +383,61 @@ async fn calls_to_a_dead_redis_fail_fast_as_unavailable() {
         .expect("no redis");
     assert!(matches!(err, StoreError::Unavailable(_)), "{err:?}");
     assert!(started.elapsed() < CALL_TIMEOUT, "{:?}", started.elapsed());
+}
+
+/// Two replicas on one Redis race the opening with the event's seed: one opens, and
+/// both read the same order, the seed's draw (docs/FAIRNESS.md).
+#[tokio::test]
+async fn two_replicas_racing_the_opening_agree_on_the_draw() {
+    let Some(url) = test_redis_url() else { return };
+    let prefix = test_prefix();
+    let a = RedisStore::connect(&url, &prefix).await.unwrap();
+    let b = RedisStore::connect(&url, &prefix).await.unwrap();
+    let event = EventId::new();
+    let config = QueueConfig {
+        starts_at_ms: a.now_ms().await.unwrap() + 300,
+        grace_ms: 60_000,
+        admission: AdmissionSettings {
+            rate_per_minute: 60,
+            max_active: 10,
+            session_ttl_secs: 600,
+            paused: false,
+        },
+    };
+    a.configure(event, &config, false).await.unwrap();
+    let fans: Vec<(UserId, TicketId)> = (0..60).map(|_| (UserId::new(), TicketId::new())).collect();
+    for (i, (user, ticket)) in fans.iter().enumerate() {
+        let store = if i % 2 == 0 { &a } else { &b };
+        store.join(event, *user, ticket, None).await.unwrap();
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+    let seed = crate::shuffle::ShuffleSeed::from_bytes([0xc3; 32]);
+    let (x, y) = tokio::join!(a.open(event, &seed), b.open(event, &seed));
+    assert_eq!(
+        u8::from(x.unwrap()) + u8::from(y.unwrap()),
+        1,
+        "exactly one replica opens"
+    );
+    let expected = crate::shuffle::shuffled(
+        &seed,
+        fans.iter()
+            .map(|(u, t)| (crate::shuffle::pseudonym(t), *u))
+            .collect(),
+    );
+    let users: Vec<UserId> = expected.iter().map(|e| e.1).collect();
+    for store in [&a, &b] {
+        let seqs: Vec<u64> = store
+            .statuses(event, &users)
+            .await
+            .unwrap()
+            .iter()
+            .map(|s| crate::store::contract::seq_of(&s.as_ref().unwrap().state))
+            .collect();
+        assert_eq!(seqs, (1..=60).collect::<Vec<_>>(), "the seed's order");
+        let page = store.draw(event, 0, 100).await.unwrap().unwrap();
+        assert_eq!(
+            page.order,
+            expected.iter().map(|e| e.0.clone()).collect::<Vec<_>>()
+        );
+    }
 }

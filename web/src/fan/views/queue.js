@@ -76,6 +76,7 @@ function PreQueue({ i18n, event, q }) {
       <span class="clock num">${i18n.clock((startsAt - now) / 1000)}</span>
     </p>
     <p>${i18n.t('queue.keepOpen')}</p>
+    <${DrawTicket} i18n=${i18n} event=${event} q=${q} />
     ${announce}
     <${LeaveButton} i18n=${i18n} event=${event} />
   `;
@@ -113,9 +114,19 @@ function InLine({ i18n, event, q, available }) {
     </div>
     ${typeof available === 'number' && !q.soldOut && !q.waitlist && ahead > 0 && ahead >= available && html`<p class="hint">${i18n.t('queue.moreAheadThanSeats')}</p>`}
     <p>${i18n.t('queue.keepOpenLine')}</p>
+    <${DrawTicket} i18n=${i18n} event=${event} q=${q} />
     ${announce}
     <${LeaveButton} i18n=${i18n} event=${event} />
   `;
+}
+
+/** "Your ticket in the draw: 3f9a…", with where the draw is published (docs/FAIRNESS.md). */
+function DrawTicket({ i18n, event, q }) {
+  if (!q.pseudonym) return null;
+  return html`<p class="hint draw-ticket">
+    ${i18n.t('queue.drawTicket')} <code>${q.pseudonym}</code>.
+    ${' '}<a href=${`/api/v1/events/${event.id}/prequeue`}>${i18n.t('queue.drawCheck')}</a>
+  </p>`;
 }
 
 /** "Sold out — you are 37th on the waitlist; 2 seats came back": the place is
