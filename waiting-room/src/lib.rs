@@ -20,6 +20,7 @@ pub mod clock;
 pub mod fan;
 pub mod hub;
 pub mod ids;
+pub mod pow;
 pub mod pace;
 pub mod position;
 pub mod room;

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 mod places;
+mod pow;
 mod purchase;
 
 use super::memory::MemoryStore;
@@ -16,6 +17,9 @@ use crate::position::PositionView;
 use crate::{AdmissionSettings, EventId, QueueConfig, TicketId, UserId};
 pub(crate) use places::{
     one_address_holds_at_most_its_cap, places_come_back_when_dropped_or_sessions_end,
+};
+pub(crate) use pow::{
+    a_join_refused_at_its_cap_keeps_its_solution, a_new_ticket_spends_one_unspent_solution,
 };
 pub(crate) use purchase::{
     a_purchase_ends_the_session_for_good, the_waitlist_gets_only_the_seats_that_came_back,
@@ -537,6 +541,8 @@ macro_rules! contract_suite {
                 poll_reads_and_keeps_the_place,
                 a_purchase_ends_the_session_for_good,
                 the_waitlist_gets_only_the_seats_that_came_back,
+                a_new_ticket_spends_one_unspent_solution,
+                a_join_refused_at_its_cap_keeps_its_solution,
             );
         }
     };

@@ -59,6 +59,8 @@ pub(super) struct EventQueue {
     pub(super) held: HashMap<String, u32>,
     /// The event ran out of seats once: admission offers only seats that come back.
     pub(super) waitlist: bool,
+    /// Proof-of-work challenges spent by joins, until they expire.
+    pub(super) spent: super::spent::Spent,
 }
 
 impl EventQueue {
@@ -81,6 +83,7 @@ impl EventQueue {
             log: MemoryLog::new(LOG_CAPACITY),
             held: HashMap::new(),
             waitlist: false,
+            spent: Default::default(),
         }
     }
 

@@ -27,6 +27,9 @@ pub(super) struct EventKeys {
     pub log: String,
     /// Hash address → places it holds (see `PlaceCap`).
     pub held: String,
+    /// The start of the spent proof-of-work challenge keys (`<pow>:<id>`, see
+    /// [`Self::pow_spent`]).
+    pub pow: String,
 }
 
 impl EventKeys {
@@ -45,7 +48,13 @@ impl EventKeys {
             rec: key("rec"),
             log: key("log"),
             held: key("held"),
+            pow: key("pow"),
         }
+    }
+
+    /// The key marking the challenge `id` spent (a string with a TTL).
+    pub fn pow_spent(&self, id: &str) -> String {
+        format!("{}:{id}", self.pow)
     }
 
     #[cfg(test)]
