@@ -7,7 +7,10 @@
 mod body;
 mod from_domain;
 
-pub use body::{ErrorBody, HoldConflictError, SeatsUnavailableDetail, SeatsUnavailableError};
+pub use body::{
+    ErrorBody, HoldConflictError, JoinForbiddenError, PowRequiredDetail, PowRequiredError,
+    SeatsUnavailableDetail, SeatsUnavailableError,
+};
 pub use from_domain::checkout_store_error;
 
 use axum::http::{header, HeaderValue, StatusCode};
@@ -54,6 +57,13 @@ pub enum ApiError {
     PayloadTooLarge,
     #[error("the request headers are too large")]
     HeadersTooLarge,
+    /// 403 `pow_required`: a join that would create a ticket without a valid,
+    /// unspent proof of work; the body carries the challenge to solve.
+    #[error("{message}")]
+    PowRequired {
+        message: String,
+        challenge: Box<crate::proof_of_work::ChallengeBody>,
+    },
     #[error("internal error")]
     Internal(#[source] anyhow::Error),
 }
@@ -86,7 +96,7 @@ impl ApiError {
                 StatusCode::SERVICE_UNAVAILABLE
             }
             Self::InvalidToken(_) => StatusCode::UNAUTHORIZED,
-            Self::Refused { .. } => StatusCode::FORBIDDEN,
+            Self::Refused { .. } | Self::PowRequired { .. } => StatusCode::FORBIDDEN,
             Self::SeatsUnavailable { .. } => StatusCode::CONFLICT,
             Self::Gone { .. } => StatusCode::GONE,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
@@ -114,6 +124,7 @@ impl ApiError {
             Self::WrongRole => "not_served_here",
             Self::PayloadTooLarge => "payload_too_large",
             Self::HeadersTooLarge => "headers_too_large",
+            Self::PowRequired { .. } => "pow_required",
             Self::Internal(_) => "internal",
         }
     }
@@ -144,6 +155,14 @@ impl IntoResponse for ApiError {
                     seats,
                 };
                 (status, Json(SeatsUnavailableError { error })).into_response()
+            }
+            Self::PowRequired { challenge, .. } => {
+                let error = PowRequiredDetail {
+                    code,
+                    message,
+                    challenge: *challenge,
+                };
+                (status, Json(PowRequiredError { error })).into_response()
             }
             _ => (status, Json(ErrorBody::new(code, message))).into_response(),
         };

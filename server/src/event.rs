@@ -51,6 +51,9 @@ pub struct Event {
     /// Seats one account may buy over all its orders (refunds given back); `None`:
     /// no cap beyond `max_seats_per_order` per purchase.
     pub max_seats_per_account: Option<u32>,
+    /// Leading zero bits of SHA-256 a new place in line costs (`crate::proof_of_work`);
+    /// 0: no proof of work.
+    pub pow_difficulty: u8,
 }
 
 /// Where a sale stands.
@@ -130,6 +133,7 @@ impl Event {
             show_at: self.show_at_ms.map(datetime_ms),
             refund_window_secs: self.refund_window_secs,
             max_seats_per_account: self.max_seats_per_account,
+            pow_difficulty: self.pow_difficulty,
         }
     }
 
@@ -188,6 +192,7 @@ pub struct PublicEvent<'a> {
     pub show_at: Option<OffsetDateTime>,
     pub refund_window_secs: Option<u32>,
     pub max_seats_per_account: Option<u32>,
+    pub pow_difficulty: u8,
 }
 
 /// `POST /api/v1/admin/events`.
@@ -209,6 +214,10 @@ pub struct NewEvent {
     pub refund_window_secs: Option<u32>,
     #[serde(default)]
     pub max_seats_per_account: Option<u32>,
+    /// Proof of work on join, leading zero bits (0..=28); absent: the server's default
+    /// (`FLOODGATE_POW_DEFAULT_DIFFICULTY`, filled in before [`Self::into_event`]).
+    #[serde(default)]
+    pub pow_difficulty: Option<u32>,
 }
 
 /// The longest refund window: a year before the show.
@@ -333,6 +342,7 @@ impl NewEvent {
             self.refund_window_secs,
             self.max_seats_per_account,
         )?;
+        let pow_difficulty = validate_pow_difficulty(self.pow_difficulty.unwrap_or(0))?;
         let event = Event {
             id: EventId::new(),
             name,
@@ -346,6 +356,7 @@ impl NewEvent {
             show_at_ms,
             refund_window_secs: self.refund_window_secs,
             max_seats_per_account: self.max_seats_per_account,
+            pow_difficulty,
         };
         if event.capacity() > MAX_CAPACITY {
             return Err(bad(format!(
@@ -355,6 +366,15 @@ impl NewEvent {
         }
         Ok(event)
     }
+}
+
+/// `pow_difficulty` in range: 0 (off) to [`waiting_room::pow::MAX_DIFFICULTY`] bits.
+pub fn validate_pow_difficulty(bits: u32) -> Result<u8, InvalidEvent> {
+    let max = waiting_room::pow::MAX_DIFFICULTY;
+    u8::try_from(bits)
+        .ok()
+        .filter(|b| *b <= max)
+        .ok_or_else(|| InvalidEvent(format!("pow_difficulty must be 0 to {max}")))
 }
 
 fn unix_ms(t: OffsetDateTime) -> i64 {

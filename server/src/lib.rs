@@ -25,6 +25,7 @@ pub mod listener;
 pub mod metrics;
 pub mod observe;
 pub mod password_rules;
+pub mod proof_of_work;
 pub mod queue_session;
 pub mod raw_ws;
 pub mod report;
@@ -187,6 +188,7 @@ impl Application {
             poll_account_limit: limits::AccountLimiter::new(config.poll_rate_per_sec),
             seat_map_limit: limits::IpLimiter::new(config.seat_map_rate_per_sec),
             sockets: limits::SocketGate::new(config.max_sockets, config.max_sockets_per_ip),
+            pow: proof_of_work::PowGuard::new(&config),
             store_load,
             metrics,
             events: Default::default(),

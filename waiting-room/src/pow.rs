@@ -52,9 +52,13 @@ pub enum PowRefusal {
     Missing,
     #[error("the puzzle solution is not in the form <challenge>:<nonce>; solve the challenge and join again")]
     Malformed,
-    #[error("the puzzle was not issued by this sale's servers; solve the new challenge and join again")]
+    #[error(
+        "the puzzle was not issued by this sale's servers; solve the new challenge and join again"
+    )]
     Invalid,
-    #[error("the puzzle was issued for another account or sale; solve the new challenge and join again")]
+    #[error(
+        "the puzzle was issued for another account or sale; solve the new challenge and join again"
+    )]
     NotYours,
     #[error("the puzzle expired before it was used; solve the new challenge and join again")]
     Expired,

@@ -98,6 +98,8 @@ pub struct PowChallenge {
     #[serde(with = "time::serde::rfc3339")]
     pub expires_at: OffsetDateTime,
     pub algorithm: String,
+    /// Hashes a solver tries on average: 2^difficulty.
+    pub expected_hashes: u64,
 }
 
 impl From<&crate::pow::Challenge> for PowChallenge {
@@ -107,6 +109,7 @@ impl From<&crate::pow::Challenge> for PowChallenge {
             difficulty: c.difficulty,
             expires_at: datetime_ms(c.expires_at_ms),
             algorithm: crate::pow::ALGORITHM.to_owned(),
+            expected_hashes: 1u64 << c.difficulty,
         }
     }
 }

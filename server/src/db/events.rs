@@ -17,7 +17,7 @@ pub type EventRow = Event;
 
 const EVENT_COLUMNS: &str = "id, name, starts_at_ms, closed, max_seats_per_order, hold_ttl_secs, \
      rate_per_minute, max_active, session_ttl_secs, paused, grace_secs, show_at_ms, \
-     refund_window_secs, max_seats_per_account";
+     refund_window_secs, max_seats_per_account, pow_difficulty";
 
 impl Db {
     /// Stores an event, its sections and every seat, with its audit entry if given.
@@ -37,7 +37,7 @@ impl Db {
             let mut tx = self.pool().begin().await?;
             sqlx::query(&format!(
                 "INSERT INTO events ({EVENT_COLUMNS}, created_at_ms, preparing) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, 1)"
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, 1)"
             ))
             .bind(e.id.to_string())
             .bind(&e.name)
@@ -53,6 +53,7 @@ impl Db {
             .bind(e.show_at_ms)
             .bind(e.refund_window_secs.map(i64::from))
             .bind(e.max_seats_per_account.map(i64::from))
+            .bind(i64::from(e.pow_difficulty))
             .bind(now_ms)
             .execute(&mut *tx)
             .await?;
@@ -274,6 +275,8 @@ fn event_from_row(r: &AnyRow) -> Result<Event, sqlx::Error> {
         show_at_ms: r.try_get("show_at_ms")?,
         refund_window_secs: opt_int(r, "refund_window_secs")?,
         max_seats_per_account: opt_int(r, "max_seats_per_account")?,
+        pow_difficulty: u8::try_from(int(r, "pow_difficulty")?)
+            .map_err(|e| sqlx::Error::Decode(Box::new(e)))?,
     })
 }
 

@@ -117,16 +117,28 @@ mod tests {
         for second in 2..5 {
             joins(&mut a, second * 1_000, 150);
         }
-        assert_eq!(a.difficulty(&S, 12, 5_000), 18, "capped at base + max_extra");
+        assert_eq!(
+            a.difficulty(&S, 12, 5_000),
+            18,
+            "capped at base + max_extra"
+        );
         // A calm second (at the level, not above it) takes one bit off, and so on.
         joins(&mut a, 5_000, 100);
         assert_eq!(a.difficulty(&S, 12, 6_000), 17);
         assert_eq!(a.difficulty(&S, 12, 8_000), 15);
-        assert_eq!(a.difficulty(&S, 12, 60_000), 12, "never below the event's own");
+        assert_eq!(
+            a.difficulty(&S, 12, 60_000),
+            12,
+            "never below the event's own"
+        );
         // Off stays off whatever the load.
         joins(&mut a, 60_000, 500);
         assert_eq!(a.difficulty(&S, 0, 61_000), 0);
-        assert_eq!(a.difficulty(&S, 27, 61_000), MAX_DIFFICULTY, "capped at the maximum");
+        assert_eq!(
+            a.difficulty(&S, 27, 61_000),
+            MAX_DIFFICULTY,
+            "capped at the maximum"
+        );
     }
 
     #[test]

@@ -148,6 +148,7 @@ async fn setup() -> Setup {
         show_at_ms: None,
         refund_window_secs: None,
         max_seats_per_account: None,
+        pow_difficulty: 0,
     };
     let store = Arc::new(GatedStore {
         inner: MemorySeatStore::default(),

@@ -66,7 +66,10 @@ pub(crate) async fn a_join_refused_at_its_cap_keeps_its_solution(h: Harness) {
         .store
         .join_gated(event, b, &TicketId::new(), Some(&here), &solved("x2"))
         .await;
-    assert!(matches!(full, Err(StoreError::TooManyPlaces { .. })), "{full:?}");
+    assert!(
+        matches!(full, Err(StoreError::TooManyPlaces { .. })),
+        "{full:?}"
+    );
     h.store
         .join_gated(event, b, &TicketId::new(), None, &solved("x2"))
         .await

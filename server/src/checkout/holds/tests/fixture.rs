@@ -108,6 +108,7 @@ impl Fixture {
             show_at_ms: None,
             refund_window_secs: None,
             max_seats_per_account: None,
+            pow_difficulty: 0,
         };
         db.insert_event(&event, now, None).await.unwrap();
         let checkout = Checkout::new(seats, db.clone());
