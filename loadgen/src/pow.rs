@@ -59,3 +59,45 @@ pub async fn solution(ctx: &Arc<Ctx>, url: usize, session: &str) -> Option<Strin
         .record(took_ms);
     Some(solved)
 }
+
+/// Solve times at each difficulty `from..=to`: a Markdown table of the median over
+/// `runs` random challenges, and the hash rate over all of them (`loadgen pow-bench`).
+pub fn bench(from: u8, to: u8, runs: u32) -> String {
+    let mut out = format!(
+        "| bits | expected hashes | median ms ({runs} runs) | hashes/s |\n|---:|---:|---:|---:|\n"
+    );
+    for bits in from..=to.min(waiting_room::pow::MAX_DIFFICULTY) {
+        let mut times = Vec::new();
+        let (mut hashes, mut total) = (0u64, 0.0f64);
+        for run in 0..runs.max(1) {
+            let challenge = format!("bench-{bits}-{run}-{:x}", rand::random::<u64>());
+            let started = Instant::now();
+            let (_, tried) = waiting_room::pow::solve(&challenge, bits);
+            let secs = started.elapsed().as_secs_f64();
+            times.push(secs * 1000.0);
+            hashes += tried;
+            total += secs;
+        }
+        times.sort_by(f64::total_cmp);
+        let median = times[times.len() / 2];
+        let rate = hashes as f64 / total.max(1e-9);
+        out.push_str(&format!(
+            "| {bits} | {} | {median:.1} | {rate:.0} |\n",
+            1u64 << bits
+        ));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_bench_prints_one_row_per_difficulty() {
+        let table = super::bench(1, 3, 1);
+        assert_eq!(table.lines().count(), 2 + 3, "{table}");
+        assert!(
+            table.lines().nth(2).unwrap().starts_with("| 1 | 2 |"),
+            "{table}"
+        );
+    }
+}
