@@ -35,6 +35,23 @@ const jsonDefaultOnly = {
 await rm(outdir, { recursive: true, force: true });
 await mkdir(outdir, { recursive: true });
 
+// The fan page's proof-of-work worker: its own bundle (a worker cannot share the
+// page's chunks), whose hashed URL the page gets as `__POW_WORKER__`.
+const worker = await esbuild.build({
+  absWorkingDir: here,
+  entryPoints: { powworker: 'src/fan/pow-worker.js' },
+  outdir,
+  bundle: true,
+  format: 'esm',
+  target: ['es2022', 'chrome100', 'firefox100', 'safari15'],
+  minify: !dev,
+  entryNames: 'assets/[name]-[hash]',
+  metafile: true,
+  logLevel: 'warning',
+});
+const [workerPath] = Object.keys(worker.metafile.outputs).filter((p) => p.endsWith('.js'));
+const workerUrl = '/' + path.relative(outdir, path.resolve(here, workerPath)).split(path.sep).join('/');
+
 const result = await esbuild.build({
   absWorkingDir: here,
   entryPoints: Object.fromEntries(pages.map((p) => [p.entry, p.source])),
@@ -50,6 +67,7 @@ const result = await esbuild.build({
   assetNames: 'assets/[name]-[hash]',
   loader: { '.svg': 'file', '.woff2': 'file' },
   plugins: [jsonDefaultOnly],
+  define: { __POW_WORKER__: JSON.stringify(workerUrl) },
   metafile: true,
   legalComments: 'linked',
   logLevel: 'warning',

@@ -176,6 +176,16 @@ pub struct Config {
     #[arg(long)]
     pub tag: Option<String>,
 
+    /// The created event's proof of work on join (leading zero bits; 0: none, so the
+    /// scenarios measure what they measured before it existed).
+    #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u8).range(0..=28))]
+    pub pow_difficulty: u8,
+
+    /// Fans do not solve the proof of work: their joins are refused (`pow_required`,
+    /// counted as expected), to check the refusal.
+    #[arg(long)]
+    pub no_pow_solve: bool,
+
     /// Binary to run workers with (default: this executable).
     #[arg(long, hide = true)]
     pub worker_exe: Option<PathBuf>,

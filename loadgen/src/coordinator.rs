@@ -135,6 +135,7 @@ fn event_body(config: &Config, opens_in_ms: i64) -> Value {
             "max_active": config.active_cap(),
             "session_ttl_secs": config.session_ttl_secs,
         },
+        "pow_difficulty": config.pow_difficulty,
     })
 }
 

@@ -28,6 +28,9 @@ pub struct Ctx {
     pub max_seats: u32,
     pub tab_count: u32,
     pub flood_frames: u32,
+    /// The event's proof of work (leading zero bits; 0: none) and whether fans solve it.
+    pub pow_difficulty: u8,
+    pub pow_solve: bool,
     pub seats: tokio::sync::Mutex<Option<(std::time::Instant, Arc<SeatMap>)>>,
 }
 

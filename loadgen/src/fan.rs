@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::time::Instant;
-use waiting_room::wire::ClientMessage;
+use waiting_room::wire::{ClientMessage, ServerMessage};
 
 use crate::behaviour::{Behaviour, Misbehaviour, Plan};
 use crate::checkout;
@@ -55,7 +55,8 @@ async fn play(
     seen: &mut Seen,
 ) -> Result<(Outcome, i64), Outcome> {
     let flooding = plan.behaviour == Behaviour::Misbehave(Misbehaviour::Flood);
-    let mut sock = socket::open(ctx, url, session)
+    let pow = crate::pow::solution(ctx, url, session).await;
+    let mut sock = socket::open(ctx, url, session, pow.as_deref())
         .await
         .ok_or(Outcome::Failed)?;
     seen.sent_us = now_us();
@@ -74,6 +75,12 @@ async fn play(
             m = sock.next() => m,
         };
         match incoming {
+            Incoming::Message(ServerMessage::Error { code, .. }) if code == "pow_required" => {
+                // Expected only when told not to solve (the refusal is the point).
+                ctx.tally.error(&code, !ctx.pow_solve);
+                sock.close().await;
+                return Err(Outcome::Failed);
+            }
             Incoming::Message(m) => match seen.handle(ctx, m, flooding) {
                 Step::Wait if seen.ack_us != 0 => break Step::Wait,
                 Step::Wait => {}
@@ -207,7 +214,7 @@ async fn wait(
                 sock.close().await;
                 let pause = if storm { 50 } else { 300 };
                 tokio::time::sleep(Duration::from_millis(u64::from(plan.index) % pause)).await;
-                match socket::open(ctx, url, session).await {
+                match socket::open(ctx, url, session, None).await {
                     Some(s) => sock = s,
                     None => return Step::Wait,
                 }
@@ -241,7 +248,7 @@ async fn wait(
                     return Step::Wait;
                 }
                 tokio::time::sleep(Duration::from_millis(200 * unplanned)).await;
-                match socket::open(ctx, url, session).await {
+                match socket::open(ctx, url, session, None).await {
                     Some(s) => sock = s,
                     None => return Step::Wait,
                 }

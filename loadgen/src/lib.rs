@@ -17,6 +17,7 @@ pub mod ctx;
 pub mod fan;
 pub mod merge;
 pub mod net;
+pub mod pow;
 pub mod report;
 pub mod socket;
 pub mod tally;

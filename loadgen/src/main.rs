@@ -35,6 +35,16 @@ enum Command {
     /// A worker process (spec and controls on stdin, JSON lines on stdout).
     #[command(hide = true)]
     Worker,
+    /// Times solving the proof of work natively at each difficulty (medians over random
+    /// challenges) and prints a Markdown table; no server needed.
+    PowBench {
+        #[arg(long, default_value_t = 8)]
+        from: u8,
+        #[arg(long, default_value_t = 22)]
+        to: u8,
+        #[arg(long, default_value_t = 7)]
+        runs: u32,
+    },
 }
 
 fn main() -> ExitCode {
@@ -51,6 +61,10 @@ fn main() -> ExitCode {
         }
     };
     match (cli.command, cli.config) {
+        (Some(Command::PowBench { from, to, runs }), _) => {
+            print!("{}", loadgen::pow::bench(from, to, runs));
+            ExitCode::SUCCESS
+        }
         (Some(Command::Worker), _) => match runtime.block_on(loadgen::worker::main_stdio()) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {

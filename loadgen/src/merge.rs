@@ -113,13 +113,14 @@ pub fn assemble(
     r.admission_rate_achieved_per_min = round3(audit::admission_rate_per_min(&all_adm));
 
     let (mut adm, mut hold, mut confirm) = (Hist::default(), Hist::default(), Hist::default());
-    let mut gap = Hist::default();
+    let (mut gap, mut pow) = (Hist::default(), Hist::default());
     let (mut hold_lo, mut hold_hi) = (i64::MAX, i64::MIN);
     for w in results {
         adm.merge(&w.hists.admission_ms);
         hold.merge(&w.hists.hold_us);
         confirm.merge(&w.hists.confirm_us);
         gap.merge(&w.hists.position_gap_ms);
+        pow.merge(&w.hists.pow_solve_ms);
         r.server_5xx += w.server_5xx;
         r.holds += w.holds;
         r.connections_peak = r.connections_peak.max(w.progress.peak);
@@ -139,6 +140,8 @@ pub fn assemble(
     r.connect_latency_ms = connect.summary(1000.0);
     r.join_latency_ms = join.summary(1000.0);
     r.position_gap_ms = gap.summary(1.0);
+    r.pow_solve_ms = pow.summary(1.0);
+    r.pow_required = r.errors.get("pow_required").copied().unwrap_or(0);
     r.holds_per_sec = per_sec(r.holds, hold_lo, hold_hi);
     r.time_to_admission_ms = adm.summary(1.0);
     r.hold_latency_ms = hold.summary(1000.0);

@@ -143,6 +143,12 @@ pub struct Report {
     /// once a second while the queue moves): count is the updates received after each
     /// fan's first.
     pub position_gap_ms: Percentiles,
+    /// Solving the proof of work, per fan that solved one (native SHA-256).
+    #[serde(default)]
+    pub pow_solve_ms: Percentiles,
+    /// Joins refused for want of a valid proof of work.
+    #[serde(default)]
+    pub pow_required: u64,
     pub prequeued: u64,
     pub admitted: u64,
     pub sold: u64,
@@ -253,6 +259,8 @@ impl Report {
         row("connect latency", p(&self.connect_latency_ms));
         row("join latency", p(&self.join_latency_ms));
         row("position update gap", p(&self.position_gap_ms));
+        row("proof-of-work solve", p(&self.pow_solve_ms));
+        row("pow_required refusals", self.pow_required.to_string());
         row("time to admission", p(&self.time_to_admission_ms));
         row("hold latency", p(&self.hold_latency_ms));
         row("confirm latency", p(&self.confirm_latency_ms));

@@ -33,10 +33,14 @@ impl Drop for Sock {
     }
 }
 
-/// Opens fan `token`'s queue socket on target `url`; `None` after giving up (each
-/// failure is counted by code; 429 waits `Retry-After`).
-pub async fn open(ctx: &Arc<Ctx>, url: usize, token: &str) -> Option<Sock> {
-    let path = format!("/api/v1/events/{}/queue/ws?access_token={token}", ctx.event);
+/// Opens fan `token`'s queue socket on target `url`, with a proof-of-work solution
+/// (`pow`) for a join that takes a new place; `None` after giving up (each failure is
+/// counted by code; 429 waits `Retry-After`).
+pub async fn open(ctx: &Arc<Ctx>, url: usize, token: &str, pow: Option<&str>) -> Option<Sock> {
+    let mut path = format!("/api/v1/events/{}/queue/ws?access_token={token}", ctx.event);
+    if let Some(pow) = pow {
+        path = format!("{path}&pow={pow}");
+    }
     let mut failures = 0;
     loop {
         if ctx.stop.is_cancelled() {

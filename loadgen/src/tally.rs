@@ -108,6 +108,9 @@ pub struct Hists {
     pub confirm_us: Hist,
     /// Between one fan's successive `position` messages, ms.
     pub position_gap_ms: Hist,
+    /// Solving one proof-of-work challenge, ms.
+    #[serde(default)]
+    pub pow_solve_ms: Hist,
 }
 
 #[derive(Debug)]

@@ -136,6 +136,8 @@ async fn play(
         max_seats: start.max_seats,
         tab_count: config.tab_count,
         flood_frames: config.flood_frames,
+        pow_difficulty: config.pow_difficulty,
+        pow_solve: !config.no_pow_solve,
         seats: tokio::sync::Mutex::new(None),
     });
     // Controls: `stop`, or the coordinator gone; and the scenario's time limit.

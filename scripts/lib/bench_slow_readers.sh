@@ -40,7 +40,7 @@ _, login = call("POST", "/api/v1/auth/login", {"email": os.environ["FLOODGATE_AD
 sections = [{"name": f"S{i}", "rows": 1000, "seats_per_row": 20, "price_cents": 4000} for i in range((seats + 19999) // 20000)]
 started = time.time()
 status, event = call("POST", "/api/v1/admin/events", {"name": "Slow readers", "starts_at": datetime.datetime.now(datetime.timezone.utc).isoformat(),
-    "sections": sections, "max_seats_per_order": 4, "hold_ttl_secs": 3600, "admission": {"rate_per_minute": 6000000, "max_active": 10000000}}, login["token"])
+    "sections": sections, "max_seats_per_order": 4, "hold_ttl_secs": 3600, "admission": {"rate_per_minute": 6000000, "max_active": 10000000}, "pow_difficulty": 0}, login["token"])
 first = status
 while status != 201:
     time.sleep(0.5)

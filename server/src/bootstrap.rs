@@ -185,6 +185,8 @@ async fn demo_event(state: &AppState) -> anyhow::Result<EventId> {
         )),
         refund_window_secs: Some(48 * 3600),
         max_seats_per_account: Some(8),
+        // The server's default proof of work (FLOODGATE_POW_DEFAULT_DIFFICULTY).
+        pow_difficulty: None,
     };
     let event = state
         .create_event(request, None)

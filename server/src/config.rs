@@ -245,6 +245,30 @@ pub struct Config {
     /// FLOODGATE_HOLD_ATTEMPTS_PER_MINUTE paces it.
     #[arg(long, env = "FLOODGATE_HOLD_ATTEMPTS_BURST", default_value_t = 10)]
     pub hold_attempts_burst: u32,
+    /// Proof of work on join for new events that do not say (leading zero bits of
+    /// SHA-256, 0..=28; 0: none). 14 costs a phone about half a second (OPERATIONS.md).
+    #[arg(long, env = "FLOODGATE_POW_DEFAULT_DIFFICULTY", default_value_t = 14,
+          value_parser = clap::value_parser!(u8).range(0..=28))]
+    pub pow_default_difficulty: u8,
+    /// How long a proof-of-work challenge may be solved and used, seconds.
+    #[arg(long, env = "FLOODGATE_POW_CHALLENGE_TTL_SECS", default_value_t = 120,
+          value_parser = clap::value_parser!(u64).range(10..=3600))]
+    pub pow_challenge_ttl_secs: u64,
+    /// Joins per second (per event, on this replica) above which its proof of work
+    /// gets harder: +2 bits per busy interval, -1 per calm one; 0: never adapts.
+    #[arg(
+        long,
+        env = "FLOODGATE_POW_BURST_JOINS_PER_SEC",
+        default_value_t = 1000
+    )]
+    pub pow_burst_joins_per_sec: u32,
+    /// The interval the join rate is measured over, seconds.
+    #[arg(long, env = "FLOODGATE_POW_INTERVAL_SECS", default_value_t = 5,
+          value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub pow_interval_secs: u64,
+    /// The most bits load may add to an event's own difficulty (never above 28).
+    #[arg(long, env = "FLOODGATE_POW_MAX_EXTRA_BITS", default_value_t = 6)]
+    pub pow_max_extra_bits: u8,
 }
 
 impl Config {
@@ -274,6 +298,8 @@ impl Config {
         c.web_dir = None;
         c.metrics_token = None;
         c.shutdown_delay_secs = 0;
+        // Tests ask for proof of work where they test it.
+        c.pow_default_difficulty = 0;
         c
     }
 }

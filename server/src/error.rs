@@ -7,7 +7,10 @@
 mod body;
 mod from_domain;
 
-pub use body::{ErrorBody, HoldConflictError, SeatsUnavailableDetail, SeatsUnavailableError};
+pub use body::{
+    ErrorBody, HoldConflictError, JoinForbiddenError, PowRequiredDetail, PowRequiredError,
+    SeatsUnavailableDetail, SeatsUnavailableError,
+};
 pub use from_domain::checkout_store_error;
 
 use axum::http::{header, HeaderValue, StatusCode};
@@ -63,6 +66,13 @@ pub enum ApiError {
     PayloadTooLarge,
     #[error("the request headers are too large")]
     HeadersTooLarge,
+    /// 403 `pow_required`: a join that would create a ticket without a valid,
+    /// unspent proof of work; the body carries the challenge to solve.
+    #[error("{message}")]
+    PowRequired {
+        message: String,
+        challenge: Box<crate::proof_of_work::ChallengeBody>,
+    },
     #[error("internal error")]
     Internal(#[source] anyhow::Error),
 }
@@ -111,7 +121,7 @@ impl ApiError {
             Self::InvalidToken(_) => StatusCode::UNAUTHORIZED,
             Self::TokenAccountMismatch { signed_in: false } => StatusCode::UNAUTHORIZED,
             Self::TokenAccountMismatch { signed_in: true } => StatusCode::FORBIDDEN,
-            Self::Refused { .. } => StatusCode::FORBIDDEN,
+            Self::Refused { .. } | Self::PowRequired { .. } => StatusCode::FORBIDDEN,
             Self::SeatsUnavailable { .. } => StatusCode::CONFLICT,
             Self::Gone { .. } => StatusCode::GONE,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
@@ -140,6 +150,7 @@ impl ApiError {
             Self::WrongRole => "not_served_here",
             Self::PayloadTooLarge => "payload_too_large",
             Self::HeadersTooLarge => "headers_too_large",
+            Self::PowRequired { .. } => "pow_required",
             Self::Internal(_) => "internal",
         }
     }
@@ -172,6 +183,14 @@ impl IntoResponse for ApiError {
                     seats,
                 };
                 (status, Json(SeatsUnavailableError { error })).into_response()
+            }
+            Self::PowRequired { challenge, .. } => {
+                let error = PowRequiredDetail {
+                    code,
+                    message,
+                    challenge: *challenge,
+                };
+                (status, Json(PowRequiredError { error })).into_response()
             }
             _ => (status, Json(ErrorBody::new(code, message))).into_response(),
         };

@@ -56,6 +56,9 @@ pub struct Event {
     /// commitment public from the creation. `None` for events created before seeds
     /// were drawn. Its `Debug` is hidden.
     pub shuffle_seed: Option<ShuffleSeed>,
+    /// Leading zero bits of SHA-256 a new place in line costs (`crate::proof_of_work`);
+    /// 0: no proof of work.
+    pub pow_difficulty: u8,
 }
 
 /// Where a sale stands.
@@ -139,6 +142,7 @@ impl Event {
             shuffle_commitment: self.shuffle_seed.map(|s| s.commitment()),
             // Set by the routes that know the draw happened (`crate::draw`).
             shuffle_seed: None,
+            pow_difficulty: self.pow_difficulty,
         }
     }
 
@@ -207,6 +211,7 @@ pub struct PublicEvent<'a> {
     pub shuffle_commitment: Option<String>,
     /// The seed (lowercase hex), once the sale has opened; `null` before.
     pub shuffle_seed: Option<String>,
+    pub pow_difficulty: u8,
 }
 
 /// `POST /api/v1/admin/events`.
@@ -228,6 +233,10 @@ pub struct NewEvent {
     pub refund_window_secs: Option<u32>,
     #[serde(default)]
     pub max_seats_per_account: Option<u32>,
+    /// Proof of work on join, leading zero bits (0..=28); absent: the server's default
+    /// (`FLOODGATE_POW_DEFAULT_DIFFICULTY`, filled in before [`Self::into_event`]).
+    #[serde(default)]
+    pub pow_difficulty: Option<u32>,
 }
 
 /// The longest refund window: a year before the show.
@@ -352,6 +361,7 @@ impl NewEvent {
             self.refund_window_secs,
             self.max_seats_per_account,
         )?;
+        let pow_difficulty = validate_pow_difficulty(self.pow_difficulty.unwrap_or(0))?;
         let event = Event {
             id: EventId::new(),
             name,
@@ -366,6 +376,7 @@ impl NewEvent {
             refund_window_secs: self.refund_window_secs,
             max_seats_per_account: self.max_seats_per_account,
             shuffle_seed: Some(ShuffleSeed::random()),
+            pow_difficulty,
         };
         if event.capacity() > MAX_CAPACITY {
             return Err(bad(format!(
@@ -375,6 +386,15 @@ impl NewEvent {
         }
         Ok(event)
     }
+}
+
+/// `pow_difficulty` in range: 0 (off) to [`waiting_room::pow::MAX_DIFFICULTY`] bits.
+pub fn validate_pow_difficulty(bits: u32) -> Result<u8, InvalidEvent> {
+    let max = waiting_room::pow::MAX_DIFFICULTY;
+    u8::try_from(bits)
+        .ok()
+        .filter(|b| *b <= max)
+        .ok_or_else(|| InvalidEvent(format!("pow_difficulty must be 0 to {max}")))
 }
 
 fn unix_ms(t: OffsetDateTime) -> i64 {

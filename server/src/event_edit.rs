@@ -13,12 +13,13 @@ use waiting_room::AdmissionSettings;
 use crate::event::{AdmissionPatch, Event, InvalidEvent, NewAdmission, NewEvent, Section};
 
 /// The fields that may still change once the sale has opened.
-pub const AFTER_OPENING: [&str; 5] = [
+pub const AFTER_OPENING: [&str; 6] = [
     "name",
     "show_at",
     "refund_window_secs",
     "max_seats_per_account",
     "admission",
+    "pow_difficulty",
 ];
 
 /// Any subset of an event's settings (`PATCH /api/v1/admin/events/{id}`); omitted
@@ -61,6 +62,10 @@ pub struct EventPatch {
     /// (checked by the database and the seat store when the edit is written).
     #[schema(schema_with = sections_schema)]
     pub sections: Option<Vec<Section>>,
+    /// Proof of work on join, leading zero bits of SHA-256 (0: off); also once the
+    /// sale has opened (challenges already issued keep theirs).
+    #[schema(minimum = 0, maximum = 28)]
+    pub pow_difficulty: Option<u32>,
 }
 
 /// `sections`: 1 to 100 of the (hand-described) `Section` schema.
@@ -104,6 +109,7 @@ impl EventPatch {
             ("hold_ttl_secs", self.hold_ttl_secs.is_some()),
             ("admission", self.admission.is_some()),
             ("sections", self.sections.is_some()),
+            ("pow_difficulty", self.pow_difficulty.is_some()),
         ];
         set.into_iter()
             .filter(|(_, on)| *on)
@@ -153,6 +159,10 @@ impl EventPatch {
             max_seats_per_account: self
                 .max_seats_per_account
                 .unwrap_or(event.max_seats_per_account),
+            pow_difficulty: Some(
+                self.pow_difficulty
+                    .unwrap_or(u32::from(event.pow_difficulty)),
+            ),
         };
         let changed = request.into_event(event.grace_secs)?;
         Ok(Event {
@@ -209,6 +219,7 @@ struct Editable<'a> {
     hold_ttl_secs: u32,
     admission: AdmissionSettings,
     sections: &'a [Section],
+    pow_difficulty: u8,
 }
 
 impl<'a> Editable<'a> {
@@ -223,6 +234,7 @@ impl<'a> Editable<'a> {
             hold_ttl_secs: e.hold_ttl_secs,
             admission: e.admission,
             sections: &e.sections,
+            pow_difficulty: e.pow_difficulty,
         }
     }
 }

@@ -28,6 +28,7 @@ pub mod listener;
 pub mod metrics;
 pub mod observe;
 pub mod password_rules;
+pub mod proof_of_work;
 pub mod queue_session;
 pub mod raw_ws;
 pub mod report;
@@ -197,6 +198,7 @@ impl Application {
                 )
             }),
             sockets: limits::SocketGate::new(config.max_sockets, config.max_sockets_per_ip),
+            pow: proof_of_work::PowGuard::new(&config),
             store_load,
             metrics,
             events: Default::default(),

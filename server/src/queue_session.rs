@@ -34,12 +34,14 @@ const UNAVAILABLE: &str = "the queue is unavailable; retry in 2 s";
 /// A ping this often detects half-open connections.
 const PING_EVERY: Duration = Duration::from_secs(20);
 
-/// Who is on the socket: the account, the cap on places its address holds, and the
-/// watch that ends the socket when its session is revoked.
+/// Who is on the socket: the account, the cap on places its address holds, the
+/// watch that ends the socket when its session is revoked, and the proof of work its
+/// handshake brought (`None`: the event asks none).
 pub struct Fan {
     pub user: UserId,
     pub cap: Option<PlaceCap>,
     pub session: crate::revocations::SocketWatch,
+    pub proof: Option<crate::proof_of_work::JoinProof>,
 }
 
 pub async fn run(state: AppState, room: std::sync::Arc<Room>, fan: Fan, socket: WebSocket) {
@@ -277,7 +279,16 @@ async fn handle_text(
     let result = match message {
         ClientMessage::Join => {
             Metrics::inc(&state.metrics.queue_joins);
-            room.join(fan.user, fan.cap.as_ref()).await
+            let now = state.clock().now_ms();
+            let gate = fan.proof.as_ref().map(|p| p.gate(now));
+            let joined = room
+                .join_gated(fan.user, fan.cap.as_ref(), gate.as_ref())
+                .await;
+            if let (Err(StoreError::PowRequired { used }), Some(proof)) = (&joined, &fan.proof) {
+                let (why, challenge) = state.pow.refusal(&state.keys, proof, fan.user, *used, now);
+                return Err(ServerMessage::pow_required(why.to_string(), &challenge));
+            }
+            joined
         }
         ClientMessage::Leave => room.leave(fan.user).await,
     };

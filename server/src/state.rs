@@ -66,6 +66,8 @@ pub struct Shared {
     /// Hold attempts per account (`FLOODGATE_HOLD_ATTEMPTS_PER_MINUTE`; `None`: off).
     pub hold_limit: Option<AccountLimiter>,
     pub sockets: SocketGate,
+    /// Proof of work on join: the difficulty in force per event, the challenges.
+    pub pow: crate::proof_of_work::PowGuard,
     /// How quickly the store answers new fans: back-pressure on new sockets and joins.
     pub store_load: Arc<crate::backpressure::StoreLoad>,
     pub metrics: Arc<Metrics>,
@@ -195,9 +197,12 @@ impl AppState {
     /// one path for admin-created and demo events.
     pub async fn create_event(
         &self,
-        request: NewEvent,
+        mut request: NewEvent,
         actor: Option<&Actor>,
     ) -> Result<Event, StateError> {
+        request
+            .pow_difficulty
+            .get_or_insert(u32::from(self.config.pow_default_difficulty));
         let grace = u32::try_from(self.config.reconnect_grace_secs).unwrap_or(u32::MAX);
         let event = request.into_event(grace)?;
         let now = self.clock().now_ms();

@@ -23,6 +23,7 @@ pub mod hub;
 pub mod ids;
 pub mod pace;
 pub mod position;
+pub mod pow;
 pub mod room;
 pub mod runtime;
 pub mod seats;

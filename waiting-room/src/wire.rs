@@ -87,7 +87,37 @@ pub enum ServerMessage {
     Error {
         code: String,
         message: String,
+        /// With `pow_required`: the proof-of-work challenge to solve before joining
+        /// again (an extension to the v1 contract).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        challenge: Option<Box<PowChallenge>>,
     },
+}
+
+/// A proof-of-work challenge as clients get it (see [`crate::pow`]): find a nonce
+/// such that `SHA-256(challenge ":" nonce)` starts with `difficulty` zero bits, and
+/// present `<challenge>:<nonce>` before `expires_at`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PowChallenge {
+    pub challenge: String,
+    pub difficulty: u8,
+    #[serde(with = "time::serde::rfc3339")]
+    pub expires_at: OffsetDateTime,
+    pub algorithm: String,
+    /// Hashes a solver tries on average: 2^difficulty.
+    pub expected_hashes: u64,
+}
+
+impl From<&crate::pow::Challenge> for PowChallenge {
+    fn from(c: &crate::pow::Challenge) -> Self {
+        Self {
+            challenge: c.challenge.clone(),
+            difficulty: c.difficulty,
+            expires_at: datetime_ms(c.expires_at_ms),
+            algorithm: crate::pow::ALGORITHM.to_owned(),
+            expected_hashes: 1u64 << c.difficulty,
+        }
+    }
 }
 
 impl ServerMessage {
@@ -114,6 +144,16 @@ impl ServerMessage {
         Self::Error {
             code: code.to_owned(),
             message: message.into(),
+            challenge: None,
+        }
+    }
+
+    /// `pow_required`: why the join was refused, and the challenge to solve.
+    pub fn pow_required(message: impl Into<String>, challenge: &crate::pow::Challenge) -> Self {
+        Self::Error {
+            code: "pow_required".to_owned(),
+            message: message.into(),
+            challenge: Some(Box::new(challenge.into())),
         }
     }
 }

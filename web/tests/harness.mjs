@@ -44,6 +44,7 @@ export async function startFloodgate({ env = {}, args = [] } = {}) {
       FLOODGATE_ARGON2_MEMORY_KIB: '1024',
       // stop() sends SIGTERM: no load balancer to wait for before the drain.
       FLOODGATE_SHUTDOWN_DELAY_SECS: '0',
+      FLOODGATE_POW_DEFAULT_DIFFICULTY: '0',
       RUST_LOG: process.env.RUST_LOG || 'info',
       NO_COLOR: '1',
       ...env,

@@ -91,7 +91,7 @@ impl Db {
             "UPDATE events SET name = $1, starts_at_ms = $2, show_at_ms = $3, \
              refund_window_secs = $4, max_seats_per_account = $5, max_seats_per_order = $6, \
              hold_ttl_secs = $7, rate_per_minute = $8, max_active = $9, session_ttl_secs = $10, \
-             paused = $11 WHERE id = $12",
+             paused = $11, pow_difficulty = $13 WHERE id = $12",
         )
         .bind(&after.name)
         .bind(after.starts_at_ms)
@@ -105,6 +105,7 @@ impl Db {
         .bind(i64::from(after.admission.session_ttl_secs))
         .bind(i64::from(after.admission.paused))
         .bind(event.to_string())
+        .bind(i64::from(after.pow_difficulty))
         .execute(&mut *tx)
         .await?;
         if let Some((old, new)) = changes(&before, &after)? {

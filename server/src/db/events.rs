@@ -18,7 +18,7 @@ pub type EventRow = Event;
 
 const EVENT_COLUMNS: &str = "id, name, starts_at_ms, closed, max_seats_per_order, hold_ttl_secs, \
      rate_per_minute, max_active, session_ttl_secs, paused, grace_secs, show_at_ms, \
-     refund_window_secs, max_seats_per_account, shuffle_seed";
+     refund_window_secs, max_seats_per_account, shuffle_seed, pow_difficulty";
 
 impl Db {
     /// Stores an event, its sections and every seat, with its audit entry if given.
@@ -55,6 +55,7 @@ impl Db {
             .bind(e.refund_window_secs.map(i64::from))
             .bind(e.max_seats_per_account.map(i64::from))
             .bind(e.shuffle_seed.map(|s| s.to_hex()))
+            .bind(i64::from(e.pow_difficulty))
             .bind(now_ms)
             .execute(&mut *tx)
             .await?;
@@ -277,6 +278,8 @@ fn event_from_row(r: &AnyRow) -> Result<Event, sqlx::Error> {
         refund_window_secs: opt_int(r, "refund_window_secs")?,
         max_seats_per_account: opt_int(r, "max_seats_per_account")?,
         shuffle_seed: shuffle_seed(r)?,
+        pow_difficulty: u8::try_from(int(r, "pow_difficulty")?)
+            .map_err(|e| sqlx::Error::Decode(Box::new(e)))?,
     })
 }
 

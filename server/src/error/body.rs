@@ -50,6 +50,33 @@ pub struct SeatsUnavailableDetail {
     pub seats: Vec<String>,
 }
 
+/// 403 `pow_required`: the error shape plus the proof-of-work `challenge` to solve
+/// before joining again.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PowRequiredError {
+    #[schema(inline)]
+    pub error: PowRequiredDetail,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PowRequiredDetail {
+    /// `pow_required`.
+    pub code: &'static str,
+    pub message: String,
+    pub challenge: crate::proof_of_work::ChallengeBody,
+}
+
+/// 403 on a join: `pow_required` (`PowRequiredError`, with `challenge`) or the plain
+/// `Error` shape (`bad_origin`).
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum JoinForbiddenError {
+    PowRequired(PowRequiredError),
+    Other(ErrorBody),
+}
+
 /// 409 on a hold or a confirm: `seats_unavailable` (`SeatsUnavailableError`, with
 /// `seats`), or the plain `Error` shape: `account_limit_reached` (the account's cap) or
 /// `event_closed` (the sale is closed).

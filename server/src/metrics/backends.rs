@@ -53,6 +53,8 @@ pub fn store_error_kind(error: &StoreError) -> Option<&'static str> {
         StoreError::UnknownEvent => None,
         // A join refused at its address's cap: an answer, not a fault.
         StoreError::TooManyPlaces { .. } => None,
+        // A join without a valid proof of work: an answer too.
+        StoreError::PowRequired { .. } => None,
     }
 }
 

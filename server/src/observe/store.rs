@@ -118,6 +118,20 @@ impl QueueStore for Observed<dyn QueueStore> {
         self.timed(QueueOp::Join as usize, self.inner.join(e, u, t, cap))
             .await
     }
+    async fn join_gated(
+        &self,
+        e: EventId,
+        u: UserId,
+        t: &TicketId,
+        cap: Option<&PlaceCap>,
+        pow: &waiting_room::store::PowGate,
+    ) -> Result<TicketStatus, StoreError> {
+        self.timed(
+            QueueOp::Join as usize,
+            self.inner.join_gated(e, u, t, cap, pow),
+        )
+        .await
+    }
     async fn poll(&self, e: EventId, u: UserId) -> Result<Option<TicketStatus>, StoreError> {
         self.timed(QueueOp::Poll as usize, self.inner.poll(e, u))
             .await

@@ -1,7 +1,9 @@
 //! The queue socket (`GET /events/{id}/queue/ws`) and its fallback for browsers whose
 //! WebSockets are blocked: `GET /events/{id}/queue/me` (poll the fan's latest message;
 //! counts as presence), `POST …/queue/join` and `POST …/queue/leave` (the socket's
-//! `join` and `leave`, answered with the fan's message).
+//! `join` and `leave`, answered with the fan's message), and
+//! `POST /events/{id}/challenge`: the proof of work a new place in line costs when the
+//! event asks for it ([`crate::proof_of_work`]).
 
 use std::sync::Arc;
 
@@ -19,8 +21,10 @@ use waiting_room::wire::ServerMessage;
 
 use super::client;
 use super::error_docs::*;
-use crate::error::ApiError;
+use crate::error::{ApiError, JoinForbiddenError};
+use crate::event::Event;
 use crate::extract::{parse_event_id, AppPath, Session, WsUpgrade};
+use crate::proof_of_work::{self, ChallengeBody, JoinProof};
 use crate::queue_session::{self, WS_LIMIT_BYTES};
 use crate::state::AppState;
 use crate::ws::READ_BUFFER_BYTES;
@@ -31,6 +35,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(queue_me))
         .routes(routes!(queue_join))
         .routes(routes!(queue_leave))
+        .routes(routes!(pow_challenge))
 }
 
 #[utoipa::path(
@@ -39,7 +44,10 @@ pub fn router() -> OpenApiRouter<AppState> {
     operation_id = "queueSocket",
     tag = "queue",
     security(("bearer" = []), ("accessToken" = [])),
-    params(("id" = String, Path, format = "uuid")),
+    params(
+        ("id" = String, Path, format = "uuid"),
+        ("pow" = Option<String>, Query, description = "A proof-of-work solution, `<challenge>:<nonce>`"),
+    ),
     responses(
         (status = 101),
         E400, E401, E404, E409, E429, E503, E500,
@@ -55,12 +63,14 @@ async fn queue_ws(
     client::rate_limit(&state, &state.join_limit, &parts)?;
     client::admit_new_fan(&state)?;
     let session = session?;
-    let room = open_room(&state, &id).await?;
+    let (room, event) = open_room(&state, &id).await?;
     let slot = client::socket_slot(&state, &parts)?;
+    let proof = join_proof(&state, &event, session.user, &parts);
     let fan = queue_session::Fan {
         user: session.user,
         cap: client::place_cap(&state, &parts),
         session: state.revocations.watch(session.key),
+        proof,
     };
     let tracker = state.sessions.clone();
     Ok(ws
@@ -110,10 +120,14 @@ async fn queue_me(
     operation_id = "queueJoin",
     tag = "queue",
     security(("sessionCookie" = []), ("bearer" = [])),
-    params(("id" = String, Path, format = "uuid")),
+    params(
+        ("id" = String, Path, format = "uuid"),
+        ("pow" = Option<String>, Query, description = "A proof-of-work solution, `<challenge>:<nonce>`"),
+    ),
     responses(
         (status = 200, body = ref("#/components/schemas/ServerMessage"), content_type = "application/json"),
-        E401, E403, E404, E409, E429,
+        (status = 403, body = JoinForbiddenError, content_type = "application/json"),
+        E401, E404, E409, E429,
     )
 )]
 async fn queue_join(
@@ -124,17 +138,81 @@ async fn queue_join(
 ) -> Result<Json<Value>, ApiError> {
     client::rate_limit(&state, &state.join_limit, &parts)?;
     client::admit_new_fan(&state)?;
-    let room = open_room(&state, &id).await?;
+    let (room, event) = open_room(&state, &id).await?;
     crate::metrics::Metrics::inc(&state.metrics.queue_joins);
     let cap = client::place_cap(&state, &parts);
-    room.join(session.user, cap.as_ref())
-        .await
-        .inspect_err(|e| {
+    let proof = join_proof(&state, &event, session.user, &parts);
+    let now = state.clock().now_ms();
+    let gate = proof.as_ref().map(|p| p.gate(now));
+    let joined = room
+        .join_gated(session.user, cap.as_ref(), gate.as_ref())
+        .await;
+    match (joined, &proof) {
+        (Err(StoreError::PowRequired { used }), Some(proof)) => {
+            let (why, challenge) = state
+                .pow
+                .refusal(&state.keys, proof, session.user, used, now);
+            return Err(ApiError::PowRequired {
+                message: why.to_string(),
+                challenge: Box::new(ChallengeBody::from(&challenge)),
+            });
+        }
+        (joined, _) => joined.inspect_err(|e| {
             if matches!(e, StoreError::TooManyPlaces { .. }) {
                 crate::metrics::Metrics::inc(&state.metrics.rate_limited);
             }
-        })?;
+        })?,
+    }
     fan_message(&room, session.user).await
+}
+
+/// A proof-of-work challenge for the signed-in fan to solve before joining the
+/// event's line (when the event asks for none: difficulty 0, any nonce does).
+#[utoipa::path(
+    post,
+    path = "/events/{id}/challenge",
+    operation_id = "powChallenge",
+    tag = "queue",
+    security(("sessionCookie" = []), ("bearer" = [])),
+    params(("id" = String, Path, format = "uuid")),
+    responses(
+        (status = 200, body = ChallengeBody, content_type = "application/json"),
+        E401, E403, E404, E409, E429,
+    )
+)]
+async fn pow_challenge(
+    State(state): State<AppState>,
+    AppPath(id): AppPath<String>,
+    parts: Parts,
+    session: Result<Session, ApiError>,
+) -> Result<Json<ChallengeBody>, ApiError> {
+    let user = polled(&state, &parts, session)?;
+    let event = state.event(parse_event_id(&id)?).await?;
+    if event.closed {
+        return Err(crate::error::event_closed());
+    }
+    let now = state.clock().now_ms();
+    let challenge = state
+        .pow
+        .challenge(&state.keys, event.id, event.pow_difficulty, user, now);
+    Ok(Json(ChallengeBody::from(&challenge)))
+}
+
+/// Counts the join against the event's load and checks the solution it brought;
+/// `None` when the event asks no proof of work.
+fn join_proof(
+    state: &AppState,
+    event: &Event,
+    user: waiting_room::UserId,
+    parts: &Parts,
+) -> Option<JoinProof> {
+    if event.pow_difficulty == 0 {
+        return None;
+    }
+    let now = state.clock().now_ms();
+    state.pow.record_join(event, now);
+    let presented = proof_of_work::presented(&parts.uri);
+    JoinProof::check(&state.keys, event, user, presented.as_deref(), now)
 }
 
 /// The socket's `leave` over HTTP; an admitted fan is not affected.
@@ -177,12 +255,14 @@ fn polled(
     Ok(user)
 }
 
-/// The event's room on this replica, for joining: a closed sale is refused (409
-/// `event_closed`).
-async fn open_room(state: &AppState, id: &str) -> Result<Arc<Room>, ApiError> {
-    room_for(state, id, true)
-        .await?
-        .ok_or_else(crate::error::event_closed)
+/// The event and its room on this replica, for joining: a closed sale is refused
+/// (409 `event_closed`).
+async fn open_room(state: &AppState, id: &str) -> Result<(Arc<Room>, Event), ApiError> {
+    let event = state.event(parse_event_id(id)?).await?;
+    if event.closed {
+        return Err(crate::error::event_closed());
+    }
+    Ok((state.room(&event).await?, event))
 }
 
 /// The event's room on this replica; `None` for a closed sale (no room is started

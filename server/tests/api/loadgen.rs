@@ -6,7 +6,10 @@ use serde_json::json;
 
 use crate::helpers::{spawn_app, Backend, ADMIN_EMAIL, ADMIN_PASSWORD};
 
-crate::both_backends!(loadgen_plays_a_small_sale_and_audits_it);
+crate::both_backends!(
+    loadgen_plays_a_small_sale_and_audits_it,
+    loadgen_solves_the_proof_of_work_or_counts_its_refusals,
+);
 
 async fn loadgen_plays_a_small_sale_and_audits_it(backend: Backend) {
     let Some(app) = spawn_app(backend).await else {
@@ -97,4 +100,48 @@ async fn loadgen_plays_a_small_sale_and_audits_it(backend: Backend) {
         }
     }
     app.stop().await;
+}
+
+/// A sale asking proof of work: fans that solve it join (each solve timed); fans
+/// told not to are each refused with `pow_required`, counted as expected.
+async fn loadgen_solves_the_proof_of_work_or_counts_its_refusals(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    for solve in [true, false] {
+        let mut config = loadgen::Config::new(app.base.clone());
+        config.admin_email = Some(ADMIN_EMAIL.into());
+        config.admin_password = Some(ADMIN_PASSWORD.into());
+        config.fans = 20;
+        config.seats = Some(40);
+        config.workers = 1;
+        config.quiet = true;
+        config.seed = 7 + u64::from(solve);
+        config.opens_in_secs = Some(1.0);
+        config.ramp_secs = 1.0;
+        config.rate_per_minute = Some(6_000);
+        config.patient = 100.0;
+        config.abandon = 0.0;
+        config.reconnect = 0.0;
+        config.tabs = 0.0;
+        config.misbehave = 0.0;
+        config.duration_secs = 20.0;
+        config.pow_difficulty = 8;
+        config.no_pow_solve = !solve;
+        let report = loadgen::run(config).await.expect("the run completes");
+        let text = serde_json::to_string_pretty(&report).unwrap();
+        if solve {
+            assert_eq!(report.pow_required, 0, "{text}");
+            assert_eq!(report.pow_solve_ms.count, 20, "{text}");
+            assert_eq!(report.admitted, 20, "{text}");
+        } else {
+            assert_eq!(report.pow_required, 20, "{text}");
+            assert_eq!(
+                report.expected_errors.get("pow_required"),
+                Some(&20),
+                "{text}"
+            );
+            assert_eq!(report.admitted, 0, "{text}");
+        }
+    }
 }

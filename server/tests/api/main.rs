@@ -26,6 +26,7 @@ mod login_flood;
 mod ops;
 mod places;
 mod prequeue;
+mod proof_of_work;
 mod reconnect;
 mod recovery;
 mod redis_restart;

@@ -548,6 +548,59 @@ async fn real_answers_match_the_documented_schemas(backend: Backend) {
         StatusCode::BAD_REQUEST,
     )
     .await;
+    // Proof of work: the challenge, a join refused without a solution (HTTP and
+    // socket), one with it.
+    let hard = app
+        .create_event_with(
+            3_600_000,
+            json!({"rate_per_minute": 60, "max_active": 10}),
+            json!({"pow_difficulty": 4}),
+        )
+        .await;
+    let challenge = "/api/v1/events/{id}/challenge";
+    let challenge_url = url(&format!("/api/v1/events/{hard}/challenge"));
+    let issued = c
+        .op(
+            http.post(&challenge_url).bearer_auth(&other),
+            "post",
+            challenge,
+            OK,
+        )
+        .await;
+    c.op(
+        http.post(&challenge_url),
+        "post",
+        challenge,
+        StatusCode::UNAUTHORIZED,
+    )
+    .await;
+    let hard_join = url(&format!("/api/v1/events/{hard}/queue/join"));
+    let refused = c
+        .op(
+            http.post(&hard_join).bearer_auth(&other),
+            "post",
+            join,
+            StatusCode::FORBIDDEN,
+        )
+        .await;
+    assert_eq!(refused.body["error"]["code"], "pow_required");
+    let mut pow_ws = app.connect(&hard, &stranger).await;
+    pow_ws.send(json!({"type": "join"})).await;
+    let frame = pow_ws
+        .expect("error", std::time::Duration::from_secs(10))
+        .await;
+    c.frame("ServerMessage", &frame);
+    pow_ws.close().await;
+    let text = issued.body["challenge"].as_str().unwrap();
+    let (solution, _) = waiting_room::pow::solve(text, 4);
+    c.op(
+        http.post(format!("{hard_join}?pow={solution}"))
+            .bearer_auth(&other),
+        "post",
+        join,
+        OK,
+    )
+    .await;
     let later = app
         .create_event(3_600_000, json!({"rate_per_minute": 60, "max_active": 10}))
         .await;

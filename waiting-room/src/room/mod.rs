@@ -42,7 +42,7 @@ use crate::clock::Clock;
 use crate::fan::{FanPhase, FanView};
 use crate::seats::SeatStore;
 use crate::shuffle::ShuffleSeed;
-use crate::store::{PlaceCap, QueueStore, StoreError, TicketState, TicketStatus};
+use crate::store::{PlaceCap, PowGate, QueueStore, StoreError, TicketState, TicketStatus};
 use crate::token::SigningKeys;
 use crate::{EventId, QueueConfig, TicketId, UserId};
 
@@ -247,15 +247,37 @@ impl Room {
     /// With `cap`, a new ticket counts against its address's places
     /// ([`StoreError::TooManyPlaces`] at the cap).
     pub async fn join(&self, user: UserId, cap: Option<&PlaceCap>) -> Result<(), StoreError> {
+        self.join_gated(user, cap, None).await
+    }
+
+    /// [`Self::join`] for an event that asks for proof of work: a join that would
+    /// create a ticket needs `pow` to be a solution not spent yet
+    /// ([`StoreError::PowRequired`] otherwise); `None`: nothing asked.
+    pub async fn join_gated(
+        &self,
+        user: UserId,
+        cap: Option<&PlaceCap>,
+        pow: Option<&PowGate>,
+    ) -> Result<(), StoreError> {
         let ticket = TicketId::issued_at(self.clock.now_ms());
-        let status = match self.store.join(self.event, user, &ticket, cap).await {
+        let join = || async {
+            match pow {
+                None => self.store.join(self.event, user, &ticket, cap).await,
+                Some(pow) => {
+                    self.store
+                        .join_gated(self.event, user, &ticket, cap, pow)
+                        .await
+                }
+            }
+        };
+        let status = match join().await {
             Err(StoreError::UnknownEvent) => {
                 // The store lost the event (Redis restarted empty): put it and our
                 // waiting fans back before this fan joins behind them.
                 self.lock().lost = true;
                 self.restore().await?;
                 self.lock().synced = false;
-                self.store.join(self.event, user, &ticket, cap).await?
+                join().await?
             }
             other => other?,
         };

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 mod draw;
 mod places;
+mod pow;
 mod purchase;
 
 use super::memory::MemoryStore;
@@ -21,6 +22,9 @@ pub(crate) use draw::{
 };
 pub(crate) use places::{
     one_address_holds_at_most_its_cap, places_come_back_when_dropped_or_sessions_end,
+};
+pub(crate) use pow::{
+    a_join_refused_at_its_cap_keeps_its_solution, a_new_ticket_spends_one_unspent_solution,
 };
 pub(crate) use purchase::{
     a_purchase_ends_the_session_for_good, the_waitlist_gets_only_the_seats_that_came_back,
@@ -567,6 +571,8 @@ macro_rules! contract_suite {
                 the_waitlist_gets_only_the_seats_that_came_back,
                 the_opening_draws_in_seed_order_and_keeps_the_record,
                 an_empty_prequeue_opens_with_an_empty_record,
+                a_new_ticket_spends_one_unspent_solution,
+                a_join_refused_at_its_cap_keeps_its_solution,
             );
         }
     };

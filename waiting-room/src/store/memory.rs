@@ -8,6 +8,7 @@
 
 mod log;
 mod queue;
+mod spent;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -15,8 +16,8 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use async_trait::async_trait;
 
 use super::{
-    draw_order, AdmitOutcome, Change, ChangeBatch, Cursor, DrawPage, PlaceCap, QueueSnapshot,
-    QueueStats, QueueStore, StoreError, TicketStatus,
+    draw_order, AdmitOutcome, Change, ChangeBatch, Cursor, DrawPage, PlaceCap, PowGate,
+    QueueSnapshot, QueueStats, QueueStore, StoreError, TicketStatus,
 };
 use crate::clock::{Clock, SystemClock};
 use crate::shuffle::{pseudonym, ShuffleSeed};
@@ -61,6 +62,71 @@ impl MemoryStore {
         let mut events = self.lock();
         let q = events.get_mut(&event).ok_or(StoreError::UnknownEvent)?;
         Ok(f(q, now))
+    }
+}
+
+impl MemoryStore {
+    /// [`QueueStore::join`], gated by `pow` when the event asks for proof of work.
+    fn join_with(
+        &self,
+        event: EventId,
+        user: UserId,
+        ticket: &TicketId,
+        cap: Option<&PlaceCap>,
+        pow: Option<&PowGate>,
+    ) -> Result<TicketStatus, StoreError> {
+        self.with_event(event, |q, now| {
+            let deadline = now + q.config.grace_ms as i64;
+            let existing = q.tickets.get(&user).map(|t| t.place);
+            match existing {
+                Some(Place::Left | Place::Purchased { .. }) | None => {
+                    match pow {
+                        None => {}
+                        Some(PowGate::Missing) => {
+                            return Err(StoreError::PowRequired { used: false })
+                        }
+                        Some(PowGate::Solved(s)) if q.spent.contains(&s.id, now) => {
+                            return Err(StoreError::PowRequired { used: true })
+                        }
+                        Some(PowGate::Solved(_)) => {}
+                    }
+                    if let Some(cap) = cap {
+                        if !q.hold(cap) {
+                            return Err(StoreError::TooManyPlaces { max: cap.max });
+                        }
+                    }
+                    if let Some(PowGate::Solved(s)) = pow {
+                        q.spent.insert(&s.id, s.expires_at_ms, now);
+                    }
+                    let place = if q.opened {
+                        let seq = q.next_seq;
+                        q.next_seq += 1;
+                        q.queue.insert(seq, user);
+                        q.view.insert(seq);
+                        q.append(Change::Joined { seq });
+                        Place::Queued(seq)
+                    } else {
+                        let arrival = q.next_arrival;
+                        q.next_arrival += 1;
+                        q.prequeue.insert(arrival, user);
+                        Place::Prequeue(arrival)
+                    };
+                    q.tickets.insert(
+                        user,
+                        Ticket {
+                            id: ticket.clone(),
+                            place,
+                            orders: Vec::new(),
+                            holder: cap.map(|c| c.holder.clone()),
+                        },
+                    );
+                    q.set_presence(user, deadline);
+                }
+                Some(Place::Prequeue(_) | Place::Queued(_)) => q.set_presence(user, deadline),
+                Some(Place::Admitted { .. }) => {}
+            }
+            Ok(q.status(user).expect("ticket just ensured"))
+        })?
     }
 }
 
@@ -111,45 +177,18 @@ impl QueueStore for MemoryStore {
         ticket: &TicketId,
         cap: Option<&PlaceCap>,
     ) -> Result<TicketStatus, StoreError> {
-        self.with_event(event, |q, now| {
-            let deadline = now + q.config.grace_ms as i64;
-            let existing = q.tickets.get(&user).map(|t| t.place);
-            match existing {
-                Some(Place::Left | Place::Purchased { .. }) | None => {
-                    if let Some(cap) = cap {
-                        if !q.hold(cap) {
-                            return Err(StoreError::TooManyPlaces { max: cap.max });
-                        }
-                    }
-                    let place = if q.opened {
-                        let seq = q.next_seq;
-                        q.next_seq += 1;
-                        q.queue.insert(seq, user);
-                        q.view.insert(seq);
-                        q.append(Change::Joined { seq });
-                        Place::Queued(seq)
-                    } else {
-                        let arrival = q.next_arrival;
-                        q.next_arrival += 1;
-                        q.prequeue.insert(arrival, user);
-                        Place::Prequeue(arrival)
-                    };
-                    q.tickets.insert(
-                        user,
-                        Ticket {
-                            id: ticket.clone(),
-                            place,
-                            orders: Vec::new(),
-                            holder: cap.map(|c| c.holder.clone()),
-                        },
-                    );
-                    q.set_presence(user, deadline);
-                }
-                Some(Place::Prequeue(_) | Place::Queued(_)) => q.set_presence(user, deadline),
-                Some(Place::Admitted { .. }) => {}
-            }
-            Ok(q.status(user).expect("ticket just ensured"))
-        })?
+        self.join_with(event, user, ticket, cap, None)
+    }
+
+    async fn join_gated(
+        &self,
+        event: EventId,
+        user: UserId,
+        ticket: &TicketId,
+        cap: Option<&PlaceCap>,
+        pow: &PowGate,
+    ) -> Result<TicketStatus, StoreError> {
+        self.join_with(event, user, ticket, cap, Some(pow))
     }
 
     async fn status(

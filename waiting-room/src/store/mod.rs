@@ -42,6 +42,11 @@ pub enum StoreError {
     /// event (see [`PlaceCap`]). Nothing changed.
     #[error("this address already holds {max} places in this sale")]
     TooManyPlaces { max: u32 },
+    /// The join would create a ticket but brought no proof of work
+    /// ([`PowGate::Missing`]), or one whose challenge was spent already (`used`).
+    /// Nothing changed.
+    #[error("proof of work required")]
+    PowRequired { used: bool },
 }
 
 impl StoreError {
@@ -78,6 +83,17 @@ pub struct PlaceCap {
     pub holder: String,
     /// Most places `holder` may hold at once.
     pub max: u32,
+}
+
+/// What a join that would create a new ticket must bring when the event asks for
+/// proof of work ([`crate::pow`]); a join that finds the fan's ticket needs nothing.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PowGate {
+    /// No valid solution came with the join: only an existing ticket is given back.
+    Missing,
+    /// A checked solution: creating a ticket spends its challenge (once; the store
+    /// remembers the id until the challenge expires).
+    Solved(crate::pow::Solved),
 }
 
 /// Where a fan's ticket stands.
@@ -305,6 +321,25 @@ pub trait QueueStore: Send + Sync + 'static {
         ticket: &TicketId,
         cap: Option<&PlaceCap>,
     ) -> Result<TicketStatus, StoreError>;
+
+    /// [`Self::join`] for an event that asks for proof of work: a join that would
+    /// create a ticket is refused with [`StoreError::PowRequired`] unless `pow` is a
+    /// solution whose challenge was not spent yet, and spends it, all in the same
+    /// atomic step (no extra round trip on Redis). A store that cannot check it
+    /// refuses every such join.
+    async fn join_gated(
+        &self,
+        event: EventId,
+        user: UserId,
+        ticket: &TicketId,
+        cap: Option<&PlaceCap>,
+        pow: &PowGate,
+    ) -> Result<TicketStatus, StoreError> {
+        let _ = (event, user, ticket, cap, pow);
+        Err(StoreError::Backend(
+            "this store cannot check proof of work".into(),
+        ))
+    }
 
     /// The account's ticket, if it ever joined.
     async fn status(

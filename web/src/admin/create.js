@@ -21,6 +21,7 @@ const ids = {
   showAt: 'ev-show',
   refundHours: 'ev-refund',
   perAccount: 'ev-per-account',
+  pow: 'ev-pow',
   addSection: 'ev-add-section',
   maxSeats: 'ev-max-seats',
   holdTtl: 'ev-hold-ttl',
@@ -39,6 +40,7 @@ function initialValues(event) {
       showAt: event.show_at ? toLocalDateTime(Date.parse(event.show_at)) : '',
       refundHours: event.refund_window_secs === null || event.refund_window_secs === undefined ? '' : String(Math.round(event.refund_window_secs / 3600)),
       perAccount: optional(event.max_seats_per_account),
+      pow: optional(event.pow_difficulty),
       sections: event.sections.map((sec) => ({
         key: nextKey++,
         name: sec.name,
@@ -60,6 +62,7 @@ function initialValues(event) {
     showAt: '',
     refundHours: '',
     perAccount: '',
+    pow: '',
     sections: [newSection('A')],
     maxSeats: '4',
     holdTtl: '300',
@@ -270,6 +273,7 @@ function EventForm({ onAuthError, event }) {
           ${field({ id: ids.maxSeats, label: t('create.max_seats'), type: 'number', value: values.maxSeats, onInput: set('maxSeats'), required: true, min: LIMITS.maxSeatsPerOrder[0], max: LIMITS.maxSeatsPerOrder[1], step: 1 })}
           ${field({ id: ids.holdTtl, label: t('create.hold_ttl'), type: 'number', value: values.holdTtl, onInput: set('holdTtl'), required: true, min: LIMITS.holdTtlSecs[0], max: LIMITS.holdTtlSecs[1], step: 1, hint: durationHint(i18n, values.holdTtl) })}
           ${field({ id: ids.perAccount, label: t('create.per_account'), type: 'number', value: values.perAccount, onInput: set('perAccount'), min: LIMITS.maxSeatsPerAccount[0], max: LIMITS.maxSeatsPerAccount[1], step: 1, hint: t('create.per_account_hint') })}
+          ${field({ id: ids.pow, label: t('create.pow'), type: 'number', value: values.pow, onInput: set('pow'), min: LIMITS.powDifficulty[0], max: LIMITS.powDifficulty[1], step: 1, hint: t('create.pow_hint') })}
           ${field({ id: ids.refundHours, label: t('create.refund_hours'), type: 'number', value: values.refundHours, onInput: set('refundHours'), min: LIMITS.refundWindowHours[0], max: LIMITS.refundWindowHours[1], step: 1, hint: t('create.refund_hours_hint') })}
         </div>
       </fieldset>

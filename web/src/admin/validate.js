@@ -16,6 +16,7 @@ export const LIMITS = {
   sessionTtlSecs: [10, 86_400],
   refundWindowHours: [0, 8_784],
   maxSeatsPerAccount: [1, 10_000],
+  powDifficulty: [0, 28],
   priceMaxCents: 100_000_000_00,
 };
 
@@ -104,6 +105,9 @@ export function validateEvent(values, { t, ids, parseDateTime }) {
     ? null
     : whole(ids.perAccount, values.perAccount, t('create.per_account'), LIMITS.maxSeatsPerAccount);
 
+  // Proof of work on join; blank: the server's default (not sent).
+  const pow = blank(values.pow ?? '') ? undefined : whole(ids.pow, values.pow, t('create.pow'), LIMITS.powDifficulty);
+
   const maxSeats = whole(ids.maxSeats, values.maxSeats, t('create.max_seats'), LIMITS.maxSeatsPerOrder);
   const holdTtl = whole(ids.holdTtl, values.holdTtl, t('create.hold_ttl'), LIMITS.holdTtlSecs);
   const rate = whole(ids.rate, values.rate, t('create.rate'), LIMITS.ratePerMinute);
@@ -124,6 +128,7 @@ export function validateEvent(values, { t, ids, parseDateTime }) {
       show_at: showMs === null ? null : new Date(showMs).toISOString(),
       refund_window_secs: refundHours === null ? null : refundHours * 3600,
       max_seats_per_account: perAccount,
+      ...(pow === undefined ? {} : { pow_difficulty: pow }),
     },
   };
 }

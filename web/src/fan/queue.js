@@ -3,6 +3,7 @@
 // resumes the same ticket (the server sends the current state on connect), so the
 // socket never re-sends `join` on its own: a fan who lost the place is told `left`.
 import { events as eventsApi, request, socketUrl } from '../shared/api.js';
+import { solve } from './pow.js';
 import { ResilientSocket } from './socket.js';
 import { session, store, updateQueue } from './store.js';
 
@@ -38,7 +39,8 @@ export async function attachQueue(eventId) {
   if (!msg || waiting(phase) || phase === 'admitted' || client.wantJoin) connect(eventId, client);
 }
 
-/** One click: joins the line (or the pre-queue before the opening). */
+/** One click: joins the line (or the pre-queue before the opening), after the proof
+ *  of work when the event asks for one. */
 export function joinQueue(eventId) {
   let client = clients.get(eventId);
   if (!client) {
@@ -46,6 +48,11 @@ export function joinQueue(eventId) {
     clients.set(eventId, client);
   }
   client.wantJoin = true;
+  client.powTries = 0;
+  if (store.get().events[eventId]?.pow_difficulty > 0 && !client.pow) {
+    solveThenJoin(eventId, client, null);
+    return;
+  }
   updateQueue(eventId, { phase: 'joining', error: null, notice: null });
   if (client.sock) {
     if (!client.sock.send({ type: 'join' })) client.sock.connectNow();
@@ -79,10 +86,41 @@ export function detachAll() {
   for (const id of [...clients.keys()]) detachQueue(id);
 }
 
+/** Solves `challenge` (or a fresh one) with honest progress, then joins with the
+ *  solution in the socket's handshake (a new socket: the URL carries it). */
+async function solveThenJoin(eventId, client, challenge) {
+  client.powTries = (client.powTries || 0) + 1;
+  if (client.powTries > 3) {
+    client.wantJoin = false;
+    updateQueue(eventId, { phase: 'idle', error: 'pow_required' });
+    return;
+  }
+  updateQueue(eventId, { phase: 'solving', powProgress: 0, error: null, notice: null });
+  try {
+    const c = challenge || (await request(`/api/v1/events/${eventId}/challenge`, { method: 'POST' }));
+    client.pow = await solve(c, (powProgress) => updateQueue(eventId, { powProgress }));
+  } catch {
+    client.wantJoin = false;
+    updateQueue(eventId, { phase: 'idle', error: 'pow_failed' });
+    return;
+  }
+  if (clients.get(eventId) !== client) return;
+  updateQueue(eventId, { phase: 'joining' });
+  client.sock?.stop();
+  client.sock = null;
+  connect(eventId, client);
+}
+
+/** The queue socket's URL, with the proof of work while the fan is joining with one. */
+function queueUrl(eventId, client) {
+  const url = socketUrl(`/api/v1/events/${eventId}/queue/ws`);
+  return client.pow && client.wantJoin ? `${url}?pow=${encodeURIComponent(client.pow)}` : url;
+}
+
 function connect(eventId, client) {
   if (client.sock) return;
   client.sock = new ResilientSocket({
-    url: socketUrl(`/api/v1/events/${eventId}/queue/ws`),
+    url: () => queueUrl(eventId, client),
     onMessage: (msg) => handle(eventId, msg),
     onStatus: (conn) => updateQueue(eventId, { conn }),
     onOpen: (sock) => {
@@ -110,8 +148,9 @@ function connect(eventId, client) {
  *  would push: paused, sold out, seats left). */
 async function poll(eventId, client) {
   client.polls += 1;
+  const pow = client.pow ? `?pow=${encodeURIComponent(client.pow)}` : '';
   const ask = client.wantJoin
-    ? request(`/api/v1/events/${eventId}/queue/join`, { method: 'POST' })
+    ? request(`/api/v1/events/${eventId}/queue/join${pow}`, { method: 'POST' })
     : request(`/api/v1/events/${eventId}/queue/me`);
   const [msg, event] = await Promise.all([
     ask.catch((e) => {
@@ -119,6 +158,11 @@ async function poll(eventId, client) {
       if (e.status === 401) {
         detachAll();
         store.set({ user: null });
+        return null;
+      }
+      if (e.code === 'pow_required' && e.details?.challenge && client.wantJoin) {
+        client.pow = null;
+        solveThenJoin(eventId, client, e.details.challenge);
         return null;
       }
       throw e;
@@ -155,7 +199,7 @@ export function handle(eventId, msg) {
   const client = clients.get(eventId);
   switch (msg.type) {
     case 'prequeue':
-      if (client) client.wantJoin = false;
+      if (client) Object.assign(client, { wantJoin: false, pow: null });
       updateQueue(eventId, {
         phase: 'prequeue',
         ticket: msg.ticket,
@@ -168,7 +212,7 @@ export function handle(eventId, msg) {
       });
       break;
     case 'queued': {
-      if (client) client.wantJoin = false;
+      if (client) Object.assign(client, { wantJoin: false, pow: null });
       const key = firstKey(eventId, msg.ticket);
       let first = session.get(key);
       if (typeof first !== 'number' || first < msg.ahead) {
@@ -269,7 +313,11 @@ export function handle(eventId, msg) {
       break;
     }
     case 'error':
-      if (msg.code === 'not_in_queue') {
+      if (msg.code === 'pow_required' && msg.challenge && client?.wantJoin) {
+        // No (or no longer a) valid proof of work for a new place: solve the one given.
+        client.pow = null;
+        solveThenJoin(eventId, client, msg.challenge);
+      } else if (msg.code === 'not_in_queue') {
         // Polling answered "no ticket": joining needs the socket, which keeps trying.
         // A fan who was waiting and now has no ticket lost the place: tell them.
         updateQueue(eventId, (q) =>

@@ -23,7 +23,7 @@ export function backoffDelay(attempt, base = BASE_MS, cap = CAP_MS) {
 export class ResilientSocket {
   /**
    * @param {object} o
-   * @param {string} o.url
+   * @param {string|(() => string)} o.url
    * @param {(msg: any) => void} o.onMessage  each JSON frame (and each polled answer)
    * @param {(status: string) => void} [o.onStatus]  'connecting'|'open'|'reconnecting'|'offline'|'polling'
    * @param {(sock: ResilientSocket) => void} [o.onOpen]
@@ -107,7 +107,7 @@ export class ResilientSocket {
     if (!this.polling) this.setStatus(this.attempt === 0 && this.fails === 0 ? 'connecting' : 'reconnecting');
     let ws;
     try {
-      ws = new WebSocket(this.o.url);
+      ws = new WebSocket(typeof this.o.url === 'function' ? this.o.url() : this.o.url);
     } catch {
       this.closed(false);
       return;

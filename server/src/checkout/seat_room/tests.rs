@@ -149,6 +149,7 @@ async fn setup() -> Setup {
         refund_window_secs: None,
         max_seats_per_account: None,
         shuffle_seed: None,
+        pow_difficulty: 0,
     };
     let store = Arc::new(GatedStore {
         inner: MemorySeatStore::default(),

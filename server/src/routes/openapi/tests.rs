@@ -70,6 +70,7 @@ fn the_document_lists_every_api_route() {
         ("POST", "/api/v1/auth/password"),
         ("POST", "/api/v1/auth/register"),
         ("POST", "/api/v1/auth/session"),
+        ("POST", "/api/v1/events/{id}/challenge"),
         ("POST", "/api/v1/events/{id}/holds"),
         ("POST", "/api/v1/events/{id}/queue/join"),
         ("POST", "/api/v1/events/{id}/queue/leave"),

@@ -4,8 +4,12 @@
 -- KEYS[8] held
 -- ARGV[1] user  ARGV[2] ticket id for a new ticket  ARGV[3] log capacity
 -- ARGV[4] address a new ticket holds a place for ('' for none)  ARGV[5] its most places
+-- ARGV[6] proof of work a new ticket needs: '' none asked, 'M' asked but none brought,
+--   'S' a checked solution whose challenge KEYS[9] is spent (SET NX) for ARGV[7] ms
+-- KEYS[9] (only with 'S') the spent-challenge key, under the event's hash tag
 -- Returns {record, seq, ahead} as in ticket_status (lib.lua); error reply `FGPLACES`
--- (nothing changed) when a new ticket would take the address over its cap.
+-- (nothing changed) when a new ticket would take the address over its cap, `FGPOW`
+-- when it needs proof of work and has none, `FGPOWUSED` when its challenge was spent.
 if redis.call('EXISTS', KEYS[1]) == 0 then
   return redis.error_reply('FGUNKNOWN event has no queue configured')
 end
@@ -15,10 +19,20 @@ local rec = redis.call('HGET', KEYS[5], user)
 local state = rec and cjson.decode(rec).s
 if not rec or state == 'L' or state == 'P' then
   local holder = ARGV[4] ~= '' and ARGV[4] or nil
+  if ARGV[6] == 'M' then
+    return redis.error_reply('FGPOW proof of work required')
+  end
   if holder then
     if tonumber(redis.call('HGET', KEYS[8], holder) or '0') >= tonumber(ARGV[5]) then
       return redis.error_reply('FGPLACES this address holds the most places allowed')
     end
+  end
+  if ARGV[6] == 'S' then
+    if not redis.call('SET', KEYS[9], '1', 'NX', 'PX', ARGV[7]) then
+      return redis.error_reply('FGPOWUSED this challenge was spent already')
+    end
+  end
+  if holder then
     redis.call('HINCRBY', KEYS[8], holder, 1)
   end
   if redis.call('HGET', KEYS[2], 'opened') == '1' then

@@ -61,6 +61,8 @@ pub(super) struct EventQueue {
     pub(super) waitlist: bool,
     /// The opening's draw record (see `QueueStore::draw`); `None` before it.
     pub(super) draw: Option<DrawRecord>,
+    /// Proof-of-work challenges spent by joins, until they expire.
+    pub(super) spent: super::spent::Spent,
 }
 
 impl EventQueue {
@@ -84,6 +86,7 @@ impl EventQueue {
             held: HashMap::new(),
             waitlist: false,
             draw: None,
+            spent: Default::default(),
         }
     }
 

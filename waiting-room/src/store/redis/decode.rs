@@ -16,6 +16,9 @@ use crate::{AdmissionSettings, QueueConfig, TicketId, UserId};
 const UNKNOWN_EVENT: &str = "FGUNKNOWN";
 /// The error code of a join refused at its address's cap (`lua/join.lua`).
 const TOO_MANY_PLACES: &str = "FGPLACES";
+/// The error codes of a join refused for want of proof of work (`lua/join.lua`).
+const POW_MISSING: &str = "FGPOW";
+const POW_USED: &str = "FGPOWUSED";
 
 /// Maps a Redis error to a store error: what passes while Redis or the cluster
 /// re-forms (a lost or refused connection, a timeout, LOADING, a failover's
@@ -29,6 +32,10 @@ pub(crate) fn store_err(err: RedisError) -> StoreError {
         StoreError::UnknownEvent
     } else if err.code() == Some(TOO_MANY_PLACES) {
         StoreError::TooManyPlaces { max: 0 }
+    } else if err.code() == Some(POW_MISSING) {
+        StoreError::PowRequired { used: false }
+    } else if err.code() == Some(POW_USED) {
+        StoreError::PowRequired { used: true }
     } else if err.is_timeout()
         || err.is_io_error()
         || err.is_connection_dropped()

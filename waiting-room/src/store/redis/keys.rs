@@ -31,6 +31,9 @@ pub(super) struct EventKeys {
     pub drj: String,
     /// List: the opening's draw record, pseudonyms in draw order.
     pub dro: String,
+    /// The start of the spent proof-of-work challenge keys (`<pow>:<id>`, see
+    /// [`Self::pow_spent`]).
+    pub pow: String,
 }
 
 impl EventKeys {
@@ -51,7 +54,13 @@ impl EventKeys {
             held: key("held"),
             drj: key("drj"),
             dro: key("dro"),
+            pow: key("pow"),
         }
+    }
+
+    /// The key marking the challenge `id` spent (a string with a TTL).
+    pub fn pow_spent(&self, id: &str) -> String {
+        format!("{}:{id}", self.pow)
     }
 
     #[cfg(test)]

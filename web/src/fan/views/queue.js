@@ -50,7 +50,8 @@ function SignedOut({ i18n }) {
 }
 
 function JoinBox({ i18n, event, q, saleState }) {
-  const joining = q.phase === 'joining';
+  const solving = q.phase === 'solving';
+  const joining = q.phase === 'joining' || solving;
   return html`
     <h2 id="queue-h">${i18n.t('queue.joinTitle')}</h2>
     <p>${saleState === 'scheduled' ? i18n.t('queue.joinEarly') : i18n.t('queue.joinNow')}</p>
@@ -60,7 +61,19 @@ function JoinBox({ i18n, event, q, saleState }) {
         ${joining ? i18n.t('queue.joining') : i18n.t('queue.join')}
       </button>
     </p>
+    ${solving && html`<${Solving} i18n=${i18n} percent=${q.powProgress ?? 0} />`}
     ${q.error === 'join_needs_socket' && html`<p class="notice">${i18n.t('error.join_needs_socket')}</p>`}
+  `;
+}
+
+/** The proof of work under way: honest progress (hashes tried against those expected). */
+function Solving({ i18n, percent }) {
+  return html`
+    <div class="progress pow">
+      <label for="pow-progress">${i18n.t('queue.solving', { percent: i18n.number(percent) })}</label>
+      <progress id="pow-progress" max="100" value=${percent}>${percent}%</progress>
+      <p class="muted">${i18n.t('queue.solvingWhy')}</p>
+    </div>
   `;
 }
 

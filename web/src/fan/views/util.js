@@ -9,8 +9,8 @@ const ERRORS = new Set([
   'unknown_seat', 'duplicate_seat', 'invalid_quantity', 'unknown_section', 'hold_expired', 'not_your_hold',
   'not_found', 'unavailable', 'overloaded', 'event_closed', 'unauthorized', 'pick_limit', 'leave_offline',
   'join_needs_socket', 'seats_taken_live', 'session_ended', 'invalid_field', 'invalid_body', 'invalid_json', 'frame_too_large',
-  'too_many_places', 'refund_window_closed', 'refunds_not_offered', 'account_limit_reached',
-  'token_account_mismatch', 'bad_origin',
+  'too_many_places', 'pow_required', 'pow_failed', 'refund_window_closed', 'refunds_not_offered',
+  'account_limit_reached', 'token_account_mismatch', 'bad_origin',
 ]);
 
 /**

@@ -109,6 +109,7 @@ impl Fixture {
             refund_window_secs: None,
             max_seats_per_account: None,
             shuffle_seed: None,
+            pow_difficulty: 0,
         };
         db.insert_event(&event, now, None).await.unwrap();
         let checkout = Checkout::new(seats, db.clone());
