@@ -3,6 +3,7 @@
 //! it last sent and the latest one into protocol messages ([`messages`]). A slow
 //! socket therefore never slows the room: it skips straight to the latest view.
 
+use crate::estimate::EtaRange;
 use crate::wire::{datetime_ms, ServerMessage};
 use crate::TicketId;
 
@@ -20,6 +21,7 @@ pub enum FanPhase {
         ticket: TicketId,
         ahead: u64,
         eta_secs: u64,
+        range: EtaRange,
     },
     Admitted {
         purchase_token: String,
@@ -74,17 +76,20 @@ pub fn messages(prev: &FanView, next: &FanView) -> Vec<ServerMessage> {
                 ticket: t0,
                 ahead: a0,
                 eta_secs: e0,
+                range: r0,
             },
             FanPhase::Queued {
                 ticket,
                 ahead,
                 eta_secs,
+                range,
             },
         ) if t0 == ticket => {
-            if (a0, e0) != (ahead, eta_secs) {
+            if (a0, e0, r0) != (ahead, eta_secs, range) {
                 out.push(ServerMessage::Position {
                     ahead: *ahead,
                     eta_secs: *eta_secs,
+                    range: *range,
                 });
             }
         }
@@ -107,11 +112,13 @@ pub fn messages(prev: &FanView, next: &FanView) -> Vec<ServerMessage> {
                 ticket,
                 ahead,
                 eta_secs,
+                range,
             },
         ) => out.push(ServerMessage::Queued {
             ticket: ticket.clone(),
             ahead: *ahead,
             eta_secs: *eta_secs,
+            range: *range,
             sold_out: false,
             waitlist: false,
         }),
@@ -181,6 +188,7 @@ mod tests {
                 ticket: TicketId("t".into()),
                 ahead,
                 eta_secs: ahead * 2,
+                range: EtaRange::default(),
             },
             paused: false,
             sold_out: false,
@@ -243,7 +251,8 @@ mod tests {
             m,
             vec![ServerMessage::Position {
                 ahead: 3,
-                eta_secs: 6
+                eta_secs: 6,
+                range: EtaRange::default(),
             }]
         );
         assert!(messages(&queued(3), &queued(3)).is_empty());
