@@ -176,6 +176,15 @@ pub struct Config {
     #[arg(long)]
     pub tag: Option<String>,
 
+    /// Change the admission rate (admin PATCH) this many seconds after the opening, to
+    /// `--rate-change-to`: the estimates' "after a rate change" figures.
+    #[arg(long, requires = "rate_change_to")]
+    pub rate_change_at_secs: Option<f64>,
+
+    /// The admission rate (fans per minute) set at `--rate-change-at-secs`.
+    #[arg(long, requires = "rate_change_at_secs")]
+    pub rate_change_to: Option<u32>,
+
     /// Binary to run workers with (default: this executable).
     #[arg(long, hide = true)]
     pub worker_exe: Option<PathBuf>,

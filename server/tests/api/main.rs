@@ -44,3 +44,4 @@ mod store_failures;
 mod tokens;
 mod waitlist;
 mod web;
+mod estimates;
