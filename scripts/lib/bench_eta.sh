@@ -1,3 +1,4 @@
+#!/usr/bin/env bash
 # The Estimates scenario of scripts/bench.sh (issue 17; sourced, needs services_start,
 # start_floodgate, $LOADGEN), also runnable on its own after a release build:
 #

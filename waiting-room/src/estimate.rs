@@ -6,8 +6,9 @@
 //! - the configured **rate** (the token bucket of [`crate::admission`]): while the
 //!   shopping slots are not the limit, the bucket admits exactly `rate` fans a minute,
 //!   so the configured rate is the truth from the first second — at the opening and at
-//!   once after an admin changes it. Fans ahead who give up shorten the wait, so the
-//!   range reaches down by the share of departures measured among the line's outflow;
+//!   once after an admin changes it. Fans ahead who give up shorten the wait: the point
+//!   takes off the share of departures measured among the line's outflow, and the
+//!   range reaches down further ([`MIN_DEPARTING`]);
 //! - the **measured** outflow, once it is trustworthy ([`TRUST_SPAN`] of admission
 //!   steps since the opening or the last change of the settings, every one of them
 //!   with fans still waiting after it) and clearly below the rate (shopping slots,
@@ -35,8 +36,16 @@ pub const TRUST_SPAN: Duration = Duration::from_secs(10);
 const WINDOW: Duration = Duration::from_secs(60);
 /// Below this share of the configured rate, the measured outflow replaces it.
 const BELOW_RATE: f64 = 0.9;
-/// Added to the high end for the admission tick, the position push and delivery.
+/// Added to the high end for the admission tick, the position push and delivery, with
+/// [`HIGH_MARGIN`] of the wait for a line served a little below its rate.
 const SLACK_SECS: f64 = 1.5;
+const HIGH_MARGIN: f64 = 1.05;
+/// The low end allows for at least this share of the fans ahead leaving before their
+/// turn, and this much more than the share measured: departures come in waves (at an
+/// opening none has been seen yet; loadgen's crowd, one fan in ten giving up within
+/// half a minute, took 7–8% off the waits).
+const MIN_DEPARTING: f64 = 0.15;
+const MORE_DEPARTING: f64 = 0.05;
 
 /// How a wait was estimated (`eta_basis` on the wire).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -246,9 +255,9 @@ impl Estimator {
 impl Outlook {
     /// The point estimate in seconds and its range, with `ahead` fans in front.
     pub fn estimate(&self, ahead: u64) -> (u64, EtaRange) {
-        // The fan is admitted after those ahead, in the step that admits it.
+        // The fan is admitted after those ahead who stay, in the step that admits it.
         let turn = ahead as f64 + 1.0;
-        let point = (turn / self.pace).ceil() as u64;
+        let point = (turn * (1.0 - self.departing) / self.pace).ceil() as u64;
         if self.basis == EtaBasis::None {
             let range = EtaRange {
                 eta_basis: Some(EtaBasis::None),
@@ -256,8 +265,9 @@ impl Outlook {
             };
             return (point, range);
         }
-        let low = (turn * (1.0 - self.departing) / self.fast).floor() as u64;
-        let high = (turn / self.slow + SLACK_SECS).ceil() as u64;
+        let leaving = (self.departing + MORE_DEPARTING).max(MIN_DEPARTING);
+        let low = (turn * (1.0 - leaving) / self.fast - 1.0).max(0.0).floor() as u64;
+        let high = (turn / self.slow * HIGH_MARGIN + SLACK_SECS).ceil() as u64;
         let range = EtaRange {
             eta_low_secs: Some(low.min(point)),
             eta_high_secs: Some(high.max(point)),
