@@ -14,7 +14,9 @@
 # in a queue; web/bench/fan.mjs) and slow_readers (1,000 seat sockets that never read
 # on a 1,000,000-seat event: the server's RSS; scripts/lib/bench_slow_readers.sh) and
 # cluster (rush, crowd and several sales at once on one Redis and on a 3-master Redis
-# Cluster, with each node's commands and CPU; scripts/lib/bench_cluster.sh).
+# Cluster, with each node's commands and CPU; scripts/lib/bench_cluster.sh) and eta
+# (the wait estimates shown against the waits had, at a steady rate, at the opening and
+# after a rate change; scripts/lib/bench_eta.sh).
 # Results are kept in
 # $BENCH_OUT (default ~/.cache/floodgate/bench), one folder per scenario, and
 # BENCHMARKS.md is rendered from all of them.
@@ -55,8 +57,10 @@ source scripts/lib/bench_crowd.sh
 source scripts/lib/bench_slow_readers.sh
 # shellcheck source=scripts/lib/bench_cluster.sh
 source scripts/lib/bench_cluster.sh
+# shellcheck source=scripts/lib/bench_eta.sh
+source scripts/lib/bench_eta.sh
 
-ALL=(depth seats checkout rush crowd web slow_readers cluster)
+ALL=(depth seats checkout rush crowd web slow_readers cluster eta)
 SECTIONS=("$@")
 [ ${#SECTIONS[@]} -gt 0 ] || SECTIONS=("${ALL[@]}")
 for section in "${SECTIONS[@]}"; do
@@ -110,6 +114,10 @@ PY
     slow_readers)
         echo "==> slow_readers: $SLOW_SOCKETS never-reading seat sockets on a $SLOW_SEATS-seat event (embedded)"
         slow_readers_bench "$out"
+        ;;
+    eta)
+        echo "==> eta: wait estimates against actual waits (steady, opening, rate change)"
+        eta_bench "$out"
         ;;
     web)
         echo "==> web: the fan page in Chromium (transfer, first position, 50,000-seat map, memory over ${WEB_BENCH_QUEUE_SECS:-600} s in a queue)"

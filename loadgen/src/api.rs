@@ -228,6 +228,23 @@ pub async fn create_event(
     .context("creating the event")
 }
 
+/// Changes an event's admission settings (`PATCH …/admission`).
+pub async fn patch_admission(
+    http: &Http,
+    base: &str,
+    admin: &str,
+    event: &str,
+    body: &Value,
+) -> anyhow::Result<Value> {
+    http.admin(
+        Method::PATCH,
+        &format!("{base}/api/v1/admin/events/{event}/admission"),
+        Some(admin),
+        Some(body),
+    )
+    .await
+}
+
 /// Admin stats of an event.
 pub async fn stats(http: &Http, base: &str, admin: &str, event: &str) -> anyhow::Result<Value> {
     http.admin(

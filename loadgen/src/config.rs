@@ -185,6 +185,14 @@ pub struct Config {
     /// counted as expected), to check the refusal.
     #[arg(long)]
     pub no_pow_solve: bool,
+    /// Change the admission rate (admin PATCH) this many seconds after the opening, to
+    /// `--rate-change-to`: the estimates' "after a rate change" figures.
+    #[arg(long, requires = "rate_change_to")]
+    pub rate_change_at_secs: Option<f64>,
+
+    /// The admission rate (fans per minute) set at `--rate-change-at-secs`.
+    #[arg(long, requires = "rate_change_at_secs")]
+    pub rate_change_to: Option<u32>,
 
     /// Binary to run workers with (default: this executable).
     #[arg(long, hide = true)]

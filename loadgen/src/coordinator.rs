@@ -250,6 +250,20 @@ pub async fn run(mut config: Config) -> anyhow::Result<Report> {
     };
     let began = std::time::Instant::now();
     fleet.broadcast(&Control::Start(start.clone()));
+    // `--rate-change-at-secs`: the admin changes the rate mid-sale, on time.
+    let rate_change = match (config.rate_change_at_secs, config.rate_change_to) {
+        (Some(secs), Some(rate)) => {
+            let at = worker::instant_at(start.opens_at_us) + Duration::from_secs_f64(secs);
+            let (http, base, admin, event) =
+                (Http::new(None, 2)?, base.clone(), admin.clone(), event_id.clone());
+            Some(tokio::spawn(async move {
+                tokio::time::sleep_until(at).await;
+                let body = json!({ "rate_per_minute": rate });
+                api::patch_admission(&http, &base, &admin, &event, &body).await
+            }))
+        }
+        _ => None,
+    };
 
     let mut latest = vec![Progress::default(); workers as usize];
     let mut results: Vec<Option<WorkerResult>> = (0..workers).map(|_| None).collect();
@@ -303,6 +317,13 @@ pub async fn run(mut config: Config) -> anyhow::Result<Report> {
     }
     fleet.broadcast(&Control::Stop);
     bar.finish_and_clear();
+    if let Some(task) = rate_change {
+        match task.await {
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) => failures.push(format!("changing the rate: {e:#}")),
+            Err(_) => failures.push("changing the rate: task failed".into()),
+        }
+    }
     let duration = began.elapsed().as_secs_f64();
     let results: Vec<WorkerResult> = results.into_iter().map(Option::unwrap_or_default).collect();
     let end = ServerEnd::fetch(&http, &base, &admin, &event_id, &results, config.quantity).await?;

@@ -23,6 +23,8 @@ pub struct Ctx {
     pub seed: u64,
     pub opens_at_us: i64,
     pub storm_at: Option<tokio::time::Instant>,
+    /// Unix µs when the coordinator changes the admission rate (`--rate-change-at-secs`).
+    pub rate_change_at_us: Option<i64>,
     pub session_ttl_ms: i64,
     pub quantity: u32,
     pub max_seats: u32,

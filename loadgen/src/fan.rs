@@ -40,6 +40,7 @@ pub async fn run(ctx: Arc<Ctx>, plan: Plan, session: String) -> FanRecord {
         ack_us: seen.ack_us,
         admitted_ms,
         rose: seen.rose,
+        eta: std::mem::take(&mut seen.eta),
         outcome: match outcome {
             Ok((o, _)) | Err(o) => o,
         },

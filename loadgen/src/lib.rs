@@ -14,6 +14,7 @@ pub mod checkout;
 pub mod config;
 pub mod coordinator;
 pub mod ctx;
+pub mod estimates;
 pub mod fan;
 pub mod merge;
 pub mod net;

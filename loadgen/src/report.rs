@@ -179,6 +179,9 @@ pub struct Report {
     pub expected_errors: BTreeMap<String, u64>,
     pub unexpected_errors: BTreeMap<String, u64>,
     pub server: ServerView,
+    /// The wait estimates shown against the waits had (issue 17).
+    #[serde(default)]
+    pub estimates: crate::estimates::Estimates,
 }
 
 impl Report {
@@ -276,6 +279,23 @@ impl Report {
                     .join(" ")
             }
         };
+        let e = |a: &crate::estimates::Accuracy| {
+            format!(
+                "{:.1}% in range, {:.1}% within ±10% ({:.1}% within ±10% or 2 s), median error {:+.1}%, width {:.0}% (n={}, none={})",
+                a.inside_range * 100.0,
+                a.within_10pct * 100.0,
+                a.within_10pct_or_2s * 100.0,
+                a.median_error * 100.0,
+                a.median_width * 100.0,
+                a.fans,
+                a.no_estimate
+            )
+        };
+        row("wait estimate at join", e(&self.estimates.at_join));
+        row("wait estimate each minute", e(&self.estimates.each_minute));
+        if let Some(a) = &self.estimates.after_rate_change {
+            row("wait estimate after rate change", e(a));
+        }
         row("expected errors", map(&self.expected_errors));
         row("unexpected errors", map(&self.unexpected_errors));
         row("behaviours", map(&self.behaviours));

@@ -60,6 +60,9 @@ pub struct FanRecord {
     pub admitted_ms: Option<i64>,
     /// `ahead` rose at some point.
     pub rose: bool,
+    /// The estimated waits this fan was shown, and when it was admitted.
+    #[serde(default)]
+    pub eta: crate::estimates::Track,
     pub outcome: Outcome,
 }
 

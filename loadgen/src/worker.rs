@@ -131,6 +131,9 @@ async fn play(
         storm_at: config
             .storm_at_secs
             .map(|s| opens_at + Duration::from_secs_f64(s)),
+        rate_change_at_us: config
+            .rate_change_at_secs
+            .map(|s| start.opens_at_us + (s * 1e6) as i64),
         session_ttl_ms: i64::from(start.session_ttl_secs) * 1000,
         quantity: config.quantity,
         max_seats: start.max_seats,
@@ -220,6 +223,7 @@ async fn launch(ctx: &Arc<Ctx>, spec: &Spec, start: &Start, tokens: Vec<String>)
                 ack_us: 0,
                 admitted_ms: None,
                 rose: false,
+                eta: Default::default(),
                 outcome: Outcome::NotArrived,
             });
             continue;

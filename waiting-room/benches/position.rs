@@ -34,6 +34,7 @@ fn depth(c: &mut Criterion) {
                 let message = ServerMessage::Position {
                     ahead,
                     eta_secs: ahead / 100,
+                    range: waiting_room::estimate::EtaRange::default(),
                 };
                 black_box(serde_json::to_string(&message).expect("serialises"))
             })

@@ -4,6 +4,7 @@
 //! socket therefore never slows the room: it skips straight to the latest view.
 
 use crate::shuffle::pseudonym;
+use crate::estimate::EtaRange;
 use crate::wire::{datetime_ms, ServerMessage};
 use crate::TicketId;
 
@@ -21,6 +22,7 @@ pub enum FanPhase {
         ticket: TicketId,
         ahead: u64,
         eta_secs: u64,
+        range: EtaRange,
     },
     Admitted {
         purchase_token: String,
@@ -75,17 +77,20 @@ pub fn messages(prev: &FanView, next: &FanView) -> Vec<ServerMessage> {
                 ticket: t0,
                 ahead: a0,
                 eta_secs: e0,
+                range: r0,
             },
             FanPhase::Queued {
                 ticket,
                 ahead,
                 eta_secs,
+                range,
             },
         ) if t0 == ticket => {
-            if (a0, e0) != (ahead, eta_secs) {
+            if (a0, e0, r0) != (ahead, eta_secs, range) {
                 out.push(ServerMessage::Position {
                     ahead: *ahead,
                     eta_secs: *eta_secs,
+                    range: *range,
                 });
             }
         }
@@ -109,12 +114,14 @@ pub fn messages(prev: &FanView, next: &FanView) -> Vec<ServerMessage> {
                 ticket,
                 ahead,
                 eta_secs,
+                range,
             },
         ) => out.push(ServerMessage::Queued {
             ticket: ticket.clone(),
             pseudonym: Some(pseudonym(ticket)),
             ahead: *ahead,
             eta_secs: *eta_secs,
+            range: *range,
             sold_out: false,
             waitlist: false,
         }),
@@ -184,6 +191,7 @@ mod tests {
                 ticket: TicketId("t".into()),
                 ahead,
                 eta_secs: ahead * 2,
+                range: EtaRange::default(),
             },
             paused: false,
             sold_out: false,
@@ -246,7 +254,8 @@ mod tests {
             m,
             vec![ServerMessage::Position {
                 ahead: 3,
-                eta_secs: 6
+                eta_secs: 6,
+                range: EtaRange::default(),
             }]
         );
         assert!(messages(&queued(3), &queued(3)).is_empty());

@@ -17,6 +17,7 @@
 
 pub mod admission;
 pub mod clock;
+pub mod estimate;
 pub mod fairness;
 pub mod fan;
 pub mod hub;

@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
+use crate::estimate::EtaRange;
 use crate::TicketId;
 
 /// Fan → server.
@@ -41,6 +42,9 @@ pub enum ServerMessage {
         pseudonym: Option<String>,
         ahead: u64,
         eta_secs: u64,
+        /// `eta_low_secs`, `eta_high_secs`, `eta_basis`: see [`EtaRange`].
+        #[serde(flatten)]
+        range: EtaRange,
         /// See [`ServerMessage::with_sold_out`].
         #[serde(default, skip_serializing_if = "std::ops::Not::not")]
         sold_out: bool,
@@ -52,6 +56,9 @@ pub enum ServerMessage {
     Position {
         ahead: u64,
         eta_secs: u64,
+        /// `eta_low_secs`, `eta_high_secs`, `eta_basis`: see [`EtaRange`].
+        #[serde(flatten)]
+        range: EtaRange,
     },
     /// Admitted: present `purchase_token` to the checkout before `expires_at`.
     Admitted {
@@ -176,6 +183,7 @@ mod tests {
         let msg = ServerMessage::Position {
             ahead: 3,
             eta_secs: 9,
+            range: EtaRange::default(),
         };
         assert_eq!(
             serde_json::to_string(&msg).unwrap(),
@@ -198,6 +206,7 @@ mod tests {
             pseudonym: None,
             ahead: 0,
             eta_secs: 0,
+            range: EtaRange::default(),
             sold_out: false,
             waitlist: false,
         };
@@ -214,5 +223,29 @@ mod tests {
             serde_json::to_string(&ServerMessage::Closed).unwrap(),
             r#"{"type":"closed"}"#
         );
+    }
+
+    #[test]
+    fn places_carry_the_estimate_range_and_older_messages_still_parse() {
+        use crate::estimate::EtaBasis;
+        let msg = ServerMessage::Position {
+            ahead: 1_614,
+            eta_secs: 108,
+            range: EtaRange {
+                eta_low_secs: Some(100),
+                eta_high_secs: Some(112),
+                eta_basis: Some(EtaBasis::Rate),
+            },
+        };
+        let text = serde_json::to_string(&msg).unwrap();
+        assert_eq!(
+            text,
+            r#"{"type":"position","ahead":1614,"eta_secs":108,"eta_low_secs":100,"eta_high_secs":112,"eta_basis":"rate"}"#
+        );
+        assert_eq!(serde_json::from_str::<ServerMessage>(&text).unwrap(), msg);
+        let old: ServerMessage =
+            serde_json::from_str(r#"{"type":"queued","ticket":"t","ahead":2,"eta_secs":3}"#)
+                .unwrap();
+        assert!(matches!(old, ServerMessage::Queued { range, .. } if range == EtaRange::default()));
     }
 }

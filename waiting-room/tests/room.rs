@@ -396,3 +396,75 @@ async fn a_running_room_pushes_positions_once_a_second_at_the_admission_pace() {
         last.1
     );
 }
+
+/// Issue 17: a fan who joined the pre-queue of a room that ran for minutes before the
+/// opening was told a wait three to five times too long for the first minute (the pace
+/// was averaged over time before the first admission). Twenty seconds after the
+/// opening every fan in line is told `ahead / rate`, with a range around it.
+#[tokio::test(start_paused = true)]
+async fn the_opening_estimate_follows_the_configured_rate_with_a_range() {
+    use waiting_room::estimate::EtaBasis;
+    let clock = Arc::new(TokioClock {
+        base_ms: waiting_room::clock::now_ms(),
+        start: Instant::now(),
+    });
+    let store = Arc::new(MemoryStore::new(clock.clone()));
+    let event = EventId::new();
+    let config = QueueConfig {
+        starts_at_ms: clock.now_ms() + 300_000,
+        grace_ms: 600_000,
+        admission: AdmissionSettings {
+            rate_per_minute: 900, // fifteen a second
+            max_active: 1_000_000,
+            session_ttl_secs: 600,
+            paused: false,
+        },
+    };
+    store.configure(event, &config, false).await.unwrap();
+    let (keys, _) = SigningKeys::generate();
+    let room = Arc::new(Room::new(
+        RoomInfo {
+            event,
+            max_seats: 4,
+        },
+        Some(config),
+        store.clone(),
+        None,
+        keys,
+        clock.clone(),
+    ));
+    let mut fans = Vec::new();
+    for _ in 0..1_000 {
+        let fan = room.connect(UserId::new()).await.unwrap();
+        room.join(fan.user(), None).await.unwrap();
+        fans.push(fan);
+    }
+    let cancel = CancellationToken::new();
+    let task = tokio::spawn(Arc::clone(&room).run(Cadence::default(), cancel.clone()));
+    tokio::time::sleep(Duration::from_secs(320)).await;
+    cancel.cancel();
+    task.await.unwrap();
+
+    let mut queued = 0;
+    for fan in &fans {
+        if let FanPhase::Queued {
+            ahead,
+            eta_secs,
+            range,
+            ..
+        } = fan.views().borrow().phase
+        {
+            queued += 1;
+            let truth = (ahead + 1) as f64 / 15.0;
+            assert!(
+                (eta_secs as f64 - truth).abs() <= 1.0,
+                "{ahead} ahead at 15 a second: told {eta_secs} s"
+            );
+            assert_eq!(range.eta_basis, Some(EtaBasis::Rate));
+            let (low, high) = (range.eta_low_secs.unwrap(), range.eta_high_secs.unwrap());
+            let wide = eta_secs as f64 * 1.1 + 2.0;
+            assert!(low <= eta_secs && eta_secs <= high && high as f64 <= wide, "{range:?}");
+        }
+    }
+    assert!((600..800).contains(&queued), "{queued} still in line after 20 s");
+}

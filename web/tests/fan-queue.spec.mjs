@@ -51,6 +51,8 @@ test('people ahead falls as fans are admitted, and the progress bar follows', as
   await screenshot(page, 'fan-queue-queued');
   // 30 a minute: one fan every two seconds, so each place lasts past a position push
   // (at 120 a minute the whole line could be admitted between two looks).
+  // Paused: no estimate, the wait is on hold.
+  await expect(page.getByRole('definition').filter({ hasText: 'on hold for now' })).toBeVisible();
   await fg.patchAdmission(event.id, { paused: false, rate_per_minute: 30 });
   await expect.poll(() => peopleAhead(page), { timeout: 10_000 }).toBeLessThan(4);
   await expect.poll(async () => Number(await progress.getAttribute('value')), { timeout: 10_000 }).toBeGreaterThan(0);
@@ -160,6 +162,29 @@ test('leaving asks first, then offers to join again at the back', async ({ brows
   await page.getByRole('button', { name: 'Join again at the back' }).click();
   await expect(inLine(page)).toBeVisible();
   await expect.poll(() => peopleAhead(page)).toBe(2);
+  await others.close();
+  await context.close();
+});
+
+test('the estimated wait comes with the server\'s range beside it (issue 17)', async ({ browser }) => {
+  const { page, context, event, others } = await lineOf(browser, 8);
+  // 8 ahead at 30 a minute: about 18 s, between 18 and 20 s; shown in 5 s steps.
+  await fg.patchAdmission(event.id, { paused: false, rate_per_minute: 30 });
+  await expect(page.getByRole('definition').filter({ hasText: /^about \d+ sec \(\d+ sec–\d+ sec\)$/ })).toBeVisible({ timeout: 10_000 });
+  await screenshot(page, 'fan-queue-eta-range');
+  await others.close();
+  await context.close();
+});
+
+test('the estimated wait and its range in Traditional Chinese (issue 17)', async ({ browser }) => {
+  const event = await fg.createEvent({ opensInSecs: -1, admission: paused });
+  const others = await crowd(browser, fg, event.id, 6);
+  const { page, context } = await fanPage(browser, fg, `/events/${event.id}`, { locale: 'zh-TW' });
+  await page.getByRole('button', { name: '加入排隊' }).click();
+  await expect(page.getByRole('definition').filter({ hasText: '目前暫停中' })).toBeVisible();
+  await fg.patchAdmission(event.id, { paused: false, rate_per_minute: 20 });
+  await expect(page.getByRole('definition').filter({ hasText: /^約 \d+\s?秒（\d+\s?秒至\d+\s?秒）$/ })).toBeVisible({ timeout: 10_000 });
+  await screenshot(page, 'fan-queue-eta-range-zh-TW');
   await others.close();
   await context.close();
 });

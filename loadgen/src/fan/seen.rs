@@ -2,10 +2,12 @@
 //! for its waiting loop (checking along the way that its position never rises and
 //! its ticket never changes).
 
+use waiting_room::estimate::EtaRange;
 use waiting_room::wire::ServerMessage;
 use waiting_room::TicketId;
 
 use crate::ctx::Ctx;
+use crate::estimates::{Shown, Track};
 use crate::tally::now_us;
 
 /// Error frames a flooding fan provokes on purpose.
@@ -26,6 +28,8 @@ pub(super) struct Seen {
     pub(super) sent_us: i64,
     pub(super) ack_us: i64,
     pub(super) last_position_us: i64,
+    /// The wait estimates shown, for the report's accuracy figures.
+    pub(super) eta: Track,
 }
 
 /// What a message means for the waiting loop.
@@ -52,6 +56,16 @@ impl Seen {
         self.ahead = Some(ahead);
     }
 
+    fn shown(&mut self, ctx: &Ctx, ahead: u64, eta_secs: u64, range: EtaRange) {
+        let shown = Shown {
+            at_us: now_us(),
+            ahead,
+            eta_secs,
+            range,
+        };
+        self.eta.saw(shown, ctx.rate_change_at_us);
+    }
+
     /// The first answer to the first join.
     pub(super) fn ack(&mut self, ctx: &Ctx, prequeue: bool) {
         if self.ack_us == 0 && self.sent_us != 0 {
@@ -67,13 +81,25 @@ impl Seen {
                 self.ticket(ctx, &ticket);
                 self.ack(ctx, true);
             }
-            ServerMessage::Queued { ticket, ahead, .. } => {
+            ServerMessage::Queued {
+                ticket,
+                ahead,
+                eta_secs,
+                range,
+                ..
+            } => {
                 self.ticket(ctx, &ticket);
                 self.ack(ctx, false);
                 self.ahead(ahead);
+                self.shown(ctx, ahead, eta_secs, range);
             }
-            ServerMessage::Position { ahead, .. } => {
+            ServerMessage::Position {
+                ahead,
+                eta_secs,
+                range,
+            } => {
                 let now = now_us();
+                self.shown(ctx, ahead, eta_secs, range);
                 if self.last_position_us != 0 {
                     ctx.tally.position_gap(now - self.last_position_us);
                 }
@@ -85,6 +111,9 @@ impl Seen {
                 expires_at,
             } => {
                 self.ack(ctx, false);
+                if self.eta.admitted_us == 0 {
+                    self.eta.admitted_us = now_us();
+                }
                 return Step::Admitted {
                     token: purchase_token,
                     expires_ms: (expires_at.unix_timestamp_nanos() / 1_000_000) as i64,

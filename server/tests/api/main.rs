@@ -48,3 +48,4 @@ mod store_failures;
 mod tokens;
 mod waitlist;
 mod web;
+mod estimates;

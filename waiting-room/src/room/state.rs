@@ -11,7 +11,7 @@ use tokio::time::Instant;
 use super::admit::Admit;
 use super::fans::Fans;
 use crate::fan::{FanPhase, FanView};
-use crate::pace::{eta_secs, PaceMeter};
+use crate::estimate::{EtaRange, Estimator, Limits, Outlook};
 use crate::position::PositionView;
 use crate::store::{Change, Cursor, QueueSnapshot, RestoredFan, TicketState, TicketStatus};
 use crate::{QueueConfig, UserId};
@@ -54,7 +54,8 @@ pub(crate) struct RoomState {
     /// Free seats as of the last admission step (None: no seat store, or unknown yet).
     pub available: Option<u32>,
     pub config: Option<QueueConfig>,
-    pace: PaceMeter,
+    /// The line's outflow, for the estimated wait.
+    pub estimator: Estimator,
     pub fans: Fans,
     /// Fans whose status may have moved on before we registered them (a join that
     /// raced the opening or its own admission): re-read on the next sync.
@@ -84,9 +85,9 @@ pub(crate) struct RestorePlan {
 }
 
 impl RoomState {
-    /// A state knowing `config` (if any) and nothing of the queue yet; the pace is
-    /// measured from `at`.
-    pub fn new(config: Option<QueueConfig>, at: Instant) -> Self {
+    /// A state knowing `config` (if any) and nothing of the queue yet (`at`: kept for
+    /// callers; the outflow is measured from the first admission).
+    pub fn new(config: Option<QueueConfig>, _at: Instant) -> Self {
         Self {
             view: PositionView::default(),
             cursor: Cursor::default(),
@@ -96,7 +97,7 @@ impl RoomState {
             waitlist: false,
             available: None,
             config,
-            pace: PaceMeter::new(at),
+            estimator: Estimator::default(),
             fans: Fans::default(),
             recheck: Vec::new(),
             lost: false,
@@ -144,16 +145,33 @@ impl RoomState {
         self.fans.attach(user, flags)
     }
 
-    /// The admission rate configured, for the estimated wait until one is measured.
-    fn rate_per_minute(&self) -> u32 {
-        self.config
-            .map_or(DEFAULT_RATE_PER_MINUTE, |c| c.admission.rate_per_minute)
+    /// What bounds admission now, for the estimated wait.
+    fn limits(&self) -> Limits {
+        let a = self.config.map(|c| c.admission);
+        Limits {
+            rate_per_minute: a.map_or(DEFAULT_RATE_PER_MINUTE, |a| a.rate_per_minute),
+            max_active: a.map_or(u32::MAX, |a| a.max_active),
+            session_ttl_secs: a.map_or(600, |a| a.session_ttl_secs),
+            paused: a.is_some_and(|a| a.paused),
+            sold_out: self.sold_out,
+            waitlist: self.waitlist,
+        }
     }
 
-    /// The estimated wait in seconds with `ahead` fans in front, as of `at`.
-    fn eta(&mut self, ahead: u64, at: Instant) -> u64 {
-        let rate = self.rate_per_minute();
-        eta_secs(ahead, self.pace.per_sec(at), rate)
+    /// The estimator's reading as of `at`.
+    fn outlook(&mut self, at: Instant) -> Outlook {
+        let limits = self.limits();
+        self.estimator.outlook(at, limits)
+    }
+
+    /// The estimated wait in seconds and its range with `ahead` fans in front.
+    fn eta(&mut self, ahead: u64, at: Instant) -> (u64, EtaRange) {
+        self.outlook(at).estimate(ahead)
+    }
+
+    /// Fans waiting, as this replica's view has them.
+    pub fn waiting(&self) -> u64 {
+        self.view.len()
     }
 
     /// Takes the store's snapshot as the view (a first load, a lagged reader, a loss).
@@ -197,7 +215,7 @@ impl RoomState {
                 admitted_at_ms,
                 expires_at_ms,
             } => {
-                self.pace.record(at, seqs.len() as u64);
+                self.estimator.admitted(at, seqs.len() as u64);
                 for seq in seqs {
                     self.view.remove(seq);
                     let Some((user, fan)) = self.fans.take_seq(seq) else {
@@ -216,6 +234,7 @@ impl RoomState {
                 }
             }
             Change::Left { seqs } => {
+                self.estimator.departed(at, seqs.len() as u64);
                 for seq in seqs {
                     self.view.remove(seq);
                     if let Some((_, fan)) = self.fans.take_seq(seq) {
@@ -224,6 +243,7 @@ impl RoomState {
                 }
             }
             Change::Purchased { user, orders } => {
+                self.estimator.purchased();
                 if let Some(fan) = self.fans.get_mut(&user) {
                     fan.admitted_until = None;
                     fan.set_phase(FanPhase::Purchased { orders });
@@ -270,10 +290,12 @@ impl RoomState {
                 let ahead = people_ahead(&self.view, seq, ahead);
                 let fan = self.fans.get_mut(&user).expect("checked above");
                 let ahead = fan.lower_ahead(ahead);
+                let (eta_secs, range) = self.eta(ahead, at);
                 FanPhase::Queued {
                     ticket: status.ticket,
                     ahead,
-                    eta_secs: self.eta(ahead, at),
+                    eta_secs,
+                    range,
                 }
             }
             TicketState::Admitted {
@@ -324,10 +346,12 @@ impl RoomState {
             },
             TicketState::Queued { seq, ahead } => {
                 let ahead = people_ahead(&self.view, seq, ahead);
+                let (eta_secs, range) = self.eta(ahead, at);
                 FanPhase::Queued {
                     ticket: status.ticket,
                     ahead,
-                    eta_secs: self.eta(ahead, at),
+                    eta_secs,
+                    range,
                 }
             }
             TicketState::Admitted {
@@ -351,8 +375,7 @@ impl RoomState {
     /// Recomputes people-ahead and the estimated wait of every local waiting fan and
     /// pushes the ones that changed; ends sessions whose time ran out (`now_ms`).
     pub fn push(&mut self, now_ms: i64, at: Instant) {
-        let pace = self.pace.per_sec(at);
-        let rate = self.rate_per_minute();
+        let outlook = self.outlook(at);
         let available = self.available;
         for fan in self.fans.values_mut() {
             fan.tx.send_if_modified(|v| {
@@ -365,14 +388,15 @@ impl RoomState {
                     continue; // our view has not caught up with this join yet
                 }
                 let ahead = fan.lower_ahead(people_ahead(&self.view, seq, fan.ahead));
-                let eta = eta_secs(ahead, pace, rate);
+                let (eta, range) = outlook.estimate(ahead);
                 fan.tx.send_if_modified(|v| match &mut v.phase {
                     FanPhase::Queued {
                         ahead: a,
                         eta_secs: e,
+                        range: r,
                         ..
-                    } if (*a, *e) != (ahead, eta) => {
-                        (*a, *e) = (ahead, eta);
+                    } if (*a, *e, *r) != (ahead, eta, range) => {
+                        (*a, *e, *r) = (ahead, eta, range);
                         true
                     }
                     _ => false,

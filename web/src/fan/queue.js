@@ -181,6 +181,12 @@ async function poll(eventId, client) {
   return msg;
 }
 
+/** The estimated wait's range and basis from a `queued` or `position` message (absent
+ *  from older servers: null, and the page falls back to a range of its own). */
+function etaFields(msg) {
+  return { etaLow: msg.eta_low_secs ?? null, etaHigh: msg.eta_high_secs ?? null, etaBasis: msg.eta_basis ?? null };
+}
+
 /** The event as the queue's live seat count tells it: seats left, and the sale's state
  *  between `on_sale` and `sold_out` (a sold-out sale is on sale again once seats come
  *  back), without waiting for the page's next fetch of the event. */
@@ -225,6 +231,7 @@ export function handle(eventId, msg) {
         pseudonym: msg.pseudonym ?? null,
         ahead: msg.ahead,
         eta: msg.eta_secs,
+        ...etaFields(msg),
         first,
         error: null,
         // A new ticket for a fan who was already waiting and did not ask to rejoin:
@@ -245,7 +252,7 @@ export function handle(eventId, msg) {
           first = msg.ahead;
           if (q.ticket) session.set(firstKey(eventId, q.ticket), first);
         }
-        return { phase: q.phase === 'prequeue' || q.phase === 'joining' ? 'queued' : q.phase, ahead: msg.ahead, eta: msg.eta_secs, first };
+        return { phase: q.phase === 'prequeue' || q.phase === 'joining' ? 'queued' : q.phase, ahead: msg.ahead, eta: msg.eta_secs, ...etaFields(msg), first };
       });
       break;
     case 'admitted':

@@ -9,6 +9,9 @@ import { useEffect, useState } from 'preact/hooks';
  * @property {string} [ticket]
  * @property {number} [ahead]      people in front
  * @property {number} [eta]        estimated seconds to wait
+ * @property {number|null} [etaLow]  the server's range for it (null: none given)
+ * @property {number|null} [etaHigh]
+ * @property {string|null} [etaBasis] rate | measured | active_limit | none
  * @property {number} [first]      `ahead` when the fan started (for the progress bar)
  * @property {number} [startsAt]   opening (ms, server clock) while in the pre-queue
  * @property {boolean} paused

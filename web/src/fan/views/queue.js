@@ -117,7 +117,7 @@ function InLine({ i18n, event, q, available }) {
       <span class="ahead-label">${i18n.t('queue.peopleAhead', { count: ahead })}</span>
     </div>
     <dl class="facts">
-      <div><dt>${i18n.t('queue.estimatedWait')}</dt><dd>${halted ? i18n.t('queue.waitOnHold') : etaText(i18n, q.eta)}</dd></div>
+      <div><dt>${i18n.t('queue.estimatedWait')}</dt><dd>${halted ? i18n.t('queue.waitOnHold') : etaText(i18n, q.eta, q.etaLow, q.etaHigh, q.etaBasis)}</dd></div>
       ${typeof available === 'number' && html`<div><dt>${i18n.t('event.seatsLeft')}</dt><dd class="num">${i18n.number(available)}</dd></div>`}
     </dl>
     <div class="progress">

@@ -41,7 +41,30 @@ export function etaRange(eta) {
   return { low, high };
 }
 
-export function etaText(i18n, eta) {
+/** A wait rounded for people: 5 s steps under a minute and a half, then whole minutes,
+ *  5 minutes past half an hour, quarter hours past three hours (`how`: floor, ceil or
+ *  round). */
+function roundWait(secs, how) {
+  const step = secs < 90 ? 5 : secs < 1800 ? 60 : secs < 3 * 3600 ? 300 : 900;
+  return Math.max(how === Math.ceil ? step : 0, how(secs / step) * step);
+}
+
+/**
+ * The estimated wait: "about 2 min (1 min–3 min)" from the server's point estimate and
+ * range; the waitlist's own meaning when the server gives no estimate on it; the
+ * page's own 80%–130% range from servers that send no range.
+ */
+export function etaText(i18n, eta, low = null, high = null, basis = null) {
+  if (basis === 'none') return i18n.t('queue.etaNone');
+  if (typeof low === 'number' && typeof high === 'number') {
+    if (!(eta > 0) || high <= 10) return i18n.t('queue.etaSoon');
+    const point = roundWait(eta, Math.round) || roundWait(eta, Math.ceil);
+    const lo = Math.min(point, roundWait(low, Math.floor));
+    const hi = Math.max(point, roundWait(high, Math.ceil));
+    const about = i18n.duration(point);
+    if (lo === hi) return i18n.t('queue.etaAbout', { eta: about });
+    return i18n.t('queue.etaAboutRange', { eta: about, low: i18n.duration(lo), high: i18n.duration(hi) });
+  }
   const r = etaRange(eta);
   if (!r) return i18n.t('queue.etaSoon');
   if (r.under) return i18n.t('queue.etaUnderMinute');
