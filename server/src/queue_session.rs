@@ -413,7 +413,7 @@ mod tests {
                     let kind = serde_json::to_value(&message).unwrap()["type"].clone();
                     prop_assert_eq!(Some(kind.as_str().unwrap().to_owned()), named);
                 }
-                Err(ServerMessage::Error { code, message }) => {
+                Err(ServerMessage::Error { code, message, .. }) => {
                     prop_assert!(
                         ["invalid_json", "unknown_type", "invalid_message"].contains(&code.as_str()),
                         "{code}"

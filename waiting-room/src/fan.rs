@@ -3,8 +3,8 @@
 //! it last sent and the latest one into protocol messages ([`messages`]). A slow
 //! socket therefore never slows the room: it skips straight to the latest view.
 
-use crate::shuffle::pseudonym;
 use crate::estimate::EtaRange;
+use crate::shuffle::pseudonym;
 use crate::wire::{datetime_ms, ServerMessage};
 use crate::TicketId;
 

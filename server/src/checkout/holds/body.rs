@@ -147,6 +147,8 @@ mod tests {
             show_at_ms: None,
             refund_window_secs: None,
             max_seats_per_account: None,
+            shuffle_seed: None,
+            pow_difficulty: 0,
         }
     }
 
