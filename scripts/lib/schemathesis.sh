@@ -42,11 +42,37 @@ st_post_field() {
         python3 -c "import json, sys; print(json.load(sys.stdin)[\"$3\"])"
 }
 
+# The fan's purchase token: an event the admin creates to open at once, without proof
+# of work, joined by the fan over HTTP, then `queue/me` until the fan is admitted.
+st_purchase_token() {
+    local base="$1" admin="$2" fan="$3" starts event answer
+    starts=$(date -u -d '+2 seconds' +%Y-%m-%dT%H:%M:%SZ)
+    event=$(curl -sS --fail-with-body -X POST "$base/api/v1/admin/events" \
+        -H "authorization: Bearer $admin" -H 'content-type: application/json' \
+        -d '{"name":"Schemathesis checkout","starts_at":"'"$starts"'","pow_difficulty":0,
+             "sections":[{"name":"A","rows":20,"seats_per_row":20,"price_cents":1000}],
+             "admission":{"rate_per_minute":6000,"max_active":1000}}' |
+        python3 -c 'import json, sys; print(json.load(sys.stdin)["id"])') || return 1
+    sleep 3
+    curl -sS --fail-with-body -X POST "$base/api/v1/events/$event/queue/join" \
+        -H "authorization: Bearer $fan" >/dev/null || return 1
+    for _ in $(seq 60); do
+        answer=$(curl -sS "$base/api/v1/events/$event/queue/me" -H "authorization: Bearer $fan")
+        if python3 -c 'import json, sys; sys.exit(json.loads(sys.argv[1]).get("type") != "admitted")' "$answer"; then
+            python3 -c 'import json, sys; print(json.loads(sys.argv[1])["purchase_token"])' "$answer"
+            return 0
+        fi
+        sleep 0.5
+    done
+    echo "the fan was not admitted: $answer" >&2
+    return 1
+}
+
 # Runs Schemathesis with token $1 against $2; extra arguments follow.
 st_as() {
     local token="$1" base="$2" seed="${FLOODGATE_SCHEMATHESIS_SEED:-20261205}"
     shift 2
-    (cd "$ST_WORK" && ST_TOKEN="$token" ST_METRICS_TOKEN="$ST_METRICS" \
+    (cd "$ST_WORK" && ST_TOKEN="$token" ST_METRICS_TOKEN="$ST_METRICS" ST_PURCHASE="$ST_PURCHASE" \
         PYTHONPATH="$SCHEMATHESIS_LIB" SCHEMATHESIS_HOOKS=schemathesis_hooks \
         "$ST_BIN/schemathesis" --no-color --config-file "$SCHEMATHESIS_LIB/schemathesis.toml" \
         run "$base/api/v1/openapi.json" --seed "$seed" \
@@ -91,6 +117,11 @@ st_backend() {
     admin=$(st_post_field "$base/api/v1/auth/login" \
         '{"email":"admin@schemathesis.test","password":"'"$ST_PASSWORD"'"}' token)
     leaver=$(st_post_field "$base/api/v1/auth/login" "$leaver_body" token)
+    ST_PURCHASE=$(st_purchase_token "$base" "$admin" "$fan") || {
+        cat "$dir/server.log" >&2
+        kill "$pid" 2>/dev/null
+        return 1
+    }
     local signouts=(--include-operation-id signOutBrowser --include-operation-id signOutEverywhere)
     local others=(--exclude-operation-id signOutBrowser --exclude-operation-id signOutEverywhere)
     echo "--- schemathesis ($backend) as a fan"

@@ -38,7 +38,7 @@ impl Db {
             let mut tx = self.pool().begin().await?;
             sqlx::query(&format!(
                 "INSERT INTO events ({EVENT_COLUMNS}, created_at_ms, preparing) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, 1)"
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, 1)"
             ))
             .bind(e.id.to_string())
             .bind(&e.name)
