@@ -70,7 +70,10 @@ pub struct EventPatch {
 
 /// `sections`: 1 to 100 of the (hand-described) `Section` schema.
 fn sections_schema() -> utoipa::openapi::schema::Array {
+    use utoipa::openapi::schema::{SchemaType, Type};
+    // `null`, like a missing field, changes nothing.
     utoipa::openapi::schema::ArrayBuilder::new()
+        .schema_type(SchemaType::from_iter([Type::Array, Type::Null]))
         .items(utoipa::openapi::Ref::from_schema_name("Section"))
         .min_items(Some(1))
         .max_items(Some(100))
