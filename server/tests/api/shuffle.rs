@@ -23,13 +23,22 @@ async fn the_draw_is_committed_hidden_then_revealed_and_checkable(backend: Backe
     };
     let tokens = app.fans(FANS).await;
     // Paused: nobody is admitted, so every fan's place shows the drawn order.
-    let event = app
-        .create_event(
-            2_500,
-            json!({"rate_per_minute": 600, "max_active": 100, "paused": true}),
+    let starts_at = time::OffsetDateTime::now_utc() + time::Duration::milliseconds(2_500);
+    let (status, created) = app
+        .post(
+            "/api/v1/admin/events",
+            Some(&app.admin_token),
+            &json!({
+                "name": "Draw",
+                "starts_at": starts_at.format(&time::format_description::well_known::Rfc3339).unwrap(),
+                "sections": [{"name": "A", "rows": 2, "seats_per_row": 10, "price_cents": 100}],
+                "admission": {"rate_per_minute": 600, "max_active": 100, "paused": true},
+            }),
         )
         .await;
-    let mut seen_before = Vec::new();
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    let event = created["id"].as_str().unwrap().to_owned();
+    let mut seen_before = vec![created.to_string()];
     let (status, e) = app.get(&format!("/api/v1/events/{event}"), None).await;
     assert_eq!(status, StatusCode::OK);
     let commitment = e["shuffle_commitment"]
