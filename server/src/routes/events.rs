@@ -103,7 +103,7 @@ async fn one(
     tag = "events",
     params(
         ("id" = String, Path, format = "uuid"),
-        ("offset" = Option<u64>, Query),
+        ("offset" = Option<u64>, Query, minimum = 0),
         ("limit" = Option<u64>, Query, minimum = 1, maximum = 10000),
     ),
     responses(
