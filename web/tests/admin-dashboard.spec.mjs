@@ -53,6 +53,9 @@ test('figures and charts follow the server live; controls change admission', asy
   const figures = page.getByRole('region', { name: 'Live figures' });
   await expect(figures.getByRole('group', { name: 'Admitted per minute' })).toContainText('configured 60 per minute');
   await expect(figures.getByRole('group', { name: 'Sold seats' })).toContainText('of 100');
+  // The fairness figures (docs/FAIRNESS.md): nobody pre-queued in this sale.
+  await expect(figures.getByRole('group', { name: 'Pre-queue shuffle (Kendall tau)' })).toContainText('a fair shuffle is about 0.5');
+  await expect(figures.getByRole('group', { name: 'After the opening (Kendall tau)' })).toContainText('0 is first come, first served');
 
   // Three uPlot charts, each a named region with a described image.
   for (const name of ['Queue', 'Admission flow', 'Seats and shoppers']) {

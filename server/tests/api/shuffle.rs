@@ -15,6 +15,11 @@ use crate::helpers::{spawn_app, Backend};
 crate::both_backends!(the_draw_is_committed_hidden_then_revealed_and_checkable);
 crate::on_cluster!(the_draw_is_committed_hidden_then_revealed_and_checkable);
 
+mod after_opening {
+    use super::buyers_after_the_opening_count_in_join_order;
+    crate::both_backends!(buyers_after_the_opening_count_in_join_order);
+}
+
 const FANS: usize = 12;
 
 async fn the_draw_is_committed_hidden_then_revealed_and_checkable(backend: Backend) {
@@ -23,13 +28,22 @@ async fn the_draw_is_committed_hidden_then_revealed_and_checkable(backend: Backe
     };
     let tokens = app.fans(FANS).await;
     // Paused: nobody is admitted, so every fan's place shows the drawn order.
-    let event = app
-        .create_event(
-            2_500,
-            json!({"rate_per_minute": 600, "max_active": 100, "paused": true}),
+    let starts_at = time::OffsetDateTime::now_utc() + time::Duration::milliseconds(2_500);
+    let (status, created) = app
+        .post(
+            "/api/v1/admin/events",
+            Some(&app.admin_token),
+            &json!({
+                "name": "Draw",
+                "starts_at": starts_at.format(&time::format_description::well_known::Rfc3339).unwrap(),
+                "sections": [{"name": "A", "rows": 2, "seats_per_row": 10, "price_cents": 100}],
+                "admission": {"rate_per_minute": 600, "max_active": 100, "paused": true},
+            }),
         )
         .await;
-    let mut seen_before = Vec::new();
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    let event = created["id"].as_str().unwrap().to_owned();
+    let mut seen_before = vec![created.to_string()];
     let (status, e) = app.get(&format!("/api/v1/events/{event}"), None).await;
     assert_eq!(status, StatusCode::OK);
     let commitment = e["shuffle_commitment"]
@@ -244,4 +258,43 @@ fn is_hex(s: &str, len: usize) -> bool {
     s.len() == len
         && s.bytes()
             .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+}
+
+/// Fans who join after the opening and buy count in the stats' `after_opening`
+/// figures, from their orders' queue times: first come, first served is 0.
+async fn buyers_after_the_opening_count_in_join_order(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    let event = app
+        .create_event(
+            -1_000,
+            json!({"rate_per_minute": 60_000, "max_active": 1_000, "session_ttl_secs": 600}),
+        )
+        .await;
+    let mut sockets = Vec::new();
+    for i in 1..=4 {
+        let mut fan = app.connect(&event, &app.fan().await).await;
+        fan.join().await;
+        let admitted = fan.expect("admitted", Duration::from_secs(10)).await;
+        let token = admitted["purchase_token"].as_str().unwrap();
+        let (status, hold) = app
+            .hold(&event, token, json!({"seats": [format!("A-1-{i}")]}))
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{hold}");
+        let (status, order) = app.confirm(hold["hold_id"].as_str().unwrap(), token).await;
+        assert_eq!(status, StatusCode::OK, "{order}");
+        sockets.push(fan);
+    }
+    let fairness = &app.stats(&event).await["fairness"];
+    assert_eq!(
+        fairness["after_opening"],
+        json!({"fans": 4, "inversions": 0, "kendall_tau": 0.0}),
+        "{fairness}"
+    );
+    assert_eq!(fairness["prequeue"]["fans"], json!(0), "{fairness}");
+    for fan in sockets {
+        fan.close().await;
+    }
+    app.stop().await;
 }
