@@ -253,8 +253,12 @@ pub async fn run(mut config: Config) -> anyhow::Result<Report> {
     let rate_change = match (config.rate_change_at_secs, config.rate_change_to) {
         (Some(secs), Some(rate)) => {
             let at = worker::instant_at(start.opens_at_us) + Duration::from_secs_f64(secs);
-            let (http, base, admin, event) =
-                (Http::new(None, 2)?, base.clone(), admin.clone(), event_id.clone());
+            let (http, base, admin, event) = (
+                Http::new(None, 2)?,
+                base.clone(),
+                admin.clone(),
+                event_id.clone(),
+            );
             Some(tokio::spawn(async move {
                 tokio::time::sleep_until(at).await;
                 let body = json!({ "rate_per_minute": rate });

@@ -72,7 +72,9 @@ pub fn assemble(
         duration_secs: round3(duration_secs),
         admission_rate_configured_per_min: f64::from(config.rate()),
         estimates: crate::estimates::summarise(
-            results.iter().flat_map(|w| w.records.iter().map(|f| &f.eta)),
+            results
+                .iter()
+                .flat_map(|w| w.records.iter().map(|f| &f.eta)),
             config.rate_change_at_secs.is_some(),
         ),
         ..Report::default()

@@ -456,8 +456,14 @@ async fn the_opening_estimate_follows_the_configured_rate_with_a_range() {
             assert_eq!(range.eta_basis, Some(EtaBasis::Rate));
             let (low, high) = (range.eta_low_secs.unwrap(), range.eta_high_secs.unwrap());
             let wide = eta_secs as f64 * 1.1 + 2.0;
-            assert!(low <= eta_secs && eta_secs <= high && high as f64 <= wide, "{range:?}");
+            assert!(
+                low <= eta_secs && eta_secs <= high && high as f64 <= wide,
+                "{range:?}"
+            );
         }
     }
-    assert!((600..800).contains(&queued), "{queued} still in line after 20 s");
+    assert!(
+        (600..800).contains(&queued),
+        "{queued} still in line after 20 s"
+    );
 }

@@ -39,7 +39,10 @@ fn the_opening_is_estimated_from_the_configured_rate() {
             let (eta, range) = e.outlook(at, limits(900)).estimate(1_614);
             assert_eq!(eta, 108, "after {tick} steps");
             let (low, high) = (range.eta_low_secs.unwrap(), range.eta_high_secs.unwrap());
-            assert!((90..=108).contains(&low) && (108..=116).contains(&high), "{range:?}");
+            assert!(
+                (90..=108).contains(&low) && (108..=116).contains(&high),
+                "{range:?}"
+            );
         }
     }
 }
@@ -154,7 +157,11 @@ fn the_range_holds_nine_in_ten_waits_of_a_simulated_line_with_no_shows() {
             sessions.push(now_ms + shop_ms);
         }
         e.admitted(at, n);
-        e.step(at, !line.is_empty(), sessions.len() >= l.max_active as usize);
+        e.step(
+            at,
+            !line.is_empty(),
+            sessions.len() >= l.max_active as usize,
+        );
     }
     let done: Vec<_> = shown
         .iter()
@@ -168,7 +175,11 @@ fn the_range_holds_nine_in_ten_waits_of_a_simulated_line_with_no_shows() {
         .count();
     let share = inside as f64 / done.len() as f64;
     eprintln!("{inside} of {} inside their range", done.len());
-    assert!(share >= 0.9, "{inside} of {} inside their range", done.len());
+    assert!(
+        share >= 0.9,
+        "{inside} of {} inside their range",
+        done.len()
+    );
 }
 
 #[test]
@@ -224,10 +235,13 @@ fn measured_departures_shorten_the_estimate() {
         e.step(at, true, false);
     }
     let (eta, r) = e.outlook(t0 + secs(20.0), l).estimate(999);
-    assert_eq!(eta, 95, "a tenth leave, half of it counted: 950 at ten a second");
+    assert_eq!(
+        eta, 95,
+        "a tenth leave, half of it counted: 950 at ten a second"
+    );
     assert_eq!(r.eta_low_secs, Some(84)); // 15% more leave
     assert_eq!(r.eta_high_secs, Some(107)); // nobody leaves, 5% slower
-    // A rate change restarts the pace, not what is known of the crowd leaving.
+                                            // A rate change restarts the pace, not what is known of the crowd leaving.
     let (eta, _) = e.outlook(t0 + secs(20.0), limits(1_200)).estimate(999);
     assert_eq!(eta, 48);
 }

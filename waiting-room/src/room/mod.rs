@@ -356,7 +356,9 @@ impl Room {
             .map(|c| u64::from(c.free()));
         let outcome = self.store.admit(self.event, free_seats).await?;
         let mut st = self.lock();
-        let max_active = st.config.map_or(u64::MAX, |c| u64::from(c.admission.max_active));
+        let max_active = st
+            .config
+            .map_or(u64::MAX, |c| u64::from(c.admission.max_active));
         let waiting = st.waiting() > outcome.admitted.len() as u64;
         st.estimator
             .step(Instant::now(), waiting, outcome.active >= max_active);

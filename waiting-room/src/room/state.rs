@@ -10,8 +10,8 @@ use tokio::time::Instant;
 
 use super::admit::Admit;
 use super::fans::Fans;
+use crate::estimate::{Estimator, EtaRange, Limits, Outlook};
 use crate::fan::{FanPhase, FanView};
-use crate::estimate::{EtaRange, Estimator, Limits, Outlook};
 use crate::position::PositionView;
 use crate::store::{Change, Cursor, QueueSnapshot, RestoredFan, TicketState, TicketStatus};
 use crate::{QueueConfig, UserId};
