@@ -8,7 +8,7 @@
 //!   so the configured rate is the truth from the first second — at the opening and at
 //!   once after an admin changes it. Fans ahead who give up shorten the wait: the point
 //!   takes off half the share of departures measured among the line's outflow over the
-//!   last minute, and the range reaches down further ([`MIN_DEPARTING`]);
+//!   last minute (at most 5%), and the range reaches down further ([`MIN_DEPARTING`]);
 //! - the **measured** outflow, once it is trustworthy ([`TRUST_SPAN`] of admission
 //!   steps since the opening or the last change of the settings, every one of them
 //!   with fans still waiting after it) and clearly below the rate (shopping slots,
@@ -46,6 +46,8 @@ const HIGH_MARGIN: f64 = 1.05;
 /// half a minute, took 7–8% off the waits).
 const MIN_DEPARTING: f64 = 0.15;
 const MORE_DEPARTING: f64 = 0.05;
+/// The point takes off at most this share for departures.
+const MAX_POINT_DEPARTING: f64 = 0.05;
 
 /// How a wait was estimated (`eta_basis` on the wire).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -259,9 +261,10 @@ impl Outlook {
     pub fn estimate(&self, ahead: u64) -> (u64, EtaRange) {
         // The fan is admitted after those ahead who stay, in the step that admits it.
         let turn = ahead as f64 + 1.0;
-        // Half the measured share: departures come in waves (most who give up do so soon
-        // after joining), so the full share overcorrected once a wave had passed.
-        let point = (turn * (1.0 - self.departing / 2.0) / self.pace).ceil() as u64;
+        // Half the measured share, and at most 5%: departures come in waves (most who
+        // give up do so soon after joining), so more overcorrected once a wave passed.
+        let off = (self.departing / 2.0).min(MAX_POINT_DEPARTING);
+        let point = (turn * (1.0 - off) / self.pace).ceil() as u64;
         if self.basis == EtaBasis::None {
             let range = EtaRange {
                 eta_basis: Some(EtaBasis::None),

@@ -244,4 +244,11 @@ fn measured_departures_shorten_the_estimate() {
                                             // A rate change restarts the pace, not what is known of the crowd leaving.
     let (eta, _) = e.outlook(t0 + secs(20.0), limits(1_200)).estimate(999);
     assert_eq!(eta, 48);
+    // A wave of departures (half the outflow) takes off at most 5%.
+    for s in 21..=30 {
+        let at = t0 + secs(f64::from(s));
+        e.departed(at, 30);
+    }
+    let (eta, _) = e.outlook(t0 + secs(30.0), limits(1_200)).estimate(999);
+    assert_eq!(eta, 48);
 }
