@@ -144,7 +144,7 @@ fn accuracy(shown: &[(Shown, i64)]) -> Accuracy {
         if a.fans == 0 {
             0.0
         } else {
-            crate::report::round3(n as f64 / a.fans as f64)
+            round3(n as f64 / a.fans as f64)
         }
     };
     a.inside_range = share(inside);
@@ -156,12 +156,16 @@ fn accuracy(shown: &[(Shown, i64)]) -> Accuracy {
     a
 }
 
+fn round3(v: f64) -> f64 {
+    (v * 1000.0).round() / 1000.0
+}
+
 fn median(v: &mut [f64]) -> f64 {
     if v.is_empty() {
         return 0.0;
     }
     v.sort_by(f64::total_cmp);
-    crate::report::round3(v[v.len() / 2])
+    round3(v[v.len() / 2])
 }
 
 #[cfg(test)]

@@ -7,8 +7,8 @@
 //!   shopping slots are not the limit, the bucket admits exactly `rate` fans a minute,
 //!   so the configured rate is the truth from the first second — at the opening and at
 //!   once after an admin changes it. Fans ahead who give up shorten the wait: the point
-//!   takes off the share of departures measured among the line's outflow, and the
-//!   range reaches down further ([`MIN_DEPARTING`]);
+//!   takes off half the share of departures measured among the line's outflow over the
+//!   last minute (at most 5%), and the range reaches down further ([`MIN_DEPARTING`]);
 //! - the **measured** outflow, once it is trustworthy ([`TRUST_SPAN`] of admission
 //!   steps since the opening or the last change of the settings, every one of them
 //!   with fans still waiting after it) and clearly below the rate (shopping slots,
@@ -46,6 +46,8 @@ const HIGH_MARGIN: f64 = 1.05;
 /// half a minute, took 7–8% off the waits).
 const MIN_DEPARTING: f64 = 0.15;
 const MORE_DEPARTING: f64 = 0.05;
+/// The point takes off at most this share for departures.
+const MAX_POINT_DEPARTING: f64 = 0.05;
 
 /// How a wait was estimated (`eta_basis` on the wire).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -93,7 +95,9 @@ pub struct Estimator {
     /// First admission since the last restart.
     epoch: Option<Instant>,
     admitted: VecDeque<(Instant, u64)>,
-    departed: VecDeque<(Instant, u64)>,
+    /// Admissions and departures over the window, whatever the limits: who leaves the
+    /// line is the crowd's doing, not the settings'.
+    flow: VecDeque<(Instant, u64, u64)>,
     /// This replica's admission steps: when, fans still waiting after it, slots full.
     steps: VecDeque<(Instant, bool, bool)>,
     admitted_total: u64,
@@ -120,12 +124,13 @@ impl Estimator {
         }
         self.epoch.get_or_insert(at);
         self.admitted.push_back((at, n));
+        self.flow.push_back((at, n, 0));
         self.admitted_total += n;
     }
 
     /// `n` fans left the line at `at` (gave up, or their grace period ran out).
     pub fn departed(&mut self, at: Instant, n: u64) {
-        self.departed.push_back((at, n));
+        self.flow.push_back((at, 0, n));
     }
 
     /// An admitted fan bought (its shopping slot came back before its session ended).
@@ -146,7 +151,6 @@ impl Estimator {
         if self.limits.is_some_and(|l| l != limits) {
             self.epoch = None;
             self.admitted.clear();
-            self.departed.clear();
             self.steps.clear();
         }
         self.limits = Some(limits);
@@ -229,8 +233,8 @@ impl Estimator {
 
     /// Departures as a share of the line's outflow over the window.
     fn departing(&self) -> f64 {
-        let left: u64 = self.departed.iter().map(|(_, n)| n).sum();
-        let admitted: u64 = self.admitted.iter().map(|(_, n)| n).sum();
+        let admitted: u64 = self.flow.iter().map(|f| f.1).sum();
+        let left: u64 = self.flow.iter().map(|f| f.2).sum();
         if left + admitted == 0 {
             0.0
         } else {
@@ -243,8 +247,8 @@ impl Estimator {
         while self.admitted.front().is_some_and(|(t, _)| old(t)) {
             self.admitted.pop_front();
         }
-        while self.departed.front().is_some_and(|(t, _)| old(t)) {
-            self.departed.pop_front();
+        while self.flow.front().is_some_and(|(t, ..)| old(t)) {
+            self.flow.pop_front();
         }
         while self.steps.front().is_some_and(|(t, ..)| old(t)) {
             self.steps.pop_front();
@@ -257,7 +261,10 @@ impl Outlook {
     pub fn estimate(&self, ahead: u64) -> (u64, EtaRange) {
         // The fan is admitted after those ahead who stay, in the step that admits it.
         let turn = ahead as f64 + 1.0;
-        let point = (turn * (1.0 - self.departing) / self.pace).ceil() as u64;
+        // Half the measured share, and at most 5%: departures come in waves (most who
+        // give up do so soon after joining), so more overcorrected once a wave passed.
+        let off = (self.departing / 2.0).min(MAX_POINT_DEPARTING);
+        let point = (turn * (1.0 - off) / self.pace).ceil() as u64;
         if self.basis == EtaBasis::None {
             let range = EtaRange {
                 eta_basis: Some(EtaBasis::None),

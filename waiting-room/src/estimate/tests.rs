@@ -235,7 +235,20 @@ fn measured_departures_shorten_the_estimate() {
         e.step(at, true, false);
     }
     let (eta, r) = e.outlook(t0 + secs(20.0), l).estimate(999);
-    assert_eq!(eta, 90, "a tenth of 1,000 leave: 900 at ten a second");
+    assert_eq!(
+        eta, 95,
+        "a tenth leave, half of it counted: 950 at ten a second"
+    );
     assert_eq!(r.eta_low_secs, Some(84)); // 15% more leave
     assert_eq!(r.eta_high_secs, Some(107)); // nobody leaves, 5% slower
+                                            // A rate change restarts the pace, not what is known of the crowd leaving.
+    let (eta, _) = e.outlook(t0 + secs(20.0), limits(1_200)).estimate(999);
+    assert_eq!(eta, 48);
+    // A wave of departures (half the outflow) takes off at most 5%.
+    for s in 21..=30 {
+        let at = t0 + secs(f64::from(s));
+        e.departed(at, 30);
+    }
+    let (eta, _) = e.outlook(t0 + secs(30.0), limits(1_200)).estimate(999);
+    assert_eq!(eta, 48);
 }
