@@ -97,6 +97,8 @@ pub fn spawn(
         .env("FLOODGATE_SIGNUP_BURST", "1000000")
         .env("FLOODGATE_ARGON2_QUEUE", "100000")
         .env("FLOODGATE_ARGON2_PER_IP", "100000")
+        // Events the tests create join without proof of work unless they set it.
+        .env("FLOODGATE_POW_DEFAULT_DIFFICULTY", "0")
         .env(
             "RUST_LOG",
             std::env::var("RUST_LOG").unwrap_or("warn".into()),
