@@ -22,7 +22,6 @@ pub mod fairness;
 pub mod fan;
 pub mod hub;
 pub mod ids;
-pub mod pace;
 pub mod position;
 pub mod pow;
 pub mod room;

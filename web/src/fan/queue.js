@@ -313,9 +313,13 @@ export function handle(eventId, msg) {
     case 'expired': {
       const q = store.get().queues[eventId];
       if (q?.ticket) session.set(firstKey(eventId, q.ticket), null);
-      // `left` that the fan did not ask for: the place lapsed or was lost; say so.
+      // `left` that the fan did not ask for: the place lapsed or was lost; say so. The
+      // same news may come twice (the reconnected socket and the `queue/me` the
+      // reconnect asks): the second keeps what the first said.
       const lost = msg.type === 'left' && !client?.leaving && waiting(q?.phase);
-      updateQueue(eventId, { phase: msg.type, token: undefined, paused: false, soldOut: false, notice: lost ? 'place_lost' : null, error: null });
+      const repeated = q?.phase === msg.type;
+      const notice = lost ? 'place_lost' : repeated ? q.notice : null;
+      updateQueue(eventId, { phase: msg.type, token: undefined, paused: false, soldOut: false, notice, error: null });
       detachQueue(eventId);
       break;
     }
