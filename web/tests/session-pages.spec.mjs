@@ -56,3 +56,32 @@ test('signing in with a hostile next= stays on the site and works', async ({ bro
     await context.close();
   }
 });
+
+test('a slow "signed out" from the page load does not undo a sign-in made meanwhile', async ({ page }) => {
+  const fan = await fg.registerFan('slow-me');
+  // Hold the page load's GET /auth/session (answered for no cookie: signed out) until
+  // the sign-in's POST has been answered, the order a loaded server can produce.
+  let signedIn;
+  const loginAnswered = new Promise((resolve) => (signedIn = resolve));
+  let held = 0;
+  await page.route('**/api/v1/auth/session', async (route) => {
+    if (route.request().method() === 'GET' && held++ === 0) {
+      const response = await route.fetch();
+      await loginAnswered;
+      await route.fulfill({ response });
+      return;
+    }
+    const response = await route.fetch();
+    await route.fulfill({ response });
+    if (route.request().method() === 'POST') setTimeout(signedIn, 200);
+  });
+  await page.goto(`${fg.url}/signin`);
+  await page.getByLabel('Email').fill(fan.email);
+  await page.getByLabel('Password').fill(fan.password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect.poll(() => held).toBeGreaterThan(0);
+  await loginAnswered;
+  await page.waitForTimeout(300);
+  await expect(page.getByText(`Signed in as ${fan.email}`)).toBeVisible();
+  await expect(page.getByRole('link', { name: 'Sign in' })).toHaveCount(0);
+});

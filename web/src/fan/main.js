@@ -52,10 +52,12 @@ async function boot() {
   startRouter();
   root.textContent = '';
   render(html`<${App} />`, root);
-  sessionApi.me().then(
-    (user) => store.set({ user }),
-    () => store.set({ user: null }),
-  );
+  // Who the cookie says this is, unless the fan signed in or out while the answer
+  // was on its way: a slow "no one" arriving after a sign-in must not sign them out.
+  const settle = (user) => {
+    if (store.get().user === undefined) store.set({ user });
+  };
+  sessionApi.me().then(settle, () => settle(null));
   const sync = () => serverOffset().then((offset) => store.set({ offset }), () => {});
   sync();
   // Re-measure when the tab comes back: a sleeping laptop's clock may have drifted.
