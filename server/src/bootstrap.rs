@@ -189,7 +189,8 @@ async fn demo_event(state: &AppState) -> anyhow::Result<EventId> {
         pow_difficulty: None,
     };
     let event = state
-        .create_event(request, None)
+        .events
+        .create(request, None)
         .await
         .map_err(|e| anyhow::anyhow!("demo event: {e}"))?;
     tracing::info!(event_id = %event.id, "demo event created; the sale opens in 60 s");

@@ -11,7 +11,6 @@ pub mod backpressure;
 pub mod bound_token;
 pub mod checkout;
 pub mod cli;
-pub mod closing;
 pub mod config;
 pub mod contract_errors;
 pub mod cookie;
@@ -21,6 +20,7 @@ pub mod email;
 pub mod error;
 pub mod event;
 pub mod event_edit;
+pub mod events;
 pub mod export;
 pub mod extract;
 pub mod limits;
@@ -152,7 +152,7 @@ impl Application {
             verify_only = ?keys.verify_only_kids().collect::<Vec<_>>(),
             "token keys"
         );
-        let checkout = Checkout::new(Arc::clone(&seats), db.clone());
+        let checkout = Arc::new(Checkout::new(Arc::clone(&seats), db.clone()));
         let hub = Hub::new(
             store,
             Some(seats),
@@ -160,7 +160,7 @@ impl Application {
             Arc::new(SystemClock),
             Cadence::default(),
         );
-        let hub = hub.with_step_hook({
+        let hub = Arc::new(hub.with_step_hook({
             let metrics = Arc::clone(&metrics);
             Arc::new(move |_event, took, ok| {
                 metrics.admission_step.observe(took);
@@ -168,7 +168,19 @@ impl Application {
                     crate::metrics::Metrics::inc(&metrics.admission_step_errors);
                 }
             })
-        });
+        }));
+        let events = Arc::new(events::Events::new(
+            &config,
+            db.clone(),
+            Arc::clone(&hub),
+            Arc::clone(&checkout),
+        ));
+        let stats = Arc::new(stats::StatsService::new(
+            Arc::clone(&events),
+            Arc::clone(&hub),
+            Arc::clone(&checkout),
+            db.clone(),
+        ));
         let passwords = auth::Passwords::new(config.argon2_memory_kib, config.argon2_pool())?;
         // Made now, so that no login pays for it (see `Passwords::dummy_hash`).
         passwords.dummy_hash().await?;
@@ -201,8 +213,8 @@ impl Application {
             pow: proof_of_work::PowGuard::new(&config),
             store_load,
             metrics,
-            events: Default::default(),
-            history: Default::default(),
+            events,
+            stats,
             sessions: TaskTracker::new(),
             draining: CancellationToken::new(),
             shutdown: CancellationToken::new(),
@@ -459,7 +471,7 @@ fn request_span<B>(request: &axum::http::Request<B>) -> tracing::Span {
 /// The event poller, the limiter pruner and the stats sampler; cancelled on shutdown.
 fn spawn_background(state: &AppState) -> CancellationToken {
     let stop = CancellationToken::new();
-    stats::spawn_sampler(state, stop.clone());
+    state.stats.spawn_sampler(stop.clone());
     revocations::spawn_poller(
         Arc::clone(&state.revocations),
         state.db.clone(),
@@ -475,12 +487,12 @@ fn spawn_background(state: &AppState) -> CancellationToken {
                 _ = token.cancelled() => return,
                 _ = tick.tick() => {}
             }
-            match s.close_due_events().await {
+            match s.events.close_due().await {
                 Ok(0) => {}
                 Ok(closed) => tracing::info!(closed, "sales closed after their show"),
                 Err(error) => tracing::warn!(%error, "closing sales after their show failed"),
             }
-            if let Err(error) = s.refresh_events().await {
+            if let Err(error) = s.events.refresh().await {
                 tracing::warn!(error = %format!("{error:#}"), "refreshing events failed");
             }
             prune += 1;

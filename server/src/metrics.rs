@@ -13,13 +13,16 @@ use std::time::Duration;
 
 use metrics::{Counter, Key, KeyName, Label, Recorder, SharedString};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder};
+use waiting_room::EventId;
 
 mod backends;
+mod per_event;
 mod recording;
 
 use recording::{Recording, METADATA};
 
 pub use backends::{store_error_kind, DbOp, DbTimes, QueueOp, SeatOp, StoreTimes};
+pub use per_event::EventSeries;
 
 /// Upper bounds (seconds) of every histogram's buckets.
 const BUCKETS: [f64; 14] = [
@@ -253,16 +256,17 @@ impl Metrics {
 
     /// Prometheus exposition text; `gauges` are (name, help, value) read at scrape time.
     pub fn render(&self, gauges: &[(&str, &str, f64)]) -> String {
-        self.render_with_events(gauges, &[])
+        self.render_with_events::<()>(gauges, &[], &[])
     }
 
-    /// [`Self::render`] plus the per-event series of `events` (figures read at scrape
-    /// time). Those go through a recorder made for this scrape alone, so an event that
-    /// is closed or gone leaves no stale series behind.
-    pub fn render_with_events(
+    /// [`Self::render`] plus the per-event `series` of `events` (each event's figures,
+    /// read at scrape time). Those go through a recorder made for this scrape alone, so
+    /// an event that is closed or gone leaves no stale series behind.
+    pub fn render_with_events<T>(
         &self,
         gauges: &[(&str, &str, f64)],
-        events: &[EventFigures],
+        series: &[EventSeries<T>],
+        events: &[(EventId, T)],
     ) -> String {
         for (name, help, value) in gauges {
             self.recorder.gauge(name, help).set(*value);
@@ -276,88 +280,10 @@ impl Metrics {
             if !text.is_empty() && !text.ends_with('\n') {
                 text.push('\n');
             }
-            text.push_str(&render_events(events));
+            text.push_str(&per_event::render(series, events));
         }
         text
     }
-}
-
-/// One event's figures for its `floodgate_event_*` series, as the admin stats API
-/// (`GET /api/v1/admin/events/{id}/stats`) reports them.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct EventFigures {
-    pub event_id: String,
-    pub waiting: u64,
-    pub prequeue: u64,
-    pub active: u64,
-    pub held: u64,
-    pub sold: u64,
-    pub admitted_total: u64,
-}
-
-/// A per-event series: its name, its help, and the figure it shows.
-pub type EventSeries = (&'static str, &'static str, fn(&EventFigures) -> u64);
-
-/// The per-event gauges (and the admitted counter).
-pub const EVENT_SERIES: [EventSeries; 6] = [
-    (
-        "floodgate_event_waiting",
-        "Fans in the queue, not yet admitted (stats API `waiting`).",
-        |e| e.waiting,
-    ),
-    (
-        "floodgate_event_prequeue",
-        "Fans in the pre-queue before the sale opens (stats API `prequeue`).",
-        |e| e.prequeue,
-    ),
-    (
-        "floodgate_event_active",
-        "Admitted fans whose shopping session is live (stats API `active`).",
-        |e| e.active,
-    ),
-    (
-        "floodgate_event_held",
-        "Seats held, not yet confirmed (stats API `held`).",
-        |e| e.held,
-    ),
-    (
-        "floodgate_event_sold",
-        "Seats sold (stats API `sold`).",
-        |e| e.sold,
-    ),
-    (
-        "floodgate_event_admitted_total",
-        "Fans admitted since the sale opened (stats API `admitted_total`).",
-        |e| e.admitted_total,
-    ),
-];
-
-fn render_events(events: &[EventFigures]) -> String {
-    let recorder = PrometheusBuilder::new().build_recorder();
-    for (name, help, _) in EVENT_SERIES {
-        let (name_key, help) = (KeyName::from_const_str(name), SharedString::const_str(help));
-        if name.ends_with("_total") {
-            recorder.describe_counter(name_key, None, help);
-        } else {
-            recorder.describe_gauge(name_key, None, help);
-        }
-    }
-    for event in events {
-        let labels = || vec![Label::new("event_id", event.event_id.clone())];
-        for (name, _, figure) in EVENT_SERIES {
-            let key = Key::from_parts(name, labels());
-            if name.ends_with("_total") {
-                recorder
-                    .register_counter(&key, &METADATA)
-                    .absolute(figure(event));
-            } else {
-                recorder
-                    .register_gauge(&key, &METADATA)
-                    .set(figure(event) as f64);
-            }
-        }
-    }
-    recorder.handle().render()
 }
 
 #[cfg(test)]
@@ -475,42 +401,5 @@ mod tests {
         assert_eq!(kind("floodgate_position_fanout_seconds_max"), Type::Gauge);
         assert_eq!(kind("floodgate_position_fanout_seconds"), Type::Histogram);
         assert_eq!(kind("floodgate_http_request_seconds"), Type::Histogram);
-    }
-
-    /// Per-event series carry the event id; a scrape without an event has none of them
-    /// (a fresh recorder per scrape: nothing stale stays behind).
-    #[test]
-    fn event_series_are_labelled_and_leave_nothing_stale() {
-        let m = Metrics::new();
-        let figures = EventFigures {
-            event_id: "e1".into(),
-            waiting: 7,
-            prequeue: 1,
-            active: 2,
-            held: 3,
-            sold: 4,
-            admitted_total: 9,
-        };
-        let text = m.render_with_events(&[], &[figures]);
-        let scrape = Scrape::parse(&text).unwrap_or_else(|e| panic!("{e:?} in {text}"));
-        for (name, _, _) in EVENT_SERIES {
-            let metric = scrape.metrics.iter().find(|x| x.name == name).unwrap();
-            let kind = if name.ends_with("_total") {
-                Type::Counter
-            } else {
-                Type::Gauge
-            };
-            assert_eq!(metric.kind, kind, "{name}");
-        }
-        assert!(
-            text.contains("floodgate_event_waiting{event_id=\"e1\"} 7\n"),
-            "{text}"
-        );
-        assert!(
-            text.contains("floodgate_event_admitted_total{event_id=\"e1\"} 9\n"),
-            "{text}"
-        );
-        let later = m.render_with_events(&[], &[]);
-        assert!(!later.contains("floodgate_event_"), "{later}");
     }
 }

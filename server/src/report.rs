@@ -19,7 +19,8 @@ use waiting_room::store::StoreError;
 use waiting_room::EventId;
 
 use crate::db::{MinuteSales, OrderTimes};
-use crate::state::{AppState, StateError};
+use crate::events::EventError;
+use crate::state::AppState;
 
 /// Seconds in one point of [`Report::sales_per_minute`].
 pub const SALES_INTERVAL_SECS: u32 = 60;
@@ -124,8 +125,8 @@ pub struct QueueTimes {
 }
 
 /// Makes the report of event `id`.
-pub async fn report(state: &AppState, id: EventId) -> Result<Report, StateError> {
-    let event = state.event(id).await?;
+pub async fn report(state: &AppState, id: EventId) -> Result<Report, EventError> {
+    let event = state.events.get(id).await?;
     let layout = event.layout();
     let sections = layout.sections();
     let mut starts = Vec::with_capacity(sections.len());

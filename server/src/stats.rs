@@ -2,116 +2,148 @@
 //! live object the console reads every second (plus revenue, sockets on this replica
 //! and the time to clear the queue), and the sampler that keeps the last 15 minutes
 //! per event on each replica so a console opened mid-sale can draw history.
+//!
+//! [`StatsService`] owns all of it (the history and the fairness figures' cache
+//! included); it reads events through [`crate::events::Events`] and knows nothing of
+//! the application state.
 
 pub mod fairness;
 mod history;
+mod snapshot;
 
+use std::sync::Arc;
 use std::time::Duration;
 
-use serde_json::{json, Value};
 use tokio::time::MissedTickBehavior;
 use tokio_util::sync::CancellationToken;
+use waiting_room::hub::Hub;
 use waiting_room::store::{QueueStats, StoreError};
 use waiting_room::EventId;
 
-pub use history::{History, Sample, HISTORY_LEN};
+pub use history::{History, HISTORY_LEN};
+pub use snapshot::{
+    FrameType, Sample, Snapshot, Stats, StatsError, StatsHistory, METRIC_SERIES,
+};
 
-use crate::state::{AppState, StateError};
+use crate::checkout::Checkout;
+use crate::db::Db;
+use crate::events::{EventError, Events};
 
 /// How often the sampler takes each open event's counters.
 pub const SAMPLE_INTERVAL: Duration = Duration::from_secs(5);
 
-/// An event's counters at one moment (one store read of each kind, no database).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Snapshot {
-    pub at_ms: i64,
-    pub queue: QueueStats,
-    pub held: u32,
-    pub sold: u32,
-    /// Seats an admin held back from sale.
-    pub held_back: u32,
-    pub capacity: u64,
-    pub rate_per_minute: u32,
-    pub max_active: u32,
-    pub paused: bool,
+/// The stats of this replica's events: snapshots, the API's figures, the history.
+pub struct StatsService {
+    events: Arc<Events>,
+    hub: Arc<Hub>,
+    checkout: Arc<Checkout>,
+    db: Db,
+    /// The last 15 minutes of each open event's stats, for the admin console's charts.
+    history: History,
+    fairness: fairness::Cache,
 }
 
-impl Snapshot {
-    pub fn sample(&self) -> Sample {
-        Sample {
-            at_ms: self.at_ms,
-            waiting: self.queue.waiting,
-            prequeue: self.queue.prequeue,
-            admitted_last_minute: self.queue.admitted_last_minute,
-            active: self.queue.active,
-            held: self.held,
-            sold: self.sold,
-            rate_per_minute: self.rate_per_minute,
-            max_active: self.max_active,
-            paused: self.paused,
+impl StatsService {
+    pub fn new(events: Arc<Events>, hub: Arc<Hub>, checkout: Arc<Checkout>, db: Db) -> Self {
+        Self {
+            events,
+            hub,
+            checkout,
+            db,
+            history: History::default(),
+            fairness: fairness::Cache::default(),
         }
     }
-}
 
-/// The event's counters now. Settings come from the store (what admission runs on),
-/// falling back to the database's while the store has none.
-pub async fn snapshot(state: &AppState, id: EventId) -> Result<Snapshot, StateError> {
-    let event = state.event(id).await?;
-    let queue = match state.hub.store().stats(id).await {
-        Err(StoreError::UnknownEvent) => QueueStats::default(),
-        other => other?,
-    };
-    let seats = state.seat_counts(id).await?.unwrap_or_default();
-    let settings = state
-        .hub
-        .store()
-        .config(id)
-        .await?
-        .map_or(event.admission, |c| c.admission);
-    Ok(Snapshot {
-        at_ms: state.clock().now_ms(),
-        queue,
-        held: seats.held,
-        sold: seats.sold,
-        held_back: seats.held_back,
-        capacity: event.capacity(),
-        rate_per_minute: settings.rate_per_minute,
-        max_active: settings.max_active,
-        paused: settings.paused,
-    })
-}
+    /// The event's counters now. Settings come from the store (what admission runs
+    /// on), falling back to the database's while the store has none.
+    pub async fn snapshot(&self, id: EventId) -> Result<Snapshot, EventError> {
+        let event = self.events.get(id).await?;
+        let store = self.hub.store();
+        let queue = match store.stats(id).await {
+            Err(StoreError::UnknownEvent) => QueueStats::default(),
+            other => other?,
+        };
+        let seats = self.checkout.seat_counts(id).await?.unwrap_or_default();
+        let settings = store
+            .config(id)
+            .await?
+            .map_or(event.admission, |c| c.admission);
+        Ok(Snapshot {
+            sample: Sample {
+                at_ms: self.hub.clock().now_ms(),
+                waiting: queue.waiting,
+                prequeue: queue.prequeue,
+                admitted_last_minute: queue.admitted_last_minute,
+                active: queue.active,
+                held: seats.held,
+                sold: seats.sold,
+                rate_per_minute: settings.rate_per_minute,
+                max_active: settings.max_active,
+                paused: settings.paused,
+            },
+            admitted_total: queue.admitted_total,
+            held_back: seats.held_back,
+            capacity: event.capacity(),
+            opened: queue.opened,
+        })
+    }
 
-/// The object of `GET …/stats` and of each `…/stats/ws` frame.
-pub async fn stats_value(state: &AppState, id: EventId) -> Result<Value, StateError> {
-    let s = snapshot(state, id).await?;
-    let revenue_cents = state.db.revenue_cents(id).await?;
-    let connected = state.hub.room(id).map_or(0, |r| r.local_sockets());
-    let fairness = fairness::figures(state, id, s.queue.opened).await?;
-    Ok(json!({
-        "waiting": s.queue.waiting,
-        "prequeue": s.queue.prequeue,
-        "admitted_total": s.queue.admitted_total,
-        "active": s.queue.active,
-        "held": s.held,
-        "sold": s.sold,
-        "held_back": s.held_back,
-        "capacity": s.capacity,
-        "rate_per_minute": s.rate_per_minute,
-        "max_active": s.max_active,
-        "admitted_last_minute": s.queue.admitted_last_minute,
-        "paused": s.paused,
-        "opened": s.queue.opened,
-        "at_ms": s.at_ms,
-        "revenue_cents": revenue_cents,
-        "connected": connected,
-        "eta_clear_secs": eta_clear_secs(
-            s.queue.waiting,
-            s.queue.admitted_last_minute,
-            s.rate_per_minute,
-            s.paused
-        ),
-        "fairness": fairness,
-    }))
+    /// The body of `GET …/stats` and of each `…/stats/ws` frame.
+    pub async fn stats(&self, id: EventId) -> Result<Stats, EventError> {
+        let snapshot = self.snapshot(id).await?;
+        let s = &snapshot.sample;
+        Ok(Stats {
+            revenue_cents: self.db.revenue_cents(id).await?,
+            connected: self.hub.room(id).map_or(0, |r| r.local_sockets()),
+            eta_clear_secs: eta_clear_secs(
+                s.waiting,
+                s.admitted_last_minute,
+                s.rate_per_minute,
+                s.paused,
+            ),
+            fairness: self.fairness_figures(id, snapshot.opened).await?,
+            snapshot,
+        })
+    }
+
+    /// The body of `GET …/stats/history`: this replica's samples of the event.
+    pub async fn history(&self, id: EventId) -> Result<StatsHistory, EventError> {
+        self.events.get(id).await?;
+        Ok(StatsHistory {
+            interval_secs: SAMPLE_INTERVAL.as_secs(),
+            samples: self.history.samples(id),
+        })
+    }
+
+    /// Samples every open event into the history every [`SAMPLE_INTERVAL`] until
+    /// `stop` is cancelled. Each replica keeps its own history (the counters are the
+    /// shared store's, so any replica's history is the same but for when it started).
+    pub fn spawn_sampler(self: &Arc<Self>, stop: CancellationToken) {
+        let stats = Arc::clone(self);
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(SAMPLE_INTERVAL);
+            tick.set_missed_tick_behavior(MissedTickBehavior::Skip);
+            loop {
+                tokio::select! {
+                    _ = stop.cancelled() => return,
+                    _ = tick.tick() => {}
+                }
+                stats.sample_open_events().await;
+            }
+        });
+    }
+
+    async fn sample_open_events(&self) {
+        let open: Vec<EventId> = self.events.open_ids();
+        self.history.retain(|id| open.contains(id));
+        for id in open {
+            match self.snapshot(id).await {
+                Ok(s) => self.history.record(id, s.sample),
+                Err(error) => tracing::warn!(%error, event_id = %id, "stats sample failed"),
+            }
+        }
+    }
 }
 
 /// Seconds to admit the `waiting` fans at the pace achieved over the last minute, or
@@ -137,35 +169,6 @@ pub fn eta_clear_secs(
         return None;
     }
     Some((waiting.saturating_mul(60)).div_ceil(per_minute))
-}
-
-/// Samples every open event into `state.history` every [`SAMPLE_INTERVAL`] until
-/// `stop` is cancelled. Each replica keeps its own history (the counters are the
-/// shared store's, so any replica's history is the same but for when it started).
-pub fn spawn_sampler(state: &AppState, stop: CancellationToken) {
-    let state = state.clone();
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(SAMPLE_INTERVAL);
-        tick.set_missed_tick_behavior(MissedTickBehavior::Skip);
-        loop {
-            tokio::select! {
-                _ = stop.cancelled() => return,
-                _ = tick.tick() => {}
-            }
-            sample_open_events(&state).await;
-        }
-    });
-}
-
-async fn sample_open_events(state: &AppState) {
-    let open: Vec<EventId> = state.open_event_ids();
-    state.history.retain(|id| open.contains(id));
-    for id in open {
-        match snapshot(state, id).await {
-            Ok(s) => state.history.record(id, s.sample()),
-            Err(error) => tracing::warn!(%error, event_id = %id, "stats sample failed"),
-        }
-    }
 }
 
 #[cfg(test)]

@@ -17,6 +17,7 @@ pub use seat_room::{SeatEvent, SeatRoom, Snapshot, MAX_STALE, REUSE_FACTOR};
 use std::sync::Arc;
 
 use waiting_room::runtime::Runtime;
+use waiting_room::seats::store::SeatCounts;
 use waiting_room::seats::SeatStore;
 use waiting_room::store::StoreError;
 use waiting_room::EventId;
@@ -43,6 +44,15 @@ impl Checkout {
 
     pub fn seats(&self) -> &Arc<dyn SeatStore> {
         &self.seats
+    }
+
+    /// Seat counts from the store (`None` if the store has no seats for the event yet).
+    pub async fn seat_counts(&self, event: EventId) -> Result<Option<SeatCounts>, StoreError> {
+        match self.seats.seat_counts(event).await {
+            Ok(c) => Ok(Some(c)),
+            Err(StoreError::UnknownEvent) => Ok(None),
+            Err(e) => Err(e),
+        }
     }
 
     /// The event's seat room, loaded (and its seat state rebuilt from the database if

@@ -12,7 +12,7 @@ use crate::checkout::refunds::RefundError;
 use crate::event::InvalidEvent;
 use crate::event_edit::EditError;
 use crate::limits::Limited;
-use crate::state::StateError;
+use crate::events::EventError;
 
 impl From<HoldError> for ApiError {
     fn from(e: HoldError) -> Self {
@@ -116,16 +116,16 @@ pub fn checkout_store_error(e: StoreError) -> ApiError {
     }
 }
 
-impl From<StateError> for ApiError {
-    fn from(e: StateError) -> Self {
+impl From<EventError> for ApiError {
+    fn from(e: EventError) -> Self {
         match e {
-            StateError::UnknownEvent => Self::NotFound("event"),
-            StateError::InvalidEvent(e) => e.into(),
-            StateError::Database(e) => e.into(),
-            StateError::Store(e) => e.into(),
-            StateError::AuditSummary(e) => Self::Internal(e.into()),
-            StateError::Task(e) => Self::Internal(e.into()),
-            StateError::AlreadyClosed => Self::Conflict {
+            EventError::UnknownEvent => Self::NotFound("event"),
+            EventError::InvalidEvent(e) => e.into(),
+            EventError::Database(e) => e.into(),
+            EventError::Store(e) => e.into(),
+            EventError::AuditSummary(e) => Self::Internal(e.into()),
+            EventError::Task(e) => Self::Internal(e.into()),
+            EventError::AlreadyClosed => Self::Conflict {
                 code: "already_closed",
                 message: "this sale is closed already".into(),
             },
@@ -331,11 +331,11 @@ mod tests {
     #[test]
     fn state_and_limit_errors_keep_their_status_and_code() {
         assert_eq!(
-            shape(StateError::UnknownEvent),
+            shape(EventError::UnknownEvent),
             (StatusCode::NOT_FOUND, "not_found", "event not found".into())
         );
         assert_eq!(
-            shape(StateError::Store(StoreError::UnknownEvent)),
+            shape(EventError::Store(StoreError::UnknownEvent)),
             (StatusCode::NOT_FOUND, "not_found", "event not found".into())
         );
         assert_eq!(

@@ -12,7 +12,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use axum::Json;
 use serde::Serialize;
-use serde_json::{json, Value};
+use serde_json::Value;
 use time::OffsetDateTime;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -27,7 +27,7 @@ use crate::event::{AdmissionPatch, NewEvent};
 use crate::extract::{parse_event_id, Admin, AppJson, AppPath, AppQuery, WsUpgrade};
 use crate::slow_socket::{close_too_slow, send_within, too_slow_frame, SendError};
 use crate::state::AppState;
-use crate::stats::{stats_value, SAMPLE_INTERVAL};
+use crate::stats::{FrameType, Stats, StatsError, StatsHistory};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -62,8 +62,8 @@ async fn create_event(
     AppJson(body): AppJson<NewEvent>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let actor = state.actor(session.user).await?;
-    let event = state.create_event(body, Some(&actor)).await?;
-    let counts = state.seat_counts(event.id).await?;
+    let event = state.events.create(body, Some(&actor)).await?;
+    let counts = state.checkout.seat_counts(event.id).await?;
     let body = serde_json::to_value(event.public(state.clock().now_ms(), counts))
         .map_err(|e| ApiError::Internal(e.into()))?;
     Ok((StatusCode::CREATED, Json(body)))
@@ -90,35 +90,7 @@ async fn patch_admission(
 ) -> Result<Json<Value>, ApiError> {
     let id = parse_event_id(&id)?;
     let actor = state.actor(session.user).await?;
-    // Read before the transaction: publishing must not wait for a second connection.
-    let mut event = state.event(id).await?;
-    // The database first (the record, with its audit entry), then, under the same
-    // row lock, the store (what admission reads), so that concurrent changes reach
-    // the store in the order the database applied them.
-    let publish = |settings| {
-        let state = state.clone();
-        async move {
-            let store = state.hub.store();
-            store.configure(id, &event.queue_config(), true).await?;
-            store.update_admission(id, &settings).await?;
-            event.admission = settings;
-            state.cache_event(event);
-            Ok::<_, ApiError>(())
-        }
-    };
-    let settings = state
-        .db
-        .change_admission(
-            id,
-            &actor,
-            state.clock().now_ms(),
-            |s| patch.apply(s).map_err(ApiError::from),
-            publish,
-        )
-        .await?
-        .ok_or(ApiError::NotFound("event"))?
-        .after;
-    tracing::info!(event_id = %id, ?settings, "admission settings changed");
+    let settings = state.events.change_admission(id, &actor, &patch).await?;
     Ok(Json(settings_json(&settings)))
 }
 
@@ -194,7 +166,7 @@ async fn audit_entries(
                 )
             })?,
     };
-    state.event(id).await?;
+    state.events.get(id).await?;
     let entries = state.db.audit_log(id, limit).await?;
     Ok(Json(entries.into_iter().map(AuditView::from).collect()))
 }
@@ -241,7 +213,7 @@ impl From<AuditEntry> for AuditView {
     security(("sessionCookie" = []), ("bearer" = [])),
     params(("id" = String, Path, format = "uuid")),
     responses(
-        (status = 200, body = ref("#/components/schemas/Stats"), content_type = "application/json"),
+        (status = 200, body = Stats, content_type = "application/json"),
         E401, E403, E404, E500,
     )
 )]
@@ -249,9 +221,9 @@ async fn stats(
     State(state): State<AppState>,
     _admin: Admin,
     AppPath(id): AppPath<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Stats>, ApiError> {
     let id = parse_event_id(&id)?;
-    Ok(Json(stats_value(&state, id).await?))
+    Ok(Json(state.stats.stats(id).await?))
 }
 
 #[utoipa::path(
@@ -262,7 +234,7 @@ async fn stats(
     security(("sessionCookie" = []), ("bearer" = [])),
     params(("id" = String, Path, format = "uuid")),
     responses(
-        (status = 200, body = ref("#/components/schemas/StatsHistory"), content_type = "application/json"),
+        (status = 200, body = StatsHistory, content_type = "application/json"),
         E401, E403, E404, E500,
     )
 )]
@@ -270,13 +242,9 @@ async fn stats_history(
     State(state): State<AppState>,
     _admin: Admin,
     AppPath(id): AppPath<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<StatsHistory>, ApiError> {
     let id = parse_event_id(&id)?;
-    state.event(id).await?;
-    Ok(Json(json!({
-        "interval_secs": SAMPLE_INTERVAL.as_secs(),
-        "samples": state.history.samples(id),
-    })))
+    Ok(Json(state.stats.history(id).await?))
 }
 
 #[utoipa::path(
@@ -299,7 +267,7 @@ async fn stats_ws(
     WsUpgrade(ws): WsUpgrade,
 ) -> Result<Response, ApiError> {
     let id = parse_event_id(&id)?;
-    state.event(id).await?;
+    state.events.get(id).await?;
     let slot = client::socket_slot(&state, &parts)?;
     let session = state.revocations.watch(admin.key);
     let tracker = state.sessions.clone();
@@ -330,13 +298,18 @@ async fn stream_stats(
                 break;
             }
             _ = tick.tick() => {
-                let text = match stats_value(&state, id).await {
-                    Ok(v) => v.to_string(),
+                let text = match state.stats.stats(id).await {
+                    Ok(stats) => serde_json::to_string(&stats),
                     Err(e) => {
                         let e = ApiError::from(e);
-                        json!({"type": "error", "code": e.code(), "message": e.to_string()}).to_string()
+                        serde_json::to_string(&StatsError {
+                            r#type: FrameType::Error,
+                            code: e.code(),
+                            message: e.to_string(),
+                        })
                     }
-                };
+                }
+                .expect("the stats serialize");
                 match send_within(&mut socket, Message::Text(text.into()), state.slow_socket()).await {
                     Ok(()) => {}
                     Err(SendError::TooSlow) => {

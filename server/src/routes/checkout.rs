@@ -66,7 +66,7 @@ async fn hold(
     BoundPurchase(claims): BoundPurchase,
     AppJson(body): AppJson<HoldBody>,
 ) -> Result<(StatusCode, Json<HoldAnswer>), ApiError> {
-    let event = state.event(parse_event_id(&id)?).await?;
+    let event = state.events.get(parse_event_id(&id)?).await?;
     hold_attempt(&state, &claims)?;
     let answer = state.holds().place_hold(&event, &claims, body).await?;
     Ok((StatusCode::CREATED, Json(answer)))
@@ -114,7 +114,7 @@ async fn confirm(
     BoundPurchase(claims): BoundPurchase,
 ) -> Result<Json<OrderAnswer>, ApiError> {
     let hold = parse_hold_id(&hold_id)?;
-    let event = state.event(claims.evt).await?;
+    let event = state.events.get(claims.evt).await?;
     Ok(Json(state.holds().confirm(&event, &claims, &hold).await?))
 }
 
@@ -161,7 +161,7 @@ async fn orders(
     let mut out = Vec::with_capacity(orders.len());
     for order in &orders {
         if let std::collections::hash_map::Entry::Vacant(slot) = events.entry(order.event) {
-            slot.insert(state.event(order.event).await?);
+            slot.insert(state.events.get(order.event).await?);
         }
         out.push(OrderAnswer::new(order, &events[&order.event], now));
     }
@@ -169,7 +169,7 @@ async fn orders(
 }
 
 async fn seat_room(state: &AppState, id: &str) -> Result<std::sync::Arc<SeatRoom>, ApiError> {
-    let event = state.event(parse_event_id(id)?).await?;
+    let event = state.events.get(parse_event_id(id)?).await?;
     if event.closed {
         // No seat room runs for a closed sale (nor is one started for a look).
         return Err(crate::error::event_closed());

@@ -61,9 +61,9 @@ async fn edit_event(
     if let Some(room) = state.hub.room(id) {
         room.set_max_seats(event.max_seats_per_order);
     }
-    state.cache_event(event.clone());
+    state.events.cache(event.clone());
     tracing::info!(event_id = %id, name = %event.name, "event edited");
-    let counts = state.seat_counts(id).await?;
+    let counts = state.checkout.seat_counts(id).await?;
     let body = serde_json::to_value(event.public(state.clock().now_ms(), counts))
         .map_err(|e| ApiError::Internal(e.into()))?;
     Ok(Json(body))
@@ -176,7 +176,7 @@ async fn close_event(
 ) -> Result<Json<ClosedEvent>, ApiError> {
     let id = parse_event_id(&id)?;
     let actor = state.actor(session.user).await?;
-    let event = state.close_event(id, &actor, "admin").await?;
+    let event = state.events.close(id, &actor, "admin").await?;
     Ok(Json(ClosedEvent {
         id: event.id.to_string(),
         state: event.state(state.clock().now_ms(), None),

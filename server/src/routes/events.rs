@@ -52,7 +52,7 @@ async fn list(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
     let mut public = Vec::with_capacity(events.len());
     for e in &events {
         // One event whose seats cannot be read must not hide every other sale.
-        let mut view = match state.seat_counts(e.id).await {
+        let mut view = match state.checkout.seat_counts(e.id).await {
             Ok(counts) => e.public(now, counts),
             Err(error) => {
                 tracing::warn!(%error, event_id = %e.id, "seat counts unavailable; listing the event without them");
@@ -84,8 +84,8 @@ async fn one(
     AppPath(id): AppPath<String>,
 ) -> Result<Json<Value>, ApiError> {
     let id = parse_event_id(&id)?;
-    let event = state.event(id).await?;
-    let counts = state.seat_counts(id).await?;
+    let event = state.events.get(id).await?;
+    let counts = state.checkout.seat_counts(id).await?;
     let mut public = event.public(state.clock().now_ms(), counts);
     draw::reveal(&mut public, draw::revealed(&state, &event).await?);
     Ok(Json(
@@ -137,6 +137,6 @@ async fn prequeue(
     };
     let offset = number("offset", 0, 0..=u64::from(u32::MAX))?;
     let limit = number("limit", PAGE_DEFAULT, 1..=PAGE_MAX)?;
-    let event = state.event(id).await?;
+    let event = state.events.get(id).await?;
     Ok(Json(draw::page(&state, &event, offset, limit).await?))
 }

@@ -196,7 +196,7 @@ async fn change(
     body: HeldBackBody,
     change: Change,
 ) -> Result<Json<HeldBackAnswer>, ApiError> {
-    let event = state.event(parse_event_id(id)?).await?;
+    let event = state.events.get(parse_event_id(id)?).await?;
     let actor = state.actor(session.user).await?;
     let service = state.held_back();
     let changed = match change {
@@ -223,7 +223,7 @@ async fn admin_seats(
     _admin: Admin,
     AppPath(id): AppPath<String>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let event = state.event(parse_event_id(&id)?).await?;
+    let event = state.events.get(parse_event_id(&id)?).await?;
     state
         .checkout
         .room(&event)

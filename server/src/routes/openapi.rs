@@ -24,6 +24,7 @@ use utoipa_axum::routes;
 use crate::checkout::holds::OrderLine;
 use crate::cookie::SESSION_COOKIE;
 use crate::state::AppState;
+use crate::stats::StatsError;
 
 /// The route serving the document.
 pub(super) fn router() -> OpenApiRouter<AppState> {
@@ -70,6 +71,7 @@ pub fn document() -> Result<Value, Vec<String>> {
     add_security_schemes(&mut generated);
     add_prose_referenced_schemas(&mut generated);
     let mut generated = serde_json::to_value(generated).map_err(|e| vec![e.to_string()])?;
+    flatten::flatten_all_of(&mut generated);
     // Every body the API takes is required (`AppJson` refuses an empty one); utoipa
     // cannot tell that from a schema reference.
     for item in generated["paths"]
@@ -128,12 +130,15 @@ fn add_security_schemes(doc: &mut OpenApi) {
 }
 
 /// Derived schemas that no handler names but a hand-written prose schema refers to
-/// (`Order`'s `lines`).
+/// (`Order`'s `lines`, the stats socket's error frame).
 fn add_prose_referenced_schemas(doc: &mut OpenApi) {
     let components = doc.components.get_or_insert_with(Default::default);
     components
         .schemas
         .insert(OrderLine::name().into_owned(), OrderLine::schema());
+    components
+        .schemas
+        .insert(StatsError::name().into_owned(), StatsError::schema());
 }
 
 const METHODS: [&str; 8] = [
@@ -263,5 +268,6 @@ fn merge_map(into: &mut Map<String, Value>, from: Map<String, Value>) {
     }
 }
 
+mod flatten;
 #[cfg(test)]
 mod tests;

@@ -15,9 +15,8 @@ use waiting_room::EventId;
 
 use super::error_docs::{E401, E403};
 use crate::error::ApiError;
-use crate::metrics::EventFigures;
 use crate::state::AppState;
-use crate::stats;
+use crate::stats::{Snapshot, METRIC_SERIES};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -121,6 +120,7 @@ async fn metrics(
                 state.checkout.running_rooms() as f64,
             ),
         ],
+        &METRIC_SERIES,
         &events,
     );
     Ok(([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text))
@@ -157,25 +157,17 @@ const EVENT_FIGURES_TIMEOUT_MS: u64 = 2_000;
 /// Events whose figures are read at once during a scrape.
 const EVENT_FIGURES_CONCURRENCY: usize = 8;
 
-/// Every event not closed, read at scrape time through [`stats::snapshot`], the
-/// function behind the admin stats API (a few store reads per event, no database, and
+/// Every event not closed, read at scrape time through
+/// [`crate::stats::StatsService::snapshot`], the snapshot behind the admin stats API (a few store reads per event, no database, and
 /// nothing on the fans' path). An event whose read fails or times out is left out of
 /// this scrape (logged), rather than failing the whole page.
-async fn event_figures(state: &AppState) -> Vec<EventFigures> {
-    let open: Vec<EventId> = state.open_event_ids();
+async fn event_figures(state: &AppState) -> Vec<(EventId, Snapshot)> {
+    let open: Vec<EventId> = state.events.open_ids();
     let bound = std::time::Duration::from_millis(EVENT_FIGURES_TIMEOUT_MS);
-    let mut figures: Vec<EventFigures> = futures_util::stream::iter(open)
+    let mut figures: Vec<(EventId, Snapshot)> = futures_util::stream::iter(open)
         .map(|id| async move {
-            match tokio::time::timeout(bound, stats::snapshot(state, id)).await {
-                Ok(Ok(s)) => Some(EventFigures {
-                    event_id: id.to_string(),
-                    waiting: s.queue.waiting,
-                    prequeue: s.queue.prequeue,
-                    active: s.queue.active,
-                    held: u64::from(s.held),
-                    sold: u64::from(s.sold),
-                    admitted_total: s.queue.admitted_total,
-                }),
+            match tokio::time::timeout(bound, state.stats.snapshot(id)).await {
+                Ok(Ok(s)) => Some((id, s)),
                 Ok(Err(error)) => {
                     tracing::warn!(%error, event_id = %id, "metrics: event figures failed");
                     None
@@ -190,7 +182,7 @@ async fn event_figures(state: &AppState) -> Vec<EventFigures> {
         .filter_map(std::future::ready)
         .collect()
         .await;
-    figures.sort_by(|a, b| a.event_id.cmp(&b.event_id));
+    figures.sort_by_key(|(id, _)| id.to_string());
     figures
 }
 

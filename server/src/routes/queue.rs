@@ -187,7 +187,7 @@ async fn pow_challenge(
     session: Result<Session, ApiError>,
 ) -> Result<Json<ChallengeBody>, ApiError> {
     let user = polled(&state, &parts, session)?;
-    let event = state.event(parse_event_id(&id)?).await?;
+    let event = state.events.get(parse_event_id(&id)?).await?;
     if event.closed {
         return Err(crate::error::event_closed());
     }
@@ -258,17 +258,17 @@ fn polled(
 /// The event and its room on this replica, for joining: a closed sale is refused
 /// (409 `event_closed`).
 async fn open_room(state: &AppState, id: &str) -> Result<(Arc<Room>, Event), ApiError> {
-    let event = state.event(parse_event_id(id)?).await?;
+    let event = state.events.get(parse_event_id(id)?).await?;
     if event.closed {
         return Err(crate::error::event_closed());
     }
-    Ok((state.room(&event).await?, event))
+    Ok((state.events.room(&event).await?, event))
 }
 
 /// The event's room on this replica; `None` for a closed sale (no room is started
 /// for it), or, with `open`, 409 `event_closed`.
 async fn room_for(state: &AppState, id: &str, open: bool) -> Result<Option<Arc<Room>>, ApiError> {
-    let event = state.event(parse_event_id(id)?).await?;
+    let event = state.events.get(parse_event_id(id)?).await?;
     if event.closed {
         return if open {
             Err(crate::error::event_closed())
@@ -276,7 +276,7 @@ async fn room_for(state: &AppState, id: &str, open: bool) -> Result<Option<Arc<R
             Ok(None)
         };
     }
-    Ok(Some(state.room(&event).await?))
+    Ok(Some(state.events.room(&event).await?))
 }
 
 /// What `queue/me` and `queue/leave` answer once the sale is closed.

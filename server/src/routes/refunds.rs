@@ -52,7 +52,7 @@ async fn refund(
     };
     let service = state.refunds();
     let order = service.order(&id, who).await?;
-    let event = state.event(order.event).await?;
+    let event = state.events.get(order.event).await?;
     let actor = match who.admin {
         true => Some(state.actor(who.user).await?),
         false => None,

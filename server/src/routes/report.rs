@@ -74,7 +74,7 @@ async fn orders_csv(
     AppPath(id): AppPath<String>,
 ) -> Result<Response, ApiError> {
     let id = parse_event_id(&id)?;
-    let event = state.event(id).await?;
+    let event = state.events.get(id).await?;
     let mut chunks = crate::export::orders_csv(state.db.clone(), id, event.layout());
     // A receiver may be polled again after its end (the compression layer does), which
     // `stream::unfold` would not allow.
@@ -154,7 +154,7 @@ async fn search_orders(
     let id = parse_event_id(&id)?;
     let limit = number(&query, "limit", 1, SEARCH_MAX_LIMIT)?.unwrap_or(SEARCH_DEFAULT_LIMIT);
     let offset = number(&query, "offset", 0, SEARCH_MAX_OFFSET)?.unwrap_or(0);
-    let event = state.event(id).await?;
+    let event = state.events.get(id).await?;
     let layout = event.layout();
     let (matched_by, q) = read_query(query.get("q").map(String::as_str), &layout);
     // One more than asked tells whether there is a next page.

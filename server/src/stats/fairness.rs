@@ -5,19 +5,21 @@
 //!
 //! The draw's figures are read once per event and replica (the record is fixed at
 //! the opening; 100,000 entries took 0.2 s to read from Redis in a release build),
-//! the others at most every [`REFRESH`]: the stats socket asks every second. The cache is a
-//! process-wide map behind a `std` mutex (a lookup or an insert, never held across an
-//! `.await`).
+//! the others at most every [`REFRESH`]: the stats socket asks every second. The
+//! [`Cache`] belongs to the stats service: maps behind `std` mutexes (a lookup or an
+//! insert, never held across an `.await`).
 
 use std::collections::HashMap;
-use std::sync::{Mutex, OnceLock};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
+use utoipa::ToSchema;
 use waiting_room::fairness::OrderFigures;
 use waiting_room::EventId;
 
-use crate::state::{AppState, StateError};
+use super::StatsService;
+use crate::events::EventError;
 
 /// How long figures are reused before they are read again.
 pub const REFRESH: Duration = Duration::from_secs(10);
@@ -25,72 +27,90 @@ pub const REFRESH: Duration = Duration::from_secs(10);
 /// Entries read per page of the draw record.
 const PAGE: u64 = 10_000;
 
-/// The `fairness` object of the stats.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize)]
+/// The `fairness` object of the stats: inversions between join order and admission
+/// order, and the normalised Kendall tau (docs/FAIRNESS.md). Read again at most every
+/// 10 s.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, ToSchema)]
 pub struct Fairness {
-    /// The pre-queue: join order against the drawn order (about 0.5 when fair).
+    /// The pre-queue's fans: their join order against the opening's drawn order
+    /// (from the draw's record; expected about 0.5). Zero fans before the opening.
+    #[schema(value_type = OrderFiguresSchema)]
     pub prequeue: OrderFigures,
-    /// Fans who joined after the opening and bought: join against admission (0 for
-    /// first come, first served).
+    /// Fans who joined after the opening and bought: join time against admission
+    /// time, from their orders (migration 0012; fans admitted in one step count as in
+    /// order; expected 0 for first come, first served).
+    #[schema(value_type = OrderFiguresSchema)]
     pub after_opening: OrderFigures,
     /// Read before the draw (no record yet): read again once the sale has opened.
     #[serde(skip)]
     drawn_empty_before: bool,
 }
 
-fn cache() -> &'static Mutex<HashMap<EventId, (Instant, Fairness)>> {
-    static CACHE: OnceLock<Mutex<HashMap<EventId, (Instant, Fairness)>>> = OnceLock::new();
-    CACHE.get_or_init(Mutex::default)
+/// The schema of [`OrderFigures`] (a domain type the domain crate does not describe
+/// for OpenAPI).
+#[derive(ToSchema)]
+#[schema(as = OrderFigures)]
+#[allow(dead_code)]
+pub struct OrderFiguresSchema {
+    /// Fans counted.
+    fans: u64,
+    /// Pairs of fans admitted in the opposite order to the one they joined in.
+    inversions: u64,
+    /// `inversions / (fans (fans - 1) / 2)`: 0 when admission followed the join
+    /// order, about 0.5 for a fair shuffle; `null` for fewer than two fans.
+    #[schema(minimum = 0, maximum = 1)]
+    kendall_tau: Option<f64>,
 }
 
-/// The pre-queue figures of events whose draw this replica has read (a few bytes
-/// per event; the record never changes after the opening).
-fn drawn() -> &'static Mutex<HashMap<EventId, OrderFigures>> {
-    static DRAWN: OnceLock<Mutex<HashMap<EventId, OrderFigures>>> = OnceLock::new();
-    DRAWN.get_or_init(Mutex::default)
+/// The figures read lately, per event.
+#[derive(Debug, Default)]
+pub struct Cache {
+    figures: Mutex<HashMap<EventId, (Instant, Fairness)>>,
+    /// The pre-queue figures of events whose draw this replica has read (a few bytes
+    /// per event; the record never changes after the opening).
+    drawn: Mutex<HashMap<EventId, OrderFigures>>,
 }
 
-/// The event's figures, from the cache when fresh. `opened`: the store says the
-/// sale has opened; figures cached before it are read again at once.
-pub async fn figures(state: &AppState, id: EventId, opened: bool) -> Result<Fairness, StateError> {
-    if let Some((at, f)) = cache().lock().unwrap_or_else(|e| e.into_inner()).get(&id) {
-        let stale = opened && f.drawn_empty_before;
-        if at.elapsed() < REFRESH && !stale {
-            return Ok(*f);
+impl StatsService {
+    /// The event's figures, from the cache when fresh. `opened`: the store says the
+    /// sale has opened; figures cached before it are read again at once.
+    pub(super) async fn fairness_figures(
+        &self,
+        id: EventId,
+        opened: bool,
+    ) -> Result<Fairness, EventError> {
+        let cache = &self.fairness;
+        if let Some((at, f)) = lock(&cache.figures).get(&id) {
+            let stale = opened && f.drawn_empty_before;
+            if at.elapsed() < REFRESH && !stale {
+                return Ok(*f);
+            }
         }
+        let event = self.events.get(id).await?;
+        // The record is fixed once drawn: read it once per replica.
+        let known = lock(&cache.drawn).get(&id).copied();
+        let prequeue = match known {
+            Some(f) => Some(f),
+            None => self.prequeue_figures(id).await?,
+        };
+        if let (None, Some(f)) = (known, prequeue) {
+            lock(&cache.drawn).insert(id, f);
+        }
+        let times = self.db.queue_times_since(id, event.starts_at_ms).await?;
+        let f = Fairness {
+            prequeue: prequeue.unwrap_or_default(),
+            after_opening: OrderFigures::of_pairs(times),
+            drawn_empty_before: prequeue.is_none(),
+        };
+        let mut figures = lock(&cache.figures);
+        figures.retain(|_, (at, _)| at.elapsed() < REFRESH);
+        figures.insert(id, (Instant::now(), f));
+        Ok(f)
     }
-    let event = state.event(id).await?;
-    // The record is fixed once drawn: read it once per replica.
-    let known = drawn()
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .get(&id)
-        .copied();
-    let prequeue = match known {
-        Some(f) => Some(f),
-        None => prequeue(state, id).await?,
-    };
-    if let (None, Some(f)) = (known, prequeue) {
-        drawn()
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(id, f);
-    }
-    let times = state.db.queue_times_since(id, event.starts_at_ms).await?;
-    let f = Fairness {
-        prequeue: prequeue.unwrap_or_default(),
-        after_opening: OrderFigures::of_pairs(times),
-        drawn_empty_before: prequeue.is_none(),
-    };
-    let mut cache = cache().lock().unwrap_or_else(|e| e.into_inner());
-    cache.retain(|_, (at, _)| at.elapsed() < REFRESH);
-    cache.insert(id, (Instant::now(), f));
-    Ok(f)
-}
 
-/// The draw record's figures; `None` before the opening.
-async fn prequeue(state: &AppState, id: EventId) -> Result<Option<OrderFigures>, StateError> {
-    let store = state.hub.store();
+    /// The draw record's figures; `None` before the opening.
+    async fn prequeue_figures(&self, id: EventId) -> Result<Option<OrderFigures>, EventError> {
+        let store = self.hub.store();
     let (mut joined, mut order) = (Vec::new(), Vec::new());
     let mut offset = 0;
     let mut drawn = false;
@@ -105,6 +125,11 @@ async fn prequeue(state: &AppState, id: EventId) -> Result<Option<OrderFigures>,
         }
     }
     Ok(drawn.then(|| OrderFigures::of(&draw_ranks(&joined, &order))))
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 /// Each drawn pseudonym's join rank, in drawn order.

@@ -4,26 +4,12 @@
 use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
 
-use serde::Serialize;
 use waiting_room::EventId;
+
+use super::Sample;
 
 /// Samples kept per event: 15 minutes at [`super::SAMPLE_INTERVAL`].
 pub const HISTORY_LEN: usize = 180;
-
-/// One point of the history: what the console charts.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-pub struct Sample {
-    pub at_ms: i64,
-    pub waiting: u64,
-    pub prequeue: u64,
-    pub admitted_last_minute: u64,
-    pub active: u64,
-    pub held: u32,
-    pub sold: u32,
-    pub rate_per_minute: u32,
-    pub max_active: u32,
-    pub paused: bool,
-}
 
 /// The last [`HISTORY_LEN`] samples of each open event, on this replica.
 #[derive(Debug, Default)]

@@ -7,53 +7,53 @@
 
 use waiting_room::EventId;
 
+use super::{EventError, Events};
 use crate::db::{Actor, Closing};
 use crate::event::Event;
-use crate::state::{AppState, StateError};
 
 /// Holds released per store call while winding a sale down.
 const RELEASE_BATCH: usize = 500;
 /// Batches per wind-down: a bound, far above any venue's open holds (1,000,000 seats).
 const RELEASE_ROUNDS: usize = 4_000;
 
-impl AppState {
+impl Events {
     /// Closes the event on behalf of `actor` (an admin: `reason` `admin`; the system
-    /// account: `after_show`) and winds it down here. `StateError::AlreadyClosed`
+    /// account: `after_show`) and winds it down here. `EventError::AlreadyClosed`
     /// when it was closed before (nothing changes).
-    pub async fn close_event(
+    pub async fn close(
         &self,
         id: EventId,
         actor: &Actor,
         reason: &str,
-    ) -> Result<Event, StateError> {
-        let now = self.clock().now_ms();
+    ) -> Result<Event, EventError> {
+        let now = self.hub.clock().now_ms();
         match self.db.close_event(id, actor, now, reason).await? {
             Closing::Closed => {}
-            Closing::AlreadyClosed => return Err(StateError::AlreadyClosed),
-            Closing::NotFound => return Err(StateError::UnknownEvent),
+            Closing::AlreadyClosed => return Err(EventError::AlreadyClosed),
+            Closing::NotFound => return Err(EventError::UnknownEvent),
         }
-        let event = self.db.event(id).await?.ok_or(StateError::UnknownEvent)?;
+        let event = self.db.event(id).await?.ok_or(EventError::UnknownEvent)?;
         tracing::info!(event_id = %id, reason, actor = %actor.id, "sale closed");
-        self.cache_event(event.clone());
+        self.cache(event.clone());
         self.wind_down(id).await;
         Ok(event)
     }
 
     /// Closes the events whose show began `close_after_show_secs` ago or more. Safe
     /// on every replica at once: each event closes (and is audited) exactly once.
-    pub async fn close_due_events(&self) -> Result<usize, StateError> {
-        let after_ms = i64::try_from(self.config.close_after_show_secs.saturating_mul(1000))
+    pub async fn close_due(&self) -> Result<usize, EventError> {
+        let after_ms = i64::try_from(self.settings.close_after_show_secs.saturating_mul(1000))
             .unwrap_or(i64::MAX);
         let due = self
             .db
-            .events_due_to_close(self.clock().now_ms().saturating_sub(after_ms))
+            .events_due_to_close(self.hub.clock().now_ms().saturating_sub(after_ms))
             .await?;
         let mut closed = 0;
         for id in due {
-            match self.close_event(id, &Actor::system(), "after_show").await {
+            match self.close(id, &Actor::system(), "after_show").await {
                 Ok(_) => closed += 1,
                 // Another replica was first, or the event went: nothing to do.
-                Err(StateError::AlreadyClosed | StateError::UnknownEvent) => {}
+                Err(EventError::AlreadyClosed | EventError::UnknownEvent) => {}
                 Err(error) => return Err(error),
             }
         }
