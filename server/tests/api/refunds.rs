@@ -619,9 +619,9 @@ async fn a_closed_events_orders_are_not_refunded(backend: Backend) {
         .execute(app.state.db.pool())
         .await
         .unwrap();
-    let mut closed = app.state.event(id).await.unwrap();
+    let mut closed = app.state.events.get(id).await.unwrap();
     closed.closed = true;
-    app.state.cache_event(closed);
+    app.state.events.cache(closed);
     let admin = app.admin_token.clone();
     for (token, body) in [
         (&fan.session, json!({})),

@@ -16,7 +16,7 @@ crate::both_backends!(repeated_seat_maps_cost_one_encoding_per_change);
 
 async fn room(app: &TestApp, event: &str) -> Arc<server::checkout::SeatRoom> {
     let id = server::extract::parse_event_id(event).unwrap();
-    let event = app.state.event(id).await.unwrap();
+    let event = app.state.events.get(id).await.unwrap();
     app.state.checkout.room(&event).await.unwrap()
 }
 
