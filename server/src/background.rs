@@ -1,0 +1,59 @@
+//! The background loops of a replica: the event poller (closing sales after their
+//! show, refreshing the events), the limiter pruner, the stats sampler and the
+//! revocations poller. All stop when the token [`spawn`] answers is cancelled.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio_util::sync::CancellationToken;
+
+use crate::revocations;
+use crate::state::AppState;
+
+/// How often each replica re-reads the events table.
+const EVENT_REFRESH: Duration = Duration::from_secs(2);
+
+
+/// The event poller, the limiter pruner and the stats sampler; cancelled on shutdown.
+pub(crate) fn spawn(state: &AppState) -> CancellationToken {
+    let stop = CancellationToken::new();
+    state.stats.spawn_sampler(stop.clone());
+    revocations::spawn_poller(
+        Arc::clone(&state.revocations),
+        state.db.clone(),
+        Arc::clone(state.clock()),
+        stop.clone(),
+    );
+    let (s, token) = (state.clone(), stop.clone());
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(EVENT_REFRESH);
+        let mut prune = 0u32;
+        loop {
+            tokio::select! {
+                _ = token.cancelled() => return,
+                _ = tick.tick() => {}
+            }
+            match s.events.close_due().await {
+                Ok(0) => {}
+                Ok(closed) => tracing::info!(closed, "sales closed after their show"),
+                Err(error) => tracing::warn!(%error, "closing sales after their show failed"),
+            }
+            if let Err(error) = s.events.refresh().await {
+                tracing::warn!(error = %format!("{error:#}"), "refreshing events failed");
+            }
+            prune += 1;
+            if prune.is_multiple_of(30) {
+                s.auth_limit.prune();
+                s.signup_limit.prune();
+                s.join_limit.prune();
+                s.poll_limit.prune();
+                s.poll_account_limit.prune();
+                s.seat_map_limit.prune();
+                if let Some(l) = &s.hold_limit {
+                    l.prune();
+                }
+            }
+        }
+    });
+    stop
+}
