@@ -13,7 +13,6 @@ use crate::state::AppState;
 /// How often each replica re-reads the events table.
 const EVENT_REFRESH: Duration = Duration::from_secs(2);
 
-
 /// The event poller, the limiter pruner and the stats sampler; cancelled on shutdown.
 pub(crate) fn spawn(state: &AppState) -> CancellationToken {
     let stop = CancellationToken::new();

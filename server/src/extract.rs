@@ -6,8 +6,6 @@
 
 use axum::body::Bytes;
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
-use axum::extract::ws::rejection::WebSocketUpgradeRejection;
-use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::{FromRef, FromRequest, FromRequestParts, Request};
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
@@ -165,34 +163,6 @@ where
 
 fn query_error(rejection: QueryRejection) -> ApiError {
     ApiError::bad_request("invalid_query", rejection.body_text())
-}
-
-/// `WebSocketUpgrade` whose rejections are contract errors: a request that is not a
-/// WebSocket handshake (a plain GET, say) gets 400 `websocket_required`.
-pub struct WsUpgrade(pub WebSocketUpgrade);
-
-impl<S> FromRequestParts<S> for WsUpgrade
-where
-    S: Send + Sync,
-{
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        WebSocketUpgrade::from_request_parts(parts, state)
-            .await
-            .map(Self)
-            .map_err(ws_error)
-    }
-}
-
-fn ws_error(rejection: WebSocketUpgradeRejection) -> ApiError {
-    ApiError::bad_request(
-        "websocket_required",
-        format!(
-            "this endpoint speaks WebSocket only: {}",
-            rejection.body_text()
-        ),
-    )
 }
 
 /// A signed-in account.
@@ -411,7 +381,10 @@ mod tests {
         let router = Router::new()
             .route("/q", get(|AppQuery(_): AppQuery<Limit>| async { "ok" }))
             .route("/p/{id}", get(|AppPath(_): AppPath<String>| async { "ok" }))
-            .route("/ws", get(|WsUpgrade(_): WsUpgrade| async { "ok" }));
+            .route(
+                "/ws",
+                get(|crate::ws::WsUpgrade(_): crate::ws::WsUpgrade| async { "ok" }),
+            );
         assert_eq!(
             code_of(router.clone(), "/q?limit=many").await,
             (StatusCode::BAD_REQUEST, "invalid_query".into())

@@ -45,7 +45,7 @@ pub const REFUSED_RETRY_SECS: u64 = 5;
 /// Connections per address beyond the socket cap a browser may need for its pages.
 const HTTP_HEADROOM: usize = 64;
 /// The WebSockets' close grace and a second of slack.
-const WS_CLOSE_SLACK_SECS: u64 = crate::slow_socket::CLOSE_GRACE.as_secs() + 1;
+const WS_CLOSE_SLACK_SECS: u64 = crate::ws::slow_socket::CLOSE_GRACE.as_secs() + 1;
 
 /// The per-address connection cap `config` asks for (`None`: no cap); see the module
 /// docs.

@@ -104,4 +104,3 @@ fn request_span<B>(request: &axum::http::Request<B>) -> tracing::Span {
         request_id,
     )
 }
-

@@ -212,4 +212,3 @@ fn bind(addr: SocketAddr) -> std::io::Result<TcpListener> {
     socket.bind(addr)?;
     socket.listen(ACCEPT_BACKLOG)
 }
-

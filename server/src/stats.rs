@@ -21,9 +21,7 @@ use waiting_room::store::{QueueStats, StoreError};
 use waiting_room::EventId;
 
 pub use history::{History, HISTORY_LEN};
-pub use snapshot::{
-    FrameType, Sample, Snapshot, Stats, StatsError, StatsHistory, METRIC_SERIES,
-};
+pub use snapshot::{FrameType, Sample, Snapshot, Stats, StatsError, StatsHistory, METRIC_SERIES};
 
 use crate::checkout::Checkout;
 use crate::db::Db;

@@ -10,7 +10,6 @@ pub mod refunds;
 pub mod render;
 pub mod seat_map;
 mod seat_room;
-pub mod seat_stream;
 
 pub use seat_room::{SeatEvent, SeatRoom, Snapshot, MAX_STALE, REUSE_FACTOR};
 

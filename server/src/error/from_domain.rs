@@ -11,8 +11,8 @@ use crate::checkout::holds::{BadHoldRequest, HoldError};
 use crate::checkout::refunds::RefundError;
 use crate::event::InvalidEvent;
 use crate::event_edit::EditError;
-use crate::limits::Limited;
 use crate::events::EventError;
+use crate::limits::Limited;
 
 impl From<HoldError> for ApiError {
     fn from(e: HoldError) -> Self {

@@ -3,9 +3,7 @@
 //! are `crate::stats`, the audit log `crate::db::audit`.
 
 use std::collections::HashMap;
-use std::time::Duration;
 
-use axum::extract::ws::{Message, WebSocket};
 use axum::extract::State;
 use axum::http::request::Parts;
 use axum::http::StatusCode;
@@ -24,10 +22,10 @@ use super::error_docs::*;
 use crate::db::{settings_json, AuditEntry};
 use crate::error::ApiError;
 use crate::event::{AdmissionPatch, NewEvent};
-use crate::extract::{parse_event_id, Admin, AppJson, AppPath, AppQuery, WsUpgrade};
-use crate::slow_socket::{close_too_slow, send_within, too_slow_frame, SendError};
+use crate::extract::{parse_event_id, Admin, AppJson, AppPath, AppQuery};
 use crate::state::AppState;
-use crate::stats::{FrameType, Stats, StatsError, StatsHistory};
+use crate::stats::{Stats, StatsHistory};
+use crate::ws::{self, stats_stream, WsUpgrade};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -264,68 +262,17 @@ async fn stats_ws(
     Admin(admin): Admin,
     AppPath(id): AppPath<String>,
     parts: Parts,
-    WsUpgrade(ws): WsUpgrade,
+    ws: WsUpgrade,
 ) -> Result<Response, ApiError> {
     let id = parse_event_id(&id)?;
     state.events.get(id).await?;
     let slot = client::socket_slot(&state, &parts)?;
     let session = state.revocations.watch(admin.key);
-    let tracker = state.sessions.clone();
-    Ok(ws
-        .max_message_size(4096)
-        .write_buffer_size(0)
-        .max_write_buffer_size(crate::slow_socket::MAX_QUEUED_BYTES)
-        .on_upgrade(move |socket| {
-            tracker.track_future(async move {
-                let _slot = slot;
-                stream_stats(state, id, socket, session).await;
-            })
-        }))
-}
-
-async fn stream_stats(
-    state: AppState,
-    id: EventId,
-    mut socket: WebSocket,
-    session: crate::revocations::SocketWatch,
-) {
-    let mut tick = tokio::time::interval(Duration::from_secs(1));
-    loop {
-        tokio::select! {
-            _ = state.shutdown.cancelled() => break,
-            () = session.ended() => {
-                let _ = socket.send(Message::Close(Some(crate::ws::session_ended_frame()))).await;
-                break;
-            }
-            _ = tick.tick() => {
-                let text = match state.stats.stats(id).await {
-                    Ok(stats) => serde_json::to_string(&stats),
-                    Err(e) => {
-                        let e = ApiError::from(e);
-                        serde_json::to_string(&StatsError {
-                            r#type: FrameType::Error,
-                            code: e.code(),
-                            message: e.to_string(),
-                        })
-                    }
-                }
-                .expect("the stats serialize");
-                match send_within(&mut socket, Message::Text(text.into()), state.slow_socket()).await {
-                    Ok(()) => {}
-                    Err(SendError::TooSlow) => {
-                        close_too_slow(&mut socket, Message::Close(Some(too_slow_frame()))).await;
-                        return;
-                    }
-                    Err(SendError::Closed) => return,
-                }
-            }
-            incoming = socket.recv() => match incoming {
-                Some(Ok(Message::Close(_))) | None | Some(Err(_)) => return,
-                Some(Ok(_)) => {}
-            },
-        }
-    }
-    let _ = socket
-        .send(Message::Close(Some(crate::ws::restart_frame())))
-        .await;
+    Ok(ws::open(
+        ws,
+        state,
+        slot,
+        stats_stream::LIMITS,
+        move |state, socket| stats_stream::run(state, id, socket, session),
+    ))
 }

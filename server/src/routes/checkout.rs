@@ -15,17 +15,16 @@ use utoipa_axum::routes;
 use waiting_room::seats::store::HoldId;
 use waiting_room::EventId;
 
-use ws_protocol::tungstenite::protocol::WebSocketConfig;
-
 use super::client;
 use super::error_docs::*;
 use crate::bound_token::BoundPurchase;
 use crate::checkout::holds::{HoldAnswer, HoldBody, OrderAnswer};
-use crate::checkout::{seat_map, seat_stream, SeatRoom};
+use crate::checkout::{seat_map, SeatRoom};
 use crate::error::{checkout_store_error, ApiError, HoldConflictError};
 use crate::extract::{parse_event_id, AppJson, AppPath, AppQuery, Session};
-use crate::raw_ws::RawUpgrade;
 use crate::state::AppState;
+use crate::ws::raw::RawUpgrade;
+use crate::ws::{self, seat_stream};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -245,20 +244,16 @@ async fn seats_ws(
     client::rate_limit(&state, &state.join_limit, &parts)?;
     let room = seat_room(&state, &id).await?;
     let slot = client::socket_slot(&state, &parts)?;
-    let tracker = state.sessions.clone();
     let compact = query.compact();
     let event: EventId = parse_event_id(&id)?;
-    let config = WebSocketConfig::default()
-        .read_buffer_size(crate::ws::READ_BUFFER_BYTES)
-        .write_buffer_size(0)
-        .max_write_buffer_size(seat_stream::MAX_QUEUED_BYTES)
-        .max_frame_size(Some(4096))
-        .max_message_size(Some(4096));
-    Ok(ws.on_upgrade(config, move |socket| {
-        tracker.track_future(async move {
-            let _slot = slot;
+    Ok(ws::open(
+        ws,
+        state,
+        slot,
+        seat_stream::LIMITS,
+        move |state, socket| async move {
             seat_stream::run(state, room, compact, socket).await;
             tracing::debug!(event_id = %event, "seat stream closed");
-        })
-    }))
+        },
+    ))
 }

@@ -23,11 +23,10 @@ use super::client;
 use super::error_docs::*;
 use crate::error::{ApiError, JoinForbiddenError};
 use crate::event::Event;
-use crate::extract::{parse_event_id, AppPath, Session, WsUpgrade};
+use crate::extract::{parse_event_id, AppPath, Session};
 use crate::proof_of_work::{self, ChallengeBody, JoinProof};
-use crate::queue_session::{self, WS_LIMIT_BYTES};
 use crate::state::AppState;
-use crate::ws::READ_BUFFER_BYTES;
+use crate::ws::{self, queue_session, WsUpgrade};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -58,7 +57,7 @@ async fn queue_ws(
     AppPath(id): AppPath<String>,
     parts: Parts,
     session: Result<Session, ApiError>,
-    WsUpgrade(ws): WsUpgrade,
+    ws: WsUpgrade,
 ) -> Result<Response, ApiError> {
     client::rate_limit(&state, &state.join_limit, &parts)?;
     client::admit_new_fan(&state)?;
@@ -72,19 +71,13 @@ async fn queue_ws(
         session: state.revocations.watch(session.key),
         proof,
     };
-    let tracker = state.sessions.clone();
-    Ok(ws
-        .read_buffer_size(READ_BUFFER_BYTES)
-        .write_buffer_size(0)
-        .max_write_buffer_size(crate::slow_socket::MAX_QUEUED_BYTES)
-        .max_frame_size(WS_LIMIT_BYTES)
-        .max_message_size(WS_LIMIT_BYTES)
-        .on_upgrade(move |socket| {
-            tracker.track_future(async move {
-                let _slot = slot;
-                queue_session::run(state, room, fan, socket).await;
-            })
-        }))
+    Ok(ws::open(
+        ws,
+        state,
+        slot,
+        queue_session::LIMITS,
+        move |state, socket| queue_session::run(state, room, fan, socket),
+    ))
 }
 
 #[utoipa::path(

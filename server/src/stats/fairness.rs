@@ -111,20 +111,20 @@ impl StatsService {
     /// The draw record's figures; `None` before the opening.
     async fn prequeue_figures(&self, id: EventId) -> Result<Option<OrderFigures>, EventError> {
         let store = self.hub.store();
-    let (mut joined, mut order) = (Vec::new(), Vec::new());
-    let mut offset = 0;
-    let mut drawn = false;
-    while let Some(page) = store.draw(id, offset, PAGE).await? {
-        drawn = true;
-        let n = page.joined.len() as u64;
-        joined.extend(page.joined);
-        order.extend(page.order);
-        offset += n;
-        if n == 0 || offset >= page.total {
-            break;
+        let (mut joined, mut order) = (Vec::new(), Vec::new());
+        let mut offset = 0;
+        let mut drawn = false;
+        while let Some(page) = store.draw(id, offset, PAGE).await? {
+            drawn = true;
+            let n = page.joined.len() as u64;
+            joined.extend(page.joined);
+            order.extend(page.order);
+            offset += n;
+            if n == 0 || offset >= page.total {
+                break;
+            }
         }
-    }
-    Ok(drawn.then(|| OrderFigures::of(&draw_ranks(&joined, &order))))
+        Ok(drawn.then(|| OrderFigures::of(&draw_ranks(&joined, &order))))
     }
 }
 

@@ -20,17 +20,25 @@ use ws_protocol::tungstenite::protocol::frame::coding::{Data, OpCode};
 use ws_protocol::tungstenite::protocol::frame::{CloseFrame, Frame};
 use ws_protocol::tungstenite::{Message, Utf8Bytes};
 
-use super::{SeatEvent, SeatRoom};
-use crate::slow_socket::{
+use crate::checkout::{SeatEvent, SeatRoom};
+use crate::state::AppState;
+use crate::ws::slow_socket::{
     close_and_drain, close_too_slow, send_within, SendError, TOO_SLOW, TOO_SLOW_REASON,
 };
-use crate::state::AppState;
 
 /// Largest frame the stream sends; longer messages are fragmented.
 pub const FRAME_BYTES: usize = 16 * 1024;
 /// Cap on the socket's write buffer: one frame and a few control frames. Past it a
 /// send fails instead of growing the buffer.
 pub const MAX_QUEUED_BYTES: usize = 4 * FRAME_BYTES;
+/// The socket's limits: a small read buffer, client frames of 4096 bytes at most,
+/// one frame of ours (and a few control frames) queued.
+pub const LIMITS: super::SocketLimits = super::SocketLimits {
+    read_buffer: Some(super::READ_BUFFER_BYTES),
+    max_frame: Some(4096),
+    max_message: 4096,
+    max_queued: MAX_QUEUED_BYTES,
+};
 /// The stream's last message when its sale closes (the queue's `ClosedMessage`).
 pub const CLOSED_MESSAGE: &str = r#"{"type":"closed"}"#;
 /// Pings (one every slow-socket time) a client may leave unanswered before it is

@@ -14,8 +14,8 @@ use waiting_room::wire::{ClientMessage, ServerMessage};
 use waiting_room::UserId;
 
 use crate::metrics::Metrics;
-use crate::slow_socket::{close_too_slow, send_within, too_slow_frame, SendError};
 use crate::state::AppState;
+use crate::ws::slow_socket::{close_too_slow, send_within, too_slow_frame, SendError};
 
 /// Largest frame a fan may send; bigger ones are answered with `frame_too_large`.
 pub const MAX_FRAME_BYTES: usize = 1024;
@@ -27,6 +27,14 @@ pub const CLOSE_FRAME_BYTES: usize = MAX_FRAME_BYTES * 16;
 /// close frame. Larger ones make tungstenite fail the read; those are answered with
 /// the same close frame (see [`too_big`]).
 pub const WS_LIMIT_BYTES: usize = CLOSE_FRAME_BYTES * 4;
+/// The socket's limits: a small read buffer, frames and messages up to
+/// [`WS_LIMIT_BYTES`].
+pub const LIMITS: super::SocketLimits = super::SocketLimits {
+    read_buffer: Some(super::READ_BUFFER_BYTES),
+    max_frame: Some(WS_LIMIT_BYTES),
+    max_message: WS_LIMIT_BYTES,
+    max_queued: super::slow_socket::MAX_QUEUED_BYTES,
+};
 /// Frames per second a socket may send before being told `rate_limited`.
 const MAX_FRAMES_PER_SEC: u32 = 20;
 /// What a fan is told when the queue store fails (the socket and the place stay).

@@ -1,5 +1,19 @@
-//! What every WebSocket of the server shares: the read buffer each socket keeps and
-//! the close frame sent to all of them when the server shuts down.
+//! The server's WebSocket sessions, and what they share: the one upgrade
+//! ([`upgrade::open`]), the slow-socket rules, the read buffer each socket keeps and
+//! the close frames (shutdown, revoked session, closed sale).
+//!
+//! - [`queue_session`]: one fan's place in line (axum's `WebSocket`);
+//! - [`seat_stream`]: an event's seats, snapshot then deltas (raw frames, [`raw`]);
+//! - [`stats_stream`]: an admin's live stats, once a second.
+
+pub mod queue_session;
+pub mod raw;
+pub mod seat_stream;
+pub mod slow_socket;
+pub mod stats_stream;
+pub mod upgrade;
+
+pub use upgrade::{open, SocketLimits, WsUpgrade};
 
 use axum::extract::ws::CloseFrame;
 
