@@ -19,7 +19,7 @@ mod backends;
 mod per_event;
 mod recording;
 
-use recording::{Recording, METADATA};
+use recording::Recording;
 
 pub use backends::{store_error_kind, DbOp, DbTimes, QueueOp, SeatOp, StoreTimes};
 pub use per_event::EventSeries;
@@ -290,6 +290,7 @@ impl Metrics {
 mod tests {
     use super::*;
     use prom_text_format_parser::{Scrape, Type, ValueType};
+    use waiting_room::EventId;
 
     #[test]
     fn histogram_renders_cumulative_buckets_sum_count_and_max() {
@@ -401,5 +402,42 @@ mod tests {
         assert_eq!(kind("floodgate_position_fanout_seconds_max"), Type::Gauge);
         assert_eq!(kind("floodgate_position_fanout_seconds"), Type::Histogram);
         assert_eq!(kind("floodgate_http_request_seconds"), Type::Histogram);
+    }
+
+    /// Two series over a pair of figures.
+    const SERIES: [EventSeries<(u64, u64)>; 2] = [
+        ("floodgate_event_waiting", "Waiting.", |e| e.0),
+        ("floodgate_event_admitted_total", "Admitted.", |e| e.1),
+    ];
+
+    /// Per-event series carry the event id; a scrape without an event has none of them
+    /// (a fresh recorder per scrape: nothing stale stays behind).
+    #[test]
+    fn event_series_are_labelled_and_leave_nothing_stale() {
+        let m = Metrics::new();
+        let id = EventId::new();
+        let text = m.render_with_events(&[], &SERIES, &[(id, (7, 9))]);
+        let scrape = Scrape::parse(&text).unwrap_or_else(|e| panic!("{e:?} in {text}"));
+        for (name, _, _) in SERIES {
+            let metric = scrape.metrics.iter().find(|x| x.name == name).unwrap();
+            let kind = if name.ends_with("_total") {
+                Type::Counter
+            } else {
+                Type::Gauge
+            };
+            assert_eq!(metric.kind, kind, "{name}");
+        }
+        assert!(
+            text.contains(&format!("floodgate_event_waiting{{event_id=\"{id}\"}} 7\n")),
+            "{text}"
+        );
+        assert!(
+            text.contains(&format!(
+                "floodgate_event_admitted_total{{event_id=\"{id}\"}} 9\n"
+            )),
+            "{text}"
+        );
+        let later = m.render_with_events(&[], &SERIES, &[]);
+        assert!(!later.contains("floodgate_event_"), "{later}");
     }
 }

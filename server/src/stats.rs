@@ -100,7 +100,18 @@ impl StatsService {
                 s.rate_per_minute,
                 s.paused,
             ),
-            fairness: self.fairness_figures(id, snapshot.opened).await?,
+            fairness: self
+                .fairness
+                .figures(
+                    fairness::Sources {
+                        events: &self.events,
+                        hub: &self.hub,
+                        db: &self.db,
+                    },
+                    id,
+                    snapshot.opened,
+                )
+                .await?,
             snapshot,
         })
     }

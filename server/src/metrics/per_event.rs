@@ -7,7 +7,7 @@ use metrics::{Key, KeyName, Label, Recorder, SharedString};
 use metrics_exporter_prometheus::PrometheusBuilder;
 use waiting_room::EventId;
 
-use super::METADATA;
+use super::recording::METADATA;
 
 /// A per-event series: its name, its help, and the figure of `T` it shows. A name
 /// ending in `_total` is a counter, any other a gauge.
@@ -40,49 +40,4 @@ pub(super) fn render<T>(series: &[EventSeries<T>], events: &[(EventId, T)]) -> S
         }
     }
     recorder.handle().render()
-}
-
-#[cfg(test)]
-mod tests {
-    use prom_text_format_parser::{Scrape, Type};
-
-    use super::*;
-    use crate::metrics::Metrics;
-
-    /// Two series over a pair of figures.
-    const SERIES: [EventSeries<(u64, u64)>; 2] = [
-        ("floodgate_event_waiting", "Waiting.", |e| e.0),
-        ("floodgate_event_admitted_total", "Admitted.", |e| e.1),
-    ];
-
-    /// Per-event series carry the event id; a scrape without an event has none of them
-    /// (a fresh recorder per scrape: nothing stale stays behind).
-    #[test]
-    fn event_series_are_labelled_and_leave_nothing_stale() {
-        let m = Metrics::new();
-        let id = EventId::new();
-        let text = m.render_with_events(&[], &SERIES, &[(id, (7, 9))]);
-        let scrape = Scrape::parse(&text).unwrap_or_else(|e| panic!("{e:?} in {text}"));
-        for (name, _, _) in SERIES {
-            let metric = scrape.metrics.iter().find(|x| x.name == name).unwrap();
-            let kind = if name.ends_with("_total") {
-                Type::Counter
-            } else {
-                Type::Gauge
-            };
-            assert_eq!(metric.kind, kind, "{name}");
-        }
-        assert!(
-            text.contains(&format!("floodgate_event_waiting{{event_id=\"{id}\"}} 7\n")),
-            "{text}"
-        );
-        assert!(
-            text.contains(&format!(
-                "floodgate_event_admitted_total{{event_id=\"{id}\"}} 9\n"
-            )),
-            "{text}"
-        );
-        let later = m.render_with_events(&[], &SERIES, &[]);
-        assert!(!later.contains("floodgate_event_"), "{later}");
-    }
 }

@@ -18,8 +18,10 @@ use utoipa::ToSchema;
 use waiting_room::fairness::OrderFigures;
 use waiting_room::EventId;
 
-use super::StatsService;
-use crate::events::EventError;
+use waiting_room::hub::Hub;
+
+use crate::db::Db;
+use crate::events::{EventError, Events};
 
 /// How long figures are reused before they are read again.
 pub const REFRESH: Duration = Duration::from_secs(10);
@@ -71,32 +73,40 @@ pub struct Cache {
     drawn: Mutex<HashMap<EventId, OrderFigures>>,
 }
 
-impl StatsService {
+/// Where the figures are read from.
+pub struct Sources<'a> {
+    pub events: &'a Events,
+    pub hub: &'a Hub,
+    pub db: &'a Db,
+}
+
+impl Cache {
     /// The event's figures, from the cache when fresh. `opened`: the store says the
     /// sale has opened; figures cached before it are read again at once.
-    pub(super) async fn fairness_figures(
+    pub async fn figures(
         &self,
+        from: Sources<'_>,
         id: EventId,
         opened: bool,
     ) -> Result<Fairness, EventError> {
-        let cache = &self.fairness;
+        let cache = self;
         if let Some((at, f)) = lock(&cache.figures).get(&id) {
             let stale = opened && f.drawn_empty_before;
             if at.elapsed() < REFRESH && !stale {
                 return Ok(*f);
             }
         }
-        let event = self.events.get(id).await?;
+        let event = from.events.get(id).await?;
         // The record is fixed once drawn: read it once per replica.
         let known = lock(&cache.drawn).get(&id).copied();
         let prequeue = match known {
             Some(f) => Some(f),
-            None => self.prequeue_figures(id).await?,
+            None => prequeue_figures(from.hub, id).await?,
         };
         if let (None, Some(f)) = (known, prequeue) {
             lock(&cache.drawn).insert(id, f);
         }
-        let times = self.db.queue_times_since(id, event.starts_at_ms).await?;
+        let times = from.db.queue_times_since(id, event.starts_at_ms).await?;
         let f = Fairness {
             prequeue: prequeue.unwrap_or_default(),
             after_opening: OrderFigures::of_pairs(times),
@@ -107,25 +117,25 @@ impl StatsService {
         figures.insert(id, (Instant::now(), f));
         Ok(f)
     }
+}
 
-    /// The draw record's figures; `None` before the opening.
-    async fn prequeue_figures(&self, id: EventId) -> Result<Option<OrderFigures>, EventError> {
-        let store = self.hub.store();
-        let (mut joined, mut order) = (Vec::new(), Vec::new());
-        let mut offset = 0;
-        let mut drawn = false;
-        while let Some(page) = store.draw(id, offset, PAGE).await? {
-            drawn = true;
-            let n = page.joined.len() as u64;
-            joined.extend(page.joined);
-            order.extend(page.order);
-            offset += n;
-            if n == 0 || offset >= page.total {
-                break;
-            }
+/// The draw record's figures; `None` before the opening.
+async fn prequeue_figures(hub: &Hub, id: EventId) -> Result<Option<OrderFigures>, EventError> {
+    let store = hub.store();
+    let (mut joined, mut order) = (Vec::new(), Vec::new());
+    let mut offset = 0;
+    let mut drawn = false;
+    while let Some(page) = store.draw(id, offset, PAGE).await? {
+        drawn = true;
+        let n = page.joined.len() as u64;
+        joined.extend(page.joined);
+        order.extend(page.order);
+        offset += n;
+        if n == 0 || offset >= page.total {
+            break;
         }
-        Ok(drawn.then(|| OrderFigures::of(&draw_ranks(&joined, &order))))
     }
+    Ok(drawn.then(|| OrderFigures::of(&draw_ranks(&joined, &order))))
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {

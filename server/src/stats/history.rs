@@ -6,7 +6,7 @@ use std::sync::Mutex;
 
 use waiting_room::EventId;
 
-use super::Sample;
+use super::snapshot::Sample;
 
 /// Samples kept per event: 15 minutes at [`super::SAMPLE_INTERVAL`].
 pub const HISTORY_LEN: usize = 180;
