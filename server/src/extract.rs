@@ -1,5 +1,6 @@
-//! Extractors that speak the contract's error shape: JSON bodies, path parameters,
-//! query strings, WebSocket upgrades, sessions (Bearer header, `?access_token=` on
+//! Extractors that speak the contract's error shape: JSON bodies, path parameters and
+//! query strings (the last two derived, axum's with our rejections; the WebSocket
+//! handshake's is `crate::ws::WsUpgrade`), sessions (Bearer header, `?access_token=` on
 //! WebSocket handshakes only, or the browser's session cookie, held to the origin rule
 //! of [`crate::cookie`]; a session ended by sign-out or "sign out everywhere" is
 //! refused, see [`crate::revocations`]) and admin sessions.
@@ -118,51 +119,29 @@ pub fn parse_event_id(raw: &str) -> Result<EventId, ApiError> {
 
 /// `Path<T>` whose rejections are contract errors: 400 `invalid_path` (a parameter
 /// that does not decode, such as invalid UTF-8).
+#[derive(FromRequestParts)]
+#[from_request(via(axum::extract::Path), rejection(ApiError))]
 pub struct AppPath<T>(pub T);
 
-impl<T, S> FromRequestParts<S> for AppPath<T>
-where
-    T: DeserializeOwned + Send,
-    S: Send + Sync,
-{
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        match axum::extract::Path::<T>::from_request_parts(parts, state).await {
-            Ok(axum::extract::Path(value)) => Ok(Self(value)),
-            Err(rejection) => Err(path_error(rejection)),
+impl From<PathRejection> for ApiError {
+    fn from(rejection: PathRejection) -> Self {
+        if rejection.status().is_server_error() {
+            // A route declared without the parameter: our bug, not the client's.
+            return ApiError::Internal(anyhow::anyhow!(rejection.body_text()));
         }
+        ApiError::bad_request("invalid_path", rejection.body_text())
     }
-}
-
-fn path_error(rejection: PathRejection) -> ApiError {
-    if rejection.status().is_server_error() {
-        // A route declared without the parameter: our bug, not the client's.
-        return ApiError::Internal(anyhow::anyhow!(rejection.body_text()));
-    }
-    ApiError::bad_request("invalid_path", rejection.body_text())
 }
 
 /// `Query<T>` whose rejections are contract errors: 400 `invalid_query`.
+#[derive(FromRequestParts)]
+#[from_request(via(axum::extract::Query), rejection(ApiError))]
 pub struct AppQuery<T>(pub T);
 
-impl<T, S> FromRequestParts<S> for AppQuery<T>
-where
-    T: DeserializeOwned,
-    S: Send + Sync,
-{
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        match axum::extract::Query::<T>::from_request_parts(parts, state).await {
-            Ok(axum::extract::Query(value)) => Ok(Self(value)),
-            Err(rejection) => Err(query_error(rejection)),
-        }
+impl From<QueryRejection> for ApiError {
+    fn from(rejection: QueryRejection) -> Self {
+        ApiError::bad_request("invalid_query", rejection.body_text())
     }
-}
-
-fn query_error(rejection: QueryRejection) -> ApiError {
-    ApiError::bad_request("invalid_query", rejection.body_text())
 }
 
 /// A signed-in account.
