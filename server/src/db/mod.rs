@@ -3,12 +3,14 @@
 //! PostgreSQL. Queries use `$n` placeholders, which both backends accept.
 
 mod audit;
+mod batch_statement;
 mod event_changes;
 mod events;
 mod fairness;
 mod held_back;
 mod order_batch;
 mod order_export;
+mod order_rows;
 mod order_search;
 mod orders;
 mod records;

@@ -7,7 +7,7 @@ use sqlx::Row;
 use waiting_room::{EventId, UserId};
 
 use super::audit::{insert_audit, Actor, AuditAction, NewAudit};
-use super::orders::ORDER_SELECT;
+use super::order_rows::ORDER_SELECT;
 use super::records::{Order, Refund};
 use super::Db;
 use crate::metrics::DbOp;
@@ -42,7 +42,7 @@ impl Db {
             .bind(id)
             .fetch_all(self.pool())
             .await?;
-            Ok(super::orders::group(&rows)?.into_iter().next())
+            Ok(super::order_rows::group(&rows)?.into_iter().next())
         })
         .await
     }
@@ -127,7 +127,7 @@ impl Db {
             .bind(id)
             .fetch_all(&mut *tx)
             .await?;
-            super::orders::group(&rows)?
+            super::order_rows::group(&rows)?
                 .into_iter()
                 .next()
                 .ok_or(sqlx::Error::RowNotFound)?
