@@ -33,6 +33,7 @@ const PAGE: u64 = 10_000;
 /// order, and the normalised Kendall tau (docs/FAIRNESS.md). Read again at most every
 /// 10 s.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct Fairness {
     /// The pre-queue's fans: their join order against the opening's drawn order
     /// (from the draw's record; expected about 0.5). Zero fans before the opening.
@@ -52,6 +53,7 @@ pub struct Fairness {
 /// for OpenAPI).
 #[derive(ToSchema)]
 #[schema(as = OrderFigures)]
+#[serde(deny_unknown_fields)]
 #[allow(dead_code)]
 pub struct OrderFiguresSchema {
     /// Fans counted.

@@ -14,6 +14,7 @@ use crate::metrics::EventSeries;
 /// One sample of an event's counters in the stats history: what the console charts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, ToSchema)]
 #[schema(as = StatsSample)]
+#[serde(deny_unknown_fields)]
 pub struct Sample {
     /// Server time of the sample, Unix milliseconds.
     pub at_ms: i64,
@@ -37,6 +38,7 @@ pub struct Sample {
 /// database): the sample the history keeps, plus the totals and settings.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, ToSchema)]
 #[schema(as = StatsSnapshot)]
+#[serde(deny_unknown_fields)]
 pub struct Snapshot {
     #[serde(flatten)]
     pub sample: Sample,
@@ -86,6 +88,7 @@ pub const METRIC_SERIES: [EventSeries<Snapshot>; 6] = [
 
 /// An event's queue and admission counters (also the frame of the stats WebSocket).
 #[derive(Clone, Debug, PartialEq, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct Stats {
     #[serde(flatten)]
     pub snapshot: Snapshot,
@@ -105,6 +108,7 @@ pub struct Stats {
 
 /// The last 15 minutes of an event's stats as sampled by this replica.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct StatsHistory {
     /// Seconds between samples (5).
     pub interval_secs: u64,
@@ -115,6 +119,7 @@ pub struct StatsHistory {
 
 /// Sent on the stats WebSocket instead of `Stats` when a tick fails.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct StatsError {
     #[schema(inline)]
     pub r#type: FrameType,

@@ -32,7 +32,11 @@ fn merged(schema: &Value, schemas: &Map<String, Value>, depth: u8) -> Option<Val
     let mut object = Map::new();
     object.insert("type".into(), "object".into());
     let (mut properties, mut required) = (Map::new(), Vec::new());
+    // Closed when every type flattened in is closed (`deny_unknown_fields`) and the
+    // struct's own fields allow nothing more: the object has exactly these properties.
+    let mut closed = true;
     for part in parts {
+        let by_reference = part.get("$ref").is_some();
         let part = resolved(part, schemas, depth)?;
         if part.get("type").and_then(Value::as_str) != Some("object") {
             return None;
@@ -43,9 +47,16 @@ fn merged(schema: &Value, schemas: &Map<String, Value>, depth: u8) -> Option<Val
         if let Some(r) = part.get("required").and_then(Value::as_array) {
             required.extend(r.iter().cloned());
         }
+        closed &= match part.get("additionalProperties") {
+            None => !by_reference,
+            Some(allowed) => allowed == &Value::Bool(false),
+        };
     }
     object.insert("properties".into(), Value::Object(properties));
     object.insert("required".into(), Value::Array(required));
+    if closed {
+        object.insert("additionalProperties".into(), Value::Bool(false));
+    }
     for (key, value) in schema.as_object()? {
         if key != "allOf" {
             object.insert(key.clone(), value.clone());
@@ -76,11 +87,15 @@ mod tests {
     #[test]
     fn an_all_of_of_objects_becomes_one_object() {
         let mut doc = json!({"components": {"schemas": {
-            "Inner": {"type": "object", "properties": {"a": {"type": "integer"}}, "required": ["a"]},
+            "Inner": {"type": "object", "properties": {"a": {"type": "integer"}}, "required": ["a"],
+                "additionalProperties": false},
             "Middle": {"allOf": [{"$ref": "#/components/schemas/Inner"},
                 {"type": "object", "properties": {"b": {"type": "string"}}, "required": ["b"]}]},
             "Outer": {"description": "outer", "allOf": [{"$ref": "#/components/schemas/Middle"},
                 {"type": "object", "properties": {"c": {"type": "boolean"}}}]},
+            "Loose": {"type": "object", "properties": {"e": {"type": "integer"}}},
+            "Open": {"allOf": [{"$ref": "#/components/schemas/Loose"},
+                {"type": "object", "properties": {"d": {"type": "boolean"}}}]},
             "Choice": {"allOf": [{"type": "string"}]},
         }}});
         flatten_all_of(&mut doc);
@@ -91,6 +106,12 @@ mod tests {
         keys.sort();
         assert_eq!(keys, ["a", "b", "c"]);
         assert!(outer.get("allOf").is_none());
+        // Closed: every type flattened in (`Inner`, through `Middle`) is.
+        assert_eq!(outer["additionalProperties"], json!(false));
+        // Open: `Loose` allows more.
+        let open = &doc["components"]["schemas"]["Open"];
+        assert!(open.get("additionalProperties").is_none(), "{open}");
+        assert_eq!(open["required"], json!([]));
         // Not objects: left as they are.
         assert_eq!(
             doc["components"]["schemas"]["Choice"],
