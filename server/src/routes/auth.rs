@@ -6,23 +6,27 @@
 
 use axum::extract::{FromRequestParts, State};
 use axum::http::request::Parts;
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
-use waiting_room::wire::datetime_ms;
 
 use super::error_docs::*;
-use crate::auth::issue_session;
 use crate::cookie;
 use crate::db::{Created, UserRow};
-use crate::email::Email;
 use crate::error::ApiError;
 use crate::extract::{bearer, site_is_https, valid_session, AppJson, Session, SessionSource};
 use crate::state::AppState;
+
+mod credentials;
+
+use credentials::{
+    account, authenticate, check_password, client, parse_email, rate_limit, rfc3339,
+    session_cookie, session_for, Credentials,
+};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -42,34 +46,6 @@ struct PasswordChange {
     /// The new password; the rules of `register`.
     #[schema(min_length = 8, max_length = 128)]
     new_password: String,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Credentials {
-    email: String,
-    password: String,
-}
-
-/// The email of a request, or 400 `invalid_email`.
-fn parse_email(raw: &str) -> Result<Email, ApiError> {
-    Email::parse(raw).map_err(|e| ApiError::bad_request("invalid_email", e.to_string()))
-}
-
-/// The cheap rules for a new password (length, blank, control characters); the
-/// guessability rule runs with the hashing (see `Passwords::hash_new`).
-fn check_password(password: &str) -> Result<(), ApiError> {
-    crate::password_rules::check_shape(password)
-        .map_err(|weak| ApiError::bad_request("weak_password", weak.to_string()))
-}
-
-fn rate_limit(state: &AppState, parts: &Parts) -> Result<(), ApiError> {
-    super::client::rate_limit(state, &state.auth_limit, parts)
-}
-
-/// The client's address, as the per-address limits count it.
-fn client(state: &AppState, parts: &Parts) -> std::net::IpAddr {
-    super::client::client_ip(parts, state.config.trusted_proxy_hops)
 }
 
 #[utoipa::path(
@@ -346,67 +322,4 @@ async fn change_password(
         );
     }
     Ok(response)
-}
-
-/// `Set-Cookie` for a new session `token` expiring at `exp` (Unix seconds).
-fn session_cookie(state: &AppState, token: &str, exp: i64, https: bool) -> HeaderValue {
-    let max_age = exp - state.clock().now_ms() / 1000;
-    cookie::set_session(token, max_age, https)
-}
-
-/// The account behind valid credentials; argon2 runs once whether or not the email
-/// is known, so the answer's timing does not tell.
-async fn authenticate(
-    state: &AppState,
-    parts: &Parts,
-    body: Credentials,
-) -> Result<UserRow, ApiError> {
-    rate_limit(state, parts)?;
-    let user = match parse_email(&body.email) {
-        Ok(email) => state.db.user_by_email(email.as_str()).await?,
-        Err(_) => None,
-    };
-    // Accounts without a password (load-test fans) verify against a dummy like
-    // unknown ones: same time, same answer.
-    let hash = match &user {
-        Some(u) if u.password_hash != crate::db::NO_PASSWORD => u.password_hash.clone(),
-        _ => state
-            .passwords
-            .dummy_hash()
-            .await
-            .map_err(ApiError::Internal)?,
-    };
-    let ok = state
-        .passwords
-        .verify_for(client(state, parts), body.password, hash)
-        .await?;
-    user.filter(|_| ok).ok_or(ApiError::InvalidCredentials)
-}
-
-/// A new session for `user` (admins' are shorter: `FLOODGATE_ADMIN_SESSION_TTL_SECS`).
-fn session_for(state: &AppState, user: &UserRow) -> (String, i64) {
-    issue_session(
-        &state.keys,
-        user.id,
-        user.is_admin,
-        user.session_generation,
-        state.clock().now_ms() / 1000,
-        state.session_ttl_secs(user.is_admin),
-    )
-}
-
-/// What the browser learns of its session: `{user_id, email, admin, expires_at}`.
-fn account(user: &UserRow, exp_secs: i64) -> Result<Value, ApiError> {
-    Ok(json!({
-        "user_id": user.id,
-        "email": user.email,
-        "admin": user.is_admin,
-        "expires_at": rfc3339(exp_secs)?,
-    }))
-}
-
-fn rfc3339(secs: i64) -> Result<String, ApiError> {
-    datetime_ms(secs * 1000)
-        .format(&time::format_description::well_known::Rfc3339)
-        .map_err(|e| ApiError::Internal(e.into()))
 }
