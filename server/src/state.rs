@@ -11,13 +11,12 @@ use tokio_util::task::TaskTracker;
 use waiting_room::clock::Clock;
 use waiting_room::hub::Hub;
 use waiting_room::token::SigningKeys;
-use waiting_room::UserId;
 
 use crate::auth::Passwords;
 use crate::checkout::holds::HoldService;
 use crate::checkout::Checkout;
 use crate::config::Config;
-use crate::db::{Actor, Db};
+use crate::db::Db;
 use crate::events::Events;
 use crate::limits::{AccountLimiter, IpLimiter, SocketGate};
 use crate::metrics::Metrics;
@@ -135,11 +134,5 @@ impl AppState {
             db: &self.db,
             clock: self.clock().as_ref(),
         }
-    }
-
-    /// The admin `user` as the audit log names them (email looked up now).
-    pub async fn actor(&self, user: UserId) -> Result<Actor, sqlx::Error> {
-        let email = self.db.user_by_id(user).await?.map(|u| u.email);
-        Ok(Actor { id: user, email })
     }
 }

@@ -87,6 +87,12 @@ pub struct AdmissionChange {
 }
 
 impl Db {
+    /// The admin `user` as the audit log names them (email looked up now).
+    pub async fn actor(&self, user: UserId) -> Result<Actor, sqlx::Error> {
+        let email = self.user_by_id(user).await?.map(|u| u.email);
+        Ok(Actor { id: user, email })
+    }
+
     /// Reads the event's admission settings, applies `apply` to them, stores the
     /// result and records the change — all in one transaction, with the event's row
     /// locked from the read on, so concurrent changes apply one after the other and

@@ -59,7 +59,7 @@ async fn create_event(
     Admin(session): Admin,
     AppJson(body): AppJson<NewEvent>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let actor = state.actor(session.user).await?;
+    let actor = state.db.actor(session.user).await?;
     let event = state.events.create(body, Some(&actor)).await?;
     let counts = state.checkout.seat_counts(event.id).await?;
     let body = serde_json::to_value(event.public(state.clock().now_ms(), counts))
@@ -87,7 +87,7 @@ async fn patch_admission(
     AppJson(patch): AppJson<AdmissionPatch>,
 ) -> Result<Json<Value>, ApiError> {
     let id = parse_event_id(&id)?;
-    let actor = state.actor(session.user).await?;
+    let actor = state.db.actor(session.user).await?;
     let settings = state.events.change_admission(id, &actor, &patch).await?;
     Ok(Json(settings_json(&settings)))
 }

@@ -45,7 +45,7 @@ async fn edit_event(
     AppJson(patch): AppJson<EventPatch>,
 ) -> Result<Json<Value>, ApiError> {
     let id = parse_event_id(&id)?;
-    let actor = state.actor(session.user).await?;
+    let actor = state.db.actor(session.user).await?;
     // Its own task: new sections rewrite every seat row in the transaction (seconds for
     // a big venue), and a request that times out or is dropped must not stop it between
     // the seat store's change and the commit (or the store's restoring).
@@ -175,7 +175,7 @@ async fn close_event(
     AppPath(id): AppPath<String>,
 ) -> Result<Json<ClosedEvent>, ApiError> {
     let id = parse_event_id(&id)?;
-    let actor = state.actor(session.user).await?;
+    let actor = state.db.actor(session.user).await?;
     let event = state.events.close(id, &actor, "admin").await?;
     Ok(Json(ClosedEvent {
         id: event.id.to_string(),

@@ -197,7 +197,7 @@ async fn change(
     change: Change,
 ) -> Result<Json<HeldBackAnswer>, ApiError> {
     let event = state.events.get(parse_event_id(id)?).await?;
-    let actor = state.actor(session.user).await?;
+    let actor = state.db.actor(session.user).await?;
     let service = state.held_back();
     let changed = match change {
         Change::HoldBack => service.hold_back(&event, body.into(), &actor).await?,

@@ -54,7 +54,7 @@ async fn refund(
     let order = service.order(&id, who).await?;
     let event = state.events.get(order.event).await?;
     let actor = match who.admin {
-        true => Some(state.actor(who.user).await?),
+        true => Some(state.db.actor(who.user).await?),
         false => None,
     };
     let order = service

@@ -272,3 +272,64 @@ fn box_office_answer_schemas_are_derived() {
         ])
     );
 }
+
+/// The stats schemas are derived from the one snapshot type, not written in the
+/// prose: each schema lists exactly the keys its body serialises.
+#[test]
+fn the_stats_schemas_are_the_snapshot_types() {
+    use crate::stats::{Sample, Snapshot, Stats, StatsHistory};
+    let prose: Value = serde_json::from_str(PROSE).unwrap();
+    for name in ["Stats", "StatsSample", "StatsHistory", "StatsError"] {
+        assert!(
+            prose["components"]["schemas"].get(name).is_none(),
+            "{name} is written by hand in prose.json"
+        );
+    }
+    let sample = Sample {
+        at_ms: 1,
+        waiting: 2,
+        prequeue: 3,
+        admitted_last_minute: 4,
+        active: 5,
+        held: 6,
+        sold: 7,
+        rate_per_minute: 60,
+        max_active: 10,
+        paused: false,
+    };
+    let stats = Stats {
+        snapshot: Snapshot {
+            sample,
+            admitted_total: 8,
+            held_back: 0,
+            capacity: 100,
+            opened: true,
+        },
+        revenue_cents: 0,
+        connected: 0,
+        eta_clear_secs: None,
+        fairness: Default::default(),
+    };
+    let history = StatsHistory {
+        interval_secs: 5,
+        samples: vec![sample],
+    };
+    let doc = doc();
+    let keys = |value: &Value| {
+        let mut keys: Vec<String> = value.as_object().unwrap().keys().cloned().collect();
+        keys.sort();
+        keys
+    };
+    for (name, body) in [
+        ("Stats", serde_json::to_value(&stats).unwrap()),
+        ("StatsSample", serde_json::to_value(sample).unwrap()),
+        ("StatsHistory", serde_json::to_value(&history).unwrap()),
+    ] {
+        let schema = &doc["components"]["schemas"][name];
+        assert_eq!(keys(&schema["properties"]), keys(&body), "{name}");
+        assert_eq!(schema["additionalProperties"], false, "{name}");
+        let mut required: Vec<String> = serde_json::from_value(schema["required"].clone()).unwrap();
+        required.sort();
+        assert_eq!(required, keys(&body), "{name}: every key is always there");
+    }
+}
