@@ -92,6 +92,7 @@ async fn the_report_matches_the_database(backend: Backend) {
     // Fan 1's order (B-2-5, A-2-1) is refunded by the admin, its seats given back.
     let admin = app
         .state
+        .db
         .actor(
             app.state
                 .db
@@ -382,6 +383,7 @@ async fn ten_thousand_orders_export_parse_and_match(backend: Backend) {
         .clone();
     let admin = app
         .state
+        .db
         .actor(
             app.state
                 .db
