@@ -8,7 +8,7 @@ import { useCallback, useEffect, useLayoutEffect, useRef, useState } from 'preac
 import { MapCanvas, MARK_PICKED } from '../shared/mapcanvas.js';
 import { CODES, FREE, HELD, HELD_BACK, Layout, SOLD } from '../shared/seatlayout.js';
 import { adminApi } from './api.js';
-import { useI18n } from './context.js';
+import { useI18n } from '../shared/language.js';
 import { useInterval } from './util.js';
 
 /** How often the map is read again while the page is open (changes made here reload it at once). */

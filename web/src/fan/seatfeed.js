@@ -3,7 +3,7 @@
 // hear which seats changed (or `null` for "everything": a new snapshot).
 import { request, socketUrl } from '../shared/api.js';
 import { CODES, FREE, HELD, Layout, SOLD } from '../shared/seatlayout.js';
-import { ResilientSocket } from './socket.js';
+import { ResilientSocket } from '../shared/socket.js';
 
 export { FREE, HELD, SOLD, Layout };
 const NAMES = { free: FREE, held: HELD, sold: SOLD };

@@ -3,8 +3,8 @@
 import { html } from 'htm/preact';
 import { useRef, useState } from 'preact/hooks';
 import { session as sessionApi } from '../../shared/api.js';
-import { navigate, nextPath } from '../router.js';
-import { store } from '../store.js';
+import { setAccount } from '../../shared/session.js';
+import { navigate, nextPath, router } from '../router.js';
 import { errorText, Title } from './util.js';
 
 const EMAIL_CODES = new Set(['email_taken', 'invalid_email']);
@@ -37,10 +37,10 @@ function AccountForm({ state, mode }) {
     try {
       if (signup) await sessionApi.register(email.trim(), password);
       const account = await sessionApi.login(email.trim(), password);
-      store.set({ user: account });
+      setAccount(account);
       // Only if the fan is still on this form: one who already moved on (clicked a
       // link while the request was in flight) is not pulled back.
-      if (store.get().route.name === route.name) navigate(next, { replace: true });
+      if (router.current().name === route.name) navigate(next, { replace: true });
     } catch (err) {
       setError(err);
       setBusy(false);
