@@ -69,6 +69,7 @@ test('the grid keys move the focus inside the map', () => {
   assert.equal(gridKeyTarget(layout, -1, 'ArrowRight'), 1, 'no focus yet: from the first seat');
   assert.equal(gridKeyTarget(layout, 3, 'Enter'), null);
   assert.equal(gridKeyTarget(layout, 3, 'a'), null);
+  assert.equal(gridKeyTarget(layout, 3, 'constructor'), null);
 });
 
 test("the accessible row: the focused seat's neighbours within reach", () => {

@@ -7,11 +7,11 @@ import { useEffect } from 'preact/hooks';
 import { serverOffset } from '../shared/api.js';
 import { I18nContext } from '../shared/language.js';
 import { useHeadingFocus } from '../shared/router.js';
-import { checkSession, useSession } from '../shared/session.js';
+import { checkSession } from '../shared/session.js';
 import { useStore } from '../shared/store.js';
 import { language } from './language.js';
 import { router, useRoute } from './router.js';
-import { store, useFanState } from './store.js';
+import { store } from './store.js';
 import { SignIn, SignUp } from './views/account.js';
 import { EventPage } from './views/event.js';
 import { EventsList } from './views/events.js';
@@ -21,19 +21,9 @@ import { Orders } from './views/orders.js';
 
 const VIEWS = { events: EventsList, event: EventPage, orders: Orders, signin: SignIn, signup: SignUp, notFound: NotFound };
 
-/** The fan's state with the shell's: `i18n`, `route`, and `user` (undefined while
- *  unknown, null when signed out or when the server could not say). */
-function usePageState() {
-  const fan = useFanState();
+function App() {
   const { i18n } = useStore(language.store);
   const route = useRoute();
-  const { account, error } = useSession();
-  return { ...fan, i18n, route, user: account === undefined && error ? null : account };
-}
-
-function App() {
-  const state = usePageState();
-  const { i18n, route } = state;
   const path = route.name + JSON.stringify(route.params);
   // After navigating, focus goes to the new page's heading (not on the first load).
   useHeadingFocus(path);
@@ -44,9 +34,9 @@ function App() {
   const View = VIEWS[route.name] || NotFound;
   return html`
     <${I18nContext.Provider} value=${i18n}>
-      <${Header} state=${state} />
+      <${Header} />
       <main id="main" tabindex="-1">
-        <${View} state=${state} key=${path} />
+        <${View} key=${path} />
       </main>
       <footer class="site-footer"><p>${i18n.t('footer.text')}</p></footer>
     </${I18nContext.Provider}>

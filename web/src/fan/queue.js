@@ -7,7 +7,7 @@ import { solve } from './pow.js';
 import { ResilientSocket } from '../shared/socket.js';
 import { setAccount } from '../shared/session.js';
 import { initialQueue, reduceQueue, waiting } from './queue-reducer.js';
-import { session, store, updateQueue } from './store.js';
+import { store, tabStorage, updateQueue } from './store.js';
 
 /** @type {Map<string, {sock: ResilientSocket|null, wantJoin: boolean, polls: number}>} */
 const clients = new Map();
@@ -199,10 +199,10 @@ function liveSeats(eventId, available) {
 export function handle(eventId, msg) {
   const client = clients.get(eventId);
   const q = store.get().queues[eventId] || initialQueue();
-  const storedFirst = msg.type === 'queued' ? session.get(firstKey(eventId, msg.ticket)) : null;
+  const storedFirst = msg.type === 'queued' ? tabStorage.get(firstKey(eventId, msg.ticket)) : null;
   const step = reduceQueue(q, msg, { wantJoin: !!client?.wantJoin, leaving: !!client?.leaving, storedFirst });
   if (client && step.client) Object.assign(client, step.client);
-  if (step.first) session.set(firstKey(eventId, step.first.ticket), step.first.first);
+  if (step.first) tabStorage.set(firstKey(eventId, step.first.ticket), step.first.first);
   if (step.closed) {
     store.set((s) => {
       const ev = s.events[eventId];

@@ -3,6 +3,7 @@
 // checkout. Views read it through `useFanState`; modules that talk to the network
 // write to it through `set` / `update*` helpers.
 import { useEffect, useState } from 'preact/hooks';
+import { useSession } from '../shared/session.js';
 import { createStore, useStore } from '../shared/store.js';
 import { initialQueue } from './queue-reducer.js';
 
@@ -25,6 +26,13 @@ export const serverNow = () => Date.now() + store.get().offset;
 
 /** Re-renders the calling component whenever the fan's state changes; answers it. */
 export const useFanState = () => useStore(store);
+
+/** The signed-in fan: undefined while unknown, null when signed out (or when the
+ *  server could not say: the page offers to sign in). */
+export function useUser() {
+  const { account, error } = useSession();
+  return account === undefined && error ? null : account;
+}
 
 /** Merges `patch` into the queue state of `eventId`. */
 export function updateQueue(eventId, patch) {
@@ -61,7 +69,7 @@ export function useNow(ms = 1000) {
 }
 
 /** sessionStorage that never throws (private modes, quotas). */
-export const session = {
+export const tabStorage = {
   get(key) {
     try {
       const v = sessionStorage.getItem(key);

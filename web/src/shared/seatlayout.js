@@ -140,41 +140,24 @@ export function marksOf(layout, picked, mine = []) {
   return marks;
 }
 
+/** The grid keys (ARIA grid pattern): where each moves the focus from seat `i`. */
+const GRID_KEYS = new Map([
+  ['ArrowRight', (layout, i) => i + 1],
+  ['ArrowLeft', (layout, i) => i - 1],
+  ['ArrowDown', (layout, i) => layout.rowsAway(i, 1)],
+  ['ArrowUp', (layout, i) => layout.rowsAway(i, -1)],
+  ['PageDown', (layout, i) => layout.rowsAway(i, 10)],
+  ['PageUp', (layout, i) => layout.rowsAway(i, -10)],
+  ['Home', (layout, i, ctrl) => (ctrl ? 0 : layout.rowEnds(i).first)],
+  ['End', (layout, i, ctrl) => (ctrl ? layout.total - 1 : layout.rowEnds(i).last)],
+]);
+
 /**
- * Where a key moves the focus in a seat grid from seat `index` (the ARIA grid keys:
- * arrows, Home/End in the row or, with Ctrl, the map, PageUp/PageDown ten rows), kept
- * inside the map; null for any other key.
+ * Where a key moves the focus in a seat grid from seat `index`: arrows, Home/End in
+ * the row or, with Ctrl, the map, PageUp/PageDown ten rows; kept inside the map. Null
+ * for any other key.
  */
 export function gridKeyTarget(layout, index, key, ctrlKey = false) {
-  const i = layout.clamp(index);
-  let target;
-  switch (key) {
-    case 'ArrowRight':
-      target = i + 1;
-      break;
-    case 'ArrowLeft':
-      target = i - 1;
-      break;
-    case 'ArrowDown':
-      target = layout.rowsAway(i, 1);
-      break;
-    case 'ArrowUp':
-      target = layout.rowsAway(i, -1);
-      break;
-    case 'PageDown':
-      target = layout.rowsAway(i, 10);
-      break;
-    case 'PageUp':
-      target = layout.rowsAway(i, -10);
-      break;
-    case 'Home':
-      target = ctrlKey ? 0 : layout.rowEnds(i).first;
-      break;
-    case 'End':
-      target = ctrlKey ? layout.total - 1 : layout.rowEnds(i).last;
-      break;
-    default:
-      return null;
-  }
-  return layout.clamp(target);
+  const move = GRID_KEYS.get(key);
+  return move ? layout.clamp(move(layout, layout.clamp(index), ctrlKey)) : null;
 }

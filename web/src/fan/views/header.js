@@ -1,14 +1,17 @@
 // The banner on every page: the skip link, the site name, navigation, the account and
 // the language switch.
 import { html } from 'htm/preact';
+import { useI18n } from '../../shared/language.js';
 import { signOut as endSession } from '../../shared/session.js';
 import { language } from '../language.js';
 import { detachAll } from '../queue.js';
-import { navigate, withNext } from '../router.js';
-import { store } from '../store.js';
+import { navigate, useRoute, withNext } from '../router.js';
+import { store, useUser } from '../store.js';
 
-export function Header({ state }) {
-  const { i18n, user, route } = state;
+export function Header() {
+  const i18n = useI18n();
+  const user = useUser();
+  const route = useRoute();
   const current = (name) => (route.name === name ? 'page' : undefined);
   // Both account links keep the way back to the page the fan is on (a sale's page).
   const back = (path) => (route.name === 'signin' || route.name === 'signup' ? path : withNext(path));
