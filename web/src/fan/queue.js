@@ -9,7 +9,7 @@ import { setAccount } from '../shared/session.js';
 import { initialQueue, reduceQueue, waiting } from './queue-reducer.js';
 import { store, tabStorage, updateQueue } from './store.js';
 
-/** @type {Map<string, {sock: ResilientSocket|null, wantJoin: boolean, polls: number}>} */
+/** @type {Map<string, {sock: ResilientSocket|null, wantJoin: boolean, joined?: boolean, polls: number}>} */
 const clients = new Map();
 
 const firstKey = (eventId, ticket) => `floodgate.first.${eventId}.${ticket}`;
@@ -35,7 +35,9 @@ export async function attachQueue(eventId) {
     msg = null;
   }
   if (clients.get(eventId) !== client) return;
-  if (msg) handle(eventId, msg);
+  // A join made while the answer was on its way is newer news (its socket tells the
+  // place itself): a stale "not in the queue" must not read as a lost place.
+  if (msg && !client.joined) handle(eventId, msg);
   const phase = store.get().queues[eventId]?.phase;
   if (!msg || waiting(phase) || phase === 'admitted' || client.wantJoin) connect(eventId, client);
 }
@@ -49,6 +51,7 @@ export function joinQueue(eventId) {
     clients.set(eventId, client);
   }
   client.wantJoin = true;
+  client.joined = true;
   client.powTries = 0;
   if (store.get().events[eventId]?.pow_difficulty > 0 && !client.pow) {
     solveThenJoin(eventId, client, null);
