@@ -5,7 +5,7 @@ import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks'
 import { LOCALES } from '../shared/i18n.js';
 import { I18nContext, useI18n } from '../shared/language.js';
 import { useHeadingFocus } from '../shared/router.js';
-import { checkSession, sessionStore, setAccount, signOut as endSession, useSession } from '../shared/session.js';
+import { checkSession, notAdmin, setAccount, signOut as endSession, useSession } from '../shared/session.js';
 import { useStore } from '../shared/store.js';
 import { language } from './language.js';
 import { useRoute } from './router.js';
@@ -36,7 +36,7 @@ export function App() {
       return true;
     }
     if (e?.status === 403 && e.code === 'forbidden') {
-      sessionStore.set(({ account: a }) => ({ account: a ? { ...a, admin: false } : a }));
+      notAdmin();
       return true;
     }
     return false;

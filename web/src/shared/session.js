@@ -6,7 +6,7 @@ import { session as sessionApi } from './api.js';
 import { createStore, useStore } from './store.js';
 
 /** `{account, error}`: `error` is the failure of the last check, while the account is unknown. */
-export const sessionStore = createStore({ account: undefined, error: null });
+const sessionStore = createStore({ account: undefined, error: null });
 
 /** Asks the server who the cookie says this is (unless a sign-in or out came first). */
 export async function checkSession() {
@@ -22,6 +22,11 @@ export async function checkSession() {
 /** The account after a sign-in, or null: signed out (or the session ended). */
 export function setAccount(account) {
   sessionStore.set({ account, error: null });
+}
+
+/** The server refused the account an admin's rights (403 `forbidden`): it is no admin (any more). */
+export function notAdmin() {
+  sessionStore.set(({ account }) => ({ account: account ? { ...account, admin: false } : account }));
 }
 
 /** Signs out on the server (the cookie may already be gone: forgotten here anyway). */
