@@ -443,6 +443,34 @@ pub trait QueueStore: Send + Sync + 'static {
     async fn ping(&self) -> Result<(), StoreError>;
 }
 
+port_ops! {
+    /// The methods of [`QueueStore`], one op each (what [`crate::intercept`] names a
+    /// call by). A new method gets its op here and its forwarding there.
+    pub enum QueueOp {
+        Restore => "restore",
+        Configure => "configure",
+        Config => "config",
+        UpdateAdmission => "update_admission",
+        Join => "join",
+        JoinGated => "join_gated",
+        Status => "status",
+        Statuses => "statuses",
+        Poll => "poll",
+        Leave => "leave",
+        Touch => "touch",
+        Open => "open",
+        Draw => "draw",
+        Admit => "admit",
+        Release => "release",
+        Changes => "changes",
+        Purchased => "purchased",
+        Snapshot => "snapshot",
+        Stats => "stats",
+        NowMs => "now_ms",
+        Ping => "ping",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::StoreError;
