@@ -131,13 +131,13 @@ impl StoreTimes {
     /// Records one call of op `op` that took `took` and failed with `error` (nothing
     /// for an op that is not timed).
     pub fn observe(&self, op: usize, took: Duration, error: Option<&StoreError>) {
-        let (store, Some(Some(name))) = (self.store, self.labels.get(op)) else {
+        let (store, Some(Some(name))) = (self.store, self.labels.get(op).copied()) else {
             return;
         };
         let histogram = self.times[op].get_or_init(|| {
             let labels = vec![
                 Label::from_static_parts("store", store),
-                Label::from_static_parts("op", *name),
+                Label::from_static_parts("op", name),
             ];
             self.recorder
                 .recorder
