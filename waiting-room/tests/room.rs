@@ -2,7 +2,6 @@
 //! with the number of local fans, positions are right and never rise, admissions
 //! reach the right fans with verifiable tokens.
 
-use std::future::Future;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -25,16 +24,11 @@ struct Counting {
 }
 
 impl Interceptor for Counting {
-    async fn around<'a, T: Send + 'a>(
-        &'a self,
-        op: Op,
-        _event: Option<EventId>,
-        call: impl Future<Output = Result<T, StoreError>> + Send + 'a,
-    ) -> Result<T, StoreError> {
+    async fn before(&self, op: Op, _event: Option<EventId>) -> Result<(), StoreError> {
         if !matches!(op, Op::Queue(QueueOp::NowMs | QueueOp::Ping)) {
             self.calls.fetch_add(1, Ordering::SeqCst);
         }
-        call.await
+        Ok(())
     }
 }
 

@@ -7,7 +7,6 @@
 //! later, as a busy Redis would. Everything else goes through.
 
 use std::collections::HashSet;
-use std::future::Future;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -64,17 +63,12 @@ fn take_one(count: &AtomicU32) -> bool {
 }
 
 impl Interceptor for Faults {
-    async fn around<'a, T: Send + 'a>(
-        &'a self,
-        op: Op,
-        event: Option<EventId>,
-        call: impl Future<Output = Result<T, StoreError>> + Send + 'a,
-    ) -> Result<T, StoreError> {
+    async fn before(&self, op: Op, event: Option<EventId>) -> Result<(), StoreError> {
         match op {
             Op::Queue(QueueOp::Configure | QueueOp::Restore)
                 if self.fail_configure.load(Ordering::SeqCst) =>
             {
-                return Err(moved());
+                Err(moved())
             }
             Op::Queue(
                 QueueOp::Join
@@ -86,22 +80,24 @@ impl Interceptor for Faults {
                 | QueueOp::Touch
                 | QueueOp::Admit
                 | QueueOp::Changes,
-            ) => self.busy().await,
+            ) => {
+                self.busy().await;
+                Ok(())
+            }
             Op::Seats(SeatOp::MarkSold) if take_one(&self.fail_mark_sold) => {
-                return Err(StoreError::Unavailable("no answer from redis".into()));
+                Err(StoreError::Unavailable("no answer from redis".into()))
             }
             // --- refunds ---
             Op::Seats(SeatOp::Unsell) if take_one(&self.fail_unsell) => {
-                return Err(StoreError::Unavailable("no answer from redis".into()));
+                Err(StoreError::Unavailable("no answer from redis".into()))
             }
             // --- end refunds ---
             Op::Seats(SeatOp::SeatCounts)
                 if event.is_some_and(|e| self.broken_counts.lock().unwrap().contains(&e)) =>
             {
-                return Err(moved());
+                Err(moved())
             }
-            _ => {}
+            _ => Ok(()),
         }
-        call.await
     }
 }

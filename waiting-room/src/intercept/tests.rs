@@ -5,8 +5,12 @@
 use std::sync::Mutex;
 
 use super::*;
+use crate::seats::store::{HoldId, HoldRequest, SeatStore};
 use crate::seats::MemorySeatStore;
+use crate::shuffle::ShuffleSeed;
 use crate::store::memory::MemoryStore;
+use crate::store::{Cursor, PowGate, QueueStore, Restore};
+use crate::{AdmissionSettings, QueueConfig, TicketId, UserId};
 
 /// Notes every call, then runs it.
 #[derive(Default)]
@@ -159,16 +163,11 @@ async fn methods_with_a_default_reach_the_stores_own() {
 struct Refuse;
 
 impl Interceptor for Refuse {
-    async fn around<'a, T: Send + 'a>(
-        &'a self,
-        op: Op,
-        _event: Option<EventId>,
-        call: impl Future<Output = Result<T, StoreError>> + Send + 'a,
-    ) -> Result<T, StoreError> {
+    async fn before(&self, op: Op, _event: Option<EventId>) -> Result<(), StoreError> {
         if op == Op::Queue(QueueOp::Configure) {
             return Err(StoreError::Unavailable("refused".into()));
         }
-        call.await
+        Ok(())
     }
 }
 

@@ -3,7 +3,6 @@
 //! applied, never in between.
 
 use std::collections::HashSet;
-use std::future::Future;
 use std::sync::Arc;
 
 use tokio::sync::{Notify, Semaphore};
@@ -25,17 +24,12 @@ struct Gate {
 }
 
 impl Interceptor for Gate {
-    async fn around<'a, T: Send + 'a>(
-        &'a self,
-        op: Op,
-        _event: Option<EventId>,
-        call: impl Future<Output = Result<T, StoreError>> + Send + 'a,
-    ) -> Result<T, StoreError> {
+    async fn before(&self, op: Op, _event: Option<EventId>) -> Result<(), StoreError> {
         if op == Op::Seats(SeatOp::SeatChanges) && self.shut.load(Ordering::SeqCst) {
             self.waiting.notify_one();
             self.permits.acquire().await.unwrap().forget();
         }
-        call.await
+        Ok(())
     }
 }
 
