@@ -1,9 +1,10 @@
 //! floodgate, the server: HTTP + WebSocket API over the waiting-room domain.
 //!
-//! [`Application::build`] wires configuration to a bound listener and the shared
-//! state; [`Application::run_until_stopped`] serves until the shutdown future
-//! resolves, then closes every queue socket with a reason and drains them with a
-//! deadline (axum does not wait for upgraded WebSockets).
+//! [`Application::build`] (`startup`) wires configuration to a bound listener, the
+//! services and the shared state; [`Application::run_until_stopped`] (`shutdown`)
+//! serves the router ([`app`], `middleware`) with the `background` loops until the
+//! shutdown future resolves, then closes every socket with a reason and drains them
+//! with a deadline (axum does not wait for upgraded WebSockets).
 
 pub mod argon_pool;
 pub mod auth;

@@ -1,5 +1,5 @@
-//! Events: the stored event, its public view and its sale state ([`model`]), and the
-//! request to create one, parsed and validated once ([`new`]).
+//! Events: the stored event, its public view and its sale state (`model`), and the
+//! request to create one, parsed and validated once (`new`).
 
 mod model;
 mod new;

@@ -185,7 +185,7 @@ impl Events {
 
     /// Re-reads the events not closed and brings the rooms in line (the poller calls
     /// this): the sales closed since the last refresh (rooms still running here, no
-    /// longer listed) are wound down here ([`Events::wind_down`]: fans told
+    /// longer listed) are wound down here (`Events::wind_down`: fans told
     /// `closed`, rooms stopped, holds released). Closed events are not read: a
     /// thousand past sales cost the refresh nothing (BENCHMARKS.md); the cache drops
     /// what it held of them as open, and [`Self::get`] reads them again on demand.
