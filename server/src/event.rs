@@ -2,6 +2,7 @@
 //! event, its public view and its sale state.
 
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 use time::OffsetDateTime;
 use waiting_room::room::RoomInfo;
 use waiting_room::seats::layout::SectionLayout;
@@ -19,12 +20,16 @@ pub struct InvalidEvent(pub String);
 
 /// A block of seats: `rows` × `seats_per_row`, one price. Seat ids are
 /// `<section>-<row>-<seat>`, counted from 1.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Section {
+    #[schema(pattern = "^[A-Za-z0-9]{1,16}$", min_length = 1, max_length = 16, example = "A")]
     pub name: String,
+    #[schema(minimum = 1, maximum = 1000)]
     pub rows: u32,
+    #[schema(minimum = 1, maximum = 1000)]
     pub seats_per_row: u32,
+    #[schema(minimum = 0)]
     pub price_cents: i64,
 }
 
@@ -62,7 +67,7 @@ pub struct Event {
 }
 
 /// Where a sale stands.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum SaleState {
     Scheduled,
@@ -124,17 +129,17 @@ impl Event {
     }
 
     /// The public view of the contract; `available` counts free seats.
-    pub fn public(&self, now_ms: i64, counts: Option<SeatCounts>) -> PublicEvent<'_> {
+    pub fn public(&self, now_ms: i64, counts: Option<SeatCounts>) -> PublicEvent {
         PublicEvent {
             id: self.id,
-            name: &self.name,
+            name: self.name.clone(),
             starts_at: datetime_ms(self.starts_at_ms),
             state: self.state(now_ms, counts),
             capacity: self.capacity(),
             available: Some(counts.map_or(self.capacity(), |c| u64::from(c.free()))),
             max_seats_per_order: self.max_seats_per_order,
             hold_ttl_secs: self.hold_ttl_secs,
-            sections: &self.sections,
+            sections: self.sections.clone(),
             admission: self.admission,
             show_at: self.show_at_ms.map(datetime_ms),
             refund_window_secs: self.refund_window_secs,
@@ -161,7 +166,7 @@ impl Event {
 
     /// The public view when the seat store failed to answer: availability unknown
     /// (`null`), the state from the schedule alone.
-    pub fn public_without_counts(&self, now_ms: i64) -> PublicEvent<'_> {
+    pub fn public_without_counts(&self, now_ms: i64) -> PublicEvent {
         PublicEvent {
             available: None,
             ..self.public(now_ms, None)
@@ -179,63 +184,85 @@ impl Event {
     }
 }
 
-#[derive(Serialize)]
-struct AuditSummary<'a> {
+/// `after` of an `event_created` audit entry: the event as created.
+#[derive(Serialize, ToSchema)]
+#[schema(as = EventCreatedSummary)]
+#[serde(deny_unknown_fields)]
+pub struct AuditSummary<'a> {
     name: &'a str,
     #[serde(with = "time::serde::rfc3339")]
     starts_at: OffsetDateTime,
+    #[schema(minimum = 0)]
     capacity: u64,
     admission: AdmissionSettings,
 }
 
-#[derive(Serialize)]
-pub struct PublicEvent<'a> {
+/// The public view of an event.
+#[derive(Serialize, ToSchema)]
+#[schema(as = Event)]
+#[serde(deny_unknown_fields)]
+pub struct PublicEvent {
     pub id: EventId,
-    pub name: &'a str,
+    pub name: String,
     #[serde(with = "time::serde::rfc3339")]
     pub starts_at: OffsetDateTime,
     pub state: SaleState,
+    #[schema(minimum = 0)]
     pub capacity: u64,
     /// Free seats; `None` (JSON `null`) when the seat store could not be read.
+    #[schema(required = true, minimum = 0)]
     pub available: Option<u64>,
     pub max_seats_per_order: u32,
     pub hold_ttl_secs: u32,
-    pub sections: &'a [Section],
+    pub sections: Vec<Section>,
     pub admission: AdmissionSettings,
     /// The performance's date and time; `null` when the event has none.
     #[serde(with = "time::serde::rfc3339::option")]
+    #[schema(required = true)]
     pub show_at: Option<OffsetDateTime>,
+    #[schema(required = true, minimum = 0)]
     pub refund_window_secs: Option<u32>,
+    #[schema(required = true, minimum = 1)]
     pub max_seats_per_account: Option<u32>,
     /// Lowercase hex SHA-256 of the draw's seed (docs/FAIRNESS.md).
+    #[schema(required = true, pattern = "^[0-9a-f]{64}$")]
     pub shuffle_commitment: Option<String>,
     /// The seed (lowercase hex), once the sale has opened; `null` before.
+    #[schema(required = true, pattern = "^[0-9a-f]{64}$")]
     pub shuffle_seed: Option<String>,
+    #[schema(minimum = 0, maximum = 28)]
     pub pow_difficulty: u8,
 }
 
 /// `POST /api/v1/admin/events`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewEvent {
+    #[schema(min_length = 1, max_length = 200)]
     pub name: String,
     #[serde(with = "time::serde::rfc3339")]
     pub starts_at: OffsetDateTime,
+    #[schema(min_items = 1, max_items = 100)]
     pub sections: Vec<Section>,
     #[serde(default = "default_max_seats")]
+    #[schema(minimum = 1, maximum = 50, default = 4)]
     pub max_seats_per_order: u32,
     #[serde(default = "default_hold_ttl")]
+    #[schema(minimum = 1, maximum = 3600, default = 300)]
     pub hold_ttl_secs: u32,
     pub admission: NewAdmission,
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub show_at: Option<OffsetDateTime>,
     #[serde(default)]
+    #[schema(minimum = 0, maximum = 31_622_400)]
     pub refund_window_secs: Option<u32>,
     #[serde(default)]
+    #[schema(minimum = 1, maximum = 10_000)]
     pub max_seats_per_account: Option<u32>,
     /// Proof of work on join, leading zero bits (0..=28); absent: the server's default
     /// (`FLOODGATE_POW_DEFAULT_DIFFICULTY`, filled in before [`Self::into_event`]).
     #[serde(default)]
+    #[schema(nullable = false, minimum = 0, maximum = 28)]
     pub pow_difficulty: Option<u32>,
 }
 
@@ -244,14 +271,19 @@ pub const MAX_REFUND_WINDOW_SECS: u32 = 366 * 24 * 3600;
 /// The highest per-account cap.
 pub const MAX_SEATS_PER_ACCOUNT: u32 = 10_000;
 
-#[derive(Debug, Deserialize)]
+/// Admission settings for a new event.
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewAdmission {
+    #[schema(minimum = 1, maximum = 6_000_000)]
     pub rate_per_minute: u32,
+    #[schema(minimum = 1, maximum = 10_000_000)]
     pub max_active: u32,
     #[serde(default = "default_session_ttl")]
+    #[schema(minimum = 10, maximum = 86_400, default = 600)]
     pub session_ttl_secs: u32,
     #[serde(default)]
+    #[schema(default = false)]
     pub paused: bool,
 }
 
@@ -267,7 +299,7 @@ fn default_session_ttl() -> u32 {
 
 /// Any subset of the admission settings; the result must be in range
 /// (`PATCH /api/v1/admin/events/{id}/admission`, and `admission` in an event's edit).
-#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AdmissionPatch {
     #[schema(minimum = 1, maximum = 6_000_000)]

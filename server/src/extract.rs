@@ -112,10 +112,20 @@ fn json_error(rejection: JsonRejection) -> ApiError {
     }
 }
 
-/// An event id from a path, or 404 `event` (an id that cannot name an event names
-/// none).
-pub fn parse_event_id(raw: &str) -> Result<EventId, ApiError> {
-    raw.parse().map_err(|_| ApiError::NotFound("event"))
+/// The event of an `/events/{id}` path: 400 `invalid_path` for a parameter that does
+/// not decode (as [`AppPath`]), 404 `not_found` for one that is no event id (an id that
+/// cannot name an event names none).
+pub struct EventPath(pub EventId);
+
+impl<S: Send + Sync> FromRequestParts<S> for EventPath {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let AppPath(raw) = AppPath::<String>::from_request_parts(parts, state).await?;
+        raw.parse()
+            .map(Self)
+            .map_err(|_| ApiError::NotFound("event"))
+    }
 }
 
 /// `Path<T>` whose rejections are contract errors: 400 `invalid_path` (a parameter

@@ -7,25 +7,32 @@ use time::OffsetDateTime;
 use crate::estimate::EtaRange;
 use crate::TicketId;
 
-/// Fan → server.
+/// Fan → server, a JSON text frame of at most 1024 bytes.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ClientMessage {
+    /// Take a place in the queue (idempotent).
     Join,
+    /// Give up the place in the queue.
     Leave,
 }
 
-/// Server → fan.
+/// Server → fan, a JSON text frame.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ServerMessage {
     /// Joined before the opening; shuffled into the queue at `starts_at`.
+    #[cfg_attr(feature = "openapi", schema(title = "PrequeueMessage"))]
     Prequeue {
         ticket: TicketId,
         /// The ticket's pseudonym in the opening's draw (docs/FAIRNESS.md).
         #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[cfg_attr(feature = "openapi", schema(nullable = false, pattern = "^[0-9a-f]{32}$"))]
         pseudonym: Option<String>,
         #[serde(with = "time::serde::rfc3339")]
+        #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
         starts_at: OffsetDateTime,
         /// See [`ServerMessage::with_sold_out`].
         #[serde(default, skip_serializing_if = "std::ops::Not::not")]
@@ -35,10 +42,12 @@ pub enum ServerMessage {
         waitlist: bool,
     },
     /// In line: `ahead` people in front, about `eta_secs` to wait.
+    #[cfg_attr(feature = "openapi", schema(title = "QueuedMessage"))]
     Queued {
         ticket: TicketId,
         /// The ticket's pseudonym in the opening's draw (docs/FAIRNESS.md).
         #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[cfg_attr(feature = "openapi", schema(nullable = false, pattern = "^[0-9a-f]{32}$"))]
         pseudonym: Option<String>,
         ahead: u64,
         eta_secs: u64,
@@ -53,6 +62,7 @@ pub enum ServerMessage {
         waitlist: bool,
     },
     /// A position update (at most once a second, only on change).
+    #[cfg_attr(feature = "openapi", schema(title = "PositionMessage"))]
     Position {
         ahead: u64,
         eta_secs: u64,
@@ -61,22 +71,27 @@ pub enum ServerMessage {
         range: EtaRange,
     },
     /// Admitted: present `purchase_token` to the checkout before `expires_at`.
+    #[cfg_attr(feature = "openapi", schema(title = "AdmittedMessage"))]
     Admitted {
         purchase_token: String,
         #[serde(with = "time::serde::rfc3339")]
+        #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
         expires_at: OffsetDateTime,
     },
     /// The fan's shopping session ended (extension to the v1 contract).
     Expired,
     /// The fan's shopping session ended with these confirmed orders; no purchase token
     /// any more (extension to the v1 contract).
+    #[cfg_attr(feature = "openapi", schema(title = "PurchasedMessage"))]
     Purchased {
+        #[cfg_attr(feature = "openapi", schema(value_type = Vec<uuid::Uuid>, min_items = 1))]
         orders: Vec<String>,
     },
     /// The fan's ticket left the queue (extension to the v1 contract).
     Left,
     /// Seats still free, for waiting fans (at most once a second, on change; an
     /// extension to the v1 contract).
+    #[cfg_attr(feature = "openapi", schema(title = "AvailabilityMessage"))]
     Availability {
         available: u32,
     },
@@ -91,27 +106,38 @@ pub enum ServerMessage {
     /// closes the socket normally (1000) right after (an extension to the v1
     /// contract).
     Closed,
+    #[cfg_attr(feature = "openapi", schema(title = "ErrorMessage"))]
     Error {
         code: String,
         message: String,
         /// With `pow_required`: the proof-of-work challenge to solve before joining
         /// again (an extension to the v1 contract).
         #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[cfg_attr(feature = "openapi", schema(nullable = false))]
         challenge: Option<Box<PowChallenge>>,
     },
 }
 
 /// A proof-of-work challenge as clients get it (see [`crate::pow`]): find a nonce
-/// such that `SHA-256(challenge ":" nonce)` starts with `difficulty` zero bits, and
-/// present `<challenge>:<nonce>` before `expires_at`.
+/// (ASCII letters, digits, `-` or `_`, at most 64) such that
+/// `SHA-256(challenge ":" nonce)` starts with `difficulty` zero bits, then join with
+/// `pow=<challenge>:<nonce>` in the query before `expires_at`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(as = ChallengeBody))]
 pub struct PowChallenge {
+    /// The string to hash (a signed token, bound to the account, the event, the
+    /// difficulty and the expiry).
     pub challenge: String,
+    /// Leading zero bits the hash must start with (0: any nonce does).
+    #[cfg_attr(feature = "openapi", schema(minimum = 0, maximum = 28))]
     pub difficulty: u8,
     #[serde(with = "time::serde::rfc3339")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub expires_at: OffsetDateTime,
+    /// `sha256-leading-zero-bits`.
     pub algorithm: String,
-    /// Hashes a solver tries on average: 2^difficulty.
+    /// Hashes a solver tries on average: 2^difficulty (for a progress display).
     pub expected_hashes: u64,
 }
 

@@ -17,14 +17,14 @@ use time::OffsetDateTime;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use waiting_room::wire::datetime_ms;
-use waiting_room::{EventId, UserId};
+use waiting_room::{AdmissionSettings, EventId, UserId};
 
 use super::client;
 use super::error_docs::*;
-use crate::db::{settings_json, AuditEntry};
+use crate::db::AuditEntry;
 use crate::error::ApiError;
-use crate::event::{AdmissionPatch, NewEvent};
-use crate::extract::{parse_event_id, Admin, AppJson, AppPath, AppQuery, WsUpgrade};
+use crate::event::{AdmissionPatch, NewEvent, PublicEvent};
+use crate::extract::{Admin, AppJson, AppQuery, EventPath, WsUpgrade};
 use crate::slow_socket::{close_too_slow, send_within, too_slow_frame, SendError};
 use crate::state::AppState;
 use crate::stats::{stats_value, SAMPLE_INTERVAL};
@@ -50,9 +50,9 @@ const AUDIT_MAX_LIMIT: u32 = 500;
     operation_id = "createEvent",
     tag = "admin",
     security(("sessionCookie" = []), ("bearer" = [])),
-    request_body(content = ref("#/components/schemas/NewEvent"), content_type = "application/json"),
+    request_body(content = NewEvent, content_type = "application/json"),
     responses(
-        (status = 201, body = ref("#/components/schemas/Event"), content_type = "application/json"),
+        (status = 201, body = PublicEvent, content_type = "application/json"),
         E400, E401, E403, E413, E503, E500,
     )
 )]
@@ -60,13 +60,12 @@ async fn create_event(
     State(state): State<AppState>,
     Admin(session): Admin,
     AppJson(body): AppJson<NewEvent>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<PublicEvent>), ApiError> {
     let actor = state.actor(session.user).await?;
     let event = state.create_event(body, Some(&actor)).await?;
     let counts = state.seat_counts(event.id).await?;
-    let body = serde_json::to_value(event.public(state.clock().now_ms(), counts))
-        .map_err(|e| ApiError::Internal(e.into()))?;
-    Ok((StatusCode::CREATED, Json(body)))
+    let public = event.public(state.clock().now_ms(), counts);
+    Ok((StatusCode::CREATED, Json(public)))
 }
 
 #[utoipa::path(
@@ -78,17 +77,16 @@ async fn create_event(
     params(("id" = String, Path, format = "uuid")),
     request_body(content = AdmissionPatch, content_type = "application/json"),
     responses(
-        (status = 200, body = ref("#/components/schemas/AdmissionSettings"), content_type = "application/json"),
+        (status = 200, body = AdmissionSettings, content_type = "application/json"),
         E400, E401, E403, E404, E413, E500,
     )
 )]
 async fn patch_admission(
     State(state): State<AppState>,
     Admin(session): Admin,
-    AppPath(id): AppPath<String>,
+    EventPath(id): EventPath,
     AppJson(patch): AppJson<AdmissionPatch>,
-) -> Result<Json<Value>, ApiError> {
-    let id = parse_event_id(&id)?;
+) -> Result<Json<AdmissionSettings>, ApiError> {
     let actor = state.actor(session.user).await?;
     // Read before the transaction: publishing must not wait for a second connection.
     let mut event = state.event(id).await?;
@@ -119,7 +117,7 @@ async fn patch_admission(
         .ok_or(ApiError::NotFound("event"))?
         .after;
     tracing::info!(event_id = %id, ?settings, "admission settings changed");
-    Ok(Json(settings_json(&settings)))
+    Ok(Json(settings))
 }
 
 #[utoipa::path(
@@ -137,10 +135,9 @@ async fn patch_admission(
 async fn audit(
     State(state): State<AppState>,
     _admin: Admin,
-    AppPath(id): AppPath<String>,
+    EventPath(id): EventPath,
     AppQuery(query): AppQuery<HashMap<String, String>>,
 ) -> Result<Json<Vec<AuditView>>, ApiError> {
-    let id = parse_event_id(&id)?;
     audit_entries(&state, id, &query).await
 }
 
@@ -248,9 +245,8 @@ impl From<AuditEntry> for AuditView {
 async fn stats(
     State(state): State<AppState>,
     _admin: Admin,
-    AppPath(id): AppPath<String>,
+    EventPath(id): EventPath,
 ) -> Result<Json<Value>, ApiError> {
-    let id = parse_event_id(&id)?;
     Ok(Json(stats_value(&state, id).await?))
 }
 
@@ -269,9 +265,8 @@ async fn stats(
 async fn stats_history(
     State(state): State<AppState>,
     _admin: Admin,
-    AppPath(id): AppPath<String>,
+    EventPath(id): EventPath,
 ) -> Result<Json<Value>, ApiError> {
-    let id = parse_event_id(&id)?;
     state.event(id).await?;
     Ok(Json(json!({
         "interval_secs": SAMPLE_INTERVAL.as_secs(),
@@ -294,11 +289,10 @@ async fn stats_history(
 async fn stats_ws(
     State(state): State<AppState>,
     Admin(admin): Admin,
-    AppPath(id): AppPath<String>,
+    EventPath(id): EventPath,
     parts: Parts,
     WsUpgrade(ws): WsUpgrade,
 ) -> Result<Response, ApiError> {
-    let id = parse_event_id(&id)?;
     state.event(id).await?;
     let slot = client::socket_slot(&state, &parts)?;
     let session = state.revocations.watch(admin.key);

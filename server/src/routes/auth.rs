@@ -9,8 +9,9 @@ use axum::http::request::Parts;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use serde::Deserialize;
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use waiting_room::wire::datetime_ms;
@@ -44,11 +45,47 @@ struct PasswordChange {
     new_password: String,
 }
 
-#[derive(Deserialize)]
+/// An email and a password: the body of `register`, `login` and `signInBrowser`.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct Credentials {
+    #[schema(max_length = 254, example = "fan@example.com")]
     email: String,
+    #[schema(min_length = 8, max_length = 128)]
     password: String,
+}
+
+/// `register`'s answer: the new account's id.
+#[derive(Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+struct RegisterAnswer {
+    #[schema(value_type = String, format = Uuid)]
+    user_id: waiting_room::UserId,
+}
+
+/// `login`'s answer: a session token for API clients.
+#[derive(Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+struct LoginAnswer {
+    token: String,
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    expires_at: OffsetDateTime,
+    #[schema(value_type = String, format = Uuid)]
+    user_id: waiting_room::UserId,
+}
+
+/// What the browser learns of its session.
+#[derive(Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+struct Account {
+    #[schema(value_type = String, format = Uuid)]
+    user_id: waiting_room::UserId,
+    email: String,
+    admin: bool,
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    expires_at: OffsetDateTime,
 }
 
 /// The email of a request, or 400 `invalid_email`.
@@ -77,9 +114,9 @@ fn client(state: &AppState, parts: &Parts) -> std::net::IpAddr {
     path = "/auth/register",
     operation_id = "register",
     tag = "auth",
-    request_body(content = ref("#/components/schemas/Credentials"), content_type = "application/json"),
+    request_body(content = Credentials, content_type = "application/json"),
     responses(
-        (status = 201, body = ref("#/components/schemas/RegisterAnswer"), content_type = "application/json"),
+        (status = 201, body = RegisterAnswer, content_type = "application/json"),
         E400, E409, E413, E429, E503, E500,
     )
 )]
@@ -87,7 +124,7 @@ async fn register(
     State(state): State<AppState>,
     parts: Parts,
     AppJson(body): AppJson<Credentials>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<RegisterAnswer>), ApiError> {
     rate_limit(&state, &parts)?;
     let email = parse_email(&body.email)?;
     check_password(&body.password)?;
@@ -102,7 +139,7 @@ async fn register(
         .create_user(email.as_str(), &hash, false, state.clock().now_ms())
         .await?
     {
-        Created::Ok(id) => Ok((StatusCode::CREATED, Json(json!({ "user_id": id })))),
+        Created::Ok(user_id) => Ok((StatusCode::CREATED, Json(RegisterAnswer { user_id }))),
         Created::EmailTaken => Err(ApiError::Conflict {
             code: "email_taken",
             message: "an account with this email exists".into(),
@@ -115,9 +152,9 @@ async fn register(
     path = "/auth/login",
     operation_id = "login",
     tag = "auth",
-    request_body(content = ref("#/components/schemas/Credentials"), content_type = "application/json"),
+    request_body(content = Credentials, content_type = "application/json"),
     responses(
-        (status = 200, body = ref("#/components/schemas/LoginAnswer"), content_type = "application/json"),
+        (status = 200, body = LoginAnswer, content_type = "application/json"),
         E400, E401, E413, E429, E503, E500,
     )
 )]
@@ -125,12 +162,14 @@ async fn login(
     State(state): State<AppState>,
     parts: Parts,
     AppJson(body): AppJson<Credentials>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<LoginAnswer>, ApiError> {
     let user = authenticate(&state, &parts, body).await?;
     let (token, exp) = session_for(&state, &user);
-    Ok(Json(
-        json!({ "token": token, "expires_at": rfc3339(exp)?, "user_id": user.id }),
-    ))
+    Ok(Json(LoginAnswer {
+        token,
+        expires_at: at_secs(exp),
+        user_id: user.id,
+    }))
 }
 
 /// Signs a browser in: the session token goes into an HttpOnly cookie, never into
@@ -140,9 +179,9 @@ async fn login(
     path = "/auth/session",
     operation_id = "signInBrowser",
     tag = "auth",
-    request_body(content = ref("#/components/schemas/Credentials"), content_type = "application/json"),
+    request_body(content = Credentials, content_type = "application/json"),
     responses(
-        (status = 200, body = ref("#/components/schemas/Account"), content_type = "application/json"),
+        (status = 200, body = Account, content_type = "application/json"),
         E400, E401, E403, E429, E503,
     )
 )]
@@ -156,7 +195,7 @@ async fn sign_in(
     cookie::check_origin(&parts, https, false)?;
     let user = authenticate(&state, &parts, body).await?;
     let (token, exp) = session_for(&state, &user);
-    let body = account(&user, exp)?;
+    let body = account(&user, exp);
     Ok((
         [(
             header::SET_COOKIE,
@@ -174,7 +213,7 @@ async fn sign_in(
     tag = "auth",
     security((), ("sessionCookie" = []), ("bearer" = [])),
     responses(
-        (status = 200, body = ref("#/components/schemas/Account"), content_type = "application/json"),
+        (status = 200, body = Account, content_type = "application/json"),
         (status = 204),
         E401,
     )
@@ -193,7 +232,7 @@ async fn who_am_i(State(state): State<AppState>, mut parts: Parts) -> Result<Res
     };
     let signed_in = user.is_some();
     let mut response = match user {
-        Some((user, session)) => Json(account(&user, session.expires_at)?).into_response(),
+        Some((user, session)) => Json(account(&user, session.expires_at)).into_response(),
         None => StatusCode::NO_CONTENT.into_response(),
     };
     let https = site_is_https(&state, &parts);
@@ -395,18 +434,17 @@ fn session_for(state: &AppState, user: &UserRow) -> (String, i64) {
     )
 }
 
-/// What the browser learns of its session: `{user_id, email, admin, expires_at}`.
-fn account(user: &UserRow, exp_secs: i64) -> Result<Value, ApiError> {
-    Ok(json!({
-        "user_id": user.id,
-        "email": user.email,
-        "admin": user.is_admin,
-        "expires_at": rfc3339(exp_secs)?,
-    }))
+/// What the browser learns of its session.
+fn account(user: &UserRow, exp_secs: i64) -> Account {
+    Account {
+        user_id: user.id,
+        email: user.email.clone(),
+        admin: user.is_admin,
+        expires_at: at_secs(exp_secs),
+    }
 }
 
-fn rfc3339(secs: i64) -> Result<String, ApiError> {
-    datetime_ms(secs * 1000)
-        .format(&time::format_description::well_known::Rfc3339)
-        .map_err(|e| ApiError::Internal(e.into()))
+/// Unix seconds as a UTC date-time.
+fn at_secs(secs: i64) -> OffsetDateTime {
+    datetime_ms(secs.saturating_mul(1000))
 }

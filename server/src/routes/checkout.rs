@@ -23,7 +23,7 @@ use crate::bound_token::BoundPurchase;
 use crate::checkout::holds::{HoldAnswer, HoldBody, OrderAnswer};
 use crate::checkout::{seat_map, seat_stream, SeatRoom};
 use crate::error::{checkout_store_error, ApiError, HoldConflictError};
-use crate::extract::{parse_event_id, AppJson, AppPath, AppQuery, Session};
+use crate::extract::{AppJson, AppPath, AppQuery, EventPath, Session};
 use crate::raw_ws::RawUpgrade;
 use crate::state::AppState;
 
@@ -62,11 +62,11 @@ fn parse_hold_id(raw: &str) -> Result<HoldId, ApiError> {
 )]
 async fn hold(
     State(state): State<AppState>,
-    AppPath(id): AppPath<String>,
+    EventPath(id): EventPath,
     BoundPurchase(claims): BoundPurchase,
     AppJson(body): AppJson<HoldBody>,
 ) -> Result<(StatusCode, Json<HoldAnswer>), ApiError> {
-    let event = state.event(parse_event_id(&id)?).await?;
+    let event = state.event(id).await?;
     hold_attempt(&state, &claims)?;
     let answer = state.holds().place_hold(&event, &claims, body).await?;
     Ok((StatusCode::CREATED, Json(answer)))
@@ -168,8 +168,8 @@ async fn orders(
     Ok(Json(out))
 }
 
-async fn seat_room(state: &AppState, id: &str) -> Result<std::sync::Arc<SeatRoom>, ApiError> {
-    let event = state.event(parse_event_id(id)?).await?;
+async fn seat_room(state: &AppState, id: EventId) -> Result<std::sync::Arc<SeatRoom>, ApiError> {
+    let event = state.event(id).await?;
     if event.closed {
         // No seat room runs for a closed sale (nor is one started for a look).
         return Err(crate::error::event_closed());
@@ -215,12 +215,12 @@ impl SeatQuery {
 )]
 async fn seats(
     State(state): State<AppState>,
-    AppPath(id): AppPath<String>,
+    EventPath(id): EventPath,
     AppQuery(query): AppQuery<SeatQuery>,
     parts: Parts,
 ) -> Result<Response, ApiError> {
     client::rate_limit(&state, &state.seat_map_limit, &parts)?;
-    let room = seat_room(&state, &id).await?;
+    let room = seat_room(&state, id).await?;
     Ok(seat_map::answer(&room, query.compact(), &parts.headers).await)
 }
 
@@ -237,17 +237,16 @@ async fn seats(
 )]
 async fn seats_ws(
     State(state): State<AppState>,
-    AppPath(id): AppPath<String>,
+    EventPath(id): EventPath,
     AppQuery(query): AppQuery<SeatQuery>,
     parts: Parts,
     ws: RawUpgrade,
 ) -> Result<Response, ApiError> {
     client::rate_limit(&state, &state.join_limit, &parts)?;
-    let room = seat_room(&state, &id).await?;
+    let room = seat_room(&state, id).await?;
     let slot = client::socket_slot(&state, &parts)?;
     let tracker = state.sessions.clone();
     let compact = query.compact();
-    let event: EventId = parse_event_id(&id)?;
     let config = WebSocketConfig::default()
         .read_buffer_size(crate::ws::READ_BUFFER_BYTES)
         .write_buffer_size(0)
@@ -258,7 +257,7 @@ async fn seats_ws(
         tracker.track_future(async move {
             let _slot = slot;
             seat_stream::run(state, room, compact, socket).await;
-            tracing::debug!(event_id = %event, "seat stream closed");
+            tracing::debug!(event_id = %id, "seat stream closed");
         })
     }))
 }

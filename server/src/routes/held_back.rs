@@ -17,8 +17,9 @@ use crate::checkout::held_back::{HeldBackChange, SeatSelection};
 use crate::checkout::render;
 use crate::error::{checkout_store_error, ApiError, SeatsUnavailableError};
 use crate::event::Event;
-use crate::extract::{parse_event_id, Admin, AppJson, AppPath};
+use crate::extract::{Admin, AppJson, EventPath};
 use crate::state::AppState;
+use waiting_room::EventId;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -153,10 +154,10 @@ impl From<HeldBackBody> for SeatSelection {
 async fn hold_back(
     State(state): State<AppState>,
     admin: Admin,
-    AppPath(id): AppPath<String>,
+    EventPath(id): EventPath,
     AppJson(body): AppJson<HeldBackBody>,
 ) -> Result<Json<HeldBackAnswer>, ApiError> {
-    change(&state, admin, &id, body, Change::HoldBack).await
+    change(&state, admin, id, body, Change::HoldBack).await
 }
 
 #[utoipa::path(
@@ -175,10 +176,10 @@ async fn hold_back(
 async fn release(
     State(state): State<AppState>,
     admin: Admin,
-    AppPath(id): AppPath<String>,
+    EventPath(id): EventPath,
     AppJson(body): AppJson<HeldBackBody>,
 ) -> Result<Json<HeldBackAnswer>, ApiError> {
-    change(&state, admin, &id, body, Change::Release).await
+    change(&state, admin, id, body, Change::Release).await
 }
 
 /// Which way a request moves the selected seats.
@@ -192,11 +193,11 @@ enum Change {
 async fn change(
     state: &AppState,
     Admin(session): Admin,
-    id: &str,
+    id: EventId,
     body: HeldBackBody,
     change: Change,
 ) -> Result<Json<HeldBackAnswer>, ApiError> {
-    let event = state.event(parse_event_id(id)?).await?;
+    let event = state.event(id).await?;
     let actor = state.actor(session.user).await?;
     let service = state.held_back();
     let changed = match change {
@@ -221,9 +222,9 @@ async fn change(
 async fn admin_seats(
     State(state): State<AppState>,
     _admin: Admin,
-    AppPath(id): AppPath<String>,
+    EventPath(id): EventPath,
 ) -> Result<impl IntoResponse, ApiError> {
-    let event = state.event(parse_event_id(&id)?).await?;
+    let event = state.event(id).await?;
     state
         .checkout
         .room(&event)
