@@ -18,13 +18,13 @@ pub enum ClientMessage {
     Leave,
 }
 
-/// Server → fan, a JSON text frame.
+/// Server → fan, a JSON text frame. (In the OpenAPI document each variant is a schema
+/// of its own, named after its `type`: `queued` is `QueuedMessage`.)
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ServerMessage {
     /// Joined before the opening; shuffled into the queue at `starts_at`.
-    #[cfg_attr(feature = "openapi", schema(title = "PrequeueMessage"))]
     Prequeue {
         ticket: TicketId,
         /// The ticket's pseudonym in the opening's draw (docs/FAIRNESS.md).
@@ -42,7 +42,6 @@ pub enum ServerMessage {
         waitlist: bool,
     },
     /// In line: `ahead` people in front, about `eta_secs` to wait.
-    #[cfg_attr(feature = "openapi", schema(title = "QueuedMessage"))]
     Queued {
         ticket: TicketId,
         /// The ticket's pseudonym in the opening's draw (docs/FAIRNESS.md).
@@ -62,7 +61,6 @@ pub enum ServerMessage {
         waitlist: bool,
     },
     /// A position update (at most once a second, only on change).
-    #[cfg_attr(feature = "openapi", schema(title = "PositionMessage"))]
     Position {
         ahead: u64,
         eta_secs: u64,
@@ -71,7 +69,6 @@ pub enum ServerMessage {
         range: EtaRange,
     },
     /// Admitted: present `purchase_token` to the checkout before `expires_at`.
-    #[cfg_attr(feature = "openapi", schema(title = "AdmittedMessage"))]
     Admitted {
         purchase_token: String,
         #[serde(with = "time::serde::rfc3339")]
@@ -82,7 +79,6 @@ pub enum ServerMessage {
     Expired,
     /// The fan's shopping session ended with these confirmed orders; no purchase token
     /// any more (extension to the v1 contract).
-    #[cfg_attr(feature = "openapi", schema(title = "PurchasedMessage"))]
     Purchased {
         #[cfg_attr(feature = "openapi", schema(value_type = Vec<uuid::Uuid>, min_items = 1))]
         orders: Vec<String>,
@@ -91,7 +87,6 @@ pub enum ServerMessage {
     Left,
     /// Seats still free, for waiting fans (at most once a second, on change; an
     /// extension to the v1 contract).
-    #[cfg_attr(feature = "openapi", schema(title = "AvailabilityMessage"))]
     Availability {
         available: u32,
     },
@@ -106,7 +101,6 @@ pub enum ServerMessage {
     /// closes the socket normally (1000) right after (an extension to the v1
     /// contract).
     Closed,
-    #[cfg_attr(feature = "openapi", schema(title = "ErrorMessage"))]
     Error {
         code: String,
         message: String,

@@ -13,6 +13,7 @@ use axum::response::Response;
 use axum::Json;
 use serde::Serialize;
 use serde_json::{json, Value};
+use utoipa::ToSchema;
 use time::OffsetDateTime;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -128,7 +129,7 @@ async fn patch_admission(
     security(("sessionCookie" = []), ("bearer" = [])),
     params(("id" = String, Path, format = "uuid"), ("limit" = Option<u32>, Query)),
     responses(
-        (status = 200, content_type = "application/json"),
+        (status = 200, body = Vec<AuditView>, content_type = "application/json"),
         E400, E401, E403, E404, E500,
     )
 )]
@@ -149,7 +150,7 @@ async fn audit(
     security(("sessionCookie" = []), ("bearer" = [])),
     params(("event_id" = String, Query, format = "uuid"), ("limit" = Option<u32>, Query)),
     responses(
-        (status = 200, content_type = "application/json"),
+        (status = 200, body = Vec<AuditView>, content_type = "application/json"),
         E400, E401, E403, E404, E500,
     )
 )]
@@ -196,21 +197,29 @@ async fn audit_entries(
     Ok(Json(entries.into_iter().map(AuditView::from).collect()))
 }
 
-/// An audit entry as the API answers it.
-#[derive(Serialize)]
-struct AuditView {
+/// An audit entry as the API answers it: one admin change to an event. What
+/// `before` and `after` hold follows the action (see `openapi::audit_payloads`).
+#[derive(Serialize, ToSchema)]
+#[schema(as = AuditEntry)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct AuditView {
     id: i64,
     #[serde(with = "time::serde::rfc3339")]
     at: OffsetDateTime,
+    #[schema(inline)]
     actor: ActorView,
     action: String,
+    #[schema(required = true)]
     before: Option<Value>,
+    #[schema(required = true)]
     after: Option<Value>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 struct ActorView {
     id: UserId,
+    #[schema(required = true)]
     email: Option<String>,
 }
 
@@ -328,7 +337,7 @@ async fn stream_stats(
                     Ok(v) => v.to_string(),
                     Err(e) => {
                         let e = ApiError::from(e);
-                        json!({"type": "error", "code": e.code(), "message": e.to_string()}).to_string()
+                        serde_json::to_string(&StatsError::new(&e)).expect("a frame serialises")
                     }
                 };
                 match send_within(&mut socket, Message::Text(text.into()), state.slow_socket()).await {
@@ -349,4 +358,33 @@ async fn stream_stats(
     let _ = socket
         .send(Message::Close(Some(crate::ws::restart_frame())))
         .await;
+}
+
+/// Sent on the stats WebSocket instead of `Stats` when a tick fails.
+#[derive(Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct StatsError {
+    #[serde(rename = "type")]
+    #[schema(inline)]
+    kind: ErrorType,
+    #[schema(example = "internal")]
+    code: &'static str,
+    message: String,
+}
+
+/// `error`.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+enum ErrorType {
+    Error,
+}
+
+impl StatsError {
+    fn new(e: &ApiError) -> Self {
+        Self {
+            kind: ErrorType::Error,
+            code: e.code(),
+            message: e.to_string(),
+        }
+    }
 }

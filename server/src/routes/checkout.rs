@@ -21,6 +21,7 @@ use super::client;
 use super::error_docs::*;
 use crate::bound_token::BoundPurchase;
 use crate::checkout::holds::{HoldAnswer, HoldBody, OrderAnswer};
+use crate::checkout::seat_messages::SeatMapAnswer;
 use crate::checkout::{seat_map, seat_stream, SeatRoom};
 use crate::error::{checkout_store_error, ApiError, HoldConflictError};
 use crate::extract::{AppJson, AppPath, AppQuery, EventPath, Session};
@@ -52,9 +53,9 @@ fn parse_hold_id(raw: &str) -> Result<HoldId, ApiError> {
     tag = "checkout",
     security(("purchaseToken" = [], "sessionCookie" = []), ("purchaseToken" = [], "sessionHeader" = [])),
     params(("id" = String, Path, format = "uuid")),
-    request_body(content = ref("#/components/schemas/HoldRequest"), content_type = "application/json"),
+    request_body(content = HoldBody, content_type = "application/json"),
     responses(
-        (status = 201, body = ref("#/components/schemas/HoldAnswer"), content_type = "application/json"),
+        (status = 201, body = HoldAnswer, content_type = "application/json"),
         E400, E401, E403, E404,
         (status = 409, body = HoldConflictError, content_type = "application/json"),
         E410, E413, E429, E503, E500,
@@ -102,7 +103,7 @@ fn hold_attempt(
     security(("purchaseToken" = [], "sessionCookie" = []), ("purchaseToken" = [], "sessionHeader" = [])),
     params(("hold_id" = String, Path, pattern = "^[0-9a-fA-F]{32}$")),
     responses(
-        (status = 200, body = ref("#/components/schemas/Order"), content_type = "application/json"),
+        (status = 200, body = OrderAnswer, content_type = "application/json"),
         E401, E403, E404,
         (status = 409, body = HoldConflictError, content_type = "application/json"),
         E410, E503, E500,
@@ -147,7 +148,7 @@ async fn release(
     tag = "checkout",
     security(("sessionCookie" = []), ("bearer" = [])),
     responses(
-        (status = 200, content_type = "application/json"),
+        (status = 200, body = Vec<OrderAnswer>, content_type = "application/json"),
         E401, E500,
     )
 )]
@@ -208,7 +209,7 @@ impl SeatQuery {
     tag = "checkout",
     params(("id" = String, Path, format = "uuid"), ("format" = Option<String>, Query)),
     responses(
-        (status = 200, content_type = "application/json"),
+        (status = 200, body = SeatMapAnswer, content_type = "application/json"),
         (status = 304),
         E400, E404, E409, E429, E503, E500,
     )

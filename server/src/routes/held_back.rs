@@ -15,6 +15,7 @@ use waiting_room::seats::store::SeatCounts;
 use super::error_docs::*;
 use crate::checkout::held_back::{HeldBackChange, SeatSelection};
 use crate::checkout::render;
+use crate::checkout::seat_messages::{CompactFormat, SectionShape};
 use crate::error::{checkout_store_error, ApiError, SeatsUnavailableError};
 use crate::event::Event;
 use crate::extract::{Admin, AppJson, EventPath};
@@ -86,23 +87,6 @@ pub struct AdminSeatMap {
     /// the event has seats.
     #[schema(pattern = "^[fhsb]*$", example = "fhsb")]
     states: String,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-#[serde(rename_all = "lowercase")]
-enum CompactFormat {
-    Compact,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-struct SectionShape {
-    #[schema(example = "A")]
-    name: String,
-    #[schema(minimum = 1)]
-    rows: u32,
-    #[schema(minimum = 1)]
-    seats_per_row: u32,
 }
 
 impl From<SeatCounts> for SeatCountsAnswer {
@@ -240,16 +224,7 @@ async fn admin_seats(
         .map_err(checkout_store_error)?;
     let map = AdminSeatMap {
         format: CompactFormat::Compact,
-        sections: event
-            .layout()
-            .sections()
-            .iter()
-            .map(|s| SectionShape {
-                name: s.name.clone(),
-                rows: s.rows,
-                seats_per_row: s.seats_per_row,
-            })
-            .collect(),
+        sections: SectionShape::of(&event.layout()),
         states: render::admin_states(&snapshot.states),
     };
     Ok(([(header::CACHE_CONTROL, "no-store")], Json(map)))

@@ -244,7 +244,7 @@ fn derived_request_schemas_refuse_unknown_fields() {
 #[test]
 fn box_office_answer_schemas_are_derived() {
     let mut generated = documented().into_openapi();
-    add_prose_referenced_schemas(&mut generated);
+    add_frame_schemas(&mut generated);
     let generated = serde_json::to_value(generated).unwrap();
     let prose: Value = serde_json::from_str(PROSE).unwrap();
     for name in [
