@@ -2,8 +2,8 @@
 //! event, its public view and its sale state.
 
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
 use time::OffsetDateTime;
+use utoipa::ToSchema;
 use waiting_room::room::RoomInfo;
 use waiting_room::seats::layout::SectionLayout;
 use waiting_room::seats::store::SeatCounts;
@@ -23,7 +23,12 @@ pub struct InvalidEvent(pub String);
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Section {
-    #[schema(pattern = "^[A-Za-z0-9]{1,16}$", min_length = 1, max_length = 16, example = "A")]
+    #[schema(
+        pattern = "^[A-Za-z0-9]{1,16}$",
+        min_length = 1,
+        max_length = 16,
+        example = "A"
+    )]
     pub name: String,
     #[schema(minimum = 1, maximum = 1000)]
     pub rows: u32,

@@ -68,7 +68,10 @@ uuid_id!(
 /// A fan's place in one event's queue. Opaque to clients; one per account per event.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[cfg_attr(feature = "openapi", schema(example = "5f0c9d3e2b7a4c1e8d6f0a9b8c7d6e5f"))]
+#[cfg_attr(
+    feature = "openapi",
+    schema(example = "5f0c9d3e2b7a4c1e8d6f0a9b8c7d6e5f")
+)]
 #[serde(transparent)]
 pub struct TicketId(pub String);
 

@@ -29,7 +29,10 @@ pub enum ServerMessage {
         ticket: TicketId,
         /// The ticket's pseudonym in the opening's draw (docs/FAIRNESS.md).
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        #[cfg_attr(feature = "openapi", schema(nullable = false, pattern = "^[0-9a-f]{32}$"))]
+        #[cfg_attr(
+            feature = "openapi",
+            schema(nullable = false, pattern = "^[0-9a-f]{32}$")
+        )]
         pseudonym: Option<String>,
         #[serde(with = "time::serde::rfc3339")]
         #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
@@ -46,7 +49,10 @@ pub enum ServerMessage {
         ticket: TicketId,
         /// The ticket's pseudonym in the opening's draw (docs/FAIRNESS.md).
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        #[cfg_attr(feature = "openapi", schema(nullable = false, pattern = "^[0-9a-f]{32}$"))]
+        #[cfg_attr(
+            feature = "openapi",
+            schema(nullable = false, pattern = "^[0-9a-f]{32}$")
+        )]
         pseudonym: Option<String>,
         ahead: u64,
         eta_secs: u64,
@@ -102,6 +108,8 @@ pub enum ServerMessage {
     /// contract).
     Closed,
     Error {
+        /// One of [`MESSAGE_ERROR_CODES`].
+        #[cfg_attr(feature = "openapi", schema(schema_with = message_error_code))]
         code: String,
         message: String,
         /// With `pow_required`: the proof-of-work challenge to solve before joining
@@ -133,6 +141,29 @@ pub struct PowChallenge {
     pub algorithm: String,
     /// Hashes a solver tries on average: 2^difficulty (for a progress display).
     pub expected_hashes: u64,
+}
+
+/// Every code an `error` message may carry: `not_in_queue` only from the HTTP
+/// `queue/me`, the others on the socket; `pow_required` carries `challenge`.
+pub const MESSAGE_ERROR_CODES: &[&str] = &[
+    "invalid_json",
+    "unknown_type",
+    "invalid_message",
+    "frame_too_large",
+    "rate_limited",
+    "too_many_places",
+    "unavailable",
+    "not_in_queue",
+    "pow_required",
+];
+
+/// A string, one of [`MESSAGE_ERROR_CODES`].
+#[cfg(feature = "openapi")]
+fn message_error_code() -> utoipa::openapi::schema::Object {
+    utoipa::openapi::schema::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::String)
+        .enum_values(Some(MESSAGE_ERROR_CODES.iter().copied()))
+        .build()
 }
 
 impl From<&crate::pow::Challenge> for PowChallenge {

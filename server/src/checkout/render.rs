@@ -79,8 +79,8 @@ pub fn admin_states(states: &[u8]) -> String {
 }
 
 fn compact_with(layout: &SeatLayout, states: &[u8], code: impl Fn(SeatState) -> char) -> String {
-    let sections = serde_json::to_string(&SectionShape::of(layout))
-        .expect("section shapes serialise");
+    let sections =
+        serde_json::to_string(&SectionShape::of(layout)).expect("section shapes serialise");
     let mut out = String::with_capacity(states.len() + 256);
     out.push_str(MESSAGE_PREFIX);
     let _ = write!(

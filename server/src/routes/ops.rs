@@ -87,7 +87,10 @@ async fn ready(State(state): State<AppState>) -> impl IntoResponse {
         (StatusCode::OK, Json(ReadyzAnswer::Checked(body)))
     } else {
         tracing::warn!(database = %body.database, store = %body.store, "not ready");
-        (StatusCode::SERVICE_UNAVAILABLE, Json(ReadyzAnswer::Checked(body)))
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(ReadyzAnswer::Checked(body)),
+        )
     }
 }
 

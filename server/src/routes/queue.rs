@@ -26,8 +26,8 @@ use crate::extract::{EventPath, Session, WsUpgrade};
 use crate::proof_of_work::{self, ChallengeBody, JoinProof};
 use crate::queue_session::{self, WS_LIMIT_BYTES};
 use crate::state::AppState;
-use waiting_room::EventId;
 use crate::ws::READ_BUFFER_BYTES;
+use waiting_room::EventId;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -267,7 +267,11 @@ async fn open_room(state: &AppState, id: EventId) -> Result<(Arc<Room>, Event), 
 
 /// The event's room on this replica; `None` for a closed sale (no room is started
 /// for it), or, with `open`, 409 `event_closed`.
-async fn room_for(state: &AppState, id: EventId, open: bool) -> Result<Option<Arc<Room>>, ApiError> {
+async fn room_for(
+    state: &AppState,
+    id: EventId,
+    open: bool,
+) -> Result<Option<Arc<Room>>, ApiError> {
     let event = state.event(id).await?;
     if event.closed {
         return if open {
@@ -288,7 +292,10 @@ fn closed_message() -> Json<ServerMessage> {
 /// line carries `"sold_out": true` while no seat is free (the socket sends `sold_out`
 /// after it). Asking counts as presence: a fan without a socket keeps the place while
 /// it polls (one store call, see [`Room::describe`]).
-async fn fan_message(room: &Room, user: waiting_room::UserId) -> Result<Json<ServerMessage>, ApiError> {
+async fn fan_message(
+    room: &Room,
+    user: waiting_room::UserId,
+) -> Result<Json<ServerMessage>, ApiError> {
     let phase = room.describe(user).await?;
     let paused = room.config().is_some_and(|c| c.admission.paused);
     let view = FanView {
