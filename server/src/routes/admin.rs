@@ -127,7 +127,7 @@ async fn patch_admission(
     operation_id = "eventAudit",
     tag = "admin",
     security(("sessionCookie" = []), ("bearer" = [])),
-    params(("id" = String, Path, format = "uuid"), ("limit" = Option<u32>, Query)),
+    params(("id" = String, Path, format = "uuid"), ("limit" = Option<u32>, Query, minimum = 1, maximum = 500)),
     responses(
         (status = 200, body = Vec<AuditView>, content_type = "application/json"),
         E400, E401, E403, E404, E500,
@@ -148,7 +148,7 @@ async fn audit(
     operation_id = "auditLog",
     tag = "admin",
     security(("sessionCookie" = []), ("bearer" = [])),
-    params(("event_id" = String, Query, format = "uuid"), ("limit" = Option<u32>, Query)),
+    params(("event_id" = String, Query, format = "uuid"), ("limit" = Option<u32>, Query, minimum = 1, maximum = 500)),
     responses(
         (status = 200, body = Vec<AuditView>, content_type = "application/json"),
         E400, E401, E403, E404, E500,

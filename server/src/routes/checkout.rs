@@ -21,7 +21,7 @@ use super::client;
 use super::error_docs::*;
 use crate::bound_token::BoundPurchase;
 use crate::checkout::holds::{HoldAnswer, HoldBody, OrderAnswer};
-use crate::checkout::seat_messages::SeatMapAnswer;
+use crate::checkout::seat_messages::{CompactFormat, SeatMapAnswer};
 use crate::checkout::{seat_map, seat_stream, SeatRoom};
 use crate::error::{checkout_store_error, ApiError, HoldConflictError};
 use crate::extract::{AppJson, AppPath, AppQuery, EventPath, Session};
@@ -207,7 +207,7 @@ impl SeatQuery {
     path = "/events/{id}/seats",
     operation_id = "seatMap",
     tag = "checkout",
-    params(("id" = String, Path, format = "uuid"), ("format" = Option<String>, Query)),
+    params(("id" = String, Path, format = "uuid"), ("format" = inline(Option<CompactFormat>), Query)),
     responses(
         (status = 200, body = SeatMapAnswer, content_type = "application/json"),
         (status = 304),
@@ -230,7 +230,7 @@ async fn seats(
     path = "/events/{id}/seats/ws",
     operation_id = "seatStream",
     tag = "checkout",
-    params(("id" = String, Path, format = "uuid"), ("format" = Option<String>, Query)),
+    params(("id" = String, Path, format = "uuid"), ("format" = inline(Option<CompactFormat>), Query)),
     responses(
         (status = 101),
         E400, E404, E409, E429, E503, E500,

@@ -440,8 +440,17 @@ fn lay_operation(op: &mut Value, id: &str, words: Value, errors: &mut Vec<String
                     all.iter_mut()
                         .find(|p| p["name"] == param["name"] && p["in"] == param["in"])
                 });
+            let words_only = param.as_object().is_some_and(|p| {
+                p.keys().all(|k| {
+                    ["name", "in", "description", "example", "examples"].contains(&k.as_str())
+                })
+            });
             match slot {
-                Some(slot) => *slot = param,
+                Some(_) if !words_only => errors.push(format!(
+                    "{id}: parameter {}: prose may only describe it",
+                    param["name"]
+                )),
+                Some(slot) => merge(slot, param),
                 None => errors.push(format!("{id}: no parameter {}", param["name"])),
             }
         }

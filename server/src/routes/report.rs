@@ -135,8 +135,8 @@ pub struct AdminOrder {
     params(
         ("id" = String, Path, format = "uuid"),
         ("q" = Option<String>, Query),
-        ("limit" = Option<u32>, Query),
-        ("offset" = Option<u32>, Query),
+        ("limit" = Option<u32>, Query, minimum = 1, maximum = 200),
+        ("offset" = Option<u32>, Query, minimum = 0, maximum = 1_000_000),
     ),
     responses(
         (status = 200, body = OrderPage, content_type = "application/json"),

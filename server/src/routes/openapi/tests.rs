@@ -109,11 +109,14 @@ fn api_modules_route_only_through_routes_macro() {
     }
 }
 
-/// Prose that gives a schema a shape, or names a schema or property the code lacks, is
-/// refused: the data schemas are the types'.
+/// Prose that gives a schema or a parameter a shape, or names a schema or property the
+/// code lacks, is refused: the data schemas are the types', the parameters the
+/// handlers'.
 #[test]
 fn prose_gives_schemas_words_only() {
-    let prose = serde_json::json!({"operations": {}, "components": {"schemas": {
+    let prose = serde_json::json!({"operations": {"getEvent": {"parameters": [
+        {"name": "id", "in": "path", "description": "fine", "schema": {"type": "integer"}},
+    ]}}, "components": {"schemas": {
         "HoldAnswer": {
             "description": "words are fine",
             "required": ["hold_id"],
@@ -122,7 +125,7 @@ fn prose_gives_schemas_words_only() {
         "NoSuchType": {"description": "gone"},
     }}});
     let errors = lay_prose(generated().unwrap(), prose).unwrap_err();
-    assert_eq!(errors.len(), 4, "{errors:?}");
+    assert_eq!(errors.len(), 5, "{errors:?}");
     let served: Value = serde_json::from_str(PROSE).unwrap();
     for (name, _) in served["components"]["schemas"].as_object().unwrap() {
         assert!(
