@@ -5,7 +5,8 @@
 #   k8s/ overlays, Dockerfile, docker-compose.yml, the dashboard), the workspace tests
 #   against both queue stores (in-memory, Redis) and both databases (SQLite,
 #   PostgreSQL), Schemathesis against the served OpenAPI document
-#   (scripts/lib/schemathesis.sh), and the browser tests of the web pages (Playwright
+#   (scripts/lib/schemathesis.sh), the unit tests of the web pages' pure modules
+#   (`node --test`, web/test/), and the browser tests of the web pages (Playwright
 #   driving Debian's Chromium against the real floodgate binary).
 # Redis and PostgreSQL are started here, on free loopback ports in a temporary
 # directory (installed with apt-get where missing), and stopped on every exit path.
@@ -45,6 +46,9 @@ python3 scripts/lib/module_cycles.py server/src loadgen/src waiting-room/src
 # The independent Python check of the pre-queue draw (docs/FAIRNESS.md): its known
 # values and tamper checks; server/tests/api/shuffle.rs runs it against a live sale.
 python3 scripts/lib/verify_draw.py --self-test
+
+echo "==> web unit tests (node --test web/test: reducers, layout, back-off, routes, forms)"
+(cd web && node --test test/*.test.mjs)
 
 echo "==> deployment files"
 scripts/lib/check_deploy.sh  # k8s overlays, Dockerfile, compose file, dashboard (+ self-test)

@@ -19,7 +19,7 @@ mod recording;
 
 use recording::{Recording, METADATA};
 
-pub use backends::{store_error_kind, DbOp, DbTimes, QueueOp, SeatOp, StoreTimes};
+pub use backends::{store_error_kind, DbOp, DbTimes, StoreTimes};
 
 /// Upper bounds (seconds) of every histogram's buckets.
 const BUCKETS: [f64; 14] = [
@@ -235,12 +235,12 @@ impl Metrics {
             queue_store: Arc::new(StoreTimes::new(
                 recorder.clone(),
                 "queue",
-                &backends::QUEUE_OPS,
+                backends::queue_labels(),
             )),
             seat_store: Arc::new(StoreTimes::new(
                 recorder.clone(),
                 "seats",
-                &backends::SEAT_OPS,
+                backends::seat_labels(),
             )),
             db: Arc::new(DbTimes::new(recorder.clone())),
             recorder,

@@ -15,6 +15,9 @@
 //! ([`position::PositionView`]) so people-ahead for its own sockets costs no store
 //! round-trips.
 
+#[macro_use]
+mod ops;
+
 pub mod admission;
 pub mod clock;
 pub mod estimate;
@@ -22,6 +25,7 @@ pub mod fairness;
 pub mod fan;
 pub mod hub;
 pub mod ids;
+pub mod intercept;
 pub mod position;
 pub mod pow;
 pub mod room;

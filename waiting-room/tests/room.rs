@@ -6,117 +6,35 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use async_trait::async_trait;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 use waiting_room::clock::{Clock, ManualClock};
 use waiting_room::fan::FanPhase;
+use waiting_room::intercept::{Intercepted, Interceptor, Op};
 use waiting_room::room::{Cadence, FanHandle, Room, RoomInfo};
-use waiting_room::shuffle::ShuffleSeed;
 use waiting_room::store::memory::MemoryStore;
 use waiting_room::store::*;
 use waiting_room::token::SigningKeys;
-use waiting_room::{AdmissionSettings, EventId, QueueConfig, TicketId, UserId};
+use waiting_room::{AdmissionSettings, EventId, QueueConfig, UserId};
 
-/// Delegates to a memory store and counts every call.
+/// Counts every call to the store but the clock's and readiness'.
+#[derive(Default)]
 struct Counting {
-    inner: MemoryStore,
     calls: AtomicUsize,
 }
 
-impl Counting {
-    fn hit(&self) {
-        self.calls.fetch_add(1, Ordering::SeqCst);
-    }
-}
-
-#[async_trait]
-impl QueueStore for Counting {
-    async fn configure(&self, e: EventId, c: &QueueConfig, m: bool) -> Result<(), StoreError> {
-        self.hit();
-        self.inner.configure(e, c, m).await
-    }
-    async fn config(&self, e: EventId) -> Result<Option<QueueConfig>, StoreError> {
-        self.hit();
-        self.inner.config(e).await
-    }
-    async fn update_admission(&self, e: EventId, s: &AdmissionSettings) -> Result<(), StoreError> {
-        self.hit();
-        self.inner.update_admission(e, s).await
-    }
-    async fn join(
-        &self,
-        e: EventId,
-        u: UserId,
-        t: &TicketId,
-        cap: Option<&PlaceCap>,
-    ) -> Result<TicketStatus, StoreError> {
-        self.hit();
-        self.inner.join(e, u, t, cap).await
-    }
-    async fn status(&self, e: EventId, u: UserId) -> Result<Option<TicketStatus>, StoreError> {
-        self.hit();
-        self.inner.status(e, u).await
-    }
-    async fn statuses(
-        &self,
-        e: EventId,
-        u: &[UserId],
-    ) -> Result<Vec<Option<TicketStatus>>, StoreError> {
-        self.hit();
-        self.inner.statuses(e, u).await
-    }
-    async fn leave(&self, e: EventId, u: UserId) -> Result<bool, StoreError> {
-        self.hit();
-        self.inner.leave(e, u).await
-    }
-    async fn touch(&self, e: EventId, u: &[UserId]) -> Result<(), StoreError> {
-        self.hit();
-        self.inner.touch(e, u).await
-    }
-    async fn open(&self, e: EventId, seed: &ShuffleSeed) -> Result<bool, StoreError> {
-        self.hit();
-        self.inner.open(e, seed).await
-    }
-    async fn draw(&self, e: EventId, from: u64, n: u64) -> Result<Option<DrawPage>, StoreError> {
-        self.hit();
-        self.inner.draw(e, from, n).await
-    }
-    async fn admit(&self, e: EventId, l: Option<u64>) -> Result<AdmitOutcome, StoreError> {
-        self.hit();
-        self.inner.admit(e, l).await
-    }
-    async fn release(&self, e: EventId, u: UserId) -> Result<bool, StoreError> {
-        self.hit();
-        self.inner.release(e, u).await
-    }
-    async fn purchased(&self, e: EventId, u: UserId, o: &str) -> Result<bool, StoreError> {
-        self.hit();
-        self.inner.purchased(e, u, o).await
-    }
-    async fn changes(&self, e: EventId, c: &Cursor, max: usize) -> Result<ChangeBatch, StoreError> {
-        self.hit();
-        self.inner.changes(e, c, max).await
-    }
-    async fn snapshot(&self, e: EventId) -> Result<QueueSnapshot, StoreError> {
-        self.hit();
-        self.inner.snapshot(e).await
-    }
-    async fn stats(&self, e: EventId) -> Result<QueueStats, StoreError> {
-        self.hit();
-        self.inner.stats(e).await
-    }
-    async fn now_ms(&self) -> Result<i64, StoreError> {
-        self.inner.now_ms().await
-    }
-    async fn ping(&self) -> Result<(), StoreError> {
-        self.inner.ping().await
+impl Interceptor for Counting {
+    async fn before(&self, op: Op, _event: Option<EventId>) -> Result<(), StoreError> {
+        if !matches!(op, Op::Queue(QueueOp::NowMs | QueueOp::Ping)) {
+            self.calls.fetch_add(1, Ordering::SeqCst);
+        }
+        Ok(())
     }
 }
 
 struct Setup {
     clock: ManualClock,
-    store: Arc<Counting>,
+    store: Arc<Intercepted<MemoryStore, Counting>>,
     room: Arc<Room>,
     keys: SigningKeys,
     event: EventId,
@@ -124,10 +42,10 @@ struct Setup {
 
 async fn setup(rate_per_minute: u32, max_active: u32) -> Setup {
     let clock = ManualClock::new(waiting_room::clock::now_ms());
-    let store = Arc::new(Counting {
-        inner: MemoryStore::new(Arc::new(clock.clone())),
-        calls: AtomicUsize::new(0),
-    });
+    let store = Arc::new(Intercepted::new(
+        Arc::new(MemoryStore::new(Arc::new(clock.clone()))),
+        Counting::default(),
+    ));
     let event = EventId::new();
     let config = QueueConfig {
         starts_at_ms: clock.now_ms() - 1,
@@ -177,13 +95,13 @@ async fn join_fans(s: &Setup, n: usize) -> Vec<FanHandle> {
 
 /// One tick of a room's loop; returns the store calls it made.
 async fn tick(s: &Setup) -> usize {
-    let before = s.store.calls.load(Ordering::SeqCst);
+    let before = s.store.interceptor().calls.load(Ordering::SeqCst);
     s.room.sync().await.unwrap();
     s.room.step().await.unwrap();
     s.room.sync().await.unwrap();
     s.room.push_positions();
     s.room.heartbeat().await.unwrap();
-    s.store.calls.load(Ordering::SeqCst) - before
+    s.store.interceptor().calls.load(Ordering::SeqCst) - before
 }
 
 fn ahead(fan: &FanHandle) -> Option<u64> {
@@ -268,7 +186,7 @@ async fn a_second_socket_shares_the_ticket_and_the_last_one_out_starts_the_grace
 async fn a_first_socket_that_joins_at_once_costs_one_store_call() {
     let s = setup(60, 10).await;
     let user = UserId::new();
-    let calls = || s.store.calls.load(Ordering::SeqCst);
+    let calls = || s.store.interceptor().calls.load(Ordering::SeqCst);
     let before = calls();
     let (fan, first) = s.room.attach(user);
     assert!(first);

@@ -188,3 +188,35 @@ test('the estimated wait and its range in Traditional Chinese (issue 17)', async
   await others.close();
   await context.close();
 });
+
+test("a slow first look-up of the fan's place does not undo a join made meanwhile", async ({ browser }) => {
+  // The event page asks `queue/me` when it opens; a loaded server may answer "not in
+  // the queue" only after the fan has joined (CI's 360 px spec hit it): that stale
+  // answer must not turn the new place into "your place was lost".
+  const event = await fg.createEvent({ opensInSecs: 3600 });
+  const { page, context } = await fanPage(browser, fg, '/');
+  let release;
+  const held = new Promise((resolve) => (release = resolve));
+  let first = true;
+  await page.route(`**/api/v1/events/${event.id}/queue/me`, async (route) => {
+    if (!first) return route.continue();
+    first = false;
+    const response = await route.fetch();
+    await held;
+    await route.fulfill({ response });
+  });
+  const asked = page.waitForRequest((r) => r.url().endsWith(`/events/${event.id}/queue/me`));
+  await page.goto(`${fg.url}/events/${event.id}`);
+  await asked;
+  await joinFromPage(page);
+  const prequeue = page.getByRole('heading', { name: 'You are in the pre-queue' });
+  await expect(prequeue).toBeVisible();
+  const delivered = page.waitForEvent('requestfinished', (r) => r.url().endsWith(`/events/${event.id}/queue/me`));
+  release();
+  await delivered;
+  // Let the page read the late answer before looking.
+  await page.evaluate(() => new Promise((resolve) => setTimeout(resolve, 300)));
+  await expect(page.getByRole('heading', { name: 'Your place in line was lost' })).toHaveCount(0);
+  await expect(prequeue).toBeVisible();
+  await context.close();
+});

@@ -14,7 +14,8 @@ use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use metrics::{Counter, Key, Label, Recorder};
-use waiting_room::store::StoreError;
+use waiting_room::seats::store::SeatOp;
+use waiting_room::store::{QueueOp, StoreError};
 
 use super::recording::{Recording, METADATA};
 
@@ -58,144 +59,81 @@ pub fn store_error_kind(error: &StoreError) -> Option<&'static str> {
     }
 }
 
-/// The queue store's methods (`QueueStore`), in the order of [`QUEUE_OPS`].
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum QueueOp {
-    Restore,
-    Configure,
-    Config,
-    UpdateAdmission,
-    Join,
-    Status,
-    Statuses,
-    Poll,
-    Leave,
-    Touch,
-    Open,
-    Admit,
-    Release,
-    Changes,
-    Purchased,
-    Snapshot,
-    Stats,
-    NowMs,
-    Ping,
+/// The `op` label of each queue store call, indexed by [`QueueOp`] (`None`: not
+/// timed): the method's name, except that a join with proof of work counts as a join,
+/// and the draw record (an operator's paged read) is not timed.
+pub(super) fn queue_labels() -> Vec<Option<&'static str>> {
+    QueueOp::ALL
+        .iter()
+        .map(|op| match op {
+            QueueOp::JoinGated => Some(QueueOp::Join.name()),
+            QueueOp::Draw => None,
+            op => Some(op.name()),
+        })
+        .collect()
 }
 
-/// The `op` labels of [`QueueOp`], by discriminant.
-pub(super) const QUEUE_OPS: [&str; 19] = [
-    "restore",
-    "configure",
-    "config",
-    "update_admission",
-    "join",
-    "status",
-    "statuses",
-    "poll",
-    "leave",
-    "touch",
-    "open",
-    "admit",
-    "release",
-    "changes",
-    "purchased",
-    "snapshot",
-    "stats",
-    "now_ms",
-    "ping",
-];
-
-/// The seat store's methods (`SeatStore`), in the order of [`SEAT_OPS`].
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum SeatOp {
-    InitSeats,
-    Hold,
-    EndToken,
-    HoldInfo,
-    BeginConfirm,
-    FinishConfirm,
-    Release,
-    ExpiredHolds,
-    MarkSold,
-    SeatCounts,
-    SeatChanges,
-    SeatSnapshot,
-    HoldBack,
-    ReleaseHeldBack,
-    Unsell,
-    Holders,
-    Holds,
-    ReplaceSeats,
+/// The `op` label of each seat store call, indexed by [`SeatOp`]: the method's name.
+pub(super) fn seat_labels() -> Vec<Option<&'static str>> {
+    SeatOp::ALL.iter().map(|op| Some(op.name())).collect()
 }
-
-/// The `op` labels of [`SeatOp`], by discriminant.
-pub(super) const SEAT_OPS: [&str; 18] = [
-    "init_seats",
-    "hold",
-    "end_token",
-    "hold_info",
-    "begin_confirm",
-    "finish_confirm",
-    "release",
-    "expired_holds",
-    "mark_sold",
-    "seat_counts",
-    "seat_changes",
-    "seat_snapshot",
-    "hold_back",
-    "release_held_back",
-    "unsell",
-    "holders",
-    "holds",
-    "replace_seats",
-];
 
 const KINDS: [&str; 2] = ["unavailable", "backend"];
 
-/// One store's calls (`store="queue"` or `"seats"`), by op.
+/// One store's calls (`store="queue"` or `"seats"`), by op (its index in the port's
+/// op enum: `QueueOp::Join as usize`). Ops that share a label share its series.
 pub struct StoreTimes {
     recorder: Arc<Recording>,
     store: &'static str,
-    ops: &'static [&'static str],
+    labels: Box<[Option<&'static str>]>,
     times: Box<[OnceLock<metrics::Histogram>]>,
-    errors: Box<[[Counter; KINDS.len()]]>,
+    errors: Box<[Option<[Counter; KINDS.len()]>]>,
 }
 
 impl StoreTimes {
     pub(super) fn new(
         recorder: Arc<Recording>,
         store: &'static str,
-        ops: &'static [&'static str],
+        labels: Vec<Option<&'static str>>,
     ) -> Self {
-        let errors = ops
+        let errors = labels
             .iter()
             .map(|op| {
-                KINDS.map(|kind| {
-                    let key = Key::from_parts(
-                        STORE_ERRORS,
-                        vec![
-                            Label::from_static_parts("store", store),
-                            Label::from_static_parts("op", op),
-                            Label::from_static_parts("kind", kind),
-                        ],
-                    );
-                    recorder.recorder.register_counter(&key, &METADATA)
+                op.map(|op| {
+                    KINDS.map(|kind| {
+                        let key = Key::from_parts(
+                            STORE_ERRORS,
+                            vec![
+                                Label::from_static_parts("store", store),
+                                Label::from_static_parts("op", op),
+                                Label::from_static_parts("kind", kind),
+                            ],
+                        );
+                        recorder.recorder.register_counter(&key, &METADATA)
+                    })
                 })
             })
             .collect();
         Self {
             recorder,
             store,
-            ops,
-            times: ops.iter().map(|_| OnceLock::new()).collect(),
+            times: labels.iter().map(|_| OnceLock::new()).collect(),
+            labels: labels.into(),
             errors,
         }
     }
 
-    /// Records one call of `self.ops[op]` (an op's discriminant: `QueueOp::Join as
-    /// usize`) that took `took` and failed with `error`.
+    /// Whether calls of op `op` are timed.
+    pub fn times(&self, op: usize) -> bool {
+        self.labels.get(op).is_some_and(Option::is_some)
+    }
+
+    /// Records one call of op `op` that took `took` and failed with `error` (nothing
+    /// for an op that is not timed).
     pub fn observe(&self, op: usize, took: Duration, error: Option<&StoreError>) {
-        let (store, name) = (self.store, self.ops[op]);
+        let (store, Some(Some(name))) = (self.store, self.labels.get(op).copied()) else {
+            return;
+        };
         let histogram = self.times[op].get_or_init(|| {
             let labels = vec![
                 Label::from_static_parts("store", store),
@@ -207,9 +145,9 @@ impl StoreTimes {
         });
         histogram.record(took.as_secs_f64());
         self.recorder.sampled();
-        if let Some(kind) = error.and_then(store_error_kind) {
+        if let (Some(kind), Some(errors)) = (error.and_then(store_error_kind), &self.errors[op]) {
             let at = KINDS.iter().position(|k| *k == kind).unwrap_or(0);
-            self.errors[op][at].increment(1);
+            errors[at].increment(1);
         }
     }
 }
@@ -378,20 +316,23 @@ mod tests {
 
     #[test]
     fn op_names_follow_the_enums() {
-        assert_eq!(QUEUE_OPS[QueueOp::Restore as usize], "restore");
-        assert_eq!(QUEUE_OPS[QueueOp::Join as usize], "join");
-        assert_eq!(QUEUE_OPS[QueueOp::Admit as usize], "admit");
-        assert_eq!(QUEUE_OPS[QueueOp::Ping as usize], "ping");
-        assert_eq!(QUEUE_OPS.len(), QueueOp::Ping as usize + 1);
-        assert_eq!(SEAT_OPS[SeatOp::InitSeats as usize], "init_seats");
-        assert_eq!(SEAT_OPS[SeatOp::Hold as usize], "hold");
-        assert_eq!(SEAT_OPS[SeatOp::MarkSold as usize], "mark_sold");
-        assert_eq!(SEAT_OPS[SeatOp::SeatSnapshot as usize], "seat_snapshot");
-        assert_eq!(SEAT_OPS[SeatOp::HoldBack as usize], "hold_back");
-        assert_eq!(SEAT_OPS[SeatOp::Unsell as usize], "unsell");
-        assert_eq!(SEAT_OPS[SeatOp::Holds as usize], "holds");
-        assert_eq!(SEAT_OPS[SeatOp::ReplaceSeats as usize], "replace_seats");
-        assert_eq!(SEAT_OPS.len(), SeatOp::ReplaceSeats as usize + 1);
+        let (queue, seats) = (queue_labels(), seat_labels());
+        assert_eq!(queue[QueueOp::Restore as usize], Some("restore"));
+        assert_eq!(queue[QueueOp::Join as usize], Some("join"));
+        assert_eq!(queue[QueueOp::JoinGated as usize], Some("join"));
+        assert_eq!(queue[QueueOp::Draw as usize], None);
+        assert_eq!(queue[QueueOp::Admit as usize], Some("admit"));
+        assert_eq!(queue[QueueOp::Ping as usize], Some("ping"));
+        assert_eq!(queue.len(), QueueOp::ALL.len());
+        assert_eq!(seats[SeatOp::InitSeats as usize], Some("init_seats"));
+        assert_eq!(seats[SeatOp::Hold as usize], Some("hold"));
+        assert_eq!(seats[SeatOp::MarkSold as usize], Some("mark_sold"));
+        assert_eq!(seats[SeatOp::SeatSnapshot as usize], Some("seat_snapshot"));
+        assert_eq!(seats[SeatOp::HoldBack as usize], Some("hold_back"));
+        assert_eq!(seats[SeatOp::Unsell as usize], Some("unsell"));
+        assert_eq!(seats[SeatOp::Holds as usize], Some("holds"));
+        assert_eq!(seats[SeatOp::ReplaceSeats as usize], Some("replace_seats"));
+        assert_eq!(seats.len(), SeatOp::ALL.len());
         for (i, op) in DbOp::ALL.iter().enumerate() {
             assert_eq!(*op as usize, i, "{op:?}");
         }

@@ -141,7 +141,7 @@ pub struct Options {
     pub seat_map_rate_per_sec: u32,
     pub max_connections_per_ip: Option<usize>,
     pub http_write_timeout_secs: u64,
-    /// Wraps the app's stores (e.g. in [`crate::faulty::Faulty`]).
+    /// Wraps the app's stores (e.g. behind [`crate::faulty::Faults`]).
     pub wrap_stores: Option<StoreWrap>,
     /// The signing key (overrides the shared one) and verify-only keys.
     pub signing_key: Option<PathBuf>,

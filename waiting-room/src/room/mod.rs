@@ -7,6 +7,7 @@
 //!
 //! - `mod.rs`, [`Room`]: the thin async API; store calls happen with no lock held.
 //! - `state.rs`, `RoomState`: the pure state machine the store's answers are fed to.
+//! - `fan_calls.rs`: a fan's calls: its sockets, join, resume, leave, describe.
 //! - `fans.rs`: the local fan registry.
 //! - `admit.rs`: purchase tokens for admitted fans.
 //! - `sync.rs`: reading the change log, and putting back what a store lost.
@@ -17,6 +18,7 @@
 
 mod admit;
 pub mod driver;
+mod fan_calls;
 mod fans;
 mod state;
 mod sync;
@@ -39,12 +41,12 @@ use self::admit::Signer;
 use self::driver::Driven;
 use self::state::RoomState;
 use crate::clock::Clock;
-use crate::fan::{FanPhase, FanView};
+use crate::fan::FanView;
 use crate::seats::SeatStore;
 use crate::shuffle::ShuffleSeed;
-use crate::store::{PlaceCap, PowGate, QueueStore, StoreError, TicketState, TicketStatus};
+use crate::store::{QueueStore, StoreError, TicketStatus};
 use crate::token::SigningKeys;
-use crate::{EventId, QueueConfig, TicketId, UserId};
+use crate::{EventId, QueueConfig, UserId};
 
 /// What the room needs to know about its event besides the store's configuration.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -199,128 +201,6 @@ impl Room {
     /// admission step.
     pub fn waitlist(&self) -> bool {
         self.lock().waitlist
-    }
-
-    /// Registers a socket for `user`. The first socket of a fan who already holds a
-    /// waiting ticket resumes it (same ticket, same place, fresh grace); an admitted
-    /// fan gets the purchase token again.
-    pub async fn connect(self: &Arc<Self>, user: UserId) -> Result<FanHandle, StoreError> {
-        let (handle, first) = self.attach(user);
-        if first {
-            self.resume(user, None).await?;
-        }
-        Ok(handle)
-    }
-
-    /// Registers a socket for `user` without reading the store; `true` when it is the
-    /// fan's only socket here, which should then either [`Self::resume`] or
-    /// [`Self::join`] (a join answers everything a resume would, in one store call).
-    pub fn attach(self: &Arc<Self>, user: UserId) -> (FanHandle, bool) {
-        let (rx, first) = self.lock().attach(user);
-        self.sockets.fetch_add(1, Ordering::Relaxed);
-        let handle = FanHandle {
-            room: Arc::clone(self),
-            user,
-            rx,
-        };
-        (handle, first)
-    }
-
-    /// Picks up the ticket `user` may already hold: a waiting one is resumed (same
-    /// ticket, same place, fresh grace), an admitted fan gets its purchase token again.
-    /// `cap` as for [`Self::join`] (the ticket may lapse in between).
-    pub async fn resume(&self, user: UserId, cap: Option<&PlaceCap>) -> Result<(), StoreError> {
-        match self.store.status(self.event, user).await? {
-            Some(TicketStatus {
-                state: TicketState::Prequeue | TicketState::Queued { .. },
-                ..
-            }) => self.join(user, cap).await,
-            Some(status) if status.state != TicketState::Left => {
-                self.apply_status(user, status);
-                Ok(())
-            }
-            _ => Ok(()),
-        }
-    }
-
-    /// Joins the queue (idempotent: a second tab or a reconnect gets the same ticket).
-    /// With `cap`, a new ticket counts against its address's places
-    /// ([`StoreError::TooManyPlaces`] at the cap).
-    pub async fn join(&self, user: UserId, cap: Option<&PlaceCap>) -> Result<(), StoreError> {
-        self.join_gated(user, cap, None).await
-    }
-
-    /// [`Self::join`] for an event that asks for proof of work: a join that would
-    /// create a ticket needs `pow` to be a solution not spent yet
-    /// ([`StoreError::PowRequired`] otherwise); `None`: nothing asked.
-    pub async fn join_gated(
-        &self,
-        user: UserId,
-        cap: Option<&PlaceCap>,
-        pow: Option<&PowGate>,
-    ) -> Result<(), StoreError> {
-        let ticket = TicketId::issued_at(self.clock.now_ms());
-        let join = || async {
-            match pow {
-                None => self.store.join(self.event, user, &ticket, cap).await,
-                Some(pow) => {
-                    self.store
-                        .join_gated(self.event, user, &ticket, cap, pow)
-                        .await
-                }
-            }
-        };
-        let status = match join().await {
-            Err(StoreError::UnknownEvent) => {
-                // The store lost the event (Redis restarted empty): put it and our
-                // waiting fans back before this fan joins behind them.
-                self.lock().lost = true;
-                self.restore().await?;
-                self.lock().synced = false;
-                join().await?
-            }
-            other => other?,
-        };
-        tracing::debug!(event = %self.event, %user, ?status, "joined");
-        self.apply_status(user, status);
-        Ok(())
-    }
-
-    /// Leaves the queue on request. An admitted fan is not affected.
-    pub async fn leave(&self, user: UserId) -> Result<(), StoreError> {
-        if self.store.leave(self.event, user).await? {
-            self.lock().left(user);
-        }
-        Ok(())
-    }
-
-    /// The fan's phase straight from the store (the polling fallback), without
-    /// registering a socket. Asking counts as presence: a waiting fan keeps its place
-    /// for another grace period (one store call, [`QueueStore::poll`]).
-    pub async fn describe(&self, user: UserId) -> Result<FanPhase, StoreError> {
-        let Some(status) = self.store.poll(self.event, user).await? else {
-            return Ok(FanPhase::Idle);
-        };
-        let now_ms = self.clock.now_ms();
-        Ok(self
-            .lock()
-            .describe(user, status, now_ms, Instant::now(), &self.signer))
-    }
-
-    fn disconnect(&self, user: UserId) {
-        self.sockets.fetch_sub(1, Ordering::Relaxed);
-        let waiting = self.lock().fans.detach(user);
-        if waiting == Some(true) {
-            // The grace period runs from the moment the last socket closed.
-            let (store, event) = (Arc::clone(&self.store), self.event);
-            if let Ok(rt) = tokio::runtime::Handle::try_current() {
-                rt.spawn(async move {
-                    if let Err(error) = store.touch(event, &[user]).await {
-                        tracing::warn!(%error, %event, "presence update on disconnect failed");
-                    }
-                });
-            }
-        }
     }
 
     fn lock(&self) -> MutexGuard<'_, RoomState> {

@@ -2,9 +2,14 @@
 //! order-statistics view, the event's flags, the admission pace and the local fans.
 //!
 //! Nothing here is async or reads a clock: store answers come in as [`Change`]s and
-//! [`TicketStatus`]es, time as arguments (`now_ms`, the wall clock, for session
-//! expiry; `at`, tokio's monotonic clock, for the pace), and purchase tokens from an
-//! [`Admit`]. The room ([`super::Room`]) owns it behind a lock and does the I/O.
+//! [`TicketStatus`](crate::store::TicketStatus)es, time as arguments (`now_ms`, the
+//! wall clock, for session expiry; `at`, tokio's monotonic clock, for the pace), and
+//! purchase tokens from an [`Admit`]. The room ([`super::Room`]) owns it behind a lock
+//! and does the I/O. Ticket statuses become phases in `status.rs`; what to put back
+//! into a store that lost the event is planned in `restore.rs`.
+
+mod restore;
+mod status;
 
 use tokio::time::Instant;
 
@@ -13,7 +18,7 @@ use super::fans::Fans;
 use crate::estimate::{Estimator, EtaRange, Limits, Outlook};
 use crate::fan::{FanPhase, FanView};
 use crate::position::PositionView;
-use crate::store::{Change, Cursor, QueueSnapshot, RestoredFan, TicketState, TicketStatus};
+use crate::store::{Change, Cursor, QueueSnapshot};
 use crate::{QueueConfig, UserId};
 
 /// The admission rate assumed for the estimated wait before the room has read the
@@ -36,11 +41,6 @@ fn people_ahead(view: &PositionView, seq: u64, known: u64) -> u64 {
         known
     }
 }
-
-/// When the store lost the event, new joins are numbered from this far above the
-/// highest sequence number this replica saw: other replicas may have seen a few more
-/// joins (their views lag by up to a poll), and those fans must stay in front.
-const RESTORE_SEQ_MARGIN: u64 = 10_000;
 
 pub(crate) struct RoomState {
     view: PositionView,
@@ -72,16 +72,6 @@ pub(crate) struct Followups {
     pub reload_config: bool,
     /// Fans whose ticket status to re-read and apply.
     pub statuses: Vec<UserId>,
-}
-
-/// What to put back into a store that lost the event ([`crate::store::Restore`]).
-#[derive(Debug)]
-pub(crate) struct RestorePlan {
-    pub config: QueueConfig,
-    pub opened: bool,
-    pub seq_floor: u64,
-    pub log_ordinal: u64,
-    pub fans: Vec<RestoredFan>,
 }
 
 impl RoomState {
@@ -253,117 +243,6 @@ impl RoomState {
         }
     }
 
-    /// Puts a ticket status from the store into the view of local fan `user`.
-    pub fn apply_status(
-        &mut self,
-        user: UserId,
-        status: TicketStatus,
-        now_ms: i64,
-        at: Instant,
-        admit: &impl Admit,
-    ) {
-        if self.fans.get(&user).is_none() {
-            return;
-        }
-        self.fans.clear_seq(user);
-        let fan = self.fans.get_mut(&user).expect("checked above");
-        if fan.ticket.as_ref() != Some(&status.ticket) {
-            fan.ahead = u64::MAX; // a new ticket starts a new place
-        }
-        fan.ticket = Some(status.ticket.clone());
-        let starts_at_ms = self.config.map_or(0, |c| c.starts_at_ms);
-        let phase = match status.state {
-            TicketState::Prequeue => {
-                if self.opened {
-                    self.recheck.push(user); // the opening's follow-up did not include us
-                }
-                FanPhase::Prequeue {
-                    ticket: status.ticket,
-                    starts_at_ms,
-                }
-            }
-            TicketState::Queued { seq, ahead } => {
-                self.fans.set_seq(user, seq);
-                if covers(&self.view, seq) && !self.view.contains(seq) {
-                    self.recheck.push(user); // admitted or gone before we registered
-                }
-                let ahead = people_ahead(&self.view, seq, ahead);
-                let fan = self.fans.get_mut(&user).expect("checked above");
-                let ahead = fan.lower_ahead(ahead);
-                let (eta_secs, range) = self.eta(ahead, at);
-                FanPhase::Queued {
-                    ticket: status.ticket,
-                    ahead,
-                    eta_secs,
-                    range,
-                }
-            }
-            TicketState::Admitted {
-                admitted_at_ms,
-                expires_at_ms,
-                ..
-            } => {
-                let fan = self.fans.get_mut(&user).expect("checked above");
-                let phase = admit.purchase_phase(
-                    user,
-                    &status.ticket,
-                    admitted_at_ms,
-                    expires_at_ms,
-                    now_ms,
-                );
-                if matches!(phase, FanPhase::Admitted { .. }) {
-                    fan.admitted_until = Some(expires_at_ms);
-                }
-                phase
-            }
-            TicketState::Left => FanPhase::Left,
-            TicketState::Purchased { orders, .. } => {
-                if let Some(fan) = self.fans.get_mut(&user) {
-                    fan.admitted_until = None;
-                }
-                FanPhase::Purchased { orders }
-            }
-        };
-        if let Some(fan) = self.fans.get(&user) {
-            fan.set_phase(phase);
-        }
-    }
-
-    /// The phase a ticket status shows, without registering anyone (the polling
-    /// fallback).
-    pub fn describe(
-        &mut self,
-        user: UserId,
-        status: TicketStatus,
-        now_ms: i64,
-        at: Instant,
-        admit: &impl Admit,
-    ) -> FanPhase {
-        match status.state {
-            TicketState::Prequeue => FanPhase::Prequeue {
-                ticket: status.ticket,
-                starts_at_ms: self.config.map_or(0, |c| c.starts_at_ms),
-            },
-            TicketState::Queued { seq, ahead } => {
-                let ahead = people_ahead(&self.view, seq, ahead);
-                let (eta_secs, range) = self.eta(ahead, at);
-                FanPhase::Queued {
-                    ticket: status.ticket,
-                    ahead,
-                    eta_secs,
-                    range,
-                }
-            }
-            TicketState::Admitted {
-                admitted_at_ms,
-                expires_at_ms,
-                ..
-            } => admit.purchase_phase(user, &status.ticket, admitted_at_ms, expires_at_ms, now_ms),
-            TicketState::Left => FanPhase::Left,
-            TicketState::Purchased { orders, .. } => FanPhase::Purchased { orders },
-        }
-    }
-
     /// The fan left on request: out of the queue here too.
     pub fn left(&mut self, user: UserId) {
         self.fans.clear_seq(user);
@@ -406,53 +285,5 @@ impl RoomState {
                 fan.set_phase(FanPhase::Expired);
             }
         }
-    }
-
-    /// What to put back if the store lost the event: this replica's waiting fans with
-    /// their tickets and sequence numbers, and where new sequence numbers and log
-    /// entries must start. `None` before the configuration is known.
-    pub fn restore_plan(&self) -> Option<RestorePlan> {
-        let config = self.config?;
-        let fans: Vec<RestoredFan> = self
-            .fans
-            .iter()
-            .filter_map(|(user, fan)| {
-                let ticket = fan.ticket.clone()?;
-                let waiting = match &fan.tx.borrow().phase {
-                    FanPhase::Queued { .. } => fan.seq.is_some(),
-                    FanPhase::Prequeue { .. } => true,
-                    _ => false,
-                };
-                waiting.then_some(RestoredFan {
-                    user: *user,
-                    ticket,
-                    seq: fan.seq,
-                })
-            })
-            .collect();
-        let seen = fans
-            .iter()
-            .filter_map(|f| f.seq)
-            .max()
-            .unwrap_or(0)
-            .max(self.view.max_seq());
-        let seq_floor = if self.lost && seen > 0 {
-            seen + RESTORE_SEQ_MARGIN
-        } else {
-            seen
-        };
-        let log_ordinal = self
-            .cursor
-            .0
-            .strip_prefix("0-")
-            .and_then(|n| n.parse().ok())
-            .unwrap_or(0);
-        Some(RestorePlan {
-            config,
-            opened: self.opened,
-            seq_floor,
-            log_ordinal,
-            fans,
-        })
     }
 }

@@ -20,6 +20,8 @@
 //! prefix with [`RedisSeatStore::sharing`] (one multiplexed connection per replica).
 
 mod decode;
+mod keys;
+mod scripts;
 #[cfg(test)]
 mod tests;
 
@@ -35,11 +37,13 @@ use super::store::{
     SeatSnapshot, SeatStore, SeatsReplaced,
 };
 use crate::store::redis::{
-    event_tag, load_scripts, open_connection, run_script, valid_cursor, RedisConn, RedisStore,
+    load_scripts, open_connection, run_script, valid_cursor, RedisConn, RedisStore,
     DEFAULT_LOG_CAPACITY,
 };
 use crate::store::{Cursor, StoreError};
 use crate::EventId;
+use keys::SeatKeys;
+use scripts::Scripts;
 
 /// The Redis [`SeatStore`]. Cheap to clone: clones share the connection.
 #[derive(Clone)]
@@ -298,129 +302,5 @@ impl RedisSeatStore {
 
     async fn run<T: FromRedisValue>(&self, inv: &ScriptInvocation<'_>) -> Result<T, StoreError> {
         run_script(&self.conn, inv).await
-    }
-}
-
-/// The seat keys of one event, in the order every seat script takes them.
-pub(super) struct SeatKeys {
-    pub meta: String,
-    pub states: String,
-    pub owner: String,
-    pub holds: String,
-    pub deadlines: String,
-    pub jti: String,
-    pub log: String,
-}
-
-impl SeatKeys {
-    pub fn new(prefix: &str, event: EventId) -> Self {
-        let tag = event_tag(prefix, event);
-        let key = |suffix: &str| format!("{tag}:seat:{suffix}");
-        Self {
-            meta: key("meta"),
-            states: key("states"),
-            owner: key("owner"),
-            holds: key("holds"),
-            deadlines: key("deadlines"),
-            jti: key("jti"),
-            log: key("log"),
-        }
-    }
-
-    pub fn all(&self) -> [&str; 7] {
-        [
-            &self.meta,
-            &self.states,
-            &self.owner,
-            &self.holds,
-            &self.deadlines,
-            &self.jti,
-            &self.log,
-        ]
-    }
-}
-
-/// One script per operation: `store/lua/lib.lua`, then `lua/seats.lua`, then its own.
-struct Scripts {
-    init: Script,
-    hold: Script,
-    hold_info: Script,
-    begin_confirm: Script,
-    finish_confirm: Script,
-    end_token: Script,
-    release: Script,
-    expired: Script,
-    mark_sold: Script,
-    /// Refunds: sold seats back to free.
-    unsell: Script,
-    counts: Script,
-    holders: Script,
-    snapshot: Script,
-    hold_back: Script,
-    release_held_back: Script,
-    /// Sections edited before the opening: new free seats.
-    replace_seats: Script,
-    /// The queue store's `changes.lua`, on the seat log.
-    changes: Script,
-}
-
-const LIB: &str = include_str!("../store/lua/lib.lua");
-
-macro_rules! seat_lua {
-    ($name:literal) => {
-        Script::new(
-            &[
-                LIB,
-                include_str!("lua/seats.lua"),
-                include_str!(concat!("lua/", $name, ".lua")),
-            ]
-            .concat(),
-        )
-    };
-}
-
-impl Scripts {
-    fn new() -> Self {
-        Self {
-            init: seat_lua!("init"),
-            hold: seat_lua!("hold"),
-            hold_info: seat_lua!("hold_info"),
-            begin_confirm: seat_lua!("begin_confirm"),
-            finish_confirm: seat_lua!("finish_confirm"),
-            end_token: seat_lua!("end_token"),
-            release: seat_lua!("release"),
-            expired: seat_lua!("expired"),
-            mark_sold: seat_lua!("mark_sold"),
-            unsell: seat_lua!("unsell"),
-            counts: seat_lua!("counts"),
-            holders: seat_lua!("holders"),
-            snapshot: seat_lua!("snapshot"),
-            hold_back: seat_lua!("hold_back"),
-            release_held_back: seat_lua!("release_held_back"),
-            replace_seats: seat_lua!("replace_seats"),
-            changes: Script::new(&[LIB, include_str!("../store/lua/changes.lua")].concat()),
-        }
-    }
-
-    fn all(&self) -> [&Script; 17] {
-        [
-            &self.init,
-            &self.hold,
-            &self.hold_info,
-            &self.begin_confirm,
-            &self.finish_confirm,
-            &self.end_token,
-            &self.release,
-            &self.expired,
-            &self.mark_sold,
-            &self.unsell,
-            &self.counts,
-            &self.holders,
-            &self.snapshot,
-            &self.hold_back,
-            &self.release_held_back,
-            &self.replace_seats,
-            &self.changes,
-        ]
     }
 }

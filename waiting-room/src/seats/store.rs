@@ -284,3 +284,28 @@ pub trait SeatStore: Send + Sync + 'static {
 
     async fn seat_snapshot(&self, event: EventId) -> Result<SeatSnapshot, StoreError>;
 }
+
+port_ops! {
+    /// The methods of [`SeatStore`], one op each (what [`crate::intercept`] names a
+    /// call by). A new method gets its op here and its forwarding there.
+    pub enum SeatOp {
+        InitSeats => "init_seats",
+        Hold => "hold",
+        EndToken => "end_token",
+        HoldInfo => "hold_info",
+        BeginConfirm => "begin_confirm",
+        FinishConfirm => "finish_confirm",
+        Release => "release",
+        ExpiredHolds => "expired_holds",
+        MarkSold => "mark_sold",
+        SeatCounts => "seat_counts",
+        SeatChanges => "seat_changes",
+        SeatSnapshot => "seat_snapshot",
+        HoldBack => "hold_back",
+        ReleaseHeldBack => "release_held_back",
+        Unsell => "unsell",
+        Holders => "holders",
+        Holds => "holds",
+        ReplaceSeats => "replace_seats",
+    }
+}

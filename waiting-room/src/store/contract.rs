@@ -1,24 +1,30 @@
-//! One contract suite for every [`QueueStore`] adapter. Each test gets a fresh event
-//! (and, for Redis, a fresh key prefix). Time moves through [`Harness::advance`]: the
-//! memory store's manual clock jumps; against Redis (whose clock we cannot move) the
-//! test sleeps, so Redis-side durations are kept short.
+//! One contract suite for every [`QueueStore`](super::QueueStore) adapter. Each test
+//! gets a fresh event (and, for Redis, a fresh key prefix) from the harness
+//! (`harness.rs`). Time moves through [`Harness::advance`]: the memory store's manual
+//! clock jumps; against Redis (whose clock we cannot move) the test sleeps, so
+//! Redis-side durations are kept short.
 
-use std::sync::Arc;
-use std::time::Duration;
-
+mod admission;
 mod draw;
+mod harness;
 mod places;
 mod pow;
 mod purchase;
 
-use super::memory::MemoryStore;
-use super::{Change, Cursor, QueueStore, StoreError, TicketState};
-use crate::clock::{now_ms, ManualClock};
+use super::{Change, Cursor, StoreError, TicketState};
 use crate::position::PositionView;
-use crate::{AdmissionSettings, EventId, QueueConfig, TicketId, UserId};
+use crate::{EventId, QueueConfig, TicketId, UserId};
+pub(crate) use admission::{
+    active_cap_and_release, admission_follows_the_rate_and_fifo, admission_limit_caps_a_step,
+    pause_stops_admission, sessions_expire_and_free_slots,
+};
 pub(crate) use draw::{
     an_empty_prequeue_opens_with_an_empty_record,
     the_opening_draws_in_seed_order_and_keeps_the_record,
+};
+use harness::join;
+pub(crate) use harness::{
+    seq_of, settings, test_prefix, test_redis_cluster_url, test_redis_url, Harness,
 };
 pub(crate) use places::{
     one_address_holds_at_most_its_cap, places_come_back_when_dropped_or_sessions_end,
@@ -29,149 +35,6 @@ pub(crate) use pow::{
 pub(crate) use purchase::{
     a_purchase_ends_the_session_for_good, the_waitlist_gets_only_the_seats_that_came_back,
 };
-
-/// A store under test and the way its time moves. Generic over the port: the seat
-/// contract suite (`seats/contract.rs`) uses `Harness<dyn SeatStore>`.
-pub(crate) struct Harness<S: ?Sized = dyn QueueStore> {
-    pub store: Arc<S>,
-    clock: Option<ManualClock>,
-}
-
-/// The test Redis' URL, or `None` when none is configured. With
-/// `FLOODGATE_TEST_REQUIRE_SERVICES=1` (set by scripts/test.sh) a missing Redis is a
-/// failure, not a skip.
-pub(crate) fn test_redis_url() -> Option<String> {
-    test_url("FLOODGATE_TEST_REDIS_URL")
-}
-
-/// The test Redis Cluster's URL (`redis+cluster://…`, scripts/lib/services.sh), under
-/// the same rule as [`test_redis_url`].
-pub(crate) fn test_redis_cluster_url() -> Option<String> {
-    test_url("FLOODGATE_TEST_REDIS_CLUSTER_URL")
-}
-
-fn test_url(var: &str) -> Option<String> {
-    let Ok(url) = std::env::var(var) else {
-        assert!(
-            std::env::var("FLOODGATE_TEST_REQUIRE_SERVICES").as_deref() != Ok("1"),
-            "{var} is required"
-        );
-        eprintln!("skipping: {var} not set");
-        return None;
-    };
-    Some(url)
-}
-
-/// A key prefix of its own for one Redis test.
-pub(crate) fn test_prefix() -> String {
-    format!("test-{}", TicketId::new())
-}
-
-impl<S: ?Sized> Harness<S> {
-    /// A store on a manual clock (the in-memory adapters): `make` builds it on it.
-    pub fn manual(make: impl FnOnce(Arc<ManualClock>) -> Arc<S>) -> Self {
-        let clock = ManualClock::new(now_ms());
-        Self {
-            store: make(Arc::new(clock.clone())),
-            clock: Some(clock),
-        }
-    }
-
-    /// A store on its own clock (Redis): [`Self::advance`] sleeps.
-    pub fn real_time(store: Arc<S>) -> Self {
-        Self { store, clock: None }
-    }
-
-    pub async fn advance(&self, ms: i64) {
-        match &self.clock {
-            Some(c) => c.advance(ms),
-            None => tokio::time::sleep(Duration::from_millis(ms as u64)).await,
-        }
-    }
-}
-
-impl Harness {
-    pub fn memory() -> Self {
-        Self::manual(|clock| Arc::new(MemoryStore::new(clock)))
-    }
-
-    /// The Redis harness, or `None` when no test Redis is configured.
-    pub async fn redis() -> Option<Self> {
-        Self::redis_at(test_redis_url()?).await
-    }
-
-    /// The Redis Cluster harness, or `None` when no test cluster is configured.
-    pub async fn redis_cluster() -> Option<Self> {
-        Self::redis_at(test_redis_cluster_url()?).await
-    }
-
-    async fn redis_at(url: String) -> Option<Self> {
-        let store = super::redis::RedisStore::connect(&url, &test_prefix())
-            .await
-            .expect("connect to test redis");
-        Some(Self::real_time(Arc::new(store)))
-    }
-
-    /// A configured event, opened `open_offset_ms` from now (negative: already due).
-    pub async fn event(&self, open_offset_ms: i64, admission: AdmissionSettings) -> EventId {
-        self.event_with_grace(open_offset_ms, admission, 60_000)
-            .await
-    }
-
-    pub async fn event_with_grace(
-        &self,
-        open_offset_ms: i64,
-        admission: AdmissionSettings,
-        grace_ms: u64,
-    ) -> EventId {
-        let event = EventId::new();
-        let now = self.store.now_ms().await.unwrap();
-        let config = QueueConfig {
-            starts_at_ms: now + open_offset_ms,
-            grace_ms,
-            admission,
-        };
-        self.store.configure(event, &config, false).await.unwrap();
-        event
-    }
-
-    pub async fn open_event(&self, admission: AdmissionSettings) -> EventId {
-        self.open_event_with_grace(admission, 60_000).await
-    }
-
-    pub async fn open_event_with_grace(&self, admission: AdmissionSettings, grace: u64) -> EventId {
-        let event = self.event_with_grace(-1_000, admission, grace).await;
-        assert!(self
-            .store
-            .open(event, &crate::shuffle::ShuffleSeed::from_bytes([7; 32]))
-            .await
-            .unwrap());
-        event
-    }
-}
-
-pub(crate) fn settings(rate_per_minute: u32, max_active: u32) -> AdmissionSettings {
-    AdmissionSettings {
-        rate_per_minute,
-        max_active,
-        session_ttl_secs: 600,
-        paused: false,
-    }
-}
-
-pub(crate) fn seq_of(state: &TicketState) -> u64 {
-    match state {
-        TicketState::Queued { seq, .. } | TicketState::Admitted { seq, .. } => *seq,
-        other => panic!("no sequence number in {other:?}"),
-    }
-}
-
-async fn join(h: &Harness, event: EventId, user: UserId) -> super::TicketStatus {
-    h.store
-        .join(event, user, &TicketId::new(), None)
-        .await
-        .unwrap()
-}
 
 pub(crate) async fn join_is_idempotent_and_fifo(h: Harness) {
     let event = h.open_event(settings(60, 10)).await;
@@ -251,106 +114,6 @@ pub(crate) async fn prequeue_is_shuffled_exactly_once_at_the_opening(h: Harness)
     );
 }
 
-pub(crate) async fn admission_follows_the_rate_and_fifo(h: Harness) {
-    // 600/min: 10 per second, burst 10.
-    let event = h.open_event(settings(600, 1_000)).await;
-    let users: Vec<UserId> = (0..100).map(|_| UserId::new()).collect();
-    for u in &users {
-        join(&h, event, *u).await;
-    }
-    let started = h.store.now_ms().await.unwrap();
-    let mut order = Vec::new();
-    for _ in 0..8 {
-        h.advance(250).await;
-        let out = h.store.admit(event, None).await.unwrap();
-        order.extend(out.admitted.iter().map(|(seq, _)| *seq));
-        for (seq, user) in &out.admitted {
-            assert_eq!(users[*seq as usize - 1], *user);
-        }
-    }
-    let elapsed = h.store.now_ms().await.unwrap() - started;
-    let bound = 10 + (elapsed as u64 * 10).div_ceil(1000);
-    assert!(order.len() as u64 <= bound, "{} > {bound}", order.len());
-    assert!(
-        order.len() >= 15,
-        "only {} admitted in {elapsed} ms",
-        order.len()
-    );
-    assert_eq!(order, (1..=order.len() as u64).collect::<Vec<_>>(), "FIFO");
-    let stats = h.store.stats(event).await.unwrap();
-    assert_eq!(stats.admitted_total, order.len() as u64);
-    assert_eq!(stats.admitted_last_minute, order.len() as u64);
-    assert_eq!(stats.waiting, 100 - order.len() as u64);
-}
-
-pub(crate) async fn active_cap_and_release(h: Harness) {
-    let event = h.open_event(settings(60_000, 3)).await;
-    let users: Vec<UserId> = (0..6).map(|_| UserId::new()).collect();
-    for u in &users {
-        join(&h, event, *u).await;
-    }
-    h.advance(200).await;
-    let out = h.store.admit(event, None).await.unwrap();
-    assert_eq!(out.admitted.len(), 3);
-    assert_eq!(out.active, 3);
-    h.advance(200).await;
-    assert!(h
-        .store
-        .admit(event, None)
-        .await
-        .unwrap()
-        .admitted
-        .is_empty());
-    assert!(h.store.release(event, users[0]).await.unwrap());
-    assert!(
-        !h.store.release(event, users[0]).await.unwrap(),
-        "released once"
-    );
-    assert!(
-        !h.store.release(event, users[5]).await.unwrap(),
-        "not admitted"
-    );
-    let out = h.store.admit(event, None).await.unwrap();
-    assert_eq!(out.admitted, vec![(4, users[3])]);
-    assert_eq!(h.store.stats(event).await.unwrap().active, 3);
-    let status = h.store.status(event, users[3]).await.unwrap().unwrap();
-    let TicketState::Admitted {
-        admitted_at_ms,
-        expires_at_ms,
-        ..
-    } = status.state
-    else {
-        panic!("{status:?}")
-    };
-    assert_eq!(expires_at_ms - admitted_at_ms, 600_000);
-}
-
-pub(crate) async fn sessions_expire_and_free_slots(h: Harness) {
-    let mut s = settings(60_000, 1);
-    s.session_ttl_secs = 1;
-    let event = h.open_event(s).await;
-    let (a, b) = (UserId::new(), UserId::new());
-    join(&h, event, a).await;
-    join(&h, event, b).await;
-    h.advance(100).await;
-    assert_eq!(
-        h.store.admit(event, None).await.unwrap().admitted,
-        vec![(1, a)]
-    );
-    assert!(h
-        .store
-        .admit(event, None)
-        .await
-        .unwrap()
-        .admitted
-        .is_empty());
-    h.advance(1_050).await;
-    assert_eq!(
-        h.store.admit(event, None).await.unwrap().admitted,
-        vec![(2, b)]
-    );
-}
-
 pub(crate) async fn leave_and_rejoin_at_the_back(h: Harness) {
     let event = h.open_event(settings(60, 10)).await;
     let users: Vec<UserId> = (0..3).map(|_| UserId::new()).collect();
@@ -404,48 +167,6 @@ pub(crate) async fn reconnect_within_grace_keeps_the_place(h: Harness) {
     assert_eq!(s.state, TicketState::Queued { seq: 1, ahead: 0 });
     let s = h.store.status(event, b).await.unwrap().unwrap();
     assert_eq!(s.state, TicketState::Left, "b's grace ran out");
-}
-
-pub(crate) async fn admission_limit_caps_a_step(h: Harness) {
-    let event = h.open_event(settings(60_000, 100)).await;
-    for _ in 0..5 {
-        join(&h, event, UserId::new()).await;
-    }
-    h.advance(200).await;
-    assert!(h
-        .store
-        .admit(event, Some(0))
-        .await
-        .unwrap()
-        .admitted
-        .is_empty());
-    assert_eq!(
-        h.store.admit(event, Some(2)).await.unwrap().admitted.len(),
-        2
-    );
-    assert_eq!(h.store.admit(event, None).await.unwrap().admitted.len(), 3);
-}
-
-pub(crate) async fn pause_stops_admission(h: Harness) {
-    let mut s = settings(60_000, 100);
-    s.paused = true;
-    let event = h.open_event(s).await;
-    for _ in 0..5 {
-        join(&h, event, UserId::new()).await;
-    }
-    h.advance(200).await;
-    assert!(h
-        .store
-        .admit(event, None)
-        .await
-        .unwrap()
-        .admitted
-        .is_empty());
-    s.paused = false;
-    h.store.update_admission(event, &s).await.unwrap();
-    assert_eq!(h.store.config(event).await.unwrap().unwrap().admission, s);
-    h.advance(200).await;
-    assert_eq!(h.store.admit(event, None).await.unwrap().admitted.len(), 5);
 }
 
 pub(crate) async fn change_log_replays_into_the_same_view(h: Harness) {

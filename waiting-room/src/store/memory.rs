@@ -6,6 +6,7 @@
 //! mode keeps confirmed orders in SQLite, and a restarted process re-seeds each event's
 //! configuration from the database (queues start empty again).
 
+mod join;
 mod log;
 mod queue;
 mod spent;
@@ -24,7 +25,7 @@ use crate::shuffle::{pseudonym, ShuffleSeed};
 use crate::{AdmissionSettings, EventId, QueueConfig, TicketId, UserId};
 pub(crate) use log::{MemoryLog, LOG_CAPACITY};
 
-use queue::{EventQueue, Place, Ticket};
+use queue::{EventQueue, Place};
 
 /// The in-memory [`QueueStore`].
 #[derive(Clone)]
@@ -62,71 +63,6 @@ impl MemoryStore {
         let mut events = self.lock();
         let q = events.get_mut(&event).ok_or(StoreError::UnknownEvent)?;
         Ok(f(q, now))
-    }
-}
-
-impl MemoryStore {
-    /// [`QueueStore::join`], gated by `pow` when the event asks for proof of work.
-    fn join_with(
-        &self,
-        event: EventId,
-        user: UserId,
-        ticket: &TicketId,
-        cap: Option<&PlaceCap>,
-        pow: Option<&PowGate>,
-    ) -> Result<TicketStatus, StoreError> {
-        self.with_event(event, |q, now| {
-            let deadline = now + q.config.grace_ms as i64;
-            let existing = q.tickets.get(&user).map(|t| t.place);
-            match existing {
-                Some(Place::Left | Place::Purchased { .. }) | None => {
-                    match pow {
-                        None => {}
-                        Some(PowGate::Missing) => {
-                            return Err(StoreError::PowRequired { used: false })
-                        }
-                        Some(PowGate::Solved(s)) if q.spent.contains(&s.id, now) => {
-                            return Err(StoreError::PowRequired { used: true })
-                        }
-                        Some(PowGate::Solved(_)) => {}
-                    }
-                    if let Some(cap) = cap {
-                        if !q.hold(cap) {
-                            return Err(StoreError::TooManyPlaces { max: cap.max });
-                        }
-                    }
-                    if let Some(PowGate::Solved(s)) = pow {
-                        q.spent.insert(&s.id, s.expires_at_ms, now);
-                    }
-                    let place = if q.opened {
-                        let seq = q.next_seq;
-                        q.next_seq += 1;
-                        q.queue.insert(seq, user);
-                        q.view.insert(seq);
-                        q.append(Change::Joined { seq });
-                        Place::Queued(seq)
-                    } else {
-                        let arrival = q.next_arrival;
-                        q.next_arrival += 1;
-                        q.prequeue.insert(arrival, user);
-                        Place::Prequeue(arrival)
-                    };
-                    q.tickets.insert(
-                        user,
-                        Ticket {
-                            id: ticket.clone(),
-                            place,
-                            orders: Vec::new(),
-                            holder: cap.map(|c| c.holder.clone()),
-                        },
-                    );
-                    q.set_presence(user, deadline);
-                }
-                Some(Place::Prequeue(_) | Place::Queued(_)) => q.set_presence(user, deadline),
-                Some(Place::Admitted { .. }) => {}
-            }
-            Ok(q.status(user).expect("ticket just ensured"))
-        })?
     }
 }
 

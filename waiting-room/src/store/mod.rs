@@ -9,6 +9,8 @@
 //! Time-dependent decisions (opening, token bucket, session and grace deadlines) use
 //! the store's clock: Redis' `TIME` for the Redis store, so every replica agrees.
 
+mod draw;
+mod error;
 pub mod memory;
 pub mod redis;
 
@@ -20,57 +22,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::shuffle::ShuffleSeed;
 use crate::{AdmissionSettings, EventId, QueueConfig, TicketId, UserId};
-
-/// The cause of a [`StoreError::Backend`] or [`StoreError::Unavailable`]: the
-/// backend's own error, or a message.
-pub type BackendCause = Box<dyn std::error::Error + Send + Sync + 'static>;
-
-/// Errors from a store: the backend failed, or the event has no queue configured.
-#[derive(Debug, thiserror::Error)]
-pub enum StoreError {
-    #[error("event has no queue configured")]
-    UnknownEvent,
-    /// The backend failed; the cause is kept as the error's source (and shown in its
-    /// message). Build it from the backend's error, or from a message with `.into()`.
-    #[error("store backend error: {0}")]
-    Backend(#[source] BackendCause),
-    /// The backend cannot be reached or did not answer in time (Redis down or
-    /// restarting): retry later. Callers answer 503, not 500.
-    #[error("store unavailable: {0}")]
-    Unavailable(#[source] BackendCause),
-    /// The join was refused: the client's address already holds `max` places in the
-    /// event (see [`PlaceCap`]). Nothing changed.
-    #[error("this address already holds {max} places in this sale")]
-    TooManyPlaces { max: u32 },
-    /// The join would create a ticket but brought no proof of work
-    /// ([`PowGate::Missing`]), or one whose challenge was spent already (`used`).
-    /// Nothing changed.
-    #[error("proof of work required")]
-    PowRequired { used: bool },
-}
-
-impl StoreError {
-    /// A backend failure caused by `cause`, described by `context`: the message shows
-    /// both, and the cause stays reachable as the source.
-    pub fn backend(
-        context: impl Into<String>,
-        cause: impl std::error::Error + Send + Sync + 'static,
-    ) -> Self {
-        Self::Backend(Box::new(Context {
-            context: context.into(),
-            cause: Box::new(cause),
-        }))
-    }
-}
-
-/// A backend cause with what was being done when it happened.
-#[derive(Debug, thiserror::Error)]
-#[error("{context}: {cause}")]
-struct Context {
-    context: String,
-    #[source]
-    cause: BackendCause,
-}
+pub use draw::DrawPage;
+pub(crate) use draw::{draw_order, DrawRecord};
+pub use error::{BackendCause, StoreError};
 
 /// The cap on places one client address holds in one event, checked and counted by
 /// [`QueueStore::join`] in the same atomic step that takes the place, so it holds
@@ -168,58 +122,6 @@ pub struct QueueSnapshot {
     pub opened: bool,
     /// Sequence numbers of waiting tickets, ascending.
     pub seqs: Vec<u64>,
-}
-
-/// One page of an opening's draw record ([`QueueStore::draw`]).
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct DrawPage {
-    /// Tickets the pre-queue held at the opening (the whole record's length).
-    pub total: u64,
-    /// Pseudonyms in the order the pre-queue held them (join order), this page.
-    pub joined: Vec<String>,
-    /// Pseudonyms in the order the draw gave them (admission order), this page.
-    pub order: Vec<String>,
-}
-
-/// The pre-queue in draw order: its `(pseudonym, user)` entries, given in join
-/// order, sorted by [`crate::shuffle::shuffled`]; with the draw's record.
-pub(crate) fn draw_order(
-    seed: &ShuffleSeed,
-    joined: Vec<(String, UserId)>,
-) -> (Vec<(String, UserId)>, DrawRecord) {
-    let joined_names: Vec<String> = joined.iter().map(|e| e.0.clone()).collect();
-    let ordered = crate::shuffle::shuffled(seed, joined);
-    let order = ordered.iter().map(|e| e.0.clone()).collect();
-    (
-        ordered,
-        DrawRecord {
-            joined: joined_names,
-            order,
-        },
-    )
-}
-
-/// The whole draw record: pseudonyms in join order and in draw order.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub(crate) struct DrawRecord {
-    pub joined: Vec<String>,
-    pub order: Vec<String>,
-}
-
-impl DrawRecord {
-    pub(crate) fn page(&self, offset: u64, limit: u64) -> DrawPage {
-        let from = usize::try_from(offset)
-            .unwrap_or(usize::MAX)
-            .min(self.joined.len());
-        let to = from
-            .saturating_add(usize::try_from(limit).unwrap_or(usize::MAX))
-            .min(self.joined.len());
-        DrawPage {
-            total: self.joined.len() as u64,
-            joined: self.joined[from..to].to_vec(),
-            order: self.order[from..to].to_vec(),
-        }
-    }
 }
 
 /// What one admission step did.
@@ -443,27 +345,30 @@ pub trait QueueStore: Send + Sync + 'static {
     async fn ping(&self) -> Result<(), StoreError>;
 }
 
-#[cfg(test)]
-mod tests {
-    use super::StoreError;
-    use std::error::Error as _;
-
-    #[test]
-    fn a_backend_error_keeps_its_cause() {
-        let cause = "x".parse::<u64>().unwrap_err();
-        let e = StoreError::backend("bad cursor \"x\"", cause.clone());
-        assert_eq!(
-            e.to_string(),
-            format!("store backend error: bad cursor \"x\": {cause}")
-        );
-        let context = e.source().expect("the context");
-        let root = context.source().expect("the cause");
-        assert_eq!(root.to_string(), cause.to_string());
-        assert!(root.downcast_ref::<std::num::ParseIntError>().is_some());
-        let plain = StoreError::Backend("join returned no ticket".into());
-        assert_eq!(
-            plain.to_string(),
-            "store backend error: join returned no ticket"
-        );
+port_ops! {
+    /// The methods of [`QueueStore`], one op each (what [`crate::intercept`] names a
+    /// call by). A new method gets its op here and its forwarding there.
+    pub enum QueueOp {
+        Restore => "restore",
+        Configure => "configure",
+        Config => "config",
+        UpdateAdmission => "update_admission",
+        Join => "join",
+        JoinGated => "join_gated",
+        Status => "status",
+        Statuses => "statuses",
+        Poll => "poll",
+        Leave => "leave",
+        Touch => "touch",
+        Open => "open",
+        Draw => "draw",
+        Admit => "admit",
+        Release => "release",
+        Changes => "changes",
+        Purchased => "purchased",
+        Snapshot => "snapshot",
+        Stats => "stats",
+        NowMs => "now_ms",
+        Ping => "ping",
     }
 }

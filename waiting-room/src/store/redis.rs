@@ -22,6 +22,7 @@
 mod conn;
 mod decode;
 mod health;
+mod join;
 mod keys;
 mod scripts;
 #[cfg(test)]
@@ -88,55 +89,6 @@ impl RedisStore {
     pub fn with_log_capacity(mut self, entries: usize) -> Self {
         self.log_capacity = entries.max(1);
         self
-    }
-}
-
-impl RedisStore {
-    /// [`QueueStore::join`], gated by `pow` when the event asks for proof of work (one
-    /// script call either way).
-    async fn join_with(
-        &self,
-        event: EventId,
-        user: UserId,
-        ticket: &TicketId,
-        cap: Option<&PlaceCap>,
-        pow: Option<&PowGate>,
-    ) -> Result<TicketStatus, StoreError> {
-        let k = self.keys(event);
-        let mut inv = self.scripts.join.prepare_invoke();
-        inv.key(&k.cfg).key(&k.st).key(&k.q).key(&k.pre);
-        inv.key(&k.tk).key(&k.pres).key(&k.log).key(&k.held);
-        inv.arg(user.to_string())
-            .arg(&ticket.0)
-            .arg(self.log_capacity)
-            .arg(cap.map_or("", |c| c.holder.as_str()))
-            .arg(cap.map_or(0, |c| c.max));
-        match pow {
-            None => {
-                inv.arg("");
-            }
-            Some(PowGate::Missing) => {
-                inv.arg("M");
-            }
-            Some(PowGate::Solved(solved)) => {
-                // Kept until the challenge expires (at least a second: Redis' clock
-                // may run a little behind ours).
-                let ttl_ms = (solved.expires_at_ms - crate::clock::now_ms()).max(1_000);
-                inv.key(k.pow_spent(&solved.id)).arg("S").arg(ttl_ms);
-            }
-        }
-        let reply: Vec<Value> = match self.run(&inv).await {
-            // The script's FGPLACES reply does not carry the cap; the caller knows it.
-            Err(StoreError::TooManyPlaces { .. }) => {
-                let max = cap.map_or(0, |c| c.max);
-                return Err(StoreError::TooManyPlaces { max });
-            }
-            other => other?,
-        };
-        decode::statuses(&reply)?
-            .pop()
-            .flatten()
-            .ok_or_else(|| StoreError::Backend("join returned no ticket".into()))
     }
 }
 

@@ -2,10 +2,13 @@
 // the skip link, and the view for the current route.
 import { html } from 'htm/preact';
 import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks';
-import { session } from '../shared/api.js';
-import { LOCALES, rememberLocale } from '../shared/i18n.js';
-import { I18nContext, loadCatalogue, useI18n } from './context.js';
-import { Link, parseRoute, usePath } from './router.js';
+import { LOCALES } from '../shared/i18n.js';
+import { I18nContext, useI18n } from '../shared/language.js';
+import { useHeadingFocus } from '../shared/router.js';
+import { checkSession, notAdmin, setAccount, signOut as endSession, useSession } from '../shared/session.js';
+import { useStore } from '../shared/store.js';
+import { language } from './language.js';
+import { useRoute } from './router.js';
 import { SignIn, Refused } from './signin.js';
 import { EventsList } from './events.js';
 import { CreateEvent, EditEvent } from './create.js';
@@ -15,27 +18,15 @@ import { Orders } from './orders.js';
 
 const LANGUAGE_NAMES = { en: 'English', 'zh-TW': '繁體中文' };
 
-export function App({ initialI18n }) {
-  const [i18n, setI18n] = useState(initialI18n);
-  // undefined: still asking the server; null: signed out; else the account.
-  const [account, setAccount] = useState(undefined);
+export function App() {
+  const { i18n } = useStore(language.store);
+  // account: undefined while asking the server; null: signed out; else the account.
+  const { account, error: loadError } = useSession();
   const [notice, setNotice] = useState(null);
-  const [loadError, setLoadError] = useState(null);
-  const path = usePath();
-  const route = parseRoute(path);
+  const route = useRoute();
+  const id = route.params.id;
+  const path = route.name + JSON.stringify(route.params);
   const t = (k, p) => i18n.t(k, p);
-
-  const checkSession = useCallback(async () => {
-    setLoadError(null);
-    try {
-      setAccount(await session.me());
-    } catch (e) {
-      setLoadError(e);
-    }
-  }, []);
-  useEffect(() => {
-    checkSession();
-  }, [checkSession]);
 
   /** Views call this with an ApiError: 401 signs out, 403 refuses. Answers whether it handled it. */
   const onAuthError = useCallback((e) => {
@@ -45,38 +36,23 @@ export function App({ initialI18n }) {
       return true;
     }
     if (e?.status === 403 && e.code === 'forbidden') {
-      setAccount((a) => (a ? { ...a, admin: false } : a));
+      notAdmin();
       return true;
     }
     return false;
   }, []);
 
   const signOut = async () => {
-    try {
-      await session.logout();
-    } catch {
-      /* the cookie may already be gone; the console forgets the account anyway */
-    }
     setNotice('signin.signed_out');
-    setAccount(null);
+    await endSession();
   };
 
-  const changeLanguage = async (e) => {
-    const locale = e.currentTarget.value;
-    rememberLocale(locale);
-    setI18n(await loadCatalogue(locale));
-  };
+  const changeLanguage = (e) => language.choose(e.currentTarget.value);
 
   const state = account === undefined ? 'loading' : account === null ? 'signed_out' : account.admin ? 'admin' : 'refused';
 
-  // After a client-side navigation, focus the new view's heading (so screen readers
-  // announce it and keyboard users start at the top of the new content).
-  const firstPath = useRef(path);
-  useEffect(() => {
-    if (path === firstPath.current) return;
-    firstPath.current = null;
-    requestAnimationFrame(() => document.querySelector('main h1')?.focus());
-  }, [path]);
+  // After a client-side navigation, focus the new view's heading.
+  useHeadingFocus(path, { nextFrame: true });
 
   // Signing in or out replaces the whole view: start again at its heading.
   const lastState = useRef(state);
@@ -102,13 +78,13 @@ export function App({ initialI18n }) {
   } else if (route.name === 'create') {
     view = html`<${CreateEvent} onAuthError=${onAuthError} />`;
   } else if (route.name === 'edit') {
-    view = html`<${EditEvent} key=${route.id} id=${route.id} onAuthError=${onAuthError} />`;
+    view = html`<${EditEvent} key=${id} id=${id} onAuthError=${onAuthError} />`;
   } else if (route.name === 'dashboard') {
-    view = html`<${Dashboard} key=${route.id} id=${route.id} onAuthError=${onAuthError} />`;
+    view = html`<${Dashboard} key=${id} id=${id} onAuthError=${onAuthError} />`;
   } else if (route.name === 'report') {
-    view = html`<${Report} key=${route.id} id=${route.id} onAuthError=${onAuthError} />`;
+    view = html`<${Report} key=${id} id=${id} onAuthError=${onAuthError} />`;
   } else if (route.name === 'orders') {
-    view = html`<${Orders} key=${route.id} id=${route.id} onAuthError=${onAuthError} />`;
+    view = html`<${Orders} key=${id} id=${id} onAuthError=${onAuthError} />`;
   } else {
     view = html`<${NotFound} />`;
   }
@@ -121,14 +97,14 @@ export function App({ initialI18n }) {
       <div class="banner-inner">
         <p class="brand">
           ${state === 'admin'
-            ? html`<${Link} href="/admin">${t('app.name')}</${Link}>`
+            ? html`<a href="/admin">${t('app.name')}</a>`
             : t('app.name')}
         </p>
         ${state === 'admin' &&
         html`<nav aria-label=${t('nav.label')}>
           <ul class="nav-list">
-            <li><${Link} href="/admin" aria-current=${route.name === 'events' ? 'page' : undefined}>${t('nav.events')}</${Link}></li>
-            <li><${Link} href="/admin/events/new" aria-current=${route.name === 'create' ? 'page' : undefined}>${t('nav.new_event')}</${Link}></li>
+            <li><a href="/admin" aria-current=${route.name === 'events' ? 'page' : undefined}>${t('nav.events')}</a></li>
+            <li><a href="/admin/events/new" aria-current=${route.name === 'create' ? 'page' : undefined}>${t('nav.new_event')}</a></li>
           </ul>
         </nav>`}
         <div class="banner-tools">
@@ -152,5 +128,5 @@ function NotFound() {
     document.title = `${i18n.t('not_found.title')} — ${i18n.t('app.name')}`;
   }, [i18n]);
   return html`<h1 tabindex="-1">${i18n.t('not_found.title')}</h1>
-    <p><${Link} href="/admin">${i18n.t('not_found.back')}</${Link}></p>`;
+    <p><a href="/admin">${i18n.t('not_found.back')}</a></p>`;
 }

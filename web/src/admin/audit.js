@@ -3,7 +3,7 @@
 import { html } from 'htm/preact';
 import { useCallback, useEffect, useState } from 'preact/hooks';
 import { adminApi } from './api.js';
-import { useI18n } from './context.js';
+import { useI18n } from '../shared/language.js';
 import { formatSetting } from './controls.js';
 import { useInterval } from './util.js';
 

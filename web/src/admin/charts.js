@@ -4,7 +4,7 @@
 import { html } from 'htm/preact';
 import { useEffect, useRef } from 'preact/hooks';
 import uPlot from 'uplot';
-import { useI18n } from './context.js';
+import { useI18n } from '../shared/language.js';
 import { WINDOW_SECS } from './series.js';
 
 const HEIGHT = 220;

@@ -4,7 +4,7 @@
 import { html } from 'htm/preact';
 import { useRef, useState } from 'preact/hooks';
 import { adminApi } from './api.js';
-import { useI18n } from './context.js';
+import { useI18n } from '../shared/language.js';
 import { LIMITS, parseWhole } from './validate.js';
 
 // The slider is logarithmic: rates span 1 to 6,000,000 a minute, and a step is a

@@ -7,8 +7,8 @@ import { html } from 'htm/preact';
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { events as eventsApi } from '../shared/api.js';
 import { adminApi } from './api.js';
-import { useI18n } from './context.js';
-import { Link, navigate } from './router.js';
+import { useI18n } from '../shared/language.js';
+import { navigate } from './router.js';
 import { parseLocalDateTime, toLocalDateTime, useTitle } from './util.js';
 import { LIMITS, SECTION_NAME_PATTERN, validateEvent } from './validate.js';
 
@@ -105,14 +105,14 @@ export function EditEvent({ id, onAuthError }) {
   const back = `/admin/events/${encodeURIComponent(id)}`;
   if (error || !event) {
     return html`<div class="form-page">
-      <p class="breadcrumb"><${Link} href=${back}>${t('edit.back')}</${Link}></p>
+      <p class="breadcrumb"><a href=${back}>${t('edit.back')}</a></p>
       <h1 tabindex="-1">${t('edit.title')}</h1>
       ${error ? html`<p class="error-box" role="alert">${error.message}</p>` : html`<p role="status">${t('app.loading')}</p>`}
     </div>`;
   }
   if (event.state !== 'scheduled') {
     return html`<div class="form-page">
-      <p class="breadcrumb"><${Link} href=${back}>${t('edit.back')}</${Link}></p>
+      <p class="breadcrumb"><a href=${back}>${t('edit.back')}</a></p>
       <h1 tabindex="-1">${t('edit.title')}</h1>
       <p class="notice">${event.state === 'closed' ? t('edit.closed') : t('edit.opened')}</p>
     </div>`;
@@ -205,7 +205,7 @@ function EventForm({ onAuthError, event }) {
   const showMs = parseLocalDateTime(values.showAt);
 
   return html`<div class="form-page">
-    <p class="breadcrumb"><${Link} href=${back}>${editing ? t('edit.back') : t('create.back')}</${Link}></p>
+    <p class="breadcrumb"><a href=${back}>${editing ? t('edit.back') : t('create.back')}</a></p>
     <h1 tabindex="-1">${editing ? t('edit.title') : t('create.title')}</h1>
     <p>${editing ? t('edit.intro', { name: event.name }) : t('create.intro')}</p>
 
@@ -290,7 +290,7 @@ function EventForm({ onAuthError, event }) {
 
       <div class="actions">
         <button type="submit" class="button" disabled=${busy}>${busy ? t(editing ? 'edit.saving' : 'create.creating') : t(editing ? 'edit.submit' : 'create.submit')}</button>
-        <${Link} href=${back}>${t('create.cancel')}</${Link}>
+        <a href=${back}>${t('create.cancel')}</a>
       </div>
     </form>
   </div>`;

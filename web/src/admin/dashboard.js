@@ -6,13 +6,12 @@ import { events as eventsApi, serverOffset } from '../shared/api.js';
 import { adminApi } from './api.js';
 import { AuditLog } from './audit.js';
 import { TimeChart } from './charts.js';
-import { useI18n } from './context.js';
+import { useI18n } from '../shared/language.js';
 import { Controls } from './controls.js';
 import { StateBadge } from './events.js';
 import { Figures } from './figures.js';
 import { SeatsPanel } from './seats.js';
 import { SaleActions } from './lifecycle.js';
-import { Link } from './router.js';
 import { SaleLinks } from './sale-links.js';
 import { StatsSeries } from './series.js';
 import { useStatsStream } from './stats-stream.js';
@@ -132,7 +131,7 @@ export function Dashboard({ id, onAuthError }) {
   if (eventError) {
     const missing = eventError.status === 404;
     return html`<div>
-      <p class="breadcrumb"><${Link} href="/admin">${t('create.back')}</${Link}></p>
+      <p class="breadcrumb"><a href="/admin">${t('create.back')}</a></p>
       <h1 tabindex="-1">${missing ? t('dash.not_found') : t('dash.title_loading')}</h1>
       <p class="error-box" role="alert">${missing ? t('dash.not_found_text') : t('dash.load_failed', { message: eventError.message })}</p>
     </div>`;
@@ -142,7 +141,7 @@ export function Dashboard({ id, onAuthError }) {
   const opensIn = startsMs - now;
 
   return html`<div class="dashboard">
-    <p class="breadcrumb"><${Link} href="/admin">${t('create.back')}</${Link}></p>
+    <p class="breadcrumb"><a href="/admin">${t('create.back')}</a></p>
     <div class="title-row">
       <h1 tabindex="-1">${event ? event.name : t('dash.title_loading')}</h1>
       <${SaleLinks} id=${id} current="dashboard" />

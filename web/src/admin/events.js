@@ -2,8 +2,7 @@
 import { html } from 'htm/preact';
 import { useCallback, useEffect, useState } from 'preact/hooks';
 import { events as eventsApi } from '../shared/api.js';
-import { useI18n } from './context.js';
-import { Link } from './router.js';
+import { useI18n } from '../shared/language.js';
 import { useInterval, useTitle } from './util.js';
 
 export function EventsList({ onAuthError }) {
@@ -31,7 +30,7 @@ export function EventsList({ onAuthError }) {
   return html`<div>
     <div class="title-row">
       <h1 tabindex="-1">${t('events.title')}</h1>
-      <${Link} class="button" href="/admin/events/new">${t('events.create')}</${Link}>
+      <a class="button" href="/admin/events/new">${t('events.create')}</a>
     </div>
     ${error && html`<p class="error-box" role="alert">${t('events.load_failed', { message: error.message })}</p>`}
     ${list === null && !error && html`<p role="status">${t('app.loading')}</p>`}
@@ -49,7 +48,7 @@ export function EventsList({ onAuthError }) {
         </thead>
         <tbody>
           ${list.map((ev) => html`<tr key=${ev.id}>
-            <th scope="row"><${Link} href=${`/admin/events/${encodeURIComponent(ev.id)}`}>${ev.name}</${Link}></th>
+            <th scope="row"><a href=${`/admin/events/${encodeURIComponent(ev.id)}`}>${ev.name}</a></th>
             <td><time datetime=${ev.starts_at}>${i18n.dateTime(Date.parse(ev.starts_at))}</time></td>
             <td><${StateBadge} state=${ev.state} /></td>
             <td class="num">${typeof ev.available === 'number' ? t('events.taken_of', { taken: ev.capacity - ev.available, capacity: ev.capacity }) : '—'}</td>

@@ -1,6 +1,6 @@
 // The live figures: the numbers behind the charts, and their accessible equivalent.
 import { html } from 'htm/preact';
-import { useI18n } from './context.js';
+import { useI18n } from '../shared/language.js';
 
 /**
  * The time to clear the queue: the server's estimate when it sends one (null:

@@ -4,8 +4,7 @@
 import { html } from 'htm/preact';
 import { useRef, useState } from 'preact/hooks';
 import { adminApi } from './api.js';
-import { useI18n } from './context.js';
-import { Link } from './router.js';
+import { useI18n } from '../shared/language.js';
 
 export function SaleActions({ event, state, onClosed, onAuthError }) {
   const i18n = useI18n();
@@ -42,7 +41,7 @@ export function SaleActions({ event, state, onClosed, onAuthError }) {
 
   return html`<div class="sale-actions">
     ${state === 'scheduled' &&
-    html`<${Link} class="button secondary" href=${`/admin/events/${encodeURIComponent(event.id)}/edit`}>${t('life.edit')}</${Link}>`}
+    html`<a class="button secondary" href=${`/admin/events/${encodeURIComponent(event.id)}/edit`}>${t('life.edit')}</a>`}
     <button type="button" class="button danger" ref=${closeButton} disabled=${busy} onClick=${open}>${t('life.close')}</button>
     ${status && html`<p class="error-text" role="alert">${status}</p>`}
     <dialog ref=${dialog} class="confirm" aria-labelledby="close-title" aria-describedby="close-text"

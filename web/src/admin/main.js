@@ -1,15 +1,19 @@
 // The admin console: box-office staff create sales and tune admission live.
-// Entry point: loads the locale's catalogue, then renders the app into #app.
+// Entry point: boots the shell (the language, the router, the session), then renders
+// the app into #app.
 import { render } from 'preact';
 import { html } from 'htm/preact';
 import '../shared/base.css';
 import 'uplot/dist/uPlot.min.css';
 import './admin.css';
+import { checkSession } from '../shared/session.js';
 import { App } from './app.js';
-import { loadCatalogue } from './context.js';
-import { preferredLocale } from '../shared/i18n.js';
+import { language } from './language.js';
+import { router } from './router.js';
 
 const root = document.getElementById('app');
-const i18n = await loadCatalogue(preferredLocale());
+await language.start();
+router.start();
 root.replaceChildren();
-render(html`<${App} initialI18n=${i18n} />`, root);
+render(html`<${App} />`, root);
+checkSession();

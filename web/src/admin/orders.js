@@ -3,8 +3,7 @@
 import { html } from 'htm/preact';
 import { useCallback, useEffect, useState } from 'preact/hooks';
 import { adminApi } from './api.js';
-import { useI18n } from './context.js';
-import { Link } from './router.js';
+import { useI18n } from '../shared/language.js';
 import { SaleLinks } from './sale-links.js';
 import { useTitle } from './util.js';
 
@@ -46,7 +45,7 @@ export function Orders({ id, onAuthError }) {
   };
 
   return html`<div class="orders">
-    <p class="breadcrumb"><${Link} href="/admin">${t('create.back')}</${Link}></p>
+    <p class="breadcrumb"><a href="/admin">${t('create.back')}</a></p>
     <div class="title-row">
       <h1 tabindex="-1">${t('orders.title')}</h1>
       <${SaleLinks} id=${id} current="orders" />

@@ -5,8 +5,7 @@ import { html } from 'htm/preact';
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import uPlot from 'uplot';
 import { adminApi } from './api.js';
-import { useI18n } from './context.js';
-import { Link } from './router.js';
+import { useI18n } from '../shared/language.js';
 import { SaleLinks } from './sale-links.js';
 import { useTitle } from './util.js';
 
@@ -38,7 +37,7 @@ export function Report({ id, onAuthError }) {
   if (error) {
     const missing = error.status === 404;
     return html`<div>
-      <p class="breadcrumb"><${Link} href="/admin">${t('create.back')}</${Link}></p>
+      <p class="breadcrumb"><a href="/admin">${t('create.back')}</a></p>
       <h1 tabindex="-1">${missing ? t('dash.not_found') : t('report.title_loading')}</h1>
       <p class="error-box" role="alert">${missing ? t('dash.not_found_text') : t('report.failed', { message: error.message })}</p>
     </div>`;
@@ -49,7 +48,7 @@ export function Report({ id, onAuthError }) {
   const money = (c) => i18n.money(c);
   const n = (v) => i18n.number(v);
   return html`<div class="report">
-    <p class="breadcrumb no-print"><${Link} href="/admin">${t('create.back')}</${Link}></p>
+    <p class="breadcrumb no-print"><a href="/admin">${t('create.back')}</a></p>
     <div class="title-row">
       <h1 tabindex="-1">${t('report.title', { name: report.name })}</h1>
       <${SaleLinks} id=${id} current="report" />

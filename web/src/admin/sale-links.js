@@ -1,7 +1,6 @@
 // The links between one sale's pages: its live dashboard, its report, its orders.
 import { html } from 'htm/preact';
-import { useI18n } from './context.js';
-import { Link } from './router.js';
+import { useI18n } from '../shared/language.js';
 
 export function SaleLinks({ id, current }) {
   const i18n = useI18n();
@@ -15,7 +14,7 @@ export function SaleLinks({ id, current }) {
     <ul>
       ${pages.map(
         ([name, href, key]) => html`<li key=${name}>
-          <${Link} href=${href} aria-current=${name === current ? 'page' : undefined}>${i18n.t(key)}</${Link}>
+          <a href=${href} aria-current=${name === current ? 'page' : undefined}>${i18n.t(key)}</a>
         </li>`,
       )}
     </ul>

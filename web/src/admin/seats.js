@@ -4,11 +4,11 @@
 // the form, by keyboard too) and holds them back from sale or releases them, after
 // confirming.
 import { html } from 'htm/preact';
-import { useCallback, useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
-import { MapCanvas, MARK_PICKED } from '../shared/mapcanvas.js';
-import { CODES, FREE, HELD, HELD_BACK, Layout, SOLD } from '../shared/seatlayout.js';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks';
+import { useMapCanvas, useMapMarks } from '../shared/map-hooks.js';
+import { decodeStates, HELD, HELD_BACK, Layout, MARK_PICKED, SOLD } from '../shared/seatlayout.js';
 import { adminApi } from './api.js';
-import { useI18n } from './context.js';
+import { useI18n } from '../shared/language.js';
 import { useInterval } from './util.js';
 
 /** How often the map is read again while the page is open (changes made here reload it at once). */
@@ -27,19 +27,14 @@ export function SeatsPanel({ eventId, onAuthError, onChanged }) {
   const [confirming, setConfirming] = useState(null);
   const [busy, setBusy] = useState(false);
   const [result, setResult] = useState(null);
-  const canvasRef = useRef(null);
-  const mapRef = useRef(null);
-  const marksRef = useRef(null);
   const confirmRef = useRef(null);
+  const { canvasRef, mapRef } = useMapCanvas(feed);
 
   const load = useCallback(async () => {
     try {
       const m = await adminApi.seats(eventId);
-      if (!feed.layout || !sameSections(feed.layout.sections, m.sections)) feed.layout = new Layout(m.sections);
-      const n = feed.layout.total;
-      const states = new Uint8Array(n);
-      for (let i = 0; i < n && i < m.states.length; i++) states[i] = CODES[m.states[i]] ?? FREE;
-      feed.states = states;
+      if (!feed.layout || !feed.layout.sameShape(m.sections)) feed.layout = new Layout(m.sections);
+      feed.states = decodeStates(feed.layout, m.states);
       setLoadError(null);
       setVersion((v) => v + 1);
     } catch (e) {
@@ -51,33 +46,15 @@ export function SeatsPanel({ eventId, onAuthError, onChanged }) {
   }, [load]);
   useInterval(load, REFRESH_MS);
 
-  useLayoutEffect(() => {
-    const canvas = canvasRef.current;
-    if (!canvas) return undefined;
-    const map = new MapCanvas(canvas, feed, { marks: () => marksRef.current, focus: () => -1, focused: () => false });
-    mapRef.current = map;
-    const measure = () => {
-      const r = canvas.getBoundingClientRect();
-      map.resize(r.width, r.height);
-    };
-    const ro = new ResizeObserver(measure);
-    ro.observe(canvas);
-    measure();
-    return () => {
-      ro.disconnect();
-      map.stop();
-    };
-  }, [feed]);
-
-  // The selection's marks, and a redraw whenever the states or the selection change.
-  useEffect(() => {
-    if (!feed.layout) return;
-    const marks = new Uint8Array(feed.layout.total);
-    for (const i of picked) marks[i] = MARK_PICKED;
-    marksRef.current = marks;
-    mapRef.current?.ensureLayout();
-    mapRef.current?.schedule();
-  }, [picked, version, feed]);
+  // The selection's marks, and a redraw whenever the states change.
+  const marks = useMemo(() => {
+    if (!feed.layout) return null;
+    const m = new Uint8Array(feed.layout.total);
+    for (const i of picked) m[i] = MARK_PICKED;
+    return m;
+  }, [picked, feed.layout]);
+  useMapMarks(mapRef, marks);
+  useEffect(() => mapRef.current?.schedule(), [version]);
 
   useEffect(() => {
     if (!section && feed.layout) setSection(feed.layout.sections[0]?.name ?? '');
@@ -236,11 +213,4 @@ function listOf(states, state) {
 function summarise(ids, max = 12) {
   if (ids.length <= max) return ids.join(', ');
   return `${ids.slice(0, max).join(', ')} … (+${ids.length - max})`;
-}
-
-function sameSections(a, b) {
-  return (
-    a.length === b.length &&
-    a.every((s, i) => s.name === b[i].name && s.rows === b[i].rows && s.seats_per_row === b[i].seats_per_row)
-  );
 }

@@ -2,7 +2,7 @@
 import { html } from 'htm/preact';
 import { useRef, useState } from 'preact/hooks';
 import { session } from '../shared/api.js';
-import { useI18n } from './context.js';
+import { useI18n } from '../shared/language.js';
 import { useTitle } from './util.js';
 
 export function SignIn({ notice, onSignedIn }) {

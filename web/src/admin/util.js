@@ -1,6 +1,6 @@
 // Small hooks the views share.
 import { useEffect, useRef } from 'preact/hooks';
-import { useI18n } from './context.js';
+import { useI18n } from '../shared/language.js';
 
 /** Sets the document title to "<title> — Floodgate admin". */
 export function useTitle(title) {

@@ -2,14 +2,14 @@
 // ask for the best adjacent ones), confirm or release. The hold and the order are
 // remembered for the tab (sessionStorage) so a reload during a hold shows it again.
 import { events as eventsApi, request } from '../shared/api.js';
-import { session, store, updateCheckout } from './store.js';
+import { store, tabStorage, updateCheckout } from './store.js';
 
 const key = (eventId) => `floodgate.checkout.${eventId}`;
 
 /** The checkout state of `eventId`, restored for the current purchase token. */
 export function restoreCheckout(eventId, token) {
   if (store.get().checkouts[eventId]) return;
-  const saved = session.get(key(eventId));
+  const saved = tabStorage.get(key(eventId));
   const same = saved && token && saved.token === token.slice(-24);
   updateCheckout(eventId, {
     hold: same ? saved.hold : null,
@@ -24,7 +24,7 @@ export function restoreCheckout(eventId, token) {
 /** Forgets the tab's checkout of `eventId` (a fan who bought joins the line again:
  *  the next admission is a new shopping session). */
 export function forgetCheckout(eventId) {
-  session.set(key(eventId), null);
+  tabStorage.set(key(eventId), null);
   store.set((s) => {
     const { [eventId]: _gone, ...rest } = s.checkouts;
     return { checkouts: rest };
@@ -33,7 +33,7 @@ export function forgetCheckout(eventId) {
 
 function save(eventId, token) {
   const c = store.get().checkouts[eventId];
-  session.set(key(eventId), { token: token.slice(-24), hold: c.hold, order: c.order, used: c.used });
+  tabStorage.set(key(eventId), { token: token.slice(-24), hold: c.hold, order: c.order, used: c.used });
 }
 
 /** Adds or removes a seat from the fan's pick (free seats only, up to `max`). */

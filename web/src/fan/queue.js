@@ -4,14 +4,15 @@
 // socket never re-sends `join` on its own: a fan who lost the place is told `left`.
 import { events as eventsApi, request, socketUrl } from '../shared/api.js';
 import { solve } from './pow.js';
-import { ResilientSocket } from './socket.js';
-import { session, store, updateQueue } from './store.js';
+import { ResilientSocket } from '../shared/socket.js';
+import { setAccount } from '../shared/session.js';
+import { initialQueue, reduceQueue, waiting } from './queue-reducer.js';
+import { store, tabStorage, updateQueue } from './store.js';
 
-/** @type {Map<string, {sock: ResilientSocket|null, wantJoin: boolean, polls: number}>} */
+/** @type {Map<string, {sock: ResilientSocket|null, wantJoin: boolean, joined?: boolean, polls: number}>} */
 const clients = new Map();
 
 const firstKey = (eventId, ticket) => `floodgate.first.${eventId}.${ticket}`;
-const waiting = (phase) => phase === 'prequeue' || phase === 'queued';
 
 /**
  * Looks up the signed-in fan's place for `eventId` (after a reload, or a visit in
@@ -27,14 +28,16 @@ export async function attachQueue(eventId) {
   } catch (e) {
     if (e.status === 401) {
       clients.delete(eventId);
-      store.set({ user: null });
+      setAccount(null);
       return;
     }
     // Unknown (offline?): connect; the socket tells the state when it can.
     msg = null;
   }
   if (clients.get(eventId) !== client) return;
-  if (msg) handle(eventId, msg);
+  // A join made while the answer was on its way is newer news (its socket tells the
+  // place itself): a stale "not in the queue" must not read as a lost place.
+  if (msg && !client.joined) handle(eventId, msg);
   const phase = store.get().queues[eventId]?.phase;
   if (!msg || waiting(phase) || phase === 'admitted' || client.wantJoin) connect(eventId, client);
 }
@@ -48,6 +51,7 @@ export function joinQueue(eventId) {
     clients.set(eventId, client);
   }
   client.wantJoin = true;
+  client.joined = true;
   client.powTries = 0;
   if (store.get().events[eventId]?.pow_difficulty > 0 && !client.pow) {
     solveThenJoin(eventId, client, null);
@@ -157,7 +161,7 @@ async function poll(eventId, client) {
       // The session ended: there is no place to follow any more.
       if (e.status === 401) {
         detachAll();
-        store.set({ user: null });
+        setAccount(null);
         return null;
       }
       if (e.code === 'pow_required' && e.details?.challenge && client.wantJoin) {
@@ -181,12 +185,6 @@ async function poll(eventId, client) {
   return msg;
 }
 
-/** The estimated wait's range and basis from a `queued` or `position` message (absent
- *  from older servers: null, and the page falls back to a range of its own). */
-function etaFields(msg) {
-  return { etaLow: msg.eta_low_secs ?? null, etaHigh: msg.eta_high_secs ?? null, etaBasis: msg.eta_basis ?? null };
-}
-
 /** The event as the queue's live seat count tells it: seats left, and the sale's state
  *  between `on_sale` and `sold_out` (a sold-out sale is on sale again once seats come
  *  back), without waiting for the page's next fetch of the event. */
@@ -200,147 +198,22 @@ function liveSeats(eventId, available) {
   });
 }
 
-/** Folds one server message into the store. */
+/** Folds one server message into the store (queue-reducer.js), then does what it asks. */
 export function handle(eventId, msg) {
   const client = clients.get(eventId);
-  switch (msg.type) {
-    case 'prequeue':
-      if (client) Object.assign(client, { wantJoin: false, pow: null });
-      updateQueue(eventId, {
-        phase: 'prequeue',
-        ticket: msg.ticket,
-        pseudonym: msg.pseudonym ?? null,
-        startsAt: Date.parse(msg.starts_at),
-        error: null,
-        // An HTTP answer says "sold out" in the same message (the socket sends `sold_out`).
-        ...(msg.sold_out ? { soldOut: true } : {}),
-        ...(msg.waitlist ? { waitlist: true } : {}),
-      });
-      break;
-    case 'queued': {
-      if (client) Object.assign(client, { wantJoin: false, pow: null });
-      const key = firstKey(eventId, msg.ticket);
-      let first = session.get(key);
-      if (typeof first !== 'number' || first < msg.ahead) {
-        first = msg.ahead;
-        session.set(key, first);
-      }
-      updateQueue(eventId, (q) => ({
-        phase: 'queued',
-        ticket: msg.ticket,
-        pseudonym: msg.pseudonym ?? null,
-        ahead: msg.ahead,
-        eta: msg.eta_secs,
-        ...etaFields(msg),
-        first,
-        error: null,
-        // A new ticket for a fan who was already waiting and did not ask to rejoin:
-        // the place could not be kept (the service lost it); say so.
-        notice:
-          q.ticket && q.ticket !== msg.ticket && waiting(q.phase)
-            ? 'place_lost'
-            : q.phase === 'queued' ? q.notice : null,
-        ...(msg.sold_out ? { soldOut: true } : {}),
-        ...(msg.waitlist ? { waitlist: true } : {}),
-      }));
-      break;
-    }
-    case 'position':
-      updateQueue(eventId, (q) => {
-        let first = q.first;
-        if (typeof first !== 'number' || first < msg.ahead) {
-          first = msg.ahead;
-          if (q.ticket) session.set(firstKey(eventId, q.ticket), first);
-        }
-        return { phase: q.phase === 'prequeue' || q.phase === 'joining' ? 'queued' : q.phase, ahead: msg.ahead, eta: msg.eta_secs, ...etaFields(msg), first };
-      });
-      break;
-    case 'admitted':
-      if (client) client.wantJoin = false;
-      updateQueue(eventId, {
-        phase: 'admitted',
-        token: msg.purchase_token,
-        expiresAt: Date.parse(msg.expires_at),
-        paused: false,
-        soldOut: false,
-        notice: null,
-        error: null,
-      });
-      break;
-    case 'purchased':
-      // The session ended with an order: no token any more, and nothing to follow.
-      if (client) client.wantJoin = false;
-      updateQueue(eventId, {
-        phase: 'purchased',
-        orders: msg.orders,
-        token: undefined,
-        paused: false,
-        soldOut: false,
-        waitlist: false,
-        notice: null,
-        error: null,
-      });
-      detachQueue(eventId);
-      break;
-    case 'waitlist':
-      updateQueue(eventId, { waitlist: true });
-      break;
-    case 'paused':
-      updateQueue(eventId, { paused: true, notice: null });
-      break;
-    case 'resumed':
-      updateQueue(eventId, { paused: false, soldOut: false, notice: 'resumed' });
-      break;
-    case 'sold_out':
-      updateQueue(eventId, { soldOut: true, notice: null });
-      liveSeats(eventId, 0);
-      break;
-    case 'availability':
-      updateQueue(eventId, { available: msg.available });
-      liveSeats(eventId, msg.available);
-      break;
-    case 'closed':
-      // The sale is over for good (the server closes the socket next): no place to
-      // keep, nothing to reconnect to.
-      store.set((s) => {
-        const ev = s.events[eventId];
-        return ev ? { events: { ...s.events, [eventId]: { ...ev, state: 'closed' } } } : {};
-      });
-      updateQueue(eventId, { phase: 'closed', token: undefined, paused: false, soldOut: false, notice: null, error: null });
-      detachQueue(eventId);
-      break;
-    case 'left':
-    case 'expired': {
-      const q = store.get().queues[eventId];
-      if (q?.ticket) session.set(firstKey(eventId, q.ticket), null);
-      // `left` that the fan did not ask for: the place lapsed or was lost; say so. The
-      // same news may come twice (the reconnected socket and the `queue/me` the
-      // reconnect asks): the second keeps what the first said.
-      const lost = msg.type === 'left' && !client?.leaving && waiting(q?.phase);
-      const repeated = q?.phase === msg.type;
-      const notice = lost ? 'place_lost' : repeated ? q.notice : null;
-      updateQueue(eventId, { phase: msg.type, token: undefined, paused: false, soldOut: false, notice, error: null });
-      detachQueue(eventId);
-      break;
-    }
-    case 'error':
-      if (msg.code === 'pow_required' && msg.challenge && client?.wantJoin) {
-        // No (or no longer a) valid proof of work for a new place: solve the one given.
-        client.pow = null;
-        solveThenJoin(eventId, client, msg.challenge);
-      } else if (msg.code === 'not_in_queue') {
-        // Polling answered "no ticket": joining needs the socket, which keeps trying.
-        // A fan who was waiting and now has no ticket lost the place: tell them.
-        updateQueue(eventId, (q) =>
-          waiting(q.phase) && !client?.wantJoin
-            ? { phase: 'left', notice: 'place_lost' }
-            : { phase: client?.wantJoin ? 'joining' : 'idle', error: client?.wantJoin ? 'join_needs_socket' : q.error },
-        );
-      } else {
-        updateQueue(eventId, { error: msg.code });
-      }
-      break;
-    default:
-      break;
+  const q = store.get().queues[eventId] || initialQueue();
+  const storedFirst = msg.type === 'queued' ? tabStorage.get(firstKey(eventId, msg.ticket)) : null;
+  const step = reduceQueue(q, msg, { wantJoin: !!client?.wantJoin, leaving: !!client?.leaving, storedFirst });
+  if (client && step.client) Object.assign(client, step.client);
+  if (step.first) tabStorage.set(firstKey(eventId, step.first.ticket), step.first.first);
+  if (step.closed) {
+    store.set((s) => {
+      const ev = s.events[eventId];
+      return ev ? { events: { ...s.events, [eventId]: { ...ev, state: 'closed' } } } : {};
+    });
   }
+  if (step.queue !== q) store.set((s) => ({ queues: { ...s.queues, [eventId]: step.queue } }));
+  if (step.seats !== null) liveSeats(eventId, step.seats);
+  if (step.detach) detachQueue(eventId);
+  if (step.solve) solveThenJoin(eventId, client, step.solve);
 }

@@ -2,8 +2,8 @@
 // the deltas after it, kept in a Uint8Array so 50,000 seats cost 50 KB. Listeners
 // hear which seats changed (or `null` for "everything": a new snapshot).
 import { request, socketUrl } from '../shared/api.js';
-import { CODES, FREE, HELD, Layout, SOLD } from '../shared/seatlayout.js';
-import { ResilientSocket } from './socket.js';
+import { decodeStates, FREE, HELD, Layout, SOLD } from '../shared/seatlayout.js';
+import { ResilientSocket } from '../shared/socket.js';
 
 export { FREE, HELD, SOLD, Layout };
 const NAMES = { free: FREE, held: HELD, sold: SOLD };
@@ -57,13 +57,8 @@ export class SeatFeed {
       if (changed.length) this.emit(changed);
     } else if (typeof msg.states === 'string' && Array.isArray(msg.sections)) {
       // A snapshot (first frame, after lag, or a polled answer): replace the map.
-      const same = this.layout && sameSections(this.layout.sections, msg.sections);
-      if (!same) this.layout = new Layout(msg.sections);
-      const n = this.layout.total;
-      const states = new Uint8Array(n);
-      const s = msg.states;
-      for (let i = 0; i < n && i < s.length; i++) states[i] = CODES[s[i]] ?? FREE;
-      this.states = states;
+      if (!this.layout || !this.layout.sameShape(msg.sections)) this.layout = new Layout(msg.sections);
+      this.states = decodeStates(this.layout, msg.states);
       this.emit(null);
     }
   }
@@ -71,11 +66,4 @@ export class SeatFeed {
   emit(changed) {
     for (const fn of this.listeners) fn(changed);
   }
-}
-
-function sameSections(a, b) {
-  return (
-    a.length === b.length &&
-    a.every((s, i) => s.name === b[i].name && s.rows === b[i].rows && s.seats_per_row === b[i].seats_per_row)
-  );
 }

@@ -4,13 +4,11 @@
 // seats are a few thousand rectangles); zoomed in, each state has its own shape and
 // glyph so free, held, sold, held back, picked and yours differ by more than colour.
 // Used by the fan page's map and the admin console's (anything with `layout` and
-// `states`, see seatlayout.js).
-import { FREE, HELD, HELD_BACK, SOLD } from './seatlayout.js';
+// `states`, see seatlayout.js); the owner hands it the marks (picked, mine) and the
+// focused seat, and the canvas draws them.
+import { arrange, PITCH } from './mapplaces.js';
+import { FREE, HELD, HELD_BACK, MARK_MINE, MARK_PICKED, SOLD } from './seatlayout.js';
 
-export const PITCH = 10; // world units from one seat to the next
-const GAP = 30; // between sections
-export const MARK_PICKED = 1;
-export const MARK_MINE = 2;
 const MIN_LABEL_PX = 20;
 
 /** Colours from the palette in base.css (read once; the palette lives there only). */
@@ -33,13 +31,17 @@ export class MapCanvas {
   /**
    * @param {HTMLCanvasElement} canvas
    * @param {{layout: import('./seatlayout.js').Layout|null, states: Uint8Array|null}} feed
-   * @param {{marks: () => Uint8Array|null, focus: () => number, focused: () => boolean, onFirstDraw?: (ms:number)=>void}} hooks
+   * @param {{onFirstDraw?: (ms: number) => void}} [options]
    */
-  constructor(canvas, feed, hooks) {
+  constructor(canvas, feed, { onFirstDraw } = {}) {
     this.canvas = canvas;
     this.ctx = canvas.getContext('2d');
     this.feed = feed;
-    this.hooks = hooks;
+    this.onFirstDraw = onFirstDraw;
+    /** @type {Uint8Array|null} a mark per seat (MARK_PICKED, MARK_MINE), or none */
+    this.marks = null;
+    /** The seat with the keyboard focus ring, or -1. */
+    this.focus = -1;
     this.colors = palette(canvas);
     this.cssW = 0;
     this.cssH = 0;
@@ -52,6 +54,19 @@ export class MapCanvas {
     this.fitScale = 1;
     this.frame = 0;
     this.drawnOnce = false;
+  }
+
+  /** Seats to draw as picked or mine (a mark per seat), or null. */
+  setMarks(marks) {
+    this.marks = marks;
+    this.schedule();
+  }
+
+  /** The seat to draw the focus ring on, or -1 for none. */
+  setFocus(index) {
+    if (index === this.focus) return;
+    this.focus = index;
+    this.schedule();
   }
 
   /** Canvas size changed (CSS px). */
@@ -160,9 +175,7 @@ export class MapCanvas {
       const p = this.places[sec.index];
       const col = Math.floor((wx - p.x) / PITCH);
       const row = Math.floor((wy - p.y - p.labelH) / PITCH);
-      if (col >= 0 && col < sec.seats_per_row && row >= 0 && row < sec.rows) {
-        return sec.offset + row * sec.seats_per_row + col;
-      }
+      if (col >= 0 && col < sec.seats_per_row && row >= 0 && row < sec.rows) return layout.indexAt(sec, row + 1, col + 1);
     }
     return -1;
   }
@@ -189,7 +202,7 @@ export class MapCanvas {
     ctx.fillStyle = colors.bg;
     ctx.fillRect(0, 0, this.cssW, this.cssH);
     if (!feed.states || !this.ensureLayout()) return;
-    const marks = this.hooks.marks();
+    const marks = this.marks && this.marks.length === feed.layout.total ? this.marks : null;
     const s = this.s;
     const p = PITCH * s;
     const fontPx = Math.round(Math.min(18, Math.max(12, this.places[0].labelH * s * 0.6)));
@@ -229,7 +242,7 @@ export class MapCanvas {
     this.drawFocus();
     if (!this.drawnOnce) {
       this.drawnOnce = true;
-      this.hooks.onFirstDraw?.(performance.now() - t0);
+      this.onFirstDraw?.(performance.now() - t0);
     }
   }
 
@@ -345,8 +358,8 @@ export class MapCanvas {
   }
 
   drawFocus() {
-    const index = this.hooks.focus();
-    if (index < 0 || !this.hooks.focused()) return;
+    const index = this.focus;
+    if (index < 0 || index >= this.feed.layout.total) return;
     const { ctx } = this;
     const { x, y } = this.cell(index);
     const size = Math.max(10, PITCH * this.s + 4);
@@ -365,37 +378,4 @@ function check(path, cx, cy, k) {
   path.moveTo(cx - k, cy);
   path.lineTo(cx - k * 0.3, cy + k * 0.7);
   path.lineTo(cx + k, cy - k * 0.6);
-}
-
-/**
- * Sections in reading order, `cols` to a band, for the column count that makes
- * seats largest on a `w` × `h` canvas.
- */
-function arrange(sections, w, h, labelH) {
-  let best = null;
-  for (let cols = 1; cols <= sections.length; cols++) {
-    const places = [];
-    let y = 0;
-    let width = 0;
-    const bands = [];
-    for (let i = 0; i < sections.length; i += cols) {
-      const band = sections.slice(i, i + cols);
-      const bandW = band.reduce((sum, s) => sum + s.seats_per_row * PITCH, 0) + GAP * (band.length - 1);
-      const bandH = Math.max(...band.map((s) => s.rows * PITCH)) + labelH;
-      bands.push({ band, bandW, y });
-      width = Math.max(width, bandW);
-      y += bandH + GAP;
-    }
-    const height = y - GAP;
-    for (const { band, bandW, y: by } of bands) {
-      let x = (width - bandW) / 2;
-      for (const s of band) {
-        places[s.index] = { x, y: by, labelH };
-        x += s.seats_per_row * PITCH + GAP;
-      }
-    }
-    const scale = Math.min(w / width, h / height);
-    if (!best || scale > best.scale * 1.02) best = { scale, places, w: width, h: height };
-  }
-  return best;
 }

@@ -5,107 +5,35 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 
-use async_trait::async_trait;
 use tokio::sync::{Notify, Semaphore};
 use waiting_room::clock::now_ms;
+use waiting_room::intercept::{Intercepted, Interceptor, Op};
 use waiting_room::seats::memory::MemorySeatStore;
-use waiting_room::seats::store::{
-    ConfirmStart, Hold, HoldBackOutcome, HoldId, HoldOutcome, HoldRequest, SeatBatch, SeatCounts,
-    SeatSnapshot, SeatsReplaced,
-};
-use waiting_room::store::Cursor;
+use waiting_room::seats::store::{HoldId, HoldOutcome, HoldRequest, SeatOp};
 use waiting_room::{AdmissionSettings, EventId, UserId};
 
 use super::*;
 use crate::event::Section;
 
-/// The embedded seat store, except that a log read waits for a permit once the gate is
-/// shut (and says when it started waiting).
-struct GatedStore {
-    inner: MemorySeatStore,
+/// Over the embedded seat store: a log read waits for a permit once the gate is shut
+/// (and says when it started waiting).
+struct Gate {
     shut: std::sync::atomic::AtomicBool,
     permits: Semaphore,
     waiting: Notify,
 }
 
-#[async_trait]
-impl SeatStore for GatedStore {
-    async fn init_seats(
-        &self,
-        e: EventId,
-        capacity: u32,
-        sold: &[u32],
-        held_back: &[u32],
-    ) -> Result<bool, StoreError> {
-        self.inner.init_seats(e, capacity, sold, held_back).await
-    }
-    async fn hold_back(&self, e: EventId, seats: &[u32]) -> Result<HoldBackOutcome, StoreError> {
-        self.inner.hold_back(e, seats).await
-    }
-    async fn replace_seats(&self, e: EventId, capacity: u32) -> Result<SeatsReplaced, StoreError> {
-        self.inner.replace_seats(e, capacity).await
-    }
-    async fn release_held_back(&self, e: EventId, seats: &[u32]) -> Result<u32, StoreError> {
-        self.inner.release_held_back(e, seats).await
-    }
-    async fn hold(&self, e: EventId, r: &HoldRequest) -> Result<HoldOutcome, StoreError> {
-        self.inner.hold(e, r).await
-    }
-    async fn end_token(&self, e: EventId, jti: &str) -> Result<(), StoreError> {
-        self.inner.end_token(e, jti).await
-    }
-    async fn hold_info(&self, e: EventId, h: &HoldId) -> Result<Option<Hold>, StoreError> {
-        self.inner.hold_info(e, h).await
-    }
-    async fn begin_confirm(
-        &self,
-        e: EventId,
-        h: &HoldId,
-        jti: &str,
-        lease_ms: i64,
-    ) -> Result<ConfirmStart, StoreError> {
-        self.inner.begin_confirm(e, h, jti, lease_ms).await
-    }
-    async fn finish_confirm(&self, e: EventId, h: &HoldId) -> Result<(), StoreError> {
-        self.inner.finish_confirm(e, h).await
-    }
-    async fn release(&self, e: EventId, h: &HoldId, jti: Option<&str>) -> Result<bool, StoreError> {
-        self.inner.release(e, h, jti).await
-    }
-    async fn expired_holds(&self, e: EventId, limit: usize) -> Result<Vec<Hold>, StoreError> {
-        self.inner.expired_holds(e, limit).await
-    }
-    async fn holds(&self, e: EventId, limit: usize) -> Result<Vec<Hold>, StoreError> {
-        self.inner.holds(e, limit).await
-    }
-    async fn mark_sold(&self, e: EventId, seats: &[u32]) -> Result<(), StoreError> {
-        self.inner.mark_sold(e, seats).await
-    }
-    async fn unsell(&self, e: EventId, seats: &[u32]) -> Result<u32, StoreError> {
-        self.inner.unsell(e, seats).await
-    }
-    async fn seat_counts(&self, e: EventId) -> Result<SeatCounts, StoreError> {
-        self.inner.seat_counts(e).await
-    }
-    async fn holders(&self, e: EventId) -> Result<u64, StoreError> {
-        self.inner.holders(e).await
-    }
-    async fn seat_changes(
-        &self,
-        e: EventId,
-        after: &Cursor,
-        max: usize,
-    ) -> Result<SeatBatch, StoreError> {
-        if self.shut.load(Ordering::SeqCst) {
+impl Interceptor for Gate {
+    async fn before(&self, op: Op, _event: Option<EventId>) -> Result<(), StoreError> {
+        if op == Op::Seats(SeatOp::SeatChanges) && self.shut.load(Ordering::SeqCst) {
             self.waiting.notify_one();
             self.permits.acquire().await.unwrap().forget();
         }
-        self.inner.seat_changes(e, after, max).await
-    }
-    async fn seat_snapshot(&self, e: EventId) -> Result<SeatSnapshot, StoreError> {
-        self.inner.seat_snapshot(e).await
+        Ok(())
     }
 }
+
+type GatedStore = Intercepted<MemorySeatStore, Gate>;
 
 struct Setup {
     room: Arc<SeatRoom>,
@@ -151,12 +79,14 @@ async fn setup() -> Setup {
         shuffle_seed: None,
         pow_difficulty: 0,
     };
-    let store = Arc::new(GatedStore {
-        inner: MemorySeatStore::default(),
-        shut: false.into(),
-        permits: Semaphore::new(0),
-        waiting: Notify::new(),
-    });
+    let store = Arc::new(Intercepted::new(
+        Arc::new(MemorySeatStore::default()),
+        Gate {
+            shut: false.into(),
+            permits: Semaphore::new(0),
+            waiting: Notify::new(),
+        },
+    ));
     let room = SeatRoom::load(&event, Arc::clone(&store) as Arc<dyn SeatStore>, db)
         .await
         .unwrap();
@@ -192,16 +122,16 @@ impl Setup {
 
     /// Starts a sync whose log read waits until [`Self::open`].
     async fn start_gated_sync(&self) -> tokio::task::JoinHandle<Result<(), StoreError>> {
-        self.store.shut.store(true, Ordering::SeqCst);
+        self.store.interceptor().shut.store(true, Ordering::SeqCst);
         let room = Arc::clone(&self.room);
         let sync = tokio::spawn(async move { room.sync().await });
-        self.store.waiting.notified().await;
+        self.store.interceptor().waiting.notified().await;
         sync
     }
 
     fn open(&self) {
-        self.store.shut.store(false, Ordering::SeqCst);
-        self.store.permits.add_permits(1);
+        self.store.interceptor().shut.store(false, Ordering::SeqCst);
+        self.store.interceptor().permits.add_permits(1);
     }
 
     fn best(&self) -> Option<u32> {

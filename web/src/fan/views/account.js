@@ -3,23 +3,27 @@
 import { html } from 'htm/preact';
 import { useRef, useState } from 'preact/hooks';
 import { session as sessionApi } from '../../shared/api.js';
-import { navigate, nextPath } from '../router.js';
-import { store } from '../store.js';
+import { useI18n } from '../../shared/language.js';
+import { setAccount } from '../../shared/session.js';
+import { navigate, nextPath, router, useRoute } from '../router.js';
+import { useUser } from '../store.js';
 import { errorText, Title } from './util.js';
 
 const EMAIL_CODES = new Set(['email_taken', 'invalid_email']);
 const PASSWORD_CODES = new Set(['weak_password']);
 
-export function SignIn({ state }) {
-  return html`<${AccountForm} state=${state} mode="signin" />`;
+export function SignIn() {
+  return html`<${AccountForm} mode="signin" />`;
 }
 
-export function SignUp({ state }) {
-  return html`<${AccountForm} state=${state} mode="signup" />`;
+export function SignUp() {
+  return html`<${AccountForm} mode="signup" />`;
 }
 
-function AccountForm({ state, mode }) {
-  const { i18n, route, user } = state;
+function AccountForm({ mode }) {
+  const i18n = useI18n();
+  const route = useRoute();
+  const user = useUser();
   const signup = mode === 'signup';
   const [email, setEmail] = useState('');
   const [password, setPassword] = useState('');
@@ -37,10 +41,10 @@ function AccountForm({ state, mode }) {
     try {
       if (signup) await sessionApi.register(email.trim(), password);
       const account = await sessionApi.login(email.trim(), password);
-      store.set({ user: account });
+      setAccount(account);
       // Only if the fan is still on this form: one who already moved on (clicked a
       // link while the request was in flight) is not pulled back.
-      if (store.get().route.name === route.name) navigate(next, { replace: true });
+      if (router.current().name === route.name) navigate(next, { replace: true });
     } catch (err) {
       setError(err);
       setBusy(false);

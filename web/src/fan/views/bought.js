@@ -5,13 +5,16 @@
 import { html } from 'htm/preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { request } from '../../shared/api.js';
+import { useI18n } from '../../shared/language.js';
 import { forgetCheckout } from '../checkout.js';
 import { joinQueue } from '../queue.js';
+import { useFanState } from '../store.js';
 import { ErrorMessage } from './util.js';
 
 /** The orders `q.orders` of this sale (the queue's `purchased` state). */
-export function Purchased({ state, event, queue: q }) {
-  const { i18n } = state;
+export function Purchased({ event, queue: q }) {
+  const i18n = useI18n();
+  const state = useFanState();
   const ids = q.orders || [];
   const local = state.checkouts[event.id]?.order;
   const known = local && ids.includes(local.order_id) ? [local] : null;

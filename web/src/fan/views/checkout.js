@@ -8,12 +8,14 @@ import {
 } from '../checkout.js';
 import { FREE, SeatFeed } from '../seatfeed.js';
 import { SeatMap } from '../seatmap.js';
-import { updateCheckout, useNow } from '../store.js';
+import { useI18n } from '../../shared/language.js';
+import { updateCheckout, useFanState, useNow } from '../store.js';
 import { Bought } from './bought.js';
 import { ErrorMessage } from './util.js';
 
-export function Checkout({ state, event, queue: q }) {
-  const { i18n } = state;
+export function Checkout({ event, queue: q }) {
+  const i18n = useI18n();
+  const state = useFanState();
   const id = event.id;
   useMemo(() => restoreCheckout(id, q.token), [id, q.token]);
   const c = state.checkouts[id] || { picked: [], used: 0 };

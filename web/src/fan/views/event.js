@@ -4,8 +4,10 @@
 import { html } from 'htm/preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { events as eventsApi } from '../../shared/api.js';
+import { useI18n } from '../../shared/language.js';
 import { attachQueue } from '../queue.js';
-import { initialQueue, store, useNow } from '../store.js';
+import { useRoute } from '../router.js';
+import { initialQueue, store, useFanState, useNow, useUser } from '../store.js';
 import { Purchased } from './bought.js';
 import { Checkout } from './checkout.js';
 import { StateBadge } from './events.js';
@@ -16,9 +18,11 @@ import { ErrorMessage, saleState, Title } from './util.js';
 /** While waiting, the queue socket tells seats left (`availability`). */
 const WAITING = new Set(['joining', 'prequeue', 'queued']);
 
-export function EventPage({ state }) {
-  const { i18n, user, route } = state;
-  const id = route.params.id;
+export function EventPage() {
+  const i18n = useI18n();
+  const user = useUser();
+  const state = useFanState();
+  const id = useRoute().params.id;
   const event = state.events[id];
   const q = state.queues[id] || initialQueue();
   const [loadError, setLoadError] = useState(null);
@@ -78,7 +82,7 @@ export function EventPage({ state }) {
   }, [st]);
 
   if (!event) {
-    if (loadError && loadError.status === 404) return html`<${NotFound} state=${state} />`;
+    if (loadError && loadError.status === 404) return html`<${NotFound} />`;
     return html`
       <${Title}>${i18n.t('event.loading')}<//>
       <${ErrorMessage} i18n=${i18n} error=${loadError} />
@@ -100,10 +104,10 @@ export function EventPage({ state }) {
       <span class="clock num">${i18n.clock((starts - now) / 1000)}</span>
     </p>`}
     ${q.phase === 'purchased'
-      ? html`<${Purchased} state=${state} event=${event} queue=${q} />`
+      ? html`<${Purchased} event=${event} queue=${q} />`
       : admitted
-      ? html`<${Checkout} state=${state} event=${event} queue=${q} />`
-      : html`<${QueuePanel} state=${state} event=${event} queue=${q} saleState=${st} available=${available} />`}
+      ? html`<${Checkout} event=${event} queue=${q} />`
+      : html`<${QueuePanel} event=${event} queue=${q} saleState=${st} available=${available} />`}
     <section class="panel" aria-labelledby="tickets-h">
       <h2 id="tickets-h">${i18n.t('event.tickets')}</h2>
       <p class="seats-left" hidden=${st === 'closed'}>

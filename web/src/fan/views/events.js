@@ -2,12 +2,13 @@
 import { html } from 'htm/preact';
 import { useEffect, useState } from 'preact/hooks';
 import { events as eventsApi } from '../../shared/api.js';
-import { store, useNow } from '../store.js';
+import { useI18n } from '../../shared/language.js';
+import { store, useFanState, useNow } from '../store.js';
 import { ErrorMessage, fromPrice, saleState, Title } from './util.js';
 
-export function EventsList({ state }) {
-  const { i18n } = state;
-  const list = state.eventsListed;
+export function EventsList() {
+  const i18n = useI18n();
+  const list = useFanState().eventsListed;
   const [error, setError] = useState(null);
   const now = useNow();
 

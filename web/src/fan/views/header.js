@@ -1,25 +1,24 @@
 // The banner on every page: the skip link, the site name, navigation, the account and
 // the language switch.
 import { html } from 'htm/preact';
-import { session as sessionApi } from '../../shared/api.js';
+import { useI18n } from '../../shared/language.js';
+import { signOut as endSession } from '../../shared/session.js';
+import { language } from '../language.js';
 import { detachAll } from '../queue.js';
-import { navigate, withNext } from '../router.js';
-import { store } from '../store.js';
-import { setLocale } from '../locale.js';
+import { navigate, useRoute, withNext } from '../router.js';
+import { store, useUser } from '../store.js';
 
-export function Header({ state }) {
-  const { i18n, user, route } = state;
+export function Header() {
+  const i18n = useI18n();
+  const user = useUser();
+  const route = useRoute();
   const current = (name) => (route.name === name ? 'page' : undefined);
   // Both account links keep the way back to the page the fan is on (a sale's page).
   const back = (path) => (route.name === 'signin' || route.name === 'signup' ? path : withNext(path));
   const signOut = async () => {
-    try {
-      await sessionApi.logout();
-    } catch {
-      /* the cookie may already be gone; sign out locally anyway */
-    }
+    await endSession();
     detachAll();
-    store.set({ user: null, queues: {}, checkouts: {} });
+    store.set({ queues: {}, checkouts: {} });
     navigate('/');
   };
   return html`
@@ -39,7 +38,7 @@ export function Header({ state }) {
         </nav>
         <div class="lang">
           <label for="lang-select">${i18n.t('nav.language')}</label>
-          <select id="lang-select" value=${i18n.locale} onChange=${(e) => setLocale(e.currentTarget.value)}>
+          <select id="lang-select" value=${i18n.locale} onChange=${(e) => language.choose(e.currentTarget.value)}>
             <option value="en" lang="en">English</option>
             <option value="zh-TW" lang="zh-TW">繁體中文</option>
           </select>

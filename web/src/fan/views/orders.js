@@ -4,11 +4,14 @@
 import { html } from 'htm/preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { events as eventsApi, request } from '../../shared/api.js';
+import { useI18n } from '../../shared/language.js';
 import { withNext } from '../router.js';
+import { useUser } from '../store.js';
 import { ErrorMessage, Title } from './util.js';
 
-export function Orders({ state }) {
-  const { i18n, user } = state;
+export function Orders() {
+  const i18n = useI18n();
+  const user = useUser();
   const [orders, setOrders] = useState(null);
   const [names, setNames] = useState({});
   const [error, setError] = useState(null);

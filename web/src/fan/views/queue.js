@@ -6,12 +6,14 @@ import { html } from 'htm/preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { metrics } from '../metrics.js';
 import { joinQueue, leaveQueue } from '../queue.js';
+import { useI18n } from '../../shared/language.js';
 import { withNext } from '../router.js';
-import { useNow } from '../store.js';
+import { useFanState, useNow, useUser } from '../store.js';
 import { errorText, etaText } from './util.js';
 
-export function QueuePanel({ state, event, queue: q, saleState, available }) {
-  const { i18n, user } = state;
+export function QueuePanel({ event, queue: q, saleState, available }) {
+  const i18n = useI18n();
+  const user = useUser();
   let body;
   if (user === undefined) body = html`<p class="muted">${i18n.t('common.loading')}</p>`;
   else if (!user) body = html`<${SignedOut} i18n=${i18n} />`;
@@ -19,7 +21,7 @@ export function QueuePanel({ state, event, queue: q, saleState, available }) {
   else if (q.phase === 'prequeue') body = html`<${PreQueue} i18n=${i18n} event=${event} q=${q} />`;
   else if (q.phase === 'queued') body = html`<${InLine} i18n=${i18n} event=${event} q=${q} available=${available} />`;
   else if (q.phase === 'left') body = html`<${Left} i18n=${i18n} event=${event} lost=${q.notice === 'place_lost'} />`;
-  else if (q.phase === 'expired') body = html`<${Expired} i18n=${i18n} state=${state} event=${event} />`;
+  else if (q.phase === 'expired') body = html`<${Expired} i18n=${i18n} event=${event} />`;
   else body = html`<${JoinBox} i18n=${i18n} event=${event} q=${q} saleState=${saleState} />`;
   return html`
     <section class="panel queue" aria-labelledby="queue-h">
@@ -158,8 +160,8 @@ function Left({ i18n, event, lost }) {
   `;
 }
 
-function Expired({ i18n, state, event }) {
-  const order = state.checkouts[event.id]?.order;
+function Expired({ i18n, event }) {
+  const order = useFanState().checkouts[event.id]?.order;
   return html`
     <h2 id="queue-h">${i18n.t('queue.expiredTitle')}</h2>
     <p>${order ? i18n.t('queue.expiredWithOrder') : i18n.t('queue.expiredText')}</p>

@@ -1,11 +1,11 @@
-// A WebSocket that comes back. Reconnects with exponential back-off and full jitter
-// (a crowd that lost its connection at once does not return at once), promptly when
-// the browser goes back online or the tab becomes visible, and falls back to polling
-// when sockets never deliver anything (a proxy or a firewall that blocks them),
-// while still trying the socket now and then.
+// A WebSocket that comes back, for both apps (the fan's queue and seat map, the
+// console's live stats). Reconnects with exponential back-off (full jitter by
+// default: a crowd that lost its connection at once does not return at once),
+// promptly when the browser goes back online or the tab becomes visible, and falls
+// back to polling when sockets never deliver anything (a proxy or a firewall that
+// blocks them), while still trying the socket now and then.
+import { fullJitter } from './backoff.js';
 
-const BASE_MS = 500;
-const CAP_MS = 30_000;
 /** Consecutive connections that closed before delivering a frame, before polling. */
 const FAILS_BEFORE_POLLING = 3;
 /** A socket quiet this long is asked for a frame (NATs and proxies drop idle ones). */
@@ -14,11 +14,6 @@ const QUIET_MS = 45_000;
 const SERVICE_RESTART = 1012;
 /** A drained replica's fans come back spread over this long, not all within 500 ms. */
 const RESTART_SPREAD_MS = 2_000;
-
-/** Full jitter: a random delay up to the exponential bound. */
-export function backoffDelay(attempt, base = BASE_MS, cap = CAP_MS) {
-  return Math.random() * Math.min(cap, base * 2 ** Math.min(attempt, 16));
-}
 
 export class ResilientSocket {
   /**
@@ -30,6 +25,12 @@ export class ResilientSocket {
    * @param {() => Promise<any>} [o.poll]  answers a message like the socket's, for the fallback
    * @param {number} [o.pollMs]
    * @param {() => object|null} [o.ping]  a frame that the server always answers, to test a quiet socket
+   * @param {number} [o.silenceMs]  a socket that delivers nothing this long is closed (and replaced)
+   * @param {(attempt: number) => number} [o.backoff]  ms before retry `attempt` (0 first; see backoff.js)
+   * @param {(msg: any) => boolean} [o.proves]  whether a frame shows the socket works (default: any)
+   * @param {() => Promise<boolean>} [o.beforeRetry]  after a close: false stops for good
+   * @param {(at: number) => void} [o.onRetry]  a retry is due at `at` (Date.now() ms)
+   * @param {() => void} [o.onAttempt]  a connection is being opened
    */
   constructor(o) {
     this.o = o;
@@ -105,6 +106,7 @@ export class ResilientSocket {
       return;
     }
     if (!this.polling) this.setStatus(this.attempt === 0 && this.fails === 0 ? 'connecting' : 'reconnecting');
+    this.o.onAttempt?.();
     let ws;
     try {
       ws = new WebSocket(typeof this.o.url === 'function' ? this.o.url() : this.o.url);
@@ -114,6 +116,7 @@ export class ResilientSocket {
     }
     this.ws = ws;
     let heard = false;
+    this.armSilence();
     ws.onopen = () => {
       if (!this.polling) this.setStatus('open');
       this.o.onOpen?.(this);
@@ -121,42 +124,59 @@ export class ResilientSocket {
     ws.onmessage = (e) => {
       this.lastHeard = Date.now();
       clearTimeout(this.aliveTimer);
-      if (!heard) {
-        heard = true;
-        this.attempt = 0;
-        this.fails = 0;
-        this.stopPolling();
-        this.setStatus('open');
-      }
+      this.armSilence();
       let msg;
       try {
         msg = JSON.parse(e.data);
       } catch {
         return;
       }
+      if (!heard && (!this.o.proves || this.o.proves(msg))) {
+        heard = true;
+        this.attempt = 0;
+        this.fails = 0;
+        this.stopPolling();
+        this.setStatus('open');
+      }
       this.o.onMessage(msg);
     };
     ws.onclose = (e) => {
       if (this.ws !== ws) return;
       this.ws = null;
+      clearTimeout(this.silenceTimer);
       this.closed(heard, e.code);
     };
   }
 
-  closed(heard, code) {
+  /** With `silenceMs`, a socket that stays quiet that long is closed (then replaced). */
+  armSilence() {
+    if (!this.o.silenceMs) return;
+    clearTimeout(this.silenceTimer);
+    const ws = this.ws;
+    this.silenceTimer = setTimeout(() => ws.close(), this.o.silenceMs);
+  }
+
+  async closed(heard, code) {
     if (this.stopped) return;
     if (!heard) this.fails += 1;
     if (this.fails >= FAILS_BEFORE_POLLING && this.o.poll && !this.polling) this.startPolling();
     this.setStatus(this.polling ? 'polling' : navigator.onLine ? 'reconnecting' : 'offline');
+    if (this.o.beforeRetry && !(await this.o.beforeRetry())) {
+      this.stop();
+      return;
+    }
+    if (this.stopped || this.ws) return;
     this.schedule(code === SERVICE_RESTART && this.attempt === 0 ? RESTART_SPREAD_MS : undefined);
   }
 
   /** Connects again after a back-off (or a random wait up to `spreadMs`). */
   schedule(spreadMs) {
     clearTimeout(this.timer);
-    const delay = spreadMs === undefined ? backoffDelay(this.attempt) : Math.random() * spreadMs;
+    const backoff = this.o.backoff ?? fullJitter;
+    const delay = spreadMs === undefined ? backoff(this.attempt) : Math.random() * spreadMs;
     this.attempt += 1;
     this.timer = setTimeout(() => this.connect(), delay);
+    this.o.onRetry?.(Date.now() + delay);
   }
 
   /** Closes a socket that may have died unnoticed and connects again at once. */
@@ -170,6 +190,7 @@ export class ResilientSocket {
     const ws = this.ws;
     this.ws = null;
     clearTimeout(this.aliveTimer);
+    clearTimeout(this.silenceTimer);
     if (ws) {
       ws.onclose = ws.onmessage = ws.onopen = null;
       try {

@@ -1,0 +1,153 @@
+//! The contract suites' harness: a store under test on a clock the test moves (or
+//! Redis on its own), the test services' URLs, and helpers shared by the tests.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::clock::{now_ms, ManualClock};
+use crate::store::memory::MemoryStore;
+use crate::store::{QueueStore, TicketState, TicketStatus};
+use crate::{AdmissionSettings, EventId, QueueConfig, TicketId, UserId};
+
+/// A store under test and the way its time moves. Generic over the port: the seat
+/// contract suite (`seats/contract.rs`) uses `Harness<dyn SeatStore>`.
+pub(crate) struct Harness<S: ?Sized = dyn QueueStore> {
+    pub store: Arc<S>,
+    clock: Option<ManualClock>,
+}
+
+/// The test Redis' URL, or `None` when none is configured. With
+/// `FLOODGATE_TEST_REQUIRE_SERVICES=1` (set by scripts/test.sh) a missing Redis is a
+/// failure, not a skip.
+pub(crate) fn test_redis_url() -> Option<String> {
+    test_url("FLOODGATE_TEST_REDIS_URL")
+}
+
+/// The test Redis Cluster's URL (`redis+cluster://…`, scripts/lib/services.sh), under
+/// the same rule as [`test_redis_url`].
+pub(crate) fn test_redis_cluster_url() -> Option<String> {
+    test_url("FLOODGATE_TEST_REDIS_CLUSTER_URL")
+}
+
+fn test_url(var: &str) -> Option<String> {
+    let Ok(url) = std::env::var(var) else {
+        assert!(
+            std::env::var("FLOODGATE_TEST_REQUIRE_SERVICES").as_deref() != Ok("1"),
+            "{var} is required"
+        );
+        eprintln!("skipping: {var} not set");
+        return None;
+    };
+    Some(url)
+}
+
+/// A key prefix of its own for one Redis test.
+pub(crate) fn test_prefix() -> String {
+    format!("test-{}", TicketId::new())
+}
+
+impl<S: ?Sized> Harness<S> {
+    /// A store on a manual clock (the in-memory adapters): `make` builds it on it.
+    pub fn manual(make: impl FnOnce(Arc<ManualClock>) -> Arc<S>) -> Self {
+        let clock = ManualClock::new(now_ms());
+        Self {
+            store: make(Arc::new(clock.clone())),
+            clock: Some(clock),
+        }
+    }
+
+    /// A store on its own clock (Redis): [`Self::advance`] sleeps.
+    pub fn real_time(store: Arc<S>) -> Self {
+        Self { store, clock: None }
+    }
+
+    pub async fn advance(&self, ms: i64) {
+        match &self.clock {
+            Some(c) => c.advance(ms),
+            None => tokio::time::sleep(Duration::from_millis(ms as u64)).await,
+        }
+    }
+}
+
+impl Harness {
+    pub fn memory() -> Self {
+        Self::manual(|clock| Arc::new(MemoryStore::new(clock)))
+    }
+
+    /// The Redis harness, or `None` when no test Redis is configured.
+    pub async fn redis() -> Option<Self> {
+        Self::redis_at(test_redis_url()?).await
+    }
+
+    /// The Redis Cluster harness, or `None` when no test cluster is configured.
+    pub async fn redis_cluster() -> Option<Self> {
+        Self::redis_at(test_redis_cluster_url()?).await
+    }
+
+    async fn redis_at(url: String) -> Option<Self> {
+        let store = crate::store::redis::RedisStore::connect(&url, &test_prefix())
+            .await
+            .expect("connect to test redis");
+        Some(Self::real_time(Arc::new(store)))
+    }
+
+    /// A configured event, opened `open_offset_ms` from now (negative: already due).
+    pub async fn event(&self, open_offset_ms: i64, admission: AdmissionSettings) -> EventId {
+        self.event_with_grace(open_offset_ms, admission, 60_000)
+            .await
+    }
+
+    pub async fn event_with_grace(
+        &self,
+        open_offset_ms: i64,
+        admission: AdmissionSettings,
+        grace_ms: u64,
+    ) -> EventId {
+        let event = EventId::new();
+        let now = self.store.now_ms().await.unwrap();
+        let config = QueueConfig {
+            starts_at_ms: now + open_offset_ms,
+            grace_ms,
+            admission,
+        };
+        self.store.configure(event, &config, false).await.unwrap();
+        event
+    }
+
+    pub async fn open_event(&self, admission: AdmissionSettings) -> EventId {
+        self.open_event_with_grace(admission, 60_000).await
+    }
+
+    pub async fn open_event_with_grace(&self, admission: AdmissionSettings, grace: u64) -> EventId {
+        let event = self.event_with_grace(-1_000, admission, grace).await;
+        assert!(self
+            .store
+            .open(event, &crate::shuffle::ShuffleSeed::from_bytes([7; 32]))
+            .await
+            .unwrap());
+        event
+    }
+}
+
+pub(crate) fn settings(rate_per_minute: u32, max_active: u32) -> AdmissionSettings {
+    AdmissionSettings {
+        rate_per_minute,
+        max_active,
+        session_ttl_secs: 600,
+        paused: false,
+    }
+}
+
+pub(crate) fn seq_of(state: &TicketState) -> u64 {
+    match state {
+        TicketState::Queued { seq, .. } | TicketState::Admitted { seq, .. } => *seq,
+        other => panic!("no sequence number in {other:?}"),
+    }
+}
+
+pub(super) async fn join(h: &Harness, event: EventId, user: UserId) -> TicketStatus {
+    h.store
+        .join(event, user, &TicketId::new(), None)
+        .await
+        .unwrap()
+}

@@ -1,0 +1,58 @@
+//! The opening's draw: the pre-queue put in the order of the seed, and the record of
+//! both orders that [`super::QueueStore::draw`] pages through.
+
+use crate::shuffle::ShuffleSeed;
+use crate::UserId;
+
+/// One page of an opening's draw record
+/// ([`QueueStore::draw`](super::QueueStore::draw)).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct DrawPage {
+    /// Tickets the pre-queue held at the opening (the whole record's length).
+    pub total: u64,
+    /// Pseudonyms in the order the pre-queue held them (join order), this page.
+    pub joined: Vec<String>,
+    /// Pseudonyms in the order the draw gave them (admission order), this page.
+    pub order: Vec<String>,
+}
+
+/// The pre-queue in draw order: its `(pseudonym, user)` entries, given in join
+/// order, sorted by [`crate::shuffle::shuffled`]; with the draw's record.
+pub(crate) fn draw_order(
+    seed: &ShuffleSeed,
+    joined: Vec<(String, UserId)>,
+) -> (Vec<(String, UserId)>, DrawRecord) {
+    let joined_names: Vec<String> = joined.iter().map(|e| e.0.clone()).collect();
+    let ordered = crate::shuffle::shuffled(seed, joined);
+    let order = ordered.iter().map(|e| e.0.clone()).collect();
+    (
+        ordered,
+        DrawRecord {
+            joined: joined_names,
+            order,
+        },
+    )
+}
+
+/// The whole draw record: pseudonyms in join order and in draw order.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct DrawRecord {
+    pub joined: Vec<String>,
+    pub order: Vec<String>,
+}
+
+impl DrawRecord {
+    pub(crate) fn page(&self, offset: u64, limit: u64) -> DrawPage {
+        let from = usize::try_from(offset)
+            .unwrap_or(usize::MAX)
+            .min(self.joined.len());
+        let to = from
+            .saturating_add(usize::try_from(limit).unwrap_or(usize::MAX))
+            .min(self.joined.len());
+        DrawPage {
+            total: self.joined.len() as u64,
+            joined: self.joined[from..to].to_vec(),
+            order: self.order[from..to].to_vec(),
+        }
+    }
+}

@@ -1,0 +1,72 @@
+//! The embedded store's join: a ticket taken (or found), checked against the
+//! address's places and the proof of work, in one step under the lock.
+
+use super::queue::{Place, Ticket};
+use super::MemoryStore;
+use crate::store::{Change, PlaceCap, PowGate, StoreError, TicketStatus};
+use crate::{EventId, TicketId, UserId};
+
+impl MemoryStore {
+    /// [`QueueStore::join`], gated by `pow` when the event asks for proof of work.
+    pub(super) fn join_with(
+        &self,
+        event: EventId,
+        user: UserId,
+        ticket: &TicketId,
+        cap: Option<&PlaceCap>,
+        pow: Option<&PowGate>,
+    ) -> Result<TicketStatus, StoreError> {
+        self.with_event(event, |q, now| {
+            let deadline = now + q.config.grace_ms as i64;
+            let existing = q.tickets.get(&user).map(|t| t.place);
+            match existing {
+                Some(Place::Left | Place::Purchased { .. }) | None => {
+                    match pow {
+                        None => {}
+                        Some(PowGate::Missing) => {
+                            return Err(StoreError::PowRequired { used: false })
+                        }
+                        Some(PowGate::Solved(s)) if q.spent.contains(&s.id, now) => {
+                            return Err(StoreError::PowRequired { used: true })
+                        }
+                        Some(PowGate::Solved(_)) => {}
+                    }
+                    if let Some(cap) = cap {
+                        if !q.hold(cap) {
+                            return Err(StoreError::TooManyPlaces { max: cap.max });
+                        }
+                    }
+                    if let Some(PowGate::Solved(s)) = pow {
+                        q.spent.insert(&s.id, s.expires_at_ms, now);
+                    }
+                    let place = if q.opened {
+                        let seq = q.next_seq;
+                        q.next_seq += 1;
+                        q.queue.insert(seq, user);
+                        q.view.insert(seq);
+                        q.append(Change::Joined { seq });
+                        Place::Queued(seq)
+                    } else {
+                        let arrival = q.next_arrival;
+                        q.next_arrival += 1;
+                        q.prequeue.insert(arrival, user);
+                        Place::Prequeue(arrival)
+                    };
+                    q.tickets.insert(
+                        user,
+                        Ticket {
+                            id: ticket.clone(),
+                            place,
+                            orders: Vec::new(),
+                            holder: cap.map(|c| c.holder.clone()),
+                        },
+                    );
+                    q.set_presence(user, deadline);
+                }
+                Some(Place::Prequeue(_) | Place::Queued(_)) => q.set_presence(user, deadline),
+                Some(Place::Admitted { .. }) => {}
+            }
+            Ok(q.status(user).expect("ticket just ensured"))
+        })?
+    }
+}

@@ -1,0 +1,4 @@
+// The console's language: the shell's language store over the console's catalogues.
+import { createLanguage } from '../shared/language.js';
+
+export const language = createLanguage({ en: () => import('./i18n/en.json'), 'zh-TW': () => import('./i18n/zh-TW.json') });
