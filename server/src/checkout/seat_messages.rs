@@ -6,8 +6,7 @@
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
-use utoipa::openapi::{RefOr, Schema};
-use utoipa::{PartialSchema, ToSchema};
+use utoipa::ToSchema;
 use waiting_room::seats::SeatLayout;
 
 /// A seat id, `<section>-<row>-<seat>`, rows and seats counted from 1.
@@ -181,14 +180,4 @@ pub enum DeltaType {
 pub struct SeatChange {
     pub seat: SeatId,
     pub state: FanSeatState,
-}
-
-/// Every schema the seat stream's messages name, for the document.
-pub fn schemas() -> Vec<(String, RefOr<Schema>)> {
-    let mut all = vec![(
-        SeatStreamMessage::name().into_owned(),
-        SeatStreamMessage::schema(),
-    )];
-    SeatStreamMessage::schemas(&mut all);
-    all
 }

@@ -15,7 +15,7 @@ use std::sync::LazyLock;
 
 use serde_json::{Map, Value};
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
-use utoipa::openapi::{Info, OpenApi};
+use utoipa::openapi::{Info, OpenApi, RefOr, Schema};
 use utoipa::ToSchema;
 
 use axum::http::header;
@@ -23,7 +23,7 @@ use axum::response::IntoResponse;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::checkout::seat_messages;
+use crate::checkout::seat_messages::SeatStreamMessage;
 use crate::cookie::SESSION_COOKIE;
 use crate::db::AuditAction;
 use crate::event::AuditSummary;
@@ -175,7 +175,8 @@ fn add_security_schemes(doc: &mut OpenApi) {
 /// ways, the seat stream's, the stats socket's error), the purchase token's claims,
 /// and an audit entry's payloads.
 fn add_frame_schemas(doc: &mut OpenApi) {
-    let mut all = seat_messages::schemas();
+    let mut all = Vec::new();
+    register::<SeatStreamMessage>(&mut all);
     register::<ServerMessage>(&mut all);
     register::<ClientMessage>(&mut all);
     register::<super::admin::StatsError>(&mut all);
@@ -186,7 +187,7 @@ fn add_frame_schemas(doc: &mut OpenApi) {
 }
 
 /// `T`'s schema and those it refers to.
-fn register<T: ToSchema>(all: &mut Vec<(String, utoipa::openapi::RefOr<utoipa::openapi::Schema>)>) {
+fn register<T: ToSchema>(all: &mut Vec<(String, RefOr<Schema>)>) {
     all.push((T::name().into_owned(), T::schema()));
     T::schemas(all);
 }
