@@ -120,10 +120,10 @@ pub enum ServerMessage {
     },
 }
 
-/// A proof-of-work challenge as clients get it (see [`crate::pow`]): find a nonce
-/// (ASCII letters, digits, `-` or `_`, at most 64) such that
-/// `SHA-256(challenge ":" nonce)` starts with `difficulty` zero bits, then join with
-/// `pow=<challenge>:<nonce>` in the query before `expires_at`.
+/// A proof-of-work challenge: find a nonce (ASCII letters, digits, `-` or `_`, at
+/// most 64) such that `SHA-256(challenge ":" nonce)` starts with `difficulty` zero
+/// bits, then join with `pow=<challenge>:<nonce>` in the query before `expires_at`.
+// What clients get of a `crate::pow::Challenge` (this doc comment is published).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[cfg_attr(feature = "openapi", schema(as = ChallengeBody))]
