@@ -39,9 +39,11 @@ pub enum ServerMessage {
         starts_at: OffsetDateTime,
         /// See [`ServerMessage::with_sold_out`].
         #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        #[cfg_attr(feature = "openapi", schema(schema_with = only_true))]
         sold_out: bool,
         /// See [`ServerMessage::with_waitlist`].
         #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        #[cfg_attr(feature = "openapi", schema(schema_with = only_true))]
         waitlist: bool,
     },
     /// In line: `ahead` people in front, about `eta_secs` to wait.
@@ -61,9 +63,11 @@ pub enum ServerMessage {
         range: EtaRange,
         /// See [`ServerMessage::with_sold_out`].
         #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        #[cfg_attr(feature = "openapi", schema(schema_with = only_true))]
         sold_out: bool,
         /// See [`ServerMessage::with_waitlist`].
         #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        #[cfg_attr(feature = "openapi", schema(schema_with = only_true))]
         waitlist: bool,
     },
     /// A position update (at most once a second, only on change).
@@ -156,6 +160,15 @@ pub const MESSAGE_ERROR_CODES: &[&str] = &[
     "not_in_queue",
     "pow_required",
 ];
+
+/// `true`: a flag sent only when set.
+#[cfg(feature = "openapi")]
+fn only_true() -> utoipa::openapi::schema::Object {
+    utoipa::openapi::schema::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::Boolean)
+        .enum_values(Some([true]))
+        .build()
+}
 
 /// A string, one of [`MESSAGE_ERROR_CODES`].
 #[cfg(feature = "openapi")]
