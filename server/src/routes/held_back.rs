@@ -11,6 +11,7 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use waiting_room::seats::store::SeatCounts;
+use waiting_room::EventId;
 
 use super::error_docs::*;
 use crate::checkout::held_back::{HeldBackChange, SeatSelection};
@@ -20,7 +21,6 @@ use crate::error::{checkout_store_error, ApiError, SeatsUnavailableError};
 use crate::event::Event;
 use crate::extract::{Admin, AppJson, EventPath};
 use crate::state::AppState;
-use waiting_room::EventId;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()

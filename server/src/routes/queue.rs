@@ -17,6 +17,7 @@ use waiting_room::fan::{messages, FanView};
 use waiting_room::room::Room;
 use waiting_room::store::StoreError;
 use waiting_room::wire::ServerMessage;
+use waiting_room::EventId;
 
 use super::client;
 use super::error_docs::*;
@@ -27,7 +28,6 @@ use crate::proof_of_work::{self, ChallengeBody, JoinProof};
 use crate::queue_session::{self, WS_LIMIT_BYTES};
 use crate::state::AppState;
 use crate::ws::READ_BUFFER_BYTES;
-use waiting_room::EventId;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
