@@ -67,7 +67,7 @@ pub fn revealed_here(state: &AppState, event: &Event) -> Option<ShuffleSeed> {
 }
 
 /// Puts the seed into the public view when it may be published.
-pub fn reveal(public: &mut PublicEvent<'_>, seed: Option<ShuffleSeed>) {
+pub fn reveal(public: &mut PublicEvent, seed: Option<ShuffleSeed>) {
     public.shuffle_seed = seed.map(|s| s.to_hex());
 }
 

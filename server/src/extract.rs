@@ -111,10 +111,20 @@ fn json_error(rejection: JsonRejection) -> ApiError {
     }
 }
 
-/// An event id from a path, or 404 `event` (an id that cannot name an event names
-/// none).
-pub fn parse_event_id(raw: &str) -> Result<EventId, ApiError> {
-    raw.parse().map_err(|_| ApiError::NotFound("event"))
+/// The event of an `/events/{id}` path: 400 `invalid_path` for a parameter that does
+/// not decode (as [`AppPath`]), 404 `not_found` for one that is no event id (an id that
+/// cannot name an event names none).
+pub struct EventPath(pub EventId);
+
+impl<S: Send + Sync> FromRequestParts<S> for EventPath {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let AppPath(raw) = AppPath::<String>::from_request_parts(parts, state).await?;
+        raw.parse()
+            .map(Self)
+            .map_err(|_| ApiError::NotFound("event"))
+    }
 }
 
 /// `Path<T>` whose rejections are contract errors: 400 `invalid_path` (a parameter
@@ -376,5 +386,41 @@ mod tests {
             code_of(router, "/ws").await,
             (StatusCode::BAD_REQUEST, "websocket_required".into())
         );
+    }
+
+    /// An event path: undecodable is 400 `invalid_path` (as any path parameter), not
+    /// an event id is 404 `not_found` (it names no event); an id is handed over.
+    #[tokio::test]
+    async fn event_paths_are_parsed_once() {
+        let router = Router::new().route(
+            "/events/{id}",
+            get(|EventPath(id): EventPath| async move { id.to_string() }),
+        );
+        assert_eq!(
+            code_of(router.clone(), "/events/%FF").await,
+            (StatusCode::BAD_REQUEST, "invalid_path".into())
+        );
+        for malformed in ["not-a-uuid", "1", "0190f5e1-3b7a-7c2d-8e4f"] {
+            assert_eq!(
+                code_of(router.clone(), &format!("/events/{malformed}")).await,
+                (StatusCode::NOT_FOUND, "not_found".into()),
+                "{malformed}"
+            );
+        }
+        let id = EventId::new();
+        let response = router
+            .oneshot(
+                Request::builder()
+                    .uri(format!("/events/{id}"))
+                    .body(Body::empty())
+                    .unwrap(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        let body = axum::body::to_bytes(response.into_body(), 4096)
+            .await
+            .unwrap();
+        assert_eq!(body, id.to_string().as_bytes());
     }
 }

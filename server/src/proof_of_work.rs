@@ -13,13 +13,10 @@
 use std::collections::HashMap;
 use std::sync::Mutex;
 
-use serde::Serialize;
-use time::OffsetDateTime;
 use waiting_room::pow::adaptive::{Adaptive, AdaptiveSettings};
 use waiting_room::pow::{self, Challenge, PowRefusal, Solved};
 use waiting_room::store::PowGate;
 use waiting_room::token::SigningKeys;
-use waiting_room::wire::datetime_ms;
 use waiting_room::{EventId, UserId};
 
 use crate::config::Config;
@@ -175,37 +172,8 @@ pub fn presented(uri: &axum::http::Uri) -> Option<String> {
         .and_then(|q| q.0.pow)
 }
 
-/// A proof-of-work challenge: find a nonce (ASCII letters, digits, `-` or `_`, at
-/// most 64) such that `SHA-256(challenge ":" nonce)` starts with `difficulty` zero
-/// bits, then join with `pow=<challenge>:<nonce>` in the query before `expires_at`.
-#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
-pub struct ChallengeBody {
-    /// The string to hash (a signed token, bound to the account, the event, the
-    /// difficulty and the expiry).
-    pub challenge: String,
-    /// Leading zero bits the hash must start with (0: any nonce does).
-    #[schema(minimum = 0, maximum = 28)]
-    pub difficulty: u8,
-    #[serde(with = "time::serde::rfc3339")]
-    #[schema(value_type = String, format = DateTime)]
-    pub expires_at: OffsetDateTime,
-    /// `sha256-leading-zero-bits`.
-    pub algorithm: &'static str,
-    /// Hashes a solver tries on average: 2^difficulty (for a progress display).
-    pub expected_hashes: u64,
-}
-
-impl From<&Challenge> for ChallengeBody {
-    fn from(c: &Challenge) -> Self {
-        Self {
-            challenge: c.challenge.clone(),
-            difficulty: c.difficulty,
-            expires_at: datetime_ms(c.expires_at_ms),
-            algorithm: pow::ALGORITHM,
-            expected_hashes: 1u64 << c.difficulty,
-        }
-    }
-}
+/// The challenge as clients get it (the `ChallengeBody` schema).
+pub use waiting_room::wire::PowChallenge as ChallengeBody;
 
 #[cfg(test)]
 mod tests {

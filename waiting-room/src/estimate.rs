@@ -51,6 +51,7 @@ const MAX_POINT_DEPARTING: f64 = 0.05;
 
 /// How a wait was estimated (`eta_basis` on the wire).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum EtaBasis {
     /// The configured admission rate.
@@ -67,12 +68,16 @@ pub enum EtaBasis {
 /// The range beside `eta_secs` in `queued` and `position` messages. All three fields
 /// are omitted by older servers; the range is omitted when `eta_basis` is `none`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct EtaRange {
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(nullable = false))]
     pub eta_low_secs: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(nullable = false))]
     pub eta_high_secs: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(nullable = false))]
     pub eta_basis: Option<EtaBasis>,
 }
 

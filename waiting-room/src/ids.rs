@@ -38,6 +38,21 @@ macro_rules! uuid_id {
                 Uuid::parse_str(s).map(Self)
             }
         }
+
+        /// A UUID on the wire.
+        #[cfg(feature = "openapi")]
+        impl utoipa::PartialSchema for $name {
+            fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+                use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, SchemaFormat, Type};
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .format(Some(SchemaFormat::KnownFormat(KnownFormat::Uuid)))
+                    .into()
+            }
+        }
+
+        #[cfg(feature = "openapi")]
+        impl utoipa::ToSchema for $name {}
     };
 }
 
@@ -52,6 +67,11 @@ uuid_id!(
 
 /// A fan's place in one event's queue. Opaque to clients; one per account per event.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(
+    feature = "openapi",
+    schema(example = "5f0c9d3e2b7a4c1e8d6f0a9b8c7d6e5f")
+)]
 #[serde(transparent)]
 pub struct TicketId(pub String);
 

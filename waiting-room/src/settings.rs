@@ -4,12 +4,16 @@ use serde::{Deserialize, Serialize};
 
 /// What admins tune live. Changes take effect at the next admission step (≤ 250 ms).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AdmissionSettings {
     /// Fans admitted per minute, at most; the bucket holds one second of burst.
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 6_000_000))]
     pub rate_per_minute: u32,
     /// Admitted fans whose shopping session is still running, at most.
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 10_000_000))]
     pub max_active: u32,
     /// How long an admitted fan's shopping session (and purchase token) lasts.
+    #[cfg_attr(feature = "openapi", schema(minimum = 10, maximum = 86_400))]
     pub session_ttl_secs: u32,
     /// While paused nobody is admitted; the queue keeps its order.
     pub paused: bool,

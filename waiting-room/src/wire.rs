@@ -7,16 +7,21 @@ use time::OffsetDateTime;
 use crate::estimate::EtaRange;
 use crate::TicketId;
 
-/// Fan → server.
+/// Fan → server, a JSON text frame of at most 1024 bytes.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ClientMessage {
+    /// Take a place in the queue (idempotent).
     Join,
+    /// Give up the place in the queue.
     Leave,
 }
 
-/// Server → fan.
+/// Server → fan, a JSON text frame. (In the OpenAPI document each variant is a schema
+/// of its own, named after its `type`: `queued` is `QueuedMessage`.)
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ServerMessage {
     /// Joined before the opening; shuffled into the queue at `starts_at`.
@@ -24,14 +29,21 @@ pub enum ServerMessage {
         ticket: TicketId,
         /// The ticket's pseudonym in the opening's draw (docs/FAIRNESS.md).
         #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[cfg_attr(
+            feature = "openapi",
+            schema(nullable = false, pattern = "^[0-9a-f]{32}$")
+        )]
         pseudonym: Option<String>,
         #[serde(with = "time::serde::rfc3339")]
+        #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
         starts_at: OffsetDateTime,
         /// See [`ServerMessage::with_sold_out`].
         #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        #[cfg_attr(feature = "openapi", schema(schema_with = only_true))]
         sold_out: bool,
         /// See [`ServerMessage::with_waitlist`].
         #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        #[cfg_attr(feature = "openapi", schema(schema_with = only_true))]
         waitlist: bool,
     },
     /// In line: `ahead` people in front, about `eta_secs` to wait.
@@ -39,6 +51,10 @@ pub enum ServerMessage {
         ticket: TicketId,
         /// The ticket's pseudonym in the opening's draw (docs/FAIRNESS.md).
         #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[cfg_attr(
+            feature = "openapi",
+            schema(nullable = false, pattern = "^[0-9a-f]{32}$")
+        )]
         pseudonym: Option<String>,
         ahead: u64,
         eta_secs: u64,
@@ -47,9 +63,11 @@ pub enum ServerMessage {
         range: EtaRange,
         /// See [`ServerMessage::with_sold_out`].
         #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        #[cfg_attr(feature = "openapi", schema(schema_with = only_true))]
         sold_out: bool,
         /// See [`ServerMessage::with_waitlist`].
         #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        #[cfg_attr(feature = "openapi", schema(schema_with = only_true))]
         waitlist: bool,
     },
     /// A position update (at most once a second, only on change).
@@ -64,6 +82,7 @@ pub enum ServerMessage {
     Admitted {
         purchase_token: String,
         #[serde(with = "time::serde::rfc3339")]
+        #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
         expires_at: OffsetDateTime,
     },
     /// The fan's shopping session ended (extension to the v1 contract).
@@ -71,6 +90,7 @@ pub enum ServerMessage {
     /// The fan's shopping session ended with these confirmed orders; no purchase token
     /// any more (extension to the v1 contract).
     Purchased {
+        #[cfg_attr(feature = "openapi", schema(value_type = Vec<uuid::Uuid>, min_items = 1))]
         orders: Vec<String>,
     },
     /// The fan's ticket left the queue (extension to the v1 contract).
@@ -92,27 +112,71 @@ pub enum ServerMessage {
     /// contract).
     Closed,
     Error {
+        /// One of [`MESSAGE_ERROR_CODES`].
+        #[cfg_attr(feature = "openapi", schema(schema_with = message_error_code))]
         code: String,
         message: String,
         /// With `pow_required`: the proof-of-work challenge to solve before joining
         /// again (an extension to the v1 contract).
         #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[cfg_attr(feature = "openapi", schema(nullable = false))]
         challenge: Option<Box<PowChallenge>>,
     },
 }
 
-/// A proof-of-work challenge as clients get it (see [`crate::pow`]): find a nonce
-/// such that `SHA-256(challenge ":" nonce)` starts with `difficulty` zero bits, and
-/// present `<challenge>:<nonce>` before `expires_at`.
+/// A proof-of-work challenge: find a nonce (ASCII letters, digits, `-` or `_`, at
+/// most 64) such that `SHA-256(challenge ":" nonce)` starts with `difficulty` zero
+/// bits, then join with `pow=<challenge>:<nonce>` in the query before `expires_at`.
+// What clients get of a `crate::pow::Challenge` (this doc comment is published).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(as = ChallengeBody))]
 pub struct PowChallenge {
+    /// The string to hash (a signed token, bound to the account, the event, the
+    /// difficulty and the expiry).
     pub challenge: String,
+    /// Leading zero bits the hash must start with (0: any nonce does).
+    #[cfg_attr(feature = "openapi", schema(minimum = 0, maximum = 28))]
     pub difficulty: u8,
     #[serde(with = "time::serde::rfc3339")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub expires_at: OffsetDateTime,
+    /// `sha256-leading-zero-bits`.
     pub algorithm: String,
-    /// Hashes a solver tries on average: 2^difficulty.
+    /// Hashes a solver tries on average: 2^difficulty (for a progress display).
     pub expected_hashes: u64,
+}
+
+/// Every code an `error` message may carry: `not_in_queue` only from the HTTP
+/// `queue/me`, the others on the socket; `pow_required` carries `challenge`.
+pub const MESSAGE_ERROR_CODES: &[&str] = &[
+    "invalid_json",
+    "unknown_type",
+    "invalid_message",
+    "frame_too_large",
+    "rate_limited",
+    "too_many_places",
+    "unavailable",
+    "not_in_queue",
+    "pow_required",
+];
+
+/// `true`: a flag sent only when set.
+#[cfg(feature = "openapi")]
+fn only_true() -> utoipa::openapi::schema::Object {
+    utoipa::openapi::schema::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::Boolean)
+        .enum_values(Some([true]))
+        .build()
+}
+
+/// A string, one of [`MESSAGE_ERROR_CODES`].
+#[cfg(feature = "openapi")]
+fn message_error_code() -> utoipa::openapi::schema::Object {
+    utoipa::openapi::schema::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::String)
+        .enum_values(Some(MESSAGE_ERROR_CODES.iter().copied()))
+        .build()
 }
 
 impl From<&crate::pow::Challenge> for PowChallenge {

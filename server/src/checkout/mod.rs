@@ -9,6 +9,7 @@ pub mod new_layout;
 pub mod refunds;
 pub mod render;
 pub mod seat_map;
+pub mod seat_messages;
 mod seat_room;
 
 pub use seat_room::{SeatEvent, SeatRoom, Snapshot, MAX_STALE, REUSE_FACTOR};

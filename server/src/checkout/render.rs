@@ -8,6 +8,8 @@ use std::fmt::Write;
 use waiting_room::seats::store::SeatState;
 use waiting_room::seats::SeatLayout;
 
+use super::seat_messages::SectionShape;
+
 /// A seat's state as fans see it: a held-back seat reads `sold`, simply not for sale
 /// (fans need not know why, and clients that know the three states keep working).
 pub fn state_name(state: SeatState) -> &'static str {
@@ -77,17 +79,13 @@ pub fn admin_states(states: &[u8]) -> String {
 }
 
 fn compact_with(layout: &SeatLayout, states: &[u8], code: impl Fn(SeatState) -> char) -> String {
-    let sections: Vec<serde_json::Value> = layout
-        .sections()
-        .iter()
-        .map(|s| serde_json::json!({"name": s.name, "rows": s.rows, "seats_per_row": s.seats_per_row}))
-        .collect();
+    let sections =
+        serde_json::to_string(&SectionShape::of(layout)).expect("section shapes serialise");
     let mut out = String::with_capacity(states.len() + 256);
     out.push_str(MESSAGE_PREFIX);
     let _ = write!(
         out,
-        "\"format\":\"compact\",\"sections\":{},\"states\":\"",
-        serde_json::Value::Array(sections)
+        "\"format\":\"compact\",\"sections\":{sections},\"states\":\""
     );
     out.extend(states.iter().map(|s| code(SeatState::from_u8(*s))));
     out.push_str("\"}");
@@ -191,5 +189,28 @@ mod tests {
             (c["format"].as_str(), c.get("type")),
             (Some("compact"), None)
         );
+    }
+
+    /// The hand-written text is what the types of the document say, field for field
+    /// (they refuse unknown fields).
+    #[test]
+    fn rendered_messages_parse_as_their_types() {
+        use super::super::seat_messages::{CompactSeatMap, SeatMap, SeatStreamMessage};
+        let l = layout();
+        let parse = |text: &str| serde_json::from_str::<SeatStreamMessage>(text).unwrap();
+        assert!(matches!(
+            parse(&snapshot_message(&l, &[0, 1, 3])),
+            SeatStreamMessage::Snapshot(_)
+        ));
+        assert!(matches!(
+            parse(&compact_snapshot(&l, &[0, 1, 3])),
+            SeatStreamMessage::CompactSnapshot(_)
+        ));
+        let delta = delta_message(&l, &[(0, SeatState::Sold), (2, SeatState::HeldBack)]);
+        assert!(matches!(parse(&delta), SeatStreamMessage::Delta(_)));
+        let body = http_body(&snapshot_message(&l, &[0, 1, 2]).into()).concat();
+        serde_json::from_slice::<SeatMap>(&body).unwrap();
+        let body = http_body(&compact_snapshot(&l, &[0, 1, 2]).into()).concat();
+        serde_json::from_slice::<CompactSeatMap>(&body).unwrap();
     }
 }

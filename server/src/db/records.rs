@@ -36,8 +36,9 @@ pub struct Refund {
     pub cents: i64,
 }
 
-/// An order's state, as stored in `orders.status`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// An order's state, as stored in `orders.status` and answered.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
 pub enum OrderStatus {
     Confirmed,
     Refunded,

@@ -1,10 +1,12 @@
 //! The contract's error bodies as types: what [`super::ApiError`] renders, and what
 //! the OpenAPI document's error schemas derive from (`openapi/prose.json` adds their
-//! words and the list of codes).
+//! words).
 
 use serde::Serialize;
-use utoipa::openapi::{ArrayBuilder, Ref};
+use utoipa::openapi::schema::{Object, ObjectBuilder, Type};
 use utoipa::ToSchema;
+
+use crate::checkout::seat_messages::SeatId;
 
 /// `{"error":{"code","message"}}`: every API error but `seats_unavailable`.
 #[derive(Debug, Serialize, ToSchema)]
@@ -29,8 +31,75 @@ impl ErrorBody {
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ErrorDetail {
+    /// snake_case machine-readable code.
+    #[schema(schema_with = error_code)]
     pub code: &'static str,
     pub message: String,
+}
+
+/// Every code an `Error` body may carry (a test holds it to the codes the server
+/// answers).
+pub const ERROR_CODES: &[&str] = &[
+    "invalid_json",
+    "invalid_body",
+    "invalid_field",
+    "invalid_email",
+    "weak_password",
+    "wrong_password",
+    "too_many_seats",
+    "invalid_quantity",
+    "duplicate_seat",
+    "unknown_seat",
+    "unknown_section",
+    "unknown_row",
+    "unauthorized",
+    "invalid_credentials",
+    "invalid_token",
+    "token_account_mismatch",
+    "forbidden",
+    "wrong_event",
+    "token_exhausted",
+    "session_ended",
+    "not_your_hold",
+    "not_found",
+    "email_taken",
+    "event_closed",
+    "account_limit_reached",
+    "refunds_not_offered",
+    "refund_window_closed",
+    "reason_required",
+    "reason_too_long",
+    "sold_out",
+    "hold_expired",
+    "rate_limited",
+    "too_many_places",
+    "overloaded",
+    "unavailable",
+    "internal",
+    "bad_request",
+    "invalid_path",
+    "invalid_query",
+    "websocket_required",
+    "bad_origin",
+    "method_not_allowed",
+    "timeout",
+    "payload_too_large",
+    "headers_too_large",
+    "uri_too_long",
+    "unsupported_media_type",
+    "already_closed",
+    "sale_opened",
+    "seats_in_use",
+    "draw_not_published",
+    "pow_required",
+];
+
+/// A string, one of [`ERROR_CODES`].
+fn error_code() -> Object {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .enum_values(Some(ERROR_CODES.iter().copied()))
+        .build()
 }
 
 /// 409 `seats_unavailable`: the error shape plus `seats`.
@@ -44,9 +113,11 @@ pub struct SeatsUnavailableError {
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SeatsUnavailableDetail {
+    #[schema(pattern = "^seats_unavailable$")]
     pub code: &'static str,
     pub message: String,
-    #[schema(schema_with = seat_ids)]
+    /// The conflicting seats.
+    #[schema(value_type = Vec<SeatId>)]
     pub seats: Vec<String>,
 }
 
@@ -85,9 +156,4 @@ pub enum JoinForbiddenError {
 pub enum HoldConflictError {
     SeatsUnavailable(SeatsUnavailableError),
     Other(ErrorBody),
-}
-
-/// A list of `SeatId`s (the hand-written seat id schema, with its pattern).
-pub(crate) fn seat_ids() -> ArrayBuilder {
-    ArrayBuilder::new().items(Ref::from_schema_name("SeatId"))
 }

@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
+use utoipa::ToSchema;
 use waiting_room::room::RoomInfo;
 use waiting_room::seats::layout::SectionLayout;
 use waiting_room::seats::store::SeatCounts;
@@ -18,12 +19,21 @@ pub struct InvalidEvent(pub String);
 
 /// A block of seats: `rows` × `seats_per_row`, one price. Seat ids are
 /// `<section>-<row>-<seat>`, counted from 1.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Section {
+    #[schema(
+        pattern = "^[A-Za-z0-9]{1,16}$",
+        min_length = 1,
+        max_length = 16,
+        example = "A"
+    )]
     pub name: String,
+    #[schema(minimum = 1, maximum = 1000)]
     pub rows: u32,
+    #[schema(minimum = 1, maximum = 1000)]
     pub seats_per_row: u32,
+    #[schema(minimum = 0)]
     pub price_cents: i64,
 }
 
@@ -61,7 +71,7 @@ pub struct Event {
 }
 
 /// Where a sale stands.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum SaleState {
     Scheduled,
@@ -123,17 +133,17 @@ impl Event {
     }
 
     /// The public view of the contract; `available` counts free seats.
-    pub fn public(&self, now_ms: i64, counts: Option<SeatCounts>) -> PublicEvent<'_> {
+    pub fn public(&self, now_ms: i64, counts: Option<SeatCounts>) -> PublicEvent {
         PublicEvent {
             id: self.id,
-            name: &self.name,
+            name: self.name.clone(),
             starts_at: datetime_ms(self.starts_at_ms),
             state: self.state(now_ms, counts),
             capacity: self.capacity(),
             available: Some(counts.map_or(self.capacity(), |c| u64::from(c.free()))),
             max_seats_per_order: self.max_seats_per_order,
             hold_ttl_secs: self.hold_ttl_secs,
-            sections: &self.sections,
+            sections: self.sections.clone(),
             admission: self.admission,
             show_at: self.show_at_ms.map(datetime_ms),
             refund_window_secs: self.refund_window_secs,
@@ -160,7 +170,7 @@ impl Event {
 
     /// The public view when the seat store failed to answer: availability unknown
     /// (`null`), the state from the schedule alone.
-    pub fn public_without_counts(&self, now_ms: i64) -> PublicEvent<'_> {
+    pub fn public_without_counts(&self, now_ms: i64) -> PublicEvent {
         PublicEvent {
             available: None,
             ..self.public(now_ms, None)
@@ -178,37 +188,52 @@ impl Event {
     }
 }
 
-#[derive(Serialize)]
-struct AuditSummary<'a> {
+/// `after` of an `event_created` audit entry: the event as created.
+#[derive(Serialize, ToSchema)]
+#[schema(as = EventCreatedSummary)]
+#[serde(deny_unknown_fields)]
+pub struct AuditSummary<'a> {
     name: &'a str,
     #[serde(with = "time::serde::rfc3339")]
     starts_at: OffsetDateTime,
+    #[schema(minimum = 0)]
     capacity: u64,
     admission: AdmissionSettings,
 }
 
-#[derive(Serialize)]
-pub struct PublicEvent<'a> {
+/// The public view of an event.
+#[derive(Serialize, ToSchema)]
+#[schema(as = Event)]
+#[serde(deny_unknown_fields)]
+pub struct PublicEvent {
     pub id: EventId,
-    pub name: &'a str,
+    pub name: String,
     #[serde(with = "time::serde::rfc3339")]
     pub starts_at: OffsetDateTime,
     pub state: SaleState,
+    #[schema(minimum = 0)]
     pub capacity: u64,
     /// Free seats; `None` (JSON `null`) when the seat store could not be read.
+    #[schema(required = true, minimum = 0)]
     pub available: Option<u64>,
     pub max_seats_per_order: u32,
     pub hold_ttl_secs: u32,
-    pub sections: &'a [Section],
+    pub sections: Vec<Section>,
     pub admission: AdmissionSettings,
     /// The performance's date and time; `null` when the event has none.
     #[serde(with = "time::serde::rfc3339::option")]
+    #[schema(required = true)]
     pub show_at: Option<OffsetDateTime>,
+    #[schema(required = true, minimum = 0)]
     pub refund_window_secs: Option<u32>,
+    #[schema(required = true, minimum = 1)]
     pub max_seats_per_account: Option<u32>,
     /// Lowercase hex SHA-256 of the draw's seed (docs/FAIRNESS.md).
+    #[schema(required = true, pattern = "^[0-9a-f]{64}$")]
     pub shuffle_commitment: Option<String>,
     /// The seed (lowercase hex), once the sale has opened; `null` before.
+    #[schema(required = true, pattern = "^[0-9a-f]{64}$")]
     pub shuffle_seed: Option<String>,
+    #[schema(minimum = 0, maximum = 28)]
     pub pow_difficulty: u8,
 }

@@ -3,33 +3,41 @@
 
 use serde::Deserialize;
 use time::OffsetDateTime;
+use utoipa::ToSchema;
 use waiting_room::shuffle::ShuffleSeed;
 use waiting_room::{AdmissionSettings, EventId};
 
 use super::model::{Event, InvalidEvent, Section, MAX_CAPACITY};
 
 /// `POST /api/v1/admin/events`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewEvent {
+    #[schema(min_length = 1, max_length = 200)]
     pub name: String,
     #[serde(with = "time::serde::rfc3339")]
     pub starts_at: OffsetDateTime,
+    #[schema(min_items = 1, max_items = 100)]
     pub sections: Vec<Section>,
     #[serde(default = "default_max_seats")]
+    #[schema(minimum = 1, maximum = 50, default = 4)]
     pub max_seats_per_order: u32,
     #[serde(default = "default_hold_ttl")]
+    #[schema(minimum = 1, maximum = 3600, default = 300)]
     pub hold_ttl_secs: u32,
     pub admission: NewAdmission,
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub show_at: Option<OffsetDateTime>,
     #[serde(default)]
+    #[schema(minimum = 0, maximum = 31_622_400)]
     pub refund_window_secs: Option<u32>,
     #[serde(default)]
+    #[schema(minimum = 1, maximum = 10_000)]
     pub max_seats_per_account: Option<u32>,
     /// Proof of work on join, leading zero bits (0..=28); absent: the server's default
     /// (`FLOODGATE_POW_DEFAULT_DIFFICULTY`, filled in before [`Self::into_event`]).
     #[serde(default)]
+    #[schema(nullable = false, minimum = 0, maximum = 28)]
     pub pow_difficulty: Option<u32>,
 }
 
@@ -38,14 +46,19 @@ pub const MAX_REFUND_WINDOW_SECS: u32 = 366 * 24 * 3600;
 /// The highest per-account cap.
 pub const MAX_SEATS_PER_ACCOUNT: u32 = 10_000;
 
-#[derive(Debug, Deserialize)]
+/// Admission settings for a new event.
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewAdmission {
+    #[schema(minimum = 1, maximum = 6_000_000)]
     pub rate_per_minute: u32,
+    #[schema(minimum = 1, maximum = 10_000_000)]
     pub max_active: u32,
     #[serde(default = "default_session_ttl")]
+    #[schema(minimum = 10, maximum = 86_400, default = 600)]
     pub session_ttl_secs: u32,
     #[serde(default)]
+    #[schema(default = false)]
     pub paused: bool,
 }
 
@@ -61,7 +74,7 @@ fn default_session_ttl() -> u32 {
 
 /// Any subset of the admission settings; the result must be in range
 /// (`PATCH /api/v1/admin/events/{id}/admission`, and `admission` in an event's edit).
-#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AdmissionPatch {
     #[schema(minimum = 1, maximum = 6_000_000)]

@@ -12,17 +12,18 @@ use axum::Json;
 use serde::Serialize;
 use serde_json::Value;
 use time::OffsetDateTime;
+use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use waiting_room::wire::datetime_ms;
-use waiting_room::{EventId, UserId};
+use waiting_room::{AdmissionSettings, EventId, UserId};
 
 use super::client;
 use super::error_docs::*;
-use crate::db::{settings_json, AuditEntry};
+use crate::db::AuditEntry;
 use crate::error::ApiError;
-use crate::event::{AdmissionPatch, NewEvent};
-use crate::extract::{parse_event_id, Admin, AppJson, AppPath, AppQuery};
+use crate::event::{AdmissionPatch, NewEvent, PublicEvent};
+use crate::extract::{Admin, AppJson, AppQuery, EventPath};
 use crate::state::AppState;
 use crate::stats::{Stats, StatsHistory};
 use crate::ws::{self, stats_stream, WsUpgrade};
@@ -48,9 +49,9 @@ const AUDIT_MAX_LIMIT: u32 = 500;
     operation_id = "createEvent",
     tag = "admin",
     security(("sessionCookie" = []), ("bearer" = [])),
-    request_body(content = ref("#/components/schemas/NewEvent"), content_type = "application/json"),
+    request_body(content = NewEvent, content_type = "application/json"),
     responses(
-        (status = 201, body = ref("#/components/schemas/Event"), content_type = "application/json"),
+        (status = 201, body = PublicEvent, content_type = "application/json"),
         E400, E401, E403, E413, E503, E500,
     )
 )]
@@ -58,13 +59,12 @@ async fn create_event(
     State(state): State<AppState>,
     Admin(session): Admin,
     AppJson(body): AppJson<NewEvent>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<PublicEvent>), ApiError> {
     let actor = state.db.actor(session.user).await?;
     let event = state.events.create(body, Some(&actor)).await?;
     let counts = state.checkout.seat_counts(event.id).await?;
-    let body = serde_json::to_value(event.public(state.clock().now_ms(), counts))
-        .map_err(|e| ApiError::Internal(e.into()))?;
-    Ok((StatusCode::CREATED, Json(body)))
+    let public = event.public(state.clock().now_ms(), counts);
+    Ok((StatusCode::CREATED, Json(public)))
 }
 
 #[utoipa::path(
@@ -76,20 +76,19 @@ async fn create_event(
     params(("id" = String, Path, format = "uuid")),
     request_body(content = AdmissionPatch, content_type = "application/json"),
     responses(
-        (status = 200, body = ref("#/components/schemas/AdmissionSettings"), content_type = "application/json"),
+        (status = 200, body = AdmissionSettings, content_type = "application/json"),
         E400, E401, E403, E404, E413, E500,
     )
 )]
 async fn patch_admission(
     State(state): State<AppState>,
     Admin(session): Admin,
-    AppPath(id): AppPath<String>,
+    EventPath(id): EventPath,
     AppJson(patch): AppJson<AdmissionPatch>,
-) -> Result<Json<Value>, ApiError> {
-    let id = parse_event_id(&id)?;
+) -> Result<Json<AdmissionSettings>, ApiError> {
     let actor = state.db.actor(session.user).await?;
     let settings = state.events.change_admission(id, &actor, &patch).await?;
-    Ok(Json(settings_json(&settings)))
+    Ok(Json(settings))
 }
 
 #[utoipa::path(
@@ -98,19 +97,18 @@ async fn patch_admission(
     operation_id = "eventAudit",
     tag = "admin",
     security(("sessionCookie" = []), ("bearer" = [])),
-    params(("id" = String, Path, format = "uuid"), ("limit" = Option<u32>, Query)),
+    params(("id" = String, Path, format = "uuid"), ("limit" = Option<u32>, Query, minimum = 1, maximum = 500)),
     responses(
-        (status = 200, content_type = "application/json"),
+        (status = 200, body = Vec<AuditView>, content_type = "application/json"),
         E400, E401, E403, E404, E500,
     )
 )]
 async fn audit(
     State(state): State<AppState>,
     _admin: Admin,
-    AppPath(id): AppPath<String>,
+    EventPath(id): EventPath,
     AppQuery(query): AppQuery<HashMap<String, String>>,
 ) -> Result<Json<Vec<AuditView>>, ApiError> {
-    let id = parse_event_id(&id)?;
     audit_entries(&state, id, &query).await
 }
 
@@ -120,9 +118,9 @@ async fn audit(
     operation_id = "auditLog",
     tag = "admin",
     security(("sessionCookie" = []), ("bearer" = [])),
-    params(("event_id" = String, Query, format = "uuid"), ("limit" = Option<u32>, Query)),
+    params(("event_id" = String, Query, format = "uuid"), ("limit" = Option<u32>, Query, minimum = 1, maximum = 500)),
     responses(
-        (status = 200, content_type = "application/json"),
+        (status = 200, body = Vec<AuditView>, content_type = "application/json"),
         E400, E401, E403, E404, E500,
     )
 )]
@@ -169,21 +167,29 @@ async fn audit_entries(
     Ok(Json(entries.into_iter().map(AuditView::from).collect()))
 }
 
-/// An audit entry as the API answers it.
-#[derive(Serialize)]
-struct AuditView {
+/// An audit entry as the API answers it: one admin change to an event. What
+/// `before` and `after` hold follows the action (see `openapi::audit_payloads`).
+#[derive(Serialize, ToSchema)]
+#[schema(as = AuditEntry)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct AuditView {
     id: i64,
     #[serde(with = "time::serde::rfc3339")]
     at: OffsetDateTime,
+    #[schema(inline)]
     actor: ActorView,
     action: String,
+    #[schema(required = true)]
     before: Option<Value>,
+    #[schema(required = true)]
     after: Option<Value>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 struct ActorView {
     id: UserId,
+    #[schema(required = true)]
     email: Option<String>,
 }
 
@@ -218,9 +224,8 @@ impl From<AuditEntry> for AuditView {
 async fn stats(
     State(state): State<AppState>,
     _admin: Admin,
-    AppPath(id): AppPath<String>,
+    EventPath(id): EventPath,
 ) -> Result<Json<Stats>, ApiError> {
-    let id = parse_event_id(&id)?;
     Ok(Json(state.stats.stats(id).await?))
 }
 
@@ -239,9 +244,8 @@ async fn stats(
 async fn stats_history(
     State(state): State<AppState>,
     _admin: Admin,
-    AppPath(id): AppPath<String>,
+    EventPath(id): EventPath,
 ) -> Result<Json<StatsHistory>, ApiError> {
-    let id = parse_event_id(&id)?;
     Ok(Json(state.stats.history(id).await?))
 }
 
@@ -260,11 +264,10 @@ async fn stats_history(
 async fn stats_ws(
     State(state): State<AppState>,
     Admin(admin): Admin,
-    AppPath(id): AppPath<String>,
+    EventPath(id): EventPath,
     parts: Parts,
     ws: WsUpgrade,
 ) -> Result<Response, ApiError> {
-    let id = parse_event_id(&id)?;
     state.events.get(id).await?;
     let slot = client::socket_slot(&state, &parts)?;
     let session = state.revocations.watch(admin.key);

@@ -10,7 +10,6 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Deserialize;
-use serde_json::{json, Value};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -24,8 +23,8 @@ use crate::state::AppState;
 mod credentials;
 
 use credentials::{
-    account, authenticate, check_password, client, parse_email, rate_limit, rfc3339,
-    session_cookie, session_for, Credentials,
+    account, at_secs, authenticate, check_password, client, parse_email, rate_limit,
+    session_cookie, session_for, Account, Credentials, LoginAnswer, RegisterAnswer,
 };
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -53,9 +52,9 @@ struct PasswordChange {
     path = "/auth/register",
     operation_id = "register",
     tag = "auth",
-    request_body(content = ref("#/components/schemas/Credentials"), content_type = "application/json"),
+    request_body(content = Credentials, content_type = "application/json"),
     responses(
-        (status = 201, body = ref("#/components/schemas/RegisterAnswer"), content_type = "application/json"),
+        (status = 201, body = RegisterAnswer, content_type = "application/json"),
         E400, E409, E413, E429, E503, E500,
     )
 )]
@@ -63,7 +62,7 @@ async fn register(
     State(state): State<AppState>,
     parts: Parts,
     AppJson(body): AppJson<Credentials>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<RegisterAnswer>), ApiError> {
     rate_limit(&state, &parts)?;
     let email = parse_email(&body.email)?;
     check_password(&body.password)?;
@@ -78,7 +77,7 @@ async fn register(
         .create_user(email.as_str(), &hash, false, state.clock().now_ms())
         .await?
     {
-        Created::Ok(id) => Ok((StatusCode::CREATED, Json(json!({ "user_id": id })))),
+        Created::Ok(user_id) => Ok((StatusCode::CREATED, Json(RegisterAnswer { user_id }))),
         Created::EmailTaken => Err(ApiError::Conflict {
             code: "email_taken",
             message: "an account with this email exists".into(),
@@ -91,9 +90,9 @@ async fn register(
     path = "/auth/login",
     operation_id = "login",
     tag = "auth",
-    request_body(content = ref("#/components/schemas/Credentials"), content_type = "application/json"),
+    request_body(content = Credentials, content_type = "application/json"),
     responses(
-        (status = 200, body = ref("#/components/schemas/LoginAnswer"), content_type = "application/json"),
+        (status = 200, body = LoginAnswer, content_type = "application/json"),
         E400, E401, E413, E429, E503, E500,
     )
 )]
@@ -101,12 +100,14 @@ async fn login(
     State(state): State<AppState>,
     parts: Parts,
     AppJson(body): AppJson<Credentials>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<LoginAnswer>, ApiError> {
     let user = authenticate(&state, &parts, body).await?;
     let (token, exp) = session_for(&state, &user);
-    Ok(Json(
-        json!({ "token": token, "expires_at": rfc3339(exp)?, "user_id": user.id }),
-    ))
+    Ok(Json(LoginAnswer {
+        token,
+        expires_at: at_secs(exp),
+        user_id: user.id,
+    }))
 }
 
 /// Signs a browser in: the session token goes into an HttpOnly cookie, never into
@@ -116,9 +117,9 @@ async fn login(
     path = "/auth/session",
     operation_id = "signInBrowser",
     tag = "auth",
-    request_body(content = ref("#/components/schemas/Credentials"), content_type = "application/json"),
+    request_body(content = Credentials, content_type = "application/json"),
     responses(
-        (status = 200, body = ref("#/components/schemas/Account"), content_type = "application/json"),
+        (status = 200, body = Account, content_type = "application/json"),
         E400, E401, E403, E429, E503,
     )
 )]
@@ -132,7 +133,7 @@ async fn sign_in(
     cookie::check_origin(&parts, https, false)?;
     let user = authenticate(&state, &parts, body).await?;
     let (token, exp) = session_for(&state, &user);
-    let body = account(&user, exp)?;
+    let body = account(&user, exp);
     Ok((
         [(
             header::SET_COOKIE,
@@ -150,7 +151,7 @@ async fn sign_in(
     tag = "auth",
     security((), ("sessionCookie" = []), ("bearer" = [])),
     responses(
-        (status = 200, body = ref("#/components/schemas/Account"), content_type = "application/json"),
+        (status = 200, body = Account, content_type = "application/json"),
         (status = 204),
         E401,
     )
@@ -169,7 +170,7 @@ async fn who_am_i(State(state): State<AppState>, mut parts: Parts) -> Result<Res
     };
     let signed_in = user.is_some();
     let mut response = match user {
-        Some((user, session)) => Json(account(&user, session.expires_at)?).into_response(),
+        Some((user, session)) => Json(account(&user, session.expires_at)).into_response(),
         None => StatusCode::NO_CONTENT.into_response(),
     };
     let https = site_is_https(&state, &parts);

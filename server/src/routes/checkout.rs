@@ -19,9 +19,10 @@ use super::client;
 use super::error_docs::*;
 use crate::bound_token::BoundPurchase;
 use crate::checkout::holds::{HoldAnswer, HoldBody, OrderAnswer};
+use crate::checkout::seat_messages::{CompactFormat, SeatMapAnswer};
 use crate::checkout::{seat_map, SeatRoom};
 use crate::error::{checkout_store_error, ApiError, HoldConflictError};
-use crate::extract::{parse_event_id, AppJson, AppPath, AppQuery, Session};
+use crate::extract::{AppJson, AppPath, AppQuery, EventPath, Session};
 use crate::state::AppState;
 use crate::ws::raw::RawUpgrade;
 use crate::ws::{self, seat_stream};
@@ -51,9 +52,9 @@ fn parse_hold_id(raw: &str) -> Result<HoldId, ApiError> {
     tag = "checkout",
     security(("purchaseToken" = [], "sessionCookie" = []), ("purchaseToken" = [], "sessionHeader" = [])),
     params(("id" = String, Path, format = "uuid")),
-    request_body(content = ref("#/components/schemas/HoldRequest"), content_type = "application/json"),
+    request_body(content = HoldBody, content_type = "application/json"),
     responses(
-        (status = 201, body = ref("#/components/schemas/HoldAnswer"), content_type = "application/json"),
+        (status = 201, body = HoldAnswer, content_type = "application/json"),
         E400, E401, E403, E404,
         (status = 409, body = HoldConflictError, content_type = "application/json"),
         E410, E413, E429, E503, E500,
@@ -61,11 +62,11 @@ fn parse_hold_id(raw: &str) -> Result<HoldId, ApiError> {
 )]
 async fn hold(
     State(state): State<AppState>,
-    AppPath(id): AppPath<String>,
+    EventPath(id): EventPath,
     BoundPurchase(claims): BoundPurchase,
     AppJson(body): AppJson<HoldBody>,
 ) -> Result<(StatusCode, Json<HoldAnswer>), ApiError> {
-    let event = state.events.get(parse_event_id(&id)?).await?;
+    let event = state.events.get(id).await?;
     hold_attempt(&state, &claims)?;
     let answer = state.holds().place_hold(&event, &claims, body).await?;
     Ok((StatusCode::CREATED, Json(answer)))
@@ -101,7 +102,7 @@ fn hold_attempt(
     security(("purchaseToken" = [], "sessionCookie" = []), ("purchaseToken" = [], "sessionHeader" = [])),
     params(("hold_id" = String, Path, pattern = "^[0-9a-fA-F]{32}$")),
     responses(
-        (status = 200, body = ref("#/components/schemas/Order"), content_type = "application/json"),
+        (status = 200, body = OrderAnswer, content_type = "application/json"),
         E401, E403, E404,
         (status = 409, body = HoldConflictError, content_type = "application/json"),
         E410, E503, E500,
@@ -146,7 +147,7 @@ async fn release(
     tag = "checkout",
     security(("sessionCookie" = []), ("bearer" = [])),
     responses(
-        (status = 200, content_type = "application/json"),
+        (status = 200, body = Vec<OrderAnswer>, content_type = "application/json"),
         E401, E500,
     )
 )]
@@ -167,8 +168,8 @@ async fn orders(
     Ok(Json(out))
 }
 
-async fn seat_room(state: &AppState, id: &str) -> Result<std::sync::Arc<SeatRoom>, ApiError> {
-    let event = state.events.get(parse_event_id(id)?).await?;
+async fn seat_room(state: &AppState, id: EventId) -> Result<std::sync::Arc<SeatRoom>, ApiError> {
+    let event = state.events.get(id).await?;
     if event.closed {
         // No seat room runs for a closed sale (nor is one started for a look).
         return Err(crate::error::event_closed());
@@ -205,21 +206,21 @@ impl SeatQuery {
     path = "/events/{id}/seats",
     operation_id = "seatMap",
     tag = "checkout",
-    params(("id" = String, Path, format = "uuid"), ("format" = Option<String>, Query)),
+    params(("id" = String, Path, format = "uuid"), ("format" = inline(Option<CompactFormat>), Query)),
     responses(
-        (status = 200, content_type = "application/json"),
+        (status = 200, body = SeatMapAnswer, content_type = "application/json"),
         (status = 304),
         E400, E404, E409, E429, E503, E500,
     )
 )]
 async fn seats(
     State(state): State<AppState>,
-    AppPath(id): AppPath<String>,
+    EventPath(id): EventPath,
     AppQuery(query): AppQuery<SeatQuery>,
     parts: Parts,
 ) -> Result<Response, ApiError> {
     client::rate_limit(&state, &state.seat_map_limit, &parts)?;
-    let room = seat_room(&state, &id).await?;
+    let room = seat_room(&state, id).await?;
     Ok(seat_map::answer(&room, query.compact(), &parts.headers).await)
 }
 
@@ -228,7 +229,7 @@ async fn seats(
     path = "/events/{id}/seats/ws",
     operation_id = "seatStream",
     tag = "checkout",
-    params(("id" = String, Path, format = "uuid"), ("format" = Option<String>, Query)),
+    params(("id" = String, Path, format = "uuid"), ("format" = inline(Option<CompactFormat>), Query)),
     responses(
         (status = 101),
         E400, E404, E409, E429, E503, E500,
@@ -236,16 +237,15 @@ async fn seats(
 )]
 async fn seats_ws(
     State(state): State<AppState>,
-    AppPath(id): AppPath<String>,
+    EventPath(id): EventPath,
     AppQuery(query): AppQuery<SeatQuery>,
     parts: Parts,
     ws: RawUpgrade,
 ) -> Result<Response, ApiError> {
     client::rate_limit(&state, &state.join_limit, &parts)?;
-    let room = seat_room(&state, &id).await?;
+    let room = seat_room(&state, id).await?;
     let slot = client::socket_slot(&state, &parts)?;
     let compact = query.compact();
-    let event: EventId = parse_event_id(&id)?;
     Ok(ws::open(
         ws,
         state,
@@ -253,7 +253,7 @@ async fn seats_ws(
         seat_stream::LIMITS,
         move |state, socket| async move {
             seat_stream::run(state, room, compact, socket).await;
-            tracing::debug!(event_id = %event, "seat stream closed");
+            tracing::debug!(event_id = %id, "seat stream closed");
         },
     ))
 }

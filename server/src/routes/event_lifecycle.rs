@@ -5,7 +5,6 @@
 use axum::extract::State;
 use axum::Json;
 use serde::Serialize;
-use serde_json::Value;
 use time::OffsetDateTime;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -14,9 +13,9 @@ use waiting_room::wire::datetime_ms;
 
 use super::error_docs::*;
 use crate::error::ApiError;
-use crate::event::{Event, SaleState};
+use crate::event::{Event, PublicEvent, SaleState};
 use crate::event_edit::{self, EventPatch};
-use crate::extract::{parse_event_id, Admin, AppJson, AppPath};
+use crate::extract::{Admin, AppJson, EventPath};
 use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -34,17 +33,16 @@ pub fn router() -> OpenApiRouter<AppState> {
     params(("id" = String, Path, format = "uuid")),
     request_body(content = EventPatch, content_type = "application/json"),
     responses(
-        (status = 200, body = ref("#/components/schemas/Event"), content_type = "application/json"),
+        (status = 200, body = PublicEvent, content_type = "application/json"),
         E400, E401, E403, E404, E409, E413, E500,
     )
 )]
 async fn edit_event(
     State(state): State<AppState>,
     Admin(session): Admin,
-    AppPath(id): AppPath<String>,
+    EventPath(id): EventPath,
     AppJson(patch): AppJson<EventPatch>,
-) -> Result<Json<Value>, ApiError> {
-    let id = parse_event_id(&id)?;
+) -> Result<Json<PublicEvent>, ApiError> {
     let actor = state.db.actor(session.user).await?;
     // Its own task: new sections rewrite every seat row in the transaction (seconds for
     // a big venue), and a request that times out or is dropped must not stop it between
@@ -64,9 +62,7 @@ async fn edit_event(
     state.events.cache(event.clone());
     tracing::info!(event_id = %id, name = %event.name, "event edited");
     let counts = state.checkout.seat_counts(id).await?;
-    let body = serde_json::to_value(event.public(state.clock().now_ms(), counts))
-        .map_err(|e| ApiError::Internal(e.into()))?;
-    Ok(Json(body))
+    Ok(Json(event.public(state.clock().now_ms(), counts)))
 }
 
 /// The edit's writes (database, seat store, queue store), in order under the row lock;
@@ -172,9 +168,8 @@ pub struct ClosedEvent {
 async fn close_event(
     State(state): State<AppState>,
     Admin(session): Admin,
-    AppPath(id): AppPath<String>,
+    EventPath(id): EventPath,
 ) -> Result<Json<ClosedEvent>, ApiError> {
-    let id = parse_event_id(&id)?;
     let actor = state.db.actor(session.user).await?;
     let event = state.events.close(id, &actor, "admin").await?;
     Ok(Json(ClosedEvent {

@@ -5,14 +5,16 @@ use std::collections::HashMap;
 
 use axum::extract::State;
 use axum::Json;
-use serde_json::{json, Value};
+use serde::Serialize;
+use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::error_docs::*;
 use crate::draw::{self, PrequeueDraw, PAGE_DEFAULT, PAGE_MAX};
 use crate::error::ApiError;
-use crate::extract::{parse_event_id, AppPath, AppQuery};
+use crate::event::PublicEvent;
+use crate::extract::{AppQuery, EventPath};
 use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -29,11 +31,21 @@ pub fn router() -> OpenApiRouter<AppState> {
     operation_id = "serverTime",
     tag = "events",
     responses(
-        (status = 200, body = ref("#/components/schemas/Time"), content_type = "application/json"),
+        (status = 200, body = Time, content_type = "application/json"),
     )
 )]
-async fn time(State(state): State<AppState>) -> Json<Value> {
-    Json(json!({ "now_ms": state.clock().now_ms() }))
+async fn time(State(state): State<AppState>) -> Json<Time> {
+    Json(Time {
+        now_ms: state.clock().now_ms(),
+    })
+}
+
+/// The server's clock.
+#[derive(Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+struct Time {
+    /// Server time, Unix milliseconds.
+    now_ms: i64,
 }
 
 #[utoipa::path(
@@ -42,11 +54,11 @@ async fn time(State(state): State<AppState>) -> Json<Value> {
     operation_id = "listEvents",
     tag = "events",
     responses(
-        (status = 200, content_type = "application/json"),
+        (status = 200, body = Vec<PublicEvent>, content_type = "application/json"),
         E500,
     )
 )]
-async fn list(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
+async fn list(State(state): State<AppState>) -> Result<Json<Vec<PublicEvent>>, ApiError> {
     let now = state.clock().now_ms();
     let events = state.db.events().await?;
     let mut public = Vec::with_capacity(events.len());
@@ -63,9 +75,7 @@ async fn list(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
         draw::reveal(&mut view, draw::revealed_here(&state, e));
         public.push(view);
     }
-    Ok(Json(
-        serde_json::to_value(public).map_err(|e| ApiError::Internal(e.into()))?,
-    ))
+    Ok(Json(public))
 }
 
 #[utoipa::path(
@@ -75,22 +85,19 @@ async fn list(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
     tag = "events",
     params(("id" = String, Path, format = "uuid")),
     responses(
-        (status = 200, body = ref("#/components/schemas/Event"), content_type = "application/json"),
+        (status = 200, body = PublicEvent, content_type = "application/json"),
         E404, E500,
     )
 )]
 async fn one(
     State(state): State<AppState>,
-    AppPath(id): AppPath<String>,
-) -> Result<Json<Value>, ApiError> {
-    let id = parse_event_id(&id)?;
+    EventPath(id): EventPath,
+) -> Result<Json<PublicEvent>, ApiError> {
     let event = state.events.get(id).await?;
     let counts = state.checkout.seat_counts(id).await?;
     let mut public = event.public(state.clock().now_ms(), counts);
     draw::reveal(&mut public, draw::revealed(&state, &event).await?);
-    Ok(Json(
-        serde_json::to_value(public).map_err(|e| ApiError::Internal(e.into()))?,
-    ))
+    Ok(Json(public))
 }
 
 /// The opening's pre-queue draw, one page at a time (`?offset=` from 0, `?limit=` 1 to
@@ -113,10 +120,9 @@ async fn one(
 )]
 async fn prequeue(
     State(state): State<AppState>,
-    AppPath(id): AppPath<String>,
+    EventPath(id): EventPath,
     AppQuery(query): AppQuery<HashMap<String, String>>,
 ) -> Result<Json<PrequeueDraw>, ApiError> {
-    let id = parse_event_id(&id)?;
     let number = |name: &str, default: u64, range: std::ops::RangeInclusive<u64>| {
         let Some(raw) = query.get(name) else {
             return Ok(default);

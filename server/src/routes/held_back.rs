@@ -11,13 +11,15 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use waiting_room::seats::store::SeatCounts;
+use waiting_room::EventId;
 
 use super::error_docs::*;
 use crate::checkout::held_back::{HeldBackChange, SeatSelection};
 use crate::checkout::render;
+use crate::checkout::seat_messages::{CompactFormat, SectionShape};
 use crate::error::{checkout_store_error, ApiError, SeatsUnavailableError};
 use crate::event::Event;
-use crate::extract::{parse_event_id, Admin, AppJson, AppPath};
+use crate::extract::{Admin, AppJson, EventPath};
 use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -87,23 +89,6 @@ pub struct AdminSeatMap {
     states: String,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
-#[serde(rename_all = "lowercase")]
-enum CompactFormat {
-    Compact,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-struct SectionShape {
-    #[schema(example = "A")]
-    name: String,
-    #[schema(minimum = 1)]
-    rows: u32,
-    #[schema(minimum = 1)]
-    seats_per_row: u32,
-}
-
 impl From<SeatCounts> for SeatCountsAnswer {
     fn from(c: SeatCounts) -> Self {
         Self {
@@ -153,10 +138,10 @@ impl From<HeldBackBody> for SeatSelection {
 async fn hold_back(
     State(state): State<AppState>,
     admin: Admin,
-    AppPath(id): AppPath<String>,
+    EventPath(id): EventPath,
     AppJson(body): AppJson<HeldBackBody>,
 ) -> Result<Json<HeldBackAnswer>, ApiError> {
-    change(&state, admin, &id, body, Change::HoldBack).await
+    change(&state, admin, id, body, Change::HoldBack).await
 }
 
 #[utoipa::path(
@@ -175,10 +160,10 @@ async fn hold_back(
 async fn release(
     State(state): State<AppState>,
     admin: Admin,
-    AppPath(id): AppPath<String>,
+    EventPath(id): EventPath,
     AppJson(body): AppJson<HeldBackBody>,
 ) -> Result<Json<HeldBackAnswer>, ApiError> {
-    change(&state, admin, &id, body, Change::Release).await
+    change(&state, admin, id, body, Change::Release).await
 }
 
 /// Which way a request moves the selected seats.
@@ -192,11 +177,11 @@ enum Change {
 async fn change(
     state: &AppState,
     Admin(session): Admin,
-    id: &str,
+    id: EventId,
     body: HeldBackBody,
     change: Change,
 ) -> Result<Json<HeldBackAnswer>, ApiError> {
-    let event = state.events.get(parse_event_id(id)?).await?;
+    let event = state.events.get(id).await?;
     let actor = state.db.actor(session.user).await?;
     let service = state.held_back();
     let changed = match change {
@@ -221,9 +206,9 @@ async fn change(
 async fn admin_seats(
     State(state): State<AppState>,
     _admin: Admin,
-    AppPath(id): AppPath<String>,
+    EventPath(id): EventPath,
 ) -> Result<impl IntoResponse, ApiError> {
-    let event = state.events.get(parse_event_id(&id)?).await?;
+    let event = state.events.get(id).await?;
     state
         .checkout
         .room(&event)
@@ -239,16 +224,7 @@ async fn admin_seats(
         .map_err(checkout_store_error)?;
     let map = AdminSeatMap {
         format: CompactFormat::Compact,
-        sections: event
-            .layout()
-            .sections()
-            .iter()
-            .map(|s| SectionShape {
-                name: s.name.clone(),
-                rows: s.rows,
-                seats_per_row: s.seats_per_row,
-            })
-            .collect(),
+        sections: SectionShape::of(&event.layout()),
         states: render::admin_states(&snapshot.states),
     };
     Ok(([(header::CACHE_CONTROL, "no-store")], Json(map)))

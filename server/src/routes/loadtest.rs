@@ -8,6 +8,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use waiting_room::UserId;
@@ -25,18 +26,24 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(create_fans))
 }
 
-#[derive(Deserialize)]
+/// How many load-test accounts to create, and the tag in their emails.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct FansRequest {
+    #[schema(minimum = 1, maximum = 10_000)]
     count: u32,
     /// Letters, digits and dashes; emails are `<tag>-<n>@loadtest.invalid`.
+    #[schema(pattern = "^[A-Za-z0-9-]{1,64}$")]
     tag: String,
 }
 
-#[derive(Serialize)]
+/// A load-test account and a session token for it.
+#[derive(Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 struct Fan {
     user_id: UserId,
     email: String,
+    /// Session token (as from login).
     token: String,
 }
 
@@ -46,9 +53,9 @@ struct Fan {
     operation_id = "createFans",
     tag = "admin",
     security(("sessionCookie" = []), ("bearer" = [])),
-    request_body(content_type = "application/json"),
+    request_body(content = FansRequest, content_type = "application/json"),
     responses(
-        (status = 201, content_type = "application/json"),
+        (status = 201, body = Vec<Fan>, content_type = "application/json"),
         E400, E401, E403, E409,
     )
 )]

@@ -23,6 +23,8 @@ use axum::http::{HeaderMap, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::Router;
 
+/// The OpenAPI document as served (JSON text).
+pub use openapi::served as openapi_document;
 pub use web::CONTENT_SECURITY_POLICY;
 
 use crate::state::AppState;

@@ -5,12 +5,14 @@ use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::IntoResponse;
 use axum::Json;
-use serde_json::json;
+use serde::Serialize;
+use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use futures_util::StreamExt;
 use subtle::ConstantTimeEq;
+use waiting_room::token::Jwks;
 use waiting_room::EventId;
 
 use super::error_docs::{E401, E403};
@@ -48,15 +50,17 @@ const READY_TIMEOUT_MS: u64 = 800;
     operation_id = "readyz",
     tag = "ops",
     responses(
-        (status = 200, body = ref("#/components/schemas/Readiness"), content_type = "application/json"),
-        (status = 503, content_type = "application/json"),
+        (status = 200, body = Readiness, content_type = "application/json"),
+        (status = 503, body = ReadyzAnswer, content_type = "application/json"),
     )
 )]
 async fn ready(State(state): State<AppState>) -> impl IntoResponse {
     if state.draining.is_cancelled() {
         return (
             StatusCode::SERVICE_UNAVAILABLE,
-            Json(json!({"status": "shutting_down"})),
+            Json(ReadyzAnswer::ShuttingDown(ShuttingDown {
+                status: Draining::ShuttingDown,
+            })),
         );
     }
     // Both checks at once, each bounded: a load balancer probing readiness wants an
@@ -73,16 +77,52 @@ async fn ready(State(state): State<AppState>) -> impl IntoResponse {
     let store = store
         .map_err(|_| timed_out())
         .and_then(|r| r.map_err(|e| e.to_string()));
-    let body = json!({
-        "database": db.as_ref().err().map_or("ok", |e| e.as_str()),
-        "store": store.as_ref().err().map_or("ok", |e| e.as_str()),
-    });
-    if db.is_ok() && store.is_ok() {
-        (StatusCode::OK, Json(body))
+    let ready = db.is_ok() && store.is_ok();
+    let body = Readiness {
+        database: db.err().unwrap_or_else(|| "ok".into()),
+        store: store.err().unwrap_or_else(|| "ok".into()),
+    };
+    if ready {
+        (StatusCode::OK, Json(ReadyzAnswer::Checked(body)))
     } else {
-        tracing::warn!(%body, "not ready");
-        (StatusCode::SERVICE_UNAVAILABLE, Json(body))
+        tracing::warn!(database = %body.database, store = %body.store, "not ready");
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(ReadyzAnswer::Checked(body)),
+        )
     }
+}
+
+/// What the readiness check found of each dependency.
+#[derive(Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+struct Readiness {
+    /// `ok` or the error text.
+    database: String,
+    /// `ok` or the error text.
+    store: String,
+}
+
+/// What `/readyz` answers: the checks (200 when both pass, else 503), or 503
+/// `shutting_down` while the replica drains.
+#[derive(Serialize, ToSchema)]
+#[serde(untagged)]
+enum ReadyzAnswer {
+    Checked(Readiness),
+    ShuttingDown(ShuttingDown),
+}
+
+/// The replica is shutting down.
+#[derive(Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+struct ShuttingDown {
+    status: Draining,
+}
+
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+enum Draining {
+    ShuttingDown,
 }
 
 #[utoipa::path(
@@ -192,12 +232,12 @@ async fn event_figures(state: &AppState) -> Vec<(EventId, Snapshot)> {
     operation_id = "jwks",
     tag = "ops",
     responses(
-        (status = 200, body = ref("#/components/schemas/Jwks"), content_type = "application/json"),
+        (status = 200, body = Jwks, content_type = "application/json"),
     )
 )]
 async fn jwks(State(state): State<AppState>) -> impl IntoResponse {
     (
         [(header::CACHE_CONTROL, "public, max-age=300")],
-        Json(state.keys.jwks()),
+        Json(state.keys.jwk_set()),
     )
 }

@@ -11,19 +11,19 @@ use axum::extract::State;
 use axum::http::request::Parts;
 use axum::response::Response;
 use axum::Json;
-use serde_json::Value;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use waiting_room::fan::{messages, FanView};
 use waiting_room::room::Room;
 use waiting_room::store::StoreError;
 use waiting_room::wire::ServerMessage;
+use waiting_room::EventId;
 
 use super::client;
 use super::error_docs::*;
 use crate::error::{ApiError, JoinForbiddenError};
 use crate::event::Event;
-use crate::extract::{parse_event_id, AppPath, Session};
+use crate::extract::{EventPath, Session};
 use crate::proof_of_work::{self, ChallengeBody, JoinProof};
 use crate::state::AppState;
 use crate::ws::{self, queue_session, WsUpgrade};
@@ -54,7 +54,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 )]
 async fn queue_ws(
     State(state): State<AppState>,
-    AppPath(id): AppPath<String>,
+    EventPath(id): EventPath,
     parts: Parts,
     session: Result<Session, ApiError>,
     ws: WsUpgrade,
@@ -62,7 +62,7 @@ async fn queue_ws(
     client::rate_limit(&state, &state.join_limit, &parts)?;
     client::admit_new_fan(&state)?;
     let session = session?;
-    let (room, event) = open_room(&state, &id).await?;
+    let (room, event) = open_room(&state, id).await?;
     let slot = client::socket_slot(&state, &parts)?;
     let proof = join_proof(&state, &event, session.user, &parts);
     let fan = queue_session::Fan {
@@ -88,18 +88,18 @@ async fn queue_ws(
     security(("sessionCookie" = []), ("bearer" = [])),
     params(("id" = String, Path, format = "uuid")),
     responses(
-        (status = 200, body = ref("#/components/schemas/ServerMessage"), content_type = "application/json"),
+        (status = 200, body = ServerMessage, content_type = "application/json"),
         E401, E404, E429, E500,
     )
 )]
 async fn queue_me(
     State(state): State<AppState>,
-    AppPath(id): AppPath<String>,
+    EventPath(id): EventPath,
     parts: Parts,
     session: Result<Session, ApiError>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<ServerMessage>, ApiError> {
     let user = polled(&state, &parts, session)?;
-    let Some(room) = room_for(&state, &id, false).await? else {
+    let Some(room) = room_for(&state, id, false).await? else {
         return Ok(closed_message());
     };
     fan_message(&room, user).await
@@ -118,20 +118,20 @@ async fn queue_me(
         ("pow" = Option<String>, Query, description = "A proof-of-work solution, `<challenge>:<nonce>`"),
     ),
     responses(
-        (status = 200, body = ref("#/components/schemas/ServerMessage"), content_type = "application/json"),
+        (status = 200, body = ServerMessage, content_type = "application/json"),
         (status = 403, body = JoinForbiddenError, content_type = "application/json"),
         E401, E404, E409, E429,
     )
 )]
 async fn queue_join(
     State(state): State<AppState>,
-    AppPath(id): AppPath<String>,
+    EventPath(id): EventPath,
     parts: Parts,
     session: Session,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<ServerMessage>, ApiError> {
     client::rate_limit(&state, &state.join_limit, &parts)?;
     client::admit_new_fan(&state)?;
-    let (room, event) = open_room(&state, &id).await?;
+    let (room, event) = open_room(&state, id).await?;
     crate::metrics::Metrics::inc(&state.metrics.queue_joins);
     let cap = client::place_cap(&state, &parts);
     let proof = join_proof(&state, &event, session.user, &parts);
@@ -175,12 +175,12 @@ async fn queue_join(
 )]
 async fn pow_challenge(
     State(state): State<AppState>,
-    AppPath(id): AppPath<String>,
+    EventPath(id): EventPath,
     parts: Parts,
     session: Result<Session, ApiError>,
 ) -> Result<Json<ChallengeBody>, ApiError> {
     let user = polled(&state, &parts, session)?;
-    let event = state.events.get(parse_event_id(&id)?).await?;
+    let event = state.events.get(id).await?;
     if event.closed {
         return Err(crate::error::event_closed());
     }
@@ -217,18 +217,18 @@ fn join_proof(
     security(("sessionCookie" = []), ("bearer" = [])),
     params(("id" = String, Path, format = "uuid")),
     responses(
-        (status = 200, body = ref("#/components/schemas/ServerMessage"), content_type = "application/json"),
+        (status = 200, body = ServerMessage, content_type = "application/json"),
         E401, E403, E404, E429,
     )
 )]
 async fn queue_leave(
     State(state): State<AppState>,
-    AppPath(id): AppPath<String>,
+    EventPath(id): EventPath,
     parts: Parts,
     session: Result<Session, ApiError>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<ServerMessage>, ApiError> {
     let user = polled(&state, &parts, session)?;
-    let Some(room) = room_for(&state, &id, false).await? else {
+    let Some(room) = room_for(&state, id, false).await? else {
         return Ok(closed_message());
     };
     room.leave(user).await?;
@@ -250,8 +250,8 @@ fn polled(
 
 /// The event and its room on this replica, for joining: a closed sale is refused
 /// (409 `event_closed`).
-async fn open_room(state: &AppState, id: &str) -> Result<(Arc<Room>, Event), ApiError> {
-    let event = state.events.get(parse_event_id(id)?).await?;
+async fn open_room(state: &AppState, id: EventId) -> Result<(Arc<Room>, Event), ApiError> {
+    let event = state.events.get(id).await?;
     if event.closed {
         return Err(crate::error::event_closed());
     }
@@ -260,8 +260,12 @@ async fn open_room(state: &AppState, id: &str) -> Result<(Arc<Room>, Event), Api
 
 /// The event's room on this replica; `None` for a closed sale (no room is started
 /// for it), or, with `open`, 409 `event_closed`.
-async fn room_for(state: &AppState, id: &str, open: bool) -> Result<Option<Arc<Room>>, ApiError> {
-    let event = state.events.get(parse_event_id(id)?).await?;
+async fn room_for(
+    state: &AppState,
+    id: EventId,
+    open: bool,
+) -> Result<Option<Arc<Room>>, ApiError> {
+    let event = state.events.get(id).await?;
     if event.closed {
         return if open {
             Err(crate::error::event_closed())
@@ -273,15 +277,18 @@ async fn room_for(state: &AppState, id: &str, open: bool) -> Result<Option<Arc<R
 }
 
 /// What `queue/me` and `queue/leave` answer once the sale is closed.
-fn closed_message() -> Json<Value> {
-    Json(serde_json::to_value(ServerMessage::Closed).expect("server messages serialise"))
+fn closed_message() -> Json<ServerMessage> {
+    Json(ServerMessage::Closed)
 }
 
 /// What a fresh socket would be told first about `user`, in one message: a place in
 /// line carries `"sold_out": true` while no seat is free (the socket sends `sold_out`
 /// after it). Asking counts as presence: a fan without a socket keeps the place while
 /// it polls (one store call, see [`Room::describe`]).
-async fn fan_message(room: &Room, user: waiting_room::UserId) -> Result<Json<Value>, ApiError> {
+async fn fan_message(
+    room: &Room,
+    user: waiting_room::UserId,
+) -> Result<Json<ServerMessage>, ApiError> {
     let phase = room.describe(user).await?;
     let paused = room.config().is_some_and(|c| c.admission.paused);
     let view = FanView {
@@ -293,12 +300,8 @@ async fn fan_message(room: &Room, user: waiting_room::UserId) -> Result<Json<Val
     };
     let message = messages(&FanView::default(), &view).into_iter().next();
     let message = message
-        .unwrap_or_else(|| {
-            waiting_room::wire::ServerMessage::error("not_in_queue", "join the queue first")
-        })
+        .unwrap_or_else(|| ServerMessage::error("not_in_queue", "join the queue first"))
         .with_sold_out(view.sold_out)
         .with_waitlist(view.waitlist);
-    Ok(Json(
-        serde_json::to_value(message).map_err(|e| ApiError::Internal(e.into()))?,
-    ))
+    Ok(Json(message))
 }

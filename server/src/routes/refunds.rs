@@ -35,7 +35,7 @@ fn parse_order_id(raw: &str) -> Result<String, ApiError> {
     params(("order_id" = String, Path, format = "uuid")),
     request_body(content = RefundBody, content_type = "application/json"),
     responses(
-        (status = 200, body = ref("#/components/schemas/Order"), content_type = "application/json"),
+        (status = 200, body = OrderAnswer, content_type = "application/json"),
         E400, E401, E403, E404, E409, E413, E503, E500,
     )
 )]

@@ -18,7 +18,7 @@ use super::error_docs::*;
 use crate::db::{FoundOrder, OrderQuery};
 use crate::error::ApiError;
 use crate::event::Event;
-use crate::extract::{parse_event_id, Admin, AppPath, AppQuery};
+use crate::extract::{Admin, AppQuery, EventPath};
 use crate::report::Report;
 use crate::state::AppState;
 
@@ -50,9 +50,8 @@ const SEARCH_MAX_OFFSET: u32 = 1_000_000;
 async fn event_report(
     State(state): State<AppState>,
     _admin: Admin,
-    AppPath(id): AppPath<String>,
+    EventPath(id): EventPath,
 ) -> Result<Json<Report>, ApiError> {
-    let id = parse_event_id(&id)?;
     Ok(Json(crate::report::report(&state, id).await?))
 }
 
@@ -71,9 +70,8 @@ async fn event_report(
 async fn orders_csv(
     State(state): State<AppState>,
     _admin: Admin,
-    AppPath(id): AppPath<String>,
+    EventPath(id): EventPath,
 ) -> Result<Response, ApiError> {
-    let id = parse_event_id(&id)?;
     let event = state.events.get(id).await?;
     let mut chunks = crate::export::orders_csv(state.db.clone(), id, event.layout());
     // A receiver may be polled again after its end (the compression layer does), which
@@ -137,8 +135,8 @@ pub struct AdminOrder {
     params(
         ("id" = String, Path, format = "uuid"),
         ("q" = Option<String>, Query),
-        ("limit" = Option<u32>, Query),
-        ("offset" = Option<u32>, Query),
+        ("limit" = Option<u32>, Query, minimum = 1, maximum = 200),
+        ("offset" = Option<u32>, Query, minimum = 0, maximum = 1_000_000),
     ),
     responses(
         (status = 200, body = OrderPage, content_type = "application/json"),
@@ -148,10 +146,9 @@ pub struct AdminOrder {
 async fn search_orders(
     State(state): State<AppState>,
     _admin: Admin,
-    AppPath(id): AppPath<String>,
+    EventPath(id): EventPath,
     AppQuery(query): AppQuery<HashMap<String, String>>,
 ) -> Result<Json<OrderPage>, ApiError> {
-    let id = parse_event_id(&id)?;
     let limit = number(&query, "limit", 1, SEARCH_MAX_LIMIT)?.unwrap_or(SEARCH_DEFAULT_LIMIT);
     let offset = number(&query, "offset", 0, SEARCH_MAX_OFFSET)?.unwrap_or(0);
     let event = state.events.get(id).await?;

@@ -11,6 +11,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use jsonwebtoken::{DecodingKey, EncodingKey};
 use ring::signature::{Ed25519KeyPair, KeyPair};
+use serde::Serialize;
 
 use super::KeyError;
 
@@ -172,23 +173,80 @@ impl SigningKeys {
     /// The public keys as a JSON Web Key Set: the signing key first, then the
     /// verify-only ones, so verifiers elsewhere accept tokens of either during a
     /// rotation.
-    pub fn jwks(&self) -> serde_json::Value {
-        let keys: Vec<_> = self
+    pub fn jwk_set(&self) -> Jwks {
+        let keys = self
             .keys
             .iter()
-            .map(|k| {
-                serde_json::json!({
-                    "kty": "OKP",
-                    "crv": "Ed25519",
-                    "alg": "EdDSA",
-                    "use": "sig",
-                    "kid": k.kid,
-                    "x": URL_SAFE_NO_PAD.encode(&k.public),
-                })
+            .map(|k| Jwk {
+                kty: KeyType::Okp,
+                crv: Curve::Ed25519,
+                alg: Algorithm::EdDsa,
+                use_: KeyUse::Sig,
+                kid: k.kid.clone(),
+                x: URL_SAFE_NO_PAD.encode(&k.public),
             })
             .collect();
-        serde_json::json!({ "keys": keys })
+        Jwks { keys }
     }
+
+    /// [`Self::jwk_set`] as JSON.
+    pub fn jwks(&self) -> serde_json::Value {
+        serde_json::to_value(self.jwk_set()).expect("a JWKS serialises")
+    }
+}
+
+/// A JSON Web Key Set (RFC 7517) of Ed25519 public keys.
+#[derive(Clone, Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct Jwks {
+    pub keys: Vec<Jwk>,
+}
+
+/// One Ed25519 public key (RFC 8037).
+#[derive(Clone, Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct Jwk {
+    pub kty: KeyType,
+    pub crv: Curve,
+    pub alg: Algorithm,
+    #[serde(rename = "use")]
+    pub use_: KeyUse,
+    pub kid: String,
+    /// The public key, base64url without padding.
+    pub x: String,
+}
+
+/// `kty`: an octet key pair.
+#[derive(Clone, Copy, Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub enum KeyType {
+    #[serde(rename = "OKP")]
+    Okp,
+}
+
+/// `crv`.
+#[derive(Clone, Copy, Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub enum Curve {
+    Ed25519,
+}
+
+/// `alg`.
+#[derive(Clone, Copy, Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub enum Algorithm {
+    #[serde(rename = "EdDSA")]
+    EdDsa,
+}
+
+/// `use`: signatures.
+#[derive(Clone, Copy, Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub enum KeyUse {
+    #[serde(rename = "sig")]
+    Sig,
 }
 
 /// The HMAC key for local tokens: HKDF-SHA256 of the private key's PKCS#8 bytes, so

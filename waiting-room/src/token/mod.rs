@@ -17,7 +17,7 @@ mod tests;
 
 use serde::{Deserialize, Serialize};
 
-pub use keys::SigningKeys;
+pub use keys::{Jwk, Jwks, SigningKeys};
 
 use crate::{EventId, TicketId, UserId};
 
@@ -30,16 +30,25 @@ pub const LEEWAY_SECS: u64 = 2;
 
 /// The claims of a purchase token.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(as = PurchaseTokenClaims))]
 pub struct PurchaseClaims {
+    #[cfg_attr(feature = "openapi", schema(pattern = "^floodgate$"))]
     pub iss: String,
+    #[cfg_attr(feature = "openapi", schema(pattern = "^checkout$"))]
     pub aud: String,
     pub sub: UserId,
     pub evt: EventId,
     pub tkt: TicketId,
+    #[cfg_attr(
+        feature = "openapi",
+        schema(example = "0190f5d2-8c1e-7a3b-9f00-1234567890ab.5f0c9d3e2b7a4c1e8d6f0a9b8c7d6e5f")
+    )]
     pub jti: String,
     pub iat: i64,
     pub nbf: i64,
     pub exp: i64,
+    #[cfg_attr(feature = "openapi", schema(minimum = 1))]
     pub max_seats: u32,
 }
 

@@ -2,20 +2,29 @@
 
 use serde::Serialize;
 use time::OffsetDateTime;
-use utoipa::openapi::Ref;
 use utoipa::ToSchema;
 use waiting_room::seats::store::{HoldId, HoldRequest};
 use waiting_room::wire::datetime_ms;
 
-use crate::db::Order;
+use crate::checkout::seat_messages::SeatId;
+use crate::db::{Order, OrderStatus};
 use crate::event::Event;
 
-#[derive(Debug, Serialize)]
+/// A hold placed: its id, its seats, when it lapses and what it costs.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct HoldAnswer {
+    #[schema(
+        value_type = String,
+        pattern = "^[0-9a-f]{32}$",
+        example = "9b2f4c6d8e0a41b3a5c7d9e1f3a5b7c9"
+    )]
     pub hold_id: HoldId,
+    #[schema(value_type = Vec<SeatId>, min_items = 1)]
     pub seats: Vec<String>,
     #[serde(with = "time::serde::rfc3339")]
     pub expires_at: OffsetDateTime,
+    #[schema(minimum = 0)]
     pub total_cents: i64,
 }
 
@@ -32,29 +41,40 @@ impl HoldAnswer {
 }
 
 /// An order as the API answers it (confirm, the fan's orders, a refund).
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = Order)]
+#[serde(deny_unknown_fields)]
 pub struct OrderAnswer {
+    #[schema(format = Uuid)]
     pub order_id: String,
+    #[schema(format = Uuid)]
     pub event_id: String,
+    #[schema(value_type = Vec<SeatId>, min_items = 1)]
     pub seats: Vec<String>,
     /// Each seat with the price paid for it (its section's price), in seat order.
+    #[schema(min_items = 1)]
     pub lines: Vec<OrderLine>,
+    #[schema(minimum = 0)]
     pub total_cents: i64,
     /// What the order cost (`total_cents`); a refund does not change it.
+    #[schema(minimum = 0)]
     pub amount_cents: i64,
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
     /// `confirmed` or `refunded`.
-    pub status: &'static str,
+    pub status: OrderStatus,
     /// How much was refunded (0 while confirmed).
+    #[schema(minimum = 0)]
     pub refunded_cents: i64,
     #[serde(with = "time::serde::rfc3339::option")]
+    #[schema(required = true)]
     pub refunded_at: Option<OffsetDateTime>,
     /// Whether the fan may cancel it now (confirmed, inside the refund window).
     pub refundable: bool,
     /// Until when the fan may cancel it (`null`: the event offers no self-service
     /// refunds).
     #[serde(with = "time::serde::rfc3339::option")]
+    #[schema(required = true)]
     pub refundable_until: Option<OffsetDateTime>,
 }
 
@@ -62,15 +82,10 @@ pub struct OrderAnswer {
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OrderLine {
-    #[schema(schema_with = seat_id)]
+    #[schema(value_type = SeatId)]
     pub seat: String,
     #[schema(minimum = 0)]
     pub price_cents: i64,
-}
-
-/// A reference to the `SeatId` schema.
-fn seat_id() -> Ref {
-    Ref::from_schema_name("SeatId")
 }
 
 impl OrderAnswer {
@@ -94,7 +109,7 @@ impl OrderAnswer {
             total_cents: order.total_cents,
             amount_cents: order.total_cents,
             created_at: datetime_ms(order.created_at_ms),
-            status: order.status().as_str(),
+            status: order.status(),
             refunded_cents: refund.map_or(0, |r| r.cents),
             refunded_at: refund.map(|r| datetime_ms(r.at_ms)),
             refundable: refund.is_none() && !event.closed && until.is_some_and(|u| now_ms <= u),

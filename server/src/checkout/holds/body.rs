@@ -8,11 +8,18 @@ use crate::event::Event;
 
 /// `POST /events/{id}/holds`: specific seats, or `quantity` adjacent best-available
 /// seats (optionally within `section`).
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[schema(as = HoldRequest)]
 #[serde(deny_unknown_fields)]
 pub struct HoldBody {
+    /// Seat ids (`<section>-<row>-<seat>`), distinct; the order is kept in the answer.
+    #[schema(nullable = false, min_items = 1, value_type = Option<Vec<String>>)]
     pub seats: Option<Vec<String>>,
+    /// How many adjacent seats in one row.
+    #[schema(nullable = false, minimum = 1)]
     pub quantity: Option<u32>,
+    /// Only in this section (with `quantity`).
+    #[schema(nullable = false, example = "A")]
     pub section: Option<String>,
 }
 

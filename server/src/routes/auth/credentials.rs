@@ -5,8 +5,9 @@
 
 use axum::http::request::Parts;
 use axum::http::HeaderValue;
-use serde::Deserialize;
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use utoipa::ToSchema;
 use waiting_room::wire::datetime_ms;
 
 use crate::auth::issue_session;
@@ -16,11 +17,47 @@ use crate::email::Email;
 use crate::error::ApiError;
 use crate::state::AppState;
 
-#[derive(Deserialize)]
+/// An email and a password: the body of `register`, `login` and `signInBrowser`.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(super) struct Credentials {
+    #[schema(max_length = 254, example = "fan@example.com")]
     pub(super) email: String,
+    #[schema(min_length = 8, max_length = 128)]
     pub(super) password: String,
+}
+
+/// `register`'s answer: the new account's id.
+#[derive(Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RegisterAnswer {
+    #[schema(value_type = String, format = Uuid)]
+    pub(super) user_id: waiting_room::UserId,
+}
+
+/// `login`'s answer: a session token for API clients.
+#[derive(Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(super) struct LoginAnswer {
+    pub(super) token: String,
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub(super) expires_at: OffsetDateTime,
+    #[schema(value_type = String, format = Uuid)]
+    pub(super) user_id: waiting_room::UserId,
+}
+
+/// What the browser learns of its session.
+#[derive(Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(super) struct Account {
+    #[schema(value_type = String, format = Uuid)]
+    user_id: waiting_room::UserId,
+    email: String,
+    admin: bool,
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    expires_at: OffsetDateTime,
 }
 
 /// The email of a request, or 400 `invalid_email`.
@@ -91,18 +128,17 @@ pub(super) fn session_for(state: &AppState, user: &UserRow) -> (String, i64) {
     )
 }
 
-/// What the browser learns of its session: `{user_id, email, admin, expires_at}`.
-pub(super) fn account(user: &UserRow, exp_secs: i64) -> Result<Value, ApiError> {
-    Ok(json!({
-        "user_id": user.id,
-        "email": user.email,
-        "admin": user.is_admin,
-        "expires_at": rfc3339(exp_secs)?,
-    }))
+/// What the browser learns of its session.
+pub(super) fn account(user: &UserRow, exp_secs: i64) -> Account {
+    Account {
+        user_id: user.id,
+        email: user.email.clone(),
+        admin: user.is_admin,
+        expires_at: at_secs(exp_secs),
+    }
 }
 
-pub(super) fn rfc3339(secs: i64) -> Result<String, ApiError> {
-    datetime_ms(secs * 1000)
-        .format(&time::format_description::well_known::Rfc3339)
-        .map_err(|e| ApiError::Internal(e.into()))
+/// Unix seconds as a UTC date-time.
+pub(super) fn at_secs(secs: i64) -> OffsetDateTime {
+    datetime_ms(secs.saturating_mul(1000))
 }

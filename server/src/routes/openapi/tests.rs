@@ -109,6 +109,114 @@ fn api_modules_route_only_through_routes_macro() {
     }
 }
 
+/// Prose that gives a schema or a parameter a shape, or names a schema or property the
+/// code lacks, is refused: the data schemas are the types', the parameters the
+/// handlers'.
+#[test]
+fn prose_gives_schemas_words_only() {
+    let prose = serde_json::json!({"operations": {"getEvent": {"parameters": [
+        {"name": "id", "in": "path", "description": "fine", "schema": {"type": "integer"}},
+    ]}}, "components": {"schemas": {
+        "HoldAnswer": {
+            "description": "words are fine",
+            "required": ["hold_id"],
+            "properties": {"total_cents": {"type": "string"}, "nope": {"description": "x"}},
+        },
+        "NoSuchType": {"description": "gone"},
+    }}});
+    let errors = lay_prose(generated().unwrap(), prose).unwrap_err();
+    assert_eq!(errors.len(), 5, "{errors:?}");
+    let served: Value = serde_json::from_str(PROSE).unwrap();
+    for (name, _) in served["components"]["schemas"].as_object().unwrap() {
+        assert!(
+            generated().unwrap()["components"]["schemas"][name].is_object(),
+            "{name}"
+        );
+    }
+}
+
+/// No handler answers (or takes) an untyped body: every JSON body of every operation
+/// has a schema with a shape (a derived type, or a list or union of them), never none
+/// or a bare object, which is what a `Json<Value>` handler documents.
+#[test]
+fn every_json_body_has_a_typed_schema() {
+    let doc = generated().unwrap();
+    let mut untyped = Vec::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            let responses = op["responses"].as_object().into_iter().flatten();
+            let request = op.get("requestBody").map(|b| ("request".to_owned(), b));
+            for (what, body) in responses.map(|(s, r)| (s.clone(), r)).chain(request) {
+                for (content_type, media) in body["content"].as_object().into_iter().flatten() {
+                    if content_type.contains("json") && !typed(&media["schema"], &doc) {
+                        untyped.push(format!("{method} {path} {what}"));
+                    }
+                }
+            }
+        }
+    }
+    assert!(untyped.is_empty(), "untyped bodies: {untyped:?}");
+}
+
+/// Whether `schema` says what the body is.
+fn typed(schema: &Value, doc: &Value) -> bool {
+    if let Some(name) = schema["$ref"].as_str() {
+        let name = name.trim_start_matches("#/components/schemas/");
+        return typed(&doc["components"]["schemas"][name], doc);
+    }
+    if let Some(variants) = schema["oneOf"].as_array() {
+        return variants.iter().all(|v| typed(v, doc));
+    }
+    if schema["type"] == "array" {
+        return typed(&schema["items"], doc);
+    }
+    let bare_object = schema["type"] == "object"
+        && schema.get("properties").is_none()
+        && schema.get("additionalProperties").is_none();
+    schema.get("type").is_some() && !bare_object || schema.get("allOf").is_some()
+}
+
+/// The route modules answer typed bodies: no `Json<Value>` and no `json!` body in any
+/// file under `src/routes` (the document's own builder, `openapi`, and tests aside).
+#[test]
+fn route_modules_build_no_untyped_json() {
+    fn sources(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                sources(&path, out);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                out.push(path);
+            }
+        }
+    }
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/routes");
+    let mut files = Vec::new();
+    sources(&root, &mut files);
+    assert!(files.len() > 10, "{files:?}");
+    let mut untyped = Vec::new();
+    for path in files {
+        let name = path
+            .strip_prefix(&root)
+            .unwrap()
+            .to_string_lossy()
+            .into_owned();
+        if name.starts_with("openapi") || name.ends_with("tests.rs") {
+            continue;
+        }
+        let source = std::fs::read_to_string(&path).unwrap();
+        let code = source.split("#[cfg(test)]").next().unwrap();
+        let found = code.matches("Json<Value>").count() + code.matches("json!(").count();
+        if found > 0 {
+            untyped.push(format!("{name}: {found}"));
+        }
+    }
+    assert!(
+        untyped.is_empty(),
+        "untyped JSON bodies built in {untyped:?}"
+    );
+}
+
 /// Prose that names what the code lacks is refused.
 #[test]
 fn prose_for_a_missing_route_is_an_error() {
@@ -244,7 +352,7 @@ fn derived_request_schemas_refuse_unknown_fields() {
 #[test]
 fn box_office_answer_schemas_are_derived() {
     let mut generated = documented().into_openapi();
-    add_prose_referenced_schemas(&mut generated);
+    add_frame_schemas(&mut generated);
     let generated = serde_json::to_value(generated).unwrap();
     let prose: Value = serde_json::from_str(PROSE).unwrap();
     for name in [
