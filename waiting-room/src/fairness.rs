@@ -7,12 +7,15 @@ use serde::{Deserialize, Serialize};
 
 /// Inversions of one group of fans.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct OrderFigures {
     /// Fans counted.
     pub fans: u64,
-    /// Pairs admitted in the opposite order to their join order.
+    /// Pairs of fans admitted in the opposite order to the one they joined in.
     pub inversions: u64,
-    /// `inversions / (fans (fans - 1) / 2)`; `null` for fewer than two fans.
+    /// `inversions / (fans (fans - 1) / 2)`: 0 when admission followed the join
+    /// order, about 0.5 for a fair shuffle; `null` for fewer than two fans.
+    #[cfg_attr(feature = "openapi", schema(required = true, minimum = 0, maximum = 1))]
     pub kendall_tau: Option<f64>,
 }
 

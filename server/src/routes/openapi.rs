@@ -29,6 +29,7 @@ use crate::db::AuditAction;
 use crate::event::AuditSummary;
 use crate::state::AppState;
 use crate::stats::StatsError;
+use waiting_room::fairness::OrderFigures;
 use waiting_room::token::PurchaseClaims;
 use waiting_room::wire::{ClientMessage, ServerMessage};
 use waiting_room::AdmissionSettings;
@@ -112,7 +113,11 @@ fn generated() -> Result<Value, Vec<String>> {
     name_variants(&mut generated, &ClientMessage::name(), false);
     // Domain types that also read stored data (so serde keeps unknown fields there);
     // what the server sends has exactly their fields.
-    for name in [AdmissionSettings::name(), PurchaseClaims::name()] {
+    for name in [
+        AdmissionSettings::name(),
+        PurchaseClaims::name(),
+        OrderFigures::name(),
+    ] {
         generated["components"]["schemas"][name.as_ref()]["additionalProperties"] =
             Value::Bool(false);
     }

@@ -37,33 +37,14 @@ const PAGE: u64 = 10_000;
 pub struct Fairness {
     /// The pre-queue's fans: their join order against the opening's drawn order
     /// (from the draw's record; expected about 0.5). Zero fans before the opening.
-    #[schema(value_type = OrderFiguresSchema)]
     pub prequeue: OrderFigures,
     /// Fans who joined after the opening and bought: join time against admission
     /// time, from their orders (migration 0012; fans admitted in one step count as in
     /// order; expected 0 for first come, first served).
-    #[schema(value_type = OrderFiguresSchema)]
     pub after_opening: OrderFigures,
     /// Read before the draw (no record yet): read again once the sale has opened.
     #[serde(skip)]
     drawn_empty_before: bool,
-}
-
-/// The schema of [`OrderFigures`] (a domain type the domain crate does not describe
-/// for OpenAPI).
-#[derive(ToSchema)]
-#[schema(as = OrderFigures)]
-#[serde(deny_unknown_fields)]
-#[allow(dead_code)]
-pub struct OrderFiguresSchema {
-    /// Fans counted.
-    fans: u64,
-    /// Pairs of fans admitted in the opposite order to the one they joined in.
-    inversions: u64,
-    /// `inversions / (fans (fans - 1) / 2)`: 0 when admission followed the join
-    /// order, about 0.5 for a fair shuffle; `null` for fewer than two fans.
-    #[schema(minimum = 0, maximum = 1)]
-    kendall_tau: Option<f64>,
 }
 
 /// The figures read lately, per event.
