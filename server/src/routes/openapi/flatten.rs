@@ -27,7 +27,7 @@ pub(super) fn flatten_all_of(doc: &mut Value) {
 }
 
 /// `schema` as one object schema, if it is an `allOf` of object schemas.
-fn merged(schema: &Value, schemas: &Map<String, Value>, depth: u8) -> Option<Value> {
+pub(super) fn merged(schema: &Value, schemas: &Map<String, Value>, depth: u8) -> Option<Value> {
     let parts = schema.get("allOf")?.as_array()?;
     let mut object = Map::new();
     object.insert("type".into(), "object".into());

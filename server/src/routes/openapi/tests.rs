@@ -1,5 +1,7 @@
 //! The document's structure, its prose and its references.
 
+use super::frames::add_frame_schemas;
+use super::prose::{lay_prose, METHODS};
 use super::*;
 
 fn doc() -> Value {
