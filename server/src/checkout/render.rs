@@ -5,10 +5,32 @@
 
 use std::fmt::Write;
 
+use waiting_room::seats::room::SeatEncoder;
 use waiting_room::seats::store::SeatState;
 use waiting_room::seats::SeatLayout;
+use ws_protocol::tungstenite::Utf8Bytes;
 
 use super::seat_messages::SectionShape;
+
+/// The seat rooms' encoder: this module's JSON, in one shared text buffer that every
+/// socket sends as it is.
+pub struct JsonSeats;
+
+impl SeatEncoder for JsonSeats {
+    type Message = Utf8Bytes;
+
+    fn snapshot(layout: &SeatLayout, states: &[u8], compact: bool) -> Utf8Bytes {
+        if compact {
+            compact_snapshot(layout, states).into()
+        } else {
+            snapshot_message(layout, states).into()
+        }
+    }
+
+    fn delta(layout: &SeatLayout, changes: &[(u32, SeatState)]) -> Utf8Bytes {
+        delta_message(layout, changes).into()
+    }
+}
 
 /// A seat's state as fans see it: a held-back seat reads `sold`, simply not for sale
 /// (fans need not know why, and clients that know the three states keep working).
