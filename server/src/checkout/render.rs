@@ -213,6 +213,48 @@ mod tests {
         );
     }
 
+    /// The seat room encodes each delta and snapshot once: every subscriber gets the
+    /// same buffer, and the HTTP body is a slice of it (nothing copied per socket or
+    /// request).
+    #[tokio::test]
+    async fn subscribers_share_one_buffer_per_message() {
+        use std::sync::Arc;
+        use waiting_room::seats::room::{SeatEvent, SeatRoom};
+        use waiting_room::seats::{MemoryLedger, MemorySeatStore, SeatStore};
+        use waiting_room::EventId;
+
+        let store: Arc<dyn SeatStore> = Arc::new(MemorySeatStore::default());
+        let ledger = Arc::new(MemoryLedger::default());
+        let room =
+            SeatRoom::<JsonSeats>::load(EventId::new(), layout(), Arc::clone(&store), ledger)
+                .await
+                .unwrap();
+        let (mut a, mut b) = (room.subscribe(), room.subscribe());
+        store.mark_sold(room.event(), &[1]).await.unwrap();
+        room.sync().await.unwrap();
+        let (Ok(SeatEvent::Delta(x)), Ok(SeatEvent::Delta(y))) = (a.try_recv(), b.try_recv())
+        else {
+            panic!("a delta for each subscriber");
+        };
+        assert_eq!(
+            x.as_str(),
+            delta_message(&layout(), &[(1, SeatState::Sold)])
+        );
+        assert_eq!(x.as_str().as_ptr(), y.as_str().as_ptr(), "one buffer");
+        let (one, two) = (
+            room.snapshot_message(true).await,
+            room.snapshot_message(true).await,
+        );
+        assert_eq!(one.as_str(), compact_snapshot(&layout(), &[0, 2, 0]));
+        assert_eq!(one.as_str().as_ptr(), two.as_str().as_ptr(), "one buffer");
+        let body = http_body(&bytes::Bytes::from(one.clone()));
+        assert_eq!(
+            body[1].as_ptr(),
+            one.as_str()[MESSAGE_PREFIX.len()..].as_ptr(),
+            "the HTTP body is a slice of it"
+        );
+    }
+
     /// The hand-written text is what the types of the document say, field for field
     /// (they refuse unknown fields).
     #[test]
