@@ -10,26 +10,36 @@ pub mod refunds;
 pub mod render;
 pub mod seat_map;
 pub mod seat_messages;
-mod seat_room;
 
-pub use seat_room::{SeatEvent, SeatRoom, Snapshot, MAX_STALE, REUSE_FACTOR};
+pub use waiting_room::seats::room::{MAX_STALE, REUSE_FACTOR};
 
 use std::sync::Arc;
 
 use waiting_room::runtime::Runtime;
+use waiting_room::seats::room;
 use waiting_room::seats::store::SeatCounts;
-use waiting_room::seats::SeatStore;
+use waiting_room::seats::{OrderLedger, SeatStore};
 use waiting_room::store::StoreError;
 use waiting_room::EventId;
+use ws_protocol::tungstenite::Utf8Bytes;
 
 use crate::db::Db;
 use crate::event::Event;
+use render::JsonSeats;
+
+/// One event's seats on this replica (the domain's room, speaking this server's JSON).
+pub type SeatRoom = room::SeatRoom<JsonSeats>;
+/// What a [`SeatRoom`]'s seat-stream subscribers receive.
+pub type SeatEvent = room::SeatEvent<Utf8Bytes>;
+/// A [`SeatRoom`]'s shared snapshot.
+pub type Snapshot = room::Snapshot<Utf8Bytes>;
 
 /// The seat rooms of this replica, each running its loop in the shared per-event
 /// [`Runtime`] (the queue rooms use the same one).
 pub struct Checkout {
     seats: Arc<dyn SeatStore>,
-    db: Db,
+    /// The database, as the rooms' order ledger.
+    ledger: Arc<dyn OrderLedger>,
     rooms: Runtime<SeatRoom>,
 }
 
@@ -37,7 +47,7 @@ impl Checkout {
     pub fn new(seats: Arc<dyn SeatStore>, db: Db) -> Self {
         Self {
             seats,
-            db,
+            ledger: Arc::new(db),
             rooms: Runtime::new("seat room", |room: Arc<SeatRoom>, stop| room.run(stop)),
         }
     }
@@ -60,7 +70,12 @@ impl Checkout {
     pub async fn room(&self, event: &Event) -> Result<Arc<SeatRoom>, StoreError> {
         self.rooms
             .ensure(event.id, || {
-                SeatRoom::load(event, Arc::clone(&self.seats), self.db.clone())
+                SeatRoom::load(
+                    event.id,
+                    event.layout(),
+                    Arc::clone(&self.seats),
+                    Arc::clone(&self.ledger),
+                )
             })
             .await
     }

@@ -5,10 +5,32 @@
 
 use std::fmt::Write;
 
+use waiting_room::seats::room::SeatEncoder;
 use waiting_room::seats::store::SeatState;
 use waiting_room::seats::SeatLayout;
+use ws_protocol::tungstenite::Utf8Bytes;
 
 use super::seat_messages::SectionShape;
+
+/// The seat rooms' encoder: this module's JSON, in one shared text buffer that every
+/// socket sends as it is.
+pub struct JsonSeats;
+
+impl SeatEncoder for JsonSeats {
+    type Message = Utf8Bytes;
+
+    fn snapshot(layout: &SeatLayout, states: &[u8], compact: bool) -> Utf8Bytes {
+        if compact {
+            compact_snapshot(layout, states).into()
+        } else {
+            snapshot_message(layout, states).into()
+        }
+    }
+
+    fn delta(layout: &SeatLayout, changes: &[(u32, SeatState)]) -> Utf8Bytes {
+        delta_message(layout, changes).into()
+    }
+}
 
 /// A seat's state as fans see it: a held-back seat reads `sold`, simply not for sale
 /// (fans need not know why, and clients that know the three states keep working).
@@ -188,6 +210,48 @@ mod tests {
         assert_eq!(
             (c["format"].as_str(), c.get("type")),
             (Some("compact"), None)
+        );
+    }
+
+    /// The seat room encodes each delta and snapshot once: every subscriber gets the
+    /// same buffer, and the HTTP body is a slice of it (nothing copied per socket or
+    /// request).
+    #[tokio::test]
+    async fn subscribers_share_one_buffer_per_message() {
+        use std::sync::Arc;
+        use waiting_room::seats::room::{SeatEvent, SeatRoom};
+        use waiting_room::seats::{MemoryLedger, MemorySeatStore, SeatStore};
+        use waiting_room::EventId;
+
+        let store: Arc<dyn SeatStore> = Arc::new(MemorySeatStore::default());
+        let ledger = Arc::new(MemoryLedger::default());
+        let room =
+            SeatRoom::<JsonSeats>::load(EventId::new(), layout(), Arc::clone(&store), ledger)
+                .await
+                .unwrap();
+        let (mut a, mut b) = (room.subscribe(), room.subscribe());
+        store.mark_sold(room.event(), &[1]).await.unwrap();
+        room.sync().await.unwrap();
+        let (Ok(SeatEvent::Delta(x)), Ok(SeatEvent::Delta(y))) = (a.try_recv(), b.try_recv())
+        else {
+            panic!("a delta for each subscriber");
+        };
+        assert_eq!(
+            x.as_str(),
+            delta_message(&layout(), &[(1, SeatState::Sold)])
+        );
+        assert_eq!(x.as_str().as_ptr(), y.as_str().as_ptr(), "one buffer");
+        let (one, two) = (
+            room.snapshot_message(true).await,
+            room.snapshot_message(true).await,
+        );
+        assert_eq!(one.as_str(), compact_snapshot(&layout(), &[0, 2, 0]));
+        assert_eq!(one.as_str().as_ptr(), two.as_str().as_ptr(), "one buffer");
+        let body = http_body(&bytes::Bytes::from(one.clone()));
+        assert_eq!(
+            body[1].as_ptr(),
+            one.as_str()[MESSAGE_PREFIX.len()..].as_ptr(),
+            "the HTTP body is a slice of it"
         );
     }
 

@@ -7,13 +7,13 @@
 //! - a weak `ETag` from the room's nonce and the view generation: `If-None-Match`
 //!   answers 304 with no body;
 //! - `Cache-Control: public, max-age=1`: the map is public, and at most a second
-//!   stale ([`super::seat_room::MAX_STALE`]).
+//!   stale ([`super::MAX_STALE`]).
 
 use axum::body::Body;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 
-use super::{render, SeatRoom};
+use super::{render, SeatRoom, Snapshot};
 
 const CACHE_CONTROL: &str = "public, max-age=1";
 
@@ -30,7 +30,7 @@ pub async fn answer(room: &SeatRoom, compact: bool, headers: &HeaderMap) -> Resp
     let mut response = if matches(headers, &etag) {
         StatusCode::NOT_MODIFIED.into_response()
     } else if accepts_gzip(headers) {
-        let body = snapshot.gzip().await;
+        let body = gzipped(&snapshot).await;
         let mut response = body_response(vec![body]);
         response
             .headers_mut()
@@ -49,6 +49,18 @@ pub async fn answer(room: &SeatRoom, compact: bool, headers: &HeaderMap) -> Resp
     h.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
     response.extensions_mut().insert(Uncompressed);
     response
+}
+
+/// The HTTP body of `snapshot`, gzipped (once per snapshot, on the blocking pool).
+async fn gzipped(snapshot: &Snapshot) -> bytes::Bytes {
+    let message = bytes::Bytes::from(snapshot.message.clone());
+    snapshot
+        .derived(|| async move {
+            tokio::task::spawn_blocking(move || render::gzip(&render::http_body(&message)))
+                .await
+                .expect("the blocking pool runs while the server does")
+        })
+        .await
 }
 
 /// A 200 whose body is `chunks` as they are, with its length.

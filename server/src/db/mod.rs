@@ -8,6 +8,7 @@ mod event_changes;
 mod events;
 mod fairness;
 mod held_back;
+mod ledger;
 mod order_batch;
 mod order_export;
 mod order_rows;

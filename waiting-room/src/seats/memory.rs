@@ -51,6 +51,12 @@ impl MemorySeatStore {
         }
     }
 
+    /// Loses the event's seats, as a Redis flush would (the seat room's tests).
+    #[cfg(test)]
+    pub(crate) fn forget(&self, event: EventId) {
+        self.lock().remove(&event);
+    }
+
     fn lock(&self) -> MutexGuard<'_, HashMap<EventId, EventSeats>> {
         // Every mutation checks before it writes, so a panic leaves consistent state.
         self.events.lock().unwrap_or_else(|e| e.into_inner())

@@ -1,6 +1,8 @@
 //! Seats: an event's seat map ([`layout::SeatLayout`]), the seat-state port
 //! ([`store::SeatStore`]) with its in-memory and Redis adapters, and the local seat
-//! view each replica keeps from the seat log ([`view::SeatView`]).
+//! view each replica keeps from the seat log ([`view::SeatView`]), and the room that
+//! runs one event's seats on a replica ([`room::SeatRoom`]) over the order ledger's
+//! port ([`ledger::OrderLedger`]).
 //!
 //! Seats are addressed by a dense index `0..capacity` (sections in order, then rows,
 //! then seats), so state fits in one byte per seat; ids like `A-1-5` exist only at the
@@ -12,8 +14,10 @@
 //! (event, seat) constraint is the last line of defence behind it.
 
 pub mod layout;
+pub mod ledger;
 pub mod memory;
 pub mod redis;
+pub mod room;
 pub mod store;
 pub mod view;
 
@@ -21,6 +25,8 @@ pub mod view;
 mod contract;
 
 pub use layout::SeatLayout;
+pub use ledger::{MemoryLedger, OrderLedger};
 pub use memory::MemorySeatStore;
 pub use redis::RedisSeatStore;
+pub use room::SeatRoom;
 pub use store::SeatStore;

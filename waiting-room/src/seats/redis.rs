@@ -102,6 +102,17 @@ impl RedisSeatStore {
         words
     }
 
+    /// Deletes the event's seat keys, as a flush would (the seat room's tests).
+    #[cfg(test)]
+    pub(crate) async fn forget(&self, event: EventId) {
+        let keys = SeatKeys::new(&self.prefix, event);
+        let _: i64 = redis::cmd("DEL")
+            .arg(&keys.all()[..])
+            .query_async(&mut self.conn.clone())
+            .await
+            .expect("delete the seat keys");
+    }
+
     async fn on(mut conn: RedisConn, prefix: &str) -> Result<Self, StoreError> {
         let scripts = Scripts::new();
         load_scripts(&mut conn, &scripts.all()).await?;

@@ -3,17 +3,19 @@
 //! applied, never in between.
 
 use std::collections::HashSet;
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use tokio::sync::{Notify, Semaphore};
-use waiting_room::clock::now_ms;
-use waiting_room::intercept::{Intercepted, Interceptor, Op};
-use waiting_room::seats::memory::MemorySeatStore;
-use waiting_room::seats::store::{HoldId, HoldOutcome, HoldRequest, SeatOp};
-use waiting_room::{AdmissionSettings, EventId, UserId};
 
+use super::contract::Text;
 use super::*;
-use crate::event::Section;
+use crate::intercept::{Intercepted, Interceptor, Op};
+use crate::seats::layout::SectionLayout;
+use crate::seats::memory::MemorySeatStore;
+use crate::seats::store::{HoldId, HoldOutcome, HoldRequest, SeatOp};
+use crate::seats::MemoryLedger;
+use crate::UserId;
 
 /// Over the embedded seat store: a log read waits for a permit once the gate is shut
 /// (and says when it started waiting).
@@ -36,49 +38,20 @@ impl Interceptor for Gate {
 type GatedStore = Intercepted<MemorySeatStore, Gate>;
 
 struct Setup {
-    room: Arc<SeatRoom>,
+    room: Arc<SeatRoom<Text>>,
     store: Arc<GatedStore>,
     event: EventId,
-    dir: std::path::PathBuf,
-}
-
-impl Drop for Setup {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
 }
 
 /// One row of five seats, all free, in a loaded room.
 async fn setup() -> Setup {
-    let dir = std::env::temp_dir().join(format!("fg-claims-{}", uuid::Uuid::new_v4()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let db = Db::connect(&Db::sqlite_url(&dir)).await.unwrap();
-    let event = Event {
-        id: EventId::new(),
-        name: "claims".into(),
-        starts_at_ms: now_ms(),
-        closed: false,
-        max_seats_per_order: 4,
-        hold_ttl_secs: 60,
-        admission: AdmissionSettings {
-            rate_per_minute: 60,
-            max_active: 10,
-            session_ttl_secs: 600,
-            paused: false,
-        },
-        grace_secs: 30,
-        sections: vec![Section {
-            name: "A".into(),
-            rows: 1,
-            seats_per_row: 5,
-            price_cents: 100,
-        }],
-        show_at_ms: None,
-        refund_window_secs: None,
-        max_seats_per_account: None,
-        shuffle_seed: None,
-        pow_difficulty: 0,
-    };
+    let event = EventId::new();
+    let layout = SeatLayout::new(vec![SectionLayout {
+        name: "A".into(),
+        rows: 1,
+        seats_per_row: 5,
+        price_cents: 100,
+    }]);
     let store = Arc::new(Intercepted::new(
         Arc::new(MemorySeatStore::default()),
         Gate {
@@ -87,15 +60,15 @@ async fn setup() -> Setup {
             waiting: Notify::new(),
         },
     ));
-    let room = SeatRoom::load(&event, Arc::clone(&store) as Arc<dyn SeatStore>, db)
-        .await
-        .unwrap();
-    Setup {
-        room,
-        store,
-        event: event.id,
-        dir,
-    }
+    let room = SeatRoom::load(
+        event,
+        layout,
+        Arc::clone(&store) as Arc<dyn SeatStore>,
+        Arc::new(MemoryLedger::default()),
+    )
+    .await
+    .unwrap();
+    Setup { room, store, event }
 }
 
 impl Setup {
