@@ -226,13 +226,15 @@ impl From<sqlx::Error> for ApiError {
 
 /// Whether a database error means "busy, retry": SQLite's SQLITE_BUSY (5) and
 /// SQLITE_LOCKED (6), with any extended code (the primary code is the low byte);
-/// PostgreSQL's serialization failure, deadlock and lock timeout.
+/// PostgreSQL's serialization failure, deadlock and lock timeout. The numeric test
+/// is SQLite's only: PostgreSQL's SQLSTATEs are digits too (`22021`, a NUL byte in
+/// text, has 5 as its low byte), and are matched by name.
 fn is_busy(e: &dyn sqlx::error::DatabaseError) -> bool {
     let Some(code) = e.code() else {
         return false;
     };
-    if let Ok(n) = code.parse::<i32>() {
-        return matches!(n & 0xff, 5 | 6);
+    if e.try_downcast_ref::<sqlx::sqlite::SqliteError>().is_some() {
+        return code.parse::<i32>().is_ok_and(|n| matches!(n & 0xff, 5 | 6));
     }
     matches!(code.as_ref(), "40001" | "40P01" | "55P03")
 }
@@ -266,6 +268,61 @@ mod tests {
         assert_eq!(e.status(), StatusCode::INTERNAL_SERVER_ERROR);
     }
 
+    /// PostgreSQL's SQLSTATEs are digits too: `22021` (a NUL byte in text) is a
+    /// fault to report, not "busy" (its low byte is SQLite's SQLITE_BUSY, 5).
+    #[tokio::test]
+    async fn a_postgres_error_whose_code_looks_like_sqlite_busy_is_not_a_503() {
+        use sqlx::{Connection, Executor};
+        let Ok(url) = std::env::var("FLOODGATE_TEST_DATABASE_URL") else {
+            assert!(
+                std::env::var("FLOODGATE_TEST_REQUIRE_SERVICES").as_deref() != Ok("1"),
+                "FLOODGATE_TEST_DATABASE_URL is required"
+            );
+            eprintln!("skipping: no test PostgreSQL configured");
+            return;
+        };
+        let mut conn = sqlx::PgConnection::connect(&url).await.unwrap();
+        let nul = sqlx::query("SELECT $1::text")
+            .bind("a\0b")
+            .execute(&mut conn)
+            .await
+            .unwrap_err();
+        let code = nul.as_database_error().and_then(|e| e.code());
+        assert_eq!(code.as_deref(), Some("22021"));
+        assert_eq!(
+            ApiError::from(nul).status(),
+            StatusCode::INTERNAL_SERVER_ERROR
+        );
+        // A real lock timeout still is.
+        sqlx::query("SET lock_timeout = '1ms'")
+            .execute(&mut conn)
+            .await
+            .unwrap();
+        let mut holder = sqlx::PgConnection::connect(&url).await.unwrap();
+        let table = format!("fg_busy_{}", uuid::Uuid::new_v4().simple());
+        sqlx::query(&format!("CREATE TABLE {table} (x INT)"))
+            .execute(&mut holder)
+            .await
+            .unwrap();
+        holder
+            .execute(format!("BEGIN; LOCK TABLE {table}").as_str())
+            .await
+            .unwrap();
+        let locked = sqlx::query(&format!("SELECT * FROM {table}"))
+            .execute(&mut conn)
+            .await
+            .unwrap_err();
+        let e = ApiError::from(locked);
+        assert_eq!(
+            (e.status(), e.code()),
+            (StatusCode::SERVICE_UNAVAILABLE, "unavailable")
+        );
+        holder
+            .execute(format!("ROLLBACK; DROP TABLE {table}").as_str())
+            .await
+            .unwrap();
+    }
+
     #[tokio::test]
     async fn a_locked_sqlite_database_is_a_503_to_retry() {
         use sqlx::{Connection, Executor};
@@ -273,7 +330,10 @@ mod tests {
         std::fs::create_dir_all(&dir).unwrap();
         let url = format!("sqlite://{}?mode=rwc", dir.join("db").display());
         let mut holder = sqlx::SqliteConnection::connect(&url).await.unwrap();
-        let mut waiter = sqlx::SqliteConnection::connect(&url).await.unwrap();
+        // The waiter through the `Any` driver, as `Db` connects: its errors must
+        // still be told apart as SQLite's.
+        sqlx::any::install_default_drivers();
+        let mut waiter = sqlx::AnyConnection::connect(&url).await.unwrap();
         holder
             .execute("CREATE TABLE t (x INTEGER); BEGIN IMMEDIATE; INSERT INTO t VALUES (1);")
             .await

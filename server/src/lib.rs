@@ -37,6 +37,7 @@ pub mod security_headers;
 pub mod state;
 pub mod stats;
 pub mod telemetry;
+pub mod text_rules;
 pub mod verify_shuffle;
 pub mod ws;
 

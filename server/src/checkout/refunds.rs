@@ -62,6 +62,8 @@ pub enum RefundError {
     ReasonRequired,
     #[error("the reason is longer than {MAX_REASON_CHARS} characters")]
     ReasonTooLong,
+    #[error("the reason cannot contain control characters other than tabs and line breaks")]
+    ReasonInvalid,
     #[error("seat store: {0}")]
     Store(#[from] StoreError),
     #[error("database: {0}")]
@@ -101,6 +103,9 @@ impl RefundService<'_> {
         let reason = match body.reason.as_deref().map(str::trim) {
             Some(r) if r.chars().count() > MAX_REASON_CHARS => {
                 return Err(RefundError::ReasonTooLong)
+            }
+            Some(r) if crate::text_rules::free_text_has_control(r) => {
+                return Err(RefundError::ReasonInvalid)
             }
             Some("") | None => None,
             Some(r) => Some(r.to_owned()),

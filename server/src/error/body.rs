@@ -69,6 +69,7 @@ pub const ERROR_CODES: &[&str] = &[
     "refund_window_closed",
     "reason_required",
     "reason_too_long",
+    "invalid_reason",
     "sold_out",
     "hold_expired",
     "rate_limited",

@@ -56,6 +56,7 @@ impl From<RefundError> for ApiError {
             RefundError::EventClosed => conflict("event_closed", message),
             RefundError::ReasonRequired => Self::bad_request("reason_required", message),
             RefundError::ReasonTooLong => Self::bad_request("reason_too_long", message),
+            RefundError::ReasonInvalid => Self::bad_request("invalid_reason", message),
             RefundError::Store(e) => checkout_store_error(e),
             RefundError::Database(e) => e.into(),
         }

@@ -117,6 +117,11 @@ impl NewEvent {
         if name.is_empty() || name.chars().count() > 200 {
             return Err(bad("name must be 1 to 200 characters".into()));
         }
+        if crate::text_rules::name_has_control(&name) {
+            return Err(bad(
+                "name cannot contain control characters (a tab, a line break, NUL…)".into(),
+            ));
+        }
         if self.sections.is_empty() || self.sections.len() > 100 {
             return Err(bad("sections: 1 to 100 sections".into()));
         }

@@ -30,6 +30,11 @@ use waiting_room::token::PurchaseClaims;
 use waiting_room::wire::{ClientMessage, ServerMessage};
 use waiting_room::AdmissionSettings;
 
+/// The operations that read neither a database nor a store (so never answer 503
+/// `unavailable`); every other one is documented with the shared `Unavailable` answer
+/// unless it words its own 503.
+const NO_BACKEND: [&str; 5] = ["healthz", "jwks", "metrics", "openapi", "serverTime"];
+
 /// The route serving the document.
 pub(super) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(openapi))
@@ -133,11 +138,21 @@ fn generated() -> Result<Value, Vec<String>> {
             if let Some(body) = op.get_mut("requestBody").and_then(Value::as_object_mut) {
                 body.insert("required".into(), Value::Bool(true));
             }
-            // Every route runs under the request timeout (`app`), so any may answer 408.
+            let reads_no_backend = op
+                .get("operationId")
+                .and_then(Value::as_str)
+                .is_some_and(|id| NO_BACKEND.contains(&id));
+            // Every route runs under the request timeout (`app`), so any may answer 408;
+            // every route that reads a database or a store may find it busy or gone.
             if let Some(responses) = op.get_mut("responses").and_then(Value::as_object_mut) {
                 responses.entry("408").or_insert_with(
                     || serde_json::json!({ "$ref": "#/components/responses/Timeout" }),
                 );
+                if !reads_no_backend {
+                    responses.entry("503").or_insert_with(
+                        || serde_json::json!({ "$ref": "#/components/responses/Unavailable" }),
+                    );
+                }
             }
         }
     }

@@ -153,7 +153,15 @@ async fn search_orders(
     let offset = number(&query, "offset", 0, SEARCH_MAX_OFFSET)?.unwrap_or(0);
     let event = state.events.get(id).await?;
     let layout = event.layout();
-    let (matched_by, q) = read_query(query.get("q").map(String::as_str), &layout);
+    let q = query.get("q").map(String::as_str);
+    // No seat, order id nor email holds one (and PostgreSQL's text cannot hold NUL).
+    if q.is_some_and(crate::text_rules::name_has_control) {
+        return Err(ApiError::bad_request(
+            "invalid_field",
+            "q cannot contain control characters",
+        ));
+    }
+    let (matched_by, q) = read_query(q, &layout);
     // One more than asked tells whether there is a next page.
     let mut found = state.db.search_orders(id, &q, limit + 1, offset).await?;
     let more = found.len() > limit as usize;

@@ -196,7 +196,15 @@ async fn bad_http_input_gets_contract_errors(backend: Backend) {
     window_too_long["refund_window_secs"] = json!(400 * 86_400);
     let mut no_seats_per_account = event_body.clone();
     no_seats_per_account["max_seats_per_account"] = json!(0);
+    // PostgreSQL's text cannot hold NUL (it answered 503 for it, as "busy"); no name
+    // needs a control character, on either database.
+    let mut nul_name = event_body.clone();
+    nul_name["name"] = json!("Night\u{0}1");
+    let mut tab_name = event_body.clone();
+    tab_name["name"] = json!("Night\t1");
     for bad in [
+        nul_name,
+        tab_name,
         bad_rows,
         dup,
         bad_rate,

@@ -198,6 +198,9 @@ async fn refunds_follow_the_rules_and_refusals_change_nothing(backend: Backend) 
         (json!({}), "reason_required"),
         (json!({"reason": "   "}), "reason_required"),
         (json!({"reason": "x".repeat(501)}), "reason_too_long"),
+        // PostgreSQL's text cannot hold NUL; no reason needs a control character.
+        (json!({"reason": "broken\u{0}seat"}), "invalid_reason"),
+        (json!({"reason": "bell\u{7}"}), "invalid_reason"),
     ] {
         let (status, answer) = app.refund(&id, &admin, body).await;
         assert_eq!(
@@ -251,7 +254,7 @@ async fn refunds_follow_the_rules_and_refusals_change_nothing(backend: Backend) 
     assert_eq!(none_order["refundable_until"], Value::Null);
 
     // An admin refunds any order, any time, with a reason: audited.
-    let reason = "duplicate purchase, confirmed by phone";
+    let reason = "duplicate purchase,\nconfirmed by phone";
     let (status, refunded) = app
         .refund(&order_id(&late_order), &admin, json!({"reason": reason}))
         .await;

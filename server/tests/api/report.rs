@@ -572,7 +572,14 @@ async fn orders_are_found_by_email_order_id_and_seat(backend: Backend) {
         (100, &Value::Null)
     );
     // Bad input.
-    for q in ["limit=0", "limit=201", "limit=x", "offset=-1"] {
+    for q in [
+        "limit=0",
+        "limit=201",
+        "limit=x",
+        "offset=-1",
+        "q=fan%00",
+        "q=a%09b",
+    ] {
         let (status, body) = search(q).await;
         assert_eq!(
             (status, body["error"]["code"].as_str()),
