@@ -30,7 +30,7 @@ pub const AFTER_OPENING: [&str; 6] = [
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EventPatch {
-    #[schema(min_length = 1)]
+    #[schema(min_length = 1, pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]*$")]
     pub name: Option<String>,
     /// The opening; only before it.
     #[serde(default, with = "time::serde::rfc3339::option")]

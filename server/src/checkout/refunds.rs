@@ -36,6 +36,7 @@ const UNSELL_RETRY_FOR: Duration = Duration::from_secs(60);
 pub struct RefundBody {
     /// Why the order is refunded (1 to 500 characters; kept with the order and in
     /// the audit log).
+    #[schema(pattern = "^[^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\u007F-\\u009F]*$")]
     pub reason: Option<String>,
 }
 

@@ -13,7 +13,11 @@ use super::model::{Event, InvalidEvent, Section, MAX_CAPACITY};
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewEvent {
-    #[schema(min_length = 1, max_length = 200)]
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]*$"
+    )]
     pub name: String,
     #[serde(with = "time::serde::rfc3339")]
     pub starts_at: OffsetDateTime,

@@ -134,7 +134,7 @@ pub struct AdminOrder {
     security(("sessionCookie" = []), ("bearer" = [])),
     params(
         ("id" = String, Path, format = "uuid"),
-        ("q" = Option<String>, Query),
+        ("q" = Option<String>, Query, pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]*$"),
         ("limit" = Option<u32>, Query, minimum = 1, maximum = 200),
         ("offset" = Option<u32>, Query, minimum = 0, maximum = 1_000_000),
     ),
