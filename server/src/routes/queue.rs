@@ -140,7 +140,7 @@ async fn queue_join(
     let joined = room
         .join_gated(session.user, cap.as_ref(), gate.as_ref())
         .await;
-    match (joined, &proof) {
+    let phase = match (joined, &proof) {
         (Err(StoreError::PowRequired { used }), Some(proof)) => {
             let (why, challenge) = state
                 .pow
@@ -155,8 +155,9 @@ async fn queue_join(
                 crate::metrics::Metrics::inc(&state.metrics.rate_limited);
             }
         })?,
-    }
-    fan_message(&room, session.user).await
+    };
+    // The join's own answer: one store call per join, not a second to describe it.
+    Ok(phase_message(&room, phase))
 }
 
 /// A proof-of-work challenge for the signed-in fan to solve before joining the
@@ -290,6 +291,11 @@ async fn fan_message(
     user: waiting_room::UserId,
 ) -> Result<Json<ServerMessage>, ApiError> {
     let phase = room.describe(user).await?;
+    Ok(phase_message(room, phase))
+}
+
+/// What the fan is told of `phase` over HTTP (the first message a socket would send).
+fn phase_message(room: &Room, phase: waiting_room::fan::FanPhase) -> Json<ServerMessage> {
     let paused = room.config().is_some_and(|c| c.admission.paused);
     let view = FanView {
         phase,
@@ -303,5 +309,5 @@ async fn fan_message(
         .unwrap_or_else(|| ServerMessage::error("not_in_queue", "join the queue first"))
         .with_sold_out(view.sold_out)
         .with_waitlist(view.waitlist);
-    Ok(Json(message))
+    Json(message)
 }

@@ -291,7 +291,8 @@ async fn handle_text(
             let gate = fan.proof.as_ref().map(|p| p.gate(now));
             let joined = room
                 .join_gated(fan.user, fan.cap.as_ref(), gate.as_ref())
-                .await;
+                .await
+                .map(drop);
             if let (Err(StoreError::PowRequired { used }), Some(proof)) = (&joined, &fan.proof) {
                 let (why, challenge) = state.pow.refusal(&state.keys, proof, fan.user, *used, now);
                 return Err(ServerMessage::pow_required(why.to_string(), &challenge));

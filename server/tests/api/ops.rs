@@ -16,6 +16,7 @@ crate::both_backends!(
     per_event_metrics_match_the_stats_api,
     a_short_sale_times_the_store_and_the_database,
     a_failed_database_call_is_counted,
+    an_http_join_asks_the_queue_store_once,
 );
 
 /// Each path and method the document lists reaches a handler: no 405 and no 404 from
@@ -491,5 +492,64 @@ async fn a_failed_database_call_is_counted(backend: Backend) {
         Some(1.0),
         "{text}"
     );
+    app.stop().await;
+}
+
+/// How many times the queue store ran `op`, from `/metrics`' timing histogram.
+fn queue_store_calls(scrape: &Scrape, op: &str) -> f64 {
+    scrape
+        .metrics
+        .iter()
+        .filter(|m| m.name == "floodgate_store_op_seconds")
+        .flat_map(|m| &m.samples)
+        .filter(|s| {
+            s.value.value_type == ValueType::Count
+                && s.labels
+                    .iter()
+                    .any(|l| l.key == "store" && l.value == "queue")
+                && s.labels.iter().any(|l| l.key == "op" && l.value == op)
+        })
+        .map(|s| s.value.value.as_f64())
+        .sum()
+}
+
+/// The HTTP join answers from the join's own store answer: one `join` call and no
+/// `poll` to describe the place it just got (the opening's rush pays one round trip
+/// a fan, not two); the answer is what `queue/me` then says.
+async fn an_http_join_asks_the_queue_store_once(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    let event = app
+        .open_event(json!({"rate_per_minute": 1, "max_active": 1}))
+        .await;
+    let fans = app.fans(2).await;
+    let join = format!("/api/v1/events/{event}/queue/join");
+    let (status, first) = app.post(&join, Some(&fans[0]), &json!({})).await;
+    assert_eq!(status, StatusCode::OK, "{first}");
+    let (_, before) = scrape(&app).await;
+    let (status, second) = app.post(&join, Some(&fans[1]), &json!({})).await;
+    assert_eq!(status, StatusCode::OK, "{second}");
+    let (_, after) = scrape(&app).await;
+    assert_eq!(
+        queue_store_calls(&after, "join") - queue_store_calls(&before, "join"),
+        1.0
+    );
+    assert_eq!(
+        queue_store_calls(&after, "poll"),
+        queue_store_calls(&before, "poll"),
+        "the join asked the store again to describe the place"
+    );
+    // Behind the first fan, with one shopper at a time: queued, and still so.
+    assert_eq!(second["type"], "queued", "{second}");
+    let me = format!("/api/v1/events/{event}/queue/me");
+    let (status, polled) = app.get(&me, Some(&fans[1])).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        (&polled["type"], &polled["ticket"]),
+        (&second["type"], &second["ticket"]),
+        "{second} then {polled}"
+    );
+    assert!(polled["ahead"].as_u64() <= second["ahead"].as_u64());
     app.stop().await;
 }

@@ -58,18 +58,20 @@ impl Room {
     /// With `cap`, a new ticket counts against its address's places
     /// ([`StoreError::TooManyPlaces`] at the cap).
     pub async fn join(&self, user: UserId, cap: Option<&PlaceCap>) -> Result<(), StoreError> {
-        self.join_gated(user, cap, None).await
+        self.join_gated(user, cap, None).await.map(drop)
     }
 
     /// [`Self::join`] for an event that asks for proof of work: a join that would
     /// create a ticket needs `pow` to be a solution not spent yet
-    /// ([`StoreError::PowRequired`] otherwise); `None`: nothing asked.
+    /// ([`StoreError::PowRequired`] otherwise); `None`: nothing asked. Answers the
+    /// fan's phase as the join left it (what [`Self::describe`] would answer, without
+    /// asking the store a second time: the join's own answer is that fresh).
     pub async fn join_gated(
         &self,
         user: UserId,
         cap: Option<&PlaceCap>,
         pow: Option<&PowGate>,
-    ) -> Result<(), StoreError> {
+    ) -> Result<FanPhase, StoreError> {
         let ticket = TicketId::issued_at(self.clock.now_ms());
         let join = || async {
             match pow {
@@ -93,8 +95,11 @@ impl Room {
             other => other?,
         };
         tracing::debug!(event = %self.event, %user, ?status, "joined");
-        self.apply_status(user, status);
-        Ok(())
+        let (now_ms, at) = (self.clock.now_ms(), Instant::now());
+        let mut st = self.lock();
+        let phase = st.describe(user, status.clone(), now_ms, at, &self.signer);
+        st.apply_status(user, status, now_ms, at, &self.signer);
+        Ok(phase)
     }
 
     /// Leaves the queue on request. An admitted fan is not affected.
