@@ -9,7 +9,7 @@ use crate::clock::Clock;
 use crate::room::{Cadence, Room, RoomInfo, StepHook};
 use crate::runtime::Runtime;
 use crate::seats::SeatStore;
-use crate::store::{QueueStore, StoreError};
+use crate::store::{QueueStore, ReplicaId, StoreError};
 use crate::token::SigningKeys;
 use crate::{EventId, QueueConfig};
 
@@ -21,6 +21,8 @@ pub struct Hub {
     clock: Arc<dyn Clock>,
     rooms: Runtime<Room>,
     cadence: Cadence,
+    /// This process in the store's presence bookkeeping, shared by its rooms.
+    replica: ReplicaId,
 }
 
 impl Hub {
@@ -38,7 +40,14 @@ impl Hub {
             clock,
             rooms: Runtime::new("room", move |room: Arc<Room>, stop| room.run(cadence, stop)),
             cadence,
+            replica: ReplicaId::random(),
         }
+    }
+
+    /// This process's replica id (random per start) in the store's presence
+    /// bookkeeping.
+    pub fn replica(&self) -> &ReplicaId {
+        &self.replica
     }
 
     /// Every room started from now on tells `hook` how long its admission steps take.
@@ -91,7 +100,8 @@ impl Hub {
                     self.seats.clone(),
                     self.keys.clone(),
                     Arc::clone(&self.clock),
-                )))
+                )
+                .with_replica(self.replica.clone())))
             })
             .await?;
         room.set_max_seats(info.max_seats);
