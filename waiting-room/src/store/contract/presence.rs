@@ -33,7 +33,7 @@ pub(crate) async fn a_covered_fan_outlives_grace_while_its_lease_is_renewed(h: H
 }
 
 pub(crate) async fn a_dead_replicas_fans_lose_their_places_after_its_lease_and_grace(h: Harness) {
-    let event = h.open_event_with_grace(settings(60, 10), 600).await;
+    let event = h.open_event_with_grace(settings(60, 10), 1_000).await;
     let (on_dead, on_live, on_both) = (UserId::new(), UserId::new(), UserId::new());
     for user in [on_dead, on_live, on_both] {
         join(&h, event, user).await;
@@ -41,20 +41,20 @@ pub(crate) async fn a_dead_replicas_fans_lose_their_places_after_its_lease_and_g
     let (dead, live) = (ReplicaId::random(), ReplicaId::random());
     h.presence(event, &dead, &[on_dead, on_both], &[], 300).await;
     h.presence(event, &live, &[on_live, on_both], &[], 300).await;
-    // `dead` renews no more: its lease ends at 300 ms, its fans' places at 900 ms.
-    for _ in 0..2 {
+    // `dead` renews no more: its lease ends at 300 ms, its fans' places at 1.3 s.
+    for step in 1..=8 {
         h.advance(200).await;
         h.presence(event, &live, &[], &[], 300).await;
+        if step == 2 || step == 4 {
+            // 400 and 800 ms: the lease ran out, the grace runs from its end.
+            let out = h.store.admit(event, Some(0)).await.unwrap();
+            assert_eq!(out.dropped, 0, "at {} ms", step * 200);
+            for user in [on_dead, on_live, on_both] {
+                assert!(queued(&h.state(event, user).await));
+            }
+        }
     }
-    let out = h.store.admit(event, Some(0)).await.unwrap();
-    assert_eq!(out.dropped, 0, "the lease ran out; the grace runs from its end");
-    for user in [on_dead, on_live, on_both] {
-        assert!(queued(&h.state(event, user).await));
-    }
-    for _ in 0..4 {
-        h.advance(200).await;
-        h.presence(event, &live, &[], &[], 300).await;
-    }
+    // 1.6 s.
     let out = h.store.admit(event, Some(0)).await.unwrap();
     assert_eq!(out.dropped, 1);
     assert_eq!(h.state(event, on_dead).await, TicketState::Left);
