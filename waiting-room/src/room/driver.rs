@@ -97,8 +97,8 @@ impl<R: Driven> Driven for TimedStep<'_, R> {
 
 /// Runs `room`'s loop until `cancel` is cancelled. The first admission step and the
 /// first position push come on the first tick; the first heartbeat one heartbeat
-/// period after the start (presence changes are written every tick). Cancelled, it
-/// writes the last presence changes (sockets closed by a drain) before it returns.
+/// period after the start (presence changes are written every tick; the drain's last
+/// ones by [`crate::hub::Hub::flush_presence`]).
 pub async fn run<R: Driven>(room: &R, cadence: Cadence, cancel: CancellationToken) {
     let mut tick = tokio::time::interval(cadence.poll);
     tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
@@ -113,12 +113,7 @@ pub async fn run<R: Driven>(room: &R, cadence: Cadence, cancel: CancellationToke
     loop {
         tokio::select! {
             _ = tick.tick() => {}
-            _ = cancel.cancelled() => {
-                if let Err(error) = room.presence(false, beat()).await {
-                    tracing::warn!(%error, %event, "presence write at the stop failed");
-                }
-                return;
-            }
+            _ = cancel.cancelled() => return,
         }
         if let Err(error) = room.sync().await {
             tracing::warn!(%error, %event, "change log read failed");
