@@ -35,7 +35,11 @@ fn arg(n: usize, default: u64) -> u64 {
 
 /// `used_cpu_sys + used_cpu_user` in seconds, and each command's calls and µs.
 async fn info(conn: &mut redis::aio::MultiplexedConnection) -> (f64, HashMap<String, (u64, u64)>) {
-    let cpu: String = redis::cmd("INFO").arg("cpu").query_async(conn).await.unwrap();
+    let cpu: String = redis::cmd("INFO")
+        .arg("cpu")
+        .query_async(conn)
+        .await
+        .unwrap();
     let field = |name: &str| -> f64 {
         cpu.lines()
             .find_map(|l| l.strip_prefix(&format!("{name}:")))
@@ -160,6 +164,10 @@ async fn main() {
         .await
         .unwrap();
     for key in keys {
-        let _: i64 = redis::cmd("UNLINK").arg(key).query_async(&mut conn).await.unwrap();
+        let _: i64 = redis::cmd("UNLINK")
+            .arg(key)
+            .query_async(&mut conn)
+            .await
+            .unwrap();
     }
 }

@@ -94,15 +94,17 @@ impl Hub {
             .rooms
             .ensure(info.event, || async {
                 self.store.configure(info.event, config, true).await?;
-                Ok::<_, StoreError>(Arc::new(Room::new(
-                    info,
-                    Some(*config),
-                    Arc::clone(&self.store),
-                    self.seats.clone(),
-                    self.keys.clone(),
-                    Arc::clone(&self.clock),
-                )
-                .with_replica(self.replica.clone())))
+                Ok::<_, StoreError>(Arc::new(
+                    Room::new(
+                        info,
+                        Some(*config),
+                        Arc::clone(&self.store),
+                        self.seats.clone(),
+                        self.keys.clone(),
+                        Arc::clone(&self.clock),
+                    )
+                    .with_replica(self.replica.clone()),
+                ))
             })
             .await?;
         room.set_max_seats(info.max_seats);
@@ -158,9 +160,9 @@ impl Hub {
             let Some(room) = self.rooms.get(event) else {
                 continue;
             };
-            let beat = room
-                .heartbeat_cap()
-                .map_or(self.cadence.heartbeat, |cap| self.cadence.heartbeat.min(cap));
+            let beat = room.heartbeat_cap().map_or(self.cadence.heartbeat, |cap| {
+                self.cadence.heartbeat.min(cap)
+            });
             if let Err(error) = room.write_presence(false, beat).await {
                 tracing::warn!(%error, %event, "presence write at the stop failed");
             }
@@ -244,7 +246,13 @@ mod tests {
             position: hour,
             heartbeat: hour,
         };
-        let hub = Hub::new(Arc::clone(&store), None, keys, Arc::new(clock.clone()), cadence);
+        let hub = Hub::new(
+            Arc::clone(&store),
+            None,
+            keys,
+            Arc::new(clock.clone()),
+            cadence,
+        );
         let (info, mut config) = event();
         config.starts_at_ms = clock.now_ms() - 1;
         config.admission.max_active = 0; // nobody admitted: presence alone decides

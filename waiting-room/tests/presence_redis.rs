@@ -96,7 +96,12 @@ async fn after_redis_loses_the_event_a_room_covers_its_fans_again() {
         room.step().await.unwrap();
     }
     for fan in &fans {
-        let state = store.status(event, fan.user()).await.unwrap().unwrap().state;
+        let state = store
+            .status(event, fan.user())
+            .await
+            .unwrap()
+            .unwrap()
+            .state;
         assert!(matches!(state, TicketState::Queued { .. }), "{state:?}");
     }
     // Their sockets close: the grace runs out and their places go.

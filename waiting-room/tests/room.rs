@@ -396,12 +396,7 @@ async fn the_opening_estimate_follows_the_configured_rate_with_a_range() {
 
 /// The state of `user`'s ticket in the store.
 async fn state(s: &Setup, user: UserId) -> TicketState {
-    s.store
-        .status(s.event, user)
-        .await
-        .unwrap()
-        .unwrap()
-        .state
+    s.store.status(s.event, user).await.unwrap().unwrap().state
 }
 
 #[tokio::test]
@@ -412,7 +407,7 @@ async fn connected_fans_keep_their_places_on_the_lease_and_a_closed_one_has_its_
     s.room.heartbeat().await.unwrap(); // covers both
     let closed = fans.pop().unwrap().user();
     s.room.heartbeat().await.unwrap(); // its last socket closed: grace from now
-    // 70 s (the grace is 60 s), renewing the lease every 10 s.
+                                       // 70 s (the grace is 60 s), renewing the lease every 10 s.
     for _ in 0..7 {
         s.clock.advance(10_000);
         s.room.heartbeat().await.unwrap();

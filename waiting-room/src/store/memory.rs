@@ -7,6 +7,7 @@
 //! configuration from the database (queues start empty again).
 
 mod join;
+mod leases;
 mod log;
 mod presence;
 mod queue;

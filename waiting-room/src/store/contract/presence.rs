@@ -39,8 +39,10 @@ pub(crate) async fn a_dead_replicas_fans_lose_their_places_after_its_lease_and_g
         join(&h, event, user).await;
     }
     let (dead, live) = (ReplicaId::random(), ReplicaId::random());
-    h.presence(event, &dead, &[on_dead, on_both], &[], 300).await;
-    h.presence(event, &live, &[on_live, on_both], &[], 300).await;
+    h.presence(event, &dead, &[on_dead, on_both], &[], 300)
+        .await;
+    h.presence(event, &live, &[on_live, on_both], &[], 300)
+        .await;
     // `dead` renews no more: its lease ends at 300 ms, its fans' places at 1.3 s.
     for step in 1..=8 {
         h.advance(200).await;
@@ -126,7 +128,10 @@ pub(crate) async fn a_lapsed_lease_asks_for_the_fans_again(h: Harness) {
         h.presence(event, &replica, &[fan], &[], 200).await,
         Lease::Lapsed
     );
-    assert_eq!(h.presence(event, &replica, &[], &[], 200).await, Lease::Held);
+    assert_eq!(
+        h.presence(event, &replica, &[], &[], 200).await,
+        Lease::Held
+    );
     // The replica stalls past its lease (or the store lost it): the next step expires
     // it, the fan's place now lasts until the lease's end + grace.
     h.advance(300).await;

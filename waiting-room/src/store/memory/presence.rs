@@ -1,31 +1,11 @@
 //! Presence per replica in the embedded store (the same rules as the Redis store's
 //! `lua/presence.lua` and the first part of `lua/admit.lua`): each replica's lease
-//! and the fans it covers; fans no lease covers have a grace deadline of their own.
-
-use std::collections::{HashMap, HashSet};
+//! and the fans it covers (`leases.rs`); fans no lease covers have a grace deadline of
+//! their own.
 
 use super::queue::{EventQueue, Place};
 use crate::store::{Lease, PresenceUpdate, ReplicaId};
 use crate::UserId;
-
-/// The replicas' leases and the fans each covers, for one event.
-#[derive(Default)]
-pub(super) struct Leases {
-    /// Replica → lease deadline.
-    until: HashMap<ReplicaId, i64>,
-    /// Replica → the fans it covers.
-    covers: HashMap<ReplicaId, HashSet<UserId>>,
-}
-
-impl Leases {
-    /// Whether a replica other than `except` covers `user` (a lease that ran out but
-    /// is not expired yet still counts: its expiry gives the fan its deadline).
-    pub(super) fn covered(&self, user: &UserId, except: Option<&ReplicaId>) -> bool {
-        self.covers
-            .iter()
-            .any(|(r, fans)| Some(r) != except && fans.contains(user))
-    }
-}
 
 impl EventQueue {
     fn waiting(&self, user: &UserId) -> bool {
@@ -81,7 +61,10 @@ impl EventQueue {
             let deadline = until + self.config.grace_ms as i64;
             for user in fans {
                 if self.waiting(&user) && !self.leases.covered(&user, None) {
-                    let later = self.presence_of.get(&user).map_or(deadline, |d| (*d).max(deadline));
+                    let later = self
+                        .presence_of
+                        .get(&user)
+                        .map_or(deadline, |d| (*d).max(deadline));
                     self.set_presence(user, later);
                 }
             }

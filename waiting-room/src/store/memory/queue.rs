@@ -64,7 +64,7 @@ pub(super) struct EventQueue {
     /// Proof-of-work challenges spent by joins, until they expire.
     pub(super) spent: super::spent::Spent,
     /// The replicas' leases and the fans they cover (`presence.rs`).
-    pub(super) leases: super::presence::Leases,
+    pub(super) leases: super::leases::Leases,
 }
 
 impl EventQueue {
