@@ -228,15 +228,12 @@ impl Room {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Puts a ticket status from the store into the fan's view; a local fan with a
-    /// place in line is covered by this replica's lease from now on.
+    /// Puts a ticket status from the store into the fan's view (a local fan with a
+    /// place in line is covered by this replica's lease from now on).
     fn apply_status(&self, user: UserId, status: TicketStatus) {
         let now_ms = self.clock.now_ms();
-        let mut st = self.lock();
-        st.apply_status(user, status, now_ms, Instant::now(), &self.signer);
-        if st.fans.get(&user).is_some_and(|f| f.waiting()) {
-            st.presence.cover(user);
-        }
+        self.lock()
+            .apply_status(user, status, now_ms, Instant::now(), &self.signer);
     }
 
     /// Recomputes people-ahead and the estimated wait of every local waiting fan and
