@@ -22,7 +22,10 @@ impl RoomState {
         if self.fans.get(&user).is_none() {
             return;
         }
-        if matches!(status.state, TicketState::Prequeue | TicketState::Queued { .. }) {
+        if matches!(
+            status.state,
+            TicketState::Prequeue | TicketState::Queued { .. }
+        ) {
             // A local fan with a place in line: this replica's lease covers it.
             self.presence.cover(user);
         }
