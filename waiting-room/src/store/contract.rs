@@ -35,6 +35,7 @@ pub(crate) use pow::{
 };
 pub(crate) use presence::{
     a_covered_fan_outlives_grace_while_its_lease_is_renewed,
+    a_covered_prequeued_fan_keeps_its_place_before_the_opening,
     a_dead_replicas_fans_lose_their_places_after_its_lease_and_grace,
     a_fan_moving_to_another_replica_keeps_its_place, a_lapsed_lease_asks_for_the_fans_again,
     the_last_socket_closing_starts_the_grace,
@@ -305,6 +306,7 @@ macro_rules! contract_suite {
                 a_fan_moving_to_another_replica_keeps_its_place,
                 the_last_socket_closing_starts_the_grace,
                 a_lapsed_lease_asks_for_the_fans_again,
+                a_covered_prequeued_fan_keeps_its_place_before_the_opening,
             );
         }
     };

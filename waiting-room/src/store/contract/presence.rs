@@ -153,3 +153,21 @@ pub(crate) async fn a_lapsed_lease_asks_for_the_fans_again(h: Harness) {
     assert_eq!(h.store.admit(event, Some(0)).await.unwrap().dropped, 0);
     assert!(queued(&h.state(event, fan).await));
 }
+
+pub(crate) async fn a_covered_prequeued_fan_keeps_its_place_before_the_opening(h: Harness) {
+    let event = h.event_with_grace(60_000, settings(60, 10), 300).await;
+    let (covered, alone) = (UserId::new(), UserId::new());
+    assert_eq!(join(&h, event, covered).await.state, TicketState::Prequeue);
+    join(&h, event, alone).await;
+    let replica = ReplicaId::random();
+    h.presence(event, &replica, &[covered], &[], 400).await;
+    for _ in 0..4 {
+        h.advance(250).await;
+        h.presence(event, &replica, &[], &[], 400).await;
+    }
+    let out = h.store.admit(event, None).await.unwrap();
+    assert_eq!(out.dropped, 1);
+    assert_eq!(h.state(event, covered).await, TicketState::Prequeue);
+    assert_eq!(h.state(event, alone).await, TicketState::Left);
+    assert_eq!(h.store.stats(event).await.unwrap().prequeue, 1);
+}
