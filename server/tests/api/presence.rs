@@ -12,9 +12,9 @@ use reqwest::StatusCode;
 use serde_json::{json, Value};
 use tokio_tungstenite::tungstenite::Message;
 
-use crate::helpers::{next_json, temp_dir, uuid_simple, Shared};
+use crate::helpers::{next_json, temp_dir, Shared};
 use crate::procs::{
-    admin_token, call, create_event, deployments, free_port, ready, spawn, Floodgate,
+    admin_token, call, create_event, deployments, fan_session, free_port, ready, spawn, Floodgate,
 };
 
 /// The reconnect grace: heartbeats every 0.5 s, a lease of 1.5 s.
@@ -23,20 +23,6 @@ const GRACE_SECS: &str = "2";
 const PER_REPLICA: usize = 3;
 /// The replica killed.
 const VICTIM: usize = 2;
-
-/// A signed-in fan account on the process at `base`: its session token.
-async fn fan(http: &reqwest::Client, base: &str) -> String {
-    let body = json!({"email": format!("fan-{}@floodgate.test", uuid_simple()), "password": "fan-password"});
-    let (status, out) = call(
-        http.post(format!("{base}/api/v1/auth/register"))
-            .json(&body),
-    )
-    .await;
-    assert_eq!(status, StatusCode::CREATED, "{out}");
-    let (status, out) = call(http.post(format!("{base}/api/v1/auth/login")).json(&body)).await;
-    assert_eq!(status, StatusCode::OK, "{out}");
-    out["token"].as_str().unwrap().to_owned()
-}
 
 /// The event's waiting count, as replica `base` reads it from the store.
 async fn waiting(http: &reqwest::Client, base: &str, admin: &str, event: &str) -> u64 {
@@ -80,7 +66,7 @@ async fn a_killed_replicas_fans_lose_their_places_and_no_one_else(shared: Shared
     let mut readers = Vec::new();
     for (r, replica) in replicas.iter().enumerate() {
         for _ in 0..PER_REPLICA {
-            let token = fan(&http, &replica.base).await;
+            let token = fan_session(&http, &replica.base).await;
             let url = format!(
                 "ws://127.0.0.1:{}/api/v1/events/{event}/queue/ws?access_token={token}",
                 replica.port
