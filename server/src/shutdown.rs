@@ -34,7 +34,8 @@ impl Application {
     /// 2. the drain: every socket is closed with 1012 and a reason (fans reconnect,
     ///    to another replica, and keep their place), the listener stops accepting,
     ///    and the requests in flight (holds, confirms) finish;
-    /// 3. the background loops and the rooms stop.
+    /// 3. the rooms write their last presence changes (the closed sockets' grace
+    ///    starts now), and the background loops and the rooms stop.
     ///
     /// Requests and sockets still open at the deadline are left to close with the
     /// process.
@@ -123,6 +124,13 @@ impl Application {
             );
         }
         background.cancel();
+        // The sockets just closed start their grace now, not at our lease's end.
+        if tokio::time::timeout_at(deadline, state.hub.flush_presence())
+            .await
+            .is_err()
+        {
+            tracing::warn!("presence not written by the shutdown deadline");
+        }
         state.hub.shutdown();
         state.checkout.shutdown();
         tracing::info!("floodgate stopped");

@@ -109,6 +109,7 @@ impl Application {
             Arc::new(SystemClock),
             Cadence::default(),
         );
+        tracing::info!(replica = %hub.replica(), "presence replica id");
         let hub = Arc::new(hub.with_step_hook({
             let metrics = Arc::clone(&metrics);
             Arc::new(move |_event, took, ok| {

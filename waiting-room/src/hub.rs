@@ -6,10 +6,11 @@ use std::collections::HashSet;
 use std::sync::Arc;
 
 use crate::clock::Clock;
+use crate::room::driver::Driven;
 use crate::room::{Cadence, Room, RoomInfo, StepHook};
 use crate::runtime::Runtime;
 use crate::seats::SeatStore;
-use crate::store::{QueueStore, StoreError};
+use crate::store::{QueueStore, ReplicaId, StoreError};
 use crate::token::SigningKeys;
 use crate::{EventId, QueueConfig};
 
@@ -21,6 +22,8 @@ pub struct Hub {
     clock: Arc<dyn Clock>,
     rooms: Runtime<Room>,
     cadence: Cadence,
+    /// This process in the store's presence bookkeeping, shared by its rooms.
+    replica: ReplicaId,
 }
 
 impl Hub {
@@ -38,7 +41,14 @@ impl Hub {
             clock,
             rooms: Runtime::new("room", move |room: Arc<Room>, stop| room.run(cadence, stop)),
             cadence,
+            replica: ReplicaId::random(),
         }
+    }
+
+    /// This process's replica id (random per start) in the store's presence
+    /// bookkeeping.
+    pub fn replica(&self) -> &ReplicaId {
+        &self.replica
     }
 
     /// Every room started from now on tells `hook` how long its admission steps take.
@@ -84,14 +94,17 @@ impl Hub {
             .rooms
             .ensure(info.event, || async {
                 self.store.configure(info.event, config, true).await?;
-                Ok::<_, StoreError>(Arc::new(Room::new(
-                    info,
-                    Some(*config),
-                    Arc::clone(&self.store),
-                    self.seats.clone(),
-                    self.keys.clone(),
-                    Arc::clone(&self.clock),
-                )))
+                Ok::<_, StoreError>(Arc::new(
+                    Room::new(
+                        info,
+                        Some(*config),
+                        Arc::clone(&self.store),
+                        self.seats.clone(),
+                        self.keys.clone(),
+                        Arc::clone(&self.clock),
+                    )
+                    .with_replica(self.replica.clone()),
+                ))
             })
             .await?;
         room.set_max_seats(info.max_seats);
@@ -137,6 +150,23 @@ impl Hub {
     /// How many rooms run on this replica.
     pub fn running_rooms(&self) -> usize {
         self.rooms.len()
+    }
+
+    /// Writes every room's presence changes now, before the rooms stop (the drain:
+    /// the sockets it just closed start their grace from now, not from the end of
+    /// this replica's lease). A room that fails is logged and skipped.
+    pub async fn flush_presence(&self) {
+        for event in self.running_events() {
+            let Some(room) = self.rooms.get(event) else {
+                continue;
+            };
+            let beat = room.heartbeat_cap().map_or(self.cadence.heartbeat, |cap| {
+                self.cadence.heartbeat.min(cap)
+            });
+            if let Err(error) = room.write_presence(false, beat).await {
+                tracing::warn!(%error, %event, "presence write at the stop failed");
+            }
+        }
     }
 
     /// Stops every room loop.
@@ -201,5 +231,47 @@ mod tests {
         assert!(hub.room(b.0.event).is_some());
         tokio::time::sleep(std::time::Duration::from_millis(10)).await;
         assert_eq!(Arc::strong_count(&room), 1, "its loop stopped");
+    }
+
+    #[tokio::test]
+    async fn the_stop_writes_the_sockets_just_closed_so_their_grace_runs_from_now() {
+        let clock = crate::clock::ManualClock::new(crate::clock::now_ms());
+        let store: Arc<dyn QueueStore> = Arc::new(MemoryStore::new(Arc::new(clock.clone())));
+        let (keys, _) = SigningKeys::generate();
+        // Loops that tick once at the start and then not for an hour.
+        let hour = std::time::Duration::from_secs(3_600);
+        let cadence = Cadence {
+            poll: hour,
+            admit: hour,
+            position: hour,
+            heartbeat: hour,
+        };
+        let hub = Hub::new(
+            Arc::clone(&store),
+            None,
+            keys,
+            Arc::new(clock.clone()),
+            cadence,
+        );
+        let (info, mut config) = event();
+        config.starts_at_ms = clock.now_ms() - 1;
+        config.admission.max_active = 0; // nobody admitted: presence alone decides
+        let room = hub.ensure(info, &config).await.unwrap();
+        room.sync().await.unwrap();
+        room.step().await.unwrap(); // opens the sale
+        let fan = room.connect(crate::UserId::new()).await.unwrap();
+        let user = fan.user();
+        room.join(user, None).await.unwrap();
+        room.heartbeat().await.unwrap(); // covered; the lease lasts 30 s
+        drop(fan); // the drain closes its socket
+        hub.flush_presence().await;
+        hub.shutdown();
+        // 61 s: past the grace from the close (without the write, the grace would run
+        // from the lease's end, 90 s).
+        clock.advance(61_000);
+        let out = store.admit(info.event, Some(0)).await.unwrap();
+        assert_eq!(out.dropped, 1);
+        let state = store.status(info.event, user).await.unwrap().unwrap().state;
+        assert_eq!(state, crate::store::TicketState::Left);
     }
 }

@@ -393,3 +393,53 @@ async fn the_opening_estimate_follows_the_configured_rate_with_a_range() {
         "{queued} still in line after 20 s"
     );
 }
+
+/// The state of `user`'s ticket in the store.
+async fn state(s: &Setup, user: UserId) -> TicketState {
+    s.store.status(s.event, user).await.unwrap().unwrap().state
+}
+
+#[tokio::test]
+async fn connected_fans_keep_their_places_on_the_lease_and_a_closed_one_has_its_grace() {
+    // Nobody is admitted (no active slot): only presence decides who stays.
+    let s = setup(60, 0).await;
+    let mut fans = join_fans(&s, 2).await;
+    s.room.heartbeat().await.unwrap(); // covers both
+    let closed = fans.pop().unwrap().user();
+    s.room.heartbeat().await.unwrap(); // its last socket closed: grace from now
+                                       // 70 s (the grace is 60 s), renewing the lease every 10 s.
+    for _ in 0..7 {
+        s.clock.advance(10_000);
+        s.room.heartbeat().await.unwrap();
+    }
+    s.room.step().await.unwrap();
+    assert!(matches!(
+        state(&s, fans[0].user()).await,
+        TicketState::Queued { .. }
+    ));
+    assert_eq!(state(&s, closed).await, TicketState::Left);
+}
+
+#[tokio::test]
+async fn a_room_whose_lease_lapsed_covers_its_fans_again() {
+    let s = setup(60, 0).await;
+    let fans = join_fans(&s, 3).await;
+    s.room.heartbeat().await.unwrap();
+    // The replica stalls for 40 s: its lease (30 s) runs out and the next step
+    // expires it (its fans' places now end at 30 + 60 s).
+    s.clock.advance(40_000);
+    s.room.step().await.unwrap();
+    // The heartbeat learns the lease had lapsed and covers every fan again.
+    s.room.heartbeat().await.unwrap();
+    for _ in 0..8 {
+        s.clock.advance(10_000);
+        s.room.heartbeat().await.unwrap();
+    }
+    s.room.step().await.unwrap(); // 120 s
+    for fan in &fans {
+        assert!(matches!(
+            state(&s, fan.user()).await,
+            TicketState::Queued { .. }
+        ));
+    }
+}

@@ -3,7 +3,7 @@
 //! event while `fail_configure` is set, `seat_counts` for the events in
 //! `broken_counts`, the next `fail_mark_sold` calls of `mark_sold` (as a store too
 //! busy to answer would); while `queue_delay_ms` is set, the queue store's fan and
-//! room calls (join, status, poll, touch, changes, admit, leave) answer that much
+//! room calls (join, status, poll, presence, changes, admit, leave) answer that much
 //! later, as a busy Redis would. Everything else goes through.
 
 use std::collections::HashSet;
@@ -77,7 +77,7 @@ impl Interceptor for Faults {
                 | QueueOp::Statuses
                 | QueueOp::Poll
                 | QueueOp::Leave
-                | QueueOp::Touch
+                | QueueOp::Presence
                 | QueueOp::Admit
                 | QueueOp::Changes,
             ) => {

@@ -27,6 +27,7 @@ mod login_flood;
 mod ops;
 mod places;
 mod prequeue;
+mod presence;
 mod proof_of_work;
 mod reconnect;
 mod recovery;

@@ -156,6 +156,22 @@ pub async fn admin_token(http: &reqwest::Client, base: &str) -> String {
     login["token"].as_str().unwrap().to_owned()
 }
 
+/// A new fan account registered and signed in on the process at `base`: its session
+/// token.
+pub async fn fan_session(http: &reqwest::Client, base: &str) -> String {
+    let email = format!("fan-{}@floodgate.test", crate::helpers::uuid_simple());
+    let body = json!({"email": email, "password": "fan-password"});
+    let (status, out) = call(
+        http.post(format!("{base}/api/v1/auth/register"))
+            .json(&body),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{out}");
+    let (status, out) = call(http.post(format!("{base}/api/v1/auth/login")).json(&body)).await;
+    assert_eq!(status, StatusCode::OK, "{out}");
+    out["token"].as_str().unwrap().to_owned()
+}
+
 /// Creates an event from `body` (its `starts_at` set to now plus `starts_in_secs`) as
 /// `admin` on the process at `base`: the event's id.
 pub async fn create_event(

@@ -304,24 +304,7 @@ impl Sale {
 
     /// A new fan account registered and signed in on `replica`: its session token.
     async fn fan_session(&self, replica: usize) -> String {
-        let base = &self.replicas[replica].base;
-        let email = format!("fan-{}@floodgate.test", uuid_simple());
-        let body = json!({"email": email, "password": "fan-password"});
-        let (status, out) = call(
-            self.http
-                .post(format!("{base}/api/v1/auth/register"))
-                .json(&body),
-        )
-        .await;
-        assert_eq!(status, StatusCode::CREATED, "{out}");
-        let (status, out) = call(
-            self.http
-                .post(format!("{base}/api/v1/auth/login"))
-                .json(&body),
-        )
-        .await;
-        assert_eq!(status, StatusCode::OK, "{out}");
-        out["token"].as_str().unwrap().to_owned()
+        crate::procs::fan_session(&self.http, &self.replicas[replica].base).await
     }
 
     async fn set_paused(&self, paused: bool) {

@@ -5,8 +5,8 @@ use async_trait::async_trait;
 use super::{Intercepted, Interceptor};
 use crate::shuffle::ShuffleSeed;
 use crate::store::{
-    AdmitOutcome, ChangeBatch, Cursor, DrawPage, PlaceCap, PowGate, QueueOp, QueueSnapshot,
-    QueueStats, QueueStore, Restore, StoreError, TicketStatus,
+    AdmitOutcome, ChangeBatch, Cursor, DrawPage, Lease, PlaceCap, PowGate, PresenceUpdate, QueueOp,
+    QueueSnapshot, QueueStats, QueueStore, Restore, StoreError, TicketStatus,
 };
 use crate::{AdmissionSettings, EventId, QueueConfig, TicketId, UserId};
 
@@ -93,9 +93,13 @@ impl<S: QueueStore + ?Sized, I: Interceptor> QueueStore for Intercepted<S, I> {
         self.around(QueueOp::Leave, Some(event), call).await
     }
 
-    async fn touch(&self, event: EventId, users: &[UserId]) -> Result<(), StoreError> {
-        let call = self.inner.touch(event, users);
-        self.around(QueueOp::Touch, Some(event), call).await
+    async fn presence(
+        &self,
+        event: EventId,
+        update: &PresenceUpdate<'_>,
+    ) -> Result<Lease, StoreError> {
+        let call = self.inner.presence(event, update);
+        self.around(QueueOp::Presence, Some(event), call).await
     }
 
     async fn open(&self, event: EventId, seed: &ShuffleSeed) -> Result<bool, StoreError> {

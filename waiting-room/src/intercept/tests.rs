@@ -66,7 +66,18 @@ async fn every_queue_method_is_forwarded_under_its_own_op() {
     let _ = store.statuses(e, &[user]).await;
     let _ = store.poll(e, user).await;
     let _ = store.leave(e, user).await;
-    let _ = store.touch(e, &[user]).await;
+    let replica = crate::store::ReplicaId::random();
+    let _ = store
+        .presence(
+            e,
+            &crate::store::PresenceUpdate {
+                replica: &replica,
+                cover: &[user],
+                uncover: &[],
+                lease_ms: 1_000,
+            },
+        )
+        .await;
     let _ = store.open(e, &ShuffleSeed::from_bytes([7; 32])).await;
     let _ = store.draw(e, 0, 10).await;
     let _ = store.admit(e, None).await;

@@ -1,6 +1,7 @@
 //! A room's loop on tokio time: read the change log every poll, run the admission
-//! step, push positions and send presence heartbeats each on its own cadence, until
-//! cancelled. Written against [`Driven`] rather than the room itself, so the cadence
+//! step, push positions and renew the replica's presence lease each on its own
+//! cadence, and write presence changes (fans' sockets opened or closed) every poll,
+//! until cancelled. Written against [`Driven`] rather than the room itself, so the cadence
 //! is tested with a recording fake under `tokio::time::pause()`.
 
 use std::future::Future;
@@ -26,7 +27,8 @@ pub struct Cadence {
     pub admit: Duration,
     /// Pushing people-ahead (the contract: at most once a second).
     pub position: Duration,
-    /// Presence heartbeats (also capped at a quarter of the grace period).
+    /// Presence heartbeats: the replica's lease renewals (also capped at a quarter of
+    /// the grace period; a lease lasts `LEASE_BEATS` of them).
     pub heartbeat: Duration,
 }
 
@@ -50,8 +52,14 @@ pub trait Driven: Send + Sync {
     fn step(&self) -> impl Future<Output = Result<(), StoreError>> + Send;
     /// Recomputes and pushes people-ahead.
     fn push_positions(&self);
-    /// Presence heartbeat for the local waiting fans.
-    fn heartbeat(&self) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// Writes the presence changes since the last write, if any, renewing the
+    /// replica's lease for `LEASE_BEATS` × `beat`; with `renew`, renews it even with
+    /// no change (the heartbeat).
+    fn presence(
+        &self,
+        renew: bool,
+        beat: Duration,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
     /// A quarter of the reconnect grace period, once known: heartbeats come at
     /// least this often.
     fn heartbeat_cap(&self) -> Option<Duration>;
@@ -79,8 +87,8 @@ impl<R: Driven> Driven for TimedStep<'_, R> {
     fn push_positions(&self) {
         self.room.push_positions();
     }
-    async fn heartbeat(&self) -> Result<(), StoreError> {
-        self.room.heartbeat().await
+    async fn presence(&self, renew: bool, beat: Duration) -> Result<(), StoreError> {
+        self.room.presence(renew, beat).await
     }
     fn heartbeat_cap(&self) -> Option<Duration> {
         self.room.heartbeat_cap()
@@ -89,7 +97,8 @@ impl<R: Driven> Driven for TimedStep<'_, R> {
 
 /// Runs `room`'s loop until `cancel` is cancelled. The first admission step and the
 /// first position push come on the first tick; the first heartbeat one heartbeat
-/// period after the start.
+/// period after the start (presence changes are written every tick; the drain's last
+/// ones by [`crate::hub::Hub::flush_presence`]).
 pub async fn run<R: Driven>(room: &R, cadence: Cadence, cancel: CancellationToken) {
     let mut tick = tokio::time::interval(cadence.poll);
     tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
@@ -97,6 +106,10 @@ pub async fn run<R: Driven>(room: &R, cadence: Cadence, cancel: CancellationToke
     let due =
         |last: Option<Instant>, every: Duration| last.is_none_or(|t: Instant| t.elapsed() >= every);
     let event = room.event();
+    let beat = || {
+        room.heartbeat_cap()
+            .map_or(cadence.heartbeat, |cap| cadence.heartbeat.min(cap))
+    };
     loop {
         tokio::select! {
             _ = tick.tick() => {}
@@ -119,12 +132,12 @@ pub async fn run<R: Driven>(room: &R, cadence: Cadence, cancel: CancellationToke
             last_push = Some(Instant::now());
             room.push_positions();
         }
-        let beat = room.heartbeat_cap().unwrap_or(cadence.heartbeat);
-        if due(last_beat, cadence.heartbeat.min(beat)) {
+        let renew = due(last_beat, beat());
+        if renew {
             last_beat = Some(Instant::now());
-            if let Err(error) = room.heartbeat().await {
-                tracing::warn!(%error, %event, "presence heartbeat failed");
-            }
+        }
+        if let Err(error) = room.presence(renew, beat()).await {
+            tracing::warn!(%error, %event, renew, "presence write failed");
         }
     }
 }
@@ -183,8 +196,10 @@ mod tests {
         fn push_positions(&self) {
             self.record("push");
         }
-        async fn heartbeat(&self) -> Result<(), StoreError> {
-            self.record("beat");
+        async fn presence(&self, renew: bool, _beat: Duration) -> Result<(), StoreError> {
+            if renew {
+                self.record("beat");
+            }
             Ok(())
         }
         fn heartbeat_cap(&self) -> Option<Duration> {

@@ -126,17 +126,11 @@ impl Room {
 
     pub(super) fn disconnect(&self, user: UserId) {
         self.sockets.fetch_sub(1, Ordering::Relaxed);
-        let waiting = self.lock().fans.detach(user);
-        if waiting == Some(true) {
-            // The grace period runs from the moment the last socket closed.
-            let (store, event) = (Arc::clone(&self.store), self.event);
-            if let Ok(rt) = tokio::runtime::Handle::try_current() {
-                rt.spawn(async move {
-                    if let Err(error) = store.touch(event, &[user]).await {
-                        tracing::warn!(%error, %event, "presence update on disconnect failed");
-                    }
-                });
-            }
+        let mut st = self.lock();
+        if st.fans.detach(user).is_some() {
+            // The fan's last socket here: its grace period runs from now, unless
+            // another replica covers it (written by the room's loop within a tick).
+            st.presence.uncover(user);
         }
     }
 }

@@ -141,15 +141,6 @@ impl Fans {
         Some((user, fan))
     }
 
-    /// Local fans the store keeps a place for.
-    pub fn waiting(&self) -> Vec<UserId> {
-        self.by_user
-            .iter()
-            .filter(|(_, f)| f.waiting())
-            .map(|(u, _)| *u)
-            .collect()
-    }
-
     /// Local fans in the pre-queue.
     pub fn prequeued(&self) -> impl Iterator<Item = UserId> + '_ {
         self.by_user

@@ -9,6 +9,7 @@
 //! - `state.rs`, `RoomState`: the pure state machine the store's answers are fed to.
 //! - `fan_calls.rs`: a fan's calls: its sockets, join, resume, leave, describe.
 //! - `fans.rs`: the local fan registry.
+//! - `presence.rs`: which local fans this replica's lease covers in the store.
 //! - `admit.rs`: purchase tokens for admitted fans.
 //! - `sync.rs`: reading the change log, and putting back what a store lost.
 //! - [`driver`]: the loop, on tokio time.
@@ -20,6 +21,7 @@ mod admit;
 pub mod driver;
 mod fan_calls;
 mod fans;
+mod presence;
 mod state;
 mod sync;
 
@@ -44,7 +46,7 @@ use crate::clock::Clock;
 use crate::fan::FanView;
 use crate::seats::SeatStore;
 use crate::shuffle::ShuffleSeed;
-use crate::store::{QueueStore, StoreError, TicketStatus};
+use crate::store::{Lease, PresenceUpdate, QueueStore, ReplicaId, StoreError, TicketStatus};
 use crate::token::SigningKeys;
 use crate::{EventId, QueueConfig, UserId};
 
@@ -78,7 +80,13 @@ pub struct Room {
     /// Cancelled when the event's sale closes: every socket of the room tells its fan
     /// `closed` and ends.
     closed: CancellationToken,
+    /// This replica in the store's presence bookkeeping ([`Self::write_presence`]).
+    replica: ReplicaId,
 }
+
+/// A replica's lease lasts this many presence heartbeats: two may fail or come late
+/// before its fans' grace starts to run.
+pub const LEASE_BEATS: u32 = 3;
 
 /// A socket's subscription to its fan's view. Dropping it disconnects the socket; the
 /// last socket of a fan to go starts the reconnect grace period.
@@ -131,7 +139,20 @@ impl Room {
             pushed_at_us: AtomicU64::new(0),
             sockets: AtomicUsize::new(0),
             closed: CancellationToken::new(),
+            replica: ReplicaId::random(),
         }
+    }
+
+    /// The room as part of `replica` (the hub's, one per process) rather than a
+    /// replica of its own.
+    pub fn with_replica(mut self, replica: ReplicaId) -> Self {
+        self.replica = replica;
+        self
+    }
+
+    /// This replica's id in the store's presence bookkeeping.
+    pub fn replica(&self) -> &ReplicaId {
+        &self.replica
     }
 
     /// Marks the room closed (its sale ended, or its event is gone): its sockets
@@ -207,7 +228,8 @@ impl Room {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Puts a ticket status from the store into the fan's view.
+    /// Puts a ticket status from the store into the fan's view (a local fan with a
+    /// place in line is covered by this replica's lease from now on).
     fn apply_status(&self, user: UserId, status: TicketStatus) {
         let now_ms = self.clock.now_ms();
         self.lock()
@@ -223,13 +245,49 @@ impl Room {
         self.lock().push(now_ms, Instant::now());
     }
 
-    /// Presence heartbeat for every local fan still waiting.
+    /// Presence heartbeat: renews this replica's lease (for [`LEASE_BEATS`] default
+    /// heartbeat periods) with the fans covered and uncovered since the last write.
     pub async fn heartbeat(&self) -> Result<(), StoreError> {
-        let users = self.lock().fans.waiting();
-        if users.is_empty() {
-            return Ok(());
+        let beat = Cadence::default().heartbeat;
+        let beat = self.heartbeat_cap().map_or(beat, |cap| beat.min(cap));
+        self.write_presence(true, beat).await
+    }
+
+    /// Writes the presence changes since the last write (fans whose first socket
+    /// opened here or whose last one closed), in one store call that also renews the
+    /// lease to [`LEASE_BEATS`] × `beat`; with no change and `renew` false, nothing.
+    /// A store that had lost the lease (it ran out, or the store lost the event) is
+    /// sent every covered fan again (docs/ARCHITECTURE.md, "Presence").
+    pub async fn write_presence(&self, renew: bool, beat: Duration) -> Result<(), StoreError> {
+        let lease_ms = u64::try_from((beat * LEASE_BEATS).as_millis()).unwrap_or(u64::MAX);
+        for _ in 0..2 {
+            let batch = {
+                let mut st = self.lock();
+                if !renew && !st.presence.pending() {
+                    return Ok(());
+                }
+                st.presence.take()
+            };
+            let update = PresenceUpdate {
+                replica: &self.replica,
+                cover: &batch.cover,
+                uncover: &batch.uncover,
+                lease_ms: lease_ms.max(1),
+            };
+            match self.store.presence(self.event, &update).await {
+                Ok(Lease::Held) => return Ok(()),
+                Ok(Lease::Lapsed) if batch.whole => return Ok(()),
+                Ok(Lease::Lapsed) => {
+                    tracing::warn!(event = %self.event, replica = %self.replica, "presence lease had lapsed; covering every local fan again");
+                    self.lock().presence.resend();
+                }
+                Err(error) => {
+                    self.lock().presence.put_back(batch);
+                    return Err(error);
+                }
+            }
         }
-        self.store.touch(self.event, &users).await
+        Ok(())
     }
 
     /// Opens the sale when due, then runs one admission step.
@@ -320,8 +378,8 @@ impl Driven for Room {
     fn push_positions(&self) {
         Room::push_positions(self);
     }
-    async fn heartbeat(&self) -> Result<(), StoreError> {
-        Room::heartbeat(self).await
+    async fn presence(&self, renew: bool, beat: Duration) -> Result<(), StoreError> {
+        Room::write_presence(self, renew, beat).await
     }
     fn heartbeat_cap(&self) -> Option<Duration> {
         self.config().map(|c| Duration::from_millis(c.grace_ms / 4))

@@ -15,6 +15,7 @@ use tokio::time::Instant;
 
 use super::admit::Admit;
 use super::fans::Fans;
+use super::presence::Presence;
 use crate::estimate::{Estimator, EtaRange, Limits, Outlook};
 use crate::fan::{FanPhase, FanView};
 use crate::position::PositionView;
@@ -57,6 +58,8 @@ pub(crate) struct RoomState {
     /// The line's outflow, for the estimated wait.
     pub estimator: Estimator,
     pub fans: Fans,
+    /// Which local fans this replica's lease covers in the store.
+    pub presence: Presence,
     /// Fans whose status may have moved on before we registered them (a join that
     /// raced the opening or its own admission): re-read on the next sync.
     recheck: Vec<UserId>,
@@ -89,6 +92,7 @@ impl RoomState {
             config,
             estimator: Estimator::default(),
             fans: Fans::default(),
+            presence: Presence::default(),
             recheck: Vec::new(),
             lost: false,
         }

@@ -48,7 +48,11 @@ impl Room {
         if restored > 0 {
             tracing::warn!(event = %self.event, restored, "store had lost waiting fans; put them back in their places");
         }
-        self.lock().lost = false;
+        let mut st = self.lock();
+        st.lost = false;
+        // The store may have lost what our lease covered too (a flush, or a
+        // snapshot from before some of our fans came): send it all again.
+        st.presence.resend();
         Ok(())
     }
 

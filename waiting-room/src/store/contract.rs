@@ -9,9 +9,10 @@ mod draw;
 mod harness;
 mod places;
 mod pow;
+mod presence;
 mod purchase;
 
-use super::{Change, Cursor, StoreError, TicketState};
+use super::{Change, Cursor, ReplicaId, StoreError, TicketState};
 use crate::position::PositionView;
 use crate::{EventId, QueueConfig, TicketId, UserId};
 pub(crate) use admission::{
@@ -31,6 +32,13 @@ pub(crate) use places::{
 };
 pub(crate) use pow::{
     a_join_refused_at_its_cap_keeps_its_solution, a_new_ticket_spends_one_unspent_solution,
+};
+pub(crate) use presence::{
+    a_covered_fan_outlives_grace_while_its_lease_is_renewed,
+    a_covered_prequeued_fan_keeps_its_place_before_the_opening,
+    a_dead_replicas_fans_lose_their_places_after_its_lease_and_grace,
+    a_fan_moving_to_another_replica_keeps_its_place, a_lapsed_lease_asks_for_the_fans_again,
+    the_last_socket_closing_starts_the_grace,
 };
 pub(crate) use purchase::{
     a_purchase_ends_the_session_for_good, the_waitlist_gets_only_the_seats_that_came_back,
@@ -137,11 +145,10 @@ pub(crate) async fn absent_fans_are_skipped_without_wasting_a_slot(h: Harness) {
     let (gone, stays) = (UserId::new(), UserId::new());
     join(&h, event, gone).await;
     join(&h, event, stays).await;
-    // `stays` keeps a socket open (heartbeats); `gone` does not.
-    for _ in 0..3 {
-        h.advance(200).await;
-        h.store.touch(event, &[stays]).await.unwrap();
-    }
+    // `stays` keeps a socket open (its replica's lease covers it); `gone` does not.
+    let replica = ReplicaId::random();
+    h.presence(event, &replica, &[stays], &[], 60_000).await;
+    h.advance(600).await;
     let out = h.store.admit(event, None).await.unwrap();
     assert_eq!(out.dropped, 1);
     assert_eq!(
@@ -241,7 +248,7 @@ pub(crate) async fn configure_if_missing_keeps_the_queue(h: Harness) {
 }
 
 /// A poll reads the ticket like `status` and, for a waiting fan, keeps the place
-/// like `touch`, in one step.
+/// like a socket's close would (a fresh grace period), in one step.
 pub(crate) async fn poll_reads_and_keeps_the_place(h: Harness) {
     let event = h.open_event_with_grace(settings(60, 10), 400).await;
     let (polls, silent) = (UserId::new(), UserId::new());
@@ -294,6 +301,12 @@ macro_rules! contract_suite {
                 an_empty_prequeue_opens_with_an_empty_record,
                 a_new_ticket_spends_one_unspent_solution,
                 a_join_refused_at_its_cap_keeps_its_solution,
+                a_covered_fan_outlives_grace_while_its_lease_is_renewed,
+                a_dead_replicas_fans_lose_their_places_after_its_lease_and_grace,
+                a_fan_moving_to_another_replica_keeps_its_place,
+                the_last_socket_closing_starts_the_grace,
+                a_lapsed_lease_asks_for_the_fans_again,
+                a_covered_prequeued_fan_keeps_its_place_before_the_opening,
             );
         }
     };

@@ -7,7 +7,9 @@
 //! configuration from the database (queues start empty again).
 
 mod join;
+mod leases;
 mod log;
+mod presence;
 mod queue;
 mod spent;
 
@@ -17,8 +19,8 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use async_trait::async_trait;
 
 use super::{
-    draw_order, AdmitOutcome, Change, ChangeBatch, Cursor, DrawPage, PlaceCap, PowGate,
-    QueueSnapshot, QueueStats, QueueStore, StoreError, TicketStatus,
+    draw_order, AdmitOutcome, Change, ChangeBatch, Cursor, DrawPage, Lease, PlaceCap, PowGate,
+    PresenceUpdate, QueueSnapshot, QueueStats, QueueStore, StoreError, TicketStatus,
 };
 use crate::clock::{Clock, SystemClock};
 use crate::shuffle::{pseudonym, ShuffleSeed};
@@ -163,15 +165,12 @@ impl QueueStore for MemoryStore {
         })
     }
 
-    async fn touch(&self, event: EventId, users: &[UserId]) -> Result<(), StoreError> {
-        self.with_event(event, |q, now| {
-            let deadline = now + q.config.grace_ms as i64;
-            for user in users {
-                if q.presence_of.contains_key(user) {
-                    q.set_presence(*user, deadline);
-                }
-            }
-        })
+    async fn presence(
+        &self,
+        event: EventId,
+        update: &PresenceUpdate<'_>,
+    ) -> Result<Lease, StoreError> {
+        self.with_event(event, |q, now| q.presence(update, now))
     }
 
     async fn open(&self, event: EventId, seed: &ShuffleSeed) -> Result<bool, StoreError> {

@@ -12,6 +12,7 @@
 mod draw;
 mod error;
 pub mod memory;
+mod presence;
 pub mod redis;
 
 #[cfg(test)]
@@ -25,6 +26,7 @@ use crate::{AdmissionSettings, EventId, QueueConfig, TicketId, UserId};
 pub use draw::DrawPage;
 pub(crate) use draw::{draw_order, DrawRecord};
 pub use error::{BackendCause, StoreError};
+pub use presence::{Lease, PresenceUpdate, ReplicaId};
 
 /// The cap on places one client address holds in one event, checked and counted by
 /// [`QueueStore::join`] in the same atomic step that takes the place, so it holds
@@ -258,26 +260,26 @@ pub trait QueueStore: Send + Sync + 'static {
     ) -> Result<Vec<Option<TicketStatus>>, StoreError>;
 
     /// A poll of the fan's ticket (the HTTP fallback): [`Self::status`], and for a
-    /// waiting or pre-queued ticket the presence heartbeat of [`Self::touch`], in one
-    /// step (one round trip on Redis).
-    async fn poll(&self, event: EventId, user: UserId) -> Result<Option<TicketStatus>, StoreError> {
-        let status = self.status(event, user).await?;
-        let waiting = matches!(
-            status.as_ref().map(|s| &s.state),
-            Some(TicketState::Prequeue | TicketState::Queued { .. })
-        );
-        if waiting {
-            self.touch(event, &[user]).await?;
-        }
-        Ok(status)
-    }
+    /// waiting or pre-queued ticket that still has a grace deadline (no replica covers
+    /// it, see [`Self::presence`]) a fresh one, one grace period from now, in one step
+    /// (one round trip on Redis).
+    async fn poll(&self, event: EventId, user: UserId) -> Result<Option<TicketStatus>, StoreError>;
 
     /// Leaves the queue (or pre-queue). Returns false if there was nothing to leave.
     async fn leave(&self, event: EventId, user: UserId) -> Result<bool, StoreError>;
 
-    /// Presence heartbeat: these fans have a socket open, so their places are kept for
-    /// another grace period from now.
-    async fn touch(&self, event: EventId, users: &[UserId]) -> Result<(), StoreError>;
+    /// One replica's presence write (docs/ARCHITECTURE.md, "Presence"): renews its
+    /// lease to now + `lease_ms`; `cover`ed fans have a socket on it and need no
+    /// deadline while the lease lasts; an `uncover`ed fan's grace period starts now
+    /// unless another replica covers it. A lease that runs out is expired by
+    /// [`Self::admit`]: its fans not covered elsewhere get a deadline of the lease's
+    /// end + the grace period. Answers whether the lease was live before the call
+    /// ([`Lease::Lapsed`]: send every covered fan again).
+    async fn presence(
+        &self,
+        event: EventId,
+        update: &PresenceUpdate<'_>,
+    ) -> Result<Lease, StoreError>;
 
     /// Opens the sale if its time has come and it is not open yet: puts the pre-queue
     /// in the draw order of `seed` ([`crate::shuffle::shuffled`] over the tickets'
@@ -295,7 +297,9 @@ pub trait QueueStore: Send + Sync + 'static {
         limit: u64,
     ) -> Result<Option<DrawPage>, StoreError>;
 
-    /// One admission step: drops tickets whose grace ran out, expires finished sessions,
+    /// One admission step: expires replicas' leases that ran out (see
+    /// [`Self::presence`]), drops tickets whose grace ran out and that no replica
+    /// covers, expires finished sessions,
     /// refills the token bucket and admits from the head of the queue. `free_seats` is
     /// the event's free seats now (`None`: unknown, no limit). The first step that sees
     /// 0 marks the event sold out for good (its line becomes the waitlist); from then on
@@ -359,7 +363,7 @@ port_ops! {
         Statuses => "statuses",
         Poll => "poll",
         Leave => "leave",
-        Touch => "touch",
+        Presence => "presence",
         Open => "open",
         Draw => "draw",
         Admit => "admit",

@@ -35,8 +35,8 @@ use async_trait::async_trait;
 use redis::{FromRedisValue, ScriptInvocation, Value};
 
 use super::{
-    draw_order, AdmitOutcome, ChangeBatch, Cursor, DrawPage, PlaceCap, PowGate, QueueSnapshot,
-    QueueStats, QueueStore, Restore, StoreError, TicketStatus,
+    draw_order, AdmitOutcome, ChangeBatch, Cursor, DrawPage, Lease, PlaceCap, PowGate,
+    PresenceUpdate, QueueSnapshot, QueueStats, QueueStore, Restore, StoreError, TicketStatus,
 };
 use crate::shuffle::ShuffleSeed;
 use crate::{AdmissionSettings, EventId, QueueConfig, TicketId, UserId};
@@ -56,6 +56,9 @@ pub const DEFAULT_LOG_CAPACITY: usize = 1_000_000;
 /// How far beyond a replica's cursor a re-seeded event's change log starts: further
 /// than any replica's cursor can be ahead of another's, so every reader sees a gap.
 const RESTORED_LOG_JUMP: u64 = 1_000_000_000;
+/// Covered fans of lapsed leases one admission step expires at most (a dead replica
+/// with more fans is expired over several steps; lua/admit.lua).
+const LEASE_EXPIRY_BATCH: usize = 10_000;
 /// Reads of the pre-queue one opening tries before giving up (each retry follows a
 /// join or leave that landed between the read and the write; the room steps again).
 const OPEN_ATTEMPTS: usize = 8;
@@ -225,14 +228,29 @@ impl QueueStore for RedisStore {
         Ok(self.run::<i64>(&inv).await? == 1)
     }
 
-    async fn touch(&self, event: EventId, users: &[UserId]) -> Result<(), StoreError> {
+    async fn presence(
+        &self,
+        event: EventId,
+        update: &PresenceUpdate<'_>,
+    ) -> Result<Lease, StoreError> {
         let k = self.keys(event);
-        let mut inv = self.scripts.touch.prepare_invoke();
-        inv.key(&k.cfg).key(&k.pres);
-        for user in users {
+        let mut inv = self.scripts.presence.prepare_invoke();
+        inv.key(&k.cfg)
+            .key(&k.leases)
+            .key(k.replica(update.replica))
+            .key(&k.pres)
+            .key(&k.tk);
+        inv.arg(update.replica.as_str())
+            .arg(update.lease_ms.max(1))
+            .arg(&k.rep)
+            .arg(update.cover.len());
+        for user in update.cover.iter().chain(update.uncover) {
             inv.arg(user.to_string());
         }
-        self.run::<i64>(&inv).await.map(drop)
+        Ok(match self.run::<i64>(&inv).await? {
+            1 => Lease::Held,
+            _ => Lease::Lapsed,
+        })
     }
 
     async fn open(&self, event: EventId, seed: &ShuffleSeed) -> Result<bool, StoreError> {
@@ -293,9 +311,12 @@ impl QueueStore for RedisStore {
             .key(&k.bkt)
             .key(&k.rec)
             .key(&k.log)
-            .key(&k.held);
+            .key(&k.held)
+            .key(&k.leases);
         inv.arg(self.log_capacity)
-            .arg(free_seats.map_or(-1, |l| i64::try_from(l).unwrap_or(i64::MAX)));
+            .arg(free_seats.map_or(-1, |l| i64::try_from(l).unwrap_or(i64::MAX)))
+            .arg(&k.rep)
+            .arg(LEASE_EXPIRY_BATCH);
         let reply: Vec<Value> = self.run(&inv).await?;
         decode::admit(&reply)
     }

@@ -22,6 +22,13 @@ impl RoomState {
         if self.fans.get(&user).is_none() {
             return;
         }
+        if matches!(
+            status.state,
+            TicketState::Prequeue | TicketState::Queued { .. }
+        ) {
+            // A local fan with a place in line: this replica's lease covers it.
+            self.presence.cover(user);
+        }
         self.fans.clear_seq(user);
         let fan = self.fans.get_mut(&user).expect("checked above");
         if fan.ticket.as_ref() != Some(&status.ticket) {

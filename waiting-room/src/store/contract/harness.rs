@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use crate::clock::{now_ms, ManualClock};
 use crate::store::memory::MemoryStore;
-use crate::store::{QueueStore, TicketState, TicketStatus};
+use crate::store::{Lease, PresenceUpdate, QueueStore, ReplicaId, TicketState, TicketStatus};
 use crate::{AdmissionSettings, EventId, QueueConfig, TicketId, UserId};
 
 /// A store under test and the way its time moves. Generic over the port: the seat
@@ -126,6 +126,32 @@ impl Harness {
             .await
             .unwrap());
         event
+    }
+}
+
+impl Harness {
+    /// `replica`'s presence write: covers `cover`, uncovers `uncover`, and renews its
+    /// lease for `lease_ms`.
+    pub async fn presence(
+        &self,
+        event: EventId,
+        replica: &ReplicaId,
+        cover: &[UserId],
+        uncover: &[UserId],
+        lease_ms: u64,
+    ) -> Lease {
+        let update = PresenceUpdate {
+            replica,
+            cover,
+            uncover,
+            lease_ms,
+        };
+        self.store.presence(event, &update).await.unwrap()
+    }
+
+    /// The state of `user`'s ticket.
+    pub async fn state(&self, event: EventId, user: UserId) -> TicketState {
+        self.store.status(event, user).await.unwrap().unwrap().state
     }
 }
 

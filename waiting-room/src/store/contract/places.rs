@@ -100,10 +100,9 @@ pub(crate) async fn places_come_back_when_dropped_or_sessions_end(h: Harness) {
     assert!(matches!(full, Err(StoreError::TooManyPlaces { .. })));
     // The shopper's session ends (1 s): its place comes back at the next step
     // (`late` keeps a socket open meanwhile).
-    for _ in 0..2 {
-        h.advance(350).await;
-        h.store.touch(event, &[late]).await.unwrap();
-    }
+    let replica = crate::store::ReplicaId::random();
+    h.presence(event, &replica, &[late], &[], 60_000).await;
+    h.advance(700).await;
     h.store.admit(event, Some(0)).await.unwrap();
     h.store
         .join(event, other, &TicketId::new(), Some(&here))

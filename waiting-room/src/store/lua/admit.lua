@@ -1,5 +1,9 @@
 -- admit.lua: one admission step, on Redis' clock.
---   1. drops tickets whose presence deadline passed (one L entry with their seqs);
+--   0. expires replicas' leases that ran out (at most ARGV[4] covered fans a step):
+--      their fans still waiting and not covered by another replica get a deadline of
+--      the lease's end + grace (ZADD GT);
+--   1. drops tickets whose presence deadline passed and that no replica covers (one
+--      L entry with their seqs; a covered one only loses its deadline);
 --   2. expires finished sessions (giving back their addresses' places);
 --   3. unless unopened or paused: refills the token bucket (admission.rs arithmetic)
 --      and admits floor(tokens), capped by free active slots and waiting fans, from
@@ -7,8 +11,10 @@
 --      (st.waitlist = 1, for good); once marked, a step admits at most
 --      free seats - active shoppers (never below 0).
 -- KEYS[1] cfg  KEYS[2] st  KEYS[3] q  KEYS[4] pre  KEYS[5] tk  KEYS[6] act
--- KEYS[7] pres  KEYS[8] bkt  KEYS[9] rec  KEYS[10] log  KEYS[11] held
+-- KEYS[7] pres  KEYS[8] bkt  KEYS[9] rec  KEYS[10] log  KEYS[11] held  KEYS[12] leases
 -- ARGV[1] log capacity  ARGV[2] the event's free seats now (-1: unknown)
+-- ARGV[3] replica set key prefix (+ replica = its set of covered fans, one slot)
+-- ARGV[4] most covered fans of lapsed leases to expire in this step
 -- Returns {dropped, active, waitlist (0/1), seq1, user1, seq2, user2, ...} in
 -- admission order.
 if redis.call('EXISTS', KEYS[1]) == 0 then
@@ -16,8 +22,43 @@ if redis.call('EXISTS', KEYS[1]) == 0 then
 end
 local now = now_ms()
 
--- 1. Fans whose grace ran out (deadline < now), by (deadline, user) like the memory store.
-local gone = redis.call('ZRANGEBYSCORE', KEYS[7], '-inf', '(' .. int(now))
+-- 0. Leases that ran out, earliest first, a batch of their fans at a time.
+local lapsed = redis.call('ZRANGEBYSCORE', KEYS[12], '-inf', '(' .. int(now), 'WITHSCORES')
+if #lapsed > 0 then
+  local grace = tonumber(redis.call('HGET', KEYS[1], 'grace'))
+  local budget = tonumber(ARGV[4])
+  for i = 1, #lapsed, 2 do
+    local replica, ends = lapsed[i], tonumber(lapsed[i + 1])
+    local set = ARGV[3] .. replica
+    local fans = redis.call('SPOP', set, budget)
+    local replicas = redis.call('ZRANGE', KEYS[12], 0, -1)
+    for _, user in ipairs(fans) do
+      if waiting(KEYS[5], user) and not covered(replicas, ARGV[3], user, replica) then
+        redis.call('ZADD', KEYS[7], 'GT', int(ends + grace), user)
+      end
+    end
+    if redis.call('EXISTS', set) == 0 then
+      redis.call('ZREM', KEYS[12], replica)
+    end
+    budget = budget - #fans
+    if budget <= 0 then
+      break
+    end
+  end
+end
+
+-- 1. Fans whose grace ran out (deadline < now) and that no replica covers, by
+-- (deadline, user) like the memory store.
+local due = redis.call('ZRANGEBYSCORE', KEYS[7], '-inf', '(' .. int(now))
+local gone = {}
+if #due > 0 then
+  local replicas = redis.call('ZRANGE', KEYS[12], 0, -1)
+  for _, user in ipairs(due) do
+    if not covered(replicas, ARGV[3], user, nil) then
+      gone[#gone + 1] = user
+    end
+  end
+end
 local left = {}
 for _, user in ipairs(gone) do
   local seq = redis.call('ZSCORE', KEYS[3], user)
@@ -29,7 +70,7 @@ for _, user in ipairs(gone) do
   end
   mark_left(KEYS[5], user, KEYS[11])
 end
-if #gone > 0 then
+if #due > 0 then
   redis.call('ZREMRANGEBYSCORE', KEYS[7], '-inf', '(' .. int(now))
 end
 if #left > 0 then

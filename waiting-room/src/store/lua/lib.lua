@@ -106,3 +106,23 @@ local function chunked(cmd, key, prefix, items)
   end
 end
 
+
+-- Presence per replica (presence.lua, admit.lua): `leases` is a zset replica → lease
+-- deadline, and `<rep prefix><replica>` the set of fans that replica covers (same hash
+-- tag as the event's other keys, named from the `leases` members, so on one slot).
+-- Whether a replica in `replicas` (a ZRANGE of leases) other than `except` covers
+-- `user`: one SISMEMBER per replica.
+local function covered(replicas, rep_prefix, user, except)
+  for _, r in ipairs(replicas) do
+    if r ~= except and redis.call('SISMEMBER', rep_prefix .. r, user) == 1 then
+      return true
+    end
+  end
+  return false
+end
+
+-- Whether `user` holds a waiting or pre-queued ticket.
+local function waiting(tk, user)
+  local rec = redis.call('HGET', tk, user)
+  return rec ~= false and cjson.decode(rec).s == 'W'
+end

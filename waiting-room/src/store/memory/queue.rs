@@ -63,6 +63,8 @@ pub(super) struct EventQueue {
     pub(super) draw: Option<DrawRecord>,
     /// Proof-of-work challenges spent by joins, until they expire.
     pub(super) spent: super::spent::Spent,
+    /// The replicas' leases and the fans they cover (`presence.rs`).
+    pub(super) leases: super::leases::Leases,
 }
 
 impl EventQueue {
@@ -87,6 +89,7 @@ impl EventQueue {
             waitlist: false,
             draw: None,
             spent: Default::default(),
+            leases: Default::default(),
         }
     }
 
@@ -184,24 +187,33 @@ impl EventQueue {
         Some(removed)
     }
 
+    /// Expires lapsed leases, then drops the waiting fans whose deadline passed and
+    /// that no replica covers (a covered one just loses its deadline); returns how
+    /// many were dropped.
     pub(super) fn drop_absent(&mut self, now: i64) -> u64 {
-        let gone: Vec<UserId> = self
+        self.expire_leases(now);
+        let due: Vec<UserId> = self
             .presence
             .iter()
             .take_while(|(deadline, _)| *deadline < now)
             .map(|(_, user)| *user)
             .collect();
         let mut seqs = Vec::new();
-        for user in &gone {
+        let mut dropped = 0;
+        for user in &due {
+            self.clear_presence(*user);
+            if self.leases.covered(user, None) {
+                continue;
+            }
+            dropped += 1;
             if let Some(Some(seq)) = self.remove_waiting(*user) {
                 seqs.push(seq);
             }
-            self.clear_presence(*user);
         }
         if !seqs.is_empty() {
             self.append(Change::Left { seqs });
         }
-        gone.len() as u64
+        dropped
     }
 
     pub(super) fn active_count(&mut self, now: i64) -> u64 {

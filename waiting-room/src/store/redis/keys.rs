@@ -1,6 +1,7 @@
 //! Key naming. Every key of one event carries the hash tag `{<prefix>:ev:<event>}`, so
 //! an event lives on one Redis Cluster slot and its scripts are cluster-safe.
 
+use crate::store::ReplicaId;
 use crate::EventId;
 
 /// The keys of one event.
@@ -31,6 +32,11 @@ pub(super) struct EventKeys {
     pub drj: String,
     /// List: the opening's draw record, pseudonyms in draw order.
     pub dro: String,
+    /// Zset replica → lease deadline (presence per replica, lua/presence.lua).
+    pub leases: String,
+    /// The start of each replica's set of the fans it covers (`<rep><replica>`, see
+    /// [`Self::replica`]).
+    pub rep: String,
     /// The start of the spent proof-of-work challenge keys (`<pow>:<id>`, see
     /// [`Self::pow_spent`]).
     pub pow: String,
@@ -55,6 +61,8 @@ impl EventKeys {
             drj: key("drj"),
             dro: key("dro"),
             pow: key("pow"),
+            leases: key("leases"),
+            rep: key("rep:"),
         }
     }
 
@@ -63,11 +71,28 @@ impl EventKeys {
         format!("{}:{id}", self.pow)
     }
 
+    /// The set of the fans `replica` covers.
+    pub fn replica(&self, replica: &ReplicaId) -> String {
+        format!("{}{replica}", self.rep)
+    }
+
     #[cfg(test)]
-    pub(super) fn all(&self) -> [&str; 13] {
+    pub(super) fn all(&self) -> [&str; 14] {
         [
-            &self.cfg, &self.st, &self.q, &self.pre, &self.tk, &self.act, &self.pres, &self.bkt,
-            &self.rec, &self.log, &self.held, &self.drj, &self.dro,
+            &self.cfg,
+            &self.st,
+            &self.q,
+            &self.pre,
+            &self.tk,
+            &self.act,
+            &self.pres,
+            &self.bkt,
+            &self.rec,
+            &self.log,
+            &self.held,
+            &self.drj,
+            &self.dro,
+            &self.leases,
         ]
     }
 }
@@ -103,6 +128,8 @@ mod tests {
         for key in all {
             assert_eq!(hash_tag(key), expected, "{key}");
         }
+        let rep = keys.replica(&ReplicaId::random());
+        assert_eq!(hash_tag(&rep), expected, "{rep}");
         let mut distinct = all.to_vec();
         distinct.sort_unstable();
         distinct.dedup();

@@ -6,7 +6,7 @@ use redis::AsyncCommands;
 use super::keys::EventKeys;
 use super::*;
 use crate::store::contract::{test_prefix, test_redis_url};
-use crate::store::{Change, TicketState};
+use crate::store::{Change, PresenceUpdate, ReplicaId, TicketState};
 
 async fn connect() -> Option<(RedisStore, redis::Client)> {
     let url = test_redis_url()?;
@@ -154,7 +154,14 @@ async fn every_key_written_carries_the_event_hash_tag() {
     let (a, b) = (UserId::new(), UserId::new());
     store.join(event, a, &TicketId::new(), None).await.unwrap();
     store.join(event, b, &TicketId::new(), None).await.unwrap();
-    store.touch(event, &[a, b]).await.unwrap();
+    let replica = ReplicaId::random();
+    let cover = PresenceUpdate {
+        replica: &replica,
+        cover: &[a, b],
+        uncover: &[],
+        lease_ms: 60_000,
+    };
+    store.presence(event, &cover).await.unwrap();
     store.admit(event, None).await.unwrap();
     tokio::time::sleep(std::time::Duration::from_millis(1_100)).await;
     assert_eq!(
@@ -202,7 +209,14 @@ async fn every_operation_on_an_unknown_event_is_an_error() {
     );
     unknown(store.statuses(event, &[user]).await.map(drop));
     unknown(store.leave(event, user).await.map(drop));
-    unknown(store.touch(event, &[user]).await);
+    let replica = ReplicaId::random();
+    let update = PresenceUpdate {
+        replica: &replica,
+        cover: &[user],
+        uncover: &[user],
+        lease_ms: 1_000,
+    };
+    unknown(store.presence(event, &update).await.map(drop));
     unknown(
         store
             .open(event, &crate::shuffle::ShuffleSeed::from_bytes([1; 32]))
@@ -269,7 +283,19 @@ async fn large_batches_stay_within_lua_stack_limits() {
     let mut conn = client.get_multiplexed_async_connection().await.unwrap();
     pipe.query_async::<()>(&mut conn).await.unwrap();
 
-    store.touch(event, &users).await.unwrap();
+    // Covering and then uncovering them all: one script call each, whatever the count.
+    let replica = ReplicaId::random();
+    let mut update = PresenceUpdate {
+        replica: &replica,
+        cover: &users,
+        uncover: &[],
+        lease_ms: 60_000,
+    };
+    store.presence(event, &update).await.unwrap();
+    let left: u64 = conn.zcard(&k.pres).await.unwrap();
+    assert_eq!(left, 0, "covered fans have no deadline");
+    (update.cover, update.uncover) = (&[], &users);
+    store.presence(event, &update).await.unwrap();
     let deadline: i64 = conn
         .zscore(&k.pres, users[5_999].to_string())
         .await
