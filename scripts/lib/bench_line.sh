@@ -8,7 +8,8 @@
 #   source it, then `line_bench <out-dir>`                     from scripts/bench.sh
 #
 # LINE_DEPTHS (default 10000,100000,1000000), LINE_PREQUEUE (10000), LINE_MAXMEMORY
-# (8gb), LINE_REPS (7); other line_sim flags after the out-dir (see line_sim --help).
+# (8gb), LINE_REPS (7), LINE_SLOWLOG_US (Redis' slow log threshold, 100000: calls over
+# 100 ms are kept in slowlog.txt); other line_sim flags after the out-dir (see line_sim --help).
 # Refuses to start when the machine has less memory available than maxmemory + 2 GB.
 
 LINE_DEPTHS="${LINE_DEPTHS:-10000,100000,1000000}"
@@ -24,6 +25,7 @@ line_redis_start() {
     port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
     redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no \
         --maxmemory "$LINE_MAXMEMORY" --maxmemory-policy noeviction \
+        --slowlog-log-slower-than "${LINE_SLOWLOG_US:-100000}" --slowlog-max-len 256 \
         --dir "$dir" --daemonize yes --logfile "$dir/redis.log" >/dev/null
     for _ in $(seq 50); do
         redis-cli -p "$port" ping >/dev/null 2>&1 && break
@@ -63,7 +65,8 @@ line_bench() {
     } >"$out/machine.txt"
     "$sim" --redis-url "redis://127.0.0.1:$port" --depths "$LINE_DEPTHS" --prequeue "$LINE_PREQUEUE" \
         --reps "$LINE_REPS" --json "$out/line.json" "$@" >"$out/line.md" || status=$?
-    redis-cli -p "$port" info >"$out/redis-info.txt" 2>&1 || true
+    redis-cli -p "$port" info all >"$out/redis-info.txt" 2>&1 || true
+    redis-cli -p "$port" slowlog get 256 >"$out/slowlog.txt" 2>&1 || true
     echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)" >>"$out/machine.txt"
     line_stop
     return $status
