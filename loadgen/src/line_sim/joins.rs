@@ -35,7 +35,7 @@ pub async fn join_fans(
     plan: JoinPlan,
 ) -> anyhow::Result<JoinPhase> {
     let mut probe = stores[0].connection();
-    let before = Reading::take(&mut probe).await?;
+    let before = Reading::wait_take(&mut probe).await?;
     let began = Instant::now();
     let mut hist = Hist::default();
     let mut reported = Instant::now();
@@ -68,7 +68,7 @@ pub async fn join_fans(
         }
     }
     let secs = began.elapsed().as_secs_f64();
-    let redis = before.until(&Reading::take(&mut probe).await?);
+    let redis = before.until(&Reading::wait_take(&mut probe).await?);
     let joins = to - from;
     Ok(JoinPhase {
         phase: phase.to_owned(),

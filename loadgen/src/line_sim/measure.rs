@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use waiting_room::store::redis::RedisConn;
 
-use super::redis_info::Reading;
+use super::redis_info::{settle, Reading};
 use super::report::OpFigures;
 use crate::report::Hist;
 
@@ -28,7 +28,7 @@ where
     Fut: Future<Output = anyhow::Result<String>>,
 {
     let mut conn = probe.clone();
-    let before = Reading::take(&mut conn).await?;
+    let before = Reading::wait_take(&mut conn).await?;
     let mut hist = Hist::default();
     let mut note = String::new();
     let mut errors = 0;
@@ -42,11 +42,16 @@ where
             Err(error) => {
                 errors += 1;
                 note = format!("failed: {error:#}");
+                hist.record(micros(began.elapsed()));
+                // The call may still run in Redis: the next repetition must not
+                // queue behind it.
+                settle(&mut conn).await?;
+                continue;
             }
         }
         hist.record(micros(began.elapsed()));
     }
-    let after = Reading::take(&mut conn).await?;
+    let after = Reading::wait_take(&mut conn).await?;
     let mut figures = OpFigures::new(name, reps, &hist, before.until(&after), note);
     figures.errors = errors;
     Ok(figures)

@@ -143,7 +143,7 @@ pub async fn run(args: &Args) -> anyhow::Result<Report> {
         settings: settings(args),
         ..Report::default()
     };
-    let baseline = Reading::take(&mut conn).await?;
+    let baseline = Reading::wait_take(&mut conn).await?;
     let now = store.now_ms().await?;
     store
         .configure(event, &queue_config(now + 86_400_000), false)
@@ -156,7 +156,7 @@ pub async fn run(args: &Args) -> anyhow::Result<Report> {
     if args.prequeue > 0 {
         keys.check(&mut conn, "pre").await?;
         let used = baseline
-            .until(&Reading::take(&mut conn).await?)
+            .until(&Reading::wait_take(&mut conn).await?)
             .memory_bytes;
         report.prequeue_memory = Some(Memory::new(
             used,
@@ -201,7 +201,7 @@ pub async fn run(args: &Args) -> anyhow::Result<Report> {
         let began = Instant::now();
         let stats = store.stats(event).await?;
         let used = baseline
-            .until(&Reading::take(&mut conn).await?)
+            .until(&Reading::wait_take(&mut conn).await?)
             .memory_bytes;
         let memory = Memory::new(used, stats.waiting, key_sizes(&mut conn, &keys).await?);
         let mut line = Line {

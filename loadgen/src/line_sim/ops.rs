@@ -15,7 +15,7 @@ use super::fans::{ticket, user};
 use super::keys::EventKeys;
 use super::measure::{micros, repeat};
 use super::presence::presence_step;
-use super::redis_info::Reading;
+use super::redis_info::{settle, Reading};
 use super::report::OpFigures;
 use crate::report::Hist;
 
@@ -241,7 +241,8 @@ impl Line<'_> {
         let rounds = self.reps.min(3);
         let mut conn = self.store().connection();
         let (mut rounds_us, mut calls_us) = (Hist::default(), Hist::default());
-        let before = Reading::take(&mut conn).await?;
+        let before = Reading::wait_take(&mut conn).await?;
+        let (mut failed, mut first_error) = (0u32, None);
         for _ in 0..rounds {
             let began = Instant::now();
             let calls = presence_step(
@@ -251,29 +252,44 @@ impl Line<'_> {
                 self.replicas,
                 self.concurrency,
             )
-            .await?;
+            .await;
             rounds_us.record(micros(began.elapsed()));
-            for took in calls {
-                calls_us.record(micros(took));
+            let mut round_failed = false;
+            for call in calls {
+                match call {
+                    Ok(took) => calls_us.record(micros(took)),
+                    Err(error) => {
+                        failed += 1;
+                        round_failed = true;
+                        first_error.get_or_insert_with(|| format!("{error:#}"));
+                    }
+                }
+            }
+            if round_failed {
+                settle(&mut conn).await?;
             }
         }
-        let redis = before.until(&Reading::take(&mut conn).await?);
-        let note = format!("{} fans over {} replicas", self.joined, self.replicas);
+        let redis = before.until(&Reading::wait_take(&mut conn).await?);
+        let mut note = format!("{} fans over {} replicas", self.joined, self.replicas);
+        if let Some(error) = first_error {
+            note.push_str(&format!(
+                "; {failed} calls failed ({error}; Redis ran them anyway: a round lasts until the last answer or failure)"
+            ));
+        }
         let name = format!(
             "presence, all {} replicas (one heartbeat round)",
             self.replicas
         );
         let calls = rounds * u32::try_from(self.replicas).unwrap_or(u32::MAX);
-        Ok([
-            OpFigures::new(&name, rounds, &rounds_us, redis, note.clone()),
-            OpFigures::new(
-                "presence, one replica's call",
-                calls,
-                &calls_us,
-                redis,
-                note,
-            ),
-        ])
+        let mut one = OpFigures::new(
+            "presence, one replica's call",
+            calls,
+            &calls_us,
+            redis,
+            note.clone(),
+        );
+        one.errors = failed;
+        Ok([OpFigures::new(&name, rounds, &rounds_us, redis, note), one])
     }
 }
 

@@ -16,14 +16,15 @@ use super::fans::{share, user};
 
 /// One heartbeat round of `replicas` replicas, each for its share of fans `fans`
 /// (fan `i` on replica `i % replicas`), at most `concurrency` replicas at once over the
-/// connections. Returns each replica's call time.
+/// connections. Returns each replica's call time, or its error (a call that outlasts
+/// its bound fails while Redis still runs it).
 pub async fn presence_step(
     stores: &[RedisStore],
     event: EventId,
     fans: std::ops::Range<u64>,
     replicas: u64,
     concurrency: usize,
-) -> anyhow::Result<Vec<Duration>> {
+) -> Vec<anyhow::Result<Duration>> {
     stream::iter(0..replicas)
         .map(|replica| {
             let store = &stores[(replica % stores.len() as u64) as usize];
@@ -39,8 +40,6 @@ pub async fn presence_step(
             }
         })
         .buffer_unordered(concurrency.max(1))
-        .collect::<Vec<_>>()
-        .await
-        .into_iter()
         .collect()
+        .await
 }

@@ -3,6 +3,7 @@
 //! and the size of each key of the event (`MEMORY USAGE`).
 
 use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
 
 use redis::aio::ConnectionLike;
 use serde::Serialize;
@@ -74,6 +75,43 @@ impl Reading {
             script_us: later.script_usec.saturating_sub(self.script_usec),
         }
     }
+}
+
+/// How long [`settle`] and [`Reading::wait_take`] wait at most for a busy Redis.
+pub const SETTLE_WITHIN: Duration = Duration::from_secs(1_200);
+
+impl Reading {
+    /// [`Reading::take`], waiting while Redis is busy (a script that outlasts the
+    /// connection's bound answers "timed out", one over `lua-time-limit` "BUSY").
+    pub async fn wait_take<C: ConnectionLike>(conn: &mut C) -> anyhow::Result<Self> {
+        let deadline = Instant::now() + SETTLE_WITHIN;
+        loop {
+            match Self::take(conn).await {
+                Ok(reading) => return Ok(reading),
+                Err(error) if Instant::now() < deadline => {
+                    eprintln!("line_sim: waiting for a busy Redis ({error})");
+                    tokio::time::sleep(Duration::from_millis(500)).await;
+                }
+                Err(error) => return Err(error.into()),
+            }
+        }
+    }
+}
+
+/// Waits until Redis has run every script it was sent, including those whose callers
+/// gave up (their scripts still run): the script count stands still for a second.
+pub async fn settle<C: ConnectionLike>(conn: &mut C) -> anyhow::Result<()> {
+    let deadline = Instant::now() + SETTLE_WITHIN;
+    let mut last = Reading::wait_take(conn).await?;
+    while Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        let now = Reading::wait_take(conn).await?;
+        if now.script_calls == last.script_calls {
+            return Ok(());
+        }
+        last = now;
+    }
+    anyhow::bail!("Redis was still running scripts after {SETTLE_WITHIN:?}")
 }
 
 /// `MEMORY USAGE key` (Redis' estimate from 5 sampled members; 0 for a missing key).

@@ -200,13 +200,16 @@ impl Report {
                 "| {name} |{}",
                 cells(&self.depths, |d| {
                     match d.ops.iter().find(|o| &o.name == name) {
-                        Some(o) if o.errors > 0 => {
-                            format!("{} of {} failed: {}", o.errors, o.reps, o.note)
+                        Some(o) => {
+                            let mut cell = format!(
+                                "{} / {} ({:.0})",
+                                o.latency_ms.p50, o.latency_ms.p99, o.redis_us_per_call
+                            );
+                            if o.errors > 0 {
+                                cell.push_str(&format!(", {} of {} failed", o.errors, o.reps));
+                            }
+                            cell
                         }
-                        Some(o) => format!(
-                            "{} / {} ({:.0})",
-                            o.latency_ms.p50, o.latency_ms.p99, o.redis_us_per_call
-                        ),
                         None => "—".to_owned(),
                     }
                 })

@@ -16,7 +16,7 @@ use super::fans::{index_of, ticket, user};
 use super::keys::EventKeys;
 use super::measure::micros;
 use super::ops::newest_ordinal;
-use super::redis_info::Reading;
+use super::redis_info::{settle, Reading};
 use super::report::OpFigures;
 use crate::report::Hist;
 
@@ -86,7 +86,7 @@ pub async fn lose_and_restore(
     for (fan, seq) in line.fans {
         shares[(fan % replicas) as usize].push((fan, seq));
     }
-    let before = Reading::take(&mut conn).await?;
+    let before = Reading::wait_take(&mut conn).await?;
     let began = Instant::now();
     let results: Vec<anyhow::Result<(u64, Duration)>> =
         stream::iter(shares.into_iter().enumerate())
@@ -133,6 +133,7 @@ pub async fn lose_and_restore(
     // A call its replica gave up on still runs in Redis: the line is back when every
     // fan is.
     let store = &stores[0];
+    settle(&mut conn).await?;
     let deadline = Instant::now() + WHOLE_WITHIN;
     let mut back = store.stats(event).await?.waiting;
     while back < waiting && Instant::now() < deadline {
@@ -140,7 +141,7 @@ pub async fn lose_and_restore(
         back = store.stats(event).await?.waiting;
     }
     let total = began.elapsed();
-    let redis = before.until(&Reading::take(&mut conn).await?);
+    let redis = before.until(&Reading::wait_take(&mut conn).await?);
     anyhow::ensure!(
         back == waiting,
         "{back} of {waiting} waiting fans back {WHOLE_WITHIN:?} after the restore"
