@@ -41,13 +41,26 @@ impl EventKeys {
     }
 
     /// Deletes every key of the event and forgets the store's scripts: what the event
-    /// loses when its Redis restarts without persistence.
+    /// loses when its Redis restarts without persistence. UNLINK, then a wait until
+    /// Redis has freed them in the background: a DEL of a ten-million-fan line blocks
+    /// Redis for about 30 s, which a restart does not.
     pub async fn lose<C: ConnectionLike>(&self, conn: &mut C) -> redis::RedisResult<()> {
-        let mut del = redis::cmd("DEL");
+        let mut del = redis::cmd("UNLINK");
         for suffix in SUFFIXES {
             del.arg(self.key(suffix));
         }
         del.query_async::<i64>(conn).await?;
+        for _ in 0..1_200 {
+            let info: String = redis::cmd("INFO").arg("memory").query_async(conn).await?;
+            let pending = info
+                .lines()
+                .find_map(|l| l.trim_end().strip_prefix("lazyfree_pending_objects:"))
+                .unwrap_or("0");
+            if pending == "0" {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        }
         redis::cmd("SCRIPT")
             .arg("FLUSH")
             .query_async::<()>(conn)

@@ -217,7 +217,25 @@ pub async fn run(args: &Args) -> anyhow::Result<Report> {
         let mut ops = line.measure().await?;
         joined = line.joined;
         if restore_at.contains(&depth) {
-            ops.extend(lose_and_restore(&stores, event, &keys, &config, args).await?);
+            match lose_and_restore(&stores, event, &keys, &config, args).await {
+                Ok(restored) => ops.extend(restored),
+                Err(error) => {
+                    // Report what was measured; the line is not whole any more.
+                    eprintln!("line_sim: the restore failed: {error:#}");
+                    ops.push(OpFigures {
+                        name: "restore, all replicas".to_owned(),
+                        errors: 1,
+                        note: format!("failed: {error:#}"),
+                        ..OpFigures::default()
+                    });
+                    report.depths.push(DepthFigures {
+                        waiting: stats.waiting,
+                        memory,
+                        ops,
+                    });
+                    break;
+                }
+            }
         }
         eprintln!(
             "line_sim: {} waiting: measured in {:.0} s",
