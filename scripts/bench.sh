@@ -16,7 +16,9 @@
 # cluster (rush, crowd and several sales at once on one Redis and on a 3-master Redis
 # Cluster, with each node's commands and CPU; scripts/lib/bench_cluster.sh) and eta
 # (the wait estimates shown against the waits had, at a steady rate, at the opening and
-# after a rate change; scripts/lib/bench_eta.sh).
+# after a rate change; scripts/lib/bench_eta.sh) and line (the Redis queue store's
+# scripts driven to 10,000 / 100,000 / 1,000,000 waiting fans in one event, every
+# operation timed at each depth, with Redis memory and CPU; scripts/lib/bench_line.sh).
 # Results are kept in
 # $BENCH_OUT (default ~/.cache/floodgate/bench), one folder per scenario, and
 # BENCHMARKS.md is rendered from all of them.
@@ -59,8 +61,10 @@ source scripts/lib/bench_slow_readers.sh
 source scripts/lib/bench_cluster.sh
 # shellcheck source=scripts/lib/bench_eta.sh
 source scripts/lib/bench_eta.sh
+# shellcheck source=scripts/lib/bench_line.sh
+source scripts/lib/bench_line.sh
 
-ALL=(depth seats checkout rush crowd web slow_readers cluster eta)
+ALL=(depth seats checkout rush crowd web slow_readers cluster eta line)
 SECTIONS=("$@")
 [ ${#SECTIONS[@]} -gt 0 ] || SECTIONS=("${ALL[@]}")
 for section in "${SECTIONS[@]}"; do
@@ -118,6 +122,10 @@ PY
     eta)
         echo "==> eta: wait estimates against actual waits (steady, opening, rate change)"
         eta_bench "$out"
+        ;;
+    line)
+        echo "==> line: the Redis queue store's scripts to $LINE_DEPTHS waiting fans (line_sim)"
+        line_bench "$out"
         ;;
     web)
         echo "==> web: the fan page in Chromium (transfer, first position, 50,000-seat map, memory over ${WEB_BENCH_QUEUE_SECS:-600} s in a queue)"

@@ -16,6 +16,7 @@ pub mod coordinator;
 pub mod ctx;
 pub mod estimates;
 pub mod fan;
+pub mod line_sim;
 pub mod merge;
 pub mod net;
 pub mod pow;

@@ -1,5 +1,5 @@
 """Renders BENCHMARKS.md from the results scripts/bench.sh keeps, one folder per
-scenario (depth, seats, checkout, rush, crowd, web, slow_readers, cluster). A scenario not measured yet says so."""
+scenario (depth, seats, checkout, rush, crowd, web, slow_readers, cluster, line). A scenario not measured yet says so."""
 import glob
 import json
 import os
@@ -426,6 +426,22 @@ own whole snapshot: 40 of them on an 871,000-seat event took the server from 306
 """
 
 
+def line():
+    out = "## A line of millions, simulated: the Redis queue store at depth\n\n"
+    if not have("line", "line.md", "machine.txt"):
+        return out + not_yet("line")
+    machine = open(path("line", "machine.txt")).read().strip().replace("\n", "; ")
+    return out + f"""_Measured {when('line')}._ Command: `scripts/bench.sh line`
+(`scripts/lib/bench_line.sh`, loadgen's `line_sim`): the store's own calls and Lua
+scripts on a Redis of their own, no server and no sockets; fans join in batches (a
+pre-queue, the opening's draw, then joins after the opening up to each depth), and at each
+depth every operation is timed over a few repetitions (wall p50 / p99 in ms, and Redis'
+own time per script call in µs). Machine: {machine}.
+
+{open(path("line", "line.md")).read()}
+"""
+
+
 def redis_deltas(tag):
     """Per node (role, host:port): commands processed and CPU seconds during run TAG."""
     before, after = {}, {}
@@ -528,6 +544,6 @@ def notes(name):
 
 
 print(header())
-for part in (depth(), crowd(), rush(), cluster(), checkout(), seats(), web(), slow_readers(),
+for part in (depth(), crowd(), rush(), cluster(), checkout(), seats(), web(), slow_readers(), line(),
              notes("bench_profiles.md"), notes("bench_history.md")):
     print(part)
