@@ -57,8 +57,9 @@ pub const DEFAULT_LOG_CAPACITY: usize = 1_000_000;
 /// than any replica's cursor can be ahead of another's, so every reader sees a gap.
 const RESTORED_LOG_JUMP: u64 = 1_000_000_000;
 /// Covered fans of lapsed leases one admission step expires at most (a dead replica
-/// with more fans is expired over several steps; lua/admit.lua).
-const LEASE_EXPIRY_BATCH: usize = 10_000;
+/// with more fans is expired over several steps), and due presence deadlines it reads
+/// at most (lua/admit.lua): one step's bound on per-fan work, ~10,000 × ~10 µs.
+const STEP_BATCH: usize = 10_000;
 /// Reads of the pre-queue one opening tries before giving up (each retry follows a
 /// join or leave that landed between the read and the write; the room steps again).
 const OPEN_ATTEMPTS: usize = 8;
@@ -70,6 +71,7 @@ pub struct RedisStore {
     prefix: Arc<str>,
     scripts: Arc<Scripts>,
     log_capacity: usize,
+    step_batch: usize,
 }
 
 impl RedisStore {
@@ -85,12 +87,20 @@ impl RedisStore {
             prefix: prefix.into(),
             scripts: Arc::new(scripts),
             log_capacity: DEFAULT_LOG_CAPACITY,
+            step_batch: STEP_BATCH,
         })
     }
 
     /// Keeps about `entries` change-log entries per event instead of the default.
     pub fn with_log_capacity(mut self, entries: usize) -> Self {
         self.log_capacity = entries.max(1);
+        self
+    }
+
+    /// Bounds one admission step's per-fan work at `fans` instead of the default
+    /// (lapsed leases' fans, due presence deadlines; the rest at the next steps).
+    pub fn with_step_batch(mut self, fans: usize) -> Self {
+        self.step_batch = fans.max(1);
         self
     }
 }
@@ -316,7 +326,7 @@ impl QueueStore for RedisStore {
         inv.arg(self.log_capacity)
             .arg(free_seats.map_or(-1, |l| i64::try_from(l).unwrap_or(i64::MAX)))
             .arg(&k.rep)
-            .arg(LEASE_EXPIRY_BATCH);
+            .arg(self.step_batch);
         let reply: Vec<Value> = self.run(&inv).await?;
         decode::admit(&reply)
     }

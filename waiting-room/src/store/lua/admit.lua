@@ -3,7 +3,9 @@
 --      their fans still waiting and not covered by another replica get a deadline of
 --      the lease's end + grace (ZADD GT);
 --   1. drops tickets whose presence deadline passed and that no replica covers (one
---      L entry with their seqs; a covered one only loses its deadline);
+--      L entry with their seqs; a covered one only loses its deadline), at most
+--      ARGV[4] deadlines a step, earliest first (the rest at the next steps: one call
+--      never walks a whole crowd whose grace ran out at once);
 --   2. expires finished sessions (giving back their addresses' places);
 --   3. unless unopened or paused: refills the token bucket (admission.rs arithmetic)
 --      and admits floor(tokens), capped by free active slots and waiting fans, from
@@ -14,7 +16,8 @@
 -- KEYS[7] pres  KEYS[8] bkt  KEYS[9] rec  KEYS[10] log  KEYS[11] held  KEYS[12] leases
 -- ARGV[1] log capacity  ARGV[2] the event's free seats now (-1: unknown)
 -- ARGV[3] replica set key prefix (+ replica = its set of covered fans, one slot)
--- ARGV[4] most covered fans of lapsed leases to expire in this step
+-- ARGV[4] most covered fans of lapsed leases to expire, and most due deadlines to
+--         read, in this step
 -- Returns {dropped, active, waitlist (0/1), seq1, user1, seq2, user2, ...} in
 -- admission order.
 if redis.call('EXISTS', KEYS[1]) == 0 then
@@ -49,7 +52,7 @@ end
 
 -- 1. Fans whose grace ran out (deadline < now) and that no replica covers, by
 -- (deadline, user) like the memory store.
-local due = redis.call('ZRANGEBYSCORE', KEYS[7], '-inf', '(' .. int(now))
+local due = redis.call('ZRANGEBYSCORE', KEYS[7], '-inf', '(' .. int(now), 'LIMIT', 0, tonumber(ARGV[4]))
 local gone = {}
 if #due > 0 then
   local replicas = redis.call('ZRANGE', KEYS[12], 0, -1)
@@ -71,7 +74,7 @@ for _, user in ipairs(gone) do
   mark_left(KEYS[5], user, KEYS[11])
 end
 if #due > 0 then
-  redis.call('ZREMRANGEBYSCORE', KEYS[7], '-inf', '(' .. int(now))
+  chunked('ZREM', KEYS[7], {}, due)
 end
 if #left > 0 then
   append(KEYS[10], ARGV[1], 'L', ints(left))

@@ -467,3 +467,59 @@ async fn two_replicas_racing_the_opening_agree_on_the_draw() {
         );
     }
 }
+
+/// One admission step drops at most its batch of fans whose grace ran out, earliest
+/// deadline first; the rest go at the next steps (a crowd whose grace runs out at
+/// once is never walked in one call, which would stall the event's one Redis).
+#[tokio::test]
+async fn a_step_drops_at_most_its_batch_of_lapsed_fans() {
+    let Some((store, _client)) = connect().await else {
+        return;
+    };
+    let store = store.with_step_batch(3);
+    let event = EventId::new();
+    let config = QueueConfig {
+        starts_at_ms: store.now_ms().await.unwrap() - 1_000,
+        grace_ms: 1,
+        admission: AdmissionSettings {
+            rate_per_minute: 1,
+            max_active: 1,
+            session_ttl_secs: 600,
+            paused: true,
+        },
+    };
+    store.configure(event, &config, false).await.unwrap();
+    assert!(store
+        .open(event, &crate::shuffle::ShuffleSeed::from_bytes([1; 32]))
+        .await
+        .unwrap());
+    let mut fans = Vec::new();
+    for _ in 0..5 {
+        let fan = UserId::new();
+        store
+            .join(event, fan, &TicketId::new(), None)
+            .await
+            .unwrap();
+        fans.push(fan);
+        // Distinct deadlines, in join order.
+        tokio::time::sleep(std::time::Duration::from_millis(3)).await;
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    let first = store.admit(event, None).await.unwrap();
+    assert_eq!(first.dropped, 3);
+    let left = |fan: &UserId| {
+        let (store, fan) = (store.clone(), *fan);
+        async move {
+            store.status(event, fan).await.unwrap().map(|s| s.state) == Some(TicketState::Left)
+        }
+    };
+    for (i, fan) in fans.iter().enumerate() {
+        assert_eq!(left(fan).await, i < 3, "fan {i} after the first step");
+    }
+    let second = store.admit(event, None).await.unwrap();
+    assert_eq!(second.dropped, 2);
+    for fan in &fans {
+        assert!(left(fan).await);
+    }
+    assert_eq!(store.admit(event, None).await.unwrap().dropped, 0);
+}
