@@ -13,7 +13,7 @@ use jsonwebtoken::{DecodingKey, EncodingKey};
 use ring::signature::{Ed25519KeyPair, KeyPair};
 use serde::Serialize;
 
-use super::KeyError;
+use super::{KeyError, VerifiedTokens};
 
 /// The Ed25519 key pair that signs purchase tokens, and the HMAC key derived from it
 /// that signs the tokens only Floodgate reads (sessions); plus, during a rotation, the
@@ -22,6 +22,8 @@ use super::KeyError;
 pub struct SigningKeys {
     /// The signing key first, then the verify-only ones; `kid`s are distinct.
     pub(super) keys: Arc<[Key]>,
+    /// Purchase tokens verified under these keys (see [`VerifiedTokens`]).
+    pub(super) verified: Arc<VerifiedTokens>,
 }
 
 /// One key pair and its derived HMAC key.
@@ -97,7 +99,10 @@ impl SigningKeys {
                 }
             }
         }
-        Self { keys: keys.into() }
+        Self {
+            keys: keys.into(),
+            verified: Arc::default(),
+        }
     }
 
     /// Loads verify-only keys: each path is a PEM file, or a directory whose `*.pem`
@@ -147,6 +152,7 @@ impl SigningKeys {
         };
         Some(Self {
             keys: Arc::new([key]),
+            verified: Arc::default(),
         })
     }
 
