@@ -32,7 +32,8 @@ pub(super) struct Key {
     pub(super) kid: String,
     pub(super) public: Vec<u8>,
     pub(super) encoding: EncodingKey,
-    pub(super) decoding: DecodingKey,
+    /// The public key, decompressed once, for verifying purchase tokens.
+    pub(super) verifying: ed25519_dalek::VerifyingKey,
     pub(super) local_encoding: EncodingKey,
     pub(super) local_decoding: DecodingKey,
 }
@@ -142,10 +143,12 @@ impl SigningKeys {
         let digest = ring::digest::digest(&ring::digest::SHA256, &public);
         let kid = URL_SAFE_NO_PAD.encode(&digest.as_ref()[..12]);
         let local = local_key(der);
+        let verifying =
+            ed25519_dalek::VerifyingKey::from_bytes(public.as_slice().try_into().ok()?).ok()?;
         let key = Key {
             kid,
+            verifying,
             encoding: EncodingKey::from_ed_der(der),
-            decoding: DecodingKey::from_ed_der(&public),
             local_encoding: EncodingKey::from_secret(&local),
             local_decoding: DecodingKey::from_secret(&local),
             public,

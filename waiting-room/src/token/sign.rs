@@ -3,6 +3,8 @@
 //! pinned on every verify, and the key is the one the `kid` header names (signing or
 //! verify-only); a token with no `kid`, or an unknown one, is refused.
 
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -18,14 +20,18 @@ impl SigningKeys {
     }
 
     /// Verifies signature (EdDSA only, under the key of the `kid` header), issuer,
-    /// audience, `exp` and `nbf`.
+    /// audience, `exp` and `nbf`. The signature is checked with `ed25519-dalek`
+    /// ([`check_ed25519`]), whose vectorised arithmetic verifies in about half the
+    /// time of `jsonwebtoken`'s (`ring`'s portable code); the claims are then read and
+    /// checked by `jsonwebtoken`, as for every other token.
     pub fn verify<C: DeserializeOwned>(
         &self,
         token: &str,
         audience: &str,
     ) -> Result<C, TokenError> {
-        let key = self.key_of(token)?;
-        verify_with(token, audience, Algorithm::EdDSA, Some(&key.decoding))
+        let key = self.key_of(token, Algorithm::EdDSA)?;
+        check_ed25519(token, key)?;
+        verify_with(token, audience, Algorithm::EdDSA, None)
     }
 
     /// Verifies a purchase token as [`Self::verify`] does with [`PURCHASE_AUDIENCE`],
@@ -67,7 +73,7 @@ impl SigningKeys {
         token: &str,
         audience: &str,
     ) -> Result<C, TokenError> {
-        let key = self.key_of(token)?;
+        let key = self.key_of(token, Algorithm::HS256)?;
         verify_with(token, audience, Algorithm::HS256, Some(&key.local_decoding))
     }
 
@@ -84,16 +90,38 @@ impl SigningKeys {
         Ok(claims)
     }
 
-    /// The key the token's `kid` header names.
-    fn key_of(&self, token: &str) -> Result<&Key, TokenError> {
+    /// The key the token's `kid` header names, for a token whose header's `alg` is
+    /// `alg` (any other is refused).
+    fn key_of(&self, token: &str, alg: Algorithm) -> Result<&Key, TokenError> {
         let header =
             jsonwebtoken::decode_header(token).map_err(|e| TokenError::Invalid(e.to_string()))?;
+        if header.alg != alg {
+            return Err(TokenError::Invalid("InvalidAlgorithm".into()));
+        }
         let kid = header
             .kid
             .ok_or_else(|| TokenError::Invalid("no kid in the header".into()))?;
         self.by_kid(&kid)
             .ok_or_else(|| TokenError::Invalid("unknown kid".into()))
     }
+}
+
+/// Checks the Ed25519 signature of `token` (`header.claims.signature`, its header's
+/// `alg` checked by [`SigningKeys::key_of`]) under `key`, strictly: RFC 8032's
+/// canonical `s`, and no small-order `R` or key.
+fn check_ed25519(token: &str, key: &Key) -> Result<(), TokenError> {
+    let invalid = |what: &str| TokenError::Invalid(what.into());
+    let (message, signature) = token
+        .rsplit_once('.')
+        .ok_or_else(|| invalid("not a JWT"))?;
+    let signature = URL_SAFE_NO_PAD
+        .decode(signature)
+        .ok()
+        .and_then(|bytes| ed25519_dalek::Signature::from_slice(&bytes).ok())
+        .ok_or_else(|| invalid("bad signature encoding"))?;
+    key.verifying
+        .verify_strict(message.as_bytes(), &signature)
+        .map_err(|_| invalid("InvalidSignature"))
 }
 
 /// Verifies signature (`alg` pinned) under `key`, issuer, audience, `exp` and `nbf`;
