@@ -7,7 +7,8 @@
 #   scripts/lib/bench_cpu_per_request.sh OUT ROUNDS SECONDS BIN [BIN...]
 #
 # Embedded store (memory + SQLite), or Redis + PostgreSQL when FLOODGATE_TEST_REDIS_URL
-# and PG_PORT are set (source scripts/lib/services.sh and services_start first). One data
+# and FLOODGATE_TEST_DATABASE_URL are set (throwaway services: source
+# scripts/lib/services.sh and services_start first). One data
 # dir (one signing key, one event, one token file) is shared by every run: each run starts
 # BIN on it afresh, so the holds of earlier runs are gone (memory store) and, on Redis,
 # each round uses its own slice of the tokens and seats. Per run: wrk -t2 -c64 on
@@ -33,10 +34,11 @@ start() {
     local bin=$1
     if [ -n "${FLOODGATE_TEST_REDIS_URL:-}" ]; then
         REDIS_URL="$FLOODGATE_TEST_REDIS_URL" FLOODGATE_REDIS_PREFIX="cpu$PORT" \
-            DATABASE_URL="postgres://postgres@127.0.0.1:$PG_PORT/bench_cpu" \
+            DATABASE_URL="$FLOODGATE_TEST_DATABASE_URL" \
             run_server "$bin"
     else
-        env -u REDIS_URL -u DATABASE_URL run_server "$bin"
+        unset REDIS_URL DATABASE_URL
+        run_server "$bin"
     fi
     for _ in $(seq 100); do
         curl -fs "$URL/readyz" >/dev/null && return 0
@@ -75,9 +77,6 @@ measure() {
     echo "$requests $(python3 -c "print(round(($after - $before) / $HZ * 1e6 / $requests, 2))")"
 }
 
-if [ -n "${FLOODGATE_TEST_REDIS_URL:-}" ]; then
-    as_postgres "$PG_BIN/psql" -h 127.0.0.1 -p "$PG_PORT" -U postgres -qc "CREATE DATABASE bench_cpu" postgres 2>/dev/null || true
-fi
 start "$1"
 EVENT=$("$TOOL" event "$URL" $((ROUNDS * $# * TOKENS_PER_ROUND)))
 "$TOOL" tokens "$URL" "$DATA/signing-key.pem" "$EVENT" $((ROUNDS * $# * TOKENS_PER_ROUND)) "$OUT/tokens.txt"

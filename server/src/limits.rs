@@ -215,6 +215,10 @@ pub const MAX_HEADER_BYTES: usize = 64 * 1024;
 
 /// The request check (`tower_http::validate_request`, no boxed future): 431
 /// `headers_too_large` for requests whose headers exceed [`MAX_HEADER_BYTES`].
+#[expect(
+    clippy::result_large_err,
+    reason = "the signature tower_http::validate_request asks for; refusals are rare"
+)]
 pub fn header_limit(request: &mut Request) -> Result<(), Response> {
     let size: usize = request
         .headers()

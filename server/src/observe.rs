@@ -112,10 +112,9 @@ mod tests {
         let inner = Router::new()
             .route("/items/{id}", get(|| async { "ok" }))
             .route("/broken", get(|| async { StatusCode::SERVICE_UNAVAILABLE }));
-        let app =
-            Router::new()
-                .nest("/api", inner)
-                .route_layer(ObserveLayer(metrics.clone()));
+        let app = Router::new()
+            .nest("/api", inner)
+            .route_layer(ObserveLayer(metrics.clone()));
         for uri in ["/api/items/1", "/api/items/2", "/api/broken", "/nowhere"] {
             let request = axum::http::Request::get(uri).body(Body::empty()).unwrap();
             app.clone().oneshot(request).await.unwrap();

@@ -44,7 +44,10 @@ pub static FIXED: [(HeaderName, HeaderValue); 6] = [
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
     ),
-    (header::REFERRER_POLICY, HeaderValue::from_static("same-origin")),
+    (
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("same-origin"),
+    ),
     (header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")),
     (
         HeaderName::from_static("cross-origin-opener-policy"),
@@ -140,9 +143,7 @@ where
 fn add_headers(headers: &mut axum::http::HeaderMap, https: bool, private: bool) {
     headers.reserve(FIXED.len() + 2);
     for (name, value) in &FIXED {
-        headers
-            .entry(name.clone())
-            .or_insert_with(|| value.clone());
+        headers.entry(name.clone()).or_insert_with(|| value.clone());
     }
     if https {
         headers.insert(header::STRICT_TRANSPORT_SECURITY, STRICT_TRANSPORT.clone());
@@ -181,7 +182,10 @@ mod tests {
     #[test]
     fn a_handlers_own_value_is_kept() {
         let mut headers = axum::http::HeaderMap::new();
-        headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("SAMEORIGIN"));
+        headers.insert(
+            header::X_FRAME_OPTIONS,
+            HeaderValue::from_static("SAMEORIGIN"),
+        );
         add_headers(&mut headers, true, true);
         assert_eq!(headers[header::X_FRAME_OPTIONS], "SAMEORIGIN");
         assert_eq!(headers[header::X_CONTENT_TYPE_OPTIONS], "nosniff");

@@ -28,7 +28,11 @@ const SECURITY: [(&str, &str); 6] = [
 /// the request id.
 fn names_after_checks(what: &str, headers: &HeaderMap) -> Vec<String> {
     for (name, value) in SECURITY {
-        assert_eq!(headers.get_all(name).iter().count(), 1, "{what}: one {name}");
+        assert_eq!(
+            headers.get_all(name).iter().count(),
+            1,
+            "{what}: one {name}"
+        );
         assert_eq!(headers[name], value, "{what}: {name}");
     }
     let id = headers["x-request-id"].to_str().unwrap();

@@ -111,9 +111,7 @@ impl SigningKeys {
 /// canonical `s`, and no small-order `R` or key.
 fn check_ed25519(token: &str, key: &Key) -> Result<(), TokenError> {
     let invalid = |what: &str| TokenError::Invalid(what.into());
-    let (message, signature) = token
-        .rsplit_once('.')
-        .ok_or_else(|| invalid("not a JWT"))?;
+    let (message, signature) = token.rsplit_once('.').ok_or_else(|| invalid("not a JWT"))?;
     let signature = URL_SAFE_NO_PAD
         .decode(signature)
         .ok()

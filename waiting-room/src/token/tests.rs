@@ -123,17 +123,30 @@ fn a_verified_purchase_token_is_not_checked_again_but_still_expires() {
     assert_eq!(keys.verified_purchase_tokens(), 0);
     assert_eq!(keys.verify_purchase_token(&token).unwrap(), c);
     assert_eq!(keys.verified_purchase_tokens(), 1, "kept once verified");
-    assert_eq!(keys.verify_purchase_token(&token).unwrap(), c, "from the cache");
+    assert_eq!(
+        keys.verify_purchase_token(&token).unwrap(),
+        c,
+        "from the cache"
+    );
     assert_eq!(keys.verify_purchase(&token, event).unwrap(), c);
-    assert_eq!(keys.verify_purchase(&token, EventId::new()), Err(TokenError::WrongEvent));
+    assert_eq!(
+        keys.verify_purchase(&token, EventId::new()),
+        Err(TokenError::WrongEvent)
+    );
     assert_eq!(keys.verified_purchase_tokens(), 1);
     // Refused tokens are not kept.
     let expired = keys.sign(&claims(event, now_ms() - 120_000, 60_000));
-    assert_eq!(keys.verify_purchase_token(&expired), Err(TokenError::Expired));
+    assert_eq!(
+        keys.verify_purchase_token(&expired),
+        Err(TokenError::Expired)
+    );
     assert_eq!(keys.verified_purchase_tokens(), 1);
     // One kept (as if verified before it expired) is still held to its `exp`.
     keys.verified.insert(VerifiedTokens::digest(&expired));
-    assert_eq!(keys.verify_purchase_token(&expired), Err(TokenError::Expired));
+    assert_eq!(
+        keys.verify_purchase_token(&expired),
+        Err(TokenError::Expired)
+    );
     // A session token (another audience) kept by mistake is still refused.
     let session = keys.sign_local(&serde_json::json!({
         "iss": ISSUER, "aud": "session", "sub": "u", "exp": now_ms() / 1000 + 60,
