@@ -29,6 +29,8 @@ DATA="$OUT/data"
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 URL="http://127.0.0.1:$PORT"
 HZ=$(getconf CLK_TCK)
+# shellcheck source=scripts/lib/bench_server.sh
+source scripts/lib/bench_server.sh # wait_ready
 
 start() {
     local bin=$1
@@ -40,12 +42,7 @@ start() {
         unset REDIS_URL DATABASE_URL
         run_server "$bin"
     fi
-    for _ in $(seq 100); do
-        curl -fs "$URL/readyz" >/dev/null && return 0
-        sleep 0.2
-    done
-    echo "floodgate did not become ready; see $OUT/floodgate.log" >&2
-    return 1
+    FG_URL=$URL FG_DATA="$OUT/floodgate" wait_ready "$bin"
 }
 
 run_server() {
