@@ -11,8 +11,9 @@ use axum::response::Response;
 
 use crate::error::ErrorBody;
 
-/// `axum::middleware::map_response` function; see the module docs.
-pub async fn contract_errors(response: Response) -> Response {
+/// The response mapper (`tower::util::MapResponseLayer`, whose future is not boxed);
+/// see the module docs.
+pub fn contract_errors(response: Response) -> Response {
     let status = response.status();
     if !(status.is_client_error() || status.is_server_error()) || shaped(&response) {
         return response;
@@ -75,7 +76,7 @@ mod tests {
     use super::*;
 
     async fn rewrite(response: Response) -> (StatusCode, axum::http::HeaderMap, serde_json::Value) {
-        let response = contract_errors(response).await;
+        let response = contract_errors(response);
         let (parts, body) = response.into_parts();
         let bytes = axum::body::to_bytes(body, 4096).await.unwrap();
         (
@@ -113,7 +114,7 @@ mod tests {
                 .header(header::CONTENT_TYPE, content_type)
                 .body(Body::from("kept"))
                 .unwrap();
-            let response = contract_errors(response).await;
+            let response = contract_errors(response);
             let bytes = axum::body::to_bytes(response.into_body(), 64)
                 .await
                 .unwrap();

@@ -9,7 +9,7 @@ use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{FromRef, FromRequestParts};
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
-use waiting_room::token::{PurchaseClaims, TokenError, PURCHASE_AUDIENCE};
+use waiting_room::token::{PurchaseClaims, TokenError};
 use waiting_room::{EventId, UserId};
 
 use crate::auth::{verify_session, SessionClaims};
@@ -190,8 +190,9 @@ where
 }
 
 /// A verified purchase token (signature with EdDSA pinned, issuer, audience
-/// `checkout`, `nbf`/`exp`). The event and single use of `jti` are checked by the
-/// operation against the store.
+/// `checkout`, `nbf`/`exp`; the signature once per token and key set, see
+/// [`waiting_room::token::VerifiedTokens`]). The event and single use of `jti` are
+/// checked by the operation against the store.
 #[derive(Clone, Debug)]
 pub struct PurchaseToken(pub PurchaseClaims);
 
@@ -206,10 +207,7 @@ where
         let state = AppState::from_ref(state);
         let token = bearer(parts)
             .ok_or_else(|| ApiError::InvalidToken("a purchase token is required".into()))?;
-        match state
-            .keys
-            .verify::<PurchaseClaims>(&token, PURCHASE_AUDIENCE)
-        {
+        match state.keys.verify_purchase_token(&token) {
             Ok(claims) => Ok(Self(claims)),
             Err(TokenError::Expired) => {
                 Err(ApiError::InvalidToken("the purchase token expired".into()))

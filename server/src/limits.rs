@@ -9,7 +9,6 @@ use std::num::NonZeroU32;
 use std::sync::{Arc, Mutex};
 
 use axum::extract::Request;
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use governor::clock::{Clock, DefaultClock};
 use governor::state::keyed::DefaultKeyedStateStore;
@@ -214,18 +213,22 @@ impl SocketGate {
 /// itself, with an empty body, before any of our code runs.
 pub const MAX_HEADER_BYTES: usize = 64 * 1024;
 
-/// Middleware: 431 `headers_too_large` for requests whose headers exceed
-/// [`MAX_HEADER_BYTES`].
-pub async fn header_limit(request: Request, next: Next) -> Response {
+/// The request check (`tower_http::validate_request`, no boxed future): 431
+/// `headers_too_large` for requests whose headers exceed [`MAX_HEADER_BYTES`].
+#[expect(
+    clippy::result_large_err,
+    reason = "the signature tower_http::validate_request asks for; refusals are rare"
+)]
+pub fn header_limit(request: &mut Request) -> Result<(), Response> {
     let size: usize = request
         .headers()
         .iter()
         .map(|(name, value)| name.as_str().len() + value.len() + 4)
         .sum();
     if size > MAX_HEADER_BYTES {
-        return ApiError::HeadersTooLarge.into_response();
+        return Err(ApiError::HeadersTooLarge.into_response());
     }
-    next.run(request).await
+    Ok(())
 }
 
 #[cfg(test)]

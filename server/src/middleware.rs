@@ -1,65 +1,68 @@
 //! The router's middleware: header and body size limits, the request timeout,
 //! errors in the contract's shape, compression, security headers, the request id and
 //! a tracing span per request.
+//!
+//! Every layer here is a plain tower layer whose future is not boxed (no
+//! `axum::middleware::from_fn` or `map_response`, which box futures and clone the
+//! services beneath them on every request): a bare `/healthz` pays for the layers
+//! themselves only.
 
 use std::time::Duration;
 
+use axum::http::HeaderValue;
 use axum::Router;
-use tower_http::compression::predicate::{DefaultPredicate, Predicate};
+use tower_http::compression::predicate::{NotForContentType, Predicate, SizeAbove};
 use tower_http::compression::CompressionLayer;
 use tower_http::limit::RequestBodyLimitLayer;
-use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::request_id::{
+    MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
+};
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::{DefaultOnFailure, TraceLayer};
+use tower_http::validate_request::ValidateRequestHeaderLayer;
 
 use crate::state::AppState;
 use crate::{checkout, contract_errors, limits, routes, security_headers};
 
+/// The smallest body the compression layer compresses: below about a kilobyte, gzip
+/// or brotli save a few hundred bytes at most (less than a packet) and cost more CPU
+/// than the answer itself (API answers such as a hold are a few hundred bytes).
+pub const COMPRESS_MIN_BYTES: u16 = 1024;
+
 /// The router with its middleware: header and body size limits, request timeout,
 /// every error in the contract's JSON shape, compression (for clients that ask for
-/// it), the security headers on every response, and outermost a request id
-/// (`x-request-id`: the client's, else a new UUID; echoed on the response) and a
-/// tracing span per request (see [`request_span`]).
+/// it, of bodies from [`COMPRESS_MIN_BYTES`] up), the security headers on every
+/// response, and outermost a request id (`x-request-id`: the client's, else a new
+/// UUID; echoed on the response) and a tracing span per request (see
+/// [`request_span`]).
 pub fn app(state: AppState) -> Router {
-    use axum::http::{header, HeaderName, HeaderValue};
-    use tower_http::set_header::SetResponseHeaderLayer;
-    let secure = |name: HeaderName, value: &'static str| {
-        SetResponseHeaderLayer::if_not_present(name, HeaderValue::from_static(value))
-    };
     let timeout = Duration::from_secs(state.config.request_timeout_secs);
     routes::router(state.clone())
-        .layer(axum::middleware::from_fn(limits::header_limit))
+        .layer(ValidateRequestHeaderLayer::custom(limits::header_limit))
         .layer(RequestBodyLimitLayer::new(64 * 1024))
         .layer(TimeoutLayer::with_status_code(
             axum::http::StatusCode::REQUEST_TIMEOUT,
             timeout,
         ))
-        .layer(axum::middleware::map_response(
+        .layer(tower::util::MapResponseLayer::new(
             contract_errors::contract_errors,
         ))
-        .layer(CompressionLayer::new().compress_when(DefaultPredicate::new().and(compressible)))
-        .layer(secure(
-            header::CONTENT_SECURITY_POLICY,
-            routes::CONTENT_SECURITY_POLICY,
-        ))
-        .layer(secure(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
-        .layer(secure(header::REFERRER_POLICY, "same-origin"))
-        .layer(secure(header::X_FRAME_OPTIONS, "DENY"))
-        .layer(secure(
-            HeaderName::from_static("cross-origin-opener-policy"),
-            "same-origin",
-        ))
-        .layer(secure(
-            HeaderName::from_static("permissions-policy"),
-            security_headers::PERMISSIONS_POLICY,
-        ))
-        .layer(security_headers::RequestHeadersLayer {
+        .layer(
+            CompressionLayer::new().compress_when(
+                SizeAbove::new(COMPRESS_MIN_BYTES)
+                    .and(NotForContentType::GRPC)
+                    .and(NotForContentType::IMAGES)
+                    .and(NotForContentType::SSE)
+                    .and(compressible),
+            ),
+        )
+        .layer(security_headers::SecurityHeadersLayer {
             secure_cookies: state.config.secure_cookies,
             trusted_proxy_hops: state.config.trusted_proxy_hops,
         })
         .layer(
             tower::ServiceBuilder::new()
-                .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+                .layer(SetRequestIdLayer::x_request_id(NewRequestId))
                 .layer(
                     TraceLayer::new_for_http()
                         .make_span_with(request_span)
@@ -71,7 +74,8 @@ pub fn app(state: AppState) -> Router {
 
 /// Whether the compression layer may compress a response: not one marked
 /// [`checkout::seat_map::Uncompressed`] (already gzipped, or too big to compress per
-/// request).
+/// request). Beside it, tower-http's default predicate with a higher size floor
+/// ([`COMPRESS_MIN_BYTES`]): no images, event streams or gRPC.
 fn compressible(
     _: axum::http::StatusCode,
     _: axum::http::Version,
@@ -81,6 +85,19 @@ fn compressible(
     extensions
         .get::<checkout::seat_map::Uncompressed>()
         .is_none()
+}
+
+/// Makes a request id: a random (v4) UUID, written into a buffer on the stack and
+/// copied once into the header value.
+#[derive(Clone, Copy)]
+struct NewRequestId;
+
+impl MakeRequestId for NewRequestId {
+    fn make_request_id<B>(&mut self, _: &axum::http::Request<B>) -> Option<RequestId> {
+        let mut buffer = uuid::Uuid::encode_buffer();
+        let id = uuid::Uuid::new_v4().hyphenated().encode_lower(&mut buffer);
+        HeaderValue::from_str(id).ok().map(RequestId::new)
+    }
 }
 
 /// The span of one request: method, path and request id, so what a handler logs can

@@ -1,38 +1,100 @@
 //! Request metrics for `/metrics`: the time to answer each request, by route template
-//! and status code, and the count of 5xx answers; the store decorator ([`store`]) times
-//! the store's calls.
+//! and status code, and the count of 5xx answers ([`ObserveLayer`], a route layer);
+//! the store decorator ([`store`]) times the store's calls.
 
 pub mod store;
 
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::Instant;
 
-use axum::extract::{MatchedPath, Request, State};
-use axum::middleware::Next;
+use axum::extract::{MatchedPath, Request};
 use axum::response::Response;
+use tower::{Layer, Service};
 
 use crate::metrics::Metrics;
 
-/// Middleware (a route layer, so the route template is known).
-pub async fn observe(
-    State(metrics): State<Arc<Metrics>>,
-    request: Request,
-    next: Next,
-) -> Response {
-    let route = request.extensions().get::<MatchedPath>().cloned();
-    let started = Instant::now();
-    let response = next.run(request).await;
-    if response.status().is_server_error() {
-        Metrics::inc(&metrics.http_errors_5xx);
+/// Times each request into [`Metrics`] (a route layer, so the route template is
+/// known). A plain tower layer: `axum::middleware::from_fn` boxed two futures and the
+/// route's service on every request.
+#[derive(Clone)]
+pub struct ObserveLayer(pub Arc<Metrics>);
+
+impl<S> Layer<S> for ObserveLayer {
+    type Service = Observe<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        Observe {
+            inner,
+            metrics: Arc::clone(&self.0),
+        }
     }
-    if let Some(route) = route {
-        metrics.http.observe(
-            route.as_str(),
-            response.status().as_u16(),
-            started.elapsed(),
-        );
+}
+
+/// The service of [`ObserveLayer`].
+#[derive(Clone)]
+pub struct Observe<S> {
+    inner: S,
+    metrics: Arc<Metrics>,
+}
+
+impl<S> Service<Request> for Observe<S>
+where
+    S: Service<Request, Response = Response>,
+{
+    type Response = Response;
+    type Error = S::Error;
+    type Future = Observed<S::Future>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
     }
-    response
+
+    fn call(&mut self, request: Request) -> Self::Future {
+        let route = request.extensions().get::<MatchedPath>().cloned();
+        Observed {
+            inner: self.inner.call(request),
+            metrics: Arc::clone(&self.metrics),
+            route,
+            started: Instant::now(),
+        }
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// The route's answer, timed.
+    pub struct Observed<F> {
+        #[pin]
+        inner: F,
+        metrics: Arc<Metrics>,
+        route: Option<MatchedPath>,
+        started: Instant,
+    }
+}
+
+impl<F, E> Future for Observed<F>
+where
+    F: Future<Output = Result<Response, E>>,
+{
+    type Output = Result<Response, E>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        let response = std::task::ready!(this.inner.poll(cx))?;
+        if response.status().is_server_error() {
+            Metrics::inc(&this.metrics.http_errors_5xx);
+        }
+        if let Some(route) = this.route.take() {
+            this.metrics.http.observe(
+                route.as_str(),
+                response.status().as_u16(),
+                this.started.elapsed(),
+            );
+        }
+        Poll::Ready(Ok(response))
+    }
 }
 
 #[cfg(test)]
@@ -50,13 +112,9 @@ mod tests {
         let inner = Router::new()
             .route("/items/{id}", get(|| async { "ok" }))
             .route("/broken", get(|| async { StatusCode::SERVICE_UNAVAILABLE }));
-        let app =
-            Router::new()
-                .nest("/api", inner)
-                .route_layer(axum::middleware::from_fn_with_state(
-                    metrics.clone(),
-                    observe,
-                ));
+        let app = Router::new()
+            .nest("/api", inner)
+            .route_layer(ObserveLayer(metrics.clone()));
         for uri in ["/api/items/1", "/api/items/2", "/api/broken", "/nowhere"] {
             let request = axum::http::Request::get(uri).body(Body::empty()).unwrap();
             app.clone().oneshot(request).await.unwrap();

@@ -37,10 +37,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(api)
         .merge(web::router())
-        .route_layer(axum::middleware::from_fn_with_state(
-            metrics,
-            crate::observe::observe,
-        ))
+        .route_layer(crate::observe::ObserveLayer(metrics))
         .fallback(not_found)
         .with_state(state)
 }

@@ -38,6 +38,7 @@ mod replica_faults;
 mod replicas;
 mod report;
 mod request_id;
+mod response_headers;
 mod schemas;
 mod seat_map;
 mod sections;

@@ -13,7 +13,7 @@ use jsonwebtoken::{DecodingKey, EncodingKey};
 use ring::signature::{Ed25519KeyPair, KeyPair};
 use serde::Serialize;
 
-use super::KeyError;
+use super::{KeyError, VerifiedTokens};
 
 /// The Ed25519 key pair that signs purchase tokens, and the HMAC key derived from it
 /// that signs the tokens only Floodgate reads (sessions); plus, during a rotation, the
@@ -22,6 +22,8 @@ use super::KeyError;
 pub struct SigningKeys {
     /// The signing key first, then the verify-only ones; `kid`s are distinct.
     pub(super) keys: Arc<[Key]>,
+    /// Purchase tokens verified under these keys (see [`VerifiedTokens`]).
+    pub(super) verified: Arc<VerifiedTokens>,
 }
 
 /// One key pair and its derived HMAC key.
@@ -30,7 +32,8 @@ pub(super) struct Key {
     pub(super) kid: String,
     pub(super) public: Vec<u8>,
     pub(super) encoding: EncodingKey,
-    pub(super) decoding: DecodingKey,
+    /// The public key, decompressed once, for verifying purchase tokens.
+    pub(super) verifying: ed25519_dalek::VerifyingKey,
     pub(super) local_encoding: EncodingKey,
     pub(super) local_decoding: DecodingKey,
 }
@@ -97,7 +100,10 @@ impl SigningKeys {
                 }
             }
         }
-        Self { keys: keys.into() }
+        Self {
+            keys: keys.into(),
+            verified: Arc::default(),
+        }
     }
 
     /// Loads verify-only keys: each path is a PEM file, or a directory whose `*.pem`
@@ -137,16 +143,19 @@ impl SigningKeys {
         let digest = ring::digest::digest(&ring::digest::SHA256, &public);
         let kid = URL_SAFE_NO_PAD.encode(&digest.as_ref()[..12]);
         let local = local_key(der);
+        let verifying =
+            ed25519_dalek::VerifyingKey::from_bytes(public.as_slice().try_into().ok()?).ok()?;
         let key = Key {
             kid,
+            verifying,
             encoding: EncodingKey::from_ed_der(der),
-            decoding: DecodingKey::from_ed_der(&public),
             local_encoding: EncodingKey::from_secret(&local),
             local_decoding: DecodingKey::from_secret(&local),
             public,
         };
         Some(Self {
             keys: Arc::new([key]),
+            verified: Arc::default(),
         })
     }
 

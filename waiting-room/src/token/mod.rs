@@ -14,10 +14,12 @@ mod keys;
 mod sign;
 #[cfg(test)]
 mod tests;
+mod verified;
 
 use serde::{Deserialize, Serialize};
 
 pub use keys::{Jwk, Jwks, SigningKeys};
+pub use verified::VerifiedTokens;
 
 use crate::{EventId, TicketId, UserId};
 

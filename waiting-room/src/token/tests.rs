@@ -114,6 +114,50 @@ fn pem_round_trip_and_file_kept() {
 }
 
 /// A rotation: B signs, A is verify-only.
+#[test]
+fn a_verified_purchase_token_is_not_checked_again_but_still_expires() {
+    let (keys, _) = SigningKeys::generate();
+    let event = EventId::new();
+    let c = claims(event, now_ms(), 60_000);
+    let token = keys.sign(&c);
+    assert_eq!(keys.verified_purchase_tokens(), 0);
+    assert_eq!(keys.verify_purchase_token(&token).unwrap(), c);
+    assert_eq!(keys.verified_purchase_tokens(), 1, "kept once verified");
+    assert_eq!(
+        keys.verify_purchase_token(&token).unwrap(),
+        c,
+        "from the cache"
+    );
+    assert_eq!(keys.verify_purchase(&token, event).unwrap(), c);
+    assert_eq!(
+        keys.verify_purchase(&token, EventId::new()),
+        Err(TokenError::WrongEvent)
+    );
+    assert_eq!(keys.verified_purchase_tokens(), 1);
+    // Refused tokens are not kept.
+    let expired = keys.sign(&claims(event, now_ms() - 120_000, 60_000));
+    assert_eq!(
+        keys.verify_purchase_token(&expired),
+        Err(TokenError::Expired)
+    );
+    assert_eq!(keys.verified_purchase_tokens(), 1);
+    // One kept (as if verified before it expired) is still held to its `exp`.
+    keys.verified.insert(VerifiedTokens::digest(&expired));
+    assert_eq!(
+        keys.verify_purchase_token(&expired),
+        Err(TokenError::Expired)
+    );
+    // A session token (another audience) kept by mistake is still refused.
+    let session = keys.sign_local(&serde_json::json!({
+        "iss": ISSUER, "aud": "session", "sub": "u", "exp": now_ms() / 1000 + 60,
+    }));
+    keys.verified.insert(VerifiedTokens::digest(&session));
+    assert!(keys.verify_purchase_token(&session).is_err());
+    // Another key set (a rotation) starts with none kept.
+    let rotated = keys.clone().with_verify_only([]);
+    assert_eq!(rotated.verified_purchase_tokens(), 0);
+}
+
 fn rotated() -> (SigningKeys, SigningKeys, SigningKeys) {
     let (a, _) = SigningKeys::generate();
     let (b, _) = SigningKeys::generate();
@@ -284,6 +328,9 @@ proptest! {
         let event = EventId::new();
         let token = keys.sign(&claims(event, now_ms(), 60_000));
         prop_assert!(keys.verify_purchase(&junk, event).is_err());
+        // Verified once, so its signature is not checked again: the tampered copy must
+        // still be refused.
+        prop_assert!(keys.verify_purchase(&token, event).is_ok());
         let i = at.index(token.len());
         let mut tampered = token.clone();
         tampered.replace_range(i..=i, &with);
