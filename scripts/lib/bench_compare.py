@@ -35,7 +35,15 @@ def rush(root):
     if text is None:
         return {}
     r = json.loads(text)
-    return {
+    health = read(root, "rush", "rush_healthz.txt")
+    ratio = {}
+    if health is not None:
+        health_rps, _ = wrk(health)
+        ratio = {
+            "rush: bare /healthz per second, same process before the burst": health_rps,
+            "rush: joins per second ÷ bare /healthz per second": r["joins_per_sec"] / health_rps,
+        }
+    return ratio | {
         "rush: joins per second": r["joins_per_sec"],
         "rush: join → queued p50 (ms)": r["join_latency_ms"]["p50"],
         "rush: join → queued p99 (ms)": r["join_latency_ms"]["p99"],

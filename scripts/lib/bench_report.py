@@ -291,6 +291,10 @@ def rush():
     r = load("rush", "rush.json")
     rss = open(path("rush", "rush_server_rss.txt")).read().split()[1:2] if have("rush", "rush_server_rss.txt") else ["?"]
     off = abs(r["admission_rate_achieved_per_min"] / r["admission_rate_configured_per_min"] - 1)
+    health = "not measured in this run"
+    if have("rush", "rush_healthz.txt"):
+        rps = float(re.search(r"Requests/sec:\s+([\d.]+)", open(path("rush", "rush_healthz.txt")).read()).group(1))
+        health = f"{rps:,.0f}/s; joins are {r['joins_per_sec'] / rps:.2f} of it"
     return out + f"""_Measured {when('rush')}._ Command: `scripts/bench.sh rush` (see
 `scripts/lib/bench_rush.sh`): `loadgen --fans {r['fans']:,} --prequeue 0 --arrival burst
 --connect-rate 100000 --patient 1 … --rate-per-minute {r['admission_rate_configured_per_min']:.0f} --json`:
@@ -299,6 +303,7 @@ every fan patient, all arriving at once, admission paced for over a minute.
 | measurement | result |
 |---|---|
 | joins per second (first fan's arrival → last `queued`, socket opening included) | {r['joins_per_sec']:,.0f}/s (target ≥ 20,000/s) |
+| bare `/healthz` of the same process just before the burst (`wrk -t2 -c64`) | {health} |
 | per fan: socket opening (TCP + upgrade), p50 / p99 | {r['connect_latency_ms']['p50']:,.0f} / {r['connect_latency_ms']['p99']:,.0f} ms |
 | per fan: `join` → `queued`, p50 / p99 | {r['join_latency_ms']['p50']:,.0f} / {r['join_latency_ms']['p99']:,.0f} ms |
 | peak concurrent sockets | {r['connections_peak']:,} |
