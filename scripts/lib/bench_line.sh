@@ -22,16 +22,9 @@ LINE_DIR=""
 # line_redis_start <dir>: a Redis for the simulation alone; prints its port.
 line_redis_start() {
     local dir=$1 port
-    port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-    redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no \
-        --maxmemory "$LINE_MAXMEMORY" --maxmemory-policy noeviction \
-        --slowlog-log-slower-than "${LINE_SLOWLOG_US:-100000}" --slowlog-max-len 256 \
-        --dir "$dir" --daemonize yes --logfile "$dir/redis.log" >/dev/null
-    for _ in $(seq 50); do
-        redis-cli -p "$port" ping >/dev/null 2>&1 && break
-        sleep 0.1
-    done
-    redis-cli -p "$port" ping >/dev/null || { cat "$dir/redis.log" >&2; return 1; }
+    port=$(free_port)
+    redis_start "$port" "$dir" --maxmemory "$LINE_MAXMEMORY" --maxmemory-policy noeviction \
+        --slowlog-log-slower-than "${LINE_SLOWLOG_US:-100000}" --slowlog-max-len 256 || return 1
     echo "$port"
 }
 
@@ -83,6 +76,9 @@ if [ "${BASH_SOURCE[0]}" = "$0" ]; then
     set -euo pipefail
     cd "$(dirname "$0")/../.."
     export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/floodgate/target}"
+    # redis_start and free_port (sourced by scripts/bench.sh already in the other case).
+    # shellcheck source=scripts/lib/services.sh
+    source scripts/lib/services.sh
     out="${1:-$HOME/.cache/floodgate/bench/line}"
     shift || true
     mkdir -p "$out"

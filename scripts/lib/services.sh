@@ -29,6 +29,21 @@ free_port() {
         || echo $((20000 + RANDOM % 30000))
 }
 
+# redis_start <port> <dir> [redis-server flags...]: a throwaway Redis (loopback, no
+# persistence) on PORT with its files and log in DIR; returns once it answers PING.
+redis_start() {
+    local port=$1 dir=$2
+    shift 2
+    mkdir -p "$dir"
+    redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no \
+        --dir "$dir" --daemonize yes --logfile "$dir/log" "$@" >/dev/null
+    for _ in $(seq 50); do
+        redis-cli -p "$port" ping >/dev/null 2>&1 && return 0
+        sleep 0.1
+    done
+    redis-cli -p "$port" ping >/dev/null || { cat "$dir/log" >&2; return 1; }
+}
+
 services_install() {
     command -v redis-server >/dev/null && command -v redis-cli >/dev/null || apt_install redis-server redis-tools
     PG_BIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
@@ -69,19 +84,9 @@ cluster_start() {
         done
         ports+=("$port")
         CLUSTER_PORTS="$CLUSTER_PORTS $port"
-        mkdir -p "$SERVICES_DIR/cluster/$port"
-        redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no \
-            --cluster-enabled yes --cluster-config-file "$SERVICES_DIR/cluster/$port/nodes.conf" \
-            --cluster-node-timeout 2000 \
-            --dir "$SERVICES_DIR/cluster/$port" --daemonize yes \
-            --logfile "$SERVICES_DIR/cluster/$port/log" >/dev/null
-    done
-    for port in "${ports[@]}"; do
-        for _ in $(seq 50); do
-            redis-cli -p "$port" ping >/dev/null 2>&1 && break
-            sleep 0.1
-        done
-        redis-cli -p "$port" ping >/dev/null || { cat "$SERVICES_DIR/cluster/$port/log" >&2; return 1; }
+        redis_start "$port" "$SERVICES_DIR/cluster/$port" --cluster-enabled yes \
+            --cluster-config-file "$SERVICES_DIR/cluster/$port/nodes.conf" \
+            --cluster-node-timeout 2000 || return 1
     done
     local nodes=()
     for port in "${ports[@]}"; do
@@ -121,14 +126,7 @@ services_start() {
     trap 'exit 130' INT TERM
 
     REDIS_PORT=$(free_port)
-    mkdir -p "$SERVICES_DIR/redis"
-    redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save '' --appendonly no \
-        --dir "$SERVICES_DIR/redis" --daemonize yes --logfile "$SERVICES_DIR/redis/log" >/dev/null
-    for _ in $(seq 50); do
-        redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1 && break
-        sleep 0.1
-    done
-    redis-cli -p "$REDIS_PORT" ping >/dev/null || { cat "$SERVICES_DIR/redis/log" >&2; return 1; }
+    redis_start "$REDIS_PORT" "$SERVICES_DIR/redis" || return 1
     if [ "${FLOODGATE_SERVICES_CLUSTER:-1}" != 0 ]; then
         cluster_start || return 1
     fi
