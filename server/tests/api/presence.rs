@@ -12,10 +12,8 @@ use reqwest::StatusCode;
 use serde_json::{json, Value};
 use tokio_tungstenite::tungstenite::Message;
 
-use crate::helpers::{next_json, temp_dir, Shared};
-use crate::procs::{
-    admin_token, call, create_event, deployments, fan_session, free_port, ready, spawn, Floodgate,
-};
+use crate::helpers::{next_json, Shared};
+use crate::procs::{self, admin_token, call, create_event, deployments, fan_session};
 
 /// The reconnect grace: heartbeats every 0.5 s, a lease of 1.5 s.
 const GRACE_SECS: &str = "2";
@@ -38,12 +36,7 @@ async fn waiting(http: &reqwest::Client, base: &str, admin: &str, event: &str) -
 async fn a_killed_replicas_fans_lose_their_places_and_no_one_else(shared: Shared) {
     let http = reqwest::Client::new();
     let env = [("FLOODGATE_RECONNECT_GRACE_SECS", GRACE_SECS)];
-    let mut replicas: Vec<Floodgate> = Vec::new();
-    for _ in 0..3 {
-        let replica = spawn(&temp_dir("presence"), free_port(), Some(&shared), &env);
-        ready(&http, &replica.base).await;
-        replicas.push(replica);
-    }
+    let mut replicas = procs::replicas(&http, "presence", 3, &shared, &env).await;
     let base = replicas[0].base.clone();
     let admin = admin_token(&http, &base).await;
     let event = create_event(

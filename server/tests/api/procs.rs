@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-use crate::helpers::{Shared, ADMIN_EMAIL, ADMIN_PASSWORD};
+use crate::helpers::{temp_dir, Shared, ADMIN_EMAIL, ADMIN_PASSWORD};
 
 /// One `floodgate` process. Killed when dropped (a failed test leaves none behind).
 pub struct Floodgate {
@@ -137,6 +137,28 @@ pub async fn ready(http: &reqwest::Client, base: &str) {
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+}
+
+/// `n` replicas of one deployment on `shared`, each with its own data directory (named
+/// after `kind`) and `env`, all ready. The first one migrates the database and creates
+/// the admin before the others start.
+pub async fn replicas(
+    http: &reqwest::Client,
+    kind: &str,
+    n: usize,
+    shared: &Shared,
+    env: &[(&str, &str)],
+) -> Vec<Floodgate> {
+    let first = spawn(&temp_dir(kind), free_port(), Some(shared), env);
+    ready(http, &first.base).await;
+    let mut all = vec![first];
+    for _ in 1..n {
+        all.push(spawn(&temp_dir(kind), free_port(), Some(shared), env));
+    }
+    for replica in &all[1..] {
+        ready(http, &replica.base).await;
+    }
+    all
 }
 
 pub async fn call(req: reqwest::RequestBuilder) -> (StatusCode, Value) {

@@ -20,10 +20,8 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio_tungstenite::tungstenite::Message;
 use waiting_room::token::{PurchaseClaims, SigningKeys};
 
-use crate::helpers::{ms, session_for, temp_dir, uuid_simple, Bound, Shared};
-use crate::procs::{
-    admin_token, call, create_event, deployments, free_port, ready, spawn, Floodgate,
-};
+use crate::helpers::{ms, session_for, uuid_simple, Bound, Shared};
+use crate::procs::{self, admin_token, call, create_event, deployments, Floodgate};
 
 /// Fans per test, spread over the three replicas.
 const FANS: usize = 45;
@@ -188,15 +186,7 @@ impl Sale {
             .timeout(Duration::from_secs(30))
             .build()
             .unwrap();
-        // The first one migrates the database and creates the admin; then the others.
-        let mut replicas = vec![spawn(&temp_dir("replica"), free_port(), Some(&shared), env)];
-        ready(&http, &replicas[0].base).await;
-        for _ in 1..3 {
-            replicas.push(spawn(&temp_dir("replica"), free_port(), Some(&shared), env));
-        }
-        for r in &replicas[1..] {
-            ready(&http, &r.base).await;
-        }
+        let replicas = procs::replicas(&http, "replica", 3, &shared, env).await;
         let base = replicas[0].base.clone();
         let admin = admin_token(&http, &base).await;
         let event = create_event(
