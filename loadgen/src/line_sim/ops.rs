@@ -1,13 +1,13 @@
 //! The operations timed at each depth of the line, each through the store's own
 //! calls on one replica's connection: a join at the back, position reads deep in the
 //! line, a fan leaving, an admission step, the change log, the counters, a replica's
-//! reload (snapshot), a page of the opening's draw record and presence for every
+//! reload (snapshot, and one of its pages), a page of the opening's draw record and presence for every
 //! replica.
 
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use waiting_room::store::redis::{RedisConn, RedisStore};
+use waiting_room::store::redis::{RedisConn, RedisStore, SNAPSHOT_PAGE};
 use waiting_room::store::{Cursor, QueueStore, TicketState};
 use waiting_room::EventId;
 
@@ -139,12 +139,30 @@ impl Line<'_> {
         ops.push(
             repeat(
                 &probe,
-                "snapshot (a replica's reload)",
+                "snapshot (a replica's reload: every page and the log replay)",
                 reps.min(3),
                 Duration::ZERO,
                 |_| {
                     let store = store.clone();
                     async move { Ok(format!("{} seqs", store.snapshot(event).await?.seqs.len())) }
+                },
+            )
+            .await?,
+        );
+        // One of the reload's calls: a page from halfway down the line.
+        let halfway = self.joined / 2;
+        ops.push(
+            repeat(
+                &probe,
+                "snapshot page (one call of a reload, halfway)",
+                reps,
+                Duration::ZERO,
+                |_| {
+                    let store = store.clone();
+                    async move {
+                        let page = store.snapshot_page(event, halfway, SNAPSHOT_PAGE).await?;
+                        Ok(format!("{} seqs a page", page.seqs.len()))
+                    }
                 },
             )
             .await?,

@@ -1,8 +1,9 @@
 //! The restore after a Redis restart: the event's keys are gone (a restart without
 //! persistence), and every replica puts back the waiting fans whose sockets it holds,
-//! with their tickets and sequence numbers, in one `restore` call each, as
-//! `Room::restore` does (waiting-room/src/room/sync.rs) when its reads answer
-//! "unknown event".
+//! with their tickets and sequence numbers, in one `restore` each, as `Room::restore`
+//! does (waiting-room/src/room/sync.rs) when its reads answer "unknown event". The
+//! store splits a replica's restore into calls of at most `RESTORE_BATCH` fans
+//! (waiting-room/src/store/redis.rs), one log entry each.
 
 use std::time::{Duration, Instant};
 
@@ -149,8 +150,10 @@ pub async fn lose_and_restore(
     let mut whole = Hist::default();
     whole.record(micros(total));
     let mut note = format!(
-        "{waiting} fans back in line; {} of {replicas} replicas' calls answered",
-        replicas - failed
+        "{waiting} fans back in line; {} of {replicas} replicas' restores answered; {} script calls, {} µs of Redis script time each on average",
+        replicas - failed,
+        redis.script_calls,
+        redis.script_us / redis.script_calls.max(1)
     );
     if let Some(error) = first_error {
         note.push_str(&format!(
@@ -158,7 +161,7 @@ pub async fn lose_and_restore(
         ));
     }
     let mut one = OpFigures::new(
-        "restore, one replica's call",
+        "restore, one replica's share (all its calls)",
         replicas as u32,
         &calls,
         redis,

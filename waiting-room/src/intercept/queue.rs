@@ -6,7 +6,7 @@ use super::{Intercepted, Interceptor};
 use crate::shuffle::ShuffleSeed;
 use crate::store::{
     AdmitOutcome, ChangeBatch, Cursor, DrawPage, Lease, PlaceCap, PowGate, PresenceUpdate, QueueOp,
-    QueueSnapshot, QueueStats, QueueStore, Restore, StoreError, TicketStatus,
+    QueueSnapshot, QueueStats, QueueStore, Restore, SnapshotPage, StoreError, TicketStatus,
 };
 use crate::{AdmissionSettings, EventId, QueueConfig, TicketId, UserId};
 
@@ -169,5 +169,17 @@ impl<S: QueueStore + ?Sized, I: Interceptor> QueueStore for Intercepted<S, I> {
     async fn ping(&self) -> Result<(), StoreError> {
         let call = self.inner.ping();
         self.around(QueueOp::Ping, None, call).await
+    }
+
+    // Issue 19, a line of millions in bounded calls.
+
+    async fn snapshot_page(
+        &self,
+        event: EventId,
+        after: u64,
+        limit: usize,
+    ) -> Result<SnapshotPage, StoreError> {
+        let call = self.inner.snapshot_page(event, after, limit);
+        self.around(QueueOp::SnapshotPage, Some(event), call).await
     }
 }

@@ -244,6 +244,11 @@ impl RoomState {
                 }
             }
             Change::Settings => followups.reload_config = true,
+            Change::Restored { seqs } => {
+                for seq in seqs {
+                    self.view.insert(seq);
+                }
+            }
         }
     }
 

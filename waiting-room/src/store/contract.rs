@@ -7,6 +7,7 @@
 mod admission;
 mod draw;
 mod harness;
+mod pages;
 mod places;
 mod pow;
 mod presence;
@@ -26,6 +27,9 @@ pub(crate) use draw::{
 use harness::join;
 pub(crate) use harness::{
     seq_of, settings, test_prefix, test_redis_cluster_url, test_redis_url, Harness,
+};
+pub(crate) use pages::{
+    a_paged_reload_is_exact_while_the_line_moves, snapshot_pages_are_bounded_and_ascending,
 };
 pub(crate) use places::{
     one_address_holds_at_most_its_cap, places_come_back_when_dropped_or_sessions_end,
@@ -217,6 +221,9 @@ pub(crate) async fn change_log_replays_into_the_same_view(h: Harness) {
                         view.remove(*s);
                     });
                 }
+                Change::Restored { seqs } => seqs.iter().for_each(|s| {
+                    view.insert(*s);
+                }),
                 Change::Settings | Change::Purchased { .. } => {}
             }
             kinds.push(std::mem::discriminant(&c));
@@ -307,6 +314,8 @@ macro_rules! contract_suite {
                 the_last_socket_closing_starts_the_grace,
                 a_lapsed_lease_asks_for_the_fans_again,
                 a_covered_prequeued_fan_keeps_its_place_before_the_opening,
+                snapshot_pages_are_bounded_and_ascending,
+                a_paged_reload_is_exact_while_the_line_moves,
             );
         }
     };

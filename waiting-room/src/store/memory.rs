@@ -20,7 +20,7 @@ use async_trait::async_trait;
 
 use super::{
     draw_order, AdmitOutcome, Change, ChangeBatch, Cursor, DrawPage, Lease, PlaceCap, PowGate,
-    PresenceUpdate, QueueSnapshot, QueueStats, QueueStore, StoreError, TicketStatus,
+    PresenceUpdate, QueueSnapshot, QueueStats, QueueStore, SnapshotPage, StoreError, TicketStatus,
 };
 use crate::clock::{Clock, SystemClock};
 use crate::shuffle::{pseudonym, ShuffleSeed};
@@ -350,5 +350,25 @@ impl QueueStore for MemoryStore {
 
     async fn ping(&self) -> Result<(), StoreError> {
         Ok(())
+    }
+
+    // Issue 19, a line of millions in bounded calls.
+
+    async fn snapshot_page(
+        &self,
+        event: EventId,
+        after: u64,
+        limit: usize,
+    ) -> Result<SnapshotPage, StoreError> {
+        self.with_event(event, |q, _| SnapshotPage {
+            cursor: q.log.end(),
+            opened: q.opened,
+            seqs: q
+                .queue
+                .range(after.saturating_add(1)..)
+                .map(|(seq, _)| *seq)
+                .take(limit.max(1))
+                .collect(),
+        })
     }
 }

@@ -12,6 +12,7 @@
 mod draw;
 mod error;
 pub mod memory;
+mod paged;
 mod presence;
 pub mod redis;
 
@@ -26,6 +27,7 @@ use crate::{AdmissionSettings, EventId, QueueConfig, TicketId, UserId};
 pub use draw::DrawPage;
 pub(crate) use draw::{draw_order, DrawRecord};
 pub use error::{BackendCause, StoreError};
+pub use paged::{read_queue, QueueReader, SnapshotPage, READ_ATTEMPTS};
 pub use presence::{Lease, PresenceUpdate, ReplicaId};
 
 /// The cap on places one client address holds in one event, checked and counted by
@@ -100,6 +102,10 @@ pub enum Change {
     Purchased { user: UserId, orders: Vec<String> },
     /// Admission settings changed; re-read them.
     Settings,
+    /// A batch of fans was put back into a store that lost the event
+    /// ([`QueueStore::restore`]): these sequence numbers wait again (one entry per
+    /// batch, not per fan).
+    Restored { seqs: Vec<u64> },
 }
 
 /// An opaque position in the change log.
@@ -347,6 +353,19 @@ pub trait QueueStore: Send + Sync + 'static {
 
     /// Whether the store answers (readiness).
     async fn ping(&self) -> Result<(), StoreError>;
+
+    // Issue 19, a line of millions in bounded calls (store/paged.rs).
+
+    /// One page of the waiting queue: sequence numbers above `after`, ascending, at
+    /// most `limit`, with the change log's cursor as of the page. A reload reads the
+    /// line page by page and replays the log from the first page's cursor
+    /// ([`read_queue`]), so no call costs more than a page.
+    async fn snapshot_page(
+        &self,
+        event: EventId,
+        after: u64,
+        limit: usize,
+    ) -> Result<SnapshotPage, StoreError>;
 }
 
 port_ops! {
@@ -374,5 +393,6 @@ port_ops! {
         Stats => "stats",
         NowMs => "now_ms",
         Ping => "ping",
+        SnapshotPage => "snapshot_page",
     }
 }

@@ -24,6 +24,8 @@ mod decode;
 mod health;
 mod join;
 mod keys;
+#[cfg(test)]
+mod reload_tests;
 mod scripts;
 #[cfg(test)]
 mod tests;
@@ -35,8 +37,9 @@ use async_trait::async_trait;
 use redis::{FromRedisValue, ScriptInvocation, Value};
 
 use super::{
-    draw_order, AdmitOutcome, ChangeBatch, Cursor, DrawPage, Lease, PlaceCap, PowGate,
-    PresenceUpdate, QueueSnapshot, QueueStats, QueueStore, Restore, StoreError, TicketStatus,
+    draw_order, read_queue, AdmitOutcome, ChangeBatch, Cursor, DrawPage, Lease, PlaceCap, PowGate,
+    PresenceUpdate, QueueSnapshot, QueueStats, QueueStore, Restore, SnapshotPage, StoreError,
+    TicketStatus,
 };
 use crate::shuffle::ShuffleSeed;
 use crate::{AdmissionSettings, EventId, QueueConfig, TicketId, UserId};
@@ -60,6 +63,12 @@ const RESTORED_LOG_JUMP: u64 = 1_000_000_000;
 /// with more fans is expired over several steps), and due presence deadlines it reads
 /// at most (lua/admit.lua): one step's bound on per-fan work, ~10,000 × ~10 µs.
 const STEP_BATCH: usize = 10_000;
+/// Waiting fans one snapshot page reads at most (`lua/snapshot.lua`, a reload's
+/// page): about 20 ms of Redis at 10 M waiting.
+pub const SNAPSHOT_PAGE: usize = 20_000;
+/// Fans one restore call puts back at most (`lua/restore.lua`, one log entry per
+/// call): about 30 ms of Redis at ~15 µs a fan.
+pub const RESTORE_BATCH: usize = 2_000;
 /// Reads of the pre-queue one opening tries before giving up (each retry follows a
 /// join or leave that landed between the read and the write; the room steps again).
 const OPEN_ATTEMPTS: usize = 8;
@@ -72,6 +81,8 @@ pub struct RedisStore {
     scripts: Arc<Scripts>,
     log_capacity: usize,
     step_batch: usize,
+    snapshot_page: usize,
+    restore_batch: usize,
 }
 
 impl RedisStore {
@@ -88,6 +99,8 @@ impl RedisStore {
             scripts: Arc::new(scripts),
             log_capacity: DEFAULT_LOG_CAPACITY,
             step_batch: STEP_BATCH,
+            snapshot_page: SNAPSHOT_PAGE,
+            restore_batch: RESTORE_BATCH,
         })
     }
 
@@ -101,6 +114,18 @@ impl RedisStore {
     /// (lapsed leases' fans, due presence deadlines; the rest at the next steps).
     pub fn with_step_batch(mut self, fans: usize) -> Self {
         self.step_batch = fans.max(1);
+        self
+    }
+
+    /// Reads a reload's snapshot in pages of `fans` instead of [`SNAPSHOT_PAGE`].
+    pub fn with_snapshot_page(mut self, fans: usize) -> Self {
+        self.snapshot_page = fans.max(1);
+        self
+    }
+
+    /// Puts a restore's fans back `fans` a call instead of [`RESTORE_BATCH`].
+    pub fn with_restore_batch(mut self, fans: usize) -> Self {
+        self.restore_batch = fans.max(1);
         self
     }
 }
@@ -124,23 +149,18 @@ impl QueueStore for RedisStore {
     }
 
     async fn restore(&self, event: EventId, r: &Restore<'_>) -> Result<u64, StoreError> {
-        let k = self.keys(event);
-        let a = &r.config.admission;
-        let mut inv = self.scripts.restore.prepare_invoke();
-        inv.key(&k.cfg).key(&k.st).key(&k.q).key(&k.pre);
-        inv.key(&k.tk).key(&k.pres).key(&k.bkt).key(&k.log);
-        inv.arg(r.config.starts_at_ms).arg(r.config.grace_ms);
-        settings_args(&mut inv, a);
-        inv.arg(u8::from(r.opened))
-            .arg(r.seq_floor)
-            .arg(r.log_ordinal.saturating_add(RESTORED_LOG_JUMP))
-            .arg(self.log_capacity);
-        for fan in r.fans {
-            inv.arg(fan.user.to_string())
-                .arg(&fan.ticket.0)
-                .arg(fan.seq.unwrap_or(0));
+        // In batches of at most `restore_batch` fans, one call and one log entry each,
+        // in line order (so each entry's seqs are one stretch of the line); a replica
+        // with no fans still re-seeds the event.
+        let mut fans: Vec<_> = r.fans.iter().collect();
+        fans.sort_by_key(|f| f.seq.unwrap_or(u64::MAX));
+        if fans.is_empty() {
+            return self.restore_some(event, r, &[]).await;
         }
-        let (_, restored): (i64, u64) = self.run(&inv).await?;
+        let mut restored = 0;
+        for batch in fans.chunks(self.restore_batch) {
+            restored += self.restore_some(event, r, batch).await?;
+        }
         Ok(restored)
     }
 
@@ -375,11 +395,8 @@ impl QueueStore for RedisStore {
     }
 
     async fn snapshot(&self, event: EventId) -> Result<QueueSnapshot, StoreError> {
-        let k = self.keys(event);
-        let mut inv = self.scripts.snapshot.prepare_invoke();
-        inv.key(&k.cfg).key(&k.st).key(&k.q).key(&k.log);
-        let reply: Vec<Value> = self.run(&inv).await?;
-        decode::snapshot(&reply)
+        // Never the whole line in one call: pages and a log replay (store/paged.rs).
+        read_queue(self, event, self.snapshot_page).await
     }
 
     async fn stats(&self, event: EventId) -> Result<QueueStats, StoreError> {
@@ -402,6 +419,22 @@ impl QueueStore for RedisStore {
     async fn ping(&self) -> Result<(), StoreError> {
         self.conn.ping().await
     }
+
+    // Issue 19, a line of millions in bounded calls.
+
+    async fn snapshot_page(
+        &self,
+        event: EventId,
+        after: u64,
+        limit: usize,
+    ) -> Result<SnapshotPage, StoreError> {
+        let k = self.keys(event);
+        let mut inv = self.scripts.snapshot.prepare_invoke();
+        inv.key(&k.cfg).key(&k.st).key(&k.q).key(&k.log);
+        inv.arg(after).arg(limit.max(1));
+        let reply: Vec<Value> = self.run(&inv).await?;
+        decode::snapshot_page(&reply)
+    }
 }
 
 impl RedisStore {
@@ -420,6 +453,34 @@ impl RedisStore {
 
     pub(crate) fn prefix(&self) -> &str {
         &self.prefix
+    }
+
+    /// One call of `lua/restore.lua`: re-seeds the event if missing and puts `fans`
+    /// back (those the store does not know), with one log entry for the batch.
+    async fn restore_some(
+        &self,
+        event: EventId,
+        r: &Restore<'_>,
+        fans: &[&super::RestoredFan],
+    ) -> Result<u64, StoreError> {
+        let k = self.keys(event);
+        let a = &r.config.admission;
+        let mut inv = self.scripts.restore.prepare_invoke();
+        inv.key(&k.cfg).key(&k.st).key(&k.q).key(&k.pre);
+        inv.key(&k.tk).key(&k.pres).key(&k.bkt).key(&k.log);
+        inv.arg(r.config.starts_at_ms).arg(r.config.grace_ms);
+        settings_args(&mut inv, a);
+        inv.arg(u8::from(r.opened))
+            .arg(r.seq_floor)
+            .arg(r.log_ordinal.saturating_add(RESTORED_LOG_JUMP))
+            .arg(self.log_capacity);
+        for fan in fans {
+            inv.arg(fan.user.to_string())
+                .arg(&fan.ticket.0)
+                .arg(fan.seq.unwrap_or(0));
+        }
+        let (_, restored): (i64, u64) = self.run(&inv).await?;
+        Ok(restored)
     }
 }
 

@@ -12,7 +12,8 @@
 --     when the join was capped; given back by `unhold`).
 --   * Change-log entries have two fields: k (kind) and v (comma-separated integers):
 --     J seq | O first,count | A admitted_at,expires_at,seq... | L seq... | S '' |
---     P user,order... (a user id and order ids, not integers).
+--     P user,order... (a user id and order ids, not integers) |
+--     R seq,delta... (a restored batch, ascending: each seq is the previous + delta).
 
 local function now_ms()
   local t = redis.call('TIME')

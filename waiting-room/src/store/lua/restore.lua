@@ -1,6 +1,8 @@
 -- restore.lua: re-seeds an event the store lost (Redis restarted empty) from what one
 -- replica knows, and puts that replica's waiting fans back with their own tickets and
--- sequence numbers. Idempotent, so every replica runs it for its own fans.
+-- sequence numbers. Idempotent, so every replica runs it for its own fans, one bounded
+-- batch of them per call (store/redis.rs), with ONE log entry per batch: R, the
+-- restored sequence numbers ascending, as deltas (the first from 0).
 -- KEYS[1] cfg  KEYS[2] st  KEYS[3] q  KEYS[4] pre  KEYS[5] tk  KEYS[6] pres  KEYS[7] bkt
 -- KEYS[8] log
 -- ARGV[1] starts_at_ms  ARGV[2] grace_ms  ARGV[3] rate_per_minute  ARGV[4] max_active
@@ -8,7 +10,7 @@
 -- ARGV[8] seq floor: the first new join gets a higher sequence number
 -- ARGV[9] first log ordinal for a new log  ARGV[10] log capacity
 -- ARGV[11..] triples: user, ticket id, seq (0: pre-queued)
--- Returns {created (0/1), fans put back}.
+-- Returns {created (0/1), fans put back}. Cost: O(fans in the batch).
 local created = 0
 local cap = ARGV[10]
 if redis.call('EXISTS', KEYS[1]) == 0 then
@@ -37,17 +39,18 @@ raise_seq(tonumber(ARGV[8]))
 local deadline = now_ms() + tonumber(redis.call('HGET', KEYS[1], 'grace'))
 local opened = redis.call('HGET', KEYS[2], 'opened') == '1'
 local restored = 0
+local seqs = {}
 for i = 11, #ARGV, 3 do
   local user, ticket, seq = ARGV[i], ARGV[i + 1], tonumber(ARGV[i + 2])
   if redis.call('HEXISTS', KEYS[5], user) == 0 then
     if seq > 0 and opened then
       redis.call('ZADD', KEYS[3], seq, user)
       raise_seq(seq)
-      append(KEYS[8], cap, 'J', int(seq))
+      seqs[#seqs + 1] = seq
     elseif opened then
       seq = redis.call('HINCRBY', KEYS[2], 'seq', 1)
       redis.call('ZADD', KEYS[3], seq, user)
-      append(KEYS[8], cap, 'J', int(seq))
+      seqs[#seqs + 1] = seq
     else
       local arrival = redis.call('HINCRBY', KEYS[2], 'arrival', 1)
       redis.call('ZADD', KEYS[4], arrival, user)
@@ -56,5 +59,14 @@ for i = 11, #ARGV, 3 do
     redis.call('ZADD', KEYS[6], deadline, user)
     restored = restored + 1
   end
+end
+if #seqs > 0 then
+  table.sort(seqs)
+  local deltas, prev = {}, 0
+  for i, seq in ipairs(seqs) do
+    deltas[i] = int(seq - prev)
+    prev = seq
+  end
+  append(KEYS[8], cap, 'R', table.concat(deltas, ','))
 end
 return { created, restored }

@@ -7,7 +7,7 @@ use redis::{FromRedisValue, RedisError, Value};
 use serde::Deserialize;
 
 use super::super::{
-    AdmitOutcome, Change, ChangeBatch, Cursor, DrawPage, QueueSnapshot, QueueStats, StoreError,
+    AdmitOutcome, Change, ChangeBatch, Cursor, DrawPage, QueueStats, SnapshotPage, StoreError,
     TicketState, TicketStatus,
 };
 use crate::{AdmissionSettings, QueueConfig, TicketId, UserId};
@@ -283,8 +283,31 @@ fn change(kind: &str, value: &str) -> Result<Change, StoreError> {
             seqs: seqs(value.split(','))?,
         },
         "S" => Change::Settings,
+        "R" => Change::Restored {
+            seqs: restored(value)?,
+        },
         other => return Err(bad(format!("log entry kind {other:?}"))),
     })
+}
+
+/// A restored batch's sequence numbers: deltas, each from the previous (the first
+/// from 0), all positive.
+fn restored(value: &str) -> Result<Vec<u64>, StoreError> {
+    let mut at = 0u64;
+    let deltas = seqs(value.split(','))?;
+    if deltas.is_empty() {
+        return Err(bad("an empty restored batch"));
+    }
+    deltas
+        .into_iter()
+        .map(|delta| {
+            at = at
+                .checked_add(delta)
+                .filter(|_| delta > 0)
+                .ok_or_else(|| bad(format!("restored seqs {value:?}")))?;
+            Ok(at)
+        })
+        .collect()
 }
 
 fn seqs<'a>(parts: impl Iterator<Item = &'a str>) -> Result<Vec<u64>, StoreError> {
@@ -292,11 +315,11 @@ fn seqs<'a>(parts: impl Iterator<Item = &'a str>) -> Result<Vec<u64>, StoreError
 }
 
 /// `{opened, cursor, seq1, seq2, ...}`.
-pub(super) fn snapshot(values: &[Value]) -> Result<QueueSnapshot, StoreError> {
+pub(super) fn snapshot_page(values: &[Value]) -> Result<SnapshotPage, StoreError> {
     let [opened, cursor, seqs @ ..] = values else {
-        return Err(bad("snapshot"));
+        return Err(bad("snapshot page"));
     };
-    Ok(QueueSnapshot {
+    Ok(SnapshotPage {
         cursor: Cursor(get(cursor)?),
         opened: get::<i64>(opened)? == 1,
         seqs: seqs.iter().map(get).collect::<Result<_, _>>()?,

@@ -72,6 +72,19 @@ fn log_entries_decode() {
 }
 
 #[test]
+fn a_restored_batch_decodes_from_deltas() {
+    assert_eq!(
+        change("R", "5,1,100,7").unwrap(),
+        Change::Restored {
+            seqs: vec![5, 6, 106, 113]
+        }
+    );
+    for bad in ["", "5,0", "5,-1", "x", "18446744073709551615,1"] {
+        assert!(change("R", bad).is_err(), "{bad:?}");
+    }
+}
+
+#[test]
 fn cursors_are_stream_ids() {
     for ok in ["", "0-0", "0-12"] {
         assert!(valid_cursor(&Cursor(ok.into())), "{ok}");
