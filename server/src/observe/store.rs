@@ -75,7 +75,13 @@ impl Interceptor for Observed {
         times.observe(index, took, result.as_ref().err());
         if matches!(
             op,
-            Op::Queue(QueueOp::Join | QueueOp::JoinGated | QueueOp::Status | QueueOp::Changes)
+            Op::Queue(
+                QueueOp::Join
+                    | QueueOp::JoinGated
+                    | QueueOp::Status
+                    | QueueOp::Changes
+                    | QueueOp::Admit
+            )
         ) {
             self.load.record(took);
         }

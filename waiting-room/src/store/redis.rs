@@ -27,6 +27,7 @@ mod keys;
 mod scripts;
 #[cfg(test)]
 mod tests;
+mod wait;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -36,7 +37,7 @@ use redis::{FromRedisValue, ScriptInvocation, Value};
 
 use super::{
     draw_order, AdmitOutcome, ChangeBatch, Cursor, DrawPage, Lease, PlaceCap, PowGate,
-    PresenceUpdate, QueueSnapshot, QueueStats, QueueStore, Restore, StoreError, TicketStatus,
+    PresenceUpdate, QueueSnapshot, QueueStats, QueueStore, Restore, StoreError, TicketStatus, Wake,
 };
 use crate::shuffle::ShuffleSeed;
 use crate::{AdmissionSettings, EventId, QueueConfig, TicketId, UserId};
@@ -72,6 +73,8 @@ pub struct RedisStore {
     scripts: Arc<Scripts>,
     log_capacity: usize,
     step_batch: usize,
+    /// Connections for rooms' blocked reads of their change logs.
+    waiters: Arc<wait::Waiters>,
 }
 
 impl RedisStore {
@@ -88,6 +91,7 @@ impl RedisStore {
             scripts: Arc::new(scripts),
             log_capacity: DEFAULT_LOG_CAPACITY,
             step_batch: STEP_BATCH,
+            waiters: Arc::new(wait::Waiters::new(url)?),
         })
     }
 
@@ -401,6 +405,37 @@ impl QueueStore for RedisStore {
 
     async fn ping(&self) -> Result<(), StoreError> {
         self.conn.ping().await
+    }
+
+    // Issue 19 (quiet).
+
+    async fn wait_changes(
+        &self,
+        event: EventId,
+        after: &Cursor,
+        limit: std::time::Duration,
+    ) -> Result<Wake, StoreError> {
+        if !decode::valid_cursor(after) {
+            return Err(StoreError::Backend(
+                format!("bad cursor {:?}", after.0).into(),
+            ));
+        }
+        self.waiters.wait(&self.keys(event).log, after, limit).await
+    }
+
+    async fn remove_line(&self, event: EventId) -> Result<(), StoreError> {
+        let k = self.keys(event);
+        let mut inv = self.scripts.remove.prepare_invoke();
+        inv.key(&k.cfg).key(&k.st).key(&k.q).key(&k.pre).key(&k.tk);
+        inv.key(&k.act)
+            .key(&k.pres)
+            .key(&k.bkt)
+            .key(&k.rec)
+            .key(&k.log)
+            .key(&k.held)
+            .key(&k.leases);
+        inv.arg(&k.rep);
+        self.run::<i64>(&inv).await.map(drop)
     }
 }
 
