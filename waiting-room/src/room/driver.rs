@@ -6,9 +6,10 @@
 //! `tokio::time::pause()`.
 //!
 //! Issue 19: a room's fixed Redis work. Beside the ticks, the loop waits on the store
-//! for the log to grow ([`Driven::wait_change`], Redis' `XREAD BLOCK`), and a tick
-//! reads the log only when that wait saw an entry, a store call failed, or
-//! [`FALLBACK_SYNC`] passed; a store that cannot wait is read every tick, as before.
+//! for the log to grow ([`Driven::wait_change`], Redis' `XREAD BLOCK`) and reads it
+//! at once when it did (at most once a poll: else the next tick reads it); a tick
+//! reads it too after a failed store call or when [`FALLBACK_SYNC`] passed. A store
+//! that cannot wait, or whose waits fail, is read every tick, as before.
 //! An admission step tells how long the next one could do nothing ([`Stepped::idle`]);
 //! the loop skips steps until then (at most [`IDLE_STEP_CAP`]), unless the room's own
 //! view changed what a step could do ([`Driven::pace`]: a fan waiting in an empty

@@ -1,9 +1,9 @@
 //! One event's queue as one replica sees it: a local order-statistics view fed by the
 //! store's change log, and the fans whose sockets this replica holds.
 //!
-//! Per tick the room reads the change log once, runs the admission step once and,
-//! once a second, recomputes people-ahead for its own fans — so the store round-trips
-//! per tick do not grow with the number of waiting fans.
+//! The room reads the change log when it grew, runs the admission step when it can
+//! do something and, once a second, recomputes people-ahead for its own fans — so
+//! its store round-trips do not grow with the number of waiting fans ([`driver`]).
 //!
 //! - `mod.rs`, [`Room`]: the thin async API; store calls happen with no lock held.
 //! - `state.rs`, `RoomState`: the pure state machine the store's answers are fed to.
