@@ -37,6 +37,10 @@ pub(crate) fn spawn(state: &AppState) -> CancellationToken {
                 Ok(closed) => tracing::info!(closed, "sales closed after their show"),
                 Err(error) => tracing::warn!(%error, "closing sales after their show failed"),
             }
+            let kept = crate::events::LINE_KEPT_AFTER_CLOSE_MS;
+            if let Err(error) = s.events.remove_closed_lines(kept).await {
+                tracing::warn!(%error, "removing closed sales' lines failed");
+            }
             if let Err(error) = s.events.refresh().await {
                 tracing::warn!(error = %format!("{error:#}"), "refreshing events failed");
             }

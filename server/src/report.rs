@@ -144,10 +144,15 @@ pub async fn report(state: &AppState, id: EventId) -> Result<Report, EventError>
         Err(StoreError::UnknownEvent) => Vec::new(),
         Err(e) => return Err(e.into()),
     };
-    let queue = match state.hub.store().stats(id).await {
+    let mut queue = match state.hub.store().stats(id).await {
         Err(StoreError::UnknownEvent) => Default::default(),
         other => other?,
     };
+    // A closed sale's line may be gone from the store: its figures were saved first.
+    if let Some(saved) = state.db.queue_totals(id).await? {
+        queue.joined = queue.joined.max(saved.joined);
+        queue.admitted_total = queue.admitted_total.max(saved.admitted);
+    }
     let holders = match state.checkout.seats().holders(id).await {
         Err(StoreError::UnknownEvent) => 0,
         other => other?,

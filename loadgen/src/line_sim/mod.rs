@@ -248,7 +248,36 @@ pub async fn run(args: &Args) -> anyhow::Result<Report> {
             ops,
         });
     }
+    report.close = match close(&store, event, &keys).await {
+        Ok(figures) => Some(figures),
+        Err(error) => {
+            eprintln!("line_sim: the close failed: {error:#}");
+            None
+        }
+    };
     Ok(report)
+}
+
+/// The close step (issue 19): the sale's line removed from the store with `UNLINK`,
+/// timed; Redis frees the keys in its background thread.
+async fn close(store: &RedisStore, event: EventId, keys: &EventKeys) -> anyhow::Result<OpFigures> {
+    let waiting = store.stats(event).await?.waiting;
+    eprintln!("line_sim: the close removes a line of {waiting} fans");
+    let conn = store.connection();
+    let figures = measure::repeat(&conn, "close (remove the line)", 1, Duration::ZERO, |_| {
+        let store = store.clone();
+        async move {
+            store.remove_line(event).await?;
+            Ok(format!("a line of {waiting} waiting fans removed"))
+        }
+    })
+    .await?;
+    let mut conn = store.connection();
+    anyhow::ensure!(
+        keys.check(&mut conn, "q").await.is_err(),
+        "the queue key is still there after the close"
+    );
+    Ok(figures)
 }
 
 /// Waits (up to ten minutes) until the event is open.

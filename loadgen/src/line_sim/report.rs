@@ -19,6 +19,9 @@ pub struct Report {
     /// Memory of the pre-queue just before the opening.
     pub prequeue_memory: Option<Memory>,
     pub depths: Vec<DepthFigures>,
+    /// The closed sale's line removed (`QueueStore::remove_line`, UNLINK) at the
+    /// deepest line.
+    pub close: Option<OpFigures>,
 }
 
 /// Joins from `from` to `to` fans, `concurrency` at a time over the connections.
@@ -153,6 +156,15 @@ impl Report {
             );
         }
         out.push_str(&self.depth_tables());
+        if let Some(c) = &self.close {
+            let _ = writeln!(
+                out,
+                "\nClose (the line removed with UNLINK): {} ms wall, {:.1} ms of Redis script time; {}.",
+                c.latency_ms.p50,
+                c.redis.script_us as f64 / 1000.0,
+                c.note
+            );
+        }
         out
     }
 

@@ -4,17 +4,29 @@
 //! waiting fan's socket says `closed` and ends normally), its seat room stops, and the
 //! open holds are released, their seats free again. The replica that closed it does
 //! this at once, the others at their next event refresh (every 2 s).
+//!
+//! A minute after the close ([`LINE_KEPT_AFTER_CLOSE`], long after every replica
+//! wound it down), one replica saves the queue's figures the report needs into the
+//! database (`queue_totals`) and then removes the sale's line from the queue store
+//! (`QueueStore::remove_line`: UNLINK on Redis), issue 19.
 
 use waiting_room::EventId;
 
 use super::{EventError, Events};
-use crate::db::{Actor, Closing};
+use waiting_room::store::StoreError;
+
+use crate::db::{Actor, Closing, QueueTotals};
 use crate::event::Event;
 
 /// Holds released per store call while winding a sale down.
 const RELEASE_BATCH: usize = 500;
 /// Batches per wind-down: a bound, far above any venue's open holds (1,000,000 seats).
 const RELEASE_ROUNDS: usize = 4_000;
+/// How long a closed sale's line stays in the queue store: every replica winds the
+/// sale down within its next event refresh (2 s), so none still reads the line.
+pub const LINE_KEPT_AFTER_CLOSE_MS: i64 = 60_000;
+/// Closed sales' lines removed per call of [`Events::remove_closed_lines`].
+const LINES_PER_ROUND: i64 = 10;
 
 impl Events {
     /// Closes the event on behalf of `actor` (an admin: `reason` `admin`; the system
@@ -90,5 +102,37 @@ impl Events {
             }
         }
         Ok(())
+    }
+
+    /// Removes the lines of sales closed at least `kept_ms` ago (a few per call): the
+    /// queue's figures for the report go to the database first, then the line leaves
+    /// the store. Safe on every replica at once (the first saved figures stay; removing
+    /// twice is harmless). Returns how many lines went.
+    pub async fn remove_closed_lines(&self, kept_ms: i64) -> Result<usize, EventError> {
+        let now = self.hub.clock().now_ms();
+        let due = self
+            .db
+            .lines_to_remove(now.saturating_sub(kept_ms), LINES_PER_ROUND)
+            .await?;
+        let store = self.hub.store();
+        for &id in &due {
+            let totals = match store.stats(id).await {
+                Ok(s) => QueueTotals {
+                    joined: s.joined,
+                    admitted: s.admitted_total,
+                },
+                // The store never had the sale's line (or lost it): nothing to keep.
+                Err(StoreError::UnknownEvent) => QueueTotals::default(),
+                Err(error) => return Err(error.into()),
+            };
+            self.db.save_queue_totals(id, totals).await?;
+            match store.remove_line(id).await {
+                Ok(()) | Err(StoreError::UnknownEvent) => {}
+                Err(error) => return Err(error.into()),
+            }
+            self.db.line_removed(id, now).await?;
+            tracing::info!(event_id = %id, joined = totals.joined, admitted = totals.admitted, "closed sale's line removed from the queue store");
+        }
+        Ok(due.len())
     }
 }

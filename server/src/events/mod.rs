@@ -8,6 +8,7 @@
 
 mod admission;
 mod closing;
+pub use closing::LINE_KEPT_AFTER_CLOSE_MS;
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, RwLock};

@@ -61,13 +61,16 @@ pub fn store_error_kind(error: &StoreError) -> Option<&'static str> {
 
 /// The `op` label of each queue store call, indexed by [`QueueOp`] (`None`: not
 /// timed): the method's name, except that a join with proof of work counts as a join,
-/// and the draw record (an operator's paged read) is not timed.
+/// and the draw record (an operator's paged read) and a room's wait for its change
+/// log are not timed.
 pub(super) fn queue_labels() -> Vec<Option<&'static str>> {
     QueueOp::ALL
         .iter()
         .map(|op| match op {
             QueueOp::JoinGated => Some(QueueOp::Join.name()),
             QueueOp::Draw => None,
+            // A room's wait for its change log lasts up to a second by design.
+            QueueOp::WaitChanges => None,
             op => Some(op.name()),
         })
         .collect()

@@ -6,7 +6,7 @@ use super::{Intercepted, Interceptor};
 use crate::shuffle::ShuffleSeed;
 use crate::store::{
     AdmitOutcome, ChangeBatch, Cursor, DrawPage, Lease, PlaceCap, PowGate, PresenceUpdate, QueueOp,
-    QueueSnapshot, QueueStats, QueueStore, Restore, SnapshotPage, StoreError, TicketStatus,
+    QueueSnapshot, QueueStats, QueueStore, Restore, SnapshotPage, StoreError, TicketStatus, Wake,
 };
 use crate::{AdmissionSettings, EventId, QueueConfig, TicketId, UserId};
 
@@ -181,5 +181,22 @@ impl<S: QueueStore + ?Sized, I: Interceptor> QueueStore for Intercepted<S, I> {
     ) -> Result<SnapshotPage, StoreError> {
         let call = self.inner.snapshot_page(event, after, limit);
         self.around(QueueOp::SnapshotPage, Some(event), call).await
+    }
+
+    // Issue 19: waiting for the change log; a closed sale's line leaves.
+
+    async fn wait_changes(
+        &self,
+        event: EventId,
+        after: &Cursor,
+        limit: std::time::Duration,
+    ) -> Result<Wake, StoreError> {
+        let call = self.inner.wait_changes(event, after, limit);
+        self.around(QueueOp::WaitChanges, Some(event), call).await
+    }
+
+    async fn remove_line(&self, event: EventId) -> Result<(), StoreError> {
+        let call = self.inner.remove_line(event);
+        self.around(QueueOp::RemoveLine, Some(event), call).await
     }
 }

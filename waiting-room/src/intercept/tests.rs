@@ -89,6 +89,9 @@ async fn every_queue_method_is_forwarded_under_its_own_op() {
     let _ = store.now_ms().await;
     let _ = store.ping().await;
     let _ = store.snapshot_page(e, 0, 10).await;
+    let limit = std::time::Duration::from_millis(1);
+    let _ = store.wait_changes(e, &Cursor::default(), limit).await;
+    let _ = store.remove_line(e).await;
     let seen = store.interceptor().0.lock().unwrap().clone();
     let ops: Vec<Op> = seen.iter().map(|(op, _)| *op).collect();
     let all: Vec<Op> = QueueOp::ALL.iter().map(|op| Op::Queue(*op)).collect();

@@ -1,9 +1,9 @@
 //! One event's queue as one replica sees it: a local order-statistics view fed by the
 //! store's change log, and the fans whose sockets this replica holds.
 //!
-//! Per tick the room reads the change log once, runs the admission step once and,
-//! once a second, recomputes people-ahead for its own fans — so the store round-trips
-//! per tick do not grow with the number of waiting fans.
+//! The room reads the change log when it grew, runs the admission step when it can
+//! do something and, once a second, recomputes people-ahead for its own fans — so
+//! its store round-trips do not grow with the number of waiting fans ([`driver`]).
 //!
 //! - `mod.rs`, [`Room`]: the thin async API; store calls happen with no lock held.
 //! - `state.rs`, `RoomState`: the pure state machine the store's answers are fed to.
@@ -40,13 +40,13 @@ pub use driver::{Cadence, StepHook};
 pub use state::DEFAULT_RATE_PER_MINUTE;
 
 use self::admit::Signer;
-use self::driver::Driven;
+use self::driver::{Driven, Pace, Stepped};
 use self::state::RoomState;
 use crate::clock::Clock;
 use crate::fan::FanView;
 use crate::seats::SeatStore;
 use crate::shuffle::ShuffleSeed;
-use crate::store::{Lease, PresenceUpdate, QueueStore, ReplicaId, StoreError, TicketStatus};
+use crate::store::{Lease, PresenceUpdate, QueueStore, ReplicaId, StoreError, TicketStatus, Wake};
 use crate::token::SigningKeys;
 use crate::{EventId, QueueConfig, UserId};
 
@@ -207,6 +207,11 @@ impl Room {
         self.sockets.load(Ordering::Relaxed)
     }
 
+    /// Fans waiting in line (and pre-queued), as this replica last read the store.
+    pub fn waiting(&self) -> u64 {
+        self.lock().waiting()
+    }
+
     /// Whether the sale has opened (the pre-queue was drawn), as this replica last
     /// read the store's change log.
     pub fn opened(&self) -> bool {
@@ -292,16 +297,24 @@ impl Room {
 
     /// Opens the sale when due, then runs one admission step.
     pub async fn step(&self) -> Result<(), StoreError> {
+        self.step_paced().await.map(drop)
+    }
+
+    /// [`Self::step`], telling the loop whether the step wrote to the change log and
+    /// how long the next one could do nothing.
+    async fn step_paced(&self) -> Result<Stepped, StoreError> {
         let (opened, starts_at) = {
             let st = self.lock();
             (st.opened, st.config.map(|c| c.starts_at_ms))
         };
         let Some(starts_at) = starts_at else {
-            return Ok(());
+            return Ok(Stepped::default());
         };
         let due = !opened && self.clock.now_ms() >= starts_at;
         let seed = || self.shuffle_seed.unwrap_or_else(ShuffleSeed::random);
+        let mut wrote = false;
         if due && self.store.open(self.event, &seed()).await? {
+            wrote = true;
             tracing::info!(event = %self.event, "sale opened; pre-queue shuffled");
         }
         let counts = match &self.seats {
@@ -339,7 +352,10 @@ impl Room {
             st.waitlist = outcome.waitlist;
             st.refresh_flags();
         }
-        Ok(())
+        Ok(Stepped {
+            wrote: wrote || outcome.dropped > 0 || !outcome.admitted.is_empty(),
+            idle: outcome.idle_ms.map(Duration::from_millis),
+        })
     }
 
     /// The room's loop ([`driver::run`]): sync, admit and push positions on their
@@ -372,8 +388,8 @@ impl Driven for Room {
     async fn sync(&self) -> Result<(), StoreError> {
         Room::sync(self).await
     }
-    async fn step(&self) -> Result<(), StoreError> {
-        Room::step(self).await
+    async fn step(&self) -> Result<Stepped, StoreError> {
+        Room::step_paced(self).await
     }
     fn push_positions(&self) {
         Room::push_positions(self);
@@ -383,5 +399,19 @@ impl Driven for Room {
     }
     fn heartbeat_cap(&self) -> Option<Duration> {
         self.config().map(|c| Duration::from_millis(c.grace_ms / 4))
+    }
+    async fn wait_change(&self, limit: Duration) -> Result<Wake, StoreError> {
+        let cursor = self.lock().cursor.clone();
+        self.store.wait_changes(self.event, &cursor, limit).await
+    }
+    fn pace(&self) -> Pace {
+        let now_ms = self.clock.now_ms();
+        let st = self.lock();
+        Pace {
+            waiting: st.waiting() > 0,
+            config: st.config,
+            opened: st.opened,
+            open_due: !st.opened && st.config.is_some_and(|c| now_ms >= c.starts_at_ms),
+        }
     }
 }

@@ -12,6 +12,7 @@ mod places;
 mod pow;
 mod presence;
 mod purchase;
+mod removal;
 
 use super::{Change, Cursor, ReplicaId, StoreError, TicketState};
 use crate::position::PositionView;
@@ -47,6 +48,7 @@ pub(crate) use presence::{
 pub(crate) use purchase::{
     a_purchase_ends_the_session_for_good, the_waitlist_gets_only_the_seats_that_came_back,
 };
+pub(crate) use removal::a_removed_line_keeps_only_the_settings_counters_and_draw;
 
 pub(crate) async fn join_is_idempotent_and_fifo(h: Harness) {
     let event = h.open_event(settings(60, 10)).await;
@@ -316,6 +318,7 @@ macro_rules! contract_suite {
                 a_covered_prequeued_fan_keeps_its_place_before_the_opening,
                 snapshot_pages_are_bounded_and_ascending,
                 a_paged_reload_is_exact_while_the_line_moves,
+                a_removed_line_keeps_only_the_settings_counters_and_draw,
             );
         }
     };

@@ -239,6 +239,7 @@ impl QueueStore for MemoryStore {
                     dropped,
                     active,
                     waitlist: q.waitlist,
+                    idle_ms: None,
                 };
             }
             q.bucket.refill(now, settings.rate_per_minute);
@@ -283,6 +284,7 @@ impl QueueStore for MemoryStore {
                 admitted,
                 dropped,
                 waitlist: q.waitlist,
+                idle_ms: None,
             }
         })
     }
@@ -369,6 +371,23 @@ impl QueueStore for MemoryStore {
                 .map(|(seq, _)| *seq)
                 .take(limit.max(1))
                 .collect(),
+        })
+    }
+
+    // Issue 19: waiting for the change log; a closed sale's line leaves.
+
+    async fn remove_line(&self, event: EventId) -> Result<(), StoreError> {
+        // The event's maps go (their memory with them); a fresh queue keeps the
+        // configuration, the counters and the draw record.
+        self.with_event(event, |q, now| {
+            let mut kept = EventQueue::new(q.config, now);
+            kept.opened = q.opened;
+            kept.next_seq = q.next_seq;
+            kept.next_arrival = q.next_arrival;
+            kept.admitted_total = q.admitted_total;
+            kept.waitlist = q.waitlist;
+            kept.draw = q.draw.take();
+            *q = kept;
         })
     }
 }

@@ -144,6 +144,12 @@ pub struct AdmitOutcome {
     /// The event has run out of seats at least once: the fans still in line are its
     /// waitlist (see [`QueueStore::admit`]).
     pub waitlist: bool,
+    /// How long the next step could do nothing, when the store knows (milliseconds
+    /// until the next token, lease end, presence deadline or session end, with fans
+    /// waiting for a token or none waiting; `None`: a step could admit any time). A
+    /// room may skip steps until then; what the store cannot foresee (a join into an
+    /// empty line, new settings) the room sees in its change log.
+    pub idle_ms: Option<u64>,
 }
 
 /// Counters for the admin console.
@@ -366,6 +372,40 @@ pub trait QueueStore: Send + Sync + 'static {
         after: u64,
         limit: usize,
     ) -> Result<SnapshotPage, StoreError>;
+
+    // Issue 19: a room waits for its change log; a closed sale's line leaves.
+
+    /// Waits up to `limit` for a change-log entry after `after`, without reading it:
+    /// [`Wake::Changed`] once one exists (at once if one already does), [`Wake::Quiet`]
+    /// when `limit` passed with none. A store that cannot wait answers
+    /// [`Wake::Unsupported`] at once: its readers poll [`Self::changes`].
+    async fn wait_changes(
+        &self,
+        event: EventId,
+        after: &Cursor,
+        limit: std::time::Duration,
+    ) -> Result<Wake, StoreError> {
+        let _ = (event, after, limit);
+        Ok(Wake::Unsupported)
+    }
+
+    /// Removes a closed sale's line: its queue, pre-queue, tickets, sessions,
+    /// presence and change log, everything that grows with the fans (Redis: with
+    /// `UNLINK`, never `DEL`). The configuration, the counters and the draw record
+    /// ([`Self::draw`]) stay; [`Self::stats`] then counts no one (`joined` 0), so the
+    /// caller saves what its reports need first. Idempotent.
+    async fn remove_line(&self, event: EventId) -> Result<(), StoreError>;
+}
+
+/// What [`QueueStore::wait_changes`] saw.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Wake {
+    /// The log has an entry after the cursor.
+    Changed,
+    /// None came within the limit.
+    Quiet,
+    /// The store cannot wait; read the log on every poll.
+    Unsupported,
 }
 
 port_ops! {
@@ -394,5 +434,7 @@ port_ops! {
         NowMs => "now_ms",
         Ping => "ping",
         SnapshotPage => "snapshot_page",
+        WaitChanges => "wait_changes",
+        RemoveLine => "remove_line",
     }
 }

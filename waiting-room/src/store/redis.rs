@@ -29,6 +29,7 @@ mod reload_tests;
 mod scripts;
 #[cfg(test)]
 mod tests;
+mod wait;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -39,7 +40,7 @@ use redis::{FromRedisValue, ScriptInvocation, Value};
 use super::{
     draw_order, read_queue, AdmitOutcome, ChangeBatch, Cursor, DrawPage, Lease, PlaceCap, PowGate,
     PresenceUpdate, QueueSnapshot, QueueStats, QueueStore, Restore, SnapshotPage, StoreError,
-    TicketStatus,
+    TicketStatus, Wake,
 };
 use crate::shuffle::ShuffleSeed;
 use crate::{AdmissionSettings, EventId, QueueConfig, TicketId, UserId};
@@ -83,6 +84,8 @@ pub struct RedisStore {
     step_batch: usize,
     snapshot_page: usize,
     restore_batch: usize,
+    /// Connections for rooms' blocked reads of their change logs.
+    waiters: Arc<wait::Waiters>,
 }
 
 impl RedisStore {
@@ -101,6 +104,7 @@ impl RedisStore {
             step_batch: STEP_BATCH,
             snapshot_page: SNAPSHOT_PAGE,
             restore_batch: RESTORE_BATCH,
+            waiters: Arc::new(wait::Waiters::new(url)?),
         })
     }
 
@@ -434,6 +438,37 @@ impl QueueStore for RedisStore {
         inv.arg(after).arg(limit.max(1));
         let reply: Vec<Value> = self.run(&inv).await?;
         decode::snapshot_page(&reply)
+    }
+
+    // Issue 19: waiting for the change log; a closed sale's line leaves.
+
+    async fn wait_changes(
+        &self,
+        event: EventId,
+        after: &Cursor,
+        limit: std::time::Duration,
+    ) -> Result<Wake, StoreError> {
+        if !decode::valid_cursor(after) {
+            return Err(StoreError::Backend(
+                format!("bad cursor {:?}", after.0).into(),
+            ));
+        }
+        self.waiters.wait(&self.keys(event).log, after, limit).await
+    }
+
+    async fn remove_line(&self, event: EventId) -> Result<(), StoreError> {
+        let k = self.keys(event);
+        let mut inv = self.scripts.remove.prepare_invoke();
+        inv.key(&k.cfg).key(&k.st).key(&k.q).key(&k.pre).key(&k.tk);
+        inv.key(&k.act)
+            .key(&k.pres)
+            .key(&k.bkt)
+            .key(&k.rec)
+            .key(&k.log)
+            .key(&k.held)
+            .key(&k.leases);
+        inv.arg(&k.rep);
+        self.run::<i64>(&inv).await.map(drop)
     }
 }
 

@@ -18,8 +18,13 @@
 -- ARGV[3] replica set key prefix (+ replica = its set of covered fans, one slot)
 -- ARGV[4] most covered fans of lapsed leases to expire, and most due deadlines to
 --         read, in this step
--- Returns {dropped, active, waitlist (0/1), seq1, user1, seq2, user2, ...} in
--- admission order.
+-- Returns {dropped, active, waitlist (0/1), idle, seq1, user1, seq2, user2, ...} in
+-- admission order. idle (issue 19): how many ms the next step could do nothing, when
+-- that is known, else -1: with the line empty, unopened or paused (a join or new
+-- settings reach the rooms through the log) or short of a token, the time until the
+-- earliest lease end, presence deadline or session end (and, short of a token, the
+-- next token; also after admitting); after a full batch, or while seats or the
+-- active cap hold the line back (a release is not logged), -1.
 if redis.call('EXISTS', KEYS[1]) == 0 then
   return redis.error_reply('FGUNKNOWN event has no queue configured')
 end
@@ -97,8 +102,28 @@ end
 local st = redis.call('HMGET', KEYS[2], 'opened', 'waitlist')
 local waitlist = st[2] == '1' and 1 or 0
 local cfg = redis.call('HMGET', KEYS[1], 'rate', 'max_active', 'ttl', 'paused')
+
+-- Milliseconds until the earliest lease end, presence deadline or session end, or
+-- `by` if sooner (-1 after a full batch: more is due now).
+local function idle(by)
+  if #due >= tonumber(ARGV[4]) then
+    return -1
+  end
+  local at = by or math.huge
+  for _, key in ipairs({ KEYS[12], KEYS[7], KEYS[6] }) do
+    local first = redis.call('ZRANGE', key, 0, 0, 'WITHSCORES')[2]
+    if first and tonumber(first) + 1 < at then
+      at = tonumber(first) + 1
+    end
+  end
+  if at == math.huge then
+    return 3600000
+  end
+  return int(math.max(at - now, 0))
+end
+
 if st[1] ~= '1' or cfg[4] == '1' then
-  return { #gone, active, waitlist }
+  return { #gone, active, waitlist, idle(nil) }
 end
 
 -- 3. Token bucket: burst = max(1, rate / 60), refill rate * elapsed / 60000.
@@ -117,8 +142,20 @@ local n = math.min(math.floor(tokens), free, redis.call('ZCARD', KEYS[3]))
 tokens = tokens - n
 redis.call('HSET', KEYS[8], 'tokens', string.format('%.17g', tokens), 'at', int(at))
 
-local out = { #gone, active, waitlist }
+-- The idle hint once this step's admissions are done: none while fans wait and a
+-- slot is free but the bucket is short of a token until the next one.
+local function after(queued, slots)
+  if queued == 0 then
+    return idle(nil)
+  elseif slots > 0 and rate > 0 and tokens < 1 then
+    return idle(now + math.ceil((1 - tokens) * 60000 / rate))
+  end
+  return -1
+end
+
+local out = { #gone, active, waitlist, -1 }
 if n <= 0 then
+  out[4] = after(redis.call('ZCARD', KEYS[3]), free)
   return out
 end
 local expires = now + tonumber(cfg[3]) * 1000
@@ -144,4 +181,5 @@ redis.call('HINCRBY', KEYS[2], 'admitted', #seqs)
 redis.call('ZADD', KEYS[9], int(now), int(seqs[1]) .. ':' .. int(#seqs))
 redis.call('ZREMRANGEBYSCORE', KEYS[9], '-inf', int(now - 60000))
 append(KEYS[10], ARGV[1], 'A', int(now) .. ',' .. int(expires) .. ',' .. ints(seqs))
+out[4] = after(redis.call('ZCARD', KEYS[3]), free - n)
 return out

@@ -200,7 +200,7 @@ fn status(record: String, seq: i64, ahead: i64) -> Result<Option<TicketStatus>, 
 
 /// `{dropped, active, waitlist, seq1, user1, ...}`.
 pub(super) fn admit(values: &[Value]) -> Result<AdmitOutcome, StoreError> {
-    let [dropped, active, waitlist, rest @ ..] = values else {
+    let [dropped, active, waitlist, idle, rest @ ..] = values else {
         return Err(bad("admit outcome"));
     };
     let pairs = rest.chunks_exact(2);
@@ -219,6 +219,7 @@ pub(super) fn admit(values: &[Value]) -> Result<AdmitOutcome, StoreError> {
         dropped: get(dropped)?,
         active: get(active)?,
         waitlist: get::<i64>(waitlist)? == 1,
+        idle_ms: u64::try_from(get::<i64>(idle)?).ok(),
     })
 }
 

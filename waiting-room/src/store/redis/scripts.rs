@@ -21,6 +21,7 @@ pub(super) struct Scripts {
     pub(super) snapshot: Script,
     pub(super) stats: Script,
     pub(super) restore: Script,
+    pub(super) remove: Script,
 }
 
 macro_rules! lua {
@@ -55,10 +56,11 @@ impl Scripts {
             snapshot: lua!("snapshot"),
             stats: lua!("stats"),
             restore: lua!("restore"),
+            remove: lua!("remove"),
         }
     }
 
-    pub(super) fn all(&self) -> [&Script; 17] {
+    pub(super) fn all(&self) -> [&Script; 18] {
         [
             &self.configure,
             &self.update_admission,
@@ -77,6 +79,7 @@ impl Scripts {
             &self.snapshot,
             &self.stats,
             &self.restore,
+            &self.remove,
         ]
     }
 }

@@ -523,3 +523,51 @@ async fn a_step_drops_at_most_its_batch_of_lapsed_fans() {
     }
     assert_eq!(store.admit(event, None).await.unwrap().dropped, 0);
 }
+
+// Issue 19: a closed sale's line removed.
+
+/// The keys under an event's tag, without it, sorted.
+async fn event_keys(conn: &mut redis::aio::MultiplexedConnection, tag: &str) -> Vec<String> {
+    let pattern = format!("{tag}*").replace('{', "\\{").replace('}', "\\}");
+    let mut keys: Vec<String> = conn.keys(pattern).await.unwrap();
+    keys.sort();
+    keys.into_iter()
+        .map(|k| k[tag.len() + 1..].to_owned())
+        .collect()
+}
+#[tokio::test]
+async fn removing_a_line_unlinks_every_key_but_the_settings_counters_and_draw() {
+    let Some((store, client)) = connect().await else {
+        return;
+    };
+    let event = open_event(&store).await;
+    let replica = ReplicaId::random();
+    let users: Vec<UserId> = (0..3).map(|_| UserId::new()).collect();
+    for user in &users {
+        store
+            .join(event, *user, &TicketId::new(), None)
+            .await
+            .unwrap();
+    }
+    let update = PresenceUpdate {
+        replica: &replica,
+        cover: &users[..1],
+        uncover: &users[1..2],
+        lease_ms: 60_000,
+    };
+    store.presence(event, &update).await.unwrap();
+    let mut conn = client.get_multiplexed_async_connection().await.unwrap();
+    let tag = super::event_tag(&store.prefix, event);
+    let before = event_keys(&mut conn, &tag).await;
+    assert!(before.iter().any(|k| k.starts_with("rep:")), "{before:?}");
+    for key in ["q", "tk", "pres", "log", "leases", "bkt"] {
+        assert!(before.iter().any(|k| k == key), "{key} in {before:?}");
+    }
+    store.remove_line(event).await.unwrap();
+    let kept: Vec<String> = before
+        .iter()
+        .filter(|k| ["cfg", "st", "drj", "dro"].contains(&k.as_str()))
+        .cloned()
+        .collect();
+    assert_eq!(event_keys(&mut conn, &tag).await, kept);
+}
