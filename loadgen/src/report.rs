@@ -32,13 +32,9 @@ impl Hist {
         self.0.len()
     }
 
-    /// The share of values at most `value` (1 when empty: nothing was late).
-    pub fn share_at_most(&self, value: u64) -> f64 {
-        if self.0.is_empty() {
-            1.0
-        } else {
-            self.0.count_between(0, value) as f64 / self.0.len() as f64
-        }
+    /// The share of values at most `value`; `None` when nothing was recorded.
+    pub fn share_at_most(&self, value: u64) -> Option<f64> {
+        (!self.0.is_empty()).then(|| self.0.count_between(0, value) as f64 / self.0.len() as f64)
     }
 
     pub fn is_empty(&self) -> bool {
@@ -152,9 +148,10 @@ pub struct Report {
     /// once a second while the queue moves): count is the updates received after each
     /// fan's first.
     pub position_gap_ms: Percentiles,
-    /// The same between messages that both showed the exact number (within 1,000 of
-    /// the head, where every change is sent; deeper, the server sends only a change of
-    /// the rounded number or of the wait shown, so the gap there is by design longer).
+    /// The same between messages that were both within 1,000 of the head (`ahead`),
+    /// where the exact number is shown and every change is sent; deeper, the server
+    /// sends only a change of the rounded number or of the wait shown, so the gap
+    /// there is by design longer. Means the same against older servers.
     #[serde(default)]
     pub position_gap_head_ms: Percentiles,
     /// How stale what a fan sees is: from the server's change (`changed_at_ms`, its
@@ -163,9 +160,10 @@ pub struct Report {
     /// its lateness then counts from the newest change.
     #[serde(default)]
     pub position_staleness_ms: Percentiles,
-    /// Share of those messages read within 1 s of the change.
+    /// Share of those messages read within 1 s of the change (`None`: no message
+    /// carried `changed_at_ms`, as from older servers).
     #[serde(default)]
-    pub position_within_1s: f64,
+    pub position_within_1s: Option<f64>,
     /// Solving the proof of work, per fan that solved one (native SHA-256).
     #[serde(default)]
     pub pow_solve_ms: Percentiles,
@@ -289,7 +287,8 @@ impl Report {
         row("position staleness", p(&self.position_staleness_ms));
         row(
             "positions within 1 s of change",
-            format!("{:.1}%", self.position_within_1s * 100.0),
+            self.position_within_1s
+                .map_or("—".into(), |s| format!("{:.1}%", s * 100.0)),
         );
         row("proof-of-work solve", p(&self.pow_solve_ms));
         row("pow_required refusals", self.pow_required.to_string());

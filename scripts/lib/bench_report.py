@@ -158,7 +158,7 @@ def hwm(section, tag):
 
 def staleness_rows(r):
     """Issue 19's rows (loadgen reports them since messages carry only visible changes)."""
-    if "position_staleness_ms" not in r:
+    if r.get("position_within_1s") is None:
         return ""
     st, head = r["position_staleness_ms"], r["position_gap_head_ms"]
     return (

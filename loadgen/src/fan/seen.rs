@@ -116,7 +116,9 @@ impl Seen {
             } => {
                 let now = now_us();
                 self.shown(ctx, ahead, eta_secs, range);
-                let exact = ahead_about.is_none();
+                // Near the head by the exact number, so the figure means the same
+                // against servers that send no `ahead_about`.
+                let exact = ahead < waiting_room::shown::EXACT_BELOW;
                 if self.last_position_us != 0 {
                     let gap = now - self.last_position_us;
                     ctx.tally.position_gap(gap, exact && self.last_exact);
