@@ -36,7 +36,7 @@ for comm,pid,chain in samples:
     if pid in kind: continue
     if comm.startswith("postgres"): kind[pid]="postgres"
     elif comm.startswith("redis"): kind[pid]="redis-server"
-    elif comm in ("rustc","cc1","ld","opt","cargo","cc","collect2","as") or "line_sim" in comm or comm.startswith("pages") or comm.startswith("quiet"): kind[pid]="other helpers (builds, sims)"
+    elif comm in ("rustc","cc1","ld","opt","cargo","cc","collect2","as") or "line_sim" in comm or comm.startswith("pages") or comm.startswith("quiet"): kind[pid]="other work (builds, simulations)"
     elif comm=="swapper": kind[pid]="idle"
 n=len(samples)
 by=collections.Counter(); cats=collections.Counter(); leafs=collections.Counter()
