@@ -120,12 +120,15 @@ pub fn assemble(
 
     let (mut adm, mut hold, mut confirm) = (Hist::default(), Hist::default(), Hist::default());
     let (mut gap, mut pow) = (Hist::default(), Hist::default());
+    let (mut gap_head, mut stale) = (Hist::default(), Hist::default());
     let (mut hold_lo, mut hold_hi) = (i64::MAX, i64::MIN);
     for w in results {
         adm.merge(&w.hists.admission_ms);
         hold.merge(&w.hists.hold_us);
         confirm.merge(&w.hists.confirm_us);
         gap.merge(&w.hists.position_gap_ms);
+        gap_head.merge(&w.hists.position_gap_head_ms);
+        stale.merge(&w.hists.position_staleness_ms);
         pow.merge(&w.hists.pow_solve_ms);
         r.server_5xx += w.server_5xx;
         r.holds += w.holds;
@@ -146,6 +149,9 @@ pub fn assemble(
     r.connect_latency_ms = connect.summary(1000.0);
     r.join_latency_ms = join.summary(1000.0);
     r.position_gap_ms = gap.summary(1.0);
+    r.position_gap_head_ms = gap_head.summary(1.0);
+    r.position_staleness_ms = stale.summary(1.0);
+    r.position_within_1s = stale.share_at_most(1_000);
     r.pow_solve_ms = pow.summary(1.0);
     r.pow_required = r.errors.get("pow_required").copied().unwrap_or(0);
     r.holds_per_sec = per_sec(r.holds, hold_lo, hold_hi);

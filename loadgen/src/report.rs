@@ -32,6 +32,11 @@ impl Hist {
         self.0.len()
     }
 
+    /// The share of values at most `value`; `None` when nothing was recorded.
+    pub fn share_at_most(&self, value: u64) -> Option<f64> {
+        (!self.0.is_empty()).then(|| self.0.count_between(0, value) as f64 / self.0.len() as f64)
+    }
+
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
@@ -143,6 +148,22 @@ pub struct Report {
     /// once a second while the queue moves): count is the updates received after each
     /// fan's first.
     pub position_gap_ms: Percentiles,
+    /// The same between messages that were both within 1,000 of the head (`ahead`),
+    /// where the exact number is shown and every change is sent; deeper, the server
+    /// sends only a change of the rounded number or of the wait shown, so the gap
+    /// there is by design longer. Means the same against older servers.
+    #[serde(default)]
+    pub position_gap_head_ms: Percentiles,
+    /// How stale what a fan sees is: from the server's change (`changed_at_ms`, its
+    /// wall clock; the same machine's in the benchmarks) to the fan reading the
+    /// `position` message, ms. A socket that fell behind skips to the newest view, and
+    /// its lateness then counts from the newest change.
+    #[serde(default)]
+    pub position_staleness_ms: Percentiles,
+    /// Share of those messages read within 1 s of the change (`None`: no message
+    /// carried `changed_at_ms`, as from older servers).
+    #[serde(default)]
+    pub position_within_1s: Option<f64>,
     /// Solving the proof of work, per fan that solved one (native SHA-256).
     #[serde(default)]
     pub pow_solve_ms: Percentiles,
@@ -262,6 +283,13 @@ impl Report {
         row("connect latency", p(&self.connect_latency_ms));
         row("join latency", p(&self.join_latency_ms));
         row("position update gap", p(&self.position_gap_ms));
+        row("position gap near the head", p(&self.position_gap_head_ms));
+        row("position staleness", p(&self.position_staleness_ms));
+        row(
+            "positions within 1 s of change",
+            self.position_within_1s
+                .map_or("—".into(), |s| format!("{:.1}%", s * 100.0)),
+        );
         row("proof-of-work solve", p(&self.pow_solve_ms));
         row("pow_required refusals", self.pow_required.to_string());
         row("time to admission", p(&self.time_to_admission_ms));

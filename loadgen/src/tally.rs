@@ -111,6 +111,14 @@ pub struct Hists {
     pub confirm_us: Hist,
     /// Between one fan's successive `position` messages, ms.
     pub position_gap_ms: Hist,
+    /// The same, where both messages showed the exact number (near the head, where
+    /// every change is sent), ms.
+    #[serde(default)]
+    pub position_gap_head_ms: Hist,
+    /// From the server's change (`changed_at_ms`) to the fan reading the `position`
+    /// message that carries it, ms.
+    #[serde(default)]
+    pub position_staleness_ms: Hist,
     /// Solving one proof-of-work challenge, ms.
     #[serde(default)]
     pub pow_solve_ms: Hist,
@@ -194,13 +202,25 @@ impl Tally {
         self.counters.connected.fetch_sub(1, Ordering::Relaxed);
     }
 
-    /// A `position` message `gap_us` after the fan's previous one.
-    pub fn position_gap(&self, gap_us: i64) {
+    /// A `position` message `gap_us` after the fan's previous one; `head`: both
+    /// showed the exact number.
+    pub fn position_gap(&self, gap_us: i64, head: bool) {
         let ms = u64::try_from(gap_us / 1000).unwrap_or(0);
+        let mut hists = self.hists.lock().expect("not poisoned");
+        hists.position_gap_ms.record(ms);
+        if head {
+            hists.position_gap_head_ms.record(ms);
+        }
+    }
+
+    /// A `position` message read `late_us` after the server's change it carries
+    /// (clocks of one machine; a negative difference counts as 0).
+    pub fn position_staleness(&self, late_us: i64) {
+        let ms = u64::try_from(late_us / 1000).unwrap_or(0);
         self.hists
             .lock()
             .expect("not poisoned")
-            .position_gap_ms
+            .position_staleness_ms
             .record(ms);
     }
 

@@ -35,6 +35,8 @@ fn depth(c: &mut Criterion) {
                     ahead,
                     eta_secs: ahead / 100,
                     range: waiting_room::estimate::EtaRange::default(),
+                    ahead_about: waiting_room::shown::about(ahead),
+                    changed_at_ms: Some(1_764_923_456_789),
                 };
                 black_box(serde_json::to_string(&message).expect("serialises"))
             })

@@ -34,8 +34,12 @@ use tokio::time::Instant;
 pub const TRUST_SPAN: Duration = Duration::from_secs(10);
 /// The window the outflow and the departures are measured over.
 const WINDOW: Duration = Duration::from_secs(60);
-/// Below this share of the configured rate, the measured outflow replaces it.
+/// Below this share of the configured rate, the measured outflow replaces it; once it
+/// has, the rate comes back only above [`BACK_TO_RATE`]. An outflow hovering near 90%
+/// of the rate (issue 19's crowd: 91%) otherwise flipped the basis, and with it every
+/// waiting fan's range, every few seconds: a message to every fan each time.
 const BELOW_RATE: f64 = 0.9;
+const BACK_TO_RATE: f64 = 0.95;
 /// Added to the high end for the admission tick, the position push and delivery, with
 /// [`HIGH_MARGIN`] of the wait for a line served a little below its rate.
 const SLACK_SECS: f64 = 1.5;
@@ -107,6 +111,8 @@ pub struct Estimator {
     steps: VecDeque<(Instant, bool, bool)>,
     admitted_total: u64,
     purchased_total: u64,
+    /// The last reading was from the measured outflow (see [`BACK_TO_RATE`]).
+    measuring: bool,
 }
 
 /// The estimator's reading at one moment, applied to each fan's people-ahead.
@@ -157,6 +163,7 @@ impl Estimator {
             self.epoch = None;
             self.admitted.clear();
             self.steps.clear();
+            self.measuring = false;
         }
         self.limits = Some(limits);
         self.prune(at);
@@ -180,8 +187,15 @@ impl Estimator {
         } else {
             1.0 - (self.purchased_total as f64 / self.admitted_total as f64).min(1.0)
         };
-        match self.measured(at) {
-            Some(pace) if pace < rate * BELOW_RATE => {
+        let below = if self.measuring {
+            BACK_TO_RATE
+        } else {
+            BELOW_RATE
+        };
+        let measured = self.measured(at);
+        self.measuring = measured.is_some_and(|pace| pace < rate * below);
+        match measured {
+            Some(pace) if pace < rate * below => {
                 let pace = pace.max(slot_floor);
                 Outlook {
                     basis: EtaBasis::Measured,
@@ -191,7 +205,7 @@ impl Estimator {
                     departing,
                 }
             }
-            _ if self.slot_bound() && self.measured(at).is_none() => Outlook {
+            _ if self.slot_bound() && measured.is_none() => Outlook {
                 basis: EtaBasis::ActiveLimit,
                 pace: (rate * slot_floor).sqrt(),
                 fast: rate,

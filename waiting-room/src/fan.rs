@@ -18,11 +18,18 @@ pub enum FanPhase {
         ticket: TicketId,
         starts_at_ms: i64,
     },
+    /// In line. `ahead` is exact and kept fresh on every push; `about`, `eta_secs` and
+    /// `range` are what the fan is shown ([`crate::shown`]), and only a change of
+    /// those (or of the shown exact number, near the head) is sent.
     Queued {
         ticket: TicketId,
         ahead: u64,
         eta_secs: u64,
         range: EtaRange,
+        /// People-ahead rounded ([`crate::shown::about`]); `None`: `ahead` is shown.
+        about: Option<u64>,
+        /// When what the fan is shown last changed (Unix ms).
+        shown_at_ms: i64,
     },
     Admitted {
         purchase_token: String,
@@ -43,7 +50,8 @@ pub struct FanView {
     pub paused: bool,
     /// No seat is free (all held or sold); admission waits for holds to lapse.
     pub sold_out: bool,
-    /// Seats free, as of the room's last look (once a second).
+    /// Seats free, as of the room's last look (once a second; kept fresh without
+    /// waking the sockets unless [`FanView::seats_shown`] changes).
     pub available: Option<u32>,
     /// The event sold out once: the fans still in line are its waitlist, and seats
     /// that come back (`available`) are offered to them in queue order.
@@ -51,6 +59,13 @@ pub struct FanView {
 }
 
 impl FanView {
+    /// Seats free as the fan is shown them ([`crate::shown::shown_ahead`]'s rule):
+    /// only a change of this is sent.
+    pub fn seats_shown(&self) -> Option<u64> {
+        self.available
+            .map(|a| crate::shown::shown_ahead(u64::from(a)))
+    }
+
     /// Admission is stopped for this fan's event.
     pub fn halted(&self) -> bool {
         self.paused || self.sold_out
@@ -73,24 +88,23 @@ pub fn messages(prev: &FanView, next: &FanView) -> Vec<ServerMessage> {
     match (&prev.phase, &next.phase) {
         (a, b) if a == b => {}
         (
-            FanPhase::Queued {
-                ticket: t0,
-                ahead: a0,
-                eta_secs: e0,
-                range: r0,
-            },
-            FanPhase::Queued {
+            a @ FanPhase::Queued { ticket: t0, .. },
+            b @ FanPhase::Queued {
                 ticket,
                 ahead,
                 eta_secs,
                 range,
+                about,
+                shown_at_ms,
             },
         ) if t0 == ticket => {
-            if (a0, e0, r0) != (ahead, eta_secs, range) {
+            if a.shown() != b.shown() {
                 out.push(ServerMessage::Position {
                     ahead: *ahead,
                     eta_secs: *eta_secs,
                     range: *range,
+                    ahead_about: *about,
+                    changed_at_ms: Some(*shown_at_ms),
                 });
             }
         }
@@ -115,6 +129,8 @@ pub fn messages(prev: &FanView, next: &FanView) -> Vec<ServerMessage> {
                 ahead,
                 eta_secs,
                 range,
+                about,
+                ..
             },
         ) => out.push(ServerMessage::Queued {
             ticket: ticket.clone(),
@@ -122,6 +138,7 @@ pub fn messages(prev: &FanView, next: &FanView) -> Vec<ServerMessage> {
             ahead: *ahead,
             eta_secs: *eta_secs,
             range: *range,
+            ahead_about: *about,
             sold_out: false,
             waitlist: false,
         }),
@@ -156,8 +173,8 @@ pub fn messages(prev: &FanView, next: &FanView) -> Vec<ServerMessage> {
         out.push(ServerMessage::Waitlist);
     }
     if let Some(available) = next.available {
-        if in_line && (prev.available != next.available || out.iter().any(is_place)) {
-            out.push(ServerMessage::Availability { available });
+        if in_line && (prev.seats_shown() != next.seats_shown() || out.iter().any(is_place)) {
+            out.push(ServerMessage::availability(available));
         }
     }
     out
@@ -172,6 +189,21 @@ fn is_place(m: &ServerMessage) -> bool {
 }
 
 impl FanPhase {
+    /// What a queued fan is shown: people-ahead (rounded or exact), the wait and its
+    /// range; `None` in any other phase. Two views that show the same need no message.
+    pub fn shown(&self) -> Option<(u64, u64, EtaRange)> {
+        match self {
+            Self::Queued {
+                ahead,
+                eta_secs,
+                range,
+                about,
+                ..
+            } => Some((about.unwrap_or(*ahead), *eta_secs, *range)),
+            _ => None,
+        }
+    }
+
     /// Not (yet) admitted, expired or gone.
     pub fn is_waiting(&self) -> bool {
         matches!(
@@ -192,6 +224,8 @@ mod tests {
                 ahead,
                 eta_secs: ahead * 2,
                 range: EtaRange::default(),
+                about: crate::shown::about(ahead),
+                shown_at_ms: 7,
             },
             paused: false,
             sold_out: false,
@@ -209,15 +243,40 @@ mod tests {
             m[..],
             [
                 ServerMessage::Queued { .. },
-                ServerMessage::Availability { available: 40 }
+                ServerMessage::Availability {
+                    available: 40,
+                    available_about: None
+                }
             ]
         ));
         assert!(messages(&a, &a).is_empty());
         let mut b = a.clone();
         b.available = Some(38);
+        assert_eq!(messages(&a, &b), vec![ServerMessage::availability(38)]);
+    }
+
+    /// Seats left follow the same rule: exact under 1,000, rounded above, and only a
+    /// change of the number shown is sent.
+    #[test]
+    fn seats_left_deep_in_a_big_sale_are_sent_when_the_rounded_number_moves() {
+        let seats = |n: u32| FanView {
+            available: Some(n),
+            ..queued(3)
+        };
+        assert!(messages(&seats(38_012), &seats(37_950)).is_empty());
         assert_eq!(
-            messages(&a, &b),
-            vec![ServerMessage::Availability { available: 38 }]
+            messages(&seats(37_950), &seats(37_400)),
+            vec![ServerMessage::Availability {
+                available: 37_400,
+                available_about: Some(37_000)
+            }]
+        );
+        assert_eq!(
+            messages(&seats(1_000), &seats(999)),
+            vec![ServerMessage::Availability {
+                available: 999,
+                available_about: None
+            }]
         );
     }
 
@@ -256,9 +315,53 @@ mod tests {
                 ahead: 3,
                 eta_secs: 6,
                 range: EtaRange::default(),
+                ahead_about: None,
+                changed_at_ms: Some(7),
             }]
         );
         assert!(messages(&queued(3), &queued(3)).is_empty());
+    }
+
+    /// A deep fan's exact people-ahead moves on every push, but only a change of what
+    /// it is shown is sent, and the message carries the fresh exact number too.
+    #[test]
+    fn deep_in_the_line_only_a_change_of_what_is_shown_is_sent() {
+        let deep = |ahead: u64, shown_at_ms: i64| FanView {
+            phase: FanPhase::Queued {
+                ticket: TicketId("t".into()),
+                ahead,
+                eta_secs: 600,
+                range: EtaRange::default(),
+                about: crate::shown::about(ahead),
+                shown_at_ms,
+            },
+            ..FanView::default()
+        };
+        assert!(messages(&deep(12_480, 1), &deep(12_390, 1)).is_empty());
+        assert!(messages(&deep(12_480, 1), &deep(11_510, 1)).is_empty());
+        assert_eq!(
+            messages(&deep(11_510, 1), &deep(11_490, 2)),
+            vec![ServerMessage::Position {
+                ahead: 11_490,
+                eta_secs: 600,
+                range: EtaRange::default(),
+                ahead_about: Some(11_000),
+                changed_at_ms: Some(2),
+            }]
+        );
+        // Near the head the number shown is the exact one: every change is sent.
+        assert_eq!(messages(&deep(1_000, 1), &deep(999, 2)).len(), 1);
+        assert_eq!(messages(&deep(999, 2), &deep(998, 3)).len(), 1);
+        // The first message says both.
+        let m = messages(&FanView::default(), &deep(12_480, 1));
+        assert!(matches!(
+            m[..],
+            [ServerMessage::Queued {
+                ahead: 12_480,
+                ahead_about: Some(12_000),
+                ..
+            }]
+        ));
     }
 
     #[test]
@@ -336,10 +439,7 @@ mod tests {
         came_back.available = Some(2);
         assert_eq!(
             messages(&waiting, &came_back),
-            vec![
-                ServerMessage::Resumed,
-                ServerMessage::Availability { available: 2 }
-            ]
+            vec![ServerMessage::Resumed, ServerMessage::availability(2)]
         );
         // A buyer is not told about the waitlist.
         let mut bought_wl = bought.clone();

@@ -32,6 +32,7 @@ pub mod room;
 pub mod runtime;
 pub mod seats;
 pub mod settings;
+pub mod shown;
 pub mod shuffle;
 pub mod store;
 pub mod token;

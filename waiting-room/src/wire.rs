@@ -61,6 +61,10 @@ pub enum ServerMessage {
         /// `eta_low_secs`, `eta_high_secs`, `eta_basis`: see [`EtaRange`].
         #[serde(flatten)]
         range: EtaRange,
+        /// See [`ServerMessage::Position`].
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[cfg_attr(feature = "openapi", schema(nullable = false))]
+        ahead_about: Option<u64>,
         /// See [`ServerMessage::with_sold_out`].
         #[serde(default, skip_serializing_if = "std::ops::Not::not")]
         #[cfg_attr(feature = "openapi", schema(schema_with = only_true))]
@@ -70,13 +74,27 @@ pub enum ServerMessage {
         #[cfg_attr(feature = "openapi", schema(schema_with = only_true))]
         waitlist: bool,
     },
-    /// A position update (at most once a second, only on change).
+    /// A position update (at most once a second), sent only when what the fan is
+    /// shown changes: `ahead_about`, or `ahead` where that is absent, or the wait.
+    /// `ahead` is exact as of the message; deep in the line it moves between messages.
     Position {
         ahead: u64,
         eta_secs: u64,
-        /// `eta_low_secs`, `eta_high_secs`, `eta_basis`: see [`EtaRange`].
+        /// `eta_low_secs`, `eta_high_secs`, `eta_basis`: see [`EtaRange`]. The point is
+        /// rounded to the step a person reads it in, the range outwards.
         #[serde(flatten)]
         range: EtaRange,
+        /// People ahead as the fan is shown them, from 1,000 ahead: `ahead` rounded to
+        /// two significant figures ("about 12,000"); never rises. Absent near the head,
+        /// where `ahead` itself is shown (an extension to the v1 contract).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[cfg_attr(feature = "openapi", schema(nullable = false))]
+        ahead_about: Option<u64>,
+        /// When the server computed the change this message carries (Unix ms), so a
+        /// client can tell how late it heard it (an extension to the v1 contract).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[cfg_attr(feature = "openapi", schema(nullable = false))]
+        changed_at_ms: Option<i64>,
     },
     /// Admitted: present `purchase_token` to the checkout before `expires_at`.
     Admitted {
@@ -96,9 +114,16 @@ pub enum ServerMessage {
     /// The fan's ticket left the queue (extension to the v1 contract).
     Left,
     /// Seats still free, for waiting fans (at most once a second, on change; an
-    /// extension to the v1 contract).
+    /// extension to the v1 contract). Sent when the number shown changes:
+    /// `available_about`, or `available` where that is absent.
     Availability {
         available: u32,
+        /// Seats free as a fan is shown them from 1,000 up: `available` rounded to two
+        /// significant figures, as people-ahead is (`ahead_about`). Absent below 1,000,
+        /// where `available` itself is shown.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[cfg_attr(feature = "openapi", schema(nullable = false))]
+        available_about: Option<u64>,
     },
     Paused,
     Resumed,
@@ -192,6 +217,14 @@ impl From<&crate::pow::Challenge> for PowChallenge {
 }
 
 impl ServerMessage {
+    /// `availability` of `available` seats, with the number a fan is shown.
+    pub fn availability(available: u32) -> Self {
+        Self::Availability {
+            available,
+            available_about: crate::shown::about(u64::from(available)),
+        }
+    }
+
     /// A `prequeue` or `queued` message that also says no seat is free (`"sold_out":
     /// true`): an HTTP answer is one message, where the socket follows the place with
     /// a separate `sold_out`. Other messages are returned unchanged.
@@ -248,6 +281,8 @@ mod tests {
             ahead: 3,
             eta_secs: 9,
             range: EtaRange::default(),
+            ahead_about: None,
+            changed_at_ms: None,
         };
         assert_eq!(
             serde_json::to_string(&msg).unwrap(),
@@ -271,6 +306,7 @@ mod tests {
             ahead: 0,
             eta_secs: 0,
             range: EtaRange::default(),
+            ahead_about: None,
             sold_out: false,
             waitlist: false,
         };
@@ -300,16 +336,28 @@ mod tests {
                 eta_high_secs: Some(112),
                 eta_basis: Some(EtaBasis::Rate),
             },
+            ahead_about: Some(1_600),
+            changed_at_ms: Some(1_764_923_456_789),
         };
         let text = serde_json::to_string(&msg).unwrap();
         assert_eq!(
             text,
-            r#"{"type":"position","ahead":1614,"eta_secs":108,"eta_low_secs":100,"eta_high_secs":112,"eta_basis":"rate"}"#
+            r#"{"type":"position","ahead":1614,"eta_secs":108,"eta_low_secs":100,"eta_high_secs":112,"eta_basis":"rate","ahead_about":1600,"changed_at_ms":1764923456789}"#
         );
         assert_eq!(serde_json::from_str::<ServerMessage>(&text).unwrap(), msg);
         let old: ServerMessage =
             serde_json::from_str(r#"{"type":"queued","ticket":"t","ahead":2,"eta_secs":3}"#)
                 .unwrap();
         assert!(matches!(old, ServerMessage::Queued { range, .. } if range == EtaRange::default()));
+        let old: ServerMessage =
+            serde_json::from_str(r#"{"type":"position","ahead":2,"eta_secs":3}"#).unwrap();
+        assert!(matches!(
+            old,
+            ServerMessage::Position {
+                ahead_about: None,
+                changed_at_ms: None,
+                ..
+            }
+        ));
     }
 }

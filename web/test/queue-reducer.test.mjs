@@ -138,3 +138,16 @@ test('unknown messages change nothing', () => {
   assert.deepEqual([step.detach, step.closed, step.solve, step.seats, step.first, step.client], [false, false, null, null, null, null]);
   assert.ok(waiting('queued') && waiting('prequeue') && !waiting('admitted') && !waiting('joining'));
 });
+
+test('deep in the line the rounded people-ahead is kept beside the exact one (issue 19)', () => {
+  const deep = fold([queued('t1', 12_480, { ahead_about: 12_000 })]);
+  assert.equal(deep.queue.ahead, 12_480);
+  assert.equal(deep.queue.aheadAbout, 12_000);
+  const moved = reduceQueue(deep.queue, { type: 'position', ahead: 11_490, ahead_about: 11_000, eta_secs: 600, changed_at_ms: 1 });
+  assert.equal(moved.queue.aheadAbout, 11_000);
+  assert.equal(moved.queue.first, 12_480, 'the starting place is the exact one');
+  // Near the head the server sends no rounded number: the exact one is shown.
+  const head = reduceQueue(moved.queue, { type: 'position', ahead: 999, eta_secs: 10 });
+  assert.equal(head.queue.aheadAbout, null);
+  assert.equal(head.queue.ahead, 999);
+});

@@ -1,6 +1,9 @@
 //! What a fan has seen of its place in the queue, and what each server message means
-//! for its waiting loop (checking along the way that its position never rises and
-//! its ticket never changes).
+//! for its waiting loop (checking along the way that its position never rises, the
+//! exact number where sent and the number shown, rounded deep in the line, and that
+//! its ticket never changes). Records the gap between `position` messages, the gap
+//! near the head (where every change is sent) and how late each message came after
+//! the server's change (`changed_at_ms`).
 
 use waiting_room::estimate::EtaRange;
 use waiting_room::wire::ServerMessage;
@@ -23,11 +26,15 @@ const FLOOD_CODES: [&str; 4] = [
 pub(super) struct Seen {
     pub(super) ticket: Option<TicketId>,
     pub(super) ahead: Option<u64>,
+    /// People-ahead as the fan is shown it (`ahead_about`, else `ahead`).
+    pub(super) shown: Option<u64>,
     pub(super) rose: bool,
     pub(super) prequeue: bool,
     pub(super) sent_us: i64,
     pub(super) ack_us: i64,
     pub(super) last_position_us: i64,
+    /// The last `position` message showed the exact number (near the head).
+    pub(super) last_exact: bool,
     /// The wait estimates shown, for the report's accuracy figures.
     pub(super) eta: Track,
 }
@@ -49,11 +56,17 @@ impl Seen {
         }
     }
 
-    pub(super) fn ahead(&mut self, ahead: u64) {
-        if self.ahead.is_some_and(|before| ahead > before) {
+    /// The exact people-ahead and the number shown (`about`, or the exact one): a
+    /// rise of either is a position that rose.
+    pub(super) fn ahead(&mut self, ahead: u64, about: Option<u64>) {
+        let shown = about.unwrap_or(ahead);
+        if self.ahead.is_some_and(|before| ahead > before)
+            || self.shown.is_some_and(|before| shown > before)
+        {
             self.rose = true;
         }
         self.ahead = Some(ahead);
+        self.shown = Some(shown);
     }
 
     fn shown(&mut self, ctx: &Ctx, ahead: u64, eta_secs: u64, range: EtaRange) {
@@ -86,25 +99,36 @@ impl Seen {
                 ahead,
                 eta_secs,
                 range,
+                ahead_about,
                 ..
             } => {
                 self.ticket(ctx, &ticket);
                 self.ack(ctx, false);
-                self.ahead(ahead);
+                self.ahead(ahead, ahead_about);
                 self.shown(ctx, ahead, eta_secs, range);
             }
             ServerMessage::Position {
                 ahead,
                 eta_secs,
                 range,
+                ahead_about,
+                changed_at_ms,
             } => {
                 let now = now_us();
                 self.shown(ctx, ahead, eta_secs, range);
+                // Near the head by the exact number, so the figure means the same
+                // against servers that send no `ahead_about`.
+                let exact = ahead < waiting_room::shown::EXACT_BELOW;
                 if self.last_position_us != 0 {
-                    ctx.tally.position_gap(now - self.last_position_us);
+                    let gap = now - self.last_position_us;
+                    ctx.tally.position_gap(gap, exact && self.last_exact);
+                }
+                if let Some(at_ms) = changed_at_ms {
+                    ctx.tally.position_staleness(now - at_ms * 1000);
                 }
                 self.last_position_us = now;
-                self.ahead(ahead);
+                self.last_exact = exact;
+                self.ahead(ahead, ahead_about);
             }
             ServerMessage::Admitted {
                 purchase_token,
@@ -131,5 +155,39 @@ impl Seen {
             _ => {}
         }
         Step::Wait
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The audit's rule on both numbers: the exact one where sent, and the one shown
+    /// (rounded deep in the line).
+    #[test]
+    fn a_rise_of_the_exact_or_of_the_shown_number_is_a_position_that_rose() {
+        let mut seen = Seen::default();
+        seen.ahead(12_480, Some(12_000));
+        seen.ahead(11_490, Some(11_000));
+        seen.ahead(999, None);
+        seen.ahead(998, None);
+        assert!(!seen.rose);
+        // The number shown rose though the exact one fell.
+        let mut seen = Seen::default();
+        seen.ahead(11_490, Some(11_000));
+        seen.ahead(11_480, Some(12_000));
+        assert!(seen.rose);
+        // The exact one rose behind an unchanged rounded number.
+        let mut seen = Seen::default();
+        seen.ahead(11_490, Some(11_000));
+        seen.ahead(11_495, Some(11_000));
+        assert!(seen.rose);
+        // Rounded, then exact above the rounded value: 1,040 shown as about 1,000,
+        // then 1,020 shown exactly would rise; the server never does this (exact only
+        // below 1,000), and the audit would say so.
+        let mut seen = Seen::default();
+        seen.ahead(1_040, Some(1_000));
+        seen.ahead(1_020, None);
+        assert!(seen.rose);
     }
 }

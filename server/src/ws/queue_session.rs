@@ -145,14 +145,12 @@ pub async fn serve<S, R>(
                     break;
                 }
                 let next = views.borrow_and_update().clone();
-                let mut position = false;
-                for m in messages(&sent, &next) {
-                    position |= matches!(m, ServerMessage::Position { .. });
-                    match send(&mut sink, slow, &m).await {
-                        Ok(()) => {}
-                        Err(SendError::TooSlow) => return too_slow(&mut sink).await,
-                        Err(SendError::Closed) => return,
-                    }
+                let out = messages(&sent, &next);
+                let position = out.iter().any(|m| matches!(m, ServerMessage::Position { .. }));
+                match send_all(&mut sink, slow, &out).await {
+                    Ok(()) => {}
+                    Err(SendError::TooSlow) => return too_slow(&mut sink).await,
+                    Err(SendError::Closed) => return,
                 }
                 if let Some(took) = room.since_push().filter(|_| position) {
                     state.metrics.position_fanout.observe(took);
@@ -315,6 +313,10 @@ async fn handle_text(
 }
 
 /// Parses a fan's frame, telling malformed JSON from an unknown message type.
+#[expect(
+    clippy::result_large_err,
+    reason = "the error is the reply itself, sent at once; a refusal is rare"
+)]
 pub fn parse(text: &str) -> Result<ClientMessage, ServerMessage> {
     let value: serde_json::Value = serde_json::from_str(text)
         .map_err(|e| ServerMessage::error("invalid_json", format!("malformed JSON: {e}")))?;
@@ -337,6 +339,31 @@ async fn send<S: Sink<Message> + Unpin>(
 ) -> Result<(), SendError> {
     let text = serde_json::to_string(message).expect("server messages serialise");
     send_within(sink, Message::Text(text.into()), limit).await
+}
+
+/// Sends the messages of one view change as one write (each frame fed, one flush),
+/// all within `limit`: a `position` and an `availability` of the same push cost one
+/// system call, not two.
+async fn send_all<S: Sink<Message> + Unpin>(
+    sink: &mut S,
+    limit: Duration,
+    messages: &[ServerMessage],
+) -> Result<(), SendError> {
+    if messages.is_empty() {
+        return Ok(());
+    }
+    let write = async {
+        for m in messages {
+            let text = serde_json::to_string(m).expect("server messages serialise");
+            sink.feed(Message::Text(text.into())).await?;
+        }
+        sink.flush().await
+    };
+    match tokio::time::timeout(limit, write).await {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(_)) => Err(SendError::Closed),
+        Err(_) => Err(SendError::TooSlow),
+    }
 }
 
 /// Closes a socket that did not take its messages in time (1013).

@@ -34,7 +34,8 @@ async fn places_carry_the_wait_range_and_say_when_there_is_none(backend: Backend
     assert_eq!(first["eta_basis"], "rate", "{first}");
     let (low, eta, high) = range(first);
     let ahead = first["ahead"].as_u64().unwrap();
-    assert_eq!(eta, ahead + 1, "one a second at 60 a minute: {first}");
+    // One a second at 60 a minute, shown in 5 s steps (to the nearest).
+    assert!(eta.abs_diff(ahead + 1) <= 2, "{first}");
     assert!(low <= eta && eta <= high, "{first}");
     // The next position says the same things.
     let position = last.expect("position", Duration::from_secs(5)).await;

@@ -252,3 +252,37 @@ fn measured_departures_shorten_the_estimate() {
     let (eta, _) = e.outlook(t0 + secs(30.0), limits(1_200)).estimate(999);
     assert_eq!(eta, 48);
 }
+
+/// An outflow hovering around 90% of the rate (in bursts of 8 and 10 a second against
+/// the rate's 10) keeps the measured basis once it took it, instead of flipping each
+/// time the average crosses 90%: each flip changed every waiting fan's range, a
+/// message to each (issue 19).
+#[test]
+fn an_outflow_near_the_threshold_does_not_flip_the_basis() {
+    let t0 = Instant::now();
+    let mut e = Estimator::default();
+    let l = limits(600); // ten a second
+    let mut bases = Vec::new();
+    let mut at = t0;
+    for tick in 1..=480u32 {
+        at = t0 + secs(f64::from(tick) * 0.25);
+        // Two seconds at 8 a second, two at 10 (admitted in steps of 2 or 2.5).
+        let fast = (tick - 1) / 8 % 2 == 1;
+        let n = if fast { 2 + u64::from(tick % 2) } else { 2 };
+        e.admitted(at, n);
+        e.step(at, true, false);
+        if tick % 4 == 0 {
+            bases.push(e.outlook(at, l).basis);
+        }
+    }
+    let flips = bases.windows(2).filter(|w| w[0] != w[1]).count();
+    assert!(bases.contains(&EtaBasis::Measured), "{bases:?}");
+    assert!(flips <= 1, "{flips} flips: {bases:?}");
+    // Back at the full rate for a minute: the rate again.
+    for tick in 481..=720u32 {
+        at = t0 + secs(f64::from(tick) * 0.25);
+        e.admitted(at, if tick % 2 == 0 { 3 } else { 2 });
+        e.step(at, true, false);
+    }
+    assert_eq!(e.outlook(at, l).basis, EtaBasis::Rate);
+}

@@ -19,6 +19,7 @@ use super::presence::Presence;
 use crate::estimate::{Estimator, EtaRange, Limits, Outlook};
 use crate::fan::{FanPhase, FanView};
 use crate::position::PositionView;
+use crate::shown;
 use crate::store::{Change, Cursor, QueueSnapshot};
 use crate::{QueueConfig, UserId};
 
@@ -41,6 +42,32 @@ fn people_ahead(view: &PositionView, seq: u64, known: u64) -> u64 {
     } else {
         known
     }
+}
+
+/// Puts the exact `ahead` and the estimator's `exact` wait into a queued fan's
+/// `phase`, and what it is shown ([`shown`]) from them: whether what is shown changed
+/// (then `shown_at_ms` becomes `now_ms`). Any other phase is left alone.
+fn show(phase: &mut FanPhase, ahead: u64, exact: (u64, EtaRange), now_ms: i64) -> bool {
+    let before = phase.shown();
+    let FanPhase::Queued {
+        ahead: a,
+        eta_secs,
+        range,
+        about,
+        shown_at_ms,
+        ..
+    } = phase
+    else {
+        return false;
+    };
+    *a = ahead;
+    (*eta_secs, *range) = shown::settle(Some((*eta_secs, *range)), exact);
+    *about = shown::about(ahead);
+    let changed = Some((shown::shown_ahead(ahead), *eta_secs, *range)) != before;
+    if changed {
+        *shown_at_ms = now_ms;
+    }
+    changed
 }
 
 pub(crate) struct RoomState {
@@ -267,28 +294,20 @@ impl RoomState {
         let available = self.available;
         for fan in self.fans.values_mut() {
             fan.tx.send_if_modified(|v| {
-                let changed = v.available != available;
+                let before = v.seats_shown();
                 v.available = available;
-                changed
+                v.seats_shown() != before
             });
             if let Some(seq) = fan.seq {
                 if !covers(&self.view, seq) {
                     continue; // our view has not caught up with this join yet
                 }
                 let ahead = fan.lower_ahead(people_ahead(&self.view, seq, fan.ahead));
-                let (eta, range) = outlook.estimate(ahead);
-                fan.tx.send_if_modified(|v| match &mut v.phase {
-                    FanPhase::Queued {
-                        ahead: a,
-                        eta_secs: e,
-                        range: r,
-                        ..
-                    } if (*a, *e, *r) != (ahead, eta, range) => {
-                        (*a, *e, *r) = (ahead, eta, range);
-                        true
-                    }
-                    _ => false,
-                });
+                let exact = outlook.estimate(ahead);
+                // The exact number is kept fresh without waking the fan's sockets;
+                // they are woken only when what the fan is shown changes.
+                fan.tx
+                    .send_if_modified(|v| show(&mut v.phase, ahead, exact, now_ms));
             } else if fan.admitted_until.is_some_and(|t| t <= now_ms) {
                 fan.admitted_until = None;
                 fan.set_phase(FanPhase::Expired);

@@ -8,7 +8,9 @@
  * @typedef {object} QueueState  one event's queue, as the server last told us
  * @property {'idle'|'solving'|'joining'|'prequeue'|'queued'|'admitted'|'purchased'|'expired'|'left'|'closed'} phase
  * @property {string} [ticket]
- * @property {number} [ahead]      people in front
+ * @property {number} [ahead]      people in front (exact as of the last message)
+ * @property {number|null} [aheadAbout] people in front as shown deep in the line,
+ *   rounded by the server ("about 12,000"); null: `ahead` is shown
  * @property {number} [eta]        estimated seconds to wait
  * @property {number|null} [etaLow]  the server's range for it (null: none given)
  * @property {number|null} [etaHigh]
@@ -19,6 +21,8 @@
  * @property {boolean} soldOut
  * @property {string|null} notice  'resumed' right after a pause ended, 'place_lost'
  * @property {number|null} available seats still free (from `availability`)
+ * @property {number|null} [availableAbout] the same rounded by the server from 1,000 up
+ *   ("about 38,000"; null: `available` is shown)
  * @property {string} [token]      purchase token once admitted
  * @property {number} [expiresAt]  end of the shopping session (ms, server clock)
  * @property {'idle'|'connecting'|'open'|'reconnecting'|'offline'|'polling'} conn
@@ -84,6 +88,7 @@ export function reduceQueue(q, msg, { wantJoin = false, leaving = false, storedF
         ticket: msg.ticket,
         pseudonym: msg.pseudonym ?? null,
         ahead: msg.ahead,
+        aheadAbout: msg.ahead_about ?? null,
         eta: msg.eta_secs,
         ...etaFields(msg),
         first,
@@ -102,7 +107,7 @@ export function reduceQueue(q, msg, { wantJoin = false, leaving = false, storedF
         if (q.ticket) step.first = { ticket: q.ticket, first };
       }
       const phase = q.phase === 'prequeue' || q.phase === 'joining' ? 'queued' : q.phase;
-      set({ phase, ahead: msg.ahead, eta: msg.eta_secs, ...etaFields(msg), first });
+      set({ phase, ahead: msg.ahead, aheadAbout: msg.ahead_about ?? null, eta: msg.eta_secs, ...etaFields(msg), first });
       break;
     }
     case 'admitted':
@@ -129,7 +134,7 @@ export function reduceQueue(q, msg, { wantJoin = false, leaving = false, storedF
       step.seats = 0;
       break;
     case 'availability':
-      set({ available: msg.available });
+      set({ available: msg.available, availableAbout: msg.available_about ?? null });
       step.seats = msg.available;
       break;
     case 'closed':

@@ -6,6 +6,7 @@ use tokio::time::Instant;
 use super::{covers, people_ahead, RoomState};
 use crate::fan::FanPhase;
 use crate::room::admit::Admit;
+use crate::shown;
 use crate::store::{TicketState, TicketStatus};
 use crate::UserId;
 
@@ -54,12 +55,14 @@ impl RoomState {
                 let ahead = people_ahead(&self.view, seq, ahead);
                 let fan = self.fans.get_mut(&user).expect("checked above");
                 let ahead = fan.lower_ahead(ahead);
-                let (eta_secs, range) = self.eta(ahead, at);
+                let (eta_secs, range) = shown::settle(None, self.eta(ahead, at));
                 FanPhase::Queued {
                     ticket: status.ticket,
                     ahead,
                     eta_secs,
                     range,
+                    about: shown::about(ahead),
+                    shown_at_ms: now_ms,
                 }
             }
             TicketState::Admitted {
@@ -110,12 +113,14 @@ impl RoomState {
             },
             TicketState::Queued { seq, ahead } => {
                 let ahead = people_ahead(&self.view, seq, ahead);
-                let (eta_secs, range) = self.eta(ahead, at);
+                let (eta_secs, range) = shown::settle(None, self.eta(ahead, at));
                 FanPhase::Queued {
                     ticket: status.ticket,
                     ahead,
                     eta_secs,
                     range,
+                    about: shown::about(ahead),
+                    shown_at_ms: now_ms,
                 }
             }
             TicketState::Admitted {

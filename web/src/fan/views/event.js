@@ -91,6 +91,9 @@ export function EventPage() {
 
   const starts = Date.parse(event.starts_at);
   const available = inLine && typeof q.available === 'number' ? q.available : event.available;
+  // Deep in a big sale the server rounds seats left too ("about 38,000").
+  const availableAbout = inLine && typeof q.available === 'number' && typeof q.availableAbout === 'number' ? q.availableAbout : null;
+  const seatsShown = availableAbout !== null ? i18n.t('queue.aboutNumber', { n: i18n.number(availableAbout) }) : available ?? '—';
   // A fan who bought keeps seeing the order after the shopping session ends.
   const order = state.checkouts[id]?.order;
   const admitted = q.phase === 'admitted' || (q.phase === 'expired' && order && order.event_id === id);
@@ -107,12 +110,12 @@ export function EventPage() {
       ? html`<${Purchased} event=${event} queue=${q} />`
       : admitted
       ? html`<${Checkout} event=${event} queue=${q} />`
-      : html`<${QueuePanel} event=${event} queue=${q} saleState=${st} available=${available} />`}
+      : html`<${QueuePanel} event=${event} queue=${q} saleState=${st} available=${available} availableAbout=${availableAbout} />`}
     <section class="panel" aria-labelledby="tickets-h">
       <h2 id="tickets-h">${i18n.t('event.tickets')}</h2>
       <p class="seats-left" hidden=${st === 'closed'}>
         <span>${i18n.t('event.seatsLeft')}</span>
-        <strong class="num">${i18n.t('event.seatsOf', { available: available ?? '—', capacity: event.capacity })}</strong>
+        <strong class="num">${i18n.t('event.seatsOf', { available: seatsShown, capacity: event.capacity })}</strong>
       </p>
       <div class="table-wrap">
         <table>

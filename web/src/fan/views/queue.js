@@ -11,7 +11,7 @@ import { withNext } from '../router.js';
 import { useFanState, useNow, useUser } from '../store.js';
 import { errorText, etaText } from './util.js';
 
-export function QueuePanel({ event, queue: q, saleState, available }) {
+export function QueuePanel({ event, queue: q, saleState, available, availableAbout = null }) {
   const i18n = useI18n();
   const user = useUser();
   let body;
@@ -19,7 +19,7 @@ export function QueuePanel({ event, queue: q, saleState, available }) {
   else if (!user) body = html`<${SignedOut} i18n=${i18n} />`;
   else if (saleState === 'closed' || q.phase === 'closed') body = html`<${Closed} i18n=${i18n} />`;
   else if (q.phase === 'prequeue') body = html`<${PreQueue} i18n=${i18n} event=${event} q=${q} />`;
-  else if (q.phase === 'queued') body = html`<${InLine} i18n=${i18n} event=${event} q=${q} available=${available} />`;
+  else if (q.phase === 'queued') body = html`<${InLine} i18n=${i18n} event=${event} q=${q} available=${available} availableAbout=${availableAbout} />`;
   else if (q.phase === 'left') body = html`<${Left} i18n=${i18n} event=${event} lost=${q.notice === 'place_lost'} />`;
   else if (q.phase === 'expired') body = html`<${Expired} i18n=${i18n} event=${event} />`;
   else body = html`<${JoinBox} i18n=${i18n} event=${event} q=${q} saleState=${saleState} />`;
@@ -97,7 +97,7 @@ function PreQueue({ i18n, event, q }) {
   `;
 }
 
-function InLine({ i18n, event, q, available }) {
+function InLine({ i18n, event, q, available, availableAbout }) {
   const announce = useAnnouncer(i18n, q);
   const ahead = q.ahead ?? 0;
   const first = Math.max(q.first ?? ahead, ahead);
@@ -115,12 +115,12 @@ function InLine({ i18n, event, q, available }) {
     ${!halted && !q.waitlist && q.notice === 'resumed' && html`<p class="notice ok"><strong>${i18n.t('queue.resumedTitle')}</strong> ${i18n.t('queue.resumedText')}</p>`}
     ${q.notice === 'place_lost' && html`<p class="notice warn" role="alert">${i18n.t('queue.placeLost')}</p>`}
     <div class="ahead">
-      <span class="ahead-number num">${i18n.number(ahead)}</span>
-      <span class="ahead-label">${i18n.t('queue.peopleAhead', { count: ahead })}</span>
+      <span class="ahead-number num">${aheadNumber(i18n, q)}</span>
+      <span class="ahead-label">${i18n.t('queue.peopleAhead', { count: shownAhead(q) })}</span>
     </div>
     <dl class="facts">
       <div><dt>${i18n.t('queue.estimatedWait')}</dt><dd>${halted ? i18n.t('queue.waitOnHold') : etaText(i18n, q.eta, q.etaLow, q.etaHigh, q.etaBasis)}</dd></div>
-      ${typeof available === 'number' && html`<div><dt>${i18n.t('event.seatsLeft')}</dt><dd class="num">${i18n.number(available)}</dd></div>`}
+      ${typeof available === 'number' && html`<div><dt>${i18n.t('event.seatsLeft')}</dt><dd class="num">${typeof availableAbout === 'number' ? i18n.t('queue.aboutNumber', { n: i18n.number(availableAbout) }) : i18n.number(available)}</dd></div>`}
     </dl>
     <div class="progress">
       <label for="queue-progress">${i18n.t('queue.progress')}</label>
@@ -195,6 +195,24 @@ function Connection({ i18n, conn }) {
   return html`<p class=${`conn conn-${key}`} role="status"><span class="dot" aria-hidden="true"></span>${i18n.t(`conn.${key}`)}</p>`;
 }
 
+/** People ahead as the fan is shown them: the server's rounded number deep in the
+ *  line (it never rises), the exact one near the head. */
+export function shownAhead(q) {
+  return typeof q.aheadAbout === 'number' ? q.aheadAbout : q.ahead ?? 0;
+}
+
+/** The big number: "about 12,000" deep in the line, "37" near the head. */
+function aheadNumber(i18n, q) {
+  const n = i18n.number(shownAhead(q));
+  return typeof q.aheadAbout === 'number' ? i18n.t('queue.aboutNumber', { n }) : n;
+}
+
+/** The sentence read out: "About 12,000 people are ahead of you." deep in the line. */
+function aheadSentence(i18n, q) {
+  const key = typeof q.aheadAbout === 'number' ? 'queue.peopleAheadAboutSentence' : 'queue.peopleAheadSentence';
+  return i18n.t(key, { count: shownAhead(q) });
+}
+
 const THRESHOLDS = [1, 2, 3, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000, 20000, 50000, 100000];
 
 /** Whether going from `before` to `after` people ahead is worth saying out loud. */
@@ -219,7 +237,8 @@ function useAnnouncer(i18n, q) {
     const l = last.current;
     const now = Date.now();
     let timer;
-    const aheadText = typeof q.ahead === 'number' ? i18n.t('queue.peopleAheadSentence', { count: q.ahead }) : '';
+    const shown = typeof q.ahead === 'number' ? shownAhead(q) : null;
+    const aheadText = shown === null ? '' : aheadSentence(i18n, q);
     if (kind !== l.kind) {
       let msg;
       if (q.phase === 'prequeue') msg = i18n.t('queue.prequeueTitle');
@@ -229,17 +248,17 @@ function useAnnouncer(i18n, q) {
       else if (q.notice === 'resumed') msg = `${i18n.t('queue.resumedTitle')} ${aheadText}`;
       else msg = aheadText || i18n.t('queue.inLineTitle');
       setText(msg);
-      last.current = { kind, ahead: q.ahead, at: now };
-    } else if (q.phase === 'queued' && meaningful(l.ahead, q.ahead)) {
+      last.current = { kind, ahead: shown, at: now };
+    } else if (q.phase === 'queued' && meaningful(l.ahead, shown)) {
       if (now - l.at >= 5000) {
         setText(aheadText);
-        last.current = { kind, ahead: q.ahead, at: now };
+        last.current = { kind, ahead: shown, at: now };
       } else {
         // Too soon after the last announcement: look again when it is not.
         timer = setTimeout(() => setRetry((r) => r + 1), 5000 - (now - l.at));
       }
     }
     return () => clearTimeout(timer);
-  }, [kind, q.ahead, i18n, retry]);
+  }, [kind, q.ahead, q.aheadAbout, i18n, retry]);
   return html`<p role="status" class="visually-hidden">${text}</p>`;
 }
