@@ -157,8 +157,9 @@ mod tests {
             .lines()
             .filter(|l| l.starts_with("floodgate_store_errors_total{"))
             .collect();
-        // 20 queue ops (a room's wait for its log is not timed), 18 seat ops.
-        assert_eq!(errors.len(), (20 + 18) * 2, "{text}");
+        // 21 queue ops (a join with proof of work counts as a join; the draw record and
+        // a room's wait for its log are not timed), 18 seat ops.
+        assert_eq!(errors.len(), (21 + 18) * 2, "{text}");
         assert!(errors.iter().all(|l| l.ends_with(" 0")), "{text}");
         assert!(
             text.contains(
