@@ -2,6 +2,8 @@
 //! with the number of local fans, positions are right and never rise, admissions
 //! reach the right fans with verifiable tokens.
 
+mod support;
+
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -218,58 +220,9 @@ async fn a_first_socket_that_joins_at_once_costs_one_store_call() {
     ));
 }
 
-/// Wall-clock milliseconds that follow tokio's clock, so under `tokio::time::pause()`
-/// the store's token bucket and the room's cadence move together in virtual time.
-struct TokioClock {
-    base_ms: i64,
-    start: Instant,
-}
-
-impl Clock for TokioClock {
-    fn now_ms(&self) -> i64 {
-        self.base_ms + self.start.elapsed().as_millis() as i64
-    }
-}
-
 #[tokio::test(start_paused = true)]
 async fn a_running_room_pushes_positions_once_a_second_at_the_admission_pace() {
-    let clock = Arc::new(TokioClock {
-        base_ms: waiting_room::clock::now_ms(),
-        start: Instant::now(),
-    });
-    let store = Arc::new(MemoryStore::new(clock.clone()));
-    let event = EventId::new();
-    let config = QueueConfig {
-        starts_at_ms: clock.now_ms() - 1,
-        grace_ms: 600_000,
-        admission: AdmissionSettings {
-            rate_per_minute: 600, // ten a second
-            max_active: 1_000_000,
-            session_ttl_secs: 600,
-            paused: false,
-        },
-    };
-    store.configure(event, &config, false).await.unwrap();
-    let (keys, _) = SigningKeys::generate();
-    let room = Arc::new(Room::new(
-        RoomInfo {
-            event,
-            max_seats: 4,
-            shuffle_seed: None,
-        },
-        Some(config),
-        store.clone(),
-        None,
-        keys,
-        clock.clone(),
-    ));
-    room.step().await.unwrap(); // opens the sale
-    let mut fans = Vec::new();
-    for _ in 0..400 {
-        let fan = room.connect(UserId::new()).await.unwrap();
-        room.join(fan.user(), None).await.unwrap();
-        fans.push(fan);
-    }
+    let (room, fans) = support::room_with_fans(600, -1, 400).await; // ten a second
     let cancel = CancellationToken::new();
     let task = tokio::spawn(Arc::clone(&room).run(Cadence::default(), cancel.clone()));
 
@@ -324,42 +277,8 @@ async fn a_running_room_pushes_positions_once_a_second_at_the_admission_pace() {
 #[tokio::test(start_paused = true)]
 async fn the_opening_estimate_follows_the_configured_rate_with_a_range() {
     use waiting_room::estimate::EtaBasis;
-    let clock = Arc::new(TokioClock {
-        base_ms: waiting_room::clock::now_ms(),
-        start: Instant::now(),
-    });
-    let store = Arc::new(MemoryStore::new(clock.clone()));
-    let event = EventId::new();
-    let config = QueueConfig {
-        starts_at_ms: clock.now_ms() + 300_000,
-        grace_ms: 600_000,
-        admission: AdmissionSettings {
-            rate_per_minute: 900, // fifteen a second
-            max_active: 1_000_000,
-            session_ttl_secs: 600,
-            paused: false,
-        },
-    };
-    store.configure(event, &config, false).await.unwrap();
-    let (keys, _) = SigningKeys::generate();
-    let room = Arc::new(Room::new(
-        RoomInfo {
-            event,
-            max_seats: 4,
-            shuffle_seed: None,
-        },
-        Some(config),
-        store.clone(),
-        None,
-        keys,
-        clock.clone(),
-    ));
-    let mut fans = Vec::new();
-    for _ in 0..1_000 {
-        let fan = room.connect(UserId::new()).await.unwrap();
-        room.join(fan.user(), None).await.unwrap();
-        fans.push(fan);
-    }
+    // Fifteen a second, opening in five minutes.
+    let (room, fans) = support::room_with_fans(900, 300_000, 1_000).await;
     let cancel = CancellationToken::new();
     let task = tokio::spawn(Arc::clone(&room).run(Cadence::default(), cancel.clone()));
     tokio::time::sleep(Duration::from_secs(320)).await;

@@ -2,31 +2,16 @@
 //! the line hears every change of its people-ahead, a fan deep in it (rounded to "about
 //! 2,300") far fewer messages, and neither ever sees its place rise.
 
+mod support;
+
 use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
-use waiting_room::clock::Clock;
 use waiting_room::fan::{messages, FanView};
-use waiting_room::room::{Cadence, FanHandle, Room, RoomInfo};
-use waiting_room::store::memory::MemoryStore;
-use waiting_room::store::QueueStore;
-use waiting_room::token::SigningKeys;
+use waiting_room::room::{Cadence, FanHandle};
 use waiting_room::wire::ServerMessage;
-use waiting_room::{AdmissionSettings, EventId, QueueConfig, UserId};
-
-/// Wall-clock milliseconds that follow tokio's clock (paused in these tests).
-struct TokioClock {
-    base_ms: i64,
-    start: Instant,
-}
-
-impl Clock for TokioClock {
-    fn now_ms(&self) -> i64 {
-        self.base_ms + self.start.elapsed().as_millis() as i64
-    }
-}
 
 /// What one fan's socket would send, as the server's socket task turns views into
 /// messages: the `position` messages, each with the people-ahead shown and exact.
@@ -55,43 +40,7 @@ async fn listen(fan: &FanHandle, until: Instant) -> Vec<(u64, u64, Option<u64>)>
 
 #[tokio::test(start_paused = true)]
 async fn deep_fans_hear_less_and_fans_near_the_head_hear_every_change() {
-    let clock = Arc::new(TokioClock {
-        base_ms: waiting_room::clock::now_ms(),
-        start: Instant::now(),
-    });
-    let store = Arc::new(MemoryStore::new(clock.clone()));
-    let event = EventId::new();
-    let config = QueueConfig {
-        starts_at_ms: clock.now_ms() - 1,
-        grace_ms: 600_000,
-        admission: AdmissionSettings {
-            rate_per_minute: 600, // ten a second
-            max_active: 1_000_000,
-            session_ttl_secs: 600,
-            paused: false,
-        },
-    };
-    store.configure(event, &config, false).await.unwrap();
-    let (keys, _) = SigningKeys::generate();
-    let room = Arc::new(Room::new(
-        RoomInfo {
-            event,
-            max_seats: 4,
-            shuffle_seed: None,
-        },
-        Some(config),
-        store.clone(),
-        None,
-        keys,
-        clock.clone(),
-    ));
-    room.step().await.unwrap(); // opens the sale
-    let mut fans = Vec::new();
-    for _ in 0..2_400 {
-        let fan = room.connect(UserId::new()).await.unwrap();
-        room.join(fan.user(), None).await.unwrap();
-        fans.push(fan);
-    }
+    let (room, fans) = support::room_with_fans(600, -1, 2_400).await; // ten a second
     let cancel = CancellationToken::new();
     let task = tokio::spawn(Arc::clone(&room).run(Cadence::default(), cancel.clone()));
 

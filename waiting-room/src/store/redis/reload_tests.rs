@@ -5,37 +5,9 @@
 use redis::AsyncCommands;
 
 use super::keys::EventKeys;
+use super::tests::{connect, open_event};
 use super::*;
-use crate::store::contract::{test_prefix, test_redis_url};
 use crate::store::{Change, QueueReader, RestoredFan, TicketState};
-
-async fn connect() -> Option<(RedisStore, redis::Client)> {
-    let url = test_redis_url()?;
-    let store = RedisStore::connect(&url, &test_prefix())
-        .await
-        .expect("connect to test redis");
-    Some((store, redis::Client::open(url).unwrap()))
-}
-
-async fn open_event(store: &RedisStore) -> EventId {
-    let event = EventId::new();
-    let config = QueueConfig {
-        starts_at_ms: store.now_ms().await.unwrap() - 1_000,
-        grace_ms: 60_000,
-        admission: AdmissionSettings {
-            rate_per_minute: 60,
-            max_active: 10,
-            session_ttl_secs: 600,
-            paused: false,
-        },
-    };
-    store.configure(event, &config, false).await.unwrap();
-    assert!(store
-        .open(event, &crate::shuffle::ShuffleSeed::from_bytes([1; 32]))
-        .await
-        .unwrap());
-    event
-}
 
 /// A paged read whose first cursor the log trimmed away meanwhile does not answer a
 /// line it cannot vouch for: the reader says so and `snapshot` reads again.

@@ -8,7 +8,8 @@ use super::*;
 use crate::store::contract::{test_prefix, test_redis_url};
 use crate::store::{Change, PresenceUpdate, ReplicaId, TicketState};
 
-async fn connect() -> Option<(RedisStore, redis::Client)> {
+/// The store on the test Redis and a plain client beside it (`None`: no test Redis).
+pub(super) async fn connect() -> Option<(RedisStore, redis::Client)> {
     let url = test_redis_url()?;
     let store = RedisStore::connect(&url, &test_prefix())
         .await
@@ -16,7 +17,8 @@ async fn connect() -> Option<(RedisStore, redis::Client)> {
     Some((store, redis::Client::open(url).unwrap()))
 }
 
-async fn open_event(store: &RedisStore) -> EventId {
+/// A new event, configured and opened a second ago (60/min, 10 active, 60 s grace).
+pub(super) async fn open_event(store: &RedisStore) -> EventId {
     let event = EventId::new();
     let config = QueueConfig {
         starts_at_ms: store.now_ms().await.unwrap() - 1_000,
