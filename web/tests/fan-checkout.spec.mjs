@@ -138,6 +138,9 @@ test('a seat another fan took is reported and dropped from the pick', async ({ b
   await joinFromPage(page);
   await expectAdmitted(page);
   const grid = page.getByRole('grid', { name: 'Seat map' });
+  // Enter picks a seat once the first seat snapshot says it is free (a busy machine
+  // can admit the fan before the seat feed's snapshot arrives).
+  await expect(grid).not.toHaveAttribute('aria-busy', 'true');
   await grid.focus();
   await page.keyboard.press('Enter'); // picks A-1-1
   await expect(grid.getByRole('gridcell', { name: 'A-1-1, free' })).toHaveAttribute('aria-selected', 'true');

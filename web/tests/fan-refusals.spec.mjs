@@ -44,7 +44,9 @@ for (const [name, t] of Object.entries(LANGUAGES)) {
 
     const grid = page.getByRole('grid', { name: t.map });
     const hold = page.getByRole('button', { name: t.hold, exact: true });
-    // The one hold attempt of the minute: held, then released.
+    // The one hold attempt of the minute: held, then released (Enter picks a seat once
+    // the first seat snapshot has arrived).
+    await expect(grid).not.toHaveAttribute('aria-busy', 'true');
     await grid.focus();
     await page.keyboard.press('Enter');
     await hold.click();
