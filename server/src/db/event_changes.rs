@@ -3,12 +3,12 @@
 //! never shows a change that did not happen nor misses one that did.
 
 use serde_json::{json, Value};
-use sqlx::Row;
 use time::format_description::well_known::Rfc3339;
 use waiting_room::wire::datetime_ms;
 use waiting_room::EventId;
 
 use super::audit::{insert_audit, Actor, AuditAction, NewAudit};
+use super::events::parse_id;
 use super::Db;
 use crate::event::Event;
 
@@ -185,12 +185,7 @@ impl Db {
         .bind(show_before_ms)
         .fetch_all(self.pool())
         .await?;
-        rows.iter()
-            .map(|r| {
-                let id: String = r.try_get("id")?;
-                id.parse().map_err(|e| sqlx::Error::Decode(Box::new(e)))
-            })
-            .collect()
+        rows.iter().map(|r| parse_id(r, "id")).collect()
     }
 }
 

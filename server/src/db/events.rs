@@ -293,7 +293,8 @@ fn shuffle_seed(r: &AnyRow) -> Result<Option<ShuffleSeed>, sqlx::Error> {
         .ok_or_else(|| sqlx::Error::Decode("a shuffle_seed that is not 64 hex digits".into()))
 }
 
-fn parse_id(r: &AnyRow, column: &str) -> Result<EventId, sqlx::Error> {
+/// An event id from `column` of a row.
+pub(super) fn parse_id(r: &AnyRow, column: &str) -> Result<EventId, sqlx::Error> {
     let s: String = r.try_get(column)?;
     s.parse().map_err(|e| sqlx::Error::Decode(Box::new(e)))
 }

@@ -5,6 +5,7 @@
 use sqlx::Row;
 use waiting_room::EventId;
 
+use super::events::parse_id;
 use super::Db;
 
 /// What the queue store counted for a sale when its line was removed.
@@ -72,12 +73,7 @@ impl Db {
         .bind(limit)
         .fetch_all(self.pool())
         .await?;
-        rows.iter()
-            .map(|r| {
-                let id: String = r.try_get("id")?;
-                id.parse().map_err(|e| sqlx::Error::Decode(Box::new(e)))
-            })
-            .collect()
+        rows.iter().map(|r| parse_id(r, "id")).collect()
     }
 
     /// Notes that `event`'s line was removed at `at_ms`.
