@@ -39,6 +39,10 @@ pub struct Metrics {
     pub http_errors_5xx: Counter,
     pub queue_joins: Counter,
     pub queue_messages_in: Counter,
+    /// Messages sent on queue sockets, and the writes (flushes) that carried them: the
+    /// messages of one view change go out in one write.
+    pub queue_messages_out: Counter,
+    pub queue_writes: Counter,
     pub queue_bad_messages: Counter,
     pub rate_limited: Counter,
     /// New queue sockets and HTTP joins turned away while the store is slow.
@@ -216,6 +220,14 @@ impl Metrics {
             queue_messages_in: r.counter(
                 "floodgate_queue_messages_in_total",
                 "Frames received on queue sockets.",
+            ),
+            queue_messages_out: r.counter(
+                "floodgate_queue_messages_out_total",
+                "Messages sent on queue sockets.",
+            ),
+            queue_writes: r.counter(
+                "floodgate_queue_writes_total",
+                "Writes to queue sockets (the messages of one view change go out in one write).",
             ),
             queue_bad_messages: r.counter(
                 "floodgate_queue_bad_messages_total",

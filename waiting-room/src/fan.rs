@@ -51,7 +51,7 @@ pub struct FanView {
     /// No seat is free (all held or sold); admission waits for holds to lapse.
     pub sold_out: bool,
     /// Seats free, as of the room's last look (once a second; kept fresh without
-    /// waking the sockets unless [`FanView::seats_shown`] changes).
+    /// waking the sockets unless [`FanView::seats_wake`] changes).
     pub available: Option<u32>,
     /// The event sold out once: the fans still in line are its waitlist, and seats
     /// that come back (`available`) are offered to them in queue order.
@@ -64,6 +64,33 @@ impl FanView {
     pub fn seats_shown(&self) -> Option<u64> {
         self.available
             .map(|a| crate::shown::shown_ahead(u64::from(a)))
+    }
+
+    /// Seats free to one significant figure (nearest: 37,400 is 40,000). A fan shown a
+    /// rounded place ([`FanView::deep`]) is woken for seats left only when this moves;
+    /// otherwise it hears the number shown along with its next `position`.
+    pub fn seats_coarse(&self) -> Option<u64> {
+        self.available.map(|a| crate::shown::coarse(u64::from(a)))
+    }
+
+    /// The fan is shown a rounded place (deep in the line) or waits for the opening:
+    /// what it can do does not hang on every hundred seats sold.
+    pub fn deep(&self) -> bool {
+        matches!(
+            self.phase,
+            FanPhase::Prequeue { .. } | FanPhase::Queued { about: Some(_), .. }
+        )
+    }
+
+    /// What a change of seats left is compared by to decide whether to wake the fan's
+    /// sockets: [`FanView::seats_coarse`] for a deep fan, else
+    /// [`FanView::seats_shown`].
+    pub fn seats_wake(&self) -> Option<u64> {
+        if self.deep() {
+            self.seats_coarse()
+        } else {
+            self.seats_shown()
+        }
     }
 
     /// Admission is stopped for this fan's event.
@@ -172,10 +199,37 @@ pub fn messages(prev: &FanView, next: &FanView) -> Vec<ServerMessage> {
     if next.waitlist && in_line && (!prev.waitlist || out.iter().any(is_place)) {
         out.push(ServerMessage::Waitlist);
     }
+    // Seats left: a fan near the head hears every change of the number shown; a deep
+    // fan hears it when it moves by one significant figure, and otherwise along with
+    // its next `position` (it is sent in the same write, so it costs no message of its
+    // own). A message that states the place always repeats it.
     if let Some(available) = next.available {
-        if in_line && (prev.seats_shown() != next.seats_shown() || out.iter().any(is_place)) {
+        let differs = prev.seats_shown() != next.seats_shown();
+        let due = !next.deep()
+            || prev.seats_coarse() != next.seats_coarse()
+            || out
+                .iter()
+                .any(|m| matches!(m, ServerMessage::Position { .. }));
+        if in_line && ((differs && due) || out.iter().any(is_place)) {
             out.push(ServerMessage::availability(available));
         }
+    }
+    out
+}
+
+/// The messages that take a fan's screen from `told` (what its socket has said so
+/// far) to `next`, and `told` becomes what the fan now knows: `next`, but with the
+/// seats left it was last told when this update does not say them ([`messages`]
+/// holds a small change back from a deep fan until its next `position`).
+pub fn tell(told: &mut FanView, next: FanView) -> Vec<ServerMessage> {
+    let out = messages(told, &next);
+    let available = told.available;
+    *told = next;
+    if !out
+        .iter()
+        .any(|m| matches!(m, ServerMessage::Availability { .. }))
+    {
+        told.available = available;
     }
     out
 }
@@ -278,6 +332,72 @@ mod tests {
                 available_about: None
             }]
         );
+    }
+
+    /// Deep in the line (a rounded place), seats left go out on their own only when
+    /// they move by one significant figure; a smaller change waits for the fan's next
+    /// `position` and rides in the same write. Near the head every change of the
+    /// number shown is sent.
+    #[test]
+    fn a_deep_fan_hears_seats_left_with_its_position_or_when_they_move_a_lot() {
+        let at = |ahead: u64, seats: u32| FanView {
+            available: Some(seats),
+            ..queued(ahead)
+        };
+        let mut told = at(40_000, 37_950);
+        // 37,950 → 37,400: shown 38,000 → 37,000, same to one figure (40,000): held back.
+        assert!(tell(&mut told, at(40_000, 37_400)).is_empty());
+        assert_eq!(told.available, Some(37_950), "the fan still knows 37,950");
+        assert_eq!(told.seats_wake(), Some(40_000));
+        // The next position change says both.
+        assert_eq!(
+            tell(&mut told, at(30_000, 37_300)),
+            vec![
+                ServerMessage::Position {
+                    ahead: 30_000,
+                    eta_secs: 60_000,
+                    range: EtaRange::default(),
+                    ahead_about: Some(30_000),
+                    changed_at_ms: Some(7),
+                },
+                ServerMessage::Availability {
+                    available: 37_300,
+                    available_about: Some(37_000)
+                }
+            ]
+        );
+        assert_eq!(told.available, Some(37_300));
+        // A position change with seats left shown the same: no availability.
+        assert_eq!(tell(&mut told, at(20_000, 37_250)).len(), 1);
+        // Past a one-figure boundary (35,000): sent on its own.
+        assert_eq!(
+            tell(&mut told, at(20_000, 34_900)),
+            vec![ServerMessage::Availability {
+                available: 34_900,
+                available_about: Some(35_000)
+            }]
+        );
+        // Near the head (exact place) every change of the number shown is sent.
+        let mut head = at(300, 37_950);
+        assert_eq!(
+            tell(&mut head, at(300, 37_400)),
+            vec![ServerMessage::Availability {
+                available: 37_400,
+                available_about: Some(37_000)
+            }]
+        );
+        assert_eq!(head.seats_wake(), Some(37_000));
+        // Waiting for the opening counts as deep.
+        let pre = FanView {
+            phase: FanPhase::Prequeue {
+                ticket: TicketId("t".into()),
+                starts_at_ms: 1,
+            },
+            available: Some(37_400),
+            ..FanView::default()
+        };
+        assert!(pre.deep() && !head.deep());
+        assert_eq!(pre.seats_wake(), Some(40_000));
     }
 
     #[test]

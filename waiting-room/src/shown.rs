@@ -51,6 +51,19 @@ pub fn ahead_step(ahead: u64) -> u64 {
     step
 }
 
+/// `n` to one significant figure, to the nearest (a half rounds up; under 10 exact).
+/// What a deep fan's seats left must move by to be sent on its own
+/// ([`crate::fan::FanView::seats_coarse`]).
+pub fn coarse(n: u64) -> u64 {
+    let mut step = 1;
+    while n / step >= 10 {
+        step *= 10;
+    }
+    let (q, r) = (n / step, n % step);
+    let q = if r >= step - r { q + 1 } else { q };
+    q.saturating_mul(step)
+}
+
 /// The step a wait of `secs` is shown in (the fan page rounds the same way): 5 s
 /// under a minute and a half, whole minutes under half an hour, 5 minutes under three
 /// hours, quarter hours beyond.

@@ -102,6 +102,8 @@ fn the_whole_text_parses() {
     for name in [
         "floodgate_queue_joins_total",
         "floodgate_queue_messages_in_total",
+        "floodgate_queue_messages_out_total",
+        "floodgate_queue_writes_total",
         "floodgate_queue_bad_messages_total",
         "floodgate_rate_limited_total",
         "floodgate_http_5xx_total",

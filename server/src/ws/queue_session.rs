@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use axum::extract::ws::{close_code, CloseFrame, Message, WebSocket};
 use futures_util::{Sink, SinkExt, Stream, StreamExt};
-use waiting_room::fan::{messages, FanView};
+use waiting_room::fan::{tell, FanView};
 use waiting_room::room::Room;
 use waiting_room::store::{PlaceCap, StoreError};
 use waiting_room::wire::{ClientMessage, ServerMessage};
@@ -145,8 +145,12 @@ pub async fn serve<S, R>(
                     break;
                 }
                 let next = views.borrow_and_update().clone();
-                let out = messages(&sent, &next);
+                let out = tell(&mut sent, next);
                 let position = out.iter().any(|m| matches!(m, ServerMessage::Position { .. }));
+                if !out.is_empty() {
+                    Metrics::inc(&state.metrics.queue_writes);
+                    state.metrics.queue_messages_out.increment(out.len() as u64);
+                }
                 match send_all(&mut sink, slow, &out).await {
                     Ok(()) => {}
                     Err(SendError::TooSlow) => return too_slow(&mut sink).await,
@@ -155,7 +159,6 @@ pub async fn serve<S, R>(
                 if let Some(took) = room.since_push().filter(|_| position) {
                     state.metrics.position_fanout.observe(took);
                 }
-                sent = next;
             }
             incoming = stream.next() => {
                 match on_frame(&state, &room, &fan, &mut sink, &mut budget, incoming).await {

@@ -294,9 +294,9 @@ impl RoomState {
         let available = self.available;
         for fan in self.fans.values_mut() {
             fan.tx.send_if_modified(|v| {
-                let before = v.seats_shown();
+                let before = v.seats_wake();
                 v.available = available;
-                v.seats_shown() != before
+                v.seats_wake() != before
             });
             if let Some(seq) = fan.seq {
                 if !covers(&self.view, seq) {

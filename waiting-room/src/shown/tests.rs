@@ -165,3 +165,24 @@ fn a_change_of_basis_or_a_range_that_no_longer_holds_is_shown_at_once() {
     };
     assert_eq!(settle(Some(shown), (600, measured)).1, measured);
 }
+
+#[test]
+fn one_significant_figure_rounds_to_the_nearest() {
+    use super::coarse;
+    for (n, c) in [
+        (0, 0),
+        (7, 7),
+        (10, 10),
+        (14, 10),
+        (15, 20),
+        (95, 100),
+        (949, 900),
+        (950, 1_000),
+        (37_400, 40_000),
+        (34_900, 30_000),
+        (35_000, 40_000),
+        (u64::MAX, u64::MAX),
+    ] {
+        assert_eq!(coarse(n), c, "{n}");
+    }
+}
