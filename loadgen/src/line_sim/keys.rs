@@ -8,8 +8,22 @@ use redis::aio::ConnectionLike;
 use waiting_room::EventId;
 
 /// The suffixes of an event's keys, as the store names them.
-pub const SUFFIXES: [&str; 13] = [
-    "cfg", "st", "q", "pre", "tk", "act", "pres", "bkt", "rec", "log", "held", "drj", "dro",
+pub const SUFFIXES: [&str; 15] = [
+    "cfg",
+    "st",
+    "q",
+    "pre",
+    "tk",
+    "act",
+    "pres",
+    "bkt",
+    "rec",
+    "log",
+    "held",
+    "drj",
+    "dro",
+    "view",
+    "view-lock",
 ];
 
 /// The keys of one event under one prefix.

@@ -136,11 +136,35 @@ impl Line<'_> {
             })
             .await?,
         );
+        // A reload: the first replica reads the pages and publishes its view (so each
+        // repetition first drops the view the last one published); every other
+        // replica reads that view and replays the log after it.
+        let view = self.keys.key("view");
         ops.push(
             repeat(
                 &probe,
-                "snapshot (a replica's reload: every page and the log replay)",
+                "snapshot, the first replica's reload (every page, the log replay, the view published)",
                 reps.min(3),
+                Duration::ZERO,
+                |_| {
+                    let (store, view) = (store.clone(), view.clone());
+                    async move {
+                        let mut conn = store.connection();
+                        redis::cmd("UNLINK")
+                            .arg(&view)
+                            .query_async::<i64>(&mut conn)
+                            .await?;
+                        Ok(format!("{} seqs", store.snapshot(event).await?.seqs.len()))
+                    }
+                },
+            )
+            .await?,
+        );
+        ops.push(
+            repeat(
+                &probe,
+                "snapshot, another replica's reload (the shared view and the log replay)",
+                reps,
                 Duration::ZERO,
                 |_| {
                     let store = store.clone();

@@ -124,7 +124,7 @@ pub struct ChangeBatch {
 }
 
 /// The waiting queue as of a log cursor.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct QueueSnapshot {
     pub cursor: Cursor,
     pub opened: bool,

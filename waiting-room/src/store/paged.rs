@@ -120,46 +120,65 @@ impl QueueReader {
         store: &(impl QueueStore + ?Sized),
     ) -> Result<Option<QueueSnapshot>, StoreError> {
         while self.step(store).await? {}
-        let mut cursor = self.first.take().unwrap_or_default();
-        // The last entry touching each sequence number decides it (true: waiting).
-        let mut last: HashMap<u64, bool> = HashMap::new();
-        loop {
-            let batch = store.changes(self.event, &cursor, REPLAY_BATCH).await?;
-            if batch.lagged {
-                return Ok(None);
-            }
-            let n = batch.changes.len();
-            cursor = batch.cursor;
-            for change in &batch.changes {
-                match change.set_op() {
-                    SetOp::Add(seqs) => last.extend(seqs.iter().map(|&s| (s, true))),
-                    SetOp::AddRange { first, count } => {
-                        last.extend((first..first.saturating_add(count)).map(|s| (s, true)));
-                    }
-                    SetOp::Remove(seqs) => last.extend(seqs.iter().map(|&s| (s, false))),
-                    SetOp::None => {}
-                }
-                self.opened |= matches!(change, Change::Opened { .. });
-            }
-            if n < REPLAY_BATCH {
-                break;
-            }
-        }
-        let mut seqs = self.seqs;
-        if !last.is_empty() {
-            seqs.retain(|s| last.remove(s) != Some(false));
-            let added = last
-                .into_iter()
-                .filter_map(|(s, waiting)| waiting.then_some(s));
-            seqs.extend(added);
-            seqs.sort_unstable();
-        }
-        Ok(Some(QueueSnapshot {
-            cursor,
+        let from = QueueSnapshot {
+            cursor: self.first.take().unwrap_or_default(),
             opened: self.opened,
-            seqs,
-        }))
+            seqs: self.seqs,
+        };
+        replay(store, self.event, from).await
     }
+}
+
+/// Brings `snap`, exact as of its cursor, up to the end of the change log: the last
+/// entry after the cursor that touches a sequence number decides it. `None` if the
+/// log was trimmed past the cursor (or restarted).
+pub(crate) async fn replay(
+    store: &(impl QueueStore + ?Sized),
+    event: EventId,
+    snap: QueueSnapshot,
+) -> Result<Option<QueueSnapshot>, StoreError> {
+    let QueueSnapshot {
+        mut cursor,
+        mut opened,
+        mut seqs,
+    } = snap;
+    // The last entry touching each sequence number decides it (true: waiting).
+    let mut last: HashMap<u64, bool> = HashMap::new();
+    loop {
+        let batch = store.changes(event, &cursor, REPLAY_BATCH).await?;
+        if batch.lagged {
+            return Ok(None);
+        }
+        let n = batch.changes.len();
+        cursor = batch.cursor;
+        for change in &batch.changes {
+            match change.set_op() {
+                SetOp::Add(seqs) => last.extend(seqs.iter().map(|&s| (s, true))),
+                SetOp::AddRange { first, count } => {
+                    last.extend((first..first.saturating_add(count)).map(|s| (s, true)));
+                }
+                SetOp::Remove(seqs) => last.extend(seqs.iter().map(|&s| (s, false))),
+                SetOp::None => {}
+            }
+            opened |= matches!(change, Change::Opened { .. });
+        }
+        if n < REPLAY_BATCH {
+            break;
+        }
+    }
+    if !last.is_empty() {
+        seqs.retain(|s| last.remove(s) != Some(false));
+        let added = last
+            .into_iter()
+            .filter_map(|(s, waiting)| waiting.then_some(s));
+        seqs.extend(added);
+        seqs.sort_unstable();
+    }
+    Ok(Some(QueueSnapshot {
+        cursor,
+        opened,
+        seqs,
+    }))
 }
 
 /// The waiting queue of `event` and the log cursor it corresponds to, read in pages of

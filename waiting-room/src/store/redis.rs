@@ -27,6 +27,7 @@ mod keys;
 #[cfg(test)]
 mod reload_tests;
 mod scripts;
+mod shared_view;
 #[cfg(test)]
 mod tests;
 mod wait;
@@ -38,7 +39,7 @@ use async_trait::async_trait;
 use redis::{FromRedisValue, ScriptInvocation, Value};
 
 use super::{
-    draw_order, read_queue, AdmitOutcome, ChangeBatch, Cursor, DrawPage, Lease, PlaceCap, PowGate,
+    draw_order, AdmitOutcome, ChangeBatch, Cursor, DrawPage, Lease, PlaceCap, PowGate,
     PresenceUpdate, QueueSnapshot, QueueStats, QueueStore, Restore, SnapshotPage, StoreError,
     TicketStatus, Wake,
 };
@@ -70,6 +71,10 @@ pub const SNAPSHOT_PAGE: usize = 20_000;
 /// Fans one restore call puts back at most (`lua/restore.lua`, one log entry per
 /// call): about 30 ms of Redis at ~15 µs a fan.
 pub const RESTORE_BATCH: usize = 2_000;
+/// How long a reload waits, by default, for the view another replica is reading
+/// (`redis/shared_view.rs`) before reading the pages itself: as long as that
+/// replica's lock lasts.
+pub const SHARE_WAIT: std::time::Duration = std::time::Duration::from_secs(60);
 /// Reads of the pre-queue one opening tries before giving up (each retry follows a
 /// join or leave that landed between the read and the write; the room steps again).
 const OPEN_ATTEMPTS: usize = 8;
@@ -84,6 +89,9 @@ pub struct RedisStore {
     step_batch: usize,
     snapshot_page: usize,
     restore_batch: usize,
+    /// How long a reload waits for the view another replica is reading
+    /// (`shared_view.rs`) before reading the pages itself.
+    share_wait: std::time::Duration,
     /// Connections for rooms' blocked reads of their change logs.
     waiters: Arc<wait::Waiters>,
 }
@@ -104,6 +112,7 @@ impl RedisStore {
             step_batch: STEP_BATCH,
             snapshot_page: SNAPSHOT_PAGE,
             restore_batch: RESTORE_BATCH,
+            share_wait: SHARE_WAIT,
             waiters: Arc::new(wait::Waiters::new(url)?),
         })
     }
@@ -124,6 +133,13 @@ impl RedisStore {
     /// Reads a reload's snapshot in pages of `fans` instead of [`SNAPSHOT_PAGE`].
     pub fn with_snapshot_page(mut self, fans: usize) -> Self {
         self.snapshot_page = fans.max(1);
+        self
+    }
+
+    /// Waits at most `wait` for a reload's view another replica is reading, instead
+    /// of a minute, before reading the pages itself.
+    pub fn with_share_wait(mut self, wait: std::time::Duration) -> Self {
+        self.share_wait = wait;
         self
     }
 
@@ -399,8 +415,9 @@ impl QueueStore for RedisStore {
     }
 
     async fn snapshot(&self, event: EventId) -> Result<QueueSnapshot, StoreError> {
-        // Never the whole line in one call: pages and a log replay (store/paged.rs).
-        read_queue(self, event, self.snapshot_page).await
+        // Never the whole line in one call: pages and a log replay (store/paged.rs),
+        // read by one replica and shared with the others (redis/shared_view.rs).
+        self.shared_snapshot(event).await
     }
 
     async fn stats(&self, event: EventId) -> Result<QueueStats, StoreError> {
@@ -466,7 +483,8 @@ impl QueueStore for RedisStore {
             .key(&k.rec)
             .key(&k.log)
             .key(&k.held)
-            .key(&k.leases);
+            .key(&k.leases)
+            .key(&k.view);
         inv.arg(&k.rep);
         self.run::<i64>(&inv).await.map(drop)
     }

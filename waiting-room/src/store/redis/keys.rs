@@ -37,6 +37,10 @@ pub(super) struct EventKeys {
     /// The start of each replica's set of the fans it covers (`<rep><replica>`, see
     /// [`Self::replica`]).
     pub rep: String,
+    /// String: a reload's view shared with the other replicas (redis/shared_view.rs).
+    pub view: String,
+    /// String: held by the replica reading the pages for that view.
+    pub view_lock: String,
     /// The start of the spent proof-of-work challenge keys (`<pow>:<id>`, see
     /// [`Self::pow_spent`]).
     pub pow: String,
@@ -62,6 +66,8 @@ impl EventKeys {
             dro: key("dro"),
             pow: key("pow"),
             leases: key("leases"),
+            view: key("view"),
+            view_lock: key("view-lock"),
             rep: key("rep:"),
         }
     }
@@ -77,7 +83,7 @@ impl EventKeys {
     }
 
     #[cfg(test)]
-    pub(super) fn all(&self) -> [&str; 14] {
+    pub(super) fn all(&self) -> [&str; 16] {
         [
             &self.cfg,
             &self.st,
@@ -93,6 +99,8 @@ impl EventKeys {
             &self.drj,
             &self.dro,
             &self.leases,
+            &self.view,
+            &self.view_lock,
         ]
     }
 }
