@@ -17,6 +17,7 @@ mod presence;
 mod redis_info;
 pub mod report;
 mod restore;
+mod steady;
 
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
@@ -44,7 +45,8 @@ use report::{DepthFigures, Memory, OpFigures, Report};
         to millions of waiting fans in one event: a pre-queue, the opening's draw, joins after \
         the opening up to each depth; at each depth it times a join, position reads deep in the \
         line, a fan leaving, an admission step, the change log, the counters, a replica's reload, \
-        presence for every replica and (optionally) the restore after the event is lost, with \
+        presence for every replica, a steady window of real rooms' loops (Redis CPU per waiting \
+        fan per second) and (optionally) the restore after the event is lost, with \
         Redis' memory and CPU. Use a Redis of its own: the restore deletes the event's keys and \
         flushes the script cache.\n\nExample: line_sim --redis-url redis://127.0.0.1:6379 \
         --depths 10000,100000,1000000"
@@ -81,6 +83,13 @@ pub struct Args {
     /// Repetitions of each operation at each depth.
     #[arg(long, default_value_t = 7)]
     pub reps: u32,
+    /// Seconds of the steady window at each depth: Redis CPU per waiting fan per
+    /// second while real rooms run their loops against the line (0: none).
+    #[arg(long, default_value_t = 30)]
+    pub steady_secs: u64,
+    /// Real rooms (replicas' loops) running in the steady window.
+    #[arg(long, default_value_t = 10)]
+    pub steady_rooms: usize,
     /// Write the JSON summary here (default: after the tables on stdout).
     #[arg(long)]
     pub json: Option<std::path::PathBuf>,
@@ -216,6 +225,21 @@ pub async fn run(args: &Args) -> anyhow::Result<Report> {
         };
         let mut ops = line.measure().await?;
         joined = line.joined;
+        if args.steady_secs > 0 {
+            let window = steady::Window {
+                redis_url: &args.redis_url,
+                prefix: &args.prefix,
+                stores: &stores,
+                event,
+                config,
+                joined,
+                replicas: args.replicas,
+                concurrency: args.concurrency,
+                rooms: args.steady_rooms.max(1),
+                secs: args.steady_secs,
+            };
+            ops.push(window.measure().await?);
+        }
         if restore_at.contains(&depth) {
             match lose_and_restore(&stores, event, &keys, &config, args).await {
                 Ok(restored) => ops.extend(restored),

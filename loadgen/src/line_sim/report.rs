@@ -81,6 +81,9 @@ pub struct OpFigures {
     pub note: String,
     /// Repetitions that failed.
     pub errors: u32,
+    /// The steady window only: Redis CPU per waiting fan per second (µs).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub per_fan_second_us: Option<f64>,
 }
 
 impl OpFigures {
@@ -95,6 +98,7 @@ impl OpFigures {
             redis,
             note,
             errors: 0,
+            per_fan_second_us: None,
         }
     }
 }
@@ -232,6 +236,19 @@ impl Report {
                 })
             );
         }
+        let steady = |d: &DepthFigures| d.ops.iter().find_map(|o| o.per_fan_second_us);
+        if self.depths.iter().any(|d| steady(d).is_some()) {
+            let _ = write!(
+                out,
+                "\n| steady window, waiting fans → |{head}\n|---|{rule}\n"
+            );
+            let _ = writeln!(
+                out,
+                "| Redis CPU per waiting fan per second (µs) |{}",
+                cells(&self.depths, |d| steady(d)
+                    .map_or_else(|| "—".to_owned(), |v| format!("{v:.4}")))
+            );
+        }
         out
     }
 }
@@ -320,5 +337,20 @@ mod tests {
             "{md}"
         );
         assert!(md.contains("| leave | 0.2 / 0.2 (7) | — |"), "{md}");
+        assert!(!md.contains("steady window"), "no window, no table: {md}");
+        let mut window = op("steady window, 30 s", 1, 0);
+        window.per_fan_second_us = Some(0.0123);
+        let report = Report {
+            depths: vec![
+                depth(10_000, vec![window]),
+                depth(1_000_000, vec![op("status", 300, 30)]),
+            ],
+            ..Report::default()
+        };
+        let md = report.markdown();
+        assert!(
+            md.contains("| Redis CPU per waiting fan per second (µs) | 0.0123 | — |"),
+            "{md}"
+        );
     }
 }
