@@ -57,8 +57,10 @@ async fn play(
 ) -> Result<(Outcome, i64), Outcome> {
     let flooding = plan.behaviour == Behaviour::Misbehave(Misbehaviour::Flood);
     let pow = crate::pow::solution(ctx, url, session).await;
-    // The join goes in the handshake (`?join=1`) unless told to send it as a frame;
-    // either way its latency counts from the open socket.
+    // The join goes in the handshake (`?join=1`) unless told to send it as a frame.
+    // It is sent when the frame is, or when the handshake's attempt began: the server
+    // takes the place after that either way (the FIFO audit's `sent`), so a handshake
+    // join's latency includes opening the socket.
     let ask = socket::Ask {
         pow: pow.as_deref(),
         join: !ctx.join_frame,
@@ -66,7 +68,11 @@ async fn play(
     let mut sock = socket::open(ctx, url, session, ask)
         .await
         .ok_or(Outcome::Failed)?;
-    seen.sent_us = now_us();
+    seen.sent_us = if ctx.join_frame {
+        now_us()
+    } else {
+        sock.attempt_us
+    };
     if ctx.join_frame && !sock.send(&ClientMessage::Join).await {
         ctx.tally.error("send_failed", false);
         return Err(Outcome::Failed);

@@ -25,6 +25,9 @@ pub enum Incoming {
 pub struct Sock {
     ws: Ws,
     ctx: Arc<Ctx>,
+    /// Unix µs when the attempt that opened the socket began (its handshake left after
+    /// this): a `?join=1` handshake's join happened between this and the 101.
+    pub attempt_us: i64,
 }
 
 impl Drop for Sock {
@@ -52,12 +55,14 @@ pub async fn open(ctx: &Arc<Ctx>, url: usize, token: &str, ask: Ask<'_>) -> Opti
         if ctx.stop.is_cancelled() {
             return None;
         }
+        let attempt_us = crate::tally::now_us();
         let wait = match connect_ws(&ctx.targets[url], ctx.sources.next(), &path).await {
             Ok(ws) => {
                 ctx.tally.socket_opened();
                 return Some(Sock {
                     ws,
                     ctx: ctx.clone(),
+                    attempt_us,
                 });
             }
             Err(ConnectError::Refused {
