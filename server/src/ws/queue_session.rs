@@ -96,10 +96,12 @@ pub async fn serve<S, R>(
     let mut opening = None;
     if fan.join {
         budget.take();
-        opening = Some(match carry_out(&state, &room, &fan, ClientMessage::Join).await {
-            Ok(()) => None,
-            Err(refusal) => Some(reply(&state, &mut sink, refusal).await),
-        });
+        opening = Some(
+            match carry_out(&state, &room, &fan, ClientMessage::Join).await {
+                Ok(()) => None,
+                Err(refusal) => Some(reply(&state, &mut sink, refusal).await),
+            },
+        );
     } else if first {
         let early = tokio::time::timeout(FIRST_FRAME_WAIT, stream.next())
             .await

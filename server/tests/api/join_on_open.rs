@@ -161,7 +161,10 @@ async fn a_join_value_other_than_0_or_1_is_refused(backend: Backend) {
                 assert_eq!(response.status(), 400, "join={value}");
                 let body: Value = serde_json::from_slice(response.body().as_deref().unwrap())
                     .expect("a JSON error body");
-                assert_eq!(body["error"]["code"], "invalid_query", "join={value}: {body}");
+                assert_eq!(
+                    body["error"]["code"], "invalid_query",
+                    "join={value}: {body}"
+                );
                 assert!(
                     body["error"]["message"].as_str().unwrap().contains("join"),
                     "{body}"
