@@ -185,6 +185,12 @@ pub struct Config {
     /// counted as expected), to check the refusal.
     #[arg(long)]
     pub no_pow_solve: bool,
+
+    /// Fans join with a `{"type":"join"}` frame once the socket is open, as servers
+    /// before `?join=1` need (default: the handshake says `?join=1`, and the server
+    /// joins as the socket opens).
+    #[arg(long)]
+    pub join_frame: bool,
     /// Change the admission rate (admin PATCH) this many seconds after the opening, to
     /// `--rate-change-to`: the estimates' "after a rate change" figures.
     #[arg(long, requires = "rate_change_to")]

@@ -33,6 +33,8 @@ pub struct Ctx {
     /// The event's proof of work (leading zero bits; 0: none) and whether fans solve it.
     pub pow_difficulty: u8,
     pub pow_solve: bool,
+    /// Fans join with a frame after the socket opens, not with `?join=1`.
+    pub join_frame: bool,
     pub seats: tokio::sync::Mutex<Option<(std::time::Instant, Arc<SeatMap>)>>,
 }
 

@@ -146,6 +146,9 @@ pub fn assemble(
     let [after, before] = bursts;
     let burst = if after.n > 0 { after } else { before };
     r.joins_per_sec = per_sec(burst.n, burst.lo, burst.hi);
+    if burst.n > 0 {
+        r.joins_span_unix_ms = [burst.lo / 1000, burst.hi / 1000];
+    }
     r.connect_latency_ms = connect.summary(1000.0);
     r.join_latency_ms = join.summary(1000.0);
     r.position_gap_ms = gap.summary(1.0);

@@ -141,6 +141,10 @@ pub struct Report {
     /// to the last one's `queued` (all fans when every one pre-queued): the rate at
     /// which the server takes an arriving crowd, socket opening included.
     pub joins_per_sec: f64,
+    /// That span, unix ms from the first arrival to the last `queued` (to read other
+    /// processes' CPU over the same window; `[0, 0]` without joins).
+    #[serde(default)]
+    pub joins_span_unix_ms: [i64; 2],
     /// Per fan: opening the socket (TCP + upgrade), and `join` to its answer.
     pub connect_latency_ms: Percentiles,
     pub join_latency_ms: Percentiles,

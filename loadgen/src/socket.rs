@@ -25,6 +25,9 @@ pub enum Incoming {
 pub struct Sock {
     ws: Ws,
     ctx: Arc<Ctx>,
+    /// Unix µs when the attempt that opened the socket began (its handshake left after
+    /// this): a `?join=1` handshake's join happened between this and the 101.
+    pub attempt_us: i64,
 }
 
 impl Drop for Sock {
@@ -33,25 +36,33 @@ impl Drop for Sock {
     }
 }
 
-/// Opens fan `token`'s queue socket on target `url`, with a proof-of-work solution
-/// (`pow`) for a join that takes a new place; `None` after giving up (each failure is
-/// counted by code; 429 waits `Retry-After`).
-pub async fn open(ctx: &Arc<Ctx>, url: usize, token: &str, pow: Option<&str>) -> Option<Sock> {
-    let mut path = format!("/api/v1/events/{}/queue/ws?access_token={token}", ctx.event);
-    if let Some(pow) = pow {
-        path = format!("{path}&pow={pow}");
-    }
+/// What a socket's handshake asks for besides the socket.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Ask<'a> {
+    /// A proof-of-work solution for a join that takes a new place.
+    pub pow: Option<&'a str>,
+    /// Join as the socket opens (`?join=1`), instead of a `join` frame.
+    pub join: bool,
+}
+
+/// Opens fan `token`'s queue socket on target `url`, with what the handshake asks
+/// (`ask`); `None` after giving up (each failure is counted by code; 429 waits
+/// `Retry-After`).
+pub async fn open(ctx: &Arc<Ctx>, url: usize, token: &str, ask: Ask<'_>) -> Option<Sock> {
+    let path = queue_path(&ctx.event, token, ask);
     let mut failures = 0;
     loop {
         if ctx.stop.is_cancelled() {
             return None;
         }
+        let attempt_us = crate::tally::now_us();
         let wait = match connect_ws(&ctx.targets[url], ctx.sources.next(), &path).await {
             Ok(ws) => {
                 ctx.tally.socket_opened();
                 return Some(Sock {
                     ws,
                     ctx: ctx.clone(),
+                    attempt_us,
                 });
             }
             Err(ConnectError::Refused {
@@ -85,6 +96,18 @@ pub async fn open(ctx: &Arc<Ctx>, url: usize, token: &str, pow: Option<&str>) ->
             _ = tokio::time::sleep(wait) => {}
         }
     }
+}
+
+/// The queue socket's path and query for fan `token` of `event`.
+fn queue_path(event: &str, token: &str, ask: Ask<'_>) -> String {
+    let mut path = format!("/api/v1/events/{event}/queue/ws?access_token={token}");
+    if let Some(pow) = ask.pow {
+        path = format!("{path}&pow={pow}");
+    }
+    if ask.join {
+        path.push_str("&join=1");
+    }
+    path
 }
 
 /// A JSON object whose `type` is none of the protocol's (a message a newer server added).
@@ -139,6 +162,22 @@ impl Sock {
 
 #[cfg(test)]
 mod tests {
+    use super::Ask;
+
+    #[test]
+    fn the_handshake_says_join_only_when_asked() {
+        let plain = super::queue_path("e", "t", Ask::default());
+        assert_eq!(plain, "/api/v1/events/e/queue/ws?access_token=t");
+        let ask = Ask {
+            pow: Some("c:1"),
+            join: true,
+        };
+        assert_eq!(
+            super::queue_path("e", "t", ask),
+            "/api/v1/events/e/queue/ws?access_token=t&pow=c:1&join=1"
+        );
+    }
+
     #[test]
     fn newer_message_types_are_skipped_but_broken_known_ones_are_not() {
         assert!(super::unknown_type(

@@ -141,6 +141,7 @@ async fn play(
         flood_frames: config.flood_frames,
         pow_difficulty: config.pow_difficulty,
         pow_solve: !config.no_pow_solve,
+        join_frame: config.join_frame,
         seats: tokio::sync::Mutex::new(None),
     });
     // Controls: `stop`, or the coordinator gone; and the scenario's time limit.

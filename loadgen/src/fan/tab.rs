@@ -32,7 +32,9 @@ pub(super) fn tab(ctx: Arc<Ctx>, url: usize, session: String, ticket: Option<Tic
 impl Tab {
     pub(super) async fn run(self, done: CancellationToken, rose: Arc<AtomicBool>) {
         let ctx = &self.ctx;
-        let Some(mut sock) = socket::open(ctx, self.url, &self.session, None).await else {
+        let Some(mut sock) =
+            socket::open(ctx, self.url, &self.session, socket::Ask::default()).await
+        else {
             return;
         };
         let mut seen = Seen {

@@ -46,6 +46,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     params(
         ("id" = String, Path, format = "uuid"),
         ("pow" = Option<String>, Query, description = "A proof-of-work solution, `<challenge>:<nonce>`"),
+        ("join" = Option<u8>, Query, maximum = 1, description = "1: join as the socket opens, as a first `join` frame would (one store call, no wait for a frame); 0 or absent: wait for frames"),
     ),
     responses(
         (status = 101),
@@ -62,6 +63,7 @@ async fn queue_ws(
     client::rate_limit(&state, &state.join_limit, &parts)?;
     client::admit_new_fan(&state)?;
     let session = session?;
+    let join = joins_on_open(&parts.uri)?;
     let (room, event) = open_room(&state, id).await?;
     let slot = client::socket_slot(&state, &parts)?;
     let proof = join_proof(&state, &event, session.user, &parts);
@@ -70,6 +72,7 @@ async fn queue_ws(
         cap: client::place_cap(&state, &parts),
         session: state.revocations.watch(session.key),
         proof,
+        join,
     };
     Ok(ws::open(
         ws,
@@ -194,6 +197,24 @@ async fn pow_challenge(
 
 /// Counts the join against the event's load and checks the solution it brought;
 /// `None` when the event asks no proof of work.
+/// Whether the queue socket's handshake asked to join as it opens (`?join=1`); any
+/// value but 0 and 1 is refused with 400 `invalid_query`.
+fn joins_on_open(uri: &axum::http::Uri) -> Result<bool, ApiError> {
+    #[derive(serde::Deserialize)]
+    struct Query {
+        join: Option<String>,
+    }
+    let query = axum::extract::Query::<Query>::try_from_uri(uri)?;
+    match query.0.join.as_deref() {
+        None | Some("0") => Ok(false),
+        Some("1") => Ok(true),
+        Some(other) => Err(ApiError::bad_request(
+            "invalid_query",
+            format!("join must be 1 (join as the socket opens) or 0, not {other:?}"),
+        )),
+    }
+}
+
 fn join_proof(
     state: &AppState,
     event: &Event,

@@ -43,13 +43,17 @@ const UNAVAILABLE: &str = "the queue is unavailable; retry in 2 s";
 const PING_EVERY: Duration = Duration::from_secs(20);
 
 /// Who is on the socket: the account, the cap on places its address holds, the
-/// watch that ends the socket when its session is revoked, and the proof of work its
-/// handshake brought (`None`: the event asks none).
+/// watch that ends the socket when its session is revoked, the proof of work its
+/// handshake brought (`None`: the event asks none) and whether the handshake asked to
+/// join (`?join=1`).
 pub struct Fan {
     pub user: UserId,
     pub cap: Option<PlaceCap>,
     pub session: crate::revocations::SocketWatch,
     pub proof: Option<crate::proof_of_work::JoinProof>,
+    /// The handshake said `?join=1`: the socket joins as it opens, as if its first
+    /// frame were `{"type":"join"}`, with no wait for a frame and no resume first.
+    pub join: bool,
 }
 
 pub async fn run(state: AppState, room: std::sync::Arc<Room>, fan: Fan, socket: WebSocket) {
@@ -59,7 +63,8 @@ pub async fn run(state: AppState, room: std::sync::Arc<Room>, fan: Fan, socket: 
 
 /// How long a fan's first socket here waits for its first frame before reading the
 /// store for a ticket to resume: a `join` within that time answers the same question
-/// in one store call instead of two (on Redis, half the work of a rush of joins).
+/// in one store call instead of two (on Redis, half the work of a rush of joins). A
+/// handshake with `?join=1` does not wait: it says what the frame would.
 const FIRST_FRAME_WAIT: Duration = Duration::from_millis(250);
 
 /// What a socket does after a frame.
@@ -85,10 +90,20 @@ pub async fn serve<S, R>(
     let mut views = handle.views();
     let mut sent = FanView::default();
     let mut budget = FrameBudget::default();
-    // The first socket either joins straight away or resumes what the store holds.
-    let mut early = None;
-    if first {
-        early = tokio::time::timeout(FIRST_FRAME_WAIT, stream.next())
+    // A handshake that asked to join joins at once (the join answers for the resume);
+    // otherwise the first socket either joins straight away or resumes what the store
+    // holds.
+    let mut opening = None;
+    if fan.join {
+        budget.take();
+        opening = Some(
+            match carry_out(&state, &room, &fan, ClientMessage::Join).await {
+                Ok(()) => None,
+                Err(refusal) => Some(reply(&state, &mut sink, refusal).await),
+            },
+        );
+    } else if first {
+        let early = tokio::time::timeout(FIRST_FRAME_WAIT, stream.next())
             .await
             .ok();
         let joins = matches!(
@@ -107,18 +122,18 @@ pub async fn serve<S, R>(
                 return;
             }
         }
+        if let Some(frame) = early {
+            opening = Some(on_frame(&state, &room, &fan, &mut sink, &mut budget, frame).await);
+        }
     }
     views.mark_changed();
-    if let Some(frame) = early {
-        let flow = on_frame(&state, &room, &fan, &mut sink, &mut budget, frame).await;
-        match flow {
-            Some(Flow::Stop) => return,
-            Some(Flow::Continue) => {}
-            None => {
-                // Answer the request with the fan's current state (see below).
-                sent.phase = Default::default();
-                views.mark_changed();
-            }
+    match opening {
+        Some(Some(Flow::Stop)) => return,
+        Some(Some(Flow::Continue)) | None => {}
+        Some(None) => {
+            // Answer the request with the fan's current state (see below).
+            sent.phase = Default::default();
+            views.mark_changed();
         }
     }
     let mut ping = tokio::time::interval_at(tokio::time::Instant::now() + PING_EVERY, PING_EVERY);
@@ -194,7 +209,7 @@ async fn on_frame<S: Sink<Message> + Unpin>(
     budget: &mut FrameBudget,
     incoming: Option<Result<Message, axum::Error>>,
 ) -> Option<Flow> {
-    let reply = match incoming {
+    let refusal = match incoming {
         Some(Ok(Message::Text(text))) if text.len() > CLOSE_FRAME_BYTES => {
             return Some(close_too_big(state, sink).await);
         }
@@ -225,21 +240,30 @@ async fn on_frame<S: Sink<Message> + Unpin>(
         Some(Ok(Message::Ping(_) | Message::Pong(_))) => None,
         Some(Ok(Message::Close(_))) | Some(Err(_)) | None => return Some(Flow::Stop),
     };
-    if let Some(reply) = reply {
-        if matches!(reply, ServerMessage::Error { .. }) {
-            Metrics::inc(&state.metrics.queue_bad_messages);
-        }
-        let slow = state.slow_socket();
-        match send(sink, slow, &reply).await {
-            Ok(()) => {}
-            Err(SendError::TooSlow) => {
-                too_slow(sink).await;
-                return Some(Flow::Stop);
-            }
-            Err(SendError::Closed) => return Some(Flow::Stop),
-        }
+    match refusal {
+        Some(refusal) => Some(reply(state, sink, refusal).await),
+        None => Some(Flow::Continue),
     }
-    Some(Flow::Continue)
+}
+
+/// Sends `message` (an answer to a request, usually a refusal) and says whether the
+/// socket goes on.
+async fn reply<S: Sink<Message> + Unpin>(
+    state: &AppState,
+    sink: &mut S,
+    message: ServerMessage,
+) -> Flow {
+    if matches!(message, ServerMessage::Error { .. }) {
+        Metrics::inc(&state.metrics.queue_bad_messages);
+    }
+    match send(sink, state.slow_socket(), &message).await {
+        Ok(()) => Flow::Continue,
+        Err(SendError::TooSlow) => {
+            too_slow(sink).await;
+            Flow::Stop
+        }
+        Err(SendError::Closed) => Flow::Stop,
+    }
 }
 
 /// Says why the socket closes (1009, message too big) and stops it. The WebSocket
@@ -284,7 +308,17 @@ async fn handle_text(
             format!("messages are at most {MAX_FRAME_BYTES} bytes"),
         ));
     }
-    let message = parse(text)?;
+    carry_out(state, room, fan, parse(text)?).await
+}
+
+/// Carries out one request of the fan's (a frame's, or the handshake's `?join=1`); an
+/// error is the message to send back.
+async fn carry_out(
+    state: &AppState,
+    room: &Room,
+    fan: &Fan,
+    message: ClientMessage,
+) -> Result<(), ServerMessage> {
     let result = match message {
         ClientMessage::Join => {
             Metrics::inc(&state.metrics.queue_joins);

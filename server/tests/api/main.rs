@@ -21,6 +21,7 @@ mod error_shape;
 mod estimates;
 mod event_settings;
 mod held_back;
+mod join_on_open;
 mod line_removal;
 mod loadgen;
 mod log_format;
