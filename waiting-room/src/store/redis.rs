@@ -24,6 +24,7 @@ mod decode;
 mod health;
 mod join;
 mod keys;
+mod opening;
 #[cfg(test)]
 mod reload_tests;
 mod scripts;
@@ -38,7 +39,7 @@ use async_trait::async_trait;
 use redis::{FromRedisValue, ScriptInvocation, Value};
 
 use super::{
-    draw_order, read_queue, AdmitOutcome, ChangeBatch, Cursor, DrawPage, Lease, PlaceCap, PowGate,
+    read_queue, AdmitOutcome, ChangeBatch, Cursor, DrawPage, Lease, Opening, PlaceCap, PowGate,
     PresenceUpdate, QueueSnapshot, QueueStats, QueueStore, Restore, SnapshotPage, StoreError,
     TicketStatus, Wake,
 };
@@ -70,9 +71,10 @@ pub const SNAPSHOT_PAGE: usize = 20_000;
 /// Fans one restore call puts back at most (`lua/restore.lua`, one log entry per
 /// call): about 30 ms of Redis at ~15 µs a fan.
 pub const RESTORE_BATCH: usize = 2_000;
-/// Reads of the pre-queue one opening tries before giving up (each retry follows a
-/// join or leave that landed between the read and the write; the room steps again).
-const OPEN_ATTEMPTS: usize = 8;
+/// How long the opening's drawer holds its lease past each of its calls: longer than
+/// computing a draw's order (~1 s at 1 M fans) between two calls, so one replica draws
+/// at a time; another continues a draw that many ms after its drawer stopped.
+pub const DRAW_LEASE_MS: u64 = 15_000;
 
 /// The Redis [`QueueStore`]. Cheap to clone: clones share the connection.
 #[derive(Clone)]
@@ -84,6 +86,12 @@ pub struct RedisStore {
     step_batch: usize,
     snapshot_page: usize,
     restore_batch: usize,
+    /// The opening's draw (`redis/opening.rs`): fans a batch, the drawer's lease, this
+    /// store's token for it, and the draw orders this store computed.
+    draw_batch: usize,
+    draw_lease_ms: u64,
+    draw_token: Arc<str>,
+    plans: Arc<opening::Plans>,
     /// Connections for rooms' blocked reads of their change logs.
     waiters: Arc<wait::Waiters>,
 }
@@ -104,6 +112,10 @@ impl RedisStore {
             step_batch: STEP_BATCH,
             snapshot_page: SNAPSHOT_PAGE,
             restore_batch: RESTORE_BATCH,
+            draw_batch: super::DRAW_BATCH,
+            draw_lease_ms: DRAW_LEASE_MS,
+            draw_token: TicketId::new().0.into(),
+            plans: Arc::default(),
             waiters: Arc::new(wait::Waiters::new(url)?),
         })
     }
@@ -130,6 +142,19 @@ impl RedisStore {
     /// Puts a restore's fans back `fans` a call instead of [`RESTORE_BATCH`].
     pub fn with_restore_batch(mut self, fans: usize) -> Self {
         self.restore_batch = fans.max(1);
+        self
+    }
+
+    /// Moves the opening's draw `fans` a call instead of [`super::DRAW_BATCH`].
+    pub fn with_draw_batch(mut self, fans: usize) -> Self {
+        self.draw_batch = fans.max(1);
+        self
+    }
+
+    /// Holds the opening draw's lease `ms` past each call instead of
+    /// [`DRAW_LEASE_MS`] (another store takes an interrupted draw over after it).
+    pub fn with_draw_lease_ms(mut self, ms: u64) -> Self {
+        self.draw_lease_ms = ms.max(1);
         self
     }
 }
@@ -230,7 +255,7 @@ impl QueueStore for RedisStore {
     ) -> Result<Vec<Option<TicketStatus>>, StoreError> {
         let k = self.keys(event);
         let mut inv = self.scripts.statuses.prepare_invoke();
-        inv.key(&k.cfg).key(&k.tk).key(&k.q);
+        inv.key(&k.cfg).key(&k.tk).key(&k.q).key(&k.st);
         for user in users {
             inv.arg(user.to_string());
         }
@@ -241,7 +266,7 @@ impl QueueStore for RedisStore {
     async fn poll(&self, event: EventId, user: UserId) -> Result<Option<TicketStatus>, StoreError> {
         let k = self.keys(event);
         let mut inv = self.scripts.poll.prepare_invoke();
-        inv.key(&k.cfg).key(&k.tk).key(&k.q).key(&k.pres);
+        inv.key(&k.cfg).key(&k.tk).key(&k.q).key(&k.pres).key(&k.st);
         inv.arg(user.to_string());
         let reply: Vec<Value> = self.run(&inv).await?;
         Ok(decode::statuses(&reply)?.pop().flatten())
@@ -257,6 +282,8 @@ impl QueueStore for RedisStore {
             .key(&k.pres);
         inv.key(&k.log)
             .key(&k.held)
+            .key(&k.prf)
+            .key(&k.drt)
             .arg(user.to_string())
             .arg(self.log_capacity);
         Ok(self.run::<i64>(&inv).await? == 1)
@@ -288,34 +315,7 @@ impl QueueStore for RedisStore {
     }
 
     async fn open(&self, event: EventId, seed: &ShuffleSeed) -> Result<bool, StoreError> {
-        let k = self.keys(event);
-        // Read the pre-queue, draw in Rust, write the order if the pre-queue did not
-        // change in between (a join or leave makes open.lua answer -1: read again).
-        for _ in 0..OPEN_ATTEMPTS {
-            let mut read = self.scripts.prequeue.prepare_invoke();
-            read.key(&k.cfg).key(&k.st).key(&k.pre).key(&k.tk);
-            let reply: Vec<Value> = self.run(&read).await?;
-            let Some((arrival, joined)) = decode::prequeue(&reply)? else {
-                return Ok(false);
-            };
-            let (ordered, record) = draw_order(seed, joined);
-            let mut inv = self.scripts.open.prepare_invoke();
-            inv.key(&k.cfg).key(&k.st).key(&k.q).key(&k.pre).key(&k.log);
-            inv.key(&k.drj).key(&k.dro);
-            inv.arg(self.log_capacity).arg(arrival).arg(ordered.len());
-            for (_, user) in &ordered {
-                inv.arg(user.to_string());
-            }
-            inv.arg(&record.joined).arg(&record.order);
-            match self.run::<i64>(&inv).await? {
-                1 => return Ok(true),
-                0 => return Ok(false),
-                _ => continue,
-            }
-        }
-        Err(StoreError::Backend(
-            "the pre-queue kept changing while the opening drew it".into(),
-        ))
+        super::draw::open_in_steps(self, event, seed, self.draw_batch).await
     }
 
     async fn draw(
@@ -346,7 +346,9 @@ impl QueueStore for RedisStore {
             .key(&k.rec)
             .key(&k.log)
             .key(&k.held)
-            .key(&k.leases);
+            .key(&k.leases)
+            .key(&k.prf)
+            .key(&k.drt);
         inv.arg(self.log_capacity)
             .arg(free_seats.map_or(-1, |l| i64::try_from(l).unwrap_or(i64::MAX)))
             .arg(&k.rep)
@@ -466,9 +468,22 @@ impl QueueStore for RedisStore {
             .key(&k.rec)
             .key(&k.log)
             .key(&k.held)
-            .key(&k.leases);
+            .key(&k.leases)
+            .key(&k.prf)
+            .key(&k.drt);
         inv.arg(&k.rep);
         self.run::<i64>(&inv).await.map(drop)
+    }
+
+    // Issue 19: the opening's draw in batches (redis/opening.rs).
+
+    async fn open_step(
+        &self,
+        event: EventId,
+        seed: &ShuffleSeed,
+        batch: usize,
+    ) -> Result<Opening, StoreError> {
+        self.open_step_batched(event, seed, batch).await
     }
 }
 

@@ -61,6 +61,8 @@ pub(super) struct EventQueue {
     pub(super) waitlist: bool,
     /// The opening's draw record (see `QueueStore::draw`); `None` before it.
     pub(super) draw: Option<DrawRecord>,
+    /// The opening's draw while it runs (`opening.rs`).
+    pub(super) drawing: Option<super::opening::MemoryDraw>,
     /// Proof-of-work challenges spent by joins, until they expire.
     pub(super) spent: super::spent::Spent,
     /// The replicas' leases and the fans they cover (`presence.rs`).
@@ -88,6 +90,7 @@ impl EventQueue {
             held: HashMap::new(),
             waitlist: false,
             draw: None,
+            drawing: None,
             spent: Default::default(),
             leases: Default::default(),
         }

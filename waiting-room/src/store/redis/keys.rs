@@ -28,6 +28,11 @@ pub(super) struct EventKeys {
     pub log: String,
     /// Hash address → places it holds (see `PlaceCap`).
     pub held: String,
+    /// Zset user → arrival number: the pre-queue frozen by the opening while its
+    /// draw runs (lua/open.lua).
+    pub prf: String,
+    /// Hash user → ticket id: frozen tickets that left during the draw (lua/lib.lua).
+    pub drt: String,
     /// List: the opening's draw record, pseudonyms in join order.
     pub drj: String,
     /// List: the opening's draw record, pseudonyms in draw order.
@@ -58,6 +63,8 @@ impl EventKeys {
             rec: key("rec"),
             log: key("log"),
             held: key("held"),
+            prf: key("prf"),
+            drt: key("drt"),
             drj: key("drj"),
             dro: key("dro"),
             pow: key("pow"),
@@ -77,7 +84,7 @@ impl EventKeys {
     }
 
     #[cfg(test)]
-    pub(super) fn all(&self) -> [&str; 14] {
+    pub(super) fn all(&self) -> [&str; 16] {
         [
             &self.cfg,
             &self.st,
@@ -93,6 +100,8 @@ impl EventKeys {
             &self.drj,
             &self.dro,
             &self.leases,
+            &self.prf,
+            &self.drt,
         ]
     }
 }
