@@ -21,6 +21,8 @@
 
 mod conn;
 mod decode;
+#[cfg(test)]
+mod draw_tests;
 mod health;
 mod join;
 mod keys;
