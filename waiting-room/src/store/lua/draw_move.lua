@@ -26,9 +26,16 @@ if k < 1 or draw.moved + k > draw.n then
   return redis.error_reply('FGDRAW a batch past the end of the draw')
 end
 local pairs_, gaps, joined, order = {}, {}, {}, {}
+local recs = {}
+for i = 1, k, 2000 do -- HMGET in chunks: Lua's unpack has a stack limit.
+  local got = redis.call('HMGET', KEYS[4], unpack(ARGV, 5 + i, 5 + math.min(i + 1999, k)))
+  for j, rec in ipairs(got) do
+    recs[i + j - 1] = rec
+  end
+end
 for i = 1, k do
   local user, seq = ARGV[5 + i], draw.first + draw.moved + i - 1
-  local rec = redis.call('HGET', KEYS[4], user)
+  local rec = recs[i]
   if rec and cjson.decode(rec).s == 'W' and not redis.call('ZSCORE', KEYS[2], user) then
     pairs_[#pairs_ + 1] = int(seq)
     pairs_[#pairs_ + 1] = user

@@ -11,13 +11,18 @@ end
 local from = tonumber(ARGV[3])
 local users = redis.call('ZRANGE', KEYS[2], from, from + tonumber(ARGV[4]) - 1)
 local out = { 1 }
-for _, user in ipairs(users) do
-  local ticket = redis.call('HGET', KEYS[4], user)
-  if not ticket then
-    local rec = redis.call('HGET', KEYS[3], user)
-    ticket = rec and cjson.decode(rec).t or ''
+local step = 2000 -- HMGET in chunks: Lua's unpack has a stack limit.
+for i = 1, #users, step do
+  local last = math.min(i + step - 1, #users)
+  local kept = redis.call('HMGET', KEYS[4], unpack(users, i, last))
+  local recs = redis.call('HMGET', KEYS[3], unpack(users, i, last))
+  for j = i, last do
+    local ticket, rec = kept[j - i + 1], recs[j - i + 1]
+    if not ticket then
+      ticket = rec and cjson.decode(rec).t or ''
+    end
+    out[#out + 1] = users[j]
+    out[#out + 1] = ticket
   end
-  out[#out + 1] = user
-  out[#out + 1] = ticket
 end
 return out
