@@ -29,7 +29,11 @@ return 0
 
 /// Redis' CPU so far (used_cpu_sys + used_cpu_user), in seconds.
 async fn cpu(conn: &mut redis::aio::MultiplexedConnection) -> f64 {
-    let info: String = redis::cmd("INFO").arg("cpu").query_async(conn).await.unwrap();
+    let info: String = redis::cmd("INFO")
+        .arg("cpu")
+        .query_async(conn)
+        .await
+        .unwrap();
     info.lines()
         .filter_map(|l| l.split_once(':'))
         .filter(|(k, _)| *k == "used_cpu_sys" || *k == "used_cpu_user")
@@ -61,7 +65,11 @@ async fn main() {
     };
     store.configure(event, &config, false).await.unwrap();
     let tag = format!("{{{prefix}:ev:{event}}}");
-    let (pre, tk, st) = (format!("{tag}:pre"), format!("{tag}:tk"), format!("{tag}:st"));
+    let (pre, tk, st) = (
+        format!("{tag}:pre"),
+        format!("{tag}:tk"),
+        format!("{tag}:st"),
+    );
     let fill = redis::Script::new(FILL);
     let mut joined = 0;
     while joined < n {
@@ -82,10 +90,23 @@ async fn main() {
         ..config
     };
     store.configure(event, &due, false).await.unwrap();
-    for (k, v) in [("slowlog-log-slower-than", "1000"), ("slowlog-max-len", "100000")] {
-        let _: () = redis::cmd("CONFIG").arg("SET").arg(k).arg(v).query_async(&mut conn).await.unwrap();
+    for (k, v) in [
+        ("slowlog-log-slower-than", "1000"),
+        ("slowlog-max-len", "100000"),
+    ] {
+        let _: () = redis::cmd("CONFIG")
+            .arg("SET")
+            .arg(k)
+            .arg(v)
+            .query_async(&mut conn)
+            .await
+            .unwrap();
     }
-    let _: () = redis::cmd("SLOWLOG").arg("RESET").query_async(&mut conn).await.unwrap();
+    let _: () = redis::cmd("SLOWLOG")
+        .arg("RESET")
+        .query_async(&mut conn)
+        .await
+        .unwrap();
     let cpu_before = cpu(&mut conn).await;
     let began = Instant::now();
     let opened = store.open(event, &ShuffleSeed::random()).await;
@@ -99,7 +120,12 @@ async fn main() {
         tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     }
     let cpu_after = cpu(&mut conn).await;
-    let log: Vec<Value> = redis::cmd("SLOWLOG").arg("GET").arg(100_000).query_async(&mut conn).await.unwrap();
+    let log: Vec<Value> = redis::cmd("SLOWLOG")
+        .arg("GET")
+        .arg(100_000)
+        .query_async(&mut conn)
+        .await
+        .unwrap();
     let mut calls: Vec<(u64, String)> = log
         .iter()
         .filter_map(|e| match e {
@@ -107,7 +133,14 @@ async fn main() {
                 let us: u64 = redis::from_redis_value(&fields[2]).ok()?;
                 let args: Vec<String> = redis::from_redis_value(&fields[3]).ok()?;
                 let keys: Vec<&String> = args.iter().filter(|a| a.starts_with('{')).collect();
-                let what = format!("{} {}", args[0], keys.iter().map(|k| k.rsplit(':').next().unwrap_or("")).collect::<Vec<_>>().join(","));
+                let what = format!(
+                    "{} {}",
+                    args[0],
+                    keys.iter()
+                        .map(|k| k.rsplit(':').next().unwrap_or(""))
+                        .collect::<Vec<_>>()
+                        .join(",")
+                );
                 Some((us, what))
             }
             _ => None,
