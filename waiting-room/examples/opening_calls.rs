@@ -146,7 +146,7 @@ async fn main() {
             _ => None,
         })
         .collect();
-    calls.sort_unstable_by(|a, b| b.0.cmp(&a.0));
+    calls.sort_unstable_by_key(|c| std::cmp::Reverse(c.0));
     let waiting = store.stats(event).await.map(|s| s.waiting);
     println!(
         "prequeue {n}: opened {:?} in {:.0} ms; Redis CPU {:.0} ms; calls over 1 ms {}; largest {:.1} ms ({}); next {:?}; waiting after {:?}",

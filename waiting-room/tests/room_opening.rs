@@ -38,5 +38,9 @@ async fn a_room_step_draws_a_bounded_part_and_the_fans_learn_their_places_at_the
     }
     ahead.sort_unstable();
     assert_eq!(admitted, 1);
-    assert_eq!(ahead, (0..n as u64 - 1).collect::<Vec<_>>(), "one place each");
+    assert_eq!(
+        ahead,
+        (0..n as u64 - 1).collect::<Vec<_>>(),
+        "one place each"
+    );
 }

@@ -315,7 +315,7 @@ impl Room {
         let opening = if due {
             self.advance_opening().await?
         } else {
-            opening::Advanced::default()
+            Default::default()
         };
         let wrote = opening.wrote;
         let counts = match &self.seats {

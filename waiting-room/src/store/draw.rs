@@ -1,6 +1,7 @@
 //! The opening's draw: the pre-queue put in the order of the seed, and the record of
 //! both orders that [`super::QueueStore::draw`] pages through.
 
+use super::error::StoreError;
 use crate::shuffle::ShuffleSeed;
 use crate::UserId;
 
@@ -76,15 +77,15 @@ pub enum Opening {
     Opened,
 }
 
-/// [`super::QueueStore::open`] in steps of `batch`: whether this caller opened the sale.
-pub(crate) async fn open_in_steps<S: super::QueueStore + ?Sized>(
-    store: &S,
-    event: crate::EventId,
-    seed: &ShuffleSeed,
-    batch: usize,
-) -> Result<bool, super::StoreError> {
+/// [`super::QueueStore::open`]: `step` (an `open_step`) until the draw is done or
+/// another caller draws; whether this caller opened the sale.
+pub(crate) async fn open_in_steps<F, Fut>(mut step: F) -> Result<bool, StoreError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<Opening, StoreError>>,
+{
     loop {
-        match store.open_step(event, seed, batch).await? {
+        match step().await? {
             Opening::Drawing { .. } => {}
             Opening::Opened => return Ok(true),
             Opening::NotDue | Opening::Open | Opening::Busy => return Ok(false),

@@ -307,7 +307,7 @@ pub trait QueueStore: Send + Sync + 'static {
     /// computes the same order); returns whether this call did. [`Self::open_step`]s of
     /// [`DRAW_BATCH`] fans until the draw is done, or another caller draws.
     async fn open(&self, event: EventId, seed: &ShuffleSeed) -> Result<bool, StoreError> {
-        draw::open_in_steps(self, event, seed, DRAW_BATCH).await
+        draw::open_in_steps(|| self.open_step(event, seed, DRAW_BATCH)).await
     }
 
     /// Entries `offset..offset + limit` of the opening's draw record: the pre-queue's

@@ -27,6 +27,7 @@ mod health;
 mod join;
 mod keys;
 mod opening;
+mod plan;
 #[cfg(test)]
 mod reload_tests;
 mod scripts;
@@ -93,7 +94,7 @@ pub struct RedisStore {
     draw_batch: usize,
     draw_lease_ms: u64,
     draw_token: Arc<str>,
-    plans: Arc<opening::Plans>,
+    plans: Arc<plan::Plans>,
     /// Connections for rooms' blocked reads of their change logs.
     waiters: Arc<wait::Waiters>,
 }
@@ -317,7 +318,7 @@ impl QueueStore for RedisStore {
     }
 
     async fn open(&self, event: EventId, seed: &ShuffleSeed) -> Result<bool, StoreError> {
-        super::draw::open_in_steps(self, event, seed, self.draw_batch).await
+        super::draw::open_in_steps(|| self.open_step(event, seed, self.draw_batch)).await
     }
 
     async fn draw(

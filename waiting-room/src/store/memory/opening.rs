@@ -4,25 +4,10 @@
 //! left meanwhile leaving a gap ([`Change::Left`]), and the sale open with the last
 //! batch ([`Change::Opened`]). One process, so no lease: a step is never busy.
 
-use super::queue::{EventQueue, Place};
+use super::queue::{EventQueue, MemoryDraw, Place};
 use crate::shuffle::{pseudonym, ShuffleSeed};
-use crate::store::{draw_order, Change, DrawRecord, Opening};
+use crate::store::{draw_order, Change, Opening};
 use crate::UserId;
-
-/// A draw under way: the frozen pre-queue in draw order and its record.
-pub(super) struct MemoryDraw {
-    pub(super) first: u64,
-    pub(super) moved: u64,
-    users: Vec<UserId>,
-    record: DrawRecord,
-}
-
-impl MemoryDraw {
-    /// The first sequence number not moved yet, and the first after the draw.
-    pub(super) fn unmoved(&self) -> std::ops::Range<u64> {
-        self.first + self.moved..self.first + self.users.len() as u64
-    }
-}
 
 impl EventQueue {
     /// One step of the opening at `now`: the freeze when due, then one batch of at most

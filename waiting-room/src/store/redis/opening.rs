@@ -7,29 +7,16 @@
 //! draw (the drawer's lease lapsed) computes the same one and continues where the
 //! last batch stopped.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use redis::Value;
 
 use super::keys::EventKeys;
+use super::plan::Plan;
 use super::{bad, decode, get, RedisStore};
 use crate::shuffle::ShuffleSeed;
 use crate::store::{draw_order, Opening, StoreError};
-use crate::{EventId, UserId};
-
-/// A frozen pre-queue's draw, as this store computed it.
-pub(super) struct Plan {
-    first: u64,
-    /// Users in draw order.
-    users: Vec<UserId>,
-    /// Pseudonyms in join order and in draw order (the record).
-    joined: Vec<String>,
-    order: Vec<String>,
-}
-
-/// Draws this store computed, by event (dropped when the draw ends).
-pub(super) type Plans = Mutex<HashMap<EventId, Arc<Plan>>>;
+use crate::EventId;
 
 impl RedisStore {
     pub(super) async fn open_step_batched(
