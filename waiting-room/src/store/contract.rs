@@ -22,7 +22,7 @@ pub(crate) use admission::{
     pause_stops_admission, sessions_expire_and_free_slots,
 };
 pub(crate) use draw::{
-    a_batched_draw_keeps_every_place_through_joins_and_leaves,
+    a_batched_draw_keeps_every_place_through_joins_and_leaves, a_draw_step_of_no_fans_moves_one,
     an_empty_prequeue_opens_with_an_empty_record, an_interrupted_draw_resumes_on_another_replica,
     the_opening_draws_in_seed_order_and_keeps_the_record,
 };
@@ -324,6 +324,7 @@ macro_rules! contract_suite {
                 a_removed_line_keeps_only_the_settings_counters_and_draw,
                 a_batched_draw_keeps_every_place_through_joins_and_leaves,
                 an_interrupted_draw_resumes_on_another_replica,
+                a_draw_step_of_no_fans_moves_one,
             );
         }
     };

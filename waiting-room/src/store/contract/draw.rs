@@ -311,3 +311,14 @@ pub(crate) async fn an_interrupted_draw_resumes_on_another_replica(h: Harness) {
     assert_eq!(head, vec![1, 2, 3]);
     assert_eq!(waiting(&h, event).await, (1..=25).collect::<Vec<_>>());
 }
+
+pub(crate) async fn a_draw_step_of_no_fans_moves_one(h: Harness) {
+    let (event, _) = prequeued(&h, 3).await;
+    let seed = ShuffleSeed::random();
+    assert_eq!(
+        h.store.open_step(event, &seed, 0).await.unwrap(),
+        Opening::Drawing { moved: 1, total: 3 }
+    );
+    assert!(h.store.open(event, &seed).await.unwrap());
+    assert_eq!(waiting(&h, event).await, vec![1, 2, 3]);
+}

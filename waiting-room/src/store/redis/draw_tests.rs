@@ -8,6 +8,7 @@ use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use super::scripts::Scripts;
 use super::*;
 use crate::shuffle::ShuffleSeed;
+use crate::store::Opening;
 
 /// Every command Redis runs from now on, one MONITOR line each.
 async fn monitor(client: &redis::Client) -> tokio::io::Lines<BufReader<tokio::net::TcpStream>> {
@@ -94,4 +95,50 @@ async fn no_draw_call_moves_more_than_its_batch() {
         }
     }
     assert_eq!((batches, fans, reads), (8, 30, 8));
+}
+
+#[tokio::test]
+async fn one_replica_draws_at_a_time_until_its_lease_lapses() {
+    let Some((store, _)) = super::tests::connect().await else {
+        return;
+    };
+    let url = crate::store::contract::test_redis_url().expect("connected above");
+    let store = store.with_draw_lease_ms(60_000);
+    let other = RedisStore::connect(&url, &store.prefix).await.unwrap();
+    let event = EventId::new();
+    let config = QueueConfig {
+        starts_at_ms: store.now_ms().await.unwrap() + 200,
+        grace_ms: 60_000,
+        admission: AdmissionSettings {
+            rate_per_minute: 60,
+            max_active: 10,
+            session_ttl_secs: 600,
+            paused: false,
+        },
+    };
+    store.configure(event, &config, false).await.unwrap();
+    for _ in 0..6 {
+        store
+            .join(event, UserId::new(), &TicketId::new(), None)
+            .await
+            .unwrap();
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let seed = ShuffleSeed::random();
+    let first = store.open_step(event, &seed, 2).await.unwrap();
+    assert_eq!(first, Opening::Drawing { moved: 2, total: 6 });
+    assert_eq!(
+        other.open_step(event, &seed, 2).await.unwrap(),
+        Opening::Busy
+    );
+    assert!(
+        !other.open(event, &seed).await.unwrap(),
+        "busy: nothing done"
+    );
+    assert_eq!(store.stats(event).await.unwrap().waiting, 2);
+    assert!(
+        store.open(event, &seed).await.unwrap(),
+        "the drawer goes on"
+    );
+    assert_eq!(store.stats(event).await.unwrap().waiting, 6);
 }
