@@ -9,7 +9,8 @@
 #
 # LINE_DEPTHS (default 10000,100000,1000000), LINE_PREQUEUE (10000), LINE_MAXMEMORY
 # (8gb), LINE_REPS (7), LINE_SLOWLOG_US (Redis' slow log threshold, 100000: calls over
-# 100 ms are kept in slowlog.txt); other line_sim flags after the out-dir (see line_sim --help).
+# 100 ms are kept in slowlog.txt, emptied at the opening, whose largest call is in its
+# note); other line_sim flags after the out-dir (see line_sim --help).
 # Refuses to start when the machine has less memory available than maxmemory + 2 GB.
 
 LINE_DEPTHS="${LINE_DEPTHS:-10000,100000,1000000}"
@@ -24,7 +25,7 @@ line_redis_start() {
     local dir=$1 port
     port=$(free_port)
     redis_start "$port" "$dir" --maxmemory "$LINE_MAXMEMORY" --maxmemory-policy noeviction \
-        --slowlog-log-slower-than "${LINE_SLOWLOG_US:-100000}" --slowlog-max-len 256 || return 1
+        --slowlog-log-slower-than "${LINE_SLOWLOG_US:-100000}" --slowlog-max-len 4096 || return 1
     echo "$port"
 }
 

@@ -17,6 +17,7 @@ mod presence;
 mod redis_info;
 pub mod report;
 mod restore;
+mod slow_calls;
 mod steady;
 
 use std::collections::BTreeMap;
@@ -176,14 +177,21 @@ pub async fn run(args: &Args) -> anyhow::Result<Report> {
     let config = queue_config(store.now_ms().await? - 1_000);
     store.configure(event, &config, false).await?;
     eprintln!("line_sim: the opening draws {} fans", args.prequeue);
-    let opening = measure::repeat(&conn, "open (read, draw, write)", 1, Duration::ZERO, |_| {
-        let store = store.clone();
-        async move {
-            let opened = store.open(event, &ShuffleSeed::random()).await?;
-            anyhow::ensure!(opened, "the opening did not open the event");
-            Ok(format!("{} pre-queued fans drawn", args.prequeue))
-        }
-    })
+    slow_calls::reset(&mut conn).await?;
+    let mut opening = measure::repeat(
+        &conn,
+        "open (freeze, draw in batches)",
+        1,
+        Duration::ZERO,
+        |_| {
+            let store = store.clone();
+            async move {
+                let opened = store.open(event, &ShuffleSeed::random()).await?;
+                anyhow::ensure!(opened, "the opening did not open the event");
+                Ok(format!("{} pre-queued fans drawn", args.prequeue))
+            }
+        },
+    )
     .await?;
     if opening.errors > 0 {
         // The caller gave up; Redis still runs the script to its end.
@@ -193,6 +201,8 @@ pub async fn run(args: &Args) -> anyhow::Result<Report> {
         );
         wait_opened(&store, event).await?;
     }
+    let largest = slow_calls::largest(&mut conn).await?;
+    opening.note = format!("{}; {}", opening.note, slow_calls::note(largest));
     report.opening = Some(opening);
 
     let mut joined = args.prequeue;

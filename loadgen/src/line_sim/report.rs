@@ -152,7 +152,7 @@ impl Report {
         if let Some(o) = &self.opening {
             let _ = writeln!(
                 out,
-                "Opening (read, draw, write): {} ms wall, {:.0} ms of Redis script time over {} calls; {}.",
+                "Opening (freeze, draw in batches): {} ms wall, {:.0} ms of Redis script time over {} calls; {}.",
                 o.latency_ms.p50,
                 o.redis.script_us as f64 / 1000.0,
                 o.redis.script_calls,

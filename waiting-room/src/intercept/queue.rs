@@ -5,8 +5,9 @@ use async_trait::async_trait;
 use super::{Intercepted, Interceptor};
 use crate::shuffle::ShuffleSeed;
 use crate::store::{
-    AdmitOutcome, ChangeBatch, Cursor, DrawPage, Lease, PlaceCap, PowGate, PresenceUpdate, QueueOp,
-    QueueSnapshot, QueueStats, QueueStore, Restore, SnapshotPage, StoreError, TicketStatus, Wake,
+    AdmitOutcome, ChangeBatch, Cursor, DrawPage, Lease, Opening, PlaceCap, PowGate, PresenceUpdate,
+    QueueOp, QueueSnapshot, QueueStats, QueueStore, Restore, SnapshotPage, StoreError,
+    TicketStatus, Wake,
 };
 use crate::{AdmissionSettings, EventId, QueueConfig, TicketId, UserId};
 
@@ -198,5 +199,15 @@ impl<S: QueueStore + ?Sized, I: Interceptor> QueueStore for Intercepted<S, I> {
     async fn remove_line(&self, event: EventId) -> Result<(), StoreError> {
         let call = self.inner.remove_line(event);
         self.around(QueueOp::RemoveLine, Some(event), call).await
+    }
+
+    async fn open_step(
+        &self,
+        event: EventId,
+        seed: &ShuffleSeed,
+        batch: usize,
+    ) -> Result<Opening, StoreError> {
+        let call = self.inner.open_step(event, seed, batch);
+        self.around(QueueOp::OpenStep, Some(event), call).await
     }
 }

@@ -92,6 +92,9 @@ async fn every_queue_method_is_forwarded_under_its_own_op() {
     let limit = std::time::Duration::from_millis(1);
     let _ = store.wait_changes(e, &Cursor::default(), limit).await;
     let _ = store.remove_line(e).await;
+    let _ = store
+        .open_step(e, &ShuffleSeed::from_bytes([7; 32]), 10)
+        .await;
     let seen = store.interceptor().0.lock().unwrap().clone();
     let ops: Vec<Op> = seen.iter().map(|(op, _)| *op).collect();
     let all: Vec<Op> = QueueOp::ALL.iter().map(|op| Op::Queue(*op)).collect();

@@ -21,6 +21,7 @@ mod admit;
 pub mod driver;
 mod fan_calls;
 mod fans;
+mod opening;
 mod presence;
 mod state;
 mod sync;
@@ -311,12 +312,12 @@ impl Room {
             return Ok(Stepped::default());
         };
         let due = !opened && self.clock.now_ms() >= starts_at;
-        let seed = || self.shuffle_seed.unwrap_or_else(ShuffleSeed::random);
-        let mut wrote = false;
-        if due && self.store.open(self.event, &seed()).await? {
-            wrote = true;
-            tracing::info!(event = %self.event, "sale opened; pre-queue shuffled");
-        }
+        let opening = if due {
+            self.advance_opening().await?
+        } else {
+            Default::default()
+        };
+        let wrote = opening.wrote;
         let counts = match &self.seats {
             Some(seats) => match seats.seat_counts(self.event).await {
                 Ok(c) => Some(c),
@@ -354,7 +355,11 @@ impl Room {
         }
         Ok(Stepped {
             wrote: wrote || outcome.dropped > 0 || !outcome.admitted.is_empty(),
-            idle: outcome.idle_ms.map(Duration::from_millis),
+            // While the draw goes on the next step continues it, on cadence.
+            idle: outcome
+                .idle_ms
+                .filter(|_| !opening.drawing)
+                .map(Duration::from_millis),
         })
     }
 

@@ -271,6 +271,7 @@ impl RoomState {
                 }
             }
             Change::Settings => followups.reload_config = true,
+            Change::Frozen { first, count } => self.view.insert_range(first, count),
             Change::Restored { seqs } => {
                 for seq in seqs {
                     self.view.insert(seq);

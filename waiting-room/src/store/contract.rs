@@ -22,7 +22,8 @@ pub(crate) use admission::{
     pause_stops_admission, sessions_expire_and_free_slots,
 };
 pub(crate) use draw::{
-    an_empty_prequeue_opens_with_an_empty_record,
+    a_batched_draw_keeps_every_place_through_joins_and_leaves, a_draw_step_of_no_fans_moves_one,
+    an_empty_prequeue_opens_with_an_empty_record, an_interrupted_draw_resumes_on_another_replica,
     the_opening_draws_in_seed_order_and_keeps_the_record,
 };
 use harness::join;
@@ -217,7 +218,9 @@ pub(crate) async fn change_log_replays_into_the_same_view(h: Harness) {
                 Change::Joined { seq } => {
                     view.insert(*seq);
                 }
-                Change::Opened { first, count } => view.insert_range(*first, *count),
+                Change::Opened { first, count } | Change::Frozen { first, count } => {
+                    view.insert_range(*first, *count)
+                }
                 Change::Admitted { seqs, .. } | Change::Left { seqs } => {
                     seqs.iter().for_each(|s| {
                         view.remove(*s);
@@ -319,6 +322,9 @@ macro_rules! contract_suite {
                 snapshot_pages_are_bounded_and_ascending,
                 a_paged_reload_is_exact_while_the_line_moves,
                 a_removed_line_keeps_only_the_settings_counters_and_draw,
+                a_batched_draw_keeps_every_place_through_joins_and_leaves,
+                an_interrupted_draw_resumes_on_another_replica,
+                a_draw_step_of_no_fans_moves_one,
             );
         }
     };

@@ -9,6 +9,7 @@
 mod join;
 mod leases;
 mod log;
+mod opening;
 mod presence;
 mod queue;
 mod spent;
@@ -19,11 +20,11 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use async_trait::async_trait;
 
 use super::{
-    draw_order, AdmitOutcome, Change, ChangeBatch, Cursor, DrawPage, Lease, PlaceCap, PowGate,
+    AdmitOutcome, Change, ChangeBatch, Cursor, DrawPage, Lease, Opening, PlaceCap, PowGate,
     PresenceUpdate, QueueSnapshot, QueueStats, QueueStore, SnapshotPage, StoreError, TicketStatus,
 };
 use crate::clock::{Clock, SystemClock};
-use crate::shuffle::{pseudonym, ShuffleSeed};
+use crate::shuffle::ShuffleSeed;
 use crate::{AdmissionSettings, EventId, QueueConfig, TicketId, UserId};
 pub(crate) use log::{MemoryLog, LOG_CAPACITY};
 
@@ -173,39 +174,6 @@ impl QueueStore for MemoryStore {
         self.with_event(event, |q, now| q.presence(update, now))
     }
 
-    async fn open(&self, event: EventId, seed: &ShuffleSeed) -> Result<bool, StoreError> {
-        self.with_event(event, |q, now| {
-            if q.opened || now < q.config.starts_at_ms {
-                return false;
-            }
-            let joined: Vec<(String, UserId)> = std::mem::take(&mut q.prequeue)
-                .into_values()
-                .map(|user| {
-                    let ticket = q.tickets.get(&user).map(|t| pseudonym(&t.id));
-                    (ticket.unwrap_or_default(), user)
-                })
-                .collect();
-            let (users, record) = draw_order(seed, joined);
-            let first = q.next_seq;
-            for (_, user) in &users {
-                let seq = q.next_seq;
-                q.next_seq += 1;
-                q.queue.insert(seq, *user);
-                q.view.insert(seq);
-                if let Some(t) = q.tickets.get_mut(user) {
-                    t.place = Place::Queued(seq);
-                }
-            }
-            q.opened = true;
-            q.draw = Some(record);
-            q.append(Change::Opened {
-                first,
-                count: users.len() as u64,
-            });
-            true
-        })
-    }
-
     async fn draw(
         &self,
         event: EventId,
@@ -329,14 +297,18 @@ impl QueueStore for MemoryStore {
         self.with_event(event, |q, _| QueueSnapshot {
             cursor: q.log.end(),
             opened: q.opened,
-            seqs: q.queue.keys().copied().collect(),
+            seqs: q.waiting_seqs(0).collect(),
         })
     }
 
     async fn stats(&self, event: EventId) -> Result<QueueStats, StoreError> {
         self.with_event(event, |q, now| QueueStats {
             waiting: q.queue.len() as u64,
-            prequeue: q.prequeue.len() as u64,
+            prequeue: (q.prequeue.len() as u64)
+                + q.drawing.as_ref().map_or(0, |d| {
+                    let r = d.unmoved();
+                    r.end - r.start
+                }),
             admitted_total: q.admitted_total,
             active: q.active_count(now),
             admitted_last_minute: q.admitted_last_minute(now),
@@ -365,12 +337,7 @@ impl QueueStore for MemoryStore {
         self.with_event(event, |q, _| SnapshotPage {
             cursor: q.log.end(),
             opened: q.opened,
-            seqs: q
-                .queue
-                .range(after.saturating_add(1)..)
-                .map(|(seq, _)| *seq)
-                .take(limit.max(1))
-                .collect(),
+            seqs: q.waiting_seqs(after).take(limit.max(1)).collect(),
         })
     }
 
@@ -389,5 +356,16 @@ impl QueueStore for MemoryStore {
             kept.draw = q.draw.take();
             *q = kept;
         })
+    }
+
+    // Issue 19: the opening's draw in batches.
+
+    async fn open_step(
+        &self,
+        event: EventId,
+        seed: &ShuffleSeed,
+        batch: usize,
+    ) -> Result<Opening, StoreError> {
+        self.with_event(event, |q, now| q.open_step(seed, batch, now))
     }
 }

@@ -24,8 +24,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::shuffle::ShuffleSeed;
 use crate::{AdmissionSettings, EventId, QueueConfig, TicketId, UserId};
-pub use draw::DrawPage;
 pub(crate) use draw::{draw_order, DrawRecord};
+pub use draw::{DrawPage, Opening, DRAW_BATCH};
 pub use error::{BackendCause, StoreError};
 pub use paged::{read_queue, QueueReader, SnapshotPage, READ_ATTEMPTS};
 pub use presence::{Lease, PresenceUpdate, ReplicaId};
@@ -88,7 +88,9 @@ pub struct TicketStatus {
 pub enum Change {
     /// A ticket joined the queue (after the opening) with this sequence number.
     Joined { seq: u64 },
-    /// The pre-queue was shuffled into sequence numbers `first..first + count`.
+    /// The sale opened: the pre-queue's draw is complete. Places
+    /// `first..first + count` came with it (0 since the draw moves in batches: its
+    /// places came with [`Change::Frozen`]).
     Opened { first: u64, count: u64 },
     /// These tickets were admitted at `admitted_at_ms`, sessions ending at `expires_at_ms`.
     Admitted {
@@ -106,6 +108,11 @@ pub enum Change {
     /// ([`QueueStore::restore`]): these sequence numbers wait again (one entry per
     /// batch, not per fan).
     Restored { seqs: Vec<u64> },
+    /// The opening froze the pre-queue (issue 19): its fans own sequence numbers
+    /// `first..first + count`, moved into the queue in batches in draw order; a
+    /// number whose fan left meanwhile comes back as a [`Change::Left`] when its batch
+    /// lands. An [`Change::Opened`] follows when the draw is complete.
+    Frozen { first: u64, count: u64 },
 }
 
 /// An opaque position in the change log.
@@ -297,8 +304,11 @@ pub trait QueueStore: Send + Sync + 'static {
     /// in the draw order of `seed` ([`crate::shuffle::shuffled`] over the tickets'
     /// pseudonyms) under sequence numbers, and keeps the draw's record ([`Self::draw`]).
     /// Exactly one call ever opens an event, whichever replica makes it (every replica
-    /// computes the same order); returns whether this call did.
-    async fn open(&self, event: EventId, seed: &ShuffleSeed) -> Result<bool, StoreError>;
+    /// computes the same order); returns whether this call did. [`Self::open_step`]s of
+    /// [`DRAW_BATCH`] fans until the draw is done, or another caller draws.
+    async fn open(&self, event: EventId, seed: &ShuffleSeed) -> Result<bool, StoreError> {
+        draw::open_in_steps(|| self.open_step(event, seed, DRAW_BATCH)).await
+    }
 
     /// Entries `offset..offset + limit` of the opening's draw record: the pre-queue's
     /// pseudonyms in join order and in draw order. `None` before the opening.
@@ -395,6 +405,19 @@ pub trait QueueStore: Send + Sync + 'static {
     /// ([`Self::draw`]) stay; [`Self::stats`] then counts no one (`joined` 0), so the
     /// caller saves what its reports need first. Idempotent.
     async fn remove_line(&self, event: EventId) -> Result<(), StoreError>;
+
+    /// One bounded step of the opening (issue 19): when due, freezes the pre-queue
+    /// (its fans own the next sequence numbers, [`Change::Frozen`]; later joins queue
+    /// behind them), then moves at most `batch` of its fans, in the draw order of
+    /// `seed`, into the queue per call. Admission and the record ([`Self::draw`]) wait
+    /// for the draw's end. One caller draws at a time (on Redis, a lease another takes
+    /// over when the drawer stops); any caller resumes an interrupted draw.
+    async fn open_step(
+        &self,
+        event: EventId,
+        seed: &ShuffleSeed,
+        batch: usize,
+    ) -> Result<Opening, StoreError>;
 }
 
 /// What [`QueueStore::wait_changes`] saw.
@@ -436,5 +459,6 @@ port_ops! {
         SnapshotPage => "snapshot_page",
         WaitChanges => "wait_changes",
         RemoveLine => "remove_line",
+        OpenStep => "open_step",
     }
 }

@@ -50,7 +50,7 @@ impl Change {
     pub(crate) fn set_op(&self) -> SetOp<'_> {
         match self {
             Change::Joined { seq } => SetOp::Add(std::slice::from_ref(seq)),
-            Change::Opened { first, count } => SetOp::AddRange {
+            Change::Opened { first, count } | Change::Frozen { first, count } => SetOp::AddRange {
                 first: *first,
                 count: *count,
             },

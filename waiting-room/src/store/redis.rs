@@ -21,9 +21,13 @@
 
 mod conn;
 mod decode;
+#[cfg(test)]
+mod draw_tests;
 mod health;
 mod join;
 mod keys;
+mod opening;
+mod plan;
 #[cfg(test)]
 mod reload_tests;
 mod scripts;
@@ -39,9 +43,8 @@ use async_trait::async_trait;
 use redis::{FromRedisValue, ScriptInvocation, Value};
 
 use super::{
-    draw_order, AdmitOutcome, ChangeBatch, Cursor, DrawPage, Lease, PlaceCap, PowGate,
-    PresenceUpdate, QueueSnapshot, QueueStats, QueueStore, Restore, SnapshotPage, StoreError,
-    TicketStatus, Wake,
+    AdmitOutcome, ChangeBatch, Cursor, DrawPage, Lease, Opening, PlaceCap, PowGate, PresenceUpdate,
+    QueueSnapshot, QueueStats, QueueStore, Restore, SnapshotPage, StoreError, TicketStatus, Wake,
 };
 use crate::shuffle::ShuffleSeed;
 use crate::{AdmissionSettings, EventId, QueueConfig, TicketId, UserId};
@@ -75,9 +78,10 @@ pub const RESTORE_BATCH: usize = 2_000;
 /// (`redis/shared_view.rs`) before reading the pages itself: as long as that
 /// replica's lock lasts.
 pub const SHARE_WAIT: std::time::Duration = std::time::Duration::from_secs(60);
-/// Reads of the pre-queue one opening tries before giving up (each retry follows a
-/// join or leave that landed between the read and the write; the room steps again).
-const OPEN_ATTEMPTS: usize = 8;
+/// How long the opening's drawer holds its lease past each of its calls: longer than
+/// computing a draw's order (~1 s at 1 M fans) between two calls, so one replica draws
+/// at a time; another continues a draw that many ms after its drawer stopped.
+pub const DRAW_LEASE_MS: u64 = 15_000;
 
 /// The Redis [`QueueStore`]. Cheap to clone: clones share the connection.
 #[derive(Clone)]
@@ -92,6 +96,12 @@ pub struct RedisStore {
     /// How long a reload waits for the view another replica is reading
     /// (`shared_view.rs`) before reading the pages itself.
     share_wait: std::time::Duration,
+    /// The opening's draw (`redis/opening.rs`): fans a batch, the drawer's lease, this
+    /// store's token for it, and the draw orders this store computed.
+    draw_batch: usize,
+    draw_lease_ms: u64,
+    draw_token: Arc<str>,
+    plans: Arc<plan::Plans>,
     /// Connections for rooms' blocked reads of their change logs.
     waiters: Arc<wait::Waiters>,
 }
@@ -113,6 +123,10 @@ impl RedisStore {
             snapshot_page: SNAPSHOT_PAGE,
             restore_batch: RESTORE_BATCH,
             share_wait: SHARE_WAIT,
+            draw_batch: super::DRAW_BATCH,
+            draw_lease_ms: DRAW_LEASE_MS,
+            draw_token: TicketId::new().0.into(),
+            plans: Arc::default(),
             waiters: Arc::new(wait::Waiters::new(url)?),
         })
     }
@@ -146,6 +160,19 @@ impl RedisStore {
     /// Puts a restore's fans back `fans` a call instead of [`RESTORE_BATCH`].
     pub fn with_restore_batch(mut self, fans: usize) -> Self {
         self.restore_batch = fans.max(1);
+        self
+    }
+
+    /// Moves the opening's draw `fans` a call instead of [`super::DRAW_BATCH`].
+    pub fn with_draw_batch(mut self, fans: usize) -> Self {
+        self.draw_batch = fans.max(1);
+        self
+    }
+
+    /// Holds the opening draw's lease `ms` past each call instead of
+    /// [`DRAW_LEASE_MS`] (another store takes an interrupted draw over after it).
+    pub fn with_draw_lease_ms(mut self, ms: u64) -> Self {
+        self.draw_lease_ms = ms.max(1);
         self
     }
 }
@@ -246,7 +273,7 @@ impl QueueStore for RedisStore {
     ) -> Result<Vec<Option<TicketStatus>>, StoreError> {
         let k = self.keys(event);
         let mut inv = self.scripts.statuses.prepare_invoke();
-        inv.key(&k.cfg).key(&k.tk).key(&k.q);
+        inv.key(&k.cfg).key(&k.tk).key(&k.q).key(&k.st);
         for user in users {
             inv.arg(user.to_string());
         }
@@ -257,7 +284,7 @@ impl QueueStore for RedisStore {
     async fn poll(&self, event: EventId, user: UserId) -> Result<Option<TicketStatus>, StoreError> {
         let k = self.keys(event);
         let mut inv = self.scripts.poll.prepare_invoke();
-        inv.key(&k.cfg).key(&k.tk).key(&k.q).key(&k.pres);
+        inv.key(&k.cfg).key(&k.tk).key(&k.q).key(&k.pres).key(&k.st);
         inv.arg(user.to_string());
         let reply: Vec<Value> = self.run(&inv).await?;
         Ok(decode::statuses(&reply)?.pop().flatten())
@@ -273,6 +300,8 @@ impl QueueStore for RedisStore {
             .key(&k.pres);
         inv.key(&k.log)
             .key(&k.held)
+            .key(&k.prf)
+            .key(&k.drt)
             .arg(user.to_string())
             .arg(self.log_capacity);
         Ok(self.run::<i64>(&inv).await? == 1)
@@ -304,34 +333,7 @@ impl QueueStore for RedisStore {
     }
 
     async fn open(&self, event: EventId, seed: &ShuffleSeed) -> Result<bool, StoreError> {
-        let k = self.keys(event);
-        // Read the pre-queue, draw in Rust, write the order if the pre-queue did not
-        // change in between (a join or leave makes open.lua answer -1: read again).
-        for _ in 0..OPEN_ATTEMPTS {
-            let mut read = self.scripts.prequeue.prepare_invoke();
-            read.key(&k.cfg).key(&k.st).key(&k.pre).key(&k.tk);
-            let reply: Vec<Value> = self.run(&read).await?;
-            let Some((arrival, joined)) = decode::prequeue(&reply)? else {
-                return Ok(false);
-            };
-            let (ordered, record) = draw_order(seed, joined);
-            let mut inv = self.scripts.open.prepare_invoke();
-            inv.key(&k.cfg).key(&k.st).key(&k.q).key(&k.pre).key(&k.log);
-            inv.key(&k.drj).key(&k.dro);
-            inv.arg(self.log_capacity).arg(arrival).arg(ordered.len());
-            for (_, user) in &ordered {
-                inv.arg(user.to_string());
-            }
-            inv.arg(&record.joined).arg(&record.order);
-            match self.run::<i64>(&inv).await? {
-                1 => return Ok(true),
-                0 => return Ok(false),
-                _ => continue,
-            }
-        }
-        Err(StoreError::Backend(
-            "the pre-queue kept changing while the opening drew it".into(),
-        ))
+        super::draw::open_in_steps(|| self.open_step(event, seed, self.draw_batch)).await
     }
 
     async fn draw(
@@ -362,7 +364,9 @@ impl QueueStore for RedisStore {
             .key(&k.rec)
             .key(&k.log)
             .key(&k.held)
-            .key(&k.leases);
+            .key(&k.leases)
+            .key(&k.prf)
+            .key(&k.drt);
         inv.arg(self.log_capacity)
             .arg(free_seats.map_or(-1, |l| i64::try_from(l).unwrap_or(i64::MAX)))
             .arg(&k.rep)
@@ -484,9 +488,22 @@ impl QueueStore for RedisStore {
             .key(&k.log)
             .key(&k.held)
             .key(&k.leases)
+            .key(&k.prf)
+            .key(&k.drt)
             .key(&k.view);
         inv.arg(&k.rep);
         self.run::<i64>(&inv).await.map(drop)
+    }
+
+    // Issue 19: the opening's draw in batches (redis/opening.rs).
+
+    async fn open_step(
+        &self,
+        event: EventId,
+        seed: &ShuffleSeed,
+        batch: usize,
+    ) -> Result<Opening, StoreError> {
+        self.open_step_batched(event, seed, batch).await
     }
 }
 

@@ -14,7 +14,13 @@ use crate::{AdmissionSettings, EventId, QueueConfig, TicketId, UserId};
 pub(crate) struct Harness<S: ?Sized = dyn QueueStore> {
     pub store: Arc<S>,
     clock: Option<ManualClock>,
+    /// Redis' URL and key prefix, for another replica's store on the same data.
+    redis: Option<(String, String)>,
 }
+
+/// The opening draw's lease the Redis harness' stores hold past each call: a test
+/// waits this long for another replica to take an interrupted draw over.
+pub(crate) const TEST_DRAW_LEASE_MS: u64 = 300;
 
 /// The test Redis' URL, or `None` when none is configured. With
 /// `FLOODGATE_TEST_REQUIRE_SERVICES=1` (set by scripts/test.sh) a missing Redis is a
@@ -53,12 +59,17 @@ impl<S: ?Sized> Harness<S> {
         Self {
             store: make(Arc::new(clock.clone())),
             clock: Some(clock),
+            redis: None,
         }
     }
 
     /// A store on its own clock (Redis): [`Self::advance`] sleeps.
     pub fn real_time(store: Arc<S>) -> Self {
-        Self { store, clock: None }
+        Self {
+            store,
+            clock: None,
+            redis: None,
+        }
     }
 
     pub async fn advance(&self, ms: i64) {
@@ -85,10 +96,27 @@ impl Harness {
     }
 
     async fn redis_at(url: String) -> Option<Self> {
-        let store = crate::store::redis::RedisStore::connect(&url, &test_prefix())
+        let prefix = test_prefix();
+        let mut h = Self::real_time(Self::redis_store(&url, &prefix).await);
+        h.redis = Some((url, prefix));
+        Some(h)
+    }
+
+    async fn redis_store(url: &str, prefix: &str) -> Arc<dyn QueueStore> {
+        let store = crate::store::redis::RedisStore::connect(url, prefix)
             .await
-            .expect("connect to test redis");
-        Some(Self::real_time(Arc::new(store)))
+            .expect("connect to test redis")
+            .with_draw_lease_ms(TEST_DRAW_LEASE_MS);
+        Arc::new(store)
+    }
+
+    /// Another replica's store on the same data (Redis: a new connection, with its own
+    /// draw token and no draw computed; memory, one process: the same store).
+    pub async fn other_replica(&self) -> Arc<dyn QueueStore> {
+        match &self.redis {
+            Some((url, prefix)) => Self::redis_store(url, prefix).await,
+            None => self.store.clone(),
+        }
     }
 
     /// A configured event, opened `open_offset_ms` from now (negative: already due).

@@ -14,6 +14,7 @@
 --      free seats - active shoppers (never below 0).
 -- KEYS[1] cfg  KEYS[2] st  KEYS[3] q  KEYS[4] pre  KEYS[5] tk  KEYS[6] act
 -- KEYS[7] pres  KEYS[8] bkt  KEYS[9] rec  KEYS[10] log  KEYS[11] held  KEYS[12] leases
+-- KEYS[13] prf  KEYS[14] drt (the opening's frozen pre-queue, open.lua)
 -- ARGV[1] log capacity  ARGV[2] the event's free seats now (-1: unknown)
 -- ARGV[3] replica set key prefix (+ replica = its set of covered fans, one slot)
 -- ARGV[4] most covered fans of lapsed leases to expire, and most due deadlines to
@@ -75,6 +76,7 @@ for _, user in ipairs(gone) do
     left[#left + 1] = tonumber(seq)
   else
     redis.call('ZREM', KEYS[4], user)
+    keep_drawn_ticket(KEYS[13], KEYS[14], KEYS[5], user)
   end
   mark_left(KEYS[5], user, KEYS[11])
 end

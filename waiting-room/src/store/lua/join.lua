@@ -35,7 +35,8 @@ if not rec or state == 'L' or state == 'P' then
   if holder then
     redis.call('HINCRBY', KEYS[8], holder, 1)
   end
-  if redis.call('HGET', KEYS[2], 'opened') == '1' then
+  local open = redis.call('HMGET', KEYS[2], 'opened', 'drawing')
+  if open[1] == '1' or open[2] == '1' then -- a draw under way: behind it
     local seq = redis.call('HINCRBY', KEYS[2], 'seq', 1)
     redis.call('ZADD', KEYS[3], seq, user)
     append(KEYS[7], ARGV[3], 'J', int(seq))
@@ -49,4 +50,4 @@ if not rec or state == 'L' or state == 'P' then
 elseif state == 'W' then
   redis.call('ZADD', KEYS[6], deadline, user)
 end
-return { ticket_status(KEYS[3], user, rec) }
+return { ticket_status(KEYS[3], user, rec, draw_state(KEYS[2])) }

@@ -1,6 +1,6 @@
 -- leave.lua: leaves the queue or the pre-queue.
 -- KEYS[1] cfg  KEYS[2] q  KEYS[3] pre  KEYS[4] tk  KEYS[5] pres  KEYS[6] log
--- KEYS[7] held
+-- KEYS[7] held  KEYS[8] prf  KEYS[9] drt (the opening's frozen pre-queue, open.lua)
 -- ARGV[1] user  ARGV[2] log capacity
 -- Returns 1 if a waiting or pre-queued ticket left, 0 if there was nothing to leave.
 if redis.call('EXISTS', KEYS[1]) == 0 then
@@ -17,6 +17,7 @@ if seq then
   append(KEYS[6], ARGV[2], 'L', int(tonumber(seq)))
 else
   redis.call('ZREM', KEYS[3], user)
+  keep_drawn_ticket(KEYS[8], KEYS[9], KEYS[4], user)
 end
 mark_left(KEYS[4], user, KEYS[7])
 redis.call('ZREM', KEYS[5], user)

@@ -13,7 +13,9 @@
 --   * Change-log entries have two fields: k (kind) and v (comma-separated integers):
 --     J seq | O first,count | A admitted_at,expires_at,seq... | L seq... | S '' |
 --     P user,order... (a user id and order ids, not integers) |
---     R seq,delta... (a restored batch, ascending: each seq is the previous + delta).
+--     R seq,delta... (a restored batch, ascending: each seq is the previous + delta) |
+--     F first,count (the opening froze the pre-queue: its fans own first..first+count-1,
+--     moved into `q` in batches; an O first,0 follows once the draw is complete).
 
 local function now_ms()
   local t = redis.call('TIME')
@@ -62,9 +64,23 @@ local function ints(list)
   return table.concat(out, ',')
 end
 
+-- The opening's draw under way (open.lua, draw_move.lua), or nil: while st.drawing is
+-- '1' the frozen pre-queue's n fans own sequence numbers first .. first + n - 1, of
+-- which the first `moved` are in `q` (`behind`: the first number after the draw).
+local function draw_state(st)
+  local d = redis.call('HMGET', st, 'drawing', 'dr_first', 'dr_n', 'dr_moved')
+  if d[1] ~= '1' then
+    return nil
+  end
+  local first, n, moved = tonumber(d[2]), tonumber(d[3]), tonumber(d[4])
+  return { first = first, n = n, moved = moved, behind = first + n }
+end
+
 -- A user's ticket as three values: the record ('' if none), and the queue sequence
--- number and rank (-1, -1 unless the user is waiting in the queue proper).
-local function ticket_status(q, user, rec)
+-- number and rank (-1, -1 unless the user is waiting in the queue proper). With a
+-- draw under way (`draw`, from draw_state), a ticket behind it also counts the
+-- draw's places not moved yet: they are ahead of it (a position never rises).
+local function ticket_status(q, user, rec, draw)
   if not rec then
     return '', -1, -1
   end
@@ -72,7 +88,12 @@ local function ticket_status(q, user, rec)
   if not seq then
     return rec, -1, -1
   end
-  return rec, tonumber(seq), redis.call('ZRANK', q, user)
+  seq = tonumber(seq)
+  local ahead = redis.call('ZRANK', q, user)
+  if draw and seq >= draw.behind then
+    ahead = ahead + draw.n - draw.moved
+  end
+  return rec, seq, ahead
 end
 
 -- Gives back the place a ticket record (JSON, or nil) holds for its address, if any.
@@ -126,4 +147,28 @@ end
 local function waiting(tk, user)
   local rec = redis.call('HGET', tk, user)
   return rec ~= false and cjson.decode(rec).s == 'W'
+end
+
+-- Whether the caller `token` holds the opening draw's lease (st.drawer until
+-- st.drawer_until), taking or renewing it for `lease_ms` when it is free, lapsed or
+-- its own: one replica draws at a time, another takes over once it stops renewing.
+local function draw_lease(st, token, lease_ms, now)
+  local l = redis.call('HMGET', st, 'drawer', 'drawer_until')
+  if l[1] and l[1] ~= token and tonumber(l[2]) > now then
+    return false
+  end
+  redis.call('HSET', st, 'drawer', token, 'drawer_until', int(now + tonumber(lease_ms)))
+  return true
+end
+
+-- Before a frozen pre-queued fan's ticket is marked left (leave.lua, admit.lua), keeps
+-- its ticket id in `drt` while the draw runs: a new join would replace the record, and
+-- the draw's pseudonym is the frozen ticket's.
+local function keep_drawn_ticket(prf, drt, tk, user)
+  if redis.call('ZSCORE', prf, user) then
+    local rec = redis.call('HGET', tk, user)
+    if rec then
+      redis.call('HSETNX', drt, user, cjson.decode(rec).t)
+    end
+  end
 end

@@ -1,6 +1,6 @@
 -- stats.lua: counters for the admin console (read-only).
 -- KEYS[1] cfg  KEYS[2] st  KEYS[3] q  KEYS[4] pre  KEYS[5] act  KEYS[6] rec  KEYS[7] tk
--- Returns {waiting, prequeue, admitted_total, active, admitted_last_minute, opened,
+-- Returns {waiting, prequeue (with a draw's fans not moved yet), admitted_total, active, admitted_last_minute, opened,
 -- joined}: joined = accounts that ever took a ticket (records are never deleted, one
 -- that left stays 'L'), O(1).
 if redis.call('EXISTS', KEYS[1]) == 0 then
@@ -9,12 +9,13 @@ end
 local now = now_ms()
 local st = redis.call('HMGET', KEYS[2], 'admitted', 'opened')
 local recent = 0
+local draw = draw_state(KEYS[2])
 for _, member in ipairs(redis.call('ZRANGEBYSCORE', KEYS[6], '(' .. int(now - 60000), '+inf')) do
   recent = recent + tonumber(string.match(member, ':(%d+)$'))
 end
 return {
   redis.call('ZCARD', KEYS[3]),
-  redis.call('ZCARD', KEYS[4]),
+  redis.call('ZCARD', KEYS[4]) + (draw and draw.n - draw.moved or 0),
   tonumber(st[1] or '0'),
   redis.call('ZCOUNT', KEYS[5], '(' .. int(now), '+inf'),
   recent,

@@ -39,7 +39,7 @@ impl MemoryStore {
                     if let Some(PowGate::Solved(s)) = pow {
                         q.spent.insert(&s.id, s.expires_at_ms, now);
                     }
-                    let place = if q.opened {
+                    let place = if q.opened || q.drawing.is_some() {
                         let seq = q.next_seq;
                         q.next_seq += 1;
                         q.queue.insert(seq, user);

@@ -61,6 +61,8 @@ pub(super) struct EventQueue {
     pub(super) waitlist: bool,
     /// The opening's draw record (see `QueueStore::draw`); `None` before it.
     pub(super) draw: Option<DrawRecord>,
+    /// The opening's draw while it runs (`opening.rs`).
+    pub(super) drawing: Option<MemoryDraw>,
     /// Proof-of-work challenges spent by joins, until they expire.
     pub(super) spent: super::spent::Spent,
     /// The replicas' leases and the fans they cover (`presence.rs`).
@@ -88,6 +90,7 @@ impl EventQueue {
             held: HashMap::new(),
             waitlist: false,
             draw: None,
+            drawing: None,
             spent: Default::default(),
             leases: Default::default(),
         }
@@ -265,5 +268,20 @@ impl EventQueue {
             self.recent.pop_front();
         }
         self.recent.iter().map(|(_, n)| n).sum()
+    }
+}
+
+/// A draw under way: the frozen pre-queue in draw order and its record.
+pub(super) struct MemoryDraw {
+    pub(super) first: u64,
+    pub(super) moved: u64,
+    pub(super) users: Vec<UserId>,
+    pub(super) record: DrawRecord,
+}
+
+impl MemoryDraw {
+    /// The first sequence number not moved yet, and the first after the draw.
+    pub(super) fn unmoved(&self) -> std::ops::Range<u64> {
+        self.first + self.moved..self.first + self.users.len() as u64
     }
 }

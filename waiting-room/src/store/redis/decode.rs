@@ -95,20 +95,16 @@ pub(super) fn config(map: &HashMap<String, String>) -> Result<Option<QueueConfig
     }))
 }
 
-/// The pre-queue as the opening reads it: the arrival counter, and the
-/// `(pseudonym, user)` entries in arrival order.
-pub(super) type PrequeueRead = (String, Vec<(String, UserId)>);
-
-/// `prequeue.lua`'s reply: `None` when there is nothing to draw.
-pub(super) fn prequeue(values: &[Value]) -> Result<Option<PrequeueRead>, StoreError> {
+/// One page of the frozen pre-queue (`prequeue.lua`): `None` when the caller does not
+/// hold the draw, else its `(pseudonym, user)` entries in arrival order.
+pub(super) fn prequeue(values: &[Value]) -> Result<Option<Vec<(String, UserId)>>, StoreError> {
     let Some(flag) = values.first() else {
         return Err(bad("an empty pre-queue reply"));
     };
     if get::<i64>(flag)? == 0 {
         return Ok(None);
     }
-    let arrival: String = get(values.get(1).ok_or_else(|| bad("no arrival counter"))?)?;
-    let pairs = values[2..].chunks_exact(2);
+    let pairs = values[1..].chunks_exact(2);
     if !pairs.remainder().is_empty() {
         return Err(bad("pre-queue pairs"));
     }
@@ -120,7 +116,7 @@ pub(super) fn prequeue(values: &[Value]) -> Result<Option<PrequeueRead>, StoreEr
             Ok((crate::shuffle::pseudonym(&TicketId(ticket)), user))
         })
         .collect::<Result<_, StoreError>>()?;
-    Ok(Some((arrival, entries)))
+    Ok(Some(entries))
 }
 
 /// `draw.lua`'s reply: `None` before the opening.
@@ -284,6 +280,10 @@ fn change(kind: &str, value: &str) -> Result<Change, StoreError> {
             seqs: seqs(value.split(','))?,
         },
         "S" => Change::Settings,
+        "F" => Change::Frozen {
+            first: next()? as u64,
+            count: next()? as u64,
+        },
         "R" => Change::Restored {
             seqs: restored(value)?,
         },

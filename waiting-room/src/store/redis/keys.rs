@@ -28,6 +28,11 @@ pub(super) struct EventKeys {
     pub log: String,
     /// Hash address → places it holds (see `PlaceCap`).
     pub held: String,
+    /// Zset user → arrival number: the pre-queue frozen by the opening while its
+    /// draw runs (lua/open.lua).
+    pub prf: String,
+    /// Hash user → ticket id: frozen tickets that left during the draw (lua/lib.lua).
+    pub drt: String,
     /// List: the opening's draw record, pseudonyms in join order.
     pub drj: String,
     /// List: the opening's draw record, pseudonyms in draw order.
@@ -62,6 +67,8 @@ impl EventKeys {
             rec: key("rec"),
             log: key("log"),
             held: key("held"),
+            prf: key("prf"),
+            drt: key("drt"),
             drj: key("drj"),
             dro: key("dro"),
             pow: key("pow"),
@@ -83,7 +90,7 @@ impl EventKeys {
     }
 
     #[cfg(test)]
-    pub(super) fn all(&self) -> [&str; 16] {
+    pub(super) fn all(&self) -> [&str; 18] {
         [
             &self.cfg,
             &self.st,
@@ -99,6 +106,8 @@ impl EventKeys {
             &self.drj,
             &self.dro,
             &self.leases,
+            &self.prf,
+            &self.drt,
             &self.view,
             &self.view_lock,
         ]

@@ -14,6 +14,7 @@ pub(super) struct Scripts {
     pub(super) prequeue: Script,
     pub(super) open: Script,
     pub(super) draw: Script,
+    pub(super) draw_move: Script,
     pub(super) admit: Script,
     pub(super) release: Script,
     pub(super) purchased: Script,
@@ -49,6 +50,7 @@ impl Scripts {
             prequeue: lua!("prequeue"),
             open: lua!("open"),
             draw: lua!("draw"),
+            draw_move: lua!("draw_move"),
             admit: lua!("admit"),
             release: lua!("release"),
             purchased: lua!("purchased"),
@@ -60,7 +62,7 @@ impl Scripts {
         }
     }
 
-    pub(super) fn all(&self) -> [&Script; 18] {
+    pub(super) fn all(&self) -> [&Script; 19] {
         [
             &self.configure,
             &self.update_admission,
@@ -72,6 +74,7 @@ impl Scripts {
             &self.prequeue,
             &self.open,
             &self.draw,
+            &self.draw_move,
             &self.admit,
             &self.release,
             &self.purchased,
