@@ -157,9 +157,10 @@ mod tests {
             .lines()
             .filter(|l| l.starts_with("floodgate_store_errors_total{"))
             .collect();
-        // 21 queue ops (a join with proof of work counts as a join; the draw record and
-        // a room's wait for its log are not timed), 18 seat ops.
-        assert_eq!(errors.len(), (21 + 18) * 2, "{text}");
+        // 22 queue ops (a join with proof of work counts as a join; the draw record and
+        // a room's wait for its log are not timed; the opening's draw steps are), 18
+        // seat ops.
+        assert_eq!(errors.len(), (22 + 18) * 2, "{text}");
         assert!(errors.iter().all(|l| l.ends_with(" 0")), "{text}");
         assert!(
             text.contains(
