@@ -195,8 +195,6 @@ async fn pow_challenge(
     Ok(Json(ChallengeBody::from(&challenge)))
 }
 
-/// Counts the join against the event's load and checks the solution it brought;
-/// `None` when the event asks no proof of work.
 /// Whether the queue socket's handshake asked to join as it opens (`?join=1`); any
 /// value but 0 and 1 is refused with 400 `invalid_query`.
 fn joins_on_open(uri: &axum::http::Uri) -> Result<bool, ApiError> {
@@ -215,6 +213,8 @@ fn joins_on_open(uri: &axum::http::Uri) -> Result<bool, ApiError> {
     }
 }
 
+/// Counts the join against the event's load and checks the solution it brought;
+/// `None` when the event asks no proof of work.
 fn join_proof(
     state: &AppState,
     event: &Event,
