@@ -15,9 +15,7 @@ fn signatures(c: &mut Criterion) {
     let public = key.verifying_key();
     let zebra_key = ed25519_zebra::VerificationKeyBytes::from(public.to_bytes());
     // Messages the size of a purchase token's header and claims.
-    let messages: Vec<Vec<u8>> = (0..64)
-        .map(|i| format!("{i:0>300}").into_bytes())
-        .collect();
+    let messages: Vec<Vec<u8>> = (0..64).map(|i| format!("{i:0>300}").into_bytes()).collect();
     let signed: Vec<ed25519_dalek::Signature> = messages.iter().map(|m| key.sign(m)).collect();
     let mut group = c.benchmark_group("signatures");
     group.throughput(Throughput::Elements(1));

@@ -80,20 +80,19 @@ struct Job {
 
 impl Batcher {
     /// Whether `check`'s signature is valid, checked in a batch with others when the
-    /// thread takes it (see the module docs), else alone.
-    pub async fn check(&self, check: Check) -> bool {
+    /// thread takes it (see the module docs), else alone. `None` when the thread took
+    /// it and died without answering (a panic): the caller checks it alone.
+    pub async fn check(&self, check: Check) -> Option<bool> {
         if check.key.is_weak() {
-            return check_strict(&check);
+            return Some(check_strict(&check));
         }
         let (answer, answered) = tokio::sync::oneshot::channel();
         match self.sender().try_send(Job { check, answer }) {
-            Ok(()) => {}
+            Ok(()) => answered.await.ok(),
             Err(TrySendError::Full(job) | TrySendError::Disconnected(job)) => {
-                return check_strict(&job.check);
+                Some(check_strict(&job.check))
             }
         }
-        // The thread answers every job it takes; a dropped answer is a bug there.
-        answered.await.unwrap_or(false)
     }
 
     /// What the thread has done so far.
