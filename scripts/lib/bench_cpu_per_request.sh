@@ -11,10 +11,14 @@
 # scripts/lib/services.sh and services_start first). One data
 # dir (one signing key, one event, one token file) is shared by every run: each run starts
 # BIN on it afresh, so the holds of earlier runs are gone (memory store) and, on Redis,
-# each round uses its own slice of the tokens and seats. Per run: wrk -t2 -c64 on
+# each round uses its own slice of the tokens and seats. Per run: wrk -t2 -c64 (CONNECTIONS) on
 # /healthz, then on best-available holds of one seat (scripts/lib/wrk_checkout.lua),
 # then with CONFIRMS=N, on confirms of N holds made just before (bench_tool holds).
-# Prints "bin scenario requests cpu_us_per_request" lines (also OUT/results.txt).
+# Prints "bin scenario requests cpu_us_per_request redis_us_per_request
+# redis_usec_per_evalsha" lines (also OUT/results.txt; the Redis columns are 0 on the
+# embedded store).
+# PERF=1: also a `perf record -F 999` of the server over each hold run (OUT/perf.txt
+# lists the files by binary).
 # Needs the bench_tool example (cargo build --release -p server --example bench_tool).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -22,6 +26,7 @@ OUT=$1 ROUNDS=$2 SECONDS_PER_RUN=$3
 shift 3
 TOOL="${TOOL:-$CARGO_TARGET_DIR/release/examples/bench_tool}"
 TOKENS_PER_ROUND="${TOKENS_PER_ROUND:-60000}"
+CONNECTIONS="${CONNECTIONS:-64}" # wrk's connections (-c)
 export FLOODGATE_ADMIN_EMAIL=bench@floodgate.test FLOODGATE_ADMIN_PASSWORD=bench-password
 export FLOODGATE_SHUTDOWN_DELAY_SECS=0
 mkdir -p "$OUT"
@@ -64,14 +69,42 @@ cpu_ticks() {
     awk '{print $14 + $15}' "/proc/$PID/stat"
 }
 
-# One wrk run: prints "requests cpu_us_per_request".
+# Redis' own CPU seconds so far (INFO cpu: used_cpu_user + used_cpu_sys), 0 without Redis.
+redis_cpu() {
+    if [ -z "${FLOODGATE_TEST_REDIS_URL:-}" ]; then
+        echo 0
+        return
+    fi
+    redis-cli -u "$FLOODGATE_TEST_REDIS_URL" info cpu |
+        awk -F: '/^used_cpu_(user|sys):/ {s += $2} END {print s}'
+}
+
+# Microseconds per EVALSHA since the last CONFIG RESETSTAT (INFO commandstats), 0 without Redis.
+evalsha_usec() {
+    if [ -z "${FLOODGATE_TEST_REDIS_URL:-}" ]; then
+        echo 0
+        return
+    fi
+    redis-cli -u "$FLOODGATE_TEST_REDIS_URL" info commandstats |
+        tr -d '\r' | awk -F'usec_per_call=' '/^cmdstat_evalsha:/ {split($2, a, ","); print a[1]; found = 1} END {if (!found) print 0}'
+}
+
+# One wrk run: prints "requests cpu_us_per_request", and on Redis also Redis' CPU per
+# request (µs) and its µs per EVALSHA (every script the server ran during the run).
 measure() {
-    local before after requests
+    local before after requests redis_before redis_after
+    if [ -n "${FLOODGATE_TEST_REDIS_URL:-}" ]; then
+        redis-cli -u "$FLOODGATE_TEST_REDIS_URL" config resetstat >/dev/null
+    fi
+    redis_before=$(redis_cpu)
     before=$(cpu_ticks)
     "$@" >"$OUT/wrk.txt"
     after=$(cpu_ticks)
+    redis_after=$(redis_cpu)
     requests=$(awk '/requests in/ {print $1}' "$OUT/wrk.txt")
-    echo "$requests $(python3 -c "print(round(($after - $before) / $HZ * 1e6 / $requests, 2))")"
+    echo "$requests $(python3 -c "print(round(($after - $before) / $HZ * 1e6 / $requests, 2))")" \
+        "$(python3 -c "print(round(($redis_after - $redis_before) * 1e6 / $requests, 2))")" \
+        "$(evalsha_usec)"
 }
 
 start "$1"
@@ -86,10 +119,16 @@ for round in $(seq "$ROUNDS"); do
         start "$bin"
         sed -n "$((slice * TOKENS_PER_ROUND + 1)),$(((slice + 1) * TOKENS_PER_ROUND))p" "$OUT/tokens.txt" >"$OUT/round_tokens.txt"
         slice=$((slice + 1))
-        wrk -t2 -c64 -d1s "$URL/healthz" >/dev/null # warm-up
-        echo "$bin healthz $(measure wrk -t2 -c64 -d"${SECONDS_PER_RUN}s" "$URL/healthz")" | tee -a "$OUT/results.txt"
+        wrk -t2 -c"$CONNECTIONS" -d1s "$URL/healthz" >/dev/null # warm-up
+        echo "$bin healthz $(measure wrk -t2 -c"$CONNECTIONS" -d"${SECONDS_PER_RUN}s" "$URL/healthz")" | tee -a "$OUT/results.txt"
+        if [ -n "${PERF:-}" ]; then
+            # A profile of the server over the hold run (perf report -i OUT/perf-…).
+            perf record -F 999 -p "$PID" -o "$OUT/perf-$slice.data" -- sleep "$SECONDS_PER_RUN" \
+                >/dev/null 2>&1 &
+            echo "$bin $OUT/perf-$slice.data" >>"$OUT/perf.txt"
+        fi
         echo "$bin hold $(measure env WRK_MODE=hold TOKENS="$OUT/round_tokens.txt" WRK_THREADS=2 \
-            wrk -t2 -c64 -d"${SECONDS_PER_RUN}s" -s scripts/lib/wrk_checkout.lua \
+            wrk -t2 -c"$CONNECTIONS" -d"${SECONDS_PER_RUN}s" -s scripts/lib/wrk_checkout.lua \
             "$URL/api/v1/events/$EVENT/holds")" | tee -a "$OUT/results.txt"
         grep status "$OUT/wrk.txt" | tr '\n' ' ' >>"$OUT/statuses.txt"
         echo >>"$OUT/statuses.txt"
@@ -97,7 +136,7 @@ for round in $(seq "$ROUNDS"); do
             # Confirms of holds this process just made (a fan's second use of its token).
             "$TOOL" holds "$URL" "$EVENT" "$OUT/round_tokens.txt" "$CONFIRMS" "$OUT/holds.txt"
             echo "$bin confirm $(measure env WRK_MODE=confirm TOKENS="$OUT/holds.txt" WRK_THREADS=2 \
-                wrk -t2 -c64 -d"${SECONDS_PER_RUN}s" -s scripts/lib/wrk_checkout.lua "$URL")" | tee -a "$OUT/results.txt"
+                wrk -t2 -c"$CONNECTIONS" -d"${SECONDS_PER_RUN}s" -s scripts/lib/wrk_checkout.lua "$URL")" | tee -a "$OUT/results.txt"
             grep status "$OUT/wrk.txt" | tr '\n' ' ' >>"$OUT/statuses.txt"
             echo >>"$OUT/statuses.txt"
         fi

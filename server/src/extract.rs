@@ -191,7 +191,8 @@ where
 
 /// A verified purchase token (signature with EdDSA pinned, issuer, audience
 /// `checkout`, `nbf`/`exp`; the signature once per token and key set, see
-/// [`waiting_room::token::VerifiedTokens`]). The event and single use of `jti` are
+/// [`waiting_room::token::VerifiedTokens`], in a batch with concurrent requests', see
+/// [`waiting_room::token::batch`]). The event and single use of `jti` are
 /// checked by the operation against the store.
 #[derive(Clone, Debug)]
 pub struct PurchaseToken(pub PurchaseClaims);
@@ -207,7 +208,7 @@ where
         let state = AppState::from_ref(state);
         let token = bearer(parts)
             .ok_or_else(|| ApiError::InvalidToken("a purchase token is required".into()))?;
-        match state.keys.verify_purchase_token(&token) {
+        match state.keys.check_purchase_token(&token).await {
             Ok(claims) => Ok(Self(claims)),
             Err(TokenError::Expired) => {
                 Err(ApiError::InvalidToken("the purchase token expired".into()))

@@ -13,6 +13,7 @@ use jsonwebtoken::{DecodingKey, EncodingKey};
 use ring::signature::{Ed25519KeyPair, KeyPair};
 use serde::Serialize;
 
+use super::batch::Batcher;
 use super::{KeyError, VerifiedTokens};
 
 /// The Ed25519 key pair that signs purchase tokens, and the HMAC key derived from it
@@ -24,6 +25,8 @@ pub struct SigningKeys {
     pub(super) keys: Arc<[Key]>,
     /// Purchase tokens verified under these keys (see [`VerifiedTokens`]).
     pub(super) verified: Arc<VerifiedTokens>,
+    /// The batch checks of purchase tokens' signatures (see [`Batcher`]).
+    pub(super) batcher: Arc<Batcher>,
 }
 
 /// One key pair and its derived HMAC key.
@@ -103,6 +106,7 @@ impl SigningKeys {
         Self {
             keys: keys.into(),
             verified: Arc::default(),
+            batcher: Arc::default(),
         }
     }
 
@@ -156,6 +160,7 @@ impl SigningKeys {
         Some(Self {
             keys: Arc::new([key]),
             verified: Arc::default(),
+            batcher: Arc::default(),
         })
     }
 

@@ -9,6 +9,7 @@ use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
+use super::batch::{BatchStats, Check};
 use super::keys::{Key, SigningKeys};
 use super::{PurchaseClaims, TokenError, VerifiedTokens, ISSUER, LEEWAY_SECS, PURCHASE_AUDIENCE};
 use crate::EventId;
@@ -46,6 +47,37 @@ impl SigningKeys {
         let claims = self.verify(token, PURCHASE_AUDIENCE)?;
         self.verified.insert(digest);
         Ok(claims)
+    }
+
+    /// [`Self::verify_purchase_token`] for the checkout's requests: the signature of a
+    /// token not verified before is checked in a batch with those of concurrent requests
+    /// (see [`super::batch`]); a batch with a bad signature refuses only that one.
+    pub async fn check_purchase_token(&self, token: &str) -> Result<PurchaseClaims, TokenError> {
+        let digest = VerifiedTokens::digest(token);
+        if !self.verified.contains(&digest) {
+            let key = self.key_of(token, Algorithm::EdDSA)?;
+            let (message, signature) = split_ed25519(token)?;
+            let check = Check {
+                key: key.verifying,
+                message: message.as_bytes().to_vec(),
+                signature,
+            };
+            match self.batcher.check(check).await {
+                Some(true) => {}
+                Some(false) => return Err(TokenError::Invalid("InvalidSignature".into())),
+                // The batch thread died with the check: check it here.
+                None => check_ed25519(token, key)?,
+            }
+            let claims = verify_with(token, PURCHASE_AUDIENCE, Algorithm::EdDSA, None)?;
+            self.verified.insert(digest);
+            return Ok(claims);
+        }
+        verify_with(token, PURCHASE_AUDIENCE, Algorithm::EdDSA, None)
+    }
+
+    /// What the batch checks of [`Self::check_purchase_token`] have done so far.
+    pub fn signature_batches(&self) -> BatchStats {
+        self.batcher.stats()
     }
 
     /// How many purchase tokens [`Self::verify_purchase_token`] keeps as verified.
@@ -110,6 +142,14 @@ impl SigningKeys {
 /// `alg` checked by [`SigningKeys::key_of`]) under `key`, strictly: RFC 8032's
 /// canonical `s`, and no small-order `R` or key.
 fn check_ed25519(token: &str, key: &Key) -> Result<(), TokenError> {
+    let (message, signature) = split_ed25519(token)?;
+    key.verifying
+        .verify_strict(message.as_bytes(), &signature)
+        .map_err(|_| TokenError::Invalid("InvalidSignature".into()))
+}
+
+/// The signed part of `token` (`header.claims`) and its decoded signature.
+fn split_ed25519(token: &str) -> Result<(&str, ed25519_dalek::Signature), TokenError> {
     let invalid = |what: &str| TokenError::Invalid(what.into());
     let (message, signature) = token.rsplit_once('.').ok_or_else(|| invalid("not a JWT"))?;
     let signature = URL_SAFE_NO_PAD
@@ -117,9 +157,7 @@ fn check_ed25519(token: &str, key: &Key) -> Result<(), TokenError> {
         .ok()
         .and_then(|bytes| ed25519_dalek::Signature::from_slice(&bytes).ok())
         .ok_or_else(|| invalid("bad signature encoding"))?;
-    key.verifying
-        .verify_strict(message.as_bytes(), &signature)
-        .map_err(|_| invalid("InvalidSignature"))
+    Ok((message, signature))
 }
 
 /// Verifies signature (`alg` pinned) under `key`, issuer, audience, `exp` and `nbf`;

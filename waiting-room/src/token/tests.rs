@@ -339,3 +339,122 @@ proptest! {
         }
     }
 }
+
+/// The signed part and signature of `token`, as a batch check of `keys`' signing key.
+fn check_of(keys: &SigningKeys, token: &str) -> batch::Check {
+    let (message, signature) = token.rsplit_once('.').unwrap();
+    let signature = URL_SAFE_NO_PAD.decode(signature).unwrap();
+    batch::Check {
+        key: keys.signing().verifying,
+        message: message.as_bytes().to_vec(),
+        signature: ed25519_dalek::Signature::from_slice(&signature).unwrap(),
+    }
+}
+
+#[test]
+fn a_batch_with_forged_signatures_refuses_only_those() {
+    let (keys, _) = SigningKeys::generate();
+    let (other, _) = SigningKeys::generate();
+    let event = EventId::new();
+    let tokens: Vec<String> = (0..8)
+        .map(|_| keys.sign(&claims(event, now_ms(), 60_000)))
+        .collect();
+    let mut checks: Vec<batch::Check> = tokens.iter().map(|t| check_of(&keys, t)).collect();
+    let all: Vec<&batch::Check> = checks.iter().collect();
+    assert_eq!(
+        batch::check_batch(&all),
+        (vec![true; 8], batch::Outcome::Passed)
+    );
+    // Claims changed under a valid signature, a signature of another key, and a
+    // signature with one bit of `s` flipped.
+    checks[1].message = checks[2].message.clone();
+    checks[4].signature = check_of(&other, &other.sign(&claims(event, now_ms(), 60_000))).signature;
+    let mut bytes = checks[6].signature.to_bytes();
+    bytes[40] ^= 1;
+    checks[6].signature = ed25519_dalek::Signature::from_bytes(&bytes);
+    let all: Vec<&batch::Check> = checks.iter().collect();
+    let (valid, outcome) = batch::check_batch(&all);
+    assert_eq!(outcome, batch::Outcome::Failed);
+    assert_eq!(
+        valid,
+        [true, false, true, true, false, true, false, true],
+        "only the forged ones are refused"
+    );
+    // One alone is checked strictly, without a batch.
+    assert_eq!(
+        batch::check_batch(&all[1..2]),
+        (vec![false], batch::Outcome::Single)
+    );
+    assert_eq!(
+        batch::check_batch(&all[2..3]),
+        (vec![true], batch::Outcome::Single)
+    );
+}
+
+/// Concurrent checks through the batch thread: each answer is the token's own, a
+/// forged token among valid ones refuses only itself, and claims are still checked.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_purchase_tokens_are_checked_each_on_its_own_merits() {
+    let (keys, _) = SigningKeys::generate();
+    let (other, _) = SigningKeys::generate();
+    let event = EventId::new();
+    let mut tokens: Vec<(String, bool)> = (0..40)
+        .map(|_| (keys.sign(&claims(event, now_ms(), 60_000)), true))
+        .collect();
+    // Signed by another key under this one's `kid`: the header names the key, the
+    // signature is not its own.
+    let foreign = other.sign(&claims(event, now_ms(), 60_000));
+    let (_, foreign_signature) = foreign.rsplit_once('.').unwrap();
+    let (genuine, _) = tokens[0].0.rsplit_once('.').unwrap();
+    tokens[7] = (format!("{genuine}.{foreign_signature}"), false);
+    // Valid claims of one token under the signature of another.
+    let (_, signature_of_3) = tokens[3].0.rsplit_once('.').unwrap();
+    let (claims_of_9, _) = tokens[9].0.rsplit_once('.').unwrap();
+    tokens[21] = (format!("{claims_of_9}.{signature_of_3}"), false);
+    let answers = futures_join_all(&keys, &tokens).await;
+    for (i, ((token, good), answer)) in tokens.iter().zip(&answers).enumerate() {
+        if *good {
+            assert_eq!(
+                answer.as_ref().map(|c| c.evt),
+                Ok(event),
+                "token {i}: {token}"
+            );
+        } else {
+            assert_eq!(
+                answer,
+                &Err(TokenError::Invalid("InvalidSignature".into())),
+                "token {i}"
+            );
+        }
+    }
+    assert_eq!(keys.verified_purchase_tokens(), 38, "only valid ones kept");
+    let stats = keys.signature_batches();
+    assert!(stats.batches + stats.single > 0, "{stats:?}");
+    // Still held to the claims: an expired token with a valid signature.
+    let expired = keys.sign(&claims(event, now_ms() - 120_000, 60_000));
+    assert_eq!(
+        keys.check_purchase_token(&expired).await,
+        Err(TokenError::Expired)
+    );
+    // And to the algorithm: a session (HS256) token is refused before any batch.
+    let local = keys.sign_local(&claims(event, now_ms(), 60_000));
+    assert!(keys.check_purchase_token(&local).await.is_err());
+}
+
+async fn futures_join_all(
+    keys: &SigningKeys,
+    tokens: &[(String, bool)],
+) -> Vec<Result<PurchaseClaims, TokenError>> {
+    let tasks: Vec<_> = tokens
+        .iter()
+        .map(|(token, _)| {
+            let (keys, token) = (keys.clone(), token.clone());
+            tokio::spawn(async move { keys.check_purchase_token(&token).await })
+        })
+        .collect();
+    let mut answers = Vec::new();
+    for task in tasks {
+        answers.push(task.await.unwrap());
+    }
+    answers
+}

@@ -8,11 +8,13 @@
 -- Cost: O(requested seats), plus O(seats) of each expired hold taken over: a seat
 -- held by a hold whose deadline passed and that is not confirming is available; the
 -- whole expired hold is then released (its seats logged free) before the new hold.
-if redis.call('EXISTS', META) == 0 then
+-- The capacity is in every event's meta (init.lua): no meta, no capacity.
+local cap = capacity()
+if not cap then
   return unknown_event()
 end
 local id, jti = ARGV[2], ARGV[4]
-local seats, why = seat_args(7, capacity())
+local seats, why = seat_args(7, cap)
 if not seats then
   return bad_request(why)
 end
