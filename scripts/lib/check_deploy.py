@@ -42,6 +42,8 @@ METRICS = HISTOGRAMS | {
     "floodgate_queue_sockets",
     "floodgate_queue_joins_total",
     "floodgate_queue_messages_in_total",
+    "floodgate_queue_messages_out_total",
+    "floodgate_queue_writes_total",
     "floodgate_queue_bad_messages_total",
     "floodgate_position_fanout_seconds_max",
     "floodgate_admission_step_errors_total",
