@@ -6,7 +6,7 @@
 
 use std::time::Duration;
 
-use prom_text_format_parser::{Scrape, ValueType};
+use prom_text_format_parser::Scrape;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use tokio_tungstenite::tungstenite;
@@ -28,26 +28,13 @@ async fn connect_joining(app: &TestApp, event: &str, token: &str, extra: &str) -
     Fan { ws }
 }
 
-/// How many times the queue store ran `op`, from `/metrics`' timing histogram.
+/// How many times the queue store ran `op` so far (`/metrics`).
 async fn queue_store_calls(app: &TestApp, op: &str) -> f64 {
     let resp = app.metrics().send().await.unwrap();
     assert_eq!(resp.status(), StatusCode::OK);
     let text = resp.text().await.unwrap();
     let scrape = Scrape::parse(&text).unwrap_or_else(|e| panic!("{e:?} in {text}"));
-    scrape
-        .metrics
-        .iter()
-        .filter(|m| m.name == "floodgate_store_op_seconds")
-        .flat_map(|m| &m.samples)
-        .filter(|s| {
-            s.value.value_type == ValueType::Count
-                && s.labels
-                    .iter()
-                    .any(|l| l.key == "store" && l.value == "queue")
-                && s.labels.iter().any(|l| l.key == "op" && l.value == op)
-        })
-        .map(|s| s.value.value.as_f64())
-        .sum()
+    crate::ops::queue_store_calls(&scrape, op)
 }
 
 async fn a_handshake_join_is_one_store_call_in_line_order(backend: Backend) {

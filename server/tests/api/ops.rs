@@ -496,7 +496,7 @@ async fn a_failed_database_call_is_counted(backend: Backend) {
 }
 
 /// How many times the queue store ran `op`, from `/metrics`' timing histogram.
-fn queue_store_calls(scrape: &Scrape, op: &str) -> f64 {
+pub(crate) fn queue_store_calls(scrape: &Scrape, op: &str) -> f64 {
     scrape
         .metrics
         .iter()

@@ -31,16 +31,7 @@ async fn no_draw_call_moves_more_than_its_batch() {
     };
     let store = store.with_draw_batch(4);
     let event = EventId::new();
-    let config = QueueConfig {
-        starts_at_ms: store.now_ms().await.unwrap() + 300,
-        grace_ms: 60_000,
-        admission: AdmissionSettings {
-            rate_per_minute: 60,
-            max_active: 10,
-            session_ttl_secs: 600,
-            paused: false,
-        },
-    };
+    let config = super::tests::test_config(store.now_ms().await.unwrap() + 300);
     store.configure(event, &config, false).await.unwrap();
     for _ in 0..30 {
         store
@@ -106,16 +97,7 @@ async fn one_replica_draws_at_a_time_until_its_lease_lapses() {
     let store = store.with_draw_lease_ms(60_000);
     let other = RedisStore::connect(&url, &store.prefix).await.unwrap();
     let event = EventId::new();
-    let config = QueueConfig {
-        starts_at_ms: store.now_ms().await.unwrap() + 200,
-        grace_ms: 60_000,
-        admission: AdmissionSettings {
-            rate_per_minute: 60,
-            max_active: 10,
-            session_ttl_secs: 600,
-            paused: false,
-        },
-    };
+    let config = super::tests::test_config(store.now_ms().await.unwrap() + 200);
     store.configure(event, &config, false).await.unwrap();
     for _ in 0..6 {
         store

@@ -17,11 +17,11 @@ pub(super) async fn connect() -> Option<(RedisStore, redis::Client)> {
     Some((store, redis::Client::open(url).unwrap()))
 }
 
-/// A new event, configured and opened a second ago (60/min, 10 active, 60 s grace).
-pub(super) async fn open_event(store: &RedisStore) -> EventId {
-    let event = EventId::new();
-    let config = QueueConfig {
-        starts_at_ms: store.now_ms().await.unwrap() - 1_000,
+/// The settings of the Redis tests' events: 60 admitted a minute, 10 shopping at once,
+/// 60 s of grace, opening at `starts_at_ms`.
+pub(super) fn test_config(starts_at_ms: i64) -> QueueConfig {
+    QueueConfig {
+        starts_at_ms,
         grace_ms: 60_000,
         admission: AdmissionSettings {
             rate_per_minute: 60,
@@ -29,7 +29,13 @@ pub(super) async fn open_event(store: &RedisStore) -> EventId {
             session_ttl_secs: 600,
             paused: false,
         },
-    };
+    }
+}
+
+/// A new event, configured and opened a second ago ([`test_config`]).
+pub(super) async fn open_event(store: &RedisStore) -> EventId {
+    let event = EventId::new();
+    let config = test_config(store.now_ms().await.unwrap() - 1_000);
     store.configure(event, &config, false).await.unwrap();
     assert!(store
         .open(event, &crate::shuffle::ShuffleSeed::from_bytes([1; 32]))
@@ -261,16 +267,7 @@ async fn large_batches_stay_within_lua_stack_limits() {
     };
     let event = EventId::new();
     let now = store.now_ms().await.unwrap();
-    let mut config = QueueConfig {
-        starts_at_ms: now + 60_000, // not open yet
-        grace_ms: 60_000,
-        admission: AdmissionSettings {
-            rate_per_minute: 60,
-            max_active: 10,
-            session_ttl_secs: 600,
-            paused: false,
-        },
-    };
+    let mut config = test_config(now + 60_000); // not open yet
     store.configure(event, &config, false).await.unwrap();
     // Seed a large pre-queue directly (joining one by one would be slow).
     let users: Vec<UserId> = (0..6_000).map(|_| UserId::new()).collect();
@@ -422,16 +419,7 @@ async fn two_replicas_racing_the_opening_agree_on_the_draw() {
     let a = RedisStore::connect(&url, &prefix).await.unwrap();
     let b = RedisStore::connect(&url, &prefix).await.unwrap();
     let event = EventId::new();
-    let config = QueueConfig {
-        starts_at_ms: a.now_ms().await.unwrap() + 300,
-        grace_ms: 60_000,
-        admission: AdmissionSettings {
-            rate_per_minute: 60,
-            max_active: 10,
-            session_ttl_secs: 600,
-            paused: false,
-        },
-    };
+    let config = test_config(a.now_ms().await.unwrap() + 300);
     a.configure(event, &config, false).await.unwrap();
     let fans: Vec<(UserId, TicketId)> = (0..60).map(|_| (UserId::new(), TicketId::new())).collect();
     for (i, (user, ticket)) in fans.iter().enumerate() {

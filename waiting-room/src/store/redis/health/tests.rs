@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use crate::store::contract::{test_prefix, test_redis_url};
 use crate::store::redis::{RedisStore, BUSY_CALL_LIMIT};
 use crate::store::{QueueStore, StoreError};
-use crate::{AdmissionSettings, EventId, QueueConfig};
+use crate::EventId;
 
 /// A `redis-server` of this test's own on a free loopback port; killed on drop.
 struct OwnRedis {
@@ -72,16 +72,7 @@ impl Drop for OwnRedis {
 
 async fn configured(store: &RedisStore) -> EventId {
     let event = EventId::new();
-    let config = QueueConfig {
-        starts_at_ms: store.now_ms().await.unwrap(),
-        grace_ms: 60_000,
-        admission: AdmissionSettings {
-            rate_per_minute: 60,
-            max_active: 10,
-            session_ttl_secs: 600,
-            paused: false,
-        },
-    };
+    let config = crate::store::redis::tests::test_config(store.now_ms().await.unwrap());
     store.configure(event, &config, false).await.unwrap();
     event
 }
