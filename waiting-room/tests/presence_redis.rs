@@ -4,6 +4,9 @@
 //! their sockets stay open. Needs `FLOODGATE_TEST_REDIS_URL` (scripts/lib/services.sh);
 //! skipped without it unless `FLOODGATE_TEST_REQUIRE_SERVICES=1`.
 
+mod redis_support;
+
+use redis_support::{lose_prefix, redis_url};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -15,15 +18,6 @@ use waiting_room::token::SigningKeys;
 use waiting_room::{AdmissionSettings, EventId, QueueConfig, UserId};
 
 const GRACE_MS: u64 = 1_200;
-
-fn redis_url() -> Option<String> {
-    let url = std::env::var("FLOODGATE_TEST_REDIS_URL").ok();
-    assert!(
-        url.is_some() || std::env::var("FLOODGATE_TEST_REQUIRE_SERVICES").as_deref() != Ok("1"),
-        "FLOODGATE_TEST_REDIS_URL is required"
-    );
-    url
-}
 
 #[tokio::test]
 async fn after_redis_loses_the_event_a_room_covers_its_fans_again() {
@@ -111,14 +105,5 @@ async fn after_redis_loses_the_event_a_room_covers_its_fans_again() {
     room.step().await.unwrap();
     let stats = store.stats(event).await.unwrap();
     assert_eq!(stats.waiting, 0, "{stats:?}");
-    let gone: Vec<String> = redis::cmd("KEYS")
-        .arg(format!("{{{prefix}:*"))
-        .query_async(&mut conn)
-        .await
-        .unwrap();
-    let _: i64 = redis::cmd("DEL")
-        .arg(&gone)
-        .query_async(&mut conn)
-        .await
-        .unwrap();
+    lose_prefix(&mut conn, &prefix).await;
 }

@@ -5,6 +5,9 @@
 //! `FLOODGATE_TEST_REDIS_URL` (scripts/lib/services.sh); skipped without it unless
 //! `FLOODGATE_TEST_REQUIRE_SERVICES=1`.
 
+mod redis_support;
+
+use redis_support::{lose_prefix, redis_url};
 use std::sync::Arc;
 
 use waiting_room::clock::{Clock, SystemClock};
@@ -14,15 +17,6 @@ use waiting_room::store::redis::RedisStore;
 use waiting_room::store::{QueueStore, StoreError, TicketState};
 use waiting_room::token::SigningKeys;
 use waiting_room::{AdmissionSettings, EventId, QueueConfig, UserId};
-
-fn redis_url() -> Option<String> {
-    let url = std::env::var("FLOODGATE_TEST_REDIS_URL").ok();
-    assert!(
-        url.is_some() || std::env::var("FLOODGATE_TEST_REQUIRE_SERVICES").as_deref() != Ok("1"),
-        "FLOODGATE_TEST_REDIS_URL is required"
-    );
-    url
-}
 
 /// A replica's room on its own connection, restoring 2 fans a call and reading the
 /// line 3 seqs a page.
@@ -107,16 +101,7 @@ async fn two_replicas_restore_their_fans_in_batches_and_keep_the_line() {
     // Redis loses everything of the event.
     let client = redis::Client::open(url.as_str()).unwrap();
     let mut conn = client.get_multiplexed_async_connection().await.unwrap();
-    let lost: Vec<String> = redis::cmd("KEYS")
-        .arg(format!("{{{prefix}:*"))
-        .query_async(&mut conn)
-        .await
-        .unwrap();
-    let _: i64 = redis::cmd("DEL")
-        .arg(&lost)
-        .query_async(&mut conn)
-        .await
-        .unwrap();
+    let lost = lose_prefix(&mut conn, &prefix).await;
     for room in &rooms {
         assert!(matches!(room.sync().await, Err(StoreError::UnknownEvent)));
     }
