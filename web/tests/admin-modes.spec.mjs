@@ -49,7 +49,7 @@ test('the console switches modes behind a confirmation; fans are told live', asy
   await expect(audit).toContainText('Queue everyone');
 
   // The fan in line is told, live, with the admin's words.
-  await expect(line(fan).getByText('Nobody is being let in for now.')).toBeVisible();
+  await expect(line(fan).getByText('Nobody is being let in for now.', { exact: true })).toBeVisible();
   await expect(line(fan).getByText(note)).toBeVisible();
   await expectAccessible(fan, 'fan in line, queue_all');
   await screenshot(fan, 'fan-mode-queue-all');
@@ -58,7 +58,7 @@ test('the console switches modes behind a confirmation; fans are told live', asy
   // maintenance page and no join button.
   const down = 'Down for maintenance until 10:30.\nThank you for waiting.';
   await fg.patchAdmission(event.id, { mode: 'reject', message: down });
-  await expect(line(fan).getByText('Down for maintenance.')).toBeVisible();
+  await expect(line(fan).getByText('Down for maintenance.', { exact: true })).toBeVisible();
   await expect(line(fan).getByText('Down for maintenance until 10:30.')).toBeVisible();
   await expect(fan.getByRole('heading', { name: 'You are in line' })).toBeVisible();
   await screenshot(fan, 'fan-mode-reject-in-line');
@@ -77,8 +77,8 @@ test('the console switches modes behind a confirmation; fans are told live', asy
   await modes.getByRole('radio', { name: 'Queue', exact: true }).check();
   await admin.getByRole('button', { name: 'Switch mode…' }).click();
   await admin.getByRole('dialog', { name: 'Switch to Queue?' }).getByRole('button', { name: 'Confirm' }).click();
-  await expect(line(fan).getByText('The line is moving again.')).toBeVisible();
-  await expect(line(fan).getByText('Down for maintenance.')).toHaveCount(0);
+  await expect(line(fan).getByText('The line is moving again.', { exact: true })).toBeVisible();
+  await expect(line(fan).getByText('Down for maintenance.', { exact: true })).toHaveCount(0);
   // A fan not in line reads the event again every ~10 s.
   await expect(late.getByRole('button', { name: 'Join the queue' })).toBeVisible({ timeout: 15_000 });
   await screenshot(fan, 'fan-mode-back-to-queue');
