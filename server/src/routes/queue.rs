@@ -153,7 +153,7 @@ async fn queue_join(
                 challenge: Box::new(ChallengeBody::from(&challenge)),
             });
         }
-        (Err(StoreError::Rejecting), _) => return Err(rejecting(&event)),
+        (Err(StoreError::Rejecting), _) => return Err(rejecting(&room)),
         (joined, _) => joined.inspect_err(|e| {
             if matches!(e, StoreError::TooManyPlaces { .. }) {
                 crate::metrics::Metrics::inc(&state.metrics.rate_limited);
@@ -165,9 +165,9 @@ async fn queue_join(
 }
 
 /// 503 `event_rejecting` for a join refused in mode `reject`, with the admin's message
-/// when there is one (as this replica's copy of the event has it).
-pub(crate) fn rejecting(event: &Event) -> ApiError {
-    let message = event.admission.message.clone();
+/// when there is one (the store's copy, as the room last read it: the socket's too).
+fn rejecting(room: &Room) -> ApiError {
+    let message = room.config().and_then(|c| c.admission.message);
     ApiError::Rejecting {
         message: message.unwrap_or_else(|| crate::error::REJECTING_MESSAGE.into()),
     }
