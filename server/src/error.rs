@@ -73,9 +73,20 @@ pub enum ApiError {
         message: String,
         challenge: Box<crate::proof_of_work::ChallengeBody>,
     },
+    /// 503 `event_rejecting` with `Retry-After`: the event is in mode `reject`
+    /// (maintenance) and takes no new place; `message` is the admin's, or ours.
+    #[error("{message}")]
+    Rejecting { message: String },
     #[error("internal error")]
     Internal(#[source] anyhow::Error),
 }
+
+/// How long a join refused in mode `reject` is told to wait.
+pub const REJECTING_RETRY_SECS: u64 = 30;
+
+/// What a join refused in mode `reject` is told when the admin wrote nothing.
+pub const REJECTING_MESSAGE: &str =
+    "this sale is paused for maintenance and takes no new places right now; retry later";
 
 /// How long a client refused by a full server (`overloaded` at the socket cap) or a
 /// store that did not answer (`unavailable`) is told to wait.
@@ -115,7 +126,7 @@ impl ApiError {
             Self::NotFound(_) | Self::WrongRole => StatusCode::NOT_FOUND,
             Self::Conflict { .. } => StatusCode::CONFLICT,
             Self::RateLimited { .. } | Self::TooManyPlaces { .. } => StatusCode::TOO_MANY_REQUESTS,
-            Self::Overloaded | Self::Busy { .. } | Self::Unavailable => {
+            Self::Overloaded | Self::Busy { .. } | Self::Unavailable | Self::Rejecting { .. } => {
                 StatusCode::SERVICE_UNAVAILABLE
             }
             Self::InvalidToken(_) => StatusCode::UNAUTHORIZED,
@@ -151,6 +162,7 @@ impl ApiError {
             Self::PayloadTooLarge => "payload_too_large",
             Self::HeadersTooLarge => "headers_too_large",
             Self::PowRequired { .. } => "pow_required",
+            Self::Rejecting { .. } => "event_rejecting",
             Self::Internal(_) => "internal",
         }
     }
@@ -173,6 +185,7 @@ impl IntoResponse for ApiError {
             | Self::Busy { retry_after_secs } => Some(retry_after_secs),
             Self::TooManyPlaces { .. } => Some(PLACES_RETRY_SECS),
             Self::Overloaded | Self::Unavailable => Some(RETRY_SOON_SECS),
+            Self::Rejecting { .. } => Some(REJECTING_RETRY_SECS),
             _ => None,
         };
         let mut response = match self {
@@ -244,6 +257,9 @@ impl From<waiting_room::store::StoreError> for ApiError {
         match e {
             waiting_room::store::StoreError::UnknownEvent => Self::NotFound("event"),
             waiting_room::store::StoreError::TooManyPlaces { max } => Self::TooManyPlaces { max },
+            waiting_room::store::StoreError::Rejecting => Self::Rejecting {
+                message: REJECTING_MESSAGE.into(),
+            },
             waiting_room::store::StoreError::Unavailable(error) => {
                 tracing::warn!(%error, "store unavailable; answering 503");
                 Self::Unavailable

@@ -141,8 +141,8 @@ impl EventPatch {
             }
         }
         let admission = match &self.admission {
-            Some(patch) => patch.apply(event.admission)?,
-            None => event.admission,
+            Some(patch) => patch.apply(event.admission.clone())?,
+            None => event.admission.clone(),
         };
         let request = NewEvent {
             name: self.name.unwrap_or_else(|| event.name.clone()),
@@ -235,7 +235,7 @@ impl<'a> Editable<'a> {
             max_seats_per_account: e.max_seats_per_account,
             max_seats_per_order: e.max_seats_per_order,
             hold_ttl_secs: e.hold_ttl_secs,
-            admission: e.admission,
+            admission: e.admission.clone(),
             sections: &e.sections,
             pow_difficulty: e.pow_difficulty,
         }

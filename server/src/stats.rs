@@ -66,7 +66,7 @@ impl StatsService {
         let settings = store
             .config(id)
             .await?
-            .map_or(event.admission, |c| c.admission);
+            .map_or_else(|| event.admission.clone(), |c| c.admission);
         Ok(Snapshot {
             sample: Sample {
                 at_ms: self.hub.clock().now_ms(),
@@ -79,6 +79,7 @@ impl StatsService {
                 rate_per_minute: settings.rate_per_minute,
                 max_active: settings.max_active,
                 paused: settings.paused,
+                mode: settings.mode,
             },
             admitted_total: queue.admitted_total,
             held_back: seats.held_back,
@@ -98,7 +99,7 @@ impl StatsService {
                 s.waiting,
                 s.admitted_last_minute,
                 s.rate_per_minute,
-                s.paused,
+                s.paused || !s.mode.admits(),
             ),
             fairness: self
                 .fairness

@@ -47,6 +47,10 @@ mod tests {
                 &schemas["RefundBody"]["properties"]["reason"]["pattern"],
                 false,
             ),
+            (
+                &schemas["AdmissionPatch"]["properties"]["message"]["pattern"],
+                false,
+            ),
         ];
         let samples: Vec<char> = (0u32..0x200)
             .chain([0x2028, 0x200b, 0xfeff, 0x1f600])

@@ -43,6 +43,8 @@ async fn main() {
                 max_active: 10,
                 session_ttl_secs: 600,
                 paused: false,
+                mode: Default::default(),
+                message: None,
             },
         };
         writer.configure(event, &config, false).await.unwrap();

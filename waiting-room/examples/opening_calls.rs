@@ -61,6 +61,8 @@ async fn main() {
             max_active: 10,
             session_ttl_secs: 600,
             paused: false,
+            mode: Default::default(),
+            message: None,
         },
     };
     store.configure(event, &config, false).await.unwrap();

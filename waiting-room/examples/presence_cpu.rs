@@ -88,6 +88,8 @@ async fn main() {
             max_active: 1_000_000,
             session_ttl_secs: 600,
             paused: false,
+            mode: Default::default(),
+            message: None,
         },
     };
     store.configure(event, &config, false).await.unwrap();

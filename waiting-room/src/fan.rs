@@ -3,10 +3,12 @@
 //! it last sent and the latest one into protocol messages ([`messages`]). A slow
 //! socket therefore never slows the room: it skips straight to the latest view.
 
+use std::sync::Arc;
+
 use crate::estimate::EtaRange;
 use crate::shuffle::pseudonym;
 use crate::wire::{datetime_ms, ServerMessage};
-use crate::TicketId;
+use crate::{AdmissionMode, TicketId};
 
 /// Where the fan stands.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -56,6 +58,10 @@ pub struct FanView {
     /// The event sold out once: the fans still in line are its waitlist, and seats
     /// that come back (`available`) are offered to them in queue order.
     pub waitlist: bool,
+    /// The event's admission mode and the admin's message for it (one `Arc` per
+    /// change, shared by every fan's view).
+    pub mode: AdmissionMode,
+    pub message: Option<Arc<str>>,
 }
 
 impl FanView {
@@ -102,6 +108,14 @@ impl FanView {
 /// The messages that take a fan's screen from `prev` to `next`.
 pub fn messages(prev: &FanView, next: &FanView) -> Vec<ServerMessage> {
     let mut out = Vec::new();
+    // The mode first: what the screen around the place says (a socket opening while
+    // the mode is not `queue` hears it too, its `prev` being the default).
+    if (prev.mode, &prev.message) != (next.mode, &next.message) {
+        out.push(ServerMessage::Mode {
+            mode: next.mode,
+            message: next.message.as_deref().map(str::to_owned),
+        });
+    }
     // A fan who was told `paused` or `sold_out` always hears `resumed` when either is
     // lifted, before anything else (an admission may land in the same update). When
     // the other still holds admission, it is said again right after (below): clients
@@ -285,7 +299,43 @@ mod tests {
             sold_out: false,
             available: None,
             waitlist: false,
+            mode: AdmissionMode::Queue,
+            message: None,
         }
+    }
+
+    #[test]
+    fn a_mode_change_is_said_first_and_once() {
+        let mut held = queued(3);
+        held.mode = AdmissionMode::QueueAll;
+        held.message = Some(Arc::from("Hold on."));
+        let told = ServerMessage::Mode {
+            mode: AdmissionMode::QueueAll,
+            message: Some("Hold on.".into()),
+        };
+        assert_eq!(messages(&queued(3), &held), vec![told.clone()]);
+        assert_eq!(messages(&held, &held.clone()), vec![], "nothing new");
+        // A socket opening while the mode holds hears it before its place.
+        let m = messages(&FanView::default(), &held);
+        assert_eq!(m[0], told);
+        assert!(matches!(m[1], ServerMessage::Queued { ahead: 3, .. }));
+        // A new message in the same mode is said; back to queue, with no message.
+        let mut reworded = held.clone();
+        reworded.message = Some(Arc::from("Soon."));
+        assert!(
+            matches!(&messages(&held, &reworded)[..], [ServerMessage::Mode { message: Some(m), .. }] if m == "Soon.")
+        );
+        assert_eq!(
+            messages(&held, &queued(3)),
+            vec![ServerMessage::Mode {
+                mode: AdmissionMode::Queue,
+                message: None
+            }]
+        );
+        assert_eq!(
+            serde_json::to_string(&told).unwrap(),
+            r#"{"type":"mode","mode":"queue_all","message":"Hold on."}"#
+        );
     }
 
     #[test]
@@ -499,6 +549,7 @@ mod tests {
             sold_out: false,
             available: None,
             waitlist: false,
+            ..FanView::default()
         };
         let m = messages(&queued(0), &admitted);
         assert!(matches!(m[..], [ServerMessage::Admitted { .. }]));

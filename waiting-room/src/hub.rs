@@ -97,7 +97,7 @@ impl Hub {
                 Ok::<_, StoreError>(Arc::new(
                     Room::new(
                         info,
-                        Some(*config),
+                        Some(config.clone()),
                         Arc::clone(&self.store),
                         self.seats.clone(),
                         self.keys.clone(),
@@ -196,6 +196,8 @@ mod tests {
                 max_active: 10,
                 session_ttl_secs: 600,
                 paused: false,
+                mode: Default::default(),
+                message: None,
             },
         };
         (info, config)
@@ -213,8 +215,10 @@ mod tests {
             Cadence::default(),
         );
         let (a, b) = (event(), event());
-        hub.sync_events(&[a, b], &HashSet::new()).await.unwrap();
-        for (info, config) in [a, b] {
+        hub.sync_events(&[a.clone(), b.clone()], &HashSet::new())
+            .await
+            .unwrap();
+        for (info, config) in [a.clone(), b.clone()] {
             assert_eq!(store.config(info.event).await.unwrap(), Some(config));
             assert_eq!(hub.room(info.event).unwrap().event(), info.event);
         }
@@ -224,7 +228,9 @@ mod tests {
         assert_eq!(hub.running_rooms(), 2);
         assert!(!room.is_closed());
         let known: HashSet<EventId> = hub.running_events().into_iter().collect();
-        hub.sync_events(&[b], &known).await.unwrap();
+        hub.sync_events(std::slice::from_ref(&b), &known)
+            .await
+            .unwrap();
         assert!(room.is_closed(), "a stopped room tells its sockets");
         assert_eq!(hub.running_rooms(), 1);
         assert!(hub.room(a.0.event).is_none());

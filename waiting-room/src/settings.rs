@@ -2,8 +2,55 @@
 
 use serde::{Deserialize, Serialize};
 
+/// How the room treats joins and admission (docs/ARCHITECTURE.md, "Admission modes").
+/// Every fan keeps its place through every switch; people-ahead never rises.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum AdmissionMode {
+    /// The line, admitted at `rate_per_minute` up to `max_active` (the default).
+    #[default]
+    Queue,
+    /// Nobody is admitted; joins still queue; fans are shown the admin's message.
+    QueueAll,
+    /// Maintenance: a join that would take a new place is refused, nobody is
+    /// admitted, fans already in line keep their places and see the message.
+    Reject,
+    /// No rate: a join with nobody waiting ahead is admitted at once, capped by
+    /// `max_active` only; a line left from before drains first, in order.
+    Passthrough,
+}
+
+impl AdmissionMode {
+    /// The name used on the wire and in the store.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Queue => "queue",
+            Self::QueueAll => "queue_all",
+            Self::Reject => "reject",
+            Self::Passthrough => "passthrough",
+        }
+    }
+
+    /// The mode named `s` (as [`Self::as_str`] writes it).
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "queue" => Self::Queue,
+            "queue_all" => Self::QueueAll,
+            "reject" => Self::Reject,
+            "passthrough" => Self::Passthrough,
+            _ => return None,
+        })
+    }
+
+    /// Whether the admission step admits anybody in this mode.
+    pub fn admits(self) -> bool {
+        matches!(self, Self::Queue | Self::Passthrough)
+    }
+}
+
 /// What admins tune live. Changes take effect at the next admission step (≤ 250 ms).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AdmissionSettings {
     /// Fans admitted per minute, at most; the bucket holds one second of burst.
@@ -17,9 +64,20 @@ pub struct AdmissionSettings {
     pub session_ttl_secs: u32,
     /// While paused nobody is admitted; the queue keeps its order.
     pub paused: bool,
+    /// How joins and admission are treated ([`AdmissionMode`]); `queue` by default.
+    #[serde(default)]
+    pub mode: AdmissionMode,
+    /// The admin's words to the fans, shown in `queue_all` and `reject` (`null`: the
+    /// page's own text). At most [`Self::MAX_MESSAGE_CHARS`] characters.
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(required = true, max_length = 500))]
+    pub message: Option<String>,
 }
 
 impl AdmissionSettings {
+    /// The longest mode message, in characters.
+    pub const MAX_MESSAGE_CHARS: usize = 500;
+
     /// Upper bounds accepted from admins; beyond them a typo becomes an outage.
     pub const MAX_RATE_PER_MINUTE: u32 = 6_000_000;
     pub const MAX_ACTIVE: u32 = 10_000_000;
@@ -36,12 +94,19 @@ impl AdmissionSettings {
         if self.session_ttl_secs < 10 || self.session_ttl_secs > Self::MAX_SESSION_TTL_SECS {
             return Err("session_ttl_secs");
         }
+        if self
+            .message
+            .as_ref()
+            .is_some_and(|m| m.chars().count() > Self::MAX_MESSAGE_CHARS)
+        {
+            return Err("message");
+        }
         Ok(())
     }
 }
 
 /// Everything the store needs to run one event's queue.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct QueueConfig {
     /// The opening, in Unix milliseconds: joins before it go to the pre-queue.
     pub starts_at_ms: i64,

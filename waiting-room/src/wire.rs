@@ -132,6 +132,16 @@ pub enum ServerMessage {
     /// seats that come back in queue order (sent to fans in line after their place;
     /// an extension to the v1 contract).
     Waitlist,
+    /// The event's admission mode changed, or a socket opened while it is not `queue`
+    /// (docs/ARCHITECTURE.md, "Admission modes"; an extension to the v1 contract):
+    /// `queue_all` (nobody admitted for now, places kept), `reject` (maintenance: no
+    /// new places, places kept), `passthrough` or `queue`. `message` is the admin's
+    /// text for the fans (`null`: none; the page shows its own).
+    Mode {
+        mode: crate::AdmissionMode,
+        #[cfg_attr(feature = "openapi", schema(required = true, max_length = 500))]
+        message: Option<String>,
+    },
     /// The sale is closed: admission and sales have stopped for good. The server
     /// closes the socket normally (1000) right after (an extension to the v1
     /// contract).
@@ -173,7 +183,8 @@ pub struct PowChallenge {
 }
 
 /// Every code an `error` message may carry: `not_in_queue` only from the HTTP
-/// `queue/me`, the others on the socket; `pow_required` carries `challenge`.
+/// `queue/me`, the others on the socket; `pow_required` carries `challenge`;
+/// `event_rejecting` refuses a join that would take a new place in mode `reject`.
 pub const MESSAGE_ERROR_CODES: &[&str] = &[
     "invalid_json",
     "unknown_type",
@@ -184,6 +195,7 @@ pub const MESSAGE_ERROR_CODES: &[&str] = &[
     "unavailable",
     "not_in_queue",
     "pow_required",
+    "event_rejecting",
 ];
 
 /// `true`: a flag sent only when set.

@@ -38,6 +38,8 @@ async fn after_redis_loses_the_event_a_room_covers_its_fans_again() {
             max_active: 0,
             session_ttl_secs: 600,
             paused: false,
+            mode: Default::default(),
+            message: None,
         },
     };
     store.configure(event, &config, false).await.unwrap();

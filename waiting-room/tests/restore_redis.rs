@@ -63,11 +63,13 @@ async fn two_replicas_restore_their_fans_in_batches_and_keep_the_line() {
             max_active: 0,
             session_ttl_secs: 600,
             paused: false,
+            mode: Default::default(),
+            message: None,
         },
     };
     store.configure(event, &config, false).await.unwrap();
     let rooms = [
-        replica(&url, &prefix, event, config).await,
+        replica(&url, &prefix, event, config.clone()).await,
         replica(&url, &prefix, event, config).await,
     ];
     rooms[0].sync().await.unwrap();

@@ -57,6 +57,8 @@ async fn setup(rate_per_minute: u32, max_active: u32) -> Setup {
             max_active,
             session_ttl_secs: 600,
             paused: false,
+            mode: Default::default(),
+            message: None,
         },
     };
     store.configure(event, &config, false).await.unwrap();

@@ -151,3 +151,30 @@ test('deep in the line the rounded people-ahead is kept beside the exact one (is
   assert.equal(head.queue.aheadAbout, null);
   assert.equal(head.queue.ahead, 999);
 });
+
+test('admission modes: the message is kept, the place too, and the line says when it moves again', () => {
+  const inLine = fold([queued('t1', 7)]).queue;
+  const held = reduceQueue(inLine, { type: 'mode', mode: 'queue_all', message: 'Hold on.' });
+  assert.equal(held.queue.mode, 'queue_all');
+  assert.equal(held.queue.modeMessage, 'Hold on.');
+  assert.equal(held.queue.phase, 'queued');
+  assert.equal(held.queue.ahead, 7, 'the place is kept');
+  const down = reduceQueue(held.queue, { type: 'mode', mode: 'reject', message: null });
+  assert.equal(down.queue.modeMessage, null);
+  assert.equal(down.queue.notice, null);
+  const back = reduceQueue(down.queue, { type: 'mode', mode: 'queue', message: null });
+  assert.equal(back.queue.notice, 'resumed', 'the line moves again: say so');
+  const quiet = reduceQueue(initialQueue(), { type: 'mode', mode: 'passthrough', message: null });
+  assert.equal(quiet.queue.notice, null, 'nothing resumed for a fan not in line');
+});
+
+test('a join refused in reject mode ends the join request without losing a place', () => {
+  const joining = { ...initialQueue(), phase: 'joining' };
+  const refused = reduceQueue(joining, { type: 'error', code: 'event_rejecting', message: 'Down.' }, { wantJoin: true });
+  assert.equal(refused.queue.phase, 'idle');
+  assert.equal(refused.queue.mode, 'reject');
+  assert.deepEqual(refused.client, { wantJoin: false });
+  const inLine = fold([queued('t1', 3)]).queue;
+  const kept = reduceQueue(inLine, { type: 'error', code: 'event_rejecting', message: 'Down.' });
+  assert.equal(kept.queue.phase, 'queued', 'a fan in line keeps the place');
+});

@@ -108,6 +108,8 @@ fn queue_config(starts_at_ms: i64) -> QueueConfig {
             max_active: 10_000_000,
             session_ttl_secs: 86_400,
             paused: false,
+            mode: Default::default(),
+            message: None,
         },
     }
 }
@@ -241,7 +243,7 @@ pub async fn run(args: &Args) -> anyhow::Result<Report> {
                 prefix: &args.prefix,
                 stores: &stores,
                 event,
-                config,
+                config: config.clone(),
                 joined,
                 replicas: args.replicas,
                 concurrency: args.concurrency,

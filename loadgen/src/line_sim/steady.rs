@@ -59,7 +59,7 @@ impl Window<'_> {
         let store = &self.stores[0];
         let steady = AdmissionSettings {
             rate_per_minute: RATE_PER_MINUTE,
-            ..self.config.admission
+            ..self.config.admission.clone()
         };
         store.update_admission(self.event, &steady).await?;
         let cancel = CancellationToken::new();
@@ -86,7 +86,7 @@ impl Window<'_> {
             let keys = SigningKeys::generate().0;
             let room = Arc::new(Room::new(
                 info,
-                Some(self.config),
+                Some(self.config.clone()),
                 store,
                 None,
                 keys,

@@ -80,7 +80,7 @@ pub struct AuditEntry {
 }
 
 /// An admission change as made: the settings before and after.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AdmissionChange {
     pub before: AdmissionSettings,
     pub after: AdmissionSettings,
@@ -129,16 +129,18 @@ impl Db {
             return Ok(None);
         }
         let before = self.admission_in(&mut tx, event).await?;
-        let after = apply(before)?;
+        let after = apply(before.clone())?;
         sqlx::query(
             "UPDATE events SET rate_per_minute = $1, max_active = $2, session_ttl_secs = $3, \
-             paused = $4 WHERE id = $5",
+             paused = $4, admission_mode = $6, admission_message = $7 WHERE id = $5",
         )
         .bind(i64::from(after.rate_per_minute))
         .bind(i64::from(after.max_active))
         .bind(i64::from(after.session_ttl_secs))
         .bind(i64::from(after.paused))
         .bind(event.to_string())
+        .bind(after.mode.as_str())
+        .bind(after.message.clone())
         .execute(&mut *tx)
         .await?;
         // A PATCH that changes nothing (pausing a paused sale) is not a change.
@@ -153,7 +155,7 @@ impl Db {
             };
             insert_audit(&mut tx, &entry).await?;
         }
-        publish(after).await?;
+        publish(after.clone()).await?;
         tx.commit().await?;
         Ok(Some(AdmissionChange { before, after }))
     }
@@ -207,6 +209,8 @@ pub fn settings_json(s: &AdmissionSettings) -> Value {
         "max_active": s.max_active,
         "session_ttl_secs": s.session_ttl_secs,
         "paused": s.paused,
+        "mode": s.mode,
+        "message": s.message,
     })
 }
 
@@ -251,6 +255,8 @@ mod tests {
             max_active: 50,
             session_ttl_secs: 600,
             paused: true,
+            mode: Default::default(),
+            message: None,
         };
         // The PATCH answers the settings serialized; the audit must show the same.
         assert_eq!(settings_json(&s), serde_json::to_value(s).unwrap());

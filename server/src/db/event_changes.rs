@@ -91,7 +91,8 @@ impl Db {
             "UPDATE events SET name = $1, starts_at_ms = $2, show_at_ms = $3, \
              refund_window_secs = $4, max_seats_per_account = $5, max_seats_per_order = $6, \
              hold_ttl_secs = $7, rate_per_minute = $8, max_active = $9, session_ttl_secs = $10, \
-             paused = $11, pow_difficulty = $13 WHERE id = $12",
+             paused = $11, pow_difficulty = $13, admission_mode = $14, admission_message = $15 \
+             WHERE id = $12",
         )
         .bind(&after.name)
         .bind(after.starts_at_ms)
@@ -106,6 +107,8 @@ impl Db {
         .bind(i64::from(after.admission.paused))
         .bind(event.to_string())
         .bind(i64::from(after.pow_difficulty))
+        .bind(after.admission.mode.as_str())
+        .bind(after.admission.message.clone())
         .execute(&mut *tx)
         .await?;
         if let Some((old, new)) = changes(&before, &after)? {

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 use waiting_room::shuffle::ShuffleSeed;
-use waiting_room::{AdmissionSettings, EventId};
+use waiting_room::{AdmissionMode, AdmissionSettings, EventId};
 
 use super::audit::{insert_audit, NewAudit};
 use super::records::{int, opt_int};
@@ -18,7 +18,8 @@ pub type EventRow = Event;
 
 const EVENT_COLUMNS: &str = "id, name, starts_at_ms, closed, max_seats_per_order, hold_ttl_secs, \
      rate_per_minute, max_active, session_ttl_secs, paused, grace_secs, show_at_ms, \
-     refund_window_secs, max_seats_per_account, shuffle_seed, pow_difficulty";
+     refund_window_secs, max_seats_per_account, shuffle_seed, pow_difficulty, admission_mode, \
+     admission_message";
 
 impl Db {
     /// Stores an event, its sections and every seat, with its audit entry if given.
@@ -38,7 +39,7 @@ impl Db {
             let mut tx = self.pool().begin().await?;
             sqlx::query(&format!(
                 "INSERT INTO events ({EVENT_COLUMNS}, created_at_ms, preparing) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, 1)"
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, 1)"
             ))
             .bind(e.id.to_string())
             .bind(&e.name)
@@ -56,6 +57,8 @@ impl Db {
             .bind(e.max_seats_per_account.map(i64::from))
             .bind(e.shuffle_seed.map(|s| s.to_hex()))
             .bind(i64::from(e.pow_difficulty))
+            .bind(e.admission.mode.as_str())
+            .bind(e.admission.message.clone())
             .bind(now_ms)
             .execute(&mut *tx)
             .await?;
@@ -271,6 +274,8 @@ fn event_from_row(r: &AnyRow) -> Result<Event, sqlx::Error> {
             max_active: int(r, "max_active")?,
             session_ttl_secs: int(r, "session_ttl_secs")?,
             paused: r.try_get::<i64, _>("paused")? != 0,
+            mode: admission_mode(r)?,
+            message: r.try_get("admission_message")?,
         },
         grace_secs: int(r, "grace_secs")?,
         sections: Vec::new(),
@@ -281,6 +286,13 @@ fn event_from_row(r: &AnyRow) -> Result<Event, sqlx::Error> {
         pow_difficulty: u8::try_from(int(r, "pow_difficulty")?)
             .map_err(|e| sqlx::Error::Decode(Box::new(e)))?,
     })
+}
+
+/// The stored admission mode (`queue` for events from before modes, by default).
+fn admission_mode(r: &AnyRow) -> Result<AdmissionMode, sqlx::Error> {
+    let text: String = r.try_get("admission_mode")?;
+    AdmissionMode::parse(&text)
+        .ok_or_else(|| sqlx::Error::Decode(format!("unknown admission mode {text:?}").into()))
 }
 
 /// The stored seed (64 hex digits), `None` when NULL.

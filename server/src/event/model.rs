@@ -120,7 +120,7 @@ impl Event {
         QueueConfig {
             starts_at_ms: self.starts_at_ms,
             grace_ms: u64::from(self.grace_secs) * 1000,
-            admission: self.admission,
+            admission: self.admission.clone(),
         }
     }
 
@@ -144,7 +144,7 @@ impl Event {
             max_seats_per_order: self.max_seats_per_order,
             hold_ttl_secs: self.hold_ttl_secs,
             sections: self.sections.clone(),
-            admission: self.admission,
+            admission: self.admission.clone(),
             show_at: self.show_at_ms.map(datetime_ms),
             refund_window_secs: self.refund_window_secs,
             max_seats_per_account: self.max_seats_per_account,
@@ -183,7 +183,7 @@ impl Event {
             name: &self.name,
             starts_at: datetime_ms(self.starts_at_ms),
             capacity: self.capacity(),
-            admission: self.admission,
+            admission: self.admission.clone(),
         })
     }
 }

@@ -5,7 +5,7 @@ use serde::Deserialize;
 use time::OffsetDateTime;
 use utoipa::ToSchema;
 use waiting_room::shuffle::ShuffleSeed;
-use waiting_room::{AdmissionSettings, EventId};
+use waiting_room::{AdmissionMode, AdmissionSettings, EventId};
 
 use super::model::{Event, InvalidEvent, Section, MAX_CAPACITY};
 
@@ -88,6 +88,16 @@ pub struct AdmissionPatch {
     #[schema(minimum = 10, maximum = 86_400)]
     pub session_ttl_secs: Option<u32>,
     pub paused: Option<bool>,
+    /// The admission mode (docs/ARCHITECTURE.md, "Admission modes").
+    pub mode: Option<AdmissionMode>,
+    /// The admin's words to the fans in `queue_all` and `reject`: one to 500
+    /// characters (line breaks and tabs allowed, no other control character); `""`
+    /// removes it (the page then shows its own text).
+    #[schema(
+        max_length = 500,
+        pattern = "^[^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\u007F-\\u009F]*$"
+    )]
+    pub message: Option<String>,
 }
 
 impl AdmissionPatch {
@@ -104,9 +114,34 @@ impl AdmissionPatch {
         if let Some(v) = self.paused {
             s.paused = v;
         }
+        if let Some(v) = self.mode {
+            s.mode = v;
+        }
+        if let Some(text) = &self.message {
+            s.message = mode_message(text)?;
+        }
         s.validate().map_err(invalid_setting)?;
         Ok(s)
     }
+}
+
+/// A mode message as kept: trimmed, `None` when empty; refused over
+/// [`AdmissionSettings::MAX_MESSAGE_CHARS`] characters or with a control character
+/// other than a tab or a line break (`crate::text_rules`).
+fn mode_message(text: &str) -> Result<Option<String>, InvalidEvent> {
+    let max = AdmissionSettings::MAX_MESSAGE_CHARS;
+    if text.chars().count() > max {
+        return Err(InvalidEvent(format!(
+            "message must be at most {max} characters"
+        )));
+    }
+    if crate::text_rules::free_text_has_control(text) {
+        return Err(InvalidEvent(
+            "message cannot contain control characters other than tabs and line breaks".into(),
+        ));
+    }
+    let text = text.trim();
+    Ok((!text.is_empty()).then(|| text.to_owned()))
 }
 
 fn invalid_setting(field: &str) -> InvalidEvent {
@@ -167,6 +202,8 @@ impl NewEvent {
             max_active: self.admission.max_active,
             session_ttl_secs: self.admission.session_ttl_secs,
             paused: self.admission.paused,
+            mode: AdmissionMode::Queue,
+            message: None,
         };
         admission.validate().map_err(invalid_setting)?;
         let starts_at_ms = unix_ms(self.starts_at);

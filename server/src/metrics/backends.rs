@@ -56,6 +56,8 @@ pub fn store_error_kind(error: &StoreError) -> Option<&'static str> {
         StoreError::TooManyPlaces { .. } => None,
         // A join without a valid proof of work: an answer too.
         StoreError::PowRequired { .. } => None,
+        // A join refused in mode `reject`: an answer the admin asked for.
+        StoreError::Rejecting => None,
     }
 }
 

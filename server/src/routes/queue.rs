@@ -123,7 +123,7 @@ async fn queue_me(
     responses(
         (status = 200, body = ServerMessage, content_type = "application/json"),
         (status = 403, body = JoinForbiddenError, content_type = "application/json"),
-        E401, E404, E409, E429,
+        E401, E404, E409, E429, E503,
     )
 )]
 async fn queue_join(
@@ -153,6 +153,7 @@ async fn queue_join(
                 challenge: Box::new(ChallengeBody::from(&challenge)),
             });
         }
+        (Err(StoreError::Rejecting), _) => return Err(rejecting(&room)),
         (joined, _) => joined.inspect_err(|e| {
             if matches!(e, StoreError::TooManyPlaces { .. }) {
                 crate::metrics::Metrics::inc(&state.metrics.rate_limited);
@@ -161,6 +162,15 @@ async fn queue_join(
     };
     // The join's own answer: one store call per join, not a second to describe it.
     Ok(phase_message(&room, phase))
+}
+
+/// 503 `event_rejecting` for a join refused in mode `reject`, with the admin's message
+/// when there is one (the store's copy, as the room last read it: the socket's too).
+fn rejecting(room: &Room) -> ApiError {
+    let message = room.config().and_then(|c| c.admission.message);
+    ApiError::Rejecting {
+        message: message.unwrap_or_else(|| crate::error::REJECTING_MESSAGE.into()),
+    }
 }
 
 /// A proof-of-work challenge for the signed-in fan to solve before joining the
@@ -318,12 +328,15 @@ async fn fan_message(
 /// What the fan is told of `phase` over HTTP (the first message a socket would send).
 fn phase_message(room: &Room, phase: waiting_room::fan::FanPhase) -> Json<ServerMessage> {
     let paused = room.config().is_some_and(|c| c.admission.paused);
+    // The mode is not said here (it would come first): a polling page reads it from
+    // the event, as it reads `paused` (web/src/fan/queue.js).
     let view = FanView {
         phase,
         paused,
         sold_out: room.sold_out(),
         available: None,
         waitlist: room.waitlist(),
+        ..FanView::default()
     };
     let message = messages(&FanView::default(), &view).into_iter().next();
     let message = message

@@ -66,6 +66,7 @@ mod tests {
             rate_per_minute: 60,
             max_active: 10,
             paused: false,
+            mode: Default::default(),
         }
     }
 

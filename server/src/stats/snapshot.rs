@@ -32,6 +32,8 @@ pub struct Sample {
     pub rate_per_minute: u32,
     pub max_active: u32,
     pub paused: bool,
+    /// The admission mode (docs/ARCHITECTURE.md, "Admission modes").
+    pub mode: waiting_room::AdmissionMode,
 }
 
 /// An event's counters at one moment, from one store read of each kind (no
@@ -157,6 +159,7 @@ mod tests {
                 rate_per_minute: 60,
                 max_active: 10,
                 paused: false,
+                mode: Default::default(),
             },
             admitted_total: 9,
             held_back: 6,

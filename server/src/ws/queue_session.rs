@@ -337,6 +337,12 @@ async fn carry_out(
         ClientMessage::Leave => room.leave(fan.user).await,
     };
     result.map_err(|error| match error {
+        StoreError::Rejecting => {
+            // Mode `reject`: the admin's message (the store's copy), or ours.
+            let message = room.config().and_then(|c| c.admission.message);
+            let message = message.unwrap_or_else(|| crate::error::REJECTING_MESSAGE.into());
+            ServerMessage::error("event_rejecting", message)
+        }
         StoreError::TooManyPlaces { .. } => {
             Metrics::inc(&state.metrics.rate_limited);
             let message = crate::error::ApiError::from(error).to_string();

@@ -8,6 +8,7 @@ mod procs;
 mod accounts;
 mod admin_console;
 mod admission;
+mod admission_modes;
 mod backpressure;
 mod bad_input;
 mod big_events;

@@ -37,6 +37,8 @@ fn config() -> QueueConfig {
             max_active: 10,
             session_ttl_secs: 600,
             paused: false,
+            mode: Default::default(),
+            message: None,
         },
     }
 }

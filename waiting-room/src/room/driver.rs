@@ -79,7 +79,7 @@ pub struct Stepped {
 
 /// What the room knows that changes what a step could do, and the store's idle hint
 /// could not foresee: compared with its value at the last step.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Pace {
     /// Some fan waits (a join into an empty line).
     pub waiting: bool,
@@ -279,7 +279,7 @@ async fn ticks<R: Driven>(
             }
         }
         let pace = room.pace();
-        let worth = step_at.is_none_or(|t| Instant::now() >= t) || paced != Some(pace);
+        let worth = step_at.is_none_or(|t| Instant::now() >= t) || paced.as_ref() != Some(&pace);
         if due(last_admit, cadence.admit) && worth {
             last_admit = Some(Instant::now());
             paced = Some(pace);
@@ -416,7 +416,7 @@ mod tests {
             Ok(Wake::Quiet)
         }
         fn pace(&self) -> Pace {
-            *self.pace.lock().unwrap()
+            self.pace.lock().unwrap().clone()
         }
     }
 

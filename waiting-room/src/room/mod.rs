@@ -194,7 +194,7 @@ impl Room {
 
     /// The configuration last read from the store.
     pub fn config(&self) -> Option<QueueConfig> {
-        self.lock().config
+        self.lock().config.clone()
     }
 
     /// Number of fans with a socket on this replica.
@@ -306,7 +306,7 @@ impl Room {
     async fn step_paced(&self) -> Result<Stepped, StoreError> {
         let (opened, starts_at) = {
             let st = self.lock();
-            (st.opened, st.config.map(|c| c.starts_at_ms))
+            (st.opened, st.config.as_ref().map(|c| c.starts_at_ms))
         };
         let Some(starts_at) = starts_at else {
             return Ok(Stepped::default());
@@ -345,6 +345,7 @@ impl Room {
         let mut st = self.lock();
         let max_active = st
             .config
+            .as_ref()
             .map_or(u64::MAX, |c| u64::from(c.admission.max_active));
         let waiting = st.waiting() > outcome.admitted.len() as u64;
         st.estimator
@@ -403,7 +404,8 @@ impl Driven for Room {
         Room::write_presence(self, renew, beat).await
     }
     fn heartbeat_cap(&self) -> Option<Duration> {
-        self.config().map(|c| Duration::from_millis(c.grace_ms / 4))
+        let grace_ms = self.lock().config.as_ref().map(|c| c.grace_ms);
+        grace_ms.map(|g| Duration::from_millis(g / 4))
     }
     async fn wait_change(&self, limit: Duration) -> Result<Wake, StoreError> {
         let cursor = self.lock().cursor.clone();
@@ -414,9 +416,9 @@ impl Driven for Room {
         let st = self.lock();
         Pace {
             waiting: st.waiting() > 0,
-            config: st.config,
+            config: st.config.clone(),
             opened: st.opened,
-            open_due: !st.opened && st.config.is_some_and(|c| now_ms >= c.starts_at_ms),
+            open_due: !st.opened && st.config.as_ref().is_some_and(|c| now_ms >= c.starts_at_ms),
         }
     }
 }

@@ -132,11 +132,13 @@ impl Harness {
                 max_active: 1_000_000,
                 session_ttl_secs: 24 * 3600,
                 paused: false,
+                mode: Default::default(),
+                message: None,
             },
         };
         store.configure(event, &config, false).await.unwrap();
         let started = Instant::now();
-        let mut state = RoomState::new(Some(config), started);
+        let mut state = RoomState::new(Some(config.clone()), started);
         state.load(config, store.snapshot(event).await.unwrap());
         Self {
             store,

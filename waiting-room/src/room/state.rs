@@ -11,6 +11,8 @@
 mod restore;
 mod status;
 
+use std::sync::Arc;
+
 use tokio::time::Instant;
 
 use super::admit::Admit;
@@ -21,7 +23,7 @@ use crate::fan::{FanPhase, FanView};
 use crate::position::PositionView;
 use crate::shown;
 use crate::store::{Change, Cursor, QueueSnapshot};
-use crate::{QueueConfig, UserId};
+use crate::{AdmissionMode, QueueConfig, UserId};
 
 /// The admission rate assumed for the estimated wait before the room has read the
 /// event's configuration.
@@ -82,6 +84,8 @@ pub(crate) struct RoomState {
     /// Free seats as of the last admission step (None: no seat store, or unknown yet).
     pub available: Option<u32>,
     pub config: Option<QueueConfig>,
+    /// The mode's message of `config`, shared by every fan's view ([`Self::set_config`]).
+    message: Option<Arc<str>>,
     /// The line's outflow, for the estimated wait.
     pub estimator: Estimator,
     pub fans: Fans,
@@ -116,6 +120,7 @@ impl RoomState {
             sold_out: false,
             waitlist: false,
             available: None,
+            message: Self::message_of(config.as_ref()),
             config,
             estimator: Estimator::default(),
             fans: Fans::default(),
@@ -125,13 +130,29 @@ impl RoomState {
         }
     }
 
-    /// The event-wide flags of every fan's view (paused, sold out, waitlist), as a
-    /// view with no phase.
+    /// Takes a configuration read from the store (the mode's message shared from now).
+    pub fn set_config(&mut self, config: Option<QueueConfig>) {
+        self.message = Self::message_of(config.as_ref());
+        self.config = config;
+    }
+
+    fn message_of(config: Option<&QueueConfig>) -> Option<Arc<str>> {
+        config.and_then(|c| c.admission.message.as_deref().map(Arc::from))
+    }
+
+    /// The event-wide flags of every fan's view (paused, sold out, waitlist, the
+    /// admission mode and its message), as a view with no phase.
     pub fn flags(&self) -> FanView {
         FanView {
-            paused: self.config.is_some_and(|c| c.admission.paused),
+            paused: self.config.as_ref().is_some_and(|c| c.admission.paused),
             sold_out: self.sold_out,
             waitlist: self.waitlist,
+            mode: self
+                .config
+                .as_ref()
+                .map(|c| c.admission.mode)
+                .unwrap_or_default(),
+            message: self.message.clone(),
             ..FanView::default()
         }
     }
@@ -141,12 +162,16 @@ impl RoomState {
     /// comes).
     pub fn refresh_flags(&self) {
         let f = self.flags();
-        let flags = (f.paused, f.sold_out, f.waitlist);
-        let opening = self.config.map(|c| c.starts_at_ms);
+        let flags = (f.paused, f.sold_out, f.waitlist, f.mode);
+        let opening = self.config.as_ref().map(|c| c.starts_at_ms);
         for (_, fan) in self.fans.iter() {
             fan.tx.send_if_modified(|v| {
-                let mut changed = (v.paused, v.sold_out, v.waitlist) != flags;
-                (v.paused, v.sold_out, v.waitlist) = flags;
+                let mut changed =
+                    (v.paused, v.sold_out, v.waitlist, v.mode) != flags || v.message != f.message;
+                (v.paused, v.sold_out, v.waitlist, v.mode) = flags;
+                if v.message != f.message {
+                    v.message.clone_from(&f.message);
+                }
                 if let (FanPhase::Prequeue { starts_at_ms, .. }, Some(opening)) =
                     (&mut v.phase, opening)
                 {
@@ -168,12 +193,18 @@ impl RoomState {
 
     /// What bounds admission now, for the estimated wait.
     fn limits(&self) -> Limits {
-        let a = self.config.map(|c| c.admission);
+        let a = self.config.as_ref().map(|c| &c.admission);
+        // Passthrough has no rate (the cap alone bounds admission); queue_all and
+        // reject admit nobody, as a pause does: no estimate.
+        let rate = |a: &crate::AdmissionSettings| match a.mode {
+            AdmissionMode::Passthrough => crate::AdmissionSettings::MAX_RATE_PER_MINUTE,
+            _ => a.rate_per_minute,
+        };
         Limits {
-            rate_per_minute: a.map_or(DEFAULT_RATE_PER_MINUTE, |a| a.rate_per_minute),
+            rate_per_minute: a.map_or(DEFAULT_RATE_PER_MINUTE, rate),
             max_active: a.map_or(u32::MAX, |a| a.max_active),
             session_ttl_secs: a.map_or(600, |a| a.session_ttl_secs),
-            paused: a.is_some_and(|a| a.paused),
+            paused: a.is_some_and(|a| a.paused || !a.mode.admits()),
             sold_out: self.sold_out,
             waitlist: self.waitlist,
         }
@@ -203,7 +234,7 @@ impl RoomState {
         }
         self.cursor = snap.cursor;
         self.opened = snap.opened;
-        self.config = Some(config);
+        self.set_config(Some(config));
         self.synced = true;
         self.refresh_flags();
     }

@@ -120,7 +120,7 @@ impl Room {
         if f.reload_config {
             let config = self.store.config(self.event).await?;
             let mut st = self.lock();
-            st.config = config;
+            st.set_config(config);
             st.refresh_flags();
         }
         if !f.statuses.is_empty() {

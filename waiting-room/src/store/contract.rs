@@ -7,6 +7,7 @@
 mod admission;
 mod draw;
 mod harness;
+mod modes;
 mod pages;
 mod places;
 mod pow;
@@ -29,6 +30,9 @@ pub(crate) use draw::{
 use harness::join;
 pub(crate) use harness::{
     seq_of, settings, test_prefix, test_redis_cluster_url, test_redis_url, Harness,
+};
+pub(crate) use modes::{
+    every_place_is_kept_through_every_mode, passthrough_admits_a_joiner_only_with_nobody_ahead,
 };
 pub(crate) use pages::{
     a_paged_reload_is_exact_while_the_line_moves, snapshot_pages_are_bounded_and_ascending,
@@ -301,6 +305,8 @@ macro_rules! contract_suite {
                 absent_fans_are_skipped_without_wasting_a_slot,
                 reconnect_within_grace_keeps_the_place,
                 pause_stops_admission,
+                every_place_is_kept_through_every_mode,
+                passthrough_admits_a_joiner_only_with_nobody_ahead,
                 admission_limit_caps_a_step,
                 change_log_replays_into_the_same_view,
                 configure_if_missing_keeps_the_queue,

@@ -27,6 +27,11 @@ pub enum StoreError {
     /// spent already (`used`). Nothing changed.
     #[error("proof of work required")]
     PowRequired { used: bool },
+    /// The join would create a ticket while the event is in `reject` mode
+    /// ([`AdmissionMode::Reject`](crate::AdmissionMode::Reject)): come back later.
+    /// Nothing changed (a fan already in line keeps its place).
+    #[error("this sale is not taking new places right now")]
+    Rejecting,
 }
 
 impl StoreError {

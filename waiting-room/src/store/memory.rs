@@ -25,7 +25,7 @@ use super::{
 };
 use crate::clock::{Clock, SystemClock};
 use crate::shuffle::ShuffleSeed;
-use crate::{AdmissionSettings, EventId, QueueConfig, TicketId, UserId};
+use crate::{AdmissionMode, AdmissionSettings, EventId, QueueConfig, TicketId, UserId};
 pub(crate) use log::{MemoryLog, LOG_CAPACITY};
 
 use queue::{EventQueue, Place};
@@ -82,11 +82,11 @@ impl QueueStore for MemoryStore {
         match events.get_mut(&event) {
             Some(_) if only_if_missing => {}
             Some(q) => {
-                q.config = *config;
+                q.config = config.clone();
                 q.append(Change::Settings);
             }
             None => {
-                let mut q = EventQueue::new(*config, now);
+                let mut q = EventQueue::new(config.clone(), now);
                 q.append(Change::Settings);
                 events.insert(event, q);
             }
@@ -95,7 +95,7 @@ impl QueueStore for MemoryStore {
     }
 
     async fn config(&self, event: EventId) -> Result<Option<QueueConfig>, StoreError> {
-        Ok(self.lock().get(&event).map(|q| q.config))
+        Ok(self.lock().get(&event).map(|q| q.config.clone()))
     }
 
     async fn update_admission(
@@ -104,7 +104,7 @@ impl QueueStore for MemoryStore {
         settings: &AdmissionSettings,
     ) -> Result<(), StoreError> {
         self.with_event(event, |q, _| {
-            q.config.admission = *settings;
+            q.config.admission = settings.clone();
             q.append(Change::Settings);
         })
     }
@@ -197,11 +197,13 @@ impl QueueStore for MemoryStore {
         self.with_event(event, |q, now| {
             let dropped = q.drop_absent(now);
             let active = q.active_count(now);
-            let settings = q.config.admission;
+            let a = &q.config.admission;
+            let (paused, mode, rate, max_active) =
+                (a.paused, a.mode, a.rate_per_minute, a.max_active);
             if free_seats == Some(0) {
                 q.waitlist = true;
             }
-            if !q.opened || settings.paused {
+            if !q.opened || paused || !mode.admits() {
                 return AdmitOutcome {
                     admitted: Vec::new(),
                     dropped,
@@ -210,43 +212,19 @@ impl QueueStore for MemoryStore {
                     idle_ms: None,
                 };
             }
-            q.bucket.refill(now, settings.rate_per_minute);
             let seats_for = match free_seats {
                 Some(seats) if q.waitlist => seats.saturating_sub(active),
                 _ => u64::MAX,
             };
-            let free = u64::from(settings.max_active)
-                .saturating_sub(active)
-                .min(seats_for);
-            let n = q.bucket.grant(free, q.queue.len() as u64);
-            let expires_at_ms = now + i64::from(settings.session_ttl_secs) * 1000;
-            let mut admitted = Vec::with_capacity(n as usize);
-            for _ in 0..n {
-                let Some((seq, user)) = q.queue.pop_first() else {
-                    break;
-                };
-                q.view.remove(seq);
-                q.clear_presence(user);
-                q.active.insert((expires_at_ms, user));
-                if let Some(t) = q.tickets.get_mut(&user) {
-                    t.place = Place::Admitted {
-                        seq,
-                        admitted_at_ms: now,
-                        expires_at_ms,
-                    };
-                }
-                admitted.push((seq, user));
-            }
-            if !admitted.is_empty() {
-                q.admitted_total += admitted.len() as u64;
-                q.recent.push_back((now, admitted.len() as u64));
-                q.admitted_last_minute(now); // prunes samples older than a minute
-                q.append(Change::Admitted {
-                    seqs: admitted.iter().map(|(s, _)| *s).collect(),
-                    admitted_at_ms: now,
-                    expires_at_ms,
-                });
-            }
+            let free = u64::from(max_active).saturating_sub(active).min(seats_for);
+            // Passthrough ignores the rate (the bucket is left alone), not the cap.
+            let n = if mode == AdmissionMode::Passthrough {
+                free.min(q.queue.len() as u64)
+            } else {
+                q.bucket.refill(now, rate);
+                q.bucket.grant(free, q.queue.len() as u64)
+            };
+            let admitted = q.admit_head(n, now);
             AdmitOutcome {
                 active: q.active.len() as u64,
                 admitted,
@@ -347,7 +325,7 @@ impl QueueStore for MemoryStore {
         // The event's maps go (their memory with them); a fresh queue keeps the
         // configuration, the counters and the draw record.
         self.with_event(event, |q, now| {
-            let mut kept = EventQueue::new(q.config, now);
+            let mut kept = EventQueue::new(q.config.clone(), now);
             kept.opened = q.opened;
             kept.next_seq = q.next_seq;
             kept.next_arrival = q.next_arrival;

@@ -554,10 +554,13 @@ impl RedisStore {
     }
 }
 
-/// rate_per_minute, max_active, session_ttl_secs, paused (0/1).
+/// rate_per_minute, max_active, session_ttl_secs, paused (0/1), mode, message ('' for
+/// none).
 fn settings_args(inv: &mut ScriptInvocation<'_>, s: &AdmissionSettings) {
     inv.arg(s.rate_per_minute)
         .arg(s.max_active)
         .arg(s.session_ttl_secs)
-        .arg(u8::from(s.paused));
+        .arg(u8::from(s.paused))
+        .arg(s.mode.as_str())
+        .arg(s.message.as_deref().unwrap_or(""));
 }

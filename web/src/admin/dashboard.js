@@ -8,6 +8,7 @@ import { AuditLog } from './audit.js';
 import { TimeChart } from './charts.js';
 import { useI18n } from '../shared/language.js';
 import { Controls } from './controls.js';
+import { ModeSwitch } from './mode.js';
 import { StateBadge } from './events.js';
 import { Figures } from './figures.js';
 import { SeatsPanel } from './seats.js';
@@ -115,9 +116,12 @@ export function Dashboard({ id, onAuthError }) {
       base.rate_per_minute = stats.rate_per_minute;
       base.max_active = stats.max_active ?? base.max_active;
       base.paused = stats.paused;
+      base.mode = stats.mode ?? base.mode;
     }
     if (patched) {
       base.session_ttl_secs = patched.settings.session_ttl_secs;
+      // The stats carry no message: the last answer of ours is the newest we know.
+      base.message = patched.settings.message ?? null;
       if (fresh) Object.assign(base, patched.settings);
     }
     return base;
@@ -161,6 +165,7 @@ export function Dashboard({ id, onAuthError }) {
       onClosed=${() => { loadEvent(); setAuditKey((k) => k + 1); }} />`}
     <${Connection} conn=${conn} now=${now} stats=${stats} />
     ${settings?.paused && html`<p class="banner-msg warn">${t('dash.paused_banner')}</p>`}
+    ${settings?.mode && settings.mode !== 'queue' && html`<p class="banner-msg warn">${t('dash.mode_banner', { mode: t(`mode.${settings.mode}`) })}</p>`}
     ${event && opensIn > 0 && event.state !== 'closed' && html`<p class="banner-msg info">${t('dash.opens_in', { clock: i18n.clock(opensIn / 1000) })}</p>`}
 
     <div class="dash-grid">
@@ -174,7 +179,8 @@ export function Dashboard({ id, onAuthError }) {
         ${event?.state === 'closed'
           ? html`<p>${t('life.closed_controls')}</p>`
           : settings
-          ? html`<${Controls} eventId=${id} settings=${settings} onApplied=${onApplied} onAuthError=${onAuthError} />`
+          ? html`<${Controls} eventId=${id} settings=${settings} onApplied=${onApplied} onAuthError=${onAuthError} />
+              <${ModeSwitch} eventId=${id} settings=${settings} onApplied=${onApplied} onAuthError=${onAuthError} />`
           : html`<p>${t('app.loading')}</p>`}
       </section>
 

@@ -18,6 +18,10 @@
  * @property {number} [first]      `ahead` when the fan started (for the progress bar)
  * @property {number} [startsAt]   opening (ms, server clock) while in the pre-queue
  * @property {boolean} paused
+ * @property {'queue'|'queue_all'|'reject'|'passthrough'|null} mode  the event's admission
+ *   mode as the socket (or a polled event) last told it; null: not told yet (the page
+ *   then reads the event's `admission.mode`)
+ * @property {string|null} modeMessage  the admin's words for that mode (null: none)
  * @property {boolean} soldOut
  * @property {string|null} notice  'resumed' right after a pause ended, 'place_lost'
  * @property {number|null} available seats still free (from `availability`)
@@ -33,6 +37,8 @@
 export const initialQueue = () => ({
   phase: 'idle',
   paused: false,
+  mode: null,
+  modeMessage: null,
   soldOut: false,
   waitlist: false,
   notice: null,
@@ -126,6 +132,9 @@ export function reduceQueue(q, msg, { wantJoin = false, leaving = false, storedF
     case 'paused':
       set({ paused: true, notice: null });
       break;
+    case 'mode':
+      set(modeChange(q, msg.mode, msg.message ?? null));
+      break;
     case 'resumed':
       set({ paused: false, soldOut: false, notice: 'resumed' });
       break;
@@ -161,6 +170,10 @@ export function reduceQueue(q, msg, { wantJoin = false, leaving = false, storedF
         // No (or no longer a) valid proof of work for a new place: solve the one given.
         step.client = { pow: null };
         step.solve = msg.challenge;
+      } else if (msg.code === 'event_rejecting') {
+        // Maintenance: no new place for now (a place already held is kept).
+        step.client = { wantJoin: false };
+        set({ phase: waiting(q.phase) ? q.phase : 'idle', mode: 'reject', error: null });
       } else if (msg.code === 'not_in_queue') {
         // Polling answered "no ticket": joining needs the socket, which keeps trying.
         // A fan who was waiting and now has no ticket lost the place: tell them.
@@ -174,6 +187,19 @@ export function reduceQueue(q, msg, { wantJoin = false, leaving = false, storedF
       break;
   }
   return step;
+}
+
+/** Modes that hold admission: the fan is shown the admin's message (admission.md). */
+export const holding = (mode) => mode === 'queue_all' || mode === 'reject';
+
+/**
+ * The queue state's patch for the event's admission mode `mode` with `message`: a
+ * line that moves again after `queue_all` or `reject` says so (`resumed`).
+ * @param {QueueState} q
+ */
+export function modeChange(q, mode, message) {
+  const resumed = holding(q.mode) && !holding(mode) && waiting(q.phase);
+  return { mode, modeMessage: message, notice: resumed ? 'resumed' : holding(mode) ? null : q.notice };
 }
 
 /** The estimated wait's range and basis from a `queued` or `position` message (absent

@@ -6,7 +6,7 @@ import { events as eventsApi, request, socketUrl } from '../shared/api.js';
 import { solve } from './pow.js';
 import { ResilientSocket } from '../shared/socket.js';
 import { setAccount } from '../shared/session.js';
-import { initialQueue, reduceQueue, waiting } from './queue-reducer.js';
+import { initialQueue, modeChange, reduceQueue, waiting } from './queue-reducer.js';
 import { store, tabStorage, updateQueue } from './store.js';
 
 /** @type {Map<string, {sock: ResilientSocket|null, wantJoin: boolean, joined?: boolean, polls: number}>} */
@@ -149,7 +149,7 @@ function connect(eventId, client) {
 
 /** The polling fallback: the fan's latest message (joining over HTTP first when the
  *  fan asked to join), and every other time the event (which carries what the socket
- *  would push: paused, sold out, seats left). */
+ *  would push: paused, the admission mode and its message, sold out, seats left). */
 async function poll(eventId, client) {
   client.polls += 1;
   const pow = client.pow ? `?pow=${encodeURIComponent(client.pow)}` : '';
@@ -179,7 +179,11 @@ async function poll(eventId, client) {
       const paused = !!event.admission?.paused;
       const soldOut = event.state === 'sold_out';
       const resumed = (q.paused && !paused) || (q.soldOut && !soldOut);
-      return { paused, soldOut, available: event.available, notice: resumed ? 'resumed' : q.notice };
+      const notice = resumed ? 'resumed' : q.notice;
+      const mode = event.admission?.mode ?? 'queue';
+      const message = event.admission?.message ?? null;
+      const modePatch = mode === q.mode && message === q.modeMessage ? {} : modeChange({ ...q, notice }, mode, message);
+      return { paused, soldOut, available: event.available, notice, ...modePatch };
     });
   }
   return msg;

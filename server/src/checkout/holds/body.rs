@@ -148,6 +148,8 @@ mod tests {
                 max_active: 10,
                 session_ttl_secs: 60,
                 paused: false,
+                mode: Default::default(),
+                message: None,
             },
             grace_secs: 30,
             sections: vec![section("A", 3, 5), section("Balcony", 2, 12)],

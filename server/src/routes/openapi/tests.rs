@@ -406,6 +406,7 @@ fn the_stats_schemas_are_the_snapshot_types() {
         rate_per_minute: 60,
         max_active: 10,
         paused: false,
+        mode: Default::default(),
     };
     let stats = Stats {
         snapshot: Snapshot {

@@ -26,7 +26,7 @@ impl RoomState {
     /// their tickets and sequence numbers, and where new sequence numbers and log
     /// entries must start. `None` before the configuration is known.
     pub fn restore_plan(&self) -> Option<RestorePlan> {
-        let config = self.config?;
+        let config = self.config.clone()?;
         let fans: Vec<RestoredFan> = self
             .fans
             .iter()

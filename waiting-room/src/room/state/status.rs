@@ -36,7 +36,7 @@ impl RoomState {
             fan.ahead = u64::MAX; // a new ticket starts a new place
         }
         fan.ticket = Some(status.ticket.clone());
-        let starts_at_ms = self.config.map_or(0, |c| c.starts_at_ms);
+        let starts_at_ms = self.config.as_ref().map_or(0, |c| c.starts_at_ms);
         let phase = match status.state {
             TicketState::Prequeue => {
                 if self.opened {
@@ -109,7 +109,7 @@ impl RoomState {
         match status.state {
             TicketState::Prequeue => FanPhase::Prequeue {
                 ticket: status.ticket,
-                starts_at_ms: self.config.map_or(0, |c| c.starts_at_ms),
+                starts_at_ms: self.config.as_ref().map_or(0, |c| c.starts_at_ms),
             },
             TicketState::Queued { seq, ahead } => {
                 let ahead = people_ahead(&self.view, seq, ahead);

@@ -67,6 +67,8 @@ async fn a_shared_connection_keeps_queue_and_seats_on_one_slot() {
             max_active: 10,
             session_ttl_secs: 600,
             paused: false,
+            mode: Default::default(),
+            message: None,
         },
     };
     queue.configure(event, &config, false).await.unwrap();

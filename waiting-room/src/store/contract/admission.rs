@@ -128,7 +128,7 @@ pub(crate) async fn admission_limit_caps_a_step(h: Harness) {
 pub(crate) async fn pause_stops_admission(h: Harness) {
     let mut s = settings(60_000, 100);
     s.paused = true;
-    let event = h.open_event(s).await;
+    let event = h.open_event(s.clone()).await;
     for _ in 0..5 {
         join(&h, event, UserId::new()).await;
     }

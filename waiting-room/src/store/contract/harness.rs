@@ -189,6 +189,8 @@ pub(crate) fn settings(rate_per_minute: u32, max_active: u32) -> AdmissionSettin
         max_active,
         session_ttl_secs: 600,
         paused: false,
+        mode: Default::default(),
+        message: None,
     }
 }
 

@@ -7,9 +7,10 @@
 --      ARGV[4] deadlines a step, earliest first (the rest at the next steps: one call
 --      never walks a whole crowd whose grace ran out at once);
 --   2. expires finished sessions (giving back their addresses' places);
---   3. unless unopened or paused: refills the token bucket (admission.rs arithmetic)
---      and admits floor(tokens), capped by free active slots and waiting fans, from
---      the head of the queue (one A entry). Free seats 0 marks the event's waitlist
+--   3. unless unopened, paused or in mode queue_all or reject: refills the token
+--      bucket (admission.rs arithmetic) and admits floor(tokens), capped by free active
+--      slots and waiting fans, from the head of the queue (one A entry); in mode
+--      passthrough the bucket is left alone and only the slots and the line cap it. Free seats 0 marks the event's waitlist
 --      (st.waitlist = 1, for good); once marked, a step admits at most
 --      free seats - active shoppers (never below 0).
 -- KEYS[1] cfg  KEYS[2] st  KEYS[3] q  KEYS[4] pre  KEYS[5] tk  KEYS[6] act
@@ -103,7 +104,8 @@ if seats == 0 then
 end
 local st = redis.call('HMGET', KEYS[2], 'opened', 'waitlist')
 local waitlist = st[2] == '1' and 1 or 0
-local cfg = redis.call('HMGET', KEYS[1], 'rate', 'max_active', 'ttl', 'paused')
+local cfg = redis.call('HMGET', KEYS[1], 'rate', 'max_active', 'ttl', 'paused', 'mode')
+local mode = cfg[5] or 'queue'
 
 -- Milliseconds until the earliest lease end, presence deadline or session end, or
 -- `by` if sooner (-1 after a full batch: more is due now).
@@ -124,25 +126,33 @@ local function idle(by)
   return int(math.max(at - now, 0))
 end
 
-if st[1] ~= '1' or cfg[4] == '1' then
+if st[1] ~= '1' or cfg[4] == '1' or mode == 'queue_all' or mode == 'reject' then
   return { #gone, active, waitlist, idle(nil) }
 end
+local passthrough = mode == 'passthrough'
 
 -- 3. Token bucket: burst = max(1, rate / 60), refill rate * elapsed / 60000.
 local rate = tonumber(cfg[1])
-local bucket = redis.call('HMGET', KEYS[8], 'tokens', 'at')
-local tokens = tonumber(bucket[1] or '0')
-local at = tonumber(bucket[2] or int(now))
-local elapsed = math.max(now - at, 0)
-tokens = math.min(tokens + elapsed * rate / 60000, math.max(rate / 60, 1))
-at = math.max(at, now)
 local free = math.max(tonumber(cfg[2]) - active, 0)
 if waitlist == 1 and seats >= 0 then
   free = math.min(free, math.max(seats - active, 0))
 end
-local n = math.min(math.floor(tokens), free, redis.call('ZCARD', KEYS[3]))
-tokens = tokens - n
-redis.call('HSET', KEYS[8], 'tokens', string.format('%.17g', tokens), 'at', int(at))
+local tokens, n
+if passthrough then
+  -- No rate: the bucket is left alone (back in queue mode it refills to its burst).
+  tokens = 1
+  n = math.min(free, redis.call('ZCARD', KEYS[3]))
+else
+  local bucket = redis.call('HMGET', KEYS[8], 'tokens', 'at')
+  tokens = tonumber(bucket[1] or '0')
+  local at = tonumber(bucket[2] or int(now))
+  local elapsed = math.max(now - at, 0)
+  tokens = math.min(tokens + elapsed * rate / 60000, math.max(rate / 60, 1))
+  at = math.max(at, now)
+  n = math.min(math.floor(tokens), free, redis.call('ZCARD', KEYS[3]))
+  tokens = tokens - n
+  redis.call('HSET', KEYS[8], 'tokens', string.format('%.17g', tokens), 'at', int(at))
+end
 
 -- The idle hint once this step's admissions are done: none while fans wait and a
 -- slot is free but the bucket is short of a token until the next one.

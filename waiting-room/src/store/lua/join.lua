@@ -1,23 +1,34 @@
 -- join.lua: joins the queue idempotently and marks the fan present. A ticket that
 -- left ('L') or bought ('P') is replaced by a new one at the back.
 -- KEYS[1] cfg  KEYS[2] st  KEYS[3] q  KEYS[4] pre  KEYS[5] tk  KEYS[6] pres  KEYS[7] log
--- KEYS[8] held
+-- KEYS[8] held  KEYS[9] act  KEYS[10] rec (admit.lua's; used in mode passthrough only)
 -- ARGV[1] user  ARGV[2] ticket id for a new ticket  ARGV[3] log capacity
 -- ARGV[4] address a new ticket holds a place for ('' for none)  ARGV[5] its most places
 -- ARGV[6] proof of work a new ticket needs: '' none asked, 'M' asked but none brought,
 --   'S' a checked solution whose challenge KEYS[9] is spent (SET NX) for ARGV[7] ms
--- KEYS[9] (only with 'S') the spent-challenge key, under the event's hash tag
+-- KEYS[11] (only with 'S') the spent-challenge key, under the event's hash tag
+-- Admission modes (cfg.mode, read with grace): in `reject` a join that would create a
+-- ticket is refused (`FGREJECT`, nothing changed; a ticket held is given back as
+-- always); in `passthrough`, once the sale is open, a new ticket with nobody waiting
+-- ahead is admitted at once (J then A in the log, as admit.lua writes them) while
+-- fewer than max_active sessions run and the line is not a waitlist.
 -- Returns {record, seq, ahead} as in ticket_status (lib.lua); error reply `FGPLACES`
 -- (nothing changed) when a new ticket would take the address over its cap, `FGPOW`
--- when it needs proof of work and has none, `FGPOWUSED` when its challenge was spent.
+-- when it needs proof of work and has none, `FGPOWUSED` when its challenge was spent,
+-- `FGREJECT` in mode reject.
 if redis.call('EXISTS', KEYS[1]) == 0 then
   return redis.error_reply('FGUNKNOWN event has no queue configured')
 end
 local user = ARGV[1]
-local deadline = now_ms() + tonumber(redis.call('HGET', KEYS[1], 'grace'))
+local cfg = redis.call('HMGET', KEYS[1], 'grace', 'mode')
+local now = now_ms()
+local deadline = now + tonumber(cfg[1])
 local rec = redis.call('HGET', KEYS[5], user)
 local state = rec and cjson.decode(rec).s
 if not rec or state == 'L' or state == 'P' then
+  if cfg[2] == 'reject' then
+    return redis.error_reply('FGREJECT this sale is not taking new places right now')
+  end
   local holder = ARGV[4] ~= '' and ARGV[4] or nil
   if ARGV[6] == 'M' then
     return redis.error_reply('FGPOW proof of work required')
@@ -28,16 +39,17 @@ if not rec or state == 'L' or state == 'P' then
     end
   end
   if ARGV[6] == 'S' then
-    if not redis.call('SET', KEYS[9], '1', 'NX', 'PX', ARGV[7]) then
+    if not redis.call('SET', KEYS[11], '1', 'NX', 'PX', ARGV[7]) then
       return redis.error_reply('FGPOWUSED this challenge was spent already')
     end
   end
   if holder then
     redis.call('HINCRBY', KEYS[8], holder, 1)
   end
-  local open = redis.call('HMGET', KEYS[2], 'opened', 'drawing')
+  local open = redis.call('HMGET', KEYS[2], 'opened', 'drawing', 'waitlist')
+  local seq
   if open[1] == '1' or open[2] == '1' then -- a draw under way: behind it
-    local seq = redis.call('HINCRBY', KEYS[2], 'seq', 1)
+    seq = redis.call('HINCRBY', KEYS[2], 'seq', 1)
     redis.call('ZADD', KEYS[3], seq, user)
     append(KEYS[7], ARGV[3], 'J', int(seq))
   else
@@ -46,6 +58,24 @@ if not rec or state == 'L' or state == 'P' then
   end
   rec = cjson.encode({ t = ARGV[2], s = 'W', h = holder })
   redis.call('HSET', KEYS[5], user, rec)
+  if seq and cfg[2] == 'passthrough' and open[1] == '1' and open[2] ~= '1'
+      and open[3] ~= '1' and redis.call('ZCARD', KEYS[3]) == 1 then
+    local limits = redis.call('HMGET', KEYS[1], 'max_active', 'ttl')
+    if redis.call('ZCOUNT', KEYS[9], '(' .. int(now), '+inf') < tonumber(limits[1]) then
+      -- Admitted at once, as one admission step of one fan would (admit.lua).
+      local expires = now + tonumber(limits[2]) * 1000
+      redis.call('ZREM', KEYS[3], user)
+      redis.call('ZREM', KEYS[6], user)
+      rec = cjson.encode({ t = ARGV[2], s = 'A', q = seq, a = now, e = expires, h = holder })
+      redis.call('HSET', KEYS[5], user, rec)
+      redis.call('ZADD', KEYS[9], int(expires), user)
+      redis.call('HINCRBY', KEYS[2], 'admitted', 1)
+      redis.call('ZADD', KEYS[10], int(now), int(seq) .. ':1')
+      redis.call('ZREMRANGEBYSCORE', KEYS[10], '-inf', int(now - 60000))
+      append(KEYS[7], ARGV[3], 'A', int(now) .. ',' .. int(expires) .. ',' .. int(seq))
+      return { ticket_status(KEYS[3], user, rec, nil) }
+    end
+  end
   redis.call('ZADD', KEYS[6], deadline, user)
 elseif state == 'W' then
   redis.call('ZADD', KEYS[6], deadline, user)

@@ -4,7 +4,7 @@
 use super::queue::{Place, Ticket};
 use super::MemoryStore;
 use crate::store::{Change, PlaceCap, PowGate, StoreError, TicketStatus};
-use crate::{EventId, TicketId, UserId};
+use crate::{AdmissionMode, EventId, TicketId, UserId};
 
 impl MemoryStore {
     /// [`QueueStore::join`], gated by `pow` when the event asks for proof of work.
@@ -21,6 +21,9 @@ impl MemoryStore {
             let existing = q.tickets.get(&user).map(|t| t.place);
             match existing {
                 Some(Place::Left | Place::Purchased { .. }) | None => {
+                    if q.config.admission.mode == AdmissionMode::Reject {
+                        return Err(StoreError::Rejecting);
+                    }
                     match pow {
                         None => {}
                         Some(PowGate::Missing) => {
@@ -62,6 +65,18 @@ impl MemoryStore {
                         },
                     );
                     q.set_presence(user, deadline);
+                    // Passthrough: admitted at once when nobody waits ahead and a
+                    // shopper's slot is free (a waitlist's seats are the step's call).
+                    if let Place::Queued(_) = place {
+                        if q.config.admission.mode == AdmissionMode::Passthrough
+                            && q.opened
+                            && !q.waitlist
+                            && q.queue.len() == 1
+                            && q.active_count(now) < u64::from(q.config.admission.max_active)
+                        {
+                            q.admit_head(1, now);
+                        }
+                    }
                 }
                 Some(Place::Prequeue(_) | Place::Queued(_)) => q.set_presence(user, deadline),
                 Some(Place::Admitted { .. }) => {}

@@ -155,6 +155,41 @@ impl EventQueue {
         })
     }
 
+    /// Admits the first `n` fans of the queue now (sessions of the event's TTL), with
+    /// one [`Change::Admitted`] entry and the counters: the admission step's, and a
+    /// passthrough join's (`join.rs`).
+    pub(super) fn admit_head(&mut self, n: u64, now: i64) -> Vec<(u64, UserId)> {
+        let expires_at_ms = now + i64::from(self.config.admission.session_ttl_secs) * 1000;
+        let mut admitted = Vec::with_capacity(n.min(self.queue.len() as u64) as usize);
+        for _ in 0..n {
+            let Some((seq, user)) = self.queue.pop_first() else {
+                break;
+            };
+            self.view.remove(seq);
+            self.clear_presence(user);
+            self.active.insert((expires_at_ms, user));
+            if let Some(t) = self.tickets.get_mut(&user) {
+                t.place = Place::Admitted {
+                    seq,
+                    admitted_at_ms: now,
+                    expires_at_ms,
+                };
+            }
+            admitted.push((seq, user));
+        }
+        if !admitted.is_empty() {
+            self.admitted_total += admitted.len() as u64;
+            self.recent.push_back((now, admitted.len() as u64));
+            self.admitted_last_minute(now); // prunes samples older than a minute
+            self.append(Change::Admitted {
+                seqs: admitted.iter().map(|(s, _)| *s).collect(),
+                admitted_at_ms: now,
+                expires_at_ms,
+            });
+        }
+        admitted
+    }
+
     pub(super) fn set_presence(&mut self, user: UserId, deadline: i64) {
         if let Some(old) = self.presence_of.insert(user, deadline) {
             self.presence.remove(&(old, user));

@@ -10,7 +10,7 @@ use super::super::{
     AdmitOutcome, Change, ChangeBatch, Cursor, DrawPage, QueueStats, SnapshotPage, StoreError,
     TicketState, TicketStatus,
 };
-use crate::{AdmissionSettings, QueueConfig, TicketId, UserId};
+use crate::{AdmissionMode, AdmissionSettings, QueueConfig, TicketId, UserId};
 
 /// The error code our scripts reply with for an event that has no queue.
 const UNKNOWN_EVENT: &str = "FGUNKNOWN";
@@ -19,6 +19,8 @@ const TOO_MANY_PLACES: &str = "FGPLACES";
 /// The error codes of a join refused for want of proof of work (`lua/join.lua`).
 const POW_MISSING: &str = "FGPOW";
 const POW_USED: &str = "FGPOWUSED";
+/// The error code of a join refused in `reject` mode (`lua/join.lua`).
+const REJECTING: &str = "FGREJECT";
 
 /// Maps a Redis error to a store error: what passes while Redis or the cluster
 /// re-forms (a lost or refused connection, a timeout, LOADING, a failover's
@@ -36,6 +38,8 @@ pub(crate) fn store_err(err: RedisError) -> StoreError {
         StoreError::PowRequired { used: false }
     } else if err.code() == Some(POW_USED) {
         StoreError::PowRequired { used: true }
+    } else if err.code() == Some(REJECTING) {
+        StoreError::Rejecting
     } else if err.is_timeout()
         || err.is_io_error()
         || err.is_connection_dropped()
@@ -91,6 +95,14 @@ pub(super) fn config(map: &HashMap<String, String>) -> Result<Option<QueueConfig
             max_active: num(field("max_active")?)?,
             session_ttl_secs: num(field("ttl")?)?,
             paused: field("paused")? == "1",
+            // Absent from queues configured before modes: `queue`, no message.
+            mode: match map.get("mode") {
+                None => AdmissionMode::Queue,
+                Some(m) => {
+                    AdmissionMode::parse(m).ok_or_else(|| bad(format!("unknown mode {m:?}")))?
+                }
+            },
+            message: map.get("msg").filter(|m| !m.is_empty()).cloned(),
         },
     }))
 }

@@ -28,6 +28,8 @@ pub(super) fn test_config(starts_at_ms: i64) -> QueueConfig {
             max_active: 10,
             session_ttl_secs: 600,
             paused: false,
+            mode: Default::default(),
+            message: None,
         },
     }
 }
@@ -207,6 +209,8 @@ async fn every_operation_on_an_unknown_event_is_an_error() {
         max_active: 1,
         session_ttl_secs: 60,
         paused: false,
+        mode: Default::default(),
+        message: None,
     };
     unknown(store.update_admission(event, &settings).await);
     unknown(
@@ -476,6 +480,8 @@ async fn a_step_drops_at_most_its_batch_of_lapsed_fans() {
             max_active: 1,
             session_ttl_secs: 600,
             paused: true,
+            mode: Default::default(),
+            message: None,
         },
     };
     store.configure(event, &config, false).await.unwrap();

@@ -155,6 +155,8 @@ mod tests {
                 max_active,
                 session_ttl_secs: 600,
                 paused: false,
+                mode: Default::default(),
+                message: None,
             },
         }
     }
@@ -316,7 +318,7 @@ mod tests {
                     max_seats: 4,
                     shuffle_seed: None,
                 },
-                Some(config),
+                Some(config.clone()),
                 Arc::clone(&store) as Arc<dyn QueueStore>,
                 None,
                 SigningKeys::generate().0,

@@ -1,11 +1,13 @@
 // The fan's place before admission: the join button, the pre-queue, the line (people
 // ahead, a wait range, progress from where the fan started), paused / sold out /
-// resumed, and the ends (left with a way back, expired). The per-second figures are
+// resumed, the admission modes' messages (queue_all, and reject's maintenance page),
+// and the ends (left with a way back, expired). The per-second figures are
 // plain text; one polite status region speaks only when something meaningful changed.
 import { html } from 'htm/preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { metrics } from '../metrics.js';
 import { joinQueue, leaveQueue } from '../queue.js';
+import { holding } from '../queue-reducer.js';
 import { useI18n } from '../../shared/language.js';
 import { withNext } from '../router.js';
 import { useFanState, useNow, useUser } from '../store.js';
@@ -22,6 +24,7 @@ export function QueuePanel({ event, queue: q, saleState, available, availableAbo
   else if (q.phase === 'queued') body = html`<${InLine} i18n=${i18n} event=${event} q=${q} available=${available} availableAbout=${availableAbout} />`;
   else if (q.phase === 'left') body = html`<${Left} i18n=${i18n} event=${event} lost=${q.notice === 'place_lost'} />`;
   else if (q.phase === 'expired') body = html`<${Expired} i18n=${i18n} event=${event} />`;
+  else if (admissionMode(event, q).mode === 'reject') body = html`<${Maintenance} i18n=${i18n} event=${event} q=${q} />`;
   else body = html`<${JoinBox} i18n=${i18n} event=${event} q=${q} saleState=${saleState} />`;
   return html`
     <section class="panel queue" aria-labelledby="queue-h">
@@ -30,6 +33,36 @@ export function QueuePanel({ event, queue: q, saleState, available, availableAbo
       ${q.error && q.error !== 'join_needs_socket' && html`<p class="error" role="alert">${errorText(i18n, { code: q.error })}</p>`}
     </section>
   `;
+}
+
+/** The event's admission mode and the admin's message: as the socket (or a poll) last
+ *  said, else as the event was read. */
+export function admissionMode(event, q) {
+  if (q.mode) return { mode: q.mode, message: q.modeMessage ?? null };
+  return { mode: event?.admission?.mode ?? 'queue', message: event?.admission?.message ?? null };
+}
+
+/** Mode `reject`: the maintenance page. No join; a fan in line keeps the place (and
+ *  sees the line with the same notice). */
+function Maintenance({ i18n, event, q }) {
+  const { message } = admissionMode(event, q);
+  return html`
+    <h2 id="queue-h">${i18n.t('queue.maintenanceTitle')}</h2>
+    ${message && html`<p class="mode-message">${message}</p>`}
+    <p role="status">${i18n.t('queue.maintenanceText')}</p>
+  `;
+}
+
+/** In line while the mode holds admission (`queue_all`, `reject`): what the admin
+ *  wrote, under a title of ours. */
+function ModeNotice({ i18n, event, q }) {
+  const { mode, message } = admissionMode(event, q);
+  if (!holding(mode)) return null;
+  const key = mode === 'reject' ? 'maintenance' : 'holding';
+  return html`<div class="notice warn mode-notice">
+    <p><strong>${i18n.t(`queue.${key}Title`)}</strong> ${i18n.t(`queue.${key}InLine`)}</p>
+    ${message && html`<p class="mode-message">${message}</p>`}
+  </div>`;
 }
 
 function Closed({ i18n }) {
@@ -54,10 +87,15 @@ function SignedOut({ i18n }) {
 function JoinBox({ i18n, event, q, saleState }) {
   const solving = q.phase === 'solving';
   const joining = q.phase === 'joining' || solving;
+  const mode = admissionMode(event, q);
   return html`
     <h2 id="queue-h">${i18n.t('queue.joinTitle')}</h2>
     <p>${saleState === 'scheduled' ? i18n.t('queue.joinEarly') : i18n.t('queue.joinNow')}</p>
     ${saleState === 'sold_out' && html`<p class="notice">${i18n.t('queue.soldOutJoin')}</p>`}
+    ${mode.mode === 'queue_all' && html`<div class="notice warn mode-notice">
+      <p><strong>${i18n.t('queue.holdingTitle')}</strong> ${i18n.t('queue.holdingJoin')}</p>
+      ${mode.message && html`<p class="mode-message">${mode.message}</p>`}
+    </div>`}
     <p class="actions">
       <button type="button" class="primary big" disabled=${joining} onClick=${() => joinQueue(event.id)}>
         ${joining ? i18n.t('queue.joining') : i18n.t('queue.join')}
@@ -82,9 +120,10 @@ function Solving({ i18n, percent }) {
 function PreQueue({ i18n, event, q }) {
   const now = useNow();
   const startsAt = q.startsAt || Date.parse(event.starts_at);
-  const announce = useAnnouncer(i18n, q);
+  const announce = useAnnouncer(i18n, q, event);
   return html`
     <h2 id="queue-h">${i18n.t('queue.prequeueTitle')}</h2>
+    <${ModeNotice} i18n=${i18n} event=${event} q=${q} />
     <p class="rule"><strong>${i18n.t('queue.prequeueRule')}</strong></p>
     <p class="countdown">
       <span class="countdown-label">${i18n.t('queue.lineOpensIn')}</span>
@@ -98,7 +137,7 @@ function PreQueue({ i18n, event, q }) {
 }
 
 function InLine({ i18n, event, q, available, availableAbout }) {
-  const announce = useAnnouncer(i18n, q);
+  const announce = useAnnouncer(i18n, q, event);
   const ahead = q.ahead ?? 0;
   const first = Math.max(q.first ?? ahead, ahead);
   useEffect(() => {
@@ -106,9 +145,11 @@ function InLine({ i18n, event, q, available, availableAbout }) {
     if (m.firstPositionMs === null && typeof q.ahead === 'number') m.firstPositionMs = Math.round(performance.now());
   }, [q.ahead]);
   const done = first === 0 ? 1 : (first - ahead) / first;
-  const halted = q.paused || q.soldOut;
+  const held = holding(admissionMode(event, q).mode);
+  const halted = q.paused || q.soldOut || held;
   return html`
     <h2 id="queue-h">${i18n.t('queue.inLineTitle')}</h2>
+    <${ModeNotice} i18n=${i18n} event=${event} q=${q} />
     ${q.paused && html`<p class="notice warn"><strong>${i18n.t('queue.pausedTitle')}</strong> ${i18n.t('queue.pausedText')}</p>`}
     ${q.waitlist && html`<p class="notice warn"><strong>${waitlistText(i18n, ahead, q.soldOut ? 0 : available)}</strong> ${i18n.t('queue.waitlistText')}</p>`}
     ${!q.waitlist && q.soldOut && html`<p class="notice warn"><strong>${i18n.t('queue.soldOutTitle')}</strong> ${i18n.t('queue.soldOutText')}</p>`}
@@ -228,11 +269,12 @@ export function meaningful(before, after) {
  * The polite status region of the line: says the state when it changes, and
  * people-ahead only when `meaningful` (and at most every 5 s).
  */
-function useAnnouncer(i18n, q) {
+function useAnnouncer(i18n, q, event) {
   const [text, setText] = useState('');
   const [retry, setRetry] = useState(0);
   const last = useRef({ kind: null, ahead: null, at: 0 });
-  const kind = `${q.phase}|${q.paused}|${q.soldOut}|${q.waitlist}|${q.notice}`;
+  const { mode } = admissionMode(event, q);
+  const kind = `${q.phase}|${q.paused}|${q.soldOut}|${q.waitlist}|${q.notice}|${mode}`;
   useEffect(() => {
     const l = last.current;
     const now = Date.now();
@@ -241,7 +283,8 @@ function useAnnouncer(i18n, q) {
     const aheadText = shown === null ? '' : aheadSentence(i18n, q);
     if (kind !== l.kind) {
       let msg;
-      if (q.phase === 'prequeue') msg = i18n.t('queue.prequeueTitle');
+      if (holding(mode)) msg = `${i18n.t(mode === 'reject' ? 'queue.maintenanceTitle' : 'queue.holdingTitle')} ${aheadText}`;
+      else if (q.phase === 'prequeue') msg = i18n.t('queue.prequeueTitle');
       else if (q.paused) msg = `${i18n.t('queue.pausedTitle')} ${aheadText}`;
       else if (q.waitlist) msg = waitlistText(i18n, q.ahead ?? 0, q.soldOut ? 0 : q.available);
       else if (q.soldOut) msg = `${i18n.t('queue.soldOutTitle')} ${aheadText}`;

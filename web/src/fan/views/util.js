@@ -10,7 +10,7 @@ const ERRORS = new Set([
   'not_found', 'unavailable', 'overloaded', 'event_closed', 'unauthorized', 'pick_limit', 'leave_offline',
   'join_needs_socket', 'seats_taken_live', 'session_ended', 'invalid_field', 'invalid_body', 'invalid_json', 'frame_too_large',
   'too_many_places', 'pow_required', 'pow_failed', 'refund_window_closed', 'refunds_not_offered',
-  'account_limit_reached', 'token_account_mismatch', 'bad_origin',
+  'account_limit_reached', 'token_account_mismatch', 'bad_origin', 'event_rejecting',
 ]);
 
 /**

@@ -97,6 +97,8 @@ impl Fixture {
                 max_active: 10,
                 session_ttl_secs: 600,
                 paused: false,
+                mode: Default::default(),
+                message: None,
             },
             grace_secs: 30,
             sections: vec![Section {
