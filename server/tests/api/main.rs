@@ -53,3 +53,4 @@ mod store_failures;
 mod tokens;
 mod waitlist;
 mod web;
+mod webhooks;
