@@ -211,12 +211,12 @@ async fn deliveries_are_signed_and_retried_after_a_failure(backend: Backend) {
     assert!(!signed_with(&forged, secret));
 
     let id = hook["id"].as_str().unwrap();
-    let mut log = Vec::new();
     app.wait_until("the second attempt recorded", WAIT, || async {
-        log = app.deliveries(id).await;
+        let log = app.deliveries(id).await;
         log.len() == 1 && log[0]["status"] == "delivered"
     })
     .await;
+    let log = app.deliveries(id).await;
     let d = &log[0];
     assert_eq!(d["attempts"], 2, "{d}");
     assert_eq!(d["type"], "order.confirmed");
@@ -497,13 +497,13 @@ async fn internal_addresses_are_refused_at_registration_and_delivery(backend: Ba
         .collect();
     assert_eq!(ids.len(), 2);
     for id in &ids {
-        let mut log = Vec::new();
         app.wait_until("the refused attempt recorded", WAIT, || async {
-            log = app.deliveries(id).await;
+            let log = app.deliveries(id).await;
             log.first()
                 .is_some_and(|d| d["attempts"].as_u64() >= Some(1))
         })
         .await;
+        let log = app.deliveries(id).await;
         let d = &log[0];
         assert!(d["last_status_code"].is_null(), "{d}");
         let error = d["last_error"].as_str().unwrap();

@@ -133,7 +133,7 @@ function Register({ onCreated, onAuthError }) {
         <input id="webhook-url" type="url" inputmode="url" value=${url} placeholder="https://hooks.example.com/floodgate" onInput=${(e) => { setUrl(e.currentTarget.value); setError(null); }} aria-invalid=${error ? 'true' : undefined} aria-describedby="webhook-url-hint${error ? ' webhook-error' : ''}" />
         <p id="webhook-url-hint" class="hint">${t('webhooks.url_hint')}</p>
       </div>
-      <fieldset class="field">
+      <fieldset class="group">
         <legend>${t('webhooks.events')}</legend>
         <label class="check"><input type="checkbox" checked=${all} onChange=${(e) => setAll(e.currentTarget.checked)} /> ${t('webhooks.all_events')}</label>
         ${!all && TYPES.map((type) => html`<label class="check" key=${type}><input type="checkbox" checked=${types.includes(type)} onChange=${() => toggle(type)} /> ${t(`webhooks.type.${type}`)} <code>${type}</code></label>`)}
