@@ -22,6 +22,7 @@ crate::both_backends!(
     a_delivery_written_before_a_stop_is_sent_after_the_restart,
     sale_and_refund_facts_are_told,
     internal_addresses_are_refused_at_registration_and_delivery,
+    confirms_written_together_each_tell_their_order_once,
 );
 
 const WAIT: Duration = Duration::from_secs(30);
@@ -529,4 +530,58 @@ async fn internal_addresses_are_refused_at_registration_and_delivery(backend: Ba
         .get(&format!("/api/v1/admin/webhooks/{}", ids[0]), admin)
         .await;
     assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+}
+
+/// Confirms that arrive together (PostgreSQL's group commit writes them in one
+/// transaction, with their deliveries by one more statement): every order is told
+/// once, with its own id.
+async fn confirms_written_together_each_tell_their_order_once(backend: Backend) {
+    let Some(app) = spawn_with(backend, options(true)).await else {
+        return;
+    };
+    let receiver = Receiver::start(&[]).await;
+    let hook = app
+        .register_webhook(&receiver.url, json!(["order.confirmed"]))
+        .await;
+    let event = app
+        .seated_event(
+            json!([{"name": "A", "rows": 1, "seats_per_row": 24, "price_cents": 100}]),
+            300,
+            1,
+        )
+        .await;
+    let mut holds = Vec::new();
+    for seat in 1..=24 {
+        let (_, token) = crate::helpers::buyer(&app, &event, 1, 600_000).await;
+        let (status, hold) = app
+            .hold(&event, &token, json!({ "seats": [format!("A-1-{seat}")] }))
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{hold}");
+        holds.push((hold["hold_id"].as_str().unwrap().to_owned(), token));
+    }
+    let confirms = holds.iter().map(|(hold, token)| app.confirm(hold, token));
+    let mut ordered: Vec<String> = futures_util::future::join_all(confirms)
+        .await
+        .into_iter()
+        .map(|(status, order)| {
+            assert_eq!(status, StatusCode::OK, "{order}");
+            order["order_id"].as_str().unwrap().to_owned()
+        })
+        .collect();
+    app.wait_until("every order told", WAIT, || async {
+        receiver.got().len() >= 24
+    })
+    .await;
+    let secret = hook["secret"].as_str().unwrap();
+    let mut told: Vec<String> = receiver
+        .got()
+        .iter()
+        .map(|r| {
+            assert!(signed_with(r, secret));
+            payload(r)["data"]["order_id"].as_str().unwrap().to_owned()
+        })
+        .collect();
+    ordered.sort();
+    told.sort();
+    assert_eq!(told, ordered, "each order told once");
 }
