@@ -18,7 +18,7 @@ export function Webhooks({ onAuthError }) {
   const [created, setCreated] = useState(null);
   const [open, setOpen] = useState(null);
   const [deleting, setDeleting] = useState(null);
-  const [message, setMessage] = useState('');
+  const [message, setMessage] = useState(null);
 
   const load = useCallback(async () => {
     try {
@@ -37,7 +37,7 @@ export function Webhooks({ onAuthError }) {
       await adminApi.deleteWebhook(endpoint.id);
       setDeleting(null);
       if (open === endpoint.id) setOpen(null);
-      setMessage(t('webhooks.deleted', { url: endpoint.url }));
+      setMessage(['webhooks.deleted', { url: endpoint.url }]);
       load();
     } catch (e) {
       if (!onAuthError(e)) setError(e);
@@ -47,7 +47,7 @@ export function Webhooks({ onAuthError }) {
   return html`<div class="webhooks">
     <h1 tabindex="-1">${t('webhooks.title')}</h1>
     <p>${t('webhooks.intro')}</p>
-    <${Register} onAuthError=${onAuthError} onCreated=${(c) => { setCreated(c); setMessage(''); load(); }} />
+    <${Register} onAuthError=${onAuthError} onCreated=${(c) => { setCreated(c); setMessage(null); load(); }} />
     ${created && html`<section class="secret-panel" aria-labelledby="secret-title">
       <h2 id="secret-title">${t('webhooks.secret_title')}</h2>
       <p>${t('webhooks.secret_once', { url: created.url })}</p>
@@ -55,7 +55,7 @@ export function Webhooks({ onAuthError }) {
         <input id="webhook-secret" class="secret" type="text" readonly value=${created.secret} onFocus=${(e) => e.currentTarget.select()} /></p>
       <button type="button" class="button secondary small" onClick=${() => setCreated(null)}>${t('webhooks.secret_done')}</button>
     </section>`}
-    <p role="status" class="status-line">${message}</p>
+    <p role="status" class="status-line">${message ? t(...message) : ''}</p>
     ${error && html`<p class="error-box" role="alert">${t('webhooks.failed', { message: error.message })}</p>`}
     ${list === null && !error && html`<p>${t('app.loading')}</p>`}
     ${list && html`<section aria-labelledby="endpoints-title">
@@ -164,7 +164,7 @@ function DeliveryLog({ endpoint, onAuthError }) {
   const t = (k, p) => i18n.t(k, p);
   const [log, setLog] = useState(null);
   const [error, setError] = useState(null);
-  const [message, setMessage] = useState('');
+  const [message, setMessage] = useState(null);
   const load = useCallback(async () => {
     try {
       setLog((await adminApi.webhookDeliveries(endpoint.id)).deliveries);
@@ -179,7 +179,7 @@ function DeliveryLog({ endpoint, onAuthError }) {
   const again = async (d) => {
     try {
       await adminApi.retryDelivery(endpoint.id, d.id);
-      setMessage(t('webhooks.sent_again', { type: d.type }));
+      setMessage(['webhooks.sent_again', { type: d.type }]);
       load();
     } catch (e) {
       if (!onAuthError(e)) setError(e);
@@ -192,7 +192,7 @@ function DeliveryLog({ endpoint, onAuthError }) {
   return html`<section aria-labelledby="log-title">
     <h2 id="log-title">${t('webhooks.log_title', { url: endpoint.url })}</h2>
     <button type="button" class="button secondary small" onClick=${load}>${t('webhooks.refresh')}</button>
-    <p role="status" class="status-line">${message}</p>
+    <p role="status" class="status-line">${message ? t(...message) : ''}</p>
     ${error && html`<p class="error-box" role="alert">${t('webhooks.failed', { message: error.message })}</p>`}
     ${log === null && !error && html`<p>${t('app.loading')}</p>`}
     ${log && (log.length === 0
