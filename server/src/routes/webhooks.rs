@@ -7,6 +7,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use serde::{Deserialize, Serialize};
+use utoipa::openapi::schema::{Array, ArrayBuilder, ObjectBuilder, Type};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -45,11 +46,24 @@ pub struct WebhookBody {
     /// Event types to receive (`sale.opened`, `sale.sold_out`, `sale.paused`,
     /// `sale.resumed`, `sale.mode_changed`, `order.confirmed`, `order.refunded`), or
     /// `["*"]` for all.
-    #[schema(min_items = 1)]
+    #[schema(schema_with = event_names)]
     events: Vec<String>,
     /// A note for admins.
     #[schema(max_length = 200)]
     description: Option<String>,
+}
+
+/// At least one event type name, or `*`.
+fn event_names() -> Array {
+    let names = std::iter::once("*").chain(EventType::ALL.iter().map(|t| t.as_str()));
+    ArrayBuilder::new()
+        .items(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .enum_values(Some(names)),
+        )
+        .min_items(Some(1))
+        .build()
 }
 
 /// A registered endpoint (its secret is shown only at registration and rotation).
