@@ -35,7 +35,8 @@ pub use report::{MinuteSales, OrderTimes, OrderTotals, SectionSales};
 pub use sessions::{RevocationRow, RevocationsSince};
 pub use users::{Created, UserRow, NO_PASSWORD};
 pub use webhooks::{
-    AttemptOutcome, AttemptRow, DeliveryRow, EndpointRow, NewDelivery, SaleState, RETRY_FOR_MS,
+    AttemptOutcome, AttemptRow, DeliveryRow, EndpointRow, NewDelivery, SaleState, WebhookAuditRow,
+    RETRY_FOR_MS,
 };
 
 use std::future::Future;

@@ -69,6 +69,17 @@ pub struct AttemptOutcome {
     pub next_attempt_at_ms: i64,
 }
 
+/// One entry of the webhooks' audit log.
+#[derive(Clone, Debug, PartialEq)]
+pub struct WebhookAuditRow {
+    pub id: i64,
+    pub at_ms: i64,
+    pub actor: Actor,
+    pub endpoint_id: String,
+    pub action: String,
+    pub detail: Option<serde_json::Value>,
+}
+
 /// A sale's states as last told to webhooks.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct SaleState {
@@ -114,6 +125,36 @@ impl Db {
         )
         .await?;
         tx.commit().await
+    }
+
+    /// The webhooks' audit log, newest first, at most `limit` entries.
+    pub async fn webhook_audit(&self, limit: u32) -> Result<Vec<WebhookAuditRow>, sqlx::Error> {
+        let rows = sqlx::query(
+            "SELECT id, at_ms, actor_id, actor_email, endpoint_id, action, detail_json \
+             FROM webhook_audit ORDER BY id DESC LIMIT $1",
+        )
+        .bind(i64::from(limit))
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let actor: String = r.try_get("actor_id")?;
+                let detail: Option<String> = r.try_get("detail_json")?;
+                Ok::<_, sqlx::Error>(WebhookAuditRow {
+                    id: r.try_get("id")?,
+                    at_ms: r.try_get("at_ms")?,
+                    actor: Actor {
+                        id: actor
+                            .parse()
+                            .map_err(|e| sqlx::Error::Decode(Box::new(e)))?,
+                        email: r.try_get("actor_email")?,
+                    },
+                    endpoint_id: r.try_get("endpoint_id")?,
+                    action: r.try_get("action")?,
+                    detail: detail.and_then(|d| serde_json::from_str(&d).ok()),
+                })
+            })
+            .collect()
     }
 
     /// Every endpoint, oldest first.

@@ -27,6 +27,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(rotate_secret))
         .routes(routes!(list_deliveries))
         .routes(routes!(retry_delivery))
+        .routes(routes!(webhook_audit))
 }
 
 /// The most endpoints, the longest URL and description, and deliveries listed.
@@ -153,6 +154,33 @@ pub struct Delivery {
     #[schema(value_type = Object)]
     payload: serde_json::Value,
     attempt_log: Vec<Attempt>,
+}
+
+/// The webhooks' audit log, newest first (at most 200 entries).
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WebhookAuditLog {
+    entries: Vec<WebhookAuditEntry>,
+}
+
+/// Who changed which endpoint, how, and when.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WebhookAuditEntry {
+    id: i64,
+    #[schema(format = DateTime)]
+    at: String,
+    #[schema(format = "uuid")]
+    actor_id: String,
+    actor_email: Option<String>,
+    #[schema(format = "uuid")]
+    webhook_id: String,
+    /// `webhook_created`, `webhook_deleted`, `webhook_secret_rotated` or
+    /// `webhook_delivery_retried`.
+    action: String,
+    /// The URL and events of a created endpoint, the delivery sent again.
+    #[schema(value_type = Option<Object>)]
+    detail: Option<serde_json::Value>,
 }
 
 /// One attempt at a delivery.
@@ -413,6 +441,38 @@ async fn retry_delivery(
         .webhook_attempts(std::slice::from_ref(&row.id))
         .await?;
     Ok((StatusCode::ACCEPTED, Json(delivery(&row, &attempts))))
+}
+
+#[utoipa::path(
+    get,
+    path = "/admin/webhooks/audit",
+    operation_id = "webhookAuditLog",
+    tag = "admin",
+    security(("sessionCookie" = []), ("bearer" = [])),
+    responses(
+        (status = 200, body = WebhookAuditLog, content_type = "application/json"),
+        E401, E403, E500,
+    )
+)]
+async fn webhook_audit(
+    State(state): State<AppState>,
+    _admin: Admin,
+) -> Result<Json<WebhookAuditLog>, ApiError> {
+    let rows = state.db.webhook_audit(200).await?;
+    Ok(Json(WebhookAuditLog {
+        entries: rows
+            .into_iter()
+            .map(|r| WebhookAuditEntry {
+                id: r.id,
+                at: rfc3339(r.at_ms),
+                actor_id: r.actor.id.to_string(),
+                actor_email: r.actor.email,
+                webhook_id: r.endpoint_id,
+                action: r.action,
+                detail: r.detail,
+            })
+            .collect(),
+    }))
 }
 
 /// An endpoint id is a UUID; anything else is no endpoint (404).

@@ -247,6 +247,27 @@ async fn deliveries_are_signed_and_retried_after_a_failure(backend: Backend) {
     assert_eq!(header(third, "webhook-id"), header(&got[0], "webhook-id"));
     assert!(signed_with(third, secret));
     assert!(receiver.script.lock().unwrap().is_empty());
+
+    let (status, audit) = app
+        .get("/api/v1/admin/webhooks/audit", Some(&app.admin_token))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{audit}");
+    let actions: Vec<&str> = audit["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        actions,
+        ["webhook_delivery_retried", "webhook_created"],
+        "{audit}"
+    );
+    assert_eq!(audit["entries"][1]["detail"]["url"], receiver.url.as_str());
+    assert_eq!(
+        audit["entries"][1]["actor_email"],
+        crate::helpers::ADMIN_EMAIL
+    );
 }
 
 async fn a_delivery_written_before_a_stop_is_sent_after_the_restart(backend: Backend) {

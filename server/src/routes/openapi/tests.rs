@@ -49,6 +49,7 @@ fn the_document_lists_every_api_route() {
         ("GET", "/api/v1/admin/events/{id}/stats/history"),
         ("GET", "/api/v1/admin/events/{id}/stats/ws"),
         ("GET", "/api/v1/admin/webhooks"),
+        ("GET", "/api/v1/admin/webhooks/audit"),
         ("GET", "/api/v1/admin/webhooks/{webhook_id}"),
         ("GET", "/api/v1/admin/webhooks/{webhook_id}/deliveries"),
         ("GET", "/api/v1/auth/session"),
