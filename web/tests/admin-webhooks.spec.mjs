@@ -82,6 +82,10 @@ test('register, read the delivery log, send again and delete', async ({ page, co
   await screenshot(page, 'webhooks-log-zh-TW');
   await expectAccessible(page, 'webhooks zh-TW');
   await page.getByRole('combobox', { name: '語言' }).selectOption('en');
+  await page.setViewportSize({ width: 390, height: 844 });
+  await screenshot(page, 'webhooks-390');
+  await expectAccessible(page, 'webhooks 390 px');
+  await page.setViewportSize({ width: 1200, height: 900 });
 
   // Delete asks first; Cancel keeps it, confirming deletes it.
   await page.getByRole('button', { name: `Delete the endpoint ${rx.url}` }).click();

@@ -71,7 +71,7 @@ export function Webhooks({ onAuthError }) {
             </tr></thead>
             <tbody>
               ${list.endpoints.map((e) => html`<tr key=${e.id}>
-                <td data-label=${t('webhooks.url')} class="wrap"><code>${e.url}</code>${e.description && html`<span class="hint block">${e.description}</span>`}</td>
+                <td data-label=${t('webhooks.url')} class="wrap"><span><code>${e.url}</code>${e.description && html`<span class="hint block">${e.description}</span>`}</span></td>
                 <td data-label=${t('webhooks.events')}>${e.events.includes('*') ? t('webhooks.all_events') : e.events.join(', ')}</td>
                 <td data-label=${t('webhooks.created')}><time datetime=${e.created_at}>${i18n.dateTime(Date.parse(e.created_at))}</time></td>
                 <td>
@@ -211,8 +211,10 @@ function DeliveryLog({ endpoint, onAuthError }) {
               <td data-label=${t('webhooks.type')}><code>${d.type}</code></td>
               <td data-label=${t('webhooks.when')}><time datetime=${d.created_at}>${i18n.dateTime(Date.parse(d.created_at))}</time></td>
               <td data-label=${t('webhooks.status')}>
-                <span class=${`delivery-status ${d.status}`}>${t(`webhooks.status_${d.status}`)}</span>
-                ${d.next_attempt_at && html`<span class="hint block">${t('webhooks.next_attempt', { when: i18n.dateTime(Date.parse(d.next_attempt_at)) })}</span>`}
+                <span>
+                  <span class=${`delivery-status ${d.status}`}>${t(`webhooks.status_${d.status}`)}</span>
+                  ${d.next_attempt_at && html`<span class="hint block">${t('webhooks.next_attempt', { when: i18n.dateTime(Date.parse(d.next_attempt_at)) })}</span>`}
+                </span>
               </td>
               <td data-label=${t('webhooks.attempts')} class="num">${d.attempts}</td>
               <td data-label=${t('webhooks.last_result')} class="wrap">${result(d)}</td>
