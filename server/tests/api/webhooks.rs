@@ -23,6 +23,7 @@ crate::both_backends!(
     sale_and_refund_facts_are_told,
     internal_addresses_are_refused_at_registration_and_delivery,
     confirms_written_together_each_tell_their_order_once,
+    a_delivery_still_failing_after_a_day_is_marked_failed,
 );
 
 const WAIT: Duration = Duration::from_secs(30);
@@ -605,4 +606,65 @@ async fn confirms_written_together_each_tell_their_order_once(backend: Backend) 
     ordered.sort();
     told.sort();
     assert_eq!(told, ordered, "each order told once");
+}
+
+/// Retries stop a day after a delivery was written: the attempt after that marks it
+/// `failed` (and "send again" gives it a new day).
+async fn a_delivery_still_failing_after_a_day_is_marked_failed(backend: Backend) {
+    let Some(app) = spawn_with(backend, options(true)).await else {
+        return;
+    };
+    let receiver = Receiver::start(&[503, 503]).await;
+    let hook = app.register_webhook(&receiver.url, json!(["*"])).await;
+    let id = hook["id"].as_str().unwrap();
+    // Written 25 hours ago (as if the receiver had failed all that time).
+    let day_ago = waiting_room::clock::now_ms() - 25 * 3600 * 1000;
+    let row = server::db::NewDelivery {
+        id: uuid::Uuid::now_v7().to_string(),
+        endpoint_id: id.to_owned(),
+        message_id: "msg_old".into(),
+        event_type: "sale.paused".into(),
+        payload: r#"{"type":"sale.paused","timestamp":"2026-01-01T00:00:00Z","data":{}}"#.into(),
+        created_at_ms: day_ago,
+    };
+    app.state
+        .db
+        .insert_webhook_deliveries(std::slice::from_ref(&row))
+        .await
+        .unwrap();
+    app.state.webhooks.written();
+    app.wait_until("the delivery given up", WAIT, || async {
+        app.deliveries(id).await[0]["status"] == "failed"
+    })
+    .await;
+    let d = &app.deliveries(id).await[0];
+    assert_eq!(d["attempts"], 1, "{d}");
+    assert_eq!(d["last_status_code"], 503);
+    assert!(d["next_attempt_at"].is_null());
+    assert_eq!(receiver.got().len(), 1, "not retried after giving up");
+
+    let (status, again) = app
+        .post(
+            &format!("/api/v1/admin/webhooks/{id}/deliveries/{}/retry", row.id),
+            Some(&app.admin_token),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{again}");
+    app.wait_until("sent again, then retried", WAIT, || async {
+        app.deliveries(id).await[0]["status"] == "delivered"
+    })
+    .await;
+    assert_eq!(receiver.got().len(), 3, "503 once more, then 200");
+    let (status, _) = app
+        .post(
+            &format!(
+                "/api/v1/admin/webhooks/{id}/deliveries/{}/retry",
+                uuid::Uuid::now_v7()
+            ),
+            Some(&app.admin_token),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
 }
