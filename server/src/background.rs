@@ -1,6 +1,6 @@
 //! The background loops of a replica: the event poller (closing sales after their
 //! show, refreshing the events), the limiter pruner, the stats sampler and the
-//! revocations poller. All stop when the token [`spawn`] answers is cancelled.
+//! revocations poller, and the webhooks' delivery worker and sale watch. All stop when the token [`spawn`] answers is cancelled.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -23,6 +23,7 @@ pub(crate) fn spawn(state: &AppState) -> CancellationToken {
         Arc::clone(state.clock()),
         stop.clone(),
     );
+    crate::webhooks::worker::spawn(Arc::clone(&state.webhooks), stop.clone());
     let (s, token) = (state.clone(), stop.clone());
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(EVENT_REFRESH);
@@ -44,6 +45,9 @@ pub(crate) fn spawn(state: &AppState) -> CancellationToken {
             if let Err(error) = s.events.refresh().await {
                 tracing::warn!(error = %format!("{error:#}"), "refreshing events failed");
             }
+            if s.webhooks.watches_sales() {
+                watch_sales(&s).await;
+            }
             prune += 1;
             if prune.is_multiple_of(30) {
                 s.auth_limit.prune();
@@ -59,4 +63,28 @@ pub(crate) fn spawn(state: &AppState) -> CancellationToken {
         }
     });
     stop
+}
+
+/// Hands every open sale's states to the webhooks (opened, sold out, paused).
+async fn watch_sales(s: &AppState) {
+    let now = s.clock().now_ms();
+    for id in s.events.open_ids() {
+        let Ok(event) = s.events.get(id).await else {
+            continue;
+        };
+        let counts = s.checkout.seats().seat_counts(id).await.ok();
+        let sale = crate::webhooks::sale_watch::SaleNow {
+            event: id,
+            name: event.name.clone(),
+            starts_at_ms: event.starts_at_ms,
+            state: crate::db::SaleState {
+                opened: now >= event.starts_at_ms,
+                sold_out: event.state(now, counts) == crate::event::SaleState::SoldOut,
+                paused: event.admission.paused,
+            },
+        };
+        if let Err(error) = s.webhooks.observe_sale(&sale).await {
+            tracing::warn!(%error, event_id = %id, "telling sale changes to webhooks failed");
+        }
+    }
 }

@@ -269,6 +269,23 @@ pub struct Config {
     /// The most bits load may add to an event's own difficulty (never above 28).
     #[arg(long, env = "FLOODGATE_POW_MAX_EXTRA_BITS", default_value_t = 6)]
     pub pow_max_extra_bits: u8,
+
+    /// Let webhook deliveries go to loopback, link-local and private addresses (for
+    /// tests and private networks); by default they are refused at registration and
+    /// at delivery (docs/SECURITY.md).
+    #[arg(long, env = "FLOODGATE_WEBHOOK_ALLOW_PRIVATE",
+          value_parser = clap::builder::BoolishValueParser::new(),
+          action = clap::ArgAction::SetTrue)]
+    pub webhook_allow_private: bool,
+    /// The wait before a failed webhook delivery's first retry, milliseconds; each next
+    /// one doubles (with up to 25 % jitter), up to an hour, for a day.
+    #[arg(long, env = "FLOODGATE_WEBHOOK_RETRY_BASE_MS", default_value_t = 5000,
+          value_parser = clap::value_parser!(u64).range(10..=3_600_000))]
+    pub webhook_retry_base_ms: u64,
+    /// One webhook delivery attempt's time limit (connect and answer), seconds.
+    #[arg(long, env = "FLOODGATE_WEBHOOK_TIMEOUT_SECS", default_value_t = 10,
+          value_parser = clap::value_parser!(u64).range(1..=120))]
+    pub webhook_timeout_secs: u64,
 }
 
 impl Config {

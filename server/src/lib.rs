@@ -39,6 +39,7 @@ pub mod stats;
 pub mod telemetry;
 pub mod text_rules;
 pub mod verify_shuffle;
+pub mod webhooks;
 pub mod ws;
 
 mod background;

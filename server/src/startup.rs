@@ -140,6 +140,20 @@ impl Application {
             .refresh(&db, waiting_room::clock::now_ms())
             .await
             .context("reading session revocations")?;
+        let webhooks = Arc::new(crate::webhooks::Webhooks::new(
+            db.clone(),
+            Arc::clone(hub.clock()),
+            config.webhook_allow_private,
+            crate::webhooks::Pacing {
+                retry_base: Duration::from_millis(config.webhook_retry_base_ms),
+                poll: Duration::from_secs(1),
+                timeout: Duration::from_secs(config.webhook_timeout_secs),
+            },
+        ));
+        webhooks
+            .reload()
+            .await
+            .context("reading webhook endpoints")?;
         let listener = bind(config.listen).with_context(|| format!("binding {}", config.listen))?;
         let state = AppState::new(Shared {
             revocations,
@@ -163,6 +177,7 @@ impl Application {
             pow: proof_of_work::PowGuard::new(&config),
             store_load,
             metrics,
+            webhooks,
             events,
             stats,
             sessions: TaskTracker::new(),

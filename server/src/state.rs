@@ -53,6 +53,8 @@ pub struct Shared {
     /// How quickly the store answers new fans: back-pressure on new sockets and joins.
     pub store_load: Arc<crate::backpressure::StoreLoad>,
     pub metrics: Arc<Metrics>,
+    /// Webhook endpoints, the outbox's writer and the delivery worker's wake-up.
+    pub webhooks: Arc<crate::webhooks::Webhooks>,
     /// The sessions ended by sign-out, a password change or "sign out everywhere".
     pub revocations: Arc<crate::revocations::Revocations>,
     /// Upgraded WebSocket sessions, which axum's graceful shutdown does not wait for.
@@ -115,6 +117,7 @@ impl AppState {
             db: &self.db,
             queue: self.hub.store().as_ref(),
             clock: self.clock().as_ref(),
+            webhooks: Some(&self.webhooks),
         }
     }
 
@@ -133,6 +136,7 @@ impl AppState {
             checkout: &self.checkout,
             db: &self.db,
             clock: self.clock().as_ref(),
+            webhooks: Some(&self.webhooks),
         }
     }
 }

@@ -36,6 +36,7 @@ test('the console names its routes under /admin', () => {
   assert.deepEqual(adminMatch('/admin'), { name: 'events', params: {} });
   assert.deepEqual(adminMatch('/admin/'), { name: 'events', params: {} });
   assert.deepEqual(adminMatch('/admin/events/new'), { name: 'create', params: {} });
+  assert.deepEqual(adminMatch('/admin/webhooks'), { name: 'webhooks', params: {} });
   assert.deepEqual(adminMatch(`/admin/events/${ID}`), { name: 'dashboard', params: { id: ID } });
   assert.deepEqual(adminMatch(`/admin/events/${ID}/edit`), { name: 'edit', params: { id: ID } });
   assert.deepEqual(adminMatch(`/admin/events/${ID}/report`), { name: 'report', params: { id: ID } });

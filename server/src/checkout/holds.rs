@@ -33,6 +33,7 @@ use self::body::{parse_body, Wanted};
 use super::{Checkout, SeatRoom};
 use crate::db::{Db, Order, Written};
 use crate::event::Event;
+use crate::webhooks::{order_data, EventType, Webhooks};
 
 /// How long a confirm may take before the sweeper asks the database about it.
 const CONFIRM_LEASE_MS: i64 = 30_000;
@@ -50,6 +51,8 @@ pub struct HoldService<'a> {
     /// The queue store: a confirmed order frees the fan's shopping slot there.
     pub queue: &'a dyn QueueStore,
     pub clock: &'a dyn Clock,
+    /// Where a confirmed order is told to webhooks (`None`: nowhere, in tests).
+    pub webhooks: Option<&'a Webhooks>,
 }
 
 impl HoldService<'_> {
@@ -200,8 +203,19 @@ impl HoldService<'_> {
             admitted_at_ms: Some(claims.iat.saturating_mul(1000)),
             refund: None,
         };
-        let order = match self.db.write_order(&order).await? {
-            Written::Created(o) | Written::Existing(o) => o,
+        // Nothing, and no work, unless an endpoint listens to confirmed orders.
+        let outbox = self.webhooks.map_or_else(Vec::new, |w| {
+            w.prepare(EventType::OrderConfirmed, || order_data(&order, event))
+        });
+        let told = !outbox.is_empty();
+        let order = match self.db.write_order_with(&order, outbox).await? {
+            Written::Created(o) => {
+                if let (true, Some(w)) = (told, self.webhooks) {
+                    w.written();
+                }
+                o
+            }
+            Written::Existing(o) => o,
             Written::OverAccountCap { bought } => {
                 // Another order of the account (from another token) got there first.
                 store.release(event.id, hold, None).await?;

@@ -77,6 +77,8 @@ pub struct RefundService<'a> {
     pub checkout: &'a Checkout,
     pub db: &'a Db,
     pub clock: &'a dyn Clock,
+    /// Where a refund is told to webhooks (`None`: nowhere).
+    pub webhooks: Option<&'a crate::webhooks::Webhooks>,
 }
 
 impl RefundService<'_> {
@@ -131,11 +133,24 @@ impl RefundService<'_> {
                 });
             }
         }
+        // Written in the refund's transaction, only if this call refunds it.
+        let outbox = self.webhooks.map_or_else(Vec::new, |w| {
+            w.prepare(crate::webhooks::EventType::OrderRefunded, || {
+                let mut data = crate::webhooks::order_data(&order, event);
+                data["refunded_cents"] = order.total_cents.into();
+                data["refunded_at"] = crate::webhooks::rfc3339(now).into();
+                data["by_admin"] = as_admin.into();
+                data["reason"] = reason.clone().into();
+                data
+            })
+        });
+        let told = !outbox.is_empty();
         let request = RefundRequest {
             at_ms: now,
             by: who.user,
             reason: reason.as_deref(),
             audit: actor.filter(|_| as_admin),
+            outbox: &outbox,
         };
         let order = match self.db.refund_order(&order.id, &request).await? {
             Refunded::Now(order) => order,
@@ -143,6 +158,9 @@ impl RefundService<'_> {
             Refunded::NotFound => return Err(RefundError::NotFound),
         };
         tracing::info!(order_id = %order.id, event_id = %order.event, seats = order.seats.len(), admin = as_admin, "order refunded");
+        if let (true, Some(w)) = (told, self.webhooks) {
+            w.written();
+        }
         let store = self.checkout.seats();
         if let Err(error) = store.unsell(order.event, &order.seats).await {
             tracing::warn!(%error, order_id = %order.id, "freeing refunded seats failed; retrying");

@@ -9,13 +9,18 @@ use sqlx::Row;
 
 use super::order_batch::OrderWriter;
 use super::records::{Order, Written};
+use super::webhooks::{insert_deliveries, NewDelivery};
 use super::Db;
 use crate::metrics::DbOp;
 
 /// The group commit's writers write through the database directly.
 impl OrderWriter for Db {
-    async fn write_batch(&self, orders: &[&Order]) -> Result<HashSet<String>, sqlx::Error> {
-        self.timed(DbOp::OrderBatch, self.write_batch_untimed(orders))
+    async fn write_batch(
+        &self,
+        orders: &[&Order],
+        outbox: &[&[NewDelivery]],
+    ) -> Result<HashSet<String>, sqlx::Error> {
+        self.timed(DbOp::OrderBatch, self.write_batch_untimed(orders, outbox))
             .await
     }
 
@@ -23,8 +28,12 @@ impl OrderWriter for Db {
         self.observe_batch(orders);
     }
 
-    async fn write_one(&self, order: &Order) -> Result<Written, sqlx::Error> {
-        self.write_order_direct(order).await
+    async fn write_one(
+        &self,
+        order: &Order,
+        outbox: &[NewDelivery],
+    ) -> Result<Written, sqlx::Error> {
+        self.write_order_direct(order, outbox).await
     }
 }
 
@@ -34,7 +43,13 @@ impl Db {
     /// their lines (priced from `seats`) and, where the event has a cap, each
     /// account's seats raised under it. A seat sold fails the statement; a cap refused
     /// rolls the transaction back. Either way the batch is then written one by one.
-    async fn write_batch_untimed(&self, orders: &[&Order]) -> Result<HashSet<String>, sqlx::Error> {
+    /// The inserted orders' webhook deliveries (`outbox`, by position) are written in
+    /// the same transaction, by one more statement when there are any.
+    async fn write_batch_untimed(
+        &self,
+        orders: &[&Order],
+        outbox: &[&[NewDelivery]],
+    ) -> Result<HashSet<String>, sqlx::Error> {
         let sql = batch_sql(orders);
         let mut q = sqlx::query(&sql);
         for o in orders {
@@ -69,6 +84,13 @@ impl Db {
                 }
             }
         }
+        let deliveries: Vec<NewDelivery> = orders
+            .iter()
+            .zip(outbox)
+            .filter(|(o, _)| created.contains(&o.id))
+            .flat_map(|(_, d)| d.iter().cloned())
+            .collect();
+        insert_deliveries(&mut tx, &deliveries).await?;
         tx.commit().await?;
         Ok(created)
     }

@@ -21,6 +21,7 @@ mod report;
 mod seat_rows;
 mod sessions;
 mod users;
+mod webhooks;
 
 pub use audit::{settings_json, Actor, AdmissionChange, AuditAction, AuditEntry, NewAudit};
 pub use event_changes::{Closing, Edit, SeatsInUse};
@@ -33,6 +34,10 @@ pub use refunds::{order_json, RefundRequest, Refunded};
 pub use report::{MinuteSales, OrderTimes, OrderTotals, SectionSales};
 pub use sessions::{RevocationRow, RevocationsSince};
 pub use users::{Created, UserRow, NO_PASSWORD};
+pub use webhooks::{
+    AttemptOutcome, AttemptRow, DeliveryRow, EndpointRow, NewDelivery, SaleState, WebhookAuditRow,
+    RETRY_FOR_MS,
+};
 
 use std::future::Future;
 use std::path::Path;

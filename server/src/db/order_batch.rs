@@ -16,7 +16,7 @@ use std::sync::Arc;
 
 use tokio::sync::{mpsc, oneshot, Mutex};
 
-use super::records::{Order, Written};
+use super::records::{NewDelivery, Order, Written};
 
 /// What the writers write through: a database handle that writes directly (no
 /// batcher of its own). The database implements it (`orders`); this module knows
@@ -25,17 +25,23 @@ pub(super) trait OrderWriter: Clone + Send + Sync + 'static {
     /// Inserts `orders` and their seats in one transaction, skipping orders whose
     /// hold already has one; returns the ids inserted. Any other conflict (a seat
     /// sold) fails the whole transaction.
+    /// `outbox` holds each order's webhook deliveries (by position in `orders`),
+    /// written in the same transaction for the orders inserted.
     fn write_batch(
         &self,
         orders: &[&Order],
+        outbox: &[&[NewDelivery]],
     ) -> impl Future<Output = Result<HashSet<String>, sqlx::Error>> + Send;
 
     /// A writer took a batch of `orders` (for the batch-size histogram).
     fn batch_taken(&self, _orders: usize) {}
 
-    /// Writes one order on its own.
-    fn write_one(&self, order: &Order)
-        -> impl Future<Output = Result<Written, sqlx::Error>> + Send;
+    /// Writes one order on its own (with its webhook deliveries).
+    fn write_one(
+        &self,
+        order: &Order,
+        outbox: &[NewDelivery],
+    ) -> impl Future<Output = Result<Written, sqlx::Error>> + Send;
 }
 
 /// Batches in flight at once (each holds one pooled connection while it writes).
@@ -47,6 +53,8 @@ const QUEUE: usize = 4096;
 
 struct Job {
     order: Order,
+    /// The order's webhook deliveries (empty when nobody listens).
+    outbox: Vec<NewDelivery>,
     done: oneshot::Sender<Result<Written, sqlx::Error>>,
 }
 
@@ -78,10 +86,18 @@ impl OrderBatcher {
 
     /// Writes `order` with whatever else is waiting; returns once it is committed (or
     /// refused, or failed).
-    pub(super) async fn write(&self, order: Order) -> Result<Written, sqlx::Error> {
+    pub(super) async fn write(
+        &self,
+        order: Order,
+        outbox: Vec<NewDelivery>,
+    ) -> Result<Written, sqlx::Error> {
         let (done, answer) = oneshot::channel();
         self.jobs
-            .send(Job { order, done })
+            .send(Job {
+                order,
+                outbox,
+                done,
+            })
             .await
             .map_err(|_| sqlx::Error::PoolClosed)?;
         answer.await.map_err(|_| sqlx::Error::PoolClosed)?
@@ -113,14 +129,15 @@ async fn write_batch<W: OrderWriter>(db: &W, batch: Vec<Job>) {
     db.batch_taken(batch.len());
     if batch.len() > 1 {
         let orders: Vec<&Order> = batch.iter().map(|j| &j.order).collect();
-        match db.write_batch(&orders).await {
+        let outbox: Vec<&[NewDelivery]> = batch.iter().map(|j| j.outbox.as_slice()).collect();
+        match db.write_batch(&orders, &outbox).await {
             Ok(created) => {
                 for job in batch {
                     let result = if created.contains(&job.order.id) {
                         Ok(Written::Created(job.order))
                     } else {
                         // Its hold was confirmed before (ON CONFLICT skipped it).
-                        one_by_one(db, &job.order).await
+                        one_by_one(db, &job).await
                     };
                     let _ = job.done.send(result);
                 }
@@ -132,11 +149,11 @@ async fn write_batch<W: OrderWriter>(db: &W, batch: Vec<Job>) {
         }
     }
     for job in batch {
-        let result = one_by_one(db, &job.order).await;
+        let result = one_by_one(db, &job).await;
         let _ = job.done.send(result);
     }
 }
 
-async fn one_by_one<W: OrderWriter>(db: &W, order: &Order) -> Result<Written, sqlx::Error> {
-    db.write_one(order).await
+async fn one_by_one<W: OrderWriter>(db: &W, job: &Job) -> Result<Written, sqlx::Error> {
+    db.write_one(&job.order, &job.outbox).await
 }

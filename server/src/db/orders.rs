@@ -7,6 +7,7 @@ use waiting_room::{EventId, UserId};
 
 use super::order_rows::{group, ORDER_SELECT};
 use super::records::{int, Order, Written};
+use super::webhooks::{insert_deliveries, NewDelivery};
 use super::Db;
 use crate::metrics::DbOp;
 
@@ -27,10 +28,21 @@ impl Db {
     /// PostgreSQL it goes through the group commit (`order_batch`): orders confirmed
     /// together share a transaction.
     pub async fn write_order(&self, order: &Order) -> Result<Written, sqlx::Error> {
+        self.write_order_with(order, Vec::new()).await
+    }
+
+    /// [`Db::write_order`], with `outbox`: webhook deliveries telling the order,
+    /// written in its transaction when (and only when) the order is created. Empty,
+    /// the write is exactly [`Db::write_order`]'s.
+    pub async fn write_order_with(
+        &self,
+        order: &Order,
+        outbox: Vec<NewDelivery>,
+    ) -> Result<Written, sqlx::Error> {
         self.timed(DbOp::WriteOrder, async {
             match &self.batcher {
-                Some(batcher) => batcher.write(order.clone()).await,
-                None => self.write_order_direct(order).await,
+                Some(batcher) => batcher.write(order.clone(), outbox).await,
+                None => self.write_order_direct(order, &outbox).await,
             }
         })
         .await
@@ -44,10 +56,14 @@ impl Db {
     /// failure) is retried: a confirm batch and a lone retry of the same hold can
     /// wait on each other in the hold id's unique index. The write is idempotent (a
     /// second attempt finds the order by its hold id), so retrying loses nothing.
-    pub(super) async fn write_order_direct(&self, order: &Order) -> Result<Written, sqlx::Error> {
+    pub(super) async fn write_order_direct(
+        &self,
+        order: &Order,
+        outbox: &[NewDelivery],
+    ) -> Result<Written, sqlx::Error> {
         let mut attempt = 1;
         loop {
-            match self.write_order_once(order).await {
+            match self.write_order_once(order, outbox).await {
                 Err(sqlx::Error::Database(e))
                     if attempt < WRITE_ATTEMPTS && retryable(e.code().as_deref()) =>
                 {
@@ -59,9 +75,13 @@ impl Db {
         }
     }
 
-    async fn write_order_once(&self, order: &Order) -> Result<Written, sqlx::Error> {
+    async fn write_order_once(
+        &self,
+        order: &Order,
+        outbox: &[NewDelivery],
+    ) -> Result<Written, sqlx::Error> {
         if self.backend() == super::Backend::Postgres && order.seats.len() <= BATCH_ROWS {
-            return self.write_order_in_one_statement(order).await;
+            return self.write_order_in_one_statement(order, outbox).await;
         }
         // Whether the event counts seats per account cannot change once its sale has
         // opened (`event_edit`), so it is read before the transaction: a read first
@@ -114,6 +134,7 @@ impl Db {
             Err(e) => return Err(e),
         }
         insert_order_lines(&mut tx, &[order.id.as_str()]).await?;
+        insert_deliveries(&mut tx, outbox).await?;
         tx.commit().await?;
         Ok(Written::Created(order.clone()))
     }
@@ -144,7 +165,14 @@ impl Db {
     /// all conditional on `ok` (no cap, or raised). PostgreSQL runs every
     /// data-modifying CTE exactly once; the foreign keys are checked at the
     /// statement's end.
-    async fn write_order_in_one_statement(&self, order: &Order) -> Result<Written, sqlx::Error> {
+    ///
+    /// With an `outbox`, the statement and the deliveries' insert share a transaction
+    /// (the deliveries written only when the order was).
+    async fn write_order_in_one_statement(
+        &self,
+        order: &Order,
+        outbox: &[NewDelivery],
+    ) -> Result<Written, sqlx::Error> {
         let first = 10;
         let list: Vec<String> = (0..order.seats.len())
             .map(|i| format!("${}", i + first))
@@ -180,7 +208,23 @@ impl Db {
         for seat in &order.seats {
             q = q.bind(i64::from(*seat));
         }
-        match q.fetch_one(self.pool()).await {
+        let answer = if outbox.is_empty() {
+            q.fetch_one(self.pool()).await
+        } else {
+            let mut tx = self.pool().begin().await?;
+            match q.fetch_one(&mut *tx).await {
+                Ok(row) if row.try_get::<i64, _>("n")? > 0 => {
+                    insert_deliveries(&mut tx, outbox).await?;
+                    tx.commit().await?;
+                    Ok(row)
+                }
+                other => {
+                    tx.rollback().await?;
+                    other
+                }
+            }
+        };
+        match answer {
             Ok(row) if row.try_get::<i64, _>("n")? > 0 => Ok(Written::Created(order.clone())),
             Ok(_) => self.refused_by_cap(order).await,
             Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {

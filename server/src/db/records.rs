@@ -77,6 +77,18 @@ pub enum Written {
     OverAccountCap { bought: u32 },
 }
 
+/// A delivery to write into the outbox (status `pending`, due at once).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewDelivery {
+    pub id: String,
+    pub endpoint_id: String,
+    /// The `webhook-id` header: the same for every endpoint told this message.
+    pub message_id: String,
+    pub event_type: String,
+    pub payload: String,
+    pub created_at_ms: i64,
+}
+
 /// A non-negative integer column.
 pub(super) fn int(r: &AnyRow, column: &str) -> Result<u32, sqlx::Error> {
     let v: i64 = r.try_get(column)?;

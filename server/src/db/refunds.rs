@@ -30,6 +30,9 @@ pub struct RefundRequest<'a> {
     pub by: UserId,
     pub reason: Option<&'a str>,
     pub audit: Option<&'a Actor>,
+    /// Webhook deliveries telling the refund, written in its transaction (only by the
+    /// call that refunds the order).
+    pub outbox: &'a [super::webhooks::NewDelivery],
 }
 
 impl Db {
@@ -146,6 +149,7 @@ impl Db {
             };
             insert_audit(&mut tx, &entry).await?;
         }
+        super::webhooks::insert_deliveries(&mut tx, refund.outbox).await?;
         tx.commit().await?;
         Ok(Refunded::Now(order))
     }

@@ -93,6 +93,9 @@ pub const ERROR_CODES: &[&str] = &[
     "seats_in_use",
     "draw_not_published",
     "pow_required",
+    "invalid_webhook_url",
+    "forbidden_webhook_url",
+    "unknown_event_type",
 ];
 
 /// A string, one of [`ERROR_CODES`].

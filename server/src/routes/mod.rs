@@ -17,6 +17,7 @@ mod queue;
 mod refunds;
 mod report;
 mod web;
+mod webhooks;
 
 use axum::extract::State;
 use axum::http::{HeaderMap, Uri};

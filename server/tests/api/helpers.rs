@@ -161,6 +161,9 @@ pub struct Options {
     pub hold_attempts_burst: u32,
     /// `FLOODGATE_MAX_SOCKETS`: sockets this process holds at once.
     pub max_sockets: usize,
+    /// `FLOODGATE_WEBHOOK_ALLOW_PRIVATE`, and the first retry's delay.
+    pub webhook_allow_private: bool,
+    pub webhook_retry_base_ms: u64,
 }
 
 /// A decorator for the app's stores.
@@ -202,6 +205,8 @@ impl Default for Options {
             hold_attempts_per_minute: 1_000_000,
             hold_attempts_burst: 1_000_000,
             max_sockets: 50_000,
+            webhook_allow_private: false,
+            webhook_retry_base_ms: 5_000,
         }
     }
 }
@@ -256,6 +261,8 @@ pub async fn start(options: Options) -> TestApp {
     config.hold_attempts_per_minute = options.hold_attempts_per_minute;
     config.hold_attempts_burst = options.hold_attempts_burst;
     config.max_sockets = options.max_sockets;
+    config.webhook_allow_private = options.webhook_allow_private;
+    config.webhook_retry_base_ms = options.webhook_retry_base_ms;
     // Every test fan is 127.0.0.1, and `fans()` registers 32 at once.
     config.argon2_queue = Some(100_000);
     config.argon2_per_ip = 100_000;

@@ -54,3 +54,4 @@ mod store_failures;
 mod tokens;
 mod waitlist;
 mod web;
+mod webhooks;

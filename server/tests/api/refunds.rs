@@ -576,6 +576,7 @@ async fn a_seat_left_sold_by_a_crashed_refund_is_freed_when_a_room_loads() {
         by: fan.user,
         reason: None,
         audit: None,
+        outbox: &[],
     };
     let done = one
         .state

@@ -113,6 +113,7 @@ async fn the_report_matches_the_database(backend: Backend) {
                 by: admin.id,
                 reason: Some("show moved"),
                 audit: Some(&admin),
+                outbox: &[],
             },
         )
         .await
@@ -404,6 +405,7 @@ async fn ten_thousand_orders_export_parse_and_match(backend: Backend) {
                 by: admin.id,
                 reason: Some("=1+1, \"said\" the fan"),
                 audit: Some(&admin),
+                outbox: &[],
             },
         )
         .await

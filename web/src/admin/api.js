@@ -33,4 +33,14 @@ export const adminApi = {
   holdBack: (id, seats) => request(`${base(id)}/seats/hold-back`, { method: 'POST', body: { seats } }),
   /** Puts held-back seats back on sale; answers `{changed, counts}`. */
   releaseHeldBack: (id, seats) => request(`${base(id)}/seats/release`, { method: 'POST', body: { seats } }),
+  /** `{endpoints:[…], event_types:[…]}`. */
+  webhooks: (signal) => request('/api/v1/admin/webhooks', { signal }),
+  /** Registers an endpoint; answers it with its signing secret (shown once). */
+  createWebhook: (body) => request('/api/v1/admin/webhooks', { method: 'POST', body }),
+  deleteWebhook: (id) => request(`/api/v1/admin/webhooks/${encodeURIComponent(id)}`, { method: 'DELETE' }),
+  /** `{deliveries:[…]}`, newest first, each with its attempts. */
+  webhookDeliveries: (id, signal) => request(`/api/v1/admin/webhooks/${encodeURIComponent(id)}/deliveries`, { signal }),
+  /** Makes a delivery due again ("send again"). */
+  retryDelivery: (id, delivery) =>
+    request(`/api/v1/admin/webhooks/${encodeURIComponent(id)}/deliveries/${encodeURIComponent(delivery)}/retry`, { method: 'POST', body: {} }),
 };

@@ -15,6 +15,7 @@ import { CreateEvent, EditEvent } from './create.js';
 import { Dashboard } from './dashboard.js';
 import { Report } from './report.js';
 import { Orders } from './orders.js';
+import { Webhooks } from './webhooks.js';
 
 const LANGUAGE_NAMES = { en: 'English', 'zh-TW': '繁體中文' };
 
@@ -85,6 +86,8 @@ export function App() {
     view = html`<${Report} key=${id} id=${id} onAuthError=${onAuthError} />`;
   } else if (route.name === 'orders') {
     view = html`<${Orders} key=${id} id=${id} onAuthError=${onAuthError} />`;
+  } else if (route.name === 'webhooks') {
+    view = html`<${Webhooks} onAuthError=${onAuthError} />`;
   } else {
     view = html`<${NotFound} />`;
   }
@@ -105,6 +108,7 @@ export function App() {
           <ul class="nav-list">
             <li><a href="/admin" aria-current=${route.name === 'events' ? 'page' : undefined}>${t('nav.events')}</a></li>
             <li><a href="/admin/events/new" aria-current=${route.name === 'create' ? 'page' : undefined}>${t('nav.new_event')}</a></li>
+            <li><a href="/admin/webhooks" aria-current=${route.name === 'webhooks' ? 'page' : undefined}>${t('nav.webhooks')}</a></li>
           </ul>
         </nav>`}
         <div class="banner-tools">

@@ -34,6 +34,7 @@ fn the_served_text_is_the_document() {
 #[test]
 fn the_document_lists_every_api_route() {
     let expected = [
+        ("DELETE", "/api/v1/admin/webhooks/{webhook_id}"),
         ("DELETE", "/api/v1/auth/session"),
         ("DELETE", "/api/v1/auth/sessions"),
         ("DELETE", "/api/v1/holds/{hold_id}"),
@@ -47,6 +48,10 @@ fn the_document_lists_every_api_route() {
         ("GET", "/api/v1/admin/events/{id}/stats"),
         ("GET", "/api/v1/admin/events/{id}/stats/history"),
         ("GET", "/api/v1/admin/events/{id}/stats/ws"),
+        ("GET", "/api/v1/admin/webhooks"),
+        ("GET", "/api/v1/admin/webhooks/audit"),
+        ("GET", "/api/v1/admin/webhooks/{webhook_id}"),
+        ("GET", "/api/v1/admin/webhooks/{webhook_id}/deliveries"),
         ("GET", "/api/v1/auth/session"),
         ("GET", "/api/v1/events"),
         ("GET", "/api/v1/events/{id}"),
@@ -68,6 +73,12 @@ fn the_document_lists_every_api_route() {
         ("POST", "/api/v1/admin/events/{id}/seats/hold-back"),
         ("POST", "/api/v1/admin/events/{id}/seats/release"),
         ("POST", "/api/v1/admin/fans"),
+        ("POST", "/api/v1/admin/webhooks"),
+        (
+            "POST",
+            "/api/v1/admin/webhooks/{webhook_id}/deliveries/{delivery_id}/retry",
+        ),
+        ("POST", "/api/v1/admin/webhooks/{webhook_id}/rotate-secret"),
         ("POST", "/api/v1/auth/login"),
         ("POST", "/api/v1/auth/password"),
         ("POST", "/api/v1/auth/register"),

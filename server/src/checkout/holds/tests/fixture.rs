@@ -133,6 +133,7 @@ impl Fixture {
             db: &self.db,
             queue: self.queue.as_ref(),
             clock: &self.clock,
+            webhooks: None,
         }
     }
 

@@ -1,0 +1,78 @@
+//! Sale facts without a request of their own (the opening comes with the clock, sold
+//! out with the last seat, a pause with an admin's change on any replica): the event
+//! poller hands each open sale's states here every few seconds; a change from the
+//! states last told is written, with its deliveries, in one conditional transaction,
+//! so that of the replicas that saw it exactly one tells it. Nothing is read or
+//! written while no endpoint listens to a sale type.
+
+use serde_json::json;
+use waiting_room::EventId;
+
+use super::{rfc3339, EventType, Webhooks};
+use crate::db::SaleState;
+
+/// One sale as the poller sees it now.
+#[derive(Clone, Debug)]
+pub struct SaleNow {
+    pub event: EventId,
+    pub name: String,
+    pub starts_at_ms: i64,
+    pub state: SaleState,
+}
+
+impl Webhooks {
+    /// Whether the poller need look at sales at all.
+    pub fn watches_sales(&self) -> bool {
+        [
+            EventType::SaleOpened,
+            EventType::SaleSoldOut,
+            EventType::SalePaused,
+            EventType::SaleResumed,
+        ]
+        .into_iter()
+        .any(|t| self.wanted(t))
+    }
+
+    /// Compares `sale` with what was last told and tells the changes.
+    pub async fn observe_sale(&self, sale: &SaleNow) -> Result<(), sqlx::Error> {
+        let db = self.db();
+        let Some(told) = db.webhook_sale_state(sale.event).await? else {
+            // First look: the states now are the baseline (nothing changed yet).
+            return db.init_webhook_sale_state(sale.event, sale.state).await;
+        };
+        let now = sale.state;
+        if told == now {
+            return Ok(());
+        }
+        let mut rows = Vec::new();
+        let data = || {
+            json!({
+                "event_id": sale.event.to_string(),
+                "name": sale.name,
+                "starts_at": rfc3339(sale.starts_at_ms),
+            })
+        };
+        if now.opened && !told.opened {
+            rows.extend(self.prepare(EventType::SaleOpened, data));
+        }
+        if now.sold_out && !told.sold_out {
+            rows.extend(self.prepare(EventType::SaleSoldOut, data));
+        }
+        if now.paused != told.paused {
+            let kind = if now.paused {
+                EventType::SalePaused
+            } else {
+                EventType::SaleResumed
+            };
+            rows.extend(self.prepare(kind, data));
+        }
+        if db
+            .change_webhook_sale_state(sale.event, told, now, &rows)
+            .await?
+            && !rows.is_empty()
+        {
+            self.written();
+        }
+        Ok(())
+    }
+}
