@@ -5,7 +5,7 @@
 use waiting_room::{AdmissionSettings, EventId};
 
 use super::{EventError, Events};
-use crate::db::Actor;
+use crate::db::{Actor, AdmissionChange};
 use crate::event::AdmissionPatch;
 
 impl Events {
@@ -17,6 +17,17 @@ impl Events {
         actor: &Actor,
         patch: &AdmissionPatch,
     ) -> Result<AdmissionSettings, EventError> {
+        Ok(self.change_admission_seen(id, actor, patch).await?.after)
+    }
+
+    /// [`Self::change_admission`], answering the settings before the change as well
+    /// (read under the event's row lock, so exact even with concurrent changes).
+    pub async fn change_admission_seen(
+        &self,
+        id: EventId,
+        actor: &Actor,
+        patch: &AdmissionPatch,
+    ) -> Result<AdmissionChange, EventError> {
         // Read before the transaction: publishing must not wait for a second connection.
         let mut event = self.get(id).await?;
         let publish = |settings| async move {
@@ -27,7 +38,7 @@ impl Events {
             self.cache(event);
             Ok::<_, EventError>(())
         };
-        let settings = self
+        let change = self
             .db
             .change_admission(
                 id,
@@ -37,9 +48,8 @@ impl Events {
                 publish,
             )
             .await?
-            .ok_or(EventError::UnknownEvent)?
-            .after;
-        tracing::info!(event_id = %id, ?settings, "admission settings changed");
-        Ok(settings)
+            .ok_or(EventError::UnknownEvent)?;
+        tracing::info!(event_id = %id, settings = ?change.after, "admission settings changed");
+        Ok(change)
     }
 }

@@ -26,6 +26,7 @@ use crate::event::{AdmissionPatch, NewEvent, PublicEvent};
 use crate::extract::{Admin, AppJson, AppQuery, EventPath};
 use crate::state::AppState;
 use crate::stats::{Stats, StatsHistory};
+use crate::webhooks::EventType;
 use crate::ws::{self, stats_stream, WsUpgrade};
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -87,8 +88,23 @@ async fn patch_admission(
     AppJson(patch): AppJson<AdmissionPatch>,
 ) -> Result<Json<AdmissionSettings>, ApiError> {
     let actor = state.db.actor(session.user).await?;
-    let settings = state.events.change_admission(id, &actor, &patch).await?;
-    Ok(Json(settings))
+    let change = state
+        .events
+        .change_admission_seen(id, &actor, &patch)
+        .await?;
+    let (before, after) = (&change.before, &change.after);
+    if (before.mode, &before.message) != (after.mode, &after.message) {
+        let data = || {
+            serde_json::json!({
+                "event_id": id.to_string(),
+                "mode": after.mode,
+                "previous_mode": before.mode,
+                "message": after.message,
+            })
+        };
+        state.webhooks.emit(EventType::SaleModeChanged, data).await;
+    }
+    Ok(Json(change.after))
 }
 
 #[utoipa::path(

@@ -354,9 +354,17 @@ async fn sale_and_refund_facts_are_told(backend: Backend) {
         .await;
     assert_eq!(status, StatusCode::OK, "{refunded}");
     app.patch_admission(&event, json!({"paused": false})).await;
+    // A rate change is no mode change; a switch to queue_all and back is two.
+    app.patch_admission(&event, json!({"rate_per_minute": 120}))
+        .await;
+    app.patch_admission(&event, json!({"mode": "queue_all", "message": "Back soon"}))
+        .await;
+    app.patch_admission(&event, json!({"mode": "queue"})).await;
     app.wait_until("the refund and the resume told", WAIT, || async {
         let types = receiver.types();
-        types.contains(&"order.refunded".to_owned()) && types.contains(&"sale.resumed".to_owned())
+        types.contains(&"order.refunded".to_owned())
+            && types.contains(&"sale.resumed".to_owned())
+            && types.iter().filter(|t| *t == "sale.mode_changed").count() >= 2
     })
     .await;
     let got = receiver.got();
@@ -388,6 +396,27 @@ async fn sale_and_refund_facts_are_told(backend: Backend) {
     assert_eq!(refund["data"]["order_id"], order["order_id"]);
     assert_eq!(refund["data"]["reason"], "test refund");
     assert_eq!(refund["data"]["refunded_cents"], 1000);
+    let modes: Vec<_> = got
+        .iter()
+        .map(payload)
+        .filter(|p| p["type"] == "sale.mode_changed")
+        .map(|p| {
+            assert_eq!(p["data"]["event_id"], event.as_str());
+            (
+                p["data"]["previous_mode"].clone(),
+                p["data"]["mode"].clone(),
+                p["data"]["message"].clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        modes,
+        [
+            (json!("queue"), json!("queue_all"), json!("Back soon")),
+            (json!("queue_all"), json!("queue"), json!("Back soon")),
+        ],
+        "{types:?}"
+    );
     let paused = got
         .iter()
         .map(payload)
