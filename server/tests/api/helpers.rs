@@ -161,6 +161,12 @@ pub struct Options {
     pub hold_attempts_burst: u32,
     /// `FLOODGATE_MAX_SOCKETS`: sockets this process holds at once.
     pub max_sockets: usize,
+    /// `FLOODGATE_TEST_FAULTS` (`Some("")`: on, none yet; changed through
+    /// `state.db.test_faults()`).
+    pub test_faults: Option<String>,
+    /// Autotune's tick and window (FLOODGATE_AUTOTUNE_INTERVAL_MS, _WINDOW_MS).
+    pub autotune_interval_ms: u64,
+    pub autotune_window_ms: u64,
 }
 
 /// A decorator for the app's stores.
@@ -202,6 +208,9 @@ impl Default for Options {
             hold_attempts_per_minute: 1_000_000,
             hold_attempts_burst: 1_000_000,
             max_sockets: 50_000,
+            test_faults: None,
+            autotune_interval_ms: 5_000,
+            autotune_window_ms: 30_000,
         }
     }
 }
@@ -256,6 +265,9 @@ pub async fn start(options: Options) -> TestApp {
     config.hold_attempts_per_minute = options.hold_attempts_per_minute;
     config.hold_attempts_burst = options.hold_attempts_burst;
     config.max_sockets = options.max_sockets;
+    config.test_faults = options.test_faults.clone();
+    config.autotune_interval_ms = options.autotune_interval_ms;
+    config.autotune_window_ms = options.autotune_window_ms;
     // Every test fan is 127.0.0.1, and `fans()` registers 32 at once.
     config.argon2_queue = Some(100_000);
     config.argon2_per_ip = 100_000;

@@ -8,6 +8,7 @@ mod procs;
 mod accounts;
 mod admin_console;
 mod admission;
+mod autotune;
 mod backpressure;
 mod bad_input;
 mod big_events;
