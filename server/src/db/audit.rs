@@ -182,7 +182,7 @@ impl Db {
         }
         let before = self.admission_in(&mut tx, event).await?;
         if let AdmissionNote::Autotune { judged_rate, .. } = note {
-            let on = super::autotune::autotune_on(&mut tx, event).await?;
+            let on = autotune_on(&mut tx, event).await?;
             if !on || before.rate_per_minute != *judged_rate {
                 tx.rollback().await?;
                 return Ok(Some(AdmissionChange {
@@ -226,7 +226,7 @@ impl Db {
             if matches!(note, AdmissionNote::Manual)
                 && after.rate_per_minute != before.rate_per_minute
             {
-                super::autotune::switch_off_in(&mut tx, event, actor, at_ms).await?;
+                switch_off_in(&mut tx, event, actor, at_ms).await?;
             }
         }
         publish(after).await?;
@@ -274,6 +274,54 @@ pub(crate) async fn insert_audit(
     .execute(conn)
     .await
     .map(|_| ())
+}
+
+// Autotune's rows read and written in an admission change's transaction (here, not in
+// `autotune.rs`, which uses this module's `insert_audit`).
+
+/// Whether the event's autotune is on (read in the caller's transaction).
+pub(crate) async fn autotune_on(
+    conn: &mut AnyConnection,
+    event: EventId,
+) -> Result<bool, sqlx::Error> {
+    let row = sqlx::query("SELECT enabled FROM event_autotune WHERE event_id = $1")
+        .bind(event.to_string())
+        .fetch_optional(conn)
+        .await?;
+    Ok(match row {
+        Some(r) => r.try_get::<i64, _>("enabled")? == 1,
+        None => false,
+    })
+}
+
+/// Switches the event's autotune off, if on, with its entry: an admin set the rate by
+/// hand (in the caller's transaction, the admission change's).
+pub(crate) async fn switch_off_in(
+    conn: &mut AnyConnection,
+    event: EventId,
+    actor: &Actor,
+    at_ms: i64,
+) -> Result<(), sqlx::Error> {
+    let done = sqlx::query(
+        "UPDATE event_autotune SET enabled = 0, updated_at_ms = $2 \
+         WHERE event_id = $1 AND enabled = 1",
+    )
+    .bind(event.to_string())
+    .bind(at_ms)
+    .execute(&mut *conn)
+    .await?;
+    if done.rows_affected() == 1 {
+        let entry = NewAudit {
+            at_ms,
+            actor,
+            event,
+            action: AuditAction::AutotuneChanged,
+            before: Some(serde_json::json!({"enabled": true})),
+            after: Some(serde_json::json!({"enabled": false, "reason": "manual_rate_change"})),
+        };
+        insert_audit(conn, &entry).await?;
+    }
+    Ok(())
 }
 
 /// The settings as the admission PATCH answers them.

@@ -4,7 +4,7 @@
 
 use serde_json::json;
 use sqlx::any::AnyRow;
-use sqlx::{AnyConnection, Row};
+use sqlx::Row;
 use waiting_room::EventId;
 
 use super::audit::{insert_audit, Actor, AuditAction, NewAudit};
@@ -200,51 +200,6 @@ impl Db {
         .await?;
         Ok(done.rows_affected() == 1)
     }
-}
-
-/// Whether the event's autotune is on (read in the caller's transaction).
-pub(crate) async fn autotune_on(
-    conn: &mut AnyConnection,
-    event: EventId,
-) -> Result<bool, sqlx::Error> {
-    let row = sqlx::query("SELECT enabled FROM event_autotune WHERE event_id = $1")
-        .bind(event.to_string())
-        .fetch_optional(conn)
-        .await?;
-    Ok(match row {
-        Some(r) => r.try_get::<i64, _>("enabled")? == 1,
-        None => false,
-    })
-}
-
-/// Switches the event's autotune off, if on, with its entry: an admin set the rate by
-/// hand (in the caller's transaction, the admission change's).
-pub(crate) async fn switch_off_in(
-    conn: &mut AnyConnection,
-    event: EventId,
-    actor: &Actor,
-    at_ms: i64,
-) -> Result<(), sqlx::Error> {
-    let done = sqlx::query(
-        "UPDATE event_autotune SET enabled = 0, updated_at_ms = $2 \
-         WHERE event_id = $1 AND enabled = 1",
-    )
-    .bind(event.to_string())
-    .bind(at_ms)
-    .execute(&mut *conn)
-    .await?;
-    if done.rows_affected() == 1 {
-        let entry = NewAudit {
-            at_ms,
-            actor,
-            event,
-            action: AuditAction::AutotuneChanged,
-            before: Some(json!({"enabled": true})),
-            after: Some(json!({"enabled": false, "reason": "manual_rate_change"})),
-        };
-        insert_audit(conn, &entry).await?;
-    }
-    Ok(())
 }
 
 fn number(r: &AnyRow, column: &str) -> Result<u32, sqlx::Error> {

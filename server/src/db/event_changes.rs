@@ -121,7 +121,7 @@ impl Db {
         }
         // An admin's rate wins over autotune's, as in `change_admission`.
         if after.admission.rate_per_minute != before.admission.rate_per_minute {
-            super::autotune::switch_off_in(&mut tx, event, actor, at_ms).await?;
+            super::audit::switch_off_in(&mut tx, event, actor, at_ms).await?;
         }
         publish(after.clone()).await?;
         tx.commit().await?;
