@@ -2,7 +2,8 @@
 // before sending), switched off by a rate set by hand (and saying so), and the
 // recent changes worded from their reasons, in both languages.
 import { test, expect } from '@playwright/test';
-import { ADMIN, screenshot, signInContext, floodgatePerFile } from './harness.mjs';
+import path from 'node:path';
+import { ADMIN, SCREENSHOTS, screenshot, signInContext, floodgatePerFile } from './harness.mjs';
 import { expectAccessible } from './a11y.mjs';
 
 let fg;
@@ -46,7 +47,9 @@ test('autotune is switched on, then off by a rate set by hand', async ({ page, c
   await expect(panel.getByRole('list')).toContainText('admin@floodgate.test set the rate by hand: autotune switched off');
   await expect(page.getByRole('region', { name: 'Audit log' })).toContainText('set the rate by hand, which switched autotune off');
   await expectAccessible(page, 'autotune: off by hand');
+  await expect(panel.getByText('Saved: autotune is on.')).toHaveCount(0);
   await screenshot(page, 'admin-autotune-off-by-hand');
+  await panel.screenshot({ path: path.join(SCREENSHOTS, 'admin-autotune-panel-off-by-hand.png') });
 });
 
 test('autotune changes are worded from their reasons, in both languages', async ({ page, context }) => {
@@ -86,9 +89,11 @@ test('autotune changes are worded from their reasons, in both languages', async 
   await expect(changes.getByRole('listitem').first()).toContainText('Raised 840 → 990/min');
   await expectAccessible(page, 'autotune: changes');
   await screenshot(page, 'admin-autotune-changes');
+  await panel.screenshot({ path: path.join(SCREENSHOTS, 'admin-autotune-panel-changes.png') });
 
   await page.getByLabel('Language').selectOption('zh-TW');
   await expect(page.getByRole('region', { name: '自動調整' }).getByRole('list')).toContainText('降低 1,200 → 840/分鐘');
   await expectAccessible(page, 'autotune: changes (zh-TW)');
   await screenshot(page, 'admin-autotune-zh-TW');
+  await page.getByRole('region', { name: '自動調整' }).screenshot({ path: path.join(SCREENSHOTS, 'admin-autotune-panel-zh-TW.png') });
 });

@@ -35,7 +35,13 @@ export function AutotunePanel({ eventId, refreshKey, onChanged, onAuthError }) {
 
   const load = useCallback(async () => {
     try {
-      setView(await adminApi.autotune(eventId));
+      const next = await adminApi.autotune(eventId);
+      // A saved "on" or "off" says nothing once the switch moved since (a rate set by
+      // hand switched it off): the panel's own words take over.
+      setView((prev) => {
+        if (prev && prev.settings.enabled !== next.settings.enabled) setStatus(null);
+        return next;
+      });
       setLoadError(null);
     } catch (e) {
       if (!onAuthError(e)) setLoadError(e);
