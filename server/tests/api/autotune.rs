@@ -298,6 +298,18 @@ async fn an_admins_rate_switches_autotune_off(backend: Backend) {
     // Until an admin switches it on again.
     put(&app, &event, &setting(true)).await;
     assert_eq!(view(&app, &event).await["settings"]["enabled"], true);
+    // The event edit's `admission` is a rate set by hand too.
+    let (status, body) = app
+        .patch(
+            &format!("/api/v1/admin/events/{event}"),
+            Some(&app.admin_token),
+            &json!({"admission": {"rate_per_minute": 800}}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let v = view(&app, &event).await;
+    assert_eq!(v["settings"]["enabled"], false, "{v}");
+    assert_eq!(v["changes"][0]["kind"], "switched_off", "{v}");
     app.stop().await;
 }
 
