@@ -13,7 +13,6 @@
 pub mod controller;
 
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 use utoipa::ToSchema;
 use waiting_room::AdmissionSettings;
 
@@ -121,6 +120,25 @@ pub struct Judged {
     pub error_rate: f64,
 }
 
+/// What one of autotune's rate changes rests on (the audit entry's `autotune`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Judgement {
+    /// `p99_over`, `errors_over`, `under_targets` or `out_of_range`.
+    #[schema(pattern = "^(p99_over|errors_over|under_targets|out_of_range)$")]
+    pub why: String,
+    /// The rate before and after, fans per minute.
+    pub from: u32,
+    pub to: u32,
+    /// The checkout's requests in the window, their p99 (ms; null without requests)
+    /// and the fraction failed, with the targets they were held to.
+    pub requests: u64,
+    #[schema(required = true)]
+    pub p99_ms: Option<u64>,
+    pub p99_target_ms: u32,
+    pub error_rate: f64,
+    pub error_rate_target: f64,
+}
+
 /// What autotune does with one event's rate.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Decision {
@@ -128,12 +146,11 @@ pub enum Decision {
     NoTraffic,
     /// No change (at the bound already, or waiting for the window to turn over).
     Keep,
-    /// Change the rate to `to`: `why` (`p99_over`, `errors_over`, `under_targets`,
-    /// `out_of_range`), `reason` the sentence, `detail` the figures.
+    /// Change the rate to `to`: `reason` the sentence, `detail` what it rests on.
     Change {
         to: u32,
         reason: String,
-        detail: serde_json::Value,
+        detail: Judgement,
     },
 }
 
@@ -148,17 +165,15 @@ pub enum Decision {
 /// - both under: + 5 % of the maximum (at least 1), not above the maximum.
 pub fn decide(s: &AutotuneRow, rate: u32, judged: &Judged, may_decrease: bool) -> Decision {
     let target_err = f64::from(s.error_target_bp) / 10_000.0;
-    let detail = |why: &str, to: u32| {
-        json!({
-            "why": why,
-            "from": rate,
-            "to": to,
-            "requests": judged.requests,
-            "p99_ms": judged.p99_ms,
-            "p99_target_ms": s.p99_target_ms,
-            "error_rate": judged.error_rate,
-            "error_rate_target": target_err,
-        })
+    let detail = |why: &str, to: u32| Judgement {
+        why: why.to_owned(),
+        from: rate,
+        to,
+        requests: judged.requests,
+        p99_ms: judged.p99_ms,
+        p99_target_ms: s.p99_target_ms,
+        error_rate: judged.error_rate,
+        error_rate_target: target_err,
     };
     let change = |why: &str, to: u32, reason: String| Decision::Change {
         to,

@@ -153,7 +153,7 @@ impl Controller {
                     let note = AdmissionNote::Autotune {
                         judged_rate: rate,
                         reason: reason.clone(),
-                        detail,
+                        detail: serde_json::to_value(&detail).unwrap_or_default(),
                     };
                     match state
                         .events

@@ -33,7 +33,7 @@ fn a_slow_checkout_lowers_the_rate_fast_and_says_why() {
     };
     assert_eq!(to, 840);
     assert_eq!(reason, "p99 750 ms > 500 ms target: 1200 → 840/min");
-    assert_eq!(detail["why"], "p99_over");
+    assert_eq!(detail.why, "p99_over");
     // Never below the minimum.
     assert_eq!(
         target(decide(&setting(), 120, &judged(500, 750, 0.0), true)),

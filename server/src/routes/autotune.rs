@@ -13,7 +13,7 @@ use utoipa_axum::routes;
 use waiting_room::wire::datetime_ms;
 
 use super::error_docs::*;
-use crate::autotune::{controller, AutotuneSettings, MIN_REQUESTS};
+use crate::autotune::{controller, AutotuneSettings, Judgement, MIN_REQUESTS};
 use crate::db::{AuditAction, AuditEntry};
 use crate::error::ApiError;
 use crate::extract::{Admin, AppJson, EventPath};
@@ -83,10 +83,12 @@ pub struct AutotuneChange {
     /// The reason as autotune wrote it ("p99 840 ms > 500 ms target: 1200 → 840/min").
     #[schema(required = true)]
     pub reason: Option<String>,
-    /// What the change rests on (`rate`: `why`: p99_over, errors_over, under_targets
-    /// or out_of_range, with the figures; `setting`: the setting after).
+    /// What autotune's change rests on (`rate`).
     #[schema(required = true)]
-    pub detail: Option<Value>,
+    pub detail: Option<Judgement>,
+    /// The setting an admin saved (`setting`).
+    #[schema(required = true)]
+    pub setting: Option<AutotuneSettings>,
 }
 
 #[utoipa::path(
@@ -188,13 +190,16 @@ fn change(e: AuditEntry) -> Option<AutotuneChange> {
         to_rate: None,
         reason: None,
         detail: None,
+        setting: None,
     };
     if e.action == AuditAction::AutotuneAdjusted.as_str() {
         return Some(AutotuneChange {
             from_rate: e.before.as_ref().and_then(rate),
             to_rate: rate(&after),
             reason: text(&after, "reason"),
-            detail: after.get("autotune").cloned(),
+            detail: after
+                .get("autotune")
+                .and_then(|d| serde_json::from_value(d.clone()).ok()),
             ..base("rate")
         });
     }
@@ -205,7 +210,7 @@ fn change(e: AuditEntry) -> Option<AutotuneChange> {
         return Some(base("switched_off"));
     }
     Some(AutotuneChange {
-        detail: Some(after),
+        setting: serde_json::from_value(after).ok(),
         ..base("setting")
     })
 }

@@ -256,7 +256,9 @@ async fn the_setting_is_validated_and_audit_logged(backend: Backend) {
     assert_eq!(entries[0]["actor"]["email"], ADMIN_EMAIL);
     assert!(entries[0]["before"].is_null());
     assert_eq!(entries[0]["after"], setting(true));
-    assert_eq!(view(&app, &event).await["changes"][0]["kind"], "setting");
+    let v = view(&app, &event).await;
+    assert_eq!(v["changes"][0]["kind"], "setting");
+    assert_eq!(v["changes"][0]["setting"], setting(true));
 
     // Admins only; an unknown event is 404.
     let fan = app.fan().await;

@@ -174,7 +174,7 @@ export function changeText(i18n, c, pct) {
   const t = (k, p) => i18n.t(k, p);
   const who = c.actor_email ?? t('audit.unknown_actor');
   if (c.kind === 'switched_off') return t('tune.change_switched_off', { who });
-  if (c.kind === 'setting') return t(c.detail?.enabled ? 'tune.change_setting_on' : 'tune.change_setting_off', { who });
+  if (c.kind === 'setting') return t(c.setting?.enabled ? 'tune.change_setting_on' : 'tune.change_setting_off', { who });
   const d = c.detail ?? {};
   const rates = { from: i18n.number(c.from_rate ?? 0), to: i18n.number(c.to_rate ?? 0) };
   switch (d.why) {
