@@ -1,6 +1,7 @@
 //! The background loops of a replica: the event poller (closing sales after their
 //! show, refreshing the events), the limiter pruner, the stats sampler and the
-//! revocations poller, and the webhooks' delivery worker and sale watch. All stop when the token [`spawn`] answers is cancelled.
+//! revocations poller, the webhooks' delivery worker and sale watch, and autotune's
+//! controller. All stop when the token [`spawn`] answers is cancelled.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -17,6 +18,7 @@ const EVENT_REFRESH: Duration = Duration::from_secs(2);
 pub(crate) fn spawn(state: &AppState) -> CancellationToken {
     let stop = CancellationToken::new();
     state.stats.spawn_sampler(stop.clone());
+    crate::autotune::controller::spawn(state.clone(), stop.clone());
     revocations::spawn_poller(
         Arc::clone(&state.revocations),
         state.db.clone(),

@@ -286,6 +286,23 @@ pub struct Config {
     #[arg(long, env = "FLOODGATE_WEBHOOK_TIMEOUT_SECS", default_value_t = 10,
           value_parser = clap::value_parser!(u64).range(1..=120))]
     pub webhook_timeout_secs: u64,
+
+    /// How often autotune looks at the checkout and may change an event's rate
+    /// (every replica publishes its figures this often; one of them decides), ms.
+    #[arg(long, env = "FLOODGATE_AUTOTUNE_INTERVAL_MS", default_value_t = 5_000,
+          value_parser = clap::value_parser!(u64).range(50..=600_000))]
+    pub autotune_interval_ms: u64,
+    /// The recent window autotune judges the checkout's p99 and error rate over, ms.
+    #[arg(long, env = "FLOODGATE_AUTOTUNE_WINDOW_MS", default_value_t = 30_000,
+          value_parser = clap::value_parser!(u64).range(100..=3_600_000))]
+    pub autotune_window_ms: u64,
+    /// Faults for tests (`db_write_delay_ms=300`): see `server/src/test_faults.rs`.
+    /// Refused by a release build unless FLOODGATE_TEST_FAULTS_IN_RELEASE=1.
+    #[arg(long, env = "FLOODGATE_TEST_FAULTS")]
+    pub test_faults: Option<String>,
+    /// Lets a release build run with FLOODGATE_TEST_FAULTS.
+    #[arg(long, env = "FLOODGATE_TEST_FAULTS_IN_RELEASE")]
+    pub test_faults_in_release: bool,
 }
 
 impl Config {
@@ -342,6 +359,7 @@ impl std::fmt::Debug for Config {
             .field("demo", &self.demo)
             .field("shutdown_delay_secs", &self.shutdown_delay_secs)
             .field("shutdown_grace_secs", &self.shutdown_grace_secs)
+            .field("test_faults", &self.test_faults)
             .finish_non_exhaustive()
     }
 }

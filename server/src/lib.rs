@@ -8,6 +8,7 @@
 
 pub mod argon_pool;
 pub mod auth;
+pub mod autotune;
 pub mod backpressure;
 pub mod bound_token;
 pub mod checkout;
@@ -37,6 +38,7 @@ pub mod security_headers;
 pub mod state;
 pub mod stats;
 pub mod telemetry;
+pub mod test_faults;
 pub mod text_rules;
 pub mod verify_shuffle;
 pub mod webhooks;

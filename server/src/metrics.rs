@@ -16,6 +16,7 @@ use metrics_exporter_prometheus::{Matcher, PrometheusBuilder};
 use waiting_room::EventId;
 
 mod backends;
+pub mod checkout_window;
 mod per_event;
 mod recording;
 
@@ -60,6 +61,8 @@ pub struct Metrics {
     pub seat_store: Arc<StoreTimes>,
     /// Database calls, timed by `db` itself.
     pub db: Arc<DbTimes>,
+    /// Holds and confirms: the cumulative counts autotune reads its window from.
+    pub checkout: checkout_window::CheckoutWindow,
 }
 
 /// The recorder's builder: the default buckets, and the backends' own.
@@ -258,6 +261,7 @@ impl Metrics {
                 backends::seat_labels(),
             )),
             db: Arc::new(DbTimes::new(recorder.clone())),
+            checkout: checkout_window::CheckoutWindow::default(),
             recorder,
         }
     }

@@ -1,5 +1,7 @@
 //! Request metrics for `/metrics`: the time to answer each request, by route template
-//! and status code, and the count of 5xx answers ([`ObserveLayer`], a route layer);
+//! and status code, and the count of 5xx answers ([`ObserveLayer`], a route layer),
+//! and for autotune the holds' and confirms' times and failures (an unanswered one
+//! counted as failed: see [`Observed`]'s drop);
 //! the store decorator ([`store`]) times the store's calls.
 
 pub mod store;
@@ -14,6 +16,7 @@ use axum::extract::{MatchedPath, Request};
 use axum::response::Response;
 use tower::{Layer, Service};
 
+use crate::metrics::checkout_window::is_checkout_route;
 use crate::metrics::Metrics;
 
 /// Times each request into [`Metrics`] (a route layer, so the route template is
@@ -72,6 +75,20 @@ pin_project_lite::pin_project! {
         route: Option<MatchedPath>,
         started: Instant,
     }
+
+    impl<F> PinnedDrop for Observed<F> {
+        // A checkout request dropped before its answer (the request timeout fired, or
+        // its client went away) counts for autotune as a failed one: its route is
+        // still here only then (the answer takes it).
+        fn drop(this: Pin<&mut Self>) {
+            let this = this.project();
+            if let Some(route) = this.route.take() {
+                if is_checkout_route(route.as_str()) {
+                    this.metrics.checkout.observe(this.started.elapsed(), true);
+                }
+            }
+        }
+    }
 }
 
 impl<F, E> Future for Observed<F>
@@ -87,11 +104,16 @@ where
             Metrics::inc(&this.metrics.http_errors_5xx);
         }
         if let Some(route) = this.route.take() {
-            this.metrics.http.observe(
-                route.as_str(),
-                response.status().as_u16(),
-                this.started.elapsed(),
-            );
+            let took = this.started.elapsed();
+            let status = response.status();
+            this.metrics
+                .http
+                .observe(route.as_str(), status.as_u16(), took);
+            if is_checkout_route(route.as_str()) {
+                this.metrics
+                    .checkout
+                    .observe(took, status.is_server_error());
+            }
         }
         Poll::Ready(Ok(response))
     }

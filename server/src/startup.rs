@@ -61,7 +61,16 @@ impl Application {
             .clone()
             .unwrap_or_else(|| Db::sqlite_url(&config.data_dir));
         let metrics = Arc::new(crate::metrics::Metrics::default());
-        let db = Db::connect(&db_url).await?;
+        let faults = config
+            .test_faults
+            .as_deref()
+            .map(|spec| crate::test_faults::TestFaults::parse(spec, config.test_faults_in_release))
+            .transpose()?
+            .map(Arc::new);
+        if let Some(faults) = &faults {
+            tracing::warn!(?faults, "test faults are on (FLOODGATE_TEST_FAULTS)");
+        }
+        let db = Db::connect(&db_url).await?.with_test_faults(faults);
         db.observe_with(Arc::clone(&metrics.db));
         let (store, seats): (Arc<dyn QueueStore>, Arc<dyn SeatStore>) = match &config.redis_url {
             Some(url) => {

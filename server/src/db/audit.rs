@@ -29,6 +29,8 @@ pub enum AuditAction {
     OrderRefunded,
     EventClosed,
     EventEdited,
+    AutotuneChanged,
+    AutotuneAdjusted,
 }
 
 impl AuditAction {
@@ -41,11 +43,21 @@ impl AuditAction {
             Self::OrderRefunded => "order_refunded",
             Self::EventClosed => "event_closed",
             Self::EventEdited => "event_edited",
+            Self::AutotuneChanged => "autotune_changed",
+            Self::AutotuneAdjusted => "autotune_adjusted",
         }
     }
 }
 
 impl Actor {
+    /// The autotune account (migration 0018): who makes autotune's rate changes.
+    pub fn autotune() -> Self {
+        Self {
+            id: UserId(uuid::Uuid::from_u128(0xa070)),
+            email: Some("autotune@floodgate.invalid".into()),
+        }
+    }
+
     /// The system account (migration 0010): who closes an event after its show.
     pub fn system() -> Self {
         Self {
@@ -79,6 +91,21 @@ pub struct AuditEntry {
     pub after: Option<Value>,
 }
 
+/// Who makes an admission change, for [`Db::change_admission_noted`].
+#[derive(Clone, Debug, PartialEq)]
+pub enum AdmissionNote {
+    /// An admin: a change of the rate switches autotune off.
+    Manual,
+    /// Autotune, having judged the checkout at `judged_rate`; the entry is
+    /// `autotune_adjusted`, and `reason` (the sentence) and `detail` (its figures, for
+    /// the console to word) go in its `after` as `reason` and `autotune`.
+    Autotune {
+        judged_rate: u32,
+        reason: String,
+        detail: Value,
+    },
+}
+
 /// An admission change as made: the settings before and after.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AdmissionChange {
@@ -104,12 +131,37 @@ impl Db {
     /// error from `apply` or `publish` rolls back and is returned as is. (Should the
     /// commit itself fail after `publish`, the store runs settings the database does
     /// not record until the next change; the caller answers an error either way.)
+    ///
+    /// An admin's change ([`AdmissionNote::Manual`]) of the rate switches the event's
+    /// autotune off in the same transaction (with its own entry): the admin's rate
+    /// wins until they switch it on again.
     pub async fn change_admission<E, F, Fut>(
         &self,
         event: EventId,
         actor: &Actor,
         at_ms: i64,
         apply: impl FnOnce(AdmissionSettings) -> Result<AdmissionSettings, E>,
+        publish: F,
+    ) -> Result<Option<AdmissionChange>, E>
+    where
+        E: From<sqlx::Error>,
+        F: FnOnce(AdmissionSettings) -> Fut,
+        Fut: std::future::Future<Output = Result<(), E>>,
+    {
+        self.change_admission_noted(event, actor, at_ms, apply, &AdmissionNote::Manual, publish)
+            .await
+    }
+
+    /// [`Self::change_admission`], made by `note`: an admin, or autotune (whose change
+    /// is made only if autotune is still on and the rate is still the one it judged;
+    /// else nothing changes and the answer's `after` is its `before`).
+    pub async fn change_admission_noted<E, F, Fut>(
+        &self,
+        event: EventId,
+        actor: &Actor,
+        at_ms: i64,
+        apply: impl FnOnce(AdmissionSettings) -> Result<AdmissionSettings, E>,
+        note: &AdmissionNote,
         publish: F,
     ) -> Result<Option<AdmissionChange>, E>
     where
@@ -129,6 +181,16 @@ impl Db {
             return Ok(None);
         }
         let before = self.admission_in(&mut tx, event).await?;
+        if let AdmissionNote::Autotune { judged_rate, .. } = note {
+            let on = autotune_on(&mut tx, event).await?;
+            if !on || before.rate_per_minute != *judged_rate {
+                tx.rollback().await?;
+                return Ok(Some(AdmissionChange {
+                    before: before.clone(),
+                    after: before,
+                }));
+            }
+        }
         let after = apply(before.clone())?;
         sqlx::query(
             "UPDATE events SET rate_per_minute = $1, max_active = $2, session_ttl_secs = $3, \
@@ -145,15 +207,29 @@ impl Db {
         .await?;
         // A PATCH that changes nothing (pausing a paused sale) is not a change.
         if after != before {
+            // Autotune's entries are its own action: their `after` carries the reason
+            // beside the settings (an admin's `after` is exactly the settings).
+            let mut after_json = settings_json(&after);
+            let mut action = AuditAction::AdmissionChanged;
+            if let AdmissionNote::Autotune { reason, detail, .. } = note {
+                after_json["reason"] = Value::String(reason.clone());
+                after_json["autotune"] = detail.clone();
+                action = AuditAction::AutotuneAdjusted;
+            }
             let entry = NewAudit {
                 at_ms,
                 actor,
                 event,
-                action: AuditAction::AdmissionChanged,
+                action,
                 before: Some(settings_json(&before)),
-                after: Some(settings_json(&after)),
+                after: Some(after_json),
             };
             insert_audit(&mut tx, &entry).await?;
+            if matches!(note, AdmissionNote::Manual)
+                && after.rate_per_minute != before.rate_per_minute
+            {
+                switch_off_in(&mut tx, event, actor, at_ms).await?;
+            }
         }
         publish(after.clone()).await?;
         tx.commit().await?;
@@ -200,6 +276,54 @@ pub(crate) async fn insert_audit(
     .execute(conn)
     .await
     .map(|_| ())
+}
+
+// Autotune's rows read and written in an admission change's transaction (here, not in
+// `autotune.rs`, which uses this module's `insert_audit`).
+
+/// Whether the event's autotune is on (read in the caller's transaction).
+pub(crate) async fn autotune_on(
+    conn: &mut AnyConnection,
+    event: EventId,
+) -> Result<bool, sqlx::Error> {
+    let row = sqlx::query("SELECT enabled FROM event_autotune WHERE event_id = $1")
+        .bind(event.to_string())
+        .fetch_optional(conn)
+        .await?;
+    Ok(match row {
+        Some(r) => r.try_get::<i64, _>("enabled")? == 1,
+        None => false,
+    })
+}
+
+/// Switches the event's autotune off, if on, with its entry: an admin set the rate by
+/// hand (in the caller's transaction, the admission change's).
+pub(crate) async fn switch_off_in(
+    conn: &mut AnyConnection,
+    event: EventId,
+    actor: &Actor,
+    at_ms: i64,
+) -> Result<(), sqlx::Error> {
+    let done = sqlx::query(
+        "UPDATE event_autotune SET enabled = 0, updated_at_ms = $2 \
+         WHERE event_id = $1 AND enabled = 1",
+    )
+    .bind(event.to_string())
+    .bind(at_ms)
+    .execute(&mut *conn)
+    .await?;
+    if done.rows_affected() == 1 {
+        let entry = NewAudit {
+            at_ms,
+            actor,
+            event,
+            action: AuditAction::AutotuneChanged,
+            before: Some(serde_json::json!({"enabled": true})),
+            after: Some(serde_json::json!({"enabled": false, "reason": "manual_rate_change"})),
+        };
+        insert_audit(conn, &entry).await?;
+    }
+    Ok(())
 }
 
 /// The settings as the admission PATCH answers them.

@@ -122,6 +122,10 @@ impl Db {
             };
             insert_audit(&mut tx, &entry).await?;
         }
+        // An admin's rate wins over autotune's, as in `change_admission`.
+        if after.admission.rate_per_minute != before.admission.rate_per_minute {
+            super::audit::switch_off_in(&mut tx, event, actor, at_ms).await?;
+        }
         publish(after.clone()).await?;
         tx.commit().await?;
         Ok(Some(Edit { before, after }))

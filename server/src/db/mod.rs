@@ -3,6 +3,7 @@
 //! PostgreSQL. Queries use `$n` placeholders, which both backends accept.
 
 mod audit;
+mod autotune;
 mod batch_statement;
 mod event_changes;
 mod events;
@@ -23,7 +24,10 @@ mod sessions;
 mod users;
 mod webhooks;
 
-pub use audit::{settings_json, Actor, AdmissionChange, AuditAction, AuditEntry, NewAudit};
+pub use audit::{
+    settings_json, Actor, AdmissionChange, AdmissionNote, AuditAction, AuditEntry, NewAudit,
+};
+pub use autotune::{AutotuneRow, CheckoutFigureRow};
 pub use event_changes::{Closing, Edit, SeatsInUse};
 pub use events::EventRow;
 pub use order_export::ExportRow;
@@ -50,6 +54,7 @@ use sqlx::migrate::Migrator;
 use sqlx::{AnyPool, Executor};
 
 use crate::metrics::{DbOp, DbTimes};
+use crate::test_faults::TestFaults;
 
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("../migrations/sqlite");
 static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("../migrations/postgres");
@@ -71,6 +76,8 @@ pub struct Db {
     /// Where calls are timed, once [`Db::observe_with`] set it; shared by every clone
     /// (the group commit's writers too).
     observer: Arc<OnceLock<Arc<DbTimes>>>,
+    /// The tests' faults (`FLOODGATE_TEST_FAULTS`), when turned on.
+    faults: Option<Arc<TestFaults>>,
 }
 
 impl Db {
@@ -123,6 +130,7 @@ impl Db {
             backend,
             batcher: None,
             observer: Arc::default(),
+            faults: None,
         };
         let batcher = (backend == Backend::Postgres)
             .then(|| std::sync::Arc::new(order_batch::OrderBatcher::start(direct.clone())));
@@ -135,6 +143,18 @@ impl Db {
         let _ = self.observer.set(times);
     }
 
+    /// This handle with the tests' `faults` in force (set before it is cloned: the
+    /// clones made earlier keep none).
+    pub fn with_test_faults(self, faults: Option<Arc<TestFaults>>) -> Self {
+        Self { faults, ..self }
+    }
+
+    /// The tests' faults, when `FLOODGATE_TEST_FAULTS` turned them on: a test changes
+    /// them at run time through this handle.
+    pub fn test_faults(&self) -> Option<&Arc<TestFaults>> {
+        self.faults.as_ref()
+    }
+
     /// Runs `call`, timed as `op` when observed. A unique-constraint conflict is an
     /// answer the callers turn into one (an order that exists, a seat sold, an email
     /// taken), not a failure of the database, so it is not counted as an error.
@@ -143,6 +163,12 @@ impl Db {
         op: DbOp,
         call: impl Future<Output = Result<T, sqlx::Error>>,
     ) -> Result<T, sqlx::Error> {
+        if let Some(faults) = &self.faults {
+            let delay = faults.db_write_delay();
+            if op.writes() && !delay.is_zero() {
+                tokio::time::sleep(delay).await;
+            }
+        }
         let Some(times) = self.observer.get() else {
             return call.await;
         };

@@ -5,28 +5,34 @@
 use waiting_room::{AdmissionSettings, EventId};
 
 use super::{EventError, Events};
-use crate::db::{Actor, AdmissionChange};
+use crate::db::{Actor, AdmissionChange, AdmissionNote};
 use crate::event::AdmissionPatch;
 
 impl Events {
-    /// Applies `patch` to the event's admission settings on behalf of `actor`,
-    /// records and publishes the result, and answers the settings now in force.
+    /// Applies `patch` to the event's admission settings on behalf of `actor` (an
+    /// admin: a new rate switches the event's autotune off), records and publishes
+    /// the result, and answers the settings now in force.
     pub async fn change_admission(
         &self,
         id: EventId,
         actor: &Actor,
         patch: &AdmissionPatch,
     ) -> Result<AdmissionSettings, EventError> {
-        Ok(self.change_admission_seen(id, actor, patch).await?.after)
+        let change = self
+            .change_admission_noted(id, actor, patch, &AdmissionNote::Manual)
+            .await?;
+        Ok(change.after)
     }
 
-    /// [`Self::change_admission`], answering the settings before the change as well
-    /// (read under the event's row lock, so exact even with concurrent changes).
-    pub async fn change_admission_seen(
+    /// [`Self::change_admission`] made by `note`'s author: for autotune, only if it is
+    /// still on and the rate still the one it judged (else the answer's `after` is
+    /// its `before`, and nothing changed).
+    pub async fn change_admission_noted(
         &self,
         id: EventId,
         actor: &Actor,
         patch: &AdmissionPatch,
+        note: &AdmissionNote,
     ) -> Result<AdmissionChange, EventError> {
         // Read before the transaction: publishing must not wait for a second connection.
         let mut event = self.get(id).await?;
@@ -40,16 +46,19 @@ impl Events {
         };
         let change = self
             .db
-            .change_admission(
+            .change_admission_noted(
                 id,
                 actor,
                 self.hub.clock().now_ms(),
                 |s| patch.apply(s).map_err(EventError::from),
+                note,
                 publish,
             )
             .await?
             .ok_or(EventError::UnknownEvent)?;
-        tracing::info!(event_id = %id, settings = ?change.after, "admission settings changed");
+        if change.after != change.before {
+            tracing::info!(event_id = %id, settings = ?change.after, ?note, "admission settings changed");
+        }
         Ok(change)
     }
 }

@@ -216,6 +216,21 @@ impl DbOp {
         DbOp::OrderSearch,
     ];
 
+    /// Whether the op writes (what the test fault `db_write_delay_ms` delays; the
+    /// group commit's transaction is not, its orders' writes are).
+    pub fn writes(self) -> bool {
+        matches!(
+            self,
+            DbOp::WriteOrder
+                | DbOp::InsertEvent
+                | DbOp::DeleteEvent
+                | DbOp::CreateUser
+                | DbOp::HoldBackSeats
+                | DbOp::ReleaseHeldBack
+                | DbOp::RefundOrder
+        )
+    }
+
     /// The `op` label.
     pub fn name(self) -> &'static str {
         match self {

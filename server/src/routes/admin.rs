@@ -20,7 +20,7 @@ use waiting_room::{AdmissionSettings, EventId, UserId};
 
 use super::client;
 use super::error_docs::*;
-use crate::db::AuditEntry;
+use crate::db::{AdmissionNote, AuditEntry};
 use crate::error::ApiError;
 use crate::event::{AdmissionPatch, NewEvent, PublicEvent};
 use crate::extract::{Admin, AppJson, AppQuery, EventPath};
@@ -90,7 +90,7 @@ async fn patch_admission(
     let actor = state.db.actor(session.user).await?;
     let change = state
         .events
-        .change_admission_seen(id, &actor, &patch)
+        .change_admission_noted(id, &actor, &patch, &AdmissionNote::Manual)
         .await?;
     let (before, after) = (&change.before, &change.after);
     if (before.mode, &before.message) != (after.mode, &after.message) {

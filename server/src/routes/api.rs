@@ -16,6 +16,7 @@ pub(super) fn api(role: Option<Role>) -> OpenApiRouter<AppState> {
         .merge(super::auth::router())
         .merge(super::events::router())
         .merge(super::admin::router())
+        .merge(super::autotune::router())
         .merge(super::report::router())
         .merge(super::event_lifecycle::router())
         .merge(super::loadtest::router())

@@ -4,6 +4,7 @@
 mod admin;
 mod api;
 mod auth;
+mod autotune;
 mod checkout;
 mod client;
 mod error_docs;

@@ -164,6 +164,13 @@ pub struct Options {
     /// `FLOODGATE_WEBHOOK_ALLOW_PRIVATE`, and the first retry's delay.
     pub webhook_allow_private: bool,
     pub webhook_retry_base_ms: u64,
+
+    /// `FLOODGATE_TEST_FAULTS` (`Some("")`: on, none yet; changed through
+    /// `state.db.test_faults()`).
+    pub test_faults: Option<String>,
+    /// Autotune's tick and window (FLOODGATE_AUTOTUNE_INTERVAL_MS, _WINDOW_MS).
+    pub autotune_interval_ms: u64,
+    pub autotune_window_ms: u64,
 }
 
 /// A decorator for the app's stores.
@@ -207,6 +214,10 @@ impl Default for Options {
             max_sockets: 50_000,
             webhook_allow_private: false,
             webhook_retry_base_ms: 5_000,
+
+            test_faults: None,
+            autotune_interval_ms: 5_000,
+            autotune_window_ms: 30_000,
         }
     }
 }
@@ -263,6 +274,10 @@ pub async fn start(options: Options) -> TestApp {
     config.max_sockets = options.max_sockets;
     config.webhook_allow_private = options.webhook_allow_private;
     config.webhook_retry_base_ms = options.webhook_retry_base_ms;
+
+    config.test_faults = options.test_faults.clone();
+    config.autotune_interval_ms = options.autotune_interval_ms;
+    config.autotune_window_ms = options.autotune_window_ms;
     // Every test fan is 127.0.0.1, and `fans()` registers 32 at once.
     config.argon2_queue = Some(100_000);
     config.argon2_per_ip = 100_000;

@@ -9,6 +9,8 @@ mod accounts;
 mod admin_console;
 mod admission;
 mod admission_modes;
+
+mod autotune;
 mod backpressure;
 mod bad_input;
 mod big_events;

@@ -17,6 +17,10 @@ export const adminApi = {
   history: (id, signal) => request(`${base(id)}/stats/history`, { signal }),
   /** Newest-first audit entries (404 on servers without it). */
   audit: (id, limit, signal) => request(`${base(id)}/audit?limit=${limit}`, { signal }),
+  /** Autotune: `{settings, rate_per_minute, figures, changes}`. */
+  autotune: (id, signal) => request(`${base(id)}/autotune`, { signal }),
+  /** Replaces the autotune setting; answers as `autotune`. */
+  putAutotune: (id, body) => request(`${base(id)}/autotune`, { method: 'PUT', body }),
   statsSocketUrl: (id) => socketUrl(`${base(id)}/stats/ws`),
   /** The sale's report: sections, takings, sales per minute, funnel, times. */
   report: (id, signal) => request(`${base(id)}/report`, { signal }),

@@ -4,6 +4,7 @@ import { html } from 'htm/preact';
 import { useCallback, useEffect, useState } from 'preact/hooks';
 import { adminApi } from './api.js';
 import { useI18n } from '../shared/language.js';
+import { changeText } from './autotune.js';
 import { formatSetting } from './controls.js';
 import { useInterval } from './util.js';
 
@@ -51,18 +52,33 @@ function AuditEntry({ entry }) {
   const t = (k, p) => i18n.t(k, p);
   const at = Date.parse(entry.at);
   const who = entry.actor?.email ?? t('audit.unknown_actor');
-  const action = ['admission_changed', 'event_created', 'event_closed', 'event_edited', 'seats_held_back', 'seats_released'].includes(entry.action) ? t(`audit.${entry.action}`) : entry.action;
-  // Seat changes list the seats once, not one line per seat.
+  const switchedOff = entry.action === 'autotune_changed' && entry.after?.reason === 'manual_rate_change';
+  const action = switchedOff
+    ? t('audit.autotune_switched_off')
+    : ['admission_changed', 'event_created', 'event_closed', 'event_edited', 'seats_held_back', 'seats_released', 'autotune_changed', 'autotune_adjusted'].includes(entry.action)
+      ? t(`audit.${entry.action}`)
+      : entry.action;
+  // Seat changes list the seats once, not one line per seat; autotune's reason is
+  // worded below, not listed as a field.
   const seatChange = entry.action === 'seats_held_back' || entry.action === 'seats_released';
+  const { reason: _reason, autotune, ...after } = entry.after ?? {};
+  const tuned = entry.action === 'autotune_adjusted';
   const changes = seatChange
     ? describeChanges({ held_back: entry.before?.held_back }, { held_back: entry.after?.held_back })
-    : describeChanges(entry.before, entry.after);
+    : switchedOff
+      ? []
+      : describeChanges(entry.before, entry.after && (tuned || entry.action === 'autotune_changed') ? after : entry.after);
+  const pct = (x) => t('tune.percent', { value: i18n.number(Math.round(x * 10000) / 100) });
+  const why = tuned && autotune
+    ? changeText(i18n, { kind: 'rate', from_rate: autotune.from, to_rate: autotune.to, detail: autotune, reason: entry.after?.reason }, pct)
+    : null;
   const seatIds = seatChange
     ? Object.keys(entry.after?.seats ?? {}).sort((a, b) => a.localeCompare(b, 'en', { numeric: true }))
     : [];
   return html`<li class="audit-entry">
     <p class="audit-head"><strong>${who}</strong> ${action}</p>
     <p class="audit-time"><time datetime=${entry.at}>${Number.isNaN(at) ? entry.at : i18n.dateTime(at)}</time></p>
+    ${why && html`<p class="audit-reason">${why}</p>`}
     ${seatIds.length > 0 && html`<p class="audit-seats">${t('audit.seats', { count: seatIds.length, seats: seatIds.length > 20 ? `${seatIds.slice(0, 20).join(', ')} …` : seatIds.join(', ') })}</p>`}
     ${changes.length > 0 &&
     html`<ul class="audit-changes">

@@ -201,6 +201,7 @@ export function formatSetting(i18n, key, v) {
   if (v === null || v === undefined) return '—';
   if (key === 'paused') return v ? i18n.t('setting.paused_yes') : i18n.t('setting.paused_no');
   if (key === 'mode') return i18n.t(`mode.${v}`);
+  if (key === 'enabled') return v ? i18n.t('setting.enabled_yes') : i18n.t('setting.enabled_no');
   if (key === 'session_ttl_secs' || key === 'hold_ttl_secs') return i18n.duration(v);
   if (key === 'starts_at' || key === 'show_at' || key === 'closed_at') return i18n.dateTime(Date.parse(v));
   if (key === 'closed') return v ? i18n.t('setting.closed_yes') : i18n.t('setting.closed_no');

@@ -5,6 +5,7 @@ import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks'
 import { events as eventsApi, serverOffset } from '../shared/api.js';
 import { adminApi } from './api.js';
 import { AuditLog } from './audit.js';
+import { AutotunePanel } from './autotune.js';
 import { TimeChart } from './charts.js';
 import { useI18n } from '../shared/language.js';
 import { Controls } from './controls.js';
@@ -183,6 +184,13 @@ export function Dashboard({ id, onAuthError }) {
               <${ModeSwitch} eventId=${id} settings=${settings} onApplied=${onApplied} onAuthError=${onAuthError} />`
           : html`<p>${t('app.loading')}</p>`}
       </section>
+
+      ${event?.state !== 'closed' &&
+      html`<section class="dash-autotune" aria-labelledby="autotune-title">
+        <h2 id="autotune-title">${t('dash.autotune')}</h2>
+        <${AutotunePanel} eventId=${id} refreshKey=${auditKey} onAuthError=${onAuthError}
+          onChanged=${() => setAuditKey((k) => k + 1)} />
+      </section>`}
 
       <section class="dash-charts" aria-labelledby="charts-title">
         <h2 id="charts-title">${t('dash.charts')}</h2>

@@ -41,6 +41,7 @@ fn the_document_lists_every_api_route() {
         ("GET", "/.well-known/jwks.json"),
         ("GET", "/api/v1/admin/audit"),
         ("GET", "/api/v1/admin/events/{id}/audit"),
+        ("GET", "/api/v1/admin/events/{id}/autotune"),
         ("GET", "/api/v1/admin/events/{id}/orders"),
         ("GET", "/api/v1/admin/events/{id}/orders.csv"),
         ("GET", "/api/v1/admin/events/{id}/report"),
@@ -89,6 +90,7 @@ fn the_document_lists_every_api_route() {
         ("POST", "/api/v1/events/{id}/queue/leave"),
         ("POST", "/api/v1/holds/{hold_id}/confirm"),
         ("POST", "/api/v1/orders/{order_id}/refund"),
+        ("PUT", "/api/v1/admin/events/{id}/autotune"),
     ];
     let expected: Vec<(String, String)> = expected
         .iter()
