@@ -269,6 +269,13 @@ pub struct Config {
     /// The most bits load may add to an event's own difficulty (never above 28).
     #[arg(long, env = "FLOODGATE_POW_MAX_EXTRA_BITS", default_value_t = 6)]
     pub pow_max_extra_bits: u8,
+
+    /// The shops this Floodgate is the line in front of (docs/OPERATIONS.md, "Putting
+    /// Floodgate in front of another shop"): comma-separated origins,
+    /// `scheme://host[:port]`. An admitted visitor is sent back with the purchase token
+    /// only to a `?return_to=` URL on one of them; any other is refused. Empty: none.
+    #[arg(long, env = "FLOODGATE_GATE_ORIGINS", value_delimiter = ',')]
+    pub gate_origins: Vec<crate::gate::GateOrigin>,
 }
 
 impl Config {
