@@ -253,11 +253,22 @@ fn nginx() -> Option<PathBuf> {
     found
 }
 
-/// A running nginx; stopped when dropped.
+/// A running nginx; stopped when dropped: SIGTERM, so the master stops its workers
+/// (a SIGKILLed master leaves them running, holding the test's stderr open).
 struct Nginx(Child);
 
 impl Drop for Nginx {
     fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.0.id().to_string()])
+            .status();
+        let start = Instant::now();
+        while start.elapsed() < Duration::from_secs(10) {
+            if let Ok(Some(_)) = self.0.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
