@@ -93,6 +93,12 @@ pub const ERROR_CODES: &[&str] = &[
     "seats_in_use",
     "draw_not_published",
     "pow_required",
+    "missing_token",
+    "token_expired",
+    "missing_event",
+    "invalid_event",
+    "invalid_return_url",
+    "return_url_not_allowed",
 ];
 
 /// A string, one of [`ERROR_CODES`].

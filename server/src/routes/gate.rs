@@ -42,8 +42,8 @@ struct CheckQuery {
     operation_id = "gateCheck",
     tag = "gate",
     params(
-        ("Floodgate-Gate-Token" = Option<String>, Header, description = "The visitor's purchase token (the shop's cookie, passed on by its proxy)"),
-        ("Floodgate-Event" = Option<String>, Header, format = "uuid", description = "The event the protected path belongs to"),
+        ("Floodgate-Gate-Token" = Option<String>, Header, nullable = false, description = "The visitor's purchase token (the shop's cookie, passed on by its proxy)"),
+        ("Floodgate-Event" = Option<String>, Header, nullable = false, format = "uuid", description = "The event the protected path belongs to"),
         ("event" = Option<String>, Query, format = "uuid", description = "The event, when the proxy cannot set the header"),
     ),
     responses(
