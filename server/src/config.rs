@@ -274,8 +274,8 @@ pub struct Config {
     /// Floodgate in front of another shop"): comma-separated origins,
     /// `scheme://host[:port]`. An admitted visitor is sent back with the purchase token
     /// only to a `?return_to=` URL on one of them; any other is refused. Empty: none.
-    #[arg(long, env = "FLOODGATE_GATE_ORIGINS", value_delimiter = ',')]
-    pub gate_origins: Vec<crate::gate::GateOrigin>,
+    #[arg(long, env = "FLOODGATE_GATE_ORIGINS", default_value = "")]
+    pub gate_origins: crate::gate::GateOrigins,
 }
 
 impl Config {

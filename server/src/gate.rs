@@ -55,6 +55,30 @@ impl FromStr for GateOrigin {
     }
 }
 
+/// The operator's list: comma-separated origins, blanks skipped (an empty
+/// `FLOODGATE_GATE_ORIGINS` is no shop, not an error).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct GateOrigins(Vec<GateOrigin>);
+
+impl GateOrigins {
+    pub fn as_slice(&self) -> &[GateOrigin] {
+        &self.0
+    }
+}
+
+impl FromStr for GateOrigins {
+    type Err = String;
+
+    fn from_str(raw: &str) -> Result<Self, Self::Err> {
+        raw.split(',')
+            .map(str::trim)
+            .filter(|o| !o.is_empty())
+            .map(str::parse)
+            .collect::<Result<_, _>>()
+            .map(Self)
+    }
+}
+
 /// Why a return URL is refused.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum ReturnUrlError {
@@ -149,6 +173,21 @@ mod tests {
         ] {
             assert!(bad.parse::<GateOrigin>().is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn the_list_skips_blanks() {
+        let list: GateOrigins = " https://a.example, ,http://b.example:81 ,"
+            .parse()
+            .unwrap();
+        assert_eq!(
+            list.as_slice(),
+            origins(&["https://a.example", "http://b.example:81"])
+        );
+        assert!("".parse::<GateOrigins>().unwrap().as_slice().is_empty());
+        assert!("https://a.example,shop.example"
+            .parse::<GateOrigins>()
+            .is_err());
     }
 
     #[test]

@@ -173,7 +173,7 @@ async fn return_url(
             "return_to is required: the shop URL to send the visitor back to",
         ));
     }
-    let checked = check_return_url(&raw, &state.config.gate_origins)
+    let checked = check_return_url(&raw, state.config.gate_origins.as_slice())
         .map_err(|e| ApiError::bad_request(e.code(), e.to_string()))?;
     Ok(Json(GateReturn {
         return_to: checked.url,
