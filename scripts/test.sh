@@ -10,7 +10,8 @@
 #   driving Debian's Chromium against the real floodgate binary).
 # Redis and PostgreSQL are started here, on free loopback ports in a temporary
 # directory (installed with apt-get where missing), and stopped on every exit path.
-# Node.js/npm (the web build) and Chromium are installed with apt-get where missing.
+# Node.js/npm (the web build), Chromium and nginx (the gate test, server/tests/api/gate.rs,
+# runs its own) are installed with apt-get where missing.
 # Extra arguments go to `cargo test` (e.g. scripts/test.sh -p waiting-room); with
 # FLOODGATE_SKIP_WEB_TESTS=1, or with arguments, the browser tests are skipped.
 set -euo pipefail

@@ -1,7 +1,7 @@
 # Throwaway Redis, Redis Cluster and PostgreSQL servers on free loopback ports in a
 # temporary directory, for tests and benchmarks. Source this file, call
 # `services_start`, and the EXIT trap stops every server and removes the directory on
-# every exit path.
+# every exit path. nginx is only installed here (the gate test starts its own).
 #
 # Exports FLOODGATE_TEST_REDIS_URL, FLOODGATE_TEST_REDIS_CLUSTER_URL (a
 # `redis+cluster://` URL listing the masters: 3 masters, each with 1 replica) and
@@ -52,6 +52,9 @@ services_install() {
         PG_BIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
     fi
     id postgres >/dev/null 2>&1 || { echo "no postgres system user after install" >&2; return 1; }
+    # The gate's end-to-end test (server/tests/api/gate.rs) runs its own nginx on a
+    # loopback port in a temporary directory; Debian's package carries auth_request.
+    [ -x /usr/sbin/nginx ] || command -v nginx >/dev/null || apt_install nginx
 }
 
 services_stop() {

@@ -303,6 +303,13 @@ pub struct Config {
     /// Lets a release build run with FLOODGATE_TEST_FAULTS.
     #[arg(long, env = "FLOODGATE_TEST_FAULTS_IN_RELEASE")]
     pub test_faults_in_release: bool,
+
+    /// The shops this Floodgate is the line in front of (docs/OPERATIONS.md, "Putting
+    /// Floodgate in front of another shop"): comma-separated origins,
+    /// `scheme://host[:port]`. An admitted visitor is sent back with the purchase token
+    /// only to a `?return_to=` URL on one of them; any other is refused. Empty: none.
+    #[arg(long, env = "FLOODGATE_GATE_ORIGINS", default_value = "")]
+    pub gate_origins: crate::gate::GateOrigins,
 }
 
 impl Config {

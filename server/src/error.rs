@@ -50,6 +50,10 @@ pub enum ApiError {
     WrongRole,
     #[error("{0}")]
     InvalidToken(String),
+    /// 401 with a code of its own (the gate's check: `missing_token`, `token_expired`,
+    /// `wrong_event`; nginx's `auth_request` understands only 2xx, 401 and 403).
+    #[error("{message}")]
+    Unauthenticated { code: &'static str, message: String },
     #[error("{message}")]
     Refused { code: &'static str, message: String },
     #[error("these seats are not available")]
@@ -129,7 +133,7 @@ impl ApiError {
             Self::Overloaded | Self::Busy { .. } | Self::Unavailable | Self::Rejecting { .. } => {
                 StatusCode::SERVICE_UNAVAILABLE
             }
-            Self::InvalidToken(_) => StatusCode::UNAUTHORIZED,
+            Self::InvalidToken(_) | Self::Unauthenticated { .. } => StatusCode::UNAUTHORIZED,
             Self::TokenAccountMismatch { signed_in: false } => StatusCode::UNAUTHORIZED,
             Self::TokenAccountMismatch { signed_in: true } => StatusCode::FORBIDDEN,
             Self::Refused { .. } | Self::PowRequired { .. } => StatusCode::FORBIDDEN,
@@ -146,7 +150,8 @@ impl ApiError {
             Self::BadRequest { code, .. }
             | Self::Conflict { code, .. }
             | Self::Refused { code, .. }
-            | Self::Gone { code, .. } => code,
+            | Self::Gone { code, .. }
+            | Self::Unauthenticated { code, .. } => code,
             Self::InvalidToken(_) => "invalid_token",
             Self::TokenAccountMismatch { .. } => "token_account_mismatch",
             Self::SeatsUnavailable { .. } => "seats_unavailable",

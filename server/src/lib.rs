@@ -25,6 +25,7 @@ pub mod event_edit;
 pub mod events;
 pub mod export;
 pub mod extract;
+pub mod gate;
 pub mod limits;
 pub mod listener;
 pub mod metrics;

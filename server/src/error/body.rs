@@ -96,6 +96,12 @@ pub const ERROR_CODES: &[&str] = &[
     "invalid_webhook_url",
     "forbidden_webhook_url",
     "unknown_event_type",
+    "missing_token",
+    "token_expired",
+    "missing_event",
+    "invalid_event",
+    "invalid_return_url",
+    "return_url_not_allowed",
 ];
 
 /// A string, one of [`ERROR_CODES`].

@@ -20,7 +20,8 @@ pub(super) fn api(role: Option<Role>) -> OpenApiRouter<AppState> {
         .merge(super::report::router())
         .merge(super::event_lifecycle::router())
         .merge(super::loadtest::router())
-        .merge(super::webhooks::router());
+        .merge(super::webhooks::router())
+        .merge(super::gate::router());
     if serves(Role::Checkout) {
         api = api.merge(super::queue::router());
     }

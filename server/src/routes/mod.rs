@@ -10,6 +10,7 @@ mod client;
 mod error_docs;
 mod event_lifecycle;
 mod events;
+mod gate;
 mod held_back;
 mod loadtest;
 mod openapi;

@@ -33,7 +33,14 @@ use waiting_room::AdmissionSettings;
 /// The operations that read neither a database nor a store (so never answer 503
 /// `unavailable`); every other one is documented with the shared `Unavailable` answer
 /// unless it words its own 503.
-const NO_BACKEND: [&str; 5] = ["healthz", "jwks", "metrics", "openapi", "serverTime"];
+const NO_BACKEND: [&str; 6] = [
+    "gateCheck",
+    "healthz",
+    "jwks",
+    "metrics",
+    "openapi",
+    "serverTime",
+];
 
 /// The route serving the document.
 pub(super) fn router() -> OpenApiRouter<AppState> {

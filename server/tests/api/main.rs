@@ -23,6 +23,7 @@ mod editing;
 mod error_shape;
 mod estimates;
 mod event_settings;
+mod gate;
 mod held_back;
 mod join_on_open;
 mod line_removal;

@@ -10,6 +10,7 @@ import { useRoute } from '../router.js';
 import { initialQueue, store, useFanState, useNow, useUser } from '../store.js';
 import { Purchased } from './bought.js';
 import { Checkout } from './checkout.js';
+import { GateNote, GateTurn, useGateReturn } from './gate.js';
 import { StateBadge } from './events.js';
 import { NotFound } from './notfound.js';
 import { QueuePanel } from './queue.js';
@@ -28,6 +29,8 @@ export function EventPage() {
   const [loadError, setLoadError] = useState(null);
   const now = useNow();
   const inLine = WAITING.has(q.phase);
+  // Sent here by a shop's proxy (`?return_to=`): admitted fans go back there.
+  const gate = useGateReturn(id);
 
   const load = async () => {
     try {
@@ -106,8 +109,13 @@ export function EventPage() {
       <span class="countdown-label">${i18n.t('event.opensIn')}</span>
       <span class="clock num">${i18n.clock((starts - now) / 1000)}</span>
     </p>`}
+    ${!admitted && q.phase !== 'purchased' && html`<${GateNote} i18n=${i18n} gate=${gate} />`}
     ${q.phase === 'purchased'
       ? html`<${Purchased} event=${event} queue=${q} />`
+      : q.phase === 'admitted' && q.token && gate && gate.status === 'ok'
+      ? html`<${GateTurn} i18n=${i18n} event=${event} gate=${gate} token=${q.token} />`
+      : q.phase === 'admitted' && gate && gate.status === 'checking'
+      ? html`<p class="muted">${i18n.t('common.loading')}</p>`
       : admitted
       ? html`<${Checkout} event=${event} queue=${q} />`
       : html`<${QueuePanel} event=${event} queue=${q} saleState=${st} available=${available} availableAbout=${availableAbout} />`}
