@@ -26,7 +26,6 @@ use crate::event::{AdmissionPatch, NewEvent, PublicEvent};
 use crate::extract::{Admin, AppJson, AppQuery, EventPath};
 use crate::state::AppState;
 use crate::stats::{Stats, StatsHistory};
-use crate::webhooks::EventType;
 use crate::ws::{self, stats_stream, WsUpgrade};
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -92,18 +91,10 @@ async fn patch_admission(
         .events
         .change_admission_noted(id, &actor, &patch, &AdmissionNote::Manual)
         .await?;
-    let (before, after) = (&change.before, &change.after);
-    if (before.mode, &before.message) != (after.mode, &after.message) {
-        let data = || {
-            serde_json::json!({
-                "event_id": id.to_string(),
-                "mode": after.mode,
-                "previous_mode": before.mode,
-                "message": after.message,
-            })
-        };
-        state.webhooks.emit(EventType::SaleModeChanged, data).await;
-    }
+    state
+        .webhooks
+        .tell_mode_change(id, &change.before, &change.after)
+        .await;
     Ok(Json(change.after))
 }
 

@@ -6,7 +6,7 @@
 //! written while no endpoint listens to a sale type.
 
 use serde_json::json;
-use waiting_room::EventId;
+use waiting_room::{AdmissionSettings, EventId};
 
 use super::{rfc3339, EventType, Webhooks};
 use crate::db::SaleState;
@@ -21,6 +21,29 @@ pub struct SaleNow {
 }
 
 impl Webhooks {
+    /// Tells `sale.mode_changed` when an admission change switched the mode or its
+    /// message (`before` and `after` as the database applied them, under the event's
+    /// row lock). Written after the change commits: a crash in between loses it.
+    pub async fn tell_mode_change(
+        &self,
+        event: EventId,
+        before: &AdmissionSettings,
+        after: &AdmissionSettings,
+    ) {
+        if (before.mode, &before.message) == (after.mode, &after.message) {
+            return;
+        }
+        let data = || {
+            json!({
+                "event_id": event.to_string(),
+                "mode": after.mode,
+                "previous_mode": before.mode,
+                "message": after.message,
+            })
+        };
+        self.emit(EventType::SaleModeChanged, data).await;
+    }
+
     /// Whether the poller need look at sales at all.
     pub fn watches_sales(&self) -> bool {
         [
