@@ -18,4 +18,6 @@ web_install_build() {
 web_install_browser() {
     local chromium="${CHROMIUM_PATH:-/usr/bin/chromium}"
     [ -x "$chromium" ] || apt_install chromium
+    # A CJK font, so the zh-TW pages' screenshots show their text (not empty boxes).
+    dpkg -s fonts-wqy-microhei >/dev/null 2>&1 || apt_install fonts-wqy-microhei
 }
