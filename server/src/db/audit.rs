@@ -31,6 +31,8 @@ pub enum AuditAction {
     EventEdited,
     AutotuneChanged,
     AutotuneAdjusted,
+    StaffChanged,
+    StaffBypass,
 }
 
 impl AuditAction {
@@ -45,6 +47,8 @@ impl AuditAction {
             Self::EventEdited => "event_edited",
             Self::AutotuneChanged => "autotune_changed",
             Self::AutotuneAdjusted => "autotune_adjusted",
+            Self::StaffChanged => "staff_changed",
+            Self::StaffBypass => "staff_bypass",
         }
     }
 }

@@ -53,6 +53,7 @@ mod shuffle;
 mod shutdown;
 mod slots;
 mod slow_readers;
+mod staff_bypass;
 mod store_failures;
 mod tokens;
 mod waitlist;

@@ -14,6 +14,7 @@ mod pow;
 mod presence;
 mod purchase;
 mod removal;
+mod staff;
 
 use super::{Change, Cursor, ReplicaId, StoreError, TicketState};
 use crate::position::PositionView;
@@ -54,6 +55,7 @@ pub(crate) use purchase::{
     a_purchase_ends_the_session_for_good, the_waitlist_gets_only_the_seats_that_came_back,
 };
 pub(crate) use removal::a_removed_line_keeps_only_the_settings_counters_and_draw;
+pub(crate) use staff::staff_skip_the_line_and_nobody_else_moves;
 
 pub(crate) async fn join_is_idempotent_and_fifo(h: Harness) {
     let event = h.open_event(settings(60, 10)).await;
@@ -307,6 +309,7 @@ macro_rules! contract_suite {
                 pause_stops_admission,
                 every_place_is_kept_through_every_mode,
                 passthrough_admits_a_joiner_only_with_nobody_ahead,
+                staff_skip_the_line_and_nobody_else_moves,
                 admission_limit_caps_a_step,
                 change_log_replays_into_the_same_view,
                 configure_if_missing_keeps_the_queue,

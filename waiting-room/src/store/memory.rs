@@ -116,7 +116,16 @@ impl QueueStore for MemoryStore {
         ticket: &TicketId,
         cap: Option<&PlaceCap>,
     ) -> Result<TicketStatus, StoreError> {
-        self.join_with(event, user, ticket, cap, None)
+        self.join_with(event, user, ticket, cap, None, false)
+    }
+
+    async fn join_staff(
+        &self,
+        event: EventId,
+        user: UserId,
+        ticket: &TicketId,
+    ) -> Result<TicketStatus, StoreError> {
+        self.join_with(event, user, ticket, None, None, true)
     }
 
     async fn join_gated(
@@ -127,7 +136,7 @@ impl QueueStore for MemoryStore {
         cap: Option<&PlaceCap>,
         pow: &PowGate,
     ) -> Result<TicketStatus, StoreError> {
-        self.join_with(event, user, ticket, cap, Some(pow))
+        self.join_with(event, user, ticket, cap, Some(pow), false)
     }
 
     async fn status(

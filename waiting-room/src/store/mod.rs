@@ -264,6 +264,24 @@ pub trait QueueStore: Send + Sync + 'static {
         ))
     }
 
+    /// A staff account's join (docs/ARCHITECTURE.md, "Staff bypass"): [`Self::join`]
+    /// with no cap and no proof of work, except that a new ticket, once the sale is
+    /// open (not during the opening's draw, not when the line is a waitlist), is
+    /// admitted at once whatever the mode (even `reject`), the pause, the rate and the
+    /// line: it takes the next sequence number behind everyone and is admitted in the
+    /// same step (a [`Change::Joined`] then a [`Change::Admitted`], counted like any
+    /// admission), so nobody's place or people-ahead changes. An existing ticket is
+    /// given back as [`Self::join`] would.
+    async fn join_staff(
+        &self,
+        event: EventId,
+        user: UserId,
+        ticket: &TicketId,
+    ) -> Result<TicketStatus, StoreError> {
+        let _ = (event, user, ticket);
+        Err(StoreError::Backend("this store cannot admit staff".into()))
+    }
+
     /// The account's ticket, if it ever joined.
     async fn status(
         &self,

@@ -244,7 +244,16 @@ impl QueueStore for RedisStore {
         ticket: &TicketId,
         cap: Option<&PlaceCap>,
     ) -> Result<TicketStatus, StoreError> {
-        self.join_with(event, user, ticket, cap, None).await
+        self.join_with(event, user, ticket, cap, None, false).await
+    }
+
+    async fn join_staff(
+        &self,
+        event: EventId,
+        user: UserId,
+        ticket: &TicketId,
+    ) -> Result<TicketStatus, StoreError> {
+        self.join_with(event, user, ticket, None, None, true).await
     }
 
     async fn join_gated(
@@ -255,7 +264,8 @@ impl QueueStore for RedisStore {
         cap: Option<&PlaceCap>,
         pow: &PowGate,
     ) -> Result<TicketStatus, StoreError> {
-        self.join_with(event, user, ticket, cap, Some(pow)).await
+        self.join_with(event, user, ticket, cap, Some(pow), false)
+            .await
     }
 
     async fn status(

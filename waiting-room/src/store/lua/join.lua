@@ -7,6 +7,10 @@
 -- ARGV[6] proof of work a new ticket needs: '' none asked, 'M' asked but none brought,
 --   'S' a checked solution whose challenge KEYS[9] is spent (SET NX) for ARGV[7] ms
 -- KEYS[11] (only with 'S') the spent-challenge key, under the event's hash tag
+-- ARGV[8] '1' for a staff account's join (staff bypass; absent on every other join):
+--   a new ticket is admitted at once once the sale is open (not during a draw, not
+--   when the line is a waitlist), whatever the mode (even reject), pause, rate or line;
+--   it takes the next seq behind everyone, so nobody's place or people-ahead changes.
 -- Admission modes (cfg.mode, read with grace): in `reject` a join that would create a
 -- ticket is refused (`FGREJECT`, nothing changed; a ticket held is given back as
 -- always); in `passthrough`, once the sale is open, a new ticket with nobody waiting
@@ -20,13 +24,31 @@ if redis.call('EXISTS', KEYS[1]) == 0 then
   return redis.error_reply('FGUNKNOWN event has no queue configured')
 end
 local user = ARGV[1]
+local staff = ARGV[8] == '1'
+
+-- Admits the new ticket `seq` of `user` at once, as one admission step of one fan
+-- would (admit.lua): an A entry after its J, counted in admitted and the last minute.
+-- Shared by passthrough's join and staff bypass.
+local function admit_now(seq, holder, now)
+  local expires = now + tonumber(redis.call('HGET', KEYS[1], 'ttl')) * 1000
+  redis.call('ZREM', KEYS[3], user)
+  redis.call('ZREM', KEYS[6], user)
+  local rec = cjson.encode({ t = ARGV[2], s = 'A', q = seq, a = now, e = expires, h = holder })
+  redis.call('HSET', KEYS[5], user, rec)
+  redis.call('ZADD', KEYS[9], int(expires), user)
+  redis.call('HINCRBY', KEYS[2], 'admitted', 1)
+  redis.call('ZADD', KEYS[10], int(now), int(seq) .. ':1')
+  redis.call('ZREMRANGEBYSCORE', KEYS[10], '-inf', int(now - 60000))
+  append(KEYS[7], ARGV[3], 'A', int(now) .. ',' .. int(expires) .. ',' .. int(seq))
+  return rec
+end
 local cfg = redis.call('HMGET', KEYS[1], 'grace', 'mode')
 local now = now_ms()
 local deadline = now + tonumber(cfg[1])
 local rec = redis.call('HGET', KEYS[5], user)
 local state = rec and cjson.decode(rec).s
 if not rec or state == 'L' or state == 'P' then
-  if cfg[2] == 'reject' then
+  if cfg[2] == 'reject' and not staff then
     return redis.error_reply('FGREJECT this sale is not taking new places right now')
   end
   local holder = ARGV[4] ~= '' and ARGV[4] or nil
@@ -58,22 +80,14 @@ if not rec or state == 'L' or state == 'P' then
   end
   rec = cjson.encode({ t = ARGV[2], s = 'W', h = holder })
   redis.call('HSET', KEYS[5], user, rec)
-  if seq and cfg[2] == 'passthrough' and open[1] == '1' and open[2] ~= '1'
-      and open[3] ~= '1' and redis.call('ZCARD', KEYS[3]) == 1 then
-    local limits = redis.call('HMGET', KEYS[1], 'max_active', 'ttl')
-    if redis.call('ZCOUNT', KEYS[9], '(' .. int(now), '+inf') < tonumber(limits[1]) then
-      -- Admitted at once, as one admission step of one fan would (admit.lua).
-      local expires = now + tonumber(limits[2]) * 1000
-      redis.call('ZREM', KEYS[3], user)
-      redis.call('ZREM', KEYS[6], user)
-      rec = cjson.encode({ t = ARGV[2], s = 'A', q = seq, a = now, e = expires, h = holder })
-      redis.call('HSET', KEYS[5], user, rec)
-      redis.call('ZADD', KEYS[9], int(expires), user)
-      redis.call('HINCRBY', KEYS[2], 'admitted', 1)
-      redis.call('ZADD', KEYS[10], int(now), int(seq) .. ':1')
-      redis.call('ZREMRANGEBYSCORE', KEYS[10], '-inf', int(now - 60000))
-      append(KEYS[7], ARGV[3], 'A', int(now) .. ',' .. int(expires) .. ',' .. int(seq))
-      return { ticket_status(KEYS[3], user, rec, nil) }
+  local clear = seq and open[1] == '1' and open[2] ~= '1' and open[3] ~= '1'
+  if clear and staff then
+    return { ticket_status(KEYS[3], user, admit_now(seq, holder, now), nil) }
+  end
+  if clear and cfg[2] == 'passthrough' and redis.call('ZCARD', KEYS[3]) == 1 then
+    local max_active = redis.call('HGET', KEYS[1], 'max_active')
+    if redis.call('ZCOUNT', KEYS[9], '(' .. int(now), '+inf') < tonumber(max_active) then
+      return { ticket_status(KEYS[3], user, admit_now(seq, holder, now), nil) }
     end
   end
   redis.call('ZADD', KEYS[6], deadline, user)

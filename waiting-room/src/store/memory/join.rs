@@ -7,7 +7,8 @@ use crate::store::{Change, PlaceCap, PowGate, StoreError, TicketStatus};
 use crate::{AdmissionMode, EventId, TicketId, UserId};
 
 impl MemoryStore {
-    /// [`QueueStore::join`], gated by `pow` when the event asks for proof of work.
+    /// [`QueueStore::join`], gated by `pow` when the event asks for proof of work, or a
+    /// staff account's join (`staff`, [`QueueStore::join_staff`]).
     pub(super) fn join_with(
         &self,
         event: EventId,
@@ -15,13 +16,14 @@ impl MemoryStore {
         ticket: &TicketId,
         cap: Option<&PlaceCap>,
         pow: Option<&PowGate>,
+        staff: bool,
     ) -> Result<TicketStatus, StoreError> {
         self.with_event(event, |q, now| {
             let deadline = now + q.config.grace_ms as i64;
             let existing = q.tickets.get(&user).map(|t| t.place);
             match existing {
                 Some(Place::Left | Place::Purchased { .. }) | None => {
-                    if q.config.admission.mode == AdmissionMode::Reject {
+                    if q.config.admission.mode == AdmissionMode::Reject && !staff {
                         return Err(StoreError::Rejecting);
                     }
                     match pow {
@@ -65,16 +67,18 @@ impl MemoryStore {
                         },
                     );
                     q.set_presence(user, deadline);
-                    // Passthrough: admitted at once when nobody waits ahead and a
-                    // shopper's slot is free (a waitlist's seats are the step's call).
-                    if let Place::Queued(_) = place {
-                        if q.config.admission.mode == AdmissionMode::Passthrough
-                            && q.opened
-                            && !q.waitlist
+                    // Staff bypass: admitted at once once the sale is open, whatever
+                    // the mode, pause, rate or line (the ticket is last in line, so
+                    // nobody's people-ahead changes). Passthrough: admitted at once
+                    // when nobody waits ahead and a shopper's slot is free (a
+                    // waitlist's seats are the step's call, for staff too).
+                    if let Place::Queued(seq) = place {
+                        let clear = q.opened && !q.waitlist;
+                        let passthrough = q.config.admission.mode == AdmissionMode::Passthrough
                             && q.queue.len() == 1
-                            && q.active_count(now) < u64::from(q.config.admission.max_active)
-                        {
-                            q.admit_head(1, now);
+                            && q.active_count(now) < u64::from(q.config.admission.max_active);
+                        if clear && (staff || passthrough) {
+                            q.admit_now(seq, now);
                         }
                     }
                 }

@@ -159,12 +159,29 @@ impl EventQueue {
     /// one [`Change::Admitted`] entry and the counters: the admission step's, and a
     /// passthrough join's (`join.rs`).
     pub(super) fn admit_head(&mut self, n: u64, now: i64) -> Vec<(u64, UserId)> {
-        let expires_at_ms = now + i64::from(self.config.admission.session_ttl_secs) * 1000;
-        let mut admitted = Vec::with_capacity(n.min(self.queue.len() as u64) as usize);
+        let mut taken = Vec::with_capacity(n.min(self.queue.len() as u64) as usize);
         for _ in 0..n {
-            let Some((seq, user)) = self.queue.pop_first() else {
+            let Some(entry) = self.queue.pop_first() else {
                 break;
             };
+            taken.push(entry);
+        }
+        self.admit_taken(taken, now)
+    }
+
+    /// Admits the waiting ticket `seq` alone, now, wherever it stands in line: the
+    /// "admit this one fan now" of passthrough's join and staff bypass (one
+    /// [`Change::Admitted`], counted as [`Self::admit_head`] counts).
+    pub(super) fn admit_now(&mut self, seq: u64, now: i64) {
+        if let Some(user) = self.queue.remove(&seq) {
+            self.admit_taken(vec![(seq, user)], now);
+        }
+    }
+
+    /// Marks the fans `taken` out of the queue admitted, with their entry and counters.
+    fn admit_taken(&mut self, admitted: Vec<(u64, UserId)>, now: i64) -> Vec<(u64, UserId)> {
+        let expires_at_ms = now + i64::from(self.config.admission.session_ttl_secs) * 1000;
+        for &(seq, user) in &admitted {
             self.view.remove(seq);
             self.clear_presence(user);
             self.active.insert((expires_at_ms, user));
@@ -175,7 +192,6 @@ impl EventQueue {
                     expires_at_ms,
                 };
             }
-            admitted.push((seq, user));
         }
         if !admitted.is_empty() {
             self.admitted_total += admitted.len() as u64;
