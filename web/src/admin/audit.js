@@ -55,7 +55,7 @@ function AuditEntry({ entry }) {
   const switchedOff = entry.action === 'autotune_changed' && entry.after?.reason === 'manual_rate_change';
   const action = switchedOff
     ? t('audit.autotune_switched_off')
-    : ['admission_changed', 'event_created', 'event_closed', 'event_edited', 'seats_held_back', 'seats_released', 'autotune_changed', 'autotune_adjusted'].includes(entry.action)
+    : ['admission_changed', 'event_created', 'event_closed', 'event_edited', 'seats_held_back', 'seats_released', 'autotune_changed', 'autotune_adjusted', 'staff_changed', 'staff_bypass'].includes(entry.action)
       ? t(`audit.${entry.action}`)
       : entry.action;
   // Seat changes list the seats once, not one line per seat; autotune's reason is

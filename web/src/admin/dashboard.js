@@ -6,6 +6,7 @@ import { events as eventsApi, serverOffset } from '../shared/api.js';
 import { adminApi } from './api.js';
 import { AuditLog } from './audit.js';
 import { AutotunePanel } from './autotune.js';
+import { StaffPanel } from './staff.js';
 import { TimeChart } from './charts.js';
 import { useI18n } from '../shared/language.js';
 import { Controls } from './controls.js';
@@ -190,6 +191,12 @@ export function Dashboard({ id, onAuthError }) {
         <h2 id="autotune-title">${t('dash.autotune')}</h2>
         <${AutotunePanel} eventId=${id} refreshKey=${auditKey} onAuthError=${onAuthError}
           onChanged=${() => setAuditKey((k) => k + 1)} />
+      </section>`}
+
+      ${event?.state !== 'closed' &&
+      html`<section class="dash-staff" aria-labelledby="staff-title">
+        <h2 id="staff-title">${t('dash.staff')}</h2>
+        <${StaffPanel} eventId=${id} onAuthError=${onAuthError} onChanged=${() => setAuditKey((k) => k + 1)} />
       </section>`}
 
       <section class="dash-charts" aria-labelledby="charts-title">
