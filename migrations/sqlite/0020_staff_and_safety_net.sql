@@ -6,3 +6,9 @@ CREATE TABLE event_staff (
     user_id      TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
     PRIMARY KEY (event_id, user_id)
 );
+
+-- The safety net (issue 20): in mode `queue`, joins are admitted at once while nobody
+-- waits, fewer than max_shoppers shop and fewer than max_arrivals_per_minute joined in
+-- the last minute. Both NULL: off (every event before it).
+ALTER TABLE events ADD COLUMN safety_net_max_shoppers INTEGER;
+ALTER TABLE events ADD COLUMN safety_net_max_arrivals INTEGER;

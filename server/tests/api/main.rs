@@ -45,6 +45,7 @@ mod replicas;
 mod report;
 mod request_id;
 mod response_headers;
+mod safety_net;
 mod schemas;
 mod seat_map;
 mod sections;

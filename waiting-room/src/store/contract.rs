@@ -8,6 +8,7 @@ mod admission;
 mod draw;
 mod harness;
 mod modes;
+mod net;
 mod pages;
 mod places;
 mod pow;
@@ -35,6 +36,7 @@ pub(crate) use harness::{
 pub(crate) use modes::{
     every_place_is_kept_through_every_mode, passthrough_admits_a_joiner_only_with_nobody_ahead,
 };
+pub(crate) use net::the_safety_net_admits_at_once_then_queues_then_admits_again;
 pub(crate) use pages::{
     a_paged_reload_is_exact_while_the_line_moves, snapshot_pages_are_bounded_and_ascending,
 };
@@ -310,6 +312,7 @@ macro_rules! contract_suite {
                 every_place_is_kept_through_every_mode,
                 passthrough_admits_a_joiner_only_with_nobody_ahead,
                 staff_skip_the_line_and_nobody_else_moves,
+                the_safety_net_admits_at_once_then_queues_then_admits_again,
                 admission_limit_caps_a_step,
                 change_log_replays_into_the_same_view,
                 configure_if_missing_keeps_the_queue,

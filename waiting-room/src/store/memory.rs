@@ -302,6 +302,7 @@ impl QueueStore for MemoryStore {
             opened: q.opened,
             // Tickets are never forgotten (one who left stays `Left`).
             joined: q.tickets.len() as u64,
+            arrivals_last_minute: q.arrivals_last_minute(now),
         })
     }
 

@@ -172,6 +172,10 @@ pub struct QueueStats {
     /// and joined again): the first step of the report's funnel.
     #[serde(default)]
     pub joined: u64,
+    /// Joins (new places) in the last minute as the safety net counts them: counted
+    /// only while the net is set in mode `queue` (0 otherwise).
+    #[serde(default)]
+    pub arrivals_last_minute: u64,
 }
 
 /// A waiting fan as one replica knows it, to put back into a store that lost the

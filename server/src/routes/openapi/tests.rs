@@ -438,6 +438,8 @@ fn the_stats_schemas_are_the_snapshot_types() {
         connected: 0,
         eta_clear_secs: None,
         fairness: Default::default(),
+        safety_net: crate::stats::NetState::Off,
+        arrivals_last_minute: 0,
     };
     let history = StatsHistory {
         interval_secs: 5,

@@ -72,12 +72,31 @@ impl MemoryStore {
                     // nobody's people-ahead changes). Passthrough: admitted at once
                     // when nobody waits ahead and a shopper's slot is free (a
                     // waitlist's seats are the step's call, for staff too).
+                    // The safety net (mode queue, not paused): every new ticket is an
+                    // arrival; one with nobody ahead is admitted at once while the
+                    // shoppers and the last minute's arrivals are under its levels.
+                    let admission = &q.config.admission;
+                    let net = admission
+                        .safety_net
+                        .filter(|_| admission.mode == AdmissionMode::Queue);
+                    let paused = admission.paused;
+                    let max_active = admission.max_active;
+                    let under_net = match net {
+                        Some(net) if !staff => {
+                            let arrived = q.arrive(now);
+                            !paused
+                                && arrived < u64::from(net.max_arrivals_per_minute)
+                                && q.queue.len() == 1
+                                && q.active_count(now) < u64::from(net.max_shoppers.min(max_active))
+                        }
+                        _ => false,
+                    };
                     if let Place::Queued(seq) = place {
                         let clear = q.opened && !q.waitlist;
                         let passthrough = q.config.admission.mode == AdmissionMode::Passthrough
                             && q.queue.len() == 1
                             && q.active_count(now) < u64::from(q.config.admission.max_active);
-                        if clear && (staff || passthrough) {
+                        if clear && (staff || passthrough || under_net) {
                             q.admit_now(seq, now);
                         }
                     }

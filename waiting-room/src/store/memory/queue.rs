@@ -54,6 +54,9 @@ pub(super) struct EventQueue {
     pub(super) admitted_total: u64,
     /// (time, admitted) per admission step within the last minute.
     pub(super) recent: VecDeque<(i64, u64)>,
+    /// (second, joins) within the last minute: the safety net's arrivals (counted only
+    /// while it is set).
+    pub(super) arrivals: VecDeque<(i64, u64)>,
     pub(super) log: MemoryLog<Change>,
     /// Places held per address (only addresses holding at least one).
     pub(super) held: HashMap<String, u32>,
@@ -86,6 +89,7 @@ impl EventQueue {
             bucket: TokenBucket::new(now),
             admitted_total: 0,
             recent: VecDeque::new(),
+            arrivals: VecDeque::new(),
             log: MemoryLog::new(LOG_CAPACITY),
             held: HashMap::new(),
             waitlist: false,
@@ -94,6 +98,30 @@ impl EventQueue {
             spent: Default::default(),
             leases: Default::default(),
         }
+    }
+
+    /// The joins of the last minute (the safety net's arrivals), older seconds pruned.
+    pub(super) fn arrivals_last_minute(&mut self, now: i64) -> u64 {
+        let second = now.div_euclid(1000);
+        while self
+            .arrivals
+            .front()
+            .is_some_and(|(s, _)| *s <= second - 60)
+        {
+            self.arrivals.pop_front();
+        }
+        self.arrivals.iter().map(|(_, n)| n).sum()
+    }
+
+    /// Counts one arrival now; answers the arrivals of the last minute before it.
+    pub(super) fn arrive(&mut self, now: i64) -> u64 {
+        let before = self.arrivals_last_minute(now);
+        let second = now.div_euclid(1000);
+        match self.arrivals.back_mut() {
+            Some((s, n)) if *s == second => *n += 1,
+            _ => self.arrivals.push_back((second, 1)),
+        }
+        before
     }
 
     /// Takes a place for `cap`'s holder, or `false` at its cap.

@@ -23,7 +23,7 @@ impl RedisStore {
         let mut inv = self.scripts.join.prepare_invoke();
         inv.key(&k.cfg).key(&k.st).key(&k.q).key(&k.pre);
         inv.key(&k.tk).key(&k.pres).key(&k.log).key(&k.held);
-        inv.key(&k.act).key(&k.rec);
+        inv.key(&k.act).key(&k.rec).key(&k.arr);
         inv.arg(user.to_string())
             .arg(&ticket.0)
             .arg(self.log_capacity)
