@@ -110,7 +110,7 @@ export function describeChanges(before, after) {
   const a = flat(after);
   const keys = [...new Set([...Object.keys(b), ...Object.keys(a)])];
   return keys
-    .filter((k) => !before || JSON.stringify(b[k]) !== JSON.stringify(a[k]))
+    .filter((k) => !before || JSON.stringify(b[k] ?? null) !== JSON.stringify(a[k] ?? null))
     .map((k) => ({ key: k, leaf: k.split('.').pop(), from: before ? (b[k] ?? null) : undefined, to: a[k] ?? null }));
 }
 

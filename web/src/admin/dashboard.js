@@ -11,6 +11,7 @@ import { TimeChart } from './charts.js';
 import { useI18n } from '../shared/language.js';
 import { Controls } from './controls.js';
 import { ModeSwitch } from './mode.js';
+import { SafetyNetPanel } from './safety-net.js';
 import { StateBadge } from './events.js';
 import { Figures } from './figures.js';
 import { SeatsPanel } from './seats.js';
@@ -124,6 +125,7 @@ export function Dashboard({ id, onAuthError }) {
       base.session_ttl_secs = patched.settings.session_ttl_secs;
       // The stats carry no message: the last answer of ours is the newest we know.
       base.message = patched.settings.message ?? null;
+      base.safety_net = patched.settings.safety_net ?? null;
       if (fresh) Object.assign(base, patched.settings);
     }
     return base;
@@ -182,7 +184,9 @@ export function Dashboard({ id, onAuthError }) {
           ? html`<p>${t('life.closed_controls')}</p>`
           : settings
           ? html`<${Controls} eventId=${id} settings=${settings} onApplied=${onApplied} onAuthError=${onAuthError} />
-              <${ModeSwitch} eventId=${id} settings=${settings} onApplied=${onApplied} onAuthError=${onAuthError} />`
+              <${ModeSwitch} eventId=${id} settings=${settings} onApplied=${onApplied} onAuthError=${onAuthError} />
+              <h3 id="net-title">${t('dash.safety_net')}</h3>
+              <${SafetyNetPanel} eventId=${id} settings=${settings} stats=${stats} onApplied=${onApplied} onAuthError=${onAuthError} />`
           : html`<p>${t('app.loading')}</p>`}
       </section>
 
