@@ -21,7 +21,9 @@ use waiting_room::store::{QueueStats, StoreError};
 use waiting_room::EventId;
 
 pub use history::{History, HISTORY_LEN};
-pub use snapshot::{FrameType, Sample, Snapshot, Stats, StatsError, StatsHistory, METRIC_SERIES};
+pub use snapshot::{
+    FrameType, NetState, Sample, Snapshot, Stats, StatsError, StatsHistory, METRIC_SERIES,
+};
 
 use crate::checkout::Checkout;
 use crate::db::Db;
@@ -56,6 +58,11 @@ impl StatsService {
     /// The event's counters now. Settings come from the store (what admission runs
     /// on), falling back to the database's while the store has none.
     pub async fn snapshot(&self, id: EventId) -> Result<Snapshot, EventError> {
+        self.read(id).await.map(|(snapshot, _, _)| snapshot)
+    }
+
+    /// [`Self::snapshot`], with what the safety net's state is judged by.
+    async fn read(&self, id: EventId) -> Result<(Snapshot, NetState, u64), EventError> {
         let event = self.events.get(id).await?;
         let store = self.hub.store();
         let queue = match store.stats(id).await {
@@ -67,7 +74,13 @@ impl StatsService {
             .config(id)
             .await?
             .map_or_else(|| event.admission.clone(), |c| c.admission);
-        Ok(Snapshot {
+        let net = NetState::of(
+            &settings,
+            queue.waiting,
+            queue.active,
+            queue.arrivals_last_minute,
+        );
+        let snapshot = Snapshot {
             sample: Sample {
                 at_ms: self.hub.clock().now_ms(),
                 waiting: queue.waiting,
@@ -85,12 +98,13 @@ impl StatsService {
             held_back: seats.held_back,
             capacity: event.capacity(),
             opened: queue.opened,
-        })
+        };
+        Ok((snapshot, net, queue.arrivals_last_minute))
     }
 
     /// The body of `GET …/stats` and of each `…/stats/ws` frame.
     pub async fn stats(&self, id: EventId) -> Result<Stats, EventError> {
-        let snapshot = self.snapshot(id).await?;
+        let (snapshot, safety_net, arrivals_last_minute) = self.read(id).await?;
         let s = &snapshot.sample;
         Ok(Stats {
             revenue_cents: self.db.revenue_cents(id).await?,
@@ -113,6 +127,8 @@ impl StatsService {
                     snapshot.opened,
                 )
                 .await?,
+            safety_net,
+            arrivals_last_minute,
             snapshot,
         })
     }

@@ -45,6 +45,7 @@ async fn main() {
                 paused: false,
                 mode: Default::default(),
                 message: None,
+                safety_net: None,
             },
         };
         writer.configure(event, &config, false).await.unwrap();

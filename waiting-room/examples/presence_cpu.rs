@@ -90,6 +90,7 @@ async fn main() {
             paused: false,
             mode: Default::default(),
             message: None,
+            safety_net: None,
         },
     };
     store.configure(event, &config, false).await.unwrap();

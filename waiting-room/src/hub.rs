@@ -198,6 +198,7 @@ mod tests {
                 paused: false,
                 mode: Default::default(),
                 message: None,
+                safety_net: None,
             },
         };
         (info, config)

@@ -39,4 +39,4 @@ pub mod token;
 pub mod wire;
 
 pub use ids::{EventId, TicketId, UserId};
-pub use settings::{AdmissionMode, AdmissionSettings, QueueConfig};
+pub use settings::{AdmissionMode, AdmissionSettings, QueueConfig, SafetyNet};

@@ -72,6 +72,25 @@ pub struct AdmissionSettings {
     #[serde(default)]
     #[cfg_attr(feature = "openapi", schema(required = true, max_length = 500))]
     pub message: Option<String>,
+    /// The safety net (docs/ARCHITECTURE.md, "The safety net"), in mode `queue`: a
+    /// join is admitted at once while nobody waits, fewer than `max_shoppers` shop and
+    /// fewer than `max_arrivals_per_minute` joined in the last minute; `null`: off.
+    /// (Always answered; absent from audit entries written before it existed.)
+    #[serde(default)]
+    pub safety_net: Option<SafetyNet>,
+}
+
+/// The safety net's levels: past either, fans queue (rate-limited) as usual.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct SafetyNet {
+    /// Admitted fans still shopping, below which a join may be admitted at once.
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 10_000_000))]
+    pub max_shoppers: u32,
+    /// Joins (new places) in the last minute, below which a join may be admitted at once.
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 6_000_000))]
+    pub max_arrivals_per_minute: u32,
 }
 
 impl AdmissionSettings {
@@ -100,6 +119,16 @@ impl AdmissionSettings {
             .is_some_and(|m| m.chars().count() > Self::MAX_MESSAGE_CHARS)
         {
             return Err("message");
+        }
+        if let Some(net) = self.safety_net {
+            if net.max_shoppers == 0 || net.max_shoppers > Self::MAX_ACTIVE {
+                return Err("safety_net.max_shoppers");
+            }
+            if net.max_arrivals_per_minute == 0
+                || net.max_arrivals_per_minute > Self::MAX_RATE_PER_MINUTE
+            {
+                return Err("safety_net.max_arrivals_per_minute");
+            }
         }
         Ok(())
     }

@@ -40,6 +40,7 @@ async fn after_redis_loses_the_event_a_room_covers_its_fans_again() {
             paused: false,
             mode: Default::default(),
             message: None,
+            safety_net: None,
         },
     };
     store.configure(event, &config, false).await.unwrap();

@@ -65,6 +65,7 @@ async fn two_replicas_restore_their_fans_in_batches_and_keep_the_line() {
             paused: false,
             mode: Default::default(),
             message: None,
+            safety_net: None,
         },
     };
     store.configure(event, &config, false).await.unwrap();

@@ -59,6 +59,7 @@ async fn setup(rate_per_minute: u32, max_active: u32) -> Setup {
             paused: false,
             mode: Default::default(),
             message: None,
+            safety_net: None,
         },
     };
     store.configure(event, &config, false).await.unwrap();

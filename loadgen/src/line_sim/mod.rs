@@ -110,6 +110,7 @@ fn queue_config(starts_at_ms: i64) -> QueueConfig {
             paused: false,
             mode: Default::default(),
             message: None,
+            safety_net: None,
         },
     }
 }

@@ -31,6 +31,8 @@ pub enum AuditAction {
     EventEdited,
     AutotuneChanged,
     AutotuneAdjusted,
+    StaffChanged,
+    StaffBypass,
 }
 
 impl AuditAction {
@@ -45,6 +47,8 @@ impl AuditAction {
             Self::EventEdited => "event_edited",
             Self::AutotuneChanged => "autotune_changed",
             Self::AutotuneAdjusted => "autotune_adjusted",
+            Self::StaffChanged => "staff_changed",
+            Self::StaffBypass => "staff_bypass",
         }
     }
 }
@@ -194,7 +198,8 @@ impl Db {
         let after = apply(before.clone())?;
         sqlx::query(
             "UPDATE events SET rate_per_minute = $1, max_active = $2, session_ttl_secs = $3, \
-             paused = $4, admission_mode = $6, admission_message = $7 WHERE id = $5",
+             paused = $4, admission_mode = $6, admission_message = $7, \
+             safety_net_max_shoppers = $8, safety_net_max_arrivals = $9 WHERE id = $5",
         )
         .bind(i64::from(after.rate_per_minute))
         .bind(i64::from(after.max_active))
@@ -203,6 +208,8 @@ impl Db {
         .bind(event.to_string())
         .bind(after.mode.as_str())
         .bind(after.message.clone())
+        .bind(super::records::net_shoppers(&after))
+        .bind(super::records::net_arrivals(&after))
         .execute(&mut *tx)
         .await?;
         // A PATCH that changes nothing (pausing a paused sale) is not a change.
@@ -335,6 +342,7 @@ pub fn settings_json(s: &AdmissionSettings) -> Value {
         "paused": s.paused,
         "mode": s.mode,
         "message": s.message,
+        "safety_net": s.safety_net,
     })
 }
 
@@ -381,6 +389,7 @@ mod tests {
             paused: true,
             mode: Default::default(),
             message: None,
+            safety_net: None,
         };
         // The PATCH answers the settings serialized; the audit must show the same.
         assert_eq!(settings_json(&s), serde_json::to_value(s).unwrap());

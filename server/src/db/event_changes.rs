@@ -91,7 +91,8 @@ impl Db {
             "UPDATE events SET name = $1, starts_at_ms = $2, show_at_ms = $3, \
              refund_window_secs = $4, max_seats_per_account = $5, max_seats_per_order = $6, \
              hold_ttl_secs = $7, rate_per_minute = $8, max_active = $9, session_ttl_secs = $10, \
-             paused = $11, pow_difficulty = $13, admission_mode = $14, admission_message = $15 \
+             paused = $11, pow_difficulty = $13, admission_mode = $14, admission_message = $15, \
+             safety_net_max_shoppers = $16, safety_net_max_arrivals = $17 \
              WHERE id = $12",
         )
         .bind(&after.name)
@@ -109,6 +110,8 @@ impl Db {
         .bind(i64::from(after.pow_difficulty))
         .bind(after.admission.mode.as_str())
         .bind(after.admission.message.clone())
+        .bind(super::records::net_shoppers(&after.admission))
+        .bind(super::records::net_arrivals(&after.admission))
         .execute(&mut *tx)
         .await?;
         if let Some((old, new)) = changes(&before, &after)? {

@@ -5,10 +5,10 @@ use std::collections::HashMap;
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 use waiting_room::shuffle::ShuffleSeed;
-use waiting_room::{AdmissionMode, AdmissionSettings, EventId};
+use waiting_room::{AdmissionMode, AdmissionSettings, EventId, SafetyNet};
 
 use super::audit::{insert_audit, NewAudit};
-use super::records::{int, opt_int};
+use super::records::{int, net_arrivals, net_shoppers, opt_int};
 use super::Db;
 use crate::event::{Event, Section};
 use crate::metrics::DbOp;
@@ -19,7 +19,7 @@ pub type EventRow = Event;
 const EVENT_COLUMNS: &str = "id, name, starts_at_ms, closed, max_seats_per_order, hold_ttl_secs, \
      rate_per_minute, max_active, session_ttl_secs, paused, grace_secs, show_at_ms, \
      refund_window_secs, max_seats_per_account, shuffle_seed, pow_difficulty, admission_mode, \
-     admission_message";
+     admission_message, safety_net_max_shoppers, safety_net_max_arrivals";
 
 impl Db {
     /// Stores an event, its sections and every seat, with its audit entry if given.
@@ -39,7 +39,7 @@ impl Db {
             let mut tx = self.pool().begin().await?;
             sqlx::query(&format!(
                 "INSERT INTO events ({EVENT_COLUMNS}, created_at_ms, preparing) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, 1)"
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, 1)"
             ))
             .bind(e.id.to_string())
             .bind(&e.name)
@@ -59,6 +59,8 @@ impl Db {
             .bind(i64::from(e.pow_difficulty))
             .bind(e.admission.mode.as_str())
             .bind(e.admission.message.clone())
+            .bind(net_shoppers(&e.admission))
+            .bind(net_arrivals(&e.admission))
             .bind(now_ms)
             .execute(&mut *tx)
             .await?;
@@ -276,6 +278,16 @@ fn event_from_row(r: &AnyRow) -> Result<Event, sqlx::Error> {
             paused: r.try_get::<i64, _>("paused")? != 0,
             mode: admission_mode(r)?,
             message: r.try_get("admission_message")?,
+            safety_net: match (
+                opt_int(r, "safety_net_max_shoppers")?,
+                opt_int(r, "safety_net_max_arrivals")?,
+            ) {
+                (Some(max_shoppers), Some(max_arrivals_per_minute)) => Some(SafetyNet {
+                    max_shoppers,
+                    max_arrivals_per_minute,
+                }),
+                _ => None,
+            },
         },
         grace_secs: int(r, "grace_secs")?,
         sections: Vec::new(),

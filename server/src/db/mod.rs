@@ -21,6 +21,7 @@ mod refunds;
 mod report;
 mod seat_rows;
 mod sessions;
+mod staff;
 mod users;
 mod webhooks;
 
@@ -37,6 +38,7 @@ pub use records::{Order, OrderStatus, Refund, Written};
 pub use refunds::{order_json, RefundRequest, Refunded};
 pub use report::{MinuteSales, OrderTimes, OrderTotals, SectionSales};
 pub use sessions::{RevocationRow, RevocationsSince};
+pub use staff::{StaffChange, StaffMember};
 pub use users::{Created, UserRow, NO_PASSWORD};
 pub use webhooks::{
     AttemptOutcome, AttemptRow, DeliveryRow, EndpointRow, NewDelivery, SaleState, WebhookAuditRow,

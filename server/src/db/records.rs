@@ -101,3 +101,12 @@ pub(super) fn opt_int(r: &AnyRow, column: &str) -> Result<Option<u32>, sqlx::Err
     v.map(|v| u32::try_from(v).map_err(|e| sqlx::Error::Decode(Box::new(e))))
         .transpose()
 }
+
+/// The safety net's columns (both NULL when it is off).
+pub(super) fn net_shoppers(s: &waiting_room::AdmissionSettings) -> Option<i64> {
+    s.safety_net.map(|n| i64::from(n.max_shoppers))
+}
+
+pub(super) fn net_arrivals(s: &waiting_room::AdmissionSettings) -> Option<i64> {
+    s.safety_net.map(|n| i64::from(n.max_arrivals_per_minute))
+}

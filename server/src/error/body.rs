@@ -102,6 +102,7 @@ pub const ERROR_CODES: &[&str] = &[
     "invalid_event",
     "invalid_return_url",
     "return_url_not_allowed",
+    "unknown_staff_email",
 ];
 
 /// A string, one of [`ERROR_CODES`].

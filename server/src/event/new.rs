@@ -5,7 +5,7 @@ use serde::Deserialize;
 use time::OffsetDateTime;
 use utoipa::ToSchema;
 use waiting_room::shuffle::ShuffleSeed;
-use waiting_room::{AdmissionMode, AdmissionSettings, EventId};
+use waiting_room::{AdmissionMode, AdmissionSettings, EventId, SafetyNet};
 
 use super::model::{Event, InvalidEvent, Section, MAX_CAPACITY};
 
@@ -98,6 +98,20 @@ pub struct AdmissionPatch {
         pattern = "^[^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\u007F-\\u009F]*$"
     )]
     pub message: Option<String>,
+    /// The safety net (docs/ARCHITECTURE.md, "The safety net"): both levels, or
+    /// `null` to switch it off; absent: unchanged.
+    #[serde(default, deserialize_with = "some_or_null")]
+    #[schema(value_type = Option<SafetyNet>)]
+    pub safety_net: Option<Option<SafetyNet>>,
+}
+
+/// A field that may be absent (`None`), `null` (`Some(None)`) or a value.
+fn some_or_null<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(d).map(Some)
 }
 
 impl AdmissionPatch {
@@ -119,6 +133,9 @@ impl AdmissionPatch {
         }
         if let Some(text) = &self.message {
             s.message = mode_message(text)?;
+        }
+        if let Some(net) = self.safety_net {
+            s.safety_net = net;
         }
         s.validate().map_err(invalid_setting)?;
         Ok(s)
@@ -204,6 +221,7 @@ impl NewEvent {
             paused: self.admission.paused,
             mode: AdmissionMode::Queue,
             message: None,
+            safety_net: None,
         };
         admission.validate().map_err(invalid_setting)?;
         let starts_at_ms = unix_ms(self.starts_at);

@@ -8,6 +8,7 @@
 
 mod admission;
 mod closing;
+mod staff;
 pub use closing::LINE_KEPT_AFTER_CLOSE_MS;
 
 use std::collections::{HashMap, HashSet};
@@ -52,6 +53,9 @@ struct Settings {
     close_after_show_secs: u64,
 }
 
+/// Every event's staff accounts (staff bypass, `staff.rs`).
+type StaffCache = HashMap<EventId, HashSet<waiting_room::UserId>>;
+
 /// The events of this replica: the cache, and the rooms they run in.
 pub struct Events {
     db: Db,
@@ -61,6 +65,8 @@ pub struct Events {
     /// Events by id, refreshed from the database every few seconds and on every admin
     /// change. A `std` RwLock: read on every socket connect, never held across `.await`.
     cache: RwLock<HashMap<EventId, Event>>,
+    /// Each event's staff accounts (staff bypass), refreshed with `cache`.
+    staff: RwLock<StaffCache>,
 }
 
 impl Events {
@@ -77,6 +83,7 @@ impl Events {
                 close_after_show_secs: config.close_after_show_secs,
             },
             cache: RwLock::default(),
+            staff: RwLock::default(),
         }
     }
 
@@ -206,6 +213,7 @@ impl Events {
             cache.retain(|id, e| e.closed || listed.contains(id));
             cache.extend(open.iter().map(|e| (e.id, e.clone())));
         }
+        self.refresh_staff().await?;
         for id in gone {
             self.wind_down(id).await;
         }

@@ -17,6 +17,7 @@ pub(super) fn api(role: Option<Role>) -> OpenApiRouter<AppState> {
         .merge(super::events::router())
         .merge(super::admin::router())
         .merge(super::autotune::router())
+        .merge(super::staff::router())
         .merge(super::report::router())
         .merge(super::event_lifecycle::router())
         .merge(super::loadtest::router())

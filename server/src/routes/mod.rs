@@ -18,6 +18,7 @@ mod ops;
 mod queue;
 mod refunds;
 mod report;
+mod staff;
 mod web;
 mod webhooks;
 

@@ -69,6 +69,7 @@ async fn queue_ws(
     let proof = join_proof(&state, &event, session.user, &parts);
     let fan = queue_session::Fan {
         user: session.user,
+        admin: session.admin,
         cap: client::place_cap(&state, &parts),
         session: state.revocations.watch(session.key),
         proof,
@@ -136,6 +137,11 @@ async fn queue_join(
     client::admit_new_fan(&state)?;
     let (room, event) = open_room(&state, id).await?;
     crate::metrics::Metrics::inc(&state.metrics.queue_joins);
+    // Staff bypass: decided here from memory (the session, the replica's staff
+    // cache), so a fan's join pays nothing more.
+    if session.admin || state.events.is_staff(id, session.user) {
+        return staff_join(&state, &room, session.user, "http").await;
+    }
     let cap = client::place_cap(&state, &parts);
     let proof = join_proof(&state, &event, session.user, &parts);
     let now = state.clock().now_ms();
@@ -162,6 +168,25 @@ async fn queue_join(
     };
     // The join's own answer: one store call per join, not a second to describe it.
     Ok(phase_message(&room, phase))
+}
+
+/// A staff account's join (docs/ARCHITECTURE.md, "Staff bypass"): admitted at once
+/// once the sale is open, whatever the line, rate and mode; a bypass is audited.
+async fn staff_join(
+    state: &AppState,
+    room: &Room,
+    user: waiting_room::UserId,
+    door: &str,
+) -> Result<Json<ServerMessage>, ApiError> {
+    let (phase, bypassed) = room.join_staff(user).await?;
+    if let Some(seq) = bypassed {
+        let now = state.clock().now_ms();
+        state
+            .events
+            .record_bypass(room.event(), user, seq, door, now)
+            .await;
+    }
+    Ok(phase_message(room, phase))
 }
 
 /// 503 `event_rejecting` for a join refused in mode `reject`, with the admin's message

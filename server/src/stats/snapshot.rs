@@ -106,6 +106,49 @@ pub struct Stats {
     #[schema(required = true)]
     pub eta_clear_secs: Option<u64>,
     pub fairness: Fairness,
+    /// What the safety net does now (docs/ARCHITECTURE.md, "The safety net").
+    pub safety_net: NetState,
+    /// Joins (new places) in the last minute, as the safety net counts them (only
+    /// while it is set in mode `queue`; 0 otherwise).
+    pub arrivals_last_minute: u64,
+}
+
+/// What the safety net does now: `off` (not set, or the mode is not `queue`),
+/// `through` (nobody waits, shoppers and arrivals under its levels, not paused: a join
+/// is admitted at once) or `queueing` (a level passed, or fans wait: joins queue).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum NetState {
+    Off,
+    Through,
+    Queueing,
+}
+
+impl NetState {
+    /// The net's state from the settings and the counters.
+    pub fn of(
+        settings: &waiting_room::AdmissionSettings,
+        waiting: u64,
+        active: u64,
+        arrivals: u64,
+    ) -> Self {
+        let Some(net) = settings.safety_net else {
+            return Self::Off;
+        };
+        if settings.mode != waiting_room::AdmissionMode::Queue {
+            return Self::Off;
+        }
+        let shoppers = u64::from(net.max_shoppers.min(settings.max_active));
+        if settings.paused
+            || waiting > 0
+            || active >= shoppers
+            || arrivals >= u64::from(net.max_arrivals_per_minute)
+        {
+            Self::Queueing
+        } else {
+            Self::Through
+        }
+    }
 }
 
 /// The last 15 minutes of an event's stats as sampled by this replica.

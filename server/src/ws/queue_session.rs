@@ -48,6 +48,8 @@ const PING_EVERY: Duration = Duration::from_secs(20);
 /// join (`?join=1`).
 pub struct Fan {
     pub user: UserId,
+    /// The session is an admin's: admins are staff of every event (staff bypass).
+    pub admin: bool,
     pub cap: Option<PlaceCap>,
     pub session: crate::revocations::SocketWatch,
     pub proof: Option<crate::proof_of_work::JoinProof>,
@@ -323,6 +325,21 @@ async fn carry_out(
         ClientMessage::Join => {
             Metrics::inc(&state.metrics.queue_joins);
             let now = state.clock().now_ms();
+            // Staff bypass: decided from memory (the session, the replica's staff
+            // cache), so a fan's join pays nothing more.
+            if fan.admin || state.events.is_staff(room.event(), fan.user) {
+                let (_, bypassed) = room
+                    .join_staff(fan.user)
+                    .await
+                    .map_err(refused(state, room))?;
+                if let Some(seq) = bypassed {
+                    state
+                        .events
+                        .record_bypass(room.event(), fan.user, seq, "socket", now)
+                        .await;
+                }
+                return Ok(());
+            }
             let gate = fan.proof.as_ref().map(|p| p.gate(now));
             let joined = room
                 .join_gated(fan.user, fan.cap.as_ref(), gate.as_ref())
@@ -336,7 +353,12 @@ async fn carry_out(
         }
         ClientMessage::Leave => room.leave(fan.user).await,
     };
-    result.map_err(|error| match error {
+    result.map_err(refused(state, room))
+}
+
+/// The error frame for a queue operation the store refused.
+fn refused<'a>(state: &'a AppState, room: &'a Room) -> impl Fn(StoreError) -> ServerMessage + 'a {
+    move |error| match error {
         StoreError::Rejecting => {
             // Mode `reject`: the admin's message (the store's copy), or ours.
             let message = room.config().and_then(|c| c.admission.message);
@@ -352,7 +374,7 @@ async fn carry_out(
             tracing::warn!(%error, event_id = %room.event(), "queue operation failed");
             ServerMessage::error("unavailable", UNAVAILABLE)
         }
-    })
+    }
 }
 
 /// Parses a fan's frame, telling malformed JSON from an unknown message type.

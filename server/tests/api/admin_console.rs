@@ -90,7 +90,7 @@ async fn the_audit_log_records_creation_and_admission_changes_newest_first(backe
     let ids: Vec<i64> = log.iter().map(|e| e["id"].as_i64().unwrap()).collect();
     assert!(ids.windows(2).all(|w| w[0] > w[1]), "newest first: {ids:?}");
 
-    let settings = |rate: u32, max_active: u32, paused: bool| json!({"rate_per_minute": rate, "max_active": max_active, "session_ttl_secs": 600, "paused": paused, "mode": "queue", "message": null});
+    let settings = |rate: u32, max_active: u32, paused: bool| json!({"rate_per_minute": rate, "max_active": max_active, "session_ttl_secs": 600, "paused": paused, "mode": "queue", "message": null, "safety_net": null});
     assert_eq!(log[0]["before"], settings(120, 10, false));
     assert_eq!(log[0]["after"], settings(120, 20, true));
     assert_eq!(log[1]["before"], settings(60, 10, false));

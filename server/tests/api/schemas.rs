@@ -1023,7 +1023,8 @@ fn drifted_bodies_are_refused() {
     assert!(!violations(&doc, &component("HoldAnswer"), &extra).is_empty());
     // An audit entry's `after` follows its action.
     let settings = json!({"rate_per_minute": 60, "max_active": 10, "session_ttl_secs": 600,
-        "paused": false, "mode": "queue_all", "message": "Hold on."});
+        "paused": false, "mode": "queue_all", "message": "Hold on.",
+        "safety_net": {"max_shoppers": 100, "max_arrivals_per_minute": 600}});
     let entry = json!({
         "id": 1, "at": "2026-01-01T00:00:00.000Z",
         "actor": {"id": "0190f5d2-8c1e-7a3b-9f00-1234567890ab", "email": "admin@example.com"},

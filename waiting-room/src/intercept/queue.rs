@@ -54,6 +54,16 @@ impl<S: QueueStore + ?Sized, I: Interceptor> QueueStore for Intercepted<S, I> {
         self.around(QueueOp::Join, Some(event), call).await
     }
 
+    async fn join_staff(
+        &self,
+        event: EventId,
+        user: UserId,
+        ticket: &TicketId,
+    ) -> Result<TicketStatus, StoreError> {
+        let call = self.inner.join_staff(event, user, ticket);
+        self.around(QueueOp::Join, Some(event), call).await
+    }
+
     async fn join_gated(
         &self,
         event: EventId,

@@ -39,6 +39,7 @@ fn config() -> QueueConfig {
             paused: false,
             mode: Default::default(),
             message: None,
+            safety_net: None,
         },
     }
 }

@@ -72,15 +72,41 @@ impl Room {
         cap: Option<&PlaceCap>,
         pow: Option<&PowGate>,
     ) -> Result<FanPhase, StoreError> {
+        self.join_as(user, Joiner::Fan { cap, pow })
+            .await
+            .map(|(phase, _)| phase)
+    }
+
+    /// A staff account's join (staff bypass,
+    /// [`QueueStore::join_staff`](crate::store::QueueStore::join_staff)): admitted at
+    /// once once the sale is open, whatever the line, rate and mode. Who is staff is
+    /// the caller's call. Answers the fan's phase as the join left it, and the
+    /// sequence number of the ticket this join created and admitted (`None` when an
+    /// existing ticket was given back, or the sale is not open: no bypass happened).
+    pub async fn join_staff(&self, user: UserId) -> Result<(FanPhase, Option<u64>), StoreError> {
+        self.join_as(user, Joiner::Staff).await
+    }
+
+    async fn join_as(
+        &self,
+        user: UserId,
+        joiner: Joiner<'_>,
+    ) -> Result<(FanPhase, Option<u64>), StoreError> {
         let ticket = TicketId::issued_at(self.clock.now_ms());
         let join = || async {
-            match pow {
-                None => self.store.join(self.event, user, &ticket, cap).await,
-                Some(pow) => {
+            match joiner {
+                Joiner::Fan { cap, pow: None } => {
+                    self.store.join(self.event, user, &ticket, cap).await
+                }
+                Joiner::Fan {
+                    cap,
+                    pow: Some(pow),
+                } => {
                     self.store
                         .join_gated(self.event, user, &ticket, cap, pow)
                         .await
                 }
+                Joiner::Staff => self.store.join_staff(self.event, user, &ticket).await,
             }
         };
         let status = match join().await {
@@ -97,9 +123,15 @@ impl Room {
         tracing::debug!(event = %self.event, %user, ?status, "joined");
         let (now_ms, at) = (self.clock.now_ms(), Instant::now());
         let mut st = self.lock();
+        let bypassed = match (&joiner, &status.state) {
+            (Joiner::Staff, TicketState::Admitted { seq, .. }) if status.ticket == ticket => {
+                Some(*seq)
+            }
+            _ => None,
+        };
         let phase = st.describe(user, status.clone(), now_ms, at, &self.signer);
         st.apply_status(user, status, now_ms, at, &self.signer);
-        Ok(phase)
+        Ok((phase, bypassed))
     }
 
     /// Leaves the queue on request. An admitted fan is not affected.
@@ -133,4 +165,14 @@ impl Room {
             st.presence.uncover(user);
         }
     }
+}
+
+/// Who joins: a fan (with its address's cap and proof of work) or a staff account.
+#[derive(Clone, Copy)]
+enum Joiner<'a> {
+    Fan {
+        cap: Option<&'a PlaceCap>,
+        pow: Option<&'a PowGate>,
+    },
+    Staff,
 }

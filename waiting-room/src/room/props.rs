@@ -134,6 +134,7 @@ impl Harness {
                 paused: false,
                 mode: Default::default(),
                 message: None,
+                safety_net: None,
             },
         };
         store.configure(event, &config, false).await.unwrap();

@@ -8,12 +8,14 @@ mod admission;
 mod draw;
 mod harness;
 mod modes;
+mod net;
 mod pages;
 mod places;
 mod pow;
 mod presence;
 mod purchase;
 mod removal;
+mod staff;
 
 use super::{Change, Cursor, ReplicaId, StoreError, TicketState};
 use crate::position::PositionView;
@@ -34,6 +36,7 @@ pub(crate) use harness::{
 pub(crate) use modes::{
     every_place_is_kept_through_every_mode, passthrough_admits_a_joiner_only_with_nobody_ahead,
 };
+pub(crate) use net::the_safety_net_admits_at_once_then_queues_then_admits_again;
 pub(crate) use pages::{
     a_paged_reload_is_exact_while_the_line_moves, snapshot_pages_are_bounded_and_ascending,
 };
@@ -54,6 +57,7 @@ pub(crate) use purchase::{
     a_purchase_ends_the_session_for_good, the_waitlist_gets_only_the_seats_that_came_back,
 };
 pub(crate) use removal::a_removed_line_keeps_only_the_settings_counters_and_draw;
+pub(crate) use staff::staff_skip_the_line_and_nobody_else_moves;
 
 pub(crate) async fn join_is_idempotent_and_fifo(h: Harness) {
     let event = h.open_event(settings(60, 10)).await;
@@ -307,6 +311,8 @@ macro_rules! contract_suite {
                 pause_stops_admission,
                 every_place_is_kept_through_every_mode,
                 passthrough_admits_a_joiner_only_with_nobody_ahead,
+                staff_skip_the_line_and_nobody_else_moves,
+                the_safety_net_admits_at_once_then_queues_then_admits_again,
                 admission_limit_caps_a_step,
                 change_log_replays_into_the_same_view,
                 configure_if_missing_keeps_the_queue,

@@ -116,7 +116,16 @@ impl QueueStore for MemoryStore {
         ticket: &TicketId,
         cap: Option<&PlaceCap>,
     ) -> Result<TicketStatus, StoreError> {
-        self.join_with(event, user, ticket, cap, None)
+        self.join_with(event, user, ticket, cap, None, false)
+    }
+
+    async fn join_staff(
+        &self,
+        event: EventId,
+        user: UserId,
+        ticket: &TicketId,
+    ) -> Result<TicketStatus, StoreError> {
+        self.join_with(event, user, ticket, None, None, true)
     }
 
     async fn join_gated(
@@ -127,7 +136,7 @@ impl QueueStore for MemoryStore {
         cap: Option<&PlaceCap>,
         pow: &PowGate,
     ) -> Result<TicketStatus, StoreError> {
-        self.join_with(event, user, ticket, cap, Some(pow))
+        self.join_with(event, user, ticket, cap, Some(pow), false)
     }
 
     async fn status(
@@ -293,6 +302,7 @@ impl QueueStore for MemoryStore {
             opened: q.opened,
             // Tickets are never forgotten (one who left stays `Left`).
             joined: q.tickets.len() as u64,
+            arrivals_last_minute: q.arrivals_last_minute(now),
         })
     }
 

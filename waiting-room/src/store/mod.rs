@@ -172,6 +172,10 @@ pub struct QueueStats {
     /// and joined again): the first step of the report's funnel.
     #[serde(default)]
     pub joined: u64,
+    /// Joins (new places) in the last minute as the safety net counts them: counted
+    /// only while the net is set in mode `queue` (0 otherwise).
+    #[serde(default)]
+    pub arrivals_last_minute: u64,
 }
 
 /// A waiting fan as one replica knows it, to put back into a store that lost the
@@ -262,6 +266,24 @@ pub trait QueueStore: Send + Sync + 'static {
         Err(StoreError::Backend(
             "this store cannot check proof of work".into(),
         ))
+    }
+
+    /// A staff account's join (docs/ARCHITECTURE.md, "Staff bypass"): [`Self::join`]
+    /// with no cap and no proof of work, except that a new ticket, once the sale is
+    /// open (not during the opening's draw, not when the line is a waitlist), is
+    /// admitted at once whatever the mode (even `reject`), the pause, the rate and the
+    /// line: it takes the next sequence number behind everyone and is admitted in the
+    /// same step (a [`Change::Joined`] then a [`Change::Admitted`], counted like any
+    /// admission), so nobody's place or people-ahead changes. An existing ticket is
+    /// given back as [`Self::join`] would.
+    async fn join_staff(
+        &self,
+        event: EventId,
+        user: UserId,
+        ticket: &TicketId,
+    ) -> Result<TicketStatus, StoreError> {
+        let _ = (event, user, ticket);
+        Err(StoreError::Backend("this store cannot admit staff".into()))
     }
 
     /// The account's ticket, if it ever joined.

@@ -244,7 +244,16 @@ impl QueueStore for RedisStore {
         ticket: &TicketId,
         cap: Option<&PlaceCap>,
     ) -> Result<TicketStatus, StoreError> {
-        self.join_with(event, user, ticket, cap, None).await
+        self.join_with(event, user, ticket, cap, None, false).await
+    }
+
+    async fn join_staff(
+        &self,
+        event: EventId,
+        user: UserId,
+        ticket: &TicketId,
+    ) -> Result<TicketStatus, StoreError> {
+        self.join_with(event, user, ticket, None, None, true).await
     }
 
     async fn join_gated(
@@ -255,7 +264,8 @@ impl QueueStore for RedisStore {
         cap: Option<&PlaceCap>,
         pow: &PowGate,
     ) -> Result<TicketStatus, StoreError> {
-        self.join_with(event, user, ticket, cap, Some(pow)).await
+        self.join_with(event, user, ticket, cap, Some(pow), false)
+            .await
     }
 
     async fn status(
@@ -428,7 +438,7 @@ impl QueueStore for RedisStore {
         let k = self.keys(event);
         let mut inv = self.scripts.stats.prepare_invoke();
         inv.key(&k.cfg).key(&k.st).key(&k.q).key(&k.pre).key(&k.act);
-        inv.key(&k.rec).key(&k.tk);
+        inv.key(&k.rec).key(&k.tk).key(&k.arr);
         let reply: Vec<Value> = self.run(&inv).await?;
         decode::stats(&reply)
     }
@@ -555,12 +565,15 @@ impl RedisStore {
 }
 
 /// rate_per_minute, max_active, session_ttl_secs, paused (0/1), mode, message ('' for
-/// none).
+/// none), safety net (`shoppers,arrivals`, '' for none).
 fn settings_args(inv: &mut ScriptInvocation<'_>, s: &AdmissionSettings) {
     inv.arg(s.rate_per_minute)
         .arg(s.max_active)
         .arg(s.session_ttl_secs)
         .arg(u8::from(s.paused))
         .arg(s.mode.as_str())
-        .arg(s.message.as_deref().unwrap_or(""));
+        .arg(s.message.as_deref().unwrap_or(""))
+        .arg(s.safety_net.map_or(String::new(), |n| {
+            format!("{},{}", n.max_shoppers, n.max_arrivals_per_minute)
+        }));
 }

@@ -54,6 +54,7 @@ pub async fn room_with_fans(
             paused: false,
             mode: Default::default(),
             message: None,
+            safety_net: None,
         },
     };
     store.configure(event, &config, false).await.unwrap();

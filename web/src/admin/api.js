@@ -21,6 +21,10 @@ export const adminApi = {
   autotune: (id, signal) => request(`${base(id)}/autotune`, { signal }),
   /** Replaces the autotune setting; answers as `autotune`. */
   putAutotune: (id, body) => request(`${base(id)}/autotune`, { method: 'PUT', body }),
+  /** The event's staff accounts (staff bypass): `{staff:[{user_id, email}]}`. */
+  staff: (id, signal) => request(`${base(id)}/staff`, { signal }),
+  /** Replaces the event's staff list (`{emails}`); answers as `staff`. */
+  putStaff: (id, body) => request(`${base(id)}/staff`, { method: 'PUT', body }),
   statsSocketUrl: (id) => socketUrl(`${base(id)}/stats/ws`),
   /** The sale's report: sections, takings, sales per minute, funnel, times. */
   report: (id, signal) => request(`${base(id)}/report`, { signal }),

@@ -55,7 +55,7 @@ function AuditEntry({ entry }) {
   const switchedOff = entry.action === 'autotune_changed' && entry.after?.reason === 'manual_rate_change';
   const action = switchedOff
     ? t('audit.autotune_switched_off')
-    : ['admission_changed', 'event_created', 'event_closed', 'event_edited', 'seats_held_back', 'seats_released', 'autotune_changed', 'autotune_adjusted'].includes(entry.action)
+    : ['admission_changed', 'event_created', 'event_closed', 'event_edited', 'seats_held_back', 'seats_released', 'autotune_changed', 'autotune_adjusted', 'staff_changed', 'staff_bypass'].includes(entry.action)
       ? t(`audit.${entry.action}`)
       : entry.action;
   // Seat changes list the seats once, not one line per seat; autotune's reason is
@@ -110,7 +110,7 @@ export function describeChanges(before, after) {
   const a = flat(after);
   const keys = [...new Set([...Object.keys(b), ...Object.keys(a)])];
   return keys
-    .filter((k) => !before || JSON.stringify(b[k]) !== JSON.stringify(a[k]))
+    .filter((k) => !before || JSON.stringify(b[k] ?? null) !== JSON.stringify(a[k] ?? null))
     .map((k) => ({ key: k, leaf: k.split('.').pop(), from: before ? (b[k] ?? null) : undefined, to: a[k] ?? null }));
 }
 

@@ -6,10 +6,12 @@ import { events as eventsApi, serverOffset } from '../shared/api.js';
 import { adminApi } from './api.js';
 import { AuditLog } from './audit.js';
 import { AutotunePanel } from './autotune.js';
+import { StaffPanel } from './staff.js';
 import { TimeChart } from './charts.js';
 import { useI18n } from '../shared/language.js';
 import { Controls } from './controls.js';
 import { ModeSwitch } from './mode.js';
+import { SafetyNetPanel } from './safety-net.js';
 import { StateBadge } from './events.js';
 import { Figures } from './figures.js';
 import { SeatsPanel } from './seats.js';
@@ -123,6 +125,7 @@ export function Dashboard({ id, onAuthError }) {
       base.session_ttl_secs = patched.settings.session_ttl_secs;
       // The stats carry no message: the last answer of ours is the newest we know.
       base.message = patched.settings.message ?? null;
+      base.safety_net = patched.settings.safety_net ?? null;
       if (fresh) Object.assign(base, patched.settings);
     }
     return base;
@@ -181,7 +184,9 @@ export function Dashboard({ id, onAuthError }) {
           ? html`<p>${t('life.closed_controls')}</p>`
           : settings
           ? html`<${Controls} eventId=${id} settings=${settings} onApplied=${onApplied} onAuthError=${onAuthError} />
-              <${ModeSwitch} eventId=${id} settings=${settings} onApplied=${onApplied} onAuthError=${onAuthError} />`
+              <${ModeSwitch} eventId=${id} settings=${settings} onApplied=${onApplied} onAuthError=${onAuthError} />
+              <h3 id="net-title">${t('dash.safety_net')}</h3>
+              <${SafetyNetPanel} eventId=${id} settings=${settings} stats=${stats} onApplied=${onApplied} onAuthError=${onAuthError} />`
           : html`<p>${t('app.loading')}</p>`}
       </section>
 
@@ -190,6 +195,12 @@ export function Dashboard({ id, onAuthError }) {
         <h2 id="autotune-title">${t('dash.autotune')}</h2>
         <${AutotunePanel} eventId=${id} refreshKey=${auditKey} onAuthError=${onAuthError}
           onChanged=${() => setAuditKey((k) => k + 1)} />
+      </section>`}
+
+      ${event?.state !== 'closed' &&
+      html`<section class="dash-staff" aria-labelledby="staff-title">
+        <h2 id="staff-title">${t('dash.staff')}</h2>
+        <${StaffPanel} eventId=${id} onAuthError=${onAuthError} onChanged=${() => setAuditKey((k) => k + 1)} />
       </section>`}
 
       <section class="dash-charts" aria-labelledby="charts-title">

@@ -150,6 +150,7 @@ mod tests {
                 paused: false,
                 mode: Default::default(),
                 message: None,
+                safety_net: None,
             },
             grace_secs: 30,
             sections: vec![section("A", 3, 5), section("Balcony", 2, 12)],

@@ -46,6 +46,7 @@ fn the_document_lists_every_api_route() {
         ("GET", "/api/v1/admin/events/{id}/orders.csv"),
         ("GET", "/api/v1/admin/events/{id}/report"),
         ("GET", "/api/v1/admin/events/{id}/seats"),
+        ("GET", "/api/v1/admin/events/{id}/staff"),
         ("GET", "/api/v1/admin/events/{id}/stats"),
         ("GET", "/api/v1/admin/events/{id}/stats/history"),
         ("GET", "/api/v1/admin/events/{id}/stats/ws"),
@@ -93,6 +94,7 @@ fn the_document_lists_every_api_route() {
         ("POST", "/api/v1/holds/{hold_id}/confirm"),
         ("POST", "/api/v1/orders/{order_id}/refund"),
         ("PUT", "/api/v1/admin/events/{id}/autotune"),
+        ("PUT", "/api/v1/admin/events/{id}/staff"),
     ];
     let expected: Vec<(String, String)> = expected
         .iter()
@@ -436,6 +438,8 @@ fn the_stats_schemas_are_the_snapshot_types() {
         connected: 0,
         eta_clear_secs: None,
         fairness: Default::default(),
+        safety_net: crate::stats::NetState::Off,
+        arrivals_last_minute: 0,
     };
     let history = StatsHistory {
         interval_secs: 5,

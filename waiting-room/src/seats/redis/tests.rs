@@ -69,6 +69,7 @@ async fn a_shared_connection_keeps_queue_and_seats_on_one_slot() {
             paused: false,
             mode: Default::default(),
             message: None,
+            safety_net: None,
         },
     };
     queue.configure(event, &config, false).await.unwrap();

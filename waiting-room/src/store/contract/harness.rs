@@ -72,6 +72,11 @@ impl<S: ?Sized> Harness<S> {
         }
     }
 
+    /// Whether [`Self::advance`] moves a manual clock (else it sleeps for real).
+    pub fn manual_clock(&self) -> bool {
+        self.clock.is_some()
+    }
+
     pub async fn advance(&self, ms: i64) {
         match &self.clock {
             Some(c) => c.advance(ms),
@@ -191,6 +196,7 @@ pub(crate) fn settings(rate_per_minute: u32, max_active: u32) -> AdmissionSettin
         paused: false,
         mode: Default::default(),
         message: None,
+        safety_net: None,
     }
 }
 

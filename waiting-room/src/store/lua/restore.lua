@@ -7,28 +7,28 @@
 -- KEYS[8] log
 -- ARGV[1] starts_at_ms  ARGV[2] grace_ms  ARGV[3] rate_per_minute  ARGV[4] max_active
 -- ARGV[5] session_ttl_secs  ARGV[6] paused (0/1)  ARGV[7] mode  ARGV[8] mode message
--- ('' for none)  ARGV[9] opened (0/1)
--- ARGV[10] seq floor: the first new join gets a higher sequence number
--- ARGV[11] first log ordinal for a new log  ARGV[12] log capacity
--- ARGV[13..] triples: user, ticket id, seq (0: pre-queued)
+-- ('' for none)  ARGV[9] safety net ('shoppers,arrivals', '' for none)  ARGV[10] opened (0/1)
+-- ARGV[11] seq floor: the first new join gets a higher sequence number
+-- ARGV[12] first log ordinal for a new log  ARGV[13] log capacity
+-- ARGV[14..] triples: user, ticket id, seq (0: pre-queued)
 -- Returns {created (0/1), fans put back}. Cost: O(fans in the batch).
 local created = 0
-local cap = ARGV[12]
+local cap = ARGV[13]
 if redis.call('EXISTS', KEYS[1]) == 0 then
   redis.call('HSET', KEYS[1], 'starts_at', ARGV[1], 'grace', ARGV[2], 'rate', ARGV[3],
     'max_active', ARGV[4], 'ttl', ARGV[5], 'paused', ARGV[6], 'mode', ARGV[7],
-    'msg', ARGV[8])
+    'msg', ARGV[8], 'net', ARGV[9])
   redis.call('HSET', KEYS[7], 'tokens', '0', 'at', int(now_ms()))
   if redis.call('EXISTS', KEYS[8]) == 0 then
     -- A new log starts far beyond every reader's cursor, so each of them sees a gap
     -- (lagged), reloads, and runs this script for its own fans.
-    redis.call('XADD', KEYS[8], 'MAXLEN', '~', cap, '0-' .. ARGV[11], 'k', 'S', 'v', '')
+    redis.call('XADD', KEYS[8], 'MAXLEN', '~', cap, '0-' .. ARGV[12], 'k', 'S', 'v', '')
   else
     append(KEYS[8], cap, 'S', '')
   end
   created = 1
 end
-if ARGV[9] == '1' then
+if ARGV[10] == '1' then
   redis.call('HSET', KEYS[2], 'opened', '1')
 end
 local function raise_seq(to)
@@ -37,12 +37,12 @@ local function raise_seq(to)
     redis.call('HSET', KEYS[2], 'seq', int(to))
   end
 end
-raise_seq(tonumber(ARGV[10]))
+raise_seq(tonumber(ARGV[11]))
 local deadline = now_ms() + tonumber(redis.call('HGET', KEYS[1], 'grace'))
 local opened = redis.call('HGET', KEYS[2], 'opened') == '1'
 local restored = 0
 local seqs = {}
-for i = 13, #ARGV, 3 do
+for i = 14, #ARGV, 3 do
   local user, ticket, seq = ARGV[i], ARGV[i + 1], tonumber(ARGV[i + 2])
   if redis.call('HEXISTS', KEYS[5], user) == 0 then
     if seq > 0 and opened then

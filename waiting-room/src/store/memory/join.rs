@@ -7,7 +7,8 @@ use crate::store::{Change, PlaceCap, PowGate, StoreError, TicketStatus};
 use crate::{AdmissionMode, EventId, TicketId, UserId};
 
 impl MemoryStore {
-    /// [`QueueStore::join`], gated by `pow` when the event asks for proof of work.
+    /// [`QueueStore::join`], gated by `pow` when the event asks for proof of work, or a
+    /// staff account's join (`staff`, [`QueueStore::join_staff`]).
     pub(super) fn join_with(
         &self,
         event: EventId,
@@ -15,13 +16,14 @@ impl MemoryStore {
         ticket: &TicketId,
         cap: Option<&PlaceCap>,
         pow: Option<&PowGate>,
+        staff: bool,
     ) -> Result<TicketStatus, StoreError> {
         self.with_event(event, |q, now| {
             let deadline = now + q.config.grace_ms as i64;
             let existing = q.tickets.get(&user).map(|t| t.place);
             match existing {
                 Some(Place::Left | Place::Purchased { .. }) | None => {
-                    if q.config.admission.mode == AdmissionMode::Reject {
+                    if q.config.admission.mode == AdmissionMode::Reject && !staff {
                         return Err(StoreError::Rejecting);
                     }
                     match pow {
@@ -65,16 +67,37 @@ impl MemoryStore {
                         },
                     );
                     q.set_presence(user, deadline);
-                    // Passthrough: admitted at once when nobody waits ahead and a
-                    // shopper's slot is free (a waitlist's seats are the step's call).
-                    if let Place::Queued(_) = place {
-                        if q.config.admission.mode == AdmissionMode::Passthrough
-                            && q.opened
-                            && !q.waitlist
+                    // Staff bypass: admitted at once once the sale is open, whatever
+                    // the mode, pause, rate or line (the ticket is last in line, so
+                    // nobody's people-ahead changes). Passthrough: admitted at once
+                    // when nobody waits ahead and a shopper's slot is free (a
+                    // waitlist's seats are the step's call, for staff too).
+                    // The safety net (mode queue, not paused): every new ticket is an
+                    // arrival; one with nobody ahead is admitted at once while the
+                    // shoppers and the last minute's arrivals are under its levels.
+                    let admission = &q.config.admission;
+                    let net = admission
+                        .safety_net
+                        .filter(|_| admission.mode == AdmissionMode::Queue);
+                    let paused = admission.paused;
+                    let max_active = admission.max_active;
+                    let under_net = match net {
+                        Some(net) if !staff => {
+                            let arrived = q.arrive(now);
+                            !paused
+                                && arrived < u64::from(net.max_arrivals_per_minute)
+                                && q.queue.len() == 1
+                                && q.active_count(now) < u64::from(net.max_shoppers.min(max_active))
+                        }
+                        _ => false,
+                    };
+                    if let Place::Queued(seq) = place {
+                        let clear = q.opened && !q.waitlist;
+                        let passthrough = q.config.admission.mode == AdmissionMode::Passthrough
                             && q.queue.len() == 1
-                            && q.active_count(now) < u64::from(q.config.admission.max_active)
-                        {
-                            q.admit_head(1, now);
+                            && q.active_count(now) < u64::from(q.config.admission.max_active);
+                        if clear && (staff || passthrough || under_net) {
+                            q.admit_now(seq, now);
                         }
                     }
                 }

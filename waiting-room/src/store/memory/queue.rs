@@ -54,6 +54,9 @@ pub(super) struct EventQueue {
     pub(super) admitted_total: u64,
     /// (time, admitted) per admission step within the last minute.
     pub(super) recent: VecDeque<(i64, u64)>,
+    /// (second, joins) within the last minute: the safety net's arrivals (counted only
+    /// while it is set).
+    pub(super) arrivals: VecDeque<(i64, u64)>,
     pub(super) log: MemoryLog<Change>,
     /// Places held per address (only addresses holding at least one).
     pub(super) held: HashMap<String, u32>,
@@ -86,6 +89,7 @@ impl EventQueue {
             bucket: TokenBucket::new(now),
             admitted_total: 0,
             recent: VecDeque::new(),
+            arrivals: VecDeque::new(),
             log: MemoryLog::new(LOG_CAPACITY),
             held: HashMap::new(),
             waitlist: false,
@@ -94,6 +98,30 @@ impl EventQueue {
             spent: Default::default(),
             leases: Default::default(),
         }
+    }
+
+    /// The joins of the last minute (the safety net's arrivals), older seconds pruned.
+    pub(super) fn arrivals_last_minute(&mut self, now: i64) -> u64 {
+        let second = now.div_euclid(1000);
+        while self
+            .arrivals
+            .front()
+            .is_some_and(|(s, _)| *s <= second - 60)
+        {
+            self.arrivals.pop_front();
+        }
+        self.arrivals.iter().map(|(_, n)| n).sum()
+    }
+
+    /// Counts one arrival now; answers the arrivals of the last minute before it.
+    pub(super) fn arrive(&mut self, now: i64) -> u64 {
+        let before = self.arrivals_last_minute(now);
+        let second = now.div_euclid(1000);
+        match self.arrivals.back_mut() {
+            Some((s, n)) if *s == second => *n += 1,
+            _ => self.arrivals.push_back((second, 1)),
+        }
+        before
     }
 
     /// Takes a place for `cap`'s holder, or `false` at its cap.
@@ -159,12 +187,29 @@ impl EventQueue {
     /// one [`Change::Admitted`] entry and the counters: the admission step's, and a
     /// passthrough join's (`join.rs`).
     pub(super) fn admit_head(&mut self, n: u64, now: i64) -> Vec<(u64, UserId)> {
-        let expires_at_ms = now + i64::from(self.config.admission.session_ttl_secs) * 1000;
-        let mut admitted = Vec::with_capacity(n.min(self.queue.len() as u64) as usize);
+        let mut taken = Vec::with_capacity(n.min(self.queue.len() as u64) as usize);
         for _ in 0..n {
-            let Some((seq, user)) = self.queue.pop_first() else {
+            let Some(entry) = self.queue.pop_first() else {
                 break;
             };
+            taken.push(entry);
+        }
+        self.admit_taken(taken, now)
+    }
+
+    /// Admits the waiting ticket `seq` alone, now, wherever it stands in line: the
+    /// "admit this one fan now" of passthrough's join and staff bypass (one
+    /// [`Change::Admitted`], counted as [`Self::admit_head`] counts).
+    pub(super) fn admit_now(&mut self, seq: u64, now: i64) {
+        if let Some(user) = self.queue.remove(&seq) {
+            self.admit_taken(vec![(seq, user)], now);
+        }
+    }
+
+    /// Marks the fans `taken` out of the queue admitted, with their entry and counters.
+    fn admit_taken(&mut self, admitted: Vec<(u64, UserId)>, now: i64) -> Vec<(u64, UserId)> {
+        let expires_at_ms = now + i64::from(self.config.admission.session_ttl_secs) * 1000;
+        for &(seq, user) in &admitted {
             self.view.remove(seq);
             self.clear_presence(user);
             self.active.insert((expires_at_ms, user));
@@ -175,7 +220,6 @@ impl EventQueue {
                     expires_at_ms,
                 };
             }
-            admitted.push((seq, user));
         }
         if !admitted.is_empty() {
             self.admitted_total += admitted.len() as u64;

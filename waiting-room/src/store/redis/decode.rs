@@ -103,8 +103,24 @@ pub(super) fn config(map: &HashMap<String, String>) -> Result<Option<QueueConfig
                 }
             },
             message: map.get("msg").filter(|m| !m.is_empty()).cloned(),
+            // Absent from queues configured before the safety net, '' when off.
+            safety_net: match map.get("net").map(String::as_str) {
+                None | Some("") => None,
+                Some(net) => Some(safety_net(net)?),
+            },
         },
     }))
+}
+
+/// The `cfg` hash's `net` field: `shoppers,arrivals`.
+pub(super) fn safety_net(net: &str) -> Result<crate::SafetyNet, StoreError> {
+    let (shoppers, arrivals) = net
+        .split_once(',')
+        .ok_or_else(|| bad(format!("a safety net without a comma: {net:?}")))?;
+    Ok(crate::SafetyNet {
+        max_shoppers: num(shoppers)?,
+        max_arrivals_per_minute: num(arrivals)?,
+    })
 }
 
 /// One page of the frozen pre-queue (`prequeue.lua`): `None` when the caller does not
@@ -339,9 +355,11 @@ pub(super) fn snapshot_page(values: &[Value]) -> Result<SnapshotPage, StoreError
     })
 }
 
-/// `{waiting, prequeue, admitted_total, active, admitted_last_minute, opened, joined}`.
+/// `{waiting, prequeue, admitted_total, active, admitted_last_minute, opened, joined,
+/// arrivals_last_minute}`.
 pub(super) fn stats(values: &[Value]) -> Result<QueueStats, StoreError> {
-    let [waiting, prequeue, admitted_total, active, last_minute, opened, joined] = values else {
+    let [waiting, prequeue, admitted_total, active, last_minute, opened, joined, arrivals] = values
+    else {
         return Err(bad("stats"));
     };
     Ok(QueueStats {
@@ -352,6 +370,7 @@ pub(super) fn stats(values: &[Value]) -> Result<QueueStats, StoreError> {
         admitted_last_minute: get(last_minute)?,
         opened: get::<i64>(opened)? == 1,
         joined: get(joined)?,
+        arrivals_last_minute: get(arrivals)?,
     })
 }
 

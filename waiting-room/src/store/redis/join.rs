@@ -8,8 +8,8 @@ use crate::store::{PlaceCap, PowGate, StoreError, TicketStatus};
 use crate::{EventId, TicketId, UserId};
 
 impl RedisStore {
-    /// [`QueueStore::join`], gated by `pow` when the event asks for proof of work (one
-    /// script call either way).
+    /// [`QueueStore::join`], gated by `pow` when the event asks for proof of work, or
+    /// a staff account's join (`staff`, [`QueueStore::join_staff`]); one script call.
     pub(super) async fn join_with(
         &self,
         event: EventId,
@@ -17,12 +17,13 @@ impl RedisStore {
         ticket: &TicketId,
         cap: Option<&PlaceCap>,
         pow: Option<&PowGate>,
+        staff: bool,
     ) -> Result<TicketStatus, StoreError> {
         let k = self.keys(event);
         let mut inv = self.scripts.join.prepare_invoke();
         inv.key(&k.cfg).key(&k.st).key(&k.q).key(&k.pre);
         inv.key(&k.tk).key(&k.pres).key(&k.log).key(&k.held);
-        inv.key(&k.act).key(&k.rec);
+        inv.key(&k.act).key(&k.rec).key(&k.arr);
         inv.arg(user.to_string())
             .arg(&ticket.0)
             .arg(self.log_capacity)
@@ -41,6 +42,11 @@ impl RedisStore {
                 let ttl_ms = (solved.expires_at_ms - crate::clock::now_ms()).max(1_000);
                 inv.key(k.pow_spent(&solved.id)).arg("S").arg(ttl_ms);
             }
+        }
+        if staff {
+            // ARGV[7] unused (no proof of work), ARGV[8] the staff flag: other joins
+            // send nothing more.
+            inv.arg(0).arg("1");
         }
         let reply: Vec<Value> = match self.run(&inv).await {
             // The script's FGPLACES reply does not carry the cap; the caller knows it.

@@ -24,6 +24,9 @@ pub(super) struct EventKeys {
     pub bkt: String,
     /// Zset "<first seq>:<count>" → time: admission steps, for admitted_last_minute.
     pub rec: String,
+    /// Hash second → joins (new places) in it: the safety net's arrivals, the last
+    /// minute's only (older seconds trimmed by the join; the key expires when idle).
+    pub arr: String,
     /// Stream: the change log.
     pub log: String,
     /// Hash address → places it holds (see `PlaceCap`).
@@ -65,6 +68,7 @@ impl EventKeys {
             pres: key("pres"),
             bkt: key("bkt"),
             rec: key("rec"),
+            arr: key("arr"),
             log: key("log"),
             held: key("held"),
             prf: key("prf"),
@@ -90,7 +94,7 @@ impl EventKeys {
     }
 
     #[cfg(test)]
-    pub(super) fn all(&self) -> [&str; 18] {
+    pub(super) fn all(&self) -> [&str; 19] {
         [
             &self.cfg,
             &self.st,
@@ -101,6 +105,7 @@ impl EventKeys {
             &self.pres,
             &self.bkt,
             &self.rec,
+            &self.arr,
             &self.log,
             &self.held,
             &self.drj,

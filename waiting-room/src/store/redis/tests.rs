@@ -30,6 +30,7 @@ pub(super) fn test_config(starts_at_ms: i64) -> QueueConfig {
             paused: false,
             mode: Default::default(),
             message: None,
+            safety_net: None,
         },
     }
 }
@@ -211,6 +212,7 @@ async fn every_operation_on_an_unknown_event_is_an_error() {
         paused: false,
         mode: Default::default(),
         message: None,
+        safety_net: None,
     };
     unknown(store.update_admission(event, &settings).await);
     unknown(
@@ -482,6 +484,7 @@ async fn a_step_drops_at_most_its_batch_of_lapsed_fans() {
             paused: true,
             mode: Default::default(),
             message: None,
+            safety_net: None,
         },
     };
     store.configure(event, &config, false).await.unwrap();

@@ -157,6 +157,7 @@ mod tests {
                 paused: false,
                 mode: Default::default(),
                 message: None,
+                safety_net: None,
             },
         }
     }

@@ -99,6 +99,7 @@ impl Fixture {
                 paused: false,
                 mode: Default::default(),
                 message: None,
+                safety_net: None,
             },
             grace_secs: 30,
             sections: vec![Section {
