@@ -411,15 +411,25 @@ async fn the_leader_judges_by_every_replicas_figures() {
 
     let stop = Arc::new(AtomicBool::new(false));
     let mut workers = Vec::new();
-    for app in [
+    // Each worker buys the seats of its own row, in order: best-available holds from two
+    // replicas at once may meet each other's seats and answer 409 (not this test's
+    // subject), so the workers name their seats.
+    for (row, app) in [
         &leader, &leader, &leader, &leader, &other, &other, &other, &other, &other, &other,
-    ] {
+    ]
+    .into_iter()
+    .enumerate()
+    {
         let (app, event, stop) = ((*app).clone(), event.clone(), stop.clone());
         let (user, _) = buyer(&app, &event, 1, 600_000).await;
         workers.push(tokio::spawn(async move {
-            while !stop.load(Ordering::Relaxed) {
+            for seat in 1..=1000 {
+                if stop.load(Ordering::Relaxed) {
+                    break;
+                }
                 let token = purchase_token(&app, &event, user, 1, 600_000);
-                let (status, held) = app.hold(&event, &token, json!({"quantity": 1})).await;
+                let seats = json!({"seats": [format!("A-{}-{seat}", row + 1)]});
+                let (status, held) = app.hold(&event, &token, seats).await;
                 assert_eq!(status, StatusCode::CREATED, "{held}");
                 let (status, order) = app.confirm(held["hold_id"].as_str().unwrap(), &token).await;
                 assert_eq!(status, StatusCode::OK, "{order}");
