@@ -43,13 +43,18 @@ pub fn parse_url(raw: &str, allow_private: bool) -> Result<Url, UrlRefused> {
     Ok(url)
 }
 
+/// How long registration waits for a webhook host's addresses.
+pub const LOOKUP_LIMIT: std::time::Duration = std::time::Duration::from_secs(2);
+
 /// [`parse_url`], then the host's addresses as resolved now: any forbidden one refuses
-/// it. A name that does not resolve yet is accepted (the delivery checks again).
+/// it. A name that does not resolve yet, or not within [`LOOKUP_LIMIT`] (a resolver
+/// that cannot reach the internet hangs), is accepted: the delivery checks again.
 pub async fn check_url(raw: &str, allow_private: bool) -> Result<Url, UrlRefused> {
     let url = parse_url(raw, allow_private)?;
     if let (Some(url::Host::Domain(host)), false) = (url.host(), allow_private) {
         let port = url.port_or_known_default().unwrap_or(443);
-        if let Ok(addrs) = tokio::net::lookup_host((host, port)).await {
+        let lookup = tokio::time::timeout(LOOKUP_LIMIT, tokio::net::lookup_host((host, port)));
+        if let Ok(Ok(addrs)) = lookup.await {
             for a in addrs {
                 check_ip(a.ip(), false)?;
             }
