@@ -36,6 +36,7 @@ async fn main() {
     for round in 0..rounds {
         let event = EventId::new();
         let config = QueueConfig {
+            presales: Vec::new(),
             starts_at_ms: writer.now_ms().await.unwrap() - 1,
             grace_ms: 60_000,
             admission: AdmissionSettings {

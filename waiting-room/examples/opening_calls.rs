@@ -54,6 +54,7 @@ async fn main() {
     let event = EventId::new();
     let now = store.now_ms().await.unwrap();
     let config = QueueConfig {
+        presales: Vec::new(),
         starts_at_ms: now + 86_400_000,
         grace_ms: 86_400_000,
         admission: AdmissionSettings {
@@ -89,6 +90,7 @@ async fn main() {
     let stats = store.stats(event).await.unwrap();
     assert_eq!(stats.prequeue as usize, n);
     let due = QueueConfig {
+        presales: Vec::new(),
         starts_at_ms: store.now_ms().await.unwrap() - 1,
         ..config
     };

@@ -80,6 +80,7 @@ async fn main() {
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let event = EventId::new();
     let config = QueueConfig {
+        presales: Vec::new(),
         starts_at_ms: clock.now_ms() - 1,
         grace_ms: 60_000,
         // Admission runs (one fan a second), so the line stays about N long.

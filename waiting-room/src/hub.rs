@@ -189,6 +189,7 @@ mod tests {
             shuffle_seed: None,
         };
         let config = QueueConfig {
+            presales: Vec::new(),
             starts_at_ms: 0,
             grace_ms: 60_000,
             admission: AdmissionSettings {

@@ -39,4 +39,6 @@ pub mod token;
 pub mod wire;
 
 pub use ids::{EventId, TicketId, UserId};
-pub use settings::{AdmissionMode, AdmissionSettings, QueueConfig, SafetyNet};
+pub use settings::{
+    AdmissionMode, AdmissionSettings, PresaleOpening, QueueConfig, SafetyNet, MAX_PRESALE_GROUPS,
+};

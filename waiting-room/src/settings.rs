@@ -142,4 +142,26 @@ pub struct QueueConfig {
     /// How long a ticket keeps its place with no socket open.
     pub grace_ms: u64,
     pub admission: AdmissionSettings,
+    /// Presale groups' own openings (issue 20; docs/ARCHITECTURE.md "Presales"), each
+    /// before `starts_at_ms`, at most [`MAX_PRESALE_GROUPS`], slots distinct. Empty:
+    /// one opening, the public one.
+    #[serde(default)]
+    pub presales: Vec<PresaleOpening>,
+}
+
+/// Presale groups one event may have: the slots `1..=MAX_PRESALE_GROUPS` (slot 0 is the
+/// public line, which opens at the event's `starts_at`).
+pub const MAX_PRESALE_GROUPS: u8 = 8;
+
+/// One presale group's line (issue 20 part 2): fans who join through the group wait in
+/// its own pre-queue, which is drawn (shuffled with the seed
+/// [`crate::shuffle::ShuffleSeed::for_presale`]) at `opens_at_ms` and appended behind
+/// everyone already in line, so nobody's people-ahead rises because a group opened.
+/// A group fan who joins after its opening queues at the back at once.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PresaleOpening {
+    /// `1..=MAX_PRESALE_GROUPS`; the store's name for the group's line.
+    pub slot: u8,
+    /// The group's opening, in Unix milliseconds (before the public `starts_at_ms`).
+    pub opens_at_ms: i64,
 }

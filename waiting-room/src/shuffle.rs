@@ -54,6 +54,18 @@ impl ShuffleSeed {
         to_hex(&self.0)
     }
 
+    /// The seed of presale group `slot`'s draw (issue 20): HMAC-SHA256(key = this
+    /// seed's bytes, message = `floodgate-presale-<slot>`). Each group's seed has its
+    /// own commitment and is revealed at the group's opening, which tells nothing of
+    /// the event's seed (still hidden until the public draw) or of another group's.
+    pub fn for_presale(&self, slot: u8) -> Self {
+        let key = hmac::Key::new(hmac::HMAC_SHA256, &self.0);
+        let tag = hmac::sign(&key, format!("floodgate-presale-{slot}").as_bytes());
+        let mut bytes = [0u8; SEED_BYTES];
+        bytes.copy_from_slice(tag.as_ref());
+        Self(bytes)
+    }
+
     /// Lowercase hex of SHA-256 of the seed's 32 bytes: published from the creation on.
     pub fn commitment(&self) -> String {
         to_hex(digest::digest(&digest::SHA256, &self.0).as_ref())

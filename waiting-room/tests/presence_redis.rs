@@ -30,6 +30,7 @@ async fn after_redis_loses_the_event_a_room_covers_its_fans_again() {
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let event = EventId::new();
     let config = QueueConfig {
+        presales: Vec::new(),
         starts_at_ms: clock.now_ms() - 1_000,
         grace_ms: GRACE_MS,
         // No active slot: nobody is admitted, only presence decides who stays.

@@ -55,6 +55,7 @@ async fn two_replicas_restore_their_fans_in_batches_and_keep_the_line() {
     let clock = SystemClock;
     let event = EventId::new();
     let config = QueueConfig {
+        presales: Vec::new(),
         starts_at_ms: clock.now_ms() - 1_000,
         grace_ms: 60_000,
         // No active slot: nobody is admitted.

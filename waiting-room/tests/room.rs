@@ -50,6 +50,7 @@ async fn setup(rate_per_minute: u32, max_active: u32) -> Setup {
     ));
     let event = EventId::new();
     let config = QueueConfig {
+        presales: Vec::new(),
         starts_at_ms: clock.now_ms() - 1,
         grace_ms: 60_000,
         admission: AdmissionSettings {

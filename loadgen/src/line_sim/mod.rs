@@ -101,6 +101,7 @@ pub struct Args {
 /// per step at the room's cadence.
 fn queue_config(starts_at_ms: i64) -> QueueConfig {
     QueueConfig {
+        presales: Vec::new(),
         starts_at_ms,
         grace_ms: 6 * 3_600_000,
         admission: AdmissionSettings {

@@ -118,6 +118,7 @@ impl Event {
 
     pub fn queue_config(&self) -> QueueConfig {
         QueueConfig {
+            presales: Vec::new(),
             starts_at_ms: self.starts_at_ms,
             grace_ms: u64::from(self.grace_secs) * 1000,
             admission: self.admission.clone(),

@@ -220,4 +220,28 @@ impl<S: QueueStore + ?Sized, I: Interceptor> QueueStore for Intercepted<S, I> {
         let call = self.inner.open_step(event, seed, batch);
         self.around(QueueOp::OpenStep, Some(event), call).await
     }
+
+    async fn join_presale(
+        &self,
+        event: EventId,
+        user: UserId,
+        ticket: &TicketId,
+        cap: Option<&PlaceCap>,
+        pow: Option<&PowGate>,
+        slot: u8,
+    ) -> Result<TicketStatus, StoreError> {
+        let call = self.inner.join_presale(event, user, ticket, cap, pow, slot);
+        self.around(QueueOp::JoinPresale, Some(event), call).await
+    }
+
+    async fn presale_draw(
+        &self,
+        event: EventId,
+        slot: u8,
+        offset: u64,
+        limit: u64,
+    ) -> Result<Option<DrawPage>, StoreError> {
+        let call = self.inner.presale_draw(event, slot, offset, limit);
+        self.around(QueueOp::PresaleDraw, Some(event), call).await
+    }
 }

@@ -30,6 +30,7 @@ impl Interceptor for Record {
 
 fn config() -> QueueConfig {
     QueueConfig {
+        presales: Vec::new(),
         starts_at_ms: 0,
         grace_ms: 60_000,
         admission: AdmissionSettings {

@@ -87,6 +87,22 @@ impl Room {
         self.join_as(user, Joiner::Staff).await
     }
 
+    /// A presale fan's join into group `slot`'s line
+    /// ([`QueueStore::join_presale`](crate::store::QueueStore::join_presale)); `cap`
+    /// and `pow` as for [`Self::join_gated`]. Which group a fan belongs to (its code)
+    /// is the caller's call. Answers the fan's phase as the join left it.
+    pub async fn join_presale(
+        &self,
+        user: UserId,
+        cap: Option<&PlaceCap>,
+        pow: Option<&PowGate>,
+        slot: u8,
+    ) -> Result<FanPhase, StoreError> {
+        self.join_as(user, Joiner::Presale { cap, pow, slot })
+            .await
+            .map(|(phase, _)| phase)
+    }
+
     async fn join_as(
         &self,
         user: UserId,
@@ -107,6 +123,11 @@ impl Room {
                         .await
                 }
                 Joiner::Staff => self.store.join_staff(self.event, user, &ticket).await,
+                Joiner::Presale { cap, pow, slot } => {
+                    self.store
+                        .join_presale(self.event, user, &ticket, cap, pow, slot)
+                        .await
+                }
             }
         };
         let status = match join().await {
@@ -175,4 +196,9 @@ enum Joiner<'a> {
         pow: Option<&'a PowGate>,
     },
     Staff,
+    Presale {
+        cap: Option<&'a PlaceCap>,
+        pow: Option<&'a PowGate>,
+        slot: u8,
+    },
 }

@@ -125,6 +125,7 @@ impl Harness {
         let store = MemoryStore::new(Arc::new(clock.clone()));
         let event = EventId::new();
         let config = QueueConfig {
+            presales: Vec::new(),
             starts_at_ms: clock.now_ms() + 1,
             grace_ms: 3_600_000,
             admission: AdmissionSettings {

@@ -257,6 +257,7 @@ pub(crate) async fn configure_if_missing_keeps_the_queue(h: Harness) {
     let event = h.open_event(settings(60, 10)).await;
     join(&h, event, UserId::new()).await;
     let other = QueueConfig {
+        presales: Vec::new(),
         starts_at_ms: 0,
         grace_ms: 1,
         admission: settings(1, 1),

@@ -286,6 +286,43 @@ pub trait QueueStore: Send + Sync + 'static {
         Err(StoreError::Backend("this store cannot admit staff".into()))
     }
 
+    /// A presale fan's join (issue 20 part 2; docs/ARCHITECTURE.md "Presales"):
+    /// [`Self::join_gated`] (`pow` `None`: [`Self::join`]) into presale group `slot`'s
+    /// line (`1..=`[`crate::MAX_PRESALE_GROUPS`], one of the config's `presales`; 0 is
+    /// the public line, as a plain join). Before the group's opening a new ticket waits
+    /// in the group's own pre-queue ([`TicketState::Prequeue`]), drawn at its opening
+    /// and appended behind everyone in line; after it, the ticket queues at the back at
+    /// once. A fan pre-queued in another line that has not opened yet (the public one)
+    /// moves to this group's (to the back, at once, if the group opened already); any
+    /// other existing ticket is given back unchanged. An unknown slot is
+    /// [`StoreError::Backend`].
+    async fn join_presale(
+        &self,
+        event: EventId,
+        user: UserId,
+        ticket: &TicketId,
+        cap: Option<&PlaceCap>,
+        pow: Option<&PowGate>,
+        slot: u8,
+    ) -> Result<TicketStatus, StoreError> {
+        let _ = (event, user, ticket, cap, pow, slot);
+        Err(StoreError::Backend("this store cannot run presales".into()))
+    }
+
+    /// Entries `offset..offset + limit` of presale group `slot`'s draw record, as
+    /// [`Self::draw`] for the public one (slot 0 is [`Self::draw`]). `None` before
+    /// the group's opening.
+    async fn presale_draw(
+        &self,
+        event: EventId,
+        slot: u8,
+        offset: u64,
+        limit: u64,
+    ) -> Result<Option<DrawPage>, StoreError> {
+        let _ = (event, slot, offset, limit);
+        Err(StoreError::Backend("this store cannot run presales".into()))
+    }
+
     /// The account's ticket, if it ever joined.
     async fn status(
         &self,
@@ -482,5 +519,7 @@ port_ops! {
         WaitChanges => "wait_changes",
         RemoveLine => "remove_line",
         OpenStep => "open_step",
+        JoinPresale => "join_presale",
+        PresaleDraw => "presale_draw",
     }
 }

@@ -45,6 +45,7 @@ pub async fn room_with_fans(
     let store = Arc::new(MemoryStore::new(clock.clone()));
     let event = EventId::new();
     let config = QueueConfig {
+        presales: Vec::new(),
         starts_at_ms: clock.now_ms() + opens_in_ms,
         grace_ms: 600_000,
         admission: AdmissionSettings {

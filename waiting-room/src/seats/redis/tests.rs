@@ -60,6 +60,7 @@ async fn a_shared_connection_keeps_queue_and_seats_on_one_slot() {
     let seats = RedisSeatStore::sharing(&queue).await.unwrap();
     let event = EventId::new();
     let config = QueueConfig {
+        presales: Vec::new(),
         starts_at_ms: 0,
         grace_ms: 60_000,
         admission: AdmissionSettings {

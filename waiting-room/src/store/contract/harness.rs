@@ -139,6 +139,7 @@ impl Harness {
         let event = EventId::new();
         let now = self.store.now_ms().await.unwrap();
         let config = QueueConfig {
+            presales: Vec::new(),
             starts_at_ms: now + open_offset_ms,
             grace_ms,
             admission,

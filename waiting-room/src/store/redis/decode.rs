@@ -88,6 +88,7 @@ pub(super) fn config(map: &HashMap<String, String>) -> Result<Option<QueueConfig
             .ok_or_else(|| bad(format!("config without {name}")))
     };
     Ok(Some(QueueConfig {
+        presales: Vec::new(),
         starts_at_ms: num(field("starts_at")?)?,
         grace_ms: num(field("grace")?)?,
         admission: AdmissionSettings {

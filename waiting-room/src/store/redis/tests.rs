@@ -21,6 +21,7 @@ pub(super) async fn connect() -> Option<(RedisStore, redis::Client)> {
 /// 60 s of grace, opening at `starts_at_ms`.
 pub(super) fn test_config(starts_at_ms: i64) -> QueueConfig {
     QueueConfig {
+        presales: Vec::new(),
         starts_at_ms,
         grace_ms: 60_000,
         admission: AdmissionSettings {
@@ -475,6 +476,7 @@ async fn a_step_drops_at_most_its_batch_of_lapsed_fans() {
     let store = store.with_step_batch(3);
     let event = EventId::new();
     let config = QueueConfig {
+        presales: Vec::new(),
         starts_at_ms: store.now_ms().await.unwrap() - 1_000,
         grace_ms: 1,
         admission: AdmissionSettings {

@@ -148,6 +148,7 @@ mod tests {
 
     fn config(now_ms: i64, rate_per_minute: u32, max_active: u32) -> QueueConfig {
         QueueConfig {
+            presales: Vec::new(),
             starts_at_ms: now_ms - 1_000,
             grace_ms: 60_000,
             admission: AdmissionSettings {
