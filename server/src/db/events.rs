@@ -137,11 +137,13 @@ impl Db {
             ))
             .fetch_all(self.pool())
             .await?;
+            let mut presales = self.presales(&sections).await?;
             let mut sections = self.sections(sections).await?;
             rows.iter()
                 .map(|r| {
                     let mut e = event_from_row(r)?;
                     e.sections = sections.remove(&e.id).unwrap_or_default();
+                    e.presales = presales.remove(&e.id).unwrap_or_default();
                     Ok(e)
                 })
                 .collect()
@@ -159,6 +161,11 @@ impl Db {
             .await?;
             let Some(row) = row else { return Ok(None) };
             let mut e = event_from_row(&row)?;
+            e.presales = self
+                .presales(&Sections::Of(id))
+                .await?
+                .remove(&id)
+                .unwrap_or_default();
             e.sections = self
                 .sections(Sections::Of(id))
                 .await?
@@ -198,6 +205,7 @@ impl Db {
                 price_cents: r.try_get("price_cents")?,
             });
         }
+        event.presales = super::presale::presales_in(&mut *conn, id).await?;
         Ok(Some(event))
     }
 
@@ -255,8 +263,8 @@ impl Db {
     }
 }
 
-/// Whose sections to read.
-enum Sections {
+/// Whose sections (or presale groups) to read.
+pub(super) enum Sections {
     Of(EventId),
     All,
     /// Of the events not closed.
@@ -297,6 +305,7 @@ fn event_from_row(r: &AnyRow) -> Result<Event, sqlx::Error> {
         shuffle_seed: shuffle_seed(r)?,
         pow_difficulty: u8::try_from(int(r, "pow_difficulty")?)
             .map_err(|e| sqlx::Error::Decode(Box::new(e)))?,
+        presales: Vec::new(),
     })
 }
 

@@ -8,8 +8,10 @@
 
 mod admission;
 mod closing;
+mod presale;
 mod staff;
 pub use closing::LINE_KEPT_AFTER_CLOSE_MS;
+pub use presale::{GuessLimits, PresaleError, Redeemed};
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, RwLock};
@@ -67,6 +69,9 @@ pub struct Events {
     cache: RwLock<HashMap<EventId, Event>>,
     /// Each event's staff accounts (staff bypass), refreshed with `cache`.
     staff: RwLock<StaffCache>,
+    /// The presale bindings this replica has seen (`presale.rs`). A `std` RwLock:
+    /// read on every join of an event with presale groups, never held across `.await`.
+    presale_fans: RwLock<presale::PresaleCache>,
 }
 
 impl Events {
@@ -84,6 +89,7 @@ impl Events {
             },
             cache: RwLock::default(),
             staff: RwLock::default(),
+            presale_fans: RwLock::default(),
         }
     }
 
@@ -214,6 +220,7 @@ impl Events {
             cache.extend(open.iter().map(|e| (e.id, e.clone())));
         }
         self.refresh_staff().await?;
+        self.retain_presale_fans(&listed);
         for id in gone {
             self.wind_down(id).await;
         }
