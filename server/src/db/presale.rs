@@ -4,7 +4,7 @@
 //! revoked; a code redeemed (bound to an account) atomically; the account → group
 //! lookup of the joins; and the wrong guesses counted per account and address.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::future::Future;
 
 use serde_json::{json, Value};
@@ -14,7 +14,7 @@ use waiting_room::wire::datetime_ms;
 use waiting_room::{EventId, UserId};
 
 use super::audit::{insert_audit, Actor, AuditAction, NewAudit};
-use super::events::{parse_id, Sections};
+use super::events::{presale_from_row, GROUP_COLUMNS};
 use super::Db;
 use crate::event::{Event, Presale};
 
@@ -66,7 +66,7 @@ pub enum GroupChange {
     NoGroup,
     /// Done: the event as it is now, and the group's id.
     Done {
-        event: Event,
+        event: Box<Event>,
         group: String,
     },
 }
@@ -111,33 +111,6 @@ pub enum Revoke {
     NoCode,
     Revoked,
     AlreadyRevoked,
-}
-
-fn presale_from_row(r: &AnyRow) -> Result<Presale, sqlx::Error> {
-    let slot: i64 = r.try_get("slot")?;
-    Ok(Presale {
-        id: r.try_get("id")?,
-        slot: u8::try_from(slot).map_err(|e| sqlx::Error::Decode(Box::new(e)))?,
-        name: r.try_get("name")?,
-        opens_at_ms: r.try_get("opens_at_ms")?,
-    })
-}
-
-const GROUP_COLUMNS: &str = "id, event_id, slot, name, opens_at_ms";
-
-/// The event's groups as `conn` (a transaction) sees them, by opening.
-pub(super) async fn presales_in(
-    conn: &mut AnyConnection,
-    event: EventId,
-) -> Result<Vec<Presale>, sqlx::Error> {
-    let rows = sqlx::query(&format!(
-        "SELECT {GROUP_COLUMNS} FROM presale_groups WHERE event_id = $1 \
-         ORDER BY opens_at_ms, slot"
-    ))
-    .bind(event.to_string())
-    .fetch_all(conn)
-    .await?;
-    rows.iter().map(presale_from_row).collect()
 }
 
 fn count(r: &AnyRow, column: &str) -> Result<u64, sqlx::Error> {
@@ -203,42 +176,6 @@ async fn insert_codes(
 }
 
 impl Db {
-    /// The groups of the events `which` names, by opening (read with the events).
-    pub(super) async fn presales(
-        &self,
-        which: &Sections,
-    ) -> Result<HashMap<EventId, Vec<Presale>>, sqlx::Error> {
-        let sql = format!("SELECT {GROUP_COLUMNS} FROM presale_groups");
-        let order = "ORDER BY event_id, opens_at_ms, slot";
-        let rows = match which {
-            Sections::Of(id) => {
-                sqlx::query(&format!("{sql} WHERE event_id = $1 {order}"))
-                    .bind(id.to_string())
-                    .fetch_all(self.pool())
-                    .await?
-            }
-            Sections::All => {
-                sqlx::query(&format!("{sql} {order}"))
-                    .fetch_all(self.pool())
-                    .await?
-            }
-            Sections::Open => {
-                sqlx::query(&format!(
-                    "{sql} WHERE event_id IN (SELECT id FROM events WHERE closed = 0) {order}"
-                ))
-                .fetch_all(self.pool())
-                .await?
-            }
-        };
-        let mut out: HashMap<EventId, Vec<Presale>> = HashMap::new();
-        for r in rows {
-            out.entry(parse_id(&r, "event_id")?)
-                .or_default()
-                .push(presale_from_row(&r)?);
-        }
-        Ok(out)
-    }
-
     /// The event's groups with their codes' use, by opening.
     pub async fn presale_groups(
         &self,
@@ -382,13 +319,13 @@ impl Db {
         publish(after.clone()).await?;
         tx.commit().await?;
         Ok(GroupChange::Done {
-            event: after,
+            event: Box::new(after),
             group: id,
         })
     }
 
     /// Adds codes to `group` of `event` in one transaction with their audit entry
-    /// (`presale_codes_added`: the group, how many, `how`): those the event has
+    /// (`presale_codes_added`: the group, how many, `how`, of `wanted`): those the event has
     /// already are skipped. `more(n)` makes `n` codes: called first with `wanted`
     /// and again for as many as collided (generated codes, until `wanted` are added;
     /// at most 5 rounds), or `None` to stop after the first round (an upload).
@@ -399,8 +336,7 @@ impl Db {
         group: &str,
         actor: &Actor,
         at_ms: i64,
-        how: &str,
-        wanted: usize,
+        (how, wanted): (&str, usize),
         mut more: impl FnMut(usize) -> Option<Vec<NewCode>>,
     ) -> Result<Option<Vec<NewCode>>, sqlx::Error> {
         let mut tx = self.pool().begin().await?;

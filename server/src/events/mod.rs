@@ -55,6 +55,10 @@ struct Settings {
     close_after_show_secs: u64,
 }
 
+/// Every event's presale bindings seen by this replica (`presale.rs`): account → the
+/// slot of its group's line.
+type PresaleCache = HashMap<EventId, HashMap<waiting_room::UserId, u8>>;
+
 /// Every event's staff accounts (staff bypass, `staff.rs`).
 type StaffCache = HashMap<EventId, HashSet<waiting_room::UserId>>;
 
@@ -71,7 +75,7 @@ pub struct Events {
     staff: RwLock<StaffCache>,
     /// The presale bindings this replica has seen (`presale.rs`). A `std` RwLock:
     /// read on every join of an event with presale groups, never held across `.await`.
-    presale_fans: RwLock<presale::PresaleCache>,
+    presale_fans: RwLock<PresaleCache>,
 }
 
 impl Events {

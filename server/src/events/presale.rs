@@ -10,16 +10,11 @@
 //! public opening (while codes can still be redeemed) a miss asks the database; a
 //! binding found is cached. An event with no groups never looks.
 
-use std::collections::HashMap;
-
 use waiting_room::{EventId, UserId};
 
 use super::{EventError, Events};
 use crate::db::{Actor, GroupChange, GroupOp, Redeem};
 use crate::event::{Event, Presale};
-
-/// Every event's bindings seen by this replica: account → its group's slot.
-pub(super) type PresaleCache = HashMap<EventId, HashMap<UserId, u8>>;
 
 /// Why a presale request was refused (the routes map each to its answer).
 #[derive(Debug, thiserror::Error)]
@@ -184,8 +179,8 @@ impl Events {
             GroupChange::NoGroup => Err(PresaleError::NoGroup),
             GroupChange::Done { event, group } => {
                 tracing::info!(event_id = %event.id, group = %group, ?op, "presale group changed");
-                self.cache(event.clone());
-                Ok((event, group))
+                self.cache((*event).clone());
+                Ok((*event, group))
             }
         }
     }

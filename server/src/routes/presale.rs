@@ -466,7 +466,7 @@ async fn generate_codes(
     let max_uses = body.max_uses;
     let added = state
         .db
-        .add_presale_codes(id, &group, &actor, now, "generated", count, |n| {
+        .add_presale_codes(id, &group, &actor, now, ("generated", count), |n| {
             Some(rules::generate(n, max_uses))
         })
         .await?
@@ -521,7 +521,9 @@ async fn upload_codes(
     let mut batch = Some(codes);
     let added = state
         .db
-        .add_presale_codes(id, &group, &actor, now, "uploaded", total, |_| batch.take())
+        .add_presale_codes(id, &group, &actor, now, ("uploaded", total), |_| {
+            batch.take()
+        })
         .await?
         .ok_or(ApiError::NotFound("presale group"))?;
     let added = added.len() as u64;
