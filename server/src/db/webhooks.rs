@@ -1,6 +1,6 @@
 //! Webhooks' tables: the endpoints, the outbox of deliveries with their attempts, the
 //! sale states the poller told, and the endpoints' audit. The outbox is written by
-//! [`insert_deliveries`] on the caller's connection, so a fact and the deliveries that
+//! [`insert_deliveries`] (db/outbox.rs) on the caller's connection, so a fact and the deliveries that
 //! tell it commit together (the confirm, the refund). Claiming due deliveries is safe
 //! with several replicas: a lease column, taken with `FOR UPDATE SKIP LOCKED` on
 //! PostgreSQL and by the one-writer lock of a single UPDATE on SQLite.
@@ -10,6 +10,8 @@ use sqlx::{AnyConnection, Row};
 use waiting_room::EventId;
 
 use super::audit::Actor;
+pub(crate) use super::outbox::insert_deliveries;
+pub use super::outbox::RETRY_FOR_MS;
 pub use super::records::NewDelivery;
 use super::{Backend, Db};
 
@@ -87,9 +89,6 @@ pub struct SaleState {
     pub sold_out: bool,
     pub paused: bool,
 }
-
-/// How long a delivery is retried (from its creation, or from "send again").
-pub const RETRY_FOR_MS: i64 = 24 * 60 * 60 * 1000;
 
 const DELIVERY_COLUMNS: &str = "id, endpoint_id, message_id, event_type, payload, status, \
      attempts, created_at_ms, give_up_at_ms, next_attempt_at_ms, last_status_code, last_error, delivered_at_ms";
@@ -465,51 +464,6 @@ impl Db {
         tx.commit().await?;
         Ok(true)
     }
-}
-
-/// Writes `rows` into the outbox on `conn` (the caller's transaction), one statement
-/// per 500 rows.
-pub(crate) async fn insert_deliveries(
-    conn: &mut AnyConnection,
-    rows: &[NewDelivery],
-) -> Result<(), sqlx::Error> {
-    const BINDS: usize = 7;
-    for chunk in rows.chunks(500) {
-        let values: Vec<String> = (0..chunk.len())
-            .map(|i| {
-                let b = BINDS * i;
-                format!(
-                    "(${}, ${}, ${}, ${}, ${}, 'pending', ${}, ${}, ${})",
-                    b + 1,
-                    b + 2,
-                    b + 3,
-                    b + 4,
-                    b + 5,
-                    b + 6,
-                    b + 7,
-                    b + 6
-                )
-            })
-            .collect();
-        let sql = format!(
-            "INSERT INTO webhook_deliveries (id, endpoint_id, message_id, event_type, payload, \
-             status, created_at_ms, give_up_at_ms, next_attempt_at_ms) VALUES {}",
-            values.join(", ")
-        );
-        let mut q = sqlx::query(&sql);
-        for r in chunk {
-            q = q
-                .bind(&r.id)
-                .bind(&r.endpoint_id)
-                .bind(&r.message_id)
-                .bind(&r.event_type)
-                .bind(&r.payload)
-                .bind(r.created_at_ms)
-                .bind(r.created_at_ms.saturating_add(RETRY_FOR_MS));
-        }
-        q.execute(&mut *conn).await?;
-    }
-    Ok(())
 }
 
 async fn insert_webhook_audit(

@@ -360,11 +360,20 @@ async fn sale_and_refund_facts_are_told(backend: Backend) {
     app.patch_admission(&event, json!({"mode": "queue_all", "message": "Back soon"}))
         .await;
     app.patch_admission(&event, json!({"mode": "queue"})).await;
+    // The event's own edit may switch the mode too: told the same way.
+    let (status, edited) = app
+        .patch(
+            &format!("/api/v1/admin/events/{event}"),
+            Some(&app.admin_token),
+            &json!({"admission": {"mode": "reject"}}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{edited}");
     app.wait_until("the refund and the resume told", WAIT, || async {
         let types = receiver.types();
         types.contains(&"order.refunded".to_owned())
             && types.contains(&"sale.resumed".to_owned())
-            && types.iter().filter(|t| *t == "sale.mode_changed").count() >= 2
+            && types.iter().filter(|t| *t == "sale.mode_changed").count() >= 3
     })
     .await;
     let got = receiver.got();
@@ -414,6 +423,7 @@ async fn sale_and_refund_facts_are_told(backend: Backend) {
         [
             (json!("queue"), json!("queue_all"), json!("Back soon")),
             (json!("queue_all"), json!("queue"), json!("Back soon")),
+            (json!("queue"), json!("reject"), json!("Back soon")),
         ],
         "{types:?}"
     );
