@@ -591,6 +591,32 @@ async fn internal_addresses_are_refused_at_registration_and_delivery(backend: Ba
         .get(&format!("/api/v1/admin/webhooks/{}", ids[0]), admin)
         .await;
     assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+    // A rotation is audited; one of a deleted endpoint changes nothing and says 404.
+    for (id, want) in [(&ids[1], StatusCode::OK), (&ids[0], StatusCode::NOT_FOUND)] {
+        let path = format!("/api/v1/admin/webhooks/{id}/rotate-secret");
+        let (status, body) = app.post(&path, admin, &json!({})).await;
+        assert_eq!(status, want, "{body}");
+    }
+    let (_, audit) = app.get("/api/v1/admin/webhooks/audit", admin).await;
+    let actions: Vec<(&str, &str)> = audit["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["action"].as_str().unwrap(),
+                e["webhook_id"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        actions[..2],
+        [
+            ("webhook_secret_rotated", ids[1].as_str()),
+            ("webhook_deleted", ids[0].as_str())
+        ],
+        "{audit}"
+    );
 }
 
 /// Confirms that arrive together (PostgreSQL's group commit writes them in one
