@@ -25,6 +25,7 @@ use crate::checkout::Checkout;
 use crate::config::{Config, Role};
 use crate::db::{Actor, AuditAction, Db, NewAudit};
 use crate::event::{Event, InvalidEvent, NewEvent};
+use crate::webhooks::Webhooks;
 
 /// Why an event could not be looked up, created, changed or started. The routes map
 /// it to the API's errors (`crate::error::from_domain`).
@@ -76,11 +77,20 @@ pub struct Events {
     /// The presale bindings this replica has seen (`presale.rs`). A `std` RwLock:
     /// read on every join of an event with presale groups, never held across `.await`.
     presale_fans: RwLock<PresaleCache>,
+    /// Tells admission mode switches (`sale.mode_changed`) in the change's transaction.
+    webhooks: Arc<Webhooks>,
 }
 
 impl Events {
-    pub fn new(config: &Config, db: Db, hub: Arc<Hub>, checkout: Arc<Checkout>) -> Self {
+    pub fn new(
+        config: &Config,
+        db: Db,
+        hub: Arc<Hub>,
+        checkout: Arc<Checkout>,
+        webhooks: Arc<Webhooks>,
+    ) -> Self {
         Self {
+            webhooks,
             db,
             hub,
             checkout,
