@@ -930,7 +930,17 @@ async fn a_redeem_on_one_replica_counts_at_once_on_another() {
     let g = group(&one, &event, "Fan club", opens).await;
     let code = generate(&one, &event, &g, 1, 1).await.remove(0);
     let fans = one.fans(2).await;
-    // Replica two knows the event (and that it has groups) before the redeem.
+    // Replica two learns of the group with its next refresh of the events (as it
+    // learns of any edit); from then on it must not miss a binding made elsewhere.
+    two.wait_until(
+        "replica two knows the group",
+        std::time::Duration::from_secs(10),
+        || async {
+            let (_, public) = two.get(&format!("/api/v1/events/{event}"), None).await;
+            public["presales"].as_array().is_some_and(|p| p.len() == 1)
+        },
+    )
+    .await;
     let public = http_join(&two, &event, &fans[0]).await;
     assert_eq!(ms(&public["starts_at"]), starts, "{public}");
     let (status, _) = redeem(&one, &event, &fans[1], &code).await;
