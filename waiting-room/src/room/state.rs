@@ -77,7 +77,16 @@ pub(crate) struct RoomState {
     pub cursor: Cursor,
     /// The view was loaded from a snapshot and follows the log.
     pub synced: bool,
+    /// Admission runs: the first line's opening is complete.
     pub opened: bool,
+    /// The lines whose opening this replica read in the log, bit `slot` (0: public).
+    pub lines_open: u16,
+    /// The store answered that every line opened ([`crate::store::Opening::Open`]):
+    /// no more opening steps until the configuration changes.
+    pub openings_done: bool,
+    /// The store answered "not due" ([`crate::store::Opening::NotDue`]): no opening
+    /// step before this time (Unix ms), the next line's opening.
+    pub opening_not_before_ms: i64,
     pub sold_out: bool,
     /// The event sold out once: the fans in line are its waitlist (from the store).
     pub waitlist: bool,
@@ -117,6 +126,9 @@ impl RoomState {
             cursor: Cursor::default(),
             synced: false,
             opened: false,
+            lines_open: 0,
+            openings_done: false,
+            opening_not_before_ms: 0,
             sold_out: false,
             waitlist: false,
             available: None,
@@ -133,7 +145,50 @@ impl RoomState {
     /// Takes a configuration read from the store (the mode's message shared from now).
     pub fn set_config(&mut self, config: Option<QueueConfig>) {
         self.message = Self::message_of(config.as_ref());
+        let openings = |c: &Option<QueueConfig>| c.as_ref().map(QueueConfig::openings);
+        if openings(&config) != openings(&self.config) {
+            // New openings (a group added or moved): step them again.
+            self.openings_done = false;
+            self.opening_not_before_ms = 0;
+        }
         self.config = config;
+    }
+
+    /// The opening of line `slot` as configured (0 before the configuration is known).
+    pub fn opening_of(&self, slot: u8) -> i64 {
+        let config = self.config.as_ref();
+        config
+            .and_then(|c| c.opening_of(slot))
+            .or(config.map(|c| c.starts_at_ms))
+            .unwrap_or(0)
+    }
+
+    /// Whether an opening step is due at `now_ms`: a line this replica has not seen
+    /// open is due by the configuration, and the store has not said every line opened
+    /// or that the next one is not due before a later time.
+    pub fn opening_due(&self, now_ms: i64) -> bool {
+        if self.openings_done || now_ms < self.opening_not_before_ms {
+            return false;
+        }
+        self.config.as_ref().is_some_and(|c| {
+            c.openings()
+                .into_iter()
+                .any(|(slot, at)| self.lines_open & (1 << slot) == 0 && at <= now_ms)
+        })
+    }
+
+    /// The store said the next opening is not due at `now_ms`: wait for the next
+    /// configured opening after it among the lines not seen open (a quarter second
+    /// if none is later: the store's clock is behind ours).
+    pub fn opening_not_due(&mut self, now_ms: i64) {
+        let next = self.config.as_ref().and_then(|c| {
+            c.openings()
+                .into_iter()
+                .filter(|&(slot, at)| self.lines_open & (1 << slot) == 0 && at > now_ms)
+                .map(|(_, at)| at)
+                .min()
+        });
+        self.opening_not_before_ms = next.unwrap_or(now_ms + 250);
     }
 
     fn message_of(config: Option<&QueueConfig>) -> Option<Arc<str>> {
@@ -163,7 +218,6 @@ impl RoomState {
     pub fn refresh_flags(&self) {
         let f = self.flags();
         let flags = (f.paused, f.sold_out, f.waitlist, f.mode);
-        let opening = self.config.as_ref().map(|c| c.starts_at_ms);
         for (_, fan) in self.fans.iter() {
             fan.tx.send_if_modified(|v| {
                 let mut changed =
@@ -172,9 +226,14 @@ impl RoomState {
                 if v.message != f.message {
                     v.message.clone_from(&f.message);
                 }
-                if let (FanPhase::Prequeue { starts_at_ms, .. }, Some(opening)) =
-                    (&mut v.phase, opening)
+                if let (
+                    FanPhase::Prequeue {
+                        starts_at_ms, slot, ..
+                    },
+                    Some(_),
+                ) = (&mut v.phase, self.config.as_ref())
                 {
+                    let opening = self.opening_of(*slot);
                     changed |= *starts_at_ms != opening;
                     *starts_at_ms = opening;
                 }
@@ -234,6 +293,9 @@ impl RoomState {
         }
         self.cursor = snap.cursor;
         self.opened = snap.opened;
+        if !snap.opened {
+            self.lines_open = 0;
+        }
         self.set_config(Some(config));
         self.synced = true;
         self.refresh_flags();
@@ -257,10 +319,12 @@ impl RoomState {
             Change::Joined { seq } => {
                 self.view.insert(seq);
             }
-            Change::Opened { first, count } => {
+            Change::Opened { first, count, slot } => {
                 self.view.insert_range(first, count);
                 self.opened = true;
-                followups.statuses.extend(self.fans.prequeued());
+                self.lines_open |= 1u16.checked_shl(u32::from(slot)).unwrap_or(0);
+                // Only the fans of the line that opened: the others still wait.
+                followups.statuses.extend(self.fans.prequeued(slot));
             }
             Change::Admitted {
                 seqs,
@@ -302,7 +366,7 @@ impl RoomState {
                 }
             }
             Change::Settings => followups.reload_config = true,
-            Change::Frozen { first, count } => self.view.insert_range(first, count),
+            Change::Frozen { first, count, .. } => self.view.insert_range(first, count),
             Change::Restored { seqs } => {
                 for seq in seqs {
                     self.view.insert(seq);

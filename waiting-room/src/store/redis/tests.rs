@@ -350,6 +350,7 @@ async fn restore_puts_fans_back_in_their_places() {
             user: *user,
             ticket,
             seq: Some(seq),
+            slot: 0,
         });
     }
     let config = store.config(event).await.unwrap().unwrap();
