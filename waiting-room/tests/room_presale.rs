@@ -128,6 +128,7 @@ async fn each_line_opens_in_turn_and_its_fans_see_their_own_opening() {
     tokio::time::sleep(Duration::from_millis(1_100)).await;
     step(&room).await;
     assert!(room.opened(), "admission runs from the first opening");
+    assert!(room.line_opened(1) && !room.line_opened(2) && !room.line_opened(0));
     let first: Vec<u64> = of(1).map(ahead).collect();
     let mut sorted = first.clone();
     sorted.sort_unstable();
@@ -173,4 +174,8 @@ async fn each_line_opens_in_turn_and_its_fans_see_their_own_opening() {
     let mut last: Vec<u64> = of(0).map(ahead).chain([ahead(&late)]).collect();
     last.sort_unstable();
     assert_eq!(last, [4, 5, 6]);
+    assert!(
+        room.line_opened(0),
+        "the public draw done: its seed may be published"
+    );
 }

@@ -220,6 +220,13 @@ impl Room {
         self.lock().opened
     }
 
+    /// Whether line `slot`'s opening is complete (0: the public line, whose draw
+    /// publishes the event's seed; a presale group's otherwise), as this replica last
+    /// read the store's change log (or the store said every line opened).
+    pub fn line_opened(&self, slot: u8) -> bool {
+        self.lock().lines_open & 1u16.checked_shl(u32::from(slot)).unwrap_or(0) != 0
+    }
+
     /// Whether the event has no free seat, as of the last admission step.
     pub fn sold_out(&self) -> bool {
         self.lock().sold_out

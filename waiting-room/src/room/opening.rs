@@ -56,7 +56,9 @@ impl Room {
                     break;
                 }
                 Opening::Open => {
-                    self.lock().openings_done = true;
+                    let mut st = self.lock();
+                    st.openings_done = true;
+                    st.lines_open = u16::MAX; // every line (a reload does not say which)
                     break;
                 }
             }
