@@ -298,6 +298,19 @@ pub(crate) async fn a_public_fan_moves_to_its_group_until_the_lines_open(h: Harn
     assert!(h.store.leave(event, g2[0].0).await.unwrap());
     assert_eq!(h.state(event, g2[0].0).await, TicketState::Left);
     assert_eq!(h.store.stats(event).await.unwrap().prequeue, 1);
+    // A closed sale's line goes, every pre-queue with it; the draw records stay.
+    joined(&h, event, 2, 2).await;
+    h.store.remove_line(event).await.unwrap();
+    let stats = h.store.stats(event).await.unwrap();
+    assert_eq!((stats.waiting, stats.prequeue), (0, 0));
+    assert_eq!(
+        h.store
+            .presale_draw(event, 1, 0, 10)
+            .await
+            .unwrap()
+            .map(|p| p.total),
+        Some(3)
+    );
 }
 
 pub(crate) async fn a_leave_during_a_groups_draw_leaves_a_gap_and_admission_waits(h: Harness) {
