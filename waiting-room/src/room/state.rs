@@ -29,6 +29,11 @@ use crate::{AdmissionMode, QueueConfig, UserId};
 /// event's configuration.
 pub const DEFAULT_RATE_PER_MINUTE: u32 = 60;
 
+/// How far the store's clock may be behind this replica's, for the openings: a line
+/// whose opening time passed longer ago than this, and that the store says is not the
+/// next due, has opened.
+const CLOCK_SKEW_MS: i64 = 5_000;
+
 /// Whether `view` has read the log as far as the join of `seq`.
 fn covers(view: &PositionView, seq: u64) -> bool {
     view.max_seq() >= seq
@@ -147,9 +152,13 @@ impl RoomState {
         self.message = Self::message_of(config.as_ref());
         let openings = |c: &Option<QueueConfig>| c.as_ref().map(QueueConfig::openings);
         if openings(&config) != openings(&self.config) {
-            // New openings (a group added or moved): step them again.
+            // New openings (a group added or moved): step them again, and learn
+            // again which lines opened (the log and the store's answers say).
             self.openings_done = false;
             self.opening_not_before_ms = 0;
+            if self.config.is_some() {
+                self.lines_open = 0;
+            }
         }
         self.config = config;
     }
@@ -178,17 +187,28 @@ impl RoomState {
     }
 
     /// The store said the next opening is not due at `now_ms`: wait for the next
-    /// configured opening after it among the lines not seen open (a quarter second
-    /// if none is later: the store's clock is behind ours).
+    /// configured opening among the lines not seen open. A line whose time passed
+    /// [`CLOCK_SKEW_MS`] ago is open in the store (this replica loaded a snapshot
+    /// after its opening and never read its entry); one whose time passed since is
+    /// retried in a quarter second (the store's clock is behind ours).
     pub fn opening_not_due(&mut self, now_ms: i64) {
-        let next = self.config.as_ref().and_then(|c| {
-            c.openings()
-                .into_iter()
-                .filter(|&(slot, at)| self.lines_open & (1 << slot) == 0 && at > now_ms)
-                .map(|(_, at)| at)
-                .min()
-        });
-        self.opening_not_before_ms = next.unwrap_or(now_ms + 250);
+        let Some(openings) = self.config.as_ref().map(QueueConfig::openings) else {
+            return;
+        };
+        for &(slot, at) in &openings {
+            if at <= now_ms - CLOCK_SKEW_MS {
+                self.lines_open |= 1 << slot;
+            }
+        }
+        let unopened = openings
+            .iter()
+            .filter(|&&(slot, _)| self.lines_open & (1 << slot) == 0);
+        self.opening_not_before_ms = match unopened.map(|&(_, at)| at).min() {
+            Some(at) if at > now_ms => at,
+            Some(_) => now_ms + 250,
+            // The store's configuration differs from ours: look again soon.
+            None => now_ms + 1_000,
+        };
     }
 
     fn message_of(config: Option<&QueueConfig>) -> Option<Arc<str>> {
@@ -409,5 +429,84 @@ impl RoomState {
                 fan.set_phase(FanPhase::Expired);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{AdmissionSettings, PresaleOpening, TicketId};
+
+    /// Admits nobody here (no `Admitted` entry in these tests).
+    struct NoAdmit;
+
+    impl Admit for NoAdmit {
+        fn purchase_phase(&self, _: UserId, _: &TicketId, _: i64, _: i64, _: i64) -> FanPhase {
+            FanPhase::Expired
+        }
+    }
+
+    fn presale_state() -> RoomState {
+        let config = QueueConfig {
+            presales: vec![
+                PresaleOpening {
+                    slot: 2,
+                    opens_at_ms: 20_000,
+                },
+                PresaleOpening {
+                    slot: 1,
+                    opens_at_ms: 1_000,
+                },
+            ],
+            starts_at_ms: 30_000,
+            grace_ms: 60_000,
+            admission: AdmissionSettings {
+                rate_per_minute: 60,
+                max_active: 10,
+                session_ttl_secs: 600,
+                paused: false,
+                mode: Default::default(),
+                message: None,
+                safety_net: None,
+            },
+        };
+        RoomState::new(Some(config), Instant::now())
+    }
+
+    #[test]
+    fn openings_are_stepped_until_each_is_done_and_skipped_until_the_next() {
+        let mut st = presale_state();
+        assert!(!st.opening_due(500), "no line due yet");
+        assert!(
+            st.opening_due(10_000),
+            "group 1's time passed, not seen open"
+        );
+        // The store says the next line is not due: group 1 opened long ago (this
+        // replica loaded after it), group 2 is next.
+        st.opening_not_due(10_000);
+        assert_eq!(st.lines_open, 1 << 1);
+        assert_eq!(st.opening_not_before_ms, 20_000);
+        assert!(!st.opening_due(19_999));
+        assert!(st.opening_due(20_000));
+        // The store's clock is a little behind: look again in a quarter second.
+        st.opening_not_due(20_100);
+        assert_eq!(st.opening_not_before_ms, 20_350);
+        // Group 2's opening read in the log; the public line is next.
+        let mut f = Followups::default();
+        let admit = NoAdmit;
+        st.apply(
+            Change::Opened {
+                first: 1,
+                count: 0,
+                slot: 2,
+            },
+            20_400,
+            Instant::now(),
+            &admit,
+            &mut f,
+        );
+        assert!(st.opened && !st.opening_due(20_400) && st.opening_due(30_000));
+        st.openings_done = true;
+        assert!(!st.opening_due(40_000), "the store said every line opened");
     }
 }
