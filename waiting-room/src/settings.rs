@@ -168,15 +168,18 @@ pub struct PresaleOpening {
 
 impl QueueConfig {
     /// The opening of line `slot` (0: the public line, `starts_at_ms`; a presale
-    /// group's `opens_at_ms`), `None` for a slot the config does not have.
+    /// group's `opens_at_ms`), `None` for a slot the config does not have (or
+    /// outside `0..=MAX_PRESALE_GROUPS`).
     pub fn opening_of(&self, slot: u8) -> Option<i64> {
-        if slot == 0 {
-            return Some(self.starts_at_ms);
+        match slot {
+            0 => Some(self.starts_at_ms),
+            1..=MAX_PRESALE_GROUPS => self
+                .presales
+                .iter()
+                .find(|p| p.slot == slot)
+                .map(|p| p.opens_at_ms),
+            _ => None,
         }
-        self.presales
-            .iter()
-            .find(|p| p.slot == slot)
-            .map(|p| p.opens_at_ms)
     }
 
     /// Every line's opening, `(slot, at)`, in the order the store opens them: by time,

@@ -37,7 +37,7 @@ impl MemoryStore {
         slot: u8,
     ) -> Result<TicketStatus, StoreError> {
         self.with_event(event, |q, now| {
-            if q.config.opening_of(slot).is_none() || slot > crate::MAX_PRESALE_GROUPS {
+            if q.config.opening_of(slot).is_none() {
                 return Err(StoreError::Backend(
                     format!("no presale group in slot {slot}").into(),
                 ));

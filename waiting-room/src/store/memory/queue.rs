@@ -355,7 +355,8 @@ impl EventQueue {
 
     /// Whether line `slot`'s opening is complete.
     pub(super) fn line_open(&self, slot: u8) -> bool {
-        self.lines_open & (1 << slot) != 0
+        1u16.checked_shl(u32::from(slot))
+            .is_some_and(|bit| self.lines_open & bit != 0)
     }
 
     /// Whether a join into line `slot` takes a place in the queue now: the line
