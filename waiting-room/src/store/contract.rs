@@ -50,6 +50,7 @@ pub(crate) use pow::{
 pub(crate) use presale::{
     a_leave_during_a_groups_draw_leaves_a_gap_and_admission_waits,
     a_public_fan_moves_to_its_group_until_the_lines_open,
+    presale_joins_keep_the_caps_proof_of_work_and_modes,
     presale_lines_open_in_time_order_each_behind_the_line,
 };
 pub(crate) use presence::{
@@ -350,6 +351,7 @@ macro_rules! contract_suite {
                 presale_lines_open_in_time_order_each_behind_the_line,
                 a_public_fan_moves_to_its_group_until_the_lines_open,
                 a_leave_during_a_groups_draw_leaves_a_gap_and_admission_waits,
+                presale_joins_keep_the_caps_proof_of_work_and_modes,
             );
         }
     };

@@ -409,3 +409,64 @@ impl Harness {
         seq_of(&self.state(event, user).await)
     }
 }
+
+pub(crate) async fn presale_joins_keep_the_caps_proof_of_work_and_modes(h: Harness) {
+    use crate::store::{PlaceCap, PowGate};
+    use crate::AdmissionMode;
+    // Group 1 open already, the public line later.
+    let event = presale_event(&h, -1_000, 60_000, 120_000).await;
+    assert!(h.store.open(event, &seed()).await.unwrap());
+    let join = |user: UserId, cap: Option<PlaceCap>, pow: Option<PowGate>| {
+        let store = h.store.clone();
+        async move {
+            store
+                .join_presale(event, user, &TicketId::new(), cap.as_ref(), pow.as_ref(), 1)
+                .await
+        }
+    };
+    // Passthrough, nobody waiting: a group fan goes straight through, as a plain join.
+    let mut admission = settings(60, 10);
+    admission.mode = AdmissionMode::Passthrough;
+    h.store.update_admission(event, &admission).await.unwrap();
+    let through = join(UserId::new(), None, None).await.unwrap();
+    assert!(
+        matches!(through.state, TicketState::Admitted { seq: 1, .. }),
+        "{through:?}"
+    );
+    // Reject: no new place.
+    admission.mode = AdmissionMode::Reject;
+    h.store.update_admission(event, &admission).await.unwrap();
+    let refused = join(UserId::new(), None, None).await.unwrap_err();
+    assert!(matches!(refused, StoreError::Rejecting), "{refused:?}");
+    admission.mode = AdmissionMode::Queue;
+    h.store.update_admission(event, &admission).await.unwrap();
+    // Proof of work asked and not brought.
+    let pow = join(UserId::new(), None, Some(PowGate::Missing))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(pow, StoreError::PowRequired { used: false }),
+        "{pow:?}"
+    );
+    // The address's cap counts presale places with the others.
+    let cap = PlaceCap {
+        holder: "192.0.2.1".into(),
+        max: 1,
+    };
+    let first = join(UserId::new(), Some(cap.clone()), None).await.unwrap();
+    assert_eq!(first.state, TicketState::Queued { seq: 2, ahead: 0 });
+    let over = h
+        .store
+        .join(event, UserId::new(), &TicketId::new(), Some(&cap))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(over, StoreError::TooManyPlaces { max: 1 }),
+        "{over:?}"
+    );
+    let over = join(UserId::new(), Some(cap), None).await.unwrap_err();
+    assert!(
+        matches!(over, StoreError::TooManyPlaces { max: 1 }),
+        "{over:?}"
+    );
+}
