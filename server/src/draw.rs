@@ -94,14 +94,17 @@ pub async fn reveal_presales(state: &AppState, event: &Event, public: &mut Publi
     }
 }
 
-/// [`reveal_presales`] from this replica's room alone (for listing many events): every
-/// group's seed once the event's own is revealed here (the groups drew before).
+/// [`reveal_presales`] from this replica's room alone (for listing many events; no
+/// store call): each group's seed once the room saw its line open (drawn).
 pub fn reveal_presales_here(state: &AppState, event: &Event, public: &mut PublicEvent) {
-    let (Some(seed), Some(_)) = (event.shuffle_seed, revealed_here(state, event)) else {
+    let (Some(seed), Some(room)) = (event.shuffle_seed, state.hub.room(event.id)) else {
         return;
     };
+    let now = state.clock().now_ms();
     for (group, view) in event.presales.iter().zip(public.presales.iter_mut()) {
-        view.shuffle_seed = Some(seed.for_presale(group.slot).to_hex());
+        if now >= group.opens_at_ms && room.line_opened(group.slot) {
+            view.shuffle_seed = Some(seed.for_presale(group.slot).to_hex());
+        }
     }
 }
 

@@ -846,6 +846,25 @@ async fn http_join(app: &TestApp, event: &str, token: &str) -> Value {
     body
 }
 
+/// Waits until the event's room here has read `groups` presale openings from the store
+/// (the configuration the group's creation wrote; a room reads it from the store's
+/// change log, within a tick on Redis), so its messages name each line's opening.
+async fn wait_for_openings(app: &TestApp, event: &str, groups: usize) {
+    let id = event.parse().unwrap();
+    app.wait_until(
+        "the room knows the groups' openings",
+        std::time::Duration::from_secs(10),
+        || async {
+            app.state
+                .hub
+                .room(id)
+                .and_then(|room| room.config())
+                .is_some_and(|c| c.presales.len() == groups)
+        },
+    )
+    .await;
+}
+
 async fn a_redeemed_code_moves_the_fans_joins_into_its_groups_line(backend: Backend) {
     let Some(app) = spawn_app(backend).await else {
         return;
@@ -855,6 +874,7 @@ async fn a_redeemed_code_moves_the_fans_joins_into_its_groups_line(backend: Back
     let g = group(&app, &event, "Fan club", opens).await;
     let codes = generate(&app, &event, &g, 3, 1).await;
     let fans = app.fans(4).await;
+    wait_for_openings(&app, &event, 1).await;
 
     // A public fan waits for the public opening.
     let public = http_join(&app, &event, &fans[0]).await;
@@ -930,6 +950,8 @@ async fn a_redeem_on_one_replica_counts_at_once_on_another() {
     let g = group(&one, &event, "Fan club", opens).await;
     let code = generate(&one, &event, &g, 1, 1).await.remove(0);
     let fans = one.fans(2).await;
+    wait_for_openings(&one, &event, 1).await;
+    wait_for_openings(&two, &event, 1).await;
     // Replica two learns of the group with its next refresh of the events (as it
     // learns of any edit); from then on it must not miss a binding made elsewhere.
     two.wait_until(
