@@ -7,7 +7,7 @@
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-use crate::helpers::{ms, spawn_app, start, Backend, Options, Shared, TestApp};
+use crate::helpers::{ms, slow_admission, spawn_app, start, Backend, Options, Shared, TestApp};
 
 crate::both_backends!(
     groups_and_codes_are_managed_listed_and_audited,
@@ -16,11 +16,8 @@ crate::both_backends!(
     wrong_codes_are_limited_per_account_and_address,
     concurrent_redeems_never_bind_a_use_twice,
     a_redeemed_code_moves_the_fans_joins_into_its_groups_line,
+    a_groups_draw_is_published_at_its_opening,
 );
-
-fn slow() -> Value {
-    json!({"rate_per_minute": 1, "max_active": 100, "session_ttl_secs": 600})
-}
 
 fn rfc3339(ms: i64) -> String {
     time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
@@ -31,7 +28,7 @@ fn rfc3339(ms: i64) -> String {
 
 /// An event opening in an hour: (id, starts_at in ms).
 async fn event(app: &TestApp) -> (String, i64) {
-    let id = app.create_event(3_600_000, slow()).await;
+    let id = app.create_event(3_600_000, slow_admission()).await;
     let (status, body) = app.get(&format!("/api/v1/events/{id}"), None).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     (id, ms(&body["starts_at"]))
@@ -587,7 +584,7 @@ async fn bad_presale_input_is_refused_and_changes_nothing(backend: Backend) {
     );
 
     // Once the public sale opened: no new group, no redeem.
-    let open = app.open_event(slow()).await;
+    let open = app.open_event(slow_admission()).await;
     let (status, body) = add_group(&app, &open, "Late", ms(&json!(rfc3339(0)))).await;
     assert_eq!(
         (status, code_of(&body)),
@@ -833,19 +830,6 @@ async fn concurrent_redeems_never_bind_a_use_twice(backend: Backend) {
     app.stop().await;
 }
 
-/// The fan's prequeue message over HTTP.
-async fn http_join(app: &TestApp, event: &str, token: &str) -> Value {
-    let (status, body) = app
-        .post(
-            &format!("/api/v1/events/{event}/queue/join"),
-            Some(token),
-            &json!({}),
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-    body
-}
-
 /// Waits until the event's room here has read `groups` presale openings from the store
 /// (the configuration the group's creation wrote; a room reads it from the store's
 /// change log, within a tick on Redis), so its messages name each line's opening.
@@ -877,7 +861,7 @@ async fn a_redeemed_code_moves_the_fans_joins_into_its_groups_line(backend: Back
     wait_for_openings(&app, &event, 1).await;
 
     // A public fan waits for the public opening.
-    let public = http_join(&app, &event, &fans[0]).await;
+    let public = app.join_over_http(&event, &fans[0]).await;
     assert_eq!(
         (public["type"].as_str(), ms(&public["starts_at"])),
         (Some("prequeue"), starts),
@@ -887,7 +871,7 @@ async fn a_redeemed_code_moves_the_fans_joins_into_its_groups_line(backend: Back
     // A code holder's HTTP join waits in its group's line, for its opening.
     let (status, body) = redeem(&app, &event, &fans[1], &codes[0]).await;
     assert_eq!(status, StatusCode::OK, "{body}");
-    let grouped = http_join(&app, &event, &fans[1]).await;
+    let grouped = app.join_over_http(&event, &fans[1]).await;
     assert_eq!(
         (grouped["type"].as_str(), ms(&grouped["starts_at"])),
         (Some("prequeue"), opens),
@@ -913,7 +897,7 @@ async fn a_redeemed_code_moves_the_fans_joins_into_its_groups_line(backend: Back
     socket.close().await;
 
     // A fan pre-queued in the public line who redeems moves to its group's line.
-    let before = http_join(&app, &event, &fans[3]).await;
+    let before = app.join_over_http(&event, &fans[3]).await;
     assert_eq!(ms(&before["starts_at"]), starts);
     let (status, _) = redeem(&app, &event, &fans[3], &codes[2]).await;
     assert_eq!(status, StatusCode::OK);
@@ -963,11 +947,11 @@ async fn a_redeem_on_one_replica_counts_at_once_on_another() {
         },
     )
     .await;
-    let public = http_join(&two, &event, &fans[0]).await;
+    let public = two.join_over_http(&event, &fans[0]).await;
     assert_eq!(ms(&public["starts_at"]), starts, "{public}");
     let (status, _) = redeem(&one, &event, &fans[1], &code).await;
     assert_eq!(status, StatusCode::OK);
-    let grouped = http_join(&two, &event, &fans[1]).await;
+    let grouped = two.join_over_http(&event, &fans[1]).await;
     assert_eq!(
         (grouped["type"].as_str(), ms(&grouped["starts_at"])),
         (Some("prequeue"), opens),
@@ -979,4 +963,67 @@ async fn a_redeem_on_one_replica_counts_at_once_on_another() {
     socket.close().await;
     one.stop().await;
     two.stop().await;
+}
+
+/// A group whose line opens in a moment: its draw record pages at
+/// `…/prequeue?presale=` with the group's own seed, which the public event reveals
+/// then (and not the public line's, whose opening is later).
+async fn a_groups_draw_is_published_at_its_opening(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    let event = app.create_event(600_000, slow_admission()).await;
+    let (_, before) = app.get(&format!("/api/v1/events/{event}"), None).await;
+    let opens = time::OffsetDateTime::now_utc().unix_timestamp() * 1000 + 3_000;
+    let g = group(&app, &event, "Fan club", opens).await;
+    let codes = generate(&app, &event, &g, 2, 1).await;
+    let fans = app.fans(2).await;
+    wait_for_openings(&app, &event, 1).await;
+    let (_, public) = app.get(&format!("/api/v1/events/{event}"), None).await;
+    let commitment = public["presales"][0]["shuffle_commitment"].clone();
+    for (fan, code) in fans.iter().zip(&codes) {
+        let (status, body) = redeem(&app, &event, fan, code).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let joined = app.join_over_http(&event, fan).await;
+        assert_eq!(joined["type"], "prequeue", "{joined}");
+    }
+    let path = format!("/api/v1/events/{event}/prequeue?presale={g}");
+    app.wait_until(
+        "the group's draw is published",
+        std::time::Duration::from_secs(20),
+        || async { app.get(&path, None).await.0 == StatusCode::OK },
+    )
+    .await;
+    let (_, page) = app.get(&path, None).await;
+    assert_eq!(page["total"], 2, "{page}");
+    assert_eq!(page["shuffle_commitment"], commitment, "{page}");
+    assert_ne!(page["shuffle_commitment"], before["shuffle_commitment"]);
+    let (_, public) = app.get(&format!("/api/v1/events/{event}"), None).await;
+    assert_eq!(
+        public["presales"][0]["shuffle_seed"], page["shuffle_seed"],
+        "{public}"
+    );
+    assert_eq!(
+        public["shuffle_seed"],
+        Value::Null,
+        "the public line has not opened: {public}"
+    );
+    let (status, body) = app
+        .get(&format!("/api/v1/events/{event}/prequeue"), None)
+        .await;
+    assert_eq!(
+        (status, code_of(&body)),
+        (StatusCode::CONFLICT, "draw_not_published")
+    );
+    let (status, _) = app
+        .get(
+            &format!(
+                "/api/v1/events/{event}/prequeue?presale={}",
+                uuid::Uuid::new_v4()
+            ),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    app.stop().await;
 }
