@@ -36,6 +36,8 @@ pub struct Ctx {
     /// Fans join with a frame after the socket opens, not with `?join=1`.
     pub join_frame: bool,
     pub seats: tokio::sync::Mutex<Option<(std::time::Instant, Arc<SeatMap>)>>,
+    /// Presale: the access code of each of the worker's group fans.
+    pub codes: crate::presale::kinds::Codes,
 }
 
 impl Ctx {
