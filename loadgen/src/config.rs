@@ -204,7 +204,10 @@ pub struct Config {
     /// another before the public sale; fans of a group redeem an access code (generated
     /// through the admin API) before they join. The first group opens at the opening
     /// (`--opens-in-secs`), each next one `--presale-gap-secs` later, the public line
-    /// last.
+    /// last. Group fans who come after their line opened arrive within `--ramp-secs`
+    /// of it (keep it below the gap: a code is refused once the public line opened).
+    /// Each worker redeems 8 codes at a time (the server's guess limit counts attempts
+    /// per client address).
     #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u8).range(0..=8))]
     pub presale_groups: u8,
 
@@ -271,10 +274,12 @@ impl Config {
         if groups == 0 {
             return 0;
         }
-        // A fixed scramble of the index, so the lines interleave over every range.
-        let h = u64::from(index).wrapping_mul(0x9E37_79B9) % 1000;
-        if (h as f64) < self.presale_share.clamp(0.0, 1.0) * 1000.0 {
-            (u64::from(index) % groups) as u8 + 1
+        // A fixed scramble of the index (the high bits of a multiplicative hash), so
+        // the lines interleave over every range and owe nothing to the index's parity
+        // (which decides who is pre-queued: see `behaviour::in_prequeue`).
+        let h = (u64::from(index) + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 32;
+        if ((h % 1000) as f64) < self.presale_share.clamp(0.0, 1.0) * 1000.0 {
+            ((h / 1000) % groups) as u8 + 1
         } else {
             0
         }

@@ -38,6 +38,8 @@ pub struct Ctx {
     pub seats: tokio::sync::Mutex<Option<(std::time::Instant, Arc<SeatMap>)>>,
     /// Presale: the access code of each of the worker's group fans.
     pub codes: crate::presale::kinds::Codes,
+    /// Presale: redemptions in flight (see [`crate::presale::setup::redeem`]).
+    pub redeeming: tokio::sync::Semaphore,
 }
 
 impl Ctx {

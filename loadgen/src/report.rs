@@ -286,10 +286,12 @@ impl Report {
                 row(
                     &format!("line {} ({})", l.line, l.name),
                     format!(
-                        "fans {} pre-queued {} drawn {} admitted {}; early {} join-order {} ({}) draw-order {} ({}) lost {}",
+                        "fans {} pre-queued {} drawn {} (placed {}–{} ms after) admitted {}; early {} join-order {} ({}) draw-order {} ({}) lost {}",
                         l.fans,
                         l.prequeued,
                         l.drawn,
+                        l.first_placed_after_ms.map_or("—".into(), |m| m.to_string()),
+                        l.last_placed_after_ms.map_or("—".into(), |m| m.to_string()),
                         l.admitted,
                         l.opened_early,
                         l.join_order_inversions,

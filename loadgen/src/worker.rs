@@ -159,6 +159,7 @@ async fn play(
         join_frame: config.join_frame,
         seats: tokio::sync::Mutex::new(None),
         codes: crate::presale::kinds::Codes::new(config, &start.lines, spec.lo, spec.hi),
+        redeeming: tokio::sync::Semaphore::new(crate::presale::setup::REDEEMING),
     });
     // Controls: `stop`, or the coordinator gone; and the scenario's time limit.
     let stop = ctx.stop.clone();

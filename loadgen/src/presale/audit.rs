@@ -111,6 +111,11 @@ fn audit_line(
         if !f.prequeue {
             continue;
         }
+        if f.line.sequenced_us != 0 {
+            let after = (f.line.sequenced_us - opens_us) / 1000;
+            r.first_placed_after_ms = Some(r.first_placed_after_ms.map_or(after, |m| m.min(after)));
+            r.last_placed_after_ms = Some(r.last_placed_after_ms.map_or(after, |m| m.max(after)));
+        }
         let told = f.line.starts_at_ms.map(|t| (t - line.opens_at_ms).abs());
         if told.is_none_or(|d| d >= 1000) || f.line.starts_at_changed {
             r.wrong_opening += 1;

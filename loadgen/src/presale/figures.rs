@@ -28,6 +28,13 @@ pub struct LineReport {
     /// Pre-queued fans admitted out of the record's draw order, and fans checked.
     pub draw_order_inversions: u64,
     pub draw_order_checked: u64,
+    /// How long after the line's opening its pre-queued fans heard of their places:
+    /// the first one and the last one (ms; `None` without pre-queued fans placed).
+    /// The draw's own time; a figure, not a verdict.
+    #[serde(default)]
+    pub first_placed_after_ms: Option<i64>,
+    #[serde(default)]
+    pub last_placed_after_ms: Option<i64>,
     /// Fans whose people-ahead rose.
     pub positions_rose: u64,
     /// Fans who joined and were neither admitted nor left by choice.

@@ -112,7 +112,16 @@ mod tests {
             count[config.line_of(i) as usize] += 1;
         }
         assert!((150..250).contains(&count[0]), "{count:?}");
-        assert!(count[1].abs_diff(count[2]) < 40, "{count:?}");
+        assert!(count[1].abs_diff(count[2]) < 60, "{count:?}");
+        // Each line has pre-queued fans and later ones alike.
+        config.prequeue = 0.5;
+        for line in 0..=2 {
+            let (early, late): (Vec<u32>, Vec<u32>) = (0..config.fans)
+                .filter(|i| config.line_of(*i) == line)
+                .partition(|i| crate::behaviour::in_prequeue(&config, *i));
+            let share = early.len() as f64 / (early.len() + late.len()) as f64;
+            assert!((0.4..0.6).contains(&share), "line {line}: {share}");
+        }
         let mut lines = plan_lines(&config, 10_000);
         assert_eq!(
             lines

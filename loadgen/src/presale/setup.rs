@@ -15,6 +15,11 @@ use crate::ctx::Ctx;
 
 /// Codes generated per admin call (the API's most).
 const CODES_PER_CALL: u32 = 10_000;
+/// Redemptions a worker has in flight at once. The server counts each attempt
+/// against the client address's guess budget (30 by default) and gives a right
+/// code's back only once it is redeemed, so more at once from one address (a
+/// worker's HTTP client binds to one) would be refused `too_many_code_attempts`.
+pub const REDEEMING: usize = 8;
 
 /// Creates the groups of `lines` on `event` and as many single-use codes as each has
 /// fans; fills in their ids and codes.
@@ -103,6 +108,7 @@ pub async fn redeem(ctx: &Ctx, url: usize, session: &str, code: &str) -> bool {
         ctx.targets[url].base, ctx.event
     );
     let body = json!({ "code": code });
+    let _turn = ctx.redeeming.acquire().await.expect("never closed");
     for _ in 0..5 {
         match ctx
             .http
