@@ -9,6 +9,7 @@ use crate::helpers::{spawn_app, Backend, ADMIN_EMAIL, ADMIN_PASSWORD};
 crate::both_backends!(
     loadgen_plays_a_small_sale_and_audits_it,
     loadgen_solves_the_proof_of_work_or_counts_its_refusals,
+    loadgen_plays_a_presale_and_audits_each_line,
 );
 
 async fn loadgen_plays_a_small_sale_and_audits_it(backend: Backend) {
@@ -144,4 +145,56 @@ async fn loadgen_solves_the_proof_of_work_or_counts_its_refusals(backend: Backen
             assert_eq!(report.admitted, 0, "{text}");
         }
     }
+}
+
+/// loadgen's presale scenario, small: two groups and the public line opening 2 s apart,
+/// fans split over them (half pre-queued), each group fan redeeming its generated code
+/// before joining; admission slower than the lines fill, so the lines overlap in the
+/// queue. Every line passes the audit, and the audit had something to check.
+async fn loadgen_plays_a_presale_and_audits_each_line(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    let mut config = loadgen::Config::new(app.base.clone());
+    config.admin_email = Some(ADMIN_EMAIL.into());
+    config.admin_password = Some(ADMIN_PASSWORD.into());
+    config.fans = 240;
+    config.seats = Some(600);
+    config.quantity = 2;
+    config.workers = 1;
+    config.quiet = true;
+    config.seed = 20;
+    config.prequeue = 0.5;
+    config.opens_in_secs = Some(3.0);
+    config.ramp_secs = 1.5;
+    config.rate_per_minute = Some(1_800);
+    config.patient = 100.0;
+    config.abandon = 0.0;
+    config.reconnect = 0.0;
+    config.tabs = 0.0;
+    config.misbehave = 0.0;
+    config.duration_secs = 60.0;
+    config.presale_groups = 2;
+    config.presale_gap_secs = 2.0;
+    config.presale_share = 0.7;
+
+    let report = loadgen::run(config).await.expect("the run completes");
+    let text = serde_json::to_string_pretty(&report).unwrap();
+    eprintln!("{}", report.table());
+    assert!(report.passed, "{text}");
+    assert_eq!(report.admitted, 240, "{text}");
+    let presale = report.presale.as_ref().expect("a presale audit");
+    assert_eq!(
+        presale.lines.iter().map(|l| l.line).collect::<Vec<_>>(),
+        [1, 2, 0],
+        "{text}"
+    );
+    for line in &presale.lines {
+        assert!(line.fans > 0 && line.prequeued > 0, "{text}");
+        assert_eq!(line.drawn, line.prequeued, "{text}");
+        assert_eq!(line.draw_order_checked, line.prequeued, "{text}");
+        assert!(line.join_order_pairs > 0, "{text}");
+    }
+    assert!(presale.fifo_pairs_checked > 0, "{text}");
+    app.stop().await;
 }
