@@ -206,8 +206,8 @@ pub struct Config {
     /// (`--opens-in-secs`), each next one `--presale-gap-secs` later, the public line
     /// last. Group fans who come after their line opened arrive within `--ramp-secs`
     /// of it (keep it below the gap: a code is refused once the public line opened).
-    /// Each worker redeems 8 codes at a time (the server's guess limit counts attempts
-    /// per client address).
+    /// Codes are redeemed 8 at a time per source address (the server's guess limit
+    /// counts attempts per client address), over 32 loopback addresses per worker.
     #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u8).range(0..=8))]
     pub presale_groups: u8,
 

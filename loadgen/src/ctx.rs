@@ -38,8 +38,9 @@ pub struct Ctx {
     pub seats: tokio::sync::Mutex<Option<(std::time::Instant, Arc<SeatMap>)>>,
     /// Presale: the access code of each of the worker's group fans.
     pub codes: crate::presale::kinds::Codes,
-    /// Presale: redemptions in flight (see [`crate::presale::setup::redeem`]).
-    pub redeeming: tokio::sync::Semaphore,
+    /// Presale: the HTTP clients codes are redeemed through, each from its own source
+    /// address when spreading (see [`crate::presale::setup::redeemers`]).
+    pub redeemers: Vec<Http>,
 }
 
 impl Ctx {

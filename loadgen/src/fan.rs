@@ -29,7 +29,9 @@ pub async fn run(ctx: Arc<Ctx>, plan: Plan, session: String) -> FanRecord {
     seen.line.line = plan.line;
     let outcome = match ctx.codes.get(plan.index) {
         // A group's fan redeems its code first; refused, it does not join.
-        Some(code) if !crate::presale::setup::redeem(&ctx, url, &session, code).await => {
+        Some(code)
+            if !crate::presale::setup::redeem(&ctx, url, plan.index, &session, code).await =>
+        {
             Err(Outcome::Failed)
         }
         Some(_) => {

@@ -133,6 +133,11 @@ async fn play(
         }
     };
     let opens_at = instant_at(start.opens_at_us);
+    let redeemers = if start.lines.is_empty() {
+        Vec::new()
+    } else {
+        crate::presale::setup::redeemers(&sources)?
+    };
     let ctx = Arc::new(Ctx {
         tally: Tally::default(),
         http,
@@ -159,7 +164,7 @@ async fn play(
         join_frame: config.join_frame,
         seats: tokio::sync::Mutex::new(None),
         codes: crate::presale::kinds::Codes::new(config, &start.lines, spec.lo, spec.hi),
-        redeeming: tokio::sync::Semaphore::new(crate::presale::setup::REDEEMING),
+        redeemers,
     });
     // Controls: `stop`, or the coordinator gone; and the scenario's time limit.
     let stop = ctx.stop.clone();

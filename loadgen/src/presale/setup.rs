@@ -2,6 +2,7 @@
 //! and a line's draw record.
 
 use std::collections::HashMap;
+use std::net::IpAddr;
 use std::time::Duration;
 
 use anyhow::Context;
@@ -12,14 +13,29 @@ use super::kinds::Line;
 use crate::api::Http;
 use crate::config::Config;
 use crate::ctx::Ctx;
+use crate::net::Sources;
 
 /// Codes generated per admin call (the API's most).
 const CODES_PER_CALL: u32 = 10_000;
-/// Redemptions a worker has in flight at once. The server counts each attempt
-/// against the client address's guess budget (30 by default) and gives a right
-/// code's back only once it is redeemed, so more at once from one address (a
-/// worker's HTTP client binds to one) would be refused `too_many_code_attempts`.
-pub const REDEEMING: usize = 8;
+/// Redemptions in flight at once from one source address. The server counts each
+/// attempt against the client address's guess budget (30 by default) and gives a
+/// right code's back only once it is redeemed, so more at once from one address would
+/// be refused `too_many_code_attempts`.
+const REDEEMING: usize = 8;
+/// Source addresses a worker redeems from, when it spreads over loopback addresses.
+const REDEEM_ADDRESSES: usize = 32;
+
+/// The clients a worker redeems codes through: one per source address (each with at
+/// most [`REDEEMING`] requests in flight), or one when not spreading (a target that
+/// is not on loopback: lift `FLOODGATE_PRESALE_GUESSES_PER_IP` there to go faster).
+pub fn redeemers(sources: &Sources) -> anyhow::Result<Vec<Http>> {
+    if sources.http().is_none() {
+        return Ok(vec![Http::new(None, REDEEMING)?]);
+    }
+    (0..REDEEM_ADDRESSES)
+        .map(|_| Http::new(sources.next().map(IpAddr::V4), REDEEMING))
+        .collect()
+}
 
 /// Creates the groups of `lines` on `event` and as many single-use codes as each has
 /// fans; fills in their ids and codes.
@@ -100,18 +116,17 @@ async fn admin_call(
     Ok(reply.body)
 }
 
-/// Redeems `code` as the fan whose session is `session`; whether it was (a refusal is
+/// Redeems `code` as fan number `fan`, whose session is `session`; whether it was (a refusal is
 /// counted by code, unexpected).
-pub async fn redeem(ctx: &Ctx, url: usize, session: &str, code: &str) -> bool {
+pub async fn redeem(ctx: &Ctx, url: usize, fan: u32, session: &str, code: &str) -> bool {
     let path = format!(
         "{}/api/v1/events/{}/presale/redeem",
         ctx.targets[url].base, ctx.event
     );
     let body = json!({ "code": code });
-    let _turn = ctx.redeeming.acquire().await.expect("never closed");
+    let http = &ctx.redeemers[fan as usize % ctx.redeemers.len()];
     for _ in 0..5 {
-        match ctx
-            .http
+        match http
             .send(
                 Method::POST,
                 &path,
