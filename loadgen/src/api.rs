@@ -142,6 +142,13 @@ fn failure(e: reqwest::Error) -> Failure {
     }
 }
 
+/// Unix ms as RFC 3339, as the API takes times.
+pub fn rfc3339(ms: i64) -> String {
+    let t = waiting_room::wire::datetime_ms(ms);
+    t.format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}
+
 /// Signs in; returns the session token.
 pub async fn login(http: &Http, base: &str, email: &str, password: &str) -> anyhow::Result<String> {
     let body = json!({"email": email, "password": password});

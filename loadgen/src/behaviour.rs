@@ -66,6 +66,8 @@ pub struct Plan {
     pub abandon_after: f64,
     /// Reconnect: seconds between drops (each measured from the last connect).
     pub reconnect_after: Vec<f64>,
+    /// Its line: 0 the public one, else its presale group's (see [`Config::line_of`]).
+    pub line: u8,
 }
 
 /// The plan of fan `index` in a scenario.
@@ -116,6 +118,7 @@ pub fn plan(config: &Config, seed: u64, index: u32) -> Plan {
         specific,
         abandon_after,
         reconnect_after,
+        line: config.line_of(index),
     }
 }
 

@@ -200,6 +200,26 @@ pub struct Config {
     #[arg(long, requires = "rate_change_at_secs")]
     pub rate_change_to: Option<u32>,
 
+    /// Presale: this many presale groups (0: none, at most 8), opening one after
+    /// another before the public sale; fans of a group redeem an access code (generated
+    /// through the admin API) before they join. The first group opens at the opening
+    /// (`--opens-in-secs`), each next one `--presale-gap-secs` later, the public line
+    /// last. Group fans who come after their line opened arrive within `--ramp-secs`
+    /// of it (keep it below the gap: a code is refused once the public line opened).
+    /// Codes are redeemed 8 at a time per source address (the server's guess limit
+    /// counts attempts per client address), over 32 loopback addresses per worker.
+    #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u8).range(0..=8))]
+    pub presale_groups: u8,
+
+    /// Presale: seconds between one line's opening and the next.
+    #[arg(long, default_value_t = 3.0)]
+    pub presale_gap_secs: f64,
+
+    /// Presale: share of fans (0–1) holding a code, split evenly over the groups; the
+    /// others join the public line.
+    #[arg(long, default_value_t = 0.8)]
+    pub presale_share: f64,
+
     /// Binary to run workers with (default: this executable).
     #[arg(long, hide = true)]
     pub worker_exe: Option<PathBuf>,
@@ -247,6 +267,34 @@ impl Config {
         })
     }
 
+    /// The line of fan `index`: 0 the public one, 1..=`presale_groups` a presale
+    /// group's (the same for every worker: it follows from the index alone).
+    pub fn line_of(&self, index: u32) -> u8 {
+        let groups = u64::from(self.presale_groups);
+        if groups == 0 {
+            return 0;
+        }
+        // A fixed scramble of the index (the high bits of a multiplicative hash), so
+        // the lines interleave over every range and owe nothing to the index's parity
+        // (which decides who is pre-queued: see `behaviour::in_prequeue`).
+        let h = (u64::from(index) + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 32;
+        if ((h % 1000) as f64) < self.presale_share.clamp(0.0, 1.0) * 1000.0 {
+            ((h / 1000) % groups) as u8 + 1
+        } else {
+            0
+        }
+    }
+
+    /// Seconds from the first opening to line `line`'s (the public line, 0, opens last).
+    pub fn line_offset_secs(&self, line: u8) -> f64 {
+        let step = if line == 0 {
+            self.presale_groups
+        } else {
+            line - 1
+        };
+        f64::from(step) * self.presale_gap_secs
+    }
+
     /// Sockets one fan opens on average (tabs open several).
     pub fn sockets_per_fan(&self) -> f64 {
         let total = self.patient + self.abandon + self.reconnect + self.tabs + self.misbehave;
@@ -280,6 +328,14 @@ impl Config {
             "--prequeue is a share from 0 to 1"
         );
         anyhow::ensure!(self.connect_rate > 0, "--connect-rate must be positive");
+        anyhow::ensure!(
+            (0.0..=1.0).contains(&self.presale_share),
+            "--presale-share is a share from 0 to 1"
+        );
+        anyhow::ensure!(
+            self.presale_gap_secs > 0.0,
+            "--presale-gap-secs must be positive"
+        );
         anyhow::ensure!(
             self.sockets_per_worker >= 100,
             "--sockets-per-worker must be at least 100"

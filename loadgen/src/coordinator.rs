@@ -12,10 +12,11 @@ use serde_json::{json, Value};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::sync::mpsc;
 
-use crate::api::{self, Http};
+use crate::api::{self, rfc3339, Http};
 use crate::config::Config;
 use crate::merge::{self, ServerEnd};
 use crate::net::{self, Target};
+use crate::presale;
 use crate::report::Report;
 use crate::tally::{now_us, Progress, WorkerResult};
 use crate::worker::{self, Control, Spec, Start, WorkerMsg};
@@ -139,12 +140,6 @@ fn event_body(config: &Config, opens_in_ms: i64) -> Value {
     })
 }
 
-fn rfc3339(ms: i64) -> String {
-    let t = waiting_room::wire::datetime_ms(ms);
-    t.format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_default()
-}
-
 fn ms_of(v: &Value) -> Option<i64> {
     let t =
         time::OffsetDateTime::parse(v.as_str()?, &time::format_description::well_known::Rfc3339)
@@ -226,8 +221,10 @@ pub async fn run(mut config: Config) -> anyhow::Result<Report> {
         }
     }
 
+    // In a presale the event's opening is the public line's, the last one.
     let opens_in_ms = (config.opens_in() * 1000.0) as i64;
-    let event = api::create_event(&http, &base, &admin, &event_body(&config, opens_in_ms)).await?;
+    let public_in_ms = opens_in_ms + (config.line_offset_secs(0) * 1000.0) as i64;
+    let event = api::create_event(&http, &base, &admin, &event_body(&config, public_in_ms)).await?;
     let mut decoy_body = event_body(
         &Config {
             seats: Some(1),
@@ -240,6 +237,15 @@ pub async fn run(mut config: Config) -> anyhow::Result<Report> {
     let event_id = event["id"].as_str().context("event without id")?.to_owned();
     let capacity = event["capacity"].as_u64().unwrap_or(0);
     let opens_at_ms = ms_of(&event["starts_at"]).context("event without starts_at")?;
+    let lines = if config.presale_groups == 0 {
+        Vec::new()
+    } else {
+        bar.set_message("creating presale groups and codes");
+        let first_ms = opens_at_ms - (config.line_offset_secs(0) * 1000.0) as i64;
+        let mut lines = presale::kinds::plan_lines(&config, first_ms);
+        presale::setup::setup(&http, &base, &admin, &event_id, &config, &mut lines).await?;
+        lines
+    };
     let start = Start {
         event: event_id.clone(),
         decoy: decoy["id"].as_str().unwrap_or_default().to_owned(),
@@ -247,6 +253,7 @@ pub async fn run(mut config: Config) -> anyhow::Result<Report> {
         opens_at_us: opens_at_ms * 1000,
         session_ttl_secs: config.session_ttl_secs,
         max_seats: config.max_seats_per_order,
+        lines: lines.clone(),
     };
     let began = std::time::Instant::now();
     fleet.broadcast(&Control::Start(start.clone()));
@@ -332,10 +339,27 @@ pub async fn run(mut config: Config) -> anyhow::Result<Report> {
     let results: Vec<WorkerResult> = results.into_iter().map(Option::unwrap_or_default).collect();
     let end = ServerEnd::fetch(&http, &base, &admin, &event_id, &results, config.quantity).await?;
     let mut report = merge::assemble(&config, &results, &end, peak_sum, duration);
-    report.event_id = event_id;
+    report.event_id = event_id.clone();
     report.workers = workers;
     report.capacity = capacity;
     report.failures.extend(failures);
+    if !lines.is_empty() {
+        let mut draws = std::collections::HashMap::new();
+        for line in &lines {
+            match presale::setup::draw_record(&http, &base, &event_id, line).await {
+                Ok(draw) => {
+                    draws.insert(line.line, draw);
+                }
+                Err(e) => report
+                    .failures
+                    .push(format!("reading {}'s draw record: {e:#}", line.name)),
+            }
+        }
+        let records = results.iter().flat_map(|w| w.records.iter());
+        let audit = presale::audit::audit(&lines, records, &draws);
+        report.failures.extend(audit.failures());
+        report.presale = Some(audit);
+    }
     report.passed = report.failures.is_empty();
     Ok(report)
 }

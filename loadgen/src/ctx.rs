@@ -36,6 +36,11 @@ pub struct Ctx {
     /// Fans join with a frame after the socket opens, not with `?join=1`.
     pub join_frame: bool,
     pub seats: tokio::sync::Mutex<Option<(std::time::Instant, Arc<SeatMap>)>>,
+    /// Presale: the access code of each of the worker's group fans.
+    pub codes: crate::presale::kinds::Codes,
+    /// Presale: the HTTP clients codes are redeemed through, each from its own source
+    /// address when spreading (see [`crate::presale::setup::redeemers`]).
+    pub redeemers: Vec<Http>,
 }
 
 impl Ctx {

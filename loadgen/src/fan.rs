@@ -26,7 +26,20 @@ pub async fn run(ctx: Arc<Ctx>, plan: Plan, session: String) -> FanRecord {
     let url = plan.index as usize % ctx.targets.len();
     let arrived_us = now_us();
     let mut seen = Seen::default();
-    let outcome = play(&ctx, &plan, &session, url, &mut seen).await;
+    seen.line.line = plan.line;
+    let outcome = match ctx.codes.get(plan.index) {
+        // A group's fan redeems its code first; refused, it does not join.
+        Some(code)
+            if !crate::presale::setup::redeem(&ctx, url, plan.index, &session, code).await =>
+        {
+            Err(Outcome::Failed)
+        }
+        Some(_) => {
+            seen.line.redeemed = true;
+            play(&ctx, &plan, &session, url, &mut seen).await
+        }
+        None => play(&ctx, &plan, &session, url, &mut seen).await,
+    };
     ctx.tally.counters.done.fetch_add(1, Ordering::Relaxed);
     let admitted_ms = match &outcome {
         Ok((_, ms)) => Some(*ms),
@@ -44,6 +57,7 @@ pub async fn run(ctx: Arc<Ctx>, plan: Plan, session: String) -> FanRecord {
         outcome: match outcome {
             Ok((o, _)) | Err(o) => o,
         },
+        line: std::mem::take(&mut seen.line),
     }
 }
 

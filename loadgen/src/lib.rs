@@ -20,6 +20,7 @@ pub mod line_sim;
 pub mod merge;
 pub mod net;
 pub mod pow;
+pub mod presale;
 pub mod report;
 pub mod socket;
 pub mod tally;

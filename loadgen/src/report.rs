@@ -128,6 +128,9 @@ pub struct ServerView {
 pub struct Report {
     pub passed: bool,
     pub failures: Vec<String>,
+    /// The presale audit, line by line (`--presale-groups`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub presale: Option<crate::presale::figures::PresaleReport>,
     pub event_id: String,
     pub urls: Vec<String>,
     pub seed: u64,
@@ -278,6 +281,35 @@ impl Report {
             tau(&self.server.fairness_after_opening),
         );
         row("positions that rose", self.positions_rose.to_string());
+        if let Some(presale) = &self.presale {
+            for l in &presale.lines {
+                row(
+                    &format!("line {} ({})", l.line, l.name),
+                    format!(
+                        "fans {} pre-queued {} drawn {} (placed {}–{} ms after) admitted {}; early {} join-order {} ({}) draw-order {} ({}) lost {}",
+                        l.fans,
+                        l.prequeued,
+                        l.drawn,
+                        l.first_placed_after_ms.map_or("—".into(), |m| m.to_string()),
+                        l.last_placed_after_ms.map_or("—".into(), |m| m.to_string()),
+                        l.admitted,
+                        l.opened_early,
+                        l.join_order_inversions,
+                        l.join_order_pairs,
+                        l.draw_order_inversions,
+                        l.draw_order_checked,
+                        l.lost
+                    ),
+                );
+            }
+            row(
+                "order across lines (inv / pairs)",
+                format!(
+                    "{} ({})",
+                    presale.fifo_inversions, presale.fifo_pairs_checked
+                ),
+            );
+        }
         let p = |p: &Percentiles| {
             format!(
                 "p50 {} p90 {} p99 {} p99.9 {} max {} ms (n={})",

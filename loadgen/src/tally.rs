@@ -64,6 +64,9 @@ pub struct FanRecord {
     #[serde(default)]
     pub eta: crate::estimates::Track,
     pub outcome: Outcome,
+    /// Presale: what the fan saw of its line (see [`crate::presale::kinds::Saw`]).
+    #[serde(default)]
+    pub line: crate::presale::kinds::Saw,
 }
 
 /// Live counters.

@@ -45,6 +45,21 @@ pub struct Start {
     pub opens_at_us: i64,
     pub session_ttl_secs: u32,
     pub max_seats: u32,
+    /// Presale: the lines (groups with their codes, then the public one); empty
+    /// without presale groups.
+    #[serde(default)]
+    pub lines: Vec<crate::presale::kinds::Line>,
+}
+
+impl Start {
+    /// Unix µs of the opening of fan `index`'s line (the event's without presale).
+    fn opening_of(&self, config: &Config, index: u32) -> i64 {
+        let line = config.line_of(index);
+        self.lines
+            .iter()
+            .find(|l| l.line == line)
+            .map_or(self.opens_at_us, |l| l.opens_at_ms * 1000)
+    }
 }
 
 /// Coordinator → worker.
@@ -118,6 +133,11 @@ async fn play(
         }
     };
     let opens_at = instant_at(start.opens_at_us);
+    let redeemers = if start.lines.is_empty() {
+        Vec::new()
+    } else {
+        crate::presale::setup::redeemers(&sources)?
+    };
     let ctx = Arc::new(Ctx {
         tally: Tally::default(),
         http,
@@ -143,6 +163,8 @@ async fn play(
         pow_solve: !config.no_pow_solve,
         join_frame: config.join_frame,
         seats: tokio::sync::Mutex::new(None),
+        codes: crate::presale::kinds::Codes::new(config, &start.lines, spec.lo, spec.hi),
+        redeemers,
     });
     // Controls: `stop`, or the coordinator gone; and the scenario's time limit.
     let stop = ctx.stop.clone();
@@ -176,7 +198,8 @@ async fn play(
 }
 
 /// Arrival offsets (seconds) of this worker's fans: pre-queue fans from the start,
-/// others from the opening, each paced by the worker's share of the connect rate.
+/// others from the opening (of their own line, in a presale), each paced by the
+/// worker's share of the connect rate.
 fn schedule(spec: &Spec, start: &Start) -> Vec<(i64, u32)> {
     let config = &spec.config;
     let rate = f64::from(config.connect_rate) / f64::from(spec.workers.max(1));
@@ -193,7 +216,8 @@ fn schedule(spec: &Spec, start: &Start) -> Vec<(i64, u32)> {
             Arrival::Burst => 0.0,
             Arrival::Ramp => config.ramp_secs * k as f64 / n,
         };
-        out.push((start.opens_at_us + (paced.max(ramp) * 1e6) as i64, *i));
+        let opens_at_us = start.opening_of(config, *i);
+        out.push((opens_at_us + (paced.max(ramp) * 1e6) as i64, *i));
     }
     out.sort_unstable();
     out
@@ -226,6 +250,10 @@ async fn launch(ctx: &Arc<Ctx>, spec: &Spec, start: &Start, tokens: Vec<String>)
                 rose: false,
                 eta: Default::default(),
                 outcome: Outcome::NotArrived,
+                line: crate::presale::kinds::Saw {
+                    line: plan.line,
+                    ..Default::default()
+                },
             });
             continue;
         }

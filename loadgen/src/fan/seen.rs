@@ -37,6 +37,8 @@ pub(super) struct Seen {
     pub(super) last_exact: bool,
     /// The wait estimates shown, for the report's accuracy figures.
     pub(super) eta: Track,
+    /// What it saw of its line (the presale audit's).
+    pub(super) line: crate::presale::kinds::Saw,
 }
 
 /// What a message means for the waiting loop.
@@ -79,6 +81,19 @@ impl Seen {
         self.eta.saw(shown, ctx.rate_change_at_us);
     }
 
+    /// A message giving the fan a place in line: the first one's time.
+    fn placed(&mut self) {
+        if self.line.sequenced_us == 0 {
+            self.line.sequenced_us = now_us();
+        }
+    }
+
+    fn pseudonym(&mut self, pseudonym: Option<String>) {
+        if self.line.pseudonym.is_none() {
+            self.line.pseudonym = pseudonym;
+        }
+    }
+
     /// The first answer to the first join.
     pub(super) fn ack(&mut self, ctx: &Ctx, prequeue: bool) {
         if self.ack_us == 0 && self.sent_us != 0 {
@@ -90,12 +105,25 @@ impl Seen {
 
     pub(super) fn handle(&mut self, ctx: &Ctx, message: ServerMessage, flooding: bool) -> Step {
         match message {
-            ServerMessage::Prequeue { ticket, .. } => {
+            ServerMessage::Prequeue {
+                ticket,
+                pseudonym,
+                starts_at,
+                ..
+            } => {
                 self.ticket(ctx, &ticket);
                 self.ack(ctx, true);
+                self.pseudonym(pseudonym);
+                let at = (starts_at.unix_timestamp_nanos() / 1_000_000) as i64;
+                match self.line.starts_at_ms {
+                    None => self.line.starts_at_ms = Some(at),
+                    Some(told) if told != at => self.line.starts_at_changed = true,
+                    Some(_) => {}
+                }
             }
             ServerMessage::Queued {
                 ticket,
+                pseudonym,
                 ahead,
                 eta_secs,
                 range,
@@ -104,6 +132,8 @@ impl Seen {
             } => {
                 self.ticket(ctx, &ticket);
                 self.ack(ctx, false);
+                self.placed();
+                self.pseudonym(pseudonym);
                 self.ahead(ahead, ahead_about);
                 self.shown(ctx, ahead, eta_secs, range);
             }
@@ -115,6 +145,7 @@ impl Seen {
                 changed_at_ms,
             } => {
                 let now = now_us();
+                self.placed();
                 self.shown(ctx, ahead, eta_secs, range);
                 // Near the head by the exact number, so the figure means the same
                 // against servers that send no `ahead_about`.
@@ -135,6 +166,7 @@ impl Seen {
                 expires_at,
             } => {
                 self.ack(ctx, false);
+                self.placed();
                 if self.eta.admitted_us == 0 {
                     self.eta.admitted_us = now_us();
                 }

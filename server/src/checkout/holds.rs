@@ -39,6 +39,9 @@ use crate::webhooks::{order_data, EventType, Webhooks};
 const CONFIRM_LEASE_MS: i64 = 30_000;
 /// Best-available: blocks tried before answering that none is available.
 const BEST_ATTEMPTS: usize = 32;
+/// Best-available: attempt `n` (from 0) picks at random among the `4^n` best blocks, at
+/// most this many (the first attempt: the best one).
+const MAX_SPREAD: usize = 256;
 
 /// The hold path's dependencies, borrowed (`AppState::holds` lends the app's).
 /// Purchase tokens arrive verified (signature, audience); the service checks what
@@ -98,10 +101,17 @@ impl HoldService<'_> {
             }
             // Blocks come from this replica's view, up to 100 ms behind the store, minus
             // seats seen taken or claimed by concurrent requests here; the store decides.
+            // Every replica ranks the seats alike, so another replica's holds since the
+            // last log read sit just where this one looks first: after a conflict the
+            // view is brought up to date (one log read, shared by the requests that
+            // conflicted meanwhile) and the next block is drawn from a widening choice
+            // of the best, past the seats the other replica's requests in flight are
+            // taking. The first attempt costs what it always did.
             Wanted::Best { quantity, section } => {
                 let mut exclude = HashSet::new();
-                for _ in 0..BEST_ATTEMPTS {
-                    let Some(block) = room.claim(quantity, section, &exclude) else {
+                for attempt in 0..BEST_ATTEMPTS {
+                    let spread = 4usize.saturating_pow(attempt as u32).min(MAX_SPREAD);
+                    let Some(block) = room.claim(quantity, section, &exclude, spread) else {
                         break;
                     };
                     request.seats = block.clone();
@@ -110,6 +120,12 @@ impl HoldService<'_> {
                     match outcome? {
                         Some(held) => return Ok(held),
                         None => exclude.extend(request.seats.iter().copied()),
+                    }
+                    if attempt + 1 == BEST_ATTEMPTS {
+                        break;
+                    }
+                    if let Err(error) = room.refresh(room.read_mark()).await {
+                        tracing::debug!(%error, event_id = %event.id, "seat log read after a conflict failed");
                     }
                 }
             }

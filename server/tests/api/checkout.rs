@@ -232,6 +232,91 @@ async fn back_to_back_best_available_holds_all_succeed(backend: Backend) {
     app.stop().await;
 }
 
+/// Best-available holds from two replicas at once, each choosing from its own view of
+/// the seats (up to a log read behind the other's holds): one replica busy with many
+/// holds at once, the other holding one at a time. While seats are free, every hold
+/// finds some, and no seat is held twice. (The quiet replica's holds used to probe the
+/// busy one's latest seats one by one, best first, and answer 409 `seats: []` once
+/// the 32 attempts ran out.)
+async fn best_available_holds_from_two_replicas_all_succeed(backend: Backend) {
+    const BUSY: usize = 1_500;
+    let Some(shared) = Shared::for_backend(backend).await else {
+        return;
+    };
+    let options = Options {
+        shared: Some(shared),
+        ..Options::default()
+    };
+    let busy = start(options.clone()).await;
+    let quiet = start(options).await;
+    let event = busy
+        .seated_event(
+            json!([{"name": "A", "rows": 20, "seats_per_row": 200, "price_cents": 100}]),
+            300,
+            1,
+        )
+        .await;
+    // Both replicas' seat rooms loaded before the holds.
+    assert_eq!(busy.seat_map(&event).await.len(), 4_000);
+    assert_eq!(quiet.seat_map(&event).await.len(), 4_000);
+    async fn hold(app: &TestApp, event: &str) -> (StatusCode, Value) {
+        let token = purchase_token(app, event, waiting_room::UserId::new(), 1, 600_000);
+        app.hold(event, &token, json!({"quantity": 1})).await
+    }
+    let done = std::sync::atomic::AtomicBool::new(false);
+    let busy_holds = async {
+        let results: Vec<(StatusCode, Value)> = futures_util::stream::iter(0..BUSY)
+            .map(|_| hold(&busy, &event))
+            .buffer_unordered(24)
+            .collect()
+            .await;
+        done.store(true, std::sync::atomic::Ordering::Relaxed);
+        results
+    };
+    let quiet_holds = async {
+        let mut results = Vec::new();
+        while !done.load(std::sync::atomic::Ordering::Relaxed) {
+            results.push(hold(&quiet, &event).await);
+        }
+        results
+    };
+    let (busy_results, quiet_results) = futures_util::join!(busy_holds, quiet_holds);
+    let mut held = HashSet::new();
+    let mut refused = Vec::new();
+    for (status, body) in busy_results.iter().chain(&quiet_results) {
+        if *status != StatusCode::CREATED {
+            refused.push(format!("{status} {body}"));
+            continue;
+        }
+        let seat = body["seats"][0].as_str().unwrap();
+        assert!(held.insert(seat.to_owned()), "seat held twice: {seat}");
+    }
+    assert!(
+        refused.is_empty(),
+        "{} of {} holds refused ({} from the quiet replica) with {} of 4000 seats held, e.g. {}",
+        refused.len(),
+        busy_results.len() + quiet_results.len(),
+        quiet_results.len(),
+        held.len(),
+        refused[0]
+    );
+    assert!(!quiet_results.is_empty());
+    let counts = busy.store_counts(&event).await;
+    assert_eq!(counts.held as usize, held.len());
+    busy.stop().await;
+    quiet.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn best_available_holds_from_two_redis_replicas_all_succeed() {
+    best_available_holds_from_two_replicas_all_succeed(Backend::Scaled).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn best_available_holds_from_two_replicas_on_a_redis_cluster_all_succeed() {
+    best_available_holds_from_two_replicas_all_succeed(Backend::Cluster).await;
+}
+
 fn hundred_seats() -> Value {
     json!([{"name": "A", "rows": 10, "seats_per_row": 10, "price_cents": 2500}])
 }

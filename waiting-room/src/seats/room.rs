@@ -72,6 +72,10 @@ pub struct SeatRoom<E: SeatEncoder> {
     /// do not all chase the same seats. Snapshots come from the view alone.
     /// Lock order: this before the view.
     claims: std::sync::Mutex<Claims>,
+    /// Held by each log read: reads run one at a time, in the order they start (the
+    /// loop's, and those a hold asks for after meeting seats the view still shows
+    /// free; see [`Self::refresh`]).
+    reading: tokio::sync::Mutex<()>,
     /// Bumped whenever the view changes (written under the view's write lock).
     generation: AtomicU64,
     /// The latest snapshot per format (full, compact), encoded once and shared by
@@ -107,6 +111,7 @@ impl<E: SeatEncoder> SeatRoom<E> {
             ledger,
             view: RwLock::default(),
             deltas: broadcast::channel(256).0,
+            reading: tokio::sync::Mutex::new(()),
             generation: AtomicU64::new(0),
             snapshots: Default::default(),
             nonce: rand::random(),
@@ -193,9 +198,12 @@ impl<E: SeatEncoder> SeatRoom<E> {
         }
     }
 
-    /// Claims the best block of `quantity` adjacent seats that looks free here (free
-    /// in the view, not seen taken or claimed by another request on this replica, not
-    /// in `exclude`), so concurrent requests on this replica never try the same seats.
+    /// Claims a block of `quantity` adjacent seats that looks free here (free in the
+    /// view, not seen taken or claimed by another request on this replica, not in
+    /// `exclude`), so concurrent requests on this replica never try the same seats:
+    /// the best one when `spread` is 1, else one of the `spread` best at random (a
+    /// request retrying after another replica took its seats, which that replica's
+    /// next requests are about to take too, looks past them).
     /// The store still decides: note what it reported taken with [`Self::note_taken`],
     /// then hand the block back with [`Self::unclaim`], whatever the outcome.
     pub fn claim(
@@ -203,10 +211,30 @@ impl<E: SeatEncoder> SeatRoom<E> {
         quantity: u32,
         section: Option<usize>,
         exclude: &HashSet<u32>,
+        spread: usize,
     ) -> Option<Vec<u32>> {
         let mut claims = self.lock_claims();
         let view = self.read();
-        claims.claim(&self.layout, &view, quantity, section, exclude)
+        claims.claim(&self.layout, &view, quantity, section, exclude, spread)
+    }
+
+    /// A mark for [`Self::refresh`]: the number of the next log read to start.
+    pub fn read_mark(&self) -> u64 {
+        self.lock_claims().next_read()
+    }
+
+    /// Brings the view up to the store as of `mark` (from [`Self::read_mark`]): returns
+    /// once a log read that started at or after the mark has been applied, reading the
+    /// log now unless one is under way (then waiting for it, and reading again only if
+    /// it started before the mark). Requests that found the view stale at once share
+    /// one read. A hold that met seats the view shows free (another replica took them
+    /// within the last loop read) calls this before choosing again.
+    pub async fn refresh(&self, mark: u64) -> Result<(), StoreError> {
+        let _turn = self.reading.lock().await;
+        if self.lock_claims().applied_since(mark) {
+            return Ok(());
+        }
+        self.sync_in_turn().await
     }
 
     /// Hands back a block from [`Self::claim`] once its attempt is over. Seats noted

@@ -23,6 +23,8 @@ pub(super) struct Claims {
     seen: HashMap<u32, u64>,
     /// Log reads started so far.
     reads: u64,
+    /// Log reads applied so far (reads run one at a time, in the order they start).
+    applied: u64,
     pub(super) row_hint: Vec<u32>,
 }
 
@@ -48,10 +50,22 @@ impl Claims {
     /// Read `read` is applied: seats noted before it started are in the view now.
     pub(super) fn read_applied(&mut self, read: u64) {
         self.seen.retain(|_, noted| *noted > read);
+        self.applied = self.applied.max(read + 1);
     }
 
-    /// Claims the best block of `quantity` adjacent seats of `layout` that looks free
-    /// (free in `view`, not seen taken or claimed, not in `exclude`).
+    /// The number the next log read to start will have.
+    pub(super) fn next_read(&self) -> u64 {
+        self.reads
+    }
+
+    /// Whether read `read` (or a later one) has been applied.
+    pub(super) fn applied_since(&self, read: u64) -> bool {
+        self.applied > read
+    }
+
+    /// Claims a block of `quantity` adjacent seats of `layout` that looks free (free in
+    /// `view`, not seen taken or claimed, not in `exclude`): the best one when `spread`
+    /// is 1, else one of the `spread` best picked at random.
     pub(super) fn claim(
         &mut self,
         layout: &SeatLayout,
@@ -59,6 +73,7 @@ impl Claims {
         quantity: u32,
         section: Option<usize>,
         exclude: &HashSet<u32>,
+        spread: usize,
     ) -> Option<Vec<u32>> {
         let open = |i: u32| view.state(i) == SeatState::Free && !self.blocks(i);
         let mut row_hint = self.row_hint.clone();
@@ -70,11 +85,18 @@ impl Claims {
             }
         }
         let usable = |i: u32| open(i) && !exclude.contains(&i);
-        let block = layout
-            .best_available_from(quantity, section, 1, |si| row_hint[si], usable)
-            .pop();
+        let mut blocks =
+            layout.best_available_from(quantity, section, spread.max(1), |si| row_hint[si], usable);
         self.row_hint = row_hint;
-        let block = block?;
+        if blocks.is_empty() {
+            return None;
+        }
+        let pick = if blocks.len() == 1 {
+            0
+        } else {
+            rand::Rng::gen_range(&mut rand::thread_rng(), 0..blocks.len())
+        };
+        let block = blocks.swap_remove(pick);
         self.claimed.extend(&block);
         Some(block)
     }

@@ -17,6 +17,13 @@ const SWEEP_BATCH: usize = 256;
 impl<E: SeatEncoder> SeatRoom<E> {
     /// Reads the seat log to its end, applies it, and broadcasts one delta.
     pub async fn sync(&self) -> Result<(), StoreError> {
+        let _turn = self.reading.lock().await;
+        self.sync_in_turn().await
+    }
+
+    /// [`Self::sync`], the caller holding the reading turn (reads must not overlap: an
+    /// older read applied after a newer one would set seats and the cursor back).
+    pub(super) async fn sync_in_turn(&self) -> Result<(), StoreError> {
         // Seats noted before this read starts are in the log it reads: once it is
         // applied, the view shows them and they need not be remembered.
         let read = self.lock_claims().read_started();
