@@ -17,17 +17,15 @@ use crate::net::Sources;
 
 /// Codes generated per admin call (the API's most).
 const CODES_PER_CALL: u32 = 10_000;
-/// Redemptions in flight at once from one source address. The server counts each
-/// attempt against the client address's guess budget (30 by default) and gives a
-/// right code's back only once it is redeemed, so more at once from one address would
-/// be refused `too_many_code_attempts`.
+/// Redemptions in flight at once from one source address: the pacing of a fan's
+/// browser (right codes count against no guess budget, so more would not be refused).
 const REDEEMING: usize = 8;
 /// Source addresses a worker redeems from, when it spreads over loopback addresses.
 const REDEEM_ADDRESSES: usize = 32;
 
 /// The clients a worker redeems codes through: one per source address (each with at
 /// most [`REDEEMING`] requests in flight), or one when not spreading (a target that
-/// is not on loopback: lift `FLOODGATE_PRESALE_GUESSES_PER_IP` there to go faster).
+/// is not on loopback).
 pub fn redeemers(sources: &Sources) -> anyhow::Result<Vec<Http>> {
     if sources.http().is_none() {
         return Ok(vec![Http::new(None, REDEEMING)?]);

@@ -609,6 +609,27 @@ impl Db {
         Ok((count(&r, "attempts")?, r.try_get("window_start_ms")?))
     }
 
+    /// The attempts counted under `key` in a window that started after
+    /// `window_from_ms`, and when it started (0 attempts: none, or the window is over).
+    pub async fn code_attempts(
+        &self,
+        key: &str,
+        window_from_ms: i64,
+    ) -> Result<(u64, i64), sqlx::Error> {
+        let row = sqlx::query(
+            "SELECT attempts, window_start_ms FROM presale_guesses \
+             WHERE guess_key = $1 AND window_start_ms > $2",
+        )
+        .bind(key)
+        .bind(window_from_ms)
+        .fetch_optional(self.pool())
+        .await?;
+        match row {
+            Some(r) => Ok((count(&r, "attempts")?, r.try_get("window_start_ms")?)),
+            None => Ok((0, 0)),
+        }
+    }
+
     /// Gives back an attempt taken by [`Self::take_code_attempt`] (the code was right,
     /// or refused for a reason that is no guess).
     pub async fn give_back_code_attempt(&self, key: &str) -> Result<(), sqlx::Error> {

@@ -241,9 +241,15 @@ impl Events {
     }
 
     /// Redeems `raw` (as the fan typed it) in `event` for `user`, whose client
-    /// address counts under `address` (its limit key). A wrong code counts against
-    /// both budgets (every replica's together: the database counts); a right one,
-    /// or one refused for another reason, gives its attempt back.
+    /// address counts under `address` (its limit key). Only wrong codes count, every
+    /// replica's together (the database counts): a right code is refused only once
+    /// the account or the address has made its limit of wrong guesses in the window.
+    /// The account's attempt is taken before the code is looked at and given back
+    /// unless the code was wrong, so one account cannot fire a burst of guesses past
+    /// its limit at once; the address's is counted once a code proved wrong, so a
+    /// crowd of right codes behind one address (a carrier's NAT) is never refused for
+    /// being many at once. A burst from many accounts of one address may overshoot
+    /// the address's limit by what is in flight, each account still held to its own.
     pub async fn redeem_code(
         &self,
         event: EventId,
@@ -260,39 +266,47 @@ impl Events {
         if now >= found.starts_at_ms {
             return Err(PresaleError::Over);
         }
-        let keys = [
-            (format!("u:{user}"), limits.per_account),
-            (format!("ip:{address}"), limits.per_address),
-        ];
-        let mut taken = Vec::new();
+        let window_from = now - limits.window_ms;
+        let (account, address) = (format!("u:{user}"), format!("ip:{address}"));
         let mut wait_ms = 0;
-        for (key, limit) in &keys {
-            if *limit == 0 {
-                continue;
-            }
+        let took_account = limits.per_account > 0;
+        if took_account {
             let (attempts, since) = self
                 .db
-                .take_code_attempt(key, now, now - limits.window_ms)
+                .take_code_attempt(&account, now, window_from)
                 .await?;
-            taken.push(key.as_str());
-            if attempts > u64::from(*limit) {
+            if attempts > u64::from(limits.per_account) {
+                wait_ms = since + limits.window_ms - now;
+            }
+        }
+        if limits.per_address > 0 {
+            let (attempts, since) = self.db.code_attempts(&address, window_from).await?;
+            if attempts >= u64::from(limits.per_address) {
                 wait_ms = wait_ms.max(since + limits.window_ms - now);
             }
         }
         if wait_ms > 0 {
+            if took_account {
+                // Refused unseen: no guess was made.
+                self.db.give_back_code_attempt(&account).await?;
+            }
             let secs = u64::try_from(wait_ms).unwrap_or(0).div_ceil(1000).max(1);
             return Err(PresaleError::TooManyAttempts {
                 retry_after_secs: secs,
             });
         }
-        let Some(code) = crate::presale::normalise(raw) else {
-            return Err(PresaleError::CodeUnknown);
+        let outcome = match crate::presale::normalise(raw) {
+            Some(code) => self.db.redeem_presale_code(event, user, &code, now).await?,
+            None => Redeem::Unknown,
         };
-        let outcome = self.db.redeem_presale_code(event, user, &code, now).await?;
-        if outcome != Redeem::Unknown {
-            for key in taken {
-                self.db.give_back_code_attempt(key).await?;
+        if outcome == Redeem::Unknown {
+            if limits.per_address > 0 {
+                self.db
+                    .take_code_attempt(&address, now, window_from)
+                    .await?;
             }
+        } else if took_account {
+            self.db.give_back_code_attempt(&account).await?;
         }
         match outcome {
             Redeem::Unknown => Err(PresaleError::CodeUnknown),
