@@ -14,6 +14,7 @@ import { GateNote, GateTurn, useGateReturn } from './gate.js';
 import { StateBadge } from './events.js';
 import { NotFound } from './notfound.js';
 import { QueuePanel } from './queue.js';
+import { Openings } from './presale.js';
 import { ErrorMessage, saleState, Title } from './util.js';
 
 /** While waiting, the queue socket tells seats left (`availability`). */
@@ -104,11 +105,12 @@ export function EventPage() {
     <${Title}>${event.name}<//>
     <p class="meta"><${StateBadge} i18n=${i18n} state=${st} /> <span>${i18n.dateTime(starts)}</span></p>
     <p role="status" class="visually-hidden">${opened ? i18n.t('event.nowOpen') : ''}</p>
-    ${st === 'scheduled' && q.phase !== 'prequeue' &&
+    ${st === 'scheduled' && q.phase !== 'prequeue' && q.phase !== 'queued' &&
     html`<p class="countdown">
       <span class="countdown-label">${i18n.t('event.opensIn')}</span>
       <span class="clock num">${i18n.clock((starts - now) / 1000)}</span>
     </p>`}
+    ${st === 'scheduled' && html`<${Openings} i18n=${i18n} event=${event} />`}
     ${!admitted && q.phase !== 'purchased' && html`<${GateNote} i18n=${i18n} gate=${gate} />`}
     ${q.phase === 'purchased'
       ? html`<${Purchased} event=${event} queue=${q} />`

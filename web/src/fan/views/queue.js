@@ -12,6 +12,10 @@ import { useI18n } from '../../shared/language.js';
 import { withNext } from '../router.js';
 import { useFanState, useNow, useUser } from '../store.js';
 import { errorText, etaText } from './util.js';
+import { presalesOf, PresaleCode } from './presale.js';
+
+/** The code entry shows before the public opening of a sale with presale groups. */
+const codeEntry = (event, now) => presalesOf(event).length > 0 && now < Date.parse(event.starts_at);
 
 export function QueuePanel({ event, queue: q, saleState, available, availableAbout = null }) {
   const i18n = useI18n();
@@ -85,6 +89,7 @@ function SignedOut({ i18n }) {
 }
 
 function JoinBox({ i18n, event, q, saleState }) {
+  const now = useNow();
   const solving = q.phase === 'solving';
   const joining = q.phase === 'joining' || solving;
   const mode = admissionMode(event, q);
@@ -103,6 +108,7 @@ function JoinBox({ i18n, event, q, saleState }) {
     </p>
     ${solving && html`<${Solving} i18n=${i18n} percent=${q.powProgress ?? 0} />`}
     ${q.error === 'join_needs_socket' && html`<p class="notice">${i18n.t('error.join_needs_socket')}</p>`}
+    ${(codeEntry(event, now) || q.presale) && html`<${PresaleCode} i18n=${i18n} event=${event} q=${q} />`}
   `;
 }
 
@@ -123,12 +129,14 @@ function PreQueue({ i18n, event, q }) {
   const announce = useAnnouncer(i18n, q, event);
   return html`
     <h2 id="queue-h">${i18n.t('queue.prequeueTitle')}</h2>
+    ${q.presale && html`<p class="presale-line">${i18n.t('presale.inGroupLine', { name: q.presale.name })}</p>`}
     <${ModeNotice} i18n=${i18n} event=${event} q=${q} />
     <p class="rule"><strong>${i18n.t('queue.prequeueRule')}</strong></p>
     <p class="countdown">
-      <span class="countdown-label">${i18n.t('queue.lineOpensIn')}</span>
+      <span class="countdown-label">${q.presale ? i18n.t('presale.lineOpensIn', { name: q.presale.name }) : i18n.t('queue.lineOpensIn')}</span>
       <span class="clock num">${i18n.clock((startsAt - now) / 1000)}</span>
     </p>
+    ${!q.presale && codeEntry(event, now) && html`<${PresaleCode} i18n=${i18n} event=${event} q=${q} />`}
     <p>${i18n.t('queue.keepOpen')}</p>
     <${DrawTicket} i18n=${i18n} event=${event} q=${q} />
     ${announce}
