@@ -328,7 +328,10 @@ function Codes({ eventId, group, onChanged, onAuthError }) {
     ${page === null && !error && html`<p>${t('app.loading')}</p>`}
     ${page && html`<div class="stack">
       <h3>${t('presale.list_title', { count: group.codes, used: group.codes_used })}</h3>
-      <p><button type="button" class="button secondary small" disabled=${busy || group.codes === 0} onClick=${downloadAll}>${t('presale.download')}</button></p>
+      <p class="actions">
+        <button type="button" class="button secondary small" onClick=${() => { load(); onChanged(); }}>${t('presale.refresh')}</button>
+        <button type="button" class="button secondary small" disabled=${busy || group.codes === 0} onClick=${downloadAll}>${t('presale.download')}</button>
+      </p>
       ${page.codes.length === 0
         ? html`<p>${t('presale.no_codes')}</p>`
         : html`<div class="table-wrap"><table class="data-table cards">

@@ -127,13 +127,15 @@ function PreQueue({ i18n, event, q }) {
   const now = useNow();
   const startsAt = q.startsAt || Date.parse(event.starts_at);
   const announce = useAnnouncer(i18n, q, event);
+  // In a group's line: the server's opening for the fan is the group's, not the public one.
+  const inGroup = q.presale && startsAt < Date.parse(event.starts_at);
   return html`
     <h2 id="queue-h">${i18n.t('queue.prequeueTitle')}</h2>
-    ${q.presale && html`<p class="presale-line">${i18n.t('presale.inGroupLine', { name: q.presale.name })}</p>`}
+    ${inGroup && html`<p class="presale-line">${i18n.t('presale.inGroupLine', { name: q.presale.name })}</p>`}
     <${ModeNotice} i18n=${i18n} event=${event} q=${q} />
     <p class="rule"><strong>${i18n.t('queue.prequeueRule')}</strong></p>
     <p class="countdown">
-      <span class="countdown-label">${q.presale ? i18n.t('presale.lineOpensIn', { name: q.presale.name }) : i18n.t('queue.lineOpensIn')}</span>
+      <span class="countdown-label">${inGroup ? i18n.t('presale.lineOpensIn', { name: q.presale.name }) : i18n.t('queue.lineOpensIn')}</span>
       <span class="clock num">${i18n.clock((startsAt - now) / 1000)}</span>
     </p>
     ${!q.presale && codeEntry(event, now) && html`<${PresaleCode} i18n=${i18n} event=${event} q=${q} />`}
