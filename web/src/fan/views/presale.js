@@ -38,6 +38,8 @@ export function codeErrorText(i18n, err) {
       return i18n.t('presale.codeUnknown');
     case 'code_used_up':
       return i18n.t('presale.codeUsedUp');
+    case 'code_other_group':
+      return i18n.t('presale.codeOtherGroup');
     case 'too_many_code_attempts':
       return err.retryAfter > 0
         ? i18n.t('presale.tooManyWait', { wait: i18n.duration(err.retryAfter) })
