@@ -151,7 +151,7 @@ test('too many wrong codes: the wait is told, in Traditional Chinese too', async
     await expect(form.getByRole('alert')).toBeVisible();
     if ((await form.getByRole('alert').textContent()).startsWith('不符的代碼太多次')) break;
   }
-  await expect(form.getByRole('alert')).toHaveText(/^不符的代碼太多次。您可以在 .+ 後再試一次。$/);
+  await expect(form.getByRole('alert')).toHaveText(/^不符的代碼太多次。你可以在 .+ 後再試一次。$/);
   await expectAccessible(page, 'presale code: too many (zh-TW)');
   await screenshot(page, 'fan-presale-too-many-zh-TW');
 
