@@ -110,7 +110,7 @@ test('groups and codes: add, edit, generate, upload, list, revoke, download, del
   // Revoke, after a confirmation whose safe choice has the focus.
   const victim = (await table.locator('tbody tr').nth(1).locator('code').textContent()).trim();
   await codes.getByRole('button', { name: `Revoke the code ${victim}` }).click();
-  const confirm = page.getByRole('alertdialog', { name: `Revoke the code ${victim}?` });
+  const confirm = page.getByRole('dialog', { name: `Revoke the code ${victim}?` });
   await expect(confirm.getByRole('button', { name: 'Cancel' })).toBeFocused();
   await expectAccessible(page, 'presale: revoke asked');
   await screenshot(page, 'admin-presale-revoke');
@@ -143,12 +143,14 @@ test('groups and codes: add, edit, generate, upload, list, revoke, download, del
 
   // Delete: a group whose codes were used is refused; one without goes.
   await groups.getByRole('button', { name: 'Delete the group Fan club' }).click();
-  let ask = page.getByRole('alertdialog', { name: 'Delete the group Fan club?' });
+  let ask = page.getByRole('dialog', { name: 'Delete the group Fan club?' });
   await ask.getByRole('button', { name: 'Delete group' }).click();
   await expect(ask.getByRole('alert')).toHaveText('Not deleted: fans have already used codes of this group, and they keep their place in its line.');
   await ask.getByRole('button', { name: 'Cancel' }).click();
+  await expect(ask).toHaveCount(0);
+  await expect(groups.getByRole('button', { name: 'Delete the group Fan club' })).toBeFocused();
   await groups.getByRole('button', { name: 'Delete the group Partners and press' }).click();
-  ask = page.getByRole('alertdialog', { name: 'Delete the group Partners and press?' });
+  ask = page.getByRole('dialog', { name: 'Delete the group Partners and press?' });
   await ask.getByRole('button', { name: 'Delete group' }).click();
   await expect(page.getByRole('status').filter({ hasText: 'Group Partners and press deleted.' })).toBeVisible();
   await expect(groups.getByRole('heading', { name: 'Groups (1 of 8)' })).toBeVisible();

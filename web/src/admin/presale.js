@@ -112,15 +112,8 @@ export function Presale({ id, onAuthError }) {
             </tbody>
           </table></div>`}
     </section>`}
-    ${deleting && html`<section class="refund-panel" role="alertdialog" aria-labelledby="group-delete-title" aria-describedby="group-delete-text">
-      <h2 id="group-delete-title">${t('presale.delete_title', { name: deleting.name })}</h2>
-      <p id="group-delete-text">${t('presale.delete_text')}</p>
-      ${deleteError && html`<p class="error-text" role="alert">${deleteError}</p>`}
-      <div class="actions">
-        <button type="button" class="button danger" onClick=${() => remove(deleting)}>${t('presale.delete_confirm')}</button>
-        <button type="button" class="button secondary" onClick=${() => setDeleting(null)}>${t('presale.cancel')}</button>
-      </div>
-    </section>`}
+    ${deleting && html`<${Confirm} id="group-delete" title=${t('presale.delete_title', { name: deleting.name })} text=${t('presale.delete_text')}
+      confirm=${t('presale.delete_confirm')} error=${deleteError} onConfirm=${() => remove(deleting)} onCancel=${() => setDeleting(null)} />`}
     ${editing && event && html`<section class="panel-box" aria-labelledby="group-edit-title">
       <h2 id="group-edit-title">${t('presale.edit_title', { name: editing.name })}</h2>
       <${GroupForm} key=${editing.id} prefix="edit-group" eventId=${id} event=${event} group=${editing} onAuthError=${onAuthError}
@@ -234,6 +227,39 @@ function groupRefusal(t, err) {
   }
 }
 
+/**
+ * A modal confirmation (the console's pattern: a `<dialog>`, Cancel focused as the
+ * safe choice); Escape or Cancel calls `onCancel` and gives the focus back to where it
+ * was. `error` shows inside it (e.g. a refusal of the action).
+ */
+function Confirm({ id, title, text, confirm, busy = false, error = null, onConfirm, onCancel }) {
+  const i18n = useI18n();
+  const dialog = useRef(null);
+  const cancel = useRef(null);
+  const opener = useRef(null);
+  useEffect(() => {
+    opener.current = document.activeElement;
+    dialog.current?.showModal();
+    cancel.current?.focus();
+  }, []);
+  const close = () => {
+    // Closed first: while the modal is open, everything outside it is inert.
+    dialog.current?.close();
+    if (opener.current?.isConnected) opener.current.focus();
+    onCancel();
+  };
+  return html`<dialog ref=${dialog} class="confirm" aria-labelledby=${`${id}-title`} aria-describedby=${`${id}-text`}
+    onCancel=${(e) => { e.preventDefault(); close(); }}>
+    <h2 id=${`${id}-title`}>${title}</h2>
+    <p id=${`${id}-text`}>${text}</p>
+    ${error && html`<p class="error-text" role="alert">${error}</p>`}
+    <div class="actions">
+      <button type="button" class="button danger" disabled=${busy} onClick=${onConfirm}>${confirm}</button>
+      <button type="button" class="button secondary" ref=${cancel} onClick=${close}>${i18n.t('presale.cancel')}</button>
+    </div>
+  </dialog>`;
+}
+
 /** Offers `text` as a file download named `name`. */
 function download(name, text) {
   const url = URL.createObjectURL(new Blob([text], { type: 'text/csv;charset=utf-8' }));
@@ -258,7 +284,6 @@ function Codes({ eventId, group, onChanged, onAuthError }) {
   const [revoking, setRevoking] = useState(null);
   const [busy, setBusy] = useState(false);
   const after = afters[afters.length - 1];
-  const cancelRevoke = useRef(null);
   const titleId = `codes-title-${group.id}`;
 
   const load = useCallback(async () => {
@@ -272,9 +297,6 @@ function Codes({ eventId, group, onChanged, onAuthError }) {
   useEffect(() => {
     load();
   }, [load]);
-  useEffect(() => {
-    if (revoking) cancelRevoke.current?.focus();
-  }, [revoking?.code]);
 
   const changed = (msg) => {
     setMessage(msg);
@@ -361,14 +383,8 @@ function Codes({ eventId, group, onChanged, onAuthError }) {
         ${page.next_after != null && html`<button type="button" class="button secondary small" onClick=${() => setAfters([...afters, page.next_after])}>${t('presale.next')}</button>`}
       </div>
     </div>`}
-    ${revoking && html`<section class="refund-panel" role="alertdialog" aria-labelledby="revoke-title" aria-describedby="revoke-text">
-      <h3 id="revoke-title">${t('presale.revoke_title', { code: revoking.code })}</h3>
-      <p id="revoke-text">${t('presale.revoke_text')}</p>
-      <div class="actions">
-        <button type="button" class="button danger" disabled=${busy} onClick=${() => revoke(revoking)}>${t('presale.revoke_confirm')}</button>
-        <button type="button" class="button secondary" ref=${cancelRevoke} onClick=${() => setRevoking(null)}>${t('presale.cancel')}</button>
-      </div>
-    </section>`}
+    ${revoking && html`<${Confirm} id="revoke" title=${t('presale.revoke_title', { code: revoking.code })} text=${t('presale.revoke_text')}
+      confirm=${t('presale.revoke_confirm')} busy=${busy} onConfirm=${() => revoke(revoking)} onCancel=${() => setRevoking(null)} />`}
   </section>`;
 }
 
