@@ -108,7 +108,7 @@ test('a code is refused in words, then accepted: the group and its opening, its 
   const accepted = page.getByRole('status').filter({ hasText: 'Code accepted: you are in the Fan club presale.' });
   await expect(accepted).toBeVisible();
   await expect(accepted).toContainText('Its line opens');
-  await expect(accepted).toContainText('Join the queue now to wait for it.');
+  await expect(accepted).toContainText('Join the queue to take your place in it.');
   await expect(form).toHaveCount(0);
   // The page's countdown is now the group's.
   await expect(page.locator('.countdown-label')).toHaveText('The Fan club line opens in');

@@ -6,7 +6,7 @@ import { useState } from 'preact/hooks';
 import { events as eventsApi, request } from '../../shared/api.js';
 import { setAccount } from '../../shared/session.js';
 import { handle } from '../queue.js';
-import { store, updateQueue } from '../store.js';
+import { store, updateQueue, useNow } from '../store.js';
 import { errorText } from './util.js';
 
 /** The presale groups the public event lists, by opening time. */
@@ -16,13 +16,14 @@ export function presalesOf(event) {
 
 /** "Fan club presale opens …", one line per group, then the public opening. */
 export function Openings({ i18n, event }) {
+  const now = useNow();
   const groups = presalesOf(event);
   if (groups.length === 0) return null;
   return html`<section class="openings" aria-labelledby="openings-h">
     <h2 id="openings-h">${i18n.t('presale.openingsTitle')}</h2>
     <ul>
       ${groups.map((g) => html`<li key=${g.name + g.opens_at}>
-        ${i18n.t('presale.groupOpens', { name: g.name })} <time datetime=${g.opens_at}>${i18n.dateTime(Date.parse(g.opens_at))}</time>
+        ${i18n.t(Date.parse(g.opens_at) <= now ? 'presale.groupOpened' : 'presale.groupOpens', { name: g.name })} <time datetime=${g.opens_at}>${i18n.dateTime(Date.parse(g.opens_at))}</time>
       </li>`)}
       <li>${i18n.t('presale.publicOpens')} <time datetime=${event.starts_at}>${i18n.dateTime(Date.parse(event.starts_at))}</time></li>
     </ul>
@@ -59,6 +60,7 @@ export function codeErrorText(i18n, err) {
  * already in the public pre-queue moves to the group's line: its state is read again.
  */
 export function PresaleCode({ i18n, event, q }) {
+  const now = useNow();
   const [code, setCode] = useState('');
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState(null);
@@ -67,7 +69,7 @@ export function PresaleCode({ i18n, event, q }) {
   if (accepted) {
     return html`<div class="notice ok presale-accepted" role="status">
       <p><strong>${i18n.t('presale.accepted', { name: accepted.name })}</strong></p>
-      <p>${i18n.t('presale.acceptedOpens', { when: i18n.dateTime(accepted.opensAt) })}
+      <p>${accepted.opensAt <= now ? i18n.t('presale.acceptedOpen') : i18n.t('presale.acceptedOpens', { when: i18n.dateTime(accepted.opensAt) })}
         ${' '}${q.phase === 'prequeue' || q.phase === 'queued' ? '' : i18n.t('presale.acceptedJoin')}</p>
     </div>`;
   }
