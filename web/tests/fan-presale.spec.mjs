@@ -125,6 +125,11 @@ test('a code is refused in words, then accepted: the group and its opening, its 
     const [m, s] = clock.split(':').map(Number);
     expect(m * 60 + s).toBeLessThanOrEqual(GROUP_OPENS_IN_MS / 1000);
     expect(m * 60 + s).toBeGreaterThan(GROUP_OPENS_IN_MS / 1000 - 120);
+    // After a reload too (the group found by its opening); the draw link is the group's.
+    await page.reload();
+    await expect(page.locator('.queue .countdown-label')).toHaveText('The Fan club line opens in');
+    const groupId = (await fg.api('GET', `/api/v1/events/${sale.event.id}`)).presales[0].id;
+    await expect(page.getByRole('link', { name: /^How to check the draw/ })).toHaveAttribute('href', `/api/v1/events/${sale.event.id}/prequeue?presale=${groupId}`);
   }
   await expectAccessible(page, 'presale: pre-queue');
   await screenshot(page, 'fan-presale-prequeue-390');
@@ -160,5 +165,29 @@ test('too many wrong codes: the wait is told, in Traditional Chinese too', async
   await en.getByLabel('Presale code').fill(sale.codes[0]);
   await en.getByRole('button', { name: 'Use code' }).click();
   await expect(en.getByRole('alert')).toHaveText(/^Too many codes that did not match\. You can try again in .+\.$/);
+  await context.close();
+});
+
+test("a fan already in the public pre-queue moves to the group's line with a code", async ({ browser }) => {
+  const sale = await presaleSale(1);
+  test.skip(!sale.real, 'moving between lines needs the real presale API');
+  const { context, page } = await fanOn(browser, sale, PHONE);
+  await page.getByRole('button', { name: 'Join the queue' }).click();
+  await expect(page.getByRole('heading', { name: 'You are in the pre-queue' })).toBeVisible();
+  await expect(page.locator('.queue .countdown-label')).toHaveText('The line opens in');
+  const publicClock = await page.locator('.queue .clock').textContent();
+  expect(publicClock.split(':')).toHaveLength(2);
+  expect(Number(publicClock.split(':')[0])).toBeGreaterThan(50);
+
+  const form = page.getByRole('form', { name: 'Have a presale code?' });
+  await form.getByLabel('Presale code').fill(sale.codes[0]);
+  await form.getByRole('button', { name: 'Use code' }).click();
+  await expect(page.getByRole('status').filter({ hasText: 'Code accepted: you are in the Fan club presale.' })).toContainText('You moved from the public pre-queue into its line.');
+  await expect(page.getByText('Fan club presale line')).toBeVisible();
+  await expect(page.locator('.queue .countdown-label')).toHaveText('The Fan club line opens in');
+  const [m] = (await page.locator('.queue .clock').textContent()).split(':').map(Number);
+  expect(m).toBeLessThan(GROUP_OPENS_IN_MS / 60_000);
+  await expectAccessible(page, 'presale: moved to the group');
+  await screenshot(page, 'fan-presale-moved-390');
   await context.close();
 });

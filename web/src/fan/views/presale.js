@@ -14,6 +14,20 @@ export function presalesOf(event) {
   return [...(event?.presales ?? [])].sort((a, b) => Date.parse(a.opens_at) - Date.parse(b.opens_at));
 }
 
+/**
+ * The presale group whose line a pre-queued fan is in, `{name, id}`, or null for the
+ * public line: the server's opening for the fan (`startsAt`) is the group's, so the
+ * group is found by it (after a reload too), the accepted code's name deciding a tie.
+ */
+export function lineGroup(event, q) {
+  const startsAt = q.startsAt;
+  if (!(startsAt < Date.parse(event.starts_at))) return null;
+  const same = presalesOf(event).filter((g) => Date.parse(g.opens_at) === startsAt);
+  const group = same.find((g) => g.name === q.presale?.name) ?? same[0];
+  if (group) return { name: group.name, id: group.id ?? null };
+  return q.presale ? { name: q.presale.name, id: null } : null;
+}
+
 /** "Fan club presale opens …", one line per group, then the public opening. */
 export function Openings({ i18n, event }) {
   const now = useNow();
@@ -22,7 +36,7 @@ export function Openings({ i18n, event }) {
   return html`<section class="openings" aria-labelledby="openings-h">
     <h2 id="openings-h">${i18n.t('presale.openingsTitle')}</h2>
     <ul>
-      ${groups.map((g) => html`<li key=${g.name + g.opens_at}>
+      ${groups.map((g) => html`<li key=${g.id ?? g.name + g.opens_at}>
         ${i18n.t(Date.parse(g.opens_at) <= now ? 'presale.groupOpened' : 'presale.groupOpens', { name: g.name })} <time datetime=${g.opens_at}>${i18n.dateTime(Date.parse(g.opens_at))}</time>
       </li>`)}
       <li>${i18n.t('presale.publicOpens')} <time datetime=${event.starts_at}>${i18n.dateTime(Date.parse(event.starts_at))}</time></li>
@@ -70,7 +84,7 @@ export function PresaleCode({ i18n, event, q }) {
     return html`<div class="notice ok presale-accepted" role="status">
       <p><strong>${i18n.t('presale.accepted', { name: accepted.name })}</strong></p>
       <p>${accepted.opensAt <= now ? i18n.t('presale.acceptedOpen') : i18n.t('presale.acceptedOpens', { when: i18n.dateTime(accepted.opensAt) })}
-        ${' '}${q.phase === 'prequeue' || q.phase === 'queued' ? '' : i18n.t('presale.acceptedJoin')}</p>
+        ${' '}${accepted.moved ? i18n.t('presale.acceptedMoved') : q.phase === 'prequeue' || q.phase === 'queued' ? '' : i18n.t('presale.acceptedJoin')}</p>
     </div>`;
   }
 
@@ -86,11 +100,12 @@ export function PresaleCode({ i18n, event, q }) {
     setError(null);
     try {
       const { group } = await eventsApi.redeemPresale(event.id, typed);
-      updateQueue(event.id, { presale: { name: group.name, opensAt: Date.parse(group.opens_at) } });
-      setCode('');
       // Already pre-queued in the public line: the server moved the place; its state
-      // (the group's opening) is read again.
-      if (store.get().queues[event.id]?.phase === 'prequeue') {
+      // (the group's opening) is read again, and the move is said.
+      const moved = store.get().queues[event.id]?.phase === 'prequeue';
+      updateQueue(event.id, { presale: { name: group.name, opensAt: Date.parse(group.opens_at), moved } });
+      setCode('');
+      if (moved) {
         request(`/api/v1/events/${event.id}/queue/me`).then((msg) => msg && handle(event.id, msg), () => {});
       }
     } catch (err) {

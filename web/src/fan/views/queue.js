@@ -12,7 +12,7 @@ import { useI18n } from '../../shared/language.js';
 import { withNext } from '../router.js';
 import { useFanState, useNow, useUser } from '../store.js';
 import { errorText, etaText } from './util.js';
-import { presalesOf, PresaleCode } from './presale.js';
+import { lineGroup, presalesOf, PresaleCode } from './presale.js';
 
 /** The code entry shows before the public opening of a sale with presale groups. */
 const codeEntry = (event, now) => presalesOf(event).length > 0 && now < Date.parse(event.starts_at);
@@ -128,17 +128,17 @@ function PreQueue({ i18n, event, q }) {
   const startsAt = q.startsAt || Date.parse(event.starts_at);
   const announce = useAnnouncer(i18n, q, event);
   // In a group's line: the server's opening for the fan is the group's, not the public one.
-  const inGroup = q.presale && startsAt < Date.parse(event.starts_at);
+  const group = lineGroup(event, q);
   return html`
     <h2 id="queue-h">${i18n.t('queue.prequeueTitle')}</h2>
-    ${inGroup && html`<p class="presale-line">${i18n.t('presale.inGroupLine', { name: q.presale.name })}</p>`}
+    ${group && html`<p class="presale-line">${i18n.t('presale.inGroupLine', { name: group.name })}</p>`}
     <${ModeNotice} i18n=${i18n} event=${event} q=${q} />
     <p class="rule"><strong>${i18n.t('queue.prequeueRule')}</strong></p>
     <p class="countdown">
-      <span class="countdown-label">${inGroup ? i18n.t('presale.lineOpensIn', { name: q.presale.name }) : i18n.t('queue.lineOpensIn')}</span>
+      <span class="countdown-label">${group ? i18n.t('presale.lineOpensIn', { name: group.name }) : i18n.t('queue.lineOpensIn')}</span>
       <span class="clock num">${i18n.clock((startsAt - now) / 1000)}</span>
     </p>
-    ${!q.presale && codeEntry(event, now) && html`<${PresaleCode} i18n=${i18n} event=${event} q=${q} />`}
+    ${((!q.presale && !group && codeEntry(event, now)) || q.presale?.moved) && html`<${PresaleCode} i18n=${i18n} event=${event} q=${q} />`}
     <p>${i18n.t('queue.keepOpen')}</p>
     <${DrawTicket} i18n=${i18n} event=${event} q=${q} />
     ${announce}
@@ -186,12 +186,19 @@ function InLine({ i18n, event, q, available, availableAbout }) {
   `;
 }
 
+/** Where the fan's draw is published: the public line's, or its presale group's. */
+function drawUrl(event, q) {
+  const group = lineGroup(event, q);
+  const base = `/api/v1/events/${event.id}/prequeue`;
+  return group?.id ? `${base}?presale=${encodeURIComponent(group.id)}` : base;
+}
+
 /** "Your ticket in the draw: 3f9a…", with where the draw is published (docs/FAIRNESS.md). */
 function DrawTicket({ i18n, event, q }) {
   if (!q.pseudonym) return null;
   return html`<p class="hint draw-ticket">
     ${i18n.t('queue.drawTicket')} <code>${q.pseudonym}</code>.
-    ${' '}<a href=${`/api/v1/events/${event.id}/prequeue`}>${i18n.t('queue.drawCheck')}</a>
+    ${' '}<a href=${drawUrl(event, q)}>${i18n.t('queue.drawCheck')}</a>
   </p>`;
 }
 
