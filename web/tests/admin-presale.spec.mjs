@@ -157,7 +157,9 @@ test('groups and codes: add, edit, generate, upload, list, revoke, download, del
 
   await page.getByRole('combobox', { name: 'Language' }).selectOption('zh-TW');
   await expect(page.getByRole('heading', { level: 1, name: '預售' })).toBeVisible();
-  await expect(page.getByRole('region', { name: 'Fan club 的存取碼' }).getByRole('button', { name: '下載所有存取碼（CSV）' })).toBeVisible();
+  const zhCodes = page.getByRole('region', { name: 'Fan club 的存取碼' });
+  await expect(zhCodes.getByRole('button', { name: '下載所有存取碼（CSV）' })).toBeVisible();
+  await expect(zhCodes.getByRole('status')).toHaveText('已下載 Fan club 的 62 組存取碼。');
   await expectAccessible(page, 'presale: zh-TW');
   await screenshot(page, 'admin-presale-zh-TW');
 });

@@ -310,7 +310,7 @@ function Codes({ eventId, group, onChanged, onAuthError }) {
     try {
       await adminApi.revokeCode(eventId, code.code);
       setRevoking(null);
-      setMessage(t('presale.revoked', { code: code.code }));
+      setMessage(['presale.revoked', { code: code.code }]);
       load();
       onChanged();
     } catch (e) {
@@ -331,7 +331,7 @@ function Codes({ eventId, group, onChanged, onAuthError }) {
         cursor = p.next_after ?? null;
       } while (cursor);
       download(codesFileName(group.name), codesCsv(all));
-      setMessage(t('presale.downloaded', { count: all.length, name: group.name }));
+      setMessage(['presale.downloaded', { count: all.length, name: group.name }]);
     } catch (e) {
       if (!onAuthError(e)) setError(e);
     } finally {
@@ -345,7 +345,7 @@ function Codes({ eventId, group, onChanged, onAuthError }) {
       <${Generate} eventId=${eventId} group=${group} onAuthError=${onAuthError} onDone=${changed} />
       <${Upload} eventId=${eventId} group=${group} onAuthError=${onAuthError} onDone=${changed} />
     </div>
-    <p role="status" class="status-line">${message ?? ''}</p>
+    <p role="status" class="status-line">${message ? t(...message) : ''}</p>
     ${error && html`<p class="error-box" role="alert">${t('presale.codes_failed', { message: error.message })}</p>`}
     ${page === null && !error && html`<p>${t('app.loading')}</p>`}
     ${page && html`<div class="stack">
@@ -415,7 +415,7 @@ function Generate({ eventId, group, onDone, onAuthError }) {
     try {
       const { codes } = await adminApi.generateCodes(eventId, group.id, { count: n, max_uses: u });
       setMade({ codes, maxUses: u });
-      onDone(t('presale.generated', { count: codes.length, name: group.name }));
+      onDone(['presale.generated', { count: codes.length, name: group.name }]);
     } catch (err) {
       if (!onAuthError(err)) setRefusal(t('presale.failed_action', { message: err.message, code: err.code }));
     } finally {
@@ -481,7 +481,7 @@ function Upload({ eventId, group, onDone, onAuthError }) {
       const { added, duplicates } = await adminApi.uploadCodes(eventId, group.id, await file.text());
       setFile(null);
       if (input.current) input.current.value = '';
-      onDone(t('presale.uploaded', { count: added, duplicates: i18n.number(duplicates), name: group.name }));
+      onDone(['presale.uploaded', { count: added, duplicates, name: group.name }]);
     } catch (err) {
       if (onAuthError(err)) return;
       setProblem(err.code === 'invalid_csv' ? t('presale.csv_invalid', { message: err.message }) : t('presale.failed_action', { message: err.message, code: err.code }));
