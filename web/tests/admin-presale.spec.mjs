@@ -155,6 +155,19 @@ test('groups and codes: add, edit, generate, upload, list, revoke, download, del
   await expect(page.getByRole('status').filter({ hasText: 'Group Partners and press deleted.' })).toBeVisible();
   await expect(groups.getByRole('heading', { name: 'Groups (1 of 8)' })).toBeVisible();
 
+  // Every change is in the sale's audit log.
+  if (real) {
+    await page.getByRole('navigation', { name: "This sale's pages" }).getByRole('link', { name: 'Live dashboard' }).click();
+    const audit = page.getByRole('region', { name: 'Audit log' });
+    for (const said of ['added a presale group', 'changed a presale group', 'added presale codes', 'revoked a presale code', 'deleted a presale group']) {
+      await expect(audit).toContainText(said);
+    }
+    await page.getByRole('navigation', { name: "This sale's pages" }).getByRole('link', { name: 'Presale' }).click();
+    await groups.getByRole('button', { name: 'Codes of Fan club' }).click();
+    await codes.getByRole('button', { name: 'Download all codes (CSV)' }).click();
+    await expect(codes.getByRole('status')).toHaveText('Downloaded 62 codes of Fan club.');
+  }
+
   await page.getByRole('combobox', { name: 'Language' }).selectOption('zh-TW');
   await expect(page.getByRole('heading', { level: 1, name: '預售' })).toBeVisible();
   const zhCodes = page.getByRole('region', { name: 'Fan club 的存取碼' });
