@@ -63,7 +63,8 @@ pub async fn revealed(state: &AppState, event: &Event) -> Result<Option<ShuffleS
 pub fn revealed_here(state: &AppState, event: &Event) -> Option<ShuffleSeed> {
     let seed = event.seed_due(state.clock().now_ms())?;
     let room = state.hub.room(event.id)?;
-    room.opened().then_some(seed)
+    // The public line's draw (with presale groups, admission runs before it).
+    room.line_opened(0).then_some(seed)
 }
 
 /// Puts the seed into the public view when it may be published.

@@ -154,7 +154,7 @@ impl EventPatch {
                 .max_seats_per_order
                 .unwrap_or(event.max_seats_per_order),
             hold_ttl_secs: self.hold_ttl_secs.unwrap_or(event.hold_ttl_secs),
-            admission: new_admission(admission),
+            admission: new_admission(admission.clone()),
             show_at: self
                 .show_at
                 .unwrap_or_else(|| event.show_at_ms.map(datetime_ms)),
@@ -172,6 +172,9 @@ impl EventPatch {
             id: event.id,
             closed: event.closed,
             shuffle_seed: event.shuffle_seed,
+            // All of it: a new event's admission has no mode, message or safety net,
+            // and an edit must neither drop nor reset them.
+            admission,
             ..changed
         })
     }
@@ -274,6 +277,34 @@ mod tests {
 
     fn patch(v: serde_json::Value) -> EventPatch {
         serde_json::from_value(v).unwrap()
+    }
+
+    #[test]
+    fn an_edit_keeps_or_sets_the_mode_its_message_and_the_safety_net() {
+        let mut e = event(10_000);
+        e.admission.mode = waiting_room::AdmissionMode::QueueAll;
+        e.admission.message = Some("Back at noon".into());
+        e.admission.safety_net = Some(waiting_room::SafetyNet {
+            max_shoppers: 50,
+            max_arrivals_per_minute: 600,
+        });
+        // An edit of the rate (the console's form) used to reset all three.
+        let out = patch(serde_json::json!({"admission": {"rate_per_minute": 90}}))
+            .apply(&e, 0)
+            .unwrap();
+        assert_eq!(out.admission.rate_per_minute, 90);
+        assert_eq!(out.admission.mode, e.admission.mode);
+        assert_eq!(out.admission.message, e.admission.message);
+        assert_eq!(out.admission.safety_net, e.admission.safety_net);
+        let out = patch(serde_json::json!({"name": "Renamed"}))
+            .apply(&e, 0)
+            .unwrap();
+        assert_eq!(out.admission, e.admission);
+        let out = patch(serde_json::json!({"admission": {"mode": "reject"}}))
+            .apply(&e, 20_000)
+            .unwrap();
+        assert_eq!(out.admission.mode, waiting_room::AdmissionMode::Reject);
+        assert_eq!(out.admission.message.as_deref(), Some("Back at noon"));
     }
 
     #[test]

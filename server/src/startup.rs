@@ -128,11 +128,22 @@ impl Application {
                 }
             })
         }));
+        let webhooks = Arc::new(crate::webhooks::Webhooks::new(
+            db.clone(),
+            Arc::clone(hub.clock()),
+            config.webhook_allow_private,
+            crate::webhooks::Pacing {
+                retry_base: Duration::from_millis(config.webhook_retry_base_ms),
+                poll: Duration::from_secs(1),
+                timeout: Duration::from_secs(config.webhook_timeout_secs),
+            },
+        ));
         let events = Arc::new(events::Events::new(
             &config,
             db.clone(),
             Arc::clone(&hub),
             Arc::clone(&checkout),
+            Arc::clone(&webhooks),
         ));
         let stats = Arc::new(stats::StatsService::new(
             Arc::clone(&events),
@@ -149,16 +160,6 @@ impl Application {
             .refresh(&db, waiting_room::clock::now_ms())
             .await
             .context("reading session revocations")?;
-        let webhooks = Arc::new(crate::webhooks::Webhooks::new(
-            db.clone(),
-            Arc::clone(hub.clock()),
-            config.webhook_allow_private,
-            crate::webhooks::Pacing {
-                retry_base: Duration::from_millis(config.webhook_retry_base_ms),
-                poll: Duration::from_secs(1),
-                timeout: Duration::from_secs(config.webhook_timeout_secs),
-            },
-        ));
         webhooks
             .reload()
             .await

@@ -16,9 +16,12 @@ pub enum FanPhase {
     /// Connected, not (yet) in the queue.
     #[default]
     Idle,
+    /// Waiting for its line's opening: `starts_at_ms` is that line's (the public
+    /// one's, or the presale group `slot`'s; 0: public).
     Prequeue {
         ticket: TicketId,
         starts_at_ms: i64,
+        slot: u8,
     },
     /// In line. `ahead` is exact and kept fresh on every push; `about`, `eta_secs` and
     /// `range` are what the fan is shown ([`crate::shown`]), and only a change of
@@ -155,6 +158,7 @@ pub fn messages(prev: &FanView, next: &FanView) -> Vec<ServerMessage> {
             FanPhase::Prequeue {
                 ticket,
                 starts_at_ms,
+                ..
             },
         ) => out.push(ServerMessage::Prequeue {
             ticket: ticket.clone(),
@@ -442,6 +446,7 @@ mod tests {
             phase: FanPhase::Prequeue {
                 ticket: TicketId("t".into()),
                 starts_at_ms: 1,
+                slot: 0,
             },
             available: Some(37_400),
             ..FanView::default()

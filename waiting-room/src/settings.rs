@@ -165,3 +165,34 @@ pub struct PresaleOpening {
     /// The group's opening, in Unix milliseconds (before the public `starts_at_ms`).
     pub opens_at_ms: i64,
 }
+
+impl QueueConfig {
+    /// The opening of line `slot` (0: the public line, `starts_at_ms`; a presale
+    /// group's `opens_at_ms`), `None` for a slot the config does not have (or
+    /// outside `0..=MAX_PRESALE_GROUPS`).
+    pub fn opening_of(&self, slot: u8) -> Option<i64> {
+        match slot {
+            0 => Some(self.starts_at_ms),
+            1..=MAX_PRESALE_GROUPS => self
+                .presales
+                .iter()
+                .find(|p| p.slot == slot)
+                .map(|p| p.opens_at_ms),
+            _ => None,
+        }
+    }
+
+    /// Every line's opening, `(slot, at)`, in the order the store opens them: by time,
+    /// then slot (the public line, slot 0, first of a tie). Presale slots outside
+    /// `1..=MAX_PRESALE_GROUPS` and repeated slots are left out.
+    pub fn openings(&self) -> Vec<(u8, i64)> {
+        let mut lines = vec![(0, self.starts_at_ms)];
+        for p in &self.presales {
+            if (1..=MAX_PRESALE_GROUPS).contains(&p.slot) && !lines.iter().any(|l| l.0 == p.slot) {
+                lines.push((p.slot, p.opens_at_ms));
+            }
+        }
+        lines.sort_by_key(|&(slot, at)| (at, slot));
+        lines
+    }
+}

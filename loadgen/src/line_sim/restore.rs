@@ -100,6 +100,7 @@ pub async fn lose_and_restore(
                             user: user(fan),
                             ticket: ticket(fan),
                             seq: Some(seq),
+                            slot: 0,
                         })
                         .collect();
                     let t = Instant::now();

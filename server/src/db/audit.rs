@@ -8,6 +8,7 @@ use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 use waiting_room::{AdmissionSettings, EventId, UserId};
 
+use super::records::NewDelivery;
 use super::Db;
 use crate::metrics::DbOp;
 
@@ -152,13 +153,24 @@ impl Db {
         F: FnOnce(AdmissionSettings) -> Fut,
         Fut: std::future::Future<Output = Result<(), E>>,
     {
-        self.change_admission_noted(event, actor, at_ms, apply, &AdmissionNote::Manual, publish)
-            .await
+        let note = AdmissionNote::Manual;
+        self.change_admission_noted(
+            event,
+            actor,
+            at_ms,
+            apply,
+            &note,
+            |_, _| Vec::new(),
+            publish,
+        )
+        .await
     }
 
     /// [`Self::change_admission`], made by `note`: an admin, or autotune (whose change
     /// is made only if autotune is still on and the rate is still the one it judged;
-    /// else nothing changes and the answer's `after` is its `before`).
+    /// else nothing changes and the answer's `after` is its `before`). A change writes
+    /// the webhook deliveries `tell(before, after)` gives in its own transaction.
+    #[allow(clippy::too_many_arguments)]
     pub async fn change_admission_noted<E, F, Fut>(
         &self,
         event: EventId,
@@ -166,6 +178,7 @@ impl Db {
         at_ms: i64,
         apply: impl FnOnce(AdmissionSettings) -> Result<AdmissionSettings, E>,
         note: &AdmissionNote,
+        tell: impl FnOnce(&AdmissionSettings, &AdmissionSettings) -> Vec<NewDelivery>,
         publish: F,
     ) -> Result<Option<AdmissionChange>, E>
     where
@@ -237,6 +250,7 @@ impl Db {
             {
                 switch_off_in(&mut tx, event, actor, at_ms).await?;
             }
+            super::outbox::insert_deliveries(&mut tx, &tell(&before, &after)).await?;
         }
         publish(after.clone()).await?;
         tx.commit().await?;

@@ -9,6 +9,7 @@ use waiting_room::EventId;
 
 use super::audit::{insert_audit, Actor, AuditAction, NewAudit};
 use super::events::parse_id;
+use super::records::NewDelivery;
 use super::Db;
 use crate::event::Event;
 
@@ -38,7 +39,7 @@ pub enum Closing {
 impl Db {
     /// Reads the event, applies `apply` to it, stores the result with its audit entry
     /// (`changes` gives the entry's before and after; `None`: nothing changed, no
-    /// entry) — in one transaction, with the event's row locked from the read on, so
+    /// entry; `tell` the webhook deliveries it writes) — in one transaction, with the event's row locked from the read on, so
     /// concurrent edits (and admission changes) apply one after the other. `publish`
     /// runs after the writes, before the commit, still under the lock (the queue
     /// store's copy is then ordered like the changes). `Ok(None)`: no such event.
@@ -48,6 +49,7 @@ impl Db {
     /// replacement, which may refuse too) runs before the writes, and the sections and
     /// seat rows are rewritten in the same transaction.
     #[allow(clippy::too_many_arguments)]
+    #[allow(clippy::too_many_arguments)]
     pub async fn edit_event<E, F, Fut, R, RFut>(
         &self,
         event: EventId,
@@ -55,6 +57,7 @@ impl Db {
         at_ms: i64,
         apply: impl FnOnce(&Event) -> Result<Event, E>,
         changes: impl FnOnce(&Event, &Event) -> Result<Option<(Value, Value)>, E>,
+        tell: impl FnOnce(&Event, &Event) -> Vec<NewDelivery>,
         reseat: R,
         publish: F,
     ) -> Result<Option<Edit>, E>
@@ -125,6 +128,7 @@ impl Db {
             };
             insert_audit(&mut tx, &entry).await?;
         }
+        super::outbox::insert_deliveries(&mut tx, &tell(&before, &after)).await?;
         // An admin's rate wins over autotune's, as in `change_admission`.
         if after.admission.rate_per_minute != before.admission.rate_per_minute {
             super::audit::switch_off_in(&mut tx, event, actor, at_ms).await?;

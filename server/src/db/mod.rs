@@ -15,6 +15,7 @@ mod order_export;
 mod order_rows;
 mod order_search;
 mod orders;
+mod outbox;
 mod queue_totals;
 mod records;
 mod refunds;

@@ -1,15 +1,18 @@
 //! Webhooks' tables: the endpoints, the outbox of deliveries with their attempts, the
 //! sale states the poller told, and the endpoints' audit. The outbox is written by
-//! [`insert_deliveries`] on the caller's connection, so a fact and the deliveries that
+//! [`insert_deliveries`] (db/outbox.rs) on the caller's connection, so a fact and the deliveries that
 //! tell it commit together (the confirm, the refund). Claiming due deliveries is safe
 //! with several replicas: a lease column, taken with `FOR UPDATE SKIP LOCKED` on
 //! PostgreSQL and by the one-writer lock of a single UPDATE on SQLite.
 
+use serde_json::Value;
 use sqlx::any::AnyRow;
-use sqlx::{AnyConnection, Row};
+use sqlx::{Any, Row, Transaction};
 use waiting_room::EventId;
 
 use super::audit::Actor;
+pub(crate) use super::outbox::insert_deliveries;
+pub use super::outbox::RETRY_FOR_MS;
 pub use super::records::NewDelivery;
 use super::{Backend, Db};
 
@@ -88,9 +91,6 @@ pub struct SaleState {
     pub paused: bool,
 }
 
-/// How long a delivery is retried (from its creation, or from "send again").
-pub const RETRY_FOR_MS: i64 = 24 * 60 * 60 * 1000;
-
 const DELIVERY_COLUMNS: &str = "id, endpoint_id, message_id, event_type, payload, status, \
      attempts, created_at_ms, give_up_at_ms, next_attempt_at_ms, last_status_code, last_error, delivered_at_ms";
 
@@ -115,16 +115,11 @@ impl Db {
         .execute(&mut *tx)
         .await?;
         let detail = serde_json::json!({"url": endpoint.url, "events": endpoint.events});
-        insert_webhook_audit(
-            &mut tx,
-            endpoint.created_at_ms,
-            actor,
-            &endpoint.id,
-            "webhook_created",
-            &detail,
-        )
-        .await?;
-        tx.commit().await
+        let change = EndpointChange::new(actor, endpoint.created_at_ms, &endpoint.id);
+        change
+            .commit(tx, 1, "webhook_created", detail)
+            .await
+            .map(drop)
     }
 
     /// The webhooks' audit log, newest first, at most `limit` entries.
@@ -193,21 +188,10 @@ impl Db {
             .execute(&mut *tx)
             .await?
             .rows_affected();
-        if gone == 0 {
-            tx.rollback().await?;
-            return Ok(false);
-        }
-        insert_webhook_audit(
-            &mut tx,
-            at_ms,
-            actor,
-            id,
-            "webhook_deleted",
-            &serde_json::Value::Null,
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(true)
+        let change = EndpointChange::new(actor, at_ms, id);
+        change
+            .commit(tx, gone, "webhook_deleted", Value::Null)
+            .await
     }
 
     /// Replaces an endpoint's secret; false when there is no such endpoint.
@@ -225,21 +209,10 @@ impl Db {
             .execute(&mut *tx)
             .await?
             .rows_affected();
-        if changed == 0 {
-            tx.rollback().await?;
-            return Ok(false);
-        }
-        insert_webhook_audit(
-            &mut tx,
-            at_ms,
-            actor,
-            id,
-            "webhook_secret_rotated",
-            &serde_json::Value::Null,
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(true)
+        let change = EndpointChange::new(actor, at_ms, id);
+        change
+            .commit(tx, changed, "webhook_secret_rotated", Value::Null)
+            .await
     }
 
     /// Writes deliveries on their own (facts with no transaction of their own).
@@ -386,16 +359,10 @@ impl Db {
             return Ok(None);
         };
         let detail = serde_json::json!({"delivery_id": delivery});
-        insert_webhook_audit(
-            &mut tx,
-            now_ms,
-            actor,
-            endpoint,
-            "webhook_delivery_retried",
-            &detail,
-        )
-        .await?;
-        tx.commit().await?;
+        let change = EndpointChange::new(actor, now_ms, endpoint);
+        change
+            .commit(tx, 1, "webhook_delivery_retried", detail)
+            .await?;
         delivery_from_row(&row).map(Some)
     }
 
@@ -467,72 +434,52 @@ impl Db {
     }
 }
 
-/// Writes `rows` into the outbox on `conn` (the caller's transaction), one statement
-/// per 500 rows.
-pub(crate) async fn insert_deliveries(
-    conn: &mut AnyConnection,
-    rows: &[NewDelivery],
-) -> Result<(), sqlx::Error> {
-    const BINDS: usize = 7;
-    for chunk in rows.chunks(500) {
-        let values: Vec<String> = (0..chunk.len())
-            .map(|i| {
-                let b = BINDS * i;
-                format!(
-                    "(${}, ${}, ${}, ${}, ${}, 'pending', ${}, ${}, ${})",
-                    b + 1,
-                    b + 2,
-                    b + 3,
-                    b + 4,
-                    b + 5,
-                    b + 6,
-                    b + 7,
-                    b + 6
-                )
-            })
-            .collect();
-        let sql = format!(
-            "INSERT INTO webhook_deliveries (id, endpoint_id, message_id, event_type, payload, \
-             status, created_at_ms, give_up_at_ms, next_attempt_at_ms) VALUES {}",
-            values.join(", ")
-        );
-        let mut q = sqlx::query(&sql);
-        for r in chunk {
-            q = q
-                .bind(&r.id)
-                .bind(&r.endpoint_id)
-                .bind(&r.message_id)
-                .bind(&r.event_type)
-                .bind(&r.payload)
-                .bind(r.created_at_ms)
-                .bind(r.created_at_ms.saturating_add(RETRY_FOR_MS));
-        }
-        q.execute(&mut *conn).await?;
-    }
-    Ok(())
+/// A change of one endpoint by an admin, for its entry in the webhooks' audit log.
+struct EndpointChange<'a> {
+    actor: &'a Actor,
+    at_ms: i64,
+    endpoint: &'a str,
 }
 
-async fn insert_webhook_audit(
-    conn: &mut AnyConnection,
-    at_ms: i64,
-    actor: &Actor,
-    endpoint: &str,
-    action: &str,
-    detail: &serde_json::Value,
-) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "INSERT INTO webhook_audit (at_ms, actor_id, actor_email, endpoint_id, action, detail_json) \
-         VALUES ($1, $2, $3, $4, $5, $6)",
-    )
-    .bind(at_ms)
-    .bind(actor.id.to_string())
-    .bind(actor.email.clone())
-    .bind(endpoint)
-    .bind(action)
-    .bind((!detail.is_null()).then(|| detail.to_string()))
-    .execute(conn)
-    .await
-    .map(|_| ())
+impl<'a> EndpointChange<'a> {
+    fn new(actor: &'a Actor, at_ms: i64, endpoint: &'a str) -> Self {
+        Self {
+            actor,
+            at_ms,
+            endpoint,
+        }
+    }
+
+    /// Ends the change made in `tx`, which touched `rows` rows: none (no such
+    /// endpoint or delivery) rolls it back and answers false; else its entry `action`
+    /// (with `detail`, `null` for none) is written in the same transaction, which
+    /// commits.
+    async fn commit(
+        &self,
+        mut tx: Transaction<'_, Any>,
+        rows: u64,
+        action: &str,
+        detail: Value,
+    ) -> Result<bool, sqlx::Error> {
+        if rows == 0 {
+            tx.rollback().await?;
+            return Ok(false);
+        }
+        sqlx::query(
+            "INSERT INTO webhook_audit (at_ms, actor_id, actor_email, endpoint_id, action, detail_json) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(self.at_ms)
+        .bind(self.actor.id.to_string())
+        .bind(self.actor.email.clone())
+        .bind(self.endpoint)
+        .bind(action)
+        .bind((!detail.is_null()).then(|| detail.to_string()))
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(true)
+    }
 }
 
 fn endpoint_from_row(r: &AnyRow) -> Result<EndpointRow, sqlx::Error> {

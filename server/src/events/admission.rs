@@ -7,6 +7,7 @@ use waiting_room::{AdmissionSettings, EventId};
 use super::{EventError, Events};
 use crate::db::{Actor, AdmissionChange, AdmissionNote};
 use crate::event::AdmissionPatch;
+use crate::webhooks::sale_watch::mode_changed;
 
 impl Events {
     /// Applies `patch` to the event's admission settings on behalf of `actor` (an
@@ -52,10 +53,14 @@ impl Events {
                 self.hub.clock().now_ms(),
                 |s| patch.apply(s).map_err(EventError::from),
                 note,
+                |before, after| self.webhooks.mode_change_rows(id, before, after),
                 publish,
             )
             .await?
             .ok_or(EventError::UnknownEvent)?;
+        if mode_changed(&change.before, &change.after) {
+            self.webhooks.written();
+        }
         if change.after != change.before {
             tracing::info!(event_id = %id, settings = ?change.after, ?note, "admission settings changed");
         }

@@ -23,6 +23,7 @@ use crate::checkout::Checkout;
 use crate::config::{Config, Role};
 use crate::db::{Actor, AuditAction, Db, NewAudit};
 use crate::event::{Event, InvalidEvent, NewEvent};
+use crate::webhooks::Webhooks;
 
 /// Why an event could not be looked up, created, changed or started. The routes map
 /// it to the API's errors (`crate::error::from_domain`).
@@ -67,11 +68,20 @@ pub struct Events {
     cache: RwLock<HashMap<EventId, Event>>,
     /// Each event's staff accounts (staff bypass), refreshed with `cache`.
     staff: RwLock<StaffCache>,
+    /// Tells admission mode switches (`sale.mode_changed`) in the change's transaction.
+    webhooks: Arc<Webhooks>,
 }
 
 impl Events {
-    pub fn new(config: &Config, db: Db, hub: Arc<Hub>, checkout: Arc<Checkout>) -> Self {
+    pub fn new(
+        config: &Config,
+        db: Db,
+        hub: Arc<Hub>,
+        checkout: Arc<Checkout>,
+        webhooks: Arc<Webhooks>,
+    ) -> Self {
         Self {
+            webhooks,
             db,
             hub,
             checkout,

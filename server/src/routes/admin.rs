@@ -91,10 +91,6 @@ async fn patch_admission(
         .events
         .change_admission_noted(id, &actor, &patch, &AdmissionNote::Manual)
         .await?;
-    state
-        .webhooks
-        .tell_mode_change(id, &change.before, &change.after)
-        .await;
     Ok(Json(change.after))
 }
 

@@ -17,6 +17,7 @@ use crate::event::{Event, PublicEvent, SaleState};
 use crate::event_edit::{self, EventPatch};
 use crate::extract::{Admin, AppJson, EventPath};
 use crate::state::AppState;
+use crate::webhooks::sale_watch::mode_changed;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -51,6 +52,9 @@ async fn edit_event(
         .await
         .map_err(|e| ApiError::Internal(e.into()))??;
     let event = edit.after;
+    if mode_changed(&edit.before.admission, &event.admission) {
+        state.webhooks.written();
+    }
     if edit.before.sections != event.sections {
         if let Err(error) = state.checkout.restart(&event).await {
             tracing::warn!(%error, event_id = %id, "the seat room did not restart with the new sections; retrying at the next event refresh");
@@ -108,6 +112,11 @@ async fn write_edit(
             |event| patch.apply(event, now).map_err(ApiError::from),
             |before, after| {
                 event_edit::changes(before, after).map_err(|e| ApiError::Internal(e.into()))
+            },
+            |before, after| {
+                state
+                    .webhooks
+                    .mode_change_rows(id, &before.admission, &after.admission)
             },
             reseat,
             publish,

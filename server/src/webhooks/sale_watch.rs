@@ -9,7 +9,13 @@ use serde_json::json;
 use waiting_room::{AdmissionSettings, EventId};
 
 use super::{rfc3339, EventType, Webhooks};
-use crate::db::SaleState;
+use crate::db::{NewDelivery, SaleState};
+
+/// Whether an admission change switched the mode or its message (what
+/// `sale.mode_changed` tells).
+pub fn mode_changed(before: &AdmissionSettings, after: &AdmissionSettings) -> bool {
+    (before.mode, &before.message) != (after.mode, &after.message)
+}
 
 /// One sale as the poller sees it now.
 #[derive(Clone, Debug)]
@@ -21,27 +27,28 @@ pub struct SaleNow {
 }
 
 impl Webhooks {
-    /// Tells `sale.mode_changed` when an admission change switched the mode or its
-    /// message (`before` and `after` as the database applied them, under the event's
-    /// row lock). Written after the change commits: a crash in between loses it.
-    pub async fn tell_mode_change(
+    /// The outbox rows telling `sale.mode_changed` when an admission change switched
+    /// the mode or its message (`before` and `after` as the database applies them,
+    /// under the event's row lock); none otherwise. The change writes them in its own
+    /// transaction, so a crash cannot keep the change and lose its telling; after the
+    /// commit, [`Webhooks::written`] wakes the worker.
+    pub fn mode_change_rows(
         &self,
         event: EventId,
         before: &AdmissionSettings,
         after: &AdmissionSettings,
-    ) {
-        if (before.mode, &before.message) == (after.mode, &after.message) {
-            return;
+    ) -> Vec<NewDelivery> {
+        if !mode_changed(before, after) {
+            return Vec::new();
         }
-        let data = || {
+        self.prepare(EventType::SaleModeChanged, || {
             json!({
                 "event_id": event.to_string(),
                 "mode": after.mode,
                 "previous_mode": before.mode,
                 "message": after.message,
             })
-        };
-        self.emit(EventType::SaleModeChanged, data).await;
+        })
     }
 
     /// Whether the poller need look at sales at all.

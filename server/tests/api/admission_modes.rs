@@ -9,7 +9,7 @@ use std::time::Duration;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-use crate::helpers::{spawn_app, Backend, Fan, TestApp};
+use crate::helpers::{slow_admission, spawn_app, Backend, Fan, TestApp};
 
 crate::both_backends!(
     every_fan_keeps_its_place_through_every_mode,
@@ -18,12 +18,6 @@ crate::both_backends!(
 );
 
 const WAIT: Duration = Duration::from_secs(5);
-
-/// Rate 1 a minute: the bucket's first token comes a minute after the opening, so in
-/// `queue` mode nobody is admitted while the test runs.
-fn slow() -> Value {
-    json!({"rate_per_minute": 1, "max_active": 100, "session_ttl_secs": 600})
-}
 
 /// Reads `fan`'s socket until a `mode` frame, which it answers.
 async fn mode_frame(fan: &mut Fan) -> Value {
@@ -66,7 +60,7 @@ async fn every_fan_keeps_its_place_through_every_mode(backend: Backend) {
         return;
     };
     let tokens = app.fans(8).await;
-    let event = app.open_event(slow()).await;
+    let event = app.open_event(slow_admission()).await;
     let mut fans = Vec::new();
     for token in &tokens[..4] {
         let mut fan = app.connect(&event, token).await;
@@ -285,7 +279,7 @@ async fn bad_mode_input_is_refused_and_changes_nothing(backend: Backend) {
     let Some(app) = spawn_app(backend).await else {
         return;
     };
-    let event = app.open_event(slow()).await;
+    let event = app.open_event(slow_admission()).await;
     let path = format!("/api/v1/admin/events/{event}/admission");
     let long = "x".repeat(501);
     for (body, code) in [

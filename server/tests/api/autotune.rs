@@ -30,16 +30,8 @@ fn setting(enabled: bool) -> Value {
 }
 
 async fn put(app: &TestApp, event: &str, body: &Value) -> (StatusCode, Value) {
-    let resp = app
-        .http
-        .put(app.url(&format!("/api/v1/admin/events/{event}/autotune")))
-        .bearer_auth(&app.admin_token)
-        .json(body)
-        .send()
-        .await
-        .unwrap();
-    let status = resp.status();
-    (status, resp.json().await.unwrap_or(Value::Null))
+    let path = format!("/api/v1/admin/events/{event}/autotune");
+    app.put(&path, Some(&app.admin_token), body).await
 }
 
 async fn view(app: &TestApp, event: &str) -> Value {
@@ -262,15 +254,9 @@ async fn the_setting_is_validated_and_audit_logged(backend: Backend) {
 
     // Admins only; an unknown event is 404.
     let fan = app.fan().await;
-    let resp = app
-        .http
-        .put(app.url(&format!("/api/v1/admin/events/{event}/autotune")))
-        .bearer_auth(&fan)
-        .json(&setting(false))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), StatusCode::FORBIDDEN);
+    let path = format!("/api/v1/admin/events/{event}/autotune");
+    let (status, _) = app.put(&path, Some(&fan), &setting(false)).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
     let unknown = uuid::Uuid::new_v4();
     let (status, _) = put(&app, &unknown.to_string(), &setting(true)).await;
     assert_eq!(status, StatusCode::NOT_FOUND);

@@ -363,6 +363,22 @@ impl TestApp {
         read(req.send().await.expect("request sent")).await
     }
 
+    pub async fn put(&self, path: &str, token: Option<&str>, body: &Value) -> (StatusCode, Value) {
+        let mut req = self.http.put(self.url(path)).json(body);
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        read(req.send().await.expect("request sent")).await
+    }
+
+    /// `POST …/queue/join` as the fan of `token`, which must answer 200: its body.
+    pub async fn join_over_http(&self, event: &str, token: &str) -> Value {
+        let path = format!("/api/v1/events/{event}/queue/join");
+        let (status, body) = self.post(&path, Some(token), &json!({})).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        body
+    }
+
     pub async fn patch(
         &self,
         path: &str,
@@ -535,6 +551,12 @@ impl TestApp {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
+}
+
+/// Admission settings that admit nobody while a test runs: rate 1 a minute (the
+/// bucket's first token comes a minute after the opening).
+pub fn slow_admission() -> Value {
+    json!({"rate_per_minute": 1, "max_active": 100, "session_ttl_secs": 600})
 }
 
 async fn read(resp: reqwest::Response) -> (StatusCode, Value) {

@@ -6,29 +6,12 @@
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-use crate::helpers::{spawn_app, Backend, TestApp};
+use crate::helpers::{slow_admission, spawn_app, Backend, TestApp};
 
 crate::both_backends!(
     the_net_lets_fans_through_then_queues_them,
     bad_safety_nets_are_refused_and_change_nothing,
 );
-
-/// Rate 1 a minute: the admission step admits nobody while the test runs.
-fn slow() -> Value {
-    json!({"rate_per_minute": 1, "max_active": 100, "session_ttl_secs": 600})
-}
-
-async fn http_join(app: &TestApp, event: &str, token: &str) -> Value {
-    let (status, body) = app
-        .post(
-            &format!("/api/v1/events/{event}/queue/join"),
-            Some(token),
-            &json!({}),
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-    body
-}
 
 async fn leave(app: &TestApp, event: &str, token: &str) {
     let (status, body) = app
@@ -46,7 +29,7 @@ async fn the_net_lets_fans_through_then_queues_them(backend: Backend) {
         return;
     };
     let tokens = app.fans(7).await;
-    let event = app.open_event(slow()).await;
+    let event = app.open_event(slow_admission()).await;
     assert_eq!(app.stats(&event).await["safety_net"], "off");
     let net = json!({"max_shoppers": 2, "max_arrivals_per_minute": 4});
     let answer = app
@@ -60,13 +43,13 @@ async fn the_net_lets_fans_through_then_queues_them(backend: Backend) {
 
     // Under both levels: admitted at once, over HTTP and over the socket.
     assert_eq!(
-        http_join(&app, &event, &tokens[0]).await["type"],
+        app.join_over_http(&event, &tokens[0]).await["type"],
         "admitted"
     );
     let mut second = app.connect(&event, &tokens[1]).await;
     assert_eq!(second.join().await["type"], "admitted");
     // Two shoppers: the next fans queue, in order.
-    let third = http_join(&app, &event, &tokens[2]).await;
+    let third = app.join_over_http(&event, &tokens[2]).await;
     assert_eq!(
         (third["type"].clone(), third["ahead"].clone()),
         (json!("queued"), json!(0))
@@ -97,7 +80,7 @@ async fn the_net_lets_fans_through_then_queues_them(backend: Backend) {
         || async { app.stats(&event).await["waiting"] == 0 },
     )
     .await;
-    let m = http_join(&app, &event, &tokens[4]).await;
+    let m = app.join_over_http(&event, &tokens[4]).await;
     assert_eq!(
         (m["type"].clone(), m["ahead"].clone()),
         (json!("queued"), json!(0))
@@ -113,7 +96,7 @@ async fn the_net_lets_fans_through_then_queues_them(backend: Backend) {
     .await;
     assert_eq!(app.stats(&event).await["safety_net"], "through");
     assert_eq!(
-        http_join(&app, &event, &tokens[5]).await["type"],
+        app.join_over_http(&event, &tokens[5]).await["type"],
         "admitted"
     );
 
@@ -122,7 +105,10 @@ async fn the_net_lets_fans_through_then_queues_them(backend: Backend) {
         .patch_admission(&event, json!({"safety_net": null}))
         .await;
     assert_eq!(answer["safety_net"], Value::Null);
-    assert_eq!(http_join(&app, &event, &tokens[6]).await["type"], "queued");
+    assert_eq!(
+        app.join_over_http(&event, &tokens[6]).await["type"],
+        "queued"
+    );
     assert_eq!(app.stats(&event).await["safety_net"], "off");
     let audit = app.audit_entries(&event).await;
     let nets: Vec<&Value> = audit
@@ -144,7 +130,7 @@ async fn bad_safety_nets_are_refused_and_change_nothing(backend: Backend) {
     let Some(app) = spawn_app(backend).await else {
         return;
     };
-    let event = app.open_event(slow()).await;
+    let event = app.open_event(slow_admission()).await;
     let net = json!({"max_shoppers": 5, "max_arrivals_per_minute": 60});
     app.patch_admission(&event, json!({"safety_net": net}))
         .await;

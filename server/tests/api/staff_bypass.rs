@@ -6,29 +6,16 @@
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-use crate::helpers::{spawn_app, uuid_simple, Backend, TestApp};
+use crate::helpers::{slow_admission, spawn_app, uuid_simple, Backend, TestApp};
 
 crate::both_backends!(
     staff_skip_the_line_at_both_doors,
     bad_staff_lists_are_refused_and_change_nothing,
 );
 
-/// Rate 1 a minute: in `queue` mode nobody is admitted while the test runs.
-fn slow() -> Value {
-    json!({"rate_per_minute": 1, "max_active": 100, "session_ttl_secs": 600})
-}
-
 async fn put_staff(app: &TestApp, event: &str, body: &Value) -> (StatusCode, Value) {
-    let resp = app
-        .http
-        .put(app.url(&format!("/api/v1/admin/events/{event}/staff")))
-        .bearer_auth(&app.admin_token)
-        .json(body)
-        .send()
-        .await
-        .unwrap();
-    let status = resp.status();
-    (status, resp.json().await.unwrap())
+    let path = format!("/api/v1/admin/events/{event}/staff");
+    app.put(&path, Some(&app.admin_token), body).await
 }
 
 async fn get_staff(app: &TestApp, event: &str) -> Value {
@@ -49,18 +36,6 @@ async fn account(app: &TestApp, name: &str) -> (String, String) {
     assert_eq!(status, StatusCode::CREATED, "{body}");
     let token = app.login(&email, "staff-password").await;
     (email, token)
-}
-
-async fn http_join(app: &TestApp, event: &str, token: &str) -> Value {
-    let (status, body) = app
-        .post(
-            &format!("/api/v1/events/{event}/queue/join"),
-            Some(token),
-            &json!({}),
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-    body
 }
 
 /// The fans' (ticket, ahead) as `queue/me` tells them.
@@ -87,9 +62,9 @@ async fn staff_skip_the_line_at_both_doors(backend: Backend) {
     let tokens = app.fans(4).await;
     let (staff_email, staff) = account(&app, "staff").await;
     let (_, other_staff) = account(&app, "usher").await;
-    let event = app.open_event(slow()).await;
+    let event = app.open_event(slow_admission()).await;
     for token in &tokens[..3] {
-        assert_eq!(http_join(&app, &event, token).await["type"], "queued");
+        assert_eq!(app.join_over_http(&event, token).await["type"], "queued");
     }
     let before = places(&app, &event, &tokens[..3]).await;
     let aheads: Vec<&Value> = before.iter().map(|p| &p.1).collect();
@@ -97,7 +72,7 @@ async fn staff_skip_the_line_at_both_doors(backend: Backend) {
 
     // Not staff yet: queues like anyone.
     assert_eq!(
-        http_join(&app, &event, &other_staff).await["type"],
+        app.join_over_http(&event, &other_staff).await["type"],
         "queued"
     );
     let (status, body) = put_staff(
@@ -112,12 +87,12 @@ async fn staff_skip_the_line_at_both_doors(backend: Backend) {
     assert_eq!(get_staff(&app, &event).await, body);
 
     // HTTP: admitted at once with three fans waiting; nobody moved.
-    let m = http_join(&app, &event, &staff).await;
+    let m = app.join_over_http(&event, &staff).await;
     assert_eq!(m["type"], "admitted", "{m}");
     assert!(m["purchase_token"].is_string(), "{m}");
     assert_eq!(places(&app, &event, &tokens[..3]).await, before);
     // Joining again gives the same admission back, and is no second bypass.
-    assert_eq!(http_join(&app, &event, &staff).await["type"], "admitted");
+    assert_eq!(app.join_over_http(&event, &staff).await["type"], "admitted");
 
     // queue_all: an admin (staff of every event) gets through over the socket; a fan
     // still queues, behind everyone.
@@ -174,7 +149,7 @@ async fn bad_staff_lists_are_refused_and_change_nothing(backend: Backend) {
         return;
     };
     let (staff_email, _) = account(&app, "staff").await;
-    let event = app.open_event(slow()).await;
+    let event = app.open_event(slow_admission()).await;
     put_staff(&app, &event, &json!({"emails": [staff_email]})).await;
     let kept = get_staff(&app, &event).await;
 

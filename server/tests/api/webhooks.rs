@@ -360,11 +360,20 @@ async fn sale_and_refund_facts_are_told(backend: Backend) {
     app.patch_admission(&event, json!({"mode": "queue_all", "message": "Back soon"}))
         .await;
     app.patch_admission(&event, json!({"mode": "queue"})).await;
+    // The event's own edit may switch the mode too: told the same way.
+    let (status, edited) = app
+        .patch(
+            &format!("/api/v1/admin/events/{event}"),
+            Some(&app.admin_token),
+            &json!({"admission": {"mode": "reject"}}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{edited}");
     app.wait_until("the refund and the resume told", WAIT, || async {
         let types = receiver.types();
         types.contains(&"order.refunded".to_owned())
             && types.contains(&"sale.resumed".to_owned())
-            && types.iter().filter(|t| *t == "sale.mode_changed").count() >= 2
+            && types.iter().filter(|t| *t == "sale.mode_changed").count() >= 3
     })
     .await;
     let got = receiver.got();
@@ -414,6 +423,7 @@ async fn sale_and_refund_facts_are_told(backend: Backend) {
         [
             (json!("queue"), json!("queue_all"), json!("Back soon")),
             (json!("queue_all"), json!("queue"), json!("Back soon")),
+            (json!("queue"), json!("reject"), json!("Back soon")),
         ],
         "{types:?}"
     );
@@ -581,6 +591,32 @@ async fn internal_addresses_are_refused_at_registration_and_delivery(backend: Ba
         .get(&format!("/api/v1/admin/webhooks/{}", ids[0]), admin)
         .await;
     assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+    // A rotation is audited; one of a deleted endpoint changes nothing and says 404.
+    for (id, want) in [(&ids[1], StatusCode::OK), (&ids[0], StatusCode::NOT_FOUND)] {
+        let path = format!("/api/v1/admin/webhooks/{id}/rotate-secret");
+        let (status, body) = app.post(&path, admin, &json!({})).await;
+        assert_eq!(status, want, "{body}");
+    }
+    let (_, audit) = app.get("/api/v1/admin/webhooks/audit", admin).await;
+    let actions: Vec<(&str, &str)> = audit["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["action"].as_str().unwrap(),
+                e["webhook_id"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        actions[..2],
+        [
+            ("webhook_secret_rotated", ids[1].as_str()),
+            ("webhook_deleted", ids[0].as_str())
+        ],
+        "{audit}"
+    );
 }
 
 /// Confirms that arrive together (PostgreSQL's group commit writes them in one

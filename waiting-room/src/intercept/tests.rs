@@ -99,6 +99,8 @@ async fn every_queue_method_is_forwarded_under_its_own_op() {
     let _ = store
         .open_step(e, &ShuffleSeed::from_bytes([7; 32]), 10)
         .await;
+    let _ = store.join_presale(e, user, &ticket, None, None, 1).await;
+    let _ = store.presale_draw(e, 1, 0, 10).await;
     let seen = store.interceptor().0.lock().unwrap().clone();
     let ops: Vec<Op> = seen.iter().map(|(op, _)| *op).collect();
     let all: Vec<Op> = QueueOp::ALL.iter().map(|op| Op::Queue(*op)).collect();

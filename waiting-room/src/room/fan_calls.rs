@@ -43,7 +43,7 @@ impl Room {
     pub async fn resume(&self, user: UserId, cap: Option<&PlaceCap>) -> Result<(), StoreError> {
         match self.store.status(self.event, user).await? {
             Some(TicketStatus {
-                state: TicketState::Prequeue | TicketState::Queued { .. },
+                state: TicketState::Prequeue { .. } | TicketState::Queued { .. },
                 ..
             }) => self.join(user, cap).await,
             Some(status) if status.state != TicketState::Left => {

@@ -45,8 +45,9 @@ impl LocalFan {
         )
     }
 
-    pub fn prequeued(&self) -> bool {
-        matches!(self.tx.borrow().phase, FanPhase::Prequeue { .. })
+    /// Pre-queued in line `slot` (0: the public one).
+    pub fn prequeued_in(&self, slot: u8) -> bool {
+        matches!(self.tx.borrow().phase, FanPhase::Prequeue { slot: s, .. } if s == slot)
     }
 
     pub fn set_phase(&self, phase: FanPhase) {
@@ -141,11 +142,11 @@ impl Fans {
         Some((user, fan))
     }
 
-    /// Local fans in the pre-queue.
-    pub fn prequeued(&self) -> impl Iterator<Item = UserId> + '_ {
+    /// Local fans in line `slot`'s pre-queue.
+    pub fn prequeued(&self, slot: u8) -> impl Iterator<Item = UserId> + '_ {
         self.by_user
             .iter()
-            .filter(|(_, f)| f.prequeued())
+            .filter(move |(_, f)| f.prequeued_in(slot))
             .map(|(u, _)| *u)
     }
 }

@@ -213,10 +213,18 @@ impl Room {
         self.lock().waiting()
     }
 
-    /// Whether the sale has opened (the pre-queue was drawn), as this replica last
-    /// read the store's change log.
+    /// Whether the sale has opened (admission runs: the first line's pre-queue was
+    /// drawn, the public one's or a presale group's), as this replica last read the
+    /// store's change log.
     pub fn opened(&self) -> bool {
         self.lock().opened
+    }
+
+    /// Whether line `slot`'s opening is complete (0: the public line, whose draw
+    /// publishes the event's seed; a presale group's otherwise), as this replica last
+    /// read the store's change log (or the store said every line opened).
+    pub fn line_opened(&self, slot: u8) -> bool {
+        self.lock().lines_open & 1u16.checked_shl(u32::from(slot)).unwrap_or(0) != 0
     }
 
     /// Whether the event has no free seat, as of the last admission step.
@@ -304,14 +312,13 @@ impl Room {
     /// [`Self::step`], telling the loop whether the step wrote to the change log and
     /// how long the next one could do nothing.
     async fn step_paced(&self) -> Result<Stepped, StoreError> {
-        let (opened, starts_at) = {
+        let due = {
             let st = self.lock();
-            (st.opened, st.config.as_ref().map(|c| c.starts_at_ms))
+            if st.config.is_none() {
+                return Ok(Stepped::default());
+            }
+            st.opening_due(self.clock.now_ms())
         };
-        let Some(starts_at) = starts_at else {
-            return Ok(Stepped::default());
-        };
-        let due = !opened && self.clock.now_ms() >= starts_at;
         let opening = if due {
             self.advance_opening().await?
         } else {
@@ -418,7 +425,7 @@ impl Driven for Room {
             waiting: st.waiting() > 0,
             config: st.config.clone(),
             opened: st.opened,
-            open_due: !st.opened && st.config.as_ref().is_some_and(|c| now_ms >= c.starts_at_ms),
+            open_due: st.opening_due(now_ms),
         }
     }
 }

@@ -23,7 +23,8 @@ pub(super) struct Advanced {
 }
 
 impl Room {
-    /// Advances a due opening by at most [`BATCHES_PER_STEP`] calls.
+    /// Advances the due openings (presale groups' lines, then the public one, in time
+    /// order) by at most [`BATCHES_PER_STEP`] calls.
     pub(super) async fn advance_opening(&self) -> Result<Advanced, StoreError> {
         let seed = self.shuffle_seed.unwrap_or_else(ShuffleSeed::random);
         let mut advanced = Advanced::default();
@@ -36,19 +37,30 @@ impl Room {
                         drawing: true,
                     };
                 }
+                // One line opened; the next may be due too (presale groups): go on.
                 Opening::Opened => {
-                    tracing::info!(event = %self.event, "sale opened; pre-queue drawn");
-                    return Ok(Advanced {
+                    tracing::info!(event = %self.event, "a line opened; its pre-queue drawn");
+                    advanced = Advanced {
                         wrote: true,
                         drawing: false,
-                    });
+                    };
                 }
                 // Another replica draws: look again at the next step.
                 Opening::Busy => {
                     advanced.drawing = true;
                     break;
                 }
-                Opening::NotDue | Opening::Open => break,
+                Opening::NotDue => {
+                    let now_ms = self.clock.now_ms();
+                    self.lock().opening_not_due(now_ms);
+                    break;
+                }
+                Opening::Open => {
+                    let mut st = self.lock();
+                    st.openings_done = true;
+                    st.lines_open = u16::MAX; // every line (a reload does not say which)
+                    break;
+                }
             }
         }
         Ok(advanced)

@@ -227,7 +227,7 @@ impl Harness {
                 // ticket, fresh grace), any other status applied as it is.
                 let status = self.store.status(self.event, user).await.unwrap().unwrap();
                 let status = match status.state {
-                    TicketState::Prequeue | TicketState::Queued { .. } => self
+                    TicketState::Prequeue { .. } | TicketState::Queued { .. } => self
                         .store
                         .join(self.event, user, &TicketId::new(), None)
                         .await

@@ -29,6 +29,11 @@ use crate::{AdmissionMode, QueueConfig, UserId};
 /// event's configuration.
 pub const DEFAULT_RATE_PER_MINUTE: u32 = 60;
 
+/// How far the store's clock may be behind this replica's, for the openings: a line
+/// whose opening time passed longer ago than this, and that the store says is not the
+/// next due, has opened.
+const CLOCK_SKEW_MS: i64 = 5_000;
+
 /// Whether `view` has read the log as far as the join of `seq`.
 fn covers(view: &PositionView, seq: u64) -> bool {
     view.max_seq() >= seq
@@ -77,7 +82,16 @@ pub(crate) struct RoomState {
     pub cursor: Cursor,
     /// The view was loaded from a snapshot and follows the log.
     pub synced: bool,
+    /// Admission runs: the first line's opening is complete.
     pub opened: bool,
+    /// The lines whose opening this replica read in the log, bit `slot` (0: public).
+    pub lines_open: u16,
+    /// The store answered that every line opened ([`crate::store::Opening::Open`]):
+    /// no more opening steps until the configuration changes.
+    pub openings_done: bool,
+    /// The store answered "not due" ([`crate::store::Opening::NotDue`]): no opening
+    /// step before this time (Unix ms), the next line's opening.
+    pub opening_not_before_ms: i64,
     pub sold_out: bool,
     /// The event sold out once: the fans in line are its waitlist (from the store).
     pub waitlist: bool,
@@ -117,6 +131,9 @@ impl RoomState {
             cursor: Cursor::default(),
             synced: false,
             opened: false,
+            lines_open: 0,
+            openings_done: false,
+            opening_not_before_ms: 0,
             sold_out: false,
             waitlist: false,
             available: None,
@@ -133,7 +150,65 @@ impl RoomState {
     /// Takes a configuration read from the store (the mode's message shared from now).
     pub fn set_config(&mut self, config: Option<QueueConfig>) {
         self.message = Self::message_of(config.as_ref());
+        let openings = |c: &Option<QueueConfig>| c.as_ref().map(QueueConfig::openings);
+        if openings(&config) != openings(&self.config) {
+            // New openings (a group added or moved): step them again, and learn
+            // again which lines opened (the log and the store's answers say).
+            self.openings_done = false;
+            self.opening_not_before_ms = 0;
+            if self.config.is_some() {
+                self.lines_open = 0;
+            }
+        }
         self.config = config;
+    }
+
+    /// The opening of line `slot` as configured (0 before the configuration is known).
+    pub fn opening_of(&self, slot: u8) -> i64 {
+        let config = self.config.as_ref();
+        config
+            .and_then(|c| c.opening_of(slot))
+            .or(config.map(|c| c.starts_at_ms))
+            .unwrap_or(0)
+    }
+
+    /// Whether an opening step is due at `now_ms`: a line this replica has not seen
+    /// open is due by the configuration, and the store has not said every line opened
+    /// or that the next one is not due before a later time.
+    pub fn opening_due(&self, now_ms: i64) -> bool {
+        if self.openings_done || now_ms < self.opening_not_before_ms {
+            return false;
+        }
+        self.config.as_ref().is_some_and(|c| {
+            c.openings()
+                .into_iter()
+                .any(|(slot, at)| self.lines_open & (1 << slot) == 0 && at <= now_ms)
+        })
+    }
+
+    /// The store said the next opening is not due at `now_ms`: wait for the next
+    /// configured opening among the lines not seen open. A line whose time passed
+    /// [`CLOCK_SKEW_MS`] ago is open in the store (this replica loaded a snapshot
+    /// after its opening and never read its entry); one whose time passed since is
+    /// retried in a quarter second (the store's clock is behind ours).
+    pub fn opening_not_due(&mut self, now_ms: i64) {
+        let Some(openings) = self.config.as_ref().map(QueueConfig::openings) else {
+            return;
+        };
+        for &(slot, at) in &openings {
+            if at <= now_ms - CLOCK_SKEW_MS {
+                self.lines_open |= 1 << slot;
+            }
+        }
+        let unopened = openings
+            .iter()
+            .filter(|&&(slot, _)| self.lines_open & (1 << slot) == 0);
+        self.opening_not_before_ms = match unopened.map(|&(_, at)| at).min() {
+            Some(at) if at > now_ms => at,
+            Some(_) => now_ms + 250,
+            // The store's configuration differs from ours: look again soon.
+            None => now_ms + 1_000,
+        };
     }
 
     fn message_of(config: Option<&QueueConfig>) -> Option<Arc<str>> {
@@ -163,7 +238,6 @@ impl RoomState {
     pub fn refresh_flags(&self) {
         let f = self.flags();
         let flags = (f.paused, f.sold_out, f.waitlist, f.mode);
-        let opening = self.config.as_ref().map(|c| c.starts_at_ms);
         for (_, fan) in self.fans.iter() {
             fan.tx.send_if_modified(|v| {
                 let mut changed =
@@ -172,9 +246,14 @@ impl RoomState {
                 if v.message != f.message {
                     v.message.clone_from(&f.message);
                 }
-                if let (FanPhase::Prequeue { starts_at_ms, .. }, Some(opening)) =
-                    (&mut v.phase, opening)
+                if let (
+                    FanPhase::Prequeue {
+                        starts_at_ms, slot, ..
+                    },
+                    Some(_),
+                ) = (&mut v.phase, self.config.as_ref())
                 {
+                    let opening = self.opening_of(*slot);
                     changed |= *starts_at_ms != opening;
                     *starts_at_ms = opening;
                 }
@@ -234,6 +313,9 @@ impl RoomState {
         }
         self.cursor = snap.cursor;
         self.opened = snap.opened;
+        if !snap.opened {
+            self.lines_open = 0;
+        }
         self.set_config(Some(config));
         self.synced = true;
         self.refresh_flags();
@@ -257,10 +339,12 @@ impl RoomState {
             Change::Joined { seq } => {
                 self.view.insert(seq);
             }
-            Change::Opened { first, count } => {
+            Change::Opened { first, count, slot } => {
                 self.view.insert_range(first, count);
                 self.opened = true;
-                followups.statuses.extend(self.fans.prequeued());
+                self.lines_open |= 1u16.checked_shl(u32::from(slot)).unwrap_or(0);
+                // Only the fans of the line that opened: the others still wait.
+                followups.statuses.extend(self.fans.prequeued(slot));
             }
             Change::Admitted {
                 seqs,
@@ -302,7 +386,7 @@ impl RoomState {
                 }
             }
             Change::Settings => followups.reload_config = true,
-            Change::Frozen { first, count } => self.view.insert_range(first, count),
+            Change::Frozen { first, count, .. } => self.view.insert_range(first, count),
             Change::Restored { seqs } => {
                 for seq in seqs {
                     self.view.insert(seq);
@@ -345,5 +429,84 @@ impl RoomState {
                 fan.set_phase(FanPhase::Expired);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{AdmissionSettings, PresaleOpening, TicketId};
+
+    /// Admits nobody here (no `Admitted` entry in these tests).
+    struct NoAdmit;
+
+    impl Admit for NoAdmit {
+        fn purchase_phase(&self, _: UserId, _: &TicketId, _: i64, _: i64, _: i64) -> FanPhase {
+            FanPhase::Expired
+        }
+    }
+
+    fn presale_state() -> RoomState {
+        let config = QueueConfig {
+            presales: vec![
+                PresaleOpening {
+                    slot: 2,
+                    opens_at_ms: 20_000,
+                },
+                PresaleOpening {
+                    slot: 1,
+                    opens_at_ms: 1_000,
+                },
+            ],
+            starts_at_ms: 30_000,
+            grace_ms: 60_000,
+            admission: AdmissionSettings {
+                rate_per_minute: 60,
+                max_active: 10,
+                session_ttl_secs: 600,
+                paused: false,
+                mode: Default::default(),
+                message: None,
+                safety_net: None,
+            },
+        };
+        RoomState::new(Some(config), Instant::now())
+    }
+
+    #[test]
+    fn openings_are_stepped_until_each_is_done_and_skipped_until_the_next() {
+        let mut st = presale_state();
+        assert!(!st.opening_due(500), "no line due yet");
+        assert!(
+            st.opening_due(10_000),
+            "group 1's time passed, not seen open"
+        );
+        // The store says the next line is not due: group 1 opened long ago (this
+        // replica loaded after it), group 2 is next.
+        st.opening_not_due(10_000);
+        assert_eq!(st.lines_open, 1 << 1);
+        assert_eq!(st.opening_not_before_ms, 20_000);
+        assert!(!st.opening_due(19_999));
+        assert!(st.opening_due(20_000));
+        // The store's clock is a little behind: look again in a quarter second.
+        st.opening_not_due(20_100);
+        assert_eq!(st.opening_not_before_ms, 20_350);
+        // Group 2's opening read in the log; the public line is next.
+        let mut f = Followups::default();
+        let admit = NoAdmit;
+        st.apply(
+            Change::Opened {
+                first: 1,
+                count: 0,
+                slot: 2,
+            },
+            20_400,
+            Instant::now(),
+            &admit,
+            &mut f,
+        );
+        assert!(st.opened && !st.opening_due(20_400) && st.opening_due(30_000));
+        st.openings_done = true;
+        assert!(!st.opening_due(40_000), "the store said every line opened");
     }
 }

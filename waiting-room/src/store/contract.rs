@@ -12,6 +12,7 @@ mod net;
 mod pages;
 mod places;
 mod pow;
+mod presale;
 mod presence;
 mod purchase;
 mod removal;
@@ -45,6 +46,12 @@ pub(crate) use places::{
 };
 pub(crate) use pow::{
     a_join_refused_at_its_cap_keeps_its_solution, a_new_ticket_spends_one_unspent_solution,
+};
+pub(crate) use presale::{
+    a_leave_during_a_groups_draw_leaves_a_gap_and_admission_waits,
+    a_public_fan_moves_to_its_group_until_the_lines_open,
+    presale_joins_keep_the_caps_proof_of_work_and_modes,
+    presale_lines_open_in_time_order_each_behind_the_line,
 };
 pub(crate) use presence::{
     a_covered_fan_outlives_grace_while_its_lease_is_renewed,
@@ -89,7 +96,10 @@ pub(crate) async fn prequeue_is_shuffled_exactly_once_at_the_opening(h: Harness)
     let event = h.event(300, settings(60, 10)).await;
     let users: Vec<UserId> = (0..40).map(|_| UserId::new()).collect();
     for u in &users {
-        assert_eq!(join(&h, event, *u).await.state, TicketState::Prequeue);
+        assert_eq!(
+            join(&h, event, *u).await.state,
+            TicketState::Prequeue { slot: 0 }
+        );
     }
     assert!(
         !h.store
@@ -226,7 +236,7 @@ pub(crate) async fn change_log_replays_into_the_same_view(h: Harness) {
                 Change::Joined { seq } => {
                     view.insert(*seq);
                 }
-                Change::Opened { first, count } | Change::Frozen { first, count } => {
+                Change::Opened { first, count, .. } | Change::Frozen { first, count, .. } => {
                     view.insert_range(*first, *count)
                 }
                 Change::Admitted { seqs, .. } | Change::Left { seqs } => {
@@ -338,6 +348,10 @@ macro_rules! contract_suite {
                 a_batched_draw_keeps_every_place_through_joins_and_leaves,
                 an_interrupted_draw_resumes_on_another_replica,
                 a_draw_step_of_no_fans_moves_one,
+                presale_lines_open_in_time_order_each_behind_the_line,
+                a_public_fan_moves_to_its_group_until_the_lines_open,
+                a_leave_during_a_groups_draw_leaves_a_gap_and_admission_waits,
+                presale_joins_keep_the_caps_proof_of_work_and_modes,
             );
         }
     };

@@ -65,30 +65,32 @@ pub const DRAW_BATCH: usize = 10_000;
 /// Where an opening stands after one [`super::QueueStore::open_step`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Opening {
-    /// Not due yet.
+    /// The next line's opening is not due yet (earlier lines may be open).
     NotDue,
-    /// Open already before this call.
+    /// Every line opened already before this call.
     Open,
     /// The draw runs: `moved` of its `total` fans have their places.
     Drawing { moved: u64, total: u64 },
     /// Another caller draws (its lease runs): this call did nothing.
     Busy,
-    /// This call completed the opening.
+    /// This call completed one line's opening (more may follow: step again).
     Opened,
 }
 
-/// [`super::QueueStore::open`]: `step` (an `open_step`) until the draw is done or
-/// another caller draws; whether this caller opened the sale.
+/// [`super::QueueStore::open`]: `step` (an `open_step`) until every due opening is
+/// done (each line's draw, in time order) or another caller draws; whether this
+/// caller completed an opening.
 pub(crate) async fn open_in_steps<F, Fut>(mut step: F) -> Result<bool, StoreError>
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = Result<Opening, StoreError>>,
 {
+    let mut opened = false;
     loop {
         match step().await? {
             Opening::Drawing { .. } => {}
-            Opening::Opened => return Ok(true),
-            Opening::NotDue | Opening::Open | Opening::Busy => return Ok(false),
+            Opening::Opened => opened = true,
+            Opening::NotDue | Opening::Open | Opening::Busy => return Ok(opened),
         }
     }
 }

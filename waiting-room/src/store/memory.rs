@@ -119,6 +119,34 @@ impl QueueStore for MemoryStore {
         self.join_with(event, user, ticket, cap, None, false)
     }
 
+    async fn join_presale(
+        &self,
+        event: EventId,
+        user: UserId,
+        ticket: &TicketId,
+        cap: Option<&PlaceCap>,
+        pow: Option<&PowGate>,
+        slot: u8,
+    ) -> Result<TicketStatus, StoreError> {
+        self.join_in(event, user, ticket, cap, pow, false, slot)
+    }
+
+    async fn presale_draw(
+        &self,
+        event: EventId,
+        slot: u8,
+        offset: u64,
+        limit: u64,
+    ) -> Result<Option<DrawPage>, StoreError> {
+        self.with_event(event, |q, _| {
+            q.line_open(slot).then(|| {
+                q.draws
+                    .get(&slot)
+                    .map_or_else(DrawPage::default, |d| d.page(offset, limit))
+            })
+        })
+    }
+
     async fn join_staff(
         &self,
         event: EventId,
@@ -189,13 +217,7 @@ impl QueueStore for MemoryStore {
         offset: u64,
         limit: u64,
     ) -> Result<Option<DrawPage>, StoreError> {
-        self.with_event(event, |q, _| {
-            q.opened.then(|| {
-                q.draw
-                    .as_ref()
-                    .map_or_else(DrawPage::default, |d| d.page(offset, limit))
-            })
-        })
+        self.presale_draw(event, 0, offset, limit).await
     }
 
     async fn admit(
@@ -212,7 +234,8 @@ impl QueueStore for MemoryStore {
             if free_seats == Some(0) {
                 q.waitlist = true;
             }
-            if !q.opened || paused || !mode.admits() {
+            // Admission runs from the first opening on, and waits while a draw runs.
+            if !q.opened || q.drawing.is_some() || paused || !mode.admits() {
                 return AdmitOutcome {
                     admitted: Vec::new(),
                     dropped,
@@ -291,7 +314,7 @@ impl QueueStore for MemoryStore {
     async fn stats(&self, event: EventId) -> Result<QueueStats, StoreError> {
         self.with_event(event, |q, now| QueueStats {
             waiting: q.queue.len() as u64,
-            prequeue: (q.prequeue.len() as u64)
+            prequeue: q.prequeued()
                 + q.drawing.as_ref().map_or(0, |d| {
                     let r = d.unmoved();
                     r.end - r.start
@@ -337,11 +360,12 @@ impl QueueStore for MemoryStore {
         self.with_event(event, |q, now| {
             let mut kept = EventQueue::new(q.config.clone(), now);
             kept.opened = q.opened;
+            kept.lines_open = q.lines_open;
             kept.next_seq = q.next_seq;
             kept.next_arrival = q.next_arrival;
             kept.admitted_total = q.admitted_total;
             kept.waitlist = q.waitlist;
-            kept.draw = q.draw.take();
+            kept.draws = std::mem::take(&mut q.draws);
             *q = kept;
         })
     }

@@ -58,8 +58,13 @@ pub enum PowGate {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "state", rename_all = "snake_case")]
 pub enum TicketState {
-    /// Joined before the opening; no sequence number yet.
-    Prequeue,
+    /// Joined before its line's opening; no sequence number yet. `slot`: the line
+    /// (0: the public pre-queue, `1..=`[`crate::MAX_PRESALE_GROUPS`]: a presale
+    /// group's, docs/ARCHITECTURE.md "Presales").
+    Prequeue {
+        #[serde(default)]
+        slot: u8,
+    },
     /// In line with sequence number `seq`; `ahead` waiting tickets are in front.
     Queued { seq: u64, ahead: u64 },
     /// Admitted; the shopping session runs until `expires_at_ms`.
@@ -88,10 +93,12 @@ pub struct TicketStatus {
 pub enum Change {
     /// A ticket joined the queue (after the opening) with this sequence number.
     Joined { seq: u64 },
-    /// The sale opened: the pre-queue's draw is complete. Places
-    /// `first..first + count` came with it (0 since the draw moves in batches: its
-    /// places came with [`Change::Frozen`]).
-    Opened { first: u64, count: u64 },
+    /// Line `slot`'s opening is complete (0: the public line; a presale group's
+    /// otherwise): its pre-queue's draw is done, and admission runs from the first
+    /// opening on. Places `first..first + count` came with it (0 since the draw moves
+    /// in batches: its places came with [`Change::Frozen`]). Entries written before
+    /// presales carry no slot: 0.
+    Opened { first: u64, count: u64, slot: u8 },
     /// These tickets were admitted at `admitted_at_ms`, sessions ending at `expires_at_ms`.
     Admitted {
         seqs: Vec<u64>,
@@ -111,8 +118,9 @@ pub enum Change {
     /// The opening froze the pre-queue (issue 19): its fans own sequence numbers
     /// `first..first + count`, moved into the queue in batches in draw order; a
     /// number whose fan left meanwhile comes back as a [`Change::Left`] when its batch
-    /// lands. An [`Change::Opened`] follows when the draw is complete.
-    Frozen { first: u64, count: u64 },
+    /// lands. An [`Change::Opened`] follows when the draw is complete. `slot`: the
+    /// line frozen (0 when the entry has none).
+    Frozen { first: u64, count: u64, slot: u8 },
 }
 
 /// An opaque position in the change log.
@@ -186,13 +194,18 @@ pub struct RestoredFan {
     pub ticket: TicketId,
     /// The fan's sequence number; `None` while pre-queued.
     pub seq: Option<u64>,
+    /// The line a pre-queued fan waits in (0: the public one; see
+    /// [`TicketState::Prequeue`]).
+    pub slot: u8,
 }
 
 /// What a replica knows of an event it must re-seed into a store that lost it.
 #[derive(Clone, Debug)]
 pub struct Restore<'a> {
     pub config: &'a QueueConfig,
-    /// The sale was open: the re-seeded queue is open too (no second shuffle).
+    /// The sale was open (admission ran): the re-seeded queue is open too (no second
+    /// shuffle). With presales, every line then counts as opened: a restored
+    /// pre-queued fan, and a later join into any line, queue at the back at once.
     pub opened: bool,
     /// New joins get sequence numbers above this one, behind every restored fan.
     pub seq_floor: u64,
@@ -364,7 +377,9 @@ pub trait QueueStore: Send + Sync + 'static {
     /// pseudonyms) under sequence numbers, and keeps the draw's record ([`Self::draw`]).
     /// Exactly one call ever opens an event, whichever replica makes it (every replica
     /// computes the same order); returns whether this call did. [`Self::open_step`]s of
-    /// [`DRAW_BATCH`] fans until the draw is done, or another caller draws.
+    /// [`DRAW_BATCH`] fans until every due opening is done (presale groups' lines
+    /// too, each with its own seed, [`ShuffleSeed::for_presale`]), or another caller
+    /// draws.
     async fn open(&self, event: EventId, seed: &ShuffleSeed) -> Result<bool, StoreError> {
         draw::open_in_steps(|| self.open_step(event, seed, DRAW_BATCH)).await
     }
@@ -468,7 +483,11 @@ pub trait QueueStore: Send + Sync + 'static {
     /// One bounded step of the opening (issue 19): when due, freezes the pre-queue
     /// (its fans own the next sequence numbers, [`Change::Frozen`]; later joins queue
     /// behind them), then moves at most `batch` of its fans, in the draw order of
-    /// `seed`, into the queue per call. Admission and the record ([`Self::draw`]) wait
+    /// `seed`, into the queue per call. With presale groups (issue 20) each line opens
+    /// in turn, in time order ([`QueueConfig::openings`]), one draw at a time: a
+    /// group's line with `seed.for_presale(slot)`, the public line with `seed`; the
+    /// step answers [`Opening::Opened`] at each line's end, [`Opening::NotDue`] while
+    /// the next line's time has not come, [`Opening::Open`] once every line opened. Admission and the record ([`Self::draw`]) wait
     /// for the draw's end. One caller draws at a time (on Redis, a lease another takes
     /// over when the drawer stops); any caller resumes an interrupted draw.
     async fn open_step(

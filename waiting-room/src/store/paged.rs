@@ -50,10 +50,12 @@ impl Change {
     pub(crate) fn set_op(&self) -> SetOp<'_> {
         match self {
             Change::Joined { seq } => SetOp::Add(std::slice::from_ref(seq)),
-            Change::Opened { first, count } | Change::Frozen { first, count } => SetOp::AddRange {
-                first: *first,
-                count: *count,
-            },
+            Change::Opened { first, count, .. } | Change::Frozen { first, count, .. } => {
+                SetOp::AddRange {
+                    first: *first,
+                    count: *count,
+                }
+            }
             Change::Restored { seqs } => SetOp::Add(seqs),
             Change::Admitted { seqs, .. } | Change::Left { seqs } => SetOp::Remove(seqs),
             Change::Purchased { .. } | Change::Settings => SetOp::None,

@@ -192,6 +192,7 @@ impl QueueStore for RedisStore {
         inv.arg(config.starts_at_ms).arg(config.grace_ms);
         settings_args(&mut inv, a);
         inv.arg(u8::from(only_if_missing)).arg(self.log_capacity);
+        inv.arg(presales_arg(config));
         self.run::<i64>(&inv).await.map(drop)
     }
 
@@ -245,6 +246,43 @@ impl QueueStore for RedisStore {
         cap: Option<&PlaceCap>,
     ) -> Result<TicketStatus, StoreError> {
         self.join_with(event, user, ticket, cap, None, false).await
+    }
+
+    async fn join_presale(
+        &self,
+        event: EventId,
+        user: UserId,
+        ticket: &TicketId,
+        cap: Option<&PlaceCap>,
+        pow: Option<&PowGate>,
+        slot: u8,
+    ) -> Result<TicketStatus, StoreError> {
+        self.join_in(event, user, ticket, cap, pow, slot).await
+    }
+
+    async fn presale_draw(
+        &self,
+        event: EventId,
+        slot: u8,
+        offset: u64,
+        limit: u64,
+    ) -> Result<Option<DrawPage>, StoreError> {
+        if slot > crate::MAX_PRESALE_GROUPS {
+            return Err(StoreError::Backend(
+                format!("no presale group in slot {slot}").into(),
+            ));
+        }
+        let k = self.keys(event);
+        let (drj, dro) = k.draw_of(slot);
+        let mut inv = self.scripts.draw.prepare_invoke();
+        inv.key(&k.st).key(drj).key(dro);
+        inv.arg(offset).arg(limit.max(1)).arg(if slot == 0 {
+            "opened".to_owned()
+        } else {
+            format!("op{slot}")
+        });
+        let reply: Vec<Value> = self.run(&inv).await?;
+        decode::draw(&reply)
     }
 
     async fn join_staff(
@@ -308,12 +346,11 @@ impl QueueStore for RedisStore {
             .key(&k.pre)
             .key(&k.tk)
             .key(&k.pres);
-        inv.key(&k.log)
-            .key(&k.held)
-            .key(&k.prf)
-            .key(&k.drt)
-            .arg(user.to_string())
-            .arg(self.log_capacity);
+        inv.key(&k.log).key(&k.held).key(&k.prf).key(&k.drt);
+        for pre in &k.pre_groups {
+            inv.key(pre);
+        }
+        inv.arg(user.to_string()).arg(self.log_capacity);
         Ok(self.run::<i64>(&inv).await? == 1)
     }
 
@@ -352,12 +389,7 @@ impl QueueStore for RedisStore {
         offset: u64,
         limit: u64,
     ) -> Result<Option<DrawPage>, StoreError> {
-        let k = self.keys(event);
-        let mut inv = self.scripts.draw.prepare_invoke();
-        inv.key(&k.st).key(&k.drj).key(&k.dro);
-        inv.arg(offset).arg(limit.max(1));
-        let reply: Vec<Value> = self.run(&inv).await?;
-        decode::draw(&reply)
+        self.presale_draw(event, 0, offset, limit).await
     }
 
     async fn admit(
@@ -377,6 +409,9 @@ impl QueueStore for RedisStore {
             .key(&k.leases)
             .key(&k.prf)
             .key(&k.drt);
+        for pre in &k.pre_groups {
+            inv.key(pre);
+        }
         inv.arg(self.log_capacity)
             .arg(free_seats.map_or(-1, |l| i64::try_from(l).unwrap_or(i64::MAX)))
             .arg(&k.rep)
@@ -439,6 +474,9 @@ impl QueueStore for RedisStore {
         let mut inv = self.scripts.stats.prepare_invoke();
         inv.key(&k.cfg).key(&k.st).key(&k.q).key(&k.pre).key(&k.act);
         inv.key(&k.rec).key(&k.tk).key(&k.arr);
+        for pre in &k.pre_groups {
+            inv.key(pre);
+        }
         let reply: Vec<Value> = self.run(&inv).await?;
         decode::stats(&reply)
     }
@@ -501,6 +539,9 @@ impl QueueStore for RedisStore {
             .key(&k.prf)
             .key(&k.drt)
             .key(&k.view);
+        for pre in &k.pre_groups {
+            inv.key(pre);
+        }
         inv.arg(&k.rep);
         self.run::<i64>(&inv).await.map(drop)
     }
@@ -548,20 +589,43 @@ impl RedisStore {
         let mut inv = self.scripts.restore.prepare_invoke();
         inv.key(&k.cfg).key(&k.st).key(&k.q).key(&k.pre);
         inv.key(&k.tk).key(&k.pres).key(&k.bkt).key(&k.log);
+        for pre in &k.pre_groups {
+            inv.key(pre);
+        }
         inv.arg(r.config.starts_at_ms).arg(r.config.grace_ms);
         settings_args(&mut inv, a);
         inv.arg(u8::from(r.opened))
             .arg(r.seq_floor)
             .arg(r.log_ordinal.saturating_add(RESTORED_LOG_JUMP))
-            .arg(self.log_capacity);
+            .arg(self.log_capacity)
+            .arg(presales_arg(r.config));
         for fan in fans {
+            // A line the configuration does not have: the public one.
+            let slot = if r.config.opening_of(fan.slot).is_some() {
+                fan.slot
+            } else {
+                0
+            };
             inv.arg(fan.user.to_string())
                 .arg(&fan.ticket.0)
-                .arg(fan.seq.unwrap_or(0));
+                .arg(fan.seq.unwrap_or(0))
+                .arg(slot);
         }
         let (_, restored): (i64, u64) = self.run(&inv).await?;
         Ok(restored)
     }
+}
+
+/// The config's presale groups' openings as the `cfg` hash's `pre` field (lib.lua):
+/// `slot:ms,slot:ms`, '' for none.
+fn presales_arg(config: &QueueConfig) -> String {
+    config
+        .openings()
+        .into_iter()
+        .filter(|&(slot, _)| slot != 0)
+        .map(|(slot, at)| format!("{slot}:{at}"))
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 /// rate_per_minute, max_active, session_ttl_secs, paused (0/1), mode, message ('' for

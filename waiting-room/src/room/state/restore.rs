@@ -32,15 +32,16 @@ impl RoomState {
             .iter()
             .filter_map(|(user, fan)| {
                 let ticket = fan.ticket.clone()?;
-                let waiting = match &fan.tx.borrow().phase {
-                    FanPhase::Queued { .. } => fan.seq.is_some(),
-                    FanPhase::Prequeue { .. } => true,
-                    _ => false,
+                let (waiting, slot) = match &fan.tx.borrow().phase {
+                    FanPhase::Queued { .. } => (fan.seq.is_some(), 0),
+                    FanPhase::Prequeue { slot, .. } => (true, *slot),
+                    _ => (false, 0),
                 };
                 waiting.then_some(RestoredFan {
                     user: *user,
                     ticket,
                     seq: fan.seq,
+                    slot,
                 })
             })
             .collect();

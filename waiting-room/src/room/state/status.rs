@@ -25,7 +25,7 @@ impl RoomState {
         }
         if matches!(
             status.state,
-            TicketState::Prequeue | TicketState::Queued { .. }
+            TicketState::Prequeue { .. } | TicketState::Queued { .. }
         ) {
             // A local fan with a place in line: this replica's lease covers it.
             self.presence.cover(user);
@@ -36,15 +36,16 @@ impl RoomState {
             fan.ahead = u64::MAX; // a new ticket starts a new place
         }
         fan.ticket = Some(status.ticket.clone());
-        let starts_at_ms = self.config.as_ref().map_or(0, |c| c.starts_at_ms);
         let phase = match status.state {
-            TicketState::Prequeue => {
-                if self.opened {
-                    self.recheck.push(user); // the opening's follow-up did not include us
+            TicketState::Prequeue { slot } => {
+                if self.lines_open & 1u16.checked_shl(u32::from(slot)).unwrap_or(0) != 0 {
+                    // Its line opened, and the opening's follow-up did not include us.
+                    self.recheck.push(user);
                 }
                 FanPhase::Prequeue {
                     ticket: status.ticket,
-                    starts_at_ms,
+                    starts_at_ms: self.opening_of(slot),
+                    slot,
                 }
             }
             TicketState::Queued { seq, ahead } => {
@@ -107,9 +108,10 @@ impl RoomState {
         admit: &impl Admit,
     ) -> FanPhase {
         match status.state {
-            TicketState::Prequeue => FanPhase::Prequeue {
+            TicketState::Prequeue { slot } => FanPhase::Prequeue {
                 ticket: status.ticket,
-                starts_at_ms: self.config.as_ref().map_or(0, |c| c.starts_at_ms),
+                starts_at_ms: self.opening_of(slot),
+                slot,
             },
             TicketState::Queued { seq, ahead } => {
                 let ahead = people_ahead(&self.view, seq, ahead);

@@ -180,7 +180,7 @@ pub(crate) async fn a_batched_draw_keeps_every_place_through_joins_and_leaves(h:
     );
     assert_eq!(
         h.state(event, drawn[5]).await,
-        TicketState::Prequeue,
+        TicketState::Prequeue { slot: 0 },
         "not moved yet"
     );
     let stats = h.store.stats(event).await.unwrap();

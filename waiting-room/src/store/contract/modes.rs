@@ -118,7 +118,7 @@ pub(crate) async fn passthrough_admits_a_joiner_only_with_nobody_ahead(h: Harnes
     let early = h.event(300, pass.clone()).await;
     assert_eq!(
         join(&h, early, UserId::new()).await.state,
-        TicketState::Prequeue,
+        TicketState::Prequeue { slot: 0 },
         "before the opening a join waits for the draw"
     );
     let event = h.open_event(pass).await;

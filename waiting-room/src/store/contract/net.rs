@@ -22,7 +22,7 @@ pub(crate) async fn the_safety_net_admits_at_once_then_queues_then_admits_again(
     let early = h.event(300, netted.clone()).await;
     assert_eq!(
         join(&h, early, UserId::new()).await.state,
-        TicketState::Prequeue,
+        TicketState::Prequeue { slot: 0 },
         "before the opening a join waits for the draw"
     );
     let event = h.open_event(netted.clone()).await;

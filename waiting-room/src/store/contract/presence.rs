@@ -157,7 +157,10 @@ pub(crate) async fn a_lapsed_lease_asks_for_the_fans_again(h: Harness) {
 pub(crate) async fn a_covered_prequeued_fan_keeps_its_place_before_the_opening(h: Harness) {
     let event = h.event_with_grace(60_000, settings(60, 10), 300).await;
     let (covered, alone) = (UserId::new(), UserId::new());
-    assert_eq!(join(&h, event, covered).await.state, TicketState::Prequeue);
+    assert_eq!(
+        join(&h, event, covered).await.state,
+        TicketState::Prequeue { slot: 0 }
+    );
     join(&h, event, alone).await;
     let replica = ReplicaId::random();
     h.presence(event, &replica, &[covered], &[], 400).await;
@@ -167,7 +170,10 @@ pub(crate) async fn a_covered_prequeued_fan_keeps_its_place_before_the_opening(h
     }
     let out = h.store.admit(event, None).await.unwrap();
     assert_eq!(out.dropped, 1);
-    assert_eq!(h.state(event, covered).await, TicketState::Prequeue);
+    assert_eq!(
+        h.state(event, covered).await,
+        TicketState::Prequeue { slot: 0 }
+    );
     assert_eq!(h.state(event, alone).await, TicketState::Left);
     assert_eq!(h.store.stats(event).await.unwrap().prequeue, 1);
 }

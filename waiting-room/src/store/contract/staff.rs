@@ -21,7 +21,7 @@ pub(crate) async fn staff_skip_the_line_and_nobody_else_moves(h: Harness) {
     let early = h.event(300, settings(60, 10)).await;
     assert_eq!(
         staff_join(&h, early, UserId::new()).await,
-        TicketState::Prequeue
+        TicketState::Prequeue { slot: 0 }
     );
 
     // An open sale, stopped every way it can be: paused, queue_all, a rate of 1/min

@@ -7,7 +7,8 @@
 --      ARGV[4] deadlines a step, earliest first (the rest at the next steps: one call
 --      never walks a whole crowd whose grace ran out at once);
 --   2. expires finished sessions (giving back their addresses' places);
---   3. unless unopened, paused or in mode queue_all or reject: refills the token
+--   3. unless no line opened yet, a line's draw runs, paused or in mode queue_all or
+--      reject: refills the token
 --      bucket (admission.rs arithmetic) and admits floor(tokens), capped by free active
 --      slots and waiting fans, from the head of the queue (one A entry); in mode
 --      passthrough the bucket is left alone and only the slots and the line cap it. Free seats 0 marks the event's waitlist
@@ -16,6 +17,7 @@
 -- KEYS[1] cfg  KEYS[2] st  KEYS[3] q  KEYS[4] pre  KEYS[5] tk  KEYS[6] act
 -- KEYS[7] pres  KEYS[8] bkt  KEYS[9] rec  KEYS[10] log  KEYS[11] held  KEYS[12] leases
 -- KEYS[13] prf  KEYS[14] drt (the opening's frozen pre-queue, open.lua)
+-- KEYS[15..22] pre1..pre8 (presale groups' pre-queues, lib.lua)
 -- ARGV[1] log capacity  ARGV[2] the event's free seats now (-1: unknown)
 -- ARGV[3] replica set key prefix (+ replica = its set of covered fans, one slot)
 -- ARGV[4] most covered fans of lapsed leases to expire, and most due deadlines to
@@ -76,7 +78,9 @@ for _, user in ipairs(gone) do
     redis.call('ZREM', KEYS[3], user)
     left[#left + 1] = tonumber(seq)
   else
-    redis.call('ZREM', KEYS[4], user)
+    local rec = redis.call('HGET', KEYS[5], user)
+    local g = rec and cjson.decode(rec).g or 0
+    redis.call('ZREM', g == 0 and KEYS[4] or KEYS[14 + g], user)
     keep_drawn_ticket(KEYS[13], KEYS[14], KEYS[5], user)
   end
   mark_left(KEYS[5], user, KEYS[11])
@@ -102,7 +106,7 @@ local seats = tonumber(ARGV[2])
 if seats == 0 then
   redis.call('HSET', KEYS[2], 'waitlist', '1')
 end
-local st = redis.call('HMGET', KEYS[2], 'opened', 'waitlist')
+local st = redis.call('HMGET', KEYS[2], 'opened', 'waitlist', 'run', 'drawing')
 local waitlist = st[2] == '1' and 1 or 0
 local cfg = redis.call('HMGET', KEYS[1], 'rate', 'max_active', 'ttl', 'paused', 'mode')
 local mode = cfg[5] or 'queue'
@@ -126,7 +130,10 @@ local function idle(by)
   return int(math.max(at - now, 0))
 end
 
-if st[1] ~= '1' or cfg[4] == '1' or mode == 'queue_all' or mode == 'reject' then
+-- Admission runs from the first line's opening on (st.run; st.opened before presales)
+-- and waits while a line's draw runs.
+local admitting = (st[1] == '1' or st[3] == '1') and st[4] ~= '1'
+if not admitting or cfg[4] == '1' or mode == 'queue_all' or mode == 'reject' then
   return { #gone, active, waitlist, idle(nil) }
 end
 local passthrough = mode == 'passthrough'

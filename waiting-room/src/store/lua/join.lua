@@ -22,6 +22,13 @@
 -- sale is open, one with nobody waiting ahead is admitted at once while fewer than
 -- `shoppers` (and max_active) sessions run and fewer than `arrivals` joined in the
 -- last minute before it.
+-- Presales (issue 20, docs/ARCHITECTURE.md "Presales"; join_presale only): ARGV[9] the
+-- presale group's line (slot 1..8; absent or 0: the public line, KEYS[4]), KEYS[12]
+-- then always given (the spent-challenge key, or the key prefix when no 'S'), KEYS[13..20]
+-- pre1..pre8. A new ticket waits in its line's pre-queue until that line opened (or
+-- queues behind its draw), then at the back; its record carries g = slot. A fan
+-- pre-queued in another line that is not frozen yet moves to this one (to the back if
+-- this line opened); any other ticket is given back as always.
 -- Returns {record, seq, ahead} as in ticket_status (lib.lua); error reply `FGPLACES`
 -- (nothing changed) when a new ticket would take the address over its cap, `FGPOW`
 -- when it needs proof of work and has none, `FGPOWUSED` when its challenge was spent,
@@ -31,6 +38,37 @@ if redis.call('EXISTS', KEYS[1]) == 0 then
 end
 local user = ARGV[1]
 local staff = ARGV[8] == '1'
+local slot = tonumber(ARGV[9] or '0')
+if slot > 0 then
+  local groups = ',' .. (redis.call('HGET', KEYS[1], 'pre') or '') .. ','
+  if not string.find(groups, ',' .. slot .. ':', 1, true) then
+    return redis.error_reply('FGNOGROUP no presale group in this slot')
+  end
+end
+local function pre_of(s)
+  if s == 0 then
+    return KEYS[4]
+  end
+  return KEYS[12 + s]
+end
+
+-- Gives `user` a place in line `slot` now: the next seq at the back (a J entry) when
+-- the line opened or its draw runs, else the next arrival in the line's pre-queue.
+-- Returns the seq (nil when pre-queued) and st's opened, drawing, waitlist, run.
+local function take_place()
+  local open = redis.call('HMGET', KEYS[2], 'opened', 'drawing', 'waitlist', 'run', 'dr_slot',
+    open_field(slot))
+  local queues = open[6] == '1' or (open[2] == '1' and tonumber(open[5] or '0') == slot)
+  if queues then
+    local seq = redis.call('HINCRBY', KEYS[2], 'seq', 1)
+    redis.call('ZADD', KEYS[3], seq, user)
+    append(KEYS[7], ARGV[3], 'J', int(seq))
+    return seq, open
+  end
+  local arrival = redis.call('HINCRBY', KEYS[2], 'arrival', 1)
+  redis.call('ZADD', pre_of(slot), arrival, user)
+  return nil, open
+end
 
 -- Admits the new ticket `seq` of `user` at once, as one admission step of one fan
 -- would (admit.lua): an A entry after its J, counted in admitted and the last minute.
@@ -74,19 +112,12 @@ if not rec or state == 'L' or state == 'P' then
   if holder then
     redis.call('HINCRBY', KEYS[8], holder, 1)
   end
-  local open = redis.call('HMGET', KEYS[2], 'opened', 'drawing', 'waitlist')
-  local seq
-  if open[1] == '1' or open[2] == '1' then -- a draw under way: behind it
-    seq = redis.call('HINCRBY', KEYS[2], 'seq', 1)
-    redis.call('ZADD', KEYS[3], seq, user)
-    append(KEYS[7], ARGV[3], 'J', int(seq))
-  else
-    local arrival = redis.call('HINCRBY', KEYS[2], 'arrival', 1)
-    redis.call('ZADD', KEYS[4], arrival, user)
-  end
-  rec = cjson.encode({ t = ARGV[2], s = 'W', h = holder })
+  local seq, open = take_place()
+  rec = cjson.encode({ t = ARGV[2], s = 'W', h = holder, g = slot > 0 and slot or nil })
   redis.call('HSET', KEYS[5], user, rec)
-  local clear = seq and open[1] == '1' and open[2] ~= '1' and open[3] ~= '1'
+  -- Admitted at once only while admission runs and no draw does.
+  local clear = seq and (open[1] == '1' or open[4] == '1') and open[2] ~= '1'
+    and open[3] ~= '1'
   if clear and staff then
     return { ticket_status(KEYS[3], user, admit_now(seq, holder, now), nil) }
   end
@@ -122,6 +153,16 @@ if not rec or state == 'L' or state == 'P' then
   end
   redis.call('ZADD', KEYS[6], deadline, user)
 elseif state == 'W' then
+  if slot > 0 then
+    local r = cjson.decode(rec)
+    local from = r.g or 0
+    if from ~= slot and redis.call('ZREM', pre_of(from), user) == 1 then
+      take_place()
+      r.g = slot
+      rec = cjson.encode(r)
+      redis.call('HSET', KEYS[5], user, rec)
+    end
+  end
   redis.call('ZADD', KEYS[6], deadline, user)
 end
 return { ticket_status(KEYS[3], user, rec, draw_state(KEYS[2])) }

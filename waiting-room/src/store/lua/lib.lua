@@ -4,18 +4,25 @@
 --   * KEYS[1] is always the event's `cfg` hash; a missing one means the event has no
 --     queue (error reply `FGUNKNOWN`).
 --   * Times are Unix milliseconds by Redis' own clock (TIME), never the caller's.
+--   * Presales (issue 20, docs/ARCHITECTURE.md "Presales"): line 0 is the public
+--     pre-queue (`pre`, record `drj`/`dro`, opened when st.opened = '1'); lines 1..8
+--     are presale groups' (`pre<slot>`, `drj<slot>`/`dro<slot>`, opened when
+--     st.op<slot> = '1'); st.run = '1' once any line opened (admission runs); the
+--     config's `pre` field lists the groups' openings, 'slot:ms,slot:ms' ('' none).
 --   * Ticket records in the `tk` hash are JSON: {t = ticket id, s = state} with
 --     s = 'W' (waiting: pre-queued, or queued when the user is in the `q` zset),
 --     'A' (admitted; q = seq, a = admitted_at, e = expires_at), 'L' (left) or 'P'
 --     (purchased: the session confirmed orders o = {order ids}; q = seq); and
 --     h = the address the ticket holds a place for, in the `held` hash (W and A only,
---     when the join was capped; given back by `unhold`).
+--     when the join was capped; given back by `unhold`); g = the presale group's line
+--     a waiting ticket joined (absent: the public one).
 --   * Change-log entries have two fields: k (kind) and v (comma-separated integers):
 --     J seq | O first,count | A admitted_at,expires_at,seq... | L seq... | S '' |
 --     P user,order... (a user id and order ids, not integers) |
 --     R seq,delta... (a restored batch, ascending: each seq is the previous + delta) |
---     F first,count (the opening froze the pre-queue: its fans own first..first+count-1,
---     moved into `q` in batches; an O first,0 follows once the draw is complete).
+--     F first,count,slot (the opening froze line slot's pre-queue: its fans own
+--     first..first+count-1, moved into `q` in batches; an O first,0,slot follows once
+--     the draw is complete; entries written before presales have no slot: 0).
 
 local function now_ms()
   local t = redis.call('TIME')
@@ -68,12 +75,35 @@ end
 -- '1' the frozen pre-queue's n fans own sequence numbers first .. first + n - 1, of
 -- which the first `moved` are in `q` (`behind`: the first number after the draw).
 local function draw_state(st)
-  local d = redis.call('HMGET', st, 'drawing', 'dr_first', 'dr_n', 'dr_moved')
+  local d = redis.call('HMGET', st, 'drawing', 'dr_first', 'dr_n', 'dr_moved', 'dr_slot')
   if d[1] ~= '1' then
     return nil
   end
   local first, n, moved = tonumber(d[2]), tonumber(d[3]), tonumber(d[4])
-  return { first = first, n = n, moved = moved, behind = first + n }
+  return { first = first, n = n, moved = moved, behind = first + n, slot = tonumber(d[5] or '0') }
+end
+
+-- The st field that marks line `slot` opened: 'opened' for the public line (as before
+-- presales), 'op<slot>' for a presale group's.
+local function open_field(slot)
+  if slot == 0 then
+    return 'opened'
+  end
+  return 'op' .. slot
+end
+
+-- Line `slot`'s opening is complete: its flag, admission runs (st.run), and the log's
+-- O first,0,slot entry.
+local function line_opened(st, log, cap, slot, first)
+  redis.call('HSET', st, open_field(slot), '1', 'run', '1')
+  append(log, cap, 'O', int(first) .. ',0,' .. int(slot))
+end
+
+-- Whether admission runs: a line opened (st.run; st.opened for events opened before
+-- presales).
+local function runs(st)
+  local r = redis.call('HMGET', st, 'run', 'opened')
+  return r[1] == '1' or r[2] == '1'
 end
 
 -- A user's ticket as three values: the record ('' if none), and the queue sequence

@@ -8,7 +8,8 @@
 -- need first. Idempotent.
 -- KEYS[1] cfg  KEYS[2] st  KEYS[3] q  KEYS[4] pre  KEYS[5] tk  KEYS[6] act  KEYS[7] pres
 -- KEYS[8] bkt  KEYS[9] rec  KEYS[10] log  KEYS[11] held  KEYS[12] leases  KEYS[13] prf
--- KEYS[14] drt  KEYS[15] view
+-- KEYS[14] drt  KEYS[15] view  KEYS[16..23] pre1..pre8 (presale groups' pre-queues;
+-- their draw records stay, as the public one's)
 -- ARGV[1] replica set key prefix
 -- Returns how many keys existed and were unlinked.
 if redis.call('EXISTS', KEYS[1]) == 0 then
@@ -18,7 +19,7 @@ local keys = {}
 for _, replica in ipairs(redis.call('ZRANGE', KEYS[12], 0, -1)) do
   keys[#keys + 1] = ARGV[1] .. replica
 end
-for i = 3, 15 do
+for i = 3, #KEYS do
   keys[#keys + 1] = KEYS[i]
 end
 local n = 0

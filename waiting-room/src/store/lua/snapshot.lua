@@ -3,14 +3,14 @@
 -- first page's cursor (store/paged.rs), so no call walks the whole line.
 -- KEYS[1] cfg  KEYS[2] st  KEYS[3] q  KEYS[4] log
 -- ARGV[1] after: sequence numbers above this one  ARGV[2] limit: at most this many
--- Returns {opened (0/1), cursor ('' if there is no log), seq1, seq2, ...} ascending.
+-- Returns {opened (0/1: admission runs, a line opened), cursor ('' if there is no log), seq1, seq2, ...} ascending.
 -- Cost: O(log N + limit). During the opening's draw the places not moved yet are
 -- listed with the waiting (draw_move.lua).
 if redis.call('EXISTS', KEYS[1]) == 0 then
   return redis.error_reply('FGUNKNOWN event has no queue configured')
 end
 local cursor = log_cursor(KEYS[4])
-local opened = redis.call('HGET', KEYS[2], 'opened') == '1' and 1 or 0
+local opened = runs(KEYS[2]) and 1 or 0
 local out = { opened, cursor }
 local after, limit = tonumber(ARGV[1]), tonumber(ARGV[2])
 -- Waiting seqs in (lo, hi], at most `most`, onto `out`.

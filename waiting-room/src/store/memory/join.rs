@@ -3,7 +3,7 @@
 
 use super::queue::{Place, Ticket};
 use super::MemoryStore;
-use crate::store::{Change, PlaceCap, PowGate, StoreError, TicketStatus};
+use crate::store::{PlaceCap, PowGate, StoreError, TicketStatus};
 use crate::{AdmissionMode, EventId, TicketId, UserId};
 
 impl MemoryStore {
@@ -18,7 +18,30 @@ impl MemoryStore {
         pow: Option<&PowGate>,
         staff: bool,
     ) -> Result<TicketStatus, StoreError> {
+        self.join_in(event, user, ticket, cap, pow, staff, 0)
+    }
+
+    /// [`Self::join_with`] into line `slot` (0: the public line; a presale group's,
+    /// [`crate::store::QueueStore::join_presale`]): a new ticket waits in the line's pre-queue until
+    /// its opening, and queues at the back after it; a fan pre-queued in another line
+    /// not frozen yet moves to this one.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn join_in(
+        &self,
+        event: EventId,
+        user: UserId,
+        ticket: &TicketId,
+        cap: Option<&PlaceCap>,
+        pow: Option<&PowGate>,
+        staff: bool,
+        slot: u8,
+    ) -> Result<TicketStatus, StoreError> {
         self.with_event(event, |q, now| {
+            if q.config.opening_of(slot).is_none() {
+                return Err(StoreError::Backend(
+                    format!("no presale group in slot {slot}").into(),
+                ));
+            }
             let deadline = now + q.config.grace_ms as i64;
             let existing = q.tickets.get(&user).map(|t| t.place);
             match existing {
@@ -44,19 +67,7 @@ impl MemoryStore {
                     if let Some(PowGate::Solved(s)) = pow {
                         q.spent.insert(&s.id, s.expires_at_ms, now);
                     }
-                    let place = if q.opened || q.drawing.is_some() {
-                        let seq = q.next_seq;
-                        q.next_seq += 1;
-                        q.queue.insert(seq, user);
-                        q.view.insert(seq);
-                        q.append(Change::Joined { seq });
-                        Place::Queued(seq)
-                    } else {
-                        let arrival = q.next_arrival;
-                        q.next_arrival += 1;
-                        q.prequeue.insert(arrival, user);
-                        Place::Prequeue(arrival)
-                    };
+                    let place = q.take_place(user, slot);
                     q.tickets.insert(
                         user,
                         Ticket {
@@ -92,7 +103,7 @@ impl MemoryStore {
                         _ => false,
                     };
                     if let Place::Queued(seq) = place {
-                        let clear = q.opened && !q.waitlist;
+                        let clear = q.opened && q.drawing.is_none() && !q.waitlist;
                         let passthrough = q.config.admission.mode == AdmissionMode::Passthrough
                             && q.queue.len() == 1
                             && q.active_count(now) < u64::from(q.config.admission.max_active);
@@ -101,7 +112,22 @@ impl MemoryStore {
                         }
                     }
                 }
-                Some(Place::Prequeue(_) | Place::Queued(_)) => q.set_presence(user, deadline),
+                // A presale join of a fan pre-queued in another line that is not
+                // frozen yet: to this group's line (the back of the queue if it opened).
+                Some(Place::Prequeue {
+                    slot: from,
+                    arrival,
+                }) if slot != 0
+                    && from != slot
+                    && q.prequeues[usize::from(from)].remove(&arrival).is_some() =>
+                {
+                    let place = q.take_place(user, slot);
+                    if let Some(t) = q.tickets.get_mut(&user) {
+                        t.place = place;
+                    }
+                    q.set_presence(user, deadline);
+                }
+                Some(Place::Prequeue { .. } | Place::Queued(_)) => q.set_presence(user, deadline),
                 Some(Place::Admitted { .. }) => {}
             }
             Ok(q.status(user).expect("ticket just ensured"))

@@ -11,7 +11,7 @@ impl EventQueue {
     fn waiting(&self, user: &UserId) -> bool {
         self.tickets
             .get(user)
-            .is_some_and(|t| matches!(t.place, Place::Prequeue(_) | Place::Queued(_)))
+            .is_some_and(|t| matches!(t.place, Place::Prequeue { .. } | Place::Queued(_)))
     }
 
     /// [`crate::store::QueueStore::presence`].

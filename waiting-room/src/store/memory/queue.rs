@@ -13,7 +13,11 @@ use crate::{QueueConfig, TicketId, UserId};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum Place {
-    Prequeue(u64),
+    /// Pre-queued in line `slot` (0: public; a presale group's), by arrival.
+    Prequeue {
+        slot: u8,
+        arrival: u64,
+    },
     Queued(u64),
     Admitted {
         seq: u64,
@@ -38,10 +42,15 @@ pub(super) struct Ticket {
 
 pub(super) struct EventQueue {
     pub(super) config: QueueConfig,
+    /// Admission runs: the first line's opening is complete (docs/ARCHITECTURE.md
+    /// "Presales").
     pub(super) opened: bool,
+    /// The lines whose opening is complete, bit `slot` (0: the public line).
+    pub(super) lines_open: u16,
     pub(super) next_seq: u64,
     pub(super) next_arrival: u64,
-    pub(super) prequeue: BTreeMap<u64, UserId>,
+    /// The pre-queues, one per line (index = slot; 0 the public one), by arrival.
+    pub(super) prequeues: [BTreeMap<u64, UserId>; 9],
     pub(super) queue: BTreeMap<u64, UserId>,
     pub(super) view: PositionView,
     pub(super) tickets: HashMap<UserId, Ticket>,
@@ -62,8 +71,9 @@ pub(super) struct EventQueue {
     pub(super) held: HashMap<String, u32>,
     /// The event ran out of seats once: admission offers only seats that come back.
     pub(super) waitlist: bool,
-    /// The opening's draw record (see `QueueStore::draw`); `None` before it.
-    pub(super) draw: Option<DrawRecord>,
+    /// Each opened line's draw record, by slot (see `QueueStore::draw`,
+    /// `QueueStore::presale_draw`).
+    pub(super) draws: BTreeMap<u8, DrawRecord>,
     /// The opening's draw while it runs (`opening.rs`).
     pub(super) drawing: Option<MemoryDraw>,
     /// Proof-of-work challenges spent by joins, until they expire.
@@ -77,9 +87,10 @@ impl EventQueue {
         Self {
             config,
             opened: false,
+            lines_open: 0,
             next_seq: 1,
             next_arrival: 1,
-            prequeue: BTreeMap::new(),
+            prequeues: Default::default(),
             queue: BTreeMap::new(),
             view: PositionView::new(),
             tickets: HashMap::new(),
@@ -93,7 +104,7 @@ impl EventQueue {
             log: MemoryLog::new(LOG_CAPACITY),
             held: HashMap::new(),
             waitlist: false,
-            draw: None,
+            draws: BTreeMap::new(),
             drawing: None,
             spent: Default::default(),
             leases: Default::default(),
@@ -157,7 +168,7 @@ impl EventQueue {
     pub(super) fn status(&self, user: UserId) -> Option<TicketStatus> {
         let t = self.tickets.get(&user)?;
         let state = match t.place {
-            Place::Prequeue(_) => TicketState::Prequeue,
+            Place::Prequeue { slot, .. } => TicketState::Prequeue { slot },
             Place::Queued(seq) => TicketState::Queued {
                 seq,
                 ahead: self.view.ahead(seq),
@@ -252,8 +263,8 @@ impl EventQueue {
     pub(super) fn remove_waiting(&mut self, user: UserId) -> Option<Option<u64>> {
         let ticket = self.tickets.get_mut(&user)?;
         let removed = match ticket.place {
-            Place::Prequeue(arrival) => {
-                self.prequeue.remove(&arrival);
+            Place::Prequeue { slot, arrival } => {
+                self.prequeues[usize::from(slot)].remove(&arrival);
                 None
             }
             Place::Queued(seq) => {
@@ -342,6 +353,41 @@ impl EventQueue {
         true
     }
 
+    /// Whether line `slot`'s opening is complete.
+    pub(super) fn line_open(&self, slot: u8) -> bool {
+        1u16.checked_shl(u32::from(slot))
+            .is_some_and(|bit| self.lines_open & bit != 0)
+    }
+
+    /// Whether a join into line `slot` takes a place in the queue now: the line
+    /// opened, or its draw runs (the join queues behind it).
+    pub(super) fn line_queues(&self, slot: u8) -> bool {
+        self.line_open(slot) || self.drawing.as_ref().is_some_and(|d| d.slot == slot)
+    }
+
+    /// Gives `user` a place in line `slot` now: the next sequence number at the back
+    /// if the line queues ([`Self::line_queues`]), else the line's pre-queue.
+    pub(super) fn take_place(&mut self, user: UserId, slot: u8) -> Place {
+        if self.line_queues(slot) {
+            let seq = self.next_seq;
+            self.next_seq += 1;
+            self.queue.insert(seq, user);
+            self.view.insert(seq);
+            self.append(Change::Joined { seq });
+            Place::Queued(seq)
+        } else {
+            let arrival = self.next_arrival;
+            self.next_arrival += 1;
+            self.prequeues[usize::from(slot)].insert(arrival, user);
+            Place::Prequeue { slot, arrival }
+        }
+    }
+
+    /// Fans pre-queued in every line (the frozen one's not moved yet aside).
+    pub(super) fn prequeued(&self) -> u64 {
+        self.prequeues.iter().map(|p| p.len() as u64).sum()
+    }
+
     pub(super) fn admitted_last_minute(&mut self, now: i64) -> u64 {
         while self.recent.front().is_some_and(|(t, _)| *t <= now - 60_000) {
             self.recent.pop_front();
@@ -352,6 +398,8 @@ impl EventQueue {
 
 /// A draw under way: the frozen pre-queue in draw order and its record.
 pub(super) struct MemoryDraw {
+    /// The line drawn (0: the public one).
+    pub(super) slot: u8,
     pub(super) first: u64,
     pub(super) moved: u64,
     pub(super) users: Vec<UserId>,

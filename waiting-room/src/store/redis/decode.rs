@@ -88,7 +88,8 @@ pub(super) fn config(map: &HashMap<String, String>) -> Result<Option<QueueConfig
             .ok_or_else(|| bad(format!("config without {name}")))
     };
     Ok(Some(QueueConfig {
-        presales: Vec::new(),
+        // Absent from queues configured before presales, '' when none.
+        presales: presales(map.get("pre").map_or("", String::as_str))?,
         starts_at_ms: num(field("starts_at")?)?,
         grace_ms: num(field("grace")?)?,
         admission: AdmissionSettings {
@@ -111,6 +112,23 @@ pub(super) fn config(map: &HashMap<String, String>) -> Result<Option<QueueConfig
             },
         },
     }))
+}
+
+/// The `cfg` hash's `pre` field: presale groups' openings, `slot:ms,slot:ms`.
+fn presales(field: &str) -> Result<Vec<crate::PresaleOpening>, StoreError> {
+    field
+        .split(',')
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            let (slot, at) = p
+                .split_once(':')
+                .ok_or_else(|| bad(format!("a presale opening without a colon: {p:?}")))?;
+            Ok(crate::PresaleOpening {
+                slot: num(slot)?,
+                opens_at_ms: num(at)?,
+            })
+        })
+        .collect()
 }
 
 /// The `cfg` hash's `net` field: `shoppers,arrivals`.
@@ -180,6 +198,9 @@ struct Record {
     e: i64,
     #[serde(default)]
     o: Vec<String>,
+    /// The presale group's line a waiting ticket joined (absent: the public one).
+    #[serde(default)]
+    g: u8,
 }
 
 /// Tickets from flattened `{record, seq, ahead}` triples.
@@ -204,7 +225,7 @@ fn status(record: String, seq: i64, ahead: i64) -> Result<Option<TicketStatus>, 
             seq: seq as u64,
             ahead: ahead.max(0) as u64,
         },
-        "W" => TicketState::Prequeue,
+        "W" => TicketState::Prequeue { slot: r.g },
         "A" => TicketState::Admitted {
             seq: r.q,
             admitted_at_ms: r.a,
@@ -296,10 +317,10 @@ fn change(kind: &str, value: &str) -> Result<Change, StoreError> {
         "J" => Change::Joined {
             seq: next()? as u64,
         },
-        "O" => Change::Opened {
-            first: next()? as u64,
-            count: next()? as u64,
-        },
+        "O" => {
+            let (first, count, slot) = range_entry(kind, value)?;
+            Change::Opened { first, count, slot }
+        }
         "A" => Change::Admitted {
             admitted_at_ms: next()?,
             expires_at_ms: next()?,
@@ -309,15 +330,32 @@ fn change(kind: &str, value: &str) -> Result<Change, StoreError> {
             seqs: seqs(value.split(','))?,
         },
         "S" => Change::Settings,
-        "F" => Change::Frozen {
-            first: next()? as u64,
-            count: next()? as u64,
-        },
+        "F" => {
+            let (first, count, slot) = range_entry(kind, value)?;
+            Change::Frozen { first, count, slot }
+        }
         "R" => Change::Restored {
             seqs: restored(value)?,
         },
         other => return Err(bad(format!("log entry kind {other:?}"))),
     })
+}
+
+/// An `O` or `F` entry: `first,count[,slot]`, the slot absent (0, the public line)
+/// from entries written before presales.
+fn range_entry(kind: &str, value: &str) -> Result<(u64, u64, u8), StoreError> {
+    let mut parts = value.split(',');
+    let mut next = || {
+        parts
+            .next()
+            .ok_or_else(|| bad(format!("short log entry {kind} {value:?}")))
+    };
+    let (first, count) = (num(next()?)?, num(next()?)?);
+    let slot = match parts.next() {
+        None | Some("") => 0,
+        Some(slot) => num(slot)?,
+    };
+    Ok((first, count, slot))
 }
 
 /// A restored batch's sequence numbers: deltas, each from the previous (the first

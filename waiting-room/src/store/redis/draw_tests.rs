@@ -69,10 +69,11 @@ async fn no_draw_call_moves_more_than_its_batch() {
             continue;
         }
         if words[1] == moves {
-            // 8 keys, then capacity, token, lease, moved, k, and 3 lists of k.
+            // 8 keys, then capacity, token, lease, moved, k, 3 lists of k and the
+            // line drawn.
             let k: usize = words[15].parse().unwrap();
             assert!(k <= 4, "a draw call moved {k} fans: {line}");
-            assert_eq!(words.len(), 16 + 3 * k);
+            assert_eq!(words.len(), 17 + 3 * k);
             batches += 1;
             fans += k;
         } else if words[1] == pages {

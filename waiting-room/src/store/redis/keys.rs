@@ -52,6 +52,13 @@ pub(super) struct EventKeys {
     /// The start of the spent proof-of-work challenge keys (`<pow>:<id>`, see
     /// [`Self::pow_spent`]).
     pub pow: String,
+    /// Presale groups' lines (issue 20; docs/ARCHITECTURE.md "Presales"), slots 1..=8
+    /// at index slot - 1, fixed so a script can be passed all of them: zsets user →
+    /// arrival number (`pre<slot>`, each group's pre-queue) and the lists of each
+    /// group's draw record (`drj<slot>`, `dro<slot>`, as `drj`/`dro`).
+    pub pre_groups: [String; 8],
+    pub drj_groups: [String; 8],
+    pub dro_groups: [String; 8],
 }
 
 impl EventKeys {
@@ -80,6 +87,20 @@ impl EventKeys {
             view: key("view"),
             view_lock: key("view-lock"),
             rep: key("rep:"),
+            pre_groups: std::array::from_fn(|i| key(&format!("pre{}", i + 1))),
+            drj_groups: std::array::from_fn(|i| key(&format!("drj{}", i + 1))),
+            dro_groups: std::array::from_fn(|i| key(&format!("dro{}", i + 1))),
+        }
+    }
+
+    /// Line `slot`'s draw record, join order and draw order (0: `drj`, `dro`).
+    pub fn draw_of(&self, slot: u8) -> (&str, &str) {
+        match slot {
+            0 => (&self.drj, &self.dro),
+            s => (
+                &self.drj_groups[usize::from(s - 1)],
+                &self.dro_groups[usize::from(s - 1)],
+            ),
         }
     }
 
@@ -94,8 +115,14 @@ impl EventKeys {
     }
 
     #[cfg(test)]
-    pub(super) fn all(&self) -> [&str; 19] {
-        [
+    pub(super) fn all(&self) -> Vec<&str> {
+        let groups = self
+            .pre_groups
+            .iter()
+            .chain(&self.drj_groups)
+            .chain(&self.dro_groups)
+            .map(String::as_str);
+        let fixed = [
             &self.cfg,
             &self.st,
             &self.q,
@@ -115,7 +142,12 @@ impl EventKeys {
             &self.drt,
             &self.view,
             &self.view_lock,
-        ]
+        ];
+        fixed
+            .into_iter()
+            .map(|k| k.as_str())
+            .chain(groups)
+            .collect()
     }
 }
 
@@ -147,7 +179,8 @@ mod tests {
         let keys = EventKeys::new("fg", event);
         let expected = format!("fg:ev:{event}");
         let all = keys.all();
-        for key in all {
+        assert_eq!(all.len(), 19 + 24);
+        for key in &all {
             assert_eq!(hash_tag(key), expected, "{key}");
         }
         let rep = keys.replica(&ReplicaId::random());

@@ -33,15 +33,32 @@ impl RedisStore {
             .key(&k.prf)
             .key(&k.log);
         inv.key(&k.drj).key(&k.dro);
+        for key in k
+            .pre_groups
+            .iter()
+            .chain(&k.drj_groups)
+            .chain(&k.dro_groups)
+        {
+            inv.key(key);
+        }
         inv.arg(self.log_capacity)
             .arg(&*self.draw_token)
             .arg(self.draw_lease_ms)
             .arg(seed.to_hex());
+        // Every group's seed (eight HMACs, only while openings remain): the script
+        // picks the line that is due.
+        for slot in 1..=crate::MAX_PRESALE_GROUPS {
+            inv.arg(seed.for_presale(slot).to_hex());
+        }
         let reply: Vec<Value> = self.run(&inv).await?;
-        let [code, first, total, moved, seed] = &reply[..] else {
+        let [code, first, total, moved, seed, slot] = &reply[..] else {
             return Err(bad("an opening reply"));
         };
         let (first, total, moved): (u64, u64, u64) = (get(first)?, get(total)?, get(moved)?);
+        let slot: u8 = get(slot)?;
+        if slot > crate::MAX_PRESALE_GROUPS {
+            return Err(bad(format!("an opening of line {slot}")));
+        }
         let opening = match get::<i64>(code)? {
             0 => Opening::Open,
             1 => Opening::NotDue,
@@ -50,7 +67,10 @@ impl RedisStore {
             2 => {
                 let seed: String = get(seed)?;
                 let seed = ShuffleSeed::from_hex(&seed).ok_or_else(|| bad("the draw's seed"))?;
-                match self.plan(event, &k, &seed, first, total, batch).await? {
+                match self
+                    .plan(event, &k, &seed, slot, first, total, batch)
+                    .await?
+                {
                     Some(plan) => self.move_batch(&k, &plan, moved, batch).await?,
                     None => Opening::Busy,
                 }
@@ -63,19 +83,22 @@ impl RedisStore {
         Ok(opening)
     }
 
-    /// The draw of the frozen pre-queue (`first`, `total` fans) under `seed`: this
-    /// store's, or read in pages of `page` and computed; `None` if the lease was lost.
+    /// The draw of line `slot`'s frozen pre-queue (`first`, `total` fans) under
+    /// `seed`: this store's, or read in pages of `page` and computed; `None` if the
+    /// lease was lost.
+    #[allow(clippy::too_many_arguments)]
     async fn plan(
         &self,
         event: EventId,
         k: &EventKeys,
         seed: &ShuffleSeed,
+        slot: u8,
         first: u64,
         total: u64,
         page: usize,
     ) -> Result<Option<Arc<Plan>>, StoreError> {
         if let Some(plan) = self.plans.lock().expect("plans lock").get(&event) {
-            if plan.first == first && plan.users.len() as u64 == total {
+            if plan.slot == slot && plan.first == first && plan.users.len() as u64 == total {
                 return Ok(Some(plan.clone()));
             }
         }
@@ -105,6 +128,7 @@ impl RedisStore {
             .await
             .map_err(|e| StoreError::Backend(format!("computing the draw: {e}").into()))?;
         let plan = Arc::new(Plan {
+            slot,
             first,
             users: ordered.into_iter().map(|e| e.1).collect(),
             joined: record.joined,
@@ -133,7 +157,8 @@ impl RedisStore {
         }
         let mut inv = self.scripts.draw_move.prepare_invoke();
         inv.key(&k.st).key(&k.q).key(&k.prf).key(&k.tk).key(&k.log);
-        inv.key(&k.drj).key(&k.dro).key(&k.drt);
+        let (drj, dro) = k.draw_of(plan.slot);
+        inv.key(drj).key(dro).key(&k.drt);
         inv.arg(self.log_capacity)
             .arg(&*self.draw_token)
             .arg(self.draw_lease_ms)
@@ -142,7 +167,9 @@ impl RedisStore {
         for user in &plan.users[from..to] {
             inv.arg(user.to_string());
         }
-        inv.arg(&plan.joined[from..to]).arg(&plan.order[from..to]);
+        inv.arg(&plan.joined[from..to])
+            .arg(&plan.order[from..to])
+            .arg(plan.slot);
         let reply: Vec<i64> = self.run(&inv).await?;
         let [code, now_moved] = reply[..] else {
             return Err(bad("a draw batch reply"));

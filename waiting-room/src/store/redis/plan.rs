@@ -8,6 +8,8 @@ use crate::{EventId, UserId};
 
 /// A frozen pre-queue's draw, as this store computed it.
 pub(super) struct Plan {
+    /// The line drawn (0: the public one; a presale group's).
+    pub slot: u8,
     pub first: u64,
     /// Users in draw order.
     pub users: Vec<UserId>,

@@ -64,6 +64,7 @@ async fn a_restore_of_many_batches_logs_one_entry_per_batch() {
             user,
             ticket,
             seq: Some(seq),
+            slot: 0,
         });
     }
     let config = store.config(event).await.unwrap().unwrap();

@@ -350,6 +350,7 @@ async fn restore_puts_fans_back_in_their_places() {
             user: *user,
             ticket,
             seq: Some(seq),
+            slot: 0,
         });
     }
     let config = store.config(event).await.unwrap().unwrap();
@@ -396,6 +397,95 @@ async fn restore_puts_fans_back_in_their_places() {
     assert_eq!(snap.seqs.len(), 4);
     let batch = store.changes(event, &old_cursor, 10).await.unwrap();
     assert!(batch.lagged, "a reader of the old log sees the gap");
+}
+
+/// Presales (docs/ARCHITECTURE.md "Presales: the store's lines"): a lost event's
+/// pre-queued fans go back into their own lines; a line whose opening passed counts
+/// as opened (its joiners queue at once), the others keep their pre-queues.
+#[tokio::test]
+async fn restore_puts_group_fans_back_in_their_own_lines() {
+    let Some((store, client)) = connect().await else {
+        return;
+    };
+    let event = EventId::new();
+    let now = store.now_ms().await.unwrap();
+    let mut config = test_config(now + 120_000);
+    config.presales = vec![
+        crate::PresaleOpening {
+            slot: 1,
+            opens_at_ms: now - 1_000,
+        },
+        crate::PresaleOpening {
+            slot: 2,
+            opens_at_ms: now + 60_000,
+        },
+    ];
+    store.configure(event, &config, false).await.unwrap();
+    let seed = crate::shuffle::ShuffleSeed::from_bytes([9; 32]);
+    assert!(store.open(event, &seed).await.unwrap(), "group 1 opens");
+    let mut fans = Vec::new();
+    for slot in [1u8, 2, 0] {
+        let (user, ticket) = (UserId::new(), TicketId::new());
+        let status = store
+            .join_presale(event, user, &ticket, None, None, slot)
+            .await
+            .unwrap();
+        let seq = match status.state {
+            TicketState::Queued { seq, .. } => Some(seq),
+            TicketState::Prequeue { slot: s } if s == slot => None,
+            other => panic!("{other:?}"),
+        };
+        fans.push(crate::store::RestoredFan {
+            user,
+            ticket,
+            seq,
+            slot: if seq.is_some() { 0 } else { slot },
+        });
+    }
+    let keys = EventKeys::new(&store.prefix, event);
+    let mut conn = client.get_multiplexed_async_connection().await.unwrap();
+    let _: () = conn.del(&keys.all()[..]).await.unwrap();
+
+    let restore = crate::store::Restore {
+        config: &config,
+        opened: true,
+        seq_floor: 10,
+        log_ordinal: 1,
+        fans: &fans,
+    };
+    assert_eq!(store.restore(event, &restore).await.unwrap(), 3);
+    let states: Vec<TicketState> = store
+        .statuses(event, &fans.iter().map(|f| f.user).collect::<Vec<_>>())
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|s| s.unwrap().state)
+        .collect();
+    assert_eq!(
+        states,
+        [
+            TicketState::Queued { seq: 1, ahead: 0 },
+            TicketState::Prequeue { slot: 2 },
+            TicketState::Prequeue { slot: 0 },
+        ]
+    );
+    assert_eq!(
+        store.config(event).await.unwrap().unwrap().presales.len(),
+        2
+    );
+    let stats = store.stats(event).await.unwrap();
+    assert_eq!((stats.opened, stats.prequeue), (true, 2));
+    // Group 1's line counts as opened: its joiner queues; group 2's still waits.
+    let g1 = store
+        .join_presale(event, UserId::new(), &TicketId::new(), None, None, 1)
+        .await
+        .unwrap();
+    assert_eq!(g1.state, TicketState::Queued { seq: 11, ahead: 1 });
+    let g2 = store
+        .join_presale(event, UserId::new(), &TicketId::new(), None, None, 2)
+        .await
+        .unwrap();
+    assert_eq!(g2.state, TicketState::Prequeue { slot: 2 });
 }
 
 /// With Redis gone, calls fail quickly as `Unavailable` (503), not after minutes.

@@ -54,7 +54,24 @@ fn log_entries_decode() {
         change("O", "1,40").unwrap(),
         Change::Opened {
             first: 1,
-            count: 40
+            count: 40,
+            slot: 0
+        }
+    );
+    assert_eq!(
+        change("O", "5,0,3").unwrap(),
+        Change::Opened {
+            first: 5,
+            count: 0,
+            slot: 3
+        }
+    );
+    assert_eq!(
+        change("F", "5,9,2").unwrap(),
+        Change::Frozen {
+            first: 5,
+            count: 9,
+            slot: 2
         }
     );
     assert_eq!(
@@ -100,7 +117,7 @@ fn ticket_records_decode() {
     let w = rec(r#"{"t":"abc","s":"W"}"#);
     assert_eq!(
         status(w.clone(), -1, -1).unwrap().unwrap().state,
-        TicketState::Prequeue
+        TicketState::Prequeue { slot: 0 }
     );
     assert_eq!(
         status(w, 4, 2).unwrap().unwrap().state,
