@@ -61,6 +61,13 @@ pub(crate) fn spawn(state: &AppState) -> CancellationToken {
                 if let Some(l) = &s.hold_limit {
                     l.prune();
                 }
+                // Presale guess counts whose window is over (any replica may).
+                let window =
+                    i64::try_from(s.config.presale_guess_window_secs * 1000).unwrap_or(i64::MAX);
+                let before = s.clock().now_ms().saturating_sub(window);
+                if let Err(error) = s.db.prune_code_attempts(before).await {
+                    tracing::warn!(%error, "forgetting old presale guess counts failed");
+                }
             }
         }
     });

@@ -245,6 +245,23 @@ pub struct Config {
     /// FLOODGATE_HOLD_ATTEMPTS_PER_MINUTE paces it.
     #[arg(long, env = "FLOODGATE_HOLD_ATTEMPTS_BURST", default_value_t = 10)]
     pub hold_attempts_burst: u32,
+
+    /// Wrong presale codes one account may try in FLOODGATE_PRESALE_GUESS_WINDOW_SECS
+    /// (every replica together); beyond, 429 `too_many_code_attempts`. 0: no limit.
+    #[arg(
+        long,
+        env = "FLOODGATE_PRESALE_GUESSES_PER_ACCOUNT",
+        default_value_t = 10
+    )]
+    pub presale_guesses_per_account: u32,
+    /// Wrong presale codes one client address (IPv4, or an IPv6 /64) may try in the
+    /// window, every account together. 0: no limit.
+    #[arg(long, env = "FLOODGATE_PRESALE_GUESSES_PER_IP", default_value_t = 30)]
+    pub presale_guesses_per_ip: u32,
+    /// The window the presale guess limits count in, in seconds.
+    #[arg(long, env = "FLOODGATE_PRESALE_GUESS_WINDOW_SECS", default_value_t = 600,
+          value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    pub presale_guess_window_secs: u64,
     /// Proof of work on join for new events that do not say (leading zero bits of
     /// SHA-256, 0..=28; 0: none). 14 costs a phone about half a second (OPERATIONS.md).
     #[arg(long, env = "FLOODGATE_POW_DEFAULT_DIFFICULTY", default_value_t = 14,

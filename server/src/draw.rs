@@ -67,6 +67,47 @@ pub fn revealed_here(state: &AppState, event: &Event) -> Option<ShuffleSeed> {
     room.line_opened(0).then_some(seed)
 }
 
+/// Puts each presale group's seed (`ShuffleSeed::for_presale`) into the public view
+/// once that group's draw is done (the store has its draw record): one store call per
+/// group whose opening has passed. A store that cannot tell leaves the seed hidden.
+pub async fn reveal_presales(state: &AppState, event: &Event, public: &mut PublicEvent) {
+    let Some(seed) = event.shuffle_seed else {
+        return;
+    };
+    let now = state.clock().now_ms();
+    for (group, view) in event.presales.iter().zip(public.presales.iter_mut()) {
+        if now < group.opens_at_ms {
+            continue;
+        }
+        match state
+            .hub
+            .store()
+            .presale_draw(event.id, group.slot, 0, 1)
+            .await
+        {
+            Ok(Some(_)) => view.shuffle_seed = Some(seed.for_presale(group.slot).to_hex()),
+            Ok(None) => {}
+            Err(error) => {
+                tracing::debug!(%error, event_id = %event.id, slot = group.slot, "presale draw not readable; its seed stays hidden");
+            }
+        }
+    }
+}
+
+/// [`reveal_presales`] from this replica's room alone (for listing many events; no
+/// store call): each group's seed once the room saw its line open (drawn).
+pub fn reveal_presales_here(state: &AppState, event: &Event, public: &mut PublicEvent) {
+    let (Some(seed), Some(room)) = (event.shuffle_seed, state.hub.room(event.id)) else {
+        return;
+    };
+    let now = state.clock().now_ms();
+    for (group, view) in event.presales.iter().zip(public.presales.iter_mut()) {
+        if now >= group.opens_at_ms && room.line_opened(group.slot) {
+            view.shuffle_seed = Some(seed.for_presale(group.slot).to_hex());
+        }
+    }
+}
+
 /// Puts the seed into the public view when it may be published.
 pub fn reveal(public: &mut PublicEvent, seed: Option<ShuffleSeed>) {
     public.shuffle_seed = seed.map(|s| s.to_hex());
@@ -98,6 +139,54 @@ pub async fn page(
         return Err(not_yet());
     }
     let Some(draw) = state.hub.store().draw(event.id, offset, limit).await? else {
+        return Err(not_yet());
+    };
+    let end = offset.saturating_add(draw.joined.len() as u64);
+    Ok(PrequeueDraw {
+        event_id: event.id.to_string(),
+        algorithm: ALGORITHM,
+        shuffle_seed: seed.to_hex(),
+        shuffle_commitment: seed.commitment(),
+        total: draw.total,
+        offset,
+        joined: draw.joined,
+        order: draw.order,
+        next_offset: (end < draw.total).then_some(end),
+    })
+}
+
+/// Entries `offset..offset + limit` of presale group `group`'s draw (its own seed,
+/// `ShuffleSeed::for_presale`); 409 `draw_not_published` before its opening.
+pub async fn presale_page(
+    state: &AppState,
+    event: &Event,
+    group: &crate::event::Presale,
+    offset: u64,
+    limit: u64,
+) -> Result<PrequeueDraw, ApiError> {
+    let Some(seed) = event.shuffle_seed.map(|s| s.for_presale(group.slot)) else {
+        return Err(not_published(
+            "this sale was created before pre-queue draws were published; it has no draw to show",
+        ));
+    };
+    let not_yet = || {
+        let at = datetime_ms(group.opens_at_ms)
+            .format(&time::format_description::well_known::Rfc3339)
+            .unwrap_or_default();
+        not_published(&format!(
+            "the group's draw is published when its line opens ({at}); the seed's \
+             commitment is on the event already"
+        ))
+    };
+    if state.clock().now_ms() < group.opens_at_ms {
+        return Err(not_yet());
+    }
+    let Some(draw) = state
+        .hub
+        .store()
+        .presale_draw(event.id, group.slot, offset, limit)
+        .await?
+    else {
         return Err(not_yet());
     };
     let end = offset.saturating_add(draw.joined.len() as u64);

@@ -29,6 +29,14 @@ pub enum ApiError {
     Forbidden,
     #[error("{0} not found")]
     NotFound(&'static str),
+    /// 404 with a code of its own (a presale code that is unknown or revoked:
+    /// `code_unknown`).
+    #[error("{message}")]
+    Unknown { code: &'static str, message: String },
+    /// 429 `too_many_code_attempts` with `Retry-After`: too many wrong presale codes
+    /// from this account or address (docs/ARCHITECTURE.md "Presale codes").
+    #[error("too many wrong codes; retry in {retry_after_secs} s")]
+    TooManyCodeAttempts { retry_after_secs: u64 },
     #[error("{message}")]
     Conflict { code: &'static str, message: String },
     /// 429 `rate_limited`: `what` names the budget that is spent, in words a person
@@ -127,9 +135,11 @@ impl ApiError {
             Self::BadRequest { .. } => StatusCode::BAD_REQUEST,
             Self::Unauthorized | Self::InvalidCredentials => StatusCode::UNAUTHORIZED,
             Self::Forbidden => StatusCode::FORBIDDEN,
-            Self::NotFound(_) | Self::WrongRole => StatusCode::NOT_FOUND,
+            Self::NotFound(_) | Self::WrongRole | Self::Unknown { .. } => StatusCode::NOT_FOUND,
             Self::Conflict { .. } => StatusCode::CONFLICT,
-            Self::RateLimited { .. } | Self::TooManyPlaces { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Self::RateLimited { .. }
+            | Self::TooManyPlaces { .. }
+            | Self::TooManyCodeAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Overloaded | Self::Busy { .. } | Self::Unavailable | Self::Rejecting { .. } => {
                 StatusCode::SERVICE_UNAVAILABLE
             }
@@ -151,7 +161,9 @@ impl ApiError {
             | Self::Conflict { code, .. }
             | Self::Refused { code, .. }
             | Self::Gone { code, .. }
+            | Self::Unknown { code, .. }
             | Self::Unauthenticated { code, .. } => code,
+            Self::TooManyCodeAttempts { .. } => "too_many_code_attempts",
             Self::InvalidToken(_) => "invalid_token",
             Self::TokenAccountMismatch { .. } => "token_account_mismatch",
             Self::SeatsUnavailable { .. } => "seats_unavailable",
@@ -187,7 +199,8 @@ impl IntoResponse for ApiError {
             Self::RateLimited {
                 retry_after_secs, ..
             }
-            | Self::Busy { retry_after_secs } => Some(retry_after_secs),
+            | Self::Busy { retry_after_secs }
+            | Self::TooManyCodeAttempts { retry_after_secs } => Some(retry_after_secs),
             Self::TooManyPlaces { .. } => Some(PLACES_RETRY_SECS),
             Self::Overloaded | Self::Unavailable => Some(RETRY_SOON_SECS),
             Self::Rejecting { .. } => Some(REJECTING_RETRY_SECS),

@@ -168,10 +168,26 @@ impl EventPatch {
             ),
         };
         let changed = request.into_event(event.grace_secs)?;
+        // Every presale group opens before the public sale (docs/ARCHITECTURE.md
+        // "Presale codes"): an opening moved to or before a group's is refused.
+        if let Some(group) = event
+            .presales
+            .iter()
+            .find(|p| p.opens_at_ms >= changed.starts_at_ms)
+        {
+            return Err(EditError::Invalid(InvalidEvent(format!(
+                "starts_at must stay after every presale group's opening; {:?} opens at {}",
+                group.name,
+                datetime_ms(group.opens_at_ms)
+                    .format(&time::format_description::well_known::Rfc3339)
+                    .unwrap_or_default()
+            ))));
+        }
         Ok(Event {
             id: event.id,
             closed: event.closed,
             shuffle_seed: event.shuffle_seed,
+            presales: event.presales.clone(),
             // All of it: a new event's admission has no mode, message or safety net,
             // and an edit must neither drop nor reset them.
             admission,
@@ -328,6 +344,23 @@ mod tests {
         let zero = patch(serde_json::json!({"max_seats_per_account": 0}));
         assert!(matches!(zero.apply(&e, 0), Err(EditError::Invalid(_))));
         assert!(changes(&e, &e).unwrap().is_none());
+        let mut grouped = e.clone();
+        grouped.presales.push(crate::event::Presale {
+            id: "g".into(),
+            slot: 1,
+            name: "Fan club".into(),
+            opens_at_ms: 15_000,
+        });
+        let before_group = patch(serde_json::json!({"starts_at": "1970-01-01T00:00:15Z"}));
+        assert!(matches!(
+            before_group.apply(&grouped, 0),
+            Err(EditError::Invalid(_))
+        ));
+        let after_group = patch(serde_json::json!({"starts_at": "1970-01-01T00:00:16Z"}));
+        assert_eq!(
+            after_group.apply(&grouped, 0).unwrap().presales,
+            grouped.presales
+        );
 
         let seats = serde_json::json!({"sections": [
             {"name": "B", "rows": 3, "seats_per_row": 4, "price_cents": 250}]});

@@ -31,6 +31,7 @@ pub mod listener;
 pub mod metrics;
 pub mod observe;
 pub mod password_rules;
+pub mod presale;
 pub mod proof_of_work;
 pub mod report;
 pub mod revocations;

@@ -13,7 +13,6 @@ use axum::http::HeaderValue;
 use axum::Router;
 use tower_http::compression::predicate::{NotForContentType, Predicate, SizeAbove};
 use tower_http::compression::CompressionLayer;
-use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::request_id::{
     MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
 };
@@ -39,7 +38,7 @@ pub fn app(state: AppState) -> Router {
     let timeout = Duration::from_secs(state.config.request_timeout_secs);
     routes::router(state.clone())
         .layer(ValidateRequestHeaderLayer::custom(limits::header_limit))
-        .layer(RequestBodyLimitLayer::new(64 * 1024))
+        .layer(axum::middleware::from_fn(body_limit))
         .layer(TimeoutLayer::with_status_code(
             axum::http::StatusCode::REQUEST_TIMEOUT,
             timeout,
@@ -70,6 +69,36 @@ pub fn app(state: AppState) -> Router {
                 )
                 .layer(PropagateRequestIdLayer::x_request_id()),
         )
+}
+
+/// The most a request body may hold: 64 KiB, but for a presale codes upload (a CSV of
+/// up to [`crate::presale::MAX_UPLOAD_BYTES`]). Beyond, 413 `payload_too_large`.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+async fn body_limit(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let path = request.uri().path();
+    let limit =
+        if path.starts_with("/api/v1/admin/") && path.ends_with(crate::presale::UPLOAD_PATH_END) {
+            crate::presale::MAX_UPLOAD_BYTES
+        } else {
+            MAX_BODY_BYTES
+        };
+    let declared = request
+        .headers()
+        .get(axum::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limit as u64) {
+        return crate::error::ApiError::PayloadTooLarge.into_response();
+    }
+    // A body with no length (chunked) is cut at the limit as it is read; the
+    // extractors answer 413 then.
+    let request =
+        request.map(|body| axum::body::Body::new(http_body_util::Limited::new(body, limit)));
+    next.run(request).await
 }
 
 /// Whether the compression layer may compress a response: not one marked

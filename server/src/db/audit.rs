@@ -34,6 +34,11 @@ pub enum AuditAction {
     AutotuneAdjusted,
     StaffChanged,
     StaffBypass,
+    PresaleGroupCreated,
+    PresaleGroupChanged,
+    PresaleGroupDeleted,
+    PresaleCodesAdded,
+    PresaleCodeRevoked,
 }
 
 impl AuditAction {
@@ -50,6 +55,11 @@ impl AuditAction {
             Self::AutotuneAdjusted => "autotune_adjusted",
             Self::StaffChanged => "staff_changed",
             Self::StaffBypass => "staff_bypass",
+            Self::PresaleGroupCreated => "presale_group_created",
+            Self::PresaleGroupChanged => "presale_group_changed",
+            Self::PresaleGroupDeleted => "presale_group_deleted",
+            Self::PresaleCodesAdded => "presale_codes_added",
+            Self::PresaleCodeRevoked => "presale_code_revoked",
         }
     }
 }

@@ -10,7 +10,7 @@ use waiting_room::{AdmissionMode, AdmissionSettings, EventId, SafetyNet};
 use super::audit::{insert_audit, NewAudit};
 use super::records::{int, net_arrivals, net_shoppers, opt_int};
 use super::Db;
-use crate::event::{Event, Section};
+use crate::event::{Event, Presale, Section};
 use crate::metrics::DbOp;
 
 /// The stored event (an alias: events have no storage-only fields).
@@ -137,11 +137,13 @@ impl Db {
             ))
             .fetch_all(self.pool())
             .await?;
+            let mut presales = self.presales(&sections).await?;
             let mut sections = self.sections(sections).await?;
             rows.iter()
                 .map(|r| {
                     let mut e = event_from_row(r)?;
                     e.sections = sections.remove(&e.id).unwrap_or_default();
+                    e.presales = presales.remove(&e.id).unwrap_or_default();
                     Ok(e)
                 })
                 .collect()
@@ -159,6 +161,11 @@ impl Db {
             .await?;
             let Some(row) = row else { return Ok(None) };
             let mut e = event_from_row(&row)?;
+            e.presales = self
+                .presales(&Sections::Of(id))
+                .await?
+                .remove(&id)
+                .unwrap_or_default();
             e.sections = self
                 .sections(Sections::Of(id))
                 .await?
@@ -198,6 +205,7 @@ impl Db {
                 price_cents: r.try_get("price_cents")?,
             });
         }
+        event.presales = presales_in(&mut *conn, id).await?;
         Ok(Some(event))
     }
 
@@ -255,8 +263,8 @@ impl Db {
     }
 }
 
-/// Whose sections to read.
-enum Sections {
+/// Whose sections (or presale groups) to read.
+pub(super) enum Sections {
     Of(EventId),
     All,
     /// Of the events not closed.
@@ -297,6 +305,7 @@ fn event_from_row(r: &AnyRow) -> Result<Event, sqlx::Error> {
         shuffle_seed: shuffle_seed(r)?,
         pow_difficulty: u8::try_from(int(r, "pow_difficulty")?)
             .map_err(|e| sqlx::Error::Decode(Box::new(e)))?,
+        presales: Vec::new(),
     })
 }
 
@@ -321,4 +330,71 @@ fn shuffle_seed(r: &AnyRow) -> Result<Option<ShuffleSeed>, sqlx::Error> {
 pub(super) fn parse_id(r: &AnyRow, column: &str) -> Result<EventId, sqlx::Error> {
     let s: String = r.try_get(column)?;
     s.parse().map_err(|e| sqlx::Error::Decode(Box::new(e)))
+}
+
+// Presale groups, read with their events (docs/ARCHITECTURE.md "Presale codes").
+
+pub(super) fn presale_from_row(r: &AnyRow) -> Result<Presale, sqlx::Error> {
+    let slot: i64 = r.try_get("slot")?;
+    Ok(Presale {
+        id: r.try_get("id")?,
+        slot: u8::try_from(slot).map_err(|e| sqlx::Error::Decode(Box::new(e)))?,
+        name: r.try_get("name")?,
+        opens_at_ms: r.try_get("opens_at_ms")?,
+    })
+}
+
+pub(super) const GROUP_COLUMNS: &str = "id, event_id, slot, name, opens_at_ms";
+
+/// The event's groups as `conn` (a transaction) sees them, by opening.
+pub(super) async fn presales_in(
+    conn: &mut AnyConnection,
+    event: EventId,
+) -> Result<Vec<Presale>, sqlx::Error> {
+    let rows = sqlx::query(&format!(
+        "SELECT {GROUP_COLUMNS} FROM presale_groups WHERE event_id = $1 \
+         ORDER BY opens_at_ms, slot"
+    ))
+    .bind(event.to_string())
+    .fetch_all(conn)
+    .await?;
+    rows.iter().map(presale_from_row).collect()
+}
+
+impl Db {
+    /// The groups of the events `which` names, by opening (read with the events).
+    pub(super) async fn presales(
+        &self,
+        which: &Sections,
+    ) -> Result<HashMap<EventId, Vec<Presale>>, sqlx::Error> {
+        let sql = format!("SELECT {GROUP_COLUMNS} FROM presale_groups");
+        let order = "ORDER BY event_id, opens_at_ms, slot";
+        let rows = match which {
+            Sections::Of(id) => {
+                sqlx::query(&format!("{sql} WHERE event_id = $1 {order}"))
+                    .bind(id.to_string())
+                    .fetch_all(self.pool())
+                    .await?
+            }
+            Sections::All => {
+                sqlx::query(&format!("{sql} {order}"))
+                    .fetch_all(self.pool())
+                    .await?
+            }
+            Sections::Open => {
+                sqlx::query(&format!(
+                    "{sql} WHERE event_id IN (SELECT id FROM events WHERE closed = 0) {order}"
+                ))
+                .fetch_all(self.pool())
+                .await?
+            }
+        };
+        let mut out: HashMap<EventId, Vec<Presale>> = HashMap::new();
+        for r in rows {
+            out.entry(parse_id(&r, "event_id")?)
+                .or_default()
+                .push(presale_from_row(&r)?);
+        }
+        Ok(out)
+    }
 }

@@ -103,6 +103,16 @@ pub const ERROR_CODES: &[&str] = &[
     "invalid_return_url",
     "return_url_not_allowed",
     "unknown_staff_email",
+    "invalid_presale_group",
+    "presale_groups_full",
+    "presale_started",
+    "presale_group_in_use",
+    "invalid_csv",
+    "code_unknown",
+    "code_used_up",
+    "code_other_group",
+    "presale_over",
+    "too_many_code_attempts",
 ];
 
 /// A string, one of [`ERROR_CODES`].

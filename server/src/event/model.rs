@@ -68,6 +68,39 @@ pub struct Event {
     /// Leading zero bits of SHA-256 a new place in line costs (`crate::proof_of_work`);
     /// 0: no proof of work.
     pub pow_difficulty: u8,
+    /// The presale groups (docs/ARCHITECTURE.md "Presale codes"), by opening time;
+    /// empty for most events (and then nothing on the join path looks for codes).
+    pub presales: Vec<Presale>,
+}
+
+/// One presale group of an event as the rooms and the public see it: its line (`slot`
+/// 1..=8 in the queue store), its name and its opening, before the event's.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Presale {
+    /// The group's id (a UUID), as the admin API names it.
+    pub id: String,
+    pub slot: u8,
+    pub name: String,
+    pub opens_at_ms: i64,
+}
+
+/// A presale group in the public view of its event.
+#[derive(Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PublicPresale {
+    /// The group's id (a UUID): `GET /events/{id}/prequeue?presale=` pages its draw.
+    #[schema(format = "uuid")]
+    pub id: String,
+    pub name: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub opens_at: OffsetDateTime,
+    /// Lowercase hex SHA-256 of the group's draw seed; `null` for a sale created before
+    /// draws had seeds.
+    #[schema(required = true, pattern = "^[0-9a-f]{64}$")]
+    pub shuffle_commitment: Option<String>,
+    /// The group's seed, once its draw is done; `null` before.
+    #[schema(required = true, pattern = "^[0-9a-f]{64}$")]
+    pub shuffle_seed: Option<String>,
 }
 
 /// Where a sale stands.
@@ -118,7 +151,14 @@ impl Event {
 
     pub fn queue_config(&self) -> QueueConfig {
         QueueConfig {
-            presales: Vec::new(),
+            presales: self
+                .presales
+                .iter()
+                .map(|p| waiting_room::PresaleOpening {
+                    slot: p.slot,
+                    opens_at_ms: p.opens_at_ms,
+                })
+                .collect(),
             starts_at_ms: self.starts_at_ms,
             grace_ms: u64::from(self.grace_secs) * 1000,
             admission: self.admission.clone(),
@@ -153,7 +193,25 @@ impl Event {
             // Set by the routes that know the draw happened (`crate::draw`).
             shuffle_seed: None,
             pow_difficulty: self.pow_difficulty,
+            presales: self
+                .presales
+                .iter()
+                .map(|p| PublicPresale {
+                    id: p.id.clone(),
+                    name: p.name.clone(),
+                    opens_at: datetime_ms(p.opens_at_ms),
+                    shuffle_commitment: self
+                        .shuffle_seed
+                        .map(|s| s.for_presale(p.slot).commitment()),
+                    shuffle_seed: None,
+                })
+                .collect(),
         }
+    }
+
+    /// The presale group `id` of this event.
+    pub fn presale(&self, id: &str) -> Option<&Presale> {
+        self.presales.iter().find(|p| p.id == id)
     }
 
     /// The seed if the opening's time has come (`now_ms` at or past `starts_at`);
@@ -237,4 +295,8 @@ pub struct PublicEvent {
     pub shuffle_seed: Option<String>,
     #[schema(minimum = 0, maximum = 28)]
     pub pow_difficulty: u8,
+    /// The presale groups, by opening time (docs/ARCHITECTURE.md "Presale codes"):
+    /// fans holding a group's access code wait in its line, which opens before
+    /// `starts_at`.
+    pub presales: Vec<PublicPresale>,
 }

@@ -248,6 +248,7 @@ impl NewEvent {
             max_seats_per_account: self.max_seats_per_account,
             shuffle_seed: Some(ShuffleSeed::random()),
             pow_difficulty,
+            presales: Vec::new(),
         };
         if event.capacity() > MAX_CAPACITY {
             return Err(bad(format!(

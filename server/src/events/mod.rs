@@ -8,8 +8,10 @@
 
 mod admission;
 mod closing;
+mod presale;
 mod staff;
 pub use closing::LINE_KEPT_AFTER_CLOSE_MS;
+pub use presale::{GuessLimits, PresaleError, Redeemed};
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, RwLock};
@@ -54,6 +56,10 @@ struct Settings {
     close_after_show_secs: u64,
 }
 
+/// Every event's presale bindings seen by this replica (`presale.rs`): account → the
+/// slot of its group's line.
+type PresaleCache = HashMap<EventId, HashMap<waiting_room::UserId, u8>>;
+
 /// Every event's staff accounts (staff bypass, `staff.rs`).
 type StaffCache = HashMap<EventId, HashSet<waiting_room::UserId>>;
 
@@ -68,6 +74,9 @@ pub struct Events {
     cache: RwLock<HashMap<EventId, Event>>,
     /// Each event's staff accounts (staff bypass), refreshed with `cache`.
     staff: RwLock<StaffCache>,
+    /// The presale bindings this replica has seen (`presale.rs`). A `std` RwLock:
+    /// read on every join of an event with presale groups, never held across `.await`.
+    presale_fans: RwLock<PresaleCache>,
     /// Tells admission mode switches (`sale.mode_changed`) in the change's transaction.
     webhooks: Arc<Webhooks>,
 }
@@ -94,6 +103,7 @@ impl Events {
             },
             cache: RwLock::default(),
             staff: RwLock::default(),
+            presale_fans: RwLock::default(),
         }
     }
 
@@ -224,6 +234,7 @@ impl Events {
             cache.extend(open.iter().map(|e| (e.id, e.clone())));
         }
         self.refresh_staff().await?;
+        self.retain_presale_fans(&listed);
         for id in gone {
             self.wind_down(id).await;
         }

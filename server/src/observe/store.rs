@@ -157,7 +157,7 @@ mod tests {
             .lines()
             .filter(|l| l.starts_with("floodgate_store_errors_total{"))
             .collect();
-        // 22 queue ops (a join with proof of work counts as a join; the draw record and
+        // 22 queue ops (a join with proof of work, a staff or a presale join counts as a join; the draw record and
         // a room's wait for its log are not timed; the opening's draw steps are), 18
         // seat ops.
         assert_eq!(errors.len(), (22 + 18) * 2, "{text}");

@@ -18,6 +18,7 @@ pub(super) fn api(role: Option<Role>) -> OpenApiRouter<AppState> {
         .merge(super::admin::router())
         .merge(super::autotune::router())
         .merge(super::staff::router())
+        .merge(super::presale::router())
         .merge(super::report::router())
         .merge(super::event_lifecycle::router())
         .merge(super::loadtest::router())

@@ -73,6 +73,7 @@ async fn list(State(state): State<AppState>) -> Result<Json<Vec<PublicEvent>>, A
         };
         // From this replica's room only (no store call per listed event).
         draw::reveal(&mut view, draw::revealed_here(&state, e));
+        draw::reveal_presales_here(&state, e, &mut view);
         public.push(view);
     }
     Ok(Json(public))
@@ -97,12 +98,14 @@ async fn one(
     let counts = state.checkout.seat_counts(id).await?;
     let mut public = event.public(state.clock().now_ms(), counts);
     draw::reveal(&mut public, draw::revealed(&state, &event).await?);
+    draw::reveal_presales(&state, &event, &mut public).await;
     Ok(Json(public))
 }
 
 /// The opening's pre-queue draw, one page at a time (`?offset=` from 0, `?limit=` 1 to
 /// 10,000, 1,000 by default): the seed, its commitment, and the pre-queue's ticket
-/// pseudonyms in join order and in draw order (docs/FAIRNESS.md).
+/// pseudonyms in join order and in draw order (docs/FAIRNESS.md). `?presale=` (a
+/// group's id): that presale group's draw instead.
 #[utoipa::path(
     get,
     path = "/events/{id}/prequeue",
@@ -112,6 +115,7 @@ async fn one(
         ("id" = String, Path, format = "uuid"),
         ("offset" = Option<u64>, Query, minimum = 0, maximum = 4294967295u64),
         ("limit" = Option<u64>, Query, minimum = 1, maximum = 10000),
+        ("presale" = Option<String>, Query, format = "uuid", description = "A presale group's id: its draw instead of the public line's"),
     ),
     responses(
         (status = 200, body = PrequeueDraw, content_type = "application/json"),
@@ -144,5 +148,14 @@ async fn prequeue(
     let offset = number("offset", 0, 0..=u64::from(u32::MAX))?;
     let limit = number("limit", PAGE_DEFAULT, 1..=PAGE_MAX)?;
     let event = state.events.get(id).await?;
+    if let Some(raw) = query.get("presale") {
+        let group = uuid::Uuid::parse_str(raw)
+            .ok()
+            .and_then(|u| event.presale(&u.hyphenated().to_string()).cloned())
+            .ok_or(ApiError::NotFound("presale group"))?;
+        return Ok(Json(
+            draw::presale_page(&state, &event, &group, offset, limit).await?,
+        ));
+    }
     Ok(Json(draw::page(&state, &event, offset, limit).await?))
 }

@@ -15,6 +15,7 @@ mod held_back;
 mod loadtest;
 mod openapi;
 mod ops;
+mod presale;
 mod queue;
 mod refunds;
 mod report;

@@ -146,9 +146,18 @@ async fn queue_join(
     let proof = join_proof(&state, &event, session.user, &parts);
     let now = state.clock().now_ms();
     let gate = proof.as_ref().map(|p| p.gate(now));
-    let joined = room
-        .join_gated(session.user, cap.as_ref(), gate.as_ref())
-        .await;
+    // Presale (docs/ARCHITECTURE.md "Presale codes"): an account bound to a group
+    // joins its group's line; nothing more for an event with no groups.
+    let joined = match state.events.presale_slot(id, session.user, now).await? {
+        Some(slot) => {
+            room.join_presale(session.user, cap.as_ref(), gate.as_ref(), slot)
+                .await
+        }
+        None => {
+            room.join_gated(session.user, cap.as_ref(), gate.as_ref())
+                .await
+        }
+    };
     let phase = match (joined, &proof) {
         (Err(StoreError::PowRequired { used }), Some(proof)) => {
             let (why, challenge) = state

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use axum::extract::ws::{close_code, CloseFrame, Message, WebSocket};
 use futures_util::{Sink, SinkExt, Stream, StreamExt};
-use waiting_room::fan::{tell, FanView};
+use waiting_room::fan::{tell, FanPhase, FanView};
 use waiting_room::room::Room;
 use waiting_room::store::{PlaceCap, StoreError};
 use waiting_room::wire::{ClientMessage, ServerMessage};
@@ -113,7 +113,7 @@ pub async fn serve<S, R>(
             Some(Some(Ok(Message::Text(text)))) if parse(text.as_str()) == Ok(ClientMessage::Join)
         );
         if !joins {
-            if let Err(error) = room.resume(user, fan.cap.as_ref()).await {
+            if let Err(error) = resume(&state, &room, &fan).await {
                 tracing::warn!(%error, event_id = %room.event(), "queue connect failed");
                 let _ = send(
                     &mut sink,
@@ -313,6 +313,30 @@ async fn handle_text(
     carry_out(state, room, fan, parse(text)?).await
 }
 
+/// Picks up the ticket the fan may hold as its first socket opens (`Room::resume`);
+/// a fan bound to a presale group (a database failure there counts as none) and
+/// still pre-queued joins its group's line instead, which moves it out of the public
+/// pre-queue if it waited there.
+async fn resume(state: &AppState, room: &Room, fan: &Fan) -> Result<(), StoreError> {
+    let now = state.clock().now_ms();
+    let slot = match state.events.presale_slot(room.event(), fan.user, now).await {
+        Ok(slot) => slot,
+        Err(error) => {
+            tracing::warn!(%error, event_id = %room.event(), "presale lookup failed; resuming as a public fan");
+            None
+        }
+    };
+    if let Some(slot) = slot {
+        if let FanPhase::Prequeue { .. } = room.describe(fan.user).await? {
+            return room
+                .join_presale(fan.user, fan.cap.as_ref(), None, slot)
+                .await
+                .map(drop);
+        }
+    }
+    room.resume(fan.user, fan.cap.as_ref()).await
+}
+
 /// Carries out one request of the fan's (a frame's, or the handshake's `?join=1`); an
 /// error is the message to send back.
 async fn carry_out(
@@ -341,10 +365,25 @@ async fn carry_out(
                 return Ok(());
             }
             let gate = fan.proof.as_ref().map(|p| p.gate(now));
-            let joined = room
-                .join_gated(fan.user, fan.cap.as_ref(), gate.as_ref())
+            // Presale: an account bound to a group joins its group's line.
+            let slot = state
+                .events
+                .presale_slot(room.event(), fan.user, now)
                 .await
-                .map(drop);
+                .map_err(|error| {
+                    tracing::warn!(%error, event_id = %room.event(), "presale lookup failed");
+                    ServerMessage::error("unavailable", UNAVAILABLE)
+                })?;
+            let joined = match slot {
+                Some(slot) => room
+                    .join_presale(fan.user, fan.cap.as_ref(), gate.as_ref(), slot)
+                    .await
+                    .map(drop),
+                None => room
+                    .join_gated(fan.user, fan.cap.as_ref(), gate.as_ref())
+                    .await
+                    .map(drop),
+            };
             if let (Err(StoreError::PowRequired { used }), Some(proof)) = (&joined, &fan.proof) {
                 let (why, challenge) = state.pow.refusal(&state.keys, proof, fan.user, *used, now);
                 return Err(ServerMessage::pow_required(why.to_string(), &challenge));

@@ -33,6 +33,7 @@ mod login_flood;
 mod ops;
 mod places;
 mod prequeue;
+mod presale;
 mod presence;
 mod proof_of_work;
 mod reconnect;

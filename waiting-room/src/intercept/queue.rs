@@ -231,7 +231,8 @@ impl<S: QueueStore + ?Sized, I: Interceptor> QueueStore for Intercepted<S, I> {
         slot: u8,
     ) -> Result<TicketStatus, StoreError> {
         let call = self.inner.join_presale(event, user, ticket, cap, pow, slot);
-        self.around(QueueOp::JoinPresale, Some(event), call).await
+        // Counted as a join, like a staff join.
+        self.around(QueueOp::Join, Some(event), call).await
     }
 
     async fn presale_draw(
@@ -242,6 +243,6 @@ impl<S: QueueStore + ?Sized, I: Interceptor> QueueStore for Intercepted<S, I> {
         limit: u64,
     ) -> Result<Option<DrawPage>, StoreError> {
         let call = self.inner.presale_draw(event, slot, offset, limit);
-        self.around(QueueOp::PresaleDraw, Some(event), call).await
+        self.around(QueueOp::Draw, Some(event), call).await
     }
 }

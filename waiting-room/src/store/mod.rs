@@ -538,7 +538,5 @@ port_ops! {
         WaitChanges => "wait_changes",
         RemoveLine => "remove_line",
         OpenStep => "open_step",
-        JoinPresale => "join_presale",
-        PresaleDraw => "presale_draw",
     }
 }

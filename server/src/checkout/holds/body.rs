@@ -159,6 +159,7 @@ mod tests {
             max_seats_per_account: None,
             shuffle_seed: None,
             pow_difficulty: 0,
+            presales: Vec::new(),
         }
     }
 

@@ -34,6 +34,8 @@ fn the_served_text_is_the_document() {
 #[test]
 fn the_document_lists_every_api_route() {
     let expected = [
+        ("DELETE", "/api/v1/admin/events/{id}/presale/codes/{code}"),
+        ("DELETE", "/api/v1/admin/events/{id}/presale/groups/{group}"),
         ("DELETE", "/api/v1/admin/webhooks/{webhook_id}"),
         ("DELETE", "/api/v1/auth/session"),
         ("DELETE", "/api/v1/auth/sessions"),
@@ -44,6 +46,8 @@ fn the_document_lists_every_api_route() {
         ("GET", "/api/v1/admin/events/{id}/autotune"),
         ("GET", "/api/v1/admin/events/{id}/orders"),
         ("GET", "/api/v1/admin/events/{id}/orders.csv"),
+        ("GET", "/api/v1/admin/events/{id}/presale"),
+        ("GET", "/api/v1/admin/events/{id}/presale/codes"),
         ("GET", "/api/v1/admin/events/{id}/report"),
         ("GET", "/api/v1/admin/events/{id}/seats"),
         ("GET", "/api/v1/admin/events/{id}/staff"),
@@ -72,8 +76,18 @@ fn the_document_lists_every_api_route() {
         ("GET", "/readyz"),
         ("PATCH", "/api/v1/admin/events/{id}"),
         ("PATCH", "/api/v1/admin/events/{id}/admission"),
+        ("PATCH", "/api/v1/admin/events/{id}/presale/groups/{group}"),
         ("POST", "/api/v1/admin/events"),
         ("POST", "/api/v1/admin/events/{id}/close"),
+        ("POST", "/api/v1/admin/events/{id}/presale/groups"),
+        (
+            "POST",
+            "/api/v1/admin/events/{id}/presale/groups/{group}/codes",
+        ),
+        (
+            "POST",
+            "/api/v1/admin/events/{id}/presale/groups/{group}/codes/upload",
+        ),
         ("POST", "/api/v1/admin/events/{id}/seats/hold-back"),
         ("POST", "/api/v1/admin/events/{id}/seats/release"),
         ("POST", "/api/v1/admin/fans"),
@@ -89,6 +103,7 @@ fn the_document_lists_every_api_route() {
         ("POST", "/api/v1/auth/session"),
         ("POST", "/api/v1/events/{id}/challenge"),
         ("POST", "/api/v1/events/{id}/holds"),
+        ("POST", "/api/v1/events/{id}/presale/redeem"),
         ("POST", "/api/v1/events/{id}/queue/join"),
         ("POST", "/api/v1/events/{id}/queue/leave"),
         ("POST", "/api/v1/holds/{hold_id}/confirm"),

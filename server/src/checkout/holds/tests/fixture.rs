@@ -113,6 +113,7 @@ impl Fixture {
             max_seats_per_account: None,
             shuffle_seed: None,
             pow_difficulty: 0,
+            presales: Vec::new(),
         };
         db.insert_event(&event, now, None).await.unwrap();
         let checkout = Checkout::new(seats, db.clone());
