@@ -4,9 +4,8 @@
 // pre-queue counting down to the group's own opening; at 390 px and desktop, in both
 // languages, axe clean.
 import { test, expect } from '@playwright/test';
-import { ADMIN, screenshot, signInContext, floodgatePerFile } from './harness.mjs';
+import { screenshot, signInContext, floodgatePerFile } from './harness.mjs';
 import { expectAccessible } from './a11y.mjs';
-import { hasPresaleApi, mockPresale } from './presale-mock.mjs';
 
 let fg;
 floodgatePerFile(test, (started) => (fg = started));
@@ -15,32 +14,15 @@ const PHONE = { width: 390, height: 844 };
 const GROUP_OPENS_IN_MS = 10 * 60_000;
 
 /** A sale opening in an hour with a "Fan club" group opening in ten minutes and
- *  `count` single-use codes of it; `setup(context)` serves it to a browser context. */
+ *  `count` single-use codes of it. */
 async function presaleSale(count) {
   const event = await fg.createEvent({ name: 'Presale night', opensInSecs: 3600 });
   const opensAt = new Date(Date.now() + GROUP_OPENS_IN_MS).toISOString();
-  if (await hasPresaleApi(fg, event.id)) {
-    const token = await fg.admin();
-    const base = `/api/v1/admin/events/${event.id}/presale`;
-    const group = await fg.api('POST', `${base}/groups`, { token, body: { name: 'Fan club', opens_at: opensAt } });
-    const { codes } = await fg.api('POST', `${base}/groups/${group.id}/codes`, { token, body: { count, max_uses: 1 } });
-    return { event, codes, real: true, setup: async () => {}, useUp: (code) => redeemAsAnother(event.id, code) };
-  }
-  const codes = Array.from({ length: count }, (_, i) => `FANC-LUB0-0${i}`);
-  let state;
-  return {
-    event,
-    codes,
-    real: false,
-    setup: async (context) => {
-      state = await mockPresale(context, event.id);
-      state.groups.push({ id: 'g1', slot: 1, name: 'Fan club', opens_at: opensAt });
-      for (const code of codes) state.codes.push({ code, group: 'g1', max_uses: 1, uses: 0, revoked: false, first_email: null, first_used_at: null, users: [] });
-    },
-    useUp: async (code) => {
-      state.codes.find((c) => c.code === code).uses = 1;
-    },
-  };
+  const token = await fg.admin();
+  const base = `/api/v1/admin/events/${event.id}/presale`;
+  const group = await fg.api('POST', `${base}/groups`, { token, body: { name: 'Fan club', opens_at: opensAt } });
+  const { codes } = await fg.api('POST', `${base}/groups/${group.id}/codes`, { token, body: { count, max_uses: 1 } });
+  return { event, group, codes };
 }
 
 async function redeemAsAnother(eventId, code) {
@@ -49,11 +31,10 @@ async function redeemAsAnother(eventId, code) {
   await fg.api('POST', `/api/v1/events/${eventId}/presale/redeem`, { token, body: { code } });
 }
 
-/** A signed-in fan's context (the presale served to it first), with a page on the sale. */
+/** A signed-in fan's context, with a page on the sale. */
 async function fanOn(browser, sale, viewport) {
   const context = await browser.newContext({ viewport, locale: 'en-US' });
   await signInContext(context, fg.url, await fg.registerFan());
-  await sale.setup(context);
   const page = await context.newPage();
   await page.goto(`${fg.url}/events/${sale.event.id}`);
   return { context, page };
@@ -84,7 +65,7 @@ test('a code is refused in words, then accepted: the group and its opening, its 
   await screenshot(page, 'fan-presale-unknown-390');
 
   // Used by another account first: single use, so refused here.
-  await sale.useUp(sale.codes[1]);
+  await redeemAsAnother(sale.event.id, sale.codes[1]);
   await field.fill(sale.codes[1]);
   await use.click();
   await expect(form.getByRole('alert')).toHaveText('That code has already been used by another account, so it cannot be used again.');
@@ -117,20 +98,17 @@ test('a code is refused in words, then accepted: the group and its opening, its 
 
   await page.getByRole('button', { name: 'Join the queue' }).click();
   await expect(page.getByRole('heading', { name: 'You are in the pre-queue' })).toBeVisible();
-  if (sale.real) {
-    // The countdown is the group's (ten minutes), not the public opening's (an hour).
-    await expect(page.getByText('Fan club presale line')).toBeVisible();
-    await expect(page.locator('.queue .countdown-label')).toHaveText('The Fan club line opens in');
-    const clock = await page.locator('.queue .clock').textContent();
-    const [m, s] = clock.split(':').map(Number);
-    expect(m * 60 + s).toBeLessThanOrEqual(GROUP_OPENS_IN_MS / 1000);
-    expect(m * 60 + s).toBeGreaterThan(GROUP_OPENS_IN_MS / 1000 - 120);
-    // After a reload too (the group found by its opening); the draw link is the group's.
-    await page.reload();
-    await expect(page.locator('.queue .countdown-label')).toHaveText('The Fan club line opens in');
-    const groupId = (await fg.api('GET', `/api/v1/events/${sale.event.id}`)).presales[0].id;
-    await expect(page.getByRole('link', { name: /^How to check the draw/ })).toHaveAttribute('href', `/api/v1/events/${sale.event.id}/prequeue?presale=${groupId}`);
-  }
+  // The countdown is the group's (ten minutes), not the public opening's (an hour).
+  await expect(page.getByText('Fan club presale line')).toBeVisible();
+  await expect(page.locator('.queue .countdown-label')).toHaveText('The Fan club line opens in');
+  const clock = await page.locator('.queue .clock').textContent();
+  const [m, s] = clock.split(':').map(Number);
+  expect(m * 60 + s).toBeLessThanOrEqual(GROUP_OPENS_IN_MS / 1000);
+  expect(m * 60 + s).toBeGreaterThan(GROUP_OPENS_IN_MS / 1000 - 120);
+  // After a reload too (the group found by its opening); the draw link is the group's.
+  await page.reload();
+  await expect(page.locator('.queue .countdown-label')).toHaveText('The Fan club line opens in');
+  await expect(page.getByRole('link', { name: /^How to check the draw/ })).toHaveAttribute('href', `/api/v1/events/${sale.event.id}/prequeue?presale=${sale.group.id}`);
   await expectAccessible(page, 'presale: pre-queue');
   await screenshot(page, 'fan-presale-prequeue-390');
   await page.setViewportSize({ width: 1280, height: 900 });
@@ -170,7 +148,6 @@ test('too many wrong codes: the wait is told, in Traditional Chinese too', async
 
 test("a fan already in the public pre-queue moves to the group's line with a code", async ({ browser }) => {
   const sale = await presaleSale(1);
-  test.skip(!sale.real, 'moving between lines needs the real presale API');
   const { context, page } = await fanOn(browser, sale, PHONE);
   await page.getByRole('button', { name: 'Join the queue' }).click();
   await expect(page.getByRole('heading', { name: 'You are in the pre-queue' })).toBeVisible();
