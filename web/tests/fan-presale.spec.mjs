@@ -168,3 +168,25 @@ test("a fan already in the public pre-queue moves to the group's line with a cod
   await screenshot(page, 'fan-presale-moved-390');
   await context.close();
 });
+
+test("at its opening the group's line moves while the public sale is still to come", async ({ browser }) => {
+  const event = await fg.createEvent({ name: 'Early birds', opensInSecs: 3600, admission: { rate_per_minute: 600, max_active: 50, session_ttl_secs: 600 } });
+  const token = await fg.admin();
+  const base = `/api/v1/admin/events/${event.id}/presale`;
+  const group = await fg.api('POST', `${base}/groups`, { token, body: { name: 'Fan club', opens_at: new Date(Date.now() + 6000).toISOString() } });
+  const { codes } = await fg.api('POST', `${base}/groups/${group.id}/codes`, { token, body: { count: 1, max_uses: 1 } });
+  const { context, page } = await fanOn(browser, { event }, PHONE);
+  const form = page.getByRole('form', { name: 'Have a presale code?' });
+  await form.getByLabel('Presale code').fill(codes[0]);
+  await form.getByRole('button', { name: 'Use code' }).click();
+  await page.getByRole('button', { name: 'Join the queue' }).click();
+  await expect(page.getByRole('heading', { name: 'You are in the pre-queue' })).toBeVisible();
+  // The group's opening: the fan is let in, an hour before the public sale.
+  await expect(page.getByRole('heading', { name: "It's your turn!" })).toBeVisible({ timeout: 30_000 });
+  await expect(page.getByText('Opening soon')).toBeVisible();
+  await expect(page.getByText('Opens in')).toHaveCount(0);
+  await expect(page.getByRole('region', { name: 'When the lines open' })).toContainText('Fan club presale opened');
+  await expectAccessible(page, 'presale: admitted before the public sale');
+  await screenshot(page, 'fan-presale-admitted-390');
+  await context.close();
+});

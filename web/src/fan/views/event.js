@@ -107,7 +107,7 @@ export function EventPage() {
     <${Title}>${event.name}<//>
     <p class="meta"><${StateBadge} i18n=${i18n} state=${st} /> <span>${i18n.dateTime(starts)}</span></p>
     <p role="status" class="visually-hidden">${opened ? i18n.t('event.nowOpen') : ''}</p>
-    ${st === 'scheduled' && q.phase !== 'prequeue' && q.phase !== 'queued' &&
+    ${st === 'scheduled' && !['prequeue', 'queued', 'admitted', 'purchased'].includes(q.phase) &&
     (groupOpens > now
       ? html`<p class="countdown">
           <span class="countdown-label">${i18n.t('presale.lineOpensIn', { name: q.presale.name })}</span>
