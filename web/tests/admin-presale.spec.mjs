@@ -123,6 +123,7 @@ test('groups and codes: add, edit, generate, upload, list, revoke, download, del
   await screenshot(page, 'admin-presale');
   await page.setViewportSize({ width: 390, height: 844 });
   await expectAccessible(page, 'presale: phone');
+  expect(await page.evaluate(() => document.documentElement.scrollWidth), 'no sideways scrolling at 390 px').toBeLessThanOrEqual(390);
   await screenshot(page, 'admin-presale-390');
   await groups.screenshot({ path: path.join(SCREENSHOTS, 'admin-presale-groups-390.png') });
   await codes.locator('.codes-tools').screenshot({ path: path.join(SCREENSHOTS, 'admin-presale-tools-390.png') });

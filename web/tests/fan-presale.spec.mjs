@@ -62,6 +62,7 @@ test('a code is refused in words, then accepted: the group and its opening, its 
   await expect(form.getByRole('alert')).toHaveText(/^We don't know that code\./);
   await expect(field).toHaveAttribute('aria-invalid', 'true');
   await expectAccessible(page, 'presale code: unknown');
+  expect(await page.evaluate(() => document.documentElement.scrollWidth), 'no sideways scrolling at 390 px').toBeLessThanOrEqual(PHONE.width);
   await screenshot(page, 'fan-presale-unknown-390');
 
   // Used by another account first: single use, so refused here.
@@ -165,6 +166,7 @@ test("a fan already in the public pre-queue moves to the group's line with a cod
   const [m] = (await page.locator('.queue .clock').textContent()).split(':').map(Number);
   expect(m).toBeLessThan(GROUP_OPENS_IN_MS / 60_000);
   await expectAccessible(page, 'presale: moved to the group');
+  expect(await page.evaluate(() => document.documentElement.scrollWidth), 'no sideways scrolling at 390 px').toBeLessThanOrEqual(PHONE.width);
   await screenshot(page, 'fan-presale-moved-390');
   await context.close();
 });
