@@ -178,3 +178,12 @@ test('a join refused in reject mode ends the join request without losing a place
   const kept = reduceQueue(inLine, { type: 'error', code: 'event_rejecting', message: 'Down.' });
   assert.equal(kept.queue.phase, 'queued', 'a fan in line keeps the place');
 });
+
+test("a presale group's pre-queue: the group named, its own opening the countdown's", () => {
+  const pre = reduceQueue(initialQueue(), { type: 'prequeue', ticket: 't', starts_at: '2030-01-01T09:00:00Z', presale: 'Fan club' }).queue;
+  assert.deepEqual(pre.presale, { name: 'Fan club', opensAt: Date.parse('2030-01-01T09:00:00Z') });
+  assert.equal(pre.startsAt, Date.parse('2030-01-01T09:00:00Z'));
+  // A frame without the group's name keeps what the fan's redeemed code said.
+  const kept = reduceQueue({ ...initialQueue(), presale: { name: 'Partners', opensAt: 1 } }, { type: 'prequeue', ticket: 't', starts_at: '2030-01-01T10:00:00Z' }).queue;
+  assert.deepEqual(kept.presale, { name: 'Partners', opensAt: 1 });
+});

@@ -41,6 +41,7 @@ test('the console names its routes under /admin', () => {
   assert.deepEqual(adminMatch(`/admin/events/${ID}/edit`), { name: 'edit', params: { id: ID } });
   assert.deepEqual(adminMatch(`/admin/events/${ID}/report`), { name: 'report', params: { id: ID } });
   assert.deepEqual(adminMatch(`/admin/events/${ID}/orders/`), { name: 'orders', params: { id: ID } });
+  assert.deepEqual(adminMatch(`/admin/events/${ID}/presale`), { name: 'presale', params: { id: ID } });
 });
 
 test('console ids are URL-decoded; unknown or malformed paths are not_found', () => {

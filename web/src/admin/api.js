@@ -25,6 +25,26 @@ export const adminApi = {
   staff: (id, signal) => request(`${base(id)}/staff`, { signal }),
   /** Replaces the event's staff list (`{emails}`); answers as `staff`. */
   putStaff: (id, body) => request(`${base(id)}/staff`, { method: 'PUT', body }),
+  /** Presale groups: `{groups:[{id, slot, name, opens_at, codes, codes_used, fans}]}`. */
+  presale: (id, signal) => request(`${base(id)}/presale`, { signal }),
+  /** Adds a group (`{name, opens_at}`); answers it (201). */
+  createPresaleGroup: (id, body) => request(`${base(id)}/presale/groups`, { method: 'POST', body }),
+  /** Changes a group's name and/or opening; answers it. */
+  editPresaleGroup: (id, group, patch) => request(`${base(id)}/presale/groups/${encodeURIComponent(group)}`, { method: 'PATCH', body: patch }),
+  deletePresaleGroup: (id, group) => request(`${base(id)}/presale/groups/${encodeURIComponent(group)}`, { method: 'DELETE' }),
+  /** Generates `{count, max_uses}` codes for a group; answers `{codes:[…]}`. */
+  generateCodes: (id, group, body) => request(`${base(id)}/presale/groups/${encodeURIComponent(group)}/codes`, { method: 'POST', body }),
+  /** Adds the codes of a CSV text (`code[,max_uses]` a line); answers `{added, duplicates}`. */
+  uploadCodes: (id, group, csv) =>
+    request(`${base(id)}/presale/groups/${encodeURIComponent(group)}/codes/upload`, { method: 'POST', body: csv, contentType: 'text/csv' }),
+  /** One page of a group's codes: `{codes:[{code, group, max_uses, uses, revoked, first_email, first_used_at}], next_after}`. */
+  presaleCodes: (id, { group, after = null, limit = 50 }, signal) => {
+    const q = new URLSearchParams({ group, limit: String(limit) });
+    if (after) q.set('after', after);
+    return request(`${base(id)}/presale/codes?${q}`, { signal });
+  },
+  /** Revokes a code (204): it can no longer be redeemed. */
+  revokeCode: (id, code) => request(`${base(id)}/presale/codes/${encodeURIComponent(code)}`, { method: 'DELETE' }),
   statsSocketUrl: (id) => socketUrl(`${base(id)}/stats/ws`),
   /** The sale's report: sections, takings, sales per minute, funnel, times. */
   report: (id, signal) => request(`${base(id)}/report`, { signal }),

@@ -16,6 +16,7 @@ import { Dashboard } from './dashboard.js';
 import { Report } from './report.js';
 import { Orders } from './orders.js';
 import { Webhooks } from './webhooks.js';
+import { Presale } from './presale.js';
 
 const LANGUAGE_NAMES = { en: 'English', 'zh-TW': '繁體中文' };
 
@@ -86,6 +87,8 @@ export function App() {
     view = html`<${Report} key=${id} id=${id} onAuthError=${onAuthError} />`;
   } else if (route.name === 'orders') {
     view = html`<${Orders} key=${id} id=${id} onAuthError=${onAuthError} />`;
+  } else if (route.name === 'presale') {
+    view = html`<${Presale} key=${id} id=${id} onAuthError=${onAuthError} />`;
   } else if (route.name === 'webhooks') {
     view = html`<${Webhooks} onAuthError=${onAuthError} />`;
   } else {

@@ -55,7 +55,8 @@ function AuditEntry({ entry }) {
   const switchedOff = entry.action === 'autotune_changed' && entry.after?.reason === 'manual_rate_change';
   const action = switchedOff
     ? t('audit.autotune_switched_off')
-    : ['admission_changed', 'event_created', 'event_closed', 'event_edited', 'seats_held_back', 'seats_released', 'autotune_changed', 'autotune_adjusted', 'staff_changed', 'staff_bypass'].includes(entry.action)
+    : ['admission_changed', 'event_created', 'event_closed', 'event_edited', 'seats_held_back', 'seats_released', 'autotune_changed', 'autotune_adjusted', 'staff_changed', 'staff_bypass',
+        'presale_group_created', 'presale_group_changed', 'presale_group_deleted', 'presale_codes_added', 'presale_code_revoked'].includes(entry.action)
       ? t(`audit.${entry.action}`)
       : entry.action;
   // Seat changes list the seats once, not one line per seat; autotune's reason is

@@ -2,7 +2,7 @@
 // below it, so a reload lands on the same view). Pure, so the table is unit-tested.
 import { compileRoutes } from '../shared/routes.js';
 
-/** The view a path shows: `{name: 'events'|'create'|'edit'|'dashboard'|'report'|'orders'|'webhooks'|'not_found', params: {id?}}`. */
+/** The view a path shows: `{name: 'events'|'create'|'edit'|'dashboard'|'report'|'orders'|'presale'|'webhooks'|'not_found', params: {id?}}`. */
 export const match = compileRoutes(
   [
     { name: 'events', path: '/admin' },
@@ -11,6 +11,7 @@ export const match = compileRoutes(
     { name: 'dashboard', path: '/admin/events/:id' },
     { name: 'report', path: '/admin/events/:id/report' },
     { name: 'orders', path: '/admin/events/:id/orders' },
+    { name: 'presale', path: '/admin/events/:id/presale' },
     { name: 'webhooks', path: '/admin/webhooks' },
   ],
   'not_found',

@@ -1,4 +1,4 @@
-// The links between one sale's pages: its live dashboard, its report, its orders.
+// The links between one sale's pages: its live dashboard, its report, its orders, its presale.
 import { html } from 'htm/preact';
 import { useI18n } from '../shared/language.js';
 
@@ -9,6 +9,7 @@ export function SaleLinks({ id, current }) {
     ['dashboard', base, 'sale.dashboard'],
     ['report', `${base}/report`, 'sale.report'],
     ['orders', `${base}/orders`, 'sale.orders'],
+    ['presale', `${base}/presale`, 'sale.presale'],
   ];
   return html`<nav class="sale-links no-print" aria-label=${i18n.t('sale.pages')}>
     <ul>

@@ -17,6 +17,7 @@
  * @property {string|null} [etaBasis] rate | measured | active_limit | none
  * @property {number} [first]      `ahead` when the fan started (for the progress bar)
  * @property {number} [startsAt]   opening (ms, server clock) while in the pre-queue
+ * @property {{name: string, opensAt: number}} [presale]  the presale group whose line the fan is in
  * @property {boolean} paused
  * @property {'queue'|'queue_all'|'reject'|'passthrough'|null} mode  the event's admission
  *   mode as the socket (or a polled event) last told it; null: not told yet (the page
@@ -81,6 +82,8 @@ export function reduceQueue(q, msg, { wantJoin = false, leaving = false, storedF
     case 'prequeue':
       step.client = { wantJoin: false, pow: null };
       set({ phase: 'prequeue', ticket: msg.ticket, pseudonym: msg.pseudonym ?? null, startsAt: Date.parse(msg.starts_at), error: null, ...extras() });
+      // A presale group's line: the server names the group; its opening is `starts_at`.
+      if (msg.presale) set({ presale: { name: msg.presale, opensAt: Date.parse(msg.starts_at) } });
       break;
     case 'queued': {
       step.client = { wantJoin: false, pow: null };

@@ -24,18 +24,19 @@ export class ApiError extends Error {
 /**
  * Calls the API. Answers the parsed JSON body (null for 204).
  * @param {string} path e.g. `/api/v1/events`
- * @param {{method?: string, body?: unknown, token?: string, signal?: AbortSignal}} [options]
+ * `contentType` sends `body` as it is (a string) with that type instead of as JSON.
+ * @param {{method?: string, body?: unknown, token?: string, signal?: AbortSignal, contentType?: string}} [options]
  */
-export async function request(path, { method = 'GET', body, token, signal } = {}) {
+export async function request(path, { method = 'GET', body, token, signal, contentType } = {}) {
   const headers = { accept: 'application/json' };
-  if (body !== undefined) headers['content-type'] = 'application/json';
+  if (body !== undefined) headers['content-type'] = contentType ?? 'application/json';
   if (token) headers.authorization = `Bearer ${token}`;
   let response;
   try {
     response = await fetch(path, {
       method,
       headers,
-      body: body === undefined ? undefined : JSON.stringify(body),
+      body: body === undefined || contentType ? body : JSON.stringify(body),
       credentials: 'same-origin',
       signal,
     });
@@ -80,6 +81,8 @@ export const session = {
 export const events = {
   list: () => request('/api/v1/events'),
   get: (id) => request(`/api/v1/events/${encodeURIComponent(id)}`),
+  /** Redeems a presale access code: answers `{group: {name, opens_at}}`. */
+  redeemPresale: (id, code) => request(`/api/v1/events/${encodeURIComponent(id)}/presale/redeem`, { method: 'POST', body: { code } }),
 };
 
 /** The wall clock of the server: `offset` ms to add to Date.now(). */

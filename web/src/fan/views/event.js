@@ -14,6 +14,7 @@ import { GateNote, GateTurn, useGateReturn } from './gate.js';
 import { StateBadge } from './events.js';
 import { NotFound } from './notfound.js';
 import { QueuePanel } from './queue.js';
+import { Openings } from './presale.js';
 import { ErrorMessage, saleState, Title } from './util.js';
 
 /** While waiting, the queue socket tells seats left (`availability`). */
@@ -93,6 +94,8 @@ export function EventPage() {
   }
 
   const starts = Date.parse(event.starts_at);
+  // A fan whose presale code was accepted counts down to the group's opening.
+  const groupOpens = q.presale && q.presale.opensAt < starts ? q.presale.opensAt : NaN;
   const available = inLine && typeof q.available === 'number' ? q.available : event.available;
   // Deep in a big sale the server rounds seats left too ("about 38,000").
   const availableAbout = inLine && typeof q.available === 'number' && typeof q.availableAbout === 'number' ? q.availableAbout : null;
@@ -104,11 +107,17 @@ export function EventPage() {
     <${Title}>${event.name}<//>
     <p class="meta"><${StateBadge} i18n=${i18n} state=${st} /> <span>${i18n.dateTime(starts)}</span></p>
     <p role="status" class="visually-hidden">${opened ? i18n.t('event.nowOpen') : ''}</p>
-    ${st === 'scheduled' && q.phase !== 'prequeue' &&
-    html`<p class="countdown">
-      <span class="countdown-label">${i18n.t('event.opensIn')}</span>
-      <span class="clock num">${i18n.clock((starts - now) / 1000)}</span>
-    </p>`}
+    ${st === 'scheduled' && !['prequeue', 'queued', 'admitted', 'purchased'].includes(q.phase) &&
+    (groupOpens > now
+      ? html`<p class="countdown">
+          <span class="countdown-label">${i18n.t('presale.lineOpensIn', { name: q.presale.name })}</span>
+          <span class="clock num">${i18n.clock((groupOpens - now) / 1000)}</span>
+        </p>`
+      : html`<p class="countdown">
+          <span class="countdown-label">${i18n.t('event.opensIn')}</span>
+          <span class="clock num">${i18n.clock((starts - now) / 1000)}</span>
+        </p>`)}
+    ${st === 'scheduled' && html`<${Openings} i18n=${i18n} event=${event} />`}
     ${!admitted && q.phase !== 'purchased' && html`<${GateNote} i18n=${i18n} gate=${gate} />`}
     ${q.phase === 'purchased'
       ? html`<${Purchased} event=${event} queue=${q} />`

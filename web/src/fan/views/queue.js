@@ -12,6 +12,10 @@ import { useI18n } from '../../shared/language.js';
 import { withNext } from '../router.js';
 import { useFanState, useNow, useUser } from '../store.js';
 import { errorText, etaText } from './util.js';
+import { lineGroup, presalesOf, PresaleCode } from './presale.js';
+
+/** The code entry shows before the public opening of a sale with presale groups. */
+const codeEntry = (event, now) => presalesOf(event).length > 0 && now < Date.parse(event.starts_at);
 
 export function QueuePanel({ event, queue: q, saleState, available, availableAbout = null }) {
   const i18n = useI18n();
@@ -85,6 +89,7 @@ function SignedOut({ i18n }) {
 }
 
 function JoinBox({ i18n, event, q, saleState }) {
+  const now = useNow();
   const solving = q.phase === 'solving';
   const joining = q.phase === 'joining' || solving;
   const mode = admissionMode(event, q);
@@ -103,6 +108,7 @@ function JoinBox({ i18n, event, q, saleState }) {
     </p>
     ${solving && html`<${Solving} i18n=${i18n} percent=${q.powProgress ?? 0} />`}
     ${q.error === 'join_needs_socket' && html`<p class="notice">${i18n.t('error.join_needs_socket')}</p>`}
+    ${(codeEntry(event, now) || q.presale) && html`<${PresaleCode} i18n=${i18n} event=${event} q=${q} />`}
   `;
 }
 
@@ -121,14 +127,18 @@ function PreQueue({ i18n, event, q }) {
   const now = useNow();
   const startsAt = q.startsAt || Date.parse(event.starts_at);
   const announce = useAnnouncer(i18n, q, event);
+  // In a group's line: the server's opening for the fan is the group's, not the public one.
+  const group = lineGroup(event, q);
   return html`
     <h2 id="queue-h">${i18n.t('queue.prequeueTitle')}</h2>
+    ${group && html`<p class="presale-line">${i18n.t('presale.inGroupLine', { name: group.name })}</p>`}
     <${ModeNotice} i18n=${i18n} event=${event} q=${q} />
     <p class="rule"><strong>${i18n.t('queue.prequeueRule')}</strong></p>
     <p class="countdown">
-      <span class="countdown-label">${i18n.t('queue.lineOpensIn')}</span>
+      <span class="countdown-label">${group ? i18n.t('presale.lineOpensIn', { name: group.name }) : i18n.t('queue.lineOpensIn')}</span>
       <span class="clock num">${i18n.clock((startsAt - now) / 1000)}</span>
     </p>
+    ${((!q.presale && !group && codeEntry(event, now)) || q.presale?.moved) && html`<${PresaleCode} i18n=${i18n} event=${event} q=${q} />`}
     <p>${i18n.t('queue.keepOpen')}</p>
     <${DrawTicket} i18n=${i18n} event=${event} q=${q} />
     ${announce}
@@ -176,12 +186,19 @@ function InLine({ i18n, event, q, available, availableAbout }) {
   `;
 }
 
+/** Where the fan's draw is published: the public line's, or its presale group's. */
+function drawUrl(event, q) {
+  const group = lineGroup(event, q);
+  const base = `/api/v1/events/${event.id}/prequeue`;
+  return group?.id ? `${base}?presale=${encodeURIComponent(group.id)}` : base;
+}
+
 /** "Your ticket in the draw: 3f9a…", with where the draw is published (docs/FAIRNESS.md). */
 function DrawTicket({ i18n, event, q }) {
   if (!q.pseudonym) return null;
   return html`<p class="hint draw-ticket">
     ${i18n.t('queue.drawTicket')} <code>${q.pseudonym}</code>.
-    ${' '}<a href=${`/api/v1/events/${event.id}/prequeue`}>${i18n.t('queue.drawCheck')}</a>
+    ${' '}<a href=${drawUrl(event, q)}>${i18n.t('queue.drawCheck')}</a>
   </p>`;
 }
 
