@@ -561,7 +561,8 @@ async fn list_codes(
     }
     let event = state.events.get(id).await?;
     let group = match query.group.as_deref() {
-        None | Some("") => String::new(),
+        // Empty is no id (the document says uuid): 400, not every group.
+        None => String::new(),
         Some(raw) => {
             let group = group_id(raw)?;
             event

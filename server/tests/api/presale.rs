@@ -534,6 +534,7 @@ async fn bad_presale_input_is_refused_and_changes_nothing(backend: Backend) {
         "?limit=1001",
         "?limit=x",
         "?group=nope",
+        "?group=",
         "?other=1",
     ] {
         let (status, body) = app
