@@ -559,6 +559,16 @@ async fn list_codes(
             format!("limit must be 1 to {PAGE_MAX}"),
         ));
     }
+    if query
+        .after
+        .as_ref()
+        .is_some_and(|a| a.chars().count() > 100)
+    {
+        return Err(ApiError::bad_request(
+            "invalid_field",
+            "after: at most 100 characters (a code)".to_owned(),
+        ));
+    }
     let event = state.events.get(id).await?;
     let group = match query.group.as_deref() {
         // Empty is no id (the document says uuid): 400, not every group.

@@ -536,6 +536,7 @@ async fn bad_presale_input_is_refused_and_changes_nothing(backend: Backend) {
         "?group=nope",
         "?group=",
         "?other=1",
+        &format!("?after={}", "0".repeat(101)),
     ] {
         let (status, body) = app
             .get(&format!("{base}/codes{q}"), Some(&app.admin_token))
